@@ -1,0 +1,20 @@
+import type { TestProject } from 'vitest/node';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../infra/local/dynamodb.js';
+
+let ddb: DynamoDbLocal | undefined;
+
+/** One in-memory DynamoDB Local for the whole run; each test file makes its own tables. */
+export async function setup(project: TestProject): Promise<void> {
+  ddb = await startDynamoDbLocal();
+  project.provide('dynamodbEndpoint', ddb.endpoint);
+}
+
+export async function teardown(): Promise<void> {
+  await ddb?.stop();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamodbEndpoint: string;
+  }
+}
