@@ -1,3 +1,5 @@
+// Node 20 runs here while Lambda runs Node 22: the SDK's Node 20 notice is known and only noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 import type { TestProject } from 'vitest/node';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../infra/local/dynamodb.js';
 

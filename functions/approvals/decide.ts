@@ -1,0 +1,20 @@
+import { apiRoute, json, readJsonBody } from '../../shared/http/api.js';
+import { decisionSchema, REFERRAL_STATUS_LABELS } from '../../shared/domain/referral.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { decideReferral } from '../../shared/data/referrals.js';
+import { completeTask } from '../../shared/workflows.js';
+import { correlate, logger } from '../../shared/observability.js';
+import type { Staff } from '../../shared/domain/actor.js';
+
+/**
+ * POST /api/approvals/{approvalId}/decision: staff decide on a referral.
+ * The decision is recorded first (single use, in one transaction), then handed to the waiting workflow.
+ */
+export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) => {
+  const decision = parseOrThrow(decisionSchema, readJsonBody(event), 'La décision contient des erreurs.');
+  const result = await decideReferral({ approvalId: event.pathParameters?.approvalId ?? '', decision, staff: actor as Staff });
+  correlate({ personId: result.referral.personId, referralId: result.referral.referralId, approvalId: result.workflowOutput.approvalId });
+  await completeTask(result.taskToken, result.workflowOutput);
+  logger.info('referral decided', { outcome: decision.outcome });
+  return json(200, { referralId: result.referral.referralId, status: result.referral.status, statusLabel: REFERRAL_STATUS_LABELS[result.referral.status] });
+});

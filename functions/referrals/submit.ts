@@ -1,0 +1,32 @@
+import { apiRoute, json, readJsonBody } from '../../shared/http/api.js';
+import { InvalidInputError } from '../../shared/domain/errors.js';
+import { referralSubmissionSchema } from '../../shared/domain/referral.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { submitReferral } from '../../shared/data/referrals.js';
+import { startReferralWorkflow } from '../../shared/workflows.js';
+import { correlate, logger } from '../../shared/observability.js';
+import type { Prescriber } from '../../shared/domain/actor.js';
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,128}$/;
+
+/** POST /api/referrals: a prescriber refers a young person. */
+export const handler = apiRoute({ roles: ['prescriber'] }, async ({ event, actor }) => {
+  const idempotencyKey = event.headers['idempotency-key'];
+  if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new InvalidInputError("L'en-tête Idempotency-Key est obligatoire (8 à 128 caractères : lettres, chiffres, - ou _).", [
+      { field: 'Idempotency-Key', message: 'En-tête manquant ou invalide.' },
+    ]);
+  }
+  const submission = parseOrThrow(referralSubmissionSchema, readJsonBody(event));
+  const { referral, created } = await submitReferral({ prescriber: actor as Prescriber, submission, idempotencyKey });
+  correlate({ personId: referral.personId, referralId: referral.referralId });
+  await startReferralWorkflow({ referralId: referral.referralId, personId: referral.personId });
+  logger.info(created ? 'referral recorded' : 'referral replayed', { linked: referral.duplicate.linked, eligible: referral.eligibility.eligible });
+  return json(created ? 201 : 200, {
+    referralId: referral.referralId,
+    reference: referral.reference,
+    status: referral.status,
+    linkedToExistingPerson: referral.duplicate.linked,
+    eligibility: { eligible: referral.eligibility.eligible, explanation: referral.eligibility.explanation },
+  });
+});

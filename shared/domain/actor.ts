@@ -1,0 +1,15 @@
+/** Who does something: recorded on every transition of a path. */
+export type Actor =
+  | { kind: 'prescriber'; id: string; name: string; email?: string; organisationId: string; organisationName: string }
+  | { kind: 'staff'; id: string; name: string; email?: string }
+  | { kind: 'system'; name?: string };
+
+export type Prescriber = Extract<Actor, { kind: 'prescriber' }>;
+export type Staff = Extract<Actor, { kind: 'staff' }>;
+
+/** What the timeline shows of an actor: never the e-mail. */
+export function publicActor(actor: Actor): { kind: Actor['kind']; name?: string; organisationName?: string } {
+  if (actor.kind === 'system') return { kind: 'system', name: actor.name ?? 'Système' };
+  if (actor.kind === 'prescriber') return { kind: 'prescriber', name: actor.name, organisationName: actor.organisationName };
+  return { kind: 'staff', name: actor.name };
+}

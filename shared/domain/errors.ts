@@ -1,0 +1,69 @@
+/** A field-level problem, in French, for the person who filled the form. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** Base of the errors a person can act on; the HTTP layer maps them to 4xx responses. */
+export abstract class UserFacingError extends Error {
+  abstract readonly statusCode: number;
+}
+
+export class InvalidInputError extends UserFacingError {
+  readonly statusCode = 400;
+  constructor(
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}
+
+export class NotAuthenticatedError extends UserFacingError {
+  readonly statusCode = 401;
+  constructor(message = 'Vous devez être connecté pour faire cette action.') {
+    super(message);
+    this.name = 'NotAuthenticatedError';
+  }
+}
+
+export class ForbiddenError extends UserFacingError {
+  readonly statusCode = 403;
+  constructor(message = "Vous n'avez pas accès à cette ressource.") {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+export class NotFoundError extends UserFacingError {
+  readonly statusCode = 404;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends UserFacingError {
+  readonly statusCode = 409;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+export class PayloadTooLargeError extends UserFacingError {
+  readonly statusCode = 413;
+  constructor(limitBytes: number) {
+    super(`La requête est trop volumineuse (limite : ${Math.round(limitBytes / 1024)} Ko).`);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+export class UnsupportedMediaTypeError extends UserFacingError {
+  readonly statusCode = 415;
+  constructor() {
+    super('Le contenu doit être envoyé au format JSON (Content-Type: application/json).');
+    this.name = 'UnsupportedMediaTypeError';
+  }
+}

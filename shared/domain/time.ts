@@ -1,0 +1,56 @@
+/** The cooperative's calendar is Europe/Paris: every date a person sees or a rule counts is taken there. */
+export const PARIS = 'Europe/Paris';
+
+/** The calendar date (YYYY-MM-DD) of an instant in Europe/Paris. */
+export function parisDate(instant: Date = new Date()): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: PARIS, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant);
+  const get = (type: string) => parts.find((p) => p.type === type)!.value;
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/** True when `value` is a real calendar date written YYYY-MM-DD. */
+export function isIsoDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const [y, m, d] = value.split('-').map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
+/**
+ * Age in whole years on a given calendar date; someone born on 29 February turns a year older on 1 March in common years.
+ * @example ageOn('2008-07-01', '2026-07-01') // 18
+ */
+export function ageOn(birthDate: string, onDate: string): number {
+  const [by, bm, bd] = birthDate.split('-').map(Number);
+  const [y, m, d] = onDate.split('-').map(Number);
+  let age = y - by;
+  if (m < bm || (m === bm && d < bd)) age -= 1;
+  return age;
+}
+
+/** Whole days elapsed between two instants (floor). */
+export function daysBetween(from: Date, to: Date): number {
+  return Math.floor((to.getTime() - from.getTime()) / 86_400_000);
+}
+
+/** "il y a 3 jours", "aujourd'hui": how staff read the age of a pending item. */
+export function ageLabel(from: Date, to: Date = new Date()): string {
+  const days = daysBetween(from, to);
+  if (days <= 0) return "aujourd'hui";
+  if (days === 1) return 'hier';
+  return `il y a ${days} jours`;
+}
+
+/** "26/11/2026 à 14:05" in Europe/Paris. */
+export function formatParisDateTime(iso: string): string {
+  const date = new Date(iso);
+  const day = new Intl.DateTimeFormat('fr-FR', { timeZone: PARIS, day: '2-digit', month: '2-digit', year: 'numeric' }).format(date);
+  const time = new Intl.DateTimeFormat('fr-FR', { timeZone: PARIS, hour: '2-digit', minute: '2-digit' }).format(date);
+  return `${day} à ${time}`;
+}
+
+/** "01/07/2008" from "2008-07-01". */
+export function formatFrenchDate(isoDate: string): string {
+  const [y, m, d] = isoDate.split('-');
+  return `${d}/${m}/${y}`;
+}

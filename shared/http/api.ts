@@ -1,0 +1,135 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { logger } from '../observability.js';
+import type { Actor } from '../domain/actor.js';
+import {
+  ForbiddenError,
+  InvalidInputError,
+  NotAuthenticatedError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  UserFacingError,
+} from '../domain/errors.js';
+
+export type Role = 'staff' | 'prescriber';
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type ApiResult = APIGatewayProxyStructuredResultV2;
+
+/** The largest JSON body the API accepts: a referral is a few kilobytes. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const SECURITY_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+  return { statusCode, headers: { ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/**
+ * API Gateway passes JWT claims as strings; a list claim such as cognito:groups arrives as "[staff prescriber]".
+ * @example parseListClaim('[staff prescriber]') // ['staff', 'prescriber']
+ */
+export function parseListClaim(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value !== 'string' || value.trim() === '') return [];
+  const trimmed = value.trim();
+  if (trimmed.startsWith('[') && trimmed.endsWith(']')) {
+    const inner = trimmed.slice(1, -1).trim();
+    if (inner.startsWith('"')) {
+      try {
+        return (JSON.parse(trimmed) as unknown[]).map(String);
+      } catch {
+        return [];
+      }
+    }
+    return inner.split(/[\s,]+/).filter(Boolean);
+  }
+  return [trimmed];
+}
+
+/** The actor behind a request, from the claims the JWT authorizer verified. */
+export function actorFromEvent(event: ApiEvent): Actor {
+  const claims = event.requestContext?.authorizer?.jwt?.claims;
+  if (!claims || !claims.sub) throw new NotAuthenticatedError();
+  const groups = parseListClaim(claims['cognito:groups']);
+  const id = String(claims.sub);
+  const name = String(claims.name ?? claims['cognito:username'] ?? 'Utilisateur');
+  const email = claims.email ? String(claims.email) : undefined;
+  if (groups.includes('staff')) return { kind: 'staff', id, name, email };
+  if (groups.includes('prescriber')) {
+    const organisationId = claims['custom:organisation'];
+    if (!organisationId) throw new ForbiddenError("Votre compte prescripteur n'est rattaché à aucune structure : contactez CoopConnexion.");
+    return {
+      kind: 'prescriber',
+      id,
+      name,
+      email,
+      organisationId: String(organisationId),
+      organisationName: String(claims['custom:organisation_name'] ?? organisationId),
+    };
+  }
+  throw new ForbiddenError("Votre compte n'a pas de rôle dans CoopConnexion Parcours : contactez l'équipe.");
+}
+
+const ROLE_MESSAGES: Record<string, string> = {
+  staff: "Cette action est réservée à l'équipe CoopConnexion.",
+  prescriber: 'Cette action est réservée aux prescripteurs.',
+  'staff,prescriber': 'Cette action est réservée aux prescripteurs et à l’équipe CoopConnexion.',
+};
+
+/** Reads and checks the JSON body: media type, size, syntax. */
+export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): unknown {
+  const contentType = event.headers?.['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(contentType)) throw new UnsupportedMediaTypeError();
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  if (bytes.byteLength === 0) throw new InvalidInputError('Le contenu de la requête est vide : un objet JSON est attendu.');
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new InvalidInputError("Le contenu n'est pas un JSON valide.");
+  }
+}
+
+export interface ApiRequest {
+  event: ApiEvent;
+  actor: Actor;
+  context: Context;
+}
+
+/**
+ * Wraps an API route: logger context, authentication and role check, and errors turned into
+ * answers a person understands (4xx with a French message, field by field for invalid input).
+ * An unexpected error is logged by name and message only (never the request body) and answered with a 500.
+ */
+export function apiRoute(options: { roles: Role[] }, fn: (request: ApiRequest) => Promise<ApiResult>) {
+  return middy<ApiEvent, ApiResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event, context) => {
+      try {
+        const actor = actorFromEvent(event);
+        if (!options.roles.includes(actor.kind as Role)) throw new ForbiddenError(ROLE_MESSAGES[options.roles.join(',')]);
+        logger.appendKeys({ actorKind: actor.kind, routeKey: event.routeKey });
+        return await fn({ event, actor, context });
+      } catch (error) {
+        return errorResponse(error);
+      }
+    });
+}
+
+export function errorResponse(error: unknown): ApiResult {
+  if (error instanceof UserFacingError) {
+    logger.info('request refused', { status: error.statusCode, error: error.name });
+    const body: Record<string, unknown> = { message: error.message };
+    if (error instanceof InvalidInputError && error.errors.length > 0) body.errors = error.errors;
+    return json(error.statusCode, body);
+  }
+  const err = error as Error;
+  logger.error('unexpected error', { error: { name: err?.name, message: err?.message, stack: err?.stack } });
+  return json(500, { message: 'Une erreur interne est survenue. Réessayez dans un instant ; si cela continue, contactez CoopConnexion.' });
+}

@@ -1,0 +1,34 @@
+/**
+ * Every key of the single table is built here and nowhere else.
+ * Partition keys name the entity; sort keys order what belongs to it.
+ */
+export const keys = {
+  person: (personId: string) => ({ pk: `PERSON#${personId}`, sk: 'PROFILE' }),
+  personEvent: (personId: string, at: string, eventId: string) => ({ pk: `PERSON#${personId}`, sk: `EVENT#${at}#${eventId}` }),
+  personEventsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'EVENT#' }),
+  personReferralLink: (personId: string, referralId: string) => ({ pk: `PERSON#${personId}`, sk: `REFERRAL#${referralId}` }),
+  personReferralsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'REFERRAL#' }),
+  /** A uniqueness claim: at most one person per e-mail, mobile number, or name + birth date. */
+  personClaim: (kind: PersonClaimKind, value: string) => ({ pk: `CLAIM#${kind}#${value}`, sk: 'CLAIM' }),
+  referral: (referralId: string) => ({ pk: `REFERRAL#${referralId}`, sk: 'REFERRAL' }),
+  approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'APPROVAL' }),
+  notification: (personId: string, notificationId: string) => ({ pk: `PERSON#${personId}`, sk: `NOTIFICATION#${notificationId}` }),
+  notificationsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'NOTIFICATION#' }),
+  /** Staff inbox (gsi1): on an approval item only while it is open, oldest referral first. */
+  inboxEntry: (referralCreatedAt: string, approvalId: string) => ({ gsi1pk: 'INBOX#APPROVAL', gsi1sk: `${referralCreatedAt}#${approvalId}` }),
+  inboxPartition: () => 'INBOX#APPROVAL',
+  /** A prescriber organisation's referrals (gsi2). */
+  organisationEntry: (organisationId: string, createdAt: string, referralId: string) => ({
+    gsi2pk: `ORG#${organisationId}`,
+    gsi2sk: `${createdAt}#${referralId}`,
+  }),
+  organisationPartition: (organisationId: string) => `ORG#${organisationId}`,
+  /** All referrals, newest first, for staff (gsi3 reserved otherwise for active activities). */
+  allReferralsEntry: (createdAt: string, referralId: string) => ({ gsi3pk: 'REFERRALS', gsi3sk: `${createdAt}#${referralId}` }),
+  allReferralsPartition: () => 'REFERRALS',
+  idempotencyPartition: () => 'IDEMPOTENCY',
+} as const;
+
+export type PersonClaimKind = 'EMAIL' | 'PHONE' | 'IDENTITY';
+
+export const INDEX = { inbox: 'gsi1', organisation: 'gsi2', allReferrals: 'gsi3' } as const;

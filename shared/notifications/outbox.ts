@@ -1,0 +1,51 @@
+import { keys } from '../keys.js';
+import type { Channel, RecipientRole } from './catalogue.js';
+
+/** A message waiting in the outbox (or already sent), stored under the person it concerns. */
+export interface OutboxMessage {
+  notificationId: string;
+  cause: string;
+  kind: string;
+  role: RecipientRole;
+  channel: Channel;
+  to: string;
+  subject?: string;
+  body: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  createdAt: string;
+  sentAt?: string;
+  providerMessageId?: string;
+  lastError?: string;
+}
+
+export interface OutboxDraft {
+  kind: string;
+  role: RecipientRole;
+  channel: Channel;
+  to: string;
+  subject?: string;
+  body: string;
+}
+
+/**
+ * The transaction items that put messages in the outbox, in the same write as the state change that causes them.
+ * The notification id is derived from the cause, the role and the channel: a retried write cannot put one twice.
+ */
+export function outboxPuts(tableName: string, personId: string, cause: string, drafts: OutboxDraft[], now: string) {
+  return drafts.map((draft) => {
+    const notificationId = `${cause}#${draft.role}#${draft.channel}`;
+    const item: OutboxMessage & Record<string, unknown> = {
+      ...keys.notification(personId, notificationId),
+      type: 'notification',
+      notificationId,
+      cause,
+      personId,
+      ...draft,
+      status: 'pending',
+      attempts: 0,
+      createdAt: now,
+    };
+    return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
+  });
+}

@@ -1,0 +1,838 @@
+/**
+ * The browser module served as /assets/app.js (no inline script: the CSP forbids it).
+ * Kept as a string so esbuild bundles it into the Pages Lambda; written without template
+ * literals so this String.raw needs no escaping. Data from the API is only ever inserted
+ * with textContent, never as HTML.
+ */
+export const appJs = String.raw`
+const TOKEN_KEY = 'coopconnexion.idToken';
+const LOGIN_PREFIX = 'coopconnexion.login.';
+const DRAFT_KEY = 'coopconnexion.referralDraft';
+
+const dateTimeFormat = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
+// Calendar dates (birth dates) carry no time zone: format them as they are written.
+const plainDateFormat = new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', dateStyle: 'long' });
+
+function formatDateTime(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? String(iso) : dateTimeFormat.format(date);
+}
+
+function formatPlainDate(ymd) {
+  const date = new Date(String(ymd) + 'T00:00:00Z');
+  return Number.isNaN(date.getTime()) ? String(ymd) : plainDateFormat.format(date);
+}
+
+function ageOn(ymd, today) {
+  const parts = String(ymd).split('-').map(Number);
+  let age = today.getFullYear() - parts[0];
+  const month = today.getMonth() + 1;
+  if (month < parts[1] || (month === parts[1] && today.getDate() < parts[2])) age -= 1;
+  return age;
+}
+
+function plural(count, one, many) {
+  return count + ' ' + (count > 1 ? many : one);
+}
+
+/** Builds an element; strings become text nodes, falsy children are skipped. */
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'class') node.className = value;
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false || child === '') continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function facts(rows) {
+  const list = el('dl', { class: 'facts' });
+  for (const [term, value] of rows) {
+    if (value === undefined || value === null || value === '') continue;
+    list.append(el('dt', {}, term), el('dd', {}, value));
+  }
+  return list;
+}
+
+// --- Session: Cognito ID token in sessionStorage, authorization code flow with PKCE ---
+
+let configPromise;
+function loadConfig() {
+  configPromise = configPromise || fetch('/api/config', { headers: { accept: 'application/json' } }).then((response) => {
+    if (!response.ok) throw new Error('config ' + response.status);
+    return response.json();
+  });
+  return configPromise;
+}
+
+function base64url(bytes) {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function randomString(byteCount) {
+  return base64url(crypto.getRandomValues(new Uint8Array(byteCount)));
+}
+
+function decodeJwtPayload(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const binary = atob(part + '==='.slice((part.length + 3) % 4));
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+  } catch {
+    return null;
+  }
+}
+
+function currentSession() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) return null;
+  const claims = decodeJwtPayload(token);
+  // A token about to expire would fail on the next call: treat it as gone.
+  if (!claims || typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now() + 30000) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    return null;
+  }
+  return { token, claims };
+}
+
+const beforeLogin = [];
+
+async function login() {
+  for (const hook of beforeLogin) hook();
+  const config = await loadConfig();
+  const verifier = randomString(48);
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  const state = randomString(24);
+  sessionStorage.setItem(LOGIN_PREFIX + state, JSON.stringify({ verifier, returnTo: location.pathname + location.search }));
+  const params = new URLSearchParams({
+    response_type: 'code',
+    client_id: config.clientId,
+    redirect_uri: location.origin + '/auth/callback',
+    scope: 'openid email profile',
+    state,
+    code_challenge: base64url(new Uint8Array(digest)),
+    code_challenge_method: 'S256',
+  });
+  location.assign(config.authBaseUrl + '/oauth2/authorize?' + params.toString());
+  // The page is being replaced: callers must not go on.
+  return new Promise(() => {});
+}
+
+function safeReturnPath(path) {
+  return typeof path === 'string' && path.startsWith('/') && !path.startsWith('//') ? path : '/';
+}
+
+async function handleCallback() {
+  const status = document.getElementById('callback-status');
+  const fail = (message) => {
+    status.replaceChildren(el('p', { class: 'message-error' }, message), el('p', {}, el('a', { href: '/' }, 'Revenir à l\'accueil')));
+  };
+  const params = new URLSearchParams(location.search);
+  if (params.get('error')) {
+    fail('La connexion a été refusée ou annulée. Vous pouvez réessayer depuis l\'accueil.');
+    return;
+  }
+  const code = params.get('code');
+  const state = params.get('state');
+  const saved = state ? sessionStorage.getItem(LOGIN_PREFIX + state) : null;
+  if (!code || !saved) {
+    fail('Cette demande de connexion a expiré ou a déjà été utilisée. Rouvrez la page souhaitée pour vous connecter de nouveau.');
+    return;
+  }
+  sessionStorage.removeItem(LOGIN_PREFIX + state);
+  const pending = JSON.parse(saved);
+  const config = await loadConfig();
+  const response = await fetch(config.authBaseUrl + '/oauth2/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: location.origin + '/auth/callback',
+      client_id: config.clientId,
+      code_verifier: pending.verifier,
+    }),
+  }).catch(() => null);
+  const tokens = response && response.ok ? await response.json().catch(() => null) : null;
+  if (!tokens || typeof tokens.id_token !== 'string') {
+    fail('La connexion n\'a pas abouti. Réessayez dans quelques instants.');
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, tokens.id_token);
+  location.replace(safeReturnPath(pending.returnTo));
+}
+
+async function logout(event) {
+  event.preventDefault();
+  sessionStorage.removeItem(TOKEN_KEY);
+  const config = await loadConfig().catch(() => null);
+  if (!config) {
+    location.assign('/');
+    return;
+  }
+  // Ends the Cognito session too, otherwise the next login would be silent.
+  const params = new URLSearchParams({ client_id: config.clientId, logout_uri: location.origin + '/' });
+  location.assign(config.authBaseUrl + '/logout?' + params.toString());
+}
+
+function renderSession(claims) {
+  const groups = Array.isArray(claims['cognito:groups']) ? claims['cognito:groups'] : [];
+  const role = groups.includes('staff') ? 'équipe CoopConnexion' : 'prescripteur';
+  const name = claims.name || claims.email || 'utilisateur';
+  document.getElementById('session-name').textContent = 'Connecté : ' + name + ' (' + role + ')';
+  document.getElementById('session-logout').addEventListener('click', logout);
+  document.getElementById('session').hidden = false;
+}
+
+/** Calls the API with the ID token; a 401 sends the person to the login page. */
+async function api(path, options) {
+  const opts = options || {};
+  const session = currentSession();
+  if (!session) return login();
+  const headers = Object.assign({ accept: 'application/json', authorization: 'Bearer ' + session.token }, opts.headers || {});
+  let body;
+  if (opts.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  }
+  const response = await fetch(path, { method: opts.method || 'GET', headers, body });
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    return login();
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  return { ok: response.ok, status: response.status, data };
+}
+
+function messageOf(result, fallback) {
+  return result && result.data && typeof result.data.message === 'string' && result.data.message ? result.data.message : fallback;
+}
+
+const NETWORK_MESSAGE = 'Le serveur n\'a pas pu être joint. Vérifiez votre connexion puis réessayez.';
+
+function loadFailureMessage(result) {
+  if (result.status === 403) return messageOf(result, 'Vous n\'avez pas accès à cette page.');
+  if (result.status === 404) return messageOf(result, 'Ces informations sont introuvables.');
+  return messageOf(result, 'Le chargement n\'a pas abouti. Réessayez dans quelques instants.');
+}
+
+/** Loads JSON into a region; on failure the region says why, in French. */
+async function loadInto(region, path) {
+  try {
+    const result = await api(path);
+    if (result.ok) {
+      // The loaded page content is read in place, not announced as a live update.
+      region.removeAttribute('aria-live');
+      return result.data;
+    }
+    region.replaceChildren(el('p', { class: 'message-error' }, loadFailureMessage(result)));
+  } catch {
+    region.replaceChildren(el('p', { class: 'message-error' }, NETWORK_MESSAGE));
+  } finally {
+    region.setAttribute('aria-busy', 'false');
+  }
+  return null;
+}
+
+// --- Forms: error summary and per-field messages (ids follow shared/pages/form-fields.ts) ---
+
+function fieldIdOf(path) {
+  return 'f-' + String(path).split('.').join('-');
+}
+
+// Controls inside a disabled fieldset keep disabled === false: ask the selector instead.
+function isDisabled(control) {
+  return control.matches(':disabled');
+}
+
+function controlsOf(node) {
+  return node.matches('input, select, textarea') ? [node] : Array.from(node.querySelectorAll('input, select, textarea'));
+}
+
+function setDescribedBy(control, id, present) {
+  const ids = (control.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== id);
+  if (present) ids.unshift(id);
+  if (ids.length) control.setAttribute('aria-describedby', ids.join(' '));
+  else control.removeAttribute('aria-describedby');
+}
+
+function clearErrors(form) {
+  const summary = form.querySelector('.error-summary');
+  summary.hidden = true;
+  summary.querySelector('ul').replaceChildren();
+  for (const control of form.querySelectorAll('[aria-invalid]')) {
+    control.removeAttribute('aria-invalid');
+    setDescribedBy(control, control.dataset.errorId, false);
+    delete control.dataset.errorId;
+  }
+  for (const slot of form.querySelectorAll('.field-error')) {
+    slot.hidden = true;
+    slot.textContent = '';
+  }
+  for (const field of form.querySelectorAll('.field-invalid')) field.classList.remove('field-invalid');
+}
+
+/** Shows the summary (focused, each error a link to its field) and the messages by the fields. */
+function showErrors(form, message, errors, reveal) {
+  const summary = form.querySelector('.error-summary');
+  const list = summary.querySelector('ul');
+  summary.querySelector('p').textContent = message;
+  for (const error of errors) {
+    const target = document.getElementById(fieldIdOf(error.field));
+    if (target && reveal) reveal(error.field);
+    if (!target || !form.contains(target)) {
+      list.append(el('li', {}, error.message));
+      continue;
+    }
+    const slot = document.getElementById(target.id + '-error');
+    const controls = controlsOf(target).filter((control) => !isDisabled(control));
+    if (slot) {
+      slot.textContent = slot.textContent ? slot.textContent + ' ' + error.message : error.message;
+      slot.hidden = false;
+      const field = slot.closest('.field');
+      if (field) field.classList.add('field-invalid');
+      for (const control of controls) {
+        control.setAttribute('aria-invalid', 'true');
+        control.dataset.errorId = slot.id;
+        setDescribedBy(control, slot.id, true);
+      }
+    }
+    const focusTarget = controls.find((control) => control.checked) || controls[0];
+    if (!focusTarget) {
+      list.append(el('li', {}, error.message));
+      continue;
+    }
+    const link = el('a', { href: '#' + focusTarget.id }, error.message);
+    link.addEventListener('click', (event) => {
+      event.preventDefault();
+      focusTarget.focus();
+      focusTarget.scrollIntoView({ block: 'center' });
+    });
+    list.append(el('li', {}, link));
+  }
+  summary.hidden = false;
+  summary.focus();
+  summary.scrollIntoView({ block: 'start' });
+}
+
+function apiErrors(result) {
+  const errors = result.data && Array.isArray(result.data.errors) ? result.data.errors : [];
+  return errors.filter((e) => e && typeof e.message === 'string').map((e) => ({ field: String(e.field || ''), message: e.message }));
+}
+
+function setBusy(button, busy, busyText) {
+  if (busy) {
+    button.dataset.label = button.textContent;
+    button.textContent = busyText;
+  } else if (button.dataset.label) {
+    button.textContent = button.dataset.label;
+  }
+  button.disabled = busy;
+}
+
+function labelText(control) {
+  const label = control.type === 'radio' ? control.closest('fieldset').querySelector('legend') : document.querySelector('label[for="' + control.id + '"]');
+  const clone = label.cloneNode(true);
+  for (const mark of clone.querySelectorAll('.required, .optional')) mark.remove();
+  return clone.textContent.trim();
+}
+
+/** Missing required fields, shown before any call; the server's answer stays authoritative. */
+function requiredErrors(form, messages) {
+  const errors = [];
+  const seen = new Set();
+  for (const control of form.querySelectorAll('[required]')) {
+    if (isDisabled(control) || seen.has(control.name)) continue;
+    seen.add(control.name);
+    let missing;
+    if (control.type === 'radio') missing = !form.querySelector('input[name="' + control.name + '"]:checked');
+    else if (control.type === 'checkbox') missing = !control.checked;
+    else missing = control.value.trim() === '';
+    if (missing) errors.push({ field: control.name, message: messages[control.name] || 'Renseignez le champ « ' + labelText(control) + ' ».' });
+  }
+  return errors;
+}
+
+function textValue(form, name) {
+  const control = form.elements.namedItem(name);
+  return control && !isDisabled(control) ? String(control.value).trim() : '';
+}
+
+function radioValue(form, name) {
+  const checked = form.querySelector('input[name="' + name + '"]:checked');
+  return checked ? checked.value : '';
+}
+
+function setOptional(target, key, value) {
+  if (value) target[key] = value;
+}
+
+// --- Referral form ---
+
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// French mobiles: 06/07, +33 or 0033, and overseas departments (+262, +590, +594, +596).
+const MOBILE_PATTERN = /^(?:0|\+33|0033|\+262|\+590|\+594|\+596)[67]\d{8}$/;
+
+const REFERRAL_MESSAGES = {
+  programme: 'Choisissez le programme souhaité.',
+  'youngPerson.firstName': 'Indiquez le prénom du jeune.',
+  'youngPerson.lastName': 'Indiquez le nom du jeune.',
+  'youngPerson.birthDate': 'Indiquez la date de naissance du jeune.',
+  'youngPerson.email': 'Indiquez l\'adresse e-mail du jeune.',
+  'youngPerson.phone': 'Indiquez le numéro de mobile du jeune.',
+  'youngPerson.postalCode': 'Indiquez le code postal.',
+  'youngPerson.town': 'Indiquez la commune.',
+  'youngPerson.situation': 'Indiquez la situation actuelle du jeune.',
+  'guardian.firstName': 'Indiquez le prénom du représentant légal.',
+  'guardian.lastName': 'Indiquez le nom du représentant légal.',
+  'guardian.email': 'Indiquez l\'adresse e-mail du représentant légal.',
+  'guardian.phone': 'Indiquez le numéro de mobile du représentant légal.',
+  'guardian.relationship': 'Indiquez le lien du représentant légal avec le jeune.',
+  projectIdea: 'Décrivez l\'idée de projet du jeune.',
+  'consent.dataProcessing': 'Le consentement du jeune au traitement de ses données est nécessaire pour envoyer l\'orientation.',
+};
+
+function validateReferral(form) {
+  const errors = requiredErrors(form, REFERRAL_MESSAGES);
+  const failed = new Set(errors.map((e) => e.field));
+  const check = (name, valid, message) => {
+    const value = textValue(form, name);
+    if (value && !failed.has(name) && !valid(value)) errors.push({ field: name, message });
+  };
+  for (const name of ['youngPerson.email', 'guardian.email']) {
+    check(name, (v) => EMAIL_PATTERN.test(v), 'Adresse e-mail invalide. Exemple : prenom.nom@exemple.fr');
+  }
+  for (const name of ['youngPerson.phone', 'guardian.phone']) {
+    check(name, (v) => MOBILE_PATTERN.test(v.replace(/[\s.\-()]/g, '')), 'Numéro de mobile invalide : il commence par 06, 07, +33 6, +33 7 ou un indicatif d\'outre-mer.');
+  }
+  check('youngPerson.postalCode', (v) => /^\d{5}$/.test(v), 'Le code postal comporte 5 chiffres.');
+  check('youngPerson.birthDate', (v) => ageOn(v, new Date()) >= 0, 'La date de naissance doit être passée.');
+  const order = Array.from(form.querySelectorAll('[name]'), (control) => control.name);
+  return errors.sort((a, b) => order.indexOf(a.field) - order.indexOf(b.field));
+}
+
+function readReferral(form) {
+  const youngPerson = {
+    firstName: textValue(form, 'youngPerson.firstName'),
+    lastName: textValue(form, 'youngPerson.lastName'),
+    birthDate: textValue(form, 'youngPerson.birthDate'),
+    email: textValue(form, 'youngPerson.email'),
+    phone: textValue(form, 'youngPerson.phone'),
+    postalCode: textValue(form, 'youngPerson.postalCode'),
+    town: textValue(form, 'youngPerson.town'),
+    qpv: form.elements.namedItem('youngPerson.qpv').checked,
+    situation: radioValue(form, 'youngPerson.situation'),
+  };
+  setOptional(youngPerson, 'address', textValue(form, 'youngPerson.address'));
+  setOptional(youngPerson, 'situationDetail', textValue(form, 'youngPerson.situationDetail'));
+  const body = {
+    programme: radioValue(form, 'programme'),
+    youngPerson,
+    projectIdea: textValue(form, 'projectIdea'),
+    consent: { dataProcessing: form.elements.namedItem('consent.dataProcessing').checked },
+  };
+  setOptional(body, 'programmeStartDate', textValue(form, 'programmeStartDate'));
+  setOptional(body, 'notes', textValue(form, 'notes'));
+  if (!document.getElementById('f-guardian').disabled) {
+    body.guardian = {
+      firstName: textValue(form, 'guardian.firstName'),
+      lastName: textValue(form, 'guardian.lastName'),
+      email: textValue(form, 'guardian.email'),
+      phone: textValue(form, 'guardian.phone'),
+      relationship: textValue(form, 'guardian.relationship'),
+    };
+  }
+  return body;
+}
+
+function initReferralForm() {
+  const form = document.getElementById('referral-form');
+  const guardian = document.getElementById('f-guardian');
+  const guardianStatus = document.getElementById('guardian-status');
+  const button = document.getElementById('referral-submit');
+  const confirmation = document.getElementById('referral-confirmation');
+  // One key per form display, kept across retries so a resent submission creates one referral.
+  let idempotencyKey = crypto.randomUUID();
+  let sending = false;
+  let guardianForced = false;
+
+  const updateGuardian = () => {
+    const birthDate = textValue(form, 'youngPerson.birthDate');
+    const minor = /^\d{4}-\d{2}-\d{2}$/.test(birthDate) && ageOn(birthDate, new Date()) < 18;
+    const needed = guardianForced || minor || radioValue(form, 'programme') === 'cjs';
+    if (needed === !guardian.hidden) return;
+    guardian.hidden = !needed;
+    guardian.disabled = !needed;
+    guardianStatus.textContent = needed
+      ? 'La rubrique « Représentant légal » a été ajoutée au formulaire.'
+      : 'La rubrique « Représentant légal » a été retirée du formulaire.';
+  };
+  form.addEventListener('input', updateGuardian);
+  form.addEventListener('change', updateGuardian);
+
+  // A login redirect would lose what was typed: keep it in this tab's storage until the return.
+  beforeLogin.push(() => {
+    const values = Array.from(form.elements)
+      .filter((control) => control.name)
+      .map((control) => [control.name, control.type === 'radio' || control.type === 'checkbox' ? control.checked : control.value, control.value]);
+    sessionStorage.setItem(DRAFT_KEY, JSON.stringify({ idempotencyKey, values }));
+  });
+  const draft = sessionStorage.getItem(DRAFT_KEY);
+  if (draft) {
+    sessionStorage.removeItem(DRAFT_KEY);
+    const saved = JSON.parse(draft);
+    idempotencyKey = saved.idempotencyKey;
+    for (const control of form.elements) {
+      const entry = saved.values.find(([name, , value]) => name === control.name && (control.type !== 'radio' || value === control.value));
+      if (!entry) continue;
+      if (control.type === 'radio' || control.type === 'checkbox') control.checked = entry[1];
+      else control.value = entry[1];
+    }
+    updateGuardian();
+    document.getElementById('referral-draft-restored').hidden = false;
+  }
+
+  const reveal = (field) => {
+    if (field.startsWith('guardian') && guardian.hidden) {
+      guardianForced = true;
+      updateGuardian();
+    }
+  };
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (sending) return;
+    clearErrors(form);
+    const invalid = validateReferral(form);
+    if (invalid.length) {
+      showErrors(form, 'Corrigez ' + plural(invalid.length, 'erreur', 'erreurs') + ' puis envoyez de nouveau :', invalid, reveal);
+      return;
+    }
+    sending = true;
+    setBusy(button, true, 'Envoi en cours…');
+    try {
+      const result = await api('/api/referrals', { method: 'POST', json: readReferral(form), headers: { 'idempotency-key': idempotencyKey } });
+      if (result.ok) {
+        showReferralConfirmation(result.data);
+      } else if (result.status === 400 || result.status === 422) {
+        // The server refused this content: the corrected form is a new submission.
+        idempotencyKey = crypto.randomUUID();
+        const errors = apiErrors(result);
+        showErrors(form, messageOf(result, 'Certaines informations sont à corriger.'), errors, reveal);
+      } else {
+        showErrors(form, messageOf(result, 'L\'envoi n\'a pas abouti. Réessayez : l\'orientation ne sera pas enregistrée deux fois.'), apiErrors(result), reveal);
+      }
+    } catch {
+      showErrors(form, NETWORK_MESSAGE + ' L\'orientation ne sera pas enregistrée deux fois.', [], reveal);
+    } finally {
+      sending = false;
+      setBusy(button, false);
+    }
+  });
+
+  const showReferralConfirmation = (data) => {
+    form.hidden = true;
+    document.getElementById('referral-draft-restored').hidden = true;
+    document.getElementById('referral-reference').textContent = data.referralId;
+    document.getElementById('referral-linked').hidden = !data.linkedToExistingPerson;
+    const eligibility = data.eligibility || { eligible: true, explanation: [] };
+    document.getElementById('referral-eligibility').textContent = eligibility.eligible
+      ? 'D\'après les informations saisies, le jeune remplit les conditions du programme. L\'équipe le confirmera.'
+      : 'D\'après les informations saisies, le jeune ne remplit pas toutes les conditions du programme. L\'équipe étudiera tout de même l\'orientation.';
+    document.getElementById('referral-eligibility-explanation').replaceChildren(...(eligibility.explanation || []).map((line) => el('li', {}, line)));
+    confirmation.hidden = false;
+    confirmation.focus();
+    confirmation.scrollIntoView({ block: 'start' });
+  };
+
+  document.getElementById('referral-new').addEventListener('click', () => {
+    form.reset();
+    clearErrors(form);
+    guardianForced = false;
+    updateGuardian();
+    idempotencyKey = crypto.randomUUID();
+    confirmation.hidden = true;
+    form.hidden = false;
+    form.querySelector('input').focus();
+  });
+}
+
+// --- Prescriber: referrals and their statuses ---
+
+async function initReferralsList() {
+  const region = document.getElementById('referrals');
+  const data = await loadInto(region, '/api/referrals');
+  if (!data) return;
+  const items = data.items || [];
+  if (!items.length) {
+    region.replaceChildren(el('p', {}, 'Aucune orientation pour le moment.'));
+    return;
+  }
+  const headers = ['Date d\'orientation', 'Jeune', 'Programme', 'Statut', 'Décision'];
+  const rows = items.map((item) => {
+    const decision = item.decidedAt ? 'Le ' + formatDateTime(item.decidedAt) + (item.reasonLabel ? ' : ' + item.reasonLabel : '') : 'En attente';
+    const cells = [
+      el('time', { datetime: item.createdAt }, formatDateTime(item.createdAt)),
+      item.youngPerson.firstName + ' ' + item.youngPerson.lastName,
+      item.programmeLabel,
+      el('span', { class: 'badge' }, item.statusLabel),
+      decision,
+    ];
+    return el('tr', {}, cells.map((cell, i) => el('td', { 'data-label': headers[i] }, cell)));
+  });
+  region.replaceChildren(
+    el('table', {},
+      el('caption', {}, plural(items.length, 'orientation', 'orientations')),
+      el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, rows)));
+}
+
+// --- Staff: inbox, decision, timeline ---
+
+function eligibilityNode(eligibility) {
+  const explanation = eligibility.explanation || [];
+  return el('div', {},
+    el('span', { class: eligibility.eligible ? 'badge badge-eligible' : 'badge badge-check' }, eligibility.eligible ? 'Éligible' : 'Conditions à vérifier'),
+    explanation.length ? el('ul', {}, explanation.map((line) => el('li', {}, line))) : null);
+}
+
+function duplicateText(duplicate) {
+  if (!duplicate || !duplicate.linked) return 'Première orientation';
+  return 'Déjà connu : ' + plural(duplicate.previousReferrals, 'orientation précédente', 'orientations précédentes');
+}
+
+function personName(person) {
+  return person.firstName + ' ' + person.lastName;
+}
+
+async function initInbox() {
+  const region = document.getElementById('inbox');
+  const data = await loadInto(region, '/api/staff/inbox');
+  if (!data) return;
+  const items = data.items || [];
+  if (!items.length) {
+    region.replaceChildren(el('p', {}, 'Aucune demande en attente : toutes les orientations ont reçu une décision.'));
+    return;
+  }
+  const today = new Date();
+  const cards = items.map((item) => {
+    const person = item.youngPerson;
+    const name = personName(person);
+    return el('li', { class: 'card', 'data-approval-id': item.approvalId },
+      el('article', { 'aria-labelledby': 'item-' + item.approvalId },
+        el('h2', { id: 'item-' + item.approvalId }, name),
+        el('p', { class: 'meta' },
+          el('span', { class: 'badge badge-' + item.phase }, item.phaseLabel),
+          el('span', { class: 'age' }, item.ageLabel),
+          el('span', {}, 'Reçue le ', el('time', { datetime: item.createdAt }, formatDateTime(item.createdAt)))),
+        facts([
+          ['Programme', item.programmeLabel],
+          ['Naissance', formatPlainDate(person.birthDate) + ' (' + ageOn(person.birthDate, today) + ' ans)'],
+          ['Commune', person.town + (person.qpv ? ' · quartier prioritaire (QPV)' : '')],
+          ['Prescripteur', item.prescriber.organisationName + (item.prescriber.name ? ' · ' + item.prescriber.name : '')],
+          ['Éligibilité', eligibilityNode(item.eligibility)],
+          ['Doublons', duplicateText(item.duplicate)],
+        ]),
+        el('p', { class: 'item-actions' },
+          el('a', { class: 'button', href: '/equipe/decisions/' + encodeURIComponent(item.approvalId) }, 'Examiner et décider', el('span', { class: 'visually-hidden' }, ' : ' + name)),
+          el('a', { href: '/equipe/personnes/' + encodeURIComponent(item.personId) }, 'Historique', el('span', { class: 'visually-hidden' }, ' de ' + name)))));
+  });
+  region.replaceChildren(
+    el('p', {}, plural(items.length, 'demande en attente', 'demandes en attente')),
+    el('ul', { class: 'item-list' }, cards));
+}
+
+const SITUATION_LABELS = { 'demandeur-emploi': 'Demandeur ou demandeuse d\'emploi', etudiant: 'Étudiant ou étudiante', autre: 'Autre situation' };
+
+function referralDetails(referral) {
+  const person = referral.youngPerson;
+  const guardian = referral.guardian;
+  const address = [person.address, [person.postalCode, person.town].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+  return el('section', { class: 'panel', id: 'approval-details', 'aria-labelledby': 'approval-person' },
+    el('h2', { id: 'approval-person' }, personName(person)),
+    el('p', { class: 'meta' }, referral.programmeLabel, ' · reçue le ', el('time', { datetime: referral.createdAt }, formatDateTime(referral.createdAt))),
+    facts([
+      ['Prescripteur', referral.prescriber.organisationName + (referral.prescriber.name ? ' · ' + referral.prescriber.name : '')],
+      ['Naissance', person.birthDate ? formatPlainDate(person.birthDate) + ' (' + ageOn(person.birthDate, new Date()) + ' ans)' : ''],
+      ['E-mail', person.email],
+      ['Mobile', person.phone],
+      ['Adresse', address],
+      ['QPV', person.qpv ? 'Oui, quartier prioritaire' : 'Non'],
+      ['Situation', (SITUATION_LABELS[person.situation] || person.situation || '') + (person.situationDetail ? ' : ' + person.situationDetail : '')],
+      ['Éligibilité', eligibilityNode(referral.eligibility)],
+      ['Doublons', duplicateText(referral.duplicate)],
+    ]),
+    guardian ? el('h3', {}, 'Représentant légal') : null,
+    guardian ? facts([
+      ['Nom', personName(guardian)],
+      ['Lien', guardian.relationship],
+      ['E-mail', guardian.email],
+      ['Mobile', guardian.phone],
+    ]) : null,
+    el('h3', {}, 'Idée de projet'),
+    el('p', { class: 'pre-line' }, referral.projectIdea),
+    referral.notes ? el('h3', {}, 'Informations complémentaires') : null,
+    referral.notes ? el('p', { class: 'pre-line' }, referral.notes) : null,
+    el('p', {}, el('a', { href: '/equipe/personnes/' + encodeURIComponent(referral.personId) }, 'Voir l\'historique du jeune')));
+}
+
+const DECISION_MESSAGES = { outcome: 'Choisissez une décision.', reasonCode: 'Choisissez le motif du refus.' };
+
+async function initDecision() {
+  const approvalId = document.body.dataset.approvalId;
+  const region = document.getElementById('approval');
+  const approval = await loadInto(region, '/api/approvals/' + encodeURIComponent(approvalId));
+  if (!approval) return;
+  const referral = approval.referral;
+  region.replaceChildren(referralDetails(referral));
+  if (approval.status !== 'open') {
+    region.append(el('p', { class: 'panel panel-warning' },
+      'Une décision a déjà été prise' + (approval.decidedAt ? ' le ' + formatDateTime(approval.decidedAt) : '') + ' pour cette orientation : il n\'y a plus rien à décider.'));
+    return;
+  }
+
+  const form = document.getElementById('decision-form');
+  const reasonField = document.getElementById('reason-field');
+  const reason = document.getElementById('f-reasonCode');
+  const button = document.getElementById('decision-submit');
+  const allowed = approval.allowedOutcomes || [];
+  for (const radio of form.querySelectorAll('input[name="outcome"]')) {
+    if (!allowed.includes(radio.value)) radio.closest('.choice').remove();
+  }
+  for (const option of approval.refusalReasons || []) {
+    reason.append(el('option', { value: option.code }, option.label + (option.shownToYoungPerson ? '' : ' (non communiqué au jeune)')));
+  }
+  const updateReason = () => {
+    const refused = radioValue(form, 'outcome') === 'refused';
+    reasonField.hidden = !refused;
+    reason.disabled = !refused;
+  };
+  form.addEventListener('change', updateReason);
+  form.hidden = false;
+
+  let sending = false;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (sending) return;
+    clearErrors(form);
+    const invalid = requiredErrors(form, DECISION_MESSAGES);
+    if (invalid.length) {
+      showErrors(form, 'Corrigez ' + plural(invalid.length, 'erreur', 'erreurs') + ' puis enregistrez de nouveau :', invalid);
+      return;
+    }
+    const body = { outcome: radioValue(form, 'outcome') };
+    setOptional(body, 'reasonCode', textValue(form, 'reasonCode'));
+    setOptional(body, 'messageToPrescriber', textValue(form, 'messageToPrescriber'));
+    setOptional(body, 'messageToYoungPerson', textValue(form, 'messageToYoungPerson'));
+    sending = true;
+    setBusy(button, true, 'Enregistrement…');
+    try {
+      const result = await api('/api/approvals/' + encodeURIComponent(approvalId) + '/decision', { method: 'POST', json: body });
+      if (result.ok) {
+        form.hidden = true;
+        const panel = document.getElementById('decision-confirmation');
+        document.getElementById('decision-confirmation-status').textContent = 'Nouveau statut de l\'orientation : ' + result.data.statusLabel + '.';
+        document.getElementById('decision-confirmation-timeline').href = '/equipe/personnes/' + encodeURIComponent(referral.personId);
+        panel.hidden = false;
+        panel.focus();
+      } else if (result.status === 409) {
+        form.hidden = true;
+        const panel = document.getElementById('decision-conflict');
+        document.getElementById('decision-conflict-message').textContent = messageOf(result, 'Une décision a déjà été prise pour cette orientation.');
+        panel.hidden = false;
+        panel.focus();
+      } else {
+        showErrors(form, messageOf(result, 'L\'enregistrement n\'a pas abouti. Réessayez dans quelques instants.'), apiErrors(result));
+      }
+    } catch {
+      showErrors(form, NETWORK_MESSAGE, []);
+    } finally {
+      sending = false;
+      setBusy(button, false);
+    }
+  });
+}
+
+function actorText(actor) {
+  if (!actor || actor.kind === 'system') return 'Automatique';
+  const role = actor.kind === 'staff' ? 'équipe' : 'prescripteur';
+  return 'Par ' + (actor.name ? actor.name + ' (' + role + ')' : (actor.kind === 'staff' ? 'l\'équipe' : 'le prescripteur'));
+}
+
+async function initTimeline() {
+  const region = document.getElementById('timeline');
+  const data = await loadInto(region, '/api/people/' + encodeURIComponent(document.body.dataset.personId) + '/timeline');
+  if (!data) return;
+  const person = data.person;
+  document.getElementById('timeline-title').textContent = 'Historique de ' + personName(person);
+  document.title = 'Historique de ' + personName(person) + ' - CoopConnexion Parcours';
+  const events = (data.events || []).slice().sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const referrals = data.referrals || [];
+  region.replaceChildren(
+    el('section', { class: 'panel', 'aria-label': 'Coordonnées' },
+      facts([
+        ['Naissance', person.birthDate ? formatPlainDate(person.birthDate) : ''],
+        ['E-mail', person.email],
+        ['Mobile', person.phone],
+        ['Commune', person.town],
+      ])),
+    el('h2', {}, 'Orientations'),
+    referrals.length
+      ? el('ul', {}, referrals.map((r) => el('li', {},
+          [r.programmeLabel, r.statusLabel, r.createdAt ? 'orientation du ' + formatDateTime(r.createdAt) : ''].filter(Boolean).join(' · '))))
+      : el('p', {}, 'Aucune orientation.'),
+    el('h2', {}, 'Chronologie'),
+    events.length
+      ? el('ol', { class: 'timeline' }, events.map((event) => el('li', {},
+          el('time', { datetime: event.at }, formatDateTime(event.at)),
+          el('p', {}, el('strong', {}, event.label)),
+          el('p', {}, actorText(event.actor)),
+          event.reason ? el('p', {}, 'Motif : ' + event.reason) : null)))
+      : el('p', {}, 'Aucun événement enregistré.'));
+}
+
+// --- Start ---
+
+const INITIALIZERS = {
+  'referral-form': initReferralForm,
+  'referrals-list': initReferralsList,
+  inbox: initInbox,
+  decision: initDecision,
+  timeline: initTimeline,
+};
+
+function markCurrentNavigation() {
+  for (const link of document.querySelectorAll('.nav-list a')) {
+    if (link.getAttribute('href') === location.pathname) link.setAttribute('aria-current', 'page');
+  }
+}
+
+async function main() {
+  markCurrentNavigation();
+  const page = document.body.dataset.page;
+  if (page === 'auth-callback') return handleCallback();
+  const session = currentSession();
+  if (session) renderSession(session.claims);
+  if (document.body.dataset.auth === 'required' && !session) return login();
+  const init = INITIALIZERS[page];
+  if (init) await init();
+}
+
+main().catch(() => {
+  const notice = el('p', { class: 'panel panel-warning', role: 'alert' }, 'Une erreur empêche l\'affichage de cette page. Rechargez-la dans quelques instants.');
+  document.getElementById('contenu').prepend(notice);
+});
+`;

@@ -1,0 +1,74 @@
+import { assetUrl } from './assets.js';
+
+/** Escapes text for HTML element content and double-quoted attribute values. */
+export function escapeHtml(value: string): string {
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+export interface LayoutOptions {
+  /** Page title, without the site name. */
+  title: string;
+  /** Tells the client module which behaviour to attach (see assets.ts). */
+  page: string;
+  /** Pages that call the API need an ID token; the client module redirects to the login otherwise. */
+  auth: 'required' | 'optional';
+  /** Extra data-* attributes on <body>, already validated by the handler. */
+  data?: Record<string, string>;
+  /** Trusted HTML of the <main> element content. */
+  body: string;
+}
+
+/** The shell shared by every page: skip link, header with session slot, main, footer. */
+export function layout(options: LayoutOptions): string {
+  const data = Object.entries(options.data ?? {})
+    .map(([key, value]) => ` data-${key}="${escapeHtml(value)}"`)
+    .join('');
+  return `<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(options.title)} - CoopConnexion Parcours</title>
+<link rel="stylesheet" href="${assetUrl('app.css')}">
+<script type="module" src="${assetUrl('app.js')}"></script>
+</head>
+<body data-page="${escapeHtml(options.page)}" data-auth="${options.auth}"${data}>
+<a class="skip-link" href="#contenu">Aller au contenu</a>
+<header class="site-header">
+<div class="wrap header-inner">
+<a class="brand" href="/">CoopConnexion <span>Parcours</span></a>
+<nav aria-label="Navigation principale">
+<ul class="nav-list">
+<li><a href="/prescripteur/orienter">Orienter un jeune</a></li>
+<li><a href="/prescripteur/orientations">Suivi des orientations</a></li>
+<li><a href="/equipe">Demandes à traiter</a></li>
+</ul>
+</nav>
+<div class="session" id="session" hidden>
+<span class="session-name" id="session-name"></span>
+<a class="session-logout" id="session-logout" href="/">Se déconnecter</a>
+</div>
+</div>
+</header>
+<main id="contenu" class="wrap" tabindex="-1">
+${options.body}
+</main>
+<footer class="site-footer">
+<div class="wrap">
+<p>CoopConnexion, coopérative d'activités pour les jeunes du bassin minier (Lens, Bully-les-Mines, Grenay, Mazingarbe, Sains-en-Gohelle).</p>
+</div>
+</footer>
+</body>
+</html>
+`;
+}
+
+/** The placeholder shown while the client module loads the page's data. */
+export function loadingRegion(id: string, label: string): string {
+  return `<div id="${id}" class="loading-region" aria-live="polite" aria-busy="true"><p class="loading">${escapeHtml(label)}</p></div>`;
+}

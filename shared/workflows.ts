@@ -1,0 +1,28 @@
+import { SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+
+let sfn: SFNClient | undefined;
+const client = () => (sfn ??= new SFNClient({}));
+
+/**
+ * Starts the referral workflow of a referral. The execution name is the referral id, so a retried call
+ * (a replayed submission, a retried handler) starts nothing twice: Step Functions answers with the same execution.
+ */
+export async function startReferralWorkflow(input: { referralId: string; personId: string }): Promise<string> {
+  const stateMachineArn = process.env.REFERRAL_STATE_MACHINE_ARN;
+  if (!stateMachineArn) throw new Error('REFERRAL_STATE_MACHINE_ARN is not set');
+  try {
+    const result = await client().send(
+      new StartExecutionCommand({ stateMachineArn, name: input.referralId, input: JSON.stringify({ referralId: input.referralId, personId: input.personId }) }),
+    );
+    return result.executionArn ?? '';
+  } catch (error) {
+    // Same name, same input: already started (a closed execution with that name also answers this way).
+    if ((error as Error).name === 'ExecutionAlreadyExists') return '';
+    throw error;
+  }
+}
+
+/** Hands a staff decision to the waiting workflow. */
+export async function completeTask(taskToken: string, output: unknown): Promise<void> {
+  await client().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+}

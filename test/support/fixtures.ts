@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import type { Prescriber, Staff } from '../../shared/domain/actor.js';
+import type { ReferralSubmission } from '../../shared/domain/referral.js';
+
+export const prescriberLens: Prescriber = {
+  kind: 'prescriber',
+  id: 'sub-sarah',
+  name: 'Sarah Benali',
+  email: 'sarah.benali@ml-lens.example.org',
+  organisationId: 'ml-lens',
+  organisationName: 'Mission locale de Lens',
+};
+
+export const prescriberLievin: Prescriber = {
+  kind: 'prescriber',
+  id: 'sub-thomas',
+  name: 'Thomas Leroy',
+  email: 'thomas.leroy@ft-lievin.example.org',
+  organisationId: 'ft-lievin',
+  organisationName: 'France Travail Liévin',
+};
+
+export const staffCamille: Staff = { kind: 'staff', id: 'sub-camille', name: 'Camille Martin', email: 'camille.martin@coopconnexion.local' };
+
+let counter = 0;
+
+/** A valid submission for an adult, unique per call unless `overrides` say otherwise. */
+export function adultSubmission(overrides: Partial<ReferralSubmission['youngPerson']> = {}, programme: ReferralSubmission['programme'] = 'accompagnement'): ReferralSubmission {
+  counter += 1;
+  const n = `${process.pid}${counter}`.slice(-8).padStart(8, '0');
+  return {
+    programme,
+    youngPerson: {
+      firstName: `Inès${counter}`,
+      lastName: `Martin-${randomUUID().slice(0, 6)}`,
+      birthDate: '2001-04-12',
+      email: `ines.${randomUUID()}@example.org`,
+      phone: `+336${n}`,
+      postalCode: '62300',
+      town: 'Lens',
+      qpv: true,
+      situation: 'demandeur-emploi',
+      ...overrides,
+    },
+    projectIdea: 'Atelier de réparation de vélos à domicile',
+    consent: { dataProcessing: true },
+  };
+}
