@@ -1,0 +1,159 @@
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { freshAppTable } from '../support/dynamodb.js';
+import { apiEvent, lambdaContext } from '../support/events.js';
+import { adultSubmission, prescriberLens, prescriberLievin, staffCamille } from '../support/fixtures.js';
+import { handler as submit } from '../../functions/referrals/submit.js';
+import { handler as getReferral } from '../../functions/referrals/get.js';
+import { handler as decide } from '../../functions/approvals/decide.js';
+import { handler as inbox } from '../../functions/staff/inbox.js';
+import { openReferralApproval } from '../../shared/data/referrals.js';
+import type { ApiResult } from '../../shared/http/api.js';
+
+const sfn = mockClient(SFNClient);
+let doc: DynamoDBDocumentClient;
+let table: string;
+
+beforeAll(async () => {
+  const t = await freshAppTable();
+  doc = t.doc;
+  table = t.tableName;
+  process.env.TABLE_NAME = table;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = t.endpoint;
+  process.env.REFERRAL_STATE_MACHINE_ARN = 'arn:aws:states:eu-west-3:000000000000:stateMachine:Referral';
+});
+
+beforeEach(() => {
+  sfn.reset();
+  sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
+  sfn.on(SendTaskSuccessCommand).resolves({});
+});
+
+const ctx = lambdaContext();
+const call = async (h: (e: never, c: never) => Promise<ApiResult>, event: unknown) => {
+  const result = await h(event as never, ctx as never);
+  return { status: result.statusCode, body: JSON.parse(String(result.body)) };
+};
+const itemCount = async () => (await doc.send(new ScanCommand({ TableName: table, Select: 'COUNT' }))).Count ?? 0;
+
+const submitEvent = (body: unknown, extra: { rawBody?: string; headers?: Record<string, string>; actor?: typeof prescriberLens | typeof staffCamille } = {}) =>
+  apiEvent({ routeKey: 'POST /api/referrals', actor: 'actor' in extra ? extra.actor : prescriberLens, body, rawBody: extra.rawBody, headers: { 'idempotency-key': randomUUID(), ...extra.headers } });
+
+describe('POST /api/referrals', () => {
+  it('records a referral, starts its workflow named after it, and answers 201', async () => {
+    const res = await call(submit, submitEvent(adultSubmission()));
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'pending', linkedToExistingPerson: false, eligibility: { eligible: true } });
+    const start = sfn.commandCalls(StartExecutionCommand)[0].args[0].input;
+    expect(start.name).toBe(res.body.referralId);
+    expect(JSON.parse(start.input!)).toEqual({ referralId: res.body.referralId, personId: expect.any(String) });
+  });
+
+  it('answers a retried request with the same referral (200)', async () => {
+    const key = randomUUID();
+    const body = adultSubmission();
+    const first = await call(submit, submitEvent(body, { headers: { 'idempotency-key': key } }));
+    const again = await call(submit, submitEvent(body, { headers: { 'idempotency-key': key } }));
+    expect(again.status).toBe(200);
+    expect(again.body.referralId).toBe(first.body.referralId);
+  });
+
+  describe('refuses bad input with a French message and writes nothing', () => {
+    const tooBig = { ...adultSubmission(), notes: 'x'.repeat(70 * 1024) };
+    it.each([
+      ['malformed JSON', { rawBody: '{"programme": "cjs",' }, 400, "n'est pas un JSON valide"],
+      ['an empty body', { rawBody: '' }, 400, 'vide'],
+      ['a JSON array', { rawBody: '[1,2]' }, 400, 'erreurs'],
+      ['a body over 64 KB', { rawBody: JSON.stringify(tooBig) }, 413, 'trop volumineuse'],
+      ['another media type', { headers: { 'content-type': 'text/plain' } }, 415, 'JSON'],
+      ['no idempotency key', { headers: { 'idempotency-key': '' } }, 400, 'Idempotency-Key'],
+      ['no identity', { actor: undefined }, 401, 'connecté'],
+      ['a staff member', { actor: staffCamille }, 403, 'prescripteurs'],
+    ])('%s', async (_label, extra, status, message) => {
+      const before = await itemCount();
+      const res = await call(submit, submitEvent(adultSubmission(), extra as never));
+      expect(res.status).toBe(status);
+      expect(res.body.message).toContain(message);
+      expect(await itemCount()).toBe(before);
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    });
+
+    it('wrong types and unknown fields, field by field', async () => {
+      const before = await itemCount();
+      const body = { ...adultSubmission(), programme: 42, surprise: true, youngPerson: { ...adultSubmission().youngPerson, qpv: 'oui', phone: '01 23 45 67 89' } };
+      const res = await call(submit, submitEvent(body));
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual(
+        expect.arrayContaining([
+          { field: 'programme', message: 'Programme inconnu.' },
+          { field: 'surprise', message: 'Champ inconnu : « surprise ».' },
+          { field: 'youngPerson.qpv', message: 'Répondez par oui ou par non.' },
+          { field: 'youngPerson.phone', message: expect.stringContaining('mobile français invalide') },
+        ]),
+      );
+      expect(await itemCount()).toBe(before);
+    });
+  });
+});
+
+describe('GET /api/referrals/{referralId}', () => {
+  it("answers 404 for another organisation's referral", async () => {
+    const created = await call(submit, submitEvent(adultSubmission()));
+    const res = await call(getReferral, apiEvent({ routeKey: 'GET /api/referrals/{referralId}', actor: prescriberLievin, pathParameters: { referralId: created.body.referralId } }));
+    expect(res.status).toBe(404);
+    expect(res.body.message).toBe('Orientation introuvable.');
+    const own = await call(getReferral, apiEvent({ routeKey: 'GET /api/referrals/{referralId}', actor: prescriberLens, pathParameters: { referralId: created.body.referralId } }));
+    expect(own.status).toBe(200);
+  });
+});
+
+describe('POST /api/approvals/{approvalId}/decision', () => {
+  async function openApproval() {
+    const created = await call(submit, submitEvent(adultSubmission()));
+    const { approval } = await openReferralApproval({ referralId: created.body.referralId, taskToken: 'secret-token', phase: 'initial' });
+    return approval.approvalId;
+  }
+  const decisionEvent = (approvalId: string, body: unknown, actor: typeof staffCamille | typeof prescriberLens = staffCamille) =>
+    apiEvent({ routeKey: 'POST /api/approvals/{approvalId}/decision', actor, body, pathParameters: { approvalId } });
+
+  it('hands the decision to the workflow once, and refuses a second one with 409', async () => {
+    const approvalId = await openApproval();
+    const first = await call(decide, decisionEvent(approvalId, { outcome: 'accepted' }));
+    expect(first).toMatchObject({ status: 200, body: { status: 'accepted', statusLabel: 'Acceptée, accueil à démarrer' } });
+    const sent = sfn.commandCalls(SendTaskSuccessCommand)[0].args[0].input;
+    expect(sent.taskToken).toBe('secret-token');
+    expect(JSON.parse(sent.output!)).toMatchObject({ outcome: 'accepted', approvalId });
+    const second = await call(decide, decisionEvent(approvalId, { outcome: 'refused', reasonCode: 'other' }));
+    expect(second.status).toBe(409);
+    expect(second.body.message).toContain('déjà été décidée');
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+  });
+
+  it('requires a reason for a refusal, and is for staff only', async () => {
+    const approvalId = await openApproval();
+    const noReason = await call(decide, decisionEvent(approvalId, { outcome: 'refused' }));
+    expect(noReason).toMatchObject({ status: 400, body: { errors: [{ field: 'reasonCode', message: 'Choisissez le motif du refus.' }] } });
+    const byPrescriber = await call(decide, decisionEvent(approvalId, { outcome: 'accepted' }, prescriberLens));
+    expect(byPrescriber.status).toBe(403);
+    const unknown = await call(decide, decisionEvent('nope', { outcome: 'accepted' }));
+    expect(unknown.status).toBe(404);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+});
+
+describe('GET /api/staff/inbox', () => {
+  it('lists open approvals with the referral and its age, for staff only', async () => {
+    const approvalId = await (async () => {
+      const created = await call(submit, submitEvent(adultSubmission()));
+      return (await openReferralApproval({ referralId: created.body.referralId, taskToken: 't', phase: 'initial' })).approval.approvalId;
+    })();
+    const res = await call(inbox, apiEvent({ routeKey: 'GET /api/staff/inbox', actor: staffCamille }));
+    const item = res.body.items.find((i: { approvalId: string }) => i.approvalId === approvalId);
+    expect(item).toMatchObject({ ageDays: 0, ageLabel: "aujourd'hui", phase: 'initial', prescriber: { organisationName: 'Mission locale de Lens' } });
+    expect(item.eligibility.explanation.length).toBeGreaterThan(0);
+    expect((await call(inbox, apiEvent({ routeKey: 'GET /api/staff/inbox', actor: prescriberLens }))).status).toBe(403);
+  });
+});
