@@ -14,6 +14,8 @@ import { freePort, waitUntil } from './net.js';
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** The Java process, so that a restarted local cloud can end one left behind by a killed parent. */
+  pid: number;
   client: DynamoDBClient;
   stop(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   return {
     endpoint,
     port,
+    pid: child.pid ?? 0,
     client,
     async stop() {
       client.destroy();

@@ -1,4 +1,4 @@
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 /** Where the pages keep the Cognito ID token (see shared/pages/app-client.ts). */
 export const ID_TOKEN_STORAGE_KEY = 'coopconnexion.idToken';
@@ -31,13 +31,20 @@ export function fakeIdToken(claims: FakeIdTokenClaims = {}): string {
   return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(payload)}.signature`;
 }
 
-/** Every page of this context starts signed in with this ID token. */
-export async function signInWith(context: BrowserContext, idToken: string): Promise<void> {
-  await context.addInitScript(
+/**
+ * Starts a fresh session in this tab: opens the public home page of `origin`, clears the
+ * session storage (token, saved logins, drafts) and, when given, stores this ID token.
+ * Browser tests reuse one page per file (a new renderer is slow), so each test starts here.
+ */
+export async function resetSession(page: Page, origin: string, idToken?: string): Promise<void> {
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await page.goto(`${origin}/`);
+  await page.evaluate(
     ([key, token]) => {
-      if (!sessionStorage.getItem(key)) sessionStorage.setItem(key, token);
+      sessionStorage.clear();
+      if (token) sessionStorage.setItem(key, token);
     },
-    [ID_TOKEN_STORAGE_KEY, idToken] as const,
+    [ID_TOKEN_STORAGE_KEY, idToken ?? ''] as const,
   );
 }
 

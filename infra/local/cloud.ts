@@ -1,0 +1,248 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadAssembly, synthesize, type SynthesizedApp } from './assembly.js';
+import { describeTemplate, type LocalApp } from './template.js';
+import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb.js';
+import { LambdaRuntime } from './lambda.js';
+import { LocalStepFunctions, handleSfnJson } from './stepfunctions/index.js';
+import { startAwsJsonEndpoint } from './aws-endpoint.js';
+import { startLocalSes, type LocalSes } from './ses.js';
+import { LocalSms } from './sms.js';
+import { LocalIssuer } from './auth.js';
+import { jwtVerifierFor, startGateway } from './gateway.js';
+import { freePort } from './net.js';
+
+export const LOCAL_REGION = 'eu-west-3';
+export const LOCAL_ACCOUNT = '000000000000';
+const ENGINE_TABLE = 'local-stepfunctions';
+
+export interface LocalCloudOptions {
+  /** Where data is kept across restarts (default `.local/data`). */
+  dataDir?: string;
+  /** Keep DynamoDB in memory (tests); nothing survives a restart then. */
+  inMemory?: boolean;
+  /** Wipe the data folder first. */
+  reset?: boolean;
+  /** Stage configuration to synthesize (default `local`). */
+  stage?: string;
+  /** Reuse an assembly synthesized earlier instead of synthesizing again. */
+  assemblyDir?: string;
+  /** Where to synthesize (default `.local/cdk.out`). */
+  outDir?: string;
+  /** Gateway port (default 3000; 0 picks a free one). */
+  port?: number;
+  sesPort?: number;
+  awsPort?: number;
+  dynamodbPort?: number;
+  /** Print the functions' log lines to the terminal (default: written to `<dataDir>/../logs/functions.log`). */
+  verboseLogs?: boolean;
+  /** Deadline loop period of the Step Functions engine. */
+  tickMs?: number;
+}
+
+export interface LocalCloud {
+  urls: {
+    app: string;
+    prescriberForm: string;
+    prescriberReferrals: string;
+    staffConsole: string;
+    mailViewer: string;
+    smsOutbox: string;
+    awsEndpoint: string;
+    dynamodb: string;
+  };
+  app: LocalApp;
+  synthesized: SynthesizedApp;
+  tableName: string;
+  documentClient: DynamoDBDocumentClient;
+  issuer: LocalIssuer;
+  sms: LocalSms;
+  ses: LocalSes;
+  engine: LocalStepFunctions;
+  lambda: LambdaRuntime;
+  timings: { synthMs: number; readyMs: number };
+  stop(): Promise<void>;
+}
+
+/** Ends a DynamoDB Local left running by a local cloud that was killed (its Java process outlives it). */
+function endOrphanDynamoDb(pidFile: string): void {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline.includes('DynamoDBLocal')) process.kill(pid, 'SIGKILL');
+  } catch {
+    // Not running any more.
+  }
+  rmSync(pidFile, { force: true });
+}
+
+/**
+ * Runs the synthesized template on this machine: DynamoDB Local, the functions' bundles in worker threads,
+ * the state machines on a durable local engine, SES and SMS stand-ins, a local identity provider, and the
+ * HTTP API's routes with the same JWT rules. Functions reach the local services only through AWS_ENDPOINT_URL_*.
+ */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const started = Date.now();
+  const dataDir = resolve(options.dataDir ?? '.local/data');
+  if (options.reset) rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const stopStack: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stopStack.reverse()) await stop().catch(() => undefined);
+  };
+
+  try {
+    const synthStarted = Date.now();
+    const synthesized = options.assemblyDir
+      ? loadAssembly(options.assemblyDir)
+      : synthesize({ outDir: options.outDir ?? '.local/cdk.out', stage: options.stage ?? 'local' });
+    const synthMs = Date.now() - synthStarted;
+
+    const gatewayPort = options.port === 0 ? await freePort() : (options.port ?? 3000);
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const issuerUrl = `${gatewayUrl}/local-auth`;
+
+    const pidFile = join(dataDir, 'dynamodb.pid');
+    endOrphanDynamoDb(pidFile);
+    const ddb: DynamoDbLocal = await startDynamoDbLocal({
+      port: options.dynamodbPort,
+      dataDir: options.inMemory ? undefined : join(dataDir, 'dynamodb'),
+    });
+    writeFileSync(pidFile, String(ddb.pid));
+    stopStack.push(async () => {
+      await ddb.stop();
+      rmSync(pidFile, { force: true });
+    });
+
+    const ctx = {
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      stackName: synthesized.stackName,
+      attributes: apiEndpointOverrides(synthesized, gatewayUrl),
+    };
+    const app = describeTemplate(synthesized.template, synthesized.assemblyDir, ctx);
+    await ensureTables(ddb.client, app.tables.map((t) => ({ input: t.createTableInput, ttlAttribute: t.ttlAttribute })));
+    const documentClient = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
+
+    const ses = await startLocalSes({ port: options.sesPort });
+    stopStack.push(() => ses.stop());
+    const sms = new LocalSms({ dataDir });
+
+    const clientId = app.outputs.UserPoolClientId ?? 'local-client';
+    const issuer = await LocalIssuer.create({ issuerUrl, clientId, dataDir });
+
+    const engineRef: { engine?: LocalStepFunctions } = {};
+    const awsEndpoint = await startAwsJsonEndpoint({
+      port: options.awsPort,
+      services: {
+        AWSStepFunctions: (operation, body) => handleSfnJson(engineRef.engine!, operation, body),
+        PinpointSMSVoiceV2: (operation, body) => sms.handleJson(operation, body),
+      },
+    });
+    stopStack.push(() => awsEndpoint.close());
+
+    const logsDir = join(dataDir, '..', 'logs');
+    mkdirSync(logsDir, { recursive: true });
+    const logFile = join(logsDir, 'functions.log');
+    const lambda = new LambdaRuntime({
+      functions: app.functions.map((fn) => ({
+        ...fn,
+        environment: {
+          ...fn.environment,
+          // The pages log in against the local issuer instead of the Cognito hosted domain.
+          ...(fn.environment.AUTH_BASE_URL !== undefined ? { AUTH_BASE_URL: issuerUrl } : {}),
+          ...(fn.environment.USER_POOL_CLIENT_ID !== undefined ? { USER_POOL_CLIENT_ID: clientId } : {}),
+        },
+      })),
+      baseEnv: {
+        AWS_REGION: LOCAL_REGION,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+        AWS_ENDPOINT_URL_SFN: awsEndpoint.url,
+        AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: awsEndpoint.url,
+        AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      onLog: options.verboseLogs
+        ? (name, line) => process.stdout.write(`[${name}] ${line}\n`)
+        : (name, line) => appendFileSync(logFile, `[${name}] ${line}\n`),
+    });
+    stopStack.push(() => lambda.stop());
+
+    const engine = new LocalStepFunctions({
+      documentClient,
+      tableName: ENGINE_TABLE,
+      invoker: { invoke: (arn, payload) => lambda.invoke(arn, payload) },
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      tickMs: options.tickMs,
+    });
+    for (const machine of app.stateMachines) engine.registerStateMachine({ arn: machine.arn, name: machine.name, definition: machine.definition });
+    engineRef.engine = engine;
+    await engine.start();
+    stopStack.push(() => engine.stop());
+
+    const verify = jwtVerifierFor(() => issuer.jwks());
+    const gateway = await startGateway({
+      port: gatewayPort,
+      routes: app.routes.map((route) => ({
+        ...route,
+        // The template's authorizer trusts the Cognito user pool; locally the same rules apply to the local issuer.
+        authorizer: route.authorizer ? { ...route.authorizer, issuer: issuerUrl, audience: [clientId] } : undefined,
+      })),
+      invoke: (arn, event) => lambda.invoke(arn, event),
+      verifyJwt: verify,
+      before: async (req: IncomingMessage, res: ServerResponse) => {
+        if (await issuer.handle(req, res)) return true;
+        if (await sms.handle(req, res, '/_local/sms')) return true;
+        if (req.url === '/_local/health') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', stage: synthesized.stage }));
+          return true;
+        }
+        return false;
+      },
+    });
+    stopStack.push(() => gateway.close());
+
+    const readyMs = Date.now() - started;
+    return {
+      urls: {
+        app: `${gatewayUrl}/`,
+        prescriberForm: `${gatewayUrl}/prescripteur/orienter`,
+        prescriberReferrals: `${gatewayUrl}/prescripteur/orientations`,
+        staffConsole: `${gatewayUrl}/equipe`,
+        mailViewer: ses.viewerUrl,
+        smsOutbox: `${gatewayUrl}/_local/sms/`,
+        awsEndpoint: awsEndpoint.url,
+        dynamodb: ddb.endpoint,
+      },
+      app,
+      synthesized,
+      tableName: app.tables[0]?.tableName ?? '',
+      documentClient,
+      issuer,
+      sms,
+      ses,
+      engine,
+      lambda,
+      timings: { synthMs, readyMs },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Every HTTP API of the template answers at the local gateway's URL. */
+function apiEndpointOverrides(synthesized: SynthesizedApp, gatewayUrl: string): Record<string, Record<string, string>> {
+  const overrides: Record<string, Record<string, string>> = {};
+  for (const [logicalId, resource] of Object.entries(synthesized.template.Resources ?? {})) {
+    if (resource.Type === 'AWS::ApiGatewayV2::Api') overrides[logicalId] = { ApiEndpoint: gatewayUrl };
+  }
+  return overrides;
+}

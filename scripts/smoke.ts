@@ -1,0 +1,112 @@
+/**
+ * Smoke run against a running local cloud (`npm start`): logs in like a browser would (OAuth code + PKCE
+ * on the local issuer), submits a referral as a prescriber, decides it as staff, and checks the e-mails in
+ * the local SES and the SMS in the outbox. Exits 0 only if all of that happened.
+ *   BASE_URL (default http://127.0.0.1:3000), SES_URL (default http://127.0.0.1:8005)
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { DEMO_USERS } from '../infra/local/auth.js';
+
+const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
+const SES_URL = (process.env.SES_URL ?? 'http://127.0.0.1:8005').replace(/\/$/, '');
+const TIMEOUT_MS = Number(process.env.SMOKE_TIMEOUT_MS ?? 30_000);
+
+let failures = 0;
+function check(ok: boolean, what: string): void {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures += 1;
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T | undefined> {
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  check(false, `${what} (waited ${TIMEOUT_MS} ms)`);
+  return undefined;
+}
+
+/** Authorization code + PKCE against the local issuer, as the pages do. */
+async function login(username: string): Promise<string> {
+  const config = (await (await fetch(`${BASE_URL}/api/config`)).json()) as { authBaseUrl: string; clientId: string };
+  const user = DEMO_USERS.find((u) => u.username === username)!;
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const redirectUri = `${BASE_URL}/auth/callback`;
+  const authorize = await fetch(`${config.authBaseUrl}/oauth2/authorize`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user: user.id, client_id: config.clientId, redirect_uri: redirectUri, state: 'smoke', code_challenge: challenge, code_challenge_method: 'S256', response_type: 'code', scope: 'openid email profile' }),
+  });
+  const code = new URL(authorize.headers.get('location') ?? '', BASE_URL).searchParams.get('code');
+  if (!code) throw new Error(`login of ${username} failed: ${authorize.status}`);
+  const token = await fetch(`${config.authBaseUrl}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: config.clientId, code_verifier: verifier }),
+  });
+  return ((await token.json()) as { id_token: string }).id_token;
+}
+
+async function api(token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+}
+
+const run = randomUUID().slice(0, 8);
+const email = `smoke.${run}@example.org`;
+const phone = `+3361${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+
+const sarah = await login('sarah.benali');
+const camille = await login('camille.martin');
+check(Boolean(sarah && camille), 'logged in as a prescriber and as staff (OAuth code + PKCE)');
+
+const submitted = await api(
+  sarah,
+  'POST',
+  '/api/referrals',
+  {
+    programme: 'accompagnement',
+    youngPerson: { firstName: 'Smoke', lastName: `Test ${run}`, birthDate: '2000-01-15', email, phone, postalCode: '62300', town: 'Lens', qpv: false, situation: 'demandeur-emploi' },
+    projectIdea: 'Vérification automatique du parcours.',
+    consent: { dataProcessing: true },
+  },
+  { 'idempotency-key': `smoke-${run}` },
+);
+check(submitted.status === 201, `referral submitted over HTTP (${submitted.status})`);
+const referralId: string = submitted.body?.referralId;
+
+const item = await until(async () => (await api(camille, 'GET', '/api/staff/inbox')).body.items.find((i: { referralId: string }) => i.referralId === referralId), 'referral in the staff inbox');
+if (item) {
+  const decided = await api(camille, 'POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'accepted', messageToYoungPerson: 'Bienvenue !' });
+  check(decided.status === 200 && decided.body.status === 'accepted', `decided as staff over HTTP (${decided.status})`);
+  const again = await api(camille, 'POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'refused', reasonCode: 'other' });
+  check(again.status === 409, `a second decision is refused (${again.status})`);
+}
+
+type Email = { subject: string; destination: { to: string[] } };
+const mails = async () => ((await (await fetch(`${SES_URL}/store`)).json()) as { emails: Email[] }).emails.filter((m) => m.destination.to.includes(email));
+const youngMails = await until(async () => ((await mails()).length >= 2 ? mails() : undefined), 'acknowledgement and decision e-mails to the young person');
+if (youngMails) for (const m of youngMails) console.log(`     e-mail: ${m.subject}`);
+
+type Sms = { destination: string; body: string };
+const smsList = async () => ((await (await fetch(`${BASE_URL}/_local/sms/messages.json`)).json()) as Sms[]).filter((m) => m.destination === phone);
+const sms = await until(async () => ((await smsList()).length >= 2 ? smsList() : undefined), 'acknowledgement and decision SMS in the outbox');
+if (sms) for (const m of sms) console.log(`     SMS: ${m.body.slice(0, 70)}…`);
+
+const referral = await api(camille, 'GET', `/api/referrals/${referralId}`);
+const timeline = await api(camille, 'GET', `/api/people/${referral.body?.personId}/timeline`);
+const notifications: Array<{ kind: string; role: string; channel: string; status: string; providerMessageId?: string }> = timeline.body?.notifications ?? [];
+console.log('     delivery status of this run\'s messages:');
+for (const n of notifications) console.log(`       ${n.channel.padEnd(5)} ${n.role.padEnd(10)} ${n.kind.padEnd(28)} ${n.status.padEnd(8)} ${n.providerMessageId ?? ''}`);
+check(notifications.length > 0 && notifications.every((n) => n.status === 'sent'), 'every message of the path is recorded as sent with a provider id');
+
+console.log(failures === 0 ? '\nsmoke: all checks passed' : `\nsmoke: ${failures} check(s) failed`);
+process.exit(failures === 0 ? 0 : 1);

@@ -1,0 +1,99 @@
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { SFNClient, DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { LocalIssuer } from '../../infra/local/auth.js';
+import { freePort } from '../../infra/local/net.js';
+import { loadAssembly } from '../../infra/local/assembly.js';
+import { describeTemplate } from '../../infra/local/template.js';
+import { adultSubmission } from '../support/fixtures.js';
+import { eventually } from '../support/cloud.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'parcours-crash-'));
+let child: ChildProcess | undefined;
+
+/** Starts `npm start`'s entry point as its own process, on fixed ports so the restarted one answers at the same addresses. */
+async function startProcess(ports: { gateway: number; ses: number; aws: number; dynamodb: number }): Promise<ChildProcess> {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import', 'tsx', 'infra/local/main.ts',
+      '--assembly', inject('assemblyDir'),
+      '--data-dir', dataDir,
+      '--port', String(ports.gateway),
+      '--ses-port', String(ports.ses),
+      '--aws-port', String(ports.aws),
+      '--dynamodb-port', String(ports.dynamodb),
+      '--no-demo',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
+  );
+  let output = '';
+  proc.stdout!.on('data', (chunk) => (output += chunk));
+  proc.stderr!.on('data', (chunk) => (output += chunk));
+  await eventually(async () => {
+    if (proc.exitCode !== null) throw new Error(`local cloud exited: ${output}`);
+    return output.includes('prêt');
+  }, 60_000, 'local cloud ready');
+  return proc;
+}
+
+afterAll(() => {
+  child?.kill('SIGTERM');
+});
+
+describe('a local cloud killed while a decision is pending', () => {
+  it('resumes the parked execution after a restart: the decision finishes it exactly once, notifications sent once', async () => {
+    const ports = { gateway: await freePort(), ses: await freePort(), aws: await freePort(), dynamodb: await freePort() };
+    const base = `http://127.0.0.1:${ports.gateway}`;
+    const issuer = await LocalIssuer.create({ issuerUrl: `${base}/local-auth`, clientId: 'unused', dataDir });
+    child = await startProcess(ports);
+    // Tokens are minted with the keys the local cloud persisted in its data folder, as a signed-in person would hold them.
+    const clientId = (await (await fetch(`${base}/api/config`)).json()).clientId as string;
+    const mint = async (user: string) => (await LocalIssuer.create({ issuerUrl: issuer.issuerUrl, clientId, dataDir })).mintIdToken(user);
+    const call = async (user: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${await mint(user)}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, body: await res.json() };
+    };
+
+    const submission = adultSubmission();
+    const submitted = await call('sarah.benali', 'POST', '/api/referrals', submission);
+    expect(submitted.status).toBe(201);
+    const item = await eventually(async () => (await call('camille.martin', 'GET', '/api/staff/inbox')).body.items.find((i: { referralId: string }) => i.referralId === submitted.body.referralId), 20_000, 'inbox item');
+
+    child.kill('SIGKILL');
+    await new Promise((r) => child!.once('exit', r));
+    child = await startProcess(ports);
+
+    const decided = await call('camille.martin', 'POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'accepted' });
+    expect(decided.status).toBe(200);
+
+    const sfn = new SFNClient({ endpoint: `http://127.0.0.1:${ports.aws}`, region: 'eu-west-3', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const executionArn = await eventually(async () => {
+      const description = await sfn.send(new DescribeExecutionCommand({ executionArn: `arn:aws:states:eu-west-3:000000000000:execution:${machineName()}:${submitted.body.referralId}` }));
+      return description.status === 'SUCCEEDED' ? description.executionArn : undefined;
+    }, 20_000, 'execution succeeded');
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    const notifyRuns = (history.events ?? []).filter((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Notifier la décision');
+    expect(notifyRuns).toHaveLength(1);
+
+    // Decision messages: one e-mail to the young person (this process's mail store) and one decision SMS (the SMS outbox is on disk).
+    const emails = (await (await fetch(`http://127.0.0.1:${ports.ses}/store`)).json()).emails as Array<{ destination: { to: string[] }; subject: string }>;
+    expect(emails.filter((m) => m.destination.to.includes(submission.youngPerson.email))).toHaveLength(1);
+    const sms = (await (await fetch(`${base}/_local/sms/messages.json`)).json()) as Array<{ destination: string }>;
+    expect(sms.filter((m) => m.destination === submission.youngPerson.phone)).toHaveLength(2);
+  }, 180_000);
+});
+
+function machineName(): string {
+  const assembly = loadAssembly(inject('assemblyDir'));
+  const app = describeTemplate(assembly.template, assembly.assemblyDir, { region: 'eu-west-3', accountId: '000000000000', stackName: assembly.stackName });
+  return app.stateMachines.find((m) => m.logicalId.toLowerCase().includes('referral'))!.name;
+}

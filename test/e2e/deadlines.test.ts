@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
+import { adultSubmission } from '../support/fixtures.js';
+import { loadStageConfig } from '../../infra/config.js';
+import type { LocalCloud } from '../../infra/local/cloud.js';
+
+// The `test` stage shortens the referral deadlines to seconds; the workflow and functions are the deployed ones.
+const timings = loadStageConfig('test').referral;
+let cloud: LocalCloud;
+
+beforeAll(async () => {
+  cloud = await startTestCloud({ stage: 'test', inMemory: true });
+}, 180_000);
+afterAll(async () => cloud?.stop());
+
+describe('a referral nobody decides on', () => {
+  it('reminds staff, escalates, then expires and tells the prescriber', async () => {
+    const sarah = apiClient(cloud, 'sarah.benali');
+    const camille = apiClient(cloud, 'camille.martin');
+    const submitted = await sarah('POST', '/api/referrals', adultSubmission(), { 'idempotency-key': randomUUID() });
+    expect(submitted.status).toBe(201);
+    const { referralId, reference } = submitted.body;
+    const mails = async () => (await cloud.ses.listEmails()).filter((m) => m.text?.includes(reference));
+
+    const limit = (timings.expireAfterSeconds + 15) * 1000;
+    await eventually(async () => (await mails()).some((m) => m.subject.startsWith('Relance')), limit, 'reminder');
+    const inbox = await camille('GET', '/api/staff/inbox');
+    expect(inbox.body.items.find((i: { referralId: string }) => i.referralId === referralId)).toMatchObject({ phase: 'reminded', phaseLabel: 'Relancée' });
+    await eventually(async () => (await mails()).some((m) => m.subject.startsWith('URGENT')), limit, 'escalation');
+    await eventually(async () => (await mails()).some((m) => m.subject.startsWith('Orientation expirée') && m.to.includes('sarah.benali@ml-lens.example.org')), limit, 'expiry');
+
+    const referral = await sarah('GET', `/api/referrals/${referralId}`);
+    expect(referral.body.status).toBe('expired');
+    const timeline = await camille('GET', `/api/people/${referral.body.personId}/timeline`);
+    expect(timeline.body.events.map((e: { type: string }) => e.type)).toEqual(['referral-submitted', 'referral-remind', 'referral-escalate', 'referral-expire']);
+    expect((await camille('GET', '/api/staff/inbox')).body.items.some((i: { referralId: string }) => i.referralId === referralId)).toBe(false);
+    // One message of each kind: the deadline steps did not repeat.
+    const subjects = (await mails()).map((m) => m.subject.split(' ')[0]);
+    expect(subjects.filter((s) => s === 'Relance')).toHaveLength(1);
+    expect(subjects.filter((s) => s === 'URGENT')).toHaveLength(1);
+  }, 120_000);
+});

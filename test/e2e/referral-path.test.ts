@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
+import { adultSubmission } from '../support/fixtures.js';
+import type { LocalCloud } from '../../infra/local/cloud.js';
+
+let cloud: LocalCloud;
+let sarah: ReturnType<typeof apiClient>;
+let thomas: ReturnType<typeof apiClient>;
+let camille: ReturnType<typeof apiClient>;
+let anonymous: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  cloud = await startTestCloud({ inMemory: true });
+  sarah = apiClient(cloud, 'sarah.benali');
+  thomas = apiClient(cloud, 'thomas.leroy');
+  camille = apiClient(cloud, 'camille.martin');
+  anonymous = apiClient(cloud);
+});
+afterAll(async () => cloud?.stop());
+
+const tableItems = async () => (await cloud.documentClient.send(new ScanCommand({ TableName: cloud.tableName, Select: 'COUNT' }))).Count ?? 0;
+const emailsTo = async (address: string) => (await cloud.ses.listEmails()).filter((m) => m.to.includes(address));
+const smsTo = (phone: string) => cloud.sms.list().filter((m) => m.destination === phone);
+
+describe('the referral path, end to end over HTTP on the local cloud', () => {
+  it('goes from the form to an accepted referral, with every message sent once', async () => {
+    const submission = adultSubmission();
+    const submitted = await sarah('POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
+    expect(submitted.status).toBe(201);
+    const { referralId } = submitted.body;
+
+    // Acknowledgements: the prescriber and the young person by e-mail, the young person by SMS.
+    await eventually(async () => (await emailsTo(submission.youngPerson.email)).length === 1, 15_000, 'acknowledgement e-mail');
+    expect((await emailsTo('sarah.benali@ml-lens.example.org')).some((m) => m.subject.includes('Orientation reçue'))).toBe(true);
+    expect(smsTo(submission.youngPerson.phone)).toHaveLength(1);
+
+    // Staff see it in their inbox, and are e-mailed a link to the confirmation page.
+    const item = await eventually(async () => (await camille('GET', '/api/staff/inbox')).body.items.find((i: { referralId: string }) => i.referralId === referralId), 15_000, 'inbox item');
+    expect(item).toMatchObject({ ageLabel: "aujourd'hui", phase: 'initial', eligibility: { eligible: true } });
+    const staffMail = await eventually(async () => (await cloud.ses.listEmails()).find((m) => m.subject.startsWith('Nouvelle orientation') && m.text?.includes(item.approvalId)));
+    expect(staffMail.text).toContain(`/equipe/decisions/${item.approvalId}`);
+
+    // Reading the approval decides nothing; the POST does, once.
+    const approval = await camille('GET', `/api/approvals/${item.approvalId}`);
+    expect(approval.body).toMatchObject({ status: 'open', allowedOutcomes: ['accepted', 'refused', 'waitlisted'] });
+    const decided = await camille('POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'accepted', messageToYoungPerson: 'Bienvenue !' });
+    expect(decided).toMatchObject({ status: 200, body: { status: 'accepted' } });
+    const again = await camille('POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'refused', reasonCode: 'other' });
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/déjà été décidée .* par Camille Martin/);
+
+    const execution = `arn:aws:states:eu-west-3:000000000000:execution:${cloud.app.stateMachines[0].name}:${referralId}`;
+    expect(await cloud.engine.waitForStatus(execution, { timeoutMs: 15_000, until: (s) => s !== 'RUNNING' })).toBe('SUCCEEDED');
+    await eventually(async () => (await emailsTo(submission.youngPerson.email)).length === 2, 15_000, 'decision e-mail');
+    expect((await emailsTo(submission.youngPerson.email))[0].subject + (await emailsTo(submission.youngPerson.email))[1].subject).toContain('Bienvenue');
+    expect(smsTo(submission.youngPerson.phone)).toHaveLength(2);
+
+    // The prescriber sees the outcome; staff see the whole timeline with who did what.
+    const mine = await sarah('GET', `/api/referrals/${referralId}`);
+    expect(mine.body).toMatchObject({ status: 'accepted', statusLabel: 'Acceptée, accueil à démarrer' });
+    const timeline = await camille('GET', `/api/people/${mine.body.personId}/timeline`);
+    expect(timeline.body.person.pathStatusLabel).toBe('Acceptée, accueil à démarrer');
+    expect(timeline.body.events.map((e: { type: string; actor: { name: string } }) => `${e.type}:${e.actor.name}`)).toEqual([
+      'referral-submitted:Sarah Benali',
+      'referral-accepted:Camille Martin',
+    ]);
+    expect(timeline.body.notifications.every((n: { status: string }) => n.status === 'sent')).toBe(true);
+  });
+
+  it('shows a prescriber only the referrals of their own organisation', async () => {
+    const submitted = await thomas('POST', '/api/referrals', adultSubmission(), { 'idempotency-key': randomUUID() });
+    expect(submitted.status).toBe(201);
+    const sarahList = await sarah('GET', '/api/referrals');
+    expect(sarahList.body.items.some((r: { referralId: string }) => r.referralId === submitted.body.referralId)).toBe(false);
+    expect(sarahList.body.items.every((r: { organisationName: string }) => r.organisationName === 'Mission locale de Lens')).toBe(true);
+    expect((await thomas('GET', '/api/referrals')).body.items.some((r: { referralId: string }) => r.referralId === submitted.body.referralId)).toBe(true);
+  });
+});
+
+describe('bad input on every endpoint gets a 4xx a person understands, and no write', () => {
+  const routes: Array<[string, string, unknown?]> = [
+    ['POST', '/api/referrals', {}],
+    ['GET', '/api/referrals'],
+    ['GET', '/api/referrals/x'],
+    ['GET', '/api/staff/inbox'],
+    ['GET', '/api/approvals/x'],
+    ['POST', '/api/approvals/x/decision', { outcome: 'accepted' }],
+    ['GET', '/api/people/x/timeline'],
+  ];
+
+  it.each(routes)('%s %s without a token is 401', async (method, path, body) => {
+    const before = await tableItems();
+    const res = await anonymous(method, path, body, { 'idempotency-key': randomUUID() });
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('Unauthorized');
+    expect(await tableItems()).toBe(before);
+  });
+
+  it('rejects a forged token', async () => {
+    const res = await fetch(new URL('/api/referrals', cloud.urls.app), { headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' } });
+    expect(res.status).toBe(401);
+  });
+
+  it.each([
+    ['malformed JSON', '{"programme":', 400, "n'est pas un JSON valide"],
+    ['wrong types', JSON.stringify({ ...adultSubmission(), programme: 3, consent: { dataProcessing: 'yes' } }), 400, 'erreurs'],
+    ['unknown fields', JSON.stringify({ ...adultSubmission(), admin: true }), 400, 'erreurs'],
+    ['a body over 64 KB', JSON.stringify({ ...adultSubmission(), notes: 'é'.repeat(40_000) }), 413, 'trop volumineuse'],
+  ])('POST /api/referrals with %s', async (_label, raw, status, message) => {
+    const before = await tableItems();
+    const res = await sarah('POST', '/api/referrals', raw, { 'idempotency-key': randomUUID() });
+    expect(res.status).toBe(status);
+    expect(res.body.message).toContain(message);
+    expect(await tableItems()).toBe(before);
+  });
+
+  it('names each wrong field in French', async () => {
+    const res = await sarah('POST', '/api/referrals', { ...adultSubmission(), programme: 3, admin: true }, { 'idempotency-key': randomUUID() });
+    expect(res.body.errors).toEqual(expect.arrayContaining([{ field: 'programme', message: 'Programme inconnu.' }, { field: 'admin', message: 'Champ inconnu : « admin ».' }]));
+  });
+
+  it('refuses a prescriber on staff routes and staff on the referral form (403)', async () => {
+    const before = await tableItems();
+    for (const [method, path, body] of routes.filter(([, p]) => p.startsWith('/api/staff') || p.startsWith('/api/approvals') || p.startsWith('/api/people'))) {
+      const res = await sarah(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(res.body.message).toContain("réservée à l'équipe");
+    }
+    const byStaff = await camille('POST', '/api/referrals', adultSubmission(), { 'idempotency-key': randomUUID() });
+    expect(byStaff.status).toBe(403);
+    expect(await tableItems()).toBe(before);
+  });
+
+  it("answers 404 for another organisation's referral, as for a missing one", async () => {
+    const submitted = await sarah('POST', '/api/referrals', adultSubmission(), { 'idempotency-key': randomUUID() });
+    const other = await thomas('GET', `/api/referrals/${submitted.body.referralId}`);
+    const missing = await thomas('GET', `/api/referrals/${randomUUID()}`);
+    expect(other.status).toBe(404);
+    expect(other.body).toEqual(missing.body);
+  });
+
+  it('answers an unknown approval with 404 and a wrong decision body field by field', async () => {
+    const unknown = await camille('POST', `/api/approvals/${randomUUID()}/decision`, { outcome: 'accepted' });
+    expect(unknown.status).toBe(404);
+    const wrong = await camille('POST', `/api/approvals/${randomUUID()}/decision`, { outcome: 'peut-être', extra: 1 });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['extra', 'outcome']);
+  });
+});

@@ -1,0 +1,52 @@
+import { inject } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../infra/local/cloud.js';
+
+/** A whole local cloud on free ports, from the run's synthesized assembly, with its own data folder. */
+export async function startTestCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  return await startLocalCloud({
+    assemblyDir: options.stage ? undefined : inject('assemblyDir'),
+    outDir: options.stage ? mkdtempSync(join(tmpdir(), 'parcours-assembly-')) : undefined,
+    dataDir: mkdtempSync(join(tmpdir(), 'parcours-cloud-')),
+    port: 0,
+    tickMs: 200,
+    ...options,
+  });
+}
+
+/** Calls the local HTTP API as a demo user (by username) or anonymously. */
+export function apiClient(cloud: LocalCloud, username?: string) {
+  const token = username ? cloud.issuer.mintIdToken(username) : undefined;
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(new URL(path, cloud.urls.app), {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, body: json, text, headers: response.headers };
+  };
+}
+
+/** Polls until `probe` returns a value (not undefined/false), or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
