@@ -28,6 +28,7 @@ const cloud = await startLocalCloud({
   port: Number(values.port),
   stage: values.stage,
   assemblyDir: values.assembly,
+  outDir: process.env.PARCOURS_OUT_DIR,
   verboseLogs: values.verbose,
   dynamodbPort: values['dynamodb-port'] ? Number(values['dynamodb-port']) : undefined,
   sesPort: values['ses-port'] ? Number(values['ses-port']) : undefined,

@@ -186,7 +186,7 @@ function renderSession(claims) {
   const groups = Array.isArray(claims['cognito:groups']) ? claims['cognito:groups'] : [];
   const role = groups.includes('staff') ? 'équipe CoopConnexion' : 'prescripteur';
   const name = claims.name || claims.email || 'utilisateur';
-  document.getElementById('session-name').textContent = 'Connecté : ' + name + ' (' + role + ')';
+  document.getElementById('session-name').textContent = 'Compte : ' + name + ' (' + role + ')';
   document.getElementById('session-logout').addEventListener('click', logout);
   document.getElementById('session').hidden = false;
 }
@@ -663,7 +663,9 @@ function referralDetails(referral) {
   const address = [person.address, [person.postalCode, person.town].filter(Boolean).join(' ')].filter(Boolean).join(', ');
   return el('section', { class: 'panel', id: 'approval-details', 'aria-labelledby': 'approval-person' },
     el('h2', { id: 'approval-person' }, personName(person)),
-    el('p', { class: 'meta' }, referral.programmeLabel, ' · reçue le ', el('time', { datetime: referral.createdAt }, formatDateTime(referral.createdAt))),
+    el('p', { class: 'meta' },
+      el('span', {}, referral.programmeLabel),
+      el('span', {}, 'Reçue le ', el('time', { datetime: referral.createdAt }, formatDateTime(referral.createdAt)))),
     facts([
       ['Prescripteur', referral.prescriber.organisationName + (referral.prescriber.name ? ' · ' + referral.prescriber.name : '')],
       ['Naissance', person.birthDate ? formatPlainDate(person.birthDate) + ' (' + ageOn(person.birthDate, new Date()) + ' ans)' : ''],

@@ -54,7 +54,7 @@ ${textField({ name: 'youngPerson.lastName', label: 'Nom', required: true, autoco
 ${textField({ name: 'youngPerson.birthDate', label: 'Date de naissance', required: true, type: 'date', autocomplete: 'section-jeune bday' })}
 ${textField({ name: 'youngPerson.email', label: 'Adresse e-mail', required: true, type: 'email', inputmode: 'email', autocomplete: 'section-jeune email', maxlength: 254 })}
 ${textField({ name: 'youngPerson.phone', label: 'Téléphone mobile', required: true, type: 'tel', inputmode: 'tel', autocomplete: 'section-jeune tel', hint: phoneHint, maxlength: 20 })}
-${textField({ name: 'youngPerson.address', label: 'Adresse', required: false, autocomplete: 'section-jeune street-address', maxlength: 200 })}
+${textField({ name: 'youngPerson.address', label: 'Adresse', required: false, autocomplete: 'section-jeune address-line1', maxlength: 200 })}
 ${textField({ name: 'youngPerson.postalCode', label: 'Code postal', required: true, inputmode: 'numeric', autocomplete: 'section-jeune postal-code', maxlength: 5 })}
 ${textField({ name: 'youngPerson.town', label: 'Commune', required: true, autocomplete: 'section-jeune address-level2', maxlength: 100 })}
 ${checkboxField({ name: 'youngPerson.qpv', label: 'Le jeune habite dans un quartier prioritaire de la politique de la ville (QPV)', required: false })}

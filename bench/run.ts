@@ -1,0 +1,143 @@
+/**
+ * npm run bench: figures, not assertions.
+ *  1. time from `npm start` to ready (synthesis included), in a fresh process and data folder;
+ *  2. submit latency p50/p99 and throughput over HTTP on that local cloud;
+ *  3. each function's bundle size and init time in a fresh Node process, next to the init of the
+ *     AWS SDK clients that function uses, alone, measured in the same run.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { build } from 'esbuild';
+import { LocalIssuer } from '../infra/local/auth.js';
+import { freePort } from '../infra/local/net.js';
+import { loadAssembly } from '../infra/local/assembly.js';
+import { describeTemplate } from '../infra/local/template.js';
+
+const SUBMISSIONS = Number(process.env.BENCH_SUBMISSIONS ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const INIT_RUNS = Number(process.env.BENCH_INIT_RUNS ?? 7);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
+
+// 1. Start-up.
+const dataDir = mkdtempSync(join(tmpdir(), 'parcours-bench-'));
+const outDir = join(dataDir, 'cdk.out');
+const port = await freePort();
+const sesPort = await freePort();
+const awsPort = await freePort();
+const startedAt = performance.now();
+const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--data-dir', join(dataDir, 'data'), '--port', String(port), '--ses-port', String(sesPort), '--aws-port', String(awsPort), '--no-demo'], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, PARCOURS_OUT_DIR: outDir },
+});
+let output = '';
+child.stdout.on('data', (c) => (output += c));
+child.stderr.on('data', (c) => (output += c));
+await new Promise<void>((resolvePromise, reject) => {
+  const timer = setInterval(() => {
+    if (output.includes('prêt')) {
+      clearInterval(timer);
+      resolvePromise();
+    } else if (child.exitCode !== null) {
+      clearInterval(timer);
+      reject(new Error(output));
+    }
+  }, 20);
+});
+const readyMs = performance.now() - startedAt;
+const synthLine = /synthèse ([\d.]+) s/.exec(output)?.[1];
+console.log(`start-up: npm start to ready ${(readyMs / 1000).toFixed(2)} s (synthesis ${synthLine ?? '?'} s), 2 cores`);
+
+// 2. Submit latency and throughput.
+const base = `http://127.0.0.1:${port}`;
+const clientId = ((await (await fetch(`${base}/api/config`)).json()) as { clientId: string }).clientId;
+const issuer = await LocalIssuer.create({ issuerUrl: `${base}/local-auth`, clientId, dataDir: join(dataDir, 'data') });
+const token = issuer.mintIdToken('sarah.benali');
+const submit = async (i: number) => {
+  const t0 = performance.now();
+  const res = await fetch(`${base}/api/referrals`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: JSON.stringify({
+      programme: 'accompagnement',
+      youngPerson: { firstName: `Bench${i}`, lastName: randomUUID().slice(0, 8), birthDate: '2001-02-03', email: `bench.${randomUUID()}@example.org`, phone: `+336${String(10_000_000 + i).slice(-8)}`, postalCode: '62300', town: 'Lens', qpv: false, situation: 'demandeur-emploi' },
+      projectIdea: 'Mesure de performance du formulaire.',
+      consent: { dataProcessing: true },
+    }),
+  });
+  await res.arrayBuffer();
+  return { ms: performance.now() - t0, status: res.status };
+};
+for (let i = 0; i < 20; i++) await submit(-i - 1); // warm every worker
+const latencies: number[] = [];
+const statuses = new Map<number, number>();
+let next = 0;
+const burstStart = performance.now();
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (next < SUBMISSIONS) {
+      const i = next++;
+      const { ms, status } = await submit(i);
+      latencies.push(ms);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+  }),
+);
+const burstSeconds = (performance.now() - burstStart) / 1000;
+console.log(
+  `submit over HTTP: ${SUBMISSIONS} referrals, ${CONCURRENCY} in flight: p50 ${median(latencies).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
+    `${(SUBMISSIONS / burstSeconds).toFixed(1)} referrals/s; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+);
+child.kill('SIGTERM');
+
+// 3. Bundles and init times.
+const assembly = loadAssembly(resolve(outDir));
+const app = describeTemplate(assembly.template, assembly.assemblyDir, { region: 'eu-west-3', accountId: '000000000000', stackName: assembly.stackName });
+const CLIENTS: Record<string, string> = {
+  DynamoDB: "const { DynamoDBClient } = require('@aws-sdk/client-dynamodb'); const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb'); DynamoDBDocumentClient.from(new DynamoDBClient({}));",
+  SFN: "const { SFNClient } = require('@aws-sdk/client-sfn'); new SFNClient({});",
+  SESv2: "const { SESv2Client } = require('@aws-sdk/client-sesv2'); new SESv2Client({});",
+  SMS: "const { PinpointSMSVoiceV2Client } = require('@aws-sdk/client-pinpoint-sms-voice-v2'); new PinpointSMSVoiceV2Client({});",
+};
+const MARKERS: Record<string, RegExp> = { DynamoDB: /DynamoDBDocumentClient|"DynamoDB_20120810/, SFN: /AWSStepFunctions/, SESv2: /SimpleEmailService_v2|"SESv2"/, SMS: /PinpointSMSVoiceV2/ };
+const initMs = (file: string) => {
+  const runs: number[] = [];
+  for (let i = 0; i < INIT_RUNS; i++) {
+    const out = execFileSync(process.execPath, ['-e', `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t))`], {
+      env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-3', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    runs.push(Number(out));
+  }
+  return median(runs);
+};
+const clientDir = mkdtempSync(join(tmpdir(), 'parcours-clients-'));
+const clientInit = new Map<string, { ms: number; kb: number }>();
+const clientSet = async (names: string[]) => {
+  const key = names.join('+');
+  if (!names.length) return { ms: 0, kb: 0 };
+  if (!clientInit.has(key)) {
+    const entry = join(clientDir, `${key}.js`);
+    writeFileSync(entry, names.map((n) => CLIENTS[n]).join('\n'));
+    const outfile = join(clientDir, `${key}.bundle.js`);
+    await build({ entryPoints: [entry], bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', outfile, nodePaths: [resolve('node_modules')], logLevel: 'silent' });
+    clientInit.set(key, { ms: initMs(outfile), kb: statSync(outfile).size / 1024 });
+  }
+  return clientInit.get(key)!;
+};
+console.log(`\nfunction bundles (esbuild, minified CJS) — init = require time in a fresh Node ${process.version} process, median of ${INIT_RUNS}`);
+console.log(`${'function'.padEnd(22)}${'bundle'.padStart(10)}${'init'.padStart(10)}   SDK clients used, alone: size, init`);
+for (const fn of app.functions.filter((f) => f.bundleDir)) {
+  const file = join(fn.bundleDir, 'index.js');
+  const source = readFileSync(file, 'utf8');
+  const used = Object.keys(MARKERS).filter((n) => MARKERS[n].test(source));
+  const clients = await clientSet(used);
+  console.log(
+    `${fn.logicalId.replace(/[0-9A-F]{8}$/, '').slice(0, 21).padEnd(22)}${`${(statSync(file).size / 1024).toFixed(0)} KB`.padStart(10)}${`${initMs(file).toFixed(1)} ms`.padStart(10)}   ` +
+      (used.length ? `${used.join(' + ')}: ${clients.kb.toFixed(0)} KB, ${clients.ms.toFixed(1)} ms` : 'none'),
+  );
+}
+process.exit(0);

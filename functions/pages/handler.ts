@@ -1,0 +1,112 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  assets,
+  authCallbackPage,
+  decisionPage,
+  homePage,
+  inboxPage,
+  notFoundPage,
+  referralFormPage,
+  referralsListPage,
+  timelinePage,
+} from '../../shared/pages/index.js';
+
+type Result = APIGatewayProxyStructuredResultV2;
+
+/** Opaque ids and approval tokens: anything else in these URLs is a 404, never echoed back. */
+const ID_PATTERN = /^[A-Za-z0-9._~-]{1,200}$/;
+
+const staticPages: Record<string, () => string> = {
+  '/': homePage,
+  '/prescripteur/orienter': referralFormPage,
+  '/prescripteur/orientations': referralsListPage,
+  '/equipe': inboxPage,
+  '/auth/callback': authCallbackPage,
+};
+
+// Rendered once per container: the shells hold no data.
+const rendered = new Map<string, string>();
+function render(key: string, page: () => string): string {
+  let html = rendered.get(key);
+  if (html === undefined) {
+    html = page();
+    rendered.set(key, html);
+  }
+  return html;
+}
+
+function authOrigin(): string | undefined {
+  try {
+    return new URL(process.env.AUTH_BASE_URL ?? '').origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function securityHeaders(): Record<string, string> {
+  const auth = authOrigin();
+  return {
+    // The callback page posts the code to the Cognito token endpoint: that origin is allowed for fetch only.
+    'content-security-policy': [
+      "default-src 'self'",
+      `connect-src 'self'${auth ? ` ${auth}` : ''}`,
+      "base-uri 'none'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+      "object-src 'none'",
+    ].join('; '),
+    'x-content-type-options': 'nosniff',
+    // Decision links carry single-use approval ids and the callback an auth code: never leak them.
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+    'cross-origin-opener-policy': 'same-origin',
+    'strict-transport-security': 'max-age=31536000',
+  };
+}
+
+function html(statusCode: number, body: string): Result {
+  return {
+    statusCode,
+    headers: { ...securityHeaders(), 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    body,
+  };
+}
+
+function serveAsset(event: APIGatewayProxyEventV2, name: string): Result | undefined {
+  const asset = Object.hasOwn(assets, name) ? assets[name] : undefined;
+  if (!asset) return undefined;
+  const etag = `"${asset.version}"`;
+  // Versioned URLs never change content; an unversioned one must be checked again soon.
+  const cacheControl = event.queryStringParameters?.v === asset.version ? 'public, max-age=31536000, immutable' : 'public, max-age=300';
+  const headers = { ...securityHeaders(), 'content-type': asset.contentType, 'cache-control': cacheControl, etag };
+  if (event.headers?.['if-none-match'] === etag) return { statusCode: 304, headers, body: '' };
+  return { statusCode: 200, headers, body: asset.body };
+}
+
+function route(event: APIGatewayProxyEventV2, path: string): Result {
+  const page = staticPages[path];
+  if (page) return html(200, render(path, page));
+  const assetMatch = /^\/assets\/([^/]+)$/.exec(path);
+  if (assetMatch) {
+    const served = serveAsset(event, assetMatch[1]);
+    if (served) return served;
+  }
+  const decision = /^\/equipe\/decisions\/([^/]+)$/.exec(path);
+  if (decision && ID_PATTERN.test(decision[1])) return html(200, decisionPage(decision[1]));
+  const person = /^\/equipe\/personnes\/([^/]+)$/.exec(path);
+  if (person && ID_PATTERN.test(person[1])) return html(200, timelinePage(person[1]));
+  return html(404, render('404', notFoundPage));
+}
+
+export const handler = middy<APIGatewayProxyEventV2, Result>().handler(async (event) => {
+  const method = event.requestContext.http.method.toUpperCase();
+  if (method !== 'GET' && method !== 'HEAD') {
+    return { statusCode: 405, headers: { ...securityHeaders(), allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }, body: 'Méthode non autorisée.' };
+  }
+  const rawPath = event.rawPath || '/';
+  const path = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
+  const result = route(event, path);
+  return method === 'HEAD' ? { ...result, body: '' } : result;
+});

@@ -1,0 +1,212 @@
+/**
+ * Stage configuration: every setting that differs between dev, prod, the local cloud and the
+ * end-to-end tests, chosen at synth time without editing code.
+ *
+ * This module imports nothing from aws-cdk-lib on purpose: functions and the local cloud may
+ * import its types and the environment variable names without pulling the CDK into a bundle.
+ */
+
+export const STAGES = ['dev', 'prod', 'local', 'test'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** Log levels understood by Lambda's advanced logging controls and Powertools. */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** Deadlines of the referral workflow, in seconds from the moment the referral is received. */
+export interface ReferralTimings {
+  /** First reminder to the staff when no decision was taken. */
+  remindAfterSeconds: number;
+  /** Escalation when still no decision. */
+  escalateAfterSeconds: number;
+  /** The referral expires when still no decision. */
+  expireAfterSeconds: number;
+  /** A waitlisted referral is brought back to the staff this long after each review. */
+  waitlistReviewAfterSeconds: number;
+}
+
+export interface StageConfig {
+  stage: StageName;
+  region: string;
+  /** Target account; undefined leaves the stack account-agnostic (offline synth). */
+  account?: string;
+  /** What happens to stateful resources (table, key, user pool, logs) when the stack goes. */
+  removalPolicy: 'retain' | 'destroy';
+  deletionProtection: boolean;
+  /** One of CloudWatch Logs' allowed retention periods, in days. */
+  logRetentionDays: number;
+  logLevel: LogLevel;
+  referral: ReferralTimings;
+  /** From header of every email, on the verified domain `emailDomain`. */
+  emailFrom: string;
+  /** SES domain identity (DKIM). One identity per account and region: stages sharing an account need distinct domains. */
+  emailDomain: string;
+  /** Team mailbox that receives the decision requests, reminders and escalations. */
+  staffEmail: string;
+  /** Alphanumeric SMS sender id shown on the phone (3 to 11 characters). */
+  smsSenderId: string;
+  /** Cognito hosted domain prefix: `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  authDomainPrefix: string;
+  /** Extra origins serving the pages (custom domains); the API's own URL is always allowed. */
+  appUrls: string[];
+  /** Origin allowed as Cognito callback in non-production stages, for pages served from this machine. */
+  localAppUrl: string;
+  /** Recipient of the alarm notifications; none means the topic has no subscription. */
+  alarmEmail?: string;
+}
+
+/** Settings that an operator sets per deployment (CDK context or environment), never in code. */
+export interface StageOverrides {
+  account?: string;
+  appUrls?: string[];
+  alarmEmail?: string;
+  staffEmail?: string;
+  emailDomain?: string;
+  emailFrom?: string;
+  authDomainPrefix?: string;
+}
+
+/** Environment variable names shared by the stack (which sets them) and the functions (which read them). */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  stage: 'STAGE',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+  referralStateMachineArn: 'REFERRAL_STATE_MACHINE_ARN',
+  emailFrom: 'EMAIL_FROM',
+  sesConfigurationSet: 'SES_CONFIGURATION_SET',
+  smsSenderId: 'SMS_SENDER_ID',
+  smsConfigurationSet: 'SMS_CONFIGURATION_SET',
+  staffEmail: 'STAFF_EMAIL',
+  appBaseUrl: 'APP_BASE_URL',
+  authBaseUrl: 'AUTH_BASE_URL',
+  userPoolClientId: 'USER_POOL_CLIENT_ID',
+} as const;
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+export const METRICS_NAMESPACE = 'CoopConnexionParcours';
+
+const DAY = 24 * 60 * 60;
+
+const BASE = {
+  region: 'eu-west-3',
+  emailFrom: 'CoopConnexion <ne-pas-repondre@coopconnexion.fr>',
+  emailDomain: 'coopconnexion.fr',
+  staffEmail: 'accompagnement@coopconnexion.fr',
+  smsSenderId: 'CoopConnex',
+  localAppUrl: 'http://localhost:3000',
+  referral: {
+    remindAfterSeconds: 3 * DAY,
+    escalateAfterSeconds: 10 * DAY,
+    expireAfterSeconds: 30 * DAY,
+    waitlistReviewAfterSeconds: 30 * DAY,
+  },
+} satisfies Partial<StageConfig>;
+
+type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 'logRetentionDays' | 'logLevel'> & { referral?: ReferralTimings };
+
+const PER_STAGE: Record<StageName, StageDefaults> = {
+  prod: { removalPolicy: 'retain', deletionProtection: true, logRetentionDays: 180, logLevel: 'INFO' },
+  dev: { removalPolicy: 'destroy', deletionProtection: false, logRetentionDays: 30, logLevel: 'DEBUG' },
+  local: { removalPolicy: 'destroy', deletionProtection: false, logRetentionDays: 7, logLevel: 'DEBUG' },
+  // Seconds instead of days, so an end-to-end test sees the reminder, the escalation and the expiry.
+  test: {
+    removalPolicy: 'destroy',
+    deletionProtection: false,
+    logRetentionDays: 7,
+    logLevel: 'DEBUG',
+    referral: { remindAfterSeconds: 4, escalateAfterSeconds: 8, expireAfterSeconds: 12, waitlistReviewAfterSeconds: 60 },
+  },
+};
+
+/** CloudWatch Logs accepts only these retention periods. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+export class InvalidStageConfigError extends Error {
+  override readonly name = 'InvalidStageConfigError';
+}
+
+export function isStageName(value: unknown): value is StageName {
+  return typeof value === 'string' && (STAGES as readonly string[]).includes(value);
+}
+
+/**
+ * The stage to synthesize: CDK context `stage` (`cdk synth -c stage=prod`), else `PARCOURS_STAGE`, else `dev`.
+ * @example resolveStageName(app.node.tryGetContext('stage')) // 'prod'
+ */
+export function resolveStageName(contextStage: unknown, env: NodeJS.ProcessEnv = process.env): StageName {
+  const stage = contextStage ?? env.PARCOURS_STAGE ?? 'dev';
+  if (!isStageName(stage)) throw new InvalidStageConfigError(`unknown stage "${String(stage)}": expected one of ${STAGES.join(', ')}`);
+  return stage;
+}
+
+/**
+ * Reads the per-deployment settings: CDK context first (`-c appUrls=https://a,https://b`),
+ * then the environment (`PARCOURS_APP_URLS`, `PARCOURS_ALARM_EMAIL`, ...).
+ * @example stageOverrides((key) => app.node.tryGetContext(key))
+ */
+export function stageOverrides(context: (key: string) => unknown, env: NodeJS.ProcessEnv = process.env): StageOverrides {
+  const read = (key: string, envName: string): string | undefined => {
+    const value = context(key) ?? env[envName];
+    if (value === undefined || value === null || value === '') return undefined;
+    return Array.isArray(value) ? value.join(',') : String(value);
+  };
+  const appUrls = read('appUrls', 'PARCOURS_APP_URLS');
+  return {
+    appUrls: appUrls === undefined ? undefined : appUrls.split(',').map((url) => url.trim()).filter(Boolean),
+    alarmEmail: read('alarmEmail', 'PARCOURS_ALARM_EMAIL'),
+    staffEmail: read('staffEmail', 'PARCOURS_STAFF_EMAIL'),
+    emailDomain: read('emailDomain', 'PARCOURS_EMAIL_DOMAIN'),
+    emailFrom: read('emailFrom', 'PARCOURS_EMAIL_FROM'),
+    authDomainPrefix: read('authDomainPrefix', 'PARCOURS_AUTH_DOMAIN_PREFIX'),
+  };
+}
+
+/**
+ * The configuration of one stage, with the operator's overrides applied and checked.
+ * @example loadStageConfig('prod').removalPolicy // 'retain'
+ */
+export function loadStageConfig(stage: string, overrides: StageOverrides = {}): StageConfig {
+  if (!isStageName(stage)) throw new InvalidStageConfigError(`unknown stage "${stage}": expected one of ${STAGES.join(', ')}`);
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) as StageOverrides;
+  const config: StageConfig = {
+    ...BASE,
+    stage,
+    authDomainPrefix: `coopconnexion-parcours-${stage}`,
+    appUrls: [],
+    account: process.env.CDK_DEFAULT_ACCOUNT || undefined,
+    ...PER_STAGE[stage],
+    ...defined,
+  };
+  validate(config);
+  return config;
+}
+
+function validate(config: StageConfig): void {
+  const problems: string[] = [];
+  const { remindAfterSeconds, escalateAfterSeconds, expireAfterSeconds, waitlistReviewAfterSeconds } = config.referral;
+  const timings = [remindAfterSeconds, escalateAfterSeconds, expireAfterSeconds, waitlistReviewAfterSeconds];
+  if (!timings.every((s) => Number.isInteger(s) && s > 0)) problems.push('referral timings must be positive whole seconds');
+  if (!(remindAfterSeconds < escalateAfterSeconds && escalateAfterSeconds < expireAfterSeconds)) {
+    problems.push('referral timings must be ordered: remind < escalate < expire');
+  }
+  if (!/^[A-Za-z0-9]{3,11}$/.test(config.smsSenderId) || !/[A-Za-z]/.test(config.smsSenderId)) {
+    problems.push(`smsSenderId "${config.smsSenderId}" must be 3 to 11 letters or digits, with at least one letter`);
+  }
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(config.authDomainPrefix) || /aws|amazon|cognito/.test(config.authDomainPrefix)) {
+    problems.push(`authDomainPrefix "${config.authDomainPrefix}" must be lowercase letters, digits and hyphens, without aws, amazon or cognito`);
+  }
+  for (const url of config.appUrls) {
+    if (!/^https:\/\/[^/\s]+$/.test(url)) problems.push(`app URL "${url}" must be an https origin without a path or trailing slash`);
+  }
+  const email = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+  for (const [name, value] of [['staffEmail', config.staffEmail], ['alarmEmail', config.alarmEmail]] as const) {
+    if (value !== undefined && !email.test(value)) problems.push(`${name} "${value}" is not an email address`);
+  }
+  const fromAddress = /<([^>]+)>\s*$/.exec(config.emailFrom)?.[1] ?? config.emailFrom;
+  if (!email.test(fromAddress) || !fromAddress.toLowerCase().endsWith(`@${config.emailDomain.toLowerCase()}`)) {
+    problems.push(`emailFrom "${config.emailFrom}" must be an address on emailDomain "${config.emailDomain}"`);
+  }
+  if (!LOG_RETENTION_DAYS.includes(config.logRetentionDays)) problems.push(`logRetentionDays ${config.logRetentionDays} is not a CloudWatch Logs retention period`);
+  if (problems.length > 0) throw new InvalidStageConfigError(`invalid configuration for stage ${config.stage}: ${problems.join('; ')}`);
+}

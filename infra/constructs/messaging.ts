@@ -1,0 +1,99 @@
+import { Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as smsvoice from 'aws-cdk-lib/aws-smsvoice';
+import { Construct } from 'constructs';
+import { ENV, type StageConfig } from '../config.js';
+
+export type MessagingChannel = 'email' | 'sms';
+
+export interface ParcoursMessagingProps {
+  config: StageConfig;
+  /** Base URL of the pages, for the links in the messages. */
+  appBaseUrl: string;
+}
+
+/**
+ * Email through SES v2 (a DKIM domain identity and a configuration set) and SMS through
+ * AWS End User Messaging SMS (a configuration set with the sender id as default).
+ */
+export class ParcoursMessaging extends Construct {
+  readonly emailIdentity: ses.EmailIdentity;
+  readonly emailConfigurationSet: ses.ConfigurationSet;
+  readonly smsConfigurationSet: smsvoice.CfnConfigurationSet;
+  private readonly config: StageConfig;
+  private readonly appBaseUrl: string;
+
+  constructor(scope: Construct, id: string, props: ParcoursMessagingProps) {
+    super(scope, id);
+    this.config = props.config;
+    this.appBaseUrl = props.appBaseUrl;
+
+    this.emailConfigurationSet = new ses.ConfigurationSet(this, 'EmailConfigurationSet', {
+      reputationMetrics: true,
+      sendingEnabled: true,
+      suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+      tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
+    });
+    // EventBridge rather than SNS: the notification-tracking function will subscribe with a rule
+    // that filters on the event type, and no topic, key policy or subscription has to be kept.
+    this.emailConfigurationSet.addEventDestination('ToEventBridge', {
+      destination: ses.EventDestination.eventBus(events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')),
+      events: [
+        ses.EmailSendingEvent.SEND,
+        ses.EmailSendingEvent.DELIVERY,
+        ses.EmailSendingEvent.DELIVERY_DELAY,
+        ses.EmailSendingEvent.BOUNCE,
+        ses.EmailSendingEvent.COMPLAINT,
+        ses.EmailSendingEvent.REJECT,
+        ses.EmailSendingEvent.RENDERING_FAILURE,
+      ],
+    });
+
+    this.emailIdentity = new ses.EmailIdentity(this, 'EmailIdentity', {
+      identity: ses.Identity.domain(props.config.emailDomain),
+      configurationSet: this.emailConfigurationSet,
+    });
+
+    this.smsConfigurationSet = new smsvoice.CfnConfigurationSet(this, 'SmsConfigurationSet', {
+      defaultSenderId: props.config.smsSenderId,
+    });
+  }
+
+  /**
+   * Lets `grantee` send on the given channels, scoped to this stack's identity, configuration
+   * sets and sender id, and returns the environment its code needs to send.
+   */
+  grantSend(grantee: iam.IGrantable, channels: readonly MessagingChannel[]): Record<string, string> {
+    const stack = Stack.of(this);
+    const environment: Record<string, string> = { [ENV.appBaseUrl]: this.appBaseUrl, [ENV.staffEmail]: this.config.staffEmail };
+    if (channels.includes('email')) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['ses:SendEmail'],
+        resourceArns: [
+          this.emailIdentity.emailIdentityArn,
+          stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.emailConfigurationSet.configurationSetName }),
+        ],
+      });
+      environment[ENV.emailFrom] = this.config.emailFrom;
+      environment[ENV.sesConfigurationSet] = this.emailConfigurationSet.configurationSetName;
+    }
+    if (channels.includes('sms')) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['sms-voice:SendTextMessage'],
+        resourceArns: [
+          this.smsConfigurationSet.attrArn,
+          // The sender id is requested (and registered where the country requires it) outside
+          // CloudFormation, so its ARN is built from the configured name.
+          stack.formatArn({ service: 'sms-voice', resource: 'sender-id', resourceName: `${this.config.smsSenderId}/FR` }),
+        ],
+      });
+      environment[ENV.smsSenderId] = this.config.smsSenderId;
+      environment[ENV.smsConfigurationSet] = this.smsConfigurationSet.ref;
+    }
+    return environment;
+  }
+}

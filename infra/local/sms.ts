@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+
+export interface SmsRecord {
+  messageId: string;
+  at: string;
+  destination: string;
+  origination?: string;
+  configurationSet?: string;
+  body: string;
+  messageType?: string;
+  segments: number;
+  context?: Record<string, string>;
+}
+
+const OUTBOX_FILE = 'sms-outbox.jsonl';
+const E164 = /^\+[1-9][0-9]{1,14}$/;
+/** SendTextMessage's documented limit on MessageBody. */
+const MAX_BODY_CHARS = 1600;
+
+const GSM7_BASIC = new Set(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
+);
+/** Characters of the GSM-7 extension table, each sent as an escape plus one septet. */
+const GSM7_EXTENSION = new Set('^{}\\[~]|€\f');
+
+/**
+ * Counts the SMS parts a body needs: GSM-7 (160 septets, 153 per part when concatenated) when every
+ * character is in the GSM alphabet, else UCS-2 (70 UTF-16 units, 67 per part). A character never
+ * straddles two parts (an escape pair or a surrogate pair stays whole), as handsets require.
+ */
+export function countSegments(body: string): number {
+  const chars = [...body];
+  const gsm = chars.every((c) => GSM7_BASIC.has(c) || GSM7_EXTENSION.has(c));
+  const units = chars.map((c) => (gsm ? (GSM7_EXTENSION.has(c) ? 2 : 1) : c.length));
+  const total = units.reduce((sum, n) => sum + n, 0);
+  const single = gsm ? 160 : 70;
+  if (total <= single) return 1;
+  const perPart = gsm ? 153 : 67;
+  let parts = 1;
+  let used = 0;
+  for (const n of units) {
+    if (used + n > perPart) {
+      parts += 1;
+      used = 0;
+    }
+    used += n;
+  }
+  return parts;
+}
+
+/**
+ * A local AWS End User Messaging SMS (pinpoint-sms-voice-v2): SendTextMessage lands in an outbox,
+ * kept on disk as JSON lines when `dataDir` is given, readable as an HTML page or JSON.
+ * @example const sms = new LocalSms({ dataDir: '.local/data' }); await sms.handleJson('SendTextMessage', { DestinationPhoneNumber: '+33612345678', MessageBody: 'Bonjour' });
+ */
+export class LocalSms {
+  private readonly file: string | undefined;
+  private readonly records: SmsRecord[] = [];
+  /** Appends are chained so lines keep the order of the sends. */
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(options: { dataDir?: string } = {}) {
+    this.file = options.dataDir ? join(options.dataDir, OUTBOX_FILE) : undefined;
+    if (this.file) this.records.push(...loadOutbox(this.file));
+  }
+
+  async handleJson(operation: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    if (operation !== 'SendTextMessage') {
+      return { status: 400, body: { __type: 'UnknownOperationException', message: `The local SMS service does not support ${operation}` } };
+    }
+    const input = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    const invalid = validateSendTextMessage(input);
+    if (invalid) return { status: 400, body: invalid };
+    const messageId = randomUUID();
+    // DryRun checks the request without sending, as on AWS.
+    if (input.DryRun === true) return { status: 200, body: { MessageId: messageId } };
+    const messageBody = input.MessageBody as string;
+    const record: SmsRecord = {
+      messageId,
+      at: new Date().toISOString(),
+      destination: input.DestinationPhoneNumber as string,
+      body: messageBody,
+      segments: countSegments(messageBody),
+    };
+    if (typeof input.OriginationIdentity === 'string') record.origination = input.OriginationIdentity;
+    if (typeof input.ConfigurationSetName === 'string') record.configurationSet = input.ConfigurationSetName;
+    if (typeof input.MessageType === 'string') record.messageType = input.MessageType;
+    if (input.Context && typeof input.Context === 'object') record.context = input.Context as Record<string, string>;
+    this.records.push(record);
+    await this.persist(record);
+    return { status: 200, body: { MessageId: messageId } };
+  }
+
+  /** The outbox, newest first. */
+  list(): SmsRecord[] {
+    return [...this.records].reverse();
+  }
+
+  /** GET <base>/ is the outbox page, GET <base>/messages.json the JSON list; returns false when the path is not its own. */
+  async handle(req: IncomingMessage, res: ServerResponse, basePath: string): Promise<boolean> {
+    const base = basePath.replace(/\/+$/, '');
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const isPage = path === base || path === `${base}/`;
+    const isJson = path === `${base}/messages.json`;
+    if (!isPage && !isJson) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Méthode non autorisée');
+      return true;
+    }
+    const payload = isJson ? JSON.stringify(this.list()) : outboxPage(this.list());
+    res.writeHead(200, {
+      'content-type': isJson ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(req.method === 'HEAD' ? undefined : payload);
+    return true;
+  }
+
+  private async persist(record: SmsRecord): Promise<void> {
+    const file = this.file;
+    if (!file) return;
+    const write = this.writes.then(async () => {
+      await mkdir(dirname(file), { recursive: true });
+      await appendFile(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    });
+    this.writes = write.catch(() => undefined);
+    await write;
+  }
+}
+
+function validationError(field: string, message: string): { __type: string; message: string; Reason: string; Fields: Array<{ Name: string; Message: string }> } {
+  return {
+    __type: 'ValidationException',
+    message: `1 validation error detected: Value at '${field}' failed to satisfy constraint: ${message}`,
+    Reason: 'FIELD_VALIDATION_FAILED',
+    Fields: [{ Name: field, Message: message }],
+  };
+}
+
+function validateSendTextMessage(input: Record<string, unknown>): ReturnType<typeof validationError> | undefined {
+  if (typeof input.DestinationPhoneNumber !== 'string' || !E164.test(input.DestinationPhoneNumber)) {
+    return validationError('DestinationPhoneNumber', 'Member must be a phone number in E.164 format (+ then 2 to 15 digits)');
+  }
+  if (typeof input.MessageBody !== 'string' || input.MessageBody.length === 0 || input.MessageBody.length > MAX_BODY_CHARS) {
+    return validationError('MessageBody', `Member must have length between 1 and ${MAX_BODY_CHARS}`);
+  }
+  if (input.MessageType !== undefined && input.MessageType !== 'TRANSACTIONAL' && input.MessageType !== 'PROMOTIONAL') {
+    return validationError('MessageType', 'Member must satisfy enum value set: [TRANSACTIONAL, PROMOTIONAL]');
+  }
+  for (const field of ['OriginationIdentity', 'ConfigurationSetName'] as const) {
+    const value = input[field];
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0 || value.length > 256)) {
+      return validationError(field, 'Member must have length between 1 and 256');
+    }
+  }
+  const context = input.Context;
+  if (context !== undefined && (!context || typeof context !== 'object' || Object.values(context).some((v) => typeof v !== 'string') || Object.keys(context).length > 5)) {
+    return validationError('Context', 'Member must be a map of at most 5 string values');
+  }
+  return undefined;
+}
+
+/** Reads the outbox file; a torn last line (a crash mid-write) is skipped rather than losing the rest. */
+function loadOutbox(file: string): SmsRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const records: SmsRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const record = JSON.parse(line) as SmsRecord;
+      if (typeof record.messageId === 'string' && typeof record.body === 'string') records.push(record);
+    } catch {
+      continue;
+    }
+  }
+  return records;
+}
+
+const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'medium' });
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+function outboxPage(records: SmsRecord[]): string {
+  const rows = records
+    .map(
+      (r) => `<tr>
+<td><time datetime="${escapeHtml(r.at)}">${escapeHtml(PARIS_TIME.format(new Date(r.at)))}</time></td>
+<td>${escapeHtml(r.destination)}</td>
+<td>${escapeHtml(r.origination ?? '—')}</td>
+<td class="body">${escapeHtml(r.body)}</td>
+<td>${r.segments}</td>
+</tr>`,
+    )
+    .join('\n');
+  const content =
+    records.length === 0
+      ? '<p>Aucun SMS envoyé pour le moment.</p>'
+      : `<table>
+<caption>${records.length} SMS, du plus récent au plus ancien (heure de Paris)</caption>
+<thead><tr><th scope="col">Date</th><th scope="col">Destinataire</th><th scope="col">Expéditeur</th><th scope="col">Message</th><th scope="col">Segments</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`;
+  return `<!doctype html>
+<html lang="fr">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="5">
+<title>Boîte d'envoi SMS (environnement local)</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24;line-height:1.5}
+table{border-collapse:collapse;width:100%}caption{text-align:left;margin-bottom:.5rem;color:#4a5260}
+th,td{border:1px solid #c9ced6;padding:.5rem;text-align:left;vertical-align:top}th{background:#eef2fb}
+.body{white-space:pre-wrap;overflow-wrap:anywhere}</style>
+</head>
+<body><main>
+<h1>Boîte d'envoi SMS</h1>
+<p>Les SMS envoyés par l’environnement local ne partent pas : ils sont conservés ici. La page se met à jour toutes les 5 secondes.</p>
+${content}
+</main></body>
+</html>
+`;
+}

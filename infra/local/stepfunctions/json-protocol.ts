@@ -1,0 +1,103 @@
+import { SfnError } from './errors.js';
+import type { HistoryEvent, LocalStepFunctions } from './engine.js';
+
+type Body = Record<string, unknown>;
+
+/** AWS JSON 1.0 timestamps: epoch seconds as a number. */
+const seconds = (date: Date | undefined) => (date ? date.getTime() / 1000 : undefined);
+
+function required(body: Body, key: string): string {
+  const value = body[key];
+  if (value === undefined || value === null) {
+    throw new SfnError('ValidationException', `1 validation error detected: Value null at '${key}' failed to satisfy constraint: Member must not be null`);
+  }
+  if (typeof value !== 'string') throw new SfnError('ValidationException', `'${key}' must be a string`);
+  return value;
+}
+
+function optional(body: Body, key: string): string | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new SfnError('ValidationException', `'${key}' must be a string`);
+  return value;
+}
+
+/** maxResults/nextToken paging over an already complete list (the token is the next offset). */
+function page<T>(items: T[], body: Body, defaultSize: number): { items: T[]; nextToken?: string } {
+  const size = typeof body.maxResults === 'number' && body.maxResults > 0 ? Math.min(body.maxResults, 1000) : defaultSize;
+  const token = optional(body, 'nextToken');
+  const start = token === undefined ? 0 : Number(token);
+  if (!Number.isInteger(start) || start < 0) throw new SfnError('ValidationException', 'Invalid nextToken');
+  const end = start + size;
+  return { items: items.slice(start, end), ...(end < items.length ? { nextToken: String(end) } : {}) };
+}
+
+function historyEvent(event: HistoryEvent): Body {
+  const { timestamp, ...rest } = event;
+  return { ...rest, timestamp: seconds(timestamp) };
+}
+
+/**
+ * Serves the Step Functions operations of the AWS JSON 1.0 protocol: `operation` is the part after
+ * `AWSStepFunctions.` in X-Amz-Target. API errors are 400 with `{ __type, message }`, as the SDK expects.
+ */
+export async function handleSfnJson(engine: LocalStepFunctions, operation: string, rawBody: unknown): Promise<{ status: number; body: unknown }> {
+  try {
+    const body = (rawBody ?? {}) as Body;
+    if (typeof body !== 'object' || Array.isArray(body)) throw new SfnError('ValidationException', 'Request body must be a JSON object');
+    switch (operation) {
+      case 'StartExecution': {
+        const result = await engine.startExecution({
+          stateMachineArn: required(body, 'stateMachineArn'),
+          name: optional(body, 'name'),
+          input: optional(body, 'input'),
+        });
+        return ok({ executionArn: result.executionArn, startDate: seconds(result.startDate) });
+      }
+      case 'SendTaskSuccess':
+        await engine.sendTaskSuccess({ taskToken: required(body, 'taskToken'), output: required(body, 'output') });
+        return ok({});
+      case 'SendTaskFailure':
+        await engine.sendTaskFailure({ taskToken: required(body, 'taskToken'), error: optional(body, 'error'), cause: optional(body, 'cause') });
+        return ok({});
+      case 'SendTaskHeartbeat':
+        await engine.sendTaskHeartbeat({ taskToken: required(body, 'taskToken') });
+        return ok({});
+      case 'DescribeExecution': {
+        const execution = await engine.describeExecution({ executionArn: required(body, 'executionArn') });
+        return ok({
+          ...execution,
+          startDate: seconds(execution.startDate),
+          stopDate: seconds(execution.stopDate),
+          inputDetails: { included: true },
+          ...(execution.output !== undefined ? { outputDetails: { included: true } } : {}),
+        });
+      }
+      case 'GetExecutionHistory': {
+        const { events } = await engine.getExecutionHistory({ executionArn: required(body, 'executionArn') });
+        const ordered = body.reverseOrder === true ? [...events].reverse() : events;
+        const result = page(ordered, body, 100);
+        return ok({ events: result.items.map(historyEvent), ...(result.nextToken ? { nextToken: result.nextToken } : {}) });
+      }
+      case 'ListExecutions': {
+        const { executions } = await engine.listExecutions({ stateMachineArn: required(body, 'stateMachineArn'), statusFilter: optional(body, 'statusFilter') });
+        const result = page(executions, body, 100);
+        return ok({
+          executions: result.items.map((item) => ({ ...item, startDate: seconds(item.startDate), stopDate: seconds(item.stopDate) })),
+          ...(result.nextToken ? { nextToken: result.nextToken } : {}),
+        });
+      }
+      case 'StopExecution': {
+        const result = await engine.stopExecution({ executionArn: required(body, 'executionArn'), error: optional(body, 'error'), cause: optional(body, 'cause') });
+        return ok({ stopDate: seconds(result.stopDate) });
+      }
+      default:
+        throw new SfnError('UnknownOperationException', `Operation ${operation} is not supported by the local Step Functions`);
+    }
+  } catch (error) {
+    if (error instanceof SfnError) return { status: 400, body: { __type: error.type, message: error.message } };
+    throw error;
+  }
+}
+
+const ok = (body: unknown) => ({ status: 200, body: JSON.parse(JSON.stringify(body)) as unknown });

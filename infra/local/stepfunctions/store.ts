@@ -1,0 +1,427 @@
+import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ensureTables, type TableDefinition } from '../dynamodb.js';
+import { CommitConflictError, FencedError } from './errors.js';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** What a resumed run replays at its start state instead of running it. */
+export type Outcome =
+  | { kind: 'success'; output: string }
+  | { kind: 'failure'; error: string; cause: string }
+  | { kind: 'timeout' }
+  | { kind: 'wait' };
+
+/** Where an execution continues after a restart or a callback. */
+export type Cursor =
+  /** Entered a top-level state: re-run it from its raw input (token: the callback token it handed out, if any; fresh: its entry is not recorded yet). */
+  | { mode: 'enter'; stateName: string; input: string; token?: string; fresh?: boolean }
+  /** Parked at a callback task: nothing runs until SendTask* or the deadline. */
+  | { mode: 'parked'; stateName: string; input: string; token: string }
+  /** Parked at a Wait state until its timer item fires. */
+  | { mode: 'waiting'; stateName: string; input: string; wakeAt: number }
+  /** The outcome of the state is recorded: run it again replaying that outcome. */
+  | { mode: 'resume'; stateName: string; input: string; outcome: Outcome };
+
+export interface ExecutionItem {
+  pk: string;
+  sk: 'EXEC';
+  kind: 'execution';
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: number;
+  stopDate?: number;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  /** Fence: the run (or API operation) that owns the execution; every write checks it. */
+  runId: string;
+  version: number;
+  eventCount: number;
+  cursor?: Cursor;
+  runningPk?: string;
+  runningSk?: string;
+  machinePk: string;
+  machineSk: string;
+}
+
+export interface TokenItem {
+  pk: string;
+  sk: 'TOKEN';
+  kind: 'token';
+  token: string;
+  executionArn: string;
+  stateName: string;
+  input: string;
+  status: 'PARKED' | 'DONE';
+  createdAt: number;
+  deadline?: number;
+  heartbeatSeconds?: number;
+  heartbeatDeadline?: number;
+  outcome?: Outcome;
+  duePk?: string;
+  dueSk?: string;
+}
+
+export interface TimerItem {
+  pk: string;
+  sk: string;
+  kind: 'wait' | 'executionTimeout';
+  executionArn: string;
+  due: number;
+  duePk: string;
+  dueSk: string;
+}
+
+export interface StoredEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: number;
+  type: string;
+  details?: Record<string, unknown>;
+}
+
+export interface NewEvent {
+  type: string;
+  details?: Record<string, unknown>;
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const INDEXES = { running: 'running', due: 'due', byMachine: 'byMachine' } as const;
+const DUE = 'DUE';
+const RUNNING = 'RUNNING';
+
+export const executionKey = (executionArn: string) => ({ pk: `EXEC#${executionArn}`, sk: 'EXEC' as const });
+export const tokenKey = (token: string) => ({ pk: `TOKEN#${token}`, sk: 'TOKEN' as const });
+export const timerKey = (executionArn: string, kind: TimerItem['kind']) => ({ pk: `EXEC#${executionArn}`, sk: `TIMER#${kind}` });
+const eventSk = (id: number) => `EVT#${String(id).padStart(10, '0')}`;
+/** Sort keys of due times: fixed width so string order is time order. */
+export const dueSk = (epochMs: number) => String(Math.max(0, Math.floor(epochMs))).padStart(16, '0');
+export const dueAttributes = (epochMs: number) => ({ duePk: DUE, dueSk: dueSk(epochMs) });
+export const runningAttributes = (executionArn: string) => ({ runningPk: RUNNING, runningSk: executionArn });
+export const machineAttributes = (stateMachineArn: string, startDate: number, name: string) => ({
+  machinePk: stateMachineArn,
+  machineSk: `${dueSk(startDate)}#${name}`,
+});
+
+/** The engine's own table: executions, their events, callback tokens and timers. */
+export function engineTableDefinition(tableName: string): TableDefinition {
+  const index = (name: string, pk: string, sk: string) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: pk, KeyType: 'HASH' as const },
+      { AttributeName: sk, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return {
+    input: {
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: ['pk', 'sk', 'runningPk', 'runningSk', 'duePk', 'dueSk', 'machinePk', 'machineSk'].map((AttributeName) => ({
+        AttributeName,
+        AttributeType: 'S' as const,
+      })),
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        index(INDEXES.running, 'runningPk', 'runningSk'),
+        index(INDEXES.due, 'duePk', 'dueSk'),
+        index(INDEXES.byMachine, 'machinePk', 'machineSk'),
+      ],
+    },
+  };
+}
+
+export interface CommitSpec {
+  /** The fence the execution must still carry; omitted for API operations that take it over. */
+  runId?: string;
+  /** Allow writing to an execution that is no longer RUNNING. */
+  allowClosed?: boolean;
+  events?: NewEvent[];
+  set?: Partial<ExecutionItem>;
+  remove?: Array<keyof ExecutionItem>;
+  extra?: TransactItem[];
+}
+
+/** DynamoDB access of the engine; each commit is one transaction guarded by the execution's version. */
+export class EngineStore {
+  private readonly cache = new Map<string, ExecutionItem>();
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly now: () => number,
+  ) {}
+
+  async ensureTable(): Promise<void> {
+    // The document client shares the low-level client's stack, so it sends control-plane commands too.
+    await ensureTables(this.doc as unknown as DynamoDBClient, [engineTableDefinition(this.tableName)]);
+  }
+
+  async getExecution(executionArn: string): Promise<ExecutionItem | undefined> {
+    const result = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: executionKey(executionArn), ConsistentRead: true }));
+    const item = result.Item as ExecutionItem | undefined;
+    if (item) this.remember(item);
+    return item;
+  }
+
+  /** Only running executions are cached: they are the ones written again. */
+  private remember(item: ExecutionItem): void {
+    if (item.status === 'RUNNING') this.cache.set(item.executionArn, item);
+    else this.cache.delete(item.executionArn);
+  }
+
+  async getToken(token: string): Promise<TokenItem | undefined> {
+    const result = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: tokenKey(token), ConsistentRead: true }));
+    return result.Item as TokenItem | undefined;
+  }
+
+  /** Creates the execution with its first event; false if an execution with that ARN exists. */
+  async createExecution(item: ExecutionItem, event: NewEvent, extra: TransactItem[]): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: clean(item), ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: this.tableName, Item: clean(this.eventItem(item.executionArn, 1, event)) } },
+            ...extra,
+          ],
+        }),
+      );
+      this.remember(item);
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Appends events and updates the execution atomically with `extra` items. Throws FencedError when the
+   * execution's runId or status no longer allows the write, CommitConflictError when an `extra` condition fails.
+   */
+  async commit(executionArn: string, spec: CommitSpec): Promise<ExecutionItem> {
+    for (let attempt = 0; ; attempt++) {
+      // Writes of this process keep the cache exact; another writer shows up as a failed version check.
+      const current = (attempt === 0 ? this.cache.get(executionArn) : undefined) ?? (await this.getExecution(executionArn));
+      if (!current) throw new FencedError('Execution does not exist');
+      if (spec.runId !== undefined && current.runId !== spec.runId) throw new FencedError();
+      if (!spec.allowClosed && current.status !== 'RUNNING') throw new FencedError('Execution is closed');
+      const events = spec.events ?? [];
+      const names: Record<string, string> = { '#version': 'version', '#eventCount': 'eventCount' };
+      const values: Record<string, unknown> = {
+        ':version': current.version,
+        ':nextVersion': current.version + 1,
+        ':eventCount': current.eventCount + events.length,
+      };
+      const sets = ['#version = :nextVersion', '#eventCount = :eventCount'];
+      Object.entries(clean(spec.set ?? {})).forEach(([key, value], i) => {
+        names[`#s${i}`] = key;
+        values[`:s${i}`] = value;
+        sets.push(`#s${i} = :s${i}`);
+      });
+      const removes = (spec.remove ?? []).map((key, i) => {
+        names[`#r${i}`] = key;
+        return `#r${i}`;
+      });
+      const items: TransactItem[] = [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: executionKey(executionArn),
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          },
+        },
+        ...events.map((event, i) => ({ Put: { TableName: this.tableName, Item: clean(this.eventItem(executionArn, current.eventCount + i + 1, event)) } })),
+        ...(spec.extra ?? []),
+      ];
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        const updated: ExecutionItem = { ...current, ...spec.set, version: current.version + 1, eventCount: current.eventCount + events.length };
+        for (const key of spec.remove ?? []) delete updated[key];
+        this.remember(updated);
+        return updated;
+      } catch (error) {
+        this.cache.delete(executionArn);
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        // Another writer (another process) changed the execution in between: read it again.
+        if (reasons[0]?.Code === 'ConditionalCheckFailed' && attempt < 10) continue;
+        if (reasons.slice(1).some((reason) => reason.Code === 'ConditionalCheckFailed')) throw new CommitConflictError();
+        throw error;
+      }
+    }
+  }
+
+  async deleteItem(key: { pk: string; sk: string }): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: key }));
+  }
+
+  async updateToken(token: string, update: { set: Record<string, unknown>; remove?: string[]; condition?: string; values?: Record<string, unknown> }): Promise<boolean> {
+    const condition = update.condition ?? 'attribute_exists(pk)';
+    const names: Record<string, string> = condition.includes('#status') ? { '#status': 'status' } : {};
+    const values: Record<string, unknown> = { ...update.values };
+    const sets = Object.entries(clean(update.set)).map(([key, value], i) => {
+      names[`#s${i}`] = key;
+      values[`:s${i}`] = value;
+      return `#s${i} = :s${i}`;
+    });
+    const removes = (update.remove ?? []).map((key, i) => {
+      names[`#r${i}`] = key;
+      return `#r${i}`;
+    });
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tokenKey(token),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  /** A transaction item that marks a parked token done with its outcome, only if it is still parked. */
+  completeTokenItem(token: string, outcome: Outcome): TransactItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: tokenKey(token),
+        UpdateExpression: 'SET #status = :done, #outcome = :outcome REMOVE duePk, dueSk',
+        ConditionExpression: '#status = :parked',
+        ExpressionAttributeNames: { '#status': 'status', '#outcome': 'outcome' },
+        ExpressionAttributeValues: { ':done': 'DONE', ':parked': 'PARKED', ':outcome': clean(outcome) },
+      },
+    };
+  }
+
+  putItem(item: object, condition?: string): TransactItem {
+    return { Put: { TableName: this.tableName, Item: clean(item), ...(condition ? { ConditionExpression: condition } : {}) } };
+  }
+
+  deleteItemOp(key: { pk: string; sk: string }): TransactItem {
+    return { Delete: { TableName: this.tableName, Key: key } };
+  }
+
+  tokenParkedCheck(token: string): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: tokenKey(token),
+        ConditionExpression: '#status = :parked',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':parked': 'PARKED' },
+      },
+    };
+  }
+
+  async events(executionArn: string): Promise<StoredEvent[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
+      ExpressionAttributeValues: { ':pk': executionKey(executionArn).pk, ':evt': 'EVT#' },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({
+      id: item.id as number,
+      previousEventId: item.previousEventId as number,
+      timestamp: item.timestamp as number,
+      type: item.type as string,
+      details: item.details as Record<string, unknown> | undefined,
+    }));
+  }
+
+  async runningExecutions(): Promise<ExecutionItem[]> {
+    const keys = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: INDEXES.running,
+      KeyConditionExpression: 'runningPk = :running',
+      ExpressionAttributeValues: { ':running': RUNNING },
+    });
+    // Index reads are eventually consistent on AWS: read each execution again before acting on it.
+    const executions = await Promise.all(keys.map((item) => this.getExecution(item.executionArn as string)));
+    return executions.filter((item): item is ExecutionItem => item?.status === 'RUNNING');
+  }
+
+  async executionsOf(stateMachineArn: string): Promise<ExecutionItem[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: INDEXES.byMachine,
+      KeyConditionExpression: 'machinePk = :machine',
+      ExpressionAttributeValues: { ':machine': stateMachineArn },
+      ScanIndexForward: false,
+    });
+    return items as unknown as ExecutionItem[];
+  }
+
+  async dueItems(): Promise<Array<TokenItem | TimerItem>> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: INDEXES.due,
+      KeyConditionExpression: 'duePk = :due AND dueSk <= :now',
+      ExpressionAttributeValues: { ':due': DUE, ':now': dueSk(this.now()) },
+    });
+    return items as unknown as Array<TokenItem | TimerItem>;
+  }
+
+  private eventItem(executionArn: string, id: number, event: NewEvent) {
+    return {
+      pk: executionKey(executionArn).pk,
+      sk: eventSk(id),
+      kind: 'event',
+      id,
+      previousEventId: id - 1,
+      timestamp: this.now(),
+      type: event.type,
+      details: event.details,
+    };
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
+      items.push(...((page.Items ?? []) as Array<Record<string, unknown>>));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+}
+
+/** Drops undefined values: the caller's document client may not be set to remove them. */
+function clean<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(clean) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, clean(v)]),
+  ) as T;
+}

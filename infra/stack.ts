@@ -1,0 +1,206 @@
+import { App, ArnFormat, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { referralWorkflow } from '../workflows/referral.js';
+import { ENV, loadStageConfig, resolveStageName, stageOverrides, type StageConfig } from './config.js';
+import { ParcoursAlarms } from './constructs/alarms.js';
+import { AppTable } from './constructs/app-table.js';
+import { ParcoursAuth } from './constructs/auth.js';
+import { ParcoursHttpApi } from './constructs/http-api.js';
+import { ParcoursMessaging } from './constructs/messaging.js';
+import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
+
+export interface ParcoursStackProps extends StackProps {
+  config: StageConfig;
+}
+
+/**
+ * Everything CoopConnexion Parcours runs on, for one stage: what exists, and who may touch what.
+ * The same template is deployed by `cdk deploy` and run by the local cloud (infra/local/).
+ */
+export class ParcoursStack extends Stack {
+  readonly config: StageConfig;
+  readonly table: AppTable;
+  readonly api: ParcoursHttpApi;
+  readonly auth: ParcoursAuth;
+  readonly referralStateMachine: sfn.StateMachine;
+  readonly functions: Record<string, ParcoursFunction> = {};
+
+  constructor(scope: Construct, id: string, props: ParcoursStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    // Personal data at rest: the table, every log group and the alarm topic use this key.
+    const key = new kms.Key(this, 'DataKey', {
+      description: `CoopConnexion Parcours (${config.stage}): table, logs, alarm topic`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsEncryptsOurLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': this.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          },
+        },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+
+    this.table = new AppTable(this, 'Table', { config, encryptionKey: key });
+    this.api = new ParcoursHttpApi(this, 'HttpApi', { config, logKey: key });
+    this.auth = new ParcoursAuth(this, 'Auth', { config, appBaseUrl: this.api.url });
+    this.api.useCognito(this.auth.userPool, this.auth.client);
+    const messaging = new ParcoursMessaging(this, 'Messaging', { config, appBaseUrl: this.api.url });
+    const table = this.table.table;
+
+    const fn = (id: string, entry: string, extra: Partial<ParcoursFunctionProps> = {}): ParcoursFunction => {
+      const created = new ParcoursFunction(this, id, { entry, config, logKey: key, ...extra });
+      this.functions[id] = created;
+      return created;
+    };
+
+    // Workflow steps: they never learn the state machine's ARN (the machine depends on them).
+    const stepTimeout = { timeout: Duration.seconds(30) };
+    const sendNotifications = fn('SendNotifications', 'functions/workflow/send-notifications.ts', stepTimeout)
+      .bindTable(table, 'RW')
+      .bindMessaging(messaging, ['email', 'sms']);
+    const requestDecision = fn('RequestDecision', 'functions/workflow/request-decision.ts', stepTimeout)
+      .bindTable(table, 'RW')
+      .bindMessaging(messaging, ['email']);
+    const referralDeadline = fn('ReferralDeadline', 'functions/workflow/referral-deadline.ts', stepTimeout)
+      .bindTable(table, 'RW')
+      .bindMessaging(messaging, ['email', 'sms']);
+    const notifyDecision = fn('NotifyDecision', 'functions/workflow/notify-decision.ts', stepTimeout)
+      .bindTable(table, 'RW')
+      .bindMessaging(messaging, ['email', 'sms']);
+
+    const referralLogs = new logs.LogGroup(this, 'ReferralStateMachineLogs', {
+      // The vendedlogs prefix keeps CloudWatch Logs' resource policy small (AWS guidance for Step Functions).
+      logGroupName: `/aws/vendedlogs/states/parcours-${config.stage}-referral`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      encryptionKey: key,
+      removalPolicy,
+    });
+    this.referralStateMachine = referralWorkflow(this, {
+      fns: {
+        sendNotifications: sendNotifications.function,
+        requestDecision: requestDecision.function,
+        referralDeadline: referralDeadline.function,
+        notifyDecision: notifyDecision.function,
+      },
+      config: config.referral,
+      logGroup: referralLogs,
+    });
+    this.acknowledgeStateMachineRole([sendNotifications, requestDecision, referralDeadline, notifyDecision]);
+
+    // API functions.
+    const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts')
+      .bindTable(table, 'RW')
+      .bindStateMachine(this.referralStateMachine, 'start');
+    const listReferrals = fn('ListReferrals', 'functions/referrals/list.ts').bindTable(table, 'RO');
+    const getReferral = fn('GetReferral', 'functions/referrals/get.ts').bindTable(table, 'RO');
+    const staffInbox = fn('StaffInbox', 'functions/staff/inbox.ts').bindTable(table, 'RO');
+    const getApproval = fn('GetApproval', 'functions/approvals/get.ts').bindTable(table, 'RO');
+    const decideApproval = fn('DecideApproval', 'functions/approvals/decide.ts')
+      .bindTable(table, 'RW')
+      .bindStateMachine(this.referralStateMachine, 'taskResponse');
+    const personTimeline = fn('PersonTimeline', 'functions/people/timeline.ts').bindTable(table, 'RO');
+    const pagesEnvironment = {
+      [ENV.authBaseUrl]: this.auth.authBaseUrl,
+      [ENV.userPoolClientId]: this.auth.client.userPoolClientId,
+      [ENV.appBaseUrl]: this.api.url,
+    };
+    const pagesConfig = fn('PagesConfig', 'functions/pages/config.ts', { environment: pagesEnvironment });
+    const pages = fn('Pages', 'functions/pages/handler.ts', { environment: pagesEnvironment });
+
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/referrals', submitReferral);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/referrals', listReferrals);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/referrals/{referralId}', getReferral);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/inbox', staffInbox);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/approvals/{approvalId}', getApproval);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/approvals/{approvalId}/decision', decideApproval);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/people/{personId}/timeline', personTimeline);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/config', pagesConfig, 'Public by design: the pages read the sign-in settings (Cognito domain, client id) here before the user has a token; nothing secret.');
+    const pagesWhy = 'Public by design: HTML, CSS and JS of the pages; every data call from them goes to /api with the ID token.';
+    this.api.addPublicRoute(HttpMethod.GET, '/', pages, pagesWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/{proxy+}', pages, pagesWhy);
+
+    const alarms = new ParcoursAlarms(this, 'Alarms', { config, topicKey: key });
+    alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
+    for (const watched of Object.values(this.functions)) alarms.watchFunction(watched);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Pages and /api' });
+    new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });
+    new CfnOutput(this, 'AuthBaseUrl', { value: this.auth.authBaseUrl });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'ReferralStateMachineArn', { value: this.referralStateMachine.stateMachineArn });
+  }
+
+  /** The findings CDK's own grants raise on the state machine role, each with its cause. */
+  private acknowledgeStateMachineRole(steps: ParcoursFunction[]): void {
+    const role = this.referralStateMachine.role;
+    for (const step of steps) {
+      const logicalId = this.getLogicalId(step.function.node.defaultChild as CfnElement);
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: 'Added by LambdaInvoke: invoking this one function, including its versions and aliases (the ":*" suffix).',
+      });
+    }
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Added by CDK for execution logging (logs:CreateLogDelivery and the other log-delivery actions) and X-Ray tracing: these actions do not support resource-level permissions.',
+    });
+  }
+}
+
+export interface CreateParcoursAppOptions {
+  /** Stage to synthesize; otherwise CDK context `stage`, then PARCOURS_STAGE, then dev. */
+  stage?: string;
+  /** Cloud assembly directory; the CDK CLI's choice by default. */
+  outdir?: string;
+  /** Extra CDK context (e.g. `{ appUrls: 'https://parcours.example.org' }`). */
+  context?: Record<string, unknown>;
+  /** Run cdk-nag's AwsSolutions checks during synth (default true). */
+  nag?: boolean;
+}
+
+/**
+ * The CDK app with the stack of one stage, ready for `app.synth()`: used by `infra/app.ts`
+ * (the CDK CLI), by the local cloud and by the infra tests.
+ * @example const { app, stack } = createParcoursApp({ stage: 'local', outdir: 'cdk.out' });
+ */
+export function createParcoursApp(options: CreateParcoursAppOptions = {}): { app: App; stack: ParcoursStack; config: StageConfig } {
+  const app = new App({ outdir: options.outdir, context: options.context });
+  const stage = resolveStageName(options.stage ?? app.node.tryGetContext('stage'));
+  const config = loadStageConfig(stage, stageOverrides((key) => app.node.tryGetContext(key)));
+  const stack = new ParcoursStack(app, `Parcours-${stage}`, {
+    config,
+    env: { account: config.account, region: config.region },
+    description: `CoopConnexion Parcours (${stage})`,
+    terminationProtection: config.deletionProtection,
+  });
+  Tags.of(app).add('project', 'coopconnexion-parcours');
+  Tags.of(app).add('stage', stage);
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, config };
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidStageConfigError, loadStageConfig, resolveStageName, stageOverrides } from '../../infra/config.js';
+
+describe('stage choice', () => {
+  it('prefers CDK context, then PARCOURS_STAGE, then dev', () => {
+    expect(resolveStageName('prod', { PARCOURS_STAGE: 'test' })).toBe('prod');
+    expect(resolveStageName(undefined, { PARCOURS_STAGE: 'test' })).toBe('test');
+    expect(resolveStageName(undefined, {})).toBe('dev');
+  });
+
+  it('rejects an unknown stage', () => {
+    expect(() => resolveStageName('staging', {})).toThrow(InvalidStageConfigError);
+    expect(() => loadStageConfig('staging')).toThrow(InvalidStageConfigError);
+  });
+});
+
+describe('stage settings', () => {
+  it('retains and protects data in prod only', () => {
+    expect(loadStageConfig('prod')).toMatchObject({ removalPolicy: 'retain', deletionProtection: true, region: 'eu-west-3' });
+    for (const stage of ['dev', 'local', 'test']) expect(loadStageConfig(stage)).toMatchObject({ removalPolicy: 'destroy', deletionProtection: false });
+  });
+
+  it('waits 3, 10 and 30 days for a decision, 30 days between waitlist reviews', () => {
+    const day = 86_400;
+    expect(loadStageConfig('prod').referral).toEqual({ remindAfterSeconds: 3 * day, escalateAfterSeconds: 10 * day, expireAfterSeconds: 30 * day, waitlistReviewAfterSeconds: 30 * day });
+  });
+
+  it('waits seconds in the test stage, so an end-to-end test sees reminder, escalation and expiry', () => {
+    expect(loadStageConfig('test').referral).toEqual({ remindAfterSeconds: 4, escalateAfterSeconds: 8, expireAfterSeconds: 12, waitlistReviewAfterSeconds: 60 });
+  });
+
+  it('sends as CoopConnexion with an 11-character SMS sender id', () => {
+    const config = loadStageConfig('dev');
+    expect(config.emailFrom).toBe('CoopConnexion <ne-pas-repondre@coopconnexion.fr>');
+    expect(config.smsSenderId).toBe('CoopConnex');
+    expect(config.smsSenderId.length).toBeLessThanOrEqual(11);
+  });
+});
+
+describe('operator overrides', () => {
+  it('reads context before the environment, and splits URL lists', () => {
+    const context: Record<string, unknown> = { alarmEmail: 'astreinte@coopconnexion.fr' };
+    const overrides = stageOverrides((key) => context[key], { PARCOURS_ALARM_EMAIL: 'autre@coopconnexion.fr', PARCOURS_APP_URLS: 'https://parcours.coopconnexion.fr, https://b.coopconnexion.fr' });
+    expect(overrides.alarmEmail).toBe('astreinte@coopconnexion.fr');
+    expect(overrides.appUrls).toEqual(['https://parcours.coopconnexion.fr', 'https://b.coopconnexion.fr']);
+    expect(loadStageConfig('prod', overrides).appUrls).toEqual(overrides.appUrls);
+  });
+
+  it('refuses settings that would fail at deploy time', () => {
+    expect(() => loadStageConfig('dev', { appUrls: ['http://parcours.example.org'] })).toThrow(/https origin/);
+    expect(() => loadStageConfig('dev', { authDomainPrefix: 'my-cognito-login' })).toThrow(/authDomainPrefix/);
+    expect(() => loadStageConfig('dev', { alarmEmail: 'not-an-email' })).toThrow(/alarmEmail/);
+    expect(() => loadStageConfig('dev', { emailFrom: 'Parcours <x@elsewhere.org>' })).toThrow(/emailFrom/);
+  });
+});

@@ -1,0 +1,351 @@
+import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { flattenClaim, jwtVerifierFor, startGateway, type Gateway, type GatewayInvoke } from '../../infra/local/gateway.js';
+import type { LocalRoute } from '../../infra/local/template.js';
+
+const ISSUER = 'http://127.0.0.1:4000/local-pool';
+const CLIENT_ID = 'localclient';
+const arn = (name: string) => `arn:aws:lambda:eu-west-3:123456789012:function:${name}`;
+const authorizer = { type: 'JWT' as const, issuer: ISSUER, audience: [CLIENT_ID], identitySource: '$request.header.Authorization' };
+
+const routes: LocalRoute[] = [
+  { routeKey: 'GET /{proxy+}', functionLogicalId: 'Pages', functionArn: arn('pages') },
+  { routeKey: 'GET /', functionLogicalId: 'Pages', functionArn: arn('pages-root') },
+  { routeKey: 'ANY /api/referrals/{referralId}', functionLogicalId: 'Any', functionArn: arn('any') },
+  { routeKey: 'GET /api/referrals/{referralId}', functionLogicalId: 'Get', functionArn: arn('get'), authorizer },
+  { routeKey: 'GET /api/referrals/export', functionLogicalId: 'Export', functionArn: arn('export') },
+  { routeKey: 'POST /api/referrals', functionLogicalId: 'Submit', functionArn: arn('submit'), authorizer },
+  { routeKey: 'GET /api/scoped', functionLogicalId: 'Scoped', functionArn: arn('scoped'), authorizer, authorizationScopes: ['parcours/admin'] },
+  { routeKey: 'GET /api/docs/{proxy+}', functionLogicalId: 'Docs', functionArn: arn('docs') },
+];
+
+function rsaKey(kid: string): { privateKey: KeyObject; jwk: JsonWebKey } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' } as JsonWebKey };
+}
+
+const signingKey = rsaKey('key-1');
+const otherKey = rsaKey('key-1');
+
+function sign(claims: Record<string, unknown>, key = signingKey.privateKey, kid = 'key-1'): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${encode({ alg: 'RS256', typ: 'JWT', kid })}.${encode(claims)}`;
+  return `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(key).toString('base64url')}`;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+const idToken = (extra: Record<string, unknown> = {}) =>
+  sign({
+    sub: 'user-1',
+    iss: ISSUER,
+    aud: CLIENT_ID,
+    token_use: 'id',
+    iat: now() - 10,
+    auth_time: 1_700_000_000,
+    exp: now() + 3600,
+    'cognito:groups': ['staff'],
+    'custom:organisation': 'org-1',
+    email_verified: true,
+    address: { locality: 'Lyon' },
+    ...extra,
+  });
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+}
+
+function call(gateway: Gateway, method: string, path: string, options: { headers?: Record<string, string | string[]>; body?: Buffer | string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...options.headers };
+    // Node frames DELETE bodies only when told their length.
+    if (options.body !== undefined && !headers['transfer-encoding']) headers['content-length'] = String(Buffer.byteLength(options.body));
+    const req = httpRequest(`${gateway.url}${path}`, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode!, headers: res.headers, body, text: body.toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+let gateway: Gateway;
+let invocations: Array<{ functionArn: string; event: any }>;
+let nextResult: Awaited<ReturnType<GatewayInvoke>>;
+let logs: string[];
+
+beforeAll(async () => {
+  gateway = await startGateway({
+    routes,
+    invoke: async (functionArn, event) => {
+      invocations.push({ functionArn, event });
+      return nextResult;
+    },
+    verifyJwt: jwtVerifierFor(() => ({ keys: [signingKey.jwk] })),
+    log: (line) => logs.push(line),
+    before: async (req, res) => {
+      if (!req.url?.startsWith('/local-auth/')) return false;
+      res.end('local auth');
+      return true;
+    },
+  });
+});
+
+afterAll(() => gateway.close());
+
+beforeEach(() => {
+  invocations = [];
+  logs = [];
+  nextResult = { ok: true, result: { statusCode: 200, body: 'ok' } };
+});
+
+const lastEvent = () => invocations.at(-1)!.event;
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('route matching', () => {
+  it('prefers literal segments, then parameters, then a method over ANY, then greedy paths', async () => {
+    const cases: Array<[string, string, Record<string, string>, string]> = [
+      ['GET', '/api/referrals/export', {}, 'export'],
+      ['GET', '/api/referrals/r-1', bearer(idToken()), 'get'],
+      ['DELETE', '/api/referrals/r-1', {}, 'any'],
+      ['GET', '/api/docs/a/b', {}, 'docs'],
+      ['GET', '/api/other', {}, 'pages'],
+      ['GET', '/', {}, 'pages-root'],
+    ];
+    for (const [method, path, headers, fn] of cases) {
+      const reply = await call(gateway, method, path, { headers });
+      expect([path, reply.status, invocations.at(-1)?.functionArn]).toEqual([path, 200, arn(fn)]);
+    }
+  });
+
+  it('passes path parameters, decoded, and the greedy remainder', async () => {
+    await call(gateway, 'DELETE', '/api/referrals/r%201');
+    expect(lastEvent().pathParameters).toEqual({ referralId: 'r 1' });
+    expect(lastEvent().routeKey).toBe('ANY /api/referrals/{referralId}');
+    await call(gateway, 'GET', '/api/docs/guide/intro.html');
+    expect(lastEvent().pathParameters).toEqual({ proxy: 'guide/intro.html' });
+  });
+
+  it('answers 404 without a matching route and uses $default when there is one', async () => {
+    const reply = await call(gateway, 'POST', '/nowhere');
+    expect(reply.status).toBe(404);
+    expect(JSON.parse(reply.text)).toEqual({ message: 'Not Found' });
+    expect(invocations).toHaveLength(0);
+    const withDefault = await startGateway({
+      routes: [{ routeKey: '$default', functionLogicalId: 'Fallback', functionArn: arn('fallback') }],
+      invoke: async (functionArn, event) => {
+        invocations.push({ functionArn, event });
+        return nextResult;
+      },
+      verifyJwt: async () => ({}),
+    });
+    try {
+      expect((await call(withDefault, 'PUT', '/anything/at/all')).status).toBe(200);
+      expect(lastEvent().routeKey).toBe('$default');
+      expect(lastEvent().pathParameters).toBeUndefined();
+    } finally {
+      await withDefault.close();
+    }
+  });
+
+  it('lets the before hook answer first', async () => {
+    const reply = await call(gateway, 'GET', '/local-auth/login');
+    expect(reply.text).toBe('local auth');
+    expect(invocations).toHaveLength(0);
+  });
+});
+
+describe('event', () => {
+  it('builds the payload format 2.0 event', async () => {
+    const token = idToken();
+    const reply = await call(gateway, 'POST', '/api/referrals?x=1&x=2&y=a%20b&flag', {
+      headers: { ...bearer(token), 'Content-Type': 'application/json', 'X-Multi': ['a', 'b'], Cookie: 'c1=v1; c2=v2', 'User-Agent': 'vitest' },
+      body: '{"firstName":"Ana"}',
+    });
+    expect(reply.status).toBe(200);
+    const event = lastEvent();
+    expect(invocations.at(-1)!.functionArn).toBe(arn('submit'));
+    expect(event).toEqual({
+      version: '2.0',
+      routeKey: 'POST /api/referrals',
+      rawPath: '/api/referrals',
+      rawQueryString: 'x=1&x=2&y=a%20b&flag',
+      cookies: ['c1=v1', 'c2=v2'],
+      headers: expect.objectContaining({
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'x-multi': 'a,b',
+        'user-agent': 'vitest',
+        host: `127.0.0.1:${gateway.port}`,
+        'x-forwarded-for': '127.0.0.1',
+        'x-forwarded-proto': 'http',
+      }),
+      queryStringParameters: { x: '1,2', y: 'a b', flag: '' },
+      requestContext: {
+        accountId: '123456789012',
+        apiId: 'local',
+        authorizer: { jwt: { claims: expect.any(Object), scopes: null } },
+        domainName: `127.0.0.1:${gateway.port}`,
+        domainPrefix: '127',
+        http: { method: 'POST', path: '/api/referrals', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+        requestId: reply.headers['apigw-requestid'],
+        routeKey: 'POST /api/referrals',
+        stage: '$default',
+        time: expect.stringMatching(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/),
+        timeEpoch: expect.any(Number),
+      },
+      body: '{"firstName":"Ana"}',
+      isBase64Encoded: false,
+    });
+    expect(event.headers.cookie).toBeUndefined();
+    expect(reply.headers['x-request-id']).toBe(reply.headers['apigw-requestid']);
+  });
+
+  it('leaves out what the request does not have', async () => {
+    await call(gateway, 'GET', '/api/referrals/export');
+    const event = lastEvent();
+    for (const key of ['cookies', 'queryStringParameters', 'pathParameters', 'body']) expect(event).not.toHaveProperty(key);
+    expect(event.requestContext).not.toHaveProperty('authorizer');
+    expect(event.isBase64Encoded).toBe(false);
+  });
+
+  it('base64-encodes bodies that are not text', async () => {
+    const bytes = Buffer.from([0, 1, 2, 250, 255]);
+    await call(gateway, 'DELETE', '/api/referrals/r-1', { headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+    expect(lastEvent()).toMatchObject({ body: bytes.toString('base64'), isBase64Encoded: true });
+    await call(gateway, 'DELETE', '/api/referrals/r-1', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    expect(lastEvent()).toMatchObject({ body: Buffer.from('a=1').toString('base64'), isBase64Encoded: true });
+  });
+});
+
+describe('JWT authorizer', () => {
+  it('passes claims as API Gateway does: strings, arrays as [a b]', async () => {
+    await call(gateway, 'GET', '/api/referrals/r-1', { headers: { authorization: idToken() } });
+    const claims = lastEvent().requestContext.authorizer.jwt.claims;
+    expect(claims).toMatchObject({
+      sub: 'user-1',
+      'cognito:groups': '[staff]',
+      'custom:organisation': 'org-1',
+      email_verified: 'true',
+      auth_time: '1700000000',
+      address: 'map[locality:Lyon]',
+      aud: CLIENT_ID,
+      iss: ISSUER,
+    });
+    for (const value of Object.values(claims)) expect(typeof value).toBe('string');
+    expect(flattenClaim(['staff', 'prescriber'])).toBe('[staff prescriber]');
+  });
+
+  it('answers 401 for a missing, malformed, forged, expired or misdirected token', async () => {
+    const missing = await call(gateway, 'GET', '/api/referrals/r-1');
+    expect([missing.status, JSON.parse(missing.text)]).toEqual([401, { message: 'Unauthorized' }]);
+    const bad: Array<[string, string]> = [
+      ['malformed', 'not.a.jwt'],
+      ['forged', sign({ sub: 'x', iss: ISSUER, aud: CLIENT_ID, exp: now() + 60 }, otherKey.privateKey)],
+      ['unknown kid', sign({ sub: 'x', iss: ISSUER, aud: CLIENT_ID, exp: now() + 60 }, signingKey.privateKey, 'key-2')],
+      ['expired', idToken({ exp: now() - 60 })],
+      ['audience', idToken({ aud: 'someone-else' })],
+      ['issuer', idToken({ iss: 'https://elsewhere.example' })],
+    ];
+    for (const [why, token] of bad) {
+      const reply = await call(gateway, 'GET', '/api/referrals/r-1', { headers: bearer(token) });
+      expect([why, reply.status, JSON.parse(reply.text)]).toEqual([why, 401, { message: 'Unauthorized' }]);
+      expect(reply.headers['www-authenticate']).toMatch(/^Bearer scope="" error="invalid_token" error_description="/);
+    }
+    const expired = await call(gateway, 'GET', '/api/referrals/r-1', { headers: bearer(idToken({ exp: now() - 60 })) });
+    expect(expired.headers['www-authenticate']).toContain('the token has expired');
+    expect(invocations).toHaveLength(0);
+  });
+
+  it('accepts an access token by client_id and checks the route scopes', async () => {
+    const access = (scope: string) =>
+      sign({ sub: 'user-1', iss: ISSUER, client_id: CLIENT_ID, token_use: 'access', scope, exp: now() + 60, iat: now() });
+    const allowed = await call(gateway, 'GET', '/api/scoped', { headers: bearer(access('openid parcours/admin')) });
+    expect(allowed.status).toBe(200);
+    expect(lastEvent().requestContext.authorizer.jwt.scopes).toEqual(['openid', 'parcours/admin']);
+    const denied = await call(gateway, 'GET', '/api/scoped', { headers: bearer(access('openid')) });
+    expect([denied.status, JSON.parse(denied.text)]).toEqual([403, { message: 'Forbidden' }]);
+    expect(denied.headers['www-authenticate']).toContain('error="insufficient_scope"');
+  });
+});
+
+describe('response mapping', () => {
+  it('maps status, headers, multi-value headers and cookies', async () => {
+    nextResult = {
+      ok: true,
+      result: {
+        statusCode: 201,
+        headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Trace': 'abc' },
+        multiValueHeaders: { 'X-Many': ['1', '2'] },
+        cookies: ['session=s1; Path=/; HttpOnly', 'theme=dark'],
+        body: 'créé',
+      },
+    };
+    const reply = await call(gateway, 'GET', '/api/referrals/export');
+    expect(reply.status).toBe(201);
+    expect(reply.text).toBe('créé');
+    expect(reply.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(reply.headers['x-trace']).toBe('abc');
+    expect(reply.headers['x-many']).toBe('1, 2');
+    expect(reply.headers['set-cookie']).toEqual(['session=s1; Path=/; HttpOnly', 'theme=dark']);
+    expect(reply.headers['apigw-requestid']).toEqual(expect.any(String));
+  });
+
+  it('decodes a base64 body', async () => {
+    const bytes = Buffer.from([137, 80, 78, 71, 0, 255]);
+    nextResult = { ok: true, result: { statusCode: 200, headers: { 'content-type': 'image/png' }, body: bytes.toString('base64'), isBase64Encoded: true } };
+    const reply = await call(gateway, 'GET', '/logo.png');
+    expect(reply.body.equals(bytes)).toBe(true);
+  });
+
+  it('sends any other value as JSON with status 200', async () => {
+    nextResult = { ok: true, result: { items: [1, 2] } };
+    const object = await call(gateway, 'GET', '/api/referrals/export');
+    expect([object.status, object.headers['content-type'], object.text]).toEqual([200, 'application/json', '{"items":[1,2]}']);
+    nextResult = { ok: true, result: 'plain words' };
+    expect((await call(gateway, 'GET', '/api/referrals/export')).text).toBe('plain words');
+  });
+
+  it('answers 500 for a function error and logs it without the request body', async () => {
+    nextResult = { ok: false, errorType: 'TypeError', errorMessage: 'boom' };
+    const reply = await call(gateway, 'DELETE', '/api/referrals/r-1', { headers: { 'content-type': 'application/json' }, body: '{"phone":"0600000000"}' });
+    expect([reply.status, JSON.parse(reply.text)]).toEqual([500, { message: 'Internal Server Error' }]);
+    expect(logs.join('\n')).toContain('TypeError');
+    expect(logs.join('\n')).not.toContain('0600000000');
+  });
+
+  it('answers 500 for a malformed proxy response', async () => {
+    nextResult = { ok: true, result: { statusCode: 'teapot' } };
+    expect((await call(gateway, 'GET', '/api/referrals/export')).status).toBe(500);
+  });
+});
+
+describe('request size', () => {
+  it('answers 413 above 10 MB, declared or streamed', async () => {
+    const declared = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${gateway.url}/api/referrals/r-1`, { method: 'PUT', headers: { 'content-length': String(10 * 1024 * 1024 + 1) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(declared).toBe(413);
+    const streamed = await call(gateway, 'PUT', '/api/referrals/r-1', {
+      headers: { 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
+      body: Buffer.alloc(10 * 1024 * 1024 + 1, 97),
+    });
+    expect(streamed.status).toBe(413);
+    expect(invocations).toHaveLength(0);
+    const atLimit = await call(gateway, 'PUT', '/api/referrals/r-1', { headers: { 'content-type': 'text/plain' }, body: Buffer.alloc(1024, 97) });
+    expect(atLimit.status).toBe(200);
+  });
+});

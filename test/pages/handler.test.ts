@@ -1,0 +1,144 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { transform } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { handler as configHandler } from '../../functions/pages/config.js';
+import { handler as pagesHandler } from '../../functions/pages/handler.js';
+import { assets } from '../../shared/pages/assets.js';
+
+const context = {} as Context;
+
+function event(path: string, options: { method?: string; query?: Record<string, string>; headers?: Record<string, string> } = {}): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+    headers: options.headers ?? {},
+    queryStringParameters: options.query,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: { method: options.method ?? 'GET', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      requestId: 'r',
+      routeKey: '$default',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+    },
+    isBase64Encoded: false,
+  };
+}
+
+async function get(path: string, options?: Parameters<typeof event>[1]): Promise<APIGatewayProxyStructuredResultV2 & { headers: Record<string, string> }> {
+  return (await pagesHandler(event(path, options), context)) as APIGatewayProxyStructuredResultV2 & { headers: Record<string, string> };
+}
+
+beforeAll(() => {
+  process.env.AUTH_BASE_URL = 'https://coopconnexion-dev.auth.eu-west-3.amazoncognito.com/';
+  process.env.USER_POOL_CLIENT_ID = 'client-123';
+  process.env.APP_BASE_URL = 'https://parcours.coopconnexion.example';
+});
+
+describe('pages handler', () => {
+  it.each([
+    ['/', 'home', 'Accueil'],
+    ['/prescripteur/orienter', 'referral-form', 'Orienter un jeune'],
+    ['/prescripteur/orientations', 'referrals-list', 'Suivi des orientations'],
+    ['/equipe', 'inbox', 'Demandes à traiter'],
+    ['/equipe/', 'inbox', 'Demandes à traiter'],
+    ['/equipe/decisions/apv_01JQ8ZT3', 'decision', 'Décider d&#39;une orientation'],
+    ['/equipe/personnes/per_01', 'timeline', 'Historique du jeune'],
+    ['/auth/callback', 'auth-callback', 'Connexion'],
+  ])('serves %s as the %s page', async (path, page, title) => {
+    const result = await get(path);
+    expect(result.statusCode).toBe(200);
+    expect(result.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(result.headers['cache-control']).toBe('no-store');
+    expect(result.body).toContain(`data-page="${page}"`);
+    expect(result.body).toContain(`<title>${title}`);
+    expect(result.body).toContain('<html lang="fr">');
+  });
+
+  it('sends the security headers, with the Cognito origin allowed for the token call only', async () => {
+    const { headers } = await get('/prescripteur/orienter');
+    const csp = headers['content-security-policy'];
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("connect-src 'self' https://coopconnexion-dev.auth.eu-west-3.amazoncognito.com");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['referrer-policy']).toBe('no-referrer');
+    expect(headers['x-frame-options']).toBe('DENY');
+  });
+
+  it('has no inline script or style in any page', async () => {
+    for (const path of ['/', '/prescripteur/orienter', '/equipe/decisions/a', '/nowhere']) {
+      const { body } = await get(path);
+      const scripts = String(body).match(/<script\b[^>]*>/g) ?? [];
+      expect(scripts).toEqual([expect.stringMatching(/^<script type="module" src="\/assets\/app\.js\?v=[0-9a-f]{16}">$/)]);
+      expect(body).not.toMatch(/<style|style="|\son[a-z]+="/);
+    }
+  });
+
+  it('gives every form control a label', async () => {
+    for (const path of ['/prescripteur/orienter', '/equipe/decisions/a']) {
+      const body = String((await get(path)).body);
+      const ids = [...body.matchAll(/<(?:input|select|textarea)\b[^>]*\bid="([^"]+)"/g)].map((m) => m[1]);
+      expect(ids.length).toBeGreaterThan(3);
+      for (const id of ids) expect(body).toContain(`<label for="${id}">`);
+    }
+  });
+
+  it('answers unknown paths and odd ids with a French 404 page', async () => {
+    for (const path of ['/nowhere', '/equipe/decisions/%3Cscript%3E', '/equipe/decisions/a/b', '/assets/other.js']) {
+      const result = await get(path);
+      expect(result.statusCode).toBe(404);
+      expect(result.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(result.body).toContain('Page introuvable');
+      expect(result.body).not.toContain('script%3E');
+    }
+  });
+
+  it('refuses other methods and answers HEAD without a body', async () => {
+    const post = await get('/prescripteur/orienter', { method: 'POST' });
+    expect(post.statusCode).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+    const head = await get('/', { method: 'HEAD' });
+    expect(head.statusCode).toBe(200);
+    expect(head.body).toBe('');
+  });
+
+  it('serves the assets with long caching on versioned URLs and revalidation otherwise', async () => {
+    const js = await get('/assets/app.js', { query: { v: assets['app.js'].version } });
+    expect(js.statusCode).toBe(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(js.body).toBe(assets['app.js'].body);
+    const css = await get('/assets/app.css');
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.headers['cache-control']).toBe('public, max-age=300');
+    const again = await get('/assets/app.css', { headers: { 'if-none-match': css.headers.etag } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+  });
+
+  it('ships a client module that parses as ES2022', async () => {
+    const result = await transform(assets['app.js'].body, { format: 'esm', loader: 'js', target: 'es2022' });
+    expect(result.warnings).toEqual([]);
+  });
+});
+
+describe('config handler', () => {
+  it('returns the public auth settings from the environment', async () => {
+    const result = (await configHandler(event('/api/config'), context)) as APIGatewayProxyStructuredResultV2;
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(String(result.body))).toEqual({
+      authBaseUrl: 'https://coopconnexion-dev.auth.eu-west-3.amazoncognito.com',
+      clientId: 'client-123',
+      appBaseUrl: 'https://parcours.coopconnexion.example',
+    });
+  });
+});
