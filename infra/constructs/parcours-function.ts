@@ -4,7 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -80,6 +80,7 @@ export class ParcoursFunction extends Construct {
         format: OutputFormat.CJS,
         // Bundle the AWS SDK v3 too: the code runs with the versions it was tested with.
         externalModules: [],
+        logLevel: LogLevel.WARNING,
       },
       environment: {
         NODE_OPTIONS: '--enable-source-maps',

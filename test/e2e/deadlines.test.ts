@@ -28,7 +28,7 @@ describe('a referral nobody decides on', () => {
     const inbox = await camille('GET', '/api/staff/inbox');
     expect(inbox.body.items.find((i: { referralId: string }) => i.referralId === referralId)).toMatchObject({ phase: 'reminded', phaseLabel: 'Relancée' });
     await eventually(async () => (await mails()).some((m) => m.subject.startsWith('URGENT')), limit, 'escalation');
-    await eventually(async () => (await mails()).some((m) => m.subject.startsWith('Orientation expirée') && m.to.includes('sarah.benali@ml-lens.example.org')), limit, 'expiry');
+    await eventually(async () => (await mails()).some((m) => m.subject.startsWith('Orientation expirée') && m.to.includes('sarah.benali@example.org')), limit, 'expiry');
 
     const referral = await sarah('GET', `/api/referrals/${referralId}`);
     expect(referral.body.status).toBe('expired');

@@ -18,7 +18,8 @@ export class FunctionError extends Error {
   }
 }
 
-type FakeFunction = (payload: any) => unknown;
+/** `never` lets each fake declare the payload type it expects. */
+type FakeFunction = (payload: never) => unknown;
 
 /** A LambdaInvoker over plain JS functions, counting invocations per function name. */
 export class FakeInvoker implements LambdaInvoker {
@@ -38,7 +39,7 @@ export class FakeInvoker implements LambdaInvoker {
     const implementation = this.functions[name];
     if (!implementation) return { ok: false, errorType: 'ResourceNotFoundException', errorMessage: `no function ${name}` };
     try {
-      return { ok: true, result: await implementation(payload) };
+      return { ok: true, result: await implementation(payload as never) };
     } catch (error) {
       const e = error as Error;
       return { ok: false, errorType: e.name, errorMessage: e.message };

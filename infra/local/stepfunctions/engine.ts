@@ -78,7 +78,12 @@ export interface ExecutionListItem {
 const STATUSES: ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 const CALLBACK_RESOURCE = { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
 /** Characters AWS refuses in execution names: whitespace, brackets, wildcards, specials, control characters. */
-const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
+const INVALID_NAME_CHARACTER = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
+const isControl = (character: string) => {
+  const code = character.charCodeAt(0);
+  return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
+};
+const isValidName = (name: string) => name.length >= 1 && name.length <= 80 && !INVALID_NAME_CHARACTER.test(name) && ![...name].some(isControl);
 
 const newToken = () => randomBytes(48).toString('base64url');
 
@@ -327,7 +332,7 @@ export class LocalStepFunctions {
     const model = this.machines.get(machineArn);
     if (!model) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machineArn}'`);
     const name = input.name ?? randomUUID();
-    if (typeof name !== 'string' || name.length < 1 || name.length > 80 || INVALID_NAME.test(name)) {
+    if (typeof name !== 'string' || !isValidName(name)) {
       throw new SfnError('InvalidName', `Invalid Name: '${String(name)}'`);
     }
     const executionInput = input.input ?? '{}';
