@@ -546,7 +546,7 @@ function initReferralForm() {
   const showReferralConfirmation = (data) => {
     form.hidden = true;
     document.getElementById('referral-draft-restored').hidden = true;
-    document.getElementById('referral-reference').textContent = data.referralId;
+    document.getElementById('referral-reference').textContent = data.reference || data.referralId;
     document.getElementById('referral-linked').hidden = !data.linkedToExistingPerson;
     const eligibility = data.eligibility || { eligible: true, explanation: [] };
     document.getElementById('referral-eligibility').textContent = eligibility.eligible
