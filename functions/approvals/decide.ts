@@ -3,7 +3,8 @@ import { decisionSchema, REFERRAL_STATUS_LABELS } from '../../shared/domain/refe
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { decideReferral } from '../../shared/data/referrals.js';
 import { completeTask } from '../../shared/workflows.js';
-import { correlate, logger } from '../../shared/observability.js';
+import { correlate, logger, metrics } from '../../shared/observability.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Staff } from '../../shared/domain/actor.js';
 
 /**
@@ -15,6 +16,7 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) =
   const result = await decideReferral({ approvalId: event.pathParameters?.approvalId ?? '', decision, staff: actor as Staff });
   correlate({ personId: result.referral.personId, referralId: result.referral.referralId, approvalId: result.workflowOutput.approvalId });
   await completeTask(result.taskToken, result.workflowOutput);
+  metrics.addMetric(`referral_${decision.outcome}`, MetricUnit.Count, 1);
   logger.info('referral decided', { outcome: decision.outcome });
   return json(200, { referralId: result.referral.referralId, status: result.referral.status, statusLabel: REFERRAL_STATUS_LABELS[result.referral.status] });
 });

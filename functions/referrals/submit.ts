@@ -4,7 +4,8 @@ import { referralSubmissionSchema } from '../../shared/domain/referral.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { submitReferral } from '../../shared/data/referrals.js';
 import { startReferralWorkflow } from '../../shared/workflows.js';
-import { correlate, logger } from '../../shared/observability.js';
+import { correlate, logger, metrics } from '../../shared/observability.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Prescriber } from '../../shared/domain/actor.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,128}$/;
@@ -21,6 +22,7 @@ export const handler = apiRoute({ roles: ['prescriber'] }, async ({ event, actor
   const { referral, created } = await submitReferral({ prescriber: actor as Prescriber, submission, idempotencyKey });
   correlate({ personId: referral.personId, referralId: referral.referralId });
   await startReferralWorkflow({ referralId: referral.referralId, personId: referral.personId });
+  if (created) metrics.addMetric(referral.duplicate.linked ? 'referralOfKnownPerson' : 'referralOfNewPerson', MetricUnit.Count, 1);
   logger.info(created ? 'referral recorded' : 'referral replayed', { linked: referral.duplicate.linked, eligible: referral.eligibility.eligible });
   return json(created ? 201 : 200, {
     referralId: referral.referralId,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './net.js';
 
 /** One AWS JSON-protocol service: gets the operation name (after the target prefix) and the parsed body. */
 export type JsonService = (operation: string, body: unknown) => Promise<{ status: number; body: unknown }>;
@@ -56,24 +56,7 @@ export async function startAwsJsonEndpoint(options: {
       res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // SDK clients keep connections alive; without this, close() waits for their idle timeout.
-        server.closeAllConnections();
-      }),
-  };
+  return await listenLocally(server, options.port ?? 0, host);
 }
 
 async function route(

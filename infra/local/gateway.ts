@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './net.js';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { JwtExpiredError, KidNotFoundInJwksError } from 'aws-jwt-verify/error';
 import type { JwkWithKid, Jwks, JwksCache } from 'aws-jwt-verify/jwk';
@@ -338,20 +338,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return await listenLocally(server, options.port ?? 0, host);
 }
 
 /** A JWKS cache that reads the keys from the local issuer instead of fetching them. */

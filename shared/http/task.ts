@@ -1,8 +1,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { logger } from '../observability.js';
+import { logger, metrics } from '../observability.js';
 import { parseOrThrow } from '../domain/validation.js';
 
 /**
@@ -12,5 +13,6 @@ import { parseOrThrow } from '../domain/validation.js';
 export function workflowTask<TInput, TOutput>(schema: z.ZodMiniType<TInput>, fn: (input: TInput, context: Context) => Promise<TOutput>) {
   return middy<unknown, TOutput>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
     .handler(async (event, context) => fn(parseOrThrow(schema, event, 'invalid workflow task input'), context));
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { freshAppTable } from '../support/dynamodb.js';
+import { useFreshAppTable } from '../support/dynamodb.js';
 import { adultSubmission, prescriberLens, prescriberLievin, staffCamille } from '../support/fixtures.js';
 import {
   decideReferral,
@@ -20,12 +20,7 @@ let doc: DynamoDBDocumentClient;
 let table: string;
 
 beforeAll(async () => {
-  const t = await freshAppTable();
-  doc = t.doc;
-  table = t.tableName;
-  process.env.TABLE_NAME = table;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = t.endpoint;
-  process.env.STAFF_EMAIL = 'equipe@coopconnexion.local';
+  ({ doc, tableName: table } = await useFreshAppTable({ STAFF_EMAIL: 'equipe@coopconnexion.local' }));
 });
 
 async function countByType(type: string): Promise<number> {

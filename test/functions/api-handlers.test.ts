@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { freshAppTable } from '../support/dynamodb.js';
+import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { adultSubmission, prescriberLens, prescriberLievin, staffCamille } from '../support/fixtures.js';
 import { handler as submit } from '../../functions/referrals/submit.js';
@@ -18,12 +18,7 @@ let doc: DynamoDBDocumentClient;
 let table: string;
 
 beforeAll(async () => {
-  const t = await freshAppTable();
-  doc = t.doc;
-  table = t.tableName;
-  process.env.TABLE_NAME = table;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = t.endpoint;
-  process.env.REFERRAL_STATE_MACHINE_ARN = 'arn:aws:states:eu-west-3:000000000000:stateMachine:Referral';
+  ({ doc, tableName: table } = await useFreshAppTable({ REFERRAL_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-3:000000000000:stateMachine:Referral' }));
 });
 
 beforeEach(() => {

@@ -333,6 +333,34 @@ describe('crash recovery', () => {
     expect(invoker.count('after')).toBe(1);
   });
 
+  it('keeps the token of a callback whose function was running when the engine died', async () => {
+    // The function has handed the token out (a staff member can decide with it) but the engine died before parking.
+    const release = gate();
+    const handedOut = gate();
+    const invokerA = new FakeInvoker({
+      request: async () => {
+        handedOut.open();
+        await release.promise;
+        return null;
+      },
+      after: () => 'after',
+    });
+    const invokerB = new FakeInvoker({ request: () => null, after: () => 'after' });
+    const machines = [{ name: 'approval', definition: approvalMachine({ timeoutSeconds: 3600 }) }];
+    const a = await startEngine({ invoker: invokerA, machines });
+    const { executionArn } = await a.engine.startExecution({ stateMachineArn: machineArn('approval'), input: '{"approvalId":"c2"}' });
+    await handedOut.promise;
+    const token = tokenOf(invokerA);
+    const b = await startEngine({ invoker: invokerB, machines, tableName: a.tableName });
+    await waitForEvent(b.engine, executionArn, 'TaskSubmitted');
+    expect(tokenOf(invokerB)).toBe(token);
+    await b.engine.sendTaskSuccess({ taskToken: token, output: '{"approved":true}' });
+    expect(await b.engine.waitForStatus(executionArn)).toBe('SUCCEEDED');
+    release.open();
+    await sleep(100);
+    expect(invokerB.count('after') + invokerA.count('after')).toBe(1);
+  });
+
   it('re-runs a crashed run from its last checkpoint; the abandoned run is fenced off', async () => {
     const release = gate();
     const slowStarted = gate();

@@ -13,3 +13,10 @@ export async function freshAppTable(): Promise<{ tableName: string; client: Dyna
   await ensureTables(client, [appTableDefinition(tableName)]);
   return { tableName, client, doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), endpoint };
 }
+
+/** A fresh app table on DynamoDB Local that the code under test (shared/data) uses through TABLE_NAME and AWS_ENDPOINT_URL_DYNAMODB. */
+export async function useFreshAppTable(env: Record<string, string> = {}): Promise<{ tableName: string; doc: DynamoDBDocumentClient }> {
+  const table = await freshAppTable();
+  Object.assign(process.env, { TABLE_NAME: table.tableName, AWS_ENDPOINT_URL_DYNAMODB: table.endpoint, ...env });
+  return { tableName: table.tableName, doc: table.doc };
+}

@@ -504,6 +504,9 @@ export class LocalStepFunctions {
     const replay = cursor.mode === 'resume' ? cursor.outcome : undefined;
     const fresh = cursor.mode === 'enter' && cursor.fresh === true;
     const run = new Run(execution, model, execution.runId, cursor.stateName, cursor.input, !fresh, replay, this.locks, this.store);
+    // A callback task entered before a crash keeps its token: the function may already have handed it out
+    // (a staff member can decide with it at any moment), as it stays valid on AWS.
+    if (cursor.mode === 'enter' && cursor.token) run.pendingToken = cursor.token;
     this.runs.get(execution.executionArn)?.stop();
     this.runs.set(execution.executionArn, run);
     this.drive(run).catch((error: unknown) => {
@@ -755,6 +758,8 @@ export class LocalStepFunctions {
       run.replay = undefined;
       return await this.replayOutcome(replay);
     }
+    const existing = await this.store.getToken(token);
+    if (existing?.status === 'DONE' && existing.outcome) return await this.replayOutcome(existing.outcome);
     const rawInput = run.currentInput;
     let timeoutSeconds: number | undefined;
     let heartbeatSeconds: number | undefined;
@@ -765,9 +770,9 @@ export class LocalStepFunctions {
     } catch (error) {
       throw stateError('States.Runtime', error instanceof Error ? error.message : String(error), { catchable: false });
     }
-    const now = this.now();
-    const deadline = timeoutSeconds !== undefined ? now + timeoutSeconds * 1000 : undefined;
-    const heartbeatDeadline = heartbeatSeconds !== undefined ? now + heartbeatSeconds * 1000 : undefined;
+    const now = existing?.createdAt ?? this.now();
+    const deadline = existing ? existing.deadline : timeoutSeconds !== undefined ? now + timeoutSeconds * 1000 : undefined;
+    const heartbeatDeadline = existing ? existing.heartbeatDeadline : heartbeatSeconds !== undefined ? now + heartbeatSeconds * 1000 : undefined;
     const due = Math.min(deadline ?? Infinity, heartbeatDeadline ?? Infinity);
     const item: TokenItem = {
       ...tokenKey(token),
@@ -800,7 +805,7 @@ export class LocalStepFunctions {
         { type: 'TaskStarted', details: { taskStartedEventDetails: CALLBACK_RESOURCE } },
       ],
       cursor: { mode: 'enter', stateName: name, input: rawInput, token },
-      extra: [this.store.putItem(item, 'attribute_not_exists(pk)')],
+      extra: existing ? [] : [this.store.putItem(item, 'attribute_not_exists(pk)')],
     });
     const { functionName, payload } = this.target('lambda-callback', state, input);
     const result = await this.invoke(functionName, payload);
