@@ -73,6 +73,9 @@ const submit = async (i: number) => {
   return { ms: performance.now() - t0, status: res.status };
 };
 for (let i = 0; i < 20; i++) await submit(-i - 1); // warm every worker
+const sequential: number[] = [];
+for (let i = 0; i < 40; i++) sequential.push((await submit(100_000 + i)).ms);
+console.log(`submit over HTTP, one at a time: 40 referrals: p50 ${median(sequential).toFixed(1)} ms, p99 ${percentile(sequential, 99).toFixed(1)} ms`);
 const latencies: number[] = [];
 const statuses = new Map<number, number>();
 let next = 0;

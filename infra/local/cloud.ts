@@ -13,6 +13,7 @@ import { LocalSms } from './sms.js';
 import { LocalIssuer } from './auth.js';
 import { jwtVerifierFor, startGateway } from './gateway.js';
 import { freePort } from './net.js';
+import { LocalScheduler } from './scheduler.js';
 
 export const LOCAL_REGION = 'eu-west-3';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -62,6 +63,7 @@ export interface LocalCloud {
   ses: LocalSes;
   engine: LocalStepFunctions;
   lambda: LambdaRuntime;
+  scheduler: LocalScheduler;
   timings: { synthMs: number; readyMs: number };
   stop(): Promise<void>;
 }
@@ -208,6 +210,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     stopStack.push(() => gateway.close());
 
+    const scheduler = new LocalScheduler({
+      schedules: app.schedules,
+      stateFile: join(dataDir, 'scheduler-state.json'),
+      target: {
+        invokeFunction: async (arn, payload) => {
+          const outcome = await lambda.invoke(arn, payload);
+          if (!outcome.ok) throw Object.assign(new Error(outcome.errorMessage), { name: outcome.errorType });
+          return outcome.result;
+        },
+        startExecution: (stateMachineArn, input, name) => engine.startExecution({ stateMachineArn, input, name }),
+      },
+    });
+    scheduler.start();
+    stopStack.push(() => scheduler.stop());
+
     const readyMs = Date.now() - started;
     return {
       urls: {
@@ -229,6 +246,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ses,
       engine,
       lambda,
+      scheduler,
       timings: { synthMs, readyMs },
       stop: stopAll,
     };

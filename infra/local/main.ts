@@ -47,6 +47,8 @@ CoopConnexion Parcours — cloud local prêt en ${(cloud.timings.readyMs / 1000)
   ${pad('E-mails envoyés')}${cloud.urls.mailViewer}
   ${pad('SMS envoyés')}${cloud.urls.smsOutbox}
 
+  Planifications : ${cloud.scheduler.upcoming().length === 0 ? 'aucune dans ce template' : cloud.scheduler.upcoming().map((u) => `${u.name} (prochaine : ${u.next ?? '—'})`).join(', ')}
+
   Comptes de démonstration (choisis sur la page de connexion locale) :
 ${DEMO_USERS.map((u) => `    - ${u.name} (${u.group === 'staff' ? 'équipe' : `prescripteur, ${u.organisationName}`})`).join('\n')}
 ${seeded ? `\n  ${seeded} orientations de démonstration créées.` : ''}

@@ -132,13 +132,14 @@ function parseValue(text: string, field: CronField): number {
 function parseValues(text: string, field: CronField): Set<number> {
   const values = new Set<number>();
   for (const item of text.split(',')) {
-    const match = /^(\*|[A-Za-z0-9]+)(?:-([A-Za-z0-9]+))?(?:\/(\d+))?$/.exec(item);
+    const match = /^(?:\*|([A-Za-z0-9]+)(?:-([A-Za-z0-9]+))?)(?:\/(\d+))?$/.exec(item);
     if (!match) throw new Error(`${item} is not a valid ${field.name} item`);
     const [, from, to, stepText] = match;
     const step = stepText === undefined ? 1 : Number(stepText);
     if (step < 1) throw new Error(`${item}: the step must be at least 1`);
-    const start = from === '*' ? field.min : parseValue(from!, field);
-    let end = from === '*' || (to === undefined && stepText !== undefined) ? field.max : to === undefined ? start : parseValue(to, field);
+    const start = from === undefined ? field.min : parseValue(from, field);
+    // `*` and `a/step` run to the field's end.
+    let end = from === undefined || (to === undefined && stepText !== undefined) ? field.max : to === undefined ? start : parseValue(to, field);
     if (end < start) {
       if (!field.cyclic) throw new Error(`${item} is not a valid ${field.name} range`);
       end += field.max - field.min + 1;

@@ -120,7 +120,7 @@ describe('nextFireTime', () => {
 
   it('returns null for a cron that never matches and rejects what EventBridge rejects', () => {
     expect(nextFireTime('cron(0 0 30 2 ? *)', undefined, new Date('2026-01-01T00:00:00Z'))).toBeNull();
-    for (const invalid of ['rate(1 minutes)', 'rate(5 minute)', 'rate(0 days)', 'cron(0 6 1 * MON *)', 'cron(0 6 * * ?)', 'cron(60 * * * ? *)', 'at(2026-02-30T00:00:00)', 'daily']) {
+    for (const invalid of ['rate(1 minutes)', 'rate(5 minute)', 'rate(0 days)', 'cron(0 6 1 * MON *)', 'cron(0 6 * * ?)', 'cron(60 * * * ? *)', 'cron(*-5 * * * ? *)', 'at(2026-02-30T00:00:00)', 'daily']) {
       expect(() => nextFireTime(invalid, undefined, new Date()), invalid).toThrow();
     }
     expect(() => nextFireTime('cron(0 6 1 * ? *)', 'Mars/Olympus', new Date())).toThrow(/time zone/);
