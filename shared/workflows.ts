@@ -22,7 +22,17 @@ export async function startReferralWorkflow(input: { referralId: string; personI
   }
 }
 
-/** Hands a staff decision to the waiting workflow. */
-export async function completeTask(taskToken: string, output: unknown): Promise<void> {
-  await client().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+/**
+ * Hands a staff decision to the waiting workflow. Returns false when the task is no longer waiting
+ * (its deadline fired at the same moment): the decision is recorded, and the workflow's deadline step
+ * picks it up from the table.
+ */
+export async function completeTask(taskToken: string, output: unknown): Promise<boolean> {
+  try {
+    await client().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'TaskTimedOut' || (error as Error).name === 'InvalidToken') return false;
+    throw error;
+  }
 }

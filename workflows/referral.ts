@@ -58,7 +58,17 @@ export function referralWorkflow(scope: Construct, props: ReferralWorkflowProps)
       resultPath: '$.decision',
     });
 
-  const deadline = (name: string, deadlineStep: DeadlineStep): tasks.LambdaInvoke => step(name, fns.referralDeadline, { step: deadlineStep });
+  /** A deadline step: its result lands in `$.deadline`; `$.deadline.decision` is there when staff decided meanwhile. */
+  const deadline = (name: string, deadlineStep: DeadlineStep): tasks.LambdaInvoke => {
+    const task = new tasks.LambdaInvoke(states, name, {
+      lambdaFunction: fns.referralDeadline,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({ ...ids, step: deadlineStep }),
+      resultPath: '$.deadline',
+    });
+    task.addRetry({ errors: [sfn.Errors.ALL], maxAttempts: 3, interval: Duration.seconds(2), backoffRate: 2 });
+    return task;
+  };
   const onTimeout = { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' };
 
   const acknowledge = step('Accuser réception', fns.sendNotifications, { cause: 'referral-received' });
@@ -76,12 +86,18 @@ export function referralWorkflow(scope: Construct, props: ReferralWorkflowProps)
   const accepted = new sfn.Succeed(states, 'Orientation acceptée');
   const refused = new sfn.Succeed(states, 'Orientation refusée');
 
+  // A decision recorded while its callback was timing out reaches the workflow through the next deadline step.
+  const recordedDecision = new sfn.Pass(states, 'Reprendre la décision enregistrée', { inputPath: '$.deadline.decision', resultPath: '$.decision' });
+  recordedDecision.next(notifyDecision);
+  const unlessDecided = (name: string, next: sfn.IChainable) =>
+    new sfn.Choice(states, name).when(sfn.Condition.isPresent('$.deadline.decision'), recordedDecision).otherwise(next);
+
   awaitInitial.addCatch(remind, onTimeout).next(notifyDecision);
-  remind.next(awaitReminded);
+  remind.next(unlessDecided('Décidée avant la relance ?', awaitReminded));
   awaitReminded.addCatch(escalate, onTimeout).next(notifyDecision);
-  escalate.next(awaitEscalated);
+  escalate.next(unlessDecided("Décidée avant l'escalade ?", awaitEscalated));
   awaitEscalated.addCatch(expire, onTimeout).next(notifyDecision);
-  expire.next(expired);
+  expire.next(unlessDecided("Décidée avant l'expiration ?", expired));
 
   notifyDecision.next(
     new sfn.Choice(states, 'Quelle décision ?')
@@ -90,7 +106,7 @@ export function referralWorkflow(scope: Construct, props: ReferralWorkflowProps)
       .otherwise(refused),
   );
   awaitPlace.addCatch(reviewWaitlist, onTimeout).next(notifyDecision);
-  reviewWaitlist.next(awaitPlace);
+  reviewWaitlist.next(unlessDecided('Décidée pendant la liste d’attente ?', awaitPlace));
 
   const logGroup = props.logGroup ?? new logs.LogGroup(scope, 'ReferralStateMachineLogs', { removalPolicy: RemovalPolicy.DESTROY });
   return new sfn.StateMachine(scope, 'ReferralStateMachine', {

@@ -15,8 +15,9 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) =
   const decision = parseOrThrow(decisionSchema, readJsonBody(event), 'La décision contient des erreurs.');
   const result = await decideReferral({ approvalId: event.pathParameters?.approvalId ?? '', decision, staff: actor as Staff });
   correlate({ personId: result.referral.personId, referralId: result.referral.referralId, approvalId: result.workflowOutput.approvalId });
-  await completeTask(result.taskToken, result.workflowOutput);
+  const delivered = await completeTask(result.taskToken, result.workflowOutput);
   metrics.addMetric(`referral_${decision.outcome}`, MetricUnit.Count, 1);
-  logger.info('referral decided', { outcome: decision.outcome });
+  // Not delivered: the callback timed out as staff decided; the workflow's deadline step takes the recorded decision.
+  logger.info('referral decided', { outcome: decision.outcome, delivered });
   return json(200, { referralId: result.referral.referralId, status: result.referral.status, statusLabel: REFERRAL_STATUS_LABELS[result.referral.status] });
 });

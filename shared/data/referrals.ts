@@ -511,7 +511,7 @@ export async function decideReferral(input: { approvalId: string; decision: Deci
   }
   const nextStatus: ReferralStatus = outcome;
   const pathStatus: PathStatus = outcome === 'accepted' ? 'onboarding-to-start' : outcome === 'refused' ? 'not-admitted' : 'waitlisted';
-  const cause = `referral-decided#${referral.referralId}#${approval.approvalId}`;
+  const { cause } = workflowDecision(referral.referralId, { outcome, approvalId: approval.approvalId });
   const decidedBy = { id: input.staff.id, name: input.staff.name };
   const decided = { ...referral, status: nextStatus, updatedAt: now };
   const reason = reasonCode ? refusalReason(reasonCode) : undefined;
@@ -577,8 +577,15 @@ export async function decideReferral(input: { approvalId: string; decision: Deci
   return {
     referral: { ...decided, decisions: [...referral.decisions, { outcome, reasonCode, decidedAt: now, decidedBy, approvalId: approval.approvalId }] },
     taskToken: approval.taskToken,
-    workflowOutput: { outcome, approvalId: approval.approvalId, cause },
+    workflowOutput: workflowDecision(referral.referralId, { outcome, approvalId: approval.approvalId }),
   };
+}
+
+export type WorkflowDecision = DecisionResult['workflowOutput'];
+
+/** What the referral workflow receives of a decision; the cause names the outbox messages the decision wrote. */
+function workflowDecision(referralId: string, decision: { outcome: DecisionOutcome; approvalId: string }): WorkflowDecision {
+  return { outcome: decision.outcome, approvalId: decision.approvalId, cause: `referral-decided#${referralId}#${decision.approvalId}` };
 }
 
 function alreadyDecided(approval: ApprovalRecord): ConflictError {
@@ -624,10 +631,17 @@ function decisionDrafts(referral: ReferralRecord, decision: Decision): OutboxDra
 
 export type DeadlineStep = 'remind' | 'escalate' | 'expire' | 'waitlist-review';
 
+export interface DeadlineOutcome {
+  /** The outbox cause to send, when the step was recorded (now or by an earlier attempt). */
+  recorded: { cause: string; personId: string } | null;
+  /** A decision staff recorded while the callback timed out: the workflow takes it instead of waiting again. */
+  decision?: WorkflowDecision;
+}
+
 /**
  * Records a deadline reached by a pending referral: a reminder or an escalation to staff, a waitlist review,
  * or the expiry (the referral closes and the prescriber is told). Each step is written once per approval
- * (a conditional marker), together with its outbox messages; returns the cause to send, or null if there is nothing to do.
+ * (a conditional marker), together with its outbox messages. A decision made meanwhile wins over the deadline.
  */
 export async function recordReferralDeadline(input: {
   referralId: string;
@@ -635,17 +649,22 @@ export async function recordReferralDeadline(input: {
   appBaseUrl: string;
   expireAfterSeconds: number;
   now?: Date;
-}): Promise<{ cause: string; personId: string } | null> {
+}): Promise<DeadlineOutcome> {
   const nowDate = input.now ?? new Date();
   const now = nowDate.toISOString();
   const referral = await getReferralRecord(input.referralId);
   if (!referral) throw new NotFoundError(`referral ${input.referralId} not found`);
-  // A decision made meanwhile wins over the deadline.
-  if (referral.status !== 'pending' && referral.status !== 'waitlisted') return null;
   const approvalId = referral.currentApprovalId;
-  if (!approvalId) return null;
+  if (!approvalId) return { recorded: null };
   const marker = input.step === 'waitlist-review' ? `waitlistReview_${now.slice(0, 10)}` : `${input.step}At`;
   const cause = `referral-${input.step}#${referral.referralId}#${approvalId}${input.step === 'waitlist-review' ? `#${now.slice(0, 10)}` : ''}`;
+  const waitingStatus: ReferralStatus = input.step === 'waitlist-review' ? 'waitlisted' : 'pending';
+  if (referral.status !== waitingStatus) {
+    // An expiry retried after its write only has its messages left to send.
+    if (input.step === 'expire' && referral.status === 'expired') return { recorded: { cause, personId: referral.personId } };
+    const last = referral.decisions.at(-1);
+    return { recorded: null, decision: last ? workflowDecision(referral.referralId, last) : undefined };
+  }
   const ageDays = Math.floor((nowDate.getTime() - Date.parse(referral.createdAt)) / 86_400_000);
   const vars = { ...templateVars(referral), decisionUrl: `${input.appBaseUrl.replace(/\/$/, '')}/equipe/decisions/${approvalId}`, ageDays };
   const staffEmail = process.env.STAFF_EMAIL;
@@ -723,7 +742,7 @@ export async function recordReferralDeadline(input: {
     if (!isConditionFailure(error)) throw error;
     // Already recorded by an earlier attempt of this step: only the sending may remain.
   }
-  return { cause, personId: referral.personId };
+  return { recorded: { cause, personId: referral.personId } };
 }
 
 /** Outbox cause of the new-referral message to staff, sent once per approval. */

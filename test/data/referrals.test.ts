@@ -190,7 +190,7 @@ describe('deadlines of a pending referral', () => {
     await recordReferralDeadline({ ...args, step: 'remind' });
     await recordReferralDeadline({ ...args, step: 'escalate' });
     await recordReferralDeadline({ ...args, step: 'expire' });
-    expect(remind?.cause).toContain('referral-remind');
+    expect(remind.recorded?.cause).toContain('referral-remind');
     const { events, person, referrals } = await getTimeline(referral.personId);
     expect(events.map((e) => e.type)).toEqual(['referral-submitted', 'referral-remind', 'referral-escalate', 'referral-expire']);
     expect(referrals[0].status).toBe('expired');
@@ -200,10 +200,23 @@ describe('deadlines of a pending referral', () => {
     expect(outbox.some((m) => m.kind === 'referral-expired' && m.role === 'prescriber')).toBe(true);
   });
 
-  it('does nothing when a decision came first', async () => {
+  it('hands over a decision recorded while the callback timed out, instead of recording the deadline', async () => {
     const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission(), idempotencyKey: randomUUID() });
     const { approval } = await openReferralApproval({ referralId: referral.referralId, taskToken: 't', phase: 'initial' });
-    await decideReferral({ approvalId: approval.approvalId, decision: { outcome: 'accepted' }, staff: staffCamille });
-    expect(await recordReferralDeadline({ referralId: referral.referralId, step: 'expire', appBaseUrl: 'x', expireAfterSeconds: 1 })).toBeNull();
+    const decided = await decideReferral({ approvalId: approval.approvalId, decision: { outcome: 'accepted' }, staff: staffCamille });
+    const outcome = await recordReferralDeadline({ referralId: referral.referralId, step: 'expire', appBaseUrl: 'x', expireAfterSeconds: 1 });
+    expect(outcome).toEqual({ recorded: null, decision: decided.workflowOutput });
+    expect((await getTimeline(referral.personId)).referrals[0].status).toBe('accepted');
+  });
+
+  it('hands over the final decision of a waitlisted referral at its review, and nothing while it still waits', async () => {
+    const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission(), idempotencyKey: randomUUID() });
+    const { approval } = await openReferralApproval({ referralId: referral.referralId, taskToken: 't1', phase: 'initial' });
+    await decideReferral({ approvalId: approval.approvalId, decision: { outcome: 'waitlisted' }, staff: staffCamille });
+    const next = await openReferralApproval({ referralId: referral.referralId, taskToken: 't2', phase: 'waitlist' });
+    const args = { referralId: referral.referralId, appBaseUrl: 'x', expireAfterSeconds: 1, step: 'waitlist-review' as const };
+    expect((await recordReferralDeadline(args)).decision).toBeUndefined();
+    const final = await decideReferral({ approvalId: next.approval.approvalId, decision: { outcome: 'refused', reasonCode: 'programme-full' }, staff: staffCamille });
+    expect((await recordReferralDeadline(args)).decision).toEqual(final.workflowOutput);
   });
 });

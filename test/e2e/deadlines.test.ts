@@ -4,6 +4,8 @@ import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
 import { loadStageConfig } from '../../infra/config.js';
 import type { LocalCloud } from '../../infra/local/cloud.js';
+import { decideReferral } from '../../shared/data/referrals.js';
+import { staffCamille } from '../support/fixtures.js';
 
 // The `test` stage shortens the referral deadlines to seconds; the workflow and functions are the deployed ones.
 const timings = loadStageConfig('test').referral;
@@ -11,6 +13,8 @@ let cloud: LocalCloud;
 
 beforeAll(async () => {
   cloud = await startTestCloud({ stage: 'test', inMemory: true });
+  // The test itself writes a decision the way the decision handler does, to play a handler that died before SendTaskSuccess.
+  Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb });
 }, 180_000);
 afterAll(async () => cloud?.stop());
 
@@ -40,4 +44,24 @@ describe('a referral nobody decides on', () => {
     expect(subjects.filter((s) => s === 'Relance')).toHaveLength(1);
     expect(subjects.filter((s) => s === 'URGENT')).toHaveLength(1);
   }, 120_000);
+
+  it('delivers, at the next deadline, a decision recorded while its hand-over to the workflow was lost', async () => {
+    const sarah = apiClient(cloud, 'sarah.benali');
+    const camille = apiClient(cloud, 'camille.martin');
+    const submission = adultSubmission();
+    const submitted = await sarah('POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
+    const item = await eventually(async () => (await camille('GET', '/api/staff/inbox')).body.items.find((i: { referralId: string }) => i.referralId === submitted.body.referralId), 10_000, 'inbox item');
+    // Recorded in the table, never handed to the workflow (no SendTaskSuccess).
+    await decideReferral({ approvalId: item.approvalId, decision: { outcome: 'accepted' }, staff: staffCamille });
+
+    const executionArn = `arn:aws:states:eu-west-3:000000000000:execution:${cloud.app.stateMachines[0].name}:${submitted.body.referralId}`;
+    expect(await cloud.engine.waitForStatus(executionArn, { timeoutMs: (timings.remindAfterSeconds + 20) * 1000, until: (s) => s !== 'RUNNING' })).toBe('SUCCEEDED');
+    const description = await cloud.engine.describeExecution({ executionArn });
+    expect(JSON.parse(description.output!).decision.outcome).toBe('accepted');
+    const toYoung = (await cloud.ses.listEmails()).filter((m) => m.to.includes(submission.youngPerson.email));
+    expect(toYoung.map((m) => m.subject)).toContain('Bienvenue à CoopConnexion !');
+    // No reminder was sent for a decided referral, and it is not back in the inbox.
+    expect((await cloud.ses.listEmails()).some((m) => m.subject.startsWith('Relance') && m.text?.includes(submitted.body.reference))).toBe(false);
+    expect((await camille('GET', '/api/staff/inbox')).body.items.some((i: { referralId: string }) => i.referralId === submitted.body.referralId)).toBe(false);
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient, SendTaskSuccessCommand, StartExecutionCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
@@ -125,6 +125,15 @@ describe('POST /api/approvals/{approvalId}/decision', () => {
     expect(second.status).toBe(409);
     expect(second.body.message).toContain('déjà été décidée');
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+  });
+
+  it('answers 200 when the callback timed out at the same moment: the decision is recorded for the workflow', async () => {
+    const approvalId = await openApproval();
+    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    const res = await call(decide, decisionEvent(approvalId, { outcome: 'refused', reasonCode: 'territory' }));
+    expect(res).toMatchObject({ status: 200, body: { status: 'refused' } });
+    const again = await call(decide, decisionEvent(approvalId, { outcome: 'accepted' }));
+    expect(again.status).toBe(409);
   });
 
   it('requires a reason for a refusal, and is for staff only', async () => {

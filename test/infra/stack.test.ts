@@ -180,6 +180,11 @@ describe('referral state machine', () => {
         "Rappeler la liste d'attente",
         'Orientation acceptée',
         'Orientation refusée',
+        'Reprendre la décision enregistrée',
+        'Décidée avant la relance ?',
+        "Décidée avant l'escalade ?",
+        "Décidée avant l'expiration ?",
+        'Décidée pendant la liste d’attente ?',
       ].sort(),
     );
   });
@@ -202,17 +207,27 @@ describe('referral state machine', () => {
       expect(state.Catch, name).toEqual([{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: onTimeout }]);
       expect(state.Next, name).toBe('Notifier la décision');
     }
-    expect(States["Relancer l'équipe"].Next).toBe('Attendre la décision après relance');
-    expect(States['Escalader'].Next).toBe('Attendre la décision après escalade');
-    expect(States['Expirer la demande'].Next).toBe('Demande expirée');
-    expect(States["Rappeler la liste d'attente"].Next).toBe('Attendre une place');
+    // After each deadline step, a decision recorded meanwhile goes to the notification instead of waiting again.
+    const afterDeadline: Array<[string, string, string]> = [
+      ["Relancer l'équipe", 'Décidée avant la relance ?', 'Attendre la décision après relance'],
+      ['Escalader', "Décidée avant l'escalade ?", 'Attendre la décision après escalade'],
+      ['Expirer la demande', "Décidée avant l'expiration ?", 'Demande expirée'],
+      ["Rappeler la liste d'attente", 'Décidée pendant la liste d’attente ?', 'Attendre une place'],
+    ];
+    for (const [deadline, choice, otherwise] of afterDeadline) {
+      expect(States[deadline].Next, deadline).toBe(choice);
+      expect(States[deadline].ResultPath, deadline).toBe('$.deadline');
+      expect(States[choice].Choices, choice).toEqual([{ Variable: '$.deadline.decision', IsPresent: true, Next: 'Reprendre la décision enregistrée' }]);
+      expect(States[choice].Default, choice).toBe(otherwise);
+    }
+    expect(States['Reprendre la décision enregistrée']).toMatchObject({ Type: 'Pass', InputPath: '$.deadline.decision', ResultPath: '$.decision', Next: 'Notifier la décision' });
   });
 
   it('retries every plain step on any error, three times, and routes the decision', () => {
     const { States } = definitionOf(dev.resources);
     for (const name of ['Accuser réception', "Relancer l'équipe", 'Escalader', 'Expirer la demande', 'Notifier la décision', "Rappeler la liste d'attente"]) {
       expect(States[name].Resource, name).toBe('REF');
-      expect(States[name].ResultPath, name).toBeNull();
+      if (!['Relancer l\'équipe', 'Escalader', 'Expirer la demande', "Rappeler la liste d'attente"].includes(name)) expect(States[name].ResultPath, name).toBeNull();
       expect(States[name].Retry, name).toContainEqual({ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 });
     }
     expect(States['Accuser réception'].Parameters).toEqual({ 'referralId.$': '$.referralId', 'personId.$': '$.personId', cause: 'referral-received' });
