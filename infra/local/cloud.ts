@@ -37,13 +37,16 @@ export interface LocalCloudOptions {
   sesPort?: number;
   awsPort?: number;
   dynamodbPort?: number;
-  /** Print the functions' log lines to the terminal (default: written to `<dataDir>/../logs/functions.log`). */
+  /** Print the functions' log lines to the terminal (default: written to `<dataDir>/logs/functions.log`). */
   verboseLogs?: boolean;
   /** Deadline loop period of the Step Functions engine. */
   tickMs?: number;
 }
 
 export interface LocalCloud {
+  dataDir: string;
+  /** Where the functions' log lines go unless `verboseLogs`. */
+  functionLogFile: string;
   urls: {
     app: string;
     prescriberForm: string;
@@ -146,7 +149,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     stopStack.push(() => awsEndpoint.close());
 
-    const logsDir = join(dataDir, '..', 'logs');
+    const logsDir = join(dataDir, 'logs');
     mkdirSync(logsDir, { recursive: true });
     const logFile = join(logsDir, 'functions.log');
     const lambda = new LambdaRuntime({
@@ -227,6 +230,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const readyMs = Date.now() - started;
     return {
+      dataDir,
+      functionLogFile: logFile,
       urls: {
         app: `${gatewayUrl}/`,
         prescriberForm: `${gatewayUrl}/prescripteur/orienter`,

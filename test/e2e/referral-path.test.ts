@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
@@ -79,6 +80,13 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
       'referral-accepted:Camille Martin',
     ]);
     expect(timeline.body.notifications.every((n: { status: string }) => n.status === 'sent')).toBe(true);
+
+    // The functions logged the path by its ids, and nothing that names or reaches the person.
+    const logs = readFileSync(cloud.functionLogFile, 'utf8');
+    expect(logs).toContain(referralId);
+    for (const personal of [submission.youngPerson.email, submission.youngPerson.phone, submission.youngPerson.lastName, submission.youngPerson.firstName, 'sarah.benali@example.org', 'Bienvenue !']) {
+      expect(logs, 'personal data in a log line').not.toContain(personal);
+    }
   });
 
   it('shows a prescriber only the referrals of their own organisation', async () => {
