@@ -21,7 +21,7 @@ import {
 import { refusalReason } from '../domain/refusal-reasons.js';
 import { parisDate } from '../domain/time.js';
 import { outboxPuts, type OutboxDraft } from '../notifications/outbox.js';
-import { OUTCOME_LABELS, templates, toGsmText } from '../notifications/catalogue.js';
+import { OUTCOME_LABELS, render } from '../notifications/catalogue.js';
 
 export interface ReferralRecord {
   referralId: string;
@@ -309,23 +309,21 @@ function acknowledgementDrafts(referral: ReferralRecord): OutboxDraft[] {
   const vars = templateVars(referral);
   const drafts: OutboxDraft[] = [];
   if (referral.prescriber.email) {
-    drafts.push({ kind: 'referral-received', role: 'prescriber', channel: 'email', to: referral.prescriber.email, ...emailBody(templates.receivedPrescriber(vars)) });
+    drafts.push({ kind: 'referral-received', role: 'prescriber', channel: 'email', to: referral.prescriber.email, ...render('referral-received', 'prescriber', 'email', vars) });
   }
-  drafts.push({ kind: 'referral-received', role: 'young', channel: 'email', to: referral.youngPerson.email, ...emailBody(templates.receivedYoungEmail(vars)) });
-  drafts.push({ kind: 'referral-received', role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: toGsmText(templates.receivedYoungSms(vars)) });
+  drafts.push({ kind: 'referral-received', role: 'young', channel: 'email', to: referral.youngPerson.email, ...render('referral-received', 'young', 'email', vars) });
+  drafts.push({ kind: 'referral-received', role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: render('referral-received', 'young', 'sms', vars).body });
   if (referral.guardian) {
     drafts.push({
       kind: 'referral-received',
       role: 'guardian',
       channel: 'email',
       to: referral.guardian.email,
-      ...emailBody(templates.receivedGuardian({ ...vars, guardianName: `${referral.guardian.firstName} ${referral.guardian.lastName}` })),
+      ...render('referral-received', 'guardian', 'email', { ...vars, guardianName: `${referral.guardian.firstName} ${referral.guardian.lastName}` }),
     });
   }
   return drafts;
 }
-
-const emailBody = (content: { subject: string; text: string }) => ({ subject: content.subject, body: content.text });
 
 function templateVars(referral: ReferralRecord) {
   return {
@@ -601,30 +599,31 @@ function alreadyDecided(approval: ApprovalRecord): ConflictError {
 function decisionDrafts(referral: ReferralRecord, decision: Decision): OutboxDraft[] {
   const vars = templateVars(referral);
   const reason = decision.reasonCode ? refusalReason(decision.reasonCode) : undefined;
+  const kind = `referral-${decision.outcome}` as const;
   const drafts: OutboxDraft[] = [];
   if (referral.prescriber.email) {
     drafts.push({
-      kind: `referral-${decision.outcome}`,
+      kind,
       role: 'prescriber',
       channel: 'email',
       to: referral.prescriber.email,
-      ...emailBody(templates.decisionPrescriber({ ...vars, outcomeLabel: OUTCOME_LABELS[decision.outcome], reasonLabel: reason?.label, message: decision.messageToPrescriber })),
+      ...render(kind, 'prescriber', 'email', { ...vars, reasonLabel: reason?.label, message: decision.messageToPrescriber }),
     });
   }
   const reasonForYoung = reason?.shownToYoungPerson ? reason.label : undefined;
   drafts.push({
-    kind: `referral-${decision.outcome}`,
+    kind,
     role: 'young',
     channel: 'email',
     to: referral.youngPerson.email,
-    ...emailBody(templates.decisionYoungEmail({ ...vars, outcome: decision.outcome, reasonLabel: reasonForYoung, message: decision.messageToYoungPerson })),
+    ...render(kind, 'young', 'email', { ...vars, reasonLabel: reasonForYoung, message: decision.messageToYoungPerson }),
   });
   drafts.push({
-    kind: `referral-${decision.outcome}`,
+    kind,
     role: 'young',
     channel: 'sms',
     to: referral.youngPerson.phone,
-    body: toGsmText(templates.decisionYoungSms({ ...vars, outcome: decision.outcome })),
+    body: render(kind, 'young', 'sms', vars).body,
   });
   return drafts;
 }
@@ -674,18 +673,18 @@ export async function recordReferralDeadline(input: {
   const extra: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
   if (input.step === 'remind') {
     label = `Relance de l'équipe : pas de décision après ${ageDays} jours`;
-    if (staffEmail) drafts.push({ kind: 'referral-reminder', role: 'staff', channel: 'email', to: staffEmail, ...emailBody(templates.reminderStaff(vars)) });
+    if (staffEmail) drafts.push({ kind: 'referral-reminder', role: 'staff', channel: 'email', to: staffEmail, ...render('referral-reminder', 'staff', 'email', vars) });
   } else if (input.step === 'escalate') {
     label = `Escalade : pas de décision après ${ageDays} jours`;
     const expiresInDays = Math.max(0, Math.ceil((Date.parse(referral.createdAt) + input.expireAfterSeconds * 1000 - nowDate.getTime()) / 86_400_000));
-    if (staffEmail) drafts.push({ kind: 'referral-escalation', role: 'staff', channel: 'email', to: staffEmail, ...emailBody(templates.escalationStaff({ ...vars, expiresInDays })) });
+    if (staffEmail) drafts.push({ kind: 'referral-escalation', role: 'staff', channel: 'email', to: staffEmail, ...render('referral-escalation', 'staff', 'email', { ...vars, expiresInDays }) });
   } else if (input.step === 'waitlist-review') {
     label = "Rappel : orientation sur liste d'attente à réexaminer";
-    if (staffEmail) drafts.push({ kind: 'referral-waitlist-review', role: 'staff', channel: 'email', to: staffEmail, ...emailBody(templates.waitlistReviewStaff(vars)) });
+    if (staffEmail) drafts.push({ kind: 'referral-waitlist-review', role: 'staff', channel: 'email', to: staffEmail, ...render('referral-waitlist-review', 'staff', 'email', vars) });
   } else {
     label = `Orientation expirée sans décision après ${ageDays} jours`;
     if (referral.prescriber.email) {
-      drafts.push({ kind: 'referral-expired', role: 'prescriber', channel: 'email', to: referral.prescriber.email, ...emailBody(templates.expiredPrescriber(vars)) });
+      drafts.push({ kind: 'referral-expired', role: 'prescriber', channel: 'email', to: referral.prescriber.email, ...render('referral-expired', 'prescriber', 'email', vars) });
     }
     extra.push(
       {
@@ -761,7 +760,7 @@ export async function recordDecisionRequest(input: { referral: ReferralRecord; a
             role: 'staff',
             channel: 'email',
             to: staffEmail,
-            ...emailBody(templates.decisionRequestStaff({ ...templateVars(input.referral), decisionUrl, eligible: input.referral.eligibility.eligible })),
+            ...render('referral-decision-request', 'staff', 'email', { ...templateVars(input.referral), decisionUrl, eligible: input.referral.eligibility.eligible }),
           },
         ], now),
       }),

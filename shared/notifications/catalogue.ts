@@ -1,97 +1,254 @@
+import { smsSegments, toGsm7 } from './sms-text.js';
+
 /**
- * The messages the referral stage sends, in French, per recipient role and channel.
- * Each template is a typed function: a missing variable is a compile error, not a "{{name}}" in someone's inbox.
+ * Every message the system sends, in French: per kind, the recipient roles, the channels each role gets,
+ * and whether the message is mandatory. Each template is a typed function: a missing variable is a compile
+ * error, not a "{{name}}" in someone's inbox.
  */
 export type Channel = 'email' | 'sms';
-export type RecipientRole = 'young' | 'guardian' | 'prescriber' | 'staff';
+/** 'customer' (the clients of the young people's activities) gets messages from the later stages. */
+export type RecipientRole = 'young' | 'guardian' | 'prescriber' | 'staff' | 'customer';
 
-export interface EmailContent {
-  subject: string;
-  text: string;
-}
+export const MESSAGE_KINDS = [
+  'referral-received',
+  'referral-decision-request',
+  'referral-reminder',
+  'referral-escalation',
+  'referral-waitlist-review',
+  'referral-expired',
+  'referral-accepted',
+  'referral-refused',
+  'referral-waitlisted',
+] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
-interface ReferralVars {
+export interface ReferralVars {
   youngFirstName: string;
   youngLastName: string;
   programmeLabel: string;
   reference: string;
   prescriberOrganisation: string;
 }
+interface StaffLinkVars extends ReferralVars {
+  decisionUrl: string;
+}
+/** Optional parts of a decision: a refusal reason the recipient may read, a message typed by staff. */
+interface DecisionVars extends ReferralVars {
+  message?: string;
+}
+interface RefusalVars extends DecisionVars {
+  reasonLabel?: string;
+}
+type SmsVars = Pick<ReferralVars, 'youngFirstName'>;
 
-const signature = "\n\nL'équipe CoopConnexion\nCoopérative d'activités du bassin minier";
-const ref = (v: ReferralVars) => `Référence : ${v.reference}`;
+interface EmailText {
+  subject: string;
+  body: string;
+}
 
-export const templates = {
-  receivedPrescriber: (v: ReferralVars): EmailContent => ({
-    subject: `Orientation reçue : ${v.youngFirstName} ${v.youngLastName}`,
-    text: `Bonjour,\n\nNous avons bien reçu votre orientation de ${v.youngFirstName} ${v.youngLastName} vers le programme « ${v.programmeLabel} ».\nL'équipe l'étudie et vous informera de sa décision.\n\n${ref(v)}${signature}`,
-  }),
-  receivedYoungEmail: (v: ReferralVars): EmailContent => ({
-    subject: 'Votre orientation vers CoopConnexion',
-    text: `Bonjour ${v.youngFirstName},\n\n${v.prescriberOrganisation} vous a orienté(e) vers CoopConnexion, programme « ${v.programmeLabel} ».\nNotre équipe étudie votre demande et vous recontacte très vite.\n\n${ref(v)}${signature}`,
-  }),
-  receivedYoungSms: (v: ReferralVars): string =>
-    `CoopConnexion : bonjour ${v.youngFirstName}, ${v.prescriberOrganisation} vous a oriente(e) vers nous. Nous vous recontactons tres vite. Ref ${v.reference}`,
-  receivedGuardian: (v: ReferralVars & { guardianName: string }): EmailContent => ({
-    subject: `Orientation de ${v.youngFirstName} vers CoopConnexion`,
-    text: `Bonjour ${v.guardianName},\n\n${v.prescriberOrganisation} a orienté ${v.youngFirstName} vers CoopConnexion, programme « ${v.programmeLabel} ».\nVotre autorisation sera demandée lors de l'accueil si la demande est acceptée.\n\n${ref(v)}${signature}`,
-  }),
-  decisionRequestStaff: (v: ReferralVars & { decisionUrl: string; eligible: boolean }): EmailContent => ({
-    subject: `Nouvelle orientation à décider (${v.programmeLabel})`,
-    text: `Bonjour,\n\nUne nouvelle orientation attend votre décision : ${v.youngFirstName} ${v.youngLastName}, par ${v.prescriberOrganisation}.\nÉligibilité : ${v.eligible ? 'conditions remplies' : 'à examiner (conditions non remplies)'}.\n\nOuvrir la demande : ${v.decisionUrl}\n(le lien ouvre une page de confirmation ; la décision se prend sur cette page, une fois connecté.)\n\n${ref(v)}${signature}`,
-  }),
-  reminderStaff: (v: ReferralVars & { decisionUrl: string; ageDays: number }): EmailContent => ({
-    subject: `Relance : orientation en attente depuis ${v.ageDays} jours`,
-    text: `Bonjour,\n\nL'orientation de ${v.youngFirstName} ${v.youngLastName} (${v.prescriberOrganisation}) attend une décision depuis ${v.ageDays} jours.\n\nOuvrir la demande : ${v.decisionUrl}\n\n${ref(v)}${signature}`,
-  }),
-  escalationStaff: (v: ReferralVars & { decisionUrl: string; ageDays: number; expiresInDays: number }): EmailContent => ({
-    subject: `URGENT : orientation sans décision depuis ${v.ageDays} jours`,
-    text: `Bonjour,\n\nL'orientation de ${v.youngFirstName} ${v.youngLastName} (${v.prescriberOrganisation}) attend une décision depuis ${v.ageDays} jours.\nSans décision, elle expirera dans ${v.expiresInDays} jours et le prescripteur en sera informé.\n\nOuvrir la demande : ${v.decisionUrl}\n\n${ref(v)}${signature}`,
-  }),
-  waitlistReviewStaff: (v: ReferralVars & { decisionUrl: string }): EmailContent => ({
-    subject: "Liste d'attente : orientation à réexaminer",
-    text: `Bonjour,\n\nL'orientation de ${v.youngFirstName} ${v.youngLastName} est sur liste d'attente. Une place s'est-elle libérée ?\n\nOuvrir la demande : ${v.decisionUrl}\n\n${ref(v)}${signature}`,
-  }),
-  expiredPrescriber: (v: ReferralVars): EmailContent => ({
-    subject: `Orientation expirée : ${v.youngFirstName} ${v.youngLastName}`,
-    text: `Bonjour,\n\nL'orientation de ${v.youngFirstName} ${v.youngLastName} n'a pas pu être traitée dans les délais et a expiré. Vous pouvez nous la renvoyer ou nous contacter.\n\n${ref(v)}${signature}`,
-  }),
-  decisionPrescriber: (v: ReferralVars & { outcomeLabel: string; reasonLabel?: string; message?: string }): EmailContent => ({
-    subject: `Décision sur l'orientation de ${v.youngFirstName} ${v.youngLastName} : ${v.outcomeLabel}`,
-    text: `Bonjour,\n\nDécision de l'équipe sur l'orientation de ${v.youngFirstName} ${v.youngLastName} (programme « ${v.programmeLabel} ») : ${v.outcomeLabel}.${v.reasonLabel ? `\nMotif : ${v.reasonLabel}.` : ''}${v.message ? `\n\nMessage de l'équipe :\n${v.message}` : ''}\n\n${ref(v)}${signature}`,
-  }),
-  decisionYoungEmail: (v: ReferralVars & { outcome: 'accepted' | 'refused' | 'waitlisted'; reasonLabel?: string; message?: string }): EmailContent => ({
-    subject:
-      v.outcome === 'accepted'
-        ? 'Bienvenue à CoopConnexion !'
-        : v.outcome === 'waitlisted'
-          ? "Votre demande est sur liste d'attente"
-          : 'Réponse à votre orientation vers CoopConnexion',
-    text: `Bonjour ${v.youngFirstName},\n\n${
-      v.outcome === 'accepted'
-        ? `Bonne nouvelle : votre entrée dans le programme « ${v.programmeLabel} » est acceptée. Nous allons vous inviter à une réunion d'information.`
-        : v.outcome === 'waitlisted'
-          ? `Votre demande pour le programme « ${v.programmeLabel} » est sur liste d'attente. Nous vous écrivons dès qu'une place se libère.`
-          : `Nous ne pouvons pas vous accueillir dans le programme « ${v.programmeLabel} » pour le moment.${v.reasonLabel ? ` Motif : ${v.reasonLabel}.` : ''} Votre conseiller(e) chez ${v.prescriberOrganisation} peut vous aider à trouver une autre solution.`
-    }${v.message ? `\n\n${v.message}` : ''}\n\n${ref(v)}${signature}`,
-  }),
-  decisionYoungSms: (v: ReferralVars & { outcome: 'accepted' | 'refused' | 'waitlisted' }): string =>
-    v.outcome === 'accepted'
-      ? `CoopConnexion : bonne nouvelle ${v.youngFirstName}, votre entree est acceptee ! Nous vous invitons bientot a une reunion d'information.`
-      : v.outcome === 'waitlisted'
-        ? `CoopConnexion : ${v.youngFirstName}, votre demande est sur liste d'attente. Nous vous recontactons des qu'une place se libere.`
-        : `CoopConnexion : ${v.youngFirstName}, nous ne pouvons pas vous accueillir pour le moment. Detail envoye par e-mail.`,
-} as const;
+interface RoleTemplates {
+  /**
+   * Required by the law or by the contract with the prescriber: such a message still goes, by e-mail,
+   * to someone who opted out of messages.
+   */
+  mandatory: boolean;
+  email?: (vars: never) => EmailText;
+  sms?: (vars: never) => string;
+}
 
 export const OUTCOME_LABELS = { accepted: 'acceptée', refused: 'refusée', waitlisted: "liste d'attente" } as const;
 
-/** SMS stay in the GSM 7-bit alphabet (160 characters a segment): accents are removed. */
-export function toGsmText(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[’‘]/g, "'")
-    .replace(/[«»“”]/g, '"')
-    .replace(/œ/g, 'oe')
-    .replace(/Œ/g, 'OE');
+const signature = "\n\nL'équipe CoopConnexion\nCoopérative d'activités du bassin minier";
+// Staff messages come from the workflow, not from colleagues: they say so.
+const staffSignature = '\n\nParcours CoopConnexion (message automatique)';
+const ref = (v: Pick<ReferralVars, 'reference'>) => `Référence : ${v.reference}`;
+const fullName = (v: ReferralVars) => `${v.youngFirstName} ${v.youngLastName}`;
+const openLink = (v: StaffLinkVars) => `Ouvrir la demande : ${v.decisionUrl}`;
+/** French counts 0 and 1 in the singular. */
+const days = (n: number) => `${n} jour${n > 1 ? 's' : ''}`;
+const teamMessage = (message?: string) => (message ? `\n\nMessage de l'équipe :\n${message}` : '');
+
+function decisionToPrescriber(outcome: keyof typeof OUTCOME_LABELS, sentence: string) {
+  return (v: RefusalVars): EmailText => ({
+    subject: `Décision sur l'orientation de ${fullName(v)} : ${OUTCOME_LABELS[outcome]}`,
+    body: `Bonjour,\n\nL'équipe a pris sa décision sur l'orientation de ${fullName(v)} (programme « ${v.programmeLabel} ») : ${sentence}.${
+      v.reasonLabel ? `\nMotif : ${v.reasonLabel}.` : ''
+    }${teamMessage(v.message)}\n\n${ref(v)}${signature}`,
+  });
+}
+
+const catalogue = {
+  'referral-received': {
+    prescriber: {
+      mandatory: false,
+      email: (v: ReferralVars) => ({
+        subject: `Orientation reçue : ${fullName(v)}`,
+        body: `Bonjour,\n\nNous avons bien reçu votre orientation de ${fullName(v)} vers le programme « ${v.programmeLabel} ».\nNotre équipe l'étudie et vous informera de sa décision.\n\n${ref(v)}${signature}`,
+      }),
+    },
+    young: {
+      mandatory: false,
+      email: (v: ReferralVars) => ({
+        subject: 'Votre orientation vers CoopConnexion',
+        body: `Bonjour ${v.youngFirstName},\n\n${v.prescriberOrganisation} vous a orienté(e) vers CoopConnexion, programme « ${v.programmeLabel} ».\nNotre équipe étudie votre demande et vous recontactera très vite.\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: Pick<ReferralVars, 'youngFirstName' | 'prescriberOrganisation' | 'reference'>) =>
+        `CoopConnexion : bonjour ${v.youngFirstName}, ${v.prescriberOrganisation} vous a orienté(e) vers nous. Nous vous recontacterons très vite. Réf. ${v.reference}`,
+    },
+    guardian: {
+      mandatory: false,
+      email: (v: ReferralVars & { guardianName: string }) => ({
+        subject: `Orientation de ${v.youngFirstName} vers CoopConnexion`,
+        body: `Bonjour ${v.guardianName},\n\n${v.prescriberOrganisation} a orienté ${v.youngFirstName} vers CoopConnexion, programme « ${v.programmeLabel} ».\nSi la demande est acceptée, votre autorisation vous sera demandée lors de l'accueil.\n\n${ref(v)}${signature}`,
+      }),
+    },
+  },
+  'referral-decision-request': {
+    staff: {
+      mandatory: false,
+      email: (v: StaffLinkVars & { eligible: boolean }) => ({
+        subject: `Nouvelle orientation à décider (${v.programmeLabel})`,
+        body: `Bonjour,\n\nUne nouvelle orientation attend votre décision : ${fullName(v)}, par ${v.prescriberOrganisation}.\nÉligibilité : ${
+          v.eligible ? 'conditions remplies' : 'à examiner (conditions non remplies)'
+        }.\n\n${openLink(v)}\n(Le lien ouvre une page de confirmation : la décision se prend sur cette page, après connexion.)\n\n${ref(v)}${staffSignature}`,
+      }),
+    },
+  },
+  'referral-reminder': {
+    staff: {
+      mandatory: false,
+      email: (v: StaffLinkVars & { ageDays: number }) => ({
+        subject: `Relance : orientation en attente depuis ${days(v.ageDays)}`,
+        body: `Bonjour,\n\nL'orientation de ${fullName(v)} (${v.prescriberOrganisation}) attend une décision depuis ${days(v.ageDays)}.\n\n${openLink(v)}\n\n${ref(v)}${staffSignature}`,
+      }),
+    },
+  },
+  'referral-escalation': {
+    staff: {
+      mandatory: false,
+      email: (v: StaffLinkVars & { ageDays: number; expiresInDays: number }) => ({
+        subject: `URGENT : orientation sans décision depuis ${days(v.ageDays)}`,
+        body: `Bonjour,\n\nL'orientation de ${fullName(v)} (${v.prescriberOrganisation}) attend une décision depuis ${days(v.ageDays)}.\nSans décision, elle expirera ${
+          v.expiresInDays > 0 ? `dans ${days(v.expiresInDays)}` : "aujourd'hui"
+        } et le prescripteur en sera informé.\n\n${openLink(v)}\n\n${ref(v)}${staffSignature}`,
+      }),
+    },
+  },
+  'referral-waitlist-review': {
+    staff: {
+      mandatory: false,
+      email: (v: StaffLinkVars) => ({
+        subject: "Liste d'attente : orientation à réexaminer",
+        body: `Bonjour,\n\nL'orientation de ${fullName(v)} (${v.prescriberOrganisation}) est sur liste d'attente. Une place s'est-elle libérée ?\n\n${openLink(v)}\n\n${ref(v)}${staffSignature}`,
+      }),
+    },
+  },
+  'referral-expired': {
+    // The prescriber's agreement promises an answer on every referral: an expiry is that answer.
+    prescriber: {
+      mandatory: true,
+      email: (v: ReferralVars) => ({
+        subject: `Orientation expirée : ${fullName(v)}`,
+        body: `Bonjour,\n\nL'orientation de ${fullName(v)} vers le programme « ${v.programmeLabel} » n'a pas pu être traitée dans les délais et a expiré. Vous pouvez nous l'adresser à nouveau ou nous contacter.\n\n${ref(v)}${signature}`,
+      }),
+    },
+  },
+  // A decision on their request is owed to the young person, and to the prescriber under its agreement.
+  'referral-accepted': {
+    prescriber: { mandatory: true, email: decisionToPrescriber('accepted', 'elle est acceptée') },
+    young: {
+      mandatory: true,
+      email: (v: DecisionVars) => ({
+        subject: 'Bienvenue à CoopConnexion !',
+        body: `Bonjour ${v.youngFirstName},\n\nBonne nouvelle : votre entrée dans le programme « ${v.programmeLabel} » est acceptée. Nous allons vous inviter à une réunion d'information.${teamMessage(v.message)}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: SmsVars) =>
+        `CoopConnexion : bonne nouvelle ${v.youngFirstName}, votre entrée est acceptée ! Nous vous inviterons bientôt à une réunion d'information.`,
+    },
+  },
+  'referral-refused': {
+    prescriber: { mandatory: true, email: decisionToPrescriber('refused', 'elle est refusée') },
+    young: {
+      mandatory: true,
+      email: (v: RefusalVars) => ({
+        subject: 'Réponse à votre orientation vers CoopConnexion',
+        body: `Bonjour ${v.youngFirstName},\n\nNous ne pouvons pas vous accueillir dans le programme « ${v.programmeLabel} » pour le moment.${
+          v.reasonLabel ? ` Motif : ${v.reasonLabel}.` : ''
+        } Votre conseiller ou conseillère chez ${v.prescriberOrganisation} peut vous aider à trouver une autre solution.${teamMessage(v.message)}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: SmsVars) =>
+        `CoopConnexion : ${v.youngFirstName}, nous ne pouvons pas vous accueillir pour le moment. Nous vous avons envoyé le détail par e-mail.`,
+    },
+  },
+  'referral-waitlisted': {
+    prescriber: { mandatory: true, email: decisionToPrescriber('waitlisted', "elle est placée sur liste d'attente") },
+    young: {
+      mandatory: true,
+      email: (v: DecisionVars) => ({
+        subject: "Votre demande est sur liste d'attente",
+        body: `Bonjour ${v.youngFirstName},\n\nVotre demande pour le programme « ${v.programmeLabel} » est sur liste d'attente. Nous vous écrirons dès qu'une place se libérera.${teamMessage(v.message)}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: SmsVars) =>
+        `CoopConnexion : ${v.youngFirstName}, votre demande est sur liste d'attente. Nous vous recontacterons dès qu'une place se libérera.`,
+    },
+  },
+} satisfies Record<MessageKind, Partial<Record<RecipientRole, RoleTemplates>>>;
+
+type Catalogue = typeof catalogue;
+export type RolesOf<K extends MessageKind> = keyof Catalogue[K] & RecipientRole;
+export type ChannelsOf<K extends MessageKind, R extends RolesOf<K>> = keyof Catalogue[K][R] & Channel;
+/** With a union of kinds, the variables every one of them needs. */
+export type VarsOf<K extends MessageKind, R extends RolesOf<K>, C extends ChannelsOf<K, R>> = Catalogue[K][R][C] extends (vars: infer V) => unknown
+  ? V
+  : never;
+
+export interface EmailMessage {
+  subject: string;
+  body: string;
+}
+export interface SmsMessage {
+  /** Already in the GSM-7 alphabet. */
+  body: string;
+  segments: number;
+}
+export type RenderedMessage<C extends Channel = Channel> = C extends 'sms' ? SmsMessage : EmailMessage;
+
+/** The message of a kind for a role on a channel; an SMS comes converted to GSM-7 with its segment count. */
+export function render<K extends MessageKind, R extends RolesOf<K>, C extends ChannelsOf<K, R>>(
+  kind: K,
+  role: R,
+  channel: C,
+  vars: VarsOf<K, R, C>,
+): RenderedMessage<C> {
+  const templates: RoleTemplates | undefined = (catalogue[kind] as Partial<Record<RecipientRole, RoleTemplates>>)[role];
+  // The types rule this out; a caller passing strings read at run time (a stored outbox item) can still get here.
+  const template = templates?.[channel];
+  if (!template) throw new Error(`no ${channel} message ${kind} for ${role}`);
+  const text = (template as (vars: unknown) => EmailText | string)(vars);
+  if (typeof text === 'string') {
+    const body = toGsm7(text);
+    return { body, segments: smsSegments(body).segments } as RenderedMessage<C>;
+  }
+  return { subject: text.subject, body: text.body } as RenderedMessage<C>;
+}
+
+export interface CatalogueEntry {
+  kind: MessageKind;
+  role: RecipientRole;
+  channel: Channel;
+  mandatory: boolean;
+}
+
+/** Every (kind, role, channel) the catalogue declares. */
+export const CATALOGUE_ENTRIES: readonly CatalogueEntry[] = MESSAGE_KINDS.flatMap((kind) =>
+  Object.entries(catalogue[kind] as Partial<Record<RecipientRole, RoleTemplates>>).flatMap(([role, templates]) =>
+    (['email', 'sms'] as const)
+      .filter((channel) => templates[channel])
+      .map((channel) => ({ kind, role: role as RecipientRole, channel, mandatory: templates.mandatory })),
+  ),
+);
+
+/** Whether a message of this kind to this role must go even to someone who opted out (by e-mail). */
+export function isMandatory(kind: MessageKind, role: RecipientRole): boolean {
+  return (catalogue[kind] as Partial<Record<RecipientRole, RoleTemplates>>)[role]?.mandatory ?? false;
 }

@@ -1,0 +1,66 @@
+import { PARIS } from '../domain/time.js';
+
+/**
+ * No SMS reaches a phone at night: texts wait for the morning. Hours are read on the cooperative's clock
+ * (Europe/Paris), so the window follows summer and winter time.
+ */
+export interface SmsWindow {
+  /** First hour an SMS may go, inclusive (0-23). */
+  startHour: number;
+  /** Hour SMS stop, exclusive (1-24). */
+  endHour: number;
+}
+
+export const DEFAULT_SMS_WINDOW: SmsWindow = { startHour: 8, endHour: 20 };
+
+const clock = new Intl.DateTimeFormat('en-GB', {
+  timeZone: PARIS,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+});
+
+function parisParts(instant: Date) {
+  const parts = Object.fromEntries(clock.formatToParts(instant).map((p) => [p.type, Number(p.value)]));
+  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute, second: parts.second };
+}
+
+/** Milliseconds Paris is ahead of UTC at an instant (3 600 000 in winter, 7 200 000 in summer). */
+function parisOffset(epochMs: number): number {
+  const p = parisParts(new Date(epochMs));
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(epochMs / 1000) * 1000;
+}
+
+/** The instant a Paris wall-clock time happens; the second pass corrects an offset guessed across a DST change. */
+function parisWallClock(year: number, month: number, day: number, hour: number): Date {
+  const wall = Date.UTC(year, month - 1, day, hour);
+  const guess = wall - parisOffset(wall);
+  return new Date(wall - parisOffset(guess));
+}
+
+function checkWindow(window: SmsWindow): void {
+  const { startHour, endHour } = window;
+  if (!Number.isInteger(startHour) || !Number.isInteger(endHour) || startHour < 0 || endHour > 24 || startHour >= endHour) {
+    throw new RangeError(`invalid SMS window ${startHour}h-${endHour}h`);
+  }
+}
+
+/** True when an SMS may be sent at this instant. */
+export function smsAllowedAt(instant: Date, window: SmsWindow = DEFAULT_SMS_WINDOW): boolean {
+  checkWindow(window);
+  const { hour } = parisParts(instant);
+  return hour >= window.startHour && hour < window.endHour;
+}
+
+/** The instant itself when an SMS may go now, otherwise the start of the next window (the same or the next Paris day). */
+export function nextSmsWindow(instant: Date, window: SmsWindow = DEFAULT_SMS_WINDOW): Date {
+  if (smsAllowedAt(instant, window)) return instant;
+  const { year, month, day, hour } = parisParts(instant);
+  // Date.UTC rolls the 32nd of a month over to the 1st of the next: the calendar arithmetic is done for us.
+  const nextDay = hour < window.startHour ? day : day + 1;
+  return parisWallClock(year, month, nextDay, window.startHour);
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE_ENTRIES, MESSAGE_KINDS, OUTCOME_LABELS, isMandatory, render, type CatalogueEntry, type ReferralVars } from '../../shared/notifications/catalogue.js';
+import { smsSegments } from '../../shared/notifications/sms-text.js';
+
+const referral: ReferralVars = {
+  youngFirstName: 'Zoé',
+  youngLastName: 'Lefèvre',
+  programmeLabel: 'Accompagnement individuel (18-29 ans)',
+  reference: 'ORI-1A2B3C4D',
+  prescriberOrganisation: 'Mission locale de Lens',
+};
+
+/** Long but real-looking values: the SMS must still fit in two segments. */
+const longReferral: ReferralVars = {
+  youngFirstName: 'Marie-Bénédicte-Joséphine',
+  youngLastName: 'Van Den Bossche-Wojciechowski',
+  programmeLabel: 'Coopérative Jeunesse de Services (16-18 ans, été)',
+  reference: 'ORI-9F8E7D6C',
+  prescriberOrganisation: "Mission locale de l'arrondissement de Lens-Liévin, antenne d'Hénin-Beaumont",
+};
+
+/** Every variable any template reads, optional ones included. */
+function allVars(base: ReferralVars) {
+  return {
+    ...base,
+    guardianName: 'Nadia Lefèvre',
+    decisionUrl: 'https://parcours.coopconnexion.fr/equipe/decisions/Qm9uam91cg',
+    eligible: false,
+    ageDays: 7,
+    expiresInDays: 13,
+    reasonLabel: 'Domicile hors du territoire de la coopérative',
+    message: 'Merci de rappeler Zoé avant vendredi.',
+  };
+}
+
+// The entries are strings at run time: the test reaches every template the way an untyped caller would.
+const renderEntry = (entry: CatalogueEntry, vars: object) => (render as (...args: unknown[]) => { subject?: string; body: string; segments?: number })(entry.kind, entry.role, entry.channel, vars);
+
+const entryName = (e: CatalogueEntry) => `${e.kind} ${e.role} ${e.channel}`;
+
+describe('the catalogue', () => {
+  it('declares at least one message for every kind', () => {
+    expect(new Set(CATALOGUE_ENTRIES.map((e) => e.kind))).toEqual(new Set(MESSAGE_KINDS));
+  });
+
+  it('lists what the referral stage sends today', () => {
+    expect(CATALOGUE_ENTRIES.map(entryName).sort()).toEqual(
+      [
+        'referral-received prescriber email',
+        'referral-received young email',
+        'referral-received young sms',
+        'referral-received guardian email',
+        'referral-decision-request staff email',
+        'referral-reminder staff email',
+        'referral-escalation staff email',
+        'referral-waitlist-review staff email',
+        'referral-expired prescriber email',
+        ...['accepted', 'refused', 'waitlisted'].flatMap((o) => [`referral-${o} prescriber email`, `referral-${o} young email`, `referral-${o} young sms`]),
+      ].sort(),
+    );
+  });
+
+  it('makes the decision mandatory for the young person and the prescriber, not the acknowledgements', () => {
+    for (const kind of ['referral-accepted', 'referral-refused', 'referral-waitlisted'] as const) {
+      expect(isMandatory(kind, 'young')).toBe(true);
+      expect(isMandatory(kind, 'prescriber')).toBe(true);
+    }
+    expect(isMandatory('referral-expired', 'prescriber')).toBe(true);
+    expect(isMandatory('referral-received', 'young')).toBe(false);
+    expect(isMandatory('referral-reminder', 'staff')).toBe(false);
+    expect(isMandatory('referral-received', 'customer')).toBe(false);
+    expect(CATALOGUE_ENTRIES.every((e) => e.mandatory === isMandatory(e.kind, e.role))).toBe(true);
+  });
+
+  for (const [label, base] of [['usual', referral], ['long', longReferral]] as const) {
+    describe(`renders every entry with ${label} values`, () => {
+      for (const entry of CATALOGUE_ENTRIES) {
+        it(entryName(entry), () => {
+          const full = allVars(base);
+          const withoutOptionals = { ...full, eligible: true, reasonLabel: undefined, message: undefined };
+          for (const vars of [full, withoutOptionals]) {
+            const message = renderEntry(entry, vars);
+            const text = `${message.subject ?? ''}\n${message.body}`;
+            for (const unresolved of ['{{', '${', 'undefined', 'null', 'NaN', '[object Object]']) expect(text).not.toContain(unresolved);
+            expect(message.body).toContain(entry.channel === 'sms' ? 'CoopConnexion' : base.reference);
+            if (entry.channel === 'email') {
+              expect(message.subject).toBeTruthy();
+              expect(message.segments).toBeUndefined();
+            } else {
+              expect(message.subject).toBeUndefined();
+              const counted = smsSegments(message.body);
+              expect(counted.encoding).toBe('GSM-7');
+              expect(message.segments).toBe(counted.segments);
+              expect(message.segments).toBeLessThanOrEqual(2);
+              expect(message.body).not.toMatch(/[^\x20-\x7e€£¤§]/);
+            }
+          }
+        });
+      }
+    });
+  }
+
+  it('keeps the SMS of a usual referral in one segment where it can', () => {
+    const sms = CATALOGUE_ENTRIES.filter((e) => e.channel === 'sms').map((e) => renderEntry(e, allVars(referral)));
+    expect(sms.filter((m) => m.segments === 1).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('writes an SMS without accents nor typographic quotes', () => {
+    const sms = render('referral-accepted', 'young', 'sms', { youngFirstName: 'Zoé' });
+    expect(sms.body).toBe("CoopConnexion : bonne nouvelle Zoe, votre entree est acceptee ! Nous vous inviterons bientot a une reunion d'information.");
+    expect(sms.segments).toBe(1);
+  });
+
+  it('tells the prescriber the reason and the message, and the young person only what they may read', () => {
+    const vars = { ...referral, reasonLabel: 'Jeune injoignable', message: 'Trois appels sans réponse.' };
+    const toPrescriber = render('referral-refused', 'prescriber', 'email', vars);
+    expect(toPrescriber.subject).toBe(`Décision sur l'orientation de Zoé Lefèvre : ${OUTCOME_LABELS.refused}`);
+    expect(toPrescriber.body).toContain('Motif : Jeune injoignable.');
+    expect(toPrescriber.body).toContain("Message de l'équipe :\nTrois appels sans réponse.");
+    const toYoung = render('referral-refused', 'young', 'email', { ...referral });
+    expect(toYoung.body).not.toContain('Motif');
+    expect(toYoung.body).toContain('Mission locale de Lens peut vous aider');
+  });
+
+  it('counts days in correct French', () => {
+    const staff = { ...referral, decisionUrl: 'https://example.org/d/1' };
+    expect(render('referral-reminder', 'staff', 'email', { ...staff, ageDays: 1 }).subject).toBe('Relance : orientation en attente depuis 1 jour');
+    expect(render('referral-reminder', 'staff', 'email', { ...staff, ageDays: 3 }).subject).toBe('Relance : orientation en attente depuis 3 jours');
+    expect(render('referral-escalation', 'staff', 'email', { ...staff, ageDays: 20, expiresInDays: 0 }).body).toContain("elle expirera aujourd'hui");
+    expect(render('referral-escalation', 'staff', 'email', { ...staff, ageDays: 19, expiresInDays: 1 }).body).toContain('elle expirera dans 1 jour ');
+  });
+
+  it('says whether the referral meets the conditions in the staff request', () => {
+    const staff = { ...referral, decisionUrl: 'https://example.org/d/1' };
+    expect(render('referral-decision-request', 'staff', 'email', { ...staff, eligible: true }).body).toContain('Éligibilité : conditions remplies.');
+    expect(render('referral-decision-request', 'staff', 'email', { ...staff, eligible: false }).body).toContain('Éligibilité : à examiner');
+  });
+
+  it('refuses a kind a role does not receive', () => {
+    expect(() => renderEntry({ kind: 'referral-reminder', role: 'young', channel: 'sms', mandatory: false }, referral)).toThrow(/no sms message/);
+  });
+
+  it('rejects missing variables and undeclared channels at compile time', () => {
+    // Type-level only: tsc fails if any of these lines compiles.
+    const typeChecks = () => [
+      // @ts-expect-error the guardian's name is required
+      render('referral-received', 'guardian', 'email', referral),
+      // @ts-expect-error staff do not get an SMS
+      render('referral-reminder', 'staff', 'sms', { ...referral, decisionUrl: 'x', ageDays: 1 }),
+      // @ts-expect-error the guardian gets no decision message
+      render('referral-accepted', 'guardian', 'email', referral),
+      // @ts-expect-error the reminder needs the age of the referral
+      render('referral-reminder', 'staff', 'email', { ...referral, decisionUrl: 'x' }),
+    ];
+    expect(typeof typeChecks).toBe('function');
+  });
+});
