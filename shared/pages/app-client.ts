@@ -803,7 +803,47 @@ async function initTimeline() {
           el('p', {}, el('strong', {}, event.label)),
           el('p', {}, actorText(event.actor)),
           event.reason ? el('p', {}, 'Motif : ' + event.reason) : null)))
-      : el('p', {}, 'Aucun événement enregistré.'));
+      : el('p', {}, 'Aucun événement enregistré.'),
+    el('h2', {}, 'Messages'),
+    messagesTable(data.notifications || []));
+}
+
+const MESSAGE_STATUS_LABELS = {
+  pending: "En attente d'envoi",
+  sent: 'Envoyé',
+  delivered: 'Distribué',
+  bounced: 'Rejeté : adresse ou numéro invalide',
+  complained: 'Signalé comme indésirable',
+  failed: 'Échec de distribution',
+};
+const MESSAGE_ROLE_LABELS = { young: 'Jeune', guardian: 'Représentant légal', prescriber: 'Prescripteur', staff: 'Équipe', customer: 'Client' };
+const MESSAGE_KIND_LABELS = {
+  'referral-received': 'Accusé de réception',
+  'referral-decision-request': 'Demande de décision',
+  'referral-reminder': 'Relance',
+  'referral-escalation': 'Escalade',
+  'referral-waitlist-review': "Liste d'attente à revoir",
+  'referral-expired': 'Orientation expirée',
+  'referral-accepted': 'Orientation acceptée',
+  'referral-refused': 'Orientation refusée',
+  'referral-waitlisted': "Mise sur liste d'attente",
+};
+
+/** Every message sent about the person: to whom, how, when, and what became of it. */
+function messagesTable(messages) {
+  if (!messages.length) return el('p', {}, 'Aucun message.');
+  const sorted = messages.slice().sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+  return el('table', { class: 'messages' },
+    el('caption', { class: 'visually-hidden' }, 'Messages envoyés, du plus ancien au plus récent'),
+    el('thead', {}, el('tr', {}, ['Créé le', 'Message', 'Destinataire', 'Canal', 'Statut', 'Envoyé le', 'Identifiant fournisseur'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, sorted.map((m) => el('tr', { 'data-status': m.status },
+      el('td', {}, m.createdAt ? formatDateTime(m.createdAt) : ''),
+      el('td', {}, MESSAGE_KIND_LABELS[m.kind] || m.kind),
+      el('td', {}, MESSAGE_ROLE_LABELS[m.role] || m.role),
+      el('td', {}, m.channel === 'sms' ? 'SMS' : 'E-mail'),
+      el('td', {}, MESSAGE_STATUS_LABELS[m.status] || m.status),
+      el('td', {}, m.sentAt ? formatDateTime(m.sentAt) : '—'),
+      el('td', { class: 'provider-id' }, m.providerMessageId || '—')))));
 }
 
 // --- Start ---

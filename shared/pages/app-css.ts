@@ -122,6 +122,7 @@ a.button { color: #fff; }
 table { width: 100%; border-collapse: collapse; background: #fff; margin: 1rem 0; }
 caption { text-align: left; font-weight: 600; padding: 0.5rem 0; }
 th, td { text-align: left; vertical-align: top; padding: 0.6rem; border-bottom: 1px solid #d0d0c8; }
+.provider-id { overflow-wrap: anywhere; font-size: 0.9em; }
 @media (max-width: 40rem) {
   table, thead, tbody, tr, th, td { display: block; }
   thead tr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }

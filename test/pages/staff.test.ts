@@ -210,6 +210,11 @@ describe('staff pages', () => {
         { at: '2025-03-03T08:15:00Z', type: 'referral.submitted', label: 'Orientation reçue', actor: { kind: 'prescriber', name: 'Camille Prescriptrice' } },
         { at: '2025-03-10T08:15:00Z', type: 'referral.reminded', label: 'Relance de l\'équipe', actor: { kind: 'system' } },
       ],
+      notifications: [
+        { notificationId: 'n2', kind: 'referral-refused', role: 'young', channel: 'sms', status: 'failed', createdAt: '2025-03-12T09:00:00Z', sentAt: '2025-03-12T09:00:02Z', providerMessageId: 'sms-42' },
+        { notificationId: 'n1', kind: 'referral-received', role: 'prescriber', channel: 'email', status: 'delivered', createdAt: '2025-03-03T08:15:00Z', sentAt: '2025-03-03T08:15:01Z', providerMessageId: 'ses-17' },
+        { notificationId: 'n3', kind: 'referral-refused', role: 'prescriber', channel: 'email', status: 'pending', createdAt: '2025-03-12T09:00:00Z' },
+      ],
     });
     await page.goto(`${server.url}/equipe/personnes/per_01`);
     await page.getByRole('heading', { name: 'Historique de Lina Haddad' }).waitFor();
@@ -221,6 +226,14 @@ describe('staff pages', () => {
     expect(events[2]).toContain('12 mars 2025 à 10:00');
     expect(events[2]).toContain('Par Claire Dubois (équipe)');
     expect(events[2]).toContain('Motif : Hors du territoire couvert');
+    const messages = await page.locator('table.messages tbody tr').allTextContents();
+    expect(messages).toHaveLength(3);
+    expect(messages[0]).toContain('Accusé de réception');
+    expect(messages[0]).toContain('Prescripteur');
+    expect(messages[0]).toContain('Distribué');
+    expect(messages[0]).toContain('ses-17');
+    expect(messages.slice(1).join()).toContain('Échec de distribution');
+    expect(messages.slice(1).join()).toContain("En attente d'envoi");
 
     await page.route('https://auth.coopconnexion.test/logout**', (route) => route.fulfill({ status: 302, headers: { location: `${server.url}/` } }));
     const logout = page.waitForRequest('https://auth.coopconnexion.test/logout**');
