@@ -39,7 +39,7 @@ export class ParcoursStack extends Stack {
 
     // Personal data at rest: the table, every log group and the alarm topic use this key.
     const key = new kms.Key(this, 'DataKey', {
-      description: `CoopConnexion Parcours (${config.stage}): table, logs, alarm topic`,
+      description: `CoopConnexion Parcours (${config.stage}): table, logs, alarm and SMS event topics`,
       enableKeyRotation: true,
       removalPolicy,
     });
@@ -69,7 +69,7 @@ export class ParcoursStack extends Stack {
     this.api = new ParcoursHttpApi(this, 'HttpApi', { config, logKey: key });
     this.auth = new ParcoursAuth(this, 'Auth', { config, appBaseUrl: this.api.url });
     this.api.useCognito(this.auth.userPool, this.auth.client);
-    const messaging = new ParcoursMessaging(this, 'Messaging', { config, appBaseUrl: this.api.url });
+    const messaging = new ParcoursMessaging(this, 'Messaging', { config, appBaseUrl: this.api.url, eventsKey: key });
     const table = this.table.table;
 
     const fn = (id: string, entry: string, extra: Partial<ParcoursFunctionProps> = {}): ParcoursFunction => {
@@ -124,6 +124,10 @@ export class ParcoursStack extends Stack {
       .bindTable(table, 'RW')
       .bindStateMachine(this.referralStateMachine, 'taskResponse');
     const personTimeline = fn('PersonTimeline', 'functions/people/timeline.ts').bindTable(table, 'RO');
+
+    // Delivery tracking: SES and SMS delivery events set the status of the message they concern.
+    const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts').bindTable(table, 'RW');
+    messaging.routeDeliveryEvents(deliveryEvents.function);
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
       [ENV.userPoolClientId]: this.auth.client.userPoolClientId,

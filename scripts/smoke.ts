@@ -106,7 +106,7 @@ const timeline = await api(camille, 'GET', `/api/people/${referral.body?.personI
 const notifications: Array<{ kind: string; role: string; channel: string; status: string; providerMessageId?: string }> = timeline.body?.notifications ?? [];
 console.log('     delivery status of this run\'s messages:');
 for (const n of notifications) console.log(`       ${n.channel.padEnd(5)} ${n.role.padEnd(10)} ${n.kind.padEnd(28)} ${n.status.padEnd(8)} ${n.providerMessageId ?? ''}`);
-check(notifications.length > 0 && notifications.every((n) => n.status === 'sent'), 'every message of the path is recorded as sent with a provider id');
+check(notifications.length > 0 && notifications.every((n) => ['sent', 'delivered'].includes(n.status) && n.providerMessageId), 'every message of the path is recorded as sent or delivered with a provider id');
 
 console.log(failures === 0 ? '\nsmoke: all checks passed' : `\nsmoke: ${failures} check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);

@@ -14,6 +14,8 @@ export const keys = {
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'APPROVAL' }),
   notification: (personId: string, notificationId: string) => ({ pk: `PERSON#${personId}`, sk: `NOTIFICATION#${notificationId}` }),
   notificationsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'NOTIFICATION#' }),
+  /** Leads a provider's delivery event (which knows only its own message id) to the outbox item it concerns. */
+  providerMessage: (provider: MessageProvider, messageId: string) => ({ pk: `PROVIDER#${provider}#${messageId}`, sk: 'PROVIDER' }),
   /** Staff inbox (gsi1): on an approval item only while it is open, oldest referral first. */
   inboxEntry: (referralCreatedAt: string, approvalId: string) => ({ gsi1pk: 'INBOX#APPROVAL', gsi1sk: `${referralCreatedAt}#${approvalId}` }),
   inboxPartition: () => 'INBOX#APPROVAL',
@@ -30,5 +32,8 @@ export const keys = {
 } as const;
 
 export type PersonClaimKind = 'EMAIL' | 'PHONE' | 'IDENTITY';
+
+/** SES for e-mail, End User Messaging SMS for text messages. */
+export type MessageProvider = 'ses' | 'sms';
 
 export const INDEX = { inbox: 'gsi1', organisation: 'gsi2', allReferrals: 'gsi3' } as const;

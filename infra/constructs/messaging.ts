@@ -1,9 +1,15 @@
 import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as smsvoice from 'aws-cdk-lib/aws-smsvoice';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { SES_TRACKED_DETAIL_TYPES, SMS_TRACKED_EVENT_TYPES } from '../../shared/notifications/tracking.js';
 import { ENV, type StageConfig } from '../config.js';
 
 export type MessagingChannel = 'email' | 'sms';
@@ -12,6 +18,8 @@ export interface ParcoursMessagingProps {
   config: StageConfig;
   /** Base URL of the pages, for the links in the messages. */
   appBaseUrl: string;
+  /** Key of the SMS delivery-event topic (the events carry phone numbers). */
+  eventsKey: kms.IKey;
 }
 
 /**
@@ -22,6 +30,8 @@ export class ParcoursMessaging extends Construct {
   readonly emailIdentity: ses.EmailIdentity;
   readonly emailConfigurationSet: ses.ConfigurationSet;
   readonly smsConfigurationSet: smsvoice.CfnConfigurationSet;
+  /** Where End User Messaging SMS publishes the delivery events of our configuration set. */
+  readonly smsEventsTopic: sns.Topic;
   private readonly config: StageConfig;
   private readonly appBaseUrl: string;
 
@@ -56,9 +66,58 @@ export class ParcoursMessaging extends Construct {
       configurationSet: this.emailConfigurationSet,
     });
 
+    // SNS because the SMS configuration set cannot publish to EventBridge; encrypted, since events hold numbers.
+    this.smsEventsTopic = new sns.Topic(this, 'SmsEventsTopic', { masterKey: props.eventsKey, enforceSSL: true });
+    const stack = Stack.of(this);
+    const smsConfigurationSetArn = stack.formatArn({ service: 'sms-voice', resource: 'configuration-set', resourceName: '*' });
+    const fromOurSmsService = { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': smsConfigurationSetArn } };
+    this.smsEventsTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SmsConfigurationSetPublishes',
+        principals: [new iam.ServicePrincipal('sms-voice.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.smsEventsTopic.topicArn],
+        conditions: fromOurSmsService,
+      }),
+    );
+    props.eventsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SmsServicePublishesToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('sms-voice.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromOurSmsService,
+      }),
+    );
     this.smsConfigurationSet = new smsvoice.CfnConfigurationSet(this, 'SmsConfigurationSet', {
       defaultSenderId: props.config.smsSenderId,
+      eventDestinations: [
+        {
+          eventDestinationName: 'DeliveryEvents',
+          enabled: true,
+          matchingEventTypes: SMS_TRACKED_EVENT_TYPES,
+          snsDestination: { topicArn: this.smsEventsTopic.topicArn },
+        },
+      ],
     });
+  }
+
+  /**
+   * Routes the final delivery events of both channels to `consumer`: an EventBridge rule on the default
+   * bus for our SES configuration set's events, and a subscription to the SMS events topic.
+   */
+  routeDeliveryEvents(consumer: lambda.IFunction): void {
+    new events.Rule(this, 'EmailDeliveryEventsRule', {
+      description: 'Final delivery events of the SES configuration set, to the delivery-tracking function',
+      eventPattern: {
+        source: ['aws.ses'],
+        detailType: SES_TRACKED_DETAIL_TYPES,
+        // Other senders of the account publish to the same default bus: only our configuration set's events.
+        detail: { mail: { tags: { 'ses:configuration-set': [this.emailConfigurationSet.configurationSetName] } } },
+      },
+      targets: [new targets.LambdaFunction(consumer)],
+    });
+    this.smsEventsTopic.addSubscription(new subscriptions.LambdaSubscription(consumer));
   }
 
   /**

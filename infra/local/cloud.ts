@@ -8,8 +8,10 @@ import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb
 import { LambdaRuntime } from './lambda.js';
 import { LocalStepFunctions, handleSfnJson } from './stepfunctions/index.js';
 import { startAwsJsonEndpoint } from './aws-endpoint.js';
-import { startLocalSes, type LocalSes } from './ses.js';
-import { LocalSms } from './sms.js';
+import { sesDeliveryEvents, startLocalSes, type AcceptedEmail, type LocalSes } from './ses.js';
+import { LocalSms, smsDeliveryEvent, type SmsRecord } from './sms.js';
+import { LocalEventBridge } from './events.js';
+import { LocalSns } from './sns.js';
 import { LocalIssuer } from './auth.js';
 import { jwtVerifierFor, startGateway } from './gateway.js';
 import { freePort } from './net.js';
@@ -41,6 +43,8 @@ export interface LocalCloudOptions {
   verboseLogs?: boolean;
   /** Deadline loop period of the Step Functions engine. */
   tickMs?: number;
+  /** How long after a send its delivery event is published (default 300 ms; AWS takes seconds). */
+  deliveryEventDelayMs?: number;
 }
 
 export interface LocalCloud {
@@ -67,6 +71,8 @@ export interface LocalCloud {
   engine: LocalStepFunctions;
   lambda: LambdaRuntime;
   scheduler: LocalScheduler;
+  events: LocalEventBridge;
+  sns: LocalSns;
   timings: { synthMs: number; readyMs: number };
   stop(): Promise<void>;
 }
@@ -132,9 +138,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await ensureTables(ddb.client, app.tables.map((t) => ({ input: t.createTableInput, ttlAttribute: t.ttlAttribute })));
     const documentClient = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
 
-    const ses = await startLocalSes({ port: options.sesPort });
+    // Delivery events are published after a short delay, as on AWS, by these hooks once the bus and topics exist.
+    const deliveryHooks: { email?: (email: AcceptedEmail) => void; sms?: (record: SmsRecord) => void } = {};
+    const ses = await startLocalSes({ port: options.sesPort, onAccepted: (email) => deliveryHooks.email?.(email) });
     stopStack.push(() => ses.stop());
-    const sms = new LocalSms({ dataDir });
+    const sms = new LocalSms({ dataDir, onSent: (record) => deliveryHooks.sms?.(record) });
 
     const clientId = app.outputs.UserPoolClientId ?? 'local-client';
     const issuer = await LocalIssuer.create({ issuerUrl, clientId, dataDir });
@@ -177,6 +185,38 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         : (name, line) => appendFileSync(logFile, `[${name}] ${line}\n`),
     });
     stopStack.push(() => lambda.stop());
+
+    const invokeAsync = (arn: string, payload: unknown) => lambda.invoke(arn, payload);
+    const events = new LocalEventBridge({ rules: app.eventRules, invoke: invokeAsync, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT });
+    const sns = new LocalSns({ subscriptions: app.topicSubscriptions, invoke: invokeAsync });
+    const pendingDeliveries = new Set<Promise<unknown>>();
+    const later = (what: string, publish: () => Promise<{ failed: number }>) => {
+      const delivery = new Promise((resolve) => setTimeout(resolve, options.deliveryEventDelayMs ?? 300))
+        .then(publish)
+        .then(({ failed }) => {
+          if (failed > 0) appendFileSync(logFile, `[local-cloud] ${what}: ${failed} delivery event(s) not processed after retries\n`);
+        })
+        .catch((error: Error) => appendFileSync(logFile, `[local-cloud] ${what}: ${error.name}\n`))
+        .finally(() => pendingDeliveries.delete(delivery));
+      pendingDeliveries.add(delivery);
+    };
+    deliveryHooks.email = (email) => later('SES events', () => events.putEvents(sesDeliveryEvents(email)));
+    deliveryHooks.sms = (record) =>
+      later('SMS events', async () => {
+        const event = smsDeliveryEvent(record);
+        let failed = 0;
+        for (const destination of app.smsEventDestinations) {
+          if (destination.configurationSetName !== record.configurationSet || !destination.matchingEventTypes.some((type) => type === event.eventType || type === 'ALL' || type === 'TEXT_ALL')) continue;
+          failed += (await sns.publish(destination.topicArn, JSON.stringify(event))).failed;
+        }
+        return { failed };
+      });
+    // Events still in flight at stop would invoke stopped workers.
+    stopStack.push(async () => {
+      deliveryHooks.email = undefined;
+      deliveryHooks.sms = undefined;
+      await Promise.allSettled([...pendingDeliveries]);
+    });
 
     const engine = new LocalStepFunctions({
       documentClient,
@@ -252,6 +292,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       engine,
       lambda,
       scheduler,
+      events,
+      sns,
       timings: { synthMs, readyMs },
       stop: stopAll,
     };

@@ -1,5 +1,8 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import sesPackage from 'aws-ses-v2-local';
+import type { BusEvent } from './events.js';
 import { freePort } from './net.js';
 
 export interface LocalEmail {
@@ -9,6 +12,16 @@ export interface LocalEmail {
   subject: string;
   text?: string;
   html?: string;
+  at: string;
+}
+
+/** What a SendEmail call (SES v2) that the local SES accepted said, for the delivery events that follow. */
+export interface AcceptedEmail {
+  messageId: string;
+  from: string;
+  to: string[];
+  configurationSetName?: string;
+  tags: Record<string, string>;
   at: string;
 }
 
@@ -39,24 +52,66 @@ interface StoredEmail {
   at: number;
 }
 
+/** The SES v2 SendEmail route; the v1 query API is passed through untracked (the functions use v2 only). */
+const SEND_EMAIL_PATH = '/v2/email/outbound-emails';
+
 /**
- * Starts `aws-ses-v2-local` (SES v1 and v2 APIs, and a mail viewer at its root) on 127.0.0.1.
+ * Starts `aws-ses-v2-local` (SES v1 and v2 APIs, and a mail viewer at its root) on 127.0.0.1, behind a small
+ * pass-through proxy that reports each accepted SendEmail to `onAccepted` with the id the call returned.
+ * A proxy rather than polling the package's store: the store keeps neither the configuration set nor the
+ * tags, which the delivery events carry, and polling would add a delay and a loop to stop.
  * Its store is in memory and shared by every instance in one process.
  * @example const ses = await startLocalSes(); process.env.AWS_ENDPOINT_URL_SESV2 = ses.endpoint;
  */
-export async function startLocalSes(options: { port?: number } = {}): Promise<LocalSes> {
-  const port = options.port ?? (await freePort());
-  const server = await startSesServer({ host: '127.0.0.1', port });
+export async function startLocalSes(options: { port?: number; onAccepted?: (email: AcceptedEmail) => void } = {}): Promise<LocalSes> {
+  const upstreamPort = await freePort();
+  const upstreamServer = await startSesServer({ host: '127.0.0.1', port: upstreamPort });
   // The package resolves even when listen fails (its callback swallows the error).
-  if (!server.listening) {
-    throw new Error(`aws-ses-v2-local could not listen on 127.0.0.1:${port}`);
+  if (!upstreamServer.listening) {
+    throw new Error(`aws-ses-v2-local could not listen on 127.0.0.1:${upstreamPort}`);
   }
-  const endpoint = `http://127.0.0.1:${port}`;
+  const upstream = `http://127.0.0.1:${upstreamPort}`;
+  const proxy = createServer(async (req, res) => {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name, value]) => typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name))) as Record<string, string>;
+      const method = req.method ?? 'GET';
+      const answer = await fetch(`${upstream}${req.url ?? '/'}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body });
+      const text = Buffer.from(await answer.arrayBuffer());
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' });
+      res.end(text);
+      if (method === 'POST' && req.url?.split('?')[0] === SEND_EMAIL_PATH && answer.ok && options.onAccepted) {
+        options.onAccepted(acceptedEmail(JSON.parse(body.toString('utf8')), JSON.parse(text.toString('utf8'))));
+      }
+    } catch (error) {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`local SES proxy: ${(error as Error).message}`);
+    }
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      proxy.once('error', reject);
+      // Port 0 lets the system choose: no window in which another server takes the port.
+      proxy.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    upstreamServer.close();
+    throw new Error(`the local SES could not listen on 127.0.0.1:${options.port} (${(error as NodeJS.ErrnoException).code})`);
+  }
+  const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const close = (server: Server) =>
+    new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()));
+      // SDK clients keep connections alive; without this, close() waits for their idle timeout.
+      server.closeAllConnections();
+    });
   return {
     endpoint,
     viewerUrl: `${endpoint}/`,
     async listEmails() {
-      const response = await fetch(`${endpoint}/store`);
+      const response = await fetch(`${upstream}/store`);
       if (!response.ok) throw new Error(`aws-ses-v2-local store answered ${response.status}`);
       const { emails } = (await response.json()) as { emails: StoredEmail[] };
       return emails.map((email) => ({
@@ -69,11 +124,94 @@ export async function startLocalSes(options: { port?: number } = {}): Promise<Lo
         at: new Date(email.at * 1000).toISOString(),
       }));
     },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // SDK clients keep connections alive; without this, close() waits for their idle timeout.
-        server.closeAllConnections();
-      }),
+    stop: async () => {
+      await close(proxy);
+      await close(upstreamServer);
+    },
   };
+}
+
+interface SendEmailRequest {
+  FromEmailAddress?: string;
+  Destination?: { ToAddresses?: string[]; CcAddresses?: string[]; BccAddresses?: string[] };
+  ConfigurationSetName?: string;
+  EmailTags?: Array<{ Name: string; Value: string }>;
+}
+
+function acceptedEmail(request: SendEmailRequest, response: { MessageId?: string }): AcceptedEmail {
+  const destination = request.Destination ?? {};
+  return {
+    messageId: response.MessageId ?? '',
+    from: request.FromEmailAddress ?? '',
+    to: [...(destination.ToAddresses ?? []), ...(destination.CcAddresses ?? []), ...(destination.BccAddresses ?? [])],
+    ...(request.ConfigurationSetName ? { configurationSetName: request.ConfigurationSetName } : {}),
+    tags: Object.fromEntries((request.EmailTags ?? []).map((tag) => [tag.Name, tag.Value])),
+    at: new Date().toISOString(),
+  };
+}
+
+/**
+ * What happens to a message to this address locally, after the SES mailbox simulator: its bounce and
+ * complaint addresses, and any address at the reserved `bounce.test` / `complaint.test` domains.
+ */
+export function simulatedOutcome(address: string): 'delivered' | 'bounced' | 'complained' {
+  const lower = address.toLowerCase().replace(/^.*</, '').replace(/>.*$/, '');
+  if (lower === 'bounce@simulator.amazonses.com' || lower.endsWith('@bounce.test')) return 'bounced';
+  if (lower === 'complaint@simulator.amazonses.com' || lower.endsWith('@complaint.test')) return 'complained';
+  return 'delivered';
+}
+
+/**
+ * The events SES would publish to EventBridge for an accepted message, with the configuration set's
+ * automatic tags: 'Email Delivered' for delivered recipients (complaints come after a delivery), then
+ * 'Email Bounced' (Permanent) and 'Email Complaint Received' for the simulated ones.
+ */
+export function sesDeliveryEvents(email: AcceptedEmail, now = new Date()): BusEvent[] {
+  if (!email.configurationSetName) return [];
+  const at = now.toISOString();
+  const mail = {
+    timestamp: email.at,
+    source: email.from,
+    messageId: email.messageId,
+    destination: email.to,
+    headersTruncated: false,
+    tags: {
+      ...Object.fromEntries(Object.entries(email.tags).map(([name, value]) => [name, [value]])),
+      'ses:configuration-set': [email.configurationSetName],
+      'ses:from-domain': [email.from.replace(/^.*@/, '').replace(/>.*$/, '')],
+    },
+  };
+  const envelope = (detailType: string, detail: Record<string, unknown>): BusEvent => ({ 'detail-type': detailType, source: 'aws.ses', time: at, resources: [], detail: { mail, ...detail } });
+  const byOutcome = (outcome: ReturnType<typeof simulatedOutcome>) => email.to.filter((address) => simulatedOutcome(address) === outcome);
+  const events: BusEvent[] = [];
+  const delivered = [...byOutcome('delivered'), ...byOutcome('complained')];
+  if (delivered.length > 0) {
+    events.push(envelope('Email Delivered', { eventType: 'Delivery', delivery: { timestamp: at, recipients: delivered, processingTimeMillis: 120, smtpResponse: '250 2.0.0 OK', reportingMTA: 'local-ses' } }));
+  }
+  const bounced = byOutcome('bounced');
+  if (bounced.length > 0) {
+    events.push(
+      envelope('Email Bounced', {
+        eventType: 'Bounce',
+        bounce: {
+          bounceType: 'Permanent',
+          bounceSubType: 'General',
+          bouncedRecipients: bounced.map((emailAddress) => ({ emailAddress, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' })),
+          timestamp: at,
+          feedbackId: randomUUID(),
+          reportingMTA: 'dns; local-ses',
+        },
+      }),
+    );
+  }
+  const complained = byOutcome('complained');
+  if (complained.length > 0) {
+    events.push(
+      envelope('Email Complaint Received', {
+        eventType: 'Complaint',
+        complaint: { complainedRecipients: complained.map((emailAddress) => ({ emailAddress })), timestamp: at, feedbackId: randomUUID(), complaintFeedbackType: 'abuse' },
+      }),
+    );
+  }
+  return events;
 }

@@ -63,7 +63,11 @@ export class LocalSms {
   /** Appends are chained so lines keep the order of the sends. */
   private writes: Promise<void> = Promise.resolve();
 
-  constructor(options: { dataDir?: string } = {}) {
+  private readonly onSent: ((record: SmsRecord) => void) | undefined;
+
+  /** `onSent` hears of each message put in the outbox (not of dry runs), for the delivery events that follow. */
+  constructor(options: { dataDir?: string; onSent?: (record: SmsRecord) => void } = {}) {
+    this.onSent = options.onSent;
     this.file = options.dataDir ? join(options.dataDir, OUTBOX_FILE) : undefined;
     if (this.file) this.records.push(...loadOutbox(this.file));
   }
@@ -92,6 +96,7 @@ export class LocalSms {
     if (input.Context && typeof input.Context === 'object') record.context = input.Context as Record<string, string>;
     this.records.push(record);
     await this.persist(record);
+    this.onSent?.(record);
     return { status: 200, body: { MessageId: messageId } };
   }
 
@@ -133,6 +138,38 @@ export class LocalSms {
     this.writes = write.catch(() => undefined);
     await write;
   }
+}
+
+/**
+ * Numbers reserved for tests, whose messages locally never reach the phone: French mobiles
+ * +33 6 99 99 9x xx (E.164 `+33699999` and three digits). Every other number is delivered.
+ */
+export const UNREACHABLE_TEST_NUMBERS = /^\+33699999\d{3}$/;
+
+/**
+ * The delivery event End User Messaging SMS would publish to a configuration set's event destinations for
+ * this message: TEXT_DELIVERED, or TEXT_UNREACHABLE for the numbers reserved for tests.
+ */
+export function smsDeliveryEvent(record: SmsRecord, now = new Date()): Record<string, unknown> {
+  const unreachable = UNREACHABLE_TEST_NUMBERS.test(record.destination);
+  return {
+    eventType: unreachable ? 'TEXT_UNREACHABLE' : 'TEXT_DELIVERED',
+    eventVersion: '1.0',
+    eventTimestamp: now.getTime(),
+    isFinal: true,
+    originationPhoneNumber: record.origination ?? '',
+    destinationPhoneNumber: record.destination,
+    isoCountryCode: record.destination.startsWith('+33') ? 'FR' : '',
+    isInternationalSend: false,
+    messageId: record.messageId,
+    messageRequestTimestamp: Date.parse(record.at),
+    messageEncoding: [...record.body].every((c) => GSM7_BASIC.has(c) || GSM7_EXTENSION.has(c)) ? 'GSM' : 'UCS2',
+    messageType: record.messageType ?? 'TRANSACTIONAL',
+    messageStatus: unreachable ? 'UNREACHABLE' : 'DELIVERED',
+    messageStatusDescription: unreachable ? 'The destination phone number is unreachable' : 'Message has been delivered to the handset',
+    ...(record.context ? { context: record.context } : {}),
+    totalMessageParts: record.segments,
+  };
 }
 
 function validationError(field: string, message: string): { __type: string; message: string; Reason: string; Fields: Array<{ Name: string; Message: string }> } {

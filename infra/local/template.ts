@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { LocalEventRule } from './events.js';
+import type { LocalTopicSubscription } from './sns.js';
 
 /** The parts of a synthesized CloudFormation template the local cloud reads. */
 export interface Template {
@@ -72,12 +74,22 @@ export interface LocalSchedule {
   target: { arn: string; input?: string };
 }
 
+/** An SNS event destination of an End User Messaging SMS configuration set. */
+export interface LocalSmsEventDestination {
+  configurationSetName: string;
+  topicArn: string;
+  matchingEventTypes: string[];
+}
+
 export interface LocalApp {
   tables: LocalTable[];
   functions: LocalFunction[];
   stateMachines: LocalStateMachine[];
   routes: LocalRoute[];
   schedules: LocalSchedule[];
+  eventRules: LocalEventRule[];
+  topicSubscriptions: LocalTopicSubscription[];
+  smsEventDestinations: LocalSmsEventDestination[];
   outputs: Record<string, string>;
 }
 
@@ -546,9 +558,53 @@ function describeSchedules(template: Template, active: Array<[string, TemplateRe
   return schedules;
 }
 
+/** Rules with an event pattern, with their Lambda targets (other target types have no local runner). */
+function describeEventRules(template: Template, functions: LocalFunction[], active: Array<[string, TemplateResource]>, ctx: LocalContext): LocalEventRule[] {
+  const rules: LocalEventRule[] = [];
+  for (const [logicalId, resource] of active) {
+    if (resource.Type !== 'AWS::Events::Rule' || !resource.Properties?.EventPattern) continue;
+    const props = resolveValue(resource.Properties, template, ctx) as Record<string, any>;
+    if (props.State === 'DISABLED') continue;
+    const busName = String(props.EventBusName ?? 'default').replace(/^arn:.*:event-bus\//, '');
+    const targets = (props.Targets ?? [])
+      .filter((target: Record<string, unknown>) => functions.some((fn) => fn.arn === target.Arn))
+      .map((target: Record<string, unknown>) => ({ arn: String(target.Arn), ...(target.Input !== undefined ? { input: str(target.Input) } : {}) }));
+    const pattern = typeof props.EventPattern === 'string' ? JSON.parse(props.EventPattern) : props.EventPattern;
+    rules.push({ logicalId, name: String(refOf(logicalId, template, ctx)), eventBusName: busName, pattern, targets });
+  }
+  return rules;
+}
+
+function describeTopicSubscriptions(template: Template, active: Array<[string, TemplateResource]>, ctx: LocalContext): LocalTopicSubscription[] {
+  return active
+    .filter(([, r]) => r.Type === 'AWS::SNS::Subscription' && r.Properties?.Protocol === 'lambda')
+    .map(([logicalId, resource]) => {
+      const props = resolveValue(resource.Properties, template, ctx) as Record<string, any>;
+      const topicArn = String(props.TopicArn);
+      return { subscriptionArn: `${topicArn}:${idsFor(logicalId, resource, ctx).hash(36, LOWER_ALNUM)}`, topicArn, endpoint: String(props.Endpoint) };
+    });
+}
+
+function describeSmsEventDestinations(template: Template, active: Array<[string, TemplateResource]>, ctx: LocalContext): LocalSmsEventDestination[] {
+  const destinations: LocalSmsEventDestination[] = [];
+  for (const [logicalId, resource] of active.filter(([, r]) => r.Type === 'AWS::SMSVOICE::ConfigurationSet')) {
+    const props = resolveValue(resource.Properties ?? {}, template, ctx) as Record<string, any>;
+    for (const destination of props.EventDestinations ?? []) {
+      if (!destination.Enabled || !destination.SnsDestination?.TopicArn) continue;
+      destinations.push({
+        configurationSetName: String(refOf(logicalId, template, ctx)),
+        topicArn: String(destination.SnsDestination.TopicArn),
+        matchingEventTypes: (destination.MatchingEventTypes ?? []).map(String),
+      });
+    }
+  }
+  return destinations;
+}
+
 /**
  * Lists what the local cloud runs from a synthesized template: tables, functions (with their bundle
- * directory in `assemblyDir` and resolved environment), state machines, HTTP API routes, schedules, outputs.
+ * directory in `assemblyDir` and resolved environment), state machines, HTTP API routes, schedules, event rules,
+ * SNS Lambda subscriptions, SMS event destinations, outputs.
  * Resources whose Condition is false are left out; outputs that have no local value are left out.
  * @example const app = describeTemplate(JSON.parse(readFileSync('cdk.out/App.template.json', 'utf8')), 'cdk.out', { region: 'eu-west-3', accountId: '000000000000', stackName: 'App' });
  */
@@ -571,6 +627,9 @@ export function describeTemplate(template: Template, assemblyDir: string, ctx: L
     stateMachines: ofType('AWS::StepFunctions::StateMachine').map(([id, r]) => describeStateMachine(id, r, template, assemblyDir, ctx)),
     routes: describeRoutes(template, functions, active, ctx),
     schedules: describeSchedules(template, active, ctx),
+    eventRules: describeEventRules(template, functions, active, ctx),
+    topicSubscriptions: describeTopicSubscriptions(template, active, ctx),
+    smsEventDestinations: describeSmsEventDestinations(template, active, ctx),
     outputs,
   };
 }

@@ -11,8 +11,20 @@ import { parseOrThrow } from '../domain/validation.js';
  * whose Retry and Catch decide what happens next; the input is never logged (it may name a person).
  */
 export function workflowTask<TInput, TOutput>(schema: z.ZodMiniType<TInput>, fn: (input: TInput, context: Context) => Promise<TOutput>) {
+  return checkedHandler(schema, 'invalid workflow task input', fn);
+}
+
+/**
+ * Wraps the consumer of an asynchronous event source (EventBridge, SNS): the same checks, and an error
+ * makes the source retry the event, so a handler throws only for what a later attempt can fix.
+ */
+export function eventConsumer<TInput, TOutput>(schema: z.ZodMiniType<TInput>, fn: (input: TInput, context: Context) => Promise<TOutput>) {
+  return checkedHandler(schema, 'invalid event', fn);
+}
+
+function checkedHandler<TInput, TOutput>(schema: z.ZodMiniType<TInput>, message: string, fn: (input: TInput, context: Context) => Promise<TOutput>) {
   return middy<unknown, TOutput>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(async (event, context) => fn(parseOrThrow(schema, event, 'invalid workflow task input'), context));
+    .handler(async (event, context) => fn(parseOrThrow(schema, event, message), context));
 }

@@ -11,13 +11,20 @@ export interface OutboxMessage {
   to: string;
   subject?: string;
   body: string;
-  status: 'pending' | 'sent' | 'failed';
+  status: NotificationStatus;
   attempts: number;
   createdAt: string;
   sentAt?: string;
   providerMessageId?: string;
   lastError?: string;
+  /** When the provider reported the current delivery status (delivered, bounced, complained, failed). */
+  statusAt?: string;
+  /** The provider's code for a failure (e.g. `Permanent/General`, `UNREACHABLE`), never an address or a text. */
+  statusReason?: string;
 }
+
+/** `pending` until a provider accepts it, `sent` then, and what the provider reports after that. */
+export type NotificationStatus = 'pending' | 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed';
 
 export interface OutboxDraft {
   kind: string;

@@ -1,8 +1,8 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../data/client.js';
-import { keys } from '../keys.js';
+import { keys, type MessageProvider } from '../keys.js';
 import { logger, metrics } from '../observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { OutboxMessage } from './outbox.js';
@@ -57,19 +57,10 @@ export async function sendPendingNotifications(personId: string, cause: string):
   const messages = (result.Items ?? []) as OutboxMessage[];
   let sent = 0;
   let failure: unknown;
-  for (const message of messages.filter((m) => m.status !== 'sent')) {
+  for (const message of messages.filter((m) => m.status === 'pending')) {
     try {
       const providerMessageId = await deliver(message);
-      await db().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.notification(personId, message.notificationId),
-          UpdateExpression: 'SET #status = :sent, sentAt = :now, providerMessageId = :id, attempts = attempts + :one REMOVE lastError',
-          ConditionExpression: '#status <> :sent',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':sent': 'sent', ':now': new Date().toISOString(), ':id': providerMessageId, ':one': 1 },
-        }),
-      );
+      await markSent(personId, message, providerMessageId);
       sent += 1;
       metrics.addMetric(`notification_sent_${message.channel}`, MetricUnit.Count, 1);
     } catch (error) {
@@ -86,5 +77,43 @@ export async function sendPendingNotifications(personId: string, cause: string):
     }
   }
   if (failure) throw failure;
-  return { sent, alreadySent: messages.filter((m) => m.status === "sent").length };
+  return { sent, alreadySent: messages.filter((m) => m.status !== 'pending').length };
+}
+
+/** Days a provider id stays resolvable: SMS receipts come within 72 h, complaints can take weeks. */
+const PROVIDER_LOOKUP_DAYS = 90;
+
+/**
+ * Marks the message sent and records the provider's id → outbox item lookup in one transaction, so a delivery
+ * event never finds a sent message it cannot trace, nor a lookup to a message still pending.
+ */
+async function markSent(personId: string, message: OutboxMessage, providerMessageId: string): Promise<void> {
+  const now = new Date();
+  const provider: MessageProvider = message.channel === 'email' ? 'ses' : 'sms';
+  const markItem = {
+    Update: {
+      TableName: tableName(),
+      Key: keys.notification(personId, message.notificationId),
+      UpdateExpression: 'SET #status = :sent, sentAt = :now, providerMessageId = :id, attempts = attempts + :one REMOVE lastError',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending', ':now': now.toISOString(), ':id': providerMessageId, ':one': 1 },
+    },
+  };
+  const lookupItem = {
+    Put: {
+      TableName: tableName(),
+      Item: {
+        ...keys.providerMessage(provider, providerMessageId),
+        type: 'provider-message',
+        provider,
+        providerMessageId,
+        personId,
+        notificationId: message.notificationId,
+        expiresAt: Math.floor(now.getTime() / 1000) + PROVIDER_LOOKUP_DAYS * 24 * 60 * 60,
+      },
+    },
+  };
+  // A provider that answered without an id leaves nothing to look up.
+  await db().send(new TransactWriteCommand({ TransactItems: providerMessageId ? [markItem, lookupItem] : [markItem] }));
 }

@@ -47,7 +47,7 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
     // Acknowledgements: the prescriber and the young person by e-mail, the young person by SMS.
     await eventually(async () => (await emailsTo(submission.youngPerson.email)).length === 1, 15_000, 'acknowledgement e-mail');
     expect((await emailsTo('sarah.benali@example.org')).some((m) => m.subject.includes('Orientation reçue'))).toBe(true);
-    expect(smsTo(submission.youngPerson.phone)).toHaveLength(1);
+    await eventually(async () => smsTo(submission.youngPerson.phone).length === 1, 15_000, 'acknowledgement SMS');
 
     // Staff see it in their inbox, and are e-mailed a link to the confirmation page.
     const item = await eventually(async () => (await camille('GET', '/api/staff/inbox')).body.items.find((i: { referralId: string }) => i.referralId === referralId), 15_000, 'inbox item');
@@ -79,7 +79,12 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
       'referral-submitted:Sarah Benali',
       'referral-accepted:Camille Martin',
     ]);
-    expect(timeline.body.notifications.every((n: { status: string }) => n.status === 'sent')).toBe(true);
+    // Every message reached its recipient: the providers' delivery events follow the sends.
+    await eventually(
+      async () => (await camille('GET', `/api/people/${mine.body.personId}/timeline`)).body.notifications.every((n: { status: string }) => n.status === 'delivered'),
+      15_000,
+      'delivery events',
+    );
 
     // The functions logged the path by its ids, and nothing that names or reaches the person.
     const logs = readFileSync(cloud.functionLogFile, 'utf8');

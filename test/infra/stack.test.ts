@@ -287,7 +287,7 @@ describe('IAM', () => {
 describe('functions', () => {
   const functions = (s: Synthesized) => Object.fromEntries(ofType(s.resources, 'AWS::Lambda::Function').map(([id, fn]) => [id.replace(/[0-9A-F]{8}$/, ''), fn.Properties]));
 
-  it('are the thirteen entries of docs/architecture.md, each on nodejs22.x, arm64, traced, JSON logs', () => {
+  it('are the fourteen entries of docs/architecture.md, each on nodejs22.x, arm64, traced, JSON logs', () => {
     const all = functions(dev);
     expect(Object.keys(all).sort()).toEqual(
       [
@@ -304,6 +304,7 @@ describe('functions', () => {
         'RequestDecision',
         'ReferralDeadline',
         'NotifyDecision',
+        'DeliveryEvents',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
@@ -342,6 +343,53 @@ describe('functions', () => {
   });
 });
 
+describe('delivery tracking', () => {
+  const deliveryFunctionId = () => ofType(dev.resources, 'AWS::Lambda::Function').find(([id]) => id.startsWith('DeliveryEvents'))![0];
+
+  it('routes the final SES events of our configuration set only, from the default bus, to DeliveryEvents', () => {
+    const rules = ofType(dev.resources, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern);
+    expect(rules).toHaveLength(1);
+    const [[, rule]] = rules;
+    expect(rule.Properties.EventBusName).toBeUndefined();
+    const [[configurationSetId]] = ofType(dev.resources, 'AWS::SES::ConfigurationSet');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.ses'],
+      'detail-type': ['Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Rejected', 'Email Rendering Failed'],
+      detail: { mail: { tags: { 'ses:configuration-set': [{ Ref: configurationSetId }] } } },
+    });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [deliveryFunctionId(), 'Arn'] } })]);
+    const permissions = ofType(dev.resources, 'AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes(deliveryFunctionId()));
+    expect(permissions.map(([, p]) => p.Properties.Principal).sort()).toEqual(['events.amazonaws.com', 'sns.amazonaws.com']);
+    for (const [, permission] of permissions) expect(permission.Properties.SourceArn).toBeDefined();
+  });
+
+  it('publishes the SMS delivery events to a topic encrypted with the project key, subscribed by DeliveryEvents', () => {
+    const [[, configurationSet]] = ofType(dev.resources, 'AWS::SMSVOICE::ConfigurationSet');
+    const [destination] = configurationSet.Properties.EventDestinations;
+    expect(destination).toMatchObject({ Enabled: true, MatchingEventTypes: expect.arrayContaining(['TEXT_DELIVERED', 'TEXT_UNREACHABLE', 'TEXT_BLOCKED']) });
+    const topicId = destination.SnsDestination.TopicArn.Ref;
+    const [[keyId, key]] = ofType(dev.resources, 'AWS::KMS::Key');
+    expect(dev.resources[topicId]!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    const subscriptions = ofType(dev.resources, 'AWS::SNS::Subscription').map(([, s]) => s.Properties);
+    expect(subscriptions).toEqual([{ Protocol: 'lambda', TopicArn: { Ref: topicId }, Endpoint: { 'Fn::GetAtt': [deliveryFunctionId(), 'Arn'] } }]);
+
+    // Only End User Messaging SMS of this account may publish, over TLS, and use the key for it.
+    const [[, topicPolicy]] = ofType(dev.resources, 'AWS::SNS::TopicPolicy').filter(([, p]) => JSON.stringify(p.Properties.Topics).includes(topicId));
+    const allow = topicPolicy.Properties.PolicyDocument.Statement.find((s: { Effect: string }) => s.Effect === 'Allow');
+    expect(allow).toMatchObject({ Principal: { Service: 'sms-voice.amazonaws.com' }, Action: 'sns:Publish', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } });
+    const keyStatement = key.Properties.KeyPolicy.Statement.find((s: { Sid?: string }) => s.Sid === 'SmsServicePublishesToEncryptedTopic');
+    expect(keyStatement).toMatchObject({ Principal: { Service: 'sms-voice.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] });
+    expect(keyStatement.Condition.StringEquals['aws:SourceAccount']).toBeDefined();
+  });
+
+  it('gives DeliveryEvents the table and nothing to send with', () => {
+    const policies = ofType(dev.resources, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('DeliveryEvents'));
+    const actions = policies.flatMap(([, p]) => (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((s) => [s.Action].flat()));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
+    expect(actions.filter((a) => a.startsWith('ses:') || a.startsWith('sms-voice:') || a.startsWith('sns:') || a.startsWith('states:'))).toEqual([]);
+  });
+});
+
 describe('auth', () => {
   it('has the staff and prescriber groups and a public PKCE client that cannot write the organisation', () => {
     const groups = ofType(dev.resources, 'AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName);
@@ -370,8 +418,8 @@ describe('alarms and outputs', () => {
   it('alarm on failed and timed-out executions and on every function error, to the encrypted topic', () => {
     const alarms = ofType(dev.resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     expect(alarms.filter((a) => a.Namespace === 'AWS/States').map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
-    expect(alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors')).toHaveLength(13);
-    const [[topicId, topic]] = ofType(dev.resources, 'AWS::SNS::Topic');
+    expect(alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors')).toHaveLength(14);
+    const [[topicId, topic]] = ofType(dev.resources, 'AWS::SNS::Topic').filter(([id]) => id.startsWith('Alarms'));
     expect(topic.Properties.KmsMasterKeyId).toBeDefined();
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
   });

@@ -1,0 +1,135 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { db, tableName } from '../data/client.js';
+import { keys, type MessageProvider } from '../keys.js';
+import type { NotificationStatus } from './outbox.js';
+
+/** The statuses a provider's delivery report can give a sent message. */
+export type DeliveryStatus = Extract<NotificationStatus, 'delivered' | 'bounced' | 'complained' | 'failed'>;
+
+export interface DeliveryReport {
+  provider: MessageProvider;
+  providerMessageId: string;
+  status: DeliveryStatus;
+  /** When the provider saw it happen (ISO 8601). */
+  at: string;
+  /** A provider code (bounce type, SMS status), never an address or a text. */
+  reason?: string;
+}
+
+export type DeliveryOutcome = { result: 'updated' | 'unchanged'; personId: string; notificationId: string };
+
+/** Raised when no sent message has this provider id (yet): the event source retries, by which time the send has been recorded. */
+export class UnknownProviderMessageError extends Error {
+  constructor(provider: MessageProvider) {
+    super(`No sent message has this ${provider} message id`);
+    this.name = 'UnknownProviderMessageError';
+  }
+}
+
+/**
+ * The statuses a report may replace. Events arrive out of order and more than once: a delivery only
+ * moves a message on from `sent`; a bounce, complaint or failure also overrides `delivered` (a bounce
+ * or a complaint can follow a delivery) but never another of its kind, so the first final word stays.
+ */
+const REPLACES: Record<DeliveryStatus, NotificationStatus[]> = {
+  delivered: ['sent'],
+  bounced: ['sent', 'delivered'],
+  complained: ['sent', 'delivered'],
+  failed: ['sent', 'delivered'],
+};
+
+/**
+ * Applies a provider's delivery report to the outbox item its message id leads to, with a conditional
+ * write: a report seen twice, or one that would undo a later one, changes nothing.
+ */
+export async function recordDelivery(report: DeliveryReport): Promise<DeliveryOutcome> {
+  const lookup = await db().send(
+    new GetCommand({ TableName: tableName(), Key: keys.providerMessage(report.provider, report.providerMessageId), ConsistentRead: true }),
+  );
+  if (!lookup.Item) throw new UnknownProviderMessageError(report.provider);
+  const personId = String(lookup.Item.personId);
+  const notificationId = String(lookup.Item.notificationId);
+  const replaces = REPLACES[report.status];
+  const values: Record<string, unknown> = { ':status': report.status, ':at': report.at };
+  replaces.forEach((status, i) => (values[`:from${i}`] = status));
+  if (report.reason) values[':reason'] = report.reason;
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.notification(personId, notificationId),
+        UpdateExpression: `SET #status = :status, statusAt = :at${report.reason ? ', statusReason = :reason' : ''}`,
+        ConditionExpression: `#status IN (${replaces.map((_s, i) => `:from${i}`).join(', ')})`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return { result: 'updated', personId, notificationId };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return { result: 'unchanged', personId, notificationId };
+    throw error;
+  }
+}
+
+/** What the function reads of an SES event on EventBridge (the rest names the recipient and is not kept). */
+export interface SesEvent {
+  'detail-type': string;
+  time: string;
+  detail: {
+    mail: { messageId: string };
+    delivery?: { timestamp?: string };
+    bounce?: { bounceType: string; bounceSubType?: string; timestamp?: string };
+    complaint?: { complaintFeedbackType?: string; timestamp?: string };
+  };
+}
+
+/** The report an SES event gives, or undefined for events that say nothing final (sent, delayed, opened...). */
+export function sesReport(event: SesEvent): DeliveryReport | undefined {
+  const { detail } = event;
+  const base = { provider: 'ses' as const, providerMessageId: detail.mail.messageId };
+  switch (event['detail-type']) {
+    case 'Email Delivered':
+      return { ...base, status: 'delivered', at: detail.delivery?.timestamp ?? event.time };
+    case 'Email Bounced': {
+      const bounce = detail.bounce;
+      const reason = [bounce?.bounceType ?? 'Undetermined', bounce?.bounceSubType].filter(Boolean).join('/');
+      // Only a permanent bounce says the address is wrong; a transient one (mailbox full...) is a failed delivery.
+      return { ...base, status: bounce?.bounceType === 'Permanent' ? 'bounced' : 'failed', at: bounce?.timestamp ?? event.time, reason };
+    }
+    case 'Email Complaint Received':
+      return { ...base, status: 'complained', at: detail.complaint?.timestamp ?? event.time, reason: detail.complaint?.complaintFeedbackType };
+    case 'Email Rejected':
+      return { ...base, status: 'failed', at: event.time, reason: 'Rejected' };
+    case 'Email Rendering Failed':
+      return { ...base, status: 'failed', at: event.time, reason: 'RenderingFailure' };
+    default:
+      return undefined;
+  }
+}
+
+/** The SES event types the delivery rule routes, in EventBridge's detail-type names. */
+export const SES_TRACKED_DETAIL_TYPES = ['Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Rejected', 'Email Rendering Failed'];
+
+/** What the function reads of an End User Messaging SMS event (the body of the SNS message). */
+export interface SmsEvent {
+  eventType: string;
+  eventTimestamp: number;
+  messageId: string;
+  messageStatus: string;
+}
+
+/** Final SMS statuses that mean the message did not reach the phone. */
+const SMS_FAILURES = new Set(['INVALID', 'INVALID_MESSAGE', 'UNREACHABLE', 'CARRIER_UNREACHABLE', 'BLOCKED', 'CARRIER_BLOCKED', 'SPAM', 'UNKNOWN', 'TTL_EXPIRED']);
+
+/** The SMS event types the configuration set publishes: the delivery receipt and every final failure. */
+export const SMS_TRACKED_EVENT_TYPES = ['TEXT_DELIVERED', ...[...SMS_FAILURES].map((status) => `TEXT_${status}`)];
+
+/** The report an SMS event gives, or undefined for intermediate ones (queued, accepted by the carrier). */
+export function smsReport(event: SmsEvent): DeliveryReport | undefined {
+  if (!event.eventType.startsWith('TEXT_')) return undefined;
+  const base = { provider: 'sms' as const, providerMessageId: event.messageId, at: new Date(event.eventTimestamp).toISOString() };
+  if (event.messageStatus === 'DELIVERED') return { ...base, status: 'delivered' };
+  if (SMS_FAILURES.has(event.messageStatus)) return { ...base, status: 'failed', reason: event.messageStatus };
+  return undefined;
+}

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { useFreshAppTable } from '../support/dynamodb.js';
+import { keys } from '../../shared/keys.js';
+import { outboxPuts } from '../../shared/notifications/outbox.js';
+import { sendPendingNotifications } from '../../shared/notifications/sender.js';
+import { recordDelivery, sesReport, smsReport, UnknownProviderMessageError, SMS_TRACKED_EVENT_TYPES, type DeliveryReport } from '../../shared/notifications/tracking.js';
+import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
+import { LocalSms } from '../../infra/local/sms.js';
+import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
+
+let doc: DynamoDBDocumentClient;
+let table: string;
+let ses: LocalSes;
+let smsEndpoint: AwsJsonEndpoint;
+
+beforeAll(async () => {
+  ses = await startLocalSes();
+  const sms = new LocalSms();
+  smsEndpoint = await startAwsJsonEndpoint({ services: { PinpointSMSVoiceV2: (operation, body) => sms.handleJson(operation, body) } });
+  ({ doc, tableName: table } = await useFreshAppTable({
+    AWS_REGION: 'eu-west-3',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+    AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: smsEndpoint.url,
+    EMAIL_FROM: 'ne-pas-repondre@coopconnexion.local',
+  }));
+});
+afterAll(async () => {
+  await ses?.stop();
+  await smsEndpoint?.close();
+});
+
+/** A message of the outbox, sent, with its provider lookup: what the sender leaves behind. */
+async function sentMessage(provider: 'ses' | 'sms' = 'ses') {
+  const personId = randomUUID();
+  const notificationId = `test#${randomUUID()}#young#${provider === 'ses' ? 'email' : 'sms'}`;
+  const providerMessageId = randomUUID();
+  await doc.send(new PutCommand({ TableName: table, Item: { ...keys.notification(personId, notificationId), type: 'notification', notificationId, status: 'sent', providerMessageId } }));
+  await doc.send(new PutCommand({ TableName: table, Item: { ...keys.providerMessage(provider, providerMessageId), personId, notificationId } }));
+  const read = async () => (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item!;
+  const report = (status: DeliveryReport['status'], at = new Date().toISOString(), reason?: string): DeliveryReport => ({ provider, providerMessageId, status, at, reason });
+  return { read, report };
+}
+
+describe('recordDelivery', () => {
+  it('moves a sent message to delivered, with the time, once', async () => {
+    const { read, report } = await sentMessage();
+    const delivered = report('delivered', '2026-03-02T10:00:00.000Z');
+    expect((await recordDelivery(delivered)).result).toBe('updated');
+    expect(await read()).toMatchObject({ status: 'delivered', statusAt: '2026-03-02T10:00:00.000Z' });
+    expect((await recordDelivery(delivered)).result).toBe('unchanged');
+    expect(await read()).toMatchObject({ status: 'delivered', statusAt: '2026-03-02T10:00:00.000Z' });
+  });
+
+  it('lets a bounce or a complaint override a delivery, and never a late delivery override a bounce', async () => {
+    const bounced = await sentMessage();
+    await recordDelivery(bounced.report('delivered'));
+    expect((await recordDelivery(bounced.report('bounced', '2026-03-02T10:01:00.000Z', 'Permanent/General'))).result).toBe('updated');
+    expect((await recordDelivery(bounced.report('delivered'))).result).toBe('unchanged');
+    expect(await bounced.read()).toMatchObject({ status: 'bounced', statusReason: 'Permanent/General', statusAt: '2026-03-02T10:01:00.000Z' });
+
+    const complained = await sentMessage();
+    await recordDelivery(complained.report('delivered'));
+    await recordDelivery(complained.report('complained', undefined, 'abuse'));
+    expect(await complained.read()).toMatchObject({ status: 'complained', statusReason: 'abuse' });
+  });
+
+  it('keeps the first final failure: a bounce, then a complaint or a failure, stays a bounce', async () => {
+    const { read, report } = await sentMessage();
+    await recordDelivery(report('bounced', undefined, 'Permanent/General'));
+    expect((await recordDelivery(report('complained'))).result).toBe('unchanged');
+    expect((await recordDelivery(report('failed', undefined, 'Transient/MailboxFull'))).result).toBe('unchanged');
+    expect(await read()).toMatchObject({ status: 'bounced', statusReason: 'Permanent/General' });
+  });
+
+  it('records an SMS failure with the provider status as reason', async () => {
+    const { read, report } = await sentMessage('sms');
+    await recordDelivery(report('failed', undefined, 'UNREACHABLE'));
+    expect(await read()).toMatchObject({ status: 'failed', statusReason: 'UNREACHABLE' });
+  });
+
+  it('throws for a message id it cannot trace, so the event source retries', async () => {
+    await expect(recordDelivery({ provider: 'ses', providerMessageId: randomUUID(), status: 'delivered', at: new Date().toISOString() })).rejects.toBeInstanceOf(UnknownProviderMessageError);
+  });
+});
+
+describe('sendPendingNotifications', () => {
+  it('records the provider id lookup in the write that marks each message sent, and sends a message once', async () => {
+    const personId = randomUUID();
+    const cause = `test-cause#${randomUUID()}`;
+    const puts = outboxPuts(table, personId, cause, [
+      { kind: 'test', role: 'young', channel: 'email', to: 'ines@example.org', subject: 'Sujet', body: 'Bonjour' },
+      { kind: 'test', role: 'young', channel: 'sms', to: '+33612345678', body: 'Bonjour' },
+    ], new Date().toISOString());
+    for (const put of puts) await doc.send(new PutCommand(put.Put));
+    expect(await sendPendingNotifications(personId, cause)).toEqual({ sent: 2, alreadySent: 0 });
+    for (const channel of ['email', 'sms'] as const) {
+      const message = (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, `${cause}#young#${channel}`) }))).Item!;
+      expect(message).toMatchObject({ status: 'sent', providerMessageId: expect.any(String) });
+      const lookup = (await doc.send(new GetCommand({ TableName: table, Key: keys.providerMessage(channel === 'email' ? 'ses' : 'sms', message.providerMessageId) }))).Item;
+      expect(lookup).toMatchObject({ personId, notificationId: message.notificationId, expiresAt: expect.any(Number) });
+      expect(JSON.stringify(lookup)).not.toContain(channel === 'email' ? 'ines@example.org' : '+33612345678');
+    }
+    // A delivered message is not pending: a retried step leaves it alone.
+    await recordDelivery({ provider: 'ses', providerMessageId: (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, `${cause}#young#email`) }))).Item!.providerMessageId, status: 'delivered', at: new Date().toISOString() });
+    expect(await sendPendingNotifications(personId, cause)).toEqual({ sent: 0, alreadySent: 2 });
+  });
+});
+
+describe('provider events to reports', () => {
+  const ses = (detailType: string, detail: Record<string, unknown> = {}) => ({ 'detail-type': detailType, time: '2026-03-02T10:00:00Z', detail: { mail: { messageId: 'm-1' }, ...detail } });
+
+  it('reads SES deliveries, bounces (permanent or not), complaints, rejections, and ignores the rest', () => {
+    expect(sesReport(ses('Email Delivered', { delivery: { timestamp: '2026-03-02T10:00:01.000Z' } }))).toEqual({ provider: 'ses', providerMessageId: 'm-1', status: 'delivered', at: '2026-03-02T10:00:01.000Z' });
+    expect(sesReport(ses('Email Bounced', { bounce: { bounceType: 'Permanent', bounceSubType: 'NoEmail' } }))).toMatchObject({ status: 'bounced', reason: 'Permanent/NoEmail', at: '2026-03-02T10:00:00Z' });
+    expect(sesReport(ses('Email Bounced', { bounce: { bounceType: 'Transient', bounceSubType: 'MailboxFull' } }))).toMatchObject({ status: 'failed', reason: 'Transient/MailboxFull' });
+    expect(sesReport(ses('Email Complaint Received', { complaint: { complaintFeedbackType: 'abuse' } }))).toMatchObject({ status: 'complained', reason: 'abuse' });
+    expect(sesReport(ses('Email Rejected'))).toMatchObject({ status: 'failed', reason: 'Rejected' });
+    expect(sesReport(ses('Email Delivery Delayed'))).toBeUndefined();
+    expect(sesReport(ses('Email Sent'))).toBeUndefined();
+  });
+
+  it('reads SMS receipts: DELIVERED, every tracked failure, and ignores intermediate ones', () => {
+    const sms = (messageStatus: string, eventType = `TEXT_${messageStatus}`) => smsReport({ eventType, eventTimestamp: Date.parse('2026-03-02T10:00:00Z'), messageId: 's-1', messageStatus });
+    expect(sms('DELIVERED')).toEqual({ provider: 'sms', providerMessageId: 's-1', status: 'delivered', at: '2026-03-02T10:00:00.000Z' });
+    for (const eventType of SMS_TRACKED_EVENT_TYPES.filter((t) => t !== 'TEXT_DELIVERED')) {
+      expect(sms(eventType.replace('TEXT_', '')), eventType).toMatchObject({ status: 'failed', reason: eventType.replace('TEXT_', '') });
+    }
+    expect(sms('SUCCESSFUL')).toBeUndefined();
+    expect(sms('QUEUED')).toBeUndefined();
+    expect(sms('DELIVERED', 'VOICE_COMPLETED')).toBeUndefined();
+  });
+});
