@@ -15,6 +15,7 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'local',
       POWERTOOLS_DEV: 'false',
       POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_METRICS_DISABLED: 'true',
       TZ: 'UTC',
     },
   },

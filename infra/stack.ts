@@ -3,6 +3,8 @@ import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -128,6 +130,23 @@ export class ParcoursStack extends Stack {
     // Delivery tracking: SES and SMS delivery events set the status of the message they concern.
     const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts').bindTable(table, 'RW');
     messaging.routeDeliveryEvents(deliveryEvents.function);
+
+    // SMS held back during quiet hours (20:00-08:00 Europe/Paris) go out from here once the morning comes.
+    const dispatchDeferred = fn('DispatchDeferredMessages', 'functions/notifications/dispatch-deferred.ts', { timeout: Duration.seconds(60) })
+      .bindTable(table, 'RW')
+      .bindMessaging(messaging, ['email', 'sms']);
+    const dispatchScheduleRole = new iam.Role(this, 'DispatchDeferredMessagesScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+    });
+    new scheduler.Schedule(this, 'DispatchDeferredMessagesSchedule', {
+      description: 'Sends the messages held back for SMS quiet hours',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(5)),
+      target: new schedulerTargets.LambdaInvoke(dispatchDeferred.function, { retryAttempts: 2, role: dispatchScheduleRole }),
+    });
+    Validations.of(dispatchScheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(dispatchDeferred.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: 'Added by the scheduler LambdaInvoke target: invoking this one function, including its versions and aliases (the ":*" suffix).',
+    });
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
       [ENV.userPoolClientId]: this.auth.client.userPoolClientId,

@@ -29,6 +29,9 @@ export const keys = {
   allReferralsEntry: (createdAt: string, referralId: string) => ({ gsi3pk: 'REFERRALS', gsi3sk: `${createdAt}#${referralId}` }),
   allReferralsPartition: () => 'REFERRALS',
   idempotencyPartition: () => 'IDEMPOTENCY',
+  /** Messages held back until a time (SMS quiet hours), in gsi3 by the time they may go. */
+  deferredEntry: (notBefore: string, personId: string, notificationId: string) => ({ gsi3pk: 'OUTBOX#DEFERRED', gsi3sk: `${notBefore}#${personId}#${notificationId}` }),
+  deferredPartition: () => 'OUTBOX#DEFERRED',
 } as const;
 
 export type PersonClaimKind = 'EMAIL' | 'PHONE' | 'IDENTITY';
@@ -36,4 +39,4 @@ export type PersonClaimKind = 'EMAIL' | 'PHONE' | 'IDENTITY';
 /** SES for e-mail, End User Messaging SMS for text messages. */
 export type MessageProvider = 'ses' | 'sms';
 
-export const INDEX = { inbox: 'gsi1', organisation: 'gsi2', allReferrals: 'gsi3' } as const;
+export const INDEX = { inbox: 'gsi1', organisation: 'gsi2', allReferrals: 'gsi3', deferredMessages: 'gsi3' } as const;

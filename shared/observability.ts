@@ -13,3 +13,14 @@ export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_N
 export function correlate(ids: { personId?: string; referralId?: string; approvalId?: string }): void {
   logger.appendKeys(Object.fromEntries(Object.entries(ids).filter(([, v]) => v !== undefined)));
 }
+
+/**
+ * Publishes this invocation's metrics (as CloudWatch embedded metric format) when there are any; Powertools'
+ * own middleware would log a warning on every invocation that records none, such as reads.
+ */
+export const flushMetrics = () => {
+  const flush = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: flush, onError: flush };
+};

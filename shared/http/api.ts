@@ -1,8 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { logger, metrics } from '../observability.js';
+import { flushMetrics, logger } from '../observability.js';
 import type { Actor } from '../domain/actor.js';
 import {
   ForbiddenError,
@@ -111,7 +110,7 @@ export interface ApiRequest {
 export function apiRoute(options: { roles: Role[] }, fn: (request: ApiRequest) => Promise<ApiResult>) {
   return middy<ApiEvent, ApiResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(flushMetrics())
     .handler(async (event, context) => {
       try {
         const actor = actorFromEvent(event);

@@ -1,9 +1,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { logger, metrics } from '../observability.js';
+import { flushMetrics, logger } from '../observability.js';
 import { parseOrThrow } from '../domain/validation.js';
 
 /**
@@ -25,6 +24,6 @@ export function eventConsumer<TInput, TOutput>(schema: z.ZodMiniType<TInput>, fn
 function checkedHandler<TInput, TOutput>(schema: z.ZodMiniType<TInput>, message: string, fn: (input: TInput, context: Context) => Promise<TOutput>) {
   return middy<unknown, TOutput>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(flushMetrics())
     .handler(async (event, context) => fn(parseOrThrow(schema, event, message), context));
 }

@@ -17,6 +17,8 @@ export interface OutboxMessage {
   sentAt?: string;
   providerMessageId?: string;
   lastError?: string;
+  /** Held back until then (SMS quiet hours). */
+  notBefore?: string;
   /** When the provider reported the current delivery status (delivered, bounced, complained, failed). */
   statusAt?: string;
   /** The provider's code for a failure (e.g. `Permanent/General`, `UNREACHABLE`), never an address or a text. */

@@ -2,10 +2,11 @@ import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../data/client.js';
-import { keys, type MessageProvider } from '../keys.js';
+import { INDEX, keys, type MessageProvider } from '../keys.js';
 import { logger, metrics } from '../observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { OutboxMessage } from './outbox.js';
+import { nextSmsWindow, smsAllowedAt } from './quiet-hours.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -43,8 +44,13 @@ async function deliver(message: OutboxMessage): Promise<string> {
  * Sends the pending messages of one cause for one person, and records each provider answer.
  * A message is marked sent with a conditional write, so a retried step does not send it again;
  * a provider failure is recorded and rethrown so the workflow's Retry applies.
+ * An SMS during quiet hours (20:00-08:00 Europe/Paris) is held back until the morning; the dispatcher sends it.
  */
-export async function sendPendingNotifications(personId: string, cause: string): Promise<{ sent: number; alreadySent: number }> {
+export async function sendPendingNotifications(
+  personId: string,
+  cause: string,
+  now: Date = new Date(),
+): Promise<{ sent: number; alreadySent: number; deferred: number }> {
   const prefix = keys.notificationsPrefix(personId);
   const result = await db().send(
     new QueryCommand({
@@ -55,9 +61,24 @@ export async function sendPendingNotifications(personId: string, cause: string):
     }),
   );
   const messages = (result.Items ?? []) as OutboxMessage[];
+  let deferred = 0;
+  const due: OutboxMessage[] = [];
+  for (const message of messages.filter((m) => m.status === 'pending')) {
+    if (message.notBefore && message.notBefore > now.toISOString()) deferred += 1;
+    else if (message.channel === 'sms' && !smsAllowedAt(now)) {
+      await defer(personId, message, nextSmsWindow(now));
+      deferred += 1;
+    } else due.push(message);
+  }
+  const sent = await sendAll(personId, due);
+  return { sent, alreadySent: messages.filter((m) => m.status !== 'pending').length, deferred };
+}
+
+/** Sends messages one by one; every failure is recorded on its message, and the first is rethrown once all were tried. */
+async function sendAll(personId: string, messages: OutboxMessage[]): Promise<number> {
   let sent = 0;
   let failure: unknown;
-  for (const message of messages.filter((m) => m.status === 'pending')) {
+  for (const message of messages) {
     try {
       const providerMessageId = await deliver(message);
       await markSent(personId, message, providerMessageId);
@@ -77,7 +98,51 @@ export async function sendPendingNotifications(personId: string, cause: string):
     }
   }
   if (failure) throw failure;
-  return { sent, alreadySent: messages.filter((m) => m.status !== 'pending').length };
+  return sent;
+}
+
+async function defer(personId: string, message: OutboxMessage, until: Date): Promise<void> {
+  const notBefore = until.toISOString();
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.notification(personId, message.notificationId),
+      UpdateExpression: 'SET notBefore = :notBefore, gsi3pk = :pk, gsi3sk = :sk',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':notBefore': notBefore, ':pending': 'pending', ...prefixed(keys.deferredEntry(notBefore, personId, message.notificationId)) },
+    }),
+  );
+  logger.info('notification held back for quiet hours', { notificationId: message.notificationId, notBefore });
+}
+
+const prefixed = (entry: { gsi3pk: string; gsi3sk: string }) => ({ ':pk': entry.gsi3pk, ':sk': entry.gsi3sk });
+
+/**
+ * Sends the held-back messages whose time has come (run by a schedule every few minutes).
+ * @example await dispatchDeferredNotifications(new Date('2026-11-27T07:00:00Z')) // 08:00 in Paris
+ */
+export async function dispatchDeferredNotifications(now: Date = new Date()): Promise<{ sent: number; failed: number }> {
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: INDEX.deferredMessages,
+      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :until',
+      ExpressionAttributeValues: { ':pk': keys.deferredPartition(), ':until': `${now.toISOString()}~` },
+      Limit: 200,
+    }),
+  );
+  let sent = 0;
+  let failed = 0;
+  for (const item of (result.Items ?? []) as Array<OutboxMessage & { personId: string }>) {
+    if (item.status !== 'pending') continue;
+    try {
+      sent += await sendAll(item.personId, [item]);
+    } catch {
+      failed += 1;
+    }
+  }
+  return { sent, failed };
 }
 
 /** Days a provider id stays resolvable: SMS receipts come within 72 h, complaints can take weeks. */
@@ -94,7 +159,7 @@ async function markSent(personId: string, message: OutboxMessage, providerMessag
     Update: {
       TableName: tableName(),
       Key: keys.notification(personId, message.notificationId),
-      UpdateExpression: 'SET #status = :sent, sentAt = :now, providerMessageId = :id, attempts = attempts + :one REMOVE lastError',
+      UpdateExpression: 'SET #status = :sent, sentAt = :now, providerMessageId = :id, attempts = attempts + :one REMOVE lastError, notBefore, gsi3pk, gsi3sk',
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending', ':now': now.toISOString(), ':id': providerMessageId, ':one': 1 },

@@ -104,6 +104,17 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
   });
 });
 
+describe('the schedules of the template', () => {
+  it('runs the dispatcher of held-back messages every 5 minutes, and can fire it now', async () => {
+    const [dispatch] = cloud.scheduler.upcoming();
+    expect(dispatch.logicalId).toMatch(/^DispatchDeferredMessagesSchedule/);
+    const next = Date.parse(dispatch.next!);
+    expect(next - Date.now()).toBeGreaterThan(0);
+    expect(next - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+    await cloud.scheduler.fireNow(dispatch.logicalId);
+  });
+});
+
 describe('bad input on every endpoint gets a 4xx a person understands, and no write', () => {
   const routes: Array<[string, string, unknown?]> = [
     ['POST', '/api/referrals', {}],

@@ -1,0 +1,114 @@
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { useFreshAppTable } from '../support/dynamodb.js';
+import { outboxPuts, type OutboxDraft } from '../../shared/notifications/outbox.js';
+import { dispatchDeferredNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
+import { keys } from '../../shared/keys.js';
+
+const ses = mockClient(SESv2Client);
+const sms = mockClient(PinpointSMSVoiceV2Client);
+let doc: DynamoDBDocumentClient;
+let table: string;
+
+beforeAll(async () => {
+  ({ doc, tableName: table } = await useFreshAppTable());
+});
+beforeEach(() => {
+  ses.reset();
+  sms.reset();
+  ses.on(SendEmailCommand).callsFake(async () => ({ MessageId: `ses-${randomUUID()}` }));
+  sms.on(SendTextMessageCommand).callsFake(async () => ({ MessageId: `sms-${randomUUID()}` }));
+});
+
+const drafts: OutboxDraft[] = [
+  { kind: 'referral-received', role: 'young', channel: 'email', to: 'jeune@example.org', subject: 'Votre orientation', body: 'Bonjour' },
+  { kind: 'referral-received', role: 'young', channel: 'sms', to: '+33612345678', body: 'Bonjour' },
+];
+
+/** Writes the outbox of one cause the way a state change does; a second write of the same cause is refused by its condition. */
+async function record(personId: string, cause: string): Promise<boolean> {
+  try {
+    await doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(table, personId, cause, drafts, new Date().toISOString()) }));
+    return true;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) return false;
+    throw error;
+  }
+}
+
+const message = async (personId: string, notificationId: string) =>
+  (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId), ConsistentRead: true }))).Item!;
+
+describe('a notification is sent at most once per cause', () => {
+  it('sends exactly one e-mail and one SMS when the step that records and sends them runs 3 times', async () => {
+    const personId = randomUUID();
+    const cause = `referral-received#${randomUUID()}`;
+    const noon = new Date('2026-11-26T11:00:00Z');
+    const recorded: boolean[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      recorded.push(await record(personId, cause));
+      await sendPendingNotifications(personId, cause, noon);
+    }
+    expect(recorded).toEqual([true, false, false]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(1);
+    expect((await message(personId, `${cause}#young#sms`)).status).toBe('sent');
+  });
+
+  it('keeps a message pending with its error when the provider fails, and sends it on the retry', async () => {
+    const personId = randomUUID();
+    const cause = `referral-received#${randomUUID()}`;
+    await record(personId, cause);
+    ses
+      .on(SendEmailCommand)
+      .rejectsOnce(Object.assign(new Error('throttled'), { name: 'TooManyRequestsException' }))
+      .resolves({ MessageId: `ses-${randomUUID()}` });
+    await expect(sendPendingNotifications(personId, cause, new Date('2026-11-26T11:00:00Z'))).rejects.toThrow('throttled');
+    expect(await message(personId, `${cause}#young#email`)).toMatchObject({ status: 'pending', attempts: 1, lastError: 'TooManyRequestsException' });
+    expect((await message(personId, `${cause}#young#sms`)).status).toBe('sent');
+    await sendPendingNotifications(personId, cause, new Date('2026-11-26T11:00:05Z'));
+    expect(await message(personId, `${cause}#young#email`)).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(1);
+  });
+});
+
+describe('SMS quiet hours: none between 20:00 and 08:00 Europe/Paris', () => {
+  it('sends the e-mail at once, holds the SMS until 08:00, and the dispatcher sends it then, once', async () => {
+    const personId = randomUUID();
+    const cause = `referral-received#${randomUUID()}`;
+    await record(personId, cause);
+    // 21:30 in Paris on a winter evening.
+    const result = await sendPendingNotifications(personId, cause, new Date('2026-11-26T20:30:00Z'));
+    expect(result).toMatchObject({ sent: 1, deferred: 1 });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(0);
+    // 08:00 in Paris is 07:00Z in winter.
+    expect(await message(personId, `${cause}#young#sms`)).toMatchObject({ status: 'pending', notBefore: '2026-11-27T07:00:00.000Z' });
+
+    // A retried step during the night still holds it back.
+    await sendPendingNotifications(personId, cause, new Date('2026-11-26T23:00:00Z'));
+    await dispatchDeferredNotifications(new Date('2026-11-27T06:59:00Z'));
+    expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(0);
+
+    expect(await dispatchDeferredNotifications(new Date('2026-11-27T07:00:30Z'))).toMatchObject({ sent: 1 });
+    expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(1);
+    const sent = await message(personId, `${cause}#young#sms`);
+    expect(sent.status).toBe('sent');
+    expect(sent.gsi3pk).toBeUndefined();
+    await dispatchDeferredNotifications(new Date('2026-11-27T07:05:00Z'));
+    expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(1);
+  });
+
+  it('holds a summer-evening SMS until 08:00 summer time (06:00Z)', async () => {
+    const personId = randomUUID();
+    const cause = `referral-received#${randomUUID()}`;
+    await record(personId, cause);
+    await sendPendingNotifications(personId, cause, new Date('2026-07-10T18:00:00Z'));
+    expect((await message(personId, `${cause}#young#sms`)).notBefore).toBe('2026-07-11T06:00:00.000Z');
+  });
+});
