@@ -14,6 +14,8 @@ export const keys = {
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'APPROVAL' }),
   notification: (personId: string, notificationId: string) => ({ pk: `PERSON#${personId}`, sk: `NOTIFICATION#${notificationId}` }),
   notificationsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'NOTIFICATION#' }),
+  /** The last message of a kind to one recipient about a person: at most one per 24 h. */
+  messageRateLimit: (personId: string, kind: string, channel: string, to: string) => ({ pk: `PERSON#${personId}`, sk: `RATE#${kind}#${channel}#${to}` }),
   /** Leads a provider's delivery event (which knows only its own message id) to the outbox item it concerns. */
   providerMessage: (provider: MessageProvider, messageId: string) => ({ pk: `PROVIDER#${provider}#${messageId}`, sk: 'PROVIDER' }),
   /** Staff inbox (gsi1): on an approval item only while it is open, oldest referral first. */

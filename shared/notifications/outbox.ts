@@ -26,7 +26,8 @@ export interface OutboxMessage {
 }
 
 /** `pending` until a provider accepts it, `sent` then, and what the provider reports after that. */
-export type NotificationStatus = 'pending' | 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed';
+/** `suppressed`: not sent, because the same message went to the same person less than 24 h before. */
+export type NotificationStatus = 'pending' | 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'suppressed';
 
 export interface OutboxDraft {
   kind: string;

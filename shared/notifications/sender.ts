@@ -1,6 +1,6 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
-import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../data/client.js';
 import { INDEX, keys, type MessageProvider } from '../keys.js';
 import { logger, metrics } from '../observability.js';
@@ -70,16 +70,67 @@ export async function sendPendingNotifications(
       deferred += 1;
     } else due.push(message);
   }
-  const sent = await sendAll(personId, due);
+  const sent = await sendAll(personId, due, now);
   return { sent, alreadySent: messages.filter((m) => m.status !== 'pending').length, deferred };
 }
 
+/** Reminders and escalations that a workflow schedules on purpose may repeat within 24 h; nothing else does. */
+const REPEATABLE_KINDS = new Set(['referral-reminder', 'referral-escalation', 'referral-waitlist-review', 'referral-decision-request']);
+const RATE_WINDOW_MS = 24 * 3600 * 1000;
+
+/**
+ * Claims the 24-hour slot of this kind of message for this recipient and person. The claim is conditional,
+ * so two messages racing get one slot; the same message retried keeps its own slot.
+ */
+async function claimRateSlot(personId: string, message: OutboxMessage, now: Date): Promise<boolean> {
+  if (REPEATABLE_KINDS.has(message.kind)) return true;
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...keys.messageRateLimit(personId, message.kind, message.channel, message.to),
+          type: 'message-rate-limit',
+          notificationId: message.notificationId,
+          until: new Date(now.getTime() + RATE_WINDOW_MS).toISOString(),
+          expiresAt: Math.floor((now.getTime() + RATE_WINDOW_MS) / 1000) + 3600,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR #until <= :now OR notificationId = :id',
+        ExpressionAttributeNames: { '#until': 'until' },
+        ExpressionAttributeValues: { ':now': now.toISOString(), ':id': message.notificationId },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+async function suppress(personId: string, message: OutboxMessage, now: Date): Promise<void> {
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.notification(personId, message.notificationId),
+      UpdateExpression: 'SET #status = :suppressed, statusAt = :now, statusReason = :reason REMOVE notBefore, gsi3pk, gsi3sk',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':suppressed': 'suppressed', ':pending': 'pending', ':now': now.toISOString(), ':reason': 'rate-limit-24h' },
+    }),
+  );
+  logger.info('notification suppressed: same message within 24 h', { notificationId: message.notificationId });
+}
+
 /** Sends messages one by one; every failure is recorded on its message, and the first is rethrown once all were tried. */
-async function sendAll(personId: string, messages: OutboxMessage[]): Promise<number> {
+async function sendAll(personId: string, messages: OutboxMessage[], now: Date = new Date()): Promise<number> {
   let sent = 0;
   let failure: unknown;
   for (const message of messages) {
     try {
+      if (!(await claimRateSlot(personId, message, now))) {
+        await suppress(personId, message, now);
+        continue;
+      }
       const providerMessageId = await deliver(message);
       await markSent(personId, message, providerMessageId);
       sent += 1;
@@ -137,7 +188,7 @@ export async function dispatchDeferredNotifications(now: Date = new Date()): Pro
   for (const item of (result.Items ?? []) as Array<OutboxMessage & { personId: string }>) {
     if (item.status !== 'pending') continue;
     try {
-      sent += await sendAll(item.personId, [item]);
+      sent += await sendAll(item.personId, [item], now);
     } catch {
       failed += 1;
     }

@@ -815,6 +815,7 @@ const MESSAGE_STATUS_LABELS = {
   bounced: 'Rejeté : adresse ou numéro invalide',
   complained: 'Signalé comme indésirable',
   failed: 'Échec de distribution',
+  suppressed: 'Non envoyé : même message dans les 24 h',
 };
 const MESSAGE_ROLE_LABELS = { young: 'Jeune', guardian: 'Représentant légal', prescriber: 'Prescripteur', staff: 'Équipe', customer: 'Client' };
 const MESSAGE_KIND_LABELS = {

@@ -112,3 +112,47 @@ describe('SMS quiet hours: none between 20:00 and 08:00 Europe/Paris', () => {
     expect((await message(personId, `${cause}#young#sms`)).notBefore).toBe('2026-07-11T06:00:00.000Z');
   });
 });
+
+describe('no more than one message of the same kind per person per 24 h', () => {
+  const noon = new Date('2026-11-26T11:00:00Z');
+  const drafted = (kind: string, to = 'jeune@example.org'): OutboxDraft[] => [{ kind, role: 'young', channel: 'email', to, subject: 'Objet', body: 'Texte' }];
+  const recordKind = async (personId: string, cause: string, d: OutboxDraft[]) =>
+    doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(table, personId, cause, d, noon.toISOString()) }));
+
+  it('suppresses a second acknowledgement to the same young person within 24 h, and sends it again after', async () => {
+    const personId = randomUUID();
+    const [first, second, third] = [randomUUID(), randomUUID(), randomUUID()].map((id) => `referral-received#${id}`);
+    for (const cause of [first, second, third]) await recordKind(personId, cause, drafted('referral-received'));
+    await sendPendingNotifications(personId, first, noon);
+    await sendPendingNotifications(personId, second, new Date(noon.getTime() + 23 * 3600_000));
+    expect(await message(personId, `${second}#young#email`)).toMatchObject({ status: 'suppressed', statusReason: 'rate-limit-24h' });
+    await sendPendingNotifications(personId, third, new Date(noon.getTime() + 25 * 3600_000));
+    expect((await message(personId, `${third}#young#email`)).status).toBe('sent');
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2);
+  });
+
+  it('lets different kinds, different recipients and explicit reminders through', async () => {
+    const personId = randomUUID();
+    const causes = Array.from({ length: 4 }, () => `c#${randomUUID()}`);
+    await recordKind(personId, causes[0], drafted('referral-received'));
+    await recordKind(personId, causes[1], drafted('referral-accepted'));
+    await recordKind(personId, causes[2], drafted('referral-received', 'autre@example.org'));
+    for (const cause of causes.slice(0, 3)) await sendPendingNotifications(personId, cause, noon);
+    const reminders = [`r#${randomUUID()}`, `r#${randomUUID()}`];
+    for (const cause of reminders) {
+      await doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(table, personId, cause, [{ kind: 'referral-reminder', role: 'staff', channel: 'email', to: 'equipe@example.org', subject: 'Relance', body: 'x' }], noon.toISOString()) }));
+      await sendPendingNotifications(personId, cause, noon);
+    }
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(5);
+  });
+
+  it('keeps its slot for the same message when its step is retried', async () => {
+    const personId = randomUUID();
+    const cause = `referral-received#${randomUUID()}`;
+    await recordKind(personId, cause, drafted('referral-received'));
+    ses.on(SendEmailCommand).rejectsOnce(Object.assign(new Error('boom'), { name: 'InternalFailure' })).resolves({ MessageId: 'ses-1' });
+    await expect(sendPendingNotifications(personId, cause, noon)).rejects.toThrow('boom');
+    await sendPendingNotifications(personId, cause, noon);
+    expect((await message(personId, `${cause}#young#email`)).status).toBe('sent');
+  });
+});
