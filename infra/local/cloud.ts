@@ -43,6 +43,8 @@ export interface LocalCloudOptions {
   verboseLogs?: boolean;
   /** Deadline loop period of the Step Functions engine. */
   tickMs?: number;
+  /** Extra environment for every function (tests set `SMS_WINDOW: 'off'` so they do not depend on the hour). */
+  functionEnv?: Record<string, string>;
   /** How long after a send its delivery event is published (default 300 ms; AWS takes seconds). */
   deliveryEventDelayMs?: number;
 }
@@ -168,6 +170,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           // The pages log in against the local issuer instead of the Cognito hosted domain.
           ...(fn.environment.AUTH_BASE_URL !== undefined ? { AUTH_BASE_URL: issuerUrl } : {}),
           ...(fn.environment.USER_POOL_CLIENT_ID !== undefined ? { USER_POOL_CLIENT_ID: clientId } : {}),
+          ...options.functionEnv,
         },
       })),
       baseEnv: {

@@ -18,6 +18,7 @@ const { values } = parseArgs({
     'dynamodb-port': { type: 'string' },
     'ses-port': { type: 'string', default: process.env.SES_PORT ?? '8005' },
     'aws-port': { type: 'string', default: process.env.AWS_LOCAL_PORT ?? '4010' },
+    'sms-window': { type: 'string' },
   },
 });
 
@@ -29,6 +30,7 @@ const cloud = await startLocalCloud({
   stage: values.stage,
   assemblyDir: values.assembly,
   outDir: process.env.PARCOURS_OUT_DIR,
+  functionEnv: values['sms-window'] ? { SMS_WINDOW: values['sms-window'] } : undefined,
   verboseLogs: values.verbose,
   dynamodbPort: values['dynamodb-port'] ? Number(values['dynamodb-port']) : undefined,
   sesPort: values['ses-port'] ? Number(values['ses-port']) : undefined,

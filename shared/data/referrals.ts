@@ -811,6 +811,6 @@ export async function getTimeline(personId: string): Promise<{ person: PersonRec
     .map((i) => ({ at: String(i.at), type: String(i.eventType), label: String(i.label), actor: i.actor as TimelineEvent['actor'], referralId: i.referralId as string | undefined, reason: i.reason as string | undefined }));
   const notifications = items
     .filter((i) => i.type === 'notification')
-    .map((i) => ({ notificationId: i.notificationId, kind: i.kind, role: i.role, channel: i.channel, status: i.status, createdAt: i.createdAt, sentAt: i.sentAt, providerMessageId: i.providerMessageId, statusAt: i.statusAt, statusReason: i.statusReason }));
+    .map((i) => ({ notificationId: i.notificationId, kind: i.kind, role: i.role, channel: i.channel, status: i.status, createdAt: i.createdAt, sentAt: i.sentAt, providerMessageId: i.providerMessageId, statusAt: i.statusAt, statusReason: i.statusReason, notBefore: i.notBefore }));
   return { person, referrals, events, notifications };
 }

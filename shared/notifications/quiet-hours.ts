@@ -64,3 +64,17 @@ export function nextSmsWindow(instant: Date, window: SmsWindow = DEFAULT_SMS_WIN
   const nextDay = hour < window.startHour ? day : day + 1;
   return parisWallClock(year, month, nextDay, window.startHour);
 }
+
+/**
+ * The SMS window from configuration: `SMS_WINDOW="8-20"` (hours SMS may go, Europe/Paris), `"off"` for no quiet
+ * hours (the end-to-end tests, which must not depend on the time of day they run at); the default is 8-20.
+ */
+export function smsWindowFromEnv(value: string | undefined = process.env.SMS_WINDOW): SmsWindow | null {
+  if (value === undefined || value === '') return DEFAULT_SMS_WINDOW;
+  if (value === 'off') return null;
+  const match = /^(\d{1,2})-(\d{1,2})$/.exec(value);
+  if (!match) throw new RangeError(`invalid SMS_WINDOW "${value}" (expected "8-20" or "off")`);
+  const window = { startHour: Number(match[1]), endHour: Number(match[2]) };
+  checkWindow(window);
+  return window;
+}

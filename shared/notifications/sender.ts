@@ -6,7 +6,7 @@ import { INDEX, keys, type MessageProvider } from '../keys.js';
 import { logger, metrics } from '../observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { OutboxMessage } from './outbox.js';
-import { nextSmsWindow, smsAllowedAt } from './quiet-hours.js';
+import { nextSmsWindow, smsAllowedAt, smsWindowFromEnv } from './quiet-hours.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -61,12 +61,13 @@ export async function sendPendingNotifications(
     }),
   );
   const messages = (result.Items ?? []) as OutboxMessage[];
+  const smsWindow = smsWindowFromEnv();
   let deferred = 0;
   const due: OutboxMessage[] = [];
   for (const message of messages.filter((m) => m.status === 'pending')) {
     if (message.notBefore && message.notBefore > now.toISOString()) deferred += 1;
-    else if (message.channel === 'sms' && !smsAllowedAt(now)) {
-      await defer(personId, message, nextSmsWindow(now));
+    else if (message.channel === 'sms' && smsWindow && !smsAllowedAt(now, smsWindow)) {
+      await defer(personId, message, nextSmsWindow(now, smsWindow));
       deferred += 1;
     } else due.push(message);
   }

@@ -28,6 +28,7 @@ async function startProcess(ports: { gateway: number; ses: number; aws: number; 
       '--aws-port', String(ports.aws),
       '--dynamodb-port', String(ports.dynamodb),
       '--no-demo',
+      '--sms-window', 'off',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
   );

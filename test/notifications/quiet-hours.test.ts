@@ -70,3 +70,14 @@ describe('SMS quiet hours (Europe/Paris)', () => {
     );
   });
 });
+
+describe('the SMS window comes from configuration', () => {
+  it('reads "8-20", "off" and the default, and refuses nonsense', async () => {
+    const { smsWindowFromEnv } = await import('../../shared/notifications/quiet-hours.js');
+    expect(smsWindowFromEnv(undefined)).toEqual({ startHour: 8, endHour: 20 });
+    expect(smsWindowFromEnv('9-19')).toEqual({ startHour: 9, endHour: 19 });
+    expect(smsWindowFromEnv('off')).toBeNull();
+    expect(() => smsWindowFromEnv('20-8')).toThrow(RangeError);
+    expect(() => smsWindowFromEnv('nuit')).toThrow(RangeError);
+  });
+});

@@ -156,3 +156,17 @@ describe('no more than one message of the same kind per person per 24 h', () => 
     expect((await message(personId, `${cause}#young#email`)).status).toBe('sent');
   });
 });
+
+describe('quiet hours are configuration', () => {
+  it('sends an SMS at night when SMS_WINDOW is "off"', async () => {
+    const personId = randomUUID();
+    const cause = `referral-received#${randomUUID()}`;
+    await record(personId, cause);
+    process.env.SMS_WINDOW = 'off';
+    try {
+      expect(await sendPendingNotifications(personId, cause, new Date('2026-11-26T23:30:00Z'))).toMatchObject({ sent: 2, deferred: 0 });
+    } finally {
+      delete process.env.SMS_WINDOW;
+    }
+  });
+});

@@ -12,6 +12,8 @@ export async function startTestCloud(options: LocalCloudOptions = {}): Promise<L
     dataDir: mkdtempSync(join(tmpdir(), 'parcours-cloud-')),
     port: 0,
     tickMs: 200,
+    // Tests must not depend on the hour they run at: no SMS quiet hours (tested on their own with a controlled clock).
+    functionEnv: { SMS_WINDOW: 'off' },
     ...options,
   });
 }
