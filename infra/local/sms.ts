@@ -3,6 +3,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
+import { smsSegments } from '../../shared/notifications/sms-text.js';
 
 export interface SmsRecord {
   messageId: string;
@@ -20,37 +21,6 @@ const OUTBOX_FILE = 'sms-outbox.jsonl';
 const E164 = /^\+[1-9][0-9]{1,14}$/;
 /** SendTextMessage's documented limit on MessageBody. */
 const MAX_BODY_CHARS = 1600;
-
-const GSM7_BASIC = new Set(
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
-);
-/** Characters of the GSM-7 extension table, each sent as an escape plus one septet. */
-const GSM7_EXTENSION = new Set('^{}\\[~]|€\f');
-
-/**
- * Counts the SMS parts a body needs: GSM-7 (160 septets, 153 per part when concatenated) when every
- * character is in the GSM alphabet, else UCS-2 (70 UTF-16 units, 67 per part). A character never
- * straddles two parts (an escape pair or a surrogate pair stays whole), as handsets require.
- */
-export function countSegments(body: string): number {
-  const chars = [...body];
-  const gsm = chars.every((c) => GSM7_BASIC.has(c) || GSM7_EXTENSION.has(c));
-  const units = chars.map((c) => (gsm ? (GSM7_EXTENSION.has(c) ? 2 : 1) : c.length));
-  const total = units.reduce((sum, n) => sum + n, 0);
-  const single = gsm ? 160 : 70;
-  if (total <= single) return 1;
-  const perPart = gsm ? 153 : 67;
-  let parts = 1;
-  let used = 0;
-  for (const n of units) {
-    if (used + n > perPart) {
-      parts += 1;
-      used = 0;
-    }
-    used += n;
-  }
-  return parts;
-}
 
 /**
  * A local AWS End User Messaging SMS (pinpoint-sms-voice-v2): SendTextMessage lands in an outbox,
@@ -88,7 +58,7 @@ export class LocalSms {
       at: new Date().toISOString(),
       destination: input.DestinationPhoneNumber as string,
       body: messageBody,
-      segments: countSegments(messageBody),
+      segments: smsSegments(messageBody).segments,
     };
     if (typeof input.OriginationIdentity === 'string') record.origination = input.OriginationIdentity;
     if (typeof input.ConfigurationSetName === 'string') record.configurationSet = input.ConfigurationSetName;
@@ -163,7 +133,7 @@ export function smsDeliveryEvent(record: SmsRecord, now = new Date()): Record<st
     isInternationalSend: false,
     messageId: record.messageId,
     messageRequestTimestamp: Date.parse(record.at),
-    messageEncoding: [...record.body].every((c) => GSM7_BASIC.has(c) || GSM7_EXTENSION.has(c)) ? 'GSM' : 'UCS2',
+    messageEncoding: smsSegments(record.body).encoding === 'GSM-7' ? 'GSM' : 'UCS2',
     messageType: record.messageType ?? 'TRANSACTIONAL',
     messageStatus: unreachable ? 'UNREACHABLE' : 'DELIVERED',
     messageStatusDescription: unreachable ? 'The destination phone number is unreachable' : 'Message has been delivered to the handset',

@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { countSegments, LocalSms } from '../../infra/local/sms.js';
+import { LocalSms } from '../../infra/local/sms.js';
+import { smsSegments } from '../../shared/notifications/sms-text.js';
+
+const countSegments = (body: string) => smsSegments(body).segments;
 
 const dirs: string[] = [];
 function tempDir(): string {
