@@ -13,6 +13,8 @@ import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aw
 
 let doc: DynamoDBDocumentClient;
 let table: string;
+/** Midday in Paris: inside the SMS window, whatever the hour the test runs at. */
+const NOON = new Date('2026-11-26T11:00:00Z');
 let ses: LocalSes;
 let smsEndpoint: AwsJsonEndpoint;
 
@@ -97,7 +99,7 @@ describe('sendPendingNotifications', () => {
       { kind: 'test', role: 'young', channel: 'sms', to: '+33612345678', body: 'Bonjour' },
     ], new Date().toISOString());
     for (const put of puts) await doc.send(new PutCommand(put.Put));
-    expect(await sendPendingNotifications(personId, cause)).toEqual({ sent: 2, alreadySent: 0 });
+    expect(await sendPendingNotifications(personId, cause, NOON)).toEqual({ sent: 2, alreadySent: 0, deferred: 0 });
     for (const channel of ['email', 'sms'] as const) {
       const message = (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, `${cause}#young#${channel}`) }))).Item!;
       expect(message).toMatchObject({ status: 'sent', providerMessageId: expect.any(String) });
@@ -107,7 +109,7 @@ describe('sendPendingNotifications', () => {
     }
     // A delivered message is not pending: a retried step leaves it alone.
     await recordDelivery({ provider: 'ses', providerMessageId: (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, `${cause}#young#email`) }))).Item!.providerMessageId, status: 'delivered', at: new Date().toISOString() });
-    expect(await sendPendingNotifications(personId, cause)).toEqual({ sent: 0, alreadySent: 2 });
+    expect(await sendPendingNotifications(personId, cause, NOON)).toEqual({ sent: 0, alreadySent: 2, deferred: 0 });
   });
 });
 
