@@ -1,16 +1,26 @@
 import { keys } from '../keys.js';
 import type { Channel, RecipientRole } from './catalogue.js';
 
-/** A message waiting in the outbox (or already sent), stored under the person it concerns. */
-export interface OutboxMessage {
-  notificationId: string;
-  cause: string;
+/** A message as a state change writes it: to whom, by which channel, what. */
+export interface OutboxDraft {
   kind: string;
   role: RecipientRole;
   channel: Channel;
   to: string;
   subject?: string;
   body: string;
+}
+
+/**
+ * `pending` until a provider accepts it, `sent` then, and what the provider reports after that;
+ * `suppressed`: not sent, because the same message went to the same person less than 24 h before.
+ */
+export type NotificationStatus = 'pending' | 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'suppressed';
+
+/** A message waiting in the outbox (or already sent), stored under the person it concerns. */
+export interface OutboxMessage extends OutboxDraft {
+  notificationId: string;
+  cause: string;
   status: NotificationStatus;
   attempts: number;
   createdAt: string;
@@ -23,19 +33,6 @@ export interface OutboxMessage {
   statusAt?: string;
   /** The provider's code for a failure (e.g. `Permanent/General`, `UNREACHABLE`), never an address or a text. */
   statusReason?: string;
-}
-
-/** `pending` until a provider accepts it, `sent` then, and what the provider reports after that. */
-/** `suppressed`: not sent, because the same message went to the same person less than 24 h before. */
-export type NotificationStatus = 'pending' | 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'suppressed';
-
-export interface OutboxDraft {
-  kind: string;
-  role: RecipientRole;
-  channel: Channel;
-  to: string;
-  subject?: string;
-  body: string;
 }
 
 /**
