@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LocalSchedule } from './template.js';
+import { wallClockParts, zoneOffsetMs } from '../../shared/domain/time.js';
 
 /** What a schedule can call: the local Lambda runtime and the local Step Functions engine. */
 export interface ScheduleTarget {
@@ -37,37 +38,8 @@ const STATE_MACHINE_ARN = /^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:/;
 // Time zones. A "wall" time is a local date-time encoded as if it were UTC (Date.UTC of its fields), which keeps
 // calendar arithmetic free of any zone; `offsetAt` and `resolveWall` convert between walls and instants.
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timezone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timezone);
-  if (!formatter) {
-    try {
-      formatter = new Intl.DateTimeFormat('en-US', {
-        timeZone: timezone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      });
-    } catch {
-      throw new Error(`Unknown time zone ${timezone}`);
-    }
-    formatters.set(timezone, formatter);
-  }
-  return formatter;
-}
-
 /** The wall clock of `timezone` minus UTC at `instant`, in ms. */
-function offsetAt(timezone: string, instant: number): number {
-  const whole = Math.floor(instant / SECOND) * SECOND;
-  const fields: Record<string, number> = {};
-  for (const part of formatterFor(timezone).formatToParts(whole)) fields[part.type] = Number(part.value);
-  return Date.UTC(fields.year!, fields.month! - 1, fields.day!, fields.hour!, fields.minute!, fields.second!) - whole;
-}
+const offsetAt = (timezone: string, instant: number): number => zoneOffsetMs(instant, timezone);
 
 /**
  * The instant at which `timezone` shows `wall`. In a fall-back overlap it is the first of the two (so a time fires
@@ -398,7 +370,7 @@ export class LocalScheduler {
       let expression: Expression | null = null;
       try {
         expression = parseExpression(schedule.expression);
-        if (schedule.timezone) formatterFor(schedule.timezone);
+        if (schedule.timezone) wallClockParts(0, schedule.timezone);
       } catch (error) {
         console.warn(`scheduler: ${schedule.name} does not run locally: ${(error as Error).message}`);
       }

@@ -54,3 +54,31 @@ export function formatFrenchDate(isoDate: string): string {
   const [y, m, d] = isoDate.split('-');
   return `${d}/${m}/${y}`;
 }
+
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The wall clock of an IANA time zone at an instant, as numbers.
+ * @example wallClockParts(new Date('2026-07-01T06:00:00Z'), PARIS).hour // 8
+ */
+export function wallClockParts(instant: Date | number, timezone: string) {
+  let formatter = zoneFormatters.get(timezone);
+  if (!formatter) {
+    try {
+      formatter = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    } catch {
+      throw new Error(`Unknown time zone ${timezone}`);
+    }
+    zoneFormatters.set(timezone, formatter);
+  }
+  const fields: Record<string, number> = {};
+  for (const part of formatter.formatToParts(instant)) fields[part.type] = Number(part.value);
+  return { year: fields.year, month: fields.month, day: fields.day, hour: fields.hour, minute: fields.minute, second: fields.second };
+}
+
+/** Milliseconds the wall clock of `timezone` is ahead of UTC at an instant (Paris: 3 600 000 in winter, 7 200 000 in summer). */
+export function zoneOffsetMs(epochMs: number, timezone: string): number {
+  const whole = Math.floor(epochMs / 1000) * 1000;
+  const p = wallClockParts(whole, timezone);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - whole;
+}

@@ -1,4 +1,4 @@
-import { PARIS } from '../domain/time.js';
+import { PARIS, wallClockParts, zoneOffsetMs } from '../domain/time.js';
 
 /**
  * No SMS reaches a phone at night: texts wait for the morning. Hours are read on the cooperative's clock
@@ -13,27 +13,8 @@ export interface SmsWindow {
 
 export const DEFAULT_SMS_WINDOW: SmsWindow = { startHour: 8, endHour: 20 };
 
-const clock = new Intl.DateTimeFormat('en-GB', {
-  timeZone: PARIS,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: 'numeric',
-  day: 'numeric',
-  hour: 'numeric',
-  minute: 'numeric',
-  second: 'numeric',
-});
-
-function parisParts(instant: Date) {
-  const parts = Object.fromEntries(clock.formatToParts(instant).map((p) => [p.type, Number(p.value)]));
-  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute, second: parts.second };
-}
-
-/** Milliseconds Paris is ahead of UTC at an instant (3 600 000 in winter, 7 200 000 in summer). */
-function parisOffset(epochMs: number): number {
-  const p = parisParts(new Date(epochMs));
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(epochMs / 1000) * 1000;
-}
+const parisParts = (instant: Date) => wallClockParts(instant, PARIS);
+const parisOffset = (epochMs: number) => zoneOffsetMs(epochMs, PARIS);
 
 /** The instant a Paris wall-clock time happens; the second pass corrects an offset guessed across a DST change. */
 function parisWallClock(year: number, month: number, day: number, hour: number): Date {
