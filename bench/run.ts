@@ -2,7 +2,9 @@
  * npm run bench: figures, not assertions.
  *  1. time from `npm start` to ready (synthesis included), in a fresh process and data folder;
  *  2. submit latency p50/p99 and throughput over HTTP on that local cloud;
- *  3. each function's bundle size and init time in a fresh Node process, next to the init of the
+ *  3. the notifications those referrals put in the outbox: count by channel and status, sent per second,
+ *     outbox latency (created to sent) p50/p99, share that needed a retry (read from the table once none is pending);
+ *  4. each function's bundle size and init time in a fresh Node process, next to the init of the
  *     AWS SDK clients that function uses, alone, measured in the same run.
  */
 import { spawn, execFileSync } from 'node:child_process';
@@ -15,10 +17,17 @@ import { LocalIssuer } from '../infra/local/auth.js';
 import { freePort } from '../infra/local/net.js';
 import { loadAssembly } from '../infra/local/assembly.js';
 import { describeTemplate } from '../infra/local/template.js';
+import { LOCAL_AWS } from '../infra/local/dynamodb.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { notificationFigures } from './notifications.js';
 
 const SUBMISSIONS = Number(process.env.BENCH_SUBMISSIONS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const INIT_RUNS = Number(process.env.BENCH_INIT_RUNS ?? 7);
+const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 120);
+// The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
@@ -29,8 +38,11 @@ const outDir = join(dataDir, 'cdk.out');
 const port = await freePort();
 const sesPort = await freePort();
 const awsPort = await freePort();
+const dynamodbPort = await freePort();
 const startedAt = performance.now();
-const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--data-dir', join(dataDir, 'data'), '--port', String(port), '--ses-port', String(sesPort), '--aws-port', String(awsPort), '--no-demo'], {
+const ports = ['--port', String(port), '--ses-port', String(sesPort), '--aws-port', String(awsPort), '--dynamodb-port', String(dynamodbPort)];
+// No SMS quiet hours, as in the end-to-end tests: SMS submitted at night would otherwise wait for the morning (figure 3).
+const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--data-dir', join(dataDir, 'data'), ...ports, '--no-demo', '--sms-window', 'off'], {
   stdio: ['ignore', 'pipe', 'pipe'],
   env: { ...process.env, PARCOURS_OUT_DIR: outDir },
 });
@@ -91,15 +103,29 @@ await Promise.all(
   }),
 );
 const burstSeconds = (performance.now() - burstStart) / 1000;
+const lastSubmitAt = Date.now();
 console.log(
   `submit over HTTP: ${SUBMISSIONS} referrals, ${CONCURRENCY} in flight: p50 ${median(latencies).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
     `${(SUBMISSIONS / burstSeconds).toFixed(1)} referrals/s; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
 );
-child.kill('SIGTERM');
 
-// 3. Bundles and init times.
+// 3. Notifications of all the referrals above, read from the child's DynamoDB Local.
 const assembly = loadAssembly(resolve(outDir));
 const app = describeTemplate(assembly.template, assembly.assemblyDir, { region: 'eu-west-3', accountId: '000000000000', stackName: assembly.stackName });
+const ddb = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamodbPort}`, ...LOCAL_AWS });
+for (const line of await notificationFigures({
+  documentClient: DynamoDBDocumentClient.from(ddb),
+  tableName: app.tables[0].tableName,
+  referrals: 20 + 40 + SUBMISSIONS, // warm-up, one at a time, in flight
+  lastSubmitAt,
+  timeoutMs: NOTIFY_TIMEOUT_S * 1000,
+})) {
+  console.log(line);
+}
+ddb.destroy();
+child.kill('SIGTERM');
+
+// 4. Bundles and init times.
 const CLIENTS: Record<string, string> = {
   DynamoDB: "const { DynamoDBClient } = require('@aws-sdk/client-dynamodb'); const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb'); DynamoDBDocumentClient.from(new DynamoDBClient({}));",
   SFN: "const { SFNClient } = require('@aws-sdk/client-sfn'); new SFNClient({});",

@@ -128,8 +128,16 @@ export class ParcoursStack extends Stack {
     const personTimeline = fn('PersonTimeline', 'functions/people/timeline.ts').bindTable(table, 'RO');
 
     // Delivery tracking: SES and SMS delivery events set the status of the message they concern.
-    const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts').bindTable(table, 'RW');
+    // A hard bounce or a failed SMS also sends a word by the other channel: it sends, too.
+    const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts')
+      .bindTable(table, 'RW')
+      .bindMessaging(messaging, ['email', 'sms']);
     messaging.routeDeliveryEvents(deliveryEvents.function);
+    // SMS replies: STOP opts the number out, START lifts it.
+    const inboundSms = fn('InboundSms', 'functions/notifications/inbound-sms.ts').bindTable(table, 'RW');
+    messaging.routeInboundSms(inboundSms.function);
+    const staffMessages = fn('StaffMessages', 'functions/staff/messages.ts').bindTable(table, 'RO');
+    const fixContact = fn('FixContact', 'functions/people/fix-contact.ts').bindTable(table, 'RW').bindMessaging(messaging, ['email', 'sms']);
 
     // SMS held back during quiet hours (20:00-08:00 Europe/Paris) go out from here once the morning comes.
     const dispatchDeferred = fn('DispatchDeferredMessages', 'functions/notifications/dispatch-deferred.ts', { timeout: Duration.seconds(60) })
@@ -162,6 +170,8 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/approvals/{approvalId}', getApproval);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/approvals/{approvalId}/decision', decideApproval);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/people/{personId}/timeline', personTimeline);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/messages', staffMessages);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/people/{personId}/contact-issues/{issueId}/fix', fixContact);
     this.api.addPublicRoute(HttpMethod.GET, '/api/config', pagesConfig, 'Public by design: the pages read the sign-in settings (Cognito domain, client id) here before the user has a token; nothing secret.');
     const pagesWhy = 'Public by design: HTML, CSS and JS of the pages; every data call from them goes to /api with the ID token.';
     this.api.addPublicRoute(HttpMethod.GET, '/', pages, pagesWhy);
@@ -177,6 +187,10 @@ export class ParcoursStack extends Stack {
     new CfnOutput(this, 'AuthBaseUrl', { value: this.auth.authBaseUrl });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'ReferralStateMachineArn', { value: this.referralStateMachine.stateMachineArn });
+    new CfnOutput(this, 'SmsInboundTopicArn', {
+      value: messaging.smsInboundTopic.topicArn,
+      description: "Two-way channel of the SMS number: set it with update-phone-number --two-way-channel-arn (README, deploy)",
+    });
   }
 
   /** The findings CDK's own grants raise on the state machine role, each with its cause. */

@@ -34,6 +34,17 @@ export const keys = {
   /** Messages held back until a time (SMS quiet hours), in gsi3 by the time they may go. */
   deferredEntry: (notBefore: string, personId: string, notificationId: string) => ({ gsi3pk: 'OUTBOX#DEFERRED', gsi3sk: `${notBefore}#${personId}#${notificationId}` }),
   deferredPartition: () => 'OUTBOX#DEFERRED',
+  /** A message a provider reported as not delivered (bounce, complaint, failure), in gsi3 by report time: the staff's 30-day view. */
+  failedMessageEntry: (statusAt: string, personId: string, notificationId: string) => ({ gsi3pk: 'OUTBOX#FAILED', gsi3sk: `${statusAt}#${personId}#${notificationId}` }),
+  failedMessagesPartition: () => 'OUTBOX#FAILED',
+  /** An address of a person's contact that bounced or failed; listed for staff (gsi1) while open. */
+  contactIssue: (personId: string, issueId: string) => ({ pk: `PERSON#${personId}`, sk: `CONTACT-ISSUE#${issueId}` }),
+  contactIssueEntry: (lastFailedAt: string, personId: string, issueId: string) => ({ gsi1pk: 'CONTACTS#TO-FIX', gsi1sk: `${lastFailedAt}#${personId}#${issueId}` }),
+  contactIssuesPartition: () => 'CONTACTS#TO-FIX',
+  /** An address that asked for no more messages on a channel (SMS STOP, e-mail complaint); listed for staff (gsi1). */
+  optOut: (channel: string, address: string) => ({ pk: `OPTOUT#${channel}#${address}`, sk: 'OPTOUT' }),
+  optOutEntry: (at: string, channel: string) => ({ gsi1pk: 'CONTACTS#OPTED-OUT', gsi1sk: `${at}#${channel}` }),
+  optOutsPartition: () => 'CONTACTS#OPTED-OUT',
 } as const;
 
 export type PersonClaimKind = 'EMAIL' | 'PHONE' | 'IDENTITY';
@@ -41,4 +52,11 @@ export type PersonClaimKind = 'EMAIL' | 'PHONE' | 'IDENTITY';
 /** SES for e-mail, End User Messaging SMS for text messages. */
 export type MessageProvider = 'ses' | 'sms';
 
-export const INDEX = { inbox: 'gsi1', organisation: 'gsi2', allReferrals: 'gsi3', deferredMessages: 'gsi3' } as const;
+export const INDEX = {
+  inbox: 'gsi1',
+  contactLists: 'gsi1',
+  organisation: 'gsi2',
+  allReferrals: 'gsi3',
+  deferredMessages: 'gsi3',
+  failedMessages: 'gsi3',
+} as const;

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { eventConsumer } from '../../shared/http/task.js';
 import { correlate, logger } from '../../shared/observability.js';
 import { recordDelivery, sesReport, smsReport, type DeliveryReport, type SmsEvent } from '../../shared/notifications/tracking.js';
+import { afterDeliveryReport } from '../../shared/notifications/contacts.js';
 
 const timestamp = z.optional(z.string());
 const sesEvent = z.object({
@@ -23,7 +24,9 @@ const input = z.union([sesEvent, snsEvent]);
 
 /**
  * Delivery reports from SES (EventBridge rule) and End User Messaging SMS (SNS topic of its configuration set):
- * each sets the status of the message it concerns. An unknown message id throws, so the source retries it.
+ * each sets the status of the message it concerns. A hard bounce or a failed SMS then lists the contact to fix
+ * and sends the other channel; a complaint opts the address out of e-mail.
+ * An unknown message id throws, so the source retries it.
  */
 export const handler = eventConsumer(input, async (event) => {
   const reports: DeliveryReport[] = [];
@@ -45,6 +48,8 @@ export const handler = eventConsumer(input, async (event) => {
     const outcome = await recordDelivery(report);
     correlate({ personId: outcome.personId });
     logger.info('delivery report', { provider: report.provider, notificationId: outcome.notificationId, status: report.status, reason: report.reason, result: outcome.result });
+    // Also when unchanged: a report seen again after a crash halfway finishes what the first one started.
+    await afterDeliveryReport(report, outcome.personId, outcome.notificationId);
   }
   return { recorded: reports.length };
 });

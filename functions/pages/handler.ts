@@ -11,6 +11,7 @@ import {
   referralsListPage,
   timelinePage,
 } from '../../shared/pages/index.js';
+import { messagesPage } from '../../shared/pages/staff.js';
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -22,6 +23,7 @@ const staticPages: Record<string, () => string> = {
   '/prescripteur/orienter': referralFormPage,
   '/prescripteur/orientations': referralsListPage,
   '/equipe': inboxPage,
+  '/equipe/messages': messagesPage,
   '/auth/callback': authCallbackPage,
 };
 

@@ -32,6 +32,11 @@ export class ParcoursMessaging extends Construct {
   readonly smsConfigurationSet: smsvoice.CfnConfigurationSet;
   /** Where End User Messaging SMS publishes the delivery events of our configuration set. */
   readonly smsEventsTopic: sns.Topic;
+  /**
+   * Where End User Messaging SMS publishes the replies to our number (two-way SMS: STOP, START). A sender id
+   * cannot receive replies: the number is bought and set to publish here outside CloudFormation (README, deploy).
+   */
+  readonly smsInboundTopic: sns.Topic;
   private readonly config: StageConfig;
   private readonly appBaseUrl: string;
 
@@ -89,6 +94,16 @@ export class ParcoursMessaging extends Construct {
         conditions: fromOurSmsService,
       }),
     );
+    this.smsInboundTopic = new sns.Topic(this, 'SmsInboundTopic', { masterKey: props.eventsKey, enforceSSL: true });
+    this.smsInboundTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SmsTwoWayPublishes',
+        principals: [new iam.ServicePrincipal('sms-voice.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.smsInboundTopic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
     this.smsConfigurationSet = new smsvoice.CfnConfigurationSet(this, 'SmsConfigurationSet', {
       defaultSenderId: props.config.smsSenderId,
       eventDestinations: [
@@ -118,6 +133,11 @@ export class ParcoursMessaging extends Construct {
       targets: [new targets.LambdaFunction(consumer)],
     });
     this.smsEventsTopic.addSubscription(new subscriptions.LambdaSubscription(consumer));
+  }
+
+  /** Routes the SMS replies to our number (STOP, START) to `consumer`. */
+  routeInboundSms(consumer: lambda.IFunction): void {
+    this.smsInboundTopic.addSubscription(new subscriptions.LambdaSubscription(consumer));
   }
 
   /**

@@ -9,7 +9,7 @@ import { LambdaRuntime } from './lambda.js';
 import { LocalStepFunctions, handleSfnJson } from './stepfunctions/index.js';
 import { startAwsJsonEndpoint } from './aws-endpoint.js';
 import { sesDeliveryEvents, startLocalSes, type AcceptedEmail, type LocalSes } from './ses.js';
-import { LocalSms, smsDeliveryEvent, type SmsRecord } from './sms.js';
+import { LocalSms, smsDeliveryEvent, type InboundSmsPayload, type SmsRecord } from './sms.js';
 import { LocalEventBridge } from './events.js';
 import { LocalSns } from './sns.js';
 import { LocalIssuer } from './auth.js';
@@ -141,10 +141,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const documentClient = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
 
     // Delivery events are published after a short delay, as on AWS, by these hooks once the bus and topics exist.
-    const deliveryHooks: { email?: (email: AcceptedEmail) => void; sms?: (record: SmsRecord) => void } = {};
+    const deliveryHooks: {
+      email?: (email: AcceptedEmail) => void;
+      sms?: (record: SmsRecord) => void;
+      inbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }>;
+    } = {};
     const ses = await startLocalSes({ port: options.sesPort, onAccepted: (email) => deliveryHooks.email?.(email) });
     stopStack.push(() => ses.stop());
-    const sms = new LocalSms({ dataDir, onSent: (record) => deliveryHooks.sms?.(record) });
+    const sms = new LocalSms({
+      dataDir,
+      onSent: (record) => deliveryHooks.sms?.(record),
+      onInbound: async (reply) => (deliveryHooks.inbound ? deliveryHooks.inbound(reply) : { failed: 0 }),
+    });
 
     const clientId = app.outputs.UserPoolClientId ?? 'local-client';
     const issuer = await LocalIssuer.create({ issuerUrl, clientId, dataDir });
@@ -214,10 +222,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         }
         return { failed };
       });
+    // SMS replies go where the template's two-way topic (output SmsInboundTopicArn) sends them.
+    deliveryHooks.inbound = async (reply) => {
+      const topicArn = app.outputs.SmsInboundTopicArn;
+      return topicArn ? sns.publish(topicArn, JSON.stringify(reply)) : { failed: 0 };
+    };
     // Events still in flight at stop would invoke stopped workers.
     stopStack.push(async () => {
       deliveryHooks.email = undefined;
       deliveryHooks.sms = undefined;
+      deliveryHooks.inbound = undefined;
       await Promise.allSettled([...pendingDeliveries]);
     });
 

@@ -17,6 +17,16 @@ export interface SmsRecord {
   context?: Record<string, string>;
 }
 
+/** What End User Messaging SMS publishes to a number's two-way SNS topic for each SMS received. */
+export interface InboundSmsPayload {
+  originationNumber: string;
+  destinationNumber: string;
+  messageKeyword: string;
+  messageBody: string;
+  inboundMessageId: string;
+  previousPublishedMessageId?: string;
+}
+
 const OUTBOX_FILE = 'sms-outbox.jsonl';
 const E164 = /^\+[1-9][0-9]{1,14}$/;
 /** SendTextMessage's documented limit on MessageBody. */
@@ -34,10 +44,16 @@ export class LocalSms {
   private writes: Promise<void> = Promise.resolve();
 
   private readonly onSent: ((record: SmsRecord) => void) | undefined;
+  private readonly onInbound: ((reply: InboundSmsPayload) => Promise<{ failed: number }>) | undefined;
+  private readonly replies: InboundSmsPayload[] = [];
 
-  /** `onSent` hears of each message put in the outbox (not of dry runs), for the delivery events that follow. */
-  constructor(options: { dataDir?: string; onSent?: (record: SmsRecord) => void } = {}) {
+  /**
+   * `onSent` hears of each message put in the outbox (not of dry runs), for the delivery events that follow;
+   * `onInbound` gets the replies simulated on POST <base>/inbound, as the two-way SNS payload.
+   */
+  constructor(options: { dataDir?: string; onSent?: (record: SmsRecord) => void; onInbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }> } = {}) {
     this.onSent = options.onSent;
+    this.onInbound = options.onInbound;
     this.file = options.dataDir ? join(options.dataDir, OUTBOX_FILE) : undefined;
     if (this.file) this.records.push(...loadOutbox(this.file));
   }
@@ -75,10 +91,34 @@ export class LocalSms {
     return [...this.records].reverse();
   }
 
-  /** GET <base>/ is the outbox page, GET <base>/messages.json the JSON list; returns false when the path is not its own. */
+  /**
+   * A phone texting our number: the reply End User Messaging SMS would publish to the two-way topic,
+   * answering the last message sent to that number.
+   * @example await sms.reply('+33612345678', 'STOP')
+   */
+  async reply(from: string, body: string): Promise<{ payload: InboundSmsPayload; failed: number }> {
+    const answered = this.records.findLast((r) => r.destination === from);
+    const payload: InboundSmsPayload = {
+      originationNumber: from,
+      destinationNumber: answered?.origination ?? 'LOCAL',
+      messageKeyword: body.trim().split(/\s+/)[0]?.toUpperCase() ?? '',
+      messageBody: body,
+      inboundMessageId: randomUUID(),
+      ...(answered ? { previousPublishedMessageId: answered.messageId } : {}),
+    };
+    this.replies.push(payload);
+    const { failed } = this.onInbound ? await this.onInbound(payload) : { failed: 0 };
+    return { payload, failed };
+  }
+
+  /** GET <base>/ is the outbox page, GET <base>/messages.json the JSON list, POST <base>/inbound simulates a reply; returns false when the path is not its own. */
   async handle(req: IncomingMessage, res: ServerResponse, basePath: string): Promise<boolean> {
     const base = basePath.replace(/\/+$/, '');
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === `${base}/inbound`) {
+      await this.handleInbound(req, res);
+      return true;
+    }
     const isPage = path === base || path === `${base}/`;
     const isJson = path === `${base}/messages.json`;
     if (!isPage && !isJson) return false;
@@ -91,11 +131,41 @@ export class LocalSms {
     res.writeHead(200, {
       'content-type': isJson ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
       'x-content-type-options': 'nosniff',
     });
     res.end(req.method === 'HEAD' ? undefined : payload);
     return true;
+  }
+
+  /** POST <base>/inbound with JSON `{ "from": "+336...", "body": "STOP" }` or the page's form. */
+  private async handleInbound(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain; charset=utf-8' }).end('Méthode non autorisée');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const isForm = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    let fields: Record<string, unknown> = {};
+    try {
+      fields = isForm ? Object.fromEntries(new URLSearchParams(raw)) : (JSON.parse(raw || '{}') as Record<string, unknown>);
+    } catch {
+      fields = {};
+    }
+    const from = typeof fields.from === 'string' ? fields.from.replace(/[\s.]/g, '') : '';
+    const body = typeof fields.body === 'string' ? fields.body : '';
+    if (!E164.test(from) || body.trim() === '') {
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ message: 'from (E.164) et body sont obligatoires.' }));
+      return;
+    }
+    const { payload, failed } = await this.reply(from, body);
+    if (isForm) {
+      res.writeHead(303, { location: new URL('./', `http://localhost${req.url}`).pathname }).end();
+      return;
+    }
+    res.writeHead(failed > 0 ? 502 : 202, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ inboundMessageId: payload.inboundMessageId, failed }));
   }
 
   private async persist(record: SmsRecord): Promise<void> {
@@ -227,7 +297,7 @@ ${rows}
   return `<!doctype html>
 <html lang="fr">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="5">
+<meta http-equiv="refresh" content="30">
 <title>Boîte d'envoi SMS (environnement local)</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24;line-height:1.5}
 table{border-collapse:collapse;width:100%}caption{text-align:left;margin-bottom:.5rem;color:#4a5260}
@@ -236,7 +306,14 @@ th,td{border:1px solid #c9ced6;padding:.5rem;text-align:left;vertical-align:top}
 </head>
 <body><main>
 <h1>Boîte d'envoi SMS</h1>
-<p>Les SMS envoyés par l’environnement local ne partent pas : ils sont conservés ici. La page se met à jour toutes les 5 secondes.</p>
+<p>Les SMS envoyés par l’environnement local ne partent pas : ils sont conservés ici. La page se met à jour toutes les 30 secondes.</p>
+<form method="post" action="inbound" class="reply">
+<h2>Simuler une réponse</h2>
+<p>Comme si ce numéro répondait au dernier SMS reçu : STOP le désinscrit des SMS, START le réinscrit.</p>
+<label for="reply-from">Numéro (format international)</label> <input id="reply-from" name="from" type="tel" required placeholder="+33612345678">
+<label for="reply-body">Texte</label> <input id="reply-body" name="body" required value="STOP">
+<button type="submit">Envoyer la réponse</button>
+</form>
 ${content}
 </main></body>
 </html>

@@ -201,7 +201,7 @@ export async function submitReferral(input: {
         actor: prescriber,
         referralId,
       }),
-      ...outboxPuts(table, personId, `referral-received#${referralId}`, acknowledgementDrafts(referral), now),
+      ...outboxPuts(table, personId, `referral-received#${referralId}`, acknowledgementDrafts(referral), now, { referralId }),
     ];
     if (linked) {
       items.push({
@@ -560,7 +560,7 @@ export async function decideReferral(input: { approvalId: string; decision: Deci
             referralId: referral.referralId,
             reason: reason?.label,
           }),
-          ...outboxPuts(table, referral.personId, cause, decisionDrafts(decided, input.decision), now),
+          ...outboxPuts(table, referral.personId, cause, decisionDrafts(decided, input.decision), now, { referralId: referral.referralId }),
         ],
       }),
     );
@@ -733,7 +733,7 @@ export async function recordReferralDeadline(input: {
             actor: { kind: 'system', name: 'Délais automatiques' },
             referralId: referral.referralId,
           }),
-          ...outboxPuts(table, referral.personId, cause, drafts, now),
+          ...outboxPuts(table, referral.personId, cause, drafts, now, { referralId: referral.referralId }),
         ],
       }),
     );
@@ -762,7 +762,7 @@ export async function recordDecisionRequest(input: { referral: ReferralRecord; a
             to: staffEmail,
             ...render('referral-decision-request', 'staff', 'email', { ...templateVars(input.referral), decisionUrl, eligible: input.referral.eligibility.eligible }),
           },
-        ], now),
+        ], now, { referralId: input.referral.referralId }),
       }),
     );
   } catch (error) {

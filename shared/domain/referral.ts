@@ -140,3 +140,9 @@ export const PATH_STATUS_LABELS = {
 export type PathStatus = keyof typeof PATH_STATUS_LABELS;
 
 export const programmeLabel = (programme: Programme) => PROGRAMME_RULES[programme].label;
+
+/** A corrected contact, as staff type it on the "to fix" list: an e-mail address or a French mobile number. */
+export const contactFixSchemas = {
+  email: z.strictObject({ value: email() }, 'La correction doit être un objet { value }.'),
+  sms: z.strictObject({ value: frenchMobile() }, 'La correction doit être un objet { value }.'),
+} as const;

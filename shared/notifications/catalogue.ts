@@ -19,6 +19,8 @@ export const MESSAGE_KINDS = [
   'referral-accepted',
   'referral-refused',
   'referral-waitlisted',
+  'email-undelivered',
+  'sms-undelivered',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -40,6 +42,15 @@ interface RefusalVars extends DecisionVars {
   reasonLabel?: string;
 }
 type SmsVars = Pick<ReferralVars, 'youngFirstName'>;
+/** A fallback by SMS: what the e-mail that did not arrive was about. */
+interface EmailUndeliveredVars {
+  subject: string;
+}
+/** A fallback by e-mail: the text of the SMS that did not arrive, or that the person stopped. */
+interface SmsUndeliveredVars {
+  smsText: string;
+  why: 'failed' | 'opted-out';
+}
 
 interface EmailText {
   subject: string;
@@ -75,6 +86,18 @@ function decisionToPrescriber(outcome: keyof typeof OUTCOME_LABELS, sentence: st
       v.reasonLabel ? `\nMotif : ${v.reasonLabel}.` : ''
     }${teamMessage(v.message)}\n\n${ref(v)}${signature}`,
   });
+}
+
+function emailUndeliveredSms(v: EmailUndeliveredVars): string {
+  return `CoopConnexion : notre e-mail « ${v.subject} » n'a pas pu vous être remis. Votre adresse e-mail est peut-être erronée : merci de prévenir votre conseiller ou notre équipe.`;
+}
+
+function smsUndeliveredEmail(v: SmsUndeliveredVars): EmailText {
+  const intro =
+    v.why === 'failed'
+      ? "Nous n'avons pas pu vous envoyer ce SMS : votre numéro de mobile est peut-être erroné. Merci de prévenir votre conseiller ou notre équipe."
+      : "Vous avez demandé à ne plus recevoir nos SMS. Ce message est important : nous vous l'envoyons donc par e-mail.";
+  return { subject: 'Message de CoopConnexion', body: `Bonjour,\n\n${intro}\n\nLe message :\n« ${v.smsText} »${signature}` };
 }
 
 const catalogue = {
@@ -192,6 +215,15 @@ const catalogue = {
         `CoopConnexion : ${v.youngFirstName}, votre demande est sur liste d'attente. Nous vous recontacterons dès qu'une place se libérera.`,
     },
   },
+  // Fallbacks: a message that did not arrive goes by the other channel, when the recipient has one.
+  'email-undelivered': {
+    young: { mandatory: false, sms: emailUndeliveredSms },
+    guardian: { mandatory: false, sms: emailUndeliveredSms },
+  },
+  'sms-undelivered': {
+    young: { mandatory: false, email: smsUndeliveredEmail },
+    guardian: { mandatory: false, email: smsUndeliveredEmail },
+  },
 } satisfies Record<MessageKind, Partial<Record<RecipientRole, RoleTemplates>>>;
 
 type Catalogue = typeof catalogue;
@@ -250,5 +282,6 @@ export const CATALOGUE_ENTRIES: readonly CatalogueEntry[] = MESSAGE_KINDS.flatMa
 
 /** Whether a message of this kind to this role must go even to someone who opted out (by e-mail). */
 export function isMandatory(kind: MessageKind, role: RecipientRole): boolean {
-  return (catalogue[kind] as Partial<Record<RecipientRole, RoleTemplates>>)[role]?.mandatory ?? false;
+  // Kinds come from stored outbox items at run time: an unknown one is not mandatory.
+  return (catalogue[kind] as Partial<Record<RecipientRole, RoleTemplates>> | undefined)?.[role]?.mandatory ?? false;
 }

@@ -13,9 +13,10 @@ export interface OutboxDraft {
 
 /**
  * `pending` until a provider accepts it, `sent` then, and what the provider reports after that;
- * `suppressed`: not sent, because the same message went to the same person less than 24 h before.
+ * `suppressed`: not sent, because the same message went to the same person less than 24 h before;
+ * `opted-out`: not sent, because the address asked for no more messages on that channel (SMS STOP, e-mail complaint).
  */
-export type NotificationStatus = 'pending' | 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'suppressed';
+export type NotificationStatus = 'pending' | 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'suppressed' | 'opted-out';
 
 /** A message waiting in the outbox (or already sent), stored under the person it concerns. */
 export interface OutboxMessage extends OutboxDraft {
@@ -33,13 +34,25 @@ export interface OutboxMessage extends OutboxDraft {
   statusAt?: string;
   /** The provider's code for a failure (e.g. `Permanent/General`, `UNREACHABLE`), never an address or a text. */
   statusReason?: string;
+  /** The referral the message is about, when there is one (for the contact to fix). */
+  referralId?: string;
+}
+
+export interface OutboxOptions {
+  /** The referral the messages are about. */
+  referralId?: string;
+  /**
+   * Also list the messages as due now with the dispatcher (gsi3), for messages written outside a workflow step:
+   * if sending right away fails, the dispatcher's next run sends them, so nothing waits forever.
+   */
+  dueNow?: boolean;
 }
 
 /**
  * The transaction items that put messages in the outbox, in the same write as the state change that causes them.
  * The notification id is derived from the cause, the role and the channel: a retried write cannot put one twice.
  */
-export function outboxPuts(tableName: string, personId: string, cause: string, drafts: OutboxDraft[], now: string) {
+export function outboxPuts(tableName: string, personId: string, cause: string, drafts: OutboxDraft[], now: string, options: OutboxOptions = {}) {
   return drafts.map((draft) => {
     const notificationId = `${cause}#${draft.role}#${draft.channel}`;
     const item: OutboxMessage & Record<string, unknown> = {
@@ -52,6 +65,8 @@ export function outboxPuts(tableName: string, personId: string, cause: string, d
       status: 'pending',
       attempts: 0,
       createdAt: now,
+      ...(options.referralId ? { referralId: options.referralId } : {}),
+      ...(options.dueNow ? { notBefore: now, ...keys.deferredEntry(now, personId, notificationId) } : {}),
     };
     return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
   });

@@ -1,12 +1,15 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
-import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../data/client.js';
 import { INDEX, keys, type MessageProvider } from '../keys.js';
 import { logger, metrics } from '../observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { OutboxMessage } from './outbox.js';
 import { nextSmsWindow, smsAllowedAt, smsWindowFromEnv } from './quiet-hours.js';
+import { isMandatory, type MessageKind } from './catalogue.js';
+import { isOptedOut, optedOut } from './opt-outs.js';
+import { writeFallback } from './fallback.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -78,13 +81,16 @@ export async function sendPendingNotifications(
 /** Reminders and escalations that a workflow schedules on purpose may repeat within 24 h; nothing else does. */
 const REPEATABLE_KINDS = new Set(['referral-reminder', 'referral-escalation', 'referral-waitlist-review', 'referral-decision-request']);
 const RATE_WINDOW_MS = 24 * 3600 * 1000;
+/** Cause prefix of the messages sent again to a corrected contact. */
+export const RESEND_PREFIX = 'resend#';
 
 /**
  * Claims the 24-hour slot of this kind of message for this recipient and person. The claim is conditional,
  * so two messages racing get one slot; the same message retried keeps its own slot.
  */
 async function claimRateSlot(personId: string, message: OutboxMessage, now: Date): Promise<boolean> {
-  if (REPEATABLE_KINDS.has(message.kind)) return true;
+  // A re-send after staff fixed a contact is a person's explicit action, not a repeat.
+  if (REPEATABLE_KINDS.has(message.kind) || message.cause.startsWith(RESEND_PREFIX)) return true;
   try {
     await db().send(
       new PutCommand({
@@ -126,8 +132,14 @@ async function suppress(personId: string, message: OutboxMessage, now: Date): Pr
 async function sendAll(personId: string, messages: OutboxMessage[], now: Date = new Date()): Promise<number> {
   let sent = 0;
   let failure: unknown;
+  const blocked = messages.length > 0 ? await optedOut(messages.map((m) => ({ channel: m.channel, address: m.to }))) : new Set<string>();
   for (const message of messages) {
     try {
+      // Mandatory messages still go by e-mail to an address that complained; nothing goes by SMS to a number that said STOP.
+      if (isOptedOut(blocked, message.channel, message.to) && !(message.channel === 'email' && isMandatory(message.kind as MessageKind, message.role))) {
+        await skipOptedOut(personId, message, now);
+        continue;
+      }
       if (!(await claimRateSlot(personId, message, now))) {
         await suppress(personId, message, now);
         continue;
@@ -153,6 +165,37 @@ async function sendAll(personId: string, messages: OutboxMessage[], now: Date = 
   return sent;
 }
 
+/**
+ * Marks a message not sent because its address opted out. A mandatory SMS then goes by e-mail,
+ * unless the same cause already wrote an e-mail to that recipient.
+ */
+async function skipOptedOut(personId: string, message: OutboxMessage, now: Date): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.notification(personId, message.notificationId),
+        UpdateExpression: 'SET #status = :optedOut, statusAt = :now REMOVE notBefore, gsi3pk, gsi3sk',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':optedOut': 'opted-out', ':pending': 'pending', ':now': now.toISOString() },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    return; // another attempt got there first
+  }
+  logger.info('notification not sent: address opted out', { notificationId: message.notificationId, channel: message.channel });
+  metrics.addMetric(`notification_opted_out_${message.channel}`, MetricUnit.Count, 1);
+  if (message.channel !== 'sms' || !isMandatory(message.kind as MessageKind, message.role)) return;
+  const sibling = await db().send(
+    new GetCommand({ TableName: tableName(), Key: keys.notification(personId, `${message.cause}#${message.role}#email`), ConsistentRead: true }),
+  );
+  if (sibling.Item) return;
+  const fallback = await writeFallback(personId, message, 'opted-out', now);
+  if (fallback) await sendPendingNotifications(personId, fallback.cause, now);
+}
+
 async function defer(personId: string, message: OutboxMessage, until: Date): Promise<void> {
   const notBefore = until.toISOString();
   await db().send(
@@ -171,7 +214,8 @@ async function defer(personId: string, message: OutboxMessage, until: Date): Pro
 const prefixed = (entry: { gsi3pk: string; gsi3sk: string }) => ({ ':pk': entry.gsi3pk, ':sk': entry.gsi3sk });
 
 /**
- * Sends the held-back messages whose time has come (run by a schedule every few minutes).
+ * Sends the held-back messages whose time has come, and the messages written as due that nobody sent yet
+ * (run by a schedule every few minutes).
  * @example await dispatchDeferredNotifications(new Date('2026-11-27T07:00:00Z')) // 08:00 in Paris
  */
 export async function dispatchDeferredNotifications(now: Date = new Date()): Promise<{ sent: number; failed: number }> {
@@ -186,9 +230,15 @@ export async function dispatchDeferredNotifications(now: Date = new Date()): Pro
   );
   let sent = 0;
   let failed = 0;
+  const smsWindow = smsWindowFromEnv();
   for (const item of (result.Items ?? []) as Array<OutboxMessage & { personId: string }>) {
     if (item.status !== 'pending') continue;
     try {
+      // Messages listed as due when written (fallbacks, re-sends) may come up at night: an SMS then waits for the morning.
+      if (item.channel === 'sms' && smsWindow && !smsAllowedAt(now, smsWindow)) {
+        await defer(item.personId, item, nextSmsWindow(now, smsWindow));
+        continue;
+      }
       sent += await sendAll(item.personId, [item], now);
     } catch {
       failed += 1;

@@ -54,12 +54,19 @@ export async function recordDelivery(report: DeliveryReport): Promise<DeliveryOu
   const values: Record<string, unknown> = { ':status': report.status, ':at': report.at };
   replaces.forEach((status, i) => (values[`:from${i}`] = status));
   if (report.reason) values[':reason'] = report.reason;
+  // Messages that did not arrive are listed for staff (30-day view), by the time of the report.
+  const undelivered = report.status === 'bounced' || report.status === 'failed';
+  if (undelivered) {
+    const entry = keys.failedMessageEntry(report.at, personId, notificationId);
+    values[':failedPk'] = entry.gsi3pk;
+    values[':failedSk'] = entry.gsi3sk;
+  }
   try {
     await db().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.notification(personId, notificationId),
-        UpdateExpression: `SET #status = :status, statusAt = :at${report.reason ? ', statusReason = :reason' : ''}`,
+        UpdateExpression: `SET #status = :status, statusAt = :at${report.reason ? ', statusReason = :reason' : ''}${undelivered ? ', gsi3pk = :failedPk, gsi3sk = :failedSk' : ''}`,
         ConditionExpression: `#status IN (${replaces.map((_s, i) => `:from${i}`).join(', ')})`,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: values,

@@ -816,6 +816,7 @@ const MESSAGE_STATUS_LABELS = {
   complained: 'Signalé comme indésirable',
   failed: 'Échec de distribution',
   suppressed: 'Non envoyé : même message dans les 24 h',
+  'opted-out': 'Non envoyé (désinscrit)',
 };
 const MESSAGE_ROLE_LABELS = { young: 'Jeune', guardian: 'Représentant légal', prescriber: 'Prescripteur', staff: 'Équipe', customer: 'Client' };
 const MESSAGE_KIND_LABELS = {
@@ -828,6 +829,8 @@ const MESSAGE_KIND_LABELS = {
   'referral-accepted': 'Orientation acceptée',
   'referral-refused': 'Orientation refusée',
   'referral-waitlisted': "Mise sur liste d'attente",
+  'email-undelivered': 'Avertissement : e-mail non remis',
+  'sms-undelivered': 'Avertissement : SMS non remis',
 };
 
 /** Every message sent about the person: to whom, how, when, and what became of it. */
@@ -847,6 +850,201 @@ function messagesTable(messages) {
       el('td', { class: 'provider-id' }, m.providerMessageId || '—')))));
 }
 
+// --- Staff: messages and contacts ---
+
+function personLink(personId, name) {
+  return personId ? el('a', { href: '/equipe/personnes/' + encodeURIComponent(personId) }, name || 'Voir l\'historique') : (name || '—');
+}
+
+function timeNode(iso) {
+  return iso ? el('time', { datetime: iso }, formatDateTime(iso)) : '—';
+}
+
+function channelText(item) {
+  return item.channelLabel || (item.channel === 'sms' ? 'SMS' : 'E-mail');
+}
+
+function byDateDesc(items, key) {
+  return items.slice().sort((a, b) => (Date.parse(b[key]) || 0) - (Date.parse(a[key]) || 0));
+}
+
+/** A table whose cells carry their column name (read by the stacked layout on phones). */
+function dataTable(className, caption, headers, rows) {
+  return el('table', { class: className },
+    el('caption', {}, caption),
+    el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, rows.map((row) => el('tr', row.attributes, row.cells.map((cell, i) => el('td', { 'data-label': headers[i], class: row.classes && row.classes[i] }, cell))))));
+}
+
+function messagesSection(id, title, content) {
+  return el('section', { id, 'aria-labelledby': id + '-title' }, el('h2', { id: id + '-title', tabindex: '-1' }, title), content);
+}
+
+function fixForm(issue, onFixed) {
+  const inputId = 'fix-' + issue.issueId;
+  const errorId = inputId + '-error';
+  const sms = issue.channel === 'sms';
+  const input = el('input', {
+    type: sms ? 'tel' : 'email',
+    id: inputId,
+    name: 'value',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    maxlength: sms ? '30' : '254',
+    required: true,
+  });
+  const error = el('p', { class: 'field-error', id: errorId, hidden: true });
+  const button = el('button', { type: 'submit', class: 'button' }, 'Corriger et renvoyer', el('span', { class: 'visually-hidden' }, ' : ' + (issue.personName || '') + ' (' + (issue.roleLabel || '') + ')'));
+  const field = el('div', { class: 'field' },
+    el('label', { for: inputId }, sms ? 'Nouveau numéro de mobile' : 'Nouvelle adresse e-mail',
+      el('span', { class: 'visually-hidden' }, ' pour ' + (issue.personName || '') + ' (' + (issue.roleLabel || '') + '), à la place de ' + (issue.address || ''))),
+    error,
+    input);
+  const form = el('form', { class: 'fix-form', novalidate: true }, field, button);
+
+  const clear = () => {
+    error.hidden = true;
+    error.textContent = '';
+    field.classList.remove('field-invalid');
+    input.removeAttribute('aria-invalid');
+    setDescribedBy(input, errorId, false);
+  };
+  const fail = (message) => {
+    error.textContent = message;
+    error.hidden = false;
+    field.classList.add('field-invalid');
+    input.setAttribute('aria-invalid', 'true');
+    setDescribedBy(input, errorId, true);
+    input.focus();
+  };
+
+  let sending = false;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (sending) return;
+    clear();
+    const value = input.value.trim();
+    if (!value) {
+      fail(sms ? 'Indiquez le nouveau numéro de mobile.' : 'Indiquez la nouvelle adresse e-mail.');
+      return;
+    }
+    sending = true;
+    setBusy(button, true, 'Correction en cours…');
+    setMessagesStatus(null);
+    try {
+      const path = '/api/people/' + encodeURIComponent(issue.personId) + '/contact-issues/' + encodeURIComponent(issue.issueId) + '/fix';
+      const result = await api(path, { method: 'POST', json: { value } });
+      if (result.ok) {
+        const data = result.data || {};
+        const resent = Number(data.resent) || 0;
+        await onFixed(data.alreadyFixed ? 'Ce contact était déjà corrigé.' : 'Contact corrigé : ' + resent + ' message(s) renvoyé(s).', 'success');
+      } else if (result.status === 400 || result.status === 422) {
+        const errors = apiErrors(result);
+        const own = errors.filter((e) => e.field === 'value' || e.field === '');
+        const messages = (own.length ? own : errors).map((e) => e.message);
+        fail(messages.length ? messages.join(' ') : messageOf(result, sms ? 'Ce numéro de mobile n\'est pas valide.' : 'Cette adresse e-mail n\'est pas valide.'));
+      } else if (result.status === 404 || result.status === 409) {
+        // Someone else fixed it, or the person is gone: the refreshed lists show where things stand.
+        await onFixed(messageOf(result, 'Ce contact a déjà été traité.'), 'warning');
+      } else {
+        setMessagesStatus(messageOf(result, 'La correction n\'a pas abouti. Réessayez dans quelques instants.'), 'warning', true);
+      }
+    } catch {
+      setMessagesStatus(NETWORK_MESSAGE, 'warning', true);
+    } finally {
+      sending = false;
+      if (button.isConnected) setBusy(button, false);
+    }
+  });
+  return form;
+}
+
+/** Says the outcome in the live region; focus moves there only when asked (the control is gone). */
+function setMessagesStatus(message, tone, focus) {
+  const status = document.getElementById('messages-status');
+  if (!message) {
+    status.replaceChildren();
+    return null;
+  }
+  const node = el('p', { class: 'panel panel-' + (tone || 'success'), tabindex: '-1' }, message);
+  status.replaceChildren(node);
+  if (focus) node.focus();
+  return node;
+}
+
+function contactsToFix(items, onFixed) {
+  if (!items.length) return el('p', {}, 'Aucun contact à corriger.');
+  const headers = ['Personne', 'Destinataire', 'Canal', 'Adresse ou numéro en échec', 'Motif', 'Dernier échec', 'Messages non remis', 'Correction'];
+  return dataTable('table-wide contacts-to-fix', plural(items.length, 'contact à corriger', 'contacts à corriger') + ', du plus récent échec au plus ancien', headers,
+    byDateDesc(items, 'lastFailedAt').map((issue) => ({
+      attributes: { 'data-issue-id': issue.issueId },
+      classes: [null, null, null, 'provider-id', 'provider-id'],
+      cells: [
+        personLink(issue.personId, issue.personName),
+        issue.roleLabel || MESSAGE_ROLE_LABELS[issue.role] || issue.role,
+        channelText(issue),
+        issue.address,
+        issue.reason || '—',
+        timeNode(issue.lastFailedAt),
+        String(issue.failedMessages),
+        fixForm(issue, onFixed),
+      ],
+    })));
+}
+
+function optOutsTable(items) {
+  if (!items.length) return el('p', {}, 'Aucune désinscription.');
+  const headers = ['Canal', 'Adresse ou numéro', 'Personne', 'Motif', 'Date'];
+  return dataTable('table-wide opt-outs', plural(items.length, 'désinscription', 'désinscriptions') + ', de la plus récente à la plus ancienne', headers,
+    byDateDesc(items, 'at').map((item) => ({
+      attributes: {},
+      classes: [null, 'provider-id'],
+      cells: [channelText(item), item.address, personLink(item.personId, item.personName), item.reasonLabel || item.reason, timeNode(item.at)],
+    })));
+}
+
+function failedMessagesTable(items) {
+  if (!items.length) return el('p', {}, 'Aucun message non remis ces 30 derniers jours.');
+  const headers = ['Date', 'Personne', 'Destinataire', 'Canal', 'Adresse ou numéro', 'Statut', 'Code'];
+  return dataTable('table-wide failed-messages', plural(items.length, 'message non remis', 'messages non remis') + ', du plus récent au plus ancien', headers,
+    byDateDesc(items, 'statusAt').map((m) => ({
+      attributes: { 'data-notification-id': m.notificationId, 'data-status': m.status },
+      classes: [null, null, null, null, 'provider-id', null, 'provider-id'],
+      cells: [
+        timeNode(m.statusAt),
+        personLink(m.personId, m.personName),
+        m.roleLabel || MESSAGE_ROLE_LABELS[m.role] || m.role,
+        channelText(m),
+        m.to,
+        m.statusLabel || MESSAGE_STATUS_LABELS[m.status] || m.status,
+        m.statusReason || '—',
+      ],
+    })));
+}
+
+async function initMessages() {
+  const region = document.getElementById('messages');
+  const render = (data) => {
+    region.replaceChildren(
+      messagesSection('contacts-to-fix', 'Contacts à corriger', contactsToFix(data.toFix || [], onFixed)),
+      messagesSection('opt-outs', 'Désinscriptions', optOutsTable(data.optOuts || [])),
+      messagesSection('failed-messages', 'Messages non remis (30 derniers jours)', failedMessagesTable(data.failed || [])));
+  };
+  const load = async () => {
+    region.setAttribute('aria-busy', 'true');
+    const data = await loadInto(region, '/api/staff/messages');
+    if (data) render(data);
+    return Boolean(data);
+  };
+  // After a fix the row is gone with its button: the focus goes to the message that says what happened.
+  async function onFixed(message, tone) {
+    const node = setMessagesStatus(message, tone);
+    await load();
+    if (node.isConnected) node.focus();
+  }
+  await load();
+}
+
 // --- Start ---
 
 const INITIALIZERS = {
@@ -855,6 +1053,7 @@ const INITIALIZERS = {
   inbox: initInbox,
   decision: initDecision,
   timeline: initTimeline,
+  messages: initMessages,
 };
 
 function markCurrentNavigation() {

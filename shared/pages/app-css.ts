@@ -131,6 +131,19 @@ th, td { text-align: left; vertical-align: top; padding: 0.6rem; border-bottom: 
   td::before { content: attr(data-label); display: block; font-weight: 600; font-size: 0.9rem; color: #3a3a3a; }
 }
 
+/* Messages et contacts: wide tables, stacked below 64rem; one correction form per row. */
+body[data-page="messages"] .wrap { max-width: 75rem; }
+.fix-form .field { margin: 0 0 0.5rem; }
+.fix-form .button { font-size: 1rem; padding: 0.55rem 0.9rem; }
+@media (max-width: 64rem) {
+  .table-wide, .table-wide caption, .table-wide thead, .table-wide tbody, .table-wide tr, .table-wide th, .table-wide td { display: block; }
+  .table-wide thead tr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+  .table-wide tr { border: 1px solid #d0d0c8; border-radius: 0.5rem; margin-bottom: 0.75rem; padding: 0.25rem 0; background: #fff; }
+  .table-wide td { border: 0; padding: 0.3rem 0.75rem; }
+  .table-wide td::before { content: attr(data-label); display: block; font-weight: 600; font-size: 0.9rem; color: #3a3a3a; }
+  .table-wide .fix-form { max-width: 28rem; }
+}
+
 .timeline { list-style: none; padding: 0; margin: 1rem 0; border-left: 3px solid #123d2f; }
 .timeline li { position: relative; padding: 0 0 1rem 1.25rem; }
 .timeline li::before { content: ""; position: absolute; left: -0.5rem; top: 0.35rem; width: 0.75rem; height: 0.75rem; border-radius: 50%; background: #123d2f; }

@@ -47,6 +47,7 @@ export function layout(options: LayoutOptions): string {
 <li><a href="/prescripteur/orienter">Orienter un jeune</a></li>
 <li><a href="/prescripteur/orientations">Suivi des orientations</a></li>
 <li><a href="/equipe">Demandes à traiter</a></li>
+<li><a href="/equipe/messages">Messages et contacts</a></li>
 </ul>
 </nav>
 <div class="session" id="session" hidden>

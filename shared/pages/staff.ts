@@ -67,3 +67,15 @@ export function timelinePage(personId: string): string {
 ${loadingRegion('timeline', 'Chargement de l\'historique…')}`;
   return layout({ title: 'Historique du jeune', page: 'timeline', auth: 'required', data: { 'person-id': personId }, body });
 }
+
+/**
+ * Contacts whose messages no longer arrive, opt-outs and undelivered messages: the client
+ * module fills the three sections (#contacts-to-fix, #opt-outs, #failed-messages) from one call.
+ */
+export function messagesPage(): string {
+  const body = `<h1>Messages et contacts</h1>
+<p class="lead">Les adresses et numéros à corriger, les désinscriptions et les messages non remis des 30 derniers jours.</p>
+<div id="messages-status" role="status" aria-live="polite"></div>
+${loadingRegion('messages', 'Chargement des messages et contacts…')}`;
+  return layout({ title: 'Messages et contacts', page: 'messages', auth: 'required', body });
+}

@@ -30,6 +30,9 @@ function allVars(base: ReferralVars) {
     expiresInDays: 13,
     reasonLabel: 'Domicile hors du territoire de la coopérative',
     message: 'Merci de rappeler Zoé avant vendredi.',
+    subject: "Décision sur l'orientation de Zoé Lefèvre : acceptée",
+    smsText: 'CoopConnexion : bonne nouvelle Zoe, votre entree est acceptee !',
+    why: 'failed' as const,
   };
 }
 
@@ -56,6 +59,10 @@ describe('the catalogue', () => {
         'referral-waitlist-review staff email',
         'referral-expired prescriber email',
         ...['accepted', 'refused', 'waitlisted'].flatMap((o) => [`referral-${o} prescriber email`, `referral-${o} young email`, `referral-${o} young sms`]),
+        'email-undelivered young sms',
+        'email-undelivered guardian sms',
+        'sms-undelivered young email',
+        'sms-undelivered guardian email',
       ].sort(),
     );
   });
@@ -82,7 +89,9 @@ describe('the catalogue', () => {
             const message = renderEntry(entry, vars);
             const text = `${message.subject ?? ''}\n${message.body}`;
             for (const unresolved of ['{{', '${', 'undefined', 'null', 'NaN', '[object Object]']) expect(text).not.toContain(unresolved);
-            expect(message.body).toContain(entry.channel === 'sms' ? 'CoopConnexion' : base.reference);
+            // A fallback carries the message that did not arrive; every other e-mail quotes the referral.
+            const fallback = entry.kind === 'email-undelivered' || entry.kind === 'sms-undelivered';
+            expect(message.body).toContain(entry.channel === 'sms' ? 'CoopConnexion' : fallback ? full.smsText : base.reference);
             if (entry.channel === 'email') {
               expect(message.subject).toBeTruthy();
               expect(message.segments).toBeUndefined();
@@ -120,6 +129,16 @@ describe('the catalogue', () => {
     const toYoung = render('referral-refused', 'young', 'email', { ...referral });
     expect(toYoung.body).not.toContain('Motif');
     expect(toYoung.body).toContain('Mission locale de Lens peut vous aider');
+  });
+
+  it('tells by SMS what an undelivered e-mail was about, and by e-mail what an undelivered or stopped SMS said', () => {
+    const sms = render('email-undelivered', 'young', 'sms', { subject: 'Bienvenue à CoopConnexion !' });
+    expect(sms.body).toContain('notre e-mail "Bienvenue a CoopConnexion !" n\'a pas pu vous etre remis');
+    const failed = render('sms-undelivered', 'young', 'email', { smsText: 'CoopConnexion : rendez-vous mardi', why: 'failed' });
+    expect(failed.body).toContain('numéro de mobile est peut-être erroné');
+    expect(failed.body).toContain('« CoopConnexion : rendez-vous mardi »');
+    const stopped = render('sms-undelivered', 'guardian', 'email', { smsText: 'CoopConnexion : rendez-vous mardi', why: 'opted-out' });
+    expect(stopped.body).toContain('Vous avez demandé à ne plus recevoir nos SMS');
   });
 
   it('counts days in correct French', () => {

@@ -1,0 +1,62 @@
+import { apiRoute, json } from '../../shared/http/api.js';
+import { CHANNEL_LABELS, ROLE_LABELS, getPeople, listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
+import { OPT_OUT_REASON_LABELS, listOptOuts } from '../../shared/notifications/opt-outs.js';
+import type { NotificationStatus } from '../../shared/notifications/outbox.js';
+
+const DAYS = 30;
+const STATUS_LABELS: Partial<Record<NotificationStatus, string>> = { bounced: 'Rejeté (adresse invalide)', failed: 'Non remis' };
+
+/**
+ * GET /api/staff/messages: the contacts to fix (addresses that bounced or failed), the opt-outs (SMS STOP,
+ * e-mail complaints) and every message not delivered in the last 30 days.
+ */
+export const handler = apiRoute({ roles: ['staff'] }, async () => {
+  const since = new Date(Date.now() - DAYS * 24 * 3600 * 1000);
+  const [issues, optOuts, failed] = await Promise.all([listContactIssues(), listOptOuts(), listUndeliveredMessages(since)]);
+  const people = await getPeople([...issues.map((i) => i.personId), ...optOuts.flatMap((o) => (o.personId ? [o.personId] : [])), ...failed.map((m) => m.personId)]);
+  const nameOf = (personId: string) => {
+    const person = people.get(personId);
+    return person ? `${person.firstName} ${person.lastName}` : 'Personne inconnue';
+  };
+  return json(200, {
+    since: since.toISOString(),
+    toFix: issues.map((issue) => ({
+      personId: issue.personId,
+      issueId: issue.issueId,
+      role: issue.role,
+      roleLabel: ROLE_LABELS[issue.role],
+      channel: issue.channel,
+      channelLabel: CHANNEL_LABELS[issue.channel],
+      address: issue.address,
+      personName: nameOf(issue.personId),
+      reason: issue.reason,
+      firstFailedAt: issue.firstFailedAt,
+      lastFailedAt: issue.lastFailedAt,
+      failedMessages: issue.notificationIds.length,
+    })),
+    optOuts: optOuts.map((optOut) => ({
+      channel: optOut.channel,
+      channelLabel: CHANNEL_LABELS[optOut.channel],
+      address: optOut.address,
+      reason: optOut.reason,
+      reasonLabel: OPT_OUT_REASON_LABELS[optOut.reason],
+      at: optOut.at,
+      ...(optOut.personId ? { personId: optOut.personId, personName: nameOf(optOut.personId) } : {}),
+    })),
+    failed: failed.map((message) => ({
+      personId: message.personId,
+      personName: nameOf(message.personId),
+      notificationId: message.notificationId,
+      kind: message.kind,
+      role: message.role,
+      roleLabel: ROLE_LABELS[message.role],
+      channel: message.channel,
+      to: message.to,
+      status: message.status,
+      statusLabel: STATUS_LABELS[message.status] ?? message.status,
+      statusReason: message.statusReason,
+      statusAt: message.statusAt,
+      sentAt: message.sentAt,
+    })),
+  });
+});

@@ -1,0 +1,439 @@
+import { createHash } from 'node:crypto';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { db, tableName } from '../data/client.js';
+import { getReferralsByIds, type PersonRecord } from '../data/referrals.js';
+import type { Actor, Staff } from '../domain/actor.js';
+import { publicActor } from '../domain/actor.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { normalizeEmail } from '../domain/identity.js';
+import { normalizeFrenchMobile } from '../domain/phone.js';
+import { INDEX, keys } from '../keys.js';
+import { logger, metrics } from '../observability.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Channel, RecipientRole } from './catalogue.js';
+import { writeFallback } from './fallback.js';
+import { outboxPuts, type OutboxMessage } from './outbox.js';
+import { recordOptOut, removeOptOut, smsKeyword } from './opt-outs.js';
+import { RESEND_PREFIX, sendPendingNotifications } from './sender.js';
+import type { DeliveryReport } from './tracking.js';
+
+/** Recipients whose contact the cooperative holds and can correct: the young person, the guardian, the prescriber. */
+export type ContactRole = Extract<RecipientRole, 'young' | 'guardian' | 'prescriber'>;
+const CONTACT_ROLES = new Set<RecipientRole>(['young', 'guardian', 'prescriber']);
+
+export const ROLE_LABELS: Record<RecipientRole, string> = {
+  young: 'Jeune',
+  guardian: 'Représentant légal',
+  prescriber: 'Prescripteur',
+  staff: 'Équipe',
+  customer: 'Client',
+};
+export const CHANNEL_LABELS: Record<Channel, string> = { email: 'E-mail', sms: 'SMS' };
+
+/** An address that bounced (e-mail) or failed (SMS), waiting for staff to correct it. */
+export interface ContactIssue {
+  issueId: string;
+  personId: string;
+  role: ContactRole;
+  channel: Channel;
+  address: string;
+  /** The provider's last failure code (`Permanent/General`, `UNREACHABLE`...). */
+  reason?: string;
+  status: 'open' | 'fixed';
+  notificationIds: string[];
+  firstFailedAt: string;
+  lastFailedAt: string;
+  referralId?: string;
+  fixedAt?: string;
+  fixedValue?: string;
+  resent?: number;
+}
+
+/**
+ * One issue per recipient, channel and address, with a URL-safe id; the address is hashed so that it does
+ * not travel in URLs (and so into access logs).
+ */
+export function contactIssueId(role: RecipientRole, channel: Channel, address: string): string {
+  const normalized = channel === 'email' ? normalizeEmail(address) : address;
+  return `${role}.${channel}.${createHash('sha256').update(normalized).digest('hex').slice(0, 16)}`;
+}
+
+/** The most messages one fix sends again: the last ones that failed on that address. */
+const MAX_RESEND = 10;
+
+/**
+ * What follows a provider's report. A hard bounce or a failed SMS puts the address on the staff's "to fix" list
+ * and sends the recipient a word by the other channel; a complaint opts the address out of e-mail.
+ * Everything here is idempotent: the same report seen again, or after a crash halfway, ends in the same state.
+ */
+export async function afterDeliveryReport(report: DeliveryReport, personId: string, notificationId: string, now = new Date()): Promise<void> {
+  if (report.status === 'delivered') return;
+  const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.notification(personId, notificationId), ConsistentRead: true }));
+  const message = result.Item as OutboxMessage | undefined;
+  if (!message || message.status !== report.status) return; // a later report won (e.g. a complaint after a bounce)
+  if (report.status === 'complained') {
+    const created = await recordOptOut({ channel: 'email', address: message.to, reason: 'complaint', at: report.at, personId, role: message.role });
+    if (created) {
+      await addTimelineEvent(personId, `opt-out#email#${notificationId}`, report.at, 'contact-opted-out', `${ROLE_LABELS[message.role]} : e-mails signalés comme indésirables, plus d'e-mails sauf obligatoires`);
+      metrics.addMetric('contact_opted_out_email', MetricUnit.Count, 1);
+    }
+    return;
+  }
+  if (report.status === 'failed' && message.channel === 'email') return; // a transient e-mail failure (mailbox full...) says nothing of the address
+  if (!CONTACT_ROLES.has(message.role)) {
+    // The staff address is configuration, not a contact to fix: an alarm watches this metric.
+    logger.error('staff message did not arrive', { notificationId, channel: message.channel, reason: report.reason });
+    metrics.addMetric('staff_message_undelivered', MetricUnit.Count, 1);
+    return;
+  }
+  await openContactIssue(personId, message, report, now);
+  const fallback = await writeFallback(personId, message, 'failed', now);
+  if (fallback) await sendPendingNotifications(personId, fallback.cause, now);
+}
+
+async function openContactIssue(personId: string, message: OutboxMessage, report: DeliveryReport, now: Date): Promise<void> {
+  const issueId = contactIssueId(message.role, message.channel, message.to);
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.contactIssue(personId, issueId),
+        UpdateExpression:
+          'SET #type = :type, issueId = :issueId, personId = :personId, #role = :role, channel = :channel, address = :address, #status = :open, ' +
+          'lastFailedAt = :at, firstFailedAt = if_not_exists(firstFailedAt, :at), reason = :reason, ' +
+          'gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, notificationIds = list_append(if_not_exists(notificationIds, :empty), :ids)',
+        // Reopens a fixed issue only for a message sent after the fix (the same address failing again);
+        // a late report about a message sent before the fix changes nothing. A message is listed once.
+        ConditionExpression: '(attribute_not_exists(pk) OR #status = :open OR fixedAt < :sentAt) AND NOT contains(notificationIds, :id)',
+        ExpressionAttributeNames: { '#type': 'type', '#role': 'role', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':type': 'contact-issue',
+          ':issueId': issueId,
+          ':personId': personId,
+          ':role': message.role,
+          ':channel': message.channel,
+          ':address': message.to,
+          ':open': 'open',
+          ':at': report.at,
+          ':reason': report.reason ?? 'unknown',
+          ':empty': [],
+          ':ids': [message.notificationId],
+          ':id': message.notificationId,
+          ':sentAt': message.sentAt ?? message.createdAt,
+          ...prefixedGsi1(keys.contactIssueEntry(report.at, personId, issueId)),
+        },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return;
+    throw error;
+  }
+  await addTimelineEvent(
+    personId,
+    `contact-undelivered#${message.notificationId}`,
+    report.at,
+    'contact-undelivered',
+    `${message.channel === 'email' ? 'E-mail' : 'SMS'} non remis (${ROLE_LABELS[message.role]}) : contact à corriger`,
+  );
+  metrics.addMetric(`contact_to_fix_${message.channel}`, MetricUnit.Count, 1);
+  logger.info('contact to fix', { issueId, notificationId: message.notificationId, reason: report.reason });
+}
+
+const prefixedGsi1 = (entry: { gsi1pk: string; gsi1sk: string }) => ({ ':gsi1pk': entry.gsi1pk, ':gsi1sk': entry.gsi1sk });
+
+async function addTimelineEvent(personId: string, eventId: string, at: string, type: string, label: string, actor?: Actor): Promise<void> {
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: timelineItem(personId, eventId, at, type, label, actor),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
+}
+
+function timelineItem(personId: string, eventId: string, at: string, type: string, label: string, actor?: Actor) {
+  return {
+    ...keys.personEvent(personId, at, eventId),
+    type: 'timeline-event',
+    eventType: type,
+    at,
+    label,
+    actor: publicActor(actor ?? { kind: 'system' }),
+    actorId: actor && actor.kind !== 'system' ? actor.id : undefined,
+  };
+}
+
+/** The open issues, most recent failure first. */
+export async function listContactIssues(limit = 200): Promise<ContactIssue[]> {
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: INDEX.contactLists,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.contactIssuesPartition() },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (result.Items ?? []) as ContactIssue[];
+}
+
+/** Messages reported not delivered (bounced, failed) since a time, newest first. */
+export async function listUndeliveredMessages(since: Date, limit = 500): Promise<Array<OutboxMessage & { personId: string }>> {
+  const items: Array<OutboxMessage & { personId: string }> = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: INDEX.failedMessages,
+        KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk >= :since',
+        ExpressionAttributeValues: { ':pk': keys.failedMessagesPartition(), ':since': since.toISOString() },
+        ScanIndexForward: false,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...((page.Items ?? []) as Array<OutboxMessage & { personId: string }>));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && items.length < limit);
+  return items.slice(0, limit);
+}
+
+/** The people these ids name, for display. */
+export async function getPeople(personIds: string[]): Promise<Map<string, PersonRecord>> {
+  const unique = [...new Set(personIds)];
+  const people = new Map<string, PersonRecord>();
+  for (let i = 0; i < unique.length; i += 100) {
+    let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
+      [tableName()]: { Keys: unique.slice(i, i + 100).map((id) => keys.person(id)) },
+    };
+    while (request && Object.keys(request).length > 0) {
+      const result = await db().send(new BatchGetCommand({ RequestItems: request }));
+      for (const item of result.Responses?.[tableName()] ?? []) people.set(String(item.personId), item as PersonRecord);
+      request = result.UnprocessedKeys as typeof request;
+    }
+  }
+  return people;
+}
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+
+export interface FixResult {
+  resent: number;
+  alreadyFixed: boolean;
+}
+
+/**
+ * Staff correct an address on the "to fix" list. In one transaction: the contact is changed where it lives
+ * (the young person's profile and its uniqueness claim, and the copies on the person's referrals), the issue
+ * closes, and the messages that failed on the old address go into the outbox again, to the new one.
+ * Then they are sent; any not sent now goes with the dispatcher's next run. Sending the same fix twice
+ * re-sends nothing the second time.
+ */
+export async function fixContact(input: { personId: string; issueId: string; value: string; staff: Staff; now?: Date }): Promise<FixResult> {
+  const now = (input.now ?? new Date()).toISOString();
+  const table = tableName();
+  const issueResult = await db().send(new GetCommand({ TableName: table, Key: keys.contactIssue(input.personId, input.issueId), ConsistentRead: true }));
+  const issue = issueResult.Item as ContactIssue | undefined;
+  if (!issue) throw new NotFoundError('Contact à corriger introuvable.');
+  const same = (a?: string) => (a !== undefined && issue.channel === 'email' ? normalizeEmail(a) === normalizeEmail(input.value) : a === input.value);
+  if (issue.status === 'fixed') {
+    if (same(issue.fixedValue)) return { resent: issue.resent ?? 0, alreadyFixed: true };
+    throw new ConflictError('Ce contact a déjà été corrigé par ailleurs. Rechargez la liste.');
+  }
+
+  const failed = await getMessages(input.personId, issue.notificationIds.slice(-MAX_RESEND));
+  const resendCauses: string[] = [];
+  const resends = failed.flatMap((message) => {
+    const cause = `${RESEND_PREFIX}${message.notificationId}`;
+    resendCauses.push(cause);
+    const { kind, role, channel, subject, body } = message;
+    return outboxPuts(table, input.personId, cause, [{ kind, role, channel, to: input.value, subject, body }], now, { referralId: message.referralId, dueNow: true });
+  });
+  const items: TransactItem[] = [
+    {
+      Update: {
+        TableName: table,
+        Key: keys.contactIssue(input.personId, input.issueId),
+        UpdateExpression: 'SET #status = :fixed, fixedAt = :now, fixedBy = :by, fixedValue = :value, resent = :resent REMOVE gsi1pk, gsi1sk',
+        ConditionExpression: '#status = :open',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':fixed': 'fixed', ':open': 'open', ':now': now, ':by': input.staff.id, ':value': input.value, ':resent': resends.length },
+      },
+    },
+    ...(await contactUpdates(issue, input.value, now)),
+    {
+      Put: {
+        TableName: table,
+        Item: timelineItem(
+          input.personId,
+          `contact-fixed#${input.issueId}#${now}`,
+          now,
+          'contact-fixed',
+          `${issue.channel === 'email' ? 'E-mail' : 'Mobile'} corrigé (${ROLE_LABELS[issue.role]}) : ${resends.length} message${resends.length > 1 ? 's' : ''} renvoyé${resends.length > 1 ? 's' : ''}`,
+          input.staff,
+        ),
+      },
+    },
+    ...resends,
+  ];
+  try {
+    await db().send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException || (error as Error).name === 'TransactionCanceledException')) throw error;
+    const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+    const claimIndex = items.findIndex((item) => item.Put?.Item?.type === 'person-claim');
+    if (claimIndex >= 0 && reasons[claimIndex]?.Code === 'ConditionalCheckFailed') {
+      throw new ConflictError(
+        issue.channel === 'email'
+          ? "Cette adresse e-mail est déjà celle d'une autre personne suivie. Vérifiez-la avant de l'enregistrer."
+          : "Ce numéro est déjà celui d'une autre personne suivie. Vérifiez-le avant de l'enregistrer.",
+      );
+    }
+    // Someone else fixed it meanwhile, or the contact changed under us: read again and answer from there.
+    const again = await db().send(new GetCommand({ TableName: table, Key: keys.contactIssue(input.personId, input.issueId), ConsistentRead: true }));
+    const current = again.Item as ContactIssue | undefined;
+    if (current?.status === 'fixed' && same(current.fixedValue)) return { resent: current.resent ?? 0, alreadyFixed: true };
+    throw new ConflictError("Ce contact a changé pendant la correction. Rechargez la liste et recommencez.");
+  }
+  logger.info('contact fixed', { issueId: input.issueId, resent: resends.length });
+  metrics.addMetric('contact_fixed', MetricUnit.Count, 1);
+  for (const cause of resendCauses) {
+    try {
+      await sendPendingNotifications(input.personId, cause);
+    } catch (error) {
+      // Listed as due: the dispatcher sends it within minutes.
+      logger.warn('re-send deferred to the dispatcher', { error: (error as Error).name });
+    }
+  }
+  return { resent: resends.length, alreadyFixed: false };
+}
+
+async function getMessages(personId: string, notificationIds: string[]): Promise<OutboxMessage[]> {
+  if (notificationIds.length === 0) return [];
+  const result = await db().send(
+    new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: notificationIds.map((id) => keys.notification(personId, id)), ConsistentRead: true } } }),
+  );
+  const byId = new Map((result.Responses?.[tableName()] ?? []).map((item) => [String(item.notificationId), item as OutboxMessage]));
+  return notificationIds.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+}
+
+/**
+ * The writes that change a contact where it lives. The young person's address is on the profile (with its
+ * uniqueness claim) and copied on each referral; a guardian's or a prescriber's only on the referrals.
+ * Each copy changes only if it still holds the failed address.
+ */
+async function contactUpdates(issue: ContactIssue, value: string, now: string): Promise<TransactItem[]> {
+  const table = tableName();
+  const field = issue.channel === 'email' ? 'email' : 'phone';
+  const matches = (current: unknown) =>
+    typeof current === 'string' && (issue.channel === 'email' ? normalizeEmail(current) === normalizeEmail(issue.address) : current === issue.address);
+  const items: TransactItem[] = [];
+  if (issue.role === 'young') {
+    const person = (await db().send(new GetCommand({ TableName: table, Key: keys.person(issue.personId), ConsistentRead: true }))).Item as PersonRecord | undefined;
+    if (!person) throw new NotFoundError('Personne introuvable.');
+    const current = person[field];
+    items.push({
+      Update: {
+        TableName: table,
+        Key: keys.person(issue.personId),
+        UpdateExpression: 'SET #field = :value, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND #field = :current',
+        ExpressionAttributeNames: { '#field': field },
+        ExpressionAttributeValues: { ':value': value, ':now': now, ':current': current },
+      },
+    });
+    const claimKind = issue.channel === 'email' ? 'EMAIL' : 'PHONE';
+    const claimValue = (v: string) => (issue.channel === 'email' ? normalizeEmail(v) : v);
+    if (claimValue(current) !== claimValue(value)) {
+      items.push({
+        Delete: {
+          TableName: table,
+          Key: keys.personClaim(claimKind, claimValue(current)),
+          ConditionExpression: 'attribute_not_exists(pk) OR personId = :personId',
+          ExpressionAttributeValues: { ':personId': issue.personId },
+        },
+      });
+      items.push({
+        Put: {
+          TableName: table,
+          Item: { ...keys.personClaim(claimKind, claimValue(value)), type: 'person-claim', personId: issue.personId, createdAt: now },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+  }
+  const part = issue.role === 'young' ? 'youngPerson' : issue.role;
+  const links = await db().send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': keys.personReferralsPrefix(issue.personId).pk, ':sk': keys.personReferralsPrefix(issue.personId).skPrefix },
+    }),
+  );
+  const referrals = await getReferralsByIds((links.Items ?? []).map((i) => String(i.referralId)));
+  for (const referral of referrals.values()) {
+    const holder = referral[part] as Record<string, unknown> | undefined;
+    if (!holder || !matches(holder[field])) continue;
+    items.push({
+      Update: {
+        TableName: table,
+        Key: keys.referral(referral.referralId),
+        UpdateExpression: 'SET #part.#field = :value, updatedAt = :now',
+        ConditionExpression: '#part.#field = :current',
+        ExpressionAttributeNames: { '#part': part, '#field': field },
+        ExpressionAttributeValues: { ':value': value, ':now': now, ':current': holder[field] },
+      },
+    });
+  }
+  return items;
+}
+
+/** What End User Messaging SMS publishes to the two-way topic when someone texts our number. */
+export interface InboundSms {
+  originationNumber: string;
+  messageBody: string;
+  inboundMessageId: string;
+  /** Our message they answer, when the carrier says. */
+  previousPublishedMessageId?: string;
+}
+
+/**
+ * An SMS reply: STOP (or ARRET...) opts the number out of SMS, START lifts it; anything else is left to people.
+ * The person is found through the message answered, else through the young person's number.
+ */
+export async function recordSmsReply(reply: InboundSms, now = new Date()): Promise<'stop' | 'start' | 'ignored'> {
+  const keyword = smsKeyword(reply.messageBody);
+  if (!keyword) return 'ignored';
+  const number = normalizeFrenchMobile(reply.originationNumber) ?? reply.originationNumber;
+  const at = now.toISOString();
+  const about = await personOfReply(reply, number);
+  if (keyword === 'stop') {
+    const created = await recordOptOut({ channel: 'sms', address: number, reason: 'stop', at, ...about });
+    if (created && about.personId) {
+      await addTimelineEvent(about.personId, `opt-out#sms#${reply.inboundMessageId}`, at, 'contact-opted-out', `${ROLE_LABELS[about.role ?? 'young']} : réponse STOP, plus de SMS (messages obligatoires par e-mail)`);
+    }
+    if (created) metrics.addMetric('contact_opted_out_sms', MetricUnit.Count, 1);
+    return 'stop';
+  }
+  await removeOptOut('sms', number);
+  if (about.personId) await addTimelineEvent(about.personId, `opt-in#sms#${reply.inboundMessageId}`, at, 'contact-opted-in', `${ROLE_LABELS[about.role ?? 'young']} : réponse START, SMS réactivés`);
+  return 'start';
+}
+
+async function personOfReply(reply: InboundSms, number: string): Promise<{ personId?: string; role?: RecipientRole }> {
+  if (reply.previousPublishedMessageId) {
+    const lookup = await db().send(new GetCommand({ TableName: tableName(), Key: keys.providerMessage('sms', reply.previousPublishedMessageId) }));
+    if (lookup.Item) {
+      const message = await db().send(new GetCommand({ TableName: tableName(), Key: keys.notification(String(lookup.Item.personId), String(lookup.Item.notificationId)) }));
+      return { personId: String(lookup.Item.personId), role: message.Item?.role as RecipientRole | undefined };
+    }
+  }
+  const claim = await db().send(new GetCommand({ TableName: tableName(), Key: keys.personClaim('PHONE', number) }));
+  return claim.Item ? { personId: String(claim.Item.personId), role: 'young' } : {};
+}

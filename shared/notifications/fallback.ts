@@ -1,0 +1,62 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { db, tableName } from '../data/client.js';
+import { getReferralRecord } from '../data/referrals.js';
+import { keys } from '../keys.js';
+import { render, type Channel } from './catalogue.js';
+import { outboxPuts, type OutboxDraft, type OutboxMessage } from './outbox.js';
+
+/** Why a message goes by the other channel: it did not arrive, or the person stopped SMS and the message is mandatory. */
+export type FallbackWhy = 'failed' | 'opted-out';
+
+export const fallbackCause = (notificationId: string) => `fallback#${notificationId}`;
+
+const otherChannel = (channel: Channel): Channel => (channel === 'email' ? 'sms' : 'email');
+
+/**
+ * The recipient's address on the other channel, read where that contact lives today: the young person's
+ * profile, or the guardian on the referral. Prescribers and staff are reached by e-mail only.
+ */
+export async function otherChannelAddress(personId: string, message: Pick<OutboxMessage, 'role' | 'channel' | 'referralId'>): Promise<string | undefined> {
+  const field = otherChannel(message.channel) === 'email' ? 'email' : 'phone';
+  if (message.role === 'young') {
+    const person = await db().send(new GetCommand({ TableName: tableName(), Key: keys.person(personId), ConsistentRead: true }));
+    return person.Item?.[field] as string | undefined;
+  }
+  if (message.role === 'guardian' && message.referralId) {
+    const referral = await getReferralRecord(message.referralId);
+    return referral?.guardian?.[field];
+  }
+  return undefined;
+}
+
+/** The message that tells the recipient, by the other channel, what did not reach them; undefined when the catalogue has none. */
+export function fallbackDraft(message: OutboxMessage, to: string, why: FallbackWhy): OutboxDraft | undefined {
+  if (message.role !== 'young' && message.role !== 'guardian') return undefined;
+  if (message.channel === 'email') {
+    // An e-mail opt-out is not a reason to text someone.
+    if (why !== 'failed') return undefined;
+    return { kind: 'email-undelivered', role: message.role, channel: 'sms', to, body: render('email-undelivered', message.role, 'sms', { subject: message.subject ?? '' }).body };
+  }
+  return { kind: 'sms-undelivered', role: message.role, channel: 'email', to, ...render('sms-undelivered', message.role, 'email', { smsText: message.body, why }) };
+}
+
+/**
+ * Writes the fallback of one message into the outbox, listed as due so the dispatcher sends it if nobody does sooner.
+ * Its id derives from the original's: a report seen twice, or a retried step, writes it once.
+ * Returns the cause to send, or undefined when the recipient has no other channel.
+ */
+export async function writeFallback(personId: string, message: OutboxMessage, why: FallbackWhy, now: Date): Promise<{ cause: string } | undefined> {
+  if (message.kind === 'email-undelivered' || message.kind === 'sms-undelivered') return undefined; // no fallback of a fallback
+  const to = await otherChannelAddress(personId, message);
+  if (!to) return undefined;
+  const draft = fallbackDraft(message, to, why);
+  if (!draft) return undefined;
+  const cause = fallbackCause(message.notificationId);
+  const [put] = outboxPuts(tableName(), personId, cause, [draft], now.toISOString(), { referralId: message.referralId, dueNow: true });
+  try {
+    await db().send(new PutCommand(put.Put));
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
+  return { cause };
+}

@@ -1,0 +1,113 @@
+import { BatchGetCommand, DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { db, tableName } from '../data/client.js';
+import { INDEX, keys } from '../keys.js';
+import type { Channel, RecipientRole } from './catalogue.js';
+
+/** Why an address gets no more messages on a channel. */
+export type OptOutReason = 'stop' | 'complaint';
+
+export const OPT_OUT_REASON_LABELS: Record<OptOutReason, string> = {
+  stop: 'Réponse STOP au SMS',
+  complaint: 'Signalement comme indésirable (plainte)',
+};
+
+export interface OptOut {
+  channel: Channel;
+  address: string;
+  reason: OptOutReason;
+  at: string;
+  /** The person the last message to this address was about, when known. */
+  personId?: string;
+  role?: RecipientRole;
+}
+
+/** E-mail addresses compare without case; numbers are already E.164. */
+const normalized = (channel: Channel, address: string) => (channel === 'email' ? address.trim().toLowerCase() : address);
+const addressKey = (channel: Channel, address: string) => `${channel}#${normalized(channel, address)}`;
+const optOutKey = (channel: Channel, address: string) => keys.optOut(channel, normalized(channel, address));
+
+/**
+ * Records that an address wants no more messages on a channel. The first word stays: a second STOP
+ * or complaint for the same address changes nothing, and says so (false).
+ */
+export async function recordOptOut(optOut: OptOut): Promise<boolean> {
+  const key = optOutKey(optOut.channel, optOut.address);
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...key, ...keys.optOutEntry(optOut.at, optOut.channel), type: 'opt-out', ...optOut },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+/** Lifts an SMS opt-out (the person texted START). */
+export async function removeOptOut(channel: Channel, address: string): Promise<void> {
+  const key = optOutKey(channel, address);
+  await db().send(new DeleteCommand({ TableName: tableName(), Key: key }));
+}
+
+/** Which of these (channel, address) pairs opted out, as `channel#address` keys (e-mail addresses lower-cased). */
+export async function optedOut(addresses: Array<{ channel: Channel; address: string }>): Promise<Set<string>> {
+  const unique = [...new Map(addresses.map((a) => [addressKey(a.channel, a.address), a])).values()];
+  const found = new Set<string>();
+  for (let i = 0; i < unique.length; i += 100) {
+    const batch = unique.slice(i, i + 100);
+    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+      [tableName()]: { Keys: batch.map((a) => optOutKey(a.channel, a.address)), ConsistentRead: true },
+    };
+    while (request && Object.keys(request).length > 0) {
+      const result = await db().send(new BatchGetCommand({ RequestItems: request }));
+      for (const item of result.Responses?.[tableName()] ?? []) found.add(addressKey(item.channel as Channel, String(item.address)));
+      request = result.UnprocessedKeys as typeof request;
+    }
+  }
+  return found;
+}
+
+export const isOptedOut = (set: Set<string>, channel: Channel, address: string) => set.has(addressKey(channel, address));
+
+/** Every opt-out, newest first. */
+export async function listOptOuts(limit = 200): Promise<OptOut[]> {
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: INDEX.contactLists,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.optOutsPartition() },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (result.Items ?? []).map((item) => ({
+    channel: item.channel as Channel,
+    address: String(item.address),
+    reason: item.reason as OptOutReason,
+    at: String(item.at),
+    personId: item.personId as string | undefined,
+    role: item.role as RecipientRole | undefined,
+  }));
+}
+
+/**
+ * The keywords of an SMS reply that mean "no more SMS" or "SMS again", as French operators and
+ * End User Messaging SMS read them (case, accents and spaces ignored).
+ * @example smsKeyword(' Stop ') // 'stop'
+ * @example smsKeyword('Arrêt') // 'stop'
+ */
+export function smsKeyword(body: string): 'stop' | 'start' | undefined {
+  const word = body
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .toUpperCase()
+    .replace(/[^A-Z]/g, '');
+  if (['STOP', 'STOPSMS', 'ARRET', 'ARRETER', 'DESABONNER', 'DESINSCRIRE', 'UNSUBSCRIBE', 'STOPALL', 'CANCEL', 'END', 'QUIT', 'OPTOUT'].includes(word)) return 'stop';
+  if (['START', 'UNSTOP', 'YES', 'OUI', 'REPRENDRE'].includes(word)) return 'start';
+  return undefined;
+}
