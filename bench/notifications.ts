@@ -57,7 +57,8 @@ const countBy = (rows: OutboxRow[], key: (row: OutboxRow) => string) => {
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 
 /**
- * Polls the table until no notification is pending (or `timeoutMs` passed), then returns the lines to print.
+ * Polls the table until no notification is pending and none has appeared for 3 s (a workflow writes some later,
+ * e.g. the staff decision request), or until `timeoutMs` passed; then returns the lines to print.
  * `lastSubmitAt` (epoch ms) is when the bench's last referral was answered: how long after it the outbox drained.
  */
 export async function notificationFigures(options: {
@@ -70,9 +71,12 @@ export async function notificationFigures(options: {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const waitStart = Date.now();
   let rows = await scanNotifications(options.documentClient, options.tableName);
-  while (rows.some((r) => r.status === 'pending') && Date.now() - waitStart < timeoutMs) {
+  let countSince = Date.now();
+  while ((rows.some((r) => r.status === 'pending') || Date.now() - countSince < 3000) && Date.now() - waitStart < timeoutMs) {
     await new Promise((r) => setTimeout(r, 500));
+    const previous = rows.length;
     rows = await scanNotifications(options.documentClient, options.tableName);
+    if (rows.length !== previous) countSince = Date.now();
   }
   const waitedSeconds = (Date.now() - waitStart) / 1000;
   const lines: string[] = [];

@@ -87,12 +87,12 @@ export async function afterDeliveryReport(report: DeliveryReport, personId: stri
     metrics.addMetric('staff_message_undelivered', MetricUnit.Count, 1);
     return;
   }
-  await openContactIssue(personId, message, report, now);
+  await openContactIssue(personId, message, report);
   const fallback = await writeFallback(personId, message, 'failed', now);
   if (fallback) await sendPendingNotifications(personId, fallback.cause, now);
 }
 
-async function openContactIssue(personId: string, message: OutboxMessage, report: DeliveryReport, now: Date): Promise<void> {
+async function openContactIssue(personId: string, message: OutboxMessage, report: DeliveryReport): Promise<void> {
   const issueId = contactIssueId(message.role, message.channel, message.to);
   try {
     await db().send(

@@ -83,4 +83,37 @@ describe('in a real browser, on the local cloud', () => {
     await expect.poll(async () => (await sarah('GET', `/api/referrals/${submitted.body.referralId}`)).body.status, { timeout: 10_000 }).toBe('accepted');
     await page.close();
   });
+
+  it('staff fix a bounced address from the messages page, and the message goes again to the new one', async () => {
+    const sarah = apiClient(cloud, 'sarah.benali');
+    const camille = apiClient(cloud, 'camille.martin');
+    const bouncing = `yanis.${randomUUID()}@bounce.test`;
+    const submitted = await sarah('POST', '/api/referrals', {
+      programme: 'accompagnement',
+      youngPerson: { firstName: 'Yanis', lastName: 'Rebond', birthDate: '2002-02-02', email: bouncing, phone: '06 55 44 33 11', postalCode: '62300', town: 'Lens', qpv: false, situation: 'autre' },
+      projectIdea: 'Réparation de téléphones au marché.',
+      consent: { dataProcessing: true },
+    }, { 'idempotency-key': randomUUID() });
+    const { personId } = (await sarah('GET', `/api/referrals/${submitted.body.referralId}`)).body;
+    await expect
+      .poll(async () => (await camille('GET', '/api/staff/messages')).body.toFix.some((i: { personId: string }) => i.personId === personId), { timeout: 20_000 })
+      .toBe(true);
+
+    const page = await signedIn(`${cloud.urls.app}equipe/messages`, 'Camille Martin');
+    const row = page.locator('#contacts-to-fix tr[data-issue-id]', { hasText: 'Yanis Rebond' });
+    await expect.poll(() => row.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await row.textContent()).toContain(bouncing);
+    const input = row.locator('input[name="value"]');
+    await input.fill('pas-une-adresse');
+    await row.getByRole('button', { name: /Corriger et renvoyer/ }).click();
+    await expect.poll(() => input.getAttribute('aria-invalid'), { timeout: 10_000 }).toBe('true');
+
+    const corrected = `yanis.${randomUUID()}@example.org`;
+    await input.fill(corrected);
+    await row.getByRole('button', { name: /Corriger et renvoyer/ }).click();
+    await expect.poll(() => page.locator('#messages-status').textContent(), { timeout: 10_000 }).toContain('1 message(s) renvoyé(s)');
+    await expect.poll(async () => (await cloud.ses.listEmails()).filter((m) => m.to.includes(corrected)).length, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.locator('#contacts-to-fix tr[data-issue-id]', { hasText: 'Yanis Rebond' }).count(), { timeout: 10_000 }).toBe(0);
+    await page.close();
+  });
 });

@@ -124,6 +124,8 @@ describe('bad input on every endpoint gets a 4xx a person understands, and no wr
     ['GET', '/api/approvals/x'],
     ['POST', '/api/approvals/x/decision', { outcome: 'accepted' }],
     ['GET', '/api/people/x/timeline'],
+    ['GET', '/api/staff/messages'],
+    ['POST', '/api/people/x/contact-issues/young.email.0123456789abcdef/fix', { value: 'a@example.org' }],
   ];
 
   it.each(routes)('%s %s without a token is 401', async (method, path, body) => {

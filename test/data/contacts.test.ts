@@ -1,0 +1,249 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomInt, randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { useFreshAppTable } from '../support/dynamodb.js';
+import { staffCamille } from '../support/fixtures.js';
+import { keys } from '../../shared/keys.js';
+import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/notifications/outbox.js';
+import { dispatchDeferredNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
+import { recordDelivery, type DeliveryReport } from '../../shared/notifications/tracking.js';
+import { afterDeliveryReport, contactIssueId, fixContact, listContactIssues, listUndeliveredMessages, recordSmsReply } from '../../shared/notifications/contacts.js';
+import { listOptOuts, recordOptOut, smsKeyword } from '../../shared/notifications/opt-outs.js';
+import { render } from '../../shared/notifications/catalogue.js';
+import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
+import { LocalSms } from '../../infra/local/sms.js';
+import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
+
+let doc: DynamoDBDocumentClient;
+let table: string;
+let ses: LocalSes;
+let sms: LocalSms;
+let smsEndpoint: AwsJsonEndpoint;
+/** Midday in Paris: inside the SMS window. */
+const NOON = new Date('2026-11-26T11:00:00Z');
+
+beforeAll(async () => {
+  ses = await startLocalSes();
+  sms = new LocalSms();
+  smsEndpoint = await startAwsJsonEndpoint({ services: { PinpointSMSVoiceV2: (operation, body) => sms.handleJson(operation, body) } });
+  ({ doc, tableName: table } = await useFreshAppTable({
+    AWS_REGION: 'eu-west-3',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+    AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: smsEndpoint.url,
+    EMAIL_FROM: 'ne-pas-repondre@coopconnexion.local',
+    SMS_WINDOW: '8-20',
+  }));
+});
+afterAll(async () => {
+  await ses?.stop();
+  await smsEndpoint?.close();
+});
+
+const mobile = () => `+337${String(randomInt(100_000_000)).padStart(8, '0')}`;
+const emailsTo = async (address: string) => (await ses.listEmails()).filter((m) => m.to.includes(address));
+const smsTo = (phone: string) => sms.list().filter((m) => m.destination === phone);
+
+/** A young person as a submission leaves them: the profile and its e-mail and phone claims. */
+async function person() {
+  const personId = randomUUID();
+  const email = `zoe.${randomUUID()}@example.org`;
+  const phone = mobile();
+  await doc.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: table, Item: { ...keys.person(personId), type: 'person', personId, firstName: 'Zoé', lastName: 'Lefèvre', email, phone } } },
+        { Put: { TableName: table, Item: { ...keys.personClaim('EMAIL', email), type: 'person-claim', personId } } },
+        { Put: { TableName: table, Item: { ...keys.personClaim('PHONE', phone), type: 'person-claim', personId } } },
+      ],
+    }),
+  );
+  return { personId, email, phone };
+}
+
+async function write(personId: string, cause: string, drafts: OutboxDraft[]) {
+  await doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(table, personId, cause, drafts, NOON.toISOString()) }));
+}
+const message = async (personId: string, notificationId: string) =>
+  (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId), ConsistentRead: true }))).Item as OutboxMessage;
+const accepted = (to: { email: string; phone: string }): OutboxDraft[] => [
+  { kind: 'referral-accepted', role: 'young', channel: 'email', to: to.email, ...render('referral-accepted', 'young', 'email', { youngFirstName: 'Zoé', youngLastName: 'L', programmeLabel: 'P', reference: 'ORI-1', prescriberOrganisation: 'ML' }) },
+  { kind: 'referral-accepted', role: 'young', channel: 'sms', to: to.phone, body: render('referral-accepted', 'young', 'sms', { youngFirstName: 'Zoé' }).body },
+];
+const ackSms = (phone: string): OutboxDraft => ({ kind: 'referral-received', role: 'young', channel: 'sms', to: phone, body: 'CoopConnexion : bonjour' });
+const ackEmail = (email: string): OutboxDraft => ({ kind: 'referral-received', role: 'young', channel: 'email', to: email, subject: 'Votre orientation vers CoopConnexion', body: 'Bonjour' });
+
+/** Sends a message, then has the provider report on it, as the delivery function does. */
+async function sendThenReport(personId: string, cause: string, draft: OutboxDraft, status: DeliveryReport['status'], reason?: string) {
+  await write(personId, cause, [draft]);
+  await sendPendingNotifications(personId, cause, NOON);
+  const notificationId = `${cause}#${draft.role}#${draft.channel}`;
+  const sent = await message(personId, notificationId);
+  const report: DeliveryReport = { provider: draft.channel === 'email' ? 'ses' : 'sms', providerMessageId: sent.providerMessageId!, status, at: new Date(NOON.getTime() + 60_000).toISOString(), reason };
+  await recordDelivery(report);
+  return { notificationId, report };
+}
+
+describe('SMS keywords', () => {
+  it.each([
+    ['STOP', 'stop'],
+    [' stop ', 'stop'],
+    ['Arrêt', 'stop'],
+    ['STOP SMS', 'stop'],
+    ['start', 'start'],
+    ['Oui', 'start'],
+    ['Bonjour, je serai là mardi', undefined],
+    ['STOPPER LA RÉUNION', undefined],
+  ])('reads %j as %s', (body, keyword) => {
+    expect(smsKeyword(body)).toBe(keyword);
+  });
+});
+
+describe('opt-outs at sending time', () => {
+  it('sends no SMS to a number that said STOP, and no e-mail copy of a message that is not mandatory', async () => {
+    const zoe = await person();
+    await recordSmsReply({ originationNumber: zoe.phone, messageBody: 'STOP', inboundMessageId: randomUUID() }, NOON);
+    const cause = `ack#${randomUUID()}`;
+    await write(zoe.personId, cause, [ackSms(zoe.phone)]);
+    expect(await sendPendingNotifications(zoe.personId, cause, NOON)).toMatchObject({ sent: 0 });
+    expect(await message(zoe.personId, `${cause}#young#sms`)).toMatchObject({ status: 'opted-out' });
+    expect(smsTo(zoe.phone)).toHaveLength(0);
+    expect(await emailsTo(zoe.email)).toHaveLength(0);
+    // The staff see it, on the list and on the person's history, once however many STOPs come.
+    await recordSmsReply({ originationNumber: zoe.phone, messageBody: 'stop', inboundMessageId: randomUUID() }, NOON);
+    expect((await listOptOuts()).filter((o) => o.address === zoe.phone)).toEqual([expect.objectContaining({ channel: 'sms', reason: 'stop', personId: zoe.personId, role: 'young' })]);
+    const events = await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)', ExpressionAttributeValues: { ':pk': `PERSON#${zoe.personId}`, ':sk': 'EVENT#' } }));
+    expect(events.Items?.filter((e) => e.eventType === 'contact-opted-out')).toHaveLength(1);
+  });
+
+  it('sends a mandatory SMS to a number that said STOP by e-mail instead, when the cause wrote no e-mail', async () => {
+    const zoe = await person();
+    await recordOptOut({ channel: 'sms', address: zoe.phone, reason: 'stop', at: NOON.toISOString() });
+    const cause = `decided#${randomUUID()}`;
+    await write(zoe.personId, cause, [accepted(zoe)[1]]);
+    await sendPendingNotifications(zoe.personId, cause, NOON);
+    expect(await message(zoe.personId, `${cause}#young#sms`)).toMatchObject({ status: 'opted-out' });
+    expect(await message(zoe.personId, `fallback#${cause}#young#sms#young#email`)).toMatchObject({ kind: 'sms-undelivered', status: 'sent', to: zoe.email });
+    const [copy] = await emailsTo(zoe.email);
+    expect(copy.text).toContain('Vous avez demandé à ne plus recevoir nos SMS');
+    expect(copy.text).toContain('votre entree est acceptee');
+    expect(smsTo(zoe.phone)).toHaveLength(0);
+  });
+
+  it('does not add an e-mail copy when the cause already e-mails the person', async () => {
+    const zoe = await person();
+    await recordOptOut({ channel: 'sms', address: zoe.phone, reason: 'stop', at: NOON.toISOString() });
+    const cause = `decided#${randomUUID()}`;
+    await write(zoe.personId, cause, accepted(zoe));
+    await sendPendingNotifications(zoe.personId, cause, NOON);
+    expect((await emailsTo(zoe.email)).map((m) => m.subject)).toEqual(['Bienvenue à CoopConnexion !']);
+    expect(await message(zoe.personId, `fallback#${cause}#young#sms#young#email`)).toBeUndefined();
+  });
+
+  it('after a complaint, sends only the mandatory e-mails to that address', async () => {
+    const zoe = await person();
+    const first = await sendThenReport(zoe.personId, `ack#${randomUUID()}`, ackEmail(zoe.email), 'complained', 'abuse');
+    await afterDeliveryReport(first.report, zoe.personId, first.notificationId, NOON);
+    expect((await listOptOuts()).find((o) => o.address === zoe.email)).toMatchObject({ channel: 'email', reason: 'complaint', personId: zoe.personId });
+
+    const ack = `ack#${randomUUID()}`;
+    await write(zoe.personId, ack, [ackEmail(zoe.email.toUpperCase())]);
+    await sendPendingNotifications(zoe.personId, ack, NOON);
+    expect(await message(zoe.personId, `${ack}#young#email`)).toMatchObject({ status: 'opted-out' });
+
+    const decided = `decided#${randomUUID()}`;
+    await write(zoe.personId, decided, [accepted(zoe)[0]]);
+    await sendPendingNotifications(zoe.personId, decided, NOON);
+    expect(await message(zoe.personId, `${decided}#young#email`)).toMatchObject({ status: 'sent' });
+    expect(await emailsTo(zoe.email)).toHaveLength(2);
+  });
+});
+
+describe('after a hard bounce', () => {
+  it('lists the address once, texts once, and lists the message as undelivered, however often the report comes', async () => {
+    const zoe = await person();
+    const { notificationId, report } = await sendThenReport(zoe.personId, `ack#${randomUUID()}`, ackEmail(zoe.email), 'bounced', 'Permanent/General');
+    for (let i = 0; i < 3; i++) await afterDeliveryReport(report, zoe.personId, notificationId, NOON);
+    const issues = (await listContactIssues()).filter((i) => i.personId === zoe.personId);
+    expect(issues).toEqual([expect.objectContaining({ role: 'young', channel: 'email', address: zoe.email, status: 'open', notificationIds: [notificationId], reason: 'Permanent/General' })]);
+    expect(smsTo(zoe.phone).map((m) => m.body)).toEqual([render('email-undelivered', 'young', 'sms', { subject: 'Votre orientation vers CoopConnexion' }).body]);
+    expect((await listUndeliveredMessages(new Date(NOON.getTime() - 3600_000))).filter((m) => m.personId === zoe.personId)).toEqual([
+      expect.objectContaining({ notificationId, status: 'bounced' }),
+    ]);
+  });
+
+  it('does not text at night: the fallback SMS waits for the morning', async () => {
+    const zoe = await person();
+    const night = new Date('2026-11-26T21:30:00Z'); // 22:30 in Paris
+    const cause = `ack#${randomUUID()}`;
+    await write(zoe.personId, cause, [ackEmail(zoe.email)]);
+    await sendPendingNotifications(zoe.personId, cause, night);
+    const sent = await message(zoe.personId, `${cause}#young#email`);
+    const report: DeliveryReport = { provider: 'ses', providerMessageId: sent.providerMessageId!, status: 'bounced', at: night.toISOString(), reason: 'Permanent/General' };
+    await recordDelivery(report);
+    await afterDeliveryReport(report, zoe.personId, sent.notificationId, night);
+    expect(await message(zoe.personId, `fallback#${cause}#young#email#young#sms`)).toMatchObject({ status: 'pending', notBefore: '2026-11-27T07:00:00.000Z' });
+    // The dispatcher, run during the night, still holds it back; in the morning it goes.
+    await dispatchDeferredNotifications(new Date('2026-11-26T23:00:00Z'));
+    expect(smsTo(zoe.phone)).toHaveLength(0);
+    await dispatchDeferredNotifications(new Date('2026-11-27T07:05:00Z'));
+    expect(smsTo(zoe.phone)).toHaveLength(1);
+  });
+
+  it('sends nothing by SMS after a transient e-mail failure, and lists no contact', async () => {
+    const zoe = await person();
+    const { notificationId, report } = await sendThenReport(zoe.personId, `ack#${randomUUID()}`, ackEmail(zoe.email), 'failed', 'Transient/MailboxFull');
+    await afterDeliveryReport(report, zoe.personId, notificationId, NOON);
+    expect((await listContactIssues()).some((i) => i.personId === zoe.personId)).toBe(false);
+    expect(smsTo(zoe.phone)).toHaveLength(0);
+  });
+});
+
+describe('fixing a contact', () => {
+  async function bounced() {
+    const zoe = await person();
+    const { notificationId, report } = await sendThenReport(zoe.personId, `ack#${randomUUID()}`, ackEmail(zoe.email), 'bounced', 'Permanent/General');
+    await afterDeliveryReport(report, zoe.personId, notificationId, NOON);
+    return { ...zoe, notificationId, report, issueId: contactIssueId('young', 'email', zoe.email) };
+  }
+
+  it('moves the uniqueness claim to the new address, and a late report on the old one does not reopen it', async () => {
+    const zoe = await bounced();
+    const corrected = `zoe.${randomUUID()}@example.org`;
+    expect(await fixContact({ personId: zoe.personId, issueId: zoe.issueId, value: corrected, staff: staffCamille })).toEqual({ resent: 1, alreadyFixed: false });
+    const claim = async (value: string) => (await doc.send(new GetCommand({ TableName: table, Key: keys.personClaim('EMAIL', value) }))).Item;
+    expect(await claim(zoe.email)).toBeUndefined();
+    expect(await claim(corrected)).toMatchObject({ personId: zoe.personId });
+    expect(await emailsTo(corrected)).toHaveLength(1);
+
+    await afterDeliveryReport(zoe.report, zoe.personId, zoe.notificationId, NOON);
+    expect((await listContactIssues()).some((i) => i.personId === zoe.personId)).toBe(false);
+  });
+
+  it("refuses another person's address (409) and writes nothing", async () => {
+    const zoe = await bounced();
+    const other = await person();
+    await expect(fixContact({ personId: zoe.personId, issueId: zoe.issueId, value: other.email, staff: staffCamille })).rejects.toMatchObject({ statusCode: 409 });
+    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.person(zoe.personId) }))).Item).toMatchObject({ email: zoe.email });
+    expect((await listContactIssues()).find((i) => i.personId === zoe.personId)).toMatchObject({ status: 'open' });
+    expect(await emailsTo(other.email)).toHaveLength(0);
+  });
+
+  it('leaves a re-send that could not go at once to the dispatcher', async () => {
+    const zoe = await bounced();
+    const corrected = `zoe.${randomUUID()}@example.org`;
+    // The re-send is written as due; here it is written the way a fix writes it, then left unsent as after a crash.
+    const original = await message(zoe.personId, zoe.notificationId);
+    const cause = `resend#${zoe.notificationId}`;
+    await doc.send(
+      new PutCommand(
+        outboxPuts(table, zoe.personId, cause, [{ kind: original.kind, role: original.role, channel: 'email', to: corrected, subject: original.subject, body: original.body }], NOON.toISOString(), { dueNow: true })[0].Put,
+      ),
+    );
+    expect(await emailsTo(corrected)).toHaveLength(0);
+    await dispatchDeferredNotifications(new Date(NOON.getTime() + 5 * 60_000));
+    expect(await emailsTo(corrected)).toHaveLength(1);
+  });
+});
