@@ -83,7 +83,7 @@ export async function notificationFigures(options: {
   const pending = rows.filter((r) => r.status === 'pending');
 
   lines.push(
-    `notifications: ${rows.length} outbox items from ${options.referrals} referrals submitted; by channel ${JSON.stringify(countBy(rows, (r) => r.channel ?? '?'))}; ` +
+    `notifications: ${rows.length} outbox items from ${options.referrals} referrals accepted (201); by channel ${JSON.stringify(countBy(rows, (r) => r.channel ?? '?'))}; ` +
       `by status ${JSON.stringify(countBy(rows, (r) => r.status ?? '?'))}`,
   );
   if (pending.length) {

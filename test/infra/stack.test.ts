@@ -117,6 +117,8 @@ describe('HTTP API', () => {
         'GET /api/approvals/{approvalId}',
         'POST /api/approvals/{approvalId}/decision',
         'GET /api/people/{personId}/timeline',
+        'GET /api/staff/messages',
+        'POST /api/people/{personId}/contact-issues/{issueId}/fix',
         'GET /api/config',
         'GET /',
         'GET /{proxy+}',
@@ -305,6 +307,9 @@ describe('functions', () => {
         'ReferralDeadline',
         'NotifyDecision',
         'DeliveryEvents',
+        'InboundSms',
+        'StaffMessages',
+        'FixContact',
         'DispatchDeferredMessages',
       ].sort(),
     );
@@ -372,7 +377,7 @@ describe('delivery tracking', () => {
     const [[keyId, key]] = ofType(dev.resources, 'AWS::KMS::Key');
     expect(dev.resources[topicId]!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     const subscriptions = ofType(dev.resources, 'AWS::SNS::Subscription').map(([, s]) => s.Properties);
-    expect(subscriptions).toEqual([{ Protocol: 'lambda', TopicArn: { Ref: topicId }, Endpoint: { 'Fn::GetAtt': [deliveryFunctionId(), 'Arn'] } }]);
+    expect(subscriptions.filter((s) => s.TopicArn.Ref === topicId)).toEqual([{ Protocol: 'lambda', TopicArn: { Ref: topicId }, Endpoint: { 'Fn::GetAtt': [deliveryFunctionId(), 'Arn'] } }]);
 
     // Only End User Messaging SMS of this account may publish, over TLS, and use the key for it.
     const [[, topicPolicy]] = ofType(dev.resources, 'AWS::SNS::TopicPolicy').filter(([, p]) => JSON.stringify(p.Properties.Topics).includes(topicId));
@@ -383,11 +388,30 @@ describe('delivery tracking', () => {
     expect(keyStatement.Condition.StringEquals['aws:SourceAccount']).toBeDefined();
   });
 
-  it('gives DeliveryEvents the table and nothing to send with', () => {
-    const policies = ofType(dev.resources, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('DeliveryEvents'));
-    const actions = policies.flatMap(([, p]) => (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((s) => [s.Action].flat()));
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
-    expect(actions.filter((a) => a.startsWith('ses:') || a.startsWith('sms-voice:') || a.startsWith('sns:') || a.startsWith('states:'))).toEqual([]);
+  const actionsOf = (prefix: string) =>
+    ofType(dev.resources, 'AWS::IAM::Policy')
+      .filter(([id]) => id.startsWith(prefix))
+      .flatMap(([, p]) => (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((s) => [s.Action].flat()));
+
+  it('gives DeliveryEvents the table and sending (the fallback by the other channel), and nothing else', () => {
+    const actions = actionsOf('DeliveryEvents');
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ses:SendEmail', 'sms-voice:SendTextMessage']));
+    expect(actions.filter((a) => a.startsWith('sns:') || a.startsWith('states:'))).toEqual([]);
+  });
+
+  it('routes the SMS replies of the two-way topic to InboundSms, which cannot send, and outputs the topic for the number', () => {
+    const inboundId = ofType(dev.resources, 'AWS::Lambda::Function').find(([id]) => id.startsWith('InboundSms'))![0];
+    const [subscription] = ofType(dev.resources, 'AWS::SNS::Subscription').filter(([, s]) => s.Properties.Endpoint['Fn::GetAtt'][0] === inboundId);
+    const topicId = subscription[1].Properties.TopicArn.Ref;
+    const [[keyId]] = ofType(dev.resources, 'AWS::KMS::Key');
+    expect(dev.resources[topicId]!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(dev.template.toJSON().Outputs.SmsInboundTopicArn.Value).toEqual({ Ref: topicId });
+    const actions = actionsOf('InboundSms');
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']));
+    expect(actions.filter((a) => a.startsWith('ses:') || a.startsWith('sms-voice:'))).toEqual([]);
+    // The staff's list reads; only FixContact writes and sends.
+    expect(actionsOf('StaffMessages').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)|^ses:|^sms-voice:/.test(a))).toEqual([]);
+    expect(actionsOf('FixContact')).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'ses:SendEmail', 'sms-voice:SendTextMessage']));
   });
 });
 
@@ -443,7 +467,7 @@ describe('alarms and outputs', () => {
 
   it('exports what an operator and the local cloud need', () => {
     dev.template.hasOutput('ApiUrl', {});
-    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'AuthBaseUrl', 'TableName', 'ReferralStateMachineArn']) {
+    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'AuthBaseUrl', 'TableName', 'ReferralStateMachineArn', 'SmsInboundTopicArn']) {
       expect(dev.template.toJSON().Outputs, name).toHaveProperty(name);
     }
   });

@@ -142,7 +142,7 @@ describe('LocalSms', () => {
       const html = await page.text();
       expect(html).toContain('<html lang="fr">');
       expect(html).toContain("Boîte d'envoi SMS");
-      expect(html).toContain('<meta http-equiv="refresh" content="5">');
+      expect(html).toContain('<meta http-equiv="refresh" content="30">');
       expect(html).toContain('+33612345678');
       expect(html).toContain('CoopConnex');
       expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;bonjour&quot;');
