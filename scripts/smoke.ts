@@ -116,5 +116,9 @@ for (const n of notifications) console.log(`       ${n.channel.padEnd(5)} ${n.ro
 const handled = (n: (typeof notifications)[number]) => (['sent', 'delivered'].includes(n.status) && n.providerMessageId) || (n.status === 'pending' && n.notBefore);
 check(notifications.length > 0 && notifications.every(handled), 'every message of the path is sent or delivered with a provider id (or an SMS held for quiet hours)');
 
+const messages = await api(camille, 'GET', '/api/staff/messages');
+check(messages.status === 200 && Array.isArray(messages.body?.toFix), `staff messages page data (${messages.status})`);
+console.log(`     contacts to fix: ${messages.body?.toFix?.length ?? '?'}, opt-outs: ${messages.body?.optOuts?.length ?? '?'}, messages not delivered in 30 days: ${messages.body?.failed?.length ?? '?'}`);
+
 console.log(failures === 0 ? '\nsmoke: all checks passed' : `\nsmoke: ${failures} check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);

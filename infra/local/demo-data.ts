@@ -35,6 +35,18 @@ const DEMO_REFERRALS = [
       consent: { dataProcessing: true },
     },
   },
+  {
+    // Her e-mail address bounces (the reserved bounce.test domain): she gets an SMS instead, and her
+    // address waits on the "Messages et contacts" page for staff to correct it.
+    prescriber: 'thomas.leroy',
+    key: 'demo-referral-0004',
+    body: {
+      programme: 'accompagnement',
+      youngPerson: { firstName: 'Manon', lastName: 'Démo-Rebond', birthDate: '2000-11-05', email: 'manon.demo@bounce.test', phone: '06 00 00 00 05', postalCode: '62220', town: 'Carvin', qpv: true, situation: 'demandeur-emploi' },
+      projectIdea: 'Couture et retouches à domicile pour les voisins du quartier.',
+      consent: { dataProcessing: true },
+    },
+  },
 ];
 
 /** Submits the demo referrals once per data folder, through the HTTP API like a prescriber would. */

@@ -46,6 +46,7 @@ CoopConnexion Parcours — cloud local prêt en ${(cloud.timings.readyMs / 1000)
   ${pad('Formulaire prescripteur')}${cloud.urls.prescriberForm}
   ${pad('Orientations du prescripteur')}${cloud.urls.prescriberReferrals}
   ${pad('Console équipe')}${cloud.urls.staffConsole}
+  ${pad('Messages et contacts')}${cloud.urls.staffConsole}/messages
   ${pad('E-mails envoyés')}${cloud.urls.mailViewer}
   ${pad('SMS envoyés')}${cloud.urls.smsOutbox}
 
