@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName } from './client.js';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, db, queryIndexPartition, tableName } from './client.js';
 import { INDEX, keys, type PersonClaimKind } from '../keys.js';
 import type { Actor, Prescriber, Staff } from '../domain/actor.js';
 import { publicActor } from '../domain/actor.js';
@@ -274,17 +274,10 @@ function sameSubmissionOrThrow(existing: ReferralRecord, hash: string): Referral
 const claimLabel = (kind: PersonClaimKind) => ({ EMAIL: 'même e-mail', PHONE: 'même mobile', IDENTITY: 'même nom et date de naissance' })[kind];
 
 async function findClaims(claims: Array<{ kind: PersonClaimKind; value: string }>): Promise<Map<PersonClaimKind, string>> {
-  const table = tableName();
-  const result = await db().send(
-    new BatchGetCommand({
-      RequestItems: { [table]: { Keys: claims.map((c) => keys.personClaim(c.kind, c.value)), ConsistentRead: true } },
-    }),
-  );
+  // Unprocessed keys are read again: a claim missed under load would create a duplicate person.
+  const items = await batchGetAll(claims.map((c) => keys.personClaim(c.kind, c.value)), { consistentRead: true });
   const found = new Map<PersonClaimKind, string>();
-  for (const item of result.Responses?.[table] ?? []) {
-    const kind = String(item.pk).split('#')[1] as PersonClaimKind;
-    found.set(kind, String(item.personId));
-  }
+  for (const item of items) found.set(String(item.pk).split('#')[1] as PersonClaimKind, String(item.personId));
   return found;
 }
 
@@ -456,32 +449,12 @@ export async function getApprovalRecord(approvalId: string): Promise<ApprovalRec
 }
 
 export async function listOpenApprovals(limit = 200): Promise<ApprovalRecord[]> {
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: INDEX.inbox,
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': keys.inboxPartition() },
-      Limit: limit,
-    }),
-  );
-  return (result.Items ?? []) as ApprovalRecord[];
+  return (await queryIndexPartition(INDEX.inbox, keys.inboxPartition(), { limit })) as unknown as ApprovalRecord[];
 }
 
 export async function getReferralsByIds(referralIds: string[]): Promise<Map<string, ReferralRecord>> {
-  const out = new Map<string, ReferralRecord>();
-  const table = tableName();
-  for (let i = 0; i < referralIds.length; i += 100) {
-    const chunk = [...new Set(referralIds.slice(i, i + 100))];
-    if (chunk.length === 0) continue;
-    let request: Record<string, { Keys: Record<string, string>[] }> | undefined = { [table]: { Keys: chunk.map((id) => keys.referral(id)) } };
-    while (request && Object.keys(request).length > 0) {
-      const result = await db().send(new BatchGetCommand({ RequestItems: request }));
-      for (const item of result.Responses?.[table] ?? []) out.set(String(item.referralId), item as ReferralRecord);
-      request = result.UnprocessedKeys as typeof request;
-    }
-  }
-  return out;
+  const items = (await batchGetAll(referralIds.map((id) => keys.referral(id)))) as unknown as ReferralRecord[];
+  return new Map(items.map((item) => [item.referralId, item]));
 }
 
 export interface DecisionResult {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { db, tableName } from '../data/client.js';
+import { batchGetAll, db, queryIndexPartition, tableName } from '../data/client.js';
 import { getReferralsByIds, type PersonRecord } from '../data/referrals.js';
 import type { Actor, Staff } from '../domain/actor.js';
 import { publicActor } from '../domain/actor.js';
@@ -170,17 +170,7 @@ function timelineItem(personId: string, eventId: string, at: string, type: strin
 
 /** The open issues, most recent failure first. */
 export async function listContactIssues(limit = 200): Promise<ContactIssue[]> {
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: INDEX.contactLists,
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': keys.contactIssuesPartition() },
-      ScanIndexForward: false,
-      Limit: limit,
-    }),
-  );
-  return (result.Items ?? []) as ContactIssue[];
+  return (await queryIndexPartition(INDEX.contactLists, keys.contactIssuesPartition(), { limit, newestFirst: true })) as unknown as ContactIssue[];
 }
 
 /** Messages reported not delivered (bounced, failed) since a time, newest first. */
@@ -206,19 +196,8 @@ export async function listUndeliveredMessages(since: Date, limit = 500): Promise
 
 /** The people these ids name, for display. */
 export async function getPeople(personIds: string[]): Promise<Map<string, PersonRecord>> {
-  const unique = [...new Set(personIds)];
-  const people = new Map<string, PersonRecord>();
-  for (let i = 0; i < unique.length; i += 100) {
-    let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-      [tableName()]: { Keys: unique.slice(i, i + 100).map((id) => keys.person(id)) },
-    };
-    while (request && Object.keys(request).length > 0) {
-      const result = await db().send(new BatchGetCommand({ RequestItems: request }));
-      for (const item of result.Responses?.[tableName()] ?? []) people.set(String(item.personId), item as PersonRecord);
-      request = result.UnprocessedKeys as typeof request;
-    }
-  }
-  return people;
+  const people = (await batchGetAll(personIds.map((id) => keys.person(id)))) as unknown as PersonRecord[];
+  return new Map(people.map((person) => [person.personId, person]));
 }
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
@@ -315,11 +294,8 @@ export async function fixContact(input: { personId: string; issueId: string; val
 }
 
 async function getMessages(personId: string, notificationIds: string[]): Promise<OutboxMessage[]> {
-  if (notificationIds.length === 0) return [];
-  const result = await db().send(
-    new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: notificationIds.map((id) => keys.notification(personId, id)), ConsistentRead: true } } }),
-  );
-  const byId = new Map((result.Responses?.[tableName()] ?? []).map((item) => [String(item.notificationId), item as OutboxMessage]));
+  const items = (await batchGetAll(notificationIds.map((id) => keys.notification(personId, id)), { consistentRead: true })) as unknown as OutboxMessage[];
+  const byId = new Map(items.map((item) => [item.notificationId, item]));
   return notificationIds.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
 }
 

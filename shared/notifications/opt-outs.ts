@@ -1,5 +1,5 @@
-import { BatchGetCommand, DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName } from '../data/client.js';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, db, queryIndexPartition, tableName } from '../data/client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Channel, RecipientRole } from './catalogue.js';
 
@@ -55,37 +55,16 @@ export async function removeOptOut(channel: Channel, address: string): Promise<v
 
 /** Which of these (channel, address) pairs opted out, as `channel#address` keys (e-mail addresses lower-cased). */
 export async function optedOut(addresses: Array<{ channel: Channel; address: string }>): Promise<Set<string>> {
-  const unique = [...new Map(addresses.map((a) => [addressKey(a.channel, a.address), a])).values()];
-  const found = new Set<string>();
-  for (let i = 0; i < unique.length; i += 100) {
-    const batch = unique.slice(i, i + 100);
-    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-      [tableName()]: { Keys: batch.map((a) => optOutKey(a.channel, a.address)), ConsistentRead: true },
-    };
-    while (request && Object.keys(request).length > 0) {
-      const result = await db().send(new BatchGetCommand({ RequestItems: request }));
-      for (const item of result.Responses?.[tableName()] ?? []) found.add(addressKey(item.channel as Channel, String(item.address)));
-      request = result.UnprocessedKeys as typeof request;
-    }
-  }
-  return found;
+  const items = await batchGetAll(addresses.map((a) => optOutKey(a.channel, a.address)), { consistentRead: true });
+  return new Set(items.map((item) => addressKey(item.channel as Channel, String(item.address))));
 }
 
 export const isOptedOut = (set: Set<string>, channel: Channel, address: string) => set.has(addressKey(channel, address));
 
 /** Every opt-out, newest first. */
 export async function listOptOuts(limit = 200): Promise<OptOut[]> {
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: INDEX.contactLists,
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': keys.optOutsPartition() },
-      ScanIndexForward: false,
-      Limit: limit,
-    }),
-  );
-  return (result.Items ?? []).map((item) => ({
+  const items = await queryIndexPartition(INDEX.contactLists, keys.optOutsPartition(), { limit, newestFirst: true });
+  return items.map((item) => ({
     channel: item.channel as Channel,
     address: String(item.address),
     reason: item.reason as OptOutReason,
