@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomInt, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useFreshAppTable } from '../support/dynamodb.js';
+import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
 import { staffCamille } from '../support/fixtures.js';
 import { keys } from '../../shared/keys.js';
 import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/notifications/outbox.js';
@@ -11,36 +11,20 @@ import { recordDelivery, type DeliveryReport } from '../../shared/notifications/
 import { afterDeliveryReport, contactIssueId, fixContact, listContactIssues, listUndeliveredMessages, recordSmsReply } from '../../shared/notifications/contacts.js';
 import { listOptOuts, recordOptOut, smsKeyword } from '../../shared/notifications/opt-outs.js';
 import { render } from '../../shared/notifications/catalogue.js';
-import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
-import { LocalSms } from '../../infra/local/sms.js';
-import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
 
 let doc: DynamoDBDocumentClient;
 let table: string;
-let ses: LocalSes;
-let sms: LocalSms;
-let smsEndpoint: AwsJsonEndpoint;
+let ses: LocalMessaging['ses'];
+let sms: LocalMessaging['sms'];
+let messaging: LocalMessaging;
 /** Midday in Paris: inside the SMS window. */
 const NOON = new Date('2026-11-26T11:00:00Z');
 
 beforeAll(async () => {
-  ses = await startLocalSes();
-  sms = new LocalSms();
-  smsEndpoint = await startAwsJsonEndpoint({ services: { PinpointSMSVoiceV2: (operation, body) => sms.handleJson(operation, body) } });
-  ({ doc, tableName: table } = await useFreshAppTable({
-    AWS_REGION: 'eu-west-3',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_SESV2: ses.endpoint,
-    AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: smsEndpoint.url,
-    EMAIL_FROM: 'ne-pas-repondre@coopconnexion.local',
-    SMS_WINDOW: '8-20',
-  }));
+  messaging = await useLocalMessaging({ SMS_WINDOW: '8-20' });
+  ({ doc, table, ses, sms } = messaging);
 });
-afterAll(async () => {
-  await ses?.stop();
-  await smsEndpoint?.close();
-});
+afterAll(async () => messaging?.stop());
 
 const mobile = () => `+337${String(randomInt(100_000_000)).padStart(8, '0')}`;
 const emailsTo = async (address: string) => (await ses.listEmails()).filter((m) => m.to.includes(address));

@@ -2,39 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useFreshAppTable } from '../support/dynamodb.js';
+import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
 import { keys } from '../../shared/keys.js';
 import { outboxPuts } from '../../shared/notifications/outbox.js';
 import { sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { recordDelivery, sesReport, smsReport, UnknownProviderMessageError, SMS_TRACKED_EVENT_TYPES, type DeliveryReport } from '../../shared/notifications/tracking.js';
-import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
-import { LocalSms } from '../../infra/local/sms.js';
-import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
 
 let doc: DynamoDBDocumentClient;
 let table: string;
 /** Midday in Paris: inside the SMS window, whatever the hour the test runs at. */
 const NOON = new Date('2026-11-26T11:00:00Z');
-let ses: LocalSes;
-let smsEndpoint: AwsJsonEndpoint;
+let messaging: LocalMessaging;
 
 beforeAll(async () => {
-  ses = await startLocalSes();
-  const sms = new LocalSms();
-  smsEndpoint = await startAwsJsonEndpoint({ services: { PinpointSMSVoiceV2: (operation, body) => sms.handleJson(operation, body) } });
-  ({ doc, tableName: table } = await useFreshAppTable({
-    AWS_REGION: 'eu-west-3',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_SESV2: ses.endpoint,
-    AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: smsEndpoint.url,
-    EMAIL_FROM: 'ne-pas-repondre@coopconnexion.local',
-  }));
+  messaging = await useLocalMessaging();
+  ({ doc, table } = messaging);
 });
-afterAll(async () => {
-  await ses?.stop();
-  await smsEndpoint?.close();
-});
+afterAll(async () => messaging?.stop());
 
 /** A message of the outbox, sent, with its provider lookup: what the sender leaves behind. */
 async function sentMessage(provider: 'ses' | 'sms' = 'ses') {
