@@ -7,8 +7,7 @@ import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../
 /** A whole local cloud on free ports, from the run's synthesized assembly, with its own data folder. */
 export async function startTestCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   return await startLocalCloud({
-    assemblyDir: options.stage ? undefined : inject('assemblyDir'),
-    outDir: options.stage ? mkdtempSync(join(tmpdir(), 'parcours-assembly-')) : undefined,
+    ...assemblyFor(options.stage),
     dataDir: mkdtempSync(join(tmpdir(), 'parcours-cloud-')),
     port: 0,
     tickMs: 200,
@@ -16,6 +15,13 @@ export async function startTestCloud(options: LocalCloudOptions = {}): Promise<L
     functionEnv: { SMS_WINDOW: 'off' },
     ...options,
   });
+}
+
+/** The run's synthesized assembly for the `local` and `test` stages (global setup); any other stage is synthesized here. */
+function assemblyFor(stage: string | undefined): Pick<LocalCloudOptions, 'assemblyDir' | 'outDir'> {
+  if (!stage || stage === 'local') return { assemblyDir: inject('assemblyDir') };
+  if (stage === 'test') return { assemblyDir: inject('testStageAssemblyDir') };
+  return { outDir: mkdtempSync(join(tmpdir(), 'parcours-assembly-')) };
 }
 
 /** Calls the local HTTP API as a demo user (by username) or anonymously. */
