@@ -1,5 +1,5 @@
 import { apiRoute, json } from '../../shared/http/api.js';
-import { CHANNEL_LABELS, ROLE_LABELS, getPeople, listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
+import { CHANNEL_LABELS, ROLE_LABELS, failureLabel, getPeople, listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
 import { OPT_OUT_REASON_LABELS, listOptOuts } from '../../shared/notifications/opt-outs.js';
 import type { NotificationStatus } from '../../shared/notifications/outbox.js';
 
@@ -30,6 +30,7 @@ export const handler = apiRoute({ roles: ['staff'] }, async () => {
       address: issue.address,
       personName: nameOf(issue.personId),
       reason: issue.reason,
+      reasonLabel: failureLabel(issue.reason),
       firstFailedAt: issue.firstFailedAt,
       lastFailedAt: issue.lastFailedAt,
       failedMessages: issue.notificationIds.length,
@@ -55,6 +56,7 @@ export const handler = apiRoute({ roles: ['staff'] }, async () => {
       status: message.status,
       statusLabel: STATUS_LABELS[message.status] ?? message.status,
       statusReason: message.statusReason,
+      statusReasonLabel: failureLabel(message.statusReason),
       statusAt: message.statusAt,
       sentAt: message.sentAt,
     })),

@@ -978,13 +978,13 @@ function contactsToFix(items, onFixed) {
   return dataTable('table-wide contacts-to-fix', plural(items.length, 'contact à corriger', 'contacts à corriger') + ', du plus récent échec au plus ancien', headers,
     byDateDesc(items, 'lastFailedAt').map((issue) => ({
       attributes: { 'data-issue-id': issue.issueId },
-      classes: [null, null, null, 'provider-id', 'provider-id'],
+      classes: [null, null, null, 'provider-id', null],
       cells: [
         personLink(issue.personId, issue.personName),
         issue.roleLabel || MESSAGE_ROLE_LABELS[issue.role] || issue.role,
         channelText(issue),
         issue.address,
-        issue.reason || '—',
+        issue.reasonLabel || issue.reason || '—',
         timeNode(issue.lastFailedAt),
         String(issue.failedMessages),
         fixForm(issue, onFixed),
@@ -1005,19 +1005,20 @@ function optOutsTable(items) {
 
 function failedMessagesTable(items) {
   if (!items.length) return el('p', {}, 'Aucun message non remis ces 30 derniers jours.');
-  const headers = ['Date', 'Personne', 'Destinataire', 'Canal', 'Adresse ou numéro', 'Statut', 'Code'];
+  const headers = ['Date', 'Personne', 'Message', 'Destinataire', 'Canal', 'Adresse ou numéro', 'Statut', 'Motif'];
   return dataTable('table-wide failed-messages', plural(items.length, 'message non remis', 'messages non remis') + ', du plus récent au plus ancien', headers,
     byDateDesc(items, 'statusAt').map((m) => ({
       attributes: { 'data-notification-id': m.notificationId, 'data-status': m.status },
-      classes: [null, null, null, null, 'provider-id', null, 'provider-id'],
+      classes: [null, null, null, null, null, 'provider-id', null, null],
       cells: [
         timeNode(m.statusAt),
         personLink(m.personId, m.personName),
+        MESSAGE_KIND_LABELS[m.kind] || m.kind,
         m.roleLabel || MESSAGE_ROLE_LABELS[m.role] || m.role,
         channelText(m),
         m.to,
         m.statusLabel || MESSAGE_STATUS_LABELS[m.status] || m.status,
-        m.statusReason || '—',
+        m.statusReasonLabel || m.statusReason || '—',
       ],
     })));
 }

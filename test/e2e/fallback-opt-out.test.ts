@@ -50,7 +50,7 @@ describe('fallback to the other channel, and the contacts to fix', () => {
       const issue = messages.body.toFix.find((i: { personId: string }) => i.personId === personId);
       return issue ? { issue, messages: messages.body } : undefined;
     }, 10_000, 'contact to fix');
-    expect(listed.issue).toMatchObject({ role: 'young', roleLabel: 'Jeune', channel: 'email', address: bouncing, reason: 'Permanent/General', failedMessages: 1 });
+    expect(listed.issue).toMatchObject({ role: 'young', roleLabel: 'Jeune', channel: 'email', address: bouncing, reason: 'Permanent/General', reasonLabel: 'Adresse rejetée définitivement', failedMessages: 1 });
     expect(listed.messages.failed.filter((m: { personId: string }) => m.personId === personId)).toEqual([
       expect.objectContaining({ kind: 'referral-received', role: 'young', channel: 'email', to: bouncing, status: 'bounced', statusReason: 'Permanent/General' }),
     ]);
@@ -98,7 +98,7 @@ describe('fallback to the other channel, and the contacts to fix', () => {
     );
     expect(fallback.text).toContain("Nous n'avons pas pu vous envoyer ce SMS");
     const issue = await eventually(async () => (await camille('GET', '/api/staff/messages')).body.toFix.find((i: { personId: string }) => i.personId === personId), 10_000, 'number to fix');
-    expect(issue).toMatchObject({ channel: 'sms', address: phone, reason: 'UNREACHABLE' });
+    expect(issue).toMatchObject({ channel: 'sms', address: phone, reason: 'UNREACHABLE', reasonLabel: 'Numéro injoignable' });
     const wrong = await camille('POST', `/api/people/${personId}/contact-issues/${issue.issueId}/fix`, { value: '03 21 00 00 00' });
     expect(wrong.status).toBe(400);
     expect(wrong.body.errors[0]).toMatchObject({ field: 'value', message: expect.stringContaining('Numéro de mobile français invalide') });
