@@ -180,6 +180,8 @@ export class ParcoursStack extends Stack {
     const alarms = new ParcoursAlarms(this, 'Alarms', { config, topicKey: key });
     alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
     for (const watched of Object.values(this.functions)) alarms.watchFunction(watched);
+    // The staff address is configuration, not a contact on the "to fix" list: an operator must hear of it.
+    alarms.watchCount('StaffMessageUndelivered', deliveryEvents, 'staff_message_undelivered', 'A message to the staff address bounced or failed: check STAFF_EMAIL of the stage');
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Pages and /api' });
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });

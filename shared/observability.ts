@@ -7,7 +7,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
  * never names, e-mails, phone numbers or free text.
  */
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'parcours' });
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'CoopConnexionParcours', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'parcours' });
+/** Metrics carry the stage as a dimension: dev and prod may share an account, and alarms watch one stage. */
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'CoopConnexionParcours',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'parcours',
+  ...(process.env.STAGE ? { defaultDimensions: { stage: process.env.STAGE } } : {}),
+});
 
 /** Puts the path's correlation ids on every following log line of this invocation. */
 export function correlate(ids: { personId?: string; referralId?: string; approvalId?: string }): void {

@@ -6,7 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { StageConfig } from '../config.js';
+import { METRICS_NAMESPACE, type StageConfig } from '../config.js';
 import type { ParcoursFunction } from './parcours-function.js';
 
 export interface ParcoursAlarmsProps {
@@ -15,13 +15,15 @@ export interface ParcoursAlarmsProps {
   topicKey: kms.IKey;
 }
 
-/** Alarms on what needs a human: failed or timed-out executions, function errors; all to one topic. */
+/** Alarms on what needs a human: failed or timed-out executions, function errors, business metrics; all to one topic. */
 export class ParcoursAlarms extends Construct {
   readonly topic: sns.Topic;
   private readonly action: actions.SnsAction;
+  private readonly stage: string;
 
   constructor(scope: Construct, id: string, props: ParcoursAlarmsProps) {
     super(scope, id);
+    this.stage = props.config.stage;
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: `Parcours ${props.config.stage} alarms`,
       masterKey: props.topicKey,
@@ -38,6 +40,21 @@ export class ParcoursAlarms extends Construct {
 
   watchFunction(fn: ParcoursFunction): void {
     this.alarm(`${fn.node.id}Errors`, fn.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), `${fn.node.id}: invocation errors`);
+  }
+
+  /**
+   * An alarm on a count a function publishes with Powertools metrics (dimensions: service = the function's id, stage),
+   * when it reaches one in 5 minutes.
+   */
+  watchCount(id: string, fn: ParcoursFunction, metricName: string, description: string): void {
+    const metric = new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: fn.node.id, stage: this.stage },
+      period: Duration.minutes(5),
+      statistic: 'Sum',
+    });
+    this.alarm(id, metric, description);
   }
 
   private alarm(id: string, metric: cloudwatch.IMetric, description: string): void {

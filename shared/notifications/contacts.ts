@@ -108,7 +108,7 @@ export async function afterDeliveryReport(report: DeliveryReport, personId: stri
   }
   if (report.status === 'failed' && message.channel === 'email') return; // a transient e-mail failure (mailbox full...) says nothing of the address
   if (!CONTACT_ROLES.has(message.role)) {
-    // The staff address is configuration, not a contact to fix: an alarm watches this metric.
+    // The staff address is configuration, not a contact to fix: the StaffMessageUndelivered alarm watches this metric.
     logger.error('staff message did not arrive', { notificationId, channel: message.channel, reason: report.reason });
     metrics.addMetric('staff_message_undelivered', MetricUnit.Count, 1);
     return;

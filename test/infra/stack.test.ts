@@ -465,6 +465,15 @@ describe('alarms and outputs', () => {
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
   });
 
+  it("alarm when a message to the staff address does not arrive, on the metric DeliveryEvents publishes for this stage", () => {
+    const alarms = ofType(dev.resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const staff = alarms.find((a) => a.MetricName === 'staff_message_undelivered');
+    expect(staff).toMatchObject({ Namespace: 'CoopConnexionParcours', Statistic: 'Sum', Period: 300, Threshold: 1 });
+    expect(staff.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'DeliveryEvents' }, { Name: 'stage', Value: 'dev' }]));
+    const deliveryEvents = ofType(dev.resources, 'AWS::Lambda::Function').find(([id]) => id.startsWith('DeliveryEvents'))![1];
+    expect(deliveryEvents.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'DeliveryEvents', POWERTOOLS_METRICS_NAMESPACE: 'CoopConnexionParcours', STAGE: 'dev' });
+  });
+
   it('exports what an operator and the local cloud need', () => {
     dev.template.hasOutput('ApiUrl', {});
     for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'AuthBaseUrl', 'TableName', 'ReferralStateMachineArn', 'SmsInboundTopicArn']) {
