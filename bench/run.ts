@@ -27,6 +27,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const INIT_RUNS = Number(process.env.BENCH_INIT_RUNS ?? 7);
 // On 2 busy cores the outbox drained up to ~3 min after the last submission: 120 s left some pending.
 const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 300);
+// The local SES and SMS throttle this share of calls, as AWS does over a sending rate: the retry share then measures retries that happen.
+const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -43,7 +45,7 @@ const dynamodbPort = await freePort();
 const startedAt = performance.now();
 const ports = ['--port', String(port), '--ses-port', String(sesPort), '--aws-port', String(awsPort), '--dynamodb-port', String(dynamodbPort)];
 // No SMS quiet hours, as in the end-to-end tests: SMS submitted at night would otherwise wait for the morning (figure 3).
-const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--data-dir', join(dataDir, 'data'), ...ports, '--no-demo', '--sms-window', 'off'], {
+const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--data-dir', join(dataDir, 'data'), ...ports, '--no-demo', '--sms-window', 'off', '--fault-rate', String(FAULT_RATE)], {
   stdio: ['ignore', 'pipe', 'pipe'],
   env: { ...process.env, PARCOURS_OUT_DIR: outDir },
 });
@@ -122,6 +124,7 @@ for (const line of await notificationFigures({
   referrals: accepted,
   lastSubmitAt,
   timeoutMs: NOTIFY_TIMEOUT_S * 1000,
+  faultRate: FAULT_RATE,
 })) {
   console.log(line);
 }

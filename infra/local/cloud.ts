@@ -47,6 +47,8 @@ export interface LocalCloudOptions {
   functionEnv?: Record<string, string>;
   /** How long after a send its delivery event is published (default 300 ms; AWS takes seconds). */
   deliveryEventDelayMs?: number;
+  /** Share of SendEmail and SendTextMessage calls answered with a throttling error (default 0), to exercise retries. */
+  faultRate?: number;
 }
 
 export interface LocalCloud {
@@ -146,10 +148,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       sms?: (record: SmsRecord) => void;
       inbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }>;
     } = {};
-    const ses = await startLocalSes({ port: options.sesPort, onAccepted: (email) => deliveryHooks.email?.(email) });
+    const faults = options.faultRate ? { rate: options.faultRate } : undefined;
+    const ses = await startLocalSes({ port: options.sesPort, onAccepted: (email) => deliveryHooks.email?.(email), faults });
     stopStack.push(() => ses.stop());
     const sms = new LocalSms({
       dataDir,
+      faults,
       onSent: (record) => deliveryHooks.sms?.(record),
       onInbound: async (reply) => (deliveryHooks.inbound ? deliveryHooks.inbound(reply) : { failed: 0 }),
     });

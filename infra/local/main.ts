@@ -19,6 +19,7 @@ const { values } = parseArgs({
     'ses-port': { type: 'string', default: process.env.SES_PORT ?? '8005' },
     'aws-port': { type: 'string', default: process.env.AWS_LOCAL_PORT ?? '4010' },
     'sms-window': { type: 'string' },
+    'fault-rate': { type: 'string' },
   },
 });
 
@@ -35,6 +36,7 @@ const cloud = await startLocalCloud({
   dynamodbPort: values['dynamodb-port'] ? Number(values['dynamodb-port']) : undefined,
   sesPort: values['ses-port'] ? Number(values['ses-port']) : undefined,
   awsPort: values['aws-port'] ? Number(values['aws-port']) : undefined,
+  faultRate: values['fault-rate'] ? Number(values['fault-rate']) : undefined,
 });
 const seeded = values['no-demo'] ? 0 : await seedDemoData(cloud, dataDir);
 

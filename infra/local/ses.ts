@@ -52,6 +52,17 @@ interface StoredEmail {
   at: number;
 }
 
+/** Transient provider errors on a share of sends, to exercise retries (bench, tests); `random` is for tests. */
+export interface FaultInjection {
+  rate: number;
+  random?: () => number;
+}
+
+/** Whether this call fails. */
+export function injectFault(faults: FaultInjection | undefined): boolean {
+  return faults !== undefined && faults.rate > 0 && (faults.random ?? Math.random)() < faults.rate;
+}
+
 /** The SES v2 SendEmail route; the v1 query API is passed through untracked (the functions use v2 only). */
 const SEND_EMAIL_PATH = '/v2/email/outbound-emails';
 
@@ -63,7 +74,7 @@ const SEND_EMAIL_PATH = '/v2/email/outbound-emails';
  * Its store is in memory and shared by every instance in one process.
  * @example const ses = await startLocalSes(); process.env.AWS_ENDPOINT_URL_SESV2 = ses.endpoint;
  */
-export async function startLocalSes(options: { port?: number; onAccepted?: (email: AcceptedEmail) => void } = {}): Promise<LocalSes> {
+export async function startLocalSes(options: { port?: number; onAccepted?: (email: AcceptedEmail) => void; faults?: FaultInjection } = {}): Promise<LocalSes> {
   const upstreamPort = await freePort();
   const upstreamServer = await startSesServer({ host: '127.0.0.1', port: upstreamPort });
   // The package resolves even when listen fails (its callback swallows the error).
@@ -78,6 +89,12 @@ export async function startLocalSes(options: { port?: number; onAccepted?: (emai
       const body = Buffer.concat(chunks);
       const headers = Object.fromEntries(Object.entries(req.headers).filter(([name, value]) => typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name))) as Record<string, string>;
       const method = req.method ?? 'GET';
+      if (method === 'POST' && req.url?.split('?')[0] === SEND_EMAIL_PATH && injectFault(options.faults)) {
+        // What SES answers over its sending rate: the SDK retries it with backoff.
+        res.writeHead(429, { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' });
+        res.end(JSON.stringify({ message: 'Maximum sending rate exceeded (local fault injection)' }));
+        return;
+      }
       const answer = await fetch(`${upstream}${req.url ?? '/'}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body });
       const text = Buffer.from(await answer.arrayBuffer());
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' });

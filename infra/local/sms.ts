@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { smsSegments } from '../../shared/notifications/sms-text.js';
+import { injectFault, type FaultInjection } from './ses.js';
 
 export interface SmsRecord {
   messageId: string;
@@ -46,12 +47,16 @@ export class LocalSms {
   private readonly onSent: ((record: SmsRecord) => void) | undefined;
   private readonly onInbound: ((reply: InboundSmsPayload) => Promise<{ failed: number }>) | undefined;
   private readonly replies: InboundSmsPayload[] = [];
+  private readonly faults: FaultInjection | undefined;
 
   /**
    * `onSent` hears of each message put in the outbox (not of dry runs), for the delivery events that follow;
    * `onInbound` gets the replies simulated on POST <base>/inbound, as the two-way SNS payload.
    */
-  constructor(options: { dataDir?: string; onSent?: (record: SmsRecord) => void; onInbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }> } = {}) {
+  constructor(
+    options: { dataDir?: string; onSent?: (record: SmsRecord) => void; onInbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }>; faults?: FaultInjection } = {},
+  ) {
+    this.faults = options.faults;
     this.onSent = options.onSent;
     this.onInbound = options.onInbound;
     this.file = options.dataDir ? join(options.dataDir, OUTBOX_FILE) : undefined;
@@ -65,6 +70,8 @@ export class LocalSms {
     const input = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     const invalid = validateSendTextMessage(input);
     if (invalid) return { status: 400, body: invalid };
+    // What the service answers over the account's sending rate: the SDK retries it with backoff.
+    if (injectFault(this.faults)) return { status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded (local fault injection)' } };
     const messageId = randomUUID();
     // DryRun checks the request without sending, as on AWS.
     if (input.DryRun === true) return { status: 200, body: { MessageId: messageId } };

@@ -23,7 +23,10 @@ export interface OutboxMessage extends OutboxDraft {
   notificationId: string;
   cause: string;
   status: NotificationStatus;
+  /** Send attempts by the outbox: one per step run or dispatch that tried it. */
   attempts: number;
+  /** Calls the provider's SDK made for the send that went through (more than one: it retried a throttling or a 5xx). */
+  providerAttempts?: number;
   createdAt: string;
   sentAt?: string;
   providerMessageId?: string;

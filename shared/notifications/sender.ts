@@ -14,8 +14,14 @@ import { writeFallback } from './fallback.js';
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
 
-/** Sends one message through its provider and returns the provider's message id. */
-async function deliver(message: OutboxMessage): Promise<string> {
+/** What a provider answered: its message id, and how many calls the SDK made (it retries throttling and 5xx with backoff). */
+interface Delivery {
+  providerMessageId: string;
+  providerAttempts: number;
+}
+
+/** Sends one message through its provider. */
+async function deliver(message: OutboxMessage): Promise<Delivery> {
   if (message.channel === 'email') {
     ses ??= new SESv2Client({});
     const result = await ses.send(
@@ -27,7 +33,7 @@ async function deliver(message: OutboxMessage): Promise<string> {
         EmailTags: [{ Name: 'kind', Value: message.kind.replace(/[^A-Za-z0-9_-]/g, '-') }],
       }),
     );
-    return result.MessageId ?? '';
+    return { providerMessageId: result.MessageId ?? '', providerAttempts: result.$metadata.attempts ?? 1 };
   }
   sms ??= new PinpointSMSVoiceV2Client({});
   const result = await sms.send(
@@ -40,7 +46,7 @@ async function deliver(message: OutboxMessage): Promise<string> {
       Context: { kind: message.kind },
     }),
   );
-  return result.MessageId ?? '';
+  return { providerMessageId: result.MessageId ?? '', providerAttempts: result.$metadata.attempts ?? 1 };
 }
 
 /**
@@ -144,8 +150,7 @@ async function sendAll(personId: string, messages: OutboxMessage[], now: Date = 
         await suppress(personId, message, now);
         continue;
       }
-      const providerMessageId = await deliver(message);
-      await markSent(personId, message, providerMessageId);
+      await markSent(personId, message, await deliver(message));
       sent += 1;
       metrics.addMetric(`notification_sent_${message.channel}`, MetricUnit.Count, 1);
     } catch (error) {
@@ -254,17 +259,18 @@ const PROVIDER_LOOKUP_DAYS = 90;
  * Marks the message sent and records the provider's id → outbox item lookup in one transaction, so a delivery
  * event never finds a sent message it cannot trace, nor a lookup to a message still pending.
  */
-async function markSent(personId: string, message: OutboxMessage, providerMessageId: string): Promise<void> {
+async function markSent(personId: string, message: OutboxMessage, { providerMessageId, providerAttempts }: Delivery): Promise<void> {
   const now = new Date();
   const provider: MessageProvider = message.channel === 'email' ? 'ses' : 'sms';
   const markItem = {
     Update: {
       TableName: tableName(),
       Key: keys.notification(personId, message.notificationId),
-      UpdateExpression: 'SET #status = :sent, sentAt = :now, providerMessageId = :id, attempts = attempts + :one REMOVE lastError, notBefore, gsi3pk, gsi3sk',
+      UpdateExpression:
+        'SET #status = :sent, sentAt = :now, providerMessageId = :id, attempts = attempts + :one, providerAttempts = :providerAttempts REMOVE lastError, notBefore, gsi3pk, gsi3sk',
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending', ':now': now.toISOString(), ':id': providerMessageId, ':one': 1 },
+      ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending', ':now': now.toISOString(), ':id': providerMessageId, ':one': 1, ':providerAttempts': providerAttempts },
     },
   };
   const lookupItem = {

@@ -469,7 +469,7 @@ describe('alarms and outputs', () => {
     const alarms = ofType(dev.resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const staff = alarms.find((a) => a.MetricName === 'staff_message_undelivered');
     expect(staff).toMatchObject({ Namespace: 'CoopConnexionParcours', Statistic: 'Sum', Period: 300, Threshold: 1 });
-    expect(staff.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'DeliveryEvents' }, { Name: 'stage', Value: 'dev' }]));
+    expect(staff!.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'DeliveryEvents' }, { Name: 'stage', Value: 'dev' }]));
     const deliveryEvents = ofType(dev.resources, 'AWS::Lambda::Function').find(([id]) => id.startsWith('DeliveryEvents'))![1];
     expect(deliveryEvents.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'DeliveryEvents', POWERTOOLS_METRICS_NAMESPACE: 'CoopConnexionParcours', STAGE: 'dev' });
   });

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from './dynamodb.js';
-import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
+import { startLocalSes, type FaultInjection, type LocalSes } from '../../infra/local/ses.js';
 import { LocalSms } from '../../infra/local/sms.js';
 import { startAwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
 
@@ -16,9 +16,9 @@ export interface LocalMessaging {
  * A fresh app table on DynamoDB Local, with the local SES and SMS services the sender's SDK clients
  * reach through AWS_ENDPOINT_URL_*: the data-level tests of sending use the real code paths.
  */
-export async function useLocalMessaging(env: Record<string, string> = {}): Promise<LocalMessaging> {
-  const ses = await startLocalSes();
-  const sms = new LocalSms();
+export async function useLocalMessaging(env: Record<string, string> = {}, options: { faults?: FaultInjection } = {}): Promise<LocalMessaging> {
+  const ses = await startLocalSes({ faults: options.faults });
+  const sms = new LocalSms({ faults: options.faults });
   const smsEndpoint = await startAwsJsonEndpoint({ services: { PinpointSMSVoiceV2: (operation, body) => sms.handleJson(operation, body) } });
   const { doc, tableName } = await useFreshAppTable({
     AWS_REGION: 'eu-west-3',
