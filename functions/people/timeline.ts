@@ -3,11 +3,14 @@ import { getTimeline } from '../../shared/data/referrals.js';
 import { PATH_STATUS_LABELS } from '../../shared/domain/referral.js';
 import { referralSummary } from '../../shared/views.js';
 import { correlate } from '../../shared/observability.js';
+import { OPT_OUT_REASON_LABELS, getOptOut } from '../../shared/notifications/opt-outs.js';
 
 /** GET /api/people/{personId}/timeline: a young person's path, every transition with who, when and why. */
 export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
   const { person, referrals, events, notifications } = await getTimeline(event.pathParameters?.personId ?? '');
   correlate({ personId: person.personId });
+  const [emailOptOut, smsOptOut] = await Promise.all([getOptOut('email', person.email), getOptOut('sms', person.phone)]);
+  const optOut = (o: Awaited<ReturnType<typeof getOptOut>>) => (o ? { reason: o.reason, reasonLabel: OPT_OUT_REASON_LABELS[o.reason], at: o.at } : undefined);
   return json(200, {
     person: {
       personId: person.personId,
@@ -19,6 +22,8 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
       town: person.town,
       pathStatus: person.pathStatus,
       pathStatusLabel: PATH_STATUS_LABELS[person.pathStatus],
+      // Staff see at once that this person gets no SMS (STOP) or only mandatory e-mails (complaint).
+      optOuts: { email: optOut(emailOptOut), sms: optOut(smsOptOut) },
     },
     referrals: referrals.map(referralSummary),
     events,

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, db, queryIndexPartition, tableName } from '../data/client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Channel, RecipientRole } from './catalogue.js';
@@ -57,6 +57,12 @@ export async function removeOptOut(channel: Channel, address: string): Promise<v
 export async function optedOut(addresses: Array<{ channel: Channel; address: string }>): Promise<Set<string>> {
   const items = await batchGetAll(addresses.map((a) => optOutKey(a.channel, a.address)), { consistentRead: true });
   return new Set(items.map((item) => addressKey(item.channel as Channel, String(item.address))));
+}
+
+/** The opt-out of one address, if any. */
+export async function getOptOut(channel: Channel, address: string): Promise<OptOut | undefined> {
+  const result = await db().send(new GetCommand({ TableName: tableName(), Key: optOutKey(channel, address), ConsistentRead: true }));
+  return result.Item as OptOut | undefined;
 }
 
 export const isOptedOut = (set: Set<string>, channel: Channel, address: string) => set.has(addressKey(channel, address));

@@ -774,6 +774,12 @@ function actorText(actor) {
   return 'Par ' + (actor.name ? actor.name + ' (' + role + ')' : (actor.kind === 'staff' ? 'l\'équipe' : 'le prescripteur'));
 }
 
+/** An address, with its opt-out when there is one: "06… — désinscrit : Réponse STOP au SMS (le …), plus de SMS". */
+function contactFact(address, optOut, consequence) {
+  if (!optOut) return address;
+  return (address || '') + ' — désinscrit : ' + optOut.reasonLabel + ' (' + formatDateTime(optOut.at) + '), ' + consequence;
+}
+
 async function initTimeline() {
   const region = document.getElementById('timeline');
   const data = await loadInto(region, '/api/people/' + encodeURIComponent(document.body.dataset.personId) + '/timeline');
@@ -787,8 +793,8 @@ async function initTimeline() {
     el('section', { class: 'panel', 'aria-label': 'Coordonnées' },
       facts([
         ['Naissance', person.birthDate ? formatPlainDate(person.birthDate) : ''],
-        ['E-mail', person.email],
-        ['Mobile', person.phone],
+        ['E-mail', contactFact(person.email, person.optOuts && person.optOuts.email, "plus d'e-mails sauf obligatoires")],
+        ['Mobile', contactFact(person.phone, person.optOuts && person.optOuts.sms, 'plus de SMS')],
         ['Commune', person.town],
       ])),
     el('h2', {}, 'Orientations'),

@@ -127,12 +127,14 @@ describe('SMS STOP', () => {
     );
     expect(decisionSms.status).toBe('opted-out');
     expect(smsTo(phone)).toHaveLength(1);
-    const events = (await camille('GET', `/api/people/${personId}/timeline`)).body.events as Array<{ type: string; label: string }>;
-    expect(events.find((e) => e.type === 'contact-opted-out')?.label).toContain('réponse STOP');
+    const timeline = (await camille('GET', `/api/people/${personId}/timeline`)).body;
+    expect((timeline.events as Array<{ type: string; label: string }>).find((e) => e.type === 'contact-opted-out')?.label).toContain('réponse STOP');
+    expect(timeline.person.optOuts).toEqual({ sms: { reason: 'stop', reasonLabel: 'Réponse STOP au SMS', at: expect.any(String) } });
 
     // START lifts it.
     await cloud.sms.reply(phone, 'START');
     await eventually(async () => !(await camille('GET', '/api/staff/messages')).body.optOuts.some((o: { address: string }) => o.address === phone), 10_000, 'opt-out lifted');
+    expect((await camille('GET', `/api/people/${personId}/timeline`)).body.person.optOuts).toEqual({});
   });
 
   it('keeps STOP replies and failures out of the logs and the table of other people', async () => {
