@@ -189,6 +189,9 @@ function renderSession(claims) {
   document.getElementById('session-name').textContent = 'Compte : ' + name + ' (' + role + ')';
   document.getElementById('session-logout').addEventListener('click', logout);
   document.getElementById('session').hidden = false;
+  // Signed in, each person sees the links of their role (before, all of them: the home page tells who does what).
+  const audience = groups.includes('staff') ? 'staff' : 'prescriber';
+  for (const item of document.querySelectorAll('[data-audience]')) item.hidden = !item.dataset.audience.split(' ').includes(audience);
 }
 
 /** Calls the API with the ID token; a 401 sends the person to the login page. */

@@ -44,10 +44,10 @@ export function layout(options: LayoutOptions): string {
 <a class="brand" href="/">CoopConnexion <span>Parcours</span></a>
 <nav aria-label="Navigation principale">
 <ul class="nav-list">
-<li><a href="/prescripteur/orienter">Orienter un jeune</a></li>
-<li><a href="/prescripteur/orientations">Suivi des orientations</a></li>
-<li><a href="/equipe">Demandes à traiter</a></li>
-<li><a href="/equipe/messages">Messages et contacts</a></li>
+<li data-audience="prescriber"><a href="/prescripteur/orienter">Orienter un jeune</a></li>
+<li data-audience="prescriber staff"><a href="/prescripteur/orientations">Suivi des orientations</a></li>
+<li data-audience="staff"><a href="/equipe">Demandes à traiter</a></li>
+<li data-audience="staff"><a href="/equipe/messages">Messages et contacts</a></li>
 </ul>
 </nav>
 <div class="session" id="session" hidden>

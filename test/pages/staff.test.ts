@@ -96,6 +96,21 @@ const approval = (overrides: Record<string, unknown> = {}) => ({
 });
 
 describe('staff pages', () => {
+  it('shows each signed-in role the links of its work, and staff the messages page', async () => {
+    const navLinks = async (page: Page) => page.locator('nav[aria-label="Navigation principale"] a:visible').allTextContents();
+    const page = await openAsStaff();
+    await answerJson(page, '**/api/staff/inbox', inbox);
+    await page.goto(`${server.url}/equipe`);
+    await inboxCards(page).first().waitFor();
+    expect(await navLinks(page)).toEqual(['Suivi des orientations', 'Demandes à traiter', 'Messages et contacts']);
+
+    await resetSession(page, server.url, fakeIdToken({ groups: ['prescriber'] }));
+    await answerJson(page, '**/api/referrals', { items: [] });
+    await page.goto(`${server.url}/prescripteur/orientations`);
+    await expect.poll(() => page.locator('#session').isVisible()).toBe(true);
+    expect(await navLinks(page)).toEqual(['Orienter un jeune', 'Suivi des orientations']);
+  });
+
   it('renders the inbox items with their age, phase, eligibility and links', async () => {
     const page = await openAsStaff();
     await answerJson(page, '**/api/staff/inbox', inbox);
