@@ -33,7 +33,7 @@ async function deliver(message: OutboxMessage): Promise<Delivery> {
         EmailTags: [{ Name: 'kind', Value: message.kind.replace(/[^A-Za-z0-9_-]/g, '-') }],
       }),
     );
-    return { providerMessageId: result.MessageId ?? '', providerAttempts: result.$metadata.attempts ?? 1 };
+    return { providerMessageId: result.MessageId ?? '', providerAttempts: result.$metadata?.attempts ?? 1 };
   }
   sms ??= new PinpointSMSVoiceV2Client({});
   const result = await sms.send(
@@ -46,7 +46,7 @@ async function deliver(message: OutboxMessage): Promise<Delivery> {
       Context: { kind: message.kind },
     }),
   );
-  return { providerMessageId: result.MessageId ?? '', providerAttempts: result.$metadata.attempts ?? 1 };
+  return { providerMessageId: result.MessageId ?? '', providerAttempts: result.$metadata?.attempts ?? 1 };
 }
 
 /**
