@@ -328,11 +328,19 @@ function templateVars(referral: ReferralRecord) {
   };
 }
 
-function timelinePut(
-  table: string,
-  personId: string,
-  event: { at: string; eventId: string; type: string; label: string; actor: Actor; referralId?: string; reason?: string },
-) {
+export interface TimelineEventInput {
+  at: string;
+  /** With the time, the event's key: the same id written twice is one event. */
+  eventId: string;
+  type: string;
+  label: string;
+  actor: Actor;
+  referralId?: string;
+  reason?: string;
+}
+
+/** The transaction item that adds one event to a person's timeline, once. */
+export function timelinePut(table: string, personId: string, event: TimelineEventInput) {
   return [
     {
       Put: {

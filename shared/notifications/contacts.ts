@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { batchGetAll, db, queryIndexPartition, tableName } from '../data/client.js';
-import { getReferralsByIds, type PersonRecord } from '../data/referrals.js';
-import type { Actor, Staff } from '../domain/actor.js';
-import { publicActor } from '../domain/actor.js';
+import { getReferralsByIds, timelinePut, type PersonRecord } from '../data/referrals.js';
+import type { Staff } from '../domain/actor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { normalizeEmail } from '../domain/identity.js';
 import { normalizeFrenchMobile } from '../domain/phone.js';
@@ -83,6 +82,12 @@ export interface ContactIssue {
 export function contactIssueId(role: RecipientRole, channel: Channel, address: string): string {
   const normalized = channel === 'email' ? normalizeEmail(address) : address;
   return `${role}.${channel}.${createHash('sha256').update(normalized).digest('hex').slice(0, 16)}`;
+}
+
+/** The role and channel an issue id names, or undefined when it is not one (a URL typed by hand). */
+export function parseContactIssueId(issueId: string): { role: ContactRole; channel: Channel } | undefined {
+  const match = /^(young|guardian|prescriber)\.(email|sms)\.[0-9a-f]{16}$/.exec(issueId);
+  return match ? { role: match[1] as ContactRole, channel: match[2] as Channel } : undefined;
 }
 
 /** The most messages one fix sends again: the last ones that failed on that address. */
@@ -168,30 +173,13 @@ async function openContactIssue(personId: string, message: OutboxMessage, report
 
 const prefixedGsi1 = (entry: { gsi1pk: string; gsi1sk: string }) => ({ ':gsi1pk': entry.gsi1pk, ':gsi1sk': entry.gsi1sk });
 
-async function addTimelineEvent(personId: string, eventId: string, at: string, type: string, label: string, actor?: Actor): Promise<void> {
+/** Adds an event to the person's timeline; the same event id written again changes nothing. */
+async function addTimelineEvent(personId: string, eventId: string, at: string, type: string, label: string): Promise<void> {
   try {
-    await db().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: timelineItem(personId, eventId, at, type, label, actor),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    await db().send(new PutCommand(timelinePut(tableName(), personId, { at, eventId, type, label, actor: { kind: 'system' } })[0].Put));
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
   }
-}
-
-function timelineItem(personId: string, eventId: string, at: string, type: string, label: string, actor?: Actor) {
-  return {
-    ...keys.personEvent(personId, at, eventId),
-    type: 'timeline-event',
-    eventType: type,
-    at,
-    label,
-    actor: publicActor(actor ?? { kind: 'system' }),
-    actorId: actor && actor.kind !== 'system' ? actor.id : undefined,
-  };
 }
 
 /** The open issues, most recent failure first. */
@@ -272,19 +260,13 @@ export async function fixContact(input: { personId: string; issueId: string; val
       },
     },
     ...(await contactUpdates(issue, input.value, now)),
-    {
-      Put: {
-        TableName: table,
-        Item: timelineItem(
-          input.personId,
-          `contact-fixed#${input.issueId}#${now}`,
-          now,
-          'contact-fixed',
-          `${issue.channel === 'email' ? 'E-mail' : 'Mobile'} corrigé (${ROLE_LABELS[issue.role]}) : ${resends.length} message${resends.length > 1 ? 's' : ''} renvoyé${resends.length > 1 ? 's' : ''}`,
-          input.staff,
-        ),
-      },
-    },
+    ...timelinePut(table, input.personId, {
+      at: now,
+      eventId: `contact-fixed#${input.issueId}#${now}`,
+      type: 'contact-fixed',
+      label: `${issue.channel === 'email' ? 'E-mail' : 'Mobile'} corrigé (${ROLE_LABELS[issue.role]}) : ${resends.length} message${resends.length > 1 ? 's' : ''} renvoyé${resends.length > 1 ? 's' : ''}`,
+      actor: input.staff,
+    }),
     ...resends,
   ];
   try {

@@ -8,7 +8,7 @@ import { keys } from '../../shared/keys.js';
 import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/notifications/outbox.js';
 import { dispatchDeferredNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { recordDelivery, type DeliveryReport } from '../../shared/notifications/tracking.js';
-import { afterDeliveryReport, contactIssueId, fixContact, listContactIssues, listUndeliveredMessages, recordSmsReply } from '../../shared/notifications/contacts.js';
+import { afterDeliveryReport, contactIssueId, fixContact, parseContactIssueId, listContactIssues, listUndeliveredMessages, recordSmsReply } from '../../shared/notifications/contacts.js';
 import { listOptOuts, recordOptOut, smsKeyword } from '../../shared/notifications/opt-outs.js';
 import { render } from '../../shared/notifications/catalogue.js';
 
@@ -69,6 +69,17 @@ async function sendThenReport(personId: string, cause: string, draft: OutboxDraf
   await recordDelivery(report);
   return { notificationId, report };
 }
+
+describe('contact issue ids', () => {
+  it('name the role and channel, hide the address, and refuse anything else', () => {
+    const id = contactIssueId('guardian', 'sms', '+33612345678');
+    expect(id).toMatch(/^guardian\.sms\.[0-9a-f]{16}$/);
+    expect(id).not.toContain('612345678');
+    expect(parseContactIssueId(id)).toEqual({ role: 'guardian', channel: 'sms' });
+    expect(contactIssueId('young', 'email', 'Zoe@Example.org')).toBe(contactIssueId('young', 'email', 'zoe@example.org'));
+    for (const wrong of ['staff.email.0123456789abcdef', 'young.fax.0123456789abcdef', 'young.email.xyz', 'young.email.0123456789abcdef/..']) expect(parseContactIssueId(wrong)).toBeUndefined();
+  });
+});
 
 describe('SMS keywords', () => {
   it.each([
