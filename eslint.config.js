@@ -1,5 +1,35 @@
+import path from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+const LOCAL_CLOUD = path.resolve(import.meta.dirname, 'infra/local');
+
+/**
+ * The local cloud (infra/local/) is generic: it runs any CDK app's template. A relative import that leaves its
+ * folder reaches app code (shared/, functions/, workflows/, the stack): what it needs of the app is passed in by
+ * the app's entry point (infra/local-app/).
+ */
+const localCloudBoundary = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'The local cloud imports nothing outside infra/local/ but packages' },
+    messages: {
+      outside: "The local cloud is generic: '{{source}}' is outside infra/local/. Pass what it needs as an option from infra/local-app/.",
+    },
+    schema: [],
+  },
+  create(context) {
+    const check = (node) => {
+      const source = node.source?.type === 'Literal' ? node.source.value : undefined;
+      if (typeof source !== 'string' || !(source.startsWith('.') || path.isAbsolute(source))) return;
+      const target = path.resolve(path.dirname(context.filename), source);
+      if (target !== LOCAL_CLOUD && !target.startsWith(LOCAL_CLOUD + path.sep)) {
+        context.report({ node: node.source, messageId: 'outside', data: { source } });
+      }
+    };
+    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+  },
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.local/', 'coverage/'] },
@@ -15,7 +45,12 @@ export default tseslint.config(
   },
   {
     // The local cloud, scripts, benchmarks and tests talk to a person on the terminal.
-    files: ['infra/local/**', 'scripts/**', 'bench/**', 'test/**', 'infra/app.ts'],
+    files: ['infra/local/**', 'infra/local-app/**', 'scripts/**', 'bench/**', 'test/**', 'infra/app.ts'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['infra/local/**/*.ts', 'infra/local/**/*.js'],
+    plugins: { 'local-cloud': { rules: { boundary: localCloudBoundary } } },
+    rules: { 'local-cloud/boundary': 'error' },
   },
 );

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { build } from 'esbuild';
 import { LocalIssuer } from '../infra/local/auth.js';
+import { DEMO_USERS } from '../infra/local-app/demo-users.js';
 import { freePort } from '../infra/local/net.js';
 import { loadAssembly } from '../infra/local/assembly.js';
 import { describeTemplate } from '../infra/local/template.js';
@@ -45,7 +46,7 @@ const dynamodbPort = await freePort();
 const startedAt = performance.now();
 const ports = ['--port', String(port), '--ses-port', String(sesPort), '--aws-port', String(awsPort), '--dynamodb-port', String(dynamodbPort)];
 // No SMS quiet hours, as in the end-to-end tests: SMS submitted at night would otherwise wait for the morning (figure 3).
-const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--data-dir', join(dataDir, 'data'), ...ports, '--no-demo', '--sms-window', 'off', '--fault-rate', String(FAULT_RATE)], {
+const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local-app/main.ts', '--data-dir', join(dataDir, 'data'), ...ports, '--no-demo', '--sms-window', 'off', '--fault-rate', String(FAULT_RATE)], {
   stdio: ['ignore', 'pipe', 'pipe'],
   env: { ...process.env, PARCOURS_OUT_DIR: outDir },
 });
@@ -70,7 +71,7 @@ console.log(`start-up: npm start to ready ${(readyMs / 1000).toFixed(2)} s (synt
 // 2. Submit latency and throughput.
 const base = `http://127.0.0.1:${port}`;
 const clientId = ((await (await fetch(`${base}/api/config`)).json()) as { clientId: string }).clientId;
-const issuer = await LocalIssuer.create({ issuerUrl: `${base}/local-auth`, clientId, dataDir: join(dataDir, 'data') });
+const issuer = await LocalIssuer.create({ issuerUrl: `${base}/local-auth`, clientId, dataDir: join(dataDir, 'data'), users: DEMO_USERS });
 const token = issuer.mintIdToken('sarah.benali');
 let accepted = 0; // referrals answered 201, whose notifications figure 3 counts
 const submit = async (i: number) => {

@@ -5,7 +5,7 @@
  *   BASE_URL (default http://127.0.0.1:3000), SES_URL (default http://127.0.0.1:8005)
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { DEMO_USERS } from '../infra/local/auth.js';
+import { DEMO_USERS } from '../infra/local-app/demo-users.js';
 
 const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
 const SES_URL = (process.env.SES_URL ?? 'http://127.0.0.1:8005').replace(/\/$/, '');

@@ -15,7 +15,7 @@ export interface AppTableProps {
 /**
  * The one DynamoDB table: `pk`/`sk`, three GSIs `<name>pk`/`<name>sk` projecting ALL, TTL on
  * `expiresAt`, on demand, point-in-time recovery, encrypted with the project's key.
- * Its schema must stay equal to infra/local/tables.ts (checked by test/infra/stack.test.ts).
+ * Its schema must stay equal to infra/local-app/tables.ts (checked by test/infra/stack.test.ts).
  */
 export class AppTable extends Construct {
   readonly table: dynamodb.Table;

@@ -5,44 +5,22 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BodyTooLargeError, readRequestBody } from './aws-endpoint.js';
 
+/**
+ * A user of the local issuer: the login page lists them, and their ID token carries the Cognito claims
+ * (`cognito:groups`) plus the app's own `claims` (custom attributes such as `custom:organisation`).
+ * Fixed ids, like Cognito `sub`s, keep data made with them valid across restarts.
+ */
 export interface DemoUser {
   id: string;
   username: string;
   name: string;
   email: string;
-  group: 'staff' | 'prescriber';
-  organisationId?: string;
-  organisationName?: string;
+  groups: string[];
+  /** Extra ID-token claims, e.g. `{ 'custom:organisation': 'ml-lens' }`. */
+  claims?: Record<string, string>;
+  /** What the login page shows under the name (a role, an organisation). */
+  description?: string;
 }
-
-/** The demo accounts of the local cloud; ids are fixed UUIDs, like Cognito `sub`s, so data made with them survives restarts. */
-export const DEMO_USERS: DemoUser[] = [
-  {
-    id: '5b1f0c7e-2d4a-4c3e-9a61-0c2f6e1a7d01',
-    username: 'camille.martin',
-    name: 'Camille Martin',
-    email: 'camille.martin@coopconnexion.local',
-    group: 'staff',
-  },
-  {
-    id: '8e4a2b90-6f13-4d7c-b2a5-3c9d1e0f4a02',
-    username: 'sarah.benali',
-    name: 'Sarah Benali',
-    email: 'sarah.benali@example.org',
-    group: 'prescriber',
-    organisationId: 'ml-lens',
-    organisationName: 'Mission locale de Lens',
-  },
-  {
-    id: 'c37d5e14-9b2f-4a86-8d0e-7f1a2c6b5e03',
-    username: 'thomas.leroy',
-    name: 'Thomas Leroy',
-    email: 'thomas.leroy@example.org',
-    group: 'prescriber',
-    organisationId: 'ft-lievin',
-    organisationName: 'France Travail Liévin',
-  },
-];
 
 /** An RS256 public key as published in the JWKS (a type alias, so it is also a plain JSON object). */
 export type PublicJwk = { kty: 'RSA'; n: string; e: string; kid: string; alg: 'RS256'; use: 'sig' };
@@ -102,7 +80,7 @@ export class LocalIssuer {
 
   static async create(options: { issuerUrl: string; clientId: string; dataDir?: string; users?: DemoUser[] }): Promise<LocalIssuer> {
     const privateKey = options.dataDir ? await loadOrCreateKey(options.dataDir) : await newKey();
-    return new LocalIssuer(options.issuerUrl, options.clientId, privateKey, options.users ?? DEMO_USERS);
+    return new LocalIssuer(options.issuerUrl, options.clientId, privateKey, options.users ?? []);
   }
 
   jwks(): { keys: PublicJwk[] } {
@@ -127,12 +105,9 @@ export class LocalIssuer {
       email_verified: true,
       name: found.name,
       'cognito:username': found.username,
-      'cognito:groups': [found.group],
+      'cognito:groups': [...found.groups],
+      ...found.claims,
     };
-    if (found.group === 'prescriber' && found.organisationId) {
-      claims['custom:organisation'] = found.organisationId;
-      if (found.organisationName) claims['custom:organisation_name'] = found.organisationName;
-    }
     return this.sign(claims);
   }
 
@@ -171,7 +146,7 @@ export class LocalIssuer {
       scopes_supported: ['openid', 'email', 'profile'],
       token_endpoint_auth_methods_supported: ['none'],
       code_challenge_methods_supported: ['S256'],
-      claims_supported: ['sub', 'email', 'email_verified', 'name', 'cognito:username', 'cognito:groups', 'custom:organisation', 'custom:organisation_name'],
+      claims_supported: ['sub', 'email', 'email_verified', 'name', 'cognito:username', 'cognito:groups', ...new Set(this.users.flatMap((user) => Object.keys(user.claims ?? {})))],
     };
   }
 
@@ -263,7 +238,7 @@ export class LocalIssuer {
       jti: randomUUID(),
       event_id: randomUUID(),
       username: user.username,
-      'cognito:groups': [user.group],
+      'cognito:groups': [...user.groups],
     });
   }
 
@@ -389,7 +364,7 @@ function loginPage(action: string, params: URLSearchParams, users: DemoUser[]): 
     .join('\n');
   const buttons = users
     .map((user) => {
-      const role = user.group === 'staff' ? 'Équipe CoopConnexion' : `Organisation prescriptrice : ${user.organisationName ?? user.organisationId ?? ''}`;
+      const role = user.description ?? user.groups.join(', ');
       return `<li><button type="submit" name="user" value="${escapeHtml(user.id)}">${escapeHtml(user.name)} <span class="role">${escapeHtml(role)}</span></button></li>`;
     })
     .join('\n');

@@ -3,16 +3,16 @@ import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadAssembly, synthesize, type SynthesizedApp } from './assembly.js';
-import { describeTemplate, type LocalApp } from './template.js';
+import { describeTemplate, type LocalApp, type LocalFunction } from './template.js';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb.js';
 import { LambdaRuntime } from './lambda.js';
 import { LocalStepFunctions, handleSfnJson } from './stepfunctions/index.js';
 import { startAwsJsonEndpoint } from './aws-endpoint.js';
 import { sesDeliveryEvents, startLocalSes, type AcceptedEmail, type LocalSes } from './ses.js';
-import { LocalSms, smsDeliveryEvent, type InboundSmsPayload, type SmsRecord } from './sms.js';
+import { LocalSms, smsDeliveryEvent, type InboundSmsPayload, type SmsRecord, type SmsSegmentCounter } from './sms.js';
 import { LocalEventBridge } from './events.js';
 import { LocalSns } from './sns.js';
-import { LocalIssuer } from './auth.js';
+import { LocalIssuer, type DemoUser } from './auth.js';
 import { jwtVerifierFor, startGateway } from './gateway.js';
 import { freePort } from './net.js';
 import { LocalScheduler } from './scheduler.js';
@@ -49,6 +49,21 @@ export interface LocalCloudOptions {
   deliveryEventDelayMs?: number;
   /** Share of SendEmail and SendTextMessage calls answered with a throttling error (default 0), to exercise retries. */
   faultRate?: number;
+
+  // What an app passes in (its entry point): the local cloud itself knows nothing of the app it runs.
+  /** Accounts offered by the local issuer's login page, with their groups and custom claims. */
+  users?: DemoUser[];
+  /** The app's pages worth opening, by key: `cloud.pages[key]` is the absolute URL of `path`. */
+  pages?: Record<string, { label: string; path: string }>;
+  /** Counts the parts of each SMS in the local outbox (default: a rough GSM/UCS2 count). */
+  smsSegments?: SmsSegmentCounter;
+  /**
+   * Environment variables to change in a function because it runs locally (e.g. a Cognito hosted-UI URL that
+   * must point at the local issuer); the result is merged over the function's own variables.
+   */
+  functionEnvironment?: (fn: LocalFunction, local: { gatewayUrl: string; issuerUrl: string; clientId: string }) => Record<string, string>;
+  /** The SNS topic that receives simulated SMS replies (End User Messaging two-way channel), if the app has one. */
+  smsInboundTopicArn?: (app: LocalApp) => string | undefined;
 }
 
 export interface LocalCloud {
@@ -57,14 +72,15 @@ export interface LocalCloud {
   functionLogFile: string;
   urls: {
     app: string;
-    prescriberForm: string;
-    prescriberReferrals: string;
-    staffConsole: string;
+    /** The local console (state machines, executions, schedules, mail, SMS). */
+    console: string;
     mailViewer: string;
     smsOutbox: string;
     awsEndpoint: string;
     dynamodb: string;
   };
+  /** The app's pages given in `options.pages`, as absolute URLs. */
+  pages: Record<string, string>;
   app: LocalApp;
   synthesized: SynthesizedApp;
   tableName: string;
@@ -154,12 +170,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const sms = new LocalSms({
       dataDir,
       faults,
+      segments: options.smsSegments,
       onSent: (record) => deliveryHooks.sms?.(record),
       onInbound: async (reply) => (deliveryHooks.inbound ? deliveryHooks.inbound(reply) : { failed: 0 }),
     });
 
-    const clientId = app.outputs.UserPoolClientId ?? 'local-client';
-    const issuer = await LocalIssuer.create({ issuerUrl, clientId, dataDir });
+    const clientId = app.userPoolClientIds[0] ?? 'local-client';
+    const issuer = await LocalIssuer.create({ issuerUrl, clientId, dataDir, users: options.users });
 
     const engineRef: { engine?: LocalStepFunctions } = {};
     const awsEndpoint = await startAwsJsonEndpoint({
@@ -179,9 +196,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         ...fn,
         environment: {
           ...fn.environment,
-          // The pages log in against the local issuer instead of the Cognito hosted domain.
-          ...(fn.environment.AUTH_BASE_URL !== undefined ? { AUTH_BASE_URL: issuerUrl } : {}),
-          ...(fn.environment.USER_POOL_CLIENT_ID !== undefined ? { USER_POOL_CLIENT_ID: clientId } : {}),
+          ...options.functionEnvironment?.(fn, { gatewayUrl, issuerUrl, clientId }),
           ...options.functionEnv,
         },
       })),
@@ -226,9 +241,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         }
         return { failed };
       });
-    // SMS replies go where the template's two-way topic (output SmsInboundTopicArn) sends them.
+    // SMS replies go where the app's two-way topic sends them.
     deliveryHooks.inbound = async (reply) => {
-      const topicArn = app.outputs.SmsInboundTopicArn;
+      const topicArn = options.smsInboundTopicArn?.(app);
       return topicArn ? sns.publish(topicArn, JSON.stringify(reply)) : { failed: 0 };
     };
     // Events still in flight at stop would invoke stopped workers.
@@ -295,14 +310,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       functionLogFile: logFile,
       urls: {
         app: `${gatewayUrl}/`,
-        prescriberForm: `${gatewayUrl}/prescripteur/orienter`,
-        prescriberReferrals: `${gatewayUrl}/prescripteur/orientations`,
-        staffConsole: `${gatewayUrl}/equipe`,
+        console: `${gatewayUrl}/_local/`,
         mailViewer: ses.viewerUrl,
         smsOutbox: `${gatewayUrl}/_local/sms/`,
         awsEndpoint: awsEndpoint.url,
         dynamodb: ddb.endpoint,
       },
+      pages: Object.fromEntries(Object.entries(options.pages ?? {}).map(([key, page]) => [key, new URL(page.path, gatewayUrl).href])),
       app,
       synthesized,
       tableName: app.tables[0]?.tableName ?? '',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InvokeResult } from './lambda.js';
+import type { LocalEventRule } from './template.js';
 
 /** An event as a rule sees it on the bus (the envelope fields are filled in by putEvents when missing). */
 export interface BusEvent {
@@ -12,15 +13,6 @@ export interface BusEvent {
   region?: string;
   resources?: string[];
   detail: unknown;
-}
-
-export interface LocalEventRule {
-  logicalId: string;
-  name: string;
-  eventBusName: string;
-  pattern: Record<string, unknown>;
-  /** Lambda targets only; `input` replaces the event when the target has a constant Input. */
-  targets: Array<{ arn: string; input?: string }>;
 }
 
 export type Invoke = (functionArn: string, payload: unknown) => Promise<InvokeResult>;

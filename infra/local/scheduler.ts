@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LocalSchedule } from './template.js';
-import { wallClockParts, zoneOffsetMs } from '../../shared/domain/time.js';
 
 /** What a schedule can call: the local Lambda runtime and the local Step Functions engine. */
 export interface ScheduleTarget {
@@ -38,8 +37,25 @@ const STATE_MACHINE_ARN = /^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:/;
 // Time zones. A "wall" time is a local date-time encoded as if it were UTC (Date.UTC of its fields), which keeps
 // calendar arithmetic free of any zone; `offsetAt` and `resolveWall` convert between walls and instants.
 
-/** The wall clock of `timezone` minus UTC at `instant`, in ms. */
-const offsetAt = (timezone: string, instant: number): number => zoneOffsetMs(instant, timezone);
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall clock of `timezone` minus UTC at `instant`, in ms (Intl names it, e.g. "GMT+02:00"). Throws on an unknown zone. */
+function offsetAt(timezone: string, instant: number): number {
+  let formatter = offsetFormatters.get(timezone);
+  if (!formatter) {
+    try {
+      formatter = new Intl.DateTimeFormat('en-US', { timeZone: timezone, timeZoneName: 'longOffset' });
+    } catch {
+      throw new Error(`Unknown time zone ${timezone}`);
+    }
+    offsetFormatters.set(timezone, formatter);
+  }
+  const name = formatter.formatToParts(instant).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT';
+  const match = /^GMT([+-])(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(name);
+  if (!match) return 0;
+  const ms = (Number(match[2]) * 3600 + Number(match[3]) * 60 + Number(match[4] ?? 0)) * 1000;
+  return match[1] === '-' ? -ms : ms;
+}
 
 /**
  * The instant at which `timezone` shows `wall`. In a fall-back overlap it is the first of the two (so a time fires
@@ -370,7 +386,7 @@ export class LocalScheduler {
       let expression: Expression | null = null;
       try {
         expression = parseExpression(schedule.expression);
-        if (schedule.timezone) wallClockParts(0, schedule.timezone);
+        if (schedule.timezone) offsetAt(schedule.timezone, 0);
       } catch (error) {
         console.warn(`scheduler: ${schedule.name} does not run locally: ${(error as Error).message}`);
       }

@@ -3,7 +3,6 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
-import { smsSegments } from '../../shared/notifications/sms-text.js';
 import { injectFault, type FaultInjection } from './ses.js';
 
 export interface SmsRecord {
@@ -15,8 +14,23 @@ export interface SmsRecord {
   body: string;
   messageType?: string;
   segments: number;
+  /** How the provider encodes the text: GSM (7-bit alphabet) or UCS2. */
+  encoding?: 'GSM' | 'UCS2';
   context?: Record<string, string>;
 }
+
+/** Counts what a provider bills for a text; the app passes its own (its GSM-7 rules), else `roughSmsSegments`. */
+export type SmsSegmentCounter = (body: string) => { segments: number; encoding: 'GSM' | 'UCS2' };
+
+/**
+ * A rough default: printable ASCII (less a few characters outside the GSM alphabet) as GSM, 160 a message or 153
+ * a part; anything else as UCS2, 70 or 67 (code units). An app with its own rules passes `segments`.
+ */
+export const roughSmsSegments: SmsSegmentCounter = (body) => {
+  const gsm = /^[\n\r\x20-\x7e]*$/.test(body) && !/[`]/.test(body);
+  const [single, part] = gsm ? [160, 153] : [70, 67];
+  return { encoding: gsm ? 'GSM' : 'UCS2', segments: body.length <= single ? 1 : Math.ceil(body.length / part) };
+};
 
 /** What End User Messaging SMS publishes to a number's two-way SNS topic for each SMS received. */
 export interface InboundSmsPayload {
@@ -48,14 +62,23 @@ export class LocalSms {
   private readonly onInbound: ((reply: InboundSmsPayload) => Promise<{ failed: number }>) | undefined;
   private readonly replies: InboundSmsPayload[] = [];
   private readonly faults: FaultInjection | undefined;
+  private readonly countSegments: SmsSegmentCounter;
 
   /**
    * `onSent` hears of each message put in the outbox (not of dry runs), for the delivery events that follow;
-   * `onInbound` gets the replies simulated on POST <base>/inbound, as the two-way SNS payload.
+   * `onInbound` gets the replies simulated on POST <base>/inbound, as the two-way SNS payload;
+   * `segments` counts the parts of each text (default `roughSmsSegments`).
    */
   constructor(
-    options: { dataDir?: string; onSent?: (record: SmsRecord) => void; onInbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }>; faults?: FaultInjection } = {},
+    options: {
+      dataDir?: string;
+      onSent?: (record: SmsRecord) => void;
+      onInbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }>;
+      faults?: FaultInjection;
+      segments?: SmsSegmentCounter;
+    } = {},
   ) {
+    this.countSegments = options.segments ?? roughSmsSegments;
     this.faults = options.faults;
     this.onSent = options.onSent;
     this.onInbound = options.onInbound;
@@ -81,7 +104,7 @@ export class LocalSms {
       at: new Date().toISOString(),
       destination: input.DestinationPhoneNumber as string,
       body: messageBody,
-      segments: smsSegments(messageBody).segments,
+      ...this.countSegments(messageBody),
     };
     if (typeof input.OriginationIdentity === 'string') record.origination = input.OriginationIdentity;
     if (typeof input.ConfigurationSetName === 'string') record.configurationSet = input.ConfigurationSetName;
@@ -210,7 +233,7 @@ export function smsDeliveryEvent(record: SmsRecord, now = new Date()): Record<st
     isInternationalSend: false,
     messageId: record.messageId,
     messageRequestTimestamp: Date.parse(record.at),
-    messageEncoding: smsSegments(record.body).encoding === 'GSM-7' ? 'GSM' : 'UCS2',
+    messageEncoding: record.encoding ?? roughSmsSegments(record.body).encoding,
     messageType: record.messageType ?? 'TRANSACTIONAL',
     messageStatus: unreachable ? 'UNREACHABLE' : 'DELIVERED',
     messageStatusDescription: unreachable ? 'The destination phone number is unreachable' : 'Message has been delivered to the handset',

@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { deliverWithRetry, RETRY_DELAYS_MS, type Invoke } from './events.js';
-
-export interface LocalTopicSubscription {
-  subscriptionArn: string;
-  topicArn: string;
-  /** The subscribed function's ARN (Protocol lambda). */
-  endpoint: string;
-}
+import type { LocalTopicSubscription } from './template.js';
 
 /**
  * A local SNS fan-out for the template's Lambda subscriptions: publish invokes every function subscribed

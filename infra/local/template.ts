@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import type { LocalEventRule } from './events.js';
-import type { LocalTopicSubscription } from './sns.js';
 
 /** The parts of a synthesized CloudFormation template the local cloud reads. */
 export interface Template {
@@ -81,6 +79,22 @@ export interface LocalSmsEventDestination {
   matchingEventTypes: string[];
 }
 
+export interface LocalEventRule {
+  logicalId: string;
+  name: string;
+  eventBusName: string;
+  pattern: Record<string, unknown>;
+  /** Lambda targets only; `input` replaces the event when the target has a constant Input. */
+  targets: Array<{ arn: string; input?: string }>;
+}
+
+export interface LocalTopicSubscription {
+  subscriptionArn: string;
+  topicArn: string;
+  /** The subscribed function's ARN (Protocol lambda). */
+  endpoint: string;
+}
+
 export interface LocalApp {
   tables: LocalTable[];
   functions: LocalFunction[];
@@ -90,6 +104,8 @@ export interface LocalApp {
   eventRules: LocalEventRule[];
   topicSubscriptions: LocalTopicSubscription[];
   smsEventDestinations: LocalSmsEventDestination[];
+  /** Client ids of the template's Cognito user pool clients (the local issuer accepts the first as audience). */
+  userPoolClientIds: string[];
   outputs: Record<string, string>;
 }
 
@@ -630,6 +646,7 @@ export function describeTemplate(template: Template, assemblyDir: string, ctx: L
     eventRules: describeEventRules(template, functions, active, ctx),
     topicSubscriptions: describeTopicSubscriptions(template, active, ctx),
     smsEventDestinations: describeSmsEventDestinations(template, active, ctx),
+    userPoolClientIds: ofType('AWS::Cognito::UserPoolClient').map(([id]) => String(refOf(id, template, ctx))),
     outputs,
   };
 }

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { apiClient, startTestCloud } from '../support/cloud.js';
 import { launchBrowser } from '../support/browser.js';
 import { decide, fillReferralForm, readErrorSummary, referralConfirmation, referralSubmitButton, sampleReferral } from '../support/pages.js';
-import type { LocalCloud } from '../../infra/local/cloud.js';
+import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 
 let cloud: LocalCloud;
 let browser: Browser;
@@ -28,7 +28,7 @@ async function signedIn(url: string, demoUserName: string): Promise<Page> {
 
 describe('in a real browser, on the local cloud', () => {
   it('a prescriber signs in, fills the form, submits it and sees the confirmation', async () => {
-    const page = await signedIn(cloud.urls.prescriberForm, 'Sarah Benali');
+    const page = await signedIn(cloud.pages.prescriberForm, 'Sarah Benali');
     const email = `browser.${randomUUID()}@example.org`;
     await fillReferralForm(page, sampleReferral({ youngPerson: { ...sampleReferral().youngPerson, email, phone: '07 11 22 33 44' } }));
     await referralSubmitButton(page).click();
@@ -45,7 +45,7 @@ describe('in a real browser, on the local cloud', () => {
   });
 
   it('a form submitted wrong shows the French errors tied to their fields', async () => {
-    const page = await signedIn(cloud.urls.prescriberForm, 'Sarah Benali');
+    const page = await signedIn(cloud.pages.prescriberForm, 'Sarah Benali');
     const data = sampleReferral();
     await fillReferralForm(page, { ...data, youngPerson: { ...data.youngPerson, phone: '03 21 00 00 00', email: 'pas-une-adresse' }, projectIdea: 'Vélo' });
     await referralSubmitButton(page).click();

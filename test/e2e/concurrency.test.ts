@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { apiClient, startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
-import type { LocalCloud } from '../../infra/local/cloud.js';
+import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 
 let cloud: LocalCloud;
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SFNClient, DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { LocalIssuer } from '../../infra/local/auth.js';
+import { DEMO_USERS } from '../../infra/local-app/demo-users.js';
 import { freePort } from '../../infra/local/net.js';
 import { loadAssembly } from '../../infra/local/assembly.js';
 import { describeTemplate } from '../../infra/local/template.js';
@@ -20,7 +21,7 @@ async function startProcess(ports: { gateway: number; ses: number; aws: number; 
   const proc = spawn(
     process.execPath,
     [
-      '--import', 'tsx', 'infra/local/main.ts',
+      '--import', 'tsx', 'infra/local-app/main.ts',
       '--assembly', inject('assemblyDir'),
       '--data-dir', dataDir,
       '--port', String(ports.gateway),
@@ -50,11 +51,11 @@ describe('a local cloud killed while a decision is pending', () => {
   it('resumes the parked execution after a restart: the decision finishes it exactly once, notifications sent once', async () => {
     const ports = { gateway: await freePort(), ses: await freePort(), aws: await freePort(), dynamodb: await freePort() };
     const base = `http://127.0.0.1:${ports.gateway}`;
-    const issuer = await LocalIssuer.create({ issuerUrl: `${base}/local-auth`, clientId: 'unused', dataDir });
+    const issuer = await LocalIssuer.create({ issuerUrl: `${base}/local-auth`, clientId: 'unused', dataDir, users: DEMO_USERS });
     child = await startProcess(ports);
     // Tokens are minted with the keys the local cloud persisted in its data folder, as a signed-in person would hold them.
     const clientId = (await (await fetch(`${base}/api/config`)).json()).clientId as string;
-    const mint = async (user: string) => (await LocalIssuer.create({ issuerUrl: issuer.issuerUrl, clientId, dataDir })).mintIdToken(user);
+    const mint = async (user: string) => (await LocalIssuer.create({ issuerUrl: issuer.issuerUrl, clientId, dataDir, users: DEMO_USERS })).mintIdToken(user);
     const call = async (user: string, method: string, path: string, body?: unknown) => {
       const res = await fetch(`${base}${path}`, {
         method,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
 import { loadStageConfig } from '../../infra/config.js';
-import type { LocalCloud } from '../../infra/local/cloud.js';
+import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 import { decideReferral } from '../../shared/data/referrals.js';
 import { staffCamille } from '../support/fixtures.js';
 

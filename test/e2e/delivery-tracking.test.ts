@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
-import type { LocalCloud } from '../../infra/local/cloud.js';
+import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 
 let cloud: LocalCloud;
 let sarah: ReturnType<typeof apiClient>;

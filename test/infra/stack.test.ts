@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createParcoursApp } from '../../infra/stack.js';
-import { appTableDefinition } from '../../infra/local/tables.js';
+import { appTableDefinition } from '../../infra/local-app/tables.js';
 import type { StageConfig } from '../../infra/config.js';
 
 /** Template JSON, as JSON.parse types it. */
@@ -70,7 +70,7 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('table', () => {
-  it('has exactly the schema of infra/local/tables.ts, so the local table never drifts', () => {
+  it('has exactly the schema of infra/local-app/tables.ts, so the local table never drifts', () => {
     const expected = appTableDefinition('x').input;
     const [[, table]] = ofType(dev.resources, 'AWS::DynamoDB::Table');
     const byName = (a: { AttributeName?: string; IndexName?: string }, b: { AttributeName?: string; IndexName?: string }) =>

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtRsaVerifier } from 'aws-jwt-verify';
-import { DEMO_USERS, LocalIssuer } from '../../infra/local/auth.js';
+import { LocalIssuer } from '../../infra/local/auth.js';
+import { DEMO_USERS } from '../../infra/local-app/demo-users.js';
 
 const CLIENT_ID = 'local-pages';
 
@@ -22,9 +23,9 @@ function verifierFor(issuer: LocalIssuer) {
 
 describe('demo users', () => {
   it('has one staff member and two prescribers of two organisations', () => {
-    expect(DEMO_USERS.filter((u) => u.group === 'staff').map((u) => u.name)).toEqual(['Camille Martin']);
-    const prescribers = DEMO_USERS.filter((u) => u.group === 'prescriber');
-    expect(prescribers.map((u) => [u.name, u.organisationId, u.organisationName])).toEqual([
+    expect(DEMO_USERS.filter((u) => u.groups.includes('staff')).map((u) => u.name)).toEqual(['Camille Martin']);
+    const prescribers = DEMO_USERS.filter((u) => u.groups.includes('prescriber'));
+    expect(prescribers.map((u) => [u.name, u.claims?.['custom:organisation'], u.claims?.['custom:organisation_name']])).toEqual([
       ['Sarah Benali', 'ml-lens', 'Mission locale de Lens'],
       ['Thomas Leroy', 'ft-lievin', 'France Travail Liévin'],
     ]);
@@ -34,7 +35,7 @@ describe('demo users', () => {
 describe('LocalIssuer tokens', () => {
   let issuer: LocalIssuer;
   beforeAll(async () => {
-    issuer = await LocalIssuer.create({ issuerUrl: 'http://127.0.0.1:3000/local-auth', clientId: CLIENT_ID });
+    issuer = await LocalIssuer.create({ issuerUrl: 'http://127.0.0.1:3000/local-auth', clientId: CLIENT_ID, users: DEMO_USERS });
   });
 
   it('publishes an RS256 signing key with a kid', () => {
@@ -94,9 +95,9 @@ describe('LocalIssuer tokens', () => {
   it('keeps its key in dataDir across restarts', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'auth-test-'));
     try {
-      const first = await LocalIssuer.create({ issuerUrl: 'http://127.0.0.1:3000/local-auth', clientId: CLIENT_ID, dataDir });
+      const first = await LocalIssuer.create({ issuerUrl: 'http://127.0.0.1:3000/local-auth', clientId: CLIENT_ID, dataDir, users: DEMO_USERS });
       const token = first.mintIdToken('camille.martin');
-      const second = await LocalIssuer.create({ issuerUrl: 'http://127.0.0.1:3000/local-auth', clientId: CLIENT_ID, dataDir });
+      const second = await LocalIssuer.create({ issuerUrl: 'http://127.0.0.1:3000/local-auth', clientId: CLIENT_ID, dataDir, users: DEMO_USERS });
       expect(second.jwks()).toEqual(first.jwks());
       expect((await verifierFor(second).verify(token)).sub).toBe(DEMO_USERS[0].id);
       expect(statSync(join(dataDir, 'auth-keys.json')).mode & 0o777).toBe(0o600);
@@ -124,7 +125,7 @@ describe('LocalIssuer over HTTP', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    issuer = await LocalIssuer.create({ issuerUrl: `${origin}/local-auth`, clientId: CLIENT_ID });
+    issuer = await LocalIssuer.create({ issuerUrl: `${origin}/local-auth`, clientId: CLIENT_ID, users: DEMO_USERS });
   });
 
   afterAll(async () => {

@@ -2,11 +2,12 @@ import { inject } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../infra/local/cloud.js';
+import type { LocalCloud, LocalCloudOptions } from '../../infra/local/cloud.js';
+import { startParcoursCloud, type ParcoursLocalCloud } from '../../infra/local-app/profile.js';
 
 /** A whole local cloud on free ports, from the run's synthesized assembly, with its own data folder. */
-export async function startTestCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
-  return await startLocalCloud({
+export async function startTestCloud(options: LocalCloudOptions = {}): Promise<ParcoursLocalCloud> {
+  return await startParcoursCloud({
     ...assemblyFor(options.stage),
     dataDir: mkdtempSync(join(tmpdir(), 'parcours-cloud-')),
     port: 0,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_AWS, ensureTables } from '../../infra/local/dynamodb.js';
-import { appTableDefinition } from '../../infra/local/tables.js';
+import { appTableDefinition } from '../../infra/local-app/tables.js';
 
 /** A document client on the run's DynamoDB Local and a fresh table with the app's key schema. */
 export async function freshAppTable(): Promise<{ tableName: string; client: DynamoDBClient; doc: DynamoDBDocumentClient; endpoint: string }> {

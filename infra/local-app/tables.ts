@@ -1,4 +1,4 @@
-import type { TableDefinition } from './dynamodb.js';
+import type { TableDefinition } from '../local/dynamodb.js';
 
 const gsi = (name: string) => ({
   IndexName: name,

@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LocalCloud } from './cloud.js';
+import type { LocalCloud } from '../local/cloud.js';
 
 /** Referrals a person can click through right after `npm start`: fictitious people, two organisations, three programmes. */
 const DEMO_REFERRALS = [

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { startLocalCloud } from './cloud.js';
+import { LOCAL_REGION } from '../local/cloud.js';
 import { seedDemoData } from './demo-data.js';
-import { DEMO_USERS } from './auth.js';
+import { DEMO_USERS } from './demo-users.js';
+import { PARCOURS_PAGES, startParcoursCloud } from './profile.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -24,7 +25,7 @@ const { values } = parseArgs({
 });
 
 const dataDir = resolve(values['data-dir']!);
-const cloud = await startLocalCloud({
+const cloud = await startParcoursCloud({
   dataDir,
   reset: values.reset,
   port: Number(values.port),
@@ -44,18 +45,23 @@ const pad = (s: string) => s.padEnd(30);
 console.log(`
 CoopConnexion Parcours — cloud local prêt en ${(cloud.timings.readyMs / 1000).toFixed(1)} s (stage « ${cloud.synthesized.stage} », synthèse ${(cloud.timings.synthMs / 1000).toFixed(1)} s)
 
-  ${pad('Accueil')}${cloud.urls.app}
-  ${pad('Formulaire prescripteur')}${cloud.urls.prescriberForm}
-  ${pad('Orientations du prescripteur')}${cloud.urls.prescriberReferrals}
-  ${pad('Console équipe')}${cloud.urls.staffConsole}
-  ${pad('Messages et contacts')}${cloud.urls.staffConsole}/messages
+${Object.entries(PARCOURS_PAGES).map(([key, page]) => `  ${pad(page.label)}${cloud.pages[key as keyof typeof PARCOURS_PAGES]}`).join('\n')}
+  ${pad('Console du cloud local')}${cloud.urls.console}
   ${pad('E-mails envoyés')}${cloud.urls.mailViewer}
   ${pad('SMS envoyés')}${cloud.urls.smsOutbox}
+
+  Points d'accès AWS locaux (aws --endpoint-url …, identifiants quelconques, région ${LOCAL_REGION}) :
+    ${pad('Step Functions, SMS')}${cloud.urls.awsEndpoint}
+    ${pad('DynamoDB')}${cloud.urls.dynamodb}
+    ${pad('SES v2')}${cloud.ses.endpoint}
+  Machines à états :
+${cloud.app.stateMachines.map((machine) => `    ${pad(machine.name)}${machine.arn}`).join('\n')}
+  Exemple : aws --endpoint-url ${cloud.urls.awsEndpoint} stepfunctions list-executions --state-machine-arn ${cloud.app.stateMachines[0]?.arn ?? '<arn>'}
 
   Planifications : ${cloud.scheduler.upcoming().length === 0 ? 'aucune dans ce template' : cloud.scheduler.upcoming().map((u) => `${u.name} (prochaine : ${u.next ?? '—'})`).join(', ')}
 
   Comptes de démonstration (choisis sur la page de connexion locale) :
-${DEMO_USERS.map((u) => `    - ${u.name} (${u.group === 'staff' ? 'équipe' : `prescripteur, ${u.organisationName}`})`).join('\n')}
+${DEMO_USERS.map((u) => `    - ${u.name} (${u.description ?? u.groups.join(', ')})`).join('\n')}
 ${seeded ? `\n  ${seeded} orientations de démonstration créées.` : ''}
   Données : ${dataDir} (npm run start:reset pour repartir de zéro)
   Ctrl+C pour arrêter.

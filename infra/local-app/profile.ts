@@ -1,0 +1,42 @@
+import { smsSegments } from '../../shared/notifications/sms-text.js';
+import { ENV } from '../config.js';
+import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../local/cloud.js';
+import { DEMO_USERS } from './demo-users.js';
+
+/** The pages of CoopConnexion Parcours a person opens first; the start-up banner and the local console list them. */
+export const PARCOURS_PAGES = {
+  home: { label: 'Accueil', path: '/' },
+  prescriberForm: { label: 'Formulaire prescripteur', path: '/prescripteur/orienter' },
+  prescriberReferrals: { label: 'Orientations du prescripteur', path: '/prescripteur/orientations' },
+  staffConsole: { label: 'Console équipe', path: '/equipe' },
+  staffMessages: { label: 'Messages et contacts', path: '/equipe/messages' },
+} as const;
+
+export type ParcoursPage = keyof typeof PARCOURS_PAGES;
+
+/**
+ * What the generic local cloud (`infra/local/`) needs to know of this app: its demo accounts, its pages, how its
+ * SMS are counted, where SMS replies go, and which function variables point at Cognito's hosted UI.
+ */
+export const PARCOURS_LOCAL_PROFILE = {
+  users: DEMO_USERS,
+  pages: PARCOURS_PAGES,
+  smsSegments: (body: string) => {
+    const counted = smsSegments(body);
+    return { segments: counted.segments, encoding: counted.encoding === 'GSM-7' ? 'GSM' : 'UCS2' };
+  },
+  // The pages log in against the local issuer instead of the Cognito hosted domain.
+  functionEnvironment: (fn, local) => ({
+    ...(fn.environment[ENV.authBaseUrl] !== undefined ? { [ENV.authBaseUrl]: local.issuerUrl } : {}),
+    ...(fn.environment[ENV.userPoolClientId] !== undefined ? { [ENV.userPoolClientId]: local.clientId } : {}),
+  }),
+  // The two-way SMS topic is exported as this output (End User Messaging sends replies there on AWS).
+  smsInboundTopicArn: (app) => app.outputs.SmsInboundTopicArn,
+} satisfies Partial<LocalCloudOptions>;
+
+export type ParcoursLocalCloud = LocalCloud & { pages: Record<ParcoursPage, string> };
+
+/** The local cloud running this app's template, with the app's profile. */
+export async function startParcoursCloud(options: LocalCloudOptions = {}): Promise<ParcoursLocalCloud> {
+  return (await startLocalCloud({ ...PARCOURS_LOCAL_PROFILE, ...options })) as ParcoursLocalCloud;
+}
