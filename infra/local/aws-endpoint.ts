@@ -56,7 +56,7 @@ export async function startAwsJsonEndpoint(options: {
       res.end();
     });
   });
-  return await listenLocally(server, options.port ?? 0, host);
+  return await listenLocally(server, options.port ?? 0, host, 'aws');
 }
 
 async function route(

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -14,7 +14,8 @@ import { LocalEventBridge } from './events.js';
 import { LocalSns } from './sns.js';
 import { LocalIssuer, type DemoUser } from './auth.js';
 import { jwtVerifierFor, startGateway } from './gateway.js';
-import { freePort } from './net.js';
+import { assertPortFree, freePort } from './net.js';
+import { DATA_LOCK_FILE, lockDataFolder } from './data-lock.js';
 import { LocalScheduler } from './scheduler.js';
 
 export const LOCAL_REGION = 'eu-west-3';
@@ -94,10 +95,22 @@ export interface LocalCloud {
   events: LocalEventBridge;
   sns: LocalSns;
   timings: { synthMs: number; readyMs: number };
+  /** Stops everything in order (runs in flight end, data is flushed). */
   stop(): Promise<void>;
+  /** Ends the child processes (DynamoDB Local) at once, for a second Ctrl+C; the process should exit next. */
+  kill(): void;
 }
 
-/** Ends a DynamoDB Local left running by a local cloud that was killed (its Java process outlives it). */
+const DYNAMODB_PID_FILE = 'dynamodb.pid';
+
+/**
+ * Ends the DynamoDB Local recorded in a data folder: one left running by a local cloud that was killed (its Java
+ * process outlives it), or the one of a start interrupted by Ctrl+C.
+ */
+export function endDynamoDbOf(dataDir: string): void {
+  endOrphanDynamoDb(join(resolve(dataDir), DYNAMODB_PID_FILE));
+}
+
 function endOrphanDynamoDb(pidFile: string): void {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8'));
@@ -118,14 +131,23 @@ function endOrphanDynamoDb(pidFile: string): void {
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const started = Date.now();
   const dataDir = resolve(options.dataDir ?? '.local/data');
-  if (options.reset) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  const stopStack: Array<() => Promise<void>> = [];
+  // Before anything is reset or started: a second local cloud on the same folder stops here, with nothing to undo.
+  const lock = lockDataFolder(dataDir);
+  const stopStack: Array<() => Promise<void>> = [async () => lock.release()];
   const stopAll = async () => {
     for (const stop of stopStack.reverse()) await stop().catch(() => undefined);
   };
 
   try {
+    if (options.reset) {
+      for (const entry of readdirSync(dataDir)) if (entry !== DATA_LOCK_FILE) rmSync(join(dataDir, entry), { recursive: true, force: true });
+    }
+    // A taken port fails the start before the slow steps (synthesis, DynamoDB Local), naming the port.
+    await assertPortFree(options.port ?? 3000, 'gateway');
+    if (options.sesPort) await assertPortFree(options.sesPort, 'ses');
+    if (options.awsPort) await assertPortFree(options.awsPort, 'aws');
+    if (options.dynamodbPort) await assertPortFree(options.dynamodbPort, 'dynamodb');
     const synthStarted = Date.now();
     const synthesized = options.assemblyDir
       ? loadAssembly(options.assemblyDir)
@@ -136,13 +158,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const issuerUrl = `${gatewayUrl}/local-auth`;
 
-    const pidFile = join(dataDir, 'dynamodb.pid');
+    const pidFile = join(dataDir, DYNAMODB_PID_FILE);
     endOrphanDynamoDb(pidFile);
     const ddb: DynamoDbLocal = await startDynamoDbLocal({
       port: options.dynamodbPort,
       dataDir: options.inMemory ? undefined : join(dataDir, 'dynamodb'),
+      onSpawn: (pid) => writeFileSync(pidFile, String(pid)),
     });
-    writeFileSync(pidFile, String(ddb.pid));
     stopStack.push(async () => {
       await ddb.stop();
       rmSync(pidFile, { force: true });
@@ -331,6 +353,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       sns,
       timings: { synthMs, readyMs },
       stop: stopAll,
+      kill: () => {
+        endOrphanDynamoDb(pidFile);
+        lock.release();
+      },
     };
   } catch (error) {
     await stopAll();

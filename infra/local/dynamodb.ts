@@ -35,11 +35,13 @@ export class JavaRuntimeMissingError extends Error {
  * With `dataDir` the data is kept on disk across restarts; without, it lives in memory.
  * @example const ddb = await startDynamoDbLocal({ dataDir: '.local/data/dynamodb' });
  */
-export async function startDynamoDbLocal(options: { port?: number; dataDir?: string } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(options: { port?: number; dataDir?: string; onSpawn?: (pid: number) => void } = {}): Promise<DynamoDbLocal> {
   if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) throw new JavaRuntimeMissingError();
   const port = options.port || (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const child: ChildProcess = spawnDynamoDbLocal({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe' });
+  // Known before it is ready, so that an interrupted start can still end it.
+  if (child.pid) options.onSpawn?.(child.pid);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -338,7 +338,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
   const host = options.host ?? '127.0.0.1';
-  return await listenLocally(server, options.port ?? 0, host);
+  return await listenLocally(server, options.port ?? 0, host, 'gateway');
 }
 
 /** A JWKS cache that reads the keys from the local issuer instead of fetching them. */

@@ -1,6 +1,29 @@
 import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 
+/** A port the local cloud was told to use is taken (often by another local cloud). */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    /** Which of the local cloud's servers wanted it, e.g. 'gateway'. */
+    readonly service: string,
+  ) {
+    super(`Port ${port} (${service}) is already in use`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/** Throws PortInUseError when `port` cannot be bound on the loopback interface; port 0 always passes. */
+export async function assertPortFree(port: number, service: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? new PortInUseError(port, service) : error));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
 /** Asks the OS for a free TCP port on the loopback interface. */
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -37,11 +60,12 @@ export interface ListeningServer {
 }
 
 /** Listens on the loopback interface (port 0 picks a free one) and gives the server's URL and a close that does not wait for keep-alive clients. */
-export async function listenLocally(server: Server, port = 0, host = '127.0.0.1'): Promise<ListeningServer> {
+export async function listenLocally(server: Server, port = 0, host = '127.0.0.1', service = 'server'): Promise<ListeningServer> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, service) : error);
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import sesPackage from 'aws-ses-v2-local';
 import type { BusEvent } from './events.js';
-import { freePort } from './net.js';
+import { freePort, PortInUseError } from './net.js';
 
 export interface LocalEmail {
   messageId: string;
@@ -115,6 +115,7 @@ export async function startLocalSes(options: { port?: number; onAccepted?: (emai
     });
   } catch (error) {
     upstreamServer.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port ?? 0, 'ses');
     throw new Error(`the local SES could not listen on 127.0.0.1:${options.port} (${(error as NodeJS.ErrnoException).code})`);
   }
   const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;

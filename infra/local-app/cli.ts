@@ -1,0 +1,277 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { STAGES } from '../config.js';
+import { JavaRuntimeMissingError } from '../local/dynamodb.js';
+import { DataFolderInUseError } from '../local/data-lock.js';
+import { PortInUseError } from '../local/net.js';
+import { endDynamoDbOf, LOCAL_REGION, type LocalCloud } from '../local/cloud.js';
+import { ensureSystemPackages, MissingSystemPackageError } from './system-packages.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** A problem the person at the terminal can fix: one line, no stack trace, and an exit code. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+type Check = (value: string) => string | undefined;
+
+const portCheck =
+  (allowZero: boolean): Check =>
+  (value) =>
+    /^\d{1,5}$/.test(value) && Number(value) <= 65535 && (allowZero || Number(value) > 0)
+      ? undefined
+      : `un numéro de port (${allowZero ? '0 pour un port libre, ou ' : ''}1 à 65535)`;
+
+interface Flag {
+  type: 'boolean' | 'string';
+  /** Shown in --help; for a string flag, the default value (or where it comes from). */
+  default?: string;
+  /** Environment variable that sets the default. */
+  env?: string;
+  value?: string;
+  help: string;
+  /** What the value must be, in words, when it is not. */
+  check?: Check;
+}
+
+/** Every flag of `npm start`, in the order --help lists them. */
+const FLAGS: Record<string, Flag> = {
+  help: { type: 'boolean', help: 'affiche cette aide' },
+  port: { type: 'string', value: '<port>', default: '3000', env: 'PORT', help: 'port de la passerelle HTTP : pages, API, console locale', check: portCheck(true) },
+  'data-dir': { type: 'string', value: '<dossier>', default: '.local/data', env: 'PARCOURS_DATA_DIR', help: 'dossier des données gardées entre deux démarrages', check: (v) => (v.trim() ? undefined : 'un chemin de dossier') },
+  reset: { type: 'boolean', help: 'repart de données vides (efface le dossier de données)' },
+  'no-demo': { type: 'boolean', help: 'ne crée pas les orientations de démonstration' },
+  stage: {
+    type: 'string',
+    value: '<nom>',
+    default: 'local',
+    env: 'PARCOURS_STAGE',
+    help: `configuration à synthétiser (${STAGES.join(', ')})`,
+    check: (v) => ((STAGES as readonly string[]).includes(v) ? undefined : `l'un de : ${STAGES.join(', ')}`),
+  },
+  assembly: {
+    type: 'string',
+    value: '<dossier>',
+    help: 'lance une cloud assembly déjà synthétisée (cdk.out) au lieu de synthétiser',
+    check: (v) => (existsSync(join(v, 'manifest.json')) ? undefined : 'un dossier cdk.out qui contient manifest.json'),
+  },
+  'ses-port': { type: 'string', value: '<port>', default: '8005', env: 'SES_PORT', help: 'port du SES local (e-mails et leur visionneuse)', check: portCheck(true) },
+  'aws-port': { type: 'string', value: '<port>', default: '4010', env: 'AWS_LOCAL_PORT', help: 'port du point d’accès AWS local (Step Functions, SMS)', check: portCheck(true) },
+  'dynamodb-port': { type: 'string', value: '<port>', default: 'un port libre', help: 'port de DynamoDB Local', check: portCheck(false) },
+  'sms-window': {
+    type: 'string',
+    value: '<h-h|off>',
+    default: '8-20',
+    help: 'heures d’envoi des SMS, heure de Paris (off : à toute heure)',
+    check: (v) => {
+      const match = /^(\d{1,2})-(\d{1,2})$/.exec(v);
+      return v === 'off' || (match && Number(match[1]) < Number(match[2]) && Number(match[2]) <= 24) ? undefined : '« off » ou deux heures croissantes, par exemple 8-20';
+    },
+  },
+  'fault-rate': {
+    type: 'string',
+    value: '<0..1>',
+    default: '0',
+    help: 'part des envois d’e-mails et de SMS refusés exprès (limite de débit), pour voir les reprises',
+    check: (v) => (/^\d*\.?\d+$/.test(v) && Number(v) >= 0 && Number(v) <= 1 ? undefined : 'un nombre entre 0 et 1, par exemple 0.05'),
+  },
+  verbose: { type: 'boolean', help: 'journaux des fonctions dans le terminal, et trace complète des erreurs' },
+};
+
+function helpText(): string {
+  const rows = Object.entries(FLAGS).map(([name, flag]) => {
+    const left = `--${name}${flag.value ? ` ${flag.value}` : ''}`;
+    const defaults = [flag.default ? `défaut : ${flag.default}` : '', flag.env ? `ou ${flag.env}` : ''].filter(Boolean).join(', ');
+    return `  ${left.padEnd(26)}${flag.help}${defaults ? ` (${defaults})` : ''}`;
+  });
+  return `Usage : npm start -- [options]
+
+Lance tout CoopConnexion Parcours sur cette machine (le « cloud local ») avec des données de démonstration,
+à partir du template que cdk deploy déploierait.
+
+Options :
+${rows.join('\n')}
+
+Exemples :
+  npm start -- --port 3100 --data-dir .local/autre
+  npm start -- --reset
+`;
+}
+
+/** The flags as given, checked: an unknown flag or a bad value is a UsageError naming the flag and what it accepts. */
+export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): Record<string, string | boolean | undefined> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { ...Object.fromEntries(Object.entries(FLAGS).map(([name, flag]) => [name, { type: flag.type }])), help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`npm start : option inconnue ${option ?? ''} (npm start -- --help pour la liste).`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`npm start : argument inattendu ${/'([^']+)'/.exec(message)?.[1] ?? ''} (les options commencent par --, voir npm start -- --help).`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const name = option?.replace(/^-+/, '') ?? '';
+      const flag = FLAGS[name];
+      throw new UsageError(
+        flag?.type === 'boolean' ? `npm start : ${option} ne prend pas de valeur.` : `npm start : ${option} attend une valeur${flag?.value ? ` ${flag.value}` : ''}.`,
+      );
+    }
+    throw new UsageError(`npm start : ${message}`);
+  }
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    if (flag.type !== 'string') continue;
+    const given = values[name] as string | undefined;
+    const value = given ?? (flag.env ? env[flag.env] : undefined);
+    if (value === undefined) continue;
+    const problem = flag.check?.(value);
+    if (problem) {
+      const source = given !== undefined ? `--${name}` : `${flag.env} (--${name})`;
+      throw new UsageError(`npm start : ${source} attend ${problem}, pas « ${value} ».`);
+    }
+    values[name] = value;
+  }
+  return values;
+}
+
+const SERVICES: Record<string, { label: string; flag: string }> = {
+  gateway: { label: 'passerelle HTTP', flag: '--port' },
+  ses: { label: 'SES local', flag: '--ses-port' },
+  aws: { label: 'point d’accès AWS local', flag: '--aws-port' },
+  dynamodb: { label: 'DynamoDB Local', flag: '--dynamodb-port' },
+};
+
+/** One line a person can act on, for the errors a start can meet. */
+export function explain(error: unknown, dataDir: string): string {
+  if (error instanceof UsageError || error instanceof MissingSystemPackageError) return error.message;
+  if (error instanceof PortInUseError) {
+    const service = SERVICES[error.service] ?? { label: error.service, flag: '--port' };
+    return `Le port ${error.port} (${service.label}) est déjà pris : un autre npm start tourne peut-être. Arrêtez-le, ou choisissez un autre port avec ${service.flag} <port>.`;
+  }
+  if (error instanceof DataFolderInUseError) {
+    return `Le dossier de données ${dataDir} est déjà utilisé par un autre npm start (processus ${error.pid}) : arrêtez-le, ou choisissez un autre dossier avec --data-dir <dossier>.`;
+  }
+  if (error instanceof JavaRuntimeMissingError) {
+    return 'DynamoDB Local a besoin de Java 17 ou plus récent : installez-le (Debian : sudo apt-get install default-jre-headless), puis relancez npm start.';
+  }
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return `Le cloud local n’a pas pu démarrer : ${message} (npm start -- --verbose pour la trace complète).`;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const verbose = argv.includes('--verbose');
+  let dataDir = resolve(process.env.PARCOURS_DATA_DIR ?? '.local/data');
+  let cloud: LocalCloud | undefined;
+  let stopping = false;
+
+  // Ctrl+C: a first one stops everything in order (at most 5 s), a second one at once; during the start too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) {
+        if (cloud) cloud.kill();
+        else endDynamoDbOf(dataDir);
+        process.exit(130);
+      }
+      stopping = true;
+      console.log('Arrêt du cloud local… (Ctrl+C encore pour arrêter tout de suite)');
+      if (!cloud) {
+        endDynamoDbOf(dataDir);
+        process.exit(130);
+      }
+      const running = cloud;
+      const force = setTimeout(() => {
+        running.kill();
+        process.exit(1);
+      }, 4_500);
+      running.stop().then(
+        () => process.exit(0),
+        () => {
+          running.kill();
+          process.exit(1);
+        },
+      );
+      force.unref();
+    });
+  }
+
+  try {
+    const values = parseFlags(argv);
+    if (values.help) {
+      process.stdout.write(helpText());
+      return;
+    }
+    dataDir = resolve(values['data-dir'] as string);
+    ensureSystemPackages(['java'], { who: 'npm start' });
+
+    const { seedDemoData } = await import('./demo-data.js');
+    const { DEMO_USERS } = await import('./demo-users.js');
+    const { PARCOURS_PAGES, startParcoursCloud } = await import('./profile.js');
+    const port = (name: string) => (values[name] !== undefined ? Number(values[name]) : undefined);
+    const started = await startParcoursCloud({
+      dataDir,
+      reset: values.reset === true,
+      port: port('port') ?? 3000,
+      stage: values.stage as string,
+      assemblyDir: values.assembly as string | undefined,
+      outDir: process.env.PARCOURS_OUT_DIR,
+      functionEnv: values['sms-window'] ? { SMS_WINDOW: values['sms-window'] as string } : undefined,
+      verboseLogs: values.verbose === true,
+      dynamodbPort: port('dynamodb-port'),
+      sesPort: port('ses-port'),
+      awsPort: port('aws-port'),
+      faultRate: values['fault-rate'] !== undefined ? Number(values['fault-rate']) : undefined,
+    });
+    cloud = started;
+    if (stopping) return;
+    const seeded = values['no-demo'] ? 0 : await seedDemoData(started, dataDir);
+
+    const pad = (s: string) => s.padEnd(30);
+    const upcoming = started.scheduler.upcoming();
+    console.log(`
+CoopConnexion Parcours — cloud local prêt en ${(started.timings.readyMs / 1000).toFixed(1)} s (stage « ${started.synthesized.stage} », synthèse ${(started.timings.synthMs / 1000).toFixed(1)} s)
+
+${Object.entries(PARCOURS_PAGES)
+  .map(([key, page]) => `  ${pad(page.label)}${started.pages[key as keyof typeof PARCOURS_PAGES]}`)
+  .join('\n')}
+  ${pad('Console du cloud local')}${started.urls.console}
+  ${pad('E-mails envoyés')}${started.urls.mailViewer}
+  ${pad('SMS envoyés')}${started.urls.smsOutbox}
+
+  Points d'accès AWS locaux (aws --endpoint-url …, identifiants quelconques, région ${LOCAL_REGION}) :
+    ${pad('Step Functions, SMS')}${started.urls.awsEndpoint}
+    ${pad('DynamoDB')}${started.urls.dynamodb}
+    ${pad('SES v2')}${started.ses.endpoint}
+  Machines à états :
+${started.app.stateMachines.map((machine) => `    ${pad(machine.name)}${machine.arn}`).join('\n')}
+  Exemple : aws --endpoint-url ${started.urls.awsEndpoint} stepfunctions list-executions --state-machine-arn ${started.app.stateMachines[0]?.arn ?? '<arn>'}
+
+  Planifications : ${upcoming.length === 0 ? 'aucune dans ce template' : upcoming.map((u) => `${u.name} (prochaine : ${u.next ?? '—'})`).join(', ')}
+
+  Comptes de démonstration (choisis sur la page de connexion locale) :
+${DEMO_USERS.map((u) => `    - ${u.name} (${u.description ?? u.groups.join(', ')})`).join('\n')}
+${seeded ? `\n  ${seeded} orientations de démonstration créées.` : ''}
+  Données : ${dataDir} (npm run start:reset pour repartir de zéro)
+  Ctrl+C pour arrêter.
+`);
+  } catch (error) {
+    if (stopping) return;
+    console.error(explain(error, dataDir));
+    if (verbose && error instanceof Error && !(error instanceof UsageError)) console.error(error.stack);
+    await cloud?.stop().catch(() => undefined);
+    process.exit(error instanceof UsageError ? error.exitCode : 1);
+  }
+}
+
+await main();
