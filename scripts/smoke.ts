@@ -6,10 +6,16 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DEMO_USERS } from '../infra/local-app/demo-users.js';
+import { exitOnError, requireRunningCloud } from './running-cloud.js';
 
 const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
 const SES_URL = (process.env.SES_URL ?? 'http://127.0.0.1:8005').replace(/\/$/, '');
 const TIMEOUT_MS = Number(process.env.SMOKE_TIMEOUT_MS ?? 30_000);
+
+// An error mid-run (the cloud stopped, a malformed answer) ends in one line, not a stack trace.
+process.on('uncaughtException', exitOnError('npm run smoke'));
+process.on('unhandledRejection', exitOnError('npm run smoke'));
+await requireRunningCloud(BASE_URL, 'npm run smoke');
 
 let failures = 0;
 function check(ok: boolean, what: string): void {
