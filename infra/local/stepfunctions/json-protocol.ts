@@ -1,5 +1,5 @@
 import { SfnError } from './errors.js';
-import type { HistoryEvent, LocalStepFunctions } from './engine.js';
+import type { HistoryEvent, StepFunctionsApi } from './types.js';
 
 type Body = Record<string, unknown>;
 
@@ -46,7 +46,7 @@ function historyEvent(event: HistoryEvent): Body {
  * Serves the Step Functions operations of the AWS JSON 1.0 protocol: `operation` is the part after
  * `AWSStepFunctions.` in X-Amz-Target. API errors are 400 with `{ __type, message }`, as the SDK expects.
  */
-export async function handleSfnJson(engine: LocalStepFunctions, operation: string, rawBody: unknown): Promise<{ status: number; body: unknown }> {
+export async function handleSfnJson(engine: StepFunctionsApi, operation: string, rawBody: unknown): Promise<{ status: number; body: unknown }> {
   try {
     const body = (rawBody ?? {}) as Body;
     if (typeof body !== 'object' || Array.isArray(body)) throw new SfnError('ValidationException', 'Request body must be a JSON object');
