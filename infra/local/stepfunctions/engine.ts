@@ -6,16 +6,19 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MAX_TIMER_MS, MachineModel, applyInputPath, readPath, type StateDefinition, type TaskKind } from './definition.js';
 import { CommitConflictError, FencedError, RunAbandonedError, SfnError } from './errors.js';
 import { handleSfnJson } from './json-protocol.js';
+import { decodeToken, encodeToken, isCount, pageSize } from './paging.js';
 import {
   EngineStore,
   dueAttributes,
   machineAttributes,
+  machineKey,
   runningAttributes,
   timerKey,
   tokenKey,
   type Cursor,
   type ExecutionItem,
   type ExecutionStatus,
+  type MachineItem,
   type NewEvent,
   type Outcome,
   type TimerItem,
@@ -45,6 +48,8 @@ export interface LocalStepFunctionsOptions {
   tickMs?: number;
 }
 
+export type ExecutionRedriveStatus = 'REDRIVABLE' | 'NOT_REDRIVABLE';
+
 export interface ExecutionDescription {
   executionArn: string;
   stateMachineArn: string;
@@ -56,6 +61,59 @@ export interface ExecutionDescription {
   output?: string;
   error?: string;
   cause?: string;
+  /** 0 until the execution is redriven. */
+  redriveCount: number;
+  redriveDate?: Date;
+  redriveStatus: ExecutionRedriveStatus;
+  /** Why it cannot be redriven (with NOT_REDRIVABLE), in AWS's words. */
+  redriveStatusReason?: string;
+}
+
+/** CloudWatch Logs settings of a state machine, as AWS describes them (`level: 'OFF'` without logging). */
+export interface LoggingConfiguration {
+  level: 'ALL' | 'ERROR' | 'FATAL' | 'OFF';
+  includeExecutionData: boolean;
+  destinations?: Array<{ cloudWatchLogsLogGroup?: { logGroupArn?: string } }>;
+}
+
+export interface StateMachineRegistration {
+  arn: string;
+  name: string;
+  /** Plain ASL after intrinsic resolution, as an object or as the JSON text to show in DescribeStateMachine. */
+  definition: object | string;
+  /** Default: `arn:aws:iam::<account>:role/local-stepfunctions`. */
+  roleArn?: string;
+  loggingConfiguration?: LoggingConfiguration;
+}
+
+export interface StateMachineListItem {
+  stateMachineArn: string;
+  name: string;
+  type: 'STANDARD';
+  creationDate: Date;
+}
+
+export interface StateMachineDescription {
+  stateMachineArn: string;
+  name: string;
+  status: 'ACTIVE';
+  definition: string;
+  roleArn: string;
+  type: 'STANDARD';
+  creationDate: Date;
+  loggingConfiguration: LoggingConfiguration;
+  tracingConfiguration: { enabled: boolean };
+}
+
+export interface StateMachineForExecution {
+  stateMachineArn: string;
+  name: string;
+  definition: string;
+  roleArn: string;
+  /** When the engine first saw the current definition of the machine. */
+  updateDate: Date;
+  loggingConfiguration: LoggingConfiguration;
+  tracingConfiguration: { enabled: boolean };
 }
 
 export interface HistoryEvent {
@@ -73,9 +131,19 @@ export interface ExecutionListItem {
   status: ExecutionStatus;
   startDate: Date;
   stopDate?: Date;
+  redriveCount: number;
+  redriveDate?: Date;
 }
 
-const STATUSES: ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+/** Status filters AWS accepts; PENDING_REDRIVE never matches here (a local redrive is RUNNING at once). */
+const STATUS_FILTERS = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
+const REDRIVE_FILTERS = ['REDRIVEN', 'NOT_REDRIVEN'];
+/** AWS keeps a closed execution redrivable for 14 days. */
+const REDRIVABLE_PERIOD_MS = 14 * 24 * 3600 * 1000;
+/** AWS answers a repeated RedriveExecution clientToken with the first result for 15 minutes, for the last 10 tokens. */
+const REDRIVE_TOKEN_TTL_MS = 15 * 60 * 1000;
+const REDRIVE_TOKENS_KEPT = 10;
+const DEFAULT_LOGGING: LoggingConfiguration = { level: 'OFF', includeExecutionData: false };
 const CALLBACK_RESOURCE = { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
 /** Characters AWS refuses in execution names: whitespace, brackets, wildcards, specials, control characters. */
 const INVALID_NAME_CHARACTER = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
@@ -268,10 +336,28 @@ function parseJson(text: string, type: 'InvalidExecutionInput' | 'InvalidOutput'
   }
 }
 
-function requireArn(value: unknown, what: string): string {
-  if (typeof value !== 'string' || !value.startsWith('arn:')) throw new SfnError('InvalidArn', `Invalid Arn: '${String(value)}' is not a valid ${what} ARN`);
+/** A Step Functions ARN of the given resource type (`arn:<partition>:states:<region>:<account>:<type>:...`), else InvalidArn as AWS. */
+function requireArn(value: unknown, type: 'stateMachine' | 'execution'): string {
+  if (typeof value !== 'string' || value.length < 1 || value.length > 256) throw new SfnError('InvalidArn', `Invalid Arn: '${String(value)}'`);
+  const parts = value.split(':');
+  if (parts[0] !== 'arn' || parts[2] !== 'states' || parts.length < 7 || parts.some((part, i) => i !== 3 && i !== 4 && part === '')) {
+    throw new SfnError('InvalidArn', `Invalid Arn: '${value}'`);
+  }
+  if (parts[5] !== type) throw new SfnError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${parts[5]}'`);
   return value;
 }
+
+const withoutExecutionData = (details: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(details).map(([key, value]) => {
+      if (!value || typeof value !== 'object') return [key, value];
+      const { input: _input, output: _output, ...rest } = value as Record<string, unknown>;
+      return [key, rest];
+    }),
+  );
+
+const isExecutionPosition = (value: unknown): value is { a: string; t: string } =>
+  !!value && typeof value === 'object' && typeof (value as { a?: unknown }).a === 'string' && typeof (value as { t?: unknown }).t === 'string';
 
 /**
  * A durable local Step Functions service: aws-local-stepfunctions runs the states, and this engine keeps
@@ -284,6 +370,9 @@ export class LocalStepFunctions {
   private readonly now: () => number;
   private readonly tickMs: number;
   private readonly machines = new Map<string, MachineModel>();
+  private readonly registrations = new Map<string, { definition: string; roleArn?: string; loggingConfiguration: LoggingConfiguration }>();
+  /** Creation and update dates of each machine, read from (or first written to) the store once per process. */
+  private readonly machineDates = new Map<string, Promise<{ creationDate: number; updateDate: number }>>();
   private readonly runs = new Map<string, Run>();
   private readonly locks = new KeyedLock();
   private started = false;
@@ -299,8 +388,11 @@ export class LocalStepFunctions {
   }
 
   /** Adds a state machine (plain ASL after intrinsic resolution). Throws on what the local engine cannot run. */
-  registerStateMachine(machine: { arn: string; name: string; definition: object }): void {
-    this.machines.set(machine.arn, new MachineModel(machine.arn, machine.name, machine.definition));
+  registerStateMachine(machine: StateMachineRegistration): void {
+    const definition = typeof machine.definition === 'string' ? machine.definition : JSON.stringify(machine.definition);
+    this.machines.set(machine.arn, new MachineModel(machine.arn, machine.name, JSON.parse(definition) as object));
+    this.registrations.set(machine.arn, { definition, roleArn: machine.roleArn, loggingConfiguration: machine.loggingConfiguration ?? DEFAULT_LOGGING });
+    this.machineDates.delete(machine.arn);
   }
 
   /** Creates the table if needed, resumes executions a previous process left running, starts the deadline loop. */
@@ -328,9 +420,8 @@ export class LocalStepFunctions {
 
   async startExecution(input: { stateMachineArn: string; name?: string; input?: string }): Promise<{ executionArn: string; startDate: Date }> {
     this.requireStarted();
-    const machineArn = requireArn(input.stateMachineArn, 'state machine');
-    const model = this.machines.get(machineArn);
-    if (!model) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machineArn}'`);
+    const model = this.requireMachine(input.stateMachineArn);
+    const machineArn = model.arn;
     const name = input.name ?? randomUUID();
     if (typeof name !== 'string' || !isValidName(name)) {
       throw new SfnError('InvalidName', `Invalid Name: '${String(name)}'`);
@@ -407,6 +498,7 @@ export class LocalStepFunctions {
   async describeExecution(input: { executionArn: string }): Promise<ExecutionDescription> {
     this.requireStarted();
     const item = await this.requireExecution(input.executionArn);
+    const redrive = this.redrivability(item);
     return {
       executionArn: item.executionArn,
       stateMachineArn: item.stateMachineArn,
@@ -418,44 +510,190 @@ export class LocalStepFunctions {
       ...(item.output !== undefined ? { output: item.output } : {}),
       ...(item.error !== undefined ? { error: item.error } : {}),
       ...(item.cause !== undefined ? { cause: item.cause } : {}),
+      redriveCount: item.redriveCount ?? 0,
+      ...(item.redriveDate !== undefined ? { redriveDate: new Date(item.redriveDate) } : {}),
+      redriveStatus: redrive.reason === undefined ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+      ...(redrive.reason !== undefined ? { redriveStatusReason: redrive.reason } : {}),
     };
   }
 
-  async getExecutionHistory(input: { executionArn: string }): Promise<{ events: HistoryEvent[] }> {
+  /** Registered state machines by name, `maxResults` (default 100) at a time. */
+  async listStateMachines(input: { maxResults?: number; nextToken?: string } = {}): Promise<{ stateMachines: StateMachineListItem[]; nextToken?: string }> {
     this.requireStarted();
-    await this.requireExecution(input.executionArn);
-    const events = await this.store.events(input.executionArn);
+    const size = pageSize(input.maxResults);
+    const after = decodeToken(input.nextToken, 'ListStateMachines', (value): value is string => typeof value === 'string');
+    const keyOf = (model: MachineModel) => `${model.name}#${model.arn}`;
+    const models = [...this.machines.values()].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1)).filter((model) => after === undefined || keyOf(model) > after);
+    const page = models.slice(0, size);
+    const stateMachines = await Promise.all(
+      page.map(async (model) => ({ stateMachineArn: model.arn, name: model.name, type: 'STANDARD' as const, creationDate: new Date((await this.datesOf(model.arn)).creationDate) })),
+    );
+    return { stateMachines, ...(models.length > size ? { nextToken: encodeToken('ListStateMachines', keyOf(page.at(-1)!)) } : {}) };
+  }
+
+  async describeStateMachine(input: { stateMachineArn: string }): Promise<StateMachineDescription> {
+    this.requireStarted();
+    const model = this.requireMachine(input.stateMachineArn);
+    const registration = this.registrations.get(model.arn)!;
     return {
-      events: events.map((event) => ({
+      stateMachineArn: model.arn,
+      name: model.name,
+      status: 'ACTIVE',
+      definition: registration.definition,
+      roleArn: this.roleArn(model.arn),
+      type: 'STANDARD',
+      creationDate: new Date((await this.datesOf(model.arn)).creationDate),
+      loggingConfiguration: registration.loggingConfiguration,
+      tracingConfiguration: { enabled: false },
+    };
+  }
+
+  /** The state machine an execution belongs to (its current definition: the engine keeps no versions). */
+  async describeStateMachineForExecution(input: { executionArn: string }): Promise<StateMachineForExecution> {
+    this.requireStarted();
+    const execution = await this.requireExecution(input.executionArn);
+    const model = this.machines.get(execution.stateMachineArn);
+    if (!model) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${execution.stateMachineArn}'`);
+    const registration = this.registrations.get(model.arn)!;
+    return {
+      stateMachineArn: model.arn,
+      name: model.name,
+      definition: registration.definition,
+      roleArn: this.roleArn(model.arn),
+      updateDate: new Date((await this.datesOf(model.arn)).updateDate),
+      loggingConfiguration: registration.loggingConfiguration,
+      tracingConfiguration: { enabled: false },
+    };
+  }
+
+  /** One page of the history, oldest first unless `reverseOrder`; `includeExecutionData: false` leaves out inputs and outputs. */
+  async getExecutionHistory(input: {
+    executionArn: string;
+    maxResults?: number;
+    nextToken?: string;
+    reverseOrder?: boolean;
+    includeExecutionData?: boolean;
+  }): Promise<{ events: HistoryEvent[]; nextToken?: string }> {
+    this.requireStarted();
+    const size = pageSize(input.maxResults);
+    const execution = await this.requireExecution(input.executionArn);
+    const reverse = input.reverseOrder === true;
+    const scope = `GetExecutionHistory|${execution.executionArn}|${reverse}`;
+    const afterId = decodeToken(input.nextToken, scope, isCount);
+    const page = await this.store.eventsPage(execution.executionArn, { limit: size, reverse, afterId });
+    const withData = input.includeExecutionData !== false;
+    return {
+      events: page.events.map((event) => ({
         id: event.id,
         previousEventId: event.previousEventId,
         timestamp: new Date(event.timestamp),
         type: event.type,
-        ...event.details,
+        ...(withData || !event.details ? event.details : withoutExecutionData(event.details)),
       })),
+      ...(page.more && page.events.length ? { nextToken: encodeToken(scope, page.events.at(-1)!.id) } : {}),
     };
   }
 
-  async listExecutions(input: { stateMachineArn: string; statusFilter?: string }): Promise<{ executions: ExecutionListItem[] }> {
+  /** One page of a machine's executions, newest first, read from the store's machine index. */
+  async listExecutions(input: {
+    stateMachineArn: string;
+    statusFilter?: string;
+    redriveFilter?: string;
+    maxResults?: number;
+    nextToken?: string;
+  }): Promise<{ executions: ExecutionListItem[]; nextToken?: string }> {
     this.requireStarted();
-    const machineArn = requireArn(input.stateMachineArn, 'state machine');
-    if (!this.machines.has(machineArn)) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machineArn}'`);
-    if (input.statusFilter !== undefined && !STATUSES.includes(input.statusFilter as ExecutionStatus)) {
-      throw new SfnError('ValidationException', `statusFilter must be one of ${STATUSES.join(', ')}`);
-    }
-    const items = await this.store.executionsOf(machineArn);
-    return {
-      executions: items
-        .filter((item) => !input.statusFilter || item.status === input.statusFilter)
-        .map((item) => ({
-          executionArn: item.executionArn,
-          stateMachineArn: item.stateMachineArn,
-          name: item.name,
-          status: item.status,
-          startDate: new Date(item.startDate),
-          ...(item.stopDate !== undefined ? { stopDate: new Date(item.stopDate) } : {}),
-        })),
+    const machineArn = this.requireMachine(input.stateMachineArn).arn;
+    const size = pageSize(input.maxResults);
+    const enumValue = (field: string, value: string | undefined, allowed: string[]) => {
+      if (value !== undefined && !allowed.includes(value)) {
+        throw new SfnError('ValidationException', `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`);
+      }
     };
+    enumValue('statusFilter', input.statusFilter, STATUS_FILTERS);
+    enumValue('redriveFilter', input.redriveFilter, REDRIVE_FILTERS);
+    const scope = `ListExecutions|${machineArn}|${input.statusFilter ?? ''}|${input.redriveFilter ?? ''}`;
+    const after = decodeToken(input.nextToken, scope, isExecutionPosition);
+    if (input.statusFilter === 'PENDING_REDRIVE') return { executions: [] };
+    const page = await this.store.executionsPage(machineArn, {
+      limit: size,
+      after: after && { executionArn: after.a, machineSk: after.t },
+      status: input.statusFilter as ExecutionStatus | undefined,
+      redriven: input.redriveFilter === undefined ? undefined : input.redriveFilter === 'REDRIVEN',
+    });
+    const last = page.items.at(-1);
+    return {
+      executions: page.items.map((item) => ({
+        executionArn: item.executionArn,
+        stateMachineArn: item.stateMachineArn,
+        name: item.name,
+        status: item.status,
+        startDate: new Date(item.startDate),
+        ...(item.stopDate !== undefined ? { stopDate: new Date(item.stopDate) } : {}),
+        redriveCount: item.redriveCount ?? 0,
+        ...(item.redriveDate !== undefined ? { redriveDate: new Date(item.redriveDate) } : {}),
+      })),
+      ...(page.more && last ? { nextToken: encodeToken(scope, { a: last.executionArn, t: last.machineSk }) } : {}),
+    };
+  }
+
+  /**
+   * Restarts a FAILED, TIMED_OUT or ABORTED execution at the top-level state it was in, with that state's
+   * input: the history is kept and goes on after an ExecutionRedriven event. A repeated clientToken gets
+   * the first answer without redriving again.
+   */
+  async redriveExecution(input: { executionArn: string; clientToken?: string }): Promise<{ redriveDate: Date }> {
+    this.requireStarted();
+    const clientToken = input.clientToken;
+    if (clientToken !== undefined && (typeof clientToken !== 'string' || clientToken.length < 1 || clientToken.length > 64)) {
+      throw new SfnError('ValidationException', `1 validation error detected: Value at 'clientToken' failed to satisfy constraint: Member must have length between 1 and 64`);
+    }
+    const existing = await this.requireExecution(input.executionArn);
+    const arn = existing.executionArn;
+    let redriven: ExecutionItem | undefined;
+    const redriveDate = await this.locks.run(arn, async () => {
+      const execution = (await this.store.getExecution(arn)) ?? existing;
+      const now = this.now();
+      const repeated = execution.redriveTokens?.find((entry) => entry.token === clientToken && entry.date > now - REDRIVE_TOKEN_TTL_MS);
+      if (repeated) return repeated.date;
+      const { reason } = this.redrivability(execution);
+      if (reason !== undefined || !execution.redriveFrom) throw new SfnError('ExecutionNotRedrivable', `Execution Not Redrivable: ${reason ?? ''}`);
+      const model = this.machines.get(execution.stateMachineArn)!;
+      const redriveCount = (execution.redriveCount ?? 0) + 1;
+      const extra = [];
+      // The execution timeout counts again from the redrive, else a TIMED_OUT execution would time out at once.
+      if (model.timeoutSeconds !== undefined) {
+        const due = now + model.timeoutSeconds * 1000;
+        const timer: TimerItem = { ...timerKey(arn, 'executionTimeout'), kind: 'executionTimeout', executionArn: arn, due, ...dueAttributes(due) };
+        extra.push(this.store.putItem(timer));
+      }
+      const redriveTokens = clientToken === undefined ? execution.redriveTokens : [...(execution.redriveTokens ?? []), { token: clientToken, date: now }].slice(-REDRIVE_TOKENS_KEPT);
+      try {
+        redriven = await this.store.commit(arn, {
+          runId: execution.runId,
+          allowClosed: true,
+          events: [{ type: 'ExecutionRedriven', details: { executionRedrivenEventDetails: { redriveCount } } }],
+          set: {
+            status: 'RUNNING',
+            runId: randomUUID(),
+            cursor: { mode: 'enter', stateName: execution.redriveFrom.stateName, input: execution.redriveFrom.input, fresh: true },
+            redriveCount,
+            redriveDate: now,
+            redriveTokens,
+            ...runningAttributes(arn),
+          },
+          remove: ['stopDate', 'output', 'error', 'cause', 'redriveFrom'],
+          extra,
+        });
+      } catch (error) {
+        // Another process redrove (or changed) it in between.
+        if (error instanceof FencedError) throw new SfnError('ExecutionNotRedrivable', 'Execution Not Redrivable: Execution is RUNNING and cannot be redriven');
+        throw error;
+      }
+      return now;
+    });
+    if (redriven) this.launch(redriven);
+    return { redriveDate: new Date(redriveDate) };
   }
 
   async stopExecution(input: { executionArn: string; error?: string; cause?: string }): Promise<{ stopDate: Date }> {
@@ -594,6 +832,7 @@ export class LocalStepFunctions {
       await this.close(execution, 'FAILED', this.now(), {
         set: { error: 'States.Runtime', cause },
         event: { type: 'ExecutionFailed', details: { executionFailedEventDetails: { error: 'States.Runtime', cause } } },
+        redriveFrom: { stateName: name, input },
       });
       return;
     }
@@ -648,7 +887,14 @@ export class LocalStepFunctions {
   private contextFor(run: Run): Record<string, unknown> {
     const { execution, model } = run;
     return {
-      Execution: { Id: execution.executionArn, Name: execution.name, RoleArn: this.roleArn(model.arn), StartTime: new Date(execution.startDate).toISOString() },
+      Execution: {
+        Id: execution.executionArn,
+        Name: execution.name,
+        RoleArn: this.roleArn(model.arn),
+        StartTime: new Date(execution.startDate).toISOString(),
+        RedriveCount: execution.redriveCount ?? 0,
+        ...(execution.redriveDate !== undefined ? { RedriveTime: new Date(execution.redriveDate).toISOString() } : {}),
+      },
       StateMachine: { Id: model.arn, Name: model.name },
       Task: {
         get Token() {
@@ -915,6 +1161,45 @@ export class LocalStepFunctions {
     return token;
   }
 
+  private requireMachine(stateMachineArn: unknown): MachineModel {
+    const arn = requireArn(stateMachineArn, 'stateMachine');
+    const model = this.machines.get(arn);
+    if (!model) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return model;
+  }
+
+  /** Whether RedriveExecution would accept the execution now; `reason` says why not, in AWS's words. */
+  private redrivability(execution: ExecutionItem): { reason?: string } {
+    if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED') return { reason: `Execution is ${execution.status} and cannot be redriven` };
+    // Closed by an engine that did not record restart points yet.
+    if (!execution.redriveFrom) return { reason: 'Execution was started before the launch of RedriveExecution' };
+    if (!this.machines.has(execution.stateMachineArn)) return { reason: 'State machine is not registered' };
+    if ((execution.stopDate ?? 0) + REDRIVABLE_PERIOD_MS < this.now()) return { reason: 'Execution redrivable period exceeded' };
+    return {};
+  }
+
+  /** The machine's creation and update dates: stored once, and the update date moves when its definition changes. */
+  private datesOf(stateMachineArn: string): Promise<{ creationDate: number; updateDate: number }> {
+    let dates = this.machineDates.get(stateMachineArn);
+    if (!dates) {
+      dates = this.syncMachine(stateMachineArn);
+      this.machineDates.set(stateMachineArn, dates);
+      dates.catch(() => this.machineDates.delete(stateMachineArn));
+    }
+    return dates;
+  }
+
+  private async syncMachine(stateMachineArn: string): Promise<{ creationDate: number; updateDate: number }> {
+    const definition = this.registrations.get(stateMachineArn)!.definition;
+    for (;;) {
+      const stored = await this.store.getMachine(stateMachineArn);
+      if (stored?.definition === definition) return stored;
+      const now = this.now();
+      const item: MachineItem = { ...machineKey(stateMachineArn), kind: 'machine', stateMachineArn, definition, creationDate: stored?.creationDate ?? now, updateDate: now };
+      if (await this.store.putMachine(item, stored)) return item;
+    }
+  }
+
   private async requireExecution(executionArn: unknown): Promise<ExecutionItem> {
     const arn = requireArn(executionArn, 'execution');
     const item = await this.store.getExecution(arn);
@@ -927,12 +1212,15 @@ export class LocalStepFunctions {
     execution: ExecutionItem,
     status: Exclude<ExecutionStatus, 'RUNNING'>,
     stopDate: number,
-    change: { set: Partial<ExecutionItem>; event: NewEvent },
+    change: { set: Partial<ExecutionItem>; event: NewEvent; redriveFrom?: ExecutionItem['redriveFrom'] },
   ): Promise<void> {
+    // A redrive restarts at the state the execution was in (its last checkpoint, or the state that could not start).
+    const from = change.redriveFrom ?? execution.cursor;
+    const redriveFrom = status !== 'SUCCEEDED' && from ? { stateName: from.stateName, input: from.input } : undefined;
     await this.store.commit(execution.executionArn, {
       runId: execution.runId,
       events: [change.event],
-      set: { ...change.set, status, stopDate, runId: randomUUID() },
+      set: { ...change.set, status, stopDate, runId: randomUUID(), redriveFrom },
       remove: ['cursor', 'runningPk', 'runningSk'],
       extra: [this.store.deleteItemOp(timerKey(execution.executionArn, 'wait')), this.store.deleteItemOp(timerKey(execution.executionArn, 'executionTimeout'))],
     });
@@ -995,7 +1283,8 @@ export class LocalStepFunctions {
         return;
       }
       if (item.kind === 'executionTimeout') {
-        if (execution.startDate + (this.machines.get(execution.stateMachineArn)?.timeoutSeconds ?? 0) * 1000 > this.now()) return;
+        const since = execution.redriveDate ?? execution.startDate;
+        if (since + (this.machines.get(execution.stateMachineArn)?.timeoutSeconds ?? 0) * 1000 > this.now()) return;
         await this.close(execution, 'TIMED_OUT', this.now(), {
           set: { error: 'States.Timeout' },
           event: { type: 'ExecutionTimedOut', details: { executionTimedOutEventDetails: { error: 'States.Timeout' } } },
@@ -1031,7 +1320,7 @@ export class LocalStepFunctions {
   }
 
   private roleArn(stateMachineArn: string): string {
-    return `arn:aws:iam::${this.arnParts(stateMachineArn).account}:role/local-stepfunctions`;
+    return this.registrations.get(stateMachineArn)?.roleArn ?? `arn:aws:iam::${this.arnParts(stateMachineArn).account}:role/local-stepfunctions`;
   }
 
   private executionArn(stateMachineArn: string, machineName: string, name: string): string {
