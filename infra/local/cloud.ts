@@ -16,6 +16,7 @@ import { LocalIssuer } from './auth.js';
 import { jwtVerifierFor, startGateway } from './gateway.js';
 import { freePort } from './net.js';
 import { LocalScheduler } from './scheduler.js';
+import { createLocalConsole, type LocalConsole } from './console/index.js';
 
 export const LOCAL_REGION = 'eu-west-3';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -62,6 +63,7 @@ export interface LocalCloud {
     staffConsole: string;
     mailViewer: string;
     smsOutbox: string;
+    console: string;
     awsEndpoint: string;
     dynamodb: string;
   };
@@ -149,7 +151,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       inbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }>;
     } = {};
     const faults = options.faultRate ? { rate: options.faultRate } : undefined;
-    const ses = await startLocalSes({ port: options.sesPort, onAccepted: (email) => deliveryHooks.email?.(email), faults });
+    const ses = await startLocalSes({ port: options.sesPort, onAccepted: (email) => deliveryHooks.email?.(email), faults, dataDir });
     stopStack.push(() => ses.stop());
     const sms = new LocalSms({
       dataDir,
@@ -252,6 +254,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await engine.start();
     stopStack.push(() => engine.stop());
 
+    // The console reads the scheduler, made after the gateway: it answers once both exist.
+    const localConsole: { handle?: LocalConsole['handle'] } = {};
     const verify = jwtVerifierFor(() => issuer.jwks());
     const gateway = await startGateway({
       port: gatewayPort,
@@ -265,6 +269,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       before: async (req: IncomingMessage, res: ServerResponse) => {
         if (await issuer.handle(req, res)) return true;
         if (await sms.handle(req, res, '/_local/sms')) return true;
+        if (await localConsole.handle?.(req, res)) return true;
         if (req.url === '/_local/health') {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', stage: synthesized.stage }));
           return true;
@@ -288,6 +293,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     scheduler.start();
     stopStack.push(() => scheduler.stop());
+    localConsole.handle = createLocalConsole({
+      engine,
+      scheduler,
+      region: LOCAL_REGION,
+      links: { mailViewer: ses.viewerUrl, smsOutbox: '/_local/sms/', awsEndpoint: awsEndpoint.url, app: '/' },
+    }).handle;
 
     const readyMs = Date.now() - started;
     return {
@@ -300,6 +311,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         staffConsole: `${gatewayUrl}/equipe`,
         mailViewer: ses.viewerUrl,
         smsOutbox: `${gatewayUrl}/_local/sms/`,
+        console: `${gatewayUrl}/_local/`,
         awsEndpoint: awsEndpoint.url,
         dynamodb: ddb.endpoint,
       },

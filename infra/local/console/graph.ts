@@ -151,7 +151,10 @@ export function choiceLabel(rule: Record<string, unknown>): string {
   if (!operator) return variable;
   const value = rule[operator];
   const symbol: Record<string, string> = { Equals: '==', GreaterThan: '>', GreaterThanEquals: '>=', LessThan: '<', LessThanEquals: '<=' };
-  const comparison = Object.entries(symbol).find(([suffix]) => operator.endsWith(suffix) && !operator.endsWith('Path'));
+  // Longest suffix first: GreaterThanEquals is not Equals.
+  const comparison = Object.entries(symbol)
+    .sort(([a], [b]) => b.length - a.length)
+    .find(([suffix]) => operator.endsWith(suffix) && !operator.endsWith('Path'));
   if (comparison) return `${variable} ${comparison[1]} ${JSON.stringify(value)}`;
   return `${variable} ${operator}${value === true ? '' : ` ${JSON.stringify(value)}`}`;
 }
