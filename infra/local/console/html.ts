@@ -64,7 +64,7 @@ header.site .brand{font-weight:700;text-decoration:none;margin-right:1rem}
 header.site nav ul{list-style:none;margin:.25rem 0 0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
 header.site nav a[aria-current="page"]{text-decoration:underline;text-decoration-thickness:3px}
 main{padding:1rem;max-width:72rem;margin:0 auto}
-h1{font-size:1.6rem;margin:.5rem 0 1rem}h2{font-size:1.25rem;margin-top:2rem}
+h1{font-size:1.6rem;margin:.5rem 0 1rem;overflow-wrap:anywhere}h2{font-size:1.25rem;margin-top:2rem}
 p.lead{color:var(--muted)}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}
 caption{text-align:left;color:var(--muted);margin-bottom:.25rem}
@@ -77,8 +77,10 @@ td.wrap,code.wrap{overflow-wrap:anywhere;word-break:break-word}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:1rem;padding:0;list-style:none}
 .cards li{border:1px solid var(--line);border-radius:.5rem;padding:1rem;background:var(--bg)}
 .cards h3{margin:0 0 .25rem;font-size:1.05rem}
-.graph{overflow:auto;border:1px solid var(--line);border-radius:.5rem;background:#fff;padding:.5rem;max-height:80vh}
-.graph svg{display:block;margin:0 auto;max-width:none}
+figure{margin:0}
+.graph{overflow:auto;border:1px solid var(--line);border-radius:.5rem;background:#fff;padding:.5rem}
+/* A graph wider than the screen shrinks to fit (a phone zooms into it): no blank half to scroll across. */
+.graph svg{display:block;margin:0 auto;max-width:100%;height:auto}
 pre{background:var(--bg);border:1px solid var(--line);padding:.5rem;overflow:auto;max-height:24rem;font-size:.85rem;margin:.25rem 0}
 details>summary{cursor:pointer}
 ol.history{list-style:none;padding:0}
@@ -92,7 +94,7 @@ label{font-weight:600}
 select,button{font:inherit;padding:.3rem .6rem}
 button{background:var(--accent);color:#fff;border:0;border-radius:.25rem;cursor:pointer}
 .pager{display:flex;gap:1rem;flex-wrap:wrap}
-.notice{border:1px solid var(--ok);background:#ecfdf3;padding:.5rem 1rem;border-radius:.25rem}
+.notice{overflow-wrap:anywhere;border:1px solid var(--ok);background:#ecfdf3;padding:.5rem 1rem;border-radius:.25rem}
 .notice.ko{border-color:var(--ko);background:#fef3f2}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
 dl.facts dt{font-weight:600}dl.facts dd{margin:0;overflow-wrap:anywhere}
