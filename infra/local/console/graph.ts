@@ -446,7 +446,7 @@ function renderNode(n: Node, ox: number, oy: number, marks: Marks): string {
   const texts = lines.map((line, index) => `<text class="asl-name" x="${r(x + n.width / 2)}" y="${r(y + 18 + index * LINE)}" text-anchor="middle">${escapeHtml(line)}</text>`);
   const typeY = y + 18 + lines.length * LINE;
   const parts = [
-    `<g class="asl-node t-${escapeHtml(n.type)} ${state.join(' ')}" data-state="${escapeHtml(n.name)}" data-type="${escapeHtml(n.type)}">`,
+    `<g class="${['asl-node', `t-${escapeHtml(n.type)}`, ...state].join(' ')}" data-state="${escapeHtml(n.name)}" data-type="${escapeHtml(n.type)}">`,
     `<title>${escapeHtml(`${n.name} (${n.type})${spoken}`)}</title>`,
     `<rect x="${r(x)}" y="${r(y)}" width="${r(n.width)}" height="${r(n.height)}" rx="${n.type === 'Choice' ? 14 : 6}"/>`,
     ...texts,

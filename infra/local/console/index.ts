@@ -273,9 +273,9 @@ ${schedules.length === 0 ? html`<p>Aucune planification dans ce template.</p>` :
       const path = url.pathname;
       if (path !== base && !path.startsWith(`${base}/`)) return false;
       const rest = path.slice(base.length).replace(/^\/+/, '');
-      const segments = rest === '' ? [] : rest.split('/').map((segment) => decodeURIComponent(segment));
       const method = req.method ?? 'GET';
       try {
+        const segments = rest === '' ? [] : rest.split('/').map((segment) => decodeURIComponent(segment));
         if (method === 'POST' && segments[0] === 'schedules' && segments.length === 3 && segments[2] === 'run') {
           await runSchedule(req, res, segments[1]!);
           return true;
