@@ -169,6 +169,10 @@ export function explain(error: unknown, dataDir: string): string {
   return `Le cloud local n’a pas pu démarrer : ${message} (npm start -- --verbose pour la trace complète).`;
 }
 
+/** "01/12/2026 20:05:00 (Paris)" from an ISO time; the cooperative's clock is Europe/Paris. */
+const parisTime = (iso: string | null) =>
+  iso ? `${new Date(iso).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' })} (Paris)` : '—';
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const verbose = argv.includes('--verbose');
@@ -257,7 +261,7 @@ ${Object.entries(PARCOURS_PAGES)
 ${started.app.stateMachines.map((machine) => `    ${pad(machine.name)}${machine.arn}`).join('\n')}
   Exemple : aws --endpoint-url ${started.urls.awsEndpoint} stepfunctions list-executions --state-machine-arn ${started.app.stateMachines[0]?.arn ?? '<arn>'}
 
-  Planifications : ${upcoming.length === 0 ? 'aucune dans ce template' : upcoming.map((u) => `${u.name} (prochaine : ${u.next ?? '—'})`).join(', ')}
+  Planifications : ${upcoming.length === 0 ? 'aucune dans ce template' : upcoming.map((u) => `${u.name} (prochaine : ${parisTime(u.next)})`).join(', ')}
 
   Comptes de démonstration (choisis sur la page de connexion locale) :
 ${DEMO_USERS.map((u) => `    - ${u.name} (${u.description ?? u.groups.join(', ')})`).join('\n')}

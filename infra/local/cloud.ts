@@ -17,6 +17,7 @@ import { jwtVerifierFor, startGateway } from './gateway.js';
 import { assertPortFree, freePort } from './net.js';
 import { DATA_LOCK_FILE, lockDataFolder } from './data-lock.js';
 import { LocalScheduler } from './scheduler.js';
+import { createLocalConsole, type LocalConsole } from './console/index.js';
 
 export const LOCAL_REGION = 'eu-west-3';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -187,7 +188,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       inbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }>;
     } = {};
     const faults = options.faultRate ? { rate: options.faultRate } : undefined;
-    const ses = await startLocalSes({ port: options.sesPort, onAccepted: (email) => deliveryHooks.email?.(email), faults });
+    const ses = await startLocalSes({ port: options.sesPort, onAccepted: (email) => deliveryHooks.email?.(email), faults, dataDir });
     stopStack.push(() => ses.stop());
     const sms = new LocalSms({
       dataDir,
@@ -289,6 +290,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await engine.start();
     stopStack.push(() => engine.stop());
 
+    // The console reads the scheduler, made after the gateway: it answers once both exist.
+    const localConsole: { handle?: LocalConsole['handle'] } = {};
     const verify = jwtVerifierFor(() => issuer.jwks());
     const gateway = await startGateway({
       port: gatewayPort,
@@ -302,6 +305,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       before: async (req: IncomingMessage, res: ServerResponse) => {
         if (await issuer.handle(req, res)) return true;
         if (await sms.handle(req, res, '/_local/sms')) return true;
+        if (await localConsole.handle?.(req, res)) return true;
         if (req.url === '/_local/health') {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', stage: synthesized.stage }));
           return true;
@@ -325,6 +329,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     scheduler.start();
     stopStack.push(() => scheduler.stop());
+    localConsole.handle = createLocalConsole({
+      engine,
+      scheduler,
+      region: LOCAL_REGION,
+      links: { mailViewer: ses.viewerUrl, smsOutbox: '/_local/sms/', awsEndpoint: awsEndpoint.url, app: '/' },
+      pages: Object.values(options.pages ?? {}).map((page) => ({ label: page.label, href: page.path })),
+    }).handle;
 
     const readyMs = Date.now() - started;
     return {

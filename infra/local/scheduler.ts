@@ -349,6 +349,26 @@ function executionName(scheduleName: string, scheduled: number): string {
   return `${fitted}-${stamp}`;
 }
 
+/** A fire of a schedule: when, whether by hand, and the error's name when a target failed. */
+export interface ScheduleRun {
+  at: string;
+  manual: boolean;
+  error?: string;
+}
+
+export interface ScheduleInfo {
+  logicalId: string;
+  name: string;
+  expression: string;
+  /** IANA time zone of cron and at expressions */
+  timezone: string;
+  /** ARNs of the schedule's targets */
+  targets: string[];
+  /** ISO time of the next fire, null when it never fires again or cannot run locally */
+  next: string | null;
+  lastRun: ScheduleRun | null;
+}
+
 const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);
 
 /**
@@ -371,6 +391,8 @@ export class LocalScheduler {
   /** State writes are chained so the file always ends with the latest state. */
   private writes: Promise<void> = Promise.resolve();
   private readonly warned = new Set<string>();
+  /** Runs since start, scheduled or manual; after a restart the last scheduled one comes from the state file. */
+  private readonly lastRuns = new Map<string, ScheduleRun>();
 
   constructor(options: LocalSchedulerOptions) {
     this.target = options.target;
@@ -417,18 +439,40 @@ export class LocalScheduler {
     await this.writes;
   }
 
-  /** Fires one schedule now (for the local cloud's "run now" admin and for tests). */
+  /** Fires one schedule now, through the same targets as its scheduled fires (the console's "run now", tests). */
   async fireNow(logicalId: string): Promise<void> {
     const job = this.jobs.find((candidate) => candidate.logicalId === logicalId);
     if (!job) throw new Error(`No schedule ${logicalId}`);
-    await this.dispatch(job, Math.floor(this.now().getTime() / SECOND) * SECOND);
+    const at = Math.floor(this.now().getTime() / SECOND) * SECOND;
+    try {
+      await this.dispatch(job, at);
+      this.lastRuns.set(job.logicalId, { at: new Date(at).toISOString(), manual: true });
+    } catch (error) {
+      this.lastRuns.set(job.logicalId, { at: new Date(at).toISOString(), manual: true, error: errorName(error) });
+      throw error;
+    }
   }
 
-  upcoming(): Array<{ logicalId: string; name: string; next: string | null }> {
+  /**
+   * Each schedule with its next fire time and its last run. An occurrence that is due but not fired yet (missed
+   * while stopped, or between two polls) fires at the next poll: its next time is now, not the one after it.
+   */
+  upcoming(): ScheduleInfo[] {
     const now = this.now().getTime();
     return this.jobs.map((job) => {
-      const next = job.parsed ? nextInstant(job.parsed, job.timezone, now) : null;
-      return { logicalId: job.logicalId, name: job.name, next: next === null ? null : new Date(next).toISOString() };
+      const entry = this.state[job.logicalId];
+      let next = job.parsed ? nextInstant(job.parsed, job.timezone, now) : null;
+      if (job.parsed && this.running && entry && latestInstant(job.parsed, job.timezone, Date.parse(entry.lastFireTime ?? entry.since), now) !== null) next = now;
+      const lastRun = this.lastRuns.get(job.logicalId) ?? (entry?.lastFireTime ? { at: entry.lastFireTime, manual: false } : null);
+      return {
+        logicalId: job.logicalId,
+        name: job.name,
+        expression: job.expression,
+        timezone: job.timezone,
+        targets: job.targets.map((target) => target.arn),
+        next: next === null ? null : new Date(next).toISOString(),
+        lastRun,
+      };
     });
   }
 
@@ -464,10 +508,13 @@ export class LocalScheduler {
 
   /** Fires an occurrence once; a failing target is logged, not retried (the state moves on either way). */
   private async fireDue(job: Job, scheduled: number): Promise<void> {
+    const at = new Date(scheduled).toISOString();
     try {
       await this.dispatch(job, scheduled);
+      this.lastRuns.set(job.logicalId, { at, manual: false });
     } catch (error) {
-      console.error(`scheduler: ${job.name} at ${new Date(scheduled).toISOString()} failed: ${errorName(error)}`);
+      this.lastRuns.set(job.logicalId, { at, manual: false, error: errorName(error) });
+      console.error(`scheduler: ${job.name} at ${at} failed: ${errorName(error)}`);
     }
     this.state[job.logicalId] = { ...this.state[job.logicalId]!, lastFireTime: new Date(scheduled).toISOString() };
     await this.saveState();

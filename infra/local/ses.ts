@@ -1,7 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import sesPackage from 'aws-ses-v2-local';
+import * as sesStore from 'aws-ses-v2-local/dist/store.js';
 import type { BusEvent } from './events.js';
 import { freePort, PortInUseError } from './net.js';
 
@@ -65,16 +69,74 @@ export function injectFault(faults: FaultInjection | undefined): boolean {
 
 /** The SES v2 SendEmail route; the v1 query API is passed through untracked (the functions use v2 only). */
 const SEND_EMAIL_PATH = '/v2/email/outbound-emails';
+/** The viewer's "clear" button. */
+const CLEAR_PATH = '/clear-store';
+/** Accepted mails, one JSON line each, as the package stores them, so the viewer shows them again after a restart. */
+const MAIL_FILE = 'ses-mail.jsonl';
+
+type PackageEmail = sesStore.Email;
+
+/** Reads the mail file; a torn last line (a crash mid-write) is skipped rather than losing the rest. */
+function loadMail(file: string): PackageEmail[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const emails: PackageEmail[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const email = JSON.parse(line) as PackageEmail;
+      if (typeof email.messageId === 'string' && typeof email.at === 'number') emails.push(email);
+    } catch {
+      continue;
+    }
+  }
+  return emails;
+}
 
 /**
  * Starts `aws-ses-v2-local` (SES v1 and v2 APIs, and a mail viewer at its root) on 127.0.0.1, behind a small
  * pass-through proxy that reports each accepted SendEmail to `onAccepted` with the id the call returned.
  * A proxy rather than polling the package's store: the store keeps neither the configuration set nor the
  * tags, which the delivery events carry, and polling would add a delay and a loop to stop.
- * Its store is in memory and shared by every instance in one process.
+ * Its store is in memory and shared by every instance in one process; with `dataDir`, accepted mails are also
+ * appended to `<dataDir>/ses-mail.jsonl` and put back in the viewer at the next start. An instance's mails leave
+ * the store when it stops.
  * @example const ses = await startLocalSes(); process.env.AWS_ENDPOINT_URL_SESV2 = ses.endpoint;
  */
-export async function startLocalSes(options: { port?: number; onAccepted?: (email: AcceptedEmail) => void; faults?: FaultInjection } = {}): Promise<LocalSes> {
+export async function startLocalSes(
+  options: { port?: number; onAccepted?: (email: AcceptedEmail) => void; faults?: FaultInjection; dataDir?: string } = {},
+): Promise<LocalSes> {
+  // The package's store lives in its module: mails kept in the data folder go back into it, and leave it at stop.
+  const store = sesStore.getStoreReadonly();
+  const mailFile = options.dataDir ? join(options.dataDir, MAIL_FILE) : undefined;
+  const owned = new Set<string>();
+  for (const email of mailFile ? loadMail(mailFile) : []) {
+    owned.add(email.messageId);
+    if (!store.emails.some((known) => known.messageId === email.messageId)) store.emails.push(email);
+  }
+  store.emails.sort((a, b) => a.at - b.at);
+  let writes: Promise<void> = Promise.resolve();
+  const persist = (messageId: string) => {
+    owned.add(messageId);
+    const email = store.emails.find((candidate) => candidate.messageId === messageId);
+    if (!mailFile || !email) return Promise.resolve();
+    const write = writes.then(async () => {
+      await mkdir(options.dataDir!, { recursive: true });
+      await appendFile(mailFile, `${JSON.stringify(email)}\n`, { mode: 0o600 });
+    });
+    writes = write.catch(() => undefined);
+    return write;
+  };
+  const forget = () => {
+    for (let i = store.emails.length - 1; i >= 0; i--) if (owned.has(store.emails[i]!.messageId)) store.emails.splice(i, 1);
+    owned.clear();
+  };
+
   const upstreamPort = await freePort();
   const upstreamServer = await startSesServer({ host: '127.0.0.1', port: upstreamPort });
   // The package resolves even when listen fails (its callback swallows the error).
@@ -97,11 +159,17 @@ export async function startLocalSes(options: { port?: number; onAccepted?: (emai
       }
       const answer = await fetch(`${upstream}${req.url ?? '/'}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body });
       const text = Buffer.from(await answer.arrayBuffer());
+      const path = req.url?.split('?')[0];
+      const accepted = method === 'POST' && path === SEND_EMAIL_PATH && answer.ok ? acceptedEmail(JSON.parse(body.toString('utf8')), JSON.parse(text.toString('utf8'))) : undefined;
+      // Kept on disk before the caller hears it was sent, as the SMS outbox does.
+      if (accepted) await persist(accepted.messageId);
+      if (method === 'POST' && path === CLEAR_PATH && answer.ok) {
+        owned.clear();
+        if (mailFile) await (writes = writes.then(() => writeFile(mailFile, '', { mode: 0o600 })).catch(() => undefined));
+      }
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' });
       res.end(text);
-      if (method === 'POST' && req.url?.split('?')[0] === SEND_EMAIL_PATH && answer.ok && options.onAccepted) {
-        options.onAccepted(acceptedEmail(JSON.parse(body.toString('utf8')), JSON.parse(text.toString('utf8'))));
-      }
+      if (accepted) options.onAccepted?.(accepted);
     } catch (error) {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`local SES proxy: ${(error as Error).message}`);
@@ -115,6 +183,7 @@ export async function startLocalSes(options: { port?: number; onAccepted?: (emai
     });
   } catch (error) {
     upstreamServer.close();
+    forget();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port ?? 0, 'ses');
     throw new Error(`the local SES could not listen on 127.0.0.1:${options.port} (${(error as NodeJS.ErrnoException).code})`);
   }
@@ -145,6 +214,8 @@ export async function startLocalSes(options: { port?: number; onAccepted?: (emai
     stop: async () => {
       await close(proxy);
       await close(upstreamServer);
+      await writes;
+      forget();
     },
   };
 }

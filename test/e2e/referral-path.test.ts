@@ -108,8 +108,9 @@ describe('the schedules of the template', () => {
   it('runs the dispatcher of held-back messages every 5 minutes, and can fire it now', async () => {
     const [dispatch] = cloud.scheduler.upcoming();
     expect(dispatch.logicalId).toMatch(/^DispatchDeferredMessagesSchedule/);
+    // The next fire is never in the past: at most a moment ago when an occurrence is due but not fired yet.
     const next = Date.parse(dispatch.next!);
-    expect(next - Date.now()).toBeGreaterThan(0);
+    expect(next - Date.now()).toBeGreaterThan(-2_000);
     expect(next - Date.now()).toBeLessThanOrEqual(5 * 60_000);
     await cloud.scheduler.fireNow(dispatch.logicalId);
   });

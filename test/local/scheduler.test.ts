@@ -315,11 +315,41 @@ describe('LocalScheduler', () => {
     const past: LocalSchedule = { ...tick, logicalId: 'Past', name: 'Probe-Past', expression: 'at(2026-01-01T00:00:00)' };
     const broken: LocalSchedule = { ...tick, logicalId: 'Broken', name: 'Probe-Broken', expression: 'cron(0 6 * * *)' };
     expect(scheduler([monthly, tick, past, broken]).upcoming()).toEqual([
-      { logicalId: 'Monthly', name: 'Probe-Monthly', next: '2026-04-01T04:00:00.000Z' },
-      { logicalId: 'Tick', name: 'Probe-Tick', next: '2026-03-15T00:05:00.000Z' },
-      { logicalId: 'Past', name: 'Probe-Past', next: null },
-      { logicalId: 'Broken', name: 'Probe-Broken', next: null },
+      { logicalId: 'Monthly', name: 'Probe-Monthly', expression: 'cron(0 6 1 * ? *)', timezone: PARIS, targets: [MACHINE_ARN], next: '2026-04-01T04:00:00.000Z', lastRun: null },
+      { logicalId: 'Tick', name: 'Probe-Tick', expression: 'rate(5 minutes)', timezone: 'UTC', targets: [FUNCTION_ARN], next: '2026-03-15T00:05:00.000Z', lastRun: null },
+      { logicalId: 'Past', name: 'Probe-Past', expression: 'at(2026-01-01T00:00:00)', timezone: 'UTC', targets: [FUNCTION_ARN], next: null, lastRun: null },
+      { logicalId: 'Broken', name: 'Probe-Broken', expression: 'cron(0 6 * * *)', timezone: 'UTC', targets: [FUNCTION_ARN], next: null, lastRun: null },
     ]);
     expect(warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives an occurrence missed while stopped as next (now) until it fired, then the one after', async () => {
+    await runOnce([monthly], '2026-03-31T20:00:00Z');
+    clock = new Date('2026-04-10T12:00:00Z');
+    let release = () => undefined as void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const instance = new LocalScheduler({
+      schedules: [monthly],
+      stateFile,
+      now: () => clock,
+      tickMs: 60_000,
+      target: { invokeFunction: async () => undefined, startExecution: async () => held },
+    });
+    instance.start();
+    // The first poll is firing the 1 April occurrence: the next fire is that one, now, not 1 May.
+    expect(instance.upcoming()[0]).toMatchObject({ next: '2026-04-10T12:00:00.000Z', lastRun: null });
+    release();
+    await instance.stop();
+    expect(instance.upcoming()[0]).toMatchObject({ next: '2026-05-01T04:00:00.000Z', lastRun: { at: '2026-04-01T04:00:00.000Z', manual: false } });
+    // After a restart the last run comes from the state file; a run by hand shows as such, with its failure.
+    clock = new Date('2026-04-10T12:00:05Z');
+    const restarted = scheduler([monthly, tick], { failInvoke: true });
+    restarted.start();
+    await restarted.stop();
+    expect(restarted.upcoming()[0]!.lastRun).toEqual({ at: '2026-04-01T04:00:00.000Z', manual: false });
+    await restarted.fireNow('Monthly');
+    expect(restarted.upcoming()[0]!.lastRun).toEqual({ at: '2026-04-10T12:00:05.000Z', manual: true });
+    await expect(restarted.fireNow('Tick')).rejects.toThrow(TypeError);
+    expect(restarted.upcoming()[1]!.lastRun).toEqual({ at: '2026-04-10T12:00:05.000Z', manual: true, error: 'TypeError' });
   });
 });

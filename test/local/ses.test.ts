@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
 
 describe('local SES (aws-ses-v2-local)', () => {
@@ -59,5 +62,26 @@ describe('local SES (aws-ses-v2-local)', () => {
   it('refuses a port that is already taken', async () => {
     const port = Number(new URL(ses.endpoint).port);
     await expect(startLocalSes({ port })).rejects.toThrow(/could not listen/);
+  });
+});
+
+describe('local SES with a data folder', () => {
+  it('keeps accepted mails on disk, forgets them at stop, and forgets them on disk too when the viewer clears them', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ses-test-'));
+    const first = await startLocalSes({ dataDir });
+    const client = new SESv2Client({ region: 'eu-west-3', endpoint: first.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const sent = await client.send(
+      new SendEmailCommand({ FromEmailAddress: 'a@coopconnexion.local', Destination: { ToAddresses: ['b@example.org'] }, Content: { Simple: { Subject: { Data: 'Gardé' }, Body: { Text: { Data: 'x' } } } } }),
+    );
+    client.destroy();
+    await first.stop();
+    const second = await startLocalSes({ dataDir });
+    expect((await second.listEmails()).map((email) => email.messageId)).toEqual([sent.MessageId]);
+    expect((await fetch(new URL('/clear-store', second.endpoint), { method: 'POST' })).status).toBe(200);
+    expect(readFileSync(join(dataDir, 'ses-mail.jsonl'), 'utf8')).toBe('');
+    await second.stop();
+    const third = await startLocalSes({ dataDir });
+    expect(await third.listEmails()).toEqual([]);
+    await third.stop();
   });
 });
