@@ -59,9 +59,9 @@ describe('local SES (aws-ses-v2-local)', () => {
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
   });
 
-  it('refuses a port that is already taken', async () => {
+  it('refuses a port that is already taken with a PortInUseError naming it', async () => {
     const port = Number(new URL(ses.endpoint).port);
-    await expect(startLocalSes({ port })).rejects.toThrow(/could not listen/);
+    await expect(startLocalSes({ port })).rejects.toMatchObject({ name: 'PortInUseError', port, service: 'ses' });
   });
 });
 
