@@ -72,10 +72,12 @@ export async function startEngine(options: {
   clock?: FakeClock;
   tickMs?: number;
   start?: boolean;
+  /** A client of the test's own (to watch what the engine reads). */
+  documentClient?: DynamoDBDocumentClient;
 }): Promise<{ engine: LocalStepFunctions; tableName: string }> {
   const tableName = options.tableName ?? freshTableName();
   const engine = new LocalStepFunctions({
-    documentClient: documentClient(),
+    documentClient: options.documentClient ?? documentClient(),
     tableName,
     invoker: options.invoker,
     now: options.clock?.now,

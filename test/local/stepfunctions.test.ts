@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { handleSfnJson } from '../../infra/local/stepfunctions/index.js';
 import {
   FakeClock,
   FakeInvoker,
@@ -422,12 +423,12 @@ describe('crash recovery', () => {
   });
 });
 
-describe('handleJson (AWS JSON 1.0 shapes)', () => {
+describe('handleSfnJson (AWS JSON 1.0 shapes)', () => {
   it('answers like the service: epoch-second dates, events, and { __type, message } errors', async () => {
     const invoker = new FakeInvoker({ request: () => null, after: () => 'after' });
     const { engine } = await startEngine({ invoker, machines: [{ name: 'approval', definition: approvalMachine() }] });
     const stateMachineArn = machineArn('approval');
-    const started = await engine.handleJson('StartExecution', { stateMachineArn, name: 'j1', input: '{"approvalId":"j1"}' });
+    const started = await handleSfnJson(engine, 'StartExecution', { stateMachineArn, name: 'j1', input: '{"approvalId":"j1"}' });
     expect(started.status).toBe(200);
     const body = started.body as { executionArn: string; startDate: number };
     expect(body.executionArn).toBe('arn:aws:states:eu-west-3:123456789012:execution:approval:j1');
@@ -435,30 +436,30 @@ describe('handleJson (AWS JSON 1.0 shapes)', () => {
     expect(Math.abs(body.startDate - Date.now() / 1000)).toBeLessThan(60);
 
     await waitForEvent(engine, body.executionArn, 'TaskSubmitted');
-    const described = await engine.handleJson('DescribeExecution', { executionArn: body.executionArn });
+    const described = await handleSfnJson(engine, 'DescribeExecution', { executionArn: body.executionArn });
     expect(described).toMatchObject({ status: 200, body: { executionArn: body.executionArn, stateMachineArn, name: 'j1', status: 'RUNNING', input: '{"approvalId":"j1"}' } });
     expect(typeof (described.body as { startDate: unknown }).startDate).toBe('number');
 
-    expect(await engine.handleJson('SendTaskSuccess', { taskToken: tokenOf(invoker), output: '{"ok":1}' })).toEqual({ status: 200, body: {} });
+    expect(await handleSfnJson(engine, 'SendTaskSuccess', { taskToken: tokenOf(invoker), output: '{"ok":1}' })).toEqual({ status: 200, body: {} });
     await engine.waitForStatus(body.executionArn);
-    const history = (await engine.handleJson('GetExecutionHistory', { executionArn: body.executionArn })).body as { events: Array<Record<string, unknown>> };
+    const history = (await handleSfnJson(engine, 'GetExecutionHistory', { executionArn: body.executionArn })).body as { events: Array<Record<string, unknown>> };
     expect(history.events[0]).toMatchObject({ id: 1, type: 'ExecutionStarted', executionStartedEventDetails: { input: '{"approvalId":"j1"}' } });
     expect(typeof history.events[0]!.timestamp).toBe('number');
     expect(history.events.at(-1)).toMatchObject({ type: 'ExecutionSucceeded' });
-    const listed = (await engine.handleJson('ListExecutions', { stateMachineArn })).body as { executions: Array<Record<string, unknown>> };
+    const listed = (await handleSfnJson(engine, 'ListExecutions', { stateMachineArn })).body as { executions: Array<Record<string, unknown>> };
     expect(listed.executions).toHaveLength(1);
     expect(listed.executions[0]).toMatchObject({ name: 'j1', status: 'SUCCEEDED' });
     expect(typeof listed.executions[0]!.stopDate).toBe('number');
 
     const error = (type: string) => ({ status: 400, body: { __type: type, message: expect.any(String) } });
-    expect(await engine.handleJson('StartExecution', { stateMachineArn, name: 'j1', input: '{"approvalId":"x"}' })).toEqual(error('ExecutionAlreadyExists'));
-    expect(await engine.handleJson('StartExecution', { stateMachineArn: machineArn('nope') })).toEqual(error('StateMachineDoesNotExist'));
-    expect(await engine.handleJson('StartExecution', { stateMachineArn, name: 'bad name' })).toEqual(error('InvalidName'));
-    expect(await engine.handleJson('StartExecution', { stateMachineArn, input: '{not json' })).toEqual(error('InvalidExecutionInput'));
-    expect(await engine.handleJson('SendTaskSuccess', { taskToken: 'unknown', output: '{}' })).toEqual(error('InvalidToken'));
-    expect(await engine.handleJson('SendTaskSuccess', { taskToken: tokenOf(invoker), output: '{}' })).toEqual(error('TaskTimedOut'));
-    expect(await engine.handleJson('SendTaskFailure', {})).toEqual(error('ValidationException'));
-    expect(await engine.handleJson('DescribeExecution', { executionArn: `${body.executionArn}-missing` })).toEqual(error('ExecutionDoesNotExist'));
-    expect((await engine.handleJson('CreateStateMachine', {})).status).toBe(400);
+    expect(await handleSfnJson(engine, 'StartExecution', { stateMachineArn, name: 'j1', input: '{"approvalId":"x"}' })).toEqual(error('ExecutionAlreadyExists'));
+    expect(await handleSfnJson(engine, 'StartExecution', { stateMachineArn: machineArn('nope') })).toEqual(error('StateMachineDoesNotExist'));
+    expect(await handleSfnJson(engine, 'StartExecution', { stateMachineArn, name: 'bad name' })).toEqual(error('InvalidName'));
+    expect(await handleSfnJson(engine, 'StartExecution', { stateMachineArn, input: '{not json' })).toEqual(error('InvalidExecutionInput'));
+    expect(await handleSfnJson(engine, 'SendTaskSuccess', { taskToken: 'unknown', output: '{}' })).toEqual(error('InvalidToken'));
+    expect(await handleSfnJson(engine, 'SendTaskSuccess', { taskToken: tokenOf(invoker), output: '{}' })).toEqual(error('TaskTimedOut'));
+    expect(await handleSfnJson(engine, 'SendTaskFailure', {})).toEqual(error('ValidationException'));
+    expect(await handleSfnJson(engine, 'DescribeExecution', { executionArn: `${body.executionArn}-missing` })).toEqual(error('ExecutionDoesNotExist'));
+    expect((await handleSfnJson(engine, 'CreateStateMachine', {})).status).toBe(400);
   });
 });

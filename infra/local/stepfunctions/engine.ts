@@ -1,476 +1,131 @@
-import './polyfill.js';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { MAX_TIMER_MS, MachineModel, applyInputPath, readPath, type StateDefinition, type TaskKind } from './definition.js';
-import { CommitConflictError, FencedError, RunAbandonedError, SfnError } from './errors.js';
-import { handleSfnJson } from './json-protocol.js';
-import {
-  EngineStore,
-  dueAttributes,
-  machineAttributes,
-  runningAttributes,
-  timerKey,
-  tokenKey,
-  type Cursor,
-  type ExecutionItem,
-  type ExecutionStatus,
-  type NewEvent,
-  type Outcome,
-  type TimerItem,
-  type TokenItem,
-} from './store.js';
-
-export type { ExecutionStatus } from './store.js';
-
-export type InvokeResult = { ok: true; result: unknown } | { ok: false; errorType: string; errorMessage: string };
-
-/** Runs a Lambda function of the local cloud; a function error is a result, not an exception. */
-export interface LambdaInvoker {
-  invoke(functionArn: string, payload: unknown): Promise<InvokeResult>;
-}
-
-export interface LocalStepFunctionsOptions {
-  documentClient: DynamoDBDocumentClient;
-  /** The engine's own table (created by start() if missing); not the app table. */
-  tableName: string;
-  invoker: LambdaInvoker;
-  /** Region and account of execution ARNs; default: those of the state machine ARN. */
-  region?: string;
-  accountId?: string;
-  /** Clock of deadlines, waits and timestamps (epoch ms); injectable for tests. */
-  now?: () => number;
-  /** How often the deadline loop polls the store, in ms (default 1000). */
-  tickMs?: number;
-}
-
-export interface ExecutionDescription {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: ExecutionStatus;
-  startDate: Date;
-  stopDate?: Date;
-  input: string;
-  output?: string;
-  error?: string;
-  cause?: string;
-}
-
-export interface HistoryEvent {
-  id: number;
-  previousEventId: number;
-  timestamp: Date;
-  type: string;
-  [detailsKey: string]: unknown;
-}
-
-export interface ExecutionListItem {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: ExecutionStatus;
-  startDate: Date;
-  stopDate?: Date;
-}
-
-const STATUSES: ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
-const CALLBACK_RESOURCE = { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
-/** Characters AWS refuses in execution names: whitespace, brackets, wildcards, specials, control characters. */
-const INVALID_NAME_CHARACTER = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
-const isControl = (character: string) => {
-  const code = character.charCodeAt(0);
-  return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
-};
-const isValidName = (name: string) => name.length >= 1 && name.length <= 80 && !INVALID_NAME_CHARACTER.test(name) && ![...name].some(isControl);
-
-const newToken = () => randomBytes(48).toString('base64url');
-
-/** Serializes async work per key (one execution at a time); other keys run concurrently. */
-class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const tail = previous.then(() => new Promise<void>((resolve) => (release = resolve)));
-    this.tails.set(key, tail);
-    await previous;
-    try {
-      return await work();
-    } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
-}
-
-interface AppendOp {
-  events: NewEvent[];
-  cursor?: Cursor;
-  extra?: Parameters<EngineStore['commit']>[1]['extra'];
-}
-
-const itemsOf = (op: AppendOp) => op.events.length + (op.extra?.length ?? 0);
-
-/** One in-memory run of an execution, from a start state until it ends, parks or is abandoned. */
-class Run {
-  active = true;
-  abortLibrary: () => void = () => undefined;
-  /** Token made by the `$$.Task.Token` getter while the library evaluates a callback state's Parameters. */
-  pendingToken: string | undefined;
-  /** Raw input of the top-level state being run (JSON), known once the event consumer has seen it enter. */
-  currentInput = 'null';
-  private chain: Promise<unknown> = Promise.resolve();
-  private batch: { ops: AppendOp[]; done: Promise<void> } | undefined;
-
-  constructor(
-    readonly execution: ExecutionItem,
-    readonly model: MachineModel,
-    readonly id: string,
-    readonly startState: string,
-    readonly input: string,
-    /** The start state's entry is already recorded (resume or recovery). */
-    readonly skipFirstEntered: boolean,
-    /** Outcome replayed by the start state instead of running it. */
-    public replay: Outcome | undefined,
-    private readonly locks: KeyedLock,
-    private readonly store: EngineStore,
-  ) {}
-
-  get arn(): string {
-    return this.execution.executionArn;
-  }
-
-  /**
-   * Queues events (and the checkpoint) for the run's next commit: appends made while a commit is in flight
-   * are merged into one transaction, in order. Resolves once they are stored.
-   */
-  append(op: AppendOp): Promise<void> {
-    if (!this.batch) {
-      const ops: AppendOp[] = [];
-      const done = this.write(async () => {
-        if (this.batch?.ops === ops) this.batch = undefined;
-        await this.commitOps(ops);
-      });
-      this.batch = { ops, done };
-    }
-    this.batch.ops.push(op);
-    return this.batch.done;
-  }
-
-  /** Queues a store write after the run's previous ones, under the execution's lock; any failure abandons the run. */
-  write<T>(work: () => Promise<T>): Promise<T> {
-    this.batch = undefined;
-    const step = this.chain.then(async () => {
-      if (!this.active) throw new RunAbandonedError();
-      return await this.locks.run(this.arn, work);
-    });
-    this.chain = step.catch((error: unknown) => this.abandon(error));
-    return step.catch(() => {
-      throw new RunAbandonedError();
-    });
-  }
-
-  enqueue(work: () => Promise<unknown>): void {
-    this.write(work).catch(() => undefined);
-  }
-
-  private async commitOps(ops: AppendOp[]): Promise<void> {
-    // Transactions hold at most 100 items; a long burst of Pass states is split in order.
-    for (let start = 0; start < ops.length; ) {
-      let end = start;
-      let size = 1;
-      while (end < ops.length && (end === start || size + itemsOf(ops[end]!) <= 90)) size += itemsOf(ops[end++]!);
-      const chunk = ops.slice(start, end);
-      const cursor = chunk.findLast((op) => op.cursor)?.cursor;
-      await this.store.commit(this.arn, {
-        runId: this.id,
-        events: chunk.flatMap((op) => op.events),
-        ...(cursor ? { set: { cursor } } : {}),
-        extra: chunk.flatMap((op) => op.extra ?? []),
-      });
-      start = end;
-    }
-  }
-
-  /**
-   * Lets the event consumer catch up: it runs on microtasks, so after one macrotask turn it has seen
-   * (and queued the checkpoint of) the state whose handler is waiting here.
-   */
-  async caughtUp(): Promise<void> {
-    await nextTurn();
-    if (!this.active) throw new RunAbandonedError();
-  }
-
-  async idle(): Promise<void> {
-    await this.chain;
-  }
-
-  stop(): void {
-    this.active = false;
-    this.abortLibrary();
-  }
-
-  private abandon(error: unknown): void {
-    if (!(error instanceof RunAbandonedError) && !(error instanceof FencedError)) {
-      // Only the class: messages may quote execution data.
-      console.error(`stepfunctions: run of ${this.arn} abandoned after ${error instanceof Error ? error.name : typeof error}`);
-    }
-    this.stop();
-  }
-}
-
-let statesTimeoutErrorClass: Promise<new () => Error> | undefined;
-
-/**
- * The library's own States.Timeout error class: its Retry/Catch logic tells it apart by `instanceof`
- * (States.TaskFailed must not match a timeout), and the class is not exported. A one-millisecond task
- * timeout on a throwaway machine yields an instance.
- */
-function statesTimeoutError(): Promise<Error> {
-  statesTimeoutErrorClass ??= (async () => {
-    const probe = new StateMachine(
-      { StartAt: 'Probe', States: { Probe: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:probe', TimeoutSeconds: 0.001, End: true } } } as unknown as StateMachineDefinition,
-      { validationOptions: { noValidate: true } },
-    );
-    const run = probe.run({}, { overrides: { taskResourceLocalHandlers: { Probe: () => new Promise(() => undefined) } } });
-    try {
-      await run.result;
-    } catch (error) {
-      const cause = (error as Error).cause;
-      if (cause instanceof Error && cause.name === 'States.Timeout') return cause.constructor as new () => Error;
-    }
-    throw new Error('aws-local-stepfunctions did not produce States.Timeout');
-  })();
-  return statesTimeoutErrorClass.then((ErrorClass) => new ErrorClass());
-}
-
-/** A state error as the library's Retry/Catch read it: `name` is the error code, `message` the cause. */
-function stateError(error: string, cause: string, options: { catchable?: boolean } = {}): Error {
-  const result = new Error(cause) as Error & { isRetryable?: boolean; isCatchable?: boolean };
-  result.name = error;
-  if (options.catchable === false) {
-    result.isRetryable = false;
-    result.isCatchable = false;
-  }
-  return result;
-}
-
-const lambdaCause = (errorType: string, errorMessage: string) => JSON.stringify({ errorType, errorMessage });
-
-function parseJson(text: string, type: 'InvalidExecutionInput' | 'InvalidOutput', what: string): void {
-  try {
-    JSON.parse(text);
-  } catch {
-    throw new SfnError(type, `Invalid ${what}: not valid JSON`);
-  }
-}
-
-function requireArn(value: unknown, what: string): string {
-  if (typeof value !== 'string' || !value.startsWith('arn:')) throw new SfnError('InvalidArn', `Invalid Arn: '${String(value)}' is not a valid ${what} ARN`);
-  return value;
-}
+import { Callbacks } from './callbacks.js';
+import { EngineCore } from './core.js';
+import { Deadlines } from './deadlines.js';
+import { startExecution, stopExecution } from './executions.js';
+import { MachineRegistry } from './machines.js';
+import { Queries } from './queries.js';
+import { recoverRunning } from './recovery.js';
+import { redriveExecution } from './redrive.js';
+import { Runner } from './runner.js';
+import { statesTimeoutError } from './state-errors.js';
+import { EngineStore, type ExecutionStatus } from './store.js';
+import { TaskRunner } from './tasks.js';
+import type {
+  ExecutionDescription,
+  ExecutionListItem,
+  ExecutionsQuery,
+  HistoryEvent,
+  HistoryQuery,
+  LocalStepFunctionsOptions,
+  StateMachineDescription,
+  StateMachineForExecution,
+  StateMachineListItem,
+  StateMachineRegistration,
+  StepFunctionsApi,
+} from './types.js';
+import { Waits } from './waits.js';
 
 /**
  * A durable local Step Functions service: aws-local-stepfunctions runs the states, and this engine keeps
  * executions, checkpoints, parked callback tasks, waits and deadlines in DynamoDB so that they survive
- * a restart. See README.md for what is and is not supported.
+ * a restart. See README.md for what is and is not supported, and for the module of each concern.
  */
-export class LocalStepFunctions {
-  private readonly store: EngineStore;
-  private readonly invoker: LambdaInvoker;
-  private readonly now: () => number;
-  private readonly tickMs: number;
-  private readonly machines = new Map<string, MachineModel>();
-  private readonly runs = new Map<string, Run>();
-  private readonly locks = new KeyedLock();
-  private started = false;
-  private stopped = false;
-  private tickTimer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+export class LocalStepFunctions implements StepFunctionsApi {
+  private readonly core: EngineCore;
+  private readonly callbacks: Callbacks;
+  private readonly deadlines: Deadlines;
+  private readonly queries: Queries;
+  private readonly runner: Runner;
 
-  constructor(private readonly options: LocalStepFunctionsOptions) {
-    this.now = options.now ?? Date.now;
-    this.tickMs = options.tickMs ?? 1000;
-    this.invoker = options.invoker;
-    this.store = new EngineStore(options.documentClient, options.tableName, this.now);
+  constructor(options: LocalStepFunctionsOptions) {
+    const now = options.now ?? Date.now;
+    const store = new EngineStore(options.documentClient, options.tableName, now);
+    const machines = new MachineRegistry(store, now, { region: options.region, accountId: options.accountId });
+    // The runner is built last (it needs the other parts); the parts that resume executions reach it through core.launch.
+    this.core = new EngineCore(store, machines, now, (execution) => this.runner.launch(execution));
+    this.callbacks = new Callbacks(this.core);
+    this.deadlines = new Deadlines(this.core, this.callbacks, options.tickMs ?? 1000);
+    this.queries = new Queries(this.core);
+    this.runner = new Runner(this.core, new TaskRunner(this.core, options.invoker), new Waits(this.core, this.deadlines));
   }
 
   /** Adds a state machine (plain ASL after intrinsic resolution). Throws on what the local engine cannot run. */
-  registerStateMachine(machine: { arn: string; name: string; definition: object }): void {
-    this.machines.set(machine.arn, new MachineModel(machine.arn, machine.name, machine.definition));
+  registerStateMachine(machine: StateMachineRegistration): void {
+    this.core.machines.register(machine);
   }
 
   /** Creates the table if needed, resumes executions a previous process left running, starts the deadline loop. */
   async start(): Promise<void> {
-    if (this.started) return;
-    await this.store.ensureTable();
+    if (this.core.started) return;
+    await this.core.store.ensureTable();
     await statesTimeoutError();
-    this.started = true;
-    this.stopped = false;
-    for (const execution of await this.store.runningExecutions()) {
-      await this.recover(execution);
-    }
-    this.scheduleTick();
+    this.core.started = true;
+    this.core.stopped = false;
+    await recoverRunning(this.core);
+    this.deadlines.start();
   }
 
   /** Stops the loop and abandons in-flight runs: they stay RUNNING in the store and the next start() resumes them. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.started = false;
-    if (this.tickTimer) clearTimeout(this.tickTimer);
-    for (const run of this.runs.values()) run.stop();
-    this.runs.clear();
-    await this.ticking;
+    this.core.stopped = true;
+    this.core.started = false;
+    const stopping = this.deadlines.stop();
+    for (const run of this.core.runs.values()) run.stop();
+    this.core.runs.clear();
+    await stopping;
   }
 
-  async startExecution(input: { stateMachineArn: string; name?: string; input?: string }): Promise<{ executionArn: string; startDate: Date }> {
-    this.requireStarted();
-    const machineArn = requireArn(input.stateMachineArn, 'state machine');
-    const model = this.machines.get(machineArn);
-    if (!model) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machineArn}'`);
-    const name = input.name ?? randomUUID();
-    if (typeof name !== 'string' || !isValidName(name)) {
-      throw new SfnError('InvalidName', `Invalid Name: '${String(name)}'`);
-    }
-    const executionInput = input.input ?? '{}';
-    parseJson(executionInput, 'InvalidExecutionInput', 'Execution Input');
-    const executionArn = this.executionArn(machineArn, model.name, name);
-    const startDate = this.now();
-    const item: ExecutionItem = {
-      pk: `EXEC#${executionArn}`,
-      sk: 'EXEC',
-      kind: 'execution',
-      executionArn,
-      stateMachineArn: machineArn,
-      name,
-      status: 'RUNNING',
-      startDate,
-      input: executionInput,
-      runId: randomUUID(),
-      version: 1,
-      eventCount: 1,
-      cursor: { mode: 'enter', stateName: model.startAt, input: executionInput, fresh: true },
-      ...runningAttributes(executionArn),
-      ...machineAttributes(machineArn, startDate, name),
-    };
-    const extra = [];
-    if (model.timeoutSeconds !== undefined) {
-      const due = startDate + model.timeoutSeconds * 1000;
-      const timer: TimerItem = { ...timerKey(executionArn, 'executionTimeout'), kind: 'executionTimeout', executionArn, due, ...dueAttributes(due) };
-      extra.push(this.store.putItem(timer));
-    }
-    const started = { type: 'ExecutionStarted', details: { executionStartedEventDetails: { input: executionInput, roleArn: this.roleArn(machineArn) } } };
-    if (!(await this.store.createExecution(item, started, extra))) {
-      const existing = await this.store.getExecution(executionArn);
-      // AWS: the same name and input while RUNNING is the same request; anything else is a conflict.
-      if (existing && existing.status === 'RUNNING' && existing.input === executionInput && existing.stateMachineArn === machineArn) {
-        return { executionArn, startDate: new Date(existing.startDate) };
-      }
-      throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
-    }
-    this.launch(item);
-    return { executionArn, startDate: new Date(startDate) };
+  startExecution(input: { stateMachineArn: string; name?: string; input?: string }): Promise<{ executionArn: string; startDate: Date }> {
+    return startExecution(this.core, input);
   }
 
-  async sendTaskSuccess(input: { taskToken: string; output: string }): Promise<void> {
-    if (typeof input.output !== 'string') throw new SfnError('ValidationException', 'output must be a string');
-    parseJson(input.output, 'InvalidOutput', 'Output');
-    await this.completeToken(input.taskToken, { kind: 'success', output: input.output });
+  sendTaskSuccess(input: { taskToken: string; output: string }): Promise<void> {
+    return this.callbacks.sendTaskSuccess(input);
   }
 
-  async sendTaskFailure(input: { taskToken: string; error?: string; cause?: string }): Promise<void> {
-    await this.completeToken(input.taskToken, { kind: 'failure', error: input.error ?? '', cause: input.cause ?? '' });
+  sendTaskFailure(input: { taskToken: string; error?: string; cause?: string }): Promise<void> {
+    return this.callbacks.sendTaskFailure(input);
   }
 
-  async sendTaskHeartbeat(input: { taskToken: string }): Promise<void> {
-    this.requireStarted();
-    const token = await this.requireToken(input.taskToken);
-    await this.locks.run(token.executionArn, async () => {
-      const stored = await this.store.getToken(token.token);
-      const execution = await this.store.getExecution(token.executionArn);
-      if (stored?.status !== 'PARKED' || !this.isLive(execution, token.token)) throw new SfnError('TaskTimedOut', 'Task Timed Out');
-      if (stored.heartbeatSeconds === undefined) return;
-      const heartbeatDeadline = this.now() + stored.heartbeatSeconds * 1000;
-      const due = Math.min(heartbeatDeadline, stored.deadline ?? Infinity);
-      const updated = await this.store.updateToken(token.token, {
-        set: { heartbeatDeadline, ...dueAttributes(due) },
-        condition: '#status = :parked',
-        values: { ':parked': 'PARKED' },
-      });
-      if (!updated) throw new SfnError('TaskTimedOut', 'Task Timed Out');
-    });
+  sendTaskHeartbeat(input: { taskToken: string }): Promise<void> {
+    return this.callbacks.sendTaskHeartbeat(input);
   }
 
-  async describeExecution(input: { executionArn: string }): Promise<ExecutionDescription> {
-    this.requireStarted();
-    const item = await this.requireExecution(input.executionArn);
-    return {
-      executionArn: item.executionArn,
-      stateMachineArn: item.stateMachineArn,
-      name: item.name,
-      status: item.status,
-      startDate: new Date(item.startDate),
-      ...(item.stopDate !== undefined ? { stopDate: new Date(item.stopDate) } : {}),
-      input: item.input,
-      ...(item.output !== undefined ? { output: item.output } : {}),
-      ...(item.error !== undefined ? { error: item.error } : {}),
-      ...(item.cause !== undefined ? { cause: item.cause } : {}),
-    };
+  describeExecution(input: { executionArn: string }): Promise<ExecutionDescription> {
+    return this.queries.describeExecution(input);
   }
 
-  async getExecutionHistory(input: { executionArn: string }): Promise<{ events: HistoryEvent[] }> {
-    this.requireStarted();
-    await this.requireExecution(input.executionArn);
-    const events = await this.store.events(input.executionArn);
-    return {
-      events: events.map((event) => ({
-        id: event.id,
-        previousEventId: event.previousEventId,
-        timestamp: new Date(event.timestamp),
-        type: event.type,
-        ...event.details,
-      })),
-    };
+  /** Registered state machines by name, `maxResults` (default 100) at a time. */
+  listStateMachines(input: { maxResults?: number; nextToken?: string } = {}): Promise<{ stateMachines: StateMachineListItem[]; nextToken?: string }> {
+    return this.queries.listStateMachines(input);
   }
 
-  async listExecutions(input: { stateMachineArn: string; statusFilter?: string }): Promise<{ executions: ExecutionListItem[] }> {
-    this.requireStarted();
-    const machineArn = requireArn(input.stateMachineArn, 'state machine');
-    if (!this.machines.has(machineArn)) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machineArn}'`);
-    if (input.statusFilter !== undefined && !STATUSES.includes(input.statusFilter as ExecutionStatus)) {
-      throw new SfnError('ValidationException', `statusFilter must be one of ${STATUSES.join(', ')}`);
-    }
-    const items = await this.store.executionsOf(machineArn);
-    return {
-      executions: items
-        .filter((item) => !input.statusFilter || item.status === input.statusFilter)
-        .map((item) => ({
-          executionArn: item.executionArn,
-          stateMachineArn: item.stateMachineArn,
-          name: item.name,
-          status: item.status,
-          startDate: new Date(item.startDate),
-          ...(item.stopDate !== undefined ? { stopDate: new Date(item.stopDate) } : {}),
-        })),
-    };
+  describeStateMachine(input: { stateMachineArn: string }): Promise<StateMachineDescription> {
+    return this.queries.describeStateMachine(input);
   }
 
-  async stopExecution(input: { executionArn: string; error?: string; cause?: string }): Promise<{ stopDate: Date }> {
-    this.requireStarted();
-    const existing = await this.requireExecution(input.executionArn);
-    return await this.locks.run(existing.executionArn, async () => {
-      const execution = await this.store.getExecution(existing.executionArn);
-      if (!execution || execution.status !== 'RUNNING') return { stopDate: new Date(execution?.stopDate ?? this.now()) };
-      const stopDate = this.now();
-      await this.close(execution, 'ABORTED', stopDate, {
-        set: { error: input.error, cause: input.cause },
-        event: { type: 'ExecutionAborted', details: { executionAbortedEventDetails: { error: input.error, cause: input.cause } } },
-      });
-      return { stopDate: new Date(stopDate) };
-    });
+  /** The state machine an execution belongs to (its current definition: the engine keeps no versions). */
+  describeStateMachineForExecution(input: { executionArn: string }): Promise<StateMachineForExecution> {
+    return this.queries.describeStateMachineForExecution(input);
+  }
+
+  /** One page of the history (default 100 events), oldest first unless `reverseOrder`. */
+  getExecutionHistory(input: HistoryQuery): Promise<{ events: HistoryEvent[]; nextToken?: string }> {
+    return this.queries.getExecutionHistory(input);
+  }
+
+  /** One page of a machine's executions (default 100), newest first. */
+  listExecutions(input: ExecutionsQuery): Promise<{ executions: ExecutionListItem[]; nextToken?: string }> {
+    return this.queries.listExecutions(input);
+  }
+
+  stopExecution(input: { executionArn: string; error?: string; cause?: string }): Promise<{ stopDate: Date }> {
+    return stopExecution(this.core, input);
+  }
+
+  /** Restarts a FAILED, TIMED_OUT or ABORTED execution at the state it closed in; idempotent by clientToken. */
+  redriveExecution(input: { executionArn: string; clientToken?: string }): Promise<{ redriveDate: Date }> {
+    return redriveExecution(this.core, input);
   }
 
   /** Test helper: polls until the execution's status satisfies `until` (default: not RUNNING). */
@@ -488,561 +143,4 @@ export class LocalStepFunctions {
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
-
-  /** The AWS JSON 1.0 protocol (X-Amz-Target `AWSStepFunctions.<operation>`): HTTP status and body as AWS answers. */
-  async handleJson(operation: string, body: unknown): Promise<{ status: number; body: unknown }> {
-    return await handleSfnJson(this, operation, body);
-  }
-
-  // ---- runs -------------------------------------------------------------------------------------
-
-  private launch(execution: ExecutionItem): void {
-    if (this.stopped) return;
-    const model = this.machines.get(execution.stateMachineArn);
-    const cursor = execution.cursor;
-    if (!model || !cursor) return;
-    const replay = cursor.mode === 'resume' ? cursor.outcome : undefined;
-    const fresh = cursor.mode === 'enter' && cursor.fresh === true;
-    const run = new Run(execution, model, execution.runId, cursor.stateName, cursor.input, !fresh, replay, this.locks, this.store);
-    // A callback task entered before a crash keeps its token: the function may already have handed it out
-    // (a staff member can decide with it at any moment), as it stays valid on AWS.
-    if (cursor.mode === 'enter' && cursor.token) run.pendingToken = cursor.token;
-    this.runs.get(execution.executionArn)?.stop();
-    this.runs.set(execution.executionArn, run);
-    this.drive(run).catch((error: unknown) => {
-      console.error(`stepfunctions: run of ${run.arn} failed: ${error instanceof Error ? error.name : typeof error}`);
-      run.stop();
-    });
-  }
-
-  private forget(run: Run): void {
-    if (this.runs.get(run.arn) === run) this.runs.delete(run.arn);
-  }
-
-  private async drive(run: Run): Promise<void> {
-    const library = run.model.machineFor(run.startState).run(JSON.parse(run.input), {
-      overrides: { taskResourceLocalHandlers: this.taskHandlers(run), waitTimeOverrides: this.waitOverrides(run) },
-      context: this.contextFor(run),
-      noThrowOnAbort: true,
-    });
-    run.abortLibrary = library.abort;
-    if (!run.active) library.abort();
-    const consumed = this.consume(run, library.eventLogs);
-    let outcome: { status: 'SUCCEEDED'; output: string } | { status: 'FAILED'; error: string; cause: string };
-    try {
-      outcome = { status: 'SUCCEEDED', output: JSON.stringify((await library.result) ?? null) };
-    } catch (error) {
-      const cause = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : (error as Error);
-      outcome = { status: 'FAILED', error: cause.name, cause: cause.message };
-    }
-    await consumed;
-    await run.idle();
-    if (!run.active) return;
-    await run
-      .write(async () => {
-        const execution = await this.store.getExecution(run.arn);
-        if (!execution || execution.runId !== run.id) throw new FencedError();
-        const change =
-          outcome.status === 'SUCCEEDED'
-            ? { set: { output: outcome.output }, event: { type: 'ExecutionSucceeded', details: { executionSucceededEventDetails: { output: outcome.output } } } }
-            : {
-                set: { error: outcome.error, cause: outcome.cause },
-                event: { type: 'ExecutionFailed', details: { executionFailedEventDetails: { error: outcome.error, cause: outcome.cause } } },
-              };
-        await this.close(execution, outcome.status, this.now(), change);
-      })
-      .catch(() => undefined);
-    run.active = false;
-    this.forget(run);
-  }
-
-  /** Persists top-level state entries (the checkpoints) and exits from the library's event log, in order. */
-  private async consume(run: Run, events: AsyncGenerator<{ type: string; state?: { name: string; type: string; input: unknown; output?: unknown } }>): Promise<void> {
-    let first = true;
-    for await (const event of events) {
-      if (!run.active || !event.state || !(event.state.name in run.model.topLevel)) continue;
-      const { name, type } = event.state;
-      if (event.type === 'StateEntered') {
-        const input = JSON.stringify(event.state.input ?? null);
-        run.currentInput = input;
-        const skip = first && run.skipFirstEntered;
-        first = false;
-        if (skip) continue;
-        const entered: NewEvent = { type: `${type}StateEntered`, details: { stateEnteredEventDetails: { name, input } } };
-        if (type === 'Wait') {
-          run.enqueue(() => this.enterWait(run, name, input, entered));
-        } else {
-          run.append({ events: [entered], cursor: { mode: 'enter', stateName: name, input } }).catch(() => undefined);
-        }
-      } else if (event.type === 'StateExited') {
-        first = false;
-        const output = JSON.stringify(event.state.output ?? null);
-        run.append({ events: [{ type: `${type}StateExited`, details: { stateExitedEventDetails: { name, output } } }] }).catch(() => undefined);
-      }
-    }
-  }
-
-  /** Parks the run at a top-level Wait state with a stored wake-up time (the library sleeps until aborted). */
-  private async enterWait(run: Run, name: string, input: string, entered: NewEvent): Promise<void> {
-    let wakeAt: number;
-    try {
-      wakeAt = this.wakeTime(run.model.topLevel[name], JSON.parse(input));
-    } catch (error) {
-      const execution = await this.store.getExecution(run.arn);
-      if (!execution || execution.runId !== run.id) throw new FencedError();
-      const cause = error instanceof Error ? error.message : String(error);
-      await this.close(execution, 'FAILED', this.now(), {
-        set: { error: 'States.Runtime', cause },
-        event: { type: 'ExecutionFailed', details: { executionFailedEventDetails: { error: 'States.Runtime', cause } } },
-      });
-      return;
-    }
-    const timer: TimerItem = { ...timerKey(run.arn, 'wait'), kind: 'wait', executionArn: run.arn, due: wakeAt, ...dueAttributes(wakeAt) };
-    await this.store.commit(run.arn, {
-      runId: run.id,
-      events: [entered],
-      set: { cursor: { mode: 'waiting', stateName: name, input, wakeAt } },
-      extra: [this.store.putItem(timer)],
-    });
-    run.stop();
-    this.forget(run);
-    if (wakeAt <= this.now()) setImmediate(() => void this.fireDue(timer).catch(() => undefined));
-  }
-
-  private wakeTime(state: StateDefinition, rawInput: unknown): number {
-    const input = applyInputPath(state, rawInput);
-    const seconds = (value: unknown, path: string) => {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new Error(`${path} must be a non-negative integer`);
-      return this.now() + value * 1000;
-    };
-    const timestamp = (value: unknown, path: string) => {
-      const time = typeof value === 'string' ? Date.parse(value) : NaN;
-      if (Number.isNaN(time)) throw new Error(`${path} must be an RFC 3339 timestamp`);
-      return time;
-    };
-    if (state.Seconds !== undefined) return seconds(state.Seconds, 'Seconds');
-    if (state.Timestamp !== undefined) return timestamp(state.Timestamp, 'Timestamp');
-    if (state.SecondsPath !== undefined) return seconds(readPath(state.SecondsPath, input), 'SecondsPath');
-    if (state.TimestampPath !== undefined) return timestamp(readPath(state.TimestampPath, input), 'TimestampPath');
-    return this.now();
-  }
-
-  private waitOverrides(run: Run): Record<string, number> {
-    const overrides: Record<string, number> = {};
-    for (const name of run.model.durableWaits) {
-      Object.defineProperty(overrides, name, {
-        enumerable: true,
-        // Read once per Wait execution: the resumed Wait passes through once, any later visit parks again.
-        get: () => {
-          if (name === run.startState && run.replay?.kind === 'wait') {
-            run.replay = undefined;
-            return 0;
-          }
-          return MAX_TIMER_MS;
-        },
-      });
-    }
-    return overrides;
-  }
-
-  private contextFor(run: Run): Record<string, unknown> {
-    const { execution, model } = run;
-    return {
-      Execution: { Id: execution.executionArn, Name: execution.name, RoleArn: this.roleArn(model.arn), StartTime: new Date(execution.startDate).toISOString() },
-      StateMachine: { Id: model.arn, Name: model.name },
-      Task: {
-        get Token() {
-          run.pendingToken ??= newToken();
-          return run.pendingToken;
-        },
-      },
-    };
-  }
-
-  private taskHandlers(run: Run): Record<string, (input: unknown) => Promise<never>> {
-    const handlers: Record<string, (input: unknown) => Promise<never>> = {};
-    for (const [name, task] of run.model.tasks) {
-      const handler = task.nested
-        ? (input: unknown) => this.runNestedTask(run, task.kind, task.state, input)
-        : task.kind === 'lambda-callback'
-          ? (input: unknown) => this.runCallbackTask(run, name, task.state, input)
-          : (input: unknown) => this.runLambdaTask(run, task.kind, task.state, input);
-      // The library's types want JSON values; the handlers return what the functions returned.
-      handlers[name] = handler as (input: unknown) => Promise<never>;
-    }
-    return handlers;
-  }
-
-  private async invoke(functionName: unknown, payload: unknown): Promise<InvokeResult> {
-    try {
-      return await this.invoker.invoke(String(functionName), payload ?? null);
-    } catch (error) {
-      return { ok: false, errorType: error instanceof Error ? error.name : 'Error', errorMessage: error instanceof Error ? error.message : String(error) };
-    }
-  }
-
-  private target(kind: TaskKind, state: StateDefinition, input: unknown): { functionName: unknown; payload: unknown } {
-    if (kind === 'lambda-function') return { functionName: state.Resource, payload: input };
-    const parameters = (input ?? {}) as { FunctionName?: unknown; Payload?: unknown };
-    return { functionName: parameters.FunctionName, payload: parameters.Payload };
-  }
-
-  private taskResult(kind: TaskKind, result: unknown): unknown {
-    return kind === 'lambda-invoke' ? { ExecutedVersion: '$LATEST', Payload: result ?? null, StatusCode: 200 } : (result ?? null);
-  }
-
-  private async runNestedTask(run: Run, kind: TaskKind, state: StateDefinition, input: unknown): Promise<unknown> {
-    if (!run.active) throw new RunAbandonedError();
-    const { functionName, payload } = this.target(kind, state, input);
-    const result = await this.invoke(functionName, payload);
-    if (!run.active) throw new RunAbandonedError();
-    if (!result.ok) throw stateError(result.errorType, lambdaCause(result.errorType, result.errorMessage));
-    return this.taskResult(kind, result.result);
-  }
-
-  private async runLambdaTask(run: Run, kind: TaskKind, state: StateDefinition, input: unknown): Promise<unknown> {
-    await run.caughtUp();
-    const { functionName, payload } = this.target(kind, state, input);
-    const json = JSON.stringify(input ?? null);
-    const asFunction = kind === 'lambda-function';
-    const resource = { resourceType: 'lambda', resource: 'invoke' };
-    // Awaited: a run fenced off by another one must not invoke the function.
-    await run.append({
-      events: asFunction
-        ? [{ type: 'LambdaFunctionScheduled', details: { lambdaFunctionScheduledEventDetails: { resource: state.Resource, input: json } } }, { type: 'LambdaFunctionStarted' }]
-        : [
-            { type: 'TaskScheduled', details: { taskScheduledEventDetails: { ...resource, region: this.region(run.model.arn), parameters: json } } },
-            { type: 'TaskStarted', details: { taskStartedEventDetails: resource } },
-          ],
-    });
-    const result = await this.invoke(functionName, payload);
-    if (!run.active) throw new RunAbandonedError();
-    // Not awaited: the result event goes out with the next checkpoint; a crash before it re-runs this state.
-    if (result.ok) {
-      const output = this.taskResult(kind, result.result);
-      const text = JSON.stringify(output);
-      run
-        .append({
-          events: [
-            asFunction
-              ? { type: 'LambdaFunctionSucceeded', details: { lambdaFunctionSucceededEventDetails: { output: text } } }
-              : { type: 'TaskSucceeded', details: { taskSucceededEventDetails: { ...resource, output: text } } },
-          ],
-        })
-        .catch(() => undefined);
-      return output;
-    }
-    const cause = lambdaCause(result.errorType, result.errorMessage);
-    run
-      .append({
-        events: [
-          asFunction
-            ? { type: 'LambdaFunctionFailed', details: { lambdaFunctionFailedEventDetails: { error: result.errorType, cause } } }
-            : { type: 'TaskFailed', details: { taskFailedEventDetails: { ...resource, error: result.errorType, cause } } },
-        ],
-      })
-      .catch(() => undefined);
-    throw stateError(result.errorType, cause);
-  }
-
-  /**
-   * A `.waitForTaskToken` task: stores the token (before the function can hand it out), invokes the
-   * function, then parks: the run stops and the execution waits in the store for SendTask* or a deadline.
-   */
-  private async runCallbackTask(run: Run, name: string, state: StateDefinition, input: unknown): Promise<unknown> {
-    const token = run.pendingToken ?? newToken();
-    run.pendingToken = undefined;
-    await run.caughtUp();
-    if (run.replay && run.replay.kind !== 'wait' && name === run.startState) {
-      const replay = run.replay;
-      run.replay = undefined;
-      return await this.replayOutcome(replay);
-    }
-    const existing = await this.store.getToken(token);
-    if (existing?.status === 'DONE' && existing.outcome) return await this.replayOutcome(existing.outcome);
-    const rawInput = run.currentInput;
-    let timeoutSeconds: number | undefined;
-    let heartbeatSeconds: number | undefined;
-    try {
-      const effective = applyInputPath(state, JSON.parse(rawInput));
-      timeoutSeconds = positiveSeconds(state.TimeoutSeconds, state.TimeoutSecondsPath, effective, 'TimeoutSeconds');
-      heartbeatSeconds = positiveSeconds(state.HeartbeatSeconds, state.HeartbeatSecondsPath, effective, 'HeartbeatSeconds');
-    } catch (error) {
-      throw stateError('States.Runtime', error instanceof Error ? error.message : String(error), { catchable: false });
-    }
-    const now = existing?.createdAt ?? this.now();
-    const deadline = existing ? existing.deadline : timeoutSeconds !== undefined ? now + timeoutSeconds * 1000 : undefined;
-    const heartbeatDeadline = existing ? existing.heartbeatDeadline : heartbeatSeconds !== undefined ? now + heartbeatSeconds * 1000 : undefined;
-    const due = Math.min(deadline ?? Infinity, heartbeatDeadline ?? Infinity);
-    const item: TokenItem = {
-      ...tokenKey(token),
-      kind: 'token',
-      token,
-      executionArn: run.arn,
-      stateName: name,
-      input: rawInput,
-      status: 'PARKED',
-      createdAt: now,
-      deadline,
-      heartbeatSeconds,
-      heartbeatDeadline,
-      ...(Number.isFinite(due) ? dueAttributes(due) : {}),
-    };
-    await run.append({
-      events: [
-        {
-          type: 'TaskScheduled',
-          details: {
-            taskScheduledEventDetails: {
-              ...CALLBACK_RESOURCE,
-              region: this.region(run.model.arn),
-              parameters: JSON.stringify(input ?? null),
-              timeoutInSeconds: timeoutSeconds,
-              heartbeatInSeconds: heartbeatSeconds,
-            },
-          },
-        },
-        { type: 'TaskStarted', details: { taskStartedEventDetails: CALLBACK_RESOURCE } },
-      ],
-      cursor: { mode: 'enter', stateName: name, input: rawInput, token },
-      extra: existing ? [] : [this.store.putItem(item, 'attribute_not_exists(pk)')],
-    });
-    const { functionName, payload } = this.target('lambda-callback', state, input);
-    const result = await this.invoke(functionName, payload);
-    let outcome: Outcome | undefined;
-    await run.write(async () => {
-      for (;;) {
-        const stored = await this.store.getToken(token);
-        // A callback or a deadline may arrive while the function still runs: it decides the state.
-        if (stored?.status === 'DONE') {
-          outcome = stored.outcome;
-          return;
-        }
-        try {
-          if (!result.ok) {
-            const failure: Outcome = { kind: 'failure', error: result.errorType, cause: lambdaCause(result.errorType, result.errorMessage) };
-            await this.store.commit(run.arn, {
-              runId: run.id,
-              events: [{ type: 'TaskFailed', details: { taskFailedEventDetails: { ...CALLBACK_RESOURCE, error: failure.error, cause: failure.cause } } }],
-              extra: [this.store.completeTokenItem(token, failure)],
-            });
-            outcome = failure;
-            return;
-          }
-          await this.store.commit(run.arn, {
-            runId: run.id,
-            events: [{ type: 'TaskSubmitted', details: { taskSubmittedEventDetails: { ...CALLBACK_RESOURCE, output: JSON.stringify(result.result ?? null) } } }],
-            set: { cursor: { mode: 'parked', stateName: name, input: rawInput, token } },
-            extra: [this.store.tokenParkedCheck(token)],
-          });
-          run.stop();
-          this.forget(run);
-          return;
-        } catch (error) {
-          if (!(error instanceof CommitConflictError)) throw error;
-        }
-      }
-    });
-    if (!outcome) throw new RunAbandonedError();
-    return await this.replayOutcome(outcome);
-  }
-
-  private async replayOutcome(outcome: Outcome): Promise<unknown> {
-    switch (outcome.kind) {
-      case 'success':
-        return JSON.parse(outcome.output);
-      case 'failure':
-        throw stateError(outcome.error, outcome.cause);
-      case 'timeout':
-        throw await statesTimeoutError();
-      default:
-        throw stateError('States.Runtime', 'Unexpected replay of a Wait outcome at a Task state', { catchable: false });
-    }
-  }
-
-  // ---- callbacks, timers, recovery --------------------------------------------------------------
-
-  /** Records the outcome of a parked (or still running) callback task and resumes its execution. */
-  private async completeToken(taskToken: string, outcome: Outcome, options: { deadline?: boolean } = {}): Promise<void> {
-    this.requireStarted();
-    const token = await this.requireToken(taskToken);
-    let resume: ExecutionItem | undefined;
-    await this.locks.run(token.executionArn, async () => {
-      const stored = await this.store.getToken(token.token);
-      if (stored?.status !== 'PARKED') throw new SfnError('TaskTimedOut', 'Task Timed Out');
-      if (options.deadline && Math.min(stored.deadline ?? Infinity, stored.heartbeatDeadline ?? Infinity) > this.now()) return;
-      const execution = await this.store.getExecution(stored.executionArn);
-      if (!execution || !this.isLive(execution, stored.token)) {
-        // The execution ended or moved on (a re-run after a crash hands out a new token).
-        await this.store.updateToken(stored.token, { set: { status: 'DONE' }, remove: ['duePk', 'dueSk'] });
-        throw new SfnError('TaskTimedOut', 'Task Timed Out');
-      }
-      // A run of this process still inside the task takes the outcome itself; otherwise start one.
-      const takeOver = execution.cursor?.mode === 'parked' || !this.runs.has(execution.executionArn);
-      const runId = takeOver ? randomUUID() : execution.runId;
-      const event: NewEvent =
-        outcome.kind === 'success'
-          ? { type: 'TaskSucceeded', details: { taskSucceededEventDetails: { ...CALLBACK_RESOURCE, output: outcome.output } } }
-          : outcome.kind === 'failure'
-            ? { type: 'TaskFailed', details: { taskFailedEventDetails: { ...CALLBACK_RESOURCE, error: outcome.error, cause: outcome.cause } } }
-            : { type: 'TaskTimedOut', details: { taskTimedOutEventDetails: { ...CALLBACK_RESOURCE, error: 'States.Timeout' } } };
-      const cursor: Cursor = { mode: 'resume', stateName: stored.stateName, input: stored.input, outcome };
-      try {
-        const updated = await this.store.commit(execution.executionArn, {
-          runId: execution.runId,
-          events: [event],
-          set: { runId, cursor },
-          extra: [this.store.completeTokenItem(stored.token, outcome)],
-        });
-        if (takeOver) resume = updated;
-      } catch (error) {
-        if (error instanceof CommitConflictError || error instanceof FencedError) throw new SfnError('TaskTimedOut', 'Task Timed Out');
-        throw error;
-      }
-    });
-    if (resume) this.launch(resume);
-  }
-
-  private isLive(execution: ExecutionItem | undefined, token: string): boolean {
-    const cursor = execution?.cursor;
-    return execution?.status === 'RUNNING' && (cursor?.mode === 'enter' || cursor?.mode === 'parked') && cursor.token === token;
-  }
-
-  private async requireToken(taskToken: unknown): Promise<TokenItem> {
-    if (typeof taskToken !== 'string' || taskToken.length < 1 || taskToken.length > 2048) throw new SfnError('InvalidToken', 'Invalid Token');
-    const token = await this.store.getToken(taskToken);
-    if (!token) throw new SfnError('InvalidToken', 'Invalid Token');
-    return token;
-  }
-
-  private async requireExecution(executionArn: unknown): Promise<ExecutionItem> {
-    const arn = requireArn(executionArn, 'execution');
-    const item = await this.store.getExecution(arn);
-    if (!item) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
-    return item;
-  }
-
-  /** Ends an execution (caller holds its lock): status, event, no more cursor, timers removed, local run stopped. */
-  private async close(
-    execution: ExecutionItem,
-    status: Exclude<ExecutionStatus, 'RUNNING'>,
-    stopDate: number,
-    change: { set: Partial<ExecutionItem>; event: NewEvent },
-  ): Promise<void> {
-    await this.store.commit(execution.executionArn, {
-      runId: execution.runId,
-      events: [change.event],
-      set: { ...change.set, status, stopDate, runId: randomUUID() },
-      remove: ['cursor', 'runningPk', 'runningSk'],
-      extra: [this.store.deleteItemOp(timerKey(execution.executionArn, 'wait')), this.store.deleteItemOp(timerKey(execution.executionArn, 'executionTimeout'))],
-    });
-    const run = this.runs.get(execution.executionArn);
-    if (run) {
-      run.stop();
-      this.forget(run);
-    }
-  }
-
-  private async recover(execution: ExecutionItem): Promise<void> {
-    const cursor = execution.cursor;
-    if (this.runs.has(execution.executionArn) || !cursor || (cursor.mode !== 'enter' && cursor.mode !== 'resume')) return;
-    if (!this.machines.has(execution.stateMachineArn)) {
-      console.warn(`stepfunctions: ${execution.executionArn} is RUNNING but its state machine is not registered; not resumed`);
-      return;
-    }
-    try {
-      const claimed = await this.locks.run(execution.executionArn, () =>
-        this.store.commit(execution.executionArn, { runId: execution.runId, set: { runId: randomUUID() } }),
-      );
-      this.launch(claimed);
-    } catch (error) {
-      if (!(error instanceof FencedError)) throw error;
-    }
-  }
-
-  private scheduleTick(): void {
-    if (this.stopped) return;
-    this.tickTimer = setTimeout(() => {
-      this.ticking = this.tick().finally(() => {
-        this.ticking = undefined;
-        this.scheduleTick();
-      });
-    }, this.tickMs);
-    this.tickTimer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      const due = await this.store.dueItems();
-      await Promise.all(due.map((item) => this.fireDue(item).catch(() => undefined)));
-    } catch (error) {
-      console.error(`stepfunctions: deadline loop failed: ${error instanceof Error ? error.name : typeof error}`);
-    }
-  }
-
-  private async fireDue(item: TokenItem | TimerItem): Promise<void> {
-    if (this.stopped) return;
-    if (item.kind === 'token') {
-      await this.completeToken(item.token, { kind: 'timeout' }, { deadline: true });
-      return;
-    }
-    let resume: ExecutionItem | undefined;
-    await this.locks.run(item.executionArn, async () => {
-      const execution = await this.store.getExecution(item.executionArn);
-      const key = timerKey(item.executionArn, item.kind);
-      if (!execution || execution.status !== 'RUNNING') {
-        await this.store.deleteItem(key);
-        return;
-      }
-      if (item.kind === 'executionTimeout') {
-        if (execution.startDate + (this.machines.get(execution.stateMachineArn)?.timeoutSeconds ?? 0) * 1000 > this.now()) return;
-        await this.close(execution, 'TIMED_OUT', this.now(), {
-          set: { error: 'States.Timeout' },
-          event: { type: 'ExecutionTimedOut', details: { executionTimedOutEventDetails: { error: 'States.Timeout' } } },
-        });
-        return;
-      }
-      const cursor = execution.cursor;
-      if (cursor?.mode !== 'waiting') {
-        await this.store.deleteItem(key);
-        return;
-      }
-      if (cursor.wakeAt > this.now()) return;
-      resume = await this.store.commit(execution.executionArn, {
-        runId: execution.runId,
-        set: { runId: randomUUID(), cursor: { mode: 'resume', stateName: cursor.stateName, input: cursor.input, outcome: { kind: 'wait' } } },
-        extra: [this.store.deleteItemOp(key)],
-      });
-    });
-    if (resume) this.launch(resume);
-  }
-
-  private requireStarted(): void {
-    if (!this.started) throw new Error('LocalStepFunctions: call start() first');
-  }
-
-  private arnParts(stateMachineArn: string): { region: string; account: string } {
-    const [, , , region, account] = stateMachineArn.split(':');
-    return { region: this.options.region ?? region ?? 'us-east-1', account: this.options.accountId ?? account ?? '000000000000' };
-  }
-
-  private region(stateMachineArn: string): string {
-    return this.arnParts(stateMachineArn).region;
-  }
-
-  private roleArn(stateMachineArn: string): string {
-    return `arn:aws:iam::${this.arnParts(stateMachineArn).account}:role/local-stepfunctions`;
-  }
-
-  private executionArn(stateMachineArn: string, machineName: string, name: string): string {
-    const { region, account } = this.arnParts(stateMachineArn);
-    return `arn:aws:states:${region}:${account}:execution:${machineName}:${name}`;
-  }
-}
-
-function positiveSeconds(value: number | undefined, path: string | undefined, input: unknown, field: string): number | undefined {
-  const seconds = path !== undefined ? readPath(path, input) : value;
-  if (seconds === undefined) return undefined;
-  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1) throw new Error(`${field} must be a positive integer`);
-  return seconds;
 }

@@ -1,13 +1,22 @@
-export {
-  LocalStepFunctions,
-  type ExecutionDescription,
-  type ExecutionListItem,
-  type ExecutionStatus,
-  type HistoryEvent,
-  type InvokeResult,
-  type LambdaInvoker,
-  type LocalStepFunctionsOptions,
-} from './engine.js';
+export { LocalStepFunctions } from './engine.js';
+export type {
+  ExecutionDescription,
+  ExecutionListItem,
+  ExecutionRedriveStatus,
+  ExecutionStatus,
+  ExecutionsQuery,
+  HistoryEvent,
+  HistoryQuery,
+  InvokeResult,
+  LambdaInvoker,
+  LocalStepFunctionsOptions,
+  LoggingConfiguration,
+  StateMachineDescription,
+  StateMachineForExecution,
+  StateMachineListItem,
+  StateMachineRegistration,
+  StepFunctionsApi,
+} from './types.js';
 export { SfnError, type SfnErrorType } from './errors.js';
 export { engineTableDefinition } from './store.js';
 export { handleSfnJson } from './json-protocol.js';

@@ -1,5 +1,5 @@
 import { SfnError } from './errors.js';
-import type { HistoryEvent, LocalStepFunctions } from './engine.js';
+import type { HistoryEvent, StepFunctionsApi } from './types.js';
 
 type Body = Record<string, unknown>;
 
@@ -22,14 +22,19 @@ function optional(body: Body, key: string): string | undefined {
   return value;
 }
 
-/** maxResults/nextToken paging over an already complete list (the token is the next offset). */
-function page<T>(items: T[], body: Body, defaultSize: number): { items: T[]; nextToken?: string } {
-  const size = typeof body.maxResults === 'number' && body.maxResults > 0 ? Math.min(body.maxResults, 1000) : defaultSize;
-  const token = optional(body, 'nextToken');
-  const start = token === undefined ? 0 : Number(token);
-  if (!Number.isInteger(start) || start < 0) throw new SfnError('ValidationException', 'Invalid nextToken');
-  const end = start + size;
-  return { items: items.slice(start, end), ...(end < items.length ? { nextToken: String(end) } : {}) };
+/** maxResults as sent: a number (its range is the engine's check), else the error AWS gives for a wrong type. */
+function maxResults(body: Body): number | undefined {
+  const value = body.maxResults;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number') throw new SfnError('ValidationException', `'maxResults' must be a number`);
+  return value;
+}
+
+function flag(body: Body, key: string): boolean | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw new SfnError('ValidationException', `'${key}' must be a boolean`);
+  return value;
 }
 
 function historyEvent(event: HistoryEvent): Body {
@@ -41,7 +46,7 @@ function historyEvent(event: HistoryEvent): Body {
  * Serves the Step Functions operations of the AWS JSON 1.0 protocol: `operation` is the part after
  * `AWSStepFunctions.` in X-Amz-Target. API errors are 400 with `{ __type, message }`, as the SDK expects.
  */
-export async function handleSfnJson(engine: LocalStepFunctions, operation: string, rawBody: unknown): Promise<{ status: number; body: unknown }> {
+export async function handleSfnJson(engine: StepFunctionsApi, operation: string, rawBody: unknown): Promise<{ status: number; body: unknown }> {
   try {
     const body = (rawBody ?? {}) as Body;
     if (typeof body !== 'object' || Array.isArray(body)) throw new SfnError('ValidationException', 'Request body must be a JSON object');
@@ -69,23 +74,52 @@ export async function handleSfnJson(engine: LocalStepFunctions, operation: strin
           ...execution,
           startDate: seconds(execution.startDate),
           stopDate: seconds(execution.stopDate),
+          redriveDate: seconds(execution.redriveDate),
           inputDetails: { included: true },
           ...(execution.output !== undefined ? { outputDetails: { included: true } } : {}),
         });
       }
       case 'GetExecutionHistory': {
-        const { events } = await engine.getExecutionHistory({ executionArn: required(body, 'executionArn') });
-        const ordered = body.reverseOrder === true ? [...events].reverse() : events;
-        const result = page(ordered, body, 100);
-        return ok({ events: result.items.map(historyEvent), ...(result.nextToken ? { nextToken: result.nextToken } : {}) });
+        const result = await engine.getExecutionHistory({
+          executionArn: required(body, 'executionArn'),
+          maxResults: maxResults(body),
+          nextToken: optional(body, 'nextToken'),
+          reverseOrder: flag(body, 'reverseOrder'),
+          includeExecutionData: flag(body, 'includeExecutionData'),
+        });
+        return ok({ events: result.events.map(historyEvent), nextToken: result.nextToken });
       }
       case 'ListExecutions': {
-        const { executions } = await engine.listExecutions({ stateMachineArn: required(body, 'stateMachineArn'), statusFilter: optional(body, 'statusFilter') });
-        const result = page(executions, body, 100);
-        return ok({
-          executions: result.items.map((item) => ({ ...item, startDate: seconds(item.startDate), stopDate: seconds(item.stopDate) })),
-          ...(result.nextToken ? { nextToken: result.nextToken } : {}),
+        const result = await engine.listExecutions({
+          stateMachineArn: required(body, 'stateMachineArn'),
+          statusFilter: optional(body, 'statusFilter'),
+          redriveFilter: optional(body, 'redriveFilter'),
+          maxResults: maxResults(body),
+          nextToken: optional(body, 'nextToken'),
         });
+        return ok({
+          executions: result.executions.map((item) => ({ ...item, startDate: seconds(item.startDate), stopDate: seconds(item.stopDate), redriveDate: seconds(item.redriveDate) })),
+          nextToken: result.nextToken,
+        });
+      }
+      case 'ListStateMachines': {
+        const result = await engine.listStateMachines({ maxResults: maxResults(body), nextToken: optional(body, 'nextToken') });
+        return ok({
+          stateMachines: result.stateMachines.map((machine) => ({ ...machine, creationDate: seconds(machine.creationDate) })),
+          nextToken: result.nextToken,
+        });
+      }
+      case 'DescribeStateMachine': {
+        const machine = await engine.describeStateMachine({ stateMachineArn: required(body, 'stateMachineArn') });
+        return ok({ ...machine, creationDate: seconds(machine.creationDate) });
+      }
+      case 'DescribeStateMachineForExecution': {
+        const machine = await engine.describeStateMachineForExecution({ executionArn: required(body, 'executionArn') });
+        return ok({ ...machine, updateDate: seconds(machine.updateDate) });
+      }
+      case 'RedriveExecution': {
+        const result = await engine.redriveExecution({ executionArn: required(body, 'executionArn'), clientToken: optional(body, 'clientToken') });
+        return ok({ redriveDate: seconds(result.redriveDate) });
       }
       case 'StopExecution': {
         const result = await engine.stopExecution({ executionArn: required(body, 'executionArn'), error: optional(body, 'error'), cause: optional(body, 'cause') });

@@ -2,6 +2,7 @@ import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/clie
 import {
   DeleteCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -51,6 +52,12 @@ export interface ExecutionItem {
   version: number;
   eventCount: number;
   cursor?: Cursor;
+  /** Where a redrive restarts: the top-level state the execution was in when it closed unsuccessfully. */
+  redriveFrom?: { stateName: string; input: string };
+  redriveCount?: number;
+  redriveDate?: number;
+  /** Client tokens of the last successful redrives (newest last), for RedriveExecution idempotency. */
+  redriveTokens?: Array<{ token: string; date: number }>;
   runningPk?: string;
   runningSk?: string;
   machinePk: string;
@@ -85,6 +92,17 @@ export interface TimerItem {
   dueSk: string;
 }
 
+/** What the engine keeps of a registered state machine across restarts (AWS dates do not move on a restart). */
+export interface MachineItem {
+  pk: string;
+  sk: 'MACHINE';
+  kind: 'machine';
+  stateMachineArn: string;
+  definition: string;
+  creationDate: number;
+  updateDate: number;
+}
+
 export interface StoredEvent {
   id: number;
   previousEventId: number;
@@ -106,8 +124,9 @@ const RUNNING = 'RUNNING';
 
 export const executionKey = (executionArn: string) => ({ pk: `EXEC#${executionArn}`, sk: 'EXEC' as const });
 export const tokenKey = (token: string) => ({ pk: `TOKEN#${token}`, sk: 'TOKEN' as const });
+export const machineKey = (stateMachineArn: string) => ({ pk: `MACHINE#${stateMachineArn}`, sk: 'MACHINE' as const });
 export const timerKey = (executionArn: string, kind: TimerItem['kind']) => ({ pk: `EXEC#${executionArn}`, sk: `TIMER#${kind}` });
-const eventSk = (id: number) => `EVT#${String(id).padStart(10, '0')}`;
+export const eventSk = (id: number) => `EVT#${String(id).padStart(10, '0')}`;
 /** Sort keys of due times: fixed width so string order is time order. */
 export const dueSk = (epochMs: number) => String(Math.max(0, Math.floor(epochMs))).padStart(16, '0');
 export const dueAttributes = (epochMs: number) => ({ duePk: DUE, dueSk: dueSk(epochMs) });
@@ -341,20 +360,32 @@ export class EngineStore {
     };
   }
 
-  async events(executionArn: string): Promise<StoredEvent[]> {
-    const items = await this.queryAll({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
-      ExpressionAttributeValues: { ':pk': executionKey(executionArn).pk, ':evt': 'EVT#' },
-      ConsistentRead: true,
-    });
-    return items.map((item) => ({
-      id: item.id as number,
-      previousEventId: item.previousEventId as number,
-      timestamp: item.timestamp as number,
-      type: item.type as string,
-      details: item.details as Record<string, unknown> | undefined,
-    }));
+  /** One page of an execution's events, in id order (or reverse), after the event `afterId` when given. */
+  async eventsPage(executionArn: string, page: { limit: number; reverse: boolean; afterId?: number }): Promise<{ events: StoredEvent[]; more: boolean }> {
+    const pk = executionKey(executionArn).pk;
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
+        ExpressionAttributeValues: { ':pk': pk, ':evt': 'EVT#' },
+        ConsistentRead: true,
+        ScanIndexForward: !page.reverse,
+        // One more than asked tells whether another page exists, so the last page carries no token.
+        Limit: page.limit + 1,
+        ...(page.afterId !== undefined ? { ExclusiveStartKey: { pk, sk: eventSk(page.afterId) } } : {}),
+      }),
+    );
+    const items = (result.Items ?? []) as Array<Record<string, unknown>>;
+    return {
+      events: items.slice(0, page.limit).map((item) => ({
+        id: item.id as number,
+        previousEventId: item.previousEventId as number,
+        timestamp: item.timestamp as number,
+        type: item.type as string,
+        details: item.details as Record<string, unknown> | undefined,
+      })),
+      more: items.length > page.limit || result.LastEvaluatedKey !== undefined,
+    };
   }
 
   async runningExecutions(): Promise<ExecutionItem[]> {
@@ -369,15 +400,73 @@ export class EngineStore {
     return executions.filter((item): item is ExecutionItem => item?.status === 'RUNNING');
   }
 
-  async executionsOf(stateMachineArn: string): Promise<ExecutionItem[]> {
-    const items = await this.queryAll({
-      TableName: this.tableName,
-      IndexName: INDEXES.byMachine,
-      KeyConditionExpression: 'machinePk = :machine',
-      ExpressionAttributeValues: { ':machine': stateMachineArn },
-      ScanIndexForward: false,
-    });
-    return items as unknown as ExecutionItem[];
+  /**
+   * One page of a state machine's executions, newest first, from the machine index. `after` is the
+   * machineSk/executionArn of the last item of the previous page. Filters are applied by DynamoDB, so
+   * the query goes on until the page is full or the index is exhausted.
+   */
+  async executionsPage(
+    stateMachineArn: string,
+    page: { limit: number; after?: { executionArn: string; machineSk: string }; status?: ExecutionStatus; redriven?: boolean },
+  ): Promise<{ items: ExecutionItem[]; more: boolean }> {
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':machine': stateMachineArn };
+    if (page.status) {
+      filters.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = page.status;
+    }
+    if (page.redriven !== undefined) {
+      filters.push(page.redriven ? 'redriveCount > :zero' : '(attribute_not_exists(redriveCount) OR redriveCount = :zero)');
+      values[':zero'] = 0;
+    }
+    const items: ExecutionItem[] = [];
+    let startKey: Record<string, unknown> | undefined = page.after
+      ? { ...executionKey(page.after.executionArn), machinePk: stateMachineArn, machineSk: page.after.machineSk }
+      : undefined;
+    do {
+      const result = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEXES.byMachine,
+          KeyConditionExpression: 'machinePk = :machine',
+          ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          // A filtered query reads wider pages: Limit counts the items read, not the ones that match.
+          Limit: filters.length ? Math.max(100, page.limit + 1) : page.limit + 1 - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((result.Items ?? []) as ExecutionItem[]));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && items.length <= page.limit);
+    return { items: items.slice(0, page.limit), more: items.length > page.limit || startKey !== undefined };
+  }
+
+  async getMachine(stateMachineArn: string): Promise<MachineItem | undefined> {
+    const result = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: machineKey(stateMachineArn), ConsistentRead: true }));
+    return result.Item as MachineItem | undefined;
+  }
+
+  /** Writes a machine record unless another process changed it since `previous` was read; false then. */
+  async putMachine(item: MachineItem, previous: MachineItem | undefined): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: previous ? 'updateDate = :updateDate' : 'attribute_not_exists(pk)',
+          ...(previous ? { ExpressionAttributeValues: { ':updateDate': previous.updateDate } } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   }
 
   async dueItems(): Promise<Array<TokenItem | TimerItem>> {

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { SfnError } from './errors.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { MachineRegistry } from './machines.js';
+import type { Run } from './run.js';
+import { timerKey, type EngineStore, type ExecutionItem, type ExecutionStatus, type NewEvent } from './store.js';
+import { requireArn } from './validation.js';
+
+/**
+ * What the parts of the engine share: the store, the per-execution lock, the clock, the registered
+ * machines and the runs of this process. `launch` starts a run; the engine supplies it (runner.ts),
+ * so that the modules which resume executions do not import the runner.
+ */
+export class EngineCore {
+  readonly locks = new KeyedLock();
+  /** The in-memory run of each execution this process is running. */
+  readonly runs = new Map<string, Run>();
+  started = false;
+  stopped = false;
+
+  constructor(
+    readonly store: EngineStore,
+    readonly machines: MachineRegistry,
+    readonly now: () => number,
+    readonly launch: (execution: ExecutionItem) => void,
+  ) {}
+
+  requireStarted(): void {
+    if (!this.started) throw new Error('LocalStepFunctions: call start() first');
+  }
+
+  /** The execution of an API request: InvalidArn or ExecutionDoesNotExist as AWS answers. */
+  async requireExecution(executionArn: unknown): Promise<ExecutionItem> {
+    const arn = requireArn(executionArn, 'execution');
+    const item = await this.store.getExecution(arn);
+    if (!item) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return item;
+  }
+
+  forget(run: Run): void {
+    if (this.runs.get(run.arn) === run) this.runs.delete(run.arn);
+  }
+
+  /** Ends an execution (caller holds its lock): status, event, no more cursor, timers removed, local run stopped. */
+  async close(
+    execution: ExecutionItem,
+    status: Exclude<ExecutionStatus, 'RUNNING'>,
+    stopDate: number,
+    change: { set: Partial<ExecutionItem>; event: NewEvent; redriveFrom?: ExecutionItem['redriveFrom'] },
+  ): Promise<void> {
+    // A redrive restarts at the state the execution was in (its last checkpoint, or the state that could not start).
+    const from = change.redriveFrom ?? execution.cursor;
+    const redriveFrom = status !== 'SUCCEEDED' && from ? { stateName: from.stateName, input: from.input } : undefined;
+    await this.store.commit(execution.executionArn, {
+      runId: execution.runId,
+      events: [change.event],
+      set: { ...change.set, status, stopDate, runId: randomUUID(), redriveFrom },
+      remove: ['cursor', 'runningPk', 'runningSk'],
+      extra: [this.store.deleteItemOp(timerKey(execution.executionArn, 'wait')), this.store.deleteItemOp(timerKey(execution.executionArn, 'executionTimeout'))],
+    });
+    const run = this.runs.get(execution.executionArn);
+    if (run) {
+      run.stop();
+      this.forget(run);
+    }
+  }
+}

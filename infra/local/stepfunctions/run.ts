@@ -1,0 +1,121 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { MachineModel } from './definition.js';
+import { FencedError, RunAbandonedError } from './errors.js';
+import type { KeyedLock } from './keyed-lock.js';
+import type { Cursor, EngineStore, ExecutionItem, NewEvent, Outcome } from './store.js';
+
+export interface AppendOp {
+  events: NewEvent[];
+  cursor?: Cursor;
+  extra?: Parameters<EngineStore['commit']>[1]['extra'];
+}
+
+const itemsOf = (op: AppendOp) => op.events.length + (op.extra?.length ?? 0);
+
+/** One in-memory run of an execution, from a start state until it ends, parks or is abandoned. */
+export class Run {
+  active = true;
+  abortLibrary: () => void = () => undefined;
+  /** Token made by the `$$.Task.Token` getter while the library evaluates a callback state's Parameters. */
+  pendingToken: string | undefined;
+  /** Raw input of the top-level state being run (JSON), known once the event consumer has seen it enter. */
+  currentInput = 'null';
+  private chain: Promise<unknown> = Promise.resolve();
+  private batch: { ops: AppendOp[]; done: Promise<void> } | undefined;
+
+  constructor(
+    readonly execution: ExecutionItem,
+    readonly model: MachineModel,
+    readonly id: string,
+    readonly startState: string,
+    readonly input: string,
+    /** The start state's entry is already recorded (resume or recovery). */
+    readonly skipFirstEntered: boolean,
+    /** Outcome replayed by the start state instead of running it. */
+    public replay: Outcome | undefined,
+    private readonly locks: KeyedLock,
+    private readonly store: EngineStore,
+  ) {}
+
+  get arn(): string {
+    return this.execution.executionArn;
+  }
+
+  /**
+   * Queues events (and the checkpoint) for the run's next commit: appends made while a commit is in flight
+   * are merged into one transaction, in order. Resolves once they are stored.
+   */
+  append(op: AppendOp): Promise<void> {
+    if (!this.batch) {
+      const ops: AppendOp[] = [];
+      const done = this.write(async () => {
+        if (this.batch?.ops === ops) this.batch = undefined;
+        await this.commitOps(ops);
+      });
+      this.batch = { ops, done };
+    }
+    this.batch.ops.push(op);
+    return this.batch.done;
+  }
+
+  /** Queues a store write after the run's previous ones, under the execution's lock; any failure abandons the run. */
+  write<T>(work: () => Promise<T>): Promise<T> {
+    this.batch = undefined;
+    const step = this.chain.then(async () => {
+      if (!this.active) throw new RunAbandonedError();
+      return await this.locks.run(this.arn, work);
+    });
+    this.chain = step.catch((error: unknown) => this.abandon(error));
+    return step.catch(() => {
+      throw new RunAbandonedError();
+    });
+  }
+
+  enqueue(work: () => Promise<unknown>): void {
+    this.write(work).catch(() => undefined);
+  }
+
+  private async commitOps(ops: AppendOp[]): Promise<void> {
+    // Transactions hold at most 100 items; a long burst of Pass states is split in order.
+    for (let start = 0; start < ops.length; ) {
+      let end = start;
+      let size = 1;
+      while (end < ops.length && (end === start || size + itemsOf(ops[end]!) <= 90)) size += itemsOf(ops[end++]!);
+      const chunk = ops.slice(start, end);
+      const cursor = chunk.findLast((op) => op.cursor)?.cursor;
+      await this.store.commit(this.arn, {
+        runId: this.id,
+        events: chunk.flatMap((op) => op.events),
+        ...(cursor ? { set: { cursor } } : {}),
+        extra: chunk.flatMap((op) => op.extra ?? []),
+      });
+      start = end;
+    }
+  }
+
+  /**
+   * Lets the event consumer catch up: it runs on microtasks, so after one macrotask turn it has seen
+   * (and queued the checkpoint of) the state whose handler is waiting here.
+   */
+  async caughtUp(): Promise<void> {
+    await nextTurn();
+    if (!this.active) throw new RunAbandonedError();
+  }
+
+  async idle(): Promise<void> {
+    await this.chain;
+  }
+
+  stop(): void {
+    this.active = false;
+    this.abortLibrary();
+  }
+
+  private abandon(error: unknown): void {
+    if (!(error instanceof RunAbandonedError) && !(error instanceof FencedError)) {
+      // Only the class: messages may quote execution data.
+      console.error(`stepfunctions: run of ${this.arn} abandoned after ${error instanceof Error ? error.name : typeof error}`);
+    }
+    this.stop();
+  }
+}

@@ -1,0 +1,123 @@
+import { ExecutionError } from 'aws-local-stepfunctions';
+import type { EngineCore } from './core.js';
+import { FencedError } from './errors.js';
+import { Run } from './run.js';
+import type { ExecutionItem, NewEvent } from './store.js';
+import { newToken, type TaskRunner } from './tasks.js';
+import type { Waits } from './waits.js';
+
+/**
+ * Runs executions in memory with aws-local-stepfunctions: one library run per engine run, whose event log
+ * becomes the stored history and checkpoints, until the execution ends, parks or is abandoned.
+ */
+export class Runner {
+  constructor(
+    private readonly core: EngineCore,
+    private readonly tasks: TaskRunner,
+    private readonly waits: Waits,
+  ) {}
+
+  /** Starts a run of the execution from its cursor (replacing any run of it in this process). */
+  launch(execution: ExecutionItem): void {
+    if (this.core.stopped) return;
+    const model = this.core.machines.model(execution.stateMachineArn);
+    const cursor = execution.cursor;
+    if (!model || !cursor) return;
+    const replay = cursor.mode === 'resume' ? cursor.outcome : undefined;
+    const fresh = cursor.mode === 'enter' && cursor.fresh === true;
+    const run = new Run(execution, model, execution.runId, cursor.stateName, cursor.input, !fresh, replay, this.core.locks, this.core.store);
+    // A callback task entered before a crash keeps its token: the function may already have handed it out
+    // (a staff member can decide with it at any moment), as it stays valid on AWS.
+    if (cursor.mode === 'enter' && cursor.token) run.pendingToken = cursor.token;
+    this.core.runs.get(execution.executionArn)?.stop();
+    this.core.runs.set(execution.executionArn, run);
+    this.drive(run).catch((error: unknown) => {
+      console.error(`stepfunctions: run of ${run.arn} failed: ${error instanceof Error ? error.name : typeof error}`);
+      run.stop();
+    });
+  }
+
+  private async drive(run: Run): Promise<void> {
+    const library = run.model.machineFor(run.startState).run(JSON.parse(run.input), {
+      overrides: { taskResourceLocalHandlers: this.tasks.handlers(run), waitTimeOverrides: this.waits.overrides(run) },
+      context: this.contextFor(run),
+      noThrowOnAbort: true,
+    });
+    run.abortLibrary = library.abort;
+    if (!run.active) library.abort();
+    const consumed = this.consume(run, library.eventLogs);
+    let outcome: { status: 'SUCCEEDED'; output: string } | { status: 'FAILED'; error: string; cause: string };
+    try {
+      outcome = { status: 'SUCCEEDED', output: JSON.stringify((await library.result) ?? null) };
+    } catch (error) {
+      const cause = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : (error as Error);
+      outcome = { status: 'FAILED', error: cause.name, cause: cause.message };
+    }
+    await consumed;
+    await run.idle();
+    if (!run.active) return;
+    await run
+      .write(async () => {
+        const execution = await this.core.store.getExecution(run.arn);
+        if (!execution || execution.runId !== run.id) throw new FencedError();
+        const change =
+          outcome.status === 'SUCCEEDED'
+            ? { set: { output: outcome.output }, event: { type: 'ExecutionSucceeded', details: { executionSucceededEventDetails: { output: outcome.output } } } }
+            : {
+                set: { error: outcome.error, cause: outcome.cause },
+                event: { type: 'ExecutionFailed', details: { executionFailedEventDetails: { error: outcome.error, cause: outcome.cause } } },
+              };
+        await this.core.close(execution, outcome.status, this.core.now(), change);
+      })
+      .catch(() => undefined);
+    run.active = false;
+    this.core.forget(run);
+  }
+
+  /** Persists top-level state entries (the checkpoints) and exits from the library's event log, in order. */
+  private async consume(run: Run, events: AsyncGenerator<{ type: string; state?: { name: string; type: string; input: unknown; output?: unknown } }>): Promise<void> {
+    let first = true;
+    for await (const event of events) {
+      if (!run.active || !event.state || !(event.state.name in run.model.topLevel)) continue;
+      const { name, type } = event.state;
+      if (event.type === 'StateEntered') {
+        const input = JSON.stringify(event.state.input ?? null);
+        run.currentInput = input;
+        const skip = first && run.skipFirstEntered;
+        first = false;
+        if (skip) continue;
+        const entered: NewEvent = { type: `${type}StateEntered`, details: { stateEnteredEventDetails: { name, input } } };
+        if (type === 'Wait') {
+          run.enqueue(() => this.waits.enter(run, name, input, entered));
+        } else {
+          run.append({ events: [entered], cursor: { mode: 'enter', stateName: name, input } }).catch(() => undefined);
+        }
+      } else if (event.type === 'StateExited') {
+        first = false;
+        const output = JSON.stringify(event.state.output ?? null);
+        run.append({ events: [{ type: `${type}StateExited`, details: { stateExitedEventDetails: { name, output } } }] }).catch(() => undefined);
+      }
+    }
+  }
+
+  private contextFor(run: Run): Record<string, unknown> {
+    const { execution, model } = run;
+    return {
+      Execution: {
+        Id: execution.executionArn,
+        Name: execution.name,
+        RoleArn: this.core.machines.roleArn(model.arn),
+        StartTime: new Date(execution.startDate).toISOString(),
+        RedriveCount: execution.redriveCount ?? 0,
+        ...(execution.redriveDate !== undefined ? { RedriveTime: new Date(execution.redriveDate).toISOString() } : {}),
+      },
+      StateMachine: { Id: model.arn, Name: model.name },
+      Task: {
+        get Token() {
+          run.pendingToken ??= newToken();
+          return run.pendingToken;
+        },
+      },
+    };
+  }
+}

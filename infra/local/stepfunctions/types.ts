@@ -1,0 +1,148 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ExecutionStatus } from './store.js';
+
+export type { ExecutionStatus } from './store.js';
+
+export type InvokeResult = { ok: true; result: unknown } | { ok: false; errorType: string; errorMessage: string };
+
+/** Runs a Lambda function of the local cloud; a function error is a result, not an exception. */
+export interface LambdaInvoker {
+  invoke(functionArn: string, payload: unknown): Promise<InvokeResult>;
+}
+
+export interface LocalStepFunctionsOptions {
+  documentClient: DynamoDBDocumentClient;
+  /** The engine's own table (created by start() if missing); not the app table. */
+  tableName: string;
+  invoker: LambdaInvoker;
+  /** Region and account of execution ARNs; default: those of the state machine ARN. */
+  region?: string;
+  accountId?: string;
+  /** Clock of deadlines, waits and timestamps (epoch ms); injectable for tests. */
+  now?: () => number;
+  /** How often the deadline loop polls the store, in ms (default 1000). */
+  tickMs?: number;
+}
+
+export type ExecutionRedriveStatus = 'REDRIVABLE' | 'NOT_REDRIVABLE';
+
+export interface ExecutionDescription {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  /** 0 until the execution is redriven. */
+  redriveCount: number;
+  redriveDate?: Date;
+  redriveStatus: ExecutionRedriveStatus;
+  /** Why it cannot be redriven (with NOT_REDRIVABLE), in AWS's words. */
+  redriveStatusReason?: string;
+}
+
+/** CloudWatch Logs settings of a state machine, as AWS describes them (`level: 'OFF'` without logging). */
+export interface LoggingConfiguration {
+  level: 'ALL' | 'ERROR' | 'FATAL' | 'OFF';
+  includeExecutionData: boolean;
+  destinations?: Array<{ cloudWatchLogsLogGroup?: { logGroupArn?: string } }>;
+}
+
+export interface StateMachineRegistration {
+  arn: string;
+  name: string;
+  /** Plain ASL after intrinsic resolution, as an object or as the JSON text to show in DescribeStateMachine. */
+  definition: object | string;
+  /** Default: `arn:aws:iam::<account>:role/local-stepfunctions`. */
+  roleArn?: string;
+  loggingConfiguration?: LoggingConfiguration;
+}
+
+export interface StateMachineListItem {
+  stateMachineArn: string;
+  name: string;
+  type: 'STANDARD';
+  creationDate: Date;
+}
+
+export interface StateMachineDescription {
+  stateMachineArn: string;
+  name: string;
+  status: 'ACTIVE';
+  definition: string;
+  roleArn: string;
+  type: 'STANDARD';
+  creationDate: Date;
+  loggingConfiguration: LoggingConfiguration;
+  tracingConfiguration: { enabled: boolean };
+}
+
+export interface StateMachineForExecution {
+  stateMachineArn: string;
+  name: string;
+  definition: string;
+  roleArn: string;
+  /** When the engine first saw the current definition of the machine. */
+  updateDate: Date;
+  loggingConfiguration: LoggingConfiguration;
+  tracingConfiguration: { enabled: boolean };
+}
+
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: Date;
+  type: string;
+  [detailsKey: string]: unknown;
+}
+
+export interface ExecutionListItem {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  redriveCount: number;
+  redriveDate?: Date;
+}
+
+/**
+ * The Step Functions operations the engine serves, with AWS's names in camelCase and dates as Date
+ * (json-protocol.ts turns them into the AWS JSON 1.0 wire format).
+ */
+export interface StepFunctionsApi {
+  startExecution(input: { stateMachineArn: string; name?: string; input?: string }): Promise<{ executionArn: string; startDate: Date }>;
+  sendTaskSuccess(input: { taskToken: string; output: string }): Promise<void>;
+  sendTaskFailure(input: { taskToken: string; error?: string; cause?: string }): Promise<void>;
+  sendTaskHeartbeat(input: { taskToken: string }): Promise<void>;
+  describeExecution(input: { executionArn: string }): Promise<ExecutionDescription>;
+  listStateMachines(input?: { maxResults?: number; nextToken?: string }): Promise<{ stateMachines: StateMachineListItem[]; nextToken?: string }>;
+  describeStateMachine(input: { stateMachineArn: string }): Promise<StateMachineDescription>;
+  describeStateMachineForExecution(input: { executionArn: string }): Promise<StateMachineForExecution>;
+  getExecutionHistory(input: HistoryQuery): Promise<{ events: HistoryEvent[]; nextToken?: string }>;
+  listExecutions(input: ExecutionsQuery): Promise<{ executions: ExecutionListItem[]; nextToken?: string }>;
+  stopExecution(input: { executionArn: string; error?: string; cause?: string }): Promise<{ stopDate: Date }>;
+  redriveExecution(input: { executionArn: string; clientToken?: string }): Promise<{ redriveDate: Date }>;
+}
+
+export interface HistoryQuery {
+  executionArn: string;
+  maxResults?: number;
+  nextToken?: string;
+  reverseOrder?: boolean;
+  /** false leaves out the inputs and outputs of the events. */
+  includeExecutionData?: boolean;
+}
+
+export interface ExecutionsQuery {
+  stateMachineArn: string;
+  statusFilter?: string;
+  redriveFilter?: string;
+  maxResults?: number;
+  nextToken?: string;
+}
