@@ -13,7 +13,10 @@ export interface LambdaRuntimeOptions {
   baseEnv?: Record<string, string>;
   /** receives each line the function writes to stdout or stderr */
   onLog?: (functionName: string, line: string) => void;
-  /** execution environments (worker threads) per function; more concurrent invocations wait their turn */
+  /**
+   * Execution environments (worker threads) per function, default 8; more concurrent invocations wait their turn.
+   * An environment mostly waits on DynamoDB: 4 made 12 of 16 concurrent submissions queue (docs/profile-local-cloud.md).
+   */
   maxConcurrency?: number;
 }
 
@@ -167,7 +170,7 @@ export class LambdaRuntime {
   constructor(options: LambdaRuntimeOptions) {
     this.baseEnv = options.baseEnv ?? {};
     this.onLog = options.onLog ?? ((name, line) => process.stdout.write(`[${name}] ${line}\n`));
-    this.maxConcurrency = Math.max(1, options.maxConcurrency ?? 4);
+    this.maxConcurrency = Math.max(1, options.maxConcurrency ?? 8);
     for (const fn of options.functions) {
       const state: FunctionState = { fn, idle: [], all: new Set(), waiting: [], invocations: 0 };
       this.states.set(fn.functionName, state);
