@@ -110,7 +110,8 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   const child: ChildProcess = spawn(
     'java',
     [...JVM_OPTIONS, `-Djava.library.path=${libraryPath}`, '-jar', jar, ...storage, '-port', String(port), '-sharedDb', '-disableTelemetry'],
-    { stdio: 'pipe' },
+    // DynamoDB Local writes a metadata file into its working directory: the package's folder, not the project.
+    { stdio: 'pipe', cwd: dirname(jar) },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
