@@ -130,7 +130,7 @@ const statuses = new Map<number, number>();
 let next = 0;
 tap.requests.length = 0;
 tap.recording = true;
-const cpuAtStart = { localCloudPid: child.pid!, dynamodbPid: ddbLocal.pid, localCloudAtStart: cpuSeconds(child.pid!), dynamodbAtStart: cpuSeconds(ddbLocal.pid) };
+const cpuAtStart = { localCloudPid: child.pid!, dynamodbPid: ddbLocal.pid, localCloudAtStart: cpuSeconds(child.pid!), mainThreadAtStart: cpuSeconds(child.pid!, child.pid!), dynamodbAtStart: cpuSeconds(ddbLocal.pid) };
 const burstStart = performance.now();
 const burstStartEpoch = Date.now();
 await Promise.all(

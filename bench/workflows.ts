@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { countByKind, isWrite, replayWrites, type DynamoDbTap } from './dynamodb-tap.js';
 
 /** CPU seconds a process (all its threads) has used so far, from /proc (Linux). */
-export function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number, thread?: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
@@ -73,7 +73,7 @@ export async function workflowFigures(options: {
   burstSeconds: number;
   timeoutMs: number;
   /** CPU seconds of the local cloud process and of DynamoDB Local at the start of the burst, and their pids */
-  cpu: { localCloudPid: number; dynamodbPid: number; localCloudAtStart: number; dynamodbAtStart: number };
+  cpu: { localCloudPid: number; dynamodbPid: number; localCloudAtStart: number; mainThreadAtStart: number; dynamodbAtStart: number };
 }): Promise<string[]> {
   const { tap, referrals } = options;
   const doc = DynamoDBDocumentClient.from(options.client);
@@ -86,6 +86,8 @@ export async function workflowFigures(options: {
   const completedSeconds = (Date.now() - options.burstStartEpoch) / 1000;
   const { cpu } = options;
   const cloudCpu = cpuSeconds(cpu.localCloudPid) - cpu.localCloudAtStart;
+  // The main thread runs the gateway, the engine and the local services; the others are mostly the functions' worker threads.
+  const mainCpu = cpuSeconds(cpu.localCloudPid, cpu.localCloudPid) - cpu.mainThreadAtStart;
   const dynamodbCpu = cpuSeconds(cpu.dynamodbPid) - cpu.dynamodbAtStart;
   tap.recording = false;
   const recorded = [...tap.requests];
@@ -97,7 +99,8 @@ export async function workflowFigures(options: {
   );
 
   lines.push(
-    `CPU over that time: local cloud process (gateway, engine, function threads) ${cloudCpu.toFixed(1)} s = ${((1000 * cloudCpu) / referrals).toFixed(1)} ms per referral, ` +
+    `CPU over that time: local cloud process ${cloudCpu.toFixed(1)} s = ${((1000 * cloudCpu) / referrals).toFixed(1)} ms per referral ` +
+      `(main thread: gateway, engine, local services ${((1000 * mainCpu) / referrals).toFixed(1)} ms; other threads: functions, GC ${((1000 * (cloudCpu - mainCpu)) / referrals).toFixed(1)} ms), ` +
       `DynamoDB Local ${dynamodbCpu.toFixed(1)} s = ${((1000 * dynamodbCpu) / referrals).toFixed(1)} ms per referral (2 cores: ${(2 * completedSeconds).toFixed(1)} CPU-s available, shared with whatever else runs)`,
   );
   const perReferral = (n: number) => (n / referrals).toFixed(2);
