@@ -14,8 +14,9 @@ export interface LambdaRuntimeOptions {
   /** receives each line the function writes to stdout or stderr */
   onLog?: (functionName: string, line: string) => void;
   /**
-   * Execution environments (worker threads) per function, default 8; more concurrent invocations wait their turn.
-   * An environment mostly waits on DynamoDB: 4 made 12 of 16 concurrent submissions queue (docs/profile-local-cloud.md).
+   * Execution environments (worker threads) per function, default 4; more concurrent invocations wait their turn.
+   * More does not raise throughput while DynamoDB Local is the limit, and each one is an isolate to load and JIT
+   * (docs/profile-local-cloud.md).
    */
   maxConcurrency?: number;
 }
@@ -170,7 +171,7 @@ export class LambdaRuntime {
   constructor(options: LambdaRuntimeOptions) {
     this.baseEnv = options.baseEnv ?? {};
     this.onLog = options.onLog ?? ((name, line) => process.stdout.write(`[${name}] ${line}\n`));
-    this.maxConcurrency = Math.max(1, options.maxConcurrency ?? 8);
+    this.maxConcurrency = Math.max(1, options.maxConcurrency ?? 4);
     for (const fn of options.functions) {
       const state: FunctionState = { fn, idle: [], all: new Set(), waiting: [], invocations: 0 };
       this.states.set(fn.functionName, state);
