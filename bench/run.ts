@@ -1,7 +1,9 @@
 /**
  * npm run bench: figures, not assertions.
  *  1. time from `npm start` to ready (synthesis included), in a fresh process and data folder;
- *  2. submit latency p50/p99 and throughput over HTTP on that local cloud;
+ *  2. submit latency p50/p99 and throughput over HTTP on a second local cloud (same assembly) whose DynamoDB Local
+ *     sits behind a recording proxy; then the time until every workflow waits for the staff, the DynamoDB calls per
+ *     referral by table and kind, the CPU per referral, and the same writes replayed on DynamoDB Local alone (the ratio);
  *  3. the notifications those referrals put in the outbox: count by channel and status, sent per second,
  *     outbox latency (created to sent) p50/p99, share that needed a retry (read from the table once none is pending);
  *  4. each function's bundle size and init time in a fresh Node process, next to the init of the
