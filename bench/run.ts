@@ -1,13 +1,15 @@
 /**
  * npm run bench: figures, not assertions.
  *  1. time from `npm start` to ready (synthesis included), in a fresh process and data folder;
- *  2. submit latency p50/p99 and throughput over HTTP on that local cloud;
+ *  2. submit latency p50/p99 and throughput over HTTP on a second local cloud (same assembly) whose DynamoDB Local
+ *     sits behind a recording proxy; then the time until every workflow waits for the staff, the DynamoDB calls per
+ *     referral by table and kind, the CPU per referral, and the same writes replayed on DynamoDB Local alone (the ratio);
  *  3. the notifications those referrals put in the outbox: count by channel and status, sent per second,
  *     outbox latency (created to sent) p50/p99, share that needed a retry (read from the table once none is pending);
  *  4. each function's bundle size and init time in a fresh Node process, next to the init of the
  *     AWS SDK clients that function uses, alone, measured in the same run.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,11 +20,15 @@ import { DEMO_USERS } from '../infra/local-app/demo-users.js';
 import { freePort } from '../infra/local/net.js';
 import { loadAssembly } from '../infra/local/assembly.js';
 import { describeTemplate } from '../infra/local/template.js';
-import { LOCAL_AWS } from '../infra/local/dynamodb.js';
+import { LOCAL_AWS, startDynamoDbLocal } from '../infra/local/dynamodb.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { notificationFigures } from './notifications.js';
+import { DynamoDbTap } from './dynamodb-tap.js';
+import { cpuSeconds, workflowFigures } from './workflows.js';
 
+/** The local cloud's Step Functions table (infra/local/cloud.ts). */
+const ENGINE_TABLE = 'local-stepfunctions';
 const SUBMISSIONS = Number(process.env.BENCH_SUBMISSIONS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const INIT_RUNS = Number(process.env.BENCH_INIT_RUNS ?? 7);
@@ -43,30 +49,52 @@ const port = await freePort();
 const sesPort = await freePort();
 const awsPort = await freePort();
 const dynamodbPort = await freePort();
-const startedAt = performance.now();
-const ports = ['--port', String(port), '--ses-port', String(sesPort), '--aws-port', String(awsPort), '--dynamodb-port', String(dynamodbPort)];
 // No SMS quiet hours, as in the end-to-end tests: SMS submitted at night would otherwise wait for the morning (figure 3).
-const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local-app/main.ts', '--data-dir', join(dataDir, 'data'), ...ports, '--no-demo', '--sms-window', 'off', '--fault-rate', String(FAULT_RATE)], {
-  stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...process.env, PARCOURS_OUT_DIR: outDir },
-});
-let output = '';
-child.stdout.on('data', (c) => (output += c));
-child.stderr.on('data', (c) => (output += c));
-await new Promise<void>((resolvePromise, reject) => {
-  const timer = setInterval(() => {
-    if (output.includes('prêt')) {
-      clearInterval(timer);
-      resolvePromise();
-    } else if (child.exitCode !== null) {
-      clearInterval(timer);
-      reject(new Error(output));
-    }
-  }, 20);
-});
+const cloudArgs = (data: string) => ['--data-dir', join(dataDir, data), '--port', String(port), '--ses-port', String(sesPort), '--aws-port', String(awsPort), '--no-demo', '--sms-window', 'off', '--fault-rate', String(FAULT_RATE)];
+const startCloud = async (args: string[]) => {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', 'infra/local-app/main.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PARCOURS_OUT_DIR: outDir },
+  });
+  let output = '';
+  child.stdout.on('data', (c) => (output += c));
+  child.stderr.on('data', (c) => (output += c));
+  await new Promise<void>((resolvePromise, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes('prêt')) {
+        clearInterval(timer);
+        resolvePromise();
+      } else if (child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(output));
+      }
+    }, 20);
+  });
+  return { child, output: () => output };
+};
+const stopCloud = (child: ChildProcess) => new Promise<void>((resolvePromise) => (child.exitCode !== null ? resolvePromise() : (child.once('exit', () => resolvePromise()), child.kill('SIGTERM'))));
+const startedAt = performance.now();
+const first = await startCloud([...cloudArgs('data-start'), '--dynamodb-port', String(dynamodbPort)]);
 const readyMs = performance.now() - startedAt;
-const synthLine = /synthèse ([\d.]+) s/.exec(output)?.[1];
+const synthLine = /synthèse ([\d.]+) s/.exec(first.output())?.[1];
 console.log(`start-up: npm start to ready ${(readyMs / 1000).toFixed(2)} s (synthesis ${synthLine ?? '?'} s), 2 cores`);
+await stopCloud(first.child);
+
+// The load figures run on a second local cloud (same assembly, no synthesis) whose DynamoDB Local the bench starts
+// behind a recording proxy: it counts the calls of each referral and keeps its writes for the replay (figure 2b).
+const ddbLocal = await startDynamoDbLocal({ port: dynamodbPort, dataDir: join(dataDir, 'data', 'dynamodb') });
+const tap = new DynamoDbTap(dynamodbPort);
+const tapEndpoint = await tap.listen();
+const { child } = await startCloud([...cloudArgs('data'), '--assembly', outDir, '--dynamodb-endpoint', tapEndpoint]);
+// A bench that fails half-way must not leave the local cloud and its Java process running.
+process.once('exit', () => {
+  child.kill('SIGKILL');
+  try {
+    process.kill(ddbLocal.pid, 'SIGKILL');
+  } catch {
+    // Already stopped.
+  }
+});
 
 // 2. Submit latency and throughput.
 const base = `http://127.0.0.1:${port}`;
@@ -90,14 +118,24 @@ const submit = async (i: number) => {
   if (res.status === 201) accepted += 1;
   return { ms: performance.now() - t0, status: res.status };
 };
-for (let i = 0; i < 20; i++) await submit(200_000 + i); // warm every worker (numbers distinct from the measured ones)
+// Warm every execution environment the burst will use, with the burst's own concurrency (numbers distinct from the measured ones):
+// a burst that starts environments measures their cold starts, which a running system does not pay.
+const WARM_UP = 2 * CONCURRENCY;
+let warmed = 0;
+await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+  while (warmed < WARM_UP) await submit(200_000 + warmed++);
+}));
 const sequential: number[] = [];
 for (let i = 0; i < 40; i++) sequential.push((await submit(100_000 + i)).ms);
 console.log(`submit over HTTP, one at a time: 40 referrals: p50 ${median(sequential).toFixed(1)} ms, p99 ${percentile(sequential, 99).toFixed(1)} ms`);
 const latencies: number[] = [];
 const statuses = new Map<number, number>();
 let next = 0;
+tap.requests.length = 0;
+tap.recording = true;
+const cpuAtStart = { localCloudPid: child.pid!, dynamodbPid: ddbLocal.pid, localCloudAtStart: cpuSeconds(child.pid!), mainThreadAtStart: cpuSeconds(child.pid!, child.pid!), dynamodbAtStart: cpuSeconds(ddbLocal.pid) };
 const burstStart = performance.now();
+const burstStartEpoch = Date.now();
 await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {
     while (next < SUBMISSIONS) {
@@ -115,10 +153,27 @@ console.log(
     `${(SUBMISSIONS / burstSeconds).toFixed(1)} referrals/s; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
 );
 
-// 3. Notifications of all the referrals above, read from the child's DynamoDB Local.
+// 2b. Workflows: until every referral's workflow waits for the staff, then the same writes on DynamoDB Local alone.
 const assembly = loadAssembly(resolve(outDir));
 const app = describeTemplate(assembly.template, assembly.assemblyDir, { region: 'eu-west-3', accountId: '000000000000', stackName: assembly.stackName });
 const ddb = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamodbPort}`, ...LOCAL_AWS });
+for (const line of await workflowFigures({
+  client: ddb,
+  dynamodbPort,
+  tap,
+  engineTable: ENGINE_TABLE,
+  referrals: SUBMISSIONS,
+  earlierReferrals: WARM_UP + 40,
+  concurrency: CONCURRENCY,
+  burstStartEpoch,
+  burstSeconds,
+  timeoutMs: NOTIFY_TIMEOUT_S * 1000,
+  cpu: cpuAtStart,
+})) {
+  console.log(line);
+}
+
+// 3. Notifications of all the referrals above, read from the child's DynamoDB Local.
 for (const line of await notificationFigures({
   documentClient: DynamoDBDocumentClient.from(ddb),
   tableName: app.tables[0].tableName,
@@ -130,7 +185,9 @@ for (const line of await notificationFigures({
   console.log(line);
 }
 ddb.destroy();
-child.kill('SIGTERM');
+await stopCloud(child);
+tap.close();
+await ddbLocal.stop();
 
 // 4. Bundles and init times.
 const CLIENTS: Record<string, string> = {

@@ -66,6 +66,12 @@ const FLAGS: Record<string, Flag> = {
   'ses-port': { type: 'string', value: '<port>', default: '8005', env: 'SES_PORT', help: 'port du SES local (e-mails et leur visionneuse)', check: portCheck(true) },
   'aws-port': { type: 'string', value: '<port>', default: '4010', env: 'AWS_LOCAL_PORT', help: 'port du point d’accès AWS local (Step Functions, SMS)', check: portCheck(true) },
   'dynamodb-port': { type: 'string', value: '<port>', default: 'un port libre', help: 'port de DynamoDB Local', check: portCheck(false) },
+  'dynamodb-endpoint': {
+    type: 'string',
+    value: '<url>',
+    help: 'utilise un DynamoDB déjà lancé (ex. http://127.0.0.1:8000) au lieu d’en démarrer un',
+    check: (v) => (/^https?:\/\/[^\s/]+(\/.*)?$/.test(v) ? undefined : 'une adresse http://hôte:port'),
+  },
   'sms-window': {
     type: 'string',
     value: '<h-h|off>',
@@ -233,6 +239,7 @@ async function main(): Promise<void> {
       functionEnv: values['sms-window'] ? { SMS_WINDOW: values['sms-window'] as string } : undefined,
       verboseLogs: values.verbose === true,
       dynamodbPort: port('dynamodb-port'),
+      dynamodbEndpoint: values['dynamodb-endpoint'] as string | undefined,
       sesPort: port('ses-port'),
       awsPort: port('aws-port'),
       faultRate: values['fault-rate'] !== undefined ? Number(values['fault-rate']) : undefined,

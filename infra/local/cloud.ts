@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadAssembly, synthesize, type SynthesizedApp } from './assembly.js';
 import { describeTemplate, type LocalApp, type LocalFunction } from './template.js';
-import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb.js';
+import { LOCAL_AWS, ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb.js';
 import { LambdaRuntime } from './lambda.js';
 import { LocalStepFunctions, handleSfnJson } from './stepfunctions/index.js';
 import { startAwsJsonEndpoint } from './aws-endpoint.js';
@@ -41,6 +42,8 @@ export interface LocalCloudOptions {
   sesPort?: number;
   awsPort?: number;
   dynamodbPort?: number;
+  /** Use this running DynamoDB (Local) instead of starting one; `dataDir`, `inMemory` and `dynamodbPort` then do not apply to it. */
+  dynamodbEndpoint?: string;
   /** Print the functions' log lines to the terminal (default: written to `<dataDir>/logs/functions.log`). */
   verboseLogs?: boolean;
   /** Deadline loop period of the Step Functions engine. */
@@ -159,17 +162,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const issuerUrl = `${gatewayUrl}/local-auth`;
 
-    const pidFile = join(dataDir, DYNAMODB_PID_FILE);
-    endOrphanDynamoDb(pidFile);
-    const ddb: DynamoDbLocal = await startDynamoDbLocal({
-      port: options.dynamodbPort,
-      dataDir: options.inMemory ? undefined : join(dataDir, 'dynamodb'),
-      onSpawn: (pid) => writeFileSync(pidFile, String(pid)),
-    });
-    stopStack.push(async () => {
-      await ddb.stop();
-      rmSync(pidFile, { force: true });
-    });
+    const ddb = options.dynamodbEndpoint ? externalDynamoDb(options.dynamodbEndpoint) : await startOwnDynamoDb(options, dataDir);
+    stopStack.push(() => ddb.stop());
 
     const ctx = {
       region: LOCAL_REGION,
@@ -365,7 +359,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       timings: { synthMs, readyMs },
       stop: stopAll,
       kill: () => {
-        endOrphanDynamoDb(pidFile);
+        endDynamoDbOf(dataDir);
         lock.release();
       },
     };
@@ -373,6 +367,31 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/** DynamoDB Local of this local cloud, kept in the data folder; one left by a killed local cloud is ended first. */
+async function startOwnDynamoDb(options: LocalCloudOptions, dataDir: string): Promise<Pick<DynamoDbLocal, 'client' | 'endpoint' | 'stop'>> {
+  const pidFile = join(dataDir, DYNAMODB_PID_FILE);
+  endOrphanDynamoDb(pidFile);
+  const ddb = await startDynamoDbLocal({
+    port: options.dynamodbPort,
+    dataDir: options.inMemory ? undefined : join(dataDir, 'dynamodb'),
+    onSpawn: (pid) => writeFileSync(pidFile, String(pid)),
+  });
+  return {
+    client: ddb.client,
+    endpoint: ddb.endpoint,
+    async stop() {
+      await ddb.stop();
+      rmSync(pidFile, { force: true });
+    },
+  };
+}
+
+/** A DynamoDB someone else runs (the bench's recording proxy, a shared test instance): used, never stopped. */
+function externalDynamoDb(endpoint: string): Pick<DynamoDbLocal, 'client' | 'endpoint' | 'stop'> {
+  const client = new DynamoDBClient({ endpoint, ...LOCAL_AWS, maxAttempts: 8 });
+  return { client, endpoint, stop: async () => client.destroy() };
 }
 
 /** Every HTTP API of the template answers at the local gateway's URL. */

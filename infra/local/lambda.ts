@@ -13,7 +13,11 @@ export interface LambdaRuntimeOptions {
   baseEnv?: Record<string, string>;
   /** receives each line the function writes to stdout or stderr */
   onLog?: (functionName: string, line: string) => void;
-  /** execution environments (worker threads) per function; more concurrent invocations wait their turn */
+  /**
+   * Execution environments (worker threads) per function, default 4; more concurrent invocations wait their turn.
+   * More does not raise throughput while DynamoDB Local is the limit, and each one is an isolate to load and JIT
+   * (docs/profile-local-cloud.md).
+   */
   maxConcurrency?: number;
 }
 

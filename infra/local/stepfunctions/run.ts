@@ -18,6 +18,8 @@ export class Run {
   abortLibrary: () => void = () => undefined;
   /** Token made by the `$$.Task.Token` getter while the library evaluates a callback state's Parameters. */
   pendingToken: string | undefined;
+  /** The token of the callback state the cursor was at (recovery): the only one that can already be stored. */
+  recoveredToken: string | undefined;
   /** Raw input of the top-level state being run (JSON), known once the event consumer has seen it enter. */
   currentInput = 'null';
   private chain: Promise<unknown> = Promise.resolve();
@@ -42,13 +44,17 @@ export class Run {
   }
 
   /**
-   * Queues events (and the checkpoint) for the run's next commit: appends made while a commit is in flight
-   * are merged into one transaction, in order. Resolves once they are stored.
+   * Queues events (and the checkpoint) for the run's next commit: appends made while a commit is in flight,
+   * or within the next two event-loop turns, are merged into one transaction, in order. Resolves once they are stored.
+   * The two turns let the state's own handler (one turn behind the event consumer, see caughtUp) join the
+   * consumer's checkpoint: a task's entry, its scheduling and the previous task's result go in one write.
    */
   append(op: AppendOp): Promise<void> {
     if (!this.batch) {
       const ops: AppendOp[] = [];
       const done = this.write(async () => {
+        await nextTurn();
+        await nextTurn();
         if (this.batch?.ops === ops) this.batch = undefined;
         await this.commitOps(ops);
       });

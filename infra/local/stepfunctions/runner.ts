@@ -28,7 +28,7 @@ export class Runner {
     const run = new Run(execution, model, execution.runId, cursor.stateName, cursor.input, !fresh, replay, this.core.locks, this.core.store);
     // A callback task entered before a crash keeps its token: the function may already have handed it out
     // (a staff member can decide with it at any moment), as it stays valid on AWS.
-    if (cursor.mode === 'enter' && cursor.token) run.pendingToken = cursor.token;
+    if (cursor.mode === 'enter' && cursor.token) run.pendingToken = run.recoveredToken = cursor.token;
     this.core.runs.get(execution.executionArn)?.stop();
     this.core.runs.set(execution.executionArn, run);
     this.drive(run).catch((error: unknown) => {

@@ -118,7 +118,8 @@ export class TaskRunner {
       run.replay = undefined;
       return await replayOutcome(replay);
     }
-    const existing = await this.core.store.getToken(token);
+    // Only a token recovered from the cursor can be stored already; a new one is random.
+    const existing = token === run.recoveredToken ? await this.core.store.getToken(token) : undefined;
     if (existing?.status === 'DONE' && existing.outcome) return await replayOutcome(existing.outcome);
     const rawInput = run.currentInput;
     let timeoutSeconds: number | undefined;
@@ -171,8 +172,9 @@ export class TaskRunner {
     const result = await this.invoke(functionName, payload);
     let outcome: Outcome | undefined;
     await run.write(async () => {
-      for (;;) {
-        const stored = await this.core.store.getToken(token);
+      // The commits below hold only while the token is parked: the token is read when one is refused.
+      for (let attempt = 0; ; attempt++) {
+        const stored = attempt === 0 ? undefined : await this.core.store.getToken(token);
         // A callback or a deadline may arrive while the function still runs: it decides the state.
         if (stored?.status === 'DONE') {
           outcome = stored.outcome;
