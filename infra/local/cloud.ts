@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileS
 import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadAssembly, synthesize, type SynthesizedApp } from './assembly.js';
+import { loadAssembly, type SynthesizedApp } from './assembly.js';
 import { describeTemplate, type LocalApp } from './template.js';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb.js';
 import { LambdaRuntime } from './lambda.js';
@@ -30,9 +30,14 @@ export interface LocalCloudOptions {
   reset?: boolean;
   /** Stage configuration to synthesize (default `local`). */
   stage?: string;
-  /** Reuse an assembly synthesized earlier instead of synthesizing again. */
+  /** Run this assembly, synthesized earlier; otherwise `synth` makes one. */
   assemblyDir?: string;
-  /** Where to synthesize (default `.local/cdk.out`). */
+  /**
+   * Makes the assembly to run (the app's synthesis, cached or not: see `reuseOrSynthesize`); the local
+   * cloud knows no app of its own. Required unless `assemblyDir` is given.
+   */
+  synth?: (request: { outDir: string; stage: string }) => Promise<SynthesizedApp>;
+  /** Where `synth` writes the assembly (default `.local/cdk.out`). */
   outDir?: string;
   /** Gateway port (default 3000; 0 picks a free one). */
   port?: number;
@@ -111,9 +116,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   try {
     const synthStarted = Date.now();
-    const synthesized = options.assemblyDir
-      ? loadAssembly(options.assemblyDir)
-      : synthesize({ outDir: options.outDir ?? '.local/cdk.out', stage: options.stage ?? 'local' });
+    const { assemblyDir, synth } = options;
+    const synthesized = assemblyDir
+      ? loadAssembly(assemblyDir)
+      : await synth?.({ outDir: resolve(options.outDir ?? '.local/cdk.out'), stage: options.stage ?? 'local' });
+    if (!synthesized) throw new Error('startLocalCloud: give an assemblyDir or a synth function');
     const synthMs = Date.now() - synthStarted;
 
     const gatewayPort = options.port === 0 ? await freePort() : (options.port ?? 3000);

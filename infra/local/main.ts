@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { startLocalCloud } from './cloud.js';
 import { seedDemoData } from './demo-data.js';
 import { DEMO_USERS } from './auth.js';
+import { synthApp } from '../synth.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     'aws-port': { type: 'string', default: process.env.AWS_LOCAL_PORT ?? '4010' },
     'sms-window': { type: 'string' },
     'fault-rate': { type: 'string' },
+    // The start-up bench: this many trivial functions added to the stack.
+    'extra-functions': { type: 'string', default: '0' },
   },
 });
 
@@ -31,6 +34,7 @@ const cloud = await startLocalCloud({
   stage: values.stage,
   assemblyDir: values.assembly,
   outDir: process.env.PARCOURS_OUT_DIR,
+  synth: (request) => synthApp({ ...request, extraFunctions: Number(values['extra-functions']) }),
   functionEnv: values['sms-window'] ? { SMS_WINDOW: values['sms-window'] } : undefined,
   verboseLogs: values.verbose,
   dynamodbPort: values['dynamodb-port'] ? Number(values['dynamodb-port']) : undefined,

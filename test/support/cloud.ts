@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../infra/local/cloud.js';
+import { synthApp } from '../../infra/synth.js';
 
 /** A whole local cloud on free ports, from the run's synthesized assembly, with its own data folder. */
 export async function startTestCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -18,10 +19,10 @@ export async function startTestCloud(options: LocalCloudOptions = {}): Promise<L
 }
 
 /** The run's synthesized assembly for the `local` and `test` stages (global setup); any other stage is synthesized here. */
-function assemblyFor(stage: string | undefined): Pick<LocalCloudOptions, 'assemblyDir' | 'outDir'> {
+function assemblyFor(stage: string | undefined): Pick<LocalCloudOptions, 'assemblyDir' | 'outDir' | 'synth'> {
   if (!stage || stage === 'local') return { assemblyDir: inject('assemblyDir') };
   if (stage === 'test') return { assemblyDir: inject('testStageAssemblyDir') };
-  return { outDir: mkdtempSync(join(tmpdir(), 'parcours-assembly-')) };
+  return { outDir: mkdtempSync(join(tmpdir(), 'parcours-assembly-')), synth: synthApp };
 }
 
 /** Calls the local HTTP API as a demo user (by username) or anonymously. */
