@@ -122,12 +122,13 @@ function readManifest(cacheDir: string): Manifest | undefined {
   }
 }
 
-function stamp(root: string, file: string): [number, number] | undefined {
+/** [size, mtimeMs], or [-1, 0] for a missing file (creating it is a change too). */
+function stamp(root: string, file: string): [number, number] {
   try {
     const stat = statSync(join(root, file));
     return [stat.size, stat.mtimeMs];
   } catch {
-    return undefined;
+    return [-1, 0];
   }
 }
 
@@ -139,7 +140,7 @@ function isFresh(manifest: Manifest | undefined, entries: string[], root: string
   if (!existsSync(join(cacheDir, manifest.id))) return false;
   for (const [file, recorded] of Object.entries(manifest.inputs)) {
     const now = stamp(root, file);
-    if (!recorded || !now || now[0] !== recorded[0] || now[1] !== recorded[1]) return false;
+    if (!recorded || now[0] !== recorded[0] || now[1] !== recorded[1]) return false;
   }
   return true;
 }
@@ -199,8 +200,9 @@ export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
   const inputs: Manifest['inputs'] = {};
   for (const file of [...Object.keys(result.metafile.inputs), ...FIXED_INPUTS]) {
     const now = stamp(root, file);
-    // A file touched while esbuild ran may have been read before the change: record it as unknown.
-    inputs[file] = now && now[1] < buildStarted ? now : null;
+    // A file touched while esbuild ran may have been read before the change: record it as unknown. The
+    // margin covers the file system's coarse clock (an mtime can lag the real time by a few ms).
+    inputs[file] = now[1] < buildStarted - 50 ? now : null;
   }
   const manifest: Manifest = { version: MANIFEST_VERSION, esbuild: esbuildVersion, options: ESBUILD_OPTIONS, entries, id, inputs };
   const tempManifest = join(cacheDir, `.manifest-${process.pid}-${randomBytes(4).toString('hex')}.json`);
