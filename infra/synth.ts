@@ -55,7 +55,7 @@ function importClosure(start: string): string[] {
  * the shared/ modules it uses), all of infra/ outside the local cloud and workflows/ to be safe, cdk.json,
  * and package-lock.json (the aws-cdk-lib and cdk-nag versions).
  */
-function synthInputs(): string[] {
+export function synthInputs(): string[] {
   return [
     ...importClosure('infra/stack.ts'),
     ...filesUnder('infra', (path) => path.startsWith('infra/local/')),
@@ -66,6 +66,19 @@ function synthInputs(): string[] {
 }
 
 /**
+ * Digest of what a synthesis of these options reads: the sources (`synthInputs`), the stage and options,
+ * the environment variables the stage configuration and the CDK read, and the bundles' id.
+ */
+export function synthFingerprint(options: SynthAppOptions, bundlesId: string): string {
+  const env = Object.fromEntries([...CONFIG_ENV_VARS, 'CDK_CONTEXT_JSON', 'CDK_DEFAULT_REGION'].map((name) => [name, process.env[name] ?? null]));
+  return fingerprint({
+    root: REPO_ROOT,
+    files: synthInputs(),
+    values: { stage: options.stage, validate: options.validate ?? false, extraFunctions: options.extraFunctions ?? 0, env, bundles: bundlesId },
+  });
+}
+
+/**
  * Bundles the functions (reused when unchanged) and synthesizes the stack of one stage into `outDir`,
  * or reuses the assembly there when it was synthesized from the same sources, stage, environment and bundles.
  * @example const { assemblyDir, reused } = await synthApp({ outDir: '.local/cdk.out', stage: 'local' });
@@ -73,17 +86,9 @@ function synthInputs(): string[] {
 export async function synthApp(options: SynthAppOptions): Promise<SynthAppResult> {
   const extraEntries = extraFunctionEntries(options.extraFunctions ?? 0);
   const bundles = bundleFunctions({ entries: [...functionEntries(), ...extraEntries] });
-  const env = Object.fromEntries(
-    [...CONFIG_ENV_VARS, 'CDK_CONTEXT_JSON', 'CDK_DEFAULT_REGION'].map((name) => [name, process.env[name] ?? null]),
-  );
-  const digest = fingerprint({
-    root: REPO_ROOT,
-    files: synthInputs(),
-    values: { stage: options.stage, validate: options.validate ?? false, extraFunctions: extraEntries.length, env, bundles: bundles.id },
-  });
   const result = await reuseOrSynthesize({
     outDir: options.outDir,
-    fingerprint: digest,
+    fingerprint: synthFingerprint(options, bundles.id),
     synth: async (outDir) => {
       const { createParcoursApp } = await import('./stack.js');
       const validation = process.env.CDK_VALIDATION;
