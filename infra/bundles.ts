@@ -133,7 +133,7 @@ function stamp(root: string, file: string): [number, number] {
 }
 
 /** True when the manifest describes a complete build of these entries whose every input is as it was. */
-function isFresh(manifest: Manifest | undefined, entries: string[], root: string, cacheDir: string): manifest is Manifest {
+function isFresh(manifest: Manifest | undefined, entries: string[], root: string, cacheDir: string): boolean {
   if (!manifest || manifest.version !== MANIFEST_VERSION || manifest.esbuild !== esbuildVersion) return false;
   if (JSON.stringify(manifest.options) !== JSON.stringify(ESBUILD_OPTIONS)) return false;
   if (JSON.stringify(manifest.entries) !== JSON.stringify(entries)) return false;
@@ -159,9 +159,12 @@ export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
   if (entries.length === 0) throw new Error('bundleFunctions: no entries');
 
   const cached = readManifest(cacheDir);
-  if (isFresh(cached, entries, root, cacheDir)) return bundleSet(entries, cached.id, cacheDir, false, started);
+  if (cached && isFresh(cached, entries, root, cacheDir)) return bundleSet(entries, cached.id, cacheDir, false, started);
 
   mkdirSync(cacheDir, { recursive: true });
+  // Stamps of the inputs known before the build (the entries, the last build's inputs): one that is the
+  // same after the build did not change while esbuild read it.
+  const before = new Map([...entries, ...FIXED_INPUTS, ...Object.keys(cached?.inputs ?? {})].map((file) => [file, stamp(root, file)]));
   const buildStarted = Date.now();
   // Written in memory, then to a folder named by the outputs' hash. The placeholder outdir has the
   // depth of the final folder, so the source maps' relative paths are those of the final files.
@@ -200,9 +203,12 @@ export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
   const inputs: Manifest['inputs'] = {};
   for (const file of [...Object.keys(result.metafile.inputs), ...FIXED_INPUTS]) {
     const now = stamp(root, file);
-    // A file touched while esbuild ran may have been read before the change: record it as unknown. The
-    // margin covers the file system's coarse clock (an mtime can lag the real time by a few ms).
-    inputs[file] = now[1] < buildStarted - 50 ? now : null;
+    const then = before.get(file);
+    // A file touched while esbuild ran may have been read before the change: record it as unknown, so
+    // the next call rebuilds. A file first seen now counts as touched if its mtime is within 50 ms of
+    // the start (the file system's clock is coarse: an mtime can lag the real time by a few ms).
+    const unchanged = then ? then[0] === now[0] && then[1] === now[1] : now[1] < buildStarted - 50;
+    inputs[file] = unchanged ? now : null;
   }
   const manifest: Manifest = { version: MANIFEST_VERSION, esbuild: esbuildVersion, options: ESBUILD_OPTIONS, entries, id, inputs };
   const tempManifest = join(cacheDir, `.manifest-${process.pid}-${randomBytes(4).toString('hex')}.json`);

@@ -81,6 +81,14 @@ describe('bundleFunctions', () => {
     expect(() => fewer.dirOf('functions/nested/c.ts')).toThrow(/was not bundled/);
   });
 
+  it('reuses a build whose entry was written just before it (the generated entries of the bench)', () => {
+    const { root, cacheDir } = project();
+    writeFileSync(join(root, 'functions/d.ts'), "export { handler } from './a.js';\n");
+    const entries = [...ENTRIES, 'functions/d.ts'];
+    expect(bundleFunctions({ root, cacheDir, entries }).built).toBe(true);
+    expect(bundleFunctions({ root, cacheDir, entries }).built).toBe(false);
+  });
+
   it('rebuilds when a file esbuild does not list changes (tsconfig.json, package-lock.json), then reuses that build', () => {
     const { root, cacheDir } = project();
     bundleFunctions({ root, cacheDir, entries: ENTRIES });
