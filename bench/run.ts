@@ -1,6 +1,7 @@
 /**
  * npm run bench: figures, not assertions.
- *  1. time from `npm start` to ready (synthesis included), in a fresh process and data folder;
+ *  0. start-up: cold and warm `npm start` of a clean clone, with the app's functions and with 60 (bench/startup.ts);
+ *  1. time from `npm start` to ready for the load test below, in a fresh process and data folder;
  *  2. submit latency p50/p99 and throughput over HTTP on that local cloud;
  *  3. the notifications those referrals put in the outbox: count by channel and status, sent per second,
  *     outbox latency (created to sent) p50/p99, share that needed a retry (read from the table once none is pending);
@@ -21,6 +22,7 @@ import { LOCAL_AWS } from '../infra/local/dynamodb.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { notificationFigures } from './notifications.js';
+import { startupBench } from './startup.js';
 
 const SUBMISSIONS = Number(process.env.BENCH_SUBMISSIONS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -35,7 +37,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 
-// 1. Start-up.
+// 0. Start-up, cold and warm (BENCH_STARTUP=0 skips it).
+if (process.env.BENCH_STARTUP !== '0') for (const line of await startupBench()) console.log(line);
+
+// 1. Start-up of the cloud the load test runs on.
 const dataDir = mkdtempSync(join(tmpdir(), 'parcours-bench-'));
 const outDir = join(dataDir, 'cdk.out');
 const port = await freePort();
@@ -65,7 +70,7 @@ await new Promise<void>((resolvePromise, reject) => {
 });
 const readyMs = performance.now() - startedAt;
 const synthLine = /synthèse ([\d.]+) s/.exec(output)?.[1];
-console.log(`start-up: npm start to ready ${(readyMs / 1000).toFixed(2)} s (synthesis ${synthLine ?? '?'} s), 2 cores`);
+console.log(`load-test cloud: npm start to ready ${(readyMs / 1000).toFixed(2)} s (synthesis ${synthLine ?? '?'} s), 2 cores`);
 
 // 2. Submit latency and throughput.
 const base = `http://127.0.0.1:${port}`;
