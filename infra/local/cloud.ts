@@ -115,6 +115,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   };
 
   try {
+    // DynamoDB Local (a JVM: seconds to start) boots while the app is synthesized, which blocks this
+    // thread: with its port chosen first, the process is spawned before the synthesis starts.
+    const pidFile = join(dataDir, 'dynamodb.pid');
+    endOrphanDynamoDb(pidFile);
+    const ddbStarting = startDynamoDbLocal({
+      port: options.dynamodbPort || (await freePort()),
+      dataDir: options.inMemory ? undefined : join(dataDir, 'dynamodb'),
+    });
+    // Its failure (no Java, say) is thrown below where it is awaited, not as an unhandled rejection meanwhile.
+    ddbStarting.catch(() => undefined);
+    stopStack.push(async () => {
+      await (await ddbStarting).stop();
+      rmSync(pidFile, { force: true });
+    });
+
     const synthStarted = Date.now();
     const { assemblyDir, synth } = options;
     const synthesized = assemblyDir
@@ -127,17 +142,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const issuerUrl = `${gatewayUrl}/local-auth`;
 
-    const pidFile = join(dataDir, 'dynamodb.pid');
-    endOrphanDynamoDb(pidFile);
-    const ddb: DynamoDbLocal = await startDynamoDbLocal({
-      port: options.dynamodbPort,
-      dataDir: options.inMemory ? undefined : join(dataDir, 'dynamodb'),
-    });
+    const ddb: DynamoDbLocal = await ddbStarting;
     writeFileSync(pidFile, String(ddb.pid));
-    stopStack.push(async () => {
-      await ddb.stop();
-      rmSync(pidFile, { force: true });
-    });
 
     const ctx = {
       region: LOCAL_REGION,
