@@ -93,7 +93,7 @@ export function functionEntries(root = REPO_ROOT): string[] {
 
 /**
  * Entries of `count` trivial functions for the start-up bench (`extraFunctions` of the stack factory),
- * written under `.local/extra-functions/` (rewritten only when missing, so the bundle cache holds).
+ * written under `.local/extra-functions/` (only when missing or different, so the bundle cache holds).
  * Each re-exports a real read handler, so its bundle costs what a real function's does.
  * @example extraFunctionEntries(2) // ['.local/extra-functions/extra-01.ts', '.local/extra-functions/extra-02.ts']
  */
@@ -133,8 +133,8 @@ function stamp(root: string, file: string): [number, number] {
 }
 
 /** True when the manifest describes a complete build of these entries whose every input is as it was. */
-function isFresh(manifest: Manifest | undefined, entries: string[], root: string, cacheDir: string): boolean {
-  if (!manifest || manifest.version !== MANIFEST_VERSION || manifest.esbuild !== esbuildVersion) return false;
+function isFresh(manifest: Manifest, entries: string[], root: string, cacheDir: string): boolean {
+  if (manifest.version !== MANIFEST_VERSION || manifest.esbuild !== esbuildVersion) return false;
   if (JSON.stringify(manifest.options) !== JSON.stringify(ESBUILD_OPTIONS)) return false;
   if (JSON.stringify(manifest.entries) !== JSON.stringify(entries)) return false;
   if (!existsSync(join(cacheDir, manifest.id))) return false;
