@@ -1,5 +1,6 @@
 /**
  * npm run bench: figures, not assertions.
+ *  0. start-up: cold and warm `npm start` of a clean clone, with the app's functions and with 60 (bench/startup.ts);
  *  1. time from `npm start` to ready (synthesis included), in a fresh process and data folder;
  *  2. submit latency p50/p99 and throughput over HTTP on a second local cloud (same assembly) whose DynamoDB Local
  *     sits behind a recording proxy; then the time until every workflow waits for the staff, the DynamoDB calls per
@@ -26,6 +27,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { notificationFigures } from './notifications.js';
 import { DynamoDbTap } from './dynamodb-tap.js';
 import { cpuSeconds, workflowFigures } from './workflows.js';
+import { startupBench } from './startup.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -42,7 +44,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 
-// 1. Start-up.
+// 0. Start-up, cold and warm (BENCH_STARTUP=0 skips it).
+if (process.env.BENCH_STARTUP !== '0') for (const line of await startupBench()) console.log(line);
+
+// 1. Start-up of the cloud the load test runs on.
 const dataDir = mkdtempSync(join(tmpdir(), 'parcours-bench-'));
 const outDir = join(dataDir, 'cdk.out');
 const port = await freePort();

@@ -140,6 +140,19 @@ export function resolveStageName(contextStage: unknown, env: NodeJS.ProcessEnv =
   return stage;
 }
 
+/** The environment variable of each per-deployment setting. */
+const OVERRIDE_ENV = {
+  appUrls: 'PARCOURS_APP_URLS',
+  alarmEmail: 'PARCOURS_ALARM_EMAIL',
+  staffEmail: 'PARCOURS_STAFF_EMAIL',
+  emailDomain: 'PARCOURS_EMAIL_DOMAIN',
+  emailFrom: 'PARCOURS_EMAIL_FROM',
+  authDomainPrefix: 'PARCOURS_AUTH_DOMAIN_PREFIX',
+} as const satisfies Record<Exclude<keyof StageOverrides, 'account'>, string>;
+
+/** Every environment variable this module reads: a cached synthesis is reused only while they are unchanged (infra/synth.ts). */
+export const CONFIG_ENV_VARS: readonly string[] = ['PARCOURS_STAGE', 'CDK_DEFAULT_ACCOUNT', ...Object.values(OVERRIDE_ENV)];
+
 /**
  * Reads the per-deployment settings: CDK context first (`-c appUrls=https://a,https://b`),
  * then the environment (`PARCOURS_APP_URLS`, `PARCOURS_ALARM_EMAIL`, ...).
@@ -151,14 +164,14 @@ export function stageOverrides(context: (key: string) => unknown, env: NodeJS.Pr
     if (value === undefined || value === null || value === '') return undefined;
     return Array.isArray(value) ? value.join(',') : String(value);
   };
-  const appUrls = read('appUrls', 'PARCOURS_APP_URLS');
+  const appUrls = read('appUrls', OVERRIDE_ENV.appUrls);
   return {
     appUrls: appUrls === undefined ? undefined : appUrls.split(',').map((url) => url.trim()).filter(Boolean),
-    alarmEmail: read('alarmEmail', 'PARCOURS_ALARM_EMAIL'),
-    staffEmail: read('staffEmail', 'PARCOURS_STAFF_EMAIL'),
-    emailDomain: read('emailDomain', 'PARCOURS_EMAIL_DOMAIN'),
-    emailFrom: read('emailFrom', 'PARCOURS_EMAIL_FROM'),
-    authDomainPrefix: read('authDomainPrefix', 'PARCOURS_AUTH_DOMAIN_PREFIX'),
+    alarmEmail: read('alarmEmail', OVERRIDE_ENV.alarmEmail),
+    staffEmail: read('staffEmail', OVERRIDE_ENV.staffEmail),
+    emailDomain: read('emailDomain', OVERRIDE_ENV.emailDomain),
+    emailFrom: read('emailFrom', OVERRIDE_ENV.emailFrom),
+    authDomainPrefix: read('authDomainPrefix', OVERRIDE_ENV.authDomainPrefix),
   };
 }
 

@@ -9,6 +9,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { referralWorkflow } from '../workflows/referral.js';
+import { bundleFunctions, extraFunctionEntries, functionEntries, type BundleSet } from './bundles.js';
 import { ENV, loadStageConfig, resolveStageName, stageOverrides, type StageConfig } from './config.js';
 import { ParcoursAlarms } from './constructs/alarms.js';
 import { AppTable } from './constructs/app-table.js';
@@ -19,6 +20,10 @@ import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parco
 
 export interface ParcoursStackProps extends StackProps {
   config: StageConfig;
+  /** Every function's bundle, built before the stack (asset staging fingerprints a folder when a function is constructed). */
+  bundles: BundleSet;
+  /** Entries of trivial extra functions (the start-up bench only), each a function reading the table. */
+  extraEntries?: readonly string[];
 }
 
 /**
@@ -35,7 +40,7 @@ export class ParcoursStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ParcoursStackProps) {
     super(scope, id, props);
-    const { config } = props;
+    const { config, bundles } = props;
     this.config = config;
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
@@ -75,7 +80,7 @@ export class ParcoursStack extends Stack {
     const table = this.table.table;
 
     const fn = (id: string, entry: string, extra: Partial<ParcoursFunctionProps> = {}): ParcoursFunction => {
-      const created = new ParcoursFunction(this, id, { entry, config, logKey: key, ...extra });
+      const created = new ParcoursFunction(this, id, { entry, bundles, config, logKey: key, ...extra });
       this.functions[id] = created;
       return created;
     };
@@ -177,6 +182,8 @@ export class ParcoursStack extends Stack {
     this.api.addPublicRoute(HttpMethod.GET, '/', pages, pagesWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/{proxy+}', pages, pagesWhy);
 
+    (props.extraEntries ?? []).forEach((entry, i) => fn(`Extra${String(i + 1).padStart(2, '0')}`, entry).bindTable(table, 'RO'));
+
     const alarms = new ParcoursAlarms(this, 'Alarms', { config, topicKey: key });
     alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
     for (const watched of Object.values(this.functions)) alarms.watchFunction(watched);
@@ -221,6 +228,10 @@ export interface CreateParcoursAppOptions {
   context?: Record<string, unknown>;
   /** Run cdk-nag's AwsSolutions checks during synth (default true). */
   nag?: boolean;
+  /** The bundles, when the caller built them already (infra/synth.ts); otherwise built (or reused) here. */
+  bundles?: BundleSet;
+  /** Adds this many trivial functions: the start-up bench measures what each added function costs. */
+  extraFunctions?: number;
 }
 
 /**
@@ -232,8 +243,14 @@ export function createParcoursApp(options: CreateParcoursAppOptions = {}): { app
   const app = new App({ outdir: options.outdir, context: options.context });
   const stage = resolveStageName(options.stage ?? app.node.tryGetContext('stage'));
   const config = loadStageConfig(stage, stageOverrides((key) => app.node.tryGetContext(key)));
+  // One bundle set for every entry the app may declare (each .ts under functions/, plus the bench's extras),
+  // built before any function exists; ParcoursFunction fails on an entry outside it.
+  const extraEntries = extraFunctionEntries(options.extraFunctions ?? 0);
+  const bundles = options.bundles ?? bundleFunctions({ entries: [...functionEntries(), ...extraEntries] });
   const stack = new ParcoursStack(app, `Parcours-${stage}`, {
     config,
+    bundles,
+    extraEntries,
     env: { account: config.account, region: config.region },
     description: `CoopConnexion Parcours (${stage})`,
     terminationProtection: config.deletionProtection,

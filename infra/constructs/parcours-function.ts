@@ -1,22 +1,20 @@
-import { fileURLToPath } from 'node:url';
 import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { BundleSet } from '../bundles.js';
 import { ENV, METRICS_NAMESPACE, type StageConfig } from '../config.js';
 import type { MessagingChannel, ParcoursMessaging } from './messaging.js';
-
-/** The repository root: NodejsFunction's project root and the base of every entry path. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface ParcoursFunctionProps {
   /** Entry file, relative to the repository root, e.g. `functions/referrals/submit.ts`. */
   entry: string;
+  /** The app's bundles (infra/bundles.ts), built before the stack: this function's code is `bundles.dirOf(entry)`. */
+  bundles: BundleSet;
   config: StageConfig;
   /** Key encrypting the function's log group (logs may hold personal data). */
   logKey: kms.IKey;
@@ -31,10 +29,12 @@ export interface ParcoursFunctionProps {
  * log group with the stage's retention, X-Ray tracing, a CommonJS bundle with the AWS SDK inside
  * and source maps, and its own role that holds only what the `bind*` methods grant.
  *
- * The NodejsFunction is the `Default` child, so its logical id is the construct id's.
+ * The code is the entry's folder in the app's bundle set (one esbuild run for every function, see
+ * infra/bundles.ts and decision 15), not a bundling of its own.
+ * The lambda.Function is the `Default` child, so its logical id is the construct id's.
  */
 export class ParcoursFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
 
@@ -55,11 +55,9 @@ export class ParcoursFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Default', {
-      entry: `${REPO_ROOT}${props.entry}`,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+    this.function = new lambda.Function(this, 'Default', {
+      code: lambda.Code.fromAsset(props.bundles.dirOf(props.entry)),
+      handler: 'index.handler',
       description: props.description ?? props.entry,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -71,17 +69,6 @@ export class ParcoursFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel[config.logLevel],
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        // CommonJS `index.js`: the local cloud loads that file from each bundle directory.
-        format: OutputFormat.CJS,
-        // Bundle the AWS SDK v3 too: the code runs with the versions it was tested with.
-        externalModules: [],
-        logLevel: LogLevel.WARNING,
-      },
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         [ENV.serviceName]: id,

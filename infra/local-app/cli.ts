@@ -90,6 +90,13 @@ const FLAGS: Record<string, Flag> = {
     check: (v) => (/^\d*\.?\d+$/.test(v) && Number(v) >= 0 && Number(v) <= 1 ? undefined : 'un nombre entre 0 et 1, par exemple 0.05'),
   },
   verbose: { type: 'boolean', help: 'journaux des fonctions dans le terminal, et trace complète des erreurs' },
+  'extra-functions': {
+    type: 'string',
+    value: '<n>',
+    default: '0',
+    help: 'ajoute n fonctions triviales à la pile (mesure du démarrage, npm run bench)',
+    check: (v) => (/^\d{1,3}$/.test(v) ? undefined : 'un nombre entier de 0 à 999'),
+  },
 };
 
 function helpText(): string {
@@ -228,6 +235,7 @@ async function main(): Promise<void> {
     const { seedDemoData } = await import('./demo-data.js');
     const { DEMO_USERS } = await import('./demo-users.js');
     const { PARCOURS_PAGES, startParcoursCloud } = await import('./profile.js');
+    const { synthApp } = await import('../synth.js');
     const port = (name: string) => (values[name] !== undefined ? Number(values[name]) : undefined);
     const started = await startParcoursCloud({
       dataDir,
@@ -236,6 +244,7 @@ async function main(): Promise<void> {
       stage: values.stage as string,
       assemblyDir: values.assembly as string | undefined,
       outDir: process.env.PARCOURS_OUT_DIR,
+      synth: (request) => synthApp({ ...request, extraFunctions: Number(values['extra-functions'] ?? 0) }),
       functionEnv: values['sms-window'] ? { SMS_WINDOW: values['sms-window'] as string } : undefined,
       verboseLogs: values.verbose === true,
       dynamodbPort: port('dynamodb-port'),

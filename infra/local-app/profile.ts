@@ -1,5 +1,6 @@
 import { smsSegments } from '../../shared/notifications/sms-text.js';
 import { ENV } from '../config.js';
+import { synthApp } from '../synth.js';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../local/cloud.js';
 import { DEMO_USERS } from './demo-users.js';
 
@@ -19,6 +20,8 @@ export type ParcoursPage = keyof typeof PARCOURS_PAGES;
  * SMS are counted, where SMS replies go, and which function variables point at Cognito's hosted UI.
  */
 export const PARCOURS_LOCAL_PROFILE = {
+  // The app's synthesis, reused while nothing it reads changed (infra/synth.ts).
+  synth: (request) => synthApp(request),
   users: DEMO_USERS,
   pages: PARCOURS_PAGES,
   smsSegments: (body: string) => {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadAssembly, synthesize, type SynthesizedApp } from './assembly.js';
+import { loadAssembly, type SynthesizedApp } from './assembly.js';
 import { describeTemplate, type LocalApp, type LocalFunction } from './template.js';
 import { LOCAL_AWS, ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb.js';
 import { LambdaRuntime } from './lambda.js';
@@ -33,9 +33,14 @@ export interface LocalCloudOptions {
   reset?: boolean;
   /** Stage configuration to synthesize (default `local`). */
   stage?: string;
-  /** Reuse an assembly synthesized earlier instead of synthesizing again. */
+  /** Run this assembly, synthesized earlier; otherwise `synth` makes one. */
   assemblyDir?: string;
-  /** Where to synthesize (default `.local/cdk.out`). */
+  /**
+   * Makes the assembly to run (the app's synthesis, cached or not: see `reuseOrSynthesize`); the local
+   * cloud knows no app of its own. Required unless `assemblyDir` is given.
+   */
+  synth?: (request: { outDir: string; stage: string }) => Promise<SynthesizedApp>;
+  /** Where `synth` writes the assembly (default `.local/cdk.out`). */
   outDir?: string;
   /** Gateway port (default 3000; 0 picks a free one). */
   port?: number;
@@ -151,19 +156,30 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await assertPortFree(options.port ?? 3000, 'gateway');
     if (options.sesPort) await assertPortFree(options.sesPort, 'ses');
     if (options.awsPort) await assertPortFree(options.awsPort, 'aws');
-    if (options.dynamodbPort) await assertPortFree(options.dynamodbPort, 'dynamodb');
+    if (options.dynamodbPort && !options.dynamodbEndpoint) await assertPortFree(options.dynamodbPort, 'dynamodb');
+
+    // DynamoDB Local (a JVM: seconds to start) boots while the app is synthesized, which blocks this
+    // thread: with its port chosen first, the process is spawned before the synthesis starts.
+    const ddbStarting = options.dynamodbEndpoint
+      ? Promise.resolve(externalDynamoDb(options.dynamodbEndpoint))
+      : startOwnDynamoDb({ ...options, dynamodbPort: options.dynamodbPort || (await freePort()) }, dataDir);
+    // Its failure (no Java, say) is thrown below where it is awaited, not as an unhandled rejection meanwhile.
+    ddbStarting.catch(() => undefined);
+    stopStack.push(async () => (await ddbStarting).stop());
+
     const synthStarted = Date.now();
-    const synthesized = options.assemblyDir
-      ? loadAssembly(options.assemblyDir)
-      : synthesize({ outDir: options.outDir ?? '.local/cdk.out', stage: options.stage ?? 'local' });
+    const { assemblyDir, synth } = options;
+    const synthesized = assemblyDir
+      ? loadAssembly(assemblyDir)
+      : await synth?.({ outDir: resolve(options.outDir ?? '.local/cdk.out'), stage: options.stage ?? 'local' });
+    if (!synthesized) throw new Error('startLocalCloud: give an assemblyDir or a synth function');
     const synthMs = Date.now() - synthStarted;
 
     const gatewayPort = options.port === 0 ? await freePort() : (options.port ?? 3000);
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const issuerUrl = `${gatewayUrl}/local-auth`;
 
-    const ddb = options.dynamodbEndpoint ? externalDynamoDb(options.dynamodbEndpoint) : await startOwnDynamoDb(options, dataDir);
-    stopStack.push(() => ddb.stop());
+    const ddb = await ddbStarting;
 
     const ctx = {
       region: LOCAL_REGION,

@@ -20,11 +20,11 @@ interface Synthesized {
 
 const outdirs: string[] = [];
 
-/** Synthesizes one stage with cdk-nag; bundling is skipped (`cdk synth` covers it), so this takes seconds, not minutes. */
+/** Synthesizes one stage with cdk-nag; the bundles are those the global setup built (infra/bundles.ts), so this takes seconds. */
 function synthesize(stage: string): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), `parcours-${stage}-`));
   outdirs.push(outdir);
-  const { app, stack, config } = createParcoursApp({ stage, outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const { app, stack, config } = createParcoursApp({ stage, outdir });
   const assembly = app.synth();
   const template = Template.fromStack(stack);
   return {

@@ -7,22 +7,27 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../../infra/local/dynamo
 let ddb: DynamoDbLocal | undefined;
 
 /**
- * One in-memory DynamoDB Local for the whole run (each test file makes its own tables), and one synthesized
- * assembly each of the `local` and `test` stages that the local-cloud tests start from (synthesizing bundles every function).
+ * One in-memory DynamoDB Local for the whole run (each test file makes its own tables), and one assembly
+ * each of the `local` and `test` stages that the local-cloud tests start from. Both come from the same
+ * bundle build, and both are reused as they are when nothing synthesis reads changed since the last run.
  */
 export async function setup(project: TestProject): Promise<void> {
   ddb = await startDynamoDbLocal();
   project.provide('dynamodbEndpoint', ddb.endpoint);
-  const { synthesize } = await import('../../infra/local/assembly.js');
-  const outDir = resolve('.local/test-assembly');
+  const { synthApp } = await import('../../infra/synth.js');
   const started = Date.now();
-  project.provide('assemblyDir', synthesize({ outDir, stage: 'local' }).assemblyDir);
-  const local = Date.now();
-  // The `test` stage (deadlines of seconds) too, here rather than in a test file: synthesis runs esbuild
-  // synchronously, and a worker blocked that long misses vitest's 60-s RPC deadline. Its bundles come
-  // from CDK's in-process asset cache, filled by the first synthesis.
-  project.provide('testStageAssemblyDir', synthesize({ outDir: resolve('.local/test-assembly-test-stage'), stage: 'test' }).assemblyDir);
-  console.log(`global setup: assemblies synthesized (local ${((local - started) / 1000).toFixed(1)} s, test ${((Date.now() - local) / 1000).toFixed(1)} s)`);
+  const local = await synthApp({ outDir: resolve('.local/test-assembly'), stage: 'local' });
+  project.provide('assemblyDir', local.assemblyDir);
+  const localDone = Date.now();
+  // The `test` stage (deadlines of seconds) too, here rather than in a test file: a synthesis blocks its
+  // process for seconds, and a worker blocked that long may miss vitest's 60-s RPC deadline.
+  const testStage = await synthApp({ outDir: resolve('.local/test-assembly-test-stage'), stage: 'test' });
+  project.provide('testStageAssemblyDir', testStage.assemblyDir);
+  const how = (r: { reused: boolean }) => (r.reused ? 'reused' : 'synthesized');
+  console.log(
+    `global setup: assemblies local ${how(local)} in ${((localDone - started) / 1000).toFixed(1)} s, test ${how(testStage)} in ${((Date.now() - localDone) / 1000).toFixed(1)} s` +
+      ` (bundles ${local.bundles.built ? 'built' : 'reused'})`,
+  );
 }
 
 export async function teardown(): Promise<void> {

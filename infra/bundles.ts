@@ -1,0 +1,250 @@
+/**
+ * The Lambda bundles of every function, built by ONE esbuild run (many entry points, one process) and
+ * reused while nothing they are built from changed. Deploys (`cdk synth`), the local cloud and the tests
+ * all take their bundles from here, so they run the same bytes.
+ *
+ * This module imports nothing from aws-cdk-lib: the local cloud's warm start checks the bundles without
+ * paying the CDK import.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSync, version as esbuildVersion, type BuildOptions } from 'esbuild';
+
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** Where the bundles are kept between runs (ignored by git with the rest of `.local/`). */
+export const DEFAULT_BUNDLE_CACHE = join(REPO_ROOT, '.local', 'bundles');
+
+/** Folder whose every `.ts` file is a Lambda entry point (shared code lives in `shared/`). */
+const FUNCTIONS_DIR = 'functions';
+
+/**
+ * The settings NodejsFunction used for each function: a minified CommonJS `index.js` for Node 22 with
+ * its source map (without the sources), the AWS SDK v3 bundled too so the code runs with the versions
+ * it was tested with.
+ */
+const ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  logLevel: 'warning',
+} as const satisfies BuildOptions;
+
+/** Files esbuild reads that its metafile does not list (tsconfig, package manifests through the lock file). */
+const FIXED_INPUTS = ['tsconfig.json', 'package-lock.json'];
+
+/** Bumped when the layout or the manifest below changes, so an older cache is rebuilt. */
+const MANIFEST_VERSION = 1;
+
+interface Manifest {
+  version: number;
+  esbuild: string;
+  options: unknown;
+  entries: string[];
+  /** Names the build folder: a hash of every output file. */
+  id: string;
+  /** Every file the build read, relative to the root: [size, mtimeMs]; null forces a rebuild (changed while building). */
+  inputs: Record<string, [number, number] | null>;
+}
+
+export interface BundleSet {
+  /** Entry files, relative to the root, sorted. */
+  readonly entries: readonly string[];
+  /** Changes exactly when some output byte changes: synthesis fingerprints it. */
+  readonly id: string;
+  /** The folder of this build: `<dir>/<entry without .ts>/index.js` (+ `index.js.map`). */
+  readonly dir: string;
+  /** True when esbuild ran in this call (false: reused). */
+  readonly built: boolean;
+  readonly ms: number;
+  /** Folder holding `index.js` of an entry; throws for an entry that was not bundled. */
+  dirOf(entry: string): string;
+}
+
+export interface BundleFunctionsOptions {
+  /** Entry files relative to `root`. */
+  entries: readonly string[];
+  root?: string;
+  cacheDir?: string;
+}
+
+/**
+ * Every `.ts` file under `functions/`, relative to the root, sorted.
+ * @example functionEntries() // ['functions/approvals/decide.ts', 'functions/approvals/get.ts', ...]
+ */
+export function functionEntries(root = REPO_ROOT): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const item of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const path = `${dir}/${item.name}`;
+      if (item.isDirectory()) walk(path);
+      else if (item.name.endsWith('.ts') && !item.name.endsWith('.d.ts')) found.push(path);
+    }
+  };
+  walk(FUNCTIONS_DIR);
+  return found.sort();
+}
+
+/**
+ * Entries of `count` trivial functions for the start-up bench (`extraFunctions` of the stack factory),
+ * written under `.local/extra-functions/` (only when missing or different, so the bundle cache holds).
+ * Each re-exports a real read handler, so its bundle costs what a real function's does.
+ * @example extraFunctionEntries(2) // ['.local/extra-functions/extra-01.ts', '.local/extra-functions/extra-02.ts']
+ */
+export function extraFunctionEntries(count: number, root = REPO_ROOT): string[] {
+  const dir = '.local/extra-functions';
+  const source = "// Generated for the start-up bench: a trivial function with a real function's dependencies.\nexport { handler } from '../../functions/referrals/get.js';\n";
+  if (count > 0) mkdirSync(join(root, dir), { recursive: true });
+  return Array.from({ length: count }, (_, i) => {
+    const entry = `${dir}/extra-${String(i + 1).padStart(2, '0')}.ts`;
+    const file = join(root, entry);
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== source) writeFileSync(file, source);
+    return entry;
+  });
+}
+
+/** `functions/referrals/submit.ts` -> `functions/referrals/submit` (the folder of its index.js). */
+const outName = (entry: string) => entry.replace(/\.[cm]?[jt]s$/, '');
+
+const normalise = (entries: readonly string[]) => [...new Set(entries.map((entry) => entry.split(sep).join('/')))].sort();
+
+function readManifest(cacheDir: string): Manifest | undefined {
+  try {
+    return JSON.parse(readFileSync(join(cacheDir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** [size, mtimeMs], or [-1, 0] for a missing file (creating it is a change too). */
+function stamp(root: string, file: string): [number, number] {
+  try {
+    const stat = statSync(join(root, file));
+    return [stat.size, stat.mtimeMs];
+  } catch {
+    return [-1, 0];
+  }
+}
+
+/** True when the manifest describes a complete build of these entries whose every input is as it was. */
+function isFresh(manifest: Manifest, entries: string[], root: string, cacheDir: string): boolean {
+  if (manifest.version !== MANIFEST_VERSION || manifest.esbuild !== esbuildVersion) return false;
+  if (JSON.stringify(manifest.options) !== JSON.stringify(ESBUILD_OPTIONS)) return false;
+  if (JSON.stringify(manifest.entries) !== JSON.stringify(entries)) return false;
+  if (!existsSync(join(cacheDir, manifest.id))) return false;
+  for (const [file, recorded] of Object.entries(manifest.inputs)) {
+    const now = stamp(root, file);
+    if (!recorded || now[0] !== recorded[0] || now[1] !== recorded[1]) return false;
+  }
+  return true;
+}
+
+/**
+ * Bundles every entry in one esbuild run, or reuses the last build when its options, its entries and
+ * every file it read (size and modification time) are unchanged. Safe with several processes at once:
+ * each writes into a folder of its own and renames it into place; the manifest is replaced atomically.
+ * @example bundleFunctions({ entries: functionEntries() }).dirOf('functions/referrals/submit.ts')
+ */
+export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
+  const started = performance.now();
+  const root = resolve(options.root ?? REPO_ROOT);
+  const cacheDir = resolve(options.cacheDir ?? DEFAULT_BUNDLE_CACHE);
+  const entries = normalise(options.entries);
+  if (entries.length === 0) throw new Error('bundleFunctions: no entries');
+
+  const cached = readManifest(cacheDir);
+  if (cached && isFresh(cached, entries, root, cacheDir)) return bundleSet(entries, cached.id, cacheDir, false, started);
+
+  mkdirSync(cacheDir, { recursive: true });
+  // Stamps of the inputs known before the build (the entries, the last build's inputs): one that is the
+  // same after the build did not change while esbuild read it.
+  const before = new Map([...entries, ...FIXED_INPUTS, ...Object.keys(cached?.inputs ?? {})].map((file) => [file, stamp(root, file)]));
+  const buildStarted = Date.now();
+  // Written in memory, then to a folder named by the outputs' hash. The placeholder outdir has the
+  // depth of the final folder, so the source maps' relative paths are those of the final files.
+  const placeholder = join(cacheDir, 'pending');
+  const result = buildSync({
+    ...ESBUILD_OPTIONS,
+    absWorkingDir: root,
+    entryPoints: Object.fromEntries(entries.map((entry) => [`${outName(entry)}/index`, join(root, entry)])),
+    outdir: placeholder,
+    write: false,
+    metafile: true,
+  });
+  const hash = createHash('sha256');
+  const files = result.outputFiles
+    .map((file) => ({ path: relative(placeholder, file.path), contents: file.contents }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+  for (const file of files) hash.update(file.path).update('\0').update(file.contents).update('\0');
+  const id = hash.digest('hex').slice(0, 20);
+
+  const finalDir = join(cacheDir, id);
+  if (!existsSync(finalDir)) {
+    const temp = join(cacheDir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    for (const file of files) {
+      mkdirSync(dirname(join(temp, file.path)), { recursive: true });
+      writeFileSync(join(temp, file.path), file.contents);
+    }
+    try {
+      renameSync(temp, finalDir);
+    } catch (error) {
+      // Another process renamed the same build (same hash, same bytes) first.
+      rmSync(temp, { recursive: true, force: true });
+      if (!existsSync(finalDir)) throw error;
+    }
+  }
+
+  const inputs: Manifest['inputs'] = {};
+  for (const file of [...Object.keys(result.metafile.inputs), ...FIXED_INPUTS]) {
+    const now = stamp(root, file);
+    const then = before.get(file);
+    // A file touched while esbuild ran may have been read before the change: record it as unknown, so
+    // the next call rebuilds. A file first seen now counts as touched if its mtime is within 50 ms of
+    // the start (the file system's clock is coarse: an mtime can lag the real time by a few ms).
+    const unchanged = then ? then[0] === now[0] && then[1] === now[1] : now[1] < buildStarted - 50;
+    inputs[file] = unchanged ? now : null;
+  }
+  const manifest: Manifest = { version: MANIFEST_VERSION, esbuild: esbuildVersion, options: ESBUILD_OPTIONS, entries, id, inputs };
+  const tempManifest = join(cacheDir, `.manifest-${process.pid}-${randomBytes(4).toString('hex')}.json`);
+  writeFileSync(tempManifest, JSON.stringify(manifest));
+  renameSync(tempManifest, join(cacheDir, 'manifest.json'));
+  pruneOldBuilds(cacheDir, id);
+  return bundleSet(entries, id, cacheDir, true, started);
+}
+
+/** Removes builds other than the current one once they are an hour old (a process may still be copying a recent one). */
+function pruneOldBuilds(cacheDir: string, keep: string): void {
+  const hourAgo = Date.now() - 60 * 60 * 1000;
+  for (const name of readdirSync(cacheDir)) {
+    if (name === keep || name === 'manifest.json') continue;
+    const path = join(cacheDir, name);
+    try {
+      if (statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Removed by another process meanwhile.
+    }
+  }
+}
+
+function bundleSet(entries: string[], id: string, cacheDir: string, built: boolean, started: number): BundleSet {
+  const dir = join(cacheDir, id);
+  const known = new Set(entries);
+  return {
+    entries,
+    id,
+    dir,
+    built,
+    ms: performance.now() - started,
+    dirOf(entry) {
+      const key = entry.split(sep).join('/');
+      if (!known.has(key)) throw new Error(`${entry} was not bundled: a Lambda entry must be one of the bundle set's entries (every .ts file under ${FUNCTIONS_DIR}/)`);
+      return join(dir, outName(key));
+    },
+  };
+}

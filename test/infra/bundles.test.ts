@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundleFunctions, functionEntries } from '../../infra/bundles.js';
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+/** Sets a file's modification time `seconds` from now, as an edit then would. */
+const touch = (file: string, seconds: number) => utimesSync(file, new Date(), new Date(Date.now() + seconds * 1000));
+
+const ENTRIES = ['functions/a.ts', 'functions/b.ts', 'functions/nested/c.ts'];
+
+/** A small project: three handlers sharing one module, and a file none of them imports. */
+function project(): { root: string; cacheDir: string } {
+  const root = mkdtempSync(join(tmpdir(), 'bundles-test-'));
+  roots.push(root);
+  mkdirSync(join(root, 'functions/nested'), { recursive: true });
+  mkdirSync(join(root, 'shared'));
+  writeFileSync(join(root, 'shared/greeting.ts'), "export const greeting = (name: string): string => `bonjour ${name}`;\n");
+  writeFileSync(join(root, 'shared/unused.ts'), 'export const unused = 1;\n');
+  for (const entry of ENTRIES) {
+    const up = entry.split('/').length - 1;
+    writeFileSync(join(root, entry), `import { greeting } from '${'../'.repeat(up)}shared/greeting.js';\nexport const handler = async () => greeting('${entry}');\n`);
+  }
+  // Written a while ago: a file changed just before a build is recorded as unknown and rebuilt next time.
+  for (const file of [...ENTRIES, 'shared/greeting.ts', 'shared/unused.ts']) touch(join(root, file), -10);
+  return { root, cacheDir: join(root, '.local/bundles') };
+}
+
+const invoke = async (dir: string) => (createRequire(import.meta.url)(join(dir, 'index.js')) as { handler: () => Promise<string> }).handler();
+
+describe('bundleFunctions', () => {
+  it('bundles every entry in one esbuild run, each as <entry>/index.js with its source map', async () => {
+    const { root, cacheDir } = project();
+    const set = bundleFunctions({ root, cacheDir, entries: ENTRIES });
+    expect(set.built).toBe(true);
+    // One build: one folder named by the hash of all outputs, and one manifest listing every entry.
+    expect(readdirSync(cacheDir).sort()).toEqual([set.id, 'manifest.json']);
+    expect(JSON.parse(readFileSync(join(cacheDir, 'manifest.json'), 'utf8'))).toMatchObject({ id: set.id, entries: ENTRIES });
+    expect(set.entries).toEqual(ENTRIES);
+    for (const entry of ENTRIES) {
+      const dir = set.dirOf(entry);
+      expect(dir).toBe(join(set.dir, entry.replace(/\.ts$/, '')));
+      expect(existsSync(join(dir, 'index.js.map'))).toBe(true);
+      expect(await invoke(dir)).toBe(`bonjour ${entry}`);
+    }
+    expect(() => set.dirOf('functions/missing.ts')).toThrow(/was not bundled/);
+  });
+
+  it('reuses the build without running esbuild while nothing it read changed', () => {
+    const { root, cacheDir } = project();
+    const first = bundleFunctions({ root, cacheDir, entries: ENTRIES });
+    touch(join(root, 'shared/unused.ts'), 5);
+    const manifestBefore = statSync(join(cacheDir, 'manifest.json')).mtimeMs;
+    const second = bundleFunctions({ root, cacheDir, entries: [...ENTRIES].reverse() });
+    expect(second.built).toBe(false);
+    expect(statSync(join(cacheDir, 'manifest.json')).mtimeMs).toBe(manifestBefore);
+    expect(second.id).toBe(first.id);
+    expect(second.dir).toBe(first.dir);
+  });
+
+  it('rebuilds when an imported source changes, and when the entries change', async () => {
+    const { root, cacheDir } = project();
+    const first = bundleFunctions({ root, cacheDir, entries: ENTRIES });
+    writeFileSync(join(root, 'shared/greeting.ts'), "export const greeting = (name: string): string => `salut ${name}`;\n");
+    touch(join(root, 'shared/greeting.ts'), -1);
+    const changed = bundleFunctions({ root, cacheDir, entries: ENTRIES });
+    expect(changed.built).toBe(true);
+    expect(changed.id).not.toBe(first.id);
+    expect(await invoke(changed.dirOf('functions/b.ts'))).toBe('salut functions/b.ts');
+
+    const fewer = bundleFunctions({ root, cacheDir, entries: ENTRIES.slice(0, 2) });
+    expect(fewer.built).toBe(true);
+    expect(() => fewer.dirOf('functions/nested/c.ts')).toThrow(/was not bundled/);
+  });
+
+  it('reuses a build whose entry was written just before it (the generated entries of the bench)', () => {
+    const { root, cacheDir } = project();
+    writeFileSync(join(root, 'functions/d.ts'), "export { handler } from './a.js';\n");
+    const entries = [...ENTRIES, 'functions/d.ts'];
+    expect(bundleFunctions({ root, cacheDir, entries }).built).toBe(true);
+    expect(bundleFunctions({ root, cacheDir, entries }).built).toBe(false);
+  });
+
+  it('rebuilds when a file esbuild does not list changes (tsconfig.json, package-lock.json), then reuses that build', () => {
+    const { root, cacheDir } = project();
+    bundleFunctions({ root, cacheDir, entries: ENTRIES });
+    writeFileSync(join(root, 'package-lock.json'), '{}');
+    touch(join(root, 'package-lock.json'), -1);
+    expect(bundleFunctions({ root, cacheDir, entries: ENTRIES }).built).toBe(true);
+    expect(bundleFunctions({ root, cacheDir, entries: ENTRIES }).built).toBe(false);
+  });
+
+  it('gives the same result to processes that build at once', async () => {
+    const { root, cacheDir } = project();
+    const script = `import { bundleFunctions } from ${JSON.stringify(resolve('infra/bundles.ts'))};
+      const set = bundleFunctions({ root: ${JSON.stringify(root)}, cacheDir: ${JSON.stringify(cacheDir)}, entries: ${JSON.stringify(ENTRIES)} });
+      console.log(JSON.stringify({ id: set.id, built: set.built }));`;
+    const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: resolve('.') });
+    const results = (await Promise.all([run(), run(), run()])).map(({ stdout }) => JSON.parse(stdout) as { id: string; built: boolean });
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    const manifest = JSON.parse(readFileSync(join(cacheDir, 'manifest.json'), 'utf8')) as { id: string };
+    expect(manifest.id).toBe(results[0].id);
+    const again = bundleFunctions({ root, cacheDir, entries: ENTRIES });
+    expect(again).toMatchObject({ built: false, id: results[0].id });
+    expect(await invoke(again.dirOf('functions/a.ts'))).toBe('bonjour functions/a.ts');
+  }, 60_000);
+});
+
+describe('functionEntries', () => {
+  it('lists every .ts file under functions/, the entries the stack may declare', () => {
+    const entries = functionEntries();
+    expect(entries).toContain('functions/referrals/submit.ts');
+    expect(entries).toContain('functions/pages/handler.ts');
+    expect(entries.every((entry) => entry.startsWith('functions/') && entry.endsWith('.ts'))).toBe(true);
+  });
+});
