@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sesPackage from 'aws-ses-v2-local';
 import * as sesStore from 'aws-ses-v2-local/dist/store.js';
 import type { BusEvent } from './events.js';
 import { freePort, PortInUseError } from './net.js';
+import { readJsonLines } from './json-lines.js';
 
 export interface LocalEmail {
   messageId: string;
@@ -76,26 +76,9 @@ const MAIL_FILE = 'ses-mail.jsonl';
 
 type PackageEmail = sesStore.Email;
 
-/** Reads the mail file; a torn last line (a crash mid-write) is skipped rather than losing the rest. */
+/** Reads the mail file (a torn last line is skipped). */
 function loadMail(file: string): PackageEmail[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const emails: PackageEmail[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const email = JSON.parse(line) as PackageEmail;
-      if (typeof email.messageId === 'string' && typeof email.at === 'number') emails.push(email);
-    } catch {
-      continue;
-    }
-  }
-  return emails;
+  return readJsonLines(file, (value): value is PackageEmail => typeof (value as PackageEmail)?.messageId === 'string' && typeof (value as PackageEmail)?.at === 'number');
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { injectFault, type FaultInjection } from './ses.js';
+import { readJsonLines } from './json-lines.js';
 
 export interface SmsRecord {
   messageId: string;
@@ -274,26 +274,9 @@ function validateSendTextMessage(input: Record<string, unknown>): ReturnType<typ
   return undefined;
 }
 
-/** Reads the outbox file; a torn last line (a crash mid-write) is skipped rather than losing the rest. */
+/** Reads the outbox file (a torn last line is skipped). */
 function loadOutbox(file: string): SmsRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const records: SmsRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const record = JSON.parse(line) as SmsRecord;
-      if (typeof record.messageId === 'string' && typeof record.body === 'string') records.push(record);
-    } catch {
-      continue;
-    }
-  }
-  return records;
+  return readJsonLines(file, (value): value is SmsRecord => typeof (value as SmsRecord)?.messageId === 'string' && typeof (value as SmsRecord)?.body === 'string');
 }
 
 const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'medium' });

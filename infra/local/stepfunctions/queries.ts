@@ -3,7 +3,7 @@ import type { MachineModel } from './definition.js';
 import { SfnError } from './errors.js';
 import { decodeToken, encodeToken, isCount, pageSize } from './paging.js';
 import { redrivability } from './redrive.js';
-import type { ExecutionStatus } from './store.js';
+import type { ExecutionItem, ExecutionStatus } from './store.js';
 import type {
   ExecutionDescription,
   ExecutionListItem,
@@ -39,12 +39,7 @@ export class Queries {
     const item = await this.core.requireExecution(input.executionArn);
     const redrive = redrivability(item, this.core);
     return {
-      executionArn: item.executionArn,
-      stateMachineArn: item.stateMachineArn,
-      name: item.name,
-      status: item.status,
-      startDate: new Date(item.startDate),
-      ...(item.stopDate !== undefined ? { stopDate: new Date(item.stopDate) } : {}),
+      ...executionSummary(item),
       input: item.input,
       ...(item.output !== undefined ? { output: item.output } : {}),
       ...(item.error !== undefined ? { error: item.error } : {}),
@@ -158,16 +153,23 @@ export class Queries {
     const last = page.items.at(-1);
     return {
       executions: page.items.map((item) => ({
-        executionArn: item.executionArn,
-        stateMachineArn: item.stateMachineArn,
-        name: item.name,
-        status: item.status,
-        startDate: new Date(item.startDate),
-        ...(item.stopDate !== undefined ? { stopDate: new Date(item.stopDate) } : {}),
+        ...executionSummary(item),
         redriveCount: item.redriveCount ?? 0,
         ...(item.redriveDate !== undefined ? { redriveDate: new Date(item.redriveDate) } : {}),
       })),
       ...(page.more && last ? { nextToken: encodeToken(scope, { a: last.executionArn, t: last.machineSk }) } : {}),
     };
   }
+}
+
+/** What DescribeExecution and ListExecutions both say of an execution. */
+function executionSummary(item: ExecutionItem) {
+  return {
+    executionArn: item.executionArn,
+    stateMachineArn: item.stateMachineArn,
+    name: item.name,
+    status: item.status,
+    startDate: new Date(item.startDate),
+    ...(item.stopDate !== undefined ? { stopDate: new Date(item.stopDate) } : {}),
+  };
 }
