@@ -120,12 +120,31 @@ export function endDynamoDbOf(dataDir: string): void {
   endOrphanDynamoDb(join(resolve(dataDir), DYNAMODB_PID_FILE));
 }
 
+/**
+ * Whether a process has exited, all its threads included: its ports are free then. A JVM's main thread turns
+ * zombie first while its other threads still hold the sockets, so the zombie leader must be alone.
+ */
+function exited(pid: number): boolean {
+  try {
+    const zombie = /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return zombie && readdirSync(`/proc/${pid}/task`).length <= 1;
+  } catch {
+    return true;
+  }
+}
+
 function endOrphanDynamoDb(pidFile: string): void {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8'));
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline.includes('DynamoDBLocal')) process.kill(pid, 'SIGKILL');
+    if (cmdline.includes('DynamoDBLocal')) {
+      process.kill(pid, 'SIGKILL');
+      // Gone (and its port free) within moments; wait for it so that the port can be taken again at once.
+      for (let waited = 0; waited < 3_000 && !exited(pid); waited += 20) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      }
+    }
   } catch {
     // Not running any more.
   }
@@ -152,6 +171,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (options.reset) {
       for (const entry of readdirSync(dataDir)) if (entry !== DATA_LOCK_FILE) rmSync(join(dataDir, entry), { recursive: true, force: true });
     }
+    // With the folder locked, a DynamoDB Local recorded in it was left by a killed local cloud: it goes first, as
+    // it may hold the very port asked for again.
+    endDynamoDbOf(dataDir);
     // A taken port fails the start before the slow steps (synthesis, DynamoDB Local), naming the port.
     await assertPortFree(options.port ?? 3000, 'gateway');
     if (options.sesPort) await assertPortFree(options.sesPort, 'ses');

@@ -86,9 +86,10 @@ describe('a local cloud killed while a decision is pending', () => {
     const notifyRuns = (history.events ?? []).filter((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Notifier la décision');
     expect(notifyRuns).toHaveLength(1);
 
-    // Decision messages: one e-mail to the young person (this process's mail store) and one decision SMS (the SMS outbox is on disk).
+    // Messages to the young person, mail and SMS both kept on disk across the kill: the acknowledgement (before it)
+    // and the decision (after it), each exactly once.
     const emails = (await (await fetch(`http://127.0.0.1:${ports.ses}/store`)).json()).emails as Array<{ destination: { to: string[] }; subject: string }>;
-    expect(emails.filter((m) => m.destination.to.includes(submission.youngPerson.email))).toHaveLength(1);
+    expect(emails.filter((m) => m.destination.to.includes(submission.youngPerson.email))).toHaveLength(2);
     const sms = (await (await fetch(`${base}/_local/sms/messages.json`)).json()) as Array<{ destination: string }>;
     expect(sms.filter((m) => m.destination === submission.youngPerson.phone)).toHaveLength(2);
   }, 180_000);
