@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { SFNClient, DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { LocalIssuer } from '../../infra/local/auth.js';
 import { DEMO_USERS } from '../../infra/local-app/demo-users.js';
+import { endDynamoDbOf } from '../../infra/local/dynamodb-process.js';
 import { freePort } from '../../infra/local/net.js';
 import { loadAssembly } from '../../infra/local/assembly.js';
 import { describeTemplate } from '../../infra/local/template.js';
@@ -45,6 +46,8 @@ async function startProcess(ports: { gateway: number; ses: number; aws: number; 
 
 afterAll(() => {
   child?.kill('SIGTERM');
+  // A failed run must not leave the Java process of a killed local cloud behind.
+  endDynamoDbOf(dataDir);
 });
 
 describe('a local cloud killed while a decision is pending', () => {
