@@ -32,8 +32,10 @@ const portCheck =
 
 interface Flag {
   type: 'boolean' | 'string';
-  /** Shown in --help; for a string flag, the default value (or where it comes from). */
+  /** The value when neither the flag nor its environment variable is given (shown in --help). */
   default?: string;
+  /** What --help says when there is no default value (e.g. "un port libre"). */
+  defaultLabel?: string;
   /** Environment variable that sets the default. */
   env?: string;
   value?: string;
@@ -65,7 +67,7 @@ const FLAGS: Record<string, Flag> = {
   },
   'ses-port': { type: 'string', value: '<port>', default: '8005', env: 'SES_PORT', help: 'port du SES local (e-mails et leur visionneuse)', check: portCheck(true) },
   'aws-port': { type: 'string', value: '<port>', default: '4010', env: 'AWS_LOCAL_PORT', help: 'port du point d’accès AWS local (Step Functions, SMS)', check: portCheck(true) },
-  'dynamodb-port': { type: 'string', value: '<port>', default: 'un port libre', help: 'port de DynamoDB Local', check: portCheck(false) },
+  'dynamodb-port': { type: 'string', value: '<port>', defaultLabel: 'un port libre', help: 'port de DynamoDB Local', check: portCheck(false) },
   'dynamodb-endpoint': {
     type: 'string',
     value: '<url>',
@@ -102,7 +104,8 @@ const FLAGS: Record<string, Flag> = {
 function helpText(): string {
   const rows = Object.entries(FLAGS).map(([name, flag]) => {
     const left = `--${name}${flag.value ? ` ${flag.value}` : ''}`;
-    const defaults = [flag.default ? `défaut : ${flag.default}` : '', flag.env ? `ou ${flag.env}` : ''].filter(Boolean).join(', ');
+    const shown = flag.default ?? flag.defaultLabel;
+    const defaults = [shown ? `défaut : ${shown}` : '', flag.env ? `ou ${flag.env}` : ''].filter(Boolean).join(', ');
     return `  ${left.padEnd(26)}${flag.help}${defaults ? ` (${defaults})` : ''}`;
   });
   return `Usage : npm start -- [options]
@@ -146,11 +149,11 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   for (const [name, flag] of Object.entries(FLAGS)) {
     if (flag.type !== 'string') continue;
     const given = values[name] as string | undefined;
-    const value = given ?? (flag.env ? env[flag.env] : undefined);
+    const value = given ?? (flag.env ? env[flag.env] : undefined) ?? flag.default;
     if (value === undefined) continue;
     const problem = flag.check?.(value);
     if (problem) {
-      const source = given !== undefined ? `--${name}` : `${flag.env} (--${name})`;
+      const source = given !== undefined || !flag.env ? `--${name}` : `${flag.env} (--${name})`;
       throw new UsageError(`npm start : ${source} attend ${problem}, pas « ${value} ».`);
     }
     values[name] = value;

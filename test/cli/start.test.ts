@@ -124,6 +124,13 @@ describe('npm start -- --help and bad flags', { timeout: 60_000 }, () => {
     expect(explain(thrown, '.local/data').split('\n')).toHaveLength(1);
   });
 
+  it('applies the defaults --help shows, and the environment variables before them', () => {
+    expect(parseFlags([], {})).toMatchObject({ port: '3000', 'data-dir': '.local/data', stage: 'local', 'ses-port': '8005', 'aws-port': '4010', 'sms-window': '8-20', 'fault-rate': '0' });
+    expect(parseFlags([], {})['dynamodb-port']).toBeUndefined();
+    expect(parseFlags([], { PORT: '3100', PARCOURS_DATA_DIR: '/tmp/x' })).toMatchObject({ port: '3100', 'data-dir': '/tmp/x' });
+    expect(parseFlags(['--port', '3200'], { PORT: '3100' })).toMatchObject({ port: '3200' });
+  });
+
   it('checks a value given by environment variable too (PORT)', async () => {
     const { code, output } = await finished(start([], { PORT: 'http' }));
     expect(code).toBe(2);
