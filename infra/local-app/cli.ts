@@ -279,7 +279,7 @@ ${Object.entries(PARCOURS_PAGES)
     ${pad('DynamoDB')}${started.urls.dynamodb}
     ${pad('SES v2')}${started.ses.endpoint}
   Machines à états :
-${started.app.stateMachines.map((machine) => `    ${pad(machine.name)}${machine.arn}`).join('\n')}
+${started.app.stateMachines.map((machine) => `    ${machine.arn}`).join('\n')}
   Exemple : aws --endpoint-url ${started.urls.awsEndpoint} stepfunctions list-executions --state-machine-arn ${started.app.stateMachines[0]?.arn ?? '<arn>'}
 
   Planifications : ${upcoming.length === 0 ? 'aucune dans ce template' : upcoming.map((u) => `${u.name} (prochaine : ${parisTime(u.next)})`).join(', ')}
