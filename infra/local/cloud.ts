@@ -60,6 +60,11 @@ export interface LocalCloudOptions {
   deliveryEventDelayMs?: number;
   /** Share of SendEmail and SendTextMessage calls answered with a throttling error (default 0), to exercise retries. */
   faultRate?: number;
+  /**
+   * The access key id the engine and the functions use (default `local`; letters and digits). With a `dynamodbEndpoint`
+   * started without -sharedDb it names the database, so local clouds sharing one DynamoDB Local keep apart.
+   */
+  accessKeyId?: string;
 
   // What an app passes in (its entry point): the local cloud itself knows nothing of the app it runs.
   /** Accounts offered by the local issuer's login page, with their groups and custom claims. */
@@ -92,6 +97,8 @@ export interface LocalCloud {
   };
   /** The app's pages given in `options.pages`, as absolute URLs. */
   pages: Record<string, string>;
+  /** The access key id its clients use (see `accessKeyId`): a client of `urls.dynamodb` needs it to see the same tables. */
+  accessKeyId: string;
   app: LocalApp;
   synthesized: SynthesizedApp;
   tableName: string;
@@ -120,6 +127,7 @@ export interface LocalCloud {
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const started = Date.now();
   const dataDir = resolve(options.dataDir ?? '.local/data');
+  const accessKeyId = options.accessKeyId ?? 'local';
   mkdirSync(dataDir, { recursive: true });
   // Before anything is reset or started: a second local cloud on the same folder stops here, with nothing to undo.
   const lock = lockDataFolder(dataDir);
@@ -144,7 +152,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // DynamoDB Local (a JVM: seconds to start) boots while the app is synthesized, which blocks this
     // thread: with its port chosen first, the process is spawned before the synthesis starts.
     const ddbStarting = options.dynamodbEndpoint
-      ? Promise.resolve(externalDynamoDb(options.dynamodbEndpoint))
+      ? Promise.resolve(externalDynamoDb(options.dynamodbEndpoint, accessKeyId))
       : startOwnDynamoDb({ ...options, dynamodbPort: options.dynamodbPort || (await freePort()) }, dataDir);
     // Its failure (no Java, say) is thrown below where it is awaited, not as an unhandled rejection meanwhile.
     ddbStarting.catch(() => undefined);
@@ -218,7 +226,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       })),
       baseEnv: {
         AWS_REGION: LOCAL_REGION,
-        AWS_ACCESS_KEY_ID: 'local',
+        AWS_ACCESS_KEY_ID: accessKeyId,
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
         AWS_ENDPOINT_URL_SFN: awsEndpoint.url,
@@ -342,6 +350,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         awsEndpoint: awsEndpoint.url,
         dynamodb: ddb.endpoint,
       },
+      accessKeyId,
       pages: Object.fromEntries(Object.entries(options.pages ?? {}).map(([key, page]) => [key, new URL(page.path, gatewayUrl).href])),
       app,
       synthesized,
@@ -388,8 +397,8 @@ async function startOwnDynamoDb(options: LocalCloudOptions, dataDir: string): Pr
 }
 
 /** A DynamoDB someone else runs (the bench's recording proxy, a shared test instance): used, never stopped. */
-function externalDynamoDb(endpoint: string): Pick<DynamoDbLocal, 'client' | 'endpoint' | 'stop'> {
-  const client = new DynamoDBClient({ endpoint, ...LOCAL_AWS, maxAttempts: 8 });
+function externalDynamoDb(endpoint: string, accessKeyId: string): Pick<DynamoDbLocal, 'client' | 'endpoint' | 'stop'> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_AWS.region, credentials: { accessKeyId, secretAccessKey: 'local' }, maxAttempts: 8 });
   return { client, endpoint, stop: async () => client.destroy() };
 }
 

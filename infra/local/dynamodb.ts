@@ -95,7 +95,18 @@ const JVM_OPTIONS = ['-XX:+UseSerialGC'];
  * With `dataDir` the data is kept on disk across restarts (SQLite in WAL mode); without, it lives in memory.
  * @example const ddb = await startDynamoDbLocal({ dataDir: '.local/data/dynamodb' });
  */
-export async function startDynamoDbLocal(options: { port?: number; dataDir?: string; onSpawn?: (pid: number) => void } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(
+  options: {
+    port?: number;
+    dataDir?: string;
+    onSpawn?: (pid: number) => void;
+    /**
+     * One database for every client (default). Without it, each access key id and region has its own database:
+     * several local clouds can then share one DynamoDB Local (the tests do), each with its own key.
+     */
+    sharedDb?: boolean;
+  } = {},
+): Promise<DynamoDbLocal> {
   if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) throw new JavaRuntimeMissingError();
   const port = options.port || (await freePort());
   if (options.dataDir) {
@@ -106,7 +117,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   const storage = options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory'];
   const child: ChildProcess = spawn(
     'java',
-    [...JVM_OPTIONS, `-Djava.library.path=${libraryPath}`, '-jar', jar, ...storage, '-port', String(port), '-sharedDb', '-disableTelemetry'],
+    [...JVM_OPTIONS, `-Djava.library.path=${libraryPath}`, '-jar', jar, ...storage, '-port', String(port), ...(options.sharedDb === false ? [] : ['-sharedDb']), '-disableTelemetry'],
     // DynamoDB Local writes a metadata file into its working directory: the package's folder, not the project.
     { stdio: 'pipe', cwd: dirname(jar) },
   );

@@ -14,7 +14,7 @@ let cloud: LocalCloud;
 beforeAll(async () => {
   cloud = await startTestCloud({ stage: 'test', inMemory: true });
   // The test itself writes a decision the way the decision handler does, to play a handler that died before SendTaskSuccess.
-  Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb });
+  Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb, AWS_ACCESS_KEY_ID: cloud.accessKeyId });
 }, 180_000);
 afterAll(async () => cloud?.stop());
 

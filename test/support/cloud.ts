@@ -1,20 +1,28 @@
 import { inject } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import type { LocalCloud, LocalCloudOptions } from '../../infra/local/cloud.js';
 import { startParcoursCloud, type ParcoursLocalCloud } from '../../infra/local-app/profile.js';
 
-/** A whole local cloud on free ports, from the run's synthesized assembly, with its own data folder. */
+/**
+ * A whole local cloud on free ports, from the run's synthesized assembly, with its own data folder. Its tables live
+ * in the run's DynamoDB Local (no JVM of its own to start), in a database of their own named after the data folder:
+ * a cloud restarted on the same folder finds its data again.
+ */
 export async function startTestCloud(options: LocalCloudOptions = {}): Promise<ParcoursLocalCloud> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parcours-cloud-'));
   return await startParcoursCloud({
     ...assemblyFor(options.stage),
-    dataDir: mkdtempSync(join(tmpdir(), 'parcours-cloud-')),
     port: 0,
     tickMs: 200,
     // Tests must not depend on the hour they run at: no SMS quiet hours (tested on their own with a controlled clock).
     functionEnv: { SMS_WINDOW: 'off' },
+    dynamodbEndpoint: inject('dynamodbEndpoint'),
+    accessKeyId: `cloud${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16)}`,
     ...options,
+    dataDir,
   });
 }
 

@@ -7,12 +7,13 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../../infra/local/dynamo
 let ddb: DynamoDbLocal | undefined;
 
 /**
- * One in-memory DynamoDB Local for the whole run (each test file makes its own tables), and one assembly
+ * One in-memory DynamoDB Local for the whole run (each test file makes its own tables; each test local cloud has its own database in it), and one assembly
  * each of the `local` and `test` stages that the local-cloud tests start from. Both come from the same
  * bundle build, and both are reused as they are when nothing synthesis reads changed since the last run.
  */
 export async function setup(project: TestProject): Promise<void> {
-  ddb = await startDynamoDbLocal();
+  // Not shared: each access key id has its own database, so the local clouds of the tests share this one JVM.
+  ddb = await startDynamoDbLocal({ sharedDb: false });
   project.provide('dynamodbEndpoint', ddb.endpoint);
   const { synthApp } = await import('../../infra/synth.js');
   const started = Date.now();
