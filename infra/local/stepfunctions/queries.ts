@@ -7,6 +7,7 @@ import type { ExecutionItem, ExecutionStatus } from './store.js';
 import type {
   ExecutionDescription,
   ExecutionListItem,
+  ExecutionSummary,
   ExecutionsQuery,
   HistoryEvent,
   HistoryQuery,
@@ -163,7 +164,7 @@ export class Queries {
 }
 
 /** What DescribeExecution and ListExecutions both say of an execution. */
-function executionSummary(item: ExecutionItem) {
+function executionSummary(item: ExecutionItem): ExecutionSummary {
   return {
     executionArn: item.executionArn,
     stateMachineArn: item.stateMachineArn,

@@ -26,13 +26,17 @@ export interface LocalStepFunctionsOptions {
 
 export type ExecutionRedriveStatus = 'REDRIVABLE' | 'NOT_REDRIVABLE';
 
-export interface ExecutionDescription {
+/** What DescribeExecution and ListExecutions both say of an execution. */
+export interface ExecutionSummary {
   executionArn: string;
   stateMachineArn: string;
   name: string;
   status: ExecutionStatus;
   startDate: Date;
   stopDate?: Date;
+}
+
+export interface ExecutionDescription extends ExecutionSummary {
   input: string;
   output?: string;
   error?: string;
@@ -100,13 +104,7 @@ export interface HistoryEvent {
   [detailsKey: string]: unknown;
 }
 
-export interface ExecutionListItem {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: ExecutionStatus;
-  startDate: Date;
-  stopDate?: Date;
+export interface ExecutionListItem extends ExecutionSummary {
   redriveCount: number;
   redriveDate?: Date;
 }
