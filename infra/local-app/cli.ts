@@ -169,14 +169,14 @@ const SERVICES: Record<string, { label: string; flag: string }> = {
 };
 
 /** One line a person can act on, for the errors a start can meet. */
-export function explain(error: unknown, dataDir: string): string {
+export function explain(error: unknown): string {
   if (error instanceof UsageError || error instanceof MissingSystemPackageError) return error.message;
   if (error instanceof PortInUseError) {
     const service = SERVICES[error.service] ?? { label: error.service, flag: '--port' };
     return `Le port ${error.port} (${service.label}) est déjà pris : un autre npm start tourne peut-être. Arrêtez-le, ou choisissez un autre port avec ${service.flag} <port>.`;
   }
   if (error instanceof DataFolderInUseError) {
-    return `Le dossier de données ${dataDir} est déjà utilisé par un autre npm start (processus ${error.pid}) : arrêtez-le, ou choisissez un autre dossier avec --data-dir <dossier>.`;
+    return `Le dossier de données ${error.dataDir} est déjà utilisé par un autre npm start (processus ${error.pid}) : arrêtez-le, ou choisissez un autre dossier avec --data-dir <dossier>.`;
   }
   if (error instanceof JavaRuntimeMissingError) {
     return 'DynamoDB Local a besoin de Java 17 ou plus récent : installez-le (Debian : sudo apt-get install default-jre-headless), puis relancez npm start.';
@@ -193,7 +193,8 @@ const parisTime = (iso: string | null) =>
 export async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const verbose = argv.includes('--verbose');
-  let dataDir = resolve(process.env.PARCOURS_DATA_DIR ?? '.local/data');
+  // Known once the flags are parsed; a Ctrl+C before that has nothing to end.
+  let dataDir: string | undefined;
   let cloud: LocalCloud | undefined;
   let stopping = false;
 
@@ -202,13 +203,13 @@ export async function main(): Promise<void> {
     process.on(signal, () => {
       if (stopping) {
         if (cloud) cloud.kill();
-        else endDynamoDbOf(dataDir);
+        else if (dataDir) endDynamoDbOf(dataDir);
         process.exit(130);
       }
       stopping = true;
       console.log('Arrêt du cloud local… (Ctrl+C encore pour arrêter tout de suite)');
       if (!cloud) {
-        endDynamoDbOf(dataDir);
+        if (dataDir) endDynamoDbOf(dataDir);
         process.exit(130);
       }
       const running = cloud;
@@ -245,18 +246,18 @@ export async function main(): Promise<void> {
     const started = await startParcoursCloud({
       dataDir,
       reset: values.reset === true,
-      port: port('port') ?? 3000,
+      port: port('port'),
       stage: values.stage as string,
       assemblyDir: values.assembly as string | undefined,
       outDir: process.env.PARCOURS_OUT_DIR,
-      synth: (request) => synthApp({ ...request, extraFunctions: Number(values['extra-functions'] ?? 0) }),
+      synth: (request) => synthApp({ ...request, extraFunctions: Number(values['extra-functions']) }),
       functionEnv: values['sms-window'] ? { SMS_WINDOW: values['sms-window'] as string } : undefined,
       verboseLogs: values.verbose === true,
       dynamodbPort: port('dynamodb-port'),
       dynamodbEndpoint: values['dynamodb-endpoint'] as string | undefined,
       sesPort: port('ses-port'),
       awsPort: port('aws-port'),
-      faultRate: values['fault-rate'] !== undefined ? Number(values['fault-rate']) : undefined,
+      faultRate: Number(values['fault-rate']),
     });
     cloud = started;
     if (stopping) return;
@@ -292,7 +293,7 @@ ${seeded ? `\n  ${seeded} orientations de démonstration créées.` : ''}
 `);
   } catch (error) {
     if (stopping) return;
-    console.error(explain(error, dataDir));
+    console.error(explain(error));
     if (verbose && error instanceof Error && !(error instanceof UsageError)) console.error(error.stack);
     await cloud?.stop().catch(() => undefined);
     process.exit(error instanceof UsageError ? error.exitCode : 1);

@@ -17,7 +17,7 @@ import { LocalIssuer, type DemoUser } from './auth.js';
 import { jwtVerifierFor, startGateway } from './gateway.js';
 import { assertPortFree, freePort } from './net.js';
 import { DATA_LOCK_FILE, lockDataFolder } from './data-lock.js';
-import { DYNAMODB_PID_FILE, endDynamoDbOf, endOrphanDynamoDb } from './dynamodb-process.js';
+import { DYNAMODB_PID_FILE, endDynamoDbOf } from './dynamodb-process.js';
 import { LocalScheduler } from './scheduler.js';
 import { createLocalConsole, type LocalConsole } from './console/index.js';
 
@@ -377,10 +377,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   }
 }
 
-/** DynamoDB Local of this local cloud, kept in the data folder; one left by a killed local cloud is ended first. */
+/** DynamoDB Local of this local cloud, kept in the data folder (one left by a killed local cloud was ended at the start). */
 async function startOwnDynamoDb(options: LocalCloudOptions, dataDir: string): Promise<Pick<DynamoDbLocal, 'client' | 'endpoint' | 'stop'>> {
   const pidFile = join(dataDir, DYNAMODB_PID_FILE);
-  endOrphanDynamoDb(pidFile);
   const ddb = await startDynamoDbLocal({
     port: options.dynamodbPort,
     dataDir: options.inMemory ? undefined : join(dataDir, 'dynamodb'),

@@ -13,14 +13,6 @@ export class JavaRuntimeMissingError extends Error {
 export const DYNAMODB_PID_FILE = 'dynamodb.pid';
 
 /**
- * Ends the DynamoDB Local recorded in a data folder: one left running by a local cloud that was killed (its Java
- * process outlives it), or the one of a start interrupted by Ctrl+C.
- */
-export function endDynamoDbOf(dataDir: string): void {
-  endOrphanDynamoDb(join(resolve(dataDir), DYNAMODB_PID_FILE));
-}
-
-/**
  * Whether a process has exited, all its threads included: its ports are free then. A JVM's main thread turns
  * zombie first while its other threads still hold the sockets, so the zombie leader must be alone.
  */
@@ -33,8 +25,12 @@ function exited(pid: number): boolean {
   }
 }
 
-/** Ends the DynamoDB Local whose pid `pidFile` holds, if it still runs, and removes the file. */
-export function endOrphanDynamoDb(pidFile: string): void {
+/**
+ * Ends the DynamoDB Local recorded in a data folder: one left running by a local cloud that was killed (its Java
+ * process outlives it), or the one of a start interrupted by Ctrl+C. Removes the record.
+ */
+export function endDynamoDbOf(dataDir: string): void {
+  const pidFile = join(resolve(dataDir), DYNAMODB_PID_FILE);
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8'));
   try {

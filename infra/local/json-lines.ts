@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /**
  * Reads a JSON-lines file kept by a local service (mail, SMS outbox): a missing file is empty, and a torn last
@@ -24,4 +26,38 @@ export function readJsonLines<T>(file: string, accept: (value: unknown) => value
     }
   }
   return values;
+}
+
+/**
+ * Appends to a JSON-lines file in call order (each write waits for the previous one), creating its folder; a
+ * failed write rejects its own caller only. Files are private to the user (they hold addresses and texts).
+ * @example const outbox = new JsonLinesAppender('.local/data/sms-outbox.jsonl'); await outbox.append(record);
+ */
+export class JsonLinesAppender {
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(readonly file: string) {}
+
+  append(value: unknown): Promise<void> {
+    return this.queue(async () => {
+      await mkdir(dirname(this.file), { recursive: true });
+      await appendFile(this.file, `${JSON.stringify(value)}\n`, { mode: 0o600 });
+    });
+  }
+
+  /** Empties the file, after the writes already queued. */
+  clear(): Promise<void> {
+    return this.queue(() => writeFile(this.file, '', { mode: 0o600 }));
+  }
+
+  /** Resolves once every write queued so far is done. */
+  async settled(): Promise<void> {
+    await this.writes;
+  }
+
+  private queue(work: () => Promise<void>): Promise<void> {
+    const write = this.writes.then(work);
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
 }

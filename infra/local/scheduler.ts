@@ -443,13 +443,19 @@ export class LocalScheduler {
   async fireNow(logicalId: string): Promise<void> {
     const job = this.jobs.find((candidate) => candidate.logicalId === logicalId);
     if (!job) throw new Error(`No schedule ${logicalId}`);
-    const at = Math.floor(this.now().getTime() / SECOND) * SECOND;
+    await this.runRecorded(job, Math.floor(this.now().getTime() / SECOND) * SECOND, true);
+  }
+
+  /** Dispatches one occurrence and records it as the schedule's last run, with the error's name when a target failed. */
+  private async runRecorded(job: Job, scheduled: number, manual: boolean): Promise<void> {
+    const run: ScheduleRun = { at: new Date(scheduled).toISOString(), manual };
     try {
-      await this.dispatch(job, at);
-      this.lastRuns.set(job.logicalId, { at: new Date(at).toISOString(), manual: true });
+      await this.dispatch(job, scheduled);
     } catch (error) {
-      this.lastRuns.set(job.logicalId, { at: new Date(at).toISOString(), manual: true, error: errorName(error) });
+      run.error = errorName(error);
       throw error;
+    } finally {
+      this.lastRuns.set(job.logicalId, run);
     }
   }
 
@@ -510,13 +516,11 @@ export class LocalScheduler {
   private async fireDue(job: Job, scheduled: number): Promise<void> {
     const at = new Date(scheduled).toISOString();
     try {
-      await this.dispatch(job, scheduled);
-      this.lastRuns.set(job.logicalId, { at, manual: false });
+      await this.runRecorded(job, scheduled, false);
     } catch (error) {
-      this.lastRuns.set(job.logicalId, { at, manual: false, error: errorName(error) });
       console.error(`scheduler: ${job.name} at ${at} failed: ${errorName(error)}`);
     }
-    this.state[job.logicalId] = { ...this.state[job.logicalId]!, lastFireTime: new Date(scheduled).toISOString() };
+    this.state[job.logicalId] = { ...this.state[job.logicalId]!, lastFireTime: at };
     await this.saveState();
   }
 

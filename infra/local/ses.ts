@@ -1,13 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sesPackage from 'aws-ses-v2-local';
 import * as sesStore from 'aws-ses-v2-local/dist/store.js';
 import type { BusEvent } from './events.js';
 import { freePort, PortInUseError } from './net.js';
-import { readJsonLines } from './json-lines.js';
+import { JsonLinesAppender, readJsonLines } from './json-lines.js';
 
 export interface LocalEmail {
   messageId: string;
@@ -96,24 +95,17 @@ export async function startLocalSes(
 ): Promise<LocalSes> {
   // The package's store lives in its module: mails kept in the data folder go back into it, and leave it at stop.
   const store = sesStore.getStoreReadonly();
-  const mailFile = options.dataDir ? join(options.dataDir, MAIL_FILE) : undefined;
+  const mailFile = options.dataDir ? new JsonLinesAppender(join(options.dataDir, MAIL_FILE)) : undefined;
   const owned = new Set<string>();
-  for (const email of mailFile ? loadMail(mailFile) : []) {
+  for (const email of mailFile ? loadMail(mailFile.file) : []) {
     owned.add(email.messageId);
     if (!store.emails.some((known) => known.messageId === email.messageId)) store.emails.push(email);
   }
   store.emails.sort((a, b) => a.at - b.at);
-  let writes: Promise<void> = Promise.resolve();
-  const persist = (messageId: string) => {
+  const persist = async (messageId: string) => {
     owned.add(messageId);
     const email = store.emails.find((candidate) => candidate.messageId === messageId);
-    if (!mailFile || !email) return Promise.resolve();
-    const write = writes.then(async () => {
-      await mkdir(options.dataDir!, { recursive: true });
-      await appendFile(mailFile, `${JSON.stringify(email)}\n`, { mode: 0o600 });
-    });
-    writes = write.catch(() => undefined);
-    return write;
+    if (email) await mailFile?.append(email);
   };
   const forget = () => {
     for (let i = store.emails.length - 1; i >= 0; i--) if (owned.has(store.emails[i]!.messageId)) store.emails.splice(i, 1);
@@ -148,7 +140,7 @@ export async function startLocalSes(
       if (accepted) await persist(accepted.messageId);
       if (method === 'POST' && path === CLEAR_PATH && answer.ok) {
         owned.clear();
-        if (mailFile) await (writes = writes.then(() => writeFile(mailFile, '', { mode: 0o600 })).catch(() => undefined));
+        await mailFile?.clear().catch(() => undefined);
       }
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' });
       res.end(text);
@@ -197,7 +189,7 @@ export async function startLocalSes(
     stop: async () => {
       await close(proxy);
       await close(upstreamServer);
-      await writes;
+      await mailFile?.settled();
       forget();
     },
   };

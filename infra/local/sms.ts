@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { injectFault, type FaultInjection } from './ses.js';
-import { readJsonLines } from './json-lines.js';
+import { JsonLinesAppender, readJsonLines } from './json-lines.js';
+import { escapeHtml } from './console/html.js';
 
 export interface SmsRecord {
   messageId: string;
@@ -53,10 +53,9 @@ const MAX_BODY_CHARS = 1600;
  * @example const sms = new LocalSms({ dataDir: '.local/data' }); await sms.handleJson('SendTextMessage', { DestinationPhoneNumber: '+33612345678', MessageBody: 'Bonjour' });
  */
 export class LocalSms {
-  private readonly file: string | undefined;
+  /** The outbox on disk, appended in the order of the sends. */
+  private readonly outbox: JsonLinesAppender | undefined;
   private readonly records: SmsRecord[] = [];
-  /** Appends are chained so lines keep the order of the sends. */
-  private writes: Promise<void> = Promise.resolve();
 
   private readonly onSent: ((record: SmsRecord) => void) | undefined;
   private readonly onInbound: ((reply: InboundSmsPayload) => Promise<{ failed: number }>) | undefined;
@@ -82,8 +81,8 @@ export class LocalSms {
     this.faults = options.faults;
     this.onSent = options.onSent;
     this.onInbound = options.onInbound;
-    this.file = options.dataDir ? join(options.dataDir, OUTBOX_FILE) : undefined;
-    if (this.file) this.records.push(...loadOutbox(this.file));
+    this.outbox = options.dataDir ? new JsonLinesAppender(join(options.dataDir, OUTBOX_FILE)) : undefined;
+    if (this.outbox) this.records.push(...loadOutbox(this.outbox.file));
   }
 
   async handleJson(operation: string, body: unknown): Promise<{ status: number; body: unknown }> {
@@ -111,7 +110,7 @@ export class LocalSms {
     if (typeof input.MessageType === 'string') record.messageType = input.MessageType;
     if (input.Context && typeof input.Context === 'object') record.context = input.Context as Record<string, string>;
     this.records.push(record);
-    await this.persist(record);
+    await this.outbox?.append(record);
     this.onSent?.(record);
     return { status: 200, body: { MessageId: messageId } };
   }
@@ -197,17 +196,6 @@ export class LocalSms {
     }
     res.writeHead(failed > 0 ? 502 : 202, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ inboundMessageId: payload.inboundMessageId, failed }));
   }
-
-  private async persist(record: SmsRecord): Promise<void> {
-    const file = this.file;
-    if (!file) return;
-    const write = this.writes.then(async () => {
-      await mkdir(dirname(file), { recursive: true });
-      await appendFile(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    });
-    this.writes = write.catch(() => undefined);
-    await write;
-  }
 }
 
 /**
@@ -281,9 +269,6 @@ function loadOutbox(file: string): SmsRecord[] {
 
 const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'medium' });
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
 
 function outboxPage(records: SmsRecord[]): string {
   const rows = records

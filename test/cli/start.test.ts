@@ -121,7 +121,7 @@ describe('npm start -- --help and bad flags', { timeout: 60_000 }, () => {
       thrown = error;
     }
     expect(thrown).toMatchObject({ name: 'UsageError', exitCode: 2, message: expect.stringMatching(message) });
-    expect(explain(thrown, '.local/data').split('\n')).toHaveLength(1);
+    expect(explain(thrown).split('\n')).toHaveLength(1);
   });
 
   it('applies the defaults --help shows, and the environment variables before them', () => {
@@ -175,7 +175,7 @@ describe('npm start with a port already taken', { timeout: 60_000 }, () => {
     ['aws', 'point d’accès AWS local', '--aws-port'],
     ['dynamodb', 'DynamoDB Local', '--dynamodb-port'],
   ])('names the flag of the %s port', (service, label, flag) => {
-    expect(explain(new PortInUseError(4010, service), '.local/data')).toBe(
+    expect(explain(new PortInUseError(4010, service))).toBe(
       `Le port 4010 (${label}) est déjà pris : un autre npm start tourne peut-être. Arrêtez-le, ou choisissez un autre port avec ${flag} <port>.`,
     );
   });
