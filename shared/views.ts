@@ -2,7 +2,8 @@ import { PROGRAMME_RULES } from './domain/programmes.js';
 import { REFERRAL_STATUS_LABELS } from './domain/referral.js';
 import { REFUSAL_REASONS, refusalReason } from './domain/refusal-reasons.js';
 import { ageLabel, daysBetween } from './domain/time.js';
-import type { ApprovalRecord, ReferralRecord } from './data/referrals.js';
+import type { ApprovalRecord } from './data/approvals.js';
+import type { ReferralRecord } from './data/referrals.js';
 
 /** What the API shows of a referral in lists. */
 export function referralSummary(referral: ReferralRecord) {

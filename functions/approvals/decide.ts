@@ -1,7 +1,7 @@
 import { apiRoute, json, readJsonBody } from '../../shared/http/api.js';
 import { decisionSchema, REFERRAL_STATUS_LABELS } from '../../shared/domain/referral.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
-import { decideReferral } from '../../shared/data/referrals.js';
+import { decideReferral } from '../../shared/data/approvals.js';
 import { completeTask } from '../../shared/workflows.js';
 import { correlate, logger, metrics } from '../../shared/observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';

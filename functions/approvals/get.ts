@@ -1,7 +1,8 @@
 import { apiRoute, json } from '../../shared/http/api.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { allowedOutcomes } from '../../shared/domain/referral.js';
-import { getApprovalRecord, getReferralRecord } from '../../shared/data/referrals.js';
+import { getApprovalRecord } from '../../shared/data/approvals.js';
+import { getReferralRecord } from '../../shared/data/referrals.js';
 import { referralDetail, refusalReasonsView, PHASE_LABELS } from '../../shared/views.js';
 import { correlate } from '../../shared/observability.js';
 

@@ -1,5 +1,5 @@
 import { apiRoute, json } from '../../shared/http/api.js';
-import { getTimeline } from '../../shared/data/referrals.js';
+import { getTimeline } from '../../shared/data/timeline.js';
 import { PATH_STATUS_LABELS } from '../../shared/domain/referral.js';
 import { referralSummary } from '../../shared/views.js';
 import { correlate } from '../../shared/observability.js';

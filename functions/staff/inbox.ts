@@ -1,5 +1,6 @@
 import { apiRoute, json } from '../../shared/http/api.js';
-import { getReferralsByIds, listOpenApprovals } from '../../shared/data/referrals.js';
+import { getReferralsByIds } from '../../shared/data/referrals.js';
+import { listOpenApprovals } from '../../shared/data/approvals.js';
 import { inboxItem } from '../../shared/views.js';
 
 /** GET /api/staff/inbox: the decisions waiting for staff, oldest referral first, with their age. */

@@ -1,7 +1,7 @@
 import { apiRoute, json } from '../../shared/http/api.js';
 import { CHANNEL_LABELS, ROLE_LABELS, failureLabel, getPeople, listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
 import { OPT_OUT_REASON_LABELS, listOptOuts } from '../../shared/notifications/opt-outs.js';
-import type { NotificationStatus } from '../../shared/notifications/outbox.js';
+import type { NotificationStatus } from '../../shared/data/outbox.js';
 
 const DAYS = 30;
 const STATUS_LABELS: Partial<Record<NotificationStatus, string>> = { bounced: 'Rejeté (adresse invalide)', failed: 'Non remis' };

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { workflowTask } from '../../shared/http/task.js';
-import { openReferralApproval, recordDecisionRequest } from '../../shared/data/referrals.js';
+import { openReferralApproval, recordDecisionRequest } from '../../shared/data/approvals.js';
 import { sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { correlate, logger } from '../../shared/observability.js';
 

@@ -1,4 +1,4 @@
-import { smsSegments } from '../../shared/notifications/sms-text.js';
+import { smsSegments } from '../../shared/domain/messages/sms-text.js';
 import { ENV } from '../config.js';
 import { synthApp } from '../synth.js';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../local/cloud.js';

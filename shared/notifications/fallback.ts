@@ -2,8 +2,8 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../data/client.js';
 import { getReferralRecord } from '../data/referrals.js';
 import { keys } from '../keys.js';
-import { render, type Channel } from './catalogue.js';
-import { outboxPuts, type OutboxDraft, type OutboxMessage } from './outbox.js';
+import { render, type Channel } from '../domain/messages/catalogue.js';
+import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../data/outbox.js';
 
 /** Why a message goes by the other channel: it did not arrive, or the person stopped SMS and the message is mandatory. */
 export type FallbackWhy = 'failed' | 'opted-out';

@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, db, queryIndexPartition, tableName } from '../data/client.js';
 import { INDEX, keys } from '../keys.js';
-import type { Channel, RecipientRole } from './catalogue.js';
+import type { Channel, RecipientRole } from '../domain/messages/catalogue.js';
 
 /** Why an address gets no more messages on a channel. */
 export type OptOutReason = 'stop' | 'complaint';

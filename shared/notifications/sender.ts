@@ -5,9 +5,9 @@ import { db, tableName } from '../data/client.js';
 import { INDEX, keys, type MessageProvider } from '../keys.js';
 import { logger, metrics } from '../observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { OutboxMessage } from './outbox.js';
+import type { OutboxMessage } from '../data/outbox.js';
 import { nextSmsWindow, smsAllowedAt, smsWindowFromEnv } from './quiet-hours.js';
-import { isMandatory, type MessageKind } from './catalogue.js';
+import { isMandatory, type MessageKind } from '../domain/messages/catalogue.js';
 import { isOptedOut, optedOut } from './opt-outs.js';
 import { writeFallback } from './fallback.js';
 

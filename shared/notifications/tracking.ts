@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../data/client.js';
 import { keys, type MessageProvider } from '../keys.js';
-import type { NotificationStatus } from './outbox.js';
+import type { NotificationStatus } from '../data/outbox.js';
 
 /** The statuses a provider's delivery report can give a sent message. */
 export type DeliveryStatus = Extract<NotificationStatus, 'delivered' | 'bounced' | 'complained' | 'failed'>;

@@ -5,12 +5,12 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
 import { staffCamille } from '../support/fixtures.js';
 import { keys } from '../../shared/keys.js';
-import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/notifications/outbox.js';
+import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/data/outbox.js';
 import { dispatchDeferredNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { recordDelivery, type DeliveryReport } from '../../shared/notifications/tracking.js';
 import { afterDeliveryReport, contactIssueId, fixContact, parseContactIssueId, listContactIssues, listUndeliveredMessages, recordSmsReply } from '../../shared/notifications/contacts.js';
 import { listOptOuts, recordOptOut, smsKeyword } from '../../shared/notifications/opt-outs.js';
-import { render } from '../../shared/notifications/catalogue.js';
+import { render } from '../../shared/domain/messages/catalogue.js';
 
 let doc: DynamoDBDocumentClient;
 let table: string;

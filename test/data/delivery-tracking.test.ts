@@ -4,7 +4,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
 import { keys } from '../../shared/keys.js';
-import { outboxPuts } from '../../shared/notifications/outbox.js';
+import { outboxPuts } from '../../shared/data/outbox.js';
 import { sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { recordDelivery, sesReport, smsReport, UnknownProviderMessageError, SMS_TRACKED_EVENT_TYPES, type DeliveryReport } from '../../shared/notifications/tracking.js';
 

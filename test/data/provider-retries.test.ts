@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
 import { keys } from '../../shared/keys.js';
-import { outboxPuts, type OutboxDraft } from '../../shared/notifications/outbox.js';
+import { outboxPuts, type OutboxDraft } from '../../shared/data/outbox.js';
 import { sendPendingNotifications } from '../../shared/notifications/sender.js';
 
 /** Midday in Paris: inside the SMS window. */

@@ -3,16 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { adultSubmission, prescriberLens, prescriberLievin, staffCamille } from '../support/fixtures.js';
-import {
-  decideReferral,
-  getReferralFor,
-  getTimeline,
-  listOpenApprovals,
-  listReferralsFor,
-  openReferralApproval,
-  recordReferralDeadline,
-  submitReferral,
-} from '../../shared/data/referrals.js';
+import { decideReferral, listOpenApprovals, openReferralApproval, recordReferralDeadline } from '../../shared/data/approvals.js';
+import { getReferralFor, listReferralsFor, submitReferral } from '../../shared/data/referrals.js';
+import { getTimeline } from '../../shared/data/timeline.js';
 import { keys } from '../../shared/keys.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 

@@ -4,7 +4,7 @@ import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
 import { loadStageConfig } from '../../infra/config.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
-import { decideReferral } from '../../shared/data/referrals.js';
+import { decideReferral } from '../../shared/data/approvals.js';
 import { staffCamille } from '../support/fixtures.js';
 
 // The `test` stage shortens the referral deadlines to seconds; the workflow and functions are the deployed ones.

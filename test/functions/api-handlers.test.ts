@@ -10,7 +10,7 @@ import { handler as submit } from '../../functions/referrals/submit.js';
 import { handler as getReferral } from '../../functions/referrals/get.js';
 import { handler as decide } from '../../functions/approvals/decide.js';
 import { handler as inbox } from '../../functions/staff/inbox.js';
-import { openReferralApproval } from '../../shared/data/referrals.js';
+import { openReferralApproval } from '../../shared/data/approvals.js';
 import type { ApiResult } from '../../shared/http/api.js';
 
 const sfn = mockClient(SFNClient);

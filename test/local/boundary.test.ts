@@ -17,7 +17,7 @@ describe('the local cloud is generic (infra/local/ imports no app code)', () => 
   });
 
   it.each([
-    ["import { smsSegments } from '../../shared/notifications/sms-text.js';", 'shared/'],
+    ["import { smsSegments } from '../../shared/domain/messages/sms-text.js';", 'shared/'],
     ["import { handler } from '../../functions/referrals/submit.js';", 'functions/'],
     ["import { referralWorkflow } from '../../workflows/referral.js';", 'workflows/'],
 
@@ -36,7 +36,7 @@ describe('the local cloud is generic (infra/local/ imports no app code)', () => 
   });
 
   it('does not apply to the app entry point (infra/local-app/), which wires the app in', async () => {
-    const code = "import { smsSegments } from '../../shared/notifications/sms-text.js';\nexport const used = smsSegments;\n";
+    const code = "import { smsSegments } from '../../shared/domain/messages/sms-text.js';\nexport const used = smsSegments;\n";
     const [result] = await eslint.lintText(code, { filePath: 'infra/local-app/probe.ts' });
     expect(boundaryErrors([result!])).toEqual([]);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalSms } from '../../infra/local/sms.js';
-import { smsSegments } from '../../shared/notifications/sms-text.js';
+import { smsSegments } from '../../shared/domain/messages/sms-text.js';
 
 const countSegments = (body: string) => smsSegments(body).segments;
 

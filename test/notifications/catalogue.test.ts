@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE_ENTRIES, MESSAGE_KINDS, OUTCOME_LABELS, isMandatory, render, type CatalogueEntry, type ReferralVars } from '../../shared/notifications/catalogue.js';
-import { smsSegments } from '../../shared/notifications/sms-text.js';
+import { CATALOGUE_ENTRIES, MESSAGE_KINDS, OUTCOME_LABELS, isMandatory, render, type CatalogueEntry, type ReferralVars } from '../../shared/domain/messages/catalogue.js';
+import { smsSegments } from '../../shared/domain/messages/sms-text.js';
 
 const referral: ReferralVars = {
   youngFirstName: 'Zoé',

@@ -6,7 +6,7 @@ import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/clien
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
-import { outboxPuts, type OutboxDraft } from '../../shared/notifications/outbox.js';
+import { outboxPuts, type OutboxDraft } from '../../shared/data/outbox.js';
 import { dispatchDeferredNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { keys } from '../../shared/keys.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isGsm7, smsSegments, toGsm7 } from '../../shared/notifications/sms-text.js';
+import { isGsm7, smsSegments, toGsm7 } from '../../shared/domain/messages/sms-text.js';
 
 describe('toGsm7', () => {
   it('strips accents and maps French typography', () => {

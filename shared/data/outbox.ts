@@ -1,5 +1,5 @@
 import { keys } from '../keys.js';
-import type { Channel, RecipientRole } from './catalogue.js';
+import type { Channel, RecipientRole } from '../domain/messages/catalogue.js';
 
 /** A message as a state change writes it: to whom, by which channel, what. */
 export interface OutboxDraft {
