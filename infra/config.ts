@@ -36,6 +36,8 @@ export interface StageConfig {
   logRetentionDays: number;
   logLevel: LogLevel;
   referral: ReferralTimings;
+  /** The reconciler (functions/reconciler/): how often it runs, and how long a hand-over may be in flight before it steps in. */
+  reconcile: { everyMinutes: number; graceSeconds: number };
   /** From header of every email, on the verified domain `emailDomain`. */
   emailFrom: string;
   /** SES domain identity (DKIM). One identity per account and region: stages sharing an account need distinct domains. */
@@ -101,9 +103,13 @@ const BASE = {
     expireAfterSeconds: 30 * DAY,
     waitlistReviewAfterSeconds: 30 * DAY,
   },
+  reconcile: { everyMinutes: 5, graceSeconds: 120 },
 } satisfies Partial<StageConfig>;
 
-type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 'logRetentionDays' | 'logLevel'> & { referral?: ReferralTimings };
+type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 'logRetentionDays' | 'logLevel'> & {
+  referral?: ReferralTimings;
+  reconcile?: StageConfig['reconcile'];
+};
 
 const PER_STAGE: Record<StageName, StageDefaults> = {
   prod: { removalPolicy: 'retain', deletionProtection: true, logRetentionDays: 180, logLevel: 'INFO' },
@@ -116,6 +122,8 @@ const PER_STAGE: Record<StageName, StageDefaults> = {
     logRetentionDays: 7,
     logLevel: 'DEBUG',
     referral: { remindAfterSeconds: 4, escalateAfterSeconds: 8, expireAfterSeconds: 12, waitlistReviewAfterSeconds: 60 },
+    // EventBridge Scheduler's shortest rate; tests fire the schedule themselves and only need a short grace.
+    reconcile: { everyMinutes: 1, graceSeconds: 2 },
   },
 };
 

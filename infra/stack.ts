@@ -90,13 +90,14 @@ export class ParcoursStack extends Stack {
     const sendNotifications = fn('SendNotifications', 'functions/workflow/send-notifications.ts', stepTimeout)
       .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms']);
-    const requestDecision = fn('RequestDecision', 'functions/workflow/request-decision.ts', stepTimeout)
+    // The waiting-step building block (workflows/path-steps.ts): one function each, whatever the kind.
+    const openApproval = fn('OpenApproval', 'functions/workflow/open-approval.ts', stepTimeout)
       .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email']);
-    const referralDeadline = fn('ReferralDeadline', 'functions/workflow/referral-deadline.ts', stepTimeout)
+    const approvalDeadline = fn('ApprovalDeadline', 'functions/workflow/approval-deadline.ts', stepTimeout)
       .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms']);
-    const notifyDecision = fn('NotifyDecision', 'functions/workflow/notify-decision.ts', stepTimeout)
+    const takeDecision = fn('TakeDecision', 'functions/workflow/take-decision.ts', stepTimeout)
       .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms']);
 
@@ -110,14 +111,14 @@ export class ParcoursStack extends Stack {
     this.referralStateMachine = referralWorkflow(this, {
       fns: {
         sendNotifications: sendNotifications.function,
-        requestDecision: requestDecision.function,
-        referralDeadline: referralDeadline.function,
-        notifyDecision: notifyDecision.function,
+        openApproval: openApproval.function,
+        approvalDeadline: approvalDeadline.function,
+        takeDecision: takeDecision.function,
       },
       config: config.referral,
       logGroup: referralLogs,
     });
-    this.acknowledgeStateMachineRole([sendNotifications, requestDecision, referralDeadline, notifyDecision]);
+    this.acknowledgeStateMachineRole([sendNotifications, openApproval, approvalDeadline, takeDecision]);
 
     // API functions.
     const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts')
@@ -160,6 +161,34 @@ export class ParcoursStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(dispatchDeferred.function.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'Added by the scheduler LambdaInvoke target: invoking this one function, including its versions and aliases (the ":*" suffix).',
     });
+    // The reconciler: decisions not taken by their workflow, workflows that never started (functions/reconciler/).
+    const reconciler = fn('Reconciler', 'functions/reconciler/reconcile.ts', {
+      timeout: Duration.seconds(120),
+      environment: { RECONCILE_GRACE_SECONDS: String(config.reconcile.graceSeconds) },
+    })
+      .bindTable(table, 'RW')
+      .bindMessaging(messaging, ['email', 'sms'])
+      .bindStateMachine(this.referralStateMachine, 'start')
+      .bindStateMachine(this.referralStateMachine, 'taskResponse')
+      .bindStateMachine(this.referralStateMachine, 'describeExecution');
+    const machineId = this.getLogicalId(this.referralStateMachine.node.defaultChild as CfnElement);
+    Validations.of(reconciler.function.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${config.region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
+      reason: 'Added by grantExecution: states:DescribeExecution on the executions of this one state machine (their names are the referral ids).',
+    });
+    const reconcilerScheduleRole = new iam.Role(this, 'ReconcilerScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+    });
+    new scheduler.Schedule(this, 'ReconcilerSchedule', {
+      description: 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(config.reconcile.everyMinutes)),
+      target: new schedulerTargets.LambdaInvoke(reconciler.function, { retryAttempts: 2, role: reconcilerScheduleRole }),
+    });
+    Validations.of(reconcilerScheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(reconciler.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: 'Added by the scheduler LambdaInvoke target: invoking this one function, including its versions and aliases (the ":*" suffix).',
+    });
+
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
       [ENV.userPoolClientId]: this.auth.client.userPoolClientId,

@@ -12,15 +12,23 @@ export const keys = {
   personClaim: (kind: PersonClaimKind, value: string) => ({ pk: `CLAIM#${kind}#${value}`, sk: 'CLAIM' }),
   referral: (referralId: string) => ({ pk: `REFERRAL#${referralId}`, sk: 'REFERRAL' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'APPROVAL' }),
+  /** A workflow step that failed after its retries (one per execution and step): points at its "à traiter" approval. */
+  incidentSubject: (subjectId: string) => ({ pk: `INCIDENT#${subjectId}`, sk: 'INCIDENT' }),
   notification: (personId: string, notificationId: string) => ({ pk: `PERSON#${personId}`, sk: `NOTIFICATION#${notificationId}` }),
   notificationsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'NOTIFICATION#' }),
   /** The last message of a kind to one recipient about a person: at most one per 24 h. */
   messageRateLimit: (personId: string, kind: string, channel: string, to: string) => ({ pk: `PERSON#${personId}`, sk: `RATE#${kind}#${channel}#${to}` }),
   /** Leads a provider's delivery event (which knows only its own message id) to the outbox item it concerns. */
   providerMessage: (provider: MessageProvider, messageId: string) => ({ pk: `PROVIDER#${provider}#${messageId}`, sk: 'PROVIDER' }),
-  /** Staff inbox (gsi1): on an approval item only while it is open, oldest referral first. */
-  inboxEntry: (referralCreatedAt: string, approvalId: string) => ({ gsi1pk: 'INBOX#APPROVAL', gsi1sk: `${referralCreatedAt}#${approvalId}` }),
+  /** Staff inbox (gsi1): on an approval item (every kind of waiting step) only while it is open, oldest subject first. */
+  inboxEntry: (since: string, approvalId: string) => ({ gsi1pk: 'INBOX#APPROVAL', gsi1sk: `${since}#${approvalId}` }),
   inboxPartition: () => 'INBOX#APPROVAL',
+  /** A decision not yet taken by its workflow (gsi1, on the approval item once decided): the reconciler hands these over again. */
+  handoverEntry: (decidedAt: string, approvalId: string) => ({ gsi1pk: 'HANDOVER#PENDING', gsi1sk: `${decidedAt}#${approvalId}` }),
+  handoverPartition: () => 'HANDOVER#PENDING',
+  /** A referral whose workflow has not opened its approval yet (gsi1, on the referral item): the reconciler starts a missing workflow. */
+  awaitedWorkflowEntry: (createdAt: string, referralId: string) => ({ gsi1pk: 'WORKFLOW#AWAITED', gsi1sk: `${createdAt}#${referralId}` }),
+  awaitedWorkflowPartition: () => 'WORKFLOW#AWAITED',
   /** A prescriber organisation's referrals (gsi2). */
   organisationEntry: (organisationId: string, createdAt: string, referralId: string) => ({
     gsi2pk: `ORG#${organisationId}`,
@@ -54,6 +62,8 @@ export type MessageProvider = 'ses' | 'sms';
 
 export const INDEX = {
   inbox: 'gsi1',
+  handovers: 'gsi1',
+  awaitedWorkflows: 'gsi1',
   contactLists: 'gsi1',
   organisation: 'gsi2',
   allReferrals: 'gsi3',

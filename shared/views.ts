@@ -2,6 +2,7 @@ import { PROGRAMME_RULES } from './domain/programmes.js';
 import { REFERRAL_STATUS_LABELS } from './domain/referral.js';
 import { REFUSAL_REASONS, refusalReason } from './domain/refusal-reasons.js';
 import { ageLabel, daysBetween } from './domain/time.js';
+import { WAITING_PHASE_LABELS, WAITING_STEP_KIND_LABELS } from './domain/waiting-steps.js';
 import type { ApprovalRecord } from './data/approvals.js';
 import type { ReferralRecord } from './data/referrals.js';
 
@@ -45,37 +46,44 @@ export function referralDetail(referral: ReferralRecord) {
   };
 }
 
-export const PHASE_LABELS: Record<ApprovalRecord['phase'], string> = {
-  initial: 'Nouvelle',
-  reminded: 'Relancée',
-  escalated: 'Escaladée',
-  waitlist: "Liste d'attente",
-};
+export const PHASE_LABELS = WAITING_PHASE_LABELS;
 
-export function inboxItem(approval: ApprovalRecord, referral: ReferralRecord, now = new Date()) {
-  const created = new Date(referral.createdAt);
+/**
+ * One waiting step in the staff inbox, whatever its kind: its age in Paris days since the subject started
+ * waiting, and what staff need to open it; a referral's step also shows the young person and the prescriber.
+ */
+export function inboxItem(approval: ApprovalRecord, referral: ReferralRecord | undefined, now = new Date()) {
+  const since = new Date(approval.since);
   return {
     approvalId: approval.approvalId,
-    referralId: referral.referralId,
-    reference: referral.reference,
-    personId: referral.personId,
-    createdAt: referral.createdAt,
-    ageDays: Math.max(0, daysBetween(created, now)),
-    ageLabel: ageLabel(created, now),
-    programme: referral.programme,
-    programmeLabel: PROGRAMME_RULES[referral.programme].label,
-    youngPerson: {
-      firstName: referral.youngPerson.firstName,
-      lastName: referral.youngPerson.lastName,
-      birthDate: referral.youngPerson.birthDate,
-      town: referral.youngPerson.town,
-      qpv: referral.youngPerson.qpv,
-    },
-    prescriber: { organisationName: referral.organisationName, name: referral.prescriber.name },
-    eligibility: { eligible: referral.eligibility.eligible, explanation: referral.eligibility.explanation },
-    duplicate: { linked: referral.duplicate.linked, previousReferrals: referral.duplicate.previousReferrals },
+    kind: approval.kind,
+    kindLabel: WAITING_STEP_KIND_LABELS[approval.kind],
     phase: approval.phase,
-    phaseLabel: PHASE_LABELS[approval.phase],
+    phaseLabel: WAITING_PHASE_LABELS[approval.phase],
+    since: approval.since,
+    ageDays: Math.max(0, daysBetween(since, now)),
+    ageLabel: ageLabel(since, now),
+    referralId: approval.referralId,
+    personId: approval.personId,
+    ...(approval.incident ? { incident: { step: approval.incident.step, explanation: approval.incident.explanation } } : {}),
+    ...(referral
+      ? {
+          reference: referral.reference,
+          createdAt: referral.createdAt,
+          programme: referral.programme,
+          programmeLabel: PROGRAMME_RULES[referral.programme].label,
+          youngPerson: {
+            firstName: referral.youngPerson.firstName,
+            lastName: referral.youngPerson.lastName,
+            birthDate: referral.youngPerson.birthDate,
+            town: referral.youngPerson.town,
+            qpv: referral.youngPerson.qpv,
+          },
+          prescriber: { organisationName: referral.organisationName, name: referral.prescriber.name },
+          eligibility: { eligible: referral.eligibility.eligible, explanation: referral.eligibility.explanation },
+          duplicate: { linked: referral.duplicate.linked, previousReferrals: referral.duplicate.previousReferrals },
+        }
+      : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 
 let sfn: SFNClient | undefined;
 const client = () => (sfn ??= new SFNClient({}));
@@ -22,17 +22,36 @@ export async function startReferralWorkflow(input: { referralId: string; personI
   }
 }
 
+/** Errors by which Step Functions says a token no longer waits: the task ended, timed out, or never existed. */
+const GONE = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
+
 /**
- * Hands a staff decision to the waiting workflow. Returns false when the task is no longer waiting
- * (its deadline fired at the same moment): the decision is recorded, and the workflow's deadline step
- * picks it up from the table.
+ * Wakes the workflow waiting on a task token with what it waits for. `gone` when that wait is over (a deadline
+ * fired, the execution ended): the decision stays recorded and the workflow, or the reconciler, takes it from
+ * the table. Any other error is the caller's to retry later; a decision's answer to staff never waits for it.
  */
-export async function completeTask(taskToken: string, output: unknown): Promise<boolean> {
+export async function handOver(taskToken: string, output: unknown): Promise<'delivered' | 'gone'> {
   try {
     await client().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
-    return true;
+    return 'delivered';
   } catch (error) {
-    if ((error as Error).name === 'TaskTimedOut' || (error as Error).name === 'InvalidToken') return false;
+    if (GONE.has((error as Error).name)) return 'gone';
     throw error;
   }
+}
+
+/** The status of an execution (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), or `missing`. */
+export async function executionStatus(executionArn: string): Promise<string> {
+  try {
+    const result = await client().send(new DescribeExecutionCommand({ executionArn }));
+    return result.status ?? 'missing';
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return 'missing';
+    throw error;
+  }
+}
+
+/** The ARN of an execution from its machine's ARN and its name. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }

@@ -1,23 +1,48 @@
 import { apiRoute, json, readJsonBody } from '../../shared/http/api.js';
-import { decisionSchema, REFERRAL_STATUS_LABELS } from '../../shared/domain/referral.js';
+import { decide, getApprovalRecord } from '../../shared/data/approvals.js';
+import { waitingStepHandler } from '../../shared/data/waiting-steps.js';
+import { DECISION_SCHEMAS, statusLabelAfter } from '../../shared/domain/decisions.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
-import { decideReferral } from '../../shared/data/approvals.js';
-import { completeTask } from '../../shared/workflows.js';
+import { handOver } from '../../shared/workflows.js';
 import { correlate, logger, metrics } from '../../shared/observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Staff } from '../../shared/domain/actor.js';
 
 /**
- * POST /api/approvals/{approvalId}/decision: staff decide on a referral.
- * The decision is recorded first (single use, in one transaction), then handed to the waiting workflow.
+ * POST /api/approvals/{approvalId}/decision: staff decide on a waiting step of any kind.
+ * The decision is committed first (single use, in one transaction, listed as a hand-over due), then handed to
+ * the waiting workflow once, best effort: the answer never depends on it, because the workflow's own next step,
+ * a deadline step or the reconciler take a decision still pending from the table.
  */
 export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) => {
-  const decision = parseOrThrow(decisionSchema, readJsonBody(event), 'La décision contient des erreurs.');
-  const result = await decideReferral({ approvalId: event.pathParameters?.approvalId ?? '', decision, staff: actor as Staff });
-  correlate({ personId: result.referral.personId, referralId: result.referral.referralId, approvalId: result.workflowOutput.approvalId });
-  const delivered = await completeTask(result.taskToken, result.workflowOutput);
-  metrics.addMetric(`referral_${decision.outcome}`, MetricUnit.Count, 1);
-  // Not delivered: the callback timed out as staff decided; the workflow's deadline step takes the recorded decision.
-  logger.info('referral decided', { outcome: decision.outcome, delivered });
-  return json(200, { referralId: result.referral.referralId, status: result.referral.status, statusLabel: REFERRAL_STATUS_LABELS[result.referral.status] });
+  const approvalId = event.pathParameters?.approvalId ?? '';
+  const existing = await getApprovalRecord(approvalId);
+  if (!existing) throw new NotFoundError('Demande introuvable : le lien est peut-être erroné.');
+  const decision = parseOrThrow(DECISION_SCHEMAS[existing.kind], readJsonBody(event), 'La décision contient des erreurs.');
+  const { approval, workflowDecision } = await decide(waitingStepHandler(existing.kind), {
+    approvalId,
+    decision,
+    staff: actor as Staff,
+    appBaseUrl: process.env.APP_BASE_URL ?? '',
+  });
+  correlate({ personId: approval.personId, referralId: approval.referralId, approvalId });
+  let handedOver: string;
+  try {
+    handedOver = await handOver(approval.taskToken, workflowDecision);
+  } catch (error) {
+    // Committed all the same: the reconciler hands it over on its next run.
+    handedOver = 'later';
+    logger.warn('decision hand-over failed: left to the reconciler', { error: (error as Error).name });
+  }
+  metrics.addMetric(`${existing.kind}_${decision.outcome}`, MetricUnit.Count, 1);
+  logger.info('waiting step decided', { kind: existing.kind, outcome: decision.outcome, handedOver });
+  return json(200, {
+    approvalId,
+    kind: existing.kind,
+    referralId: approval.referralId,
+    outcome: decision.outcome,
+    status: decision.outcome,
+    statusLabel: statusLabelAfter(existing.kind, decision.outcome),
+  });
 });

@@ -1,27 +1,34 @@
 import { apiRoute, json } from '../../shared/http/api.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
-import { allowedOutcomes } from '../../shared/domain/referral.js';
 import { getApprovalRecord } from '../../shared/data/approvals.js';
 import { getReferralRecord } from '../../shared/data/referrals.js';
+import { waitingStepHandler } from '../../shared/data/waiting-steps.js';
+import { WAITING_STEP_KIND_LABELS } from '../../shared/domain/waiting-steps.js';
 import { referralDetail, refusalReasonsView, PHASE_LABELS } from '../../shared/views.js';
 import { correlate } from '../../shared/observability.js';
 
 /** GET /api/approvals/{approvalId}: what the confirmation page shows before staff decide. Reading never decides. */
 export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
   const approval = await getApprovalRecord(event.pathParameters?.approvalId ?? '');
-  if (!approval) throw new NotFoundError('Demande de décision introuvable : le lien est peut-être erroné.');
-  const referral = await getReferralRecord(approval.referralId);
-  if (!referral) throw new NotFoundError('Orientation introuvable.');
-  correlate({ personId: referral.personId, referralId: referral.referralId, approvalId: approval.approvalId });
+  if (!approval) throw new NotFoundError('Demande introuvable : le lien est peut-être erroné.');
+  const handler = waitingStepHandler(approval.kind);
+  const [subject, referral] = await Promise.all([handler.loadSubject(approval.subjectId), getReferralRecord(approval.referralId)]);
+  if (!subject || !referral) throw new NotFoundError('Le dossier de cette demande est introuvable.');
+  correlate({ personId: approval.personId, referralId: approval.referralId, approvalId: approval.approvalId });
   return json(200, {
     approvalId: approval.approvalId,
+    kind: approval.kind,
+    kindLabel: WAITING_STEP_KIND_LABELS[approval.kind],
     status: approval.status,
     phase: approval.phase,
     phaseLabel: PHASE_LABELS[approval.phase],
     decidedAt: approval.decidedAt,
     decidedBy: approval.decidedBy?.name,
+    closedAt: approval.closedAt,
+    outcome: approval.outcome,
+    ...(approval.incident ? { incident: { step: approval.incident.step, explanation: approval.incident.explanation } } : {}),
     referral: referralDetail(referral),
-    allowedOutcomes: approval.status === 'open' ? allowedOutcomes(referral.status) : [],
+    allowedOutcomes: approval.status === 'open' ? handler.allowedOutcomes(subject) : [],
     refusalReasons: refusalReasonsView(),
   });
 });

@@ -1,16 +1,38 @@
+import * as z from 'zod/mini';
 import { apiRoute, json } from '../../shared/http/api.js';
 import { getReferralsByIds } from '../../shared/data/referrals.js';
 import { listOpenApprovals } from '../../shared/data/approvals.js';
+import { PROGRAMMES } from '../../shared/domain/programmes.js';
+import { choice, parseOrThrow } from '../../shared/domain/validation.js';
+import { WAITING_STEP_KINDS } from '../../shared/domain/waiting-steps.js';
 import { inboxItem } from '../../shared/views.js';
 
-/** GET /api/staff/inbox: the decisions waiting for staff, oldest referral first, with their age. */
-export const handler = apiRoute({ roles: ['staff'] }, async () => {
-  const approvals = await listOpenApprovals();
-  const referrals = await getReferralsByIds(approvals.map((a) => a.referralId));
+const querySchema = z.strictObject(
+  {
+    kind: z.optional(choice(WAITING_STEP_KINDS, 'Type de demande inconnu.')),
+    programme: z.optional(choice(PROGRAMMES, 'Programme inconnu.')),
+    cursor: z.optional(z.string()),
+    limit: z.optional(
+      z.pipe(
+        z.string().check(z.regex(/^\d{1,3}$/, 'Un nombre entre 1 et 100.')),
+        z.transform((value) => Number(value)),
+      ).check(z.refine((n) => n >= 1 && n <= 100, 'Un nombre entre 1 et 100.')),
+    ),
+  },
+  'Paramètre inconnu.',
+);
+
+/**
+ * GET /api/staff/inbox?kind=&programme=&cursor=&limit=: every waiting step open for staff, whatever its kind,
+ * oldest first, with its age in Paris days; one page at a time, with the cursor of the next page.
+ */
+export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
+  const query = parseOrThrow(querySchema, event.queryStringParameters ?? {}, 'Les filtres de la liste sont invalides.');
+  const page = await listOpenApprovals({ kind: query.kind, programme: query.programme, cursor: query.cursor, limit: query.limit ?? 50 });
+  const referrals = await getReferralsByIds([...new Set(page.items.map((a) => a.referralId))]);
   const now = new Date();
-  const items = approvals.flatMap((approval) => {
-    const referral = referrals.get(approval.referralId);
-    return referral ? [inboxItem(approval, referral, now)] : [];
+  return json(200, {
+    items: page.items.map((approval) => inboxItem(approval, referrals.get(approval.referralId), now)),
+    ...(page.cursor ? { cursor: page.cursor } : {}),
   });
-  return json(200, { items });
 });

@@ -114,9 +114,10 @@ export class ParcoursFunction extends Construct {
    * 'start' lets the function start executions (REFERRAL_STATE_MACHINE_ARN is set);
    * 'taskResponse' lets it answer the machine's callback tasks (SendTaskSuccess/Failure/Heartbeat).
    */
-  bindStateMachine(stateMachine: sfn.StateMachine, access: 'start' | 'taskResponse'): this {
+  bindStateMachine(stateMachine: sfn.StateMachine, access: 'start' | 'taskResponse' | 'describeExecution'): this {
     if (access === 'start') stateMachine.grantStartExecution(this.function);
-    else stateMachine.grantTaskResponse(this.function);
+    else if (access === 'taskResponse') stateMachine.grantTaskResponse(this.function);
+    else stateMachine.grantExecution(this.function, 'states:DescribeExecution');
     this.function.addEnvironment(ENV.referralStateMachineArn, stateMachine.stateMachineArn);
     return this;
   }

@@ -1,298 +1,303 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { db, queryIndexPartition, tableName } from './client.js';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { db, queryIndexPage, tableName, type Page } from './client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Staff } from '../domain/actor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
-import { REFERRAL_STATUS_LABELS, allowedOutcomes, type Decision, type DecisionOutcome, type PathStatus, type ReferralStatus } from '../domain/referral.js';
-import { refusalReason } from '../domain/refusal-reasons.js';
-import { OUTCOME_LABELS, render } from '../domain/messages/catalogue.js';
-import { decisionDrafts, templateVars } from '../domain/referral-messages.js';
-import { outboxPuts, type OutboxDraft } from './outbox.js';
-import { timelinePut } from './people.js';
-import { getReferralRecord, type ReferralRecord } from './referrals.js';
+import type { Programme } from '../domain/programmes.js';
+import {
+  noLongerOpenMessage,
+  type DeadlineStep,
+  type HandoverStatus,
+  type WaitingPhase,
+  type WaitingStepKind,
+  type WaitingStepStatus,
+} from '../domain/waiting-steps.js';
 import { isConditionFailure } from './transactions.js';
 
-export interface ApprovalRecord {
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** What a waiting workflow receives of a decision: no personal data, only what drives its next step. */
+export interface WorkflowDecision {
+  outcome: string;
   approvalId: string;
-  kind: 'referral-decision';
-  referralId: string;
-  personId: string;
-  phase: 'initial' | 'reminded' | 'escalated' | 'waitlist';
-  status: 'open' | 'used';
-  taskToken: string;
-  createdAt: string;
-  referralCreatedAt: string;
-  decidedAt?: string;
-  decidedBy?: { id: string; name: string };
-  outcome?: DecisionOutcome;
+  /** The outbox cause of the messages the decision wrote, sent by the workflow's next step. */
+  cause?: string;
 }
 
 /**
- * Opens (or refreshes) the approval through which staff decide on a referral, storing the workflow's task token under an opaque id.
- * A waiting phase after a timeout keeps the same approval with the new token; after a waitlist decision a new approval is opened.
+ * One waiting step: who may act (staff, for every kind so far), on what, since when, until which phase,
+ * and, once decided, the decision and whether its workflow has it. The task token is stored here under an
+ * opaque id; it is never logged nor shown.
  */
-export async function openReferralApproval(input: {
+export interface ApprovalRecord {
+  approvalId: string;
+  kind: WaitingStepKind;
+  /** What the step is about, as its kind names it (a referral id for a referral decision). */
+  subjectId: string;
+  /** The referral the path belongs to (shown and linked in the inbox). */
   referralId: string;
+  personId: string;
+  programme?: Programme;
+  phase: WaitingPhase;
+  status: WaitingStepStatus;
   taskToken: string;
-  phase: ApprovalRecord['phase'];
-  now?: Date;
-}): Promise<{ approval: ApprovalRecord; referral: ReferralRecord; created: boolean }> {
-  const now = (input.now ?? new Date()).toISOString();
-  const referral = await getReferralRecord(input.referralId);
-  if (!referral) throw new NotFoundError(`referral ${input.referralId} not found`);
-  const current = referral.currentApprovalId ? await getApprovalRecord(referral.currentApprovalId) : undefined;
-  if (current && current.status === 'open') {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.approval(current.approvalId),
-        UpdateExpression: 'SET taskToken = :token, phase = :phase, updatedAt = :now',
-        ConditionExpression: '#status = :open',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':token': input.taskToken, ':phase': input.phase, ':now': now, ':open': 'open' },
-      }),
-    );
-    return { approval: { ...current, taskToken: input.taskToken, phase: input.phase }, referral, created: false };
-  }
-  const approvalId = randomBytes(18).toString('base64url');
-  const approval: ApprovalRecord = {
-    approvalId,
-    kind: 'referral-decision',
-    referralId: referral.referralId,
-    personId: referral.personId,
-    phase: input.phase,
-    status: 'open',
-    taskToken: input.taskToken,
-    createdAt: now,
-    referralCreatedAt: referral.createdAt,
-  };
-  const table = tableName();
-  await db().send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          Put: {
-            TableName: table,
-            Item: { ...keys.approval(approvalId), ...keys.inboxEntry(referral.createdAt, approvalId), type: 'approval', ...approval },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-        {
-          Update: {
-            TableName: table,
-            Key: keys.referral(referral.referralId),
-            UpdateExpression: 'SET currentApprovalId = :id, updatedAt = :now',
-            ConditionExpression: current ? 'currentApprovalId = :previous' : 'attribute_not_exists(currentApprovalId)',
-            ExpressionAttributeValues: { ':id': approvalId, ':now': now, ...(current ? { ':previous': current.approvalId } : {}) },
-          },
-        },
-      ],
-    }),
-  );
-  return { approval, referral: { ...referral, currentApprovalId: approvalId }, created: true };
+  /** The execution waiting on this step: the reconciler checks it is still running. */
+  executionArn?: string;
+  createdAt: string;
+  /** Since when the subject waits: the inbox orders and ages by it. */
+  since: string;
+  updatedAt?: string;
+  decidedAt?: string;
+  decidedBy?: { id: string; name: string };
+  outcome?: string;
+  closedAt?: string;
+  handover?: HandoverStatus;
+  workflowDecision?: WorkflowDecision;
+  /** For an incident: the step that failed, the error class and what staff read about it. */
+  incident?: { step: string; error: string; explanation: string };
+  /** Each deadline step, once recorded (remindAt, escalateAt, waitlistReview_YYYY-MM-DD...). */
+  [marker: `${string}At` | `waitlistReview_${string}`]: unknown;
+}
+
+/** What a kind says about its subject when a step opens, passes a deadline or is decided. */
+export interface WaitingSubject {
+  personId: string;
+  referralId: string;
+  programme?: Programme;
+  since: string;
+  currentApprovalId?: string;
+  /** Whether the subject still waits for a decision of this kind in this phase. */
+  waitsIn(phase: WaitingPhase): boolean;
+  /** The item that points at the current approval. */
+  key: Record<string, string>;
+  /** The condition under which the subject still waits (for the transactions that depend on it). */
+  stillWaiting: { expression: string; names: Record<string, string>; values: Record<string, unknown> };
+}
+
+export interface WaitingStepContext<S extends WaitingSubject> {
+  table: string;
+  subject: S;
+  approval: ApprovalRecord;
+  now: Date;
+  appBaseUrl: string;
+}
+
+/** Writes (besides the approval's own) and the outbox cause to send, for one event of a waiting step. */
+export interface WaitingStepWrites {
+  items: TransactItem[];
+  cause?: string;
+}
+
+/**
+ * A kind of waiting step: its subject, its outcomes and what each event writes. The generic code below does
+ * the rest (single use, races, hand-over), so a new stage declares a handler and nothing else.
+ */
+export interface WaitingStepHandler<S extends WaitingSubject = WaitingSubject, D extends { outcome: string } = { outcome: string }> {
+  kind: WaitingStepKind;
+  loadSubject(subjectId: string): Promise<S | undefined>;
+  /** The outcomes staff may choose now. */
+  allowedOutcomes(subject: S): readonly string[];
+  outcomeLabel(outcome: string): string;
+  /** `fields` are stored on the new approval (what the inbox shows of this kind). */
+  onOpen(context: WaitingStepContext<S>): WaitingStepWrites & { fields?: Partial<ApprovalRecord> };
+  onDeadline(context: WaitingStepContext<S>, step: DeadlineStep, timings: DeadlineTimings): WaitingStepWrites & { expires: boolean; label: string };
+  onDecision(context: WaitingStepContext<S>, decision: D, staff: Staff): WaitingStepWrites;
+}
+
+export interface DeadlineTimings {
+  /** The last deadline of the step, from `since`: the escalation says how long is left. */
+  expireAfterSeconds: number;
 }
 
 export async function getApprovalRecord(approvalId: string): Promise<ApprovalRecord | undefined> {
+  if (!approvalId || approvalId.length > 64) return undefined;
   const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.approval(approvalId), ConsistentRead: true }));
   return result.Item as ApprovalRecord | undefined;
 }
 
-export async function listOpenApprovals(limit = 200): Promise<ApprovalRecord[]> {
-  return (await queryIndexPartition(INDEX.inbox, keys.inboxPartition(), { limit })) as unknown as ApprovalRecord[];
+export interface InboxFilter {
+  kind?: WaitingStepKind;
+  programme?: Programme;
 }
 
-export interface DecisionResult {
-  referral: ReferralRecord;
-  taskToken: string;
-  /** What the workflow receives: no personal data, only what drives its next step. */
-  workflowOutput: { outcome: DecisionOutcome; approvalId: string; cause: string };
+/** The open waiting steps of every kind, oldest subject first, one page at a time. */
+export async function listOpenApprovals(options: InboxFilter & { limit?: number; cursor?: string } = {}): Promise<Page<ApprovalRecord>> {
+  const conditions: string[] = [];
+  const values: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  if (options.kind) {
+    conditions.push('#kind = :kind');
+    names['#kind'] = 'kind';
+    values[':kind'] = options.kind;
+  }
+  if (options.programme) {
+    conditions.push('programme = :programme');
+    values[':programme'] = options.programme;
+  }
+  const page = await queryIndexPage(INDEX.inbox, keys.inboxPartition(), {
+    limit: options.limit,
+    cursor: options.cursor,
+    filter: conditions.length ? { expression: conditions.join(' AND '), names: Object.keys(names).length ? names : undefined, values } : undefined,
+  });
+  return { items: page.items as unknown as ApprovalRecord[], cursor: page.cursor };
 }
+
+/** Decisions committed and not yet taken by their workflow, decided before `before`. */
+export async function listPendingHandovers(before: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<ApprovalRecord>> {
+  const page = await queryIndexPage(INDEX.handovers, keys.handoverPartition(), {
+    ...options,
+    filter: { expression: 'decidedAt < :before', values: { ':before': before } },
+  });
+  return { items: page.items as unknown as ApprovalRecord[], cursor: page.cursor };
+}
+
+export type OpenResult =
+  | { state: 'waiting'; approval: ApprovalRecord; created: boolean; cause?: string }
+  /** A decision was recorded before this wait began: the workflow takes it at once. */
+  | { state: 'decided'; approvalId: string };
+
+/** Points at which a test can interleave a concurrent action, deterministically. */
+export type Interleave = (point: 'after-read' | 'before-write') => Promise<void>;
+
+const MAX_OPEN_ATTEMPTS = 4;
 
 /**
- * Applies a staff decision through an approval: single use (the approval goes from open to used in the same
- * transaction as the referral's new status, the timeline event and the outbox messages), so a second decision
- * on the same approval is refused whatever the timing.
+ * Opens the waiting step of a subject for a workflow's wait, or refreshes it with the wait's new task token
+ * (a wait after a reminder keeps the same approval). A decision made before the wait began is not waited
+ * for: the answer says so and the workflow takes it. A new approval is only opened while the subject still
+ * waits (a condition of the same transaction), so a decision racing with it never leaves an approval open.
  */
-export async function decideReferral(input: { approvalId: string; decision: Decision; staff: Staff; now?: Date }): Promise<DecisionResult> {
-  const now = (input.now ?? new Date()).toISOString();
-  const approval = await getApprovalRecord(input.approvalId);
-  if (!approval) throw new NotFoundError('Demande de décision introuvable : le lien est peut-être erroné.');
-  if (approval.status !== 'open') throw alreadyDecided(approval);
-  const referral = await getReferralRecord(approval.referralId);
-  if (!referral) throw new NotFoundError('Orientation introuvable.');
-  const { outcome, reasonCode } = input.decision;
-  if (!allowedOutcomes(referral.status).includes(outcome)) {
-    throw new ConflictError(`Cette orientation est « ${REFERRAL_STATUS_LABELS[referral.status]} » : la décision « ${OUTCOME_LABELS[outcome]} » n'est plus possible.`);
-  }
-  const nextStatus: ReferralStatus = outcome;
-  const pathStatus: PathStatus = outcome === 'accepted' ? 'onboarding-to-start' : outcome === 'refused' ? 'not-admitted' : 'waitlisted';
-  const { cause } = workflowDecision(referral.referralId, { outcome, approvalId: approval.approvalId });
-  const decidedBy = { id: input.staff.id, name: input.staff.name };
-  const decided = { ...referral, status: nextStatus, updatedAt: now };
-  const reason = reasonCode ? refusalReason(reasonCode) : undefined;
-  const table = tableName();
-  try {
-    await db().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: table,
-              Key: keys.approval(approval.approvalId),
-              UpdateExpression: 'SET #status = :used, decidedAt = :now, decidedBy = :by, outcome = :outcome REMOVE gsi1pk, gsi1sk',
-              ConditionExpression: '#status = :open',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':used': 'used', ':open': 'open', ':now': now, ':by': decidedBy, ':outcome': outcome },
-            },
-          },
-          {
-            Update: {
-              TableName: table,
-              Key: keys.referral(referral.referralId),
-              UpdateExpression: 'SET #status = :next, updatedAt = :now, decisions = list_append(decisions, :decision)',
-              ConditionExpression: '#status = :current',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: {
-                ':next': nextStatus,
-                ':current': referral.status,
-                ':now': now,
-                ':decision': [{ outcome, reasonCode, decidedAt: now, decidedBy, approvalId: approval.approvalId }],
+export async function openApproval<S extends WaitingSubject>(
+  handler: WaitingStepHandler<S>,
+  input: { subjectId: string; phase: WaitingPhase; taskToken: string; executionArn?: string; appBaseUrl: string; now?: Date; interleave?: Interleave },
+): Promise<OpenResult> {
+  const now = input.now ?? new Date();
+  const iso = now.toISOString();
+  for (let attempt = 0; attempt < MAX_OPEN_ATTEMPTS; attempt++) {
+    const subject = await handler.loadSubject(input.subjectId);
+    if (!subject) throw new NotFoundError(`${handler.kind} subject not found`);
+    const current = subject.currentApprovalId ? await getApprovalRecord(subject.currentApprovalId) : undefined;
+    await input.interleave?.('after-read');
+    if (current?.status === 'open') {
+      try {
+        await db().send(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key: keys.approval(current.approvalId),
+            UpdateExpression: 'SET taskToken = :token, phase = :phase, executionArn = :execution, updatedAt = :now',
+            ConditionExpression: '#status = :open',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':token': input.taskToken, ':phase': input.phase, ':execution': input.executionArn ?? current.executionArn ?? '', ':now': iso, ':open': 'open' },
+          }),
+        );
+        return { state: 'waiting', approval: { ...current, taskToken: input.taskToken, phase: input.phase }, created: false };
+      } catch (error) {
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+        continue; // decided meanwhile: read again
+      }
+    }
+    if (current?.status === 'decided' && current.handover === 'pending') return { state: 'decided', approvalId: current.approvalId };
+    if (!subject.waitsIn(input.phase)) {
+      // Decided (or expired) through an approval this wait no longer points at: the workflow takes that outcome.
+      if (current) return { state: 'decided', approvalId: current.approvalId };
+      throw new ConflictError(`${handler.kind}: the subject no longer waits and has no approval`);
+    }
+    const approval: ApprovalRecord = {
+      approvalId: randomBytes(18).toString('base64url'),
+      kind: handler.kind,
+      subjectId: input.subjectId,
+      referralId: subject.referralId,
+      personId: subject.personId,
+      ...(subject.programme ? { programme: subject.programme } : {}),
+      phase: input.phase,
+      status: 'open',
+      taskToken: input.taskToken,
+      ...(input.executionArn ? { executionArn: input.executionArn } : {}),
+      createdAt: iso,
+      since: subject.since,
+    };
+    const table = tableName();
+    const writes = handler.onOpen({ table, subject, approval, now, appBaseUrl: input.appBaseUrl });
+    Object.assign(approval, writes.fields);
+    const pointer = current ? 'currentApprovalId = :previous' : 'attribute_not_exists(currentApprovalId)';
+    await input.interleave?.('before-write');
+    try {
+      await db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: table,
+                Item: { ...keys.approval(approval.approvalId), ...keys.inboxEntry(approval.since, approval.approvalId), type: 'approval', ...approval },
+                ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-          },
-          {
-            Update: {
-              TableName: table,
-              Key: keys.person(referral.personId),
-              UpdateExpression: 'SET pathStatus = :status, updatedAt = :now',
-              ExpressionAttributeValues: { ':status': pathStatus, ':now': now },
+            {
+              Update: {
+                TableName: table,
+                Key: subject.key,
+                // The subject leaves the reconciler's "workflow awaited" list: its workflow is here.
+                UpdateExpression: 'SET currentApprovalId = :id, updatedAt = :now REMOVE gsi1pk, gsi1sk',
+                ConditionExpression: `${pointer} AND ${subject.stillWaiting.expression}`,
+                ExpressionAttributeNames: subject.stillWaiting.names,
+                ExpressionAttributeValues: { ':id': approval.approvalId, ':now': iso, ...(current ? { ':previous': current.approvalId } : {}), ...subject.stillWaiting.values },
+              },
             },
-          },
-          ...timelinePut(table, referral.personId, {
-            at: now,
-            eventId: `referral-decided#${approval.approvalId}`,
-            type: `referral-${outcome}`,
-            label: `Décision : orientation ${OUTCOME_LABELS[outcome]}`,
-            actor: input.staff,
-            referralId: referral.referralId,
-            reason: reason?.label,
-          }),
-          ...outboxPuts(table, referral.personId, cause, decisionDrafts(decided, input.decision), now, { referralId: referral.referralId }),
-        ],
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) {
-      const latest = await getApprovalRecord(approval.approvalId);
-      if (latest && latest.status !== 'open') throw alreadyDecided(latest);
-      throw new ConflictError("L'orientation a changé pendant votre décision : rechargez la page.");
+            ...writes.items,
+          ],
+        }),
+      );
+      return { state: 'waiting', approval, created: true, cause: writes.cause };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Another wait opened it, or a decision landed: read again.
     }
-    throw error;
   }
-  return {
-    referral: { ...decided, decisions: [...referral.decisions, { outcome, reasonCode, decidedAt: now, decidedBy, approvalId: approval.approvalId }] },
-    taskToken: approval.taskToken,
-    workflowOutput: workflowDecision(referral.referralId, { outcome, approvalId: approval.approvalId }),
-  };
+  throw new ConflictError(`${handler.kind}: the waiting step did not settle`);
 }
 
-export type WorkflowDecision = DecisionResult['workflowOutput'];
-
-/** What the referral workflow receives of a decision; the cause names the outbox messages the decision wrote. */
-function workflowDecision(referralId: string, decision: { outcome: DecisionOutcome; approvalId: string }): WorkflowDecision {
-  return { outcome: decision.outcome, approvalId: decision.approvalId, cause: `referral-decided#${referralId}#${decision.approvalId}` };
-}
-
-function alreadyDecided(approval: ApprovalRecord): ConflictError {
-  const when = approval.decidedAt
-    ? new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' }).format(new Date(approval.decidedAt))
-    : undefined;
-  const who = approval.decidedBy?.name;
-  return new ConflictError(
-    `Cette demande a déjà été décidée${when ? ` le ${when}` : ''}${who ? ` par ${who}` : ''}${approval.outcome ? ` (${OUTCOME_LABELS[approval.outcome]})` : ''}. Aucune nouvelle décision n'a été enregistrée.`,
-  );
-}
-
-export type DeadlineStep = 'remind' | 'escalate' | 'expire' | 'waitlist-review';
-
-export interface DeadlineOutcome {
-  /** The outbox cause to send, when the step was recorded (now or by an earlier attempt). */
-  recorded: { cause: string; personId: string } | null;
-  /** A decision staff recorded while the callback timed out: the workflow takes it instead of waiting again. */
-  decision?: WorkflowDecision;
-}
+export type DeadlineResult =
+  /** The deadline is recorded (now or by an earlier attempt): its messages go under `cause`. */
+  | { state: 'recorded'; expired: boolean; cause?: string; personId: string }
+  /** Staff decided first: the workflow takes the decision instead of waiting again. */
+  | { state: 'decided'; approvalId: string };
 
 /**
- * Records a deadline reached by a pending referral: a reminder or an escalation to staff, a waitlist review,
- * or the expiry (the referral closes and the prescriber is told). Each step is written once per approval
- * (a conditional marker), together with its outbox messages. A decision made meanwhile wins over the deadline.
+ * Records a deadline of an open waiting step: a reminder, an escalation, a waiting list's review, or the expiry.
+ * Each is written once per approval (a conditional marker) with its messages; a decision made at any moment
+ * before the write wins, and the answer then carries it. An expiry and a decision never both happen.
  */
-export async function recordReferralDeadline(input: {
-  referralId: string;
-  step: DeadlineStep;
-  appBaseUrl: string;
-  expireAfterSeconds: number;
-  now?: Date;
-}): Promise<DeadlineOutcome> {
-  const nowDate = input.now ?? new Date();
-  const now = nowDate.toISOString();
-  const referral = await getReferralRecord(input.referralId);
-  if (!referral) throw new NotFoundError(`referral ${input.referralId} not found`);
-  const approvalId = referral.currentApprovalId;
-  if (!approvalId) return { recorded: null };
-  const marker = input.step === 'waitlist-review' ? `waitlistReview_${now.slice(0, 10)}` : `${input.step}At`;
-  const cause = `referral-${input.step}#${referral.referralId}#${approvalId}${input.step === 'waitlist-review' ? `#${now.slice(0, 10)}` : ''}`;
-  const waitingStatus: ReferralStatus = input.step === 'waitlist-review' ? 'waitlisted' : 'pending';
-  if (referral.status !== waitingStatus) {
-    // An expiry retried after its write only has its messages left to send.
-    if (input.step === 'expire' && referral.status === 'expired') return { recorded: { cause, personId: referral.personId } };
-    const last = referral.decisions.at(-1);
-    return { recorded: null, decision: last ? workflowDecision(referral.referralId, last) : undefined };
-  }
-  const ageDays = Math.floor((nowDate.getTime() - Date.parse(referral.createdAt)) / 86_400_000);
-  const vars = { ...templateVars(referral), decisionUrl: `${input.appBaseUrl.replace(/\/$/, '')}/equipe/decisions/${approvalId}`, ageDays };
-  const staffEmail = process.env.STAFF_EMAIL;
-  const drafts: OutboxDraft[] = [];
-  let label: string;
-  const table = tableName();
-  const extra: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
-  if (input.step === 'remind') {
-    label = `Relance de l'équipe : pas de décision après ${ageDays} jours`;
-    if (staffEmail) drafts.push({ kind: 'referral-reminder', role: 'staff', channel: 'email', to: staffEmail, ...render('referral-reminder', 'staff', 'email', vars) });
-  } else if (input.step === 'escalate') {
-    label = `Escalade : pas de décision après ${ageDays} jours`;
-    const expiresInDays = Math.max(0, Math.ceil((Date.parse(referral.createdAt) + input.expireAfterSeconds * 1000 - nowDate.getTime()) / 86_400_000));
-    if (staffEmail) drafts.push({ kind: 'referral-escalation', role: 'staff', channel: 'email', to: staffEmail, ...render('referral-escalation', 'staff', 'email', { ...vars, expiresInDays }) });
-  } else if (input.step === 'waitlist-review') {
-    label = "Rappel : orientation sur liste d'attente à réexaminer";
-    if (staffEmail) drafts.push({ kind: 'referral-waitlist-review', role: 'staff', channel: 'email', to: staffEmail, ...render('referral-waitlist-review', 'staff', 'email', vars) });
-  } else {
-    label = `Orientation expirée sans décision après ${ageDays} jours`;
-    if (referral.prescriber.email) {
-      drafts.push({ kind: 'referral-expired', role: 'prescriber', channel: 'email', to: referral.prescriber.email, ...render('referral-expired', 'prescriber', 'email', vars) });
+export async function recordDeadline<S extends WaitingSubject>(
+  handler: WaitingStepHandler<S>,
+  input: { subjectId: string; step: DeadlineStep; timings: DeadlineTimings; appBaseUrl: string; now?: Date; interleave?: Interleave },
+): Promise<DeadlineResult> {
+  const now = input.now ?? new Date();
+  const iso = now.toISOString();
+  const subject = await handler.loadSubject(input.subjectId);
+  if (!subject) throw new NotFoundError(`${handler.kind} subject not found`);
+  const approvalId = subject.currentApprovalId;
+  if (!approvalId) throw new ConflictError(`${handler.kind}: a deadline without an approval`);
+  const approval = await getApprovalRecord(approvalId);
+  if (!approval) throw new NotFoundError(`approval of ${handler.kind} not found`);
+  await input.interleave?.('after-read');
+  const marker = input.step === 'waitlist-review' ? `waitlistReview_${iso.slice(0, 10)}` : `${input.step}At`;
+  const settled = (latest: ApprovalRecord): DeadlineResult | undefined => {
+    if (latest.status === 'decided') return { state: 'decided', approvalId: latest.approvalId };
+    if (latest.status === 'expired' || latest[marker as `${string}At`] !== undefined) {
+      const writes = handler.onDeadline({ table: tableName(), subject, approval: latest, now, appBaseUrl: input.appBaseUrl }, input.step, input.timings);
+      return { state: 'recorded', expired: latest.status === 'expired', cause: writes.cause, personId: latest.personId };
     }
-    extra.push(
-      {
-        Update: {
-          TableName: table,
-          Key: keys.referral(referral.referralId),
-          UpdateExpression: 'SET #status = :expired, updatedAt = :now',
-          ConditionExpression: '#status = :current',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':expired': 'expired', ':current': referral.status, ':now': now },
-        },
-      },
-      {
-        Update: {
-          TableName: table,
-          Key: keys.person(referral.personId),
-          UpdateExpression: 'SET pathStatus = :status, updatedAt = :now',
-          ExpressionAttributeValues: { ':status': 'not-admitted' satisfies PathStatus, ':now': now },
-        },
-      },
-    );
-  }
+    return undefined;
+  };
+  const already = settled(approval);
+  if (already) return already;
+  if (approval.status !== 'open') throw new ConflictError(`${handler.kind}: deadline on a ${approval.status} approval`);
+
+  const table = tableName();
+  const writes = handler.onDeadline({ table, subject, approval, now, appBaseUrl: input.appBaseUrl }, input.step, input.timings);
+  const closing = writes.expires;
+  await input.interleave?.('before-write');
   try {
     await db().send(
       new TransactWriteCommand({
@@ -301,58 +306,131 @@ export async function recordReferralDeadline(input: {
             Update: {
               TableName: table,
               Key: keys.approval(approvalId),
-              UpdateExpression:
-                input.step === 'expire'
-                  ? 'SET #marker = :now, #status = :used, outcome = :expired REMOVE gsi1pk, gsi1sk'
-                  : 'SET #marker = :now',
+              UpdateExpression: closing
+                ? 'SET #marker = :now, #status = :expired, closedAt = :now, updatedAt = :now REMOVE gsi1pk, gsi1sk'
+                : 'SET #marker = :now, updatedAt = :now',
               ConditionExpression: 'attribute_not_exists(#marker) AND #status = :open',
               ExpressionAttributeNames: { '#marker': marker, '#status': 'status' },
-              ExpressionAttributeValues: { ':now': now, ':open': 'open', ...(input.step === 'expire' ? { ':used': 'used', ':expired': 'expired' } : {}) },
+              ExpressionAttributeValues: { ':now': iso, ':open': 'open', ...(closing ? { ':expired': 'expired' } : {}) },
             },
           },
-          ...extra,
-          ...timelinePut(table, referral.personId, {
-            at: now,
-            eventId: cause,
-            type: `referral-${input.step}`,
-            label,
-            actor: { kind: 'system', name: 'Délais automatiques' },
-            referralId: referral.referralId,
-          }),
-          ...outboxPuts(table, referral.personId, cause, drafts, now, { referralId: referral.referralId }),
+          ...writes.items,
+        ],
+      }),
+    );
+    return { state: 'recorded', expired: closing, cause: writes.cause, personId: approval.personId };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    // Which condition failed tells nothing by itself: read again. A decision wins; a marker means an earlier attempt wrote it.
+    const latest = await getApprovalRecord(approvalId);
+    const outcome = latest && settled(latest);
+    if (outcome) return outcome;
+    throw error;
+  }
+}
+
+export interface DecisionResult {
+  approval: ApprovalRecord;
+  workflowDecision: WorkflowDecision;
+}
+
+/**
+ * Applies a staff decision to an open waiting step: single use (the approval goes from open to decided in the
+ * same transaction as what the decision changes, its timeline event and its messages), and listed as a
+ * hand-over due to its workflow. Waking the workflow is a separate, retried step (`handOver`).
+ */
+export async function decide<S extends WaitingSubject, D extends { outcome: string }>(
+  handler: WaitingStepHandler<S, D>,
+  input: { approvalId: string; decision: D; staff: Staff; appBaseUrl?: string; now?: Date },
+): Promise<DecisionResult> {
+  const now = input.now ?? new Date();
+  const iso = now.toISOString();
+  const approval = await getApprovalRecord(input.approvalId);
+  if (!approval || approval.kind !== handler.kind) throw new NotFoundError('Demande introuvable : le lien est peut-être erroné.');
+  if (approval.status !== 'open') throw noLongerOpen(handler, approval);
+  const subject = await handler.loadSubject(approval.subjectId);
+  if (!subject) throw new NotFoundError('Le dossier de cette demande est introuvable.');
+  if (!handler.allowedOutcomes(subject).includes(input.decision.outcome)) {
+    throw new ConflictError(`La décision « ${handler.outcomeLabel(input.decision.outcome)} » n'est plus possible pour ce dossier : rechargez la page.`);
+  }
+  const table = tableName();
+  const writes = handler.onDecision({ table, subject, approval, now, appBaseUrl: input.appBaseUrl ?? '' }, input.decision, input.staff);
+  const workflowDecision: WorkflowDecision = { outcome: input.decision.outcome, approvalId: approval.approvalId, ...(writes.cause ? { cause: writes.cause } : {}) };
+  const decidedBy = { id: input.staff.id, name: input.staff.name };
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: table,
+              Key: keys.approval(approval.approvalId),
+              UpdateExpression:
+                'SET #status = :decided, decidedAt = :now, decidedBy = :by, outcome = :outcome, handover = :pending, workflowDecision = :wd, updatedAt = :now, gsi1pk = :hpk, gsi1sk = :hsk',
+              ConditionExpression: '#status = :open',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':decided': 'decided',
+                ':open': 'open',
+                ':now': iso,
+                ':by': decidedBy,
+                ':outcome': input.decision.outcome,
+                ':pending': 'pending',
+                ':wd': workflowDecision,
+                ':hpk': keys.handoverEntry(iso, approval.approvalId).gsi1pk,
+                ':hsk': keys.handoverEntry(iso, approval.approvalId).gsi1sk,
+              },
+            },
+          },
+          ...writes.items,
         ],
       }),
     );
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
-    // Already recorded by an earlier attempt of this step: only the sending may remain.
+    const latest = await getApprovalRecord(approval.approvalId);
+    if (latest && latest.status !== 'open') throw noLongerOpen(handler, latest);
+    throw new ConflictError('Le dossier a changé pendant votre décision : rechargez la page.');
   }
-  return { recorded: { cause, personId: referral.personId } };
+  return {
+    approval: { ...approval, status: 'decided', decidedAt: iso, decidedBy, outcome: input.decision.outcome, handover: 'pending', workflowDecision },
+    workflowDecision,
+  };
 }
 
-/** Outbox cause of the new-referral message to staff, sent once per approval. */
-export async function recordDecisionRequest(input: { referral: ReferralRecord; approval: ApprovalRecord; appBaseUrl: string; now?: Date }): Promise<string | null> {
-  const staffEmail = process.env.STAFF_EMAIL;
-  if (!staffEmail) return null;
-  const cause = `referral-decision-request#${input.referral.referralId}#${input.approval.approvalId}`;
-  const now = (input.now ?? new Date()).toISOString();
-  const decisionUrl = `${input.appBaseUrl.replace(/\/$/, '')}/equipe/decisions/${input.approval.approvalId}`;
+function noLongerOpen(handler: { outcomeLabel(outcome: string): string }, approval: ApprovalRecord): ConflictError {
+  return new ConflictError(noLongerOpenMessage({ ...approval, outcomeLabel: approval.outcome ? handler.outcomeLabel(approval.outcome) : undefined }));
+}
+
+/**
+ * The workflow has taken the decision (its step after the wait runs): the hand-over is done and leaves the
+ * reconciler's list. Safe to repeat.
+ */
+export async function completeHandover(approvalId: string, now = new Date()): Promise<void> {
   try {
     await db().send(
-      new TransactWriteCommand({
-        TransactItems: outboxPuts(tableName(), input.referral.personId, cause, [
-          {
-            kind: 'referral-decision-request',
-            role: 'staff',
-            channel: 'email',
-            to: staffEmail,
-            ...render('referral-decision-request', 'staff', 'email', { ...templateVars(input.referral), decisionUrl, eligible: input.referral.eligibility.eligible }),
-          },
-        ], now, { referralId: input.referral.referralId }),
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.approval(approvalId),
+        UpdateExpression: 'SET handover = :done, handedOverAt = :now REMOVE gsi1pk, gsi1sk',
+        ConditionExpression: 'handover = :pending',
+        ExpressionAttributeValues: { ':done': 'done', ':pending': 'pending', ':now': now.toISOString() },
       }),
     );
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
   }
-  return cause;
+}
+
+/**
+ * The decision the workflow takes after a wait: the subject's current approval once decided. The workflow
+ * reads it from the table whichever way it learnt of it (the callback, a deadline step, an early decision).
+ */
+export async function takeDecision<S extends WaitingSubject>(handler: WaitingStepHandler<S>, subjectId: string): Promise<{ decision: WorkflowDecision; personId: string }> {
+  const subject = await handler.loadSubject(subjectId);
+  if (!subject?.currentApprovalId) throw new NotFoundError(`${handler.kind} subject has no approval`);
+  const approval = await getApprovalRecord(subject.currentApprovalId);
+  if (!approval?.workflowDecision || approval.status !== 'decided') throw new ConflictError(`${handler.kind}: no decision to take`);
+  await completeHandover(approval.approvalId);
+  return { decision: approval.workflowDecision, personId: approval.personId };
 }

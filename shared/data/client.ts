@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvalidInputError } from '../domain/errors.js';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 let documentClient: DynamoDBDocumentClient | undefined;
@@ -51,4 +52,56 @@ export async function queryIndexPartition(indexName: string, partition: string, 
     }),
   );
   return result.Items ?? [];
+}
+
+/** One page of a listing, and the cursor of the next one (absent on the last page). */
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
+
+/** The cursor a client sends back: DynamoDB's LastEvaluatedKey, opaque to the client. */
+export function encodeCursor(lastKey: Record<string, unknown> | undefined): string | undefined {
+  return lastKey ? Buffer.from(JSON.stringify(lastKey)).toString('base64url') : undefined;
+}
+
+/** Reads a cursor back; a cursor that is not one of ours is refused, never passed to DynamoDB as is. */
+export function decodeCursor(cursor: string | undefined, keyNames: readonly string[]): Record<string, string> | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  try {
+    if (cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('shape');
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const names = Object.keys(key).sort();
+    if (names.join() !== [...keyNames].sort().join() || names.some((n) => typeof key[n] !== 'string')) throw new Error('keys');
+    return key as Record<string, string>;
+  } catch {
+    throw new InvalidInputError('Le curseur de pagination est invalide : rechargez la liste depuis le début.', [
+      { field: 'cursor', message: 'Curseur inconnu ou modifié.' },
+    ]);
+  }
+}
+
+/**
+ * One page of a global secondary index's partition (`gsiN`), oldest first, with a cursor to the next page;
+ * `filter` narrows the items (a page may then hold fewer than `limit` and still have a cursor).
+ */
+export async function queryIndexPage(
+  indexName: string,
+  partition: string,
+  options: { limit?: number; cursor?: string; filter?: { expression: string; names?: Record<string, string>; values: Record<string, unknown> } } = {},
+): Promise<Page<Record<string, unknown>>> {
+  const startKey = decodeCursor(options.cursor, ['pk', 'sk', `${indexName}pk`, `${indexName}sk`]);
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: indexName,
+      KeyConditionExpression: `${indexName}pk = :pk`,
+      FilterExpression: options.filter?.expression,
+      ExpressionAttributeNames: options.filter?.names,
+      ExpressionAttributeValues: { ':pk': partition, ...options.filter?.values },
+      ExclusiveStartKey: startKey,
+      Limit: options.limit ?? 50,
+    }),
+  );
+  return { items: result.Items ?? [], cursor: encodeCursor(result.LastEvaluatedKey) };
 }

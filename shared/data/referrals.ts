@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll, db, tableName } from './client.js';
+import { batchGetAll, db, queryIndexPage, tableName, type Page } from './client.js';
 import { INDEX, keys, type PersonClaimKind } from '../keys.js';
 import type { Actor, Prescriber } from '../domain/actor.js';
 import { checkEligibility, type Eligibility } from '../domain/eligibility.js';
@@ -130,6 +130,8 @@ export async function submitReferral(input: {
             ...keys.referral(referralId),
             ...keys.organisationEntry(prescriber.organisationId, now, referralId),
             ...keys.allReferralsEntry(now, referralId),
+            // Until its workflow opens the approval: the reconciler starts a workflow that never started.
+            ...keys.awaitedWorkflowEntry(now, referralId),
             type: 'referral',
             ...referral,
           },
@@ -248,4 +250,13 @@ export async function listReferralsFor(reader: Actor, limit = 200): Promise<Refe
 export async function getReferralsByIds(referralIds: string[]): Promise<Map<string, ReferralRecord>> {
   const items = (await batchGetAll(referralIds.map((id) => keys.referral(id)))) as unknown as ReferralRecord[];
   return new Map(items.map((item) => [item.referralId, item]));
+}
+
+/** Referrals submitted before `before` whose workflow has not opened their approval yet, one page at a time. */
+export async function listAwaitedWorkflows(before: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<ReferralRecord>> {
+  const page = await queryIndexPage(INDEX.awaitedWorkflows, keys.awaitedWorkflowPartition(), {
+    ...options,
+    filter: { expression: 'createdAt < :before', values: { ':before': before } },
+  });
+  return { items: page.items as unknown as ReferralRecord[], cursor: page.cursor };
 }

@@ -2,6 +2,7 @@ import type { OutboxDraft } from '../data/outbox.js';
 import { render } from './messages/catalogue.js';
 import { PROGRAMME_RULES, type Programme } from './programmes.js';
 import type { Decision, ReferralSubmission } from './referral.js';
+import type { DeadlineStep } from './waiting-steps.js';
 import { refusalReason } from './refusal-reasons.js';
 
 /** What the referral's messages say and to whom they go: the referral's own contact details. */
@@ -76,4 +77,62 @@ export function decisionDrafts(referral: ReferralForMessages, decision: Decision
     body: render(kind, 'young', 'sms', vars).body,
   });
   return drafts;
+}
+
+/** Where staff open a waiting step: the confirmation page (deciding needs a POST from it, never a GET). */
+export function decisionUrlOf(appBaseUrl: string, approvalId: string): string {
+  return `${appBaseUrl.replace(/\/$/, '')}/equipe/decisions/${approvalId}`;
+}
+
+/** The e-mail telling staff a new referral waits for their decision. */
+export function decisionRequestDrafts(referral: ReferralForMessages & { eligibility: { eligible: boolean } }, staffEmail: string | undefined, decisionUrl: string): OutboxDraft[] {
+  if (!staffEmail) return [];
+  return [
+    {
+      kind: 'referral-decision-request',
+      role: 'staff',
+      channel: 'email',
+      to: staffEmail,
+      ...render('referral-decision-request', 'staff', 'email', { ...templateVars(referral), decisionUrl, eligible: referral.eligibility.eligible }),
+    },
+  ];
+}
+
+/**
+ * What a missed deadline of a referral says, on the timeline and by e-mail: staff are reminded, then warned
+ * how long is left, a waitlisted referral comes back to them, and at expiry the prescriber gets an answer.
+ */
+export function deadlineMessages(
+  step: DeadlineStep,
+  referral: ReferralForMessages,
+  context: { staffEmail: string | undefined; decisionUrl: string; ageDays: number; expiresInDays: number },
+): { label: string; drafts: OutboxDraft[] } {
+  const vars = { ...templateVars(referral), decisionUrl: context.decisionUrl, ageDays: context.ageDays };
+  const staff = context.staffEmail;
+  switch (step) {
+    case 'remind':
+      return {
+        label: `Relance de l'équipe : pas de décision après ${context.ageDays} jours`,
+        drafts: staff ? [{ kind: 'referral-reminder', role: 'staff', channel: 'email', to: staff, ...render('referral-reminder', 'staff', 'email', vars) }] : [],
+      };
+    case 'escalate':
+      return {
+        label: `Escalade : pas de décision après ${context.ageDays} jours`,
+        drafts: staff
+          ? [{ kind: 'referral-escalation', role: 'staff', channel: 'email', to: staff, ...render('referral-escalation', 'staff', 'email', { ...vars, expiresInDays: context.expiresInDays }) }]
+          : [],
+      };
+    case 'waitlist-review':
+      return {
+        label: "Rappel : orientation sur liste d'attente à réexaminer",
+        drafts: staff ? [{ kind: 'referral-waitlist-review', role: 'staff', channel: 'email', to: staff, ...render('referral-waitlist-review', 'staff', 'email', vars) }] : [],
+      };
+    case 'expire':
+      return {
+        label: `Orientation expirée sans décision après ${context.ageDays} jours`,
+        drafts: referral.prescriber.email
+          ? [{ kind: 'referral-expired', role: 'prescriber', channel: 'email', to: referral.prescriber.email, ...render('referral-expired', 'prescriber', 'email', vars) }]
+          : [],
+      };
+  }
 }

@@ -28,9 +28,13 @@ export function ageOn(birthDate: string, onDate: string): number {
   return age;
 }
 
-/** Whole days elapsed between two instants (floor). */
+/**
+ * Calendar days between two instants, counted on the Paris calendar: from 23:50 to 00:10 the next day is one day,
+ * and a whole day across a clock change is still one.
+ * @example daysBetween(new Date('2026-11-30T22:50:00Z'), new Date('2026-11-30T23:10:00Z')) // 1 (23:50 → 00:10 in Paris)
+ */
 export function daysBetween(from: Date, to: Date): number {
-  return Math.floor((to.getTime() - from.getTime()) / 86_400_000);
+  return Math.round((Date.parse(parisDate(to)) - Date.parse(parisDate(from))) / 86_400_000);
 }
 
 /** "il y a 3 jours", "aujourd'hui": how staff read the age of a pending item. */

@@ -4,7 +4,8 @@ import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
 import { loadStageConfig } from '../../infra/config.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
-import { decideReferral } from '../../shared/data/approvals.js';
+import { decide } from '../../shared/data/approvals.js';
+import { referralDecisions } from '../../shared/data/referral-decisions.js';
 import { staffCamille } from '../support/fixtures.js';
 
 // The `test` stage shortens the referral deadlines to seconds; the workflow and functions are the deployed ones.
@@ -52,7 +53,7 @@ describe('a referral nobody decides on', () => {
     const submitted = await sarah('POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
     const item = await eventually(async () => (await camille('GET', '/api/staff/inbox')).body.items.find((i: { referralId: string }) => i.referralId === submitted.body.referralId), 10_000, 'inbox item');
     // Recorded in the table, never handed to the workflow (no SendTaskSuccess).
-    await decideReferral({ approvalId: item.approvalId, decision: { outcome: 'accepted' }, staff: staffCamille });
+    await decide(referralDecisions, { approvalId: item.approvalId, decision: { outcome: 'accepted' }, staff: staffCamille });
 
     const executionArn = `arn:aws:states:eu-west-3:000000000000:execution:${cloud.app.stateMachines[0].name}:${submitted.body.referralId}`;
     expect(await cloud.engine.waitForStatus(executionArn, { timeoutMs: (timings.remindAfterSeconds + 20) * 1000, until: (s) => s !== 'RUNNING' })).toBe('SUCCEEDED');

@@ -183,7 +183,13 @@ describe('bad input on every endpoint gets a 4xx a person understands, and no wr
   it('answers an unknown approval with 404 and a wrong decision body field by field', async () => {
     const unknown = await camille('POST', `/api/approvals/${randomUUID()}/decision`, { outcome: 'accepted' });
     expect(unknown.status).toBe(404);
-    const wrong = await camille('POST', `/api/approvals/${randomUUID()}/decision`, { outcome: 'peut-être', extra: 1 });
+    const submitted = await sarah('POST', '/api/referrals', adultSubmission(), { 'idempotency-key': randomUUID() });
+    const item = await eventually(
+      async () => (await camille('GET', '/api/staff/inbox?kind=referral-decision&limit=100')).body.items.find((i: { referralId: string }) => i.referralId === submitted.body.referralId),
+      20_000,
+      'inbox item',
+    );
+    const wrong = await camille('POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'peut-être', extra: 1 });
     expect(wrong.status).toBe(400);
     expect(wrong.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['extra', 'outcome']);
   });

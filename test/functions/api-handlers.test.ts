@@ -10,7 +10,8 @@ import { handler as submit } from '../../functions/referrals/submit.js';
 import { handler as getReferral } from '../../functions/referrals/get.js';
 import { handler as decide } from '../../functions/approvals/decide.js';
 import { handler as inbox } from '../../functions/staff/inbox.js';
-import { openReferralApproval } from '../../shared/data/approvals.js';
+import { openApproval as openWaitingStep } from '../../shared/data/approvals.js';
+import { referralDecisions } from '../../shared/data/referral-decisions.js';
 import type { ApiResult } from '../../shared/http/api.js';
 
 const sfn = mockClient(SFNClient);
@@ -108,8 +109,9 @@ describe('GET /api/referrals/{referralId}', () => {
 describe('POST /api/approvals/{approvalId}/decision', () => {
   async function openApproval() {
     const created = await call(submit, submitEvent(adultSubmission()));
-    const { approval } = await openReferralApproval({ referralId: created.body.referralId, taskToken: 'secret-token', phase: 'initial' });
-    return approval.approvalId;
+    const opened = await openWaitingStep(referralDecisions, { subjectId: created.body.referralId, taskToken: 'secret-token', phase: 'initial', appBaseUrl: '' });
+    if (opened.state !== 'waiting') throw new Error('expected an open approval');
+    return opened.approval.approvalId;
   }
   const decisionEvent = (approvalId: string, body: unknown, actor: typeof staffCamille | typeof prescriberLens = staffCamille) =>
     apiEvent({ routeKey: 'POST /api/approvals/{approvalId}/decision', actor, body, pathParameters: { approvalId } });
@@ -136,6 +138,15 @@ describe('POST /api/approvals/{approvalId}/decision', () => {
     expect(again.status).toBe(409);
   });
 
+  it('answers 200 once the decision is committed, even when waking the workflow fails: the reconciler hands it over', async () => {
+    const approvalId = await openApproval();
+    sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
+    const res = await call(decide, decisionEvent(approvalId, { outcome: 'accepted' }));
+    expect(res).toMatchObject({ status: 200, body: { status: 'accepted' } });
+    const again = await call(decide, decisionEvent(approvalId, { outcome: 'accepted' }));
+    expect(again.status).toBe(409);
+  });
+
   it('requires a reason for a refusal, and is for staff only', async () => {
     const approvalId = await openApproval();
     const noReason = await call(decide, decisionEvent(approvalId, { outcome: 'refused' }));
@@ -152,7 +163,9 @@ describe('GET /api/staff/inbox', () => {
   it('lists open approvals with the referral and its age, for staff only', async () => {
     const approvalId = await (async () => {
       const created = await call(submit, submitEvent(adultSubmission()));
-      return (await openReferralApproval({ referralId: created.body.referralId, taskToken: 't', phase: 'initial' })).approval.approvalId;
+      const opened = await openWaitingStep(referralDecisions, { subjectId: created.body.referralId, taskToken: 't', phase: 'initial', appBaseUrl: '' });
+      if (opened.state !== 'waiting') throw new Error('expected an open approval');
+      return opened.approval.approvalId;
     })();
     const res = await call(inbox, apiEvent({ routeKey: 'GET /api/staff/inbox', actor: staffCamille }));
     const item = res.body.items.find((i: { approvalId: string }) => i.approvalId === approvalId);

@@ -166,32 +166,29 @@ describe('referral state machine', () => {
     expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
     expect(JSON.stringify(definition)).not.toMatch(/"Assign"|JSONata|"Arguments"/);
     expect(definition.StartAt).toBe('Accuser réception');
+    const steps = ['Accuser réception', 'Attendre la décision', "Relancer l'équipe", 'Attendre la décision après relance', 'Escalader', 'Attendre la décision après escalade', 'Expirer la demande', 'Notifier la décision', 'Attendre une place', "Rappeler la liste d'attente"];
     expect(Object.keys(definition.States).sort()).toEqual(
       [
-        'Accuser réception',
-        'Attendre la décision',
-        "Relancer l'équipe",
-        'Attendre la décision après relance',
-        'Escalader',
-        'Attendre la décision après escalade',
-        'Expirer la demande',
-        'Demande expirée',
-        'Notifier la décision',
+        ...steps,
+        ...steps.map((step) => `${step} : en échec`),
+        "Relancer l'équipe : décidée ?",
+        'Escalader : décidée ?',
+        'Expirer la demande : décidée ?',
+        "Rappeler la liste d'attente : décidée ?",
         'Quelle décision ?',
-        'Attendre une place',
-        "Rappeler la liste d'attente",
+        'Demande expirée',
         'Orientation acceptée',
         'Orientation refusée',
-        'Reprendre la décision enregistrée',
-        'Décidée avant la relance ?',
-        "Décidée avant l'escalade ?",
-        "Décidée avant l'expiration ?",
-        'Décidée pendant la liste d’attente ?',
+        'Mettre de côté',
+        'À traiter : attendre l’équipe',
+        'À traiter : reprendre la décision',
+        'Relancer ou clôturer ?',
+        "Parcours clôturé par l'équipe",
       ].sort(),
     );
   });
 
-  it('waits for the decision with task tokens whose timeouts are the configured deadlines', () => {
+  it('waits for the decision with task tokens whose timeouts are the configured deadlines, and takes a decision made at any moment', () => {
     const { States } = definitionOf(dev.resources);
     const { remindAfterSeconds, escalateAfterSeconds, expireAfterSeconds, waitlistReviewAfterSeconds } = dev.config.referral;
     const waits: Array<[string, string, number, string]> = [
@@ -204,36 +201,67 @@ describe('referral state machine', () => {
       const state = States[name];
       expect(state.Resource, name).toBe('arn:REF:states:::lambda:invoke.waitForTaskToken');
       expect(state.TimeoutSeconds, name).toBe(timeout);
-      expect(state.ResultPath, name).toBe('$.decision');
-      expect(state.Parameters.Payload, name).toEqual({ 'taskToken.$': '$$.Task.Token', 'referralId.$': '$.referralId', 'personId.$': '$.personId', phase });
-      expect(state.Catch, name).toEqual([{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: onTimeout }]);
+      expect(state.ResultPath, name).toBeNull();
+      expect(state.Parameters.Payload, name).toEqual({
+        'taskToken.$': '$$.Task.Token',
+        'executionArn.$': '$$.Execution.Id',
+        'referralId.$': '$.referralId',
+        'personId.$': '$.personId',
+        'subjectId.$': '$.referralId',
+        kind: 'referral-decision',
+        phase,
+      });
+      // A decision made before the wait, then the deadline, are outcomes: never retried; anything else is.
+      expect(state.Retry[0], name).toEqual({ ErrorEquals: ['DecisionAlreadyRecorded', 'States.Timeout'], MaxAttempts: 0 });
+      expect(state.Retry[1], name).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 4 });
+      expect(state.Catch, name).toEqual([
+        { ErrorEquals: ['DecisionAlreadyRecorded'], ResultPath: null, Next: 'Notifier la décision' },
+        { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: onTimeout },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name} : en échec` },
+      ]);
       expect(state.Next, name).toBe('Notifier la décision');
     }
-    // After each deadline step, a decision recorded meanwhile goes to the notification instead of waiting again.
-    const afterDeadline: Array<[string, string, string]> = [
-      ["Relancer l'équipe", 'Décidée avant la relance ?', 'Attendre la décision après relance'],
-      ['Escalader', "Décidée avant l'escalade ?", 'Attendre la décision après escalade'],
-      ['Expirer la demande', "Décidée avant l'expiration ?", 'Demande expirée'],
-      ["Rappeler la liste d'attente", 'Décidée pendant la liste d’attente ?', 'Attendre une place'],
+    // After each deadline step, a decision recorded meanwhile is taken instead of waiting again.
+    const afterDeadline: Array<[string, string]> = [
+      ["Relancer l'équipe", 'Attendre la décision après relance'],
+      ['Escalader', 'Attendre la décision après escalade'],
+      ['Expirer la demande', 'Attendre la décision après escalade'],
+      ["Rappeler la liste d'attente", 'Attendre une place'],
     ];
-    for (const [deadline, choice, otherwise] of afterDeadline) {
+    for (const [deadline, otherwise] of afterDeadline) {
+      const choice = `${deadline} : décidée ?`;
       expect(States[deadline].Next, deadline).toBe(choice);
       expect(States[deadline].ResultPath, deadline).toBe('$.deadline');
-      expect(States[choice].Choices, choice).toEqual([{ Variable: '$.deadline.decision', IsPresent: true, Next: 'Reprendre la décision enregistrée' }]);
+      expect(States[choice].Choices[0], choice).toEqual({ Variable: '$.deadline.decided', BooleanEquals: true, Next: 'Notifier la décision' });
       expect(States[choice].Default, choice).toBe(otherwise);
     }
-    expect(States['Reprendre la décision enregistrée']).toMatchObject({ Type: 'Pass', InputPath: '$.deadline.decision', ResultPath: '$.decision', Next: 'Notifier la décision' });
+    expect(States['Expirer la demande : décidée ?'].Choices[1]).toEqual({ Variable: '$.deadline.expired', BooleanEquals: true, Next: 'Demande expirée' });
   });
 
-  it('retries every plain step on any error, three times, and routes the decision', () => {
+  it('retries every step, and parks a step that still fails "à traiter" for staff to relaunch or close: no execution ends FAILED', () => {
     const { States } = definitionOf(dev.resources);
-    for (const name of ['Accuser réception', "Relancer l'équipe", 'Escalader', 'Expirer la demande', 'Notifier la décision', "Rappeler la liste d'attente"]) {
-      expect(States[name].Resource, name).toBe('REF');
-      if (!['Relancer l\'équipe', 'Escalader', 'Expirer la demande', "Rappeler la liste d'attente"].includes(name)) expect(States[name].ResultPath, name).toBeNull();
-      expect(States[name].Retry, name).toContainEqual({ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 });
+    const block = new Set(['À traiter : attendre l’équipe', 'À traiter : reprendre la décision']);
+    const guarded: string[] = [];
+    for (const [name, state] of Object.entries(States)) {
+      if (state.Type !== 'Task') continue;
+      expect(state.Retry, name).toContainEqual(expect.objectContaining({ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2 }));
+      if (block.has(name)) continue;
+      expect(state.Catch.at(-1), name).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name} : en échec` });
+      expect(States[`${name} : en échec`], name).toMatchObject({ Type: 'Pass', Result: name, ResultPath: '$.failedStep', Next: 'Mettre de côté' });
+      guarded.push(name);
     }
+    expect(guarded).toHaveLength(10);
+    // The incident waits for staff with no deadline, and its payload carries the error's class only.
+    const incident = States['À traiter : attendre l’équipe'];
+    expect(incident.TimeoutSeconds).toBeUndefined();
+    expect(incident.Parameters.Payload).toMatchObject({ kind: 'incident', phase: 'incident', 'step.$': '$.failedStep', error: { 'Error.$': '$.error.Error' } });
+    const routes = States['Relancer ou clôturer ?'];
+    expect(routes.Choices.map((c: Json) => c.Next).sort()).toEqual([...guarded].sort());
+    expect(routes.Default).toBe("Parcours clôturé par l'équipe");
+
     expect(States['Accuser réception'].Parameters).toEqual({ 'referralId.$': '$.referralId', 'personId.$': '$.personId', cause: 'referral-received' });
-    expect(States['Notifier la décision'].Parameters['decision.$']).toBe('$.decision');
+    expect(States['Notifier la décision'].Parameters).toEqual({ 'referralId.$': '$.referralId', 'personId.$': '$.personId', kind: 'referral-decision', 'subjectId.$': '$.referralId' });
+    expect(States['Notifier la décision'].ResultPath).toBe('$.decision');
     expect(States['Quelle décision ?'].Choices).toEqual([
       { Variable: '$.decision.outcome', StringEquals: 'waitlisted', Next: 'Attendre une place' },
       { Variable: '$.decision.outcome', StringEquals: 'accepted', Next: 'Orientation acceptée' },
@@ -303,9 +331,10 @@ describe('functions', () => {
         'PagesConfig',
         'Pages',
         'SendNotifications',
-        'RequestDecision',
-        'ReferralDeadline',
-        'NotifyDecision',
+        'OpenApproval',
+        'ApprovalDeadline',
+        'TakeDecision',
+        'Reconciler',
         'DeliveryEvents',
         'InboundSms',
         'StaffMessages',
@@ -323,12 +352,12 @@ describe('functions', () => {
     }
   });
 
-  it('give the state machine ARN to the submit and decision functions only (no cycle through the workflow steps)', () => {
+  it('give the state machine ARN to the submit, decision and reconciler functions only (no cycle through the workflow steps)', () => {
     const withArn = Object.entries(functions(dev))
       .filter(([, fn]) => 'REFERRAL_STATE_MACHINE_ARN' in fn.Environment.Variables)
       .map(([id]) => id)
       .sort();
-    expect(withArn).toEqual(['DecideApproval', 'SubmitReferral']);
+    expect(withArn).toEqual(['DecideApproval', 'Reconciler', 'SubmitReferral']);
   });
 
   it('give the table to every function but the pages, and the senders their messaging settings', () => {
@@ -336,13 +365,13 @@ describe('functions', () => {
     for (const [id, fn] of Object.entries(all)) {
       expect('TABLE_NAME' in fn.Environment.Variables, id).toBe(!id.startsWith('Pages'));
     }
-    for (const id of ['SendNotifications', 'ReferralDeadline', 'NotifyDecision']) {
+    for (const id of ['SendNotifications', 'ApprovalDeadline', 'TakeDecision', 'Reconciler']) {
       expect(Object.keys(all[id].Environment.Variables), id).toEqual(
         expect.arrayContaining(['EMAIL_FROM', 'SES_CONFIGURATION_SET', 'SMS_SENDER_ID', 'SMS_CONFIGURATION_SET', 'STAFF_EMAIL', 'APP_BASE_URL']),
       );
     }
-    expect(all.RequestDecision.Environment.Variables).toMatchObject({ EMAIL_FROM: dev.config.emailFrom, STAFF_EMAIL: dev.config.staffEmail });
-    expect('SMS_SENDER_ID' in all.RequestDecision.Environment.Variables).toBe(false);
+    expect(all.OpenApproval.Environment.Variables).toMatchObject({ EMAIL_FROM: dev.config.emailFrom, STAFF_EMAIL: dev.config.staffEmail });
+    expect('SMS_SENDER_ID' in all.OpenApproval.Environment.Variables).toBe(false);
     for (const id of ['Pages', 'PagesConfig']) {
       expect(Object.keys(all[id].Environment.Variables), id).toEqual(expect.arrayContaining(['AUTH_BASE_URL', 'USER_POOL_CLIENT_ID', 'APP_BASE_URL']));
     }

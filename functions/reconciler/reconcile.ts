@@ -1,0 +1,106 @@
+import * as z from 'zod/mini';
+import type { Context } from 'aws-lambda';
+import { eventConsumer } from '../../shared/http/task.js';
+import { completeHandover, listPendingHandovers, type ApprovalRecord } from '../../shared/data/approvals.js';
+import { listAwaitedWorkflows } from '../../shared/data/referrals.js';
+import { sendPendingNotifications } from '../../shared/notifications/sender.js';
+import { executionArnOf, executionStatus, handOver, startReferralWorkflow } from '../../shared/workflows.js';
+import { logger, metrics } from '../../shared/observability.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** How long a decision or a submission may legitimately be in flight before the reconciler steps in. */
+const graceSeconds = () => Number(process.env.RECONCILE_GRACE_SECONDS) || 120;
+/** Stop paging with this much time left, so a run never dies half-way through an item. */
+const SAFETY_MS = 10_000;
+
+export interface ReconcileReport {
+  handedOver: number;
+  notifiedWithoutWorkflow: number;
+  stillRunning: number;
+  workflowsStarted: number;
+  failed: number;
+}
+
+/**
+ * The reconciler, on a schedule: finds what a lost call left out of step, and repairs it.
+ * - A decision committed but not taken by its workflow: hand it over again; if the workflow no longer runs,
+ *   send the decision's messages from here so nobody is left uninformed.
+ * - A referral whose workflow never opened its approval: start the workflow (the name makes it idempotent).
+ * Messages pending in the outbox are the dispatcher's (functions/notifications/dispatch-deferred.ts).
+ */
+export async function reconcile(now: Date, remainingMs: () => number): Promise<ReconcileReport> {
+  const before = new Date(now.getTime() - graceSeconds() * 1000).toISOString();
+  const report: ReconcileReport = { handedOver: 0, notifiedWithoutWorkflow: 0, stillRunning: 0, workflowsStarted: 0, failed: 0 };
+
+  let cursor: string | undefined;
+  do {
+    const page = await listPendingHandovers(before, { cursor, limit: 50 });
+    for (const approval of page.items) {
+      if (remainingMs() < SAFETY_MS) return report;
+      try {
+        await repairHandover(approval, report);
+      } catch (error) {
+        report.failed += 1;
+        logger.warn('hand-over repair failed', { approvalId: approval.approvalId, error: (error as Error).name });
+      }
+    }
+    cursor = page.cursor;
+  } while (cursor);
+
+  const stateMachineArn = process.env.REFERRAL_STATE_MACHINE_ARN ?? '';
+  do {
+    const page = await listAwaitedWorkflows(before, { cursor, limit: 50 });
+    for (const referral of page.items) {
+      if (remainingMs() < SAFETY_MS) return report;
+      try {
+        const status = await executionStatus(executionArnOf(stateMachineArn, referral.referralId));
+        if (status === 'missing') {
+          await startReferralWorkflow({ referralId: referral.referralId, personId: referral.personId });
+          report.workflowsStarted += 1;
+          logger.info('missing workflow started', { referralId: referral.referralId });
+        } else if (status === 'RUNNING') {
+          report.stillRunning += 1;
+        } else {
+          // Ended without ever opening its approval: nothing automatic is safe; an operator looks at it.
+          report.failed += 1;
+          metrics.addMetric('workflow_ended_before_approval', MetricUnit.Count, 1);
+          logger.error('workflow ended before its approval opened', { referralId: referral.referralId, status });
+        }
+      } catch (error) {
+        report.failed += 1;
+        logger.warn('workflow repair failed', { referralId: referral.referralId, error: (error as Error).name });
+      }
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return report;
+}
+
+async function repairHandover(approval: ApprovalRecord, report: ReconcileReport): Promise<void> {
+  if (!approval.workflowDecision) return;
+  const result = await handOver(approval.taskToken, approval.workflowDecision);
+  if (result === 'delivered') {
+    report.handedOver += 1;
+    logger.info('decision handed over again', { approvalId: approval.approvalId });
+    return;
+  }
+  // The wait is over. A running workflow takes the decision at its next step; an ended one never will.
+  const status = approval.executionArn ? await executionStatus(approval.executionArn) : 'missing';
+  if (status === 'RUNNING') {
+    report.stillRunning += 1;
+    return;
+  }
+  if (approval.workflowDecision.cause) await sendPendingNotifications(approval.personId, approval.workflowDecision.cause);
+  await completeHandover(approval.approvalId);
+  report.notifiedWithoutWorkflow += 1;
+  metrics.addMetric('decision_without_workflow', MetricUnit.Count, 1);
+  logger.warn('decision on an ended workflow: notified by the reconciler', { approvalId: approval.approvalId, status });
+}
+
+/** The scheduled entry point (EventBridge Scheduler, and the local cloud's scheduler). */
+export const handler = eventConsumer(z.unknown(), async (_event: unknown, context: Context) => {
+  const report = await reconcile(new Date(), () => (typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 60_000));
+  for (const [name, value] of Object.entries(report)) if (value) metrics.addMetric(`reconcile_${name}`, MetricUnit.Count, value);
+  logger.info('reconciled', { ...report });
+  return report;
+});
