@@ -110,7 +110,7 @@ export class FaultLayer {
   private counts = {} as FaultStats;
   private seed: number | undefined;
   private random: (() => number) | undefined;
-  timeoutMs = DEFAULT_TIMEOUT_MS;
+  private hangMs = DEFAULT_TIMEOUT_MS;
 
   constructor(settings: FaultSettings = {}) {
     this.services = new Set(FAULT_SERVICES.filter((service) => settings[service] !== undefined));
@@ -134,13 +134,21 @@ export class FaultLayer {
       if (unknown.length > 0 || settings.kinds.length === 0) throw new RangeError(`faults: kinds are some of ${FAULT_KINDS.join(', ')}, not ${JSON.stringify(settings.kinds)}`);
       this.kinds = [...new Set(settings.kinds)];
     }
-    if (settings.timeoutMs !== undefined) this.timeoutMs = settings.timeoutMs;
+    if (settings.timeoutMs !== undefined) {
+      if (!(settings.timeoutMs >= 0)) throw new RangeError(`faults: timeoutMs must be 0 or more, not ${settings.timeoutMs}`);
+      this.hangMs = settings.timeoutMs;
+    }
     if (settings.seed !== undefined) {
       this.seed = settings.seed;
       this.random = undefined;
       this.draws.clear();
     }
     if (settings.random) this.random = settings.random;
+  }
+
+  /** How long a `timeout` hangs before its connection is dropped. */
+  get timeoutMs(): number {
+    return this.hangMs;
   }
 
   /** Injected faults and calls seen, by service and kind (a copy). */
@@ -218,6 +226,10 @@ export async function startFaultProxy(options: { service: FaultService; upstream
     );
     // The service down: the caller's connection drops, as it would calling the service itself.
     outgoing.on('error', () => res.destroy());
+    // A caller gone before the answer: the forwarded request goes too.
+    res.on('close', () => {
+      if (!res.writableFinished) outgoing.destroy();
+    });
     req.pipe(outgoing);
   };
 
