@@ -36,7 +36,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const INIT_RUNS = Number(process.env.BENCH_INIT_RUNS ?? 7);
 // On 2 busy cores the outbox drained up to ~3 min after the last submission: 120 s left some pending.
 const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 300);
-// The local SES and SMS throttle this share of calls, as AWS does over a sending rate: the retry share then measures retries that happen.
+// The fault layer throttles this share of the functions' SES and SMS calls, as AWS does over a sending rate: the retry share then measures retries that happen.
 const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -55,7 +55,7 @@ const sesPort = await freePort();
 const awsPort = await freePort();
 const dynamodbPort = await freePort();
 // No SMS quiet hours, as in the end-to-end tests: SMS submitted at night would otherwise wait for the morning (figure 3).
-const cloudArgs = (data: string) => ['--data-dir', join(dataDir, data), '--port', String(port), '--ses-port', String(sesPort), '--aws-port', String(awsPort), '--no-demo', '--sms-window', 'off', '--fault-rate', String(FAULT_RATE)];
+const cloudArgs = (data: string) => ['--data-dir', join(dataDir, data), '--port', String(port), '--ses-port', String(sesPort), '--aws-port', String(awsPort), '--no-demo', '--sms-window', 'off', '--faults', `ses=${FAULT_RATE},sms=${FAULT_RATE}`, '--fault-kinds', 'throttle'];
 const startCloud = async (args: string[]) => {
   const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', 'infra/local-app/main.ts', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],

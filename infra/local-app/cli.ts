@@ -6,6 +6,7 @@ import { endDynamoDbOf, JavaRuntimeMissingError } from '../local/dynamodb-proces
 import { DataFolderInUseError } from '../local/data-lock.js';
 import { PortInUseError } from '../local/net.js';
 import type { LocalCloud } from '../local/cloud.js';
+import { FAULT_KINDS, FAULT_SERVICES, type FaultKind, type FaultSettings } from '../local/faults.js';
 import { ensureSystemPackages, MissingSystemPackageError } from './system-packages.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -22,6 +23,8 @@ export class UsageError extends Error {
 }
 
 type Check = (value: string) => string | undefined;
+
+const isShare = (value: string | undefined) => value !== undefined && /^\d*\.?\d+$/.test(value) && Number(value) <= 1;
 
 const portCheck =
   (allowZero: boolean): Check =>
@@ -84,12 +87,36 @@ const FLAGS: Record<string, Flag> = {
       return v === 'off' || (match && Number(match[1]) < Number(match[2]) && Number(match[2]) <= 24) ? undefined : '« off » ou deux heures croissantes, par exemple 8-20';
     },
   },
+  faults: {
+    type: 'string',
+    value: '<service=part,…>',
+    help: `part des appels des fonctions mis en échec exprès, par service (${FAULT_SERVICES.join(', ')}), par exemple dynamodb=0.1,ses=0.05`,
+    check: (v) =>
+      v.split(',').every((pair) => {
+        const [service, share] = pair.split('=');
+        return (FAULT_SERVICES as readonly string[]).includes(service ?? '') && isShare(share);
+      })
+        ? undefined
+        : `des paires service=part séparées par des virgules (services : ${FAULT_SERVICES.join(', ')} ; part entre 0 et 1), par exemple dynamodb=0.1,ses=0.05`,
+  },
   'fault-rate': {
     type: 'string',
     value: '<0..1>',
-    default: '0',
-    help: 'part des envois d’e-mails et de SMS refusés exprès (limite de débit), pour voir les reprises',
-    check: (v) => (/^\d*\.?\d+$/.test(v) && Number(v) >= 0 && Number(v) <= 1 ? undefined : 'un nombre entre 0 et 1, par exemple 0.05'),
+    help: 'la même part de pannes pour les quatre services (--faults précise service par service)',
+    check: (v) => (isShare(v) ? undefined : 'un nombre entre 0 et 1, par exemple 0.05'),
+  },
+  'fault-kinds': {
+    type: 'string',
+    value: '<sortes>',
+    defaultLabel: 'toutes',
+    help: 'sortes de pannes : throttle (limite de débit), error (500), timeout (connexion coupée), after (500 après exécution, DynamoDB et Step Functions)',
+    check: (v) => (v.split(',').every((kind) => (FAULT_KINDS as readonly string[]).includes(kind)) ? undefined : `certaines de ${FAULT_KINDS.join(', ')}, séparées par des virgules`),
+  },
+  'fault-seed': {
+    type: 'string',
+    value: '<n>',
+    help: 'graine des pannes : la même graine rejoue les mêmes tirages',
+    check: (v) => (/^\d{1,9}$/.test(v) ? undefined : 'un nombre entier, par exemple 42'),
   },
   verbose: { type: 'boolean', help: 'journaux des fonctions dans le terminal, et trace complète des erreurs' },
   'extra-functions': {
@@ -119,6 +146,7 @@ ${rows.join('\n')}
 Exemples :
   npm start -- --port 3100 --data-dir .local/autre
   npm start -- --reset
+  npm start -- --faults dynamodb=0.1,ses=0.05 --fault-seed 42
 `;
 }
 
@@ -160,6 +188,35 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   return values;
 }
+
+/**
+ * The fault layer's settings from --faults, --fault-rate (every service), --fault-kinds and --fault-seed; none without a share.
+ * @example faultSettings({ 'fault-rate': '0.05', faults: 'dynamodb=0.1' }) // { dynamodb: 0.1, ses: 0.05, sms: 0.05, stepfunctions: 0.05 }
+ */
+export function faultSettings(values: Record<string, string | boolean | undefined>): FaultSettings | undefined {
+  const rate = values['fault-rate'] as string | undefined;
+  const perService = values.faults as string | undefined;
+  if (rate === undefined && perService === undefined) {
+    const orphan = ['fault-kinds', 'fault-seed'].find((name) => values[name] !== undefined);
+    if (orphan) throw new UsageError(`npm start : --${orphan} ne sert qu’avec --faults ou --fault-rate.`);
+    return undefined;
+  }
+  const settings: FaultSettings = {};
+  if (rate !== undefined) for (const service of FAULT_SERVICES) settings[service] = Number(rate);
+  for (const pair of perService?.split(',') ?? []) {
+    const [service, share] = pair.split('=') as [(typeof FAULT_SERVICES)[number], string];
+    settings[service] = Number(share);
+  }
+  if (values['fault-kinds'] !== undefined) settings.kinds = (values['fault-kinds'] as string).split(',') as FaultKind[];
+  if (values['fault-seed'] !== undefined) settings.seed = Number(values['fault-seed']);
+  return settings;
+}
+
+/** "dynamodb 10 %, ses 5 % (graine 42)" */
+const describeFaults = (faults: FaultSettings) =>
+  FAULT_SERVICES.filter((service) => faults[service] !== undefined)
+    .map((service) => `${service} ${((faults[service] ?? 0) * 100).toLocaleString('fr-FR')} %`)
+    .join(', ') + (faults.seed !== undefined ? ` (graine ${faults.seed})` : '');
 
 const SERVICES: Record<string, { label: string; flag: string }> = {
   gateway: { label: 'passerelle HTTP', flag: '--port' },
@@ -234,6 +291,7 @@ export async function main(): Promise<void> {
       process.stdout.write(helpText());
       return;
     }
+    const faults = faultSettings(values);
     dataDir = resolve(values['data-dir'] as string);
     ensureSystemPackages(['java'], { who: 'npm start' });
 
@@ -257,7 +315,7 @@ export async function main(): Promise<void> {
       dynamodbEndpoint: values['dynamodb-endpoint'] as string | undefined,
       sesPort: port('ses-port'),
       awsPort: port('aws-port'),
-      faultRate: Number(values['fault-rate']),
+      faults,
     });
     cloud = started;
     if (stopping) return;
@@ -287,7 +345,7 @@ ${started.app.stateMachines.map((machine) => `    ${machine.arn}`).join('\n')}
 
   Comptes de démonstration (choisis sur la page de connexion locale) :
 ${DEMO_USERS.map((u) => `    - ${u.name} (${u.description ?? u.groups.join(', ')})`).join('\n')}
-${seeded ? `\n  ${seeded} orientations de démonstration créées.` : ''}
+${seeded ? `\n  ${seeded} orientations de démonstration créées.` : ''}${faults ? `\n  Pannes injectées dans les appels des fonctions : ${describeFaults(faults)}.` : ''}
   Données : ${dataDir} (npm run start:reset pour repartir de zéro)
   Ctrl+C pour arrêter.
 `);

@@ -20,6 +20,7 @@ import { DATA_LOCK_FILE, lockDataFolder } from './data-lock.js';
 import { DYNAMODB_PID_FILE, endDynamoDbOf } from './dynamodb-process.js';
 import { LocalScheduler } from './scheduler.js';
 import { createLocalConsole, type LocalConsole } from './console/index.js';
+import { FaultLayer, startFaultProxy, type FaultService, type FaultSettings } from './faults.js';
 
 export const LOCAL_REGION = 'eu-west-3';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -58,8 +59,13 @@ export interface LocalCloudOptions {
   functionEnv?: Record<string, string>;
   /** How long after a send its delivery event is published (default 300 ms; AWS takes seconds). */
   deliveryEventDelayMs?: number;
-  /** Share of SendEmail and SendTextMessage calls answered with a throttling error (default 0), to exercise retries. */
-  faultRate?: number;
+  /**
+   * Fails this share of the functions' calls to each service (0 to 1) with the errors AWS returns: throttling, 500s,
+   * timeouts, and for DynamoDB and Step Functions 500s after the request was executed (`faults.ts`). Only the services
+   * given a share are put behind the fault layer, 0 included: `cloud.faults.set` can then change their share at run time.
+   * Calls from anything else than a function (the engine, tests, the console) are never faulted.
+   */
+  faults?: FaultSettings;
   /**
    * The access key id the engine and the functions use (default `local`; letters and digits). With a `dynamodbEndpoint`
    * started without -sharedDb it names the database, so local clouds sharing one DynamoDB Local keep apart.
@@ -111,6 +117,10 @@ export interface LocalCloud {
   scheduler: LocalScheduler;
   events: LocalEventBridge;
   sns: LocalSns;
+  /** The fault layer: `set` changes shares, kinds or seed at run time, `stats` counts the calls and injected faults. */
+  faults: FaultLayer;
+  /** The `AWS_ENDPOINT_URL_*` variables every function gets: through the fault layer for the services it covers. */
+  functionEndpoints: Record<string, string>;
   timings: { synthMs: number; readyMs: number };
   /** Stops everything in order (runs in flight end, data is flushed). */
   stop(): Promise<void>;
@@ -188,12 +198,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       sms?: (record: SmsRecord) => void;
       inbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }>;
     } = {};
-    const faults = options.faultRate ? { rate: options.faultRate } : undefined;
-    const ses = await startLocalSes({ port: options.sesPort, onAccepted: (email) => deliveryHooks.email?.(email), faults, dataDir });
+    const ses = await startLocalSes({ port: options.sesPort, onAccepted: (email) => deliveryHooks.email?.(email), dataDir });
     stopStack.push(() => ses.stop());
     const sms = new LocalSms({
       dataDir,
-      faults,
       segments: options.smsSegments,
       onSent: (record) => deliveryHooks.sms?.(record),
       onInbound: async (reply) => (deliveryHooks.inbound ? deliveryHooks.inbound(reply) : { failed: 0 }),
@@ -212,6 +220,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     stopStack.push(() => awsEndpoint.close());
 
+    // A service without a share keeps no proxy: the functions then reach it directly, with no hop.
+    const faults = new FaultLayer(options.faults);
+    const forFunctions = async (service: FaultService, upstream: string) => {
+      if (!faults.services.has(service)) return upstream;
+      const proxy = await startFaultProxy({ service, upstream, layer: faults });
+      stopStack.push(() => proxy.close());
+      return proxy.url;
+    };
+    const functionEndpoints = {
+      AWS_ENDPOINT_URL_DYNAMODB: await forFunctions('dynamodb', ddb.endpoint),
+      AWS_ENDPOINT_URL_SFN: await forFunctions('stepfunctions', awsEndpoint.url),
+      AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: await forFunctions('sms', awsEndpoint.url),
+      AWS_ENDPOINT_URL_SESV2: await forFunctions('ses', ses.endpoint),
+    };
+
     const logsDir = join(dataDir, 'logs');
     mkdirSync(logsDir, { recursive: true });
     const logFile = join(logsDir, 'functions.log');
@@ -228,10 +251,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         AWS_REGION: LOCAL_REGION,
         AWS_ACCESS_KEY_ID: accessKeyId,
         AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
-        AWS_ENDPOINT_URL_SFN: awsEndpoint.url,
-        AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: awsEndpoint.url,
-        AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+        ...functionEndpoints,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       onLog: options.verboseLogs
@@ -364,6 +384,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       scheduler,
       events,
       sns,
+      faults,
+      functionEndpoints,
       timings: { synthMs, readyMs },
       stop: stopAll,
       kill: () => {

@@ -55,17 +55,6 @@ interface StoredEmail {
   at: number;
 }
 
-/** Transient provider errors on a share of sends, to exercise retries (bench, tests); `random` is for tests. */
-export interface FaultInjection {
-  rate: number;
-  random?: () => number;
-}
-
-/** Whether this call fails. */
-export function injectFault(faults: FaultInjection | undefined): boolean {
-  return faults !== undefined && faults.rate > 0 && (faults.random ?? Math.random)() < faults.rate;
-}
-
 /** The SES v2 SendEmail route; the v1 query API is passed through untracked (the functions use v2 only). */
 const SEND_EMAIL_PATH = '/v2/email/outbound-emails';
 /** The viewer's "clear" button. */
@@ -91,7 +80,7 @@ function loadMail(file: string): PackageEmail[] {
  * @example const ses = await startLocalSes(); process.env.AWS_ENDPOINT_URL_SESV2 = ses.endpoint;
  */
 export async function startLocalSes(
-  options: { port?: number; onAccepted?: (email: AcceptedEmail) => void; faults?: FaultInjection; dataDir?: string } = {},
+  options: { port?: number; onAccepted?: (email: AcceptedEmail) => void; dataDir?: string } = {},
 ): Promise<LocalSes> {
   // The package's store lives in its module: mails kept in the data folder go back into it, and leave it at stop.
   const store = sesStore.getStoreReadonly();
@@ -126,12 +115,6 @@ export async function startLocalSes(
       const body = Buffer.concat(chunks);
       const headers = Object.fromEntries(Object.entries(req.headers).filter(([name, value]) => typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name))) as Record<string, string>;
       const method = req.method ?? 'GET';
-      if (method === 'POST' && req.url?.split('?')[0] === SEND_EMAIL_PATH && injectFault(options.faults)) {
-        // What SES answers over its sending rate: the SDK retries it with backoff.
-        res.writeHead(429, { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' });
-        res.end(JSON.stringify({ message: 'Maximum sending rate exceeded (local fault injection)' }));
-        return;
-      }
       const answer = await fetch(`${upstream}${req.url ?? '/'}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body });
       const text = Buffer.from(await answer.arrayBuffer());
       const path = req.url?.split('?')[0];

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { injectFault, type FaultInjection } from './ses.js';
 import { JsonLinesAppender, readJsonLines } from './json-lines.js';
 import { escapeHtml } from './console/html.js';
 
@@ -60,7 +59,6 @@ export class LocalSms {
   private readonly onSent: ((record: SmsRecord) => void) | undefined;
   private readonly onInbound: ((reply: InboundSmsPayload) => Promise<{ failed: number }>) | undefined;
   private readonly replies: InboundSmsPayload[] = [];
-  private readonly faults: FaultInjection | undefined;
   private readonly countSegments: SmsSegmentCounter;
 
   /**
@@ -73,12 +71,10 @@ export class LocalSms {
       dataDir?: string;
       onSent?: (record: SmsRecord) => void;
       onInbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }>;
-      faults?: FaultInjection;
       segments?: SmsSegmentCounter;
     } = {},
   ) {
     this.countSegments = options.segments ?? roughSmsSegments;
-    this.faults = options.faults;
     this.onSent = options.onSent;
     this.onInbound = options.onInbound;
     this.outbox = options.dataDir ? new JsonLinesAppender(join(options.dataDir, OUTBOX_FILE)) : undefined;
@@ -92,8 +88,6 @@ export class LocalSms {
     const input = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     const invalid = validateSendTextMessage(input);
     if (invalid) return { status: 400, body: invalid };
-    // What the service answers over the account's sending rate: the SDK retries it with backoff.
-    if (injectFault(this.faults)) return { status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded (local fault injection)' } };
     const messageId = randomUUID();
     // DryRun checks the request without sending, as on AWS.
     if (input.DryRun === true) return { status: 200, body: { MessageId: messageId } };

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { explain, parseFlags } from '../../infra/local-app/cli.js';
+import { explain, faultSettings, parseFlags } from '../../infra/local-app/cli.js';
 import { nodeVersionProblem } from '../../infra/local-app/node-version.js';
 import { PortInUseError } from '../../infra/local/net.js';
 import { freePort } from '../../infra/local/net.js';
@@ -86,7 +86,7 @@ describe('npm start -- --help and bad flags', { timeout: 60_000 }, () => {
   it('lists every flag with its default and what it does', async () => {
     const { code, output } = await finished(start(['--help']));
     expect(code).toBe(0);
-    for (const flag of ['--port', '--data-dir', '--reset', '--no-demo', '--stage', '--assembly', '--ses-port', '--aws-port', '--dynamodb-port', '--sms-window', '--fault-rate', '--verbose', '--help']) {
+    for (const flag of ['--port', '--data-dir', '--reset', '--no-demo', '--stage', '--assembly', '--ses-port', '--aws-port', '--dynamodb-port', '--sms-window', '--faults', '--fault-rate', '--fault-kinds', '--fault-seed', '--verbose', '--help']) {
       expect(output).toContain(flag);
     }
     expect(output).toContain('défaut : 3000');
@@ -112,6 +112,9 @@ describe('npm start -- --help and bad flags', { timeout: 60_000 }, () => {
     [['--port'], /--port attend une valeur/],
     [['--dynamodb-port', '0'], /--dynamodb-port attend un numéro de port \(1 à 65535\)/],
     [['--dynamodb-endpoint', 'localhost'], /--dynamodb-endpoint attend une adresse http/],
+    [['--faults', 'dynamodb=2'], /--faults attend des paires service=part .*« dynamodb=2 »/],
+    [['--faults', 's3=0.1'], /--faults attend des paires service=part .*dynamodb, ses, sms, stepfunctions/],
+    [['--fault-kinds', 'throttle,boom'], /--fault-kinds attend certaines de throttle, error, timeout, after/],
     [['démarrer'], /argument inattendu démarrer/],
   ])('parses %j to a one-line usage error (exit code 2)', (args, message) => {
     let thrown: unknown;
@@ -125,10 +128,23 @@ describe('npm start -- --help and bad flags', { timeout: 60_000 }, () => {
   });
 
   it('applies the defaults --help shows, and the environment variables before them', () => {
-    expect(parseFlags([], {})).toMatchObject({ port: '3000', 'data-dir': '.local/data', stage: 'local', 'ses-port': '8005', 'aws-port': '4010', 'sms-window': '8-20', 'fault-rate': '0' });
+    expect(parseFlags([], {})).toMatchObject({ port: '3000', 'data-dir': '.local/data', stage: 'local', 'ses-port': '8005', 'aws-port': '4010', 'sms-window': '8-20' });
     expect(parseFlags([], {})['dynamodb-port']).toBeUndefined();
     expect(parseFlags([], { PORT: '3100', PARCOURS_DATA_DIR: '/tmp/x' })).toMatchObject({ port: '3100', 'data-dir': '/tmp/x' });
     expect(parseFlags(['--port', '3200'], { PORT: '3100' })).toMatchObject({ port: '3200' });
+  });
+
+  it('reads the fault flags: --fault-rate for every service, --faults service by service over it, kinds and seed', () => {
+    expect(faultSettings(parseFlags([], {}))).toBeUndefined();
+    expect(faultSettings(parseFlags(['--fault-rate', '0.05'], {}))).toEqual({ dynamodb: 0.05, ses: 0.05, sms: 0.05, stepfunctions: 0.05 });
+    expect(faultSettings(parseFlags(['--faults', 'dynamodb=0.1,ses=0.05', '--fault-kinds', 'throttle,after', '--fault-seed', '42'], {}))).toEqual({
+      dynamodb: 0.1,
+      ses: 0.05,
+      kinds: ['throttle', 'after'],
+      seed: 42,
+    });
+    expect(faultSettings(parseFlags(['--fault-rate', '0.05', '--faults', 'sms=0'], {}))).toMatchObject({ dynamodb: 0.05, sms: 0 });
+    expect(() => faultSettings(parseFlags(['--fault-seed', '1'], {}))).toThrow(/--fault-seed ne sert qu’avec --faults ou --fault-rate/);
   });
 
   it('checks a value given by environment variable too (PORT)', async () => {

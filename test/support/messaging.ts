@@ -1,8 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from './dynamodb.js';
-import { startLocalSes, type FaultInjection, type LocalSes } from '../../infra/local/ses.js';
+import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
 import { LocalSms } from '../../infra/local/sms.js';
 import { startAwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
+import { FaultLayer, startFaultProxy } from '../../infra/local/faults.js';
 
 export interface LocalMessaging {
   doc: DynamoDBDocumentClient;
@@ -16,16 +17,23 @@ export interface LocalMessaging {
  * A fresh app table on DynamoDB Local, with the local SES and SMS services the sender's SDK clients
  * reach through AWS_ENDPOINT_URL_*: the data-level tests of sending use the real code paths.
  */
-export async function useLocalMessaging(env: Record<string, string> = {}, options: { faults?: FaultInjection } = {}): Promise<LocalMessaging> {
-  const ses = await startLocalSes({ faults: options.faults });
-  const sms = new LocalSms({ faults: options.faults });
+export async function useLocalMessaging(
+  env: Record<string, string> = {},
+  /** Throttles this share of the SES and SMS calls, as the local cloud's fault layer does for functions; `random` scripts the draws. */
+  options: { faults?: { rate: number; random?: () => number } } = {},
+): Promise<LocalMessaging> {
+  const ses = await startLocalSes();
+  const sms = new LocalSms();
   const smsEndpoint = await startAwsJsonEndpoint({ services: { PinpointSMSVoiceV2: (operation, body) => sms.handleJson(operation, body) } });
+  const layer = options.faults && new FaultLayer({ ses: options.faults.rate, sms: options.faults.rate, kinds: ['throttle'], random: options.faults.random });
+  const sesProxy = layer && (await startFaultProxy({ service: 'ses', upstream: ses.endpoint, layer }));
+  const smsProxy = layer && (await startFaultProxy({ service: 'sms', upstream: smsEndpoint.url, layer }));
   const { doc, tableName } = await useFreshAppTable({
     AWS_REGION: 'eu-west-3',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_SESV2: ses.endpoint,
-    AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: smsEndpoint.url,
+    AWS_ENDPOINT_URL_SESV2: sesProxy?.url ?? ses.endpoint,
+    AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: smsProxy?.url ?? smsEndpoint.url,
     EMAIL_FROM: 'ne-pas-repondre@coopconnexion.local',
     ...env,
   });
@@ -35,6 +43,8 @@ export async function useLocalMessaging(env: Record<string, string> = {}, option
     ses,
     sms,
     stop: async () => {
+      await sesProxy?.close();
+      await smsProxy?.close();
       await ses.stop();
       await smsEndpoint.close();
     },
