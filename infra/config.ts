@@ -114,7 +114,8 @@ type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 
 const PER_STAGE: Record<StageName, StageDefaults> = {
   prod: { removalPolicy: 'retain', deletionProtection: true, logRetentionDays: 180, logLevel: 'INFO' },
   dev: { removalPolicy: 'destroy', deletionProtection: false, logRetentionDays: 30, logLevel: 'DEBUG' },
-  local: { removalPolicy: 'destroy', deletionProtection: false, logRetentionDays: 7, logLevel: 'DEBUG' },
+  // On one machine, a decision lost by a killed process is handed over again within the minute.
+  local: { removalPolicy: 'destroy', deletionProtection: false, logRetentionDays: 7, logLevel: 'DEBUG', reconcile: { everyMinutes: 1, graceSeconds: 10 } },
   // Seconds instead of days, so an end-to-end test sees the reminder, the escalation and the expiry.
   test: {
     removalPolicy: 'destroy',

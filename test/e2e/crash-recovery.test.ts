@@ -11,7 +11,9 @@ import { endDynamoDbOf } from '../../infra/local/dynamodb-process.js';
 import { freePort } from '../../infra/local/net.js';
 import { loadAssembly } from '../../infra/local/assembly.js';
 import { describeTemplate } from '../../infra/local/template.js';
-import { adultSubmission } from '../support/fixtures.js';
+import { adultSubmission, staffCamille } from '../support/fixtures.js';
+import { decide } from '../../shared/data/approvals.js';
+import { referralDecisions } from '../../shared/data/referral-decisions.js';
 import { eventually } from '../support/cloud.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'parcours-crash-'));
@@ -71,7 +73,23 @@ describe('a local cloud killed while a decision is pending', () => {
     const submission = adultSubmission();
     const submitted = await call('sarah.benali', 'POST', '/api/referrals', submission);
     expect(submitted.status).toBe(201);
-    const item = await eventually(async () => (await call('camille.martin', 'GET', '/api/staff/inbox')).body.items.find((i: { referralId: string }) => i.referralId === submitted.body.referralId), 20_000, 'inbox item');
+    const inboxItemOf = (referralId: string) =>
+      eventually(async () => (await call('camille.martin', 'GET', '/api/staff/inbox?limit=100')).body.items.find((i: { referralId: string }) => i.referralId === referralId), 20_000, 'inbox item');
+    const item = await inboxItemOf(submitted.body.referralId);
+
+    // A second referral is decided, and the local cloud is killed before the decision reaches its workflow:
+    // the decision is committed exactly as DecideApproval commits it, and SendTaskSuccess never happens.
+    const lost = adultSubmission();
+    const lostSubmitted = await call('sarah.benali', 'POST', '/api/referrals', lost);
+    const lostItem = await inboxItemOf(lostSubmitted.body.referralId);
+    Object.assign(process.env, {
+      TABLE_NAME: app().tables[0].tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ports.dynamodb}`,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: 'eu-west-3',
+    });
+    await decide(referralDecisions, { approvalId: lostItem.approvalId, decision: { outcome: 'refused', reasonCode: 'other' }, staff: staffCamille });
 
     child.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
@@ -95,11 +113,32 @@ describe('a local cloud killed while a decision is pending', () => {
     expect(emails.filter((m) => m.destination.to.includes(submission.youngPerson.email))).toHaveLength(2);
     const sms = (await (await fetch(`${base}/_local/sms/messages.json`)).json()) as Array<{ destination: string }>;
     expect(sms.filter((m) => m.destination === submission.youngPerson.phone)).toHaveLength(2);
-  }, 180_000);
+
+    // One run of the reconciler (its schedule fired from the console, as "lancer maintenant") hands the lost
+    // decision over: the workflow takes it, and its messages go once.
+    const reconciler = app().schedules.find((schedule) => schedule.logicalId.startsWith('ReconcilerSchedule'))!;
+    const fired = await fetch(`${base}/_local/schedules/${encodeURIComponent(reconciler.logicalId)}/run`, { method: 'POST', redirect: 'manual' });
+    expect(fired.status).toBe(303);
+    expect(fired.headers.get('location')).not.toContain('error');
+    const lostArn = `arn:aws:states:eu-west-3:000000000000:execution:${machineName()}:${lostSubmitted.body.referralId}`;
+    await eventually(async () => (await sfn.send(new DescribeExecutionCommand({ executionArn: lostArn }))).status === 'SUCCEEDED', 20_000, 'lost decision taken');
+    const lostOutput = JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: lostArn }))).output!);
+    expect(lostOutput.decision.outcome).toBe('refused');
+    const lostHistory = await sfn.send(new GetExecutionHistoryCommand({ executionArn: lostArn }));
+    expect((lostHistory.events ?? []).filter((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Notifier la décision')).toHaveLength(1);
+    const after = (await (await fetch(`http://127.0.0.1:${ports.ses}/store`)).json()).emails as Array<{ destination: { to: string[] }; subject: string }>;
+    const refusal = after.filter((m) => m.destination.to.includes(lost.youngPerson.email) && m.subject === 'Réponse à votre orientation vers CoopConnexion');
+    expect(refusal).toHaveLength(1);
+    const lostSms = ((await (await fetch(`${base}/_local/sms/messages.json`)).json()) as Array<{ destination: string }>).filter((m) => m.destination === lost.youngPerson.phone);
+    expect(lostSms).toHaveLength(2);
+  }, 240_000);
 });
 
-function machineName(): string {
+function app() {
   const assembly = loadAssembly(inject('assemblyDir'));
-  const app = describeTemplate(assembly.template, assembly.assemblyDir, { region: 'eu-west-3', accountId: '000000000000', stackName: assembly.stackName });
-  return app.stateMachines.find((m) => m.logicalId.toLowerCase().includes('referral'))!.name;
+  return describeTemplate(assembly.template, assembly.assemblyDir, { region: 'eu-west-3', accountId: '000000000000', stackName: assembly.stackName });
+}
+
+function machineName(): string {
+  return app().stateMachines.find((m) => m.logicalId.toLowerCase().includes('referral'))!.name;
 }
