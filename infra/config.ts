@@ -73,6 +73,8 @@ export const ENV = {
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   referralStateMachineArn: 'REFERRAL_STATE_MACHINE_ARN',
+  /** The stage's referral expiry, for the days-left count of the escalation message. */
+  referralExpireAfterSeconds: 'REFERRAL_EXPIRE_AFTER_SECONDS',
   emailFrom: 'EMAIL_FROM',
   sesConfigurationSet: 'SES_CONFIGURATION_SET',
   smsSenderId: 'SMS_SENDER_ID',

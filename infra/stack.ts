@@ -17,6 +17,7 @@ import { ParcoursAuth } from './constructs/auth.js';
 import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
+import { dynamoDbGrant } from './sdk-grants.js';
 
 export interface ParcoursStackProps extends StackProps {
   config: StageConfig;
@@ -79,8 +80,10 @@ export class ParcoursStack extends Stack {
     const messaging = new ParcoursMessaging(this, 'Messaging', { config, appBaseUrl: this.api.url, eventsKey: key });
     const table = this.table.table;
 
+    // Every function whose bundle calls DynamoDB gets the table, with the actions of those calls only (decision 17).
     const fn = (id: string, entry: string, extra: Partial<ParcoursFunctionProps> = {}): ParcoursFunction => {
       const created = new ParcoursFunction(this, id, { entry, bundles, config, logKey: key, ...extra });
+      if (dynamoDbGrant(entry, created.sdkUsage)) created.bindTable(table);
       this.functions[id] = created;
       return created;
     };
@@ -88,16 +91,15 @@ export class ParcoursStack extends Stack {
     // Workflow steps: they never learn the state machine's ARN (the machine depends on them).
     const stepTimeout = { timeout: Duration.seconds(30) };
     const sendNotifications = fn('SendNotifications', 'functions/workflow/send-notifications.ts', stepTimeout)
-      .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms']);
-    const requestDecision = fn('RequestDecision', 'functions/workflow/request-decision.ts', stepTimeout)
-      .bindTable(table, 'RW')
-      .bindMessaging(messaging, ['email']);
-    const referralDeadline = fn('ReferralDeadline', 'functions/workflow/referral-deadline.ts', stepTimeout)
-      .bindTable(table, 'RW')
-      .bindMessaging(messaging, ['email', 'sms']);
+    // Staff and prescribers are reached by e-mail only: these two steps never text anyone.
+    const requestDecision = fn('RequestDecision', 'functions/workflow/request-decision.ts', stepTimeout).bindMessaging(messaging, ['email']);
+    const referralDeadline = fn('ReferralDeadline', 'functions/workflow/referral-deadline.ts', {
+      ...stepTimeout,
+      // The escalation tells staff how many days are left before the expiry of this stage.
+      environment: { [ENV.referralExpireAfterSeconds]: String(config.referral.expireAfterSeconds) },
+    }).bindMessaging(messaging, ['email']);
     const notifyDecision = fn('NotifyDecision', 'functions/workflow/notify-decision.ts', stepTimeout)
-      .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms']);
 
     const referralLogs = new logs.LogGroup(this, 'ReferralStateMachineLogs', {
@@ -120,33 +122,27 @@ export class ParcoursStack extends Stack {
     this.acknowledgeStateMachineRole([sendNotifications, requestDecision, referralDeadline, notifyDecision]);
 
     // API functions.
-    const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts')
-      .bindTable(table, 'RW')
-      .bindStateMachine(this.referralStateMachine, 'start');
-    const listReferrals = fn('ListReferrals', 'functions/referrals/list.ts').bindTable(table, 'RO');
-    const getReferral = fn('GetReferral', 'functions/referrals/get.ts').bindTable(table, 'RO');
-    const staffInbox = fn('StaffInbox', 'functions/staff/inbox.ts').bindTable(table, 'RO');
-    const getApproval = fn('GetApproval', 'functions/approvals/get.ts').bindTable(table, 'RO');
-    const decideApproval = fn('DecideApproval', 'functions/approvals/decide.ts')
-      .bindTable(table, 'RW')
-      .bindStateMachine(this.referralStateMachine, 'taskResponse');
-    const personTimeline = fn('PersonTimeline', 'functions/people/timeline.ts').bindTable(table, 'RO');
+    const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts').bindStateMachine(this.referralStateMachine);
+    const listReferrals = fn('ListReferrals', 'functions/referrals/list.ts');
+    const getReferral = fn('GetReferral', 'functions/referrals/get.ts');
+    const staffInbox = fn('StaffInbox', 'functions/staff/inbox.ts');
+    const getApproval = fn('GetApproval', 'functions/approvals/get.ts');
+    const decideApproval = fn('DecideApproval', 'functions/approvals/decide.ts').bindStateMachine(this.referralStateMachine);
+    const personTimeline = fn('PersonTimeline', 'functions/people/timeline.ts');
 
     // Delivery tracking: SES and SMS delivery events set the status of the message they concern.
     // A hard bounce or a failed SMS also sends a word by the other channel: it sends, too.
     const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts')
-      .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms']);
     messaging.routeDeliveryEvents(deliveryEvents.function);
     // SMS replies: STOP opts the number out, START lifts it.
-    const inboundSms = fn('InboundSms', 'functions/notifications/inbound-sms.ts').bindTable(table, 'RW');
+    const inboundSms = fn('InboundSms', 'functions/notifications/inbound-sms.ts');
     messaging.routeInboundSms(inboundSms.function);
-    const staffMessages = fn('StaffMessages', 'functions/staff/messages.ts').bindTable(table, 'RO');
-    const fixContact = fn('FixContact', 'functions/people/fix-contact.ts').bindTable(table, 'RW').bindMessaging(messaging, ['email', 'sms']);
+    const staffMessages = fn('StaffMessages', 'functions/staff/messages.ts');
+    const fixContact = fn('FixContact', 'functions/people/fix-contact.ts').bindMessaging(messaging, ['email', 'sms']);
 
     // SMS held back during quiet hours (20:00-08:00 Europe/Paris) go out from here once the morning comes.
     const dispatchDeferred = fn('DispatchDeferredMessages', 'functions/notifications/dispatch-deferred.ts', { timeout: Duration.seconds(60) })
-      .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms']);
     const dispatchScheduleRole = new iam.Role(this, 'DispatchDeferredMessagesScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
@@ -182,7 +178,7 @@ export class ParcoursStack extends Stack {
     this.api.addPublicRoute(HttpMethod.GET, '/', pages, pagesWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/{proxy+}', pages, pagesWhy);
 
-    (props.extraEntries ?? []).forEach((entry, i) => fn(`Extra${String(i + 1).padStart(2, '0')}`, entry).bindTable(table, 'RO'));
+    (props.extraEntries ?? []).forEach((entry, i) => fn(`Extra${String(i + 1).padStart(2, '0')}`, entry));
 
     const alarms = new ParcoursAlarms(this, 'Alarms', { config, topicKey: key });
     alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
