@@ -14,6 +14,7 @@ import { ENV, loadStageConfig, resolveStageName, stageOverrides, type StageConfi
 import { ParcoursAlarms } from './constructs/alarms.js';
 import { AppTable } from './constructs/app-table.js';
 import { ParcoursAuth } from './constructs/auth.js';
+import { ParcoursDeadLetters } from './constructs/dead-letters.js';
 import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
@@ -78,6 +79,7 @@ export class ParcoursStack extends Stack {
     this.auth = new ParcoursAuth(this, 'Auth', { config, appBaseUrl: this.api.url });
     this.api.useCognito(this.auth.userPool, this.auth.client);
     const messaging = new ParcoursMessaging(this, 'Messaging', { config, appBaseUrl: this.api.url, eventsKey: key });
+    const deadLetters = new ParcoursDeadLetters(this, 'DeadLetters', { config, key });
     const table = this.table.table;
 
     // Every function whose bundle calls DynamoDB gets the table, with the actions of those calls only (decision 17).
@@ -134,10 +136,12 @@ export class ParcoursStack extends Stack {
     // A hard bounce or a failed SMS also sends a word by the other channel: it sends, too.
     const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts')
       .bindMessaging(messaging, ['email', 'sms']);
-    messaging.routeDeliveryEvents(deliveryEvents.function);
+    messaging.routeDeliveryEvents(deliveryEvents.function, deadLetters.queue);
+    deadLetters.receiveAsyncFailuresOf(deliveryEvents.function);
     // SMS replies: STOP opts the number out, START lifts it.
     const inboundSms = fn('InboundSms', 'functions/notifications/inbound-sms.ts');
-    messaging.routeInboundSms(inboundSms.function);
+    messaging.routeInboundSms(inboundSms.function, deadLetters.queue);
+    deadLetters.receiveAsyncFailuresOf(inboundSms.function);
     const staffMessages = fn('StaffMessages', 'functions/staff/messages.ts');
     const fixContact = fn('FixContact', 'functions/people/fix-contact.ts').bindMessaging(messaging, ['email', 'sms']);
 
@@ -150,8 +154,10 @@ export class ParcoursStack extends Stack {
     new scheduler.Schedule(this, 'DispatchDeferredMessagesSchedule', {
       description: 'Sends the messages held back for SMS quiet hours',
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(5)),
-      target: new schedulerTargets.LambdaInvoke(dispatchDeferred.function, { retryAttempts: 2, role: dispatchScheduleRole }),
+      target: new schedulerTargets.LambdaInvoke(dispatchDeferred.function, { retryAttempts: 2, role: dispatchScheduleRole, deadLetterQueue: deadLetters.queue }),
     });
+    deadLetters.grantScheduleRole(dispatchScheduleRole);
+    deadLetters.receiveAsyncFailuresOf(dispatchDeferred.function);
     Validations.of(dispatchScheduleRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(dispatchDeferred.function.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'Added by the scheduler LambdaInvoke target: invoking this one function, including its versions and aliases (the ":*" suffix).',
