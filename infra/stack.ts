@@ -134,7 +134,8 @@ export class ParcoursStack extends Stack {
 
     // Delivery tracking: SES and SMS delivery events set the status of the message they concern.
     // A hard bounce or a failed SMS also sends a word by the other channel: it sends, too.
-    const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts')
+    // 30 s: a report for a send not recorded yet is looked up again for a few seconds.
+    const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts', { timeout: Duration.seconds(30) })
       .bindMessaging(messaging, ['email', 'sms']);
     messaging.routeDeliveryEvents(deliveryEvents.function, deadLetters.queue);
     deadLetters.receiveAsyncFailuresOf(deliveryEvents.function);
