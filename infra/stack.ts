@@ -187,9 +187,15 @@ export class ParcoursStack extends Stack {
 
     (props.extraEntries ?? []).forEach((entry, i) => fn(`Extra${String(i + 1).padStart(2, '0')}`, entry));
 
+    // One alarm per signal, not per function (decision 19).
     const alarms = new ParcoursAlarms(this, 'Alarms', { config, topicKey: key });
+    alarms.watchFunctionErrors();
     alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
-    for (const watched of Object.values(this.functions)) alarms.watchFunction(watched);
+    alarms.watchApi(this.api.api);
+    alarms.watchSesReputation(messaging.emailConfigurationSet.configurationSetName);
+    alarms.watchDeadLetters(deadLetters.queue);
+    // Published by the dispatcher for messages still pending past their time.
+    alarms.watchCount('NotificationOverdue', dispatchDeferred, 'notification_overdue', 'Messages pending past their time: the outbox is stuck or a provider refuses them');
     // The staff address is configuration, not a contact on the "to fix" list: an operator must hear of it.
     alarms.watchCount('StaffMessageUndelivered', deliveryEvents, 'staff_message_undelivered', 'A message to the staff address bounced or failed: check STAFF_EMAIL of the stage');
 
