@@ -8,9 +8,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync, version as esbuildVersion, type BuildOptions } from 'esbuild';
+import { buildSync, version as esbuildVersion, type BuildOptions, type BuildResult } from 'esbuild';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -21,11 +22,35 @@ export const DEFAULT_BUNDLE_CACHE = join(REPO_ROOT, '.local', 'bundles');
 const FUNCTIONS_DIR = 'functions';
 
 /**
+ * Each AWS SDK client the app depends on, bundled from its ES modules (one file per command, and the
+ * clients declare no side effects) instead of its single CommonJS file: an entry's output then holds the
+ * modules of exactly the commands its code can reach, which is how the stack grants each function only
+ * the operations it calls (`BundleSet.sdkUsageOf`). The document client's paginators call a function at
+ * module level, which would keep QueryCommand and ScanCommand in every bundle: its ES entry goes through
+ * a shim that declares them pure (infra/bundle-shims/lib-dynamodb.js).
+ */
+function sdkAliases(root: string): Record<string, string> {
+  const manifest = join(root, 'package.json');
+  if (!existsSync(manifest)) return {};
+  const { dependencies = {} } = JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string> };
+  const require = createRequire(manifest);
+  const aliases: Record<string, string> = {};
+  for (const name of Object.keys(dependencies).sort()) {
+    if (!name.startsWith('@aws-sdk/client-')) continue;
+    const packageJson = require.resolve(`${name}/package.json`);
+    const { module } = JSON.parse(readFileSync(packageJson, 'utf8')) as { module?: string };
+    if (module) aliases[name] = join(dirname(packageJson), module);
+  }
+  if ('@aws-sdk/lib-dynamodb' in dependencies) aliases['@aws-sdk/lib-dynamodb'] = join(REPO_ROOT, 'infra/bundle-shims/lib-dynamodb.js');
+  return aliases;
+}
+
+/**
  * The settings NodejsFunction used for each function: a minified CommonJS `index.js` for Node 22 with
  * its source map (without the sources), the AWS SDK v3 bundled too so the code runs with the versions
  * it was tested with.
  */
-const ESBUILD_OPTIONS = {
+const BASE_ESBUILD_OPTIONS = {
   bundle: true,
   platform: 'node',
   target: 'node22',
@@ -36,11 +61,24 @@ const ESBUILD_OPTIONS = {
   logLevel: 'warning',
 } as const satisfies BuildOptions;
 
+const esbuildOptions = (root: string) => ({ ...BASE_ESBUILD_OPTIONS, alias: sdkAliases(root) }) satisfies BuildOptions;
+
 /** Files esbuild reads that its metafile does not list (tsconfig, package manifests through the lock file). */
 const FIXED_INPUTS = ['tsconfig.json', 'package-lock.json'];
 
 /** Bumped when the layout or the manifest below changes, so an older cache is rebuilt. */
-const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 2;
+
+/** The AWS SDK calls an entry's bundle can make, read from what esbuild kept of the SDK. */
+export interface SdkUsage {
+  /**
+   * `<client>:<Operation>` of every SDK command module in the output, sorted, e.g. `dynamodb:GetItem`,
+   * `sesv2:SendEmail`, `sfn:StartExecution` (the client is the package name after `@aws-sdk/client-`).
+   */
+  commands: string[];
+  /** True when the code names a DynamoDB index in a request (an `IndexName` property): it needs the indexes' ARNs. */
+  queriesIndex: boolean;
+}
 
 interface Manifest {
   version: number;
@@ -51,6 +89,8 @@ interface Manifest {
   id: string;
   /** Every file the build read, relative to the root: [size, mtimeMs]; null forces a rebuild (changed while building). */
   inputs: Record<string, [number, number] | null>;
+  /** Per entry. */
+  sdkUsage: Record<string, SdkUsage>;
 }
 
 export interface BundleSet {
@@ -65,6 +105,8 @@ export interface BundleSet {
   readonly ms: number;
   /** Folder holding `index.js` of an entry; throws for an entry that was not bundled. */
   dirOf(entry: string): string;
+  /** The SDK calls of an entry's bundle; throws for an entry that was not bundled. */
+  sdkUsageOf(entry: string): SdkUsage;
 }
 
 export interface BundleFunctionsOptions {
@@ -135,7 +177,7 @@ function stamp(root: string, file: string): [number, number] {
 /** True when the manifest describes a complete build of these entries whose every input is as it was. */
 function isFresh(manifest: Manifest, entries: string[], root: string, cacheDir: string): boolean {
   if (manifest.version !== MANIFEST_VERSION || manifest.esbuild !== esbuildVersion) return false;
-  if (JSON.stringify(manifest.options) !== JSON.stringify(ESBUILD_OPTIONS)) return false;
+  if (JSON.stringify(manifest.options) !== JSON.stringify(esbuildOptions(root))) return false;
   if (JSON.stringify(manifest.entries) !== JSON.stringify(entries)) return false;
   if (!existsSync(join(cacheDir, manifest.id))) return false;
   for (const [file, recorded] of Object.entries(manifest.inputs)) {
@@ -159,7 +201,7 @@ export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
   if (entries.length === 0) throw new Error('bundleFunctions: no entries');
 
   const cached = readManifest(cacheDir);
-  if (cached && isFresh(cached, entries, root, cacheDir)) return bundleSet(entries, cached.id, cacheDir, false, started);
+  if (cached && isFresh(cached, entries, root, cacheDir)) return bundleSet(cached, cacheDir, false, started);
 
   mkdirSync(cacheDir, { recursive: true });
   // Stamps of the inputs known before the build (the entries, the last build's inputs): one that is the
@@ -169,8 +211,9 @@ export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
   // Written in memory, then to a folder named by the outputs' hash. The placeholder outdir has the
   // depth of the final folder, so the source maps' relative paths are those of the final files.
   const placeholder = join(cacheDir, 'pending');
+  const buildOptions = esbuildOptions(root);
   const result = buildSync({
-    ...ESBUILD_OPTIONS,
+    ...buildOptions,
     absWorkingDir: root,
     entryPoints: Object.fromEntries(entries.map((entry) => [`${outName(entry)}/index`, join(root, entry)])),
     outdir: placeholder,
@@ -210,12 +253,34 @@ export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
     const unchanged = then ? then[0] === now[0] && then[1] === now[1] : now[1] < buildStarted - 50;
     inputs[file] = unchanged ? now : null;
   }
-  const manifest: Manifest = { version: MANIFEST_VERSION, esbuild: esbuildVersion, options: ESBUILD_OPTIONS, entries, id, inputs };
+  const manifest: Manifest = { version: MANIFEST_VERSION, esbuild: esbuildVersion, options: buildOptions, entries, id, inputs, sdkUsage: sdkUsageOf(entries, result, root, placeholder) };
   const tempManifest = join(cacheDir, `.manifest-${process.pid}-${randomBytes(4).toString('hex')}.json`);
   writeFileSync(tempManifest, JSON.stringify(manifest));
   renameSync(tempManifest, join(cacheDir, 'manifest.json'));
   pruneOldBuilds(cacheDir, id);
-  return bundleSet(entries, id, cacheDir, true, started);
+  return bundleSet(manifest, cacheDir, true, started);
+}
+
+/** A command module of an SDK client's ES build: `.../@aws-sdk/client-<client>/dist-es/commands/<Operation>Command.js`. */
+const SDK_COMMAND_MODULE = /@aws-sdk\/client-([a-z0-9-]+)\/dist-es\/commands\/([A-Za-z0-9]+)Command\.js$/;
+/** `IndexName` as a property of minified code (`{IndexName:x}`, `a.IndexName=x`); the SDK's own code only holds it as a string. */
+const INDEX_NAME_PROPERTY = /[{,]IndexName:|\.IndexName=/;
+
+function sdkUsageOf(entries: string[], result: BuildResult<{ metafile: true; write: false }>, root: string, outdir: string): Record<string, SdkUsage> {
+  const usage: Record<string, SdkUsage> = {};
+  for (const entry of entries) {
+    const outFile = join(outdir, outName(entry), 'index.js');
+    const output = Object.entries(result.metafile.outputs).find(([path]) => resolve(root, path) === outFile)?.[1];
+    const text = result.outputFiles.find((file) => file.path === outFile)?.text;
+    if (!output || text === undefined) throw new Error(`esbuild wrote no index.js for ${entry}`);
+    const commands = new Set<string>();
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const match = SDK_COMMAND_MODULE.exec(input);
+      if (match && bytesInOutput > 0) commands.add(`${match[1]}:${match[2]}`);
+    }
+    usage[entry] = { commands: [...commands].sort(), queriesIndex: INDEX_NAME_PROPERTY.test(text) };
+  }
+  return usage;
 }
 
 /** Removes builds other than the current one once they are an hour old (a process may still be copying a recent one). */
@@ -232,19 +297,22 @@ function pruneOldBuilds(cacheDir: string, keep: string): void {
   }
 }
 
-function bundleSet(entries: string[], id: string, cacheDir: string, built: boolean, started: number): BundleSet {
+function bundleSet(manifest: Manifest, cacheDir: string, built: boolean, started: number): BundleSet {
+  const { entries, id } = manifest;
   const dir = join(cacheDir, id);
   const known = new Set(entries);
+  const checked = (entry: string) => {
+    const key = entry.split(sep).join('/');
+    if (!known.has(key)) throw new Error(`${entry} was not bundled: a Lambda entry must be one of the bundle set's entries (every .ts file under ${FUNCTIONS_DIR}/)`);
+    return key;
+  };
   return {
     entries,
     id,
     dir,
     built,
     ms: performance.now() - started,
-    dirOf(entry) {
-      const key = entry.split(sep).join('/');
-      if (!known.has(key)) throw new Error(`${entry} was not bundled: a Lambda entry must be one of the bundle set's entries (every .ts file under ${FUNCTIONS_DIR}/)`);
-      return join(dir, outName(key));
-    },
+    dirOf: (entry) => join(dir, outName(checked(entry))),
+    sdkUsageOf: (entry) => manifest.sdkUsage[checked(entry)],
   };
 }

@@ -14,9 +14,11 @@ import { ENV, loadStageConfig, resolveStageName, stageOverrides, type StageConfi
 import { ParcoursAlarms } from './constructs/alarms.js';
 import { AppTable } from './constructs/app-table.js';
 import { ParcoursAuth } from './constructs/auth.js';
+import { ParcoursDeadLetters } from './constructs/dead-letters.js';
 import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
+import { dynamoDbGrant } from './sdk-grants.js';
 
 export interface ParcoursStackProps extends StackProps {
   config: StageConfig;
@@ -77,10 +79,13 @@ export class ParcoursStack extends Stack {
     this.auth = new ParcoursAuth(this, 'Auth', { config, appBaseUrl: this.api.url });
     this.api.useCognito(this.auth.userPool, this.auth.client);
     const messaging = new ParcoursMessaging(this, 'Messaging', { config, appBaseUrl: this.api.url, eventsKey: key });
+    const deadLetters = new ParcoursDeadLetters(this, 'DeadLetters', { config, key });
     const table = this.table.table;
 
+    // Every function whose bundle calls DynamoDB gets the table, with the actions of those calls only (decision 17).
     const fn = (id: string, entry: string, extra: Partial<ParcoursFunctionProps> = {}): ParcoursFunction => {
       const created = new ParcoursFunction(this, id, { entry, bundles, config, logKey: key, ...extra });
+      if (dynamoDbGrant(entry, created.sdkUsage)) created.bindTable(table);
       this.functions[id] = created;
       return created;
     };
@@ -88,17 +93,12 @@ export class ParcoursStack extends Stack {
     // Workflow steps: they never learn the state machine's ARN (the machine depends on them).
     const stepTimeout = { timeout: Duration.seconds(30) };
     const sendNotifications = fn('SendNotifications', 'functions/workflow/send-notifications.ts', stepTimeout)
-      .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms']);
     // The waiting-step building block (workflows/path-steps.ts): one function each, whatever the kind.
-    const openApproval = fn('OpenApproval', 'functions/workflow/open-approval.ts', stepTimeout)
-      .bindTable(table, 'RW')
-      .bindMessaging(messaging, ['email']);
-    const approvalDeadline = fn('ApprovalDeadline', 'functions/workflow/approval-deadline.ts', stepTimeout)
-      .bindTable(table, 'RW')
-      .bindMessaging(messaging, ['email', 'sms']);
+    // Staff and prescribers are reached by e-mail only: opening a step and its deadlines never text anyone.
+    const openApproval = fn('OpenApproval', 'functions/workflow/open-approval.ts', stepTimeout).bindMessaging(messaging, ['email']);
+    const approvalDeadline = fn('ApprovalDeadline', 'functions/workflow/approval-deadline.ts', stepTimeout).bindMessaging(messaging, ['email']);
     const takeDecision = fn('TakeDecision', 'functions/workflow/take-decision.ts', stepTimeout)
-      .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms']);
 
     const referralLogs = new logs.LogGroup(this, 'ReferralStateMachineLogs', {
@@ -121,33 +121,30 @@ export class ParcoursStack extends Stack {
     this.acknowledgeStateMachineRole([sendNotifications, openApproval, approvalDeadline, takeDecision]);
 
     // API functions.
-    const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts')
-      .bindTable(table, 'RW')
-      .bindStateMachine(this.referralStateMachine, 'start');
-    const listReferrals = fn('ListReferrals', 'functions/referrals/list.ts').bindTable(table, 'RO');
-    const getReferral = fn('GetReferral', 'functions/referrals/get.ts').bindTable(table, 'RO');
-    const staffInbox = fn('StaffInbox', 'functions/staff/inbox.ts').bindTable(table, 'RO');
-    const getApproval = fn('GetApproval', 'functions/approvals/get.ts').bindTable(table, 'RO');
-    const decideApproval = fn('DecideApproval', 'functions/approvals/decide.ts')
-      .bindTable(table, 'RW')
-      .bindStateMachine(this.referralStateMachine, 'taskResponse');
-    const personTimeline = fn('PersonTimeline', 'functions/people/timeline.ts').bindTable(table, 'RO');
+    const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts').bindStateMachine(this.referralStateMachine);
+    const listReferrals = fn('ListReferrals', 'functions/referrals/list.ts');
+    const getReferral = fn('GetReferral', 'functions/referrals/get.ts');
+    const staffInbox = fn('StaffInbox', 'functions/staff/inbox.ts');
+    const getApproval = fn('GetApproval', 'functions/approvals/get.ts');
+    const decideApproval = fn('DecideApproval', 'functions/approvals/decide.ts').bindStateMachine(this.referralStateMachine);
+    const personTimeline = fn('PersonTimeline', 'functions/people/timeline.ts');
 
     // Delivery tracking: SES and SMS delivery events set the status of the message they concern.
     // A hard bounce or a failed SMS also sends a word by the other channel: it sends, too.
-    const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts')
-      .bindTable(table, 'RW')
+    // 30 s: a report for a send not recorded yet is looked up again for a few seconds.
+    const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts', { timeout: Duration.seconds(30) })
       .bindMessaging(messaging, ['email', 'sms']);
-    messaging.routeDeliveryEvents(deliveryEvents.function);
+    messaging.routeDeliveryEvents(deliveryEvents.function, deadLetters.queue);
+    deadLetters.receiveAsyncFailuresOf(deliveryEvents.function);
     // SMS replies: STOP opts the number out, START lifts it.
-    const inboundSms = fn('InboundSms', 'functions/notifications/inbound-sms.ts').bindTable(table, 'RW');
-    messaging.routeInboundSms(inboundSms.function);
-    const staffMessages = fn('StaffMessages', 'functions/staff/messages.ts').bindTable(table, 'RO');
-    const fixContact = fn('FixContact', 'functions/people/fix-contact.ts').bindTable(table, 'RW').bindMessaging(messaging, ['email', 'sms']);
+    const inboundSms = fn('InboundSms', 'functions/notifications/inbound-sms.ts');
+    messaging.routeInboundSms(inboundSms.function, deadLetters.queue);
+    deadLetters.receiveAsyncFailuresOf(inboundSms.function);
+    const staffMessages = fn('StaffMessages', 'functions/staff/messages.ts');
+    const fixContact = fn('FixContact', 'functions/people/fix-contact.ts').bindMessaging(messaging, ['email', 'sms']);
 
     // SMS held back during quiet hours (20:00-08:00 Europe/Paris) go out from here once the morning comes.
     const dispatchDeferred = fn('DispatchDeferredMessages', 'functions/notifications/dispatch-deferred.ts', { timeout: Duration.seconds(60) })
-      .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms']);
     const dispatchScheduleRole = new iam.Role(this, 'DispatchDeferredMessagesScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
@@ -155,8 +152,10 @@ export class ParcoursStack extends Stack {
     new scheduler.Schedule(this, 'DispatchDeferredMessagesSchedule', {
       description: 'Sends the messages held back for SMS quiet hours',
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(5)),
-      target: new schedulerTargets.LambdaInvoke(dispatchDeferred.function, { retryAttempts: 2, role: dispatchScheduleRole }),
+      target: new schedulerTargets.LambdaInvoke(dispatchDeferred.function, { retryAttempts: 2, role: dispatchScheduleRole, deadLetterQueue: deadLetters.queue }),
     });
+    deadLetters.grantScheduleRole(dispatchScheduleRole);
+    deadLetters.receiveAsyncFailuresOf(dispatchDeferred.function);
     Validations.of(dispatchScheduleRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(dispatchDeferred.function.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'Added by the scheduler LambdaInvoke target: invoking this one function, including its versions and aliases (the ":*" suffix).',
@@ -166,11 +165,8 @@ export class ParcoursStack extends Stack {
       timeout: Duration.seconds(120),
       environment: { RECONCILE_GRACE_SECONDS: String(config.reconcile.graceSeconds) },
     })
-      .bindTable(table, 'RW')
       .bindMessaging(messaging, ['email', 'sms'])
-      .bindStateMachine(this.referralStateMachine, 'start')
-      .bindStateMachine(this.referralStateMachine, 'taskResponse')
-      .bindStateMachine(this.referralStateMachine, 'describeExecution');
+      .bindStateMachine(this.referralStateMachine);
     const machineId = this.getLogicalId(this.referralStateMachine.node.defaultChild as CfnElement);
     Validations.of(reconciler.function.role!).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${config.region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
@@ -182,8 +178,10 @@ export class ParcoursStack extends Stack {
     new scheduler.Schedule(this, 'ReconcilerSchedule', {
       description: 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started',
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(config.reconcile.everyMinutes)),
-      target: new schedulerTargets.LambdaInvoke(reconciler.function, { retryAttempts: 2, role: reconcilerScheduleRole }),
+      target: new schedulerTargets.LambdaInvoke(reconciler.function, { retryAttempts: 2, role: reconcilerScheduleRole, deadLetterQueue: deadLetters.queue }),
     });
+    deadLetters.grantScheduleRole(reconcilerScheduleRole);
+    deadLetters.receiveAsyncFailuresOf(reconciler.function);
     Validations.of(reconcilerScheduleRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(reconciler.function.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'Added by the scheduler LambdaInvoke target: invoking this one function, including its versions and aliases (the ":*" suffix).',
@@ -211,11 +209,17 @@ export class ParcoursStack extends Stack {
     this.api.addPublicRoute(HttpMethod.GET, '/', pages, pagesWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/{proxy+}', pages, pagesWhy);
 
-    (props.extraEntries ?? []).forEach((entry, i) => fn(`Extra${String(i + 1).padStart(2, '0')}`, entry).bindTable(table, 'RO'));
+    (props.extraEntries ?? []).forEach((entry, i) => fn(`Extra${String(i + 1).padStart(2, '0')}`, entry));
 
+    // One alarm per signal, not per function (decision 19).
     const alarms = new ParcoursAlarms(this, 'Alarms', { config, topicKey: key });
+    alarms.watchFunctionErrors();
     alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
-    for (const watched of Object.values(this.functions)) alarms.watchFunction(watched);
+    alarms.watchApi(this.api.api);
+    alarms.watchSesReputation(messaging.emailConfigurationSet.configurationSetName);
+    alarms.watchDeadLetters(deadLetters.queue);
+    // Published by the dispatcher for messages still pending past their time.
+    alarms.watchCount('NotificationOverdue', dispatchDeferred, 'notification_overdue', 'Messages pending past their time: the outbox is stuck or a provider refuses them');
     // The staff address is configuration, not a contact on the "to fix" list: an operator must hear of it.
     alarms.watchCount('StaffMessageUndelivered', deliveryEvents, 'staff_message_undelivered', 'A message to the staff address bounced or failed: check STAFF_EMAIL of the stage');
 

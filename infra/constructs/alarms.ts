@@ -1,9 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, type StageConfig } from '../config.js';
@@ -15,7 +18,12 @@ export interface ParcoursAlarmsProps {
   topicKey: kms.IKey;
 }
 
-/** Alarms on what needs a human: failed or timed-out executions, function errors, business metrics; all to one topic. */
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * Alarms per signal, not per resource (decision 19: each alarm metric costs $0.10 a month), all to one
+ * encrypted topic. Each `watch*` method adds one alarm; docs/decisions.md lists them with their cost.
+ */
 export class ParcoursAlarms extends Construct {
   readonly topic: sns.Topic;
   private readonly action: actions.SnsAction;
@@ -33,13 +41,54 @@ export class ParcoursAlarms extends Construct {
     this.action = new actions.SnsAction(this.topic);
   }
 
-  watchStateMachine(id: string, stateMachine: sfn.StateMachine): void {
-    this.alarm(`${id}ExecutionsFailed`, stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }), `${id}: an execution failed`);
-    this.alarm(`${id}ExecutionsTimedOut`, stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }), `${id}: an execution timed out`);
+  /**
+   * Errors of every function of the account and region, in one metric (Lambda's own total, timeouts
+   * included). A single error is not a page: workflow steps and event sources retry, and what they fail
+   * to recover shows as a failed execution, an API 5xx or a dead letter. Five in 5 minutes is a pattern.
+   */
+  watchFunctionErrors(): void {
+    this.alarm('FunctionErrors', lambda.Function.metricAllErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 5, 'Functions: 5 errors or more in 5 minutes (all functions of the account and region)');
   }
 
-  watchFunction(fn: ParcoursFunction): void {
-    this.alarm(`${fn.node.id}Errors`, fn.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), `${fn.node.id}: invocation errors`);
+  /** Failed or timed-out executions of one state machine: one alarm on their sum. */
+  watchStateMachine(id: string, stateMachine: sfn.StateMachine): void {
+    const expression = new cloudwatch.MathExpression({
+      expression: 'failed + timedOut',
+      usingMetrics: {
+        failed: stateMachine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        timedOut: stateMachine.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      },
+      label: `${id} executions failed or timed out`,
+      period: FIVE_MINUTES,
+    });
+    this.alarm(`${id}ExecutionsFailedOrTimedOut`, expression, 1, `${id}: an execution failed or timed out`);
+  }
+
+  /** Answers 5xx of the HTTP API: a user saw a server error. */
+  watchApi(api: apigw.HttpApi): void {
+    this.alarm('Api5xx', api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 'API: answers 5xx');
+  }
+
+  /**
+   * SES bounce and complaint rates of our configuration set, at the levels where AWS puts an account
+   * under review (5 % of bounces, 0.1 % of complaints): sending is at risk before AWS pauses it.
+   */
+  watchSesReputation(configurationSetName: string): void {
+    const rate = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/SES',
+        metricName,
+        dimensionsMap: { 'ses:configuration-set': configurationSetName },
+        period: Duration.hours(1),
+        statistic: 'Maximum',
+      });
+    this.alarm('SesBounceRate', rate('Reputation.BounceRate'), 0.05, 'SES: bounce rate at 5 % or more (AWS review level)');
+    this.alarm('SesComplaintRate', rate('Reputation.ComplaintRate'), 0.001, 'SES: complaint rate at 0.1 % or more (AWS review level)');
+  }
+
+  /** Messages in the dead-letter queue: an event that no retry could deliver. */
+  watchDeadLetters(queue: sqs.IQueue): void {
+    this.alarm('DeadLetters', queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 1, 'Dead-letter queue: an event could not be delivered (read the message for its source)');
   }
 
   /**
@@ -51,17 +100,17 @@ export class ParcoursAlarms extends Construct {
       namespace: METRICS_NAMESPACE,
       metricName,
       dimensionsMap: { service: fn.node.id, stage: this.stage },
-      period: Duration.minutes(5),
+      period: FIVE_MINUTES,
       statistic: 'Sum',
     });
-    this.alarm(id, metric, description);
+    this.alarm(id, metric, 1, description);
   }
 
-  private alarm(id: string, metric: cloudwatch.IMetric, description: string): void {
+  private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, description: string): void {
     const alarm = new cloudwatch.Alarm(this, id, {
       metric,
       alarmDescription: description,
-      threshold: 1,
+      threshold,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config.js';
@@ -14,7 +14,7 @@ export interface ParcoursAuthProps {
 
 /**
  * Staff and prescribers sign in with Cognito: no self sign-up (accounts are created by the
- * cooperative), email as user name, TOTP MFA, threat protection, and the prescriber's
+ * cooperative), email as user name, TOTP MFA required, threat protection, and the prescriber's
  * organisation as custom attributes that only an administrator can write.
  */
 export class ParcoursAuth extends Construct {
@@ -56,17 +56,15 @@ export class ParcoursAuth extends Construct {
         requireSymbols: true,
         tempPasswordValidity: Duration.days(3),
       },
-      mfa: cognito.Mfa.OPTIONAL,
+      // Required for everyone in the pool (decision 18): staff see every young person's data, and Cognito
+      // sets MFA per pool, not per group. TOTP only: no SMS codes to pay for or to intercept.
+      mfa: cognito.Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
       featurePlan: cognito.FeaturePlan.PLUS,
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
       deletionProtection: config.deletionProtection,
       removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
-    Validations.of(this.userPool).acknowledge({
-      id: 'AwsSolutions-COG2',
-      reason: 'MFA is optional (TOTP) by product decision: prescribers from partner organisations sign in rarely; threat protection in full-function mode blocks risky sign-ins and asks for a second factor when enrolled.',
     });
 
     this.userPool.addGroup('StaffGroup', { groupName: GROUPS.staff, description: 'Equipe permanente de la coopérative' });

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as smsvoice from 'aws-cdk-lib/aws-smsvoice';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { SES_TRACKED_DETAIL_TYPES, SMS_TRACKED_EVENT_TYPES } from '../../shared/notifications/tracking.js';
@@ -119,9 +120,10 @@ export class ParcoursMessaging extends Construct {
 
   /**
    * Routes the final delivery events of both channels to `consumer`: an EventBridge rule on the default
-   * bus for our SES configuration set's events, and a subscription to the SMS events topic.
+   * bus for our SES configuration set's events, and a subscription to the SMS events topic. An event that
+   * cannot be delivered goes to `deadLetters`.
    */
-  routeDeliveryEvents(consumer: lambda.IFunction): void {
+  routeDeliveryEvents(consumer: lambda.IFunction, deadLetters: sqs.IQueue): void {
     new events.Rule(this, 'EmailDeliveryEventsRule', {
       description: 'Final delivery events of the SES configuration set, to the delivery-tracking function',
       eventPattern: {
@@ -130,14 +132,15 @@ export class ParcoursMessaging extends Construct {
         // Other senders of the account publish to the same default bus: only our configuration set's events.
         detail: { mail: { tags: { 'ses:configuration-set': [this.emailConfigurationSet.configurationSetName] } } },
       },
-      targets: [new targets.LambdaFunction(consumer)],
+      // EventBridge retries for up to a day before giving up.
+      targets: [new targets.LambdaFunction(consumer, { deadLetterQueue: deadLetters, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
     });
-    this.smsEventsTopic.addSubscription(new subscriptions.LambdaSubscription(consumer));
+    this.smsEventsTopic.addSubscription(new subscriptions.LambdaSubscription(consumer, { deadLetterQueue: deadLetters }));
   }
 
-  /** Routes the SMS replies to our number (STOP, START) to `consumer`. */
-  routeInboundSms(consumer: lambda.IFunction): void {
-    this.smsInboundTopic.addSubscription(new subscriptions.LambdaSubscription(consumer));
+  /** Routes the SMS replies to our number (STOP, START) to `consumer`; an undeliverable one goes to `deadLetters`. */
+  routeInboundSms(consumer: lambda.IFunction, deadLetters: sqs.IQueue): void {
+    this.smsInboundTopic.addSubscription(new subscriptions.LambdaSubscription(consumer, { deadLetterQueue: deadLetters }));
   }
 
   /**

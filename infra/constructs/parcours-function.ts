@@ -6,8 +6,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { BundleSet } from '../bundles.js';
+import type { BundleSet, SdkUsage } from '../bundles.js';
 import { ENV, METRICS_NAMESPACE, type StageConfig } from '../config.js';
+import { CHANNEL_COMMANDS, dynamoDbGrant, statesActions } from '../sdk-grants.js';
 import type { MessagingChannel, ParcoursMessaging } from './messaging.js';
 
 export interface ParcoursFunctionProps {
@@ -27,7 +28,7 @@ export interface ParcoursFunctionProps {
 /**
  * A Lambda function with the project's defaults: Node.js 22 on arm64, JSON logs in an encrypted
  * log group with the stage's retention, X-Ray tracing, a CommonJS bundle with the AWS SDK inside
- * and source maps, and its own role that holds only what the `bind*` methods grant.
+ * and source maps, and its own role that holds only what the `bind*` methods grant: the calls its bundle makes.
  *
  * The code is the entry's folder in the app's bundle set (one esbuild run for every function, see
  * infra/bundles.ts and decision 15), not a bundling of its own.
@@ -37,10 +38,18 @@ export class ParcoursFunction extends Construct {
   readonly function: lambda.Function;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
+  readonly entry: string;
+  /** The AWS SDK calls its bundle can make: what the bind* methods grant. */
+  readonly sdkUsage: SdkUsage;
+  /** Clients (`dynamodb`) and commands (`sesv2:SendEmail`) some bind* method accounted for. */
+  private readonly covered = new Set<string>(['dynamodb:DescribeEndpoints']);
 
   constructor(scope: Construct, id: string, props: ParcoursFunctionProps) {
     super(scope, id);
     const { config } = props;
+    this.entry = props.entry;
+    this.sdkUsage = props.bundles.sdkUsageOf(props.entry);
+    this.node.addValidation({ validate: () => this.unaccountedCalls() });
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -89,21 +98,32 @@ export class ParcoursFunction extends Construct {
     });
   }
 
-  /** Grants read ('RO') or read-write ('RW') access to the table and sets TABLE_NAME. */
-  bindTable(table: dynamodb.Table, access: 'RO' | 'RW'): this {
-    if (access === 'RW') table.grantReadWriteData(this.function);
-    else table.grantReadData(this.function);
+  /**
+   * Grants the DynamoDB actions of exactly the operations this function's bundle calls (infra/sdk-grants.ts),
+   * on the table, and on its indexes only when the code names an index; sets TABLE_NAME. The stack binds the
+   * table to every function whose bundle calls DynamoDB.
+   */
+  bindTable(table: dynamodb.Table): this {
+    const grant = dynamoDbGrant(this.entry, this.sdkUsage);
+    if (!grant) throw new Error(`${this.entry} makes no DynamoDB call: it needs no table`);
+    const resourceArns = [table.tableArn, ...(grant.indexes ? [`${table.tableArn}/index/*`] : [])];
+    iam.Grant.addToPrincipal({ grantee: this.function, actions: grant.actions, resourceArns });
+    // The table's own key, as CDK's table grants give it: decrypt to read, encrypt too to write.
+    table.encryptionKey?.grant(this.function, 'kms:Decrypt', 'kms:DescribeKey', ...(grant.writes ? ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'] : []));
     this.function.addEnvironment(ENV.tableName, table.tableName);
-    const tableId = Stack.of(this).getLogicalId(table.node.defaultChild as CfnElement);
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
-      reason: 'Granted by table.grant*Data: queries on any of the table\'s own indexes (gsi1-gsi3), nothing outside the table.',
-    });
-    if (access === 'RW') {
+    this.covered.add('dynamodb');
+    if (grant.indexes) {
+      const tableId = Stack.of(this).getLogicalId(table.node.defaultChild as CfnElement);
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+        reason: "This function's code queries the table's own indexes (gsi1-gsi3), nothing outside the table.",
+      });
+    }
+    if (grant.writes) {
       for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
         Validations.of(this.role).acknowledge({
           id: `AwsSolutions-IAM5[Action::${action}]`,
-          reason: 'Granted by table.grantReadWriteData on the table\'s own customer-managed key only, as DynamoDB needs to write encrypted items.',
+          reason: "On the table's own customer-managed key only, as DynamoDB needs it to write encrypted items.",
         });
       }
     }
@@ -111,23 +131,41 @@ export class ParcoursFunction extends Construct {
   }
 
   /**
-   * 'start' lets the function start executions (REFERRAL_STATE_MACHINE_ARN is set);
-   * 'taskResponse' lets it answer the machine's callback tasks (SendTaskSuccess/Failure/Heartbeat).
+   * Grants the Step Functions actions this function's bundle calls (start an execution, answer a callback
+   * task, ...) on this state machine or its executions, and puts the machine's ARN in `envName`.
    */
-  bindStateMachine(stateMachine: sfn.StateMachine, access: 'start' | 'taskResponse' | 'describeExecution'): this {
-    if (access === 'start') stateMachine.grantStartExecution(this.function);
-    else if (access === 'taskResponse') stateMachine.grantTaskResponse(this.function);
-    else stateMachine.grantExecution(this.function, 'states:DescribeExecution');
-    this.function.addEnvironment(ENV.referralStateMachineArn, stateMachine.stateMachineArn);
+  bindStateMachine(stateMachine: sfn.StateMachine, envName: string = ENV.referralStateMachineArn): this {
+    const actions = statesActions(this.entry, this.sdkUsage.commands);
+    if (actions.length === 0) throw new Error(`${this.entry} makes no Step Functions call: it needs no state machine`);
+    const onMachine = actions.filter(([, resource]) => resource === 'stateMachine').map(([action]) => action);
+    const onExecutions = actions.filter(([, resource]) => resource === 'execution').map(([action]) => action);
+    if (onMachine.length > 0) stateMachine.grant(this.function, ...onMachine);
+    if (onExecutions.length > 0) stateMachine.grantExecution(this.function, ...onExecutions);
+    this.function.addEnvironment(envName, stateMachine.stateMachineArn);
+    this.covered.add('sfn');
     return this;
   }
 
-  /** Lets the function send email and/or SMS and sets the sender settings in its environment. */
+  /**
+   * Lets the function send on `channels` and sets the sender settings in its environment. The shared sender
+   * holds both providers' calls, so the bundle cannot tell a function that only ever e-mails (staff and
+   * prescriber messages): the channels are declared here, and the other channel's call is withheld.
+   */
   bindMessaging(messaging: ParcoursMessaging, channels: readonly MessagingChannel[]): this {
+    for (const channel of channels) {
+      if (!this.sdkUsage.commands.includes(CHANNEL_COMMANDS[channel])) throw new Error(`${this.entry} never sends by ${channel}: grant only the channels its code sends by`);
+    }
     for (const [name, value] of Object.entries(messaging.grantSend(this.function, channels))) {
       this.function.addEnvironment(name, value);
     }
+    for (const command of Object.values(CHANNEL_COMMANDS)) this.covered.add(command);
     return this;
+  }
+
+  /** Fails the synthesis when the bundle makes an AWS call that no bind* method accounted for. */
+  private unaccountedCalls(): string[] {
+    const missing = this.sdkUsage.commands.filter((command) => !this.covered.has(command) && !this.covered.has(command.split(':')[0]));
+    return missing.length === 0 ? [] : [`${this.entry} calls ${missing.join(', ')} without a grant: bind the resource (bindTable, bindStateMachine, bindMessaging)`];
   }
 }
 

@@ -7,6 +7,8 @@ import { keys } from '../../shared/keys.js';
 import { outboxPuts } from '../../shared/data/outbox.js';
 import { sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { recordDelivery, sesReport, smsReport, UnknownProviderMessageError, SMS_TRACKED_EVENT_TYPES, type DeliveryReport } from '../../shared/notifications/tracking.js';
+import { handler as deliveryEvents } from '../../functions/notifications/delivery-events.js';
+import { lambdaContext } from '../support/events.js';
 
 let doc: DynamoDBDocumentClient;
 let table: string;
@@ -69,9 +71,39 @@ describe('recordDelivery', () => {
     expect(await read()).toMatchObject({ status: 'failed', statusReason: 'UNREACHABLE' });
   });
 
-  it('throws for a message id it cannot trace, so the event source retries', async () => {
+  it('throws for a message id it cannot trace, so the caller may look again', async () => {
     await expect(recordDelivery({ provider: 'ses', providerMessageId: randomUUID(), status: 'delivered', at: new Date().toISOString() })).rejects.toBeInstanceOf(UnknownProviderMessageError);
   });
+});
+
+describe('DeliveryEvents', () => {
+  const delivered = (messageId: string) => ({
+    source: 'aws.ses',
+    'detail-type': 'Email Delivered',
+    time: new Date().toISOString(),
+    detail: { mail: { messageId }, delivery: { timestamp: new Date().toISOString() } },
+  });
+
+  it('records a report whose send is recorded while it waits, without failing', async () => {
+    const personId = randomUUID();
+    const notificationId = `test#${randomUUID()}#young#email`;
+    const providerMessageId = randomUUID();
+    await doc.send(new PutCommand({ TableName: table, Item: { ...keys.notification(personId, notificationId), type: 'notification', notificationId, status: 'sent', providerMessageId } }));
+    // The sender records its lookup a moment after the provider answered.
+    const recordLater = new Promise((resolve) => setTimeout(resolve, 700)).then(() =>
+      doc.send(new PutCommand({ TableName: table, Item: { ...keys.providerMessage('ses', providerMessageId), personId, notificationId } })),
+    );
+    await expect(deliveryEvents(delivered(providerMessageId), lambdaContext())).resolves.toEqual({ recorded: 1, dropped: 0 });
+    await recordLater;
+    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'delivered' });
+  });
+
+  it('drops a report for a message id nobody recorded instead of failing (a failure would page and be retried)', async () => {
+    const started = Date.now();
+    await expect(deliveryEvents(delivered(randomUUID()), lambdaContext())).resolves.toEqual({ recorded: 0, dropped: 1 });
+    // It looked the id up again for a while first: the send may have been recorded late.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(6_000);
+  }, 20_000);
 });
 
 describe('sendPendingNotifications', () => {

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { buildSync } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleFunctions, functionEntries } from '../../infra/bundles.js';
+import { REPO_ROOT, bundleFunctions, functionEntries } from '../../infra/bundles.js';
 
 const roots: string[] = [];
 afterAll(() => {
@@ -120,5 +121,95 @@ describe('functionEntries', () => {
     expect(entries).toContain('functions/referrals/submit.ts');
     expect(entries).toContain('functions/pages/handler.ts');
     expect(entries.every((entry) => entry.startsWith('functions/') && entry.endsWith('.ts'))).toBe(true);
+  });
+});
+
+/**
+ * A project whose handlers call DynamoDB and Step Functions in the ways the stack must tell apart: one module
+ * with several operations of which each handler uses one, a paginator, an index, a Scan, a direct client call.
+ */
+function sdkProject(): { root: string; cacheDir: string; entries: string[] } {
+  const root = mkdtempSync(join(tmpdir(), 'bundles-sdk-test-'));
+  roots.push(root);
+  symlinkSync(realpathSync(join(REPO_ROOT, 'node_modules')), join(root, 'node_modules'));
+  const dependencies = Object.fromEntries(['@aws-sdk/lib-dynamodb', '@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn'].map((name) => [name, '*']));
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'fixture', private: true, dependencies }));
+  mkdirSync(join(root, 'functions'));
+  mkdirSync(join(root, 'shared'));
+  writeFileSync(
+    join(root, 'shared/store.ts'),
+    `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, TransactWriteCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+export const getThing = (id: string) => db.send(new GetCommand({ TableName: 't', Key: { pk: id, sk: id } }));
+export const byIndex = (pk: string) => db.send(new QueryCommand({ TableName: 't', IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': pk } }));
+export const everything = () => db.send(new ScanCommand({ TableName: 't' }));
+export const writeBoth = () => db.send(new TransactWriteCommand({ TransactItems: [] }));
+export async function pages(pk: string) {
+  const items = [];
+  for await (const page of paginateQuery({ client: db }, { TableName: 't', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } })) items.push(...(page.Items ?? []));
+  return items;
+}
+`,
+  );
+  const handlers: Record<string, string> = {
+    get: "import { getThing } from '../shared/store.js';\nexport const handler = (e: { id: string }) => getThing(e.id);\n",
+    'by-index': "import { byIndex } from '../shared/store.js';\nexport const handler = (e: { pk: string }) => byIndex(e.pk);\n",
+    scan: "import { everything } from '../shared/store.js';\nexport const handler = () => everything();\n",
+    pages: "import { pages } from '../shared/store.js';\nexport const handler = (e: { pk: string }) => pages(e.pk);\n",
+    transact: "import { writeBoth } from '../shared/store.js';\nexport const handler = () => writeBoth();\n",
+    describe:
+      "import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';\nexport const handler = () => new DynamoDBClient({}).send(new DescribeTableCommand({ TableName: 't' }));\n",
+    start: "import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';\nexport const handler = () => new SFNClient({}).send(new StartExecutionCommand({ stateMachineArn: 'a' }));\n",
+    plain: 'export const handler = async () => 42;\n',
+  };
+  for (const [name, source] of Object.entries(handlers)) writeFileSync(join(root, `functions/${name}.ts`), source);
+  for (const file of ['package.json', 'shared/store.ts', ...Object.keys(handlers).map((name) => `functions/${name}.ts`)]) touch(join(root, file), -10);
+  return { root, cacheDir: join(root, '.local/bundles'), entries: Object.keys(handlers).map((name) => `functions/${name}.ts`) };
+}
+
+describe('sdkUsageOf', () => {
+  it('lists the SDK commands each bundle can reach, after tree-shaking, and whether it names an index', () => {
+    const { root, cacheDir, entries } = sdkProject();
+    const set = bundleFunctions({ root, cacheDir, entries });
+    const usage = (name: string) => set.sdkUsageOf(`functions/${name}.ts`);
+    // The client keeps DescribeEndpoints for endpoint discovery; the stack grants nothing for it.
+    const commands = (name: string) => usage(name).commands.filter((command) => command !== 'dynamodb:DescribeEndpoints');
+    expect(commands('get')).toEqual(['dynamodb:GetItem']);
+    expect(usage('get').queriesIndex).toBe(false);
+    expect(commands('by-index')).toEqual(['dynamodb:Query']);
+    expect(usage('by-index').queriesIndex).toBe(true);
+    expect(commands('scan')).toEqual(['dynamodb:Scan']);
+    // A paginator is a Query too, here on the table itself.
+    expect(commands('pages')).toEqual(['dynamodb:Query']);
+    expect(usage('pages').queriesIndex).toBe(false);
+    expect(commands('transact')).toEqual(['dynamodb:TransactWriteItems']);
+    expect(commands('describe')).toEqual(['dynamodb:DescribeTable']);
+    expect(commands('start')).toEqual(['sfn:StartExecution']);
+    expect(usage('plain')).toEqual({ commands: [], queriesIndex: false });
+    expect(() => set.sdkUsageOf('functions/missing.ts')).toThrow(/was not bundled/);
+
+    // Kept in the manifest: a reused build answers the same without esbuild.
+    const again = bundleFunctions({ root, cacheDir, entries });
+    expect(again.built).toBe(false);
+    for (const entry of entries) expect(again.sdkUsageOf(entry)).toEqual(set.sdkUsageOf(entry));
+  }, 60_000);
+
+  it("gives the app's handlers the document client shim, which exports every name @aws-sdk/lib-dynamodb exports", () => {
+    const result = buildSync({
+      stdin: { contents: "export * from '@aws-sdk/lib-dynamodb';", resolveDir: REPO_ROOT, loader: 'js' },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      outfile: join(tmpdir(), 'shim-exports.js'),
+      alias: { '@aws-sdk/lib-dynamodb': join(REPO_ROOT, 'infra/bundle-shims/lib-dynamodb.js') },
+      logLevel: 'error',
+    });
+    const [output] = Object.values(result.metafile.outputs).filter((o) => o.exports.length > 0);
+    const packageExports = Object.keys(createRequire(import.meta.url)('@aws-sdk/lib-dynamodb')).filter((name) => name !== '__esModule');
+    expect(packageExports).toContain('paginateQuery');
+    expect([...output.exports].sort()).toEqual(packageExports.sort());
   });
 });

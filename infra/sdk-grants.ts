@@ -1,0 +1,94 @@
+/**
+ * From the AWS SDK commands a function's bundle holds (infra/bundles.ts, `SdkUsage`) to the IAM actions it
+ * is granted (decision 17). An operation missing from these maps fails the synthesis: a new kind of call is
+ * mapped once, here, and never forgotten in a grant.
+ *
+ * This module imports nothing from aws-cdk-lib, so the tests can read it without the CDK.
+ */
+
+/**
+ * IAM actions on the table (and its indexes) per DynamoDB operation. A transaction is checked by IAM element
+ * by element against PutItem, UpdateItem, DeleteItem or ConditionCheckItem, and the bundle shows the
+ * transaction, not its elements: a function that writes transactions holds the four.
+ * Scan is mapped so that a Scan is reported as such, and then refused (`dynamoDbGrant`).
+ */
+const DYNAMODB_ACTIONS: Record<string, readonly string[]> = {
+  GetItem: ['dynamodb:GetItem'],
+  BatchGetItem: ['dynamodb:BatchGetItem'],
+  TransactGetItems: ['dynamodb:GetItem'],
+  Query: ['dynamodb:Query'],
+  Scan: ['dynamodb:Scan'],
+  PutItem: ['dynamodb:PutItem'],
+  UpdateItem: ['dynamodb:UpdateItem'],
+  DeleteItem: ['dynamodb:DeleteItem'],
+  BatchWriteItem: ['dynamodb:BatchWriteItem'],
+  TransactWriteItems: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  // Kept in every bundle by the client's endpoint discovery, which DynamoDB only uses when it is turned on.
+  DescribeEndpoints: [],
+};
+
+const WRITE_ACTIONS = new Set(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem']);
+
+/** Where a Step Functions action applies: the state machine, or its executions. */
+export type StateMachineResource = 'stateMachine' | 'execution';
+
+const STATES_ACTIONS: Record<string, StateMachineResource> = {
+  StartExecution: 'stateMachine',
+  StartSyncExecution: 'stateMachine',
+  ListExecutions: 'stateMachine',
+  SendTaskSuccess: 'stateMachine',
+  SendTaskFailure: 'stateMachine',
+  SendTaskHeartbeat: 'stateMachine',
+  DescribeExecution: 'execution',
+  GetExecutionHistory: 'execution',
+  StopExecution: 'execution',
+  RedriveExecution: 'execution',
+};
+
+/** The SDK command each messaging channel sends with. */
+export const CHANNEL_COMMANDS = { email: 'sesv2:SendEmail', sms: 'pinpoint-sms-voice-v2:SendTextMessage' } as const;
+
+/** Commands of a client (`dynamodb`, `sfn`, ...) among `commands`, without the client prefix. */
+export const operationsOf = (client: string, commands: readonly string[]): string[] =>
+  commands.filter((command) => command.startsWith(`${client}:`)).map((command) => command.slice(client.length + 1));
+
+export interface DynamoDbGrant {
+  /** Sorted IAM actions on the table. */
+  actions: string[];
+  /** True when some action writes (the table's key must then encrypt too). */
+  writes: boolean;
+  /** True when the indexes' ARNs are granted as well: the function names an index in a Query. */
+  indexes: boolean;
+}
+
+/**
+ * The table grant of a function whose bundle holds these commands; undefined when it makes no DynamoDB call.
+ * @example dynamoDbGrant('functions/referrals/get.ts', { commands: ['dynamodb:GetItem'], queriesIndex: false })
+ * // { actions: ['dynamodb:GetItem'], writes: false, indexes: false }
+ */
+export function dynamoDbGrant(entry: string, usage: { commands: readonly string[]; queriesIndex: boolean }): DynamoDbGrant | undefined {
+  const operations = operationsOf('dynamodb', usage.commands);
+  if (operations.length === 0) return undefined;
+  const actions = new Set<string>();
+  for (const operation of operations) {
+    const mapped = DYNAMODB_ACTIONS[operation];
+    if (!mapped) throw new Error(`${entry} calls DynamoDB ${operation}, which infra/sdk-grants.ts does not map to IAM actions: add it there`);
+    for (const action of mapped) actions.add(action);
+  }
+  if (actions.has('dynamodb:Scan')) throw new Error(`${entry} scans the table: no function may Scan (decision 17); query a partition or an index instead`);
+  const sorted = [...actions].sort();
+  const queries = actions.has('dynamodb:Query');
+  return { actions: sorted, writes: sorted.some((action) => WRITE_ACTIONS.has(action)), indexes: queries && usage.queriesIndex };
+}
+
+/**
+ * The Step Functions actions of a function whose bundle holds these commands, each with the resource it applies to.
+ * @example statesActions('functions/referrals/submit.ts', ['sfn:StartExecution']) // [['states:StartExecution', 'stateMachine']]
+ */
+export function statesActions(entry: string, commands: readonly string[]): Array<[string, StateMachineResource]> {
+  return operationsOf('sfn', commands).map((operation) => {
+    const resource = STATES_ACTIONS[operation];
+    if (!resource) throw new Error(`${entry} calls Step Functions ${operation}, which infra/sdk-grants.ts does not map to IAM actions: add it there`);
+    return [`states:${operation}`, resource];
+  });
+}
