@@ -247,7 +247,7 @@ export async function fixContact(input: { personId: string; issueId: string; val
     const cause = `${RESEND_PREFIX}${message.notificationId}`;
     resendCauses.push(cause);
     const { kind, role, channel, subject, body } = message;
-    return outboxPuts(table, input.personId, cause, [{ kind, role, channel, to: input.value, subject, body }], now, { referralId: message.referralId, dueNow: true });
+    return outboxPuts(table, input.personId, cause, [{ kind, role, channel, to: input.value, subject, body }], now, { referralId: message.referralId });
   });
   const items: TransactItem[] = [
     {
