@@ -70,6 +70,13 @@ type Outcome = 'sent' | 'deferred' | 'failed' | 'retryLater' | 'skipped';
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
 const isConditionFailure = (error: unknown) => errorName(error) === 'ConditionalCheckFailedException';
+const cancellationCodes = (error: unknown) => ((error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).map((r) => r.Code);
+/**
+ * DynamoDB refuses a write that meets a transaction on the same item, and cancels a transaction that meets another
+ * write: here, the holder marking a message sent while another sender's claim on it fails its condition.
+ */
+const isTransactionConflict = (error: unknown) =>
+  errorName(error) === 'TransactionConflictException' || (errorName(error) === 'TransactionCanceledException' && cancellationCodes(error).includes('TransactionConflict'));
 
 /**
  * Sends the pending messages of one cause for one person, and records each outcome on its message.
@@ -163,7 +170,8 @@ async function claim(personId: string, notificationId: string, now: Date, retry:
     );
     return { leaseId, message: result.Attributes as OutboxMessage };
   } catch (error) {
-    if (isConditionFailure(error)) return undefined;
+    // A conflict: its holder is marking it sent at this moment.
+    if (isConditionFailure(error) || isTransactionConflict(error)) return undefined;
     throw error;
   }
 }
@@ -485,13 +493,25 @@ async function markSent(personId: string, message: OutboxMessage, { providerMess
       },
     },
   };
-  try {
-    // A provider that answered without an id leaves nothing to look up.
-    await db().send(new TransactWriteCommand({ TransactItems: providerMessageId ? [markItem, lookupItem] : [markItem] }));
-  } catch (error) {
-    const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
-    if (errorName(error) !== 'TransactionCanceledException' || reasons?.[0]?.Code !== 'ConditionalCheckFailed') throw error;
-    logger.error('notification sent twice: another sender recorded it first', { notificationId: message.notificationId, channel: message.channel });
-    metrics.addMetric('notification_sent_twice', MetricUnit.Count, 1);
+  // The provider has the message: a mark lost now means a second send once the lease ends, so a conflict with
+  // another sender's claim (which the SDK does not retry) is tried again here.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // A provider that answered without an id leaves nothing to look up.
+      await db().send(new TransactWriteCommand({ TransactItems: providerMessageId ? [markItem, lookupItem] : [markItem] }));
+      return;
+    } catch (error) {
+      if (isTransactionConflict(error) && attempt < MARK_SENT_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random())));
+        continue;
+      }
+      if (errorName(error) !== 'TransactionCanceledException' || cancellationCodes(error)[0] !== 'ConditionalCheckFailed') throw error;
+      logger.error('notification sent twice: another sender recorded it first', { notificationId: message.notificationId, channel: message.channel });
+      metrics.addMetric('notification_sent_twice', MetricUnit.Count, 1);
+      return;
+    }
   }
 }
+
+/** Tries of the write that marks a message sent, when it conflicts with other senders' claims. */
+const MARK_SENT_ATTEMPTS = 6;
