@@ -24,6 +24,22 @@ export interface ReferralTimings {
   waitlistReviewAfterSeconds: number;
 }
 
+/** How the outbox tries a message again (shared/notifications/retry-policy.ts reads them from the function's environment). */
+export interface OutboxRetry {
+  /** Attempts before a message is given up as failed. */
+  maxAttempts: number;
+  /** Delay after the first failed attempt, doubled after each following one. */
+  retryBaseSeconds: number;
+  /** How long a sender holds a message it claimed: more than the longest timeout of a function that sends. */
+  leaseSeconds: number;
+}
+
+/** Production's outbox retries: 30 s doubling over 8 attempts, about an hour in all. */
+export const DEFAULT_OUTBOX_RETRY: OutboxRetry = { maxAttempts: 8, retryBaseSeconds: 30, leaseSeconds: 120 };
+
+/** The longest timeout of a function that sends messages (the dispatcher's): a sender's lease must outlast it. */
+export const LONGEST_SENDER_TIMEOUT_SECONDS = 60;
+
 export interface StageConfig {
   stage: StageName;
   region: string;
@@ -38,6 +54,7 @@ export interface StageConfig {
   referral: ReferralTimings;
   /** The reconciler (functions/reconciler/): how often it runs, and how long a hand-over may be in flight before it steps in. */
   reconcile: { everyMinutes: number; graceSeconds: number };
+  outbox: OutboxRetry;
   /** From header of every email, on the verified domain `emailDomain`. */
   emailFrom: string;
   /** SES domain identity (DKIM). One identity per account and region: stages sharing an account need distinct domains. */
@@ -83,6 +100,9 @@ export const ENV = {
   appBaseUrl: 'APP_BASE_URL',
   authBaseUrl: 'AUTH_BASE_URL',
   userPoolClientId: 'USER_POOL_CLIENT_ID',
+  outboxMaxAttempts: 'OUTBOX_MAX_ATTEMPTS',
+  outboxRetryBaseSeconds: 'OUTBOX_RETRY_BASE_SECONDS',
+  outboxLeaseSeconds: 'OUTBOX_LEASE_SECONDS',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -104,11 +124,13 @@ const BASE = {
     waitlistReviewAfterSeconds: 30 * DAY,
   },
   reconcile: { everyMinutes: 5, graceSeconds: 120 },
+  outbox: DEFAULT_OUTBOX_RETRY,
 } satisfies Partial<StageConfig>;
 
 type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 'logRetentionDays' | 'logLevel'> & {
   referral?: ReferralTimings;
   reconcile?: StageConfig['reconcile'];
+  outbox?: OutboxRetry;
 };
 
 const PER_STAGE: Record<StageName, StageDefaults> = {
@@ -125,6 +147,8 @@ const PER_STAGE: Record<StageName, StageDefaults> = {
     referral: { remindAfterSeconds: 4, escalateAfterSeconds: 8, expireAfterSeconds: 12, waitlistReviewAfterSeconds: 60 },
     // EventBridge Scheduler's shortest rate; tests fire the schedule themselves and only need a short grace.
     reconcile: { everyMinutes: 1, graceSeconds: 2 },
+    // Retries a second apart, doubling, so a test sees a message retried and given up within a minute or two.
+    outbox: { ...DEFAULT_OUTBOX_RETRY, retryBaseSeconds: 1 },
   },
 };
 
@@ -212,6 +236,9 @@ function validate(config: StageConfig): void {
   if (!(remindAfterSeconds < escalateAfterSeconds && escalateAfterSeconds < expireAfterSeconds)) {
     problems.push('referral timings must be ordered: remind < escalate < expire');
   }
+  const { maxAttempts, retryBaseSeconds, leaseSeconds } = config.outbox;
+  if (![maxAttempts, retryBaseSeconds, leaseSeconds].every((n) => Number.isInteger(n) && n > 0)) problems.push('outbox retry settings must be positive whole numbers');
+  if (leaseSeconds <= LONGEST_SENDER_TIMEOUT_SECONDS) problems.push(`outbox leaseSeconds must be more than ${LONGEST_SENDER_TIMEOUT_SECONDS} (the longest timeout of a function that sends)`);
   if (!/^[A-Za-z0-9]{3,11}$/.test(config.smsSenderId) || !/[A-Za-z]/.test(config.smsSenderId)) {
     problems.push(`smsSenderId "${config.smsSenderId}" must be 3 to 11 letters or digits, with at least one letter`);
   }

@@ -10,7 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { referralWorkflow } from '../workflows/referral.js';
 import { bundleFunctions, extraFunctionEntries, functionEntries, type BundleSet } from './bundles.js';
-import { ENV, loadStageConfig, resolveStageName, stageOverrides, type StageConfig } from './config.js';
+import { ENV, LONGEST_SENDER_TIMEOUT_SECONDS, loadStageConfig, resolveStageName, stageOverrides, type StageConfig } from './config.js';
 import { ParcoursAlarms } from './constructs/alarms.js';
 import { AppTable } from './constructs/app-table.js';
 import { ParcoursAuth } from './constructs/auth.js';
@@ -143,14 +143,15 @@ export class ParcoursStack extends Stack {
     const staffMessages = fn('StaffMessages', 'functions/staff/messages.ts');
     const fixContact = fn('FixContact', 'functions/people/fix-contact.ts').bindMessaging(messaging, ['email', 'sms']);
 
-    // SMS held back during quiet hours (20:00-08:00 Europe/Paris) go out from here once the morning comes.
-    const dispatchDeferred = fn('DispatchDeferredMessages', 'functions/notifications/dispatch-deferred.ts', { timeout: Duration.seconds(60) })
+    // Every outbox message due and not sent yet goes out from here: retries after a failure, an SMS held back
+    // for quiet hours (20:00-08:00 Europe/Paris) once the morning comes, a message whose sender died.
+    const dispatchDeferred = fn('DispatchDeferredMessages', 'functions/notifications/dispatch-deferred.ts', { timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS) })
       .bindMessaging(messaging, ['email', 'sms']);
     const dispatchScheduleRole = new iam.Role(this, 'DispatchDeferredMessagesScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
     });
     new scheduler.Schedule(this, 'DispatchDeferredMessagesSchedule', {
-      description: 'Sends the messages held back for SMS quiet hours',
+      description: 'Sends the outbox messages that are due',
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(5)),
       target: new schedulerTargets.LambdaInvoke(dispatchDeferred.function, { retryAttempts: 2, role: dispatchScheduleRole, deadLetterQueue: deadLetters.queue }),
     });
@@ -162,7 +163,8 @@ export class ParcoursStack extends Stack {
     });
     // The reconciler: decisions not taken by their workflow, workflows that never started (functions/reconciler/).
     const reconciler = fn('Reconciler', 'functions/reconciler/reconcile.ts', {
-      timeout: Duration.seconds(120),
+      // It sends messages: shorter than the outbox's lease, like every sender.
+      timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS),
       environment: { RECONCILE_GRACE_SECONDS: String(config.reconcile.graceSeconds) },
     })
       .bindMessaging(messaging, ['email', 'sms'])

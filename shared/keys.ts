@@ -39,10 +39,13 @@ export const keys = {
   allReferralsEntry: (createdAt: string, referralId: string) => ({ gsi3pk: 'REFERRALS', gsi3sk: `${createdAt}#${referralId}` }),
   allReferralsPartition: () => 'REFERRALS',
   idempotencyPartition: () => 'IDEMPOTENCY',
-  /** Messages held back until a time (SMS quiet hours), in gsi3 by the time they may go. */
-  deferredEntry: (notBefore: string, personId: string, notificationId: string) => ({ gsi3pk: 'OUTBOX#DEFERRED', gsi3sk: `${notBefore}#${personId}#${notificationId}` }),
-  deferredPartition: () => 'OUTBOX#DEFERRED',
-  /** A message a provider reported as not delivered (bounce, complaint, failure), in gsi3 by report time: the staff's 30-day view. */
+  /**
+   * Every message not final yet, in gsi3 by the time it may next be tried: when written, after a failed attempt
+   * (backoff), when its sender's lease ends, or in the morning (SMS quiet hours). The dispatcher reads what is due.
+   */
+  dueMessageEntry: (nextAttemptAt: string, personId: string, notificationId: string) => ({ gsi3pk: 'OUTBOX#DUE', gsi3sk: `${nextAttemptAt}#${personId}#${notificationId}` }),
+  dueMessagesPartition: () => 'OUTBOX#DUE',
+  /** A message not delivered (a provider's bounce or failure, or the outbox giving up), in gsi3 by that time: the staff's 30-day view. */
   failedMessageEntry: (statusAt: string, personId: string, notificationId: string) => ({ gsi3pk: 'OUTBOX#FAILED', gsi3sk: `${statusAt}#${personId}#${notificationId}` }),
   failedMessagesPartition: () => 'OUTBOX#FAILED',
   /** An address of a person's contact that bounced or failed; listed for staff (gsi1) while open. */
@@ -67,6 +70,6 @@ export const INDEX = {
   contactLists: 'gsi1',
   organisation: 'gsi2',
   allReferrals: 'gsi3',
-  deferredMessages: 'gsi3',
+  dueMessages: 'gsi3',
   failedMessages: 'gsi3',
 } as const;

@@ -1,14 +1,28 @@
 import { apiRoute, json } from '../../shared/http/api.js';
 import { CHANNEL_LABELS, ROLE_LABELS, failureLabel, getPeople, listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
 import { OPT_OUT_REASON_LABELS, listOptOuts } from '../../shared/notifications/opt-outs.js';
-import type { NotificationStatus } from '../../shared/data/outbox.js';
+import type { NotificationStatus, OutboxMessage } from '../../shared/data/outbox.js';
+import type { SendFailureReason } from '../../shared/notifications/retry-policy.js';
 
 const DAYS = 30;
 const STATUS_LABELS: Partial<Record<NotificationStatus, string>> = { bounced: 'Rejeté (adresse invalide)', failed: 'Non remis' };
+/** Why the outbox gave a message up without the provider ever accepting it. */
+const SEND_FAILURE_LABELS: Record<SendFailureReason, string> = {
+  'attempts-exhausted': 'Fournisseur indisponible ou en erreur à chaque tentative',
+  'provider-rejected': 'Adresse ou numéro refusé par le fournisseur (format, pays non couvert)',
+};
+const isSendFailure = (reason: string | undefined): reason is SendFailureReason => reason !== undefined && reason in SEND_FAILURE_LABELS;
+
+/** A message's status in words: a message the outbox gave up says how, the others what the provider reported. */
+function statusLabel(message: OutboxMessage): string {
+  if (message.status === 'failed' && message.statusReason === 'attempts-exhausted') return `Échec d'envoi après ${message.attempts} tentatives`;
+  if (message.status === 'failed' && message.statusReason === 'provider-rejected') return "Échec d'envoi : refusé par le fournisseur";
+  return STATUS_LABELS[message.status] ?? message.status;
+}
 
 /**
  * GET /api/staff/messages: the contacts to fix (addresses that bounced or failed), the opt-outs (SMS STOP,
- * e-mail complaints) and every message not delivered in the last 30 days.
+ * e-mail complaints) and every message not delivered in the last 30 days, those the outbox gave up included.
  */
 export const handler = apiRoute({ roles: ['staff'] }, async () => {
   const since = new Date(Date.now() - DAYS * 24 * 3600 * 1000);
@@ -54,9 +68,10 @@ export const handler = apiRoute({ roles: ['staff'] }, async () => {
       channel: message.channel,
       to: message.to,
       status: message.status,
-      statusLabel: STATUS_LABELS[message.status] ?? message.status,
+      statusLabel: statusLabel(message),
       statusReason: message.statusReason,
-      statusReasonLabel: failureLabel(message.statusReason),
+      statusReasonLabel: isSendFailure(message.statusReason) ? SEND_FAILURE_LABELS[message.statusReason] : failureLabel(message.statusReason),
+      attempts: message.attempts,
       statusAt: message.statusAt,
       sentAt: message.sentAt,
     })),

@@ -149,7 +149,13 @@ export class ParcoursMessaging extends Construct {
    */
   grantSend(grantee: iam.IGrantable, channels: readonly MessagingChannel[]): Record<string, string> {
     const stack = Stack.of(this);
-    const environment: Record<string, string> = { [ENV.appBaseUrl]: this.appBaseUrl, [ENV.staffEmail]: this.config.staffEmail };
+    const environment: Record<string, string> = {
+      [ENV.appBaseUrl]: this.appBaseUrl,
+      [ENV.staffEmail]: this.config.staffEmail,
+      [ENV.outboxMaxAttempts]: String(this.config.outbox.maxAttempts),
+      [ENV.outboxRetryBaseSeconds]: String(this.config.outbox.retryBaseSeconds),
+      [ENV.outboxLeaseSeconds]: String(this.config.outbox.leaseSeconds),
+    };
     if (channels.includes('email')) {
       iam.Grant.addToPrincipal({
         grantee,

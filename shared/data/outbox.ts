@@ -13,6 +13,7 @@ export interface OutboxDraft {
 
 /**
  * `pending` until a provider accepts it, `sent` then, and what the provider reports after that;
+ * `failed` also when the outbox gave it up (a provider that refused it, or every attempt failed: `statusReason`);
  * `suppressed`: not sent, because the same message went to the same person less than 24 h before;
  * `opted-out`: not sent, because the address asked for no more messages on that channel (SMS STOP, e-mail complaint).
  */
@@ -23,8 +24,13 @@ export interface OutboxMessage extends OutboxDraft {
   notificationId: string;
   cause: string;
   status: NotificationStatus;
-  /** Send attempts by the outbox: one per step run or dispatch that tried it. */
+  /** Send attempts by the outbox: one per lease a sender claimed on it. */
   attempts: number;
+  /** While pending: when a sender may next try it (its place in the due index, gsi3). */
+  nextAttemptAt?: string;
+  /** The sender holding the message, until `leaseUntil`: only it calls the provider. */
+  leaseId?: string;
+  leaseUntil?: string;
   /** Calls the provider's SDK made for the send that went through (more than one: it retried a throttling or a 5xx). */
   providerAttempts?: number;
   createdAt: string;
@@ -35,7 +41,10 @@ export interface OutboxMessage extends OutboxDraft {
   notBefore?: string;
   /** When the provider reported the current delivery status (delivered, bounced, complained, failed). */
   statusAt?: string;
-  /** The provider's code for a failure (e.g. `Permanent/General`, `UNREACHABLE`), never an address or a text. */
+  /**
+   * The provider's code for a failure (e.g. `Permanent/General`, `UNREACHABLE`), or why the outbox gave the message up
+   * (`attempts-exhausted`, `provider-rejected`), never an address or a text.
+   */
   statusReason?: string;
   /** The referral the message is about, when there is one (for the contact to fix). */
   referralId?: string;
@@ -44,16 +53,13 @@ export interface OutboxMessage extends OutboxDraft {
 export interface OutboxOptions {
   /** The referral the messages are about. */
   referralId?: string;
-  /**
-   * Also list the messages as due now with the dispatcher (gsi3), for messages written outside a workflow step:
-   * if sending right away fails, the dispatcher's next run sends them, so nothing waits forever.
-   */
-  dueNow?: boolean;
 }
 
 /**
  * The transaction items that put messages in the outbox, in the same write as the state change that causes them.
  * The notification id is derived from the cause, the role and the channel: a retried write cannot put one twice.
+ * Each message is due at once in the dispatcher's index: whoever sends it first (the step that follows the change,
+ * or the dispatcher when that step never comes), it is never left waiting for good.
  */
 export function outboxPuts(tableName: string, personId: string, cause: string, drafts: OutboxDraft[], now: string, options: OutboxOptions = {}) {
   return drafts.map((draft) => {
@@ -68,8 +74,9 @@ export function outboxPuts(tableName: string, personId: string, cause: string, d
       status: 'pending',
       attempts: 0,
       createdAt: now,
+      nextAttemptAt: now,
+      ...keys.dueMessageEntry(now, personId, notificationId),
       ...(options.referralId ? { referralId: options.referralId } : {}),
-      ...(options.dueNow ? { notBefore: now, ...keys.deferredEntry(now, personId, notificationId) } : {}),
     };
     return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
   });

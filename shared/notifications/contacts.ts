@@ -188,7 +188,7 @@ export async function listContactIssues(limit = 200): Promise<ContactIssue[]> {
   return (await queryIndexPartition(INDEX.contactLists, keys.contactIssuesPartition(), { limit, newestFirst: true })) as unknown as ContactIssue[];
 }
 
-/** Messages reported not delivered (bounced, failed) since a time, newest first. */
+/** Messages not delivered since a time, newest first: reported bounced or failed, or given up by the outbox (`failed`). */
 export async function listUndeliveredMessages(since: Date, limit = 500): Promise<Array<OutboxMessage & { personId: string }>> {
   const items: Array<OutboxMessage & { personId: string }> = [];
   let startKey: Record<string, unknown> | undefined;
@@ -247,7 +247,7 @@ export async function fixContact(input: { personId: string; issueId: string; val
     const cause = `${RESEND_PREFIX}${message.notificationId}`;
     resendCauses.push(cause);
     const { kind, role, channel, subject, body } = message;
-    return outboxPuts(table, input.personId, cause, [{ kind, role, channel, to: input.value, subject, body }], now, { referralId: message.referralId, dueNow: true });
+    return outboxPuts(table, input.personId, cause, [{ kind, role, channel, to: input.value, subject, body }], now, { referralId: message.referralId });
   });
   const items: TransactItem[] = [
     {

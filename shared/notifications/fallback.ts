@@ -52,7 +52,7 @@ export async function writeFallback(personId: string, message: OutboxMessage, wh
   const draft = fallbackDraft(message, to, why);
   if (!draft) return undefined;
   const cause = fallbackCause(message.notificationId);
-  const [put] = outboxPuts(tableName(), personId, cause, [draft], now.toISOString(), { referralId: message.referralId, dueNow: true });
+  const [put] = outboxPuts(tableName(), personId, cause, [draft], now.toISOString(), { referralId: message.referralId });
   try {
     await db().send(new PutCommand(put.Put));
   } catch (error) {

@@ -1,5 +1,6 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../data/client.js';
 import { INDEX, keys, type MessageProvider } from '../keys.js';
@@ -10,6 +11,7 @@ import { nextSmsWindow, smsAllowedAt, smsWindowFromEnv } from './quiet-hours.js'
 import { isMandatory, type MessageKind } from '../domain/messages/catalogue.js';
 import { isOptedOut, optedOut } from './opt-outs.js';
 import { writeFallback } from './fallback.js';
+import { isPermanentProviderError, outboxRetryFromEnv, retryDelaySeconds, type OutboxRetry, type SendFailureReason } from './retry-policy.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -49,17 +51,41 @@ async function deliver(message: OutboxMessage): Promise<Delivery> {
   return { providerMessageId: result.MessageId ?? '', providerAttempts: result.$metadata?.attempts ?? 1 };
 }
 
+/** What became of the messages of one cause in one call. */
+export interface SendCounts {
+  /** Accepted by the provider in this call. */
+  sent: number;
+  /** Already final (sent, suppressed, opted out, failed) before this call. */
+  alreadySent: number;
+  /** Held back for SMS quiet hours. */
+  deferred: number;
+  /** Given up in this call: refused by the provider, or out of attempts. */
+  failed: number;
+  /** Left for a later attempt: one failed and waits its backoff, or another sender holds it now. */
+  retryLater: number;
+}
+
+/** What one attempt at a message came to; `skipped` is a message suppressed or opted out. */
+type Outcome = 'sent' | 'deferred' | 'failed' | 'retryLater' | 'skipped';
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
+const isConditionFailure = (error: unknown) => errorName(error) === 'ConditionalCheckFailedException';
+const cancellationCodes = (error: unknown) => ((error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).map((r) => r.Code);
 /**
- * Sends the pending messages of one cause for one person, and records each provider answer.
- * A message is marked sent with a conditional write, so a retried step does not send it again;
- * a provider failure is recorded and rethrown so the workflow's Retry applies.
+ * DynamoDB refuses a write that meets a transaction on the same item, and cancels a transaction that meets another
+ * write: here, the holder marking a message sent while another sender's claim on it fails its condition.
+ */
+const isTransactionConflict = (error: unknown) =>
+  errorName(error) === 'TransactionConflictException' || (errorName(error) === 'TransactionCanceledException' && cancellationCodes(error).includes('TransactionConflict'));
+
+/**
+ * Sends the pending messages of one cause for one person, and records each outcome on its message.
+ * A provider's failure does not throw: it is recorded (attempt, backoff, next time in the due index) and the
+ * dispatcher tries again, so the workflow step that calls this goes on. A failure of our own storage throws,
+ * once every message was tried, so the step's Retry applies.
  * An SMS during quiet hours (20:00-08:00 Europe/Paris) is held back until the morning; the dispatcher sends it.
  */
-export async function sendPendingNotifications(
-  personId: string,
-  cause: string,
-  now: Date = new Date(),
-): Promise<{ sent: number; alreadySent: number; deferred: number }> {
+export async function sendPendingNotifications(personId: string, cause: string, now: Date = new Date()): Promise<SendCounts> {
   const prefix = keys.notificationsPrefix(personId);
   const result = await db().send(
     new QueryCommand({
@@ -70,18 +96,192 @@ export async function sendPendingNotifications(
     }),
   );
   const messages = (result.Items ?? []) as OutboxMessage[];
-  const smsWindow = smsWindowFromEnv();
-  let deferred = 0;
-  const due: OutboxMessage[] = [];
+  const counts: SendCounts = { sent: 0, alreadySent: messages.filter((m) => m.status !== 'pending').length, deferred: 0, failed: 0, retryLater: 0 };
+  let failure: unknown;
   for (const message of messages.filter((m) => m.status === 'pending')) {
-    if (message.notBefore && message.notBefore > now.toISOString()) deferred += 1;
-    else if (message.channel === 'sms' && smsWindow && !smsAllowedAt(now, smsWindow)) {
-      await defer(personId, message, nextSmsWindow(now, smsWindow));
-      deferred += 1;
-    } else due.push(message);
+    try {
+      const outcome = await sendOne(personId, message, now);
+      if (outcome !== 'skipped') counts[outcome] += 1;
+    } catch (error) {
+      failure ??= error;
+    }
   }
-  const sent = await sendAll(personId, due, now);
-  return { sent, alreadySent: messages.filter((m) => m.status !== 'pending').length, deferred };
+  if (failure) throw failure;
+  return counts;
+}
+
+/**
+ * Whether a message may be tried at `at`: its time in the due index has come, or nobody tried it yet and it is not
+ * held back for the night. A first attempt does not wait for its index time, which is when it was written: the
+ * host that wrote it may have a clock a little ahead of the one that sends it.
+ */
+const isDue = (message: Pick<OutboxMessage, 'nextAttemptAt' | 'attempts' | 'notBefore'>, at: string) =>
+  !message.nextAttemptAt || message.nextAttemptAt <= at || (message.attempts === 0 && !message.notBefore);
+/** The same, as a condition on the stored message. */
+const IS_DUE = '(attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now OR (attempts = :zero AND attribute_not_exists(notBefore)))';
+
+/** Holds a due message back for quiet hours, or claims it and tries it; a message not due yet is left alone. */
+async function sendOne(personId: string, message: OutboxMessage, now: Date): Promise<Outcome> {
+  const at = now.toISOString();
+  if (!isDue(message, at)) return message.notBefore && message.notBefore > at ? 'deferred' : 'retryLater';
+  const smsWindow = smsWindowFromEnv();
+  if (message.channel === 'sms' && smsWindow && !smsAllowedAt(now, smsWindow)) {
+    return (await defer(personId, message, nextSmsWindow(now, smsWindow), now)) ? 'deferred' : 'retryLater';
+  }
+  const retry = outboxRetryFromEnv();
+  const lease = await claim(personId, message.notificationId, now, retry);
+  return lease ? await attempt(personId, lease, now, retry) : 'retryLater';
+}
+
+interface Lease {
+  leaseId: string;
+  /** The message as the claim left it (read from the table, not from a possibly stale index). */
+  message: OutboxMessage;
+}
+
+/**
+ * Claims a message before any provider call: a conditional update that succeeds only on a pending message that
+ * nobody holds (no lease, or an expired one) and that is due. It counts the attempt and moves the message
+ * in the due index to the end of the lease, so the dispatcher looks at it again only if its holder dies.
+ * Two senders racing (the dispatcher and a step, two dispatchers): one gets it, the other gets undefined.
+ */
+async function claim(personId: string, notificationId: string, now: Date, retry: OutboxRetry): Promise<Lease | undefined> {
+  const leaseId = randomUUID();
+  const until = new Date(now.getTime() + retry.leaseSeconds * 1000).toISOString();
+  try {
+    const result = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.notification(personId, notificationId),
+        UpdateExpression: 'SET leaseId = :lease, leaseUntil = :until, nextAttemptAt = :until, gsi3pk = :duePk, gsi3sk = :dueSk, attempts = if_not_exists(attempts, :zero) + :one',
+        ConditionExpression: `#status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now) AND ${IS_DUE}`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':lease': leaseId,
+          ':until': until,
+          ':pending': 'pending',
+          ':now': now.toISOString(),
+          ':zero': 0,
+          ':one': 1,
+          ...dueValues(until, personId, notificationId),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return { leaseId, message: result.Attributes as OutboxMessage };
+  } catch (error) {
+    // A conflict: its holder is marking it sent at this moment.
+    if (isConditionFailure(error) || isTransactionConflict(error)) return undefined;
+    throw error;
+  }
+}
+
+const dueValues = (at: string, personId: string, notificationId: string) => {
+  const entry = keys.dueMessageEntry(at, personId, notificationId);
+  return { ':duePk': entry.gsi3pk, ':dueSk': entry.gsi3sk };
+};
+
+/** One attempt by the lease holder: opt-out, 24-hour limit, then the provider; every outcome is written under the lease. */
+async function attempt(personId: string, { leaseId, message }: Lease, now: Date, retry: OutboxRetry): Promise<Outcome> {
+  // A sender died holding the last attempt: the cap holds all the same.
+  if (message.attempts > retry.maxAttempts) return await giveUp(personId, message, leaseId, 'attempts-exhausted', now);
+  try {
+    // Mandatory messages still go by e-mail to an address that complained; nothing goes by SMS to a number that said STOP.
+    const blocked = await optedOut([{ channel: message.channel, address: message.to }]);
+    if (isOptedOut(blocked, message.channel, message.to) && !(message.channel === 'email' && isMandatory(message.kind as MessageKind, message.role))) {
+      await skipOptedOut(personId, message, leaseId, now);
+      return 'skipped';
+    }
+    if (!(await claimRateSlot(personId, message, now))) {
+      await suppress(personId, message, leaseId, now);
+      return 'skipped';
+    }
+  } catch (error) {
+    // Nothing went to the provider: let the next sender have it at once rather than after the lease.
+    await release(personId, message.notificationId, leaseId, now);
+    throw error;
+  }
+  let delivery: Delivery;
+  try {
+    delivery = await deliver(message);
+  } catch (error) {
+    return await recordFailure(personId, message, leaseId, error, now, retry);
+  }
+  await markSent(personId, message, delivery);
+  metrics.addMetric(`notification_sent_${message.channel}`, MetricUnit.Count, 1);
+  return 'sent';
+}
+
+/**
+ * A write by the lease holder, which changes the message only while it is pending and still held by that lease
+ * (a holder whose lease ran out and was claimed again writes nothing). False when the condition failed.
+ */
+async function underLease(personId: string, notificationId: string, leaseId: string, update: string, values: Record<string, unknown>): Promise<boolean> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.notification(personId, notificationId),
+        UpdateExpression: update,
+        ConditionExpression: '#status = :pending AND leaseId = :lease',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': 'pending', ':lease': leaseId, ...values },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Hands a claimed message back, due now, after an error of our own before the provider call. Best effort: the lease expires anyway. */
+async function release(personId: string, notificationId: string, leaseId: string, now: Date): Promise<void> {
+  const at = now.toISOString();
+  try {
+    await underLease(personId, notificationId, leaseId, 'SET nextAttemptAt = :now, gsi3pk = :duePk, gsi3sk = :dueSk REMOVE leaseId, leaseUntil', {
+      ':now': at,
+      ...dueValues(at, personId, notificationId),
+    });
+  } catch (error) {
+    logger.warn('lease not released: it will expire', { notificationId, error: errorName(error) });
+  }
+}
+
+/**
+ * A provider's error: a permanent one (a number or address it refuses) fails the message at once; a transient
+ * one sets the next attempt after a backoff that doubles, until the attempts run out.
+ */
+async function recordFailure(personId: string, message: OutboxMessage, leaseId: string, error: unknown, now: Date, retry: OutboxRetry): Promise<Outcome> {
+  const name = errorName(error);
+  logger.warn('notification not sent', { notificationId: message.notificationId, channel: message.channel, attempt: message.attempts, error: name });
+  if (isPermanentProviderError(error)) return await giveUp(personId, message, leaseId, 'provider-rejected', now, name);
+  if (message.attempts >= retry.maxAttempts) return await giveUp(personId, message, leaseId, 'attempts-exhausted', now, name);
+  const next = new Date(now.getTime() + retryDelaySeconds(retry, message.attempts) * 1000).toISOString();
+  await underLease(personId, message.notificationId, leaseId, 'SET nextAttemptAt = :next, gsi3pk = :duePk, gsi3sk = :dueSk, lastError = :error REMOVE leaseId, leaseUntil', {
+    ':next': next,
+    ':error': name,
+    ...dueValues(next, personId, message.notificationId),
+  });
+  return 'retryLater';
+}
+
+/** Ends a message as `failed`, out of the due index and into the failed-messages one that staff see for 30 days. */
+async function giveUp(personId: string, message: OutboxMessage, leaseId: string, reason: SendFailureReason, now: Date, lastError?: string): Promise<Outcome> {
+  const at = now.toISOString();
+  const entry = keys.failedMessageEntry(at, personId, message.notificationId);
+  const done = await underLease(
+    personId,
+    message.notificationId,
+    leaseId,
+    `SET #status = :failed, statusAt = :now, statusReason = :reason, gsi3pk = :failedPk, gsi3sk = :failedSk${lastError ? ', lastError = :error' : ''} REMOVE nextAttemptAt, leaseId, leaseUntil`,
+    { ':failed': 'failed', ':now': at, ':reason': reason, ':failedPk': entry.gsi3pk, ':failedSk': entry.gsi3sk, ...(lastError ? { ':error': lastError } : {}) },
+  );
+  if (done) {
+    logger.error('notification given up', { notificationId: message.notificationId, channel: message.channel, reason, attempts: message.attempts });
+    metrics.addMetric('notification_failed', MetricUnit.Count, 1);
+  }
+  return 'failed';
 }
 
 /** Reminders and escalations that a workflow schedules on purpose may repeat within 24 h; nothing else does. */
@@ -95,8 +295,9 @@ export const RESEND_PREFIX = 'resend#';
  * so two messages racing get one slot; the same message retried keeps its own slot.
  */
 async function claimRateSlot(personId: string, message: OutboxMessage, now: Date): Promise<boolean> {
-  // A re-send after staff fixed a contact is a person's explicit action, not a repeat.
-  if (REPEATABLE_KINDS.has(message.kind) || message.cause.startsWith(RESEND_PREFIX)) return true;
+  // A mandatory message (a decision, an expiry) is owed whatever came before; a re-send after staff fixed a contact
+  // is a person's explicit action, not a repeat.
+  if (isMandatory(message.kind as MessageKind, message.role) || REPEATABLE_KINDS.has(message.kind) || message.cause.startsWith(RESEND_PREFIX)) return true;
   try {
     await db().send(
       new PutCommand({
@@ -115,81 +316,33 @@ async function claimRateSlot(personId: string, message: OutboxMessage, now: Date
     );
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 }
 
-async function suppress(personId: string, message: OutboxMessage, now: Date): Promise<void> {
-  await db().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: keys.notification(personId, message.notificationId),
-      UpdateExpression: 'SET #status = :suppressed, statusAt = :now, statusReason = :reason REMOVE notBefore, gsi3pk, gsi3sk',
-      ConditionExpression: '#status = :pending',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':suppressed': 'suppressed', ':pending': 'pending', ':now': now.toISOString(), ':reason': 'rate-limit-24h' },
-    }),
-  );
-  logger.info('notification suppressed: same message within 24 h', { notificationId: message.notificationId });
-}
+/** Final states a message reaches without being sent leave the due index with the lease. */
+const LEAVE_DUE_INDEX = 'REMOVE notBefore, nextAttemptAt, leaseId, leaseUntil, gsi3pk, gsi3sk';
 
-/** Sends messages one by one; every failure is recorded on its message, and the first is rethrown once all were tried. */
-async function sendAll(personId: string, messages: OutboxMessage[], now: Date = new Date()): Promise<number> {
-  let sent = 0;
-  let failure: unknown;
-  const blocked = messages.length > 0 ? await optedOut(messages.map((m) => ({ channel: m.channel, address: m.to }))) : new Set<string>();
-  for (const message of messages) {
-    try {
-      // Mandatory messages still go by e-mail to an address that complained; nothing goes by SMS to a number that said STOP.
-      if (isOptedOut(blocked, message.channel, message.to) && !(message.channel === 'email' && isMandatory(message.kind as MessageKind, message.role))) {
-        await skipOptedOut(personId, message, now);
-        continue;
-      }
-      if (!(await claimRateSlot(personId, message, now))) {
-        await suppress(personId, message, now);
-        continue;
-      }
-      await markSent(personId, message, await deliver(message));
-      sent += 1;
-      metrics.addMetric(`notification_sent_${message.channel}`, MetricUnit.Count, 1);
-    } catch (error) {
-      failure ??= error;
-      logger.warn('notification not sent', { notificationId: message.notificationId, channel: message.channel, error: (error as Error).name });
-      await db().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.notification(personId, message.notificationId),
-          UpdateExpression: 'SET attempts = attempts + :one, lastError = :error',
-          ExpressionAttributeValues: { ':one': 1, ':error': (error as Error).name },
-        }),
-      );
-    }
-  }
-  if (failure) throw failure;
-  return sent;
+async function suppress(personId: string, message: OutboxMessage, leaseId: string, now: Date): Promise<void> {
+  const done = await underLease(personId, message.notificationId, leaseId, `SET #status = :suppressed, statusAt = :now, statusReason = :reason ${LEAVE_DUE_INDEX}`, {
+    ':suppressed': 'suppressed',
+    ':now': now.toISOString(),
+    ':reason': 'rate-limit-24h',
+  });
+  if (done) logger.info('notification suppressed: same message within 24 h', { notificationId: message.notificationId });
 }
 
 /**
  * Marks a message not sent because its address opted out. A mandatory SMS then goes by e-mail,
  * unless the same cause already wrote an e-mail to that recipient.
  */
-async function skipOptedOut(personId: string, message: OutboxMessage, now: Date): Promise<void> {
-  try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.notification(personId, message.notificationId),
-        UpdateExpression: 'SET #status = :optedOut, statusAt = :now REMOVE notBefore, gsi3pk, gsi3sk',
-        ConditionExpression: '#status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':optedOut': 'opted-out', ':pending': 'pending', ':now': now.toISOString() },
-      }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-    return; // another attempt got there first
-  }
+async function skipOptedOut(personId: string, message: OutboxMessage, leaseId: string, now: Date): Promise<void> {
+  const done = await underLease(personId, message.notificationId, leaseId, `SET #status = :optedOut, statusAt = :now ${LEAVE_DUE_INDEX}`, {
+    ':optedOut': 'opted-out',
+    ':now': now.toISOString(),
+  });
+  if (!done) return; // the lease ran out and another sender took the message over
   logger.info('notification not sent: address opted out', { notificationId: message.notificationId, channel: message.channel });
   metrics.addMetric(`notification_opted_out_${message.channel}`, MetricUnit.Count, 1);
   if (message.channel !== 'sms' || !isMandatory(message.kind as MessageKind, message.role)) return;
@@ -201,55 +354,107 @@ async function skipOptedOut(personId: string, message: OutboxMessage, now: Date)
   if (fallback) await sendPendingNotifications(personId, fallback.cause, now);
 }
 
-async function defer(personId: string, message: OutboxMessage, until: Date): Promise<void> {
+/** Holds an SMS back until the morning: its next attempt moves there in the due index. False when a sender holds it. */
+async function defer(personId: string, message: OutboxMessage, until: Date, now: Date): Promise<boolean> {
   const notBefore = until.toISOString();
-  await db().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: keys.notification(personId, message.notificationId),
-      UpdateExpression: 'SET notBefore = :notBefore, gsi3pk = :pk, gsi3sk = :sk',
-      ConditionExpression: '#status = :pending',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':notBefore': notBefore, ':pending': 'pending', ...prefixed(keys.deferredEntry(notBefore, personId, message.notificationId)) },
-    }),
-  );
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.notification(personId, message.notificationId),
+        UpdateExpression: 'SET notBefore = :notBefore, nextAttemptAt = :notBefore, gsi3pk = :duePk, gsi3sk = :dueSk REMOVE leaseId, leaseUntil',
+        ConditionExpression: '#status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':notBefore': notBefore, ':pending': 'pending', ':now': now.toISOString(), ...dueValues(notBefore, personId, message.notificationId) },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
   logger.info('notification held back for quiet hours', { notificationId: message.notificationId, notBefore });
+  return true;
 }
 
-const prefixed = (entry: { gsi3pk: string; gsi3sk: string }) => ({ ':pk': entry.gsi3pk, ':sk': entry.gsi3sk });
+/** What one dispatcher run did. */
+export interface DispatchResult {
+  sent: number;
+  deferred: number;
+  failed: number;
+  retryLater: number;
+  /** Suppressed (24-hour limit) or opted out. */
+  skipped: number;
+  /** Messages whose attempt hit an error of our own (DynamoDB): tried again at a later run. */
+  errors: number;
+  /** Messages found due for more than 15 minutes: the `notification_overdue` metric. */
+  overdue: number;
+  /** False when the run stopped before the end of the due messages, for lack of time. */
+  complete: boolean;
+}
+
+export interface DispatchOptions {
+  /** The invocation's time left (Lambda's `getRemainingTimeInMillis`): no new page is read with less than 10 s to go. */
+  timeLeftMs?: () => number;
+  /** Messages read per page of the due index. */
+  pageSize?: number;
+  /** Messages tried at the same time. */
+  concurrency?: number;
+}
+
+const OVERDUE_AFTER_MS = 15 * 60 * 1000;
+const TIME_MARGIN_MS = 10_000;
 
 /**
- * Sends the held-back messages whose time has come, and the messages written as due that nobody sent yet
- * (run by a schedule every few minutes).
- * @example await dispatchDeferredNotifications(new Date('2026-11-27T07:00:00Z')) // 08:00 in Paris
+ * Sends every message whose time has come (run by a schedule every few minutes): first attempts nobody made,
+ * retries after their backoff, SMS held back for the night, messages whose sender died holding them. It pages
+ * through the whole due index, oldest first, with a few messages in flight at once, and publishes how many were
+ * due for more than 15 minutes (`notification_overdue`), which an alarm watches.
+ * @example await dispatchDueNotifications(new Date('2026-11-27T07:00:00Z')) // 08:00 in Paris
  */
-export async function dispatchDeferredNotifications(now: Date = new Date()): Promise<{ sent: number; failed: number }> {
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: INDEX.deferredMessages,
-      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :until',
-      ExpressionAttributeValues: { ':pk': keys.deferredPartition(), ':until': `${now.toISOString()}~` },
-      Limit: 200,
-    }),
-  );
-  let sent = 0;
-  let failed = 0;
-  const smsWindow = smsWindowFromEnv();
-  for (const item of (result.Items ?? []) as Array<OutboxMessage & { personId: string }>) {
-    if (item.status !== 'pending') continue;
-    try {
-      // Messages listed as due when written (fallbacks, re-sends) may come up at night: an SMS then waits for the morning.
-      if (item.channel === 'sms' && smsWindow && !smsAllowedAt(now, smsWindow)) {
-        await defer(item.personId, item, nextSmsWindow(now, smsWindow));
-        continue;
-      }
-      sent += await sendAll(item.personId, [item], now);
-    } catch {
-      failed += 1;
+export async function dispatchDueNotifications(now: Date = new Date(), options: DispatchOptions = {}): Promise<DispatchResult> {
+  const { timeLeftMs = () => Infinity, pageSize = 100, concurrency = 8 } = options;
+  const result: DispatchResult = { sent: 0, deferred: 0, failed: 0, retryLater: 0, skipped: 0, errors: 0, overdue: 0, complete: true };
+  const overdueBefore = new Date(now.getTime() - OVERDUE_AFTER_MS).toISOString();
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    if (timeLeftMs() < TIME_MARGIN_MS) {
+      result.complete = false;
+      break;
     }
-  }
-  return { sent, failed };
+    const page = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: INDEX.dueMessages,
+        KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :until',
+        ExpressionAttributeValues: { ':pk': keys.dueMessagesPartition(), ':until': `${now.toISOString()}~` },
+        Limit: pageSize,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const items = (page.Items ?? []) as Array<OutboxMessage & { personId: string; gsi3sk: string }>;
+    result.overdue += items.filter((item) => item.gsi3sk < overdueBefore).length;
+    await forEachBounded(items, concurrency, async (item) => {
+      if (item.status !== 'pending') return; // the index lags a moment behind the table
+      try {
+        result[await sendOne(item.personId, item, now)] += 1;
+      } catch (error) {
+        result.errors += 1;
+        logger.warn('message not dispatched', { notificationId: item.notificationId, error: errorName(error) });
+      }
+    });
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  metrics.addMetric('notification_overdue', MetricUnit.Count, result.overdue);
+  return result;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight. */
+async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Days a provider id stays resolvable: SMS receipts come within 72 h, complaints can take weeks. */
@@ -257,7 +462,9 @@ const PROVIDER_LOOKUP_DAYS = 90;
 
 /**
  * Marks the message sent and records the provider's id → outbox item lookup in one transaction, so a delivery
- * event never finds a sent message it cannot trace, nor a lookup to a message still pending.
+ * event never finds a sent message it cannot trace, nor a lookup to a message still pending. The mark is
+ * conditional on the message still pending: it fails only if the lease ran out during the provider call and
+ * another sender sent the message too, which is then logged.
  */
 async function markSent(personId: string, message: OutboxMessage, { providerMessageId, providerAttempts }: Delivery): Promise<void> {
   const now = new Date();
@@ -266,11 +473,10 @@ async function markSent(personId: string, message: OutboxMessage, { providerMess
     Update: {
       TableName: tableName(),
       Key: keys.notification(personId, message.notificationId),
-      UpdateExpression:
-        'SET #status = :sent, sentAt = :now, providerMessageId = :id, attempts = attempts + :one, providerAttempts = :providerAttempts REMOVE lastError, notBefore, gsi3pk, gsi3sk',
+      UpdateExpression: `SET #status = :sent, sentAt = :now, providerMessageId = :id, providerAttempts = :providerAttempts REMOVE lastError, ${LEAVE_DUE_INDEX.slice('REMOVE '.length)}`,
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending', ':now': now.toISOString(), ':id': providerMessageId, ':one': 1, ':providerAttempts': providerAttempts },
+      ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending', ':now': now.toISOString(), ':id': providerMessageId, ':providerAttempts': providerAttempts },
     },
   };
   const lookupItem = {
@@ -287,6 +493,25 @@ async function markSent(personId: string, message: OutboxMessage, { providerMess
       },
     },
   };
-  // A provider that answered without an id leaves nothing to look up.
-  await db().send(new TransactWriteCommand({ TransactItems: providerMessageId ? [markItem, lookupItem] : [markItem] }));
+  // The provider has the message: a mark lost now means a second send once the lease ends, so a conflict with
+  // another sender's claim (which the SDK does not retry) is tried again here.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // A provider that answered without an id leaves nothing to look up.
+      await db().send(new TransactWriteCommand({ TransactItems: providerMessageId ? [markItem, lookupItem] : [markItem] }));
+      return;
+    } catch (error) {
+      if (isTransactionConflict(error) && attempt < MARK_SENT_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random())));
+        continue;
+      }
+      if (errorName(error) !== 'TransactionCanceledException' || cancellationCodes(error)[0] !== 'ConditionalCheckFailed') throw error;
+      logger.error('notification sent twice: another sender recorded it first', { notificationId: message.notificationId, channel: message.channel });
+      metrics.addMetric('notification_sent_twice', MetricUnit.Count, 1);
+      return;
+    }
+  }
 }
+
+/** Tries of the write that marks a message sent, when it conflicts with other senders' claims. */
+const MARK_SENT_ATTEMPTS = 6;

@@ -6,7 +6,7 @@ import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js'
 import { staffCamille } from '../support/fixtures.js';
 import { keys } from '../../shared/keys.js';
 import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/data/outbox.js';
-import { dispatchDeferredNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
+import { dispatchDueNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { recordDelivery, type DeliveryReport } from '../../shared/notifications/tracking.js';
 import { afterDeliveryReport, contactIssueId, fixContact, parseContactIssueId, listContactIssues, listUndeliveredMessages, recordSmsReply } from '../../shared/notifications/contacts.js';
 import { listOptOuts, recordOptOut, smsKeyword } from '../../shared/notifications/opt-outs.js';
@@ -181,9 +181,9 @@ describe('after a hard bounce', () => {
     await afterDeliveryReport(report, zoe.personId, sent.notificationId, night);
     expect(await message(zoe.personId, `fallback#${cause}#young#email#young#sms`)).toMatchObject({ status: 'pending', notBefore: '2026-11-27T07:00:00.000Z' });
     // The dispatcher, run during the night, still holds it back; in the morning it goes.
-    await dispatchDeferredNotifications(new Date('2026-11-26T23:00:00Z'));
+    await dispatchDueNotifications(new Date('2026-11-26T23:00:00Z'));
     expect(smsTo(zoe.phone)).toHaveLength(0);
-    await dispatchDeferredNotifications(new Date('2026-11-27T07:05:00Z'));
+    await dispatchDueNotifications(new Date('2026-11-27T07:05:00Z'));
     expect(smsTo(zoe.phone)).toHaveLength(1);
   });
 
@@ -229,16 +229,16 @@ describe('fixing a contact', () => {
   it('leaves a re-send that could not go at once to the dispatcher', async () => {
     const zoe = await bounced();
     const corrected = `zoe.${randomUUID()}@example.org`;
-    // The re-send is written as due; here it is written the way a fix writes it, then left unsent as after a crash.
+    // Every message is due when written; here a re-send is written the way a fix writes it, then left unsent as after a crash.
     const original = await message(zoe.personId, zoe.notificationId);
     const cause = `resend#${zoe.notificationId}`;
     await doc.send(
       new PutCommand(
-        outboxPuts(table, zoe.personId, cause, [{ kind: original.kind, role: original.role, channel: 'email', to: corrected, subject: original.subject, body: original.body }], NOON.toISOString(), { dueNow: true })[0].Put,
+        outboxPuts(table, zoe.personId, cause, [{ kind: original.kind, role: original.role, channel: 'email', to: corrected, subject: original.subject, body: original.body }], NOON.toISOString())[0].Put,
       ),
     );
     expect(await emailsTo(corrected)).toHaveLength(0);
-    await dispatchDeferredNotifications(new Date(NOON.getTime() + 5 * 60_000));
+    await dispatchDueNotifications(new Date(NOON.getTime() + 5 * 60_000));
     expect(await emailsTo(corrected)).toHaveLength(1);
   });
 });

@@ -115,7 +115,7 @@ describe('sendPendingNotifications', () => {
       { kind: 'test', role: 'young', channel: 'sms', to: '+33612345678', body: 'Bonjour' },
     ], new Date().toISOString());
     for (const put of puts) await doc.send(new PutCommand(put.Put));
-    expect(await sendPendingNotifications(personId, cause, NOON)).toEqual({ sent: 2, alreadySent: 0, deferred: 0 });
+    expect(await sendPendingNotifications(personId, cause, NOON)).toEqual({ sent: 2, alreadySent: 0, deferred: 0, failed: 0, retryLater: 0 });
     for (const channel of ['email', 'sms'] as const) {
       const message = (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, `${cause}#young#${channel}`) }))).Item!;
       expect(message).toMatchObject({ status: 'sent', providerMessageId: expect.any(String) });
@@ -125,7 +125,7 @@ describe('sendPendingNotifications', () => {
     }
     // A delivered message is not pending: a retried step leaves it alone.
     await recordDelivery({ provider: 'ses', providerMessageId: (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, `${cause}#young#email`) }))).Item!.providerMessageId, status: 'delivered', at: new Date().toISOString() });
-    expect(await sendPendingNotifications(personId, cause, NOON)).toEqual({ sent: 0, alreadySent: 2, deferred: 0 });
+    expect(await sendPendingNotifications(personId, cause, NOON)).toEqual({ sent: 0, alreadySent: 2, deferred: 0, failed: 0, retryLater: 0 });
   });
 });
 

@@ -24,7 +24,7 @@ async function outbox(drafts: OutboxDraft[]) {
   await messaging.doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(messaging.table, personId, cause, drafts, NOON.toISOString()) }));
   const read = async (channel: string) =>
     (await messaging.doc.send(new GetCommand({ TableName: messaging.table, Key: keys.notification(personId, `${cause}#young#${channel}`), ConsistentRead: true }))).Item!;
-  return { send: () => sendPendingNotifications(personId, cause, NOON), read };
+  return { send: (at = NOON) => sendPendingNotifications(personId, cause, at), read };
 }
 
 describe('a provider that throttles', () => {
@@ -41,14 +41,14 @@ describe('a provider that throttles', () => {
     expect(messaging.sms.list().filter((m) => m.destination === phone)).toHaveLength(1);
   });
 
-  it('leaves the message pending, with the error, when every call of a step is throttled: the next attempt sends it once', async () => {
+  it('leaves the message pending, with the error, when every call of a step is throttled: the next attempt after the backoff sends it once', async () => {
     const phone = '+33712345679';
     const { send, read } = await outbox([{ kind: 'test', role: 'young', channel: 'sms', to: phone, body: 'CoopConnexion : test' }]);
     script.push(true, true, true); // the SDK's standard mode makes 3 calls
-    await expect(send()).rejects.toMatchObject({ name: 'ThrottlingException' });
-    expect(await read('sms')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'ThrottlingException' });
+    expect(await send()).toMatchObject({ sent: 0, retryLater: 1 });
+    expect(await read('sms')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'ThrottlingException', nextAttemptAt: new Date(NOON.getTime() + 30_000).toISOString() });
     expect(messaging.sms.list().filter((m) => m.destination === phone)).toHaveLength(0);
-    expect(await send()).toMatchObject({ sent: 1 });
+    expect(await send(new Date(NOON.getTime() + 30_000))).toMatchObject({ sent: 1 });
     expect(await read('sms')).toMatchObject({ status: 'sent', attempts: 2, providerAttempts: 1 });
     expect(messaging.sms.list().filter((m) => m.destination === phone)).toHaveLength(1);
   });

@@ -29,6 +29,11 @@ describe('stage settings', () => {
     expect(loadStageConfig('test').referral).toEqual({ remindAfterSeconds: 4, escalateAfterSeconds: 8, expireAfterSeconds: 12, waitlistReviewAfterSeconds: 60 });
   });
 
+  it('retries an outbox message 8 times, 30 s apart doubling, and a second apart in the test stage', () => {
+    expect(loadStageConfig('prod').outbox).toEqual({ maxAttempts: 8, retryBaseSeconds: 30, leaseSeconds: 120 });
+    expect(loadStageConfig('test').outbox).toEqual({ maxAttempts: 8, retryBaseSeconds: 1, leaseSeconds: 120 });
+  });
+
   it('sends as CoopConnexion with an 11-character SMS sender id', () => {
     const config = loadStageConfig('dev');
     expect(config.emailFrom).toBe('CoopConnexion <ne-pas-repondre@coopconnexion.fr>');

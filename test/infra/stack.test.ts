@@ -411,6 +411,11 @@ describe('functions', () => {
       expect(all[id].Environment.Variables, id).toMatchObject({ EMAIL_FROM: dev.config.emailFrom, STAFF_EMAIL: dev.config.staffEmail });
       expect('SMS_SENDER_ID' in all[id].Environment.Variables, id).toBe(false);
     }
+    // Every function that sends retries the outbox's messages alike, and holds a lease longer than its own timeout.
+    for (const id of ['SendNotifications', 'OpenApproval', 'ApprovalDeadline', 'TakeDecision', 'Reconciler', 'DeliveryEvents', 'FixContact', 'DispatchDeferredMessages']) {
+      expect(all[id].Environment.Variables, id).toMatchObject({ OUTBOX_MAX_ATTEMPTS: '8', OUTBOX_RETRY_BASE_SECONDS: '30', OUTBOX_LEASE_SECONDS: '120' });
+      expect(all[id].Timeout, id).toBeLessThan(120);
+    }
     for (const id of ['Pages', 'PagesConfig']) {
       expect(Object.keys(all[id].Environment.Variables), id).toEqual(expect.arrayContaining(['AUTH_BASE_URL', 'USER_POOL_CLIENT_ID', 'APP_BASE_URL']));
     }

@@ -7,7 +7,7 @@ import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { outboxPuts, type OutboxDraft } from '../../shared/data/outbox.js';
-import { dispatchDeferredNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
+import { dispatchDueNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { keys } from '../../shared/keys.js';
 
 const ses = mockClient(SESv2Client);
@@ -60,7 +60,7 @@ describe('a notification is sent at most once per cause', () => {
     expect((await message(personId, `${cause}#young#sms`)).status).toBe('sent');
   });
 
-  it('keeps a message pending with its error when the provider fails, and sends it on the retry', async () => {
+  it('keeps a message pending with its error and its next attempt when the provider fails, and sends it once its time comes', async () => {
     const personId = randomUUID();
     const cause = `referral-received#${randomUUID()}`;
     await record(personId, cause);
@@ -68,10 +68,20 @@ describe('a notification is sent at most once per cause', () => {
       .on(SendEmailCommand)
       .rejectsOnce(Object.assign(new Error('throttled'), { name: 'TooManyRequestsException' }))
       .resolves({ MessageId: `ses-${randomUUID()}` });
-    await expect(sendPendingNotifications(personId, cause, new Date('2026-11-26T11:00:00Z'))).rejects.toThrow('throttled');
-    expect(await message(personId, `${cause}#young#email`)).toMatchObject({ status: 'pending', attempts: 1, lastError: 'TooManyRequestsException' });
+    // The step goes on: the failure is the outbox's to retry.
+    expect(await sendPendingNotifications(personId, cause, new Date('2026-11-26T11:00:00Z'))).toEqual({ sent: 1, alreadySent: 0, deferred: 0, failed: 0, retryLater: 1 });
+    expect(await message(personId, `${cause}#young#email`)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: 'TooManyRequestsException',
+      nextAttemptAt: '2026-11-26T11:00:30.000Z',
+      gsi3pk: 'OUTBOX#DUE',
+    });
     expect((await message(personId, `${cause}#young#sms`)).status).toBe('sent');
-    await sendPendingNotifications(personId, cause, new Date('2026-11-26T11:00:05Z'));
+    // A retried step before the backoff ends leaves it alone.
+    expect(await sendPendingNotifications(personId, cause, new Date('2026-11-26T11:00:05Z'))).toMatchObject({ sent: 0, retryLater: 1 });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    await sendPendingNotifications(personId, cause, new Date('2026-11-26T11:00:30Z'));
     expect(await message(personId, `${cause}#young#email`)).toMatchObject({ status: 'sent', attempts: 2 });
     expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(1);
   });
@@ -92,15 +102,15 @@ describe('SMS quiet hours: none between 20:00 and 08:00 Europe/Paris', () => {
 
     // A retried step during the night still holds it back.
     await sendPendingNotifications(personId, cause, new Date('2026-11-26T23:00:00Z'));
-    await dispatchDeferredNotifications(new Date('2026-11-27T06:59:00Z'));
+    await dispatchDueNotifications(new Date('2026-11-27T06:59:00Z'));
     expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(0);
 
-    expect(await dispatchDeferredNotifications(new Date('2026-11-27T07:00:30Z'))).toMatchObject({ sent: 1 });
+    expect(await dispatchDueNotifications(new Date('2026-11-27T07:00:30Z'))).toMatchObject({ sent: 1 });
     expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(1);
     const sent = await message(personId, `${cause}#young#sms`);
     expect(sent.status).toBe('sent');
     expect(sent.gsi3pk).toBeUndefined();
-    await dispatchDeferredNotifications(new Date('2026-11-27T07:05:00Z'));
+    await dispatchDueNotifications(new Date('2026-11-27T07:05:00Z'));
     expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(1);
   });
 
@@ -151,8 +161,8 @@ describe('no more than one message of the same kind per person per 24 h', () => 
     const cause = `referral-received#${randomUUID()}`;
     await recordKind(personId, cause, drafted('referral-received'));
     ses.on(SendEmailCommand).rejectsOnce(Object.assign(new Error('boom'), { name: 'InternalFailure' })).resolves({ MessageId: 'ses-1' });
-    await expect(sendPendingNotifications(personId, cause, noon)).rejects.toThrow('boom');
-    await sendPendingNotifications(personId, cause, noon);
+    expect(await sendPendingNotifications(personId, cause, noon)).toMatchObject({ retryLater: 1 });
+    await sendPendingNotifications(personId, cause, new Date(noon.getTime() + 30_000));
     expect((await message(personId, `${cause}#young#email`)).status).toBe('sent');
   });
 });
