@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../infra/local/dynamodb.js';
-import { findPersonalDataInLogs } from './personal-data-scan.js';
+import { describeFindings, findPersonalDataInLogs } from './personal-data-scan.js';
 
 let ddb: DynamoDbLocal | undefined;
 let personalDataDir: string | undefined;
@@ -51,11 +51,9 @@ export async function teardown(): Promise<void> {
     console.log(`global teardown: no personal data in the function logs (${files} log files, ${values} values checked)`);
     return;
   }
-  const shown = findings.slice(0, 20).map((f) => `  ${f.file}:${f.line}: ${f.kind}`);
-  const more = findings.length > shown.length ? [`  ... and ${findings.length - shown.length} more`] : [];
   // A teardown's error is printed by vitest; the exit code is set here too so the run fails whatever prints it.
   process.exitCode = 1;
-  throw new Error(`Personal data found in function logs (${findings.length} lines):\n${[...shown, ...more].join('\n')}`);
+  throw new Error(describeFindings(findings));
 }
 
 declare module 'vitest' {

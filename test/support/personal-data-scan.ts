@@ -1,8 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** What a value is, as a failure names it (the value itself is never printed). */
-export type PersonalKind = 'name' | 'e-mail' | 'phone' | 'contact (e-mail or phone)' | 'birth date' | 'address' | 'free text' | 'task token' | 'link token';
+/** What a value is. */
+export type PersonalValueKind = 'name' | 'e-mail' | 'phone' | 'contact (e-mail or phone)' | 'birth date' | 'address' | 'free text' | 'task token' | 'link token';
+/** As a failure names it (the value itself is never printed): 'phone', 'phone of a guardian'... */
+export type PersonalKind = PersonalValueKind | `${PersonalValueKind} of a ${string}`;
 
 /** In the run's folder: one file of values (JSON lines) and one of log file paths per test worker. */
 export const VALUES_PREFIX = 'values-';
@@ -25,7 +27,7 @@ export function findPersonalDataInLogs(dir: string): { findings: PersonalDataFin
     values.set(value, kind);
     // Logs are JSON: a value may appear escaped, or lowercased as the app normalises e-mails.
     values.set(JSON.stringify(value).slice(1, -1), kind);
-    if (kind === 'e-mail' || kind === 'contact (e-mail or phone)') values.set(value.toLowerCase(), kind);
+    if (kind.startsWith('e-mail') || kind.startsWith('contact')) values.set(value.toLowerCase(), kind);
   }
   const files = [...new Set(read(LOGS_PREFIX))].filter((file) => existsSync(file));
   const findings: PersonalDataFinding[] = [];
@@ -39,4 +41,11 @@ export function findPersonalDataInLogs(dir: string): { findings: PersonalDataFin
     });
   }
   return { findings, files: files.length, values: values.size };
+}
+
+/** The failure message: file, line and kind of each finding (at most `limit`), never the value. */
+export function describeFindings(findings: PersonalDataFinding[], limit = 20): string {
+  const shown = findings.slice(0, limit).map((f) => `  ${f.file}:${f.line}: ${f.kind}`);
+  const more = findings.length > shown.length ? [`  ... and ${findings.length - shown.length} more`] : [];
+  return `Personal data found in function logs (${findings.length} lines):\n${[...shown, ...more].join('\n')}`;
 }

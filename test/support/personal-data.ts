@@ -2,7 +2,7 @@ import { inject } from 'vitest';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { LOGS_PREFIX, VALUES_PREFIX, type PersonalKind } from './personal-data-scan.js';
+import { LOGS_PREFIX, VALUES_PREFIX, type PersonalKind, type PersonalValueKind } from './personal-data-scan.js';
 
 /**
  * The personal values the end-to-end suite used, and the function log files its local clouds wrote. Test files
@@ -13,7 +13,7 @@ import { LOGS_PREFIX, VALUES_PREFIX, type PersonalKind } from './personal-data-s
 
 
 /** Attribute names that hold personal values, wherever they are nested in an item (young person, guardian, prescriber, outbox...). */
-const PERSONAL_ATTRIBUTES: Record<string, PersonalKind> = {
+const PERSONAL_ATTRIBUTES: Record<string, PersonalValueKind> = {
   firstName: 'name',
   lastName: 'name',
   name: 'name',
@@ -47,20 +47,23 @@ export function recordPersonalValues(values: Array<[PersonalKind, string | undef
   if (lines.length) appendFileSync(valuesFile(), lines.join(''));
 }
 
-/** Every personal value of a young-person-like object (young person, guardian): names, contacts, birth date, free text. */
+/** Objects whose values belong to someone in particular: a failure says whose value leaked. */
+const OWNERS: Record<string, string> = { youngPerson: 'young person', guardian: 'guardian', prescriber: 'prescriber', decidedBy: 'staff member' };
+
+/** Every personal value found in `value` (a submission, stored items...), by attribute name at any depth. */
 export function recordPersonalObject(value: unknown): void {
   const found: Array<[PersonalKind, string]> = [];
   collect(value, found);
   recordPersonalValues(found);
 }
 
-function collect(value: unknown, found: Array<[PersonalKind, string]>, kind?: PersonalKind): void {
+function collect(value: unknown, found: Array<[PersonalKind, string]>, kind?: PersonalKind, owner?: string): void {
   if (typeof value === 'string') {
-    if (kind) found.push([kind, value]);
+    if (kind) found.push([owner ? `${kind} of a ${owner}` : kind, value]);
   } else if (Array.isArray(value)) {
-    for (const element of value) collect(element, found, kind);
+    for (const element of value) collect(element, found, kind, owner);
   } else if (value !== null && typeof value === 'object') {
-    for (const [key, nested] of Object.entries(value)) collect(nested, found, PERSONAL_ATTRIBUTES[key]);
+    for (const [key, nested] of Object.entries(value)) collect(nested, found, PERSONAL_ATTRIBUTES[key], OWNERS[key] ?? owner);
   }
 }
 

@@ -109,7 +109,7 @@ export async function seedTwoOrganisations(cloud: LocalCloud): Promise<TwoOrgani
       for (const object of all) object.approvalId = inbox.find((item) => item.referralId === object.referralId)?.approvalId ?? '';
       return all.every((object) => object.approvalId);
     },
-    20_000,
+    60_000,
     'the four approvals',
   );
   await eventually(
@@ -118,7 +118,7 @@ export async function seedTwoOrganisations(cloud: LocalCloud): Promise<TwoOrgani
       for (const object of [A.adult, B.adult]) object.contactIssueId = toFix.find((issue) => issue.personId === object.personId)?.issueId ?? '';
       return A.adult.contactIssueId !== '' && B.adult.contactIssueId !== '';
     },
-    20_000,
+    60_000,
     'the two bounced addresses to fix',
   );
   await settled(cloud);
