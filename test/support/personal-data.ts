@@ -63,6 +63,8 @@ function collect(value: unknown, found: Array<[PersonalKind, string]>, kind?: Pe
   } else if (Array.isArray(value)) {
     for (const element of value) collect(element, found, kind, owner);
   } else if (value !== null && typeof value === 'object') {
+    // The system's own actors ('Délais automatiques') are nobody's data.
+    if ((value as { kind?: unknown }).kind === 'system') return;
     for (const [key, nested] of Object.entries(value)) collect(nested, found, PERSONAL_ATTRIBUTES[key], OWNERS[key] ?? owner);
   }
 }
