@@ -189,6 +189,10 @@ function expectNothingDisclosed(answer: Answer, request: MatrixRequest, role: Ro
     if (allowed.has(value)) continue;
     expect(answer.text.includes(value), `${label}: the answer (${answer.status}) discloses a value of another organisation or a fixture`).toBe(false);
   }
+  // Nor any id at all, of the fixtures or not, but the ones the request named.
+  if (refused) {
+    for (const id of answer.text.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi) ?? []) expect(request.path, `${label}: an id in the refusal`).toContain(id);
+  }
 }
 
 describe('the authorisation matrix of the HTTP API, from the template routes', () => {

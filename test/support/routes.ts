@@ -88,20 +88,19 @@ export async function seedTwoOrganisations(cloud: LocalCloud): Promise<TwoOrgani
     const firstName = () => `Léa-${randomUUID().slice(0, 6)}`;
     const adultSub = adultSubmission({ firstName: firstName(), email: `lea.${randomUUID()}@bounce.test`, birthDate: birthDates.adult });
     const minorSub = minorSubmission({ firstName: firstName(), birthDate: birthDates.minor });
-    const [adult, minor] = await Promise.all(
-      [adultSub, minorSub].map(async (submission) => {
-        const submitted = await prescriber('POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
-        if (submitted.status !== 201) throw new Error(`seeding: submission answered ${submitted.status}`);
-        const detail = await clients.staff('GET', `/api/referrals/${submitted.body.referralId}`);
-        return { submission, referralId: submitted.body.referralId as string, reference: submitted.body.reference as string, personId: detail.body.personId as string };
-      }),
-    );
-    return { adult: { ...adult!, approvalId: '', contactIssueId: '' }, minor: { ...minor!, approvalId: '' } };
+    const submit = async (submission: ReferralSubmission) => {
+      const submitted = await prescriber('POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
+      if (submitted.status !== 201) throw new Error(`seeding: submission answered ${submitted.status}`);
+      const detail = await clients.staff('GET', `/api/referrals/${submitted.body.referralId}`);
+      return { submission, referralId: submitted.body.referralId as string, reference: submitted.body.reference as string, personId: detail.body.personId as string };
+    };
+    // One after the other: the first requests start the functions, which on a loaded machine can take seconds each.
+    const adult = await submit(adultSub);
+    const minor = await submit(minorSub);
+    return { adult: { ...adult, approvalId: '', contactIssueId: '' }, minor: { ...minor, approvalId: '' } };
   };
-  const [A, B] = await Promise.all([
-    seedOne(clients.prescriberA, { adult: '2001-02-03', minor: `${minorYear}-01-21` }),
-    seedOne(clients.prescriberB, { adult: '2002-05-06', minor: `${minorYear}-07-09` }),
-  ]);
+  const A = await seedOne(clients.prescriberA, { adult: '2001-02-03', minor: `${minorYear}-01-21` });
+  const B = await seedOne(clients.prescriberB, { adult: '2002-05-06', minor: `${minorYear}-07-09` });
   const all = [A.adult, A.minor, B.adult, B.minor];
   await eventually(
     async () => {
