@@ -12,11 +12,11 @@ import {
   timelinePage,
 } from '../../shared/pages/index.js';
 import { messagesPage } from '../../shared/pages/staff.js';
+// Opaque ids and approval tokens: anything else in these URLs is a 404, never echoed back.
+import { isOpaqueId } from '../../shared/http/ids.js';
 
 type Result = APIGatewayProxyStructuredResultV2;
 
-/** Opaque ids and approval tokens: anything else in these URLs is a 404, never echoed back. */
-const ID_PATTERN = /^[A-Za-z0-9._~-]{1,200}$/;
 
 const staticPages: Record<string, () => string> = {
   '/': homePage,
@@ -96,9 +96,9 @@ function route(event: APIGatewayProxyEventV2, path: string): Result {
     if (served) return served;
   }
   const decision = /^\/equipe\/decisions\/([^/]+)$/.exec(path);
-  if (decision && ID_PATTERN.test(decision[1])) return html(200, decisionPage(decision[1]));
+  if (decision && isOpaqueId(decision[1])) return html(200, decisionPage(decision[1]));
   const person = /^\/equipe\/personnes\/([^/]+)$/.exec(path);
-  if (person && ID_PATTERN.test(person[1])) return html(200, timelinePage(person[1]));
+  if (person && isOpaqueId(person[1])) return html(200, timelinePage(person[1]));
   return html(404, render('404', notFoundPage));
 }
 

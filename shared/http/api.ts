@@ -3,10 +3,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { flushMetrics, logger } from '../observability.js';
 import type { Actor } from '../domain/actor.js';
+import { isOpaqueId } from './ids.js';
 import {
   ForbiddenError,
   InvalidInputError,
   NotAuthenticatedError,
+  NotFoundError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   UserFacingError,
@@ -103,7 +105,7 @@ export interface ApiRequest {
 }
 
 /**
- * Wraps an API route: logger context, authentication and role check, and errors turned into
+ * Wraps an API route: logger context, authentication and role check, path ids checked, and errors turned into
  * answers a person understands (4xx with a French message, field by field for invalid input).
  * An unexpected error is logged by name and message only (never the request body) and answered with a 500.
  */
@@ -115,6 +117,9 @@ export function apiRoute(options: { roles: Role[] }, fn: (request: ApiRequest) =
       try {
         const actor = actorFromEvent(event);
         if (!options.roles.includes(actor.kind as Role)) throw new ForbiddenError(ROLE_MESSAGES[options.roles.join(',')]);
+        if (Object.values(event.pathParameters ?? {}).some((id) => !isOpaqueId(id ?? ''))) {
+          throw new NotFoundError("Introuvable : l'adresse contient un identifiant qui n'existe pas.");
+        }
         logger.appendKeys({ actorKind: actor.kind, routeKey: event.routeKey });
         return await fn({ event, actor, context });
       } catch (error) {

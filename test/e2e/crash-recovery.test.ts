@@ -15,8 +15,11 @@ import { adultSubmission, staffCamille } from '../support/fixtures.js';
 import { decide } from '../../shared/data/approvals.js';
 import { referralDecisions } from '../../shared/data/referral-decisions.js';
 import { eventually } from '../support/cloud.js';
+import { watchLogFile } from '../support/personal-data.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'parcours-crash-'));
+// The local cloud of this file runs in a child process: its log file is checked at the end of the run too.
+watchLogFile(join(dataDir, 'logs', 'functions.log'));
 let child: ChildProcess | undefined;
 
 /** Starts `npm start`'s entry point as its own process, on fixed ports so the restarted one answers at the same addresses. */

@@ -5,15 +5,18 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { LocalCloud, LocalCloudOptions } from '../../infra/local/cloud.js';
 import { startParcoursCloud, type ParcoursLocalCloud } from '../../infra/local-app/profile.js';
+import { recordStoredPersonalData, watchLogFile } from './personal-data.js';
 
 /**
  * A whole local cloud on free ports, from the run's synthesized assembly, with its own data folder. Its tables live
  * in the run's DynamoDB Local (no JVM of its own to start), in a database of their own named after the data folder:
  * a cloud restarted on the same folder finds its data again.
+ * Its function log file is checked for personal data at the end of the run, against every personal value its table
+ * holds when it stops (see personal-data.ts).
  */
 export async function startTestCloud(options: LocalCloudOptions = {}): Promise<ParcoursLocalCloud> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parcours-cloud-'));
-  return await startParcoursCloud({
+  const cloud = await startParcoursCloud({
     ...assemblyFor(options.stage),
     port: 0,
     tickMs: 200,
@@ -24,6 +27,16 @@ export async function startTestCloud(options: LocalCloudOptions = {}): Promise<P
     ...options,
     dataDir,
   });
+  watchLogFile(cloud.functionLogFile);
+  const stop = cloud.stop.bind(cloud);
+  cloud.stop = async () => {
+    try {
+      await recordStoredPersonalData(cloud.documentClient, cloud.tableName);
+    } finally {
+      await stop();
+    }
+  };
+  return cloud;
 }
 
 /** The run's synthesized assembly for the `local` and `test` stages (global setup); any other stage is synthesized here. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Prescriber, Staff } from '../../shared/domain/actor.js';
 import type { ReferralSubmission } from '../../shared/domain/referral.js';
+import { recordPersonalObject } from './personal-data.js';
 
 export const prescriberLens: Prescriber = {
   kind: 'prescriber',
@@ -28,7 +29,7 @@ let counter = 0;
 export function adultSubmission(overrides: Partial<ReferralSubmission['youngPerson']> = {}, programme: ReferralSubmission['programme'] = 'accompagnement'): ReferralSubmission {
   counter += 1;
   const n = `${process.pid}${counter}`.slice(-8).padStart(8, '0');
-  return {
+  const submission: ReferralSubmission = {
     programme,
     youngPerson: {
       firstName: `Inès${counter}`,
@@ -45,4 +46,22 @@ export function adultSubmission(overrides: Partial<ReferralSubmission['youngPers
     projectIdea: 'Atelier de réparation de vélos à domicile',
     consent: { dataProcessing: true },
   };
+  // Recorded for the end-of-run check of the logs, also when the test then spoils the submission on purpose.
+  recordPersonalObject(submission);
+  return submission;
+}
+
+/** A valid submission for a 16-year-old, with their guardian's details (unique per call). */
+export function minorSubmission(overrides: Partial<ReferralSubmission['youngPerson']> = {}): ReferralSubmission {
+  const birthYear = new Date().getUTCFullYear() - 16;
+  const guardian = {
+    firstName: `Nadia${counter}`,
+    lastName: `Haddad-${randomUUID().slice(0, 6)}`,
+    email: `nadia.${randomUUID()}@example.org`,
+    phone: `+337${`${process.pid}${counter}`.slice(-8).padStart(8, '0')}`,
+    relationship: 'Mère',
+  };
+  const submission = { ...adultSubmission({ birthDate: `${birthYear}-03-15`, situation: 'etudiant', ...overrides }), guardian };
+  recordPersonalObject(submission);
+  return submission;
 }

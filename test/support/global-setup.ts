@@ -1,10 +1,14 @@
 // Node 20 runs here while Lambda runs Node 22: the SDK's Node 20 notice is known and only noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 import type { TestProject } from 'vitest/node';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../infra/local/dynamodb.js';
+import { describeFindings, findPersonalDataInLogs } from './personal-data-scan.js';
 
 let ddb: DynamoDbLocal | undefined;
+let personalDataDir: string | undefined;
 
 /**
  * One in-memory DynamoDB Local for the whole run (each test file makes its own tables; each test local cloud has its own database in it), and one assembly
@@ -12,6 +16,9 @@ let ddb: DynamoDbLocal | undefined;
  * bundle build, and both are reused as they are when nothing synthesis reads changed since the last run.
  */
 export async function setup(project: TestProject): Promise<void> {
+  // Where the test files record the personal values they use and the log files of their local clouds (see teardown).
+  personalDataDir = mkdtempSync(join(tmpdir(), 'parcours-personal-data-'));
+  project.provide('personalDataDir', personalDataDir);
   // Not shared: each access key id has its own database, so the local clouds of the tests share this one JVM.
   ddb = await startDynamoDbLocal({ sharedDb: false });
   project.provide('dynamodbEndpoint', ddb.endpoint);
@@ -31,8 +38,22 @@ export async function setup(project: TestProject): Promise<void> {
   );
 }
 
+/**
+ * Stops DynamoDB Local, then fails the run if a function log line of any local cloud of the run holds a personal
+ * value the tests used: the file, line and kind of value are named, never the value.
+ */
 export async function teardown(): Promise<void> {
   await ddb?.stop();
+  if (!personalDataDir) return;
+  const { findings, files, values } = findPersonalDataInLogs(personalDataDir);
+  rmSync(personalDataDir, { recursive: true, force: true });
+  if (!findings.length) {
+    console.log(`global teardown: no personal data in the function logs (${files} log files, ${values} values checked)`);
+    return;
+  }
+  // A teardown's error is printed by vitest; the exit code is set here too so the run fails whatever prints it.
+  process.exitCode = 1;
+  throw new Error(describeFindings(findings));
 }
 
 declare module 'vitest' {

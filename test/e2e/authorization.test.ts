@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { startTestCloud } from '../support/cloud.js';
+import { adultSubmission } from '../support/fixtures.js';
+import {
+  ORGANISATION_NAMES,
+  ROLES,
+  clientsFor,
+  countItemsByType,
+  idsOf,
+  personalValuesOf,
+  seedTwoOrganisations,
+  splitRouteKey,
+  templateRoutes,
+  type Client,
+  type OrganisationObjects,
+  type Role,
+  type TwoOrganisations,
+} from '../support/routes.js';
+import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
+
+/*
+ * The authorisation matrix: every route of the template × every role × objects of organisation A, of B, and missing
+ * ones. Expectations are declared once per route below; a route of the template missing from MATRIX fails.
+ *
+ * To add a route: add an entry keyed by its route key ('METHOD /path/{param}') with
+ *   - `targets`: whose objects its path names (['A', 'B', 'missing'], plus 'mixed' when it takes ids of two objects
+ *     that must belong together), or [NONE] for a route without ids;
+ *   - `requests(world, target)`: the request(s) for that target: path, and a valid body for a route that takes one
+ *     (an answer must be about authorisation, not about bad input);
+ *   - `status(role, target)`: the expected status, usually from one of the rules below (publicRoute, staffOnly,
+ *     organisationOrStaff, prescribersOnly);
+ *   - `writes: true` when an accepted request writes: refused ones must then leave every item count unchanged,
+ *     and the accepted ones run at the end of the file;
+ *   - `sees(role)` for a list: whose objects each role must find in it, and no others (`listed` says by which ids).
+ */
+
+type Owner = 'A' | 'B';
+type Target = Owner | 'missing' | 'mixed' | typeof NONE;
+const NONE = 'no id';
+
+interface MatrixRequest {
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface RouteExpectation {
+  targets: readonly Target[];
+  requests(world: TwoOrganisations, target: Target): MatrixRequest[];
+  status(role: Role, target: Target): number;
+  writes?: boolean;
+  sees?(role: Role): Owner[];
+  /** The ids by which a list shows an organisation's objects (default: its referrals). */
+  listed?(objects: OrganisationObjects): string[];
+}
+
+// The rules, by who may act on whose object.
+const publicRoute = (ok: number) => (): number => ok;
+const staffOnly = (ok: number) => (role: Role, target: Target) =>
+  role === 'none' ? 401 : role !== 'staff' ? 403 : target === 'missing' || target === 'mixed' ? 404 : ok;
+const organisationOrStaff = (ok: number) => (role: Role, target: Target) => {
+  if (role === 'none') return 401;
+  if (target === NONE) return ok;
+  if (role === 'staff') return target === 'A' || target === 'B' ? ok : 404;
+  // Another organisation's object answers exactly like a missing one.
+  return (role === 'prescriberA' && target === 'A') || (role === 'prescriberB' && target === 'B') ? ok : 404;
+};
+const prescribersOnly = (ok: number) => (role: Role) => (role === 'none' ? 401 : role === 'staff' ? 403 : ok);
+
+const OBJECT_TARGETS = ['A', 'B', 'missing'] as const;
+const missingId = () => randomUUID();
+const objectsOf = (world: TwoOrganisations, target: Target): OrganisationObjects | undefined => (target === 'A' || target === 'B' ? world[target] : undefined);
+const bothOf = (world: TwoOrganisations, target: Target) => {
+  const objects = objectsOf(world, target);
+  return objects ? [objects.adult, objects.minor] : [undefined];
+};
+
+const MATRIX: Record<string, RouteExpectation> = {
+  'GET /': { targets: [NONE], requests: () => [{ path: '/' }], status: publicRoute(200) },
+  // The pages are shells without data: anyone gets them, with any id; the data comes from the API.
+  'GET /{proxy+}': {
+    targets: OBJECT_TARGETS,
+    requests: (world, target) => {
+      const objects = objectsOf(world, target);
+      const approvalId = objects?.adult.approvalId ?? missingId();
+      const personId = objects?.minor.personId ?? missingId();
+      return ['/prescripteur/orienter', '/prescripteur/orientations', '/equipe', '/equipe/messages', `/equipe/decisions/${approvalId}`, `/equipe/personnes/${personId}`].map((path) => ({ path }));
+    },
+    status: publicRoute(200),
+  },
+  'GET /api/config': { targets: [NONE], requests: () => [{ path: '/api/config' }], status: publicRoute(200) },
+  'POST /api/referrals': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/referrals', body: adultSubmission(), headers: { 'idempotency-key': randomUUID() } }],
+    status: prescribersOnly(201),
+    writes: true,
+  },
+  'GET /api/referrals': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/referrals' }],
+    status: organisationOrStaff(200),
+    sees: (role) => (role === 'staff' ? ['A', 'B'] : role === 'prescriberA' ? ['A'] : role === 'prescriberB' ? ['B'] : []),
+  },
+  'GET /api/referrals/{referralId}': {
+    targets: OBJECT_TARGETS,
+    requests: (world, target) => bothOf(world, target).map((o) => ({ path: `/api/referrals/${o?.referralId ?? missingId()}` })),
+    status: organisationOrStaff(200),
+  },
+  'GET /api/staff/inbox': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/staff/inbox' }],
+    status: staffOnly(200),
+    sees: (role) => (role === 'staff' ? ['A', 'B'] : []),
+  },
+  'GET /api/approvals/{approvalId}': {
+    targets: OBJECT_TARGETS,
+    requests: (world, target) => bothOf(world, target).map((o) => ({ path: `/api/approvals/${o?.approvalId ?? missingId()}` })),
+    status: staffOnly(200),
+  },
+  'POST /api/approvals/{approvalId}/decision': {
+    targets: OBJECT_TARGETS,
+    requests: (world, target) =>
+      bothOf(world, target).map((o) => ({ path: `/api/approvals/${o?.approvalId ?? missingId()}/decision`, body: { outcome: 'waitlisted', messageToPrescriber: 'À revoir en juin.' } })),
+    status: staffOnly(200),
+    writes: true,
+  },
+  'GET /api/people/{personId}/timeline': {
+    targets: OBJECT_TARGETS,
+    requests: (world, target) => bothOf(world, target).map((o) => ({ path: `/api/people/${o?.personId ?? missingId()}/timeline` })),
+    status: staffOnly(200),
+  },
+  'GET /api/staff/messages': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/staff/messages' }],
+    status: staffOnly(200),
+    sees: (role) => (role === 'staff' ? ['A', 'B'] : []),
+    // The addresses to fix: the adults' bounced e-mails.
+    listed: (objects) => [objects.adult.personId, objects.adult.contactIssueId],
+  },
+  'POST /api/people/{personId}/contact-issues/{issueId}/fix': {
+    // 'mixed': A's person with B's contact issue.
+    targets: [...OBJECT_TARGETS, 'mixed'],
+    requests: (world, target) => {
+      const personId = target === 'mixed' ? world.A.adult.personId : (objectsOf(world, target)?.adult.personId ?? missingId());
+      const issueId = target === 'mixed' ? world.B.adult.contactIssueId : (objectsOf(world, target)?.adult.contactIssueId ?? `young.email.${randomUUID().replace(/-/g, '').slice(0, 16)}`);
+      return [{ path: `/api/people/${personId}/contact-issues/${issueId}/fix`, body: { value: `lea.${randomUUID()}@example.org` } }];
+    },
+    status: staffOnly(200),
+    writes: true,
+  },
+};
+
+const ROUTES = templateRoutes().map((route) => route.routeKey);
+
+let cloud: LocalCloud;
+let clients: Record<Role, Client>;
+let world: TwoOrganisations;
+
+beforeAll(async () => {
+  cloud = await startTestCloud({ inMemory: true });
+  clients = clientsFor(cloud);
+  world = await seedTwoOrganisations(cloud);
+}, 120_000);
+afterAll(async () => cloud?.stop());
+
+type Answer = Awaited<ReturnType<Client>>;
+
+async function send(role: Role, method: string, request: MatrixRequest): Promise<Answer> {
+  return await clients[role](method, request.path, request.body, request.headers);
+}
+
+/** The ids a request names in its path: an answer may repeat them, and no other id of the fixtures. */
+const idsIn = (path: string) => idsOf(world.A).concat(idsOf(world.B)).filter((id) => path.includes(id));
+
+/** An answer must not hold the other organisation's data; a refusal must hold no fixture data at all. */
+function expectNothingDisclosed(answer: Answer, request: MatrixRequest, role: Role, label: string): void {
+  const forbidden: string[] = [];
+  const other: Owner[] = role === 'prescriberA' ? ['B'] : role === 'prescriberB' ? ['A'] : ['A', 'B'];
+  const refused = answer.status >= 400;
+  // Staff see everything they are allowed to; refusals, anonymous answers and prescribers' answers are checked.
+  if (role === 'staff' && !refused) return;
+  for (const owner of refused ? (['A', 'B'] as const) : other) {
+    forbidden.push(...personalValuesOf(world[owner]), ...idsOf(world[owner]));
+    if (refused || owner !== (role === 'prescriberA' ? 'A' : 'B')) forbidden.push(ORGANISATION_NAMES[owner]);
+  }
+  const allowed = new Set(idsIn(request.path));
+  for (const value of forbidden) {
+    if (allowed.has(value)) continue;
+    expect(answer.text.includes(value), `${label}: the answer (${answer.status}) discloses a value of another organisation or a fixture`).toBe(false);
+  }
+  // Nor any id at all, of the fixtures or not, but the ones the request named.
+  if (refused) {
+    for (const id of answer.text.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi) ?? []) expect(request.path, `${label}: an id in the refusal`).toContain(id);
+  }
+}
+
+describe('the authorisation matrix of the HTTP API, from the template routes', () => {
+  it('declares every route of the template, and only those', () => {
+    expect(ROUTES.length).toBeGreaterThan(5);
+    expect(Object.keys(MATRIX).filter((key) => !ROUTES.includes(key)), 'routes in MATRIX that the template no longer has').toEqual([]);
+    expect(ROUTES.filter((key) => !MATRIX[key]), 'routes of the template missing from MATRIX').toEqual([]);
+  });
+
+  describe.each(ROUTES)('%s', (routeKey) => {
+    it('answers every role on every object as declared, discloses nothing, and writes nothing when refused', async () => {
+      const expectation = MATRIX[routeKey];
+      expect(expectation, `${routeKey} is not in MATRIX: declare who may do what on it`).toBeDefined();
+      const { method } = splitRouteKey(routeKey);
+      const before = await countItemsByType(cloud);
+      const cells = ROLES.flatMap((role) =>
+        expectation!.targets.flatMap((target) => {
+          const status = expectation!.status(role, target);
+          // Accepted writes run last (see below), so that counts here only move if a refusal wrote.
+          if (expectation!.writes && status < 300) return [];
+          return expectation!.requests(world, target).map((request) => ({ role, target, status, request }));
+        }),
+      );
+      const answers = await Promise.all(cells.map(async (cell) => ({ ...cell, answer: await send(cell.role, method, cell.request) })));
+      for (const { role, target, status, request, answer } of answers) {
+        const label = `${role} ${method} ${request.path} (${target})`;
+        expect(answer.status, label).toBe(status);
+        expectNothingDisclosed(answer, request, role, label);
+        if (answer.status >= 400 && answer.headers.get('content-type')?.includes('json')) expect(typeof answer.body?.message, label).toBe('string');
+      }
+      // Another organisation's object is refused exactly like a missing one: same status, same body.
+      for (const role of ROLES) {
+        const missing = answers.find((a) => a.role === role && a.target === 'missing');
+        for (const other of answers.filter((a) => a.role === role && (a.target === 'A' || a.target === 'B') && a.answer.status === 404)) {
+          expect(other.answer.text, `${role} on ${other.target}'s object`).toBe(missing?.answer.text);
+        }
+      }
+      // Lists show each role its own organisation's referrals, or all of them for staff.
+      if (expectation!.sees) {
+        for (const { role, answer } of answers.filter((a) => a.answer.status === 200)) {
+          for (const owner of ['A', 'B'] as const) {
+            const ids = expectation!.listed?.(world[owner]) ?? [world[owner].adult.referralId, world[owner].minor.referralId];
+            const shown = ids.map((id) => answer.text.includes(id));
+            expect(shown, `${role} sees ${owner}'s objects in ${routeKey}`).toEqual(ids.map(() => expectation!.sees!(role).includes(owner)));
+          }
+        }
+      }
+      expect(await countItemsByType(cloud), 'no item written by a refused or read-only request').toEqual(before);
+    });
+  });
+
+  // After every refusal was checked: the writes the matrix allows succeed, for either organisation's objects.
+  describe.each(ROUTES.filter((key) => MATRIX[key]?.writes))('%s, allowed', (routeKey) => {
+    it('succeeds for the roles the matrix allows', async () => {
+      const expectation = MATRIX[routeKey]!;
+      const { method } = splitRouteKey(routeKey);
+      const cells = ROLES.flatMap((role) =>
+        expectation.targets.flatMap((target) => {
+          const status = expectation.status(role, target);
+          return status < 300 ? expectation.requests(world, target).map((request) => ({ role, target, status, request })) : [];
+        }),
+      );
+      expect(cells.length).toBeGreaterThan(0);
+      for (const { role, target, status, request, answer } of await Promise.all(cells.map(async (cell) => ({ ...cell, answer: await send(cell.role, method, cell.request) })))) {
+        const label = `${role} ${method} ${request.path} (${target})`;
+        expect(answer.status, label).toBe(status);
+        expectNothingDisclosed(answer, request, role, label);
+      }
+    });
+  });
+});

@@ -1,0 +1,356 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { startTestCloud } from '../support/cloud.js';
+import { adultSubmission } from '../support/fixtures.js';
+import { countItemsByType, seedTwoOrganisations, settled, splitRouteKey, templateRoutes, type Role, type TwoOrganisations } from '../support/routes.js';
+import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
+
+/*
+ * Bad input on every route of the template: malformed JSON, wrong types, unknown fields, oversize bodies, bad path
+ * ids, a missing or invalid Idempotency-Key, a wrong content type, odd query strings, bad tokens. Each gets a 4xx
+ * with a French message (field by field where fields are concerned), never a 5xx, and writes nothing.
+ * A route of the template missing from BAD_INPUT fails.
+ *
+ * To add a route: add an entry keyed by its route key with
+ *   - `as`: a role the route accepts, so that the bad input reaches its handler;
+ *   - `paths(world, id)`: its path with existing objects' ids, and, when `id` is given, one path per path
+ *     parameter with `id` in its place (the others valid);
+ *   - for a route that reads a JSON body: `body(world)`, a valid body; `oversize(body)`, the body made larger than
+ *     the handler's limit (a free-text field); and `fields`, bodies with wrong fields and the fields the answer
+ *     must name;
+ *   - `headers()` for headers a valid request needs (Idempotency-Key).
+ */
+
+interface FieldCase {
+  label: string;
+  body: (valid: Record<string, unknown>) => unknown;
+  /** The `field` of each error the answer must list (in any order, and no others). */
+  fields: string[];
+}
+
+interface BadInputRoute {
+  as: Role;
+  paths(world: TwoOrganisations, id?: string): string[];
+  body?(world: TwoOrganisations): Record<string, unknown>;
+  oversize?(body: Record<string, unknown>): Record<string, unknown>;
+  fields?: FieldCase[];
+  headers?(): Record<string, string>;
+}
+
+const UNKNOWN_FIELD: FieldCase = { label: 'an unknown field', body: (valid) => ({ ...valid, isAdmin: true }), fields: ['isAdmin'] };
+
+const BAD_INPUT: Record<string, BadInputRoute> = {
+  'GET /': { as: 'none', paths: () => ['/'] },
+  'GET /{proxy+}': {
+    as: 'none',
+    paths: (world, id) => (id === undefined ? [`/equipe/decisions/${world.A.adult.approvalId}`] : [`/equipe/decisions/${id}`, `/equipe/personnes/${id}`, `/${id}`]),
+  },
+  'GET /api/config': { as: 'none', paths: () => ['/api/config'] },
+  'POST /api/referrals': {
+    as: 'prescriberA',
+    paths: () => ['/api/referrals'],
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+    body: () => adultSubmission() as unknown as Record<string, unknown>,
+    oversize: (body) => ({ ...body, notes: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'unknown nested fields', body: (valid) => ({ ...valid, youngPerson: { ...(valid.youngPerson as object), nir: '1010101010101' }, consent: { dataProcessing: true, marketing: true } }), fields: ['youngPerson.nir', 'consent.marketing'] },
+      {
+        label: 'wrong types',
+        body: (valid) => ({ ...valid, programme: 3, youngPerson: { ...(valid.youngPerson as object), qpv: 'oui', birthDate: 20010412 }, consent: { dataProcessing: 'yes' } }),
+        fields: ['programme', 'youngPerson.qpv', 'youngPerson.birthDate', 'consent.dataProcessing'],
+      },
+      { label: 'missing fields', body: (valid) => ({ ...valid, youngPerson: { firstName: 'Léa' }, projectIdea: undefined }), fields: ['youngPerson.lastName', 'youngPerson.birthDate', 'youngPerson.email', 'youngPerson.phone', 'youngPerson.postalCode', 'youngPerson.town', 'youngPerson.qpv', 'youngPerson.situation', 'projectIdea'] },
+      { label: 'a guardian of the wrong shape', body: (valid) => ({ ...valid, guardian: 'Mme Dupont' }), fields: ['guardian'] },
+      { label: 'texts over their limit', body: (valid) => ({ ...valid, projectIdea: 'x'.repeat(2001), youngPerson: { ...(valid.youngPerson as object), town: 'y'.repeat(101) } }), fields: ['projectIdea', 'youngPerson.town'] },
+    ],
+  },
+  'GET /api/referrals': { as: 'prescriberA', paths: () => ['/api/referrals'] },
+  'GET /api/referrals/{referralId}': {
+    as: 'prescriberA',
+    paths: (world, id) => [`/api/referrals/${id ?? world.A.adult.referralId}`],
+  },
+  'GET /api/staff/inbox': { as: 'staff', paths: () => ['/api/staff/inbox'] },
+  'GET /api/approvals/{approvalId}': { as: 'staff', paths: (world, id) => [`/api/approvals/${id ?? world.A.adult.approvalId}`] },
+  'POST /api/approvals/{approvalId}/decision': {
+    as: 'staff',
+    paths: (world, id) => [`/api/approvals/${id ?? world.A.adult.approvalId}/decision`],
+    body: () => ({ outcome: 'refused', reasonCode: 'other', messageToPrescriber: 'Pas de place cette session.' }),
+    oversize: (body) => ({ ...body, messageToPrescriber: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'wrong types', body: () => ({ outcome: 1, messageToYoungPerson: ['Bonjour'] }), fields: ['outcome', 'messageToYoungPerson'] },
+      { label: 'an unknown outcome', body: () => ({ outcome: 'peut-être' }), fields: ['outcome'] },
+      { label: 'a refusal without its reason', body: () => ({ outcome: 'refused' }), fields: ['reasonCode'] },
+      { label: 'a reason for an acceptance', body: () => ({ outcome: 'accepted', reasonCode: 'other' }), fields: ['reasonCode'] },
+    ],
+  },
+  'GET /api/people/{personId}/timeline': { as: 'staff', paths: (world, id) => [`/api/people/${id ?? world.A.adult.personId}/timeline`] },
+  'GET /api/staff/messages': { as: 'staff', paths: () => ['/api/staff/messages'] },
+  'POST /api/people/{personId}/contact-issues/{issueId}/fix': {
+    as: 'staff',
+    paths: (world, id) =>
+      id === undefined
+        ? [`/api/people/${world.A.adult.personId}/contact-issues/${world.A.adult.contactIssueId}/fix`]
+        : [`/api/people/${id}/contact-issues/${world.A.adult.contactIssueId}/fix`, `/api/people/${world.A.adult.personId}/contact-issues/${id}/fix`],
+    body: () => ({ value: `lea.${randomUUID()}@example.org` }),
+    oversize: () => ({ value: `${'a'.repeat(70_000)}@example.org` }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'a wrong type', body: () => ({ value: 33612345678 }), fields: ['value'] },
+      { label: 'an invalid address', body: () => ({ value: 'lea-sans-arobase' }), fields: ['value'] },
+      { label: 'a missing value', body: () => ({}), fields: ['value'] },
+    ],
+  },
+};
+
+/** Path ids no object can have, as sent on the wire (encoded where a URL needs it). */
+const BAD_IDS: Array<[string, string]> = [
+  ['too long', 'a'.repeat(3_000)],
+  ['too long in bytes', encodeURIComponent('é'.repeat(1_100))],
+  ['odd characters', encodeURIComponent(`<script>alert("x")</script>';--`)],
+  ['a NUL and a line feed', 'x%00y%0Az'],
+  ['a parent segment', '..%2F..%2Fapi%2Fconfig'],
+  ['a raw parent segment', '..'],
+  ['unicode', encodeURIComponent('été-😀-漢字')],
+  ['invalid UTF-8', '%FF%FE%FD'],
+  ['an encoded percent', '%25%25'],
+  ['spaces', '%20%20'],
+];
+
+const decoded = (id: string) => {
+  try {
+    return decodeURIComponent(id);
+  } catch {
+    return id;
+  }
+};
+
+/** What the gateway itself answers, before any function (as API Gateway does, in English, whatever the app). */
+const GATEWAY_ANSWERS = [
+  { status: 401, body: { message: 'Unauthorized' } },
+  { status: 404, body: { message: 'Not Found' } },
+  { status: 413, body: { message: 'Request Entity Too Large' } },
+];
+
+const ROUTES = templateRoutes().map((route) => route.routeKey);
+const USERNAMES: Record<Role, string | undefined> = { none: undefined, prescriberA: 'sarah.benali', prescriberB: 'thomas.leroy', staff: 'camille.martin' };
+
+let cloud: LocalCloud;
+let world: TwoOrganisations;
+
+beforeAll(async () => {
+  cloud = await startTestCloud({ inMemory: true });
+  world = await seedTwoOrganisations(cloud);
+}, 120_000);
+afterAll(async () => cloud?.stop());
+
+interface Answer {
+  status: number;
+  text: string;
+  json: { message?: string; errors?: Array<{ field: string; message: string }> } | undefined;
+  contentType: string;
+}
+
+/** A request sent as written (no URL normalisation of `..` or `%2e`), so the gateway and the functions see the raw path. */
+function send(method: string, rawPath: string, options: { as?: Role; body?: string | Buffer; headers?: Record<string, string>; token?: string } = {}): Promise<Answer> {
+  const url = new URL(cloud.urls.app);
+  const token = options.token ?? (options.as && USERNAMES[options.as] ? cloud.issuer.mintIdToken(USERNAMES[options.as]!) : undefined);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path: rawPath,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(options.body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(options.body)) } : {}),
+          ...options.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: Answer['json'];
+          try {
+            json = JSON.parse(text) as Answer['json'];
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, text, json, contentType: String(res.headers['content-type'] ?? '') });
+        });
+      },
+    );
+    // The gateway may answer a too-large body before reading it, and close the connection.
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const FRENCH = /[àâçéèêëîïôûùœ]|\b(le|la|les|de|des|du|un|une|est|doit|pas|ce|cette|votre|champ|contenu|requête|introuvable|invalide|inconnue?|obligatoire|manquant|caractères|adresse|numéro|texte)\b/i;
+const TECHNICAL = /\b(undefined|null|NaN|error|exception|invalid|unexpected|stack|ValidationException|DynamoDB|Lambda)\b|\bat \S+ \(/i;
+
+/**
+ * A refusal a person understands: a 4xx (never a 5xx) with a French message, or one of the gateway's own answers
+ * (which no function can word; see GATEWAY_ANSWERS). Nothing of the input is echoed back.
+ */
+function expectClearRefusal(answer: Answer, label: string, echoed?: string): void {
+  expect(answer.status, `${label}: ${answer.text.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+  expect(answer.status, label).toBeLessThan(500);
+  if (GATEWAY_ANSWERS.some((g) => g.status === answer.status && JSON.stringify(g.body) === JSON.stringify(answer.json))) return;
+  const message = answer.contentType.includes('html') ? /<h1>([^<]*)<\/h1>/.exec(answer.text)?.[1] : answer.json?.message;
+  expect(typeof message, `${label}: a message`).toBe('string');
+  expect(message, `${label}: a French message`).toMatch(FRENCH);
+  expect(message, `${label}: no technical words`).not.toMatch(TECHNICAL);
+  if (echoed && echoed.length > 3) expect(answer.text.includes(echoed), `${label}: the input is not echoed`).toBe(false);
+  for (const error of answer.json?.errors ?? []) {
+    expect(error.message, `${label}: field ${error.field}`).toMatch(FRENCH);
+    expect(error.message, `${label}: field ${error.field}`).not.toMatch(TECHNICAL);
+  }
+}
+
+/** Runs `cases` (in parallel) and checks that no item of any type was written meanwhile. */
+async function withoutWrites(cases: Array<() => Promise<void>>): Promise<void> {
+  const before = await countItemsByType(cloud);
+  await Promise.all(cases.map((run) => run()));
+  expect(await countItemsByType(cloud), 'no item written by bad input').toEqual(before);
+}
+
+describe('bad input on every route of the template', () => {
+  it('declares every route of the template, and only those', () => {
+    expect(ROUTES.length).toBeGreaterThan(5);
+    expect(Object.keys(BAD_INPUT).filter((key) => !ROUTES.includes(key)), 'routes in BAD_INPUT that the template no longer has').toEqual([]);
+    expect(ROUTES.filter((key) => !BAD_INPUT[key]), 'routes of the template missing from BAD_INPUT').toEqual([]);
+  });
+
+  describe.each(ROUTES)('%s', (routeKey) => {
+    const { method, path: template } = splitRouteKey(routeKey);
+    const route = () => {
+      const declared = BAD_INPUT[routeKey];
+      expect(declared, `${routeKey} is not in BAD_INPUT: declare how to reach its handler`).toBeDefined();
+      return declared!;
+    };
+    const validBody = () => JSON.stringify(route().body!(world));
+    const sendAs = (path: string, options: { body?: string | Buffer; headers?: Record<string, string> } = {}) =>
+      send(method, path, { as: route().as, ...options, headers: { ...route().headers?.(), ...options.headers } });
+
+    it('refuses bad path ids with a clear 4xx', async () => {
+      const paths = route().paths(world);
+      expect(paths.length).toBeGreaterThan(0);
+      if (!template.includes('{')) return;
+      await withoutWrites(
+        BAD_IDS.flatMap(([label, id]) =>
+          route().paths(world, id).map((path) => async () => {
+            const answer = await sendAs(path, route().body ? { body: validBody() } : {});
+            expectClearRefusal(answer, `${label}: ${method} ${path.slice(0, 120)}`, decoded(id));
+          }),
+        ),
+      );
+    });
+
+    it('never fails on an odd query string', async () => {
+      await withoutWrites(
+        ['?cursor=%%%', '?limit=-1&limit=abc&cursor=', `?cursor=${'z'.repeat(4_000)}`, '?status=%FF&programme[]=x'].map((query) => async () => {
+          const [path] = route().paths(world);
+          // A route that writes gets an empty object: the query string must not make its refusal a failure.
+          const answer = await sendAs(`${path}${query}`, route().body ? { body: '{}' } : {});
+          expect(answer.status, `${method} ${path}${query.slice(0, 40)}: ${answer.text.slice(0, 200)}`).toBeLessThan(500);
+          if (answer.status >= 400) expectClearRefusal(answer, `${method} ${path}${query.slice(0, 40)}`);
+        }),
+      );
+    });
+
+    it('refuses bad tokens at the gateway', async () => {
+      if (route().as === 'none') return;
+      const [path] = route().paths(world);
+      const expired = cloud.issuer.mintIdToken(USERNAMES[route().as]!, { expired: true });
+      const otherAudience = cloud.issuer.mintIdToken(USERNAMES[route().as]!, { audience: 'another-client' });
+      const otherIssuer = cloud.issuer.mintIdToken(USERNAMES[route().as]!, { issuer: 'https://cognito-idp.eu-west-3.amazonaws.com/eu-west-3_other' });
+      const [header, payload] = cloud.issuer.mintIdToken(USERNAMES[route().as]!).split('.');
+      const unsigned = `${header}.${payload}.`;
+      await withoutWrites(
+        [expired, otherAudience, otherIssuer, unsigned, 'not-a-jwt', `${'a'.repeat(4_000)}.b.c`].map((token) => async () => {
+          const answer = await send(method, path!, { token, body: route().body ? validBody() : undefined, headers: route().headers?.() });
+          expect(answer.status).toBe(401);
+          expectClearRefusal(answer, `${method} ${path} with a bad token`);
+        }),
+      );
+    });
+
+    it('refuses malformed, mistyped, unknown, oversize and wrongly typed bodies, field by field', async () => {
+      const declared = route();
+      if (!declared.body) return;
+      expect(declared.fields?.length, `${routeKey} reads a body: declare its wrong fields`).toBeGreaterThan(0);
+      expect(declared.oversize, `${routeKey} reads a body: declare how to make it too large`).toBeDefined();
+      const [path] = declared.paths(world);
+      const valid = declared.body(world);
+      const refused = (label: string, body: string | Buffer | undefined, status: number, message: RegExp, headers: Record<string, string> = {}) => async () => {
+        const answer = await sendAs(path!, { body, headers });
+        expectClearRefusal(answer, label);
+        expect(answer.status, `${label}: ${answer.text.slice(0, 300)}`).toBe(status);
+        // The message, or the field error that says what is wrong with the whole body.
+        expect(answer.text, label).toMatch(message);
+      };
+      const oversize = JSON.stringify(declared.oversize!(valid));
+      expect(Buffer.byteLength(oversize)).toBeGreaterThan(64 * 1024);
+      await withoutWrites([
+        refused('malformed JSON', '{"programme":', 400, /n'est pas un JSON valide/),
+        refused('JSON with a trailing comma', `${JSON.stringify(valid).slice(0, -1)},}`, 400, /n'est pas un JSON valide/),
+        refused('an empty body', '', 400, /vide/),
+        refused('a JSON array', '[]', 400, /objet/),
+        refused('JSON null', 'null', 400, /objet/),
+        refused('a JSON string', '"bonjour"', 400, /objet/),
+        refused('a body over the handler limit', oversize, 413, /trop volumineuse/),
+        refused('text/plain', validBody(), 415, /JSON/, { 'content-type': 'text/plain' }),
+        refused('a form', 'outcome=accepted', 415, /JSON/, { 'content-type': 'application/x-www-form-urlencoded' }),
+        refused('no content type', validBody(), 415, /JSON/, { 'content-type': '' }),
+        // Over the gateway's 10 MB: refused before any function runs (API Gateway's own answer).
+        async () => {
+          const answer = await sendAs(path!, { body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20) });
+          expect(answer).toMatchObject({ status: 413, json: { message: 'Request Entity Too Large' } });
+        },
+        ...declared.fields!.map((field) => async () => {
+          const answer = await sendAs(path!, { body: JSON.stringify(field.body(valid)) });
+          expectClearRefusal(answer, field.label);
+          expect(answer.status, `${field.label}: ${answer.text.slice(0, 300)}`).toBe(400);
+          expect((answer.json?.errors ?? []).map((e) => e.field).sort(), field.label).toEqual([...field.fields].sort());
+        }),
+      ]);
+    });
+  });
+
+  describe('the Idempotency-Key of a submission', () => {
+    const submit = (headers: Record<string, string>, body = adultSubmission()) => send('POST', '/api/referrals', { as: 'prescriberA', body: JSON.stringify(body), headers });
+
+    it('is required, and refused when malformed, field by field', async () => {
+      await withoutWrites(
+        ([{}, { 'idempotency-key': '' }, { 'idempotency-key': 'court' }, { 'idempotency-key': 'x'.repeat(129) }, { 'idempotency-key': 'clé avec espaces é' }, { 'idempotency-key': '../../etc/passwd' }] as Array<Record<string, string>>).map(
+          (headers) => async () => {
+            const answer = await submit(headers);
+            expectClearRefusal(answer, `Idempotency-Key ${JSON.stringify(headers)}`);
+            expect(answer.status).toBe(400);
+            expect(answer.json?.errors).toEqual([{ field: 'Idempotency-Key', message: expect.stringMatching(FRENCH) }]);
+          },
+        ),
+      );
+    });
+
+    it('refuses a key reused for another submission, and writes nothing', async () => {
+      const key = randomUUID();
+      expect((await submit({ 'idempotency-key': key })).status).toBe(201);
+      // The submission's workflow writes its acknowledgements and approval meanwhile.
+      await settled(cloud);
+      await withoutWrites([
+        async () => {
+          const answer = await submit({ 'idempotency-key': key });
+          expectClearRefusal(answer, 'a reused key');
+          expect(answer.status).toBe(409);
+        },
+      ]);
+    });
+  });
+});
