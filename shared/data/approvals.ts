@@ -389,6 +389,10 @@ export async function decide<S extends WaitingSubject, D extends { outcome: stri
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     const latest = await getApprovalRecord(approval.approvalId);
+    // The same person's same decision already committed (a retried request, a double click): the same answer.
+    if (latest?.status === 'decided' && latest.decidedBy?.id === input.staff.id && latest.outcome === input.decision.outcome && latest.workflowDecision) {
+      return { approval: latest, workflowDecision: latest.workflowDecision };
+    }
     if (latest && latest.status !== 'open') throw noLongerOpen(handler, latest);
     throw new ConflictError('Le dossier a changé pendant votre décision : rechargez la page.');
   }

@@ -83,6 +83,15 @@ describe('a decision goes through a single-use approval', () => {
     await expect(decideOn(approval.approvalId, { outcome: 'accepted' })).rejects.toThrow(/déjà été décidée .* par Camille Martin \(refusée\)/);
   });
 
+  it('answers a repeated request of the same decision by the same person with the same result (a retried commit)', async () => {
+    const { referral, approval } = await pendingWithApproval();
+    const first = await decideOn(approval.approvalId, { outcome: 'accepted' });
+    const again = await decideOn(approval.approvalId, { outcome: 'accepted' });
+    expect(again.workflowDecision).toEqual(first.workflowDecision);
+    expect((await outboxOf(referral.personId)).filter((m) => String(m.cause).startsWith('referral-decided'))).toHaveLength(3);
+    await expect(decide(referralDecisions, { approvalId: approval.approvalId, decision: { outcome: 'accepted' }, staff: { ...staffCamille, id: 'sub-other', name: 'Autre' } })).rejects.toMatchObject({ statusCode: 409 });
+  });
+
   it('says an expired approval expired, never "undefined"', async () => {
     const { referral, approval } = await pendingWithApproval();
     await deadline(referral.referralId, 'expire');

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCloud } from '../support/cloud.js';
+import { duplicatesIn, runFaultPaths, type FaultRunReport } from '../support/fault-paths.js';
+import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
+
+// 10 % of the functions' calls to DynamoDB, SES, SMS and Step Functions fail, with AWS's errors: throttling,
+// 5xx, timeouts, and a 5xx after the write happened. The `test` stage's deadlines are seconds long.
+const FAULTS = { dynamodb: 0.1, ses: 0.1, sms: 0.1, stepfunctions: 0.1, seed: 20261201, timeoutMs: 300 };
+const PATHS = 200;
+
+let cloud: LocalCloud;
+let report: FaultRunReport;
+
+beforeAll(async () => {
+  cloud = await startTestCloud({ stage: 'test', inMemory: true, faults: FAULTS });
+  report = await runFaultPaths(cloud, { paths: PATHS, concurrency: 12, settleTimeoutMs: 300_000 });
+}, 420_000);
+afterAll(async () => cloud?.stop());
+
+describe(`${PATHS} referral paths at 10 % faults`, () => {
+  it('injected faults into every service', () => {
+    const stats = cloud.faults.stats();
+    for (const service of ['dynamodb', 'ses', 'sms', 'stepfunctions'] as const) {
+      const injected = stats[service].throttle + stats[service].error + stats[service].timeout + stats[service].after;
+      expect(injected, service).toBeGreaterThan(0);
+    }
+  });
+
+  it('never answered a person with a 5xx once their request was retried, and ended no execution FAILED', () => {
+    expect(report.answers.givenUp ?? 0).toBe(0);
+    expect(report.executionsByStatus).toMatchObject({ RUNNING: 0, FAILED: 0, TIMED_OUT: 0, ABORTED: 0 });
+    expect(report.executionsByStatus.SUCCEEDED).toBe(PATHS);
+  });
+
+  it('ends every path decided or expired, with no approval left open and no referral without its workflow', async () => {
+    const statuses = [...report.finalStatus.values()];
+    expect(statuses.every((s) => ['accepted', 'refused', 'expired'].includes(s))).toBe(true);
+    expect(statuses.filter((s) => s === 'expired').length).toBeGreaterThanOrEqual(PATHS / 5);
+    const inbox = await cloud.documentClient.send(
+      new (await import('@aws-sdk/lib-dynamodb')).QueryCommand({ TableName: cloud.tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': 'INBOX#APPROVAL' } }),
+    );
+    expect(inbox.Items ?? []).toEqual([]);
+    const awaited = await cloud.documentClient.send(
+      new (await import('@aws-sdk/lib-dynamodb')).QueryCommand({ TableName: cloud.tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': 'WORKFLOW#AWAITED' } }),
+    );
+    expect(awaited.Items ?? []).toEqual([]);
+  });
+
+  it('sent every decision and every expiry exactly once per recipient and channel', () => {
+    expect(duplicatesIn(report)).toEqual([]);
+    for (const path of report.paths) {
+      const status = report.finalStatus.get(path.referralId);
+      const toYoung = report.mails.filter((m) => m.to.includes(path.email));
+      const smsToYoung = report.sms.filter((m) => m.destination === path.phone);
+      const aboutIt = report.mails.filter((m) => m.text?.includes(path.reference));
+      if (status === 'expired') {
+        expect(aboutIt.filter((m) => m.subject.startsWith('Orientation expirée')), path.reference).toHaveLength(1);
+        // The acknowledgement only.
+        expect(toYoung, path.reference).toHaveLength(1);
+        expect(smsToYoung, path.reference).toHaveLength(1);
+      } else {
+        const decisions = aboutIt.filter((m) => m.subject.startsWith("Décision sur l'orientation"));
+        // One decision to the prescriber, or two when the referral went through the waiting list.
+        expect([1, 2], path.reference).toContain(decisions.length);
+        expect(toYoung.length, path.reference).toBe(1 + decisions.length);
+        expect(smsToYoung.length, path.reference).toBe(1 + decisions.length);
+      }
+    }
+  });
+});
