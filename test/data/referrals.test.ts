@@ -125,8 +125,8 @@ describe('a decision goes through a single-use approval', () => {
     expect(result.taskToken).toBe(approval.taskToken);
     expect(result.workflowOutput).toEqual({ outcome: 'accepted', approvalId: approval.approvalId, cause: expect.stringContaining(referral.referralId) });
     expect((await listOpenApprovals()).some((a) => a.approvalId === approval.approvalId)).toBe(false);
-    const { person, events } = await getTimeline(referral.personId);
-    expect(person.pathStatus).toBe('onboarding-to-start');
+    const { pathStatus, events } = await getTimeline(referral.personId);
+    expect(pathStatus).toBe('onboarding-to-start');
     expect(events.map((e) => e.type)).toEqual(['referral-submitted', 'referral-accepted']);
     expect(events[1].actor).toEqual({ kind: 'staff', name: 'Camille Martin' });
   });
@@ -184,10 +184,10 @@ describe('deadlines of a pending referral', () => {
     await recordReferralDeadline({ ...args, step: 'escalate' });
     await recordReferralDeadline({ ...args, step: 'expire' });
     expect(remind.recorded?.cause).toContain('referral-remind');
-    const { events, person, referrals } = await getTimeline(referral.personId);
+    const { events, pathStatus, referrals } = await getTimeline(referral.personId);
     expect(events.map((e) => e.type)).toEqual(['referral-submitted', 'referral-remind', 'referral-escalate', 'referral-expire']);
     expect(referrals[0].status).toBe('expired');
-    expect(person.pathStatus).toBe('not-admitted');
+    expect(pathStatus).toBe('not-admitted');
     const outbox = await outboxOf(referral.personId);
     expect(outbox.filter((m) => m.role === 'staff').map((m) => m.kind).sort()).toEqual(['referral-escalation', 'referral-reminder']);
     expect(outbox.some((m) => m.kind === 'referral-expired' && m.role === 'prescriber')).toBe(true);
