@@ -143,6 +143,9 @@ export class ParcoursStack extends Stack {
     messaging.routeInboundSms(inboundSms.function);
     const staffMessages = fn('StaffMessages', 'functions/staff/messages.ts').bindTable(table, 'RO');
     const fixContact = fn('FixContact', 'functions/people/fix-contact.ts').bindTable(table, 'RW').bindMessaging(messaging, ['email', 'sms']);
+    // "Doublons possibles": people a referral matched weakly, for staff to confirm or keep apart.
+    const listPossibleDuplicates = fn('ListPossibleDuplicates', 'functions/staff/duplicates.ts').bindTable(table, 'RO');
+    const decidePossibleDuplicate = fn('DecidePossibleDuplicate', 'functions/staff/decide-duplicate.ts').bindTable(table, 'RW');
 
     // SMS held back during quiet hours (20:00-08:00 Europe/Paris) go out from here once the morning comes.
     const dispatchDeferred = fn('DispatchDeferredMessages', 'functions/notifications/dispatch-deferred.ts', { timeout: Duration.seconds(60) })
@@ -177,6 +180,8 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/people/{personId}/timeline', personTimeline);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/messages', staffMessages);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/people/{personId}/contact-issues/{issueId}/fix', fixContact);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/duplicates', listPossibleDuplicates);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/duplicates/{duplicateId}/decision', decidePossibleDuplicate);
     this.api.addPublicRoute(HttpMethod.GET, '/api/config', pagesConfig, 'Public by design: the pages read the sign-in settings (Cognito domain, client id) here before the user has a token; nothing secret.');
     const pagesWhy = 'Public by design: HTML, CSS and JS of the pages; every data call from them goes to /api with the ID token.';
     this.api.addPublicRoute(HttpMethod.GET, '/', pages, pagesWhy);

@@ -11,7 +11,7 @@ import {
   referralsListPage,
   timelinePage,
 } from '../../shared/pages/index.js';
-import { messagesPage } from '../../shared/pages/staff.js';
+import { duplicatesPage, messagesPage } from '../../shared/pages/staff.js';
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -24,6 +24,7 @@ const staticPages: Record<string, () => string> = {
   '/prescripteur/orientations': referralsListPage,
   '/equipe': inboxPage,
   '/equipe/messages': messagesPage,
+  '/equipe/doublons': duplicatesPage,
   '/auth/callback': authCallbackPage,
 };
 

@@ -1,4 +1,6 @@
+import * as z from 'zod/mini';
 import { identityKey, normalizeEmail } from './identity.js';
+import { choice } from './validation.js';
 
 /**
  * Person matching: when does a new referral describe a young person the cooperative already knows?
@@ -114,3 +116,9 @@ export const DUPLICATE_DECISION_LABELS: Record<DuplicateDecision, string> = {
   'same-person': 'même personne : dossiers réunis',
   'different-people': 'personnes différentes : dossiers séparés',
 };
+
+/** What staff send to settle a "doublon possible". */
+export const duplicateDecisionSchema = z.strictObject(
+  { decision: choice(DUPLICATE_DECISIONS, 'Réponse inconnue : « same-person » (même personne) ou « different-people » (personnes différentes).') },
+  'Le contenu doit être un objet JSON { decision }.',
+);
