@@ -3,7 +3,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
-import { staffCamille } from '../support/fixtures.js';
+import { adultSubmission, prescriberLens, prescriberLievin, staffCamille } from '../support/fixtures.js';
+import { submitReferral } from '../../shared/data/referrals.js';
 import { keys } from '../../shared/keys.js';
 import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/data/outbox.js';
 import { dispatchDeferredNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
@@ -196,6 +197,26 @@ describe('after a hard bounce', () => {
     await afterDeliveryReport(report, zoe.personId, notificationId, NOON);
     expect((await listContactIssues()).some((i) => i.personId === zoe.personId)).toBe(false);
     expect(smsTo(zoe.phone)).toHaveLength(0);
+  });
+});
+
+describe("a fallback goes to the contacts of the referral the message is about", () => {
+  it("texts the mobile that referral gave, not the one on the person's profile", async () => {
+    const first = adultSubmission({ phone: mobile() });
+    const a = await submitReferral({ prescriber: prescriberLens, submission: first, idempotencyKey: randomUUID() });
+    const newPhone = mobile();
+    const b = await submitReferral({ prescriber: prescriberLievin, submission: adultSubmission({ ...first.youngPerson, phone: newPhone }), idempotencyKey: randomUUID() });
+    expect(b.referral.personId).toBe(a.referral.personId);
+    const personId = a.referral.personId;
+    const cause = `decided#${randomUUID()}`;
+    await doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(table, personId, cause, [accepted({ email: first.youngPerson.email, phone: newPhone })[0]], NOON.toISOString(), { referralId: b.referral.referralId }) }));
+    await sendPendingNotifications(personId, cause, NOON);
+    const sent = await message(personId, `${cause}#young#email`);
+    const report: DeliveryReport = { provider: 'ses', providerMessageId: sent.providerMessageId!, status: 'bounced', at: NOON.toISOString(), reason: 'Permanent/General' };
+    await recordDelivery(report);
+    await afterDeliveryReport(report, personId, sent.notificationId, NOON);
+    expect(smsTo(newPhone)).toHaveLength(1);
+    expect(smsTo(first.youngPerson.phone)).toHaveLength(0);
   });
 });
 
