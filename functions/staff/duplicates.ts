@@ -1,7 +1,7 @@
 import { apiRoute, json } from '../../shared/http/api.js';
 import { listOpenPossibleDuplicates } from '../../shared/data/possible-duplicates.js';
 import { getReferralsByIds } from '../../shared/data/referrals.js';
-import { getPeople } from '../../shared/notifications/contacts.js';
+import { getPeople } from '../../shared/data/people.js';
 import { possibleDuplicateItem } from '../../shared/views.js';
 
 /** GET /api/staff/duplicates: the "doublons possibles" to settle, oldest first, each pair side by side. */

@@ -129,6 +129,12 @@ export function personReferralStatusUpdate(table: string, personId: string, refe
   };
 }
 
+/** The people these ids name, for display. */
+export async function getPeople(personIds: string[]): Promise<Map<string, PersonRecord>> {
+  const people = (await batchGetAll(personIds.map((id) => keys.person(id)))) as unknown as PersonRecord[];
+  return new Map(people.map((person) => [person.personId, person]));
+}
+
 export async function countReferralsOf(personId: string): Promise<number> {
   const prefix = keys.personReferralsPrefix(personId);
   const result = await db().send(

@@ -210,12 +210,6 @@ export async function listUndeliveredMessages(since: Date, limit = 500): Promise
   return items.slice(0, limit);
 }
 
-/** The people these ids name, for display. */
-export async function getPeople(personIds: string[]): Promise<Map<string, PersonRecord>> {
-  const people = (await batchGetAll(personIds.map((id) => keys.person(id)))) as unknown as PersonRecord[];
-  return new Map(people.map((person) => [person.personId, person]));
-}
-
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 export interface FixResult {
