@@ -7,7 +7,9 @@
  *     referral by table and kind, the CPU per referral, and the same writes replayed on DynamoDB Local alone (the ratio);
  *  3. the notifications those referrals put in the outbox: count by channel and status, sent per second,
  *     outbox latency (created to sent) p50/p99, share that needed a retry (read from the table once none is pending);
- *  4. each function's bundle size and init time in a fresh Node process, next to the init of the
+ *  4. person matching: 1,000 concurrent submissions over HTTP with retries, pairs of the same new person and weak
+ *     matches, with the exact counts of referrals, people and "doublons possibles" (bench/person-matching.ts);
+ *  5. each function's bundle size and init time in a fresh Node process, next to the init of the
  *     AWS SDK clients that function uses, alone, measured in the same run.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -28,12 +30,14 @@ import { notificationFigures } from './notifications.js';
 import { DynamoDbTap } from './dynamodb-tap.js';
 import { cpuSeconds, workflowFigures } from './workflows.js';
 import { startupBench } from './startup.js';
+import { personMatchingFigures } from './person-matching.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
 const SUBMISSIONS = Number(process.env.BENCH_SUBMISSIONS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const INIT_RUNS = Number(process.env.BENCH_INIT_RUNS ?? 7);
+const MATCHING_SUBMISSIONS = Number(process.env.BENCH_MATCHING_SUBMISSIONS ?? 1000);
 // On 2 busy cores the outbox drained up to ~3 min after the last submission: 120 s left some pending.
 const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 300);
 // The fault layer throttles this share of the functions' SES and SMS calls, as AWS does over a sending rate: the retry share then measures retries that happen.
@@ -189,12 +193,23 @@ for (const line of await notificationFigures({
 })) {
   console.log(line);
 }
+
+// 4. Person matching under a burst of concurrent submissions (after figure 3, whose counts it would disturb).
+for (const line of await personMatchingFigures({
+  base,
+  tokens: [token, issuer.mintIdToken('thomas.leroy')],
+  documentClient: DynamoDBDocumentClient.from(ddb),
+  tableName: app.tables[0].tableName,
+  submissions: MATCHING_SUBMISSIONS,
+})) {
+  console.log(line);
+}
 ddb.destroy();
 await stopCloud(child);
 tap.close();
 await ddbLocal.stop();
 
-// 4. Bundles and init times.
+// 5. Bundles and init times.
 const CLIENTS: Record<string, string> = {
   DynamoDB: "const { DynamoDBClient } = require('@aws-sdk/client-dynamodb'); const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb'); DynamoDBDocumentClient.from(new DynamoDBClient({}));",
   SFN: "const { SFNClient } = require('@aws-sdk/client-sfn'); new SFNClient({});",

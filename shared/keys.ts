@@ -1,3 +1,5 @@
+import type { LookupKind, StrongClaimKind } from './domain/person-matching.js';
+
 /**
  * Every key of the single table is built here and nowhere else.
  * Partition keys name the entity; sort keys order what belongs to it.
@@ -8,8 +10,6 @@ export const keys = {
   personEventsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'EVENT#' }),
   personReferralLink: (personId: string, referralId: string) => ({ pk: `PERSON#${personId}`, sk: `REFERRAL#${referralId}` }),
   personReferralsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'REFERRAL#' }),
-  /** A uniqueness claim: at most one person per e-mail, mobile number, or name + birth date. */
-  personClaim: (kind: PersonClaimKind, value: string) => ({ pk: `CLAIM#${kind}#${value}`, sk: 'CLAIM' }),
   referral: (referralId: string) => ({ pk: `REFERRAL#${referralId}`, sk: 'REFERRAL' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'APPROVAL' }),
   /** A workflow step that failed after its retries (one per execution and step): points at its "à traiter" approval. */
@@ -56,9 +56,20 @@ export const keys = {
   optOut: (channel: string, address: string) => ({ pk: `OPTOUT#${channel}#${address}`, sk: 'OPTOUT' }),
   optOutEntry: (at: string, channel: string) => ({ gsi1pk: 'CONTACTS#OPTED-OUT', gsi1sk: `${at}#${channel}` }),
   optOutsPartition: () => 'CONTACTS#OPTED-OUT',
+  // --- Person matching (shared/domain/person-matching.ts) ---
+  /** A strong claim: at most one person per name + birth date + e-mail, and per name + birth date + mobile. */
+  strongPersonClaim: (kind: StrongClaimKind, value: string) => ({ pk: `CLAIM#${kind}#${value}`, sk: 'CLAIM' }),
+  /**
+   * A lookup entry: one of the people known under an e-mail, a mobile, or a name + birth date (several may share one).
+   * Single claims written before strong matching (`sk` = 'CLAIM') sit in the same partition and are read alike.
+   */
+  personLookup: (kind: LookupKind, value: string, personId: string) => ({ pk: `CLAIM#${kind}#${value}`, sk: `PERSON#${personId}` }),
+  personLookupPartition: (kind: LookupKind, value: string) => `CLAIM#${kind}#${value}`,
+  /** A "doublon possible": two people that may be one, for staff to confirm or keep apart; in gsi1 while open, oldest first. */
+  possibleDuplicate: (duplicateId: string) => ({ pk: `DUPLICATE#${duplicateId}`, sk: 'DUPLICATE' }),
+  possibleDuplicateEntry: (createdAt: string, duplicateId: string) => ({ gsi1pk: 'DUPLICATES#OPEN', gsi1sk: `${createdAt}#${duplicateId}` }),
+  possibleDuplicatesPartition: () => 'DUPLICATES#OPEN',
 } as const;
-
-export type PersonClaimKind = 'EMAIL' | 'PHONE' | 'IDENTITY';
 
 /** SES for e-mail, End User Messaging SMS for text messages. */
 export type MessageProvider = 'ses' | 'sms';
@@ -72,4 +83,5 @@ export const INDEX = {
   allReferrals: 'gsi3',
   dueMessages: 'gsi3',
   failedMessages: 'gsi3',
+  possibleDuplicates: 'gsi1',
 } as const;

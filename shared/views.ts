@@ -5,6 +5,9 @@ import { ageLabel, daysBetween } from './domain/time.js';
 import { WAITING_PHASE_LABELS, WAITING_STEP_KIND_LABELS } from './domain/waiting-steps.js';
 import type { ApprovalRecord } from './data/approvals.js';
 import type { ReferralRecord } from './data/referrals.js';
+import type { PersonRecord } from './data/people.js';
+import type { PossibleDuplicate } from './data/possible-duplicates.js';
+import { MATCH_LABELS } from './domain/person-matching.js';
 
 /** What the API shows of a referral in lists. */
 export function referralSummary(referral: ReferralRecord) {
@@ -24,11 +27,13 @@ export function referralSummary(referral: ReferralRecord) {
   };
 }
 
-/** The full referral, for its prescriber organisation and for staff. */
-export function referralDetail(referral: ReferralRecord) {
+/**
+ * The full referral as its prescriber organisation sees it: what they sent and the decision. Nothing says whether
+ * the young person was already known, nor anything another organisation sent: the answer has the same shape either way.
+ */
+export function prescriberReferralDetail(referral: ReferralRecord) {
   return {
     ...referralSummary(referral),
-    personId: referral.personId,
     programmeStartDate: referral.programmeStartDate,
     youngPerson: referral.youngPerson,
     guardian: referral.guardian,
@@ -36,7 +41,6 @@ export function referralDetail(referral: ReferralRecord) {
     notes: referral.notes,
     prescriber: { organisationName: referral.organisationName, name: referral.prescriber.name },
     eligibility: { eligible: referral.eligibility.eligible, explanation: referral.eligibility.explanation, ageAtStart: referral.eligibility.ageAtStart },
-    duplicate: referral.duplicate,
     decisions: referral.decisions.map((d) => ({
       outcome: d.outcome,
       decidedAt: d.decidedAt,
@@ -44,6 +48,21 @@ export function referralDetail(referral: ReferralRecord) {
       reasonLabel: d.reasonCode ? refusalReason(d.reasonCode)?.label : undefined,
     })),
   };
+}
+
+/** The full referral for staff: also the person it is filed under and how that person was recognised. */
+export function referralDetail(referral: ReferralRecord) {
+  return {
+    ...prescriberReferralDetail(referral),
+    personId: referral.personId,
+    duplicate: staffDuplicateView(referral),
+  };
+}
+
+/** What staff read of a referral's matching: known person (strong match) or "doublon possible" to settle. */
+function staffDuplicateView(referral: ReferralRecord) {
+  const { linked, matchedBy, previousReferrals, possibleDuplicateOf = [] } = referral.duplicate;
+  return { linked, matchedBy, matchedByLabels: matchedBy.map((k) => MATCH_LABELS[k]), previousReferrals, possibleDuplicates: possibleDuplicateOf.length };
 }
 
 export const PHASE_LABELS = WAITING_PHASE_LABELS;
@@ -81,10 +100,31 @@ export function inboxItem(approval: ApprovalRecord, referral: ReferralRecord | u
           },
           prescriber: { organisationName: referral.organisationName, name: referral.prescriber.name },
           eligibility: { eligible: referral.eligibility.eligible, explanation: referral.eligibility.explanation },
-          duplicate: { linked: referral.duplicate.linked, previousReferrals: referral.duplicate.previousReferrals },
+          duplicate: staffDuplicateView(referral),
         }
       : {}),
   };
 }
 
 export const refusalReasonsView = () => REFUSAL_REASONS.map((r) => ({ code: r.code, label: r.label, shownToYoungPerson: r.shownToYoungPerson }));
+
+/** A "doublon possible" for staff: the two people side by side, why they were matched, and the referral that raised it. */
+export function possibleDuplicateItem(flag: PossibleDuplicate, people: Map<string, PersonRecord>, referral: ReferralRecord | undefined) {
+  const side = (personId: string) => {
+    const person = people.get(personId);
+    return person
+      ? { personId, firstName: person.firstName, lastName: person.lastName, birthDate: person.birthDate, email: person.email, phone: person.phone, town: person.town, createdAt: person.createdAt, referralCount: person.referralCount }
+      : { personId };
+  };
+  return {
+    duplicateId: flag.duplicateId,
+    createdAt: flag.createdAt,
+    matchedBy: flag.matchedBy,
+    matchedByLabels: flag.matchedBy.map((k) => MATCH_LABELS[k]),
+    newPerson: side(flag.personId),
+    knownPerson: side(flag.candidatePersonId),
+    referral: referral
+      ? { referralId: referral.referralId, reference: referral.reference, programmeLabel: PROGRAMME_RULES[referral.programme].label, organisationName: referral.organisationName, createdAt: referral.createdAt }
+      : undefined,
+  };
+}

@@ -11,7 +11,7 @@ import {
   referralsListPage,
   timelinePage,
 } from '../../shared/pages/index.js';
-import { messagesPage } from '../../shared/pages/staff.js';
+import { duplicatesPage, messagesPage } from '../../shared/pages/staff.js';
 // Opaque ids and approval tokens: anything else in these URLs is a 404, never echoed back.
 import { isOpaqueId } from '../../shared/http/ids.js';
 
@@ -24,6 +24,7 @@ const staticPages: Record<string, () => string> = {
   '/prescripteur/orientations': referralsListPage,
   '/equipe': inboxPage,
   '/equipe/messages': messagesPage,
+  '/equipe/doublons': duplicatesPage,
   '/auth/callback': authCallbackPage,
 };
 

@@ -7,7 +7,7 @@ import { OPT_OUT_REASON_LABELS, getOptOut } from '../../shared/notifications/opt
 
 /** GET /api/people/{personId}/timeline: a young person's path, every transition with who, when and why. */
 export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
-  const { person, referrals, events, notifications } = await getTimeline(event.pathParameters?.personId ?? '');
+  const { person, pathStatus, joinedPersonIds, referrals, events, notifications } = await getTimeline(event.pathParameters?.personId ?? '');
   correlate({ personId: person.personId });
   const [emailOptOut, smsOptOut] = await Promise.all([getOptOut('email', person.email), getOptOut('sms', person.phone)]);
   const optOut = (o: Awaited<ReturnType<typeof getOptOut>>) => (o ? { reason: o.reason, reasonLabel: OPT_OUT_REASON_LABELS[o.reason], at: o.at } : undefined);
@@ -20,8 +20,10 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
       email: person.email,
       phone: person.phone,
       town: person.town,
-      pathStatus: person.pathStatus,
-      pathStatusLabel: PATH_STATUS_LABELS[person.pathStatus],
+      pathStatus,
+      pathStatusLabel: PATH_STATUS_LABELS[pathStatus],
+      // Records staff confirmed to be this person: their referrals and messages are listed here.
+      joinedPersonIds,
       // Staff see at once that this person gets no SMS (STOP) or only mandatory e-mails (complaint).
       optOuts: { email: optOut(emailOptOut), sms: optOut(smsOptOut) },
     },

@@ -24,11 +24,11 @@ export const handler = apiRoute({ roles: ['prescriber'] }, async ({ event, actor
   await startReferralWorkflow({ referralId: referral.referralId, personId: referral.personId });
   if (created) metrics.addMetric(referral.duplicate.linked ? 'referralOfKnownPerson' : 'referralOfNewPerson', MetricUnit.Count, 1);
   logger.info(created ? 'referral recorded' : 'referral replayed', { linked: referral.duplicate.linked, eligible: referral.eligibility.eligible });
+  // The same shape whether the young person was known or not, and whoever referred them before: nothing to probe.
   return json(created ? 201 : 200, {
     referralId: referral.referralId,
     reference: referral.reference,
     status: referral.status,
-    linkedToExistingPerson: referral.duplicate.linked,
     eligibility: { eligible: referral.eligibility.eligible, explanation: referral.eligibility.explanation },
   });
 });

@@ -1,5 +1,6 @@
 import { apiRoute, json } from '../../shared/http/api.js';
-import { CHANNEL_LABELS, ROLE_LABELS, failureLabel, getPeople, listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
+import { CHANNEL_LABELS, ROLE_LABELS, failureLabel, listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
+import { getPeople } from '../../shared/data/people.js';
 import { OPT_OUT_REASON_LABELS, listOptOuts } from '../../shared/notifications/opt-outs.js';
 import type { NotificationStatus, OutboxMessage } from '../../shared/data/outbox.js';
 import type { SendFailureReason } from '../../shared/notifications/retry-policy.js';

@@ -1,14 +1,14 @@
 import type { Staff } from '../domain/actor.js';
 import { OUTCOME_LABELS } from '../domain/messages/catalogue.js';
-import { allowedOutcomes, type Decision, type PathStatus, type ReferralStatus } from '../domain/referral.js';
+import { allowedOutcomes, type Decision, type ReferralStatus } from '../domain/referral.js';
 import { deadlineMessages, decisionDrafts, decisionRequestDrafts, decisionUrlOf } from '../domain/referral-messages.js';
 import { refusalReason } from '../domain/refusal-reasons.js';
 import { daysBetween } from '../domain/time.js';
 import type { DeadlineStep, WaitingPhase } from '../domain/waiting-steps.js';
 import { keys } from '../keys.js';
-import type { DeadlineTimings, TransactItem, WaitingStepContext, WaitingStepHandler, WaitingStepWrites, WaitingSubject } from './approvals.js';
+import type { DeadlineTimings, TransactItem, WaitingStepHandler, WaitingStepWrites, WaitingSubject } from './approvals.js';
 import { outboxPuts } from './outbox.js';
-import { timelinePut } from './people.js';
+import { personReferralStatusUpdate, timelinePut } from './people.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 
 export interface ReferralSubject extends WaitingSubject {
@@ -17,24 +17,6 @@ export interface ReferralSubject extends WaitingSubject {
 
 /** The status a referral has while it waits in a phase: pending for the first decision, waitlisted for a place. */
 const waitingStatusOf = (phase: WaitingPhase): ReferralStatus => (phase === 'waitlist' ? 'waitlisted' : 'pending');
-
-const pathStatusAfter: Record<'accepted' | 'refused' | 'waitlisted' | 'expired', PathStatus> = {
-  accepted: 'onboarding-to-start',
-  refused: 'not-admitted',
-  waitlisted: 'waitlisted',
-  expired: 'not-admitted',
-};
-
-function personPathStatus(table: string, personId: string, status: PathStatus, now: string): TransactItem {
-  return {
-    Update: {
-      TableName: table,
-      Key: keys.person(personId),
-      UpdateExpression: 'SET pathStatus = :status, updatedAt = :now',
-      ExpressionAttributeValues: { ':status': status, ':now': now },
-    },
-  };
-}
 
 /** The referral moves from the status it was read in, or the transaction fails: a decision and an expiry never both land. */
 function referralTransition(table: string, referral: ReferralRecord, next: ReferralStatus, now: string, extra?: { decision: unknown }): TransactItem {
@@ -102,7 +84,7 @@ export const referralDecisions: WaitingStepHandler<ReferralSubject, Decision> = 
       label,
       cause,
       items: [
-        ...(expires && referral.status === 'pending' ? [referralTransition(table, referral, 'expired', iso), personPathStatus(table, referral.personId, pathStatusAfter.expired, iso)] : []),
+        ...(expires && referral.status === 'pending' ? [referralTransition(table, referral, 'expired', iso), personReferralStatusUpdate(table, referral.personId, referral.referralId, 'expired', iso)] : []),
         ...timelinePut(table, referral.personId, { at: iso, eventId: cause, type: `referral-${step}`, label, actor: { kind: 'system', name: 'Délais automatiques' }, referralId: referral.referralId }),
         ...outboxPuts(table, referral.personId, cause, drafts, iso, { referralId: referral.referralId }),
       ],
@@ -120,7 +102,7 @@ export const referralDecisions: WaitingStepHandler<ReferralSubject, Decision> = 
       cause,
       items: [
         referralTransition(table, referral, outcome, iso, { decision: { outcome, reasonCode, decidedAt: iso, decidedBy, approvalId: approval.approvalId } }),
-        personPathStatus(table, referral.personId, pathStatusAfter[outcome], iso),
+        personReferralStatusUpdate(table, referral.personId, referral.referralId, outcome, iso),
         ...timelinePut(table, referral.personId, {
           at: iso,
           eventId: `referral-decided#${approval.approvalId}`,

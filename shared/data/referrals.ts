@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, db, queryIndexPage, tableName, type Page } from './client.js';
-import { INDEX, keys, type PersonClaimKind } from '../keys.js';
+import { INDEX, keys } from '../keys.js';
 import type { Actor, Prescriber } from '../domain/actor.js';
 import { checkEligibility, type Eligibility } from '../domain/eligibility.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { Programme } from '../domain/programmes.js';
-import type { DecisionOutcome, PathStatus, ReferralStatus, ReferralSubmission } from '../domain/referral.js';
+import type { DecisionOutcome, ReferralStatus, ReferralSubmission } from '../domain/referral.js';
+import { MATCH_LABELS, matchPerson, matchingKeys, type PersonMatch, type StrongClaimKind } from '../domain/person-matching.js';
 import { acknowledgementDrafts } from '../domain/referral-messages.js';
 import { parisDate } from '../domain/time.js';
 import { outboxPuts } from './outbox.js';
-import { claimLabel, claimsOf, countReferralsOf, findClaims, timelinePut } from './people.js';
+import { countReferralsOf, findPersonCandidates, personLookupPuts, personReferralStatusUpdate, strongClaimPuts, timelinePut } from './people.js';
+import { possibleDuplicatePut } from './possible-duplicates.js';
 import { isConditionFailure, isRetryableConflict, pause } from './transactions.js';
 
 export interface ReferralRecord {
@@ -29,7 +31,14 @@ export interface ReferralRecord {
   consent: { dataProcessing: true; recordedAt: string; recordedBy: string };
   status: ReferralStatus;
   eligibility: Eligibility;
-  duplicate: { linked: boolean; matchedBy: PersonClaimKind[]; previousReferrals: number };
+  /** For staff only: how the person was recognised. A prescriber never learns whether the person was known. */
+  duplicate: {
+    linked: boolean;
+    matchedBy: StrongClaimKind[];
+    previousReferrals: number;
+    /** People this one may be (weak match), each with a "doublon possible" for staff. */
+    possibleDuplicateOf?: string[];
+  };
   createdAt: string;
   updatedAt: string;
   currentApprovalId?: string;
@@ -60,10 +69,11 @@ export interface SubmitResult {
 }
 
 /**
- * Records a referral, linking it to the person it describes when that person is already known
- * (same e-mail, same mobile, or same name and birth date) and creating the person otherwise.
- * Uniqueness holds under concurrency: a person is created in one transaction with its three claims,
- * each written only if absent; a lost race is retried and then finds the winner's person.
+ * Records a referral, linking it to the person it describes on a strong match (same name and birth date together
+ * with the same e-mail or mobile) and creating the person otherwise. A weak match (one key only, or keys of two
+ * different people) creates the person too, with a "doublon possible" per person it may be, for staff to settle.
+ * Uniqueness holds under concurrency: a person is created in one transaction with its strong claims, each written
+ * only if absent; a lost race is retried and then finds the winner's person.
  * The acknowledgement messages go into the outbox in the same transaction.
  */
 export async function submitReferral(input: {
@@ -76,17 +86,18 @@ export async function submitReferral(input: {
   const now = (input.now ?? new Date()).toISOString();
   const referralId = referralIdFor(prescriber.organisationId, input.idempotencyKey);
   const hash = payloadHash(submission);
+  const matching = matchingKeys(submission.youngPerson);
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const existing = await getReferralRecord(referralId);
     if (existing) return { referral: sameSubmissionOrThrow(existing, hash), created: false };
 
-    const claims = claimsOf(submission);
-    const found = await findClaims(claims);
-    const matchedBy = claims.filter((c) => found.has(c.kind)).map((c) => c.kind);
-    const personId = matchedBy.length > 0 ? found.get(matchedBy[0])! : randomUUIDv4();
-    const linked = matchedBy.length > 0;
+    const found = await findPersonCandidates(matching);
+    const match = matchPerson(found);
+    const linked = match.kind === 'strong';
+    const personId = linked ? match.personId : randomUUIDv4();
     const previousReferrals = linked ? await countReferralsOf(personId) : 0;
+    const possibleDuplicates = match.kind === 'weak' ? match.candidates : [];
 
     const eligibility = checkEligibility({
       programme: submission.programme,
@@ -114,7 +125,12 @@ export async function submitReferral(input: {
       consent: { dataProcessing: true, recordedAt: now, recordedBy: prescriber.id },
       status: 'pending',
       eligibility,
-      duplicate: { linked, matchedBy, previousReferrals },
+      duplicate: {
+        linked,
+        matchedBy: linked ? match.matchedBy : [],
+        previousReferrals,
+        possibleDuplicateOf: possibleDuplicates.map((c) => c.personId),
+      },
       createdAt: now,
       updatedAt: now,
       decisions: [],
@@ -122,7 +138,7 @@ export async function submitReferral(input: {
     };
 
     const table = tableName();
-    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+    const items: TransactItem[] = [
       {
         Put: {
           TableName: table,
@@ -143,24 +159,16 @@ export async function submitReferral(input: {
         at: now,
         eventId: `referral-submitted#${referralId}`,
         type: 'referral-submitted',
-        label: linked
-          ? `Orientation reçue de ${prescriber.organisationName} (personne déjà connue : ${matchedBy.map(claimLabel).join(', ')})`
-          : `Orientation reçue de ${prescriber.organisationName}`,
+        label: submittedLabel(prescriber.organisationName, match),
         actor: prescriber,
         referralId,
       }),
       ...outboxPuts(table, personId, `referral-received#${referralId}`, acknowledgementDrafts(referral), now, { referralId }),
+      ...personLookupPuts(table, personId, matching, now),
+      ...strongClaimPuts(table, personId, matching, found.heldStrongKinds, now),
     ];
     if (linked) {
-      items.push({
-        Update: {
-          TableName: table,
-          Key: keys.person(personId),
-          UpdateExpression: 'SET referralCount = referralCount + :one, lastReferralAt = :now, pathStatus = :status, updatedAt = :now',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':one': 1, ':now': now, ':status': 'referred' satisfies PathStatus },
-        },
-      });
+      items.push(personReferralStatusUpdate(table, personId, referralId, 'pending', now, { newReferral: true }));
     } else {
       const yp = submission.youngPerson;
       items.push({
@@ -178,7 +186,7 @@ export async function submitReferral(input: {
             postalCode: yp.postalCode,
             town: yp.town,
             qpv: yp.qpv,
-            pathStatus: 'referred' satisfies PathStatus,
+            referralStatuses: { [referralId]: 'pending' satisfies ReferralStatus },
             referralCount: 1,
             createdAt: now,
             updatedAt: now,
@@ -187,14 +195,8 @@ export async function submitReferral(input: {
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
-      for (const claim of claims) {
-        items.push({
-          Put: {
-            TableName: table,
-            Item: { ...keys.personClaim(claim.kind, claim.value), type: 'person-claim', personId, createdAt: now },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        });
+      for (const candidate of possibleDuplicates) {
+        items.push(possibleDuplicatePut(table, { personId, candidatePersonId: candidate.personId, referralId, matchedBy: candidate.matchedBy, createdAt: now }));
       }
     }
 
@@ -208,6 +210,18 @@ export async function submitReferral(input: {
     }
   }
   throw new Error('referral submission did not settle after retries');
+}
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+
+/** The timeline's first line for a referral: staff read there how the person was recognised. */
+function submittedLabel(organisationName: string, match: PersonMatch): string {
+  if (match.kind === 'strong') return `Orientation reçue de ${organisationName} (personne déjà connue : ${match.matchedBy.map((k) => MATCH_LABELS[k]).join(', ')})`;
+  if (match.kind === 'weak') {
+    const why = [...new Set(match.candidates.flatMap((c) => c.matchedBy))].map((k) => MATCH_LABELS[k]).join(', ');
+    return `Orientation reçue de ${organisationName} (doublon possible à vérifier : ${why})`;
+  }
+  return `Orientation reçue de ${organisationName}`;
 }
 
 function sameSubmissionOrThrow(existing: ReferralRecord, hash: string): ReferralRecord {

@@ -2,11 +2,51 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from './client.js';
 import { keys } from '../keys.js';
 import { NotFoundError } from '../domain/errors.js';
-import type { PersonRecord, TimelineEvent } from './people.js';
+import { derivePathStatus } from '../domain/path-status.js';
+import type { PathStatus, ReferralStatus } from '../domain/referral.js';
+import { canonicalPersonIds, type PersonRecord, type TimelineEvent } from './people.js';
 import { getReferralsByIds, type ReferralRecord } from './referrals.js';
 
-/** A person's profile, referrals and every recorded transition, oldest first. */
-export async function getTimeline(personId: string): Promise<{ person: PersonRecord; referrals: ReferralRecord[]; events: TimelineEvent[]; notifications: Array<Record<string, unknown>> }> {
+export interface Timeline {
+  /** The person asked for, or the one staff confirmed it to be. */
+  person: PersonRecord;
+  /** Derived from every referral of the person, those of the people joined to it included. */
+  pathStatus: PathStatus;
+  /** Other records confirmed to be this person ("doublon possible" confirmed): their history is shown here too. */
+  joinedPersonIds: string[];
+  referrals: ReferralRecord[];
+  events: TimelineEvent[];
+  notifications: Array<Record<string, unknown>>;
+}
+
+/**
+ * A person's profile, referrals and every recorded transition, oldest first. A person confirmed to be another
+ * answers with that one's timeline, which gathers the partitions of every record joined to it.
+ */
+export async function getTimeline(personId: string): Promise<Timeline> {
+  const canonicalId = (await canonicalPersonIds([personId])).get(personId) ?? personId;
+  const first = await partitionItems(canonicalId);
+  const person = first.find((i) => i.type === 'person') as PersonRecord | undefined;
+  if (!person) throw new NotFoundError('Personne introuvable.');
+  const joinedPersonIds = [...(person.alsoKnownAs ?? [])].filter((id) => id !== canonicalId).sort();
+  const items = [...first, ...(await Promise.all(joinedPersonIds.map(partitionItems))).flat()];
+  const referralIds = items.filter((i) => i.type === 'person-referral').map((i) => String(i.referralId));
+  const referrals = [...(await getReferralsByIds(referralIds)).values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  // The referral items are the source; the copies on the profiles count for referrals not read here.
+  const statuses: Record<string, ReferralStatus> = {};
+  for (const profile of items.filter((i) => i.type === 'person') as unknown as PersonRecord[]) Object.assign(statuses, profile.referralStatuses ?? {});
+  for (const referral of referrals) statuses[referral.referralId] = referral.status;
+  const events = items
+    .filter((i) => i.type === 'timeline-event')
+    .map((i) => ({ at: String(i.at), type: String(i.eventType), label: String(i.label), actor: i.actor as TimelineEvent['actor'], referralId: i.referralId as string | undefined, reason: i.reason as string | undefined }))
+    .sort((a, b) => a.at.localeCompare(b.at));
+  const notifications = items
+    .filter((i) => i.type === 'notification')
+    .map((i) => ({ notificationId: i.notificationId, kind: i.kind, role: i.role, channel: i.channel, status: i.status, createdAt: i.createdAt, sentAt: i.sentAt, providerMessageId: i.providerMessageId, statusAt: i.statusAt, statusReason: i.statusReason, notBefore: i.notBefore }));
+  return { person, pathStatus: derivePathStatus(Object.values(statuses)), joinedPersonIds, referrals, events, notifications };
+}
+
+async function partitionItems(personId: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -21,15 +61,5 @@ export async function getTimeline(personId: string): Promise<{ person: PersonRec
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  const person = items.find((i) => i.type === 'person') as PersonRecord | undefined;
-  if (!person) throw new NotFoundError('Personne introuvable.');
-  const referralIds = items.filter((i) => i.type === 'person-referral').map((i) => String(i.referralId));
-  const referrals = [...(await getReferralsByIds(referralIds)).values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  const events = items
-    .filter((i) => i.type === 'timeline-event')
-    .map((i) => ({ at: String(i.at), type: String(i.eventType), label: String(i.label), actor: i.actor as TimelineEvent['actor'], referralId: i.referralId as string | undefined, reason: i.reason as string | undefined }));
-  const notifications = items
-    .filter((i) => i.type === 'notification')
-    .map((i) => ({ notificationId: i.notificationId, kind: i.kind, role: i.role, channel: i.channel, status: i.status, createdAt: i.createdAt, sentAt: i.sentAt, providerMessageId: i.providerMessageId, statusAt: i.statusAt, statusReason: i.statusReason, notBefore: i.notBefore }));
-  return { person, referrals, events, notifications };
+  return items;
 }

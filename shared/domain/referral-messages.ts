@@ -76,6 +76,16 @@ export function decisionDrafts(referral: ReferralForMessages, decision: Decision
     to: referral.youngPerson.phone,
     body: render(kind, 'young', 'sms', vars).body,
   });
+  // A guardian is given for a minor: they hear of the decision, with the reason only when the young person may read it.
+  if (referral.guardian) {
+    drafts.push({
+      kind,
+      role: 'guardian',
+      channel: 'email',
+      to: referral.guardian.email,
+      ...render(kind, 'guardian', 'email', { ...vars, reasonLabel: reasonForYoung, guardianName: `${referral.guardian.firstName} ${referral.guardian.lastName}` }),
+    });
+  }
   return drafts;
 }
 

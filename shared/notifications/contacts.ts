@@ -7,6 +7,7 @@ import { timelinePut, type PersonRecord } from '../data/people.js';
 import type { Staff } from '../domain/actor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { normalizeEmail } from '../domain/identity.js';
+import { matchingKeys } from '../domain/person-matching.js';
 import { normalizeFrenchMobile } from '../domain/phone.js';
 import { INDEX, keys } from '../keys.js';
 import { logger, metrics } from '../observability.js';
@@ -209,12 +210,6 @@ export async function listUndeliveredMessages(since: Date, limit = 500): Promise
   return items.slice(0, limit);
 }
 
-/** The people these ids name, for display. */
-export async function getPeople(personIds: string[]): Promise<Map<string, PersonRecord>> {
-  const people = (await batchGetAll(personIds.map((id) => keys.person(id)))) as unknown as PersonRecord[];
-  return new Map(people.map((person) => [person.personId, person]));
-}
-
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 export interface FixResult {
@@ -279,8 +274,8 @@ export async function fixContact(input: { personId: string; issueId: string; val
     if (claimIndex >= 0 && reasons[claimIndex]?.Code === 'ConditionalCheckFailed') {
       throw new ConflictError(
         issue.channel === 'email'
-          ? "Cette adresse e-mail est déjà celle d'une autre personne suivie. Vérifiez-la avant de l'enregistrer."
-          : "Ce numéro est déjà celui d'une autre personne suivie. Vérifiez-le avant de l'enregistrer.",
+          ? "Cette adresse e-mail est déjà celle d'une autre personne suivie, de même nom et même date de naissance. Vérifiez-la avant de l'enregistrer."
+          : "Ce numéro est déjà celui d'une autre personne suivie, de même nom et même date de naissance. Vérifiez-le avant de l'enregistrer.",
       );
     }
     // Someone else fixed it meanwhile, or the contact changed under us: read again and answer from there.
@@ -322,36 +317,21 @@ async function contactUpdates(issue: ContactIssue, value: string, now: string): 
   if (issue.role === 'young') {
     const person = (await db().send(new GetCommand({ TableName: table, Key: keys.person(issue.personId), ConsistentRead: true }))).Item as PersonRecord | undefined;
     if (!person) throw new NotFoundError('Personne introuvable.');
+    // The profile keeps the first referral's contacts: it changes only if it holds the failed address.
     const current = person[field];
-    items.push({
-      Update: {
-        TableName: table,
-        Key: keys.person(issue.personId),
-        UpdateExpression: 'SET #field = :value, updatedAt = :now',
-        ConditionExpression: 'attribute_exists(pk) AND #field = :current',
-        ExpressionAttributeNames: { '#field': field },
-        ExpressionAttributeValues: { ':value': value, ':now': now, ':current': current },
-      },
-    });
-    const claimKind = issue.channel === 'email' ? 'EMAIL' : 'PHONE';
-    const claimValue = (v: string) => (issue.channel === 'email' ? normalizeEmail(v) : v);
-    if (claimValue(current) !== claimValue(value)) {
+    if (matches(current)) {
       items.push({
-        Delete: {
+        Update: {
           TableName: table,
-          Key: keys.personClaim(claimKind, claimValue(current)),
-          ConditionExpression: 'attribute_not_exists(pk) OR personId = :personId',
-          ExpressionAttributeValues: { ':personId': issue.personId },
-        },
-      });
-      items.push({
-        Put: {
-          TableName: table,
-          Item: { ...keys.personClaim(claimKind, claimValue(value)), type: 'person-claim', personId: issue.personId, createdAt: now },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Key: keys.person(issue.personId),
+          UpdateExpression: 'SET #field = :value, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #field = :current',
+          ExpressionAttributeNames: { '#field': field },
+          ExpressionAttributeValues: { ':value': value, ':now': now, ':current': current },
         },
       });
     }
+    items.push(...(await matchingKeyMoves(table, person, issue.channel, issue.address, value, now)));
   }
   const part = issue.role === 'young' ? 'youngPerson' : issue.role;
   const links = await db().send(
@@ -376,6 +356,44 @@ async function contactUpdates(issue: ContactIssue, value: string, now: string): 
       },
     });
   }
+  return items;
+}
+
+/**
+ * The young person's matching keys follow a corrected address: the lookup entry moves, and so does the strong claim
+ * (name + birth date with that address), which stays unique: another person of the same name and birth date holding
+ * the new address makes the fix a 409. Several people may share an address otherwise (a family's e-mail).
+ */
+async function matchingKeyMoves(table: string, person: PersonRecord, channel: Channel, failed: string, value: string, now: string): Promise<TransactItem[]> {
+  const field = channel === 'email' ? 'email' : 'phone';
+  const lookupKind = channel === 'email' ? 'EMAIL' : 'PHONE';
+  const strongKind = channel === 'email' ? 'IDENTITY-EMAIL' : 'IDENTITY-PHONE';
+  const keysWith = (address: string) => {
+    const all = matchingKeys({ ...person, [field]: address });
+    return { lookup: all.lookups.find((l) => l.kind === lookupKind)?.value ?? '', strong: all.strong.find((c) => c.kind === strongKind)?.value ?? '' };
+  };
+  const before = keysWith(failed);
+  const after = keysWith(value);
+  if (before.lookup === after.lookup) return [];
+  const items: TransactItem[] = [
+    { Delete: { TableName: table, Key: keys.personLookup(lookupKind, before.lookup, person.personId) } },
+    { Put: { TableName: table, Item: { ...keys.personLookup(lookupKind, after.lookup, person.personId), type: 'person-lookup', personId: person.personId, createdAt: now } } },
+  ];
+  // The old strong claim goes only if it is this person's (a weak match may have left it to another).
+  const oldClaim = await db().send(new GetCommand({ TableName: table, Key: keys.strongPersonClaim(strongKind, before.strong), ConsistentRead: true }));
+  if (oldClaim.Item?.personId === person.personId) {
+    items.push({
+      Delete: { TableName: table, Key: keys.strongPersonClaim(strongKind, before.strong), ConditionExpression: 'personId = :personId', ExpressionAttributeValues: { ':personId': person.personId } },
+    });
+  }
+  items.push({
+    Put: {
+      TableName: table,
+      Item: { ...keys.strongPersonClaim(strongKind, after.strong), type: 'person-claim', personId: person.personId, createdAt: now },
+      ConditionExpression: 'attribute_not_exists(pk) OR personId = :personId',
+      ExpressionAttributeValues: { ':personId': person.personId },
+    },
+  });
   return items;
 }
 
@@ -419,6 +437,10 @@ async function personOfReply(reply: InboundSms, number: string): Promise<{ perso
       return { personId: String(lookup.Item.personId), role: message.Item?.role as RecipientRole | undefined };
     }
   }
-  const claim = await db().send(new GetCommand({ TableName: tableName(), Key: keys.personClaim('PHONE', number) }));
-  return claim.Item ? { personId: String(claim.Item.personId), role: 'young' } : {};
+  // Several young people may share a number (a family's phone): then the reply names nobody.
+  const entries = await db().send(
+    new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.personLookupPartition('PHONE', number) } }),
+  );
+  const people = [...new Set((entries.Items ?? []).map((item) => String(item.personId)))];
+  return people.length === 1 ? { personId: people[0], role: 'young' } : {};
 }

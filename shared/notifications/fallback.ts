@@ -13,20 +13,21 @@ export const fallbackCause = (notificationId: string) => `fallback#${notificatio
 const otherChannel = (channel: Channel): Channel => (channel === 'email' ? 'sms' : 'email');
 
 /**
- * The recipient's address on the other channel, read where that contact lives today: the young person's
- * profile, or the guardian on the referral. Prescribers and staff are reached by e-mail only.
+ * The recipient's address on the other channel, as given in the referral the message is about (and corrected there
+ * by a staff fix): a message about one referral never goes to contact details another referral gave, which may be
+ * another young person's (a family's shared e-mail). A young person's message without a referral falls back on the
+ * profile. Prescribers and staff are reached by e-mail only.
  */
 export async function otherChannelAddress(personId: string, message: Pick<OutboxMessage, 'role' | 'channel' | 'referralId'>): Promise<string | undefined> {
   const field = otherChannel(message.channel) === 'email' ? 'email' : 'phone';
-  if (message.role === 'young') {
-    const person = await db().send(new GetCommand({ TableName: tableName(), Key: keys.person(personId), ConsistentRead: true }));
-    return person.Item?.[field] as string | undefined;
-  }
-  if (message.role === 'guardian' && message.referralId) {
+  if (message.role !== 'young' && message.role !== 'guardian') return undefined;
+  if (message.referralId) {
     const referral = await getReferralRecord(message.referralId);
-    return referral?.guardian?.[field];
+    return message.role === 'young' ? referral?.youngPerson[field] : referral?.guardian?.[field];
   }
-  return undefined;
+  if (message.role === 'guardian') return undefined;
+  const person = await db().send(new GetCommand({ TableName: tableName(), Key: keys.person(personId), ConsistentRead: true }));
+  return person.Item?.[field] as string | undefined;
 }
 
 /** The message that tells the recipient, by the other channel, what did not reach them; undefined when the catalogue has none. */

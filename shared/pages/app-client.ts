@@ -550,7 +550,6 @@ function initReferralForm() {
     form.hidden = true;
     document.getElementById('referral-draft-restored').hidden = true;
     document.getElementById('referral-reference').textContent = data.reference || data.referralId;
-    document.getElementById('referral-linked').hidden = !data.linkedToExistingPerson;
     const eligibility = data.eligibility || { eligible: true, explanation: [] };
     document.getElementById('referral-eligibility').textContent = eligibility.eligible
       ? 'D\'après les informations saisies, le jeune remplit les conditions du programme. L\'équipe le confirmera.'
@@ -613,6 +612,9 @@ function eligibilityNode(eligibility) {
 }
 
 function duplicateText(duplicate) {
+  if (duplicate && duplicate.possibleDuplicates) {
+    return el('span', {}, 'Doublon possible à vérifier : ', el('a', { href: '/equipe/doublons' }, 'comparer les dossiers'));
+  }
   if (!duplicate || !duplicate.linked) return 'Première orientation';
   return 'Déjà connu : ' + plural(duplicate.previousReferrals, 'orientation précédente', 'orientations précédentes');
 }
@@ -1055,6 +1057,80 @@ async function initMessages() {
   await load();
 }
 
+// --- Staff: possible duplicates ---
+
+function duplicateSide(title, person) {
+  return el('section', { class: 'panel', 'aria-label': title },
+    el('h3', {}, title + ' : ', personLink(person.personId, person.firstName ? personName(person) : '')),
+    facts([
+      ['Naissance', person.birthDate ? formatPlainDate(person.birthDate) : ''],
+      ['E-mail', person.email || ''],
+      ['Mobile', person.phone || ''],
+      ['Commune', person.town || ''],
+      ['Dossier créé le', person.createdAt ? formatDateTime(person.createdAt) : ''],
+    ]));
+}
+
+const DUPLICATE_ANSWERS = [
+  { decision: 'same-person', label: 'Même personne : réunir les dossiers', done: 'Dossiers réunis.' },
+  { decision: 'different-people', label: 'Personnes différentes', done: 'Dossiers gardés séparés.' },
+];
+
+async function initDuplicates() {
+  const region = document.getElementById('duplicates');
+  const status = document.getElementById('duplicates-status');
+  const say = (message, tone) => {
+    const node = el('p', { class: 'panel panel-' + tone, tabindex: '-1' }, message);
+    status.replaceChildren(node);
+    node.focus();
+  };
+  const render = (items) => {
+    if (!items.length) {
+      region.replaceChildren(el('p', {}, 'Aucun doublon possible à examiner.'));
+      return;
+    }
+    region.replaceChildren(
+      el('p', {}, plural(items.length, 'doublon possible', 'doublons possibles')),
+      el('ul', { class: 'item-list' }, items.map((item) => {
+        const name = item.newPerson.firstName ? personName(item.newPerson) : '';
+        const buttons = DUPLICATE_ANSWERS.map((answer) => {
+          const button = el('button', { type: 'button', class: answer.decision === 'same-person' ? 'button' : 'button button-secondary', 'data-decision': answer.decision },
+            answer.label, el('span', { class: 'visually-hidden' }, ' : ' + name));
+          button.addEventListener('click', async () => {
+            for (const b of buttons) b.disabled = true;
+            try {
+              const result = await api('/api/staff/duplicates/' + encodeURIComponent(item.duplicateId) + '/decision', { method: 'POST', json: { decision: answer.decision } });
+              if (result.ok) say(answer.done, 'success');
+              else say(messageOf(result, 'La réponse n\'a pas été enregistrée. Réessayez dans quelques instants.'), 'warning');
+              if (result.ok || result.status === 404 || result.status === 409) await load();
+            } catch {
+              say(NETWORK_MESSAGE, 'warning');
+            } finally {
+              for (const b of buttons) if (b.isConnected) b.disabled = false;
+            }
+          });
+          return button;
+        });
+        const referral = item.referral;
+        return el('li', { class: 'card', 'data-duplicate-id': item.duplicateId },
+          el('article', { 'aria-labelledby': 'duplicate-' + item.duplicateId },
+            el('h2', { id: 'duplicate-' + item.duplicateId }, name || 'Doublon possible'),
+            el('p', { class: 'meta' },
+              el('span', { class: 'badge badge-check' }, (item.matchedByLabels || []).join(', ')),
+              referral ? el('span', {}, 'Orientation ' + referral.reference + ' de ' + referral.organisationName + ', reçue le ', el('time', { datetime: referral.createdAt }, formatDateTime(referral.createdAt))) : null),
+            duplicateSide('Nouveau dossier', item.newPerson),
+            duplicateSide('Dossier déjà suivi', item.knownPerson),
+            el('p', { class: 'item-actions' }, buttons)));
+      })));
+  };
+  const load = async () => {
+    region.setAttribute('aria-busy', 'true');
+    const data = await loadInto(region, '/api/staff/duplicates');
+    if (data) render(data.items || []);
+  };
+  await load();
+}
+
 // --- Start ---
 
 const INITIALIZERS = {
@@ -1064,6 +1140,7 @@ const INITIALIZERS = {
   decision: initDecision,
   timeline: initTimeline,
   messages: initMessages,
+  duplicates: initDuplicates,
 };
 
 function markCurrentNavigation() {

@@ -48,6 +48,7 @@ export function layout(options: LayoutOptions): string {
 <li data-audience="prescriber staff"><a href="/prescripteur/orientations">Suivi des orientations</a></li>
 <li data-audience="staff"><a href="/equipe">Demandes à traiter</a></li>
 <li data-audience="staff"><a href="/equipe/messages">Messages et contacts</a></li>
+<li data-audience="staff"><a href="/equipe/doublons">Doublons possibles</a></li>
 </ul>
 </nav>
 <div class="session" id="session" hidden>

@@ -24,7 +24,6 @@ export function referralFormPage(): string {
 <section class="panel panel-success" id="referral-confirmation" tabindex="-1" aria-labelledby="referral-confirmation-title" hidden>
 <h2 id="referral-confirmation-title">Orientation envoyée</h2>
 <p>Référence de l'orientation : <strong class="reference" id="referral-reference"></strong></p>
-<p id="referral-linked" hidden>Ce jeune était déjà connu de CoopConnexion : l'orientation a été rattachée à son dossier.</p>
 <h3>Et maintenant ?</h3>
 <ol>
 <li>Le jeune et votre structure reçoivent un accusé de réception par e-mail.</li>

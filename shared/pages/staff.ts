@@ -79,3 +79,15 @@ export function messagesPage(): string {
 ${loadingRegion('messages', 'Chargement des messages et contacts…')}`;
   return layout({ title: 'Messages et contacts', page: 'messages', auth: 'required', body });
 }
+
+/**
+ * "Doublons possibles": a referral matched a known person only in part (same e-mail, same mobile, or same name and
+ * birth date), so it got a new record; staff say whether the two are one person. The client module fills #duplicates.
+ */
+export function duplicatesPage(): string {
+  const body = `<h1>Doublons possibles</h1>
+<p class="lead">Des orientations ressemblent à une personne déjà suivie sans qu'on puisse l'affirmer (même e-mail, même mobile, ou même nom et date de naissance). Comparez les deux dossiers : s'il s'agit de la même personne, ils sont réunis ; sinon, la question ne sera plus posée pour ces deux dossiers.</p>
+<div id="duplicates-status" role="status" aria-live="polite"></div>
+${loadingRegion('duplicates', 'Chargement des doublons possibles…')}`;
+  return layout({ title: 'Doublons possibles', page: 'duplicates', auth: 'required', body });
+}

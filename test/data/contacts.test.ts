@@ -3,7 +3,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
-import { staffCamille } from '../support/fixtures.js';
+import { adultSubmission, prescriberLens, prescriberLievin, staffCamille } from '../support/fixtures.js';
+import { submitReferral } from '../../shared/data/referrals.js';
 import { keys } from '../../shared/keys.js';
 import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/data/outbox.js';
 import { dispatchDueNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
@@ -11,6 +12,7 @@ import { recordDelivery, type DeliveryReport } from '../../shared/notifications/
 import { afterDeliveryReport, contactIssueId, fixContact, parseContactIssueId, listContactIssues, listUndeliveredMessages, recordSmsReply } from '../../shared/notifications/contacts.js';
 import { listOptOuts, recordOptOut, smsKeyword } from '../../shared/notifications/opt-outs.js';
 import { render } from '../../shared/domain/messages/catalogue.js';
+import { matchingKeys } from '../../shared/domain/person-matching.js';
 
 let doc: DynamoDBDocumentClient;
 let table: string;
@@ -30,21 +32,23 @@ const mobile = () => `+337${String(randomInt(100_000_000)).padStart(8, '0')}`;
 const emailsTo = async (address: string) => (await ses.listEmails()).filter((m) => m.to.includes(address));
 const smsTo = (phone: string) => sms.list().filter((m) => m.destination === phone);
 
-/** A young person as a submission leaves them: the profile and its e-mail and phone claims. */
-async function person() {
+/** A young person as a submission leaves them: the profile, its lookup entries and its strong claims (all Zoé Lefèvre, born the same day). */
+async function person(firstName = 'Zoé') {
   const personId = randomUUID();
   const email = `zoe.${randomUUID()}@example.org`;
   const phone = mobile();
+  const profile = { firstName, lastName: 'Lefèvre', birthDate: '2004-02-03', email, phone };
+  const matching = matchingKeys(profile);
   await doc.send(
     new TransactWriteCommand({
       TransactItems: [
-        { Put: { TableName: table, Item: { ...keys.person(personId), type: 'person', personId, firstName: 'Zoé', lastName: 'Lefèvre', email, phone } } },
-        { Put: { TableName: table, Item: { ...keys.personClaim('EMAIL', email), type: 'person-claim', personId } } },
-        { Put: { TableName: table, Item: { ...keys.personClaim('PHONE', phone), type: 'person-claim', personId } } },
+        { Put: { TableName: table, Item: { ...keys.person(personId), type: 'person', personId, ...profile, referralStatuses: {} } } },
+        ...matching.lookups.map((l) => ({ Put: { TableName: table, Item: { ...keys.personLookup(l.kind, l.value, personId), type: 'person-lookup', personId } } })),
+        ...matching.strong.map((c) => ({ Put: { TableName: table, Item: { ...keys.strongPersonClaim(c.kind, c.value), type: 'person-claim', personId } } })),
       ],
     }),
   );
-  return { personId, email, phone };
+  return { personId, email, phone, matching };
 }
 
 async function write(personId: string, cause: string, drafts: OutboxDraft[]) {
@@ -196,6 +200,26 @@ describe('after a hard bounce', () => {
   });
 });
 
+describe("a fallback goes to the contacts of the referral the message is about", () => {
+  it("texts the mobile that referral gave, not the one on the person's profile", async () => {
+    const first = adultSubmission({ phone: mobile() });
+    const a = await submitReferral({ prescriber: prescriberLens, submission: first, idempotencyKey: randomUUID() });
+    const newPhone = mobile();
+    const b = await submitReferral({ prescriber: prescriberLievin, submission: adultSubmission({ ...first.youngPerson, phone: newPhone }), idempotencyKey: randomUUID() });
+    expect(b.referral.personId).toBe(a.referral.personId);
+    const personId = a.referral.personId;
+    const cause = `decided#${randomUUID()}`;
+    await doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(table, personId, cause, [accepted({ email: first.youngPerson.email, phone: newPhone })[0]], NOON.toISOString(), { referralId: b.referral.referralId }) }));
+    await sendPendingNotifications(personId, cause, NOON);
+    const sent = await message(personId, `${cause}#young#email`);
+    const report: DeliveryReport = { provider: 'ses', providerMessageId: sent.providerMessageId!, status: 'bounced', at: NOON.toISOString(), reason: 'Permanent/General' };
+    await recordDelivery(report);
+    await afterDeliveryReport(report, personId, sent.notificationId, NOON);
+    expect(smsTo(newPhone)).toHaveLength(1);
+    expect(smsTo(first.youngPerson.phone)).toHaveLength(0);
+  });
+});
+
 describe('fixing a contact', () => {
   async function bounced() {
     const zoe = await person();
@@ -204,26 +228,37 @@ describe('fixing a contact', () => {
     return { ...zoe, notificationId, report, issueId: contactIssueId('young', 'email', zoe.email) };
   }
 
-  it('moves the uniqueness claim to the new address, and a late report on the old one does not reopen it', async () => {
+  it('moves the matching keys to the new address, and a late report on the old one does not reopen it', async () => {
     const zoe = await bounced();
     const corrected = `zoe.${randomUUID()}@example.org`;
     expect(await fixContact({ personId: zoe.personId, issueId: zoe.issueId, value: corrected, staff: staffCamille })).toEqual({ resent: 1, alreadyFixed: false });
-    const claim = async (value: string) => (await doc.send(new GetCommand({ TableName: table, Key: keys.personClaim('EMAIL', value) }))).Item;
-    expect(await claim(zoe.email)).toBeUndefined();
-    expect(await claim(corrected)).toMatchObject({ personId: zoe.personId });
+    const item = async (key: { pk: string; sk: string }) => (await doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+    const moved = matchingKeys({ firstName: 'Zoé', lastName: 'Lefèvre', birthDate: '2004-02-03', email: corrected, phone: zoe.phone });
+    expect(await item(keys.personLookup('EMAIL', zoe.email, zoe.personId))).toBeUndefined();
+    expect(await item(keys.personLookup('EMAIL', corrected, zoe.personId))).toMatchObject({ personId: zoe.personId });
+    expect(await item(keys.strongPersonClaim('IDENTITY-EMAIL', zoe.matching.strong[0].value))).toBeUndefined();
+    expect(await item(keys.strongPersonClaim('IDENTITY-EMAIL', moved.strong[0].value))).toMatchObject({ personId: zoe.personId });
     expect(await emailsTo(corrected)).toHaveLength(1);
 
     await afterDeliveryReport(zoe.report, zoe.personId, zoe.notificationId, NOON);
     expect((await listContactIssues()).some((i) => i.personId === zoe.personId)).toBe(false);
   });
 
-  it("refuses another person's address (409) and writes nothing", async () => {
+  it("refuses the address of another person of the same name and birth date (409) and writes nothing", async () => {
     const zoe = await bounced();
     const other = await person();
     await expect(fixContact({ personId: zoe.personId, issueId: zoe.issueId, value: other.email, staff: staffCamille })).rejects.toMatchObject({ statusCode: 409 });
     expect((await doc.send(new GetCommand({ TableName: table, Key: keys.person(zoe.personId) }))).Item).toMatchObject({ email: zoe.email });
     expect((await listContactIssues()).find((i) => i.personId === zoe.personId)).toMatchObject({ status: 'open' });
     expect(await emailsTo(other.email)).toHaveLength(0);
+  });
+
+  it("accepts an address another young person gives too (a family's e-mail): both stay filed under it", async () => {
+    const zoe = await bounced();
+    const brother = await person('Hugo');
+    expect(await fixContact({ personId: zoe.personId, issueId: zoe.issueId, value: brother.email, staff: staffCamille })).toEqual({ resent: 1, alreadyFixed: false });
+    const filed = await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.personLookupPartition('EMAIL', brother.email) }, ConsistentRead: true }));
+    expect((filed.Items ?? []).map((i) => i.personId).sort()).toEqual([zoe.personId, brother.personId].sort());
   });
 
   it('leaves a re-send that could not go at once to the dispatcher', async () => {

@@ -72,8 +72,8 @@ describe('a decision goes through a single-use approval', () => {
     expect(taken.decision).toEqual(result.workflowDecision);
     expect((await getApprovalRecord(approval.approvalId))?.handover).toBe('done');
     expect((await listPendingHandovers(new Date(Date.now() + 1000).toISOString(), { limit: 100 })).items.some((a) => a.approvalId === approval.approvalId)).toBe(false);
-    const { person, events } = await getTimeline(referral.personId);
-    expect(person.pathStatus).toBe('onboarding-to-start');
+    const { pathStatus, events } = await getTimeline(referral.personId);
+    expect(pathStatus).toBe('onboarding-to-start');
     expect(events.map((e) => e.type)).toEqual(['referral-submitted', 'referral-accepted']);
   });
 
@@ -211,9 +211,9 @@ describe('a decision interleaved at every point of a deadline step: one of them 
     await deadline(referral.referralId, 'expire');
     const again = await deadline(referral.referralId, 'expire');
     expect(again).toMatchObject({ state: 'recorded', expired: true });
-    const { events, person } = await getTimeline(referral.personId);
+    const { events, pathStatus } = await getTimeline(referral.personId);
     expect(events.map((e) => e.type)).toEqual(['referral-submitted', 'referral-remind', 'referral-escalate', 'referral-expire']);
-    expect(person.pathStatus).toBe('not-admitted');
+    expect(pathStatus).toBe('not-admitted');
     const outbox = await outboxOf(referral.personId);
     expect(outbox.filter((m) => m.role === 'staff').map((m) => m.kind).sort()).toEqual(['referral-decision-request', 'referral-escalation', 'referral-reminder']);
   });

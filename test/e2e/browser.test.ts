@@ -94,7 +94,7 @@ describe('in a real browser, on the local cloud', () => {
       projectIdea: 'Réparation de téléphones au marché.',
       consent: { dataProcessing: true },
     }, { 'idempotency-key': randomUUID() });
-    const { personId } = (await sarah('GET', `/api/referrals/${submitted.body.referralId}`)).body;
+    const { personId } = (await camille('GET', `/api/referrals/${submitted.body.referralId}`)).body;
     await expect
       .poll(async () => (await camille('GET', '/api/staff/messages')).body.toFix.some((i: { personId: string }) => i.personId === personId), { timeout: 20_000 })
       .toBe(true);

@@ -37,7 +37,7 @@ describe('a referral nobody decides on', () => {
 
     const referral = await sarah('GET', `/api/referrals/${referralId}`);
     expect(referral.body.status).toBe('expired');
-    const timeline = await camille('GET', `/api/people/${referral.body.personId}/timeline`);
+    const timeline = await camille('GET', `/api/people/${(await camille('GET', `/api/referrals/${referralId}`)).body.personId}/timeline`);
     expect(timeline.body.events.map((e: { type: string }) => e.type)).toEqual(['referral-submitted', 'referral-remind', 'referral-escalate', 'referral-expire']);
     expect((await camille('GET', '/api/staff/inbox')).body.items.some((i: { referralId: string }) => i.referralId === referralId)).toBe(false);
     // One message of each kind: the deadline steps did not repeat.

@@ -24,7 +24,8 @@ async function acknowledgementsOf(youngPerson: Parameters<typeof adultSubmission
   const submitted = await sarah('POST', '/api/referrals', adultSubmission(youngPerson), { 'idempotency-key': randomUUID() });
   expect(submitted.status).toBe(201);
   const { referralId } = submitted.body;
-  const { personId } = (await sarah('GET', `/api/referrals/${referralId}`)).body;
+  // The person id is for staff only.
+  const { personId } = (await camille('GET', `/api/referrals/${referralId}`)).body;
   const cause = `referral-received#${referralId}#`;
   const notifications = await eventually(
     async () => {

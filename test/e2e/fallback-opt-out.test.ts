@@ -26,7 +26,8 @@ async function submit(youngPerson: Parameters<typeof adultSubmission>[0]) {
   const submission = adultSubmission(youngPerson);
   const submitted = await sarah('POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
   expect(submitted.status).toBe(201);
-  const { personId } = (await sarah('GET', `/api/referrals/${submitted.body.referralId}`)).body;
+  // The person id is for staff only.
+  const { personId } = (await camille('GET', `/api/referrals/${submitted.body.referralId}`)).body;
   return { submission, referralId: submitted.body.referralId as string, personId: personId as string };
 }
 

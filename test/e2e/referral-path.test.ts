@@ -73,7 +73,9 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
     // The prescriber sees the outcome; staff see the whole timeline with who did what.
     const mine = await sarah('GET', `/api/referrals/${referralId}`);
     expect(mine.body).toMatchObject({ status: 'accepted', statusLabel: 'Acceptée, accueil à démarrer' });
-    const timeline = await camille('GET', `/api/people/${mine.body.personId}/timeline`);
+    expect(mine.body).not.toHaveProperty('personId');
+    const { personId } = (await camille('GET', `/api/referrals/${referralId}`)).body;
+    const timeline = await camille('GET', `/api/people/${personId}/timeline`);
     expect(timeline.body.person.pathStatusLabel).toBe('Acceptée, accueil à démarrer');
     expect(timeline.body.events.map((e: { type: string; actor: { name: string } }) => `${e.type}:${e.actor.name}`)).toEqual([
       'referral-submitted:Sarah Benali',
@@ -81,7 +83,7 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
     ]);
     // Every message reached its recipient: the providers' delivery events follow the sends.
     await eventually(
-      async () => (await camille('GET', `/api/people/${mine.body.personId}/timeline`)).body.notifications.every((n: { status: string }) => n.status === 'delivered'),
+      async () => (await camille('GET', `/api/people/${personId}/timeline`)).body.notifications.every((n: { status: string }) => n.status === 'delivered'),
       15_000,
       'delivery events',
     );

@@ -8,6 +8,8 @@ import { apiEvent, lambdaContext } from '../support/events.js';
 import { adultSubmission, prescriberLens, prescriberLievin, staffCamille } from '../support/fixtures.js';
 import { handler as submit } from '../../functions/referrals/submit.js';
 import { handler as getReferral } from '../../functions/referrals/get.js';
+import { handler as listDuplicates } from '../../functions/staff/duplicates.js';
+import { handler as decideDuplicate } from '../../functions/staff/decide-duplicate.js';
 import { handler as decide } from '../../functions/approvals/decide.js';
 import { handler as inbox } from '../../functions/staff/inbox.js';
 import { openApproval as openWaitingStep } from '../../shared/data/approvals.js';
@@ -42,10 +44,19 @@ describe('POST /api/referrals', () => {
   it('records a referral, starts its workflow named after it, and answers 201', async () => {
     const res = await call(submit, submitEvent(adultSubmission()));
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ status: 'pending', linkedToExistingPerson: false, eligibility: { eligible: true } });
+    expect(res.body).toEqual({ referralId: expect.any(String), reference: expect.stringMatching(/^ORI-/), status: 'pending', eligibility: { eligible: true, explanation: expect.any(Array) } });
     const start = sfn.commandCalls(StartExecutionCommand)[0].args[0].input;
     expect(start.name).toBe(res.body.referralId);
     expect(JSON.parse(start.input!)).toEqual({ referralId: res.body.referralId, personId: expect.any(String) });
+  });
+
+  it('answers alike whether the young person was known or not: nothing says so to the prescriber', async () => {
+    const body = adultSubmission();
+    const first = await call(submit, submitEvent(body));
+    const again = await call(submit, submitEvent({ ...body, projectIdea: `${body.projectIdea}, encore` }, { actor: prescriberLievin }));
+    expect(Object.keys(again.body).sort()).toEqual(Object.keys(first.body).sort());
+    expect(again.body).toMatchObject({ status: first.body.status, eligibility: first.body.eligibility });
+    expect(JSON.stringify(again.body)).not.toMatch(/person|duplicate|linked|known/i);
   });
 
   it('answers a retried request with the same referral (200)', async () => {
@@ -103,6 +114,52 @@ describe('GET /api/referrals/{referralId}', () => {
     expect(res.body.message).toBe('Orientation introuvable.');
     const own = await call(getReferral, apiEvent({ routeKey: 'GET /api/referrals/{referralId}', actor: prescriberLens, pathParameters: { referralId: created.body.referralId } }));
     expect(own.status).toBe(200);
+  });
+
+  it("shows a prescriber nothing of the person behind their referral, and staff how it was matched", async () => {
+    const body = adultSubmission();
+    await call(submit, submitEvent(body, { actor: prescriberLievin }));
+    const created = await call(submit, submitEvent({ ...body, projectIdea: `${body.projectIdea} (2)` }));
+    const read = (actor: typeof prescriberLens | typeof staffCamille) =>
+      call(getReferral, apiEvent({ routeKey: 'GET /api/referrals/{referralId}', actor, pathParameters: { referralId: created.body.referralId } }));
+    const forPrescriber = await read(prescriberLens);
+    expect(forPrescriber.body).not.toHaveProperty('personId');
+    expect(forPrescriber.body).not.toHaveProperty('duplicate');
+    expect(JSON.stringify(forPrescriber.body)).not.toContain(prescriberLievin.organisationName);
+    const forStaff = await read(staffCamille);
+    expect(forStaff.body).toMatchObject({ personId: expect.any(String), duplicate: { linked: true, previousReferrals: 1, matchedByLabels: ['même nom, date de naissance et e-mail', 'même nom, date de naissance et mobile'] } });
+  });
+});
+
+describe('POST /api/staff/duplicates/{duplicateId}/decision', () => {
+  const decideEvent = (duplicateId: string, body: unknown, actor: typeof staffCamille | typeof prescriberLens = staffCamille) =>
+    apiEvent({ routeKey: 'POST /api/staff/duplicates/{duplicateId}/decision', actor, body, pathParameters: { duplicateId } });
+
+  it('settles a flag raised by a shared e-mail, and lists it no more', async () => {
+    const first = adultSubmission();
+    await call(submit, submitEvent(first));
+    await call(submit, submitEvent(adultSubmission({ email: first.youngPerson.email })));
+    const listed = await call(listDuplicates, apiEvent({ routeKey: 'GET /api/staff/duplicates', actor: staffCamille }));
+    const item = listed.body.items.find((i: { knownPerson: { email?: string } }) => i.knownPerson.email === first.youngPerson.email);
+    expect(item).toMatchObject({ matchedByLabels: ['même e-mail'], newPerson: { email: first.youngPerson.email }, referral: { organisationName: prescriberLens.organisationName } });
+    const decided = await call(decideDuplicate, decideEvent(item.duplicateId, { decision: 'different-people' }));
+    expect(decided).toEqual({ status: 200, body: { duplicateId: item.duplicateId, status: 'different-people', statusLabel: expect.any(String), alreadyDecided: false } });
+    expect((await call(decideDuplicate, decideEvent(item.duplicateId, { decision: 'different-people' }))).body.alreadyDecided).toBe(true);
+    expect((await call(decideDuplicate, decideEvent(item.duplicateId, { decision: 'same-person' }))).status).toBe(409);
+    const after = await call(listDuplicates, apiEvent({ routeKey: 'GET /api/staff/duplicates', actor: staffCamille }));
+    expect(after.body.items.some((i: { duplicateId: string }) => i.duplicateId === item.duplicateId)).toBe(false);
+  });
+
+  it.each([
+    ['an id that is not a pair', 'abc', { decision: 'same-person' }, staffCamille, 404],
+    ['an unknown answer', `${randomUUID()}_${randomUUID()}`, { decision: 'peut-être' }, staffCamille, 400],
+    ['an unknown field', `${randomUUID()}_${randomUUID()}`, { decision: 'same-person', merge: true }, staffCamille, 400],
+    ['a pair never flagged', `${randomUUID()}_${randomUUID()}`, { decision: 'same-person' }, staffCamille, 404],
+    ['a prescriber', `${randomUUID()}_${randomUUID()}`, { decision: 'same-person' }, prescriberLens, 403],
+  ])('refuses %s, writing nothing', async (_label, duplicateId, body, actor, status) => {
+    const before = await itemCount();
+    expect((await call(decideDuplicate, decideEvent(duplicateId, body, actor))).status).toBe(status);
+    expect(await itemCount()).toBe(before);
   });
 });
 

@@ -144,6 +144,8 @@ describe('HTTP API', () => {
         'GET /api/people/{personId}/timeline',
         'GET /api/staff/messages',
         'POST /api/people/{personId}/contact-issues/{issueId}/fix',
+        'GET /api/staff/duplicates',
+        'POST /api/staff/duplicates/{duplicateId}/decision',
         'GET /api/config',
         'GET /',
         'GET /{proxy+}',
@@ -364,6 +366,8 @@ describe('functions', () => {
         'InboundSms',
         'StaffMessages',
         'FixContact',
+        'ListPossibleDuplicates',
+        'DecidePossibleDuplicate',
         'DispatchDeferredMessages',
       ].sort(),
     );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE_ENTRIES, MESSAGE_KINDS, OUTCOME_LABELS, isMandatory, render, type CatalogueEntry, type ReferralVars } from '../../shared/domain/messages/catalogue.js';
 import { smsSegments } from '../../shared/domain/messages/sms-text.js';
+import { decisionDrafts, type ReferralForMessages } from '../../shared/domain/referral-messages.js';
 
 const referral: ReferralVars = {
   youngFirstName: 'Zoé',
@@ -58,7 +59,7 @@ describe('the catalogue', () => {
         'referral-escalation staff email',
         'referral-waitlist-review staff email',
         'referral-expired prescriber email',
-        ...['accepted', 'refused', 'waitlisted'].flatMap((o) => [`referral-${o} prescriber email`, `referral-${o} young email`, `referral-${o} young sms`]),
+        ...['accepted', 'refused', 'waitlisted'].flatMap((o) => [`referral-${o} prescriber email`, `referral-${o} young email`, `referral-${o} young sms`, `referral-${o} guardian email`]),
         'email-undelivered young sms',
         'email-undelivered guardian sms',
         'sms-undelivered young email',
@@ -67,10 +68,11 @@ describe('the catalogue', () => {
     );
   });
 
-  it('makes the decision mandatory for the young person and the prescriber, not the acknowledgements', () => {
+  it('makes the decision mandatory for the young person, the prescriber and the guardian, not the acknowledgements', () => {
     for (const kind of ['referral-accepted', 'referral-refused', 'referral-waitlisted'] as const) {
       expect(isMandatory(kind, 'young')).toBe(true);
       expect(isMandatory(kind, 'prescriber')).toBe(true);
+      expect(isMandatory(kind, 'guardian')).toBe(true);
     }
     expect(isMandatory('referral-expired', 'prescriber')).toBe(true);
     expect(isMandatory('referral-received', 'young')).toBe(false);
@@ -166,11 +168,45 @@ describe('the catalogue', () => {
       render('referral-received', 'guardian', 'email', referral),
       // @ts-expect-error staff do not get an SMS
       render('referral-reminder', 'staff', 'sms', { ...referral, decisionUrl: 'x', ageDays: 1 }),
-      // @ts-expect-error the guardian gets no decision message
+      // @ts-expect-error the guardian's decision e-mail needs their name
       render('referral-accepted', 'guardian', 'email', referral),
+      // @ts-expect-error the guardian gets no decision SMS
+      render('referral-accepted', 'guardian', 'sms', { youngFirstName: 'Zoé' }),
       // @ts-expect-error the reminder needs the age of the referral
       render('referral-reminder', 'staff', 'email', { ...referral, decisionUrl: 'x' }),
     ];
     expect(typeof typeChecks).toBe('function');
+  });
+});
+
+describe('decision messages', () => {
+  const minor: ReferralForMessages = {
+    reference: 'ORI-1A2B3C4D',
+    programme: 'cjs',
+    organisationName: 'Mission locale de Lens',
+    prescriber: { email: 'sarah@ml-lens.example.org' },
+    youngPerson: { firstName: 'Zoé', lastName: 'Lefèvre', birthDate: '2009-03-02', email: 'zoe@example.org', phone: '+33612345678', postalCode: '62300', town: 'Lens', qpv: true, situation: 'etudiant' },
+    guardian: { firstName: 'Nadia', lastName: 'Lefèvre', email: 'nadia@example.org', phone: '+33798765432', relationship: 'mère' },
+  };
+  const toGuardian = (referral: ReferralForMessages, decision: Parameters<typeof decisionDrafts>[1]) => decisionDrafts(referral, decision).filter((d) => d.role === 'guardian');
+
+  it.each(['accepted', 'refused', 'waitlisted'] as const)('e-mail the guardian of a minor when the referral is %s', (outcome) => {
+    const drafts = toGuardian(minor, outcome === 'refused' ? { outcome, reasonCode: 'territory' } : { outcome });
+    expect(drafts).toEqual([expect.objectContaining({ kind: `referral-${outcome}`, channel: 'email', to: 'nadia@example.org' })]);
+    expect(drafts[0].subject).toContain(OUTCOME_LABELS[outcome]);
+    expect(drafts[0].body).toMatch(/^Bonjour Nadia Lefèvre,/);
+  });
+
+  it('give the guardian the refusal reason only when the young person may read it, and never the team\'s messages', () => {
+    const shown = toGuardian(minor, { outcome: 'refused', reasonCode: 'territory', messageToYoungPerson: 'À bientôt Zoé', messageToPrescriber: 'Note interne' })[0];
+    expect(shown.body).toContain('Motif : ');
+    expect(shown.body).not.toContain('À bientôt Zoé');
+    expect(shown.body).not.toContain('Note interne');
+    const hidden = toGuardian(minor, { outcome: 'refused', reasonCode: 'no-contact' })[0];
+    expect(hidden.body).not.toContain('Motif');
+  });
+
+  it('write nothing to a guardian when the referral has none', () => {
+    expect(toGuardian({ ...minor, guardian: undefined }, { outcome: 'accepted' })).toEqual([]);
   });
 });

@@ -50,6 +50,7 @@ describe('pages handler', () => {
     ['/equipe/', 'inbox', 'Demandes à traiter'],
     ['/equipe/decisions/apv_01JQ8ZT3', 'decision', 'Décider d&#39;une orientation'],
     ['/equipe/personnes/per_01', 'timeline', 'Historique du jeune'],
+    ['/equipe/doublons', 'duplicates', 'Doublons possibles'],
     ['/auth/callback', 'auth-callback', 'Connexion'],
   ])('serves %s as the %s page', async (path, page, title) => {
     const result = await get(path);

@@ -67,8 +67,7 @@ const accepted = {
   status: 201,
   body: {
     referralId: 'REF-2025-000123',
-    status: 'submitted',
-    linkedToExistingPerson: true,
+    status: 'pending',
     eligibility: { eligible: true, explanation: ['22 ans : dans la tranche 18-29 ans.', 'Lens : commune du territoire.'] },
   },
 };
@@ -88,7 +87,8 @@ describe('referral form', () => {
     await confirmation.waitFor();
     expect(await focusedId(page)).toBe('referral-confirmation');
     expect(await confirmation.textContent()).toContain('REF-2025-000123');
-    expect(await confirmation.textContent()).toContain('déjà connu de CoopConnexion');
+    // Whether the young person was known before is not the prescriber's to learn.
+    expect(await confirmation.textContent()).not.toMatch(/déjà connu|dossier/);
     expect(await confirmation.locator('#referral-eligibility-explanation li').allTextContents()).toEqual(accepted.body.eligibility.explanation);
     expect(await page.locator('#referral-form').isHidden()).toBe(true);
 

@@ -61,7 +61,7 @@ const inbox = {
       youngPerson: { firstName: 'Thomas', lastName: 'Vasseur', birthDate: '1996-01-20', town: 'Mazingarbe', qpv: false },
       prescriber: { organisationName: 'France Travail Lens', name: '' },
       eligibility: { eligible: false, explanation: ['29 ans et plus : hors de la tranche 18-29 ans.'] },
-      duplicate: { linked: false, previousReferrals: 0 },
+      duplicate: { linked: false, previousReferrals: 0, possibleDuplicates: 1 },
       phase: 'initial',
       phaseLabel: 'Nouvelle',
     },
@@ -102,7 +102,7 @@ describe('staff pages', () => {
     await answerJson(page, '**/api/staff/inbox', inbox);
     await page.goto(`${server.url}/equipe`);
     await inboxCards(page).first().waitFor();
-    expect(await navLinks(page)).toEqual(['Suivi des orientations', 'Demandes à traiter', 'Messages et contacts']);
+    expect(await navLinks(page)).toEqual(['Suivi des orientations', 'Demandes à traiter', 'Messages et contacts', 'Doublons possibles']);
 
     await resetSession(page, server.url, fakeIdToken({ groups: ['prescriber'] }));
     await answerJson(page, '**/api/referrals', { items: [] });
@@ -257,6 +257,49 @@ describe('staff pages', () => {
     await page.waitForURL(`${server.url}/`);
     expect(await page.evaluate((key) => sessionStorage.getItem(key), ID_TOKEN_STORAGE_KEY)).toBeNull();
     expect(await page.locator('#session').isHidden()).toBe(true);
+  });
+
+  it('flags a possible duplicate on the inbox card, with a link to compare the records', async () => {
+    const page = await openAsStaff();
+    await answerJson(page, '**/api/staff/inbox', inbox);
+    await page.goto(`${server.url}/equipe`);
+    await inboxCards(page).first().waitFor();
+    expect(await inboxCards(page).nth(0).textContent()).toContain('Déjà connu : 2 orientations précédentes');
+    const second = inboxCards(page).nth(1);
+    expect(await second.textContent()).toContain('Doublon possible à vérifier');
+    expect(await second.getByRole('link', { name: 'comparer les dossiers' }).getAttribute('href')).toBe('/equipe/doublons');
+  });
+
+  it('shows each possible duplicate side by side, and records the answer', async () => {
+    const page = await openAsStaff();
+    const pair = {
+      duplicateId: 'p1_p2',
+      createdAt: '2025-03-11T16:40:00Z',
+      matchedBy: ['EMAIL'],
+      matchedByLabels: ['même e-mail'],
+      newPerson: { personId: 'p2', firstName: 'Hugo', lastName: 'Haddad', birthDate: '2009-01-10', email: 'famille.haddad@example.fr', phone: '+33698765432', town: 'Grenay', createdAt: '2025-03-11T16:40:00Z' },
+      knownPerson: { personId: 'p1', firstName: 'Lina', lastName: 'Haddad', birthDate: '2008-06-14', email: 'famille.haddad@example.fr', phone: '+33612345678', town: 'Grenay', createdAt: '2025-03-03T08:15:00Z' },
+      referral: { referralId: 'r2', reference: 'ORI-1A2B3C4D', programmeLabel: 'CJS', organisationName: 'Mission locale de Lens', createdAt: '2025-03-11T16:40:00Z' },
+    };
+    let listed = [pair];
+    await page.route('**/api/staff/duplicates', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items: listed }) }));
+    const posts: unknown[] = [];
+    await page.route('**/api/staff/duplicates/p1_p2/decision', (route) => {
+      posts.push(route.request().postDataJSON());
+      listed = [];
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ duplicateId: 'p1_p2', status: 'different-people', alreadyDecided: false }) });
+    });
+    await page.goto(`${server.url}/equipe/doublons`);
+    const card = page.locator('[data-duplicate-id="p1_p2"]');
+    await card.waitFor();
+    const text = await card.textContent();
+    for (const expected of ['Hugo Haddad', 'Lina Haddad', 'même e-mail', 'ORI-1A2B3C4D', 'Mission locale de Lens', '10 janvier 2009', '14 juin 2008']) expect(text).toContain(expected);
+    expect(await card.getByRole('link', { name: 'Lina Haddad' }).getAttribute('href')).toBe('/equipe/personnes/p1');
+
+    await card.getByRole('button', { name: /^Personnes différentes/ }).click();
+    await page.getByText('Dossiers gardés séparés.').waitFor();
+    await page.getByText('Aucun doublon possible à examiner.').waitFor();
+    expect(posts).toEqual([{ decision: 'different-people' }]);
   });
 
   it('lists the referrals with their status, and says plainly when access is refused', async () => {

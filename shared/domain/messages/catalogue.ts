@@ -88,6 +88,18 @@ function decisionToPrescriber(outcome: keyof typeof OUTCOME_LABELS, sentence: st
   });
 }
 
+/** The guardian of a minor hears of the decision too: it is their consent that onboarding will ask for. */
+interface GuardianDecisionVars extends RefusalVars {
+  guardianName: string;
+}
+
+function decisionToGuardian(outcome: keyof typeof OUTCOME_LABELS, sentence: (v: GuardianDecisionVars) => string) {
+  return (v: GuardianDecisionVars): EmailText => ({
+    subject: `Orientation de ${v.youngFirstName} vers CoopConnexion : ${OUTCOME_LABELS[outcome]}`,
+    body: `Bonjour ${v.guardianName},\n\n${sentence(v)}\n\n${ref(v)}${signature}`,
+  });
+}
+
 function emailUndeliveredSms(v: EmailUndeliveredVars): string {
   return `CoopConnexion : notre e-mail « ${v.subject} » n'a pas pu vous être remis. Votre adresse e-mail est peut-être erronée : merci de prévenir votre conseiller ou notre équipe.`;
 }
@@ -176,9 +188,16 @@ const catalogue = {
       }),
     },
   },
-  // A decision on their request is owed to the young person, and to the prescriber under its agreement.
+  // A decision on their request is owed to the young person, to the prescriber under its agreement, and to a minor's guardian.
   'referral-accepted': {
     prescriber: { mandatory: true, email: decisionToPrescriber('accepted', 'elle est acceptée') },
+    guardian: {
+      mandatory: true,
+      email: decisionToGuardian(
+        'accepted',
+        (v) => `Bonne nouvelle : l'entrée de ${v.youngFirstName} dans le programme « ${v.programmeLabel} » est acceptée. Nous allons l'inviter à une réunion d'information, et votre autorisation vous sera demandée lors de l'accueil.`,
+      ),
+    },
     young: {
       mandatory: true,
       email: (v: DecisionVars) => ({
@@ -191,6 +210,16 @@ const catalogue = {
   },
   'referral-refused': {
     prescriber: { mandatory: true, email: decisionToPrescriber('refused', 'elle est refusée') },
+    guardian: {
+      mandatory: true,
+      email: decisionToGuardian(
+        'refused',
+        (v) =>
+          `Nous ne pouvons pas accueillir ${v.youngFirstName} dans le programme « ${v.programmeLabel} » pour le moment.${
+            v.reasonLabel ? ` Motif : ${v.reasonLabel}.` : ''
+          } Son conseiller ou sa conseillère chez ${v.prescriberOrganisation} peut l'aider à trouver une autre solution.`,
+      ),
+    },
     young: {
       mandatory: true,
       email: (v: RefusalVars) => ({
@@ -205,6 +234,13 @@ const catalogue = {
   },
   'referral-waitlisted': {
     prescriber: { mandatory: true, email: decisionToPrescriber('waitlisted', "elle est placée sur liste d'attente") },
+    guardian: {
+      mandatory: true,
+      email: decisionToGuardian(
+        'waitlisted',
+        (v) => `La demande de ${v.youngFirstName} pour le programme « ${v.programmeLabel} » est sur liste d'attente. Nous vous écrirons dès qu'une place se libérera.`,
+      ),
+    },
     young: {
       mandatory: true,
       email: (v: DecisionVars) => ({
