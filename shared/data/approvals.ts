@@ -347,6 +347,8 @@ export async function decide<S extends WaitingSubject, D extends { outcome: stri
   const iso = now.toISOString();
   const approval = await getApprovalRecord(input.approvalId);
   if (!approval || approval.kind !== handler.kind) throw new NotFoundError('Demande introuvable : le lien est peut-être erroné.');
+  const replayed = sameDecision(approval, input);
+  if (replayed) return replayed;
   if (approval.status !== 'open') throw noLongerOpen(handler, approval);
   const subject = await handler.loadSubject(approval.subjectId);
   if (!subject) throw new NotFoundError('Le dossier de cette demande est introuvable.');
@@ -389,10 +391,8 @@ export async function decide<S extends WaitingSubject, D extends { outcome: stri
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     const latest = await getApprovalRecord(approval.approvalId);
-    // The same person's same decision already committed (a retried request, a double click): the same answer.
-    if (latest?.status === 'decided' && latest.decidedBy?.id === input.staff.id && latest.outcome === input.decision.outcome && latest.workflowDecision) {
-      return { approval: latest, workflowDecision: latest.workflowDecision };
-    }
+    const replayed = latest && sameDecision(latest, input);
+    if (replayed) return replayed;
     if (latest && latest.status !== 'open') throw noLongerOpen(handler, latest);
     throw new ConflictError('Le dossier a changé pendant votre décision : rechargez la page.');
   }
@@ -400,6 +400,12 @@ export async function decide<S extends WaitingSubject, D extends { outcome: stri
     approval: { ...approval, status: 'decided', decidedAt: iso, decidedBy, outcome: input.decision.outcome, handover: 'pending', workflowDecision },
     workflowDecision,
   };
+}
+
+/** The same person's same decision, already committed (a retried request, a double click): the same answer. */
+function sameDecision(approval: ApprovalRecord, input: { decision: { outcome: string }; staff: Staff }): DecisionResult | undefined {
+  if (approval.status !== 'decided' || approval.decidedBy?.id !== input.staff.id || approval.outcome !== input.decision.outcome || !approval.workflowDecision) return undefined;
+  return { approval, workflowDecision: approval.workflowDecision };
 }
 
 function noLongerOpen(handler: { outcomeLabel(outcome: string): string }, approval: ApprovalRecord): ConflictError {
