@@ -28,6 +28,8 @@ export const PARCOURS_LOCAL_PROFILE = {
     const counted = smsSegments(body);
     return { segments: counted.segments, encoding: counted.encoding === 'GSM-7' ? 'GSM' : 'UCS2' };
   },
+  // The sender id is registered for France (+33): another country's number is refused, as on AWS.
+  smsCallingCodes: ['33'],
   // The pages log in against the local issuer instead of the Cognito hosted domain.
   functionEnvironment: (fn, local) => ({
     ...(fn.environment[ENV.authBaseUrl] !== undefined ? { [ENV.authBaseUrl]: local.issuerUrl } : {}),

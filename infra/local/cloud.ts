@@ -79,6 +79,8 @@ export interface LocalCloudOptions {
   pages?: Record<string, { label: string; path: string }>;
   /** Counts the parts of each SMS in the local outbox (default: a rough GSM/UCS2 count). */
   smsSegments?: SmsSegmentCounter;
+  /** Country calling codes the local SMS sender may text (like a sender id registered for some countries); default all. */
+  smsCallingCodes?: readonly string[];
   /**
    * Environment variables to change in a function because it runs locally (e.g. a Cognito hosted-UI URL that
    * must point at the local issuer); the result is merged over the function's own variables.
@@ -203,6 +205,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const sms = new LocalSms({
       dataDir,
       segments: options.smsSegments,
+      callingCodes: options.smsCallingCodes,
       onSent: (record) => deliveryHooks.sms?.(record),
       onInbound: async (reply) => (deliveryHooks.inbound ? deliveryHooks.inbound(reply) : { failed: 0 }),
     });

@@ -60,6 +60,7 @@ export class LocalSms {
   private readonly onInbound: ((reply: InboundSmsPayload) => Promise<{ failed: number }>) | undefined;
   private readonly replies: InboundSmsPayload[] = [];
   private readonly countSegments: SmsSegmentCounter;
+  private readonly callingCodes: readonly string[] | undefined;
 
   /**
    * `onSent` hears of each message put in the outbox (not of dry runs), for the delivery events that follow;
@@ -72,9 +73,12 @@ export class LocalSms {
       onSent?: (record: SmsRecord) => void;
       onInbound?: (reply: InboundSmsPayload) => Promise<{ failed: number }>;
       segments?: SmsSegmentCounter;
+      /** Country calling codes the sender may text (e.g. `['33']`); others are refused as AWS refuses a blocked country. Default: all. */
+      callingCodes?: readonly string[];
     } = {},
   ) {
     this.countSegments = options.segments ?? roughSmsSegments;
+    this.callingCodes = options.callingCodes;
     this.onSent = options.onSent;
     this.onInbound = options.onInbound;
     this.outbox = options.dataDir ? new JsonLinesAppender(join(options.dataDir, OUTBOX_FILE)) : undefined;
@@ -88,6 +92,10 @@ export class LocalSms {
     const input = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     const invalid = validateSendTextMessage(input);
     if (invalid) return { status: 400, body: invalid };
+    const destination = input.DestinationPhoneNumber as string;
+    if (this.callingCodes && !this.callingCodes.some((code) => destination.startsWith(`+${code}`))) {
+      return { status: 400, body: { ...validationError('DestinationPhoneNumber', 'The destination country is not enabled for this account'), Reason: 'DESTINATION_COUNTRY_BLOCKED' } };
+    }
     const messageId = randomUUID();
     // DryRun checks the request without sending, as on AWS.
     if (input.DryRun === true) return { status: 200, body: { MessageId: messageId } };

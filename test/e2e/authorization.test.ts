@@ -138,6 +138,18 @@ const MATRIX: Record<string, RouteExpectation> = {
     // The addresses to fix: the adults' bounced e-mails.
     listed: (objects) => [objects.adult.personId, objects.adult.contactIssueId],
   },
+  'GET /api/staff/duplicates': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/staff/duplicates' }],
+    status: staffOnly(200),
+  },
+  // The seeded people match nobody: a well-formed id names no "doublon possible", for staff as for anyone
+  // (the allowed decision is driven in test/e2e/person-matching.test.ts).
+  'POST /api/staff/duplicates/{duplicateId}/decision': {
+    targets: ['missing'],
+    requests: () => [{ path: `/api/staff/duplicates/${randomUUID()}_${randomUUID()}/decision`, body: { decision: 'different-people' } }],
+    status: staffOnly(200),
+  },
   'POST /api/people/{personId}/contact-issues/{issueId}/fix': {
     // 'mixed': A's person with B's contact issue.
     targets: [...OBJECT_TARGETS, 'mixed'],

@@ -88,6 +88,20 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   },
   'GET /api/people/{personId}/timeline': { as: 'staff', paths: (world, id) => [`/api/people/${id ?? world.A.adult.personId}/timeline`] },
   'GET /api/staff/messages': { as: 'staff', paths: () => ['/api/staff/messages'] },
+  'GET /api/staff/duplicates': { as: 'staff', paths: () => ['/api/staff/duplicates'] },
+  'POST /api/staff/duplicates/{duplicateId}/decision': {
+    as: 'staff',
+    // A well-formed id: the body is checked before the "doublon possible" is looked up.
+    paths: (_world, id) => [`/api/staff/duplicates/${id ?? `${'1'.repeat(8)}-1111-4111-8111-${'1'.repeat(12)}_${'2'.repeat(8)}-2222-4222-8222-${'2'.repeat(12)}`}/decision`],
+    body: () => ({ decision: 'different-people' }),
+    oversize: () => ({ decision: 'x'.repeat(70_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'a wrong type', body: () => ({ decision: true }), fields: ['decision'] },
+      { label: 'an unknown answer', body: () => ({ decision: 'peut-être' }), fields: ['decision'] },
+      { label: 'a missing answer', body: () => ({}), fields: ['decision'] },
+    ],
+  },
   'POST /api/people/{personId}/contact-issues/{issueId}/fix': {
     as: 'staff',
     paths: (world, id) =>

@@ -96,6 +96,24 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
     }
   });
 
+  it('goes on to the staff when the SMS provider refuses the number for good (an overseas mobile): the SMS is failed and shown, the path is not', async () => {
+    // La Réunion: the form accepts it, the sender id registered for France does not reach it.
+    const submission = adultSubmission({ phone: '+262692123456' });
+    const submitted = await sarah('POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
+    expect(submitted.status).toBe(201);
+    const item = await eventually(
+      async () => (await camille('GET', '/api/staff/inbox?limit=100')).body.items.find((i: { referralId: string }) => i.referralId === submitted.body.referralId),
+      20_000,
+      'inbox item',
+    );
+    expect(item.kind).toBe('referral-decision');
+    await eventually(async () => (await emailsTo(submission.youngPerson.email)).length === 1, 15_000, 'acknowledgement e-mail');
+    expect(smsTo(submission.youngPerson.phone)).toHaveLength(0);
+    const timeline = await camille('GET', `/api/people/${item.personId}/timeline`);
+    const sms = timeline.body.notifications.find((n: { channel: string; kind: string }) => n.channel === 'sms' && n.kind === 'referral-received');
+    expect(sms).toMatchObject({ status: 'failed', statusReason: 'provider-rejected' });
+  }, 60_000);
+
   it('shows a prescriber only the referrals of their own organisation', async () => {
     const submitted = await thomas('POST', '/api/referrals', adultSubmission(), { 'idempotency-key': randomUUID() });
     expect(submitted.status).toBe(201);

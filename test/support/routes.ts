@@ -104,7 +104,8 @@ export async function seedTwoOrganisations(cloud: LocalCloud): Promise<TwoOrgani
   const all = [A.adult, A.minor, B.adult, B.minor];
   await eventually(
     async () => {
-      const inbox = (await clients.staff('GET', '/api/staff/inbox')).body.items as Array<{ referralId: string; approvalId: string }>;
+      // A loaded machine may answer a cold start with a 5xx: asked again on the next round.
+      const inbox = ((await clients.staff('GET', '/api/staff/inbox?limit=100')).body.items ?? []) as Array<{ referralId: string; approvalId: string }>;
       for (const object of all) object.approvalId = inbox.find((item) => item.referralId === object.referralId)?.approvalId ?? '';
       return all.every((object) => object.approvalId);
     },
