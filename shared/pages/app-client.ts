@@ -232,10 +232,10 @@ function loadFailureMessage(result) {
   return messageOf(result, 'Le chargement n\'a pas abouti. Réessayez dans quelques instants.');
 }
 
-/** Loads JSON into a region; on failure the region says why, in French. */
-async function loadInto(region, path) {
+/** Loads JSON into a region (from an API path, or a function that reads it); on failure the region says why, in French. */
+async function loadInto(region, source) {
   try {
-    const result = await api(path);
+    const result = await (typeof source === 'function' ? source() : api(source));
     if (result.ok) {
       // The loaded page content is read in place, not announced as a live update.
       region.removeAttribute('aria-live');
@@ -248,6 +248,61 @@ async function loadInto(region, path) {
     region.setAttribute('aria-busy', 'false');
   }
   return null;
+}
+
+// --- Listings read a page at a time ({ items, cursor }) ---
+
+/**
+ * Reads the page after cursor. A filtered listing can answer an empty page with a cursor (the table is read a
+ * page at a time, then filtered): read on, a few pages at most, so that "nothing" shown means nothing found.
+ */
+async function fetchListPage(pathFor, cursor) {
+  let result = await api(pathFor(cursor));
+  for (let round = 1; round < 10 && result.ok && result.data && !(result.data.items || []).length && result.data.cursor; round++) {
+    result = await api(pathFor(result.data.cursor));
+  }
+  return result;
+}
+
+/**
+ * The "Afficher plus" button under a listing: each click reads the page after the last one and hands its items to
+ * append(items, more), which adds them and returns the element to focus (the first new one). The button goes with
+ * the last page; a failure is said next to it and the button stays, for another try.
+ */
+function loadMoreButton(cursor, pathFor, append) {
+  let next = cursor;
+  const button = el('button', { type: 'button', class: 'button button-secondary' }, 'Afficher plus');
+  const error = el('p', { class: 'message-error', role: 'alert', hidden: true });
+  const block = el('div', { class: 'load-more' }, error, button);
+  button.addEventListener('click', async () => {
+    if (button.disabled) return;
+    error.hidden = true;
+    setBusy(button, true, 'Chargement…');
+    let failure = '';
+    try {
+      const result = await fetchListPage(pathFor, next);
+      if (result.ok && result.data) {
+        next = result.data.cursor;
+        const focusTarget = append(result.data.items || [], Boolean(next));
+        if (!next) block.remove();
+        if (focusTarget) {
+          focusTarget.setAttribute('tabindex', '-1');
+          focusTarget.focus();
+        }
+      } else {
+        failure = loadFailureMessage(result);
+      }
+    } catch {
+      failure = NETWORK_MESSAGE;
+    } finally {
+      setBusy(button, false);
+    }
+    if (failure) {
+      error.textContent = failure;
+      error.hidden = false;
+    }
+  });
+  return block;
 }
 
 // --- Forms: error summary and per-field messages (ids follow shared/pages/form-fields.ts) ---
@@ -623,41 +678,132 @@ function personName(person) {
   return person.firstName + ' ' + person.lastName;
 }
 
+const INBOX_FILTERS = ['kind', 'programme'];
+
+/** The filters in the page's URL that the form offers; anything else is dropped, never sent. */
+function readInboxFilters(form) {
+  const params = new URLSearchParams(location.search);
+  const filters = {};
+  for (const name of INBOX_FILTERS) {
+    const select = form.elements.namedItem(name);
+    const value = params.get(name) || '';
+    const offered = Array.from(select.options).some((option) => option.value === value);
+    select.value = offered ? value : '';
+    if (offered && value) filters[name] = value;
+  }
+  return filters;
+}
+
+function inboxPath(filters, cursor) {
+  const params = new URLSearchParams(filters);
+  if (cursor) params.set('cursor', cursor);
+  const query = params.toString();
+  return '/api/staff/inbox' + (query ? '?' + query : '');
+}
+
+function approvalLink(item, text, name) {
+  return el('a', { class: 'button', href: '/equipe/decisions/' + encodeURIComponent(item.approvalId) }, text, el('span', { class: 'visually-hidden' }, ' : ' + name));
+}
+
+function historyLink(personId, name) {
+  return personId ? el('a', { href: '/equipe/personnes/' + encodeURIComponent(personId) }, 'Historique', el('span', { class: 'visually-hidden' }, ' de ' + name)) : null;
+}
+
+function prescriberText(prescriber) {
+  return prescriber ? prescriber.organisationName + (prescriber.name ? ' · ' + prescriber.name : '') : '';
+}
+
+function referralCard(item, today) {
+  const person = item.youngPerson;
+  const name = person ? personName(person) : item.kindLabel;
+  return el('li', { class: 'card', 'data-approval-id': item.approvalId, 'data-kind': item.kind },
+    el('article', { 'aria-labelledby': 'item-' + item.approvalId },
+      el('h2', { id: 'item-' + item.approvalId }, name),
+      el('p', { class: 'meta' },
+        el('span', { class: 'badge badge-kind' }, item.kindLabel),
+        el('span', { class: 'badge badge-' + item.phase }, item.phaseLabel),
+        el('span', { class: 'age' }, item.ageLabel),
+        item.createdAt ? el('span', {}, 'Reçue le ', el('time', { datetime: item.createdAt }, formatDateTime(item.createdAt))) : null),
+      facts([
+        ['Programme', item.programmeLabel],
+        ['Naissance', person ? formatPlainDate(person.birthDate) + ' (' + ageOn(person.birthDate, today) + ' ans)' : ''],
+        ['Commune', person ? person.town + (person.qpv ? ' · quartier prioritaire (QPV)' : '') : ''],
+        ['Prescripteur', prescriberText(item.prescriber)],
+        ['Éligibilité', item.eligibility ? eligibilityNode(item.eligibility) : ''],
+        ['Doublons', item.duplicate ? duplicateText(item.duplicate) : ''],
+      ]),
+      el('p', { class: 'item-actions' }, approvalLink(item, 'Examiner et décider', name), historyLink(item.personId, name))));
+}
+
+/** A path stopped on a step that failed after its retries: what failed, why in French, and the way to act. */
+function incidentCard(item) {
+  const person = item.youngPerson;
+  const incident = item.incident || {};
+  const name = person ? personName(person) : 'Parcours à l\'arrêt';
+  return el('li', { class: 'card card-incident', 'data-approval-id': item.approvalId, 'data-kind': item.kind },
+    el('article', { 'aria-labelledby': 'item-' + item.approvalId },
+      el('h2', { id: 'item-' + item.approvalId }, name),
+      el('p', { class: 'meta' },
+        el('span', { class: 'badge badge-kind-incident' }, item.kindLabel),
+        el('span', { class: 'age' }, item.ageLabel),
+        el('span', {}, 'En échec depuis le ', el('time', { datetime: item.since }, formatDateTime(item.since)))),
+      facts([
+        ['Étape', incident.step],
+        ['Ce qui s\'est passé', incident.explanation],
+        ['Programme', item.programmeLabel],
+        ['Orientation', item.reference],
+        ['Prescripteur', prescriberText(item.prescriber)],
+      ]),
+      el('p', { class: 'item-actions' }, approvalLink(item, 'Relancer ou clôturer', name), historyLink(item.personId, name))));
+}
+
+function inboxCard(item, today) {
+  return item.kind === 'incident' ? incidentCard(item) : referralCard(item, today);
+}
+
+/** Every waiting step, whatever its kind, oldest first, a page at a time; the filters live in the URL. */
 async function initInbox() {
   const region = document.getElementById('inbox');
-  const data = await loadInto(region, '/api/staff/inbox');
+  const form = document.getElementById('inbox-filters');
+  const filters = readInboxFilters(form);
+  // A new URL rather than a live update: a link, a bookmark or the back button keep the filters.
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const params = new URLSearchParams();
+    for (const name of INBOX_FILTERS) {
+      const value = form.elements.namedItem(name).value;
+      if (value) params.set(name, value);
+    }
+    const query = params.toString();
+    location.assign('/equipe' + (query ? '?' + query : ''));
+  });
+
+  const pathFor = (cursor) => inboxPath(filters, cursor);
+  const data = await loadInto(region, () => fetchListPage(pathFor));
   if (!data) return;
   const items = data.items || [];
+  const filtered = Object.keys(filters).length > 0;
   if (!items.length) {
-    region.replaceChildren(el('p', {}, 'Aucune demande en attente : toutes les orientations ont reçu une décision.'));
+    region.replaceChildren(filtered
+      ? el('p', {}, 'Aucune demande en attente ne correspond à ces filtres. ', el('a', { href: '/equipe' }, 'Voir toutes les demandes'))
+      : el('p', {}, 'Aucune demande en attente : rien n\'attend l\'équipe.'));
     return;
   }
   const today = new Date();
-  const cards = items.map((item) => {
-    const person = item.youngPerson;
-    const name = personName(person);
-    return el('li', { class: 'card', 'data-approval-id': item.approvalId },
-      el('article', { 'aria-labelledby': 'item-' + item.approvalId },
-        el('h2', { id: 'item-' + item.approvalId }, name),
-        el('p', { class: 'meta' },
-          el('span', { class: 'badge badge-' + item.phase }, item.phaseLabel),
-          el('span', { class: 'age' }, item.ageLabel),
-          el('span', {}, 'Reçue le ', el('time', { datetime: item.createdAt }, formatDateTime(item.createdAt)))),
-        facts([
-          ['Programme', item.programmeLabel],
-          ['Naissance', formatPlainDate(person.birthDate) + ' (' + ageOn(person.birthDate, today) + ' ans)'],
-          ['Commune', person.town + (person.qpv ? ' · quartier prioritaire (QPV)' : '')],
-          ['Prescripteur', item.prescriber.organisationName + (item.prescriber.name ? ' · ' + item.prescriber.name : '')],
-          ['Éligibilité', eligibilityNode(item.eligibility)],
-          ['Doublons', duplicateText(item.duplicate)],
-        ]),
-        el('p', { class: 'item-actions' },
-          el('a', { class: 'button', href: '/equipe/decisions/' + encodeURIComponent(item.approvalId) }, 'Examiner et décider', el('span', { class: 'visually-hidden' }, ' : ' + name)),
-          el('a', { href: '/equipe/personnes/' + encodeURIComponent(item.personId) }, 'Historique', el('span', { class: 'visually-hidden' }, ' de ' + name)))));
-  });
-  region.replaceChildren(
-    el('p', {}, plural(items.length, 'demande en attente', 'demandes en attente')),
-    el('ul', { class: 'item-list' }, cards));
+  const count = el('p', { id: 'inbox-count' });
+  const list = el('ul', { class: 'item-list' });
+  let shown = 0;
+  const append = (page, more) => {
+    const cards = page.map((item) => inboxCard(item, today));
+    list.append(...cards);
+    shown += page.length;
+    count.textContent = more
+      ? plural(shown, 'demande affichée', 'demandes affichées') + ', d\'autres suivent'
+      : plural(shown, 'demande en attente', 'demandes en attente');
+    return cards.length ? cards[0].querySelector('h2') : count;
+  };
+  append(items, Boolean(data.cursor));
+  region.replaceChildren(...[count, list, data.cursor ? loadMoreButton(data.cursor, pathFor, append) : null].filter(Boolean));
 }
 
 const SITUATION_LABELS = { 'demandeur-emploi': 'Demandeur ou demandeuse d\'emploi', etudiant: 'Étudiant ou étudiante', autre: 'Autre situation' };
@@ -698,23 +844,26 @@ function referralDetails(referral) {
 
 const DECISION_MESSAGES = { outcome: 'Choisissez une décision.', reasonCode: 'Choisissez le motif du refus.' };
 
-async function initDecision() {
-  const approvalId = document.body.dataset.approvalId;
-  const region = document.getElementById('approval');
-  const approval = await loadInto(region, '/api/approvals/' + encodeURIComponent(approvalId));
-  if (!approval) return;
-  const referral = approval.referral;
-  region.replaceChildren(referralDetails(referral));
-  if (approval.status !== 'open') {
-    region.append(el('p', { class: 'panel panel-warning' },
-      'Une décision a déjà été prise' + (approval.decidedAt ? ' le ' + formatDateTime(approval.decidedAt) : '') + ' pour cette orientation : il n\'y a plus rien à décider.'));
-    return;
-  }
+/** Why a step can no longer be decided, from its status (the API's 409 says the same on a POST). */
+function closedApprovalText(approval) {
+  const on = (iso) => (iso ? ' le ' + formatDateTime(iso) : '');
+  if (approval.status === 'expired') return 'Cette demande a expiré' + on(approval.closedAt) + ' sans décision : le délai de réponse est dépassé. Il n\'y a plus rien à décider.';
+  if (approval.status === 'closed') return 'Cette demande a été close' + on(approval.closedAt) + ' : une décision a été prise par une autre demande. Il n\'y a plus rien à décider.';
+  return 'Cette demande a déjà été traitée' + on(approval.decidedAt) + (approval.decidedBy ? ' par ' + approval.decidedBy : '') + ' : il n\'y a plus rien à décider.';
+}
 
-  const form = document.getElementById('decision-form');
+function incidentDetails(approval) {
+  const incident = approval.incident || {};
+  return el('section', { class: 'panel panel-warning', id: 'incident-details', 'aria-labelledby': 'incident-title' },
+    el('h2', { id: 'incident-title' }, 'Étape « ' + incident.step + ' »'),
+    el('p', {}, el('span', { class: 'badge badge-kind-incident' }, approval.kindLabel || 'À traiter')),
+    el('p', {}, incident.explanation));
+}
+
+/** The referral's outcomes: only those still allowed, and the refusal reasons when refusing. */
+function prepareReferralDecision(form, approval) {
   const reasonField = document.getElementById('reason-field');
   const reason = document.getElementById('f-reasonCode');
-  const button = document.getElementById('decision-submit');
   const allowed = approval.allowedOutcomes || [];
   for (const radio of form.querySelectorAll('input[name="outcome"]')) {
     if (!allowed.includes(radio.value)) radio.closest('.choice').remove();
@@ -728,6 +877,62 @@ async function initDecision() {
     reason.disabled = !refused;
   };
   form.addEventListener('change', updateReason);
+  // What the form sends, or null when it must be corrected first.
+  return () => {
+    const invalid = requiredErrors(form, DECISION_MESSAGES);
+    if (invalid.length) {
+      showErrors(form, 'Corrigez ' + plural(invalid.length, 'erreur', 'erreurs') + ' puis enregistrez de nouveau :', invalid);
+      return null;
+    }
+    const body = { outcome: radioValue(form, 'outcome') };
+    setOptional(body, 'reasonCode', textValue(form, 'reasonCode'));
+    setOptional(body, 'messageToPrescriber', textValue(form, 'messageToPrescriber'));
+    setOptional(body, 'messageToYoungPerson', textValue(form, 'messageToYoungPerson'));
+    return body;
+  };
+}
+
+/** What staff read once their decision is recorded. */
+function decisionOutcomeText(approval, data) {
+  if (approval.kind !== 'incident') {
+    return { status: 'Nouveau statut de l\'orientation : ' + data.statusLabel + '.', note: 'Le prescripteur et le jeune en sont informés.' };
+  }
+  const step = (approval.incident || {}).step;
+  return data.outcome === 'retry'
+    ? { status: 'L\'étape « ' + step + ' » est relancée : le parcours reprend à cette étape.', note: 'Si elle échoue encore, elle reviendra dans les demandes à traiter.' }
+    : { status: 'Le parcours est clôturé : aucune étape automatique ne suivra.', note: '' };
+}
+
+/**
+ * One waiting step, whatever its kind: the referral and, for a path stopped on a failed step, what failed.
+ * A referral decision is a choice of outcome; an incident, two actions (relaunch the step or close the path).
+ */
+async function initDecision() {
+  const approvalId = document.body.dataset.approvalId;
+  const region = document.getElementById('approval');
+  const approval = await loadInto(region, '/api/approvals/' + encodeURIComponent(approvalId));
+  if (!approval) return;
+  const incident = approval.kind === 'incident';
+  const title = incident ? 'Parcours à l\'arrêt : étape à traiter' : 'Décider d\'une orientation';
+  document.getElementById('decision-title').textContent = title;
+  document.title = title + ' - CoopConnexion Parcours';
+  const referral = approval.referral;
+  region.replaceChildren(...[incident ? incidentDetails(approval) : null, referralDetails(referral)].filter(Boolean));
+  if (approval.status !== 'open') {
+    region.append(el('p', { class: 'panel panel-warning', id: 'approval-closed' }, closedApprovalText(approval)));
+    return;
+  }
+
+  const form = document.getElementById('decision-form');
+  document.getElementById(incident ? 'referral-decision-fields' : 'incident-fields').remove();
+  const buttons = Array.from(form.querySelectorAll('button[type="submit"]'));
+  const readBody = incident
+    ? (submitter) => {
+        const body = { outcome: submitter.dataset.outcome };
+        setOptional(body, 'comment', textValue(form, 'comment'));
+        return body;
+      }
+    : prepareReferralDecision(form, approval);
   form.hidden = false;
 
   let sending = false;
@@ -735,30 +940,29 @@ async function initDecision() {
     event.preventDefault();
     if (sending) return;
     clearErrors(form);
-    const invalid = requiredErrors(form, DECISION_MESSAGES);
-    if (invalid.length) {
-      showErrors(form, 'Corrigez ' + plural(invalid.length, 'erreur', 'erreurs') + ' puis enregistrez de nouveau :', invalid);
-      return;
-    }
-    const body = { outcome: radioValue(form, 'outcome') };
-    setOptional(body, 'reasonCode', textValue(form, 'reasonCode'));
-    setOptional(body, 'messageToPrescriber', textValue(form, 'messageToPrescriber'));
-    setOptional(body, 'messageToYoungPerson', textValue(form, 'messageToYoungPerson'));
+    const submitter = event.submitter && buttons.includes(event.submitter) ? event.submitter : buttons[0];
+    const body = readBody(submitter);
+    if (!body) return;
     sending = true;
-    setBusy(button, true, 'Enregistrement…');
+    for (const button of buttons) button.disabled = true;
+    setBusy(submitter, true, 'Enregistrement…');
     try {
       const result = await api('/api/approvals/' + encodeURIComponent(approvalId) + '/decision', { method: 'POST', json: body });
       if (result.ok) {
         form.hidden = true;
+        const text = decisionOutcomeText(approval, result.data);
         const panel = document.getElementById('decision-confirmation');
-        document.getElementById('decision-confirmation-status').textContent = 'Nouveau statut de l\'orientation : ' + result.data.statusLabel + '.';
+        document.getElementById('decision-confirmation-status').textContent = text.status;
+        const note = document.getElementById('decision-confirmation-note');
+        note.textContent = text.note;
+        note.hidden = !text.note;
         document.getElementById('decision-confirmation-timeline').href = '/equipe/personnes/' + encodeURIComponent(referral.personId);
         panel.hidden = false;
         panel.focus();
       } else if (result.status === 409) {
         form.hidden = true;
         const panel = document.getElementById('decision-conflict');
-        document.getElementById('decision-conflict-message').textContent = messageOf(result, 'Une décision a déjà été prise pour cette orientation.');
+        document.getElementById('decision-conflict-message').textContent = messageOf(result, 'Cette demande a déjà été traitée.');
         panel.hidden = false;
         panel.focus();
       } else {
@@ -768,7 +972,8 @@ async function initDecision() {
       showErrors(form, NETWORK_MESSAGE, []);
     } finally {
       sending = false;
-      setBusy(button, false);
+      setBusy(submitter, false);
+      for (const button of buttons) button.disabled = false;
     }
   });
 }

@@ -107,6 +107,8 @@ a.button { color: #fff; }
 .badge-waitlist { background: #ece4f5; color: #3d2166; }
 .badge-eligible { background: #dcefe2; color: #14532b; }
 .badge-check { background: #fff0d6; color: #5c3b00; }
+.badge-kind { background: #fff; color: #1e2f4d; border: 1px solid #5c6b85; }
+.badge-kind-incident { background: #fbe3e1; color: #7a1a14; }
 
 .item-list { list-style: none; padding: 0; margin: 1rem 0; display: grid; gap: 1rem; }
 .item-list h2 { margin: 0 0 0.35rem; font-size: 1.2rem; }
@@ -118,6 +120,14 @@ a.button { color: #fff; }
 @media (max-width: 30rem) { .facts { grid-template-columns: 1fr; } .facts dd { margin-bottom: 0.35rem; } }
 .item-actions { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: center; margin-top: 0.75rem; }
 .pre-line { white-space: pre-line; }
+.card-incident { border-left: 6px solid #b3261e; }
+.load-more { margin: 1rem 0; }
+.load-more .message-error { margin: 0 0 0.5rem; }
+
+/* Inbox filters: stacked on phones, side by side when there is room. */
+.filters { display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: flex-end; margin: 1rem 0; }
+.filters .field { flex: 1 1 14rem; margin: 0.5rem 0; }
+.filters-actions { margin: 0.5rem 0; }
 
 table { width: 100%; border-collapse: collapse; background: #fff; margin: 1rem 0; }
 caption { text-align: left; font-weight: 600; padding: 0.5rem 0; }

@@ -1,9 +1,31 @@
+import { PROGRAMMES, PROGRAMME_RULES } from '../domain/programmes.js';
+import { WAITING_STEP_KINDS, WAITING_STEP_KIND_LABELS } from '../domain/waiting-steps.js';
 import { errorSummary, fieldId, radioGroup, textField } from './form-fields.js';
-import { layout, loadingRegion } from './layout.js';
+import { escapeHtml, layout, loadingRegion } from './layout.js';
 
+function filterSelect(name: string, label: string, all: string, options: Array<{ value: string; label: string }>): string {
+  const id = fieldId(name);
+  const choices = options.map((o) => `<option value="${escapeHtml(o.value)}">${escapeHtml(o.label)}</option>`).join('');
+  return `<div class="field">
+<label for="${id}">${escapeHtml(label)}</label>
+<select id="${id}" name="${escapeHtml(name)}"><option value="">${escapeHtml(all)}</option>${choices}</select>
+</div>`;
+}
+
+/**
+ * Every waiting step of every kind, oldest first, a page at a time. The filters are a GET form on the page's own
+ * URL, so a link keeps them; their labels are the ones the API gives each item (the domain's).
+ */
 export function inboxPage(): string {
+  const kinds = WAITING_STEP_KINDS.map((kind) => ({ value: kind, label: WAITING_STEP_KIND_LABELS[kind] }));
+  const programmes = PROGRAMMES.map((programme) => ({ value: programme, label: PROGRAMME_RULES[programme].label }));
   const body = `<h1>Demandes à traiter</h1>
-<p class="lead">Les orientations en attente d'une décision, de la plus ancienne à la plus récente.</p>
+<p class="lead">Tout ce qui attend l'équipe, de la plus ancienne demande à la plus récente : les décisions sur les orientations et les parcours à l'arrêt après une erreur.</p>
+<form id="inbox-filters" class="filters" method="get" action="/equipe" role="search" aria-label="Filtrer les demandes">
+${filterSelect('kind', 'Type de demande', 'Tous les types', kinds)}
+${filterSelect('programme', 'Programme', 'Tous les programmes', programmes)}
+<div class="filters-actions"><button type="submit" class="button button-secondary">Filtrer</button></div>
+</form>
 ${loadingRegion('inbox', 'Chargement des demandes…')}`;
   return layout({ title: 'Demandes à traiter', page: 'inbox', auth: 'required', body });
 }
@@ -15,19 +37,20 @@ const outcomeChoices = [
 ];
 
 /**
- * The confirmation page an e-mail link opens: loading it never decides anything, only the
- * form's authenticated POST does (mail scanners follow links).
+ * The page an e-mail or inbox link opens for one waiting step: loading it never decides anything, only the form's
+ * authenticated POST does (mail scanners follow links). The form holds the fields of every kind; the client
+ * module keeps those of the step's kind (a referral decision, or an incident to relaunch or close).
  */
 export function decisionPage(approvalId: string): string {
   const reasonId = fieldId('reasonCode');
   const body = `<p class="breadcrumb"><a href="/equipe">Demandes à traiter</a></p>
-<h1>Décider d'une orientation</h1>
-${loadingRegion('approval', 'Chargement de l\'orientation…')}
+<h1 id="decision-title">Traiter une demande</h1>
+${loadingRegion('approval', 'Chargement de la demande…')}
 
 <section class="panel panel-success" id="decision-confirmation" tabindex="-1" aria-labelledby="decision-confirmation-title" hidden>
 <h2 id="decision-confirmation-title">Décision enregistrée</h2>
 <p id="decision-confirmation-status"></p>
-<p>Le prescripteur et le jeune en sont informés.</p>
+<p id="decision-confirmation-note"></p>
 <ul class="link-list">
 <li><a href="/equipe">Revenir aux demandes à traiter</a></li>
 <li><a id="decision-confirmation-timeline" href="/equipe">Voir l'historique du jeune</a></li>
@@ -35,13 +58,14 @@ ${loadingRegion('approval', 'Chargement de l\'orientation…')}
 </section>
 
 <section class="panel panel-warning" id="decision-conflict" role="alert" tabindex="-1" aria-labelledby="decision-conflict-title" hidden>
-<h2 id="decision-conflict-title">Cette orientation a déjà été traitée</h2>
+<h2 id="decision-conflict-title">Cette demande a déjà été traitée</h2>
 <p id="decision-conflict-message"></p>
 <p><a href="/equipe">Revenir aux demandes à traiter</a></p>
 </section>
 
 <form id="decision-form" class="form" novalidate hidden>
 ${errorSummary()}
+<div id="referral-decision-fields">
 <h2>Votre décision</h2>
 ${radioGroup({ name: 'outcome', legend: 'Décision', required: true, choices: outcomeChoices })}
 <div class="field" id="reason-field" hidden>
@@ -57,8 +81,21 @@ ${textField({ name: 'messageToYoungPerson', label: 'Message au jeune', required:
 <div class="actions">
 <button type="submit" class="button" id="decision-submit">Enregistrer la décision</button>
 </div>
+</div>
+<div id="incident-fields">
+<h2>Que faire de ce parcours ?</h2>
+<ul class="link-list">
+<li><strong>Relancer l'étape</strong> la rejoue telle quelle : faites-le une fois la cause réglée (un service revenu, une coordonnée corrigée).</li>
+<li><strong>Clôturer le parcours</strong> l'arrête : aucune étape automatique ne suivra pour cette orientation.</li>
+</ul>
+${textField({ name: 'comment', label: 'Commentaire', required: false, multiline: true, maxlength: 2000, hint: "Gardé dans l'historique du jeune : la cause, ce qui a été fait." })}
+<div class="actions item-actions">
+<button type="submit" class="button" id="incident-retry" data-outcome="retry">Relancer l'étape</button>
+<button type="submit" class="button button-secondary" id="incident-close" data-outcome="close">Clôturer le parcours</button>
+</div>
+</div>
 </form>`;
-  return layout({ title: 'Décider d\'une orientation', page: 'decision', auth: 'required', data: { 'approval-id': approvalId }, body });
+  return layout({ title: 'Traiter une demande', page: 'decision', auth: 'required', data: { 'approval-id': approvalId }, body });
 }
 
 export function timelinePage(personId: string): string {

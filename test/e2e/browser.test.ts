@@ -5,12 +5,16 @@ import { apiClient, startTestCloud } from '../support/cloud.js';
 import { launchBrowser } from '../support/browser.js';
 import { decide, fillReferralForm, readErrorSummary, referralConfirmation, referralSubmitButton, sampleReferral } from '../support/pages.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
+import { openApproval } from '../../shared/data/approvals.js';
+import { incidents, recordIncidentSubject } from '../../shared/data/incidents.js';
 
 let cloud: LocalCloud;
 let browser: Browser;
 
 beforeAll(async () => {
   [cloud, browser] = await Promise.all([startTestCloud({ inMemory: true }), launchBrowser()]);
+  // One test opens an incident the way the workflow's "à traiter" step does, straight in the cloud's table.
+  Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb, AWS_ACCESS_KEY_ID: cloud.accessKeyId });
 });
 afterAll(async () => {
   await browser?.close();
@@ -114,6 +118,49 @@ describe('in a real browser, on the local cloud', () => {
     await expect.poll(() => page.locator('#messages-status').textContent(), { timeout: 10_000 }).toContain('1 message(s) renvoyé(s)');
     await expect.poll(async () => (await cloud.ses.listEmails()).filter((m) => m.to.includes(corrected)).length, { timeout: 10_000 }).toBe(1);
     await expect.poll(() => page.locator('#contacts-to-fix tr[data-issue-id]', { hasText: 'Yanis Rebond' }).count(), { timeout: 10_000 }).toBe(0);
+    await page.close();
+  });
+
+  it('staff find a stopped path "à traiter" in the inbox filtered by kind, and relaunch its step from its page', async () => {
+    const sarah = apiClient(cloud, 'sarah.benali');
+    const camille = apiClient(cloud, 'camille.martin');
+    const submitted = await sarah('POST', '/api/referrals', {
+      programme: 'accompagnement',
+      youngPerson: { firstName: 'Ilyes', lastName: 'Incident', birthDate: '2002-09-09', email: `ilyes.${randomUUID()}@example.org`, phone: '06 55 44 33 00', postalCode: '62300', town: 'Lens', qpv: false, situation: 'autre' },
+      projectIdea: 'Livraison de courses à vélo pour les personnes âgées.',
+      consent: { dataProcessing: true },
+    }, { 'idempotency-key': randomUUID() });
+    const { referralId } = submitted.body;
+    const { personId } = (await camille('GET', `/api/referrals/${referralId}`)).body;
+    // What the workflow's "à traiter" block records when a step still fails after its retries.
+    const subjectId = await recordIncidentSubject({ executionArn: `arn:aws:states:eu-west-3:000000000000:execution:browser:${referralId}`, step: 'Accuser réception', error: 'ValidationException', referralId, personId, programme: 'accompagnement' });
+    const opened = await openApproval(incidents, { subjectId, phase: 'incident', taskToken: `browser-${randomUUID()}`, appBaseUrl: cloud.urls.app });
+    if (opened.state !== 'waiting') throw new Error('expected an open incident');
+    const { approvalId } = opened.approval;
+
+    const page = await signedIn(`${cloud.urls.app}equipe?kind=incident`, 'Camille Martin');
+    const card = page.locator(`[data-approval-id="${approvalId}"]`);
+    await expect.poll(() => card.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.locator('#inbox li.card').evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.kind))).not.toContain('referral-decision');
+    expect(await page.getByLabel('Type de demande').inputValue()).toBe('incident');
+    const text = (await card.textContent()) ?? '';
+    expect(text).toContain('Ilyes Incident');
+    expect(text).toContain("L'étape « Accuser réception » n'a pas pu aboutir malgré plusieurs tentatives : une donnée a été refusée par un service.");
+
+    await card.getByRole('link', { name: 'Relancer ou clôturer : Ilyes Incident' }).click();
+    await page.waitForURL(`${cloud.urls.app}equipe/decisions/${approvalId}`);
+    await expect.poll(() => page.locator('#decision-form').isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.locator('#incident-details').textContent()).toContain('une donnée a été refusée par un service');
+    await page.getByLabel(/^Commentaire/).fill('Numéro vérifié avec la Mission locale.');
+    await page.getByRole('button', { name: "Relancer l'étape" }).click();
+    await expect.poll(() => page.locator('#decision-confirmation').isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.locator('#decision-confirmation-status').textContent()).toBe("L'étape « Accuser réception » est relancée : le parcours reprend à cette étape.");
+
+    // Recorded once, in the young person's history, and gone from the inbox.
+    expect((await camille('GET', `/api/approvals/${approvalId}`)).body).toMatchObject({ kind: 'incident', status: 'decided', outcome: 'retry', decidedBy: 'Camille Martin' });
+    const timeline = await camille('GET', `/api/people/${personId}/timeline`);
+    expect(timeline.body.events.filter((e: { type: string }) => e.type === 'path-incident-retry')).toHaveLength(1);
+    expect((await camille('GET', '/api/staff/inbox?kind=incident')).body.items.some((i: { approvalId: string }) => i.approvalId === approvalId)).toBe(false);
     await page.close();
   });
 });

@@ -3,6 +3,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, startPagesServer, type PagesServer } from '../support/browser.js';
 import { ID_TOKEN_STORAGE_KEY, decide, fakeIdToken, focusedId, hasHorizontalScroll, inboxCards, readErrorSummary, resetSession } from '../support/pages.js';
+import type { ApprovalRecord } from '../../shared/data/approvals.js';
+import type { ReferralRecord } from '../../shared/data/referrals.js';
+import { WAITING_STEP_KIND_LABELS, incidentExplanation } from '../../shared/domain/waiting-steps.js';
+import { PHASE_LABELS, inboxItem, referralDetail } from '../../shared/views.js';
 
 let browser: Browser;
 let server: PagesServer;
@@ -33,49 +37,19 @@ async function answerJson(page: Page, pattern: string, body: unknown, status = 2
   await page.route(pattern, (route) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) }));
 }
 
-const inbox = {
-  items: [
-    {
-      approvalId: 'apv_01JQ8ZT3',
-      referralId: 'REF-2025-000101',
-      personId: 'per_01',
-      createdAt: '2025-03-03T08:15:00Z',
-      ageDays: 9,
-      ageLabel: 'En attente depuis 9 jours',
-      programmeLabel: 'Coopérative Jeunesse de Services (16-18 ans, été)',
-      youngPerson: { firstName: 'Lina', lastName: 'Haddad', birthDate: '2008-06-14', town: 'Grenay', qpv: true },
-      prescriber: { organisationName: 'Mission locale de Lens-Liévin', name: 'Camille Prescriptrice' },
-      eligibility: { eligible: true, explanation: ['16 ans : dans la tranche 16-18 ans.'] },
-      duplicate: { linked: true, previousReferrals: 2 },
-      phase: 'escalated',
-      phaseLabel: 'Relance envoyée à la direction',
-    },
-    {
-      approvalId: 'apv_01JQ9AA1',
-      referralId: 'REF-2025-000117',
-      personId: 'per_02',
-      createdAt: '2025-03-11T16:40:00Z',
-      ageDays: 1,
-      ageLabel: 'En attente depuis 1 jour',
-      programmeLabel: 'Accompagnement individuel (18-29 ans)',
-      youngPerson: { firstName: 'Thomas', lastName: 'Vasseur', birthDate: '1996-01-20', town: 'Mazingarbe', qpv: false },
-      prescriber: { organisationName: 'France Travail Lens', name: '' },
-      eligibility: { eligible: false, explanation: ['29 ans et plus : hors de la tranche 18-29 ans.'] },
-      duplicate: { linked: false, previousReferrals: 0, possibleDuplicates: 1 },
-      phase: 'initial',
-      phaseLabel: 'Nouvelle',
-    },
-  ],
-};
+// The fixtures go through the API's own views: the pages are tested against the shapes the API really answers.
+const now = new Date('2025-03-12T10:00:00Z');
 
-const approval = (overrides: Record<string, unknown> = {}) => ({
-  approvalId: 'apv_01JQ8ZT3',
-  status: 'open',
-  referral: {
+function referralRecord(overrides: Partial<ReferralRecord> = {}): ReferralRecord {
+  return {
     referralId: 'REF-2025-000101',
+    reference: 'ORI-1A2B3C4D',
     personId: 'per_01',
-    createdAt: '2025-03-03T08:15:00Z',
-    programmeLabel: 'Coopérative Jeunesse de Services (16-18 ans, été)',
+    organisationId: 'ml-lens',
+    organisationName: 'Mission locale de Lens-Liévin',
+    prescriber: { id: 'sub-camille', name: 'Camille Prescriptrice' },
+    programme: 'cjs',
+    programmeStartDate: '2025-07-01',
     youngPerson: {
       firstName: 'Lina', lastName: 'Haddad', birthDate: '2008-06-14', email: 'lina.haddad@example.fr', phone: '+33612345678',
       address: '3 rue des Écoles', postalCode: '62160', town: 'Grenay', qpv: true, situation: 'etudiant', situationDetail: 'Lycée professionnel',
@@ -83,10 +57,76 @@ const approval = (overrides: Record<string, unknown> = {}) => ({
     guardian: { firstName: 'Karim', lastName: 'Haddad', email: 'karim.haddad@example.fr', phone: '+33798765432', relationship: 'père' },
     projectIdea: 'Petits travaux de jardinage\net lavage de vélos.',
     notes: 'A déjà participé à un chantier jeunes.',
-    prescriber: { organisationName: 'Mission locale de Lens-Liévin', name: 'Camille Prescriptrice' },
-    eligibility: { eligible: true, explanation: ['16 ans : dans la tranche 16-18 ans.'] },
-    duplicate: { linked: true, previousReferrals: 2 },
-  },
+    consent: { dataProcessing: true, recordedAt: '2025-03-03T08:15:00Z', recordedBy: 'sub-camille' },
+    status: 'pending',
+    eligibility: { eligible: true, ageAtStart: 16, programmeStartDate: '2025-07-01', explanation: ['16 ans : dans la tranche 16-18 ans.'] },
+    duplicate: { linked: true, matchedBy: ['IDENTITY-EMAIL'], previousReferrals: 2 },
+    createdAt: '2025-03-03T08:15:00Z',
+    updatedAt: '2025-03-03T08:15:00Z',
+    decisions: [],
+    payloadHash: 'hash',
+    ...overrides,
+  };
+}
+
+const thomas = referralRecord({
+  referralId: 'REF-2025-000117',
+  reference: 'ORI-5E6F7A8B',
+  personId: 'per_02',
+  organisationName: 'France Travail Lens',
+  prescriber: { id: 'sub-x', name: '' },
+  programme: 'accompagnement',
+  youngPerson: { firstName: 'Thomas', lastName: 'Vasseur', birthDate: '1996-01-20', email: 'thomas@example.fr', phone: '+33611111111', postalCode: '62670', town: 'Mazingarbe', qpv: false, situation: 'autre' },
+  guardian: undefined,
+  eligibility: { eligible: false, ageAtStart: 29, programmeStartDate: '2025-03-11', explanation: ['29 ans et plus : hors de la tranche 18-29 ans.'] },
+  duplicate: { linked: false, matchedBy: [], previousReferrals: 0, possibleDuplicateOf: ['per_09'] },
+  createdAt: '2025-03-11T16:40:00Z',
+});
+
+function approvalRecord(referral: ReferralRecord, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  return {
+    approvalId: `apv_${referral.referralId}`,
+    kind: 'referral-decision',
+    subjectId: referral.referralId,
+    referralId: referral.referralId,
+    personId: referral.personId,
+    programme: referral.programme,
+    phase: 'initial',
+    status: 'open',
+    taskToken: 'token',
+    createdAt: referral.createdAt,
+    since: referral.createdAt,
+    ...overrides,
+  };
+}
+
+/** An "à traiter" waiting step: a step of the referral's path that failed after its retries. */
+function incidentRecord(referral: ReferralRecord, step: string, error: string, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  return approvalRecord(referral, {
+    approvalId: `inc_${referral.referralId}`,
+    kind: 'incident',
+    subjectId: `subject_${referral.referralId}`,
+    phase: 'incident',
+    since: '2025-03-10T07:30:00Z',
+    incident: { step, error, explanation: incidentExplanation(step, error) },
+    ...overrides,
+  });
+}
+
+const lina = referralRecord();
+const linaItem = inboxItem(approvalRecord(lina, { approvalId: 'apv_01JQ8ZT3', phase: 'escalated' }), lina, now);
+const thomasItem = inboxItem(approvalRecord(thomas, { approvalId: 'apv_01JQ9AA1' }), thomas, now);
+const inbox = { items: [linaItem, thomasItem] };
+
+/** What GET /api/approvals/{approvalId} answers (functions/approvals/get.ts), from the same views. */
+const approval = (overrides: Record<string, unknown> = {}, referral = lina) => ({
+  approvalId: 'apv_01JQ8ZT3',
+  kind: 'referral-decision',
+  kindLabel: WAITING_STEP_KIND_LABELS['referral-decision'],
+  status: 'open',
+  phase: 'initial',
+  phaseLabel: PHASE_LABELS.initial,
+  referral: referralDetail(referral),
   allowedOutcomes: ['accepted', 'refused', 'waitlisted'],
   refusalReasons: [
     { code: 'hors-territoire', label: 'Hors du territoire couvert', shownToYoungPerson: true },
@@ -94,6 +134,27 @@ const approval = (overrides: Record<string, unknown> = {}) => ({
   ],
   ...overrides,
 });
+
+type InboxItem = ReturnType<typeof inboxItem>;
+
+/**
+ * Answers GET /api/staff/inbox the way the table does: `limit` items read from the cursor on, THEN filtered by kind
+ * and programme (so a filtered page can be empty and still have a cursor). Returns the query strings received.
+ */
+async function serveInbox(page: Page, items: InboxItem[], limit: number, failAt?: (call: number) => boolean): Promise<URLSearchParams[]> {
+  const received: URLSearchParams[] = [];
+  await page.route((url) => url.pathname === '/api/staff/inbox', (route) => {
+    const query = new URL(route.request().url()).searchParams;
+    received.push(query);
+    if (failAt?.(received.length)) return route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ message: 'Service momentanément indisponible.' }) });
+    const start = query.has('cursor') ? Number(Buffer.from(query.get('cursor')!, 'base64url').toString()) : 0;
+    const read = items.slice(start, start + limit);
+    const kept = read.filter((i) => (!query.get('kind') || i.kind === query.get('kind')) && (!query.get('programme') || i.programme === query.get('programme')));
+    const next = start + limit < items.length ? Buffer.from(String(start + limit)).toString('base64url') : undefined;
+    return route.fulfill({ contentType: 'application/json', body: JSON.stringify({ items: kept, ...(next ? { cursor: next } : {}) }) });
+  });
+  return received;
+}
 
 describe('staff pages', () => {
   it('shows each signed-in role the links of its work, and staff the messages page', async () => {
@@ -121,8 +182,9 @@ describe('staff pages', () => {
     const text = (await first.textContent()) ?? '';
     for (const expected of [
       'Lina Haddad',
-      'En attente depuis 9 jours',
-      'Relance envoyée à la direction',
+      'Décision sur une orientation',
+      'il y a 9 jours',
+      'Escaladée',
       'Reçue le 3 mars 2025 à 09:15',
       'Grenay · quartier prioritaire (QPV)',
       'Mission locale de Lens-Liévin · Camille Prescriptrice',
@@ -134,7 +196,7 @@ describe('staff pages', () => {
     expect(await first.getByRole('link', { name: 'Examiner et décider : Lina Haddad' }).getAttribute('href')).toBe('/equipe/decisions/apv_01JQ8ZT3');
     expect(await first.getByRole('link', { name: 'Historique de Lina Haddad' }).getAttribute('href')).toBe('/equipe/personnes/per_01');
     const second = (await inboxCards(page).nth(1).textContent()) ?? '';
-    expect(second).toContain('En attente depuis 1 jour');
+    expect(second).toContain('hier');
     expect(second).toContain('Conditions à vérifier');
     expect(await page.locator('#session-name').textContent()).toBe('Compte : Claire Dubois (équipe CoopConnexion)');
     expect(await page.locator('.nav-list a[aria-current="page"]').textContent()).toBe('Demandes à traiter');
@@ -207,11 +269,16 @@ describe('staff pages', () => {
     expect(posts[1]).toEqual({ outcome: 'accepted' });
   });
 
-  it('shows a decision already made without a form', async () => {
+  it('shows why a step decided, expired or closed can no longer be decided, without a form', async () => {
     const page = await openAsStaff();
-    await answerJson(page, '**/api/approvals/apv_used', approval({ approvalId: 'apv_used', status: 'used', decidedAt: '2025-03-12T09:00:00Z' }));
+    await answerJson(page, '**/api/approvals/apv_used', approval({ approvalId: 'apv_used', status: 'decided', decidedAt: '2025-03-12T09:00:00Z', decidedBy: 'Claire Dubois', outcome: 'accepted' }));
     await page.goto(`${server.url}/equipe/decisions/apv_used`);
-    await page.getByText(/Une décision a déjà été prise le 12 mars 2025 à 10:00/).waitFor();
+    await page.getByText('Cette demande a déjà été traitée le 12 mars 2025 à 10:00 par Claire Dubois : il n\'y a plus rien à décider.').waitFor();
+    expect(await page.locator('#decision-form').isHidden()).toBe(true);
+
+    await answerJson(page, '**/api/approvals/apv_late', approval({ approvalId: 'apv_late', status: 'expired', closedAt: '2025-04-02T08:15:00Z' }));
+    await page.goto(`${server.url}/equipe/decisions/apv_late`);
+    await page.getByText(/^Cette demande a expiré le 2 avril 2025 à 10:15 sans décision/).waitFor();
     expect(await page.locator('#decision-form').isHidden()).toBe(true);
   });
 
@@ -321,5 +388,192 @@ describe('staff pages', () => {
     await answerJson(page, '**/api/staff/inbox', { message: 'Cette page est réservée à l\'équipe de CoopConnexion.' }, 403);
     await page.goto(`${server.url}/equipe`);
     await page.getByText('Cette page est réservée à l\'équipe de CoopConnexion.').waitFor();
+  });
+});
+
+describe('one staff inbox for every kind of waiting step', () => {
+  const linaIncident = inboxItem(incidentRecord(lina, 'Accuser réception', 'ValidationException', { approvalId: 'inc_lina' }), lina, now);
+  const orphanIncident = inboxItem(incidentRecord(thomas, 'Notifier la décision', 'States.Timeout', { approvalId: 'inc_orphan' }), undefined, now);
+  const mixed = [linaItem, linaIncident, thomasItem, orphanIncident];
+
+  it('shows each kind with its badge, and a stopped path as "À traiter" with its step, the French explanation and a link to act', async () => {
+    const page = await openAsStaff();
+    await serveInbox(page, mixed, 50);
+    await page.goto(`${server.url}/equipe`);
+    await inboxCards(page).first().waitFor();
+    expect(await inboxCards(page).evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.kind))).toEqual(['referral-decision', 'incident', 'referral-decision', 'incident']);
+    expect(await page.locator('#inbox-count').textContent()).toBe('4 demandes en attente');
+
+    const incident = page.locator('[data-approval-id="inc_lina"]');
+    expect(await incident.getByRole('heading').textContent()).toBe('Lina Haddad');
+    const text = (await incident.textContent()) ?? '';
+    for (const expected of [
+      'À traiter',
+      'il y a 2 jours',
+      'En échec depuis le 10 mars 2025 à 08:30',
+      'Accuser réception',
+      "L'étape « Accuser réception » n'a pas pu aboutir malgré plusieurs tentatives : une donnée a été refusée par un service.",
+      'Coopérative Jeunesse de Services (16-18 ans, été)',
+      'ORI-1A2B3C4D',
+    ]) {
+      expect(text).toContain(expected);
+    }
+    expect(await incident.getByRole('link', { name: 'Relancer ou clôturer : Lina Haddad' }).getAttribute('href')).toBe('/equipe/decisions/inc_lina');
+    expect(await incident.getByRole('link', { name: 'Historique de Lina Haddad' }).getAttribute('href')).toBe('/equipe/personnes/per_01');
+    // A referral decision shows its kind next to its phase.
+    expect(await page.locator('[data-approval-id="apv_01JQ8ZT3"] .meta .badge').allTextContents()).toEqual(['Décision sur une orientation', 'Escaladée']);
+
+    // Without its referral (not found), the incident still says what failed and how to act.
+    const orphan = page.locator('[data-approval-id="inc_orphan"]');
+    expect(await orphan.getByRole('heading').textContent()).toBe("Parcours à l'arrêt");
+    expect(await orphan.textContent()).toContain("l'étape n'a pas répondu à temps");
+    expect(await orphan.getByRole('link', { name: /^Relancer ou clôturer/ }).getAttribute('href')).toBe('/equipe/decisions/inc_orphan');
+
+    await page.setViewportSize({ width: 375, height: 740 });
+    expect(await hasHorizontalScroll(page)).toBe(false);
+    mkdirSync('.local/screenshots', { recursive: true });
+    await page.screenshot({ path: '.local/screenshots/inbox-mixed-phone.png', fullPage: true });
+  });
+
+  it('filters by kind and programme through the URL, so a link keeps the filter, and reads past pages the filter emptied', async () => {
+    const page = await openAsStaff();
+    // Two items a page: the first page holds no incident once filtered, the API answers it empty with a cursor.
+    const received = await serveInbox(page, [linaItem, thomasItem, linaIncident, orphanIncident], 2);
+    await page.goto(`${server.url}/equipe`);
+    await inboxCards(page).first().waitFor();
+    await page.getByLabel('Type de demande').selectOption({ label: 'À traiter' });
+    await page.getByRole('button', { name: 'Filtrer' }).click();
+    await page.waitForURL(`${server.url}/equipe?kind=incident`);
+    await page.locator('[data-approval-id="inc_lina"]').waitFor();
+    expect(await inboxCards(page).evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.approvalId))).toEqual(['inc_lina', 'inc_orphan']);
+    expect(await page.getByLabel('Type de demande').inputValue()).toBe('incident');
+    expect(received.slice(-2).map((q) => q.get('kind'))).toEqual(['incident', 'incident']);
+    expect(received.at(-1)!.get('cursor')).toBeTruthy();
+
+    // A link with both filters, one of them unknown: the unknown one is dropped, never sent.
+    received.length = 0;
+    await page.goto(`${server.url}/equipe?programme=cjs&kind=inconnu`);
+    await page.locator('[data-approval-id="apv_01JQ8ZT3"]').waitFor();
+    expect(await page.getByLabel('Programme').inputValue()).toBe('cjs');
+    expect(await page.getByLabel('Type de demande').inputValue()).toBe('');
+    expect(received.map((q) => q.get('programme'))).toEqual(['cjs']);
+    expect(received.every((q) => !q.has('kind'))).toBe(true);
+    expect(await inboxCards(page).evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.approvalId))).toEqual(['apv_01JQ8ZT3']);
+    expect(await page.getByRole('button', { name: 'Afficher plus' }).count()).toBe(1);
+
+    await page.goto(`${server.url}/equipe?kind=incident&programme=accompagnement`);
+    await page.getByText('Aucune demande en attente ne correspond à ces filtres.').waitFor();
+    expect(await page.getByRole('link', { name: 'Voir toutes les demandes' }).getAttribute('href')).toBe('/equipe');
+  });
+
+  it('"Afficher plus" loads the next page with the cursor, appends it, moves the focus to it, and goes with the last page', async () => {
+    const page = await openAsStaff();
+    const items = Array.from({ length: 5 }, (_, i) => {
+      const referral = referralRecord({ referralId: `REF-${i}`, personId: `per_${i}`, youngPerson: { ...lina.youngPerson, firstName: `Jeune${i}` } });
+      return inboxItem(approvalRecord(referral, { approvalId: `apv_${i}` }), referral, now);
+    });
+    // The second call fails once: the button says so and stays for another try.
+    const received = await serveInbox(page, items, 2, (call) => call === 2);
+    await page.goto(`${server.url}/equipe`);
+    await inboxCards(page).first().waitFor();
+    expect(await inboxCards(page).count()).toBe(2);
+    expect(await page.locator('#inbox-count').textContent()).toBe("2 demandes affichées, d'autres suivent");
+    const more = page.getByRole('button', { name: 'Afficher plus' });
+
+    await more.click();
+    await page.getByText('Service momentanément indisponible.').waitFor();
+    expect(await inboxCards(page).count()).toBe(2);
+    await more.click();
+    await expect.poll(() => inboxCards(page).count()).toBe(4);
+    expect(await focusedId(page)).toBe('item-apv_2');
+    expect(await page.getByText('Service momentanément indisponible.').isHidden()).toBe(true);
+
+    await more.click();
+    await expect.poll(() => inboxCards(page).count()).toBe(5);
+    expect(await focusedId(page)).toBe('item-apv_4');
+    expect(await more.count()).toBe(0);
+    expect(await page.locator('#inbox-count').textContent()).toBe('5 demandes en attente');
+    expect(received.map((q) => q.get('cursor'))).toEqual([null, 'Mg', 'Mg', 'NA']);
+    expect(await inboxCards(page).evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.approvalId))).toEqual(['apv_0', 'apv_1', 'apv_2', 'apv_3', 'apv_4']);
+  });
+});
+
+describe('a path that cannot go on waits "à traiter"', () => {
+  const incidentApproval = (overrides: Record<string, unknown> = {}) =>
+    approval({
+      approvalId: 'inc_lina',
+      kind: 'incident',
+      kindLabel: WAITING_STEP_KIND_LABELS.incident,
+      phase: 'incident',
+      phaseLabel: PHASE_LABELS.incident,
+      incident: { step: 'Accuser réception', explanation: incidentExplanation('Accuser réception', 'ValidationException') },
+      allowedOutcomes: ['retry', 'close'],
+      ...overrides,
+    });
+
+  it('shows the error in French and relaunches the step with a comment; a second action gets the 409 message', async () => {
+    const page = await openAsStaff();
+    const posts: unknown[] = [];
+    await answerJson(page, '**/api/approvals/inc_lina', incidentApproval());
+    await page.route('**/api/approvals/inc_lina/decision', (route) => {
+      posts.push(route.request().postDataJSON());
+      return posts.length === 1
+        ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ approvalId: 'inc_lina', kind: 'incident', referralId: lina.referralId, outcome: 'retry', status: 'retry', statusLabel: "Relancer l'étape" }) })
+        : route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ message: "Cette demande a déjà été décidée le 12 mars 2025 à 11:00 par Claire Dubois (Relancer l'étape). Aucune nouvelle décision n'a été enregistrée." }) });
+    });
+
+    await page.goto(`${server.url}/equipe/decisions/inc_lina`);
+    await page.locator('#decision-form').waitFor();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe("Parcours à l'arrêt : étape à traiter");
+    expect(await page.title()).toBe("Parcours à l'arrêt : étape à traiter - CoopConnexion Parcours");
+    const details = (await page.locator('#incident-details').textContent()) ?? '';
+    expect(details).toContain('Étape « Accuser réception »');
+    expect(details).toContain("n'a pas pu aboutir malgré plusieurs tentatives : une donnée a été refusée par un service.");
+    expect(await page.locator('#approval-details').textContent()).toContain('Lina Haddad');
+    // Only the incident's two actions: no referral outcome.
+    expect(await page.getByRole('radio').count()).toBe(0);
+    expect(await page.locator('#decision-form').getByRole('button').allTextContents()).toEqual(["Relancer l'étape", 'Clôturer le parcours']);
+    expect(posts).toHaveLength(0);
+
+    await page.getByLabel(/^Commentaire/).fill('Numéro corrigé avec le prescripteur.');
+    await page.getByRole('button', { name: "Relancer l'étape" }).click();
+    await page.getByRole('region', { name: 'Décision enregistrée' }).waitFor();
+    expect(await focusedId(page)).toBe('decision-confirmation');
+    expect(await page.locator('#decision-confirmation-status').textContent()).toBe("L'étape « Accuser réception » est relancée : le parcours reprend à cette étape.");
+    expect(await page.locator('#decision-confirmation-timeline').getAttribute('href')).toBe('/equipe/personnes/per_01');
+    expect(posts).toEqual([{ outcome: 'retry', comment: 'Numéro corrigé avec le prescripteur.' }]);
+
+    await page.reload();
+    await page.locator('#decision-form').waitFor();
+    await page.getByRole('button', { name: 'Clôturer le parcours' }).click();
+    const conflict = page.locator('#decision-conflict');
+    await conflict.waitFor();
+    expect(await conflict.textContent()).toContain('Cette demande a déjà été décidée le 12 mars 2025 à 11:00 par Claire Dubois');
+    expect(await focusedId(page)).toBe('decision-conflict');
+    expect(posts[1]).toEqual({ outcome: 'close' });
+  });
+
+  it('closes the path, and shows an incident already handled without its actions', async () => {
+    const page = await openAsStaff();
+    await answerJson(page, '**/api/approvals/inc_lina', incidentApproval());
+    const posts: unknown[] = [];
+    await page.route('**/api/approvals/inc_lina/decision', (route) => {
+      posts.push(route.request().postDataJSON());
+      return route.fulfill({ contentType: 'application/json', body: JSON.stringify({ approvalId: 'inc_lina', kind: 'incident', referralId: lina.referralId, outcome: 'close', status: 'close', statusLabel: 'Clôturer le parcours' }) });
+    });
+    await page.goto(`${server.url}/equipe/decisions/inc_lina`);
+    await page.locator('#decision-form').waitFor();
+    await page.getByRole('button', { name: 'Clôturer le parcours' }).click();
+    await page.getByRole('region', { name: 'Décision enregistrée' }).waitFor();
+    expect(await page.locator('#decision-confirmation-status').textContent()).toBe('Le parcours est clôturé : aucune étape automatique ne suivra.');
+    expect(await page.locator('#decision-confirmation-note').isHidden()).toBe(true);
+    expect(posts).toEqual([{ outcome: 'close' }]);
+
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await answerJson(page, '**/api/approvals/inc_done', incidentApproval({ approvalId: 'inc_done', status: 'decided', decidedAt: '2025-03-12T10:00:00Z', decidedBy: 'Claire Dubois', allowedOutcomes: [] }));
+    await page.goto(`${server.url}/equipe/decisions/inc_done`);
+    await page.getByText('Cette demande a déjà été traitée le 12 mars 2025 à 11:00 par Claire Dubois').waitFor();
+    expect(await page.locator('#incident-details').textContent()).toContain('Accuser réception');
+    expect(await page.locator('#decision-form').isHidden()).toBe(true);
   });
 });
