@@ -144,7 +144,7 @@ const MATRIX: Record<string, RouteExpectation> = {
     status: staffOnly(200),
   },
   // The seeded people match nobody: a well-formed id names no "doublon possible", for staff as for anyone
-  // (the allowed decision is driven in test/e2e/concurrency.test.ts and test/data/person-matching.test.ts).
+  // (the allowed decision is tested in test/functions/api-handlers.test.ts and test/data/person-matching.test.ts).
   'POST /api/staff/duplicates/{duplicateId}/decision': {
     targets: ['missing'],
     requests: () => [{ path: `/api/staff/duplicates/${randomUUID()}_${randomUUID()}/decision`, body: { decision: 'different-people' } }],
