@@ -6,8 +6,9 @@ import type { Staff } from '../domain/actor.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Programme } from '../domain/programmes.js';
 import { INCIDENT_OUTCOME_LABELS, incidentExplanation, type IncidentDecision, type IncidentOutcome } from '../domain/waiting-steps.js';
-import type { WaitingStepHandler, WaitingStepWrites, WaitingSubject } from './approvals.js';
-import { timelinePut } from './people.js';
+import { getApprovalRecord, type ApprovalRecord, type TransactItem, type WaitingStepHandler, type WaitingStepWrites, type WaitingSubject } from './approvals.js';
+import { personReferralStatusUpdate, timelinePut } from './people.js';
+import { getReferralRecord, type ReferralRecord } from './referrals.js';
 
 /** A step of one execution that failed after its retries: what staff are asked to retry or close. */
 interface IncidentSubjectItem {
@@ -23,6 +24,9 @@ interface IncidentSubjectItem {
 
 export interface IncidentSubject extends WaitingSubject {
   incident: IncidentSubjectItem;
+  /** The referral of the path, and its approval still open if any: closing the path closes them. */
+  referral?: ReferralRecord;
+  openApproval?: ApprovalRecord;
 }
 
 /** One incident subject per execution and step: a step failing again after a retry reopens the same subject. */
@@ -71,8 +75,12 @@ export const incidents: WaitingStepHandler<IncidentSubject, IncidentDecision> = 
     const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.incidentSubject(subjectId), ConsistentRead: true }));
     const incident = result.Item as IncidentSubjectItem | undefined;
     if (!incident) return undefined;
+    const referral = await getReferralRecord(incident.referralId);
+    const current = referral?.currentApprovalId ? await getApprovalRecord(referral.currentApprovalId) : undefined;
     return {
       incident,
+      referral,
+      openApproval: current?.status === 'open' ? current : undefined,
       personId: incident.personId,
       referralId: incident.referralId,
       programme: incident.programme,
@@ -109,20 +117,49 @@ export const incidents: WaitingStepHandler<IncidentSubject, IncidentDecision> = 
   },
 
   onDecision({ table, subject, approval, now }, decision, staff: Staff): WaitingStepWrites {
+    const iso = now.toISOString();
     const label =
       decision.outcome === 'retry'
         ? `Étape « ${subject.incident.step} » relancée par l'équipe`
         : `Parcours clôturé par l'équipe après l'échec de l'étape « ${subject.incident.step} »`;
-    return {
-      items: timelinePut(table, subject.personId, {
-        at: now.toISOString(),
-        eventId: `incident-decided#${approval.approvalId}`,
-        type: `path-incident-${decision.outcome}`,
-        label,
-        actor: staff,
-        referralId: subject.referralId,
-        reason: decision.comment,
-      }),
-    };
+    const items: TransactItem[] = timelinePut(table, subject.personId, {
+      at: iso,
+      eventId: `incident-decided#${approval.approvalId}`,
+      type: `path-incident-${decision.outcome}`,
+      label,
+      actor: staff,
+      referralId: subject.referralId,
+      reason: decision.comment,
+    });
+    const referral = subject.referral;
+    if (decision.outcome === 'close' && referral && (referral.status === 'pending' || referral.status === 'waitlisted')) {
+      // The path ends here: the referral is closed (it leaves the reconciler's list), and so is its open approval.
+      items.push(
+        {
+          Update: {
+            TableName: table,
+            Key: keys.referral(referral.referralId),
+            UpdateExpression: 'SET #status = :closed, updatedAt = :now REMOVE gsi1pk, gsi1sk',
+            ConditionExpression: '#status = :current',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':closed': 'closed', ':current': referral.status, ':now': iso },
+          },
+        },
+        personReferralStatusUpdate(table, referral.personId, referral.referralId, 'closed', iso),
+      );
+      if (subject.openApproval) {
+        items.push({
+          Update: {
+            TableName: table,
+            Key: keys.approval(subject.openApproval.approvalId),
+            UpdateExpression: 'SET #status = :closed, closedAt = :now, updatedAt = :now REMOVE gsi1pk, gsi1sk',
+            ConditionExpression: '#status = :open',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':closed': 'closed', ':open': 'open', ':now': iso },
+          },
+        });
+      }
+    }
+    return { items };
   },
 };

@@ -8,7 +8,7 @@ import type { PathStatus, ReferralStatus } from './referral.js';
  * 1. accepted on any referral: the person is in the cooperative ("Acceptée, accueil à démarrer");
  * 2. a referral waiting for a decision: staff have something to decide;
  * 3. a referral on the waiting list: a place may come;
- * 4. only refusals and expiries: not admitted.
+ * 4. only refusals, expiries and paths closed by staff: not admitted.
  */
 export const PATH_STATUS_PRECEDENCE: readonly PathStatus[] = ['onboarding-to-start', 'referred', 'waitlisted', 'not-admitted'];
 
@@ -23,6 +23,7 @@ export function pathStatusOfReferral(status: ReferralStatus): PathStatus {
       return 'waitlisted';
     case 'refused':
     case 'expired':
+    case 'closed':
       return 'not-admitted';
   }
 }

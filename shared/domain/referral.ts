@@ -86,7 +86,7 @@ export const referralSubmissionSchema = z
 
 export type ReferralSubmission = z.infer<typeof referralSubmissionSchema>;
 
-export const REFERRAL_STATUSES = ['pending', 'waitlisted', 'accepted', 'refused', 'expired'] as const;
+export const REFERRAL_STATUSES = ['pending', 'waitlisted', 'accepted', 'refused', 'expired', 'closed'] as const;
 export type ReferralStatus = (typeof REFERRAL_STATUSES)[number];
 
 export const REFERRAL_STATUS_LABELS: Record<ReferralStatus, string> = {
@@ -95,6 +95,7 @@ export const REFERRAL_STATUS_LABELS: Record<ReferralStatus, string> = {
   accepted: 'Acceptée, accueil à démarrer',
   refused: 'Refusée',
   expired: 'Expirée sans décision',
+  closed: "Clôturée par l'équipe",
 };
 
 export const DECISION_OUTCOMES = ['accepted', 'refused', 'waitlisted'] as const;

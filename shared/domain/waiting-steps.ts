@@ -35,7 +35,7 @@ export type DeadlineStep = (typeof DEADLINE_STEPS)[number];
 
 /**
  * `open` while someone may act; `decided` once they did (single use); `expired` when the last deadline passed
- * first; `closed` when the subject was decided through another approval.
+ * first; `closed` when staff closed the path (from its "à traiter").
  */
 export type WaitingStepStatus = 'open' | 'decided' | 'expired' | 'closed';
 
@@ -96,7 +96,7 @@ export function noLongerOpenMessage(approval: {
     return `Cette demande a expiré${when(approval.closedAt)} sans décision : le délai de réponse est dépassé. Aucune nouvelle décision n'a été enregistrée.`;
   }
   if (approval.status === 'closed') {
-    return `Cette demande a été close${when(approval.closedAt)} : une décision a été prise par une autre demande. Aucune nouvelle décision n'a été enregistrée.`;
+    return `Cette demande a été close${when(approval.closedAt)} : le parcours a été clôturé par l'équipe. Aucune nouvelle décision n'a été enregistrée.`;
   }
   const who = approval.decidedBy?.name ? ` par ${approval.decidedBy.name}` : '';
   const what = approval.outcomeLabel ? ` (${approval.outcomeLabel})` : '';

@@ -239,6 +239,24 @@ describe('a step that failed waits "à traiter"', () => {
   });
 });
 
+describe('closing a path from its incident', () => {
+  it('closes the referral and its open approval, and takes it off the reconciler\'s list', async () => {
+    const { referral, approval } = await pendingWithApproval();
+    const subjectId = await recordIncidentSubject({ executionArn: `arn:exec:${referral.referralId}`, step: "Relancer l'équipe", error: 'States.TaskFailed', referralId: referral.referralId, personId: referral.personId });
+    const opened = await openApproval(incidents, { subjectId, phase: 'incident', taskToken: 't', appBaseUrl: '' });
+    if (opened.state !== 'waiting') throw new Error('expected an incident');
+    await decide(incidents, { approvalId: opened.approval.approvalId, decision: { outcome: 'close', comment: 'Le jeune a déménagé.' }, staff: staffCamille });
+    expect((await getReferralRecord(referral.referralId))?.status).toBe('closed');
+    expect((await getApprovalRecord(approval.approvalId))?.status).toBe('closed');
+    expect((await listOpenApprovals({ limit: 100 })).items.filter((a) => a.referralId === referral.referralId)).toEqual([]);
+    const { pathStatus, events } = await getTimeline(referral.personId);
+    expect(pathStatus).toBe('not-admitted');
+    expect(events.map((e) => e.type)).toContain('path-incident-close');
+    const error = await decideOn(approval.approvalId, { outcome: 'accepted' }).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/a été close/);
+  });
+});
+
 describe('the inbox pages with a cursor, and filters by kind and programme', () => {
   it('walks every open approval exactly once, page by page', async () => {
     await Promise.all(Array.from({ length: 7 }, () => pendingWithApproval()));
