@@ -150,20 +150,7 @@ export class ParcoursStack extends Stack {
     // for quiet hours (20:00-08:00 Europe/Paris) once the morning comes, a message whose sender died.
     const dispatchDeferred = fn('DispatchDeferredMessages', 'functions/notifications/dispatch-deferred.ts', { timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS) })
       .bindMessaging(messaging, ['email', 'sms']);
-    const dispatchScheduleRole = new iam.Role(this, 'DispatchDeferredMessagesScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
-    });
-    new scheduler.Schedule(this, 'DispatchDeferredMessagesSchedule', {
-      description: 'Sends the outbox messages that are due',
-      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(5)),
-      target: new schedulerTargets.LambdaInvoke(dispatchDeferred.function, { retryAttempts: 2, role: dispatchScheduleRole, deadLetterQueue: deadLetters.queue }),
-    });
-    deadLetters.grantScheduleRole(dispatchScheduleRole);
-    deadLetters.receiveAsyncFailuresOf(dispatchDeferred.function);
-    Validations.of(dispatchScheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(dispatchDeferred.function.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason: 'Added by the scheduler LambdaInvoke target: invoking this one function, including its versions and aliases (the ":*" suffix).',
-    });
+    this.runEvery(dispatchDeferred, Duration.minutes(5), 'Sends the outbox messages that are due', deadLetters);
     // The reconciler: decisions not taken by their workflow, workflows that never started (functions/reconciler/).
     const reconciler = fn('Reconciler', 'functions/reconciler/reconcile.ts', {
       // It sends messages: shorter than the outbox's lease, like every sender.
@@ -177,20 +164,7 @@ export class ParcoursStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${config.region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
       reason: 'Added by grantExecution: states:DescribeExecution on the executions of this one state machine (their names are the referral ids).',
     });
-    const reconcilerScheduleRole = new iam.Role(this, 'ReconcilerScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
-    });
-    new scheduler.Schedule(this, 'ReconcilerSchedule', {
-      description: 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started',
-      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(config.reconcile.everyMinutes)),
-      target: new schedulerTargets.LambdaInvoke(reconciler.function, { retryAttempts: 2, role: reconcilerScheduleRole, deadLetterQueue: deadLetters.queue }),
-    });
-    deadLetters.grantScheduleRole(reconcilerScheduleRole);
-    deadLetters.receiveAsyncFailuresOf(reconciler.function);
-    Validations.of(reconcilerScheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(reconciler.function.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason: 'Added by the scheduler LambdaInvoke target: invoking this one function, including its versions and aliases (the ":*" suffix).',
-    });
+    this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
 
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
@@ -239,6 +213,28 @@ export class ParcoursStack extends Stack {
     new CfnOutput(this, 'SmsInboundTopicArn', {
       value: messaging.smsInboundTopic.topicArn,
       description: "Two-way channel of the SMS number: set it with update-phone-number --two-way-channel-arn (README, deploy)",
+    });
+  }
+
+  /**
+   * Runs a function on a schedule (EventBridge Scheduler, which the local cloud also runs): a role that may invoke
+   * only that function, two retries, then the shared dead-letter queue; the function's own asynchronous failures too.
+   */
+  private runEvery(target: ParcoursFunction, rate: Duration, description: string, deadLetters: ParcoursDeadLetters): void {
+    const id = target.node.id;
+    const role = new iam.Role(this, `${id}ScheduleRole`, {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+    });
+    new scheduler.Schedule(this, `${id}Schedule`, {
+      description,
+      schedule: scheduler.ScheduleExpression.rate(rate),
+      target: new schedulerTargets.LambdaInvoke(target.function, { retryAttempts: 2, role, deadLetterQueue: deadLetters.queue }),
+    });
+    deadLetters.grantScheduleRole(role);
+    deadLetters.receiveAsyncFailuresOf(target.function);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(target.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: 'Added by the scheduler LambdaInvoke target: invoking this one function, including its versions and aliases (the ":*" suffix).',
     });
   }
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomInt, randomUUID } from 'node:crypto';
-import { GetCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useFreshAppTable } from '../support/dynamodb.js';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { useFreshAppTable, countItemsOfType } from '../support/dynamodb.js';
 import { adultSubmission, prescriberLens, prescriberLievin, staffCamille } from '../support/fixtures.js';
 import { submitReferral } from '../../shared/data/referrals.js';
 import { decidePossibleDuplicate, getPossibleDuplicate, listOpenPossibleDuplicates } from '../../shared/data/possible-duplicates.js';
@@ -29,16 +29,7 @@ beforeAll(async () => {
   ({ doc, tableName: table } = await useFreshAppTable({ STAFF_EMAIL: 'equipe@coopconnexion.local' }));
 });
 
-async function countByType(type: string): Promise<number> {
-  let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new ScanCommand({ TableName: table, FilterExpression: '#t = :t', ExpressionAttributeNames: { '#t': 'type' }, ExpressionAttributeValues: { ':t': type }, ExclusiveStartKey: start, ConsistentRead: true }));
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
-}
+const countByType = (type: string) => countItemsOfType(doc, table, type);
 
 const mobile = () => `+337${String(randomInt(100_000_000)).padStart(8, '0')}`;
 const submit = (submission: ReturnType<typeof adultSubmission>, prescriber = prescriberLens) => submitReferral({ prescriber, submission, idempotencyKey: randomUUID() });

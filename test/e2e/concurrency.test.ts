@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomInt, randomUUID } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { countItemsOfType } from '../support/dynamodb.js';
 import { apiClient, startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
@@ -11,18 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => cloud?.stop());
 
-async function countByType(type: string): Promise<number> {
-  let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await cloud.documentClient.send(
-      new ScanCommand({ TableName: cloud.tableName, FilterExpression: '#t = :t', ExpressionAttributeNames: { '#t': 'type' }, ExpressionAttributeValues: { ':t': type }, ExclusiveStartKey: start, ConsistentRead: true }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
-}
+const countByType = (type: string) => countItemsOfType(cloud.documentClient, cloud.tableName, type);
 
 const mobile = () => `+337${String(randomInt(100_000_000)).padStart(8, '0')}`;
 /** What a prescriber's submit answer holds, whether the young person was known or not. */

@@ -1,7 +1,7 @@
 import { inject } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_AWS, ensureTables } from '../../infra/local/dynamodb.js';
 import { appTableDefinition } from '../../infra/local-app/tables.js';
 
@@ -19,4 +19,25 @@ export async function useFreshAppTable(env: Record<string, string> = {}): Promis
   const table = await freshAppTable();
   Object.assign(process.env, { TABLE_NAME: table.tableName, AWS_ENDPOINT_URL_DYNAMODB: table.endpoint, ...env });
   return { tableName: table.tableName, doc: table.doc };
+}
+
+/** How many items of a `type` the table holds (tests only: a consistent scan, page by page). */
+export async function countItemsOfType(doc: DynamoDBDocumentClient, tableName: string, type: string, extra?: { attribute: string; equals: unknown }): Promise<number> {
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: extra ? '#t = :t AND #a = :a' : '#t = :t',
+        ExpressionAttributeNames: { '#t': 'type', ...(extra ? { '#a': extra.attribute } : {}) },
+        ExpressionAttributeValues: { ':t': type, ...(extra ? { ':a': extra.equals } : {}) },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
 }
