@@ -209,8 +209,8 @@ describe('the local console in a browser', () => {
     expect(await page.locator('g.asl-node.visited[data-state="Attendre la décision"]').count()).toBe(1);
     expect(await page.locator('g.asl-node.visited[data-state="Orientation acceptée"]').count()).toBe(1);
     expect(await page.locator('g.asl-node.visited[data-state="Orientation refusée"]').count()).toBe(0);
-    // The decision arrives as the output of the callback state; its JSON opens on demand.
-    const exited = page.locator('ol.history > li', { hasText: 'TaskStateExited — « Attendre la décision »' });
+    // The workflow takes the decision from the table in the step after the wait; its output's JSON opens on demand.
+    const exited = page.locator('ol.history > li', { hasText: 'TaskStateExited — « Notifier la décision »' });
     const output = exited.locator('details', { hasText: 'Sortie' });
     expect(await output.locator('pre').isVisible()).toBe(false);
     await output.locator('summary').click();
