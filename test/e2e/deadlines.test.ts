@@ -13,7 +13,8 @@ const timings = loadStageConfig('test').referral;
 let cloud: LocalCloud;
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ stage: 'test', inMemory: true });
+  // Step Functions behind the fault layer, at 0 until a test turns it on.
+  cloud = await startTestCloud({ stage: 'test', inMemory: true, faults: { stepfunctions: 0, kinds: ['error'] } });
   // The test itself writes a decision the way the decision handler does, to play a handler that died before SendTaskSuccess.
   Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb, AWS_ACCESS_KEY_ID: cloud.accessKeyId });
 }, 180_000);
@@ -64,5 +65,58 @@ describe('a referral nobody decides on', () => {
     // No reminder was sent for a decided referral, and it is not back in the inbox.
     expect((await cloud.ses.listEmails()).some((m) => m.subject.startsWith('Relance') && m.text?.includes(submitted.body.reference))).toBe(false);
     expect((await camille('GET', '/api/staff/inbox')).body.items.some((i: { referralId: string }) => i.referralId === submitted.body.referralId)).toBe(false);
+  }, 60_000);
+});
+
+describe('what the reconciler repairs', () => {
+  const reconcilerSchedule = () => cloud.app.schedules.find((s) => s.logicalId.startsWith('ReconcilerSchedule'))!.logicalId;
+  const executionArnOf = (referralId: string) => `arn:aws:states:eu-west-3:000000000000:execution:${cloud.app.stateMachines[0].name}:${referralId}`;
+
+  it('starts the workflow of a referral whose StartExecution failed and whose client did not retry', async () => {
+    const sarah = apiClient(cloud, 'sarah.benali');
+    const camille = apiClient(cloud, 'camille.martin');
+    cloud.faults.set({ stepfunctions: 1, kinds: ['error'] });
+    let submitted;
+    try {
+      submitted = await sarah('POST', '/api/referrals', adultSubmission(), { 'idempotency-key': randomUUID() });
+    } finally {
+      cloud.faults.set({ stepfunctions: 0 });
+    }
+    expect(submitted.status).toBeGreaterThanOrEqual(500);
+    // Recorded, but with no workflow: nobody would ever see it without the reconciler.
+    const listed = await camille('GET', '/api/referrals?limit=100');
+    const lost = (await cloud.engine.listExecutions({ stateMachineArn: cloud.app.stateMachines[0].arn })).executions.map((e) => e.executionArn);
+    const orphan = (listed.body.items as Array<{ referralId: string }>).find((r) => !lost.includes(executionArnOf(r.referralId)));
+    expect(orphan).toBeDefined();
+    await new Promise((r) => setTimeout(r, 2_500)); // the test stage's grace
+    await cloud.scheduler.fireNow(reconcilerSchedule());
+    await eventually(
+      async () => (await camille('GET', '/api/staff/inbox?limit=100')).body.items.some((i: { referralId: string }) => i.referralId === orphan!.referralId),
+      15_000,
+      'the repaired referral in the inbox',
+    );
+  }, 60_000);
+
+  it('notifies a decision made on a workflow that no longer runs', async () => {
+    const sarah = apiClient(cloud, 'sarah.benali');
+    const camille = apiClient(cloud, 'camille.martin');
+    const submission = adultSubmission();
+    const submitted = await sarah('POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
+    const item = await eventually(
+      async () => (await camille('GET', '/api/staff/inbox?limit=100')).body.items.find((i: { referralId: string }) => i.referralId === submitted.body.referralId),
+      10_000,
+      'inbox item',
+    );
+    // An operator stopped the execution; staff decide all the same, and the answer does not depend on it.
+    await cloud.engine.stopExecution({ executionArn: executionArnOf(submitted.body.referralId) });
+    const decided = await camille('POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'accepted' });
+    expect(decided.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2_500));
+    await cloud.scheduler.fireNow(reconcilerSchedule());
+    const welcome = async () => (await cloud.ses.listEmails()).filter((m) => m.to.includes(submission.youngPerson.email) && m.subject === 'Bienvenue à CoopConnexion !');
+    await eventually(async () => (await welcome()).length === 1, 15_000, 'the decision e-mail');
+    // A second run finds nothing left to do: still one message.
+    await cloud.scheduler.fireNow(reconcilerSchedule());
+    expect(await welcome()).toHaveLength(1);
   }, 60_000);
 });
