@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll, db, queryIndexPartition, tableName } from '../data/client.js';
+import { batchGetAll, db, queryIndexPage, tableName, type Page } from '../data/client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Channel, RecipientRole } from '../domain/messages/catalogue.js';
 
@@ -67,10 +67,10 @@ export async function getOptOut(channel: Channel, address: string): Promise<OptO
 
 export const isOptedOut = (set: Set<string>, channel: Channel, address: string) => set.has(addressKey(channel, address));
 
-/** Every opt-out, newest first. */
-export async function listOptOuts(limit = 200): Promise<OptOut[]> {
-  const items = await queryIndexPartition(INDEX.contactLists, keys.optOutsPartition(), { limit, newestFirst: true });
-  return items.map((item) => ({
+/** The opt-outs, newest first, one page at a time (`cursorField`: the query parameter that carries the cursor). */
+export async function listOptOuts(options: { limit?: number; cursor?: string; cursorField?: string } = {}): Promise<Page<OptOut>> {
+  const page = await queryIndexPage(INDEX.contactLists, keys.optOutsPartition(), { ...options, newestFirst: true });
+  const items = page.items.map((item) => ({
     channel: item.channel as Channel,
     address: String(item.address),
     reason: item.reason as OptOutReason,
@@ -78,6 +78,7 @@ export async function listOptOuts(limit = 200): Promise<OptOut[]> {
     personId: item.personId as string | undefined,
     role: item.role as RecipientRole | undefined,
   }));
+  return { items, cursor: page.cursor };
 }
 
 /**
