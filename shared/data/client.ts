@@ -78,8 +78,8 @@ export function decodeCursor(
 
 /**
  * One page of a global secondary index's partition (`gsiN`), oldest first or newest first, with a cursor to the next
- * page. `from` keeps only sort keys from that value on; `filter` narrows the items (a page may then hold fewer than
- * `limit` and still have a cursor). `cursorField` names the query parameter that carried the cursor, for its error.
+ * page (none after the last item). `from` keeps only sort keys from that value on; `filter` narrows the items (a page
+ * may then hold fewer than `limit`, or none, and still have a cursor). `cursorField` names the query parameter that carried the cursor, for its error.
  */
 export async function queryIndexPage(
   indexName: string,
@@ -101,6 +101,7 @@ export async function queryIndexPage(
     if (options.newestFirst) return { items: [] };
     startKey = undefined;
   }
+  const limit = options.limit ?? PAGE_LIMIT.default;
   const result = await db().send(
     new QueryCommand({
       TableName: tableName(),
@@ -111,8 +112,14 @@ export async function queryIndexPage(
       ExpressionAttributeValues: { ':pk': partition, ...(options.from !== undefined ? { ':from': options.from } : {}), ...options.filter?.values },
       ScanIndexForward: !options.newestFirst,
       ExclusiveStartKey: startKey,
-      Limit: options.limit ?? PAGE_LIMIT.default,
+      // Unfiltered, one item more tells whether another page exists: a list of exactly `limit` items ends without a
+      // cursor, instead of offering a next page that is empty.
+      Limit: options.filter ? limit : limit + 1,
     }),
   );
-  return { items: result.Items ?? [], cursor: encodeCursor(result.LastEvaluatedKey) };
+  const items = result.Items ?? [];
+  if (options.filter) return { items, cursor: encodeCursor(result.LastEvaluatedKey) };
+  if (items.length <= limit) return { items };
+  const last = items[limit - 1]!;
+  return { items: items.slice(0, limit), cursor: encodeCursor({ pk: last.pk, sk: last.sk, [pkName]: last[pkName], [skName]: last[skName] }) };
 }
