@@ -108,6 +108,7 @@ a.button { color: #fff; }
 .badge-eligible { background: #dcefe2; color: #14532b; }
 .badge-check { background: #fff0d6; color: #5c3b00; }
 
+.load-more { margin: 1rem 0; }
 .item-list { list-style: none; padding: 0; margin: 1rem 0; display: grid; gap: 1rem; }
 .item-list h2 { margin: 0 0 0.35rem; font-size: 1.2rem; }
 .meta { display: flex; flex-wrap: wrap; gap: 0.25rem 0.75rem; align-items: center; margin: 0 0 0.5rem; color: #3a3a3a; }
