@@ -78,8 +78,8 @@ export function decodeCursor(
 
 /**
  * One page of a global secondary index's partition (`gsiN`), oldest first or newest first, with a cursor to the next
- * page (none after the last item). `from` keeps only sort keys from that value on; `filter` narrows the items (a page
- * may then hold fewer than `limit`, or none, and still have a cursor). `cursorField` names the query parameter that carried the cursor, for its error.
+ * page (none after the last item). `from` keeps only sort keys from that value on, `below` only those before it;
+ * `filter` narrows the items (a page may then hold fewer than `limit`, or none, and still have a cursor). `cursorField` names the query parameter that carried the cursor, for its error.
  */
 export async function queryIndexPage(
   indexName: string,
@@ -90,6 +90,7 @@ export async function queryIndexPage(
     cursorField?: string;
     newestFirst?: boolean;
     from?: string;
+    below?: string;
     filter?: { expression: string; names?: Record<string, string>; values: Record<string, unknown> };
   } = {},
 ): Promise<Page<Record<string, unknown>>> {
@@ -102,14 +103,15 @@ export async function queryIndexPage(
     startKey = undefined;
   }
   const limit = options.limit ?? PAGE_LIMIT.default;
+  const range = options.from !== undefined ? { condition: ` AND ${skName} >= :bound`, bound: options.from } : options.below !== undefined ? { condition: ` AND ${skName} < :bound`, bound: options.below } : undefined;
   const result = await db().send(
     new QueryCommand({
       TableName: tableName(),
       IndexName: indexName,
-      KeyConditionExpression: `${pkName} = :pk${options.from !== undefined ? ` AND ${skName} >= :from` : ''}`,
+      KeyConditionExpression: `${pkName} = :pk${range?.condition ?? ''}`,
       FilterExpression: options.filter?.expression,
       ExpressionAttributeNames: options.filter?.names,
-      ExpressionAttributeValues: { ':pk': partition, ...(options.from !== undefined ? { ':from': options.from } : {}), ...options.filter?.values },
+      ExpressionAttributeValues: { ':pk': partition, ...(range ? { ':bound': range.bound } : {}), ...options.filter?.values },
       ScanIndexForward: !options.newestFirst,
       ExclusiveStartKey: startKey,
       // Unfiltered, one item more tells whether another page exists: a list of exactly `limit` items ends without a

@@ -9,7 +9,7 @@ import { encodeCursor, queryIndexPage } from '../../shared/data/client.js';
 import { listReferralsFor, submitReferral } from '../../shared/data/referrals.js';
 import { listOpenPossibleDuplicates, possibleDuplicatePut } from '../../shared/data/possible-duplicates.js';
 import { listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
-import { listOptOuts, recordOptOut } from '../../shared/notifications/opt-outs.js';
+import { listOptOuts, recordOptOut, removeOptOut } from '../../shared/notifications/opt-outs.js';
 import { INDEX, keys } from '../../shared/keys.js';
 
 /*
@@ -106,6 +106,35 @@ describe('the staff messages view', () => {
     const listed = walked.items.map((o) => o.address);
     expect(listed.filter((a) => a.startsWith('+3378'))).toEqual(addresses.map((a) => a.address));
     expect(walked.items.map((o) => o.at)).toEqual(walked.items.map((o) => o.at).sort(descending));
+  });
+
+  it('names no address in the opt-outs cursor, and goes on after an opt-out lifted between two pages', async () => {
+    const addresses = Array.from({ length: 4 }, (_, i) => ({ address: `lea.${randomUUID()}@example.org`, at: minutesAgo(200 + i) }));
+    // Two at the same instant on the same channel: the cursor still tells them apart.
+    addresses.push({ address: `lea.${randomUUID()}@example.org`, at: addresses[3]!.at });
+    for (const { address, at } of addresses) await recordOptOut({ channel: 'email', address, reason: 'complaint', at });
+    const ours = (items: Array<{ address: string }>) => items.map((o) => o.address).filter((a) => addresses.some((x) => x.address === a));
+
+    const walked = await walkPages(async (cursor) => {
+      const page = await listOptOuts({ limit: 1, cursor });
+      const decoded = page.cursor ? Buffer.from(page.cursor, 'base64url').toString('utf8') : '';
+      for (const { address } of addresses) expect(decoded).not.toContain(address.split('@')[0]);
+      expect(decoded).not.toMatch(/OPTOUT|@|\+33/);
+      return page;
+    });
+    const listed = ours(walked.items);
+    expect(listed.slice(0, 3)).toEqual(addresses.slice(0, 3).map((a) => a.address));
+    expect(listed.slice(3).sort()).toEqual(addresses.slice(3).map((a) => a.address).sort());
+
+    // The page's last opt-out is lifted (START) before the next page is asked for: the list goes on from its time.
+    let first = await listOptOuts({ limit: 1 });
+    while (!addresses.some((a) => a.address === first.items[0]?.address)) first = await listOptOuts({ limit: 1, cursor: first.cursor });
+    expect(first.items[0]!.address).toBe(addresses[0]!.address);
+    await removeOptOut('email', addresses[0]!.address);
+    const rest = await walkPages((cursor) => listOptOuts({ limit: 2, cursor: cursor ?? first.cursor }));
+    // Not from the top again: nothing newer than the lifted one comes back.
+    expect(rest.items.slice(0, 2).map((o) => o.address)).toEqual([addresses[1]!.address, addresses[2]!.address]);
+    expect(ours(rest.items)).toHaveLength(4);
   });
 
   it('lists the messages not delivered since a time, newest first, page after page, and ends a cursor that left the range', async () => {
