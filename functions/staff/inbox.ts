@@ -3,6 +3,7 @@ import { apiRoute, json } from '../../shared/http/api.js';
 import { getReferralsByIds } from '../../shared/data/referrals.js';
 import { listOpenApprovals } from '../../shared/data/approvals.js';
 import { PROGRAMMES } from '../../shared/domain/programmes.js';
+import { cursorParam, limitParam, PAGE_LIMIT } from '../../shared/domain/paging.js';
 import { choice, parseOrThrow } from '../../shared/domain/validation.js';
 import { WAITING_STEP_KINDS } from '../../shared/domain/waiting-steps.js';
 import { inboxItem } from '../../shared/views.js';
@@ -11,13 +12,8 @@ const querySchema = z.strictObject(
   {
     kind: z.optional(choice(WAITING_STEP_KINDS, 'Type de demande inconnu.')),
     programme: z.optional(choice(PROGRAMMES, 'Programme inconnu.')),
-    cursor: z.optional(z.string()),
-    limit: z.optional(
-      z.pipe(
-        z.string().check(z.regex(/^\d{1,3}$/, 'Un nombre entre 1 et 100.')),
-        z.transform((value) => Number(value)),
-      ).check(z.refine((n) => n >= 1 && n <= 100, 'Un nombre entre 1 et 100.')),
-    ),
+    cursor: cursorParam,
+    limit: limitParam,
   },
   'Paramètre inconnu.',
 );
@@ -28,7 +24,7 @@ const querySchema = z.strictObject(
  */
 export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
   const query = parseOrThrow(querySchema, event.queryStringParameters ?? {}, 'Les filtres de la liste sont invalides.');
-  const page = await listOpenApprovals({ kind: query.kind, programme: query.programme, cursor: query.cursor, limit: query.limit ?? 50 });
+  const page = await listOpenApprovals({ kind: query.kind, programme: query.programme, cursor: query.cursor, limit: query.limit ?? PAGE_LIMIT.default });
   const referrals = await getReferralsByIds([...new Set(page.items.map((a) => a.referralId))]);
   const now = new Date();
   return json(200, {

@@ -1,9 +1,12 @@
+import * as z from 'zod/mini';
 import { apiRoute, json } from '../../shared/http/api.js';
 import { CHANNEL_LABELS, ROLE_LABELS, failureLabel, listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
 import { getPeople } from '../../shared/data/people.js';
 import { OPT_OUT_REASON_LABELS, listOptOuts } from '../../shared/notifications/opt-outs.js';
 import type { NotificationStatus, OutboxMessage } from '../../shared/data/outbox.js';
 import type { SendFailureReason } from '../../shared/notifications/retry-policy.js';
+import { cursorParam, limitParam } from '../../shared/domain/paging.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
 
 const DAYS = 30;
 const STATUS_LABELS: Partial<Record<NotificationStatus, string>> = { bounced: 'Rejeté (adresse invalide)', failed: 'Non remis' };
@@ -21,21 +24,43 @@ function statusLabel(message: OutboxMessage): string {
   return STATUS_LABELS[message.status] ?? message.status;
 }
 
+const LISTS = ['toFix', 'optOuts', 'failed'] as const;
+type List = (typeof LISTS)[number];
+const cursorName = (list: List) => `${list}Cursor` as const;
+
+const querySchema = z.strictObject({ toFixCursor: cursorParam, optOutsCursor: cursorParam, failedCursor: cursorParam, limit: limitParam }, 'Paramètre inconnu.');
+
 /**
- * GET /api/staff/messages: the contacts to fix (addresses that bounced or failed), the opt-outs (SMS STOP,
- * e-mail complaints) and every message not delivered in the last 30 days, those the outbox gave up included.
+ * GET /api/staff/messages?toFixCursor=&optOutsCursor=&failedCursor=&limit=: the contacts to fix (addresses that
+ * bounced or failed), the opt-outs (SMS STOP, e-mail complaints) and every message not delivered in the last 30 days,
+ * those the outbox gave up included; each list newest first, one page at a time. Each list pages on its own: the
+ * answer gives each one's next cursor (`toFixCursor`...); a request with cursors answers only the lists they name,
+ * one without answers the first page of all three.
  */
-export const handler = apiRoute({ roles: ['staff'] }, async () => {
+export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
+  const query = parseOrThrow(querySchema, event.queryStringParameters ?? {}, 'Les paramètres de la liste sont invalides.');
+  const asked = LISTS.filter((list) => query[cursorName(list)] !== undefined && query[cursorName(list)] !== '');
+  const wanted = (list: List) => asked.length === 0 || asked.includes(list);
+  const pageOf = (list: List) => ({ limit: query.limit, cursor: query[cursorName(list)], cursorField: cursorName(list) });
+  const none = { items: [], cursor: undefined };
   const since = new Date(Date.now() - DAYS * 24 * 3600 * 1000);
-  const [issues, optOuts, failed] = await Promise.all([listContactIssues(), listOptOuts(), listUndeliveredMessages(since)]);
+  const [issuesPage, optOutsPage, failedPage] = await Promise.all([
+    wanted('toFix') ? listContactIssues(pageOf('toFix')) : none,
+    wanted('optOuts') ? listOptOuts(pageOf('optOuts')) : none,
+    wanted('failed') ? listUndeliveredMessages(since, pageOf('failed')) : none,
+  ]);
+  const [issues, optOuts, failed] = [issuesPage.items, optOutsPage.items, failedPage.items];
   const people = await getPeople([...issues.map((i) => i.personId), ...optOuts.flatMap((o) => (o.personId ? [o.personId] : [])), ...failed.map((m) => m.personId)]);
   const nameOf = (personId: string) => {
     const person = people.get(personId);
     return person ? `${person.firstName} ${person.lastName}` : 'Personne inconnue';
   };
+  // A list not asked for is left out, and each list asked for says where it goes on.
+  const list = <T>(name: List, items: T[], cursor: string | undefined) =>
+    wanted(name) ? { [name]: items, ...(cursor ? { [cursorName(name)]: cursor } : {}) } : {};
   return json(200, {
     since: since.toISOString(),
-    toFix: issues.map((issue) => ({
+    ...list('toFix', issues.map((issue) => ({
       personId: issue.personId,
       issueId: issue.issueId,
       role: issue.role,
@@ -49,8 +74,8 @@ export const handler = apiRoute({ roles: ['staff'] }, async () => {
       firstFailedAt: issue.firstFailedAt,
       lastFailedAt: issue.lastFailedAt,
       failedMessages: issue.notificationIds.length,
-    })),
-    optOuts: optOuts.map((optOut) => ({
+    })), issuesPage.cursor),
+    ...list('optOuts', optOuts.map((optOut) => ({
       channel: optOut.channel,
       channelLabel: CHANNEL_LABELS[optOut.channel],
       address: optOut.address,
@@ -58,8 +83,8 @@ export const handler = apiRoute({ roles: ['staff'] }, async () => {
       reasonLabel: OPT_OUT_REASON_LABELS[optOut.reason],
       at: optOut.at,
       ...(optOut.personId ? { personId: optOut.personId, personName: nameOf(optOut.personId) } : {}),
-    })),
-    failed: failed.map((message) => ({
+    })), optOutsPage.cursor),
+    ...list('failed', failed.map((message) => ({
       personId: message.personId,
       personName: nameOf(message.personId),
       notificationId: message.notificationId,
@@ -75,6 +100,6 @@ export const handler = apiRoute({ roles: ['staff'] }, async () => {
       attempts: message.attempts,
       statusAt: message.statusAt,
       sentAt: message.sentAt,
-    })),
+    })), failedPage.cursor),
   });
 });

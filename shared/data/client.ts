@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvalidInputError } from '../domain/errors.js';
+import { PAGE_LIMIT } from '../domain/paging.js';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 let documentClient: DynamoDBDocumentClient | undefined;
@@ -39,21 +40,6 @@ export async function batchGetAll(itemKeys: Key[], options: { consistentRead?: b
   return items;
 }
 
-/** The items of one partition of a global secondary index (`gsiN` with keys `gsiNpk` / `gsiNsk`), in sort-key order or newest first. */
-export async function queryIndexPartition(indexName: string, partition: string, options: { limit?: number; newestFirst?: boolean } = {}): Promise<Record<string, unknown>[]> {
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: indexName,
-      KeyConditionExpression: `${indexName}pk = :pk`,
-      ExpressionAttributeValues: { ':pk': partition },
-      ScanIndexForward: !options.newestFirst,
-      Limit: options.limit ?? 200,
-    }),
-  );
-  return result.Items ?? [];
-}
-
 /** One page of a listing, and the cursor of the next one (absent on the last page). */
 export interface Page<T> {
   items: T[];
@@ -65,43 +51,77 @@ export function encodeCursor(lastKey: Record<string, unknown> | undefined): stri
   return lastKey ? Buffer.from(JSON.stringify(lastKey)).toString('base64url') : undefined;
 }
 
-/** Reads a cursor back; a cursor that is not one of ours is refused, never passed to DynamoDB as is. */
-export function decodeCursor(cursor: string | undefined, keyNames: readonly string[]): Record<string, string> | undefined {
+/**
+ * Reads a cursor back; a cursor that is not one of ours is refused, never passed to DynamoDB as is.
+ * `expected` pins key values the cursor must hold (its partition: another list's cursor, or another organisation's,
+ * is refused the same way). `field` names the query parameter in the error.
+ */
+export function decodeCursor(
+  cursor: string | undefined,
+  keyNames: readonly string[],
+  options: { expected?: Record<string, string>; field?: string } = {},
+): Record<string, string> | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   try {
     if (cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('shape');
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     const names = Object.keys(key).sort();
     if (names.join() !== [...keyNames].sort().join() || names.some((n) => typeof key[n] !== 'string')) throw new Error('keys');
+    if (Object.entries(options.expected ?? {}).some(([name, value]) => key[name] !== value)) throw new Error('partition');
     return key as Record<string, string>;
   } catch {
     throw new InvalidInputError('Le curseur de pagination est invalide : rechargez la liste depuis le début.', [
-      { field: 'cursor', message: 'Curseur inconnu ou modifié.' },
+      { field: options.field ?? 'cursor', message: 'Curseur inconnu ou modifié.' },
     ]);
   }
 }
 
 /**
- * One page of a global secondary index's partition (`gsiN`), oldest first, with a cursor to the next page;
- * `filter` narrows the items (a page may then hold fewer than `limit` and still have a cursor).
+ * One page of a global secondary index's partition (`gsiN`), oldest first or newest first, with a cursor to the next
+ * page (none after the last item). `from` keeps only sort keys from that value on, `below` only those before it;
+ * `filter` narrows the items (a page may then hold fewer than `limit`, or none, and still have a cursor). `cursorField` names the query parameter that carried the cursor, for its error.
  */
 export async function queryIndexPage(
   indexName: string,
   partition: string,
-  options: { limit?: number; cursor?: string; filter?: { expression: string; names?: Record<string, string>; values: Record<string, unknown> } } = {},
+  options: {
+    limit?: number;
+    cursor?: string;
+    cursorField?: string;
+    newestFirst?: boolean;
+    from?: string;
+    below?: string;
+    filter?: { expression: string; names?: Record<string, string>; values: Record<string, unknown> };
+  } = {},
 ): Promise<Page<Record<string, unknown>>> {
-  const startKey = decodeCursor(options.cursor, ['pk', 'sk', `${indexName}pk`, `${indexName}sk`]);
+  const [pkName, skName] = [`${indexName}pk`, `${indexName}sk`];
+  let startKey = decodeCursor(options.cursor, ['pk', 'sk', pkName, skName], { expected: { [pkName]: partition }, field: options.cursorField });
+  // A cursor before `from` (its item left the range since the last page; DynamoDB would refuse it): newest first,
+  // nothing comes after it; oldest first, what comes after it is the whole range.
+  if (startKey && options.from !== undefined && startKey[skName]! < options.from) {
+    if (options.newestFirst) return { items: [] };
+    startKey = undefined;
+  }
+  const limit = options.limit ?? PAGE_LIMIT.default;
+  const range = options.from !== undefined ? { condition: ` AND ${skName} >= :bound`, bound: options.from } : options.below !== undefined ? { condition: ` AND ${skName} < :bound`, bound: options.below } : undefined;
   const result = await db().send(
     new QueryCommand({
       TableName: tableName(),
       IndexName: indexName,
-      KeyConditionExpression: `${indexName}pk = :pk`,
+      KeyConditionExpression: `${pkName} = :pk${range?.condition ?? ''}`,
       FilterExpression: options.filter?.expression,
       ExpressionAttributeNames: options.filter?.names,
-      ExpressionAttributeValues: { ':pk': partition, ...options.filter?.values },
+      ExpressionAttributeValues: { ':pk': partition, ...(range ? { ':bound': range.bound } : {}), ...options.filter?.values },
+      ScanIndexForward: !options.newestFirst,
       ExclusiveStartKey: startKey,
-      Limit: options.limit ?? 50,
+      // Unfiltered, one item more tells whether another page exists: a list of exactly `limit` items ends without a
+      // cursor, instead of offering a next page that is empty.
+      Limit: options.filter ? limit : limit + 1,
     }),
   );
-  return { items: result.Items ?? [], cursor: encodeCursor(result.LastEvaluatedKey) };
+  const items = result.Items ?? [];
+  if (options.filter) return { items, cursor: encodeCursor(result.LastEvaluatedKey) };
+  if (items.length <= limit) return { items };
+  const last = items[limit - 1]!;
+  return { items: items.slice(0, limit), cursor: encodeCursor({ pk: last.pk, sk: last.sk, [pkName]: last[pkName], [skName]: last[skName] }) };
 }

@@ -1,5 +1,5 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { db, queryIndexPartition, tableName } from './client.js';
+import { db, queryIndexPage, tableName, type Page } from './client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Staff } from '../domain/actor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
@@ -41,9 +41,10 @@ export function possibleDuplicatePut(table: string, input: Omit<PossibleDuplicat
   };
 }
 
-/** The open "doublons possibles", oldest first. */
-export async function listOpenPossibleDuplicates(limit = 200): Promise<PossibleDuplicate[]> {
-  return (await queryIndexPartition(INDEX.possibleDuplicates, keys.possibleDuplicatesPartition(), { limit })) as unknown as PossibleDuplicate[];
+/** The open "doublons possibles", oldest first, one page at a time. */
+export async function listOpenPossibleDuplicates(options: { limit?: number; cursor?: string } = {}): Promise<Page<PossibleDuplicate>> {
+  const page = await queryIndexPage(INDEX.possibleDuplicates, keys.possibleDuplicatesPartition(), options);
+  return { items: page.items as unknown as PossibleDuplicate[], cursor: page.cursor };
 }
 
 export async function getPossibleDuplicate(duplicateId: string): Promise<PossibleDuplicate | undefined> {

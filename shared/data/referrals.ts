@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, db, queryIndexPage, tableName, type Page } from './client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Actor, Prescriber } from '../domain/actor.js';
@@ -252,13 +252,13 @@ export async function getReferralFor(reader: Actor, referralId: string): Promise
   return referral;
 }
 
-export async function listReferralsFor(reader: Actor, limit = 200): Promise<ReferralRecord[]> {
-  const query =
+/** The referrals a reader may list, newest first, one page at a time: a prescriber their organisation's, staff every one. */
+export async function listReferralsFor(reader: Actor, options: { limit?: number; cursor?: string } = {}): Promise<Page<ReferralRecord>> {
+  const page =
     reader.kind === 'prescriber'
-      ? { IndexName: INDEX.organisation, KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': keys.organisationPartition(reader.organisationId) } }
-      : { IndexName: INDEX.allReferrals, KeyConditionExpression: 'gsi3pk = :pk', ExpressionAttributeValues: { ':pk': keys.allReferralsPartition() } };
-  const result = await db().send(new QueryCommand({ TableName: tableName(), ...query, ScanIndexForward: false, Limit: limit }));
-  return (result.Items ?? []) as ReferralRecord[];
+      ? await queryIndexPage(INDEX.organisation, keys.organisationPartition(reader.organisationId), { ...options, newestFirst: true })
+      : await queryIndexPage(INDEX.allReferrals, keys.allReferralsPartition(), { ...options, newestFirst: true });
+  return { items: page.items as unknown as ReferralRecord[], cursor: page.cursor };
 }
 
 export async function getReferralsByIds(referralIds: string[]): Promise<Map<string, ReferralRecord>> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { batchGetAll, db, queryIndexPartition, tableName } from '../data/client.js';
+import { batchGetAll, db, queryIndexPage, tableName, type Page } from '../data/client.js';
 import { getReferralsByIds } from '../data/referrals.js';
 import { timelinePut, type PersonRecord } from '../data/people.js';
 import type { Staff } from '../domain/actor.js';
@@ -184,30 +184,21 @@ async function addTimelineEvent(personId: string, eventId: string, at: string, t
   }
 }
 
-/** The open issues, most recent failure first. */
-export async function listContactIssues(limit = 200): Promise<ContactIssue[]> {
-  return (await queryIndexPartition(INDEX.contactLists, keys.contactIssuesPartition(), { limit, newestFirst: true })) as unknown as ContactIssue[];
+type PageOptions = { limit?: number; cursor?: string; cursorField?: string };
+
+/** The open issues, most recent failure first, one page at a time (`cursorField`: the query parameter of the cursor). */
+export async function listContactIssues(options: PageOptions = {}): Promise<Page<ContactIssue>> {
+  const page = await queryIndexPage(INDEX.contactLists, keys.contactIssuesPartition(), { ...options, newestFirst: true });
+  return { items: page.items as unknown as ContactIssue[], cursor: page.cursor };
 }
 
-/** Messages not delivered since a time, newest first: reported bounced or failed, or given up by the outbox (`failed`). */
-export async function listUndeliveredMessages(since: Date, limit = 500): Promise<Array<OutboxMessage & { personId: string }>> {
-  const items: Array<OutboxMessage & { personId: string }> = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: INDEX.failedMessages,
-        KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk >= :since',
-        ExpressionAttributeValues: { ':pk': keys.failedMessagesPartition(), ':since': since.toISOString() },
-        ScanIndexForward: false,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...((page.Items ?? []) as Array<OutboxMessage & { personId: string }>));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey && items.length < limit);
-  return items.slice(0, limit);
+/**
+ * Messages not delivered since a time, newest first, one page at a time: reported bounced or failed, or given up by
+ * the outbox (`failed`).
+ */
+export async function listUndeliveredMessages(since: Date, options: PageOptions = {}): Promise<Page<OutboxMessage & { personId: string }>> {
+  const page = await queryIndexPage(INDEX.failedMessages, keys.failedMessagesPartition(), { ...options, newestFirst: true, from: since.toISOString() });
+  return { items: page.items as unknown as Array<OutboxMessage & { personId: string }>, cursor: page.cursor };
 }
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];

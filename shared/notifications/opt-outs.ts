@@ -1,5 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll, db, queryIndexPartition, tableName } from '../data/client.js';
+import { createHash } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, db, decodeCursor, encodeCursor, queryIndexPage, tableName, type Page } from '../data/client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Channel, RecipientRole } from '../domain/messages/catalogue.js';
 
@@ -67,10 +68,17 @@ export async function getOptOut(channel: Channel, address: string): Promise<OptO
 
 export const isOptedOut = (set: Set<string>, channel: Channel, address: string) => set.has(addressKey(channel, address));
 
-/** Every opt-out, newest first. */
-export async function listOptOuts(limit = 200): Promise<OptOut[]> {
-  const items = await queryIndexPartition(INDEX.contactLists, keys.optOutsPartition(), { limit, newestFirst: true });
-  return items.map((item) => ({
+/** The opt-outs, newest first, one page at a time (`cursorField`: the query parameter that carries the cursor). */
+export async function listOptOuts(options: { limit?: number; cursor?: string; cursorField?: string } = {}): Promise<Page<OptOut>> {
+  const position = decodeCursor(options.cursor, ['at', 'ref'], { field: options.cursorField });
+  const startKey = position && (await optOutAt(position.at!, position.ref!));
+  const page = await queryIndexPage(INDEX.contactLists, keys.optOutsPartition(), {
+    limit: options.limit,
+    newestFirst: true,
+    // The opt-out the cursor named has been lifted since (START): the page goes on from its time.
+    ...(startKey ? { cursor: encodeCursor(startKey) } : position ? { below: position.at } : {}),
+  });
+  const items = page.items.map((item) => ({
     channel: item.channel as Channel,
     address: String(item.address),
     reason: item.reason as OptOutReason,
@@ -78,6 +86,31 @@ export async function listOptOuts(limit = 200): Promise<OptOut[]> {
     personId: item.personId as string | undefined,
     role: item.role as RecipientRole | undefined,
   }));
+  return { items, cursor: page.cursor && positionOf(page.cursor) };
+}
+
+/*
+ * An opt-out's key holds its address, and a cursor travels in URLs: the opt-outs' cursor names its place by the
+ * index's sort key (time and channel) and a hash of the key instead, and the key is found again from those.
+ */
+const refOf = (pk: string) => createHash('sha256').update(pk).digest('base64url').slice(0, 22);
+
+function positionOf(cursor: string): string | undefined {
+  const key = decodeCursor(cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk'])!;
+  return encodeCursor({ at: key.gsi1sk, ref: refOf(key.pk!) });
+}
+
+async function optOutAt(at: string, ref: string): Promise<Record<string, string> | undefined> {
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: INDEX.contactLists,
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :at',
+      ExpressionAttributeValues: { ':pk': keys.optOutsPartition(), ':at': at },
+    }),
+  );
+  const item = (result.Items ?? []).find((i) => refOf(String(i.pk)) === ref);
+  return item && { pk: String(item.pk), sk: String(item.sk), gsi1pk: String(item.gsi1pk), gsi1sk: String(item.gsi1sk) };
 }
 
 /**

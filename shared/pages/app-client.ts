@@ -264,45 +264,44 @@ async function fetchListPage(pathFor, cursor) {
   return result;
 }
 
+// --- Paged lists: "Afficher plus" ---
+
 /**
- * The "Afficher plus" button under a listing: each click reads the page after the last one and hands its items to
- * append(items, more), which adds them and returns the element to focus (the first new one). The button goes with
- * the last page; a failure is said next to it and the button stays, for another try.
+ * The "Afficher plus" button under a paged list, or null when there is no next page. A click loads 'path' with the
+ * cursor as the query parameter 'param' (reading on past pages a filter emptied) and hands the answer to 'append',
+ * which adds its items, may move the focus to the first new one, and returns the next cursor. After the last page
+ * the button gives way to a focused note, so keyboard focus is not lost; a failure is said and the button stays.
  */
-function loadMoreButton(cursor, pathFor, append) {
+function loadMoreButton(path, param, cursor, append) {
+  if (!cursor) return null;
   let next = cursor;
   const button = el('button', { type: 'button', class: 'button button-secondary' }, 'Afficher plus');
-  const error = el('p', { class: 'message-error', role: 'alert', hidden: true });
-  const block = el('div', { class: 'load-more' }, error, button);
+  const status = el('p', { role: 'status', tabindex: '-1' });
+  const pathFor = (c) => path + (path.includes('?') ? '&' : '?') + param + '=' + encodeURIComponent(c);
   button.addEventListener('click', async () => {
     if (button.disabled) return;
-    error.hidden = true;
     setBusy(button, true, 'Chargement…');
-    let failure = '';
+    status.textContent = '';
     try {
-      const result = await fetchListPage(pathFor, next);
-      if (result.ok && result.data) {
-        next = result.data.cursor;
-        const focusTarget = append(result.data.items || [], Boolean(next));
-        if (!next) block.remove();
-        if (focusTarget) {
-          focusTarget.setAttribute('tabindex', '-1');
-          focusTarget.focus();
-        }
-      } else {
-        failure = loadFailureMessage(result);
+      const result = param === 'cursor' ? await fetchListPage(pathFor, next) : await api(pathFor(next));
+      if (!result) return;
+      if (!result.ok) {
+        status.textContent = loadFailureMessage(result);
+        return;
+      }
+      next = append(result.data || {});
+      if (!next) {
+        button.remove();
+        status.textContent = 'Tout est affiché.';
+        if (!status.contains(document.activeElement) && document.activeElement === document.body) status.focus();
       }
     } catch {
-      failure = NETWORK_MESSAGE;
+      status.textContent = NETWORK_MESSAGE;
     } finally {
-      setBusy(button, false);
-    }
-    if (failure) {
-      error.textContent = failure;
-      error.hidden = false;
+      if (button.isConnected) setBusy(button, false);
     }
   });
-  return block;
+  return el('div', { class: 'load-more' }, button, status);
 }
 
 // --- Forms: error summary and per-field messages (ids follow shared/pages/form-fields.ts) ---
@@ -629,6 +628,21 @@ function initReferralForm() {
 
 // --- Prescriber: referrals and their statuses ---
 
+const REFERRAL_HEADERS = ['Date d\'orientation', 'Jeune', 'Programme', 'Statut', 'Décision'];
+
+function referralRow(item) {
+  const decision = item.decidedAt ? 'Le ' + formatDateTime(item.decidedAt) + (item.reasonLabel ? ' : ' + item.reasonLabel : '') : 'En attente';
+  return {
+    cells: [
+      el('time', { datetime: item.createdAt }, formatDateTime(item.createdAt)),
+      item.youngPerson.firstName + ' ' + item.youngPerson.lastName,
+      item.programmeLabel,
+      el('span', { class: 'badge' }, item.statusLabel),
+      decision,
+    ],
+  };
+}
+
 async function initReferralsList() {
   const region = document.getElementById('referrals');
   const data = await loadInto(region, '/api/referrals');
@@ -638,23 +652,16 @@ async function initReferralsList() {
     region.replaceChildren(el('p', {}, 'Aucune orientation pour le moment.'));
     return;
   }
-  const headers = ['Date d\'orientation', 'Jeune', 'Programme', 'Statut', 'Décision'];
-  const rows = items.map((item) => {
-    const decision = item.decidedAt ? 'Le ' + formatDateTime(item.decidedAt) + (item.reasonLabel ? ' : ' + item.reasonLabel : '') : 'En attente';
-    const cells = [
-      el('time', { datetime: item.createdAt }, formatDateTime(item.createdAt)),
-      item.youngPerson.firstName + ' ' + item.youngPerson.lastName,
-      item.programmeLabel,
-      el('span', { class: 'badge' }, item.statusLabel),
-      decision,
-    ];
-    return el('tr', {}, cells.map((cell, i) => el('td', { 'data-label': headers[i] }, cell)));
-  });
-  region.replaceChildren(
-    el('table', {},
-      el('caption', {}, plural(items.length, 'orientation', 'orientations')),
-      el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col' }, h)))),
-      el('tbody', {}, rows)));
+  region.replaceChildren(...pagedTable({
+    headers: REFERRAL_HEADERS,
+    caption: (count, more) => plural(count, 'orientation', 'orientations') + ', de la plus récente à la plus ancienne' + moreText(more),
+    toRow: referralRow,
+    items,
+    cursor: data.cursor,
+    path: '/api/referrals',
+    key: 'items',
+    param: 'cursor',
+  }));
 }
 
 // --- Staff: inbox, decision, timeline ---
@@ -803,7 +810,15 @@ async function initInbox() {
     return cards.length ? cards[0].querySelector('h2') : count;
   };
   append(items, Boolean(data.cursor));
-  region.replaceChildren(...[count, list, data.cursor ? loadMoreButton(data.cursor, pathFor, append) : null].filter(Boolean));
+  const more = loadMoreButton(inboxPath(filters), 'cursor', data.cursor, (page) => {
+    const focusTarget = append(page.items || [], Boolean(page.cursor));
+    if (focusTarget) {
+      focusTarget.setAttribute('tabindex', '-1');
+      focusTarget.focus();
+    }
+    return page.cursor;
+  });
+  region.replaceChildren(...[count, list, more].filter(Boolean));
 }
 
 const SITUATION_LABELS = { 'demandeur-emploi': 'Demandeur ou demandeuse d\'emploi', etudiant: 'Étudiant ou étudiante', autre: 'Autre situation' };
@@ -1080,16 +1095,39 @@ function channelText(item) {
   return item.channelLabel || (item.channel === 'sms' ? 'SMS' : 'E-mail');
 }
 
-function byDateDesc(items, key) {
-  return items.slice().sort((a, b) => (Date.parse(b[key]) || 0) - (Date.parse(a[key]) || 0));
-}
-
 /** A table whose cells carry their column name (read by the stacked layout on phones). */
 function dataTable(className, caption, headers, rows) {
   return el('table', { class: className },
     el('caption', {}, caption),
     el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, rows.map((row) => el('tr', row.attributes, row.cells.map((cell, i) => el('td', { 'data-label': headers[i], class: row.classes && row.classes[i] }, cell))))));
+    el('tbody', {}, rows.map((row) => dataRow(row, headers))));
+}
+
+function dataRow(row, headers) {
+  return el('tr', row.attributes, row.cells.map((cell, i) => el('td', { 'data-label': headers[i], class: row.classes && row.classes[i] }, cell)));
+}
+
+function moreText(more) {
+  return more ? ' (d\'autres suivent)' : '';
+}
+
+/**
+ * A paged list's table (see dataTable) and its "Afficher plus": the next pages' items (under 'key' in the answer,
+ * their cursor under 'param') become rows at the end, in the API's order; 'caption(count, more)' words the caption.
+ */
+function pagedTable(list) {
+  const table = dataTable(list.className, '', list.headers, list.items.map(list.toRow));
+  const caption = table.querySelector('caption');
+  let count = list.items.length;
+  caption.textContent = list.caption(count, Boolean(list.cursor));
+  const more = loadMoreButton(list.path, list.param, list.cursor, (data) => {
+    const items = data[list.key] || [];
+    table.tBodies[0].append(...items.map((item) => dataRow(list.toRow(item), list.headers)));
+    count += items.length;
+    caption.textContent = list.caption(count, Boolean(data[list.param]));
+    return data[list.param];
+  });
+  return [table, more];
 }
 
 function messagesSection(id, title, content) {
@@ -1188,11 +1226,16 @@ function setMessagesStatus(message, tone, focus) {
   return node;
 }
 
-function contactsToFix(items, onFixed) {
+const MESSAGES_PATH = '/api/staff/messages';
+
+function contactsToFix(data, onFixed) {
+  const items = data.toFix || [];
   if (!items.length) return el('p', {}, 'Aucun contact à corriger.');
-  const headers = ['Personne', 'Destinataire', 'Canal', 'Adresse ou numéro en échec', 'Motif', 'Dernier échec', 'Messages non remis', 'Correction'];
-  return dataTable('table-wide contacts-to-fix', plural(items.length, 'contact à corriger', 'contacts à corriger') + ', du plus récent échec au plus ancien', headers,
-    byDateDesc(items, 'lastFailedAt').map((issue) => ({
+  return pagedTable({
+    className: 'table-wide contacts-to-fix',
+    headers: ['Personne', 'Destinataire', 'Canal', 'Adresse ou numéro en échec', 'Motif', 'Dernier échec', 'Messages non remis', 'Correction'],
+    caption: (count, more) => plural(count, 'contact à corriger', 'contacts à corriger') + ', du plus récent échec au plus ancien' + moreText(more),
+    toRow: (issue) => ({
       attributes: { 'data-issue-id': issue.issueId },
       classes: [null, null, null, 'provider-id', null],
       cells: [
@@ -1205,25 +1248,43 @@ function contactsToFix(items, onFixed) {
         String(issue.failedMessages),
         fixForm(issue, onFixed),
       ],
-    })));
+    }),
+    items,
+    cursor: data.toFixCursor,
+    path: MESSAGES_PATH,
+    key: 'toFix',
+    param: 'toFixCursor',
+  });
 }
 
-function optOutsTable(items) {
+function optOutsTable(data) {
+  const items = data.optOuts || [];
   if (!items.length) return el('p', {}, 'Aucune désinscription.');
-  const headers = ['Canal', 'Adresse ou numéro', 'Personne', 'Motif', 'Date'];
-  return dataTable('table-wide opt-outs', plural(items.length, 'désinscription', 'désinscriptions') + ', de la plus récente à la plus ancienne', headers,
-    byDateDesc(items, 'at').map((item) => ({
+  return pagedTable({
+    className: 'table-wide opt-outs',
+    headers: ['Canal', 'Adresse ou numéro', 'Personne', 'Motif', 'Date'],
+    caption: (count, more) => plural(count, 'désinscription', 'désinscriptions') + ', de la plus récente à la plus ancienne' + moreText(more),
+    toRow: (item) => ({
       attributes: {},
       classes: [null, 'provider-id'],
       cells: [channelText(item), item.address, personLink(item.personId, item.personName), item.reasonLabel || item.reason, timeNode(item.at)],
-    })));
+    }),
+    items,
+    cursor: data.optOutsCursor,
+    path: MESSAGES_PATH,
+    key: 'optOuts',
+    param: 'optOutsCursor',
+  });
 }
 
-function failedMessagesTable(items) {
+function failedMessagesTable(data) {
+  const items = data.failed || [];
   if (!items.length) return el('p', {}, 'Aucun message non remis ces 30 derniers jours.');
-  const headers = ['Date', 'Personne', 'Message', 'Destinataire', 'Canal', 'Adresse ou numéro', 'Statut', 'Motif'];
-  return dataTable('table-wide failed-messages', plural(items.length, 'message non remis', 'messages non remis') + ', du plus récent au plus ancien', headers,
-    byDateDesc(items, 'statusAt').map((m) => ({
+  return pagedTable({
+    className: 'table-wide failed-messages',
+    headers: ['Date', 'Personne', 'Message', 'Destinataire', 'Canal', 'Adresse ou numéro', 'Statut', 'Motif'],
+    caption: (count, more) => plural(count, 'message non remis', 'messages non remis') + ', du plus récent au plus ancien' + moreText(more),
+    toRow: (m) => ({
       attributes: { 'data-notification-id': m.notificationId, 'data-status': m.status },
       classes: [null, null, null, null, null, 'provider-id', null, null],
       cells: [
@@ -1236,20 +1297,26 @@ function failedMessagesTable(items) {
         m.statusLabel || MESSAGE_STATUS_LABELS[m.status] || m.status,
         m.statusReasonLabel || m.statusReason || '—',
       ],
-    })));
+    }),
+    items,
+    cursor: data.failedCursor,
+    path: MESSAGES_PATH,
+    key: 'failed',
+    param: 'failedCursor',
+  });
 }
 
 async function initMessages() {
   const region = document.getElementById('messages');
   const render = (data) => {
     region.replaceChildren(
-      messagesSection('contacts-to-fix', 'Contacts à corriger', contactsToFix(data.toFix || [], onFixed)),
-      messagesSection('opt-outs', 'Désinscriptions', optOutsTable(data.optOuts || [])),
-      messagesSection('failed-messages', 'Messages non remis (30 derniers jours)', failedMessagesTable(data.failed || [])));
+      messagesSection('contacts-to-fix', 'Contacts à corriger', contactsToFix(data, onFixed)),
+      messagesSection('opt-outs', 'Désinscriptions', optOutsTable(data)),
+      messagesSection('failed-messages', 'Messages non remis (30 derniers jours)', failedMessagesTable(data)));
   };
   const load = async () => {
     region.setAttribute('aria-busy', 'true');
-    const data = await loadInto(region, '/api/staff/messages');
+    const data = await loadInto(region, MESSAGES_PATH);
     if (data) render(data);
     return Boolean(data);
   };
@@ -1289,49 +1356,59 @@ async function initDuplicates() {
     status.replaceChildren(node);
     node.focus();
   };
-  const render = (items) => {
+  const card = (item) => {
+    const name = item.newPerson.firstName ? personName(item.newPerson) : '';
+    const buttons = DUPLICATE_ANSWERS.map((answer) => {
+      const button = el('button', { type: 'button', class: answer.decision === 'same-person' ? 'button' : 'button button-secondary', 'data-decision': answer.decision },
+        answer.label, el('span', { class: 'visually-hidden' }, ' : ' + name));
+      button.addEventListener('click', async () => {
+        for (const b of buttons) b.disabled = true;
+        try {
+          const result = await api('/api/staff/duplicates/' + encodeURIComponent(item.duplicateId) + '/decision', { method: 'POST', json: { decision: answer.decision } });
+          if (result.ok) say(answer.done, 'success');
+          else say(messageOf(result, 'La réponse n\'a pas été enregistrée. Réessayez dans quelques instants.'), 'warning');
+          if (result.ok || result.status === 404 || result.status === 409) await load();
+        } catch {
+          say(NETWORK_MESSAGE, 'warning');
+        } finally {
+          for (const b of buttons) if (b.isConnected) b.disabled = false;
+        }
+      });
+      return button;
+    });
+    const referral = item.referral;
+    return el('li', { class: 'card', 'data-duplicate-id': item.duplicateId },
+      el('article', { 'aria-labelledby': 'duplicate-' + item.duplicateId },
+        el('h2', { id: 'duplicate-' + item.duplicateId }, name || 'Doublon possible'),
+        el('p', { class: 'meta' },
+          el('span', { class: 'badge badge-check' }, (item.matchedByLabels || []).join(', ')),
+          referral ? el('span', {}, 'Orientation ' + referral.reference + ' de ' + referral.organisationName + ', reçue le ', el('time', { datetime: referral.createdAt }, formatDateTime(referral.createdAt))) : null),
+        duplicateSide('Nouveau dossier', item.newPerson),
+        duplicateSide('Dossier déjà suivi', item.knownPerson),
+        el('p', { class: 'item-actions' }, buttons)));
+  };
+  const render = (data) => {
+    const items = data.items || [];
     if (!items.length) {
       region.replaceChildren(el('p', {}, 'Aucun doublon possible à examiner.'));
       return;
     }
-    region.replaceChildren(
-      el('p', {}, plural(items.length, 'doublon possible', 'doublons possibles')),
-      el('ul', { class: 'item-list' }, items.map((item) => {
-        const name = item.newPerson.firstName ? personName(item.newPerson) : '';
-        const buttons = DUPLICATE_ANSWERS.map((answer) => {
-          const button = el('button', { type: 'button', class: answer.decision === 'same-person' ? 'button' : 'button button-secondary', 'data-decision': answer.decision },
-            answer.label, el('span', { class: 'visually-hidden' }, ' : ' + name));
-          button.addEventListener('click', async () => {
-            for (const b of buttons) b.disabled = true;
-            try {
-              const result = await api('/api/staff/duplicates/' + encodeURIComponent(item.duplicateId) + '/decision', { method: 'POST', json: { decision: answer.decision } });
-              if (result.ok) say(answer.done, 'success');
-              else say(messageOf(result, 'La réponse n\'a pas été enregistrée. Réessayez dans quelques instants.'), 'warning');
-              if (result.ok || result.status === 404 || result.status === 409) await load();
-            } catch {
-              say(NETWORK_MESSAGE, 'warning');
-            } finally {
-              for (const b of buttons) if (b.isConnected) b.disabled = false;
-            }
-          });
-          return button;
-        });
-        const referral = item.referral;
-        return el('li', { class: 'card', 'data-duplicate-id': item.duplicateId },
-          el('article', { 'aria-labelledby': 'duplicate-' + item.duplicateId },
-            el('h2', { id: 'duplicate-' + item.duplicateId }, name || 'Doublon possible'),
-            el('p', { class: 'meta' },
-              el('span', { class: 'badge badge-check' }, (item.matchedByLabels || []).join(', ')),
-              referral ? el('span', {}, 'Orientation ' + referral.reference + ' de ' + referral.organisationName + ', reçue le ', el('time', { datetime: referral.createdAt }, formatDateTime(referral.createdAt))) : null),
-            duplicateSide('Nouveau dossier', item.newPerson),
-            duplicateSide('Dossier déjà suivi', item.knownPerson),
-            el('p', { class: 'item-actions' }, buttons)));
-      })));
+    let count = items.length;
+    const counter = (more) => plural(count, 'doublon possible', 'doublons possibles') + ', du plus ancien au plus récent' + moreText(more);
+    const summary = el('p', {}, counter(Boolean(data.cursor)));
+    const list = el('ul', { class: 'item-list' }, items.map(card));
+    region.replaceChildren(summary, list, loadMoreButton('/api/staff/duplicates', 'cursor', data.cursor, (page) => {
+      const more = page.items || [];
+      list.append(...more.map(card));
+      count += more.length;
+      summary.textContent = counter(Boolean(page.cursor));
+      return page.cursor;
+    }));
   };
   const load = async () => {
     region.setAttribute('aria-busy', 'true');
     const data = await loadInto(region, '/api/staff/duplicates');
-    if (data) render(data.items || []);
+    if (data) render(data);
   };
   await load();
 }

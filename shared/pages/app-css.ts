@@ -110,6 +110,7 @@ a.button { color: #fff; }
 .badge-kind { background: #fff; color: #1e2f4d; border: 1px solid #5c6b85; }
 .badge-kind-incident { background: #fbe3e1; color: #7a1a14; }
 
+.load-more { margin: 1rem 0; }
 .item-list { list-style: none; padding: 0; margin: 1rem 0; display: grid; gap: 1rem; }
 .item-list h2 { margin: 0 0 0.35rem; font-size: 1.2rem; }
 .meta { display: flex; flex-wrap: wrap; gap: 0.25rem 0.75rem; align-items: center; margin: 0 0 0.5rem; color: #3a3a3a; }

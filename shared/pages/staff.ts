@@ -107,7 +107,8 @@ ${loadingRegion('timeline', 'Chargement de l\'historique…')}`;
 
 /**
  * Contacts whose messages no longer arrive, opt-outs and undelivered messages: the client
- * module fills the three sections (#contacts-to-fix, #opt-outs, #failed-messages) from one call.
+ * module fills the three sections (#contacts-to-fix, #opt-outs, #failed-messages) from one call, then pages each on
+ * its own ("Afficher plus").
  */
 export function messagesPage(): string {
   const body = `<h1>Messages et contacts</h1>

@@ -112,7 +112,7 @@ describe('opt-outs at sending time', () => {
     expect(await emailsTo(zoe.email)).toHaveLength(0);
     // The staff see it, on the list and on the person's history, once however many STOPs come.
     await recordSmsReply({ originationNumber: zoe.phone, messageBody: 'stop', inboundMessageId: randomUUID() }, NOON);
-    expect((await listOptOuts()).filter((o) => o.address === zoe.phone)).toEqual([expect.objectContaining({ channel: 'sms', reason: 'stop', personId: zoe.personId, role: 'young' })]);
+    expect((await listOptOuts()).items.filter((o) => o.address === zoe.phone)).toEqual([expect.objectContaining({ channel: 'sms', reason: 'stop', personId: zoe.personId, role: 'young' })]);
     const events = await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)', ExpressionAttributeValues: { ':pk': `PERSON#${zoe.personId}`, ':sk': 'EVENT#' } }));
     expect(events.Items?.filter((e) => e.eventType === 'contact-opted-out')).toHaveLength(1);
   });
@@ -145,7 +145,7 @@ describe('opt-outs at sending time', () => {
     const zoe = await person();
     const first = await sendThenReport(zoe.personId, `ack#${randomUUID()}`, ackEmail(zoe.email), 'complained', 'abuse');
     await afterDeliveryReport(first.report, zoe.personId, first.notificationId, NOON);
-    expect((await listOptOuts()).find((o) => o.address === zoe.email)).toMatchObject({ channel: 'email', reason: 'complaint', personId: zoe.personId });
+    expect((await listOptOuts()).items.find((o) => o.address === zoe.email)).toMatchObject({ channel: 'email', reason: 'complaint', personId: zoe.personId });
 
     const ack = `ack#${randomUUID()}`;
     await write(zoe.personId, ack, [ackEmail(zoe.email.toUpperCase())]);
@@ -165,10 +165,10 @@ describe('after a hard bounce', () => {
     const zoe = await person();
     const { notificationId, report } = await sendThenReport(zoe.personId, `ack#${randomUUID()}`, ackEmail(zoe.email), 'bounced', 'Permanent/General');
     for (let i = 0; i < 3; i++) await afterDeliveryReport(report, zoe.personId, notificationId, NOON);
-    const issues = (await listContactIssues()).filter((i) => i.personId === zoe.personId);
+    const issues = (await listContactIssues()).items.filter((i) => i.personId === zoe.personId);
     expect(issues).toEqual([expect.objectContaining({ role: 'young', channel: 'email', address: zoe.email, status: 'open', notificationIds: [notificationId], reason: 'Permanent/General' })]);
     expect(smsTo(zoe.phone).map((m) => m.body)).toEqual([render('email-undelivered', 'young', 'sms', { subject: 'Votre orientation vers CoopConnexion' }).body]);
-    expect((await listUndeliveredMessages(new Date(NOON.getTime() - 3600_000))).filter((m) => m.personId === zoe.personId)).toEqual([
+    expect((await listUndeliveredMessages(new Date(NOON.getTime() - 3600_000))).items.filter((m) => m.personId === zoe.personId)).toEqual([
       expect.objectContaining({ notificationId, status: 'bounced' }),
     ]);
   });
@@ -195,7 +195,7 @@ describe('after a hard bounce', () => {
     const zoe = await person();
     const { notificationId, report } = await sendThenReport(zoe.personId, `ack#${randomUUID()}`, ackEmail(zoe.email), 'failed', 'Transient/MailboxFull');
     await afterDeliveryReport(report, zoe.personId, notificationId, NOON);
-    expect((await listContactIssues()).some((i) => i.personId === zoe.personId)).toBe(false);
+    expect((await listContactIssues()).items.some((i) => i.personId === zoe.personId)).toBe(false);
     expect(smsTo(zoe.phone)).toHaveLength(0);
   });
 });
@@ -241,7 +241,7 @@ describe('fixing a contact', () => {
     expect(await emailsTo(corrected)).toHaveLength(1);
 
     await afterDeliveryReport(zoe.report, zoe.personId, zoe.notificationId, NOON);
-    expect((await listContactIssues()).some((i) => i.personId === zoe.personId)).toBe(false);
+    expect((await listContactIssues()).items.some((i) => i.personId === zoe.personId)).toBe(false);
   });
 
   it("refuses the address of another person of the same name and birth date (409) and writes nothing", async () => {
@@ -249,7 +249,7 @@ describe('fixing a contact', () => {
     const other = await person();
     await expect(fixContact({ personId: zoe.personId, issueId: zoe.issueId, value: other.email, staff: staffCamille })).rejects.toMatchObject({ statusCode: 409 });
     expect((await doc.send(new GetCommand({ TableName: table, Key: keys.person(zoe.personId) }))).Item).toMatchObject({ email: zoe.email });
-    expect((await listContactIssues()).find((i) => i.personId === zoe.personId)).toMatchObject({ status: 'open' });
+    expect((await listContactIssues()).items.find((i) => i.personId === zoe.personId)).toMatchObject({ status: 'open' });
     expect(await emailsTo(other.email)).toHaveLength(0);
   });
 

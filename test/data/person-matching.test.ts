@@ -5,6 +5,7 @@ import { useFreshAppTable, countItemsOfType } from '../support/dynamodb.js';
 import { adultSubmission, prescriberLens, prescriberLievin, staffCamille } from '../support/fixtures.js';
 import { submitReferral } from '../../shared/data/referrals.js';
 import { decidePossibleDuplicate, getPossibleDuplicate, listOpenPossibleDuplicates } from '../../shared/data/possible-duplicates.js';
+import { walkPages } from '../support/paging.js';
 import { personReferralStatusUpdate, type PersonRecord } from '../../shared/data/people.js';
 import { decide, openApproval } from '../../shared/data/approvals.js';
 import { referralDecisions } from '../../shared/data/referral-decisions.js';
@@ -34,7 +35,8 @@ const countByType = (type: string) => countItemsOfType(doc, table, type);
 const mobile = () => `+337${String(randomInt(100_000_000)).padStart(8, '0')}`;
 const submit = (submission: ReturnType<typeof adultSubmission>, prescriber = prescriberLens) => submitReferral({ prescriber, submission, idempotencyKey: randomUUID() });
 const person = async (personId: string) => (await doc.send(new GetCommand({ TableName: table, Key: keys.person(personId), ConsistentRead: true }))).Item as PersonRecord;
-const flagsOf = async (personId: string) => (await listOpenPossibleDuplicates(1000)).filter((f) => f.personId === personId || f.candidatePersonId === personId);
+const openFlags = async () => (await walkPages((cursor) => listOpenPossibleDuplicates({ limit: 100, cursor }))).items;
+const flagsOf = async (personId: string) => (await openFlags()).filter((f) => f.personId === personId || f.candidatePersonId === personId);
 
 describe('a strong match links the referral to the person', () => {
   it.each([
@@ -130,7 +132,7 @@ describe('staff settle a "doublon possible"', () => {
       expect(timeline.pathStatus).toBe('onboarding-to-start');
       expect(timeline.events.filter((e) => e.type === 'duplicate-same-person')).toHaveLength(2);
     }
-    expect((await listOpenPossibleDuplicates(1000)).some((f) => f.duplicateId === duplicateId)).toBe(false);
+    expect((await openFlags()).some((f) => f.duplicateId === duplicateId)).toBe(false);
 
     // The same answer again changes nothing; the other answer is refused.
     expect(await decidePossibleDuplicate({ duplicateId, decision: 'same-person', staff: staffCamille })).toMatchObject({ alreadyDecided: true });

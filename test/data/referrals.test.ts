@@ -63,10 +63,10 @@ describe('a submission is recorded once per idempotency key', () => {
 describe('a prescriber sees only their organisation', () => {
   it('lists and reads their own referrals, and another organisation’s is "not found"', async () => {
     const { referral } = await submitReferral({ prescriber: prescriberLievin, submission: adultSubmission(), idempotencyKey: randomUUID() });
-    const lens = await listReferralsFor(prescriberLens);
+    const lens = (await listReferralsFor(prescriberLens)).items;
     expect(lens.every((r) => r.organisationId === 'ml-lens')).toBe(true);
     expect(lens.some((r) => r.referralId === referral.referralId)).toBe(false);
-    const lievin = await listReferralsFor(prescriberLievin);
+    const lievin = (await listReferralsFor(prescriberLievin)).items;
     expect(lievin.some((r) => r.referralId === referral.referralId)).toBe(true);
     await expect(getReferralFor(prescriberLens, referral.referralId)).rejects.toMatchObject({ statusCode: 404 });
     await expect(getReferralFor(staffCamille, referral.referralId)).resolves.toMatchObject({ referralId: referral.referralId });

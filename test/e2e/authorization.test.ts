@@ -138,16 +138,11 @@ const MATRIX: Record<string, RouteExpectation> = {
     // The addresses to fix: the adults' bounced e-mails.
     listed: (objects) => [objects.adult.personId, objects.adult.contactIssueId],
   },
-  'GET /api/staff/duplicates': {
-    targets: [NONE],
-    requests: () => [{ path: '/api/staff/duplicates' }],
-    status: staffOnly(200),
-  },
-  // The seeded people match nobody: a well-formed id names no "doublon possible", for staff as for anyone
-  // (the allowed decision is tested in test/functions/api-handlers.test.ts and test/data/person-matching.test.ts).
+  'GET /api/staff/duplicates': { targets: [NONE], requests: () => [{ path: '/api/staff/duplicates' }], status: staffOnly(200) },
+  // No weak match in the seeded world: only a pair never flagged, which staff get as not found.
   'POST /api/staff/duplicates/{duplicateId}/decision': {
     targets: ['missing'],
-    requests: () => [{ path: `/api/staff/duplicates/${randomUUID()}_${randomUUID()}/decision`, body: { decision: 'different-people' } }],
+    requests: () => [{ path: `/api/staff/duplicates/${missingId()}_${missingId()}/decision`, body: { decision: 'different-people' } }],
     status: staffOnly(200),
   },
   'POST /api/people/{personId}/contact-issues/{issueId}/fix': {

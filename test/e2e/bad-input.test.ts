@@ -19,13 +19,22 @@ import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/pro
  *   - for a route that reads a JSON body: `body(world)`, a valid body; `oversize(body)`, the body made larger than
  *     the handler's limit (a free-text field); and `fields`, bodies with wrong fields and the fields the answer
  *     must name;
- *   - `headers()` for headers a valid request needs (Idempotency-Key).
+ *   - `headers()` for headers a valid request needs (Idempotency-Key);
+ *   - for a route that reads query parameters (a paged list): `queries`, query strings with wrong values and the
+ *     parameters the answer must name.
  */
 
 interface FieldCase {
   label: string;
   body: (valid: Record<string, unknown>) => unknown;
   /** The `field` of each error the answer must list (in any order, and no others). */
+  fields: string[];
+}
+
+interface QueryCase {
+  label: string;
+  query: string;
+  /** The `field` of each error the answer must list. */
   fields: string[];
 }
 
@@ -36,9 +45,24 @@ interface BadInputRoute {
   oversize?(body: Record<string, unknown>): Record<string, unknown>;
   fields?: FieldCase[];
   headers?(): Record<string, string>;
+  queries?: QueryCase[];
 }
 
 const UNKNOWN_FIELD: FieldCase = { label: 'an unknown field', body: (valid) => ({ ...valid, isAdmin: true }), fields: ['isAdmin'] };
+
+/** The bad `limit`s and cursors of a paged list whose cursor parameters are `cursors`; any other parameter is unknown. */
+const pagedQueries = (cursors: string[], unknown = 'sort'): QueryCase[] => [
+  { label: 'a limit of 0', query: 'limit=0', fields: ['limit'] },
+  { label: 'a limit over 100', query: 'limit=101', fields: ['limit'] },
+  { label: 'a limit that is no number', query: 'limit=dix', fields: ['limit'] },
+  { label: 'a decimal limit', query: 'limit=1.5', fields: ['limit'] },
+  ...cursors.flatMap((name) => [
+    // base64url of {"pk":"x"}: well formed, but not a key of this list.
+    { label: `a forged ${name}`, query: `${name}=eyJwayI6IngifQ`, fields: [name] },
+    { label: `a ${name} that is no cursor`, query: `${name}=${encodeURIComponent('../../"; DROP')}`, fields: [name] },
+  ]),
+  { label: 'an unknown parameter', query: `${unknown}=1`, fields: [unknown] },
+];
 
 const BAD_INPUT: Record<string, BadInputRoute> = {
   'GET /': { as: 'none', paths: () => ['/'] },
@@ -66,12 +90,12 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'texts over their limit', body: (valid) => ({ ...valid, projectIdea: 'x'.repeat(2001), youngPerson: { ...(valid.youngPerson as object), town: 'y'.repeat(101) } }), fields: ['projectIdea', 'youngPerson.town'] },
     ],
   },
-  'GET /api/referrals': { as: 'prescriberA', paths: () => ['/api/referrals'] },
+  'GET /api/referrals': { as: 'prescriberA', paths: () => ['/api/referrals'], queries: pagedQueries(['cursor']) },
   'GET /api/referrals/{referralId}': {
     as: 'prescriberA',
     paths: (world, id) => [`/api/referrals/${id ?? world.A.adult.referralId}`],
   },
-  'GET /api/staff/inbox': { as: 'staff', paths: () => ['/api/staff/inbox'] },
+  'GET /api/staff/inbox': { as: 'staff', paths: () => ['/api/staff/inbox'], queries: pagedQueries(['cursor']) },
   'GET /api/approvals/{approvalId}': { as: 'staff', paths: (world, id) => [`/api/approvals/${id ?? world.A.adult.approvalId}`] },
   'POST /api/approvals/{approvalId}/decision': {
     as: 'staff',
@@ -87,17 +111,18 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
     ],
   },
   'GET /api/people/{personId}/timeline': { as: 'staff', paths: (world, id) => [`/api/people/${id ?? world.A.adult.personId}/timeline`] },
-  'GET /api/staff/messages': { as: 'staff', paths: () => ['/api/staff/messages'] },
-  'GET /api/staff/duplicates': { as: 'staff', paths: () => ['/api/staff/duplicates'] },
+  // Each list pages on its own cursor: a plain `cursor` is unknown here.
+  'GET /api/staff/messages': { as: 'staff', paths: () => ['/api/staff/messages'], queries: pagedQueries(['toFixCursor', 'optOutsCursor', 'failedCursor'], 'cursor') },
+  'GET /api/staff/duplicates': { as: 'staff', paths: () => ['/api/staff/duplicates'], queries: pagedQueries(['cursor']) },
   'POST /api/staff/duplicates/{duplicateId}/decision': {
     as: 'staff',
-    // A well-formed id: the body is checked before the "doublon possible" is looked up.
-    paths: (_world, id) => [`/api/staff/duplicates/${id ?? `${'1'.repeat(8)}-1111-4111-8111-${'1'.repeat(12)}_${'2'.repeat(8)}-2222-4222-8222-${'2'.repeat(12)}`}/decision`],
+    // No weak match in the seeded world: a well-formed pair id reaches the handler, which reads the body first.
+    paths: (_world, id) => [`/api/staff/duplicates/${id ?? `${randomUUID()}_${randomUUID()}`}/decision`],
     body: () => ({ decision: 'different-people' }),
     oversize: () => ({ decision: 'x'.repeat(70_000) }),
     fields: [
       UNKNOWN_FIELD,
-      { label: 'a wrong type', body: () => ({ decision: true }), fields: ['decision'] },
+      { label: 'a wrong type', body: () => ({ decision: 1 }), fields: ['decision'] },
       { label: 'an unknown answer', body: () => ({ decision: 'peut-être' }), fields: ['decision'] },
       { label: 'a missing answer', body: () => ({}), fields: ['decision'] },
     ],
@@ -274,6 +299,20 @@ describe('bad input on every route of the template', () => {
           const answer = await sendAs(`${path}${query}`, route().body ? { body: '{}' } : {});
           expect(answer.status, `${method} ${path}${query.slice(0, 40)}: ${answer.text.slice(0, 200)}`).toBeLessThan(500);
           if (answer.status >= 400) expectClearRefusal(answer, `${method} ${path}${query.slice(0, 40)}`);
+        }),
+      );
+    });
+
+    it('refuses bad query parameters, parameter by parameter', async () => {
+      const declared = route();
+      if (!declared.queries) return;
+      const [path] = declared.paths(world);
+      await withoutWrites(
+        declared.queries.map((queryCase) => async () => {
+          const answer = await sendAs(`${path}?${queryCase.query}`);
+          expectClearRefusal(answer, queryCase.label);
+          expect(answer.status, `${queryCase.label}: ${answer.text.slice(0, 300)}`).toBe(400);
+          expect((answer.json?.errors ?? []).map((e) => e.field), queryCase.label).toEqual(queryCase.fields);
         }),
       );
     });

@@ -98,7 +98,7 @@ describe('a message the provider fails', () => {
     expect(await message.send(plus(new Date(failed.statusAt!), 24 * 3600))).toMatchObject({ sent: 0, alreadySent: 1 });
     expect(sesCallsTo(to)).toBe(8);
 
-    expect((await listUndeliveredMessages(start)).map((m) => m.notificationId)).toEqual([failed.notificationId]);
+    expect((await listUndeliveredMessages(start)).items.map((m) => m.notificationId)).toEqual([failed.notificationId]);
     const response = await staffMessages(apiEvent({ routeKey: 'GET /api/staff/messages', actor: staffCamille }) as never, lambdaContext() as never);
     const listed = JSON.parse(String(response.body)).failed;
     expect(listed).toEqual([
