@@ -1,0 +1,18 @@
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The files that run for minutes, started first: with two workers, a long file started last would be the
+ * suite's tail. A fresh clone has no timing cache, so the default order (larger files first) cannot know them.
+ */
+const LONGEST_FIRST = ['test/e2e/fault-paths.test.ts', 'test/cli/start.test.ts', 'test/e2e/concurrency.test.ts', 'test/e2e/crash-recovery.test.ts'];
+
+export class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (spec: TestSpecification) => {
+      const index = LONGEST_FIRST.findIndex((path) => spec.moduleId.endsWith(path));
+      return index === -1 ? LONGEST_FIRST.length : index;
+    };
+    return [...sorted].sort((a, b) => rank(a) - rank(b));
+  }
+}
