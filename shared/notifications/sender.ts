@@ -171,9 +171,14 @@ async function claim(personId: string, notificationId: string, now: Date, retry:
     return { leaseId, message: result.Attributes as OutboxMessage };
   } catch (error) {
     // A conflict: its holder is marking it sent at this moment.
-    if (isConditionFailure(error) || isTransactionConflict(error)) return undefined;
-    throw error;
+    if (isTransactionConflict(error)) return undefined;
+    if (!isConditionFailure(error)) throw error;
   }
+  // Refused: another sender holds the message, or this claim went through and only its answer was lost (a 500
+  // after the write, which the SDK retried against its own lease). The lease is then ours: without this read,
+  // nobody would send the message until the lease ran out.
+  const { Item } = await db().send(new GetCommand({ TableName: tableName(), Key: keys.notification(personId, notificationId), ConsistentRead: true }));
+  return Item?.leaseId === leaseId && Item.status === 'pending' ? { leaseId, message: Item as OutboxMessage } : undefined;
 }
 
 const dueValues = (at: string, personId: string, notificationId: string) => {

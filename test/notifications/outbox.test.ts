@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { staffCamille } from '../support/fixtures.js';
@@ -10,6 +10,7 @@ import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/d
 import { dispatchDueNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { listUndeliveredMessages } from '../../shared/notifications/contacts.js';
 import { keys } from '../../shared/keys.js';
+import { db } from '../../shared/data/client.js';
 import { metrics } from '../../shared/observability.js';
 import { handler as staffMessages } from '../../functions/staff/messages.js';
 
@@ -194,5 +195,26 @@ describe('a lease', () => {
     expect(await message.read()).toMatchObject({ status: 'sent', attempts: 2 });
     await dispatchDueNotifications(plus(NOON, 3600));
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2);
+  });
+
+  it('claimed by a write whose answer was lost (a 500 after it, retried by the SDK) is still its sender\'s: the message goes at once, once', async () => {
+    const to = `noa.${randomUUID()}@example.org`;
+    const client = db();
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    let lose = true;
+    vi.spyOn(client, 'send').mockImplementation((async (command: unknown) => {
+      if (lose && command instanceof UpdateCommand && command.input.UpdateExpression?.startsWith('SET leaseId')) {
+        lose = false;
+        // DynamoDB applies the claim and answers 500; the SDK's retry then meets the lease it has just taken.
+        await send(command);
+        return await send(command);
+      }
+      return await send(command);
+    }) as never);
+    const message = await write([email('test', to)], NOON);
+    expect(await message.send(NOON)).toMatchObject({ sent: 1, retryLater: 0 });
+    expect(lose).toBe(false);
+    expect(await message.read()).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(sesCallsTo(to)).toBe(1);
   });
 });
