@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
-import { adultSubmission } from './fixtures.js';
+import type { ParcoursLocalCloud as LocalCloud } from '../infra/local-app/profile.js';
+import type { ReferralSubmission } from '../shared/domain/referral.js';
 
 /**
  * Drives whole referral paths over HTTP the way people do, while the local cloud fails a share of the
@@ -17,8 +17,10 @@ export interface FaultRunOptions {
   concurrency?: number;
   /** One path in `expireEvery` is left for its deadline to expire. */
   expireEvery?: number;
-  /** Gives up settling after this long. */
+  /** Gives up deciding and settling this long after the first submission. */
   settleTimeoutMs?: number;
+  /** A new, valid submission per call (the tests pass their fixture, which records its personal values for the log scan). */
+  submission?: () => ReferralSubmission;
 }
 
 export interface PathRecord {
@@ -39,6 +41,10 @@ export interface FaultRunReport {
   /** Final referral status by referral id. */
   finalStatus: Map<string, string>;
   executionsByStatus: Record<string, number>;
+  /** Where the time went, in ms by phase (and `rounds.*`: how many rounds of each loop). */
+  phases: Record<string, number>;
+  /** Staff decisions by outcome (answered 200), or by HTTP status otherwise (409: expired or decided first). */
+  decisions: Record<string, number>;
   /** Task steps entered, and those that failed at least once before succeeding (retried). */
   steps: { entered: number; failedAttempts: number };
   reconcilerRepairs: number;
@@ -49,8 +55,43 @@ export interface FaultRunReport {
 
 const OUTCOMES = ['accepted', 'refused', 'waitlisted'] as const;
 
+let counter = 0;
+/** A new adult's submission, unique per call. */
+export function benchSubmission(): ReferralSubmission {
+  counter += 1;
+  return {
+    programme: 'accompagnement',
+    youngPerson: {
+      firstName: `Faute${counter}`,
+      lastName: `Bench-${randomUUID().slice(0, 6)}`,
+      birthDate: '2001-04-12',
+      email: `faute.${randomUUID()}@example.org`,
+      phone: `+336${String(counter).padStart(8, '0')}`,
+      postalCode: '62300',
+      town: 'Lens',
+      qpv: true,
+      situation: 'demandeur-emploi',
+    },
+    projectIdea: 'Atelier de réparation de vélos à domicile',
+    consent: { dataProcessing: true },
+  };
+}
+
 export async function runFaultPaths(cloud: LocalCloud, options: FaultRunOptions): Promise<FaultRunReport> {
   const started = Date.now();
+  const phases: Record<string, number> = {};
+  /** Adds the time `fn` takes to `phase`. */
+  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      phases[phase] = (phases[phase] ?? 0) + Date.now() - t0;
+    }
+  };
+  const newSubmission = options.submission ?? benchSubmission;
+  /** Staff decisions by outcome (answered 200), or by HTTP status otherwise. */
+  const decisions: Record<string, number> = {};
   const answers: Record<string, number> = {};
   const count = (status: number) => {
     const key = status === 0 ? 'network' : `${Math.floor(status / 100)}xx`;
@@ -82,6 +123,17 @@ export async function runFaultPaths(cloud: LocalCloud, options: FaultRunOptions)
       await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
     }
   };
+  /** Every referral as staff list them, page by page. */
+  const listReferrals = async () => {
+    const all: Array<{ referralId: string; status: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const page = await call('camille', 'GET', `/api/referrals${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+      all.push(...((page.body.items as typeof all) ?? []));
+      cursor = page.body.cursor as string | undefined;
+    } while (cursor);
+    return all;
+  };
   const pool = async <T>(items: T[], fn: (item: T, index: number) => Promise<void>) => {
     let next = 0;
     const workers = Array.from({ length: options.concurrency ?? 16 }, async () => {
@@ -95,79 +147,123 @@ export async function runFaultPaths(cloud: LocalCloud, options: FaultRunOptions)
 
   const expireEvery = options.expireEvery ?? 5;
   const paths: PathRecord[] = [];
-  await pool(
-    Array.from({ length: options.paths }, (_, i) => i),
-    async (i) => {
-      const submission = adultSubmission();
-      const res = await call('sarah', 'POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
-      if (res.status !== 201 && res.status !== 200) throw new Error(`submission answered ${res.status}`);
-      paths.push({
-        referralId: String(res.body.referralId),
-        reference: String(res.body.reference),
-        email: submission.youngPerson.email,
-        phone: submission.youngPerson.phone,
-        fullName: `${submission.youngPerson.firstName} ${submission.youngPerson.lastName}`,
-        intended: i % expireEvery === 0 ? 'expire' : OUTCOMES[i % OUTCOMES.length],
-      });
-    },
-  );
-  const submitMs = Date.now() - started;
-
-  // Staff decide what the inbox shows, page by page, until every path meant to be decided has been.
-  const toDecide = new Map(paths.filter((p) => p.intended !== 'expire').map((p) => [p.referralId, p]));
+  const toDecide = new Map<string, PathRecord>();
   const waitlisted = new Set<string>();
   let incidentsRetried = 0;
-  const deadline = Date.now() + (options.settleTimeoutMs ?? 240_000);
-  while ((toDecide.size > 0 || waitlisted.size > 0) && Date.now() < deadline) {
+  let submitMs = 0;
+  let submitted = false;
+  let submitError: unknown;
+  // Staff decide while prescribers submit, as they would: submitted first and decided after, most referrals would
+  // expire on the `test` stage's seconds-long deadlines before staff got to them, and few decisions would be tested.
+  const submitting = timed('submit', () =>
+    pool(
+      Array.from({ length: options.paths }, (_, i) => i),
+      async (i) => {
+        const submission = newSubmission();
+        const res = await call('sarah', 'POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
+        if (res.status !== 201 && res.status !== 200) throw new Error(`submission answered ${res.status}`);
+        const path: PathRecord = {
+          referralId: String(res.body.referralId),
+          reference: String(res.body.reference),
+          email: submission.youngPerson.email,
+          phone: submission.youngPerson.phone,
+          fullName: `${submission.youngPerson.firstName} ${submission.youngPerson.lastName}`,
+          intended: i % expireEvery === 0 ? 'expire' : OUTCOMES[i % OUTCOMES.length],
+        };
+        paths.push(path);
+        if (path.intended !== 'expire') toDecide.set(path.referralId, path);
+      },
+    ),
+  ).then(
+    () => {
+      submitMs = Date.now() - started;
+      submitted = true;
+    },
+    (error: unknown) => {
+      submitError = error;
+    },
+  );
+
+  // Staff decide what the inbox shows, page by page, until every path meant to be decided has been.
+  const deadline = started + (options.settleTimeoutMs ?? 240_000);
+  const decideStarted = Date.now();
+  while ((!submitted || toDecide.size > 0 || waitlisted.size > 0) && Date.now() < deadline) {
+    if (submitError) throw submitError;
+    phases['rounds.decide'] = (phases['rounds.decide'] ?? 0) + 1;
     const open: Array<{ approvalId: string; referralId: string; kind: string; phase: string }> = [];
     let cursor: string | undefined;
     do {
-      const page = await call('camille', 'GET', `/api/staff/inbox?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+      const page = await timed('decide.inbox', () => call('camille', 'GET', `/api/staff/inbox?limit=100${cursor ? `&cursor=${cursor}` : ''}`));
       open.push(...((page.body.items as typeof open) ?? []));
       cursor = page.body.cursor as string | undefined;
     } while (cursor);
     const work = open.filter((item) => item.kind === 'incident' || toDecide.has(item.referralId) || (waitlisted.has(item.referralId) && item.phase === 'waitlist'));
-    await pool(work, async (item) => {
-      if (item.kind === 'incident') {
-        const res = await call('camille', 'POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'retry' });
-        if (res.status === 200) incidentsRetried += 1;
-        return;
-      }
-      const path = toDecide.get(item.referralId);
-      const outcome = path ? path.intended : Math.random() < 0.5 ? 'accepted' : 'refused';
-      const body = outcome === 'refused' ? { outcome, reasonCode: 'programme-full' } : { outcome };
-      const res = await call('camille', 'POST', `/api/approvals/${item.approvalId}/decision`, body);
-      // 409: the deadline expired the referral first, or it was decided already; either way, nothing more to do.
-      if (res.status === 200 || res.status === 409) {
-        toDecide.delete(item.referralId);
-        if (path && outcome === 'waitlisted' && res.status === 200) waitlisted.add(item.referralId);
-        else waitlisted.delete(item.referralId);
-      }
-    });
-    // A referral that expired before staff got to it leaves the list.
-    for (const [referralId] of toDecide) {
-      const res = await call('camille', 'GET', `/api/referrals/${referralId}`);
-      if (res.body.status === 'expired') toDecide.delete(referralId);
+    await timed('decide.post', () =>
+      pool(work, async (item) => {
+        if (item.kind === 'incident') {
+          const res = await call('camille', 'POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'retry' });
+          if (res.status === 200) incidentsRetried += 1;
+          return;
+        }
+        const path = toDecide.get(item.referralId);
+        const outcome = path ? path.intended : Math.random() < 0.5 ? 'accepted' : 'refused';
+        const body = outcome === 'refused' ? { outcome, reasonCode: 'programme-full' } : { outcome };
+        const res = await call('camille', 'POST', `/api/approvals/${item.approvalId}/decision`, body);
+        decisions[res.status === 200 ? outcome : String(res.status)] = (decisions[res.status === 200 ? outcome : String(res.status)] ?? 0) + 1;
+        // 409: the deadline expired the referral first, or it was decided already; either way, nothing more to do.
+        if (res.status === 200 || res.status === 409) {
+          toDecide.delete(item.referralId);
+          if (path && outcome === 'waitlisted' && res.status === 200) waitlisted.add(item.referralId);
+          else waitlisted.delete(item.referralId);
+        }
+      }),
+    );
+    // A referral meant to be decided that the inbox does not show has expired, or its approval is not open yet: the
+    // staff's list of referrals tells which (one listing, not one request per referral each round).
+    const shown = new Set(open.map((item) => item.referralId));
+    if ([...toDecide.keys()].some((referralId) => !shown.has(referralId))) {
+      await timed('decide.expiredCheck', async () => {
+        const listed = new Map((await listReferrals()).map((referral) => [referral.referralId, referral.status]));
+        for (const [referralId, status] of listed) if (status === 'expired') toDecide.delete(referralId);
+        // A listing that stops short (no cursor) leaves the others to be read one by one.
+        const unlisted = [...toDecide.keys()].filter((referralId) => !shown.has(referralId) && !listed.has(referralId));
+        await pool(unlisted, async (referralId) => {
+          if ((await call('camille', 'GET', `/api/referrals/${referralId}`)).body.status === 'expired') toDecide.delete(referralId);
+        });
+      });
     }
-    await new Promise((r) => setTimeout(r, 500));
+    if (submitted && toDecide.size === 0) phases['decide.firstDecisionsDoneAt'] ??= Date.now() - decideStarted;
+    await timed('decide.sleep', () => new Promise((r) => setTimeout(r, 500)));
   }
+  await submitting;
+  phases.decide = Date.now() - decideStarted;
 
   // Settle: every execution ends, every message leaves the outbox.
   const machineArn = cloud.app.stateMachines[0].arn;
   const dispatcher = cloud.app.schedules.find((s) => s.logicalId.startsWith('DispatchDeferredMessages'))!.logicalId;
   const reconciler = cloud.app.schedules.find((s) => s.logicalId.startsWith('ReconcilerSchedule'))!.logicalId;
+  const settleStarted = Date.now();
   while (Date.now() < deadline) {
-    await cloud.scheduler.fireNow(reconciler).catch(() => undefined);
-    await cloud.scheduler.fireNow(dispatcher).catch(() => undefined);
-    const running = await listAll(cloud, machineArn, 'RUNNING');
-    const pending = await countPendingMessages(cloud);
-    const incidents = (await call('camille', 'GET', '/api/staff/inbox?kind=incident&limit=100')).body.items as Array<{ approvalId: string }>;
-    for (const incident of incidents ?? []) {
-      if ((await call('camille', 'POST', `/api/approvals/${incident.approvalId}/decision`, { outcome: 'retry' })).status === 200) incidentsRetried += 1;
-    }
+    phases['rounds.settle'] = (phases['rounds.settle'] ?? 0) + 1;
+    await timed('settle.fire', async () => {
+      await cloud.scheduler.fireNow(reconciler).catch(() => undefined);
+      await cloud.scheduler.fireNow(dispatcher).catch(() => undefined);
+    });
+    const running = await timed('settle.running', () => listAll(cloud, machineArn, 'RUNNING'));
+    const incidents = await timed('settle.incidents', async () => {
+      const items = (await call('camille', 'GET', '/api/staff/inbox?kind=incident&limit=100')).body.items as Array<{ approvalId: string }>;
+      for (const incident of items ?? []) {
+        if ((await call('camille', 'POST', `/api/approvals/${incident.approvalId}/decision`, { outcome: 'retry' })).status === 200) incidentsRetried += 1;
+      }
+      return items;
+    });
+    // The outbox is read whole (a Scan) only once nothing else is left to wait for.
+    const pending = running.length === 0 && (incidents ?? []).length === 0 ? await timed('settle.pending', () => countPendingMessages(cloud)) : -1;
     if (running.length === 0 && pending === 0 && (incidents ?? []).length === 0) break;
-    await new Promise((r) => setTimeout(r, 1000));
+    await timed('settle.sleep', () => new Promise((r) => setTimeout(r, 500)));
   }
+  phases.settle = Date.now() - settleStarted;
+  const readStarted = Date.now();
 
   const executionsByStatus: Record<string, number> = {};
   for (const status of ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']) executionsByStatus[status] = (await listAll(cloud, machineArn, status)).length;
@@ -183,11 +279,14 @@ export async function runFaultPaths(cloud: LocalCloud, options: FaultRunOptions)
       nextToken = history.nextToken;
     } while (nextToken);
   }
+  phases.history = Date.now() - readStarted;
   const finalStatus = new Map<string, string>();
-  await pool(paths, async (path) => {
+  await timed('finalStatus', () => pool(paths, async (path) => {
     finalStatus.set(path.referralId, String((await call('camille', 'GET', `/api/referrals/${path.referralId}`)).body.status));
-  });
+  }));
   return {
+    phases,
+    decisions,
     paths,
     submitMs,
     totalMs: Date.now() - started,
@@ -256,4 +355,61 @@ export function duplicatesIn(report: Pick<FaultRunReport, 'mails' | 'sms'>): str
   for (const mail of report.mails) for (const to of mail.to) seen.set(`mail|${to}|${mail.subject}|${mail.text ?? ''}`, (seen.get(`mail|${to}|${mail.subject}|${mail.text ?? ''}`) ?? 0) + 1);
   for (const sms of report.sms) seen.set(`sms|${sms.destination}|${sms.body}`, (seen.get(`sms|${sms.destination}|${sms.body}`) ?? 0) + 1);
   return [...seen].filter(([, n]) => n > 1).map(([key]) => key.split('|').slice(0, 3).join(' '));
+}
+
+/** Outbox messages a provider accepted (`sentAt` is set then, and only then): the distinct messages that ought to have reached someone. */
+export async function countSentMessages(cloud: LocalCloud): Promise<number> {
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await cloud.documentClient.send(
+      new ScanCommand({
+        TableName: cloud.tableName,
+        FilterExpression: '#t = :t AND attribute_exists(sentAt)',
+        ExpressionAttributeNames: { '#t': 'type' },
+        ExpressionAttributeValues: { ':t': 'notification' },
+        ExclusiveStartKey: start,
+      }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
+
+/** Messages the local SES (one per recipient) and SMS received. */
+export function deliveredMessages(report: Pick<FaultRunReport, 'mails' | 'sms'>): number {
+  return report.mails.reduce((n, mail) => n + mail.to.length, 0) + report.sms.length;
+}
+
+/** The lines `npm run bench` prints for a fault run (figures, not assertions: the end-to-end test asserts). */
+export async function faultRunFigures(cloud: LocalCloud, report: FaultRunReport, run: { concurrency: number; share: string }): Promise<string[]> {
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  const settled = [...report.finalStatus.values()].filter((status) => ['accepted', 'refused', 'expired'].includes(status)).length;
+  const statuses: Record<string, number> = {};
+  for (const status of report.finalStatus.values()) statuses[status] = (statuses[status] ?? 0) + 1;
+  const stats = cloud.faults.stats();
+  const injected = (Object.keys(stats) as Array<keyof typeof stats>).map((service) => {
+    const { calls, ...kinds } = stats[service];
+    const total = Object.values(kinds).reduce((a, b) => a + b, 0);
+    return `${service} ${total} of ${calls} calls (${Object.entries(kinds).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n}`).join(', ')})`;
+  });
+  const sent = await countSentMessages(cloud);
+  const delivered = deliveredMessages(report);
+  const duplicates = duplicatesIn(report);
+  const { phases } = report;
+  return [
+    `fault run: ${report.paths.length} referral paths at ${run.share} faults, ${run.concurrency} requests in flight: ${settled} settled in ${seconds(report.totalMs)} s = ` +
+      `${(settled / (report.totalMs / 1000)).toFixed(2)} complete paths/s (first submission to every execution ended and the outbox empty); ` +
+      `submit ${(report.paths.length / (report.submitMs / 1000)).toFixed(1)} referrals/s (${seconds(report.submitMs)} s, staff deciding meanwhile)`,
+    `fault run: final statuses ${JSON.stringify(statuses)}, staff decisions ${JSON.stringify(report.decisions)}, executions ${JSON.stringify(report.executionsByStatus)}, ` +
+      `HTTP answers ${JSON.stringify(report.answers)}`,
+    `fault run: retried steps ${((100 * report.steps.failedAttempts) / Math.max(1, report.steps.entered)).toFixed(1)} % (${report.steps.failedAttempts} failed attempts over ${report.steps.entered} task steps entered); ` +
+      `reconciler repairs ${report.reconcilerRepairs}; incidents relaunched by staff ${report.incidentsRetried}`,
+    `fault run: faults injected: ${injected.join('; ')}`,
+    `fault run: messages sent per cause ${(delivered / Math.max(1, sent)).toFixed(2)} (${delivered} received by the local SES and SMS / ${sent} outbox messages a provider accepted); ` +
+      `duplicates ${duplicates.length ? duplicates.join(', ') : 'none'}`,
+    `fault run: time: submit ${seconds(phases.submit ?? 0)} s while deciding (${phases['rounds.decide'] ?? 0} inbox rounds, last first decision at ${seconds(phases['decide.firstDecisionsDoneAt'] ?? 0)} s, ` +
+      `decisions ended at ${seconds(phases.decide ?? 0)} s), settle ${seconds(phases.settle ?? 0)} s (${phases['rounds.settle'] ?? 0} rounds), reading histories ${seconds(phases.history ?? 0)} s, final statuses ${seconds(phases.finalStatus ?? 0)} s`,
+  ];
 }
