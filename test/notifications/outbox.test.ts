@@ -217,4 +217,23 @@ describe('a lease', () => {
     expect(await message.read()).toMatchObject({ status: 'sent', attempts: 1 });
     expect(sesCallsTo(to)).toBe(1);
   });
+
+  it('is not given up when marking the message sent fails past the SDK\'s retries: the provider has it, so the mark is tried again, and it never goes twice', async () => {
+    const to = `ines.${randomUUID()}@example.org`;
+    const client = db();
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    let failures = 2;
+    vi.spyOn(client, 'send').mockImplementation((async (command: unknown) => {
+      const marksSent = command instanceof TransactWriteCommand && command.input.TransactItems?.[0]?.Update?.UpdateExpression?.includes('sentAt');
+      if (marksSent && failures-- > 0) throw Object.assign(new Error('Internal server error (test)'), { name: 'InternalServerError', $fault: 'server' });
+      return await send(command);
+    }) as never);
+    const message = await write([email('test', to)], NOON);
+    expect(await message.send(NOON)).toMatchObject({ sent: 1 });
+    expect(failures).toBe(-1);
+    expect(await message.read()).toMatchObject({ status: 'sent', attempts: 1 });
+    // Long after the lease: nothing left for the dispatcher.
+    expect(await dispatchDueNotifications(plus(NOON, 3600))).toMatchObject({ sent: 0 });
+    expect(sesCallsTo(to)).toBe(1);
+  });
 });
