@@ -9,7 +9,10 @@
  *     outbox latency (created to sent) p50/p99, share that needed a retry (read from the table once none is pending);
  *  4. person matching: 1,000 concurrent submissions over HTTP with retries, pairs of the same new person and weak
  *     matches, with the exact counts of referrals, people and "doublons possibles" (bench/person-matching.ts);
- *  5. each function's bundle size and init time in a fresh Node process, next to the init of the
+ *  5. referral paths under faults (bench/fault-paths.ts, the driver of the end-to-end test): 200 paths on a local cloud
+ *     of the `test` stage (deadlines of seconds) whose functions see 10 % of their AWS calls fail; complete paths/s,
+ *     retried steps, faults injected, reconciler repairs, and messages sent per cause (exactly 1.00, or the duplicates);
+ *  6. each function's bundle size and init time in a fresh Node process, next to the init of the
  *     AWS SDK clients that function uses, alone, measured in the same run.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -31,6 +34,8 @@ import { DynamoDbTap } from './dynamodb-tap.js';
 import { cpuSeconds, workflowFigures } from './workflows.js';
 import { startupBench } from './startup.js';
 import { personMatchingFigures } from './person-matching.js';
+import { faultRunFigures, runFaultPaths } from './fault-paths.js';
+import { startParcoursCloud } from '../infra/local-app/profile.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -38,6 +43,10 @@ const SUBMISSIONS = Number(process.env.BENCH_SUBMISSIONS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const INIT_RUNS = Number(process.env.BENCH_INIT_RUNS ?? 7);
 const MATCHING_SUBMISSIONS = Number(process.env.BENCH_MATCHING_SUBMISSIONS ?? 1000);
+// The end-to-end test's fault run (test/e2e/fault-paths.test.ts): 200 paths, 12 requests in flight, the same faults and seed.
+const FAULT_PATHS = Number(process.env.BENCH_FAULT_PATHS ?? 200);
+const FAULT_PATHS_CONCURRENCY = Number(process.env.BENCH_FAULT_CONCURRENCY ?? 12);
+const PATH_FAULTS = { dynamodb: 0.1, ses: 0.1, sms: 0.1, stepfunctions: 0.1, seed: 20261201, timeoutMs: 300 };
 // On 2 busy cores the outbox drained up to ~3 min after the last submission: 120 s left some pending.
 const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 300);
 // The fault layer throttles this share of the functions' SES and SMS calls, as AWS does over a sending rate: the retry share then measures retries that happen.
@@ -209,7 +218,29 @@ await stopCloud(child);
 tap.close();
 await ddbLocal.stop();
 
-// 5. Bundles and init times.
+// 5. Referral paths under faults (BENCH_FAULT_PATHS=0 skips it). The local cloud runs in this process: the figures
+// read its engine, its fault layer and its local SES and SMS, as the end-to-end test does.
+if (FAULT_PATHS > 0) {
+  const faultCloud = await startParcoursCloud({
+    stage: 'test',
+    outDir: join(dataDir, 'cdk.out-test'),
+    dataDir: join(dataDir, 'data-faults'),
+    inMemory: true,
+    port: 0,
+    tickMs: 200,
+    functionEnv: { SMS_WINDOW: 'off' },
+    faults: PATH_FAULTS,
+  });
+  process.once('exit', () => faultCloud.kill());
+  try {
+    const report = await runFaultPaths(faultCloud, { paths: FAULT_PATHS, concurrency: FAULT_PATHS_CONCURRENCY, settleTimeoutMs: 900_000 });
+    for (const line of await faultRunFigures(faultCloud, report, { concurrency: FAULT_PATHS_CONCURRENCY, share: '10 %' })) console.log(line);
+  } finally {
+    await faultCloud.stop();
+  }
+}
+
+// 6. Bundles and init times.
 const CLIENTS: Record<string, string> = {
   DynamoDB: "const { DynamoDBClient } = require('@aws-sdk/client-dynamodb'); const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb'); DynamoDBDocumentClient.from(new DynamoDBClient({}));",
   SFN: "const { SFNClient } = require('@aws-sdk/client-sfn'); new SFNClient({});",

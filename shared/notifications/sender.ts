@@ -98,14 +98,20 @@ export async function sendPendingNotifications(personId: string, cause: string, 
   const messages = (result.Items ?? []) as OutboxMessage[];
   const counts: SendCounts = { sent: 0, alreadySent: messages.filter((m) => m.status !== 'pending').length, deferred: 0, failed: 0, retryLater: 0 };
   let failure: unknown;
-  for (const message of messages.filter((m) => m.status === 'pending')) {
-    try {
-      const outcome = await sendOne(personId, message, now);
-      if (outcome !== 'skipped') counts[outcome] += 1;
-    } catch (error) {
-      failure ??= error;
-    }
-  }
+  // The messages of a cause are independent (each has its own lease and its own 24-hour slot): they go together,
+  // so that one slow or retried provider call holds neither the others nor the step back.
+  await Promise.all(
+    messages
+      .filter((m) => m.status === 'pending')
+      .map(async (message) => {
+        try {
+          const outcome = await sendOne(personId, message, now);
+          if (outcome !== 'skipped') counts[outcome] += 1;
+        } catch (error) {
+          failure ??= error;
+        }
+      }),
+  );
   if (failure) throw failure;
   return counts;
 }
@@ -171,9 +177,14 @@ async function claim(personId: string, notificationId: string, now: Date, retry:
     return { leaseId, message: result.Attributes as OutboxMessage };
   } catch (error) {
     // A conflict: its holder is marking it sent at this moment.
-    if (isConditionFailure(error) || isTransactionConflict(error)) return undefined;
-    throw error;
+    if (isTransactionConflict(error)) return undefined;
+    if (!isConditionFailure(error)) throw error;
   }
+  // Refused: another sender holds the message, or this claim went through and only its answer was lost (a 500
+  // after the write, which the SDK retried against its own lease). The lease is then ours: without this read,
+  // nobody would send the message until the lease ran out.
+  const { Item } = await db().send(new GetCommand({ TableName: tableName(), Key: keys.notification(personId, notificationId), ConsistentRead: true }));
+  return Item?.leaseId === leaseId && Item.status === 'pending' ? { leaseId, message: Item as OutboxMessage } : undefined;
 }
 
 const dueValues = (at: string, personId: string, notificationId: string) => {
@@ -493,25 +504,25 @@ async function markSent(personId: string, message: OutboxMessage, { providerMess
       },
     },
   };
-  // The provider has the message: a mark lost now means a second send once the lease ends, so a conflict with
-  // another sender's claim (which the SDK does not retry) is tried again here.
+  // The provider has the message: a mark lost now means a second send once the lease ends. So a conflict with
+  // another sender's claim (which the SDK does not retry), and an error the SDK's own retries did not get past
+  // (throttling, 5xx, timeouts: at 10 % faults, one message in a thousand), are tried again here.
   for (let attempt = 1; ; attempt++) {
     try {
       // A provider that answered without an id leaves nothing to look up.
       await db().send(new TransactWriteCommand({ TransactItems: providerMessageId ? [markItem, lookupItem] : [markItem] }));
       return;
     } catch (error) {
-      if (isTransactionConflict(error) && attempt < MARK_SENT_ATTEMPTS) {
-        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random())));
-        continue;
+      if (errorName(error) === 'TransactionCanceledException' && cancellationCodes(error)[0] === 'ConditionalCheckFailed') {
+        logger.error('notification sent twice: another sender recorded it first', { notificationId: message.notificationId, channel: message.channel });
+        metrics.addMetric('notification_sent_twice', MetricUnit.Count, 1);
+        return;
       }
-      if (errorName(error) !== 'TransactionCanceledException' || cancellationCodes(error)[0] !== 'ConditionalCheckFailed') throw error;
-      logger.error('notification sent twice: another sender recorded it first', { notificationId: message.notificationId, channel: message.channel });
-      metrics.addMetric('notification_sent_twice', MetricUnit.Count, 1);
-      return;
+      if (attempt >= MARK_SENT_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random())));
     }
   }
 }
 
-/** Tries of the write that marks a message sent, when it conflicts with other senders' claims. */
+/** Tries of the write that marks a message sent (each one retried by the SDK too), about 1.5 s in all. */
 const MARK_SENT_ATTEMPTS = 6;

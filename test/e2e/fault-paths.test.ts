@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud } from '../support/cloud.js';
-import { duplicatesIn, runFaultPaths, type FaultRunReport } from '../support/fault-paths.js';
+import { countSentMessages, deliveredMessages, duplicatesIn, runFaultPaths, type FaultRunReport } from '../../bench/fault-paths.js';
+import { adultSubmission } from '../support/fixtures.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 
 // 10 % of the functions' calls to DynamoDB, SES, SMS and Step Functions fail, with AWS's errors: throttling,
@@ -13,7 +14,7 @@ let report: FaultRunReport;
 
 beforeAll(async () => {
   cloud = await startTestCloud({ stage: 'test', inMemory: true, faults: FAULTS });
-  report = await runFaultPaths(cloud, { paths: PATHS, concurrency: 12, settleTimeoutMs: 300_000 });
+  report = await runFaultPaths(cloud, { paths: PATHS, concurrency: 12, settleTimeoutMs: 300_000, submission: adultSubmission });
 }, 420_000);
 afterAll(async () => cloud?.stop());
 
@@ -46,8 +47,15 @@ describe(`${PATHS} referral paths at 10 % faults`, () => {
     expect(awaited.Items ?? []).toEqual([]);
   });
 
-  it('sent every decision and every expiry exactly once per recipient and channel', () => {
+  it('decided at random among every outcome, while the deadlines expired the paths left alone', () => {
+    expect(report.decisions).toMatchObject({ accepted: expect.any(Number), refused: expect.any(Number), waitlisted: expect.any(Number) });
+    expect(report.paths.filter((p) => p.intended === 'expire').every((p) => report.finalStatus.get(p.referralId) === 'expired')).toBe(true);
+  });
+
+  it('sent every decision and every expiry exactly once per recipient and channel', async () => {
     expect(duplicatesIn(report)).toEqual([]);
+    // Each message a provider accepted reached the local SES or SMS once: messages sent per cause, exactly 1.
+    expect(deliveredMessages(report)).toBe(await countSentMessages(cloud));
     for (const path of report.paths) {
       const status = report.finalStatus.get(path.referralId);
       const toYoung = report.mails.filter((m) => m.to.includes(path.email));

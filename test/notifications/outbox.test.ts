@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { staffCamille } from '../support/fixtures.js';
@@ -10,6 +10,7 @@ import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/d
 import { dispatchDueNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { listUndeliveredMessages } from '../../shared/notifications/contacts.js';
 import { keys } from '../../shared/keys.js';
+import { db } from '../../shared/data/client.js';
 import { metrics } from '../../shared/observability.js';
 import { handler as staffMessages } from '../../functions/staff/messages.js';
 
@@ -153,6 +154,22 @@ describe('the dispatcher', () => {
   });
 });
 
+describe('the messages of one cause', () => {
+  it('go together: a slow provider call holds neither the other messages nor the step back', async () => {
+    let arrived = 0;
+    let bothArrived!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothArrived = resolve));
+    ses.on(SendEmailCommand).callsFake(async () => {
+      if (++arrived === 2) bothArrived();
+      // Sent one after the other, the first call would wait here for a second that never comes.
+      await Promise.race([barrier, new Promise((_resolve, reject) => setTimeout(() => reject(Object.assign(new Error('alone (test)'), { name: 'InternalServerError' })), 5000))]);
+      return { MessageId: `ses-${randomUUID()}` };
+    });
+    const message = await write([email('test', `lou.${randomUUID()}@example.org`), { ...email('test', `mia.${randomUUID()}@example.org`), role: 'prescriber' }], NOON);
+    expect(await message.send(NOON)).toMatchObject({ sent: 2, retryLater: 0 });
+  });
+});
+
 describe('the 24-hour limit', () => {
   it('never holds back a mandatory message; a second non-mandatory one still waits a day', async () => {
     const personId = randomUUID();
@@ -194,5 +211,45 @@ describe('a lease', () => {
     expect(await message.read()).toMatchObject({ status: 'sent', attempts: 2 });
     await dispatchDueNotifications(plus(NOON, 3600));
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2);
+  });
+
+  it('claimed by a write whose answer was lost (a 500 after it, retried by the SDK) is still its sender\'s: the message goes at once, once', async () => {
+    const to = `noa.${randomUUID()}@example.org`;
+    const client = db();
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    let lose = true;
+    vi.spyOn(client, 'send').mockImplementation((async (command: unknown) => {
+      if (lose && command instanceof UpdateCommand && command.input.UpdateExpression?.startsWith('SET leaseId')) {
+        lose = false;
+        // DynamoDB applies the claim and answers 500; the SDK's retry then meets the lease it has just taken.
+        await send(command);
+        return await send(command);
+      }
+      return await send(command);
+    }) as never);
+    const message = await write([email('test', to)], NOON);
+    expect(await message.send(NOON)).toMatchObject({ sent: 1, retryLater: 0 });
+    expect(lose).toBe(false);
+    expect(await message.read()).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(sesCallsTo(to)).toBe(1);
+  });
+
+  it('is not given up when marking the message sent fails past the SDK\'s retries: the provider has it, so the mark is tried again, and it never goes twice', async () => {
+    const to = `ines.${randomUUID()}@example.org`;
+    const client = db();
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    let failures = 2;
+    vi.spyOn(client, 'send').mockImplementation((async (command: unknown) => {
+      const marksSent = command instanceof TransactWriteCommand && command.input.TransactItems?.[0]?.Update?.UpdateExpression?.includes('sentAt');
+      if (marksSent && failures-- > 0) throw Object.assign(new Error('Internal server error (test)'), { name: 'InternalServerError', $fault: 'server' });
+      return await send(command);
+    }) as never);
+    const message = await write([email('test', to)], NOON);
+    expect(await message.send(NOON)).toMatchObject({ sent: 1 });
+    expect(failures).toBe(-1);
+    expect(await message.read()).toMatchObject({ status: 'sent', attempts: 1 });
+    // Long after the lease: nothing left for the dispatcher.
+    expect(await dispatchDueNotifications(plus(NOON, 3600))).toMatchObject({ sent: 0 });
+    expect(sesCallsTo(to)).toBe(1);
   });
 });
