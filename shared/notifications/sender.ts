@@ -98,20 +98,14 @@ export async function sendPendingNotifications(personId: string, cause: string, 
   const messages = (result.Items ?? []) as OutboxMessage[];
   const counts: SendCounts = { sent: 0, alreadySent: messages.filter((m) => m.status !== 'pending').length, deferred: 0, failed: 0, retryLater: 0 };
   let failure: unknown;
-  // The messages of a cause are independent (each has its own lease and its own 24-hour slot): they go together,
-  // so that one slow or retried provider call holds neither the others nor the step back.
-  await Promise.all(
-    messages
-      .filter((m) => m.status === 'pending')
-      .map(async (message) => {
-        try {
-          const outcome = await sendOne(personId, message, now);
-          if (outcome !== 'skipped') counts[outcome] += 1;
-        } catch (error) {
-          failure ??= error;
-        }
-      }),
-  );
+  for (const message of messages.filter((m) => m.status === 'pending')) {
+    try {
+      const outcome = await sendOne(personId, message, now);
+      if (outcome !== 'skipped') counts[outcome] += 1;
+    } catch (error) {
+      failure ??= error;
+    }
+  }
   if (failure) throw failure;
   return counts;
 }

@@ -154,22 +154,6 @@ describe('the dispatcher', () => {
   });
 });
 
-describe('the messages of one cause', () => {
-  it('go together: a slow provider call holds neither the other messages nor the step back', async () => {
-    let arrived = 0;
-    let bothArrived!: () => void;
-    const barrier = new Promise<void>((resolve) => (bothArrived = resolve));
-    ses.on(SendEmailCommand).callsFake(async () => {
-      if (++arrived === 2) bothArrived();
-      // Sent one after the other, the first call would wait here for a second that never comes.
-      await Promise.race([barrier, new Promise((_resolve, reject) => setTimeout(() => reject(Object.assign(new Error('alone (test)'), { name: 'InternalServerError' })), 5000))]);
-      return { MessageId: `ses-${randomUUID()}` };
-    });
-    const message = await write([email('test', `lou.${randomUUID()}@example.org`), { ...email('test', `mia.${randomUUID()}@example.org`), role: 'prescriber' }], NOON);
-    expect(await message.send(NOON)).toMatchObject({ sent: 2, retryLater: 0 });
-  });
-});
-
 describe('the 24-hour limit', () => {
   it('never holds back a mandatory message; a second non-mandatory one still waits a day', async () => {
     const personId = randomUUID();
