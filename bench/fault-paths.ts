@@ -419,7 +419,7 @@ export async function faultRunFigures(cloud: LocalCloud, report: FaultRunReport,
       `submit ${(report.paths.length / (report.submitMs / 1000)).toFixed(1)} referrals/s (${seconds(report.submitMs)} s, staff deciding meanwhile)`,
     `fault run: final statuses ${JSON.stringify(statuses)}, staff decisions ${JSON.stringify(report.decisions)}, executions ${JSON.stringify(report.executionsByStatus)}, ` +
       `HTTP answers ${JSON.stringify(report.answers)}`,
-    `fault run: retried steps ${((100 * report.steps.retried) / Math.max(1, report.steps.entered)).toFixed(1)} % (${report.steps.retried} of ${report.steps.entered} task steps entered, ${report.steps.extraAttempts} attempts beyond the first); ` +
+    `fault run: retried steps ${((100 * report.steps.retried) / Math.max(1, report.steps.entered)).toFixed(1)} % (${report.steps.retried} of ${report.steps.entered} task steps entered; extra attempts ${report.steps.extraAttempts}); ` +
       `reconciler repairs ${report.reconcilerRepairs}; incidents relaunched by staff ${report.incidentsRetried}`,
     `fault run: faults injected: ${injected.join('; ')}`,
     `fault run: messages sent per cause ${(delivered / Math.max(1, sent)).toFixed(2)} (${delivered} received by the local SES and SMS / ${sent} outbox messages a provider accepted); ` +
