@@ -148,7 +148,8 @@ describe('the local console over HTTP', () => {
 
   it('lists the schedules with their next run, and fires one now by POST', async () => {
     const page = await get('/_local/schedules');
-    const [schedule] = cloud.scheduler.upcoming();
+    // The schedule furthest from its next run: another one firing on its own meanwhile is not counted.
+    const schedule = [...cloud.scheduler.upcoming()].sort((a, b) => String(b.next ?? '').localeCompare(String(a.next ?? '')))[0];
     expect(page.text).toContain(`data-schedule="${schedule!.logicalId}"`);
     expect(page.text).toContain('<code>rate(5 minutes)</code>');
     const next = Date.parse(/data-label="Prochaine"><time datetime="([^"]+)"/.exec(page.text)![1]!);
@@ -220,7 +221,8 @@ describe('the local console in a browser', () => {
   });
 
   it('fires a schedule now from the schedules page, through its target', async () => {
-    const [schedule] = cloud.scheduler.upcoming();
+    // The schedule furthest from its next run: another one firing on its own meanwhile is not counted.
+    const schedule = [...cloud.scheduler.upcoming()].sort((a, b) => String(b.next ?? '').localeCompare(String(a.next ?? '')))[0];
     const invoked: string[] = [];
     const invoke = cloud.lambda.invoke.bind(cloud.lambda);
     cloud.lambda.invoke = (arn, payload) => {
@@ -233,7 +235,7 @@ describe('the local console in a browser', () => {
       await page.waitForURL(/ran=/);
       expect(await page.getByRole('status').textContent()).toContain('a été lancée');
       expect(await page.locator(`tr[data-schedule="${schedule!.logicalId}"] td[data-label="Dernière"]`).textContent()).toContain('(à la main)');
-      expect(invoked).toEqual(schedule!.targets);
+      expect(invoked.filter((arn) => schedule!.targets.includes(arn))).toEqual(schedule!.targets);
       await page.close();
     } finally {
       cloud.lambda.invoke = invoke;
