@@ -327,16 +327,17 @@ async function listAll(cloud: LocalCloud, stateMachineArn: string, statusFilter?
   return all;
 }
 
-async function countPendingMessages(cloud: LocalCloud): Promise<number> {
+/** Outbox items matching `condition` (besides being notifications), counted with a consistent scan, page by page. */
+async function countNotifications(cloud: LocalCloud, condition: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> }): Promise<number> {
   let count = 0;
   let start: Record<string, unknown> | undefined;
   do {
     const page = await cloud.documentClient.send(
       new ScanCommand({
         TableName: cloud.tableName,
-        FilterExpression: '#t = :t AND #s = :pending',
-        ExpressionAttributeNames: { '#t': 'type', '#s': 'status' },
-        ExpressionAttributeValues: { ':t': 'notification', ':pending': 'pending' },
+        FilterExpression: `#t = :t AND ${condition.expression}`,
+        ExpressionAttributeNames: { '#t': 'type', ...condition.names },
+        ExpressionAttributeValues: { ':t': 'notification', ...condition.values },
         ExclusiveStartKey: start,
       }),
     );
@@ -345,6 +346,8 @@ async function countPendingMessages(cloud: LocalCloud): Promise<number> {
   } while (start);
   return count;
 }
+
+const countPendingMessages = (cloud: LocalCloud) => countNotifications(cloud, { expression: '#s = :pending', names: { '#s': 'status' }, values: { ':pending': 'pending' } });
 
 /** What the reconciler repaired, from its own log lines (it logs counts, never a person). */
 function reconcilerRepairsIn(logFile: string): number {
@@ -367,30 +370,14 @@ function reconcilerRepairsIn(logFile: string): number {
  */
 export function duplicatesIn(report: Pick<FaultRunReport, 'mails' | 'sms'>): string[] {
   const seen = new Map<string, number>();
-  for (const mail of report.mails) for (const to of mail.to) seen.set(`mail|${to}|${mail.subject}|${mail.text ?? ''}`, (seen.get(`mail|${to}|${mail.subject}|${mail.text ?? ''}`) ?? 0) + 1);
-  for (const sms of report.sms) seen.set(`sms|${sms.destination}|${sms.body}`, (seen.get(`sms|${sms.destination}|${sms.body}`) ?? 0) + 1);
+  const count = (key: string) => seen.set(key, (seen.get(key) ?? 0) + 1);
+  for (const mail of report.mails) for (const to of mail.to) count(`mail|${to}|${mail.subject}|${mail.text ?? ''}`);
+  for (const sms of report.sms) count(`sms|${sms.destination}|${sms.body}`);
   return [...seen].filter(([, n]) => n > 1).map(([key]) => key.split('|').slice(0, 3).join(' '));
 }
 
 /** Outbox messages a provider accepted (`sentAt` is set then, and only then): the distinct messages that ought to have reached someone. */
-export async function countSentMessages(cloud: LocalCloud): Promise<number> {
-  let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await cloud.documentClient.send(
-      new ScanCommand({
-        TableName: cloud.tableName,
-        FilterExpression: '#t = :t AND attribute_exists(sentAt)',
-        ExpressionAttributeNames: { '#t': 'type' },
-        ExpressionAttributeValues: { ':t': 'notification' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
-}
+export const countSentMessages = (cloud: LocalCloud) => countNotifications(cloud, { expression: 'attribute_exists(sentAt)' });
 
 /** Messages the local SES (one per recipient) and SMS received. */
 export function deliveredMessages(report: Pick<FaultRunReport, 'mails' | 'sms'>): number {
