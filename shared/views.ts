@@ -65,8 +65,6 @@ function staffDuplicateView(referral: ReferralRecord) {
   return { linked, matchedBy, matchedByLabels: matchedBy.map((k) => MATCH_LABELS[k]), previousReferrals, possibleDuplicates: possibleDuplicateOf.length };
 }
 
-export const PHASE_LABELS = WAITING_PHASE_LABELS;
-
 /**
  * One waiting step in the staff inbox, whatever its kind: its age in Paris days since the subject started
  * waiting, and what staff need to open it; a referral's step also shows the young person and the prescriber.

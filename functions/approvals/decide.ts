@@ -25,6 +25,7 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) =
     decision,
     staff: actor as Staff,
     appBaseUrl: process.env.APP_BASE_URL ?? '',
+    read: existing,
   });
   correlate({ personId: approval.personId, referralId: approval.referralId, approvalId });
   let handedOver: string;

@@ -3,8 +3,8 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import { getApprovalRecord } from '../../shared/data/approvals.js';
 import { getReferralRecord } from '../../shared/data/referrals.js';
 import { waitingStepHandler } from '../../shared/data/waiting-steps.js';
-import { WAITING_STEP_KIND_LABELS } from '../../shared/domain/waiting-steps.js';
-import { referralDetail, refusalReasonsView, PHASE_LABELS } from '../../shared/views.js';
+import { WAITING_PHASE_LABELS, WAITING_STEP_KIND_LABELS } from '../../shared/domain/waiting-steps.js';
+import { referralDetail, refusalReasonsView } from '../../shared/views.js';
 import { correlate } from '../../shared/observability.js';
 
 /** GET /api/approvals/{approvalId}: what the confirmation page shows before staff decide. Reading never decides. */
@@ -21,7 +21,7 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
     kindLabel: WAITING_STEP_KIND_LABELS[approval.kind],
     status: approval.status,
     phase: approval.phase,
-    phaseLabel: PHASE_LABELS[approval.phase],
+    phaseLabel: WAITING_PHASE_LABELS[approval.phase],
     decidedAt: approval.decidedAt,
     decidedBy: approval.decidedBy?.name,
     closedAt: approval.closedAt,

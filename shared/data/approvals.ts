@@ -341,11 +341,12 @@ export interface DecisionResult {
  */
 export async function decide<S extends WaitingSubject, D extends { outcome: string }>(
   handler: WaitingStepHandler<S, D>,
-  input: { approvalId: string; decision: D; staff: Staff; appBaseUrl?: string; now?: Date },
+  input: { approvalId: string; decision: D; staff: Staff; appBaseUrl?: string; now?: Date; read?: ApprovalRecord },
 ): Promise<DecisionResult> {
   const now = input.now ?? new Date();
   const iso = now.toISOString();
-  const approval = await getApprovalRecord(input.approvalId);
+  // A caller that has just read the approval (consistently) passes it: the transaction's condition still guards it.
+  const approval = input.read?.approvalId === input.approvalId ? input.read : await getApprovalRecord(input.approvalId);
   if (!approval || approval.kind !== handler.kind) throw new NotFoundError('Demande introuvable : le lien est peut-être erroné.');
   const replayed = sameDecision(approval, input);
   if (replayed) return replayed;

@@ -6,7 +6,8 @@ import { ID_TOKEN_STORAGE_KEY, decide, fakeIdToken, focusedId, hasHorizontalScro
 import type { ApprovalRecord } from '../../shared/data/approvals.js';
 import type { ReferralRecord } from '../../shared/data/referrals.js';
 import { WAITING_STEP_KIND_LABELS, incidentExplanation } from '../../shared/domain/waiting-steps.js';
-import { PHASE_LABELS, inboxItem, referralDetail } from '../../shared/views.js';
+import { inboxItem, referralDetail } from '../../shared/views.js';
+import { WAITING_PHASE_LABELS } from '../../shared/domain/waiting-steps.js';
 
 let browser: Browser;
 let server: PagesServer;
@@ -125,7 +126,7 @@ const approval = (overrides: Record<string, unknown> = {}, referral = lina) => (
   kindLabel: WAITING_STEP_KIND_LABELS['referral-decision'],
   status: 'open',
   phase: 'initial',
-  phaseLabel: PHASE_LABELS.initial,
+  phaseLabel: WAITING_PHASE_LABELS.initial,
   referral: referralDetail(referral),
   allowedOutcomes: ['accepted', 'refused', 'waitlisted'],
   refusalReasons: [
@@ -505,7 +506,7 @@ describe('a path that cannot go on waits "à traiter"', () => {
       kind: 'incident',
       kindLabel: WAITING_STEP_KIND_LABELS.incident,
       phase: 'incident',
-      phaseLabel: PHASE_LABELS.incident,
+      phaseLabel: WAITING_PHASE_LABELS.incident,
       incident: { step: 'Accuser réception', explanation: incidentExplanation('Accuser réception', 'ValidationException') },
       allowedOutcomes: ['retry', 'close'],
       ...overrides,
