@@ -327,7 +327,7 @@ async function listAll(cloud: LocalCloud, stateMachineArn: string, statusFilter?
   return all;
 }
 
-/** Outbox items matching `condition` (besides being notifications), counted with a consistent scan, page by page. */
+/** Outbox items matching `condition` (besides being notifications), counted with a scan, page by page. */
 async function countNotifications(cloud: LocalCloud, condition: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> }): Promise<number> {
   let count = 0;
   let start: Record<string, unknown> | undefined;
