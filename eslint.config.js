@@ -49,6 +49,20 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // The pages' browser modules take only types from the server's code: a value import would bundle server code
+    // (and its dependencies) into what every visitor downloads.
+    files: ['browser/**/*.ts'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', sessionStorage: 'readonly', crypto: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/shared/**', '**/functions/**', '**/workflows/**', '**/infra/**'], allowTypeImports: true, message: 'Browser modules import only types from the server code (import type).' },
+          { group: ['node:*', '@aws-sdk/*', '@middy/*', '@aws-lambda-powertools/*'], message: 'Not for the browser.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['infra/local/**/*.ts', 'infra/local/**/*.js'],
     plugins: { 'local-cloud': { rules: { boundary: localCloudBoundary } } },
     rules: { 'local-cloud/boundary': 'error' },

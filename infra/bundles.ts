@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, version as esbuildVersion, type BuildOptions, type BuildResult } from 'esbuild';
 
@@ -20,6 +20,15 @@ export const DEFAULT_BUNDLE_CACHE = join(REPO_ROOT, '.local', 'bundles');
 
 /** Folder whose every `.ts` file is a Lambda entry point (shared code lives in `shared/`). */
 const FUNCTIONS_DIR = 'functions';
+
+/** Folder whose every `.ts` file is the browser module of one page (their shared modules live in `browser/lib/`). */
+const BROWSER_PAGES_DIR = 'browser/pages';
+
+/**
+ * The global the pages function reads its browser modules from (shared/pages/assets.ts): esbuild defines it, in
+ * the functions' build, as the outputs of the browser build.
+ */
+export const BROWSER_BUNDLES_GLOBAL = 'PARCOURS_BROWSER_BUNDLES';
 
 /**
  * Each AWS SDK client the app depends on, bundled from its ES modules (one file per command, and the
@@ -63,11 +72,28 @@ const BASE_ESBUILD_OPTIONS = {
 
 const esbuildOptions = (root: string) => ({ ...BASE_ESBUILD_OPTIONS, alias: sdkAliases(root) }) satisfies BuildOptions;
 
+/**
+ * The browser modules: ES modules for current browsers, minified, split so that the code pages share is one
+ * cached file; every file is named by its content hash, so the pages function serves them with a long cache.
+ */
+const BROWSER_ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'esm',
+  splitting: true,
+  minify: true,
+  entryNames: '[name]-[hash]',
+  chunkNames: 'chunk-[hash]',
+  legalComments: 'none',
+  logLevel: 'warning',
+} as const satisfies BuildOptions;
+
 /** Files esbuild reads that its metafile does not list (tsconfig, package manifests through the lock file). */
 const FIXED_INPUTS = ['tsconfig.json', 'package-lock.json'];
 
 /** Bumped when the layout or the manifest below changes, so an older cache is rebuilt. */
-const MANIFEST_VERSION = 2;
+const MANIFEST_VERSION = 3;
 
 /** The AWS SDK calls an entry's bundle can make, read from what esbuild kept of the SDK. */
 export interface SdkUsage {
@@ -80,11 +106,23 @@ export interface SdkUsage {
   queriesIndex: boolean;
 }
 
+/** What the browser build made: each page's module and every file, by file name (served under /assets/). */
+export interface BrowserBundles {
+  /** Page name (its file under browser/pages/ without `.ts`) -> the file name of its module and of the chunks it imports. */
+  pages: Record<string, { file: string; imports: string[] }>;
+  /** File name -> JavaScript source (the pages' modules and the chunks they share). */
+  files: Record<string, string>;
+}
+
 interface Manifest {
   version: number;
   esbuild: string;
   options: unknown;
+  browserOptions: unknown;
   entries: string[];
+  browserEntries: string[];
+  /** Page name -> the file names of its browser module and of the chunks it imports. */
+  browserPages: BrowserBundles['pages'];
   /** Names the build folder: a hash of every output file. */
   id: string;
   /** Every file the build read, relative to the root: [size, mtimeMs]; null forces a rebuild (changed while building). */
@@ -105,6 +143,8 @@ export interface BundleSet {
   readonly ms: number;
   /** Folder holding `index.js` of an entry; throws for an entry that was not bundled. */
   dirOf(entry: string): string;
+  /** The browser build (page modules under `browser/pages/`), as the pages function embeds it. */
+  browser(): BrowserBundles;
   /** The SDK calls of an entry's bundle; throws for an entry that was not bundled. */
   sdkUsageOf(entry: string): SdkUsage;
 }
@@ -112,6 +152,8 @@ export interface BundleSet {
 export interface BundleFunctionsOptions {
   /** Entry files relative to `root`. */
   entries: readonly string[];
+  /** Browser page modules relative to `root`; by default every `.ts` file under `browser/pages/`. */
+  browserEntries?: readonly string[];
   root?: string;
   cacheDir?: string;
 }
@@ -131,6 +173,18 @@ export function functionEntries(root = REPO_ROOT): string[] {
   };
   walk(FUNCTIONS_DIR);
   return found.sort();
+}
+
+/**
+ * Every `.ts` file directly under `browser/pages/` (none when the folder is missing), relative to the root, sorted.
+ * @example browserEntries() // ['browser/pages/decision.ts', 'browser/pages/home.ts', ...]
+ */
+export function browserEntries(root = REPO_ROOT): string[] {
+  if (!existsSync(join(root, BROWSER_PAGES_DIR))) return [];
+  return readdirSync(join(root, BROWSER_PAGES_DIR))
+    .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))
+    .map((name) => `${BROWSER_PAGES_DIR}/${name}`)
+    .sort();
 }
 
 /**
@@ -175,10 +229,12 @@ function stamp(root: string, file: string): [number, number] {
 }
 
 /** True when the manifest describes a complete build of these entries whose every input is as it was. */
-function isFresh(manifest: Manifest, entries: string[], root: string, cacheDir: string): boolean {
+function isFresh(manifest: Manifest, entries: string[], browser: string[], root: string, cacheDir: string): boolean {
   if (manifest.version !== MANIFEST_VERSION || manifest.esbuild !== esbuildVersion) return false;
   if (JSON.stringify(manifest.options) !== JSON.stringify(esbuildOptions(root))) return false;
+  if (JSON.stringify(manifest.browserOptions) !== JSON.stringify(BROWSER_ESBUILD_OPTIONS)) return false;
   if (JSON.stringify(manifest.entries) !== JSON.stringify(entries)) return false;
+  if (JSON.stringify(manifest.browserEntries) !== JSON.stringify(browser)) return false;
   if (!existsSync(join(cacheDir, manifest.id))) return false;
   for (const [file, recorded] of Object.entries(manifest.inputs)) {
     const now = stamp(root, file);
@@ -199,15 +255,18 @@ export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
   const cacheDir = resolve(options.cacheDir ?? DEFAULT_BUNDLE_CACHE);
   const entries = normalise(options.entries);
   if (entries.length === 0) throw new Error('bundleFunctions: no entries');
+  const browser = normalise(options.browserEntries ?? browserEntries(root));
 
   const cached = readManifest(cacheDir);
-  if (cached && isFresh(cached, entries, root, cacheDir)) return bundleSet(cached, cacheDir, false, started);
+  if (cached && isFresh(cached, entries, browser, root, cacheDir)) return bundleSet(cached, cacheDir, false, started);
 
   mkdirSync(cacheDir, { recursive: true });
   // Stamps of the inputs known before the build (the entries, the last build's inputs): one that is the
   // same after the build did not change while esbuild read it.
-  const before = new Map([...entries, ...FIXED_INPUTS, ...Object.keys(cached?.inputs ?? {})].map((file) => [file, stamp(root, file)]));
+  const before = new Map([...entries, ...browser, ...FIXED_INPUTS, ...Object.keys(cached?.inputs ?? {})].map((file) => [file, stamp(root, file)]));
   const buildStarted = Date.now();
+  // The browser modules first: the functions' build embeds them (the pages function serves them).
+  const browserResult = buildBrowser(root, browser, join(cacheDir, 'pending', BROWSER_OUT));
   // Written in memory, then to a folder named by the outputs' hash. The placeholder outdir has the
   // depth of the final folder, so the source maps' relative paths are those of the final files.
   const placeholder = join(cacheDir, 'pending');
@@ -217,11 +276,13 @@ export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
     absWorkingDir: root,
     entryPoints: Object.fromEntries(entries.map((entry) => [`${outName(entry)}/index`, join(root, entry)])),
     outdir: placeholder,
+    // Not part of the recorded options: the browser sources are inputs of their own, and this is their output.
+    define: { [BROWSER_BUNDLES_GLOBAL]: JSON.stringify(browserResult.bundles) },
     write: false,
     metafile: true,
   });
   const hash = createHash('sha256');
-  const files = result.outputFiles
+  const files = [...result.outputFiles, ...browserResult.outputFiles]
     .map((file) => ({ path: relative(placeholder, file.path), contents: file.contents }))
     .sort((a, b) => (a.path < b.path ? -1 : 1));
   for (const file of files) hash.update(file.path).update('\0').update(file.contents).update('\0');
@@ -244,7 +305,7 @@ export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
   }
 
   const inputs: Manifest['inputs'] = {};
-  for (const file of [...Object.keys(result.metafile.inputs), ...FIXED_INPUTS]) {
+  for (const file of [...Object.keys(result.metafile.inputs), ...Object.keys(browserResult.inputs), ...FIXED_INPUTS]) {
     const now = stamp(root, file);
     const then = before.get(file);
     // A file touched while esbuild ran may have been read before the change: record it as unknown, so
@@ -253,12 +314,69 @@ export function bundleFunctions(options: BundleFunctionsOptions): BundleSet {
     const unchanged = then ? then[0] === now[0] && then[1] === now[1] : now[1] < buildStarted - 50;
     inputs[file] = unchanged ? now : null;
   }
-  const manifest: Manifest = { version: MANIFEST_VERSION, esbuild: esbuildVersion, options: buildOptions, entries, id, inputs, sdkUsage: sdkUsageOf(entries, result, root, placeholder) };
+  const manifest: Manifest = {
+    version: MANIFEST_VERSION,
+    esbuild: esbuildVersion,
+    options: buildOptions,
+    browserOptions: BROWSER_ESBUILD_OPTIONS,
+    entries,
+    browserEntries: browser,
+    browserPages: browserResult.bundles.pages,
+    id,
+    inputs,
+    sdkUsage: sdkUsageOf(entries, result, root, placeholder),
+  };
   const tempManifest = join(cacheDir, `.manifest-${process.pid}-${randomBytes(4).toString('hex')}.json`);
   writeFileSync(tempManifest, JSON.stringify(manifest));
   renameSync(tempManifest, join(cacheDir, 'manifest.json'));
   pruneOldBuilds(cacheDir, id);
   return bundleSet(manifest, cacheDir, true, started);
+}
+
+/** The folder of a build that holds the browser files, beside the functions' folders. */
+const BROWSER_OUT = 'browser';
+
+interface BrowserBuild {
+  bundles: BrowserBundles;
+  outputFiles: Array<{ path: string; contents: Uint8Array }>;
+  /** The metafile's inputs (every file the build read). */
+  inputs: Record<string, unknown>;
+}
+
+/**
+ * The browser build of the page modules, in memory, into `outdir`; an empty one without entries. Each page's file
+ * name comes from the metafile (its entry point), every file's contents from the outputs.
+ */
+function buildBrowser(root: string, entries: string[], outdir: string): BrowserBuild {
+  if (entries.length === 0) return { bundles: { pages: {}, files: {} }, outputFiles: [], inputs: {} };
+  const result = buildSync({
+    ...BROWSER_ESBUILD_OPTIONS,
+    absWorkingDir: root,
+    entryPoints: Object.fromEntries(entries.map((entry) => [basename(entry, '.ts'), join(root, entry)])),
+    outdir,
+    write: false,
+    metafile: true,
+  });
+  const bundles: BrowserBundles = { pages: {}, files: {} };
+  // In a fixed order: the functions' build embeds this object, and its bytes name the build.
+  const outputs = [...result.outputFiles].sort((a, b) => (a.path < b.path ? -1 : 1));
+  for (const file of outputs) bundles.files[relative(outdir, file.path)] = file.text;
+  const fileName = (path: string) => relative(outdir, resolve(root, path));
+  const outputsByPath = result.metafile.outputs;
+  // Every chunk a module needs, through the chunks it imports too.
+  const chunksOf = (path: string, found = new Set<string>()): Set<string> => {
+    for (const i of outputsByPath[path].imports) {
+      if (i.kind !== 'import-statement' || found.has(i.path)) continue;
+      found.add(i.path);
+      chunksOf(i.path, found);
+    }
+    return found;
+  };
+  for (const [path, output] of Object.entries(outputsByPath).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!output.entryPoint) continue;
+    bundles.pages[basename(output.entryPoint, '.ts')] = { file: fileName(path), imports: [...chunksOf(path)].map(fileName).sort() };
+  }
+  return { bundles, outputFiles: outputs, inputs: result.metafile.inputs };
 }
 
 /** A command module of an SDK client's ES build: `.../@aws-sdk/client-<client>/dist-es/commands/<Operation>Command.js`. */
@@ -297,6 +415,13 @@ function pruneOldBuilds(cacheDir: string, keep: string): void {
   }
 }
 
+/** The browser build as written: every file of its folder, and each page's module as the manifest recorded it. */
+function readBrowser(dir: string, pages: BrowserBundles['pages']): BrowserBundles {
+  const files: Record<string, string> = {};
+  if (existsSync(dir)) for (const name of readdirSync(dir)) files[name] = readFileSync(join(dir, name), 'utf8');
+  return { pages: { ...pages }, files };
+}
+
 function bundleSet(manifest: Manifest, cacheDir: string, built: boolean, started: number): BundleSet {
   const { entries, id } = manifest;
   const dir = join(cacheDir, id);
@@ -313,6 +438,7 @@ function bundleSet(manifest: Manifest, cacheDir: string, built: boolean, started
     built,
     ms: performance.now() - started,
     dirOf: (entry) => join(dir, outName(checked(entry))),
+    browser: () => readBrowser(join(dir, BROWSER_OUT), manifest.browserPages),
     sdkUsageOf: (entry) => manifest.sdkUsage[checked(entry)],
   };
 }

@@ -8,6 +8,17 @@ import type { ReferralRecord } from './data/referrals.js';
 import type { PersonRecord } from './data/people.js';
 import type { PossibleDuplicate } from './data/possible-duplicates.js';
 import { MATCH_LABELS } from './domain/person-matching.js';
+import { PATH_STATUS_LABELS } from './domain/referral.js';
+import type { Timeline } from './data/timeline.js';
+import { OPT_OUT_REASON_LABELS, type OptOut } from './notifications/opt-outs.js';
+import { CHANNEL_LABELS, ROLE_LABELS, failureLabel, type ContactIssue, type FixResult } from './notifications/contacts.js';
+import type { NotificationStatus, OutboxMessage } from './data/outbox.js';
+import type { SendFailureReason } from './notifications/retry-policy.js';
+
+/*
+ * What the API answers, built here for the handlers and read as types by the pages' browser modules (browser/):
+ * a page is typed by the very function that makes its data.
+ */
 
 /** What the API shows of a referral in lists. */
 export function referralSummary(referral: ReferralRecord) {
@@ -126,3 +137,140 @@ export function possibleDuplicateItem(flag: PossibleDuplicate, people: Map<strin
       : undefined,
   };
 }
+
+/** The answer of POST /api/referrals: the same shape whether the young person was known or not, nothing to probe. */
+export function referralSubmissionAnswer(referral: ReferralRecord) {
+  return {
+    referralId: referral.referralId,
+    reference: referral.reference,
+    status: referral.status,
+    eligibility: { eligible: referral.eligibility.eligible, explanation: referral.eligibility.explanation },
+  };
+}
+
+/** GET /api/approvals/{approvalId}: one waiting step as staff open it, with the outcomes still allowed (none once closed). */
+export function approvalView(approval: ApprovalRecord, referral: ReferralRecord, allowedOutcomes: readonly string[]) {
+  return {
+    approvalId: approval.approvalId,
+    kind: approval.kind,
+    kindLabel: WAITING_STEP_KIND_LABELS[approval.kind],
+    status: approval.status,
+    phase: approval.phase,
+    phaseLabel: WAITING_PHASE_LABELS[approval.phase],
+    decidedAt: approval.decidedAt,
+    decidedBy: approval.decidedBy?.name,
+    closedAt: approval.closedAt,
+    outcome: approval.outcome,
+    ...(approval.incident ? { incident: { step: approval.incident.step, explanation: approval.incident.explanation } } : {}),
+    referral: referralDetail(referral),
+    allowedOutcomes: [...allowedOutcomes],
+    refusalReasons: refusalReasonsView(),
+  };
+}
+
+/** The answer of POST /api/approvals/{approvalId}/decision. */
+export function decisionAnswer(approval: Pick<ApprovalRecord, 'approvalId' | 'kind' | 'referralId'>, outcome: string, statusLabel: string) {
+  return { approvalId: approval.approvalId, kind: approval.kind, referralId: approval.referralId, outcome, status: outcome, statusLabel };
+}
+
+/** An address's opt-out as staff read it. */
+const optOutView = (o: OptOut | undefined) => (o ? { reason: o.reason, reasonLabel: OPT_OUT_REASON_LABELS[o.reason], at: o.at } : undefined);
+
+/** GET /api/people/{personId}/timeline: a young person's path, every transition with who, when and why. */
+export function timelineView(timeline: Timeline, optOuts: { email?: OptOut; sms?: OptOut }) {
+  const { person, pathStatus, joinedPersonIds, referrals, events, notifications } = timeline;
+  return {
+    person: {
+      personId: person.personId,
+      firstName: person.firstName,
+      lastName: person.lastName,
+      birthDate: person.birthDate,
+      email: person.email,
+      phone: person.phone,
+      town: person.town,
+      pathStatus,
+      pathStatusLabel: PATH_STATUS_LABELS[pathStatus],
+      // Records staff confirmed to be this person: their referrals and messages are listed here.
+      joinedPersonIds,
+      // Staff see at once that this person gets no SMS (STOP) or only mandatory e-mails (complaint).
+      optOuts: { email: optOutView(optOuts.email), sms: optOutView(optOuts.sms) },
+    },
+    referrals: referrals.map(referralSummary),
+    events,
+    // The outbox items as stored: the page reads these fields of each.
+    notifications: notifications as unknown as Array<
+      Pick<OutboxMessage, 'notificationId' | 'kind' | 'role' | 'channel' | 'status' | 'createdAt'> & Partial<Pick<OutboxMessage, 'sentAt' | 'providerMessageId'>>
+    >,
+  };
+}
+
+const MESSAGE_STATUS_LABELS: Partial<Record<NotificationStatus, string>> = { bounced: 'Rejeté (adresse invalide)', failed: 'Non remis' };
+/** Why the outbox gave a message up without the provider ever accepting it. */
+const SEND_FAILURE_LABELS: Record<SendFailureReason, string> = {
+  'attempts-exhausted': 'Fournisseur indisponible ou en erreur à chaque tentative',
+  'provider-rejected': 'Adresse ou numéro refusé par le fournisseur (format, pays non couvert)',
+};
+const isSendFailure = (reason: string | undefined): reason is SendFailureReason => reason !== undefined && reason in SEND_FAILURE_LABELS;
+
+/** A message's status in words: a message the outbox gave up says how, the others what the provider reported. */
+function messageStatusLabel(message: OutboxMessage): string {
+  if (message.status === 'failed' && message.statusReason === 'attempts-exhausted') return `Échec d'envoi après ${message.attempts} tentatives`;
+  if (message.status === 'failed' && message.statusReason === 'provider-rejected') return "Échec d'envoi : refusé par le fournisseur";
+  return MESSAGE_STATUS_LABELS[message.status] ?? message.status;
+}
+
+/** A contact to fix in GET /api/staff/messages (`toFix`). */
+export function contactIssueItem(issue: ContactIssue, personName: string) {
+  return {
+    personId: issue.personId,
+    issueId: issue.issueId,
+    role: issue.role,
+    roleLabel: ROLE_LABELS[issue.role],
+    channel: issue.channel,
+    channelLabel: CHANNEL_LABELS[issue.channel],
+    address: issue.address,
+    personName,
+    reason: issue.reason,
+    reasonLabel: failureLabel(issue.reason),
+    firstFailedAt: issue.firstFailedAt,
+    lastFailedAt: issue.lastFailedAt,
+    failedMessages: issue.notificationIds.length,
+  };
+}
+
+/** An opt-out in GET /api/staff/messages (`optOuts`); the person when the address is known to belong to one. */
+export function optOutItem(optOut: OptOut, personName: string | undefined) {
+  return {
+    channel: optOut.channel,
+    channelLabel: CHANNEL_LABELS[optOut.channel],
+    address: optOut.address,
+    reason: optOut.reason,
+    reasonLabel: OPT_OUT_REASON_LABELS[optOut.reason],
+    at: optOut.at,
+    ...(optOut.personId && personName !== undefined ? { personId: optOut.personId, personName } : {}),
+  };
+}
+
+/** A message not delivered in GET /api/staff/messages (`failed`). */
+export function undeliveredMessageItem(message: OutboxMessage & { personId: string }, personName: string) {
+  return {
+    personId: message.personId,
+    personName,
+    notificationId: message.notificationId,
+    kind: message.kind,
+    role: message.role,
+    roleLabel: ROLE_LABELS[message.role],
+    channel: message.channel,
+    to: message.to,
+    status: message.status,
+    statusLabel: messageStatusLabel(message),
+    statusReason: message.statusReason,
+    statusReasonLabel: isSendFailure(message.statusReason) ? SEND_FAILURE_LABELS[message.statusReason] : failureLabel(message.statusReason),
+    attempts: message.attempts,
+    statusAt: message.statusAt,
+    sentAt: message.sentAt,
+  };
+}
+
+/** The answer of POST /api/people/{personId}/contact-issues/{issueId}/fix. */
+export const contactFixAnswer = (result: FixResult) => ({ status: 'fixed' as const, ...result });

@@ -5,6 +5,7 @@ import { DECISION_SCHEMAS, statusLabelAfter } from '../../shared/domain/decision
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { handOver } from '../../shared/workflows.js';
+import { decisionAnswer } from '../../shared/views.js';
 import { correlate, logger, metrics } from '../../shared/observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Staff } from '../../shared/domain/actor.js';
@@ -38,12 +39,5 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) =
   }
   metrics.addMetric(`${existing.kind}_${decision.outcome}`, MetricUnit.Count, 1);
   logger.info('waiting step decided', { kind: existing.kind, outcome: decision.outcome, handedOver });
-  return json(200, {
-    approvalId,
-    kind: existing.kind,
-    referralId: approval.referralId,
-    outcome: decision.outcome,
-    status: decision.outcome,
-    statusLabel: statusLabelAfter(existing.kind, decision.outcome),
-  });
+  return json(200, decisionAnswer(approval, decision.outcome, statusLabelAfter(existing.kind, decision.outcome)));
 });

@@ -3,8 +3,7 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import { getApprovalRecord } from '../../shared/data/approvals.js';
 import { getReferralRecord } from '../../shared/data/referrals.js';
 import { waitingStepHandler } from '../../shared/data/waiting-steps.js';
-import { WAITING_PHASE_LABELS, WAITING_STEP_KIND_LABELS } from '../../shared/domain/waiting-steps.js';
-import { referralDetail, refusalReasonsView } from '../../shared/views.js';
+import { approvalView } from '../../shared/views.js';
 import { correlate } from '../../shared/observability.js';
 
 /** GET /api/approvals/{approvalId}: what the confirmation page shows before staff decide. Reading never decides. */
@@ -15,20 +14,5 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
   const [subject, referral] = await Promise.all([handler.loadSubject(approval.subjectId), getReferralRecord(approval.referralId)]);
   if (!subject || !referral) throw new NotFoundError('Le dossier de cette demande est introuvable.');
   correlate({ personId: approval.personId, referralId: approval.referralId, approvalId: approval.approvalId });
-  return json(200, {
-    approvalId: approval.approvalId,
-    kind: approval.kind,
-    kindLabel: WAITING_STEP_KIND_LABELS[approval.kind],
-    status: approval.status,
-    phase: approval.phase,
-    phaseLabel: WAITING_PHASE_LABELS[approval.phase],
-    decidedAt: approval.decidedAt,
-    decidedBy: approval.decidedBy?.name,
-    closedAt: approval.closedAt,
-    outcome: approval.outcome,
-    ...(approval.incident ? { incident: { step: approval.incident.step, explanation: approval.incident.explanation } } : {}),
-    referral: referralDetail(referral),
-    allowedOutcomes: approval.status === 'open' ? handler.allowedOutcomes(subject) : [],
-    refusalReasons: refusalReasonsView(),
-  });
+  return json(200, approvalView(approval, referral, approval.status === 'open' ? handler.allowedOutcomes(subject) : []));
 });

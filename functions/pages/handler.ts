@@ -78,11 +78,13 @@ function html(statusCode: number, body: string): Result {
 }
 
 function serveAsset(event: APIGatewayProxyEventV2, name: string): Result | undefined {
-  const asset = Object.hasOwn(assets, name) ? assets[name] : undefined;
+  const all = assets();
+  const asset = Object.hasOwn(all, name) ? all[name] : undefined;
   if (!asset) return undefined;
   const etag = `"${asset.version}"`;
-  // Versioned URLs never change content; an unversioned one must be checked again soon.
-  const cacheControl = event.queryStringParameters?.v === asset.version ? 'public, max-age=31536000, immutable' : 'public, max-age=300';
+  // Hashed names and versioned URLs never change content; an unversioned one must be checked again soon.
+  const immutable = asset.hashedName || event.queryStringParameters?.v === asset.version;
+  const cacheControl = immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300';
   const headers = { ...securityHeaders(), 'content-type': asset.contentType, 'cache-control': cacheControl, etag };
   if (event.headers?.['if-none-match'] === etag) return { statusCode: 304, headers, body: '' };
   return { statusCode: 200, headers, body: asset.body };

@@ -5,6 +5,7 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import type { Staff } from '../../shared/domain/actor.js';
 import { fixContact, parseContactIssueId } from '../../shared/notifications/contacts.js';
 import { correlate } from '../../shared/observability.js';
+import { contactFixAnswer } from '../../shared/views.js';
 
 /**
  * POST /api/people/{personId}/contact-issues/{issueId}/fix: staff correct an address that bounced or failed;
@@ -18,5 +19,5 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) =
   const { value } = parseOrThrow(contactFixSchemas[named.channel], readJsonBody(event), 'La correction contient des erreurs.');
   correlate({ personId });
   const result = await fixContact({ personId, issueId, value, staff: actor as Staff });
-  return json(200, { status: 'fixed', ...result });
+  return json(200, contactFixAnswer(result));
 });

@@ -7,6 +7,7 @@ import { startReferralWorkflow } from '../../shared/workflows.js';
 import { correlate, logger, metrics } from '../../shared/observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Prescriber } from '../../shared/domain/actor.js';
+import { referralSubmissionAnswer } from '../../shared/views.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,128}$/;
 
@@ -25,10 +26,5 @@ export const handler = apiRoute({ roles: ['prescriber'] }, async ({ event, actor
   if (created) metrics.addMetric(referral.duplicate.linked ? 'referralOfKnownPerson' : 'referralOfNewPerson', MetricUnit.Count, 1);
   logger.info(created ? 'referral recorded' : 'referral replayed', { linked: referral.duplicate.linked, eligible: referral.eligibility.eligible });
   // The same shape whether the young person was known or not, and whoever referred them before: nothing to probe.
-  return json(created ? 201 : 200, {
-    referralId: referral.referralId,
-    reference: referral.reference,
-    status: referral.status,
-    eligibility: { eligible: referral.eligibility.eligible, explanation: referral.eligibility.explanation },
-  });
+  return json(created ? 201 : 200, referralSubmissionAnswer(referral));
 });

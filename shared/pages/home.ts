@@ -28,5 +28,5 @@ export function notFoundPage(): string {
   const body = `<h1>Page introuvable</h1>
 <p>L'adresse demandée n'existe pas ou n'est plus valable. Si vous avez suivi un lien reçu par e-mail, il a peut-être expiré.</p>
 <p><a href="/">Revenir à l'accueil</a></p>`;
-  return layout({ title: 'Page introuvable', page: 'not-found', auth: 'optional', body });
+  return layout({ title: 'Page introuvable', page: 'not-found', script: 'home', auth: 'optional', body });
 }

@@ -1,4 +1,4 @@
-import { assetUrl } from './assets.js';
+import { assetUrl, pageScript } from './assets.js';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(value: string): string {
@@ -13,8 +13,10 @@ export function escapeHtml(value: string): string {
 export interface LayoutOptions {
   /** Page title, without the site name. */
   title: string;
-  /** Tells the client module which behaviour to attach (see assets.ts). */
+  /** The page's name (`data-page` on `<body>`) and, unless `script` says otherwise, its browser module `browser/pages/<page>.ts`. */
   page: string;
+  /** The browser module, when the page shares another page's (`browser/pages/<script>.ts`). */
+  script?: string;
   /** Pages that call the API need an ID token; the client module redirects to the login otherwise. */
   auth: 'required' | 'optional';
   /** Extra data-* attributes on <body>, already validated by the handler. */
@@ -25,6 +27,9 @@ export interface LayoutOptions {
 
 /** The shell shared by every page: skip link, header with session slot, main, footer. */
 export function layout(options: LayoutOptions): string {
+  const script = pageScript(options.script ?? options.page);
+  // The chunks the module imports load with it rather than after it.
+  const preloads = script.preload.map((href) => `<link rel="modulepreload" href="${href}">\n`).join('');
   const data = Object.entries(options.data ?? {})
     .map(([key, value]) => ` data-${key}="${escapeHtml(value)}"`)
     .join('');
@@ -35,7 +40,7 @@ export function layout(options: LayoutOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(options.title)} - CoopConnexion Parcours</title>
 <link rel="stylesheet" href="${assetUrl('app.css')}">
-<script type="module" src="${assetUrl('app.js')}"></script>
+${preloads}<script type="module" src="${script.src}"></script>
 </head>
 <body data-page="${escapeHtml(options.page)}" data-auth="${options.auth}"${data}>
 <a class="skip-link" href="#contenu">Aller au contenu</a>

@@ -677,7 +677,7 @@ describe('ParcoursFunction grants', () => {
     outdirs.push(dir);
     writeFileSync(join(dir, 'index.js'), 'exports.handler = async () => 1;\n');
     const entry = 'functions/fake.ts';
-    const bundles: BundleSet = { entries: [entry], id: 'fake', dir, built: false, ms: 0, dirOf: () => dir, sdkUsageOf: () => usage };
+    const bundles: BundleSet = { entries: [entry], id: 'fake', dir, built: false, ms: 0, dirOf: () => dir, sdkUsageOf: () => usage, browser: () => ({ pages: {}, files: {} }) };
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'fake-app-')) });
     outdirs.push(app.outdir);
     const stack = new Stack(app, 'Fake');

@@ -1,9 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { transform } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handler as configHandler } from '../../functions/pages/config.js';
-import { handler as pagesHandler } from '../../functions/pages/handler.js';
-import { assets } from '../../shared/pages/assets.js';
+import { bundledHandler } from '../support/bundles.js';
+
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+// The bundles, as Lambda runs them: the browser modules are built into the pages function.
+const configHandler = bundledHandler<Handler>('functions/pages/config.ts');
+const pagesHandler = bundledHandler<Handler>('functions/pages/handler.ts');
 
 const context = {} as Context;
 
@@ -52,7 +55,7 @@ describe('pages handler', () => {
     ['/equipe/personnes/per_01', 'timeline', 'Historique du jeune'],
     ['/equipe/doublons', 'duplicates', 'Doublons possibles'],
     ['/auth/callback', 'auth-callback', 'Connexion'],
-  ])('serves %s as the %s page', async (path, page, title) => {
+  ])('serves %s as the %s page, with its own browser module', async (path, page, title) => {
     const result = await get(path);
     expect(result.statusCode).toBe(200);
     expect(result.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -60,6 +63,7 @@ describe('pages handler', () => {
     expect(result.body).toContain(`data-page="${page}"`);
     expect(result.body).toContain(`<title>${title}`);
     expect(result.body).toContain('<html lang="fr">');
+    expect(scriptOf(String(result.body))).toMatch(new RegExp(`^/assets/${page}-[A-Z0-9]+\\.js$`));
   });
 
   it('sends the security headers, with the Cognito origin allowed for the token call only', async () => {
@@ -78,7 +82,7 @@ describe('pages handler', () => {
     for (const path of ['/', '/prescripteur/orienter', '/equipe/decisions/a', '/nowhere']) {
       const { body } = await get(path);
       const scripts = String(body).match(/<script\b[^>]*>/g) ?? [];
-      expect(scripts).toEqual([expect.stringMatching(/^<script type="module" src="\/assets\/app\.js\?v=[0-9a-f]{16}">$/)]);
+      expect(scripts).toEqual([expect.stringMatching(/^<script type="module" src="\/assets\/[a-z-]+-[A-Z0-9]+\.js">$/)]);
       expect(body).not.toMatch(/<style|style="|\son[a-z]+="/);
     }
   });
@@ -111,12 +115,21 @@ describe('pages handler', () => {
     expect(head.body).toBe('');
   });
 
-  it('serves the assets with long caching on versioned URLs and revalidation otherwise', async () => {
-    const js = await get('/assets/app.js', { query: { v: assets['app.js'].version } });
-    expect(js.statusCode).toBe(200);
-    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
-    expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-    expect(js.body).toBe(assets['app.js'].body);
+  it('serves the browser modules under their content hash with long caching, the style sheet by version', async () => {
+    const files = await browserFiles(['/equipe']);
+    expect(files.size).toBeGreaterThanOrEqual(2);
+    for (const [path, body] of files) {
+      const js = await get(path);
+      expect(js.statusCode).toBe(200);
+      expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+      expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      expect(js.body).toBe(body);
+    }
+    const home = String((await get('/')).body);
+    const cssUrl = /<link rel="stylesheet" href="([^"]+)">/.exec(home)![1];
+    expect(cssUrl).toMatch(/^\/assets\/app\.css\?v=[0-9a-f]{16}$/);
+    const versioned = await get('/assets/app.css', { query: { v: cssUrl.split('v=')[1] } });
+    expect(versioned.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     const css = await get('/assets/app.css');
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
     expect(css.headers['cache-control']).toBe('public, max-age=300');
@@ -125,11 +138,37 @@ describe('pages handler', () => {
     expect(again.body).toBe('');
   });
 
-  it('ships a client module that parses as ES2022', async () => {
-    const result = await transform(assets['app.js'].body, { format: 'esm', loader: 'js', target: 'es2022' });
-    expect(result.warnings).toEqual([]);
+  it('ships browser modules that parse as ES2022 and hold nothing of the server', async () => {
+    const files = await browserFiles(PAGE_PATHS);
+    for (const [path, body] of files) {
+      const result = await transform(body, { format: 'esm', loader: 'js', target: 'es2022' });
+      expect(result.warnings, path).toEqual([]);
+      // What a value import of the server's modules would drag in (the browser imports their types only).
+      expect(body, path).not.toMatch(/process\.env|@aws-sdk|DynamoDB|require\(|node:/);
+    }
   });
 });
+
+const PAGE_PATHS = ['/', '/nowhere', '/prescripteur/orienter', '/prescripteur/orientations', '/equipe', '/equipe/decisions/a', '/equipe/personnes/p', '/equipe/messages', '/equipe/doublons', '/auth/callback'];
+
+/** The URL of a page's module script. */
+function scriptOf(html: string): string {
+  return /<script type="module" src="([^"]+)"><\/script>/.exec(html)?.[1] ?? '';
+}
+
+/** Every browser file the pages at these paths load: their modules and the chunks those import, by URL. */
+async function browserFiles(paths: string[]): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const pending = await Promise.all(paths.map(async (path) => scriptOf(String((await get(path)).body))));
+  while (pending.length) {
+    const url = pending.pop()!;
+    if (files.has(url)) continue;
+    const body = String((await get(url)).body);
+    files.set(url, body);
+    for (const match of body.matchAll(/from\s*"\.\/([^"]+\.js)"|import\s*"\.\/([^"]+\.js)"/g)) pending.push(`/assets/${match[1] ?? match[2]}`);
+  }
+  return files;
+}
 
 describe('config handler', () => {
   it('returns the public auth settings from the environment', async () => {

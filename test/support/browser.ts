@@ -3,8 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { chromium, type Browser } from 'playwright-core';
-import { handler as configHandler } from '../../functions/pages/config.js';
-import { handler as pagesHandler } from '../../functions/pages/handler.js';
+import { bundledHandler } from './bundles.js';
 
 /** Headless Chromium from the Debian package (playwright's own download is not available here). */
 export async function launchBrowser(): Promise<Browser> {
@@ -24,6 +23,10 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+// From their bundles: the pages function serves the browser modules built into it.
+const configHandler = bundledHandler<HttpHandler>('functions/pages/config.ts');
+const pagesHandler = bundledHandler<HttpHandler>('functions/pages/handler.ts');
 
 const lambdaContext = {
   functionName: 'pages',
@@ -77,7 +80,7 @@ export interface PagesServer {
 }
 
 /**
- * Serves the two Pages Lambda handlers over HTTP on the loopback interface, the way the HTTP
+ * Serves the two Pages Lambda handlers (their bundles) over HTTP on the loopback interface, the way the HTTP
  * API routes them. Other /api/* routes answer 404: browser tests answer them with page.route.
  */
 export async function startPagesServer(): Promise<PagesServer> {

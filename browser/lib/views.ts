@@ -1,0 +1,42 @@
+/**
+ * The API's answers as the pages read them: the types of the very functions the handlers build them with
+ * (shared/views.ts). Types only: nothing of the server goes into the browser modules.
+ */
+import type {
+  approvalView,
+  contactFixAnswer,
+  decisionAnswer,
+  contactIssueItem,
+  inboxItem,
+  optOutItem,
+  possibleDuplicateItem,
+  referralDetail,
+  referralSubmissionAnswer,
+  referralSummary,
+  timelineView,
+  undeliveredMessageItem,
+} from '../../shared/views.js';
+
+export type ReferralSummary = ReturnType<typeof referralSummary>;
+export type ReferralDetail = ReturnType<typeof referralDetail>;
+export type ReferralSubmissionAnswer = ReturnType<typeof referralSubmissionAnswer>;
+export type InboxItem = ReturnType<typeof inboxItem>;
+export type ApprovalView = ReturnType<typeof approvalView>;
+export type DecisionAnswer = ReturnType<typeof decisionAnswer>;
+export type TimelineView = ReturnType<typeof timelineView>;
+export type PossibleDuplicateItem = ReturnType<typeof possibleDuplicateItem>;
+export type ContactIssueItem = ReturnType<typeof contactIssueItem>;
+export type OptOutItem = ReturnType<typeof optOutItem>;
+export type UndeliveredMessageItem = ReturnType<typeof undeliveredMessageItem>;
+export type ContactFixAnswer = ReturnType<typeof contactFixAnswer>;
+
+/** GET /api/staff/messages: each list asked for, and its next cursor (functions/staff/messages.ts). */
+export interface MessagesView {
+  since: string;
+  toFix?: ContactIssueItem[];
+  toFixCursor?: string;
+  optOuts?: OptOutItem[];
+  optOutsCursor?: string;
+  failed?: UndeliveredMessageItem[];
+  failedCursor?: string;
+}

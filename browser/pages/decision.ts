@@ -1,0 +1,180 @@
+/*
+ * Staff: one waiting step, whatever its kind: the referral and, for a path stopped on a failed step, what failed.
+ * A referral decision is a choice of outcome; an incident, two actions (relaunch the step or close the path).
+ */
+import { NETWORK_MESSAGE, api, apiErrors, loadInto, messageOf } from '../lib/api.js';
+import { ageOn, byId, el, facts, formatDateTime, formatPlainDate, plural } from '../lib/dom.js';
+import { clearErrors, radioValue, requiredErrors, setBusy, setOptional, showErrors, textValue } from '../lib/forms.js';
+import { startPage } from '../lib/page.js';
+import { duplicateText, eligibilityNode, personName } from '../lib/people.js';
+import type { ApprovalView, DecisionAnswer, ReferralDetail } from '../lib/views.js';
+
+const SITUATION_LABELS: Record<string, string> = { 'demandeur-emploi': "Demandeur ou demandeuse d'emploi", etudiant: 'Étudiant ou étudiante', autre: 'Autre situation' };
+
+function referralDetails(referral: ReferralDetail): HTMLElement {
+  const person = referral.youngPerson;
+  const guardian = referral.guardian;
+  const address = [person.address, [person.postalCode, person.town].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+  return el('section', { class: 'panel', id: 'approval-details', 'aria-labelledby': 'approval-person' },
+    el('h2', { id: 'approval-person' }, personName(person)),
+    el('p', { class: 'meta' },
+      el('span', {}, referral.programmeLabel),
+      el('span', {}, 'Reçue le ', el('time', { datetime: referral.createdAt }, formatDateTime(referral.createdAt)))),
+    facts([
+      ['Prescripteur', referral.prescriber.organisationName + (referral.prescriber.name ? ` · ${referral.prescriber.name}` : '')],
+      ['Naissance', person.birthDate ? `${formatPlainDate(person.birthDate)} (${ageOn(person.birthDate, new Date())} ans)` : ''],
+      ['E-mail', person.email],
+      ['Mobile', person.phone],
+      ['Adresse', address],
+      ['QPV', person.qpv ? 'Oui, quartier prioritaire' : 'Non'],
+      ['Situation', (SITUATION_LABELS[person.situation] || person.situation || '') + (person.situationDetail ? ` : ${person.situationDetail}` : '')],
+      ['Éligibilité', eligibilityNode(referral.eligibility)],
+      ['Doublons', duplicateText(referral.duplicate)],
+    ]),
+    guardian ? el('h3', {}, 'Représentant légal') : null,
+    guardian ? facts([
+      ['Nom', personName(guardian)],
+      ['Lien', guardian.relationship],
+      ['E-mail', guardian.email],
+      ['Mobile', guardian.phone],
+    ]) : null,
+    el('h3', {}, 'Idée de projet'),
+    el('p', { class: 'pre-line' }, referral.projectIdea),
+    referral.notes ? el('h3', {}, 'Informations complémentaires') : null,
+    referral.notes ? el('p', { class: 'pre-line' }, referral.notes) : null,
+    el('p', {}, el('a', { href: `/equipe/personnes/${encodeURIComponent(referral.personId)}` }, "Voir l'historique du jeune")));
+}
+
+const DECISION_MESSAGES = { outcome: 'Choisissez une décision.', reasonCode: 'Choisissez le motif du refus.' };
+
+/** Why a step can no longer be decided, from its status (the API's 409 says the same on a POST). */
+function closedApprovalText(approval: ApprovalView): string {
+  const on = (iso: string | undefined) => (iso ? ` le ${formatDateTime(iso)}` : '');
+  if (approval.status === 'expired') return `Cette demande a expiré${on(approval.closedAt)} sans décision : le délai de réponse est dépassé. Il n'y a plus rien à décider.`;
+  if (approval.status === 'closed') return `Cette demande a été close${on(approval.closedAt)} : une décision a été prise par une autre demande. Il n'y a plus rien à décider.`;
+  return `Cette demande a déjà été traitée${on(approval.decidedAt)}${approval.decidedBy ? ` par ${approval.decidedBy}` : ''} : il n'y a plus rien à décider.`;
+}
+
+function incidentDetails(approval: ApprovalView): HTMLElement {
+  const incident = approval.incident;
+  return el('section', { class: 'panel panel-warning', id: 'incident-details', 'aria-labelledby': 'incident-title' },
+    el('h2', { id: 'incident-title' }, `Étape « ${incident?.step} »`),
+    el('p', {}, el('span', { class: 'badge badge-kind-incident' }, approval.kindLabel || 'À traiter')),
+    el('p', {}, incident?.explanation));
+}
+
+type DecisionBody = Record<string, string>;
+
+/** The referral's outcomes: only those still allowed, and the refusal reasons when refusing. */
+function prepareReferralDecision(form: HTMLFormElement, approval: ApprovalView): () => DecisionBody | null {
+  const reasonField = byId('reason-field');
+  const reason = byId<HTMLSelectElement>('f-reasonCode');
+  const allowed = approval.allowedOutcomes ?? [];
+  for (const radio of form.querySelectorAll<HTMLInputElement>('input[name="outcome"]')) {
+    if (!allowed.includes(radio.value)) radio.closest('.choice')?.remove();
+  }
+  for (const option of approval.refusalReasons ?? []) {
+    reason.append(el('option', { value: option.code }, option.label + (option.shownToYoungPerson ? '' : ' (non communiqué au jeune)')));
+  }
+  const updateReason = () => {
+    const refused = radioValue(form, 'outcome') === 'refused';
+    reasonField.hidden = !refused;
+    reason.disabled = !refused;
+  };
+  form.addEventListener('change', updateReason);
+  // What the form sends, or null when it must be corrected first.
+  return () => {
+    const invalid = requiredErrors(form, DECISION_MESSAGES);
+    if (invalid.length) {
+      showErrors(form, `Corrigez ${plural(invalid.length, 'erreur', 'erreurs')} puis enregistrez de nouveau :`, invalid);
+      return null;
+    }
+    const body: DecisionBody = { outcome: radioValue(form, 'outcome') };
+    setOptional(body, 'reasonCode', textValue(form, 'reasonCode'));
+    setOptional(body, 'messageToPrescriber', textValue(form, 'messageToPrescriber'));
+    setOptional(body, 'messageToYoungPerson', textValue(form, 'messageToYoungPerson'));
+    return body;
+  };
+}
+
+/** What staff read once their decision is recorded. */
+function decisionOutcomeText(approval: ApprovalView, data: DecisionAnswer): { status: string; note: string } {
+  if (approval.kind !== 'incident') {
+    return { status: `Nouveau statut de l'orientation : ${data.statusLabel}.`, note: 'Le prescripteur et le jeune en sont informés.' };
+  }
+  const step = approval.incident?.step;
+  return data.outcome === 'retry'
+    ? { status: `L'étape « ${step} » est relancée : le parcours reprend à cette étape.`, note: 'Si elle échoue encore, elle reviendra dans les demandes à traiter.' }
+    : { status: 'Le parcours est clôturé : aucune étape automatique ne suivra.', note: '' };
+}
+
+startPage(async () => {
+  const approvalId = document.body.dataset.approvalId ?? '';
+  const region = byId('approval');
+  const approval = await loadInto<ApprovalView>(region, `/api/approvals/${encodeURIComponent(approvalId)}`);
+  if (!approval) return;
+  const incident = approval.kind === 'incident';
+  const title = incident ? "Parcours à l'arrêt : étape à traiter" : "Décider d'une orientation";
+  byId('decision-title').textContent = title;
+  document.title = `${title} - CoopConnexion Parcours`;
+  const referral = approval.referral;
+  region.replaceChildren(...[incident ? incidentDetails(approval) : null, referralDetails(referral)].filter((node) => node !== null));
+  if (approval.status !== 'open') {
+    region.append(el('p', { class: 'panel panel-warning', id: 'approval-closed' }, closedApprovalText(approval)));
+    return;
+  }
+
+  const form = byId<HTMLFormElement>('decision-form');
+  byId(incident ? 'referral-decision-fields' : 'incident-fields').remove();
+  const buttons = Array.from(form.querySelectorAll<HTMLButtonElement>('button[type="submit"]'));
+  const readBody = incident
+    ? (submitter: HTMLButtonElement): DecisionBody => {
+        const body: DecisionBody = { outcome: submitter.dataset.outcome ?? '' };
+        setOptional(body, 'comment', textValue(form, 'comment'));
+        return body;
+      }
+    : prepareReferralDecision(form, approval);
+  form.hidden = false;
+
+  let sending = false;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (sending) return;
+    clearErrors(form);
+    const submitter = event.submitter instanceof HTMLButtonElement && buttons.includes(event.submitter) ? event.submitter : buttons[0];
+    const body = readBody(submitter);
+    if (!body) return;
+    sending = true;
+    for (const button of buttons) button.disabled = true;
+    setBusy(submitter, true, 'Enregistrement…');
+    try {
+      const result = await api<DecisionAnswer>(`/api/approvals/${encodeURIComponent(approvalId)}/decision`, { method: 'POST', json: body });
+      if (result.ok) {
+        form.hidden = true;
+        const text = decisionOutcomeText(approval, result.data);
+        const panel = byId('decision-confirmation');
+        byId('decision-confirmation-status').textContent = text.status;
+        const note = byId('decision-confirmation-note');
+        note.textContent = text.note;
+        note.hidden = !text.note;
+        byId<HTMLAnchorElement>('decision-confirmation-timeline').href = `/equipe/personnes/${encodeURIComponent(referral.personId)}`;
+        panel.hidden = false;
+        panel.focus();
+      } else if (result.status === 409) {
+        form.hidden = true;
+        const panel = byId('decision-conflict');
+        byId('decision-conflict-message').textContent = messageOf(result, 'Cette demande a déjà été traitée.');
+        panel.hidden = false;
+        panel.focus();
+      } else {
+        showErrors(form, messageOf(result, "L'enregistrement n'a pas abouti. Réessayez dans quelques instants."), apiErrors(result));
+      }
+    } catch {
+      showErrors(form, NETWORK_MESSAGE, []);
+    } finally {
+      sending = false;
+      setBusy(submitter, false);
+      for (const button of buttons) button.disabled = false;
+    }
+  });
+});
