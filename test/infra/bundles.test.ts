@@ -35,7 +35,7 @@ function project(): { root: string; cacheDir: string } {
   return { root, cacheDir: join(root, '.local/bundles') };
 }
 
-const invoke = async (dir: string) => (createRequire(import.meta.url)(join(dir, 'index.js')) as { handler: () => Promise<string> }).handler();
+const invoke = async (dir: string) => (createRequire(import.meta.url)(join(dir, 'index.js')) as { handler: () => Promise<unknown> }).handler();
 
 describe('bundleFunctions', () => {
   it('bundles every entry in one esbuild run, each as <entry>/index.js with its source map', async () => {
@@ -113,6 +113,57 @@ describe('bundleFunctions', () => {
     expect(again).toMatchObject({ built: false, id: results[0].id });
     expect(await invoke(again.dirOf('functions/a.ts'))).toBe('bonjour functions/a.ts');
   }, 60_000);
+});
+
+describe('the browser build', () => {
+  /** The small project, with two page modules sharing a module, and a function that serves what the build gave it. */
+  function browserProject(): { root: string; cacheDir: string } {
+    const { root, cacheDir } = project();
+    mkdirSync(join(root, 'browser/pages'), { recursive: true });
+    mkdirSync(join(root, 'browser/lib'), { recursive: true });
+    writeFileSync(join(root, 'browser/lib/say.ts'), "export const say = (text: string): void => { document.title = text; };\n");
+    for (const page of ['one', 'two']) writeFileSync(join(root, `browser/pages/${page}.ts`), `import { say } from '../lib/say.js';\nsay('${page}');\n`);
+    writeFileSync(join(root, 'functions/pages.ts'), 'declare const PARCOURS_BROWSER_BUNDLES: unknown;\nexport const handler = async () => PARCOURS_BROWSER_BUNDLES;\n');
+    for (const file of ['browser/lib/say.ts', 'browser/pages/one.ts', 'browser/pages/two.ts', 'functions/pages.ts']) touch(join(root, file), -10);
+    return { root, cacheDir };
+  }
+  const entries = [...ENTRIES, 'functions/pages.ts'];
+
+  it('builds every page module under browser/pages/ with its shared chunk, named by content, into the function that serves them', async () => {
+    const { root, cacheDir } = browserProject();
+    const set = bundleFunctions({ root, cacheDir, entries });
+    expect(set.entries).toEqual([...entries].sort());
+    const browser = set.browser();
+    expect(Object.keys(browser.pages).sort()).toEqual(['one', 'two']);
+    const one = browser.pages.one;
+    expect(one.file).toMatch(/^one-[A-Z0-9]+\.js$/);
+    // The shared module is one chunk both pages import (and the page preloads).
+    expect(one.imports).toEqual([expect.stringMatching(/^chunk-[A-Z0-9]+\.js$/)]);
+    expect(browser.pages.two.imports).toEqual(one.imports);
+    expect(browser.files[one.file]).toContain(`from"./${one.imports[0]}"`);
+    expect(browser.files[one.imports[0]]).toContain('document.title');
+    // The function holds the same files, defined at build time.
+    expect(await invoke(set.dirOf('functions/pages.ts'))).toEqual(browser);
+  });
+
+  it('reuses the build while the browser sources are unchanged, and rebuilds the function when one changes', async () => {
+    const { root, cacheDir } = browserProject();
+    const first = bundleFunctions({ root, cacheDir, entries });
+    expect(bundleFunctions({ root, cacheDir, entries }).built).toBe(false);
+    writeFileSync(join(root, 'browser/lib/say.ts'), "export const say = (text: string): void => { document.title = `changed: ${text}`; };\n");
+    touch(join(root, 'browser/lib/say.ts'), -1);
+    const changed = bundleFunctions({ root, cacheDir, entries });
+    expect(changed.built).toBe(true);
+    expect(changed.id).not.toBe(first.id);
+    expect(changed.browser().pages.one.imports).not.toEqual(first.browser().pages.one.imports);
+    expect(JSON.stringify(await invoke(changed.dirOf('functions/pages.ts')))).toContain('changed: ');
+
+    writeFileSync(join(root, 'browser/pages/three.ts'), "import { say } from '../lib/say.js';\nsay('three');\n");
+    touch(join(root, 'browser/pages/three.ts'), -1);
+    const added = bundleFunctions({ root, cacheDir, entries });
+    expect(added.built).toBe(true);
+    expect(Object.keys(added.browser().pages).sort()).toEqual(['one', 'three', 'two']);
+  });
 });
 
 describe('functionEntries', () => {

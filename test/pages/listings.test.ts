@@ -2,6 +2,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, startPagesServer, type PagesServer } from '../support/browser.js';
 import { fakeIdToken, hasHorizontalScroll, resetSession } from '../support/pages.js';
+import { referralSummary } from '../../shared/views.js';
+import { duplicateItem, messagesItems, outboxMessage, personRecord, referralRecord } from '../support/view-fixtures.js';
 
 /*
  * The paged lists in a real browser: under each list an "Afficher plus" button loads the next page with the cursor
@@ -39,15 +41,14 @@ async function answerPages(path: string, answers: Record<string, { status?: numb
   return requests;
 }
 
-const referral = (n: number) => ({
-  referralId: `REF-${n}`,
-  createdAt: `2025-03-${String(20 - n).padStart(2, '0')}T08:15:00Z`,
-  programme: 'accompagnement',
-  programmeLabel: 'Accompagnement individuel (18-29 ans)',
-  youngPerson: { firstName: 'Jeune', lastName: `Numéro ${n}` },
-  status: 'pending',
-  statusLabel: 'En attente de décision',
-});
+// The items as the list handlers answer them: records through the API's views.
+const referral = (n: number) =>
+  referralSummary(referralRecord({
+    referralId: `REF-${n}`,
+    createdAt: `2025-03-${String(20 - n).padStart(2, '0')}T08:15:00Z`,
+    programme: 'accompagnement',
+    youngPerson: { ...referralRecord().youngPerson, firstName: 'Jeune', lastName: `Numéro ${n}` },
+  }));
 
 describe('paged lists', () => {
   it('loads the next page of the referrals with "Afficher plus", appends it, and ends with a focused note', async () => {
@@ -100,8 +101,9 @@ describe('paged lists', () => {
   it('pages each list of the messages view on its own cursor', async () => {
     await page.unrouteAll();
     await resetSession(page, server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
-    const failed = (n: number) => ({ personId: `p${n}`, personName: `Personne ${n}`, notificationId: `n${n}`, kind: 'referral-received', role: 'young', channel: 'email', to: `p${n}@example.org`, status: 'bounced', statusLabel: 'Rejeté (adresse invalide)', statusAt: '2025-03-12T09:00:00Z' });
-    const optOut = (n: number) => ({ channel: 'sms', channelLabel: 'SMS', address: `+3377000000${n}`, reason: 'stop', reasonLabel: 'Réponse STOP au SMS', at: '2025-03-12T09:00:00Z' });
+    const failed = (n: number) =>
+      messagesItems.failed({ ...outboxMessage({ notificationId: `n${n}`, to: `p${n}@example.org`, status: 'bounced', statusAt: '2025-03-12T09:00:00Z' }), personId: `p${n}` }, `Personne ${n}`);
+    const optOut = (n: number) => messagesItems.optOut({ channel: 'sms', address: `+3377000000${n}`, reason: 'stop', at: '2025-03-12T09:00:00Z' });
     const requests = await answerPages('/api/staff/messages', {
       '': { body: { since: '2025-02-10T00:00:00Z', toFix: [], failed: [failed(1)], failedCursor: 'f2', optOuts: [optOut(1)], optOutsCursor: 'o2' } },
       'failedCursor=f2': { body: { since: '2025-02-10T00:00:00Z', failed: [failed(2), failed(3)] } },
@@ -127,12 +129,11 @@ describe('paged lists', () => {
   it('adds the next possible duplicates under the first ones', async () => {
     await page.unrouteAll();
     await resetSession(page, server.url, fakeIdToken({ groups: ['staff'] }));
-    const pair = (n: number) => ({
-      duplicateId: `a${n}_b${n}`,
-      matchedByLabels: ['même e-mail'],
-      newPerson: { personId: `b${n}`, firstName: 'Hugo', lastName: `Numéro ${n}` },
-      knownPerson: { personId: `a${n}`, firstName: 'Lina', lastName: `Numéro ${n}` },
-    });
+    const pair = (n: number) =>
+      duplicateItem({ duplicateId: `a${n}_b${n}`, personId: `b${n}`, candidatePersonId: `a${n}`, referralId: `r${n}`, matchedBy: ['EMAIL'], status: 'open', createdAt: '2025-03-11T16:40:00Z' }, [
+        personRecord({ personId: `b${n}`, firstName: 'Hugo', lastName: `Numéro ${n}` }),
+        personRecord({ personId: `a${n}`, firstName: 'Lina', lastName: `Numéro ${n}` }),
+      ]);
     await answerPages('/api/staff/duplicates', { '': { body: { items: [pair(1)], cursor: 'd2' } }, 'cursor=d2': { body: { items: [pair(2)] } } });
     await page.goto(`${server.url}/equipe/doublons`);
     await page.locator('[data-duplicate-id="a1_b1"]').waitFor();

@@ -16,6 +16,9 @@ import {
   resetSession,
   sampleReferral,
 } from '../support/pages.js';
+import { referralSubmissionSchema } from '../../shared/domain/referral.js';
+import { referralSubmissionAnswer } from '../../shared/views.js';
+import { referralRecord, refusalOf } from '../support/view-fixtures.js';
 
 const AUTH_BASE_URL = 'https://auth.coopconnexion.test';
 const CLIENT_ID = 'pages-client-test';
@@ -63,13 +66,14 @@ async function answerReferrals(page: Page, replies: Array<{ status: number; body
   return captured;
 }
 
+// The API's answers, from its own view and schema.
 const accepted = {
   status: 201,
-  body: {
+  body: referralSubmissionAnswer(referralRecord({
     referralId: 'REF-2025-000123',
-    status: 'pending',
-    eligibility: { eligible: true, explanation: ['22 ans : dans la tranche 18-29 ans.', 'Lens : commune du territoire.'] },
-  },
+    reference: 'ORI-7C8D9E0F',
+    eligibility: { eligible: true, ageAtStart: 22, programmeStartDate: '2026-09-01', explanation: ['22 ans : dans la tranche 18-29 ans.', 'Lens : commune du territoire.'] },
+  })),
 };
 
 describe('referral form', () => {
@@ -86,7 +90,7 @@ describe('referral form', () => {
     const confirmation = referralConfirmation(page);
     await confirmation.waitFor();
     expect(await focusedId(page)).toBe('referral-confirmation');
-    expect(await confirmation.textContent()).toContain('REF-2025-000123');
+    expect(await confirmation.textContent()).toContain('ORI-7C8D9E0F');
     // Whether the young person was known before is not the prescriber's to learn.
     expect(await confirmation.textContent()).not.toMatch(/déjà connu|dossier/);
     expect(await confirmation.locator('#referral-eligibility-explanation li').allTextContents()).toEqual(accepted.body.eligibility.explanation);
@@ -101,19 +105,12 @@ describe('referral form', () => {
 
   it('shows the server field errors in a focused summary tied to the fields, then sends a new key', async () => {
     const page = await openForm();
-    const captured = await answerReferrals(page, [
-      {
-        status: 400,
-        body: {
-          message: 'Certaines informations sont invalides.',
-          errors: [
-            { field: 'youngPerson.email', message: 'Adresse e-mail invalide.' },
-            { field: 'youngPerson.phone', message: 'Numéro de mobile invalide.' },
-          ],
-        },
-      },
-      accepted,
-    ]);
+    // What the server refuses that the page lets through: an address without a known domain, a landline.
+    const sample = sampleReferral();
+    const refused = refusalOf(referralSubmissionSchema, { ...sample, youngPerson: { ...sample.youngPerson, email: 'ines.lefevre@example', phone: '05 12 34 56 78' } });
+    expect(refused.body.errors.map((e) => e.field)).toEqual(['youngPerson.email', 'youngPerson.phone']);
+    const [emailError, phoneError] = refused.body.errors.map((e) => e.message);
+    const captured = await answerReferrals(page, [refused, accepted]);
     await page.goto(`${server.url}/prescripteur/orienter`);
     await fillReferralForm(page, sampleReferral());
     await referralSubmitButton(page).click();
@@ -121,18 +118,18 @@ describe('referral form', () => {
     await errorSummary(page).waitFor();
     expect(await errorSummary(page).getAttribute('role')).toBe('alert');
     expect(await focusedId(page)).toBe('error-summary');
-    expect(await errorSummary(page).textContent()).toContain('Certaines informations sont invalides.');
-    expect(await readErrorSummary(page)).toEqual(['Adresse e-mail invalide.', 'Numéro de mobile invalide.']);
+    expect(await errorSummary(page).textContent()).toContain(refused.body.message);
+    expect(await readErrorSummary(page)).toEqual([emailError, phoneError]);
 
     const email = page.locator('#f-youngPerson-email');
     expect(await email.getAttribute('aria-invalid')).toBe('true');
     const describedBy = (await email.getAttribute('aria-describedby'))?.split(' ') ?? [];
     expect(describedBy).toContain('f-youngPerson-email-error');
-    expect(await page.locator('#f-youngPerson-email-error').textContent()).toBe('Adresse e-mail invalide.');
+    expect(await page.locator('#f-youngPerson-email-error').textContent()).toBe(emailError);
     expect(await page.locator('#f-youngPerson-phone').getAttribute('aria-describedby')).toBe('f-youngPerson-phone-error f-youngPerson-phone-hint');
     expect(await page.locator('#f-youngPerson-town').getAttribute('aria-invalid')).toBeNull();
 
-    await errorSummary(page).getByRole('link', { name: 'Adresse e-mail invalide.' }).click();
+    await errorSummary(page).getByRole('link', { name: emailError }).click();
     expect(await focusedId(page)).toBe('f-youngPerson-email');
 
     await email.fill('ines.lefevre@example.org');

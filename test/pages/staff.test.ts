@@ -4,10 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, startPagesServer, type PagesServer } from '../support/browser.js';
 import { ID_TOKEN_STORAGE_KEY, decide, fakeIdToken, focusedId, hasHorizontalScroll, inboxCards, readErrorSummary, resetSession } from '../support/pages.js';
 import type { ApprovalRecord } from '../../shared/data/approvals.js';
-import type { ReferralRecord } from '../../shared/data/referrals.js';
-import { WAITING_STEP_KIND_LABELS, incidentExplanation } from '../../shared/domain/waiting-steps.js';
-import { inboxItem, referralDetail } from '../../shared/views.js';
-import { WAITING_PHASE_LABELS } from '../../shared/domain/waiting-steps.js';
+import { REFUSAL_REASONS } from '../../shared/domain/refusal-reasons.js';
+import { inboxItem, referralSummary } from '../../shared/views.js';
+import {
+  approvalAnswer,
+  approvalRecord,
+  decisionAnswerOf,
+  duplicateItem,
+  incidentRecord,
+  outboxMessage,
+  personRecord,
+  referralRecord,
+  timelineAnswer,
+} from '../support/view-fixtures.js';
 
 let browser: Browser;
 let server: PagesServer;
@@ -41,35 +50,6 @@ async function answerJson(page: Page, pattern: string, body: unknown, status = 2
 // The fixtures go through the API's own views: the pages are tested against the shapes the API really answers.
 const now = new Date('2025-03-12T10:00:00Z');
 
-function referralRecord(overrides: Partial<ReferralRecord> = {}): ReferralRecord {
-  return {
-    referralId: 'REF-2025-000101',
-    reference: 'ORI-1A2B3C4D',
-    personId: 'per_01',
-    organisationId: 'ml-lens',
-    organisationName: 'Mission locale de Lens-Liévin',
-    prescriber: { id: 'sub-camille', name: 'Camille Prescriptrice' },
-    programme: 'cjs',
-    programmeStartDate: '2025-07-01',
-    youngPerson: {
-      firstName: 'Lina', lastName: 'Haddad', birthDate: '2008-06-14', email: 'lina.haddad@example.fr', phone: '+33612345678',
-      address: '3 rue des Écoles', postalCode: '62160', town: 'Grenay', qpv: true, situation: 'etudiant', situationDetail: 'Lycée professionnel',
-    },
-    guardian: { firstName: 'Karim', lastName: 'Haddad', email: 'karim.haddad@example.fr', phone: '+33798765432', relationship: 'père' },
-    projectIdea: 'Petits travaux de jardinage\net lavage de vélos.',
-    notes: 'A déjà participé à un chantier jeunes.',
-    consent: { dataProcessing: true, recordedAt: '2025-03-03T08:15:00Z', recordedBy: 'sub-camille' },
-    status: 'pending',
-    eligibility: { eligible: true, ageAtStart: 16, programmeStartDate: '2025-07-01', explanation: ['16 ans : dans la tranche 16-18 ans.'] },
-    duplicate: { linked: true, matchedBy: ['IDENTITY-EMAIL'], previousReferrals: 2 },
-    createdAt: '2025-03-03T08:15:00Z',
-    updatedAt: '2025-03-03T08:15:00Z',
-    decisions: [],
-    payloadHash: 'hash',
-    ...overrides,
-  };
-}
-
 const thomas = referralRecord({
   referralId: 'REF-2025-000117',
   reference: 'ORI-5E6F7A8B',
@@ -84,57 +64,17 @@ const thomas = referralRecord({
   createdAt: '2025-03-11T16:40:00Z',
 });
 
-function approvalRecord(referral: ReferralRecord, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
-  return {
-    approvalId: `apv_${referral.referralId}`,
-    kind: 'referral-decision',
-    subjectId: referral.referralId,
-    referralId: referral.referralId,
-    personId: referral.personId,
-    programme: referral.programme,
-    phase: 'initial',
-    status: 'open',
-    taskToken: 'token',
-    createdAt: referral.createdAt,
-    since: referral.createdAt,
-    ...overrides,
-  };
-}
-
-/** An "à traiter" waiting step: a step of the referral's path that failed after its retries. */
-function incidentRecord(referral: ReferralRecord, step: string, error: string, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
-  return approvalRecord(referral, {
-    approvalId: `inc_${referral.referralId}`,
-    kind: 'incident',
-    subjectId: `subject_${referral.referralId}`,
-    phase: 'incident',
-    since: '2025-03-10T07:30:00Z',
-    incident: { step, error, explanation: incidentExplanation(step, error) },
-    ...overrides,
-  });
-}
-
 const lina = referralRecord();
 const linaItem = inboxItem(approvalRecord(lina, { approvalId: 'apv_01JQ8ZT3', phase: 'escalated' }), lina, now);
 const thomasItem = inboxItem(approvalRecord(thomas, { approvalId: 'apv_01JQ9AA1' }), thomas, now);
 const inbox = { items: [linaItem, thomasItem] };
 
-/** What GET /api/approvals/{approvalId} answers (functions/approvals/get.ts), from the same views. */
-const approval = (overrides: Record<string, unknown> = {}, referral = lina) => ({
-  approvalId: 'apv_01JQ8ZT3',
-  kind: 'referral-decision',
-  kindLabel: WAITING_STEP_KIND_LABELS['referral-decision'],
-  status: 'open',
-  phase: 'initial',
-  phaseLabel: WAITING_PHASE_LABELS.initial,
-  referral: referralDetail(referral),
-  allowedOutcomes: ['accepted', 'refused', 'waitlisted'],
-  refusalReasons: [
-    { code: 'hors-territoire', label: 'Hors du territoire couvert', shownToYoungPerson: true },
-    { code: 'dossier-incomplet', label: 'Situation à clarifier avec le prescripteur', shownToYoungPerson: false },
-  ],
-  ...overrides,
-});
+/** What GET /api/approvals/{approvalId} answers for Lina's referral decision, through the API's view and handler. */
+const approval = (overrides: Partial<ApprovalRecord> = {}, referral = lina) => approvalAnswer(approvalRecord(referral, { approvalId: 'apv_01JQ8ZT3', ...overrides }), referral);
+
+/** Refusal reasons as the domain lists them: one shown to the young person, one kept from them. */
+const shownReason = REFUSAL_REASONS.find((r) => r.shownToYoungPerson)!;
+const hiddenReason = REFUSAL_REASONS.find((r) => !r.shownToYoungPerson)!;
 
 type InboxItem = ReturnType<typeof inboxItem>;
 
@@ -217,13 +157,13 @@ describe('staff pages', () => {
     await page.route('**/api/approvals/apv_01JQ8ZT3', (route) => {
       getCount += 1;
       // The second display is the case of a colleague having decided in between.
-      const body = getCount === 1 ? approval() : approval({ allowedOutcomes: ['accepted', 'refused'] });
+      const body = getCount === 1 ? approval() : approval({}, referralRecord({ status: 'waitlisted' }));
       return route.fulfill({ contentType: 'application/json', body: JSON.stringify(body) });
     });
     await page.route('**/api/approvals/apv_01JQ8ZT3/decision', (route) => {
       posts.push(route.request().postDataJSON());
       return posts.length === 1
-        ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ referralId: 'REF-2025-000101', status: 'refused', statusLabel: 'Refusée' }) })
+        ? route.fulfill({ contentType: 'application/json', body: JSON.stringify(decisionAnswerOf(approvalRecord(lina), 'refused')) })
         : route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ message: 'Une décision a déjà été prise le 12 mars 2025 par Claire Dubois.' }) });
     });
 
@@ -239,10 +179,10 @@ describe('staff pages', () => {
     await decide(page, { outcome: 'refused' });
     expect(await readErrorSummary(page)).toEqual(['Choisissez le motif du refus.']);
     expect(await focusedId(page)).toBe('error-summary');
-    expect(await page.getByRole('option', { name: 'Situation à clarifier avec le prescripteur (non communiqué au jeune)' }).count()).toBe(1);
+    expect(await page.getByRole('option', { name: `${hiddenReason.label} (non communiqué au jeune)` }).count()).toBe(1);
     await decide(page, {
       outcome: 'refused',
-      reasonLabel: 'Hors du territoire couvert',
+      reasonLabel: shownReason.label,
       messageToPrescriber: 'Le jeune habite hors du bassin minier.',
       messageToYoungPerson: 'Nous ne pouvons pas vous accompagner, la Mission locale vous proposera une autre solution.',
     });
@@ -252,7 +192,7 @@ describe('staff pages', () => {
     expect(posts).toEqual([
       {
         outcome: 'refused',
-        reasonCode: 'hors-territoire',
+        reasonCode: shownReason.code,
         messageToPrescriber: 'Le jeune habite hors du bassin minier.',
         messageToYoungPerson: 'Nous ne pouvons pas vous accompagner, la Mission locale vous proposera une autre solution.',
       },
@@ -272,7 +212,7 @@ describe('staff pages', () => {
 
   it('shows why a step decided, expired or closed can no longer be decided, without a form', async () => {
     const page = await openAsStaff();
-    await answerJson(page, '**/api/approvals/apv_used', approval({ approvalId: 'apv_used', status: 'decided', decidedAt: '2025-03-12T09:00:00Z', decidedBy: 'Claire Dubois', outcome: 'accepted' }));
+    await answerJson(page, '**/api/approvals/apv_used', approval({ approvalId: 'apv_used', status: 'decided', decidedAt: '2025-03-12T09:00:00Z', decidedBy: { id: 'sub-claire', name: 'Claire Dubois' }, outcome: 'accepted' }));
     await page.goto(`${server.url}/equipe/decisions/apv_used`);
     await page.getByText('Cette demande a déjà été traitée le 12 mars 2025 à 10:00 par Claire Dubois : il n\'y a plus rien à décider.').waitFor();
     expect(await page.locator('#decision-form').isHidden()).toBe(true);
@@ -285,20 +225,24 @@ describe('staff pages', () => {
 
   it('shows the timeline in time order with who, when and why', async () => {
     const page = await openAsStaff();
-    await answerJson(page, '**/api/people/per_01/timeline', {
-      person: { personId: 'per_01', firstName: 'Lina', lastName: 'Haddad', birthDate: '2008-06-14', email: 'lina.haddad@example.fr', phone: '+33612345678', town: 'Grenay' },
-      referrals: [{ referralId: 'REF-2025-000101', createdAt: '2025-03-03T08:15:00Z', programmeLabel: 'Coopérative Jeunesse de Services (16-18 ans, été)', status: 'refused', statusLabel: 'Refusée' }],
+    const refused = referralRecord({
+      status: 'refused',
+      decisions: [{ outcome: 'refused', reasonCode: shownReason.code, decidedAt: '2025-03-12T09:00:00Z', decidedBy: { id: 'sub-claire', name: 'Claire Dubois' }, approvalId: 'apv_01JQ8ZT3' }],
+    });
+    await answerJson(page, '**/api/people/per_01/timeline', timelineAnswer({
+      person: personRecord(),
+      referrals: [refused],
       events: [
-        { at: '2025-03-12T09:00:00Z', type: 'referral.refused', label: 'Orientation refusée', actor: { kind: 'staff', name: 'Claire Dubois' }, reason: 'Hors du territoire couvert' },
-        { at: '2025-03-03T08:15:00Z', type: 'referral.submitted', label: 'Orientation reçue', actor: { kind: 'prescriber', name: 'Camille Prescriptrice' } },
-        { at: '2025-03-10T08:15:00Z', type: 'referral.reminded', label: 'Relance de l\'équipe', actor: { kind: 'system' } },
+        { at: '2025-03-12T09:00:00Z', type: 'referral.refused', label: 'Orientation refusée', actor: { kind: 'staff', name: 'Claire Dubois' }, reason: shownReason.label },
+        { at: '2025-03-03T08:15:00Z', type: 'referral.submitted', label: 'Orientation reçue', actor: { kind: 'prescriber', name: 'Camille Prescriptrice', organisationName: 'Mission locale de Lens-Liévin' } },
+        { at: '2025-03-10T08:15:00Z', type: 'referral.reminded', label: 'Relance de l\'équipe', actor: { kind: 'system', name: 'Système' } },
       ],
       notifications: [
-        { notificationId: 'n2', kind: 'referral-refused', role: 'young', channel: 'sms', status: 'failed', createdAt: '2025-03-12T09:00:00Z', sentAt: '2025-03-12T09:00:02Z', providerMessageId: 'sms-42' },
-        { notificationId: 'n1', kind: 'referral-received', role: 'prescriber', channel: 'email', status: 'delivered', createdAt: '2025-03-03T08:15:00Z', sentAt: '2025-03-03T08:15:01Z', providerMessageId: 'ses-17' },
-        { notificationId: 'n3', kind: 'referral-refused', role: 'prescriber', channel: 'email', status: 'pending', createdAt: '2025-03-12T09:00:00Z' },
+        outboxMessage({ notificationId: 'n2', kind: 'referral-refused', role: 'young', channel: 'sms', status: 'failed', createdAt: '2025-03-12T09:00:00Z', sentAt: '2025-03-12T09:00:02Z', providerMessageId: 'sms-42' }),
+        outboxMessage({ notificationId: 'n1', kind: 'referral-received', role: 'prescriber', channel: 'email', status: 'delivered', createdAt: '2025-03-03T08:15:00Z', sentAt: '2025-03-03T08:15:01Z', providerMessageId: 'ses-17' }),
+        outboxMessage({ notificationId: 'n3', kind: 'referral-refused', role: 'prescriber', channel: 'email', status: 'pending', createdAt: '2025-03-12T09:00:00Z' }),
       ],
-    });
+    }));
     await page.goto(`${server.url}/equipe/personnes/per_01`);
     await page.getByRole('heading', { name: 'Historique de Lina Haddad' }).waitFor();
     const events = await page.locator('.timeline li').allTextContents();
@@ -308,7 +252,7 @@ describe('staff pages', () => {
     expect(events[1]).toContain('Automatique');
     expect(events[2]).toContain('12 mars 2025 à 10:00');
     expect(events[2]).toContain('Par Claire Dubois (équipe)');
-    expect(events[2]).toContain('Motif : Hors du territoire couvert');
+    expect(events[2]).toContain(`Motif : ${shownReason.label}`);
     const messages = await page.locator('table.messages tbody tr').allTextContents();
     expect(messages).toHaveLength(3);
     expect(messages[0]).toContain('Accusé de réception');
@@ -340,15 +284,13 @@ describe('staff pages', () => {
 
   it('shows each possible duplicate side by side, and records the answer', async () => {
     const page = await openAsStaff();
-    const pair = {
-      duplicateId: 'p1_p2',
-      createdAt: '2025-03-11T16:40:00Z',
-      matchedBy: ['EMAIL'],
-      matchedByLabels: ['même e-mail'],
-      newPerson: { personId: 'p2', firstName: 'Hugo', lastName: 'Haddad', birthDate: '2009-01-10', email: 'famille.haddad@example.fr', phone: '+33698765432', town: 'Grenay', createdAt: '2025-03-11T16:40:00Z' },
-      knownPerson: { personId: 'p1', firstName: 'Lina', lastName: 'Haddad', birthDate: '2008-06-14', email: 'famille.haddad@example.fr', phone: '+33612345678', town: 'Grenay', createdAt: '2025-03-03T08:15:00Z' },
-      referral: { referralId: 'r2', reference: 'ORI-1A2B3C4D', programmeLabel: 'CJS', organisationName: 'Mission locale de Lens', createdAt: '2025-03-11T16:40:00Z' },
-    };
+    const hugo = personRecord({ personId: 'p2', firstName: 'Hugo', birthDate: '2009-01-10', email: 'famille.haddad@example.fr', phone: '+33698765432', createdAt: '2025-03-11T16:40:00Z' });
+    const known = personRecord({ personId: 'p1', email: 'famille.haddad@example.fr' });
+    const pair = duplicateItem(
+      { duplicateId: 'p1_p2', personId: 'p2', candidatePersonId: 'p1', referralId: 'r2', matchedBy: ['EMAIL'], status: 'open', createdAt: '2025-03-11T16:40:00Z' },
+      [hugo, known],
+      referralRecord({ referralId: 'r2', personId: 'p2', organisationName: 'Mission locale de Lens', createdAt: '2025-03-11T16:40:00Z' }),
+    );
     let listed = [pair];
     await page.route('**/api/staff/duplicates', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items: listed }) }));
     const posts: unknown[] = [];
@@ -361,7 +303,7 @@ describe('staff pages', () => {
     const card = page.locator('[data-duplicate-id="p1_p2"]');
     await card.waitFor();
     const text = await card.textContent();
-    for (const expected of ['Hugo Haddad', 'Lina Haddad', 'même e-mail', 'ORI-1A2B3C4D', 'Mission locale de Lens', '10 janvier 2009', '14 juin 2008']) expect(text).toContain(expected);
+    for (const expected of ['Hugo Haddad', 'Lina Haddad', pair.matchedByLabels[0], 'ORI-1A2B3C4D', 'Mission locale de Lens', '10 janvier 2009', '14 juin 2008']) expect(text).toContain(expected);
     expect(await card.getByRole('link', { name: 'Lina Haddad' }).getAttribute('href')).toBe('/equipe/personnes/p1');
 
     await card.getByRole('button', { name: /^Personnes différentes/ }).click();
@@ -372,17 +314,17 @@ describe('staff pages', () => {
 
   it('lists the referrals with their status, and says plainly when access is refused', async () => {
     const page = await openAsStaff({ width: 375, height: 740 });
-    await answerJson(page, '**/api/referrals', {
-      items: [
-        { referralId: 'REF-1', createdAt: '2025-03-03T08:15:00Z', programme: 'cjs', programmeLabel: 'Coopérative Jeunesse de Services (16-18 ans, été)', youngPerson: { firstName: 'Lina', lastName: 'Haddad' }, status: 'refused', statusLabel: 'Refusée', decidedAt: '2025-03-12T09:00:00Z', reasonLabel: 'Hors du territoire couvert' },
-        { referralId: 'REF-2', createdAt: '2025-03-11T16:40:00Z', programme: 'accompagnement', programmeLabel: 'Accompagnement individuel (18-29 ans)', youngPerson: { firstName: 'Thomas', lastName: 'Vasseur' }, status: 'pending', statusLabel: 'En attente de décision' },
-      ],
+    const refused = referralRecord({
+      referralId: 'REF-1',
+      status: 'refused',
+      decisions: [{ outcome: 'refused', reasonCode: shownReason.code, decidedAt: '2025-03-12T09:00:00Z', decidedBy: { id: 'sub-claire', name: 'Claire Dubois' }, approvalId: 'apv_1' }],
     });
+    await answerJson(page, '**/api/referrals', { items: [referralSummary(refused), referralSummary(thomas)] });
     await page.goto(`${server.url}/prescripteur/orientations`);
     await page.locator('#referrals table').waitFor();
     const rows = await page.locator('#referrals tbody tr').allTextContents();
     expect(rows[0]).toContain('Refusée');
-    expect(rows[0]).toContain('Le 12 mars 2025 à 10:00 : Hors du territoire couvert');
+    expect(rows[0]).toContain(`Le 12 mars 2025 à 10:00 : ${shownReason.label}`);
     expect(rows[1]).toContain('En attente de décision');
     expect(await hasHorizontalScroll(page)).toBe(false);
 
@@ -500,17 +442,8 @@ describe('one staff inbox for every kind of waiting step', () => {
 });
 
 describe('a path that cannot go on waits "à traiter"', () => {
-  const incidentApproval = (overrides: Record<string, unknown> = {}) =>
-    approval({
-      approvalId: 'inc_lina',
-      kind: 'incident',
-      kindLabel: WAITING_STEP_KIND_LABELS.incident,
-      phase: 'incident',
-      phaseLabel: WAITING_PHASE_LABELS.incident,
-      incident: { step: 'Accuser réception', explanation: incidentExplanation('Accuser réception', 'ValidationException') },
-      allowedOutcomes: ['retry', 'close'],
-      ...overrides,
-    });
+  const incidentApproval = (overrides: Partial<ApprovalRecord> = {}) =>
+    approvalAnswer(incidentRecord(lina, 'Accuser réception', 'ValidationException', { approvalId: 'inc_lina', ...overrides }), lina);
 
   it('shows the error in French and relaunches the step with a comment; a second action gets the 409 message', async () => {
     const page = await openAsStaff();
@@ -519,7 +452,7 @@ describe('a path that cannot go on waits "à traiter"', () => {
     await page.route('**/api/approvals/inc_lina/decision', (route) => {
       posts.push(route.request().postDataJSON());
       return posts.length === 1
-        ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ approvalId: 'inc_lina', kind: 'incident', referralId: lina.referralId, outcome: 'retry', status: 'retry', statusLabel: "Relancer l'étape" }) })
+        ? route.fulfill({ contentType: 'application/json', body: JSON.stringify(decisionAnswerOf(incidentRecord(lina, 'Accuser réception', 'ValidationException', { approvalId: 'inc_lina' }), 'retry')) })
         : route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ message: "Cette demande a déjà été décidée le 12 mars 2025 à 11:00 par Claire Dubois (Relancer l'étape). Aucune nouvelle décision n'a été enregistrée." }) });
     });
 
@@ -571,7 +504,7 @@ describe('a path that cannot go on waits "à traiter"', () => {
     expect(posts).toEqual([{ outcome: 'close' }]);
 
     await page.unrouteAll({ behavior: 'ignoreErrors' });
-    await answerJson(page, '**/api/approvals/inc_done', incidentApproval({ approvalId: 'inc_done', status: 'decided', decidedAt: '2025-03-12T10:00:00Z', decidedBy: 'Claire Dubois', allowedOutcomes: [] }));
+    await answerJson(page, '**/api/approvals/inc_done', incidentApproval({ approvalId: 'inc_done', status: 'decided', decidedAt: '2025-03-12T10:00:00Z', decidedBy: { id: 'sub-claire', name: 'Claire Dubois' }, outcome: 'retry' }));
     await page.goto(`${server.url}/equipe/decisions/inc_done`);
     await page.getByText('Cette demande a déjà été traitée le 12 mars 2025 à 11:00 par Claire Dubois').waitFor();
     expect(await page.locator('#incident-details').textContent()).toContain('Accuser réception');
