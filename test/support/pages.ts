@@ -1,6 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
 
-/** Where the pages keep the Cognito ID token (see shared/pages/app-client.ts). */
+/** Where the pages keep the Cognito ID token (see browser/lib/session.ts). */
 export const ID_TOKEN_STORAGE_KEY = 'coopconnexion.idToken';
 
 export interface FakeIdTokenClaims {
