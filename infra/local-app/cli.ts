@@ -103,7 +103,7 @@ const FLAGS: Record<string, Flag> = {
   'fault-rate': {
     type: 'string',
     value: '<0..1>',
-    help: 'la même part de pannes pour les quatre services (--faults précise service par service)',
+    help: 'la même part de pannes pour tous les services (--faults précise service par service)',
     check: (v) => (isShare(v) ? undefined : 'un nombre entre 0 et 1, par exemple 0.05'),
   },
   'fault-kinds': {
@@ -192,7 +192,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 /**
  * The fault layer's settings from --faults, --fault-rate (every service), --fault-kinds and --fault-seed; none without a share.
- * @example faultSettings({ 'fault-rate': '0.05', faults: 'dynamodb=0.1' }) // { dynamodb: 0.1, ses: 0.05, sms: 0.05, stepfunctions: 0.05 }
+ * @example faultSettings({ 'fault-rate': '0.05', faults: 'dynamodb=0.1' }) // { dynamodb: 0.1, ses: 0.05, sms: 0.05, stepfunctions: 0.05, s3: 0.05 }
  */
 export function faultSettings(values: Record<string, string | boolean | undefined>): FaultSettings | undefined {
   const rate = values['fault-rate'] as string | undefined;

@@ -255,8 +255,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       AWS_ENDPOINT_URL_SFN: await forFunctions('stepfunctions', awsEndpoint.url),
       AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: await forFunctions('sms', awsEndpoint.url),
       AWS_ENDPOINT_URL_SESV2: await forFunctions('ses', ses.endpoint),
-      // Presigned URLs point where the functions' client does: the browser reaches this endpoint as is.
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      // Presigned URLs point where the functions' client does, through the fault layer too when S3 has a share: the
+      // browser's uploads then meet the same faults.
+      AWS_ENDPOINT_URL_S3: await forFunctions('s3', s3.endpoint),
     };
 
     const logsDir = join(dataDir, 'logs');
