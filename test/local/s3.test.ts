@@ -13,7 +13,6 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startLocalS3, type LocalS3 } from '../../infra/local/s3.js';
 import type { LocalBucket } from '../../infra/local/template.js';
 import {
@@ -302,7 +301,7 @@ describe('local S3', () => {
       endpoint: `http://localhost:${s3.port}`,
       forcePathStyle: false,
       credentials: { accessKeyId: 'anyone', secretAccessKey: 'local' },
-      requestHandler: new NodeHttpHandler({ httpAgent: toLoopback }),
+      requestHandler: { httpAgent: toLoopback },
     });
     await virtual.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'virtual/host.txt', Body: 'hôte' }));
     expect(await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'virtual/host.txt' }))).Body!.transformToString()).toBe('hôte');
