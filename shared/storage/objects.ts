@@ -1,4 +1,5 @@
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -196,6 +197,17 @@ export async function deleteObject(key: string): Promise<void> {
 export async function putObject(key: string, body: Uint8Array | string, contentType: string): Promise<{ etag?: string }> {
   const result = await s3().send(new PutObjectCommand({ Bucket: documentsBucket(), Key: key, Body: body, ContentType: contentType, ...encryption() }));
   return { etag: result.ETag };
+}
+
+/**
+ * Copies the object within the bucket, encrypted with the project's key, keeping its type (an upload accepted out of
+ * `incoming/`, whose objects the bucket deletes after a day); an existing object at `targetKey` is replaced.
+ */
+export async function copyObject(sourceKey: string, targetKey: string): Promise<{ etag?: string }> {
+  const bucket = documentsBucket();
+  const source = `${bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`;
+  const result = await s3().send(new CopyObjectCommand({ Bucket: bucket, Key: targetKey, CopySource: source, ...encryption() }));
+  return { etag: result.CopyObjectResult?.ETag };
 }
 
 /** RFC 6266: an ASCII `filename` for old clients, and the exact name in UTF-8 (`filename*`). */

@@ -18,6 +18,7 @@ import type { LocalBucket } from '../../infra/local/template.js';
 import {
   SNIFF_BYTES,
   contentDisposition,
+  copyObject,
   deleteObject,
   headObject,
   presignDownload,
@@ -198,6 +199,9 @@ describe('local S3', () => {
     expect(got.headers.get('content-disposition')).toBe(contentDisposition('Pièce d’identité.pdf'));
     expect(Buffer.from(await got.arrayBuffer()).equals(PDF)).toBe(true);
 
+    // Accepted: copied out of incoming/ (which the bucket empties after a day), then the upload deleted.
+    await copyObject('incoming/p1/u1', 'documents/p1/identity.pdf');
+    expect(await headObject('documents/p1/identity.pdf')).toMatchObject({ contentLength: PDF.length, contentType: 'application/pdf', serverSideEncryption: 'aws:kms' });
     await deleteObject('incoming/p1/u1');
     expect(await headObject('incoming/p1/u1')).toBeUndefined();
     expect(await readFirstBytes('incoming/p1/u1', SNIFF_BYTES)).toBeUndefined();
