@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { db, queryIndexPage, tableName, type Page } from './client.js';
+import { batchGetAll, db, queryIndexPage, tableName, type Page } from './client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Staff } from '../domain/actor.js';
 import {
@@ -11,6 +11,7 @@ import {
   MAX_DOCUMENT_BYTES,
   UPLOAD_EXPIRED_MESSAGE,
   documentRejectionReason,
+  downloadFileName,
   isDocumentType,
   requiredDocuments,
   type AcceptedFileType,
@@ -29,6 +30,7 @@ import { outboxPuts } from './outbox.js';
 import { timelinePut } from './people.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { isConditionFailure } from './transactions.js';
+import * as objects from '../storage/objects.js';
 import type { TransactItem } from './approvals.js';
 
 /**
@@ -36,27 +38,19 @@ import type { TransactItem } from './approvals.js';
  * the bank details, and the staff review. Every refused upload leaves the checklist as it was.
  */
 
-/** What the documents need of the S3 bucket (shared/storage/objects.ts, the S3 helper's module, provides it). */
-export interface DocumentStorage {
-  /** A presigned PUT whose size, type and key are signed, usable once (`if-none-match: *`). */
-  presignUpload(input: { key: string; contentType: string; contentLength: number; expiresInSeconds: number }): Promise<{ url: string; headers: Record<string, string> }>;
-  headObject(key: string): Promise<{ size: number } | undefined>;
-  readFirstBytes(key: string, count: number): Promise<Uint8Array>;
-  deleteObject(key: string): Promise<void>;
-  /** Copies an object inside the bucket: a checked file leaves `incoming/`, which the bucket's lifecycle empties daily. */
-  copyObject(from: string, to: string): Promise<void>;
-  /** A short-lived presigned GET that downloads the object under `fileName`. */
-  presignDownload(key: string, fileName: string): Promise<string>;
-  sniffFileType(bytes: Uint8Array): AcceptedFileType | undefined;
-}
+/**
+ * What the documents need of the S3 bucket: the storage module itself in the functions, a stand-in in unit tests.
+ * There is no copy: a checked file is read and written again under the person's documents (10 MB at most), which the
+ * local S3 supports as AWS does.
+ */
+export type DocumentStorage = Pick<typeof objects, 'presignUpload' | 'headObject' | 'readFirstBytes' | 'readObject' | 'putObject' | 'deleteObject' | 'presignDownload' | 'sniffFileType'>;
+export const documentStorage: DocumentStorage = objects;
 
 /** How long the browser may use a presigned PUT; completion is accepted a little longer (a slow phone upload). */
 export const UPLOAD_URL_SECONDS = 15 * 60;
 const COMPLETION_GRACE_SECONDS = 5 * 60;
 /** Upload items stay a month for the record, then DynamoDB removes them (TTL). */
 const UPLOAD_RECORD_SECONDS = 30 * 86_400;
-/** Bytes read to recognise a file by its content: the longest signature (PNG) is 8. */
-const SNIFF_BYTES = 16;
 
 export interface DocumentHistoryEntry {
   at: string;
@@ -107,6 +101,8 @@ export interface UploadRecord {
   urlExpiresAt: string;
   completeBy: string;
   refusal?: UploadRefusal;
+  /** Recognised from the content once submitted. */
+  fileType?: AcceptedFileType;
   completedAt?: string;
 }
 
@@ -161,6 +157,12 @@ export async function getBankDetails(referralId: string): Promise<BankDetailsRec
   return result.Item as BankDetailsRecord | undefined;
 }
 
+/** The bank details of several onboardings, by referral id (the staff list shows them masked). */
+export async function getBankDetailsOf(referralIds: string[]): Promise<Map<string, BankDetailsRecord>> {
+  const items = (await batchGetAll(referralIds.map((id) => keys.bankDetails(id)))) as unknown as BankDetailsRecord[];
+  return new Map(items.map((item) => [item.referralId, item]));
+}
+
 export interface Checklist extends DocumentsContext {
   documents: Map<DocumentType, DocumentRecord>;
   bankDetails?: BankDetailsRecord;
@@ -210,7 +212,7 @@ export interface StartedUpload {
  * Starts the upload of one document by the young person: the declared type and size were checked by the schema;
  * the upload is recorded `pending` with a key chosen here, and the browser gets a presigned PUT for that key only.
  */
-export async function startUpload(input: { personId: string; referralId: string; docType: string; request: UploadRequest; storage: DocumentStorage; now?: Date }): Promise<StartedUpload> {
+export async function startUpload(input: { personId: string; referralId: string; docType: string; request: UploadRequest; storage?: DocumentStorage; now?: Date }): Promise<StartedUpload> {
   const now = input.now ?? new Date();
   const context = await loadDocumentsContext(input.referralId, input.personId);
   const docType = documentOf(context, input.docType);
@@ -240,7 +242,7 @@ export async function startUpload(input: { personId: string; referralId: string;
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
-  const signed = await input.storage.presignUpload({ key: upload.incomingKey, contentType: upload.declaredType, contentLength: upload.declaredSize, expiresInSeconds: UPLOAD_URL_SECONDS });
+  const signed = await (input.storage ?? documentStorage).presignUpload({ key: upload.incomingKey, contentType: upload.declaredType, contentLength: upload.declaredSize, expiresInSeconds: UPLOAD_URL_SECONDS, now });
   return { uploadId, url: signed.url, headers: signed.headers, expiresAt: upload.urlExpiresAt };
 }
 
@@ -268,7 +270,7 @@ async function getUpload(referralId: string, uploadId: string): Promise<UploadRe
 /** The answer a settled upload gives again (a second complete, a retried request): the same as the first time. */
 function settledAnswer(upload: UploadRecord): CompletedUpload {
   if (upload.status === 'refused') throw refusalError(upload.refusal ?? 'content');
-  return { uploadId: upload.uploadId, docType: upload.docType, status: 'submitted', fileType: (upload as UploadRecord & { fileType: AcceptedFileType }).fileType };
+  return { uploadId: upload.uploadId, docType: upload.docType, status: 'submitted', fileType: upload.fileType! };
 }
 
 /**
@@ -277,14 +279,14 @@ function settledAnswer(upload: UploadRecord): CompletedUpload {
  * checklist is not touched. A right one leaves `incoming/` for the person's documents and the document becomes
  * `submitted`, awaiting staff. Completing the same upload again answers the same.
  */
-export async function completeUpload(input: { personId: string; referralId: string; uploadId: string; storage: DocumentStorage; now?: Date }): Promise<CompletedUpload> {
+export async function completeUpload(input: { personId: string; referralId: string; uploadId: string; storage?: DocumentStorage; now?: Date }): Promise<CompletedUpload> {
   const now = input.now ?? new Date();
   const iso = now.toISOString();
   const upload = await getUpload(input.referralId, input.uploadId);
   // The key was chosen under the person's prefix; an item saying otherwise is not this person's upload.
   if (!upload || upload.personId !== input.personId || !upload.incomingKey.startsWith(`incoming/${input.personId}/`)) throw new NotFoundError('Envoi introuvable.');
   if (upload.status !== 'pending') return settledAnswer(upload);
-  const { storage } = input;
+  const storage = input.storage ?? documentStorage;
 
   const refuse = async (refusal: UploadRefusal): Promise<never> => {
     await storage.deleteObject(upload.incomingKey);
@@ -311,8 +313,8 @@ export async function completeUpload(input: { personId: string; referralId: stri
   if (iso > upload.completeBy) return refuse('expired');
   const head = await storage.headObject(upload.incomingKey);
   if (!head) throw new ConflictError(FILE_NOT_RECEIVED_MESSAGE);
-  if (head.size > MAX_DOCUMENT_BYTES || head.size !== upload.declaredSize) return refuse('size');
-  const fileType = storage.sniffFileType(await storage.readFirstBytes(upload.incomingKey, SNIFF_BYTES));
+  if (head.contentLength > MAX_DOCUMENT_BYTES || head.contentLength !== upload.declaredSize) return refuse('size');
+  const fileType = storage.sniffFileType((await storage.readFirstBytes(upload.incomingKey, objects.SNIFF_BYTES)) ?? new Uint8Array());
   if (!fileType) return refuse('content');
 
   const context = await loadDocumentsContext(input.referralId, input.personId);
@@ -320,7 +322,10 @@ export async function completeUpload(input: { personId: string; referralId: stri
   if (replacementBlocked(document)) return refuse('superseded');
 
   const objectKey = `documents/${input.personId}/${input.uploadId}`;
-  await storage.copyObject(upload.incomingKey, objectKey);
+  // Out of `incoming/`, which the bucket's lifecycle empties after a day.
+  const bytes = await storage.readObject(upload.incomingKey);
+  if (!bytes) throw new ConflictError(FILE_NOT_RECEIVED_MESSAGE);
+  await storage.putObject(objectKey, bytes, fileType);
   const table = tableName();
   const next: DocumentRecord = {
     referralId: input.referralId,
@@ -333,7 +338,7 @@ export async function completeUpload(input: { personId: string; referralId: stri
     currentUploadId: input.uploadId,
     objectKey,
     fileType,
-    size: head.size,
+    size: head.contentLength,
     submittedAt: iso,
     history: [...(document?.history ?? []), { at: iso, status: 'submitted', uploadId: input.uploadId, by: { kind: 'young-person' } }],
   };
@@ -436,14 +441,18 @@ export async function listDocumentsToReview(options: { programme?: Programme; li
   return { items: page.items as unknown as DocumentRecord[], cursor: page.cursor };
 }
 
-/** The last file sent for a document, for staff to look at: a presigned GET valid a few minutes. */
-export async function documentDownload(input: { referralId: string; docType: string; storage: DocumentStorage; fileName: (docType: DocumentType, fileType: AcceptedFileType, date: string) => string }): Promise<{ url: string; fileType: AcceptedFileType }> {
+/** A staff download link lives one minute: long enough to open, too short to be passed around. */
+export const DOWNLOAD_URL_SECONDS = 60;
+
+/** The last file sent for a document, for staff to look at: a presigned GET valid a minute. */
+export async function documentDownload(input: { referralId: string; docType: string; storage?: DocumentStorage }): Promise<{ url: string; fileType: AcceptedFileType; expiresInSeconds: number }> {
   const context = await loadDocumentsContext(input.referralId);
   const docType = documentOf(context, input.docType);
   const document = await getDocumentRecord(input.referralId, docType);
   if (!document?.objectKey || !document.fileType) throw new NotFoundError("Aucun fichier n'a encore été envoyé pour ce document.");
-  const url = await input.storage.presignDownload(document.objectKey, input.fileName(docType, document.fileType, (document.submittedAt ?? document.updatedAt).slice(0, 10)));
-  return { url, fileType: document.fileType };
+  const fileName = downloadFileName(docType, document.fileType, (document.submittedAt ?? document.updatedAt).slice(0, 10));
+  const url = await (input.storage ?? documentStorage).presignDownload(document.objectKey, fileName, { expiresInSeconds: DOWNLOAD_URL_SECONDS });
+  return { url, fileType: document.fileType, expiresInSeconds: DOWNLOAD_URL_SECONDS };
 }
 
 export interface ReviewResult {

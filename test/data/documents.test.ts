@@ -6,6 +6,7 @@ import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '
 import { decide, openApproval } from '../../shared/data/approvals.js';
 import {
   completeUpload,
+  documentDownload,
   getChecklist,
   getDocumentRecord,
   listDocumentsToReview,
@@ -22,6 +23,7 @@ import type { Staff } from '../../shared/domain/actor.js';
 import { MAX_DOCUMENT_BYTES, uploadRequestSchema, type AcceptedFileType, type UploadRequest } from '../../shared/domain/documents.js';
 import type { ReferralSubmission } from '../../shared/domain/referral.js';
 import { keys } from '../../shared/keys.js';
+import { sniffFileType } from '../../shared/storage/objects.js';
 
 let doc: DynamoDBDocumentClient;
 let table: string;
@@ -37,23 +39,25 @@ const EXE = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00'), Buffer.all
 
 /**
  * The bucket in memory, with what the documents rely on from S3: a presigned PUT only for its key, its size, once,
- * before it expires (S3 enforces these through the signed headers; the S3 helper's tests cover the real thing).
+ * before it expires (S3 enforces these through the signed headers; the storage module's own tests cover the real thing).
+ * Types are recognised by the storage module's own `sniffFileType`.
  */
 class MemoryStorage implements DocumentStorage {
   readonly objects = new Map<string, Buffer>();
   private readonly grants = new Map<string, { key: string; contentLength: number; expiresAt: number }>();
   readonly deleted: string[] = [];
-  clock = () => Date.now();
+  sniffFileType = sniffFileType;
 
-  async presignUpload(input: { key: string; contentType: string; contentLength: number; expiresInSeconds: number }) {
+  async presignUpload(input: { key: string; contentType: string; contentLength: number; expiresInSeconds?: number; now?: Date }) {
     const url = `https://bucket.example/${input.key}?sig=${randomUUID()}`;
-    this.grants.set(url, { key: input.key, contentLength: input.contentLength, expiresAt: this.clock() + input.expiresInSeconds * 1000 });
-    return { url, headers: { 'content-type': input.contentType, 'content-length': String(input.contentLength), 'if-none-match': '*' } };
+    const expiresAt = (input.now ?? new Date()).getTime() + (input.expiresInSeconds ?? 300) * 1000;
+    this.grants.set(url, { key: input.key, contentLength: input.contentLength, expiresAt });
+    return { url, method: 'PUT' as const, headers: { 'content-type': input.contentType, 'if-none-match': '*' }, expiresAt: new Date(expiresAt).toISOString() };
   }
   /** The browser's PUT: the status S3 would answer. */
   put(url: string, body: Buffer): number {
     const grant = this.grants.get(url);
-    if (!grant || this.clock() > grant.expiresAt) return 403;
+    if (!grant || Date.now() > grant.expiresAt) return 403;
     if (body.length !== grant.contentLength) return 403;
     if (this.objects.has(grant.key) || this.deleted.includes(grant.key)) return 412;
     this.objects.set(grant.key, body);
@@ -61,27 +65,26 @@ class MemoryStorage implements DocumentStorage {
   }
   async headObject(key: string) {
     const body = this.objects.get(key);
-    return body ? { size: body.length } : undefined;
+    return body ? { contentLength: body.length } : undefined;
   }
   async readFirstBytes(key: string, count: number) {
-    return new Uint8Array(this.objects.get(key)!.subarray(0, count));
+    const body = this.objects.get(key);
+    return body && new Uint8Array(body.subarray(0, count));
+  }
+  async readObject(key: string) {
+    const body = this.objects.get(key);
+    return body && new Uint8Array(body);
+  }
+  async putObject(key: string, body: Uint8Array | string) {
+    this.objects.set(key, Buffer.from(body));
+    return {};
   }
   async deleteObject(key: string) {
     this.objects.delete(key);
     this.deleted.push(key);
   }
-  async copyObject(from: string, to: string) {
-    this.objects.set(to, this.objects.get(from)!);
-  }
-  async presignDownload(key: string, fileName: string) {
-    return `https://bucket.example/${key}?download=${encodeURIComponent(fileName)}`;
-  }
-  sniffFileType(bytes: Uint8Array): AcceptedFileType | undefined {
-    const b = Buffer.from(bytes);
-    if (b.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
-    if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
-    if (b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-    return undefined;
+  async presignDownload(key: string, fileName: string, options: { expiresInSeconds?: number } = {}) {
+    return `https://bucket.example/${key}?download=${encodeURIComponent(fileName)}&expires=${options.expiresInSeconds ?? 300}`;
   }
 }
 
@@ -141,7 +144,7 @@ describe('an upload goes straight to the bucket and is checked when completed', 
   it('submits a PDF for review: kept out of incoming/, listed for staff, on the timeline', async () => {
     const who = await acceptedReferral();
     const { started, completed } = await upload(who, 'identity', PDF);
-    expect(started.headers).toMatchObject({ 'content-length': String(PDF.length), 'if-none-match': '*' });
+    expect(started.headers).toMatchObject({ 'content-type': 'application/pdf', 'if-none-match': '*' });
     await expect(completed).resolves.toEqual({ uploadId: started.uploadId, docType: 'identity', status: 'submitted', fileType: 'application/pdf' });
     const document = await getDocumentRecord(who.referralId, 'identity');
     expect(document).toMatchObject({ status: 'submitted', currentUploadId: started.uploadId, objectKey: `documents/${who.personId}/${started.uploadId}`, fileType: 'application/pdf' });
@@ -189,14 +192,25 @@ describe('an upload goes straight to the bucket and is checked when completed', 
     expect(await checklistItems(who.referralId)).toEqual([]);
   });
 
-  it('answers 410 for an expired upload, deletes what arrived, and a reused presigned PUT is refused', async () => {
+  it('answers 410 for an expired upload and deletes what arrived', async () => {
     const who = await acceptedReferral();
     const started = await startUpload({ ...who, docType: 'identity', request: request(PDF), storage, now: new Date(Date.now() - 3_600_000) });
-    expect(storage.put(started.url, PDF)).toBe(200);
-    expect(storage.put(started.url, PDF)).toBe(412);
+    expect(storage.put(started.url, PDF)).toBe(403);
+    // What arrived anyway (a PUT just before the URL expired) is deleted when the completion comes too late.
+    const incoming = (await partition(who.referralId)).find((i) => i.uploadId === started.uploadId)!.incomingKey as string;
+    storage.objects.set(incoming, PDF);
     await expect(completeUpload({ ...who, uploadId: started.uploadId, storage })).rejects.toMatchObject({ statusCode: 410, message: expect.stringContaining('expiré') });
     await expect(completeUpload({ ...who, uploadId: started.uploadId, storage })).rejects.toMatchObject({ statusCode: 410 });
+    expect(storage.objects.has(incoming)).toBe(false);
     expect(await checklistItems(who.referralId)).toEqual([]);
+  });
+
+  it('refuses a presigned PUT used a second time, and the completion keeps the first file', async () => {
+    const who = await acceptedReferral();
+    const started = await startUpload({ ...who, docType: 'identity', request: request(PDF), storage });
+    expect(storage.put(started.url, PDF)).toBe(200);
+    expect(storage.put(started.url, Buffer.from(EXE.subarray(0, PDF.length)))).toBe(412);
+    await expect(completeUpload({ ...who, uploadId: started.uploadId, storage })).resolves.toMatchObject({ fileType: 'application/pdf' });
   });
 
   it("answers another person's upload, or an item whose key is outside the person's prefix, as not found", async () => {
@@ -314,6 +328,15 @@ describe('staff review', () => {
     });
     expect(again).toMatchObject({ replayed: true, document: { status: winner.document.status } });
     expect((await outboxOf(who.personId)).filter((m) => String(m.cause).startsWith('document-rejected')).length).toBe(winner.document.status === 'rejected' ? 2 : 0);
+  });
+
+  it('gives staff a one-minute download named after the document', async () => {
+    const who = await acceptedReferral();
+    await (await upload(who, 'identity', PDF)).completed;
+    const { url, expiresInSeconds } = await documentDownload({ referralId: who.referralId, docType: 'identity', storage });
+    expect(expiresInSeconds).toBe(60);
+    expect(decodeURIComponent(url)).toContain(`download=piece-d-identite-`);
+    await expect(documentDownload({ referralId: who.referralId, docType: 'proof-of-situation', storage })).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it('refuses to review a document nobody sent', async () => {
