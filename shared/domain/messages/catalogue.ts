@@ -344,7 +344,6 @@ const catalogue = {
       }),
       sms: (v: Pick<DocumentRejectedVars, 'youngFirstName' | 'documentLabel' | 'rejectionReason'>) =>
         `CoopConnexion : ${v.youngFirstName}, votre document "${v.documentLabel}" est à renvoyer (${v.rejectionReason}). Votre espace : ${personalLink}`,
-      },
     },
   },
   // Asked for by the person: it goes even to an address that opted out of optional messages, and is never held back as a repeat.
