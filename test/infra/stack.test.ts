@@ -368,6 +368,8 @@ describe('functions', () => {
         'FixContact',
         'ListPossibleDuplicates',
         'DecidePossibleDuplicate',
+        'ListDocumentsToReview',
+        'ReviewDocument',
         'DispatchDeferredMessages',
       ].sort(),
     );
