@@ -146,6 +146,8 @@ describe('HTTP API', () => {
         'POST /api/people/{personId}/contact-issues/{issueId}/fix',
         'GET /api/staff/duplicates',
         'POST /api/staff/duplicates/{duplicateId}/decision',
+        'GET /api/staff/documents',
+        'POST /api/staff/documents/{referralId}/{docType}/review',
         'GET /api/config',
         'GET /',
         'GET /{proxy+}',
