@@ -28,6 +28,7 @@ import type { Programme } from '../domain/programmes.js';
 import { formatParisDateTime } from '../domain/time.js';
 import { outboxPuts } from './outbox.js';
 import { timelinePut } from './people.js';
+import { getOnboarding, type OnboardingRecord } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { isConditionFailure } from './transactions.js';
 import * as objects from '../storage/objects.js';
@@ -114,22 +115,23 @@ export interface BankDetailsRecord {
   updatedAt: string;
 }
 
-/** The documents of one onboarding: the accepted referral it starts from and the documents its checklist asks for. */
+/** The documents of one onboarding: its record, the accepted referral it starts from, and the documents its checklist asks for. */
 export interface DocumentsContext {
+  onboarding: OnboardingRecord;
   referral: ReferralRecord;
   required: DocumentType[];
 }
 
 /**
  * Loads an onboarding's checklist context. `personId`, when given (a young person's request through their link),
- * must be the referral's: anything else is answered as not found.
+ * must be the onboarding's: anything else is answered as not found. `active` refuses an onboarding that ended or
+ * is ready (nothing is sent or reviewed any more).
  */
-export async function loadDocumentsContext(referralId: string, personId?: string): Promise<DocumentsContext> {
-  const referral = await getReferralRecord(referralId);
-  if (!referral || referral.status !== 'accepted' || (personId !== undefined && referral.personId !== personId)) {
-    throw new NotFoundError('Dossier introuvable.');
-  }
-  return { referral, required: requiredDocuments(referral.programme, referral.youngPerson.birthDate, referral.programmeStartDate) };
+export async function loadDocumentsContext(referralId: string, options: { personId?: string; active?: boolean } = {}): Promise<DocumentsContext> {
+  const [onboarding, referral] = await Promise.all([getOnboarding(referralId), getReferralRecord(referralId)]);
+  if (!onboarding || !referral || (options.personId !== undefined && onboarding.personId !== options.personId)) throw new NotFoundError('Dossier introuvable.');
+  if (options.active && onboarding.status !== 'active') throw new ConflictError("L'accueil de ce dossier est terminé : les pièces ne peuvent plus changer.");
+  return { onboarding, referral, required: requiredDocuments(referral.programme, referral.youngPerson.birthDate, referral.programmeStartDate) };
 }
 
 export async function getDocumentRecord(referralId: string, docType: DocumentType): Promise<DocumentRecord | undefined> {
@@ -173,7 +175,7 @@ export interface Checklist extends DocumentsContext {
 }
 
 export async function getChecklist(referralId: string, personId?: string): Promise<Checklist> {
-  const context = await loadDocumentsContext(referralId, personId);
+  const context = await loadDocumentsContext(referralId, { personId });
   const [documents, bankDetails] = await Promise.all([readDocuments(referralId), getBankDetails(referralId)]);
   const missing = context.required.filter((d) => documents.get(d)?.status !== 'accepted');
   return { ...context, documents, bankDetails, missing, complete: missing.length === 0 };
@@ -214,7 +216,7 @@ export interface StartedUpload {
  */
 export async function startUpload(input: { personId: string; referralId: string; docType: string; request: UploadRequest; storage?: DocumentStorage; now?: Date }): Promise<StartedUpload> {
   const now = input.now ?? new Date();
-  const context = await loadDocumentsContext(input.referralId, input.personId);
+  const context = await loadDocumentsContext(input.referralId, { personId: input.personId, active: true });
   const docType = documentOf(context, input.docType);
   const [document, bankDetails] = await Promise.all([getDocumentRecord(input.referralId, docType), docType === 'bank-details' ? getBankDetails(input.referralId) : undefined]);
   const blocked = replacementBlocked(document);
@@ -317,7 +319,7 @@ export async function completeUpload(input: { personId: string; referralId: stri
   const fileType = storage.sniffFileType((await storage.readFirstBytes(upload.incomingKey, objects.SNIFF_BYTES)) ?? new Uint8Array());
   if (!fileType) return refuse('content');
 
-  const context = await loadDocumentsContext(input.referralId, input.personId);
+  const context = await loadDocumentsContext(input.referralId, { personId: input.personId, active: true });
   const document = await getDocumentRecord(input.referralId, upload.docType);
   if (replacementBlocked(document)) return refuse('superseded');
 
@@ -370,7 +372,7 @@ export async function completeUpload(input: { personId: string; referralId: stri
             eventId: `document-submitted#${input.uploadId}`,
             type: 'document-submitted',
             label: `Document envoyé : ${label}`,
-            actor: { kind: 'system', name: 'Espace du jeune' },
+            actor: { kind: 'young-person', id: input.personId, name: context.referral.youngPerson.firstName },
             referralId: input.referralId,
           }),
         ],
@@ -394,7 +396,7 @@ export async function completeUpload(input: { personId: string; referralId: stri
  */
 export async function saveBankDetails(input: { personId: string; referralId: string; details: BankDetails; now?: Date }): Promise<BankDetailsRecord & { changed: boolean }> {
   const iso = (input.now ?? new Date()).toISOString();
-  await loadDocumentsContext(input.referralId, input.personId);
+  const context = await loadDocumentsContext(input.referralId, { personId: input.personId, active: true });
   const current = await getBankDetails(input.referralId);
   if (current && current.iban === input.details.iban && current.holder === input.details.holder) return { ...current, changed: false };
   const record: BankDetailsRecord = { referralId: input.referralId, personId: input.personId, iban: input.details.iban, holder: input.details.holder, updatedAt: iso };
@@ -418,7 +420,7 @@ export async function saveBankDetails(input: { personId: string; referralId: str
             eventId: `bank-details#${iso}`,
             type: 'bank-details-saved',
             label: current ? 'Coordonnées bancaires modifiées' : 'Coordonnées bancaires saisies',
-            actor: { kind: 'system', name: 'Espace du jeune' },
+            actor: { kind: 'young-person', id: input.personId, name: context.referral.youngPerson.firstName },
             referralId: input.referralId,
           }),
         ],
@@ -475,7 +477,7 @@ const REVIEW_LABELS: Record<DocumentReviewOutcome, string> = { accepted: 'valid�
 export async function reviewDocument(input: { referralId: string; docType: string; review: DocumentReview; staff: Staff; now?: Date }): Promise<ReviewResult> {
   const now = input.now ?? new Date();
   const iso = now.toISOString();
-  const context = await loadDocumentsContext(input.referralId);
+  const context = await loadDocumentsContext(input.referralId, { active: true });
   const docType = documentOf(context, input.docType);
   const document = await getDocumentRecord(input.referralId, docType);
   if (!document || document.status === 'missing') throw new ConflictError("Aucun fichier n'a été envoyé pour ce document : il n'y a rien à vérifier.");

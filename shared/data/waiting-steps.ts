@@ -1,6 +1,7 @@
 import { NotFoundError } from '../domain/errors.js';
 import { WAITING_STEP_AUDIENCE, type WaitingStepKind } from '../domain/waiting-steps.js';
 import type { WaitingStepHandler } from './approvals.js';
+import { documentsStep } from './documents-step.js';
 import { incidents } from './incidents.js';
 import { onboardingReviews } from './onboarding-review.js';
 import { referralDecisions } from './referral-decisions.js';
@@ -16,7 +17,8 @@ const HANDLERS: Partial<Record<WaitingStepKind, AnyHandler>> = {
   'referral-decision': referralDecisions as unknown as AnyHandler,
   incident: incidents as unknown as AnyHandler,
   'onboarding-review': onboardingReviews as unknown as AnyHandler,
-  // 'information-session' and 'diagnosis': sessions helper; 'documents': documents helper;
+  documents: documentsStep as unknown as AnyHandler,
+  // 'information-session' and 'diagnosis': sessions helper;
   // 'guardian-consent', 'contract-acceptance' and 'contract-countersign': contract helper.
 };
 

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { AGE_OF_MAJORITY, type Programme } from './programmes.js';
-import { ageOn } from './time.js';
+import { isMinorAtStart } from './onboarding.js';
+import type { Programme } from './programmes.js';
 import { choice, optionalText, text } from './validation.js';
 
 /**
@@ -35,11 +35,6 @@ export const DOCUMENT_TYPE_INFO: Record<DocumentType, DocumentTypeInfo> = {
     help: "Carte d'identité ou passeport en cours de validité du parent ou du représentant légal qui donne son autorisation.",
   },
 };
-
-/** Whether a person is a minor on the programme's first day: the checklist and the guardian's role follow from it. */
-export function isMinorAtStart(birthDate: string, programmeStartDate: string): boolean {
-  return ageOn(birthDate, programmeStartDate) < AGE_OF_MAJORITY;
-}
 
 /**
  * The documents a young person provides, by programme and age on the programme's first day: every programme asks for

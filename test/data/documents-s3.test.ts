@@ -10,7 +10,8 @@ import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtur
 import { decide, openApproval } from '../../shared/data/approvals.js';
 import { completeUpload, documentDownload, getChecklist, startUpload } from '../../shared/data/documents.js';
 import { referralDecisions } from '../../shared/data/referral-decisions.js';
-import { submitReferral } from '../../shared/data/referrals.js';
+import { getReferralRecord, submitReferral } from '../../shared/data/referrals.js';
+import { createOnboarding } from '../../shared/data/onboarding.js';
 import { MAX_DOCUMENT_BYTES, type AcceptedFileType } from '../../shared/domain/documents.js';
 import { headObject } from '../../shared/storage/objects.js';
 
@@ -56,7 +57,8 @@ async function acceptedReferral() {
   const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission(), idempotencyKey: randomUUID() });
   const opened = await openApproval(referralDecisions, { subjectId: referral.referralId, phase: 'initial', taskToken: `t-${randomUUID()}`, appBaseUrl: 'http://app' });
   if (opened.state !== 'waiting') throw new Error('expected an open approval');
-  await decide(referralDecisions, { approvalId: opened.approval.approvalId, decision: { outcome: 'accepted' }, staff: staffCamille });
+  await decide(referralDecisions, { approvalId: opened.approval.approvalId, decision: { outcome: 'accepted' }, actor: staffCamille });
+  await createOnboarding({ referral: (await getReferralRecord(referral.referralId))! });
   return { referralId: referral.referralId, personId: referral.personId };
 }
 

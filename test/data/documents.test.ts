@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
-import { decide, openApproval } from '../../shared/data/approvals.js';
+import { decide, listOpenApprovals, openApproval, recordDeadline } from '../../shared/data/approvals.js';
+import { documentsStep, settleDocumentsStep } from '../../shared/data/documents-step.js';
 import {
   completeUpload,
   documentDownload,
@@ -17,7 +18,8 @@ import {
   type DocumentStorage,
 } from '../../shared/data/documents.js';
 import { referralDecisions } from '../../shared/data/referral-decisions.js';
-import { submitReferral } from '../../shared/data/referrals.js';
+import { getReferralRecord, submitReferral } from '../../shared/data/referrals.js';
+import { createOnboarding, finishOnboarding, loadStep } from '../../shared/data/onboarding.js';
 import { getTimeline } from '../../shared/data/timeline.js';
 import type { Staff } from '../../shared/domain/actor.js';
 import { MAX_DOCUMENT_BYTES, uploadRequestSchema, type AcceptedFileType, type UploadRequest } from '../../shared/domain/documents.js';
@@ -95,7 +97,8 @@ async function acceptedReferral(submission: ReferralSubmission = adultSubmission
   const { referral } = await submitReferral({ prescriber: prescriberLens, submission, idempotencyKey: randomUUID() });
   const opened = await openApproval(referralDecisions, { subjectId: referral.referralId, phase: 'initial', taskToken: `t-${randomUUID()}`, appBaseUrl: 'http://app' });
   if (opened.state !== 'waiting') throw new Error('expected an open approval');
-  await decide(referralDecisions, { approvalId: opened.approval.approvalId, decision: { outcome: 'accepted' }, staff: staffCamille });
+  await decide(referralDecisions, { approvalId: opened.approval.approvalId, decision: { outcome: 'accepted' }, actor: staffCamille });
+  await createOnboarding({ referral: (await getReferralRecord(referral.referralId))! });
   return { referralId: referral.referralId, personId: referral.personId };
 }
 
@@ -132,11 +135,20 @@ describe('the checklist of an onboarding', () => {
     expect((await getChecklist(minor.referralId)).required).toContain('guardian-identity');
   });
 
-  it("is another person's as not found, and a referral not accepted has none", async () => {
+  it("is another person's as not found, and a referral without onboarding has none", async () => {
     const adult = await acceptedReferral();
     await expect(getChecklist(adult.referralId, randomUUID())).rejects.toMatchObject({ statusCode: 404 });
     const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission(), idempotencyKey: randomUUID() });
     await expect(getChecklist(referral.referralId, referral.personId)).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('takes no upload and no bank details once the onboarding ended, and writes nothing', async () => {
+    const who = await acceptedReferral();
+    await finishOnboarding({ referralId: who.referralId, to: 'ended', reason: 'withdrawn' });
+    const before = await partition(who.referralId);
+    await expect(startUpload({ ...who, docType: 'identity', request: request(PDF), storage })).rejects.toMatchObject({ statusCode: 409 });
+    await expect(saveBankDetails({ ...who, details: { iban: 'FR7630006000011234567890189', holder: 'Inès Martin' } })).rejects.toMatchObject({ statusCode: 409 });
+    expect(await partition(who.referralId)).toEqual(before);
   });
 });
 
@@ -273,6 +285,53 @@ describe('bank details', () => {
   });
 });
 
+describe('the documents step (waiting step of the young person)', () => {
+  const openDocuments = (referralId: string) => openApproval(documentsStep, { subjectId: referralId, phase: 'initial', taskToken: `t-${randomUUID()}`, appBaseUrl: 'http://app' });
+
+  it("asks for the checklist when it opens, by e-mail and SMS with the personal link, and tells a minor's guardian", async () => {
+    const minor = await acceptedReferral({ ...minorSubmission(), programme: 'cjs' });
+    const opened = await openDocuments(minor.referralId);
+    expect(opened.state).toBe('waiting');
+    if (opened.state !== 'waiting') return;
+    expect(opened.approval).toMatchObject({ kind: 'documents', personId: minor.personId });
+    const messages = (await outboxOf(minor.personId)).filter((m) => m.cause === opened.cause);
+    expect(messages.map((m) => `${m.role} ${m.channel}`).sort()).toEqual(['guardian email', 'young email', 'young sms']);
+    const email = messages.find((m) => m.role === 'young' && m.channel === 'email')!;
+    expect(email.body).toContain("Pièce d'identité du représentant légal");
+    expect(email.body).toContain('{{lien-personnel}}');
+    expect(messages.find((m) => m.channel === 'sms')!.body).toContain('{{lien-personnel}}');
+    // Not the staff's to decide: it is not in their inbox.
+    expect((await listOpenApprovals({ limit: 100 })).items.some((a) => a.approvalId === opened.approval.approvalId)).toBe(false);
+  });
+
+  it('reminds at 3 and 7 days of only what is still to send, and expires at 14 days for the staff review', async () => {
+    const who = await acceptedReferral();
+    await openDocuments(who.referralId);
+    await (await upload(who, 'identity', PDF)).completed;
+    const deadline = (step: 'remind' | 'escalate' | 'expire') => recordDeadline(documentsStep, { subjectId: who.referralId, step, timings: { expireAfterSeconds: 14 * 86_400 }, appBaseUrl: 'http://app' });
+    for (const step of ['remind', 'escalate'] as const) {
+      const result = await deadline(step);
+      expect(result).toMatchObject({ state: 'recorded', expired: false });
+      const reminder = (await outboxOf(who.personId)).filter((m) => m.cause === (result as { cause: string }).cause);
+      expect(reminder.map((m) => m.channel).sort()).toEqual(['email', 'sms']);
+      const body = reminder.find((m) => m.channel === 'email')!.body as string;
+      expect(body).toContain('Justificatif de situation');
+      expect(body).toContain('Coordonnées bancaires');
+      expect(body).not.toContain("Pièce d'identité");
+    }
+    expect(await deadline('expire')).toMatchObject({ state: 'recorded', expired: true });
+    expect((await getTimeline(who.personId)).events.map((e) => e.type)).toEqual(expect.arrayContaining(['documents-requested', 'documents-remind', 'documents-escalate', 'documents-expired']));
+  });
+
+  it('cannot be settled while a required document is not accepted', async () => {
+    const who = await acceptedReferral();
+    await (await upload(who, 'identity', PDF)).completed;
+    await reviewDocument({ referralId: who.referralId, docType: 'identity', review: { outcome: 'accepted' }, staff: staffCamille });
+    expect(await settleDocumentsStep({ referralId: who.referralId, actor: staffCamille })).toBeUndefined();
+    expect(await loadStep(who.referralId, 'documents')).toMatchObject({ status: 'todo' });
+  });
+});
+
 describe('staff review', () => {
   it('rejects with the reason and message, tells the young person with the link, and a new file can follow', async () => {
     const who = await acceptedReferral();
@@ -293,7 +352,7 @@ describe('staff review', () => {
     expect((await getDocumentRecord(who.referralId, 'identity'))?.rejection).toBeUndefined();
   });
 
-  it('says the checklist is complete when the last required document is accepted', async () => {
+  it('says the checklist is complete when the last required document is accepted, and that settles the documents step once', async () => {
     const who = await acceptedReferral();
     await saveBankDetails({ ...who, details: { iban: 'FR76 3000 6000 0112 3456 7890 189', holder: 'Inès Martin' } });
     const results = [];
@@ -303,6 +362,13 @@ describe('staff review', () => {
     }
     expect(results.map((r) => r.checklistComplete)).toEqual([false, false, true]);
     expect(await requiredDocumentsAccepted(who.referralId)).toBe(true);
+    // The workflow still waits for the session: the outcome is recorded for the documents' wait to take when it opens.
+    const settled = await settleDocumentsStep({ referralId: who.referralId, actor: staffCamille });
+    expect(settled).toMatchObject({ state: 'recorded', workflowDecision: { outcome: 'complete' } });
+    expect(await settleDocumentsStep({ referralId: who.referralId, actor: staffCamille })).toMatchObject({ state: 'recorded', approval: { approvalId: settled!.approval.approvalId } });
+    expect(await loadStep(who.referralId, 'documents')).toMatchObject({ status: 'done', outcome: 'complete' });
+    const opened = await openApproval(documentsStep, { subjectId: who.referralId, phase: 'initial', taskToken: `t-${randomUUID()}`, appBaseUrl: 'http://app' });
+    expect(opened).toEqual({ state: 'decided', approvalId: settled!.approval.approvalId });
     await expect(startUpload({ ...who, docType: 'identity', request: request(PDF), storage })).rejects.toMatchObject({ statusCode: 409, message: expect.stringContaining('déjà été validé') });
   });
 
