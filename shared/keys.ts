@@ -69,6 +69,8 @@ export const keys = {
   possibleDuplicate: (duplicateId: string) => ({ pk: `DUPLICATE#${duplicateId}`, sk: 'DUPLICATE' }),
   possibleDuplicateEntry: (createdAt: string, duplicateId: string) => ({ gsi1pk: 'DUPLICATES#OPEN', gsi1sk: `${createdAt}#${duplicateId}` }),
   possibleDuplicatesPartition: () => 'DUPLICATES#OPEN',
+  // --- Onboarding (issue9.md; its owner's block replaces this line when merged) ---
+  onboarding: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'ONBOARDING' }),
   // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
   /** A personal link, by the SHA-256 (hex) of its token. */
   personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
