@@ -69,8 +69,16 @@ export const keys = {
   possibleDuplicate: (duplicateId: string) => ({ pk: `DUPLICATE#${duplicateId}`, sk: 'DUPLICATE' }),
   possibleDuplicateEntry: (createdAt: string, duplicateId: string) => ({ gsi1pk: 'DUPLICATES#OPEN', gsi1sk: `${createdAt}#${duplicateId}` }),
   possibleDuplicatesPartition: () => 'DUPLICATES#OPEN',
-  // --- Onboarding (issue9.md; its owner's block replaces this line when merged) ---
+  // --- Onboarding (shared/data/onboarding.ts): one partition per accepted referral, the kinds' sub-items beside the steps ---
+  /** The onboarding of an accepted referral (its id is the referral's). */
   onboarding: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'ONBOARDING' }),
+  /** The staff's onboarding board (gsi1, on the onboarding record while active), oldest first. */
+  onboardingBoardEntry: (startedAt: string, referralId: string) => ({ gsi1pk: 'ONBOARDING#ACTIVE', gsi1sk: `${startedAt}#${referralId}` }),
+  onboardingBoardPartition: () => 'ONBOARDING#ACTIVE',
+  /** One item per step: the subject of the step's waiting step. */
+  onboardingStep: (referralId: string, step: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `STEP#${step}` }),
+  onboardingStepsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'STEP#' }),
+  onboardingPartition: (referralId: string) => `ONBOARDING#${referralId}`,
   // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
   /** A personal link, by the SHA-256 (hex) of its token. */
   personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
@@ -96,4 +104,5 @@ export const INDEX = {
   dueMessages: 'gsi3',
   failedMessages: 'gsi3',
   possibleDuplicates: 'gsi1',
+  onboardingBoard: 'gsi1',
 } as const;
