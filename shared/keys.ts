@@ -80,16 +80,6 @@ export const keys = {
   /** A document awaiting staff review (gsi1, on the document item while `submitted`), oldest first. */
   documentReviewEntry: (submittedAt: string, referralId: string, docType: string) => ({ gsi1pk: 'DOCUMENTS#TO-REVIEW', gsi1sk: `${submittedAt}#${referralId}#${docType}` }),
   documentReviewPartition: () => 'DOCUMENTS#TO-REVIEW',
-  // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
-  /** A personal link, by the SHA-256 (hex) of its token. */
-  personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
-  /** When a person's links were revoked, per audience: a link issued before is refused. */
-  personalLinksRevocation: (personId: string) => ({ pk: `PERSON#${personId}`, sk: 'LINKS-REVOKED' }),
-  /** An address a personal link was sent to (by the SHA-256 of the address): where "nouveau lien" finds whose it is. */
-  linkContact: (channel: string, addressHash: string, referralId: string, audience: string) => ({ pk: `LINK-CONTACT#${channel}#${addressHash}`, sk: `${referralId}#${audience}` }),
-  linkContactPartition: (channel: string, addressHash: string) => `LINK-CONTACT#${channel}#${addressHash}`,
-  /** Requests for a new link in one fixed window: per address (its SHA-256) or `ALL`. */
-  linkResendCounter: (scope: string, windowStart: string) => ({ pk: `LINK-RESEND#${scope}`, sk: windowStart }),
   // --- Onboarding (shared/data/onboarding.ts): one partition per accepted referral, the kinds' sub-items beside the steps ---
   /** The onboarding of an accepted referral (its id is the referral's). */
   onboarding: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'ONBOARDING' }),
@@ -100,6 +90,16 @@ export const keys = {
   onboardingStep: (referralId: string, step: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `STEP#${step}` }),
   onboardingStepsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'STEP#' }),
   onboardingPartition: (referralId: string) => `ONBOARDING#${referralId}`,
+  // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
+  /** A personal link, by the SHA-256 (hex) of its token. */
+  personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
+  /** When a person's links were revoked, per audience: a link issued before is refused. */
+  personalLinksRevocation: (personId: string) => ({ pk: `PERSON#${personId}`, sk: 'LINKS-REVOKED' }),
+  /** An address a personal link was sent to (by the SHA-256 of the address): where "nouveau lien" finds whose it is. */
+  linkContact: (channel: string, addressHash: string, referralId: string, audience: string) => ({ pk: `LINK-CONTACT#${channel}#${addressHash}`, sk: `${referralId}#${audience}` }),
+  linkContactPartition: (channel: string, addressHash: string) => `LINK-CONTACT#${channel}#${addressHash}`,
+  /** Requests for a new link in one fixed window: per address (its SHA-256) or `ALL`. */
+  linkResendCounter: (scope: string, windowStart: string) => ({ pk: `LINK-RESEND#${scope}`, sk: windowStart }),
 } as const;
 
 /** SES for e-mail, End User Messaging SMS for text messages. */
