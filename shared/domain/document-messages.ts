@@ -4,7 +4,10 @@ import { render } from './messages/catalogue.js';
 import { PROGRAMME_RULES } from './programmes.js';
 import type { ReferralForMessages } from './referral-messages.js';
 
-/** What the documents' messages say and to whom: the accepted referral's contact details (decision 20). */
+/**
+ * What the documents' messages say and to whom: the accepted referral's contact details (decision 20). The young
+ * person's messages carry their personal link (`personalLink`): the sender issues it when it sends.
+ */
 function baseVars(referral: ReferralForMessages) {
   return { youngFirstName: referral.youngPerson.firstName, programmeLabel: PROGRAMME_RULES[referral.programme].label, reference: referral.reference };
 }
@@ -24,8 +27,8 @@ function listVars(referral: ReferralForMessages, documents: readonly DocumentTyp
 export function documentsRequestDrafts(referral: ReferralForMessages, documents: readonly DocumentType[]): OutboxDraft[] {
   const vars = listVars(referral, documents);
   const drafts: OutboxDraft[] = [
-    { kind: 'documents-request', role: 'young', channel: 'email', to: referral.youngPerson.email, ...render('documents-request', 'young', 'email', vars) },
-    { kind: 'documents-request', role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: render('documents-request', 'young', 'sms', vars).body },
+    { kind: 'documents-request', role: 'young', channel: 'email', personalLink: 'young-person', to: referral.youngPerson.email, ...render('documents-request', 'young', 'email', vars) },
+    { kind: 'documents-request', role: 'young', channel: 'sms', personalLink: 'young-person', to: referral.youngPerson.phone, body: render('documents-request', 'young', 'sms', vars).body },
   ];
   if (referral.guardian && documents.includes('guardian-identity')) {
     const guardianName = `${referral.guardian.firstName} ${referral.guardian.lastName}`;
@@ -38,8 +41,8 @@ export function documentsRequestDrafts(referral: ReferralForMessages, documents:
 export function documentsReminderDrafts(referral: ReferralForMessages, missing: readonly DocumentType[], ageDays: number): OutboxDraft[] {
   const vars = { ...listVars(referral, missing), ageDays };
   return [
-    { kind: 'documents-reminder', role: 'young', channel: 'email', to: referral.youngPerson.email, ...render('documents-reminder', 'young', 'email', vars) },
-    { kind: 'documents-reminder', role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: render('documents-reminder', 'young', 'sms', vars).body },
+    { kind: 'documents-reminder', role: 'young', channel: 'email', personalLink: 'young-person', to: referral.youngPerson.email, ...render('documents-reminder', 'young', 'email', vars) },
+    { kind: 'documents-reminder', role: 'young', channel: 'sms', personalLink: 'young-person', to: referral.youngPerson.phone, body: render('documents-reminder', 'young', 'sms', vars).body },
   ];
 }
 
@@ -52,7 +55,7 @@ export function documentRejectedDrafts(referral: ReferralForMessages, docType: D
     message: rejection.message,
   };
   return [
-    { kind: 'document-rejected', role: 'young', channel: 'email', to: referral.youngPerson.email, ...render('document-rejected', 'young', 'email', vars) },
-    { kind: 'document-rejected', role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: render('document-rejected', 'young', 'sms', vars).body },
+    { kind: 'document-rejected', role: 'young', channel: 'email', personalLink: 'young-person', to: referral.youngPerson.email, ...render('document-rejected', 'young', 'email', vars) },
+    { kind: 'document-rejected', role: 'young', channel: 'sms', personalLink: 'young-person', to: referral.youngPerson.phone, body: render('document-rejected', 'young', 'sms', vars).body },
   ];
 }

@@ -152,6 +152,11 @@ const MATRIX: Record<string, RouteExpectation> = {
     requests: () => [{ path: `/api/staff/documents/${missingId()}/identity/review`, body: { outcome: 'rejected', reasonCode: 'illegible' } }],
     status: staffOnly(200),
   },
+  'GET /api/staff/documents/{referralId}/{docType}/file': {
+    targets: ['missing'],
+    requests: () => [{ path: `/api/staff/documents/${missingId()}/identity/file` }],
+    status: staffOnly(200),
+  },
   'POST /api/people/{personId}/contact-issues/{issueId}/fix': {
     // 'mixed': A's person with B's contact issue.
     targets: [...OBJECT_TARGETS, 'mixed'],

@@ -132,6 +132,11 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
     paths: () => ['/api/staff/documents'],
     queries: [...pagedQueries(['cursor']), { label: 'an unknown programme', query: 'programme=cap', fields: ['programme'] }],
   },
+  'GET /api/staff/documents/{referralId}/{docType}/file': {
+    as: 'staff',
+    paths: (world, id) =>
+      id === undefined ? [`/api/staff/documents/${world.A.adult.referralId}/identity/file`] : [`/api/staff/documents/${id}/identity/file`, `/api/staff/documents/${world.A.adult.referralId}/${id}/file`],
+  },
   'POST /api/staff/documents/{referralId}/{docType}/review': {
     as: 'staff',
     // The handler reads the body before it looks the document up: a valid id of no onboarding reaches it.

@@ -191,6 +191,7 @@ describe('HTTP API', () => {
         'POST /api/staff/duplicates/{duplicateId}/decision',
         'GET /api/staff/documents',
         'POST /api/staff/documents/{referralId}/{docType}/review',
+        'GET /api/staff/documents/{referralId}/{docType}/file',
         'GET /api/config',
         'GET /',
         'GET /{proxy+}',
@@ -415,6 +416,7 @@ describe('functions', () => {
         'DecidePossibleDuplicate',
         'ListDocumentsToReview',
         'ReviewDocument',
+        'DocumentFile',
         'DispatchDeferredMessages',
       ].sort(),
     );
