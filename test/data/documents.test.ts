@@ -25,6 +25,7 @@ import type { Staff } from '../../shared/domain/actor.js';
 import { MAX_DOCUMENT_BYTES, uploadRequestSchema, type AcceptedFileType, type UploadRequest } from '../../shared/domain/documents.js';
 import type { ReferralSubmission } from '../../shared/domain/referral.js';
 import { keys } from '../../shared/keys.js';
+import { checklistView } from '../../shared/views.js';
 import { sniffFileType } from '../../shared/storage/objects.js';
 
 let doc: DynamoDBDocumentClient;
@@ -270,6 +271,10 @@ describe('bank details', () => {
     expect(await saveBankDetails({ ...who, details })).toMatchObject({ ...details, changed: true });
     expect(await saveBankDetails({ ...who, details })).toMatchObject({ changed: false });
     expect((await getChecklist(who.referralId)).bankDetails).toMatchObject(details);
+    // Shown masked, to the young person as to staff: the whole IBAN never leaves the table.
+    const view = JSON.stringify(checklistView(await getChecklist(who.referralId, who.personId)));
+    expect(view).toContain('FR76 •••• •••• •••• •••• •••0 189');
+    expect(view).not.toContain(details.iban);
     const { completed } = await upload(who, 'bank-details', PDF);
     await expect(completed).resolves.toMatchObject({ status: 'submitted' });
   });
@@ -347,6 +352,8 @@ describe('staff review', () => {
     expect(email.body).toContain('{{lien-personnel}}');
     expect(messages.find((m) => m.channel === 'sms')!.body).toContain('{{lien-personnel}}');
     expect((await listDocumentsToReview({ limit: 100 })).items.some((d) => d.referralId === who.referralId)).toBe(false);
+    const shown = checklistView(await getChecklist(who.referralId, who.personId)).documents.find((d) => d.docType === 'identity');
+    expect(shown).toMatchObject({ status: 'rejected', statusLabel: 'Refusé : à renvoyer', rejection: { reasonCode: 'expired', reasonLabel: 'Document expiré ou trop ancien', message: 'Votre carte a expiré en 2024.' } });
     const resent = await (await upload(who, 'identity', PNG, 'image/png')).completed;
     expect(await getDocumentRecord(who.referralId, 'identity')).toMatchObject({ status: 'submitted', currentUploadId: resent.uploadId });
     expect((await getDocumentRecord(who.referralId, 'identity'))?.rejection).toBeUndefined();
