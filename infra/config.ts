@@ -24,6 +24,26 @@ export interface ReferralTimings {
   waitlistReviewAfterSeconds: number;
 }
 
+/** The deadlines of one onboarding wait, in seconds from the moment it opens. */
+export interface WaitTimings {
+  /** First reminder (to whoever must act). */
+  remindAfterSeconds: number;
+  /** Second reminder, or escalation to the team; the wait then goes on, reminded again each period. */
+  escalateAfterSeconds: number;
+}
+
+/** Deadlines of the onboarding workflow (workflows/onboarding.ts), one set per waiting step. */
+export interface OnboardingTimings {
+  informationSession: WaitTimings;
+  diagnosis: WaitTimings;
+  /** Missing documents are reminded twice (3 and 7 days), then the file goes to the team's review (14 days). */
+  documents: WaitTimings & { expireAfterSeconds: number };
+  guardianConsent: WaitTimings;
+  contractAcceptance: WaitTimings;
+  contractCountersign: WaitTimings;
+  review: WaitTimings;
+}
+
 /** How the outbox tries a message again (shared/notifications/retry-policy.ts reads them from the function's environment). */
 export interface OutboxRetry {
   /** Attempts before a message is given up as failed. */
@@ -33,6 +53,33 @@ export interface OutboxRetry {
   /** How long a sender holds a message it claimed: more than the longest timeout of a function that sends. */
   leaseSeconds: number;
 }
+
+/** A number of requests allowed in a fixed window. */
+export interface RateWindow {
+  max: number;
+  windowSeconds: number;
+}
+
+/** Personal links of the young people and guardians (shared/data/personal-links.ts reads them from PERSONAL_LINKS). */
+export interface PersonalLinkSettings {
+  /** How long a link opens the page after it was sent. */
+  validForSeconds: number;
+  /** "Recevoir un nouveau lien": requests per address, and for everyone together. */
+  resendPerContact: RateWindow;
+  resendOverall: RateWindow;
+  /**
+   * Every answer of the re-send route takes at least this long, whether the address is known (a lookup, a write
+   * and a provider call) or not: the time of the answer says nothing either.
+   */
+  resendAnswerMs: number;
+}
+
+export const DEFAULT_PERSONAL_LINKS: PersonalLinkSettings = {
+  validForSeconds: 14 * 24 * 60 * 60,
+  resendPerContact: { max: 3, windowSeconds: 3600 },
+  resendOverall: { max: 200, windowSeconds: 3600 },
+  resendAnswerMs: 1500,
+};
 
 /** Production's outbox retries: 30 s doubling over 8 attempts, about an hour in all. */
 export const DEFAULT_OUTBOX_RETRY: OutboxRetry = { maxAttempts: 8, retryBaseSeconds: 30, leaseSeconds: 120 };
@@ -52,9 +99,11 @@ export interface StageConfig {
   logRetentionDays: number;
   logLevel: LogLevel;
   referral: ReferralTimings;
+  onboarding: OnboardingTimings;
   /** The reconciler (functions/reconciler/): how often it runs, and how long a hand-over may be in flight before it steps in. */
   reconcile: { everyMinutes: number; graceSeconds: number };
   outbox: OutboxRetry;
+  personalLinks: PersonalLinkSettings;
   /** From header of every email, on the verified domain `emailDomain`. */
   emailFrom: string;
   /** SES domain identity (DKIM). One identity per account and region: stages sharing an account need distinct domains. */
@@ -106,6 +155,8 @@ export const ENV = {
   // Storage (issue 9): the documents bucket and the key its objects are encrypted with.
   documentsBucket: 'DOCUMENTS_BUCKET',
   documentsKeyArn: 'DOCUMENTS_KEY_ARN',
+  /** PersonalLinkSettings as JSON. */
+  personalLinks: 'PERSONAL_LINKS',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -126,14 +177,26 @@ const BASE = {
     expireAfterSeconds: 30 * DAY,
     waitlistReviewAfterSeconds: 30 * DAY,
   },
+  onboarding: {
+    informationSession: { remindAfterSeconds: 7 * DAY, escalateAfterSeconds: 21 * DAY },
+    diagnosis: { remindAfterSeconds: 3 * DAY, escalateAfterSeconds: 10 * DAY },
+    documents: { remindAfterSeconds: 3 * DAY, escalateAfterSeconds: 7 * DAY, expireAfterSeconds: 14 * DAY },
+    guardianConsent: { remindAfterSeconds: 3 * DAY, escalateAfterSeconds: 10 * DAY },
+    contractAcceptance: { remindAfterSeconds: 3 * DAY, escalateAfterSeconds: 10 * DAY },
+    contractCountersign: { remindAfterSeconds: 2 * DAY, escalateAfterSeconds: 5 * DAY },
+    review: { remindAfterSeconds: 2 * DAY, escalateAfterSeconds: 5 * DAY },
+  },
   reconcile: { everyMinutes: 5, graceSeconds: 120 },
   outbox: DEFAULT_OUTBOX_RETRY,
+  personalLinks: DEFAULT_PERSONAL_LINKS,
 } satisfies Partial<StageConfig>;
 
 type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 'logRetentionDays' | 'logLevel'> & {
   referral?: ReferralTimings;
+  onboarding?: OnboardingTimings;
   reconcile?: StageConfig['reconcile'];
   outbox?: OutboxRetry;
+  personalLinks?: PersonalLinkSettings;
 };
 
 const PER_STAGE: Record<StageName, StageDefaults> = {
@@ -148,10 +211,22 @@ const PER_STAGE: Record<StageName, StageDefaults> = {
     logRetentionDays: 7,
     logLevel: 'DEBUG',
     referral: { remindAfterSeconds: 4, escalateAfterSeconds: 8, expireAfterSeconds: 12, waitlistReviewAfterSeconds: 60 },
+    // Long enough for a test to drive a step through the API, short enough to see the documents go to review.
+    onboarding: {
+      informationSession: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+      diagnosis: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+      documents: { remindAfterSeconds: 5, escalateAfterSeconds: 10, expireAfterSeconds: 20 },
+      guardianConsent: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+      contractAcceptance: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+      contractCountersign: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+      review: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+    },
     // EventBridge Scheduler's shortest rate; tests fire the schedule themselves and only need a short grace.
     reconcile: { everyMinutes: 1, graceSeconds: 2 },
     // Retries a second apart, doubling, so a test sees a message retried and given up within a minute or two.
     outbox: { ...DEFAULT_OUTBOX_RETRY, retryBaseSeconds: 1 },
+    // The end-to-end tests ask for many links from one machine; the per-address limit stays the production one.
+    personalLinks: { ...DEFAULT_PERSONAL_LINKS, resendOverall: { max: 1000, windowSeconds: 3600 } },
   },
 };
 
@@ -239,9 +314,17 @@ function validate(config: StageConfig): void {
   if (!(remindAfterSeconds < escalateAfterSeconds && escalateAfterSeconds < expireAfterSeconds)) {
     problems.push('referral timings must be ordered: remind < escalate < expire');
   }
+  for (const [name, wait] of Object.entries(config.onboarding) as Array<[string, WaitTimings & { expireAfterSeconds?: number }]>) {
+    const seconds = [wait.remindAfterSeconds, wait.escalateAfterSeconds, ...(wait.expireAfterSeconds === undefined ? [] : [wait.expireAfterSeconds])];
+    if (!seconds.every((n) => Number.isInteger(n) && n > 0)) problems.push(`onboarding ${name} timings must be positive whole seconds`);
+    if (!seconds.every((n, i) => i === 0 || seconds[i - 1] < n)) problems.push(`onboarding ${name} timings must be ordered: remind < escalate${wait.expireAfterSeconds === undefined ? '' : ' < expire'}`);
+  }
   const { maxAttempts, retryBaseSeconds, leaseSeconds } = config.outbox;
   if (![maxAttempts, retryBaseSeconds, leaseSeconds].every((n) => Number.isInteger(n) && n > 0)) problems.push('outbox retry settings must be positive whole numbers');
   if (leaseSeconds <= LONGEST_SENDER_TIMEOUT_SECONDS) problems.push(`outbox leaseSeconds must be more than ${LONGEST_SENDER_TIMEOUT_SECONDS} (the longest timeout of a function that sends)`);
+  const links = config.personalLinks;
+  const linkNumbers = [links.validForSeconds, links.resendAnswerMs, links.resendPerContact.max, links.resendPerContact.windowSeconds, links.resendOverall.max, links.resendOverall.windowSeconds];
+  if (!linkNumbers.every((n) => Number.isInteger(n) && n > 0)) problems.push('personal link settings must be positive whole numbers');
   if (!/^[A-Za-z0-9]{3,11}$/.test(config.smsSenderId) || !/[A-Za-z]/.test(config.smsSenderId)) {
     problems.push(`smsSenderId "${config.smsSenderId}" must be 3 to 11 letters or digits, with at least one letter`);
   }

@@ -69,6 +69,37 @@ export const keys = {
   possibleDuplicate: (duplicateId: string) => ({ pk: `DUPLICATE#${duplicateId}`, sk: 'DUPLICATE' }),
   possibleDuplicateEntry: (createdAt: string, duplicateId: string) => ({ gsi1pk: 'DUPLICATES#OPEN', gsi1sk: `${createdAt}#${duplicateId}` }),
   possibleDuplicatesPartition: () => 'DUPLICATES#OPEN',
+  // --- Documents of the onboarding (shared/data/documents.ts), in the onboarding's partition ---
+  /** One document of the checklist: its status and history, and the file staff review. */
+  onboardingDocument: (referralId: string, docType: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `DOC#${docType}` }),
+  onboardingDocumentsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'DOC#' }),
+  /** One presigned upload of a file, from its request to its check (submitted or refused). */
+  documentUpload: (referralId: string, uploadId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `UPLOAD#${uploadId}` }),
+  /** The IBAN and account holder the young person typed (never logged; shown masked to staff). */
+  bankDetails: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'BANK-DETAILS' }),
+  /** A document awaiting staff review (gsi1, on the document item while `submitted`), oldest first. */
+  documentReviewEntry: (submittedAt: string, referralId: string, docType: string) => ({ gsi1pk: 'DOCUMENTS#TO-REVIEW', gsi1sk: `${submittedAt}#${referralId}#${docType}` }),
+  documentReviewPartition: () => 'DOCUMENTS#TO-REVIEW',
+  // --- Onboarding (shared/data/onboarding.ts): one partition per accepted referral, the kinds' sub-items beside the steps ---
+  /** The onboarding of an accepted referral (its id is the referral's). */
+  onboarding: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'ONBOARDING' }),
+  /** The staff's onboarding board (gsi1, on the onboarding record while active), oldest first. */
+  onboardingBoardEntry: (startedAt: string, referralId: string) => ({ gsi1pk: 'ONBOARDING#ACTIVE', gsi1sk: `${startedAt}#${referralId}` }),
+  onboardingBoardPartition: () => 'ONBOARDING#ACTIVE',
+  /** One item per step: the subject of the step's waiting step. */
+  onboardingStep: (referralId: string, step: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `STEP#${step}` }),
+  onboardingStepsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'STEP#' }),
+  onboardingPartition: (referralId: string) => `ONBOARDING#${referralId}`,
+  // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
+  /** A personal link, by the SHA-256 (hex) of its token. */
+  personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
+  /** When a person's links were revoked, per audience: a link issued before is refused. */
+  personalLinksRevocation: (personId: string) => ({ pk: `PERSON#${personId}`, sk: 'LINKS-REVOKED' }),
+  /** An address a personal link was sent to (by the SHA-256 of the address): where "nouveau lien" finds whose it is. */
+  linkContact: (channel: string, addressHash: string, referralId: string, audience: string) => ({ pk: `LINK-CONTACT#${channel}#${addressHash}`, sk: `${referralId}#${audience}` }),
+  linkContactPartition: (channel: string, addressHash: string) => `LINK-CONTACT#${channel}#${addressHash}`,
+  /** Requests for a new link in one fixed window: per address (its SHA-256) or `ALL`. */
+  linkResendCounter: (scope: string, windowStart: string) => ({ pk: `LINK-RESEND#${scope}`, sk: windowStart }),
 } as const;
 
 /** SES for e-mail, End User Messaging SMS for text messages. */
@@ -84,4 +115,6 @@ export const INDEX = {
   dueMessages: 'gsi3',
   failedMessages: 'gsi3',
   possibleDuplicates: 'gsi1',
+  documentsToReview: 'gsi1',
+  onboardingBoard: 'gsi1',
 } as const;

@@ -145,6 +145,18 @@ const MATRIX: Record<string, RouteExpectation> = {
     requests: () => [{ path: `/api/staff/duplicates/${missingId()}_${missingId()}/decision`, body: { decision: 'different-people' } }],
     status: staffOnly(200),
   },
+  // Onboarding's documents: the seeded world has no onboarding yet, so staff find no document of A or B to review.
+  'GET /api/staff/documents': { targets: [NONE], requests: () => [{ path: '/api/staff/documents' }], status: staffOnly(200) },
+  'POST /api/staff/documents/{referralId}/{docType}/review': {
+    targets: ['missing'],
+    requests: () => [{ path: `/api/staff/documents/${missingId()}/identity/review`, body: { outcome: 'rejected', reasonCode: 'illegible' } }],
+    status: staffOnly(200),
+  },
+  'GET /api/staff/documents/{referralId}/{docType}/file': {
+    targets: ['missing'],
+    requests: () => [{ path: `/api/staff/documents/${missingId()}/identity/file` }],
+    status: staffOnly(200),
+  },
   'POST /api/people/{personId}/contact-issues/{issueId}/fix': {
     // 'mixed': A's person with B's contact issue.
     targets: [...OBJECT_TARGETS, 'mixed'],

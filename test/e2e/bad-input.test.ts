@@ -127,6 +127,32 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'a missing answer', body: () => ({}), fields: ['decision'] },
     ],
   },
+  'GET /api/staff/documents': {
+    as: 'staff',
+    paths: () => ['/api/staff/documents'],
+    queries: [...pagedQueries(['cursor']), { label: 'an unknown programme', query: 'programme=cap', fields: ['programme'] }],
+  },
+  'GET /api/staff/documents/{referralId}/{docType}/file': {
+    as: 'staff',
+    paths: (world, id) =>
+      id === undefined ? [`/api/staff/documents/${world.A.adult.referralId}/identity/file`] : [`/api/staff/documents/${id}/identity/file`, `/api/staff/documents/${world.A.adult.referralId}/${id}/file`],
+  },
+  'POST /api/staff/documents/{referralId}/{docType}/review': {
+    as: 'staff',
+    // The handler reads the body before it looks the document up: a valid id of no onboarding reaches it.
+    paths: (world, id) =>
+      id === undefined ? [`/api/staff/documents/${world.A.adult.referralId}/identity/review`] : [`/api/staff/documents/${id}/identity/review`, `/api/staff/documents/${world.A.adult.referralId}/${id}/review`],
+    body: () => ({ outcome: 'rejected', reasonCode: 'other', message: 'La photo est coupée.' }),
+    oversize: (body) => ({ ...body, message: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'wrong types', body: () => ({ outcome: true, message: 3 }), fields: ['outcome', 'message'] },
+      { label: 'a rejection without its reason', body: () => ({ outcome: 'rejected' }), fields: ['reasonCode'] },
+      { label: 'an unknown reason', body: () => ({ outcome: 'rejected', reasonCode: 'moche' }), fields: ['reasonCode'] },
+      { label: '"other" without a message', body: () => ({ outcome: 'rejected', reasonCode: 'other' }), fields: ['message'] },
+      { label: 'a message over its limit', body: () => ({ outcome: 'rejected', reasonCode: 'illegible', message: 'x'.repeat(1001) }), fields: ['message'] },
+    ],
+  },
   'POST /api/people/{personId}/contact-issues/{issueId}/fix': {
     as: 'staff',
     paths: (world, id) =>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE_ENTRIES, MESSAGE_KINDS, OUTCOME_LABELS, isMandatory, render, type CatalogueEntry, type ReferralVars } from '../../shared/domain/messages/catalogue.js';
 import { smsSegments } from '../../shared/domain/messages/sms-text.js';
+import { LINK_PLACEHOLDERS, LINK_URL_BUDGET, withLinkBudget } from '../../shared/domain/personal-links.js';
 import { decisionDrafts, type ReferralForMessages } from '../../shared/domain/referral-messages.js';
 
 const referral: ReferralVars = {
@@ -34,8 +35,14 @@ function allVars(base: ReferralVars) {
     subject: "Décision sur l'orientation de Zoé Lefèvre : acceptée",
     smsText: 'CoopConnexion : bonne nouvelle Zoe, votre entree est acceptee !',
     why: 'failed' as const,
+    documentList: "- Pièce d'identité : carte d'identité ou passeport\n- Coordonnées bancaires (RIB)",
+    documentNames: "Pièce d'identité, Coordonnées bancaires (RIB)",
+    documentLabel: "Pièce d'identité",
+    rejectionReason: 'Document illisible ou flou',
+    validDays: 14,
   };
 }
+
 
 // The entries are strings at run time: the test reaches every template the way an untyped caller would.
 const renderEntry = (entry: CatalogueEntry, vars: object) => (render as (...args: unknown[]) => { subject?: string; body: string; segments?: number })(entry.kind, entry.role, entry.channel, vars);
@@ -64,6 +71,14 @@ describe('the catalogue', () => {
         'email-undelivered guardian sms',
         'sms-undelivered young email',
         'sms-undelivered guardian email',
+        'documents-request young email',
+        'documents-request young sms',
+        'documents-request guardian email',
+        'documents-reminder young email',
+        'documents-reminder young sms',
+        'document-rejected young email',
+        'document-rejected young sms',
+        ...['young', 'guardian'].flatMap((role) => [`personal-link ${role} email`, `personal-link ${role} sms`]),
       ].sort(),
     );
   });
@@ -89,7 +104,8 @@ describe('the catalogue', () => {
           const withoutOptionals = { ...full, eligible: true, reasonLabel: undefined, message: undefined };
           for (const vars of [full, withoutOptionals]) {
             const message = renderEntry(entry, vars);
-            const text = `${message.subject ?? ''}\n${message.body}`;
+            // A personal link's placeholder is the one "{{" a text may hold: the sender fills it in.
+            const text = `${message.subject ?? ''}\n${message.body}`.replaceAll(LINK_PLACEHOLDERS['young-person'], '').replaceAll(LINK_PLACEHOLDERS.guardian, '');
             for (const unresolved of ['{{', '${', 'undefined', 'null', 'NaN', '[object Object]']) expect(text).not.toContain(unresolved);
             // A fallback carries the message that did not arrive; every other e-mail quotes the referral.
             const fallback = entry.kind === 'email-undelivered' || entry.kind === 'sms-undelivered';
@@ -101,7 +117,8 @@ describe('the catalogue', () => {
               expect(message.subject).toBeUndefined();
               const counted = smsSegments(message.body);
               expect(counted.encoding).toBe('GSM-7');
-              expect(message.segments).toBe(counted.segments);
+              expect(message.segments).toBe(smsSegments(withLinkBudget(message.body)).segments);
+              expect(message.segments).toBeGreaterThanOrEqual(counted.segments);
               expect(message.segments).toBeLessThanOrEqual(2);
               expect(message.body).not.toMatch(/[^\x20-\x7e€£¤§]/);
             }
@@ -114,6 +131,23 @@ describe('the catalogue', () => {
   it('keeps the SMS of a usual referral in one segment where it can', () => {
     const sms = CATALOGUE_ENTRIES.filter((e) => e.channel === 'sms').map((e) => renderEntry(e, allVars(referral)));
     expect(sms.filter((m) => m.segments === 1).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('counts the segments of an SMS with its personal link in place of the placeholder', () => {
+    const sms = render('personal-link', 'young', 'sms', { youngFirstName: 'Zoé', validDays: 14, reference: 'ORI-1A2B3C4D' });
+    expect(sms.body).toBe('CoopConnexion : Zoe, votre lien personnel (valable 14 jours) : {{lien-personnel}}');
+    // 62 characters of text alone would fit one segment; with a link of LINK_URL_BUDGET characters they take two.
+    expect(smsSegments(sms.body).segments).toBe(1);
+    expect(sms.body.length - LINK_PLACEHOLDERS['young-person'].length + LINK_URL_BUDGET).toBeGreaterThan(160);
+    expect(sms.segments).toBe(2);
+  });
+
+  it('makes the personal link mandatory: asked for by the person, it goes even to an address that opted out', () => {
+    expect(isMandatory('personal-link', 'young')).toBe(true);
+    expect(isMandatory('personal-link', 'guardian')).toBe(true);
+    const toGuardian = render('personal-link', 'guardian', 'email', { youngFirstName: 'Zoé', validDays: 14, reference: 'ORI-1A2B3C4D', guardianName: 'Nadia Lefèvre' });
+    expect(toGuardian.body).toContain(LINK_PLACEHOLDERS.guardian);
+    expect(toGuardian.body).not.toContain(LINK_PLACEHOLDERS['young-person']);
   });
 
   it('writes an SMS without accents nor typographic quotes', () => {

@@ -1,4 +1,5 @@
 import { smsSegments, toGsm7 } from './sms-text.js';
+import { LINK_PLACEHOLDERS, withLinkBudget } from '../personal-links.js';
 
 /**
  * Every message the system sends, in French: per kind, the recipient roles, the channels each role gets,
@@ -21,6 +22,10 @@ export const MESSAGE_KINDS = [
   'referral-waitlisted',
   'email-undelivered',
   'sms-undelivered',
+  'documents-request',
+  'documents-reminder',
+  'document-rejected',
+  'personal-link',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -50,6 +55,16 @@ interface EmailUndeliveredVars {
 interface SmsUndeliveredVars {
   smsText: string;
   why: 'failed' | 'opted-out';
+}
+
+/** A personal link asked for on the "nouveau lien" page; the link itself replaces the placeholder when the message is sent. */
+interface PersonalLinkVars {
+  youngFirstName: string;
+  validDays: number;
+  reference: string;
+}
+interface GuardianPersonalLinkVars extends PersonalLinkVars {
+  guardianName: string;
 }
 
 interface EmailText {
@@ -111,6 +126,34 @@ function smsUndeliveredEmail(v: SmsUndeliveredVars): EmailText {
       : "Vous avez demandé à ne plus recevoir nos SMS. Ce message est important : nous vous l'envoyons donc par e-mail.";
   return { subject: 'Message de CoopConnexion', body: `Bonjour,\n\n${intro}\n\nLe message :\n« ${v.smsText} »${signature}` };
 }
+
+/** The documents asked of a young person: the list in the e-mail, and in short in the SMS. */
+interface DocumentsVars {
+  youngFirstName: string;
+  programmeLabel: string;
+  reference: string;
+  /** One line per document, with what counts. */
+  documentList: string;
+  /** The documents' names, comma-separated (SMS). */
+  documentNames: string;
+}
+interface DocumentsReminderVars extends DocumentsVars {
+  ageDays: number;
+}
+interface GuardianDocumentsVars extends Pick<DocumentsVars, 'youngFirstName' | 'programmeLabel' | 'reference'> {
+  guardianName: string;
+}
+interface DocumentRejectedVars {
+  youngFirstName: string;
+  reference: string;
+  documentLabel: string;
+  /** Always given: a rejection names its reason. */
+  rejectionReason: string;
+  message?: string;
+}
+/** Where the young person's personal link goes: the outbox sender issues one for each message it sends. */
+const personalLink = LINK_PLACEHOLDERS['young-person'];
+const unrequested = "Si vous n'avez pas demandé ce lien, ignorez ce message : il n'a été envoyé qu'à vous.";
 
 const catalogue = {
   'referral-received': {
@@ -260,6 +303,68 @@ const catalogue = {
     young: { mandatory: false, email: smsUndeliveredEmail },
     guardian: { mandatory: false, email: smsUndeliveredEmail },
   },
+  // Onboarding's documents: the young person uploads them from their space (the personal link).
+  'documents-request': {
+    young: {
+      mandatory: false,
+      email: (v: DocumentsVars) => ({
+        subject: 'Vos documents pour entrer à CoopConnexion',
+        body: `Bonjour ${v.youngFirstName},\n\nPour votre entrée dans le programme « ${v.programmeLabel} », merci de nous envoyer ces documents depuis votre espace :\n${v.documentList}\n\nUne photo nette prise avec votre téléphone suffit (PDF, JPEG ou PNG, 10 Mo au maximum).\n\nVotre espace : ${personalLink}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: Pick<DocumentsVars, 'youngFirstName' | 'documentNames'>) =>
+        `CoopConnexion : ${v.youngFirstName}, envoyez-nous vos documents (${v.documentNames}) depuis votre espace : ${personalLink}`,
+    },
+    // A minor's guardian provides their own identity document: they hear of it from us, not only from the young person.
+    guardian: {
+      mandatory: false,
+      email: (v: GuardianDocumentsVars) => ({
+        subject: `Documents pour l'entrée de ${v.youngFirstName} à CoopConnexion`,
+        body: `Bonjour ${v.guardianName},\n\nPour l'entrée de ${v.youngFirstName} dans le programme « ${v.programmeLabel} », nous lui avons demandé quelques documents, dont une copie de votre pièce d'identité (carte d'identité ou passeport en cours de validité). ${v.youngFirstName} peut l'envoyer depuis son espace.\n\n${ref(v)}${signature}`,
+      }),
+    },
+  },
+  'documents-reminder': {
+    young: {
+      mandatory: false,
+      email: (v: DocumentsReminderVars) => ({
+        subject: 'Rappel : documents à envoyer',
+        body: `Bonjour ${v.youngFirstName},\n\nIl nous manque encore ces documents pour votre entrée dans le programme « ${v.programmeLabel} » (demandés il y a ${days(v.ageDays)}) :\n${v.documentList}\n\nVous pouvez les envoyer depuis votre espace : ${personalLink}\nBesoin d'aide ? Répondez à ce message ou appelez-nous.\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: Pick<DocumentsVars, 'youngFirstName' | 'documentNames'>) =>
+        `CoopConnexion : ${v.youngFirstName}, il nous manque encore : ${v.documentNames}. Envoyez-les depuis votre espace : ${personalLink}`,
+    },
+  },
+  // A rejection is owed to the young person: without it they cannot go on.
+  'document-rejected': {
+    young: {
+      mandatory: true,
+      email: (v: DocumentRejectedVars) => ({
+        subject: `Document à renvoyer : ${v.documentLabel}`,
+        body: `Bonjour ${v.youngFirstName},\n\nNous n'avons pas pu valider votre document « ${v.documentLabel} ».\nMotif : ${v.rejectionReason}.${teamMessage(v.message)}\n\nMerci d'en envoyer un nouveau depuis votre espace : ${personalLink}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: Pick<DocumentRejectedVars, 'youngFirstName' | 'documentLabel' | 'rejectionReason'>) =>
+        `CoopConnexion : ${v.youngFirstName}, votre document "${v.documentLabel}" est à renvoyer (${v.rejectionReason}). Votre espace : ${personalLink}`,
+    },
+  },
+  // Asked for by the person: it goes even to an address that opted out of optional messages, and is never held back as a repeat.
+  'personal-link': {
+    young: {
+      mandatory: true,
+      email: (v: PersonalLinkVars) => ({
+        subject: 'Votre lien personnel CoopConnexion',
+        body: `Bonjour ${v.youngFirstName},\n\nVoici votre nouveau lien personnel pour suivre votre accueil à CoopConnexion (réunion d'information, documents, contrat) :\n${LINK_PLACEHOLDERS['young-person']}\n\nCe lien est personnel : ne le transmettez à personne. Il est valable ${days(v.validDays)} ; vous pourrez toujours en demander un autre.\n\n${unrequested}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: PersonalLinkVars) => `CoopConnexion : ${v.youngFirstName}, votre lien personnel (valable ${days(v.validDays)}) : ${LINK_PLACEHOLDERS['young-person']}`,
+    },
+    guardian: {
+      mandatory: true,
+      email: (v: GuardianPersonalLinkVars) => ({
+        subject: `Votre lien pour l'accueil de ${v.youngFirstName} à CoopConnexion`,
+        body: `Bonjour ${v.guardianName},\n\nVoici votre nouveau lien personnel pour suivre l'accueil de ${v.youngFirstName} à CoopConnexion et donner votre autorisation :\n${LINK_PLACEHOLDERS.guardian}\n\nCe lien est personnel : ne le transmettez à personne. Il est valable ${days(v.validDays)} ; vous pourrez toujours en demander un autre.\n\n${unrequested}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: GuardianPersonalLinkVars) => `CoopConnexion : votre lien pour l'accueil de ${v.youngFirstName} (valable ${days(v.validDays)}) : ${LINK_PLACEHOLDERS.guardian}`,
+    },
+  },
 } satisfies Record<MessageKind, Partial<Record<RecipientRole, RoleTemplates>>>;
 
 type Catalogue = typeof catalogue;
@@ -277,6 +382,7 @@ export interface EmailMessage {
 export interface SmsMessage {
   /** Already in the GSM-7 alphabet. */
   body: string;
+  /** Of the text as sent: with a personal link of the longest expected length in place of its placeholder. */
   segments: number;
 }
 export type RenderedMessage<C extends Channel = Channel> = C extends 'sms' ? SmsMessage : EmailMessage;
@@ -295,7 +401,8 @@ export function render<K extends MessageKind, R extends RolesOf<K>, C extends Ch
   const text = (template as (vars: unknown) => EmailText | string)(vars);
   if (typeof text === 'string') {
     const body = toGsm7(text);
-    return { body, segments: smsSegments(body).segments } as RenderedMessage<C>;
+    // A personal link is put in when the message is sent: the count is of the text as sent.
+    return { body, segments: smsSegments(toGsm7(withLinkBudget(text))).segments } as RenderedMessage<C>;
   }
   return { subject: text.subject, body: text.body } as RenderedMessage<C>;
 }
