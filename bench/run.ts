@@ -31,7 +31,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { notificationFigures } from './notifications.js';
 import { DynamoDbTap } from './dynamodb-tap.js';
-import { cpuSeconds, workflowFigures } from './workflows.js';
+import { cpuSeconds, waitUntilParked, workflowFigures } from './workflows.js';
 import { startupBench } from './startup.js';
 import { personMatchingFigures } from './person-matching.js';
 import { faultRunFigures, runFaultPaths } from './fault-paths.js';
@@ -51,6 +51,8 @@ const PATH_FAULTS = { dynamodb: 0.1, ses: 0.1, sms: 0.1, stepfunctions: 0.1, see
 const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 300);
 // The fault layer throttles this share of the functions' SES and SMS calls, as AWS does over a sending rate: the retry share then measures retries that happen.
 const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
+// BENCH_BURST_ONLY=1 stops after the burst and its workflow figures (section 2), for before/after runs back to back.
+const BURST_ONLY = process.env.BENCH_BURST_ONLY === '1';
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -146,6 +148,9 @@ await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
 const sequential: number[] = [];
 for (let i = 0; i < 40; i++) sequential.push((await submit(100_000 + i)).ms);
 console.log(`submit over HTTP, one at a time: 40 referrals: p50 ${median(sequential).toFixed(1)} ms, p99 ${percentile(sequential, 99).toFixed(1)} ms`);
+// The workflows of those referrals end at their waiting step before the burst, so that the burst's figures count its own referrals only.
+const ddb = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamodbPort}`, ...LOCAL_AWS });
+await waitUntilParked(DynamoDBDocumentClient.from(ddb), ENGINE_TABLE, WARM_UP + 40, Date.now() + NOTIFY_TIMEOUT_S * 1000);
 const latencies: number[] = [];
 const statuses = new Map<number, number>();
 let next = 0;
@@ -174,7 +179,6 @@ console.log(
 // 2b. Workflows: until every referral's workflow waits for the staff, then the same writes on DynamoDB Local alone.
 const assembly = loadAssembly(resolve(outDir));
 const app = describeTemplate(assembly.template, assembly.assemblyDir, { region: 'eu-west-3', accountId: '000000000000', stackName: assembly.stackName });
-const ddb = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamodbPort}`, ...LOCAL_AWS });
 for (const line of await workflowFigures({
   client: ddb,
   dynamodbPort,
@@ -189,6 +193,13 @@ for (const line of await workflowFigures({
   cpu: cpuAtStart,
 })) {
   console.log(line);
+}
+if (BURST_ONLY) {
+  ddb.destroy();
+  await stopCloud(child);
+  tap.close();
+  await ddbLocal.stop();
+  process.exit(0);
 }
 
 // 3. Notifications of all the referrals above, read from the child's DynamoDB Local.
