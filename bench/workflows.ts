@@ -75,9 +75,9 @@ export async function workflowFigures(options: {
   dynamodbPort: number;
   tap: DynamoDbTap;
   engineTable: string;
-  /** Referrals of the burst, and the ones submitted before it (their executions count too). */
+  /** Referrals of the burst, and the executions to wait for: every referral answered 201, the burst's and the ones before it. */
   referrals: number;
-  earlierReferrals: number;
+  executions: number;
   concurrency: number;
   burstStartEpoch: number;
   burstSeconds: number;
@@ -87,7 +87,7 @@ export async function workflowFigures(options: {
 }): Promise<string[]> {
   const { tap, referrals } = options;
   const doc = DynamoDBDocumentClient.from(options.client);
-  const expected = referrals + options.earlierReferrals;
+  const expected = options.executions;
   const state = await waitUntilParked(doc, options.engineTable, expected, options.burstStartEpoch + options.timeoutMs);
   const completedSeconds = (Date.now() - options.burstStartEpoch) / 1000;
   const { cpu } = options;
