@@ -5,7 +5,7 @@
  */
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { countByKind, isWrite, replayWrites, type DynamoDbTap } from './dynamodb-tap.js';
 
 /** CPU seconds a process (all its threads) has used so far, from /proc (Linux). */
@@ -19,7 +19,7 @@ export function cpuSeconds(pid: number, thread?: number): number {
 }
 
 /** Executions still running whose cursor is parked at a callback task (infra/local/stepfunctions/store.ts). */
-async function parkedExecutions(doc: DynamoDBDocumentClient, engineTable: string): Promise<{ running: number; parked: number }> {
+export async function parkedExecutions(doc: DynamoDBDocumentClient, engineTable: string): Promise<{ running: number; parked: number }> {
   let running = 0;
   let parked = 0;
   let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -44,6 +44,16 @@ async function parkedExecutions(doc: DynamoDBDocumentClient, engineTable: string
   return { running, parked };
 }
 
+/** Polls the engine's table until `expected` executions are parked, or the deadline (epoch ms) passes. */
+export async function waitUntilParked(doc: DynamoDBDocumentClient, engineTable: string, expected: number, deadline: number): Promise<{ running: number; parked: number }> {
+  let state = await parkedExecutions(doc, engineTable);
+  while (state.parked < expected && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    state = await parkedExecutions(doc, engineTable);
+  }
+  return state;
+}
+
 /** A fresh, empty table with the keys and indexes of `name`, for the replay. */
 async function replicaOf(client: DynamoDBClient, name: string, replica: string): Promise<void> {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
@@ -65,9 +75,9 @@ export async function workflowFigures(options: {
   dynamodbPort: number;
   tap: DynamoDbTap;
   engineTable: string;
-  /** Referrals of the burst, and the ones submitted before it (their executions count too). */
+  /** Referrals of the burst, and the executions to wait for: every referral answered 201, the burst's and the ones before it. */
   referrals: number;
-  earlierReferrals: number;
+  executions: number;
   concurrency: number;
   burstStartEpoch: number;
   burstSeconds: number;
@@ -77,12 +87,8 @@ export async function workflowFigures(options: {
 }): Promise<string[]> {
   const { tap, referrals } = options;
   const doc = DynamoDBDocumentClient.from(options.client);
-  const expected = referrals + options.earlierReferrals;
-  let state = await parkedExecutions(doc, options.engineTable);
-  while (state.parked < expected && Date.now() - options.burstStartEpoch < options.timeoutMs) {
-    await new Promise((r) => setTimeout(r, 100));
-    state = await parkedExecutions(doc, options.engineTable);
-  }
+  const expected = options.executions;
+  const state = await waitUntilParked(doc, options.engineTable, expected, options.burstStartEpoch + options.timeoutMs);
   const completedSeconds = (Date.now() - options.burstStartEpoch) / 1000;
   const { cpu } = options;
   const cloudCpu = cpuSeconds(cpu.localCloudPid) - cpu.localCloudAtStart;
@@ -91,6 +97,10 @@ export async function workflowFigures(options: {
   const dynamodbCpu = cpuSeconds(cpu.dynamodbPid) - cpu.dynamodbAtStart;
   tap.recording = false;
   const recorded = [...tap.requests];
+  // BENCH_TAP_DUMP=<file>: every recorded call as one JSON line (operation, table, ms, body), to attribute them in a profile.
+  if (process.env.BENCH_TAP_DUMP) {
+    writeFileSync(process.env.BENCH_TAP_DUMP, recorded.map((r) => JSON.stringify({ operation: r.operation, table: r.table, ms: r.ms, body: r.body.toString('utf8') })).join('\n'));
+  }
   const lines: string[] = [];
   const systemRate = referrals / completedSeconds;
   lines.push(
@@ -117,15 +127,24 @@ export async function workflowFigures(options: {
   lines.push(`DynamoDB Local answer time during the burst, p50 by operation: ${[...latency].map(([op, xs]) => `${op} ${p50(xs).toFixed(1)} ms`).join(', ')}`);
 
   // The same writes on fresh copies of the tables, so that their conditions meet the same items as the first time.
-  const suffix = `-replay-${Date.now()}`;
-  for (const table of new Set(writes.map((w) => w.table))) await replicaOf(options.client, table, `${table}${suffix}`);
-  const replay = await replayWrites(options.dynamodbPort, writes, options.concurrency, (name) => `${name}${suffix}`);
-  const replayRate = referrals / replay.seconds;
-  lines.push(
-    `DynamoDB Local alone, the same ${writes.length} writes, ${options.concurrency} in flight: ${replay.seconds.toFixed(1)} s, ${(writes.length / replay.seconds).toFixed(0)} writes/s = ` +
-      `${replayRate.toFixed(1)} referrals/s (${replay.refused} refused by a condition, ${replay.failed} errors); ` +
-      `local cloud / DynamoDB Local alone: ${((100 * systemRate) / replayRate).toFixed(0)} %`,
-  );
-  if (replay.firstError) lines.push(`replay: first error ${replay.firstError}`);
+  // Then the app's writes alone (no engine table): the ceiling of DynamoDB Local if the engine kept its state elsewhere.
+  const replays = [
+    { label: `the same ${writes.length} writes`, writes },
+    { label: 'the app table\'s writes alone (no engine)', writes: writes.filter((w) => w.table !== options.engineTable) },
+  ];
+  for (const [i, { label, writes: set }] of replays.entries()) {
+    const suffix = `-replay${i}-${Date.now()}`;
+    for (const table of new Set(set.map((w) => w.table))) await replicaOf(options.client, table, `${table}${suffix}`);
+    const jvmBefore = cpuSeconds(cpu.dynamodbPid);
+    const replay = await replayWrites(options.dynamodbPort, set, options.concurrency, (name) => `${name}${suffix}`);
+    const jvmMs = (1000 * (cpuSeconds(cpu.dynamodbPid) - jvmBefore)) / referrals;
+    const replayRate = referrals / replay.seconds;
+    lines.push(
+      `DynamoDB Local alone, ${label}, ${options.concurrency} in flight: ${set.length} writes in ${replay.seconds.toFixed(1)} s, ${(set.length / replay.seconds).toFixed(0)} writes/s = ` +
+        `${replayRate.toFixed(1)} referrals/s, JVM CPU ${jvmMs.toFixed(1)} ms per referral (${replay.refused} refused by a condition, ${replay.failed} errors)` +
+        (i === 0 ? `; local cloud / DynamoDB Local alone: ${((100 * systemRate) / replayRate).toFixed(0)} %` : ''),
+    );
+    if (replay.firstError) lines.push(`replay: first error ${replay.firstError}`);
+  }
   return lines;
 }

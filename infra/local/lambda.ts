@@ -303,7 +303,8 @@ export class LambdaRuntime {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       env,
-      execArgv: [],
+      // LOCAL_FUNCTIONS_CPU_PROF=<dir>: a V8 CPU profile of each execution environment, written when it ends (profiling only).
+      execArgv: process.env.LOCAL_FUNCTIONS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOCAL_FUNCTIONS_CPU_PROF}`] : [],
       stdout: true,
       stderr: true,
       workerData: { bundleDir: fn.bundleDir, handler: fn.handler, functionName: fn.functionName, memoryMb: fn.memoryMb, logGroupName, logStreamName },

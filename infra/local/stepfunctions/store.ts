@@ -127,6 +127,10 @@ export const tokenKey = (token: string) => ({ pk: `TOKEN#${token}`, sk: 'TOKEN' 
 export const machineKey = (stateMachineArn: string) => ({ pk: `MACHINE#${stateMachineArn}`, sk: 'MACHINE' as const });
 export const timerKey = (executionArn: string, kind: TimerItem['kind']) => ({ pk: `EXEC#${executionArn}`, sk: `TIMER#${kind}` });
 export const eventSk = (id: number) => `EVT#${String(id).padStart(10, '0')}`;
+/** Above any event id (event sort keys have 10 digits). */
+const LAST_EVENT_ID = 9_999_999_999;
+/** Room left under DynamoDB's 400 KB item limit for the keys and attribute names of an events item. */
+const EVENTS_ITEM_BYTES = 350_000;
 /** Sort keys of due times: fixed width so string order is time order. */
 export const dueSk = (epochMs: number) => String(Math.max(0, Math.floor(epochMs))).padStart(16, '0');
 export const dueAttributes = (epochMs: number) => ({ duePk: DUE, dueSk: dueSk(epochMs) });
@@ -218,7 +222,7 @@ export class EngineStore {
         new TransactWriteCommand({
           TransactItems: [
             { Put: { TableName: this.tableName, Item: clean(item), ConditionExpression: 'attribute_not_exists(pk)' } },
-            { Put: { TableName: this.tableName, Item: clean(this.eventItem(item.executionArn, 1, event)) } },
+            ...this.eventsItems(item.executionArn, 1, [event]).map((events) => ({ Put: { TableName: this.tableName, Item: clean(events) } })),
             ...extra,
           ],
         }),
@@ -270,7 +274,7 @@ export class EngineStore {
             ExpressionAttributeValues: values,
           },
         },
-        ...events.map((event, i) => ({ Put: { TableName: this.tableName, Item: clean(this.eventItem(executionArn, current.eventCount + i + 1, event)) } })),
+        ...this.eventsItems(executionArn, current.eventCount + 1, events).map((item) => ({ Put: { TableName: this.tableName, Item: clean(item) } })),
         ...(spec.extra ?? []),
       ];
       try {
@@ -360,32 +364,55 @@ export class EngineStore {
     };
   }
 
-  /** One page of an execution's events, in id order (or reverse), after the event `afterId` when given. */
+  /**
+   * One page of an execution's events, in id order (or reverse), after the event `afterId` when given. Events are
+   * stored one item per commit, keyed by the commit's first id (executions written before that have one item per
+   * event: both read the same way).
+   */
   async eventsPage(executionArn: string, page: { limit: number; reverse: boolean; afterId?: number }): Promise<{ events: StoredEvent[]; more: boolean }> {
     const pk = executionKey(executionArn).pk;
-    const result = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
-        ExpressionAttributeValues: { ':pk': pk, ':evt': 'EVT#' },
-        ConsistentRead: true,
-        ScanIndexForward: !page.reverse,
-        // One more than asked tells whether another page exists, so the last page carries no token.
-        Limit: page.limit + 1,
-        ...(page.afterId !== undefined ? { ExclusiveStartKey: { pk, sk: eventSk(page.afterId) } } : {}),
-      }),
-    );
-    const items = (result.Items ?? []) as Array<Record<string, unknown>>;
-    return {
-      events: items.slice(0, page.limit).map((item) => ({
-        id: item.id as number,
-        previousEventId: item.previousEventId as number,
-        timestamp: item.timestamp as number,
-        type: item.type as string,
-        details: item.details as Record<string, unknown> | undefined,
-      })),
-      more: items.length > page.limit || result.LastEvaluatedKey !== undefined,
-    };
+    const { afterId, reverse, limit } = page;
+    let from = eventSk(0);
+    let to = eventSk(LAST_EVENT_ID);
+    if (afterId !== undefined && reverse) to = eventSk(afterId - 1);
+    if (afterId !== undefined && !reverse) {
+      // The item that holds event afterId + 1 starts at or before it: the last item keyed at or below it.
+      const { Items } = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': eventSk(afterId + 1) },
+          ConsistentRead: true,
+          ScanIndexForward: false,
+          Limit: 1,
+        }),
+      );
+      if (Items?.[0]) from = Items[0].sk as string;
+    }
+    const events: StoredEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    // One more event than asked tells whether another page exists, so the last page carries no token.
+    do {
+      const result = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to },
+          ConsistentRead: true,
+          ScanIndexForward: !reverse,
+          Limit: limit + 1,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of (result.Items ?? []) as Array<Record<string, unknown>>) {
+        const stored = eventsOf(item);
+        for (const event of reverse ? stored.reverse() : stored) {
+          if (afterId === undefined || (reverse ? event.id < afterId : event.id > afterId)) events.push(event);
+        }
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && events.length <= limit);
+    return { events: events.slice(0, limit), more: events.length > limit };
   }
 
   async runningExecutions(): Promise<ExecutionItem[]> {
@@ -479,17 +506,29 @@ export class EngineStore {
     return items as unknown as Array<TokenItem | TimerItem>;
   }
 
-  private eventItem(executionArn: string, id: number, event: NewEvent) {
-    return {
-      pk: executionKey(executionArn).pk,
-      sk: eventSk(id),
-      kind: 'event',
-      id,
-      previousEventId: id - 1,
-      timestamp: this.now(),
-      type: event.type,
-      details: event.details,
-    };
+  /**
+   * The events of one commit as one item, one write instead of one per event (the engine's heaviest writes), split
+   * where they would pass DynamoDB's 400 KB item limit (an event alone may hold 256 KB of data).
+   */
+  private eventsItems(executionArn: string, firstId: number, events: NewEvent[]) {
+    const groups: NewEvent[][] = [];
+    let size = Infinity;
+    for (const event of events) {
+      const bytes = Buffer.byteLength(JSON.stringify(event.details ?? null)) + event.type.length;
+      if (size + bytes > EVENTS_ITEM_BYTES) {
+        groups.push([]);
+        size = 0;
+      }
+      groups.at(-1)!.push(event);
+      size += bytes;
+    }
+    const timestamp = this.now();
+    let id = firstId;
+    return groups.map((group) => {
+      const item = { pk: executionKey(executionArn).pk, sk: eventSk(id), kind: 'events', firstId: id, timestamp, events: group.map(({ type, details }) => ({ type, details })) };
+      id += group.length;
+      return item;
+    });
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Array<Record<string, unknown>>> {
@@ -502,6 +541,21 @@ export class EngineStore {
     } while (ExclusiveStartKey);
     return items;
   }
+}
+
+/** The events an item holds: a commit's events, or one event (items written before events were grouped). */
+function eventsOf(item: Record<string, unknown>): StoredEvent[] {
+  if (item.kind !== 'events') {
+    return [{ id: item.id as number, previousEventId: item.previousEventId as number, timestamp: item.timestamp as number, type: item.type as string, details: item.details as Record<string, unknown> | undefined }];
+  }
+  const firstId = item.firstId as number;
+  return (item.events as Array<{ type: string; details?: Record<string, unknown> }>).map((event, i) => ({
+    id: firstId + i,
+    previousEventId: firstId + i - 1,
+    timestamp: item.timestamp as number,
+    type: event.type,
+    details: event.details,
+  }));
 }
 
 /** Drops undefined values: the caller's document client may not be set to remove them. */
