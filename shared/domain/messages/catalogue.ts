@@ -1,3 +1,4 @@
+import { SESSION_MESSAGE_KINDS, sessionTemplates } from './session-messages.js';
 import { smsSegments, toGsm7 } from './sms-text.js';
 
 /**
@@ -21,6 +22,7 @@ export const MESSAGE_KINDS = [
   'referral-waitlisted',
   'email-undelivered',
   'sms-undelivered',
+  ...SESSION_MESSAGE_KINDS,
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -260,6 +262,7 @@ const catalogue = {
     young: { mandatory: false, email: smsUndeliveredEmail },
     guardian: { mandatory: false, email: smsUndeliveredEmail },
   },
+  ...sessionTemplates(signature),
 } satisfies Record<MessageKind, Partial<Record<RecipientRole, RoleTemplates>>>;
 
 type Catalogue = typeof catalogue;
