@@ -69,6 +69,18 @@ export const keys = {
   possibleDuplicate: (duplicateId: string) => ({ pk: `DUPLICATE#${duplicateId}`, sk: 'DUPLICATE' }),
   possibleDuplicateEntry: (createdAt: string, duplicateId: string) => ({ gsi1pk: 'DUPLICATES#OPEN', gsi1sk: `${createdAt}#${duplicateId}` }),
   possibleDuplicatesPartition: () => 'DUPLICATES#OPEN',
+  // --- Information sessions and diagnosis interview (shared/data/sessions.ts, shared/data/diagnoses.ts) ---
+  /** A session and, in its partition, one item per person holding a seat (with their attendance). */
+  session: (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: 'SESSION' }),
+  sessionAttendee: (sessionId: string, referralId: string) => ({ pk: `SESSION#${sessionId}`, sk: `ATTENDEE#${referralId}` }),
+  sessionPartition: (sessionId: string) => `SESSION#${sessionId}`,
+  /** Every session in gsi1 by its start: the upcoming ones are a range of it. */
+  sessionCalendarEntry: (startsAt: string, sessionId: string) => ({ gsi1pk: 'SESSIONS', gsi1sk: `${startsAt}#${sessionId}` }),
+  sessionCalendarPartition: () => 'SESSIONS',
+  /** A young person's information session: the seat they hold, their absences (onboarding partition). */
+  sessionBooking: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'BOOKING' }),
+  /** The diagnosis interview: when and how it is held, then what staff recorded (onboarding partition). */
+  diagnosis: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'DIAGNOSIS' }),
 } as const;
 
 /** SES for e-mail, End User Messaging SMS for text messages. */
@@ -84,4 +96,5 @@ export const INDEX = {
   dueMessages: 'gsi3',
   failedMessages: 'gsi3',
   possibleDuplicates: 'gsi1',
+  sessions: 'gsi1',
 } as const;
