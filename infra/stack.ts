@@ -145,6 +145,10 @@ export class ParcoursStack extends Stack {
     // "Doublons possibles": people a referral matched weakly, for staff to confirm or keep apart.
     const listPossibleDuplicates = fn('ListPossibleDuplicates', 'functions/staff/duplicates.ts');
     const decidePossibleDuplicate = fn('DecidePossibleDuplicate', 'functions/staff/decide-duplicate.ts');
+    // Information sessions: staff create them and record who came.
+    const listSessions = fn('ListSessions', 'functions/sessions/list.ts');
+    const createSession = fn('CreateSession', 'functions/sessions/create.ts');
+    const getSession = fn('GetSession', 'functions/sessions/get.ts');
 
     // Every outbox message due and not sent yet goes out from here: retries after a failure, an SMS held back
     // for quiet hours (20:00-08:00 Europe/Paris) once the morning comes, a message whose sender died.
@@ -185,6 +189,9 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.POST, '/api/people/{personId}/contact-issues/{issueId}/fix', fixContact);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/duplicates', listPossibleDuplicates);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/duplicates/{duplicateId}/decision', decidePossibleDuplicate);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/sessions', listSessions);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/sessions', createSession);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/sessions/{sessionId}', getSession);
     this.api.addPublicRoute(HttpMethod.GET, '/api/config', pagesConfig, 'Public by design: the pages read the sign-in settings (Cognito domain, client id) here before the user has a token; nothing secret.');
     const pagesWhy = 'Public by design: HTML, CSS and JS of the pages; every data call from them goes to /api with the ID token.';
     this.api.addPublicRoute(HttpMethod.GET, '/', pages, pagesWhy);
