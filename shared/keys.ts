@@ -69,6 +69,16 @@ export const keys = {
   possibleDuplicate: (duplicateId: string) => ({ pk: `DUPLICATE#${duplicateId}`, sk: 'DUPLICATE' }),
   possibleDuplicateEntry: (createdAt: string, duplicateId: string) => ({ gsi1pk: 'DUPLICATES#OPEN', gsi1sk: `${createdAt}#${duplicateId}` }),
   possibleDuplicatesPartition: () => 'DUPLICATES#OPEN',
+  // --- Onboarding (shared/data/onboarding.ts): one partition per accepted referral, the kinds' sub-items beside the steps ---
+  /** The onboarding of an accepted referral (its id is the referral's). */
+  onboarding: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'ONBOARDING' }),
+  /** The staff's onboarding board (gsi1, on the onboarding record while active), oldest first. */
+  onboardingBoardEntry: (startedAt: string, referralId: string) => ({ gsi1pk: 'ONBOARDING#ACTIVE', gsi1sk: `${startedAt}#${referralId}` }),
+  onboardingBoardPartition: () => 'ONBOARDING#ACTIVE',
+  /** One item per step: the subject of the step's waiting step. */
+  onboardingStep: (referralId: string, step: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `STEP#${step}` }),
+  onboardingStepsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'STEP#' }),
+  onboardingPartition: (referralId: string) => `ONBOARDING#${referralId}`,
   // --- Information sessions and diagnosis interview (shared/data/sessions.ts, shared/data/diagnoses.ts) ---
   /** A session and, in its partition, one item per person holding a seat (with their attendance). */
   session: (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: 'SESSION' }),
@@ -96,5 +106,6 @@ export const INDEX = {
   dueMessages: 'gsi3',
   failedMessages: 'gsi3',
   possibleDuplicates: 'gsi1',
+  onboardingBoard: 'gsi1',
   sessions: 'gsi1',
 } as const;

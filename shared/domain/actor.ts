@@ -2,6 +2,10 @@
 export type Actor =
   | { kind: 'prescriber'; id: string; name: string; email?: string; organisationId: string; organisationName: string }
   | { kind: 'staff'; id: string; name: string; email?: string }
+  /** A young person acting through their personal link (`id` is their personId). */
+  | { kind: 'young-person'; id: string; name: string }
+  /** A guardian acting through their personal link (`id` names the guardian of a referral). */
+  | { kind: 'guardian'; id: string; name: string }
   | { kind: 'system'; name?: string };
 
 export type Prescriber = Extract<Actor, { kind: 'prescriber' }>;
@@ -11,5 +15,5 @@ export type Staff = Extract<Actor, { kind: 'staff' }>;
 export function publicActor(actor: Actor): { kind: Actor['kind']; name?: string; organisationName?: string } {
   if (actor.kind === 'system') return { kind: 'system', name: actor.name ?? 'Système' };
   if (actor.kind === 'prescriber') return { kind: 'prescriber', name: actor.name, organisationName: actor.organisationName };
-  return { kind: 'staff', name: actor.name };
+  return { kind: actor.kind, name: actor.name };
 }
