@@ -1,6 +1,10 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Staff } from '../domain/actor.js';
 import { ConflictError } from '../domain/errors.js';
+import type { DeadlineStep } from '../domain/waiting-steps.js';
+import { handOverDecision } from '../workflows.js';
+import { settleWaitingStep, type WaitingStepHandler } from './approvals.js';
+import { onboardingStepDone, onboardingStepSubject, type OnboardingStepSubject } from './onboarding.js';
 import { diagnosisScheduledDrafts } from '../domain/session-messages.js';
 import { DIAGNOSIS_MODE_LABELS, sessionDateLabel, type DiagnosisMode, type DiagnosisRecord as DiagnosisRecordInput, type DiagnosisSchedule } from '../domain/sessions.js';
 import { keys } from '../keys.js';
@@ -148,4 +152,65 @@ export async function recordDiagnosis(input: { party: OnboardingParty; record: D
     if (written) return { diagnosis: next, changed: true };
   }
   throw new ConflictError('Trop de modifications en même temps : réessayez dans un instant.');
+}
+
+/**
+ * The diagnosis interview, a staff step: listed in their inbox while it waits, settled (`recorded`) when staff record
+ * the interview on its own route (PUT /api/staff/onboarding/{referralId}/diagnosis), never through the generic
+ * decision route, which has no schema for it.
+ */
+export const diagnoses: WaitingStepHandler<OnboardingStepSubject, { outcome: 'recorded' }> = {
+  kind: 'diagnosis',
+  audience: 'staff',
+
+  loadSubject: (referralId) => onboardingStepSubject(referralId, 'diagnosis'),
+  allowedOutcomes: (subject) => (subject.waitsIn('initial') ? ['recorded'] : []),
+  outcomeLabel: (outcome) => (outcome === 'recorded' ? 'Entretien enregistré' : outcome),
+
+  onOpen({ table, subject, approval, now }) {
+    return {
+      fields: { onboardingStep: 'diagnosis' },
+      items: timelinePut(table, subject.personId, {
+        at: now.toISOString(),
+        eventId: `diagnosis-awaited#${approval.approvalId}`,
+        type: 'diagnosis-awaited',
+        label: "Entretien de diagnostic à planifier puis enregistrer par l'équipe",
+        actor: { kind: 'system', name: 'Parcours automatique' },
+        referralId: subject.referralId,
+      }),
+    };
+  },
+
+  onDeadline({ table, subject, approval, now }, step: DeadlineStep) {
+    const label = step === 'escalate' ? "Entretien de diagnostic toujours pas enregistré : escalade" : "Entretien de diagnostic en attente : relance de l'équipe";
+    return {
+      // The interview waits for staff, reminded and escalated: nobody ends a path by default.
+      expires: false,
+      label,
+      items: timelinePut(table, subject.personId, { at: now.toISOString(), eventId: `diagnosis-${step}#${approval.approvalId}`, type: `diagnosis-${step}`, label, actor: { kind: 'system', name: 'Délais automatiques' }, referralId: subject.referralId }),
+    };
+  },
+
+  onDecision({ table, subject, now }, decision) {
+    return { items: [onboardingStepDone(table, subject.referralId, 'diagnosis', decision.outcome, now.toISOString())] };
+  },
+};
+
+/**
+ * Records the interview and settles the step. A repeat settles again (idempotent), also after a failure between
+ * the two writes; another record is refused once one is stored, after the step is settled all the same.
+ */
+export async function recordDiagnosisAndSettle(input: { party: OnboardingParty; record: DiagnosisRecordInput; staff: Staff; appBaseUrl?: string; now?: Date }): Promise<DiagnosisResult & { handedOver?: string }> {
+  const settle = async () => {
+    const settled = await settleWaitingStep(diagnoses, { subjectId: input.party.referralId, decision: { outcome: 'recorded' }, actor: input.staff, appBaseUrl: input.appBaseUrl, now: input.now });
+    return settled.state === 'decided' ? await handOverDecision(settled.approval, settled.workflowDecision) : undefined;
+  };
+  let result: DiagnosisResult;
+  try {
+    result = await recordDiagnosis(input);
+  } catch (error) {
+    if (error instanceof ConflictError && (await getDiagnosis(input.party.referralId))?.status === 'recorded') await settle();
+    throw error;
+  }
+  return { ...result, handedOver: await settle() };
 }

@@ -20,6 +20,7 @@ import type { TransactItem } from './approvals.js';
 import { db, queryIndexPage, tableName, type Page } from './client.js';
 import { outboxPuts } from './outbox.js';
 import { timelinePut } from './people.js';
+import { getOnboarding, loadStep } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { isConditionFailure, isRetryableConflict, pause } from './transactions.js';
 
@@ -72,7 +73,7 @@ export interface BookingRecord {
   updatedAt: string;
 }
 
-/** The young person a booking is for, with the referral's contact details (messages go to those). */
+/** The young person in onboarding a booking or an interview is for, with the referral's contact details (messages go to those). */
 export interface OnboardingParty {
   referralId: string;
   personId: string;
@@ -81,12 +82,15 @@ export interface OnboardingParty {
   referral: ReferralRecord;
 }
 
+const STEP_OPEN = { expression: '#stepStatus IN (:stepTodo, :stepWaiting)', names: { '#stepStatus': 'status' }, values: { ':stepTodo': 'todo', ':stepWaiting': 'waiting' } };
+
 const MAX_ATTEMPTS = 12;
 
+/** The onboarding under way of an accepted referral, or a 404. */
 export async function loadOnboardingParty(referralId: string): Promise<OnboardingParty> {
-  const referral = await getReferralRecord(referralId);
-  if (!referral || referral.status !== 'accepted') throw new NotFoundError('Accueil introuvable pour cette personne.');
-  return { referralId, personId: referral.personId, programme: referral.programme, minor: Boolean(referral.guardian), referral };
+  const [onboarding, referral] = await Promise.all([getOnboarding(referralId), getReferralRecord(referralId)]);
+  if (!onboarding || onboarding.status !== 'active' || !referral) throw new NotFoundError('Accueil introuvable pour cette personne.');
+  return { referralId, personId: onboarding.personId, programme: onboarding.programme, minor: onboarding.minor, referral };
 }
 
 // --- Sessions (staff) ---
@@ -202,8 +206,9 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const now = input.now ?? new Date();
     const iso = now.toISOString();
-    const [booking, session] = await Promise.all([getBooking(party.referralId), getSession(sessionId)]);
+    const [booking, session, step] = await Promise.all([getBooking(party.referralId), getSession(sessionId), loadStep(party.referralId, 'information-session')]);
     if (!session) throw new NotFoundError('Réunion introuvable : choisissez-en une dans la liste.');
+    if (step?.status !== 'todo' && step?.status !== 'waiting') throw new ConflictError("La réunion d'information n'est plus à choisir pour votre accueil.");
     if (booking?.status === 'attended') throw new ConflictError("Vous avez déjà suivi la réunion d'information : l'accueil continue sans elle.");
     if (booking?.status === 'no-show') throw new ConflictError("Après deux absences, l'équipe va vous recontacter pour la suite de votre accueil.");
     if (booking?.status === 'booked' && booking.sessionId === sessionId) return { booking, session, changed: false };
@@ -262,6 +267,16 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
           Item: { ...keys.sessionBooking(party.referralId), type: 'session-booking', ...next },
           ConditionExpression: booking ? 'version = :version' : 'attribute_not_exists(pk)',
           ...(booking ? { ExpressionAttributeValues: { ':version': booking.version } } : {}),
+        },
+      },
+      // The step still waits for a session (not settled meanwhile by staff, nor the onboarding ended).
+      {
+        ConditionCheck: {
+          TableName: table,
+          Key: keys.onboardingStep(party.referralId, 'information-session'),
+          ConditionExpression: STEP_OPEN.expression,
+          ExpressionAttributeNames: STEP_OPEN.names,
+          ExpressionAttributeValues: STEP_OPEN.values,
         },
       },
       ...(held ? freeSeat(table, held.sessionId, party.referralId) : []),

@@ -1,7 +1,9 @@
 import { NotFoundError } from '../domain/errors.js';
 import { WAITING_STEP_AUDIENCE, type WaitingStepKind } from '../domain/waiting-steps.js';
 import type { WaitingStepHandler } from './approvals.js';
+import { diagnoses } from './diagnoses.js';
 import { incidents } from './incidents.js';
+import { informationSessions } from './information-sessions.js';
 import { onboardingReviews } from './onboarding-review.js';
 import { referralDecisions } from './referral-decisions.js';
 
@@ -16,7 +18,9 @@ const HANDLERS: Partial<Record<WaitingStepKind, AnyHandler>> = {
   'referral-decision': referralDecisions as unknown as AnyHandler,
   incident: incidents as unknown as AnyHandler,
   'onboarding-review': onboardingReviews as unknown as AnyHandler,
-  // 'information-session' and 'diagnosis': sessions helper; 'documents': documents helper;
+  'information-session': informationSessions as unknown as AnyHandler,
+  diagnosis: diagnoses as unknown as AnyHandler,
+  // 'documents': documents helper;
   // 'guardian-consent', 'contract-acceptance' and 'contract-countersign': contract helper.
 };
 

@@ -1,5 +1,6 @@
 import type { OutboxDraft } from '../data/outbox.js';
 import { render } from './messages/catalogue.js';
+import { LINK_PLACEHOLDERS } from './personal-links.js';
 import { PROGRAMME_RULES } from './programmes.js';
 import type { ReferralForMessages } from './referral-messages.js';
 import { DIAGNOSIS_MODE_LABELS, changeDeadlineOf, sessionDateLabel, type DiagnosisMode } from './sessions.js';
@@ -8,7 +9,7 @@ import { DIAGNOSIS_MODE_LABELS, changeDeadlineOf, sessionDateLabel, type Diagnos
  * Replaced by the young person's personal link when the message is sent (links are issued then, one per message,
  * and never stored in clear): a message in the outbox holds no token.
  */
-export const YOUNG_PERSON_LINK = '{{lien-personnel}}';
+const YOUNG_PERSON_LINK = LINK_PLACEHOLDERS['young-person'];
 
 /** The session a message is about. */
 export interface SessionForMessages {

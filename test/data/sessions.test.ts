@@ -7,6 +7,8 @@ import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-s
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { submitReferral } from '../../shared/data/referrals.js';
+import { createOnboarding, loadStep } from '../../shared/data/onboarding.js';
+import { recordAttendanceAndSettle } from '../../shared/data/information-sessions.js';
 import {
   chooseSession,
   createSession,
@@ -39,10 +41,11 @@ beforeAll(async () => {
   ({ doc, tableName: table } = await useFreshAppTable({ SMS_WINDOW: 'off' }));
 });
 
-/** An accepted referral, as onboarding finds it. */
+/** An accepted referral whose onboarding has started. */
 async function acceptedParty(submission: ReferralSubmission = adultSubmission()): Promise<OnboardingParty> {
   const { referral } = await submitReferral({ prescriber: prescriberLens, submission, idempotencyKey: randomUUID() });
   await doc.send(new UpdateCommand({ TableName: table, Key: keys.referral(referral.referralId), UpdateExpression: 'SET #s = :a', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':a': 'accepted' } }));
+  await createOnboarding({ referral: { ...referral, status: 'accepted' } });
   return await loadOnboardingParty(referral.referralId);
 }
 
@@ -197,11 +200,14 @@ describe('attendance', () => {
     );
     const first = await recordAttendance({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
     expect(first).toMatchObject({ settle: 'attended', changed: true, booking: { status: 'attended' } });
-    const again = await recordAttendance({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
+    const again = await recordAttendanceAndSettle({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
     expect(again).toMatchObject({ settle: 'attended', changed: false });
+    expect(await loadStep(party.referralId, 'information-session')).toMatchObject({ status: 'done', outcome: 'attended' });
+    // Settled twice, decided once.
+    await recordAttendanceAndSettle({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
     const other = await errorOf(recordAttendance({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'absent', staff: staffCamille, now: after(s) }));
     expect(other.statusCode).toBe(409);
-    expect((await errorOf(choose(party, (await session('2026-12-01')).sessionId))).message).toMatch(/déjà suivi/);
+    expect((await errorOf(choose(party, (await session('2026-12-01')).sessionId))).message).toMatch(/déjà suivi|plus à choisir/);
   });
 
   it('a first absence clears the booking and invites again; the second one becomes a no-show', async () => {
@@ -226,8 +232,11 @@ describe('attendance', () => {
     await choose(party, third.sessionId, after(second));
     const noShow = await recordAttendance({ sessionId: third.sessionId, referralId: party.referralId, attendance: 'absent', staff: staffCamille, now: after(third) });
     expect(noShow).toMatchObject({ settle: 'no-show', booking: { status: 'no-show', noShows: 2 } });
-    const repeated = await recordAttendance({ sessionId: third.sessionId, referralId: party.referralId, attendance: 'absent', staff: staffCamille, now: after(third) });
+    expect(await loadStep(party.referralId, 'information-session')).toMatchObject({ status: 'todo' });
+    // Settled as a no-show by the repeat (idempotent): the workflow then opens the staff's review.
+    const repeated = await recordAttendanceAndSettle({ sessionId: third.sessionId, referralId: party.referralId, attendance: 'absent', staff: staffCamille, now: after(third) });
     expect(repeated).toMatchObject({ settle: 'no-show', changed: false });
+    expect(await loadStep(party.referralId, 'information-session')).toMatchObject({ status: 'done', outcome: 'no-show' });
     expect((await messagesOf(party.personId)).filter((m) => m.kind === 'session-reinvitation' && m.role === 'young' && m.channel === 'sms')).toHaveLength(2);
   });
 
