@@ -1,6 +1,6 @@
 import type { OutboxDraft } from '../data/outbox.js';
 import { render } from './messages/catalogue.js';
-import { LINK_PLACEHOLDERS } from './personal-links.js';
+import { LINK_PLACEHOLDERS, placeholdersIn } from './personal-links.js';
 import { PROGRAMME_RULES } from './programmes.js';
 import type { ReferralForMessages } from './referral-messages.js';
 import { DIAGNOSIS_MODE_LABELS, changeDeadlineOf, sessionDateLabel, type DiagnosisMode } from './sessions.js';
@@ -10,6 +10,9 @@ import { DIAGNOSIS_MODE_LABELS, changeDeadlineOf, sessionDateLabel, type Diagnos
  * and never stored in clear): a message in the outbox holds no token.
  */
 const YOUNG_PERSON_LINK = LINK_PLACEHOLDERS['young-person'];
+
+/** A young person's message that carries their link declares it, so that the sender issues one when it sends. */
+const young = (draft: OutboxDraft): OutboxDraft => (placeholdersIn(`${draft.subject ?? ''}\n${draft.body}`).length ? { ...draft, personalLink: 'young-person' } : draft);
 
 /** The session a message is about. */
 export interface SessionForMessages {
@@ -28,8 +31,8 @@ const guardianName = (guardian: NonNullable<ReferralForMessages['guardian']>) =>
 export function invitationDrafts(referral: ReferralForMessages, kind: 'session-invitation' | 'session-reinvitation'): OutboxDraft[] {
   const vars = { ...baseVars(referral), linkUrl: YOUNG_PERSON_LINK };
   const drafts: OutboxDraft[] = [
-    { kind, role: 'young', channel: 'email', to: referral.youngPerson.email, ...render(kind, 'young', 'email', vars) },
-    { kind, role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: render(kind, 'young', 'sms', vars).body },
+    young({ kind, role: 'young', channel: 'email', to: referral.youngPerson.email, ...render(kind, 'young', 'email', vars) }),
+    young({ kind, role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: render(kind, 'young', 'sms', vars).body }),
   ];
   if (referral.guardian) {
     drafts.push({ kind, role: 'guardian', channel: 'email', to: referral.guardian.email, ...render(kind, 'guardian', 'email', { ...baseVars(referral), guardianName: guardianName(referral.guardian) }) });
@@ -44,8 +47,8 @@ export function invitationDrafts(referral: ReferralForMessages, kind: 'session-i
 export function bookedDrafts(referral: ReferralForMessages, session: SessionForMessages, kind: 'session-confirmed' | 'session-reminder'): OutboxDraft[] {
   const vars = { ...baseVars(referral), linkUrl: YOUNG_PERSON_LINK, sessionDate: sessionDateLabel(session.startsAt), place: session.place, changeUntil: sessionDateLabel(changeDeadlineOf(session.startsAt)) };
   const drafts: OutboxDraft[] = [
-    { kind, role: 'young', channel: 'email', to: referral.youngPerson.email, ...render(kind, 'young', 'email', vars) },
-    { kind, role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: render(kind, 'young', 'sms', vars).body },
+    young({ kind, role: 'young', channel: 'email', to: referral.youngPerson.email, ...render(kind, 'young', 'email', vars) }),
+    young({ kind, role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: render(kind, 'young', 'sms', vars).body }),
   ];
   if (referral.guardian) {
     const withGuardian = { ...vars, guardianName: guardianName(referral.guardian) };
@@ -61,8 +64,8 @@ export function diagnosisScheduledDrafts(referral: ReferralForMessages, intervie
   const where = interview.mode === 'phone' ? DIAGNOSIS_MODE_LABELS.phone.toLowerCase() : `lieu : ${interview.place ?? ''}`;
   const vars = { ...baseVars(referral), interviewDate: sessionDateLabel(interview.scheduledAt), where };
   const drafts: OutboxDraft[] = [
-    { kind, role: 'young', channel: 'email', to: referral.youngPerson.email, ...render(kind, 'young', 'email', vars) },
-    { kind, role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: render(kind, 'young', 'sms', vars).body },
+    young({ kind, role: 'young', channel: 'email', to: referral.youngPerson.email, ...render(kind, 'young', 'email', vars) }),
+    young({ kind, role: 'young', channel: 'sms', to: referral.youngPerson.phone, body: render(kind, 'young', 'sms', vars).body }),
   ];
   if (referral.guardian) {
     drafts.push({ kind, role: 'guardian', channel: 'email', to: referral.guardian.email, ...render(kind, 'guardian', 'email', { ...vars, guardianName: guardianName(referral.guardian) }) });
