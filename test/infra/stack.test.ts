@@ -146,6 +146,11 @@ describe('HTTP API', () => {
         'POST /api/people/{personId}/contact-issues/{issueId}/fix',
         'GET /api/staff/duplicates',
         'POST /api/staff/duplicates/{duplicateId}/decision',
+        'GET /api/staff/sessions',
+        'POST /api/staff/sessions',
+        'GET /api/staff/sessions/{sessionId}',
+        'POST /api/staff/sessions/{sessionId}/attendance',
+        'PUT /api/staff/onboarding/{referralId}/diagnosis',
         'GET /api/config',
         'GET /',
         'GET /{proxy+}',
@@ -369,6 +374,11 @@ describe('functions', () => {
         'ListPossibleDuplicates',
         'DecidePossibleDuplicate',
         'DispatchDeferredMessages',
+        'ListSessions',
+        'CreateSession',
+        'GetSession',
+        'RecordAttendance',
+        'DiagnosisInterview',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
@@ -392,12 +402,12 @@ describe('functions', () => {
     expect(loadStageConfig('test').referral.expireAfterSeconds).toBeLessThan(60);
   });
 
-  it('give the state machine ARN to the submit, decision and reconciler functions only (no cycle through the workflow steps)', () => {
+  it('give the state machine ARN to the submit, decision, attendance, diagnosis and reconciler functions only (no cycle through the workflow steps)', () => {
     const withArn = Object.entries(functions(dev))
       .filter(([, fn]) => 'REFERRAL_STATE_MACHINE_ARN' in fn.Environment.Variables)
       .map(([id]) => id)
       .sort();
-    expect(withArn).toEqual(['DecideApproval', 'Reconciler', 'SubmitReferral']);
+    expect(withArn).toEqual(['DecideApproval', 'DiagnosisInterview', 'Reconciler', 'RecordAttendance', 'SubmitReferral']);
   });
 
   it('give the table to every function but the pages, and the senders their messaging settings', () => {
