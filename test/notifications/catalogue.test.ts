@@ -64,6 +64,7 @@ describe('the catalogue', () => {
         'email-undelivered guardian sms',
         'sms-undelivered young email',
         'sms-undelivered guardian email',
+        ...['welcome', 'ready', 'ended'].flatMap((k) => [`onboarding-${k} young email`, `onboarding-${k} young sms`, `onboarding-${k} guardian email`]),
       ].sort(),
     );
   });
@@ -89,7 +90,8 @@ describe('the catalogue', () => {
           const withoutOptionals = { ...full, eligible: true, reasonLabel: undefined, message: undefined };
           for (const vars of [full, withoutOptionals]) {
             const message = renderEntry(entry, vars);
-            const text = `${message.subject ?? ''}\n${message.body}`;
+            // The personal link's placeholder is the one the sender fills in (with a fresh link) when it sends.
+            const text = `${message.subject ?? ''}\n${message.body}`.replaceAll('{{lien-personnel}}', '');
             for (const unresolved of ['{{', '${', 'undefined', 'null', 'NaN', '[object Object]']) expect(text).not.toContain(unresolved);
             // A fallback carries the message that did not arrive; every other e-mail quotes the referral.
             const fallback = entry.kind === 'email-undelivered' || entry.kind === 'sms-undelivered';
