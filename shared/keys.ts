@@ -79,6 +79,9 @@ export const keys = {
   onboardingStep: (referralId: string, step: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `STEP#${step}` }),
   onboardingStepsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'STEP#' }),
   onboardingPartition: (referralId: string) => `ONBOARDING#${referralId}`,
+  /** An accepted referral whose onboarding is not opened yet (gsi1, on the referral item): the reconciler starts a missing onboarding. */
+  awaitedOnboardingEntry: (acceptedAt: string, referralId: string) => ({ gsi1pk: 'ONBOARDING#AWAITED', gsi1sk: `${acceptedAt}#${referralId}` }),
+  awaitedOnboardingPartition: () => 'ONBOARDING#AWAITED',
   // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
   /** A personal link, by the SHA-256 (hex) of its token. */
   personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
@@ -105,4 +108,5 @@ export const INDEX = {
   failedMessages: 'gsi3',
   possibleDuplicates: 'gsi1',
   onboardingBoard: 'gsi1',
+  awaitedOnboardings: 'gsi1',
 } as const;

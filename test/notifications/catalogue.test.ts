@@ -67,6 +67,7 @@ describe('the catalogue', () => {
         'sms-undelivered young email',
         'sms-undelivered guardian email',
         ...['young', 'guardian'].flatMap((role) => [`personal-link ${role} email`, `personal-link ${role} sms`]),
+        ...['welcome', 'ready', 'ended'].flatMap((k) => [`onboarding-${k} young email`, `onboarding-${k} young sms`, `onboarding-${k} guardian email`]),
       ].sort(),
     );
   });
