@@ -102,6 +102,9 @@ export const keys = {
   sessionBooking: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'BOOKING' }),
   /** The diagnosis interview: when and how it is held, then what staff recorded (onboarding partition). */
   diagnosis: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'DIAGNOSIS' }),
+  /** An accepted referral whose onboarding is not opened yet (gsi1, on the referral item): the reconciler starts a missing onboarding. */
+  awaitedOnboardingEntry: (acceptedAt: string, referralId: string) => ({ gsi1pk: 'ONBOARDING#AWAITED', gsi1sk: `${acceptedAt}#${referralId}` }),
+  awaitedOnboardingPartition: () => 'ONBOARDING#AWAITED',
   // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
   /** A personal link, by the SHA-256 (hex) of its token. */
   personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
@@ -130,4 +133,5 @@ export const INDEX = {
   documentsToReview: 'gsi1',
   onboardingBoard: 'gsi1',
   sessions: 'gsi1',
+  awaitedOnboardings: 'gsi1',
 } as const;

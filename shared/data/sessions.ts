@@ -236,7 +236,7 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
       startsAt: session.startsAt,
       version,
       noShows: booking?.noShows ?? 0,
-      ...(reminderAt ? { reminderAt, reminderIds: reminders.map((r) => r.Put.Item.notificationId) } : {}),
+      ...(reminderAt ? { reminderAt, reminderIds: reminders.flatMap((r) => (r.Put.Item.type === 'notification' ? [String(r.Put.Item.notificationId)] : [])) } : {}),
       updatedAt: iso,
     };
     const attendee: AttendeeRecord = {

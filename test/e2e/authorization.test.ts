@@ -142,6 +142,7 @@ const MATRIX: Record<string, RouteExpectation> = {
     listed: (objects) => [objects.adult.personId, objects.adult.contactIssueId],
   },
   'GET /api/staff/duplicates': { targets: [NONE], requests: () => [{ path: '/api/staff/duplicates' }], status: staffOnly(200) },
+  'GET /api/staff/onboarding': { targets: [NONE], requests: () => [{ path: '/api/staff/onboarding' }, { path: '/api/staff/onboarding?programme=cjs&limit=5' }], status: staffOnly(200) },
   // No weak match in the seeded world: only a pair never flagged, which staff get as not found.
   'POST /api/staff/duplicates/{duplicateId}/decision': {
     targets: ['missing'],
@@ -159,6 +160,19 @@ const MATRIX: Record<string, RouteExpectation> = {
     targets: ['missing'],
     requests: () => [{ path: `/api/staff/documents/${missingId()}/identity/file` }],
     status: staffOnly(200),
+  },
+  // A personal link, not a JWT, opens the young person's space: no role gets in without one (or with a forged one).
+  'GET /api/me': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/me' }, { path: '/api/me', headers: { 'x-parcours-link': 'A'.repeat(43) } }],
+    status: publicRoute(401),
+  },
+  // Anyone may ask for a new link: the same 202 whatever the address (it counts the request).
+  'POST /api/links/resend': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/links/resend', body: { contact: `personne.${randomUUID()}@example.org` } }],
+    status: publicRoute(202),
+    writes: true,
   },
   'POST /api/people/{personId}/contact-issues/{issueId}/fix': {
     // 'mixed': A's person with B's contact issue.

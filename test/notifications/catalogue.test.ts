@@ -96,6 +96,7 @@ describe('the catalogue', () => {
         'diagnosis-scheduled young sms',
         'diagnosis-scheduled guardian email',
         ...['young', 'guardian'].flatMap((role) => [`personal-link ${role} email`, `personal-link ${role} sms`]),
+        ...['welcome', 'ready', 'ended'].flatMap((k) => [`onboarding-${k} young email`, `onboarding-${k} young sms`, `onboarding-${k} guardian email`]),
       ].sort(),
     );
   });
