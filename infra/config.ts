@@ -103,6 +103,9 @@ export const ENV = {
   outboxMaxAttempts: 'OUTBOX_MAX_ATTEMPTS',
   outboxRetryBaseSeconds: 'OUTBOX_RETRY_BASE_SECONDS',
   outboxLeaseSeconds: 'OUTBOX_LEASE_SECONDS',
+  // Storage (issue 9): the documents bucket and the key its objects are encrypted with.
+  documentsBucket: 'DOCUMENTS_BUCKET',
+  documentsKeyArn: 'DOCUMENTS_KEY_ARN',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
