@@ -1,3 +1,4 @@
+import { CONTRACT_MESSAGES, CONTRACT_MESSAGE_KINDS } from './contract-messages.js';
 import { smsSegments, toGsm7 } from './sms-text.js';
 
 /**
@@ -21,6 +22,8 @@ export const MESSAGE_KINDS = [
   'referral-waitlisted',
   'email-undelivered',
   'sms-undelivered',
+  // Onboarding: the guardian's consent and the contract (contract-messages.ts).
+  ...CONTRACT_MESSAGE_KINDS,
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -260,6 +263,7 @@ const catalogue = {
     young: { mandatory: false, email: smsUndeliveredEmail },
     guardian: { mandatory: false, email: smsUndeliveredEmail },
   },
+  ...CONTRACT_MESSAGES,
 } satisfies Record<MessageKind, Partial<Record<RecipientRole, RoleTemplates>>>;
 
 type Catalogue = typeof catalogue;
