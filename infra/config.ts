@@ -34,6 +34,33 @@ export interface OutboxRetry {
   leaseSeconds: number;
 }
 
+/** A number of requests allowed in a fixed window. */
+export interface RateWindow {
+  max: number;
+  windowSeconds: number;
+}
+
+/** Personal links of the young people and guardians (shared/data/personal-links.ts reads them from PERSONAL_LINKS). */
+export interface PersonalLinkSettings {
+  /** How long a link opens the page after it was sent. */
+  validForSeconds: number;
+  /** "Recevoir un nouveau lien": requests per address, and for everyone together. */
+  resendPerContact: RateWindow;
+  resendOverall: RateWindow;
+  /**
+   * Every answer of the re-send route takes at least this long, whether the address is known (a lookup, a write
+   * and a provider call) or not: the time of the answer says nothing either.
+   */
+  resendAnswerMs: number;
+}
+
+export const DEFAULT_PERSONAL_LINKS: PersonalLinkSettings = {
+  validForSeconds: 14 * 24 * 60 * 60,
+  resendPerContact: { max: 3, windowSeconds: 3600 },
+  resendOverall: { max: 200, windowSeconds: 3600 },
+  resendAnswerMs: 1500,
+};
+
 /** Production's outbox retries: 30 s doubling over 8 attempts, about an hour in all. */
 export const DEFAULT_OUTBOX_RETRY: OutboxRetry = { maxAttempts: 8, retryBaseSeconds: 30, leaseSeconds: 120 };
 
@@ -55,6 +82,7 @@ export interface StageConfig {
   /** The reconciler (functions/reconciler/): how often it runs, and how long a hand-over may be in flight before it steps in. */
   reconcile: { everyMinutes: number; graceSeconds: number };
   outbox: OutboxRetry;
+  personalLinks: PersonalLinkSettings;
   /** From header of every email, on the verified domain `emailDomain`. */
   emailFrom: string;
   /** SES domain identity (DKIM). One identity per account and region: stages sharing an account need distinct domains. */
@@ -106,6 +134,8 @@ export const ENV = {
   // Storage (issue 9): the documents bucket and the key its objects are encrypted with.
   documentsBucket: 'DOCUMENTS_BUCKET',
   documentsKeyArn: 'DOCUMENTS_KEY_ARN',
+  /** PersonalLinkSettings as JSON. */
+  personalLinks: 'PERSONAL_LINKS',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -128,12 +158,14 @@ const BASE = {
   },
   reconcile: { everyMinutes: 5, graceSeconds: 120 },
   outbox: DEFAULT_OUTBOX_RETRY,
+  personalLinks: DEFAULT_PERSONAL_LINKS,
 } satisfies Partial<StageConfig>;
 
 type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 'logRetentionDays' | 'logLevel'> & {
   referral?: ReferralTimings;
   reconcile?: StageConfig['reconcile'];
   outbox?: OutboxRetry;
+  personalLinks?: PersonalLinkSettings;
 };
 
 const PER_STAGE: Record<StageName, StageDefaults> = {
@@ -152,6 +184,8 @@ const PER_STAGE: Record<StageName, StageDefaults> = {
     reconcile: { everyMinutes: 1, graceSeconds: 2 },
     // Retries a second apart, doubling, so a test sees a message retried and given up within a minute or two.
     outbox: { ...DEFAULT_OUTBOX_RETRY, retryBaseSeconds: 1 },
+    // The end-to-end tests ask for many links from one machine; the per-address limit stays the production one.
+    personalLinks: { ...DEFAULT_PERSONAL_LINKS, resendOverall: { max: 1000, windowSeconds: 3600 } },
   },
 };
 
@@ -242,6 +276,9 @@ function validate(config: StageConfig): void {
   const { maxAttempts, retryBaseSeconds, leaseSeconds } = config.outbox;
   if (![maxAttempts, retryBaseSeconds, leaseSeconds].every((n) => Number.isInteger(n) && n > 0)) problems.push('outbox retry settings must be positive whole numbers');
   if (leaseSeconds <= LONGEST_SENDER_TIMEOUT_SECONDS) problems.push(`outbox leaseSeconds must be more than ${LONGEST_SENDER_TIMEOUT_SECONDS} (the longest timeout of a function that sends)`);
+  const links = config.personalLinks;
+  const linkNumbers = [links.validForSeconds, links.resendAnswerMs, links.resendPerContact.max, links.resendPerContact.windowSeconds, links.resendOverall.max, links.resendOverall.windowSeconds];
+  if (!linkNumbers.every((n) => Number.isInteger(n) && n > 0)) problems.push('personal link settings must be positive whole numbers');
   if (!/^[A-Za-z0-9]{3,11}$/.test(config.smsSenderId) || !/[A-Za-z]/.test(config.smsSenderId)) {
     problems.push(`smsSenderId "${config.smsSenderId}" must be 3 to 11 letters or digits, with at least one letter`);
   }

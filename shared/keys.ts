@@ -69,6 +69,16 @@ export const keys = {
   possibleDuplicate: (duplicateId: string) => ({ pk: `DUPLICATE#${duplicateId}`, sk: 'DUPLICATE' }),
   possibleDuplicateEntry: (createdAt: string, duplicateId: string) => ({ gsi1pk: 'DUPLICATES#OPEN', gsi1sk: `${createdAt}#${duplicateId}` }),
   possibleDuplicatesPartition: () => 'DUPLICATES#OPEN',
+  // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
+  /** A personal link, by the SHA-256 (hex) of its token. */
+  personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
+  /** When a person's links were revoked, per audience: a link issued before is refused. */
+  personalLinksRevocation: (personId: string) => ({ pk: `PERSON#${personId}`, sk: 'LINKS-REVOKED' }),
+  /** An address a personal link was sent to (by the SHA-256 of the address): where "nouveau lien" finds whose it is. */
+  linkContact: (channel: string, addressHash: string, referralId: string, audience: string) => ({ pk: `LINK-CONTACT#${channel}#${addressHash}`, sk: `${referralId}#${audience}` }),
+  linkContactPartition: (channel: string, addressHash: string) => `LINK-CONTACT#${channel}#${addressHash}`,
+  /** Requests for a new link in one fixed window: per address (its SHA-256) or `ALL`. */
+  linkResendCounter: (scope: string, windowStart: string) => ({ pk: `LINK-RESEND#${scope}`, sk: windowStart }),
 } as const;
 
 /** SES for e-mail, End User Messaging SMS for text messages. */

@@ -2,7 +2,10 @@
 export type Actor =
   | { kind: 'prescriber'; id: string; name: string; email?: string; organisationId: string; organisationName: string }
   | { kind: 'staff'; id: string; name: string; email?: string }
-  | { kind: 'system'; name?: string };
+  | { kind: 'system'; name?: string }
+  // People without an account, acting through their personal link: the young person (id = personId) and their guardian.
+  | { kind: 'young-person'; id: string; name: string }
+  | { kind: 'guardian'; id: string; name: string };
 
 export type Prescriber = Extract<Actor, { kind: 'prescriber' }>;
 export type Staff = Extract<Actor, { kind: 'staff' }>;
@@ -11,5 +14,5 @@ export type Staff = Extract<Actor, { kind: 'staff' }>;
 export function publicActor(actor: Actor): { kind: Actor['kind']; name?: string; organisationName?: string } {
   if (actor.kind === 'system') return { kind: 'system', name: actor.name ?? 'Système' };
   if (actor.kind === 'prescriber') return { kind: 'prescriber', name: actor.name, organisationName: actor.organisationName };
-  return { kind: 'staff', name: actor.name };
+  return { kind: actor.kind, name: actor.name };
 }

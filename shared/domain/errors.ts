@@ -52,6 +52,41 @@ export class ConflictError extends UserFacingError {
   }
 }
 
+/** Too many requests from one client or for one address: `retryAfterSeconds` goes in the Retry-After header. */
+export class TooManyRequestsError extends UserFacingError {
+  readonly statusCode = 429;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'TooManyRequestsError';
+  }
+}
+
+/** Why a personal link was refused (shared/data/personal-links.ts). */
+export type LinkRefusal = 'missing' | 'unknown' | 'expired' | 'revoked' | 'other-audience';
+
+const LINK_REFUSAL_STATUS: Record<LinkRefusal, number> = { missing: 401, unknown: 401, expired: 410, revoked: 410, 'other-audience': 403 };
+
+/**
+ * A personal link that does not open the page: missing or unknown (401), expired or revoked (410: it existed, it
+ * no longer opens anything), or made for the other audience (403). The answer names the page where a new link is
+ * asked for, so the page can offer it.
+ */
+export class LinkRefusedError extends UserFacingError {
+  readonly statusCode: number;
+  constructor(
+    readonly reason: LinkRefusal,
+    message: string,
+    readonly newLinkPath: string,
+  ) {
+    super(message);
+    this.name = 'LinkRefusedError';
+    this.statusCode = LINK_REFUSAL_STATUS[reason];
+  }
+}
+
 export class PayloadTooLargeError extends UserFacingError {
   readonly statusCode = 413;
   constructor(limitBytes: number) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE_ENTRIES, MESSAGE_KINDS, OUTCOME_LABELS, isMandatory, render, type CatalogueEntry, type ReferralVars } from '../../shared/domain/messages/catalogue.js';
 import { smsSegments } from '../../shared/domain/messages/sms-text.js';
+import { LINK_PLACEHOLDERS, LINK_URL_BUDGET, withLinkBudget } from '../../shared/domain/personal-links.js';
 import { decisionDrafts, type ReferralForMessages } from '../../shared/domain/referral-messages.js';
 
 const referral: ReferralVars = {
@@ -34,6 +35,7 @@ function allVars(base: ReferralVars) {
     subject: "Décision sur l'orientation de Zoé Lefèvre : acceptée",
     smsText: 'CoopConnexion : bonne nouvelle Zoe, votre entree est acceptee !',
     why: 'failed' as const,
+    validDays: 14,
     // Onboarding (consent and contract): a personal link as the sender puts it, a staff page, the contract's title.
     personalLink: 'https://parcours.coopconnexion.fr/tuteur#Qm9uam91ciBsZSBtb25kZSwgdm9pY2kgdW4gamV0b24',
     staffUrl: 'https://parcours.coopconnexion.fr/equipe/decisions/Qm9uam91cg',
@@ -69,6 +71,7 @@ describe('the catalogue', () => {
         'email-undelivered guardian sms',
         'sms-undelivered young email',
         'sms-undelivered guardian email',
+        ...['young', 'guardian'].flatMap((role) => [`personal-link ${role} email`, `personal-link ${role} sms`]),
         // Onboarding: the guardian's consent and the contract.
         'guardian-consent-request guardian email',
         'guardian-consent-request guardian sms',
@@ -123,7 +126,8 @@ describe('the catalogue', () => {
           const withoutOptionals = { ...full, eligible: true, reasonLabel: undefined, message: undefined, comment: undefined };
           for (const vars of [full, withoutOptionals]) {
             const message = renderEntry(entry, vars);
-            const text = `${message.subject ?? ''}\n${message.body}`;
+            // A personal link's placeholder is the one "{{" a text may hold: the sender fills it in.
+            const text = `${message.subject ?? ''}\n${message.body}`.replaceAll(LINK_PLACEHOLDERS['young-person'], '').replaceAll(LINK_PLACEHOLDERS.guardian, '');
             for (const unresolved of ['{{', '${', 'undefined', 'null', 'NaN', '[object Object]']) expect(text).not.toContain(unresolved);
             // A fallback carries the message that did not arrive; every other e-mail quotes the referral.
             const fallback = entry.kind === 'email-undelivered' || entry.kind === 'sms-undelivered';
@@ -135,7 +139,8 @@ describe('the catalogue', () => {
               expect(message.subject).toBeUndefined();
               const counted = smsSegments(message.body);
               expect(counted.encoding).toBe('GSM-7');
-              expect(message.segments).toBe(counted.segments);
+              expect(message.segments).toBe(smsSegments(withLinkBudget(message.body)).segments);
+              expect(message.segments).toBeGreaterThanOrEqual(counted.segments);
               expect(message.segments).toBeLessThanOrEqual(2);
               expect(message.body).not.toMatch(/[^\x20-\x7e€£¤§]/);
             }
@@ -148,6 +153,23 @@ describe('the catalogue', () => {
   it('keeps the SMS of a usual referral in one segment where it can', () => {
     const sms = CATALOGUE_ENTRIES.filter((e) => e.channel === 'sms').map((e) => renderEntry(e, allVars(referral)));
     expect(sms.filter((m) => m.segments === 1).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('counts the segments of an SMS with its personal link in place of the placeholder', () => {
+    const sms = render('personal-link', 'young', 'sms', { youngFirstName: 'Zoé', validDays: 14, reference: 'ORI-1A2B3C4D' });
+    expect(sms.body).toBe('CoopConnexion : Zoe, votre lien personnel (valable 14 jours) : {{lien-personnel}}');
+    // 62 characters of text alone would fit one segment; with a link of LINK_URL_BUDGET characters they take two.
+    expect(smsSegments(sms.body).segments).toBe(1);
+    expect(sms.body.length - LINK_PLACEHOLDERS['young-person'].length + LINK_URL_BUDGET).toBeGreaterThan(160);
+    expect(sms.segments).toBe(2);
+  });
+
+  it('makes the personal link mandatory: asked for by the person, it goes even to an address that opted out', () => {
+    expect(isMandatory('personal-link', 'young')).toBe(true);
+    expect(isMandatory('personal-link', 'guardian')).toBe(true);
+    const toGuardian = render('personal-link', 'guardian', 'email', { youngFirstName: 'Zoé', validDays: 14, reference: 'ORI-1A2B3C4D', guardianName: 'Nadia Lefèvre' });
+    expect(toGuardian.body).toContain(LINK_PLACEHOLDERS.guardian);
+    expect(toGuardian.body).not.toContain(LINK_PLACEHOLDERS['young-person']);
   });
 
   it('writes an SMS without accents nor typographic quotes', () => {

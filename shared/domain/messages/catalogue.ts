@@ -1,5 +1,6 @@
 import { CONTRACT_MESSAGES, CONTRACT_MESSAGE_KINDS } from './contract-messages.js';
 import { smsSegments, toGsm7 } from './sms-text.js';
+import { LINK_PLACEHOLDERS, withLinkBudget } from '../personal-links.js';
 
 /**
  * Every message the system sends, in French: per kind, the recipient roles, the channels each role gets,
@@ -22,6 +23,7 @@ export const MESSAGE_KINDS = [
   'referral-waitlisted',
   'email-undelivered',
   'sms-undelivered',
+  'personal-link',
   // Onboarding: the guardian's consent and the contract (contract-messages.ts).
   ...CONTRACT_MESSAGE_KINDS,
 ] as const;
@@ -53,6 +55,16 @@ interface EmailUndeliveredVars {
 interface SmsUndeliveredVars {
   smsText: string;
   why: 'failed' | 'opted-out';
+}
+
+/** A personal link asked for on the "nouveau lien" page; the link itself replaces the placeholder when the message is sent. */
+interface PersonalLinkVars {
+  youngFirstName: string;
+  validDays: number;
+  reference: string;
+}
+interface GuardianPersonalLinkVars extends PersonalLinkVars {
+  guardianName: string;
 }
 
 interface EmailText {
@@ -114,6 +126,8 @@ function smsUndeliveredEmail(v: SmsUndeliveredVars): EmailText {
       : "Vous avez demandé à ne plus recevoir nos SMS. Ce message est important : nous vous l'envoyons donc par e-mail.";
   return { subject: 'Message de CoopConnexion', body: `Bonjour,\n\n${intro}\n\nLe message :\n« ${v.smsText} »${signature}` };
 }
+
+const unrequested = "Si vous n'avez pas demandé ce lien, ignorez ce message : il n'a été envoyé qu'à vous.";
 
 const catalogue = {
   'referral-received': {
@@ -263,6 +277,25 @@ const catalogue = {
     young: { mandatory: false, email: smsUndeliveredEmail },
     guardian: { mandatory: false, email: smsUndeliveredEmail },
   },
+  // Asked for by the person: it goes even to an address that opted out of optional messages, and is never held back as a repeat.
+  'personal-link': {
+    young: {
+      mandatory: true,
+      email: (v: PersonalLinkVars) => ({
+        subject: 'Votre lien personnel CoopConnexion',
+        body: `Bonjour ${v.youngFirstName},\n\nVoici votre nouveau lien personnel pour suivre votre accueil à CoopConnexion (réunion d'information, documents, contrat) :\n${LINK_PLACEHOLDERS['young-person']}\n\nCe lien est personnel : ne le transmettez à personne. Il est valable ${days(v.validDays)} ; vous pourrez toujours en demander un autre.\n\n${unrequested}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: PersonalLinkVars) => `CoopConnexion : ${v.youngFirstName}, votre lien personnel (valable ${days(v.validDays)}) : ${LINK_PLACEHOLDERS['young-person']}`,
+    },
+    guardian: {
+      mandatory: true,
+      email: (v: GuardianPersonalLinkVars) => ({
+        subject: `Votre lien pour l'accueil de ${v.youngFirstName} à CoopConnexion`,
+        body: `Bonjour ${v.guardianName},\n\nVoici votre nouveau lien personnel pour suivre l'accueil de ${v.youngFirstName} à CoopConnexion et donner votre autorisation :\n${LINK_PLACEHOLDERS.guardian}\n\nCe lien est personnel : ne le transmettez à personne. Il est valable ${days(v.validDays)} ; vous pourrez toujours en demander un autre.\n\n${unrequested}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: GuardianPersonalLinkVars) => `CoopConnexion : votre lien pour l'accueil de ${v.youngFirstName} (valable ${days(v.validDays)}) : ${LINK_PLACEHOLDERS.guardian}`,
+    },
+  },
   ...CONTRACT_MESSAGES,
 } satisfies Record<MessageKind, Partial<Record<RecipientRole, RoleTemplates>>>;
 
@@ -281,6 +314,7 @@ export interface EmailMessage {
 export interface SmsMessage {
   /** Already in the GSM-7 alphabet. */
   body: string;
+  /** Of the text as sent: with a personal link of the longest expected length in place of its placeholder. */
   segments: number;
 }
 export type RenderedMessage<C extends Channel = Channel> = C extends 'sms' ? SmsMessage : EmailMessage;
@@ -299,7 +333,8 @@ export function render<K extends MessageKind, R extends RolesOf<K>, C extends Ch
   const text = (template as (vars: unknown) => EmailText | string)(vars);
   if (typeof text === 'string') {
     const body = toGsm7(text);
-    return { body, segments: smsSegments(body).segments } as RenderedMessage<C>;
+    // A personal link is put in when the message is sent: the count is of the text as sent.
+    return { body, segments: smsSegments(toGsm7(withLinkBudget(text))).segments } as RenderedMessage<C>;
   }
   return { subject: text.subject, body: text.body } as RenderedMessage<C>;
 }

@@ -1,7 +1,7 @@
 /**
  * The messages of the guardian's consent and of the contract (onboarding), merged into the catalogue. Links for the
  * young person and the guardian are their personal links: drafts pass the placeholder the outbox's sender replaces
- * (`PERSONAL_LINK_PLACEHOLDERS`), never a token.
+ * (`LINK_PLACEHOLDERS` of shared/domain/personal-links.ts), never a token.
  */
 
 interface EmailText {
@@ -183,6 +183,3 @@ export const CONTRACT_MESSAGES = {
     },
   },
 };
-
-/** What drafts put where the recipient's personal link goes: the outbox's sender issues the link when it sends. */
-export const PERSONAL_LINK_PLACEHOLDERS = { 'young-person': '{{lien-personnel}}', guardian: '{{lien-tuteur}}' } as const;
