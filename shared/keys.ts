@@ -69,6 +69,17 @@ export const keys = {
   possibleDuplicate: (duplicateId: string) => ({ pk: `DUPLICATE#${duplicateId}`, sk: 'DUPLICATE' }),
   possibleDuplicateEntry: (createdAt: string, duplicateId: string) => ({ gsi1pk: 'DUPLICATES#OPEN', gsi1sk: `${createdAt}#${duplicateId}` }),
   possibleDuplicatesPartition: () => 'DUPLICATES#OPEN',
+  // --- Documents of the onboarding (shared/data/documents.ts), in the onboarding's partition ---
+  /** One document of the checklist: its status and history, and the file staff review. */
+  onboardingDocument: (referralId: string, docType: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `DOC#${docType}` }),
+  onboardingDocumentsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'DOC#' }),
+  /** One presigned upload of a file, from its request to its check (submitted or refused). */
+  documentUpload: (referralId: string, uploadId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `UPLOAD#${uploadId}` }),
+  /** The IBAN and account holder the young person typed (never logged; shown masked to staff). */
+  bankDetails: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'BANK-DETAILS' }),
+  /** A document awaiting staff review (gsi1, on the document item while `submitted`), oldest first. */
+  documentReviewEntry: (submittedAt: string, referralId: string, docType: string) => ({ gsi1pk: 'DOCUMENTS#TO-REVIEW', gsi1sk: `${submittedAt}#${referralId}#${docType}` }),
+  documentReviewPartition: () => 'DOCUMENTS#TO-REVIEW',
   // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
   /** A personal link, by the SHA-256 (hex) of its token. */
   personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
@@ -94,4 +105,5 @@ export const INDEX = {
   dueMessages: 'gsi3',
   failedMessages: 'gsi3',
   possibleDuplicates: 'gsi1',
+  documentsToReview: 'gsi1',
 } as const;

@@ -8,6 +8,19 @@ import type { ReferralRecord } from './data/referrals.js';
 import type { PersonRecord } from './data/people.js';
 import type { PossibleDuplicate } from './data/possible-duplicates.js';
 import { MATCH_LABELS } from './domain/person-matching.js';
+import {
+  ACCEPTED_FILE_TYPES,
+  DOCUMENT_REJECTION_REASONS,
+  DOCUMENT_STATUS_LABELS,
+  DOCUMENT_TYPE_INFO,
+  MAX_DOCUMENT_BYTES,
+  documentHelp,
+  documentRejectionReason,
+  maskIban,
+  type DocumentType,
+} from './domain/documents.js';
+import type { Programme } from './domain/programmes.js';
+import type { BankDetailsRecord, Checklist, DocumentRecord } from './data/documents.js';
 
 /** What the API shows of a referral in lists. */
 export function referralSummary(referral: ReferralRecord) {
@@ -126,3 +139,62 @@ export function possibleDuplicateItem(flag: PossibleDuplicate, people: Map<strin
       : undefined,
   };
 }
+
+/** The masked bank details: what staff and the young person see of an IBAN once typed. */
+export function bankDetailsView(details: BankDetailsRecord | undefined) {
+  return details ? { ibanMasked: maskIban(details.iban), holder: details.holder, updatedAt: details.updatedAt } : undefined;
+}
+
+/** One document of the checklist as the young person sees it: what to send, its status, and why it was rejected. */
+export function checklistDocumentView(docType: DocumentType, programme: Programme, document: DocumentRecord | undefined) {
+  const status = document?.status ?? 'missing';
+  const reason = document?.status === 'rejected' && document.rejection ? documentRejectionReason(document.rejection.reasonCode) : undefined;
+  return {
+    docType,
+    label: DOCUMENT_TYPE_INFO[docType].label,
+    help: documentHelp(docType, programme),
+    status,
+    statusLabel: DOCUMENT_STATUS_LABELS[status],
+    ...(document?.submittedAt ? { submittedAt: document.submittedAt } : {}),
+    ...(document?.reviewedAt && status !== 'submitted' ? { reviewedAt: document.reviewedAt } : {}),
+    ...(reason ? { rejection: { reasonCode: reason.code, reasonLabel: reason.label, ...(document?.rejection?.message ? { message: document.rejection.message } : {}) } } : {}),
+  };
+}
+
+/** GET /api/me/documents: the young person's checklist, the bank details masked, and the upload limits. */
+export function checklistView(checklist: Checklist) {
+  const programme = checklist.referral.programme;
+  return {
+    referralId: checklist.referral.referralId,
+    documents: checklist.required.map((docType) => checklistDocumentView(docType, programme, checklist.documents.get(docType))),
+    bankDetails: bankDetailsView(checklist.bankDetails),
+    complete: checklist.complete,
+    limits: { maxBytes: MAX_DOCUMENT_BYTES, types: [...ACCEPTED_FILE_TYPES] },
+  };
+}
+export type ChecklistView = ReturnType<typeof checklistView>;
+
+/** One document awaiting review in the staff list: whose, which, since when; bank details masked. */
+export function documentToReviewItem(document: DocumentRecord, referral: ReferralRecord | undefined, bankDetails: BankDetailsRecord | undefined, now = new Date()) {
+  const since = new Date(document.submittedAt ?? document.updatedAt);
+  return {
+    referralId: document.referralId,
+    personId: document.personId,
+    docType: document.docType,
+    label: DOCUMENT_TYPE_INFO[document.docType].label,
+    programme: document.programme,
+    programmeLabel: PROGRAMME_RULES[document.programme].label,
+    submittedAt: document.submittedAt,
+    ageDays: Math.max(0, daysBetween(since, now)),
+    ageLabel: ageLabel(since, now),
+    fileType: document.fileType,
+    size: document.size,
+    // A resent document: staff see why the previous one was rejected.
+    previousRejections: document.history.filter((h) => h.status === 'rejected').length,
+    ...(referral ? { reference: referral.reference, youngPerson: { firstName: referral.youngPerson.firstName, lastName: referral.youngPerson.lastName, birthDate: referral.youngPerson.birthDate } } : {}),
+    ...(document.docType === 'bank-details' ? { bankDetails: bankDetailsView(bankDetails) } : {}),
+  };
+}
+export type DocumentToReviewItem = ReturnType<typeof documentToReviewItem>;
+
+export const documentRejectionReasonsView = () => DOCUMENT_REJECTION_REASONS.map((r) => ({ code: r.code, label: r.label }));

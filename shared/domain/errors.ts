@@ -102,3 +102,21 @@ export class UnsupportedMediaTypeError extends UserFacingError {
     this.name = 'UnsupportedMediaTypeError';
   }
 }
+
+/** The request was understood but what it carries cannot be accepted (a file that is not what it claims to be). */
+export class UnprocessableError extends UserFacingError {
+  readonly statusCode = 422;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnprocessableError';
+  }
+}
+
+/** What the request names existed but is over (an expired upload). */
+export class GoneError extends UserFacingError {
+  readonly statusCode = 410;
+  constructor(message: string) {
+    super(message);
+    this.name = 'GoneError';
+  }
+}

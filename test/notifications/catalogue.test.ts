@@ -35,6 +35,10 @@ function allVars(base: ReferralVars) {
     subject: "Décision sur l'orientation de Zoé Lefèvre : acceptée",
     smsText: 'CoopConnexion : bonne nouvelle Zoe, votre entree est acceptee !',
     why: 'failed' as const,
+    documentList: "- Pièce d'identité : carte d'identité ou passeport\n- Coordonnées bancaires (RIB)",
+    documentNames: "Pièce d'identité, Coordonnées bancaires (RIB)",
+    documentLabel: "Pièce d'identité",
+    rejectionReason: 'Document illisible ou flou',
     validDays: 14,
     // Onboarding (consent and contract): a personal link as the sender puts it, a staff page, the contract's title.
     personalLink: 'https://parcours.coopconnexion.fr/tuteur#Qm9uam91ciBsZSBtb25kZSwgdm9pY2kgdW4gamV0b24',
@@ -43,6 +47,7 @@ function allVars(base: ReferralVars) {
     comment: 'Nous préférons attendre la rentrée.',
   };
 }
+
 
 // The entries are strings at run time: the test reaches every template the way an untyped caller would.
 const renderEntry = (entry: CatalogueEntry, vars: object) => (render as (...args: unknown[]) => { subject?: string; body: string; segments?: number })(entry.kind, entry.role, entry.channel, vars);
@@ -71,6 +76,13 @@ describe('the catalogue', () => {
         'email-undelivered guardian sms',
         'sms-undelivered young email',
         'sms-undelivered guardian email',
+        'documents-request young email',
+        'documents-request young sms',
+        'documents-request guardian email',
+        'documents-reminder young email',
+        'documents-reminder young sms',
+        'document-rejected young email',
+        'document-rejected young sms',
         ...['young', 'guardian'].flatMap((role) => [`personal-link ${role} email`, `personal-link ${role} sms`]),
         // Onboarding: the guardian's consent and the contract.
         'guardian-consent-request guardian email',

@@ -23,6 +23,9 @@ export const MESSAGE_KINDS = [
   'referral-waitlisted',
   'email-undelivered',
   'sms-undelivered',
+  'documents-request',
+  'documents-reminder',
+  'document-rejected',
   'personal-link',
   // Onboarding: the guardian's consent and the contract (contract-messages.ts).
   ...CONTRACT_MESSAGE_KINDS,
@@ -127,6 +130,32 @@ function smsUndeliveredEmail(v: SmsUndeliveredVars): EmailText {
   return { subject: 'Message de CoopConnexion', body: `Bonjour,\n\n${intro}\n\nLe message :\n« ${v.smsText} »${signature}` };
 }
 
+/** The documents asked of a young person: the list in the e-mail, and in short in the SMS. */
+interface DocumentsVars {
+  youngFirstName: string;
+  programmeLabel: string;
+  reference: string;
+  /** One line per document, with what counts. */
+  documentList: string;
+  /** The documents' names, comma-separated (SMS). */
+  documentNames: string;
+}
+interface DocumentsReminderVars extends DocumentsVars {
+  ageDays: number;
+}
+interface GuardianDocumentsVars extends Pick<DocumentsVars, 'youngFirstName' | 'programmeLabel' | 'reference'> {
+  guardianName: string;
+}
+interface DocumentRejectedVars {
+  youngFirstName: string;
+  reference: string;
+  documentLabel: string;
+  /** Always given: a rejection names its reason. */
+  rejectionReason: string;
+  message?: string;
+}
+/** Where the young person's personal link goes: the outbox sender issues one for each message it sends. */
+const personalLink = LINK_PLACEHOLDERS['young-person'];
 const unrequested = "Si vous n'avez pas demandé ce lien, ignorez ce message : il n'a été envoyé qu'à vous.";
 
 const catalogue = {
@@ -276,6 +305,49 @@ const catalogue = {
   'sms-undelivered': {
     young: { mandatory: false, email: smsUndeliveredEmail },
     guardian: { mandatory: false, email: smsUndeliveredEmail },
+  },
+  // Onboarding's documents: the young person uploads them from their space (the personal link).
+  'documents-request': {
+    young: {
+      mandatory: false,
+      email: (v: DocumentsVars) => ({
+        subject: 'Vos documents pour entrer à CoopConnexion',
+        body: `Bonjour ${v.youngFirstName},\n\nPour votre entrée dans le programme « ${v.programmeLabel} », merci de nous envoyer ces documents depuis votre espace :\n${v.documentList}\n\nUne photo nette prise avec votre téléphone suffit (PDF, JPEG ou PNG, 10 Mo au maximum).\n\nVotre espace : ${personalLink}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: Pick<DocumentsVars, 'youngFirstName' | 'documentNames'>) =>
+        `CoopConnexion : ${v.youngFirstName}, envoyez-nous vos documents (${v.documentNames}) depuis votre espace : ${personalLink}`,
+    },
+    // A minor's guardian provides their own identity document: they hear of it from us, not only from the young person.
+    guardian: {
+      mandatory: false,
+      email: (v: GuardianDocumentsVars) => ({
+        subject: `Documents pour l'entrée de ${v.youngFirstName} à CoopConnexion`,
+        body: `Bonjour ${v.guardianName},\n\nPour l'entrée de ${v.youngFirstName} dans le programme « ${v.programmeLabel} », nous lui avons demandé quelques documents, dont une copie de votre pièce d'identité (carte d'identité ou passeport en cours de validité). ${v.youngFirstName} peut l'envoyer depuis son espace.\n\n${ref(v)}${signature}`,
+      }),
+    },
+  },
+  'documents-reminder': {
+    young: {
+      mandatory: false,
+      email: (v: DocumentsReminderVars) => ({
+        subject: 'Rappel : documents à envoyer',
+        body: `Bonjour ${v.youngFirstName},\n\nIl nous manque encore ces documents pour votre entrée dans le programme « ${v.programmeLabel} » (demandés il y a ${days(v.ageDays)}) :\n${v.documentList}\n\nVous pouvez les envoyer depuis votre espace : ${personalLink}\nBesoin d'aide ? Répondez à ce message ou appelez-nous.\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: Pick<DocumentsVars, 'youngFirstName' | 'documentNames'>) =>
+        `CoopConnexion : ${v.youngFirstName}, il nous manque encore : ${v.documentNames}. Envoyez-les depuis votre espace : ${personalLink}`,
+    },
+  },
+  // A rejection is owed to the young person: without it they cannot go on.
+  'document-rejected': {
+    young: {
+      mandatory: true,
+      email: (v: DocumentRejectedVars) => ({
+        subject: `Document à renvoyer : ${v.documentLabel}`,
+        body: `Bonjour ${v.youngFirstName},\n\nNous n'avons pas pu valider votre document « ${v.documentLabel} ».\nMotif : ${v.rejectionReason}.${teamMessage(v.message)}\n\nMerci d'en envoyer un nouveau depuis votre espace : ${personalLink}\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: Pick<DocumentRejectedVars, 'youngFirstName' | 'documentLabel' | 'rejectionReason'>) =>
+        `CoopConnexion : ${v.youngFirstName}, votre document "${v.documentLabel}" est à renvoyer (${v.rejectionReason}). Votre espace : ${personalLink}`,
+    },
   },
   // Asked for by the person: it goes even to an address that opted out of optional messages, and is never held back as a repeat.
   'personal-link': {

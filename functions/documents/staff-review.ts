@@ -1,0 +1,24 @@
+import { apiRoute, json, readJsonBody } from '../../shared/http/api.js';
+import { reviewDocument } from '../../shared/data/documents.js';
+import type { Staff } from '../../shared/domain/actor.js';
+import { documentReviewSchema } from '../../shared/domain/documents.js';
+import { parseOrThrow } from '../../shared/domain/validation.js';
+import { sendPendingNotifications } from '../../shared/notifications/sender.js';
+import { correlate, logger } from '../../shared/observability.js';
+import { checklistDocumentView } from '../../shared/views.js';
+
+/**
+ * POST /api/staff/documents/{referralId}/{docType}/review: staff accept or reject the file under review
+ * (`{ outcome, reasonCode?, message? }`). A rejection is sent to the young person at once (the outbox's dispatcher
+ * would otherwise send it within minutes); the same review again answers the same; another reviewer's is a 409.
+ */
+export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) => {
+  const referralId = event.pathParameters?.referralId ?? '';
+  const review = parseOrThrow(documentReviewSchema, readJsonBody(event), 'La vérification contient des erreurs.');
+  correlate({ referralId });
+  const result = await reviewDocument({ referralId, docType: event.pathParameters?.docType ?? '', review, staff: actor as Staff });
+  correlate({ personId: result.document.personId });
+  logger.info('document reviewed', { docType: result.document.docType, outcome: review.outcome, replayed: result.replayed, checklistComplete: result.checklistComplete });
+  if (result.cause) await sendPendingNotifications(result.document.personId, result.cause);
+  return json(200, { document: checklistDocumentView(result.document.docType, result.document.programme, result.document), checklistComplete: result.checklistComplete });
+});
