@@ -80,6 +80,14 @@ export const keys = {
   /** A document awaiting staff review (gsi1, on the document item while `submitted`), oldest first. */
   documentReviewEntry: (submittedAt: string, referralId: string, docType: string) => ({ gsi1pk: 'DOCUMENTS#TO-REVIEW', gsi1sk: `${submittedAt}#${referralId}#${docType}` }),
   documentReviewPartition: () => 'DOCUMENTS#TO-REVIEW',
+  // --- Guardian's consent and contract of the onboarding (shared/data/guardian-consents.ts, shared/data/contracts.ts) ---
+  /** The guardian's answer: who, when, the text version read, each choice. */
+  onboardingConsent: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'CONSENT' }),
+  /** One version of the contract (zero-padded, so the latest sorts last). */
+  onboardingContract: (referralId: string, version: number) => ({ pk: `ONBOARDING#${referralId}`, sk: `CONTRACT#${String(version).padStart(4, '0')}` }),
+  onboardingContractsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'CONTRACT#' }),
+  /** Where a contract's PDF is kept in the documents bucket: its hash in the key, so a lost race never overwrites the recorded one. */
+  contractObject: (referralId: string, version: number, sha256: string, final: boolean) => `contracts/${referralId}/v${version}-${final ? 'final-' : ''}${sha256.slice(0, 16)}.pdf`,
   // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
   /** A personal link, by the SHA-256 (hex) of its token. */
   personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
