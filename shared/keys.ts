@@ -86,8 +86,6 @@ export const keys = {
   /** One version of the contract (zero-padded, so the latest sorts last). */
   onboardingContract: (referralId: string, version: number) => ({ pk: `ONBOARDING#${referralId}`, sk: `CONTRACT#${String(version).padStart(4, '0')}` }),
   onboardingContractsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'CONTRACT#' }),
-  /** Where a contract's PDF is kept in the documents bucket: its hash in the key, so a lost race never overwrites the recorded one. */
-  contractObject: (referralId: string, version: number, sha256: string, final: boolean) => `contracts/${referralId}/v${version}-${final ? 'final-' : ''}${sha256.slice(0, 16)}.pdf`,
   // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
   /** A personal link, by the SHA-256 (hex) of its token. */
   personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
