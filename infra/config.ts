@@ -24,6 +24,26 @@ export interface ReferralTimings {
   waitlistReviewAfterSeconds: number;
 }
 
+/** The deadlines of one onboarding wait, in seconds from the moment it opens. */
+export interface WaitTimings {
+  /** First reminder (to whoever must act). */
+  remindAfterSeconds: number;
+  /** Second reminder, or escalation to the team; the wait then goes on, reminded again each period. */
+  escalateAfterSeconds: number;
+}
+
+/** Deadlines of the onboarding workflow (workflows/onboarding.ts), one set per waiting step. */
+export interface OnboardingTimings {
+  informationSession: WaitTimings;
+  diagnosis: WaitTimings;
+  /** Missing documents are reminded twice (3 and 7 days), then the file goes to the team's review (14 days). */
+  documents: WaitTimings & { expireAfterSeconds: number };
+  guardianConsent: WaitTimings;
+  contractAcceptance: WaitTimings;
+  contractCountersign: WaitTimings;
+  review: WaitTimings;
+}
+
 /** How the outbox tries a message again (shared/notifications/retry-policy.ts reads them from the function's environment). */
 export interface OutboxRetry {
   /** Attempts before a message is given up as failed. */
@@ -79,6 +99,7 @@ export interface StageConfig {
   logRetentionDays: number;
   logLevel: LogLevel;
   referral: ReferralTimings;
+  onboarding: OnboardingTimings;
   /** The reconciler (functions/reconciler/): how often it runs, and how long a hand-over may be in flight before it steps in. */
   reconcile: { everyMinutes: number; graceSeconds: number };
   outbox: OutboxRetry;
@@ -156,6 +177,15 @@ const BASE = {
     expireAfterSeconds: 30 * DAY,
     waitlistReviewAfterSeconds: 30 * DAY,
   },
+  onboarding: {
+    informationSession: { remindAfterSeconds: 7 * DAY, escalateAfterSeconds: 21 * DAY },
+    diagnosis: { remindAfterSeconds: 3 * DAY, escalateAfterSeconds: 10 * DAY },
+    documents: { remindAfterSeconds: 3 * DAY, escalateAfterSeconds: 7 * DAY, expireAfterSeconds: 14 * DAY },
+    guardianConsent: { remindAfterSeconds: 3 * DAY, escalateAfterSeconds: 10 * DAY },
+    contractAcceptance: { remindAfterSeconds: 3 * DAY, escalateAfterSeconds: 10 * DAY },
+    contractCountersign: { remindAfterSeconds: 2 * DAY, escalateAfterSeconds: 5 * DAY },
+    review: { remindAfterSeconds: 2 * DAY, escalateAfterSeconds: 5 * DAY },
+  },
   reconcile: { everyMinutes: 5, graceSeconds: 120 },
   outbox: DEFAULT_OUTBOX_RETRY,
   personalLinks: DEFAULT_PERSONAL_LINKS,
@@ -163,6 +193,7 @@ const BASE = {
 
 type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 'logRetentionDays' | 'logLevel'> & {
   referral?: ReferralTimings;
+  onboarding?: OnboardingTimings;
   reconcile?: StageConfig['reconcile'];
   outbox?: OutboxRetry;
   personalLinks?: PersonalLinkSettings;
@@ -180,6 +211,16 @@ const PER_STAGE: Record<StageName, StageDefaults> = {
     logRetentionDays: 7,
     logLevel: 'DEBUG',
     referral: { remindAfterSeconds: 4, escalateAfterSeconds: 8, expireAfterSeconds: 12, waitlistReviewAfterSeconds: 60 },
+    // Long enough for a test to drive a step through the API, short enough to see the documents go to review.
+    onboarding: {
+      informationSession: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+      diagnosis: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+      documents: { remindAfterSeconds: 5, escalateAfterSeconds: 10, expireAfterSeconds: 20 },
+      guardianConsent: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+      contractAcceptance: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+      contractCountersign: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+      review: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
+    },
     // EventBridge Scheduler's shortest rate; tests fire the schedule themselves and only need a short grace.
     reconcile: { everyMinutes: 1, graceSeconds: 2 },
     // Retries a second apart, doubling, so a test sees a message retried and given up within a minute or two.
@@ -272,6 +313,11 @@ function validate(config: StageConfig): void {
   if (!timings.every((s) => Number.isInteger(s) && s > 0)) problems.push('referral timings must be positive whole seconds');
   if (!(remindAfterSeconds < escalateAfterSeconds && escalateAfterSeconds < expireAfterSeconds)) {
     problems.push('referral timings must be ordered: remind < escalate < expire');
+  }
+  for (const [name, wait] of Object.entries(config.onboarding) as Array<[string, WaitTimings & { expireAfterSeconds?: number }]>) {
+    const seconds = [wait.remindAfterSeconds, wait.escalateAfterSeconds, ...(wait.expireAfterSeconds === undefined ? [] : [wait.expireAfterSeconds])];
+    if (!seconds.every((n) => Number.isInteger(n) && n > 0)) problems.push(`onboarding ${name} timings must be positive whole seconds`);
+    if (!seconds.every((n, i) => i === 0 || seconds[i - 1] < n)) problems.push(`onboarding ${name} timings must be ordered: remind < escalate${wait.expireAfterSeconds === undefined ? '' : ' < expire'}`);
   }
   const { maxAttempts, retryBaseSeconds, leaseSeconds } = config.outbox;
   if (![maxAttempts, retryBaseSeconds, leaseSeconds].every((n) => Number.isInteger(n) && n > 0)) problems.push('outbox retry settings must be positive whole numbers');

@@ -96,6 +96,16 @@ export const keys = {
   linkContactPartition: (channel: string, addressHash: string) => `LINK-CONTACT#${channel}#${addressHash}`,
   /** Requests for a new link in one fixed window: per address (its SHA-256) or `ALL`. */
   linkResendCounter: (scope: string, windowStart: string) => ({ pk: `LINK-RESEND#${scope}`, sk: windowStart }),
+  // --- Onboarding (shared/data/onboarding.ts): one partition per accepted referral, the kinds' sub-items beside the steps ---
+  /** The onboarding of an accepted referral (its id is the referral's). */
+  onboarding: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'ONBOARDING' }),
+  /** The staff's onboarding board (gsi1, on the onboarding record while active), oldest first. */
+  onboardingBoardEntry: (startedAt: string, referralId: string) => ({ gsi1pk: 'ONBOARDING#ACTIVE', gsi1sk: `${startedAt}#${referralId}` }),
+  onboardingBoardPartition: () => 'ONBOARDING#ACTIVE',
+  /** One item per step: the subject of the step's waiting step. */
+  onboardingStep: (referralId: string, step: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `STEP#${step}` }),
+  onboardingStepsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'STEP#' }),
+  onboardingPartition: (referralId: string) => `ONBOARDING#${referralId}`,
 } as const;
 
 /** SES for e-mail, End User Messaging SMS for text messages. */
@@ -112,4 +122,5 @@ export const INDEX = {
   failedMessages: 'gsi3',
   possibleDuplicates: 'gsi1',
   documentsToReview: 'gsi1',
+  onboardingBoard: 'gsi1',
 } as const;

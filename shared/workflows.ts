@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { logger } from './observability.js';
 
 let sfn: SFNClient | undefined;
 const client = () => (sfn ??= new SFNClient({}));
@@ -37,6 +38,21 @@ export async function handOver(taskToken: string, output: unknown): Promise<'del
   } catch (error) {
     if (GONE.has((error as Error).name)) return 'gone';
     throw error;
+  }
+}
+
+/**
+ * Hands a committed decision to its waiting workflow once, best effort: `later` when that failed (or the wait has
+ * no token yet), since the workflow's next step, a deadline step or the reconciler take it from the table anyway.
+ * Nobody's answer depends on it.
+ */
+export async function handOverDecision(approval: { taskToken: string }, decision: unknown): Promise<'delivered' | 'gone' | 'later'> {
+  if (!approval.taskToken) return 'later';
+  try {
+    return await handOver(approval.taskToken, decision);
+  } catch (error) {
+    logger.warn('decision hand-over failed: left to the reconciler', { error: (error as Error).name });
+    return 'later';
   }
 }
 

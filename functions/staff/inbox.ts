@@ -5,12 +5,12 @@ import { listOpenApprovals } from '../../shared/data/approvals.js';
 import { PROGRAMMES } from '../../shared/domain/programmes.js';
 import { cursorParam, limitParam, PAGE_LIMIT } from '../../shared/domain/paging.js';
 import { choice, parseOrThrow } from '../../shared/domain/validation.js';
-import { WAITING_STEP_KINDS } from '../../shared/domain/waiting-steps.js';
+import { STAFF_WAITING_STEP_KINDS } from '../../shared/domain/waiting-steps.js';
 import { inboxItem } from '../../shared/views.js';
 
 const querySchema = z.strictObject(
   {
-    kind: z.optional(choice(WAITING_STEP_KINDS, 'Type de demande inconnu.')),
+    kind: z.optional(choice(STAFF_WAITING_STEP_KINDS, 'Type de demande inconnu.')),
     programme: z.optional(choice(PROGRAMMES, 'Programme inconnu.')),
     cursor: cursorParam,
     limit: limitParam,

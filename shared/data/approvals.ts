@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { db, queryIndexPage, tableName, type Page } from './client.js';
 import { INDEX, keys } from '../keys.js';
-import type { Staff } from '../domain/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { Programme } from '../domain/programmes.js';
 import {
@@ -10,6 +10,7 @@ import {
   type DeadlineStep,
   type HandoverStatus,
   type WaitingPhase,
+  type WaitingStepAudience,
   type WaitingStepKind,
   type WaitingStepStatus,
 } from '../domain/waiting-steps.js';
@@ -26,7 +27,7 @@ export interface WorkflowDecision {
 }
 
 /**
- * One waiting step: who may act (staff, for every kind so far), on what, since when, until which phase,
+ * One waiting step: who may act (the kind's audience), on what, since when, until which phase,
  * and, once decided, the decision and whether its workflow has it. The task token is stored here under an
  * opaque id; it is never logged nor shown.
  */
@@ -49,11 +50,13 @@ export interface ApprovalRecord {
   since: string;
   updatedAt?: string;
   decidedAt?: string;
-  decidedBy?: { id: string; name: string };
+  decidedBy?: { id: string; name: string; kind?: Actor['kind'] };
   outcome?: string;
   closedAt?: string;
   handover?: HandoverStatus;
   workflowDecision?: WorkflowDecision;
+  /** Decided by `settleWaitingStep` before its wait opened: the wait, when it opens, takes the decision at once. */
+  settledBeforeWait?: boolean;
   /** For an incident: the step that failed, the error class and what staff read about it. */
   incident?: { step: string; error: string; explanation: string };
   /** Each deadline step, once recorded (remindAt, escalateAt, waitlistReview_YYYY-MM-DD...). */
@@ -73,6 +76,12 @@ export interface WaitingSubject {
   key: Record<string, string>;
   /** The condition under which the subject still waits (for the transactions that depend on it). */
   stillWaiting: { expression: string; names: Record<string, string>; values: Record<string, unknown> };
+  /**
+   * What else changes when a new approval opens: assignments added to the subject's own update (`set`, e.g.
+   * `#stepStatus = :waiting`), and other items. A kind's `onOpen` cannot write the subject item itself (one
+   * transaction touches an item once), so the subject says it here.
+   */
+  opening?: { set: string; names?: Record<string, string>; values: Record<string, unknown>; items?: TransactItem[] };
 }
 
 export interface WaitingStepContext<S extends WaitingSubject> {
@@ -95,14 +104,16 @@ export interface WaitingStepWrites {
  */
 export interface WaitingStepHandler<S extends WaitingSubject = WaitingSubject, D extends { outcome: string } = { outcome: string }> {
   kind: WaitingStepKind;
+  /** Who acts: only `staff` approvals are listed in the staff inbox; the others are found through their subject. */
+  audience: WaitingStepAudience;
   loadSubject(subjectId: string): Promise<S | undefined>;
-  /** The outcomes staff may choose now. */
+  /** The outcomes that may be recorded now. */
   allowedOutcomes(subject: S): readonly string[];
   outcomeLabel(outcome: string): string;
   /** `fields` are stored on the new approval (what the inbox shows of this kind). */
   onOpen(context: WaitingStepContext<S>): WaitingStepWrites & { fields?: Partial<ApprovalRecord> };
   onDeadline(context: WaitingStepContext<S>, step: DeadlineStep, timings: DeadlineTimings): WaitingStepWrites & { expires: boolean; label: string };
-  onDecision(context: WaitingStepContext<S>, decision: D, staff: Staff): WaitingStepWrites;
+  onDecision(context: WaitingStepContext<S>, decision: D, actor: Actor): WaitingStepWrites;
 }
 
 export interface DeadlineTimings {
@@ -163,6 +174,15 @@ export type Interleave = (point: 'after-read' | 'before-write') => Promise<void>
 const MAX_OPEN_ATTEMPTS = 4;
 
 /**
+ * The id of the approval that follows `previousApprovalId` on a subject (the first one when none). A wait that
+ * opens it and a decision recorded before the wait (`settleWaitingStep`) both create that one item, each only if
+ * absent, so of the two racing writes exactly one lands and the other reads it back.
+ */
+export function nextApprovalId(kind: WaitingStepKind, subjectId: string, previousApprovalId?: string): string {
+  return createHash('sha256').update(`${kind}\n${subjectId}\n${previousApprovalId ?? ''}`).digest('base64url').slice(0, 24);
+}
+
+/**
  * Opens the waiting step of a subject for a workflow's wait, or refreshes it with the wait's new task token
  * (a wait after a reminder keeps the same approval). A decision made before the wait began is not waited
  * for: the answer says so and the workflow takes it. A new approval is only opened while the subject still
@@ -198,13 +218,21 @@ export async function openApproval<S extends WaitingSubject>(
       }
     }
     if (current?.status === 'decided' && current.handover === 'pending') return { state: 'decided', approvalId: current.approvalId };
+    const approvalId = nextApprovalId(handler.kind, input.subjectId, current?.approvalId);
+    const next = await getApprovalRecord(approvalId);
+    if (next?.status === 'decided') {
+      // Decided before this wait (settleWaitingStep): the subject now points at it, and the workflow takes it.
+      if (await takeSettledDecision(subject, next, current, input, iso)) return { state: 'decided', approvalId };
+      continue;
+    }
+    if (next) continue; // opened by a concurrent wait: read again
     if (!subject.waitsIn(input.phase)) {
       // Decided (or expired) through an approval this wait no longer points at: the workflow takes that outcome.
       if (current) return { state: 'decided', approvalId: current.approvalId };
       throw new ConflictError(`${handler.kind}: the subject no longer waits and has no approval`);
     }
     const approval: ApprovalRecord = {
-      approvalId: randomBytes(18).toString('base64url'),
+      approvalId,
       kind: handler.kind,
       subjectId: input.subjectId,
       referralId: subject.referralId,
@@ -221,6 +249,7 @@ export async function openApproval<S extends WaitingSubject>(
     const writes = handler.onOpen({ table, subject, approval, now, appBaseUrl: input.appBaseUrl });
     Object.assign(approval, writes.fields);
     const pointer = current ? 'currentApprovalId = :previous' : 'attribute_not_exists(currentApprovalId)';
+    const opening = subject.opening;
     await input.interleave?.('before-write');
     try {
       await db().send(
@@ -229,7 +258,8 @@ export async function openApproval<S extends WaitingSubject>(
             {
               Put: {
                 TableName: table,
-                Item: { ...keys.approval(approval.approvalId), ...keys.inboxEntry(approval.since, approval.approvalId), type: 'approval', ...approval },
+                // Only the staff's own steps are listed in their inbox.
+                Item: { ...keys.approval(approval.approvalId), ...(handler.audience === 'staff' ? keys.inboxEntry(approval.since, approval.approvalId) : {}), type: 'approval', ...approval },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -238,12 +268,19 @@ export async function openApproval<S extends WaitingSubject>(
                 TableName: table,
                 Key: subject.key,
                 // The subject leaves the reconciler's "workflow awaited" list: its workflow is here.
-                UpdateExpression: 'SET currentApprovalId = :id, updatedAt = :now REMOVE gsi1pk, gsi1sk',
+                UpdateExpression: `SET currentApprovalId = :id, updatedAt = :now${opening ? `, ${opening.set}` : ''} REMOVE gsi1pk, gsi1sk`,
                 ConditionExpression: `${pointer} AND ${subject.stillWaiting.expression}`,
-                ExpressionAttributeNames: subject.stillWaiting.names,
-                ExpressionAttributeValues: { ':id': approval.approvalId, ':now': iso, ...(current ? { ':previous': current.approvalId } : {}), ...subject.stillWaiting.values },
+                ExpressionAttributeNames: { ...subject.stillWaiting.names, ...opening?.names },
+                ExpressionAttributeValues: {
+                  ':id': approval.approvalId,
+                  ':now': iso,
+                  ...(current ? { ':previous': current.approvalId } : {}),
+                  ...subject.stillWaiting.values,
+                  ...opening?.values,
+                },
               },
             },
+            ...(opening?.items ?? []),
             ...writes.items,
           ],
         }),
@@ -255,6 +292,61 @@ export async function openApproval<S extends WaitingSubject>(
     }
   }
   throw new ConflictError(`${handler.kind}: the waiting step did not settle`);
+}
+
+/**
+ * A decision recorded before its wait becomes the subject's current approval, listed as a hand-over due with the
+ * wait's token (the reconciler's safety net, as for any decision). False when something moved meanwhile.
+ */
+async function takeSettledDecision(
+  subject: WaitingSubject,
+  settled: ApprovalRecord,
+  current: ApprovalRecord | undefined,
+  input: { phase: WaitingPhase; taskToken: string; executionArn?: string },
+  iso: string,
+): Promise<boolean> {
+  const table = tableName();
+  const handoverEntry = keys.handoverEntry(settled.decidedAt ?? iso, settled.approvalId);
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: table,
+              Key: keys.approval(settled.approvalId),
+              UpdateExpression: 'SET taskToken = :token, phase = :phase, executionArn = :execution, updatedAt = :now, gsi1pk = :hpk, gsi1sk = :hsk',
+              ConditionExpression: '#status = :decided AND handover = :pending',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':token': input.taskToken,
+                ':phase': input.phase,
+                ':execution': input.executionArn ?? '',
+                ':now': iso,
+                ':decided': 'decided',
+                ':pending': 'pending',
+                ':hpk': handoverEntry.gsi1pk,
+                ':hsk': handoverEntry.gsi1sk,
+              },
+            },
+          },
+          {
+            Update: {
+              TableName: table,
+              Key: subject.key,
+              UpdateExpression: 'SET currentApprovalId = :id, updatedAt = :now REMOVE gsi1pk, gsi1sk',
+              ConditionExpression: current ? 'currentApprovalId = :previous' : 'attribute_not_exists(currentApprovalId)',
+              ExpressionAttributeValues: { ':id': settled.approvalId, ':now': iso, ...(current ? { ':previous': current.approvalId } : {}) },
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return false;
+  }
 }
 
 export type DeadlineResult =
@@ -334,14 +426,20 @@ export interface DecisionResult {
   workflowDecision: WorkflowDecision;
 }
 
+/** Who decided, as the approval keeps it (an automatic decision has no person behind it). */
+function decidedByOf(actor: Actor): NonNullable<ApprovalRecord['decidedBy']> {
+  if (actor.kind === 'system') return { id: 'system', name: actor.name ?? 'Système', kind: 'system' };
+  return { id: actor.id, name: actor.name, kind: actor.kind };
+}
+
 /**
- * Applies a staff decision to an open waiting step: single use (the approval goes from open to decided in the
+ * Applies a decision to an open waiting step: single use (the approval goes from open to decided in the
  * same transaction as what the decision changes, its timeline event and its messages), and listed as a
  * hand-over due to its workflow. Waking the workflow is a separate, retried step (`handOver`).
  */
 export async function decide<S extends WaitingSubject, D extends { outcome: string }>(
   handler: WaitingStepHandler<S, D>,
-  input: { approvalId: string; decision: D; staff: Staff; appBaseUrl?: string; now?: Date; read?: ApprovalRecord },
+  input: { approvalId: string; decision: D; actor: Actor; appBaseUrl?: string; now?: Date; read?: ApprovalRecord },
 ): Promise<DecisionResult> {
   const now = input.now ?? new Date();
   const iso = now.toISOString();
@@ -357,9 +455,9 @@ export async function decide<S extends WaitingSubject, D extends { outcome: stri
     throw new ConflictError(`La décision « ${handler.outcomeLabel(input.decision.outcome)} » n'est plus possible pour ce dossier : rechargez la page.`);
   }
   const table = tableName();
-  const writes = handler.onDecision({ table, subject, approval, now, appBaseUrl: input.appBaseUrl ?? '' }, input.decision, input.staff);
+  const writes = handler.onDecision({ table, subject, approval, now, appBaseUrl: input.appBaseUrl ?? '' }, input.decision, input.actor);
   const workflowDecision: WorkflowDecision = { outcome: input.decision.outcome, approvalId: approval.approvalId, ...(writes.cause ? { cause: writes.cause } : {}) };
-  const decidedBy = { id: input.staff.id, name: input.staff.name };
+  const decidedBy = decidedByOf(input.actor);
   try {
     await db().send(
       new TransactWriteCommand({
@@ -404,9 +502,94 @@ export async function decide<S extends WaitingSubject, D extends { outcome: stri
 }
 
 /** The same person's same decision, already committed (a retried request, a double click): the same answer. */
-function sameDecision(approval: ApprovalRecord, input: { decision: { outcome: string }; staff: Staff }): DecisionResult | undefined {
-  if (approval.status !== 'decided' || approval.decidedBy?.id !== input.staff.id || approval.outcome !== input.decision.outcome || !approval.workflowDecision) return undefined;
+function sameDecision(approval: ApprovalRecord, input: { decision: { outcome: string }; actor: Actor }): DecisionResult | undefined {
+  if (approval.status !== 'decided' || approval.decidedBy?.id !== decidedByOf(input.actor).id || approval.outcome !== input.decision.outcome || !approval.workflowDecision) return undefined;
   return { approval, workflowDecision: approval.workflowDecision };
+}
+
+export type SettleResult =
+  /** The step's wait was open: it is decided now; the caller hands the decision over (`handOverDecision`). */
+  | { state: 'decided'; approval: ApprovalRecord; workflowDecision: WorkflowDecision }
+  /** The step's wait is not open (yet): the outcome is recorded, and the wait takes it as soon as it opens. */
+  | { state: 'recorded'; approval: ApprovalRecord; workflowDecision: WorkflowDecision };
+
+const MAX_SETTLE_ATTEMPTS = 4;
+
+/**
+ * Records the outcome of a waiting step whoever makes it and whenever it comes: a young person or a guardian on
+ * their page, staff on a page of their own, the system completing a step. With the subject's wait open, it is
+ * the same as `decide`. Before the wait opens (the young person sent the last document while the workflow still
+ * waits for the session), the decided approval is written at once, with what the decision changes, under the id
+ * the wait would open (`nextApprovalId`): the wait then finds it and the workflow takes it without waiting. A
+ * repeat of the same outcome answers as the first time; another outcome on a settled step is refused.
+ */
+export async function settleWaitingStep<S extends WaitingSubject, D extends { outcome: string }>(
+  handler: WaitingStepHandler<S, D>,
+  input: { subjectId: string; decision: D; actor: Actor; appBaseUrl?: string; now?: Date },
+): Promise<SettleResult> {
+  const now = input.now ?? new Date();
+  const iso = now.toISOString();
+  for (let attempt = 0; attempt < MAX_SETTLE_ATTEMPTS; attempt++) {
+    const subject = await handler.loadSubject(input.subjectId);
+    if (!subject) throw new NotFoundError('Le dossier de cette étape est introuvable.');
+    const current = subject.currentApprovalId ? await getApprovalRecord(subject.currentApprovalId) : undefined;
+    if (current?.status === 'open') {
+      return { state: 'decided', ...(await decide(handler, { approvalId: current.approvalId, decision: input.decision, actor: input.actor, appBaseUrl: input.appBaseUrl, now, read: current })) };
+    }
+    const allowed = handler.allowedOutcomes(subject).includes(input.decision.outcome);
+    const approvalId = nextApprovalId(handler.kind, input.subjectId, current?.approvalId);
+    const next = await getApprovalRecord(approvalId);
+    if (next?.status === 'open') continue; // a wait opened it meanwhile: decide it
+    if (next) {
+      if (next.outcome === input.decision.outcome && next.workflowDecision) return { state: 'recorded', approval: next, workflowDecision: next.workflowDecision };
+      throw noLongerOpen(handler, next);
+    }
+    if (!allowed) {
+      // Decided through its wait already (a repeat after the workflow took it), or no longer possible.
+      if (current?.status === 'decided' && current.outcome === input.decision.outcome && current.workflowDecision) {
+        return { state: 'decided', approval: current, workflowDecision: current.workflowDecision };
+      }
+      throw new ConflictError(`« ${handler.outcomeLabel(input.decision.outcome)} » n'est plus possible pour cette étape : rechargez la page.`);
+    }
+    const decidedBy = decidedByOf(input.actor);
+    const approval: ApprovalRecord = {
+      approvalId,
+      kind: handler.kind,
+      subjectId: input.subjectId,
+      referralId: subject.referralId,
+      personId: subject.personId,
+      ...(subject.programme ? { programme: subject.programme } : {}),
+      phase: 'initial',
+      status: 'decided',
+      taskToken: '',
+      createdAt: iso,
+      since: subject.since,
+      decidedAt: iso,
+      decidedBy,
+      outcome: input.decision.outcome,
+      handover: 'pending',
+      settledBeforeWait: true,
+    };
+    const table = tableName();
+    const writes = handler.onDecision({ table, subject, approval, now, appBaseUrl: input.appBaseUrl ?? '' }, input.decision, input.actor);
+    approval.workflowDecision = { outcome: input.decision.outcome, approvalId, ...(writes.cause ? { cause: writes.cause } : {}) };
+    try {
+      await db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            // Not in any list yet: the wait that opens it lists it as a hand-over due (there is no token before).
+            { Put: { TableName: table, Item: { ...keys.approval(approvalId), type: 'approval', ...approval }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ...writes.items,
+          ],
+        }),
+      );
+      return { state: 'recorded', approval, workflowDecision: approval.workflowDecision };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // A wait opened, or another decision landed: read again.
+    }
+  }
+  throw new ConflictError("L'étape a changé pendant l'enregistrement : rechargez la page.");
 }
 
 function noLongerOpen(handler: { outcomeLabel(outcome: string): string }, approval: ApprovalRecord): ConflictError {

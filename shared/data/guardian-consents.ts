@@ -156,7 +156,8 @@ export const guardianConsents: WaitingStepHandler<ConsentSubject, GuardianConsen
 /** The guardian's page: what they are asked, and their answer once given. `personId` is the young person's, from the link. */
 export async function guardianConsentView(input: { referralId: string; personId: string; now?: Date }): Promise<GuardianConsentView> {
   const subject = await guardianConsents.loadSubject(input.referralId);
-  if (!subject || subject.personId !== input.personId || !subject.onboarding.minor || !subject.referral.guardian) throw new NotFoundError('Aucun accord ne vous est demandé pour ce dossier.');
+  const guardian = subject?.referral.guardian;
+  if (!subject || subject.personId !== input.personId || !subject.onboarding.minor || !guardian) throw new NotFoundError('Aucun accord ne vous est demandé pour ce dossier.');
   const { referral } = subject;
   const consent = await getGuardianConsent(input.referralId);
   const { period, text } = consentTextOf(referral, input.now);
@@ -166,7 +167,7 @@ export async function guardianConsentView(input: { referralId: string; personId:
     programme: referral.programme,
     programmeLabel: PROGRAMME_RULES[referral.programme].label,
     ...period,
-    guardian: { firstName: referral.guardian.firstName, lastName: referral.guardian.lastName, relationship: referral.guardian.relationship },
+    guardian: { firstName: guardian.firstName, lastName: guardian.lastName, relationship: guardian.relationship },
     sections: text.sections,
     imageRights: text.imageRights,
     textSha256: text.sha256,

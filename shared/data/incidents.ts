@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from './client.js';
 import { keys } from '../keys.js';
-import type { Staff } from '../domain/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Programme } from '../domain/programmes.js';
 import { INCIDENT_OUTCOME_LABELS, incidentExplanation, type IncidentDecision, type IncidentOutcome } from '../domain/waiting-steps.js';
@@ -70,6 +70,7 @@ export async function recordIncidentSubject(input: {
 /** A path step that failed: staff relaunch it once the cause is fixed, or close the path. */
 export const incidents: WaitingStepHandler<IncidentSubject, IncidentDecision> = {
   kind: 'incident',
+  audience: 'staff',
 
   async loadSubject(subjectId) {
     const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.incidentSubject(subjectId), ConsistentRead: true }));
@@ -116,7 +117,7 @@ export const incidents: WaitingStepHandler<IncidentSubject, IncidentDecision> = 
     throw new ConflictError('an incident has no deadline');
   },
 
-  onDecision({ table, subject, approval, now }, decision, staff: Staff): WaitingStepWrites {
+  onDecision({ table, subject, approval, now }, decision, staff: Actor): WaitingStepWrites {
     const iso = now.toISOString();
     const label =
       decision.outcome === 'retry'

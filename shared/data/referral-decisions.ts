@@ -1,4 +1,4 @@
-import type { Staff } from '../domain/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { OUTCOME_LABELS } from '../domain/messages/catalogue.js';
 import { allowedOutcomes, type Decision, type ReferralStatus } from '../domain/referral.js';
 import { deadlineMessages, decisionDrafts, decisionRequestDrafts, decisionUrlOf } from '../domain/referral-messages.js';
@@ -38,6 +38,7 @@ function referralTransition(table: string, referral: ReferralRecord, next: Refer
  */
 export const referralDecisions: WaitingStepHandler<ReferralSubject, Decision> = {
   kind: 'referral-decision',
+  audience: 'staff',
 
   async loadSubject(referralId) {
     const referral = await getReferralRecord(referralId);
@@ -91,11 +92,11 @@ export const referralDecisions: WaitingStepHandler<ReferralSubject, Decision> = 
     };
   },
 
-  onDecision({ table, subject, approval, now }, decision, staff: Staff): WaitingStepWrites {
+  onDecision({ table, subject, approval, now }, decision, staff: Actor): WaitingStepWrites {
     const iso = now.toISOString();
     const referral = subject.referral;
     const { outcome, reasonCode } = decision;
-    const decidedBy = { id: staff.id, name: staff.name };
+    const decidedBy = staff.kind === 'system' ? { id: 'system', name: staff.name ?? 'Système' } : { id: staff.id, name: staff.name };
     const cause = `referral-decided#${referral.referralId}#${approval.approvalId}`;
     const reason = reasonCode ? refusalReason(reasonCode) : undefined;
     return {

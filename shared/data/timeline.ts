@@ -3,7 +3,7 @@ import { db, tableName } from './client.js';
 import { keys } from '../keys.js';
 import { NotFoundError } from '../domain/errors.js';
 import { derivePathStatus } from '../domain/path-status.js';
-import type { PathStatus, ReferralStatus } from '../domain/referral.js';
+import type { OnboardingPathStatus, PathStatus, ReferralStatus } from '../domain/referral.js';
 import { canonicalPersonIds, type PersonRecord, type TimelineEvent } from './people.js';
 import { getReferralsByIds, type ReferralRecord } from './referrals.js';
 
@@ -36,6 +36,8 @@ export async function getTimeline(personId: string): Promise<Timeline> {
   const statuses: Record<string, ReferralStatus> = {};
   for (const profile of items.filter((i) => i.type === 'person') as unknown as PersonRecord[]) Object.assign(statuses, profile.referralStatuses ?? {});
   for (const referral of referrals) statuses[referral.referralId] = referral.status;
+  // An onboarding's status is recorded on the person's link to its referral (shared/data/onboarding.ts).
+  const onboarding = new Map(items.filter((i) => i.type === 'person-referral' && i.onboardingStatus).map((i) => [String(i.referralId), i.onboardingStatus as OnboardingPathStatus]));
   const events = items
     .filter((i) => i.type === 'timeline-event')
     .map((i) => ({ at: String(i.at), type: String(i.eventType), label: String(i.label), actor: i.actor as TimelineEvent['actor'], referralId: i.referralId as string | undefined, reason: i.reason as string | undefined }))
@@ -43,7 +45,7 @@ export async function getTimeline(personId: string): Promise<Timeline> {
   const notifications = items
     .filter((i) => i.type === 'notification')
     .map((i) => ({ notificationId: i.notificationId, kind: i.kind, role: i.role, channel: i.channel, status: i.status, createdAt: i.createdAt, sentAt: i.sentAt, providerMessageId: i.providerMessageId, statusAt: i.statusAt, statusReason: i.statusReason, notBefore: i.notBefore }));
-  return { person, pathStatus: derivePathStatus(Object.values(statuses)), joinedPersonIds, referrals, events, notifications };
+  return { person, pathStatus: derivePathStatus(Object.entries(statuses).map(([referralId, status]) => ({ status, onboarding: onboarding.get(referralId) }))), joinedPersonIds, referrals, events, notifications };
 }
 
 async function partitionItems(personId: string): Promise<Record<string, unknown>[]> {

@@ -1,17 +1,38 @@
 import { NotFoundError } from '../domain/errors.js';
-import type { WaitingStepKind } from '../domain/waiting-steps.js';
+import { WAITING_STEP_AUDIENCE, type WaitingStepKind } from '../domain/waiting-steps.js';
 import type { WaitingStepHandler } from './approvals.js';
 import { incidents } from './incidents.js';
+import { onboardingReviews } from './onboarding-review.js';
 import { referralDecisions } from './referral-decisions.js';
 
-/** Every kind of waiting step, by name: the generic functions (open, deadline, decide, take) find their kind here. */
-const HANDLERS: Record<WaitingStepKind, WaitingStepHandler<never, never>> = {
-  'referral-decision': referralDecisions as unknown as WaitingStepHandler<never, never>,
-  incident: incidents as unknown as WaitingStepHandler<never, never>,
+type AnyHandler = WaitingStepHandler<never, never>;
+
+/**
+ * Every kind of waiting step, by name: the generic functions (open, deadline, decide, take) find their kind here.
+ * A kind is registered in one line once its handler exists (its module in shared/data/); until then its name
+ * exists (WAITING_STEP_KINDS) and using it fails with MissingWaitingStepHandler.
+ */
+const HANDLERS: Partial<Record<WaitingStepKind, AnyHandler>> = {
+  'referral-decision': referralDecisions as unknown as AnyHandler,
+  incident: incidents as unknown as AnyHandler,
+  'onboarding-review': onboardingReviews as unknown as AnyHandler,
+  // 'information-session' and 'diagnosis': sessions helper; 'documents': documents helper;
+  // 'guardian-consent', 'contract-acceptance' and 'contract-countersign': contract helper.
 };
 
+/** A kind named in WAITING_STEP_KINDS whose handler is not registered in this build. */
+export class MissingWaitingStepHandler extends Error {
+  override readonly name = 'MissingWaitingStepHandler';
+}
+
 export function waitingStepHandler(kind: WaitingStepKind): WaitingStepHandler {
+  if (!Object.hasOwn(WAITING_STEP_AUDIENCE, kind)) throw new NotFoundError(`unknown waiting step kind ${String(kind)}`);
   const handler = HANDLERS[kind];
-  if (!handler) throw new NotFoundError(`unknown waiting step kind ${String(kind)}`);
+  if (!handler) throw new MissingWaitingStepHandler(`no handler registered for the waiting step kind ${kind} (shared/data/waiting-steps.ts)`);
   return handler as unknown as WaitingStepHandler;
+}
+
+/** The kinds registered in this build (a test checks each handler's kind and audience against the domain's). */
+export function registeredWaitingStepKinds(): WaitingStepKind[] {
+  return Object.keys(HANDLERS) as WaitingStepKind[];
 }

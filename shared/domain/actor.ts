@@ -2,10 +2,11 @@
 export type Actor =
   | { kind: 'prescriber'; id: string; name: string; email?: string; organisationId: string; organisationName: string }
   | { kind: 'staff'; id: string; name: string; email?: string }
-  | { kind: 'system'; name?: string }
-  // People without an account, acting through their personal link: the young person (id = personId) and their guardian.
+  /** A young person acting through their personal link (`id` is their personId). */
   | { kind: 'young-person'; id: string; name: string }
-  | { kind: 'guardian'; id: string; name: string };
+  /** A guardian acting through their personal link (`id` names the guardian of a referral). */
+  | { kind: 'guardian'; id: string; name: string }
+  | { kind: 'system'; name?: string };
 
 export type Prescriber = Extract<Actor, { kind: 'prescriber' }>;
 export type Staff = Extract<Actor, { kind: 'staff' }>;

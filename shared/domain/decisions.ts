@@ -1,15 +1,23 @@
 import type * as z from 'zod/mini';
 import { REFERRAL_STATUS_LABELS, decisionSchema, type ReferralStatus } from './referral.js';
+import { ONBOARDING_REVIEW_OUTCOME_LABELS, countersignDecisionSchema, onboardingReviewDecisionSchema, type OnboardingReviewOutcome } from './onboarding.js';
 import { INCIDENT_OUTCOME_LABELS, incidentDecisionSchema, type IncidentOutcome, type WaitingStepKind } from './waiting-steps.js';
 
-/** What staff may send to decide on each kind of waiting step. */
-export const DECISION_SCHEMAS: Record<WaitingStepKind, z.ZodMiniType<{ outcome: string }>> = {
+/**
+ * What staff may send to decide on each kind of waiting step through the generic decision route. The kinds
+ * decided elsewhere (by the young person, the guardian, or a staff page of their own) have none.
+ */
+export const DECISION_SCHEMAS: Partial<Record<WaitingStepKind, z.ZodMiniType<{ outcome: string }>>> = {
   'referral-decision': decisionSchema,
   incident: incidentDecisionSchema,
+  'onboarding-review': onboardingReviewDecisionSchema,
+  'contract-countersign': countersignDecisionSchema,
 };
 
-/** The status staff read after deciding: the referral's new status, or what happens to the failed step. */
+/** The status staff read after deciding: the referral's new status, or what happens to the step. */
 export function statusLabelAfter(kind: WaitingStepKind, outcome: string): string {
   if (kind === 'incident') return INCIDENT_OUTCOME_LABELS[outcome as IncidentOutcome] ?? outcome;
+  if (kind === 'onboarding-review') return ONBOARDING_REVIEW_OUTCOME_LABELS[outcome as OnboardingReviewOutcome] ?? outcome;
+  if (kind === 'contract-countersign') return 'Contrat contresigné';
   return REFERRAL_STATUS_LABELS[outcome as ReferralStatus] ?? outcome;
 }

@@ -1,19 +1,38 @@
-import type { PathStatus, ReferralStatus } from './referral.js';
+import type { OnboardingPathStatus, PathStatus, ReferralStatus } from './referral.js';
 
 /**
- * A young person's path status, derived from the status of every one of their referrals (later stages add theirs).
- * No referral overwrites another: an accepted young person who is referred again, and refused this time, stays accepted.
+ * A young person's path status, derived from every one of their referrals: each referral's own status, or, once
+ * its onboarding started, the onboarding's. No referral overwrites another: an accepted young person who is
+ * referred again, and refused this time, stays accepted.
  *
  * Precedence, first wins:
- * 1. accepted on any referral: the person is in the cooperative ("Acceptée, accueil à démarrer");
- * 2. a referral waiting for a decision: staff have something to decide;
- * 3. a referral on the waiting list: a place may come;
- * 4. only refusals, expiries and paths closed by staff: not admitted.
+ * 1. ready for the activity launch on any path;
+ * 2. an onboarding under way;
+ * 3. accepted, onboarding not started yet ("Acceptée, accueil à démarrer");
+ * 4. a referral waiting for a decision: staff have something to decide;
+ * 5. a referral on the waiting list: a place may come;
+ * 6. an onboarding stopped: the person was admitted, then the path ended;
+ * 7. only refusals, expiries and paths closed by staff: not admitted.
  */
-export const PATH_STATUS_PRECEDENCE: readonly PathStatus[] = ['onboarding-to-start', 'referred', 'waitlisted', 'not-admitted'];
+export const PATH_STATUS_PRECEDENCE: readonly PathStatus[] = [
+  'launch-ready',
+  'onboarding',
+  'onboarding-to-start',
+  'referred',
+  'waitlisted',
+  'onboarding-ended',
+  'not-admitted',
+];
+
+/** One referral's statuses: its own, and its onboarding's once started. */
+export interface ReferralPath {
+  status: ReferralStatus;
+  onboarding?: OnboardingPathStatus;
+}
 
 /** What one referral's status says of the path, on its own. */
-export function pathStatusOfReferral(status: ReferralStatus): PathStatus {
+export function pathStatusOfReferral(status: ReferralStatus, onboarding?: OnboardingPathStatus): PathStatus {
+  if (status === 'accepted' && onboarding) return onboarding;
   switch (status) {
     case 'accepted':
       return 'onboarding-to-start';
@@ -30,14 +49,16 @@ export function pathStatusOfReferral(status: ReferralStatus): PathStatus {
 
 /**
  * @example derivePathStatus(['accepted', 'refused']) // 'onboarding-to-start'
+ * @example derivePathStatus([{ status: 'accepted', onboarding: 'onboarding' }, 'pending']) // 'onboarding'
  * @example derivePathStatus([]) // 'referred' (a person exists only through a referral being recorded)
  */
-export function derivePathStatus(referralStatuses: Iterable<ReferralStatus>): PathStatus {
+export function derivePathStatus(referrals: Iterable<ReferralStatus | ReferralPath>): PathStatus {
   let best = PATH_STATUS_PRECEDENCE.length - 1;
   let any = false;
-  for (const status of referralStatuses) {
+  for (const referral of referrals) {
     any = true;
-    best = Math.min(best, PATH_STATUS_PRECEDENCE.indexOf(pathStatusOfReferral(status)));
+    const path = typeof referral === 'string' ? { status: referral } : referral;
+    best = Math.min(best, PATH_STATUS_PRECEDENCE.indexOf(pathStatusOfReferral(path.status, path.onboarding)));
   }
   return any ? PATH_STATUS_PRECEDENCE[best] : 'referred';
 }

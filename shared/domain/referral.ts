@@ -137,8 +137,13 @@ export const PATH_STATUS_LABELS = {
   waitlisted: "Sur liste d'attente",
   'onboarding-to-start': 'Acceptée, accueil à démarrer',
   'not-admitted': 'Non admis(e)',
+  onboarding: 'Accueil en cours',
+  'launch-ready': 'Prêt pour le lancement',
+  'onboarding-ended': "Parcours arrêté pendant l'accueil",
 } as const;
 export type PathStatus = keyof typeof PATH_STATUS_LABELS;
+/** The path statuses of an onboarding, recorded per accepted referral (they take over from the referral's own). */
+export type OnboardingPathStatus = Extract<PathStatus, 'onboarding' | 'launch-ready' | 'onboarding-ended'>;
 
 export const programmeLabel = (programme: Programme) => PROGRAMME_RULES[programme].label;
 

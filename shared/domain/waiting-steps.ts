@@ -9,16 +9,55 @@ import { choice, optionalText } from './validation.js';
  * and escalation on deadlines, and a hand-over of the decision to the waiting workflow that cannot be lost.
  * A kind only declares its outcomes, its labels and what its decision changes (shared/data/waiting-steps/).
  */
-export const WAITING_STEP_KINDS = ['referral-decision', 'incident'] as const;
+export const WAITING_STEP_KINDS = [
+  'referral-decision',
+  'incident',
+  'information-session',
+  'diagnosis',
+  'documents',
+  'guardian-consent',
+  'contract-acceptance',
+  'contract-countersign',
+  'onboarding-review',
+] as const;
 export type WaitingStepKind = (typeof WAITING_STEP_KINDS)[number];
 
 export const WAITING_STEP_KIND_LABELS: Record<WaitingStepKind, string> = {
   'referral-decision': 'Décision sur une orientation',
   incident: 'À traiter',
+  'information-session': "Réunion d'information",
+  diagnosis: 'Entretien de diagnostic',
+  documents: 'Pièces justificatives',
+  'guardian-consent': 'Accord du représentant légal',
+  'contract-acceptance': 'Acceptation du contrat',
+  'contract-countersign': 'Contresignature du contrat',
+  'onboarding-review': "Revue de l'accueil",
 };
 
-/** Which wait of the step asks: the first one, after a reminder, after an escalation, or a waiting list's. */
-export const WAITING_PHASES = ['initial', 'reminded', 'escalated', 'waitlist', 'incident'] as const;
+/** Who acts on a waiting step. Only the staff's steps are listed in their inbox; the others are found through their subject. */
+export const WAITING_STEP_AUDIENCES = ['staff', 'young-person', 'guardian'] as const;
+export type WaitingStepAudience = (typeof WAITING_STEP_AUDIENCES)[number];
+
+export const WAITING_STEP_AUDIENCE: Record<WaitingStepKind, WaitingStepAudience> = {
+  'referral-decision': 'staff',
+  incident: 'staff',
+  'information-session': 'young-person',
+  diagnosis: 'staff',
+  documents: 'young-person',
+  'guardian-consent': 'guardian',
+  'contract-acceptance': 'young-person',
+  'contract-countersign': 'staff',
+  'onboarding-review': 'staff',
+};
+
+/** The kinds staff decide themselves (those whose audience is `staff`): the inbox's filter offers these. */
+export const STAFF_WAITING_STEP_KINDS = ['referral-decision', 'incident', 'diagnosis', 'contract-countersign', 'onboarding-review'] as const satisfies readonly WaitingStepKind[];
+
+/**
+ * Which wait of the step asks: the first one, after a reminder, after an escalation, a waiting list's, an
+ * incident's, or a step waited for again after staff chose to go on (onboarding review).
+ */
+export const WAITING_PHASES = ['initial', 'reminded', 'escalated', 'waitlist', 'incident', 'resumed'] as const;
 export type WaitingPhase = (typeof WAITING_PHASES)[number];
 
 export const WAITING_PHASE_LABELS: Record<WaitingPhase, string> = {
@@ -27,6 +66,7 @@ export const WAITING_PHASE_LABELS: Record<WaitingPhase, string> = {
   escalated: 'Escaladée',
   waitlist: "Liste d'attente",
   incident: 'À traiter',
+  resumed: 'Reprise après revue',
 };
 
 /** What a missed deadline triggers. */

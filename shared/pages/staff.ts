@@ -1,5 +1,5 @@
 import { PROGRAMMES, PROGRAMME_RULES } from '../domain/programmes.js';
-import { WAITING_STEP_KINDS, WAITING_STEP_KIND_LABELS } from '../domain/waiting-steps.js';
+import { STAFF_WAITING_STEP_KINDS, WAITING_STEP_KIND_LABELS } from '../domain/waiting-steps.js';
 import { errorSummary, fieldId, radioGroup, textField } from './form-fields.js';
 import { escapeHtml, layout, loadingRegion } from './layout.js';
 
@@ -17,7 +17,7 @@ function filterSelect(name: string, label: string, all: string, options: Array<{
  * URL, so a link keeps them; their labels are the ones the API gives each item (the domain's).
  */
 export function inboxPage(): string {
-  const kinds = WAITING_STEP_KINDS.map((kind) => ({ value: kind, label: WAITING_STEP_KIND_LABELS[kind] }));
+  const kinds = STAFF_WAITING_STEP_KINDS.map((kind) => ({ value: kind, label: WAITING_STEP_KIND_LABELS[kind] }));
   const programmes = PROGRAMMES.map((programme) => ({ value: programme, label: PROGRAMME_RULES[programme].label }));
   const body = `<h1>Demandes à traiter</h1>
 <p class="lead">Tout ce qui attend l'équipe, de la plus ancienne demande à la plus récente : les décisions sur les orientations et les parcours à l'arrêt après une erreur.</p>

@@ -18,7 +18,7 @@ async function openReferralApproval(input: { referralId: string; taskToken: stri
   if (opened.state !== 'waiting') throw new Error('expected an open approval');
   return opened;
 }
-const decideReferral = (input: { approvalId: string; decision: Decision; staff: Staff }) => decide(referralDecisions, input);
+const decideReferral = (input: { approvalId: string; decision: Decision; staff: Staff }) => decide(referralDecisions, { approvalId: input.approvalId, decision: input.decision, actor: input.staff });
 import { getTimeline } from '../../shared/data/timeline.js';
 import { possibleDuplicateId } from '../../shared/domain/person-matching.js';
 import { keys } from '../../shared/keys.js';

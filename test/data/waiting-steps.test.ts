@@ -38,7 +38,7 @@ async function outboxOf(personId: string) {
 
 const open = (referralId: string, phase: WaitingPhase = 'initial', interleave?: Interleave) =>
   openApproval(referralDecisions, { subjectId: referralId, phase, taskToken: `token-${randomUUID()}`, executionArn: `arn:exec:${referralId}`, appBaseUrl: 'http://app', interleave });
-const decideOn = (approvalId: string, decision: Decision) => decide(referralDecisions, { approvalId, decision, staff: staffCamille });
+const decideOn = (approvalId: string, decision: Decision) => decide(referralDecisions, { approvalId, decision, actor: staffCamille });
 const deadline = (referralId: string, step: DeadlineStep, interleave?: Interleave) =>
   recordDeadline(referralDecisions, { subjectId: referralId, step, timings: { expireAfterSeconds: 30 * 86_400 }, appBaseUrl: 'http://app', interleave });
 
@@ -89,7 +89,7 @@ describe('a decision goes through a single-use approval', () => {
     const again = await decideOn(approval.approvalId, { outcome: 'accepted' });
     expect(again.workflowDecision).toEqual(first.workflowDecision);
     expect((await outboxOf(referral.personId)).filter((m) => String(m.cause).startsWith('referral-decided'))).toHaveLength(3);
-    await expect(decide(referralDecisions, { approvalId: approval.approvalId, decision: { outcome: 'accepted' }, staff: { ...staffCamille, id: 'sub-other', name: 'Autre' } })).rejects.toMatchObject({ statusCode: 409 });
+    await expect(decide(referralDecisions, { approvalId: approval.approvalId, decision: { outcome: 'accepted' }, actor: { ...staffCamille, id: 'sub-other', name: 'Autre' } })).rejects.toMatchObject({ statusCode: 409 });
   });
 
   it('says an expired approval expired, never "undefined"', async () => {
@@ -232,7 +232,7 @@ describe('a step that failed waits "à traiter"', () => {
     expect(listed.items.map((a) => a.approvalId)).toContain(first.approval.approvalId);
     expect(listed.items.every((a) => a.kind === 'incident')).toBe(true);
 
-    await decide(incidents, { approvalId: first.approval.approvalId, decision: { outcome: 'retry' }, staff: staffCamille });
+    await decide(incidents, { approvalId: first.approval.approvalId, decision: { outcome: 'retry' }, actor: staffCamille });
     expect((await takeDecision(incidents, subjectId)).decision.outcome).toBe('retry');
     const second = await openApproval(incidents, { subjectId, phase: 'incident', taskToken: 't2', appBaseUrl: '' });
     expect(second).toMatchObject({ state: 'waiting', created: true });
@@ -245,7 +245,7 @@ describe('closing a path from its incident', () => {
     const subjectId = await recordIncidentSubject({ executionArn: `arn:exec:${referral.referralId}`, step: "Relancer l'équipe", error: 'States.TaskFailed', referralId: referral.referralId, personId: referral.personId });
     const opened = await openApproval(incidents, { subjectId, phase: 'incident', taskToken: 't', appBaseUrl: '' });
     if (opened.state !== 'waiting') throw new Error('expected an incident');
-    await decide(incidents, { approvalId: opened.approval.approvalId, decision: { outcome: 'close', comment: 'Le jeune a déménagé.' }, staff: staffCamille });
+    await decide(incidents, { approvalId: opened.approval.approvalId, decision: { outcome: 'close', comment: 'Le jeune a déménagé.' }, actor: staffCamille });
     expect((await getReferralRecord(referral.referralId))?.status).toBe('closed');
     expect((await getApprovalRecord(approval.approvalId))?.status).toBe('closed');
     expect((await listOpenApprovals({ limit: 100 })).items.filter((a) => a.referralId === referral.referralId)).toEqual([]);

@@ -92,7 +92,7 @@ describe('a local cloud killed while a decision is pending', () => {
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'eu-west-3',
     });
-    await decide(referralDecisions, { approvalId: lostItem.approvalId, decision: { outcome: 'refused', reasonCode: 'other' }, staff: staffCamille });
+    await decide(referralDecisions, { approvalId: lostItem.approvalId, decision: { outcome: 'refused', reasonCode: 'other' }, actor: staffCamille });
 
     child.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));

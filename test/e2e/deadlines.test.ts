@@ -54,7 +54,7 @@ describe('a referral nobody decides on', () => {
     const submitted = await sarah('POST', '/api/referrals', submission, { 'idempotency-key': randomUUID() });
     const item = await eventually(async () => (await camille('GET', '/api/staff/inbox')).body.items.find((i: { referralId: string }) => i.referralId === submitted.body.referralId), 10_000, 'inbox item');
     // Recorded in the table, never handed to the workflow (no SendTaskSuccess).
-    await decide(referralDecisions, { approvalId: item.approvalId, decision: { outcome: 'accepted' }, staff: staffCamille });
+    await decide(referralDecisions, { approvalId: item.approvalId, decision: { outcome: 'accepted' }, actor: staffCamille });
 
     const executionArn = `arn:aws:states:eu-west-3:000000000000:execution:${cloud.app.stateMachines[0].name}:${submitted.body.referralId}`;
     expect(await cloud.engine.waitForStatus(executionArn, { timeoutMs: (timings.remindAfterSeconds + 20) * 1000, until: (s) => s !== 'RUNNING' })).toBe('SUCCEEDED');
