@@ -262,9 +262,9 @@ export async function finalizeContract(input: { referralId: string; storage?: Co
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.onboardingContract(contract.referralId, contract.version),
-        UpdateExpression: 'SET final = :final, updatedAt = :now',
-        ConditionExpression: '#status = :countersigned AND attribute_not_exists(final)',
-        ExpressionAttributeNames: { '#status': 'status' },
+        UpdateExpression: 'SET #final = :final, updatedAt = :now',
+        ConditionExpression: '#status = :countersigned AND attribute_not_exists(#final)',
+        ExpressionAttributeNames: { '#status': 'status', '#final': 'final' },
         ExpressionAttributeValues: { ':final': final, ':now': final.at, ':countersigned': 'countersigned' },
       }),
     );

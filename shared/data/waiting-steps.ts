@@ -1,6 +1,9 @@
 import { NotFoundError } from '../domain/errors.js';
 import { WAITING_STEP_AUDIENCE, type WaitingStepKind } from '../domain/waiting-steps.js';
 import type { WaitingStepHandler } from './approvals.js';
+import { contractAcceptances } from './contract-acceptances.js';
+import { contractCountersigns } from './contract-countersigns.js';
+import { guardianConsents } from './guardian-consents.js';
 import { incidents } from './incidents.js';
 import { onboardingReviews } from './onboarding-review.js';
 import { referralDecisions } from './referral-decisions.js';
@@ -16,8 +19,10 @@ const HANDLERS: Partial<Record<WaitingStepKind, AnyHandler>> = {
   'referral-decision': referralDecisions as unknown as AnyHandler,
   incident: incidents as unknown as AnyHandler,
   'onboarding-review': onboardingReviews as unknown as AnyHandler,
+  'guardian-consent': guardianConsents as unknown as AnyHandler,
+  'contract-acceptance': contractAcceptances as unknown as AnyHandler,
+  'contract-countersign': contractCountersigns as unknown as AnyHandler,
   // 'information-session' and 'diagnosis': sessions helper; 'documents': documents helper;
-  // 'guardian-consent', 'contract-acceptance' and 'contract-countersign': contract helper.
 };
 
 /** A kind named in WAITING_STEP_KINDS whose handler is not registered in this build. */
