@@ -1,5 +1,6 @@
 import { keys } from '../keys.js';
 import type { Channel, RecipientRole } from '../domain/messages/catalogue.js';
+import { LINK_AUDIENCE_OF_ROLE, placeholdersIn, type LinkAudience } from '../domain/personal-links.js';
 
 /** A message as a state change writes it: to whom, by which channel, what. */
 export interface OutboxDraft {
@@ -9,6 +10,11 @@ export interface OutboxDraft {
   to: string;
   subject?: string;
   body: string;
+  /**
+   * The text carries this audience's link placeholder (`{{lien-personnel}}`, `{{lien-tuteur}}`): the sender issues a
+   * link when it sends and puts it there, so the outbox never holds one. Needs the message's referral.
+   */
+  personalLink?: LinkAudience;
 }
 
 /**
@@ -62,6 +68,7 @@ export interface OutboxOptions {
  * or the dispatcher when that step never comes), it is never left waiting for good.
  */
 export function outboxPuts(tableName: string, personId: string, cause: string, drafts: OutboxDraft[], now: string, options: OutboxOptions = {}) {
+  drafts.forEach((draft) => checkPersonalLink(draft, options));
   return drafts.map((draft) => {
     const notificationId = `${cause}#${draft.role}#${draft.channel}`;
     const item: OutboxMessage & Record<string, unknown> = {
@@ -80,4 +87,18 @@ export function outboxPuts(tableName: string, personId: string, cause: string, d
     };
     return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
   });
+}
+
+/**
+ * A message with a link is written only if the sender can fill it in: its placeholder and no other, for the
+ * recipient it belongs to, about a referral. Otherwise a person would get a raw "{{lien-personnel}}", or someone
+ * else's link.
+ */
+function checkPersonalLink(draft: OutboxDraft, options: OutboxOptions): void {
+  const found = placeholdersIn(`${draft.subject ?? ''}\n${draft.body}`);
+  const declared = draft.personalLink ? [draft.personalLink] : [];
+  if (found.join() !== declared.join()) throw new Error(`${draft.kind} to ${draft.role}: its text holds the link placeholders [${found.join()}], it declares [${declared.join()}]`);
+  if (!draft.personalLink) return;
+  if (LINK_AUDIENCE_OF_ROLE[draft.role] !== draft.personalLink) throw new Error(`${draft.kind}: a ${draft.personalLink} link cannot go to the ${draft.role} recipient`);
+  if (!options.referralId) throw new Error(`${draft.kind}: a personal link needs the referral the message is about`);
 }

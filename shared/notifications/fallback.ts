@@ -38,7 +38,15 @@ export function fallbackDraft(message: OutboxMessage, to: string, why: FallbackW
     if (why !== 'failed') return undefined;
     return { kind: 'email-undelivered', role: message.role, channel: 'sms', to, body: render('email-undelivered', message.role, 'sms', { subject: message.subject ?? '' }).body };
   }
-  return { kind: 'sms-undelivered', role: message.role, channel: 'email', to, ...render('sms-undelivered', message.role, 'email', { smsText: message.body, why }) };
+  // The SMS quoted keeps its link placeholder: the e-mail gets a link of its own when it is sent.
+  return {
+    kind: 'sms-undelivered',
+    role: message.role,
+    channel: 'email',
+    to,
+    ...render('sms-undelivered', message.role, 'email', { smsText: message.body, why }),
+    ...(message.personalLink ? { personalLink: message.personalLink } : {}),
+  };
 }
 
 /**

@@ -11,6 +11,7 @@ import { nextSmsWindow, smsAllowedAt, smsWindowFromEnv } from './quiet-hours.js'
 import { isMandatory, type MessageKind } from '../domain/messages/catalogue.js';
 import { isOptedOut, optedOut } from './opt-outs.js';
 import { writeFallback } from './fallback.js';
+import { fillPersonalLink } from '../data/personal-links.js';
 import { isPermanentProviderError, outboxRetryFromEnv, retryDelaySeconds, type OutboxRetry, type SendFailureReason } from './retry-policy.js';
 
 let ses: SESv2Client | undefined;
@@ -190,6 +191,7 @@ const dueValues = (at: string, personId: string, notificationId: string) => {
 async function attempt(personId: string, { leaseId, message }: Lease, now: Date, retry: OutboxRetry): Promise<Outcome> {
   // A sender died holding the last attempt: the cap holds all the same.
   if (message.attempts > retry.maxAttempts) return await giveUp(personId, message, leaseId, 'attempts-exhausted', now);
+  let outgoing: OutboxMessage;
   try {
     // Mandatory messages still go by e-mail to an address that complained; nothing goes by SMS to a number that said STOP.
     const blocked = await optedOut([{ channel: message.channel, address: message.to }]);
@@ -201,6 +203,8 @@ async function attempt(personId: string, { leaseId, message }: Lease, now: Date,
       await suppress(personId, message, leaseId, now);
       return 'skipped';
     }
+    // A personal link is issued for this send only and lives in this copy alone: the outbox keeps its placeholder.
+    outgoing = await fillPersonalLink(personId, message, now);
   } catch (error) {
     // Nothing went to the provider: let the next sender have it at once rather than after the lease.
     await release(personId, message.notificationId, leaseId, now);
@@ -208,7 +212,7 @@ async function attempt(personId: string, { leaseId, message }: Lease, now: Date,
   }
   let delivery: Delivery;
   try {
-    delivery = await deliver(message);
+    delivery = await deliver(outgoing);
   } catch (error) {
     return await recordFailure(personId, message, leaseId, error, now, retry);
   }

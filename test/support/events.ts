@@ -5,8 +5,8 @@ import type { Actor } from '../../shared/domain/actor.js';
 
 /** The claims API Gateway hands over for an actor: strings only, lists as "[a b]". */
 export function claimsOf(actor: Actor): Record<string, string> {
-  // The system and people acting through a personal link have no JWT.
-  if (actor.kind !== 'staff' && actor.kind !== 'prescriber') return {};
+  // People acting through a personal link have no account, hence no claims.
+  if (actor.kind === 'system' || actor.kind === 'young-person' || actor.kind === 'guardian') return {};
   const claims: Record<string, string> = { sub: actor.id, name: actor.name, email: actor.email ?? '', 'cognito:groups': `[${actor.kind}]` };
   if (actor.kind === 'prescriber') {
     claims['custom:organisation'] = actor.organisationId;
