@@ -36,8 +36,8 @@ export function consentRequestDrafts(c: OnboardingContacts, reminder: boolean): 
   const kind = reminder ? 'guardian-consent-reminder' : 'guardian-consent-request';
   const vars = { ...varsOf(c), guardianName: guardianName(c), personalLink: guardian };
   return [
-    { kind, role: 'guardian', channel: 'email', to: c.guardian.email, ...render(kind, 'guardian', 'email', vars) },
-    { kind, role: 'guardian', channel: 'sms', to: c.guardian.phone, body: render(kind, 'guardian', 'sms', vars).body },
+    { kind, role: 'guardian', channel: 'email', to: c.guardian.email, personalLink: 'guardian', ...render(kind, 'guardian', 'email', vars) },
+    { kind, role: 'guardian', channel: 'sms', to: c.guardian.phone, personalLink: 'guardian', body: render(kind, 'guardian', 'sms', vars).body },
   ];
 }
 
@@ -51,9 +51,10 @@ export function consentEscalationDrafts(c: OnboardingContacts, staffEmail: strin
 export function consentAnswerDrafts(c: OnboardingContacts, outcome: GuardianConsentOutcome, staffEmail: string | undefined, appBaseUrl: string, comment?: string): OutboxDraft[] {
   const kind = outcome === 'consented' ? 'guardian-consent-given' : 'guardian-consent-refused';
   const vars = { ...varsOf(c), personalLink: young, staffUrl: onboardingBoardUrl(appBaseUrl), comment };
+  const link = outcome === 'consented' ? ({ personalLink: 'young-person' } as const) : {};
   const drafts: OutboxDraft[] = [
-    { kind, role: 'young', channel: 'email', to: c.youngPerson.email, ...render(kind, 'young', 'email', vars) },
-    { kind, role: 'young', channel: 'sms', to: c.youngPerson.phone, body: render(kind, 'young', 'sms', vars).body },
+    { kind, role: 'young', channel: 'email', to: c.youngPerson.email, ...link, ...render(kind, 'young', 'email', vars) },
+    { kind, role: 'young', channel: 'sms', to: c.youngPerson.phone, ...link, body: render(kind, 'young', 'sms', vars).body },
   ];
   if (staffEmail) drafts.push({ kind, role: 'staff', channel: 'email', to: staffEmail, ...render(kind, 'staff', 'email', vars) });
   return drafts;
@@ -64,8 +65,8 @@ export function contractReadyDrafts(c: OnboardingContacts, reminder: boolean): O
   const vars = { ...varsOf(c), personalLink: young, contractTitle: CONTRACT_TYPES[c.programme].title };
   const kind = reminder ? 'contract-acceptance-reminder' : 'contract-ready';
   return [
-    { kind, role: 'young', channel: 'email', to: c.youngPerson.email, ...render(kind, 'young', 'email', vars) },
-    { kind, role: 'young', channel: 'sms', to: c.youngPerson.phone, body: render(kind, 'young', 'sms', vars).body },
+    { kind, role: 'young', channel: 'email', to: c.youngPerson.email, personalLink: 'young-person', ...render(kind, 'young', 'email', vars) },
+    { kind, role: 'young', channel: 'sms', to: c.youngPerson.phone, personalLink: 'young-person', body: render(kind, 'young', 'sms', vars).body },
   ];
 }
 
@@ -89,8 +90,8 @@ export function countersignRequestDrafts(c: OnboardingContacts, staffEmail: stri
 export function countersignedDrafts(c: OnboardingContacts, minor: boolean): OutboxDraft[] {
   const vars = { ...varsOf(c), personalLink: young };
   const drafts: OutboxDraft[] = [
-    { kind: 'contract-countersigned', role: 'young', channel: 'email', to: c.youngPerson.email, ...render('contract-countersigned', 'young', 'email', vars) },
-    { kind: 'contract-countersigned', role: 'young', channel: 'sms', to: c.youngPerson.phone, body: render('contract-countersigned', 'young', 'sms', vars).body },
+    { kind: 'contract-countersigned', role: 'young', channel: 'email', to: c.youngPerson.email, personalLink: 'young-person', ...render('contract-countersigned', 'young', 'email', vars) },
+    { kind: 'contract-countersigned', role: 'young', channel: 'sms', to: c.youngPerson.phone, personalLink: 'young-person', body: render('contract-countersigned', 'young', 'sms', vars).body },
   ];
   if (minor && c.guardian) {
     drafts.push({
@@ -98,6 +99,7 @@ export function countersignedDrafts(c: OnboardingContacts, minor: boolean): Outb
       role: 'guardian',
       channel: 'email',
       to: c.guardian.email,
+      personalLink: 'guardian',
       ...render('contract-countersigned', 'guardian', 'email', { ...vars, guardianName: guardianName(c), personalLink: guardian }),
     });
   }
