@@ -13,7 +13,8 @@
  *     of the `test` stage (deadlines of seconds) whose functions see 10 % of their AWS calls fail; complete paths/s,
  *     retried steps, faults injected, reconciler repairs, and messages sent per cause (exactly 1.00, or the duplicates);
  *  6. each function's bundle size and init time in a fresh Node process, next to the init of the
- *     AWS SDK clients that function uses, alone, measured in the same run.
+ *     AWS SDK clients that function uses, alone, measured in the same run;
+ *  7. uploads per second through the local S3: presign + PUT of 1 MB and 5 MB files, several in flight (bench/uploads.ts).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ import { startupBench } from './startup.js';
 import { personMatchingFigures } from './person-matching.js';
 import { faultRunFigures, runFaultPaths } from './fault-paths.js';
 import { startParcoursCloud } from '../infra/local-app/profile.js';
+import { uploadFigures } from './uploads.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -51,6 +53,8 @@ const PATH_FAULTS = { dynamodb: 0.1, ses: 0.1, sms: 0.1, stepfunctions: 0.1, see
 const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 300);
 // The fault layer throttles this share of the functions' SES and SMS calls, as AWS does over a sending rate: the retry share then measures retries that happen.
 const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
+const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 40);
+const UPLOAD_CONCURRENCY = Number(process.env.BENCH_UPLOAD_CONCURRENCY ?? 8);
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -284,4 +288,7 @@ for (const fn of app.functions.filter((f) => f.bundleDir)) {
       (used.length ? `${used.join(' + ')}: ${clients.kb.toFixed(0)} KB, ${clients.ms.toFixed(1)} ms` : 'none'),
   );
 }
+
+// 7. Uploads through the local S3 (BENCH_UPLOADS=0 skips it).
+if (UPLOADS > 0) for (const line of await uploadFigures({ uploads: UPLOADS, concurrency: UPLOAD_CONCURRENCY })) console.log(line);
 process.exit(0);

@@ -92,3 +92,49 @@ export function statesActions(entry: string, commands: readonly string[]): Array
     return [`states:${operation}`, resource];
   });
 }
+
+/** IAM actions on the documents bucket's objects, per S3 operation; a HEAD is a read (s3:GetObject). */
+const S3_OBJECT_ACTIONS: Record<string, readonly string[]> = {
+  PutObject: ['s3:PutObject'],
+  GetObject: ['s3:GetObject'],
+  HeadObject: ['s3:GetObject'],
+  DeleteObject: ['s3:DeleteObject'],
+  CopyObject: ['s3:GetObject', 's3:PutObject'],
+  ListObjectsV2: [],
+  // Kept in every bundle by the client's S3 Express identity provider, used only with directory buckets (none here).
+  CreateSession: [],
+};
+
+/** IAM actions on the bucket itself, per S3 operation. */
+const S3_BUCKET_ACTIONS: Record<string, readonly string[]> = { ListObjectsV2: ['s3:ListBucket'] };
+
+export interface S3Grant {
+  /** Sorted actions on the bucket's objects (`<bucket ARN>/*`). */
+  objectActions: string[];
+  /** Sorted actions on the bucket (listing). */
+  bucketActions: string[];
+  /** Sorted actions on the bucket's KMS key: decrypt to read an object, generate a data key to write one. */
+  keyActions: string[];
+}
+
+/**
+ * The bucket grant of a function whose bundle holds these commands; undefined when it makes no S3 call. A presigned
+ * URL is signed with the function's credentials: presigning a PutObject needs s3:PutObject as much as sending one.
+ * @example s3Grant('functions/documents/upload.ts', ['s3:PutObject']) // { objectActions: ['s3:PutObject'], bucketActions: [], keyActions: ['kms:GenerateDataKey'] }
+ */
+export function s3Grant(entry: string, commands: readonly string[]): S3Grant | undefined {
+  const operations = operationsOf('s3', commands);
+  if (operations.length === 0) return undefined;
+  const objectActions = new Set<string>();
+  const bucketActions = new Set<string>();
+  for (const operation of operations) {
+    const mapped = S3_OBJECT_ACTIONS[operation];
+    if (!mapped) throw new Error(`${entry} calls S3 ${operation}, which infra/sdk-grants.ts does not map to IAM actions: add it there`);
+    for (const action of mapped) objectActions.add(action);
+    for (const action of S3_BUCKET_ACTIONS[operation] ?? []) bucketActions.add(action);
+  }
+  const keyActions = new Set<string>();
+  if (objectActions.has('s3:GetObject')) keyActions.add('kms:Decrypt');
+  if (objectActions.has('s3:PutObject')) keyActions.add('kms:GenerateDataKey');
+  return { objectActions: [...objectActions].sort(), bucketActions: [...bucketActions].sort(), keyActions: [...keyActions].sort() };
+}

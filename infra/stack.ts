@@ -15,10 +15,11 @@ import { ParcoursAlarms } from './constructs/alarms.js';
 import { AppTable } from './constructs/app-table.js';
 import { ParcoursAuth } from './constructs/auth.js';
 import { ParcoursDeadLetters } from './constructs/dead-letters.js';
+import { DocumentsBucket } from './constructs/documents-bucket.js';
 import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
-import { dynamoDbGrant } from './sdk-grants.js';
+import { dynamoDbGrant, s3Grant } from './sdk-grants.js';
 
 export interface ParcoursStackProps extends StackProps {
   config: StageConfig;
@@ -37,6 +38,7 @@ export class ParcoursStack extends Stack {
   readonly table: AppTable;
   readonly api: ParcoursHttpApi;
   readonly auth: ParcoursAuth;
+  readonly documents: DocumentsBucket;
   readonly referralStateMachine: sfn.StateMachine;
   readonly functions: Record<string, ParcoursFunction> = {};
 
@@ -48,7 +50,7 @@ export class ParcoursStack extends Stack {
 
     // Personal data at rest: the table, every log group and the alarm topic use this key.
     const key = new kms.Key(this, 'DataKey', {
-      description: `CoopConnexion Parcours (${config.stage}): table, logs, alarm and SMS event topics`,
+      description: `CoopConnexion Parcours (${config.stage}): table, documents, logs, alarm and SMS event topics`,
       enableKeyRotation: true,
       removalPolicy,
     });
@@ -81,11 +83,19 @@ export class ParcoursStack extends Stack {
     const messaging = new ParcoursMessaging(this, 'Messaging', { config, appBaseUrl: this.api.url, eventsKey: key });
     const deadLetters = new ParcoursDeadLetters(this, 'DeadLetters', { config, key });
     const table = this.table.table;
+    // The pages' origins upload to it: the API's own URL, the custom domains, and this machine outside prod.
+    this.documents = new DocumentsBucket(this, 'DocumentsBucket', {
+      config,
+      key,
+      allowedOrigins: [this.api.url, ...config.appUrls, ...(config.stage === 'prod' ? [] : [config.localAppUrl])],
+    });
 
-    // Every function whose bundle calls DynamoDB gets the table, with the actions of those calls only (decision 17).
+    // Every function whose bundle calls DynamoDB gets the table, and one that calls S3 the documents bucket, with the
+    // actions of those calls only (decision 17).
     const fn = (id: string, entry: string, extra: Partial<ParcoursFunctionProps> = {}): ParcoursFunction => {
       const created = new ParcoursFunction(this, id, { entry, bundles, config, logKey: key, ...extra });
       if (dynamoDbGrant(entry, created.sdkUsage)) created.bindTable(table);
+      if (s3Grant(entry, created.sdkUsage.commands)) created.bindDocuments(this.documents);
       this.functions[id] = created;
       return created;
     };
@@ -209,6 +219,7 @@ export class ParcoursStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });
     new CfnOutput(this, 'AuthBaseUrl', { value: this.auth.authBaseUrl });
     new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'DocumentsBucketName', { value: this.documents.bucket.bucketName });
     new CfnOutput(this, 'ReferralStateMachineArn', { value: this.referralStateMachine.stateMachineArn });
     new CfnOutput(this, 'SmsInboundTopicArn', {
       value: messaging.smsInboundTopic.topicArn,

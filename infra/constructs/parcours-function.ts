@@ -8,7 +8,8 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { BundleSet, SdkUsage } from '../bundles.js';
 import { ENV, METRICS_NAMESPACE, type StageConfig } from '../config.js';
-import { CHANNEL_COMMANDS, dynamoDbGrant, statesActions } from '../sdk-grants.js';
+import { CHANNEL_COMMANDS, dynamoDbGrant, s3Grant, statesActions } from '../sdk-grants.js';
+import type { DocumentsBucket } from './documents-bucket.js';
 import type { MessagingChannel, ParcoursMessaging } from './messaging.js';
 
 export interface ParcoursFunctionProps {
@@ -147,6 +148,32 @@ export class ParcoursFunction extends Construct {
   }
 
   /**
+   * Grants the S3 actions of exactly the operations this function's bundle calls (infra/sdk-grants.ts) on the
+   * documents bucket's objects (listing on the bucket), and the key's decrypt (reads) or data keys (writes); sets
+   * DOCUMENTS_BUCKET and DOCUMENTS_KEY_ARN. Presigned URLs act with these rights too. The stack binds the bucket to
+   * every function whose bundle calls S3.
+   */
+  bindDocuments(documents: DocumentsBucket): this {
+    const grant = s3Grant(this.entry, this.sdkUsage.commands);
+    if (!grant) throw new Error(`${this.entry} makes no S3 call: it needs no bucket`);
+    const { bucket, key } = documents;
+    if (grant.objectActions.length > 0) iam.Grant.addToPrincipal({ grantee: this.function, actions: grant.objectActions, resourceArns: [bucket.arnForObjects('*')] });
+    if (grant.bucketActions.length > 0) iam.Grant.addToPrincipal({ grantee: this.function, actions: grant.bucketActions, resourceArns: [bucket.bucketArn] });
+    if (grant.keyActions.length > 0) key.grant(this.function, ...grant.keyActions);
+    this.function.addEnvironment(ENV.documentsBucket, bucket.bucketName);
+    this.function.addEnvironment(ENV.documentsKeyArn, key.keyArn);
+    this.covered.add('s3');
+    if (grant.objectActions.length > 0) {
+      const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
+        reason: "The objects of the documents bucket only, with the actions this function's code calls; object keys are not known in advance.",
+      });
+    }
+    return this;
+  }
+
+  /**
    * Lets the function send on `channels` and sets the sender settings in its environment. The shared sender
    * holds both providers' calls, so the bundle cannot tell a function that only ever e-mails (staff and
    * prescriber messages): the channels are declared here, and the other channel's call is withheld.
@@ -165,7 +192,7 @@ export class ParcoursFunction extends Construct {
   /** Fails the synthesis when the bundle makes an AWS call that no bind* method accounted for. */
   private unaccountedCalls(): string[] {
     const missing = this.sdkUsage.commands.filter((command) => !this.covered.has(command) && !this.covered.has(command.split(':')[0]));
-    return missing.length === 0 ? [] : [`${this.entry} calls ${missing.join(', ')} without a grant: bind the resource (bindTable, bindStateMachine, bindMessaging)`];
+    return missing.length === 0 ? [] : [`${this.entry} calls ${missing.join(', ')} without a grant: bind the resource (bindTable, bindStateMachine, bindMessaging, bindDocuments)`];
   }
 }
 

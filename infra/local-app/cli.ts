@@ -71,6 +71,7 @@ const FLAGS: Record<string, Flag> = {
   'ses-port': { type: 'string', value: '<port>', default: '8005', env: 'SES_PORT', help: 'port du SES local (e-mails et leur visionneuse)', check: portCheck(true) },
   'aws-port': { type: 'string', value: '<port>', default: '4010', env: 'AWS_LOCAL_PORT', help: 'port du point d’accès AWS local (Step Functions, SMS)', check: portCheck(true) },
   'dynamodb-port': { type: 'string', value: '<port>', defaultLabel: 'un port libre', help: 'port de DynamoDB Local', check: portCheck(false) },
+  's3-port': { type: 'string', value: '<port>', defaultLabel: 'un port libre', help: 'port du S3 local (documents déposés, contrats)', check: portCheck(false) },
   'dynamodb-endpoint': {
     type: 'string',
     value: '<url>',
@@ -102,7 +103,7 @@ const FLAGS: Record<string, Flag> = {
   'fault-rate': {
     type: 'string',
     value: '<0..1>',
-    help: 'la même part de pannes pour les quatre services (--faults précise service par service)',
+    help: 'la même part de pannes pour tous les services (--faults précise service par service)',
     check: (v) => (isShare(v) ? undefined : 'un nombre entre 0 et 1, par exemple 0.05'),
   },
   'fault-kinds': {
@@ -191,7 +192,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 /**
  * The fault layer's settings from --faults, --fault-rate (every service), --fault-kinds and --fault-seed; none without a share.
- * @example faultSettings({ 'fault-rate': '0.05', faults: 'dynamodb=0.1' }) // { dynamodb: 0.1, ses: 0.05, sms: 0.05, stepfunctions: 0.05 }
+ * @example faultSettings({ 'fault-rate': '0.05', faults: 'dynamodb=0.1' }) // { dynamodb: 0.1, ses: 0.05, sms: 0.05, stepfunctions: 0.05, s3: 0.05 }
  */
 export function faultSettings(values: Record<string, string | boolean | undefined>): FaultSettings | undefined {
   const rate = values['fault-rate'] as string | undefined;
@@ -223,6 +224,7 @@ const SERVICES: Record<string, { label: string; flag: string }> = {
   ses: { label: 'SES local', flag: '--ses-port' },
   aws: { label: 'point d’accès AWS local', flag: '--aws-port' },
   dynamodb: { label: 'DynamoDB Local', flag: '--dynamodb-port' },
+  s3: { label: 'S3 local', flag: '--s3-port' },
 };
 
 /** One line a person can act on, for the errors a start can meet. */
@@ -315,6 +317,7 @@ export async function main(): Promise<void> {
       dynamodbEndpoint: values['dynamodb-endpoint'] as string | undefined,
       sesPort: port('ses-port'),
       awsPort: port('aws-port'),
+      s3Port: port('s3-port'),
       faults,
     });
     cloud = started;
@@ -333,10 +336,11 @@ ${Object.entries(PARCOURS_PAGES)
   ${pad('E-mails envoyés')}${started.urls.mailViewer}
   ${pad('SMS envoyés')}${started.urls.smsOutbox}
 
-  Points d'accès AWS locaux (aws --endpoint-url …, identifiants quelconques, région ${LOCAL_REGION}) :
+  Points d'accès AWS locaux (aws --endpoint-url …, identifiants quelconques sauf pour S3, région ${LOCAL_REGION}) :
     ${pad('Step Functions, SMS')}${started.urls.awsEndpoint}
     ${pad('DynamoDB')}${started.urls.dynamodb}
     ${pad('SES v2')}${started.ses.endpoint}
+    ${pad('S3 (clé secrète « local »)')}${started.urls.s3}/<compartiment>/<clé> — ${started.app.buckets.map((bucket) => bucket.name).join(', ') || 'aucun compartiment'}
   Machines à états :
 ${started.app.stateMachines.map((machine) => `    ${machine.arn}`).join('\n')}
   Exemple : aws --endpoint-url ${started.urls.awsEndpoint} stepfunctions list-executions --state-machine-arn ${started.app.stateMachines[0]?.arn ?? '<arn>'}

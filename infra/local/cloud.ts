@@ -21,9 +21,12 @@ import { DYNAMODB_PID_FILE, endDynamoDbOf } from './dynamodb-process.js';
 import { LocalScheduler } from './scheduler.js';
 import { createLocalConsole, type LocalConsole } from './console/index.js';
 import { FaultLayer, startFaultProxy, type FaultService, type FaultSettings } from './faults.js';
+import { startLocalS3, type LocalS3 } from './s3.js';
 
 export const LOCAL_REGION = 'eu-west-3';
 export const LOCAL_ACCOUNT = '000000000000';
+/** The secret key of every local client: the access key id may be anything (see `accessKeyId`), the secret is this. The local S3 checks signatures with it. */
+export const LOCAL_SECRET_ACCESS_KEY = 'local';
 const ENGINE_TABLE = 'local-stepfunctions';
 
 export interface LocalCloudOptions {
@@ -48,6 +51,8 @@ export interface LocalCloudOptions {
   port?: number;
   sesPort?: number;
   awsPort?: number;
+  /** Port of the local S3 (default: a free one). */
+  s3Port?: number;
   dynamodbPort?: number;
   /** Use this running DynamoDB (Local) instead of starting one; `dataDir`, `inMemory` and `dynamodbPort` then do not apply to it. */
   dynamodbEndpoint?: string;
@@ -102,6 +107,8 @@ export interface LocalCloud {
     smsOutbox: string;
     awsEndpoint: string;
     dynamodb: string;
+    /** The local S3 (path-style), the template's buckets; presigned URLs made by the functions point here. */
+    s3: string;
   };
   /** The app's pages given in `options.pages`, as absolute URLs. */
   pages: Record<string, string>;
@@ -114,6 +121,7 @@ export interface LocalCloud {
   issuer: LocalIssuer;
   sms: LocalSms;
   ses: LocalSes;
+  s3: LocalS3;
   engine: LocalStepFunctions;
   lambda: LambdaRuntime;
   scheduler: LocalScheduler;
@@ -159,6 +167,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await assertPortFree(options.port ?? 3000, 'gateway');
     if (options.sesPort) await assertPortFree(options.sesPort, 'ses');
     if (options.awsPort) await assertPortFree(options.awsPort, 'aws');
+    if (options.s3Port) await assertPortFree(options.s3Port, 's3');
     if (options.dynamodbPort && !options.dynamodbEndpoint) await assertPortFree(options.dynamodbPort, 'dynamodb');
 
     // DynamoDB Local (a JVM: seconds to start) boots while the app is synthesized, which blocks this
@@ -210,6 +219,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       onInbound: async (reply) => (deliveryHooks.inbound ? deliveryHooks.inbound(reply) : { failed: 0 }),
     });
 
+    const s3 = await startLocalS3({
+      dataDir,
+      buckets: app.buckets,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      secretFor: () => LOCAL_SECRET_ACCESS_KEY,
+      port: options.s3Port,
+    });
+    stopStack.push(() => s3.close());
+
     const clientId = app.userPoolClientIds[0] ?? 'local-client';
     const issuer = await LocalIssuer.create({ issuerUrl, clientId, dataDir, users: options.users });
 
@@ -236,6 +255,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       AWS_ENDPOINT_URL_SFN: await forFunctions('stepfunctions', awsEndpoint.url),
       AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: await forFunctions('sms', awsEndpoint.url),
       AWS_ENDPOINT_URL_SESV2: await forFunctions('ses', ses.endpoint),
+      // Presigned URLs point where the functions' client does, through the fault layer too when S3 has a share: the
+      // browser's uploads then meet the same faults.
+      AWS_ENDPOINT_URL_S3: await forFunctions('s3', s3.endpoint),
     };
 
     const logsDir = join(dataDir, 'logs');
@@ -253,7 +275,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       baseEnv: {
         AWS_REGION: LOCAL_REGION,
         AWS_ACCESS_KEY_ID: accessKeyId,
-        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_SECRET_ACCESS_KEY: LOCAL_SECRET_ACCESS_KEY,
         ...functionEndpoints,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
@@ -372,6 +394,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         smsOutbox: `${gatewayUrl}/_local/sms/`,
         awsEndpoint: awsEndpoint.url,
         dynamodb: ddb.endpoint,
+        s3: s3.endpoint,
       },
       accessKeyId,
       pages: Object.fromEntries(Object.entries(options.pages ?? {}).map(([key, page]) => [key, new URL(page.path, gatewayUrl).href])),
@@ -382,6 +405,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       issuer,
       sms,
       ses,
+      s3,
       engine,
       lambda,
       scheduler,

@@ -3,14 +3,14 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import { listenLocally, type ListeningServer } from './net.js';
 
 /** The services whose calls from the functions can be faulted. */
-export const FAULT_SERVICES = ['dynamodb', 'ses', 'sms', 'stepfunctions'] as const;
+export const FAULT_SERVICES = ['dynamodb', 'ses', 'sms', 'stepfunctions', 's3'] as const;
 export type FaultService = (typeof FAULT_SERVICES)[number];
 
 /**
  * - `throttle`: the service's throttling error (the request is not executed);
  * - `error`: a 500 or 503 (not executed);
  * - `timeout`: the request hangs, then its connection is dropped (not executed; the SDK sees a reset);
- * - `after`: the request is executed, then its answer is replaced by a 500 (DynamoDB and Step Functions only):
+ * - `after`: the request is executed, then its answer is replaced by a 500 (DynamoDB, Step Functions and S3):
  *   AWS does this sometimes, and it is what a retry that is not idempotent trips on.
  */
 export const FAULT_KINDS = ['throttle', 'error', 'timeout', 'after'] as const;
@@ -66,6 +66,12 @@ const ANSWERS: Record<FaultService, { throttle: FaultAnswer[]; error: FaultAnswe
       { status: 500, type: 'InternalFailure', message: 'The request processing has failed because of an internal error.' },
       { status: 503, type: 'ServiceUnavailable', message: 'Service unavailable' },
     ],
+    after: true,
+  },
+  // A PUT executed and then answered 500 is retried: with If-None-Match: * the retry then meets its own object (412).
+  s3: {
+    throttle: [{ status: 503, type: 'SlowDown', message: 'Please reduce your request rate.' }],
+    error: [{ status: 500, type: 'InternalError', message: 'We encountered an internal error. Please try again.' }],
     after: true,
   },
 };
@@ -185,8 +191,14 @@ export class FaultLayer {
   }
 }
 
-/** Writes the error as the service's protocol carries it: AWS JSON 1.0 (`__type`) or REST JSON (SES v2). */
-function answerWith(res: ServerResponse, service: FaultService, answer: FaultAnswer): void {
+/** Writes the error as the service's protocol carries it: AWS JSON 1.0 (`__type`), REST JSON (SES v2) or S3's XML. */
+function answerWith(res: ServerResponse, service: FaultService, answer: FaultAnswer, method?: string): void {
+  if (service === 's3') {
+    res.writeHead(answer.status, { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() });
+    // A HEAD's error has no body, as S3 answers it.
+    res.end(method === 'HEAD' ? undefined : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${answer.type}</Code><Message>${answer.message}</Message></Error>`);
+    return;
+  }
   const restJson = service === 'ses';
   const type = service === 'dynamodb' ? `com.amazonaws.dynamodb.v20120810#${answer.type}` : answer.type;
   res.writeHead(answer.status, {
@@ -217,7 +229,7 @@ export async function startFaultProxy(options: { service: FaultService; upstream
         answer.on('error', () => res.destroy());
         if (after) {
           answer.resume();
-          answer.on('end', () => answerWith(res, service, after.answer));
+          answer.on('end', () => answerWith(res, service, after.answer, req.method));
           return;
         }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -248,7 +260,7 @@ export async function startFaultProxy(options: { service: FaultService; upstream
       hanging.add(timer);
       return;
     }
-    req.on('end', () => answerWith(res, service, fault.answer));
+    req.on('end', () => answerWith(res, service, fault.answer, req.method));
   });
   const listening = await listenLocally(server, options.port ?? 0, '127.0.0.1', `${service} faults`);
   return {

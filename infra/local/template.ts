@@ -95,8 +95,28 @@ export interface LocalTopicSubscription {
   endpoint: string;
 }
 
+/** A CORS rule of a bucket (the template's CorsConfiguration.CorsRules). */
+export interface LocalCorsRule {
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposedHeaders: string[];
+  maxAgeSeconds?: number;
+}
+
+export interface LocalBucket {
+  logicalId: string;
+  name: string;
+  cors: LocalCorsRule[];
+  /** The bucket's default encryption, applied to a PUT that names none. */
+  encryption?: { algorithm: string; kmsKeyId?: string; bucketKeyEnabled: boolean };
+  /** Enabled expiration rules: objects under `prefix` older than `days` are deleted. */
+  expirations: Array<{ prefix: string; days: number }>;
+}
+
 export interface LocalApp {
   tables: LocalTable[];
+  buckets: LocalBucket[];
   functions: LocalFunction[];
   stateMachines: LocalStateMachine[];
   routes: LocalRoute[];
@@ -479,6 +499,38 @@ function describeTable(logicalId: string, resource: TemplateResource, template: 
   };
 }
 
+function describeBucket(logicalId: string, resource: TemplateResource, template: Template, ctx: LocalContext): LocalBucket {
+  const props = resolveValue(resource.Properties ?? {}, template, ctx) as Record<string, any>;
+  const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+  const byDefault = props.BucketEncryption?.ServerSideEncryptionConfiguration?.[0];
+  const expirations: LocalBucket['expirations'] = [];
+  for (const rule of props.LifecycleConfiguration?.Rules ?? []) {
+    if (rule.Status !== 'Enabled' || rule.ExpirationInDays === undefined) continue;
+    expirations.push({ prefix: String(rule.Prefix ?? rule.Filter?.Prefix ?? ''), days: Number(rule.ExpirationInDays) });
+  }
+  return {
+    logicalId,
+    name: String(refOf(logicalId, template, ctx)),
+    cors: (props.CorsConfiguration?.CorsRules ?? []).map((rule: Record<string, unknown>) => ({
+      allowedOrigins: strings(rule.AllowedOrigins),
+      allowedMethods: strings(rule.AllowedMethods),
+      allowedHeaders: strings(rule.AllowedHeaders),
+      exposedHeaders: strings(rule.ExposedHeaders),
+      ...(rule.MaxAge !== undefined ? { maxAgeSeconds: Number(rule.MaxAge) } : {}),
+    })),
+    ...(byDefault?.ServerSideEncryptionByDefault
+      ? {
+          encryption: {
+            algorithm: String(byDefault.ServerSideEncryptionByDefault.SSEAlgorithm),
+            ...(byDefault.ServerSideEncryptionByDefault.KMSMasterKeyID ? { kmsKeyId: String(byDefault.ServerSideEncryptionByDefault.KMSMasterKeyID) } : {}),
+            bucketKeyEnabled: byDefault.BucketKeyEnabled === true,
+          },
+        }
+      : {}),
+    expirations,
+  };
+}
+
 function describeStateMachine(logicalId: string, resource: TemplateResource, template: Template, assemblyDir: string, ctx: LocalContext): LocalStateMachine {
   const props = resource.Properties ?? {};
   const substitutions = (resolveValue(props.DefinitionSubstitutions ?? {}, template, ctx) ?? {}) as Record<string, unknown>;
@@ -618,7 +670,7 @@ function describeSmsEventDestinations(template: Template, active: Array<[string,
 }
 
 /**
- * Lists what the local cloud runs from a synthesized template: tables, functions (with their bundle
+ * Lists what the local cloud runs from a synthesized template: tables, buckets, functions (with their bundle
  * directory in `assemblyDir` and resolved environment), state machines, HTTP API routes, schedules, event rules,
  * SNS Lambda subscriptions, SMS event destinations, outputs.
  * Resources whose Condition is false are left out; outputs that have no local value are left out.
@@ -639,6 +691,7 @@ export function describeTemplate(template: Template, assemblyDir: string, ctx: L
   }
   return {
     tables: ofType('AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable').map(([id, r]) => describeTable(id, r, template, ctx)),
+    buckets: ofType('AWS::S3::Bucket').map(([id, r]) => describeBucket(id, r, template, ctx)),
     functions,
     stateMachines: ofType('AWS::StepFunctions::StateMachine').map(([id, r]) => describeStateMachine(id, r, template, assemblyDir, ctx)),
     routes: describeRoutes(template, functions, active, ctx),

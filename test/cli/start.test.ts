@@ -136,7 +136,7 @@ describe('npm start -- --help and bad flags', { timeout: 60_000 }, () => {
 
   it('reads the fault flags: --fault-rate for every service, --faults service by service over it, kinds and seed', () => {
     expect(faultSettings(parseFlags([], {}))).toBeUndefined();
-    expect(faultSettings(parseFlags(['--fault-rate', '0.05'], {}))).toEqual({ dynamodb: 0.05, ses: 0.05, sms: 0.05, stepfunctions: 0.05 });
+    expect(faultSettings(parseFlags(['--fault-rate', '0.05'], {}))).toEqual({ dynamodb: 0.05, ses: 0.05, sms: 0.05, stepfunctions: 0.05, s3: 0.05 });
     expect(faultSettings(parseFlags(['--faults', 'dynamodb=0.1,ses=0.05', '--fault-kinds', 'throttle,after', '--fault-seed', '42'], {}))).toEqual({
       dynamodb: 0.1,
       ses: 0.05,

@@ -11,7 +11,8 @@ import { appTableDefinition } from '../../infra/local-app/tables.js';
 import { bundleFunctions, functionEntries, REPO_ROOT, type BundleSet, type SdkUsage } from '../../infra/bundles.js';
 import { loadStageConfig, type StageConfig } from '../../infra/config.js';
 import { ParcoursFunction } from '../../infra/constructs/parcours-function.js';
-import { CHANNEL_COMMANDS, dynamoDbGrant, operationsOf } from '../../infra/sdk-grants.js';
+import { CHANNEL_COMMANDS, dynamoDbGrant, operationsOf, s3Grant } from '../../infra/sdk-grants.js';
+import { DocumentsBucket } from '../../infra/constructs/documents-bucket.js';
 
 /** Template JSON, as JSON.parse types it. */
 type Json = ReturnType<typeof JSON.parse>;
@@ -126,6 +127,48 @@ describe('table', () => {
     const [[, prodPool]] = ofType(prod.resources, 'AWS::Cognito::UserPool');
     expect(prodPool.Properties.DeletionProtection).toBe('ACTIVE');
     expect(prodPool.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('documents bucket', () => {
+  const bucketOf = (synthesized: Synthesized) => {
+    const buckets = ofType(synthesized.resources, 'AWS::S3::Bucket');
+    expect(buckets).toHaveLength(1);
+    return buckets[0];
+  };
+
+  it("encrypts with the project's key and a bucket key, blocks all public access and refuses plain HTTP", () => {
+    const [id, bucket] = bucketOf(dev);
+    const [keyId] = ofType(dev.resources, 'AWS::KMS::Key')[0];
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] } } },
+    ]);
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    const [[, policy]] = ofType(dev.resources, 'AWS::S3::BucketPolicy');
+    expect(policy.Properties.Bucket).toEqual({ Ref: id });
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+
+  it('deletes uploads left under incoming/ after a day, and nothing else', () => {
+    const [, bucket] = bucketOf(dev);
+    const rules = bucket.Properties.LifecycleConfiguration.Rules as Array<Record<string, Json>>;
+    expect(rules.filter((rule) => rule.ExpirationInDays !== undefined)).toEqual([{ Id: 'incoming-uploads', Prefix: 'incoming/', ExpirationInDays: 1, Status: 'Enabled' }]);
+  });
+
+  it("lets the browser PUT and GET from the app's origins only (the local origin outside prod)", () => {
+    const [apiId] = ofType(dev.resources, 'AWS::ApiGatewayV2::Api')[0];
+    const [rule] = bucketOf(dev)[1].Properties.CorsConfiguration.CorsRules;
+    expect(rule).toMatchObject({ AllowedMethods: ['PUT', 'GET'], AllowedOrigins: [{ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] }, dev.config.localAppUrl], ExposedHeaders: ['ETag'] });
+    expect(bucketOf(prod)[1].Properties.CorsConfiguration.CorsRules[0].AllowedOrigins).toEqual([{ 'Fn::GetAtt': [expect.any(String), 'ApiEndpoint'] }]);
+  });
+
+  it('is retained in prod, disposable in dev, and its name is an output', () => {
+    expect(bucketOf(prod)[1]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(bucketOf(dev)[1]).toMatchObject({ DeletionPolicy: 'Delete' });
+    expect(dev.template.toJSON().Outputs).toHaveProperty('DocumentsBucketName');
   });
 });
 
@@ -592,7 +635,7 @@ describe('alarms and outputs', () => {
 
   it('exports what an operator and the local cloud need', () => {
     dev.template.hasOutput('ApiUrl', {});
-    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'AuthBaseUrl', 'TableName', 'ReferralStateMachineArn', 'SmsInboundTopicArn']) {
+    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'AuthBaseUrl', 'TableName', 'DocumentsBucketName', 'ReferralStateMachineArn', 'SmsInboundTopicArn']) {
       expect(dev.template.toJSON().Outputs, name).toHaveProperty(name);
     }
   });
@@ -656,6 +699,15 @@ describe('least privilege: each function holds the calls its bundle makes, and n
     expect(withIndexes).toBeGreaterThan(0);
   });
 
+  it("grants each S3 call the code makes on the documents bucket's objects, with the key, and gives the bucket's name", () => {
+    for (const { id, usage, statements, actions } of perFunction()) {
+      const grant = s3Grant(id, usage.commands);
+      const s3Statements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
+      expect([...actions].filter((a) => a.startsWith('s3:')).sort(), id).toEqual(grant ? [...grant.objectActions, ...grant.bucketActions].sort() : []);
+      for (const statement of s3Statements) expect(JSON.stringify(statement.Resource), id).toMatch(/DocumentsBucket/);
+    }
+  });
+
   it('grants each Step Functions call and each sending channel the code uses; SMS only where a step may text someone', () => {
     const smsWithheld: string[] = [];
     for (const { id, usage, actions } of perFunction()) {
@@ -689,10 +741,14 @@ describe('ParcoursFunction grants', () => {
     });
     table.addGlobalSecondaryIndex({ indexName: 'gsi1', partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING } });
     const fn = new ParcoursFunction(stack, 'Fake', { entry, bundles, config: loadStageConfig('dev'), logKey: key });
+    const documents = new DocumentsBucket(stack, 'DocumentsBucket', { config: loadStageConfig('dev'), key, allowedOrigins: ['https://parcours.example.org'] });
+    const statements = () =>
+      (Template.fromStack(stack).toJSON().Resources as Record<string, Resource>)[stack.getLogicalId(fn.role.node.findChild('DefaultPolicy').node.defaultChild as never)]
+        .Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: Json }>;
     const dynamoStatements = () =>
       (Template.fromStack(stack).toJSON().Resources as Record<string, Resource>)[stack.getLogicalId(fn.role.node.findChild('DefaultPolicy').node.defaultChild as never)]
         .Properties.PolicyDocument.Statement.filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
-    return { app, fn, table, dynamoStatements };
+    return { app, fn, table, documents, stack, statements, dynamoStatements };
   }
 
   it('follows the code: a new call is granted with it, on the indexes only when it names one', () => {
@@ -705,6 +761,30 @@ describe('ParcoursFunction grants', () => {
     const [statement] = query.dynamoStatements();
     expect(statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(JSON.stringify(statement.Resource)).toContain('/index/*');
+  });
+
+  it("grants S3 calls on the bucket's objects and the key as the code makes them: a presigned PUT needs s3:PutObject and a data key", () => {
+    const upload = withBundle({ commands: ['s3:CreateSession', 's3:GetObject', 's3:HeadObject', 's3:PutObject'], queriesIndex: false });
+    upload.fn.bindDocuments(upload.documents);
+    const bucketId = upload.stack.getLogicalId(upload.documents.bucket.node.defaultChild as never);
+    const keyId = upload.stack.getLogicalId(upload.documents.key.node.defaultChild as never);
+    expect(upload.statements()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] } }),
+        expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } }),
+      ]),
+    );
+    expect(JSON.stringify(upload.statements())).not.toMatch(/s3:DeleteObject|s3:ListBucket/);
+    const variables = Template.fromStack(upload.stack).toJSON().Resources[upload.stack.getLogicalId(upload.fn.function.node.defaultChild as never)].Properties.Environment.Variables;
+    expect(variables).toMatchObject({ DOCUMENTS_BUCKET: { Ref: bucketId }, DOCUMENTS_KEY_ARN: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+
+    const remove = withBundle({ commands: ['s3:DeleteObject'], queriesIndex: false });
+    remove.fn.bindDocuments(remove.documents);
+    expect(JSON.stringify(remove.statements())).not.toMatch(/kms:|s3:GetObject|s3:PutObject/);
+    const unmapped = withBundle({ commands: ['s3:PutBucketPolicy'], queriesIndex: false });
+    expect(() => unmapped.fn.bindDocuments(unmapped.documents)).toThrow(/S3 PutBucketPolicy, which infra\/sdk-grants.ts does not map/);
+    const none = withBundle({ commands: ['dynamodb:GetItem'], queriesIndex: false });
+    expect(() => none.fn.bindDocuments(none.documents)).toThrow(/makes no S3 call/);
   });
 
   it('refuses a Scan and an operation it cannot map', () => {

@@ -9,6 +9,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.js';
 import { FAULT_SERVICES, FaultLayer, type FaultService, type FaultSettings } from '../../infra/local/faults.js';
 import type { ProbeEvent, ProbeResult } from '../fixtures/local/aws-probe-handler.js';
@@ -20,7 +21,7 @@ let assemblyDir: string;
 const clouds: LocalCloud[] = [];
 let cloud: LocalCloud;
 
-/** The smallest app that calls the four services from a function: a table, a probe function and a one-state machine. */
+/** The smallest app that calls the five services from a function: a table, a bucket, a probe function and a one-state machine. */
 function writeAssembly(dir: string): void {
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ artifacts: { [STACK]: { type: 'aws:cloudformation:stack', properties: { templateFile: `${STACK}.template.json` } } } }));
   const template = {
@@ -32,8 +33,9 @@ function writeAssembly(dir: string): void {
       Probe: {
         Type: 'AWS::Lambda::Function',
         Metadata: { 'aws:asset:path': 'asset.probe' },
-        Properties: { Handler: 'index.handler', Runtime: 'nodejs22.x', Timeout: 60, Code: { S3Bucket: 'assets', S3Key: 'probe.zip' }, Environment: { Variables: { TABLE_NAME: { Ref: 'ProbeTable' } } } },
+        Properties: { Handler: 'index.handler', Runtime: 'nodejs22.x', Timeout: 60, Code: { S3Bucket: 'assets', S3Key: 'probe.zip' }, Environment: { Variables: { TABLE_NAME: { Ref: 'ProbeTable' }, BUCKET: { Ref: 'ProbeBucket' } } } },
       },
+      ProbeBucket: { Type: 'AWS::S3::Bucket' },
       Machine: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }) } },
     },
   };
@@ -64,7 +66,7 @@ beforeAll(async () => {
   await build({ entryPoints: [probeEntry], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: join(assemblyDir, 'asset.probe', 'index.js'), logLevel: 'silent' });
   writeAssembly(assemblyDir);
   // Every service behind the fault layer, with no fault until a test asks for some.
-  cloud = await startProbeCloud({ dynamodb: 0, ses: 0, sms: 0, stepfunctions: 0 });
+  cloud = await startProbeCloud({ dynamodb: 0, ses: 0, sms: 0, stepfunctions: 0, s3: 0 });
 });
 
 afterAll(async () => {
@@ -73,7 +75,7 @@ afterAll(async () => {
 });
 
 /** The SDK's attempts by default: DynamoDB's client makes 4, the others 3. */
-const SDK_ATTEMPTS: Record<FaultService, number> = { dynamodb: 4, ses: 3, sms: 3, stepfunctions: 3 };
+const SDK_ATTEMPTS: Record<FaultService, number> = { dynamodb: 4, ses: 3, sms: 3, stepfunctions: 3, s3: 3 };
 
 const machineArn = () => cloud.app.stateMachines[0]!.arn;
 const probeArn = () => cloud.app.functions[0]!.arn;
@@ -91,7 +93,7 @@ const injected = (service: FaultService) => {
 };
 
 /** No fault anywhere, every kind allowed again. */
-const calm = () => cloud.faults.set({ dynamodb: 0, ses: 0, sms: 0, stepfunctions: 0, kinds: ['throttle', 'error', 'timeout', 'after'], timeoutMs: 1000 });
+const calm = () => cloud.faults.set({ dynamodb: 0, ses: 0, sms: 0, stepfunctions: 0, s3: 0, kinds: ['throttle', 'error', 'timeout', 'after'], timeoutMs: 1000 });
 
 const executionsCount = async () => (await cloud.engine.listExecutions({ stateMachineArn: machineArn(), maxResults: 1000 })).executions.length;
 
@@ -101,9 +103,10 @@ describe('the fault layer, between the functions and the services', () => {
     expect(cloud.functionEndpoints.AWS_ENDPOINT_URL_SFN).not.toBe(cloud.urls.awsEndpoint);
     expect(cloud.functionEndpoints.AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2).not.toBe(cloud.urls.awsEndpoint);
     expect(cloud.functionEndpoints.AWS_ENDPOINT_URL_SESV2).not.toBe(cloud.ses.endpoint);
+    expect(cloud.functionEndpoints.AWS_ENDPOINT_URL_S3).not.toBe(cloud.urls.s3);
 
     const partial = await startProbeCloud({ ses: 0.5 });
-    expect(partial.functionEndpoints).toMatchObject({ AWS_ENDPOINT_URL_DYNAMODB: partial.urls.dynamodb, AWS_ENDPOINT_URL_SFN: partial.urls.awsEndpoint });
+    expect(partial.functionEndpoints).toMatchObject({ AWS_ENDPOINT_URL_DYNAMODB: partial.urls.dynamodb, AWS_ENDPOINT_URL_SFN: partial.urls.awsEndpoint, AWS_ENDPOINT_URL_S3: partial.urls.s3 });
     expect(partial.functionEndpoints.AWS_ENDPOINT_URL_SESV2).not.toBe(partial.ses.endpoint);
     // A service without a proxy cannot be faulted later: said at once rather than silently ignored.
     expect(() => partial.faults.set({ dynamodb: 0.1 })).toThrow(/dynamodb is not behind the fault layer/);
@@ -116,6 +119,7 @@ describe('the fault layer, between the functions and the services', () => {
     ['ses', 429, ['TooManyRequestsException']],
     ['sms', 400, ['ThrottlingException']],
     ['stepfunctions', 400, ['ThrottlingException']],
+    ['s3', 503, ['SlowDown']],
   ] as const)('throttles %s with status %i and the error the SDK knows, retried by the SDK', async (service, status, names) => {
     calm();
     cloud.faults.set({ [service]: 1, kinds: ['throttle'] });
@@ -131,6 +135,7 @@ describe('the fault layer, between the functions and the services', () => {
     ['ses', ['InternalServiceErrorException']],
     ['sms', ['InternalServerException']],
     ['stepfunctions', ['InternalFailure', 'ServiceUnavailable']],
+    ['s3', ['InternalError']],
   ] as const)('answers %s calls with a 5xx, retried by the SDK', async (service, names) => {
     calm();
     cloud.faults.set({ [service]: 1, kinds: ['error'] });
@@ -169,9 +174,21 @@ describe('the fault layer, between the functions and the services', () => {
     expect(await executionsCount()).toBe(before + 3);
   });
 
+  it('executes an S3 PUT in "after" mode, then answers 500: the object is there although the SDK saw only failures', async () => {
+    calm();
+    cloud.faults.set({ s3: 1, kinds: ['after'] });
+    const key = `after/${randomUUID()}`;
+    expect(await probe('s3', { key })).toMatchObject({ ok: false, name: 'InternalError', status: 500, attempts: 3 });
+    calm();
+    const direct = new S3Client({ region: 'eu-west-3', endpoint: cloud.urls.s3, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'local' } });
+    const head = await direct.send(new HeadObjectCommand({ Bucket: cloud.app.buckets[0]!.name, Key: key }));
+    direct.destroy();
+    expect(head.ContentLength).toBe('probe'.length);
+  });
+
   it('lets the SDK absorb faults at a share: every call succeeds, some after retries, one retry per fault', async () => {
     calm();
-    cloud.faults.set({ dynamodb: 0.4, ses: 0.4, sms: 0.4, stepfunctions: 0.4, kinds: ['throttle', 'error', 'timeout'], timeoutMs: 50, seed: 11 });
+    cloud.faults.set({ dynamodb: 0.4, ses: 0.4, sms: 0.4, stepfunctions: 0.4, s3: 0.4, kinds: ['throttle', 'error', 'timeout'], timeoutMs: 50, seed: 11 });
     for (const service of FAULT_SERVICES) {
       const before = injected(service);
       const results: ProbeResult[] = [];
@@ -206,7 +223,7 @@ describe('the fault layer, between the functions and the services', () => {
   });
 
   it('never faults the harness, the engine or anything else that reaches the services directly', async () => {
-    cloud.faults.set({ dynamodb: 1, ses: 1, sms: 1, stepfunctions: 1, kinds: ['throttle', 'error', 'after'] });
+    cloud.faults.set({ dynamodb: 1, ses: 1, sms: 1, stepfunctions: 1, s3: 1, kinds: ['throttle', 'error', 'after'] });
     const before = cloud.faults.stats();
     const credentials = { accessKeyId: cloud.accessKeyId, secretAccessKey: 'local' };
     const region = 'eu-west-3';
@@ -216,7 +233,9 @@ describe('the fault layer, between the functions and the services', () => {
     const ses = new SESv2Client({ endpoint: cloud.ses.endpoint, region, credentials, maxAttempts: 1 });
     const sms = new PinpointSMSVoiceV2Client({ endpoint: cloud.urls.awsEndpoint, region, credentials, maxAttempts: 1 });
     const sfn = new SFNClient({ endpoint: cloud.urls.awsEndpoint, region, credentials, maxAttempts: 1 });
+    const s3 = new S3Client({ endpoint: cloud.urls.s3, forcePathStyle: true, region, credentials, maxAttempts: 1 });
     try {
+      await s3.send(new HeadObjectCommand({ Bucket: cloud.app.buckets[0]!.name, Key: 'harness' })).catch((error: Error) => expect(error.name).toBe('NotFound'));
       await ses.send(new SendEmailCommand({ FromEmailAddress: 'harness@example.org', Destination: { ToAddresses: ['a@example.org'] }, Content: { Simple: { Subject: { Data: 'x' }, Body: { Text: { Data: 'x' } } } } }));
       await sms.send(new SendTextMessageCommand({ DestinationPhoneNumber: '+33612345679', MessageBody: 'x' }));
       await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn(), input: '{}' }));
@@ -225,6 +244,7 @@ describe('the fault layer, between the functions and the services', () => {
       ses.destroy();
       sms.destroy();
       sfn.destroy();
+      s3.destroy();
     }
     expect(cloud.faults.stats()).toEqual(before);
     calm();

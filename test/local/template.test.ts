@@ -11,7 +11,9 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -72,9 +74,19 @@ function synthesize(): void {
     target: new schedulerTargets.StepFunctionsStartExecution(machine, { input: scheduler.ScheduleTargetInput.fromObject({ kind: 'monthly' }) }),
   });
   new events.Rule(stack, 'Tick', { schedule: events.Schedule.rate(Duration.minutes(5)), targets: [new eventsTargets.LambdaFunction(worker)] });
+  const key = new kms.Key(stack, 'Key', { removalPolicy: RemovalPolicy.DESTROY });
+  const bucket = new s3.Bucket(stack, 'Documents', {
+    encryption: s3.BucketEncryption.KMS,
+    encryptionKey: key,
+    bucketKeyEnabled: true,
+    cors: [{ allowedOrigins: [http.apiEndpoint, 'http://localhost:3000'], allowedMethods: [s3.HttpMethods.PUT], allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 600 }],
+    lifecycleRules: [{ prefix: 'incoming/', expiration: Duration.days(1) }, { expiration: Duration.days(30), enabled: false }],
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  worker.addEnvironment('BUCKET', bucket.bucketName);
   new CfnOutput(stack, 'ApiUrl', { value: http.apiEndpoint });
   new CfnOutput(stack, 'TableArn', { value: table.tableArn });
-  for (const [name, construct] of Object.entries({ table, worker, machine, api, pool, client, http })) {
+  for (const [name, construct] of Object.entries({ table, worker, machine, api, pool, client, http, key, bucket })) {
     ids[name] = stack.getLogicalId(construct.node.defaultChild as any);
   }
   app.synth();
@@ -121,6 +133,20 @@ describe('describeTemplate on a synthesized stack', () => {
         },
       ],
     });
+  });
+
+  it("describes the bucket: its name as functions get it, its CORS rules with the local origin, default encryption and enabled expirations", () => {
+    const name = `probe-${ids.bucket!.toLowerCase()}`;
+    expect(local.buckets).toEqual([
+      {
+        logicalId: ids.bucket,
+        name,
+        cors: [{ allowedOrigins: ['http://127.0.0.1:3000', 'http://localhost:3000'], allowedMethods: ['PUT'], allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAgeSeconds: 600 }],
+        encryption: { algorithm: 'aws:kms', kmsKeyId: expect.stringMatching(/^arn:aws:kms:eu-west-3:123456789012:key\/[0-9a-f-]{36}$/), bucketKeyEnabled: true },
+        expirations: [{ prefix: 'incoming/', days: 1 }],
+      },
+    ]);
+    expect(local.functions.find((fn) => fn.logicalId === ids.worker)?.environment.BUCKET).toBe(name);
   });
 
   it('names functions, resolves their environment and finds their bundle', () => {

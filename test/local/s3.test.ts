@@ -1,0 +1,338 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { startLocalS3, type LocalS3 } from '../../infra/local/s3.js';
+import type { LocalBucket } from '../../infra/local/template.js';
+import {
+  SNIFF_BYTES,
+  contentDisposition,
+  deleteObject,
+  headObject,
+  presignDownload,
+  presignUpload,
+  putObject,
+  readFirstBytes,
+  readObject,
+  sniffFileType,
+} from '../../shared/storage/objects.js';
+
+const BUCKET = 'parcours-test-documents';
+const KEY_ARN = 'arn:aws:kms:eu-west-3:000000000000:key/11111111-2222-3333-4444-555555555555';
+const APP_ORIGIN = 'http://127.0.0.1:3000';
+const BUCKETS: LocalBucket[] = [
+  {
+    logicalId: 'DocumentsBucket',
+    name: BUCKET,
+    cors: [{ allowedOrigins: [APP_ORIGIN], allowedMethods: ['PUT', 'GET'], allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAgeSeconds: 600 }],
+    encryption: { algorithm: 'aws:kms', kmsKeyId: KEY_ARN, bucketKeyEnabled: true },
+    expirations: [{ prefix: 'incoming/', days: 1 }],
+  },
+];
+
+const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 0x41)]);
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46]);
+const EXE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200, 0x90)]);
+
+describe('sniffFileType', () => {
+  it('recognises PDF, JPEG and PNG by their first bytes', () => {
+    expect(sniffFileType(PDF.subarray(0, SNIFF_BYTES))).toBe('application/pdf');
+    expect(sniffFileType(PNG)).toBe('image/png');
+    expect(sniffFileType(JPEG)).toBe('image/jpeg');
+  });
+
+  it('recognises nothing else, whatever the name: an executable, text, too few bytes, nothing', () => {
+    expect(sniffFileType(EXE)).toBeUndefined();
+    expect(sniffFileType(Buffer.from('Bonjour, ceci est un PDF'))).toBeUndefined();
+    expect(sniffFileType(PNG.subarray(0, 7))).toBeUndefined();
+    expect(sniffFileType(Buffer.from('%PDF'))).toBeUndefined();
+    expect(sniffFileType(new Uint8Array())).toBeUndefined();
+  });
+});
+
+describe('contentDisposition', () => {
+  it('keeps the exact UTF-8 name and gives old clients an ASCII one without quotes', () => {
+    expect(contentDisposition('Pièce d\'identité "recto".pdf')).toBe(
+      `attachment; filename="Piece d'identite _recto_.pdf"; filename*=UTF-8''Pi%C3%A8ce%20d%27identit%C3%A9%20%22recto%22.pdf`,
+    );
+  });
+});
+
+describe('local S3', () => {
+  let dataDir: string;
+  let s3: LocalS3;
+  let client: S3Client;
+  /** The local S3's clock: tests move it to see a URL expire. */
+  let clock: Date | undefined;
+  const saved = { ...process.env };
+
+  const start = async (port = 0) => {
+    s3 = await startLocalS3({ dataDir, buckets: BUCKETS, region: 'eu-west-3', accountId: '000000000000', secretFor: () => 'local', port, now: () => clock ?? new Date() });
+  };
+  const send = async <T>(promise: Promise<T>) => {
+    try {
+      return await promise;
+    } catch (error) {
+      if (error instanceof S3ServiceException) return { failed: error.name, status: error.$metadata.httpStatusCode };
+      throw error;
+    }
+  };
+  const errorCode = async (response: Response) => /<Code>([^<]+)<\/Code>/.exec(await response.text())?.[1];
+  const putPresigned = (url: string, headers: Record<string, string>, body: Buffer) => fetch(url, { method: 'PUT', headers, body: new Uint8Array(body) });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'local-s3-test-'));
+    await start();
+    // The storage module reads its bucket, key and endpoint as a function does, from the environment.
+    process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+    process.env.DOCUMENTS_BUCKET = BUCKET;
+    process.env.DOCUMENTS_KEY_ARN = KEY_ARN;
+    client = new S3Client({ region: 'eu-west-3', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'anyone', secretAccessKey: 'local' } });
+  });
+
+  afterAll(async () => {
+    process.env = saved;
+    client.destroy();
+    await s3.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('puts, heads, gets (whole and a range), lists and deletes with the SDK client, encrypting with the bucket default', async () => {
+    const put = await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/a b/é.pdf', Body: PDF, ContentType: 'application/pdf', Metadata: { origin: 'test' } }));
+    expect(put.ETag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(put).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KEY_ARN, BucketKeyEnabled: true });
+
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'sdk/a b/é.pdf' }));
+    expect(head).toMatchObject({ ContentLength: PDF.length, ContentType: 'application/pdf', ETag: put.ETag, Metadata: { origin: 'test' }, ServerSideEncryption: 'aws:kms' });
+
+    const whole = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/a b/é.pdf' }));
+    expect(Buffer.from(await whole.Body!.transformToByteArray()).equals(PDF)).toBe(true);
+    const range = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/a b/é.pdf', Range: 'bytes=1-3' }));
+    expect(range).toMatchObject({ ContentRange: `bytes 1-3/${PDF.length}`, ContentLength: 3 });
+    expect(await range.Body!.transformToString()).toBe('PDF');
+
+    for (const key of ['sdk/list/1', 'sdk/list/2', 'sdk/list/3', 'sdk/list/sub/4', 'other/5']) {
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
+    }
+    const first = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'sdk/list/', MaxKeys: 2 }));
+    expect(first.Contents?.map((c) => c.Key)).toEqual(['sdk/list/1', 'sdk/list/2']);
+    expect(first.IsTruncated).toBe(true);
+    const rest = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'sdk/list/', ContinuationToken: first.NextContinuationToken }));
+    expect(rest.Contents?.map((c) => [c.Key, c.Size])).toEqual([['sdk/list/3', 10], ['sdk/list/sub/4', 14]]);
+    expect(rest.IsTruncated).toBe(false);
+    const folders = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'sdk/', Delimiter: '/' }));
+    expect(folders.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['sdk/a b/', 'sdk/list/']);
+
+    const copy = await client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'sdk/copy.pdf', CopySource: `${BUCKET}/${encodeURIComponent('sdk/a b/é.pdf')}` }));
+    expect(copy.CopyObjectResult?.ETag).toBe(put.ETag);
+
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'sdk/a b/é.pdf' }));
+    expect(await send(client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/a b/é.pdf' })))).toEqual({ failed: 'NoSuchKey', status: 404 });
+    expect(await send(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'sdk/a b/é.pdf' })))).toEqual({ failed: 'NotFound', status: 404 });
+    // Deleting what is not there succeeds, as on S3.
+    expect((await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'sdk/a b/é.pdf' }))).$metadata.httpStatusCode).toBe(204);
+  });
+
+  it('takes a streamed upload (aws-chunked with a CRC32 trailer) and refuses one whose checksum is wrong', async () => {
+    const { Readable } = await import('node:stream');
+    const body = Readable.from([PDF.subarray(0, 1000), PDF.subarray(1000)]);
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/streamed.pdf', Body: body, ContentLength: PDF.length, ChecksumAlgorithm: 'CRC32' }));
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/streamed.pdf' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(PDF)).toBe(true);
+
+    const wrong = await send(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/wrong.pdf', Body: PDF, ChecksumCRC32: 'AAAAAA==' })));
+    expect(wrong).toEqual({ failed: 'BadDigest', status: 400 });
+  });
+
+  it('refuses a request signed with another secret, an unsigned one and one for an unknown bucket', async () => {
+    const intruder = new S3Client({ region: 'eu-west-3', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'anyone', secretAccessKey: 'guessed' } });
+    expect(await send(intruder.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'x', Body: 'x' })))).toEqual({ failed: 'SignatureDoesNotMatch', status: 403 });
+    intruder.destroy();
+    const anonymous = await fetch(`${s3.endpoint}/${BUCKET}/sdk/list/1`);
+    expect(anonymous.status).toBe(403);
+    expect(await errorCode(anonymous)).toBe('AccessDenied');
+    expect(await send(client.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'x' })))).toEqual({ failed: 'NoSuchBucket', status: 404 });
+  });
+
+  it('takes a presigned upload once, with exactly the signed size, type and encryption, and serves it back', async () => {
+    const upload = await presignUpload({ key: 'incoming/p1/u1', contentType: 'application/pdf', contentLength: PDF.length });
+    expect(new URL(upload.url).origin).toBe(s3.endpoint);
+    const signed = new URL(upload.url).searchParams.get('X-Amz-SignedHeaders')!.split(';');
+    expect(signed).toEqual(expect.arrayContaining(['content-length', 'content-type', 'if-none-match', 'host', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id']));
+
+    const ok = await putPresigned(upload.url, upload.headers, PDF);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-amz-server-side-encryption')).toBe('aws:kms');
+    expect(ok.headers.get('x-amz-server-side-encryption-aws-kms-key-id')).toBe(KEY_ARN);
+
+    // The same URL again: If-None-Match: * is signed, and the object now exists.
+    const again = await putPresigned(upload.url, upload.headers, PDF);
+    expect(again.status).toBe(412);
+    expect(await errorCode(again)).toBe('PreconditionFailed');
+    // Dropping the header to get around it breaks the signature.
+    const { 'if-none-match': _dropped, ...withoutCondition } = upload.headers;
+    const dropped = await putPresigned(upload.url, withoutCondition, PDF);
+    expect(dropped.status).toBe(403);
+    expect(await errorCode(dropped)).toBe('SignatureDoesNotMatch');
+
+    expect(await headObject('incoming/p1/u1')).toMatchObject({ contentLength: PDF.length, contentType: 'application/pdf', serverSideEncryption: 'aws:kms' });
+    expect(sniffFileType((await readFirstBytes('incoming/p1/u1', SNIFF_BYTES))!)).toBe('application/pdf');
+    expect((await readFirstBytes('incoming/p1/u1', SNIFF_BYTES))!.length).toBe(SNIFF_BYTES);
+    expect(Buffer.from((await readObject('incoming/p1/u1'))!).equals(PDF)).toBe(true);
+
+    const download = await presignDownload('incoming/p1/u1', 'Pièce d’identité.pdf');
+    const got = await fetch(download);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-disposition')).toBe(contentDisposition('Pièce d’identité.pdf'));
+    expect(Buffer.from(await got.arrayBuffer()).equals(PDF)).toBe(true);
+
+    await deleteObject('incoming/p1/u1');
+    expect(await headObject('incoming/p1/u1')).toBeUndefined();
+    expect(await readFirstBytes('incoming/p1/u1', SNIFF_BYTES)).toBeUndefined();
+  });
+
+  it('refuses a presigned upload of another size, another type, another key, a tampered signature and an expired URL', async () => {
+    const upload = await presignUpload({ key: 'incoming/p1/u2', contentType: 'image/png', contentLength: PNG.length });
+    const bigger = await putPresigned(upload.url, upload.headers, Buffer.concat([PNG, Buffer.alloc(10_000_000)]));
+    expect(bigger.status).toBe(403);
+    expect(await errorCode(bigger)).toBe('SignatureDoesNotMatch');
+    const otherType = await putPresigned(upload.url, { ...upload.headers, 'content-type': 'application/pdf' }, PNG);
+    expect(await errorCode(otherType)).toBe('SignatureDoesNotMatch');
+    const otherKey = await putPresigned(upload.url.replace('/incoming/p1/u2?', '/incoming/p2/u2?'), upload.headers, PNG);
+    expect(await errorCode(otherKey)).toBe('SignatureDoesNotMatch');
+    const tampered = new URL(upload.url);
+    const signature = tampered.searchParams.get('X-Amz-Signature')!;
+    tampered.searchParams.set('X-Amz-Signature', `${signature.slice(0, -1)}${signature.endsWith('0') ? '1' : '0'}`);
+    expect(await errorCode(await putPresigned(tampered.href, upload.headers, PNG))).toBe('SignatureDoesNotMatch');
+    const longer = new URL(upload.url);
+    longer.searchParams.set('X-Amz-Expires', '604800');
+    expect(await errorCode(await putPresigned(longer.href, upload.headers, PNG))).toBe('SignatureDoesNotMatch');
+    expect(await headObject('incoming/p1/u2')).toBeUndefined();
+
+    const expired = await presignUpload({ key: 'incoming/p1/u3', contentType: 'image/png', contentLength: PNG.length, expiresInSeconds: 60, now: new Date(Date.now() - 61_000) });
+    const late = await putPresigned(expired.url, expired.headers, PNG);
+    expect(late.status).toBe(403);
+    expect(await late.text()).toMatch(/<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
+    expect(await headObject('incoming/p1/u3')).toBeUndefined();
+
+    // The same URL used in time works: the refusals above were for what they changed.
+    expect((await putPresigned(upload.url, upload.headers, PNG)).status).toBe(200);
+  });
+
+  it('gives one of two concurrent uses of an If-None-Match URL the object, the other a 412', async () => {
+    const upload = await presignUpload({ key: 'incoming/p1/race', contentType: 'image/jpeg', contentLength: JPEG.length });
+    const statuses = (await Promise.all([1, 2, 3].map(() => putPresigned(upload.url, upload.headers, JPEG)))).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 412, 412]);
+  });
+
+  it('refuses a body longer than its signed x-amz-decoded-content-length (EntityTooLarge)', async () => {
+    const chunk = Buffer.alloc(20, 0x41);
+    const body = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n0\r\n\r\n')]);
+    // An SDK client's signed request whose signed decoded length says 10 bytes, with 20 in its body.
+    const small = new S3Client({ region: 'eu-west-3', endpoint: s3.endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', credentials: { accessKeyId: 'anyone', secretAccessKey: 'local' } });
+    small.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers: Record<string, string>; body: unknown };
+        request.headers['content-encoding'] = 'aws-chunked';
+        request.headers['x-amz-decoded-content-length'] = '10';
+        request.headers['x-amz-content-sha256'] = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
+        request.headers['content-length'] = String(body.length);
+        request.body = body;
+        return next(args);
+      },
+      { step: 'build' },
+    );
+    expect(await send(small.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'incoming/p1/chunked', Body: 'placeholder' })))).toEqual({ failed: 'EntityTooLarge', status: 400 });
+    small.destroy();
+    expect(await headObject('incoming/p1/chunked')).toBeUndefined();
+  });
+
+  it('answers the CORS preflight of a browser PUT from the app origin, and refuses another origin', async () => {
+    const upload = await presignUpload({ key: 'incoming/p1/cors', contentType: 'application/pdf', contentLength: PDF.length });
+    const preflight = (origin: string) =>
+      new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+        const req = httpRequest(upload.url, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': Object.keys(upload.headers).join(',') },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const allowed = await preflight(APP_ORIGIN);
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers).toMatchObject({
+      'access-control-allow-origin': APP_ORIGIN,
+      'access-control-allow-methods': 'PUT, GET',
+      'access-control-allow-headers': Object.keys(upload.headers).join(', '),
+      'access-control-max-age': '600',
+    });
+    expect((await preflight('https://evil.example')).status).toBe(403);
+
+    // The actual PUT carries the origin's headers too, so the browser may read the answer (ETag exposed).
+    const put = await fetch(upload.url, { method: 'PUT', headers: { ...upload.headers, origin: APP_ORIGIN }, body: new Uint8Array(PDF) });
+    expect(put.status).toBe(200);
+    expect(put.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(put.headers.get('access-control-expose-headers')).toBe('ETag');
+  });
+
+  it('serves a bucket addressed virtual-host style (<bucket>.localhost)', async () => {
+    const toLoopback = new Agent({
+      lookup: ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+        options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)) as never,
+    });
+    const virtual = new S3Client({
+      region: 'eu-west-3',
+      endpoint: `http://localhost:${s3.port}`,
+      forcePathStyle: false,
+      credentials: { accessKeyId: 'anyone', secretAccessKey: 'local' },
+      requestHandler: new NodeHttpHandler({ httpAgent: toLoopback }),
+    });
+    await virtual.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'virtual/host.txt', Body: 'hôte' }));
+    expect(await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'virtual/host.txt' }))).Body!.transformToString()).toBe('hôte');
+    virtual.destroy();
+  });
+
+  it('keeps objects across a restart, and drops a body a killed write left without its metadata', async () => {
+    await putObject('contracts/c1.pdf', PDF, 'application/pdf');
+    const port = s3.port;
+    await s3.close();
+    // What a write killed after its body and before its metadata rename leaves behind.
+    const bucketDir = join(dataDir, 's3', BUCKET);
+    writeFileSync(join(bucketDir, 'data', 'orphan-body'), 'half');
+    writeFileSync(join(bucketDir, 'meta', 'x.json.123.tmp'), '{"key":');
+    await start(port);
+    expect(Buffer.from((await readObject('contracts/c1.pdf'))!).equals(PDF)).toBe(true);
+    expect(readdirSync(join(bucketDir, 'data'))).not.toContain('orphan-body');
+    expect(readdirSync(join(bucketDir, 'meta')).some((name) => name.endsWith('.tmp'))).toBe(false);
+  });
+
+  it('expires objects under incoming/ after a day, as the bucket lifecycle rule says, and keeps the others', async () => {
+    await putObject('incoming/p9/old', PNG, 'image/png');
+    await putObject('contracts/keep.pdf', PDF, 'application/pdf');
+    clock = new Date(Date.now() + 25 * 60 * 60 * 1000);
+    try {
+      expect(await s3.expireObjects()).toBeGreaterThanOrEqual(1);
+    } finally {
+      clock = undefined;
+    }
+    expect(await headObject('incoming/p9/old')).toBeUndefined();
+    expect(await headObject('contracts/keep.pdf')).toBeDefined();
+  });
+});
