@@ -4,7 +4,7 @@ import { NotFoundError } from '../domain/errors.js';
 import { daysBetween } from '../domain/time.js';
 import type { DeadlineStep } from '../domain/waiting-steps.js';
 import { settleWaitingStep, type SettleResult, type WaitingStepHandler, type WaitingStepWrites } from './approvals.js';
-import { contractAcceptanceUpdate, contractToAccept, getCurrentContract, type ContractRecord } from './contracts.js';
+import { contractAcceptanceUpdate, contractToAccept, getCurrentContract, type ContractRecord } from './contract-records.js';
 import { contactsOf } from './guardian-consents.js';
 import { onboardingStepDone, onboardingStepSubject, type OnboardingStepSubject } from './onboarding.js';
 import { outboxPuts } from './outbox.js';

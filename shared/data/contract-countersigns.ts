@@ -6,7 +6,7 @@ import { daysBetween } from '../domain/time.js';
 import type { DeadlineStep } from '../domain/waiting-steps.js';
 import type { WaitingStepHandler, WaitingStepWrites } from './approvals.js';
 import type { ContractStepSubject } from './contract-acceptances.js';
-import { contractCountersignUpdate, getCurrentContract } from './contracts.js';
+import { contractCountersignUpdate, getCurrentContract } from './contract-records.js';
 import { contactsOf } from './guardian-consents.js';
 import { onboardingStepDone, onboardingStepSubject } from './onboarding.js';
 import { outboxPuts } from './outbox.js';

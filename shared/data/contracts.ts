@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { renderContractPdf } from '../contracts/pdf.js';
 import {
   CONTRACT_STATUS_LABELS,
@@ -10,14 +10,15 @@ import {
   type ContractData,
   type ContractStatus,
 } from '../domain/contracts.js';
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { NotFoundError } from '../domain/errors.js';
 import type { GuardianConsentOutcome } from '../domain/guardian-consent.js';
-import { PROGRAMME_RULES, type Programme } from '../domain/programmes.js';
+import { PROGRAMME_RULES } from '../domain/programmes.js';
 import { parisDate } from '../domain/time.js';
 import { keys } from '../keys.js';
 import * as objects from '../storage/objects.js';
 import type { TransactItem } from './approvals.js';
 import { db, tableName } from './client.js';
+import { getCurrentContract, type ContractRecord } from './contract-records.js';
 import { getChecklist } from './documents.js';
 import { getGuardianConsent, type GuardianConsentRecord } from './guardian-consents.js';
 import { getOnboarding, type OnboardingRecord } from './onboarding.js';
@@ -26,56 +27,18 @@ import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { isConditionFailure } from './transactions.js';
 
 /**
- * The contract of an onboarding: each version prepared (`CONTRACT#<n>` in the onboarding's partition) with its PDF
- * in the documents bucket and the PDF's SHA-256; the young person's acceptance of that exact hash; the staff's
- * countersignature; and the final PDF, which prints both.
+ * The contract of an onboarding: each version prepared from the stored data, its PDF kept in the documents bucket
+ * with its SHA-256 recorded (shared/data/contract-records.ts), and the final PDF rendered after the countersignature,
+ * which prints the acceptance record and the countersignature.
  */
 
 /** What the contracts need of the bucket: the storage module in the functions, a stand-in in unit tests. */
 export type ContractStorage = Pick<typeof objects, 'putObject' | 'presignDownload'>;
 export const contractStorage: ContractStorage = objects;
 
-export interface ContractRecord {
-  referralId: string;
-  personId: string;
-  programme: Programme;
-  version: number;
-  status: ContractStatus;
-  /** The PDF to read and accept. */
-  key: string;
-  sha256: string;
-  size: number;
-  /** The stored data the contract was made from (without the day it was made): the same source is the same contract. */
-  sourceHash: string;
-  /** Everything the PDF says: the final PDF is rendered again from it, byte for byte the same contract. */
-  data: ContractData;
-  createdAt: string;
-  updatedAt: string;
-  acceptance?: { at: string; sha256: string; personId: string };
-  countersignature?: { at: string; staffId: string; staffName: string };
-  /** The PDF signed by both parties, once rendered after the countersignature. */
-  final?: { key: string; sha256: string; size: number; at: string };
-}
-
 /** The object key of a contract's PDF; its hash is in it, so two racing preparations never overwrite the recorded one. */
 export function contractObjectKey(referralId: string, version: number, sha256: string, final: boolean): string {
   return `contracts/${referralId}/v${version}${final ? '-final' : ''}-${sha256.slice(0, 16)}.pdf`;
-}
-
-/** The latest version of the onboarding's contract (read consistently), if any. */
-export async function getCurrentContract(referralId: string): Promise<ContractRecord | undefined> {
-  const prefix = keys.onboardingContractsPrefix(referralId);
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-      ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix },
-      ScanIndexForward: false,
-      Limit: 1,
-      ConsistentRead: true,
-    }),
-  );
-  return result.Items?.[0] as ContractRecord | undefined;
 }
 
 /** What a contract is made from: the onboarding, its referral, the checklist, and for a minor the guardian's answer. */
@@ -213,34 +176,6 @@ function supersede(table: string, contract: ContractRecord, now: string): Transa
   };
 }
 
-/** The transaction item that records the young person's acceptance of the exact PDF (its hash), only while it is the one to accept. */
-export function contractAcceptanceUpdate(table: string, contract: ContractRecord, acceptance: NonNullable<ContractRecord['acceptance']>): TransactItem {
-  return {
-    Update: {
-      TableName: table,
-      Key: keys.onboardingContract(contract.referralId, contract.version),
-      UpdateExpression: 'SET #status = :accepted, acceptance = :acceptance, updatedAt = :now',
-      ConditionExpression: '#status = :prepared AND sha256 = :sha256',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':accepted': 'accepted', ':prepared': 'prepared', ':acceptance': acceptance, ':sha256': acceptance.sha256, ':now': acceptance.at },
-    },
-  };
-}
-
-/** The transaction item that records the countersignature of an accepted contract. */
-export function contractCountersignUpdate(table: string, contract: ContractRecord, countersignature: NonNullable<ContractRecord['countersignature']>): TransactItem {
-  return {
-    Update: {
-      TableName: table,
-      Key: keys.onboardingContract(contract.referralId, contract.version),
-      UpdateExpression: 'SET #status = :countersigned, countersignature = :countersignature, updatedAt = :now',
-      ConditionExpression: '#status = :accepted',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':countersigned': 'countersigned', ':accepted': 'accepted', ':countersignature': countersignature, ':now': countersignature.at },
-    },
-  };
-}
-
 /**
  * The final PDF of a countersigned contract: the same contract with the acceptance record (time, SHA-256) and the
  * countersignature (staff name, time), rendered from the stored record, so every attempt makes the same bytes, and
@@ -322,13 +257,4 @@ export async function contractView(referralId: string, options: { storage?: Cont
     ...(contract.acceptance ? { acceptance: { at: contract.acceptance.at, sha256: contract.acceptance.sha256 } } : {}),
     ...(contract.countersignature ? { countersignature: { at: contract.countersignature.at, staffName: contract.countersignature.staffName } } : {}),
   };
-}
-
-/** The contract the young person is to accept, or why their acceptance cannot be recorded (409 with a French message). */
-export function contractToAccept(contract: ContractRecord | undefined, sha256: string): ContractRecord {
-  if (!contract) throw new ConflictError("Aucun contrat n'est prêt à être accepté pour le moment.");
-  if (contract.acceptance && contract.acceptance.sha256 === sha256) return contract;
-  if (contract.status !== 'prepared') throw new ConflictError('Ce contrat a déjà été accepté.');
-  if (contract.sha256 !== sha256) throw new ConflictError('Le contrat a changé depuis votre lecture : rechargez la page et relisez-le avant de l’accepter.');
-  return contract;
 }
