@@ -181,6 +181,11 @@ export class ParcoursStack extends Stack {
     // it. Rendering a PDF takes a second or two on a cold start.
     fn('PrepareContract', 'functions/workflow/prepare-contract.ts', { timeout: Duration.seconds(60) });
     const staffOnboardingContract = fn('StaffOnboardingContract', 'functions/staff/onboarding-contract.ts');
+    // The guardian's and the young person's answers wake the waiting workflow, as staff decisions do (DecideApproval).
+    const guardianConsentPage = fn('GuardianConsentPage', 'functions/guardian/get.ts');
+    const guardianConsent = fn('GuardianConsent', 'functions/guardian/consent.ts').bindStateMachine(this.referralStateMachine);
+    const youngPersonContract = fn('YoungPersonContract', 'functions/me/contract.ts');
+    const contractAcceptance = fn('ContractAcceptance', 'functions/me/contract-acceptance.ts').bindStateMachine(this.referralStateMachine);
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
     const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
     const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
@@ -207,6 +212,10 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/contract', staffOnboardingContract);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
     this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/me/contract', youngPersonContract, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/me/contract/acceptance', contractAcceptance, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/guardian/consent', guardianConsent, linkWhy);
     this.api.addPublicRoute(
       HttpMethod.POST,
       '/api/links/resend',
