@@ -192,6 +192,12 @@ describe('HTTP API', () => {
         'GET /api/config',
         'GET /api/me',
         'POST /api/links/resend',
+        // The guardian's consent and the contract.
+        'GET /api/me/contract',
+        'POST /api/me/contract/acceptance',
+        'GET /api/guardian',
+        'POST /api/guardian/consent',
+        'GET /api/staff/onboarding/{referralId}/contract',
         'GET /',
         'GET /{proxy+}',
       ].sort(),
@@ -199,7 +205,7 @@ describe('HTTP API', () => {
   });
 
   /** Public at the gateway: the pages' config, and the routes of people without an account (checked in the handler: a personal link, or none for "nouveau lien"). */
-  const PUBLIC_API = ['GET /api/config', 'GET /api/me', 'POST /api/links/resend'];
+  const PUBLIC_API = ['GET /api/config', 'GET /api/me', 'POST /api/links/resend', 'GET /api/me/contract', 'POST /api/me/contract/acceptance', 'GET /api/guardian', 'POST /api/guardian/consent'];
 
   it('puts every other /api route behind the Cognito JWT authorizer', () => {
     const [[authorizerId, authorizer]] = ofType(dev.resources, 'AWS::ApiGatewayV2::Authorizer');
@@ -417,6 +423,13 @@ describe('functions', () => {
         'ListPossibleDuplicates',
         'DecidePossibleDuplicate',
         'DispatchDeferredMessages',
+        // The guardian's consent and the contract.
+        'PrepareContract',
+        'StaffOnboardingContract',
+        'GuardianConsentPage',
+        'GuardianConsent',
+        'YoungPersonContract',
+        'ContractAcceptance',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
@@ -445,7 +458,8 @@ describe('functions', () => {
       .filter(([, fn]) => 'REFERRAL_STATE_MACHINE_ARN' in fn.Environment.Variables)
       .map(([id]) => id)
       .sort();
-    expect(withArn).toEqual(['DecideApproval', 'Reconciler', 'SubmitReferral']);
+    // The guardian's consent and the contract's acceptance wake a waiting workflow, as a staff decision does.
+    expect(withArn).toEqual(['ContractAcceptance', 'DecideApproval', 'GuardianConsent', 'Reconciler', 'SubmitReferral']);
   });
 
   it('give the table to every function but the pages, and the senders their messaging settings', () => {
