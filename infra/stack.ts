@@ -219,6 +219,16 @@ export class ParcoursStack extends Stack {
     this.acknowledgeExecutionGrant(decideApproval, this.referralStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
 
+    // Onboarding's contract (issue 9): "Préparer le contrat" renders the PDF and keeps it in the documents bucket (bound
+    // from the bundle's S3 calls), a step of the onboarding workflow (this.functions.PrepareContract); staff download
+    // it. Rendering a PDF takes a second or two on a cold start.
+    fn('PrepareContract', 'functions/workflow/prepare-contract.ts', { timeout: Duration.seconds(60) });
+    const staffOnboardingContract = fn('StaffOnboardingContract', 'functions/staff/onboarding-contract.ts');
+    // The guardian's and the young person's answers wake the waiting workflow, as staff decisions do (DecideApproval).
+    const guardianConsentPage = fn('GuardianConsentPage', 'functions/guardian/get.ts');
+    const guardianConsent = fn('GuardianConsent', 'functions/guardian/consent.ts').bindStateMachine(this.referralStateMachine);
+    const youngPersonContract = fn('YoungPersonContract', 'functions/me/contract.ts');
+    const contractAcceptance = fn('ContractAcceptance', 'functions/me/contract-acceptance.ts').bindStateMachine(this.referralStateMachine);
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
     const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
     const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
@@ -251,8 +261,13 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/sessions/{sessionId}', getSession);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/sessions/{sessionId}/attendance', recordAttendance);
     this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/onboarding/{referralId}/diagnosis', diagnosisInterview);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/contract', staffOnboardingContract);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
     this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/me/contract', youngPersonContract, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/me/contract/acceptance', contractAcceptance, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/guardian/consent', guardianConsent, linkWhy);
     this.api.addPublicRoute(
       HttpMethod.POST,
       '/api/links/resend',

@@ -105,6 +105,12 @@ export const keys = {
   /** An accepted referral whose onboarding is not opened yet (gsi1, on the referral item): the reconciler starts a missing onboarding. */
   awaitedOnboardingEntry: (acceptedAt: string, referralId: string) => ({ gsi1pk: 'ONBOARDING#AWAITED', gsi1sk: `${acceptedAt}#${referralId}` }),
   awaitedOnboardingPartition: () => 'ONBOARDING#AWAITED',
+  // --- Guardian's consent and contract of the onboarding (shared/data/guardian-consents.ts, shared/data/contracts.ts) ---
+  /** The guardian's answer: who, when, the text version read, each choice. */
+  onboardingConsent: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'CONSENT' }),
+  /** One version of the contract (zero-padded, so the latest sorts last). */
+  onboardingContract: (referralId: string, version: number) => ({ pk: `ONBOARDING#${referralId}`, sk: `CONTRACT#${String(version).padStart(4, '0')}` }),
+  onboardingContractsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'CONTRACT#' }),
   // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
   /** A personal link, by the SHA-256 (hex) of its token. */
   personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),

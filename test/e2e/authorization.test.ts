@@ -141,6 +141,12 @@ const MATRIX: Record<string, RouteExpectation> = {
     // The addresses to fix: the adults' bounced e-mails.
     listed: (objects) => [objects.adult.personId, objects.adult.contactIssueId],
   },
+  // The world's referrals are not onboarded: staff get the clear 404 of an onboarding that does not exist, the others never reach it.
+  'GET /api/staff/onboarding/{referralId}/contract': {
+    targets: OBJECT_TARGETS,
+    requests: (world, target) => bothOf(world, target).map((o) => ({ path: `/api/staff/onboarding/${o?.referralId ?? missingId()}/contract` })),
+    status: staffOnly(404),
+  },
   'GET /api/staff/duplicates': { targets: [NONE], requests: () => [{ path: '/api/staff/duplicates' }], status: staffOnly(200) },
   'GET /api/staff/onboarding': { targets: [NONE], requests: () => [{ path: '/api/staff/onboarding' }, { path: '/api/staff/onboarding?programme=cjs&limit=5' }], status: staffOnly(200) },
   // No weak match in the seeded world: only a pair never flagged, which staff get as not found.
@@ -167,6 +173,22 @@ const MATRIX: Record<string, RouteExpectation> = {
     requests: () => [{ path: '/api/me' }, { path: '/api/me', headers: { 'x-parcours-link': 'A'.repeat(43) } }],
     status: publicRoute(401),
   },
+  // The contract's and the guardian's routes open with a personal link of their own audience only, never a JWT.
+  ...Object.fromEntries(
+    [
+      ['GET /api/me/contract', '/api/me/contract', undefined],
+      ['POST /api/me/contract/acceptance', '/api/me/contract/acceptance', { sha256: 'a'.repeat(64) }],
+      ['GET /api/guardian', '/api/guardian', undefined],
+      ['POST /api/guardian/consent', '/api/guardian/consent', { outcome: 'refused', textSha256: 'a'.repeat(64), signerName: 'Nadia Haddad', relationship: 'Mère' }],
+    ].map(([key, path, body]) => [
+      key as string,
+      {
+        targets: [NONE],
+        requests: () => [{ path: path as string, body }, { path: path as string, body, headers: { 'x-parcours-link': 'A'.repeat(43) } }],
+        status: publicRoute(401),
+      } satisfies RouteExpectation,
+    ]),
+  ),
   // Anyone may ask for a new link: the same 202 whatever the address (it counts the request).
   'POST /api/links/resend': {
     targets: [NONE],

@@ -122,6 +122,7 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   'GET /api/people/{personId}/timeline': { as: 'staff', paths: (world, id) => [`/api/people/${id ?? world.A.adult.personId}/timeline`] },
   // Each list pages on its own cursor: a plain `cursor` is unknown here.
   'GET /api/staff/messages': { as: 'staff', paths: () => ['/api/staff/messages'], queries: pagedQueries(['toFixCursor', 'optOutsCursor', 'failedCursor'], 'cursor') },
+  'GET /api/staff/onboarding/{referralId}/contract': { as: 'staff', paths: (world, id) => [`/api/staff/onboarding/${id ?? world.A.adult.referralId}/contract`] },
   'GET /api/staff/duplicates': { as: 'staff', paths: () => ['/api/staff/duplicates'], queries: pagedQueries(['cursor']) },
   'POST /api/staff/duplicates/{duplicateId}/decision': {
     as: 'staff',
@@ -164,6 +165,11 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   },
   // Without a link, the handler answers 401 before it reads anything else (its parameters are tested with a link in test/functions/personal-links.test.ts).
   'GET /api/me': { as: 'none', paths: () => ['/api/me'] },
+  // Without a link these handlers answer 401 before they read the body (their bodies are tested with a link in test/functions/contract-routes.test.ts).
+  'GET /api/me/contract': { as: 'none', paths: () => ['/api/me/contract'] },
+  'POST /api/me/contract/acceptance': { as: 'none', paths: () => ['/api/me/contract/acceptance'] },
+  'GET /api/guardian': { as: 'none', paths: () => ['/api/guardian'] },
+  'POST /api/guardian/consent': { as: 'none', paths: () => ['/api/guardian/consent'] },
   'POST /api/links/resend': {
     as: 'none',
     paths: () => ['/api/links/resend'],

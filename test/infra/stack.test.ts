@@ -201,6 +201,12 @@ describe('HTTP API', () => {
         'GET /api/config',
         'GET /api/me',
         'POST /api/links/resend',
+        // The guardian's consent and the contract.
+        'GET /api/me/contract',
+        'POST /api/me/contract/acceptance',
+        'GET /api/guardian',
+        'POST /api/guardian/consent',
+        'GET /api/staff/onboarding/{referralId}/contract',
         'GET /',
         'GET /{proxy+}',
       ].sort(),
@@ -208,7 +214,7 @@ describe('HTTP API', () => {
   });
 
   /** Public at the gateway: the pages' config, and the routes of people without an account (checked in the handler: a personal link, or none for "nouveau lien"). */
-  const PUBLIC_API = ['GET /api/config', 'GET /api/me', 'POST /api/links/resend'];
+  const PUBLIC_API = ['GET /api/config', 'GET /api/me', 'POST /api/links/resend', 'GET /api/me/contract', 'POST /api/me/contract/acceptance', 'GET /api/guardian', 'POST /api/guardian/consent'];
 
   it('puts every other /api route behind the Cognito JWT authorizer', () => {
     const [[authorizerId, authorizer]] = ofType(dev.resources, 'AWS::ApiGatewayV2::Authorizer');
@@ -504,6 +510,13 @@ describe('functions', () => {
         'GetSession',
         'RecordAttendance',
         'DiagnosisInterview',
+        // The guardian's consent and the contract.
+        'PrepareContract',
+        'StaffOnboardingContract',
+        'GuardianConsentPage',
+        'GuardianConsent',
+        'YoungPersonContract',
+        'ContractAcceptance',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
@@ -533,6 +546,8 @@ describe('functions', () => {
       .map(([id]) => id)
       .sort();
     expect(withArn).toEqual(['DecideApproval', 'DiagnosisInterview', 'Reconciler', 'RecordAttendance', 'SubmitReferral']);
+    // The guardian's consent and the contract's acceptance wake a waiting workflow, as a staff decision does.
+    expect(withArn).toEqual(['ContractAcceptance', 'DecideApproval', 'GuardianConsent', 'Reconciler', 'SubmitReferral']);
   });
 
   it('give the table to every function but the pages, and the senders their messaging settings', () => {
