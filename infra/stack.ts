@@ -144,9 +144,12 @@ export class ParcoursStack extends Stack {
       encryptionKey: key,
       removalPolicy,
     });
+    // "Préparer le contrat" renders the PDF (a second or two on a cold start) and keeps it in the documents bucket.
+    const prepareContract = fn('PrepareContract', 'functions/workflow/prepare-contract.ts', { timeout: Duration.seconds(60) });
     this.onboardingStateMachine = onboardingWorkflow(this, {
       fns: {
         onboardingStep: onboardingStep.function,
+        prepareContract: prepareContract.function,
         openApproval: openApproval.function,
         approvalDeadline: approvalDeadline.function,
         takeDecision: takeDecision.function,
@@ -154,7 +157,7 @@ export class ParcoursStack extends Stack {
       config: config.onboarding,
       logGroup: onboardingLogs,
     });
-    this.acknowledgeStateMachineRole(this.onboardingStateMachine, [onboardingStep, openApproval, approvalDeadline, takeDecision]);
+    this.acknowledgeStateMachineRole(this.onboardingStateMachine, [onboardingStep, prepareContract, openApproval, approvalDeadline, takeDecision]);
     startOnboarding.bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
 
     // API functions.
@@ -188,7 +191,9 @@ export class ParcoursStack extends Stack {
     const decidePossibleDuplicate = fn('DecidePossibleDuplicate', 'functions/staff/decide-duplicate.ts');
     // Onboarding's documents (shared/data/documents.ts): staff review them; a rejection is sent at once.
     const listDocumentsToReview = fn('ListDocumentsToReview', 'functions/documents/staff-list.ts');
-    const reviewDocument = fn('ReviewDocument', 'functions/documents/staff-review.ts').bindMessaging(messaging, ['email', 'sms']);
+    const reviewDocument = fn('ReviewDocument', 'functions/documents/staff-review.ts')
+      .bindMessaging(messaging, ['email', 'sms'])
+      .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
     const documentFile = fn('DocumentFile', 'functions/documents/staff-file.ts');
     // Information sessions: staff create them and record who came.
     const listSessions = fn('ListSessions', 'functions/sessions/list.ts');
@@ -196,8 +201,8 @@ export class ParcoursStack extends Stack {
     const getSession = fn('GetSession', 'functions/sessions/get.ts');
     // Attendance and the diagnosis interview settle onboarding steps and hand the decision to the waiting workflow,
     // the way the generic decision route does (same state machine binding); a re-invitation or a schedule is sent at once.
-    const recordAttendance = fn('RecordAttendance', 'functions/sessions/attendance.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.referralStateMachine);
-    const diagnosisInterview = fn('DiagnosisInterview', 'functions/onboarding/diagnosis.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.referralStateMachine);
+    const recordAttendance = fn('RecordAttendance', 'functions/sessions/attendance.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
+    const diagnosisInterview = fn('DiagnosisInterview', 'functions/onboarding/diagnosis.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
 
     // Every outbox message due and not sent yet goes out from here: retries after a failure, an SMS held back
     // for quiet hours (20:00-08:00 Europe/Paris) once the morning comes, a message whose sender died.
@@ -222,13 +227,12 @@ export class ParcoursStack extends Stack {
     // Onboarding's contract (issue 9): "Préparer le contrat" renders the PDF and keeps it in the documents bucket (bound
     // from the bundle's S3 calls), a step of the onboarding workflow (this.functions.PrepareContract); staff download
     // it. Rendering a PDF takes a second or two on a cold start.
-    fn('PrepareContract', 'functions/workflow/prepare-contract.ts', { timeout: Duration.seconds(60) });
     const staffOnboardingContract = fn('StaffOnboardingContract', 'functions/staff/onboarding-contract.ts');
     // The guardian's and the young person's answers wake the waiting workflow, as staff decisions do (DecideApproval).
     const guardianConsentPage = fn('GuardianConsentPage', 'functions/guardian/get.ts');
-    const guardianConsent = fn('GuardianConsent', 'functions/guardian/consent.ts').bindStateMachine(this.referralStateMachine);
+    const guardianConsent = fn('GuardianConsent', 'functions/guardian/consent.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
     const youngPersonContract = fn('YoungPersonContract', 'functions/me/contract.ts');
-    const contractAcceptance = fn('ContractAcceptance', 'functions/me/contract-acceptance.ts').bindStateMachine(this.referralStateMachine);
+    const contractAcceptance = fn('ContractAcceptance', 'functions/me/contract-acceptance.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
     const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
     const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);

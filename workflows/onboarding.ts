@@ -72,7 +72,14 @@ export function onboardingWorkflow(scope: Construct, props: OnboardingWorkflowPr
 
   // The contract: accepted by the young person, then countersigned by staff.
   const takeCountersign = steps.takeDecision('Prendre la contresignature', 'contract-countersign', referralId);
-  takeCountersign.next(ready);
+  if (fns.prepareContract) {
+    // The final PDF prints the acceptance record and the countersignature; the young person and staff download it.
+    const keep = steps.task('Garder le contrat signé', fns.prepareContract, { final: true });
+    takeCountersign.next(keep);
+    keep.next(ready);
+  } else {
+    takeCountersign.next(ready);
+  }
   const awaitCountersign = steps.waitForPerson({
     kind: 'contract-countersign',
     subjectId: referralId,

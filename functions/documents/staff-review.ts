@@ -1,6 +1,7 @@
 import { apiRoute, json, readJsonBody } from '../../shared/http/api.js';
 import { reviewDocument } from '../../shared/data/documents.js';
 import { settleDocumentsStep } from '../../shared/data/documents-step.js';
+import { handOverDecision } from '../../shared/workflows.js';
 import type { Staff } from '../../shared/domain/actor.js';
 import { documentReviewSchema } from '../../shared/domain/documents.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
@@ -22,10 +23,12 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) =
   logger.info('document reviewed', { docType: result.document.docType, outcome: review.outcome, replayed: result.replayed, checklistComplete: result.checklistComplete });
   if (result.cause) await sendPendingNotifications(result.document.personId, result.cause);
   // The last required document accepted: the documents step is complete (again on a retried review, in case the
-  // first one stopped after its commit). A decided wait is listed as a hand-over due: the reconciler wakes the workflow.
+  // first one stopped after its commit).
   if (result.checklistComplete) {
     const settled = await settleDocumentsStep({ referralId, actor, appBaseUrl: process.env.APP_BASE_URL ?? '' });
-    logger.info('documents step settled', { state: settled?.state });
+    // Wakes the waiting workflow at once; when this fails, the reconciler hands it over.
+    const handedOver = settled?.state === 'decided' ? await handOverDecision(settled.approval, settled.workflowDecision) : 'when-the-step-opens';
+    logger.info('documents step settled', { state: settled?.state, handedOver });
   }
   return json(200, { document: checklistDocumentView(result.document.docType, result.document.programme, result.document), checklistComplete: result.checklistComplete });
 });

@@ -380,10 +380,14 @@ describe('onboarding state machine', () => {
     expect(States['Prendre la présence à la réunion'].Next).toBe('Présent à la réunion ?');
     expect(States['Présent à la réunion ?']).toMatchObject({ Choices: [{ Variable: '$.decision.outcome', StringEquals: 'no-show', Next: 'Préparer la revue : absences à la réunion' }], Default: "Attendre l'entretien de diagnostic" });
     expect(States["Prendre l'entretien de diagnostic"].Next).toBe('Attendre les pièces');
-    expect(States['Mineur au début du programme ?']).toMatchObject({ Choices: [{ Variable: '$.onboarding.minor', BooleanEquals: true, Next: "Attendre l'accord du représentant légal" }], Default: "Attendre l'acceptation du contrat" });
+    expect(States['Mineur au début du programme ?']).toMatchObject({ Choices: [{ Variable: '$.onboarding.minor', BooleanEquals: true, Next: "Attendre l'accord du représentant légal" }], Default: 'Préparer le contrat' });
+    // The contract is rendered once every document is in (and the consent), then read and accepted.
+    expect(States['Préparer le contrat']).toMatchObject({ Next: "Attendre l'acceptation du contrat" });
     expect(States['Accord du représentant légal ?']).toMatchObject({ Choices: [{ Variable: '$.decision.outcome', StringEquals: 'refused', Next: 'Arrêter le parcours : refus du représentant légal' }] });
     expect(States["Prendre l'acceptation du contrat"].Next).toBe('Attendre la contresignature');
-    expect(States['Prendre la contresignature'].Next).toBe('Prêt pour le lancement');
+    // Countersigned: the final PDF (acceptance record and countersignature printed) is kept before the path goes on.
+    expect(States['Prendre la contresignature'].Next).toBe('Garder le contrat signé');
+    expect(States['Garder le contrat signé']).toMatchObject({ Parameters: { final: true }, Next: 'Prêt pour le lancement' });
     expect(States['Prêt pour le lancement']).toMatchObject({ Parameters: { action: 'ready' }, Next: 'Accueil terminé : prêt pour le lancement' });
   });
 
@@ -421,7 +425,7 @@ describe('onboarding state machine', () => {
       .filter(([, fn]) => 'ONBOARDING_STATE_MACHINE_ARN' in (fn.Properties.Environment?.Variables ?? {}))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))
       .sort();
-    expect(withArn).toEqual(['DecideApproval', 'Reconciler', 'StartOnboarding']);
+    expect(withArn).toEqual(['ContractAcceptance', 'DecideApproval', 'DiagnosisInterview', 'GuardianConsent', 'Reconciler', 'RecordAttendance', 'ReviewDocument', 'StartOnboarding']);
   });
 });
 
@@ -540,14 +544,13 @@ describe('functions', () => {
     expect(loadStageConfig('test').referral.expireAfterSeconds).toBeLessThan(60);
   });
 
-  it('give the state machine ARN to the submit, decision, attendance, diagnosis and reconciler functions only (no cycle through the workflow steps)', () => {
+  it('give the referral state machine ARN to the submit, decision and reconciler functions only (no cycle through the workflow steps)', () => {
     const withArn = Object.entries(functions(dev))
       .filter(([, fn]) => 'REFERRAL_STATE_MACHINE_ARN' in fn.Environment.Variables)
       .map(([id]) => id)
       .sort();
-    expect(withArn).toEqual(['DecideApproval', 'DiagnosisInterview', 'Reconciler', 'RecordAttendance', 'SubmitReferral']);
-    // The guardian's consent and the contract's acceptance wake a waiting workflow, as a staff decision does.
-    expect(withArn).toEqual(['ContractAcceptance', 'DecideApproval', 'GuardianConsent', 'Reconciler', 'SubmitReferral']);
+    // The onboarding's answers (attendance, diagnosis, documents, consent, contract) wake the onboarding machine instead.
+    expect(withArn).toEqual(['DecideApproval', 'Reconciler', 'SubmitReferral']);
   });
 
   it('give the table to every function but the pages, and the senders their messaging settings', () => {
