@@ -32,7 +32,7 @@ import {
 } from './domain/documents.js';
 import type { Programme } from './domain/programmes.js';
 import type { BankDetailsRecord, Checklist, DocumentRecord } from './data/documents.js';
-import { ONBOARDING_STEP_LABELS, ONBOARDING_STEP_STATUS_LABELS } from './domain/onboarding.js';
+import { ONBOARDING_END_REASONS, ONBOARDING_STEP_LABELS, ONBOARDING_STEP_STATUS_LABELS, STAFF_END_REASON_CODES, type OnboardingStep } from './domain/onboarding.js';
 import type { OnboardingRecord, OnboardingStepItem } from './data/onboarding.js';
 
 /** What the API shows of a referral in lists. */
@@ -212,6 +212,16 @@ export function approvalView(approval: ApprovalRecord, referral: ReferralRecord,
     referral: referralDetail(referral),
     allowedOutcomes: [...allowedOutcomes],
     refusalReasons: refusalReasonsView(),
+    // An onboarding's review: the step that is stuck, and the reasons staff may end the path with.
+    ...(approval.kind === 'onboarding-review' ? onboardingReviewView(approval) : {}),
+  };
+}
+
+function onboardingReviewView(approval: ApprovalRecord) {
+  const stuckStep = (approval as ApprovalRecord & { onboardingStep?: OnboardingStep }).onboardingStep;
+  return {
+    ...(stuckStep ? { stuckStep, stuckStepLabel: ONBOARDING_STEP_LABELS[stuckStep] } : {}),
+    endReasons: STAFF_END_REASON_CODES.map((code) => ({ code, label: ONBOARDING_END_REASONS[code] })),
   };
 }
 
