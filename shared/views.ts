@@ -33,7 +33,7 @@ import {
 import type { Programme } from './domain/programmes.js';
 import type { BankDetailsRecord, Checklist, DocumentRecord } from './data/documents.js';
 import type { Channel } from './domain/messages/catalogue.js';
-import { ONBOARDING_STEP_LABELS, ONBOARDING_STEP_STATUS_LABELS, nextActionOf, type OnboardingStatus, type OnboardingStep, type OnboardingStepStatus } from './domain/onboarding.js';
+import { ONBOARDING_END_REASONS, ONBOARDING_STEP_LABELS, ONBOARDING_STEP_STATUS_LABELS, STAFF_END_REASON_CODES, nextActionOf, type OnboardingStatus, type OnboardingStep, type OnboardingStepStatus } from './domain/onboarding.js';
 import type { OnboardingRecord, OnboardingStepItem } from './data/onboarding.js';
 import type { Page } from './data/client.js';
 import type { ReceivedMessage } from './data/messages-received.js';
@@ -216,6 +216,16 @@ export function approvalView(approval: ApprovalRecord, referral: ReferralRecord,
     referral: referralDetail(referral),
     allowedOutcomes: [...allowedOutcomes],
     refusalReasons: refusalReasonsView(),
+    // An onboarding's review: the step that is stuck, and the reasons staff may end the path with.
+    ...(approval.kind === 'onboarding-review' ? onboardingReviewView(approval) : {}),
+  };
+}
+
+function onboardingReviewView(approval: ApprovalRecord) {
+  const stuckStep = (approval as ApprovalRecord & { onboardingStep?: OnboardingStep }).onboardingStep;
+  return {
+    ...(stuckStep ? { stuckStep, stuckStepLabel: ONBOARDING_STEP_LABELS[stuckStep] } : {}),
+    endReasons: STAFF_END_REASON_CODES.map((code) => ({ code, label: ONBOARDING_END_REASONS[code] })),
   };
 }
 

@@ -15,7 +15,12 @@ import type {
   referralSummary,
   timelineView,
   undeliveredMessageItem,
+  documentRejectionReasonsView,
+  documentToReviewItem,
+  onboardingBoardItem,
 } from '../../shared/views.js';
+import type { attendeeView, diagnosisView, sessionView } from '../../shared/session-views.js';
+import type { ContractView as ContractViewOf } from '../../shared/data/contracts.js';
 
 export type ReferralSummary = ReturnType<typeof referralSummary>;
 export type ReferralDetail = ReturnType<typeof referralDetail>;
@@ -40,3 +45,36 @@ export interface MessagesView {
   failed?: UndeliveredMessageItem[];
   failedCursor?: string;
 }
+
+// --- Onboarding (issue 9): the staff's pages ---
+export type DocumentToReviewItem = ReturnType<typeof documentToReviewItem>;
+/** GET /api/staff/documents: a page of documents awaiting review, and the reasons a rejection chooses from. */
+export interface DocumentsToReviewView {
+  items: DocumentToReviewItem[];
+  cursor?: string;
+  rejectionReasons: ReturnType<typeof documentRejectionReasonsView>;
+}
+/** GET /api/staff/documents/{referralId}/{docType}/file: a short-lived download. */
+export interface DocumentFileView {
+  url: string;
+  fileType: string;
+  expiresInSeconds: number;
+}
+export type SessionView = ReturnType<typeof sessionView>;
+export type AttendeeView = ReturnType<typeof attendeeView>;
+/** GET /api/staff/sessions/{sessionId} (functions/sessions/get.ts). */
+export interface SessionDetailView {
+  session: SessionView;
+  attendees: AttendeeView[];
+  startedAt: boolean;
+}
+/** POST /api/staff/sessions/{sessionId}/attendance (functions/sessions/attendance.ts). */
+export interface AttendanceAnswer {
+  attendee: AttendeeView;
+  bookingStatus: string;
+  settled?: string;
+}
+export type DiagnosisView = ReturnType<typeof diagnosisView>;
+export type OnboardingBoardItem = ReturnType<typeof onboardingBoardItem>;
+/** GET /api/staff/onboarding/{referralId}/contract. */
+export type StaffContractView = { referralId: string } & ContractViewOf;

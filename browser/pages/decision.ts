@@ -1,13 +1,15 @@
 /*
  * Staff: one waiting step, whatever its kind: the referral and, for a path stopped on a failed step, what failed.
- * A referral decision is a choice of outcome; an incident, two actions (relaunch the step or close the path).
+ * A referral decision is a choice of outcome; an incident, two actions (relaunch the step or close the path); a
+ * contract, its countersignature; an onboarding's review, going on or ending the path with a reason. The outcomes
+ * offered are the API's allowedOutcomes. A diagnosis is recorded from the onboarding board, not here.
  */
 import { NETWORK_MESSAGE, api, apiErrors, loadInto, messageOf } from '../lib/api.js';
 import { ageOn, byId, el, facts, formatDateTime, formatPlainDate, plural } from '../lib/dom.js';
 import { clearErrors, radioValue, requiredErrors, setBusy, setOptional, showErrors, textValue } from '../lib/forms.js';
 import { startPage } from '../lib/page.js';
 import { duplicateText, eligibilityNode, personName } from '../lib/people.js';
-import type { ApprovalView, DecisionAnswer, ReferralDetail } from '../lib/views.js';
+import type { ApprovalView, DecisionAnswer, ReferralDetail, StaffContractView } from '../lib/views.js';
 
 const SITUATION_LABELS: Record<string, string> = { 'demandeur-emploi': "Demandeur ou demandeuse d'emploi", etudiant: 'Étudiant ou étudiante', autre: 'Autre situation' };
 
@@ -97,8 +99,94 @@ function prepareReferralDecision(form: HTMLFormElement, approval: ApprovalView):
   };
 }
 
+const REVIEW_MESSAGES = { reviewOutcome: 'Choisissez de poursuivre ou d\'arrêter.', endReasonCode: "Choisissez le motif de l'arrêt." };
+/** The API's field names and the review form's (its fields share the page with the other kinds'). */
+const REVIEW_FIELDS: Record<string, string> = { outcome: 'reviewOutcome', reasonCode: 'endReasonCode', comment: 'reviewComment' };
+
+/** An onboarding's review: go on (the stuck step waits again) or end the path with a reason. */
+function prepareReviewDecision(form: HTMLFormElement, approval: ApprovalView): () => DecisionBody | null {
+  const reasonField = byId('end-reason-field');
+  const reason = byId<HTMLSelectElement>('f-endReasonCode');
+  const allowed = approval.allowedOutcomes ?? [];
+  for (const radio of form.querySelectorAll<HTMLInputElement>('input[name="reviewOutcome"]')) {
+    if (!allowed.includes(radio.value)) radio.closest('.choice')?.remove();
+  }
+  byId('review-stuck').textContent = 'stuckStepLabel' in approval && approval.stuckStepLabel
+    ? `L'accueil est bloqué à l'étape « ${approval.stuckStepLabel} ».`
+    : "Une étape de l'accueil est bloquée.";
+  for (const option of ('endReasons' in approval ? approval.endReasons : undefined) ?? []) reason.append(el('option', { value: option.code }, option.label));
+  form.addEventListener('change', () => {
+    const ending = radioValue(form, 'reviewOutcome') === 'end';
+    reasonField.hidden = !ending;
+    reason.disabled = !ending;
+  });
+  return () => {
+    const invalid = requiredErrors(form, REVIEW_MESSAGES);
+    if (invalid.length) {
+      showErrors(form, `Corrigez ${plural(invalid.length, 'erreur', 'erreurs')} puis enregistrez de nouveau :`, invalid);
+      return null;
+    }
+    const body: DecisionBody = { outcome: radioValue(form, 'reviewOutcome') };
+    setOptional(body, 'reasonCode', textValue(form, 'endReasonCode'));
+    setOptional(body, 'comment', textValue(form, 'reviewComment'));
+    return body;
+  };
+}
+
+/** The contract to countersign: staff download it to read it first (a short-lived link, asked for at the click). */
+function prepareCountersign(form: HTMLFormElement, approval: ApprovalView): () => DecisionBody {
+  const download = byId<HTMLButtonElement>('countersign-download');
+  const status = byId('countersign-download-status');
+  download.addEventListener('click', async () => {
+    setBusy(download, true, 'Chargement…');
+    status.textContent = '';
+    try {
+      const result = await api<StaffContractView>(`/api/staff/onboarding/${encodeURIComponent(approval.referral.referralId)}/contract`);
+      if (!result.ok) status.textContent = messageOf(result, "Le contrat n'a pas pu être chargé. Réessayez dans quelques instants.");
+      else if ('downloadUrl' in result.data && result.data.downloadUrl) location.assign(result.data.downloadUrl);
+      else status.textContent = `Contrat : ${result.data.statusLabel}.`;
+    } catch {
+      status.textContent = NETWORK_MESSAGE;
+    } finally {
+      setBusy(download, false);
+    }
+  });
+  if (!(approval.allowedOutcomes ?? []).includes('countersigned')) byId('countersign-submit').remove();
+  return () => {
+    const body: DecisionBody = { outcome: 'countersigned' };
+    setOptional(body, 'comment', textValue(form, 'countersignComment'));
+    return body;
+  };
+}
+
+type Section = 'referral-decision-fields' | 'incident-fields' | 'countersign-fields' | 'review-fields' | 'elsewhere-fields';
+const SECTIONS: Section[] = ['referral-decision-fields', 'incident-fields', 'countersign-fields', 'review-fields', 'elsewhere-fields'];
+
+function sectionOf(kind: string): Section {
+  if (kind === 'referral-decision') return 'referral-decision-fields';
+  if (kind === 'incident') return 'incident-fields';
+  if (kind === 'contract-countersign') return 'countersign-fields';
+  if (kind === 'onboarding-review') return 'review-fields';
+  return 'elsewhere-fields';
+}
+
+const TITLES: Record<Section, string> = {
+  'referral-decision-fields': "Décider d'une orientation",
+  'incident-fields': "Parcours à l'arrêt : étape à traiter",
+  'countersign-fields': 'Contresigner un contrat',
+  'review-fields': "Revue de l'accueil",
+  'elsewhere-fields': 'Étape de l\'accueil',
+};
+
 /** What staff read once their decision is recorded. */
 function decisionOutcomeText(approval: ApprovalView, data: DecisionAnswer): { status: string; note: string } {
+  if (approval.kind === 'contract-countersign') return { status: 'Contrat contresigné.', note: 'La version finale est envoyée au jeune ; elle se télécharge aussi depuis l\'accueil.' };
+  if (approval.kind === 'onboarding-review') {
+    const step = 'stuckStepLabel' in approval && approval.stuckStepLabel ? ` à l'étape « ${approval.stuckStepLabel} »` : '';
+    return data.outcome === 'continue'
+      ? { status: `L'accueil reprend${step}.`, note: 'Le jeune est de nouveau invité à la faire.' }
+      : { status: 'Le parcours est arrêté.', note: 'Le jeune, et son représentant légal pour un mineur, en sont informés.' };
+  }
   if (approval.kind !== 'incident') {
     return { status: `Nouveau statut de l'orientation : ${data.statusLabel}.`, note: 'Le prescripteur et le jeune en sont informés.' };
   }
@@ -114,7 +202,8 @@ startPage(async () => {
   const approval = await loadInto<ApprovalView>(region, `/api/approvals/${encodeURIComponent(approvalId)}`);
   if (!approval) return;
   const incident = approval.kind === 'incident';
-  const title = incident ? "Parcours à l'arrêt : étape à traiter" : "Décider d'une orientation";
+  const section = sectionOf(approval.kind);
+  const title = TITLES[section];
   byId('decision-title').textContent = title;
   document.title = `${title} - CoopConnexion Parcours`;
   const referral = approval.referral;
@@ -125,16 +214,29 @@ startPage(async () => {
   }
 
   const form = byId<HTMLFormElement>('decision-form');
-  byId(incident ? 'referral-decision-fields' : 'incident-fields').remove();
-  const buttons = Array.from(form.querySelectorAll<HTMLButtonElement>('button[type="submit"]'));
-  const readBody = incident
-    ? (submitter: HTMLButtonElement): DecisionBody => {
-        const body: DecisionBody = { outcome: submitter.dataset.outcome ?? '' };
-        setOptional(body, 'comment', textValue(form, 'comment'));
-        return body;
-      }
-    : prepareReferralDecision(form, approval);
+  for (const other of SECTIONS) if (other !== section) byId(other).remove();
   form.hidden = false;
+  if (section === 'elsewhere-fields') {
+    // Not decided through this route: say where it is done.
+    byId('elsewhere-note').append(
+      approval.kind === 'diagnosis' ? "L'entretien de diagnostic se planifie puis s'enregistre depuis l'accueil des jeunes : " : `« ${approval.kindLabel} » se règle depuis sa propre page. `,
+      el('a', { href: '/equipe/accueil' }, "Ouvrir l'accueil des jeunes"));
+    return;
+  }
+  const buttons = Array.from(form.querySelectorAll<HTMLButtonElement>('button[type="submit"]'));
+  const readers: Record<Exclude<Section, 'elsewhere-fields'>, () => (submitter: HTMLButtonElement) => DecisionBody | null> = {
+    'incident-fields': () => (submitter) => {
+      const body: DecisionBody = { outcome: submitter.dataset.outcome ?? '' };
+      setOptional(body, 'comment', textValue(form, 'comment'));
+      return body;
+    },
+    'referral-decision-fields': () => prepareReferralDecision(form, approval),
+    'countersign-fields': () => prepareCountersign(form, approval),
+    'review-fields': () => prepareReviewDecision(form, approval),
+  };
+  const readBody = readers[section]();
+  // The API names the fields of every kind alike; the review's carry their own names on this page.
+  const fieldOf = (field: string) => (section === 'review-fields' ? REVIEW_FIELDS[field] ?? field : field);
 
   let sending = false;
   form.addEventListener('submit', async (event) => {
@@ -142,6 +244,7 @@ startPage(async () => {
     if (sending) return;
     clearErrors(form);
     const submitter = event.submitter instanceof HTMLButtonElement && buttons.includes(event.submitter) ? event.submitter : buttons[0];
+    if (!submitter?.isConnected) return;
     const body = readBody(submitter);
     if (!body) return;
     sending = true;
@@ -167,7 +270,7 @@ startPage(async () => {
         panel.hidden = false;
         panel.focus();
       } else {
-        showErrors(form, messageOf(result, "L'enregistrement n'a pas abouti. Réessayez dans quelques instants."), apiErrors(result));
+        showErrors(form, messageOf(result, "L'enregistrement n'a pas abouti. Réessayez dans quelques instants."), apiErrors(result).map((e) => ({ ...e, field: fieldOf(e.field) })));
       }
     } catch {
       showErrors(form, NETWORK_MESSAGE, []);

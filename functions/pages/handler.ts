@@ -12,6 +12,7 @@ import {
   timelinePage,
 } from '../../shared/pages/index.js';
 import { duplicatesPage, messagesPage } from '../../shared/pages/staff.js';
+import { documentsReviewPage, onboardingBoardPage, sessionPage, sessionsPage } from '../../shared/pages/onboarding-staff.js';
 // Opaque ids and approval tokens: anything else in these URLs is a 404, never echoed back.
 import { isOpaqueId } from '../../shared/http/ids.js';
 
@@ -25,6 +26,9 @@ const staticPages: Record<string, () => string> = {
   '/equipe': inboxPage,
   '/equipe/messages': messagesPage,
   '/equipe/doublons': duplicatesPage,
+  '/equipe/accueil': onboardingBoardPage,
+  '/equipe/reunions': sessionsPage,
+  '/equipe/documents': documentsReviewPage,
   '/auth/callback': authCallbackPage,
 };
 
@@ -102,6 +106,8 @@ function route(event: APIGatewayProxyEventV2, path: string): Result {
   if (decision && isOpaqueId(decision[1])) return html(200, decisionPage(decision[1]));
   const person = /^\/equipe\/personnes\/([^/]+)$/.exec(path);
   if (person && isOpaqueId(person[1])) return html(200, timelinePage(person[1]));
+  const session = /^\/equipe\/reunions\/([^/]+)$/.exec(path);
+  if (session && isOpaqueId(session[1])) return html(200, sessionPage(session[1]));
   return html(404, render('404', notFoundPage));
 }
 

@@ -52,6 +52,9 @@ ${preloads}<script type="module" src="${script.src}"></script>
 <li data-audience="prescriber"><a href="/prescripteur/orienter">Orienter un jeune</a></li>
 <li data-audience="prescriber staff"><a href="/prescripteur/orientations">Suivi des orientations</a></li>
 <li data-audience="staff"><a href="/equipe">Demandes à traiter</a></li>
+<li data-audience="staff"><a href="/equipe/accueil">Accueil</a></li>
+<li data-audience="staff"><a href="/equipe/reunions">Réunions</a></li>
+<li data-audience="staff"><a href="/equipe/documents">Pièces à vérifier</a></li>
 <li data-audience="staff"><a href="/equipe/messages">Messages et contacts</a></li>
 <li data-audience="staff"><a href="/equipe/doublons">Doublons possibles</a></li>
 </ul>

@@ -39,10 +39,17 @@ const outcomeChoices = [
 /**
  * The page an e-mail or inbox link opens for one waiting step: loading it never decides anything, only the form's
  * authenticated POST does (mail scanners follow links). The form holds the fields of every kind; the client
- * module keeps those of the step's kind (a referral decision, or an incident to relaunch or close).
+ * module keeps those of the step's kind (a referral decision, an incident to relaunch or close, a contract to
+ * countersign, an onboarding's review; a diagnosis is recorded from the onboarding board).
  */
+const reviewChoices = [
+  { value: 'continue', label: "Poursuivre l'accueil", hint: "L'étape bloquée reprend (une nouvelle invitation pour la réunion)." },
+  { value: 'end', label: 'Arrêter le parcours', hint: 'Le jeune, et son représentant légal pour un mineur, en sont informés.' },
+];
+
 export function decisionPage(approvalId: string): string {
   const reasonId = fieldId('reasonCode');
+  const endReasonId = fieldId('endReasonCode');
   const body = `<p class="breadcrumb"><a href="/equipe">Demandes à traiter</a></p>
 <h1 id="decision-title">Traiter une demande</h1>
 ${loadingRegion('approval', 'Chargement de la demande…')}
@@ -93,6 +100,35 @@ ${textField({ name: 'comment', label: 'Commentaire', required: false, multiline:
 <button type="submit" class="button" id="incident-retry" data-outcome="retry">Relancer l'étape</button>
 <button type="submit" class="button button-secondary" id="incident-close" data-outcome="close">Clôturer le parcours</button>
 </div>
+</div>
+<div id="countersign-fields">
+<h2>Contresigner le contrat</h2>
+<p>Le jeune a accepté le contrat. Relisez-le, puis contresignez-le au nom de la coopérative : la version finale lui est envoyée.</p>
+<p><button type="button" class="button button-secondary" id="countersign-download">Télécharger le contrat</button></p>
+<p id="countersign-download-status" role="status"></p>
+${textField({ name: 'countersignComment', label: 'Commentaire', required: false, multiline: true, maxlength: 2000, hint: "Gardé dans l'historique du jeune." })}
+<div class="actions">
+<button type="submit" class="button" id="countersign-submit" data-outcome="countersigned">Contresigner</button>
+</div>
+</div>
+<div id="review-fields">
+<h2>Que faire de cet accueil ?</h2>
+<p id="review-stuck"></p>
+${radioGroup({ name: 'reviewOutcome', legend: 'Décision', required: true, choices: reviewChoices })}
+<div class="field" id="end-reason-field" hidden>
+<label for="${endReasonId}">Motif de l'arrêt <span class="required">(obligatoire)</span></label>
+<p class="field-error" id="${endReasonId}-error" hidden></p>
+<select id="${endReasonId}" name="endReasonCode" required disabled>
+<option value="">Choisir un motif</option>
+</select>
+</div>
+${textField({ name: 'reviewComment', label: 'Commentaire', required: false, multiline: true, maxlength: 2000, hint: "Gardé dans l'historique du jeune : ce qui a été convenu avec lui." })}
+<div class="actions">
+<button type="submit" class="button" id="review-submit">Enregistrer la décision</button>
+</div>
+</div>
+<div id="elsewhere-fields">
+<p class="panel panel-info" id="elsewhere-note"></p>
 </div>
 </form>`;
   return layout({ title: 'Traiter une demande', page: 'decision', auth: 'required', data: { 'approval-id': approvalId }, body });

@@ -54,6 +54,10 @@ describe('pages handler', () => {
     ['/equipe/decisions/apv_01JQ8ZT3', 'decision', 'Traiter une demande'],
     ['/equipe/personnes/per_01', 'timeline', 'Historique du jeune'],
     ['/equipe/doublons', 'duplicates', 'Doublons possibles'],
+    ['/equipe/accueil', 'onboarding-board', 'Accueil des jeunes'],
+    ['/equipe/reunions', 'sessions', 'Réunions d&#39;information'],
+    ['/equipe/reunions/3f2c7e4a-0b1d-4c5e-9a8f-1b2c3d4e5f60', 'session', 'Réunion d&#39;information'],
+    ['/equipe/documents', 'documents-review', 'Pièces à vérifier'],
     ['/auth/callback', 'auth-callback', 'Connexion'],
   ])('serves %s as the %s page, with its own browser module', async (path, page, title) => {
     const result = await get(path);
@@ -97,7 +101,7 @@ describe('pages handler', () => {
   });
 
   it('answers unknown paths and odd ids with a French 404 page', async () => {
-    for (const path of ['/nowhere', '/equipe/decisions/%3Cscript%3E', '/equipe/decisions/a/b', '/assets/other.js']) {
+    for (const path of ['/nowhere', '/equipe/decisions/%3Cscript%3E', '/equipe/decisions/a/b', '/equipe/reunions/%3Cscript%3E', '/assets/other.js']) {
       const result = await get(path);
       expect(result.statusCode).toBe(404);
       expect(result.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -149,7 +153,7 @@ describe('pages handler', () => {
   });
 });
 
-const PAGE_PATHS = ['/', '/nowhere', '/prescripteur/orienter', '/prescripteur/orientations', '/equipe', '/equipe/decisions/a', '/equipe/personnes/p', '/equipe/messages', '/equipe/doublons', '/auth/callback'];
+const PAGE_PATHS = ['/', '/nowhere', '/prescripteur/orienter', '/prescripteur/orientations', '/equipe', '/equipe/decisions/a', '/equipe/personnes/p', '/equipe/messages', '/equipe/doublons', '/equipe/accueil', '/equipe/reunions', '/equipe/reunions/s', '/equipe/documents', '/auth/callback'];
 
 /** The URL of a page's module script. */
 function scriptOf(html: string): string {
