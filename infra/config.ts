@@ -141,6 +141,7 @@ export const ENV = {
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   referralStateMachineArn: 'REFERRAL_STATE_MACHINE_ARN',
+  onboardingStateMachineArn: 'ONBOARDING_STATE_MACHINE_ARN',
   emailFrom: 'EMAIL_FROM',
   sesConfigurationSet: 'SES_CONFIGURATION_SET',
   smsSenderId: 'SMS_SENDER_ID',

@@ -8,6 +8,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { onboardingWorkflow } from '../workflows/onboarding.js';
 import { referralWorkflow } from '../workflows/referral.js';
 import { bundleFunctions, extraFunctionEntries, functionEntries, type BundleSet } from './bundles.js';
 import { ENV, LONGEST_SENDER_TIMEOUT_SECONDS, loadStageConfig, resolveStageName, stageOverrides, type StageConfig } from './config.js';
@@ -40,6 +41,7 @@ export class ParcoursStack extends Stack {
   readonly auth: ParcoursAuth;
   readonly documents: DocumentsBucket;
   readonly referralStateMachine: sfn.StateMachine;
+  readonly onboardingStateMachine: sfn.StateMachine;
   readonly functions: Record<string, ParcoursFunction> = {};
 
   constructor(scope: Construct, id: string, props: ParcoursStackProps) {
@@ -111,6 +113,9 @@ export class ParcoursStack extends Stack {
     const takeDecision = fn('TakeDecision', 'functions/workflow/take-decision.ts', stepTimeout)
       .bindMessaging(messaging, ['email', 'sms']);
 
+    // "Démarrer l'accueil", a step of the referral's workflow: it knows the onboarding machine (bound below), never its own.
+    const startOnboarding = fn('StartOnboarding', 'functions/workflow/start-onboarding.ts', stepTimeout);
+
     const referralLogs = new logs.LogGroup(this, 'ReferralStateMachineLogs', {
       // The vendedlogs prefix keeps CloudWatch Logs' resource policy small (AWS guidance for Step Functions).
       logGroupName: `/aws/vendedlogs/states/parcours-${config.stage}-referral`,
@@ -124,11 +129,33 @@ export class ParcoursStack extends Stack {
         openApproval: openApproval.function,
         approvalDeadline: approvalDeadline.function,
         takeDecision: takeDecision.function,
+        startOnboarding: startOnboarding.function,
       },
       config: config.referral,
       logGroup: referralLogs,
     });
-    this.acknowledgeStateMachineRole([sendNotifications, openApproval, approvalDeadline, takeDecision]);
+    this.acknowledgeStateMachineRole(this.referralStateMachine, [sendNotifications, openApproval, approvalDeadline, takeDecision, startOnboarding]);
+
+    // The onboarding (workflows/onboarding.ts): its own steps, and the same waiting-step functions.
+    const onboardingStep = fn('OnboardingStep', 'functions/workflow/onboarding-step.ts', stepTimeout).bindMessaging(messaging, ['email', 'sms']);
+    const onboardingLogs = new logs.LogGroup(this, 'OnboardingStateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/parcours-${config.stage}-onboarding`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      encryptionKey: key,
+      removalPolicy,
+    });
+    this.onboardingStateMachine = onboardingWorkflow(this, {
+      fns: {
+        onboardingStep: onboardingStep.function,
+        openApproval: openApproval.function,
+        approvalDeadline: approvalDeadline.function,
+        takeDecision: takeDecision.function,
+      },
+      config: config.onboarding,
+      logGroup: onboardingLogs,
+    });
+    this.acknowledgeStateMachineRole(this.onboardingStateMachine, [onboardingStep, openApproval, approvalDeadline, takeDecision]);
+    startOnboarding.bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
 
     // API functions.
     const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts').bindStateMachine(this.referralStateMachine);
@@ -136,7 +163,11 @@ export class ParcoursStack extends Stack {
     const getReferral = fn('GetReferral', 'functions/referrals/get.ts');
     const staffInbox = fn('StaffInbox', 'functions/staff/inbox.ts');
     const getApproval = fn('GetApproval', 'functions/approvals/get.ts');
-    const decideApproval = fn('DecideApproval', 'functions/approvals/decide.ts').bindStateMachine(this.referralStateMachine);
+    // Hands a decision to whichever workflow waits for it: the referral's or the onboarding's.
+    const decideApproval = fn('DecideApproval', 'functions/approvals/decide.ts')
+      .bindStateMachine(this.referralStateMachine)
+      .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
+    const onboardingBoard = fn('OnboardingBoard', 'functions/staff/onboarding.ts');
     const personTimeline = fn('PersonTimeline', 'functions/people/timeline.ts');
 
     // Delivery tracking: SES and SMS delivery events set the status of the message they concern.
@@ -172,12 +203,12 @@ export class ParcoursStack extends Stack {
       environment: { RECONCILE_GRACE_SECONDS: String(config.reconcile.graceSeconds) },
     })
       .bindMessaging(messaging, ['email', 'sms'])
-      .bindStateMachine(this.referralStateMachine);
-    const machineId = this.getLogicalId(this.referralStateMachine.node.defaultChild as CfnElement);
-    Validations.of(reconciler.function.role!).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${config.region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
-      reason: 'Added by grantExecution: states:DescribeExecution on the executions of this one state machine (their names are the referral ids).',
-    });
+      .bindStateMachine(this.referralStateMachine)
+      .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
+    for (const machine of [this.referralStateMachine, this.onboardingStateMachine]) this.acknowledgeExecutionGrant(reconciler, machine);
+    this.acknowledgeExecutionGrant(startOnboarding, this.onboardingStateMachine);
+    this.acknowledgeExecutionGrant(decideApproval, this.onboardingStateMachine);
+    this.acknowledgeExecutionGrant(decideApproval, this.referralStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
 
     const pagesEnvironment = {
@@ -192,6 +223,7 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/referrals', listReferrals);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/referrals/{referralId}', getReferral);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/inbox', staffInbox);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding', onboardingBoard);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/approvals/{approvalId}', getApproval);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/approvals/{approvalId}/decision', decideApproval);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/people/{personId}/timeline', personTimeline);
@@ -213,6 +245,7 @@ export class ParcoursStack extends Stack {
     const alarms = new ParcoursAlarms(this, 'Alarms', { config, topicKey: key });
     alarms.watchFunctionErrors();
     alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
+    alarms.watchStateMachine('OnboardingStateMachine', this.onboardingStateMachine);
     alarms.watchApi(this.api.api);
     alarms.watchSesReputation(messaging.emailConfigurationSet.configurationSetName);
     alarms.watchDeadLetters(deadLetters.queue);
@@ -228,6 +261,7 @@ export class ParcoursStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'DocumentsBucketName', { value: this.documents.bucket.bucketName });
     new CfnOutput(this, 'ReferralStateMachineArn', { value: this.referralStateMachine.stateMachineArn });
+    new CfnOutput(this, 'OnboardingStateMachineArn', { value: this.onboardingStateMachine.stateMachineArn });
     new CfnOutput(this, 'SmsInboundTopicArn', {
       value: messaging.smsInboundTopic.topicArn,
       description: "Two-way channel of the SMS number: set it with update-phone-number --two-way-channel-arn (README, deploy)",
@@ -256,9 +290,18 @@ export class ParcoursStack extends Stack {
     });
   }
 
-  /** The findings CDK's own grants raise on the state machine role, each with its cause. */
-  private acknowledgeStateMachineRole(steps: ParcoursFunction[]): void {
-    const role = this.referralStateMachine.role;
+  /** The finding grantExecution raises (executions of one state machine, by name), when the function has that grant. */
+  private acknowledgeExecutionGrant(target: ParcoursFunction, machine: sfn.StateMachine): void {
+    const machineId = this.getLogicalId(machine.node.defaultChild as CfnElement);
+    Validations.of(target.function.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.config.region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
+      reason: 'Added by grantExecution: states:DescribeExecution on the executions of this one state machine (named after the referral ids).',
+    });
+  }
+
+  /** The findings CDK's own grants raise on a state machine's role, each with its cause. */
+  private acknowledgeStateMachineRole(machine: sfn.StateMachine, steps: ParcoursFunction[]): void {
+    const role = machine.role;
     for (const step of steps) {
       const logicalId = this.getLogicalId(step.function.node.defaultChild as CfnElement);
       Validations.of(role).acknowledge({

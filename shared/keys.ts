@@ -100,6 +100,9 @@ export const keys = {
   linkContactPartition: (channel: string, addressHash: string) => `LINK-CONTACT#${channel}#${addressHash}`,
   /** Requests for a new link in one fixed window: per address (its SHA-256) or `ALL`. */
   linkResendCounter: (scope: string, windowStart: string) => ({ pk: `LINK-RESEND#${scope}`, sk: windowStart }),
+  /** An accepted referral whose onboarding is not opened yet (gsi1, on the referral item): the reconciler starts a missing onboarding. */
+  awaitedOnboardingEntry: (acceptedAt: string, referralId: string) => ({ gsi1pk: 'ONBOARDING#AWAITED', gsi1sk: `${acceptedAt}#${referralId}` }),
+  awaitedOnboardingPartition: () => 'ONBOARDING#AWAITED',
 } as const;
 
 /** SES for e-mail, End User Messaging SMS for text messages. */
@@ -117,4 +120,5 @@ export const INDEX = {
   possibleDuplicates: 'gsi1',
   documentsToReview: 'gsi1',
   onboardingBoard: 'gsi1',
+  awaitedOnboardings: 'gsi1',
 } as const;

@@ -32,6 +32,8 @@ import {
 } from './domain/documents.js';
 import type { Programme } from './domain/programmes.js';
 import type { BankDetailsRecord, Checklist, DocumentRecord } from './data/documents.js';
+import { ONBOARDING_STEP_LABELS, ONBOARDING_STEP_STATUS_LABELS } from './domain/onboarding.js';
+import type { OnboardingRecord, OnboardingStepItem } from './data/onboarding.js';
 
 /** What the API shows of a referral in lists. */
 export function referralSummary(referral: ReferralRecord) {
@@ -124,6 +126,38 @@ export function inboxItem(approval: ApprovalRecord, referral: ReferralRecord | u
           eligibility: { eligible: referral.eligibility.eligible, explanation: referral.eligibility.explanation },
           duplicate: staffDuplicateView(referral),
         }
+      : {}),
+  };
+}
+
+/**
+ * One young person on the staff's onboarding board: their checklist (every step that applies, with its status),
+ * the step the path waits on now (the team's review when a step is stuck) and its age in Paris days.
+ */
+export function onboardingBoardItem(onboarding: OnboardingRecord, steps: OnboardingStepItem[], referral: ReferralRecord | undefined, now = new Date()) {
+  const review = steps.find((s) => s.step === 'review' && s.status === 'waiting');
+  const current = review ?? steps.find((s) => s.step === onboarding.currentStep);
+  const since = new Date(current?.status === 'waiting' ? current.since : onboarding.startedAt);
+  return {
+    referralId: onboarding.referralId,
+    personId: onboarding.personId,
+    programme: onboarding.programme,
+    programmeLabel: PROGRAMME_RULES[onboarding.programme].label,
+    minor: onboarding.minor,
+    startedAt: onboarding.startedAt,
+    waitingOn: {
+      step: current?.step ?? onboarding.currentStep,
+      label: ONBOARDING_STEP_LABELS[current?.step ?? onboarding.currentStep],
+      ...(review?.stuckStep ? { stuckStep: review.stuckStep, stuckStepLabel: ONBOARDING_STEP_LABELS[review.stuckStep] } : {}),
+      since: since.toISOString(),
+      ageDays: Math.max(0, daysBetween(since, now)),
+      ageLabel: ageLabel(since, now),
+    },
+    checklist: steps
+      .filter((s) => s.step !== 'review' && s.status !== 'skipped')
+      .map((s) => ({ step: s.step, label: ONBOARDING_STEP_LABELS[s.step], status: s.status, statusLabel: ONBOARDING_STEP_STATUS_LABELS[s.status], ...(s.outcome ? { outcome: s.outcome } : {}) })),
+    ...(referral
+      ? { reference: referral.reference, youngPerson: { firstName: referral.youngPerson.firstName, lastName: referral.youngPerson.lastName, town: referral.youngPerson.town } }
       : {}),
   };
 }

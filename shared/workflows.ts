@@ -23,6 +23,37 @@ export async function startReferralWorkflow(input: { referralId: string; personI
   }
 }
 
+/** The onboarding's execution name: one per accepted referral, whoever starts it (the referral's workflow, the reconciler). */
+export const onboardingExecutionName = (referralId: string) => `onboarding-${referralId}`;
+
+/**
+ * Starts the onboarding workflow of an accepted referral under its deterministic name. Step Functions answers a
+ * repeat with the same input while it runs as the same execution, and with ExecutionAlreadyExists once it ended
+ * (or for another input): the execution is read back then, and the same input counts as started.
+ */
+export async function startOnboardingWorkflow(input: { referralId: string; personId: string }): Promise<{ executionArn: string; started: 'now' | 'already' }> {
+  const stateMachineArn = process.env.ONBOARDING_STATE_MACHINE_ARN;
+  if (!stateMachineArn) throw new Error('ONBOARDING_STATE_MACHINE_ARN is not set');
+  const name = onboardingExecutionName(input.referralId);
+  const body = JSON.stringify({ referralId: input.referralId, personId: input.personId });
+  try {
+    const result = await client().send(new StartExecutionCommand({ stateMachineArn, name, input: body }));
+    return { executionArn: result.executionArn ?? executionArnOf(stateMachineArn, name), started: 'now' };
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+    const executionArn = executionArnOf(stateMachineArn, name);
+    const existing = await client().send(new DescribeExecutionCommand({ executionArn }));
+    if (!sameInput(existing.input, body)) throw new Error(`onboarding execution ${name} exists with another input`);
+    return { executionArn, started: 'already' };
+  }
+}
+
+function sameInput(stored: string | undefined, body: string): boolean {
+  if (!stored) return false;
+  const [a, b] = [JSON.parse(stored) as Record<string, unknown>, JSON.parse(body) as Record<string, unknown>];
+  return a.referralId === b.referralId && a.personId === b.personId;
+}
+
 /** Errors by which Step Functions says a token no longer waits: the task ended, timed out, or never existed. */
 const GONE = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
 

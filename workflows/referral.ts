@@ -7,7 +7,7 @@ import type { StageConfig } from '../infra/config.js';
 import { PathSteps, type WaitingStepFunctions } from './path-steps.js';
 
 export interface ReferralWorkflowProps {
-  fns: WaitingStepFunctions & { sendNotifications: lambda.IFunction };
+  fns: WaitingStepFunctions & { sendNotifications: lambda.IFunction; startOnboarding: lambda.IFunction };
   config: StageConfig['referral'];
   /** Execution logs; a log group with CDK defaults when omitted. */
   logGroup?: logs.ILogGroup;
@@ -16,7 +16,8 @@ export interface ReferralWorkflowProps {
 /**
  * The referral stage, read like the path on paper: acknowledge the referral, wait for the staff's decision
  * (reminder, escalation, then expiry when nobody decides), notify the decision, and keep a waitlisted referral
- * coming back to the staff until it is accepted or refused. Every step is retried, and a step that still fails
+ * coming back to the staff until it is accepted or refused, and start the onboarding of an accepted referral
+ * (workflows/onboarding.ts, its own execution, named after the referral so it never starts twice). Every step is retried, and a step that still fails
  * waits "à traiter" for staff (workflows/path-steps.ts).
  *
  * Input: `{ referralId, personId }`.
@@ -30,6 +31,8 @@ export function referralWorkflow(scope: Construct, props: ReferralWorkflowProps)
   const notifyDecision = steps.takeDecision('Notifier la décision', 'referral-decision', referralId);
   const expired = new sfn.Succeed(steps, 'Demande expirée');
   const accepted = new sfn.Succeed(steps, 'Orientation acceptée');
+  const startOnboarding = steps.task("Démarrer l'accueil", fns.startOnboarding, {});
+  startOnboarding.next(accepted);
   const refused = new sfn.Succeed(steps, 'Orientation refusée');
 
   const awaitDecision = steps.waitForPerson({
@@ -66,7 +69,7 @@ export function referralWorkflow(scope: Construct, props: ReferralWorkflowProps)
   notifyDecision.next(
     new sfn.Choice(steps, 'Quelle décision ?')
       .when(sfn.Condition.stringEquals('$.decision.outcome', 'waitlisted'), awaitPlace)
-      .when(sfn.Condition.stringEquals('$.decision.outcome', 'accepted'), accepted)
+      .when(sfn.Condition.stringEquals('$.decision.outcome', 'accepted'), startOnboarding)
       .otherwise(refused),
   );
   steps.finish();

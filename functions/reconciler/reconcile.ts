@@ -2,9 +2,10 @@ import * as z from 'zod/mini';
 import type { Context } from 'aws-lambda';
 import { eventConsumer } from '../../shared/http/task.js';
 import { completeHandover, listPendingHandovers, type ApprovalRecord } from '../../shared/data/approvals.js';
-import { listAwaitedWorkflows } from '../../shared/data/referrals.js';
+import { getOnboarding, listAwaitedOnboardings } from '../../shared/data/onboarding.js';
+import { listAwaitedWorkflows, type ReferralRecord } from '../../shared/data/referrals.js';
 import { sendPendingNotifications } from '../../shared/notifications/sender.js';
-import { executionArnOf, executionStatus, handOver, startReferralWorkflow } from '../../shared/workflows.js';
+import { executionArnOf, executionStatus, handOver, onboardingExecutionName, startOnboardingWorkflow, startReferralWorkflow } from '../../shared/workflows.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
@@ -18,6 +19,7 @@ export interface ReconcileReport {
   notifiedWithoutWorkflow: number;
   stillRunning: number;
   workflowsStarted: number;
+  onboardingsStarted: number;
   failed: number;
 }
 
@@ -26,11 +28,12 @@ export interface ReconcileReport {
  * - A decision committed but not taken by its workflow: hand it over again; if the workflow no longer runs,
  *   send the decision's messages from here so nobody is left uninformed.
  * - A referral whose workflow never opened its approval: start the workflow (the name makes it idempotent).
+ * - An accepted referral whose onboarding never opened: start the onboarding (its name makes it idempotent too).
  * Messages pending in the outbox are the dispatcher's (functions/notifications/dispatch-deferred.ts).
  */
 export async function reconcile(now: Date, remainingMs: () => number): Promise<ReconcileReport> {
   const before = new Date(now.getTime() - graceSeconds() * 1000).toISOString();
-  const report: ReconcileReport = { handedOver: 0, notifiedWithoutWorkflow: 0, stillRunning: 0, workflowsStarted: 0, failed: 0 };
+  const report: ReconcileReport = { handedOver: 0, notifiedWithoutWorkflow: 0, stillRunning: 0, workflowsStarted: 0, onboardingsStarted: 0, failed: 0 };
 
   let cursor: string | undefined;
   do {
@@ -73,7 +76,43 @@ export async function reconcile(now: Date, remainingMs: () => number): Promise<R
     }
     cursor = page.cursor;
   } while (cursor);
+
+  do {
+    const page = await listAwaitedOnboardings(before, { cursor, limit: 50 });
+    for (const referral of page.items) {
+      if (remainingMs() < SAFETY_MS) return report;
+      try {
+        await repairOnboarding(referral, report);
+      } catch (error) {
+        report.failed += 1;
+        logger.warn('onboarding repair failed', { referralId: referral.referralId, error: (error as Error).name });
+      }
+    }
+    cursor = page.cursor;
+  } while (cursor);
   return report;
+}
+
+/**
+ * An accepted referral still waiting for its onboarding after the grace: "Démarrer l'accueil" was lost (or the
+ * referral's workflow ended before it). The deterministic name means a start racing with the workflow's own
+ * start is the same execution.
+ */
+async function repairOnboarding(referral: ReferralRecord, report: ReconcileReport): Promise<void> {
+  if (await getOnboarding(referral.referralId)) return; // opened meanwhile
+  const status = await executionStatus(executionArnOf(process.env.ONBOARDING_STATE_MACHINE_ARN ?? '', onboardingExecutionName(referral.referralId)));
+  if (status === 'missing') {
+    await startOnboardingWorkflow({ referralId: referral.referralId, personId: referral.personId });
+    report.onboardingsStarted += 1;
+    logger.info('missing onboarding started', { referralId: referral.referralId });
+  } else if (status === 'RUNNING') {
+    report.stillRunning += 1;
+  } else {
+    // Ended without opening the onboarding: nothing automatic is safe; an operator looks at it.
+    report.failed += 1;
+    metrics.addMetric('onboarding_ended_before_open', MetricUnit.Count, 1);
+    logger.error('onboarding workflow ended before it opened', { referralId: referral.referralId, status });
+  }
 }
 
 async function repairHandover(approval: ApprovalRecord, report: ReconcileReport): Promise<void> {

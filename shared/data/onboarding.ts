@@ -126,6 +126,17 @@ export async function createOnboarding(input: {
         TransactItems: [
           { Put: { TableName: table, Item: recordItem(record), ConditionExpression: 'attribute_not_exists(pk)' } },
           ...steps.map((item) => ({ Put: { TableName: table, Item: { ...keys.onboardingStep(item.referralId, item.step), type: 'onboarding-step', ...item } } })),
+          {
+            // The referral leaves the reconciler's "onboarding awaited" list, and must still be accepted.
+            Update: {
+              TableName: table,
+              Key: keys.referral(referral.referralId),
+              UpdateExpression: 'SET updatedAt = :now REMOVE gsi1pk, gsi1sk',
+              ConditionExpression: '#status = :accepted',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':now': now, ':accepted': 'accepted' },
+            },
+          },
           onboardingPathStatusUpdate(table, referral.personId, referral.referralId, 'onboarding', now),
           ...timelinePut(table, referral.personId, {
             at: now,
@@ -338,6 +349,12 @@ export async function finishOnboarding(input: {
     if (latest?.status === input.to) return { onboarding: latest, changed: false };
     throw error;
   }
+}
+
+/** Accepted referrals whose onboarding has not opened, accepted before `before` (the reconciler's list). */
+export async function listAwaitedOnboardings(before: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<ReferralRecord>> {
+  const page = await queryIndexPage(INDEX.awaitedOnboardings, keys.awaitedOnboardingPartition(), { ...options, below: before });
+  return { items: page.items as unknown as ReferralRecord[], cursor: page.cursor };
 }
 
 export interface BoardFilter {

@@ -20,14 +20,22 @@ const waitingStatusOf = (phase: WaitingPhase): ReferralStatus => (phase === 'wai
 
 /** The referral moves from the status it was read in, or the transaction fails: a decision and an expiry never both land. */
 function referralTransition(table: string, referral: ReferralRecord, next: ReferralStatus, now: string, extra?: { decision: unknown }): TransactItem {
+  // Accepted: listed until its onboarding opens, so the reconciler starts an onboarding whose start was lost.
+  const awaited = next === 'accepted' ? keys.awaitedOnboardingEntry(now, referral.referralId) : undefined;
   return {
     Update: {
       TableName: table,
       Key: keys.referral(referral.referralId),
-      UpdateExpression: `SET #status = :next, updatedAt = :now${extra ? ', decisions = list_append(decisions, :decision)' : ''}`,
+      UpdateExpression: `SET #status = :next, updatedAt = :now${extra ? ', decisions = list_append(decisions, :decision)' : ''}${awaited ? ', gsi1pk = :apk, gsi1sk = :ask' : ''}`,
       ConditionExpression: '#status = :current',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':next': next, ':current': referral.status, ':now': now, ...(extra ? { ':decision': [extra.decision] } : {}) },
+      ExpressionAttributeValues: {
+        ':next': next,
+        ':current': referral.status,
+        ':now': now,
+        ...(extra ? { ':decision': [extra.decision] } : {}),
+        ...(awaited ? { ':apk': awaited.gsi1pk, ':ask': awaited.gsi1sk } : {}),
+      },
     },
   };
 }

@@ -139,6 +139,7 @@ const MATRIX: Record<string, RouteExpectation> = {
     listed: (objects) => [objects.adult.personId, objects.adult.contactIssueId],
   },
   'GET /api/staff/duplicates': { targets: [NONE], requests: () => [{ path: '/api/staff/duplicates' }], status: staffOnly(200) },
+  'GET /api/staff/onboarding': { targets: [NONE], requests: () => [{ path: '/api/staff/onboarding' }, { path: '/api/staff/onboarding?programme=cjs&limit=5' }], status: staffOnly(200) },
   // No weak match in the seeded world: only a pair never flagged, which staff get as not found.
   'POST /api/staff/duplicates/{duplicateId}/decision': {
     targets: ['missing'],

@@ -96,6 +96,11 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
     paths: (world, id) => [`/api/referrals/${id ?? world.A.adult.referralId}`],
   },
   'GET /api/staff/inbox': { as: 'staff', paths: () => ['/api/staff/inbox'], queries: pagedQueries(['cursor']) },
+  'GET /api/staff/onboarding': {
+    as: 'staff',
+    paths: () => ['/api/staff/onboarding'],
+    queries: [...pagedQueries(['cursor']), { label: 'an unknown programme', query: 'programme=peinture', fields: ['programme'] }],
+  },
   'GET /api/approvals/{approvalId}': { as: 'staff', paths: (world, id) => [`/api/approvals/${id ?? world.A.adult.approvalId}`] },
   'POST /api/approvals/{approvalId}/decision': {
     as: 'staff',

@@ -48,8 +48,8 @@ const ofType = (resources: Record<string, Resource>, type: string): Array<[strin
   Object.entries(resources).filter(([, resource]) => resource.Type === type);
 
 /** The state machine definition as plain ASL, CloudFormation references replaced by placeholders. */
-function definitionOf(resources: Record<string, Resource>): { States: Record<string, Json>; StartAt: string; QueryLanguage?: string } {
-  const [[, machine]] = ofType(resources, 'AWS::StepFunctions::StateMachine');
+function definitionOf(resources: Record<string, Resource>, prefix = 'ReferralStateMachine'): { States: Record<string, Json>; StartAt: string; QueryLanguage?: string } {
+  const [[, machine]] = ofType(resources, 'AWS::StepFunctions::StateMachine').filter(([id]) => id.startsWith(prefix));
   const [, parts] = machine.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
   return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join(''));
 }
@@ -182,6 +182,7 @@ describe('HTTP API', () => {
         'GET /api/referrals',
         'GET /api/referrals/{referralId}',
         'GET /api/staff/inbox',
+        'GET /api/staff/onboarding',
         'GET /api/approvals/{approvalId}',
         'POST /api/approvals/{approvalId}/decision',
         'GET /api/people/{personId}/timeline',
@@ -239,7 +240,7 @@ describe('referral state machine', () => {
     expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
     expect(JSON.stringify(definition)).not.toMatch(/"Assign"|JSONata|"Arguments"/);
     expect(definition.StartAt).toBe('Accuser réception');
-    const steps = ['Accuser réception', 'Attendre la décision', "Relancer l'équipe", 'Attendre la décision après relance', 'Escalader', 'Attendre la décision après escalade', 'Expirer la demande', 'Notifier la décision', 'Attendre une place', "Rappeler la liste d'attente"];
+    const steps = ['Accuser réception', 'Attendre la décision', "Relancer l'équipe", 'Attendre la décision après relance', 'Escalader', 'Attendre la décision après escalade', 'Expirer la demande', 'Notifier la décision', 'Attendre une place', "Rappeler la liste d'attente", "Démarrer l'accueil"];
     expect(Object.keys(definition.States).sort()).toEqual(
       [
         ...steps,
@@ -323,7 +324,7 @@ describe('referral state machine', () => {
       expect(States[`${name} : en échec`], name).toMatchObject({ Type: 'Pass', Result: name, ResultPath: '$.failedStep', Next: 'Mettre de côté' });
       guarded.push(name);
     }
-    expect(guarded).toHaveLength(10);
+    expect(guarded).toHaveLength(11);
     // The incident waits for staff with no deadline, and its payload carries the error's class only.
     const incident = States['À traiter : attendre l’équipe'];
     expect(incident.TimeoutSeconds).toBeUndefined();
@@ -337,9 +338,74 @@ describe('referral state machine', () => {
     expect(States['Notifier la décision'].ResultPath).toBe('$.decision');
     expect(States['Quelle décision ?'].Choices).toEqual([
       { Variable: '$.decision.outcome', StringEquals: 'waitlisted', Next: 'Attendre une place' },
-      { Variable: '$.decision.outcome', StringEquals: 'accepted', Next: 'Orientation acceptée' },
+      { Variable: '$.decision.outcome', StringEquals: 'accepted', Next: "Démarrer l'accueil" },
     ]);
     expect(States['Quelle décision ?'].Default).toBe('Orientation refusée');
+    // The onboarding starts after an acceptance, the waiting list's included (the same Choice), then the referral's path ends.
+    expect(States["Démarrer l'accueil"]).toMatchObject({ Parameters: { 'referralId.$': '$.referralId', 'personId.$': '$.personId' }, ResultPath: null, Next: 'Orientation acceptée' });
+  });
+});
+
+describe('onboarding state machine', () => {
+  const onboarding = () => definitionOf(dev.resources, 'OnboardingStateMachine');
+  const waitOf = (States: Record<string, Json>, name: string) => ({ kind: States[name].Parameters.Payload.kind, phase: States[name].Parameters.Payload.phase, timeout: States[name].TimeoutSeconds });
+
+  it('opens the onboarding, then waits for each step in the order of the path, with the configured deadlines', () => {
+    const { StartAt, States } = onboarding();
+    const t = dev.config.onboarding;
+    expect(StartAt).toBe("Ouvrir l'accueil");
+    expect(States["Ouvrir l'accueil"]).toMatchObject({ Parameters: { action: 'open' }, ResultPath: '$.onboarding', Next: "Attendre la réunion d'information" });
+    expect(waitOf(States, "Attendre la réunion d'information")).toEqual({ kind: 'information-session', phase: 'initial', timeout: t.informationSession.remindAfterSeconds });
+    expect(waitOf(States, "Attendre l'entretien de diagnostic après relance")).toEqual({ kind: 'diagnosis', phase: 'reminded', timeout: t.diagnosis.escalateAfterSeconds - t.diagnosis.remindAfterSeconds });
+    expect(waitOf(States, 'Attendre les pièces')).toEqual({ kind: 'documents', phase: 'initial', timeout: t.documents.remindAfterSeconds });
+    expect(waitOf(States, 'Attendre les pièces après deux relances')).toEqual({ kind: 'documents', phase: 'escalated', timeout: t.documents.expireAfterSeconds - t.documents.escalateAfterSeconds });
+    expect(waitOf(States, 'Attendre les pièces (reprise)')).toEqual({ kind: 'documents', phase: 'resumed', timeout: t.documents.remindAfterSeconds });
+    // Each step taken leads to the next one; a minor's consent comes between the documents and the contract.
+    expect(States['Prendre la présence à la réunion'].Next).toBe('Présent à la réunion ?');
+    expect(States['Présent à la réunion ?']).toMatchObject({ Choices: [{ Variable: '$.decision.outcome', StringEquals: 'no-show', Next: 'Préparer la revue : absences à la réunion' }], Default: "Attendre l'entretien de diagnostic" });
+    expect(States["Prendre l'entretien de diagnostic"].Next).toBe('Attendre les pièces');
+    expect(States['Mineur au début du programme ?']).toMatchObject({ Choices: [{ Variable: '$.onboarding.minor', BooleanEquals: true, Next: "Attendre l'accord du représentant légal" }], Default: "Attendre l'acceptation du contrat" });
+    expect(States['Accord du représentant légal ?']).toMatchObject({ Choices: [{ Variable: '$.decision.outcome', StringEquals: 'refused', Next: 'Arrêter le parcours : refus du représentant légal' }] });
+    expect(States["Prendre l'acceptation du contrat"].Next).toBe('Attendre la contresignature');
+    expect(States['Prendre la contresignature'].Next).toBe('Prêt pour le lancement');
+    expect(States['Prêt pour le lancement']).toMatchObject({ Parameters: { action: 'ready' }, Next: 'Accueil terminé : prêt pour le lancement' });
+  });
+
+  it("sends a stuck step to the team's review, which goes back to that step's wait or ends the path", () => {
+    const { States } = onboarding();
+    expect(States['Pièces manquantes : revue : décidée ?'].Choices[1]).toEqual({ Variable: '$.deadline.expired', BooleanEquals: true, Next: 'Préparer la revue : pièces manquantes' });
+    expect(States['Préparer la revue : pièces manquantes']).toMatchObject({ Parameters: { action: 'review', step: 'documents' }, ResultPath: '$.review', Next: "Attendre la revue de l'équipe" });
+    expect(waitOf(States, "Attendre la revue de l'équipe").kind).toBe('onboarding-review');
+    const route = States["Poursuivre l'accueil ?"];
+    const continueAt = (step: string, next: string) => ({
+      And: [
+        { Variable: '$.decision.outcome', StringEquals: 'continue' },
+        { Variable: '$.review.step', StringEquals: step },
+      ],
+      Next: next,
+    });
+    expect(route.Choices).toEqual([continueAt('information-session', "Attendre la réunion d'information (reprise)"), continueAt('documents', 'Attendre les pièces (reprise)')]);
+    expect(route.Default).toBe('Arrêter le parcours');
+    expect(States['Arrêter le parcours : refus du représentant légal'].Parameters).toMatchObject({ action: 'end', reason: 'guardian-refused' });
+  });
+
+  it("retries and guards every step like the referral's, and waits on every kind of the onboarding", () => {
+    const { States } = onboarding();
+    const tasks = Object.entries(States).filter(([, state]) => state.Type === 'Task');
+    for (const [name, state] of tasks) {
+      expect(state.Retry, name).toContainEqual(expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 4 }));
+      if (!name.startsWith('À traiter')) expect(state.Catch.at(-1), name).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name} : en échec` });
+    }
+    const kinds = new Set(tasks.map(([, state]) => state.Parameters?.Payload?.kind).filter(Boolean));
+    expect([...kinds].sort()).toEqual(['contract-acceptance', 'contract-countersign', 'diagnosis', 'documents', 'guardian-consent', 'incident', 'information-session', 'onboarding-review']);
+  });
+
+  it('gives its ARN to the functions that start it or hand it a decision only', () => {
+    const withArn = ofType(dev.resources, 'AWS::Lambda::Function')
+      .filter(([, fn]) => 'ONBOARDING_STATE_MACHINE_ARN' in (fn.Properties.Environment?.Variables ?? {}))
+      .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))
+      .sort();
+    expect(withArn).toEqual(['DecideApproval', 'Reconciler', 'StartOnboarding']);
   });
 });
 
@@ -401,6 +467,9 @@ describe('functions', () => {
         'GetApproval',
         'DecideApproval',
         'PersonTimeline',
+        'OnboardingBoard',
+        'OnboardingStep',
+        'StartOnboarding',
         'PagesConfig',
         'Pages',
         'SendNotifications',
@@ -452,7 +521,8 @@ describe('functions', () => {
   it('give the table to every function but the pages, and the senders their messaging settings', () => {
     const all = functions(dev);
     for (const [id, fn] of Object.entries(all)) {
-      expect('TABLE_NAME' in fn.Environment.Variables, id).toBe(!id.startsWith('Pages'));
+      // Starting the onboarding is one Step Functions call: no table.
+      expect('TABLE_NAME' in fn.Environment.Variables, id).toBe(!id.startsWith('Pages') && id !== 'StartOnboarding');
     }
     for (const id of ['SendNotifications', 'TakeDecision', 'Reconciler']) {
       expect(Object.keys(all[id].Environment.Variables), id).toEqual(
@@ -591,7 +661,7 @@ describe('alarms and outputs', () => {
   it('are one per signal, each metric and threshold as docs/decisions.md lists them, all to the encrypted topic', () => {
     const all = alarms();
     expect(Object.keys(all).sort()).toEqual(
-      ['FunctionErrors', 'ReferralStateMachineExecutionsFailedOrTimedOut', 'Api5xx', 'SesBounceRate', 'SesComplaintRate', 'DeadLetters', 'NotificationOverdue', 'StaffMessageUndelivered'].sort(),
+      ['FunctionErrors', 'ReferralStateMachineExecutionsFailedOrTimedOut', 'OnboardingStateMachineExecutionsFailedOrTimedOut', 'Api5xx', 'SesBounceRate', 'SesComplaintRate', 'DeadLetters', 'NotificationOverdue', 'StaffMessageUndelivered'].sort(),
     );
     // Every function of the account in one metric, not one alarm per function.
     expect(all.FunctionErrors).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Period: 300, Threshold: 5 });
@@ -627,7 +697,7 @@ describe('alarms and outputs', () => {
 
   it('cost less than EUR 3 a month: $0.10 per metric an alarm reads', () => {
     const metricsRead = Object.values(alarms()).reduce((n, alarm) => n + (alarm.Metrics ? alarm.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).length : 1), 0);
-    expect(metricsRead).toBe(9);
+    expect(metricsRead).toBe(11);
     expect(metricsRead * 0.1).toBeLessThan(3);
   });
 
@@ -641,7 +711,7 @@ describe('alarms and outputs', () => {
 
   it('exports what an operator and the local cloud need', () => {
     dev.template.hasOutput('ApiUrl', {});
-    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'AuthBaseUrl', 'TableName', 'DocumentsBucketName', 'ReferralStateMachineArn', 'SmsInboundTopicArn']) {
+    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'AuthBaseUrl', 'TableName', 'DocumentsBucketName', 'ReferralStateMachineArn', 'OnboardingStateMachineArn', 'SmsInboundTopicArn']) {
       expect(dev.template.toJSON().Outputs, name).toHaveProperty(name);
     }
   });

@@ -79,6 +79,7 @@ describe('the catalogue', () => {
         'document-rejected young email',
         'document-rejected young sms',
         ...['young', 'guardian'].flatMap((role) => [`personal-link ${role} email`, `personal-link ${role} sms`]),
+        ...['welcome', 'ready', 'ended'].flatMap((k) => [`onboarding-${k} young email`, `onboarding-${k} young sms`, `onboarding-${k} guardian email`]),
       ].sort(),
     );
   });

@@ -26,6 +26,9 @@ export const MESSAGE_KINDS = [
   'documents-reminder',
   'document-rejected',
   'personal-link',
+  'onboarding-welcome',
+  'onboarding-ready',
+  'onboarding-ended',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -47,6 +50,18 @@ interface RefusalVars extends DecisionVars {
   reasonLabel?: string;
 }
 type SmsVars = Pick<ReferralVars, 'youngFirstName'>;
+/** What every onboarding message names: the young person, their programme and the referral's reference. */
+export interface OnboardingVars {
+  youngFirstName: string;
+  programmeLabel: string;
+  reference: string;
+}
+interface OnboardingGuardianVars extends OnboardingVars {
+  guardianName: string;
+}
+interface OnboardingEndedVars extends OnboardingVars {
+  reasonLabel: string;
+}
 /** A fallback by SMS: what the e-mail that did not arrive was about. */
 interface EmailUndeliveredVars {
   subject: string;
@@ -292,6 +307,61 @@ const catalogue = {
       }),
       sms: (v: SmsVars) =>
         `CoopConnexion : ${v.youngFirstName}, votre demande est sur liste d'attente. Nous vous recontacterons dès qu'une place se libérera.`,
+    },
+  },
+  // Onboarding: the personal link's placeholder is replaced by a fresh link when the message is sent (never stored in clear).
+  'onboarding-welcome': {
+    young: {
+      mandatory: true,
+      email: (v: OnboardingVars) => ({
+        subject: 'Votre accueil à CoopConnexion commence',
+        body: `Bonjour ${v.youngFirstName},\n\nVotre accueil dans le programme « ${v.programmeLabel} » commence. Dans votre espace « Mon parcours », vous choisissez votre réunion d'information, envoyez vos pièces justificatives et suivez chaque étape jusqu'à votre contrat.\n\nVotre espace : {{lien-personnel}}\n(Ce lien est personnel : ne le transférez pas. Il expire après 14 jours ; vous pouvez en recevoir un nouveau à tout moment.)\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: Pick<OnboardingVars, 'youngFirstName'>) =>
+        `CoopConnexion : ${v.youngFirstName}, votre accueil commence ! Choisissez votre réunion d'information dans votre espace : {{lien-personnel}}`,
+    },
+    guardian: {
+      mandatory: true,
+      email: (v: OnboardingGuardianVars) => ({
+        subject: `Accueil de ${v.youngFirstName} à CoopConnexion`,
+        body: `Bonjour ${v.guardianName},\n\nL'accueil de ${v.youngFirstName} dans le programme « ${v.programmeLabel} » commence : une réunion d'information, un entretien individuel, les pièces justificatives, puis le contrat. Votre accord vous sera demandé par un lien personnel avant le contrat.\n\n${ref(v)}${signature}`,
+      }),
+    },
+  },
+  'onboarding-ready': {
+    young: {
+      mandatory: true,
+      email: (v: OnboardingVars) => ({
+        subject: 'Votre accueil est terminé : place au lancement de votre activité',
+        body: `Bonjour ${v.youngFirstName},\n\nToutes les étapes de votre accueil dans le programme « ${v.programmeLabel} » sont terminées et votre contrat est signé par les deux parties. L'équipe vous contacte pour préparer le lancement de votre activité.\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: Pick<OnboardingVars, 'youngFirstName'>) =>
+        `CoopConnexion : ${v.youngFirstName}, votre accueil est terminé et votre contrat signé. L'équipe vous contacte pour lancer votre activité.`,
+    },
+    guardian: {
+      mandatory: true,
+      email: (v: OnboardingGuardianVars) => ({
+        subject: `Accueil de ${v.youngFirstName} terminé`,
+        body: `Bonjour ${v.guardianName},\n\nL'accueil de ${v.youngFirstName} dans le programme « ${v.programmeLabel} » est terminé et son contrat est signé. L'équipe prépare maintenant le lancement de son activité.\n\n${ref(v)}${signature}`,
+      }),
+    },
+  },
+  'onboarding-ended': {
+    young: {
+      mandatory: true,
+      email: (v: OnboardingEndedVars) => ({
+        subject: 'Votre parcours à CoopConnexion est arrêté',
+        body: `Bonjour ${v.youngFirstName},\n\nVotre accueil dans le programme « ${v.programmeLabel} » est arrêté. Motif : ${v.reasonLabel}.\nSi votre situation change, votre conseiller ou conseillère peut vous orienter à nouveau vers nous.\n\n${ref(v)}${signature}`,
+      }),
+      sms: (v: Pick<OnboardingVars, 'youngFirstName'>) =>
+        `CoopConnexion : ${v.youngFirstName}, votre accueil est arrêté. Nous vous avons envoyé le détail par e-mail.`,
+    },
+    guardian: {
+      mandatory: true,
+      email: (v: OnboardingGuardianVars & { reasonLabel: string }) => ({
+        subject: `Parcours de ${v.youngFirstName} arrêté`,
+        body: `Bonjour ${v.guardianName},\n\nL'accueil de ${v.youngFirstName} dans le programme « ${v.programmeLabel} » est arrêté. Motif : ${v.reasonLabel}.\n\n${ref(v)}${signature}`,
+      }),
     },
   },
   // Fallbacks: a message that did not arrive goes by the other channel, when the recipient has one.
