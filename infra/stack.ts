@@ -211,6 +211,10 @@ export class ParcoursStack extends Stack {
     this.acknowledgeExecutionGrant(decideApproval, this.referralStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
 
+    // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
+    const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
+    const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
+
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
       [ENV.userPoolClientId]: this.auth.client.userPoolClientId,
@@ -234,6 +238,14 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/documents', listDocumentsToReview);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/documents/{referralId}/{docType}/review', reviewDocument);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/documents/{referralId}/{docType}/file', documentFile);
+    const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
+    this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
+    this.api.addPublicRoute(
+      HttpMethod.POST,
+      '/api/links/resend',
+      resendLink,
+      'Public by design: the "nouveau lien" page is for people whose link expired, who have no account; it answers the same for any address, rate limited per address and overall, and sends only to the address on file.',
+    );
     this.api.addPublicRoute(HttpMethod.GET, '/api/config', pagesConfig, 'Public by design: the pages read the sign-in settings (Cognito domain, client id) here before the user has a token; nothing secret.');
     const pagesWhy = 'Public by design: HTML, CSS and JS of the pages; every data call from them goes to /api with the ID token.';
     this.api.addPublicRoute(HttpMethod.GET, '/', pages, pagesWhy);

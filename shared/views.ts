@@ -32,8 +32,12 @@ import {
 } from './domain/documents.js';
 import type { Programme } from './domain/programmes.js';
 import type { BankDetailsRecord, Checklist, DocumentRecord } from './data/documents.js';
-import { ONBOARDING_STEP_LABELS, ONBOARDING_STEP_STATUS_LABELS } from './domain/onboarding.js';
+import type { Channel } from './domain/messages/catalogue.js';
+import { ONBOARDING_STEP_LABELS, ONBOARDING_STEP_STATUS_LABELS, nextActionOf, type OnboardingStatus, type OnboardingStep, type OnboardingStepStatus } from './domain/onboarding.js';
 import type { OnboardingRecord, OnboardingStepItem } from './data/onboarding.js';
+import type { Page } from './data/client.js';
+import type { ReceivedMessage } from './data/messages-received.js';
+import { LINK_MENTION, fillLinkPlaceholder } from './domain/personal-links.js';
 
 /** What the API shows of a referral in lists. */
 export function referralSummary(referral: ReferralRecord) {
@@ -379,3 +383,104 @@ export function documentToReviewItem(document: DocumentRecord, referral: Referra
 export type DocumentToReviewItem = ReturnType<typeof documentToReviewItem>;
 
 export const documentRejectionReasonsView = () => DOCUMENT_REJECTION_REASONS.map((r) => ({ code: r.code, label: r.label }));
+/** A message as the young person's space shows it again: its text, with a mention where its personal link was. */
+export interface ReceivedMessageView {
+  at: string;
+  channel: Channel;
+  channelLabel: string;
+  subject?: string;
+  text: string;
+}
+
+/** One onboarding step in the young person's space. */
+export interface SpaceStepView {
+  step: OnboardingStep;
+  label: string;
+  status: OnboardingStepStatus;
+  statusLabel: string;
+  /** The step the path waits on now. */
+  current: boolean;
+  since: string;
+  doneAt?: string;
+  /** What the young person reads about it: what to do, or that nothing is asked of them. */
+  action: string;
+}
+
+/** Where in the space the young person acts on the current step; none when someone else acts. */
+export type SpaceSection = 'sessions' | 'documents' | 'contract';
+
+/** GET /api/me: the young person's space ("Mon parcours"). */
+export interface YoungPersonSpaceView {
+  firstName: string;
+  programme: Programme;
+  programmeLabel: string;
+  reference: string;
+  onboarding: { status: OnboardingStatus | 'not-started'; statusLabel: string; startedAt?: string };
+  /** The steps that concern them, in order (a step that does not apply, or a review that did not happen, is left out). */
+  steps: SpaceStepView[];
+  next: { step?: OnboardingStep; text: string; section?: SpaceSection };
+  /** Newest first; `cursor` asks for the next page (`GET /api/me?cursor=`). */
+  messages: { items: ReceivedMessageView[]; cursor?: string };
+}
+
+const SPACE_STATUS_LABELS: Record<YoungPersonSpaceView['onboarding']['status'], string> = {
+  'not-started': 'Accueil à venir',
+  active: 'Accueil en cours',
+  ready: 'Accueil terminé : prêt pour le lancement',
+  ended: 'Parcours arrêté',
+};
+
+const SECTION_OF_STEP: Partial<Record<OnboardingStep, SpaceSection>> = { 'information-session': 'sessions', documents: 'documents', 'contract-acceptance': 'contract' };
+
+function spaceNext(onboarding: OnboardingRecord | undefined, steps: OnboardingStepItem[]): YoungPersonSpaceView['next'] {
+  if (!onboarding) return { text: 'Votre accueil va commencer : vous recevrez très vite une invitation à une réunion d’information.' };
+  if (onboarding.status === 'ready') return { text: "Votre accueil est terminé : l'équipe prépare avec vous le lancement de votre activité." };
+  if (onboarding.status === 'ended') return { text: "Votre parcours d'accueil est arrêté. Pour en parler, contactez l'équipe CoopConnexion." };
+  const current = steps.find((s) => s.step === onboarding.currentStep);
+  const status = current?.status ?? 'todo';
+  return {
+    step: onboarding.currentStep,
+    text: nextActionOf(onboarding.currentStep, status, onboarding.minor),
+    ...(status === 'waiting' && SECTION_OF_STEP[onboarding.currentStep] ? { section: SECTION_OF_STEP[onboarding.currentStep] } : {}),
+  };
+}
+
+/**
+ * The young person's space: their first name and programme, each step of their onboarding with its status, what to
+ * do next, and a page of the messages they received (never a link: a mention stands where it was).
+ */
+export function youngPersonSpace(referral: ReferralRecord, onboarding: OnboardingRecord | undefined, steps: OnboardingStepItem[], messages: Page<ReceivedMessage>): YoungPersonSpaceView {
+  const shown = steps.filter((s) => s.status !== 'skipped' && (s.step !== 'review' || s.status !== 'todo'));
+  return {
+    firstName: referral.youngPerson.firstName,
+    programme: referral.programme,
+    programmeLabel: PROGRAMME_RULES[referral.programme].label,
+    reference: referral.reference,
+    onboarding: {
+      status: onboarding?.status ?? 'not-started',
+      statusLabel: SPACE_STATUS_LABELS[onboarding?.status ?? 'not-started'],
+      ...(onboarding ? { startedAt: onboarding.startedAt } : {}),
+    },
+    steps: shown.map((s) => ({
+      step: s.step,
+      label: ONBOARDING_STEP_LABELS[s.step],
+      status: s.status,
+      statusLabel: ONBOARDING_STEP_STATUS_LABELS[s.status],
+      current: onboarding?.status === 'active' && onboarding.currentStep === s.step,
+      since: s.since,
+      ...(s.doneAt ? { doneAt: s.doneAt } : {}),
+      action: nextActionOf(s.step, s.status, onboarding?.minor ?? false),
+    })),
+    next: spaceNext(onboarding, steps),
+    messages: {
+      items: messages.items.map((m) => ({
+        at: m.sentAt ?? m.createdAt,
+        channel: m.channel,
+        channelLabel: m.channel === 'email' ? 'E-mail' : 'SMS',
+        ...(m.subject ? { subject: m.personalLink ? fillLinkPlaceholder(m.subject, m.personalLink, LINK_MENTION) : m.subject } : {}),
+        text: m.personalLink ? fillLinkPlaceholder(m.body, m.personalLink, LINK_MENTION) : m.body,
+      })),
+      ...(messages.cursor ? { cursor: messages.cursor } : {}),
+    },
+  };
+}

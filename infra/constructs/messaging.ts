@@ -155,6 +155,8 @@ export class ParcoursMessaging extends Construct {
       [ENV.outboxMaxAttempts]: String(this.config.outbox.maxAttempts),
       [ENV.outboxRetryBaseSeconds]: String(this.config.outbox.retryBaseSeconds),
       [ENV.outboxLeaseSeconds]: String(this.config.outbox.leaseSeconds),
+      // A message may carry a personal link, issued when it is sent: how long it stays valid.
+      [ENV.personalLinks]: JSON.stringify(this.config.personalLinks),
     };
     if (channels.includes('email')) {
       iam.Grant.addToPrincipal({

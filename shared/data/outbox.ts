@@ -1,6 +1,7 @@
 import { keys } from '../keys.js';
 import type { Channel, RecipientRole } from '../domain/messages/catalogue.js';
 import { LINK_AUDIENCE_OF_ROLE, placeholdersIn, type LinkAudience } from '../domain/personal-links.js';
+import { linkContactPut } from './personal-links.js';
 
 /** A message as a state change writes it: to whom, by which channel, what. */
 export interface OutboxDraft {
@@ -69,7 +70,13 @@ export interface OutboxOptions {
  */
 export function outboxPuts(tableName: string, personId: string, cause: string, drafts: OutboxDraft[], now: string, options: OutboxOptions = {}) {
   drafts.forEach((draft) => checkPersonalLink(draft, options));
-  return drafts.map((draft) => {
+  // An address that receives links is filed with the message, for the "nouveau lien" page.
+  const linkContacts = drafts.flatMap((draft) =>
+    draft.personalLink && options.referralId
+      ? [linkContactPut(tableName, { personId, referralId: options.referralId, audience: draft.personalLink, contact: { channel: draft.channel, address: draft.to }, now })]
+      : [],
+  );
+  const messages = drafts.map((draft) => {
     const notificationId = `${cause}#${draft.role}#${draft.channel}`;
     const item: OutboxMessage & Record<string, unknown> = {
       ...keys.notification(personId, notificationId),
@@ -87,6 +94,7 @@ export function outboxPuts(tableName: string, personId: string, cause: string, d
     };
     return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
   });
+  return [...messages, ...linkContacts];
 }
 
 /**

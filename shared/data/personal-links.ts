@@ -67,19 +67,15 @@ export const guardianActorId = (referralId: string) => `guardian-${referralId}`;
 
 /**
  * A new link, not stored yet: its token (to put in a message, never anywhere else), its URL, and the items that
- * store its hash. `contact`, the address the link goes to, is filed for the "nouveau lien" page.
+ * store its hash.
  * @example const { url, items } = issueLink({ personId, referralId, audience: 'young-person' })
  */
-export function issueLink(input: {
-  personId: string;
-  referralId: string;
-  audience: LinkAudience;
-  contact?: ContactAddress;
-  now?: Date;
-  appBaseUrl?: string;
-}): { token: string; url: string; items: TransactItem[] } {
+export function issueLink(input: { personId: string; referralId: string; audience: LinkAudience; now?: Date; appBaseUrl?: string }): {
+  token: string;
+  url: string;
+  items: TransactItem[];
+} {
   const now = input.now ?? new Date();
-  const table = tableName();
   const token = randomBytes(32).toString('base64url');
   const tokenHash = hashToken(token);
   const validUntil = new Date(now.getTime() + personalLinkSettingsFromEnv().validForSeconds * 1000);
@@ -93,24 +89,33 @@ export function issueLink(input: {
     validUntil: validUntil.toISOString(),
     expiresAt: Math.floor(validUntil.getTime() / 1000) + KEPT_AFTER_EXPIRY_SECONDS,
   };
-  const items: TransactItem[] = [{ Put: { TableName: table, Item: { ...keys.personalLink(tokenHash), ...record }, ConditionExpression: 'attribute_not_exists(pk)' } }];
-  if (input.contact) {
-    items.push({
-      Put: {
-        TableName: table,
-        Item: {
-          ...keys.linkContact(input.contact.channel, hashAddress(input.contact), input.referralId, input.audience),
-          type: 'link-contact',
-          personId: input.personId,
-          referralId: input.referralId,
-          audience: input.audience,
-          channel: input.contact.channel,
-          lastSentAt: now.toISOString(),
-        },
-      },
-    });
-  }
+  const items: TransactItem[] = [{ Put: { TableName: tableName(), Item: { ...keys.personalLink(tokenHash), ...record }, ConditionExpression: 'attribute_not_exists(pk)' } }];
   return { token, url: linkUrl(input.appBaseUrl ?? process.env.APP_BASE_URL ?? '', input.audience, token), items };
+}
+
+/**
+ * Files an address that links go to (by its hash), with the message that carries one: the "nouveau lien" page
+ * finds there whose links an address receives. Written again by every such message; the referral's current
+ * contact is what counts in the end (findLinkRecipients).
+ */
+export function linkContactPut(
+  table: string,
+  input: { personId: string; referralId: string; audience: LinkAudience; contact: ContactAddress; now: string },
+): { Put: { TableName: string; Item: Record<string, unknown>; ConditionExpression?: string } } {
+  return {
+    Put: {
+      TableName: table,
+      Item: {
+        ...keys.linkContact(input.contact.channel, hashAddress(input.contact), input.referralId, input.audience),
+        type: 'link-contact',
+        personId: input.personId,
+        referralId: input.referralId,
+        audience: input.audience,
+        channel: input.contact.channel,
+        updatedAt: input.now,
+      },
+    },
+  };
 }
 
 /** Issues a link and stores it; returns its URL (and token) for the message being sent. */
@@ -129,7 +134,7 @@ export async function fillPersonalLink(personId: string, message: OutboxMessage,
   const audience = message.personalLink;
   if (!audience) return message;
   if (!message.referralId) throw new Error(`message ${message.notificationId} declares a personal link without a referral`);
-  const { url } = await storeLink({ personId, referralId: message.referralId, audience, contact: { channel: message.channel, address: message.to }, now });
+  const { url } = await storeLink({ personId, referralId: message.referralId, audience, now });
   return { ...message, subject: message.subject && fillLinkPlaceholder(message.subject, audience, url), body: fillLinkPlaceholder(message.body, audience, url) };
 }
 

@@ -4,8 +4,12 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { flushMetrics, logger } from '../observability.js';
 import type { Actor } from '../domain/actor.js';
 import { isOpaqueId } from './ids.js';
+import { LINK_HEADER, type LinkAudience } from '../domain/personal-links.js';
+import { resolveLink, type ResolvedLink } from '../data/personal-links.js';
 import {
   ForbiddenError,
+  LinkRefusedError,
+  TooManyRequestsError,
   InvalidInputError,
   NotAuthenticatedError,
   NotFoundError,
@@ -104,28 +108,71 @@ export interface ApiRequest {
   context: Context;
 }
 
+/** A request made through a personal link: the person and onboarding it opens, and the actor they act as. */
+export interface LinkRequest {
+  event: ApiEvent;
+  actor: ResolvedLink['actor'];
+  link: ResolvedLink;
+  context: Context;
+}
+
+/** A request anyone may make, without a token or a link. */
+export interface PublicRequest {
+  event: ApiEvent;
+  context: Context;
+}
+
+/** Who may call a route (see apiRoute). */
+export type RouteAccess = { roles: Role[] } | { link: LinkAudience } | { public: true };
+
 /**
  * Wraps an API route: logger context, authentication and role check, path ids checked, and errors turned into
  * answers a person understands (4xx with a French message, field by field for invalid input).
  * An unexpected error is logged by name and message only (never the request body) and answered with a 500.
+ *
+ * Three kinds of access:
+ * - `{ roles }`: staff or prescribers, by the claims of the JWT the gateway verified;
+ * - `{ link: 'young-person' | 'guardian' }`: a personal link in the `x-parcours-link` header (the route is public at
+ *   the gateway; the link is checked here, see resolveLink): 401 without one or with an unknown one, 410 expired or
+ *   revoked, 403 for the other audience's page. Nothing is written before the link is accepted;
+ * - `{ public: true }`: anyone (the "nouveau lien" page).
  */
-export function apiRoute(options: { roles: Role[] }, fn: (request: ApiRequest) => Promise<ApiResult>) {
+export function apiRoute(options: { roles: Role[] }, fn: (request: ApiRequest) => Promise<ApiResult>): middy.MiddyfiedHandler<ApiEvent, ApiResult>;
+export function apiRoute(options: { link: LinkAudience }, fn: (request: LinkRequest) => Promise<ApiResult>): middy.MiddyfiedHandler<ApiEvent, ApiResult>;
+export function apiRoute(options: { public: true }, fn: (request: PublicRequest) => Promise<ApiResult>): middy.MiddyfiedHandler<ApiEvent, ApiResult>;
+export function apiRoute(options: RouteAccess, fn: (request: never) => Promise<ApiResult>) {
+  const handle = fn as (request: ApiRequest | LinkRequest | PublicRequest) => Promise<ApiResult>;
   return middy<ApiEvent, ApiResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(flushMetrics())
     .handler(async (event, context) => {
       try {
+        if ('public' in options) {
+          checkPathIds(event);
+          logger.appendKeys({ actorKind: 'public', routeKey: event.routeKey });
+          return await handle({ event, context });
+        }
+        if ('link' in options) {
+          const link = await resolveLink(event.headers?.[LINK_HEADER], options.link);
+          checkPathIds(event);
+          logger.appendKeys({ actorKind: link.actor.kind, routeKey: event.routeKey, personId: link.personId, referralId: link.referralId });
+          return await handle({ event, actor: link.actor, link, context });
+        }
         const actor = actorFromEvent(event);
         if (!options.roles.includes(actor.kind as Role)) throw new ForbiddenError(ROLE_MESSAGES[options.roles.join(',')]);
-        if (Object.values(event.pathParameters ?? {}).some((id) => !isOpaqueId(id ?? ''))) {
-          throw new NotFoundError("Introuvable : l'adresse contient un identifiant qui n'existe pas.");
-        }
+        checkPathIds(event);
         logger.appendKeys({ actorKind: actor.kind, routeKey: event.routeKey });
-        return await fn({ event, actor, context });
+        return await handle({ event, actor, context });
       } catch (error) {
         return errorResponse(error);
       }
     });
+}
+
+function checkPathIds(event: ApiEvent): void {
+  if (Object.values(event.pathParameters ?? {}).some((id) => !isOpaqueId(id ?? ''))) {
+    throw new NotFoundError("Introuvable : l'adresse contient un identifiant qui n'existe pas.");
+  }
 }
 
 export function errorResponse(error: unknown): ApiResult {
@@ -133,6 +180,9 @@ export function errorResponse(error: unknown): ApiResult {
     logger.info('request refused', { status: error.statusCode, error: error.name });
     const body: Record<string, unknown> = { message: error.message };
     if (error instanceof InvalidInputError && error.errors.length > 0) body.errors = error.errors;
+    // The page offers a new link where this one cannot open it.
+    if (error instanceof LinkRefusedError) Object.assign(body, { reason: error.reason, newLinkPath: error.newLinkPath });
+    if (error instanceof TooManyRequestsError) return json(error.statusCode, body, { 'retry-after': String(error.retryAfterSeconds) });
     return json(error.statusCode, body);
   }
   const err = error as Error;

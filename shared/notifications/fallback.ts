@@ -61,11 +61,13 @@ export async function writeFallback(personId: string, message: OutboxMessage, wh
   const draft = fallbackDraft(message, to, why);
   if (!draft) return undefined;
   const cause = fallbackCause(message.notificationId);
-  const [put] = outboxPuts(tableName(), personId, cause, [draft], now.toISOString(), { referralId: message.referralId });
-  try {
-    await db().send(new PutCommand(put.Put));
-  } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  // The message, and for one with a personal link the filing of its address (written unconditionally).
+  for (const put of outboxPuts(tableName(), personId, cause, [draft], now.toISOString(), { referralId: message.referralId })) {
+    try {
+      await db().send(new PutCommand(put.Put));
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
   }
   return { cause };
 }

@@ -158,6 +158,19 @@ const MATRIX: Record<string, RouteExpectation> = {
     requests: () => [{ path: `/api/staff/documents/${missingId()}/identity/file` }],
     status: staffOnly(200),
   },
+  // A personal link, not a JWT, opens the young person's space: no role gets in without one (or with a forged one).
+  'GET /api/me': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/me' }, { path: '/api/me', headers: { 'x-parcours-link': 'A'.repeat(43) } }],
+    status: publicRoute(401),
+  },
+  // Anyone may ask for a new link: the same 202 whatever the address (it counts the request).
+  'POST /api/links/resend': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/links/resend', body: { contact: `personne.${randomUUID()}@example.org` } }],
+    status: publicRoute(202),
+    writes: true,
+  },
   'POST /api/people/{personId}/contact-issues/{issueId}/fix': {
     // 'mixed': A's person with B's contact issue.
     targets: [...OBJECT_TARGETS, 'mixed'],

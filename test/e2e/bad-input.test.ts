@@ -158,6 +158,21 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'a message over its limit', body: () => ({ outcome: 'rejected', reasonCode: 'illegible', message: 'x'.repeat(1001) }), fields: ['message'] },
     ],
   },
+  // Without a link, the handler answers 401 before it reads anything else (its parameters are tested with a link in test/functions/personal-links.test.ts).
+  'GET /api/me': { as: 'none', paths: () => ['/api/me'] },
+  'POST /api/links/resend': {
+    as: 'none',
+    paths: () => ['/api/links/resend'],
+    body: () => ({ contact: `personne.${randomUUID()}@example.org` }),
+    oversize: () => ({ contact: 'a'.repeat(70_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'a wrong type', body: () => ({ contact: 33612345678 }), fields: ['contact'] },
+      { label: 'neither an e-mail nor a mobile', body: () => ({ contact: 'lea-sans-arobase' }), fields: ['contact'] },
+      { label: 'a landline', body: () => ({ contact: '01 23 45 67 89' }), fields: ['contact'] },
+      { label: 'a missing contact', body: () => ({}), fields: ['contact'] },
+    ],
+  },
   'POST /api/people/{personId}/contact-issues/{issueId}/fix': {
     as: 'staff',
     paths: (world, id) =>

@@ -194,26 +194,31 @@ describe('HTTP API', () => {
         'POST /api/staff/documents/{referralId}/{docType}/review',
         'GET /api/staff/documents/{referralId}/{docType}/file',
         'GET /api/config',
+        'GET /api/me',
+        'POST /api/links/resend',
         'GET /',
         'GET /{proxy+}',
       ].sort(),
     );
   });
 
-  it('puts every /api route except GET /api/config behind the Cognito JWT authorizer', () => {
+  /** Public at the gateway: the pages' config, and the routes of people without an account (checked in the handler: a personal link, or none for "nouveau lien"). */
+  const PUBLIC_API = ['GET /api/config', 'GET /api/me', 'POST /api/links/resend'];
+
+  it('puts every other /api route behind the Cognito JWT authorizer', () => {
     const [[authorizerId, authorizer]] = ofType(dev.resources, 'AWS::ApiGatewayV2::Authorizer');
     expect(authorizer.Properties.AuthorizerType).toBe('JWT');
     expect(authorizer.Properties.IdentitySource).toEqual(['$request.header.Authorization']);
     expect(authorizer.Properties.JwtConfiguration.Audience).toEqual([{ Ref: expect.stringMatching(/^AuthUserPoolPagesClient/) }]);
     for (const [routeKey, route] of Object.entries(routes(dev))) {
-      if (!routeKey.includes(' /api/') || routeKey === 'GET /api/config') continue;
+      if (!routeKey.includes(' /api/') || PUBLIC_API.includes(routeKey)) continue;
       expect(route.AuthorizationType, routeKey).toBe('JWT');
       expect(route.AuthorizerId, routeKey).toEqual({ Ref: authorizerId });
     }
   });
 
-  it('leaves the pages and their config public', () => {
-    for (const routeKey of ['GET /api/config', 'GET /', 'GET /{proxy+}']) {
+  it('leaves the pages, their config and the personal-link routes public', () => {
+    for (const routeKey of [...PUBLIC_API, 'GET /', 'GET /{proxy+}']) {
       const route = routes(dev)[routeKey];
       expect(route.AuthorizationType, routeKey).toBe('NONE');
       expect(route.AuthorizerId, routeKey).toBeUndefined();
