@@ -190,6 +190,14 @@ export class ParcoursStack extends Stack {
     const listDocumentsToReview = fn('ListDocumentsToReview', 'functions/documents/staff-list.ts');
     const reviewDocument = fn('ReviewDocument', 'functions/documents/staff-review.ts').bindMessaging(messaging, ['email', 'sms']);
     const documentFile = fn('DocumentFile', 'functions/documents/staff-file.ts');
+    // Information sessions: staff create them and record who came.
+    const listSessions = fn('ListSessions', 'functions/sessions/list.ts');
+    const createSession = fn('CreateSession', 'functions/sessions/create.ts');
+    const getSession = fn('GetSession', 'functions/sessions/get.ts');
+    // Attendance and the diagnosis interview settle onboarding steps and hand the decision to the waiting workflow,
+    // the way the generic decision route does (same state machine binding); a re-invitation or a schedule is sent at once.
+    const recordAttendance = fn('RecordAttendance', 'functions/sessions/attendance.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.referralStateMachine);
+    const diagnosisInterview = fn('DiagnosisInterview', 'functions/onboarding/diagnosis.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.referralStateMachine);
 
     // Every outbox message due and not sent yet goes out from here: retries after a failure, an SMS held back
     // for quiet hours (20:00-08:00 Europe/Paris) once the morning comes, a message whose sender died.
@@ -246,6 +254,11 @@ export class ParcoursStack extends Stack {
       resendLink,
       'Public by design: the "nouveau lien" page is for people whose link expired, who have no account; it answers the same for any address, rate limited per address and overall, and sends only to the address on file.',
     );
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/sessions', listSessions);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/sessions', createSession);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/sessions/{sessionId}', getSession);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/sessions/{sessionId}/attendance', recordAttendance);
+    this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/onboarding/{referralId}/diagnosis', diagnosisInterview);
     this.api.addPublicRoute(HttpMethod.GET, '/api/config', pagesConfig, 'Public by design: the pages read the sign-in settings (Cognito domain, client id) here before the user has a token; nothing secret.');
     const pagesWhy = 'Public by design: HTML, CSS and JS of the pages; every data call from them goes to /api with the ID token.';
     this.api.addPublicRoute(HttpMethod.GET, '/', pages, pagesWhy);

@@ -90,6 +90,18 @@ export const keys = {
   onboardingStep: (referralId: string, step: string) => ({ pk: `ONBOARDING#${referralId}`, sk: `STEP#${step}` }),
   onboardingStepsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'STEP#' }),
   onboardingPartition: (referralId: string) => `ONBOARDING#${referralId}`,
+  // --- Information sessions and diagnosis interview (shared/data/sessions.ts, shared/data/diagnoses.ts) ---
+  /** A session and, in its partition, one item per person holding a seat (with their attendance). */
+  session: (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: 'SESSION' }),
+  sessionAttendee: (sessionId: string, referralId: string) => ({ pk: `SESSION#${sessionId}`, sk: `ATTENDEE#${referralId}` }),
+  sessionPartition: (sessionId: string) => `SESSION#${sessionId}`,
+  /** Every session in gsi1 by its start: the upcoming ones are a range of it. */
+  sessionCalendarEntry: (startsAt: string, sessionId: string) => ({ gsi1pk: 'SESSIONS', gsi1sk: `${startsAt}#${sessionId}` }),
+  sessionCalendarPartition: () => 'SESSIONS',
+  /** A young person's information session: the seat they hold, their absences (onboarding partition). */
+  sessionBooking: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'BOOKING' }),
+  /** The diagnosis interview: when and how it is held, then what staff recorded (onboarding partition). */
+  diagnosis: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'DIAGNOSIS' }),
   // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
   /** A personal link, by the SHA-256 (hex) of its token. */
   personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),
@@ -121,4 +133,5 @@ export const INDEX = {
   documentsToReview: 'gsi1',
   onboardingBoard: 'gsi1',
   awaitedOnboardings: 'gsi1',
+  sessions: 'gsi1',
 } as const;

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalCloud } from '../local/cloud.js';
+import { parisDate } from '../../shared/domain/time.js';
 
 /** Referrals a person can click through right after `npm start`: fictitious people, two organisations, three programmes. */
 const DEMO_REFERRALS = [
@@ -49,8 +50,34 @@ const DEMO_REFERRALS = [
   },
 ];
 
-/** Submits the demo referrals once per data folder, through the HTTP API like a prescriber would. */
+/** Information sessions in the weeks after the first start, for each programme: days from today, Paris time. */
+const DEMO_SESSIONS = [
+  { inDays: 3, time: '14:00', place: 'CoopConnexion, 12 rue Casimir-Beugnet, Lens (salle du rez-de-chaussée)', capacity: 12, programmes: ['accompagnement', 'jeunes-majeurs'] },
+  { inDays: 6, time: '09:30', place: 'Maison des associations, Liévin', capacity: 15, programmes: ['accompagnement', 'jeunes-majeurs', 'cjs'] },
+  { inDays: 10, time: '16:30', place: 'Centre social, Bully-les-Mines', capacity: 20, programmes: ['cjs'] },
+  { inDays: 13, time: '10:00', place: 'CoopConnexion, 12 rue Casimir-Beugnet, Lens (salle du rez-de-chaussée)', capacity: 2, programmes: ['accompagnement'] },
+];
+
+/** Creates the demo sessions once per data folder, through the HTTP API like staff would. */
+async function seedDemoSessions(cloud: LocalCloud, dataDir: string): Promise<void> {
+  const marker = join(dataDir, 'demo-sessions.done');
+  if (existsSync(marker)) return;
+  for (const demo of DEMO_SESSIONS) {
+    const { inDays, ...body } = demo;
+    const response = await fetch(`${cloud.urls.app}api/staff/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${cloud.issuer.mintIdToken('camille.martin')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...body, date: parisDate(new Date(Date.now() + inDays * 86_400_000)) }),
+    });
+    if (response.status >= 300) throw new Error(`demo session refused: ${response.status} ${await response.text()}`);
+  }
+  writeFileSync(marker, new Date().toISOString());
+}
+
+/** Submits the demo referrals and creates the demo sessions once per data folder, through the HTTP API like a prescriber and staff would. */
 export async function seedDemoData(cloud: LocalCloud, dataDir: string): Promise<number> {
+  // A data folder from before the sessions existed gets them too.
+  await seedDemoSessions(cloud, dataDir);
   const marker = join(dataDir, 'demo-data.done');
   if (existsSync(marker)) return 0;
   let created = 0;

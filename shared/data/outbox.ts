@@ -60,6 +60,8 @@ export interface OutboxMessage extends OutboxDraft {
 export interface OutboxOptions {
   /** The referral the messages are about. */
   referralId?: string;
+  /** Not sent before then (a reminder): the dispatcher finds it in the due index at that time. */
+  notBefore?: string;
 }
 
 /**
@@ -88,8 +90,9 @@ export function outboxPuts(tableName: string, personId: string, cause: string, d
       status: 'pending',
       attempts: 0,
       createdAt: now,
-      nextAttemptAt: now,
-      ...keys.dueMessageEntry(now, personId, notificationId),
+      nextAttemptAt: options.notBefore ?? now,
+      ...keys.dueMessageEntry(options.notBefore ?? now, personId, notificationId),
+      ...(options.notBefore ? { notBefore: options.notBefore } : {}),
       ...(options.referralId ? { referralId: options.referralId } : {}),
     };
     return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };

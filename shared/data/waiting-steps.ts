@@ -2,7 +2,9 @@ import { NotFoundError } from '../domain/errors.js';
 import { WAITING_STEP_AUDIENCE, type WaitingStepKind } from '../domain/waiting-steps.js';
 import type { WaitingStepHandler } from './approvals.js';
 import { documentsStep } from './documents-step.js';
+import { diagnoses } from './diagnoses.js';
 import { incidents } from './incidents.js';
+import { informationSessions } from './information-sessions.js';
 import { onboardingReviews } from './onboarding-review.js';
 import { referralDecisions } from './referral-decisions.js';
 
@@ -18,7 +20,8 @@ const HANDLERS: Partial<Record<WaitingStepKind, AnyHandler>> = {
   incident: incidents as unknown as AnyHandler,
   'onboarding-review': onboardingReviews as unknown as AnyHandler,
   documents: documentsStep as unknown as AnyHandler,
-  // 'information-session' and 'diagnosis': sessions helper;
+  'information-session': informationSessions as unknown as AnyHandler,
+  diagnosis: diagnoses as unknown as AnyHandler,
   // 'guardian-consent', 'contract-acceptance' and 'contract-countersign': contract helper.
 };
 

@@ -18,6 +18,7 @@ import {
   type TwoOrganisations,
 } from '../support/routes.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
+import { parisDate } from '../../shared/domain/time.js';
 
 /*
  * The authorisation matrix: every route of the template × every role × objects of organisation A, of B, and missing
@@ -70,6 +71,8 @@ const prescribersOnly = (ok: number) => (role: Role) => (role === 'none' ? 401 :
 
 const OBJECT_TARGETS = ['A', 'B', 'missing'] as const;
 const missingId = () => randomUUID();
+/** A Paris calendar day `days` from now (sessions and interviews are in the future). */
+const futureParisDay = (days: number) => parisDate(new Date(Date.now() + days * 86_400_000));
 const objectsOf = (world: TwoOrganisations, target: Target): OrganisationObjects | undefined => (target === 'A' || target === 'B' ? world[target] : undefined);
 const bothOf = (world: TwoOrganisations, target: Target) => {
   const objects = objectsOf(world, target);
@@ -181,6 +184,27 @@ const MATRIX: Record<string, RouteExpectation> = {
     },
     status: staffOnly(200),
     writes: true,
+  },
+  // Information sessions and the diagnosis interview: staff only. Sessions belong to no organisation; the seeded
+  // referrals have no onboarding, so their diagnosis is not found, for staff as for an id that does not exist.
+  'GET /api/staff/sessions': { targets: [NONE], requests: () => [{ path: '/api/staff/sessions' }], status: staffOnly(200) },
+  'POST /api/staff/sessions': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/staff/sessions', body: { date: futureParisDay(20), time: '14:00', place: 'Maison des associations, Lens', capacity: 12, programmes: ['accompagnement', 'cjs'] } }],
+    status: staffOnly(201),
+    writes: true,
+  },
+  'GET /api/staff/sessions/{sessionId}': { targets: ['missing'], requests: () => [{ path: `/api/staff/sessions/${missingId()}` }], status: staffOnly(200) },
+  'POST /api/staff/sessions/{sessionId}/attendance': {
+    targets: ['missing'],
+    requests: (world) => [{ path: `/api/staff/sessions/${missingId()}/attendance`, body: { referralId: world.A.adult.referralId, attendance: 'present' } }],
+    status: staffOnly(200),
+  },
+  'PUT /api/staff/onboarding/{referralId}/diagnosis': {
+    targets: OBJECT_TARGETS,
+    requests: (world, target) =>
+      bothOf(world, target).map((o) => ({ path: `/api/staff/onboarding/${o?.referralId ?? missingId()}/diagnosis`, body: { action: 'schedule', date: futureParisDay(5), time: '10:30', mode: 'phone' } })),
+    status: (role, target) => (staffOnly(200)(role, target) === 200 ? 404 : staffOnly(200)(role, target)),
   },
 };
 

@@ -5,6 +5,7 @@ import { startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
 import { countItemsByType, seedTwoOrganisations, settled, splitRouteKey, templateRoutes, type Role, type TwoOrganisations } from '../support/routes.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
+import { parisDate } from '../../shared/domain/time.js';
 
 /*
  * Bad input on every route of the template: malformed JSON, wrong types, unknown fields, oversize bodies, bad path
@@ -47,6 +48,9 @@ interface BadInputRoute {
   headers?(): Record<string, string>;
   queries?: QueryCase[];
 }
+
+/** A Paris calendar day `days` from now. */
+const futureParisDay = (days: number) => parisDate(new Date(Date.now() + days * 86_400_000));
 
 const UNKNOWN_FIELD: FieldCase = { label: 'an unknown field', body: (valid) => ({ ...valid, isAdmin: true }), fields: ['isAdmin'] };
 
@@ -186,6 +190,52 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'a wrong type', body: () => ({ value: 33612345678 }), fields: ['value'] },
       { label: 'an invalid address', body: () => ({ value: 'lea-sans-arobase' }), fields: ['value'] },
       { label: 'a missing value', body: () => ({}), fields: ['value'] },
+    ],
+  },
+  'GET /api/staff/sessions': {
+    as: 'staff',
+    paths: () => ['/api/staff/sessions'],
+    queries: [...pagedQueries(['cursor']), { label: 'a day that is no date', query: 'from=demain', fields: ['from'] }, { label: 'an impossible day', query: 'from=2026-02-30', fields: ['from'] }],
+  },
+  'POST /api/staff/sessions': {
+    as: 'staff',
+    paths: () => ['/api/staff/sessions'],
+    body: () => ({ date: futureParisDay(20), time: '14:00', place: 'Maison des associations, Lens', capacity: 12, programmes: ['cjs'] }),
+    oversize: (body) => ({ ...body, place: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'wrong types', body: (valid) => ({ ...valid, capacity: 'douze', programmes: 'cjs', time: 1400 }), fields: ['capacity', 'programmes', 'time'] },
+      { label: 'missing fields', body: () => ({}), fields: ['date', 'time', 'place', 'capacity', 'programmes'] },
+      { label: 'values out of range', body: (valid) => ({ ...valid, capacity: 0, programmes: ['peinture'], date: '2026-13-01', place: 'p'.repeat(201) }), fields: ['capacity', 'programmes.0', 'date', 'place'] },
+      { label: 'a day in the past', body: (valid) => ({ ...valid, date: futureParisDay(-2) }), fields: ['date'] },
+    ],
+  },
+  'GET /api/staff/sessions/{sessionId}': { as: 'staff', paths: (_world, id) => [`/api/staff/sessions/${id ?? randomUUID()}`] },
+  'POST /api/staff/sessions/{sessionId}/attendance': {
+    as: 'staff',
+    // No session in the seeded world: a well-formed id reaches the handler, which reads the body first.
+    paths: (_world, id) => [`/api/staff/sessions/${id ?? randomUUID()}/attendance`],
+    body: (world) => ({ referralId: world.A.adult.referralId, attendance: 'present' }),
+    oversize: (body) => ({ ...body, referralId: 'r'.repeat(70_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'an unknown attendance', body: (valid) => ({ ...valid, attendance: 'peut-être' }), fields: ['attendance'] },
+      { label: 'wrong types', body: () => ({ referralId: 12, attendance: true }), fields: ['referralId', 'attendance'] },
+      { label: 'missing fields', body: () => ({}), fields: ['referralId', 'attendance'] },
+    ],
+  },
+  'PUT /api/staff/onboarding/{referralId}/diagnosis': {
+    as: 'staff',
+    paths: (world, id) => [`/api/staff/onboarding/${id ?? world.A.adult.referralId}/diagnosis`],
+    body: () => ({ action: 'schedule', date: futureParisDay(5), time: '10:30', mode: 'place', place: 'CoopConnexion, Lens' }),
+    oversize: () => ({ action: 'record', goals: 'Objectifs', skills: 'Compétences', needs: 'Besoins', notes: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'an unknown action', body: () => ({ action: 'cancel' }), fields: ['action'] },
+      { label: 'a record without its parts', body: () => ({ action: 'record', notes: 'Rien' }), fields: ['goals', 'skills', 'needs'] },
+      { label: 'a record over its limits', body: () => ({ action: 'record', goals: 'g'.repeat(4001), skills: 'Couture', needs: 'Aucun' }), fields: ['goals'] },
+      { label: 'on site without a place', body: (valid) => ({ ...valid, place: undefined }), fields: ['place'] },
+      { label: 'a wrong mode and time', body: (valid) => ({ ...valid, mode: 'visio', time: '9h' }), fields: ['mode', 'time'] },
     ],
   },
 };

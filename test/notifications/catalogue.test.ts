@@ -39,6 +39,12 @@ function allVars(base: ReferralVars) {
     documentNames: "Pièce d'identité, Coordonnées bancaires (RIB)",
     documentLabel: "Pièce d'identité",
     rejectionReason: 'Document illisible ou flou',
+    linkUrl: 'https://parcours.coopconnexion.fr/mon-parcours#c2Vzc2lvbi1saW5rLXRva2VuLTMyLWJ5dGVzLWxvbmc',
+    sessionDate: 'samedi 28 novembre 2026 à 14:00',
+    place: 'Maison des associations, 12 rue Casimir-Beugnet, Lens',
+    changeUntil: 'vendredi 27 novembre 2026 à 14:00',
+    interviewDate: 'mardi 1 décembre 2026 à 10:30',
+    where: 'par téléphone',
     validDays: 14,
   };
 }
@@ -54,7 +60,7 @@ describe('the catalogue', () => {
     expect(new Set(CATALOGUE_ENTRIES.map((e) => e.kind))).toEqual(new Set(MESSAGE_KINDS));
   });
 
-  it('lists what the referral stage sends today', () => {
+  it('lists what the referral stage and the information session send today', () => {
     expect(CATALOGUE_ENTRIES.map(entryName).sort()).toEqual(
       [
         'referral-received prescriber email',
@@ -78,6 +84,17 @@ describe('the catalogue', () => {
         'documents-reminder young sms',
         'document-rejected young email',
         'document-rejected young sms',
+        ...['session-invitation', 'session-reinvitation'].flatMap((k) => [`${k} young email`, `${k} young sms`, `${k} guardian email`]),
+        'session-confirmed young email',
+        'session-confirmed young sms',
+        'session-confirmed guardian email',
+        'session-reminder young email',
+        'session-reminder young sms',
+        'session-reminder guardian email',
+        'session-reminder guardian sms',
+        'diagnosis-scheduled young email',
+        'diagnosis-scheduled young sms',
+        'diagnosis-scheduled guardian email',
         ...['young', 'guardian'].flatMap((role) => [`personal-link ${role} email`, `personal-link ${role} sms`]),
         ...['welcome', 'ready', 'ended'].flatMap((k) => [`onboarding-${k} young email`, `onboarding-${k} young sms`, `onboarding-${k} guardian email`]),
       ].sort(),

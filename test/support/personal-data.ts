@@ -27,6 +27,10 @@ const PERSONAL_ATTRIBUTES: Record<string, PersonalValueKind> = {
   birthDate: 'birth date',
   projectIdea: 'free text',
   notes: 'free text',
+  // The diagnosis interview's record.
+  goals: 'free text',
+  skills: 'free text',
+  needs: 'free text',
   situationDetail: 'free text',
   messageToPrescriber: 'free text',
   messageToYoungPerson: 'free text',

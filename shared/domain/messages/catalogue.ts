@@ -1,3 +1,4 @@
+import { SESSION_MESSAGE_KINDS, sessionTemplates } from './session-messages.js';
 import { smsSegments, toGsm7 } from './sms-text.js';
 import { LINK_PLACEHOLDERS, withLinkBudget } from '../personal-links.js';
 
@@ -25,6 +26,7 @@ export const MESSAGE_KINDS = [
   'documents-request',
   'documents-reminder',
   'document-rejected',
+  ...SESSION_MESSAGE_KINDS,
   'personal-link',
   'onboarding-welcome',
   'onboarding-ready',
@@ -416,6 +418,7 @@ const catalogue = {
         `CoopConnexion : ${v.youngFirstName}, votre document "${v.documentLabel}" est à renvoyer (${v.rejectionReason}). Votre espace : ${personalLink}`,
     },
   },
+  ...sessionTemplates(signature),
   // Asked for by the person: it goes even to an address that opted out of optional messages, and is never held back as a repeat.
   'personal-link': {
     young: {

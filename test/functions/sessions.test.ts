@@ -1,0 +1,137 @@
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { useFreshAppTable } from '../support/dynamodb.js';
+import { apiEvent, lambdaContext } from '../support/events.js';
+import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
+import { recordPersonalValues } from '../support/personal-data.js';
+import { handler as createSession } from '../../functions/sessions/create.js';
+import { handler as listSessions } from '../../functions/sessions/list.js';
+import { handler as getSession } from '../../functions/sessions/get.js';
+import { handler as attendance } from '../../functions/sessions/attendance.js';
+import { handler as diagnosis } from '../../functions/onboarding/diagnosis.js';
+import { getApprovalRecord, listOpenApprovals, openApproval } from '../../shared/data/approvals.js';
+import { getDiagnosis, diagnoses } from '../../shared/data/diagnoses.js';
+import { createOnboarding, loadStep } from '../../shared/data/onboarding.js';
+import { submitReferral } from '../../shared/data/referrals.js';
+import { chooseSession, loadOnboardingParty } from '../../shared/data/sessions.js';
+import { parisDate } from '../../shared/domain/time.js';
+import type { ApiResult } from '../../shared/http/api.js';
+import { keys } from '../../shared/keys.js';
+import { logger } from '../../shared/observability.js';
+
+const sfn = mockClient(SFNClient);
+const ses = mockClient(SESv2Client);
+const sms = mockClient(PinpointSMSVoiceV2Client);
+let doc: DynamoDBDocumentClient;
+let table: string;
+
+beforeAll(async () => {
+  ({ doc, tableName: table } = await useFreshAppTable({ SMS_WINDOW: 'off', APP_BASE_URL: 'http://app' }));
+  sfn.on(SendTaskSuccessCommand).resolves({});
+  ses.on(SendEmailCommand).callsFake(() => ({ MessageId: randomUUID() }));
+  sms.on(SendTextMessageCommand).callsFake(() => ({ MessageId: randomUUID() }));
+});
+afterEach(() => vi.restoreAllMocks());
+
+const ctx = lambdaContext();
+const call = async (h: (e: never, c: never) => Promise<ApiResult>, event: unknown) => {
+  const result = await h(event as never, ctx as never);
+  return { status: result.statusCode, body: JSON.parse(String(result.body)) };
+};
+
+async function onboarding() {
+  const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission(), idempotencyKey: randomUUID() });
+  await doc.send(new UpdateCommand({ TableName: table, Key: keys.referral(referral.referralId), UpdateExpression: 'SET #s = :a', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':a': 'accepted' } }));
+  await createOnboarding({ referral: { ...referral, status: 'accepted' } });
+  return await loadOnboardingParty(referral.referralId);
+}
+
+const inDays = (days: number) => parisDate(new Date(Date.now() + days * 86_400_000));
+
+describe('staff session routes', () => {
+  it('create a session in Paris time, list it, and show it with the people holding a seat', async () => {
+    const created = await call(createSession, apiEvent({ routeKey: 'POST /api/staff/sessions', actor: staffCamille, body: { date: inDays(5), time: '14:30', place: 'Lens', capacity: 3, programmes: ['accompagnement'] } }));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ date: inDays(5), time: '14:30', seatsLeft: 3, programmes: [{ programme: 'accompagnement' }] });
+    const listed = await call(listSessions, { ...apiEvent({ routeKey: 'GET /api/staff/sessions', actor: staffCamille }), queryStringParameters: { from: inDays(4) } });
+    expect(listed.body.items.map((s: { sessionId: string }) => s.sessionId)).toContain(created.body.sessionId);
+    const party = await onboarding();
+    await chooseSession({ party, sessionId: created.body.sessionId, actor: { kind: 'young-person', id: party.personId, name: 'Inès' } });
+    const shown = await call(getSession, apiEvent({ routeKey: 'GET /api/staff/sessions/{sessionId}', actor: staffCamille, pathParameters: { sessionId: created.body.sessionId } }));
+    expect(shown.body).toMatchObject({ session: { seatsTaken: 1, seatsLeft: 2 }, attendees: [{ referralId: party.referralId, attendanceLabel: 'À noter' }], startedAt: false });
+  });
+
+  it('refuse a session in the past and a prescriber, field by field and in French', async () => {
+    const past = await call(createSession, apiEvent({ routeKey: 'POST /api/staff/sessions', actor: staffCamille, body: { date: inDays(-1), time: '10:00', place: 'Lens', capacity: 3, programmes: ['cjs'] } }));
+    expect(past).toMatchObject({ status: 400, body: { errors: [{ field: 'date', message: 'La réunion doit avoir lieu dans le futur.' }] } });
+    const prescriber = await call(createSession, apiEvent({ routeKey: 'POST /api/staff/sessions', actor: prescriberLens, body: {} }));
+    expect(prescriber.status).toBe(403);
+  });
+});
+
+describe('attendance on an open information-session wait', () => {
+  it('present decides the open approval and hands the decision to the waiting workflow', async () => {
+    const party = await onboarding();
+    const { informationSessions } = await import('../../shared/data/information-sessions.js');
+    const opened = await openApproval(informationSessions, { subjectId: party.referralId, phase: 'initial', taskToken: `token-${randomUUID()}`, appBaseUrl: 'http://app' });
+    expect(opened.state).toBe('waiting');
+    const approvalId = opened.state === 'waiting' ? opened.approval.approvalId : '';
+    // A young person's step: not in the staff inbox.
+    expect((await listOpenApprovals({ kind: 'information-session' })).items).toEqual([]);
+    const s = await call(createSession, apiEvent({ routeKey: 'POST /api/staff/sessions', actor: staffCamille, body: { date: inDays(3), time: '09:00', place: 'Lens', capacity: 3, programmes: ['accompagnement'] } }));
+    await chooseSession({ party, sessionId: s.body.sessionId, actor: { kind: 'young-person', id: party.personId, name: 'Inès' } });
+    // The session took place.
+    await doc.send(new UpdateCommand({ TableName: table, Key: keys.session(s.body.sessionId), UpdateExpression: 'SET startsAt = :past', ExpressionAttributeValues: { ':past': new Date(Date.now() - 3_600_000).toISOString() } }));
+    sfn.resetHistory();
+    const recorded = await call(attendance, apiEvent({ routeKey: 'POST /api/staff/sessions/{sessionId}/attendance', actor: staffCamille, pathParameters: { sessionId: s.body.sessionId }, body: { referralId: party.referralId, attendance: 'present' } }));
+    expect(recorded).toMatchObject({ status: 200, body: { settled: 'attended', bookingStatus: 'attended', attendee: { attendance: 'present' } } });
+    expect(await getApprovalRecord(approvalId)).toMatchObject({ status: 'decided', outcome: 'attended', decidedBy: { name: staffCamille.name } });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    expect(await loadStep(party.referralId, 'information-session')).toMatchObject({ status: 'done', outcome: 'attended' });
+  });
+});
+
+describe('the diagnosis interview', () => {
+  it('appears in the staff inbox, is scheduled then recorded, settles the step, and its free text reaches no log', async () => {
+    const party = await onboarding();
+    const opened = await openApproval(diagnoses, { subjectId: party.referralId, phase: 'initial', taskToken: `token-${randomUUID()}`, appBaseUrl: 'http://app' });
+    const approvalId = opened.state === 'waiting' ? opened.approval.approvalId : '';
+    expect((await listOpenApprovals({ kind: 'diagnosis' })).items.map((a) => a.approvalId)).toContain(approvalId);
+
+    // Every line the app logs goes through its logger: what each call is given is what a log line can hold.
+    const lines: string[] = [];
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+      const original = logger[level].bind(logger);
+      vi.spyOn(logger, level).mockImplementation((...args: Parameters<typeof logger.info>) => {
+        lines.push(JSON.stringify(args, (_key, value: unknown) => (value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value)));
+        (original as (...a: unknown[]) => void)(...args);
+      });
+    }
+
+    const path = { referralId: party.referralId };
+    const scheduled = await call(diagnosis, apiEvent({ routeKey: 'PUT /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: path, body: { action: 'schedule', date: inDays(2), time: '10:30', mode: 'phone' } }));
+    expect(scheduled).toMatchObject({ status: 200, body: { status: 'scheduled', modeLabel: 'Par téléphone' } });
+    const secret = { goals: `Ouvrir un atelier de couture ${randomUUID()}`, skills: `Retouches et patrons ${randomUUID()}`, needs: `Garde d'enfant le mercredi ${randomUUID()}`, notes: `Dettes auprès du bailleur ${randomUUID()}` };
+    recordPersonalValues(Object.values(secret).map((value) => ['free text', value]));
+    const body = { action: 'record', ...secret };
+    const recorded = await call(diagnosis, apiEvent({ routeKey: 'PUT /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: path, body }));
+    expect(recorded).toMatchObject({ status: 200, body: { status: 'recorded', record: secret } });
+    // The same record again is answered alike; another one is refused, and a text over its limit too.
+    expect((await call(diagnosis, apiEvent({ routeKey: 'PUT /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: path, body }))).status).toBe(200);
+    const other = await call(diagnosis, apiEvent({ routeKey: 'PUT /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: path, body: { ...body, goals: `${secret.goals} (bis)` } }));
+    expect(other.status).toBe(409);
+    const long = await call(diagnosis, apiEvent({ routeKey: 'PUT /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: path, body: { ...body, notes: `${secret.notes} ${'x'.repeat(4000)}` } }));
+    expect(long).toMatchObject({ status: 400, body: { errors: [{ field: 'notes' }] } });
+
+    expect(lines.join('')).toContain('diagnosis interview updated');
+    for (const value of Object.values(secret)) expect(lines.join(''), 'free text of the interview in a log line').not.toContain(value);
+    expect(await getApprovalRecord(approvalId)).toMatchObject({ status: 'decided', outcome: 'recorded' });
+    expect(await loadStep(party.referralId, 'diagnosis')).toMatchObject({ status: 'done', outcome: 'recorded' });
+    expect((await getDiagnosis(party.referralId))!.record).toEqual(secret);
+  });
+});
