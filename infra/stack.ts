@@ -222,6 +222,11 @@ export class ParcoursStack extends Stack {
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
     const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
     const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
+    // Onboarding's contract (issue 9): "Préparer le contrat" renders the PDF and keeps it in the documents bucket (bound
+    // from the bundle's S3 calls), a step of the onboarding workflow (this.functions.PrepareContract); staff download
+    // it. Rendering a PDF takes a second or two on a cold start.
+    fn('PrepareContract', 'functions/workflow/prepare-contract.ts', { timeout: Duration.seconds(60) });
+    const staffOnboardingContract = fn('StaffOnboardingContract', 'functions/staff/onboarding-contract.ts');
 
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
@@ -259,6 +264,7 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/sessions/{sessionId}', getSession);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/sessions/{sessionId}/attendance', recordAttendance);
     this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/onboarding/{referralId}/diagnosis', diagnosisInterview);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/contract', staffOnboardingContract);
     this.api.addPublicRoute(HttpMethod.GET, '/api/config', pagesConfig, 'Public by design: the pages read the sign-in settings (Cognito domain, client id) here before the user has a token; nothing secret.');
     const pagesWhy = 'Public by design: HTML, CSS and JS of the pages; every data call from them goes to /api with the ID token.';
     this.api.addPublicRoute(HttpMethod.GET, '/', pages, pagesWhy);

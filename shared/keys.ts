@@ -102,6 +102,12 @@ export const keys = {
   sessionBooking: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'BOOKING' }),
   /** The diagnosis interview: when and how it is held, then what staff recorded (onboarding partition). */
   diagnosis: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'DIAGNOSIS' }),
+  // --- Guardian's consent and contract of the onboarding (shared/data/guardian-consents.ts, shared/data/contracts.ts) ---
+  /** The guardian's answer: who, when, the text version read, each choice. */
+  onboardingConsent: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, sk: 'CONSENT' }),
+  /** One version of the contract (zero-padded, so the latest sorts last). */
+  onboardingContract: (referralId: string, version: number) => ({ pk: `ONBOARDING#${referralId}`, sk: `CONTRACT#${String(version).padStart(4, '0')}` }),
+  onboardingContractsPrefix: (referralId: string) => ({ pk: `ONBOARDING#${referralId}`, skPrefix: 'CONTRACT#' }),
   // --- Personal links (shared/data/personal-links.ts): tokens are never stored, only their SHA-256 ---
   /** A personal link, by the SHA-256 (hex) of its token. */
   personalLink: (tokenHash: string) => ({ pk: `LINK#${tokenHash}`, sk: 'LINK' }),

@@ -3,6 +3,9 @@ import { WAITING_STEP_AUDIENCE, type WaitingStepKind } from '../domain/waiting-s
 import type { WaitingStepHandler } from './approvals.js';
 import { documentsStep } from './documents-step.js';
 import { diagnoses } from './diagnoses.js';
+import { contractAcceptances } from './contract-acceptances.js';
+import { contractCountersigns } from './contract-countersigns.js';
+import { guardianConsents } from './guardian-consents.js';
 import { incidents } from './incidents.js';
 import { informationSessions } from './information-sessions.js';
 import { onboardingReviews } from './onboarding-review.js';
@@ -22,7 +25,9 @@ const HANDLERS: Partial<Record<WaitingStepKind, AnyHandler>> = {
   documents: documentsStep as unknown as AnyHandler,
   'information-session': informationSessions as unknown as AnyHandler,
   diagnosis: diagnoses as unknown as AnyHandler,
-  // 'guardian-consent', 'contract-acceptance' and 'contract-countersign': contract helper.
+  'guardian-consent': guardianConsents as unknown as AnyHandler,
+  'contract-acceptance': contractAcceptances as unknown as AnyHandler,
+  'contract-countersign': contractCountersigns as unknown as AnyHandler,
 };
 
 /** A kind named in WAITING_STEP_KINDS whose handler is not registered in this build. */

@@ -141,6 +141,12 @@ const MATRIX: Record<string, RouteExpectation> = {
     // The addresses to fix: the adults' bounced e-mails.
     listed: (objects) => [objects.adult.personId, objects.adult.contactIssueId],
   },
+  // The world's referrals are not onboarded: staff get the clear 404 of an onboarding that does not exist, the others never reach it.
+  'GET /api/staff/onboarding/{referralId}/contract': {
+    targets: OBJECT_TARGETS,
+    requests: (world, target) => bothOf(world, target).map((o) => ({ path: `/api/staff/onboarding/${o?.referralId ?? missingId()}/contract` })),
+    status: staffOnly(404),
+  },
   'GET /api/staff/duplicates': { targets: [NONE], requests: () => [{ path: '/api/staff/duplicates' }], status: staffOnly(200) },
   'GET /api/staff/onboarding': { targets: [NONE], requests: () => [{ path: '/api/staff/onboarding' }, { path: '/api/staff/onboarding?programme=cjs&limit=5' }], status: staffOnly(200) },
   // No weak match in the seeded world: only a pair never flagged, which staff get as not found.

@@ -122,6 +122,7 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   'GET /api/people/{personId}/timeline': { as: 'staff', paths: (world, id) => [`/api/people/${id ?? world.A.adult.personId}/timeline`] },
   // Each list pages on its own cursor: a plain `cursor` is unknown here.
   'GET /api/staff/messages': { as: 'staff', paths: () => ['/api/staff/messages'], queries: pagedQueries(['toFixCursor', 'optOutsCursor', 'failedCursor'], 'cursor') },
+  'GET /api/staff/onboarding/{referralId}/contract': { as: 'staff', paths: (world, id) => [`/api/staff/onboarding/${id ?? world.A.adult.referralId}/contract`] },
   'GET /api/staff/duplicates': { as: 'staff', paths: () => ['/api/staff/duplicates'], queries: pagedQueries(['cursor']) },
   'POST /api/staff/duplicates/{duplicateId}/decision': {
     as: 'staff',

@@ -46,6 +46,11 @@ function allVars(base: ReferralVars) {
     interviewDate: 'mardi 1 décembre 2026 à 10:30',
     where: 'par téléphone',
     validDays: 14,
+    // Onboarding (consent and contract): a personal link as the sender puts it, a staff page, the contract's title.
+    personalLink: 'https://parcours.coopconnexion.fr/tuteur#Qm9uam91ciBsZSBtb25kZSwgdm9pY2kgdW4gamV0b24',
+    staffUrl: 'https://parcours.coopconnexion.fr/equipe/decisions/Qm9uam91cg',
+    contractTitle: "Contrat d'appui au projet d'entreprise (CAPE)",
+    comment: 'Nous préférons attendre la rentrée.',
   };
 }
 
@@ -97,6 +102,28 @@ describe('the catalogue', () => {
         'diagnosis-scheduled guardian email',
         ...['young', 'guardian'].flatMap((role) => [`personal-link ${role} email`, `personal-link ${role} sms`]),
         ...['welcome', 'ready', 'ended'].flatMap((k) => [`onboarding-${k} young email`, `onboarding-${k} young sms`, `onboarding-${k} guardian email`]),
+        // Onboarding: the guardian's consent and the contract.
+        'guardian-consent-request guardian email',
+        'guardian-consent-request guardian sms',
+        'guardian-consent-reminder guardian email',
+        'guardian-consent-reminder guardian sms',
+        'guardian-consent-escalation staff email',
+        'guardian-consent-given young email',
+        'guardian-consent-given young sms',
+        'guardian-consent-given staff email',
+        'guardian-consent-refused young email',
+        'guardian-consent-refused young sms',
+        'guardian-consent-refused staff email',
+        'contract-ready young email',
+        'contract-ready young sms',
+        'contract-acceptance-reminder young email',
+        'contract-acceptance-reminder young sms',
+        'contract-acceptance-reminder staff email',
+        'contract-countersign-request staff email',
+        'contract-countersign-reminder staff email',
+        'contract-countersigned young email',
+        'contract-countersigned young sms',
+        'contract-countersigned guardian email',
       ].sort(),
     );
   });
@@ -111,6 +138,13 @@ describe('the catalogue', () => {
     expect(isMandatory('referral-received', 'young')).toBe(false);
     expect(isMandatory('referral-reminder', 'staff')).toBe(false);
     expect(isMandatory('referral-received', 'customer')).toBe(false);
+    // The law asks for the guardian's consent, a refusal ends the path, and the signed contract binds both.
+    expect(isMandatory('guardian-consent-request', 'guardian')).toBe(true);
+    expect(isMandatory('guardian-consent-refused', 'young')).toBe(true);
+    expect(isMandatory('contract-countersigned', 'young')).toBe(true);
+    expect(isMandatory('contract-countersigned', 'guardian')).toBe(true);
+    expect(isMandatory('guardian-consent-reminder', 'guardian')).toBe(false);
+    expect(isMandatory('contract-ready', 'young')).toBe(false);
     expect(CATALOGUE_ENTRIES.every((e) => e.mandatory === isMandatory(e.kind, e.role))).toBe(true);
   });
 
@@ -119,7 +153,7 @@ describe('the catalogue', () => {
       for (const entry of CATALOGUE_ENTRIES) {
         it(entryName(entry), () => {
           const full = allVars(base);
-          const withoutOptionals = { ...full, eligible: true, reasonLabel: undefined, message: undefined };
+          const withoutOptionals = { ...full, eligible: true, reasonLabel: undefined, message: undefined, comment: undefined };
           for (const vars of [full, withoutOptionals]) {
             const message = renderEntry(entry, vars);
             // A personal link's placeholder is the one "{{" a text may hold: the sender fills it in.
@@ -260,5 +294,29 @@ describe('decision messages', () => {
 
   it('write nothing to a guardian when the referral has none', () => {
     expect(toGuardian({ ...minor, guardian: undefined }, { outcome: 'accepted' })).toEqual([]);
+  });
+});
+
+describe('consent and contract messages', () => {
+  const vars = { ...referral, guardianName: 'Nadia Lefèvre', personalLink: '{{lien-tuteur}}' };
+
+  it('give the guardian their personal link, by e-mail and SMS, for the consent and its reminder', () => {
+    for (const kind of ['guardian-consent-request', 'guardian-consent-reminder'] as const) {
+      expect(render(kind, 'guardian', 'email', vars).body).toContain('\n{{lien-tuteur}}\n');
+      expect(render(kind, 'guardian', 'sms', vars).body).toMatch(/\{\{lien-tuteur\}\}$/);
+    }
+    expect(render('guardian-consent-reminder', 'guardian', 'email', vars).subject).toMatch(/^Rappel : /);
+  });
+
+  it("quote the guardian's comment on a refusal to staff only", () => {
+    const staff = render('guardian-consent-refused', 'staff', 'email', { ...referral, staffUrl: 'https://example.org/x', comment: 'Pas cet été.' });
+    expect(staff.body).toContain('Commentaire du représentant légal :\nPas cet été.');
+    expect(render('guardian-consent-refused', 'young', 'email', referral).body).not.toContain('Pas cet été');
+  });
+
+  it('name the contract the young person is to read', () => {
+    const email = render('contract-ready', 'young', 'email', { ...referral, personalLink: '{{lien-personnel}}', contractTitle: "Convention d'adhésion à la Coopérative Jeunesse de Services" });
+    expect(email.body).toContain("Votre contrat est prêt : « Convention d'adhésion à la Coopérative Jeunesse de Services »");
+    expect(email.body).toContain('{{lien-personnel}}');
   });
 });

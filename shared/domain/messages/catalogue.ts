@@ -1,4 +1,5 @@
 import { SESSION_MESSAGE_KINDS, sessionTemplates } from './session-messages.js';
+import { CONTRACT_MESSAGES, CONTRACT_MESSAGE_KINDS } from './contract-messages.js';
 import { smsSegments, toGsm7 } from './sms-text.js';
 import { LINK_PLACEHOLDERS, withLinkBudget } from '../personal-links.js';
 
@@ -31,6 +32,8 @@ export const MESSAGE_KINDS = [
   'onboarding-welcome',
   'onboarding-ready',
   'onboarding-ended',
+  // Onboarding: the guardian's consent and the contract (contract-messages.ts).
+  ...CONTRACT_MESSAGE_KINDS,
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -438,6 +441,7 @@ const catalogue = {
       sms: (v: GuardianPersonalLinkVars) => `CoopConnexion : votre lien pour l'accueil de ${v.youngFirstName} (valable ${days(v.validDays)}) : ${LINK_PLACEHOLDERS.guardian}`,
     },
   },
+  ...CONTRACT_MESSAGES,
 } satisfies Record<MessageKind, Partial<Record<RecipientRole, RoleTemplates>>>;
 
 type Catalogue = typeof catalogue;
