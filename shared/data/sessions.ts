@@ -236,8 +236,8 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
       startsAt: session.startsAt,
       version,
       noShows: booking?.noShows ?? 0,
-      ...(reminderAt ? { reminderAt, // outboxPuts also files the addresses that get a link: only the messages are reminders.
-        reminderIds: reminders.map((r) => r.Put.Item.notificationId).filter((id): id is string => typeof id === 'string') } : {}),
+      // outboxPuts also files the addresses that get a link: only the messages are reminders.
+      ...(reminderAt ? { reminderAt, reminderIds: reminders.map((r) => r.Put.Item.notificationId).filter((id): id is string => typeof id === 'string') } : {}),
       updatedAt: iso,
     };
     const attendee: AttendeeRecord = {
