@@ -221,6 +221,11 @@ export class ParcoursStack extends Stack {
 
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
     const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
+    // The young person's documents: S3 grants come from each bundle's calls (presign for the PUT, read and move on completion).
+    const myDocuments = fn('MyDocuments', 'functions/me/documents.ts');
+    const startMyUpload = fn('StartMyUpload', 'functions/me/start-upload.ts');
+    const completeMyUpload = fn('CompleteMyUpload', 'functions/me/complete-upload.ts');
+    const myBankDetails = fn('MyBankDetails', 'functions/me/bank-details.ts');
     const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
     // Onboarding's contract (issue 9): "Préparer le contrat" renders the PDF and keeps it in the documents bucket (bound
     // from the bundle's S3 calls), a step of the onboarding workflow (this.functions.PrepareContract); staff download
@@ -253,6 +258,10 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/documents/{referralId}/{docType}/file', documentFile);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
     this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/me/documents', myDocuments, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/me/documents/{docType}/uploads', startMyUpload, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/me/uploads/{uploadId}/complete', completeMyUpload, linkWhy);
+    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/bank-details', myBankDetails, linkWhy);
     this.api.addPublicRoute(
       HttpMethod.POST,
       '/api/links/resend',

@@ -195,6 +195,10 @@ describe('HTTP API', () => {
         'GET /api/staff/documents/{referralId}/{docType}/file',
         'GET /api/config',
         'GET /api/me',
+        'GET /api/me/documents',
+        'POST /api/me/documents/{docType}/uploads',
+        'POST /api/me/uploads/{uploadId}/complete',
+        'PUT /api/me/bank-details',
         'POST /api/links/resend',
         'GET /',
         'GET /{proxy+}',
@@ -203,7 +207,15 @@ describe('HTTP API', () => {
   });
 
   /** Public at the gateway: the pages' config, and the routes of people without an account (checked in the handler: a personal link, or none for "nouveau lien"). */
-  const PUBLIC_API = ['GET /api/config', 'GET /api/me', 'POST /api/links/resend'];
+  const PUBLIC_API = [
+    'GET /api/config',
+    'GET /api/me',
+    'GET /api/me/documents',
+    'POST /api/me/documents/{docType}/uploads',
+    'POST /api/me/uploads/{uploadId}/complete',
+    'PUT /api/me/bank-details',
+    'POST /api/links/resend',
+  ];
 
   it('puts every other /api route behind the Cognito JWT authorizer', () => {
     const [[authorizerId, authorizer]] = ofType(dev.resources, 'AWS::ApiGatewayV2::Authorizer');
