@@ -193,6 +193,11 @@ describe('HTTP API', () => {
         'GET /api/staff/documents',
         'POST /api/staff/documents/{referralId}/{docType}/review',
         'GET /api/staff/documents/{referralId}/{docType}/file',
+        'GET /api/staff/sessions',
+        'POST /api/staff/sessions',
+        'GET /api/staff/sessions/{sessionId}',
+        'POST /api/staff/sessions/{sessionId}/attendance',
+        'PUT /api/staff/onboarding/{referralId}/diagnosis',
         'GET /api/config',
         'GET /api/me',
         'GET /api/me/documents',
@@ -504,6 +509,19 @@ describe('functions', () => {
         'ReviewDocument',
         'DocumentFile',
         'DispatchDeferredMessages',
+        'ListSessions',
+        'CreateSession',
+        'GetSession',
+        'RecordAttendance',
+        'DiagnosisInterview',
+        'YoungPersonSpace',
+        'ResendPersonalLink',
+        'MyDocuments',
+        'StartMyUpload',
+        'CompleteMyUpload',
+        'MyBankDetails',
+        'PrepareContract',
+        'StaffOnboardingContract',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
@@ -527,12 +545,12 @@ describe('functions', () => {
     expect(loadStageConfig('test').referral.expireAfterSeconds).toBeLessThan(60);
   });
 
-  it('give the state machine ARN to the submit, decision and reconciler functions only (no cycle through the workflow steps)', () => {
+  it('give the state machine ARN to the submit, decision, attendance, diagnosis and reconciler functions only (no cycle through the workflow steps)', () => {
     const withArn = Object.entries(functions(dev))
       .filter(([, fn]) => 'REFERRAL_STATE_MACHINE_ARN' in fn.Environment.Variables)
       .map(([id]) => id)
       .sort();
-    expect(withArn).toEqual(['DecideApproval', 'Reconciler', 'SubmitReferral']);
+    expect(withArn).toEqual(['DecideApproval', 'DiagnosisInterview', 'Reconciler', 'RecordAttendance', 'SubmitReferral']);
   });
 
   it('give the table to every function but the pages, and the senders their messaging settings', () => {
