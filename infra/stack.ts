@@ -237,6 +237,8 @@ export class ParcoursStack extends Stack {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
       [ENV.userPoolClientId]: this.auth.client.userPoolClientId,
       [ENV.appBaseUrl]: this.api.url,
+      // Presigned uploads are virtual-hosted URLs of the bucket (the local cloud's S3 endpoint replaces it there).
+      [ENV.documentsUploadOrigin]: `https://${this.documents.bucket.bucketName}.s3.${config.region}.amazonaws.com`,
     };
     const pagesConfig = fn('PagesConfig', 'functions/pages/config.ts', { environment: pagesEnvironment });
     const pages = fn('Pages', 'functions/pages/handler.ts', { environment: pagesEnvironment });
