@@ -229,6 +229,17 @@ export async function onboardingStepSubject(referralId: string, step: Onboarding
             ExpressionAttributeValues: { ':step': step, ':now': now.toISOString(), ':active': 'active' },
           },
         },
+        // Every step that begins to wait shows on the timeline (the review writes its own, with the stuck step).
+        ...(step === 'review'
+          ? []
+          : timelinePut(table, onboarding.personId, {
+              at: now.toISOString(),
+              eventId: `onboarding-step#${step}#${since}`,
+              type: 'onboarding-step-waiting',
+              label: `Accueil : étape « ${ONBOARDING_STEP_LABELS[step]} » en cours`,
+              actor: { kind: 'system', name: 'Parcours automatique' },
+              referralId,
+            })),
       ],
     },
   };

@@ -65,7 +65,7 @@ interface OnboardingGuardianVars extends OnboardingVars {
   guardianName: string;
 }
 interface OnboardingEndedVars extends OnboardingVars {
-  reasonLabel: string;
+  reasonLabel?: string;
 }
 /** A fallback by SMS: what the e-mail that did not arrive was about. */
 interface EmailUndeliveredVars {
@@ -356,16 +356,16 @@ const catalogue = {
       mandatory: true,
       email: (v: OnboardingEndedVars) => ({
         subject: 'Votre parcours à CoopConnexion est arrêté',
-        body: `Bonjour ${v.youngFirstName},\n\nVotre accueil dans le programme « ${v.programmeLabel} » est arrêté. Motif : ${v.reasonLabel}.\nSi votre situation change, votre conseiller ou conseillère peut vous orienter à nouveau vers nous.\n\n${ref(v)}${signature}`,
+        body: `Bonjour ${v.youngFirstName},\n\nVotre accueil dans le programme « ${v.programmeLabel} » est arrêté.${v.reasonLabel ? ` Motif : ${v.reasonLabel}.` : ''}\nSi votre situation change, votre conseiller ou conseillère peut vous orienter à nouveau vers nous.\n\n${ref(v)}${signature}`,
       }),
       sms: (v: Pick<OnboardingVars, 'youngFirstName'>) =>
         `CoopConnexion : ${v.youngFirstName}, votre accueil est arrêté. Nous vous avons envoyé le détail par e-mail.`,
     },
     guardian: {
       mandatory: true,
-      email: (v: OnboardingGuardianVars & { reasonLabel: string }) => ({
+      email: (v: OnboardingGuardianVars & OnboardingEndedVars) => ({
         subject: `Parcours de ${v.youngFirstName} arrêté`,
-        body: `Bonjour ${v.guardianName},\n\nL'accueil de ${v.youngFirstName} dans le programme « ${v.programmeLabel} » est arrêté. Motif : ${v.reasonLabel}.\n\n${ref(v)}${signature}`,
+        body: `Bonjour ${v.guardianName},\n\nL'accueil de ${v.youngFirstName} dans le programme « ${v.programmeLabel} » est arrêté.${v.reasonLabel ? ` Motif : ${v.reasonLabel}.` : ''}\n\n${ref(v)}${signature}`,
       }),
     },
   },
