@@ -71,7 +71,7 @@ export interface OutboxOptions {
  * or the dispatcher when that step never comes), it is never left waiting for good.
  */
 export function outboxPuts(tableName: string, personId: string, cause: string, drafts: OutboxDraft[], now: string, options: OutboxOptions = {}) {
-  drafts.forEach((draft) => checkPersonalLink(draft, options));
+  drafts = drafts.map((draft) => withPersonalLink(draft, options));
   // An address that receives links is filed with the message, for the "nouveau lien" page.
   const linkContacts = drafts.flatMap((draft) =>
     draft.personalLink && options.referralId
@@ -101,15 +101,17 @@ export function outboxPuts(tableName: string, personId: string, cause: string, d
 }
 
 /**
- * A message with a link is written only if the sender can fill it in: its placeholder and no other, for the
- * recipient it belongs to, about a referral. Otherwise a person would get a raw "{{lien-personnel}}", or someone
- * else's link.
+ * A message with a link is written only if the sender can fill it in: the placeholder of the recipient it belongs
+ * to and no other, about a referral. Otherwise a person would get a raw "{{lien-personnel}}", or someone else's link.
+ * A draft that does not declare `personalLink` gets the one its text holds.
  */
-function checkPersonalLink(draft: OutboxDraft, options: OutboxOptions): void {
+function withPersonalLink(draft: OutboxDraft, options: OutboxOptions): OutboxDraft {
   const found = placeholdersIn(`${draft.subject ?? ''}\n${draft.body}`);
-  const declared = draft.personalLink ? [draft.personalLink] : [];
+  const personalLink = draft.personalLink ?? (found.length === 1 ? found[0] : undefined);
+  const declared = personalLink ? [personalLink] : [];
   if (found.join() !== declared.join()) throw new Error(`${draft.kind} to ${draft.role}: its text holds the link placeholders [${found.join()}], it declares [${declared.join()}]`);
-  if (!draft.personalLink) return;
-  if (LINK_AUDIENCE_OF_ROLE[draft.role] !== draft.personalLink) throw new Error(`${draft.kind}: a ${draft.personalLink} link cannot go to the ${draft.role} recipient`);
+  if (!personalLink) return draft;
+  if (LINK_AUDIENCE_OF_ROLE[draft.role] !== personalLink) throw new Error(`${draft.kind}: a ${personalLink} link cannot go to the ${draft.role} recipient`);
   if (!options.referralId) throw new Error(`${draft.kind}: a personal link needs the referral the message is about`);
+  return { ...draft, personalLink };
 }

@@ -198,7 +198,10 @@ describe('a message with a personal link', () => {
       outboxPuts('t', 'p', 'c', [{ kind: 'personal-link', role: 'young', channel: 'email', to: 'a@example.org', subject: 'Lien', body, personalLink: 'young-person', ...draft }], NOON.toISOString(), { referralId });
     expect(write({}, 'r')).not.toThrow();
     expect(write({})).toThrow(/needs the referral/);
-    expect(write({ personalLink: undefined }, 'r')).toThrow(/placeholders/);
+    // Undeclared, the placeholder its text holds declares it.
+    expect(write({ personalLink: undefined }, 'r')().find((p) => p.Put.Item.type === 'notification')?.Put.Item.personalLink).toBe('young-person');
+    expect(write({ personalLink: undefined, body: 'Deux liens : {{lien-personnel}} {{lien-tuteur}}' }, 'r')).toThrow(/placeholders/);
+    expect(write({ body: 'Sans lien' }, 'r')).toThrow(/placeholders/);
     expect(write({ personalLink: 'guardian', role: 'guardian' }, 'r')).toThrow(/placeholders/);
     expect(write({ role: 'guardian' }, 'r')).toThrow(/cannot go to the guardian/);
     expect(write({ body: 'Sans lien', personalLink: undefined }, 'r')).not.toThrow();

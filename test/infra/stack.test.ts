@@ -492,6 +492,8 @@ describe('functions', () => {
         'OnboardingBoard',
         'OnboardingStep',
         'StartOnboarding',
+        'YoungPersonSpace',
+        'ResendPersonalLink',
         'PagesConfig',
         'Pages',
         'SendNotifications',
