@@ -232,6 +232,11 @@ export class ParcoursStack extends Stack {
     // it. Rendering a PDF takes a second or two on a cold start.
     fn('PrepareContract', 'functions/workflow/prepare-contract.ts', { timeout: Duration.seconds(60) });
     const staffOnboardingContract = fn('StaffOnboardingContract', 'functions/staff/onboarding-contract.ts');
+    // The guardian's and the young person's answers wake the waiting workflow, as staff decisions do (DecideApproval).
+    const guardianConsentPage = fn('GuardianConsentPage', 'functions/guardian/get.ts');
+    const guardianConsent = fn('GuardianConsent', 'functions/guardian/consent.ts').bindStateMachine(this.referralStateMachine);
+    const youngPersonContract = fn('YoungPersonContract', 'functions/me/contract.ts');
+    const contractAcceptance = fn('ContractAcceptance', 'functions/me/contract-acceptance.ts').bindStateMachine(this.referralStateMachine);
 
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
@@ -264,6 +269,10 @@ export class ParcoursStack extends Stack {
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/documents/{docType}/uploads', startMyUpload, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/uploads/{uploadId}/complete', completeMyUpload, linkWhy);
     this.api.addPublicRoute(HttpMethod.PUT, '/api/me/bank-details', myBankDetails, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/me/contract', youngPersonContract, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/me/contract/acceptance', contractAcceptance, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/guardian/consent', guardianConsent, linkWhy);
     this.api.addPublicRoute(
       HttpMethod.POST,
       '/api/links/resend',

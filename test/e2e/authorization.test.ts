@@ -186,6 +186,22 @@ const MATRIX: Record<string, RouteExpectation> = {
     requests: () => [{ path: '/api/me/bank-details', body: { iban: 'FR7630006000011234567890189', holder: 'Léa Martin' } }],
     status: publicRoute(401),
   },
+  // The contract's and the guardian's routes open with a personal link of their own audience only, never a JWT.
+  ...Object.fromEntries(
+    [
+      ['GET /api/me/contract', '/api/me/contract', undefined],
+      ['POST /api/me/contract/acceptance', '/api/me/contract/acceptance', { sha256: 'a'.repeat(64) }],
+      ['GET /api/guardian', '/api/guardian', undefined],
+      ['POST /api/guardian/consent', '/api/guardian/consent', { outcome: 'refused', textSha256: 'a'.repeat(64), signerName: 'Nadia Haddad', relationship: 'Mère' }],
+    ].map(([key, path, body]) => [
+      key as string,
+      {
+        targets: [NONE],
+        requests: () => [{ path: path as string, body }, { path: path as string, body, headers: { 'x-parcours-link': 'A'.repeat(43) } }],
+        status: publicRoute(401),
+      } satisfies RouteExpectation,
+    ]),
+  ),
   // Anyone may ask for a new link: the same 202 whatever the address (it counts the request).
   'POST /api/links/resend': {
     targets: [NONE],

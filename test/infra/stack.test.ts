@@ -205,6 +205,12 @@ describe('HTTP API', () => {
         'POST /api/me/uploads/{uploadId}/complete',
         'PUT /api/me/bank-details',
         'POST /api/links/resend',
+        // The guardian's consent and the contract.
+        'GET /api/me/contract',
+        'POST /api/me/contract/acceptance',
+        'GET /api/guardian',
+        'POST /api/guardian/consent',
+        'GET /api/staff/onboarding/{referralId}/contract',
         'GET /',
         'GET /{proxy+}',
       ].sort(),
@@ -220,6 +226,10 @@ describe('HTTP API', () => {
     'POST /api/me/uploads/{uploadId}/complete',
     'PUT /api/me/bank-details',
     'POST /api/links/resend',
+    'GET /api/me/contract',
+    'POST /api/me/contract/acceptance',
+    'GET /api/guardian',
+    'POST /api/guardian/consent',
   ];
 
   it('puts every other /api route behind the Cognito JWT authorizer', () => {
@@ -524,6 +534,10 @@ describe('functions', () => {
         'MyBankDetails',
         'PrepareContract',
         'StaffOnboardingContract',
+        'GuardianConsentPage',
+        'GuardianConsent',
+        'YoungPersonContract',
+        'ContractAcceptance',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
@@ -552,7 +566,8 @@ describe('functions', () => {
       .filter(([, fn]) => 'REFERRAL_STATE_MACHINE_ARN' in fn.Environment.Variables)
       .map(([id]) => id)
       .sort();
-    expect(withArn).toEqual(['DecideApproval', 'DiagnosisInterview', 'Reconciler', 'RecordAttendance', 'SubmitReferral']);
+    // The guardian's consent and the contract's acceptance wake a waiting workflow, as a staff decision does.
+    expect(withArn).toEqual(['ContractAcceptance', 'DecideApproval', 'DiagnosisInterview', 'GuardianConsent', 'Reconciler', 'RecordAttendance', 'SubmitReferral']);
   });
 
   it('give the table to every function but the pages, and the senders their messaging settings', () => {
