@@ -28,6 +28,8 @@ export interface BankDetailsAnswer {
   bankDetails: ChecklistView['bankDetails'];
   changed: boolean;
 }
+/** GET /api/guardian (functions/guardian/get.ts): the consent asked, and the signed contract once countersigned. */
+export type GuardianPageView = GuardianConsentView & { contract?: ContractView };
 /** GET /api/me/sessions: where the young person stands and the sessions they can choose (sessions' views). */
 export interface MySessionsView {
   booking: BookingView;

@@ -85,8 +85,13 @@ function sessionLine(session: SessionView): string {
 async function loadSessions(): Promise<void> {
   const region = byId('reunion');
   const result = await call<MySessionsView>('/api/me/sessions').catch(() => undefined);
+  // No session to show (404): the section stays hidden rather than say so.
+  if (result?.status === 404) return;
   if (!result?.ok) {
-    if (!result || !isLinkRefusal(result)) showLoadFailure(region, result);
+    if (!result || !isLinkRefusal(result)) {
+      showLoadFailure(region, result);
+      byId('section-reunion').hidden = false;
+    }
     return;
   }
   const { booking, sessions } = result.data;
@@ -153,7 +158,10 @@ async function loadDocuments(): Promise<void> {
   const region = byId('documents');
   const result = await call<ChecklistView>('/api/me/documents').catch(() => undefined);
   if (!result?.ok) {
-    if (!result || !isLinkRefusal(result)) showLoadFailure(region, result);
+    if (!result || !isLinkRefusal(result)) {
+      showLoadFailure(region, result);
+      byId('section-documents').hidden = false;
+    }
     return;
   }
   checklist = result.data;
@@ -322,10 +330,15 @@ async function loadContract(): Promise<void> {
   const region = byId('contrat');
   const result = await call<ContractView>('/api/me/contract').catch(() => undefined);
   if (!result?.ok) {
-    if (!result || !isLinkRefusal(result)) showLoadFailure(region, result);
+    if (!result || !isLinkRefusal(result)) {
+      showLoadFailure(region, result);
+      byId('section-contrat').hidden = false;
+    }
     return;
   }
   const contract = result.data;
+  // Before the documents (and a minor's consent), there is no contract to show yet; the steps say when it comes.
+  if (contract.status === 'not-ready') return;
   const parts: Node[] = [el('p', {}, el('strong', {}, contract.statusLabel))];
   if (contract.title) parts.push(el('p', {}, contract.title));
   if (contract.startDate && contract.endDate) parts.push(el('p', {}, `Du ${formatPlainDate(contract.startDate)} au ${formatPlainDate(contract.endDate)}`));
@@ -416,7 +429,7 @@ startPage(async () => {
     await Promise.all([
       space.steps.some((s) => s.step === 'information-session' && s.status !== 'skipped') ? loadSessions() : undefined,
       loadDocuments(),
-      space.steps.some((s) => s.step === 'contract-acceptance' && (s.status === 'waiting' || s.status === 'done')) ? loadContract() : undefined,
+      loadContract(),
     ]);
   }
 });

@@ -7,7 +7,7 @@ import { byId, el, formatPlainDate, timeNode } from '../lib/dom.js';
 import { clearErrors, control, radioValue, setBusy, showErrors, textValue, type FormError } from '../lib/forms.js';
 import { isLinkRefusal, linkApi, linkRefusedPanel, loadWithLink, takeLink } from '../lib/link.js';
 import { startPage } from '../lib/page.js';
-import type { GuardianConsentView } from '../lib/views.js';
+import type { GuardianPageView as GuardianConsentView } from '../lib/views.js';
 
 function answerText(view: GuardianConsentView): string {
   const answer = view.answer;
@@ -20,10 +20,12 @@ function render(view: GuardianConsentView): void {
   byId('accord').replaceChildren(
     el('p', { class: 'lead' }, `CoopConnexion vous demande votre accord pour que ${view.youngFirstName} participe au programme « ${view.programmeLabel} », du ${formatPlainDate(view.startDate)} au ${formatPlainDate(view.endDate)}.`),
     ...view.sections.map((section) => el('section', { class: 'section consent-section' }, el('h2', {}, section.title), el('p', {}, section.text))),
-    el('p', { id: 'accord-statut' }, el('strong', {}, view.status === 'waiting' ? 'Votre réponse est attendue.' : answerText(view)), view.answer ? [' Le ', timeNode(view.answer.at), '.'] : null),
+    el('p', { id: 'accord-statut' }, el('strong', {}, view.status === 'waiting' ? 'Votre réponse est attendue.' : view.status === 'not-yet' ? 'Vous pouvez donner votre réponse dès maintenant.' : answerText(view)), view.answer ? [' Le ', timeNode(view.answer.at), '.'] : null),
+    view.contract?.downloadUrl ? el('p', {}, el('a', { class: 'button button-secondary', href: view.contract.downloadUrl, download: view.contract.fileName ?? true }, 'Télécharger le contrat signé (PDF)')) : null,
   );
   const form = byId<HTMLFormElement>('accord-form');
-  if (view.status !== 'waiting') return;
+  // An answer may come before the workflow asks for it (it is then taken when it does); once given, it is shown.
+  if (view.answer || (view.status !== 'waiting' && view.status !== 'not-yet')) return;
   byId('droit-image-question').firstChild!.textContent = `${view.imageRights.question} `;
   byId('f-imageRights-hint').textContent = view.imageRights.explanation;
   control(form, 'signerName').value = `${view.guardian.firstName} ${view.guardian.lastName}`;
