@@ -66,9 +66,11 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
 
     const execution = `arn:aws:states:eu-west-3:000000000000:execution:${cloud.app.stateMachines[0].name}:${referralId}`;
     expect(await cloud.engine.waitForStatus(execution, { timeoutMs: 15_000, until: (s) => s !== 'RUNNING' })).toBe('SUCCEEDED');
-    await eventually(async () => (await emailsTo(submission.youngPerson.email)).length === 2, 15_000, 'decision e-mail');
-    expect((await emailsTo(submission.youngPerson.email))[0].subject + (await emailsTo(submission.youngPerson.email))[1].subject).toContain('Bienvenue');
-    expect(smsTo(submission.youngPerson.phone)).toHaveLength(2);
+    // The decision, then the onboarding's welcome (its own workflow, started by "Démarrer l'accueil").
+    const subjects = async () => (await emailsTo(submission.youngPerson.email)).map((m) => m.subject);
+    await eventually(async () => (await subjects()).length === 3, 15_000, 'decision and welcome e-mails');
+    expect((await subjects()).sort()).toEqual(['Bienvenue à CoopConnexion !', 'Votre accueil à CoopConnexion commence', 'Votre orientation vers CoopConnexion'].sort());
+    await eventually(async () => smsTo(submission.youngPerson.phone).length === 3, 15_000, 'decision and welcome SMS');
 
     // The prescriber sees the outcome; staff see the whole timeline with who did what.
     const mine = await sarah('GET', `/api/referrals/${referralId}`);
@@ -76,10 +78,11 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
     expect(mine.body).not.toHaveProperty('personId');
     const { personId } = (await camille('GET', `/api/referrals/${referralId}`)).body;
     const timeline = await camille('GET', `/api/people/${personId}/timeline`);
-    expect(timeline.body.person.pathStatusLabel).toBe('Acceptée, accueil à démarrer');
-    expect(timeline.body.events.map((e: { type: string; actor: { name: string } }) => `${e.type}:${e.actor.name}`)).toEqual([
+    expect(timeline.body.person.pathStatusLabel).toBe('Accueil en cours');
+    expect(timeline.body.events.slice(0, 3).map((e: { type: string; actor: { name: string } }) => `${e.type}:${e.actor.name}`)).toEqual([
       'referral-submitted:Sarah Benali',
       'referral-accepted:Camille Martin',
+      'onboarding-started:Parcours automatique',
     ]);
     // Every message reached its recipient: the providers' delivery events follow the sends.
     await eventually(
@@ -94,7 +97,7 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
     for (const personal of [submission.youngPerson.email, submission.youngPerson.phone, submission.youngPerson.lastName, submission.youngPerson.firstName, 'sarah.benali@example.org', 'Bienvenue !']) {
       expect(logs, 'personal data in a log line').not.toContain(personal);
     }
-  });
+  }, 60_000);
 
   it('goes on to the staff when the SMS provider refuses the number for good (an overseas mobile): the SMS is failed and shown, the path is not', async () => {
     // La Réunion: the form accepts it, the sender id registered for France does not reach it.
