@@ -21,7 +21,7 @@ function render(view: GuardianConsentView): void {
     el('p', { class: 'lead' }, `CoopConnexion vous demande votre accord pour que ${view.youngFirstName} participe au programme « ${view.programmeLabel} », du ${formatPlainDate(view.startDate)} au ${formatPlainDate(view.endDate)}.`),
     ...view.sections.map((section) => el('section', { class: 'section consent-section' }, el('h2', {}, section.title), el('p', {}, section.text))),
     el('p', { id: 'accord-statut' }, el('strong', {}, view.status === 'waiting' ? 'Votre réponse est attendue.' : view.status === 'not-yet' ? 'Vous pouvez donner votre réponse dès maintenant.' : answerText(view)), view.answer ? [' Le ', timeNode(view.answer.at), '.'] : null),
-    view.contract?.downloadUrl ? el('p', {}, el('a', { class: 'button button-secondary', href: view.contract.downloadUrl, download: view.contract.fileName ?? true }, 'Télécharger le contrat signé (PDF)')) : null,
+    ...(view.contract?.downloadUrl ? [el('p', {}, el('a', { class: 'button button-secondary', href: view.contract.downloadUrl, download: view.contract.fileName ?? true }, 'Télécharger le contrat signé (PDF)'))] : []),
   );
   const form = byId<HTMLFormElement>('accord-form');
   // An answer may come before the workflow asks for it (it is then taken when it does); once given, it is shown.
