@@ -526,8 +526,6 @@ describe('functions', () => {
         'GetSession',
         'RecordAttendance',
         'DiagnosisInterview',
-        'YoungPersonSpace',
-        'ResendPersonalLink',
         'MyDocuments',
         'StartMyUpload',
         'CompleteMyUpload',
