@@ -155,6 +155,8 @@ export const ENV = {
   outboxLeaseSeconds: 'OUTBOX_LEASE_SECONDS',
   // Storage (issue 9): the documents bucket and the key its objects are encrypted with.
   documentsBucket: 'DOCUMENTS_BUCKET',
+  /** The origin the young person's browser PUTs documents to (the pages' CSP allows it for fetch). */
+  documentsUploadOrigin: 'DOCUMENTS_UPLOAD_ORIGIN',
   documentsKeyArn: 'DOCUMENTS_KEY_ARN',
   /** PersonalLinkSettings as JSON. */
   personalLinks: 'PERSONAL_LINKS',

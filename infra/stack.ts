@@ -224,23 +224,28 @@ export class ParcoursStack extends Stack {
     this.acknowledgeExecutionGrant(decideApproval, this.referralStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
 
-    // Onboarding's contract (issue 9): "Préparer le contrat" renders the PDF and keeps it in the documents bucket (bound
-    // from the bundle's S3 calls), a step of the onboarding workflow (this.functions.PrepareContract); staff download
-    // it. Rendering a PDF takes a second or two on a cold start.
+    // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
+    const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
+    // The young person's documents: S3 grants come from each bundle's calls (presign for the PUT, read and move on completion).
+    const myDocuments = fn('MyDocuments', 'functions/me/documents.ts');
+    const startMyUpload = fn('StartMyUpload', 'functions/me/start-upload.ts');
+    const completeMyUpload = fn('CompleteMyUpload', 'functions/me/complete-upload.ts');
+    const myBankDetails = fn('MyBankDetails', 'functions/me/bank-details.ts');
+    const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
+    // The contract: staff download it (the workflow's "Préparer le contrat" renders it, above).
     const staffOnboardingContract = fn('StaffOnboardingContract', 'functions/staff/onboarding-contract.ts');
     // The guardian's and the young person's answers wake the waiting workflow, as staff decisions do (DecideApproval).
     const guardianConsentPage = fn('GuardianConsentPage', 'functions/guardian/get.ts');
     const guardianConsent = fn('GuardianConsent', 'functions/guardian/consent.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
     const youngPersonContract = fn('YoungPersonContract', 'functions/me/contract.ts');
     const contractAcceptance = fn('ContractAcceptance', 'functions/me/contract-acceptance.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
-    // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
-    const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
-    const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
 
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
       [ENV.userPoolClientId]: this.auth.client.userPoolClientId,
       [ENV.appBaseUrl]: this.api.url,
+      // Presigned uploads are virtual-hosted URLs of the bucket (the local cloud's S3 endpoint replaces it there).
+      [ENV.documentsUploadOrigin]: `https://${this.documents.bucket.bucketName}.s3.${config.region}.amazonaws.com`,
     };
     const pagesConfig = fn('PagesConfig', 'functions/pages/config.ts', { environment: pagesEnvironment });
     const pages = fn('Pages', 'functions/pages/handler.ts', { environment: pagesEnvironment });
@@ -268,6 +273,10 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/contract', staffOnboardingContract);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
     this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/me/documents', myDocuments, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/me/documents/{docType}/uploads', startMyUpload, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/me/uploads/{uploadId}/complete', completeMyUpload, linkWhy);
+    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/bank-details', myBankDetails, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/contract', youngPersonContract, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/contract/acceptance', contractAcceptance, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);

@@ -21,6 +21,25 @@ import type {
 } from '../../shared/views.js';
 import type { attendeeView, diagnosisView, sessionView } from '../../shared/session-views.js';
 import type { ContractView as ContractViewOf } from '../../shared/data/contracts.js';
+import type { ChecklistView, YoungPersonSpaceView } from '../../shared/views.js';
+import type { BookingView } from '../../shared/session-views.js';
+import type { CompletedUpload, StartedUpload } from '../../shared/data/documents.js';
+import type { ContractView } from '../../shared/data/contracts.js';
+import type { GuardianConsentView } from '../../shared/domain/guardian-consent.js';
+
+export type { ChecklistView, YoungPersonSpaceView, BookingView, CompletedUpload, StartedUpload, ContractView, GuardianConsentView };
+/** PUT /api/me/bank-details (functions/me/bank-details.ts). */
+export interface BankDetailsAnswer {
+  bankDetails: ChecklistView['bankDetails'];
+  changed: boolean;
+}
+/** GET /api/guardian (functions/guardian/get.ts): the consent asked, and the signed contract once countersigned. */
+export type GuardianPageView = GuardianConsentView & { contract?: ContractView };
+/** GET /api/me/sessions: where the young person stands and the sessions they can choose (sessions' views). */
+export interface MySessionsView {
+  booking: BookingView;
+  sessions: SessionView[];
+}
 
 export type ReferralSummary = ReturnType<typeof referralSummary>;
 export type ReferralDetail = ReturnType<typeof referralDetail>;

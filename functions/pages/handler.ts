@@ -13,6 +13,7 @@ import {
 } from '../../shared/pages/index.js';
 import { duplicatesPage, messagesPage } from '../../shared/pages/staff.js';
 import { documentsReviewPage, onboardingBoardPage, sessionPage, sessionsPage } from '../../shared/pages/onboarding-staff.js';
+import { guardianPage, myPathPage, newLinkPage } from '../../shared/pages/no-account.js';
 // Opaque ids and approval tokens: anything else in these URLs is a 404, never echoed back.
 import { isOpaqueId } from '../../shared/http/ids.js';
 
@@ -30,6 +31,10 @@ const staticPages: Record<string, () => string> = {
   '/equipe/reunions': sessionsPage,
   '/equipe/documents': documentsReviewPage,
   '/auth/callback': authCallbackPage,
+  // People without an account: their personal link is in the fragment, which never reaches this function.
+  '/mon-parcours': myPathPage,
+  '/tuteur': guardianPage,
+  '/nouveau-lien': newLinkPage,
 };
 
 // Rendered once per container: the shells hold no data.
@@ -51,13 +56,24 @@ function authOrigin(): string | undefined {
   }
 }
 
+/** Where the young person's page PUTs a document: the local cloud's S3 endpoint, or the bucket's own origin. */
+function uploadOrigin(): string | undefined {
+  try {
+    return new URL(process.env.AWS_ENDPOINT_URL_S3 || process.env.DOCUMENTS_UPLOAD_ORIGIN || '').origin;
+  } catch {
+    return undefined;
+  }
+}
+
 function securityHeaders(): Record<string, string> {
   const auth = authOrigin();
+  const upload = uploadOrigin();
   return {
-    // The callback page posts the code to the Cognito token endpoint: that origin is allowed for fetch only.
+    // The callback page posts the code to the Cognito token endpoint, "Mon parcours" PUTs documents to the bucket:
+    // those origins are allowed for fetch only.
     'content-security-policy': [
       "default-src 'self'",
-      `connect-src 'self'${auth ? ` ${auth}` : ''}`,
+      `connect-src 'self'${auth ? ` ${auth}` : ''}${upload ? ` ${upload}` : ''}`,
       "base-uri 'none'",
       "form-action 'self'",
       "frame-ancestors 'none'",

@@ -160,4 +160,20 @@ body[data-page="messages"] .wrap { max-width: 75rem; }
 .timeline li::before { content: ""; position: absolute; left: -0.5rem; top: 0.35rem; width: 0.75rem; height: 0.75rem; border-radius: 50%; background: #123d2f; }
 .timeline time { display: block; color: #3a3a3a; font-size: 0.95rem; }
 .timeline p { margin: 0.15rem 0; }
+
+/* "Mon parcours" and the guardian's page: one column on a phone, large targets. */
+.steps { list-style: none; padding: 0; margin: 0 0 1rem; counter-reset: step; }
+.step { border-left: 4px solid #d0d0c8; padding: 0.25rem 0 0.25rem 0.75rem; margin: 0.5rem 0; }
+.step-current { border-left-color: #0b5394; }
+.step-label { font-weight: 600; }
+.badge-step-done { background: #dcefe2; color: #14532b; }
+.badge-step-waiting { background: #fff0d6; color: #5c3b00; }
+.badge-step-accepted { background: #dcefe2; color: #14532b; }
+.badge-step-submitted { background: #e4e9f2; color: #1e2f4d; }
+.badge-step-rejected { background: #fbe3e1; color: #7a1a14; }
+.documents-list, .choices-list, .messages-list { list-style: none; padding: 0; display: grid; gap: 0.75rem; }
+.upload-form input[type="file"] { display: block; width: 100%; margin: 0.5rem 0; font-size: 1rem; }
+.upload-form progress { width: 100%; height: 1rem; }
+.message-text { white-space: pre-line; }
+.section { margin: 1rem 0; }
 `;

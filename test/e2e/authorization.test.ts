@@ -173,6 +173,19 @@ const MATRIX: Record<string, RouteExpectation> = {
     requests: () => [{ path: '/api/me' }, { path: '/api/me', headers: { 'x-parcours-link': 'A'.repeat(43) } }],
     status: publicRoute(401),
   },
+  // The young person's documents: a personal link opens them, no role does.
+  'GET /api/me/documents': { targets: [NONE], requests: () => [{ path: '/api/me/documents' }, { path: '/api/me/documents', headers: { 'x-parcours-link': 'A'.repeat(43) } }], status: publicRoute(401) },
+  'POST /api/me/documents/{docType}/uploads': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/me/documents/identity/uploads', body: { contentType: 'application/pdf', size: 2048, fileName: 'carte.pdf' } }],
+    status: publicRoute(401),
+  },
+  'POST /api/me/uploads/{uploadId}/complete': { targets: [NONE], requests: () => [{ path: `/api/me/uploads/${missingId()}/complete`, body: {} }], status: publicRoute(401) },
+  'PUT /api/me/bank-details': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/me/bank-details', body: { iban: 'FR7630006000011234567890189', holder: 'Léa Martin' } }],
+    status: publicRoute(401),
+  },
   // The contract's and the guardian's routes open with a personal link of their own audience only, never a JWT.
   ...Object.fromEntries(
     [

@@ -165,6 +165,11 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   },
   // Without a link, the handler answers 401 before it reads anything else (its parameters are tested with a link in test/functions/personal-links.test.ts).
   'GET /api/me': { as: 'none', paths: () => ['/api/me'] },
+  // The documents of the young person: the same 401 first, whatever the ids (their bodies are tested with a link in test/functions/me-documents.test.ts).
+  'GET /api/me/documents': { as: 'none', paths: () => ['/api/me/documents'] },
+  'POST /api/me/documents/{docType}/uploads': { as: 'none', paths: (_world, id) => [`/api/me/documents/${id ?? 'identity'}/uploads`] },
+  'POST /api/me/uploads/{uploadId}/complete': { as: 'none', paths: (_world, id) => [`/api/me/uploads/${id ?? 'AAAAAAAAAAAAAAAAAAAAAAAA'}/complete`] },
+  'PUT /api/me/bank-details': { as: 'none', paths: () => ['/api/me/bank-details'] },
   // Without a link these handlers answer 401 before they read the body (their bodies are tested with a link in test/functions/contract-routes.test.ts).
   'GET /api/me/contract': { as: 'none', paths: () => ['/api/me/contract'] },
   'POST /api/me/contract/acceptance': { as: 'none', paths: () => ['/api/me/contract/acceptance'] },

@@ -200,6 +200,10 @@ describe('HTTP API', () => {
         'PUT /api/staff/onboarding/{referralId}/diagnosis',
         'GET /api/config',
         'GET /api/me',
+        'GET /api/me/documents',
+        'POST /api/me/documents/{docType}/uploads',
+        'POST /api/me/uploads/{uploadId}/complete',
+        'PUT /api/me/bank-details',
         'POST /api/links/resend',
         // The guardian's consent and the contract.
         'GET /api/me/contract',
@@ -214,7 +218,19 @@ describe('HTTP API', () => {
   });
 
   /** Public at the gateway: the pages' config, and the routes of people without an account (checked in the handler: a personal link, or none for "nouveau lien"). */
-  const PUBLIC_API = ['GET /api/config', 'GET /api/me', 'POST /api/links/resend', 'GET /api/me/contract', 'POST /api/me/contract/acceptance', 'GET /api/guardian', 'POST /api/guardian/consent'];
+  const PUBLIC_API = [
+    'GET /api/config',
+    'GET /api/me',
+    'GET /api/me/documents',
+    'POST /api/me/documents/{docType}/uploads',
+    'POST /api/me/uploads/{uploadId}/complete',
+    'PUT /api/me/bank-details',
+    'POST /api/links/resend',
+    'GET /api/me/contract',
+    'POST /api/me/contract/acceptance',
+    'GET /api/guardian',
+    'POST /api/guardian/consent',
+  ];
 
   it('puts every other /api route behind the Cognito JWT authorizer', () => {
     const [[authorizerId, authorizer]] = ofType(dev.resources, 'AWS::ApiGatewayV2::Authorizer');
@@ -514,6 +530,10 @@ describe('functions', () => {
         'GetSession',
         'RecordAttendance',
         'DiagnosisInterview',
+        'MyDocuments',
+        'StartMyUpload',
+        'CompleteMyUpload',
+        'MyBankDetails',
         // The guardian's consent and the contract.
         'PrepareContract',
         'StaffOnboardingContract',

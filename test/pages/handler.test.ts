@@ -59,6 +59,9 @@ describe('pages handler', () => {
     ['/equipe/reunions/3f2c7e4a-0b1d-4c5e-9a8f-1b2c3d4e5f60', 'session', 'Réunion d&#39;information'],
     ['/equipe/documents', 'documents-review', 'Pièces à vérifier'],
     ['/auth/callback', 'auth-callback', 'Connexion'],
+    ['/mon-parcours', 'mon-parcours', 'Mon parcours'],
+    ['/tuteur', 'tuteur', 'Accord du représentant légal'],
+    ['/nouveau-lien', 'nouveau-lien', 'Recevoir un nouveau lien'],
   ])('serves %s as the %s page, with its own browser module', async (path, page, title) => {
     const result = await get(path);
     expect(result.statusCode).toBe(200);
@@ -82,8 +85,19 @@ describe('pages handler', () => {
     expect(headers['x-frame-options']).toBe('DENY');
   });
 
+  it('lets "Mon parcours" PUT documents to the bucket only: its origin joins connect-src, nothing else', async () => {
+    process.env.DOCUMENTS_UPLOAD_ORIGIN = 'https://parcours-dev-documents.s3.eu-west-3.amazonaws.com';
+    try {
+      const csp = (await get('/mon-parcours')).headers['content-security-policy'];
+      expect(csp).toContain('connect-src \'self\' https://coopconnexion-dev.auth.eu-west-3.amazoncognito.com https://parcours-dev-documents.s3.eu-west-3.amazonaws.com;');
+      expect(csp).toContain("default-src 'self'");
+    } finally {
+      delete process.env.DOCUMENTS_UPLOAD_ORIGIN;
+    }
+  });
+
   it('has no inline script or style in any page', async () => {
-    for (const path of ['/', '/prescripteur/orienter', '/equipe/decisions/a', '/nowhere']) {
+    for (const path of ['/', '/prescripteur/orienter', '/equipe/decisions/a', '/nowhere', '/mon-parcours', '/tuteur', '/nouveau-lien']) {
       const { body } = await get(path);
       const scripts = String(body).match(/<script\b[^>]*>/g) ?? [];
       expect(scripts).toEqual([expect.stringMatching(/^<script type="module" src="\/assets\/[a-z-]+-[A-Z0-9]+\.js">$/)]);
@@ -92,7 +106,7 @@ describe('pages handler', () => {
   });
 
   it('gives every form control a label', async () => {
-    for (const [path, controls] of [['/prescripteur/orienter', 4], ['/equipe/decisions/a', 4], ['/equipe', 2]] as const) {
+    for (const [path, controls] of [['/prescripteur/orienter', 4], ['/equipe/decisions/a', 4], ['/equipe', 2], ['/mon-parcours', 2], ['/tuteur', 7], ['/nouveau-lien', 1]] as const) {
       const body = String((await get(path)).body);
       const ids = [...body.matchAll(/<(?:input|select|textarea)\b[^>]*\bid="([^"]+)"/g)].map((m) => m[1]);
       expect(ids.length).toBeGreaterThanOrEqual(controls);
@@ -153,7 +167,7 @@ describe('pages handler', () => {
   });
 });
 
-const PAGE_PATHS = ['/', '/nowhere', '/prescripteur/orienter', '/prescripteur/orientations', '/equipe', '/equipe/decisions/a', '/equipe/personnes/p', '/equipe/messages', '/equipe/doublons', '/equipe/accueil', '/equipe/reunions', '/equipe/reunions/s', '/equipe/documents', '/auth/callback'];
+const PAGE_PATHS = ['/', '/nowhere', '/prescripteur/orienter', '/prescripteur/orientations', '/equipe', '/equipe/decisions/a', '/equipe/personnes/p', '/equipe/messages', '/equipe/doublons', '/equipe/accueil', '/equipe/reunions', '/equipe/reunions/s', '/equipe/documents', '/auth/callback', '/mon-parcours', '/tuteur', '/nouveau-lien'];
 
 /** The URL of a page's module script. */
 function scriptOf(html: string): string {
