@@ -107,9 +107,10 @@ export class ParcoursStack extends Stack {
     const sendNotifications = fn('SendNotifications', 'functions/workflow/send-notifications.ts', stepTimeout)
       .bindMessaging(messaging, ['email', 'sms']);
     // The waiting-step building block (workflows/path-steps.ts): one function each, whatever the kind.
-    // Staff and prescribers are reached by e-mail only: opening a step and its deadlines never text anyone.
-    const openApproval = fn('OpenApproval', 'functions/workflow/open-approval.ts', stepTimeout).bindMessaging(messaging, ['email']);
-    const approvalDeadline = fn('ApprovalDeadline', 'functions/workflow/approval-deadline.ts', stepTimeout).bindMessaging(messaging, ['email']);
+    // Both channels: a step the young person or the guardian acts on texts them when it opens (the session
+    // invitation) and at its deadlines (the documents reminders); staff and prescribers are still e-mailed only.
+    const openApproval = fn('OpenApproval', 'functions/workflow/open-approval.ts', stepTimeout).bindMessaging(messaging, ['email', 'sms']);
+    const approvalDeadline = fn('ApprovalDeadline', 'functions/workflow/approval-deadline.ts', stepTimeout).bindMessaging(messaging, ['email', 'sms']);
     const takeDecision = fn('TakeDecision', 'functions/workflow/take-decision.ts', stepTimeout)
       .bindMessaging(messaging, ['email', 'sms']);
 

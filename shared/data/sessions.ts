@@ -224,8 +224,14 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
     const reminderAt = reminderTimeOf(session.startsAt, now);
     const confirmCause = `session-confirmed#${party.referralId}#${version}`;
     const reminderCause = `session-reminder#${party.referralId}#${version}`;
+    const confirmation = outboxPuts(table, party.personId, confirmCause, bookedDrafts(party.referral, session, 'session-confirmed'), iso, { referralId: party.referralId });
+    // An address that receives links and that the confirmation already files: the reminder's copy of it would be
+    // a second operation on the same item, which a transaction refuses.
+    const filed = new Set(confirmation.map((c) => `${String(c.Put.Item.pk)}|${String(c.Put.Item.sk)}`));
     const reminders = reminderAt
-      ? outboxPuts(table, party.personId, reminderCause, bookedDrafts(party.referral, session, 'session-reminder'), iso, { referralId: party.referralId, notBefore: reminderAt })
+      ? outboxPuts(table, party.personId, reminderCause, bookedDrafts(party.referral, session, 'session-reminder'), iso, { referralId: party.referralId, notBefore: reminderAt }).filter(
+          (r) => !filed.has(`${String(r.Put.Item.pk)}|${String(r.Put.Item.sk)}`),
+        )
       : [];
     const next: BookingRecord = {
       referralId: party.referralId,
@@ -281,7 +287,7 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
       },
       ...(held ? freeSeat(table, held.sessionId, party.referralId) : []),
       ...cancelReminders(table, party.personId, booking, iso),
-      ...outboxPuts(table, party.personId, confirmCause, bookedDrafts(party.referral, session, 'session-confirmed'), iso, { referralId: party.referralId }),
+      ...confirmation,
       ...reminders,
       ...timelinePut(table, party.personId, {
         at: iso,

@@ -66,11 +66,14 @@ describe('the referral path, end to end over HTTP on the local cloud', () => {
 
     const execution = `arn:aws:states:eu-west-3:000000000000:execution:${cloud.app.stateMachines[0].name}:${referralId}`;
     expect(await cloud.engine.waitForStatus(execution, { timeoutMs: 15_000, until: (s) => s !== 'RUNNING' })).toBe('SUCCEEDED');
-    // The decision, then the onboarding's welcome (its own workflow, started by "Démarrer l'accueil").
+    // The decision, then the onboarding's welcome (its own workflow, started by "Démarrer l'accueil") and the
+    // invitation to choose an information session (its first wait).
     const subjects = async () => (await emailsTo(submission.youngPerson.email)).map((m) => m.subject);
-    await eventually(async () => (await subjects()).length === 3, 15_000, 'decision and welcome e-mails');
-    expect((await subjects()).sort()).toEqual(['Bienvenue à CoopConnexion !', 'Votre accueil à CoopConnexion commence', 'Votre orientation vers CoopConnexion'].sort());
-    await eventually(async () => smsTo(submission.youngPerson.phone).length === 3, 15_000, 'decision and welcome SMS');
+    await eventually(async () => (await subjects()).length === 4, 15_000, 'decision, welcome and invitation e-mails');
+    expect((await subjects()).sort()).toEqual(
+      ['Bienvenue à CoopConnexion !', 'Votre accueil à CoopConnexion commence', 'Votre orientation vers CoopConnexion', "Choisissez votre réunion d'information"].sort(),
+    );
+    await eventually(async () => smsTo(submission.youngPerson.phone).length === 4, 15_000, 'decision, welcome and invitation SMS');
 
     // The prescriber sees the outcome; staff see the whole timeline with who did what.
     const mine = await sarah('GET', `/api/referrals/${referralId}`);

@@ -579,15 +579,11 @@ describe('functions', () => {
       // Starting the onboarding is one Step Functions call: no table.
       expect('TABLE_NAME' in fn.Environment.Variables, id).toBe(!id.startsWith('Pages') && id !== 'StartOnboarding');
     }
-    for (const id of ['SendNotifications', 'TakeDecision', 'Reconciler']) {
+    // The waiting steps too: a young person's or guardian's step texts them when it opens and at its deadlines.
+    for (const id of ['SendNotifications', 'TakeDecision', 'Reconciler', 'OpenApproval', 'ApprovalDeadline']) {
       expect(Object.keys(all[id].Environment.Variables), id).toEqual(
         expect.arrayContaining(['EMAIL_FROM', 'SES_CONFIGURATION_SET', 'SMS_SENDER_ID', 'SMS_CONFIGURATION_SET', 'STAFF_EMAIL', 'APP_BASE_URL']),
       );
-    }
-    // Staff and prescribers are e-mailed only: these steps get no SMS settings.
-    for (const id of ['OpenApproval', 'ApprovalDeadline']) {
-      expect(all[id].Environment.Variables, id).toMatchObject({ EMAIL_FROM: dev.config.emailFrom, STAFF_EMAIL: dev.config.staffEmail });
-      expect('SMS_SENDER_ID' in all[id].Environment.Variables, id).toBe(false);
     }
     // Every function that sends retries the outbox's messages alike, and holds a lease longer than its own timeout.
     for (const id of ['SendNotifications', 'OpenApproval', 'ApprovalDeadline', 'TakeDecision', 'Reconciler', 'DeliveryEvents', 'FixContact', 'DispatchDeferredMessages']) {
@@ -848,8 +844,8 @@ describe('least privilege: each function holds the calls its bundle makes, and n
       if (!usage.commands.includes(CHANNEL_COMMANDS.sms)) expect(actions.has('sms-voice:SendTextMessage'), id).toBe(false);
       else if (!actions.has('sms-voice:SendTextMessage')) smsWithheld.push(id);
     }
-    // Declared in the stack: staff and prescribers are e-mailed only.
-    expect(smsWithheld.sort()).toEqual(['ApprovalDeadline', 'OpenApproval']);
+    // Since onboarding, every function whose code can text may: the waiting steps text the young person and the guardian.
+    expect(smsWithheld.sort()).toEqual([]);
   });
 });
 
