@@ -235,6 +235,9 @@ export class ParcoursStack extends Stack {
     const contractAcceptance = fn('ContractAcceptance', 'functions/me/contract-acceptance.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
     const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
+    // The young person picks their information session; the confirmation is sent at once.
+    const youngPersonSessions = fn('YoungPersonSessions', 'functions/me/sessions.ts');
+    const chooseSession = fn('ChooseSession', 'functions/me/session.ts').bindMessaging(messaging, ['email', 'sms']);
     const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
 
     const pagesEnvironment = {
@@ -268,6 +271,8 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/contract', staffOnboardingContract);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
     this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/me/sessions', youngPersonSessions, linkWhy);
+    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/session', chooseSession, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/contract', youngPersonContract, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/contract/acceptance', contractAcceptance, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);

@@ -282,7 +282,8 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
       ...(held ? freeSeat(table, held.sessionId, party.referralId) : []),
       ...cancelReminders(table, party.personId, booking, iso),
       ...outboxPuts(table, party.personId, confirmCause, bookedDrafts(party.referral, session, 'session-confirmed'), iso, { referralId: party.referralId }),
-      ...reminders,
+      // The confirmation files the same link addresses: one write per item in a transaction.
+      ...reminders.filter((r) => r.Put.Item.type === 'notification'),
       ...timelinePut(table, party.personId, {
         at: iso,
         eventId: `session-booked#${party.referralId}#${version}`,

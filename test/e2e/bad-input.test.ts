@@ -165,7 +165,10 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   },
   // Without a link, the handler answers 401 before it reads anything else (its parameters are tested with a link in test/functions/personal-links.test.ts).
   'GET /api/me': { as: 'none', paths: () => ['/api/me'] },
-  // Without a link these handlers answer 401 before they read the body (their bodies are tested with a link in test/functions/contract-routes.test.ts).
+  // Without a link these handlers answer 401 before they read the body (their bodies are tested with a link in
+  // test/functions/me-sessions.test.ts and test/functions/contract-routes.test.ts).
+  'GET /api/me/sessions': { as: 'none', paths: () => ['/api/me/sessions'] },
+  'PUT /api/me/session': { as: 'none', paths: () => ['/api/me/session'] },
   'GET /api/me/contract': { as: 'none', paths: () => ['/api/me/contract'] },
   'POST /api/me/contract/acceptance': { as: 'none', paths: () => ['/api/me/contract/acceptance'] },
   'GET /api/guardian': { as: 'none', paths: () => ['/api/guardian'] },

@@ -201,6 +201,8 @@ describe('HTTP API', () => {
         'GET /api/config',
         'GET /api/me',
         'POST /api/links/resend',
+        'GET /api/me/sessions',
+        'PUT /api/me/session',
         // The guardian's consent and the contract.
         'GET /api/me/contract',
         'POST /api/me/contract/acceptance',
@@ -214,7 +216,7 @@ describe('HTTP API', () => {
   });
 
   /** Public at the gateway: the pages' config, and the routes of people without an account (checked in the handler: a personal link, or none for "nouveau lien"). */
-  const PUBLIC_API = ['GET /api/config', 'GET /api/me', 'POST /api/links/resend', 'GET /api/me/contract', 'POST /api/me/contract/acceptance', 'GET /api/guardian', 'POST /api/guardian/consent'];
+  const PUBLIC_API = ['GET /api/config', 'GET /api/me', 'POST /api/links/resend', 'GET /api/me/sessions', 'PUT /api/me/session', 'GET /api/me/contract', 'POST /api/me/contract/acceptance', 'GET /api/guardian', 'POST /api/guardian/consent'];
 
   it('puts every other /api route behind the Cognito JWT authorizer', () => {
     const [[authorizerId, authorizer]] = ofType(dev.resources, 'AWS::ApiGatewayV2::Authorizer');
@@ -491,6 +493,8 @@ describe('functions', () => {
         'OnboardingStep',
         'StartOnboarding',
         'YoungPersonSpace',
+        'YoungPersonSessions',
+        'ChooseSession',
         'ResendPersonalLink',
         'PagesConfig',
         'Pages',
