@@ -240,6 +240,9 @@ export class ParcoursStack extends Stack {
     const guardianConsent = fn('GuardianConsent', 'functions/guardian/consent.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
     const youngPersonContract = fn('YoungPersonContract', 'functions/me/contract.ts');
     const contractAcceptance = fn('ContractAcceptance', 'functions/me/contract-acceptance.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
+    // The young person picks their information session; the confirmation is sent at once.
+    const youngPersonSessions = fn('YoungPersonSessions', 'functions/me/sessions.ts');
+    const chooseSession = fn('ChooseSession', 'functions/me/session.ts').bindMessaging(messaging, ['email', 'sms']);
 
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
@@ -278,6 +281,8 @@ export class ParcoursStack extends Stack {
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/documents/{docType}/uploads', startMyUpload, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/uploads/{uploadId}/complete', completeMyUpload, linkWhy);
     this.api.addPublicRoute(HttpMethod.PUT, '/api/me/bank-details', myBankDetails, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/me/sessions', youngPersonSessions, linkWhy);
+    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/session', chooseSession, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/contract', youngPersonContract, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/contract/acceptance', contractAcceptance, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);

@@ -186,9 +186,11 @@ const MATRIX: Record<string, RouteExpectation> = {
     requests: () => [{ path: '/api/me/bank-details', body: { iban: 'FR7630006000011234567890189', holder: 'Léa Martin' } }],
     status: publicRoute(401),
   },
-  // The contract's and the guardian's routes open with a personal link of their own audience only, never a JWT.
+  // The sessions', the contract's and the guardian's routes open with a personal link of their own audience only, never a JWT.
   ...Object.fromEntries(
     [
+      ['GET /api/me/sessions', '/api/me/sessions', undefined],
+      ['PUT /api/me/session', '/api/me/session', { sessionId: '00000000-0000-4000-8000-000000000000' }],
       ['GET /api/me/contract', '/api/me/contract', undefined],
       ['POST /api/me/contract/acceptance', '/api/me/contract/acceptance', { sha256: 'a'.repeat(64) }],
       ['GET /api/guardian', '/api/guardian', undefined],

@@ -170,7 +170,10 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   'POST /api/me/documents/{docType}/uploads': { as: 'none', paths: (_world, id) => [`/api/me/documents/${id ?? 'identity'}/uploads`] },
   'POST /api/me/uploads/{uploadId}/complete': { as: 'none', paths: (_world, id) => [`/api/me/uploads/${id ?? 'AAAAAAAAAAAAAAAAAAAAAAAA'}/complete`] },
   'PUT /api/me/bank-details': { as: 'none', paths: () => ['/api/me/bank-details'] },
-  // Without a link these handlers answer 401 before they read the body (their bodies are tested with a link in test/functions/contract-routes.test.ts).
+  // Without a link these handlers answer 401 before they read the body (their bodies are tested with a link in
+  // test/functions/me-sessions.test.ts and test/functions/contract-routes.test.ts).
+  'GET /api/me/sessions': { as: 'none', paths: () => ['/api/me/sessions'] },
+  'PUT /api/me/session': { as: 'none', paths: () => ['/api/me/session'] },
   'GET /api/me/contract': { as: 'none', paths: () => ['/api/me/contract'] },
   'POST /api/me/contract/acceptance': { as: 'none', paths: () => ['/api/me/contract/acceptance'] },
   'GET /api/guardian': { as: 'none', paths: () => ['/api/guardian'] },
