@@ -73,8 +73,8 @@ export async function smokeOnboarding(options: SmokeOnboardingOptions): Promise<
   const run = randomUUID().slice(0, 8);
   const phone = () => `+3362${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
   const submit = async (label: string, body: Record<string, unknown>): Promise<Person | undefined> => {
-    const submitted = await api(prescriberToken, 'POST', '/api/referrals', body, { 'idempotency-key': `smoke-${label}-${run}` });
-    check(submitted.status === 201, `${label}: referral submitted (${submitted.status})`);
+    const submitted = await api(prescriberToken, 'POST', '/api/referrals', body, { 'idempotency-key': randomUUID() });
+    check(submitted.status === 201, `${label}: referral submitted (${submitted.status}${submitted.status === 201 ? '' : ` ${JSON.stringify(submitted.body?.errors ?? submitted.body?.message)}`})`);
     const referralId: string = submitted.body?.referralId;
     const item = await until(async () => (await staff('GET', '/api/staff/inbox?limit=100')).body.items.find((i: { referralId: string }) => i.referralId === referralId), `${label}: referral in the inbox`);
     if (!item) return undefined;

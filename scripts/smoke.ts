@@ -118,11 +118,16 @@ if (sms) for (const m of sms) console.log(`     SMS: ${m.body.slice(0, 70)}…`)
 for (const held of await heldSms()) console.log(`     SMS held for quiet hours until ${held.notBefore}`);
 
 const referral = await api(camille, 'GET', `/api/referrals/${referralId}`);
-const timeline = await api(camille, 'GET', `/api/people/${referral.body?.personId}/timeline`);
-const notifications: Array<{ kind: string; role: string; channel: string; status: string; providerMessageId?: string; notBefore?: string }> = timeline.body?.notifications ?? [];
+type Notification = { kind: string; role: string; channel: string; status: string; providerMessageId?: string; notBefore?: string };
+const handled = (n: Notification) => (['sent', 'delivered'].includes(n.status) && n.providerMessageId) || (n.status === 'pending' && n.notBefore);
+const notificationsOf = async (): Promise<Notification[]> => (await api(camille, 'GET', `/api/people/${referral.body?.personId}/timeline`)).body?.notifications ?? [];
+// The acceptance starts the onboarding, whose welcome may still be on its way: wait for it to be handled too.
+const notifications = (await until(async () => {
+  const list = await notificationsOf();
+  return list.length > 0 && list.every(handled) ? list : undefined;
+}, 'every message of the path handled')) ?? (await notificationsOf());
 console.log('     delivery status of this run\'s messages:');
 for (const n of notifications) console.log(`       ${n.channel.padEnd(5)} ${n.role.padEnd(10)} ${n.kind.padEnd(28)} ${n.status.padEnd(8)} ${n.providerMessageId ?? ''}`);
-const handled = (n: (typeof notifications)[number]) => (['sent', 'delivered'].includes(n.status) && n.providerMessageId) || (n.status === 'pending' && n.notBefore);
 check(notifications.length > 0 && notifications.every(handled), 'every message of the path is sent or delivered with a provider id (or an SMS held for quiet hours)');
 
 const messages = await api(camille, 'GET', '/api/staff/messages');
