@@ -8,6 +8,7 @@ import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/pro
 // 5xx, timeouts, and a 5xx after the write happened. The `test` stage's deadlines are seconds long.
 const FAULTS = { dynamodb: 0.1, ses: 0.1, sms: 0.1, stepfunctions: 0.1, seed: 20261201, timeoutMs: 300 };
 const PATHS = 200;
+const ONBOARDING_SUBJECTS = ['Votre accueil à CoopConnexion commence', "Choisissez votre réunion d'information"];
 
 let cloud: LocalCloud;
 let report: FaultRunReport;
@@ -58,8 +59,21 @@ describe(`${PATHS} referral paths at 10 % faults`, () => {
     expect(deliveredMessages(report)).toBe(await countSentMessages(cloud));
     for (const path of report.paths) {
       const status = report.finalStatus.get(path.referralId);
-      const toYoung = report.mails.filter((m) => m.to.includes(path.email));
-      const smsToYoung = report.sms.filter((m) => m.destination === path.phone);
+      // An acceptance also starts the onboarding: its welcome and session invitation (each carrying the personal
+      // link) are counted apart, once at most per path (their exactly-once is checked by duplicatesIn above).
+      const onboardingMail = (m: { subject: string }) => ONBOARDING_SUBJECTS.includes(m.subject);
+      const onboardingSms = (m: { body: string }) => m.body.includes('/mon-parcours#');
+      const allToYoung = report.mails.filter((m) => m.to.includes(path.email));
+      const allSmsToYoung = report.sms.filter((m) => m.destination === path.phone);
+      const toYoung = allToYoung.filter((m) => !onboardingMail(m));
+      const smsToYoung = allSmsToYoung.filter((m) => !onboardingSms(m));
+      if (status !== 'accepted') {
+        expect(allToYoung.filter(onboardingMail), path.reference).toEqual([]);
+        expect(allSmsToYoung.filter(onboardingSms), path.reference).toEqual([]);
+      } else {
+        for (const subject of ONBOARDING_SUBJECTS) expect(allToYoung.filter((m) => m.subject === subject).length, path.reference).toBeLessThanOrEqual(1);
+        expect(allSmsToYoung.filter(onboardingSms).length, path.reference).toBeLessThanOrEqual(ONBOARDING_SUBJECTS.length);
+      }
       const aboutIt = report.mails.filter((m) => m.text?.includes(path.reference));
       if (status === 'expired') {
         expect(aboutIt.filter((m) => m.subject.startsWith('Orientation expirée')), path.reference).toHaveLength(1);
