@@ -113,7 +113,7 @@ describe('npm start -- --help and bad flags', { timeout: 60_000 }, () => {
     [['--dynamodb-port', '0'], /--dynamodb-port attend un numéro de port \(1 à 65535\)/],
     [['--dynamodb-endpoint', 'localhost'], /--dynamodb-endpoint attend une adresse http/],
     [['--faults', 'dynamodb=2'], /--faults attend des paires service=part .*« dynamodb=2 »/],
-    [['--faults', 's3=0.1'], /--faults attend des paires service=part .*dynamodb, ses, sms, stepfunctions/],
+    [['--faults', 'lambda=0.1'], /--faults attend des paires service=part .*dynamodb, ses, sms, stepfunctions, s3/],
     [['--fault-kinds', 'throttle,boom'], /--fault-kinds attend certaines de throttle, error, timeout, after/],
     [['démarrer'], /argument inattendu démarrer/],
   ])('parses %j to a one-line usage error (exit code 2)', (args, message) => {
