@@ -329,15 +329,19 @@ export function onboardingBenchSubmission(kind: 'accompagnement' | 'jeunes-majeu
 
 const LABELS = { accompagnement: 'individual accompaniment, adult', 'jeunes-majeurs': 'jeunes-majeurs, adult', cjs: 'CJS minor with guardian' } as const;
 
-/** The lines `npm run bench` prints for one path of each programme, driven one after the other (figures, not assertions). */
+/**
+ * The lines `npm run bench` prints (figures, not assertions): a first CJS path while the functions' environments
+ * start (cold), then one path of each programme on warm environments, one after the other.
+ */
 export async function onboardingPathFigures(cloud: ParcoursLocalCloud): Promise<string[]> {
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const lines = ['\nonboarding paths on a local cloud of the `test` stage, through the HTTP APIs, one at a time (wait: polling for an asynchronous outcome not shown yet)'];
-  for (const kind of ['accompagnement', 'jeunes-majeurs', 'cjs'] as const) {
+  const runs = [['cjs', 'cold'], ['accompagnement', 'warm'], ['jeunes-majeurs', 'warm'], ['cjs', 'warm']] as const;
+  for (const [kind, environments] of runs) {
     const report = await driveOnboardingPath(cloud, { submission: onboardingBenchSubmission(kind) });
     const ready = report.answers.execution === 'SUCCEEDED' && report.answers.timeline?.body.person?.pathStatus === 'launch-ready';
     lines.push(
-      `  ${LABELS[kind]}: ${seconds(report.totalMs)} (wait ${seconds(report.waitMs)}, ${((100 * report.waitMs) / report.totalMs).toFixed(0)} %), ` +
+      `  ${LABELS[kind]}, functions ${environments}: ${seconds(report.totalMs)} (wait ${seconds(report.waitMs)}, ${((100 * report.waitMs) / report.totalMs).toFixed(0)} %), ` +
         `${ready ? 'launch-ready' : `NOT launch-ready (execution ${report.answers.execution})`}, ${report.messages?.emails.length ?? 0} e-mails, ${report.messages?.sms.length ?? 0} SMS`,
     );
     lines.push(`    ${report.steps.map((s) => `${s.step} ${seconds(s.ms)} (wait ${seconds(s.waitMs)})`).join(', ')}`);
