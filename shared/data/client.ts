@@ -40,6 +40,35 @@ export async function batchGetAll(itemKeys: Key[], options: { consistentRead?: b
   return items;
 }
 
+/**
+ * Every item of partition `pk` whose sort key begins with `skPrefix` (the whole partition for ''), read page by page
+ * to the end, in sort key order (`newestFirst`: backwards). `limit` stops once that many items are read.
+ */
+export async function queryPrefix(
+  pk: string,
+  skPrefix: string,
+  options: { consistentRead?: boolean; newestFirst?: boolean; limit?: number } = {},
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :sk)' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':sk': skPrefix } : {}) },
+        ConsistentRead: options.consistentRead,
+        ScanIndexForward: !options.newestFirst,
+        Limit: options.limit === undefined ? undefined : options.limit - items.length,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && (options.limit === undefined || items.length < options.limit));
+  return items;
+}
+
 /** One page of a listing, and the cursor of the next one (absent on the last page). */
 export interface Page<T> {
   items: T[];
