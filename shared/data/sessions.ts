@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor, Staff } from '../domain/actor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { Programme } from '../domain/programmes.js';
@@ -17,7 +17,7 @@ import {
 } from '../domain/sessions.js';
 import { INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-import { db, queryIndexPage, tableName, type Page } from './client.js';
+import { db, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
 import { outboxPuts } from './outbox.js';
 import { timelinePut } from './people.js';
 import { getOnboarding, loadStep } from './onboarding.js';
@@ -130,21 +130,7 @@ export async function getSession(sessionId: string): Promise<SessionRecord | und
 
 /** A session and the people holding a seat at it (consistent: the page staff record attendance from). */
 export async function getSessionWithAttendees(sessionId: string): Promise<{ session: SessionRecord; attendees: AttendeeRecord[] } | undefined> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.sessionPartition(sessionId) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryPrefix(keys.sessionPartition(sessionId), '', { consistentRead: true });
   const session = items.find((i) => i.type === 'session');
   if (!session) return undefined;
   const attendees = items.filter((i) => i.type === 'session-attendee').map((i) => stripKeys<AttendeeRecord>(i));

@@ -8,7 +8,8 @@ import { useFreshAppTable } from '../support/dynamodb.js';
 import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { submitReferral } from '../../shared/data/referrals.js';
 import { createOnboarding, loadStep } from '../../shared/data/onboarding.js';
-import { recordAttendanceAndSettle } from '../../shared/data/information-sessions.js';
+import { settleWaitingStep } from '../../shared/data/approvals.js';
+import { informationSessions } from '../../shared/data/information-sessions.js';
 import {
   chooseSession,
   createSession,
@@ -190,6 +191,12 @@ describe('the reminder', () => {
 
 describe('attendance', () => {
   const after = (s: { startsAt: string }) => new Date(Date.parse(s.startsAt) + 3_600_000);
+  /** As the attendance route does: the attendance that decides the step settles it, a repeat of it settles again. */
+  const recordAndSettle = async (input: Parameters<typeof recordAttendance>[0]) => {
+    const result = await recordAttendance(input);
+    if (result.settle) await settleWaitingStep(informationSessions, { subjectId: input.referralId, decision: { outcome: result.settle }, actor: input.staff, now: input.now });
+    return result;
+  };
 
   it('present settles the step as attended; recording it again changes nothing, another answer is refused', async () => {
     const s = await session('2026-11-10');
@@ -200,11 +207,11 @@ describe('attendance', () => {
     );
     const first = await recordAttendance({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
     expect(first).toMatchObject({ settle: 'attended', changed: true, booking: { status: 'attended' } });
-    const again = await recordAttendanceAndSettle({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
+    const again = await recordAndSettle({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
     expect(again).toMatchObject({ settle: 'attended', changed: false });
     expect(await loadStep(party.referralId, 'information-session')).toMatchObject({ status: 'done', outcome: 'attended' });
     // Settled twice, decided once.
-    await recordAttendanceAndSettle({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
+    await recordAndSettle({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
     const other = await errorOf(recordAttendance({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'absent', staff: staffCamille, now: after(s) }));
     expect(other.statusCode).toBe(409);
     expect((await errorOf(choose(party, (await session('2026-12-01')).sessionId))).message).toMatch(/déjà suivi|plus à choisir/);
@@ -234,7 +241,7 @@ describe('attendance', () => {
     expect(noShow).toMatchObject({ settle: 'no-show', booking: { status: 'no-show', noShows: 2 } });
     expect(await loadStep(party.referralId, 'information-session')).toMatchObject({ status: 'todo' });
     // Settled as a no-show by the repeat (idempotent): the workflow then opens the staff's review.
-    const repeated = await recordAttendanceAndSettle({ sessionId: third.sessionId, referralId: party.referralId, attendance: 'absent', staff: staffCamille, now: after(third) });
+    const repeated = await recordAndSettle({ sessionId: third.sessionId, referralId: party.referralId, attendance: 'absent', staff: staffCamille, now: after(third) });
     expect(repeated).toMatchObject({ settle: 'no-show', changed: false });
     expect(await loadStep(party.referralId, 'information-session')).toMatchObject({ status: 'done', outcome: 'no-show' });
     expect((await messagesOf(party.personId)).filter((m) => m.kind === 'session-reinvitation' && m.role === 'young' && m.channel === 'sms')).toHaveLength(2);
