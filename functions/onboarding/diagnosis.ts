@@ -24,5 +24,5 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) =
       : await recordDiagnosisAndSettle({ party, record: input, staff, appBaseUrl: process.env.APP_BASE_URL ?? '' });
   if (result.cause) await sendPendingNotifications(party.personId, result.cause);
   logger.info('diagnosis interview updated', { action: input.action, changed: result.changed });
-  return json(200, diagnosisView(result.diagnosis));
+  return json(200, diagnosisView(referralId, result.diagnosis));
 });

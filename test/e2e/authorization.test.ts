@@ -243,6 +243,11 @@ const MATRIX: Record<string, RouteExpectation> = {
       bothOf(world, target).map((o) => ({ path: `/api/staff/onboarding/${o?.referralId ?? missingId()}/diagnosis`, body: { action: 'schedule', date: futureParisDay(5), time: '10:30', mode: 'phone' } })),
     status: (role, target) => (staffOnly(200)(role, target) === 200 ? 404 : staffOnly(200)(role, target)),
   },
+  'GET /api/staff/onboarding/{referralId}/diagnosis': {
+    targets: OBJECT_TARGETS,
+    requests: (world, target) => bothOf(world, target).map((o) => ({ path: `/api/staff/onboarding/${o?.referralId ?? missingId()}/diagnosis` })),
+    status: staffOnly(404),
+  },
 };
 
 const ROUTES = templateRoutes().map((route) => route.routeKey);

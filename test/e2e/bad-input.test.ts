@@ -238,6 +238,7 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'missing fields', body: () => ({}), fields: ['referralId', 'attendance'] },
     ],
   },
+  'GET /api/staff/onboarding/{referralId}/diagnosis': { as: 'staff', paths: (world, id) => [`/api/staff/onboarding/${id ?? world.A.adult.referralId}/diagnosis`] },
   'PUT /api/staff/onboarding/{referralId}/diagnosis': {
     as: 'staff',
     paths: (world, id) => [`/api/staff/onboarding/${id ?? world.A.adult.referralId}/diagnosis`],

@@ -14,6 +14,7 @@ import { completeUpload, startUpload } from '../../shared/data/documents.js';
 import { chooseSession, createSession, loadOnboardingParty } from '../../shared/data/sessions.js';
 import { createOnboarding } from '../../shared/data/onboarding.js';
 import { getReferralRecord } from '../../shared/data/referrals.js';
+import { parisDate } from '../../shared/domain/time.js';
 
 let cloud: LocalCloud;
 let browser: Browser;
@@ -174,4 +175,39 @@ describe('the staff onboarding pages, in a real browser on the local cloud', () 
       .toBe('done');
     await page.close();
   }, 180_000);
+
+  it('staff read the diagnosis interview on the board: to schedule, scheduled, then recorded, read back after a reload', async () => {
+    const who = await inOnboarding('Yanis', 'Entretien');
+    const page = await signedIn(`${cloud.urls.app}equipe/accueil`, 'Camille Martin');
+    const card = page.locator(`li.card[data-referral-id="${who.referralId}"]`);
+    const panel = card.locator('details.diagnosis');
+    const status = panel.locator('[data-diagnosis-status]');
+    await expect.poll(() => card.isVisible(), { timeout: 10_000 }).toBe(true);
+    await panel.locator('summary').click();
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe('À planifier : aucun entretien prévu pour le moment.');
+
+    const day = parisDate(new Date(Date.now() + 6 * 86_400_000));
+    await panel.getByLabel(/^Date/).fill(day);
+    await panel.getByLabel(/^Heure/).fill('10:30');
+    await panel.getByLabel(/^Mode/).selectOption('phone');
+    await panel.getByRole('button', { name: "Planifier l'entretien" }).click();
+    await expect.poll(() => status.getAttribute('data-diagnosis-status'), { timeout: 10_000 }).toBe('scheduled');
+
+    // A fresh page reads it from the API: the schedule, then after the record, what was said.
+    await page.reload();
+    await panel.locator('summary').click();
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toMatch(/^Planifié : .*10:30, par téléphone$/);
+    await panel.getByLabel(/^Objectifs/).fill('Ouvrir un atelier de retouches.');
+    await panel.getByLabel(/^Compétences/).fill('Couture.');
+    await panel.getByLabel(/^Besoins/).fill('Une machine.');
+    await panel.getByRole('button', { name: "Enregistrer l'entretien" }).click();
+    await expect.poll(() => status.getAttribute('data-diagnosis-status'), { timeout: 10_000 }).toBe('recorded');
+    await page.reload();
+    await panel.locator('summary').click();
+    await expect.poll(() => panel.locator('dl.facts').textContent(), { timeout: 10_000 }).toContain('Ouvrir un atelier de retouches.');
+    // The step is done: the panel reads, it no longer offers its forms.
+    expect(await panel.locator('form').count()).toBe(0);
+    expect(await panel.locator('dl.facts').textContent()).toContain('Camille Martin');
+    await page.close();
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ import { handler as listSessions } from '../../functions/sessions/list.js';
 import { handler as getSession } from '../../functions/sessions/get.js';
 import { handler as attendance } from '../../functions/sessions/attendance.js';
 import { handler as diagnosis } from '../../functions/onboarding/diagnosis.js';
+import { handler as readDiagnosis } from '../../functions/onboarding/get-diagnosis.js';
 import { getApprovalRecord, listOpenApprovals, openApproval } from '../../shared/data/approvals.js';
 import { getDiagnosis, diagnoses } from '../../shared/data/diagnoses.js';
 import { createOnboarding, loadStep } from '../../shared/data/onboarding.js';
@@ -114,6 +115,8 @@ describe('the diagnosis interview', () => {
     }
 
     const path = { referralId: party.referralId };
+    const read = () => call(readDiagnosis, apiEvent({ routeKey: 'GET /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: path }));
+    expect(await read()).toMatchObject({ status: 200, body: { referralId: party.referralId, status: 'to-schedule', statusLabel: 'À planifier' } });
     const scheduled = await call(diagnosis, apiEvent({ routeKey: 'PUT /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: path, body: { action: 'schedule', date: inDays(2), time: '10:30', mode: 'phone' } }));
     expect(scheduled).toMatchObject({ status: 200, body: { status: 'scheduled', modeLabel: 'Par téléphone' } });
     const secret = { goals: `Ouvrir un atelier de couture ${randomUUID()}`, skills: `Retouches et patrons ${randomUUID()}`, needs: `Garde d'enfant le mercredi ${randomUUID()}`, notes: `Dettes auprès du bailleur ${randomUUID()}` };
@@ -121,6 +124,8 @@ describe('the diagnosis interview', () => {
     const body = { action: 'record', ...secret };
     const recorded = await call(diagnosis, apiEvent({ routeKey: 'PUT /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: path, body }));
     expect(recorded).toMatchObject({ status: 200, body: { status: 'recorded', record: secret } });
+    // Read back: the schedule kept, and what was said.
+    expect(await read()).toMatchObject({ status: 200, body: { status: 'recorded', statusLabel: 'Enregistré', scheduledLabel: expect.any(String), mode: 'phone', scheduledBy: staffCamille.name, record: secret, recordedBy: staffCamille.name } });
     // The same record again is answered alike; another one is refused, and a text over its limit too.
     expect((await call(diagnosis, apiEvent({ routeKey: 'PUT /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: path, body }))).status).toBe(200);
     const other = await call(diagnosis, apiEvent({ routeKey: 'PUT /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: path, body: { ...body, goals: `${secret.goals} (bis)` } }));
@@ -129,9 +134,21 @@ describe('the diagnosis interview', () => {
     expect(long).toMatchObject({ status: 400, body: { errors: [{ field: 'notes' }] } });
 
     expect(lines.join('')).toContain('diagnosis interview updated');
+    expect(lines.join('')).toContain('diagnosis interview read');
     for (const value of Object.values(secret)) expect(lines.join(''), 'free text of the interview in a log line').not.toContain(value);
     expect(await getApprovalRecord(approvalId)).toMatchObject({ status: 'decided', outcome: 'recorded' });
     expect(await loadStep(party.referralId, 'diagnosis')).toMatchObject({ status: 'done', outcome: 'recorded' });
     expect((await getDiagnosis(party.referralId))!.record).toEqual(secret);
+  });
+
+  it('is not found, in French, for a referral without onboarding; prescribers cannot read it', async () => {
+    const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission(), idempotencyKey: randomUUID() });
+    for (const referralId of [referral.referralId, randomUUID()]) {
+      const answer = await call(readDiagnosis, apiEvent({ routeKey: 'GET /api/staff/onboarding/{referralId}/diagnosis', actor: staffCamille, pathParameters: { referralId } }));
+      expect(answer).toEqual({ status: 404, body: { message: 'Accueil introuvable pour cette personne.' } });
+    }
+    const party = await onboarding();
+    const prescriber = await call(readDiagnosis, apiEvent({ routeKey: 'GET /api/staff/onboarding/{referralId}/diagnosis', actor: prescriberLens, pathParameters: { referralId: party.referralId } }));
+    expect(prescriber.status).toBe(403);
   });
 });
