@@ -204,6 +204,7 @@ export class ParcoursStack extends Stack {
     // the way the generic decision route does (same state machine binding); a re-invitation or a schedule is sent at once.
     const recordAttendance = fn('RecordAttendance', 'functions/sessions/attendance.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
     const diagnosisInterview = fn('DiagnosisInterview', 'functions/onboarding/diagnosis.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
+    const readDiagnosisInterview = fn('ReadDiagnosisInterview', 'functions/onboarding/get-diagnosis.ts');
 
     // Every outbox message due and not sent yet goes out from here: retries after a failure, an SMS held back
     // for quiet hours (20:00-08:00 Europe/Paris) once the morning comes, a message whose sender died.
@@ -274,6 +275,7 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/sessions/{sessionId}', getSession);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/sessions/{sessionId}/attendance', recordAttendance);
     this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/onboarding/{referralId}/diagnosis', diagnosisInterview);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/diagnosis', readDiagnosisInterview);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/contract', staffOnboardingContract);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
     this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);

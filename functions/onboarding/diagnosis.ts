@@ -23,7 +23,7 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) =
   const result = input.action === 'schedule' ? await scheduleDiagnosis({ party, schedule: input, staff }) : await recordAndSettle(party, input, staff);
   if (result.cause) await sendPendingNotifications(party.personId, result.cause);
   logger.info('diagnosis interview updated', { action: input.action, changed: result.changed });
-  return json(200, diagnosisView(result.diagnosis));
+  return json(200, diagnosisView(referralId, result.diagnosis));
 });
 
 /**
