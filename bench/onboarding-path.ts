@@ -204,7 +204,7 @@ export async function driveOnboardingPath(target: ParcoursLocalCloud | Onboardin
     // Staff create a session of the programme; the young person chooses it.
     ['session chosen', async () => {
       const inTwoDays = parisDateTime(new Date(Date.now() + 2 * 86_400_000).toISOString());
-      const created = must(await camille('POST', '/api/staff/sessions', { date: inTwoDays.date, time: '14:00', place: 'Maison des associations, Lens', capacity: 8, programmes: [submission.programme] }), 201, 'the session');
+      const created = must(await camille('POST', '/api/staff/sessions', { date: inTwoDays.date, time: '14:00', place: 'Maison des associations, Lens', capacity: 8, programmes: [submission.programme] }, { 'idempotency-key': randomUUID() }), 201, 'the session');
       sessionId = created.body.sessionId as string;
       answers.sessions = await me('GET', '/api/me/sessions');
       answers.booking = must(await me('PUT', '/api/me/session', { sessionId }), 200, 'the session chosen');

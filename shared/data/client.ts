@@ -43,10 +43,10 @@ export async function batchGetAll(itemKeys: Key[], options: { consistentRead?: b
 /**
 /**
  * Every item a query finds, page after page until DynamoDB has no more (a partition read whole, an index partition
- * to its end), or until `limit` items are read. `onPage` hears of each page and the number of items it held.
+ * to its end; `Limit` is a page's size), or until `limit` items are read. `onPage` hears of each page and the number of items it held.
  */
 export async function queryAll(
-  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>,
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
   onPage?: (items: number) => void,
   limit?: number,
 ): Promise<Record<string, unknown>[]> {
@@ -54,7 +54,7 @@ export async function queryAll(
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await db().send(
-      new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: startKey, Limit: limit === undefined ? undefined : limit - items.length }),
+      new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: startKey, Limit: limit === undefined ? input.Limit : Math.min(input.Limit ?? limit, limit - items.length) }),
     );
     onPage?.(page.Items?.length ?? 0);
     items.push(...(page.Items ?? []));
@@ -82,7 +82,6 @@ export async function queryPrefix(
     undefined,
     options.limit,
   );
-  return items;
 }
 
 /** One page of a listing, and the cursor of the next one (absent on the last page). */
