@@ -137,7 +137,8 @@ export async function createSession(
     );
     return { ...session, replayed: false };
   } catch (error) {
-    if (!idempotencyKey || !isConditionFailure(error)) throw error;
+    // Only a key's replay finds its session already there.
+    if (!idempotencyKey || (error as Error).name !== 'ConditionalCheckFailedException') throw error;
   }
   const existing = await getSession(session.sessionId);
   if (!existing || existing.payloadHash !== session.payloadHash) throw new ConflictError(KEY_REUSED);
