@@ -57,6 +57,8 @@ export interface ApprovalRecord {
   workflowDecision?: WorkflowDecision;
   /** Decided by `settleWaitingStep` before its wait opened: the wait, when it opens, takes the decision at once. */
   settledBeforeWait?: boolean;
+  /** For an activity's launch: the activity the inbox names. */
+  activity?: { activityId: string; name: string; shape: 'personal' | 'collective' };
   /** For an incident: the step that failed, the error class and what staff read about it. */
   incident?: { step: string; error: string; explanation: string };
   /** Each deadline step, once recorded (remindAt, escalateAt, waitlistReview_YYYY-MM-DD...). */

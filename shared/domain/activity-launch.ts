@@ -1,5 +1,12 @@
 import * as z from 'zod/mini';
+import type { OutboxDraft } from '../data/outbox.js';
+import { render } from './messages/catalogue.js';
+import { LINK_PLACEHOLDERS } from './personal-links.js';
+import { PROGRAMME_RULES, type Programme } from './programmes.js';
 import { choice, text } from './validation.js';
+
+/** The young person's activity page: launch messages' personal links open it. */
+export const ACTIVITY_PAGE = '/mon-activite';
 
 /**
  * The launch approval of an activity (`activity-launch` waiting step): staff approve the launch file, or send it
@@ -39,3 +46,48 @@ export const launchCause = (event: LaunchEvent, activityId: string, submission: 
 
 /** The launch workflow's execution name: one per activity and submission, whoever starts it (the route, the reconciler). */
 export const launchExecutionName = (activityId: string, submission: number) => `launch-${activityId}-${submission}`;
+
+/** Who hears of a launch event for one member: their referral's contacts, and whether they are a minor. */
+export interface LaunchRecipient {
+  reference: string;
+  youngPerson: { firstName: string; email: string; phone: string };
+  guardian?: { firstName: string; lastName: string; email: string };
+  minor: boolean;
+}
+
+/**
+ * The messages of a launch event to one member: by e-mail and SMS with their personal link to `/mon-activite`,
+ * and for a minor their guardian by e-mail (told of a launch and of a file sent back, not of a submission).
+ */
+export function launchDrafts(
+  event: LaunchEvent,
+  to: LaunchRecipient,
+  activity: { name: string; programme: Programme },
+  sentBackComment?: string,
+): OutboxDraft[] {
+  const vars = { youngFirstName: to.youngPerson.firstName, activityName: activity.name, programmeLabel: PROGRAMME_RULES[activity.programme].label, reference: to.reference };
+  const linked = { ...vars, personalLink: LINK_PLACEHOLDERS['young-person'] };
+  const link = { personalLink: 'young-person', linkPage: ACTIVITY_PAGE } as const;
+  const young = (email: { subject: string; body: string }, sms: { body: string }): OutboxDraft[] => [
+    { kind: event, role: 'young', channel: 'email', to: to.youngPerson.email, ...link, ...email },
+    { kind: event, role: 'young', channel: 'sms', to: to.youngPerson.phone, ...link, body: sms.body },
+  ];
+  const guardian = to.minor && to.guardian ? to.guardian : undefined;
+  const guardianVars = guardian ? { ...vars, guardianName: `${guardian.firstName} ${guardian.lastName}` } : undefined;
+  switch (event) {
+    case 'launch-submitted':
+      return young(render(event, 'young', 'email', linked), render(event, 'young', 'sms', linked));
+    case 'launch-sent-back': {
+      const withComment = { ...linked, teamComment: sentBackComment ?? '' };
+      return [
+        ...young(render(event, 'young', 'email', withComment), render(event, 'young', 'sms', withComment)),
+        ...(guardian && guardianVars ? [{ kind: event, role: 'guardian', channel: 'email', to: guardian.email, ...render(event, 'guardian', 'email', guardianVars) } satisfies OutboxDraft] : []),
+      ];
+    }
+    case 'activity-launched':
+      return [
+        ...young(render(event, 'young', 'email', linked), render(event, 'young', 'sms', linked)),
+        ...(guardian && guardianVars ? [{ kind: event, role: 'guardian', channel: 'email', to: guardian.email, ...render(event, 'guardian', 'email', guardianVars) } satisfies OutboxDraft] : []),
+      ];
+  }
+}
