@@ -29,7 +29,7 @@ import {
   type ServiceKind,
   type StaffLaunchFile,
 } from '../domain/activities.js';
-import { ConflictError, NotFoundError, UnprocessableError } from '../domain/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../domain/errors.js';
 import type { Programme } from '../domain/programmes.js';
 import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
@@ -555,7 +555,7 @@ export async function listActiveActivities(options: { shard?: string; cursor?: s
   }
   const parsed = options.cursor === undefined ? undefined : SHARD_CURSOR.exec(options.cursor);
   if (options.cursor !== undefined && (!parsed || !ACTIVE_SHARDS.includes(parsed[1]!))) {
-    throw new UnprocessableError('Le curseur de pagination est invalide : rechargez la liste depuis le début.');
+    throw new InvalidInputError('Le curseur de pagination est invalide : rechargez la liste depuis le début.', [{ field: 'cursor', message: 'Curseur inconnu ou modifié.' }]);
   }
   let shardIndex = parsed ? ACTIVE_SHARDS.indexOf(parsed[1]!) : 0;
   let inner = parsed?.[2];
