@@ -51,6 +51,10 @@ function allVars(base: ReferralVars) {
     staffUrl: 'https://parcours.coopconnexion.fr/equipe/decisions/Qm9uam91cg',
     contractTitle: "Contrat d'appui au projet d'entreprise (CAPE)",
     comment: 'Nous préférons attendre la rentrée.',
+    // A CJS cohort.
+    cohortName: 'CJS Lens-Liévin été 2026',
+    cohortDates: 'du lundi 6 juillet au vendredi 28 août 2026',
+    cohortTowns: 'Lens, Liévin et Avion',
   };
 }
 
@@ -124,6 +128,10 @@ describe('the catalogue', () => {
         'contract-countersigned young email',
         'contract-countersigned young sms',
         'contract-countersigned guardian email',
+        // A CJS cohort.
+        'cohort-placed young email',
+        'cohort-placed young sms',
+        'cohort-placed guardian email',
       ].sort(),
     );
   });
