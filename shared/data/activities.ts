@@ -320,6 +320,8 @@ export async function addMember(input: { activityId: string; referralId: string;
   const existing = members.find((m) => m.referralId === input.referralId);
   if (existing) return { member: existing, added: false };
   if (activity.shape !== 'collective') throw new ConflictError("Une activité personnelle n'a que son titulaire.");
+  // A cohort's seats are counted on the cohort: its members join through the placement, never here.
+  if (activity.cohortId) throw new ConflictError("Les membres d'une cohorte CJS s'ajoutent depuis la page de la cohorte.");
   if (activity.status === 'closed') throw new ConflictError('Cette activité est fermée.');
   const [referral, onboarding] = await Promise.all([getReferralRecord(input.referralId), getOnboarding(input.referralId)]);
   if (!referral) throw new NotFoundError('Parcours introuvable.');

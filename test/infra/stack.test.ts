@@ -199,6 +199,14 @@ describe('HTTP API', () => {
         'POST /api/staff/sessions/{sessionId}/attendance',
         'PUT /api/staff/onboarding/{referralId}/diagnosis',
         'GET /api/staff/onboarding/{referralId}/diagnosis',
+        // CJS cohorts.
+        'GET /api/staff/cohorts',
+        'POST /api/staff/cohorts',
+        'GET /api/staff/cohorts/{cohortId}',
+        'PUT /api/staff/cohorts/{cohortId}',
+        'POST /api/staff/cohorts/{cohortId}/members',
+        'PUT /api/staff/cohorts/{cohortId}/members/{referralId}',
+        'DELETE /api/staff/cohorts/{cohortId}/members/{referralId}',
         'GET /api/config',
         'GET /api/me',
         'GET /api/me/documents',
@@ -591,6 +599,14 @@ describe('functions', () => {
         'ContractAcceptance',
         // The activity's launch.
         'ActivityStep',
+        // CJS cohorts.
+        'ListCohorts',
+        'CreateCohort',
+        'GetCohort',
+        'SetCohortCapacity',
+        'PlaceInCohort',
+        'SetCommitteeRole',
+        'RemoveFromCohort',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
