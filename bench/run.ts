@@ -14,7 +14,10 @@
  *     retried steps, faults injected, reconciler repairs, and messages sent per cause (exactly 1.00, or the duplicates);
  *  6. each function's bundle size and init time in a fresh Node process, next to the init of the
  *     AWS SDK clients that function uses, alone, measured in the same run;
- *  7. uploads per second through the local S3: presign + PUT of 1 MB and 5 MB files, several in flight (bench/uploads.ts).
+ *  7. uploads per second through the local S3: presign + PUT of 1 MB and 5 MB files, several in flight (bench/uploads.ts);
+ *  8. active activities: `allActiveActivities()` over 10,000 seeded ones, cold and warm, pages read, items/s (bench/activities.ts).
+ *
+ * BENCH_ONLY=uploads or BENCH_ONLY=activities runs that section alone (they need no local cloud of the others).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -38,6 +41,7 @@ import { personMatchingFigures } from './person-matching.js';
 import { faultRunFigures, runFaultPaths } from './fault-paths.js';
 import { startParcoursCloud } from '../infra/local-app/profile.js';
 import { uploadFigures } from './uploads.js';
+import { activeActivityFigures } from './activities.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -55,10 +59,27 @@ const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 300);
 const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 40);
 const UPLOAD_CONCURRENCY = Number(process.env.BENCH_UPLOAD_CONCURRENCY ?? 8);
+const ACTIVITIES = Number(process.env.BENCH_ACTIVITIES ?? 10_000);
 // BENCH_BURST_ONLY=1 stops after the burst and its workflow figures (section 2), for before/after runs back to back.
 const BURST_ONLY = process.env.BENCH_BURST_ONLY === '1';
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** The sections that run on their own, without the local clouds of sections 1-6. */
+const STANDALONE: Record<string, () => Promise<string[]>> = {
+  uploads: () => uploadFigures({ uploads: UPLOADS, concurrency: UPLOAD_CONCURRENCY }),
+  activities: () => activeActivityFigures({ activities: ACTIVITIES }),
+};
+const only = process.env.BENCH_ONLY;
+if (only !== undefined) {
+  const section = STANDALONE[only];
+  if (!section) {
+    console.error(`BENCH_ONLY=${only}: expected one of ${Object.keys(STANDALONE).join(', ')}`);
+    process.exit(2);
+  }
+  for (const line of await section()) console.log(line);
+  process.exit(0);
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
@@ -303,5 +324,8 @@ for (const fn of app.functions.filter((f) => f.bundleDir)) {
 }
 
 // 7. Uploads through the local S3 (BENCH_UPLOADS=0 skips it).
-if (UPLOADS > 0) for (const line of await uploadFigures({ uploads: UPLOADS, concurrency: UPLOAD_CONCURRENCY })) console.log(line);
+if (UPLOADS > 0) for (const line of await STANDALONE.uploads!()) console.log(line);
+
+// 8. Active activities (BENCH_ACTIVITIES=0 skips it).
+if (ACTIVITIES > 0) for (const line of await STANDALONE.activities!()) console.log(line);
 process.exit(0);
