@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
-import { launchFile, launchReadyReferral } from '../support/activities.js';
-import { adultSubmission } from '../support/fixtures.js';
+import { inDays, launchReadyReferral } from '../support/activities.js';
+import { adultSubmission, launchFile } from '../support/fixtures.js';
 import { createActivity, getActivity, listActiveActivities, submitForLaunch } from '../../shared/data/activities.js';
 import type { ReferralRecord } from '../../shared/data/referrals.js';
 import { activeActivityShard, keys } from '../../shared/keys.js';
@@ -41,7 +41,7 @@ const emailsTo = async (address: string, subject: string) => (await cloud.ses.li
 /** The young person's launch file, created and submitted (what PUT /api/me/activity and POST .../submission do). */
 async function submitted(referral: ReferralRecord, name: string) {
   const actor = { kind: 'young-person' as const, id: referral.personId, name: referral.youngPerson.firstName };
-  const { activity } = (await createActivity({ shape: 'personal', referralId: referral.referralId, file: launchFile({ name, tradeName: name }), actor })).activity;
+  const { activity } = (await createActivity({ shape: 'personal', referralId: referral.referralId, file: launchFile(inDays(14), { name, tradeName: name }), actor })).activity;
   const outcome = await submitForLaunch({ activityId: activity.activityId, actor });
   if (!outcome.submitted) throw new Error(`launch problems: ${JSON.stringify(outcome.problems)}`);
   return { activityId: activity.activityId, submission: outcome.activity.submission, actor };

@@ -3,26 +3,12 @@ import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import { adultSubmission, prescriberLens } from './fixtures.js';
 import { createOnboarding, finishOnboarding } from '../../shared/data/onboarding.js';
 import { submitReferral, type ReferralRecord } from '../../shared/data/referrals.js';
-import type { LaunchFile } from '../../shared/domain/activities.js';
 import type { ReferralSubmission } from '../../shared/domain/referral.js';
 import { parisDate } from '../../shared/domain/time.js';
 import { keys } from '../../shared/keys.js';
 
 /** The Paris date `days` from today. */
 export const inDays = (days: number) => new Date(Date.parse(`${parisDate()}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-
-/** A launch file that passes the launch checks: gardening, one price line, starting in 10 days. */
-export const launchFile = (extra: Partial<LaunchFile> = {}): LaunchFile => ({
-  name: 'Les jardins de Léa',
-  tradeName: 'Jardins Léa',
-  serviceKinds: ['jardinage'],
-  description: 'Entretien de jardins à Lens et alentours.',
-  targetCustomers: ['particuliers'],
-  monthlyGoalCents: 80_000,
-  startDate: inDays(10),
-  priceLines: [{ label: 'Tonte', unit: 'heure', unitPriceCents: 1500, serviceKind: 'jardinage', vatRateBps: null }],
-  ...extra,
-});
 
 /**
  * An accepted referral whose onboarding is over (its contract countersigned): ready for the launch. Written through
