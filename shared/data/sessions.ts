@@ -19,7 +19,7 @@ import {
 import { INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
 import { db, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
-import { outboxPuts } from './outbox.js';
+import { outboxPuts, outboxPutsOfCauses } from './outbox.js';
 import { freeSeat, takeSeat } from './seats.js';
 import { timelinePut } from './people.js';
 import { getOnboarding, loadStep } from './onboarding.js';
@@ -238,15 +238,15 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
     const reminderAt = reminderTimeOf(session.startsAt, now);
     const confirmCause = `session-confirmed#${party.referralId}#${version}`;
     const reminderCause = `session-reminder#${party.referralId}#${version}`;
-    const confirmation = outboxPuts(table, party.personId, confirmCause, bookedDrafts(party.referral, session, 'session-confirmed'), iso, { referralId: party.referralId });
-    // An address that receives links and that the confirmation already files: the reminder's copy of it would be
-    // a second operation on the same item, which a transaction refuses.
-    const filed = new Set(confirmation.map((c) => `${String(c.Put.Item.pk)}|${String(c.Put.Item.sk)}`));
-    const reminders = reminderAt
-      ? outboxPuts(table, party.personId, reminderCause, bookedDrafts(party.referral, session, 'session-reminder'), iso, { referralId: party.referralId, notBefore: reminderAt }).filter(
-          (r) => !filed.has(`${String(r.Put.Item.pk)}|${String(r.Put.Item.sk)}`),
-        )
-      : [];
+    const outbox = outboxPutsOfCauses(
+      table,
+      party.personId,
+      [
+        { cause: confirmCause, drafts: bookedDrafts(party.referral, session, 'session-confirmed'), options: { referralId: party.referralId } },
+        ...(reminderAt ? [{ cause: reminderCause, drafts: bookedDrafts(party.referral, session, 'session-reminder'), options: { referralId: party.referralId, notBefore: reminderAt } }] : []),
+      ],
+      iso,
+    );
     const next: BookingRecord = {
       referralId: party.referralId,
       personId: party.personId,
@@ -256,7 +256,7 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
       startsAt: session.startsAt,
       version,
       noShows: booking?.noShows ?? 0,
-      ...(reminderAt ? { reminderAt, reminderIds: reminders.flatMap((r) => (r.Put.Item.type === 'notification' ? [String(r.Put.Item.notificationId)] : [])) } : {}),
+      ...(reminderAt ? { reminderAt, reminderIds: outbox.flatMap((o) => (o.Put.Item.cause === reminderCause ? [String(o.Put.Item.notificationId)] : [])) } : {}),
       updatedAt: iso,
     };
     const attendee: AttendeeRecord = {
@@ -292,8 +292,7 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
       },
       ...(held ? leaveSession(table, held.sessionId, party.referralId) : []),
       ...cancelReminders(table, party.personId, booking, iso),
-      ...confirmation,
-      ...reminders,
+      ...outbox,
       ...timelinePut(table, party.personId, {
         at: iso,
         eventId: `session-booked#${party.referralId}#${version}`,
