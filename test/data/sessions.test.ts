@@ -5,6 +5,7 @@ import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
+import { errorOf } from '../support/refusals.js';
 import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { submitReferral } from '../../shared/data/referrals.js';
 import { createOnboarding, loadStep } from '../../shared/data/onboarding.js';
@@ -64,15 +65,6 @@ async function messagesOf(personId: string) {
   );
   return (r.Items ?? []) as Array<Record<string, string>>;
 }
-
-const errorOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { statusCode?: number };
-  }
-  throw new Error('expected a refusal');
-};
 
 describe('a session is never overbooked', () => {
   it('30 people choosing 15 seats at once: exactly 15 bookings and 15 clear refusals', async () => {
