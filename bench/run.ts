@@ -14,10 +14,14 @@
  *     retried steps, faults injected, reconciler repairs, and messages sent per cause (exactly 1.00, or the duplicates);
  *  6. each function's bundle size and init time in a fresh Node process, next to the init of the
  *     AWS SDK clients that function uses, alone, measured in the same run;
- *  7. uploads per second through the local S3: presign + PUT of 1 MB and 5 MB files, several in flight (bench/uploads.ts).
+ *  7. uploads per second through the local S3: presign + PUT of 1 MB and 5 MB files, several in flight (bench/uploads.ts);
+ *  8. onboarding paths (bench/onboarding-path.ts, the driver of the end-to-end test): a first path on cold functions, then one path of each programme from
+ *     the referral's acceptance to launch-ready on a local cloud of the `test` stage, the time of each step and the
+ *     share spent waiting for the asynchronous side.
+ * BENCH_ONLY=<section> runs one section that stands alone: `uploads` or `onboarding`.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +42,7 @@ import { personMatchingFigures } from './person-matching.js';
 import { faultRunFigures, runFaultPaths } from './fault-paths.js';
 import { startParcoursCloud } from '../infra/local-app/profile.js';
 import { uploadFigures } from './uploads.js';
+import { onboardingPathFigures } from './onboarding-path.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -55,10 +60,45 @@ const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 300);
 const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 40);
 const UPLOAD_CONCURRENCY = Number(process.env.BENCH_UPLOAD_CONCURRENCY ?? 8);
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && !['uploads', 'onboarding'].includes(ONLY)) throw new Error(`BENCH_ONLY: uploads or onboarding, not ${ONLY}`);
 // BENCH_BURST_ONLY=1 stops after the burst and its workflow figures (section 2), for before/after runs back to back.
 const BURST_ONLY = process.env.BENCH_BURST_ONLY === '1';
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** 7. Uploads through the local S3 (BENCH_UPLOADS=0 skips it). */
+const uploadsSection = async () => {
+  if (UPLOADS > 0) for (const line of await uploadFigures({ uploads: UPLOADS, concurrency: UPLOAD_CONCURRENCY })) console.log(line);
+};
+/** 8. Onboarding paths on a local cloud of the `test` stage in this process (BENCH_ONBOARDING=0 skips it); it reuses section 5's assembly. */
+const onboardingSection = async (dataDir: string) => {
+  if (process.env.BENCH_ONBOARDING === '0') return;
+  const testOut = join(dataDir, 'cdk.out-test');
+  const cloud = await startParcoursCloud({
+    stage: 'test',
+    ...(existsSync(join(testOut, 'manifest.json')) ? { assemblyDir: testOut } : { outDir: testOut }),
+    dataDir: join(dataDir, 'data-onboarding'),
+    inMemory: true,
+    port: 0,
+    tickMs: 200,
+    functionEnv: { SMS_WINDOW: 'off' },
+  });
+  process.once('exit', () => cloud.kill());
+  try {
+    for (const line of await onboardingPathFigures(cloud)) console.log(line);
+  } finally {
+    await cloud.stop();
+  }
+};
+if (ONLY === 'uploads') {
+  await uploadsSection();
+  process.exit(0);
+}
+if (ONLY === 'onboarding') {
+  await onboardingSection(mkdtempSync(join(tmpdir(), 'parcours-bench-')));
+  process.exit(0);
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
@@ -302,6 +342,6 @@ for (const fn of app.functions.filter((f) => f.bundleDir)) {
   );
 }
 
-// 7. Uploads through the local S3 (BENCH_UPLOADS=0 skips it).
-if (UPLOADS > 0) for (const line of await uploadFigures({ uploads: UPLOADS, concurrency: UPLOAD_CONCURRENCY })) console.log(line);
+await uploadsSection();
+await onboardingSection(dataDir);
 process.exit(0);

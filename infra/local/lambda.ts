@@ -207,6 +207,8 @@ export class LambdaRuntime {
       const started = performance.now();
       const onTimeout = () => {
         const seconds = state.fn.timeoutSeconds.toFixed(2);
+        // The line Lambda writes to the function's log when it ends an invocation at its timeout.
+        this.onLog(state.fn.functionName, `${new Date().toISOString()} ${requestId} Task timed out after ${seconds} seconds`);
         this.discard(state, ready, failure('Sandbox.Timedout', `RequestId: ${requestId} Error: Task timed out after ${seconds} seconds`, started));
       };
       // Like Lambda, a cold start's init has its own budget; the function timeout counts from the end of init.

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { flushMetrics, logger } from '../observability.js';
+import { invocationTime } from '../invocation.js';
 import type { Actor } from '../domain/actor.js';
 import { isOpaqueId } from './ids.js';
 import { LINK_HEADER, type LinkAudience } from '../domain/personal-links.js';
@@ -145,6 +146,7 @@ export function apiRoute(options: RouteAccess, fn: (request: never) => Promise<A
   return middy<ApiEvent, ApiResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(flushMetrics())
+    .use(invocationTime())
     .handler(async (event, context) => {
       try {
         if ('public' in options) {

@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { flushMetrics, logger } from '../observability.js';
+import { invocationTime } from '../invocation.js';
 import { parseOrThrow } from '../domain/validation.js';
 
 /**
@@ -25,5 +26,6 @@ function checkedHandler<TInput, TOutput>(schema: z.ZodMiniType<TInput>, message:
   return middy<unknown, TOutput>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(flushMetrics())
+    .use(invocationTime())
     .handler(async (event, context) => fn(parseOrThrow(schema, event, message), context));
 }

@@ -13,6 +13,7 @@ import { isOptedOut, optedOut } from './opt-outs.js';
 import { writeFallback } from './fallback.js';
 import { fillPersonalLink } from '../data/personal-links.js';
 import { isPermanentProviderError, outboxRetryFromEnv, retryDelaySeconds, type OutboxRetry, type SendFailureReason } from './retry-policy.js';
+import { timeLeftMs } from '../invocation.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -121,6 +122,9 @@ const isDue = (message: Pick<OutboxMessage, 'nextAttemptAt' | 'attempts' | 'notB
 /** The same, as a condition on the stored message. */
 const IS_DUE = '(attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now OR (attempts = :zero AND attribute_not_exists(notBefore)))';
 
+/** The invocation time a claim needs left: the provider call, its SDK retries and the record of the send. */
+const SEND_TIME_MARGIN_MS = 4_000;
+
 /** Holds a due message back for quiet hours, or claims it and tries it; a message not due yet is left alone. */
 async function sendOne(personId: string, message: OutboxMessage, now: Date): Promise<Outcome> {
   const at = now.toISOString();
@@ -129,6 +133,9 @@ async function sendOne(personId: string, message: OutboxMessage, now: Date): Pro
   if (message.channel === 'sms' && smsWindow && !smsAllowedAt(now, smsWindow)) {
     return (await defer(personId, message, nextSmsWindow(now, smsWindow), now)) ? 'deferred' : 'retryLater';
   }
+  // Too little time left to hand the message to the provider and record it: cut in between, it would go twice.
+  // It stays due, and the dispatcher sends it.
+  if (timeLeftMs() < SEND_TIME_MARGIN_MS) return 'retryLater';
   const retry = outboxRetryFromEnv();
   const lease = await claim(personId, message.notificationId, now, retry);
   return lease ? await attempt(personId, lease, now, retry) : 'retryLater';

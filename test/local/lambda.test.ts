@@ -122,9 +122,11 @@ describe('LambdaRuntime', () => {
   });
 
   it('fails a timed out invocation and replaces its environment', async () => {
-    const { runtime } = start([fn('alpha', cjsDir, { timeoutSeconds: 0.2 })]);
+    const { runtime, logs } = start([fn('alpha', cjsDir, { timeoutSeconds: 0.2 })]);
     const outcome = await runtime.invoke('alpha', { mode: 'sleep', ms: 5000 }, { requestId: 'req-slow' });
     expect(outcome).toMatchObject({ ok: false, errorType: 'Sandbox.Timedout', errorMessage: 'RequestId: req-slow Error: Task timed out after 0.20 seconds' });
+    // As Lambda does, the function's log says so.
+    expect(logs.filter(([name, line]) => name === 'alpha' && / req-slow Task timed out after 0\.20 seconds$/.test(line))).toHaveLength(1);
     const next = await runtime.invoke('alpha', {});
     expect(next.ok && (next.result as Report).invocation).toBe(1);
   });

@@ -9,6 +9,8 @@ import { useFreshAppTable } from '../support/dynamodb.js';
 import { outboxPuts, type OutboxDraft } from '../../shared/data/outbox.js';
 import { dispatchDueNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { keys } from '../../shared/keys.js';
+import { invocationTime } from '../../shared/invocation.js';
+import type { Context } from 'aws-lambda';
 
 const ses = mockClient(SESv2Client);
 const sms = mockClient(PinpointSMSVoiceV2Client);
@@ -84,6 +86,33 @@ describe('a notification is sent at most once per cause', () => {
     await sendPendingNotifications(personId, cause, new Date('2026-11-26T11:00:30Z'));
     expect(await message(personId, `${cause}#young#email`)).toMatchObject({ status: 'sent', attempts: 2 });
     expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(1);
+  });
+});
+
+describe('a sending step near its timeout', () => {
+  it('claims no message with under 4 s left, so Lambda never cuts a send from its record; the dispatcher sends them once', async () => {
+    const personId = randomUUID();
+    const cause = `referral-received#${randomUUID()}`;
+    await record(personId, cause);
+    const clock = invocationTime();
+    let left = 3_500;
+    clock.before({ context: { getRemainingTimeInMillis: () => left } as unknown as Context });
+    process.env.SMS_WINDOW = 'off';
+    try {
+      expect(await sendPendingNotifications(personId, cause)).toMatchObject({ sent: 0, retryLater: 2 });
+      expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+      // Untouched: no attempt counted, no lease, still due from its write.
+      const untouched = await message(personId, `${cause}#young#email`);
+      expect(untouched).toMatchObject({ status: 'pending', gsi3pk: 'OUTBOX#DUE' });
+      expect(untouched.leaseId).toBeUndefined();
+      expect(untouched.attempts ?? 0).toBe(0);
+      left = 9_000;
+      await dispatchDueNotifications(new Date(Date.now() + 1_000));
+    } finally {
+      clock.after();
+      delete process.env.SMS_WINDOW;
+    }
+    for (const channel of ['email', 'sms']) expect(await message(personId, `${cause}#young#${channel}`)).toMatchObject({ status: 'sent', attempts: 1 });
   });
 });
 

@@ -4,7 +4,17 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * The files that run for minutes, started first: with two workers, a long file started last would be the
  * suite's tail. A fresh clone has no timing cache, so the default order (larger files first) cannot know them.
  */
-const LONGEST_FIRST = ['test/e2e/fault-paths.test.ts', 'test/cli/start.test.ts', 'test/e2e/concurrency.test.ts', 'test/e2e/crash-recovery.test.ts'];
+const LONGEST_FIRST = [
+  'test/e2e/fault-paths.test.ts',
+  'test/cli/start.test.ts',
+  'test/e2e/crash-recovery.test.ts',
+  'test/e2e/bad-input.test.ts',
+  'test/e2e/authorization.test.ts',
+  'test/e2e/concurrency.test.ts',
+  'test/e2e/onboarding-staff-pages.test.ts',
+  'test/e2e/deadlines.test.ts',
+  'test/e2e/young-person-pages.test.ts',
+];
 
 export class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
