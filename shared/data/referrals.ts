@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, db, queryIndexPage, tableName, type Page } from './client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Actor, Prescriber } from '../domain/actor.js';
 import { checkEligibility, type Eligibility } from '../domain/eligibility.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { idFromIdempotencyKey, payloadHash } from '../domain/idempotency.js';
 import type { Programme } from '../domain/programmes.js';
 import type { DecisionOutcome, ReferralStatus, ReferralSubmission } from '../domain/referral.js';
 import { MATCH_LABELS, matchPerson, matchingKeys, type PersonMatch, type StrongClaimKind } from '../domain/person-matching.js';
@@ -50,17 +50,12 @@ const MAX_ATTEMPTS = 6;
 
 /** A referral's id comes from the organisation and the client's Idempotency-Key: a replayed request finds the same referral. */
 export function referralIdFor(organisationId: string, idempotencyKey: string): string {
-  const hex = createHash('sha256').update(`${organisationId}\n${idempotencyKey}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return idFromIdempotencyKey(organisationId, idempotencyKey);
 }
 
 /** The reference people quote on the phone. */
 export function referenceOf(referralId: string): string {
   return `ORI-${referralId.slice(0, 8).toUpperCase()}`;
-}
-
-function payloadHash(submission: ReferralSubmission): string {
-  return createHash('sha256').update(JSON.stringify(submission)).digest('hex');
 }
 
 export interface SubmitResult {

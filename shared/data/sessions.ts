@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor, Staff } from '../domain/actor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { idFromIdempotencyKey, payloadHash } from '../domain/idempotency.js';
 import type { Programme } from '../domain/programmes.js';
 import { bookedDrafts, invitationDrafts } from '../domain/session-messages.js';
 import {
@@ -36,6 +37,8 @@ export interface SessionRecord {
   programmes: Programme[];
   createdAt: string;
   createdBy: { id: string; name: string };
+  /** The hash of what created it (time, duration, place, seats, programmes): a replayed request must bring the same. */
+  payloadHash?: string;
 }
 
 /** A person holding a seat at a session, and, once staff recorded it, whether they came. */
@@ -95,10 +98,25 @@ export async function loadOnboardingParty(referralId: string): Promise<Onboardin
 
 // --- Sessions (staff) ---
 
-/** Staff create a session; it is listed by its start at once. */
-export async function createSession(input: SessionInput & { startsAt: string; durationMinutes: number }, staff: Staff, now: Date = new Date()): Promise<SessionRecord> {
+/** A session as its creation answers it: `replayed` when the same Idempotency-Key had already created it. */
+export type CreatedSession = SessionRecord & { replayed: boolean };
+
+const KEY_REUSED = "Cette clé d'idempotence (Idempotency-Key) a déjà servi pour une autre réunion. Rechargez la page pour en créer une nouvelle.";
+
+/**
+ * Staff create a session; it is listed by its start at once. Its id comes from the staff member and the request's
+ * Idempotency-Key: a retried request finds the session the first one created (same content), and the same key with
+ * another content is refused (409). Without a key (a session seeded by code), the id is random.
+ */
+export async function createSession(
+  input: SessionInput & { startsAt: string; durationMinutes: number },
+  staff: Staff,
+  now: Date = new Date(),
+  idempotencyKey?: string,
+): Promise<CreatedSession> {
+  const content = { startsAt: input.startsAt, durationMinutes: input.durationMinutes, place: input.place, capacity: input.capacity, programmes: [...input.programmes].sort() };
   const session: SessionRecord = {
-    sessionId: randomUUID(),
+    sessionId: idempotencyKey ? idFromIdempotencyKey(`session\n${staff.id}`, idempotencyKey) : randomUUID(),
     startsAt: input.startsAt,
     durationMinutes: input.durationMinutes,
     place: input.place,
@@ -107,15 +125,24 @@ export async function createSession(input: SessionInput & { startsAt: string; du
     programmes: [...input.programmes],
     createdAt: now.toISOString(),
     createdBy: { id: staff.id, name: staff.name },
+    payloadHash: payloadHash(content),
   };
-  await db().send(
-    new PutCommand({
-      TableName: tableName(),
-      Item: { ...keys.session(session.sessionId), ...keys.sessionCalendarEntry(session.startsAt, session.sessionId), type: 'session', ...session },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
-  return session;
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.session(session.sessionId), ...keys.sessionCalendarEntry(session.startsAt, session.sessionId), type: 'session', ...session },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return { ...session, replayed: false };
+  } catch (error) {
+    // Only a key's replay finds its session already there.
+    if (!idempotencyKey || (error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
+  const existing = await getSession(session.sessionId);
+  if (!existing || existing.payloadHash !== session.payloadHash) throw new ConflictError(KEY_REUSED);
+  return { ...existing, replayed: true };
 }
 
 const stripKeys = <T>(item: Record<string, unknown>): T => {

@@ -227,7 +227,9 @@ const MATRIX: Record<string, RouteExpectation> = {
   'GET /api/staff/sessions': { targets: [NONE], requests: () => [{ path: '/api/staff/sessions' }], status: staffOnly(200) },
   'POST /api/staff/sessions': {
     targets: [NONE],
-    requests: () => [{ path: '/api/staff/sessions', body: { date: futureParisDay(20), time: '14:00', place: 'Maison des associations, Lens', capacity: 12, programmes: ['accompagnement', 'cjs'] } }],
+    requests: () => [
+      { path: '/api/staff/sessions', body: { date: futureParisDay(20), time: '14:00', place: 'Maison des associations, Lens', capacity: 12, programmes: ['accompagnement', 'cjs'] }, headers: { 'idempotency-key': randomUUID() } },
+    ],
     status: staffOnly(201),
     writes: true,
   },

@@ -72,7 +72,7 @@ describe('a whole onboarding on the local cloud', () => {
 
     // Information session: staff create one, the young person chooses it, the hour comes, staff record them present.
     const inTwoDays = parisDateTime(new Date(Date.now() + 2 * 86_400_000).toISOString());
-    const created = await camille('POST', '/api/staff/sessions', { date: inTwoDays.date, time: '14:00', place: 'Maison des associations, Lens', capacity: 8, programmes: ['cjs'] });
+    const created = await camille('POST', '/api/staff/sessions', { date: inTwoDays.date, time: '14:00', place: 'Maison des associations, Lens', capacity: 8, programmes: ['cjs'] }, { 'idempotency-key': randomUUID() });
     expect(created.status).toBe(201);
     const sessionId = created.body.sessionId as string;
     const choosable = await me('GET', '/api/me/sessions');

@@ -136,14 +136,32 @@ describe('the staff onboarding pages, in a real browser on the local cloud', () 
     await page.locator('#f-date').fill('2020-01-06');
     await page.locator('#f-time').fill('14:00');
     await page.locator('#f-durationMinutes').fill('90');
-    await page.locator('#f-place').fill('Maison des associations, Lens');
+    const place = `Maison des associations ${randomUUID().slice(0, 8)}, Lens`;
+    await page.locator('#f-place').fill(place);
     await page.locator('#f-capacity').fill('12');
     await page.getByLabel(/Accompagnement individuel/).check();
     await page.getByRole('button', { name: 'Créer la réunion' }).click();
     await expect.poll(() => page.locator('#f-date-error').textContent(), { timeout: 10_000 }).toBe('La réunion doit avoir lieu dans le futur.');
     await page.locator('#f-date').fill(`${new Date().getFullYear() + 1}-03-10`);
+    // The session is created but its answer is lost: staff click again, with the same Idempotency-Key.
+    const keys: string[] = [];
+    await page.route('**/api/staff/sessions', async (route) => {
+      if (route.request().method() !== 'POST') return await route.fallback();
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      const answer = await route.fetch();
+      if (keys.length === 1) await route.abort('failed');
+      else await route.fulfill({ response: answer });
+    });
+    await page.getByRole('button', { name: 'Créer la réunion' }).click();
+    await expect.poll(() => page.locator('#error-summary').textContent(), { timeout: 10_000 }).toContain("Le serveur n'a pas pu être joint");
     await page.getByRole('button', { name: 'Créer la réunion' }).click();
     await expect.poll(() => page.locator('#session-created').textContent(), { timeout: 10_000 }).toContain('Réunion créée');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[A-Za-z0-9_-]{8,128}$/);
+    expect(keys[1]).toBe(keys[0]);
+    const listed = (await apiClient(cloud, 'camille.martin')('GET', '/api/staff/sessions?limit=100')).body.items as Array<{ place: string }>;
+    expect(listed.filter((s) => s.place === place)).toHaveLength(1);
     await expect.poll(() => page.locator('#sessions table tr[data-session-id]').count(), { timeout: 10_000 }).toBeGreaterThan(0);
 
     // A session that began ten minutes ago, with two young people holding a seat (booked days before).
