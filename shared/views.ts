@@ -278,7 +278,7 @@ export function timelineView(timeline: Timeline, optOuts: { email?: OptOut; sms?
   };
 }
 
-const MESSAGE_STATUS_LABELS: Partial<Record<NotificationStatus, string>> = { bounced: 'Rejeté (adresse invalide)', failed: 'Non remis' };
+const MESSAGE_STATUS_LABELS: Partial<Record<NotificationStatus, string>> = { bounced: 'Rejeté (adresse invalide)', failed: 'Non remis', cancelled: "Annulé (plus d'actualité)" };
 /** Why the outbox gave a message up without the provider ever accepting it. */
 const SEND_FAILURE_LABELS: Record<SendFailureReason, string> = {
   'attempts-exhausted': 'Fournisseur indisponible ou en erreur à chaque tentative',

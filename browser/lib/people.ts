@@ -42,6 +42,7 @@ export const MESSAGE_STATUS_LABELS: Record<string, string> = {
   failed: 'Échec de distribution',
   suppressed: 'Non envoyé : même message dans les 24 h',
   'opted-out': 'Non envoyé (désinscrit)',
+  cancelled: "Annulé : plus d'actualité",
 };
 export const MESSAGE_ROLE_LABELS: Record<string, string> = { young: 'Jeune', guardian: 'Représentant légal', prescriber: 'Prescripteur', staff: 'Équipe', customer: 'Client' };
 export const MESSAGE_KIND_LABELS: Record<string, string> = {

@@ -24,9 +24,17 @@ export interface OutboxDraft {
  * `pending` until a provider accepts it, `sent` then, and what the provider reports after that;
  * `failed` also when the outbox gave it up (a provider that refused it, or every attempt failed: `statusReason`);
  * `suppressed`: not sent, because the same message went to the same person less than 24 h before;
- * `opted-out`: not sent, because the address asked for no more messages on that channel (SMS STOP, e-mail complaint).
+ * `opted-out`: not sent, because the address asked for no more messages on that channel (SMS STOP, e-mail complaint);
+ * `cancelled`: not sent, because what it was about changed before its time (`validWhile`: a reminder of a seat left).
  */
-export type NotificationStatus = 'pending' | 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'suppressed' | 'opted-out';
+export type NotificationStatus = 'pending' | 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'suppressed' | 'opted-out' | 'cancelled';
+
+/** A stored item's field a message depends on: it is sent only while that field still holds `equals`. */
+export interface ValidWhile {
+  key: { pk: string; sk: string };
+  field: string;
+  equals: string | number;
+}
 
 /** A message waiting in the outbox (or already sent), stored under the person it concerns. */
 export interface OutboxMessage extends OutboxDraft {
@@ -57,6 +65,8 @@ export interface OutboxMessage extends OutboxDraft {
   statusReason?: string;
   /** The referral the message is about, when there is one (for the contact to fix). */
   referralId?: string;
+  /** Checked by the sender just before it sends: a condition that no longer holds cancels the message. */
+  validWhile?: ValidWhile[];
 }
 
 export interface OutboxOptions {
@@ -64,6 +74,11 @@ export interface OutboxOptions {
   referralId?: string;
   /** Not sent before then (a reminder): the dispatcher finds it in the due index at that time. */
   notBefore?: string;
+  /**
+   * A message written ahead of its time about a state that may change meanwhile (a session reminder: the booking
+   * it was written for, the onboarding under way): the sender cancels it if one of these no longer holds.
+   */
+  validWhile?: ValidWhile[];
 }
 
 /** One cause's messages, as a state change writes them. */
@@ -107,6 +122,7 @@ export function outboxPutsOfCauses(tableName: string, personId: string, batches:
         ...keys.dueMessageEntry(options.notBefore ?? now, personId, notificationId),
         ...(options.notBefore ? { notBefore: options.notBefore } : {}),
         ...(options.referralId ? { referralId: options.referralId } : {}),
+        ...(options.validWhile?.length ? { validWhile: options.validWhile } : {}),
       };
       return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
     }),

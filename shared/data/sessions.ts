@@ -71,7 +71,10 @@ export interface BookingRecord {
   version: number;
   /** Absences without an excuse: the second one ends the invitations. */
   noShows: number;
-  /** The reminder of the current seat, pending until `reminderAt`: cancelled when the seat changes before then. */
+  /**
+   * The reminder of the current seat, pending until `reminderAt`: removed when the seat changes before then, and
+   * cancelled by the sender when the seat changed or the onboarding ended by the time it is sent (its `validWhile`).
+   */
   reminderIds?: string[];
   reminderAt?: string;
   updatedAt: string;
@@ -243,7 +246,24 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
       party.personId,
       [
         { cause: confirmCause, drafts: bookedDrafts(party.referral, session, 'session-confirmed'), options: { referralId: party.referralId } },
-        ...(reminderAt ? [{ cause: reminderCause, drafts: bookedDrafts(party.referral, session, 'session-reminder'), options: { referralId: party.referralId, notBefore: reminderAt } }] : []),
+        ...(reminderAt
+          ? [
+              {
+                cause: reminderCause,
+                drafts: bookedDrafts(party.referral, session, 'session-reminder'),
+                options: {
+                  referralId: party.referralId,
+                  notBefore: reminderAt,
+                  // Sent only for this seat of an onboarding under way: a later change (even past the reminder's time) or
+                  // the end of the onboarding leaves it unsent.
+                  validWhile: [
+                    { key: keys.sessionBooking(party.referralId), field: 'version', equals: version },
+                    { key: keys.onboarding(party.referralId), field: 'status', equals: 'active' },
+                  ],
+                },
+              },
+            ]
+          : []),
       ],
       iso,
     );
@@ -325,7 +345,7 @@ function leaveSession(table: string, sessionId: string, referralId: string): Tra
 
 /**
  * The reminder of the seat left, removed from the outbox while it is not due yet (nobody may claim it before then).
- * Once due it is sent or being sent: it stays, and the person has the confirmation of their new session.
+ * Once due a sender may hold it: it stays, and the sender cancels it, since the booking moved past its version.
  */
 function cancelReminders(table: string, personId: string, booking: BookingRecord | undefined, now: string): TransactItem[] {
   if (!booking?.reminderIds?.length || !booking.reminderAt || booking.reminderAt <= now) return [];

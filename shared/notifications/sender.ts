@@ -6,7 +6,7 @@ import { db, queryPrefix, tableName } from '../data/client.js';
 import { INDEX, keys, type MessageProvider } from '../keys.js';
 import { logger, metrics } from '../observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { OutboxMessage } from '../data/outbox.js';
+import type { OutboxMessage, ValidWhile } from '../data/outbox.js';
 import { nextSmsWindow, smsAllowedAt, smsWindowFromEnv } from './quiet-hours.js';
 import { isMandatory, type MessageKind } from '../domain/messages/catalogue.js';
 import { isOptedOut, optedOut } from './opt-outs.js';
@@ -67,7 +67,7 @@ export interface SendCounts {
   retryLater: number;
 }
 
-/** What one attempt at a message came to; `skipped` is a message suppressed or opted out. */
+/** What one attempt at a message came to; `skipped` is a message suppressed, opted out or cancelled. */
 type Outcome = 'sent' | 'deferred' | 'failed' | 'retryLater' | 'skipped';
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
@@ -192,6 +192,11 @@ async function attempt(personId: string, { leaseId, message }: Lease, now: Date,
   if (message.attempts > retry.maxAttempts) return await giveUp(personId, message, leaseId, 'attempts-exhausted', now);
   let outgoing: OutboxMessage;
   try {
+    // Written ahead of its time, about a state that changed since (a seat left, an onboarding ended): it goes nowhere.
+    if (message.validWhile?.length && !(await stillValid(message.validWhile))) {
+      await cancelOutdated(personId, message, leaseId, now);
+      return 'skipped';
+    }
     // Mandatory messages still go by e-mail to an address that complained; nothing goes by SMS to a number that said STOP.
     const blocked = await optedOut([{ channel: message.channel, address: message.to }]);
     if (isOptedOut(blocked, message.channel, message.to) && !(message.channel === 'email' && isMandatory(message.kind as MessageKind, message.role))) {
@@ -341,6 +346,25 @@ async function suppress(personId: string, message: OutboxMessage, leaseId: strin
   if (done) logger.info('notification suppressed: same message within 24 h', { notificationId: message.notificationId });
 }
 
+/** Whether every item a message depends on still holds its value (read consistently, just before the send). */
+async function stillValid(conditions: ValidWhile[]): Promise<boolean> {
+  const found = await Promise.all(
+    conditions.map((condition) =>
+      db().send(new GetCommand({ TableName: tableName(), Key: condition.key, ConsistentRead: true, ProjectionExpression: '#field', ExpressionAttributeNames: { '#field': condition.field } })),
+    ),
+  );
+  return conditions.every((condition, i) => found[i]!.Item?.[condition.field] === condition.equals);
+}
+
+async function cancelOutdated(personId: string, message: OutboxMessage, leaseId: string, now: Date): Promise<void> {
+  const done = await underLease(personId, message.notificationId, leaseId, `SET #status = :cancelled, statusAt = :now, statusReason = :reason ${LEAVE_DUE_INDEX}`, {
+    ':cancelled': 'cancelled',
+    ':now': now.toISOString(),
+    ':reason': 'outdated',
+  });
+  if (done) logger.info('notification cancelled: what it was about changed before its time', { notificationId: message.notificationId, kind: message.kind });
+}
+
 /**
  * Marks a message not sent because its address opted out. A mandatory SMS then goes by e-mail,
  * unless the same cause already wrote an e-mail to that recipient.
@@ -390,7 +414,7 @@ export interface DispatchResult {
   deferred: number;
   failed: number;
   retryLater: number;
-  /** Suppressed (24-hour limit) or opted out. */
+  /** Suppressed (24-hour limit), opted out, or cancelled (outdated). */
   skipped: number;
   /** Messages whose attempt hit an error of our own (DynamoDB): tried again at a later run. */
   errors: number;

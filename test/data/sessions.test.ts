@@ -8,7 +8,7 @@ import { useFreshAppTable } from '../support/dynamodb.js';
 import { errorOf } from '../support/refusals.js';
 import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { submitReferral } from '../../shared/data/referrals.js';
-import { createOnboarding, loadStep } from '../../shared/data/onboarding.js';
+import { createOnboarding, finishOnboarding, loadStep } from '../../shared/data/onboarding.js';
 import { settleWaitingStep } from '../../shared/data/approvals.js';
 import { informationSessions } from '../../shared/data/information-sessions.js';
 import {
@@ -171,6 +171,45 @@ describe('the reminder', () => {
     const reminders = (await messagesOf(party.personId)).filter((m) => m.kind === 'session-reminder');
     expect(reminders).toHaveLength(2);
     expect(reminders.every((m) => /mardi 8 d[ée]cembre 2026/.test(m.body))).toBe(true);
+  });
+
+  it('is cancelled, not sent, when the onboarding ends before its time', async () => {
+    const s = await session('2026-12-10');
+    const [ending, going] = [await acceptedParty(minorSubmission()), await acceptedParty()];
+    for (const party of [ending, going]) await choose(party, s.sessionId);
+    const reminderOf = async (party: OnboardingParty) => (await messagesOf(party.personId)).filter((m) => m.kind === 'session-reminder');
+    const due = new Date((await reminderOf(ending))[0]!.notBefore);
+    // The path stops (staff review "end", the guardian's refusal: the same end) a week before the reminder.
+    await finishOnboarding({ referralId: ending.referralId, to: 'ended', reason: 'guardian-refused', now: new Date(due.getTime() - 7 * 86_400_000) });
+    ses.resetHistory();
+    sms.resetHistory();
+    await dispatchDueNotifications(due);
+    expect((await reminderOf(ending)).map((m) => [m.status, m.statusReason])).toEqual(Array(4).fill(['cancelled', 'outdated']));
+    expect((await reminderOf(going)).map((m) => m.status)).toEqual(['sent', 'sent']);
+    // No reminder reached the ended path's addresses; the other young person got theirs.
+    const reminded = ses
+      .commandCalls(SendEmailCommand)
+      .filter((c) => c.args[0].input.EmailTags?.some((tag) => tag.Value === 'session-reminder'))
+      .map((c) => c.args[0].input.Destination!.ToAddresses![0]);
+    for (const address of [ending.referral.youngPerson.email, ending.referral.guardian!.email]) expect(reminded).not.toContain(address);
+    expect(reminded).toContain(going.referral.youngPerson.email);
+  });
+
+  it('of the seat left is cancelled when the change comes after its time but before it was sent', async () => {
+    const a = await session('2026-12-14');
+    const b = await session('2026-12-18');
+    const party = await acceptedParty();
+    await choose(party, a.sessionId);
+    const [old] = (await messagesOf(party.personId)).filter((m) => m.kind === 'session-reminder');
+    // An hour after the first reminder's time (an SMS held back for the night, a provider retrying), still a day
+    // before the session: the young person moves to the other one.
+    const later = new Date(Date.parse(old!.notBefore) + 3_600_000);
+    await choose(party, b.sessionId, later);
+    await dispatchDueNotifications(later);
+    const reminders = (await messagesOf(party.personId)).filter((m) => m.kind === 'session-reminder');
+    expect(reminders.filter((m) => m.notificationId.startsWith(old!.cause)).map((m) => m.status)).toEqual(['cancelled', 'cancelled']);
+    // The new seat's reminder waits for its own time.
+    expect(reminders.filter((m) => !m.notificationId.startsWith(old!.cause)).map((m) => m.status)).toEqual(['pending', 'pending']);
   });
 
   it('is not scheduled for a session booked less than two days before', async () => {

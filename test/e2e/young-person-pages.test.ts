@@ -9,6 +9,7 @@ import { recordPersonalValues } from '../support/personal-data.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 import { storeLink } from '../../shared/data/personal-links.js';
 import type { ReferralSubmission } from '../../shared/domain/referral.js';
+import { parisDate } from '../../shared/domain/time.js';
 
 /*
  * The pages of people without an account, in headless Chromium on a phone-sized screen, against a local cloud of the
@@ -94,6 +95,30 @@ describe('"Mon parcours" on a phone', () => {
     // The link stays for this tab: a reload without the fragment still opens the space.
     await page.reload();
     await expect.poll(() => page.locator('#etapes li').count(), { timeout: 20_000 }).toBeGreaterThan(3);
+  });
+
+  it('chooses an information session through the real API: the seat is stored, and the session shows one seat fewer', async () => {
+    // Staff create a session with two seats; the page reads it from GET /api/me/sessions once reloaded.
+    const place = `Salle ${randomUUID().slice(0, 8)}, Lens`;
+    const created = await staff()('POST', '/api/staff/sessions', { date: parisDate(new Date(Date.now() + 10 * 86_400_000)), time: '14:00', place, capacity: 2, programmes: ['accompagnement'] }, { 'idempotency-key': randomUUID() });
+    expect(created.status, created.text).toBe(201);
+    const sessionId = created.body.sessionId as string;
+    // A tab of its own, opened from the link: the other tests' page keeps its state.
+    const tab = await phone.newPage();
+    await tab.goto(`${cloud.urls.app}mon-parcours#${young.token}`);
+    const card = tab.locator('#reunion .choices-list li', { hasText: place });
+    await expect.poll(() => card.isVisible(), { timeout: 20_000 }).toBe(true);
+    expect(await card.textContent()).toContain('2 places restantes');
+    expect(await hasHorizontalScroll(tab)).toBe(false);
+
+    await card.getByRole('button', { name: 'Choisir cette date' }).click();
+    await expect.poll(() => tab.locator('#reunion-choisie').textContent(), { timeout: 20_000 }).toContain(place);
+    // Stored: the booking holds this seat, the session counts it and lists the young person.
+    const mine = await apiClient(cloud)('GET', '/api/me/sessions', undefined, { 'x-parcours-link': young.token });
+    expect(mine.body.booking).toMatchObject({ status: 'booked', session: { sessionId, seatsLeft: 1 } });
+    const detail = await staff()('GET', `/api/staff/sessions/${sessionId}`);
+    expect(detail.body).toMatchObject({ session: { seatsTaken: 1, seatsLeft: 1 }, attendees: [{ referralId: young.referralId }] });
+    await tab.close();
   });
 
   it('refuses a renamed program and a file over 10 MB in French, then sends a PDF straight to S3 and shows it under review', async () => {
