@@ -97,8 +97,15 @@ export class ParcoursStack extends Stack {
 
     // Every function whose bundle calls DynamoDB gets the table, and one that calls S3 the documents bucket, with the
     // actions of those calls only (decision 17).
+    // One log group for every function (decision 25): CloudFormation allows 500 resources a stack.
+    const functionLogs = new logs.LogGroup(this, 'FunctionLogs', {
+      logGroupName: `/aws/lambda/parcours-${config.stage}`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      encryptionKey: key,
+      removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
     const fn = (id: string, entry: string, extra: Partial<ParcoursFunctionProps> = {}): ParcoursFunction => {
-      const created = new ParcoursFunction(this, id, { entry, bundles, config, logKey: key, ...extra });
+      const created = new ParcoursFunction(this, id, { entry, bundles, config, logGroup: functionLogs, ...extra });
       if (dynamoDbGrant(entry, created.sdkUsage)) created.bindTable(table);
       if (s3Grant(entry, created.sdkUsage.commands)) created.bindDocuments(this.documents);
       this.functions[id] = created;

@@ -1,7 +1,6 @@
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -18,8 +17,12 @@ export interface ParcoursFunctionProps {
   /** The app's bundles (infra/bundles.ts), built before the stack: this function's code is `bundles.dirOf(entry)`. */
   bundles: BundleSet;
   config: StageConfig;
-  /** Key encrypting the function's log group (logs may hold personal data). */
-  logKey: kms.IKey;
+  /**
+   * The log group the function writes to: one for every function of the stack (encrypted, the stage's retention),
+   * since a group per function would cost a CloudFormation resource each, against the 500 a stack may hold; the
+   * stream names carry the function's name.
+   */
+  logGroup: logs.ILogGroup;
   description?: string;
   memorySize?: number;
   timeout?: Duration;
@@ -27,8 +30,8 @@ export interface ParcoursFunctionProps {
 }
 
 /**
- * A Lambda function with the project's defaults: Node.js 22 on arm64, JSON logs in an encrypted
- * log group with the stage's retention, X-Ray tracing, a CommonJS bundle with the AWS SDK inside
+ * A Lambda function with the project's defaults: Node.js 22 on arm64, JSON logs in the stack's encrypted
+ * function log group with the stage's retention, X-Ray tracing, a CommonJS bundle with the AWS SDK inside
  * and source maps, and its own role that holds only what the `bind*` methods grant: the calls its bundle makes.
  *
  * The code is the entry's folder in the app's bundle set (one esbuild run for every function, see
@@ -37,7 +40,7 @@ export interface ParcoursFunctionProps {
  */
 export class ParcoursFunction extends Construct {
   readonly function: lambda.Function;
-  readonly logGroup: logs.LogGroup;
+  readonly logGroup: logs.ILogGroup;
   readonly role: iam.Role;
   readonly entry: string;
   private readonly config: StageConfig;
@@ -53,13 +56,7 @@ export class ParcoursFunction extends Construct {
     this.config = config;
     this.sdkUsage = props.bundles.sdkUsageOf(props.entry);
     this.node.addValidation({ validate: () => this.unaccountedCalls() });
-    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: config.logRetentionDays as logs.RetentionDays,
-      encryptionKey: props.logKey,
-      removalPolicy,
-    });
+    this.logGroup = props.logGroup;
     // An own role instead of the default one, which carries the AWS managed AWSLambdaBasicExecutionRole.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

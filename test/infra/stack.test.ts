@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -970,7 +971,7 @@ describe('ParcoursFunction grants', () => {
       encryptionKey: key,
     });
     table.addGlobalSecondaryIndex({ indexName: 'gsi1', partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING } });
-    const fn = new ParcoursFunction(stack, 'Fake', { entry, bundles, config: loadStageConfig('dev'), logKey: key });
+    const fn = new ParcoursFunction(stack, 'Fake', { entry, bundles, config: loadStageConfig('dev'), logGroup: new logs.LogGroup(stack, 'Logs', { encryptionKey: key }) });
     const documents = new DocumentsBucket(stack, 'DocumentsBucket', { config: loadStageConfig('dev'), key, allowedOrigins: ['https://parcours.example.org'] });
     const statements = () =>
       (Template.fromStack(stack).toJSON().Resources as Record<string, Resource>)[stack.getLogicalId(fn.role.node.findChild('DefaultPolicy').node.defaultChild as never)]
