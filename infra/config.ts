@@ -1,3 +1,5 @@
+import type { Programme } from '../shared/domain/programmes.js';
+
 /**
  * Stage configuration: every setting that differs between dev, prod, the local cloud and the
  * end-to-end tests, chosen at synth time without editing code.
@@ -81,6 +83,47 @@ export const DEFAULT_PERSONAL_LINKS: PersonalLinkSettings = {
   resendAnswerMs: 1500,
 };
 
+/** The cooperative's share of an activity's revenue excluding VAT, in basis points (1000 = 10 %), per programme. */
+export interface ContributionBounds {
+  defaultBps: number;
+  minBps: number;
+  maxBps: number;
+}
+export type ContributionRates = Record<Programme, ContributionBounds>;
+
+export const DEFAULT_CONTRIBUTION_RATES: ContributionRates = {
+  accompagnement: { defaultBps: 1000, minBps: 500, maxBps: 1500 },
+  cjs: { defaultBps: 0, minBps: 0, maxBps: 1000 },
+  'jeunes-majeurs': { defaultBps: 800, minBps: 500, maxBps: 1500 },
+};
+
+/**
+ * The cooperative that carries the activities: it invoices their customers, so flyers and invoices show its identity.
+ * `franchise`: no VAT charged (franchise en base, article 293 B du CGI); `vat`: VAT at each line's rate.
+ */
+export interface CooperativeSettings {
+  name: string;
+  address: string;
+  /** 9 digits. */
+  siren: string;
+  vatMode: 'franchise' | 'vat';
+  email: string;
+  phone: string;
+  /** The cooperative's liability policy, which covers each activity once it is launched. */
+  insurance: { insurer: string; policyNumber: string };
+}
+
+/** Sample identity for the development stages; a deployment sets the real one (PARCOURS_COOPERATIVE or `-c cooperative=`). */
+export const DEFAULT_COOPERATIVE: CooperativeSettings = {
+  name: 'CoopConnexion',
+  address: '1 place de la Coopération, 62300 Lens',
+  siren: '000000000',
+  vatMode: 'franchise',
+  email: 'contact@coopconnexion.fr',
+  phone: '03 21 00 00 00',
+  insurance: { insurer: 'Assureur de la coopérative', policyNumber: 'RC-PRO-COOP-0001' },
+};
+
 /** Production's outbox retries: 30 s doubling over 8 attempts, about an hour in all. */
 export const DEFAULT_OUTBOX_RETRY: OutboxRetry = { maxAttempts: 8, retryBaseSeconds: 30, leaseSeconds: 120 };
 
@@ -100,6 +143,10 @@ export interface StageConfig {
   logLevel: LogLevel;
   referral: ReferralTimings;
   onboarding: OnboardingTimings;
+  /** The staff's approval of a launch file (workflows/activity-launch.ts). */
+  launch: WaitTimings;
+  contributionRates: ContributionRates;
+  cooperative: CooperativeSettings;
   /** The reconciler (functions/reconciler/): how often it runs, and how long a hand-over may be in flight before it steps in. */
   reconcile: { everyMinutes: number; graceSeconds: number };
   outbox: OutboxRetry;
@@ -131,6 +178,8 @@ export interface StageOverrides {
   emailDomain?: string;
   emailFrom?: string;
   authDomainPrefix?: string;
+  /** The cooperative's real identity, replacing fields of the sample one. */
+  cooperative?: Partial<CooperativeSettings>;
 }
 
 /** Environment variable names shared by the stack (which sets them) and the functions (which read them). */
@@ -160,6 +209,11 @@ export const ENV = {
   documentsKeyArn: 'DOCUMENTS_KEY_ARN',
   /** PersonalLinkSettings as JSON. */
   personalLinks: 'PERSONAL_LINKS',
+  // Activities (issue 10), read by shared/domain/activities.ts.
+  /** ContributionRates as JSON. */
+  contributionRates: 'CONTRIBUTION_RATES',
+  /** CooperativeSettings as JSON. */
+  cooperative: 'COOPERATIVE',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -189,14 +243,18 @@ const BASE = {
     contractCountersign: { remindAfterSeconds: 2 * DAY, escalateAfterSeconds: 5 * DAY },
     review: { remindAfterSeconds: 2 * DAY, escalateAfterSeconds: 5 * DAY },
   },
+  launch: { remindAfterSeconds: 2 * DAY, escalateAfterSeconds: 5 * DAY },
   reconcile: { everyMinutes: 5, graceSeconds: 120 },
   outbox: DEFAULT_OUTBOX_RETRY,
   personalLinks: DEFAULT_PERSONAL_LINKS,
+  contributionRates: DEFAULT_CONTRIBUTION_RATES,
+  cooperative: DEFAULT_COOPERATIVE,
 } satisfies Partial<StageConfig>;
 
 type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 'logRetentionDays' | 'logLevel'> & {
   referral?: ReferralTimings;
   onboarding?: OnboardingTimings;
+  launch?: WaitTimings;
   reconcile?: StageConfig['reconcile'];
   outbox?: OutboxRetry;
   personalLinks?: PersonalLinkSettings;
@@ -224,6 +282,7 @@ const PER_STAGE: Record<StageName, StageDefaults> = {
       contractCountersign: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
       review: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
     },
+    launch: { remindAfterSeconds: 10, escalateAfterSeconds: 20 },
     // EventBridge Scheduler's shortest rate; tests fire the schedule themselves and only need a short grace.
     reconcile: { everyMinutes: 1, graceSeconds: 2 },
     // Retries a second apart, doubling, so a test sees a message retried and given up within a minute or two.
@@ -262,6 +321,8 @@ const OVERRIDE_ENV = {
   emailDomain: 'PARCOURS_EMAIL_DOMAIN',
   emailFrom: 'PARCOURS_EMAIL_FROM',
   authDomainPrefix: 'PARCOURS_AUTH_DOMAIN_PREFIX',
+  /** JSON: `{"siren":"123456789","address":"..."}`. */
+  cooperative: 'PARCOURS_COOPERATIVE',
 } as const satisfies Record<Exclude<keyof StageOverrides, 'account'>, string>;
 
 /** Every environment variable this module reads: a cached synthesis is reused only while they are unchanged (infra/synth.ts). */
@@ -279,6 +340,7 @@ export function stageOverrides(context: (key: string) => unknown, env: NodeJS.Pr
     return Array.isArray(value) ? value.join(',') : String(value);
   };
   const appUrls = read('appUrls', OVERRIDE_ENV.appUrls);
+  const cooperative = read('cooperative', OVERRIDE_ENV.cooperative);
   return {
     appUrls: appUrls === undefined ? undefined : appUrls.split(',').map((url) => url.trim()).filter(Boolean),
     alarmEmail: read('alarmEmail', OVERRIDE_ENV.alarmEmail),
@@ -286,7 +348,18 @@ export function stageOverrides(context: (key: string) => unknown, env: NodeJS.Pr
     emailDomain: read('emailDomain', OVERRIDE_ENV.emailDomain),
     emailFrom: read('emailFrom', OVERRIDE_ENV.emailFrom),
     authDomainPrefix: read('authDomainPrefix', OVERRIDE_ENV.authDomainPrefix),
+    cooperative: cooperative === undefined ? undefined : parseCooperative(cooperative),
   };
+}
+
+function parseCooperative(json: string): Partial<CooperativeSettings> {
+  try {
+    const value = JSON.parse(json) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+    return value as Partial<CooperativeSettings>;
+  } catch (error) {
+    throw new InvalidStageConfigError(`cooperative must be a JSON object (${(error as Error).message})`);
+  }
 }
 
 /**
@@ -295,7 +368,8 @@ export function stageOverrides(context: (key: string) => unknown, env: NodeJS.Pr
  */
 export function loadStageConfig(stage: string, overrides: StageOverrides = {}): StageConfig {
   if (!isStageName(stage)) throw new InvalidStageConfigError(`unknown stage "${stage}": expected one of ${STAGES.join(', ')}`);
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) as StageOverrides;
+  const { cooperative, ...rest } = overrides;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as Omit<StageOverrides, 'cooperative'>;
   const config: StageConfig = {
     ...BASE,
     stage,
@@ -304,6 +378,7 @@ export function loadStageConfig(stage: string, overrides: StageOverrides = {}): 
     account: process.env.CDK_DEFAULT_ACCOUNT || undefined,
     ...PER_STAGE[stage],
     ...defined,
+    cooperative: { ...BASE.cooperative, ...cooperative },
   };
   validate(config);
   return config;
@@ -322,6 +397,20 @@ function validate(config: StageConfig): void {
     if (!seconds.every((n) => Number.isInteger(n) && n > 0)) problems.push(`onboarding ${name} timings must be positive whole seconds`);
     if (!seconds.every((n, i) => i === 0 || seconds[i - 1] < n)) problems.push(`onboarding ${name} timings must be ordered: remind < escalate${wait.expireAfterSeconds === undefined ? '' : ' < expire'}`);
   }
+  const launchSeconds = [config.launch.remindAfterSeconds, config.launch.escalateAfterSeconds];
+  if (!launchSeconds.every((n) => Number.isInteger(n) && n > 0)) problems.push('launch timings must be positive whole seconds');
+  if (!(config.launch.remindAfterSeconds < config.launch.escalateAfterSeconds)) problems.push('launch timings must be ordered: remind < escalate');
+  for (const [programme, rate] of Object.entries(config.contributionRates)) {
+    const { minBps, defaultBps, maxBps } = rate;
+    if (![minBps, defaultBps, maxBps].every((n) => Number.isInteger(n) && n >= 0 && n <= 10_000)) problems.push(`contribution rates of ${programme} must be whole basis points from 0 to 10000`);
+    else if (!(minBps <= defaultBps && defaultBps <= maxBps)) problems.push(`contribution rates of ${programme} must be ordered: min <= default <= max`);
+  }
+  const coop = config.cooperative;
+  if (!/^\d{9}$/.test(coop.siren)) problems.push(`cooperative siren "${coop.siren}" must be 9 digits`);
+  if (coop.vatMode !== 'franchise' && coop.vatMode !== 'vat') problems.push(`cooperative vatMode "${String(coop.vatMode)}" must be franchise or vat`);
+  if (![coop.name, coop.address, coop.phone, coop.insurance?.insurer, coop.insurance?.policyNumber].every((v) => typeof v === 'string' && v.trim() !== '')) {
+    problems.push('cooperative name, address, phone and insurance (insurer, policyNumber) are required');
+  }
   const { maxAttempts, retryBaseSeconds, leaseSeconds } = config.outbox;
   if (![maxAttempts, retryBaseSeconds, leaseSeconds].every((n) => Number.isInteger(n) && n > 0)) problems.push('outbox retry settings must be positive whole numbers');
   if (leaseSeconds <= LONGEST_SENDER_TIMEOUT_SECONDS) problems.push(`outbox leaseSeconds must be more than ${LONGEST_SENDER_TIMEOUT_SECONDS} (the longest timeout of a function that sends)`);
@@ -338,7 +427,7 @@ function validate(config: StageConfig): void {
     if (!/^https:\/\/[^/\s]+$/.test(url)) problems.push(`app URL "${url}" must be an https origin without a path or trailing slash`);
   }
   const email = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
-  for (const [name, value] of [['staffEmail', config.staffEmail], ['alarmEmail', config.alarmEmail]] as const) {
+  for (const [name, value] of [['staffEmail', config.staffEmail], ['alarmEmail', config.alarmEmail], ['cooperative email', coop.email]] as const) {
     if (value !== undefined && !email.test(value)) problems.push(`${name} "${value}" is not an email address`);
   }
   const fromAddress = /<([^>]+)>\s*$/.exec(config.emailFrom)?.[1] ?? config.emailFrom;

@@ -1,4 +1,17 @@
+import { createHash } from 'node:crypto';
 import type { LookupKind, StrongClaimKind } from './domain/person-matching.js';
+
+/** Partitions of the active activities' index: the monthly invoicing reads them in parallel (decision 24). */
+export const ACTIVE_ACTIVITY_SHARDS = 16;
+
+/**
+ * The active index's shard of an activity, two digits: the first 4 hex of its id's SHA-256, modulo the shard count.
+ * @example activeActivityShard('pa-3f1c…') // '07'
+ */
+export function activeActivityShard(activityId: string): string {
+  const head = Number.parseInt(createHash('sha256').update(activityId).digest('hex').slice(0, 4), 16);
+  return String(head % ACTIVE_ACTIVITY_SHARDS).padStart(2, '0');
+}
 
 /**
  * Every key of the single table is built here and nowhere else.
@@ -121,6 +134,43 @@ export const keys = {
   linkContactPartition: (channel: string, addressHash: string) => `LINK-CONTACT#${channel}#${addressHash}`,
   /** Requests for a new link in one fixed window: per address (its SHA-256) or `ALL`. */
   linkResendCounter: (scope: string, windowStart: string) => ({ pk: `LINK-RESEND#${scope}`, sk: windowStart }),
+  // --- Activities (shared/data/activities.ts, shared/data/service-kinds.ts; cohorts: shared/data/cohorts.ts) ---
+  /** An activity; its members and price-list versions sit in its partition, so one query reads it whole. */
+  activity: (activityId: string) => ({ pk: `ACTIVITY#${activityId}`, sk: 'ACTIVITY' }),
+  activityPartition: (activityId: string) => `ACTIVITY#${activityId}`,
+  /** A member of an activity (the holder of a personal one, or a member of a collective one). */
+  activityMember: (activityId: string, referralId: string) => ({ pk: `ACTIVITY#${activityId}`, sk: `MEMBER#${referralId}` }),
+  activityMembersPrefix: (activityId: string) => ({ pk: `ACTIVITY#${activityId}`, skPrefix: 'MEMBER#' }),
+  /** A version of the price list: by effective date, then version (4 digits), so the latest sorts last. */
+  activityPrices: (activityId: string, effectiveFrom: string, version: number) => ({ pk: `ACTIVITY#${activityId}`, sk: `PRICES#${effectiveFrom}#${String(version).padStart(4, '0')}` }),
+  activityPricesPrefix: (activityId: string) => ({ pk: `ACTIVITY#${activityId}`, skPrefix: 'PRICES#' }),
+  /** A person's activities: their space lists them with one query. */
+  personActivityLink: (personId: string, activityId: string) => ({ pk: `PERSON#${personId}`, sk: `ACTIVITY#${activityId}` }),
+  personActivitiesPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'ACTIVITY#' }),
+  /** Activities by status for staff (gsi2, on the activity item), newest first. */
+  activityStatusEntry: (status: string, createdAt: string, activityId: string) => ({ gsi2pk: `ACTIVITIES#${status}`, gsi2sk: `${createdAt}#${activityId}` }),
+  activityStatusPartition: (status: string) => `ACTIVITIES#${status}`,
+  /** The active activities (gsi3, on the activity item while active), sharded: never one hot partition, read in parallel. */
+  activeActivityEntry: (activityId: string, startDate: string) => ({ gsi3pk: `ACTIVITIES#ACTIVE#${activeActivityShard(activityId)}`, gsi3sk: `${startDate}#${activityId}` }),
+  activeActivitiesPartition: (shard: string) => `ACTIVITIES#ACTIVE#${shard}`,
+  /** A launch file submitted whose approval has not opened yet (gsi1, on the activity item): the reconciler starts a missing launch. */
+  awaitedLaunchEntry: (submittedAt: string, activityId: string) => ({ gsi1pk: 'LAUNCH#AWAITED', gsi1sk: `${submittedAt}#${activityId}` }),
+  awaitedLaunchPartition: () => 'LAUNCH#AWAITED',
+  /** A kind of service of the catalogue edited by staff (the seed stands for the kinds never edited); all in gsi1. */
+  serviceKind: (code: string) => ({ pk: `SERVICE-KIND#${code}`, sk: 'SERVICE-KIND' }),
+  serviceKindEntry: (code: string) => ({ gsi1pk: 'SERVICE-KINDS', gsi1sk: code }),
+  serviceKindsPartition: () => 'SERVICE-KINDS',
+  /** A CJS cohort and, in its partition, one item per young person placed in it. */
+  cohort: (cohortId: string) => ({ pk: `COHORT#${cohortId}`, sk: 'COHORT' }),
+  cohortPartition: (cohortId: string) => `COHORT#${cohortId}`,
+  cohortMember: (cohortId: string, referralId: string) => ({ pk: `COHORT#${cohortId}`, sk: `MEMBER#${referralId}` }),
+  cohortMembersPrefix: (cohortId: string) => ({ pk: `COHORT#${cohortId}`, skPrefix: 'MEMBER#' }),
+  /** Every cohort in gsi1 by its start. */
+  cohortEntry: (startDate: string, cohortId: string) => ({ gsi1pk: 'COHORTS', gsi1sk: `${startDate}#${cohortId}` }),
+  cohortsPartition: () => 'COHORTS',
+  /** A person's cohort placement. */
+  personCohortLink: (personId: string, cohortId: string) => ({ pk: `PERSON#${personId}`, sk: `COHORT#${cohortId}` }),
+  personCohortsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'COHORT#' }),
 } as const;
 
 /** SES for e-mail, End User Messaging SMS for text messages. */
@@ -140,4 +190,9 @@ export const INDEX = {
   onboardingBoard: 'gsi1',
   sessions: 'gsi1',
   awaitedOnboardings: 'gsi1',
+  activitiesByStatus: 'gsi2',
+  activeActivities: 'gsi3',
+  awaitedLaunches: 'gsi1',
+  serviceKinds: 'gsi1',
+  cohorts: 'gsi1',
 } as const;

@@ -6,15 +6,19 @@ import type { OnboardingPathStatus, PathStatus, ReferralStatus } from './referra
  * referred again, and refused this time, stays accepted.
  *
  * Precedence, first wins:
- * 1. ready for the activity launch on any path;
- * 2. an onboarding under way;
- * 3. accepted, onboarding not started yet ("Acceptée, accueil à démarrer");
- * 4. a referral waiting for a decision: staff have something to decide;
- * 5. a referral on the waiting list: a place may come;
- * 6. an onboarding stopped: the person was admitted, then the path ended;
- * 7. only refusals, expiries and paths closed by staff: not admitted.
+ * 1. an activity launched (active) on any path;
+ * 2. a launch file submitted, awaiting the staff's approval;
+ * 3. ready for the activity launch;
+ * 4. an onboarding under way;
+ * 5. accepted, onboarding not started yet ("Acceptée, accueil à démarrer");
+ * 6. a referral waiting for a decision: staff have something to decide;
+ * 7. a referral on the waiting list: a place may come;
+ * 8. an onboarding stopped: the person was admitted, then the path ended;
+ * 9. only refusals, expiries and paths closed by staff: not admitted.
  */
 export const PATH_STATUS_PRECEDENCE: readonly PathStatus[] = [
+  'activity-active',
+  'launch-submitted',
   'launch-ready',
   'onboarding',
   'onboarding-to-start',

@@ -139,11 +139,16 @@ export const PATH_STATUS_LABELS = {
   'not-admitted': 'Non admis(e)',
   onboarding: 'Accueil en cours',
   'launch-ready': 'Prêt pour le lancement',
+  'launch-submitted': 'Lancement en cours de validation',
+  'activity-active': 'Activité lancée',
   'onboarding-ended': "Parcours arrêté pendant l'accueil",
 } as const;
 export type PathStatus = keyof typeof PATH_STATUS_LABELS;
-/** The path statuses of an onboarding, recorded per accepted referral (they take over from the referral's own). */
-export type OnboardingPathStatus = Extract<PathStatus, 'onboarding' | 'launch-ready' | 'onboarding-ended'>;
+/**
+ * The path statuses of an onboarding and of the activity launch that follows it, recorded per accepted referral
+ * (they take over from the referral's own).
+ */
+export type OnboardingPathStatus = Extract<PathStatus, 'onboarding' | 'launch-ready' | 'onboarding-ended' | 'launch-submitted' | 'activity-active'>;
 
 export const programmeLabel = (programme: Programme) => PROGRAMME_RULES[programme].label;
 

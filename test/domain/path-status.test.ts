@@ -24,6 +24,17 @@ describe('the path status is derived from every referral, never from the last on
     expect(derivePathStatus(['expired'])).toBe('not-admitted');
   });
 
+  it('puts an active activity first, then a launch awaiting approval, then readiness for the launch', () => {
+    expect(PATH_STATUS_PRECEDENCE.slice(0, 3)).toEqual(['activity-active', 'launch-submitted', 'launch-ready']);
+    const accepted = (onboarding: 'launch-ready' | 'launch-submitted' | 'activity-active' | 'onboarding') => ({ status: 'accepted' as const, onboarding });
+    // A Jeunes Majeurs member whose personal activity is launched while another path is still being onboarded.
+    expect(derivePathStatus([accepted('onboarding'), accepted('activity-active'), 'pending'])).toBe('activity-active');
+    expect(derivePathStatus([accepted('launch-ready'), accepted('launch-submitted')])).toBe('launch-submitted');
+    expect(derivePathStatus([accepted('launch-submitted'), 'refused'])).toBe('launch-submitted');
+    // A refused referral's recorded onboarding status says nothing: only an accepted one's counts.
+    expect(derivePathStatus([{ status: 'refused', onboarding: 'activity-active' }])).toBe('not-admitted');
+  });
+
   it('does not depend on the order of the referrals', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...REFERRAL_STATUSES), { minLength: 1, maxLength: 6 }), (statuses) => {

@@ -1,0 +1,647 @@
+import { randomUUID } from 'node:crypto';
+import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Actor } from '../domain/actor.js';
+import {
+  ACTIVITY_RULES_BY_PROGRAMME,
+  ACTIVITY_STATUS_LABELS,
+  canMoveActivity,
+  choosableServiceKinds,
+  contributionRatesFromEnv,
+  cooperativeFromEnv,
+  isMinorFor,
+  latestPriceList,
+  launchProblems,
+  newPriceVersionRefusal,
+  personalActivityId,
+  priceListInForce,
+  withLineIds,
+  type ActivityMember,
+  type ActivityRecord,
+  type ActivityStatus,
+  type CommitteeRole,
+  type ContributionRates,
+  type LaunchFile,
+  type ManualStatusTarget,
+  type PersonActivityLink,
+  type PriceLine,
+  type PriceListVersion,
+  type Problem,
+  type ServiceKind,
+  type StaffLaunchFile,
+} from '../domain/activities.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../domain/errors.js';
+import type { Programme } from '../domain/programmes.js';
+import { parisDate } from '../domain/time.js';
+import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
+import type { TransactItem } from './approvals.js';
+import { db, queryIndexPage, tableName, type Page } from './client.js';
+import { getOnboarding } from './onboarding.js';
+import { getReferralRecord, type ReferralRecord } from './referrals.js';
+import { listServiceKinds } from './service-kinds.js';
+import { isConditionFailure } from './transactions.js';
+
+/** An activity with what its partition holds: its members and every version of its price list (oldest first). */
+export interface ActivityWithParts {
+  activity: ActivityRecord;
+  members: ActivityMember[];
+  prices: PriceListVersion[];
+}
+
+/** The fields of a launch file, as the young person or staff send them (the rate is staff's only). */
+export type LaunchFileInput = LaunchFile | StaffLaunchFile;
+
+const STALE = 'Le dossier a été modifié entre-temps : rechargez la page et recommencez.';
+
+const stripKeys = <T>(item: Record<string, unknown>): T => {
+  const { pk: _pk, sk: _sk, gsi1pk: _1, gsi1sk: _2, gsi2pk: _3, gsi2sk: _4, gsi3pk: _5, gsi3sk: _6, type: _t, ...rest } = item;
+  return rest as T;
+};
+
+const byWhom = (actor: Actor) => ({ id: actor.kind === 'system' ? 'system' : actor.id, name: actor.name ?? 'Parcours automatique' });
+
+/** The activity item with the index entries its status calls for (the awaited-launch entry is set apart, by its own updates). */
+function activityItem(activity: ActivityRecord): Record<string, unknown> {
+  return {
+    ...keys.activity(activity.activityId),
+    ...keys.activityStatusEntry(activity.status, activity.createdAt, activity.activityId),
+    ...(activity.status === 'active' ? keys.activeActivityEntry(activity.activityId, activity.startDate) : {}),
+    type: 'activity',
+    ...activity,
+  };
+}
+
+const priceItem = (activityId: string, prices: PriceListVersion) => ({ ...keys.activityPrices(activityId, prices.effectiveFrom, prices.version), type: 'activity-prices', activityId, ...prices });
+
+/**
+ * The transaction items that add a member to an activity: the member item (once) and the person's link to the
+ * activity (their space lists it). Cohort placements put them in their own transaction.
+ */
+export function activityMemberPuts(table: string, activity: Pick<ActivityRecord, 'activityId' | 'shape' | 'name'>, member: ActivityMember): TransactItem[] {
+  const link: PersonActivityLink = { activityId: activity.activityId, personId: member.personId, shape: activity.shape, name: activity.name, role: member.role };
+  return [
+    { Put: { TableName: table, Item: { ...keys.activityMember(activity.activityId, member.referralId), type: 'activity-member', ...member }, ConditionExpression: 'attribute_not_exists(pk)' } },
+    { Put: { TableName: table, Item: { ...keys.personActivityLink(member.personId, activity.activityId), type: 'person-activity', ...link } } },
+  ];
+}
+
+/** A member as the activity records them, from their referral. */
+export function memberOf(activity: Pick<ActivityRecord, 'activityId' | 'startDate'>, referral: ReferralRecord, role: ActivityMember['role'], now: string, committeeRole?: CommitteeRole): ActivityMember {
+  const { firstName, lastName, birthDate } = referral.youngPerson;
+  return {
+    activityId: activity.activityId,
+    personId: referral.personId,
+    referralId: referral.referralId,
+    name: `${firstName} ${lastName}`,
+    birthDate,
+    role,
+    ...(committeeRole ? { committeeRole } : {}),
+    minorAtStart: isMinorFor(birthDate, activity.startDate, parisDate(new Date(now))),
+    joinedAt: now,
+  };
+}
+
+/** A new draft activity from a launch file: the programme's default contribution unless staff set one, the cooperative's policy not yet covering it. */
+export function newDraftActivity(input: {
+  activityId: string;
+  shape: ActivityRecord['shape'];
+  programme: Programme;
+  file: LaunchFileInput;
+  now: string;
+  rates?: ContributionRates;
+  holder?: ReferralRecord;
+  cohortId?: string;
+  by: { id: string; name: string };
+}): { activity: ActivityRecord; prices: PriceListVersion } {
+  const { file, now } = input;
+  const rates = input.rates ?? contributionRatesFromEnv();
+  const coop = cooperativeFromEnv();
+  const activity: ActivityRecord = {
+    activityId: input.activityId,
+    shape: input.shape,
+    programme: input.programme,
+    name: file.name,
+    tradeName: file.tradeName,
+    serviceKinds: [...file.serviceKinds],
+    description: file.description,
+    targetCustomers: [...file.targetCustomers],
+    monthlyGoalCents: file.monthlyGoalCents,
+    startDate: file.startDate,
+    ...(file.endDate ? { endDate: file.endDate } : {}),
+    contributionRateBps: ('contributionRateBps' in file ? file.contributionRateBps : undefined) ?? rates[input.programme].defaultBps,
+    insurance: { policy: `${coop.insurance.insurer}, contrat n° ${coop.insurance.policyNumber}`, included: false },
+    status: 'draft',
+    ...(input.cohortId ? { cohortId: input.cohortId } : {}),
+    ...(input.holder ? { holderPersonId: input.holder.personId, holderReferralId: input.holder.referralId } : {}),
+    submission: 0,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  return { activity, prices: draftPrices(activity, file.priceLines, now, input.by) };
+}
+
+/** A draft's one price version: it takes effect on the activity's start date. */
+function draftPrices(activity: Pick<ActivityRecord, 'startDate'>, lines: LaunchFileInput['priceLines'], now: string, by: { id: string; name: string }): PriceListVersion {
+  return { version: 1, effectiveFrom: activity.startDate, lines: withLineIds(lines), createdAt: now, createdBy: by };
+}
+
+/** The transaction items that create a draft activity and its price list (the cohort's transaction includes them). */
+export function activityCreatePuts(table: string, activity: ActivityRecord, prices: PriceListVersion): TransactItem[] {
+  return [
+    { Put: { TableName: table, Item: activityItem(activity), ConditionExpression: 'attribute_not_exists(pk)' } },
+    { Put: { TableName: table, Item: priceItem(activity.activityId, prices) } },
+  ];
+}
+
+/**
+ * Creates an activity as a draft. Personal: the one of a launch-ready referral (id `pa-<referralId>`, its holder
+ * the young person), idempotent (a repeat returns the existing one, `created: false`); refused for a programme
+ * without personal activities (CJS). Collective: a new Jeunes Majeurs one (`ca-<uuid>`), members joining later.
+ */
+export async function createActivity(
+  input: ({ shape: 'personal'; referralId: string } | { shape: 'collective'; programme: Programme; cohortId?: string }) & {
+    file: LaunchFileInput;
+    actor: Actor;
+    now?: Date;
+    rates?: ContributionRates;
+    extraItems?: (activity: ActivityRecord) => TransactItem[];
+  },
+): Promise<{ activity: ActivityWithParts; created: boolean }> {
+  const now = (input.now ?? new Date()).toISOString();
+  const table = tableName();
+  let holder: ReferralRecord | undefined;
+  let activityId: string;
+  let programme: Programme;
+  if (input.shape === 'personal') {
+    activityId = personalActivityId(input.referralId);
+    const existing = await getActivity(activityId);
+    if (existing) return { activity: existing, created: false };
+    const [referral, onboarding] = await Promise.all([getReferralRecord(input.referralId), getOnboarding(input.referralId)]);
+    if (!referral) throw new NotFoundError('Parcours introuvable.');
+    if (!ACTIVITY_RULES_BY_PROGRAMME[referral.programme].personalActivity) throw new ConflictError('La CJS lance une activité collective avec sa cohorte.');
+    if (onboarding?.status !== 'ready') throw new ConflictError("Le lancement d'une activité suit l'accueil : ce parcours n'est pas prêt pour le lancement.");
+    holder = referral;
+    programme = referral.programme;
+  } else {
+    if (ACTIVITY_RULES_BY_PROGRAMME[input.programme].collective === 'none') throw new ConflictError("Ce programme n'a pas d'activité collective.");
+    activityId = `ca-${randomUUID()}`;
+    programme = input.programme;
+  }
+  const { activity, prices } = newDraftActivity({
+    activityId,
+    shape: input.shape,
+    programme,
+    file: input.file,
+    now,
+    rates: input.rates,
+    holder,
+    cohortId: input.shape === 'collective' ? input.cohortId : undefined,
+    by: byWhom(input.actor),
+  });
+  const holderMember = holder ? memberOf(activity, holder, 'holder', now) : undefined;
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [...activityCreatePuts(table, activity, prices), ...(holderMember ? activityMemberPuts(table, activity, holderMember) : []), ...(input.extraItems?.(activity) ?? [])],
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    const raced = await getActivity(activityId);
+    if (raced) return { activity: raced, created: false };
+    throw error;
+  }
+  return { activity: { activity, members: holderMember ? [holderMember] : [], prices: [prices] }, created: true };
+}
+
+/** An activity with its members and price versions: one consistent query of its partition. */
+export async function getActivity(activityId: string): Promise<ActivityWithParts | undefined> {
+  if (!activityId || activityId.length > 80) return undefined;
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db().send(
+      new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.activityPartition(activityId) }, ConsistentRead: true, ExclusiveStartKey: startKey }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  const record = items.find((i) => i.type === 'activity');
+  if (!record) return undefined;
+  return {
+    activity: stripKeys<ActivityRecord>(record),
+    members: items.filter((i) => i.type === 'activity-member').map((i) => stripKeys<ActivityMember>(i)),
+    // Sort keys order the versions by effective date, then version: the order they take effect in.
+    prices: items.filter((i) => i.type === 'activity-prices').map((i) => {
+      const { activityId: _a, ...version } = stripKeys<PriceListVersion & { activityId: string }>(i);
+      return version;
+    }),
+  };
+}
+
+/** The activity or a 404. */
+async function mustGet(activityId: string): Promise<ActivityWithParts> {
+  const found = await getActivity(activityId);
+  if (!found) throw new NotFoundError('Activité introuvable.');
+  return found;
+}
+
+/** The update of the activity item from the version read: every change goes through it, so concurrent ones never both land. */
+function versionedUpdate(table: string, activity: ActivityRecord, set: Record<string, unknown>, options: { remove?: string[]; condition?: string; values?: Record<string, unknown> } = {}): TransactItem {
+  // `status` is a reserved word: a condition names it `#status`.
+  const names: Record<string, string> = { '#version': 'version', ...(options.condition?.includes('#status') ? { '#status': 'status' } : {}) };
+  const values: Record<string, unknown> = { ':version': activity.version, ':next': activity.version + 1, ...options.values };
+  const sets = ['#version = :next'];
+  Object.entries(set).forEach(([name, value], i) => {
+    names[`#s${i}`] = name;
+    values[`:s${i}`] = value;
+    sets.push(`#s${i} = :s${i}`);
+  });
+  return {
+    Update: {
+      TableName: table,
+      Key: keys.activity(activity.activityId),
+      UpdateExpression: `SET ${sets.join(', ')}${options.remove?.length ? ` REMOVE ${options.remove.join(', ')}` : ''}`,
+      ConditionExpression: `#version = :version${options.condition ? ` AND ${options.condition}` : ''}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+/**
+ * Writes a versioned change. When its condition fails (another change landed since the read), `settled` may find
+ * that the same change is already there (a concurrent repeat): its answer is returned; otherwise a 409.
+ */
+async function write<T>(items: TransactItem[], settled: () => Promise<T | undefined> = async () => undefined): Promise<T | undefined> {
+  try {
+    await db().send(new TransactWriteCommand({ TransactItems: items }));
+    return undefined;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    const same = await settled();
+    if (same !== undefined) return same;
+    throw new ConflictError(STALE);
+  }
+}
+
+/**
+ * Edits a draft's launch file and replaces its one price version (which takes effect on the start date). Refused
+ * (409) unless draft, or when `expectedVersion` (the version the editor read) is no longer the activity's.
+ */
+export async function updateLaunchFile(input: { activityId: string; file: LaunchFileInput; actor: Actor; expectedVersion?: number; now?: Date }): Promise<ActivityWithParts> {
+  const { activity, members, prices } = await mustGet(input.activityId);
+  if (activity.status !== 'draft') throw new ConflictError(`Le dossier ne se modifie qu'en brouillon : cette activité est « ${ACTIVITY_STATUS_LABELS[activity.status].toLowerCase()} ».`);
+  if (input.expectedVersion !== undefined && input.expectedVersion !== activity.version) throw new ConflictError(STALE);
+  const now = (input.now ?? new Date()).toISOString();
+  const { file } = input;
+  const table = tableName();
+  const changed: Partial<ActivityRecord> = {
+    name: file.name,
+    tradeName: file.tradeName,
+    serviceKinds: [...file.serviceKinds],
+    description: file.description,
+    targetCustomers: [...file.targetCustomers],
+    monthlyGoalCents: file.monthlyGoalCents,
+    startDate: file.startDate,
+    ...('contributionRateBps' in file && file.contributionRateBps !== undefined ? { contributionRateBps: file.contributionRateBps } : {}),
+    updatedAt: now,
+  };
+  const next: ActivityRecord = { ...activity, ...changed, version: activity.version + 1 };
+  if (file.endDate) next.endDate = file.endDate;
+  else delete next.endDate;
+  const version = draftPrices(next, file.priceLines, now, byWhom(input.actor));
+  await write(
+    [
+      versionedUpdate(table, activity, { ...changed, ...(file.endDate ? { endDate: file.endDate } : {}) }, { remove: file.endDate ? [] : ['endDate'], condition: '#status = :draft', values: { ':draft': 'draft' } }),
+      ...prices.filter((p) => p.effectiveFrom !== version.effectiveFrom || p.version !== version.version).map((p) => ({ Delete: { TableName: table, Key: keys.activityPrices(activity.activityId, p.effectiveFrom, p.version) } })),
+      { Put: { TableName: table, Item: priceItem(activity.activityId, version) } },
+  ]);
+  return { activity: next, members, prices: [version] };
+}
+
+/**
+ * Adds a member to a collective activity (not closed). The young person must have a countersigned contract (their
+ * onboarding is `ready`: 422 otherwise), follow the activity's programme, and, as a minor, only join activities
+ * whose services are open to minors. Idempotent: a member already there is answered as is (`added: false`).
+ */
+export async function addMember(input: { activityId: string; referralId: string; committeeRole?: CommitteeRole; actor: Actor; now?: Date; catalogue?: ServiceKind[] }): Promise<{ member: ActivityMember; added: boolean }> {
+  const { activity, members } = await mustGet(input.activityId);
+  const existing = members.find((m) => m.referralId === input.referralId);
+  if (existing) return { member: existing, added: false };
+  if (activity.shape !== 'collective') throw new ConflictError("Une activité personnelle n'a que son titulaire.");
+  if (activity.status === 'closed') throw new ConflictError('Cette activité est fermée.');
+  const [referral, onboarding] = await Promise.all([getReferralRecord(input.referralId), getOnboarding(input.referralId)]);
+  if (!referral) throw new NotFoundError('Parcours introuvable.');
+  if (onboarding?.status !== 'ready') throw new UnprocessableError("Ce jeune n'a pas de contrat contresigné : il ne peut pas rejoindre l'activité (membre sans contrat contresigné).");
+  if (referral.programme !== activity.programme) throw new ConflictError("Ce jeune ne suit pas le programme de cette activité.");
+  const now = (input.now ?? new Date()).toISOString();
+  const member = memberOf(activity, referral, 'member', now, input.committeeRole);
+  if (isMinorFor(member.birthDate, activity.startDate, parisDate(new Date(now)))) {
+    const open = new Set(choosableServiceKinds(input.catalogue ?? (await listServiceKinds()), true).map((k) => k.code));
+    if (activity.serviceKinds.some((code) => !open.has(code))) throw new UnprocessableError("Ce jeune est mineur : l'activité propose des services fermés aux mineurs.");
+  }
+  const table = tableName();
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          ...activityMemberPuts(table, activity, member),
+          { ConditionCheck: { TableName: table, Key: keys.activity(activity.activityId), ConditionExpression: '#status <> :closed', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':closed': 'closed' } } },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    const raced = (await getActivity(input.activityId))?.members.find((m) => m.referralId === input.referralId);
+    if (raced) return { member: raced, added: false };
+    throw new ConflictError('Cette activité est fermée.');
+  }
+  return { member, added: true };
+}
+
+/**
+ * Sets the prices. A draft's one version is replaced (it takes effect on the start date); an active or paused
+ * activity gains a new version (the next number), effective today (Paris) at the earliest, so invoices already made
+ * keep their prices. Refused while awaiting approval and once closed.
+ */
+export async function setPriceVersion(input: { activityId: string; effectiveFrom: string; lines: LaunchFileInput['priceLines']; actor: Actor; now?: Date }): Promise<PriceListVersion> {
+  const { activity, prices } = await mustGet(input.activityId);
+  const nowDate = input.now ?? new Date();
+  const now = nowDate.toISOString();
+  const table = tableName();
+  const by = byWhom(input.actor);
+  if (activity.status === 'draft') {
+    const version = draftPrices(activity, input.lines, now, by);
+    await write(
+      [
+        versionedUpdate(table, activity, { updatedAt: now }, { condition: '#status = :draft', values: { ':draft': 'draft' } }),
+        ...prices.filter((p) => p.effectiveFrom !== version.effectiveFrom || p.version !== version.version).map((p) => ({ Delete: { TableName: table, Key: keys.activityPrices(activity.activityId, p.effectiveFrom, p.version) } })),
+          { Put: { TableName: table, Item: priceItem(activity.activityId, version) } },
+    ]);
+    return version;
+  }
+  if (activity.status !== 'active' && activity.status !== 'paused') throw new ConflictError(`Les prix ne changent pas quand l'activité est « ${ACTIVITY_STATUS_LABELS[activity.status].toLowerCase()} ».`);
+  const refusal = newPriceVersionRefusal(input.effectiveFrom, parisDate(nowDate));
+  if (refusal) throw new UnprocessableError(refusal);
+  const version: PriceListVersion = {
+    version: Math.max(0, ...prices.map((p) => p.version)) + 1,
+    effectiveFrom: input.effectiveFrom,
+    lines: withLineIds(input.lines),
+    createdAt: now,
+    createdBy: by,
+  };
+  await write(
+    [
+      versionedUpdate(table, activity, { updatedAt: now }, { condition: '#status IN (:active, :paused)', values: { ':active': 'active', ':paused': 'paused' } }),
+    { Put: { TableName: table, Item: priceItem(activity.activityId, version), ConditionExpression: 'attribute_not_exists(pk)' } },
+  ]);
+  return version;
+}
+
+/** Every member's launch facts: their contract is countersigned when their onboarding is `ready`. */
+async function launchMembers(members: ActivityMember[]) {
+  const onboardings = await Promise.all(members.map((m) => getOnboarding(m.referralId)));
+  return members.map((m, i) => ({ referralId: m.referralId, name: m.name, birthDate: m.birthDate, contractCountersigned: onboardings[i]?.status === 'ready' }));
+}
+
+/** The launch checks of an activity as it stands now (submission, and again at approval). */
+export async function currentLaunchProblems(found: ActivityWithParts, options: { now?: Date; catalogue?: ServiceKind[]; rates?: ContributionRates } = {}): Promise<Problem[]> {
+  const [members, catalogue] = await Promise.all([launchMembers(found.members), options.catalogue ?? listServiceKinds()]);
+  return launchProblems({
+    activity: found.activity,
+    members,
+    prices: found.prices,
+    catalogue,
+    rates: options.rates ?? contributionRatesFromEnv(),
+    today: parisDate(options.now ?? new Date()),
+  });
+}
+
+export type SubmitOutcome = { submitted: true; activity: ActivityRecord; changed: boolean } | { submitted: false; problems: Problem[] };
+
+/**
+ * Submits the launch file: draft → awaiting-approval, `submission` + 1 (names the launch workflow's execution),
+ * and the awaited-launch entry for the reconciler, with `extraItems` (messages, path statuses) in the same
+ * conditional write. When the launch checks find problems nothing is written and they are returned. A repeat
+ * while awaiting approval changes nothing (`changed: false`).
+ */
+export async function submitForLaunch(input: {
+  activityId: string;
+  actor: Actor;
+  now?: Date;
+  catalogue?: ServiceKind[];
+  rates?: ContributionRates;
+  extraItems?: (activity: ActivityRecord) => TransactItem[];
+}): Promise<SubmitOutcome> {
+  const found = await mustGet(input.activityId);
+  const { activity } = found;
+  if (activity.status === 'awaiting-approval') return { submitted: true, activity, changed: false };
+  if (activity.status !== 'draft') throw new ConflictError(`Ce dossier est déjà lancé : l'activité est « ${ACTIVITY_STATUS_LABELS[activity.status].toLowerCase()} ».`);
+  const nowDate = input.now ?? new Date();
+  const problems = await currentLaunchProblems(found, { now: nowDate, catalogue: input.catalogue, rates: input.rates });
+  if (problems.length > 0) return { submitted: false, problems };
+  const now = nowDate.toISOString();
+  const next: ActivityRecord = { ...activity, status: 'awaiting-approval', submission: activity.submission + 1, updatedAt: now, version: activity.version + 1 };
+  const table = tableName();
+  const meanwhile = await write(
+    [
+      versionedUpdate(
+        table,
+        activity,
+        { status: next.status, submission: next.submission, updatedAt: now, ...keys.activityStatusEntry(next.status, activity.createdAt, activity.activityId), ...keys.awaitedLaunchEntry(now, activity.activityId) },
+        { condition: '#status = :draft', values: { ':draft': 'draft' } },
+      ),
+      ...(input.extraItems?.(next) ?? []),
+    ],
+    // Another request submitted the same file at the same moment: that submission stands.
+    async () => {
+      const latest = (await getActivity(input.activityId))?.activity;
+      return latest?.status === 'awaiting-approval' && latest.submission === next.submission ? latest : undefined;
+    },
+  );
+  return meanwhile ? { submitted: true, activity: meanwhile, changed: false } : { submitted: true, activity: next, changed: true };
+}
+
+/** The transaction item that takes an activity off the reconciler's awaited launches (its approval opened). */
+export function awaitedLaunchRemoval(table: string, activityId: string): TransactItem {
+  return { Update: { TableName: table, Key: keys.activity(activityId), UpdateExpression: 'REMOVE gsi1pk, gsi1sk', ConditionExpression: 'attribute_exists(pk)' } };
+}
+
+/** Activities submitted before `before` whose approval has not opened (the reconciler's list). */
+export async function listAwaitedLaunches(before: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<ActivityRecord>> {
+  const page = await queryIndexPage(INDEX.awaitedLaunches, keys.awaitedLaunchPartition(), { ...options, below: before });
+  return { items: page.items.map((i) => stripKeys<ActivityRecord>(i)), cursor: page.cursor };
+}
+
+/**
+ * Moves an activity to `to` from one of `from`, from the version read, with `set` fields and `extraItems` in the same
+ * write. Idempotent: an activity already in `to` is answered as is (`changed: false`).
+ */
+async function move(input: {
+  activityId: string;
+  to: ActivityStatus;
+  from: readonly ActivityStatus[];
+  now: string;
+  set?: (activity: ActivityRecord) => Partial<ActivityRecord>;
+  extraItems?: (activity: ActivityRecord) => TransactItem[];
+}): Promise<{ activity: ActivityRecord; changed: boolean }> {
+  const { activity } = await mustGet(input.activityId);
+  if (activity.status === input.to) return { activity, changed: false };
+  if (!input.from.includes(activity.status) || !canMoveActivity(activity.status, input.to)) {
+    throw new ConflictError(`L'activité est « ${ACTIVITY_STATUS_LABELS[activity.status].toLowerCase()} » : elle ne peut pas passer à « ${ACTIVITY_STATUS_LABELS[input.to].toLowerCase()} ».`);
+  }
+  const extra = input.set?.(activity) ?? {};
+  const next: ActivityRecord = { ...activity, ...extra, status: input.to, updatedAt: input.now, version: activity.version + 1 };
+  const indexes = {
+    ...keys.activityStatusEntry(input.to, activity.createdAt, activity.activityId),
+    ...(input.to === 'active' ? keys.activeActivityEntry(activity.activityId, activity.startDate) : {}),
+  };
+  // Leaving `active` leaves the active index; leaving `awaiting-approval` leaves the awaited launches.
+  const remove = [...(input.to === 'active' ? [] : ['gsi3pk', 'gsi3sk']), ...(activity.status === 'awaiting-approval' ? ['gsi1pk', 'gsi1sk'] : [])];
+  const meanwhile = await write(
+    [
+      versionedUpdate(tableName(), activity, { ...extra, status: input.to, updatedAt: input.now, ...indexes }, { remove, condition: '#status = :from', values: { ':from': activity.status } }),
+      ...(input.extraItems?.(next) ?? []),
+    ],
+    // Another request made the same move at the same moment (a retried step).
+    async () => {
+      const latest = (await getActivity(input.activityId))?.activity;
+      return latest?.status === input.to ? latest : undefined;
+    },
+  );
+  return meanwhile ? { activity: meanwhile, changed: false } : { activity: next, changed: true };
+}
+
+/**
+ * Launches an approved activity: active, in the active index, covered by the cooperative's insurance from now.
+ * Idempotent (a retried step changes nothing); `extraItems` carry the messages and path statuses.
+ */
+export async function activate(input: { activityId: string; now?: Date; extraItems?: (activity: ActivityRecord) => TransactItem[] }): Promise<{ activity: ActivityRecord; changed: boolean }> {
+  const now = (input.now ?? new Date()).toISOString();
+  return move({
+    activityId: input.activityId,
+    to: 'active',
+    from: ['awaiting-approval'],
+    now,
+    set: (activity) => ({ insurance: { ...activity.insurance, included: true, includedAt: now } }),
+    extraItems: input.extraItems,
+  });
+}
+
+/** Sends a launch file back to its draft with the staff's comment (kept until the next submission's approval). Idempotent. */
+export async function sendBack(input: { activityId: string; comment: string; by: { id: string; name: string }; now?: Date; extraItems?: (activity: ActivityRecord) => TransactItem[] }): Promise<{ activity: ActivityRecord; changed: boolean }> {
+  const now = (input.now ?? new Date()).toISOString();
+  return move({ activityId: input.activityId, to: 'draft', from: ['awaiting-approval'], now, set: () => ({ sentBack: { comment: input.comment, by: input.by, at: now } }), extraItems: input.extraItems });
+}
+
+/**
+ * Staff pause, resume or close a launched activity, with their reason. Leaving `active` takes it out of the
+ * active index (the invoicing no longer finds it); resuming puts it back. Idempotent for the same status.
+ */
+export async function changeStatus(input: { activityId: string; to: ManualStatusTarget; reason: string; actor: Actor; now?: Date; extraItems?: (activity: ActivityRecord) => TransactItem[] }): Promise<{ activity: ActivityRecord; changed: boolean }> {
+  const now = (input.now ?? new Date()).toISOString();
+  const from: readonly ActivityStatus[] = input.to === 'paused' ? ['active'] : input.to === 'active' ? ['paused'] : ['active', 'paused'];
+  return move({ activityId: input.activityId, to: input.to, from, now, set: () => ({ statusReason: input.reason }), extraItems: input.extraItems });
+}
+
+// --- Listings ---
+
+/** The shards of the active index, '00' to '15'. */
+export const ACTIVE_SHARDS: readonly string[] = Array.from({ length: ACTIVE_ACTIVITY_SHARDS }, (_, i) => String(i).padStart(2, '0'));
+
+const SHARD_CURSOR = /^(\d{2})(?:\.([A-Za-z0-9_-]+))?$/;
+
+/**
+ * One page of the active activities, by start date. With `shard`, that shard only (the invoicing's Distributed Map
+ * gives each iteration one); without, the shards one after the other, the cursor saying where it stopped.
+ */
+export async function listActiveActivities(options: { shard?: string; cursor?: string; limit?: number } = {}): Promise<Page<ActivityRecord>> {
+  const limit = options.limit ?? 50;
+  if (options.shard !== undefined) {
+    if (!ACTIVE_SHARDS.includes(options.shard)) throw new NotFoundError('Partition inconnue.');
+    const page = await queryIndexPage(INDEX.activeActivities, keys.activeActivitiesPartition(options.shard), { limit, cursor: options.cursor });
+    return { items: page.items.map((i) => stripKeys<ActivityRecord>(i)), cursor: page.cursor };
+  }
+  const parsed = options.cursor === undefined ? undefined : SHARD_CURSOR.exec(options.cursor);
+  if (options.cursor !== undefined && (!parsed || !ACTIVE_SHARDS.includes(parsed[1]!))) {
+    throw new UnprocessableError('Le curseur de pagination est invalide : rechargez la liste depuis le début.');
+  }
+  let shardIndex = parsed ? ACTIVE_SHARDS.indexOf(parsed[1]!) : 0;
+  let inner = parsed?.[2];
+  const items: ActivityRecord[] = [];
+  while (shardIndex < ACTIVE_SHARDS.length && items.length < limit) {
+    const shard = ACTIVE_SHARDS[shardIndex]!;
+    const page = await queryIndexPage(INDEX.activeActivities, keys.activeActivitiesPartition(shard), { limit: limit - items.length, cursor: inner });
+    items.push(...page.items.map((i) => stripKeys<ActivityRecord>(i)));
+    if (page.cursor) return { items, cursor: `${shard}.${page.cursor}` };
+    shardIndex += 1;
+    inner = undefined;
+  }
+  return shardIndex < ACTIVE_SHARDS.length ? { items, cursor: ACTIVE_SHARDS[shardIndex] } : { items };
+}
+
+/**
+ * Every active activity: the shards queried in parallel, each paged to its end (`pageLimit` items a page, else
+ * DynamoDB's 1 MB pages). Never a scan. `onPage` hears of each page read (the bench counts them).
+ */
+export async function allActiveActivities(options: { pageLimit?: number; onPage?: (shard: string, items: number) => void } = {}): Promise<ActivityRecord[]> {
+  const table = tableName();
+  const perShard = await Promise.all(
+    ACTIVE_SHARDS.map(async (shard) => {
+      const found: ActivityRecord[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await db().send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: INDEX.activeActivities,
+            KeyConditionExpression: 'gsi3pk = :pk',
+            ExpressionAttributeValues: { ':pk': keys.activeActivitiesPartition(shard) },
+            ExclusiveStartKey: startKey,
+            Limit: options.pageLimit,
+          }),
+        );
+        const items = page.Items ?? [];
+        options.onPage?.(shard, items.length);
+        found.push(...items.map((i) => stripKeys<ActivityRecord>(i)));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return found;
+    }),
+  );
+  return perShard.flat();
+}
+
+/** A person's activities (personal and collective), as their space lists them. */
+export async function listActivitiesOfPerson(personId: string): Promise<PersonActivityLink[]> {
+  const prefix = keys.personActivitiesPrefix(personId);
+  const links: PersonActivityLink[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+        ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    links.push(...(page.Items ?? []).map((i) => stripKeys<PersonActivityLink>(i)));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return links;
+}
+
+/** Activities of one status, newest first, one page at a time (the staff's list). */
+export async function listActivities(options: { status: ActivityStatus; cursor?: string; cursorField?: string; limit?: number }): Promise<Page<ActivityRecord>> {
+  const page = await queryIndexPage(INDEX.activitiesByStatus, keys.activityStatusPartition(options.status), { limit: options.limit, cursor: options.cursor, cursorField: options.cursorField, newestFirst: true });
+  return { items: page.items.map((i) => stripKeys<ActivityRecord>(i)), cursor: page.cursor };
+}
+
+/** The prices in force today of an activity (the flyer, the young person's space). */
+export function pricesInForceToday(prices: readonly PriceListVersion[], now: Date = new Date()): PriceLine[] {
+  // Before its start, an activity shows the prices it will start with.
+  return (priceListInForce(prices, parisDate(now)) ?? latestPriceList(prices))?.lines ?? [];
+}
