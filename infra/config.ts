@@ -191,6 +191,7 @@ export const ENV = {
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   referralStateMachineArn: 'REFERRAL_STATE_MACHINE_ARN',
   onboardingStateMachineArn: 'ONBOARDING_STATE_MACHINE_ARN',
+  activityLaunchStateMachineArn: 'ACTIVITY_LAUNCH_STATE_MACHINE_ARN',
   emailFrom: 'EMAIL_FROM',
   sesConfigurationSet: 'SES_CONFIGURATION_SET',
   smsSenderId: 'SMS_SENDER_ID',

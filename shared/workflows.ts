@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { launchExecutionName } from './domain/activity-launch.js';
 import { logger } from './observability.js';
 
 let sfn: SFNClient | undefined;
@@ -45,6 +46,25 @@ export async function startOnboardingWorkflow(input: { referralId: string; perso
     const existing = await client().send(new DescribeExecutionCommand({ executionArn }));
     if (!sameInput(existing.input, body)) throw new Error(`onboarding execution ${name} exists with another input`);
     return { executionArn, started: 'already' };
+  }
+}
+
+/**
+ * Starts the launch workflow of a submitted launch file (after `submitForLaunch`), under its deterministic name
+ * `launch-<activityId>-<submission>`: a repeat (a retried submission, the reconciler) is the same execution, and an
+ * execution that exists with that name counts as started.
+ */
+export async function startActivityLaunch(input: { activityId: string; submission: number }): Promise<{ executionArn: string; started: 'now' | 'already' }> {
+  const stateMachineArn = process.env.ACTIVITY_LAUNCH_STATE_MACHINE_ARN;
+  if (!stateMachineArn) throw new Error('ACTIVITY_LAUNCH_STATE_MACHINE_ARN is not set');
+  const name = launchExecutionName(input.activityId, input.submission);
+  try {
+    const result = await client().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ activityId: input.activityId, submission: input.submission }) }));
+    return { executionArn: result.executionArn ?? executionArnOf(stateMachineArn, name), started: 'now' };
+  } catch (error) {
+    // The name holds the whole input: an execution with it is this launch, running or ended.
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+    return { executionArn: executionArnOf(stateMachineArn, name), started: 'already' };
   }
 }
 

@@ -37,12 +37,12 @@ const RETRY = { errors: [sfn.Errors.ALL], maxAttempts: 4, interval: Duration.sec
  */
 export class PathSteps extends Construct {
   private readonly fns: WaitingStepFunctions;
-  private readonly ids: Record<string, string>;
+  private readonly ids: Record<string, string | number>;
   private readonly guarded: Array<{ name: string; state: sfn.State }> = [];
   private readonly incidentEntry: sfn.Pass;
   private readonly closedByStaff: sfn.Succeed;
 
-  constructor(scope: Construct, id: string, props: { fns: WaitingStepFunctions; ids: Record<string, string> }) {
+  constructor(scope: Construct, id: string, props: { fns: WaitingStepFunctions; ids: Record<string, string | number> }) {
     super(scope, id);
     this.fns = props.fns;
     this.ids = props.ids;

@@ -1,5 +1,5 @@
 import { apiRoute, json, readJsonBody } from '../../shared/http/api.js';
-import { InvalidInputError } from '../../shared/domain/errors.js';
+import { idempotencyKeyOf } from '../../shared/http/idempotency.js';
 import { referralSubmissionSchema } from '../../shared/domain/referral.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { submitReferral } from '../../shared/data/referrals.js';
@@ -9,16 +9,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Prescriber } from '../../shared/domain/actor.js';
 import { referralSubmissionAnswer } from '../../shared/views.js';
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,128}$/;
-
 /** POST /api/referrals: a prescriber refers a young person. */
 export const handler = apiRoute({ roles: ['prescriber'] }, async ({ event, actor }) => {
-  const idempotencyKey = event.headers['idempotency-key'];
-  if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    throw new InvalidInputError("L'en-tête Idempotency-Key est obligatoire (8 à 128 caractères : lettres, chiffres, - ou _).", [
-      { field: 'Idempotency-Key', message: 'En-tête manquant ou invalide.' },
-    ]);
-  }
+  const idempotencyKey = idempotencyKeyOf(event);
   const submission = parseOrThrow(referralSubmissionSchema, readJsonBody(event));
   const { referral, created } = await submitReferral({ prescriber: actor as Prescriber, submission, idempotencyKey });
   correlate({ personId: referral.personId, referralId: referral.referralId });

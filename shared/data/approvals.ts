@@ -57,6 +57,8 @@ export interface ApprovalRecord {
   workflowDecision?: WorkflowDecision;
   /** Decided by `settleWaitingStep` before its wait opened: the wait, when it opens, takes the decision at once. */
   settledBeforeWait?: boolean;
+  /** For an activity's launch: the activity the inbox names. */
+  activity?: { activityId: string; name: string; shape: 'personal' | 'collective' };
   /** For an incident: the step that failed, the error class and what staff read about it. */
   incident?: { step: string; error: string; explanation: string };
   /** Each deadline step, once recorded (remindAt, escalateAt, waitlistReview_YYYY-MM-DD...). */
@@ -114,6 +116,11 @@ export interface WaitingStepHandler<S extends WaitingSubject = WaitingSubject, D
   onOpen(context: WaitingStepContext<S>): WaitingStepWrites & { fields?: Partial<ApprovalRecord> };
   onDeadline(context: WaitingStepContext<S>, step: DeadlineStep, timings: DeadlineTimings): WaitingStepWrites & { expires: boolean; label: string };
   onDecision(context: WaitingStepContext<S>, decision: D, actor: Actor): WaitingStepWrites;
+  /**
+   * Rules that need reads before a decision is recorded (a launch approved only while its launch checks pass):
+   * throws the 4xx the person reads, and nothing is written. Runs before every attempt to record the decision.
+   */
+  checkDecision?(subject: S, decision: D, now: Date): Promise<void>;
 }
 
 export interface DeadlineTimings {
@@ -454,6 +461,7 @@ export async function decide<S extends WaitingSubject, D extends { outcome: stri
   if (!handler.allowedOutcomes(subject).includes(input.decision.outcome)) {
     throw new ConflictError(`La décision « ${handler.outcomeLabel(input.decision.outcome)} » n'est plus possible pour ce dossier : rechargez la page.`);
   }
+  await handler.checkDecision?.(subject, input.decision, now);
   const table = tableName();
   const writes = handler.onDecision({ table, subject, approval, now, appBaseUrl: input.appBaseUrl ?? '' }, input.decision, input.actor);
   const workflowDecision: WorkflowDecision = { outcome: input.decision.outcome, approvalId: approval.approvalId, ...(writes.cause ? { cause: writes.cause } : {}) };
@@ -551,6 +559,7 @@ export async function settleWaitingStep<S extends WaitingSubject, D extends { ou
       }
       throw new ConflictError(`« ${handler.outcomeLabel(input.decision.outcome)} » n'est plus possible pour cette étape : rechargez la page.`);
     }
+    await handler.checkDecision?.(subject, input.decision, now);
     const decidedBy = decidedByOf(input.actor);
     const approval: ApprovalRecord = {
       approvalId,

@@ -1,6 +1,6 @@
 import { keys } from '../keys.js';
 import type { Channel, RecipientRole } from '../domain/messages/catalogue.js';
-import { LINK_AUDIENCE_OF_ROLE, placeholdersIn, type LinkAudience } from '../domain/personal-links.js';
+import { LINK_AUDIENCE_OF_ROLE, LINK_OTHER_PAGES, placeholdersIn, type LinkAudience } from '../domain/personal-links.js';
 import { linkContactPut } from './personal-links.js';
 
 /** A message as a state change writes it: to whom, by which channel, what. */
@@ -16,6 +16,8 @@ export interface OutboxDraft {
    * link when it sends and puts it there, so the outbox never holds one. Needs the message's referral.
    */
   personalLink?: LinkAudience;
+  /** The page the link opens when not the audience's own (`LINK_OTHER_PAGES`): `/mon-activite` for a launch file. */
+  linkPage?: string;
 }
 
 /**
@@ -113,5 +115,6 @@ function withPersonalLink(draft: OutboxDraft, options: OutboxOptions): OutboxDra
   if (!personalLink) return draft;
   if (LINK_AUDIENCE_OF_ROLE[draft.role] !== personalLink) throw new Error(`${draft.kind}: a ${personalLink} link cannot go to the ${draft.role} recipient`);
   if (!options.referralId) throw new Error(`${draft.kind}: a personal link needs the referral the message is about`);
+  if (draft.linkPage !== undefined && !LINK_OTHER_PAGES[personalLink].includes(draft.linkPage)) throw new Error(`${draft.kind}: a ${personalLink} link cannot open ${draft.linkPage}`);
   return { ...draft, personalLink };
 }

@@ -70,7 +70,7 @@ export const guardianActorId = (referralId: string) => `guardian-${referralId}`;
  * store its hash.
  * @example const { url, items } = issueLink({ personId, referralId, audience: 'young-person' })
  */
-export function issueLink(input: { personId: string; referralId: string; audience: LinkAudience; now?: Date; appBaseUrl?: string }): {
+export function issueLink(input: { personId: string; referralId: string; audience: LinkAudience; now?: Date; appBaseUrl?: string; page?: string }): {
   token: string;
   url: string;
   items: TransactItem[];
@@ -90,7 +90,7 @@ export function issueLink(input: { personId: string; referralId: string; audienc
     expiresAt: Math.floor(validUntil.getTime() / 1000) + KEPT_AFTER_EXPIRY_SECONDS,
   };
   const items: TransactItem[] = [{ Put: { TableName: tableName(), Item: { ...keys.personalLink(tokenHash), ...record }, ConditionExpression: 'attribute_not_exists(pk)' } }];
-  return { token, url: linkUrl(input.appBaseUrl ?? process.env.APP_BASE_URL ?? '', input.audience, token), items };
+  return { token, url: linkUrl(input.appBaseUrl ?? process.env.APP_BASE_URL ?? '', input.audience, token, input.page), items };
 }
 
 /**
@@ -134,7 +134,7 @@ export async function fillPersonalLink(personId: string, message: OutboxMessage,
   const audience = message.personalLink;
   if (!audience) return message;
   if (!message.referralId) throw new Error(`message ${message.notificationId} declares a personal link without a referral`);
-  const { url } = await storeLink({ personId, referralId: message.referralId, audience, now });
+  const { url } = await storeLink({ personId, referralId: message.referralId, audience, now, page: message.linkPage });
   return { ...message, subject: message.subject && fillLinkPlaceholder(message.subject, audience, url), body: fillLinkPlaceholder(message.body, audience, url) };
 }
 

@@ -13,6 +13,7 @@ import { parisDate } from '../domain/time.js';
 import { outboxPuts } from './outbox.js';
 import { countReferralsOf, findPersonCandidates, personLookupPuts, personReferralStatusUpdate, strongClaimPuts, timelinePut } from './people.js';
 import { possibleDuplicatePut } from './possible-duplicates.js';
+import { idFromIdempotencyKey } from '../http/idempotency.js';
 import { isConditionFailure, isRetryableConflict, pause } from './transactions.js';
 
 export interface ReferralRecord {
@@ -50,8 +51,7 @@ const MAX_ATTEMPTS = 6;
 
 /** A referral's id comes from the organisation and the client's Idempotency-Key: a replayed request finds the same referral. */
 export function referralIdFor(organisationId: string, idempotencyKey: string): string {
-  const hex = createHash('sha256').update(`${organisationId}\n${idempotencyKey}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return idFromIdempotencyKey(organisationId, idempotencyKey);
 }
 
 /** The reference people quote on the phone. */

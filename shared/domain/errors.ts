@@ -103,10 +103,16 @@ export class UnsupportedMediaTypeError extends UserFacingError {
   }
 }
 
-/** The request was understood but what it carries cannot be accepted (a file that is not what it claims to be). */
+/**
+ * The request was understood but what it carries cannot be accepted (a file that is not what it claims to be, a
+ * launch file that fails its checks: `errors` lists them field by field).
+ */
 export class UnprocessableError extends UserFacingError {
   readonly statusCode = 422;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
     super(message);
     this.name = 'UnprocessableError';
   }

@@ -17,6 +17,8 @@ export const LINK_HEADER = 'x-parcours-link';
 
 /** The page each audience's link opens, and the page that sends a new link. */
 export const LINK_PAGES: Record<LinkAudience, string> = { 'young-person': '/mon-parcours', guardian: '/tuteur' };
+/** The other pages an audience's link may open, for a message about them (a launch file opens `/mon-activite`). */
+export const LINK_OTHER_PAGES: Record<LinkAudience, readonly string[]> = { 'young-person': ['/mon-activite'], guardian: [] };
 export const NEW_LINK_PAGE = '/nouveau-lien';
 
 /** What a message's text carries where its link goes: the sender puts the link there when it sends, never before. */
@@ -36,9 +38,10 @@ export const LINK_URL_BUDGET = 120;
 
 /**
  * @example linkUrl('https://parcours.example.org/', 'guardian', token) // 'https://parcours.example.org/tuteur#<token>'
+ * @example linkUrl('https://parcours.example.org', 'young-person', token, '/mon-activite') // 'https://parcours.example.org/mon-activite#<token>'
  */
-export function linkUrl(appBaseUrl: string, audience: LinkAudience, token: string): string {
-  return `${appBaseUrl.replace(/\/+$/, '')}${LINK_PAGES[audience]}#${token}`;
+export function linkUrl(appBaseUrl: string, audience: LinkAudience, token: string, page: string = LINK_PAGES[audience]): string {
+  return `${appBaseUrl.replace(/\/+$/, '')}${page}#${token}`;
 }
 
 /** The text with the audience's placeholder replaced by `replacement` (the link when sending, a mention when showing it again). */

@@ -19,6 +19,7 @@ export const WAITING_STEP_KINDS = [
   'contract-acceptance',
   'contract-countersign',
   'onboarding-review',
+  'activity-launch',
 ] as const;
 export type WaitingStepKind = (typeof WAITING_STEP_KINDS)[number];
 
@@ -32,6 +33,7 @@ export const WAITING_STEP_KIND_LABELS: Record<WaitingStepKind, string> = {
   'contract-acceptance': 'Acceptation du contrat',
   'contract-countersign': 'Contresignature du contrat',
   'onboarding-review': "Revue de l'accueil",
+  'activity-launch': "Lancement d'une activité",
 };
 
 /** Who acts on a waiting step. Only the staff's steps are listed in their inbox; the others are found through their subject. */
@@ -48,10 +50,11 @@ export const WAITING_STEP_AUDIENCE: Record<WaitingStepKind, WaitingStepAudience>
   'contract-acceptance': 'young-person',
   'contract-countersign': 'staff',
   'onboarding-review': 'staff',
+  'activity-launch': 'staff',
 };
 
 /** The kinds staff decide themselves (those whose audience is `staff`): the inbox's filter offers these. */
-export const STAFF_WAITING_STEP_KINDS = ['referral-decision', 'incident', 'diagnosis', 'contract-countersign', 'onboarding-review'] as const satisfies readonly WaitingStepKind[];
+export const STAFF_WAITING_STEP_KINDS = ['referral-decision', 'incident', 'diagnosis', 'contract-countersign', 'onboarding-review', 'activity-launch'] as const satisfies readonly WaitingStepKind[];
 
 /**
  * Which wait of the step asks: the first one, after a reminder, after an escalation, a waiting list's, an

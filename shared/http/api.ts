@@ -15,6 +15,7 @@ import {
   NotAuthenticatedError,
   NotFoundError,
   PayloadTooLargeError,
+  UnprocessableError,
   UnsupportedMediaTypeError,
   UserFacingError,
 } from '../domain/errors.js';
@@ -181,7 +182,7 @@ export function errorResponse(error: unknown): ApiResult {
   if (error instanceof UserFacingError) {
     logger.info('request refused', { status: error.statusCode, error: error.name });
     const body: Record<string, unknown> = { message: error.message };
-    if (error instanceof InvalidInputError && error.errors.length > 0) body.errors = error.errors;
+    if ((error instanceof InvalidInputError || error instanceof UnprocessableError) && error.errors.length > 0) body.errors = error.errors;
     // The page offers a new link where this one cannot open it.
     if (error instanceof LinkRefusedError) Object.assign(body, { reason: error.reason, newLinkPath: error.newLinkPath });
     if (error instanceof TooManyRequestsError) return json(error.statusCode, body, { 'retry-after': String(error.retryAfterSeconds) });

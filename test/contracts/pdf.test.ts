@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { extractText, getDocumentProxy } from 'unpdf';
 import { renderContractPdf, sha256Hex } from '../../shared/contracts/pdf.js';
 import type { ContractData } from '../../shared/domain/contracts.js';
+import { pdfText } from '../support/pdf-text.js';
 
 const base = {
   referralId: '0b5c2f4e-1111-4222-8333-944455556666',
@@ -42,18 +42,11 @@ const PROGRAMME_TITLES: Record<string, { title: RegExp; programme: RegExp }> = {
   'jeunes-majeurs': { title: /Convention d'adhésion à la Coopérative Jeunes Majeurs/, programme: /Coopérative Jeunes Majeurs \(18-29 ans\)/ },
 };
 
-/** The text of a PDF as a reader's tool sees it, lines joined with spaces (pdfkit wraps long lines). */
-async function textOf(bytes: Uint8Array): Promise<string> {
-  const pdf = await getDocumentProxy(new Uint8Array(bytes));
-  const { text } = await extractText(pdf, { mergePages: true });
-  return text.replace(/\s+/g, ' ');
-}
-
 describe('contract PDF, for each programme', () => {
   for (const [programme, data] of Object.entries(CONTRACTS)) {
     it(`${programme}: the text names the parties, the programme, the dates, and the final one the acceptance record and the countersignature`, async () => {
       const draft = await renderContractPdf(data);
-      const text = await textOf(draft.bytes);
+      const text = await pdfText(draft.bytes);
       expect(text).toMatch(PROGRAMME_TITLES[programme].title);
       expect(text).toMatch(PROGRAMME_TITLES[programme].programme);
       expect(text).toContain('CoopConnexion');
@@ -79,7 +72,7 @@ describe('contract PDF, for each programme', () => {
         countersignature: { at: '2026-06-15T07:10:00.000Z', staffName: 'Camille Martin' },
       };
       const final = await renderContractPdf(data, signatures);
-      const finalText = await textOf(final.bytes);
+      const finalText = await pdfText(final.bytes);
       expect(finalText).toContain(`${data.youngPerson.firstName} ${data.youngPerson.lastName}`);
       expect(finalText).toContain(`Date de début : ${sd}/${sm}/${sy}`);
       expect(finalText).toContain(`Accepté en ligne par ${data.youngPerson.firstName} ${data.youngPerson.lastName} le 13/06/2026 à 21:42 (heure de Paris)`);

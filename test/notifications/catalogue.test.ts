@@ -51,6 +51,9 @@ function allVars(base: ReferralVars) {
     staffUrl: 'https://parcours.coopconnexion.fr/equipe/decisions/Qm9uam91cg',
     contractTitle: "Contrat d'appui au projet d'entreprise (CAPE)",
     comment: 'Nous préférons attendre la rentrée.',
+    // The activity's launch.
+    activityName: 'Les Jardins de Zoé, entretien de jardins et petits travaux',
+    teamComment: 'Ajoutez un prix à l’heure pour la tonte, et précisez les communes desservies.',
   };
 }
 
@@ -124,6 +127,10 @@ describe('the catalogue', () => {
         'contract-countersigned young email',
         'contract-countersigned young sms',
         'contract-countersigned guardian email',
+        // The activity's launch.
+        'launch-submitted young email',
+        'launch-submitted young sms',
+        ...['launch-sent-back', 'activity-launched'].flatMap((k) => [`${k} young email`, `${k} young sms`, `${k} guardian email`]),
       ].sort(),
     );
   });
@@ -145,6 +152,11 @@ describe('the catalogue', () => {
     expect(isMandatory('contract-countersigned', 'guardian')).toBe(true);
     expect(isMandatory('guardian-consent-reminder', 'guardian')).toBe(false);
     expect(isMandatory('contract-ready', 'young')).toBe(false);
+    // A launch file sent back is what the member must change; a launch binds the member and, for a minor, the guardian.
+    expect(isMandatory('launch-sent-back', 'young')).toBe(true);
+    expect(isMandatory('activity-launched', 'young')).toBe(true);
+    expect(isMandatory('activity-launched', 'guardian')).toBe(true);
+    expect(isMandatory('launch-submitted', 'young')).toBe(false);
     expect(CATALOGUE_ENTRIES.every((e) => e.mandatory === isMandatory(e.kind, e.role))).toBe(true);
   });
 

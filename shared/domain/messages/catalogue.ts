@@ -1,5 +1,6 @@
 import { SESSION_MESSAGE_KINDS, sessionTemplates } from './session-messages.js';
 import { CONTRACT_MESSAGES, CONTRACT_MESSAGE_KINDS } from './contract-messages.js';
+import { ACTIVITY_MESSAGE_KINDS, activityTemplates } from './activity-messages.js';
 import { smsSegments, toGsm7 } from './sms-text.js';
 import { LINK_PLACEHOLDERS, withLinkBudget } from '../personal-links.js';
 
@@ -34,6 +35,8 @@ export const MESSAGE_KINDS = [
   'personal-link',
   // Onboarding: the guardian's consent and the contract (contract-messages.ts).
   ...CONTRACT_MESSAGE_KINDS,
+  // The activity's launch (activity-messages.ts).
+  ...ACTIVITY_MESSAGE_KINDS,
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -442,6 +445,7 @@ const catalogue = {
     },
   },
   ...CONTRACT_MESSAGES,
+  ...activityTemplates(signature),
 } satisfies Record<MessageKind, Partial<Record<RecipientRole, RoleTemplates>>>;
 
 type Catalogue = typeof catalogue;
