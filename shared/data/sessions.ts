@@ -19,6 +19,7 @@ import { INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
 import { db, queryIndexPage, tableName, type Page } from './client.js';
 import { outboxPuts } from './outbox.js';
+import { freeSeat, takeSeat } from './seats.js';
 import { timelinePut } from './people.js';
 import { getOnboarding, loadStep } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
@@ -256,16 +257,7 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
       bookedAt: iso,
     };
     const items: TransactItem[] = [
-      {
-        Update: {
-          TableName: table,
-          Key: keys.session(sessionId),
-          UpdateExpression: 'SET seatsTaken = seatsTaken + :one',
-          ConditionExpression: 'seatsTaken < #capacity AND startsAt > :now AND contains(programmes, :programme)',
-          ExpressionAttributeNames: { '#capacity': 'capacity' },
-          ExpressionAttributeValues: { ':one': 1, ':now': iso, ':programme': party.programme },
-        },
-      },
+      takeSeat(table, { key: keys.session(sessionId), conditions: { expression: 'startsAt > :now AND contains(programmes, :programme)', values: { ':now': iso, ':programme': party.programme } } }),
       { Put: { TableName: table, Item: { ...keys.sessionAttendee(sessionId, party.referralId), type: 'session-attendee', ...attendee } } },
       {
         Put: {
@@ -285,7 +277,7 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
           ExpressionAttributeValues: STEP_OPEN.values,
         },
       },
-      ...(held ? freeSeat(table, held.sessionId, party.referralId) : []),
+      ...(held ? leaveSession(table, held.sessionId, party.referralId) : []),
       ...cancelReminders(table, party.personId, booking, iso),
       ...confirmation,
       ...reminders,
@@ -312,17 +304,9 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
 }
 
 /** The seat a booking leaves: the counter down, the person off the session's list. */
-function freeSeat(table: string, sessionId: string, referralId: string): TransactItem[] {
+function leaveSession(table: string, sessionId: string, referralId: string): TransactItem[] {
   return [
-    {
-      Update: {
-        TableName: table,
-        Key: keys.session(sessionId),
-        UpdateExpression: 'SET seatsTaken = seatsTaken - :one',
-        ConditionExpression: 'seatsTaken > :zero',
-        ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
-      },
-    },
+    freeSeat(table, { key: keys.session(sessionId) }),
     { Delete: { TableName: table, Key: keys.sessionAttendee(sessionId, referralId), ConditionExpression: 'attribute_not_exists(attendance)' } },
   ];
 }

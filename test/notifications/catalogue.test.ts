@@ -54,6 +54,10 @@ function allVars(base: ReferralVars) {
     // The activity's launch.
     activityName: 'Les Jardins de Zoé, entretien de jardins et petits travaux',
     teamComment: 'Ajoutez un prix à l’heure pour la tonte, et précisez les communes desservies.',
+    // A CJS cohort.
+    cohortName: 'CJS Lens-Liévin été 2026',
+    cohortDates: 'du lundi 6 juillet au vendredi 28 août 2026',
+    cohortTowns: 'Lens, Liévin et Avion',
   };
 }
 
@@ -131,6 +135,10 @@ describe('the catalogue', () => {
         'launch-submitted young email',
         'launch-submitted young sms',
         ...['launch-sent-back', 'activity-launched'].flatMap((k) => [`${k} young email`, `${k} young sms`, `${k} guardian email`]),
+        // A CJS cohort.
+        'cohort-placed young email',
+        'cohort-placed young sms',
+        'cohort-placed guardian email',
       ].sort(),
     );
   });

@@ -1,6 +1,7 @@
 import { SESSION_MESSAGE_KINDS, sessionTemplates } from './session-messages.js';
 import { CONTRACT_MESSAGES, CONTRACT_MESSAGE_KINDS } from './contract-messages.js';
 import { ACTIVITY_MESSAGE_KINDS, activityTemplates } from './activity-messages.js';
+import { COHORT_MESSAGE_KINDS, cohortTemplates } from './cohort-messages.js';
 import { smsSegments, toGsm7 } from './sms-text.js';
 import { LINK_PLACEHOLDERS, withLinkBudget } from '../personal-links.js';
 
@@ -37,6 +38,8 @@ export const MESSAGE_KINDS = [
   ...CONTRACT_MESSAGE_KINDS,
   // The activity's launch (activity-messages.ts).
   ...ACTIVITY_MESSAGE_KINDS,
+  // A CJS cohort (cohort-messages.ts).
+  ...COHORT_MESSAGE_KINDS,
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -446,6 +449,7 @@ const catalogue = {
   },
   ...CONTRACT_MESSAGES,
   ...activityTemplates(signature),
+  ...cohortTemplates(signature),
 } satisfies Record<MessageKind, Partial<Record<RecipientRole, RoleTemplates>>>;
 
 type Catalogue = typeof catalogue;
