@@ -40,6 +40,7 @@ export class ParcoursFunction extends Construct {
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
   readonly entry: string;
+  private readonly config: StageConfig;
   /** The AWS SDK calls its bundle can make: what the bind* methods grant. */
   readonly sdkUsage: SdkUsage;
   /** Clients (`dynamodb`) and commands (`sesv2:SendEmail`) some bind* method accounted for. */
@@ -49,6 +50,7 @@ export class ParcoursFunction extends Construct {
     super(scope, id);
     const { config } = props;
     this.entry = props.entry;
+    this.config = config;
     this.sdkUsage = props.bundles.sdkUsageOf(props.entry);
     this.node.addValidation({ validate: () => this.unaccountedCalls() });
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
@@ -128,6 +130,16 @@ export class ParcoursFunction extends Construct {
         });
       }
     }
+    return this;
+  }
+
+  /**
+   * Sets the activities' settings in the function's environment, for code that creates, checks, launches or prints
+   * activities: the contribution bounds per programme and the cooperative's identity (shared/domain/activities.ts reads them).
+   */
+  bindActivitySettings(): this {
+    this.function.addEnvironment(ENV.contributionRates, JSON.stringify(this.config.contributionRates));
+    this.function.addEnvironment(ENV.cooperative, JSON.stringify(this.config.cooperative));
     return this;
   }
 

@@ -56,5 +56,20 @@ describe('operator overrides', () => {
     expect(() => loadStageConfig('dev', { authDomainPrefix: 'my-cognito-login' })).toThrow(/authDomainPrefix/);
     expect(() => loadStageConfig('dev', { alarmEmail: 'not-an-email' })).toThrow(/alarmEmail/);
     expect(() => loadStageConfig('dev', { emailFrom: 'Parcours <x@elsewhere.org>' })).toThrow(/emailFrom/);
+    expect(() => loadStageConfig('dev', { cooperative: { siren: '12345' } })).toThrow(/siren/);
+    expect(() => loadStageConfig('dev', { cooperative: { email: 'contact' } })).toThrow(/cooperative email/);
+  });
+
+  it('takes the cooperative\'s identity from PARCOURS_COOPERATIVE, field by field over the sample one', () => {
+    const overrides = stageOverrides(() => undefined, { PARCOURS_COOPERATIVE: JSON.stringify({ siren: '123456789', vatMode: 'vat' }) });
+    const config = loadStageConfig('prod', overrides);
+    expect(config.cooperative).toMatchObject({ siren: '123456789', vatMode: 'vat', name: 'CoopConnexion' });
+    expect(() => stageOverrides(() => undefined, { PARCOURS_COOPERATIVE: '{not json' })).toThrow(/cooperative must be a JSON object/);
+  });
+
+  it('bounds the contribution per programme, and waits seconds for a launch approval in the test stage', () => {
+    expect(loadStageConfig('prod').contributionRates.accompagnement).toEqual({ defaultBps: 1000, minBps: 500, maxBps: 1500 });
+    expect(loadStageConfig('prod').launch.remindAfterSeconds).toBe(2 * 24 * 3600);
+    expect(loadStageConfig('test').launch).toEqual({ remindAfterSeconds: 10, escalateAfterSeconds: 20 });
   });
 });
