@@ -46,3 +46,17 @@ export function freeSeat(table: string, holder: Pick<SeatHolder, 'key' | 'counte
     },
   };
 }
+
+/** A new capacity for the holder, refused when it is below the seats already taken. */
+export function changeCapacity(table: string, holder: Pick<SeatHolder, 'key' | 'capacityAttribute' | 'counterAttribute'>, capacity: number): TransactItem {
+  return {
+    Update: {
+      TableName: table,
+      Key: holder.key,
+      UpdateExpression: 'SET #seatCapacity = :seatCapacity',
+      ConditionExpression: 'attribute_exists(pk) AND #seatsTaken <= :seatCapacity',
+      ExpressionAttributeNames: names(holder),
+      ExpressionAttributeValues: { ':seatCapacity': capacity },
+    },
+  };
+}

@@ -655,6 +655,11 @@ export const serviceKindSchema = z
 export type ServiceKindInput = z.infer<typeof serviceKindSchema>;
 export const serviceKindCodeSchema = serviceKindCode();
 
+const cohortCapacity = () =>
+  z
+    .number({ error: () => 'Capacité invalide : un nombre entier de places.' })
+    .check(z.refine((n) => Number.isInteger(n) && n >= 1 && n <= COHORT_CAPACITY.max, `Capacité invalide : de 1 à ${COHORT_CAPACITY.max} places.`));
+
 /** A CJS cohort (`POST /api/staff/cohorts`): summer dates of one year, its towns, at most 20 seats. */
 export const cohortCreateSchema = z
   .strictObject(
@@ -665,11 +670,7 @@ export const cohortCreateSchema = z
       towns: z
         .array(text({ max: 100 }), 'Les communes doivent être une liste.')
         .check(z.minLength(1, 'Indiquez au moins une commune.'), z.maxLength(20, '20 communes au maximum.')),
-      capacity: z.optional(
-        z
-          .number({ error: () => 'Capacité invalide : un nombre entier de places.' })
-          .check(z.refine((n) => Number.isInteger(n) && n >= 1 && n <= COHORT_CAPACITY.max, `Capacité invalide : de 1 à ${COHORT_CAPACITY.max} places.`)),
-      ),
+      capacity: z.optional(cohortCapacity()),
     },
     'Le contenu doit être un objet JSON.',
   )
@@ -684,6 +685,9 @@ export const cohortCreateSchema = z
     }),
   );
 export type CohortCreate = z.infer<typeof cohortCreateSchema>;
+
+/** A cohort's new capacity (`PUT /api/staff/cohorts/{cohortId}`): never below the seats taken, which storage checks. */
+export const cohortCapacitySchema = z.strictObject({ capacity: cohortCapacity() }, 'Le contenu doit être un objet JSON.');
 
 export const cohortMemberSchema = z.strictObject({ referralId: referralId() }, 'Le contenu doit être un objet JSON.');
 export type CohortMemberInput = z.infer<typeof cohortMemberSchema>;
