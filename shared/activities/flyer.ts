@@ -1,17 +1,11 @@
 import { PDFDocument } from '../contracts/pdfkit.js';
-import { formatBps, formatEuros } from '../domain/money.js';
+import type { CooperativeSettings } from '../../infra/config.js';
+import { formatBps } from '../domain/activities.js';
+import { formatEuros } from '../domain/money.js';
 import { formatFrenchDate } from '../domain/time.js';
 
 /** The cooperative as its flyers name it: customers order from it and it invoices them. */
-export interface FlyerCooperative {
-  name: string;
-  address: string;
-  siren: string;
-  /** 'franchise': no VAT (franchise en base, article 293 B du CGI); 'vat': prices excluding VAT, rate per line. */
-  vatMode: 'franchise' | 'vat';
-  email: string;
-  phone: string;
-}
+export type FlyerCooperative = Pick<CooperativeSettings, 'name' | 'address' | 'siren' | 'vatMode' | 'email' | 'phone'>;
 
 export interface FlyerPriceLine {
   label: string;

@@ -156,10 +156,10 @@ export function activityCreatePuts(table: string, activity: ActivityRecord, pric
 /**
  * Creates an activity as a draft. Personal: the one of a launch-ready referral (id `pa-<referralId>`, its holder
  * the young person), idempotent (a repeat returns the existing one, `created: false`); refused for a programme
- * without personal activities (CJS). Collective: a new Jeunes Majeurs one (`ca-<uuid>`), members joining later.
+ * without personal activities (CJS). Collective: a new Jeunes Majeurs one (`ca-<uuid>`, or the id given: a repeat then returns it), members joining later.
  */
 export async function createActivity(
-  input: ({ shape: 'personal'; referralId: string } | { shape: 'collective'; programme: Programme; cohortId?: string }) & {
+  input: ({ shape: 'personal'; referralId: string } | { shape: 'collective'; programme: Programme; cohortId?: string; activityId?: string }) & {
     file: LaunchFileInput;
     actor: Actor;
     now?: Date;
@@ -184,7 +184,10 @@ export async function createActivity(
     programme = referral.programme;
   } else {
     if (ACTIVITY_RULES_BY_PROGRAMME[input.programme].collective === 'none') throw new ConflictError("Ce programme n'a pas d'activité collective.");
-    activityId = `ca-${randomUUID()}`;
+    // The route derives it from the request's Idempotency-Key: a replayed request finds the same activity.
+    activityId = input.activityId ?? `ca-${randomUUID()}`;
+    const existing = input.activityId ? await getActivity(activityId) : undefined;
+    if (existing) return { activity: existing, created: false };
     programme = input.programme;
   }
   const { activity, prices } = newDraftActivity({

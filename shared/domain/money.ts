@@ -10,10 +10,3 @@ export function formatEuros(cents: number): string {
   return `${sign}${euros},${String(abs % 100).padStart(2, '0')}\u00a0€`;
 }
 
-/**
- * A rate in basis points as a French percentage.
- * @example formatBps(550) // '5,5 %' (no-break space)
- */
-export function formatBps(bps: number): string {
-  return `${String(bps / 100).replace('.', ',')}\u00a0%`;
-}

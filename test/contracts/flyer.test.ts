@@ -84,7 +84,7 @@ describe('prices as people read them', () => {
     expect(formatEuros(0)).toBe('0,00\u00a0€');
     expect(formatEuros(5)).toBe('0,05\u00a0€');
     expect(formatEuros(123456789)).toBe('1\u00a0234\u00a0567,89\u00a0€');
-    expect(priceText({ label: 'x', unitLabel: 'm²', unitPriceCents: 950, vatRateBps: 550 }, 'vat')).toBe('9,50\u00a0€ HT / m² (TVA 5,5\u00a0%)');
+    expect(priceText({ label: 'x', unitLabel: 'm²', unitPriceCents: 950, vatRateBps: 550 }, 'vat')).toBe('9,50\u00a0€ HT / m² (TVA 5,5 %)');
     expect(priceText({ label: 'x', unitLabel: 'jour', unitPriceCents: 15000, vatRateBps: 2000 }, 'franchise')).toBe('150,00\u00a0€ / jour');
   });
 });
