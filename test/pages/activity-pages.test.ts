@@ -4,7 +4,9 @@ import { launchBrowser, startPagesServer, type PagesServer } from '../support/br
 import { fakeIdToken, hasHorizontalScroll, resetSession } from '../support/pages.js';
 import { parseEuros, centsToInput } from '../../browser/lib/money.js';
 import { choosableServiceKinds, DEFAULT_SERVICE_KINDS } from '../../shared/domain/activities.js';
-import { inboxItem } from '../../shared/views.js';
+import { cohortView, inboxItem } from '../../shared/views.js';
+import type { StoredCohort } from '../../shared/data/cohorts.js';
+import type { CohortMember } from '../../shared/domain/activities.js';
 import {
   activityWithParts,
   approvalRecord,
@@ -81,6 +83,8 @@ async function openLaunchFile(answer: () => unknown, handlers: { put?: (body: un
     if (path.endsWith('/flyer')) return route.fulfill({ status: 200, contentType: 'application/pdf', body: Buffer.from('%PDF-1.7\nplaquette') });
     return json(route, { message: 'Route inconnue.' }, 404);
   });
+  // From the same page, a new fragment alone would not load it again.
+  await page.goto('about:blank');
   await page.goto(`${server.url}/mon-activite#${TOKEN}`);
   await expect.poll(() => page.locator('#activite').getAttribute('aria-busy'), { timeout: 10_000 }).toBe('false');
   return sent;
@@ -227,5 +231,38 @@ describe('the staff\'s launch decision on the activity page', () => {
     expect(decisions).toEqual([{ outcome: 'sent-back', comment: 'Ajoutez un prix pour la taille de haies.' }]);
     expect(await page.locator('#sent-back').textContent()).toContain('Ajoutez un prix pour la taille de haies.');
     expect(await page.locator('#launch-decision').isHidden()).toBe(true);
+  });
+});
+
+describe('the cohort page', () => {
+  const cohort: StoredCohort = {
+    cohortId: 'coh-lens-2025', name: 'CJS Lens été 2025', year: 2025, startDate: '2025-07-07', endDate: '2025-08-29', towns: ['Lens', 'Liévin'],
+    capacity: 2, seatsTaken: 1, activityId: 'ca-cohorte-lens', createdAt: '2025-03-01T09:00:00Z', createdBy: { id: 'sub-camille', name: 'Camille Martin' }, payloadHash: 'h',
+  };
+  const placed: CohortMember = { cohortId: cohort.cohortId, referralId: minor.referralId, personId: minor.personId, name: 'Lina Haddad', placedAt: '2025-03-02T09:00:00Z' };
+
+  it('shows the seats and members, saves a committee role, and says in French when the cohort is full', async () => {
+    const roles: unknown[] = [];
+    await page.unrouteAll();
+    await resetSession(page, server.url, fakeIdToken({ name: 'Camille Martin', groups: ['staff'] }));
+    await page.route('**/api/staff/cohorts/coh-lens-2025', (route) => json(route, cohortView(cohort, [placed], { status: 'draft' })));
+    await page.route('**/api/staff/cohorts/coh-lens-2025/members/*', (route) => {
+      roles.push(route.request().postDataJSON());
+      return json(route, {});
+    });
+    await page.route('**/api/staff/cohorts/coh-lens-2025/members', (route) => json(route, { message: 'La cohorte est complète (2 places).' }, 409));
+    await page.goto(`${server.url}/equipe/cohortes/coh-lens-2025`);
+    const row = page.locator(`tr[data-referral-id="${minor.referralId}"]`);
+    await expect.poll(() => row.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.locator('#cohort-seats').textContent()).toBe('1 / 2 (1 place libre)');
+    expect(await page.locator('#cohort-activity').getAttribute('href')).toBe('/equipe/activites/ca-cohorte-lens');
+    await row.getByLabel('Comité de Lina Haddad').selectOption('finance');
+    await row.getByRole('button', { name: /Enregistrer/ }).click();
+    await expect.poll(() => page.locator('#cohort-status').textContent(), { timeout: 5_000 }).toBe('Lina Haddad : Comité finances.');
+    expect(roles).toEqual([{ committeeRole: 'finance' }]);
+
+    await page.getByLabel(/^Identifiant du parcours/).fill('REF-2025-000777');
+    await page.getByRole('button', { name: 'Placer dans la cohorte' }).click();
+    await expect.poll(() => page.locator('#error-summary-message').textContent(), { timeout: 5_000 }).toBe('La cohorte est complète (2 places).');
   });
 });
