@@ -204,6 +204,14 @@ export class ParcoursStack extends Stack {
     // the way the generic decision route does (same state machine binding); a re-invitation or a schedule is sent at once.
     const recordAttendance = fn('RecordAttendance', 'functions/sessions/attendance.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
     const diagnosisInterview = fn('DiagnosisInterview', 'functions/onboarding/diagnosis.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
+    // CJS cohorts: staff create them (with their collective activity) and place launch-ready young people; a placement is told at once.
+    const listCohorts = fn('ListCohorts', 'functions/cohorts/list.ts');
+    const createCohort = fn('CreateCohort', 'functions/cohorts/create.ts').bindActivitySettings();
+    const getCohort = fn('GetCohort', 'functions/cohorts/get.ts');
+    const setCohortCapacity = fn('SetCohortCapacity', 'functions/cohorts/capacity.ts');
+    const placeInCohort = fn('PlaceInCohort', 'functions/cohorts/place.ts').bindMessaging(messaging, ['email', 'sms']);
+    const setCommitteeRole = fn('SetCommitteeRole', 'functions/cohorts/member.ts');
+    const removeFromCohort = fn('RemoveFromCohort', 'functions/cohorts/remove.ts');
 
     // Every outbox message due and not sent yet goes out from here: retries after a failure, an SMS held back
     // for quiet hours (20:00-08:00 Europe/Paris) once the morning comes, a message whose sender died.
@@ -275,6 +283,13 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/sessions/{sessionId}/attendance', recordAttendance);
     this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/onboarding/{referralId}/diagnosis', diagnosisInterview);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/contract', staffOnboardingContract);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/cohorts', listCohorts);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/cohorts', createCohort);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/cohorts/{cohortId}', getCohort);
+    this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/cohorts/{cohortId}', setCohortCapacity);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/cohorts/{cohortId}/members', placeInCohort);
+    this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/cohorts/{cohortId}/members/{referralId}', setCommitteeRole);
+    this.api.addProtectedRoute(HttpMethod.DELETE, '/api/staff/cohorts/{cohortId}/members/{referralId}', removeFromCohort);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
     this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/documents', myDocuments, linkWhy);

@@ -38,6 +38,9 @@ import type { OnboardingRecord, OnboardingStepItem } from './data/onboarding.js'
 import type { Page } from './data/client.js';
 import type { ReceivedMessage } from './data/messages-received.js';
 import { LINK_MENTION, fillLinkPlaceholder } from './domain/personal-links.js';
+import { ACTIVITY_STATUS_LABELS, COMMITTEE_ROLES, COMMITTEE_ROLE_LABELS, type ActivityRecord, type CohortMember } from './domain/activities.js';
+import { cohortDatesLabel, townsLabel } from './domain/cohorts.js';
+import type { StoredCohort } from './data/cohorts.js';
 
 /** What the API shows of a referral in lists. */
 export function referralSummary(referral: ReferralRecord) {
@@ -494,3 +497,47 @@ export function youngPersonSpace(referral: ReferralRecord, onboarding: Onboardin
     },
   };
 }
+
+// --- CJS cohorts (shared/data/cohorts.ts) ---
+
+/** A cohort as staff list it: dates and towns in French, its seats, its collective activity. */
+export function cohortSummary(cohort: StoredCohort) {
+  return {
+    cohortId: cohort.cohortId,
+    name: cohort.name,
+    year: cohort.year,
+    startDate: cohort.startDate,
+    endDate: cohort.endDate,
+    datesLabel: cohortDatesLabel(cohort.startDate, cohort.endDate),
+    towns: cohort.towns,
+    townsLabel: townsLabel(cohort.towns),
+    capacity: cohort.capacity,
+    seatsTaken: cohort.seatsTaken,
+    seatsLeft: Math.max(0, cohort.capacity - cohort.seatsTaken),
+    activityId: cohort.activityId,
+    createdAt: cohort.createdAt,
+  };
+}
+
+/**
+ * The cohort page: its members with their committee roles, and whether members may still change (only while its
+ * collective activity is a draft). Names only: contact details stay on each person's timeline.
+ */
+export function cohortView(cohort: StoredCohort, members: readonly CohortMember[], activity: Pick<ActivityRecord, 'status'> | undefined) {
+  return {
+    ...cohortSummary(cohort),
+    activityStatus: activity?.status,
+    activityStatusLabel: activity ? ACTIVITY_STATUS_LABELS[activity.status] : undefined,
+    membersEditable: activity?.status === 'draft',
+    members: members.map((m) => ({
+      referralId: m.referralId,
+      personId: m.personId,
+      name: m.name,
+      committeeRole: m.committeeRole,
+      committeeRoleLabel: m.committeeRole ? COMMITTEE_ROLE_LABELS[m.committeeRole] : undefined,
+      placedAt: m.placedAt,
+    })),
+    committeeRoles: COMMITTEE_ROLES.map((code) => ({ code, label: COMMITTEE_ROLE_LABELS[code] })),
+  };
+}
+export type CohortView = ReturnType<typeof cohortView>;

@@ -73,6 +73,11 @@ const OBJECT_TARGETS = ['A', 'B', 'missing'] as const;
 const missingId = () => randomUUID();
 /** A Paris calendar day `days` from now (sessions and interviews are in the future). */
 const futureParisDay = (days: number) => parisDate(new Date(Date.now() + days * 86_400_000));
+/** A valid CJS cohort: next summer, in two towns. */
+const cohortBody = () => {
+  const year = new Date().getUTCFullYear() + 1;
+  return { name: `CJS Lens ${year}`, startDate: `${year}-07-06`, endDate: `${year}-08-28`, towns: ['Lens', 'Liévin'] };
+};
 const objectsOf = (world: TwoOrganisations, target: Target): OrganisationObjects | undefined => (target === 'A' || target === 'B' ? world[target] : undefined);
 const bothOf = (world: TwoOrganisations, target: Target) => {
   const objects = objectsOf(world, target);
@@ -242,6 +247,32 @@ const MATRIX: Record<string, RouteExpectation> = {
     requests: (world, target) =>
       bothOf(world, target).map((o) => ({ path: `/api/staff/onboarding/${o?.referralId ?? missingId()}/diagnosis`, body: { action: 'schedule', date: futureParisDay(5), time: '10:30', mode: 'phone' } })),
     status: (role, target) => (staffOnly(200)(role, target) === 200 ? 404 : staffOnly(200)(role, target)),
+  },
+  // CJS cohorts: staff only; they belong to no organisation. The seeded referrals are not launch-ready: a cohort
+  // that does not exist is what staff are answered about.
+  'GET /api/staff/cohorts': { targets: [NONE], requests: () => [{ path: '/api/staff/cohorts' }], status: staffOnly(200) },
+  'POST /api/staff/cohorts': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/staff/cohorts', body: cohortBody(), headers: { 'idempotency-key': randomUUID() } }],
+    status: staffOnly(201),
+    writes: true,
+  },
+  'GET /api/staff/cohorts/{cohortId}': { targets: ['missing'], requests: () => [{ path: `/api/staff/cohorts/${missingId()}` }], status: staffOnly(200) },
+  'PUT /api/staff/cohorts/{cohortId}': { targets: ['missing'], requests: () => [{ path: `/api/staff/cohorts/${missingId()}`, body: { capacity: 12 } }], status: staffOnly(200) },
+  'POST /api/staff/cohorts/{cohortId}/members': {
+    targets: ['missing'],
+    requests: (world) => [{ path: `/api/staff/cohorts/${missingId()}/members`, body: { referralId: world.A.adult.referralId } }],
+    status: staffOnly(201),
+  },
+  'PUT /api/staff/cohorts/{cohortId}/members/{referralId}': {
+    targets: ['missing'],
+    requests: (world) => [{ path: `/api/staff/cohorts/${missingId()}/members/${world.A.adult.referralId}`, body: { committeeRole: 'finance' } }],
+    status: staffOnly(200),
+  },
+  'DELETE /api/staff/cohorts/{cohortId}/members/{referralId}': {
+    targets: ['missing'],
+    requests: (world) => [{ path: `/api/staff/cohorts/${missingId()}/members/${world.A.adult.referralId}` }],
+    status: staffOnly(200),
   },
 };
 

@@ -51,6 +51,8 @@ interface BadInputRoute {
 
 /** A Paris calendar day `days` from now. */
 const futureParisDay = (days: number) => parisDate(new Date(Date.now() + days * 86_400_000));
+/** Next year: a CJS cohort's summer to come. */
+const nextYear = () => new Date().getUTCFullYear() + 1;
 
 const UNKNOWN_FIELD: FieldCase = { label: 'an unknown field', body: (valid) => ({ ...valid, isAdmin: true }), fields: ['isAdmin'] };
 
@@ -237,6 +239,67 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'wrong types', body: () => ({ referralId: 12, attendance: true }), fields: ['referralId', 'attendance'] },
       { label: 'missing fields', body: () => ({}), fields: ['referralId', 'attendance'] },
     ],
+  },
+  'GET /api/staff/cohorts': { as: 'staff', paths: () => ['/api/staff/cohorts'], queries: pagedQueries(['cursor']) },
+  'POST /api/staff/cohorts': {
+    as: 'staff',
+    paths: () => ['/api/staff/cohorts'],
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+    body: () => ({ name: `CJS Lens ${nextYear()}`, startDate: `${nextYear()}-07-06`, endDate: `${nextYear()}-08-28`, towns: ['Lens', 'Liévin'], capacity: 15 }),
+    oversize: (body) => ({ ...body, name: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'wrong types', body: (valid) => ({ ...valid, capacity: 'quinze', towns: 'Lens', name: 12 }), fields: ['capacity', 'towns', 'name'] },
+      { label: 'missing fields', body: () => ({}), fields: ['name', 'startDate', 'endDate', 'towns'] },
+      { label: 'a capacity over 20', body: (valid) => ({ ...valid, capacity: 21 }), fields: ['capacity'] },
+      { label: 'a fractional capacity', body: (valid) => ({ ...valid, capacity: 14.5 }), fields: ['capacity'] },
+      { label: 'no town', body: (valid) => ({ ...valid, towns: [] }), fields: ['towns'] },
+      { label: 'dates out of summer', body: (valid) => ({ ...valid, startDate: `${nextYear()}-01-05` }), fields: ['endDate'] },
+      { label: 'an impossible date', body: (valid) => ({ ...valid, startDate: `${nextYear()}-02-30` }), fields: ['startDate'] },
+    ],
+  },
+  'GET /api/staff/cohorts/{cohortId}': { as: 'staff', paths: (_world, id) => [`/api/staff/cohorts/${id ?? randomUUID()}`] },
+  'PUT /api/staff/cohorts/{cohortId}': {
+    as: 'staff',
+    // No cohort in the seeded world: a well-formed id reaches the handler, which reads the body first.
+    paths: (_world, id) => [`/api/staff/cohorts/${id ?? randomUUID()}`],
+    body: () => ({ capacity: 12 }),
+    oversize: () => ({ capacity: 12, padding: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'a wrong type', body: () => ({ capacity: 'douze' }), fields: ['capacity'] },
+      { label: 'a capacity out of range', body: () => ({ capacity: 0 }), fields: ['capacity'] },
+      { label: 'a fractional capacity', body: () => ({ capacity: 12.5 }), fields: ['capacity'] },
+      { label: 'a missing capacity', body: () => ({}), fields: ['capacity'] },
+    ],
+  },
+  'POST /api/staff/cohorts/{cohortId}/members': {
+    as: 'staff',
+    paths: (_world, id) => [`/api/staff/cohorts/${id ?? randomUUID()}/members`],
+    body: (world) => ({ referralId: world.A.adult.referralId }),
+    oversize: () => ({ referralId: 'r'.repeat(70_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'a wrong type', body: () => ({ referralId: 12 }), fields: ['referralId'] },
+      { label: 'a referral id of odd characters', body: () => ({ referralId: '../../x' }), fields: ['referralId'] },
+      { label: 'a missing referral', body: () => ({}), fields: ['referralId'] },
+    ],
+  },
+  'PUT /api/staff/cohorts/{cohortId}/members/{referralId}': {
+    as: 'staff',
+    paths: (world, id) => [`/api/staff/cohorts/${id ?? randomUUID()}/members/${world.A.adult.referralId}`, ...(id ? [`/api/staff/cohorts/${randomUUID()}/members/${id}`] : [])],
+    body: () => ({ committeeRole: 'finance' }),
+    oversize: () => ({ committeeRole: 'r'.repeat(70_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'a wrong role', body: () => ({ committeeRole: 'président' }), fields: ['committeeRole'] },
+      { label: 'a wrong type', body: () => ({ committeeRole: 3 }), fields: ['committeeRole'] },
+      { label: 'a missing role', body: () => ({}), fields: ['committeeRole'] },
+    ],
+  },
+  'DELETE /api/staff/cohorts/{cohortId}/members/{referralId}': {
+    as: 'staff',
+    paths: (world, id) => [`/api/staff/cohorts/${id ?? randomUUID()}/members/${world.A.adult.referralId}`, ...(id ? [`/api/staff/cohorts/${randomUUID()}/members/${id}`] : [])],
   },
   'PUT /api/staff/onboarding/{referralId}/diagnosis': {
     as: 'staff',

@@ -198,6 +198,14 @@ describe('HTTP API', () => {
         'GET /api/staff/sessions/{sessionId}',
         'POST /api/staff/sessions/{sessionId}/attendance',
         'PUT /api/staff/onboarding/{referralId}/diagnosis',
+        // CJS cohorts.
+        'GET /api/staff/cohorts',
+        'POST /api/staff/cohorts',
+        'GET /api/staff/cohorts/{cohortId}',
+        'PUT /api/staff/cohorts/{cohortId}',
+        'POST /api/staff/cohorts/{cohortId}/members',
+        'PUT /api/staff/cohorts/{cohortId}/members/{referralId}',
+        'DELETE /api/staff/cohorts/{cohortId}/members/{referralId}',
         'GET /api/config',
         'GET /api/me',
         'GET /api/me/documents',
@@ -547,6 +555,14 @@ describe('functions', () => {
         'GuardianConsent',
         'YoungPersonContract',
         'ContractAcceptance',
+        // CJS cohorts.
+        'ListCohorts',
+        'CreateCohort',
+        'GetCohort',
+        'SetCohortCapacity',
+        'PlaceInCohort',
+        'SetCommitteeRole',
+        'RemoveFromCohort',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
