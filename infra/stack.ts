@@ -8,6 +8,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { activityLaunchWorkflow } from '../workflows/activity-launch.js';
 import { onboardingWorkflow } from '../workflows/onboarding.js';
 import { referralWorkflow } from '../workflows/referral.js';
 import { bundleFunctions, extraFunctionEntries, functionEntries, type BundleSet } from './bundles.js';
@@ -42,6 +43,8 @@ export class ParcoursStack extends Stack {
   readonly documents: DocumentsBucket;
   readonly referralStateMachine: sfn.StateMachine;
   readonly onboardingStateMachine: sfn.StateMachine;
+  /** The launch of an activity (workflows/activity-launch.ts): the submission routes start it (ENV.activityLaunchStateMachineArn). */
+  readonly activityLaunchStateMachine: sfn.StateMachine;
   readonly functions: Record<string, ParcoursFunction> = {};
 
   constructor(scope: Construct, id: string, props: ParcoursStackProps) {
@@ -161,16 +164,34 @@ export class ParcoursStack extends Stack {
     this.acknowledgeStateMachineRole(this.onboardingStateMachine, [onboardingStep, prepareContract, openApproval, approvalDeadline, takeDecision]);
     startOnboarding.bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
 
+    // The launch of an activity (workflows/activity-launch.ts): its own steps, and the same waiting-step functions.
+    const activityStep = fn('ActivityStep', 'functions/workflow/activity-step.ts', stepTimeout).bindMessaging(messaging, ['email', 'sms']);
+    const launchLogs = new logs.LogGroup(this, 'ActivityLaunchStateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/parcours-${config.stage}-activity-launch`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      encryptionKey: key,
+      removalPolicy,
+    });
+    this.activityLaunchStateMachine = activityLaunchWorkflow(this, {
+      fns: { activityStep: activityStep.function, openApproval: openApproval.function, approvalDeadline: approvalDeadline.function, takeDecision: takeDecision.function },
+      config: config.launch,
+      logGroup: launchLogs,
+    });
+    this.acknowledgeStateMachineRole(this.activityLaunchStateMachine, [activityStep, openApproval, approvalDeadline, takeDecision]);
+
     // API functions.
     const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts').bindStateMachine(this.referralStateMachine);
     const listReferrals = fn('ListReferrals', 'functions/referrals/list.ts');
     const getReferral = fn('GetReferral', 'functions/referrals/get.ts');
     const staffInbox = fn('StaffInbox', 'functions/staff/inbox.ts');
     const getApproval = fn('GetApproval', 'functions/approvals/get.ts');
-    // Hands a decision to whichever workflow waits for it: the referral's or the onboarding's.
+    // Hands a decision to whichever workflow waits for it: the referral's, the onboarding's or the launch's.
+    // A launch approved runs the launch checks again: it reads the stage's contribution bounds.
     const decideApproval = fn('DecideApproval', 'functions/approvals/decide.ts')
+      .bindActivitySettings()
       .bindStateMachine(this.referralStateMachine)
-      .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
+      .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn)
+      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
     const onboardingBoard = fn('OnboardingBoard', 'functions/staff/onboarding.ts');
     const personTimeline = fn('PersonTimeline', 'functions/people/timeline.ts');
 
@@ -226,11 +247,13 @@ export class ParcoursStack extends Stack {
     })
       .bindMessaging(messaging, ['email', 'sms'])
       .bindStateMachine(this.referralStateMachine)
-      .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
-    for (const machine of [this.referralStateMachine, this.onboardingStateMachine]) this.acknowledgeExecutionGrant(reconciler, machine);
+      .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn)
+      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
+    for (const machine of [this.referralStateMachine, this.onboardingStateMachine, this.activityLaunchStateMachine]) this.acknowledgeExecutionGrant(reconciler, machine);
     this.acknowledgeExecutionGrant(startOnboarding, this.onboardingStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.onboardingStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.referralStateMachine);
+    this.acknowledgeExecutionGrant(decideApproval, this.activityLaunchStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
 
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
@@ -320,6 +343,7 @@ export class ParcoursStack extends Stack {
     alarms.watchFunctionErrors();
     alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
     alarms.watchStateMachine('OnboardingStateMachine', this.onboardingStateMachine);
+    alarms.watchStateMachine('ActivityLaunchStateMachine', this.activityLaunchStateMachine);
     alarms.watchApi(this.api.api);
     alarms.watchSesReputation(messaging.emailConfigurationSet.configurationSetName);
     alarms.watchDeadLetters(deadLetters.queue);
@@ -336,6 +360,7 @@ export class ParcoursStack extends Stack {
     new CfnOutput(this, 'DocumentsBucketName', { value: this.documents.bucket.bucketName });
     new CfnOutput(this, 'ReferralStateMachineArn', { value: this.referralStateMachine.stateMachineArn });
     new CfnOutput(this, 'OnboardingStateMachineArn', { value: this.onboardingStateMachine.stateMachineArn });
+    new CfnOutput(this, 'ActivityLaunchStateMachineArn', { value: this.activityLaunchStateMachine.stateMachineArn });
     new CfnOutput(this, 'SmsInboundTopicArn', {
       value: messaging.smsInboundTopic.topicArn,
       description: "Two-way channel of the SMS number: set it with update-phone-number --two-way-channel-arn (README, deploy)",

@@ -1,4 +1,5 @@
 import { PROGRAMME_RULES } from './domain/programmes.js';
+import { ACTIVITY_SHAPE_LABELS } from './domain/activities.js';
 import { REFERRAL_STATUS_LABELS } from './domain/referral.js';
 import { REFUSAL_REASONS, refusalReason } from './domain/refusal-reasons.js';
 import { ageLabel, daysBetween } from './domain/time.js';
@@ -100,10 +101,13 @@ function staffDuplicateView(referral: ReferralRecord) {
 
 /**
  * One waiting step in the staff inbox, whatever its kind: its age in Paris days since the subject started
- * waiting, and what staff need to open it; a referral's step also shows the young person and the prescriber.
+ * waiting, and what staff need to open it; a referral's step also shows the young person and the prescriber, an
+ * activity's launch the activity and its programme (and its holder, for a personal one).
  */
-export function inboxItem(approval: ApprovalRecord, referral: ReferralRecord | undefined, now = new Date()) {
+export function inboxItem(approval: ApprovalRecord, referralFound: ReferralRecord | undefined, now = new Date()) {
   const since = new Date(approval.since);
+  // A collective activity's approval is filed under one member: the inbox names the activity, not that member.
+  const referral = approval.activity?.shape === 'collective' ? undefined : referralFound;
   return {
     approvalId: approval.approvalId,
     kind: approval.kind,
@@ -116,6 +120,12 @@ export function inboxItem(approval: ApprovalRecord, referral: ReferralRecord | u
     referralId: approval.referralId,
     personId: approval.personId,
     ...(approval.incident ? { incident: { step: approval.incident.step, explanation: approval.incident.explanation } } : {}),
+    ...(approval.activity
+      ? {
+          activity: { ...approval.activity, shapeLabel: ACTIVITY_SHAPE_LABELS[approval.activity.shape] },
+          ...(approval.programme ? { programme: approval.programme, programmeLabel: PROGRAMME_RULES[approval.programme].label } : {}),
+        }
+      : {}),
     ...(referral
       ? {
           reference: referral.reference,

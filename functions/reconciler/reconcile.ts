@@ -2,10 +2,21 @@ import * as z from 'zod/mini';
 import type { Context } from 'aws-lambda';
 import { eventConsumer } from '../../shared/http/task.js';
 import { completeHandover, listPendingHandovers, type ApprovalRecord } from '../../shared/data/approvals.js';
+import { getActivity, listAwaitedLaunches } from '../../shared/data/activities.js';
 import { getOnboarding, listAwaitedOnboardings } from '../../shared/data/onboarding.js';
+import type { ActivityRecord } from '../../shared/domain/activities.js';
+import { launchExecutionName } from '../../shared/domain/activity-launch.js';
 import { listAwaitedWorkflows, type ReferralRecord } from '../../shared/data/referrals.js';
 import { sendPendingNotifications } from '../../shared/notifications/sender.js';
-import { executionArnOf, executionStatus, handOver, onboardingExecutionName, startOnboardingWorkflow, startReferralWorkflow } from '../../shared/workflows.js';
+import {
+  executionArnOf,
+  executionStatus,
+  handOver,
+  onboardingExecutionName,
+  startActivityLaunch,
+  startOnboardingWorkflow,
+  startReferralWorkflow,
+} from '../../shared/workflows.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
@@ -20,6 +31,7 @@ export interface ReconcileReport {
   stillRunning: number;
   workflowsStarted: number;
   onboardingsStarted: number;
+  launchesStarted: number;
   failed: number;
 }
 
@@ -29,11 +41,12 @@ export interface ReconcileReport {
  *   send the decision's messages from here so nobody is left uninformed.
  * - A referral whose workflow never opened its approval: start the workflow (the name makes it idempotent).
  * - An accepted referral whose onboarding never opened: start the onboarding (its name makes it idempotent too).
+ * - A submitted launch file whose approval never opened: start its launch (named after the submission).
  * Messages pending in the outbox are the dispatcher's (functions/notifications/dispatch-deferred.ts).
  */
 export async function reconcile(now: Date, remainingMs: () => number): Promise<ReconcileReport> {
   const before = new Date(now.getTime() - graceSeconds() * 1000).toISOString();
-  const report: ReconcileReport = { handedOver: 0, notifiedWithoutWorkflow: 0, stillRunning: 0, workflowsStarted: 0, onboardingsStarted: 0, failed: 0 };
+  const report: ReconcileReport = { handedOver: 0, notifiedWithoutWorkflow: 0, stillRunning: 0, workflowsStarted: 0, onboardingsStarted: 0, launchesStarted: 0, failed: 0 };
 
   let cursor: string | undefined;
   do {
@@ -90,7 +103,46 @@ export async function reconcile(now: Date, remainingMs: () => number): Promise<R
     }
     cursor = page.cursor;
   } while (cursor);
+
+  do {
+    const page = await listAwaitedLaunches(before, { cursor, limit: 50 });
+    for (const activity of page.items) {
+      if (remainingMs() < SAFETY_MS) return report;
+      try {
+        await repairLaunch(activity, report);
+      } catch (error) {
+        report.failed += 1;
+        logger.warn('launch repair failed', { activityId: activity.activityId, error: (error as Error).name });
+      }
+    }
+    cursor = page.cursor;
+  } while (cursor);
   return report;
+}
+
+/**
+ * A launch file submitted more than the grace ago whose approval never opened: the start after the submission was
+ * lost (or its workflow ended first). The name `launch-<activityId>-<submission>` makes a start racing with the
+ * route's own the same execution.
+ */
+async function repairLaunch(listed: ActivityRecord, report: ReconcileReport): Promise<void> {
+  const activity = (await getActivity(listed.activityId))?.activity;
+  // Sent back, launched or its approval opened meanwhile: nothing is lost.
+  if (activity?.status !== 'awaiting-approval' || activity.submission !== listed.submission) return;
+  const { activityId, submission } = activity;
+  const status = await executionStatus(executionArnOf(process.env.ACTIVITY_LAUNCH_STATE_MACHINE_ARN ?? '', launchExecutionName(activityId, submission)));
+  if (status === 'missing') {
+    await startActivityLaunch({ activityId, submission });
+    report.launchesStarted += 1;
+    logger.info('missing launch started', { activityId, submission });
+  } else if (status === 'RUNNING') {
+    report.stillRunning += 1;
+  } else {
+    // Ended without opening its approval: nothing automatic is safe; an operator looks at it.
+    report.failed += 1;
+    metrics.addMetric('launch_ended_before_approval', MetricUnit.Count, 1);
+    logger.error('launch workflow ended before its approval opened', { activityId, submission, status });
+  }
 }
 
 /**

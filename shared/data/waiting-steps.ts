@@ -1,6 +1,7 @@
 import { NotFoundError } from '../domain/errors.js';
 import { WAITING_STEP_AUDIENCE, type WaitingStepKind } from '../domain/waiting-steps.js';
 import type { WaitingStepHandler } from './approvals.js';
+import { activityLaunches } from './activity-launches.js';
 import { documentsStep } from './documents-step.js';
 import { diagnoses } from './diagnoses.js';
 import { contractAcceptances } from './contract-acceptances.js';
@@ -28,6 +29,7 @@ const HANDLERS: Partial<Record<WaitingStepKind, AnyHandler>> = {
   'guardian-consent': guardianConsents as unknown as AnyHandler,
   'contract-acceptance': contractAcceptances as unknown as AnyHandler,
   'contract-countersign': contractCountersigns as unknown as AnyHandler,
+  'activity-launch': activityLaunches as unknown as AnyHandler,
 };
 
 /** A kind named in WAITING_STEP_KINDS whose handler is not registered in this build. */

@@ -457,6 +457,46 @@ describe('onboarding state machine', () => {
   });
 });
 
+describe('activity launch state machine', () => {
+  const launch = () => definitionOf(dev.resources, 'ActivityLaunchStateMachine');
+  const waitOf = (States: Record<string, Json>, name: string) => ({ kind: States[name].Parameters.Payload.kind, phase: States[name].Parameters.Payload.phase, timeout: States[name].TimeoutSeconds });
+
+  it('opens the launch, waits for the approval with the configured deadlines, then launches or sends back', () => {
+    const { StartAt, States } = launch();
+    const t = dev.config.launch;
+    // The waiting steps' person and referral are empty until "Ouvrir le lancement" finds them.
+    expect(StartAt).toBe('Dossier de lancement reçu');
+    expect(States['Dossier de lancement reçu']).toMatchObject({ Type: 'Pass', Result: { referralId: '', personId: '' }, ResultPath: '$.launch', Next: 'Ouvrir le lancement' });
+    expect(States['Ouvrir le lancement']).toMatchObject({
+      Parameters: { action: 'open', 'activityId.$': '$.activityId', 'submission.$': '$.submission', 'referralId.$': '$.launch.referralId', 'personId.$': '$.launch.personId' },
+      ResultPath: '$.launch',
+      Next: 'Soumission en cours ?',
+    });
+    expect(States['Soumission en cours ?']).toMatchObject({ Choices: [{ Variable: '$.launch.current', BooleanEquals: true, Next: 'Attendre la validation du lancement' }], Default: 'Soumission déjà traitée' });
+    expect(waitOf(States, 'Attendre la validation du lancement')).toEqual({ kind: 'activity-launch', phase: 'initial', timeout: t.remindAfterSeconds });
+    expect(waitOf(States, 'Attendre la validation du lancement après relance')).toEqual({ kind: 'activity-launch', phase: 'reminded', timeout: t.escalateAfterSeconds - t.remindAfterSeconds });
+    expect(States['Attendre la validation du lancement'].Parameters.Payload['subjectId.$']).toBe('$.activityId');
+    // The escalation never expires the approval: its last wait loops, reminded each period.
+    expect(States['Escalader : lancement : décidée ?']).toMatchObject({ Choices: [{ Variable: '$.deadline.decided', BooleanEquals: true, Next: 'Prendre la décision de lancement' }], Default: 'Attendre la validation du lancement après relance' });
+    expect(States['Lancement validé ?']).toMatchObject({ Choices: [{ Variable: '$.decision.outcome', StringEquals: 'approved', Next: "Lancer l'activité" }], Default: 'Renvoyer le dossier' });
+    expect(States["Lancer l'activité"]).toMatchObject({ Parameters: { action: 'activate' }, Next: 'Activité lancée' });
+    expect(States['Renvoyer le dossier']).toMatchObject({ Parameters: { action: 'send-back' }, Next: 'Dossier renvoyé au jeune' });
+    // Every step is retried, then parked "à traiter".
+    for (const [name, state] of Object.entries(States).filter(([, s]) => s.Type === 'Task')) {
+      expect(state.Retry, name).toContainEqual(expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 4 }));
+      if (!name.startsWith('À traiter')) expect(state.Catch.at(-1), name).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name} : en échec` });
+    }
+  });
+
+  it('gives its ARN to the functions that start it or hand it a decision', () => {
+    const withArn = ofType(dev.resources, 'AWS::Lambda::Function')
+      .filter(([, fn]) => 'ACTIVITY_LAUNCH_STATE_MACHINE_ARN' in (fn.Properties.Environment?.Variables ?? {}))
+      .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(withArn).toEqual(expect.arrayContaining(['DecideApproval', 'Reconciler']));
+    expect(withArn).not.toContain('ActivityStep');
+  });
+});
+
 describe('IAM', () => {
   /** Wildcards CDK itself writes, for actions that have no resource-level permissions. */
   const ALLOWED_ON_ANY_RESOURCE = new Set([
@@ -563,6 +603,8 @@ describe('functions', () => {
         'PlaceInCohort',
         'SetCommitteeRole',
         'RemoveFromCohort',
+        // The activity's launch.
+        'ActivityStep',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
@@ -734,7 +776,7 @@ describe('alarms and outputs', () => {
   it('are one per signal, each metric and threshold as docs/decisions.md lists them, all to the encrypted topic', () => {
     const all = alarms();
     expect(Object.keys(all).sort()).toEqual(
-      ['FunctionErrors', 'ReferralStateMachineExecutionsFailedOrTimedOut', 'OnboardingStateMachineExecutionsFailedOrTimedOut', 'Api5xx', 'SesBounceRate', 'SesComplaintRate', 'DeadLetters', 'NotificationOverdue', 'StaffMessageUndelivered'].sort(),
+      ['FunctionErrors', 'ReferralStateMachineExecutionsFailedOrTimedOut', 'OnboardingStateMachineExecutionsFailedOrTimedOut', 'ActivityLaunchStateMachineExecutionsFailedOrTimedOut', 'Api5xx', 'SesBounceRate', 'SesComplaintRate', 'DeadLetters', 'NotificationOverdue', 'StaffMessageUndelivered'].sort(),
     );
     // Every function of the account in one metric, not one alarm per function.
     expect(all.FunctionErrors).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Period: 300, Threshold: 5 });
@@ -770,7 +812,8 @@ describe('alarms and outputs', () => {
 
   it('cost less than EUR 3 a month: $0.10 per metric an alarm reads', () => {
     const metricsRead = Object.values(alarms()).reduce((n, alarm) => n + (alarm.Metrics ? alarm.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).length : 1), 0);
-    expect(metricsRead).toBe(11);
+    // Each state machine's alarm reads two (failed, timed out): the referral's, the onboarding's and the launch's.
+    expect(metricsRead).toBe(13);
     expect(metricsRead * 0.1).toBeLessThan(3);
   });
 
@@ -784,7 +827,7 @@ describe('alarms and outputs', () => {
 
   it('exports what an operator and the local cloud need', () => {
     dev.template.hasOutput('ApiUrl', {});
-    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'AuthBaseUrl', 'TableName', 'DocumentsBucketName', 'ReferralStateMachineArn', 'OnboardingStateMachineArn', 'SmsInboundTopicArn']) {
+    for (const name of ['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'AuthBaseUrl', 'TableName', 'DocumentsBucketName', 'ReferralStateMachineArn', 'OnboardingStateMachineArn', 'ActivityLaunchStateMachineArn', 'SmsInboundTopicArn']) {
       expect(dev.template.toJSON().Outputs, name).toHaveProperty(name);
     }
   });

@@ -43,8 +43,8 @@ export function activityTemplates(signature: string) {
           subject: 'Votre dossier de lancement est envoyé',
           body: `Bonjour ${v.youngFirstName},\n\nLe dossier de lancement de l'activité « ${v.activityName} » (programme « ${v.programmeLabel} ») est envoyé à l'équipe, qui le vérifie : prix, services, assurance. Vous recevrez sa réponse par e-mail et par SMS.\n\nVotre activité : ${v.personalLink}\n\n${ref(v)}${signature}`,
         }),
-        sms: (v: Pick<LaunchLinkVars, 'youngFirstName' | 'activityName'>) =>
-          `CoopConnexion : ${v.youngFirstName}, le dossier de lancement de "${v.activityName}" est envoye. L'équipe le vérifie et vous répond vite.`,
+        sms: (v: Pick<LaunchLinkVars, 'youngFirstName' | 'activityName' | 'personalLink'>) =>
+          `CoopConnexion : ${v.youngFirstName}, le dossier de "${v.activityName}" est envoye a l'equipe. Suivez-le ici : ${v.personalLink}`,
       },
     },
     // The file comes back to the member with what to change: without it, the launch cannot go on.
