@@ -18,7 +18,8 @@
  *  8. onboarding paths (bench/onboarding-path.ts, the driver of the end-to-end test): a first path on cold functions, then one path of each programme from
  *     the referral's acceptance to launch-ready on a local cloud of the `test` stage, the time of each step and the
  *     share spent waiting for the asynchronous side.
- * BENCH_ONLY=<section> runs one section that stands alone: `uploads` or `onboarding`.
+ *  9. active activities: `allActiveActivities()` over 10,000 seeded ones, cold and warm, pages read, items/s (bench/activities.ts).
+ * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding` or `activities`.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,7 @@ import { faultRunFigures, runFaultPaths } from './fault-paths.js';
 import { startParcoursCloud } from '../infra/local-app/profile.js';
 import { uploadFigures } from './uploads.js';
 import { onboardingPathFigures } from './onboarding-path.js';
+import { activeActivityFigures } from './activities.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -61,7 +63,8 @@ const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 40);
 const UPLOAD_CONCURRENCY = Number(process.env.BENCH_UPLOAD_CONCURRENCY ?? 8);
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== undefined && !['uploads', 'onboarding'].includes(ONLY)) throw new Error(`BENCH_ONLY: uploads or onboarding, not ${ONLY}`);
+if (ONLY !== undefined && !['uploads', 'onboarding', 'activities'].includes(ONLY)) throw new Error(`BENCH_ONLY: uploads, onboarding or activities, not ${ONLY}`);
+const ACTIVITIES = Number(process.env.BENCH_ACTIVITIES ?? 10_000);
 // BENCH_BURST_ONLY=1 stops after the burst and its workflow figures (section 2), for before/after runs back to back.
 const BURST_ONLY = process.env.BENCH_BURST_ONLY === '1';
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
@@ -91,6 +94,14 @@ const onboardingSection = async (dataDir: string) => {
     await cloud.stop();
   }
 };
+/** 9. Active activities over seeded ones (BENCH_ACTIVITIES=0 skips it). */
+const activitiesSection = async () => {
+  if (ACTIVITIES > 0) for (const line of await activeActivityFigures({ activities: ACTIVITIES })) console.log(line);
+};
+if (ONLY === 'activities') {
+  await activitiesSection();
+  process.exit(0);
+}
 if (ONLY === 'uploads') {
   await uploadsSection();
   process.exit(0);
@@ -344,4 +355,5 @@ for (const fn of app.functions.filter((f) => f.bundleDir)) {
 
 await uploadsSection();
 await onboardingSection(dataDir);
+await activitiesSection();
 process.exit(0);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from '../domain/actor.js';
 import {
   ACTIVITY_RULES_BY_PROGRAMME,
@@ -29,12 +29,12 @@ import {
   type ServiceKind,
   type StaffLaunchFile,
 } from '../domain/activities.js';
-import { ConflictError, NotFoundError, UnprocessableError } from '../domain/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../domain/errors.js';
 import type { Programme } from '../domain/programmes.js';
 import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-import { db, queryIndexPage, tableName, type Page } from './client.js';
+import { db, queryAll, queryIndexPage, tableName, type Page } from './client.js';
 import { getOnboarding } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { listServiceKinds } from './service-kinds.js';
@@ -100,6 +100,20 @@ export function memberOf(activity: Pick<ActivityRecord, 'activityId' | 'startDat
   };
 }
 
+/** What a launch file sets on the activity (the rate only when staff gave one). */
+function fileFields(file: LaunchFileInput): Pick<ActivityRecord, 'name' | 'tradeName' | 'serviceKinds' | 'description' | 'targetCustomers' | 'monthlyGoalCents' | 'startDate'> & { contributionRateBps?: number } {
+  return {
+    name: file.name,
+    tradeName: file.tradeName,
+    serviceKinds: [...file.serviceKinds],
+    description: file.description,
+    targetCustomers: [...file.targetCustomers],
+    monthlyGoalCents: file.monthlyGoalCents,
+    startDate: file.startDate,
+    ...('contributionRateBps' in file && file.contributionRateBps !== undefined ? { contributionRateBps: file.contributionRateBps } : {}),
+  };
+}
+
 /** A new draft activity from a launch file: the programme's default contribution unless staff set one, the cooperative's policy not yet covering it. */
 export function newDraftActivity(input: {
   activityId: string;
@@ -119,15 +133,9 @@ export function newDraftActivity(input: {
     activityId: input.activityId,
     shape: input.shape,
     programme: input.programme,
-    name: file.name,
-    tradeName: file.tradeName,
-    serviceKinds: [...file.serviceKinds],
-    description: file.description,
-    targetCustomers: [...file.targetCustomers],
-    monthlyGoalCents: file.monthlyGoalCents,
-    startDate: file.startDate,
+    contributionRateBps: rates[input.programme].defaultBps,
+    ...fileFields(file),
     ...(file.endDate ? { endDate: file.endDate } : {}),
-    contributionRateBps: ('contributionRateBps' in file ? file.contributionRateBps : undefined) ?? rates[input.programme].defaultBps,
     insurance: { policy: `${coop.insurance.insurer}, contrat n° ${coop.insurance.policyNumber}`, included: false },
     status: 'draft',
     ...(input.cohortId ? { cohortId: input.cohortId } : {}),
@@ -220,15 +228,7 @@ export async function createActivity(
 /** An activity with its members and price versions: one consistent query of its partition. */
 export async function getActivity(activityId: string): Promise<ActivityWithParts | undefined> {
   if (!activityId || activityId.length > 80) return undefined;
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db().send(
-      new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.activityPartition(activityId) }, ConsistentRead: true, ExclusiveStartKey: startKey }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.activityPartition(activityId) }, ConsistentRead: true });
   const record = items.find((i) => i.type === 'activity');
   if (!record) return undefined;
   return {
@@ -299,17 +299,7 @@ export async function updateLaunchFile(input: { activityId: string; file: Launch
   const now = (input.now ?? new Date()).toISOString();
   const { file } = input;
   const table = tableName();
-  const changed: Partial<ActivityRecord> = {
-    name: file.name,
-    tradeName: file.tradeName,
-    serviceKinds: [...file.serviceKinds],
-    description: file.description,
-    targetCustomers: [...file.targetCustomers],
-    monthlyGoalCents: file.monthlyGoalCents,
-    startDate: file.startDate,
-    ...('contributionRateBps' in file && file.contributionRateBps !== undefined ? { contributionRateBps: file.contributionRateBps } : {}),
-    updatedAt: now,
-  };
+  const changed: Partial<ActivityRecord> = { ...fileFields(file), updatedAt: now };
   const next: ActivityRecord = { ...activity, ...changed, version: activity.version + 1 };
   if (file.endDate) next.endDate = file.endDate;
   else delete next.endDate;
@@ -568,7 +558,7 @@ export async function listActiveActivities(options: { shard?: string; cursor?: s
   }
   const parsed = options.cursor === undefined ? undefined : SHARD_CURSOR.exec(options.cursor);
   if (options.cursor !== undefined && (!parsed || !ACTIVE_SHARDS.includes(parsed[1]!))) {
-    throw new UnprocessableError('Le curseur de pagination est invalide : rechargez la liste depuis le début.');
+    throw new InvalidInputError('Le curseur de pagination est invalide : rechargez la liste depuis le début.', [{ field: 'cursor', message: 'Curseur inconnu ou modifié.' }]);
   }
   let shardIndex = parsed ? ACTIVE_SHARDS.indexOf(parsed[1]!) : 0;
   let inner = parsed?.[2];
@@ -589,28 +579,13 @@ export async function listActiveActivities(options: { shard?: string; cursor?: s
  * DynamoDB's 1 MB pages). Never a scan. `onPage` hears of each page read (the bench counts them).
  */
 export async function allActiveActivities(options: { pageLimit?: number; onPage?: (shard: string, items: number) => void } = {}): Promise<ActivityRecord[]> {
-  const table = tableName();
   const perShard = await Promise.all(
     ACTIVE_SHARDS.map(async (shard) => {
-      const found: ActivityRecord[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await db().send(
-          new QueryCommand({
-            TableName: table,
-            IndexName: INDEX.activeActivities,
-            KeyConditionExpression: 'gsi3pk = :pk',
-            ExpressionAttributeValues: { ':pk': keys.activeActivitiesPartition(shard) },
-            ExclusiveStartKey: startKey,
-            Limit: options.pageLimit,
-          }),
-        );
-        const items = page.Items ?? [];
-        options.onPage?.(shard, items.length);
-        found.push(...items.map((i) => stripKeys<ActivityRecord>(i)));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return found;
+      const items = await queryAll(
+        { IndexName: INDEX.activeActivities, KeyConditionExpression: 'gsi3pk = :pk', ExpressionAttributeValues: { ':pk': keys.activeActivitiesPartition(shard) }, Limit: options.pageLimit },
+        (count) => options.onPage?.(shard, count),
+      );
+      return items.map((i) => stripKeys<ActivityRecord>(i));
     }),
   );
   return perShard.flat();
@@ -619,22 +594,8 @@ export async function allActiveActivities(options: { pageLimit?: number; onPage?
 /** A person's activities (personal and collective), as their space lists them. */
 export async function listActivitiesOfPerson(personId: string): Promise<PersonActivityLink[]> {
   const prefix = keys.personActivitiesPrefix(personId);
-  const links: PersonActivityLink[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-        ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    links.push(...(page.Items ?? []).map((i) => stripKeys<PersonActivityLink>(i)));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return links;
+  const items = await queryAll({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)', ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix }, ConsistentRead: true });
+  return items.map((i) => stripKeys<PersonActivityLink>(i));
 }
 
 /** Activities of one status, newest first, one page at a time (the staff's list). */

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvalidInputError } from '../domain/errors.js';
 import { PAGE_LIMIT } from '../domain/paging.js';
-import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
@@ -37,6 +37,22 @@ export async function batchGetAll(itemKeys: Key[], options: { consistentRead?: b
       request = result.UnprocessedKeys as typeof request;
     }
   }
+  return items;
+}
+
+/**
+ * Every item a query finds, page after page until DynamoDB has no more (a partition read whole, an index partition
+ * to its end). `onPage` hears of each page and the number of items it held.
+ */
+export async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>, onPage?: (items: number) => void): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: startKey }));
+    onPage?.(page.Items?.length ?? 0);
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
   return items;
 }
 

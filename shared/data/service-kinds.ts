@@ -1,8 +1,8 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Staff } from '../domain/actor.js';
 import { mergeCatalogue, type ServiceKind, type ServiceKindInput } from '../domain/activities.js';
 import { INDEX, keys } from '../keys.js';
-import { db, tableName } from './client.js';
+import { db, queryAll, tableName } from './client.js';
 
 const toKind = (item: Record<string, unknown>): ServiceKind => ({
   code: String(item.code),
@@ -19,22 +19,8 @@ const toKind = (item: Record<string, unknown>): ServiceKind => ({
  * sorted by label. A table without any stored kind reads as the seed.
  */
 export async function listServiceKinds(): Promise<ServiceKind[]> {
-  const stored: ServiceKind[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: INDEX.serviceKinds,
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.serviceKindsPartition() },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    stored.push(...(page.Items ?? []).map(toKind));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return mergeCatalogue(stored);
+  const stored = await queryAll({ IndexName: INDEX.serviceKinds, KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': keys.serviceKindsPartition() } });
+  return mergeCatalogue(stored.map(toKind));
 }
 
 /** Staff create or edit a kind of service (the code is its identity and never changes). */

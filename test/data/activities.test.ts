@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
-import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
+import { adultSubmission, launchFile, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import {
   ACTIVE_SHARDS,
   activate,
@@ -49,17 +49,7 @@ async function launchReady(submission: ReferralSubmission = adultSubmission(), r
   return accepted;
 }
 
-const file = (extra: Partial<LaunchFile> = {}): LaunchFile => ({
-  name: 'Les jardins de Léa',
-  tradeName: 'Jardins Léa',
-  serviceKinds: ['jardinage'],
-  description: 'Entretien de jardins à Lens et alentours.',
-  targetCustomers: ['particuliers'],
-  monthlyGoalCents: 80_000,
-  startDate: inDays(10),
-  priceLines: [{ label: 'Tonte', unit: 'heure', unitPriceCents: 1500, serviceKind: 'jardinage', vatRateBps: null }],
-  ...extra,
-});
+const file = (extra: Partial<LaunchFile> = {}): LaunchFile => launchFile(inDays(10), extra);
 
 const young = (referral: ReferralRecord) => ({ kind: 'young-person' as const, id: referral.personId, name: referral.youngPerson.firstName });
 

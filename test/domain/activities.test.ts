@@ -29,6 +29,7 @@ import {
 import { DEFAULT_CONTRIBUTION_RATES } from '../../infra/config.js';
 import { PROGRAMMES } from '../../shared/domain/programmes.js';
 import { toFieldErrors } from '../../shared/domain/validation.js';
+import { launchFile } from '../support/fixtures.js';
 
 const TODAY = '2026-06-15';
 const line = (serviceKind: string, extra: Partial<PriceLine> = {}): PriceLine => ({ lineId: 'L1', label: 'Tonte', unit: 'heure', unitPriceCents: 1500, serviceKind, vatRateBps: null, ...extra });
@@ -227,16 +228,7 @@ describe('contribution bounds', () => {
 });
 
 describe('request bodies', () => {
-  const file = {
-    name: 'Les jardins de Léa',
-    tradeName: 'Jardins Léa',
-    serviceKinds: ['jardinage'],
-    description: 'Entretien de jardins à Lens et alentours.',
-    targetCustomers: ['particuliers'],
-    monthlyGoalCents: 80_000,
-    startDate: '2026-07-01',
-    priceLines: [{ label: 'Tonte', unit: 'heure', unitPriceCents: 1500, serviceKind: 'jardinage', vatRateBps: null }],
-  };
+  const file = launchFile('2026-07-01');
   const errors = (schema: { safeParse: (v: unknown) => { success: boolean; error?: { issues: unknown[] } } }, value: unknown) => {
     const result = schema.safeParse(value);
     return result.success ? [] : toFieldErrors(result.error!.issues as never);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Prescriber, Staff } from '../../shared/domain/actor.js';
 import type { ReferralSubmission } from '../../shared/domain/referral.js';
 import { recordPersonalObject } from './personal-data.js';
+import type { LaunchFile } from '../../shared/domain/activities.js';
 
 export const prescriberLens: Prescriber = {
   kind: 'prescriber',
@@ -64,4 +65,19 @@ export function minorSubmission(overrides: Partial<ReferralSubmission['youngPers
   const submission = { ...adultSubmission({ birthDate: `${birthYear}-03-15`, situation: 'etudiant', ...overrides }), guardian };
   recordPersonalObject(submission);
   return submission;
+}
+
+/** A complete launch file of a gardening activity starting on `startDate` (one price line, 15 € an hour, no VAT). */
+export function launchFile(startDate: string, extra: Partial<LaunchFile> = {}): LaunchFile {
+  return {
+    name: 'Les jardins de Léa',
+    tradeName: 'Jardins Léa',
+    serviceKinds: ['jardinage'],
+    description: 'Entretien de jardins à Lens et alentours.',
+    targetCustomers: ['particuliers'],
+    monthlyGoalCents: 80_000,
+    startDate,
+    priceLines: [{ label: 'Tonte', unit: 'heure', unitPriceCents: 1500, serviceKind: 'jardinage', vatRateBps: null }],
+    ...extra,
+  };
 }

@@ -1,0 +1,104 @@
+/**
+ * Active activities (section 8 of `npm run bench`; alone: `BENCH_ONLY=activities npm run bench` or
+ * `npx tsx bench/activities.ts`): `activities` active activities written with BatchWrite straight into a fresh app
+ * table of a DynamoDB Local on disk (as the local cloud keeps it), then `allActiveActivities()`, the query the monthly
+ * invoicing reads them with: 16 shards queried in parallel, each paged to its end. Cold is the first call of the
+ * process (client, connections, DynamoDB Local's first reads of the index); warm is the median of the next ones.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ensureTables, startDynamoDbLocal } from '../infra/local/dynamodb.js';
+import { appTableDefinition } from '../infra/local-app/tables.js';
+import { allActiveActivities, newDraftActivity } from '../shared/data/activities.js';
+import { ACTIVE_ACTIVITY_SHARDS, keys } from '../shared/keys.js';
+import type { ActivityRecord } from '../shared/domain/activities.js';
+
+const TABLE = 'parcours-bench-activities';
+const WARM_RUNS = 5;
+
+/** An active activity as the launch leaves it: the item and the index entries it carries (about 1 KB). */
+function activeItem(i: number): Record<string, unknown> {
+  const { activity } = newDraftActivity({
+    activityId: `pa-bench-${String(i).padStart(6, '0')}`,
+    shape: 'personal',
+    programme: i % 3 === 0 ? 'jeunes-majeurs' : 'accompagnement',
+    now: '2026-06-01T08:00:00.000Z',
+    by: { id: 'bench', name: 'Bench' },
+    file: {
+      name: `Activité ${i}`,
+      tradeName: `Enseigne ${i}`,
+      serviceKinds: ['jardinage', 'petits-travaux'],
+      description: 'Entretien de jardins, petits travaux de peinture et de bricolage chez les particuliers du bassin minier. '.repeat(3),
+      targetCustomers: ['particuliers', 'entreprises'],
+      monthlyGoalCents: 120_000,
+      startDate: `2026-${String(1 + (i % 12)).padStart(2, '0')}-01`,
+      priceLines: [],
+    },
+  });
+  const active: ActivityRecord = { ...activity, status: 'active', submission: 1, insurance: { ...activity.insurance, included: true, includedAt: '2026-06-02T08:00:00.000Z' }, version: 3 };
+  return {
+    ...keys.activity(active.activityId),
+    ...keys.activityStatusEntry('active', active.createdAt, active.activityId),
+    ...keys.activeActivityEntry(active.activityId, active.startDate),
+    type: 'activity',
+    ...active,
+  };
+}
+
+/** Lines of figures: the seeding, then the listing cold and warm (time, pages read, items/s). */
+export async function activeActivityFigures(options: { activities: number }): Promise<string[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parcours-bench-activities-'));
+  const ddb = await startDynamoDbLocal({ dataDir });
+  const lines = [`\nactive activities: allActiveActivities() over ${options.activities.toLocaleString('en')} active ones, ${ACTIVE_ACTIVITY_SHARDS} shards queried in parallel (DynamoDB Local on disk)`];
+  try {
+    await ensureTables(ddb.client, [appTableDefinition(TABLE)]);
+    // What a function of the local cloud is given.
+    Object.assign(process.env, { TABLE_NAME: TABLE, AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint, AWS_REGION: 'eu-west-3', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    const doc = DynamoDBDocumentClient.from(ddb.client);
+    const seedStart = performance.now();
+    const batches: Record<string, unknown>[][] = [];
+    for (let i = 0; i < options.activities; i += 25) batches.push(Array.from({ length: Math.min(25, options.activities - i) }, (_, j) => activeItem(i + j)));
+    let nextBatch = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (nextBatch < batches.length) {
+          let requests: Record<string, unknown>[] | undefined = batches[nextBatch++]!.map((Item) => ({ PutRequest: { Item } }));
+          while (requests && requests.length > 0) {
+            const result = await doc.send(new BatchWriteCommand({ RequestItems: { [TABLE]: requests as never } }));
+            requests = result.UnprocessedItems?.[TABLE] as typeof requests;
+          }
+        }
+      }),
+    );
+    const seedSeconds = (performance.now() - seedStart) / 1000;
+    lines.push(`  seeded with BatchWrite (25 a request, 8 in flight): ${seedSeconds.toFixed(1)} s, ${(options.activities / seedSeconds).toFixed(0)} items/s`);
+
+    const listOnce = async () => {
+      const pages = new Map<string, number>();
+      const started = performance.now();
+      const found = await allActiveActivities({ onPage: (shard) => pages.set(shard, (pages.get(shard) ?? 0) + 1) });
+      const ms = performance.now() - started;
+      if (found.length !== options.activities) throw new Error(`allActiveActivities found ${found.length} of ${options.activities}`);
+      return { ms, pages: [...pages.values()] };
+    };
+    const describe = (label: string, run: { ms: number; pages: number[] }) =>
+      `  ${label}: ${run.ms.toFixed(0)} ms, ${run.pages.reduce((a, b) => a + b, 0)} pages read (${Math.min(...run.pages)}-${Math.max(...run.pages)} a shard), ${(options.activities / (run.ms / 1000)).toFixed(0)} items/s`;
+    lines.push(describe('cold (first call of the process)', await listOnce()));
+    const warm = [];
+    for (let i = 0; i < WARM_RUNS; i++) warm.push(await listOnce());
+    warm.sort((a, b) => a.ms - b.ms);
+    lines.push(describe(`warm (median of ${WARM_RUNS}; fastest ${warm[0]!.ms.toFixed(0)} ms, slowest ${warm.at(-1)!.ms.toFixed(0)} ms)`, warm[Math.floor(WARM_RUNS / 2)]!));
+  } finally {
+    await ddb.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return lines;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  for (const line of await activeActivityFigures({ activities: Number(process.env.BENCH_ACTIVITIES ?? 10_000) })) console.log(line);
+}
