@@ -5,7 +5,7 @@
 import { NETWORK_MESSAGE, api, apiErrors, loadInto, messageOf } from '../lib/api.js';
 import { seatsText } from '../lib/activities.js';
 import { byId, el, facts, formatPlainDate } from '../lib/dom.js';
-import { clearErrors, requiredErrors, setBusy, showErrors, textValue } from '../lib/forms.js';
+import { clearErrors, idempotencyKeyOf, requiredErrors, setBusy, showErrors, textValue } from '../lib/forms.js';
 import { startPage } from '../lib/page.js';
 import { dataTable } from '../lib/paging.js';
 import { personLink } from '../lib/people.js';
@@ -73,8 +73,7 @@ async function reload(): Promise<CohortView | null> {
 startPage(async () => {
   const form = byId<HTMLFormElement>('place-form');
   const button = byId<HTMLButtonElement>('place-submit');
-  let idempotencyKey = crypto.randomUUID();
-  form.addEventListener('input', () => (idempotencyKey = crypto.randomUUID()));
+  const idempotency = idempotencyKeyOf(form);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (button.disabled) return;
@@ -83,11 +82,11 @@ startPage(async () => {
     if (missing.length) return showErrors(form, 'Complétez le placement :', missing);
     setBusy(button, true, 'Placement…');
     try {
-      const result = await api<unknown>(`${cohortPath()}/members`, { method: 'POST', json: { referralId: textValue(form, 'referralId') }, headers: { 'idempotency-key': idempotencyKey } });
+      const result = await api<unknown>(`${cohortPath()}/members`, { method: 'POST', json: { referralId: textValue(form, 'referralId') }, headers: { 'idempotency-key': idempotency.key() } });
       // Full (409), not a launch-ready CJS young person (422), unknown (404): the API says which, in French.
       if (!result.ok) return showErrors(form, messageOf(result, "Le jeune n'a pas pu être placé."), apiErrors(result));
       form.reset();
-      idempotencyKey = crypto.randomUUID();
+      idempotency.renew();
       const cohort = await reload();
       if (cohort) say(`Jeune placé dans la cohorte : ${seatsText(cohort)}.`);
     } catch {

@@ -5,7 +5,7 @@
 import { NETWORK_MESSAGE, api, apiErrors, loadInto, messageOf } from '../lib/api.js';
 import { seatsText } from '../lib/activities.js';
 import { byId, el, plural } from '../lib/dom.js';
-import { clearErrors, requiredErrors, setBusy, showErrors, textValue } from '../lib/forms.js';
+import { clearErrors, idempotencyKeyOf, requiredErrors, setBusy, showErrors, textValue } from '../lib/forms.js';
 import { startPage } from '../lib/page.js';
 import { moreText, pagedTable, type ListPage, type Row } from '../lib/paging.js';
 import type { CohortSummary } from '../lib/views.js';
@@ -53,9 +53,7 @@ startPage(async () => {
   const form = byId<HTMLFormElement>('cohort-form');
   const created = byId('cohort-created');
   const button = byId<HTMLButtonElement>('cohort-submit');
-  // One key per cohort typed: a repeated click or a retry after a lost answer creates it once.
-  let idempotencyKey = crypto.randomUUID();
-  form.addEventListener('input', () => (idempotencyKey = crypto.randomUUID()));
+  const idempotency = idempotencyKeyOf(form);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (button.disabled) return;
@@ -72,10 +70,10 @@ startPage(async () => {
     };
     setBusy(button, true, 'Création…');
     try {
-      const result = await api<CohortSummary>('/api/staff/cohorts', { method: 'POST', json: body, headers: { 'idempotency-key': idempotencyKey } });
+      const result = await api<CohortSummary>('/api/staff/cohorts', { method: 'POST', json: body, headers: { 'idempotency-key': idempotency.key() } });
       if (!result.ok) return showErrors(form, messageOf(result, "La cohorte n'a pas pu être créée."), apiErrors(result));
       form.reset();
-      idempotencyKey = crypto.randomUUID();
+      idempotency.renew();
       created.replaceChildren(el('p', {}, 'Cohorte créée : ', el('a', { href: `/equipe/cohortes/${encodeURIComponent(result.data.cohortId)}` }, result.data.name), '.'));
       created.hidden = false;
       created.focus();

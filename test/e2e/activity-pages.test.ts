@@ -4,7 +4,7 @@ import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { launchBrowser } from '../support/browser.js';
 import { adultSubmission } from '../support/fixtures.js';
 import { cjsSubmission, launchReadyReferral } from '../support/launch-ready.js';
-import { hasHorizontalScroll } from '../support/pages.js';
+import { fillPriceLine, hasHorizontalScroll } from '../support/pages.js';
 import { recordPersonalValues } from '../support/personal-data.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 import { storeLink } from '../../shared/data/personal-links.js';
@@ -60,14 +60,6 @@ async function openApproval(activityId: string): Promise<string> {
   }, 20_000, 'the launch approval in the inbox');
 }
 
-async function fillLine(page: Page, index: number, line: { label: string; unit: string; price: string; service: string }) {
-  const item = page.locator('#lignes-prix > li').nth(index);
-  await item.getByLabel(/^Ce que le client achète/).fill(line.label);
-  await item.getByLabel(/^Unité/).selectOption(line.unit);
-  await item.getByLabel(/^Prix hors taxes/).fill(line.price);
-  await item.getByLabel(/^Service/).selectOption(line.service);
-}
-
 describe('the launch of a personal activity', () => {
   let young: { referral: ReferralRecord; token: string };
   let page: Page;
@@ -89,9 +81,9 @@ describe('the launch of a personal activity', () => {
     await form.getByLabel(/^Enseigne/).fill('Jardins Léa');
     await form.getByLabel('Jardinage et entretien des espaces verts').check();
     await form.getByLabel(/^Description/).fill('Tonte, désherbage et taille de haies basses à Lens.');
-    await fillLine(page, 0, { label: 'Tonte de pelouse', unit: 'heure', price: '12,50', service: 'jardinage' });
+    await fillPriceLine(page, 0, { label: 'Tonte de pelouse', unit: 'heure', price: '12,50', service: 'jardinage' });
     await page.getByRole('button', { name: 'Ajouter un prix' }).click();
-    await fillLine(page, 1, { label: 'Désherbage', unit: 'm2', price: '0,29', service: 'jardinage' });
+    await fillPriceLine(page, 1, { label: 'Désherbage', unit: 'm2', price: '0,29', service: 'jardinage' });
     await form.getByLabel('Particuliers').check();
     await form.getByLabel(/^Objectif de chiffre d'affaires/).fill('800');
     await form.getByLabel(/^Date de début/).fill(inDays(10));
@@ -120,7 +112,7 @@ describe('the launch of a personal activity', () => {
     await page.reload();
     await expect.poll(() => page.locator('#renvoi-commentaire').textContent(), { timeout: 10_000 }).toBe('Ajoutez un prix pour la taille de haies.');
     await page.getByRole('button', { name: 'Ajouter un prix' }).click();
-    await fillLine(page, 2, { label: 'Taille de haies', unit: 'heure', price: '18', service: 'jardinage' });
+    await fillPriceLine(page, 2, { label: 'Taille de haies', unit: 'heure', price: '18', service: 'jardinage' });
     await page.getByRole('button', { name: "Envoyer mon dossier à l'équipe" }).click();
     await expect.poll(() => page.locator('#activite-statut').textContent(), { timeout: 15_000 }).toMatch(/Dossier envoyé/);
 

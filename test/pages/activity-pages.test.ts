@@ -1,10 +1,10 @@
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, startPagesServer, type PagesServer } from '../support/browser.js';
-import { fakeIdToken, hasHorizontalScroll, resetSession } from '../support/pages.js';
+import { fakeIdToken, fillPriceLine, hasHorizontalScroll, resetSession } from '../support/pages.js';
 import { parseEuros, centsToInput } from '../../browser/lib/money.js';
 import { choosableServiceKinds, DEFAULT_SERVICE_KINDS } from '../../shared/domain/activities.js';
-import { cohortView, inboxItem } from '../../shared/views.js';
+import { approvalView, cohortView, inboxItem } from '../../shared/views.js';
 import type { StoredCohort } from '../../shared/data/cohorts.js';
 import type { CohortMember } from '../../shared/domain/activities.js';
 import {
@@ -90,14 +90,6 @@ async function openLaunchFile(answer: () => unknown, handlers: { put?: (body: un
   return sent;
 }
 
-async function fillLine(index: number, line: { label: string; unit: string; price: string; service: string }) {
-  const item = page.locator('#lignes-prix > li').nth(index);
-  await item.getByLabel(/^Ce que le client achète/).fill(line.label);
-  await item.getByLabel(/^Unité/).selectOption(line.unit);
-  await item.getByLabel(/^Prix hors taxes/).fill(line.price);
-  await item.getByLabel(/^Service/).selectOption(line.service);
-}
-
 describe('"Mon activité" on a phone', () => {
   it('a minor sees only the services open to minors', async () => {
     await openLaunchFile(() => ({ ...myActivitiesAnswer(minor, []), mayCreatePersonalActivity: true }));
@@ -123,11 +115,11 @@ describe('"Mon activité" on a phone', () => {
     await form.getByLabel('Jardinage et entretien des espaces verts').check();
     await form.getByLabel('Soutien scolaire').check();
     await form.getByLabel(/^Description/).fill('Tonte et désherbage à Grenay et alentours.');
-    await fillLine(0, { label: 'Tonte de pelouse', unit: 'heure', price: '12,50', service: 'jardinage' });
+    await fillPriceLine(page, 0, { label: 'Tonte de pelouse', unit: 'heure', price: '12,50', service: 'jardinage' });
     await page.getByRole('button', { name: 'Ajouter un prix' }).click();
-    await fillLine(1, { label: 'Désherbage', unit: 'm2', price: '0,29', service: 'jardinage' });
+    await fillPriceLine(page, 1, { label: 'Désherbage', unit: 'm2', price: '0,29', service: 'jardinage' });
     await page.getByRole('button', { name: 'Ajouter un prix' }).click();
-    await fillLine(2, { label: 'Cours', unit: 'heure', price: '18', service: 'soutien-scolaire' });
+    await fillPriceLine(page, 2, { label: 'Cours', unit: 'heure', price: '18', service: 'soutien-scolaire' });
     // The second line goes: the third becomes the second, ids and titles follow.
     await page.getByRole('button', { name: 'Retirer le prix n° 2' }).click();
     expect(await page.locator('#lignes-prix > li').count()).toBe(2);
@@ -231,6 +223,20 @@ describe('the staff\'s launch decision on the activity page', () => {
     expect(decisions).toEqual([{ outcome: 'sent-back', comment: 'Ajoutez un prix pour la taille de haies.' }]);
     expect(await page.locator('#sent-back').textContent()).toContain('Ajoutez un prix pour la taille de haies.');
     expect(await page.locator('#launch-decision').isHidden()).toBe(true);
+  });
+});
+
+describe('a launch approval opened from its decision link', () => {
+  it('leads to the activity\'s page, where the launch is decided', async () => {
+    const found = activityWithParts({ referral: adult, activity: { status: 'awaiting-approval', submission: 1 } });
+    const approval = approvalRecord(adult, { approvalId: 'apv_launch_2', kind: 'activity-launch', activity: { activityId: found.activity.activityId, name: found.activity.name, shape: 'personal' } });
+    await page.unrouteAll();
+    await resetSession(page, server.url, fakeIdToken({ name: 'Camille Martin', groups: ['staff'] }));
+    await page.route('**/api/approvals/apv_launch_2', (route) => json(route, approvalView(approval, adult, ['approved', 'sent-back'])));
+    await page.goto(`${server.url}/equipe/decisions/apv_launch_2`);
+    const link = page.locator('#elsewhere-note a');
+    await expect.poll(() => link.getAttribute('href'), { timeout: 10_000 }).toBe(`/equipe/activites/${found.activity.activityId}`);
+    expect(await link.textContent()).toBe(`Ouvrir « ${found.activity.name} »`);
   });
 });
 
