@@ -275,6 +275,28 @@ export class ParcoursStack extends Stack {
     const youngPersonSessions = fn('YoungPersonSessions', 'functions/me/sessions.ts');
     const chooseSession = fn('ChooseSession', 'functions/me/session.ts').bindMessaging(messaging, ['email', 'sms']);
 
+    // Activities (issue 10): the launch file of the young person and of staff, the service catalogue, the flyer.
+    // Submitting starts the launch workflow; the rules read the contribution bounds and the cooperative's identity.
+    const myActivities = fn('MyActivities', 'functions/me/activities.ts');
+    const myActivity = fn('MyActivity', 'functions/me/activity.ts').bindActivitySettings();
+    const myActivitySubmission = fn('MyActivitySubmission', 'functions/me/activity-submission.ts')
+      .bindActivitySettings()
+      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
+    const myActivityFlyer = fn('MyActivityFlyer', 'functions/me/activity-flyer.ts').bindActivitySettings();
+    const listServiceKinds = fn('ListServiceKinds', 'functions/activities/service-kinds.ts');
+    const putServiceKind = fn('PutServiceKind', 'functions/activities/service-kind.ts');
+    const listActivities = fn('ListActivities', 'functions/activities/list.ts');
+    const createActivity = fn('CreateActivity', 'functions/activities/create.ts').bindActivitySettings();
+    const getActivity = fn('GetActivity', 'functions/activities/get.ts');
+    const updateActivity = fn('UpdateActivity', 'functions/activities/update.ts').bindActivitySettings();
+    const submitActivity = fn('SubmitActivity', 'functions/activities/submit.ts')
+      .bindActivitySettings()
+      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
+    const setActivityPrices = fn('SetActivityPrices', 'functions/activities/prices.ts');
+    const addActivityMember = fn('AddActivityMember', 'functions/activities/members.ts');
+    const changeActivityStatus = fn('ChangeActivityStatus', 'functions/activities/status.ts');
+    const activityFlyer = fn('ActivityFlyer', 'functions/activities/flyer.ts').bindActivitySettings();
+
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
       [ENV.userPoolClientId]: this.auth.client.userPoolClientId,
@@ -313,6 +335,17 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/cohorts/{cohortId}/members', placeInCohort);
     this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/cohorts/{cohortId}/members/{referralId}', setCommitteeRole);
     this.api.addProtectedRoute(HttpMethod.DELETE, '/api/staff/cohorts/{cohortId}/members/{referralId}', removeFromCohort);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/service-kinds', listServiceKinds);
+    this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/service-kinds/{code}', putServiceKind);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/activities', listActivities);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities', createActivity);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/activities/{activityId}', getActivity);
+    this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/activities/{activityId}', updateActivity);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/submission', submitActivity);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/prices', setActivityPrices);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/members', addActivityMember);
+    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/status', changeActivityStatus);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/activities/{activityId}/flyer', activityFlyer);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
     this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/documents', myDocuments, linkWhy);
@@ -323,6 +356,10 @@ export class ParcoursStack extends Stack {
     this.api.addPublicRoute(HttpMethod.PUT, '/api/me/session', chooseSession, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/contract', youngPersonContract, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/contract/acceptance', contractAcceptance, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/me/activities', myActivities, linkWhy);
+    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/activity', myActivity, linkWhy);
+    this.api.addPublicRoute(HttpMethod.POST, '/api/me/activity/submission', myActivitySubmission, linkWhy);
+    this.api.addPublicRoute(HttpMethod.GET, '/api/me/activities/{activityId}/flyer', myActivityFlyer, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/guardian/consent', guardianConsent, linkWhy);
     this.api.addPublicRoute(

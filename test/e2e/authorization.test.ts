@@ -84,6 +84,25 @@ const bothOf = (world: TwoOrganisations, target: Target) => {
   return objects ? [objects.adult, objects.minor] : [undefined];
 };
 
+/** A valid launch file (activities): the matrix is about who may send it, not about its content. */
+const launchFileBody = () => ({
+  name: 'Atelier vélo',
+  tradeName: 'Vélo Coop',
+  serviceKinds: ['jardinage'],
+  description: 'Réparation de vélos à Lens.',
+  targetCustomers: ['particuliers'],
+  monthlyGoalCents: 50_000,
+  startDate: futureParisDay(10),
+  endDate: futureParisDay(200),
+  priceLines: [{ label: 'Réparation', unit: 'forfait', unitPriceCents: 2500, serviceKind: 'jardinage', vatRateBps: null }],
+});
+/** Activities belong to no organisation and the seeded world has none: staff get the 404 of a missing one, the others never reach it. */
+const activityRoute = (path: string, body?: unknown): RouteExpectation => ({
+  targets: ['missing'],
+  requests: () => [{ path: `/api/staff/activities/ca-${missingId()}${path}`, body }],
+  status: staffOnly(200),
+});
+
 const MATRIX: Record<string, RouteExpectation> = {
   'GET /': { targets: [NONE], requests: () => [{ path: '/' }], status: publicRoute(200) },
   // The pages are shells without data: anyone gets them, with any id; the data comes from the API.
@@ -198,6 +217,10 @@ const MATRIX: Record<string, RouteExpectation> = {
       ['PUT /api/me/session', '/api/me/session', { sessionId: '00000000-0000-4000-8000-000000000000' }],
       ['GET /api/me/contract', '/api/me/contract', undefined],
       ['POST /api/me/contract/acceptance', '/api/me/contract/acceptance', { sha256: 'a'.repeat(64) }],
+      ['GET /api/me/activities', '/api/me/activities', undefined],
+      ['PUT /api/me/activity', '/api/me/activity', launchFileBody()],
+      ['POST /api/me/activity/submission', '/api/me/activity/submission', undefined],
+      ['GET /api/me/activities/{activityId}/flyer', `/api/me/activities/pa-${missingId()}/flyer`, undefined],
       ['GET /api/guardian', '/api/guardian', undefined],
       ['POST /api/guardian/consent', '/api/guardian/consent', { outcome: 'refused', textSha256: 'a'.repeat(64), signerName: 'Nadia Haddad', relationship: 'Mère' }],
     ].map(([key, path, body]) => [
@@ -242,6 +265,28 @@ const MATRIX: Record<string, RouteExpectation> = {
     requests: (world) => [{ path: `/api/staff/sessions/${missingId()}/attendance`, body: { referralId: world.A.adult.referralId, attendance: 'present' } }],
     status: staffOnly(200),
   },
+  // Activities (issue 10): staff only, or a young person's personal link (above).
+  'GET /api/staff/service-kinds': { targets: [NONE], requests: () => [{ path: '/api/staff/service-kinds' }], status: staffOnly(200) },
+  'PUT /api/staff/service-kinds/{code}': {
+    targets: [NONE],
+    requests: () => [{ path: `/api/staff/service-kinds/essai-${randomUUID().slice(0, 8)}`, body: { label: 'Repassage', defaultVatRateBps: 2000, insuranceNotes: 'Responsabilité civile de la coopérative.', openToMinors: true } }],
+    status: staffOnly(200),
+    writes: true,
+  },
+  'GET /api/staff/activities': { targets: [NONE], requests: () => [{ path: '/api/staff/activities' }, { path: '/api/staff/activities?status=draft&limit=5' }], status: staffOnly(200) },
+  'POST /api/staff/activities': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/staff/activities', body: { shape: 'collective', programme: 'jeunes-majeurs', ...launchFileBody() }, headers: { 'idempotency-key': randomUUID() } }],
+    status: staffOnly(201),
+    writes: true,
+  },
+  'GET /api/staff/activities/{activityId}': activityRoute(''),
+  'PUT /api/staff/activities/{activityId}': activityRoute('', launchFileBody()),
+  'POST /api/staff/activities/{activityId}/submission': activityRoute('/submission'),
+  'POST /api/staff/activities/{activityId}/prices': activityRoute('/prices', { effectiveFrom: futureParisDay(10), lines: launchFileBody().priceLines }),
+  'POST /api/staff/activities/{activityId}/members': activityRoute('/members', { referralId: missingId() }),
+  'POST /api/staff/activities/{activityId}/status': activityRoute('/status', { status: 'paused', reason: 'Congés d’été' }),
+  'GET /api/staff/activities/{activityId}/flyer': activityRoute('/flyer'),
   'PUT /api/staff/onboarding/{referralId}/diagnosis': {
     targets: OBJECT_TARGETS,
     requests: (world, target) =>

@@ -70,6 +70,32 @@ const pagedQueries = (cursors: string[], unknown = 'sort'): QueryCase[] => [
   { label: 'an unknown parameter', query: `${unknown}=1`, fields: [unknown] },
 ];
 
+/** A valid launch file of a collective Jeunes Majeurs activity (6 to 12 months). */
+const launchFileBody = () => ({
+  name: 'Atelier vélo',
+  tradeName: 'Vélo Coop',
+  serviceKinds: ['jardinage'],
+  description: 'Réparation de vélos à Lens.',
+  targetCustomers: ['particuliers'],
+  monthlyGoalCents: 50_000,
+  startDate: futureParisDay(10),
+  endDate: futureParisDay(200),
+  priceLines: [{ label: 'Réparation', unit: 'forfait', unitPriceCents: 2500, serviceKind: 'jardinage', vatRateBps: null }],
+});
+const priceLine = (extra: Record<string, unknown>) => ({ ...launchFileBody().priceLines[0], ...extra });
+/** Bad amounts and codes of a launch file: each a 400 naming the field, before anything is looked up or written. */
+const LAUNCH_FILE_CASES: FieldCase[] = [
+  UNKNOWN_FIELD,
+  { label: 'negative cents', body: (valid) => ({ ...valid, monthlyGoalCents: -100, priceLines: [priceLine({ unitPriceCents: -1 })] }), fields: ['monthlyGoalCents', 'priceLines.0.unitPriceCents'] },
+  { label: 'fractional cents', body: (valid) => ({ ...valid, monthlyGoalCents: 10.5, priceLines: [priceLine({ unitPriceCents: 12.99 })] }), fields: ['monthlyGoalCents', 'priceLines.0.unitPriceCents'] },
+  { label: 'cents as text', body: (valid) => ({ ...valid, priceLines: [priceLine({ unitPriceCents: '12,00' })] }), fields: ['priceLines.0.unitPriceCents'] },
+  { label: 'an unknown unit and VAT rate', body: (valid) => ({ ...valid, priceLines: [priceLine({ unit: 'semaine', vatRateBps: 1900 })] }), fields: ['priceLines.0.unit', 'priceLines.0.vatRateBps'] },
+  { label: 'a rate that is no whole number of basis points', body: (valid) => ({ ...valid, contributionRateBps: 12.5 }), fields: ['contributionRateBps'] },
+  { label: 'missing fields', body: () => ({}), fields: ['name', 'tradeName', 'serviceKinds', 'description', 'targetCustomers', 'monthlyGoalCents', 'startDate', 'priceLines'] },
+];
+/** A path of an activity route: a well-formed id of no activity, so that the handler reads the body first. */
+const activityPaths = (suffix: string) => (_world: TwoOrganisations, id?: string) => [`/api/staff/activities/${id ?? `ca-${randomUUID()}`}${suffix}`];
+
 const BAD_INPUT: Record<string, BadInputRoute> = {
   'GET /': { as: 'none', paths: () => ['/'] },
   'GET /{proxy+}': {
@@ -178,6 +204,11 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   'PUT /api/me/session': { as: 'none', paths: () => ['/api/me/session'] },
   'GET /api/me/contract': { as: 'none', paths: () => ['/api/me/contract'] },
   'POST /api/me/contract/acceptance': { as: 'none', paths: () => ['/api/me/contract/acceptance'] },
+  // The young person's activity routes: the same 401 without a link (their bodies are tested with a link in test/functions/activities.test.ts).
+  'GET /api/me/activities': { as: 'none', paths: () => ['/api/me/activities'] },
+  'PUT /api/me/activity': { as: 'none', paths: () => ['/api/me/activity'] },
+  'POST /api/me/activity/submission': { as: 'none', paths: () => ['/api/me/activity/submission'] },
+  'GET /api/me/activities/{activityId}/flyer': { as: 'none', paths: (_world, id) => [`/api/me/activities/${id ?? `pa-${randomUUID()}`}/flyer`] },
   'GET /api/guardian': { as: 'none', paths: () => ['/api/guardian'] },
   'POST /api/guardian/consent': { as: 'none', paths: () => ['/api/guardian/consent'] },
   'POST /api/links/resend': {
@@ -301,6 +332,80 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
     as: 'staff',
     paths: (world, id) => [`/api/staff/cohorts/${id ?? randomUUID()}/members/${world.A.adult.referralId}`, ...(id ? [`/api/staff/cohorts/${randomUUID()}/members/${id}`] : [])],
   },
+  'GET /api/staff/service-kinds': { as: 'staff', paths: () => ['/api/staff/service-kinds'] },
+  'PUT /api/staff/service-kinds/{code}': {
+    as: 'staff',
+    paths: (_world, id) => [`/api/staff/service-kinds/${id ?? 'essai-refuse'}`],
+    body: () => ({ label: 'Repassage', defaultVatRateBps: 2000, insuranceNotes: 'Responsabilité civile de la coopérative.', openToMinors: true }),
+    oversize: (body) => ({ ...body, insuranceNotes: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'wrong types', body: (valid) => ({ ...valid, openToMinors: 'oui', defaultVatRateBps: '20 %' }), fields: ['openToMinors', 'defaultVatRateBps'] },
+      { label: 'an unknown VAT rate', body: (valid) => ({ ...valid, defaultVatRateBps: 1900 }), fields: ['defaultVatRateBps'] },
+      { label: 'closed to minors without a reason', body: (valid) => ({ ...valid, openToMinors: false }), fields: ['minorsClosedReason'] },
+    ],
+  },
+  'GET /api/staff/activities': {
+    as: 'staff',
+    paths: () => ['/api/staff/activities'],
+    queries: [...pagedQueries(['cursor']), { label: 'an unknown status', query: 'status=rêveuse', fields: ['status'] }],
+  },
+  'POST /api/staff/activities': {
+    as: 'staff',
+    paths: () => ['/api/staff/activities'],
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+    body: () => ({ shape: 'collective', programme: 'jeunes-majeurs', ...launchFileBody() }),
+    oversize: (body) => ({ ...body, description: 'é'.repeat(40_000) }),
+    fields: [
+      ...LAUNCH_FILE_CASES.map((c) => (c.label === 'missing fields' ? { ...c, body: () => ({ shape: 'collective', programme: 'jeunes-majeurs' }) } : c)),
+      { label: 'an unknown kind of service', body: (valid) => ({ ...valid, serviceKinds: ['peinture-sur-soie'] }), fields: ['serviceKinds.0'] },
+      { label: 'a contribution rate out of the programme bounds', body: (valid) => ({ ...valid, contributionRateBps: 2500 }), fields: ['contributionRateBps'] },
+      { label: 'an unknown shape', body: (valid) => ({ ...valid, shape: 'cooperative' }), fields: ['shape'] },
+    ],
+  },
+  'GET /api/staff/activities/{activityId}': { as: 'staff', paths: activityPaths('') },
+  'PUT /api/staff/activities/{activityId}': {
+    as: 'staff',
+    paths: activityPaths(''),
+    body: () => launchFileBody(),
+    oversize: (body) => ({ ...body, description: 'é'.repeat(40_000) }),
+    fields: LAUNCH_FILE_CASES,
+  },
+  'POST /api/staff/activities/{activityId}/submission': { as: 'staff', paths: activityPaths('/submission') },
+  'POST /api/staff/activities/{activityId}/prices': {
+    as: 'staff',
+    paths: activityPaths('/prices'),
+    body: () => ({ effectiveFrom: futureParisDay(10), lines: launchFileBody().priceLines }),
+    oversize: (body) => ({ ...body, lines: [priceLine({ label: 'é'.repeat(40_000) })] }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'negative and fractional cents', body: (valid) => ({ ...valid, lines: [priceLine({ unitPriceCents: -5 }), priceLine({ unitPriceCents: 0.5 })] }), fields: ['lines.0.unitPriceCents', 'lines.1.unitPriceCents'] },
+      { label: 'no line and no date', body: () => ({ effectiveFrom: '2026-02-30', lines: [] }), fields: ['effectiveFrom', 'lines'] },
+    ],
+  },
+  'POST /api/staff/activities/{activityId}/members': {
+    as: 'staff',
+    paths: activityPaths('/members'),
+    body: (world) => ({ referralId: world.A.adult.referralId }),
+    oversize: () => ({ referralId: 'x'.repeat(70_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'an unknown committee role', body: (valid) => ({ ...valid, committeeRole: 'présidence' }), fields: ['committeeRole'] },
+      { label: 'a missing referral', body: () => ({}), fields: ['referralId'] },
+    ],
+  },
+  'POST /api/staff/activities/{activityId}/status': {
+    as: 'staff',
+    paths: activityPaths('/status'),
+    body: () => ({ status: 'paused', reason: 'Congés d’été' }),
+    oversize: (body) => ({ ...body, reason: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'a status staff do not set by hand', body: (valid) => ({ ...valid, status: 'awaiting-approval' }), fields: ['status'] },
+      { label: 'a missing reason', body: () => ({ status: 'closed' }), fields: ['reason'] },
+    ],
+  },
+  'GET /api/staff/activities/{activityId}/flyer': { as: 'staff', paths: activityPaths('/flyer') },
   'PUT /api/staff/onboarding/{referralId}/diagnosis': {
     as: 'staff',
     paths: (world, id) => [`/api/staff/onboarding/${id ?? world.A.adult.referralId}/diagnosis`],

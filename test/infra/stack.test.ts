@@ -221,6 +221,22 @@ describe('HTTP API', () => {
         'GET /api/guardian',
         'POST /api/guardian/consent',
         'GET /api/staff/onboarding/{referralId}/contract',
+        // Activities: the young person's (personal link) and the staff's.
+        'GET /api/me/activities',
+        'PUT /api/me/activity',
+        'POST /api/me/activity/submission',
+        'GET /api/me/activities/{activityId}/flyer',
+        'GET /api/staff/service-kinds',
+        'PUT /api/staff/service-kinds/{code}',
+        'GET /api/staff/activities',
+        'POST /api/staff/activities',
+        'GET /api/staff/activities/{activityId}',
+        'PUT /api/staff/activities/{activityId}',
+        'POST /api/staff/activities/{activityId}/submission',
+        'POST /api/staff/activities/{activityId}/prices',
+        'POST /api/staff/activities/{activityId}/members',
+        'POST /api/staff/activities/{activityId}/status',
+        'GET /api/staff/activities/{activityId}/flyer',
         'GET /',
         'GET /{proxy+}',
       ].sort(),
@@ -242,6 +258,10 @@ describe('HTTP API', () => {
     'POST /api/me/contract/acceptance',
     'GET /api/guardian',
     'POST /api/guardian/consent',
+    'GET /api/me/activities',
+    'PUT /api/me/activity',
+    'POST /api/me/activity/submission',
+    'GET /api/me/activities/{activityId}/flyer',
   ];
 
   it('puts every other /api route behind the Cognito JWT authorizer', () => {
@@ -492,7 +512,7 @@ describe('activity launch state machine', () => {
     const withArn = ofType(dev.resources, 'AWS::Lambda::Function')
       .filter(([, fn]) => 'ACTIVITY_LAUNCH_STATE_MACHINE_ARN' in (fn.Properties.Environment?.Variables ?? {}))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
-    expect(withArn).toEqual(expect.arrayContaining(['DecideApproval', 'Reconciler']));
+    expect(withArn.sort()).toEqual(['DecideApproval', 'MyActivitySubmission', 'Reconciler', 'SubmitActivity']);
     expect(withArn).not.toContain('ActivityStep');
   });
 });
@@ -605,6 +625,22 @@ describe('functions', () => {
         'RemoveFromCohort',
         // The activity's launch.
         'ActivityStep',
+        // The activities' routes: the young person's and the staff's.
+        'MyActivities',
+        'MyActivity',
+        'MyActivitySubmission',
+        'MyActivityFlyer',
+        'ListServiceKinds',
+        'PutServiceKind',
+        'ListActivities',
+        'CreateActivity',
+        'GetActivity',
+        'UpdateActivity',
+        'SubmitActivity',
+        'SetActivityPrices',
+        'AddActivityMember',
+        'ChangeActivityStatus',
+        'ActivityFlyer',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
