@@ -4,7 +4,7 @@ import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { launchBrowser } from '../support/browser.js';
 import { adultSubmission } from '../support/fixtures.js';
 import { cjsSubmission, launchReadyReferral } from '../support/launch-ready.js';
-import { fillPriceLine, hasHorizontalScroll } from '../support/pages.js';
+import { fillPriceLine, hasHorizontalScroll, resetSession } from '../support/pages.js';
 import { recordPersonalValues } from '../support/personal-data.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 import { storeLink } from '../../shared/data/personal-links.js';
@@ -29,11 +29,9 @@ beforeAll(async () => {
   [cloud, browser] = await Promise.all([startTestCloud({ stage: 'test' }), launchBrowser()]);
   Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb, AWS_ACCESS_KEY_ID: cloud.accessKeyId, APP_BASE_URL: cloud.urls.app });
   phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
-  // Staff sign in once, through the local issuer's page, as they would.
+  // A staff session in the tab, as the login leaves it (the login page has its own tests).
   staffPage = await browser.newPage({ viewport: { width: 1100, height: 900 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
-  await staffPage.goto(`${cloud.urls.app}equipe/activites`);
-  await staffPage.getByRole('button', { name: /Camille Martin/ }).click();
-  await staffPage.waitForURL((url) => url.pathname === '/equipe/activites');
+  await resetSession(staffPage, cloud.urls.app.replace(/\/$/, ''), cloud.issuer.mintIdToken('camille.martin'));
 }, 120_000);
 
 afterAll(async () => {
@@ -71,10 +69,8 @@ describe('the launch of a personal activity', () => {
     page = await phone.newPage();
   });
 
-  it('is prepared on the phone from "Mon parcours": euros typed, cents stored, the file sent to the team', async () => {
-    await page.goto(`${cloud.urls.app}mon-parcours#${young.token}`);
-    await page.getByRole('link', { name: 'Préparer le lancement de mon activité' }).click();
-    await page.waitForURL((url) => url.pathname === '/mon-activite');
+  it('is prepared on the phone: euros typed, cents stored, the file sent to the team', async () => {
+    await page.goto(`${cloud.urls.app}mon-activite#${young.token}`);
     const form = page.locator('#dossier-form');
     await expect.poll(() => form.isVisible(), { timeout: 10_000 }).toBe(true);
     await form.getByLabel(/^Nom de l'activité/).fill('Les Jardins de Léa');

@@ -4,7 +4,8 @@ import { launchBrowser, startPagesServer, type PagesServer } from '../support/br
 import { fakeIdToken, fillPriceLine, hasHorizontalScroll, resetSession } from '../support/pages.js';
 import { parseEuros, centsToInput } from '../../browser/lib/money.js';
 import { choosableServiceKinds, DEFAULT_SERVICE_KINDS } from '../../shared/domain/activities.js';
-import { approvalView, cohortView, inboxItem } from '../../shared/views.js';
+import { approvalView, cohortView, inboxItem, youngPersonSpace } from '../../shared/views.js';
+import type { OnboardingRecord } from '../../shared/data/onboarding.js';
 import type { StoredCohort } from '../../shared/data/cohorts.js';
 import type { CohortMember } from '../../shared/domain/activities.js';
 import {
@@ -89,6 +90,27 @@ async function openLaunchFile(answer: () => unknown, handlers: { put?: (body: un
   await expect.poll(() => page.locator('#activite').getAttribute('aria-busy'), { timeout: 10_000 }).toBe('false');
   return sent;
 }
+
+describe('the way from "Mon parcours" to "Mon activité"', () => {
+  const onboarding = (status: OnboardingRecord['status']): OnboardingRecord => ({
+    referralId: adult.referralId, personId: adult.personId, programme: 'accompagnement', programmeStartDate: adult.programmeStartDate, minor: false,
+    status, startedAt: '2025-03-01T09:00:00Z', updatedAt: '2025-03-10T09:00:00Z', currentStep: 'review',
+  });
+
+  it('is offered once onboarding is over, and not before', async () => {
+    for (const status of ['active', 'ready'] as const) {
+      await page.unrouteAll();
+      await page.route('**/api/me', (route) => json(route, youngPersonSpace(adult, onboarding(status), [], { items: [] })));
+      await page.route('**/api/me/*', (route) => json(route, { message: 'Introuvable.' }, 404));
+      await page.goto('about:blank');
+      await page.goto(`${server.url}/mon-parcours#${TOKEN}`);
+      await expect.poll(() => page.locator('#a-faire').isVisible(), { timeout: 10_000 }).toBe(true);
+      const link = page.getByRole('link', { name: 'Préparer le lancement de mon activité' });
+      if (status === 'active') expect(await link.count()).toBe(0);
+      else expect(await link.getAttribute('href')).toBe('/mon-activite');
+    }
+  });
+});
 
 describe('"Mon activité" on a phone', () => {
   it('a minor sees only the services open to minors', async () => {
