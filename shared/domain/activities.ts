@@ -530,7 +530,7 @@ const vatRate = () =>
   z.nullable(
     z
       .number({ error: (issue) => (issue.input === undefined ? 'Ce champ est obligatoire.' : 'Taux de TVA invalide.') })
-      .check(z.refine((n) => (VAT_RATES_BPS as readonly number[]).includes(n), 'Taux de TVA invalide : 20 %, 10 %, 5,5 %, 2,1 % ou aucun (null).')),
+      .check(z.refine((n) => (VAT_RATES_BPS as readonly number[]).includes(n), 'Taux de TVA invalide : 20 %, 10 %, 5,5 %, 2,1 % ou sans TVA.')),
   );
 
 export const priceLineSchema = z.strictObject(

@@ -348,7 +348,7 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   'GET /api/staff/activities': {
     as: 'staff',
     paths: () => ['/api/staff/activities'],
-    queries: [...pagedQueries(['cursor']), { label: 'an unknown status', query: 'status=rêveuse', fields: ['status'] }],
+    queries: [...pagedQueries(['cursor']), { label: 'an unknown status', query: 'status=reveuse', fields: ['status'] }],
   },
   'POST /api/staff/activities': {
     as: 'staff',
@@ -379,7 +379,7 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
     oversize: (body) => ({ ...body, lines: [priceLine({ label: 'é'.repeat(40_000) })] }),
     fields: [
       UNKNOWN_FIELD,
-      { label: 'negative and fractional cents', body: (valid) => ({ ...valid, lines: [priceLine({ unitPriceCents: -5 }), priceLine({ unitPriceCents: 0.5 })] }), fields: ['lines.0.unitPriceCents', 'lines.1.unitPriceCents'] },
+      { label: 'negative and fractional cents', body: (valid) => ({ ...valid, lines: [priceLine({ unitPriceCents: -5 }), priceLine({ unitPriceCents: 12.5 })] }), fields: ['lines.0.unitPriceCents', 'lines.1.unitPriceCents'] },
       { label: 'no line and no date', body: () => ({ effectiveFrom: '2026-02-30', lines: [] }), fields: ['effectiveFrom', 'lines'] },
     ],
   },
