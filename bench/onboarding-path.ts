@@ -54,6 +54,8 @@ export interface OnboardingPathOptions {
   submission: ReferralSubmission;
   /** Stops once this step is done (a path left half-way, for a restart test). */
   stopAfter?: OnboardingPathStep;
+  /** The report of a run that stopped half-way: this run goes on from the step after its last one (same submission). */
+  resume?: OnboardingPathReport;
   /** Called with each personal link token the driver reads from a message (the tests record it for the log scan). */
   onLinkToken?: (token: string) => void;
   /** Longest wait for one asynchronous outcome (a message, an inbox item, the contract, the execution's end); 60 s by default (a loaded machine). */
@@ -78,6 +80,8 @@ export interface StepTiming {
 export interface OnboardingPathReport {
   referralId: string;
   personId: string;
+  /** The young person's personal link, once read from the welcome e-mail (what a resumed run goes on with). */
+  linkToken?: string;
   minor: boolean;
   /** The steps done, in order (a path without guardian has no `consent`). */
   steps: StepTiming[];
@@ -181,10 +185,12 @@ export async function driveOnboardingPath(target: ParcoursLocalCloud | Onboardin
   };
 
   const answers: OnboardingPathReport['answers'] = { uploads: [], reviews: [] };
-  let referralId = '';
-  let personId = '';
+  let referralId = options.resume?.referralId ?? '';
+  let personId = options.resume?.personId ?? '';
   let sessionId = '';
-  let me: (method: string, path: string, body?: unknown) => Promise<Answer> = () => Promise.reject(new Error('no personal link yet'));
+  let linkToken = options.resume?.linkToken;
+  const withLink = (token: string) => (method: string, path: string, body?: unknown) => request(method, path, body, { 'x-parcours-link': token });
+  let me: (method: string, path: string, body?: unknown) => Promise<Answer> = linkToken ? withLink(linkToken) : () => Promise.reject(new Error('no personal link yet'));
   let messages: OnboardingPathReport['messages'];
 
   const plan: Array<[OnboardingPathStep, () => Promise<void>]> = [
@@ -197,14 +203,14 @@ export async function driveOnboardingPath(target: ParcoursLocalCloud | Onboardin
     }],
     // The welcome e-mail's personal link opens the young person's space.
     ['welcome', async () => {
-      const token = await linkIn(young.email, 'mon-parcours', 'the welcome e-mail with the personal link');
-      me = (method, path, body) => request(method, path, body, { 'x-parcours-link': token });
+      linkToken = await linkIn(young.email, 'mon-parcours', 'the welcome e-mail with the personal link');
+      me = withLink(linkToken);
       answers.me = await me('GET', '/api/me');
     }],
     // Staff create a session of the programme; the young person chooses it.
     ['session chosen', async () => {
       const inTwoDays = parisDateTime(new Date(Date.now() + 2 * 86_400_000).toISOString());
-      const created = must(await camille('POST', '/api/staff/sessions', { date: inTwoDays.date, time: '14:00', place: 'Maison des associations, Lens', capacity: 8, programmes: [submission.programme] }), 201, 'the session');
+      const created = must(await camille('POST', '/api/staff/sessions', { date: inTwoDays.date, time: '14:00', place: 'Maison des associations, Lens', capacity: 8, programmes: [submission.programme] }, { 'idempotency-key': randomUUID() }), 201, 'the session');
       sessionId = created.body.sessionId as string;
       answers.sessions = await me('GET', '/api/me/sessions');
       answers.booking = must(await me('PUT', '/api/me/session', { sessionId }), 200, 'the session chosen');
@@ -248,7 +254,7 @@ export async function driveOnboardingPath(target: ParcoursLocalCloud | Onboardin
     // The guardian consents through their own link.
     ['consent', async () => {
       const guardianToken = await linkIn(guardianContact!.email, 'tuteur', "the guardian's consent e-mail");
-      const guardian = (method: string, path: string, body?: unknown) => request(method, path, body, { 'x-parcours-link': guardianToken });
+      const guardian = withLink(guardianToken);
       answers.guardianPage = must(await guardian('GET', '/api/guardian'), 200, "the guardian's page");
       answers.consent = must(
         await guardian('POST', '/api/guardian/consent', { outcome: 'consented', textSha256: answers.guardianPage.body.textSha256, signerName: `${guardianContact!.firstName} ${guardianContact!.lastName}`, relationship: 'Mère', imageRights: true }),
@@ -294,8 +300,9 @@ export async function driveOnboardingPath(target: ParcoursLocalCloud | Onboardin
 
   const started = performance.now();
   const steps: StepTiming[] = [];
+  const doneBefore = new Set(options.resume?.steps.map((s) => s.step));
   for (const [step, run] of plan) {
-    if (step === 'consent' && !guardianContact) continue;
+    if ((step === 'consent' && !guardianContact) || doneBefore.has(step)) continue;
     const stepStarted = performance.now();
     stepWaitMs = 0;
     await run();
@@ -305,6 +312,7 @@ export async function driveOnboardingPath(target: ParcoursLocalCloud | Onboardin
   return {
     referralId,
     personId,
+    linkToken,
     minor: Boolean(guardianContact),
     steps,
     totalMs: performance.now() - started,

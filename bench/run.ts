@@ -17,8 +17,9 @@
  *  7. uploads per second through the local S3: presign + PUT of 1 MB and 5 MB files, several in flight (bench/uploads.ts);
  *  8. onboarding paths (bench/onboarding-path.ts, the driver of the end-to-end test): a first path on cold functions, then one path of each programme from
  *     the referral's acceptance to launch-ready on a local cloud of the `test` stage, the time of each step and the
- *     share spent waiting for the asynchronous side.
+ *     share spent waiting for the asynchronous side;
  *  9. active activities: `allActiveActivities()` over 10,000 seeded ones, cold and warm, pages read, items/s (bench/activities.ts).
+ *
  * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding` or `activities`.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -62,21 +63,15 @@ const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 300);
 const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 40);
 const UPLOAD_CONCURRENCY = Number(process.env.BENCH_UPLOAD_CONCURRENCY ?? 8);
-const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== undefined && !['uploads', 'onboarding', 'activities'].includes(ONLY)) throw new Error(`BENCH_ONLY: uploads, onboarding or activities, not ${ONLY}`);
 const ACTIVITIES = Number(process.env.BENCH_ACTIVITIES ?? 10_000);
 // BENCH_BURST_ONLY=1 stops after the burst and its workflow figures (section 2), for before/after runs back to back.
 const BURST_ONLY = process.env.BENCH_BURST_ONLY === '1';
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-/** 7. Uploads through the local S3 (BENCH_UPLOADS=0 skips it). */
-const uploadsSection = async () => {
-  if (UPLOADS > 0) for (const line of await uploadFigures({ uploads: UPLOADS, concurrency: UPLOAD_CONCURRENCY })) console.log(line);
-};
 /** 8. Onboarding paths on a local cloud of the `test` stage in this process (BENCH_ONBOARDING=0 skips it); it reuses section 5's assembly. */
-const onboardingSection = async (dataDir: string) => {
-  if (process.env.BENCH_ONBOARDING === '0') return;
+const onboardingFigures = async (dataDir: string): Promise<string[]> => {
+  if (process.env.BENCH_ONBOARDING === '0') return [];
   const testOut = join(dataDir, 'cdk.out-test');
   const cloud = await startParcoursCloud({
     stage: 'test',
@@ -89,25 +84,25 @@ const onboardingSection = async (dataDir: string) => {
   });
   process.once('exit', () => cloud.kill());
   try {
-    for (const line of await onboardingPathFigures(cloud)) console.log(line);
+    return await onboardingPathFigures(cloud);
   } finally {
     await cloud.stop();
   }
 };
-/** 9. Active activities over seeded ones (BENCH_ACTIVITIES=0 skips it). */
-const activitiesSection = async () => {
-  if (ACTIVITIES > 0) for (const line of await activeActivityFigures({ activities: ACTIVITIES })) console.log(line);
+/** The sections that run on their own, without the local clouds of sections 1-6. */
+const STANDALONE: Record<string, () => Promise<string[]>> = {
+  uploads: () => uploadFigures({ uploads: UPLOADS, concurrency: UPLOAD_CONCURRENCY }),
+  onboarding: () => onboardingFigures(mkdtempSync(join(tmpdir(), 'parcours-bench-'))),
+  activities: () => activeActivityFigures({ activities: ACTIVITIES }),
 };
-if (ONLY === 'activities') {
-  await activitiesSection();
-  process.exit(0);
-}
-if (ONLY === 'uploads') {
-  await uploadsSection();
-  process.exit(0);
-}
-if (ONLY === 'onboarding') {
-  await onboardingSection(mkdtempSync(join(tmpdir(), 'parcours-bench-')));
+const only = process.env.BENCH_ONLY;
+if (only !== undefined) {
+  const section = STANDALONE[only];
+  if (!section) {
+    console.error(`BENCH_ONLY=${only}: expected one of ${Object.keys(STANDALONE).join(', ')}`);
+    process.exit(2);
+  }
+  for (const line of await section()) console.log(line);
   process.exit(0);
 }
 
@@ -353,7 +348,12 @@ for (const fn of app.functions.filter((f) => f.bundleDir)) {
   );
 }
 
-await uploadsSection();
-await onboardingSection(dataDir);
-await activitiesSection();
+// 7. Uploads through the local S3 (BENCH_UPLOADS=0 skips it).
+if (UPLOADS > 0) for (const line of await STANDALONE.uploads!()) console.log(line);
+
+// 8. Onboarding paths (BENCH_ONBOARDING=0 skips it).
+for (const line of await onboardingFigures(dataDir)) console.log(line);
+
+// 9. Active activities (BENCH_ACTIVITIES=0 skips it).
+if (ACTIVITIES > 0) for (const line of await STANDALONE.activities!()) console.log(line);
 process.exit(0);

@@ -225,6 +225,7 @@ export class ParcoursStack extends Stack {
     // the way the generic decision route does (same state machine binding); a re-invitation or a schedule is sent at once.
     const recordAttendance = fn('RecordAttendance', 'functions/sessions/attendance.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
     const diagnosisInterview = fn('DiagnosisInterview', 'functions/onboarding/diagnosis.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
+    const readDiagnosisInterview = fn('ReadDiagnosisInterview', 'functions/onboarding/get-diagnosis.ts');
     // CJS cohorts: staff create them (with their collective activity) and place launch-ready young people; a placement is told at once.
     const listCohorts = fn('ListCohorts', 'functions/cohorts/list.ts');
     const createCohort = fn('CreateCohort', 'functions/cohorts/create.ts').bindActivitySettings();
@@ -327,6 +328,7 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/sessions/{sessionId}', getSession);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/sessions/{sessionId}/attendance', recordAttendance);
     this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/onboarding/{referralId}/diagnosis', diagnosisInterview);
+    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/diagnosis', readDiagnosisInterview);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/contract', staffOnboardingContract);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/cohorts', listCohorts);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/cohorts', createCohort);

@@ -117,7 +117,7 @@ export async function smokeOnboarding(options: SmokeOnboardingOptions): Promise<
 
   // One session for the three programmes, starting at a whole minute one to two minutes from now.
   const startAt = parisMinute(new Date(Date.now() + 120_000));
-  const session = await staff('POST', '/api/staff/sessions', { ...startAt, place: 'Smoke, salle 1', capacity: 5, programmes: ['accompagnement', 'jeunes-majeurs', 'cjs'] });
+  const session = await api(staffToken, 'POST', '/api/staff/sessions', { ...startAt, place: 'Smoke, salle 1', capacity: 5, programmes: ['accompagnement', 'jeunes-majeurs', 'cjs'] }, { 'idempotency-key': randomUUID() });
   check(session.status === 201, `session created for ${startAt.time} (${session.status})`);
   const sessionId: string = session.body?.sessionId;
 

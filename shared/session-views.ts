@@ -3,6 +3,7 @@ import {
   ATTENDANCE_LABELS,
   BOOKING_STATUS_LABELS,
   DIAGNOSIS_MODE_LABELS,
+  DIAGNOSIS_STATUS_LABELS,
   changeDeadlineOf,
   parisDateTime,
   seatsLeft,
@@ -59,19 +60,22 @@ export function bookingView(booking: BookingRecord | undefined, held: SessionRec
 }
 export type BookingView = ReturnType<typeof bookingView>;
 
-/** The diagnosis interview for staff: when and how, and once recorded, what was said. */
-export function diagnosisView(diagnosis: DiagnosisRecord) {
+/** The diagnosis interview for staff: to schedule, then when and how, and once recorded, what was said. */
+export function diagnosisView(referralId: string, diagnosis: DiagnosisRecord | undefined) {
+  const status = diagnosis?.status ?? 'to-schedule';
   return {
-    referralId: diagnosis.referralId,
-    status: diagnosis.status,
-    scheduledAt: diagnosis.scheduledAt,
-    scheduledLabel: diagnosis.scheduledAt ? sessionDateLabel(diagnosis.scheduledAt) : undefined,
-    mode: diagnosis.mode,
-    modeLabel: diagnosis.mode ? DIAGNOSIS_MODE_LABELS[diagnosis.mode] : undefined,
-    place: diagnosis.place,
-    record: diagnosis.record,
-    recordedAt: diagnosis.recordedAt,
-    recordedBy: diagnosis.recordedBy?.name,
+    referralId,
+    status,
+    statusLabel: DIAGNOSIS_STATUS_LABELS[status],
+    scheduledAt: diagnosis?.scheduledAt,
+    scheduledLabel: diagnosis?.scheduledAt ? sessionDateLabel(diagnosis.scheduledAt) : undefined,
+    mode: diagnosis?.mode,
+    modeLabel: diagnosis?.mode ? DIAGNOSIS_MODE_LABELS[diagnosis.mode] : undefined,
+    place: diagnosis?.place,
+    scheduledBy: diagnosis?.scheduledBy?.name,
+    record: diagnosis?.record,
+    recordedAt: diagnosis?.recordedAt,
+    recordedBy: diagnosis?.recordedBy?.name,
   };
 }
 export type DiagnosisView = ReturnType<typeof diagnosisView>;

@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { settleWaitingStep, type SettleResult, type WaitingStepHandler, type WaitingSubject } from './data/approvals.js';
 import { launchExecutionName } from './domain/activity-launch.js';
 import { logger } from './observability.js';
 
@@ -105,6 +106,26 @@ export async function handOverDecision(approval: { taskToken: string }, decision
     logger.warn('decision hand-over failed: left to the reconciler', { error: (error as Error).name });
     return 'later';
   }
+}
+
+/** What became of a settled step's hand-over: `when-the-step-opens` for an outcome recorded before its wait opened. */
+export type SettledHandOver = Awaited<ReturnType<typeof handOverDecision>> | 'when-the-step-opens';
+
+/**
+ * Hands a settled step to its workflow: a decided wait is woken at once (best effort, `handOverDecision`); an outcome
+ * recorded before its wait opened is taken by that wait when it opens, with nothing to hand over now.
+ */
+export async function handOverSettled<R extends SettleResult>(settled: R): Promise<R & { handedOver: SettledHandOver }> {
+  const handedOver = settled.state === 'decided' ? await handOverDecision(settled.approval, settled.workflowDecision) : 'when-the-step-opens';
+  return { ...settled, handedOver };
+}
+
+/** Settles a waiting step (`settleWaitingStep`: decided if its wait is open, recorded otherwise), then hands it over. */
+export async function settleAndHandOver<S extends WaitingSubject, D extends { outcome: string }>(
+  handler: WaitingStepHandler<S, D>,
+  input: Parameters<typeof settleWaitingStep<S, D>>[1],
+): Promise<SettleResult & { handedOver: SettledHandOver }> {
+  return handOverSettled(await settleWaitingStep(handler, input));
 }
 
 /** The status of an execution (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), or `missing`. */

@@ -1,10 +1,10 @@
 /*
  * Staff: the onboarding board. Every young person in onboarding, oldest first, a page at a time, the programme
  * filter in the URL: their steps, the one the path waits on and since when; per person, the diagnosis interview
- * (scheduled, then recorded) and the contract's download.
+ * (where it stands, read when its panel opens; scheduled, then recorded) and the contract's download.
  */
 import { NETWORK_MESSAGE, api, apiErrors, loadInto, messageOf } from '../lib/api.js';
-import { byId, el, plural } from '../lib/dom.js';
+import { byId, el, facts, plural, timeNode } from '../lib/dom.js';
 import { setBusy } from '../lib/forms.js';
 import { startPage } from '../lib/page.js';
 import { fetchListPage, loadMoreButton, moreText, type ListPage } from '../lib/paging.js';
@@ -69,17 +69,60 @@ function showCardErrors(form: HTMLFormElement, notice: HTMLElement, message: str
   first?.focus();
 }
 
-/** The diagnosis interview: schedule it (date and time in Paris, on site or by phone), then record what was said. */
-function diagnosisPanel(item: OnboardingBoardItem, name: string): HTMLElement {
+/** Where the interview stands, as the API read it: when and how it is planned, and once recorded, what was said. */
+function diagnosisState(view: DiagnosisView): HTMLElement[] {
+  const planned = view.scheduledLabel ? `${view.scheduledLabel}, ${(view.modeLabel ?? '').toLowerCase()}${view.place ? `, ${view.place}` : ''}` : '';
+  const status = el('p', { 'data-diagnosis-status': view.status }, el('strong', {}, view.statusLabel), planned ? ` : ${planned}` : view.status === 'to-schedule' ? ' : aucun entretien prévu pour le moment.' : '');
+  if (!view.record) return [status];
+  return [
+    status,
+    facts([
+      ['Objectifs', view.record.goals],
+      ['Compétences', view.record.skills],
+      ['Besoins', view.record.needs],
+      ['Notes', view.record.notes],
+      ['Enregistré', view.recordedAt ? el('span', {}, timeNode(view.recordedAt), view.recordedBy ? ` par ${view.recordedBy}` : '') : undefined],
+    ]),
+  ];
+}
+
+/**
+ * The diagnosis interview: where it stands (read when the panel opens), and while its step is open, schedule it
+ * (date and time in Paris, on site or by phone), then record what was said.
+ */
+function diagnosisPanel(item: OnboardingBoardItem, name: string, editable: boolean): HTMLElement {
   const prefix = `diagnosis-${item.referralId}`;
+  const path = `/api/staff/onboarding/${encodeURIComponent(item.referralId)}/diagnosis`;
+  const state = el('div', { class: 'diagnosis-state', 'aria-busy': 'true' }, el('p', {}, 'Chargement…'));
+  const details = el('details', { class: 'diagnosis' },
+    el('summary', {}, 'Entretien de diagnostic', el('span', { class: 'visually-hidden' }, ` : ${name}`)),
+    state);
+  // Read once, on the first opening; a schedule or record answered meanwhile is newer than that read.
+  let loaded = false;
+  let shown = 0;
+  const show = (view: DiagnosisView) => {
+    loaded = true;
+    state.setAttribute('aria-busy', 'false');
+    state.replaceChildren(...diagnosisState(view));
+  };
+  details.addEventListener('toggle', async () => {
+    if (!details.open || loaded) return;
+    const ticket = ++shown;
+    const view = await loadInto<DiagnosisView>(state, path);
+    if (view && ticket === shown) show(view);
+  });
+  if (!editable) return details;
+
   const result = el('p', { class: 'panel panel-success', role: 'status', tabindex: '-1', hidden: true });
   const send = async (form: HTMLFormElement, notice: HTMLElement, button: HTMLButtonElement, body: Record<string, string>) => {
     setBusy(button, true, 'Enregistrement…');
     try {
-      const answer = await api<DiagnosisView>(`/api/staff/onboarding/${encodeURIComponent(item.referralId)}/diagnosis`, { method: 'PUT', json: body });
+      const answer = await api<DiagnosisView>(path, { method: 'PUT', json: body });
       if (answer.ok) {
         showCardErrors(form, notice, '', []);
         const view = answer.data;
+        shown++;
+        show(view);
         result.textContent = view.status === 'recorded' || view.recordedAt
           ? `Entretien enregistré pour ${name} : l'étape du diagnostic est faite.`
           : `Entretien planifié pour ${name} : ${view.scheduledLabel ?? ''}, ${view.modeLabel ?? ''}${view.place ? `, ${view.place}` : ''}. Le jeune est prévenu.`;
@@ -140,9 +183,8 @@ function diagnosisPanel(item: OnboardingBoardItem, name: string): HTMLElement {
     void send(record, recordNotice, recordButton, body);
   });
 
-  return el('details', { class: 'diagnosis' },
-    el('summary', {}, 'Entretien de diagnostic', el('span', { class: 'visually-hidden' }, ` : ${name}`)),
-    result, schedule, record);
+  details.append(result, schedule, record);
+  return details;
 }
 
 /** Asks for the contract's download (short-lived) and follows it; before it exists, says where it stands. */
@@ -172,7 +214,7 @@ function boardCard(item: OnboardingBoardItem): HTMLLIElement {
     notice.textContent = text;
   };
   const waiting = item.waitingOn;
-  const diagnosisOpen = item.checklist.some((step) => step.step === 'diagnosis' && step.status !== 'done');
+  const diagnosisStep = item.checklist.find((step) => step.step === 'diagnosis');
   return el('li', { class: 'card', 'data-referral-id': item.referralId, 'data-waiting-on': waiting.step },
     el('article', { 'aria-labelledby': headingId },
       el('h2', { id: headingId }, name),
@@ -188,7 +230,7 @@ function boardCard(item: OnboardingBoardItem): HTMLLIElement {
         item.checklist.map((step) => el('li', { 'data-step': step.step, 'data-status': step.status }, `${step.label} : `, el('span', { class: 'badge' }, step.statusLabel)))),
       el('p', { class: 'item-actions' }, personLink(item.personId, `Historique de ${name}`), contractButton(item, name, say)),
       notice,
-      diagnosisOpen ? diagnosisPanel(item, name) : null));
+      diagnosisStep ? diagnosisPanel(item, name, diagnosisStep.status !== 'done') : null));
 }
 
 startPage(async () => {

@@ -59,6 +59,8 @@ startPage(async () => {
   const form = byId<HTMLFormElement>('session-form');
   const created = byId('session-created');
   const submit = byId<HTMLButtonElement>('session-submit');
+  // One key per session to create, kept across retries: a request resent after a lost answer creates one session.
+  let idempotencyKey: string = crypto.randomUUID();
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (submit.disabled) return;
@@ -81,14 +83,17 @@ startPage(async () => {
     };
     setBusy(submit, true, 'Création…');
     try {
-      const result = await api<SessionView>('/api/staff/sessions', { method: 'POST', json: body });
+      const result = await api<SessionView>('/api/staff/sessions', { method: 'POST', json: body, headers: { 'idempotency-key': idempotencyKey } });
       if (result.ok) {
         form.reset();
+        idempotencyKey = crypto.randomUUID();
         created.replaceChildren(el('span', {}, 'Réunion créée : '), sessionLink(result.data), el('span', {}, `, ${result.data.place}, ${plural(result.data.capacity, 'place', 'places')}.`));
         created.hidden = false;
         created.focus();
         await loadSessions(region);
       } else {
+        // The server refused this content: the corrected form is another session.
+        if (result.status === 400 || result.status === 409) idempotencyKey = crypto.randomUUID();
         // A programme refused in the list is the programmes' field.
         const errors = apiErrors(result).map((e) => ({ ...e, field: e.field.startsWith('programmes.') ? 'programmes' : e.field }));
         showErrors(form, messageOf(result, "La réunion n'a pas été créée. Réessayez dans quelques instants."), errors);

@@ -1,5 +1,5 @@
 import { apiRoute, json, readJsonBody } from '../../shared/http/api.js';
-import { idFromIdempotencyKey, idempotencyKeyOf } from '../../shared/http/idempotency.js';
+import { idFromIdempotencyKey, idempotencyKeyOf } from '../../shared/domain/idempotency.js';
 import { createActivity } from '../../shared/data/activities.js';
 import { getReferralRecord } from '../../shared/data/referrals.js';
 import { listServiceKinds } from '../../shared/data/service-kinds.js';
@@ -17,7 +17,7 @@ import { activityView } from '../../shared/activity-views.js';
  * that members join, its id derived from the key, so a retried request finds it (200) instead of making another.
  */
 export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) => {
-  const idempotencyKey = idempotencyKeyOf(event);
+  const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
   const input = parseOrThrow(createActivitySchema, readJsonBody(event), 'Le dossier de lancement contient des erreurs.');
   const [catalogue, rates] = [await listServiceKinds(), contributionRatesFromEnv()];
   let result: Awaited<ReturnType<typeof createActivity>>;

@@ -1,7 +1,7 @@
 import { apiRoute, json, readJsonBody } from '../../shared/http/api.js';
 import { reviewDocument } from '../../shared/data/documents.js';
 import { settleDocumentsStep } from '../../shared/data/documents-step.js';
-import { handOverDecision } from '../../shared/workflows.js';
+import { handOverSettled } from '../../shared/workflows.js';
 import type { Staff } from '../../shared/domain/actor.js';
 import { documentReviewSchema } from '../../shared/domain/documents.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
@@ -25,10 +25,10 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) =
   // The last required document accepted: the documents step is complete (again on a retried review, in case the
   // first one stopped after its commit).
   if (result.checklistComplete) {
-    const settled = await settleDocumentsStep({ referralId, actor, appBaseUrl: process.env.APP_BASE_URL ?? '' });
+    const recorded = await settleDocumentsStep({ referralId, actor, appBaseUrl: process.env.APP_BASE_URL ?? '' });
     // Wakes the waiting workflow at once; when this fails, the reconciler hands it over.
-    const handedOver = settled?.state === 'decided' ? await handOverDecision(settled.approval, settled.workflowDecision) : 'when-the-step-opens';
-    logger.info('documents step settled', { state: settled?.state, handedOver });
+    const settled = recorded && (await handOverSettled(recorded));
+    logger.info('documents step settled', { state: settled?.state, handedOver: settled?.handedOver });
   }
   return json(200, { document: checklistDocumentView(result.document.docType, result.document.programme, result.document), checklistComplete: result.checklistComplete });
 });

@@ -3,7 +3,7 @@ import { recordGuardianConsent } from '../../shared/data/guardian-consents.js';
 import { GUARDIAN_CONSENT_OUTCOME_LABELS, guardianConsentSchema } from '../../shared/domain/guardian-consent.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { logger } from '../../shared/observability.js';
-import { handOverDecision } from '../../shared/workflows.js';
+import { handOverSettled } from '../../shared/workflows.js';
 
 /**
  * POST /api/guardian/consent (the guardian's personal link) `{ outcome, textSha256, signerName, relationship,
@@ -12,8 +12,7 @@ import { handOverDecision } from '../../shared/workflows.js';
  */
 export const handler = apiRoute({ link: 'guardian' }, async ({ event, link }) => {
   const answer = parseOrThrow(guardianConsentSchema, readJsonBody(event), 'Votre réponse contient des erreurs.');
-  const settled = await recordGuardianConsent({ referralId: link.referralId, personId: link.personId, answer, appBaseUrl: process.env.APP_BASE_URL ?? '' });
-  const handedOver = settled.state === 'decided' ? await handOverDecision(settled.approval, settled.workflowDecision) : 'when-the-step-opens';
-  logger.info('guardian consent recorded', { outcome: answer.outcome, handedOver });
+  const settled = await handOverSettled(await recordGuardianConsent({ referralId: link.referralId, personId: link.personId, answer, appBaseUrl: process.env.APP_BASE_URL ?? '' }));
+  logger.info('guardian consent recorded', { outcome: answer.outcome, handedOver: settled.handedOver });
   return json(200, { outcome: answer.outcome, statusLabel: GUARDIAN_CONSENT_OUTCOME_LABELS[answer.outcome], at: settled.approval.decidedAt });
 });

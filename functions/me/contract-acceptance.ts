@@ -3,7 +3,7 @@ import { acceptContract } from '../../shared/data/contract-acceptances.js';
 import { contractAcceptanceSchema } from '../../shared/domain/contracts.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { logger } from '../../shared/observability.js';
-import { handOverDecision } from '../../shared/workflows.js';
+import { handOverSettled } from '../../shared/workflows.js';
 
 /**
  * POST /api/me/contract/acceptance (the young person's personal link) `{ sha256 }`: accepts the contract whose PDF has
@@ -11,8 +11,7 @@ import { handOverDecision } from '../../shared/workflows.js';
  */
 export const handler = apiRoute({ link: 'young-person' }, async ({ event, link }) => {
   const { sha256 } = parseOrThrow(contractAcceptanceSchema, readJsonBody(event), "L'acceptation contient des erreurs.");
-  const settled = await acceptContract({ referralId: link.referralId, personId: link.personId, sha256, appBaseUrl: process.env.APP_BASE_URL ?? '' });
-  const handedOver = settled.state === 'decided' ? await handOverDecision(settled.approval, settled.workflowDecision) : 'when-the-step-opens';
-  logger.info('contract accepted', { handedOver });
+  const settled = await handOverSettled(await acceptContract({ referralId: link.referralId, personId: link.personId, sha256, appBaseUrl: process.env.APP_BASE_URL ?? '' }));
+  logger.info('contract accepted', { handedOver: settled.handedOver });
   return json(200, { status: 'accepted', sha256, acceptedAt: settled.approval.decidedAt });
 });

@@ -69,19 +69,14 @@ export async function reconcile(now: Date, remainingMs: () => number): Promise<R
     for (const referral of page.items) {
       if (remainingMs() < SAFETY_MS) return report;
       try {
-        const status = await executionStatus(executionArnOf(stateMachineArn, referral.referralId));
-        if (status === 'missing') {
-          await startReferralWorkflow({ referralId: referral.referralId, personId: referral.personId });
-          report.workflowsStarted += 1;
-          logger.info('missing workflow started', { referralId: referral.referralId });
-        } else if (status === 'RUNNING') {
-          report.stillRunning += 1;
-        } else {
-          // Ended without ever opening its approval: nothing automatic is safe; an operator looks at it.
-          report.failed += 1;
-          metrics.addMetric('workflow_ended_before_approval', MetricUnit.Count, 1);
-          logger.error('workflow ended before its approval opened', { referralId: referral.referralId, status });
-        }
+        await startIfMissing(report, {
+          executionArn: executionArnOf(stateMachineArn, referral.referralId),
+          start: () => startReferralWorkflow({ referralId: referral.referralId, personId: referral.personId }),
+          counter: 'workflowsStarted',
+          what: 'workflow',
+          endedMetric: 'workflow_ended_before_approval',
+          ids: { referralId: referral.referralId },
+        });
       } catch (error) {
         report.failed += 1;
         logger.warn('workflow repair failed', { referralId: referral.referralId, error: (error as Error).name });
@@ -130,19 +125,14 @@ async function repairLaunch(listed: ActivityRecord, report: ReconcileReport): Pr
   // Sent back, launched or its approval opened meanwhile: nothing is lost.
   if (activity?.status !== 'awaiting-approval' || activity.submission !== listed.submission) return;
   const { activityId, submission } = activity;
-  const status = await executionStatus(executionArnOf(process.env.ACTIVITY_LAUNCH_STATE_MACHINE_ARN ?? '', launchExecutionName(activityId, submission)));
-  if (status === 'missing') {
-    await startActivityLaunch({ activityId, submission });
-    report.launchesStarted += 1;
-    logger.info('missing launch started', { activityId, submission });
-  } else if (status === 'RUNNING') {
-    report.stillRunning += 1;
-  } else {
-    // Ended without opening its approval: nothing automatic is safe; an operator looks at it.
-    report.failed += 1;
-    metrics.addMetric('launch_ended_before_approval', MetricUnit.Count, 1);
-    logger.error('launch workflow ended before its approval opened', { activityId, submission, status });
-  }
+  await startIfMissing(report, {
+    executionArn: executionArnOf(process.env.ACTIVITY_LAUNCH_STATE_MACHINE_ARN ?? '', launchExecutionName(activityId, submission)),
+    start: () => startActivityLaunch({ activityId, submission }),
+    counter: 'launchesStarted',
+    what: 'launch',
+    endedMetric: 'launch_ended_before_approval',
+    ids: { activityId, submission },
+  });
 }
 
 /**
@@ -152,18 +142,43 @@ async function repairLaunch(listed: ActivityRecord, report: ReconcileReport): Pr
  */
 async function repairOnboarding(referral: ReferralRecord, report: ReconcileReport): Promise<void> {
   if (await getOnboarding(referral.referralId)) return; // opened meanwhile
-  const status = await executionStatus(executionArnOf(process.env.ONBOARDING_STATE_MACHINE_ARN ?? '', onboardingExecutionName(referral.referralId)));
+  await startIfMissing(report, {
+    executionArn: executionArnOf(process.env.ONBOARDING_STATE_MACHINE_ARN ?? '', onboardingExecutionName(referral.referralId)),
+    start: () => startOnboardingWorkflow({ referralId: referral.referralId, personId: referral.personId }),
+    counter: 'onboardingsStarted',
+    what: 'onboarding',
+    endedMetric: 'onboarding_ended_before_open',
+    ids: { referralId: referral.referralId },
+  });
+}
+
+/**
+ * Starts the execution a record waits for when it does not exist (its start was lost); a running one goes on by
+ * itself; one that ended without opening what the record waits for is an operator's to look at: nothing automatic
+ * is safe then.
+ */
+async function startIfMissing(
+  report: ReconcileReport,
+  options: {
+    executionArn: string;
+    start: () => Promise<unknown>;
+    counter: 'workflowsStarted' | 'onboardingsStarted' | 'launchesStarted';
+    what: string;
+    endedMetric: string;
+    ids: Record<string, string | number>;
+  },
+): Promise<void> {
+  const status = await executionStatus(options.executionArn);
   if (status === 'missing') {
-    await startOnboardingWorkflow({ referralId: referral.referralId, personId: referral.personId });
-    report.onboardingsStarted += 1;
-    logger.info('missing onboarding started', { referralId: referral.referralId });
+    await options.start();
+    report[options.counter] += 1;
+    logger.info(`missing ${options.what} started`, options.ids);
   } else if (status === 'RUNNING') {
     report.stillRunning += 1;
   } else {
-    // Ended without opening the onboarding: nothing automatic is safe; an operator looks at it.
     report.failed += 1;
-    metrics.addMetric('onboarding_ended_before_open', MetricUnit.Count, 1);
-    logger.error('onboarding workflow ended before it opened', { referralId: referral.referralId, status });
+    metrics.addMetric(options.endedMetric, MetricUnit.Count, 1);
+    logger.error(`${options.what} workflow ended before its waiting step opened`, { ...options.ids, status });
   }
 }
 

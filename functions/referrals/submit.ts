@@ -1,5 +1,5 @@
 import { apiRoute, json, readJsonBody } from '../../shared/http/api.js';
-import { idempotencyKeyOf } from '../../shared/http/idempotency.js';
+import { idempotencyKeyOf } from '../../shared/domain/idempotency.js';
 import { referralSubmissionSchema } from '../../shared/domain/referral.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { submitReferral } from '../../shared/data/referrals.js';
@@ -11,7 +11,7 @@ import { referralSubmissionAnswer } from '../../shared/views.js';
 
 /** POST /api/referrals: a prescriber refers a young person. */
 export const handler = apiRoute({ roles: ['prescriber'] }, async ({ event, actor }) => {
-  const idempotencyKey = idempotencyKeyOf(event);
+  const idempotencyKey = idempotencyKeyOf(event.headers);
   const submission = parseOrThrow(referralSubmissionSchema, readJsonBody(event));
   const { referral, created } = await submitReferral({ prescriber: actor as Prescriber, submission, idempotencyKey });
   correlate({ personId: referral.personId, referralId: referral.referralId });

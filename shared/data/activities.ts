@@ -34,7 +34,7 @@ import type { Programme } from '../domain/programmes.js';
 import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-import { db, queryAll, queryIndexPage, tableName, type Page } from './client.js';
+import { db, queryAll, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
 import { getOnboarding } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { listServiceKinds } from './service-kinds.js';
@@ -228,7 +228,7 @@ export async function createActivity(
 /** An activity with its members and price versions: one consistent query of its partition. */
 export async function getActivity(activityId: string): Promise<ActivityWithParts | undefined> {
   if (!activityId || activityId.length > 80) return undefined;
-  const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.activityPartition(activityId) }, ConsistentRead: true });
+  const items = await queryPrefix(keys.activityPartition(activityId), '', { consistentRead: true });
   const record = items.find((i) => i.type === 'activity');
   if (!record) return undefined;
   return {
@@ -323,6 +323,8 @@ export async function addMember(input: { activityId: string; referralId: string;
   const existing = members.find((m) => m.referralId === input.referralId);
   if (existing) return { member: existing, added: false };
   if (activity.shape !== 'collective') throw new ConflictError("Une activité personnelle n'a que son titulaire.");
+  // A cohort's seats are counted on the cohort: its members join through the placement, never here.
+  if (activity.cohortId) throw new ConflictError("Les membres d'une cohorte CJS s'ajoutent depuis la page de la cohorte.");
   if (activity.status === 'closed') throw new ConflictError('Cette activité est fermée.');
   const [referral, onboarding] = await Promise.all([getReferralRecord(input.referralId), getOnboarding(input.referralId)]);
   if (!referral) throw new NotFoundError('Parcours introuvable.');
@@ -594,7 +596,7 @@ export async function allActiveActivities(options: { pageLimit?: number; onPage?
 /** A person's activities (personal and collective), as their space lists them. */
 export async function listActivitiesOfPerson(personId: string): Promise<PersonActivityLink[]> {
   const prefix = keys.personActivitiesPrefix(personId);
-  const items = await queryAll({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)', ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix }, ConsistentRead: true });
+  const items = await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true });
   return items.map((i) => stripKeys<PersonActivityLink>(i));
 }
 

@@ -516,7 +516,7 @@ function sameDecision(approval: ApprovalRecord, input: { decision: { outcome: st
 }
 
 export type SettleResult =
-  /** The step's wait was open: it is decided now; the caller hands the decision over (`handOverDecision`). */
+  /** The step's wait was open: it is decided now; the caller hands the decision over (`handOverSettled`). */
   | { state: 'decided'; approval: ApprovalRecord; workflowDecision: WorkflowDecision }
   /** The step's wait is not open (yet): the outcome is recorded, and the wait takes it as soon as it opens. */
   | { state: 'recorded'; approval: ApprovalRecord; workflowDecision: WorkflowDecision };

@@ -41,19 +41,47 @@ export async function batchGetAll(itemKeys: Key[], options: { consistentRead?: b
 }
 
 /**
+/**
  * Every item a query finds, page after page until DynamoDB has no more (a partition read whole, an index partition
- * to its end). `onPage` hears of each page and the number of items it held.
+ * to its end; `Limit` is a page's size), or until `limit` items are read. `onPage` hears of each page and the number of items it held.
  */
-export async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>, onPage?: (items: number) => void): Promise<Record<string, unknown>[]> {
+export async function queryAll(
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+  onPage?: (items: number) => void,
+  limit?: number,
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await db().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: startKey }));
+    const page = await db().send(
+      new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: startKey, Limit: limit === undefined ? input.Limit : Math.min(input.Limit ?? limit, limit - items.length) }),
+    );
     onPage?.(page.Items?.length ?? 0);
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  } while (startKey && (limit === undefined || items.length < limit));
   return items;
+}
+
+/**
+ * Every item of partition `pk` whose sort key begins with `skPrefix` (the whole partition for ''), read page by page
+ * to the end, in sort key order (`newestFirst`: backwards). `limit` stops once that many items are read.
+ */
+export async function queryPrefix(
+  pk: string,
+  skPrefix: string,
+  options: { consistentRead?: boolean; newestFirst?: boolean; limit?: number } = {},
+): Promise<Record<string, unknown>[]> {
+  return queryAll(
+    {
+      KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :sk)' : 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':sk': skPrefix } : {}) },
+      ConsistentRead: options.consistentRead,
+      ScanIndexForward: !options.newestFirst,
+    },
+    undefined,
+    options.limit,
+  );
 }
 
 /** One page of a listing, and the cursor of the next one (absent on the last page). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Staff } from '../domain/actor.js';
 import {
   ACTIVITY_STATUS_LABELS,
@@ -13,11 +13,11 @@ import {
 } from '../domain/activities.js';
 import { cohortPlacedDrafts } from '../domain/cohorts.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../domain/errors.js';
-import { idFromIdempotencyKey } from '../http/idempotency.js';
+import { idFromIdempotencyKey } from '../domain/idempotency.js';
 import { INDEX, keys } from '../keys.js';
 import { activityCreatePuts, activityMemberPuts, getActivity, memberOf, newDraftActivity } from './activities.js';
 import type { TransactItem } from './approvals.js';
-import { db, queryIndexPage, tableName, type Page } from './client.js';
+import { db, queryAll, queryIndexPage, tableName, type Page } from './client.js';
 import { getOnboarding } from './onboarding.js';
 import { outboxPuts } from './outbox.js';
 import { timelinePut } from './people.js';
@@ -131,15 +131,7 @@ async function getCohortRecord(cohortId: string): Promise<StoredCohort | undefin
 
 /** A cohort and the young people placed in it: one consistent query of its partition. */
 export async function getCohort(cohortId: string): Promise<CohortWithMembers | undefined> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db().send(
-      new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.cohortPartition(cohortId) }, ConsistentRead: true, ExclusiveStartKey: startKey }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.cohortPartition(cohortId) }, ConsistentRead: true });
   const cohort = items.find((i) => i.type === 'cohort');
   if (!cohort) return undefined;
   const members = items.filter((i) => i.type === 'cohort-member').map((i) => stripKeys<CohortMember>(i));
@@ -156,10 +148,8 @@ export async function listCohorts(options: { cursor?: string; limit?: number } =
 /** The cohorts a person is placed in (at most one). */
 async function cohortsOfPerson(personId: string): Promise<Array<{ cohortId: string; name: string }>> {
   const prefix = keys.personCohortsPrefix(personId);
-  const result = await db().send(
-    new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)', ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix }, ConsistentRead: true }),
-  );
-  return (result.Items ?? []).map((i) => ({ cohortId: String(i.cohortId), name: String(i.name) }));
+  const items = await queryAll({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)', ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix }, ConsistentRead: true });
+  return items.map((i) => ({ cohortId: String(i.cohortId), name: String(i.name) }));
 }
 
 export interface PlacementResult {

@@ -1,10 +1,9 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ContractData, ContractStatus } from '../domain/contracts.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Programme } from '../domain/programmes.js';
 import { keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-import { db, tableName } from './client.js';
+import { queryPrefix } from './client.js';
 
 /**
  * The versions of an onboarding's contract as the table keeps them (`CONTRACT#<n>` in the onboarding's partition),
@@ -36,17 +35,8 @@ export interface ContractRecord {
 /** The latest version of the onboarding's contract (read consistently), if any. */
 export async function getCurrentContract(referralId: string): Promise<ContractRecord | undefined> {
   const prefix = keys.onboardingContractsPrefix(referralId);
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-      ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix },
-      ScanIndexForward: false,
-      Limit: 1,
-      ConsistentRead: true,
-    }),
-  );
-  return result.Items?.[0] as ContractRecord | undefined;
+  const [latest] = await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true, newestFirst: true, limit: 1 });
+  return latest as unknown as ContractRecord | undefined;
 }
 
 /** The transaction item that records the young person's acceptance of the exact PDF (its hash), only while it is the one to accept. */

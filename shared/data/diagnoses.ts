@@ -2,8 +2,7 @@ import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Staff } from '../domain/actor.js';
 import { ConflictError } from '../domain/errors.js';
 import type { DeadlineStep } from '../domain/waiting-steps.js';
-import { handOverDecision } from '../workflows.js';
-import { settleWaitingStep, type WaitingStepHandler } from './approvals.js';
+import type { WaitingStepHandler } from './approvals.js';
 import { onboardingStepDone, onboardingStepSubject, type OnboardingStepSubject } from './onboarding.js';
 import { diagnosisScheduledDrafts } from '../domain/session-messages.js';
 import { DIAGNOSIS_MODE_LABELS, sessionDateLabel, type DiagnosisMode, type DiagnosisRecord as DiagnosisRecordInput, type DiagnosisSchedule } from '../domain/sessions.js';
@@ -195,22 +194,3 @@ export const diagnoses: WaitingStepHandler<OnboardingStepSubject, { outcome: 're
     return { items: [onboardingStepDone(table, subject.referralId, 'diagnosis', decision.outcome, now.toISOString())] };
   },
 };
-
-/**
- * Records the interview and settles the step. A repeat settles again (idempotent), also after a failure between
- * the two writes; another record is refused once one is stored, after the step is settled all the same.
- */
-export async function recordDiagnosisAndSettle(input: { party: OnboardingParty; record: DiagnosisRecordInput; staff: Staff; appBaseUrl?: string; now?: Date }): Promise<DiagnosisResult & { handedOver?: string }> {
-  const settle = async () => {
-    const settled = await settleWaitingStep(diagnoses, { subjectId: input.party.referralId, decision: { outcome: 'recorded' }, actor: input.staff, appBaseUrl: input.appBaseUrl, now: input.now });
-    return settled.state === 'decided' ? await handOverDecision(settled.approval, settled.workflowDecision) : undefined;
-  };
-  let result: DiagnosisResult;
-  try {
-    result = await recordDiagnosis(input);
-  } catch (error) {
-    if (error instanceof ConflictError && (await getDiagnosis(input.party.referralId))?.status === 'recorded') await settle();
-    throw error;
-  }
-  return { ...result, handedOver: await settle() };
-}

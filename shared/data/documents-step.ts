@@ -118,7 +118,7 @@ export const documentsStep: WaitingStepHandler<DocumentsStepSubject, DocumentsDe
  * Settles the documents step `complete` once every required document is accepted (`reviewDocument` says so): its
  * wait is decided if open, or the outcome is recorded for the wait to take when it opens. Safe to repeat (a retried
  * review repairs a settle lost after the review's commit). Undefined while a document is still not accepted.
- * The caller hands a `decided` outcome to the workflow (`handOverDecision`).
+ * The caller hands a `decided` outcome to the workflow (`handOverSettled`).
  */
 export async function settleDocumentsStep(input: { referralId: string; actor: Actor; appBaseUrl?: string; now?: Date }): Promise<SettleResult | undefined> {
   const subject = await documentsStep.loadSubject(input.referralId);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll, db, queryIndexPage, tableName, type Page } from './client.js';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, db, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Staff } from '../domain/actor.js';
 import {
@@ -142,15 +142,7 @@ export async function getDocumentRecord(referralId: string, docType: DocumentTyp
 /** Every document item of an onboarding (those never sent have none). */
 export async function readDocuments(referralId: string): Promise<Map<DocumentType, DocumentRecord>> {
   const prefix = keys.onboardingDocumentsPrefix(referralId);
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-      ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix },
-      ConsistentRead: true,
-    }),
-  );
-  const items = (result.Items ?? []) as DocumentRecord[];
+  const items = (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })) as unknown as DocumentRecord[];
   return new Map(items.map((item) => [item.docType, item]));
 }
 

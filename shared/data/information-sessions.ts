@@ -1,15 +1,13 @@
-import type { Actor, Staff } from '../domain/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { invitationDrafts } from '../domain/session-messages.js';
-import type { Attendance } from '../domain/sessions.js';
 import type { DeadlineStep } from '../domain/waiting-steps.js';
 import { keys } from '../keys.js';
-import { settleWaitingStep, type TransactItem, type WaitingStepHandler, type WaitingStepWrites } from './approvals.js';
+import type { TransactItem, WaitingStepHandler, WaitingStepWrites } from './approvals.js';
 import { onboardingStepDone, onboardingStepSubject, type OnboardingStepSubject } from './onboarding.js';
 import { outboxPuts } from './outbox.js';
 import { timelinePut } from './people.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
-import { getBooking, recordAttendance, type AttendanceResult, type BookingRecord } from './sessions.js';
-import { handOverDecision } from '../workflows.js';
+import { getBooking, type BookingRecord } from './sessions.js';
 
 export const INFORMATION_SESSION_OUTCOMES = ['attended', 'no-show'] as const;
 export type InformationSessionOutcome = (typeof INFORMATION_SESSION_OUTCOMES)[number];
@@ -97,17 +95,3 @@ export const informationSessions: WaitingStepHandler<InformationSessionSubject, 
     return { items: [onboardingStepDone(table, subject.referralId, 'information-session', decision.outcome, now.toISOString())] };
   },
 };
-
-/**
- * Staff record a person's attendance at a session (shared/data/sessions.ts), and the step is settled when it
- * decides it: present, or the second absence. A repeat of the same attendance settles again (idempotent), so a
- * request retried after a failure between the two writes completes the step.
- */
-export async function recordAttendanceAndSettle(input: { sessionId: string; referralId: string; attendance: Attendance; staff: Staff; appBaseUrl?: string; now?: Date }): Promise<AttendanceResult & { handedOver?: string }> {
-  const result = await recordAttendance(input);
-  if (!result.settle) return result;
-  const settled = await settleWaitingStep(informationSessions, { subjectId: input.referralId, decision: { outcome: result.settle }, actor: input.staff, appBaseUrl: input.appBaseUrl, now: input.now });
-  // Recorded before the wait opened: the wait takes it when it opens, nothing to hand over now.
-  if (settled.state === 'recorded') return result;
-  return { ...result, handedOver: await handOverDecision(settled.approval, settled.workflowDecision) };
-}

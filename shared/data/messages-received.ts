@@ -1,5 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName, type Page } from './client.js';
+import { queryPrefix, type Page } from './client.js';
 import { keys } from '../keys.js';
 import type { OutboxMessage } from './outbox.js';
 import type { RecipientRole } from '../domain/messages/catalogue.js';
@@ -25,6 +24,12 @@ function decode(cursor: string | undefined): { at: string; id: string } | undefi
   }
 }
 
+/** What a recipient's own list shows of a message: neither its address nor the outbox's bookkeeping. */
+function received(message: OutboxMessage): ReceivedMessage {
+  const { notificationId, kind, channel, subject, body, personalLink, status, createdAt, sentAt } = message;
+  return { notificationId, kind, channel, subject, body, personalLink, status, createdAt, sentAt };
+}
+
 const receivedAt = (message: ReceivedMessage) => message.sentAt ?? message.createdAt;
 const newestFirst = (a: ReceivedMessage, b: ReceivedMessage) => receivedAt(b).localeCompare(receivedAt(a)) || b.notificationId.localeCompare(a.notificationId);
 
@@ -36,24 +41,8 @@ const newestFirst = (a: ReceivedMessage, b: ReceivedMessage) => receivedAt(b).lo
 export async function receivedMessages(personId: string, role: RecipientRole, options: { limit: number; cursor?: string }): Promise<Page<ReceivedMessage>> {
   const after = decode(options.cursor);
   const prefix = keys.notificationsPrefix(personId);
-  const messages: ReceivedMessage[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-        FilterExpression: '#role = :role',
-        ProjectionExpression: 'notificationId, kind, channel, subject, body, personalLink, #status, createdAt, sentAt, #role',
-        ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
-        ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix, ':role': role },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    messages.push(...((page.Items ?? []) as ReceivedMessage[]).filter((m) => RECEIVED.has(m.status)));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  const sorted = messages.sort(newestFirst);
+  const messages = (await queryPrefix(prefix.pk, prefix.skPrefix)) as unknown as OutboxMessage[];
+  const sorted = messages.filter((m) => m.role === role && RECEIVED.has(m.status)).map(received).sort(newestFirst);
   const from = after ? sorted.findIndex((m) => newestFirst(m, { sentAt: after.at, createdAt: after.at, notificationId: after.id } as ReceivedMessage) > 0) : 0;
   const rest = from < 0 ? [] : sorted.slice(from);
   const items = rest.slice(0, options.limit);

@@ -1,5 +1,5 @@
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { db, queryIndexPage, tableName, type Page } from './client.js';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { db, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Actor } from '../domain/actor.js';
 import { ConflictError } from '../domain/errors.js';
@@ -175,15 +175,7 @@ export async function loadStep(referralId: string, step: OnboardingStep): Promis
 /** Every step item of an onboarding, in the order of ONBOARDING_STEPS. */
 export async function loadSteps(referralId: string): Promise<OnboardingStepItem[]> {
   const prefix = keys.onboardingStepsPrefix(referralId);
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-      ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix },
-      ConsistentRead: true,
-    }),
-  );
-  const items = (result.Items ?? []) as unknown as OnboardingStepItem[];
+  const items = (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })) as unknown as OnboardingStepItem[];
   return items.sort((a, b) => ONBOARDING_STEPS.indexOf(a.step) - ONBOARDING_STEPS.indexOf(b.step));
 }
 

@@ -66,6 +66,13 @@ export interface OutboxOptions {
   notBefore?: string;
 }
 
+/** One cause's messages, as a state change writes them. */
+export interface OutboxBatch {
+  cause: string;
+  drafts: OutboxDraft[];
+  options?: OutboxOptions;
+}
+
 /**
  * The transaction items that put messages in the outbox, in the same write as the state change that causes them.
  * The notification id is derived from the cause, the role and the channel: a retried write cannot put one twice.
@@ -73,33 +80,45 @@ export interface OutboxOptions {
  * or the dispatcher when that step never comes), it is never left waiting for good.
  */
 export function outboxPuts(tableName: string, personId: string, cause: string, drafts: OutboxDraft[], now: string, options: OutboxOptions = {}) {
-  drafts = drafts.map((draft) => withPersonalLink(draft, options));
-  // An address that receives links is filed with the message, for the "nouveau lien" page.
-  const linkContacts = drafts.flatMap((draft) =>
-    draft.personalLink && options.referralId
-      ? [linkContactPut(tableName, { personId, referralId: options.referralId, audience: draft.personalLink, contact: { channel: draft.channel, address: draft.to }, now })]
-      : [],
+  return outboxPutsOfCauses(tableName, personId, [{ cause, drafts, options }], now);
+}
+
+/**
+ * `outboxPuts` for the messages of several causes written together (a confirmation and its reminder). An address
+ * that receives links is filed once, however many of the messages go to it: a transaction refuses two operations
+ * on the same item.
+ */
+export function outboxPutsOfCauses(tableName: string, personId: string, batches: OutboxBatch[], now: string) {
+  const messages = batches.flatMap(({ cause, drafts, options = {} }) =>
+    drafts.map((draft) => {
+      draft = withPersonalLink(draft, options);
+      const notificationId = `${cause}#${draft.role}#${draft.channel}`;
+      const item: OutboxMessage & Record<string, unknown> = {
+        ...keys.notification(personId, notificationId),
+        type: 'notification',
+        notificationId,
+        cause,
+        personId,
+        ...draft,
+        status: 'pending',
+        attempts: 0,
+        createdAt: now,
+        nextAttemptAt: options.notBefore ?? now,
+        ...keys.dueMessageEntry(options.notBefore ?? now, personId, notificationId),
+        ...(options.notBefore ? { notBefore: options.notBefore } : {}),
+        ...(options.referralId ? { referralId: options.referralId } : {}),
+      };
+      return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
+    }),
   );
-  const messages = drafts.map((draft) => {
-    const notificationId = `${cause}#${draft.role}#${draft.channel}`;
-    const item: OutboxMessage & Record<string, unknown> = {
-      ...keys.notification(personId, notificationId),
-      type: 'notification',
-      notificationId,
-      cause,
-      personId,
-      ...draft,
-      status: 'pending',
-      attempts: 0,
-      createdAt: now,
-      nextAttemptAt: options.notBefore ?? now,
-      ...keys.dueMessageEntry(options.notBefore ?? now, personId, notificationId),
-      ...(options.notBefore ? { notBefore: options.notBefore } : {}),
-      ...(options.referralId ? { referralId: options.referralId } : {}),
-    };
-    return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
-  });
-  return [...messages, ...linkContacts];
+  // An address that receives links is filed with the message, for the "nouveau lien" page.
+  const linkContacts = new Map<string, ReturnType<typeof linkContactPut>>();
+  for (const { Item: message } of messages.map((m) => m.Put)) {
+    if (!message.personalLink || !message.referralId) continue;
+    const put = linkContactPut(tableName, { personId, referralId: message.referralId, audience: message.personalLink, contact: { channel: message.channel, address: message.to }, now });
+    linkContacts.set(`${String(put.Put.Item.pk)}\u0000${String(put.Put.Item.sk)}`, put);
+  }
+  return [...messages, ...linkContacts.values()];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { QueryCommand, type TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll, db, tableName } from './client.js';
+import { batchGetAll, db, queryPrefix, tableName } from './client.js';
 import { keys } from '../keys.js';
 import { publicActor, type Actor } from '../domain/actor.js';
 import type { MatchCandidates, MatchingKeys, StrongClaimKind } from '../domain/person-matching.js';
@@ -27,10 +27,9 @@ export interface FoundCandidates extends MatchCandidates {
  * a claim missed under load would create a duplicate person. People confirmed to be another are replaced by that one.
  */
 export async function findPersonCandidates(matching: MatchingKeys): Promise<FoundCandidates> {
-  const table = tableName();
   const [strongItems, ...lookupPages] = await Promise.all([
     batchGetAll(matching.strong.map((c) => keys.strongPersonClaim(c.kind, c.value)), { consistentRead: true }),
-    ...matching.lookups.map((l) => queryPartition(table, keys.personLookupPartition(l.kind, l.value))),
+    ...matching.lookups.map((l) => queryPrefix(keys.personLookupPartition(l.kind, l.value), '', { consistentRead: true })),
   ]);
   const strongRaw = new Map<StrongClaimKind, string>();
   for (const item of strongItems) {
@@ -44,19 +43,6 @@ export async function findPersonCandidates(matching: MatchingKeys): Promise<Foun
   const lookups: MatchCandidates['lookups'] = {};
   for (const { kind, personIds } of lookupRaw) if (personIds.length) lookups[kind] = [...new Set(personIds.map((id) => canonical.get(id) ?? id))];
   return { strong, lookups, heldStrongKinds: new Set(strongRaw.keys()) };
-}
-
-async function queryPartition(table: string, pk: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db().send(
-      new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, ExclusiveStartKey: startKey }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
 }
 
 /** Hops followed from a person to the one it was confirmed to be; confirmations always point at a current person, so chains stay short. */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll, db, tableName } from './client.js';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, db, queryPrefix, tableName } from './client.js';
 import { keys } from '../keys.js';
 import type { OutboxMessage } from './outbox.js';
 import type { ReferralRecord } from './referrals.js';
@@ -196,15 +196,8 @@ const OPEN_ONBOARDING = new Set(['active', 'ready']);
  * today: an address corrected since (a typo that was someone else's) no longer receives anything.
  */
 export async function findLinkRecipients(contact: ContactAddress): Promise<LinkRecipient[]> {
-  const entries = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': keys.linkContactPartition(contact.channel, hashAddress(contact)) },
-      ConsistentRead: true,
-    }),
-  );
-  const found = (entries.Items ?? []).map((item) => ({ referralId: String(item.referralId), audience: item.audience as LinkAudience }));
+  const entries = await queryPrefix(keys.linkContactPartition(contact.channel, hashAddress(contact)), '', { consistentRead: true });
+  const found = entries.map((item) => ({ referralId: String(item.referralId), audience: item.audience as LinkAudience }));
   if (found.length === 0) return [];
   const referralIds = [...new Set(found.map((f) => f.referralId))];
   const items = await batchGetAll(referralIds.flatMap((id) => [keys.referral(id), keys.onboarding(id)]), { consistentRead: true });

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, db, queryIndexPage, tableName, type Page } from './client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Actor, Prescriber } from '../domain/actor.js';
 import { checkEligibility, type Eligibility } from '../domain/eligibility.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { idFromIdempotencyKey, payloadHash } from '../domain/idempotency.js';
 import type { Programme } from '../domain/programmes.js';
 import type { DecisionOutcome, ReferralStatus, ReferralSubmission } from '../domain/referral.js';
 import { MATCH_LABELS, matchPerson, matchingKeys, type PersonMatch, type StrongClaimKind } from '../domain/person-matching.js';
@@ -13,7 +13,6 @@ import { parisDate } from '../domain/time.js';
 import { outboxPuts } from './outbox.js';
 import { countReferralsOf, findPersonCandidates, personLookupPuts, personReferralStatusUpdate, strongClaimPuts, timelinePut } from './people.js';
 import { possibleDuplicatePut } from './possible-duplicates.js';
-import { idFromIdempotencyKey } from '../http/idempotency.js';
 import { isConditionFailure, isRetryableConflict, pause } from './transactions.js';
 
 export interface ReferralRecord {
@@ -57,10 +56,6 @@ export function referralIdFor(organisationId: string, idempotencyKey: string): s
 /** The reference people quote on the phone. */
 export function referenceOf(referralId: string): string {
   return `ORI-${referralId.slice(0, 8).toUpperCase()}`;
-}
-
-function payloadHash(submission: ReferralSubmission): string {
-  return createHash('sha256').update(JSON.stringify(submission)).digest('hex');
 }
 
 export interface SubmitResult {

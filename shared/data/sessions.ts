@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor, Staff } from '../domain/actor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { idFromIdempotencyKey, payloadHash } from '../domain/idempotency.js';
 import type { Programme } from '../domain/programmes.js';
 import { bookedDrafts, invitationDrafts } from '../domain/session-messages.js';
 import {
@@ -17,8 +18,8 @@ import {
 } from '../domain/sessions.js';
 import { INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-import { db, queryIndexPage, tableName, type Page } from './client.js';
-import { outboxPuts } from './outbox.js';
+import { db, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
+import { outboxPuts, outboxPutsOfCauses } from './outbox.js';
 import { freeSeat, takeSeat } from './seats.js';
 import { timelinePut } from './people.js';
 import { getOnboarding, loadStep } from './onboarding.js';
@@ -37,6 +38,8 @@ export interface SessionRecord {
   programmes: Programme[];
   createdAt: string;
   createdBy: { id: string; name: string };
+  /** The hash of what created it (time, duration, place, seats, programmes): a replayed request must bring the same. */
+  payloadHash?: string;
 }
 
 /** A person holding a seat at a session, and, once staff recorded it, whether they came. */
@@ -96,10 +99,25 @@ export async function loadOnboardingParty(referralId: string): Promise<Onboardin
 
 // --- Sessions (staff) ---
 
-/** Staff create a session; it is listed by its start at once. */
-export async function createSession(input: SessionInput & { startsAt: string; durationMinutes: number }, staff: Staff, now: Date = new Date()): Promise<SessionRecord> {
+/** A session as its creation answers it: `replayed` when the same Idempotency-Key had already created it. */
+export type CreatedSession = SessionRecord & { replayed: boolean };
+
+const KEY_REUSED = "Cette clé d'idempotence (Idempotency-Key) a déjà servi pour une autre réunion. Rechargez la page pour en créer une nouvelle.";
+
+/**
+ * Staff create a session; it is listed by its start at once. Its id comes from the staff member and the request's
+ * Idempotency-Key: a retried request finds the session the first one created (same content), and the same key with
+ * another content is refused (409). Without a key (a session seeded by code), the id is random.
+ */
+export async function createSession(
+  input: SessionInput & { startsAt: string; durationMinutes: number },
+  staff: Staff,
+  now: Date = new Date(),
+  idempotencyKey?: string,
+): Promise<CreatedSession> {
+  const content = { startsAt: input.startsAt, durationMinutes: input.durationMinutes, place: input.place, capacity: input.capacity, programmes: [...input.programmes].sort() };
   const session: SessionRecord = {
-    sessionId: randomUUID(),
+    sessionId: idempotencyKey ? idFromIdempotencyKey(`session\n${staff.id}`, idempotencyKey) : randomUUID(),
     startsAt: input.startsAt,
     durationMinutes: input.durationMinutes,
     place: input.place,
@@ -108,15 +126,24 @@ export async function createSession(input: SessionInput & { startsAt: string; du
     programmes: [...input.programmes],
     createdAt: now.toISOString(),
     createdBy: { id: staff.id, name: staff.name },
+    payloadHash: payloadHash(content),
   };
-  await db().send(
-    new PutCommand({
-      TableName: tableName(),
-      Item: { ...keys.session(session.sessionId), ...keys.sessionCalendarEntry(session.startsAt, session.sessionId), type: 'session', ...session },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
-  return session;
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.session(session.sessionId), ...keys.sessionCalendarEntry(session.startsAt, session.sessionId), type: 'session', ...session },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return { ...session, replayed: false };
+  } catch (error) {
+    // Only a key's replay finds its session already there.
+    if (!idempotencyKey || (error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
+  const existing = await getSession(session.sessionId);
+  if (!existing || existing.payloadHash !== session.payloadHash) throw new ConflictError(KEY_REUSED);
+  return { ...existing, replayed: true };
 }
 
 const stripKeys = <T>(item: Record<string, unknown>): T => {
@@ -131,21 +158,7 @@ export async function getSession(sessionId: string): Promise<SessionRecord | und
 
 /** A session and the people holding a seat at it (consistent: the page staff record attendance from). */
 export async function getSessionWithAttendees(sessionId: string): Promise<{ session: SessionRecord; attendees: AttendeeRecord[] } | undefined> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.sessionPartition(sessionId) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryPrefix(keys.sessionPartition(sessionId), '', { consistentRead: true });
   const session = items.find((i) => i.type === 'session');
   if (!session) return undefined;
   const attendees = items.filter((i) => i.type === 'session-attendee').map((i) => stripKeys<AttendeeRecord>(i));
@@ -225,15 +238,15 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
     const reminderAt = reminderTimeOf(session.startsAt, now);
     const confirmCause = `session-confirmed#${party.referralId}#${version}`;
     const reminderCause = `session-reminder#${party.referralId}#${version}`;
-    const confirmation = outboxPuts(table, party.personId, confirmCause, bookedDrafts(party.referral, session, 'session-confirmed'), iso, { referralId: party.referralId });
-    // An address that receives links and that the confirmation already files: the reminder's copy of it would be
-    // a second operation on the same item, which a transaction refuses.
-    const filed = new Set(confirmation.map((c) => `${String(c.Put.Item.pk)}|${String(c.Put.Item.sk)}`));
-    const reminders = reminderAt
-      ? outboxPuts(table, party.personId, reminderCause, bookedDrafts(party.referral, session, 'session-reminder'), iso, { referralId: party.referralId, notBefore: reminderAt }).filter(
-          (r) => !filed.has(`${String(r.Put.Item.pk)}|${String(r.Put.Item.sk)}`),
-        )
-      : [];
+    const outbox = outboxPutsOfCauses(
+      table,
+      party.personId,
+      [
+        { cause: confirmCause, drafts: bookedDrafts(party.referral, session, 'session-confirmed'), options: { referralId: party.referralId } },
+        ...(reminderAt ? [{ cause: reminderCause, drafts: bookedDrafts(party.referral, session, 'session-reminder'), options: { referralId: party.referralId, notBefore: reminderAt } }] : []),
+      ],
+      iso,
+    );
     const next: BookingRecord = {
       referralId: party.referralId,
       personId: party.personId,
@@ -243,7 +256,7 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
       startsAt: session.startsAt,
       version,
       noShows: booking?.noShows ?? 0,
-      ...(reminderAt ? { reminderAt, reminderIds: reminders.flatMap((r) => (r.Put.Item.type === 'notification' ? [String(r.Put.Item.notificationId)] : [])) } : {}),
+      ...(reminderAt ? { reminderAt, reminderIds: outbox.flatMap((o) => (o.Put.Item.cause === reminderCause ? [String(o.Put.Item.notificationId)] : [])) } : {}),
       updatedAt: iso,
     };
     const attendee: AttendeeRecord = {
@@ -279,8 +292,7 @@ export async function chooseSession(input: { party: OnboardingParty; sessionId: 
       },
       ...(held ? leaveSession(table, held.sessionId, party.referralId) : []),
       ...cancelReminders(table, party.personId, booking, iso),
-      ...confirmation,
-      ...reminders,
+      ...outbox,
       ...timelinePut(table, party.personId, {
         at: iso,
         eventId: `session-booked#${party.referralId}#${version}`,

@@ -1,5 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName } from './client.js';
+import { queryPrefix } from './client.js';
 import { keys } from '../keys.js';
 import { NotFoundError } from '../domain/errors.js';
 import { derivePathStatus } from '../domain/path-status.js';
@@ -19,17 +18,20 @@ export interface Timeline {
   notifications: Array<Record<string, unknown>>;
 }
 
+/** Every item of a person's partition: profile, referral links, events, messages. */
+const personPartition = (personId: string) => queryPrefix(keys.person(personId).pk, '');
+
 /**
  * A person's profile, referrals and every recorded transition, oldest first. A person confirmed to be another
  * answers with that one's timeline, which gathers the partitions of every record joined to it.
  */
 export async function getTimeline(personId: string): Promise<Timeline> {
   const canonicalId = (await canonicalPersonIds([personId])).get(personId) ?? personId;
-  const first = await partitionItems(canonicalId);
+  const first = await personPartition(canonicalId);
   const person = first.find((i) => i.type === 'person') as PersonRecord | undefined;
   if (!person) throw new NotFoundError('Personne introuvable.');
   const joinedPersonIds = [...(person.alsoKnownAs ?? [])].filter((id) => id !== canonicalId).sort();
-  const items = [...first, ...(await Promise.all(joinedPersonIds.map(partitionItems))).flat()];
+  const items = [...first, ...(await Promise.all(joinedPersonIds.map(personPartition))).flat()];
   const referralIds = items.filter((i) => i.type === 'person-referral').map((i) => String(i.referralId));
   const referrals = [...(await getReferralsByIds(referralIds)).values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   // The referral items are the source; the copies on the profiles count for referrals not read here.
@@ -46,22 +48,4 @@ export async function getTimeline(personId: string): Promise<Timeline> {
     .filter((i) => i.type === 'notification')
     .map((i) => ({ notificationId: i.notificationId, kind: i.kind, role: i.role, channel: i.channel, status: i.status, createdAt: i.createdAt, sentAt: i.sentAt, providerMessageId: i.providerMessageId, statusAt: i.statusAt, statusReason: i.statusReason, notBefore: i.notBefore }));
   return { person, pathStatus: derivePathStatus(Object.entries(statuses).map(([referralId, status]) => ({ status, onboarding: onboarding.get(referralId) }))), joinedPersonIds, referrals, events, notifications };
-}
-
-async function partitionItems(personId: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.person(personId).pk },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
 }

@@ -200,6 +200,9 @@ export type AttendanceInput = z.infer<typeof attendanceSchema>;
 export const DIAGNOSIS_MODES = ['place', 'phone'] as const;
 export type DiagnosisMode = (typeof DIAGNOSIS_MODES)[number];
 export const DIAGNOSIS_MODE_LABELS: Record<DiagnosisMode, string> = { place: 'Sur place', phone: 'Par téléphone' };
+/** Where the interview stands: nothing yet, scheduled (it may still move), recorded (final). */
+export type DiagnosisStatus = 'to-schedule' | 'scheduled' | 'recorded';
+export const DIAGNOSIS_STATUS_LABELS: Record<DiagnosisStatus, string> = { 'to-schedule': 'À planifier', scheduled: 'Planifié', recorded: 'Enregistré' };
 /** Each free-text part of the interview's record; they never reach a log. */
 export const DIAGNOSIS_TEXT_MAX = 4000;
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { batchGetAll, db, queryIndexPage, tableName, type Page } from '../data/client.js';
+import { batchGetAll, db, queryIndexPage, queryPrefix, tableName, type Page } from '../data/client.js';
 import { getReferralsByIds } from '../data/referrals.js';
 import { timelinePut, type PersonRecord } from '../data/people.js';
 import type { Staff } from '../domain/actor.js';
@@ -325,14 +325,8 @@ async function contactUpdates(issue: ContactIssue, value: string, now: string): 
     items.push(...(await matchingKeyMoves(table, person, issue.channel, issue.address, value, now)));
   }
   const part = issue.role === 'young' ? 'youngPerson' : issue.role;
-  const links = await db().send(
-    new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-      ExpressionAttributeValues: { ':pk': keys.personReferralsPrefix(issue.personId).pk, ':sk': keys.personReferralsPrefix(issue.personId).skPrefix },
-    }),
-  );
-  const referrals = await getReferralsByIds((links.Items ?? []).map((i) => String(i.referralId)));
+  const links = keys.personReferralsPrefix(issue.personId);
+  const referrals = await getReferralsByIds((await queryPrefix(links.pk, links.skPrefix)).map((i) => String(i.referralId)));
   for (const referral of referrals.values()) {
     const holder = referral[part] as Record<string, unknown> | undefined;
     if (!holder || !matches(holder[field])) continue;
@@ -429,9 +423,7 @@ async function personOfReply(reply: InboundSms, number: string): Promise<{ perso
     }
   }
   // Several young people may share a number (a family's phone): then the reply names nobody.
-  const entries = await db().send(
-    new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.personLookupPartition('PHONE', number) } }),
-  );
-  const people = [...new Set((entries.Items ?? []).map((item) => String(item.personId)))];
+  const entries = await queryPrefix(keys.personLookupPartition('PHONE', number), '');
+  const people = [...new Set(entries.map((item) => String(item.personId)))];
   return people.length === 1 ? { personId: people[0], role: 'young' } : {};
 }

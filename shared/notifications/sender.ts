@@ -2,7 +2,7 @@ import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName } from '../data/client.js';
+import { db, queryPrefix, tableName } from '../data/client.js';
 import { INDEX, keys, type MessageProvider } from '../keys.js';
 import { logger, metrics } from '../observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -89,15 +89,7 @@ const isTransactionConflict = (error: unknown) =>
  */
 export async function sendPendingNotifications(personId: string, cause: string, now: Date = new Date()): Promise<SendCounts> {
   const prefix = keys.notificationsPrefix(personId);
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-      ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': `${prefix.skPrefix}${cause}#` },
-      ConsistentRead: true,
-    }),
-  );
-  const messages = (result.Items ?? []) as OutboxMessage[];
+  const messages = (await queryPrefix(prefix.pk, `${prefix.skPrefix}${cause}#`, { consistentRead: true })) as unknown as OutboxMessage[];
   const counts: SendCounts = { sent: 0, alreadySent: messages.filter((m) => m.status !== 'pending').length, deferred: 0, failed: 0, retryLater: 0 };
   let failure: unknown;
   for (const message of messages.filter((m) => m.status === 'pending')) {

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
-import { adultSubmission, launchFile, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
+import { adultSubmission, launchFile, minorSubmission, staffCamille } from '../support/fixtures.js';
+import { cjsSubmission, launchReadyReferral } from '../support/launch-ready.js';
 import {
   ACTIVE_SHARDS,
   activate,
@@ -21,8 +22,7 @@ import {
   updateLaunchFile,
 } from '../../shared/data/activities.js';
 import { listServiceKinds, upsertServiceKind } from '../../shared/data/service-kinds.js';
-import { createOnboarding, finishOnboarding } from '../../shared/data/onboarding.js';
-import { submitReferral, type ReferralRecord } from '../../shared/data/referrals.js';
+import type { ReferralRecord } from '../../shared/data/referrals.js';
 import { addMonths, type LaunchFile } from '../../shared/domain/activities.js';
 import { ConflictError, UnprocessableError } from '../../shared/domain/errors.js';
 import { parisDate } from '../../shared/domain/time.js';
@@ -40,14 +40,7 @@ const TODAY = parisDate();
 const inDays = (days: number) => new Date(Date.parse(`${TODAY}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 /** An accepted referral whose onboarding is over: ready for the launch (or still under way, when `ready` is false). */
-async function launchReady(submission: ReferralSubmission = adultSubmission(), ready = true): Promise<ReferralRecord> {
-  const { referral } = await submitReferral({ prescriber: prescriberLens, submission, idempotencyKey: randomUUID() });
-  await doc.send(new UpdateCommand({ TableName: table, Key: keys.referral(referral.referralId), UpdateExpression: 'SET #s = :a', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':a': 'accepted' } }));
-  const accepted = { ...referral, status: 'accepted' as const };
-  await createOnboarding({ referral: accepted });
-  if (ready) await finishOnboarding({ referralId: referral.referralId, to: 'ready' });
-  return accepted;
-}
+const launchReady = (submission: ReferralSubmission = adultSubmission(), ready = true) => launchReadyReferral(doc, table, submission, ready);
 
 const file = (extra: Partial<LaunchFile> = {}): LaunchFile => launchFile(inDays(10), extra);
 
@@ -209,6 +202,32 @@ describe('members of a collective activity', () => {
     const minor = await launchReady({ ...minorSubmission(), programme: 'jeunes-majeurs' });
     await expect(addMember({ activityId, referralId: minor.referralId, actor: staffCamille })).rejects.toThrow('fermés aux mineurs');
     expect((await getActivity(activityId))!.members.map((m) => m.referralId)).toEqual([member.referralId]);
+  });
+
+  it('lets a Jeunes Majeurs member hold a personal activity and join a collective one, each listed in their space', async () => {
+    const member = await launchReady(adultSubmission({}, 'jeunes-majeurs'));
+    const personal = await createActivity({ shape: 'personal', referralId: member.referralId, file: file({ name: 'Vélos de Yanis' }), actor: staffCamille });
+    const collective = await createActivity({ shape: 'collective', programme: 'jeunes-majeurs', file: file({ name: 'Jardins partagés', endDate: addMonths(inDays(10), 6) }), actor: staffCamille });
+    const joined = await addMember({ activityId: collective.activity.activity.activityId, referralId: member.referralId, actor: staffCamille });
+    expect(joined).toMatchObject({ added: true, member: { role: 'member', personId: member.personId } });
+
+    const links = await listActivitiesOfPerson(member.personId);
+    expect(links.map((l) => [l.activityId, l.shape, l.role]).sort()).toEqual(
+      [
+        [personal.activity.activity.activityId, 'personal', 'holder'],
+        [collective.activity.activity.activityId, 'collective', 'member'],
+      ].sort(),
+    );
+    // Each activity keeps its own member list: the personal one its holder only.
+    expect((await getActivity(personal.activity.activity.activityId))!.members.map((m) => [m.referralId, m.role])).toEqual([[member.referralId, 'holder']]);
+    expect((await getActivity(collective.activity.activity.activityId))!.members.map((m) => [m.referralId, m.role])).toEqual([[member.referralId, 'member']]);
+  });
+
+  it('leaves the members of a CJS cohort to the cohort (its seats are counted there)', async () => {
+    const cohortActivity = await createActivity({ shape: 'collective', programme: 'cjs', cohortId: randomUUID(), file: file({ endDate: inDays(60) }), actor: staffCamille });
+    const young = await launchReady(cjsSubmission());
+    await expect(addMember({ activityId: cohortActivity.activity.activity.activityId, referralId: young.referralId, actor: staffCamille })).rejects.toThrow('depuis la page de la cohorte');
+    expect((await getActivity(cohortActivity.activity.activity.activityId))!.members).toEqual([]);
   });
 });
 

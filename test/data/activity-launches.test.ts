@@ -2,17 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
-import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
+import { inDays, launchReadyReferral } from '../support/activities.js';
+import { launchFile, staffCamille } from '../support/fixtures.js';
 import { createActivity, getActivity, listActiveActivities, submitForLaunch } from '../../shared/data/activities.js';
 import { activityLaunches, launchActivity, openLaunch, sendBackLaunch } from '../../shared/data/activity-launches.js';
 import { decide, getApprovalRecord, listOpenApprovals, openApproval, takeDecision } from '../../shared/data/approvals.js';
-import { createOnboarding, finishOnboarding } from '../../shared/data/onboarding.js';
-import { submitReferral, type ReferralRecord } from '../../shared/data/referrals.js';
+import type { ReferralRecord } from '../../shared/data/referrals.js';
 import { getTimeline } from '../../shared/data/timeline.js';
 import { waitingStepHandler } from '../../shared/data/waiting-steps.js';
-import type { LaunchFile } from '../../shared/domain/activities.js';
 import { UnprocessableError } from '../../shared/domain/errors.js';
-import { parisDate } from '../../shared/domain/time.js';
 import { activeActivityShard, keys } from '../../shared/keys.js';
 import { inboxItem } from '../../shared/views.js';
 
@@ -24,35 +22,11 @@ beforeAll(async () => {
 });
 afterAll(async () => messaging?.stop());
 
-const inDays = (days: number) => new Date(Date.parse(`${parisDate()}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-
-/** An accepted referral whose onboarding is over (contract countersigned): ready for the launch. */
-async function launchReady(): Promise<ReferralRecord> {
-  const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission(), idempotencyKey: randomUUID() });
-  const { doc, table } = messaging;
-  await doc.send(new UpdateCommand({ TableName: table, Key: keys.referral(referral.referralId), UpdateExpression: 'SET #s = :a', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':a': 'accepted' } }));
-  const accepted = { ...referral, status: 'accepted' as const };
-  await createOnboarding({ referral: accepted });
-  await finishOnboarding({ referralId: referral.referralId, to: 'ready' });
-  return accepted;
-}
-
-const file = (): LaunchFile => ({
-  name: 'Les jardins de Léa',
-  tradeName: 'Jardins Léa',
-  serviceKinds: ['jardinage'],
-  description: 'Entretien de jardins à Lens et alentours.',
-  targetCustomers: ['particuliers'],
-  monthlyGoalCents: 80_000,
-  startDate: inDays(10),
-  priceLines: [{ label: 'Tonte', unit: 'heure', unitPriceCents: 1500, serviceKind: 'jardinage', vatRateBps: null }],
-});
-
 /** A personal launch file submitted, its launch opened and its approval waiting in the inbox. */
 async function waitingLaunch(referral?: ReferralRecord) {
-  const young = referral ?? (await launchReady());
+  const young = referral ?? (await launchReadyReferral(messaging.doc, messaging.table));
   const actor = { kind: 'young-person' as const, id: young.personId, name: young.youngPerson.firstName };
-  const { activity } = (await createActivity({ shape: 'personal', referralId: young.referralId, file: file(), actor })).activity;
+  const { activity } = (await createActivity({ shape: 'personal', referralId: young.referralId, file: launchFile(inDays(10)), actor })).activity;
   const submitted = await submitForLaunch({ activityId: activity.activityId, actor });
   if (!submitted.submitted) throw new Error(`launch problems: ${JSON.stringify(submitted.problems)}`);
   const { submission } = submitted.activity;

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
+import { errorOf } from '../support/refusals.js';
 import { adultSubmission, minorSubmission, staffCamille } from '../support/fixtures.js';
 import { cjsSubmission, launchReadyReferral } from '../support/launch-ready.js';
 import type { ReferralRecord } from '../../shared/data/referrals.js';
@@ -31,15 +32,6 @@ const cohortInput = (overrides: Partial<CohortCreate> = {}): CohortCreate => ({
 });
 const newCohort = async (overrides: Partial<CohortCreate> = {}) => (await createCohort({ input: cohortInput(overrides), staff: staffCamille, idempotencyKey: randomUUID() })).cohort;
 const place = (cohortId: string, referralId: string) => placeInCohort({ cohortId, referralId, staff: staffCamille });
-
-const errorOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { statusCode?: number };
-  }
-  throw new Error('expected a refusal');
-};
 
 /** Every item of the table (tests only): what a refused request must leave untouched. */
 async function snapshot(): Promise<string[]> {

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startLocalS3, type LocalS3 } from '../../infra/local/s3.js';
+import { DOCUMENTS_BUCKET, startDocumentsS3, type DocumentsS3 } from '../support/documents-s3.js';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { decide, openApproval } from '../../shared/data/approvals.js';
@@ -20,37 +17,21 @@ import { headObject } from '../../shared/storage/objects.js';
  * what the browser can do with the URL it is given, and what the completion keeps or refuses.
  */
 
-const BUCKET = 'parcours-test-documents';
-const KEY_ARN = 'arn:aws:kms:eu-west-3:000000000000:key/11111111-2222-3333-4444-555555555555';
 const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(3000, 0x41)]);
 /** A Windows program ("MZ") that the phone's file picker calls "carte-identite.pdf". */
 const EXE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(3007, 0x90)]);
 
-let dataDir: string;
-let s3: LocalS3;
+let s3: DocumentsS3;
 let doc: DynamoDBDocumentClient;
 let table: string;
-const saved = { ...process.env };
 
 beforeAll(async () => {
   ({ doc, tableName: table } = await useFreshAppTable({ STAFF_EMAIL: 'equipe@coopconnexion.local' }));
-  dataDir = mkdtempSync(join(tmpdir(), 'documents-s3-test-'));
-  s3 = await startLocalS3({
-    dataDir,
-    buckets: [{ logicalId: 'DocumentsBucket', name: BUCKET, cors: [], encryption: { algorithm: 'aws:kms', kmsKeyId: KEY_ARN, bucketKeyEnabled: true }, expirations: [{ prefix: 'incoming/', days: 1 }] }],
-    region: 'eu-west-3',
-    accountId: '000000000000',
-    secretFor: () => 'local',
-    port: 0,
-    now: () => new Date(),
-  });
-  Object.assign(process.env, { AWS_ENDPOINT_URL_S3: s3.endpoint, DOCUMENTS_BUCKET: BUCKET, DOCUMENTS_KEY_ARN: KEY_ARN });
+  s3 = await startDocumentsS3();
 });
 
 afterAll(async () => {
-  process.env = saved;
-  await s3?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await s3?.stop();
 });
 
 async function acceptedReferral() {
@@ -135,7 +116,7 @@ describe('uploads through the local S3', () => {
     const started = await start(who, PDF.length);
     const url = new URL(started.url);
     const forged = `incoming/${other.personId}/${randomUUID()}`;
-    url.pathname = `/${BUCKET}/${forged}`;
+    url.pathname = `/${DOCUMENTS_BUCKET}/${forged}`;
     expect((await put(url.toString(), started.headers, PDF)).status).toBe(403);
     expect(await headObject(forged)).toBeUndefined();
     await checklistUnchanged(who.referralId);

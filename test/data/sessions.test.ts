@@ -5,10 +5,12 @@ import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
+import { errorOf } from '../support/refusals.js';
 import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { submitReferral } from '../../shared/data/referrals.js';
 import { createOnboarding, loadStep } from '../../shared/data/onboarding.js';
-import { recordAttendanceAndSettle } from '../../shared/data/information-sessions.js';
+import { settleWaitingStep } from '../../shared/data/approvals.js';
+import { informationSessions } from '../../shared/data/information-sessions.js';
 import {
   chooseSession,
   createSession,
@@ -63,15 +65,6 @@ async function messagesOf(personId: string) {
   );
   return (r.Items ?? []) as Array<Record<string, string>>;
 }
-
-const errorOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { statusCode?: number };
-  }
-  throw new Error('expected a refusal');
-};
 
 describe('a session is never overbooked', () => {
   it('30 people choosing 15 seats at once: exactly 15 bookings and 15 clear refusals', async () => {
@@ -190,6 +183,12 @@ describe('the reminder', () => {
 
 describe('attendance', () => {
   const after = (s: { startsAt: string }) => new Date(Date.parse(s.startsAt) + 3_600_000);
+  /** As the attendance route does: the attendance that decides the step settles it, a repeat of it settles again. */
+  const recordAndSettle = async (input: Parameters<typeof recordAttendance>[0]) => {
+    const result = await recordAttendance(input);
+    if (result.settle) await settleWaitingStep(informationSessions, { subjectId: input.referralId, decision: { outcome: result.settle }, actor: input.staff, now: input.now });
+    return result;
+  };
 
   it('present settles the step as attended; recording it again changes nothing, another answer is refused', async () => {
     const s = await session('2026-11-10');
@@ -200,11 +199,11 @@ describe('attendance', () => {
     );
     const first = await recordAttendance({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
     expect(first).toMatchObject({ settle: 'attended', changed: true, booking: { status: 'attended' } });
-    const again = await recordAttendanceAndSettle({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
+    const again = await recordAndSettle({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
     expect(again).toMatchObject({ settle: 'attended', changed: false });
     expect(await loadStep(party.referralId, 'information-session')).toMatchObject({ status: 'done', outcome: 'attended' });
     // Settled twice, decided once.
-    await recordAttendanceAndSettle({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
+    await recordAndSettle({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'present', staff: staffCamille, now: after(s) });
     const other = await errorOf(recordAttendance({ sessionId: s.sessionId, referralId: party.referralId, attendance: 'absent', staff: staffCamille, now: after(s) }));
     expect(other.statusCode).toBe(409);
     expect((await errorOf(choose(party, (await session('2026-12-01')).sessionId))).message).toMatch(/déjà suivi|plus à choisir/);
@@ -234,7 +233,7 @@ describe('attendance', () => {
     expect(noShow).toMatchObject({ settle: 'no-show', booking: { status: 'no-show', noShows: 2 } });
     expect(await loadStep(party.referralId, 'information-session')).toMatchObject({ status: 'todo' });
     // Settled as a no-show by the repeat (idempotent): the workflow then opens the staff's review.
-    const repeated = await recordAttendanceAndSettle({ sessionId: third.sessionId, referralId: party.referralId, attendance: 'absent', staff: staffCamille, now: after(third) });
+    const repeated = await recordAndSettle({ sessionId: third.sessionId, referralId: party.referralId, attendance: 'absent', staff: staffCamille, now: after(third) });
     expect(repeated).toMatchObject({ settle: 'no-show', changed: false });
     expect(await loadStep(party.referralId, 'information-session')).toMatchObject({ status: 'done', outcome: 'no-show' });
     expect((await messagesOf(party.personId)).filter((m) => m.kind === 'session-reinvitation' && m.role === 'young' && m.channel === 'sms')).toHaveLength(2);

@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
-import { adultSubmission, prescriberLens } from '../support/fixtures.js';
+import { inDays, launchReadyReferral } from '../support/activities.js';
+import { adultSubmission, launchFile } from '../support/fixtures.js';
 import { createActivity, getActivity, listActiveActivities, submitForLaunch } from '../../shared/data/activities.js';
-import { createOnboarding, finishOnboarding } from '../../shared/data/onboarding.js';
-import { submitReferral, type ReferralRecord } from '../../shared/data/referrals.js';
-import type { LaunchFile } from '../../shared/domain/activities.js';
-import { parisDate } from '../../shared/domain/time.js';
+import type { ReferralRecord } from '../../shared/data/referrals.js';
 import { activeActivityShard, keys } from '../../shared/keys.js';
 import { startActivityLaunch } from '../../shared/workflows.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
@@ -41,36 +38,10 @@ const launchArn = (name: string) => `${process.env.ACTIVITY_LAUNCH_STATE_MACHINE
 const fnArn = (prefix: string) => cloud.app.functions.find((f) => f.logicalId.startsWith(prefix))!.arn;
 const reconcilerSchedule = () => cloud.app.schedules.find((s) => s.logicalId.startsWith('ReconcilerSchedule'))!.logicalId;
 const emailsTo = async (address: string, subject: string) => (await cloud.ses.listEmails()).filter((m) => m.to.includes(address) && m.subject === subject);
-const inDays = (days: number) => new Date(Date.parse(`${parisDate()}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-
-/** A young person whose onboarding is over (contract countersigned), written through the data layer. */
-async function launchReady(): Promise<ReferralRecord> {
-  const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission({}, 'jeunes-majeurs'), idempotencyKey: randomUUID() });
-  // Accepted, and off the reconciler's list of referrals waiting for their workflow: this path starts at the launch.
-  await cloud.documentClient.send(
-    new UpdateCommand({ TableName: cloud.tableName, Key: keys.referral(referral.referralId), UpdateExpression: 'SET #s = :a REMOVE gsi1pk, gsi1sk', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':a': 'accepted' } }),
-  );
-  const accepted = { ...referral, status: 'accepted' as const };
-  await createOnboarding({ referral: accepted });
-  await finishOnboarding({ referralId: referral.referralId, to: 'ready' });
-  return accepted;
-}
-
-const file = (name: string): LaunchFile => ({
-  name,
-  tradeName: name,
-  serviceKinds: ['jardinage'],
-  description: 'Entretien de jardins à Liévin.',
-  targetCustomers: ['particuliers'],
-  monthlyGoalCents: 60_000,
-  startDate: inDays(14),
-  priceLines: [{ label: 'Tonte', unit: 'heure', unitPriceCents: 1800, serviceKind: 'jardinage', vatRateBps: null }],
-});
-
 /** The young person's launch file, created and submitted (what PUT /api/me/activity and POST .../submission do). */
 async function submitted(referral: ReferralRecord, name: string) {
   const actor = { kind: 'young-person' as const, id: referral.personId, name: referral.youngPerson.firstName };
-  const { activity } = (await createActivity({ shape: 'personal', referralId: referral.referralId, file: file(name), actor })).activity;
+  const { activity } = (await createActivity({ shape: 'personal', referralId: referral.referralId, file: launchFile(inDays(14), { name, tradeName: name }), actor })).activity;
   const outcome = await submitForLaunch({ activityId: activity.activityId, actor });
   if (!outcome.submitted) throw new Error(`launch problems: ${JSON.stringify(outcome.problems)}`);
   return { activityId: activity.activityId, submission: outcome.activity.submission, actor };
@@ -91,7 +62,7 @@ async function inboxItemOf(activityId: string, notApprovalId?: string) {
 describe('an activity launch on the local cloud', () => {
   it('goes from a submitted file to an active activity: sent back with a comment, submitted again, approved once its checks pass', async () => {
     const camille = apiClient(cloud, 'camille.martin');
-    const referral = await launchReady();
+    const referral = await launchReadyReferral(cloud.documentClient, cloud.tableName, adultSubmission({}, 'jeunes-majeurs'));
     const email = referral.youngPerson.email;
     const name = `Jardins ${referral.youngPerson.firstName}`;
     const { activityId, submission, actor } = await submitted(referral, name);
@@ -160,7 +131,7 @@ describe('an activity launch on the local cloud', () => {
   }, 150_000);
 
   it('starts a launch whose start was lost from the reconciler, once', async () => {
-    const referral = await launchReady();
+    const referral = await launchReadyReferral(cloud.documentClient, cloud.tableName, adultSubmission({}, 'jeunes-majeurs'));
     const { activityId } = await submitted(referral, `Atelier ${referral.youngPerson.firstName}`);
     // No start after the submission: past the test stage's grace, the reconciler finds it on LAUNCH#AWAITED.
     await new Promise((r) => setTimeout(r, 2_500));

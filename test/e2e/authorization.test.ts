@@ -255,7 +255,9 @@ const MATRIX: Record<string, RouteExpectation> = {
   'GET /api/staff/sessions': { targets: [NONE], requests: () => [{ path: '/api/staff/sessions' }], status: staffOnly(200) },
   'POST /api/staff/sessions': {
     targets: [NONE],
-    requests: () => [{ path: '/api/staff/sessions', body: { date: futureParisDay(20), time: '14:00', place: 'Maison des associations, Lens', capacity: 12, programmes: ['accompagnement', 'cjs'] } }],
+    requests: () => [
+      { path: '/api/staff/sessions', body: { date: futureParisDay(20), time: '14:00', place: 'Maison des associations, Lens', capacity: 12, programmes: ['accompagnement', 'cjs'] }, headers: { 'idempotency-key': randomUUID() } },
+    ],
     status: staffOnly(201),
     writes: true,
   },
@@ -292,6 +294,11 @@ const MATRIX: Record<string, RouteExpectation> = {
     requests: (world, target) =>
       bothOf(world, target).map((o) => ({ path: `/api/staff/onboarding/${o?.referralId ?? missingId()}/diagnosis`, body: { action: 'schedule', date: futureParisDay(5), time: '10:30', mode: 'phone' } })),
     status: (role, target) => (staffOnly(200)(role, target) === 200 ? 404 : staffOnly(200)(role, target)),
+  },
+  'GET /api/staff/onboarding/{referralId}/diagnosis': {
+    targets: OBJECT_TARGETS,
+    requests: (world, target) => bothOf(world, target).map((o) => ({ path: `/api/staff/onboarding/${o?.referralId ?? missingId()}/diagnosis` })),
+    status: staffOnly(404),
   },
   // CJS cohorts: staff only; they belong to no organisation. The seeded referrals are not launch-ready: a cohort
   // that does not exist is what staff are answered about.

@@ -247,6 +247,7 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   'POST /api/staff/sessions': {
     as: 'staff',
     paths: () => ['/api/staff/sessions'],
+    headers: () => ({ 'idempotency-key': randomUUID() }),
     body: () => ({ date: futureParisDay(20), time: '14:00', place: 'Maison des associations, Lens', capacity: 12, programmes: ['cjs'] }),
     oversize: (body) => ({ ...body, place: 'é'.repeat(40_000) }),
     fields: [
@@ -271,6 +272,7 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'missing fields', body: () => ({}), fields: ['referralId', 'attendance'] },
     ],
   },
+  'GET /api/staff/onboarding/{referralId}/diagnosis': { as: 'staff', paths: (world, id) => [`/api/staff/onboarding/${id ?? world.A.adult.referralId}/diagnosis`] },
   'GET /api/staff/cohorts': { as: 'staff', paths: () => ['/api/staff/cohorts'], queries: pagedQueries(['cursor']) },
   'POST /api/staff/cohorts': {
     as: 'staff',
@@ -654,8 +656,12 @@ describe('bad input on every route of the template', () => {
     });
   });
 
-  describe('the Idempotency-Key of a submission', () => {
-    const submit = (headers: Record<string, string>, body = adultSubmission()) => send('POST', '/api/referrals', { as: 'prescriberA', body: JSON.stringify(body), headers });
+  // The creations a retry must not repeat: a referral, an information session.
+  describe.each([
+    { route: 'POST /api/referrals', as: 'prescriberA' as Role, body: () => adultSubmission() as unknown as Record<string, unknown>, other: (body: Record<string, unknown>) => ({ ...body, projectIdea: 'Une autre idée.' }) },
+    { route: 'POST /api/staff/sessions', as: 'staff' as Role, body: () => BAD_INPUT['POST /api/staff/sessions']!.body!(world), other: (body: Record<string, unknown>) => ({ ...body, capacity: 30 }) },
+  ])('the Idempotency-Key of $route', ({ route, as, body, other }) => {
+    const submit = (headers: Record<string, string>, content = body()) => send('POST', splitRouteKey(route).path, { as, body: JSON.stringify(content), headers });
 
     it('is required, and refused when malformed, field by field', async () => {
       await withoutWrites(
@@ -670,14 +676,15 @@ describe('bad input on every route of the template', () => {
       );
     });
 
-    it('refuses a key reused for another submission, and writes nothing', async () => {
+    it('refuses a key reused for another content, and writes nothing', async () => {
       const key = randomUUID();
-      expect((await submit({ 'idempotency-key': key })).status).toBe(201);
-      // The submission's workflow writes its acknowledgements and approval meanwhile.
+      const first = body();
+      expect((await submit({ 'idempotency-key': key }, first)).status).toBe(201);
+      // A submission's workflow writes its acknowledgements and approval meanwhile.
       await settled(cloud);
       await withoutWrites([
         async () => {
-          const answer = await submit({ 'idempotency-key': key });
+          const answer = await submit({ 'idempotency-key': key }, other(first));
           expectClearRefusal(answer, 'a reused key');
           expect(answer.status).toBe(409);
         },

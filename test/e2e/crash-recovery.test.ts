@@ -3,19 +3,24 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { SFNClient, DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalIssuer } from '../../infra/local/auth.js';
 import { DEMO_USERS } from '../../infra/local-app/demo-users.js';
 import { endDynamoDbOf } from '../../infra/local/dynamodb-process.js';
 import { freePort } from '../../infra/local/net.js';
 import { loadAssembly } from '../../infra/local/assembly.js';
 import { describeTemplate } from '../../infra/local/template.js';
-import { adultSubmission, staffCamille } from '../support/fixtures.js';
+import { adultSubmission, minorSubmission, staffCamille } from '../support/fixtures.js';
 import { decide } from '../../shared/data/approvals.js';
 import { referralDecisions } from '../../shared/data/referral-decisions.js';
 import { eventually } from '../support/cloud.js';
-import { watchLogFile } from '../support/personal-data.js';
+import { recordPersonalValues, watchLogFile } from '../support/personal-data.js';
+import { driveOnboardingPath, type OnboardingPathCloud, type OnboardingPathReport } from '../../bench/onboarding-path.js';
+import { keys } from '../../shared/keys.js';
+import type { ReferralSubmission } from '../../shared/domain/referral.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'parcours-crash-'));
 // The local cloud of this file runs in a child process: its log file is checked at the end of the run too.
@@ -23,7 +28,7 @@ watchLogFile(join(dataDir, 'logs', 'functions.log'));
 let child: ChildProcess | undefined;
 
 /** Starts `npm start`'s entry point as its own process, on fixed ports so the restarted one answers at the same addresses. */
-async function startProcess(ports: { gateway: number; ses: number; aws: number; dynamodb: number }): Promise<ChildProcess> {
+async function startProcess(ports: { gateway: number; ses: number; aws: number; dynamodb: number; s3: number }): Promise<ChildProcess> {
   const proc = spawn(
     process.execPath,
     [
@@ -34,6 +39,8 @@ async function startProcess(ports: { gateway: number; ses: number; aws: number; 
       '--ses-port', String(ports.ses),
       '--aws-port', String(ports.aws),
       '--dynamodb-port', String(ports.dynamodb),
+      // S3 too: a presigned URL given before the kill is used after it, and the objects stay in the data folder.
+      '--s3-port', String(ports.s3),
       '--no-demo',
       '--sms-window', 'off',
     ],
@@ -45,7 +52,7 @@ async function startProcess(ports: { gateway: number; ses: number; aws: number; 
   await eventually(async () => {
     if (proc.exitCode !== null) throw new Error(`local cloud exited: ${output}`);
     return output.includes('prêt');
-  }, 60_000, 'local cloud ready');
+  }, 120_000, 'local cloud ready');
   return proc;
 }
 
@@ -55,36 +62,26 @@ afterAll(() => {
   endDynamoDbOf(dataDir);
 });
 
-describe('a local cloud killed while a decision is pending', () => {
-  it('resumes the parked execution after a restart: the decision finishes it exactly once, notifications sent once', async () => {
-    const ports = { gateway: await freePort(), ses: await freePort(), aws: await freePort(), dynamodb: await freePort() };
+describe('a local cloud killed while decisions are pending', () => {
+  it('resumes the parked executions after a restart: each decision finishes its path exactly once, messages sent once', async () => {
+    const ports = { gateway: await freePort(), ses: await freePort(), aws: await freePort(), dynamodb: await freePort(), s3: await freePort() };
     const base = `http://127.0.0.1:${ports.gateway}`;
     const issuer = await LocalIssuer.create({ issuerUrl: `${base}/local-auth`, clientId: 'unused', dataDir, users: DEMO_USERS });
+    const started = [Date.now()];
     child = await startProcess(ports);
-    // Tokens are minted with the keys the local cloud persisted in its data folder, as a signed-in person would hold them.
+    started.push(Date.now());
+    // Tokens are minted with the keys the local cloud persisted in its data folder, as a signed-in person would hold
+    // them; the restarted local cloud finds the same keys there.
     const clientId = (await (await fetch(`${base}/api/config`)).json()).clientId as string;
-    const mint = async (user: string) => (await LocalIssuer.create({ issuerUrl: issuer.issuerUrl, clientId, dataDir, users: DEMO_USERS })).mintIdToken(user);
+    const signer = await LocalIssuer.create({ issuerUrl: issuer.issuerUrl, clientId, dataDir, users: DEMO_USERS });
     const call = async (user: string, method: string, path: string, body?: unknown) => {
       const res = await fetch(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${await mint(user)}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        headers: { authorization: `Bearer ${signer.mintIdToken(user)}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
         body: body ? JSON.stringify(body) : undefined,
       });
       return { status: res.status, body: await res.json() };
     };
-
-    const submission = adultSubmission();
-    const submitted = await call('sarah.benali', 'POST', '/api/referrals', submission);
-    expect(submitted.status).toBe(201);
-    const inboxItemOf = (referralId: string) =>
-      eventually(async () => (await call('camille.martin', 'GET', '/api/staff/inbox?limit=100')).body.items.find((i: { referralId: string }) => i.referralId === referralId), 20_000, 'inbox item');
-    const item = await inboxItemOf(submitted.body.referralId);
-
-    // A second referral is decided, and the local cloud is killed before the decision reaches its workflow:
-    // the decision is committed exactly as DecideApproval commits it, and SendTaskSuccess never happens.
-    const lost = adultSubmission();
-    const lostSubmitted = await call('sarah.benali', 'POST', '/api/referrals', lost);
-    const lostItem = await inboxItemOf(lostSubmitted.body.referralId);
     Object.assign(process.env, {
       TABLE_NAME: app().tables[0].tableName,
       AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ports.dynamodb}`,
@@ -92,49 +89,165 @@ describe('a local cloud killed while a decision is pending', () => {
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'eu-west-3',
     });
+    const table = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB, region: 'eu-west-3', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+    const sfn = new SFNClient({ endpoint: `http://127.0.0.1:${ports.aws}`, region: 'eu-west-3', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const executionArnOf = (machine: string, name: string) => `arn:aws:states:eu-west-3:000000000000:execution:${machineName(machine)}:${name}`;
+    const status = async (executionArn: string) => (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
+    const emails = async () =>
+      ((await (await fetch(`http://127.0.0.1:${ports.ses}/store`)).json()).emails as Array<{ destination: { to: string[] }; subject: string; body: { text?: string } }>).map((m) => ({
+        to: m.destination.to,
+        subject: m.subject,
+        text: m.body.text,
+      }));
+    const smsList = async () => (await (await fetch(`${base}/_local/sms/messages.json`)).json()) as Array<{ destination: string; body: string }>;
+    // The onboarding driver of `npm run bench`, given this local cloud through its addresses.
+    const remote: OnboardingPathCloud = {
+      appUrl: `${base}/`,
+      idToken: (username) => signer.mintIdToken(username),
+      emails,
+      sms: smsList,
+      setSessionStart: async (sessionId, startsAt) => {
+        await table.send(new UpdateCommand({ TableName: process.env.TABLE_NAME, Key: keys.session(sessionId), UpdateExpression: 'SET startsAt = :at', ExpressionAttributeValues: { ':at': startsAt } }));
+      },
+      onboardingEnded: (referralId, timeoutMs) =>
+        eventually(async () => {
+          const now = await status(executionArnOf('onboarding', `onboarding-${referralId}`));
+          return now !== 'RUNNING' && now;
+        }, timeoutMs, 'the onboarding ended'),
+    };
+    const drive = (submission: ReferralSubmission, more: { stopAfter?: 'diagnosis' | 'contract accepted'; resume?: OnboardingPathReport }) =>
+      driveOnboardingPath(remote, { submission, onLinkToken: (token) => recordPersonalValues([['link token', token]]), ...more });
+    const inboxItemOf = (referralId: string) =>
+      eventually(async () => (await call('camille.martin', 'GET', '/api/staff/inbox?limit=100')).body.items.find((i: { referralId: string }) => i.referralId === referralId), 60_000, 'inbox item');
+
+    // Before the kill: a referral awaiting its decision, a second one about to be decided, and two young people in
+    // onboarding: one whose documents are awaited (none sent yet), one whose contract, accepted, awaits staff's
+    // countersignature (a minor: their guardian gets messages too). One path after the other: concurrent requests
+    // would each cold-start a function environment, which a loaded machine may not fit in the functions' timeouts.
+    const submission = adultSubmission();
+    const submitted = await call('sarah.benali', 'POST', '/api/referrals', submission);
+    expect(submitted.status).toBe(201);
+    const lost = adultSubmission();
+    const lostSubmitted = await call('sarah.benali', 'POST', '/api/referrals', lost);
+    const documentsPerson = adultSubmission();
+    const documentsAwaited = await drive(documentsPerson, { stopAfter: 'diagnosis' });
+    const countersignPerson = { ...minorSubmission(), programme: 'cjs' as const, programmeStartDate: '2027-07-01' };
+    const countersignAwaited = await drive(countersignPerson, { stopAfter: 'contract accepted' });
+    expect(countersignAwaited.answers.acceptance?.body.status).toBe('accepted');
+    const item = await inboxItemOf(submitted.body.referralId);
+    const lostItem = await inboxItemOf(lostSubmitted.body.referralId);
+    // Both onboardings parked on their waits: the documents' approval open, the countersignature in the staff inbox.
+    await eventually(
+      async () => (await table.send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: keys.onboardingStep(documentsAwaited.referralId, 'documents') }))).Item?.currentApprovalId,
+      60_000,
+      'the documents awaited',
+    );
+    await eventually(
+      async () => (await call('camille.martin', 'GET', '/api/staff/inbox?kind=contract-countersign&limit=100')).body.items.some((i: { referralId?: string; subjectId?: string }) => (i.referralId ?? i.subjectId) === countersignAwaited.referralId),
+      60_000,
+      'the countersignature awaited',
+    );
+
+    // Every message of the two onboardings sent so far (young people, guardian; e-mail and SMS), once the outbox is
+    // idle: a message the restart sent again would show as a second copy.
+    const outboxIdle = (personId: string) =>
+      eventually(
+        async () =>
+          ((await call('camille.martin', 'GET', `/api/people/${personId}/timeline`)).body.notifications as Array<{ kind: string; status: string }>).every(
+            (n) => n.status !== 'pending' || n.kind.includes('reminder'),
+          ),
+        60_000,
+        'the outbox idle',
+      );
+    /** Every e-mail and SMS sent to these young people and their guardians, as `<recipient> <subject or text>`. */
+    const messagesTo = async (people: ReferralSubmission[]) => {
+      const addresses = people.flatMap((person) => [person.youngPerson.email, person.guardian?.email]);
+      const phones = people.flatMap((person) => [person.youngPerson.phone, person.guardian?.phone]);
+      const mails = (await emails()).filter((m) => m.to.some((to) => addresses.includes(to))).map((m) => `${m.to.join()} ${m.subject}`);
+      // One personal link per sent message: a re-sent SMS differs from the first only by its link.
+      const sms = (await smsList()).filter((m) => phones.includes(m.destination)).map((m) => `${m.destination} ${m.body.replace(/https?:\S+/g, '<lien>')}`);
+      return [...mails, ...sms].sort();
+    };
+    const sentTwice = (messages: string[]) => messages.filter((m, i) => messages.indexOf(m) !== i);
+    for (const { personId } of [documentsAwaited, countersignAwaited]) await outboxIdle(personId);
+    const beforeKill = await messagesTo([documentsPerson, countersignPerson]);
+
+    // The second referral is decided, and the local cloud is killed before the decision reaches its workflow:
+    // the decision is committed exactly as DecideApproval commits it, and SendTaskSuccess never happens.
     await decide(referralDecisions, { approvalId: lostItem.approvalId, decision: { outcome: 'refused', reasonCode: 'other' }, actor: staffCamille });
 
+    started.push(Date.now());
     child.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
     child = await startProcess(ports);
+    started.push(Date.now());
 
-    const decided = await call('camille.martin', 'POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'accepted' });
-    expect(decided.status).toBe(200);
-
-    const sfn = new SFNClient({ endpoint: `http://127.0.0.1:${ports.aws}`, region: 'eu-west-3', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    const executionArn = await eventually(async () => {
-      const description = await sfn.send(new DescribeExecutionCommand({ executionArn: `arn:aws:states:eu-west-3:000000000000:execution:${machineName()}:${submitted.body.referralId}` }));
-      return description.status === 'SUCCEEDED' ? description.executionArn : undefined;
-    }, 20_000, 'execution succeeded');
-    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
-    const notifyRuns = (history.events ?? []).filter((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Notifier la décision');
-    expect(notifyRuns).toHaveLength(1);
-
-    // Messages to the young person, mail and SMS both kept on disk across the kill: the acknowledgement (before it)
-    // and the decision (after it), each exactly once.
-    const emails = (await (await fetch(`http://127.0.0.1:${ports.ses}/store`)).json()).emails as Array<{ destination: { to: string[] }; subject: string }>;
-    expect(emails.filter((m) => m.destination.to.includes(submission.youngPerson.email))).toHaveLength(2);
-    const sms = (await (await fetch(`${base}/_local/sms/messages.json`)).json()) as Array<{ destination: string }>;
-    expect(sms.filter((m) => m.destination === submission.youngPerson.phone)).toHaveLength(2);
+    // The contract's download link given before the kill works after it: same S3 address, the PDF kept on disk.
+    const contract = countersignAwaited.answers.contract!;
+    const pdf = Buffer.from(await (await fetch(contract.view.downloadUrl!)).arrayBuffer());
+    expect(createHash('sha256').update(pdf).digest('hex')).toBe(contract.view.sha256);
 
     // One run of the reconciler (its schedule fired from the console, as "lancer maintenant") hands the lost
-    // decision over: the workflow takes it, and its messages go once.
+    // decision over (checked below: the workflow takes it, and its messages go once).
     const reconciler = app().schedules.find((schedule) => schedule.logicalId.startsWith('ReconcilerSchedule'))!;
     const fired = await fetch(`${base}/_local/schedules/${encodeURIComponent(reconciler.logicalId)}/run`, { method: 'POST', redirect: 'manual' });
     expect(fired.status).toBe(303);
     expect(fired.headers.get('location')).not.toContain('error');
-    const lostArn = `arn:aws:states:eu-west-3:000000000000:execution:${machineName()}:${lostSubmitted.body.referralId}`;
-    await eventually(async () => (await sfn.send(new DescribeExecutionCommand({ executionArn: lostArn }))).status === 'SUCCEEDED', 20_000, 'lost decision taken');
+
+    const decided = await call('camille.martin', 'POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'accepted' });
+    expect(decided.status).toBe(200);
+
+    const executionArn = executionArnOf('referral', submitted.body.referralId);
+    await eventually(async () => (await status(executionArn)) === 'SUCCEEDED', 60_000, 'execution succeeded');
+    const entered = async (arn: string, state: string) =>
+      ((await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }))).events ?? []).filter((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === state).length;
+    expect(await entered(executionArn, 'Notifier la décision')).toBe(1);
+
+    // Both onboardings go on where they stopped: the countersignature given; the documents sent, the contract
+    // accepted and countersigned. Each finishes once: the awaited step taken once, "ready" entered once.
+    const countersigned = await drive(countersignPerson, { resume: countersignAwaited });
+    const documentsDone = await drive(documentsPerson, { resume: documentsAwaited });
+    expect(countersigned.steps.map((s) => s.step)).toEqual(['countersigned', 'launch-ready']);
+    expect(documentsDone.steps.map((s) => s.step)).toEqual(['documents', 'contract accepted', 'countersigned', 'launch-ready']);
+    for (const [path, awaitedStep] of [
+      [countersigned, 'Prendre la contresignature'],
+      [documentsDone, 'Prendre le dossier complet'],
+    ] as const) {
+      expect(path.answers.execution, awaitedStep).toBe('SUCCEEDED');
+      expect(path.answers.timeline?.body.person.pathStatus, awaitedStep).toBe('launch-ready');
+      const onboardingArn = executionArnOf('onboarding', `onboarding-${path.referralId}`);
+      expect(await entered(onboardingArn, awaitedStep), awaitedStep).toBe(1);
+      expect(await entered(onboardingArn, 'Prêt pour le lancement'), awaitedStep).toBe(1);
+      await outboxIdle(path.personId);
+    }
+    // Every message sent before the kill is there as many times after it (none sent again by the restart), and no
+    // message of either path went twice.
+    const afterward = await messagesTo([documentsPerson, countersignPerson]);
+    expect(afterward.filter((m) => beforeKill.includes(m))).toEqual(beforeKill);
+    expect(sentTwice(afterward), 'messages sent twice').toEqual([]);
+
+    // Messages to the referral's young person, mail and SMS both kept on disk across the kill: the acknowledgement
+    // (before it), the decision and the onboarding's welcome and session invitation (after it), each exactly once.
+    await outboxIdle(item.personId);
+    const toYoung = (await emails()).filter((m) => m.to.includes(submission.youngPerson.email)).map((m) => m.subject);
+    expect(toYoung.sort()).toEqual(['Bienvenue à CoopConnexion !', "Choisissez votre réunion d'information", 'Votre accueil à CoopConnexion commence', 'Votre orientation vers CoopConnexion']);
+    const referralMessages = await messagesTo([submission]);
+    expect(referralMessages.filter((m) => m.startsWith(submission.youngPerson.phone)).length).toBeGreaterThanOrEqual(2);
+    expect(sentTwice(referralMessages), 'messages sent twice').toEqual([]);
+
+    // The lost decision, handed over by the reconciler.
+    const lostArn = executionArnOf('referral', lostSubmitted.body.referralId);
+    await eventually(async () => (await status(lostArn)) === 'SUCCEEDED', 60_000, 'lost decision taken');
     const lostOutput = JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: lostArn }))).output!);
     expect(lostOutput.decision.outcome).toBe('refused');
-    const lostHistory = await sfn.send(new GetExecutionHistoryCommand({ executionArn: lostArn }));
-    expect((lostHistory.events ?? []).filter((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Notifier la décision')).toHaveLength(1);
-    const after = (await (await fetch(`http://127.0.0.1:${ports.ses}/store`)).json()).emails as Array<{ destination: { to: string[] }; subject: string }>;
-    const refusal = after.filter((m) => m.destination.to.includes(lost.youngPerson.email) && m.subject === 'Réponse à votre orientation vers CoopConnexion');
+    expect(await entered(lostArn, 'Notifier la décision')).toBe(1);
+    const refusal = (await emails()).filter((m) => m.to.includes(lost.youngPerson.email) && m.subject === 'Réponse à votre orientation vers CoopConnexion');
     expect(refusal).toHaveLength(1);
-    const lostSms = ((await (await fetch(`${base}/_local/sms/messages.json`)).json()) as Array<{ destination: string }>).filter((m) => m.destination === lost.youngPerson.phone);
+    const lostSms = (await smsList()).filter((m) => m.destination === lost.youngPerson.phone);
     expect(lostSms).toHaveLength(2);
-  }, 240_000);
+    const seconds = started.concat(Date.now()).map((t, i, all) => ((t - (all[i - 1] ?? t)) / 1000).toFixed(1)).slice(1);
+    console.log(`crash recovery: start ${seconds[0]} s, paths driven to their waits ${seconds[1]} s, kill and restart ${seconds[2]} s, paths finished ${seconds[3]} s`);
+  }, 480_000);
 });
 
 function app() {
@@ -142,6 +255,7 @@ function app() {
   return describeTemplate(assembly.template, assembly.assemblyDir, { region: 'eu-west-3', accountId: '000000000000', stackName: assembly.stackName });
 }
 
-function machineName(): string {
-  return app().stateMachines.find((m) => m.logicalId.toLowerCase().includes('referral'))!.name;
+/** The name of the state machine whose logical id contains `part` ('referral', 'onboarding'). */
+function machineName(part: string): string {
+  return app().stateMachines.find((m) => m.logicalId.toLowerCase().includes(part))!.name;
 }

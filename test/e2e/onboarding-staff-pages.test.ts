@@ -14,6 +14,7 @@ import { completeUpload, startUpload } from '../../shared/data/documents.js';
 import { chooseSession, createSession, loadOnboardingParty } from '../../shared/data/sessions.js';
 import { createOnboarding } from '../../shared/data/onboarding.js';
 import { getReferralRecord } from '../../shared/data/referrals.js';
+import { parisDate } from '../../shared/domain/time.js';
 
 let cloud: LocalCloud;
 let browser: Browser;
@@ -135,14 +136,32 @@ describe('the staff onboarding pages, in a real browser on the local cloud', () 
     await page.locator('#f-date').fill('2020-01-06');
     await page.locator('#f-time').fill('14:00');
     await page.locator('#f-durationMinutes').fill('90');
-    await page.locator('#f-place').fill('Maison des associations, Lens');
+    const place = `Maison des associations ${randomUUID().slice(0, 8)}, Lens`;
+    await page.locator('#f-place').fill(place);
     await page.locator('#f-capacity').fill('12');
     await page.getByLabel(/Accompagnement individuel/).check();
     await page.getByRole('button', { name: 'Créer la réunion' }).click();
     await expect.poll(() => page.locator('#f-date-error').textContent(), { timeout: 10_000 }).toBe('La réunion doit avoir lieu dans le futur.');
     await page.locator('#f-date').fill(`${new Date().getFullYear() + 1}-03-10`);
+    // The session is created but its answer is lost: staff click again, with the same Idempotency-Key.
+    const keys: string[] = [];
+    await page.route('**/api/staff/sessions', async (route) => {
+      if (route.request().method() !== 'POST') return await route.fallback();
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      const answer = await route.fetch();
+      if (keys.length === 1) await route.abort('failed');
+      else await route.fulfill({ response: answer });
+    });
+    await page.getByRole('button', { name: 'Créer la réunion' }).click();
+    await expect.poll(() => page.locator('#error-summary').textContent(), { timeout: 10_000 }).toContain("Le serveur n'a pas pu être joint");
     await page.getByRole('button', { name: 'Créer la réunion' }).click();
     await expect.poll(() => page.locator('#session-created').textContent(), { timeout: 10_000 }).toContain('Réunion créée');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[A-Za-z0-9_-]{8,128}$/);
+    expect(keys[1]).toBe(keys[0]);
+    const listed = (await apiClient(cloud, 'camille.martin')('GET', '/api/staff/sessions?limit=100')).body.items as Array<{ place: string }>;
+    expect(listed.filter((s) => s.place === place)).toHaveLength(1);
     await expect.poll(() => page.locator('#sessions table tr[data-session-id]').count(), { timeout: 10_000 }).toBeGreaterThan(0);
 
     // A session that began ten minutes ago, with two young people holding a seat (booked days before).
@@ -174,4 +193,39 @@ describe('the staff onboarding pages, in a real browser on the local cloud', () 
       .toBe('done');
     await page.close();
   }, 180_000);
+
+  it('staff read the diagnosis interview on the board: to schedule, scheduled, then recorded, read back after a reload', async () => {
+    const who = await inOnboarding('Yanis', 'Entretien');
+    const page = await signedIn(`${cloud.urls.app}equipe/accueil`, 'Camille Martin');
+    const card = page.locator(`li.card[data-referral-id="${who.referralId}"]`);
+    const panel = card.locator('details.diagnosis');
+    const status = panel.locator('[data-diagnosis-status]');
+    await expect.poll(() => card.isVisible(), { timeout: 10_000 }).toBe(true);
+    await panel.locator('summary').click();
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe('À planifier : aucun entretien prévu pour le moment.');
+
+    const day = parisDate(new Date(Date.now() + 6 * 86_400_000));
+    await panel.getByLabel(/^Date/).fill(day);
+    await panel.getByLabel(/^Heure/).fill('10:30');
+    await panel.getByLabel(/^Mode/).selectOption('phone');
+    await panel.getByRole('button', { name: "Planifier l'entretien" }).click();
+    await expect.poll(() => status.getAttribute('data-diagnosis-status'), { timeout: 10_000 }).toBe('scheduled');
+
+    // A fresh page reads it from the API: the schedule, then after the record, what was said.
+    await page.reload();
+    await panel.locator('summary').click();
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toMatch(/^Planifié : .*10:30, par téléphone$/);
+    await panel.getByLabel(/^Objectifs/).fill('Ouvrir un atelier de retouches.');
+    await panel.getByLabel(/^Compétences/).fill('Couture.');
+    await panel.getByLabel(/^Besoins/).fill('Une machine.');
+    await panel.getByRole('button', { name: "Enregistrer l'entretien" }).click();
+    await expect.poll(() => status.getAttribute('data-diagnosis-status'), { timeout: 10_000 }).toBe('recorded');
+    await page.reload();
+    await panel.locator('summary').click();
+    await expect.poll(() => panel.locator('dl.facts').textContent(), { timeout: 10_000 }).toContain('Ouvrir un atelier de retouches.');
+    // The step is done: the panel reads, it no longer offers its forms.
+    expect(await panel.locator('form').count()).toBe(0);
+    expect(await panel.locator('dl.facts').textContent()).toContain('Camille Martin');
+    await page.close();
+  }, 60_000);
 });

@@ -78,7 +78,8 @@ describe('staff cohort routes', () => {
     expect(page.body).toMatchObject({ seatsTaken: 2, seatsLeft: 0, activityStatus: 'draft', activityStatusLabel: 'Brouillon', membersEditable: true });
     expect(page.body.members.map((m: { referralId: string }) => m.referralId).sort()).toEqual([a!.referralId, b!.referralId].sort());
     expect(page.body.committeeRoles.map((r: { code: string }) => r.code)).toContain('ressources-humaines');
-  });
+ 
+  }, 60_000);
 
   it('refuse a path not ready, with a 422 in French, and an unknown cohort with a 404', async () => {
     const cohort = (await create(cohortBody())).body;

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalS3, type LocalS3 } from '../../infra/local/s3.js';
+import { startDocumentsS3, type DocumentsS3 } from '../support/documents-s3.js';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
@@ -25,35 +22,19 @@ import { handler as myBankDetails } from '../../functions/me/bank-details.js';
  * S3 (which checks the presigned PUT as S3 does): what the phone's page does, step by step.
  */
 
-const BUCKET = 'parcours-test-documents';
-const KEY_ARN = 'arn:aws:kms:eu-west-3:000000000000:key/11111111-2222-3333-4444-555555555555';
 const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 0x41)]);
 const EXE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(2007, 0x90)]);
 const IBAN = 'FR76 3000 6000 0112 3456 7890 189';
 
-let dataDir: string;
-let s3: LocalS3;
-const saved = { ...process.env };
+let s3: DocumentsS3;
 
 beforeAll(async () => {
   await useFreshAppTable({ STAFF_EMAIL: 'equipe@coopconnexion.local' });
-  dataDir = mkdtempSync(join(tmpdir(), 'me-documents-test-'));
-  s3 = await startLocalS3({
-    dataDir,
-    buckets: [{ logicalId: 'DocumentsBucket', name: BUCKET, cors: [], encryption: { algorithm: 'aws:kms', kmsKeyId: KEY_ARN, bucketKeyEnabled: true }, expirations: [{ prefix: 'incoming/', days: 1 }] }],
-    region: 'eu-west-3',
-    accountId: '000000000000',
-    secretFor: () => 'local',
-    port: 0,
-    now: () => new Date(),
-  });
-  Object.assign(process.env, { AWS_ENDPOINT_URL_S3: s3.endpoint, DOCUMENTS_BUCKET: BUCKET, DOCUMENTS_KEY_ARN: KEY_ARN });
+  s3 = await startDocumentsS3();
 });
 
 afterAll(async () => {
-  process.env = saved;
-  await s3?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await s3?.stop();
 });
 
 const ctx = lambdaContext();

@@ -198,6 +198,7 @@ describe('HTTP API', () => {
         'GET /api/staff/sessions/{sessionId}',
         'POST /api/staff/sessions/{sessionId}/attendance',
         'PUT /api/staff/onboarding/{referralId}/diagnosis',
+        'GET /api/staff/onboarding/{referralId}/diagnosis',
         // CJS cohorts.
         'GET /api/staff/cohorts',
         'POST /api/staff/cohorts',
@@ -604,6 +605,7 @@ describe('functions', () => {
         'GetSession',
         'RecordAttendance',
         'DiagnosisInterview',
+        'ReadDiagnosisInterview',
         'MyDocuments',
         'StartMyUpload',
         'CompleteMyUpload',
@@ -615,6 +617,8 @@ describe('functions', () => {
         'GuardianConsent',
         'YoungPersonContract',
         'ContractAcceptance',
+        // The activity's launch.
+        'ActivityStep',
         // CJS cohorts.
         'ListCohorts',
         'CreateCohort',
@@ -623,8 +627,6 @@ describe('functions', () => {
         'PlaceInCohort',
         'SetCommitteeRole',
         'RemoveFromCohort',
-        // The activity's launch.
-        'ActivityStep',
         // The activities' routes: the young person's and the staff's.
         'MyActivities',
         'MyActivity',

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useFreshAppTable } from '../support/dynamodb.js';
+import { countItemsOfType, useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { staffCamille } from '../support/fixtures.js';
-import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/data/outbox.js';
+import { outboxPuts, outboxPutsOfCauses, type OutboxDraft, type OutboxMessage } from '../../shared/data/outbox.js';
 import { dispatchDueNotifications, sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { listUndeliveredMessages } from '../../shared/notifications/contacts.js';
 import { keys } from '../../shared/keys.js';
@@ -120,6 +120,31 @@ describe('a message the provider fails', () => {
     expect(await message.read()).toMatchObject({ status: 'failed', statusReason: 'provider-rejected', lastError: 'BadRequestException', attempts: 1, gsi3pk: 'OUTBOX#FAILED' });
     await dispatchDueNotifications(plus(NOON, 3600));
     expect(sesCallsTo(to)).toBe(1);
+  });
+});
+
+describe('messages of several causes written together', () => {
+  it('file an address that receives links once: their one transaction goes through, with every message', async () => {
+    const [personId, referralId] = [randomUUID(), randomUUID()];
+    const to = `lina.${randomUUID()}@example.org`;
+    const linked = (kind: string): OutboxDraft => ({ ...email(kind, to), body: 'Votre espace : {{lien-personnel}}', personalLink: 'young-person' });
+    const [confirmed, reminder] = [`session-confirmed#${randomUUID()}`, `session-reminder#${randomUUID()}`];
+    const items = outboxPutsOfCauses(
+      table,
+      personId,
+      [
+        { cause: confirmed, drafts: [linked('session-confirmed')], options: { referralId } },
+        { cause: reminder, drafts: [linked('session-reminder')], options: { referralId, notBefore: plus(NOON, 86_400).toISOString() } },
+      ],
+      NOON.toISOString(),
+    );
+    await doc.send(new TransactWriteCommand({ TransactItems: items }));
+    for (const cause of [confirmed, reminder]) {
+      const message = await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, `${cause}#young#email`), ConsistentRead: true }));
+      expect(message.Item).toMatchObject({ status: 'pending', personalLink: 'young-person', referralId });
+    }
+    // The table is this test's own: its one address filed for links.
+    expect(await countItemsOfType(doc, table, 'link-contact', { attribute: 'referralId', equals: referralId })).toBe(1);
   });
 });
 
