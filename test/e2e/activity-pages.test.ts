@@ -3,14 +3,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { launchBrowser } from '../support/browser.js';
 import { adultSubmission } from '../support/fixtures.js';
-import { cjsSubmission, launchReadyReferral } from '../support/launch-ready.js';
+import { inDays, launchReadyReferral } from '../support/activities.js';
+import { cjsSubmission } from '../support/launch-ready.js';
 import { fillPriceLine, hasHorizontalScroll, resetSession } from '../support/pages.js';
 import { recordPersonalValues } from '../support/personal-data.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 import { storeLink } from '../../shared/data/personal-links.js';
 import type { ReferralRecord } from '../../shared/data/referrals.js';
 import type { ReferralSubmission } from '../../shared/domain/referral.js';
-import { parisDate } from '../../shared/domain/time.js';
 
 /*
  * The activity launch's pages in headless Chromium against one local cloud of the `test` stage: the launch file
@@ -40,7 +40,6 @@ afterAll(async () => {
 });
 
 const staff = () => apiClient(cloud, 'camille.martin');
-const inDays = (days: number) => parisDate(new Date(Date.now() + days * 86_400_000));
 
 /** A young person at the end of onboarding (contract countersigned), and their personal link. */
 async function launchReady(submission: ReferralSubmission): Promise<{ referral: ReferralRecord; token: string }> {

@@ -200,7 +200,7 @@ describe('"Mon activité" on a phone', () => {
     expect(put.priceLines).toEqual([{ lineId: 'L7', label: 'Tonte', unit: 'heure', unitPriceCents: 1490, serviceKind: 'jardinage', vatRateBps: 1000 }]);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Télécharger ma plaquette/ }).click()]);
-    expect(download.suggestedFilename()).toBe('plaquette-jardins-lina.pdf');
+    expect(download.suggestedFilename()).toBe('plaquette-jardins-lea.pdf');
     expect(sent.find((s) => s.path.endsWith('/flyer'))?.header).toBe(TOKEN);
   });
 

@@ -6,6 +6,7 @@
 import type { ApprovalRecord } from '../../shared/data/approvals.js';
 import { memberOf, newDraftActivity, type ActivityWithParts } from '../../shared/data/activities.js';
 import { DEFAULT_SERVICE_KINDS, launchProblems, personalActivityId, type ActivityRecord, type CommitteeRole, type LaunchFile } from '../../shared/domain/activities.js';
+import { launchFile } from './fixtures.js';
 import { DEFAULT_CONTRIBUTION_RATES } from '../../infra/config.js';
 import { activityView, myActivitiesView } from '../../shared/activity-views.js';
 import type { OutboxMessage } from '../../shared/data/outbox.js';
@@ -195,21 +196,6 @@ export function refusalOf(schema: Parameters<typeof parseOrThrow>[0], body: unkn
 
 // --- Activity launch (issue 10) ---
 
-/** A launch file as the young person's form sends it. */
-export function launchFile(overrides: Partial<LaunchFile> = {}): LaunchFile {
-  return {
-    name: 'Les Jardins de Lina',
-    tradeName: 'Jardins Lina',
-    serviceKinds: ['jardinage'],
-    description: 'Tonte, taille de haies basses et désherbage à Grenay et alentours.',
-    targetCustomers: ['particuliers'],
-    monthlyGoalCents: 80_000,
-    startDate: '2025-07-01',
-    priceLines: [{ label: 'Tonte de pelouse', unit: 'heure', unitPriceCents: 1500, serviceKind: 'jardinage', vatRateBps: 2000 }],
-    ...overrides,
-  };
-}
-
 /** An activity with its members and price versions, built by the data layer's own constructors. */
 export function activityWithParts(input: {
   referral: ReferralRecord;
@@ -225,7 +211,7 @@ export function activityWithParts(input: {
     activityId: shape === 'personal' ? personalActivityId(input.referral.referralId) : 'ca-cohorte-lens',
     shape,
     programme: input.referral.programme,
-    file: launchFile(input.file),
+    file: launchFile('2025-07-01', input.file),
     now,
     ...(shape === 'personal' ? { holder: input.referral } : {}),
     by: { id: input.referral.personId, name: input.referral.youngPerson.firstName },
