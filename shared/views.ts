@@ -226,6 +226,8 @@ export function approvalView(approval: ApprovalRecord, referral: ReferralRecord,
     closedAt: approval.closedAt,
     outcome: approval.outcome,
     ...(approval.incident ? { incident: { step: approval.incident.step, explanation: approval.incident.explanation } } : {}),
+    // An activity's launch is decided on the activity's page: the decision page leads there.
+    ...(approval.activity ? { activity: approval.activity } : {}),
     referral: referralDetail(referral),
     allowedOutcomes: [...allowedOutcomes],
     refusalReasons: refusalReasonsView(),

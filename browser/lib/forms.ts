@@ -144,3 +144,14 @@ export function radioValue(form: HTMLFormElement, name: string): string {
 export function setOptional<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | ''): void {
   if (value) target[key] = value;
 }
+
+/**
+ * The Idempotency-Key of a form that creates something: the same while its content stays (a repeated click or a
+ * retry after a lost answer creates once), a new one when it changes or once the creation succeeded (`renew`).
+ */
+export function idempotencyKeyOf(form: HTMLFormElement): { key: () => string; renew: () => void } {
+  let key = crypto.randomUUID();
+  const renew = () => (key = crypto.randomUUID());
+  form.addEventListener('input', renew);
+  return { key: () => key, renew };
+}

@@ -26,6 +26,8 @@ import type { BookingView } from '../../shared/session-views.js';
 import type { CompletedUpload, StartedUpload } from '../../shared/data/documents.js';
 import type { ContractView } from '../../shared/data/contracts.js';
 import type { GuardianConsentView } from '../../shared/domain/guardian-consent.js';
+import type { activityListItem, activityView, myActivitiesView, serviceKindView } from '../../shared/activity-views.js';
+import type { cohortSummary, cohortView } from '../../shared/views.js';
 
 export type { ChecklistView, YoungPersonSpaceView, BookingView, CompletedUpload, StartedUpload, ContractView, GuardianConsentView };
 /** PUT /api/me/bank-details (functions/me/bank-details.ts). */
@@ -97,3 +99,14 @@ export type DiagnosisView = ReturnType<typeof diagnosisView>;
 export type OnboardingBoardItem = ReturnType<typeof onboardingBoardItem>;
 /** GET /api/staff/onboarding/{referralId}/contract. */
 export type StaffContractView = { referralId: string } & ContractViewOf;
+
+// --- Activity launch (issue 10) ---
+/** GET /api/staff/activities/{activityId}, and each of GET /api/me/activities's activities (a member's reading). */
+export type ActivityView = ReturnType<typeof activityView>;
+export type ActivityListItem = ReturnType<typeof activityListItem>;
+/** GET /api/me/activities: the young person's activities and the services they may choose. */
+export type MyActivitiesView = ReturnType<typeof myActivitiesView>;
+export type ServiceKindView = ReturnType<typeof serviceKindView>;
+export type CohortSummary = ReturnType<typeof cohortSummary>;
+/** GET /api/staff/cohorts/{cohortId}. */
+export type CohortView = ReturnType<typeof cohortView>;

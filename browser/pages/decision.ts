@@ -218,9 +218,12 @@ startPage(async () => {
   form.hidden = false;
   if (section === 'elsewhere-fields') {
     // Not decided through this route: say where it is done.
-    byId('elsewhere-note').append(
-      approval.kind === 'diagnosis' ? "L'entretien de diagnostic se planifie puis s'enregistre depuis l'accueil des jeunes : " : `« ${approval.kindLabel} » se règle depuis sa propre page. `,
-      el('a', { href: '/equipe/accueil' }, "Ouvrir l'accueil des jeunes"));
+    byId('elsewhere-note').append(...(approval.activity
+      ? ["Le dossier de lancement se valide ou se renvoie depuis la page de l'activité : ", el('a', { href: `/equipe/activites/${encodeURIComponent(approval.activity.activityId)}` }, `Ouvrir « ${approval.activity.name} »`)]
+      : [
+        approval.kind === 'diagnosis' ? "L'entretien de diagnostic se planifie puis s'enregistre depuis l'accueil des jeunes : " : `« ${approval.kindLabel} » se règle depuis sa propre page. `,
+        el('a', { href: '/equipe/accueil' }, "Ouvrir l'accueil des jeunes"),
+      ]));
     return;
   }
   const buttons = Array.from(form.querySelectorAll<HTMLButtonElement>('button[type="submit"]'));

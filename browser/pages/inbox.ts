@@ -81,7 +81,29 @@ function incidentCard(item: InboxItem): HTMLLIElement {
       el('p', { class: 'item-actions' }, approvalLink(item, 'Relancer ou clôturer', name), historyLink(item.personId, name))));
 }
 
+/** A launch file to approve: the activity's page shows the file and takes the decision. */
+function launchCard(item: InboxItem): HTMLLIElement {
+  const activity = item.activity!;
+  const name = activity.name;
+  return el('li', { class: 'card', 'data-approval-id': item.approvalId, 'data-kind': item.kind },
+    el('article', { 'aria-labelledby': `item-${item.approvalId}` },
+      el('h2', { id: `item-${item.approvalId}` }, name),
+      el('p', { class: 'meta' },
+        el('span', { class: 'badge badge-kind' }, item.kindLabel),
+        el('span', { class: `badge badge-${item.phase}` }, item.phaseLabel),
+        el('span', { class: 'age' }, item.ageLabel)),
+      facts([
+        ['Forme', activity.shapeLabel],
+        ['Programme', item.programmeLabel],
+        ['Titulaire', item.youngPerson ? personName(item.youngPerson) : ''],
+      ]),
+      el('p', { class: 'item-actions' },
+        el('a', { class: 'button', href: `/equipe/activites/${encodeURIComponent(activity.activityId)}` }, 'Examiner le dossier', el('span', { class: 'visually-hidden' }, ` : ${name}`)),
+        historyLink(item.youngPerson ? item.personId : undefined, name))));
+}
+
 function inboxCard(item: InboxItem, today: Date): HTMLLIElement {
+  if (item.kind === 'activity-launch' && item.activity) return launchCard(item);
   return item.kind === 'incident' ? incidentCard(item) : referralCard(item, today);
 }
 

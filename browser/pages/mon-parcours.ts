@@ -51,6 +51,8 @@ function renderSpace(space: YoungPersonSpaceView): void {
       el('h2', { id: 'a-faire-titre' }, 'À faire maintenant'),
       el('p', {}, space.next.text),
       space.next.section ? el('p', {}, el('a', { href: `#${SECTION_ANCHORS[space.next.section]}` }, 'Y aller')) : null,
+      // Once onboarding is done (contract countersigned), the launch file opens in this tab with the same link.
+      space.onboarding.status === 'ready' ? el('p', {}, el('a', { class: 'button', id: 'lien-activite', href: '/mon-activite' }, 'Préparer le lancement de mon activité')) : null,
     ),
     el('h2', {}, 'Les étapes de mon accueil'),
     el(

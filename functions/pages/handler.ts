@@ -14,6 +14,7 @@ import {
 import { duplicatesPage, messagesPage } from '../../shared/pages/staff.js';
 import { documentsReviewPage, onboardingBoardPage, sessionPage, sessionsPage } from '../../shared/pages/onboarding-staff.js';
 import { guardianPage, myPathPage, newLinkPage } from '../../shared/pages/no-account.js';
+import { activitiesPage, activityPage, cohortPage, cohortsPage, myActivityPage, serviceKindsPage } from '../../shared/pages/activities.js';
 // Opaque ids and approval tokens: anything else in these URLs is a 404, never echoed back.
 import { isOpaqueId } from '../../shared/http/ids.js';
 
@@ -30,11 +31,15 @@ const staticPages: Record<string, () => string> = {
   '/equipe/accueil': onboardingBoardPage,
   '/equipe/reunions': sessionsPage,
   '/equipe/documents': documentsReviewPage,
+  '/equipe/activites': activitiesPage,
+  '/equipe/cohortes': cohortsPage,
+  '/equipe/services': serviceKindsPage,
   '/auth/callback': authCallbackPage,
   // People without an account: their personal link is in the fragment, which never reaches this function.
   '/mon-parcours': myPathPage,
   '/tuteur': guardianPage,
   '/nouveau-lien': newLinkPage,
+  '/mon-activite': myActivityPage,
 };
 
 // Rendered once per container: the shells hold no data.
@@ -124,6 +129,10 @@ function route(event: APIGatewayProxyEventV2, path: string): Result {
   if (person && isOpaqueId(person[1])) return html(200, timelinePage(person[1]));
   const session = /^\/equipe\/reunions\/([^/]+)$/.exec(path);
   if (session && isOpaqueId(session[1])) return html(200, sessionPage(session[1]));
+  const activity = /^\/equipe\/activites\/([^/]+)$/.exec(path);
+  if (activity && isOpaqueId(activity[1])) return html(200, activityPage(activity[1]));
+  const cohort = /^\/equipe\/cohortes\/([^/]+)$/.exec(path);
+  if (cohort && isOpaqueId(cohort[1])) return html(200, cohortPage(cohort[1]));
   return html(404, render('404', notFoundPage));
 }
 

@@ -176,4 +176,17 @@ body[data-page="messages"] .wrap { max-width: 75rem; }
 .upload-form progress { width: 100%; height: 1rem; }
 .message-text { white-space: pre-line; }
 .section { margin: 1rem 0; }
+/* The activity launch: price lines added and removed on a phone, activity statuses, committee roles. */
+.price-lines { list-style: none; padding: 0; margin: 0.5rem 0; display: grid; gap: 0.75rem; }
+.price-line fieldset { border: 0; padding: 0; }
+.price-line-title { font-weight: 700; }
+.badge-activity-draft { background: #e4e9f2; color: #1e2f4d; }
+.badge-activity-awaiting-approval { background: #fff0d6; color: #5c3b00; }
+.badge-activity-active { background: #dcefe2; color: #14532b; }
+.badge-activity-paused { background: #ece4f5; color: #3d2166; }
+.badge-activity-closed { background: #eeeeea; color: #3a3a3a; }
+.price-version summary { cursor: pointer; font-weight: 600; margin: 0.5rem 0; }
+.role-form { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
+.role-form select { width: auto; }
+input[type="number"] { font: inherit; padding: 0.55rem 0.65rem; border: 2px solid #5c5c5c; border-radius: 0.3rem; min-height: 2.75rem; max-width: 8rem; }
 `;

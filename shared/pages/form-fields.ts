@@ -15,7 +15,7 @@ export interface TextFieldSpec {
   required: boolean;
   type?: 'text' | 'email' | 'tel' | 'date';
   autocomplete?: string;
-  inputmode?: 'text' | 'email' | 'tel' | 'numeric';
+  inputmode?: 'text' | 'email' | 'tel' | 'numeric' | 'decimal';
   hint?: string;
   maxlength?: number;
   /** Renders a <textarea> instead of an <input>. */

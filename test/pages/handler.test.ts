@@ -62,6 +62,12 @@ describe('pages handler', () => {
     ['/mon-parcours', 'mon-parcours', 'Mon parcours'],
     ['/tuteur', 'tuteur', 'Accord du représentant légal'],
     ['/nouveau-lien', 'nouveau-lien', 'Recevoir un nouveau lien'],
+    ['/mon-activite', 'mon-activite', 'Mon activité'],
+    ['/equipe/activites', 'activities', 'Activités'],
+    ['/equipe/activites/pa-REF-2025-000101', 'activity', 'Activité'],
+    ['/equipe/cohortes', 'cohorts', 'Cohortes CJS'],
+    ['/equipe/cohortes/3f2c7e4a-0b1d-4c5e-9a8f-1b2c3d4e5f60', 'cohort', 'Cohorte CJS'],
+    ['/equipe/services', 'service-kinds', 'Catalogue des services'],
   ])('serves %s as the %s page, with its own browser module', async (path, page, title) => {
     const result = await get(path);
     expect(result.statusCode).toBe(200);
@@ -115,7 +121,7 @@ describe('pages handler', () => {
   });
 
   it('answers unknown paths and odd ids with a French 404 page', async () => {
-    for (const path of ['/nowhere', '/equipe/decisions/%3Cscript%3E', '/equipe/decisions/a/b', '/equipe/reunions/%3Cscript%3E', '/assets/other.js']) {
+    for (const path of ['/nowhere', '/equipe/decisions/%3Cscript%3E', '/equipe/decisions/a/b', '/equipe/reunions/%3Cscript%3E', '/equipe/activites/%3Cscript%3E', '/equipe/cohortes/a/b', '/assets/other.js']) {
       const result = await get(path);
       expect(result.statusCode).toBe(404);
       expect(result.headers['content-type']).toBe('text/html; charset=utf-8');

@@ -207,3 +207,12 @@ export function inboxCards(page: Page): Locator {
 export async function hasHorizontalScroll(page: Page): Promise<boolean> {
   return await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 }
+
+/** Fills price line `index` of the launch file on /mon-activite through its labels (the price in euros, as typed). */
+export async function fillPriceLine(page: Page, index: number, line: { label: string; unit: string; price: string; service: string }): Promise<void> {
+  const item = page.locator('#lignes-prix > li').nth(index);
+  await item.getByLabel(/^Ce que le client achète/).fill(line.label);
+  await item.getByLabel(/^Unité/).selectOption(line.unit);
+  await item.getByLabel(/^Prix hors taxes/).fill(line.price);
+  await item.getByLabel(/^Service/).selectOption(line.service);
+}

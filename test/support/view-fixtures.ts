@@ -4,6 +4,11 @@
  * labels change under it, instead of passing on a hand-written copy.
  */
 import type { ApprovalRecord } from '../../shared/data/approvals.js';
+import { memberOf, newDraftActivity, type ActivityWithParts } from '../../shared/data/activities.js';
+import { DEFAULT_SERVICE_KINDS, launchProblems, personalActivityId, type ActivityRecord, type CommitteeRole, type LaunchFile } from '../../shared/domain/activities.js';
+import { launchFile } from './fixtures.js';
+import { DEFAULT_CONTRIBUTION_RATES } from '../../infra/config.js';
+import { activityView, myActivitiesView } from '../../shared/activity-views.js';
 import type { OutboxMessage } from '../../shared/data/outbox.js';
 import type { PersonRecord, TimelineEvent } from '../../shared/data/people.js';
 import type { PossibleDuplicate } from '../../shared/data/possible-duplicates.js';
@@ -187,4 +192,52 @@ export function refusalOf(schema: Parameters<typeof parseOrThrow>[0], body: unkn
     throw error;
   }
   throw new Error('refusalOf: the schema accepts this body');
+}
+
+// --- Activity launch (issue 10) ---
+
+/** An activity with its members and price versions, built by the data layer's own constructors. */
+export function activityWithParts(input: {
+  referral: ReferralRecord;
+  shape?: 'personal' | 'collective';
+  file?: Partial<LaunchFile>;
+  activity?: Partial<ActivityRecord>;
+  members?: Array<{ referral: ReferralRecord; role?: 'holder' | 'member'; committeeRole?: CommitteeRole }>;
+  now?: string;
+}): ActivityWithParts {
+  const shape = input.shape ?? 'personal';
+  const now = input.now ?? '2025-03-12T10:00:00Z';
+  const { activity, prices } = newDraftActivity({
+    activityId: shape === 'personal' ? personalActivityId(input.referral.referralId) : 'ca-cohorte-lens',
+    shape,
+    programme: input.referral.programme,
+    file: launchFile('2025-07-01', input.file),
+    now,
+    ...(shape === 'personal' ? { holder: input.referral } : {}),
+    by: { id: input.referral.personId, name: input.referral.youngPerson.firstName },
+  });
+  const members = (input.members ?? [{ referral: input.referral, role: 'holder' as const }]).map((m) => memberOf(activity, m.referral, m.role ?? 'holder', now, m.committeeRole));
+  return { activity: { ...activity, ...input.activity }, members, prices: [prices] };
+}
+
+/** GET /api/me/activities (functions/me/activities.ts), for the referral's young person. */
+export function myActivitiesAnswer(referral: ReferralRecord, activities: ActivityWithParts[], now = new Date('2025-03-12T10:00:00Z')) {
+  const minor = referral.programme === 'cjs';
+  return myActivitiesView({ activities, catalogue: [...DEFAULT_SERVICE_KINDS], referralId: referral.referralId, minor, mayHavePersonalActivity: referral.programme !== 'cjs', now });
+}
+
+/** GET /api/staff/activities/{activityId}. */
+export const staffActivityAnswer = (found: ActivityWithParts, now = new Date('2025-03-12T10:00:00Z')) => activityView(found, [...DEFAULT_SERVICE_KINDS], { kind: 'staff' }, now);
+
+/** The 422 of a submission whose launch checks fail (shared/data/activities.ts submitForLaunch): each problem by its field. */
+export function launchRefusal(found: ActivityWithParts, input: { contractCountersigned?: boolean; today: string }) {
+  const problems = launchProblems({
+    activity: found.activity,
+    members: found.members.map((m) => ({ referralId: m.referralId, name: m.name, birthDate: m.birthDate, contractCountersigned: input.contractCountersigned ?? true })),
+    prices: found.prices,
+    catalogue: DEFAULT_SERVICE_KINDS,
+    rates: DEFAULT_CONTRIBUTION_RATES,
+    today: input.today,
+  });
+  return { message: "Le dossier n'est pas prêt pour la validation : corrigez les points indiqués.", errors: problems };
 }
