@@ -194,8 +194,12 @@ describe('a local cloud killed while decisions are pending', () => {
     expect(fired.status).toBe(303);
     expect(fired.headers.get('location')).not.toContain('error');
 
+    // The pending referral decided; both onboardings go on where they stopped (one after the other, as before the
+    // kill): the countersignature given; the documents sent, the contract accepted and countersigned.
     const decided = await call('camille.martin', 'POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'accepted' });
     expect(decided.status).toBe(200);
+    const countersigned = await drive(countersignPerson, { resume: countersignAwaited });
+    const documentsDone = await drive(documentsPerson, { resume: documentsAwaited });
 
     const executionArn = executionArnOf('referral', submitted.body.referralId);
     await eventually(async () => (await status(executionArn)) === 'SUCCEEDED', 60_000, 'execution succeeded');
@@ -203,10 +207,7 @@ describe('a local cloud killed while decisions are pending', () => {
       ((await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }))).events ?? []).filter((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === state).length;
     expect(await entered(executionArn, 'Notifier la décision')).toBe(1);
 
-    // Both onboardings go on where they stopped: the countersignature given; the documents sent, the contract
-    // accepted and countersigned. Each finishes once: the awaited step taken once, "ready" entered once.
-    const countersigned = await drive(countersignPerson, { resume: countersignAwaited });
-    const documentsDone = await drive(documentsPerson, { resume: documentsAwaited });
+    // Each onboarding finishes once: the awaited step taken once, "ready" entered once.
     expect(countersigned.steps.map((s) => s.step)).toEqual(['countersigned', 'launch-ready']);
     expect(documentsDone.steps.map((s) => s.step)).toEqual(['documents', 'contract accepted', 'countersigned', 'launch-ready']);
     for (const [path, awaitedStep] of [
@@ -246,7 +247,11 @@ describe('a local cloud killed while decisions are pending', () => {
     const lostSms = (await smsList()).filter((m) => m.destination === lost.youngPerson.phone);
     expect(lostSms).toHaveLength(2);
     const seconds = started.concat(Date.now()).map((t, i, all) => ((t - (all[i - 1] ?? t)) / 1000).toFixed(1)).slice(1);
-    console.log(`crash recovery: start ${seconds[0]} s, paths driven to their waits ${seconds[1]} s, kill and restart ${seconds[2]} s, paths finished ${seconds[3]} s`);
+    const steps = (path: OnboardingPathReport) => path.steps.map((s) => `${s.step} ${(s.ms / 1000).toFixed(1)} s`).join(', ');
+    console.log(
+      `crash recovery: start ${seconds[0]} s, paths driven to their waits ${seconds[1]} s, kill and restart ${seconds[2]} s, paths finished ${seconds[3]} s` +
+        ` (after the restart: ${steps(countersigned)}; ${steps(documentsDone)})`,
+    );
   }, 480_000);
 });
 
