@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { adultSubmission, launchFile, minorSubmission, staffCamille } from '../support/fixtures.js';
-import { cjsSubmission, launchReadyReferral } from '../support/launch-ready.js';
+import { cjsSubmission, launchReadyReferral } from '../support/activities.js';
 import {
   ACTIVE_SHARDS,
   activate,

@@ -4,7 +4,7 @@ import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient }
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { errorOf } from '../support/refusals.js';
 import { adultSubmission, minorSubmission, staffCamille } from '../support/fixtures.js';
-import { cjsSubmission, launchReadyReferral } from '../support/launch-ready.js';
+import { cjsSubmission, launchReadyReferral } from '../support/activities.js';
 import type { ReferralRecord } from '../../shared/data/referrals.js';
 import { getOnboarding } from '../../shared/data/onboarding.js';
 import { getActivity, listActivitiesOfPerson } from '../../shared/data/activities.js';

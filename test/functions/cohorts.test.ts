@@ -7,7 +7,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { prescriberLens, staffCamille } from '../support/fixtures.js';
-import { cjsSubmission, launchReadyReferral } from '../support/launch-ready.js';
+import { cjsSubmission, launchReadyReferral } from '../support/activities.js';
 import { handler as listCohorts } from '../../functions/cohorts/list.js';
 import { handler as createCohort } from '../../functions/cohorts/create.js';
 import { handler as getCohort } from '../../functions/cohorts/get.js';
