@@ -8,13 +8,15 @@ import { requireArn } from './validation.js';
 
 /**
  * What the parts of the engine share: the store, the per-execution lock, the clock, the registered
- * machines and the runs of this process. `launch` starts a run; the engine supplies it (runner.ts),
- * so that the modules which resume executions do not import the runner.
+ * machines and the runs of this process. `launch` starts a run and `launchMap` a map run; the engine supplies
+ * them (runner.ts, map-runs.ts), so that the modules which resume executions do not import those.
  */
 export class EngineCore {
   readonly locks = new KeyedLock();
   /** The in-memory run of each execution this process is running. */
   readonly runs = new Map<string, Run>();
+  /** The map run of each execution this process is running a Distributed Map for. */
+  readonly mapRuns = new Map<string, { stop(): void }>();
   started = false;
   stopped = false;
 
@@ -23,6 +25,8 @@ export class EngineCore {
     readonly machines: MachineRegistry,
     readonly now: () => number,
     readonly launch: (execution: ExecutionItem) => void,
+    /** Runs the map run of an execution parked at a Distributed Map (map-runs.ts), after a restart. */
+    readonly launchMap: (execution: ExecutionItem) => void,
   ) {}
 
   requireStarted(): void {
@@ -63,5 +67,7 @@ export class EngineCore {
       run.stop();
       this.forget(run);
     }
+    this.mapRuns.get(execution.executionArn)?.stop();
+    this.mapRuns.delete(execution.executionArn);
   }
 }

@@ -1,38 +1,9 @@
 import './polyfill.js';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-
-/** Largest delay setTimeout accepts (2^31 - 1 ms, ~24.8 days); longer values fire at once. */
-export const MAX_TIMER_MS = 2_147_483_647;
-/** A Task TimeoutSeconds the library can arm without overflow; also replaces its 60 s default (AWS has none). */
-export const MAX_LIBRARY_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+import { MAX_LIBRARY_TIMEOUT_SECONDS, type NestedDefinition, type StateDefinition } from './asl.js';
+import { distributedMapOf, isDistributedMap, type DistributedMapSpec, type ProcessorDefinition } from './distributed-map.js';
 
 export type TaskKind = 'lambda-function' | 'lambda-invoke' | 'lambda-callback';
-
-export interface StateDefinition {
-  Type: string;
-  Resource?: string;
-  Next?: string;
-  End?: boolean;
-  InputPath?: string | null;
-  Parameters?: unknown;
-  TimeoutSeconds?: number;
-  TimeoutSecondsPath?: string;
-  HeartbeatSeconds?: number;
-  HeartbeatSecondsPath?: string;
-  Seconds?: number;
-  SecondsPath?: string;
-  Timestamp?: string;
-  TimestampPath?: string;
-  Iterator?: NestedDefinition;
-  ItemProcessor?: NestedDefinition;
-  Branches?: NestedDefinition[];
-  [key: string]: unknown;
-}
-
-interface NestedDefinition {
-  StartAt: string;
-  States: Record<string, StateDefinition>;
-}
 
 interface MachineDefinition extends NestedDefinition {
   TimeoutSeconds?: number;
@@ -61,6 +32,8 @@ export class MachineModel {
   readonly topLevel: Record<string, StateDefinition>;
   /** Every Task state, top level or nested in Map/Parallel (names are unique in a state machine). */
   readonly tasks = new Map<string, { kind: TaskKind; state: StateDefinition; nested: boolean }>();
+  /** Top-level Distributed Map states: the engine runs their map runs and parks the execution meanwhile. */
+  readonly distributedMaps = new Map<string, DistributedMapSpec>();
   readonly timeoutSeconds: number | undefined;
   readonly startAt: string;
   private readonly base: MachineDefinition;
@@ -70,6 +43,8 @@ export class MachineModel {
     readonly arn: string,
     readonly name: string,
     definition: object,
+    /** What the engine's `s3` option offers: the definition's item readers and result writers need it. */
+    s3: { getObject: boolean; putObject: boolean } = { getObject: false, putObject: false },
   ) {
     const original = clone(definition) as MachineDefinition;
     const where = `State machine ${name}`;
@@ -85,6 +60,12 @@ export class MachineModel {
     const base = clone(original);
     delete base.TimeoutSeconds;
     this.rewriteTasks(base);
+    for (const [stateName, state] of Object.entries(base.States)) {
+      if (!isDistributedMap(state)) continue;
+      const { spec, task } = distributedMapOf(stateName, this.topLevel[stateName]!, state.ItemProcessor as ProcessorDefinition, s3, where);
+      this.distributedMaps.set(stateName, spec);
+      base.States[stateName] = task;
+    }
     this.base = base;
     this.machines.set(base.StartAt, new StateMachine(base as unknown as StateMachineDefinition));
   }
@@ -120,6 +101,12 @@ export class MachineModel {
         }
         this.tasks.set(name, { kind, state, nested });
       }
+      if (state.Type === 'Map' && isDistributedMap(state) && nested) {
+        throw new Error(`${where}, state ${name}: a Distributed Map inside a Map or Parallel state is not supported by the local engine`);
+      }
+      if (state.Type === 'Map' && !isDistributedMap(state) && (state.ItemReader !== undefined || state.ItemBatcher !== undefined || state.ResultWriter !== undefined)) {
+        throw new Error(`${where}, state ${name}: ItemReader, ItemBatcher and ResultWriter need ItemProcessor.ProcessorConfig.Mode DISTRIBUTED`);
+      }
       for (const child of [state.Iterator, state.ItemProcessor, ...(state.Branches ?? [])]) {
         if (child) this.collect(child, true, seen, where);
       }
@@ -146,36 +133,3 @@ export class MachineModel {
   }
 }
 
-/** A JSONPath reference path (`$`, `$.a.b`, `$['a']`, `$.a[0]`, `$$.` for the context object), as ASL allows in *Path fields. */
-export function readPath(path: string, input: unknown, context?: unknown): unknown {
-  let target: unknown;
-  let rest: string;
-  if (path.startsWith('$$')) {
-    target = context;
-    rest = path.slice(2);
-  } else if (path.startsWith('$')) {
-    target = input;
-    rest = path.slice(1);
-  } else {
-    throw new Error(`Invalid reference path ${path}`);
-  }
-  const segment = /^(?:\.([^.[\]]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\])/;
-  while (rest.length > 0) {
-    const match = segment.exec(rest);
-    if (!match) throw new Error(`Invalid reference path ${path}`);
-    const key = match[1] ?? (match[2] !== undefined ? Number(match[2]) : (match[3] ?? match[4]));
-    if (target === null || typeof target !== 'object' || !(key in (target as object))) {
-      throw new Error(`Path ${path} does not point to a value`);
-    }
-    target = (target as Record<string | number, unknown>)[key as string | number];
-    rest = rest.slice(match[0].length);
-  }
-  return target;
-}
-
-/** The effective input of a state after its InputPath (null means `{}`, as in ASL). */
-export function applyInputPath(state: StateDefinition, input: unknown): unknown {
-  if (state.InputPath === null) return {};
-  if (state.InputPath === undefined) return input;
-  return readPath(state.InputPath, input);
-}

@@ -3,6 +3,7 @@ import { EngineCore } from './core.js';
 import { Deadlines } from './deadlines.js';
 import { startExecution, stopExecution } from './executions.js';
 import { MachineRegistry } from './machines.js';
+import { MapRuns } from './map-runs.js';
 import { Queries } from './queries.js';
 import { recoverRunning } from './recovery.js';
 import { redriveExecution } from './redrive.js';
@@ -40,13 +41,22 @@ export class LocalStepFunctions implements StepFunctionsApi {
   constructor(options: LocalStepFunctionsOptions) {
     const now = options.now ?? Date.now;
     const store = new EngineStore(options.documentClient, options.tableName, now);
-    const machines = new MachineRegistry(store, now, { region: options.region, accountId: options.accountId });
+    const s3 = { getObject: options.s3 !== undefined, putObject: options.s3?.putObject !== undefined };
+    const machines = new MachineRegistry(store, now, { region: options.region, accountId: options.accountId }, s3);
     // The runner is built last (it needs the other parts); the parts that resume executions reach it through core.launch.
-    this.core = new EngineCore(store, machines, now, (execution) => this.runner.launch(execution));
+    this.core = new EngineCore(
+      store,
+      machines,
+      now,
+      (execution) => this.runner.launch(execution),
+      (execution) => maps.resume(execution),
+    );
     this.callbacks = new Callbacks(this.core);
     this.deadlines = new Deadlines(this.core, this.callbacks, options.tickMs ?? 1000);
     this.queries = new Queries(this.core);
-    this.runner = new Runner(this.core, new TaskRunner(this.core, options.invoker), new Waits(this.core, this.deadlines));
+    const tasks = new TaskRunner(this.core, options.invoker);
+    const maps = new MapRuns(this.core, tasks, options.s3, options.mapConcurrencyLimit ?? 40);
+    this.runner = new Runner(this.core, tasks, new Waits(this.core, this.deadlines), maps);
   }
 
   /** Adds a state machine (plain ASL after intrinsic resolution). Throws on what the local engine cannot run. */
@@ -72,6 +82,7 @@ export class LocalStepFunctions implements StepFunctionsApi {
     const stopping = this.deadlines.stop();
     for (const run of this.core.runs.values()) run.stop();
     this.core.runs.clear();
+    for (const mapRun of [...this.core.mapRuns.values()]) mapRun.stop();
     await stopping;
   }
 

@@ -11,6 +11,7 @@ export type {
   LambdaInvoker,
   LocalStepFunctionsOptions,
   LoggingConfiguration,
+  ObjectStore,
   StateMachineDescription,
   StateMachineForExecution,
   StateMachineListItem,

@@ -29,13 +29,14 @@ export class MachineRegistry {
     private readonly store: EngineStore,
     private readonly now: () => number,
     private readonly defaults: { region?: string; accountId?: string },
+    private readonly s3: { getObject: boolean; putObject: boolean },
   ) {}
 
   /** Throws on what the local engine cannot run. */
   register(machine: StateMachineRegistration): void {
     const definition = typeof machine.definition === 'string' ? machine.definition : JSON.stringify(machine.definition);
     this.machines.set(machine.arn, {
-      model: new MachineModel(machine.arn, machine.name, JSON.parse(definition) as object),
+      model: new MachineModel(machine.arn, machine.name, JSON.parse(definition) as object, this.s3),
       definition,
       roleArn: machine.roleArn ?? `arn:aws:iam::${this.arnParts(machine.arn).account}:role/local-stepfunctions`,
       loggingConfiguration: machine.loggingConfiguration ?? DEFAULT_LOGGING,
@@ -83,8 +84,13 @@ export class MachineRegistry {
   }
 
   executionArn(stateMachineArn: string, machineName: string, name: string): string {
+    return this.resourceArn(stateMachineArn, 'execution', `${machineName}:${name}`);
+  }
+
+  /** An ARN in the machine's region and account: map runs (`mapRun:<machine>/<label>:<id>`), their children, their processor. */
+  resourceArn(stateMachineArn: string, type: 'execution' | 'express' | 'mapRun' | 'stateMachine', path: string): string {
     const { region, account } = this.arnParts(stateMachineArn);
-    return `arn:aws:states:${region}:${account}:execution:${machineName}:${name}`;
+    return `arn:aws:states:${region}:${account}:${type}:${path}`;
   }
 
   private arnParts(stateMachineArn: string): { region: string; account: string } {

@@ -4,6 +4,7 @@ import { FencedError } from './errors.js';
 import { Run } from './run.js';
 import type { ExecutionItem, NewEvent } from './store.js';
 import { newToken, type TaskRunner } from './tasks.js';
+import type { MapRuns } from './map-runs.js';
 import type { Waits } from './waits.js';
 
 /**
@@ -15,6 +16,7 @@ export class Runner {
     private readonly core: EngineCore,
     private readonly tasks: TaskRunner,
     private readonly waits: Waits,
+    private readonly maps: MapRuns,
   ) {}
 
   /** Starts a run of the execution from its cursor (replacing any run of it in this process). */
@@ -39,7 +41,7 @@ export class Runner {
 
   private async drive(run: Run): Promise<void> {
     const library = run.model.machineFor(run.startState).run(JSON.parse(run.input), {
-      overrides: { taskResourceLocalHandlers: this.tasks.handlers(run), waitTimeOverrides: this.waits.overrides(run) },
+      overrides: { taskResourceLocalHandlers: { ...this.tasks.handlers(run), ...this.maps.handlers(run) }, waitTimeOverrides: this.waits.overrides(run) },
       context: this.contextFor(run),
       noThrowOnAbort: true,
     });
@@ -79,7 +81,9 @@ export class Runner {
     let first = true;
     for await (const event of events) {
       if (!run.active || !event.state || !(event.state.name in run.model.topLevel)) continue;
-      const { name, type } = event.state;
+      const { name } = event.state;
+      // A Distributed Map runs as a task in the library (definition.ts); its history says Map, as on AWS.
+      const type = run.model.distributedMaps.has(name) ? 'Map' : event.state.type;
       if (event.type === 'StateEntered') {
         const input = JSON.stringify(event.state.input ?? null);
         run.currentInput = input;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -30,8 +31,32 @@ export type Cursor =
   | { mode: 'parked'; stateName: string; input: string; token: string }
   /** Parked at a Wait state until its timer item fires. */
   | { mode: 'waiting'; stateName: string; input: string; wakeAt: number }
+  /** Parked at a top-level Distributed Map while its map run goes on (its finished children are MapResultsItems). */
+  | { mode: 'mapping'; stateName: string; input: string; mapRun: MapRunCursor }
   /** The outcome of the state is recorded: run it again replaying that outcome. */
   | { mode: 'resume'; stateName: string; input: string; outcome: Outcome };
+
+/** A map run in progress: enough to run it again after a restart without the children already finished. */
+export interface MapRunCursor {
+  id: string;
+  arn: string;
+  startDate: number;
+  /** The map's settings as evaluated when it started (MapParameters without the input), JSON. */
+  parameters: string;
+  /** Of the items (itemsDigest): a resumed run checks that the item reader still gives the same items. */
+  digest: string;
+}
+
+/** The result of one finished child run (a batch, or one item without a batcher). */
+export interface ChildResult {
+  batch: number;
+  start: number;
+  stop: number;
+  /** JSON output of a child that succeeded. */
+  output?: string;
+  error?: string;
+  cause?: string;
+}
 
 export interface ExecutionItem {
   pk: string;
@@ -126,6 +151,8 @@ export const executionKey = (executionArn: string) => ({ pk: `EXEC#${executionAr
 export const tokenKey = (token: string) => ({ pk: `TOKEN#${token}`, sk: 'TOKEN' as const });
 export const machineKey = (stateMachineArn: string) => ({ pk: `MACHINE#${stateMachineArn}`, sk: 'MACHINE' as const });
 export const timerKey = (executionArn: string, kind: TimerItem['kind']) => ({ pk: `EXEC#${executionArn}`, sk: `TIMER#${kind}` });
+/** Items holding finished children of a map run, in the execution's partition (one item per write). */
+export const mapResultsSk = (mapRunId: string) => `MAPRUN#${mapRunId}#`;
 export const eventSk = (id: number) => `EVT#${String(id).padStart(10, '0')}`;
 /** Above any event id (event sort keys have 10 digits). */
 const LAST_EVENT_ID = 9_999_999_999;
@@ -413,6 +440,25 @@ export class EngineStore {
       startKey = result.LastEvaluatedKey;
     } while (startKey && events.length <= limit);
     return { events: events.slice(0, limit), more: events.length > limit };
+  }
+
+  /** Stores finished children of a map run in one item (the caller keeps each call under the item size limit). */
+  async putMapResults(executionArn: string, mapRunId: string, results: ChildResult[]): Promise<void> {
+    const item = { pk: executionKey(executionArn).pk, sk: `${mapResultsSk(mapRunId)}${randomUUID()}`, kind: 'mapResults', results };
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: clean(item) }));
+  }
+
+  /** The finished children of a map run recorded so far, by child (batch) index. */
+  async mapResults(executionArn: string, mapRunId: string): Promise<Map<number, ChildResult>> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': executionKey(executionArn).pk, ':prefix': mapResultsSk(mapRunId) },
+      ConsistentRead: true,
+    });
+    const results = new Map<number, ChildResult>();
+    for (const item of items) for (const result of item.results as ChildResult[]) if (!results.has(result.batch)) results.set(result.batch, result);
+    return results;
   }
 
   async runningExecutions(): Promise<ExecutionItem[]> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EngineCore } from './core.js';
-import { applyInputPath, readPath, type StateDefinition, type TaskKind } from './definition.js';
+import { applyInputPath, readPath, type StateDefinition } from './asl.js';
+import type { MachineModel, TaskKind } from './definition.js';
 import { CommitConflictError, RunAbandonedError } from './errors.js';
 import type { Run } from './run.js';
 import { lambdaCause, replayOutcome, stateError } from './state-errors.js';
@@ -23,12 +24,21 @@ export class TaskRunner {
     const handlers: Record<string, (input: unknown) => Promise<never>> = {};
     for (const [name, task] of run.model.tasks) {
       const handler = task.nested
-        ? (input: unknown) => this.runNestedTask(run, task.kind, task.state, input)
+        ? (input: unknown) => this.runNestedTask(() => run.active, task.kind, task.state, input)
         : task.kind === 'lambda-callback'
           ? (input: unknown) => this.runCallbackTask(run, name, task.state, input)
           : (input: unknown) => this.runLambdaTask(run, task.kind, task.state, input);
       // The library's types want JSON values; the handlers return what the functions returned.
       handlers[name] = handler as (input: unknown) => Promise<never>;
+    }
+    return handlers;
+  }
+
+  /** Handlers of the Task states of a Distributed Map's child runs: invoked like nested tasks, nothing stored. */
+  childHandlers(model: MachineModel, active: () => boolean): Record<string, (input: unknown) => Promise<never>> {
+    const handlers: Record<string, (input: unknown) => Promise<never>> = {};
+    for (const [name, task] of model.tasks) {
+      if (task.nested) handlers[name] = ((input: unknown) => this.runNestedTask(active, task.kind, task.state, input)) as (input: unknown) => Promise<never>;
     }
     return handlers;
   }
@@ -51,11 +61,11 @@ export class TaskRunner {
     return kind === 'lambda-invoke' ? { ExecutedVersion: '$LATEST', Payload: result ?? null, StatusCode: 200 } : (result ?? null);
   }
 
-  private async runNestedTask(run: Run, kind: TaskKind, state: StateDefinition, input: unknown): Promise<unknown> {
-    if (!run.active) throw new RunAbandonedError();
+  private async runNestedTask(active: () => boolean, kind: TaskKind, state: StateDefinition, input: unknown): Promise<unknown> {
+    if (!active()) throw new RunAbandonedError();
     const { functionName, payload } = this.target(kind, state, input);
     const result = await this.invoke(functionName, payload);
-    if (!run.active) throw new RunAbandonedError();
+    if (!active()) throw new RunAbandonedError();
     if (!result.ok) throw stateError(result.errorType, lambdaCause(result.errorType, result.errorMessage));
     return this.taskResult(kind, result.result);
   }

@@ -10,6 +10,15 @@ export interface LambdaInvoker {
   invoke(functionArn: string, payload: unknown): Promise<InvokeResult>;
 }
 
+/**
+ * The object storage of Distributed Map states: ItemReader (s3:getObject) reads with getObject, ResultWriter
+ * (s3:putObject) writes with putObject. A missing object or bucket is a thrown error.
+ */
+export interface ObjectStore {
+  getObject(bucket: string, key: string): Promise<Uint8Array | string>;
+  putObject?(bucket: string, key: string, body: string, contentType: string): Promise<void>;
+}
+
 export interface LocalStepFunctionsOptions {
   documentClient: DynamoDBDocumentClient;
   /** The engine's own table (created by start() if missing); not the app table. */
@@ -22,6 +31,10 @@ export interface LocalStepFunctionsOptions {
   now?: () => number;
   /** How often the deadline loop polls the store, in ms (default 1000). */
   tickMs?: number;
+  /** S3 for Distributed Map item readers and result writers; without it, a definition that has one is refused at registration. */
+  s3?: ObjectStore;
+  /** Most children of one Distributed Map run in flight at once, whatever its MaxConcurrency (default 40). */
+  mapConcurrencyLimit?: number;
 }
 
 export type ExecutionRedriveStatus = 'REDRIVABLE' | 'NOT_REDRIVABLE';

@@ -1,5 +1,5 @@
 import type { EngineCore } from './core.js';
-import { MAX_TIMER_MS, applyInputPath, readPath, type StateDefinition } from './definition.js';
+import { MAX_TIMER_MS, applyInputPath, readPath, type StateDefinition } from './asl.js';
 import type { Deadlines } from './deadlines.js';
 import { FencedError } from './errors.js';
 import type { Run } from './run.js';
