@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_AWS } from '../../infra/local/dynamodb.js';
-import { LocalStepFunctions, type InvokeResult, type LambdaInvoker } from '../../infra/local/stepfunctions/index.js';
+import { LocalStepFunctions, type InvokeResult, type LambdaInvoker, type ObjectStore } from '../../infra/local/stepfunctions/index.js';
 
 export const REGION = 'eu-west-3';
 export const ACCOUNT = '123456789012';
@@ -74,6 +74,8 @@ export async function startEngine(options: {
   start?: boolean;
   /** A client of the test's own (to watch what the engine reads). */
   documentClient?: DynamoDBDocumentClient;
+  s3?: ObjectStore;
+  mapConcurrencyLimit?: number;
 }): Promise<{ engine: LocalStepFunctions; tableName: string }> {
   const tableName = options.tableName ?? freshTableName();
   const engine = new LocalStepFunctions({
@@ -82,6 +84,8 @@ export async function startEngine(options: {
     invoker: options.invoker,
     now: options.clock?.now,
     tickMs: options.tickMs ?? 20,
+    s3: options.s3,
+    mapConcurrencyLimit: options.mapConcurrencyLimit,
   });
   for (const machine of options.machines) engine.registerStateMachine({ arn: machineArn(machine.name), name: machine.name, definition: machine.definition });
   engines.push(engine);
