@@ -330,6 +330,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT,
       tickMs: options.tickMs,
+      // Distributed Map item readers and result writers use the template's buckets in process.
+      s3: { getObject: (bucket, key) => s3.getObject(bucket, key), putObject: (bucket, key, body, contentType) => s3.putObject(bucket, key, body, contentType) },
     });
     for (const machine of app.stateMachines) engine.registerStateMachine({ arn: machine.arn, name: machine.name, definition: machine.definition });
     engineRef.engine = engine;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -37,6 +37,10 @@ export interface LocalS3 {
   port: number;
   /** Deletes the objects past their bucket's expiration rules now (also done at start and every hour). */
   expireObjects(): Promise<number>;
+  /** Reads an object in process (the Step Functions engine's item readers); NoSuchBucket/NoSuchKey are thrown as S3Error. */
+  getObject(bucket: string, key: string): Promise<Buffer>;
+  /** Writes an object in process (the engine's result writers), as an unconditional PutObject. */
+  putObject(bucket: string, key: string, body: string, contentType: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -101,10 +105,43 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const sweeper = setInterval(() => void expireObjects().catch(() => undefined), HOUR_MS);
   sweeper.unref();
 
+  const bucketOf = (name: string) => {
+    const entry = buckets.get(name);
+    if (!entry) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
+    return entry;
+  };
+  // An in-process write carries no request headers: the bucket's default encryption applies, as to a bare PutObject.
+  const noHeaders = { headers: {} } as IncomingMessage;
   return {
     endpoint: listening.url,
     port: listening.port,
     expireObjects,
+    getObject: async (bucket, key) => {
+      const { store } = bucketOf(bucket);
+      const meta = store.get(key);
+      if (!meta) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
+      try {
+        return await readFile(store.bodyPath(meta));
+      } catch {
+        // Replaced or deleted in between.
+        throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
+      }
+    },
+    putObject: async (bucket, key, body, contentType) => {
+      const { store, bucket: definition } = bucketOf(bucket);
+      const file = store.newBodyFile();
+      const bytes = Buffer.from(body);
+      await writeFile(file.path, bytes);
+      await store.commit({
+        key,
+        size: bytes.length,
+        etag: `"${createHash('md5').update(bytes).digest('hex')}"`,
+        lastModified: now().toISOString(),
+        contentType,
+        headers: storedHeaders(noHeaders, encryptionOf(noHeaders, definition, context)),
+        dataFile: file.name,
+      });
+    },
     close: async () => {
       clearInterval(sweeper);
       await listening.close();

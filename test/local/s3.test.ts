@@ -146,6 +146,17 @@ describe('local S3', () => {
     expect((await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'sdk/a b/é.pdf' }))).$metadata.httpStatusCode).toBe(204);
   });
 
+  it('reads and writes objects in process (the Step Functions engine), as the SDK sees them', async () => {
+    await s3.putObject(BUCKET, 'maps/run/manifest.json', '{"ok":true}', 'application/json');
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'maps/run/manifest.json' }));
+    expect(got).toMatchObject({ ContentType: 'application/json', ServerSideEncryption: 'aws:kms', ETag: expect.stringMatching(/^"[0-9a-f]{32}"$/) });
+    expect(await got.Body!.transformToString()).toBe('{"ok":true}');
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'maps/items.json', Body: '[1,2]' }));
+    expect((await s3.getObject(BUCKET, 'maps/items.json')).toString()).toBe('[1,2]');
+    await expect(s3.getObject(BUCKET, 'maps/missing.json')).rejects.toMatchObject({ code: 'NoSuchKey' });
+    await expect(s3.getObject('no-such-bucket', 'x')).rejects.toMatchObject({ code: 'NoSuchBucket' });
+  });
+
   it('takes a streamed upload (aws-chunked with a CRC32 trailer) and refuses one whose checksum is wrong', async () => {
     const { Readable } = await import('node:stream');
     const body = Readable.from([PDF.subarray(0, 1000), PDF.subarray(1000)]);
