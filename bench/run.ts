@@ -18,9 +18,10 @@
  *  8. onboarding paths (bench/onboarding-path.ts, the driver of the end-to-end test): a first path on cold functions, then one path of each programme from
  *     the referral's acceptance to launch-ready on a local cloud of the `test` stage, the time of each step and the
  *     share spent waiting for the asynchronous side;
- *  9. active activities: `allActiveActivities()` over 10,000 seeded ones, cold and warm, pages read, items/s (bench/activities.ts).
+ *  9. active activities: `allActiveActivities()` over 10,000 seeded ones, cold and warm, pages read, items/s (bench/activities.ts);
+ * 10. a Distributed Map over 10,000 items in batches of 100 on the local engine: time, engine DynamoDB requests (bench/distributed-map.ts).
  *
- * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding` or `activities`.
+ * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding`, `activities` or `map`.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,7 @@ import { startParcoursCloud } from '../infra/local-app/profile.js';
 import { uploadFigures } from './uploads.js';
 import { onboardingPathFigures } from './onboarding-path.js';
 import { activeActivityFigures } from './activities.js';
+import { distributedMapFigures } from './distributed-map.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -94,6 +96,7 @@ const STANDALONE: Record<string, () => Promise<string[]>> = {
   uploads: () => uploadFigures({ uploads: UPLOADS, concurrency: UPLOAD_CONCURRENCY }),
   onboarding: () => onboardingFigures(mkdtempSync(join(tmpdir(), 'parcours-bench-'))),
   activities: () => activeActivityFigures({ activities: ACTIVITIES }),
+  map: () => distributedMapFigures({ items: 10_000, batch: 100 }),
 };
 const only = process.env.BENCH_ONLY;
 if (only !== undefined) {
@@ -356,4 +359,7 @@ for (const line of await onboardingFigures(dataDir)) console.log(line);
 
 // 9. Active activities (BENCH_ACTIVITIES=0 skips it).
 if (ACTIVITIES > 0) for (const line of await STANDALONE.activities!()) console.log(line);
+
+// 10. Distributed Map on the local engine.
+for (const line of await STANDALONE.map!()) console.log(line);
 process.exit(0);

@@ -33,29 +33,30 @@ export interface NestedDefinition {
 
 /** A JSONPath reference path (`$`, `$.a.b`, `$['a']`, `$.a[0]`, `$$.` for the context object), as ASL allows in *Path fields. */
 export function readPath(path: string, input: unknown, context?: unknown): unknown {
-  let target: unknown;
-  let rest: string;
-  if (path.startsWith('$$')) {
-    target = context;
-    rest = path.slice(2);
-  } else if (path.startsWith('$')) {
-    target = input;
-    rest = path.slice(1);
-  } else {
-    throw new Error(`Invalid reference path ${path}`);
-  }
+  return compilePath(path)(input, context);
+}
+
+/** A reference path parsed once, for paths read many times (a Distributed Map's ItemSelector, per item). */
+export function compilePath(path: string): (input: unknown, context?: unknown) => unknown {
+  const fromContext = path.startsWith('$$');
+  if (!path.startsWith('$')) throw new Error(`Invalid reference path ${path}`);
+  let rest = path.slice(fromContext ? 2 : 1);
+  const keys: Array<string | number> = [];
   const segment = /^(?:\.([^.[\]]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\])/;
   while (rest.length > 0) {
     const match = segment.exec(rest);
     if (!match) throw new Error(`Invalid reference path ${path}`);
-    const key = match[1] ?? (match[2] !== undefined ? Number(match[2]) : (match[3] ?? match[4]));
-    if (target === null || typeof target !== 'object' || !(key in (target as object))) {
-      throw new Error(`Path ${path} does not point to a value`);
-    }
-    target = (target as Record<string | number, unknown>)[key as string | number];
+    keys.push(match[1] ?? (match[2] !== undefined ? Number(match[2]) : (match[3] ?? match[4]!)));
     rest = rest.slice(match[0].length);
   }
-  return target;
+  return (input, context) => {
+    let target = fromContext ? context : input;
+    for (const key of keys) {
+      if (target === null || typeof target !== 'object' || !(key in target)) throw new Error(`Path ${path} does not point to a value`);
+      target = (target as Record<string | number, unknown>)[key];
+    }
+    return target;
+  };
 }
 
 /** The effective input of a state after its InputPath (null means `{}`, as in ASL). */

@@ -4,7 +4,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 
 /** The library's run input type (not exported by it). */
 export type JSONValue = Parameters<StateMachine['run']>[0];
-import { MAX_LIBRARY_TIMEOUT_SECONDS, readPath, type StateDefinition } from './asl.js';
+import { MAX_LIBRARY_TIMEOUT_SECONDS, compilePath, type StateDefinition } from './asl.js';
 
 /** A Distributed Map's processor, as the library runs each child. */
 export interface ProcessorDefinition {
@@ -322,14 +322,21 @@ function isSimpleTemplate(template: unknown): boolean {
   return Object.entries(template).every(([key, value]) => (key.endsWith('.$') && typeof value === 'string' ? REFERENCE_PATH.test(value) : isSimpleTemplate(value)));
 }
 
-function evaluateTemplate(template: unknown, input: unknown, context: unknown): unknown {
-  if (Array.isArray(template)) return template.map((value) => evaluateTemplate(value, input, context));
-  if (template === null || typeof template !== 'object') return template;
-  return Object.fromEntries(
-    Object.entries(template).map(([key, value]) =>
-      key.endsWith('.$') && typeof value === 'string' ? [key.slice(0, -2), readPath(value, input, context)] : [key, evaluateTemplate(value, input, context)],
-    ),
+/** A payload template of reference paths, parsed once: `.$` keys read their path, other values are copied. */
+function compileTemplate(template: unknown): (input: unknown, context: unknown) => unknown {
+  if (Array.isArray(template)) {
+    const parts = template.map(compileTemplate);
+    return (input, context) => parts.map((part) => part(input, context));
+  }
+  if (template === null || typeof template !== 'object') return () => template;
+  const fields = Object.entries(template).map(([key, value]): [string, (input: unknown, context: unknown) => unknown] =>
+    key.endsWith('.$') && typeof value === 'string' ? [key.slice(0, -2), compilePath(value)] : [key, compileTemplate(value)],
   );
+  return (input, context) => {
+    const result: Record<string, unknown> = {};
+    for (const [key, read] of fields) result[key] = read(input, context);
+    return result;
+  };
 }
 
 /**
@@ -340,7 +347,14 @@ function evaluateTemplate(template: unknown, input: unknown, context: unknown): 
 export async function selectItems(template: unknown, items: unknown[], mapInput: unknown, context: Record<string, unknown>): Promise<unknown[]> {
   if (template === undefined) return items;
   if (isSimpleTemplate(template)) {
-    return items.map((value, index) => evaluateTemplate(template, mapInput, { ...context, Map: { Item: { Index: index, Value: value } } }));
+    const select = compileTemplate(template);
+    const item = { Index: 0, Value: undefined as unknown };
+    const itemContext = { ...context, Map: { Item: item } };
+    return items.map((value, index) => {
+      item.Index = index;
+      item.Value = value;
+      return select(mapInput, itemContext);
+    });
   }
   const selector = new StateMachine(
     {
