@@ -102,7 +102,7 @@ export async function smokeLaunch(options: SmokeLaunchOptions): Promise<void> {
   const cohortActivityId: string | undefined = cohort.body?.activityId;
   if (cohortId && cohortActivityId) {
     const placed = await staff('POST', `/api/staff/cohorts/${cohortId}/members`, { referralId: cjs.referralId });
-    check(placed.status === 201 || placed.status === 200, `${cjs.label}: placed in the cohort (${placed.status} ${placed.body?.message ?? ''})`);
+    check(placed.status === 201 || placed.status === 200, `${cjs.label}: placed in the cohort (${placed.status}${placed.body?.message ? ` ${placed.body.message}` : ''})`);
     const role = await staff('PUT', `/api/staff/cohorts/${cohortId}/members/${cjs.referralId}`, { committeeRole: 'finance' });
     check(role.status === 200, `${cjs.label}: on the finance committee (${role.status})`);
     const file = await staff('PUT', `/api/staff/activities/${cohortActivityId}`, launchFile(cohortName, { startDate: `${summer}-07-01`, endDate: `${summer}-08-28` }));
@@ -120,7 +120,7 @@ export async function smokeLaunch(options: SmokeLaunchOptions): Promise<void> {
   const collectiveId: string | undefined = collective.body?.activityId;
   if (collectiveId) {
     const joined = await staff('POST', `/api/staff/activities/${collectiveId}/members`, { referralId: majeur.referralId, committeeRole: 'marketing' });
-    check(joined.status === 201, `${majeur.label}: member of the collective activity (${joined.status} ${joined.body?.message ?? ''})`);
+    check(joined.status === 201, `${majeur.label}: member of the collective activity (${joined.status}${joined.body?.message ? ` ${joined.body.message}` : ''})`);
     const submitted = await staff('POST', `/api/staff/activities/${collectiveId}/submission`);
     check(submitted.status === 200 && submitted.body?.status === 'awaiting-approval', `jeunes-majeurs: the collective activity submitted (${submitted.status} ${submitted.body?.statusLabel ?? JSON.stringify(submitted.body?.errors)})`);
     launched.push({ label: 'jeunes-majeurs (collective)', activityId: collectiveId, name: collectiveName, members: [majeur.referralId] });
