@@ -8,8 +8,9 @@
  * begin before staff record attendance (one to two minutes).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import type { Programme } from '../shared/domain/programmes.js';
 
-type Api = (token: string, method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any }>;
+export type Api = (token: string, method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any }>;
 
 export interface SmokeOnboardingOptions {
   baseUrl: string;
@@ -23,8 +24,10 @@ export interface SmokeOnboardingOptions {
   api: Api;
 }
 
-interface Person {
+/** A young person of the smoke, once their onboarding ran: the launch goes on with them (scripts/smoke-launch.ts). */
+export interface SmokePerson {
   label: string;
+  programme: Programme;
   referralId: string;
   email: string;
   guardianEmail?: string;
@@ -34,6 +37,18 @@ interface Person {
 
 const DOCS_ADULT = ['identity', 'proof-of-situation', 'bank-details'];
 const IBAN = 'FR76 3000 6000 0112 3456 7890 189';
+
+/** Young people and guardians have no account: their routes take the personal link, no bearer token. */
+export function linkApi(baseUrl: string, link: string) {
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { 'x-parcours-link': link, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+  };
+}
 
 /** Paris date and time (HH:MM) of an instant. */
 function parisMinute(at: Date): { date: string; time: string } {
@@ -45,19 +60,11 @@ function parisMinute(at: Date): { date: string; time: string } {
   return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}` };
 }
 
-export async function smokeOnboarding(options: SmokeOnboardingOptions): Promise<void> {
+export async function smokeOnboarding(options: SmokeOnboardingOptions): Promise<SmokePerson[]> {
   const { baseUrl, sesUrl, staffToken, prescriberToken, check, until, api } = options;
   const started = Date.now();
   const staff = (method: string, path: string, body?: unknown) => api(staffToken, method, path, body);
-  // Young people and guardians have no account: their routes take the personal link, no bearer token.
-  const byLink = (link: string) => async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { 'x-parcours-link': link, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-  };
+  const byLink = (link: string) => linkApi(baseUrl, link);
   type Email = { subject: string; destination: { to: string[] }; body?: { text?: string } };
   const mailsTo = async (address: string) => ((await (await fetch(`${sesUrl}/store`)).json()) as { emails: Email[] }).emails.filter((m) => m.destination.to.includes(address));
   const linkFor = async (address: string, page: 'mon-parcours' | 'tuteur') =>
@@ -72,7 +79,7 @@ export async function smokeOnboarding(options: SmokeOnboardingOptions): Promise<
   // Two more referrals, accepted: jeunes-majeurs, and a CJS minor with a guardian.
   const run = randomUUID().slice(0, 8);
   const phone = () => `+3362${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
-  const submit = async (label: string, body: Record<string, unknown>): Promise<Person | undefined> => {
+  const submit = async (label: string, body: Record<string, unknown>): Promise<SmokePerson | undefined> => {
     const submitted = await api(prescriberToken, 'POST', '/api/referrals', body, { 'idempotency-key': randomUUID() });
     check(submitted.status === 201, `${label}: referral submitted (${submitted.status}${submitted.status === 201 ? '' : ` ${JSON.stringify(submitted.body?.errors ?? submitted.body?.message)}`})`);
     const referralId: string = submitted.body?.referralId;
@@ -81,7 +88,7 @@ export async function smokeOnboarding(options: SmokeOnboardingOptions): Promise<
     const decided = await staff('POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'accepted' });
     check(decided.status === 200, `${label}: accepted (${decided.status})`);
     const young = body.youngPerson as { email: string };
-    return { label, referralId, email: young.email, guardianEmail: (body.guardian as { email?: string } | undefined)?.email };
+    return { label, programme: body.programme as Programme, referralId, email: young.email, guardianEmail: (body.guardian as { email?: string } | undefined)?.email };
   };
   const common = { projectIdea: 'Vérification automatique de l’accueil.', consent: { dataProcessing: true } };
   const youngPerson = (name: string, birthDate: string, situation: string) => ({
@@ -97,7 +104,7 @@ export async function smokeOnboarding(options: SmokeOnboardingOptions): Promise<
   });
   const minorBirthYear = new Date().getUTCFullYear() - 16;
   const people = [
-    { label: 'accompagnement', referralId: options.accepted.referralId, email: options.accepted.email },
+    { label: 'accompagnement', programme: 'accompagnement' as const, referralId: options.accepted.referralId, email: options.accepted.email },
     await submit('jeunes-majeurs', { ...common, programme: 'jeunes-majeurs', youngPerson: youngPerson('Yanis', '2006-05-10', 'demandeur-emploi') }),
     await submit('cjs (mineure)', {
       ...common,
@@ -106,7 +113,7 @@ export async function smokeOnboarding(options: SmokeOnboardingOptions): Promise<
       youngPerson: youngPerson('Lina', `${minorBirthYear}-03-15`, 'etudiant'),
       guardian: { firstName: 'Nadia', lastName: `Smoke ${run}`, email: `smoke.tuteur.${run}@example.org`, phone: phone(), relationship: 'Mère' },
     }),
-  ].filter((p): p is Person => Boolean(p));
+  ].filter((p): p is SmokePerson => Boolean(p));
 
   for (const person of people) {
     person.link = await linkFor(person.email, 'mon-parcours');
@@ -202,5 +209,6 @@ export async function smokeOnboarding(options: SmokeOnboardingOptions): Promise<
     check(mails.length === new Set(mails).size, `${person.label}: ${mails.length} e-mails, each once`);
   }
   console.log(`     onboarding of ${ready.length} young people: ${Math.round((Date.now() - started) / 1000)} s (with the wait for the session)`);
+  return ready;
 }
 

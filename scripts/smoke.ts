@@ -2,13 +2,16 @@
  * Smoke run against a running local cloud (`npm start`): logs in like a browser would (OAuth code + PKCE
  * on the local issuer), submits a referral as a prescriber, decides it as staff, and checks the e-mails in
  * the local SES and the SMS in the outbox. Then one young person of each programme (the CJS one a minor with a
- * guardian) goes through the whole onboarding over HTTP (scripts/smoke-onboarding.ts) to launch-ready.
+ * guardian) goes through the whole onboarding over HTTP (scripts/smoke-onboarding.ts) to launch-ready, and launches
+ * (scripts/smoke-launch.ts): the individual and the Jeunes Majeurs personal activities, the CJS cohort's collective
+ * one with the minor, a Jeunes Majeurs collective one with the member, all four found by the invoicing's query.
  * Exits 0 only if all of that happened.
  *   BASE_URL (default http://127.0.0.1:3000), SES_URL (default http://127.0.0.1:8005)
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DEMO_USERS } from '../infra/local-app/demo-users.js';
 import { exitOnError, requireRunningCloud } from './running-cloud.js';
+import { smokeLaunch } from './smoke-launch.js';
 import { smokeOnboarding } from './smoke-onboarding.js';
 
 const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
@@ -134,7 +137,8 @@ const messages = await api(camille, 'GET', '/api/staff/messages');
 check(messages.status === 200 && Array.isArray(messages.body?.toFix), `staff messages page data (${messages.status})`);
 console.log(`     contacts to fix: ${messages.body?.toFix?.length ?? '?'}, opt-outs: ${messages.body?.optOuts?.length ?? '?'}, messages not delivered in 30 days: ${messages.body?.failed?.length ?? '?'}`);
 
-await smokeOnboarding({ baseUrl: BASE_URL, sesUrl: SES_URL, staffToken: camille, prescriberToken: sarah, accepted: { referralId, email }, check, until, api });
+const launchReady = await smokeOnboarding({ baseUrl: BASE_URL, sesUrl: SES_URL, staffToken: camille, prescriberToken: sarah, accepted: { referralId, email }, check, until, api });
+await smokeLaunch({ baseUrl: BASE_URL, sesUrl: SES_URL, staffToken: camille, people: launchReady, check, until, api });
 
 console.log(failures === 0 ? '\nsmoke: all checks passed' : `\nsmoke: ${failures} check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);

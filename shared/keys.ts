@@ -156,6 +156,8 @@ export const keys = {
   /** A launch file submitted whose approval has not opened yet (gsi1, on the activity item): the reconciler starts a missing launch. */
   awaitedLaunchEntry: (submittedAt: string, activityId: string) => ({ gsi1pk: 'LAUNCH#AWAITED', gsi1sk: `${submittedAt}#${activityId}` }),
   awaitedLaunchPartition: () => 'LAUNCH#AWAITED',
+  /** The Idempotency-Key of a staff creation of an activity (by its scoped id): which activity it made, with what content. */
+  activityCreationKey: (keyId: string) => ({ pk: `ACTIVITY-KEY#${keyId}`, sk: 'ACTIVITY-KEY' }),
   /** A kind of service of the catalogue edited by staff (the seed stands for the kinds never edited); all in gsi1. */
   serviceKind: (code: string) => ({ pk: `SERVICE-KIND#${code}`, sk: 'SERVICE-KIND' }),
   serviceKindEntry: (code: string) => ({ gsi1pk: 'SERVICE-KINDS', gsi1sk: code }),

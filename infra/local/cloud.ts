@@ -355,7 +355,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         if (await sms.handle(req, res, '/_local/sms')) return true;
         if (await localConsole.handle?.(req, res)) return true;
         if (req.url === '/_local/health') {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', stage: synthesized.stage }));
+          // Where the table is: a script checking the data (npm run smoke) reads it with the same access key id.
+          const dynamodb = { endpoint: ddb.endpoint, accessKeyId, tables: app.tables.map((t) => t.tableName) };
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', stage: synthesized.stage, dynamodb }));
           return true;
         }
         return false;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from '../domain/actor.js';
 import {
   ACTIVITY_RULES_BY_PROGRAMME,
@@ -30,6 +30,7 @@ import {
   type StaffLaunchFile,
 } from '../domain/activities.js';
 import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../domain/errors.js';
+import { idFromIdempotencyKey, payloadHash } from '../domain/idempotency.js';
 import type { Programme } from '../domain/programmes.js';
 import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
@@ -223,6 +224,70 @@ export async function createActivity(
     throw error;
   }
   return { activity: { activity, members: holderMember ? [holderMember] : [], prices: [prices] }, created: true };
+}
+
+const ACTIVITY_KEY_REUSED = "Cette clé d'idempotence (Idempotency-Key) a déjà servi pour une autre activité. Rechargez le formulaire pour en créer une nouvelle.";
+
+interface ActivityCreationKey {
+  activityId: string;
+  payloadHash: string;
+}
+
+async function getActivityCreationKey(keyId: string): Promise<ActivityCreationKey | undefined> {
+  const { Item } = await db().send(new GetCommand({ TableName: tableName(), Key: keys.activityCreationKey(keyId), ConsistentRead: true }));
+  return Item ? { activityId: Item.activityId as string, payloadHash: Item.payloadHash as string } : undefined;
+}
+
+/**
+ * Staff create an activity under a request's Idempotency-Key (POST /api/staff/activities). The key, scoped to the
+ * staff member, is claimed in the creation's transaction with the hash of the request's content: a retry with the
+ * same content answers what the first one created (`created: false`), the same key with another content is refused
+ * (409) and writes nothing. A collective activity's id derives from the key. A personal activity already made by
+ * another request (the young person's own draft) is refused too: staff edit that one instead.
+ */
+export async function createActivityWithKey(
+  input: ({ shape: 'personal'; referralId: string } | { shape: 'collective'; programme: Programme }) & {
+    idempotencyKey: string;
+    /** The request's content as parsed: what a retry must bring again. */
+    payload: unknown;
+    file: LaunchFileInput;
+    actor: Actor;
+    rates?: ContributionRates;
+  },
+): Promise<{ activity: ActivityWithParts; created: boolean }> {
+  const keyId = idFromIdempotencyKey(`activity\n${byWhom(input.actor).id}`, input.idempotencyKey);
+  const hash = payloadHash(input.payload);
+  const replayed = async (claim: ActivityCreationKey) => {
+    if (claim.payloadHash !== hash) throw new ConflictError(ACTIVITY_KEY_REUSED);
+    return { activity: await mustGet(claim.activityId), created: false };
+  };
+  const claimed = await getActivityCreationKey(keyId);
+  if (claimed) return replayed(claimed);
+  const claim = (activity: ActivityRecord): TransactItem[] => [
+    {
+      Put: {
+        TableName: tableName(),
+        Item: { ...keys.activityCreationKey(keyId), type: 'activity-creation-key', activityId: activity.activityId, payloadHash: hash, createdAt: activity.createdAt },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  ];
+  const { idempotencyKey: _key, payload: _payload, ...creation } = input;
+  let result: Awaited<ReturnType<typeof createActivity>>;
+  try {
+    result = await createActivity({ ...creation, ...(creation.shape === 'collective' ? { activityId: `ca-${keyId}` } : {}), extraItems: claim });
+  } catch (error) {
+    // The same key at the same moment with another content: the first request's claim stands.
+    if (!isConditionFailure(error)) throw error;
+    const raced = await getActivityCreationKey(keyId);
+    if (raced) return replayed(raced);
+    throw error;
+  }
+  if (result.created) return result;
+  // Not made by this request: a concurrent retry of the same key, or a personal activity another request made.
+  const raced = await getActivityCreationKey(keyId);
+  if (raced) return replayed(raced);
+  throw new ConflictError('Ce jeune a déjà son activité personnelle : modifiez son dossier de lancement depuis la page de l’activité.');
 }
 
 /** An activity with its members and price versions: one consistent query of its partition. */

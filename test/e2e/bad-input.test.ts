@@ -656,10 +656,12 @@ describe('bad input on every route of the template', () => {
     });
   });
 
-  // The creations a retry must not repeat: a referral, an information session.
+  // The creations a retry must not repeat: a referral, an information session, an activity, a cohort.
   describe.each([
     { route: 'POST /api/referrals', as: 'prescriberA' as Role, body: () => adultSubmission() as unknown as Record<string, unknown>, other: (body: Record<string, unknown>) => ({ ...body, projectIdea: 'Une autre idée.' }) },
     { route: 'POST /api/staff/sessions', as: 'staff' as Role, body: () => BAD_INPUT['POST /api/staff/sessions']!.body!(world), other: (body: Record<string, unknown>) => ({ ...body, capacity: 30 }) },
+    { route: 'POST /api/staff/activities', as: 'staff' as Role, body: () => BAD_INPUT['POST /api/staff/activities']!.body!(world), other: (body: Record<string, unknown>) => ({ ...body, name: 'Atelier couture' }) },
+    { route: 'POST /api/staff/cohorts', as: 'staff' as Role, body: () => BAD_INPUT['POST /api/staff/cohorts']!.body!(world), other: (body: Record<string, unknown>) => ({ ...body, capacity: 12 }) },
   ])('the Idempotency-Key of $route', ({ route, as, body, other }) => {
     const submit = (headers: Record<string, string>, content = body()) => send('POST', splitRouteKey(route).path, { as, body: JSON.stringify(content), headers });
 

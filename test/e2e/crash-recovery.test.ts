@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
-import { SFNClient, DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { SFNClient, DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalIssuer } from '../../infra/local/auth.js';
@@ -13,7 +13,9 @@ import { endDynamoDbOf } from '../../infra/local/dynamodb-process.js';
 import { freePort } from '../../infra/local/net.js';
 import { loadAssembly } from '../../infra/local/assembly.js';
 import { describeTemplate } from '../../infra/local/template.js';
-import { adultSubmission, minorSubmission, staffCamille } from '../support/fixtures.js';
+import { adultSubmission, launchFile, minorSubmission, staffCamille } from '../support/fixtures.js';
+import { inDays, launchReadyReferral } from '../support/activities.js';
+import { allActiveActivities, getActivity } from '../../shared/data/activities.js';
 import { decide } from '../../shared/data/approvals.js';
 import { referralDecisions } from '../../shared/data/referral-decisions.js';
 import { eventually } from '../support/cloud.js';
@@ -74,10 +76,10 @@ describe('a local cloud killed while decisions are pending', () => {
     // them; the restarted local cloud finds the same keys there.
     const clientId = (await (await fetch(`${base}/api/config`)).json()).clientId as string;
     const signer = await LocalIssuer.create({ issuerUrl: issuer.issuerUrl, clientId, dataDir, users: DEMO_USERS });
-    const call = async (user: string, method: string, path: string, body?: unknown) => {
+    const call = async (user: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
       const res = await fetch(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${signer.mintIdToken(user)}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        headers: { authorization: `Bearer ${signer.mintIdToken(user)}`, 'content-type': 'application/json', 'idempotency-key': randomUUID(), ...headers },
         body: body ? JSON.stringify(body) : undefined,
       });
       return { status: res.status, body: await res.json() };
@@ -120,6 +122,36 @@ describe('a local cloud killed while decisions are pending', () => {
     const inboxItemOf = (referralId: string) =>
       eventually(async () => (await call('camille.martin', 'GET', '/api/staff/inbox?limit=100')).body.items.find((i: { referralId: string }) => i.referralId === referralId), 60_000, 'inbox item');
 
+    // Before the kill, prepared alongside the paths below: a launch-ready young person's launch file submitted by
+    // staff, its launch approval open in the staff inbox.
+    const staffCall = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => call('camille.martin', method, path, body, headers);
+    // A function whose cold start overruns its timeout on a loaded machine answers 500: retried, as a page would,
+    // both routes being idempotent (the creation by its Idempotency-Key, the submission by the file's state).
+    const retried = (what: string, request: () => ReturnType<typeof call>) =>
+      eventually(async () => {
+        const answer = await request();
+        return answer.status < 500 && answer;
+      }, 60_000, what);
+    const launchWaiting = (async () => {
+      const preparing = Date.now();
+      const referral = await launchReadyReferral(table, process.env.TABLE_NAME!, adultSubmission({}, 'jeunes-majeurs'));
+      const name = `Jardins ${referral.youngPerson.firstName}`;
+      const key = randomUUID();
+      const body = { shape: 'personal', referralId: referral.referralId, ...launchFile(inDays(14), { name, tradeName: name }) };
+      const created = await retried('the launch file created', () => staffCall('POST', '/api/staff/activities', body, { 'idempotency-key': key }));
+      expect([200, 201]).toContain(created.status);
+      const activityId = created.body.activityId as string;
+      expect((await retried('the launch file submitted', () => staffCall('POST', `/api/staff/activities/${activityId}/submission`))).status).toBe(200);
+      const approval = await eventually(
+        async () => (await staffCall('GET', '/api/staff/inbox?kind=activity-launch&limit=100')).body.items.find((i: { activity?: { activityId: string } }) => i.activity?.activityId === activityId),
+        60_000,
+        'the launch approval open',
+      );
+      return { referral, name, activityId, approvalId: approval.approvalId as string, preparedMs: Date.now() - preparing };
+    })();
+    // Awaited below, after the paths: a failure before then must not go unhandled.
+    launchWaiting.catch(() => undefined);
+
     // Before the kill: a referral awaiting its decision, a second one about to be decided, and two young people in
     // onboarding: one whose documents are awaited (none sent yet), one whose contract, accepted, awaits staff's
     // countersignature (a minor: their guardian gets messages too). One path after the other: concurrent requests
@@ -150,17 +182,19 @@ describe('a local cloud killed while decisions are pending', () => {
 
     // Every message of the two onboardings sent so far (young people, guardian; e-mail and SMS), once the outbox is
     // idle: a message the restart sent again would show as a second copy.
-    const outboxIdle = (personId: string) =>
+    // `kinds`: only messages of these kinds (the launch's young person was made launch-ready through the data layer:
+    // the acknowledgements of their referral, sent by a referral workflow they never had, stay pending).
+    const outboxIdle = (personId: string, kinds?: string[]) =>
       eventually(
         async () =>
-          ((await call('camille.martin', 'GET', `/api/people/${personId}/timeline`)).body.notifications as Array<{ kind: string; status: string }>).every(
-            (n) => n.status !== 'pending' || n.kind.includes('reminder'),
-          ),
+          ((await call('camille.martin', 'GET', `/api/people/${personId}/timeline`)).body.notifications as Array<{ kind: string; status: string }>)
+            .filter((n) => !kinds || kinds.includes(n.kind))
+            .every((n) => n.status !== 'pending' || n.kind.includes('reminder')),
         60_000,
         'the outbox idle',
       );
     /** Every e-mail and SMS sent to these young people and their guardians, as `<recipient> <subject or text>`. */
-    const messagesTo = async (people: ReferralSubmission[]) => {
+    const messagesTo = async (people: Array<Pick<ReferralSubmission, 'youngPerson' | 'guardian'>>) => {
       const addresses = people.flatMap((person) => [person.youngPerson.email, person.guardian?.email]);
       const phones = people.flatMap((person) => [person.youngPerson.phone, person.guardian?.phone]);
       const mails = (await emails()).filter((m) => m.to.some((to) => addresses.includes(to))).map((m) => `${m.to.join()} ${m.subject}`);
@@ -169,8 +203,13 @@ describe('a local cloud killed while decisions are pending', () => {
       return [...mails, ...sms].sort();
     };
     const sentTwice = (messages: string[]) => messages.filter((m, i) => messages.indexOf(m) !== i);
+    const launch = await launchWaiting;
+    const launchPerson = launch.referral;
+    const launchKinds = ['launch-submitted', 'activity-launched'];
     for (const { personId } of [documentsAwaited, countersignAwaited]) await outboxIdle(personId);
-    const beforeKill = await messagesTo([documentsPerson, countersignPerson]);
+    await outboxIdle(launch.referral.personId, launchKinds);
+    const beforeKill = await messagesTo([documentsPerson, countersignPerson, launchPerson]);
+    expect(beforeKill).toContain(`${launch.referral.youngPerson.email} Votre dossier de lancement est envoyé`);
 
     // The second referral is decided, and the local cloud is killed before the decision reaches its workflow:
     // the decision is committed exactly as DecideApproval commits it, and SendTaskSuccess never happens.
@@ -198,6 +237,18 @@ describe('a local cloud killed while decisions are pending', () => {
     // kill): the countersignature given; the documents sent, the contract accepted and countersigned.
     const decided = await call('camille.martin', 'POST', `/api/approvals/${item.approvalId}/decision`, { outcome: 'accepted' });
     expect(decided.status).toBe(200);
+    // The launch approved from the approval opened before the kill; its workflow goes on alongside the paths.
+    const launchArn = executionArnOf('activitylaunch', `launch-${launch.activityId}-1`);
+    const launched = (async () => {
+      const approving = Date.now();
+      expect((await staffCall('POST', `/api/approvals/${launch.approvalId}/decision`, { outcome: 'approved' })).status).toBe(200);
+      const ended = await eventually(async () => {
+        const now = await status(launchArn);
+        return now !== 'RUNNING' && now;
+      }, 60_000, 'the launch ended');
+      return { ended, ms: Date.now() - approving };
+    })();
+    launched.catch(() => undefined);
     const countersigned = await drive(countersignPerson, { resume: countersignAwaited });
     const documentsDone = await drive(documentsPerson, { resume: documentsAwaited });
 
@@ -223,7 +274,26 @@ describe('a local cloud killed while decisions are pending', () => {
     }
     // Every message sent before the kill is there as many times after it (none sent again by the restart), and no
     // message of either path went twice.
-    const afterward = await messagesTo([documentsPerson, countersignPerson]);
+    // The launch completed once: one execution, succeeded, "Lancer l'activité" entered once; active, in the index
+    // once; its timeline entries and its messages once.
+    const launchEnd = await launched;
+    expect(launchEnd.ended).toBe('SUCCEEDED');
+    expect(await entered(launchArn, "Lancer l'activité")).toBe(1);
+    const launchMachineArn = launchArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, '');
+    const launches = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: launchMachineArn }))).executions ?? [];
+    expect(launches.filter((e) => e.name?.includes(launch.activityId)).map((e) => e.name)).toEqual([`launch-${launch.activityId}-1`]);
+    expect((await getActivity(launch.activityId))!.activity).toMatchObject({ status: 'active', insurance: { included: true } });
+    expect((await allActiveActivities()).filter((a) => a.activityId === launch.activityId)).toHaveLength(1);
+    await outboxIdle(launch.referral.personId, launchKinds);
+    const launchTimeline = (await staffCall('GET', `/api/people/${launch.referral.personId}/timeline`)).body;
+    expect(launchTimeline.person.pathStatus).toBe('activity-active');
+    const launchEvents = new Set(['launch-submitted', 'launch-approved', 'activity-launched']);
+    expect(launchTimeline.events.map((e: { type: string }) => e.type).filter((t: string) => launchEvents.has(t))).toEqual(['launch-submitted', 'launch-approved', 'activity-launched']);
+    const launchMessages = await messagesTo([launchPerson]);
+    expect(launchMessages.filter((m) => m.startsWith(`${launch.referral.youngPerson.email} Votre activité est lancée`))).toEqual([`${launch.referral.youngPerson.email} Votre activité est lancée : ${launch.name}`]);
+    expect(sentTwice(launchMessages), 'launch messages sent twice').toEqual([]);
+
+    const afterward = await messagesTo([documentsPerson, countersignPerson, launchPerson]);
     expect(afterward.filter((m) => beforeKill.includes(m))).toEqual(beforeKill);
     expect(sentTwice(afterward), 'messages sent twice').toEqual([]);
 
@@ -250,7 +320,7 @@ describe('a local cloud killed while decisions are pending', () => {
     const steps = (path: OnboardingPathReport) => path.steps.map((s) => `${s.step} ${(s.ms / 1000).toFixed(1)} s`).join(', ');
     console.log(
       `crash recovery: start ${seconds[0]} s, paths driven to their waits ${seconds[1]} s, kill and restart ${seconds[2]} s, paths finished ${seconds[3]} s` +
-        ` (after the restart: ${steps(countersigned)}; ${steps(documentsDone)})`,
+        ` (after the restart: ${steps(countersigned)}; ${steps(documentsDone)}; launch prepared alongside the paths in ${(launch.preparedMs / 1000).toFixed(1)} s, approved to active in ${(launchEnd.ms / 1000).toFixed(1)} s)`,
     );
   }, 480_000);
 });
@@ -260,7 +330,7 @@ function app() {
   return describeTemplate(assembly.template, assembly.assemblyDir, { region: 'eu-west-3', accountId: '000000000000', stackName: assembly.stackName });
 }
 
-/** The name of the state machine whose logical id contains `part` ('referral', 'onboarding'). */
+/** The name of the state machine whose logical id contains `part` ('referral', 'onboarding', 'activitylaunch'). */
 function machineName(part: string): string {
   return app().stateMachines.find((m) => m.logicalId.toLowerCase().includes(part))!.name;
 }

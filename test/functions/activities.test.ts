@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
@@ -84,6 +84,7 @@ const launchFile = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+const itemCount = async () => (await doc.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true }))).Count;
 const partitionSize = async (pk: string) => (await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }))).Count;
 const fields = (body: { errors?: Array<{ field: string }> }) => (body.errors ?? []).map((e) => e.field).sort();
 const prescriber: Actor = { kind: 'prescriber', id: prescriberLens.id, name: prescriberLens.name, organisationId: prescriberLens.organisationId, organisationName: prescriberLens.organisationName };
@@ -230,6 +231,12 @@ describe("the staff's activity routes", () => {
     expect(activityId).toMatch(/^ca-[0-9a-f-]{36}$/);
     const replay = await call(createActivity, 'POST /api/staff/activities', { actor: staffCamille, body, headers: { 'idempotency-key': key } });
     expect(replay).toMatchObject({ status: 200, body: { activityId } });
+    // The same key with another content: refused, nothing written.
+    const items = await itemCount();
+    const reused = await call(createActivity, 'POST /api/staff/activities', { actor: staffCamille, body: { ...body, name: 'Atelier couture' }, headers: { 'idempotency-key': key } });
+    expect(reused).toMatchObject({ status: 409, body: { message: expect.stringContaining("clé d'idempotence") } });
+    expect(await itemCount()).toBe(items);
+    expect((await getActivity(activityId))!.activity.name).toBe('Atelier vélo');
 
     // A member without a countersigned contract is refused and not written.
     const early = await launchReady(adultSubmission({}, 'jeunes-majeurs'), false);
@@ -282,9 +289,24 @@ describe("the staff's activity routes", () => {
 
   it('create the personal activity of a launch-ready referral, with the rules of its programme', async () => {
     const { referral } = await launchReady();
-    const created = await call(createActivity, 'POST /api/staff/activities', { actor: staffCamille, body: { shape: 'personal', referralId: referral.referralId, ...launchFile() }, headers: { 'idempotency-key': randomUUID() } });
+    const key = randomUUID();
+    const created = await call(createActivity, 'POST /api/staff/activities', { actor: staffCamille, body: { shape: 'personal', referralId: referral.referralId, ...launchFile() }, headers: { 'idempotency-key': key } });
     expect(created).toMatchObject({ status: 201, body: { activityId: `pa-${referral.referralId}`, contributionRateBps: 1000 } });
     expect(created.body.members).toEqual([expect.objectContaining({ referralId: referral.referralId, personId: referral.personId, role: 'holder' })]);
+    // Retried with its key: the same activity (200); the key with another content, or another request for the same
+    // young person: refused (409), nothing written.
+    const body = created.body;
+    const replay = await call(createActivity, 'POST /api/staff/activities', { actor: staffCamille, body: { shape: 'personal', referralId: referral.referralId, ...launchFile() }, headers: { 'idempotency-key': key } });
+    expect(replay).toMatchObject({ status: 200, body: { activityId: body.activityId, version: body.version } });
+    const items = await itemCount();
+    const reused = await call(createActivity, 'POST /api/staff/activities', { actor: staffCamille, body: { shape: 'personal', referralId: referral.referralId, ...launchFile({ monthlyGoalCents: 1 }) }, headers: { 'idempotency-key': key } });
+    expect(reused).toMatchObject({ status: 409, body: { message: expect.stringContaining("clé d'idempotence") } });
+    const asCollective = await call(createActivity, 'POST /api/staff/activities', { actor: staffCamille, body: { shape: 'collective', programme: 'jeunes-majeurs', ...launchFile({ endDate: inDays(10 + 200) }) }, headers: { 'idempotency-key': key } });
+    expect(asCollective.status).toBe(409);
+    const again = await call(createActivity, 'POST /api/staff/activities', { actor: staffCamille, body: { shape: 'personal', referralId: referral.referralId, ...launchFile() }, headers: { 'idempotency-key': randomUUID() } });
+    expect(again).toMatchObject({ status: 409, body: { message: expect.stringContaining('déjà son activité personnelle') } });
+    expect(await itemCount()).toBe(items);
+    expect((await getActivity(body.activityId))!.activity.monthlyGoalCents).toBe(80_000);
     const unknownReferral = await call(createActivity, 'POST /api/staff/activities', { actor: staffCamille, body: { shape: 'personal', referralId: randomUUID(), ...launchFile() }, headers: { 'idempotency-key': randomUUID() } });
     expect(unknownReferral.status).toBe(404);
     const cjs = await launchReady({ ...minorSubmission(), programme: 'cjs', programmeStartDate: inDays(30) });
