@@ -57,7 +57,7 @@ export function fecAmount(cents: number): string {
 const fecDate = (isoDate: string) => isoDate.replaceAll('-', '');
 
 /** The separator and line breaks cannot appear inside a field: replaced by spaces. */
-const field = (value: string) => value.replace(/[;\r\n\t]+/g, ' ').trim();
+const field = (value: string) => value.replace(/[;\r\n\t]+/g, ' ').replace(/ {2,}/g, ' ').trim();
 
 /**
  * The journal lines of the month: sales entries in the order of their numbers, then payments by date; entries are
