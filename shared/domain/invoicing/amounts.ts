@@ -7,6 +7,9 @@
 
 export type VatMode = 'franchise' | 'vat';
 
+/** What every document of the cooperative says under the franchise, instead of any VAT. */
+export const FRANCHISE_MENTION = 'TVA non applicable, article 293 B du CGI';
+
 /** EN 16931 VAT category codes the invoices use: S standard rate, Z zero rate, E exempt (the franchise). */
 export type VatCategory = 'S' | 'Z' | 'E';
 
