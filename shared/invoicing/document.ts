@@ -33,7 +33,8 @@ export interface InvoiceSeller {
 
 export type InvoiceBuyer = CustomerDetails;
 
-export interface InvoiceDocumentLine {
+/** A line as declared: what was delivered, when, how much, at which price and rate. */
+export interface InvoiceLineInput {
   description: string;
   /** YYYY-MM-DD: the day the service was delivered. */
   serviceDate: string;
@@ -43,6 +44,10 @@ export interface InvoiceDocumentLine {
   unitPriceCents: number;
   /** Null under the franchise. */
   vatRateBps: number | null;
+}
+
+/** A line as invoiced: its net amount rounded (amounts.ts). */
+export interface InvoiceDocumentLine extends InvoiceLineInput {
   netCents: number;
 }
 
@@ -63,15 +68,6 @@ export interface InvoiceDocument {
   vatMode: VatMode;
   /** Credit notes only: the invoice it cancels (BT-25, BT-26). */
   cancels?: { number: string; issueDate: string };
-}
-
-export interface InvoiceLineInput {
-  description: string;
-  serviceDate: string;
-  quantityHundredths: number;
-  unit: PriceUnit;
-  unitPriceCents: number;
-  vatRateBps: number | null;
 }
 
 export interface BuildInvoiceInput {

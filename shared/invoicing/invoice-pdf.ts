@@ -170,24 +170,17 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
   }
 
   // Lines.
-  const columns = franchise
-    ? [
-        { title: 'Date', width: 58, align: 'left' },
-        { title: 'Désignation', width: 0, align: 'left' },
-        { title: 'Qté', width: 40, align: 'right' },
-        { title: 'Unité', width: 48, align: 'left' },
-        { title: 'Prix unitaire', width: 72, align: 'right' },
-        { title: 'Montant', width: 76, align: 'right' },
-      ]
-    : [
-        { title: 'Date', width: 58, align: 'left' },
-        { title: 'Désignation', width: 0, align: 'left' },
-        { title: 'Qté', width: 36, align: 'right' },
-        { title: 'Unité', width: 44, align: 'left' },
-        { title: 'PU HT', width: 64, align: 'right' },
-        { title: 'TVA', width: 40, align: 'right' },
-        { title: 'Total HT', width: 70, align: 'right' },
-      ] as const;
+  // The same columns with or without VAT, except that under the franchise no price says HT and no VAT column exists.
+  type Column = { title: string; width: number; align: 'left' | 'right' };
+  const columns: Column[] = [
+    { title: 'Date', width: 58, align: 'left' },
+    { title: 'Désignation', width: 0, align: 'left' },
+    { title: 'Qté', width: 36, align: 'right' },
+    { title: 'Unité', width: 44, align: 'left' },
+    { title: franchise ? 'Prix unitaire' : 'PU HT', width: 68, align: 'right' },
+    ...(franchise ? [] : [{ title: 'TVA', width: 40, align: 'right' } as const]),
+    { title: franchise ? 'Montant' : 'Total HT', width: 72, align: 'right' },
+  ];
   const fixed = columns.reduce((sum, c) => sum + c.width, 0);
   const widths = columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
   const row = (cells: string[], font: 'Body' | 'Bold') => {
@@ -198,7 +191,7 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
     const y = pdf.y;
     let x = left;
     cells.forEach((cell, i) => {
-      pdf.text(cell, x, y, { width: widths[i], align: columns[i].align as 'left' | 'right' });
+      pdf.text(cell, x, y, { width: widths[i], align: columns[i].align });
       x += widths[i] + 6;
     });
     pdf.x = left;
