@@ -19,9 +19,10 @@
  *     the referral's acceptance to launch-ready on a local cloud of the `test` stage, the time of each step and the
  *     share spent waiting for the asynchronous side;
  *  9. active activities: `allActiveActivities()` over 10,000 seeded ones, cold and warm, pages read, items/s (bench/activities.ts);
- * 10. a Distributed Map over 10,000 items in batches of 100 on the local engine: time, engine DynamoDB requests (bench/distributed-map.ts).
+ * 10. a Distributed Map over 10,000 items in batches of 100 on the local engine: time, engine DynamoDB requests (bench/distributed-map.ts);
+ * 11. invoice PDFs with their Factur-X XML rendered per second on one core, and per CPU second (bench/invoice-pdf.ts).
  *
- * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding`, `activities` or `map`.
+ * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding`, `activities`, `map` or `invoice-pdf`.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -48,6 +49,7 @@ import { uploadFigures } from './uploads.js';
 import { onboardingPathFigures } from './onboarding-path.js';
 import { activeActivityFigures } from './activities.js';
 import { distributedMapFigures } from './distributed-map.js';
+import { invoicePdfFigures } from './invoice-pdf.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -66,6 +68,7 @@ const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 40);
 const UPLOAD_CONCURRENCY = Number(process.env.BENCH_UPLOAD_CONCURRENCY ?? 8);
 const ACTIVITIES = Number(process.env.BENCH_ACTIVITIES ?? 10_000);
+const INVOICE_PDFS = Number(process.env.BENCH_INVOICE_PDFS ?? 500);
 // BENCH_BURST_ONLY=1 stops after the burst and its workflow figures (section 2), for before/after runs back to back.
 const BURST_ONLY = process.env.BENCH_BURST_ONLY === '1';
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
@@ -97,6 +100,7 @@ const STANDALONE: Record<string, () => Promise<string[]>> = {
   onboarding: () => onboardingFigures(mkdtempSync(join(tmpdir(), 'parcours-bench-'))),
   activities: () => activeActivityFigures({ activities: ACTIVITIES }),
   map: () => distributedMapFigures({ items: 10_000, batch: 100 }),
+  'invoice-pdf': () => invoicePdfFigures({ invoices: INVOICE_PDFS }),
 };
 const only = process.env.BENCH_ONLY;
 if (only !== undefined) {
@@ -362,4 +366,6 @@ if (ACTIVITIES > 0) for (const line of await STANDALONE.activities!()) console.l
 
 // 10. Distributed Map on the local engine.
 for (const line of await STANDALONE.map!()) console.log(line);
+// 11. Invoice PDFs (BENCH_INVOICE_PDFS=0 skips it).
+if (INVOICE_PDFS > 0) for (const line of await STANDALONE['invoice-pdf']!()) console.log(line);
 process.exit(0);

@@ -1,3 +1,5 @@
+import { checkIban } from '../shared/domain/iban.js';
+import { addressOneLine, frenchVatNumber, isValidSiren, type PostalAddress } from '../shared/domain/invoicing/customers.js';
 import type { Programme } from '../shared/domain/programmes.js';
 
 /**
@@ -103,22 +105,44 @@ export const DEFAULT_CONTRIBUTION_RATES: ContributionRates = {
  */
 export interface CooperativeSettings {
   name: string;
+  /** Legal form as invoices print it (C. com. R123-237), e.g. "SCIC SAS à capital variable". */
+  legalForm: string;
+  /** The trade register and its town, printed before the SIREN: "RCS Arras". */
+  rcs: string;
+  /** The address line by line, for invoices and their Factur-X. */
+  postalAddress: PostalAddress;
+  /** The same address on one line (flyers, pages); derived from `postalAddress` when an override gives only that. */
   address: string;
-  /** 9 digits. */
+  /** 9 digits with a valid Luhn key. */
   siren: string;
   vatMode: 'franchise' | 'vat';
+  /** Intra-community VAT number (`FR` + key + SIREN): required when `vatMode` is `vat`. */
+  vatNumber?: string;
+  /** Days from the issue date to the due date of an invoice (0 to 60, C. com. L441-10). */
+  paymentTermsDays: number;
+  /** Where customers pay by transfer, printed on invoices and in their Factur-X. */
+  bank: { iban: string; bic: string };
   email: string;
   phone: string;
   /** The cooperative's liability policy, which covers each activity once it is launched. */
   insurance: { insurer: string; policyNumber: string };
 }
 
-/** Sample identity for the development stages; a deployment sets the real one (PARCOURS_COOPERATIVE or `-c cooperative=`). */
+/**
+ * Sample identity for the development stages; a deployment sets the real one (PARCOURS_COOPERATIVE or `-c cooperative=`).
+ * The SIREN, the VAT number and the IBAN are made up but pass their checks.
+ */
 export const DEFAULT_COOPERATIVE: CooperativeSettings = {
   name: 'CoopConnexion',
+  legalForm: 'SCIC SAS à capital variable',
+  rcs: 'RCS Arras',
+  postalAddress: { line1: '1 place de la Coopération', postalCode: '62300', city: 'Lens', countryCode: 'FR' },
   address: '1 place de la Coopération, 62300 Lens',
-  siren: '000000000',
+  siren: '912345675',
   vatMode: 'franchise',
+  vatNumber: frenchVatNumber('912345675'),
+  paymentTermsDays: 30,
+  bank: { iban: 'FR7642559100000801234567812', bic: 'CCOPFRPPXXX' },
   email: 'contact@coopconnexion.fr',
   phone: '03 21 00 00 00',
   insurance: { insurer: 'Assureur de la coopérative', policyNumber: 'RC-PRO-COOP-0001' },
@@ -379,10 +403,44 @@ export function loadStageConfig(stage: string, overrides: StageOverrides = {}): 
     account: process.env.CDK_DEFAULT_ACCOUNT || undefined,
     ...PER_STAGE[stage],
     ...defined,
-    cooperative: { ...BASE.cooperative, ...cooperative },
+    cooperative: mergeCooperative(BASE.cooperative, cooperative),
   };
   validate(config);
   return config;
+}
+
+/** The sample identity with the operator's fields over it; a postal address given alone also gives the one-line address. */
+export function mergeCooperative(base: CooperativeSettings, override: Partial<CooperativeSettings> = {}): CooperativeSettings {
+  const merged = { ...base, ...override };
+  if (override.postalAddress && override.address === undefined) merged.address = addressOneLine(override.postalAddress);
+  // The sample's VAT number belongs to the sample's SIREN: another SIREN needs its own.
+  if (override.siren !== undefined && override.vatNumber === undefined) delete merged.vatNumber;
+  return merged;
+}
+
+const BIC = /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
+
+function cooperativeProblems(coop: CooperativeSettings): string[] {
+  const problems: string[] = [];
+  if (!/^\d{9}$/.test(coop.siren)) problems.push(`cooperative siren "${coop.siren}" must be 9 digits`);
+  else if (!isValidSiren(coop.siren)) problems.push(`cooperative siren "${coop.siren}" fails its Luhn key`);
+  if (coop.vatMode !== 'franchise' && coop.vatMode !== 'vat') problems.push(`cooperative vatMode "${String(coop.vatMode)}" must be franchise or vat`);
+  if (coop.vatMode === 'vat' && coop.vatNumber !== frenchVatNumber(coop.siren)) {
+    problems.push(`cooperative vatNumber must be the SIREN's (${frenchVatNumber(coop.siren)}) when vatMode is vat`);
+  }
+  const required = [coop.name, coop.legalForm, coop.rcs, coop.address, coop.phone, coop.insurance?.insurer, coop.insurance?.policyNumber];
+  if (!required.every((v) => typeof v === 'string' && v.trim() !== '')) {
+    problems.push('cooperative name, legalForm, rcs, address, phone and insurance (insurer, policyNumber) are required');
+  }
+  const postal = coop.postalAddress;
+  if (!postal || ![postal.line1, postal.city].every((v) => typeof v === 'string' && v.trim() !== '') || !/^\d{5}$/.test(postal.postalCode) || postal.countryCode !== 'FR') {
+    problems.push('cooperative postalAddress needs line1, a 5-digit postalCode, city and countryCode FR');
+  }
+  if (!Number.isInteger(coop.paymentTermsDays) || coop.paymentTermsDays < 0 || coop.paymentTermsDays > 60) problems.push('cooperative paymentTermsDays must be whole days from 0 to 60');
+  const iban = checkIban(coop.bank?.iban ?? '');
+  if (!iban.valid) problems.push(`cooperative bank iban is invalid (${iban.message})`);
+  if (!BIC.test(coop.bank?.bic ?? '')) problems.push(`cooperative bank bic "${coop.bank?.bic}" must be 8 or 11 letters and digits`);
+  return problems;
 }
 
 function validate(config: StageConfig): void {
@@ -407,11 +465,7 @@ function validate(config: StageConfig): void {
     else if (!(minBps <= defaultBps && defaultBps <= maxBps)) problems.push(`contribution rates of ${programme} must be ordered: min <= default <= max`);
   }
   const coop = config.cooperative;
-  if (!/^\d{9}$/.test(coop.siren)) problems.push(`cooperative siren "${coop.siren}" must be 9 digits`);
-  if (coop.vatMode !== 'franchise' && coop.vatMode !== 'vat') problems.push(`cooperative vatMode "${String(coop.vatMode)}" must be franchise or vat`);
-  if (![coop.name, coop.address, coop.phone, coop.insurance?.insurer, coop.insurance?.policyNumber].every((v) => typeof v === 'string' && v.trim() !== '')) {
-    problems.push('cooperative name, address, phone and insurance (insurer, policyNumber) are required');
-  }
+  problems.push(...cooperativeProblems(coop));
   const { maxAttempts, retryBaseSeconds, leaseSeconds } = config.outbox;
   if (![maxAttempts, retryBaseSeconds, leaseSeconds].every((n) => Number.isInteger(n) && n > 0)) problems.push('outbox retry settings must be positive whole numbers');
   if (leaseSeconds <= LONGEST_SENDER_TIMEOUT_SECONDS) problems.push(`outbox leaseSeconds must be more than ${LONGEST_SENDER_TIMEOUT_SECONDS} (the longest timeout of a function that sends)`);

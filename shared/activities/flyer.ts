@@ -1,6 +1,7 @@
 import { PDFDocument } from '../contracts/pdfkit.js';
 import type { CooperativeSettings } from '../../infra/config.js';
 import { formatBps } from '../domain/activities.js';
+import { FRANCHISE_MENTION } from '../domain/invoicing/amounts.js';
 import { formatEuros } from '../domain/money.js';
 import { formatFrenchDate } from '../domain/time.js';
 
@@ -31,7 +32,7 @@ export interface FlyerInput {
   cooperative: FlyerCooperative;
 }
 
-export const FRANCHISE_MENTION = 'TVA non applicable, article 293 B du CGI';
+export { FRANCHISE_MENTION };
 
 /**
  * A line's price as the customer reads it: "12,00 € HT / heure" (with the line's VAT rate) when the cooperative

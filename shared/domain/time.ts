@@ -63,6 +63,15 @@ export function formatFrenchDate(isoDate: string): string {
   return `${d}/${m}/${y}`;
 }
 
+/**
+ * The calendar date `days` days after (or before, when negative) a YYYY-MM-DD date: calendar arithmetic, no clock.
+ * @example addDays('2027-01-31', 30) // '2027-03-02'
+ */
+export function addDays(isoDate: string, days: number): string {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
 const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /**

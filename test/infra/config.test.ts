@@ -58,12 +58,23 @@ describe('operator overrides', () => {
     expect(() => loadStageConfig('dev', { emailFrom: 'Parcours <x@elsewhere.org>' })).toThrow(/emailFrom/);
     expect(() => loadStageConfig('dev', { cooperative: { siren: '12345' } })).toThrow(/siren/);
     expect(() => loadStageConfig('dev', { cooperative: { email: 'contact' } })).toThrow(/cooperative email/);
+    expect(() => loadStageConfig('dev', { cooperative: { siren: '123456789' } })).toThrow(/Luhn/);
+    expect(() => loadStageConfig('dev', { cooperative: { siren: '123456782', vatMode: 'vat' } })).toThrow(/vatNumber must be the SIREN's \(FR11123456782\)/);
+    expect(() => loadStageConfig('dev', { cooperative: { paymentTermsDays: 90 } })).toThrow(/paymentTermsDays/);
+    expect(() => loadStageConfig('dev', { cooperative: { bank: { iban: 'FR7642559100000801234567813', bic: 'CCOPFRPP' } } })).toThrow(/iban/);
+    expect(() => loadStageConfig('dev', { cooperative: { postalAddress: { line1: '1 rue', postalCode: '6230', city: 'Lens', countryCode: 'FR' } } })).toThrow(/postalAddress/);
+  });
+
+  it('checks the sample identity and derives the one-line address from a postal address given alone', () => {
+    expect(loadStageConfig('dev').cooperative).toMatchObject({ siren: '912345675', vatNumber: 'FR65912345675', bank: { iban: 'FR7642559100000801234567812' } });
+    const config = loadStageConfig('dev', { cooperative: { postalAddress: { line1: '12 rue de la Fosse 9', line2: 'Bâtiment B', postalCode: '62300', city: 'Lens', countryCode: 'FR' } } });
+    expect(config.cooperative.address).toBe('12 rue de la Fosse 9, Bâtiment B, 62300 Lens');
   });
 
   it('takes the cooperative\'s identity from PARCOURS_COOPERATIVE, field by field over the sample one', () => {
-    const overrides = stageOverrides(() => undefined, { PARCOURS_COOPERATIVE: JSON.stringify({ siren: '123456789', vatMode: 'vat' }) });
+    const overrides = stageOverrides(() => undefined, { PARCOURS_COOPERATIVE: JSON.stringify({ siren: '123456782', vatMode: 'vat', vatNumber: 'FR11123456782' }) });
     const config = loadStageConfig('prod', overrides);
-    expect(config.cooperative).toMatchObject({ siren: '123456789', vatMode: 'vat', name: 'CoopConnexion' });
+    expect(config.cooperative).toMatchObject({ siren: '123456782', vatMode: 'vat', vatNumber: 'FR11123456782', name: 'CoopConnexion', paymentTermsDays: 30 });
     expect(() => stageOverrides(() => undefined, { PARCOURS_COOPERATIVE: '{not json' })).toThrow(/cooperative must be a JSON object/);
   });
 

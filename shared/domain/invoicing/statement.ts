@@ -1,0 +1,117 @@
+import { formatEuros } from '../money.js';
+import { formatFrenchDate } from '../time.js';
+import { formatBps } from '../activities.js';
+import { monthContribution, revenueExclVatCents, type ContributionResult } from './contribution.js';
+
+/**
+ * A young person's monthly statement for one activity: the month's invoices and credit notes, the payments received
+ * during the month, the cooperative's contribution, and what is left for them (the revenue excluding VAT less the
+ * contribution; for a collective activity, their even share of the collective result). VAT is collected for the
+ * State and never counts as theirs. Sent by e-mail and shown in their space.
+ */
+
+export interface StatementDocument {
+  invoiceId: string;
+  /** `2027-000123`. */
+  number: string;
+  kind: 'invoice' | 'credit-note';
+  issueDate: string;
+  customerName: string;
+  netCents: number;
+  vatCents: number;
+  grossCents: number;
+}
+
+export interface StatementPayment {
+  invoiceNumber: string;
+  /** YYYY-MM-DD. */
+  date: string;
+  amountCents: number;
+  /** As a person reads it: "virement", "chèque", "espèces". */
+  meansLabel: string;
+}
+
+export interface StatementInput {
+  /** YYYY-MM. */
+  month: string;
+  activity: { activityId: string; name: string; tradeName: string; shape: 'personal' | 'collective' };
+  documents: readonly StatementDocument[];
+  /** Payments received during the month, whatever the month of their invoice. */
+  payments: readonly StatementPayment[];
+  rateBps: number;
+  /** Collective activities: the members in their order (the remainder cents of the split go to the first ones). */
+  collectiveMemberIds?: readonly string[];
+  /** Whose statement it is, for a collective activity: their share is what is left for them (without it: the whole result). */
+  memberId?: string;
+}
+
+export interface MonthlyStatement {
+  month: string;
+  activity: StatementInput['activity'];
+  documents: StatementDocument[];
+  payments: StatementPayment[];
+  /** Invoices' net total, credit notes' net total (positive), and the revenue: the first less the second. */
+  invoicedNetCents: number;
+  creditedNetCents: number;
+  revenueExclVatCents: number;
+  /** VAT invoiced less VAT credited (0 under the franchise). */
+  vatCents: number;
+  paymentsReceivedCents: number;
+  contribution: ContributionResult;
+  /** What is left for this young person after the contribution (their share for a collective activity). */
+  leftCents: number;
+}
+
+export function monthlyStatement(input: StatementInput): MonthlyStatement {
+  const documents = [...input.documents].sort((a, b) => a.number.localeCompare(b.number));
+  const payments = [...input.payments].sort((a, b) => a.date.localeCompare(b.date) || a.invoiceNumber.localeCompare(b.invoiceNumber));
+  const sum = (kind: StatementDocument['kind'], pick: (doc: StatementDocument) => number) => documents.filter((doc) => doc.kind === kind).reduce((total, doc) => total + pick(doc), 0);
+  const revenue = revenueExclVatCents(documents);
+  const collective = input.activity.shape === 'collective';
+  const contribution = monthContribution({ revenueExclVatCents: revenue, rateBps: input.rateBps, collectiveMemberIds: collective ? (input.collectiveMemberIds ?? []) : undefined });
+  const share = contribution.shares?.find((s) => s.memberId === input.memberId);
+  return {
+    month: input.month,
+    activity: input.activity,
+    documents,
+    payments,
+    invoicedNetCents: sum('invoice', (doc) => doc.netCents),
+    creditedNetCents: sum('credit-note', (doc) => doc.netCents),
+    revenueExclVatCents: revenue,
+    vatCents: sum('invoice', (doc) => doc.vatCents) - sum('credit-note', (doc) => doc.vatCents),
+    paymentsReceivedCents: payments.reduce((total, p) => total + p.amountCents, 0),
+    contribution,
+    leftCents: collective && input.memberId !== undefined ? (share?.cents ?? 0) : contribution.resultCents,
+  };
+}
+
+const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
+
+/** "juillet 2027" from "2027-07". */
+export function monthLabel(month: string): string {
+  const [year, m] = month.split('-').map(Number);
+  return `${MONTHS[m - 1]} ${year}`;
+}
+
+/** The statement as lines of French text, for the e-mail and the page. */
+export function statementLines(statement: MonthlyStatement): string[] {
+  const lines = [`Relevé de ${monthLabel(statement.month)} - ${statement.activity.tradeName} (${statement.activity.name})`, ''];
+  lines.push(statement.documents.length === 0 ? 'Aucune facture ce mois-ci.' : 'Factures et avoirs du mois :');
+  for (const doc of statement.documents) {
+    const label = doc.kind === 'credit-note' ? 'Avoir' : 'Facture';
+    const sign = doc.kind === 'credit-note' ? -1 : 1;
+    lines.push(`- ${label} n° ${doc.number} du ${formatFrenchDate(doc.issueDate)}, ${doc.customerName} : ${formatEuros(sign * doc.netCents)} HT`);
+  }
+  lines.push('', `Chiffre d'affaires hors taxes : ${formatEuros(statement.revenueExclVatCents)}`);
+  if (statement.vatCents !== 0) lines.push(`TVA collectée (reversée à l'État) : ${formatEuros(statement.vatCents)}`);
+  lines.push(`Paiements reçus ce mois-ci : ${formatEuros(statement.paymentsReceivedCents)}`);
+  for (const p of statement.payments) lines.push(`- ${formatFrenchDate(p.date)}, facture n° ${p.invoiceNumber}, ${p.meansLabel} : ${formatEuros(p.amountCents)}`);
+  const { contribution } = statement;
+  lines.push(`Contribution de la coopérative (${formatBps(contribution.rateBps)}) : ${formatEuros(contribution.contributionCents)}`);
+  if (contribution.shares) {
+    lines.push(`Résultat de l'entreprise collective : ${formatEuros(contribution.resultCents)}, soit ${formatEuros(statement.leftCents)} pour vous en partage égal entre ${contribution.shares.length} membre${contribution.shares.length > 1 ? 's' : ''} (indicatif).`);
+  } else {
+    lines.push(`Ce qui vous reste : ${formatEuros(statement.leftCents)}`);
+  }
+  return lines;
+}

@@ -1,0 +1,71 @@
+import { addDays, formatFrenchDate } from '../time.js';
+import type { CustomerKind } from './customers.js';
+
+/**
+ * Payment terms and the chase of unpaid invoices. An invoice is due `paymentTermsDays` after its issue date (the
+ * cooperative's setting, 30 by default, the same for individuals and businesses; C. com. L441-10 caps it at 60 days);
+ * unpaid, the customer is reminded at due + 7 and due + 30 days, and staff see it late from due + 45 days.
+ * All dates are Paris calendar dates (YYYY-MM-DD).
+ */
+
+export const DEFAULT_PAYMENT_TERMS_DAYS = 30;
+/** The longest payment term the law allows from the issue date (C. com. L441-10 I). */
+export const MAX_PAYMENT_TERMS_DAYS = 60;
+
+/** The steps of the chase, in order: two reminders to the customer, then the late flag for staff. */
+export const CHASE_STEPS = ['reminder-7', 'reminder-30', 'late'] as const;
+export type ChaseStep = (typeof CHASE_STEPS)[number];
+
+/** Days after the due date at which each step comes. */
+export const CHASE_OFFSET_DAYS: Record<ChaseStep, number> = { 'reminder-7': 7, 'reminder-30': 30, late: 45 };
+
+/** @example dueDate('2027-01-31', 30) // '2027-03-02' */
+export function dueDate(issueDate: string, paymentTermsDays: number = DEFAULT_PAYMENT_TERMS_DAYS): string {
+  if (!Number.isInteger(paymentTermsDays) || paymentTermsDays < 0 || paymentTermsDays > MAX_PAYMENT_TERMS_DAYS) {
+    throw new RangeError(`paymentTermsDays must be a whole number of days from 0 to ${MAX_PAYMENT_TERMS_DAYS}`);
+  }
+  return addDays(issueDate, paymentTermsDays);
+}
+
+/** The date of each chase step of an invoice due on `due`. */
+export function chaseDates(due: string): Record<ChaseStep, string> {
+  return { 'reminder-7': addDays(due, 7), 'reminder-30': addDays(due, 30), late: addDays(due, 45) };
+}
+
+/**
+ * The steps whose date has come on `today` and that were not taken yet, in order; none once the invoice is paid.
+ * A run that missed days takes every step due at once (the reminders are sent, the flag is set).
+ */
+export function dueChaseSteps(due: string, today: string, outstandingCents: number, taken: readonly ChaseStep[] = []): ChaseStep[] {
+  if (outstandingCents <= 0) return [];
+  const dates = chaseDates(due);
+  return CHASE_STEPS.filter((step) => dates[step] <= today && !taken.includes(step));
+}
+
+/** Late on the staff console: unpaid 45 days or more after its due date. */
+export function isLate(due: string, today: string, outstandingCents: number): boolean {
+  return outstandingCents > 0 && chaseDates(due).late <= today;
+}
+
+/** "Paiement à 30 jours, au plus tard le 02/03/2027." */
+export function paymentTermsText(due: string, paymentTermsDays: number): string {
+  const terms = paymentTermsDays === 0 ? 'Paiement à réception' : `Paiement à ${paymentTermsDays} jours`;
+  return `${terms}, au plus tard le ${formatFrenchDate(due)}.`;
+}
+
+export const NO_DISCOUNT_MENTION = 'Pas d’escompte pour paiement anticipé.';
+export const LATE_PENALTY_MENTION =
+  'En cas de retard de paiement, des pénalités sont exigibles sans qu’un rappel soit nécessaire, au taux de trois fois le taux d’intérêt légal (article L441-10 du Code de commerce).';
+export const RECOVERY_INDEMNITY_MENTION =
+  'Tout retard de paiement rend de plein droit le client professionnel débiteur d’une indemnité forfaitaire pour frais de recouvrement de 40 € (articles L441-10 et D441-5 du Code de commerce).';
+
+/** The fixed recovery indemnity owed by a business that pays late (D441-5), in cents. */
+export const RECOVERY_INDEMNITY_CENTS = 4000;
+
+/**
+ * The payment mentions an invoice carries after its terms: between professionals the discount conditions, the late
+ * penalties and the EUR 40 indemnity are mandatory (L441-9, L441-10, D441-5); a private customer owes neither.
+ */
+export function paymentMentions(customerKind: CustomerKind): string[] {
+  return customerKind === 'business' ? [NO_DISCOUNT_MENTION, LATE_PENALTY_MENTION, RECOVERY_INDEMNITY_MENTION] : [NO_DISCOUNT_MENTION];
+}

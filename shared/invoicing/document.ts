@@ -1,0 +1,132 @@
+import type { CooperativeSettings } from '../../infra/config.js';
+import type { PriceUnit } from '../domain/activities.js';
+import { invoiceTotals, type InvoiceTotals, type VatMode } from '../domain/invoicing/amounts.js';
+import type { CustomerDetails, PostalAddress } from '../domain/invoicing/customers.js';
+import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
+
+/**
+ * The invoice or credit note as its renderers take it (the PDF, the Factur-X XML): everything already decided and
+ * computed, so both print the same figures. Built from the cooperative's settings, the activity and the customer by
+ * `buildInvoiceDocument`; a credit note repeats the cancelled invoice's lines (positive amounts, type 381).
+ */
+
+export type InvoiceKind = 'invoice' | 'credit-note';
+
+/** UN/ECE Recommendation 20 code of each price unit (EN 16931 BT-130). */
+export const UNIT_CODES: Record<PriceUnit, string> = { heure: 'HUR', forfait: 'LS', unite: 'C62', m2: 'MTK', km: 'KMT', jour: 'DAY' };
+
+export interface InvoiceSeller {
+  /** The cooperative, the legal seller. */
+  name: string;
+  legalForm: string;
+  rcs: string;
+  siren: string;
+  vatNumber?: string;
+  address: PostalAddress;
+  email: string;
+  phone: string;
+  bank: { iban: string; bic: string };
+  /** The activity's trade name ("enseigne", BT-28) and its name. */
+  tradeName: string;
+  activityName: string;
+}
+
+export type InvoiceBuyer = CustomerDetails;
+
+/** A line as declared: what was delivered, when, how much, at which price and rate. */
+export interface InvoiceLineInput {
+  description: string;
+  /** YYYY-MM-DD: the day the service was delivered. */
+  serviceDate: string;
+  quantityHundredths: number;
+  unit: PriceUnit;
+  /** Excluding VAT. */
+  unitPriceCents: number;
+  /** Null under the franchise. */
+  vatRateBps: number | null;
+}
+
+/** A line as invoiced: its net amount rounded (amounts.ts). */
+export interface InvoiceDocumentLine extends InvoiceLineInput {
+  netCents: number;
+}
+
+export interface InvoiceDocument {
+  kind: InvoiceKind;
+  /** `2027-000123`. */
+  number: string;
+  issueDate: string;
+  /** Invoices only: issue date + the payment terms. */
+  dueDate?: string;
+  paymentTermsDays: number;
+  /** First and last service dates of the lines (the billing period, BG-14). */
+  servicePeriod: { start: string; end: string };
+  seller: InvoiceSeller;
+  buyer: InvoiceBuyer;
+  lines: InvoiceDocumentLine[];
+  totals: InvoiceTotals;
+  vatMode: VatMode;
+  /** Credit notes only: the invoice it cancels (BT-25, BT-26). */
+  cancels?: { number: string; issueDate: string };
+}
+
+export interface BuildInvoiceInput {
+  number: string;
+  issueDate: string;
+  cooperative: CooperativeSettings;
+  activity: { name: string; tradeName: string };
+  customer: CustomerDetails;
+  lines: readonly InvoiceLineInput[];
+}
+
+/** The cooperative and the activity as the seller of an invoice. */
+export function sellerOf(cooperative: CooperativeSettings, activity: { name: string; tradeName: string }): InvoiceSeller {
+  const seller: InvoiceSeller = {
+    name: cooperative.name,
+    legalForm: cooperative.legalForm,
+    rcs: cooperative.rcs,
+    siren: cooperative.siren,
+    address: cooperative.postalAddress,
+    email: cooperative.email,
+    phone: cooperative.phone,
+    bank: cooperative.bank,
+    tradeName: activity.tradeName,
+    activityName: activity.name,
+  };
+  if (cooperative.vatNumber) seller.vatNumber = cooperative.vatNumber;
+  return seller;
+}
+
+/** An invoice: the lines in service-date order, their totals, the due date from the cooperative's terms. */
+export function buildInvoiceDocument(input: BuildInvoiceInput): InvoiceDocument {
+  if (input.lines.length === 0) throw new RangeError('an invoice needs at least one line');
+  const { vatMode, paymentTermsDays } = input.cooperative;
+  const ordered = [...input.lines].sort((a, b) => a.serviceDate.localeCompare(b.serviceDate));
+  const totals = invoiceTotals(ordered, vatMode);
+  const lines = ordered.map((line, index) => ({ ...line, vatRateBps: vatMode === 'franchise' ? null : line.vatRateBps, netCents: totals.lines[index].netCents }));
+  return {
+    kind: 'invoice',
+    number: input.number,
+    issueDate: input.issueDate,
+    dueDate: dueDateOf(input.issueDate, paymentTermsDays),
+    paymentTermsDays,
+    servicePeriod: { start: lines[0].serviceDate, end: lines[lines.length - 1].serviceDate },
+    seller: sellerOf(input.cooperative, input.activity),
+    buyer: input.customer,
+    lines,
+    totals,
+    vatMode,
+  };
+}
+
+/** The credit note that cancels an invoice in full: the same parties, lines and totals, its own number and date. */
+export function creditNoteOf(invoice: InvoiceDocument, number: string, issueDate: string): InvoiceDocument {
+  if (invoice.kind !== 'invoice') throw new RangeError('only an invoice can be cancelled by a credit note');
+  const { dueDate: _due, ...rest } = invoice;
+  return { ...rest, kind: 'credit-note', number, issueDate, cancels: { number: invoice.number, issueDate: invoice.issueDate } };
+}
+
+/** "facture-2027-000123.pdf", "avoir-2027-000124.pdf". */
+export function documentFileName(doc: Pick<InvoiceDocument, 'kind' | 'number'>, extension = 'pdf'): string {
+  return `${doc.kind === 'credit-note' ? 'avoir' : 'facture'}-${doc.number}.${extension}`;
+}

@@ -1,0 +1,276 @@
+import { PDFDocument } from '../contracts/pdfkit.js';
+import { formatBps, PRICE_UNIT_LABELS } from '../domain/activities.js';
+import { FRANCHISE_MENTION } from '../domain/invoicing/amounts.js';
+import { addressOneLine, CUSTOMER_KIND_LABELS, formatSiren } from '../domain/invoicing/customers.js';
+import { paymentMentions, paymentTermsText } from '../domain/invoicing/terms.js';
+import { formatEuros } from '../domain/money.js';
+import { formatFrenchDate } from '../domain/time.js';
+import type { InvoiceDocument } from './document.js';
+import { FACTUR_X_FILE_NAME, facturXXml, facturXXmp } from './factur-x.js';
+import { DEJAVU_SANS_BOLD_BASE64 } from './fonts/dejavu-sans-bold.js';
+import { DEJAVU_SANS_REGULAR_BASE64 } from './fonts/dejavu-sans-regular.js';
+
+/**
+ * The invoice (or credit note) as a Factur-X PDF in French: a PDF/A-3b with every mention French law requires
+ * (CGI annexe II art. 242 nonies A, C. com. L441-9), carrying its CII XML as `factur-x.xml`. PDF/A forbids fonts
+ * that are not embedded, so the text is set in DejaVu Sans (embedded, subset), never in the 14 standard fonts; pdfkit
+ * adds the sRGB output intent and the PDF/A identification to the XMP, and we add the Factur-X extension schema.
+ * The same document gives the same bytes (every date inside is the issue date).
+ */
+
+export interface RenderedInvoice {
+  pdf: Buffer;
+  /** The embedded Factur-X XML, also kept on its own. */
+  xml: string;
+}
+
+/** The part of a fontkit font this module touches: its text layout (glyphs and their positions). */
+interface FontkitFont {
+  layout(text: string, features?: unknown): { glyphs: unknown[]; positions: Array<Record<string, number>> };
+}
+type Run = ReturnType<FontkitFont['layout']>;
+
+/** Words laid out, per font, kept across documents (a bounded cache: cleared when full). */
+const LAYOUT_CACHE_MAX = 20_000;
+
+/**
+ * The parsed font with its layout memoised across documents. pdfkit lays out text word by word and caches the
+ * words only within one document; shaping with DejaVu's OpenType tables is most of an invoice's rendering time, and
+ * invoices repeat the same words. pdfkit scales the positions it gets in place, so each call gets fresh copies.
+ */
+function withLayoutCache(font: FontkitFont): FontkitFont {
+  const cache = new Map<string, Run>();
+  const layout = font.layout.bind(font);
+  const cached: FontkitFont = Object.create(font) as FontkitFont;
+  cached.layout = (text, features) => {
+    if (features) return layout(text, features);
+    let run = cache.get(text);
+    if (!run) {
+      const fresh = layout(text);
+      run = { glyphs: fresh.glyphs, positions: fresh.positions.map((position) => ({ ...position })) };
+      if (cache.size >= LAYOUT_CACHE_MAX) cache.clear();
+      cache.set(text, run);
+    }
+    const positions = run.positions.map((position) => ({ ...position }));
+    return {
+      glyphs: run.glyphs,
+      positions,
+      get advanceWidth() {
+        return positions.reduce((sum, position) => sum + position.xAdvance, 0);
+      },
+    };
+  };
+  return cached;
+}
+
+const fonts: Record<'Body' | 'Bold', Buffer | FontkitFont | undefined> = { Body: undefined, Bold: undefined };
+
+/**
+ * Each font is decoded from its base64 module (what the Lambda bundle holds) and parsed once per process: pdfkit
+ * accepts the parsed font object (anything with `layout`) in place of the bytes. Each document embeds its own subset.
+ */
+function useFont(pdf: PDFKit.PDFDocument, name: 'Body' | 'Bold'): void {
+  const source = (fonts[name] ??= Buffer.from(name === 'Body' ? DEJAVU_SANS_REGULAR_BASE64 : DEJAVU_SANS_BOLD_BASE64, 'base64'));
+  pdf.registerFont(name, source as Buffer);
+  if (Buffer.isBuffer(source)) {
+    pdf.font(name);
+    fonts[name] = withLayoutCache((pdf as unknown as { _font: { font: FontkitFont } })._font.font);
+  }
+}
+
+const MARGIN = 42;
+const ACCENT = '#1f5c4a';
+const GREY = '#555555';
+const BLACK = '#000000';
+
+/** 150 -> "1,5", 200 -> "2", 125 -> "1,25". */
+export function formatQuantity(hundredths: number): string {
+  const whole = Math.trunc(hundredths / 100);
+  const fraction = Math.abs(hundredths % 100);
+  return fraction === 0 ? String(whole) : `${whole},${String(fraction).padStart(2, '0').replace(/0$/, '')}`;
+}
+
+/** "FR76 4255 9100 0008 0123 4567 812". */
+const groupedIban = (iban: string) => iban.replace(/(.{4})(?=.)/g, '$1 ');
+
+export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedInvoice> {
+  const xml = facturXXml(doc);
+  const issued = new Date(`${doc.issueDate}T00:00:00.000Z`);
+  const title = `${doc.kind === 'credit-note' ? 'Avoir' : 'Facture'} ${doc.number}`;
+  // No default font: pdfkit would load Helvetica's metrics, a standard font PDF/A does not allow anyway.
+  const pdf = new PDFDocument({ size: 'A4', margin: MARGIN, pdfVersion: '1.7', subset: 'PDF/A-3b', lang: 'fr-FR', font: '', info: { Title: title, CreationDate: issued } });
+  const chunks: Buffer[] = [];
+  pdf.on('data', (chunk: Uint8Array) => chunks.push(Buffer.from(chunk)));
+  const ended = new Promise<void>((resolve) => pdf.on('end', () => resolve()));
+  useFont(pdf, 'Bold');
+  useFont(pdf, 'Body');
+  pdf.font('Body');
+
+  const franchise = doc.vatMode === 'franchise';
+  const { seller, buyer } = doc;
+  const width = pdf.page.width - 2 * MARGIN;
+  const left = MARGIN;
+  const half = width / 2 - 10;
+  const right = MARGIN + width / 2 + 10;
+
+  // Header: the activity's trade name, and the document's identity.
+  const top = pdf.y;
+  pdf.font('Bold').fontSize(18).fillColor(ACCENT).text(seller.tradeName, left, top, { width: half });
+  pdf.font('Body').fontSize(9).fillColor(GREY).text(`Activité « ${seller.activityName} » portée par ${seller.name}`, { width: half });
+  const afterBrand = pdf.y;
+  pdf.font('Bold').fontSize(18).fillColor(BLACK).text(doc.kind === 'credit-note' ? 'AVOIR' : 'FACTURE', right, top, { width: half, align: 'right' });
+  pdf.font('Body').fontSize(10);
+  const facts = [`N° ${doc.number}`, `Date d'émission : ${formatFrenchDate(doc.issueDate)}`];
+  facts.push(
+    doc.servicePeriod.start === doc.servicePeriod.end
+      ? `Date de la prestation : ${formatFrenchDate(doc.servicePeriod.start)}`
+      : `Prestations du ${formatFrenchDate(doc.servicePeriod.start)} au ${formatFrenchDate(doc.servicePeriod.end)}`,
+  );
+  if (doc.dueDate) facts.push(`Date d'échéance : ${formatFrenchDate(doc.dueDate)}`);
+  for (const fact of facts) pdf.text(fact, right, pdf.y, { width: half, align: 'right' });
+  pdf.y = Math.max(afterBrand, pdf.y) + 16;
+
+  // Parties.
+  const partiesTop = pdf.y;
+  const block = (x: number, heading: string, name: string, lines: string[]) => {
+    pdf.font('Bold').fontSize(8).fillColor(GREY).text(heading.toUpperCase(), x, partiesTop, { width: half });
+    pdf.font('Bold').fontSize(10).fillColor(BLACK).text(name, x, pdf.y + 2, { width: half });
+    pdf.font('Body').fontSize(9);
+    for (const line of lines) pdf.text(line, x, pdf.y, { width: half });
+    return pdf.y;
+  };
+  const sellerLines = [
+    seller.legalForm,
+    seller.address.line1,
+    ...(seller.address.line2 ? [seller.address.line2] : []),
+    `${seller.address.postalCode} ${seller.address.city}`,
+    `SIREN ${formatSiren(seller.siren)} - ${seller.rcs}`,
+    franchise ? 'Franchise en base de TVA' : `N° TVA intracommunautaire : ${seller.vatNumber ?? ''}`,
+    `Enseigne : ${seller.tradeName}`,
+    `${seller.email} - ${seller.phone}`,
+  ];
+  const buyerLines = [
+    ...(buyer.kind === 'business' ? [] : [CUSTOMER_KIND_LABELS.individual]),
+    buyer.address.line1,
+    ...(buyer.address.line2 ? [buyer.address.line2] : []),
+    `${buyer.address.postalCode} ${buyer.address.city}${buyer.address.countryCode === 'FR' ? '' : ` (${buyer.address.countryCode})`}`,
+    ...(buyer.siren ? [`SIREN ${formatSiren(buyer.siren)}`] : []),
+    ...(buyer.siret ? [`SIRET ${buyer.siret}`] : []),
+    ...(buyer.vatNumber ? [`N° TVA intracommunautaire : ${buyer.vatNumber}`] : []),
+    buyer.email,
+  ];
+  const sellerBottom = block(left, 'Vendeur', seller.name, sellerLines);
+  const buyerBottom = block(right, 'Client', buyer.name, buyerLines);
+  pdf.x = left;
+  pdf.y = Math.max(sellerBottom, buyerBottom) + 14;
+
+  if (doc.cancels) {
+    pdf.font('Bold').fontSize(10).fillColor(ACCENT).text(`Avoir annulant la facture n° ${doc.cancels.number} du ${formatFrenchDate(doc.cancels.issueDate)}.`, left, pdf.y, { width });
+    pdf.fillColor(BLACK).moveDown(0.6);
+  }
+
+  // Lines.
+  // The same columns with or without VAT, except that under the franchise no price says HT and no VAT column exists.
+  type Column = { title: string; width: number; align: 'left' | 'right' };
+  const columns: Column[] = [
+    { title: 'Date', width: 58, align: 'left' },
+    { title: 'Désignation', width: 0, align: 'left' },
+    { title: 'Qté', width: 36, align: 'right' },
+    { title: 'Unité', width: 44, align: 'left' },
+    { title: franchise ? 'Prix unitaire' : 'PU HT', width: 68, align: 'right' },
+    ...(franchise ? [] : [{ title: 'TVA', width: 40, align: 'right' } as const]),
+    { title: franchise ? 'Montant' : 'Total HT', width: 72, align: 'right' },
+  ];
+  const fixed = columns.reduce((sum, c) => sum + c.width, 0);
+  const widths = columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
+  const row = (cells: string[], font: 'Body' | 'Bold') => {
+    pdf.font(font).fontSize(9);
+    const heights = cells.map((cell, i) => pdf.heightOfString(cell, { width: widths[i] }));
+    const height = Math.max(...heights);
+    if (pdf.y + height > pdf.page.height - MARGIN - 20) pdf.addPage();
+    const y = pdf.y;
+    let x = left;
+    cells.forEach((cell, i) => {
+      pdf.text(cell, x, y, { width: widths[i], align: columns[i].align });
+      x += widths[i] + 6;
+    });
+    pdf.x = left;
+    pdf.y = y + height + 4;
+  };
+  const rule = () => {
+    pdf.moveTo(left, pdf.y - 2).lineTo(left + width, pdf.y - 2).lineWidth(0.5).strokeColor('#999999').stroke();
+    pdf.y += 2;
+  };
+  row(columns.map((c) => c.title), 'Bold');
+  rule();
+  for (const line of doc.lines) {
+    const cells = [formatFrenchDate(line.serviceDate), line.description, formatQuantity(line.quantityHundredths), PRICE_UNIT_LABELS[line.unit], formatEuros(line.unitPriceCents)];
+    if (!franchise) cells.push(line.vatRateBps === null ? '-' : formatBps(line.vatRateBps));
+    cells.push(formatEuros(line.netCents));
+    row(cells, 'Body');
+  }
+  rule();
+
+  // Totals.
+  const totalLines: Array<[string, string, boolean]> = [];
+  const { totals } = doc;
+  if (franchise) {
+    totalLines.push(['Total', formatEuros(totals.netCents), false]);
+  } else {
+    for (const rate of totals.perRate) {
+      const label = rate.category === 'S' ? `TVA ${formatBps(rate.vatRateBps)}` : 'TVA 0 %';
+      totalLines.push([`Total HT soumis à ${label}`, formatEuros(rate.baseCents), false]);
+      totalLines.push([`Montant ${label}`, formatEuros(rate.vatCents), false]);
+    }
+    totalLines.push(['Total HT', formatEuros(totals.netCents), false], ['Total TVA', formatEuros(totals.vatCents), false], ['Total TTC', formatEuros(totals.grossCents), false]);
+  }
+  totalLines.push([doc.kind === 'credit-note' ? "Montant de l'avoir" : 'Net à payer', formatEuros(totals.grossCents), true]);
+  if (pdf.y + totalLines.length * 14 > pdf.page.height - MARGIN) pdf.addPage();
+  const labelWidth = 200;
+  const amountWidth = 90;
+  const labelX = left + width - labelWidth - amountWidth;
+  for (const [label, value, strong] of totalLines) {
+    const y = pdf.y;
+    pdf.font(strong ? 'Bold' : 'Body').fontSize(strong ? 11 : 9.5);
+    pdf.text(label, labelX, y, { width: labelWidth, align: 'right' });
+    pdf.text(value, labelX + labelWidth, y, { width: amountWidth, align: 'right' });
+    pdf.y = y + (strong ? 16 : 13);
+  }
+  pdf.x = left;
+  if (franchise) pdf.font('Bold').fontSize(9.5).text(FRANCHISE_MENTION, left, pdf.y + 2, { width, align: 'right' });
+  pdf.moveDown(1);
+
+  // Payment.
+  const paymentText =
+    doc.kind === 'invoice' && doc.dueDate
+      ? [
+          paymentTermsText(doc.dueDate, doc.paymentTermsDays),
+          `Règlement par virement à ${seller.name} : IBAN ${groupedIban(seller.bank.iban)} - BIC ${seller.bank.bic}, en indiquant le n° ${doc.number}.`,
+          ...paymentMentions(buyer.kind),
+        ]
+      : ['Cet avoir est remboursé ou imputé sur une prochaine facture.'];
+  pdf.font('Bold').fontSize(10).fillColor(ACCENT).text(doc.kind === 'invoice' ? 'Conditions de paiement' : 'Règlement', left, pdf.y, { width });
+  pdf.font('Body').fontSize(8.5).fillColor(BLACK);
+  for (const text of paymentText) pdf.text(text, left, pdf.y + 1, { width });
+  pdf.moveDown(0.8);
+  pdf.font('Body').fontSize(7.5).fillColor(GREY);
+  pdf.text(`Nature de l'opération : prestations de services. ${seller.name}, ${seller.legalForm}, ${addressOneLine(seller.address)}, SIREN ${formatSiren(seller.siren)} - ${seller.rcs}.`, left, pdf.y, { width });
+  pdf.text(`Les données de ce document sont jointes au format Factur-X (${FACTUR_X_FILE_NAME}, profil EN 16931).`, { width });
+
+  // Factur-X: the XML as the PDF/A-3 associated file, declared in the XMP.
+  // pdfkit writes `relationship` as the file specification's /AFRelationship; @types/pdfkit does not declare it yet.
+  const attachment: PDFKit.Mixins.PDFAttachmentOptions & { relationship: string } = {
+    name: FACTUR_X_FILE_NAME,
+    type: 'text/xml',
+    // EN 16931 holds the whole invoice: the XML is an equivalent form of it (MINIMUM and BASIC WL would be Data).
+    relationship: 'Alternative',
+    description: 'Factur-X',
+    creationDate: issued,
+    modifiedDate: issued,
+  };
+  pdf.file(Buffer.from(xml, 'utf8'), attachment);
+  pdf.appendXML(facturXXmp());
+  pdf.end();
+  await ended;
+  return { pdf: Buffer.concat(chunks), xml };
+}

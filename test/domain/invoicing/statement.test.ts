@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { invoiceTotals } from '../../../shared/domain/invoicing/amounts.js';
+import { fecAmount, fecCsv, fecRows, FEC_COLUMNS, type FecDocument } from '../../../shared/domain/invoicing/fec.js';
+import { monthlyStatement, statementLines, type StatementDocument } from '../../../shared/domain/invoicing/statement.js';
+
+const doc = (number: string, kind: StatementDocument['kind'], netCents: number, vatCents = 0): StatementDocument => ({
+  invoiceId: `inv-${number}`, number, kind, issueDate: '2027-08-01', customerName: 'Awa Diallo', netCents, vatCents, grossCents: netCents + vatCents,
+});
+const activity = { activityId: 'a1', name: 'Jardins de Lens', tradeName: 'Les Mains Vertes', shape: 'personal' as const };
+
+describe('the monthly statement', () => {
+  it('adds the invoices, takes off the credit notes and the contribution, and shows the payments', () => {
+    const statement = monthlyStatement({
+      month: '2027-07',
+      activity,
+      documents: [doc('2027-000012', 'invoice', 250_00, 50_00), doc('2027-000010', 'invoice', 100_00, 20_00), doc('2027-000013', 'credit-note', 100_00, 20_00)],
+      payments: [{ invoiceNumber: '2027-000010', date: '2027-07-20', amountCents: 120_00, meansLabel: 'virement' }],
+      rateBps: 1000,
+    });
+    expect(statement.documents.map((d) => d.number)).toEqual(['2027-000010', '2027-000012', '2027-000013']);
+    expect(statement).toMatchObject({ invoicedNetCents: 350_00, creditedNetCents: 100_00, revenueExclVatCents: 250_00, vatCents: 50_00, paymentsReceivedCents: 120_00, leftCents: 225_00 });
+    expect(statement.contribution.contributionCents).toBe(25_00);
+    const text = statementLines(statement).join('\n');
+    expect(text).toContain('Relevé de juillet 2027 - Les Mains Vertes (Jardins de Lens)');
+    expect(text).toContain('Avoir n° 2027-000013 du 01/08/2027, Awa Diallo : -100,00\u00a0€ HT');
+    expect(text).toContain("Chiffre d'affaires hors taxes : 250,00\u00a0€");
+    expect(text).toContain('Contribution de la coopérative (10 %) : 25,00\u00a0€');
+    expect(text).toContain('Ce qui vous reste : 225,00\u00a0€');
+  });
+
+  it('for a collective activity, leaves each member their share of the result', () => {
+    const input = { month: '2027-07', activity: { ...activity, shape: 'collective' as const }, documents: [doc('2027-000001', 'invoice', 100_01)], payments: [], rateBps: 0, collectiveMemberIds: ['m1', 'm2'] };
+    expect(monthlyStatement({ ...input, memberId: 'm1' }).leftCents).toBe(50_01);
+    expect(monthlyStatement({ ...input, memberId: 'm2' }).leftCents).toBe(50_00);
+    expect(statementLines(monthlyStatement({ ...input, memberId: 'm2' })).join('\n')).toContain('soit 50,00\u00a0€ pour vous en partage égal entre 2 membres');
+  });
+});
+
+describe('the accounting export', () => {
+  const invoice: FecDocument = {
+    kind: 'invoice',
+    number: '2027-000010',
+    issueDate: '2027-08-01',
+    customerAccount: 'C-cus1',
+    customerName: 'Boulangerie; Lensoise',
+    totals: invoiceTotals([{ quantityHundredths: 100, unitPriceCents: 100_00, vatRateBps: 2000 }, { quantityHundredths: 100, unitPriceCents: 10_00, vatRateBps: 550 }], 'vat'),
+  };
+
+  it('writes balanced sales entries, reversed for a credit note, and bank entries for payments', () => {
+    const rows = fecRows({
+      documents: [{ ...invoice, kind: 'credit-note', number: '2027-000011' }, invoice],
+      payments: [{ paymentId: 'p1', invoiceNumber: '2027-000010', date: '2027-08-15', amountCents: 50_00, customerAccount: 'C-cus1', customerName: 'Boulangerie Lensoise', meansLabel: 'virement' }],
+    });
+    const cents = (s: string) => Number(s.replace(',', '.')) * 100;
+    for (const entry of new Set(rows.map((r) => r.EcritureNum))) {
+      const lines = rows.filter((r) => r.EcritureNum === entry);
+      expect(lines.reduce((s, r) => s + cents(r.Debit) - cents(r.Credit), 0), entry).toBeCloseTo(0);
+    }
+    const sale = rows.filter((r) => r.EcritureNum === 'VT000001');
+    expect(sale.map((r) => [r.CompteNum, r.Debit, r.Credit])).toEqual([
+      ['411000', '130,55', '0,00'],
+      ['706000', '0,00', '100,00'],
+      ['445710', '0,00', '20,00'],
+      ['706000', '0,00', '10,00'],
+      ['445710', '0,00', '0,55'],
+    ]);
+    expect(sale[0]).toMatchObject({ JournalCode: 'VT', EcritureDate: '20270801', PieceRef: '2027-000010', CompAuxNum: 'C-cus1', CompAuxLib: 'Boulangerie Lensoise' });
+    expect(rows.filter((r) => r.EcritureNum === 'VT000002').map((r) => [r.CompteNum, r.Debit, r.Credit])[0]).toEqual(['411000', '0,00', '130,55']);
+    expect(rows.filter((r) => r.JournalCode === 'BQ').map((r) => [r.CompteNum, r.Debit, r.Credit])).toEqual([['512000', '50,00', '0,00'], ['411000', '0,00', '50,00']]);
+
+    const csv = fecCsv(rows).split('\r\n');
+    expect(csv[0]).toBe(FEC_COLUMNS.join(';'));
+    expect(csv.slice(1, -1).every((line) => line.split(';').length === FEC_COLUMNS.length)).toBe(true);
+    expect(fecAmount(-5)).toBe('-0,05');
+  });
+
+  it('writes no VAT line under the franchise', () => {
+    const rows = fecRows({ documents: [{ ...invoice, totals: invoiceTotals([{ quantityHundredths: 100, unitPriceCents: 100_00, vatRateBps: null }], 'franchise') }], payments: [] });
+    expect(rows.map((r) => r.CompteNum)).toEqual(['411000', '706000']);
+    expect(rows[1].EcritureLib).toContain('TVA non applicable');
+  });
+});
