@@ -251,10 +251,84 @@ describe('the launch of a personal activity', () => {
     expect(launched).toMatchObject({ status: 'active', insurance: { included: true }, submission: 2 });
     expect(launched.prices.versions.at(-1).lines.map((l: { unitPriceCents: number }) => l.unitPriceCents)).toEqual([1250, 29, 1800]);
   }, 60_000);
+
+  it('once launched, gains a new price version, then is paused and closed with a reason', async () => {
+    // The page the approval left open shows the launched activity's forms.
+    const prices = staffPage.locator('#prices-form');
+    await expect.poll(() => prices.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await prices.getByLabel(/^Date d'effet/).inputValue()).toBe(inDays(0));
+    // From its start date, where the new version (the higher number) replaces the first one.
+    await prices.getByLabel(/^Date d'effet/).fill(inDays(10));
+    await fillPriceLine(staffPage, 0, { label: 'Tonte de pelouse', unit: 'heure', price: '13,5', service: 'jardinage' });
+    await prices.getByRole('button', { name: 'Enregistrer la grille' }).click();
+    await expect.poll(() => staffPage.locator('#price-versions details').count(), { timeout: 10_000 }).toBe(2);
+    const versions = (await staff()('GET', `/api/staff/activities/${activityId()}`)).body.prices.versions;
+    expect(versions.map((v: { version: number; effectiveFrom: string }) => [v.version, v.effectiveFrom])).toEqual([[1, inDays(10)], [2, inDays(10)]]);
+    expect(versions[1].lines.map((l: { unitPriceCents: number }) => l.unitPriceCents)).toEqual([1350, 29, 1800]);
+
+    const status = staffPage.locator('#status-form');
+    await status.getByRole('button', { name: 'Changer le statut' }).click();
+    await expect.poll(() => staffPage.locator('#status-error-summary').isVisible(), { timeout: 5_000 }).toBe(true);
+    await status.getByLabel("Mettre l'activité en pause").check();
+    await status.getByLabel(/^Motif/).fill('Congé maternité de la titulaire.');
+    await status.getByRole('button', { name: 'Changer le statut' }).click();
+    await expect.poll(() => staffPage.locator('#activity .badge-activity').first().getAttribute('data-status'), { timeout: 10_000 }).toBe('paused');
+    expect(await status.getByLabel("Mettre l'activité en pause").isHidden()).toBe(true);
+    await status.getByLabel("Fermer l'activité").check();
+    await status.getByLabel(/^Motif/).fill('La titulaire a trouvé un emploi salarié.');
+    await status.getByRole('button', { name: 'Changer le statut' }).click();
+    await expect.poll(() => staffPage.locator('#activity .badge-activity').first().getAttribute('data-status'), { timeout: 10_000 }).toBe('closed');
+    expect(await staffPage.locator('#status-section').isHidden()).toBe(true);
+    expect(await staffPage.locator('#prices-section').isHidden()).toBe(true);
+    expect((await staff()('GET', `/api/staff/activities/${activityId()}`)).body).toMatchObject({ status: 'closed', statusReason: 'La titulaire a trouvé un emploi salarié.' });
+  }, 60_000);
+});
+
+describe('a Jeunes Majeurs collective activity', () => {
+  it('is created by staff from the activities page, and gains a member with a committee role (not one without a countersigned contract)', async () => {
+    const [member, early] = await Promise.all([launchReady(adultSubmission({}, 'jeunes-majeurs')), launchReadyReferral(cloud.documentClient, cloud.tableName, adultSubmission({}, 'jeunes-majeurs'), false)]);
+    await staffPage.goto(`${cloud.urls.app}equipe/activites`);
+    const form = staffPage.locator('#collective-form');
+    await expect.poll(() => form.isVisible(), { timeout: 10_000 }).toBe(true);
+    await form.getByLabel(/^Nom de l'activité/).fill('Atelier vélo solidaire');
+    await form.getByLabel(/^Enseigne/).fill('Vélos du Bassin');
+    await form.getByLabel('Jardinage et entretien des espaces verts').check();
+    await form.getByLabel(/^Description/).fill('Entretien de jardins partagés par une équipe de quatre membres.');
+    await fillPriceLine(staffPage, 0, { label: 'Entretien', unit: 'heure', price: '20', service: 'jardinage' });
+    await form.getByLabel('Entreprises').check();
+    await form.getByLabel(/^Objectif de chiffre d'affaires/).fill('2 000');
+    await form.getByLabel(/^Date de début/).fill(inDays(10));
+    // An end before the start: the API refuses it by the field, in French.
+    await form.getByLabel(/^Date de fin/).fill(inDays(5));
+    await form.getByRole('button', { name: "Créer l'activité collective" }).click();
+    await expect.poll(() => staffPage.locator('#f-endDate-error').textContent(), { timeout: 10_000 }).toBe('La date de fin doit suivre la date de début.');
+    await form.getByLabel(/^Date de fin/).fill(inDays(220));
+    await form.getByRole('button', { name: "Créer l'activité collective" }).click();
+    const created = staffPage.locator('#collective-created a');
+    await expect.poll(() => created.isVisible(), { timeout: 10_000 }).toBe(true);
+    await created.click();
+    await staffPage.waitForURL(/\/equipe\/activites\/ca-[^/]+$/);
+    const activityId = new URL(staffPage.url()).pathname.split('/').pop()!;
+
+    const add = staffPage.locator('#member-form');
+    await expect.poll(() => add.isVisible(), { timeout: 10_000 }).toBe(true);
+    await add.getByLabel(/^Identifiant du parcours/).fill(early.referralId);
+    await add.getByRole('button', { name: 'Ajouter le membre' }).click();
+    await expect.poll(() => staffPage.locator('#member-error-summary-message').textContent(), { timeout: 10_000 }).toMatch(/contrat contresigné/);
+    await add.getByLabel(/^Identifiant du parcours/).fill(member.referral.referralId);
+    await add.getByLabel(/^Comité/).selectOption('marketing');
+    await add.getByRole('button', { name: 'Ajouter le membre' }).click();
+    const name = `${member.referral.youngPerson.firstName} ${member.referral.youngPerson.lastName}`;
+    await expect.poll(() => staffPage.locator('#activity .members-table').textContent(), { timeout: 10_000 }).toContain(name);
+
+    const stored = (await staff()('GET', `/api/staff/activities/${activityId}`)).body;
+    expect(stored).toMatchObject({ shape: 'collective', programme: 'jeunes-majeurs', status: 'draft', endDate: inDays(220), monthlyGoalCents: 200_000 });
+    expect(stored.members).toEqual([expect.objectContaining({ referralId: member.referral.referralId, role: 'member', committeeRole: 'marketing' })]);
+  }, 60_000);
 });
 
 describe('a CJS cohort', () => {
-  it('is created, a launch-ready minor is placed in it with a committee role, and a young person of another programme is refused', async () => {
+  it('is created, offers a launch-ready minor placed in one click and given a committee role, and refuses a young person of another programme', async () => {
     const [minor, adult] = await Promise.all([launchReady(cjsSubmission()), launchReady(adultSubmission())]);
     const year = new Date().getFullYear() + 1;
     await staffPage.goto(`${cloud.urls.app}equipe/cohortes`);
@@ -273,16 +347,20 @@ describe('a CJS cohort', () => {
 
     const place = staffPage.locator('#place-form');
     await expect.poll(() => place.isVisible(), { timeout: 10_000 }).toBe(true);
+    // The launch-ready CJS minor waits among the candidates; the Jeunes Majeurs adult is not one.
+    const candidate = staffPage.locator(`tr[data-candidate-id="${minor.referral.referralId}"]`);
+    expect(await candidate.textContent()).toContain(`${minor.referral.youngPerson.firstName} ${minor.referral.youngPerson.lastName}`);
+    expect(await staffPage.locator(`tr[data-candidate-id="${adult.referral.referralId}"]`).count()).toBe(0);
     await place.getByLabel(/^Identifiant du parcours/).fill(adult.referral.referralId);
     await place.getByRole('button', { name: 'Placer dans la cohorte' }).click();
     await expect.poll(() => staffPage.locator('#error-summary').isVisible(), { timeout: 10_000 }).toBe(true);
 
-    await place.getByLabel(/^Identifiant du parcours/).fill(minor.referral.referralId);
-    await place.getByRole('button', { name: 'Placer dans la cohorte' }).click();
+    await candidate.getByRole('button', { name: /^Placer/ }).click();
     const row = staffPage.locator(`tr[data-referral-id="${minor.referral.referralId}"]`);
     await expect.poll(() => row.isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await row.textContent()).toContain(`${minor.referral.youngPerson.firstName} ${minor.referral.youngPerson.lastName}`);
     expect(await staffPage.locator('#cohort-seats').textContent()).toMatch(/^1 \/ 2/);
+    expect(await candidate.count()).toBe(0);
 
     await row.getByLabel(/^Comité de/).selectOption('finance');
     await row.getByRole('button', { name: /Enregistrer/ }).click();
