@@ -170,6 +170,9 @@ export const keys = {
   /** Every cohort in gsi1 by its start. */
   cohortEntry: (startDate: string, cohortId: string) => ({ gsi1pk: 'COHORTS', gsi1sk: `${startDate}#${cohortId}` }),
   cohortsPartition: () => 'COHORTS',
+  /** A launch-ready CJS path not placed in a cohort (gsi1, on its onboarding record), oldest first: the cohort page's candidates. */
+  cohortCandidateEntry: (readyAt: string, referralId: string) => ({ gsi1pk: 'COHORTS#CANDIDATES', gsi1sk: `${readyAt}#${referralId}` }),
+  cohortCandidatesPartition: () => 'COHORTS#CANDIDATES',
   /** A person's cohort placement. */
   personCohortLink: (personId: string, cohortId: string) => ({ pk: `PERSON#${personId}`, sk: `COHORT#${cohortId}` }),
   personCohortsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'COHORT#' }),
@@ -197,4 +200,5 @@ export const INDEX = {
   awaitedLaunches: 'gsi1',
   serviceKinds: 'gsi1',
   cohorts: 'gsi1',
+  cohortCandidates: 'gsi1',
 } as const;

@@ -2,7 +2,7 @@ import { PROGRAMME_RULES } from './domain/programmes.js';
 import { ACTIVITY_SHAPE_LABELS } from './domain/activities.js';
 import { REFERRAL_STATUS_LABELS } from './domain/referral.js';
 import { REFUSAL_REASONS, refusalReason } from './domain/refusal-reasons.js';
-import { ageLabel, daysBetween } from './domain/time.js';
+import { ageLabel, ageOn, daysBetween } from './domain/time.js';
 import { WAITING_PHASE_LABELS, WAITING_STEP_KIND_LABELS } from './domain/waiting-steps.js';
 import type { ApprovalRecord } from './data/approvals.js';
 import type { ReferralRecord } from './data/referrals.js';
@@ -41,7 +41,7 @@ import type { ReceivedMessage } from './data/messages-received.js';
 import { LINK_MENTION, fillLinkPlaceholder } from './domain/personal-links.js';
 import { ACTIVITY_STATUS_LABELS, COMMITTEE_ROLES, COMMITTEE_ROLE_LABELS, type ActivityRecord, type CohortMember } from './domain/activities.js';
 import { cohortDatesLabel, townsLabel } from './domain/cohorts.js';
-import type { StoredCohort } from './data/cohorts.js';
+import type { CohortCandidate, StoredCohort } from './data/cohorts.js';
 
 /** What the API shows of a referral in lists. */
 export function referralSummary(referral: ReferralRecord) {
@@ -535,7 +535,12 @@ export function cohortSummary(cohort: StoredCohort) {
  * The cohort page: its members with their committee roles, and whether members may still change (only while its
  * collective activity is a draft). Names only: contact details stay on each person's timeline.
  */
-export function cohortView(cohort: StoredCohort, members: readonly CohortMember[], activity: Pick<ActivityRecord, 'status'> | undefined) {
+export function cohortView(
+  cohort: StoredCohort,
+  members: readonly CohortMember[],
+  activity: Pick<ActivityRecord, 'status'> | undefined,
+  candidates: { items: readonly CohortCandidate[]; more: boolean } = { items: [], more: false },
+) {
   return {
     ...cohortSummary(cohort),
     activityStatus: activity?.status,
@@ -550,6 +555,9 @@ export function cohortView(cohort: StoredCohort, members: readonly CohortMember[
       placedAt: m.placedAt,
     })),
     committeeRoles: COMMITTEE_ROLES.map((code) => ({ code, label: COMMITTEE_ROLE_LABELS[code] })),
+    // Who may be placed: their town and age at the cohort's start help choose; no birth date or contact here.
+    candidates: candidates.items.map((c) => ({ referralId: c.referralId, personId: c.personId, name: c.name, town: c.town, ageAtStart: ageOn(c.birthDate, cohort.startDate), readyAt: c.readyAt })),
+    moreCandidates: candidates.more,
   };
 }
 export type CohortView = ReturnType<typeof cohortView>;

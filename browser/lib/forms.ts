@@ -1,4 +1,5 @@
 /** Forms: the error summary and the per-field messages (ids follow shared/pages/form-fields.ts). */
+import { NETWORK_MESSAGE, apiErrors, messageOf, type ApiResult } from './api.js';
 import { el } from './dom.js';
 
 export interface FormError {
@@ -154,4 +155,35 @@ export function idempotencyKeyOf(form: HTMLFormElement): { key: () => string; re
   const renew = () => (key = crypto.randomUUID());
   form.addEventListener('input', renew);
   return { key: () => key, renew };
+}
+
+/**
+ * Sends a form to the API, one request at a time: first the fields to correct (`read`), then the call; a refusal
+ * shows the API's message and its errors field by field, a lost connection says so; `done` takes the answer.
+ */
+export function sendForm<T>(form: HTMLFormElement, button: HTMLButtonElement, spec: {
+  busy: string;
+  incomplete: string;
+  failure: string;
+  read: () => { body: unknown; errors: FormError[] };
+  send: (body: unknown) => Promise<ApiResult<T>>;
+  done: (data: T) => void | Promise<void>;
+}): void {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (button.disabled) return;
+    clearErrors(form);
+    const { body, errors } = spec.read();
+    if (errors.length) return showErrors(form, spec.incomplete, errors);
+    setBusy(button, true, spec.busy);
+    try {
+      const result = await spec.send(body);
+      if (!result.ok) return showErrors(form, messageOf(result, spec.failure), apiErrors(result));
+      await spec.done(result.data);
+    } catch {
+      showErrors(form, NETWORK_MESSAGE, []);
+    } finally {
+      setBusy(button, false);
+    }
+  });
 }

@@ -1,18 +1,21 @@
 /*
  * Staff: one activity (GET /api/staff/activities/{activityId}): its launch file, members, prices in force and every
  * version, goal, status and history, its flyer; while its launch waits for the team, the decision (approve, or send
- * the file back with a comment) through the generic approvals route.
+ * the file back with a comment) through the generic approvals route. Staff also add a member to a Jeunes Majeurs
+ * collective activity, give a launched activity a new version of its prices, and pause, reactivate or close it with
+ * a reason; each answer is the activity as it now stands.
  */
 import { NETWORK_MESSAGE, api, apiErrors, loadInto, messageOf } from '../lib/api.js';
 import { activityFacts, membersTable, priceTable, pricesInForceNode } from '../lib/activities.js';
 import { byId, el, formatDateTime, formatPlainDate, timeNode } from '../lib/dom.js';
 import { downloadFile, flyerFileName } from '../lib/download.js';
-import { clearErrors, radioValue, requiredErrors, setBusy, showErrors, textValue, type FormError } from '../lib/forms.js';
+import { clearErrors, radioValue, requiredErrors, sendForm, setBusy, showErrors, textValue, type FormError } from '../lib/forms.js';
+import { priceLinesEditor, type PriceLinesEditor } from '../lib/launch-file.js';
 import { startPage } from '../lib/page.js';
 import { fetchListPage } from '../lib/paging.js';
 import { personLink } from '../lib/people.js';
 import { currentSession } from '../lib/session.js';
-import type { ActivityView, DecisionAnswer, InboxItem } from '../lib/views.js';
+import type { ActivityView, DecisionAnswer, InboxItem, ServiceKindView } from '../lib/views.js';
 
 const activityId = () => document.body.dataset.activityId ?? '';
 const activityPath = () => `/api/staff/activities/${encodeURIComponent(activityId())}`;
@@ -61,6 +64,103 @@ function render(activity: ActivityView): void {
     el('ol', { class: 'timeline', id: 'activity-history' }, activity.history.map((event) =>
       el('li', {}, timeNode(event.at), el('p', {}, event.label), event.by ? el('p', { class: 'hint' }, event.by) : null))),
   );
+}
+
+// --- Members, prices, status: the forms the activity allows now ---
+
+let editor: PriceLinesEditor;
+let catalogue: Map<string, ServiceKindView> | undefined;
+
+const say = (text: string) => (byId('activity-status').textContent = text);
+const paris = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+
+/** The VAT rate a new line takes comes from the catalogue: read once, when prices may change. */
+async function loadCatalogue(): Promise<Map<string, ServiceKindView>> {
+  if (!catalogue) {
+    const result = await api<{ items: ServiceKindView[] }>('/api/staff/service-kinds');
+    catalogue = new Map((result.ok ? result.data.items : []).map((kind) => [kind.code, kind]));
+  }
+  return catalogue;
+}
+
+/** Shows the forms this activity allows (a collective Jeunes Majeurs one gains members; a launched one new prices and status). */
+async function showForms(activity: ActivityView): Promise<void> {
+  const launched = activity.status === 'active' || activity.status === 'paused';
+  // A cohort's members join from the cohort's page, where its seats are counted.
+  byId('member-section').hidden = !(activity.shape === 'collective' && !activity.cohortId && activity.status !== 'closed');
+  byId('status-section').hidden = !launched;
+  for (const choice of byId('status-form').querySelectorAll<HTMLInputElement>('input[name="status"]')) {
+    const allowed = launched && choice.value !== activity.status;
+    choice.disabled = !allowed;
+    choice.checked = false;
+    choice.closest<HTMLElement>('.choice')!.hidden = !allowed;
+  }
+  const prices = byId('prices-section');
+  if (!launched) {
+    prices.hidden = true;
+    return;
+  }
+  const kinds = await loadCatalogue();
+  editor.kinds = new Map(activity.serviceKinds.map((kind) => [kind.code, { code: kind.code, label: kind.label, defaultVatRateBps: kinds.get(kind.code)?.defaultVatRateBps ?? null }]));
+  editor.reset(activity.prices.versions.at(-1)?.lines ?? []);
+  byId('prices-intro').textContent = 'Les lignes de la dernière grille sont reprises : changez-les, ajoutez-en ou retirez-en. Les grilles précédentes restent, pour les factures de leurs jours.';
+  const effectiveFrom = byId<HTMLInputElement>('f-effectiveFrom');
+  effectiveFrom.min = paris();
+  effectiveFrom.value = paris();
+  prices.hidden = false;
+}
+
+async function changed(activity: ActivityView, form: HTMLFormElement, message: string): Promise<void> {
+  render(activity);
+  form.reset();
+  await showForms(activity);
+  say(message);
+}
+
+function prepareForms(): void {
+  editor = priceLinesEditor('lines');
+  const memberForm = byId<HTMLFormElement>('member-form');
+  sendForm<ActivityView>(memberForm, byId<HTMLButtonElement>('member-submit'), {
+    busy: 'Ajout…',
+    incomplete: 'Complétez le membre :',
+    failure: "Le membre n'a pas pu être ajouté.",
+    read: () => {
+      const committeeRole = textValue(memberForm, 'committeeRole');
+      return { body: { referralId: textValue(memberForm, 'referralId'), ...(committeeRole ? { committeeRole } : {}) }, errors: requiredErrors(memberForm, { referralId: "Indiquez l'identifiant du parcours du jeune." }) };
+    },
+    // Without a countersigned contract (422), of another programme (409), unknown (404): the API says which, in French.
+    send: (body) => api<ActivityView>(`${activityPath()}/members`, { method: 'POST', json: body }),
+    done: (activity) => changed(activity, memberForm, `Membre ajouté : ${activity.members.at(-1)?.name ?? ''}.`),
+  });
+
+  const pricesForm = byId<HTMLFormElement>('prices-form');
+  sendForm<ActivityView>(pricesForm, byId<HTMLButtonElement>('prices-submit'), {
+    busy: 'Enregistrement…',
+    incomplete: 'Complétez la grille :',
+    failure: "La grille n'a pas pu être enregistrée.",
+    read: () => {
+      const { lines, errors } = editor.read();
+      return { body: { effectiveFrom: textValue(pricesForm, 'effectiveFrom'), lines }, errors: [...requiredErrors(pricesForm, { effectiveFrom: "Choisissez la date d'effet." }).filter((e) => e.field === 'effectiveFrom'), ...errors] };
+    },
+    send: (body) => api<ActivityView>(`${activityPath()}/prices`, { method: 'POST', json: body }),
+    done: (activity) => {
+      const latest = activity.prices.versions.at(-1);
+      return changed(activity, pricesForm, latest ? `Grille n° ${latest.version} enregistrée, en vigueur le ${formatPlainDate(latest.effectiveFrom)}.` : 'Grille enregistrée.');
+    },
+  });
+
+  const statusForm = byId<HTMLFormElement>('status-form');
+  sendForm<ActivityView>(statusForm, byId<HTMLButtonElement>('status-submit'), {
+    busy: 'Enregistrement…',
+    incomplete: 'Complétez le changement de statut :',
+    failure: "Le statut n'a pas pu être changé.",
+    read: () => ({
+      body: { status: radioValue(statusForm, 'status'), reason: textValue(statusForm, 'reason') },
+      errors: requiredErrors(statusForm, { status: 'Choisissez le nouveau statut.', reason: 'Indiquez le motif du changement.' }),
+    }),
+    send: (body) => api<ActivityView>(`${activityPath()}/status`, { method: 'POST', json: body }),
+    done: (activity) => changed(activity, statusForm, `Statut changé : ${activity.statusLabel.toLowerCase()}.`),
+  });
 }
 
 /** The open launch approval of this activity, from the staff inbox (only launch approvals, a page at a time). */
@@ -122,6 +222,7 @@ async function followLaunch(): Promise<void> {
     const result = await api<ActivityView>(activityPath());
     if (result.ok && result.data.status !== 'awaiting-approval') {
       render(result.data);
+      await showForms(result.data);
       return;
     }
     await new Promise((resolve) => window.setTimeout(resolve, 1000));
@@ -130,9 +231,11 @@ async function followLaunch(): Promise<void> {
 }
 
 startPage(async () => {
+  prepareForms();
   const activity = await loadInto<ActivityView>(byId('activity'), activityPath());
   if (!activity) return;
   render(activity);
+  await showForms(activity);
   if (activity.status !== 'awaiting-approval') return;
   const approval = await openLaunchApproval();
   if (approval) prepareDecision(approval);

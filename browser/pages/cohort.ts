@@ -1,11 +1,12 @@
 /*
  * Staff: one CJS cohort (GET /api/staff/cohorts/{cohortId}): its dates, towns and seats, its collective activity,
- * its members and their committee roles; a launch-ready CJS young person is placed in it (never above capacity).
+ * its members and their committee roles; a launch-ready CJS young person is placed in it (never above capacity),
+ * chosen among those not placed yet (the answer's `candidates`) or by the id of their path.
  */
 import { NETWORK_MESSAGE, api, apiErrors, loadInto, messageOf } from '../lib/api.js';
 import { seatsText } from '../lib/activities.js';
 import { byId, el, facts, formatPlainDate } from '../lib/dom.js';
-import { clearErrors, idempotencyKeyOf, requiredErrors, setBusy, showErrors, textValue } from '../lib/forms.js';
+import { clearErrors, requiredErrors, setBusy, showErrors, textValue } from '../lib/forms.js';
 import { startPage } from '../lib/page.js';
 import { dataTable } from '../lib/paging.js';
 import { personLink } from '../lib/people.js';
@@ -62,6 +63,43 @@ function render(cohort: CohortView): void {
       : el('p', {}, "Aucun jeune placé pour l'instant."),
   );
   byId('place-section').hidden = !cohort.membersEditable || cohort.seatsLeft === 0;
+  byId('candidates').replaceChildren(candidatesNode(cohort));
+}
+
+/** The young people ready to be placed, each with its button; the answer of a placement reloads the cohort. */
+function candidatesNode(cohort: CohortView): HTMLElement {
+  if (!cohort.candidates.length) return el('p', {}, "Aucun jeune CJS prêt pour le lancement n'attend de cohorte.");
+  const rows = cohort.candidates.map((candidate) => {
+    const button = el('button', { type: 'button', class: 'button button-secondary' }, 'Placer', el('span', { class: 'visually-hidden' }, ` ${candidate.name}`));
+    button.addEventListener('click', async () => {
+      setBusy(button, true, 'Placement…');
+      try {
+        await place(candidate.referralId, (message) => say(message, true));
+      } finally {
+        if (button.isConnected) setBusy(button, false);
+      }
+    });
+    return { attributes: { 'data-candidate-id': candidate.referralId }, cells: [personLink(candidate.personId, candidate.name), candidate.town, `${candidate.ageAtStart} ans`, formatPlainDate(candidate.readyAt.slice(0, 10)), button] };
+  });
+  const caption = `Jeunes CJS prêts pour le lancement, sans cohorte (${cohort.candidates.length}${cohort.moreCandidates ? ', les premiers' : ''})`;
+  return dataTable('candidates-table', caption, ['Jeune', 'Commune', 'Âge au début', 'Prêt depuis le', ''], rows);
+}
+
+/** Places a young person; a refusal (full, not ready, unknown) goes to `refused`, in the API's French. */
+async function place(referralId: string, refused: (message: string, errors: Array<{ field: string; message: string }>) => void): Promise<boolean> {
+  try {
+    const result = await api<unknown>(`${cohortPath()}/members`, { method: 'POST', json: { referralId } });
+    if (!result.ok) {
+      refused(messageOf(result, "Le jeune n'a pas pu être placé."), apiErrors(result));
+      return false;
+    }
+    const cohort = await reload();
+    if (cohort) say(`Jeune placé dans la cohorte : ${seatsText(cohort)}.`);
+    return true;
+  } catch {
+    refused(NETWORK_MESSAGE, []);
+    return false;
+  }
 }
 
 async function reload(): Promise<CohortView | null> {
@@ -73,7 +111,6 @@ async function reload(): Promise<CohortView | null> {
 startPage(async () => {
   const form = byId<HTMLFormElement>('place-form');
   const button = byId<HTMLButtonElement>('place-submit');
-  const idempotency = idempotencyKeyOf(form);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (button.disabled) return;
@@ -82,15 +119,7 @@ startPage(async () => {
     if (missing.length) return showErrors(form, 'Complétez le placement :', missing);
     setBusy(button, true, 'Placement…');
     try {
-      const result = await api<unknown>(`${cohortPath()}/members`, { method: 'POST', json: { referralId: textValue(form, 'referralId') }, headers: { 'idempotency-key': idempotency.key() } });
-      // Full (409), not a launch-ready CJS young person (422), unknown (404): the API says which, in French.
-      if (!result.ok) return showErrors(form, messageOf(result, "Le jeune n'a pas pu être placé."), apiErrors(result));
-      form.reset();
-      idempotency.renew();
-      const cohort = await reload();
-      if (cohort) say(`Jeune placé dans la cohorte : ${seatsText(cohort)}.`);
-    } catch {
-      showErrors(form, NETWORK_MESSAGE, []);
+      if (await place(textValue(form, 'referralId'), (message, errors) => showErrors(form, message, errors))) form.reset();
     } finally {
       setBusy(button, false);
     }

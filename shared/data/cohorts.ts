@@ -17,11 +17,11 @@ import { idFromIdempotencyKey } from '../domain/idempotency.js';
 import { INDEX, keys } from '../keys.js';
 import { activityCreatePuts, activityMemberPuts, getActivity, memberOf, newDraftActivity } from './activities.js';
 import type { TransactItem } from './approvals.js';
-import { db, queryAll, queryIndexPage, tableName, type Page } from './client.js';
-import { getOnboarding } from './onboarding.js';
+import { batchGetAll, db, queryAll, queryIndexPage, tableName, type Page } from './client.js';
+import { getOnboarding, type OnboardingRecord } from './onboarding.js';
 import { outboxPuts } from './outbox.js';
 import { timelinePut } from './people.js';
-import { getReferralRecord } from './referrals.js';
+import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { changeCapacity, freeSeat, takeSeat } from './seats.js';
 import { isConditionFailure, isRetryableConflict, pause } from './transactions.js';
 
@@ -145,6 +145,35 @@ export async function listCohorts(options: { cursor?: string; limit?: number } =
   return { items: page.items.map((i) => stripKeys<StoredCohort>(i)), cursor: page.cursor };
 }
 
+/** A launch-ready CJS young person not placed in a cohort yet, as the cohort page offers them. */
+export interface CohortCandidate {
+  referralId: string;
+  personId: string;
+  name: string;
+  town: string;
+  birthDate: string;
+  readyAt: string;
+}
+
+/**
+ * The launch-ready CJS young people not placed in any cohort, ready the longest first: one query of the candidates'
+ * index (their onboarding records, placed there at readiness, taken off at placement), then their names in one batch.
+ */
+export async function listCohortCandidates(options: { limit?: number } = {}): Promise<{ items: CohortCandidate[]; more: boolean }> {
+  const page = await queryIndexPage(INDEX.cohortCandidates, keys.cohortCandidatesPartition(), { limit: options.limit ?? 100 });
+  const onboardings = page.items as unknown as OnboardingRecord[];
+  const referrals = new Map(
+    (await batchGetAll(onboardings.map((o) => keys.referral(o.referralId)))).map((item) => [String(item.referralId), item as unknown as ReferralRecord]),
+  );
+  const items = onboardings.flatMap((o) => {
+    const referral = referrals.get(o.referralId);
+    if (!referral) return [];
+    const { firstName, lastName, town, birthDate } = referral.youngPerson;
+    return [{ referralId: o.referralId, personId: o.personId, name: `${firstName} ${lastName}`, town, birthDate, readyAt: o.readyAt ?? o.updatedAt }];
+  });
+  return { items, more: page.cursor !== undefined };
+}
+
 /** The cohorts a person is placed in (at most one). */
 async function cohortsOfPerson(personId: string): Promise<Array<{ cohortId: string; name: string }>> {
   const prefix = keys.personCohortsPrefix(personId);
@@ -213,7 +242,7 @@ export async function placeInCohort(input: { cohortId: string; referralId: strin
         Update: {
           TableName: table,
           Key: keys.onboarding(referralId),
-          UpdateExpression: 'SET cohortId = :cohortId',
+          UpdateExpression: 'SET cohortId = :cohortId REMOVE gsi1pk, gsi1sk',
           ConditionExpression: '#status = :ready AND programme = :cjs AND attribute_not_exists(cohortId)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':cohortId': cohortId, ':ready': 'ready', ':cjs': 'cjs' },
@@ -300,11 +329,13 @@ export async function removeFromCohort(input: { cohortId: string; referralId: st
   if (!found) throw new NotFoundError('Cohorte introuvable.');
   const member = found.members.find((m) => m.referralId === referralId);
   if (!member) return { cohort: found.cohort, changed: false };
-  const activity = (await getActivity(found.cohort.activityId))?.activity;
+  const [activity, onboarding] = await Promise.all([getActivity(found.cohort.activityId).then((a) => a?.activity), getOnboarding(referralId)]);
   if (activity && activity.status !== 'draft') throw draftOnly(activity);
   const iso = (input.now ?? new Date()).toISOString();
   const table = tableName();
   const { activityId } = found.cohort;
+  // Back among the candidates, where its readiness placed it.
+  const candidate = keys.cohortCandidateEntry(onboarding?.readyAt ?? iso, referralId);
   try {
     await db().send(
       new TransactWriteCommand({
@@ -323,7 +354,15 @@ export async function removeFromCohort(input: { cohortId: string; referralId: st
               ExpressionAttributeValues: { ':draft': 'draft' },
             },
           },
-          { Update: { TableName: table, Key: keys.onboarding(referralId), UpdateExpression: 'REMOVE cohortId', ConditionExpression: 'cohortId = :cohortId', ExpressionAttributeValues: { ':cohortId': cohortId } } },
+          {
+            Update: {
+              TableName: table,
+              Key: keys.onboarding(referralId),
+              UpdateExpression: 'REMOVE cohortId SET gsi1pk = :gsi1pk, gsi1sk = :gsi1sk',
+              ConditionExpression: 'cohortId = :cohortId',
+              ExpressionAttributeValues: { ':cohortId': cohortId, ':gsi1pk': candidate.gsi1pk, ':gsi1sk': candidate.gsi1sk },
+            },
+          },
           ...timelinePut(table, member.personId, {
             at: iso,
             eventId: `cohort-removed#${cohortId}#${referralId}#${iso}`,

@@ -326,6 +326,8 @@ export async function finishOnboarding(input: {
     updatedAt: now,
     ...(input.to === 'ready' ? { readyAt: now } : { endedAt: now, ...(input.reason ? { endedReason: input.reason } : {}) }),
   };
+  // A CJS path ready for its launch waits to be placed in a cohort: its record moves from the board to the candidates.
+  const candidate = input.to === 'ready' && onboarding.programme === 'cjs' ? keys.cohortCandidateEntry(now, input.referralId) : undefined;
   try {
     await db().send(
       new TransactWriteCommand({
@@ -334,10 +336,16 @@ export async function finishOnboarding(input: {
             Update: {
               TableName: table,
               Key: keys.onboarding(input.referralId),
-              UpdateExpression: `SET #status = :to, updatedAt = :now, ${input.to === 'ready' ? 'readyAt = :now' : `endedAt = :now${input.reason ? ', endedReason = :reason' : ''}`} REMOVE gsi1pk, gsi1sk`,
+              UpdateExpression: `SET #status = :to, updatedAt = :now, ${input.to === 'ready' ? 'readyAt = :now' : `endedAt = :now${input.reason ? ', endedReason = :reason' : ''}`}${candidate ? ', gsi1pk = :gsi1pk, gsi1sk = :gsi1sk' : ' REMOVE gsi1pk, gsi1sk'}`,
               ConditionExpression: '#status = :active',
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':to': input.to, ':now': now, ':active': 'active', ...(input.to === 'ended' && input.reason ? { ':reason': input.reason } : {}) },
+              ExpressionAttributeValues: {
+                ':to': input.to,
+                ':now': now,
+                ':active': 'active',
+                ...(input.to === 'ended' && input.reason ? { ':reason': input.reason } : {}),
+                ...(candidate ? { ':gsi1pk': candidate.gsi1pk, ':gsi1sk': candidate.gsi1sk } : {}),
+              },
             },
           },
           onboardingPathStatusUpdate(table, onboarding.personId, input.referralId, input.to === 'ready' ? 'launch-ready' : 'onboarding-ended', now),

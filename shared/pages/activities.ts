@@ -7,6 +7,9 @@ import {
   ACTIVITY_STATUSES,
   ACTIVITY_STATUS_LABELS,
   COHORT_CAPACITY,
+  COMMITTEE_ROLES,
+  COMMITTEE_ROLE_LABELS,
+  MANUAL_STATUS_TARGETS,
   PRICE_UNITS,
   PRICE_UNIT_LABELS,
   TARGET_CUSTOMERS,
@@ -35,33 +38,60 @@ ${spec.containerId ? `<div id="${spec.containerId}"></div>` : choices}
 const unitOptions = () => PRICE_UNITS.map((unit) => `<option value="${unit}">${escapeHtml(PRICE_UNIT_LABELS[unit])}</option>`).join('');
 
 /**
- * One price line of the launch file, cloned by the page for each line: `N` in its ids becomes the line's index, so
- * an error on `priceLines.2.unitPriceCents` lands on `f-priceLines-2-unitPriceCents`.
+ * One price line, cloned by the page for each line: `N` in its ids becomes the line's index, so an error on
+ * `${field}.2.unitPriceCents` (the API's list field: `priceLines` of a launch file, `lines` of a price version) lands
+ * on `f-${field}-2-unitPriceCents`.
  */
-function priceLineTemplate(): string {
-  const field = (name: string, label: string, control: string, hint?: string) => `<div class="field">
-<label for="f-priceLines-N-${name}">${escapeHtml(label)} <span class="required">(obligatoire)</span></label>
-${hint ? `<p class="hint" id="f-priceLines-N-${name}-hint">${escapeHtml(hint)}</p>` : ''}
-<p class="field-error" id="f-priceLines-N-${name}-error" hidden></p>
-${control}
+function priceLineTemplate(field: string): string {
+  const control = (name: string) => `f-${field}-N-${name}`;
+  const row = (name: string, label: string, input: string, hint?: string) => `<div class="field">
+<label for="${control(name)}">${escapeHtml(label)} <span class="required">(obligatoire)</span></label>
+${hint ? `<p class="hint" id="${control(name)}-hint">${escapeHtml(hint)}</p>` : ''}
+<p class="field-error" id="${control(name)}-error" hidden></p>
+${input}
 </div>`;
   return `<template id="ligne-prix-modele">
 <li class="card price-line">
 <fieldset class="group">
 <legend class="price-line-title">Prix n° N</legend>
-${field('label', 'Ce que le client achète', '<input type="text" id="f-priceLines-N-label" name="label" maxlength="120" required>', 'Par exemple : tonte de pelouse, cours d’une heure.')}
-${field('unit', 'Unité', `<select id="f-priceLines-N-unit" name="unit" required>${unitOptions()}</select>`)}
-${field('unitPriceCents', 'Prix hors taxes, en euros', '<input type="text" id="f-priceLines-N-unitPriceCents" name="unitPriceCents" inputmode="decimal" autocomplete="off" maxlength="14" required aria-describedby="f-priceLines-N-unitPriceCents-hint">', 'Par exemple : 12,50')}
-${field('serviceKind', 'Service', '<select id="f-priceLines-N-serviceKind" name="serviceKind" required></select>')}
+${row('label', 'Ce que le client achète', `<input type="text" id="${control('label')}" name="label" maxlength="120" required>`, 'Par exemple : tonte de pelouse, cours d’une heure.')}
+${row('unit', 'Unité', `<select id="${control('unit')}" name="unit" required>${unitOptions()}</select>`)}
+${row('unitPriceCents', 'Prix hors taxes, en euros', `<input type="text" id="${control('unitPriceCents')}" name="unitPriceCents" inputmode="decimal" autocomplete="off" maxlength="14" required aria-describedby="${control('unitPriceCents')}-hint">`, 'Par exemple : 12,50')}
+${row('serviceKind', 'Service', `<select id="${control('serviceKind')}" name="serviceKind" required></select>`)}
 <p><button type="button" class="button button-secondary remove-line">Retirer ce prix</button></p>
 </fieldset>
 </li>
 </template>`;
 }
 
+/** The price lines of a form (one list a page), and the template of a line (browser/lib/launch-file.ts fills them). */
+function priceLinesFieldset(field: string, legend: string): string {
+  const id = fieldId(field);
+  return `<fieldset class="field group" id="${id}">
+<legend>${escapeHtml(legend)} <span class="required">(obligatoire)</span></legend>
+<p class="hint" id="${id}-hint">Un prix par prestation, hors taxes. La coopérative ajoute la TVA quand elle s'applique.</p>
+<p class="field-error" id="${id}-error" hidden></p>
+<ol class="price-lines" id="lignes-prix"></ol>
+<p><button type="button" class="button button-secondary" id="ajouter-ligne">Ajouter un prix</button></p>
+</fieldset>
+${priceLineTemplate(field)}`;
+}
+
+/** The launch file's fields: the young person's own (`mine`: "Mes services") or the team's for a collective activity. */
+function launchFileFields(mine: boolean): string {
+  const customers = TARGET_CUSTOMERS.map((c) => ({ value: c, label: TARGET_CUSTOMER_LABELS[c] }));
+  return `${textField({ name: 'name', label: "Nom de l'activité", required: true, maxlength: 100, hint: mine ? 'Ce que vous faites, en quelques mots : par exemple « Entretien de jardins ».' : 'Ce que fait l’activité, en quelques mots : par exemple « Entretien de jardins ».' })}
+${textField({ name: 'tradeName', label: 'Enseigne', required: true, maxlength: 100, hint: mine ? 'Le nom que vos clients liront sur votre plaquette.' : 'Le nom que les clients liront sur la plaquette.' })}
+${checkboxGroup({ name: 'serviceKinds', legend: mine ? 'Mes services' : 'Services', hint: mine ? 'Les services que la coopérative assure pour vous.' : 'Les services que la coopérative assure pour l’activité.', choices: [], containerId: 'services-choix' })}
+${textField({ name: 'description', label: 'Description', required: true, multiline: true, maxlength: 2000, hint: mine ? 'Ce que vous proposez, à qui, où : 10 caractères au moins.' : 'Ce que l’activité propose, à qui, où : 10 caractères au moins.' })}
+${priceLinesFieldset('priceLines', mine ? 'Mes prix' : 'Prix')}
+${checkboxGroup({ name: 'targetCustomers', legend: mine ? 'Mes clients' : 'Clients', choices: customers })}
+${textField({ name: 'monthlyGoalCents', label: "Objectif de chiffre d'affaires par mois, en euros hors taxes", required: true, inputmode: 'decimal', maxlength: 14, hint: 'Par exemple : 800 ou 1 250,50' })}
+${textField({ name: 'startDate', label: 'Date de début', required: true, type: 'date' })}`;
+}
+
 /** "Mon activité": the young person's launch file, its status, the flyer, and their collective activities (read only). */
 export function myActivityPage(): string {
-  const customers = TARGET_CUSTOMERS.map((c) => ({ value: c, label: TARGET_CUSTOMER_LABELS[c] }));
   const body = `<h1>Mon activité</h1>
 <p class="breadcrumb"><a href="/mon-parcours">Mon parcours</a></p>
 <div id="activite-statut" role="status" aria-live="polite"></div>
@@ -72,20 +102,7 @@ ${loadingRegion('activite', 'Chargement de votre activité…')}
 <div id="dossier-etat"></div>
 <form id="dossier-form" class="stack-form" novalidate hidden>
 ${errorSummary()}
-${textField({ name: 'name', label: "Nom de l'activité", required: true, maxlength: 100, hint: 'Ce que vous faites, en quelques mots : par exemple « Entretien de jardins ».' })}
-${textField({ name: 'tradeName', label: 'Enseigne', required: true, maxlength: 100, hint: 'Le nom que vos clients liront sur votre plaquette.' })}
-${checkboxGroup({ name: 'serviceKinds', legend: 'Mes services', hint: 'Les services que la coopérative assure pour vous.', choices: [], containerId: 'services-choix' })}
-${textField({ name: 'description', label: 'Description', required: true, multiline: true, maxlength: 2000, hint: 'Ce que vous proposez, à qui, où : 10 caractères au moins.' })}
-<fieldset class="field group" id="${fieldId('priceLines')}">
-<legend>Mes prix <span class="required">(obligatoire)</span></legend>
-<p class="hint" id="${fieldId('priceLines')}-hint">Un prix par prestation, hors taxes. La coopérative ajoute la TVA quand elle s'applique.</p>
-<p class="field-error" id="${fieldId('priceLines')}-error" hidden></p>
-<ol class="price-lines" id="lignes-prix"></ol>
-<p><button type="button" class="button button-secondary" id="ajouter-ligne">Ajouter un prix</button></p>
-</fieldset>
-${checkboxGroup({ name: 'targetCustomers', legend: 'Mes clients', choices: customers })}
-${textField({ name: 'monthlyGoalCents', label: "Objectif de chiffre d'affaires par mois, en euros hors taxes", required: true, inputmode: 'decimal', maxlength: 14, hint: 'Par exemple : 800 ou 1 250,50' })}
-${textField({ name: 'startDate', label: 'Date de début', required: true, type: 'date' })}
+${launchFileFields(true)}
 <div class="actions item-actions">
 <button type="submit" class="button" id="envoyer" data-action="submit">Envoyer mon dossier à l'équipe</button>
 <button type="submit" class="button button-secondary" id="enregistrer" data-action="save">Enregistrer sans envoyer</button>
@@ -97,10 +114,16 @@ ${textField({ name: 'startDate', label: 'Date de début', required: true, type: 
 <section class="section" id="section-collectives" aria-labelledby="collectives-titre" hidden>
 <h2 id="collectives-titre">Mes activités collectives</h2>
 <div id="collectives"></div>
-</section>
-${priceLineTemplate()}`;
+</section>`;
   return layout({ title: 'Mon activité', page: 'mon-activite', auth: 'optional', body });
 }
+
+/** What each move of a launched activity says to staff. */
+const STATUS_CHANGE_LABELS = {
+  paused: { label: "Mettre l'activité en pause", hint: "Elle n'est plus facturée jusqu'à sa réactivation." },
+  active: { label: "Réactiver l'activité", hint: 'Elle est de nouveau facturée.' },
+  closed: { label: "Fermer l'activité", hint: 'Définitif : elle ne sera plus facturée ni modifiée.' },
+} as const;
 
 const statusOptions = () => ACTIVITY_STATUSES.map((s) => `<option value="${s}">${escapeHtml(ACTIVITY_STATUS_LABELS[s])}</option>`).join('');
 
@@ -116,7 +139,18 @@ export function activitiesPage(): string {
 </div>
 <div class="filters-actions"><button type="submit" class="button button-secondary">Afficher</button></div>
 </form>
-${loadingRegion('activities', 'Chargement des activités…')}`;
+${loadingRegion('activities', 'Chargement des activités…')}
+<section class="section" aria-labelledby="collective-form-title">
+<h2 id="collective-form-title">Créer une activité collective Jeunes Majeurs</h2>
+<p>Une activité que plusieurs membres de la Coopérative Jeunes Majeurs partagent, en parallèle de leur activité personnelle, pour 6 à 12 mois. Ajoutez ses membres depuis sa page, puis envoyez son dossier en validation.</p>
+<div id="collective-created" class="panel panel-success" role="status" tabindex="-1" hidden></div>
+<form id="collective-form" class="stack-form" novalidate hidden>
+${errorSummary()}
+${launchFileFields(false)}
+${textField({ name: 'endDate', label: 'Date de fin', required: true, type: 'date', hint: 'De 6 à 12 mois après la date de début.' })}
+<div class="actions"><button type="submit" class="button" id="collective-submit">Créer l'activité collective</button></div>
+</form>
+</section>`;
   return layout({ title: 'Activités', page: 'activities', auth: 'required', body });
 }
 
@@ -139,8 +173,48 @@ ${textField({ name: 'comment', label: 'Commentaire au jeune', required: false, m
 <div class="actions"><button type="submit" class="button" id="launch-submit">Enregistrer la décision</button></div>
 </form>
 </section>
-${loadingRegion('activity', "Chargement de l'activité…")}`;
+${loadingRegion('activity', "Chargement de l'activité…")}
+${activityForms()}`;
   return layout({ title: 'Activité', page: 'activity', auth: 'required', data: { 'activity-id': activityId }, body });
+}
+
+/** Staff's changes to an activity, each shown by the page when the activity allows it: members, prices, status. */
+function activityForms(): string {
+  const roleId = fieldId('committeeRole');
+  const roles = COMMITTEE_ROLES.map((role) => `<option value="${role}">${escapeHtml(COMMITTEE_ROLE_LABELS[role])}</option>`).join('');
+  const targets = MANUAL_STATUS_TARGETS.map((value) => ({ value, label: STATUS_CHANGE_LABELS[value].label, hint: STATUS_CHANGE_LABELS[value].hint }));
+  return `<section class="section" id="member-section" aria-labelledby="member-title" hidden>
+<h2 id="member-title">Ajouter un membre</h2>
+<form id="member-form" class="form" novalidate>
+${errorSummary('member-')}
+${textField({ name: 'referralId', label: 'Identifiant du parcours', required: true, maxlength: 64, autocomplete: 'off', hint: "Un jeune du même programme dont l'accueil est terminé (contrat contresigné). L'identifiant figure dans son historique." })}
+<div class="field">
+<label for="${roleId}">Comité <span class="optional">(facultatif)</span></label>
+<p class="field-error" id="${roleId}-error" hidden></p>
+<select id="${roleId}" name="committeeRole"><option value="">Aucun comité</option>${roles}</select>
+</div>
+<div class="actions"><button type="submit" class="button" id="member-submit">Ajouter le membre</button></div>
+</form>
+</section>
+<section class="section" id="prices-section" aria-labelledby="prices-title" hidden>
+<h2 id="prices-title">Nouvelle grille de prix</h2>
+<p id="prices-intro"></p>
+<form id="prices-form" class="stack-form" novalidate>
+${errorSummary('prices-')}
+${textField({ name: 'effectiveFrom', label: "Date d'effet", required: true, type: 'date', hint: "Aujourd'hui au plus tôt : les factures déjà faites gardent les prix de leur jour." })}
+${priceLinesFieldset('lines', 'Prix')}
+<div class="actions"><button type="submit" class="button" id="prices-submit">Enregistrer la grille</button></div>
+</form>
+</section>
+<section class="section" id="status-section" aria-labelledby="status-title" hidden>
+<h2 id="status-title">Changer le statut</h2>
+<form id="status-form" class="form" novalidate>
+${errorSummary('status-')}
+${radioGroup({ name: 'status', legend: 'Nouveau statut', required: true, choices: targets })}
+${textField({ name: 'reason', label: 'Motif', required: true, multiline: true, maxlength: 500, hint: "Gardé dans l'historique de l'activité : 3 caractères au moins." })}
+<div class="actions"><button type="submit" class="button" id="status-submit">Changer le statut</button></div>
+</form>
+</section>`;
 }
 
 /** "Cohortes CJS": the cohorts, their seats, and the form that creates one (with its collective activity). */
@@ -177,6 +251,8 @@ export function cohortPage(cohortId: string): string {
 ${loadingRegion('cohort', 'Chargement de la cohorte…')}
 <section class="section" id="place-section" aria-labelledby="place-title" hidden>
 <h2 id="place-title">Placer un jeune</h2>
+<div id="candidates"></div>
+<h3>Par l'identifiant de son parcours</h3>
 <form id="place-form" class="form" novalidate>
 ${errorSummary()}
 ${textField({ name: 'referralId', label: 'Identifiant du parcours', required: true, maxlength: 64, autocomplete: 'off', hint: "Un jeune CJS dont l'accueil est terminé (contrat contresigné). L'identifiant figure dans son historique." })}

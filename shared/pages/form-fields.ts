@@ -97,11 +97,11 @@ ${spec.hint ? `<p class="hint choice-hint" id="${id}-hint">${escapeHtml(spec.hin
 </div>`;
 }
 
-/** The error summary at the top of a form; the client module fills and focuses it. */
-export function errorSummary(): string {
-  return `<div class="error-summary" id="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title" hidden>
-<h2 id="error-summary-title">Le formulaire n'a pas pu être envoyé</h2>
-<p id="error-summary-message"></p>
-<ul id="error-summary-list"></ul>
+/** The error summary at the top of a form; the client module fills and focuses it. `prefix` sets apart the ids of a page's several forms. */
+export function errorSummary(prefix = ''): string {
+  return `<div class="error-summary" id="${prefix}error-summary" role="alert" tabindex="-1" aria-labelledby="${prefix}error-summary-title" hidden>
+<h2 id="${prefix}error-summary-title">Le formulaire n'a pas pu être envoyé</h2>
+<p id="${prefix}error-summary-message"></p>
+<ul id="${prefix}error-summary-list"></ul>
 </div>`;
 }

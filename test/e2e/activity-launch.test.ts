@@ -1,26 +1,41 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
-import { inDays, launchReadyReferral } from '../support/activities.js';
+import { launchBrowser } from '../support/browser.js';
+import { cjsSubmission, inDays, launchReadyReferral } from '../support/activities.js';
 import { adultSubmission, launchFile } from '../support/fixtures.js';
+import { fillPriceLine, hasHorizontalScroll, resetSession } from '../support/pages.js';
+import { recordPersonalValues } from '../support/personal-data.js';
 import { createActivity, getActivity, listActiveActivities, submitForLaunch } from '../../shared/data/activities.js';
+import { storeLink } from '../../shared/data/personal-links.js';
 import type { ReferralRecord } from '../../shared/data/referrals.js';
+import type { ReferralSubmission } from '../../shared/domain/referral.js';
 import { activeActivityShard, keys } from '../../shared/keys.js';
 import { startActivityLaunch } from '../../shared/workflows.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 
 /*
- * The launch of an activity on the local cloud (`test` stage timings), through the deployed launch workflow and the
- * generic decision route: submitted, sent back with a comment, submitted again, an approval refused while a launch
- * check fails, approved, active and found by the invoicing's query, each message sent once. The launch-file routes
- * are another part's: the file is created and submitted through the data functions they call (createActivity,
- * submitForLaunch, then startActivityLaunch), and the young person is made launch-ready through the data layer.
+ * The activity launch on ONE local cloud of the `test` stage (one cloud start for the whole area).
+ *
+ * Through the deployed launch workflow and the generic decision route: submitted, sent back with a comment,
+ * submitted again, an approval refused while a launch check fails, approved, active and found by the invoicing's
+ * query, each message sent once. There the file is created and submitted through the data functions the launch-file
+ * routes call (createActivity, submitForLaunch, then startActivityLaunch).
+ *
+ * Then its pages in headless Chromium: the launch file filled on a phone and submitted (its launch workflow opens the
+ * approval), the staff sending it back with a comment the phone then shows, and approving the file submitted again;
+ * a CJS cohort created, a young person placed in it and given a committee role. Each young person reaches the end of
+ * onboarding through the data layer (the onboarding pages have their own tests).
  */
 
 let cloud: LocalCloud;
+let browser: Browser;
+let phone: BrowserContext;
+let staffPage: Page;
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ stage: 'test', inMemory: true });
+  [cloud, browser] = await Promise.all([startTestCloud({ stage: 'test', inMemory: true }), launchBrowser()]);
   const launchMachine = cloud.app.stateMachines.find((m) => m.logicalId.startsWith('ActivityLaunchStateMachine'))!;
   Object.assign(process.env, {
     TABLE_NAME: cloud.tableName,
@@ -30,9 +45,18 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_REGION: 'eu-west-3',
     ACTIVITY_LAUNCH_STATE_MACHINE_ARN: launchMachine.arn,
+    APP_BASE_URL: cloud.urls.app,
   });
+  phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+  // A staff session in the tab, as the login leaves it (the login page has its own tests).
+  staffPage = await browser.newPage({ viewport: { width: 1100, height: 900 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+  await resetSession(staffPage, cloud.urls.app.replace(/\/$/, ''), cloud.issuer.mintIdToken('camille.martin'));
 }, 180_000);
-afterAll(async () => cloud?.stop());
+
+afterAll(async () => {
+  await browser?.close();
+  await cloud?.stop();
+});
 
 const launchArn = (name: string) => `${process.env.ACTIVITY_LAUNCH_STATE_MACHINE_ARN!.replace(':stateMachine:', ':execution:')}:${name}`;
 const fnArn = (prefix: string) => cloud.app.functions.find((f) => f.logicalId.startsWith(prefix))!.arn;
@@ -141,4 +165,209 @@ describe('an activity launch on the local cloud', () => {
     const executions = (await cloud.engine.listExecutions({ stateMachineArn: process.env.ACTIVITY_LAUNCH_STATE_MACHINE_ARN! })).executions.filter((e) => e.executionArn.includes(activityId));
     expect(executions.map((e) => e.executionArn)).toEqual([launchArn(`launch-${activityId}-1`)]);
   }, 90_000);
+});
+
+// --- The pages ---
+
+const staff = () => apiClient(cloud, 'camille.martin');
+
+/** A young person at the end of onboarding (contract countersigned), and their personal link. */
+async function launchReady(submission: ReferralSubmission): Promise<{ referral: ReferralRecord; token: string }> {
+  const referral = await launchReadyReferral(cloud.documentClient, cloud.tableName, submission);
+  const { token } = await storeLink({ personId: referral.personId, referralId: referral.referralId, audience: 'young-person' });
+  recordPersonalValues([['link token', token]]);
+  return { referral, token };
+}
+
+/** The open launch approval of an activity, once its workflow opened it. */
+async function openApproval(activityId: string): Promise<string> {
+  return await eventually(async () => {
+    const inbox = await staff()('GET', '/api/staff/inbox?kind=activity-launch');
+    return inbox.body?.items?.find((i: { activity?: { activityId: string } }) => i.activity?.activityId === activityId)?.approvalId as string | undefined;
+  }, 20_000, 'the launch approval in the inbox');
+}
+
+describe('the launch of a personal activity', () => {
+  let young: { referral: ReferralRecord; token: string };
+  let page: Page;
+  const activityId = () => `pa-${young.referral.referralId}`;
+  const myActivities = async () => (await apiClient(cloud)('GET', '/api/me/activities', undefined, { 'x-parcours-link': young.token })).body;
+
+  beforeAll(async () => {
+    young = await launchReady(adultSubmission());
+    page = await phone.newPage();
+  });
+
+  it('is prepared on the phone: euros typed, cents stored, the file sent to the team', async () => {
+    await page.goto(`${cloud.urls.app}mon-activite#${young.token}`);
+    const form = page.locator('#dossier-form');
+    await expect.poll(() => form.isVisible(), { timeout: 10_000 }).toBe(true);
+    await form.getByLabel(/^Nom de l'activité/).fill('Les Jardins de Léa');
+    await form.getByLabel(/^Enseigne/).fill('Jardins Léa');
+    await form.getByLabel('Jardinage et entretien des espaces verts').check();
+    await form.getByLabel(/^Description/).fill('Tonte, désherbage et taille de haies basses à Lens.');
+    await fillPriceLine(page, 0, { label: 'Tonte de pelouse', unit: 'heure', price: '12,50', service: 'jardinage' });
+    await page.getByRole('button', { name: 'Ajouter un prix' }).click();
+    await fillPriceLine(page, 1, { label: 'Désherbage', unit: 'm2', price: '0,29', service: 'jardinage' });
+    await form.getByLabel('Particuliers').check();
+    await form.getByLabel(/^Objectif de chiffre d'affaires/).fill('800');
+    await form.getByLabel(/^Date de début/).fill(inDays(10));
+    expect(await hasHorizontalScroll(page)).toBe(false);
+    await page.getByRole('button', { name: "Envoyer mon dossier à l'équipe" }).click();
+
+    await expect.poll(() => page.locator('#activite-statut').textContent(), { timeout: 15_000 }).toMatch(/Dossier envoyé/);
+    expect(await page.locator('#dossier-envoye').isVisible()).toBe(true);
+    const stored = (await myActivities()).activities.find((a: { activityId: string }) => a.activityId === activityId());
+    expect(stored).toMatchObject({ status: 'awaiting-approval', monthlyGoalCents: 80_000, serviceKinds: [{ code: 'jardinage' }] });
+    expect(stored.prices.versions.at(-1).lines.map((l: { unitPriceCents: number }) => l.unitPriceCents)).toEqual([1250, 29]);
+  }, 60_000);
+
+  it('is sent back by staff with a comment the phone shows, then approved once submitted again', async () => {
+    await openApproval(activityId());
+    await staffPage.goto(`${cloud.urls.app}equipe/activites/${activityId()}`);
+    const decision = staffPage.locator('#launch-form');
+    await expect.poll(() => decision.isVisible(), { timeout: 10_000 }).toBe(true);
+    await decision.getByLabel('Renvoyer le dossier au jeune').check();
+    await decision.getByLabel(/^Commentaire au jeune/).fill('Ajoutez un prix pour la taille de haies.');
+    await decision.getByRole('button', { name: 'Enregistrer la décision' }).click();
+    await expect.poll(() => staffPage.locator('#activity .badge-activity').first().getAttribute('data-status'), { timeout: 20_000 }).toBe('draft');
+    const sentBack = (await staff()('GET', `/api/staff/activities/${activityId()}`)).body;
+    expect(sentBack).toMatchObject({ status: 'draft', sentBack: { comment: 'Ajoutez un prix pour la taille de haies.' } });
+
+    await page.reload();
+    await expect.poll(() => page.locator('#renvoi-commentaire').textContent(), { timeout: 10_000 }).toBe('Ajoutez un prix pour la taille de haies.');
+    await page.getByRole('button', { name: 'Ajouter un prix' }).click();
+    await fillPriceLine(page, 2, { label: 'Taille de haies', unit: 'heure', price: '18', service: 'jardinage' });
+    await page.getByRole('button', { name: "Envoyer mon dossier à l'équipe" }).click();
+    await expect.poll(() => page.locator('#activite-statut').textContent(), { timeout: 15_000 }).toMatch(/Dossier envoyé/);
+
+    await openApproval(activityId());
+    await staffPage.reload();
+    await expect.poll(() => decision.isVisible(), { timeout: 10_000 }).toBe(true);
+    await decision.getByLabel('Valider le lancement').check();
+    await decision.getByRole('button', { name: 'Enregistrer la décision' }).click();
+    await expect.poll(() => staffPage.locator('#activity .badge-activity').first().getAttribute('data-status'), { timeout: 20_000 }).toBe('active');
+    const launched = (await staff()('GET', `/api/staff/activities/${activityId()}`)).body;
+    expect(launched).toMatchObject({ status: 'active', insurance: { included: true }, submission: 2 });
+    expect(launched.prices.versions.at(-1).lines.map((l: { unitPriceCents: number }) => l.unitPriceCents)).toEqual([1250, 29, 1800]);
+  }, 60_000);
+
+  it('once launched, gains a new price version, then is paused and closed with a reason', async () => {
+    // The page the approval left open shows the launched activity's forms.
+    const prices = staffPage.locator('#prices-form');
+    await expect.poll(() => prices.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await prices.getByLabel(/^Date d'effet/).inputValue()).toBe(inDays(0));
+    // From its start date, where the new version (the higher number) replaces the first one.
+    await prices.getByLabel(/^Date d'effet/).fill(inDays(10));
+    await fillPriceLine(staffPage, 0, { label: 'Tonte de pelouse', unit: 'heure', price: '13,5', service: 'jardinage' });
+    await prices.getByRole('button', { name: 'Enregistrer la grille' }).click();
+    await expect.poll(() => staffPage.locator('#price-versions details').count(), { timeout: 10_000 }).toBe(2);
+    const versions = (await staff()('GET', `/api/staff/activities/${activityId()}`)).body.prices.versions;
+    expect(versions.map((v: { version: number; effectiveFrom: string }) => [v.version, v.effectiveFrom])).toEqual([[1, inDays(10)], [2, inDays(10)]]);
+    expect(versions[1].lines.map((l: { unitPriceCents: number }) => l.unitPriceCents)).toEqual([1350, 29, 1800]);
+
+    const status = staffPage.locator('#status-form');
+    await status.getByRole('button', { name: 'Changer le statut' }).click();
+    await expect.poll(() => staffPage.locator('#status-error-summary').isVisible(), { timeout: 5_000 }).toBe(true);
+    await status.getByLabel("Mettre l'activité en pause").check();
+    await status.getByLabel(/^Motif/).fill('Congé maternité de la titulaire.');
+    await status.getByRole('button', { name: 'Changer le statut' }).click();
+    await expect.poll(() => staffPage.locator('#activity .badge-activity').first().getAttribute('data-status'), { timeout: 10_000 }).toBe('paused');
+    expect(await status.getByLabel("Mettre l'activité en pause").isHidden()).toBe(true);
+    await status.getByLabel("Fermer l'activité").check();
+    await status.getByLabel(/^Motif/).fill('La titulaire a trouvé un emploi salarié.');
+    await status.getByRole('button', { name: 'Changer le statut' }).click();
+    await expect.poll(() => staffPage.locator('#activity .badge-activity').first().getAttribute('data-status'), { timeout: 10_000 }).toBe('closed');
+    expect(await staffPage.locator('#status-section').isHidden()).toBe(true);
+    expect(await staffPage.locator('#prices-section').isHidden()).toBe(true);
+    expect((await staff()('GET', `/api/staff/activities/${activityId()}`)).body).toMatchObject({ status: 'closed', statusReason: 'La titulaire a trouvé un emploi salarié.' });
+  }, 60_000);
+});
+
+describe('a Jeunes Majeurs collective activity', () => {
+  it('is created by staff from the activities page, and gains a member with a committee role (not one without a countersigned contract)', async () => {
+    const [member, early] = await Promise.all([launchReady(adultSubmission({}, 'jeunes-majeurs')), launchReadyReferral(cloud.documentClient, cloud.tableName, adultSubmission({}, 'jeunes-majeurs'), false)]);
+    await staffPage.goto(`${cloud.urls.app}equipe/activites`);
+    const form = staffPage.locator('#collective-form');
+    await expect.poll(() => form.isVisible(), { timeout: 10_000 }).toBe(true);
+    await form.getByLabel(/^Nom de l'activité/).fill('Atelier vélo solidaire');
+    await form.getByLabel(/^Enseigne/).fill('Vélos du Bassin');
+    await form.getByLabel('Jardinage et entretien des espaces verts').check();
+    await form.getByLabel(/^Description/).fill('Entretien de jardins partagés par une équipe de quatre membres.');
+    await fillPriceLine(staffPage, 0, { label: 'Entretien', unit: 'heure', price: '20', service: 'jardinage' });
+    await form.getByLabel('Entreprises').check();
+    await form.getByLabel(/^Objectif de chiffre d'affaires/).fill('2 000');
+    await form.getByLabel(/^Date de début/).fill(inDays(10));
+    // An end before the start: the API refuses it by the field, in French.
+    await form.getByLabel(/^Date de fin/).fill(inDays(5));
+    await form.getByRole('button', { name: "Créer l'activité collective" }).click();
+    await expect.poll(() => staffPage.locator('#f-endDate-error').textContent(), { timeout: 10_000 }).toBe('La date de fin doit suivre la date de début.');
+    await form.getByLabel(/^Date de fin/).fill(inDays(220));
+    await form.getByRole('button', { name: "Créer l'activité collective" }).click();
+    const created = staffPage.locator('#collective-created a');
+    await expect.poll(() => created.isVisible(), { timeout: 10_000 }).toBe(true);
+    await created.click();
+    await staffPage.waitForURL(/\/equipe\/activites\/ca-[^/]+$/);
+    const activityId = new URL(staffPage.url()).pathname.split('/').pop()!;
+
+    const add = staffPage.locator('#member-form');
+    await expect.poll(() => add.isVisible(), { timeout: 10_000 }).toBe(true);
+    await add.getByLabel(/^Identifiant du parcours/).fill(early.referralId);
+    await add.getByRole('button', { name: 'Ajouter le membre' }).click();
+    await expect.poll(() => staffPage.locator('#member-error-summary-message').textContent(), { timeout: 10_000 }).toMatch(/contrat contresigné/);
+    await add.getByLabel(/^Identifiant du parcours/).fill(member.referral.referralId);
+    await add.getByLabel(/^Comité/).selectOption('marketing');
+    await add.getByRole('button', { name: 'Ajouter le membre' }).click();
+    const name = `${member.referral.youngPerson.firstName} ${member.referral.youngPerson.lastName}`;
+    await expect.poll(() => staffPage.locator('#activity .members-table').textContent(), { timeout: 10_000 }).toContain(name);
+
+    const stored = (await staff()('GET', `/api/staff/activities/${activityId}`)).body;
+    expect(stored).toMatchObject({ shape: 'collective', programme: 'jeunes-majeurs', status: 'draft', endDate: inDays(220), monthlyGoalCents: 200_000 });
+    expect(stored.members).toEqual([expect.objectContaining({ referralId: member.referral.referralId, role: 'member', committeeRole: 'marketing' })]);
+  }, 60_000);
+});
+
+describe('a CJS cohort', () => {
+  it('is created, offers a launch-ready minor placed in one click and given a committee role, and refuses a young person of another programme', async () => {
+    const [minor, adult] = await Promise.all([launchReady(cjsSubmission()), launchReady(adultSubmission())]);
+    const year = new Date().getFullYear() + 1;
+    await staffPage.goto(`${cloud.urls.app}equipe/cohortes`);
+    const form = staffPage.locator('#cohort-form');
+    await form.getByLabel(/^Nom de la cohorte/).fill(`CJS Lens été ${year}`);
+    await form.getByLabel(/^Date de début/).fill(`${year}-07-06`);
+    await form.getByLabel(/^Date de fin/).fill(`${year}-08-28`);
+    await form.getByLabel(/^Communes/).fill('Lens, Liévin');
+    await form.getByLabel(/^Nombre de places/).fill('2');
+    await form.getByRole('button', { name: 'Créer la cohorte' }).click();
+    const created = staffPage.locator('#cohort-created a');
+    await expect.poll(() => created.isVisible(), { timeout: 10_000 }).toBe(true);
+    await created.click();
+    await staffPage.waitForURL(/\/equipe\/cohortes\/[^/]+$/);
+    const cohortId = new URL(staffPage.url()).pathname.split('/').pop()!;
+
+    const place = staffPage.locator('#place-form');
+    await expect.poll(() => place.isVisible(), { timeout: 10_000 }).toBe(true);
+    // The launch-ready CJS minor waits among the candidates; the Jeunes Majeurs adult is not one.
+    const candidate = staffPage.locator(`tr[data-candidate-id="${minor.referral.referralId}"]`);
+    expect(await candidate.textContent()).toContain(`${minor.referral.youngPerson.firstName} ${minor.referral.youngPerson.lastName}`);
+    expect(await staffPage.locator(`tr[data-candidate-id="${adult.referral.referralId}"]`).count()).toBe(0);
+    await place.getByLabel(/^Identifiant du parcours/).fill(adult.referral.referralId);
+    await place.getByRole('button', { name: 'Placer dans la cohorte' }).click();
+    await expect.poll(() => staffPage.locator('#error-summary').isVisible(), { timeout: 10_000 }).toBe(true);
+
+    await candidate.getByRole('button', { name: /^Placer/ }).click();
+    const row = staffPage.locator(`tr[data-referral-id="${minor.referral.referralId}"]`);
+    await expect.poll(() => row.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await row.textContent()).toContain(`${minor.referral.youngPerson.firstName} ${minor.referral.youngPerson.lastName}`);
+    expect(await staffPage.locator('#cohort-seats').textContent()).toMatch(/^1 \/ 2/);
+    expect(await candidate.count()).toBe(0);
+
+    await row.getByLabel(/^Comité de/).selectOption('finance');
+    await row.getByRole('button', { name: /Enregistrer/ }).click();
+    await expect.poll(() => staffPage.locator('#cohort-status').textContent(), { timeout: 10_000 }).toMatch(/Comité finances/);
+
+    const stored = (await staff()('GET', `/api/staff/cohorts/${cohortId}`)).body;
+    expect(stored).toMatchObject({ seatsTaken: 1, capacity: 2 });
+    expect(stored.members).toEqual([expect.objectContaining({ referralId: minor.referral.referralId, committeeRole: 'finance' })]);
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/clien
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
-import { prescriberLens, staffCamille } from '../support/fixtures.js';
+import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { cjsSubmission, launchReadyReferral } from '../support/activities.js';
 import { handler as listCohorts } from '../../functions/cohorts/list.js';
 import { handler as createCohort } from '../../functions/cohorts/create.js';
@@ -79,6 +79,38 @@ describe('staff cohort routes', () => {
     expect(page.body.members.map((m: { referralId: string }) => m.referralId).sort()).toEqual([a!.referralId, b!.referralId].sort());
     expect(page.body.committeeRoles.map((r: { code: string }) => r.code)).toContain('ressources-humaines');
  
+  }, 60_000);
+
+  it('offer as candidates the launch-ready CJS young people not placed: not a path under way, another programme, nor one placed', async () => {
+    const cohort = (await create(cohortBody({ capacity: 2 }))).body;
+    const [ready, placed, early, adult] = await Promise.all([
+      launchReadyReferral(doc, table, cjsSubmission()),
+      launchReadyReferral(doc, table, cjsSubmission()),
+      launchReadyReferral(doc, table, cjsSubmission(), false),
+      launchReadyReferral(doc, table, adultSubmission({}, 'jeunes-majeurs')),
+    ]);
+    const candidates = async () => ((await show(cohort.cohortId)).body.candidates as Array<{ referralId: string }>).map((c) => c.referralId);
+    const before = (await show(cohort.cohortId)).body;
+    const offered = before.candidates.find((c: { referralId: string }) => c.referralId === ready.referralId);
+    const { firstName, lastName, town } = ready.youngPerson;
+    expect(offered).toEqual({ referralId: ready.referralId, personId: ready.personId, name: `${firstName} ${lastName}`, town, ageAtStart: expect.any(Number), readyAt: expect.any(String) });
+    expect(offered.ageAtStart).toBeLessThan(18);
+    expect(before.moreCandidates).toBe(false);
+    expect(await candidates()).toEqual(expect.arrayContaining([ready.referralId, placed.referralId]));
+    expect(await candidates()).not.toContain(early.referralId);
+    expect(await candidates()).not.toContain(adult.referralId);
+
+    // Placed: no longer a candidate, for this cohort or any other; taken out again: a candidate once more.
+    expect((await placeIn(cohort.cohortId, placed.referralId)).status).toBe(201);
+    const other = (await create(cohortBody())).body;
+    expect(await candidates()).not.toContain(placed.referralId);
+    expect(((await show(other.cohortId)).body.candidates as Array<{ referralId: string }>).map((c) => c.referralId)).not.toContain(placed.referralId);
+    await call(remove, apiEvent({ routeKey: 'DELETE /api/staff/cohorts/{cohortId}/members/{referralId}', actor: staffCamille, pathParameters: { cohortId: cohort.cohortId, referralId: placed.referralId } }));
+    expect(await candidates()).toContain(placed.referralId);
+
+    // A full cohort offers no one.
+    await Promise.all([placeIn(cohort.cohortId, ready.referralId), placeIn(cohort.cohortId, placed.referralId)]);
+    expect((await show(cohort.cohortId)).body).toMatchObject({ seatsLeft: 0, candidates: [], moreCandidates: false });
   }, 60_000);
 
   it('refuse a path not ready, with a 422 in French, and an unknown cohort with a 404', async () => {

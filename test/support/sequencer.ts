@@ -8,7 +8,6 @@ const LONGEST_FIRST = [
   'test/e2e/fault-paths.test.ts',
   'test/e2e/crash-recovery.test.ts',
   'test/cli/start.test.ts',
-  'test/e2e/activity-pages.test.ts',
   'test/e2e/activity-launch.test.ts',
   'test/e2e/bad-input.test.ts',
   'test/e2e/authorization.test.ts',
