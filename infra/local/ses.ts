@@ -182,11 +182,9 @@ export async function startLocalSes(
   return {
     endpoint,
     viewerUrl: `${endpoint}/`,
+    // Read in process: the package's GET /store would serialize every attachment of every mail as JSON.
     async listEmails() {
-      const response = await fetch(`${upstream}/store`);
-      if (!response.ok) throw new Error(`aws-ses-v2-local store answered ${response.status}`);
-      const { emails } = (await response.json()) as { emails: StoredEmail[] };
-      return emails.map((email) => ({
+      return (store.emails as readonly StoredEmail[]).map((email) => ({
         messageId: email.messageId,
         from: email.from,
         to: email.destination.to,
@@ -336,7 +334,10 @@ function sendAttachment(res: ServerResponse, emails: readonly PackageEmail[], me
   const bytes = Buffer.from(file.content, 'base64');
   const name = file.filename ?? `piece-jointe-${index + 1}`;
   // RFC 6266: an ASCII fallback, and the exact name in UTF-8.
-  const ascii = name.normalize('NFKD').replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const ascii = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]|["\\]/g, '_');
   res.writeHead(200, {
     'content-type': file.contentType,
     'content-length': String(bytes.length),
