@@ -40,6 +40,8 @@ export interface CreditNoteMessageVars {
 /** A member's month: amounts in cents, the month `YYYY-MM`. */
 export interface StatementMessageVars {
   youngFirstName: string;
+  /** The member's referral reference, as every message to the young person quotes it. */
+  reference: string;
   activityName: string;
   month: string;
   invoicedCents: number;
@@ -84,7 +86,7 @@ export function invoicingTemplates(signature: string) {
         attachments: true,
         email: (v: StatementMessageVars): EmailText => ({
           subject: `Votre relevé de ${monthLabel(v.month)} : ${v.activityName}`,
-          body: `Bonjour ${v.youngFirstName},\n\nVoici le relevé de ${monthLabel(v.month)} de l'activité « ${v.activityName} » :\n- facturé à vos clients (HT) : ${formatEuros(v.invoicedCents)}\n- paiements reçus : ${formatEuros(v.receivedCents)}\n- contribution à la coopérative : ${formatEuros(v.contributionCents)}\n- ce qui vous reste : ${formatEuros(v.leftCents)}\n\nLe détail est joint à ce message, et dans votre espace.${signature}`,
+          body: `Bonjour ${v.youngFirstName},\n\nVoici le relevé de ${monthLabel(v.month)} de l'activité « ${v.activityName} » :\n- facturé à vos clients (HT) : ${formatEuros(v.invoicedCents)}\n- paiements reçus : ${formatEuros(v.receivedCents)}\n- contribution à la coopérative : ${formatEuros(v.contributionCents)}\n- ce qui vous reste : ${formatEuros(v.leftCents)}\n\nLe détail est joint à ce message, et dans votre espace.\n\nRéférence : ${v.reference}${signature}`,
         }),
       },
     },
