@@ -48,6 +48,24 @@ const STATES_ACTIONS: Record<string, StateMachineResource> = {
 /** The SDK command each messaging channel sends with. */
 export const CHANNEL_COMMANDS = { email: 'sesv2:SendEmail', sms: 'pinpoint-sms-voice-v2:SendTextMessage' } as const;
 
+/**
+ * The S3 calls of the shared sender (an e-mail's attachments, read from the documents bucket), and the client's
+ * S3 Express session kept with them: `bindMessaging` grants them on the attachment prefixes only.
+ */
+export const SENDER_S3_COMMANDS: readonly string[] = ['s3:CreateSession', 's3:GetObject'];
+
+/**
+ * The commands of a bundle that are its own code's rather than the shared sender's: a bundle that sends and whose
+ * S3 calls are only the sender's reads has no S3 call of its own (it gets the attachment prefixes with messaging,
+ * not the whole bucket); one that also writes, copies or deletes documents keeps all its S3 calls.
+ */
+export function ownCommands(commands: readonly string[]): string[] {
+  const s3 = commands.filter((command) => command.startsWith('s3:'));
+  const sends = commands.includes(CHANNEL_COMMANDS.email);
+  if (!sends || !s3.every((command) => SENDER_S3_COMMANDS.includes(command))) return [...commands];
+  return commands.filter((command) => !command.startsWith('s3:'));
+}
+
 /** Commands of a client (`dynamodb`, `sfn`, ...) among `commands`, without the client prefix. */
 export const operationsOf = (client: string, commands: readonly string[]): string[] =>
   commands.filter((command) => command.startsWith(`${client}:`)).map((command) => command.slice(client.length + 1));

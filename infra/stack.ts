@@ -21,7 +21,7 @@ import { DocumentsBucket } from './constructs/documents-bucket.js';
 import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
-import { dynamoDbGrant, s3Grant } from './sdk-grants.js';
+import { dynamoDbGrant, ownCommands, s3Grant } from './sdk-grants.js';
 
 export interface ParcoursStackProps extends StackProps {
   config: StageConfig;
@@ -85,15 +85,16 @@ export class ParcoursStack extends Stack {
     this.api = new ParcoursHttpApi(this, 'HttpApi', { config, logKey: key });
     this.auth = new ParcoursAuth(this, 'Auth', { config, appBaseUrl: this.api.url });
     this.api.useCognito(this.auth.userPool, this.auth.client);
-    const messaging = new ParcoursMessaging(this, 'Messaging', { config, appBaseUrl: this.api.url, eventsKey: key });
-    const deadLetters = new ParcoursDeadLetters(this, 'DeadLetters', { config, key });
-    const table = this.table.table;
     // The pages' origins upload to it: the API's own URL, the custom domains, and this machine outside prod.
     this.documents = new DocumentsBucket(this, 'DocumentsBucket', {
       config,
       key,
       allowedOrigins: [this.api.url, ...config.appUrls, ...(config.stage === 'prod' ? [] : [config.localAppUrl])],
     });
+    // The sender reads e-mail attachments (invoices, statements) from the documents bucket.
+    const messaging = new ParcoursMessaging(this, 'Messaging', { config, appBaseUrl: this.api.url, eventsKey: key, attachments: this.documents });
+    const deadLetters = new ParcoursDeadLetters(this, 'DeadLetters', { config, key });
+    const table = this.table.table;
 
     // Every function whose bundle calls DynamoDB gets the table, and one that calls S3 the documents bucket, with the
     // actions of those calls only (decision 17).
@@ -107,7 +108,8 @@ export class ParcoursStack extends Stack {
     const fn = (id: string, entry: string, extra: Partial<ParcoursFunctionProps> = {}): ParcoursFunction => {
       const created = new ParcoursFunction(this, id, { entry, bundles, config, logGroup: functionLogs, ...extra });
       if (dynamoDbGrant(entry, created.sdkUsage)) created.bindTable(table);
-      if (s3Grant(entry, created.sdkUsage.commands)) created.bindDocuments(this.documents);
+      // The shared sender's reads of attachments are granted with messaging, on their prefixes only.
+      if (s3Grant(entry, ownCommands(created.sdkUsage.commands))) created.bindDocuments(this.documents);
       this.functions[id] = created;
       return created;
     };

@@ -285,6 +285,8 @@ const MESSAGE_STATUS_LABELS: Partial<Record<NotificationStatus, string>> = { bou
 const SEND_FAILURE_LABELS: Record<SendFailureReason, string> = {
   'attempts-exhausted': 'Fournisseur indisponible ou en erreur à chaque tentative',
   'provider-rejected': 'Adresse ou numéro refusé par le fournisseur (format, pays non couvert)',
+  'attachment-missing': "Pièce jointe introuvable (le document n'a pas été produit ou a été supprimé)",
+  'attachments-too-large': 'Pièces jointes trop lourdes (40 Mo au plus par message)',
 };
 const isSendFailure = (reason: string | undefined): reason is SendFailureReason => reason !== undefined && reason in SEND_FAILURE_LABELS;
 
@@ -292,6 +294,8 @@ const isSendFailure = (reason: string | undefined): reason is SendFailureReason 
 function messageStatusLabel(message: OutboxMessage): string {
   if (message.status === 'failed' && message.statusReason === 'attempts-exhausted') return `Échec d'envoi après ${message.attempts} tentatives`;
   if (message.status === 'failed' && message.statusReason === 'provider-rejected') return "Échec d'envoi : refusé par le fournisseur";
+  if (message.status === 'failed' && message.statusReason === 'attachment-missing') return "Échec d'envoi : pièce jointe introuvable";
+  if (message.status === 'failed' && message.statusReason === 'attachments-too-large') return "Échec d'envoi : pièces jointes trop lourdes";
   return MESSAGE_STATUS_LABELS[message.status] ?? message.status;
 }
 

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,7 +11,9 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { SES_TRACKED_DETAIL_TYPES, SMS_TRACKED_EVENT_TYPES } from '../../shared/notifications/tracking.js';
+import { MAIL_ATTACHMENT_PREFIXES } from '../../shared/domain/messages/attachments.js';
 import { ENV, type StageConfig } from '../config.js';
+import type { DocumentsBucket } from './documents-bucket.js';
 
 export type MessagingChannel = 'email' | 'sms';
 
@@ -21,6 +23,8 @@ export interface ParcoursMessagingProps {
   appBaseUrl: string;
   /** Key of the SMS delivery-event topic (the events carry phone numbers). */
   eventsKey: kms.IKey;
+  /** Where e-mail attachments are read from (`MAIL_ATTACHMENT_PREFIXES` of the documents bucket). */
+  attachments: DocumentsBucket;
 }
 
 /**
@@ -40,11 +44,13 @@ export class ParcoursMessaging extends Construct {
   readonly smsInboundTopic: sns.Topic;
   private readonly config: StageConfig;
   private readonly appBaseUrl: string;
+  private readonly attachments: DocumentsBucket;
 
   constructor(scope: Construct, id: string, props: ParcoursMessagingProps) {
     super(scope, id);
     this.config = props.config;
     this.appBaseUrl = props.appBaseUrl;
+    this.attachments = props.attachments;
 
     this.emailConfigurationSet = new ses.ConfigurationSet(this, 'EmailConfigurationSet', {
       reputationMetrics: true,
@@ -169,6 +175,7 @@ export class ParcoursMessaging extends Construct {
       });
       environment[ENV.emailFrom] = this.config.emailFrom;
       environment[ENV.sesConfigurationSet] = this.emailConfigurationSet.configurationSetName;
+      Object.assign(environment, this.grantAttachmentsRead(grantee));
     }
     if (channels.includes('sms')) {
       iam.Grant.addToPrincipal({
@@ -185,5 +192,28 @@ export class ParcoursMessaging extends Construct {
       environment[ENV.smsConfigurationSet] = this.smsConfigurationSet.ref;
     }
     return environment;
+  }
+
+  /**
+   * The sender reads an e-mail's attachments (an invoice's PDF) from the documents bucket: GetObject on the
+   * attachment prefixes only, and the key's decrypt. No ListBucket: object keys may hold person ids, and without it
+   * S3 answers AccessDenied for a missing object, which the sender takes as missing.
+   */
+  private grantAttachmentsRead(grantee: iam.IGrantable): Record<string, string> {
+    const { bucket, key } = this.attachments;
+    const resourceArns = MAIL_ATTACHMENT_PREFIXES.map((prefix) => bucket.arnForObjects(`${prefix}*`));
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns });
+    key.grant(grantee, 'kms:Decrypt');
+    const role = (grantee as { role?: iam.IRole }).role ?? grantee.grantPrincipal;
+    if (role instanceof Construct) {
+      const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
+      for (const prefix of MAIL_ATTACHMENT_PREFIXES) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+          reason: 'The attachments an outbox e-mail may carry (invoices, statements): their keys are not known in advance.',
+        });
+      }
+    }
+    return { [ENV.documentsBucket]: bucket.bucketName };
   }
 }

@@ -7,7 +7,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { BundleSet, SdkUsage } from '../bundles.js';
 import { ENV, METRICS_NAMESPACE, type StageConfig } from '../config.js';
-import { CHANNEL_COMMANDS, dynamoDbGrant, s3Grant, statesActions } from '../sdk-grants.js';
+import { CHANNEL_COMMANDS, dynamoDbGrant, s3Grant, SENDER_S3_COMMANDS, statesActions } from '../sdk-grants.js';
 import type { DocumentsBucket } from './documents-bucket.js';
 import type { MessagingChannel, ParcoursMessaging } from './messaging.js';
 
@@ -195,6 +195,8 @@ export class ParcoursFunction extends Construct {
       this.function.addEnvironment(name, value);
     }
     for (const command of Object.values(CHANNEL_COMMANDS)) this.covered.add(command);
+    // The sender's reads of attachments: granted by the messaging on the attachment prefixes (e-mail only).
+    for (const command of SENDER_S3_COMMANDS) this.covered.add(command);
     return this;
   }
 

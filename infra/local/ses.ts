@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -15,7 +15,18 @@ export interface LocalEmail {
   subject: string;
   text?: string;
   html?: string;
+  /** The files it carried, as SES would put them in the MIME message. */
+  attachments: LocalAttachment[];
   at: string;
+}
+
+export interface LocalAttachment {
+  fileName: string;
+  contentType: string;
+  /** `attachment` or `inline` when the request said so (SES v2 `ContentDisposition`, lower-cased as in MIME). */
+  disposition?: string;
+  size: number;
+  content: Buffer;
 }
 
 /** What a SendEmail call (SES v2) that the local SES accepted said, for the delivery events that follow. */
@@ -52,6 +63,7 @@ interface StoredEmail {
   destination: { to: string[] };
   subject: string;
   body: { text?: string; html?: string };
+  attachments?: Array<{ filename?: string; contentType: string; contentDisposition?: string; size: number; content: string }>;
   at: number;
 }
 
@@ -59,6 +71,8 @@ interface StoredEmail {
 const SEND_EMAIL_PATH = '/v2/email/outbound-emails';
 /** The viewer's "clear" button. */
 const CLEAR_PATH = '/clear-store';
+/** `GET /attachments/<messageId>/<index>`: one attachment of a stored mail, as a download (the viewer links there). */
+const ATTACHMENT_PATH = /^\/attachments\/([^/]+)\/(\d+)$/;
 /** Accepted mails, one JSON line each, as the package stores them, so the viewer shows them again after a restart. */
 const MAIL_FILE = 'ses-mail.jsonl';
 
@@ -112,13 +126,26 @@ export async function startLocalSes(
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const body = Buffer.concat(chunks);
+      let body = Buffer.concat(chunks);
       const headers = Object.fromEntries(Object.entries(req.headers).filter(([name, value]) => typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name))) as Record<string, string>;
       const method = req.method ?? 'GET';
+      const path = req.url?.split('?')[0] ?? '/';
+      const download = method === 'GET' ? ATTACHMENT_PATH.exec(path) : null;
+      if (download) return sendAttachment(res, store.emails, decodeURIComponent(download[1]!), Number(download[2]));
+      const sendEmail = method === 'POST' && path === SEND_EMAIL_PATH ? parseJson(body) : undefined;
+      // The package takes attachments but checks neither their fields nor their base64, and its JSON parser stops at
+      // 25 MB: the proxy checks them as SES does, and hands the package the request without their bytes.
+      const files = sendEmail ? attachmentsOf(sendEmail) : undefined;
+      if (files) {
+        const refusal = attachmentRefusal(files, sendEmail!);
+        if (refusal) return awsError(res, refusal);
+        body = Buffer.from(JSON.stringify(withoutAttachmentBytes(sendEmail!)));
+      }
       const answer = await fetch(`${upstream}${req.url ?? '/'}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body });
-      const text = Buffer.from(await answer.arrayBuffer());
-      const path = req.url?.split('?')[0];
-      const accepted = method === 'POST' && path === SEND_EMAIL_PATH && answer.ok ? acceptedEmail(JSON.parse(body.toString('utf8')), JSON.parse(text.toString('utf8'))) : undefined;
+      let text = Buffer.from(await answer.arrayBuffer());
+      if (method === 'GET' && path === '/' && answer.ok) text = Buffer.from(withDownloadLinks(text.toString('utf8')));
+      const accepted = sendEmail && answer.ok ? acceptedEmail(sendEmail, JSON.parse(text.toString('utf8'))) : undefined;
+      if (accepted && files) putAttachmentBytes(store.emails, accepted.messageId, files);
       // Kept on disk before the caller hears it was sent, as the SMS outbox does.
       if (accepted) await persist(accepted.messageId);
       if (method === 'POST' && path === CLEAR_PATH && answer.ok) {
@@ -155,17 +182,22 @@ export async function startLocalSes(
   return {
     endpoint,
     viewerUrl: `${endpoint}/`,
+    // Read in process: the package's GET /store would serialize every attachment of every mail as JSON.
     async listEmails() {
-      const response = await fetch(`${upstream}/store`);
-      if (!response.ok) throw new Error(`aws-ses-v2-local store answered ${response.status}`);
-      const { emails } = (await response.json()) as { emails: StoredEmail[] };
-      return emails.map((email) => ({
+      return (store.emails as readonly StoredEmail[]).map((email) => ({
         messageId: email.messageId,
         from: email.from,
         to: email.destination.to,
         subject: email.subject,
         text: email.body.text,
         html: email.body.html,
+        attachments: (email.attachments ?? []).map((file) => ({
+          fileName: file.filename ?? '',
+          contentType: file.contentType,
+          ...(file.contentDisposition ? { disposition: file.contentDisposition.toLowerCase() } : {}),
+          size: file.size,
+          content: Buffer.from(file.content, 'base64'),
+        })),
         at: new Date(email.at * 1000).toISOString(),
       }));
     },
@@ -183,6 +215,141 @@ interface SendEmailRequest {
   Destination?: { ToAddresses?: string[]; CcAddresses?: string[]; BccAddresses?: string[] };
   ConfigurationSetName?: string;
   EmailTags?: Array<{ Name: string; Value: string }>;
+  Content?: {
+    Simple?: { Subject?: { Data?: string }; Body?: { Text?: { Data?: string }; Html?: { Data?: string } }; Attachments?: AttachmentRequest[] };
+    Template?: { Attachments?: AttachmentRequest[] };
+  };
+}
+
+/** SES v2 `Attachment`, as the JSON request carries it (`RawContent` in base64). */
+interface AttachmentRequest {
+  FileName?: unknown;
+  RawContent?: unknown;
+  ContentType?: unknown;
+  ContentDisposition?: unknown;
+  ContentDescription?: unknown;
+  ContentId?: unknown;
+  ContentTransferEncoding?: unknown;
+}
+
+/** SES v2's limit on a message, attachments included, once base64-encoded (its quotas page: 40 MB). */
+const MAX_MESSAGE_BYTES = 40_000_000;
+/** Standard base64 with its padding; tested without a repeated group, which would backtrack over 40 MB. */
+const isBase64 = (text: string) => text.length % 4 === 0 && !/[^A-Za-z0-9+/=]/.test(text) && !/=[^=]|={3}/.test(text);
+/** What SES puts as the type of a file sent without one, from its extension. */
+const TYPE_OF_EXTENSION: Record<string, string> = {
+  pdf: 'application/pdf',
+  xml: 'application/xml',
+  csv: 'text/csv',
+  txt: 'text/plain',
+  html: 'text/html',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  zip: 'application/zip',
+};
+
+const parseJson = (body: Buffer): SendEmailRequest | undefined => {
+  try {
+    return JSON.parse(body.toString('utf8')) as SendEmailRequest;
+  } catch {
+    return undefined;
+  }
+};
+
+const attachmentsOf = (request: SendEmailRequest): AttachmentRequest[] | undefined => request.Content?.Simple?.Attachments ?? request.Content?.Template?.Attachments;
+
+interface AwsErrorAnswer {
+  status: number;
+  type: string;
+  message: string;
+}
+
+/** Why SES v2 would refuse these attachments (the `Attachment` shape of its API reference), or undefined. */
+function attachmentRefusal(files: AttachmentRequest[], request: SendEmailRequest): AwsErrorAnswer | undefined {
+  const bad = (message: string): AwsErrorAnswer => ({ status: 400, type: 'BadRequestException', message });
+  const text = (value: unknown, min: number, max: number) => typeof value === 'string' && value.length >= min && value.length <= max;
+  if (!Array.isArray(files)) return bad('Attachments must be a list');
+  let encodedBytes = 0;
+  for (const [i, file] of files.entries()) {
+    const at = `Attachments[${i}]`;
+    if (!text(file?.FileName, 1, 255)) return bad(`${at}.FileName is required (1 to 255 characters)`);
+    if (typeof file.RawContent !== 'string' || !isBase64(file.RawContent)) return bad(`${at}.RawContent must be base64-encoded binary data`);
+    if (file.ContentType !== undefined && !text(file.ContentType, 1, 78)) return bad(`${at}.ContentType must have 1 to 78 characters`);
+    if (file.ContentDisposition !== undefined && !['ATTACHMENT', 'INLINE'].includes(file.ContentDisposition as string)) return bad(`${at}.ContentDisposition must be ATTACHMENT or INLINE`);
+    if (file.ContentTransferEncoding !== undefined && !['BASE64', 'QUOTED_PRINTABLE', 'SEVEN_BIT'].includes(file.ContentTransferEncoding as string)) {
+      return bad(`${at}.ContentTransferEncoding must be BASE64, QUOTED_PRINTABLE or SEVEN_BIT`);
+    }
+    if (file.ContentDescription !== undefined && !text(file.ContentDescription, 0, 1000)) return bad(`${at}.ContentDescription has at most 1000 characters`);
+    if (file.ContentId !== undefined && !text(file.ContentId, 1, 78)) return bad(`${at}.ContentId must have 1 to 78 characters`);
+    // In the message, base64 again, in lines of 76 characters and CRLF.
+    encodedBytes += file.RawContent.length + Math.ceil(file.RawContent.length / 76) * 2;
+  }
+  const simple = request.Content?.Simple;
+  const textBytes = Buffer.byteLength(`${simple?.Subject?.Data ?? ''}${simple?.Body?.Text?.Data ?? ''}${simple?.Body?.Html?.Data ?? ''}`);
+  if (encodedBytes + textBytes > MAX_MESSAGE_BYTES) return { status: 400, type: 'MessageRejected', message: `Message length is more than ${MAX_MESSAGE_BYTES} bytes` };
+  return undefined;
+}
+
+/** The request with each attachment's bytes left out (its size and type are kept by the proxy for the store). */
+function withoutAttachmentBytes(request: SendEmailRequest): SendEmailRequest {
+  const strip = (files: AttachmentRequest[] | undefined) => files?.map((file) => ({ ...file, RawContent: '' }));
+  const content = request.Content!;
+  return {
+    ...request,
+    Content: {
+      ...content,
+      ...(content.Simple ? { Simple: { ...content.Simple, Attachments: strip(content.Simple.Attachments) } } : {}),
+      ...(content.Template ? { Template: { ...content.Template, Attachments: strip(content.Template.Attachments) } } : {}),
+    },
+  };
+}
+
+/** Puts the bytes (and SES's type from the extension when none was given) into the mail the package stored. */
+function putAttachmentBytes(emails: PackageEmail[], messageId: string, files: AttachmentRequest[]): void {
+  const email = emails.find((candidate) => candidate.messageId === messageId);
+  if (!email) return;
+  email.attachments = files.map((file, i) => {
+    const stored = email.attachments[i]!;
+    const extension = /\.([A-Za-z0-9]+)$/.exec(file.FileName as string)?.[1]?.toLowerCase() ?? '';
+    const contentType = typeof file.ContentType === 'string' ? file.ContentType : (TYPE_OF_EXTENSION[extension] ?? 'application/octet-stream');
+    return { ...stored, contentType, content: file.RawContent as string, size: Buffer.byteLength(file.RawContent as string, 'base64') };
+  });
+}
+
+/** An error as SES v2's REST-JSON protocol answers it: the SDK reads its name from `x-amzn-errortype`. */
+function awsError(res: ServerResponse, { status, type, message }: AwsErrorAnswer): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
+  res.end(JSON.stringify({ message }));
+}
+
+/** One attachment of a stored mail, with the headers that make a browser save it under its name. */
+function sendAttachment(res: ServerResponse, emails: readonly PackageEmail[], messageId: string, index: number): void {
+  const file = emails.find((email) => email.messageId === messageId)?.attachments[index];
+  if (!file) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('Pièce jointe introuvable');
+    return;
+  }
+  const bytes = Buffer.from(file.content, 'base64');
+  const name = file.filename ?? `piece-jointe-${index + 1}`;
+  // RFC 6266: an ASCII fallback, and the exact name in UTF-8.
+  const ascii = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]|["\\]/g, '_');
+  res.writeHead(200, {
+    'content-type': file.contentType,
+    'content-length': String(bytes.length),
+    'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+  });
+  res.end(bytes);
+}
+
+/** The package's viewer link to a file opens a nameless blob: it goes to the download route instead, same look. */
+const VIEWER_ATTACHMENT_LINK = `e.attachments.map(a => '<a href="' + makeBlob(a.contentType, a.content) + '">'`;
+function withDownloadLinks(html: string): string {
+  return html.replace(VIEWER_ATTACHMENT_LINK, `e.attachments.map((a, i) => '<a download href="/attachments/' + encodeURIComponent(e.messageId) + '/' + i + '">'`);
 }
 
 function acceptedEmail(request: SendEmailRequest, response: { MessageId?: string }): AcceptedEmail {

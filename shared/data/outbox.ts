@@ -1,5 +1,6 @@
 import { keys } from '../keys.js';
-import type { Channel, RecipientRole } from '../domain/messages/catalogue.js';
+import { mayCarryAttachments, type Channel, type RecipientRole } from '../domain/messages/catalogue.js';
+import { attachmentProblem, type MailAttachment, type SentAttachment } from '../domain/messages/attachments.js';
 import { LINK_AUDIENCE_OF_ROLE, LINK_OTHER_PAGES, placeholdersIn, type LinkAudience } from '../domain/personal-links.js';
 import { linkContactPut } from './personal-links.js';
 
@@ -18,6 +19,13 @@ export interface OutboxDraft {
   personalLink?: LinkAudience;
   /** The page the link opens when not the audience's own (`LINK_OTHER_PAGES`): `/mon-activite` for a launch file. */
   linkPage?: string;
+  /**
+   * Files the e-mail carries, by reference to the documents bucket (`invoices/…`, `statements/…`), never their bytes
+   * (an item holds 400 KB at most). Only on an e-mail whose catalogue entry allows them (`attachments: true`): the
+   * sender reads each object when it sends and puts it in SES v2 `Content.Simple.Attachments`. An object missing
+   * then fails the message for good (`attachment-missing`), as do files over SES's 40 MB (`attachments-too-large`).
+   */
+  attachments?: MailAttachment[];
 }
 
 /**
@@ -67,6 +75,8 @@ export interface OutboxMessage extends OutboxDraft {
   referralId?: string;
   /** Checked by the sender just before it sends: a condition that no longer holds cancels the message. */
   validWhile?: ValidWhile[];
+  /** Once sent: the files that went with it, as read from S3 (size, SHA-256), in the order of `attachments`. */
+  sentAttachments?: SentAttachment[];
 }
 
 export interface OutboxOptions {
@@ -107,6 +117,7 @@ export function outboxPutsOfCauses(tableName: string, personId: string, batches:
   const messages = batches.flatMap(({ cause, drafts, options = {} }) =>
     drafts.map((draft) => {
       draft = withPersonalLink(draft, options);
+      checkAttachments(draft);
       const notificationId = `${cause}#${draft.role}#${draft.channel}`;
       const item: OutboxMessage & Record<string, unknown> = {
         ...keys.notification(personId, notificationId),
@@ -135,6 +146,15 @@ export function outboxPutsOfCauses(tableName: string, personId: string, batches:
     linkContacts.set(`${String(put.Put.Item.pk)}\u0000${String(put.Put.Item.sk)}`, put);
   }
   return [...messages, ...linkContacts.values()];
+}
+
+/** Files go only on the e-mails the catalogue allows, by valid reference: a bad one fails the write, not the send. */
+function checkAttachments(draft: OutboxDraft): void {
+  if (draft.attachments === undefined) return;
+  if (draft.channel !== 'email') throw new Error(`${draft.kind} to ${draft.role}: only an e-mail carries attachments`);
+  if (!mayCarryAttachments(draft.kind, draft.role)) throw new Error(`${draft.kind} to ${draft.role}: the catalogue allows no attachments on this message`);
+  const problem = attachmentProblem(draft.attachments);
+  if (problem) throw new Error(`${draft.kind} to ${draft.role}: ${problem}`);
 }
 
 /**

@@ -232,8 +232,10 @@ export async function fixContact(input: { personId: string; issueId: string; val
   const resends = failed.flatMap((message) => {
     const cause = `${RESEND_PREFIX}${message.notificationId}`;
     resendCauses.push(cause);
-    const { kind, role, channel, subject, body, personalLink } = message;
-    return outboxPuts(table, input.personId, cause, [{ kind, role, channel, to: input.value, subject, body, personalLink }], now, { referralId: message.referralId });
+    const { kind, role, channel, subject, body, personalLink, attachments } = message;
+    return outboxPuts(table, input.personId, cause, [{ kind, role, channel, to: input.value, subject, body, personalLink, ...(attachments ? { attachments } : {}) }], now, {
+      referralId: message.referralId,
+    });
   });
   const items: TransactItem[] = [
     {

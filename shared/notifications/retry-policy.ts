@@ -38,5 +38,8 @@ export function isPermanentProviderError(error: unknown): boolean {
   return PERMANENT_PROVIDER_ERRORS.has((error as Error | undefined)?.name ?? '');
 }
 
-/** Why the outbox gave a message up, as stored in `statusReason` (never an address). */
-export type SendFailureReason = 'attempts-exhausted' | 'provider-rejected';
+/**
+ * Why the outbox gave a message up, as stored in `statusReason` (never an address): besides the provider's refusal
+ * and the attempts run out, an attached object that is not there or files over SES's 40 MB (`AttachmentFailure`).
+ */
+export type SendFailureReason = 'attempts-exhausted' | 'provider-rejected' | 'attachment-missing' | 'attachments-too-large';

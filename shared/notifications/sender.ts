@@ -14,6 +14,8 @@ import { writeFallback } from './fallback.js';
 import { fillPersonalLink } from '../data/personal-links.js';
 import { isPermanentProviderError, outboxRetryFromEnv, retryDelaySeconds, type OutboxRetry, type SendFailureReason } from './retry-policy.js';
 import { timeLeftMs } from '../invocation.js';
+import { AttachmentFailure, readAttachments } from './attachments.js';
+import type { SentAttachment } from '../domain/messages/attachments.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -22,22 +24,51 @@ let sms: PinpointSMSVoiceV2Client | undefined;
 interface Delivery {
   providerMessageId: string;
   providerAttempts: number;
+  /** The files the e-mail carried, as read from S3 just before the call. */
+  sentAttachments?: SentAttachment[];
 }
 
-/** Sends one message through its provider. */
+/**
+ * Sends one message through its provider. An e-mail's files are read from the documents bucket first, and go as
+ * SES v2 attachments (base64 in the MIME message SES builds; `RawContent` is base64 in the JSON request, which the
+ * SDK does).
+ */
 async function deliver(message: OutboxMessage): Promise<Delivery> {
   if (message.channel === 'email') {
+    const subject = message.subject ?? '';
+    const files = message.attachments?.length ? await readAttachments(message.attachments, Buffer.byteLength(subject) + Buffer.byteLength(message.body)) : [];
     ses ??= new SESv2Client({});
     const result = await ses.send(
       new SendEmailCommand({
         FromEmailAddress: process.env.EMAIL_FROM,
         Destination: { ToAddresses: [message.to] },
         ConfigurationSetName: process.env.SES_CONFIGURATION_SET || undefined,
-        Content: { Simple: { Subject: { Data: message.subject ?? '', Charset: 'UTF-8' }, Body: { Text: { Data: message.body, Charset: 'UTF-8' } } } },
+        Content: {
+          Simple: {
+            Subject: { Data: subject, Charset: 'UTF-8' },
+            Body: { Text: { Data: message.body, Charset: 'UTF-8' } },
+            ...(files.length > 0
+              ? {
+                  Attachments: files.map((file) => ({
+                    FileName: file.fileName,
+                    ContentType: file.contentType,
+                    ContentDisposition: 'ATTACHMENT' as const,
+                    // SES's default is 7-bit, which a PDF's binary bytes are not.
+                    ContentTransferEncoding: 'BASE64' as const,
+                    RawContent: file.bytes,
+                  })),
+                }
+              : {}),
+          },
+        },
         EmailTags: [{ Name: 'kind', Value: message.kind.replace(/[^A-Za-z0-9_-]/g, '-') }],
       }),
     );
-    return { providerMessageId: result.MessageId ?? '', providerAttempts: result.$metadata?.attempts ?? 1 };
+    return {
+      providerMessageId: result.MessageId ?? '',
+      providerAttempts: result.$metadata?.attempts ?? 1,
+      ...(files.length > 0 ? { sentAttachments: files.map(({ bytes: _bytes, ...sent }) => sent) } : {}),
+    };
   }
   sms ??= new PinpointSMSVoiceV2Client({});
   const result = await sms.send(
@@ -268,6 +299,8 @@ async function release(personId: string, notificationId: string, leaseId: string
 async function recordFailure(personId: string, message: OutboxMessage, leaseId: string, error: unknown, now: Date, retry: OutboxRetry): Promise<Outcome> {
   const name = errorName(error);
   logger.warn('notification not sent', { notificationId: message.notificationId, channel: message.channel, attempt: message.attempts, error: name });
+  // A file missing or too large stays so: the message fails at once, with the file named on it (not in the log).
+  if (error instanceof AttachmentFailure) return await giveUp(personId, message, leaseId, error.reason, now, error.detail);
   if (isPermanentProviderError(error)) return await giveUp(personId, message, leaseId, 'provider-rejected', now, name);
   if (message.attempts >= retry.maxAttempts) return await giveUp(personId, message, leaseId, 'attempts-exhausted', now, name);
   const next = new Date(now.getTime() + retryDelaySeconds(retry, message.attempts) * 1000).toISOString();
@@ -498,17 +531,24 @@ const PROVIDER_LOOKUP_DAYS = 90;
  * conditional on the message still pending: it fails only if the lease ran out during the provider call and
  * another sender sent the message too, which is then logged.
  */
-async function markSent(personId: string, message: OutboxMessage, { providerMessageId, providerAttempts }: Delivery): Promise<void> {
+async function markSent(personId: string, message: OutboxMessage, { providerMessageId, providerAttempts, sentAttachments }: Delivery): Promise<void> {
   const now = new Date();
   const provider: MessageProvider = message.channel === 'email' ? 'ses' : 'sms';
   const markItem = {
     Update: {
       TableName: tableName(),
       Key: keys.notification(personId, message.notificationId),
-      UpdateExpression: `SET #status = :sent, sentAt = :now, providerMessageId = :id, providerAttempts = :providerAttempts REMOVE lastError, ${LEAVE_DUE_INDEX.slice('REMOVE '.length)}`,
+      UpdateExpression: `SET #status = :sent, sentAt = :now, providerMessageId = :id, providerAttempts = :providerAttempts${sentAttachments ? ', sentAttachments = :files' : ''} REMOVE lastError, ${LEAVE_DUE_INDEX.slice('REMOVE '.length)}`,
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':sent': 'sent', ':pending': 'pending', ':now': now.toISOString(), ':id': providerMessageId, ':providerAttempts': providerAttempts },
+      ExpressionAttributeValues: {
+        ':sent': 'sent',
+        ':pending': 'pending',
+        ':now': now.toISOString(),
+        ':id': providerMessageId,
+        ':providerAttempts': providerAttempts,
+        ...(sentAttachments ? { ':files': sentAttachments } : {}),
+      },
     },
   };
   const lookupItem = {

@@ -177,10 +177,26 @@ export async function readFirstBytes(key: string, n: number): Promise<Uint8Array
   }
 }
 
-/** The whole object (a contract PDF, to check its SHA-256 again); undefined when there is no object at `key`. */
-export async function readObject(key: string): Promise<Uint8Array | undefined> {
+/** Thrown by `readObject` for an object over its `maxBytes`, before its body is read. */
+export class ObjectTooLargeError extends Error {
+  override readonly name = 'ObjectTooLargeError';
+  constructor(readonly size: number, readonly maxBytes: number) {
+    super(`the object has ${size} bytes, more than ${maxBytes}`);
+  }
+}
+
+/**
+ * The whole object (a contract PDF, to check its SHA-256 again); undefined when there is no object at `key`. With
+ * `maxBytes`, a larger object throws `ObjectTooLargeError` without being read into memory.
+ */
+export async function readObject(key: string, options: { maxBytes?: number } = {}): Promise<Uint8Array | undefined> {
   try {
     const object = await s3().send(new GetObjectCommand({ Bucket: documentsBucket(), Key: key }));
+    const size = object.ContentLength ?? 0;
+    if (options.maxBytes !== undefined && size > options.maxBytes) {
+      (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      throw new ObjectTooLargeError(size, options.maxBytes);
+    }
     return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
   } catch (error) {
     if (isMissing(error)) return undefined;

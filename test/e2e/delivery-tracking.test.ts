@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { outboxPuts, type OutboxMessage } from '../../shared/data/outbox.js';
+import { render } from '../../shared/domain/messages/catalogue.js';
+import { keys } from '../../shared/keys.js';
 import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
@@ -65,5 +69,52 @@ describe('delivery tracking on the local cloud', () => {
   it('records a complaint after the delivery of a message to a complaint address', async () => {
     const { status } = await acknowledgementsOf({ email: `ines.${randomUUID()}@complaint.test` });
     expect(status('young', 'email')).toBe('complained');
+  });
+});
+
+describe('an e-mail with a PDF attached, on the local cloud', () => {
+  it('reads the PDF from the documents bucket, delivers it byte for byte, records it on the message, and fails one whose PDF is missing', async () => {
+    const bucket = cloud.app.buckets.find((b) => b.logicalId.startsWith('DocumentsBucket'))!.name;
+    const dispatcher = cloud.app.functions.find((fn) => fn.logicalId.startsWith('DispatchDeferredMessages'))!;
+    expect(dispatcher.environment.DOCUMENTS_BUCKET).toBe(bucket);
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 31 + 7) % 256))]);
+    const invoiceId = `inv-${randomUUID()}`;
+    const key = `invoices/2027-03/${invoiceId}.pdf`;
+    const s3 = new S3Client({ endpoint: cloud.urls.s3, region: 'eu-west-3', forcePathStyle: true, credentials: { accessKeyId: cloud.accessKeyId, secretAccessKey: 'local' } });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: pdf, ContentType: 'application/pdf' }));
+    s3.destroy();
+
+    const customerId = `customer-${randomUUID()}`;
+    const to = `compta.${randomUUID()}@example.org`;
+    const text = render('invoice-issued', 'customer', 'email', { customerName: 'Mme Leroy', activityName: 'Couture Leroy', invoiceNumber: '2027-000042', issueDate: '2027-04-01', dueDate: '2027-05-01', grossCents: 4_500 });
+    const draft = (cause: string, objectKey: string, fileName: string) => ({
+      cause,
+      drafts: [{ kind: 'invoice-issued', role: 'customer' as const, channel: 'email' as const, to, ...text, attachments: [{ key: objectKey, fileName, contentType: 'application/pdf' }] }],
+    });
+    const sent = draft(`invoice-issued#${invoiceId}`, key, 'facture-2027-000042.pdf');
+    const missing = draft(`invoice-issued#inv-${randomUUID()}`, `invoices/2027-03/absent-${randomUUID()}.pdf`, 'facture-2027-000043.pdf');
+    await cloud.documentClient.send(
+      new TransactWriteCommand({ TransactItems: [sent, missing].flatMap((batch) => outboxPuts(cloud.tableName, customerId, batch.cause, batch.drafts, new Date().toISOString())) }),
+    );
+    // The dispatcher sends every due message, as its schedule does every 5 minutes.
+    expect(await cloud.lambda.invoke(dispatcher.logicalId, {})).toMatchObject({ ok: true });
+
+    const stored = async (cause: string) =>
+      (await cloud.documentClient.send(new GetCommand({ TableName: cloud.tableName, Key: keys.notification(customerId, `${cause}#customer#email`), ConsistentRead: true }))).Item as OutboxMessage;
+    const delivered = await eventually(async () => ((await stored(sent.cause)).status === 'delivered' ? stored(sent.cause) : undefined), 20_000, 'the invoice e-mail delivered');
+    expect(delivered.sentAttachments).toEqual([{ key, fileName: 'facture-2027-000042.pdf', contentType: 'application/pdf', size: pdf.length, sha256: createHash('sha256').update(pdf).digest('hex') }]);
+    expect(await stored(missing.cause)).toMatchObject({ status: 'failed', statusReason: 'attachment-missing', lastError: expect.stringContaining('facture-2027-000043.pdf') });
+
+    const mails = (await cloud.ses.listEmails()).filter((mail) => mail.to.includes(to));
+    expect(mails.map((mail) => mail.messageId)).toEqual([delivered.providerMessageId]);
+    expect(mails[0]!.attachments[0]!.content.equals(pdf)).toBe(true);
+    // A person downloads it from the mail viewer under its name.
+    const download = await fetch(new URL(`/attachments/${delivered.providerMessageId}/0`, cloud.urls.mailViewer));
+    expect(download.headers.get('content-disposition')).toContain('filename="facture-2027-000042.pdf"');
+    expect(Buffer.from(await download.arrayBuffer()).equals(pdf)).toBe(true);
+
+    // The functions logged neither the address, nor the file names, nor the object keys.
+    const log = readFileSync(cloud.functionLogFile, 'utf8');
+    for (const value of [to, 'facture-2027-000042.pdf', 'facture-2027-000043.pdf', key]) expect(log).not.toContain(value);
   });
 });

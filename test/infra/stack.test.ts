@@ -12,7 +12,8 @@ import { appTableDefinition } from '../../infra/local-app/tables.js';
 import { bundleFunctions, functionEntries, REPO_ROOT, type BundleSet, type SdkUsage } from '../../infra/bundles.js';
 import { loadStageConfig, type StageConfig } from '../../infra/config.js';
 import { ParcoursFunction } from '../../infra/constructs/parcours-function.js';
-import { CHANNEL_COMMANDS, dynamoDbGrant, operationsOf, s3Grant } from '../../infra/sdk-grants.js';
+import { CHANNEL_COMMANDS, dynamoDbGrant, operationsOf, ownCommands, s3Grant } from '../../infra/sdk-grants.js';
+import { MAIL_ATTACHMENT_PREFIXES } from '../../shared/domain/messages/attachments.js';
 import { DocumentsBucket } from '../../infra/constructs/documents-bucket.js';
 
 /** Template JSON, as JSON.parse types it. */
@@ -932,11 +933,31 @@ describe('least privilege: each function holds the calls its bundle makes, and n
 
   it("grants each S3 call the code makes on the documents bucket's objects, with the key, and gives the bucket's name", () => {
     for (const { id, usage, statements, actions } of perFunction()) {
-      const grant = s3Grant(id, usage.commands);
+      const grant = s3Grant(id, ownCommands(usage.commands));
       const s3Statements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
-      expect([...actions].filter((a) => a.startsWith('s3:')).sort(), id).toEqual(grant ? [...grant.objectActions, ...grant.bucketActions].sort() : []);
+      // A function that e-mails reads attachments (the shared sender): s3:GetObject on their prefixes.
+      const sendsMail = usage.commands.includes(CHANNEL_COMMANDS.email);
+      const expected = new Set([...(grant ? [...grant.objectActions, ...grant.bucketActions] : []), ...(sendsMail ? ['s3:GetObject'] : [])]);
+      expect([...actions].filter((a) => a.startsWith('s3:')).sort(), id).toEqual([...expected].sort());
       for (const statement of s3Statements) expect(JSON.stringify(statement.Resource), id).toMatch(/DocumentsBucket/);
     }
+  });
+
+  it('lets the functions that e-mail read the attachment prefixes of the documents bucket, and nothing else of it', () => {
+    const senders = perFunction().filter(({ usage }) => usage.commands.includes(CHANNEL_COMMANDS.email));
+    expect(senders.map(({ id }) => id)).toEqual(expect.arrayContaining(['SendNotifications', 'DispatchDeferredMessages', 'DeliveryEvents', 'FixContact']));
+    for (const { id, usage, statements } of senders) {
+      // Their bundles read S3 through the sender only: no S3 call of their own.
+      expect(s3Grant(id, ownCommands(usage.commands)), id).toBeUndefined();
+      const reads = statements.filter((s) => [s.Action].flat().includes('s3:GetObject'));
+      expect(reads.map((s) => s.Action), id).toEqual(['s3:GetObject']);
+      const resources = JSON.stringify(reads[0]!.Resource);
+      for (const prefix of MAIL_ATTACHMENT_PREFIXES) expect(resources, id).toContain(`/${prefix}*`);
+      expect(resources, id).not.toMatch(/Arn"\]\},"\/\*"/);
+      expect(statements.some((s) => [s.Action].flat().includes('kms:Decrypt')), id).toBe(true);
+    }
+    const dispatcher = ofType(dev.resources, 'AWS::Lambda::Function').find(([id]) => id.startsWith('DispatchDeferredMessages'))![1];
+    expect(dispatcher.Properties.Environment.Variables.DOCUMENTS_BUCKET).toEqual({ Ref: expect.stringMatching(/^DocumentsBucket/) });
   });
 
   it('grants each Step Functions call and each sending channel the code uses; SMS only where a step may text someone', () => {

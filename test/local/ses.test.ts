@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendEmailCommand, type Attachment } from '@aws-sdk/client-sesv2';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,97 @@ describe('local SES (aws-ses-v2-local)', () => {
     const response = await fetch(ses.viewerUrl);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  describe('attachments (SES v2 Content.Simple.Attachments)', () => {
+    const client = () => new SESv2Client({ region: 'eu-west-3', endpoint: ses.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const simple = (Attachments: Attachment[]) =>
+      new SendEmailCommand({
+        FromEmailAddress: 'ne-pas-repondre@coopconnexion.local',
+        Destination: { ToAddresses: ['client@example.org'] },
+        Content: { Simple: { Subject: { Data: 'Facture' }, Body: { Text: { Data: 'Ci-joint.' } }, Attachments } },
+      });
+    // Binary bytes, every value: a PDF is not text.
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256))]);
+
+    it('stores the bytes, name, type and disposition the SDK sent, and the viewer links each file to a download under its name', async () => {
+      const sesClient = client();
+      const sent = await sesClient.send(
+        simple([
+          { FileName: 'facture-2027-000123.pdf', ContentType: 'application/pdf', ContentDisposition: 'ATTACHMENT', ContentTransferEncoding: 'BASE64', RawContent: pdf },
+          // No type: SES takes it from the extension.
+          { FileName: 'relevé mars.csv', RawContent: Buffer.from('a;b\n1;2\n') },
+        ]),
+      );
+      sesClient.destroy();
+      const email = (await ses.listEmails()).find((e) => e.messageId === sent.MessageId)!;
+      expect(email.attachments.map(({ content: _content, ...file }) => file)).toEqual([
+        { fileName: 'facture-2027-000123.pdf', contentType: 'application/pdf', disposition: 'attachment', size: pdf.length },
+        { fileName: 'relevé mars.csv', contentType: 'text/csv', size: 8 },
+      ]);
+      expect(email.attachments[0]!.content.equals(pdf)).toBe(true);
+
+      const viewer = await (await fetch(ses.viewerUrl)).text();
+      expect(viewer).toContain(`'<a download href="/attachments/' + encodeURIComponent(e.messageId) + '/' + i + '">'`);
+      expect(viewer).not.toContain('makeBlob(a.contentType, a.content)');
+      const download = await fetch(new URL(`/attachments/${sent.MessageId}/1`, ses.endpoint));
+      expect(download.headers.get('content-disposition')).toBe(`attachment; filename="releve mars.csv"; filename*=UTF-8''relev%C3%A9%20mars.csv`);
+      expect(download.headers.get('content-type')).toBe('text/csv');
+      expect(await download.text()).toBe('a;b\n1;2\n');
+      const first = await fetch(new URL(`/attachments/${sent.MessageId}/0`, ses.endpoint));
+      expect(Buffer.from(await first.arrayBuffer()).equals(pdf)).toBe(true);
+      expect((await fetch(new URL(`/attachments/${sent.MessageId}/2`, ses.endpoint))).status).toBe(404);
+    });
+
+    it('refuses what SES refuses, with the error the SDK names: no file name, a bad disposition, a message over 40 MB', async () => {
+      const sesClient = client();
+      const before = (await ses.listEmails()).length;
+      await expect(sesClient.send(simple([{ FileName: '', RawContent: pdf }]))).rejects.toMatchObject({ name: 'BadRequestException', message: expect.stringMatching(/FileName is required/) });
+      await expect(sesClient.send(simple([{ FileName: 'a.pdf', RawContent: pdf, ContentDisposition: 'DOWNLOAD' as never }]))).rejects.toMatchObject({ name: 'BadRequestException' });
+      // 31 MB of bytes are over 41 MB once base64-encoded: more than the package's own 25 MB JSON limit too.
+      await expect(sesClient.send(simple([{ FileName: 'gros.pdf', RawContent: Buffer.alloc(31_000_000) }]))).rejects.toMatchObject({ name: 'MessageRejected' });
+      sesClient.destroy();
+      expect((await ses.listEmails()).length).toBe(before);
+    });
+
+    it('takes 28 MB of attachments, over the 25 MB the package parses, as SES takes anything under 40 MB encoded', async () => {
+      const sesClient = client();
+      const big = Buffer.alloc(28_000_000, 7);
+      const sent = await sesClient.send(simple([{ FileName: 'annexe.pdf', ContentType: 'application/pdf', RawContent: big }]));
+      sesClient.destroy();
+      const email = (await ses.listEmails()).find((e) => e.messageId === sent.MessageId)!;
+      expect(email.attachments[0]!.size).toBe(big.length);
+    });
+
+    it('still takes raw MIME content, attachments included', async () => {
+      const sesClient = client();
+      const mime = [
+        'From: ne-pas-repondre@coopconnexion.local',
+        'To: client@example.org',
+        'Subject: Brut',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b1"',
+        '',
+        '--b1',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Corps',
+        '--b1',
+        'Content-Type: application/pdf; name="brut.pdf"',
+        'Content-Disposition: attachment; filename="brut.pdf"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        pdf.toString('base64').replace(/.{76}/g, '$&\r\n'),
+        '--b1--',
+        '',
+      ].join('\r\n');
+      const sent = await sesClient.send(new SendEmailCommand({ Content: { Raw: { Data: Buffer.from(mime) } } }));
+      sesClient.destroy();
+      const email = (await ses.listEmails()).find((e) => e.messageId === sent.MessageId)!;
+      expect(email).toMatchObject({ subject: 'Brut', text: 'Corps' });
+      expect(email.attachments.map((file) => [file.fileName, file.contentType, file.size])).toEqual([['brut.pdf', 'application/pdf', pdf.length]]);
+      expect(email.attachments[0]!.content.equals(pdf)).toBe(true);
+    });
   });
 
   it('refuses a port that is already taken with a PortInUseError naming it', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE_ENTRIES, MESSAGE_KINDS, OUTCOME_LABELS, isMandatory, render, type CatalogueEntry, type ReferralVars } from '../../shared/domain/messages/catalogue.js';
+import { CATALOGUE_ENTRIES, MESSAGE_KINDS, OUTCOME_LABELS, isMandatory, mayCarryAttachments, render, type CatalogueEntry, type ReferralVars } from '../../shared/domain/messages/catalogue.js';
 import { smsSegments } from '../../shared/domain/messages/sms-text.js';
 import { LINK_PLACEHOLDERS, LINK_URL_BUDGET, withLinkBudget } from '../../shared/domain/personal-links.js';
 import { decisionDrafts, type ReferralForMessages } from '../../shared/domain/referral-messages.js';
@@ -58,6 +58,18 @@ function allVars(base: ReferralVars) {
     cohortName: 'CJS Lens-Liévin été 2026',
     cohortDates: 'du lundi 6 juillet au vendredi 28 août 2026',
     cohortTowns: 'Lens, Liévin et Avion',
+    // The monthly invoicing.
+    customerName: 'Boulangerie-Pâtisserie Dupont et Fils SARL',
+    invoiceNumber: '2027-000123',
+    creditNoteNumber: '2027-000124',
+    issueDate: '2027-04-01',
+    dueDate: '2027-05-01',
+    grossCents: 123_456,
+    month: '2027-03',
+    invoicedCents: 102_880,
+    receivedCents: 90_000,
+    contributionCents: 10_288,
+    leftCents: 92_592,
   };
 }
 
@@ -139,6 +151,10 @@ describe('the catalogue', () => {
         'cohort-placed young email',
         'cohort-placed young sms',
         'cohort-placed guardian email',
+        // The monthly invoicing.
+        'invoice-issued customer email',
+        'credit-note-issued customer email',
+        'monthly-statement young email',
       ].sort(),
     );
   });
@@ -179,9 +195,9 @@ describe('the catalogue', () => {
             // A personal link's placeholder is the one "{{" a text may hold: the sender fills it in.
             const text = `${message.subject ?? ''}\n${message.body}`.replaceAll(LINK_PLACEHOLDERS['young-person'], '').replaceAll(LINK_PLACEHOLDERS.guardian, '');
             for (const unresolved of ['{{', '${', 'undefined', 'null', 'NaN', '[object Object]']) expect(text).not.toContain(unresolved);
-            // A fallback carries the message that did not arrive; every other e-mail quotes the referral.
+            // A fallback carries the message that did not arrive, a customer's its invoice; every other e-mail quotes the referral.
             const fallback = entry.kind === 'email-undelivered' || entry.kind === 'sms-undelivered';
-            expect(message.body).toContain(entry.channel === 'sms' ? 'CoopConnexion' : fallback ? full.smsText : base.reference);
+            expect(message.body).toContain(entry.channel === 'sms' ? 'CoopConnexion' : fallback ? full.smsText : entry.role === 'customer' ? full.invoiceNumber : base.reference);
             if (entry.channel === 'email') {
               expect(message.subject).toBeTruthy();
               expect(message.segments).toBeUndefined();
@@ -199,6 +215,19 @@ describe('the catalogue', () => {
       }
     });
   }
+
+  it("lets only an invoice, a credit note and a member's statement carry files, by e-mail", () => {
+    const withFiles = CATALOGUE_ENTRIES.filter((e) => mayCarryAttachments(e.kind, e.role)).map(entryName);
+    expect(withFiles.sort()).toEqual(['credit-note-issued customer email', 'invoice-issued customer email', 'monthly-statement young email']);
+    // An invoice is owed to its customer: it goes to an address that complained, and is never held as a repeat.
+    expect(isMandatory('invoice-issued', 'customer')).toBe(true);
+    const invoice = render('invoice-issued', 'customer', 'email', { customerName: 'Mme Leroy', activityName: 'Couture Leroy', invoiceNumber: '2027-000042', issueDate: '2027-04-01', dueDate: '2027-05-01', grossCents: 4_500 });
+    expect(invoice.subject).toBe('Facture 2027-000042 - Couture Leroy');
+    expect(invoice.body).toContain("la facture n° 2027-000042 du 01/04/2027 pour les prestations de « Couture Leroy », d'un montant de 45,00\u00a0€, à régler avant le 01/05/2027");
+    const statement = render('monthly-statement', 'young', 'email', { youngFirstName: 'Zoé', reference: 'ORI-1A2B3C4D', activityName: 'Couture Leroy', month: '2027-03', invoicedCents: 100_000, receivedCents: 80_000, contributionCents: 10_000, leftCents: 70_000 });
+    expect(statement.subject).toBe('Votre relevé de mars 2027 : Couture Leroy');
+    expect(statement.body).toContain('- contribution à la coopérative : 100,00\u00a0€\n- ce qui vous reste : 700,00\u00a0€');
+  });
 
   it('keeps the SMS of a usual referral in one segment where it can', () => {
     const sms = CATALOGUE_ENTRIES.filter((e) => e.channel === 'sms').map((e) => renderEntry(e, allVars(referral)));

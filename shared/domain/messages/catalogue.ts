@@ -2,6 +2,7 @@ import { SESSION_MESSAGE_KINDS, sessionTemplates } from './session-messages.js';
 import { CONTRACT_MESSAGES, CONTRACT_MESSAGE_KINDS } from './contract-messages.js';
 import { ACTIVITY_MESSAGE_KINDS, activityTemplates } from './activity-messages.js';
 import { COHORT_MESSAGE_KINDS, cohortTemplates } from './cohort-messages.js';
+import { INVOICING_MESSAGE_KINDS, invoicingTemplates } from './invoicing-messages.js';
 import { smsSegments, toGsm7 } from './sms-text.js';
 import { LINK_PLACEHOLDERS, withLinkBudget } from '../personal-links.js';
 
@@ -40,6 +41,8 @@ export const MESSAGE_KINDS = [
   ...ACTIVITY_MESSAGE_KINDS,
   // A CJS cohort (cohort-messages.ts).
   ...COHORT_MESSAGE_KINDS,
+  // The monthly invoicing: invoices and statements, with their PDFs (invoicing-messages.ts).
+  ...INVOICING_MESSAGE_KINDS,
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -104,6 +107,8 @@ interface RoleTemplates {
    * to someone who opted out of messages.
    */
   mandatory: boolean;
+  /** The e-mail may carry files (`OutboxDraft.attachments`); no other message may. */
+  attachments?: boolean;
   email?: (vars: never) => EmailText;
   sms?: (vars: never) => string;
 }
@@ -450,6 +455,7 @@ const catalogue = {
   ...CONTRACT_MESSAGES,
   ...activityTemplates(signature),
   ...cohortTemplates(signature),
+  ...invoicingTemplates(signature),
 } satisfies Record<MessageKind, Partial<Record<RecipientRole, RoleTemplates>>>;
 
 type Catalogue = typeof catalogue;
@@ -512,4 +518,9 @@ export const CATALOGUE_ENTRIES: readonly CatalogueEntry[] = MESSAGE_KINDS.flatMa
 export function isMandatory(kind: MessageKind, role: RecipientRole): boolean {
   // Kinds come from stored outbox items at run time: an unknown one is not mandatory.
   return (catalogue[kind] as Partial<Record<RecipientRole, RoleTemplates>> | undefined)?.[role]?.mandatory ?? false;
+}
+
+/** Whether an e-mail of this kind to this role may carry attachments (an invoice, a statement). */
+export function mayCarryAttachments(kind: string, role: RecipientRole): boolean {
+  return (catalogue[kind as MessageKind] as Partial<Record<RecipientRole, RoleTemplates>> | undefined)?.[role]?.attachments === true;
 }
