@@ -18,9 +18,10 @@
  *  8. onboarding paths (bench/onboarding-path.ts, the driver of the end-to-end test): a first path on cold functions, then one path of each programme from
  *     the referral's acceptance to launch-ready on a local cloud of the `test` stage, the time of each step and the
  *     share spent waiting for the asynchronous side;
- *  9. active activities: `allActiveActivities()` over 10,000 seeded ones, cold and warm, pages read, items/s (bench/activities.ts).
+ *  9. active activities: `allActiveActivities()` over 10,000 seeded ones, cold and warm, pages read, items/s (bench/activities.ts);
+ * 10. invoice numbering: 10,000 drafts numbered in blocks, numbers/s, the continuity check's time, 20 contended validations (bench/numbering.ts).
  *
- * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding` or `activities`.
+ * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding`, `activities` or `numbering`.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,7 @@ import { startParcoursCloud } from '../infra/local-app/profile.js';
 import { uploadFigures } from './uploads.js';
 import { onboardingPathFigures } from './onboarding-path.js';
 import { activeActivityFigures } from './activities.js';
+import { numberingFigures } from './numbering.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -64,6 +66,7 @@ const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.05);
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 40);
 const UPLOAD_CONCURRENCY = Number(process.env.BENCH_UPLOAD_CONCURRENCY ?? 8);
 const ACTIVITIES = Number(process.env.BENCH_ACTIVITIES ?? 10_000);
+const INVOICES = Number(process.env.BENCH_INVOICES ?? 10_000);
 // BENCH_BURST_ONLY=1 stops after the burst and its workflow figures (section 2), for before/after runs back to back.
 const BURST_ONLY = process.env.BENCH_BURST_ONLY === '1';
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
@@ -94,6 +97,7 @@ const STANDALONE: Record<string, () => Promise<string[]>> = {
   uploads: () => uploadFigures({ uploads: UPLOADS, concurrency: UPLOAD_CONCURRENCY }),
   onboarding: () => onboardingFigures(mkdtempSync(join(tmpdir(), 'parcours-bench-'))),
   activities: () => activeActivityFigures({ activities: ACTIVITIES }),
+  numbering: () => numberingFigures({ invoices: INVOICES }),
 };
 const only = process.env.BENCH_ONLY;
 if (only !== undefined) {
@@ -356,4 +360,7 @@ for (const line of await onboardingFigures(dataDir)) console.log(line);
 
 // 9. Active activities (BENCH_ACTIVITIES=0 skips it).
 if (ACTIVITIES > 0) for (const line of await STANDALONE.activities!()) console.log(line);
+
+// 10. Invoice numbering (BENCH_INVOICES=0 skips it).
+if (INVOICES > 0) for (const line of await STANDALONE.numbering!()) console.log(line);
 process.exit(0);

@@ -35,4 +35,4 @@ export async function inParallel<T, R>(items: readonly T[], concurrency: number,
 export const transact = (items: TransactItem[]) => db().send(new TransactWriteCommand({ TransactItems: items }));
 
 /** Full jitter, capped: contenders for one counter spread out instead of colliding again in step. */
-export const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(250, 5 * 2 ** attempt)));
+export const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(500, 10 * 2 ** attempt)));

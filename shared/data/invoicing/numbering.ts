@@ -27,6 +27,10 @@ const MAX_BLOCK_ID_BYTES = 120_000;
 /** Concurrent validations contend for one counter: each failed attempt re-reads it after a jittered pause. */
 const MAX_RESERVE_ATTEMPTS = 200;
 const BATCH_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+/**
+ * Transactions of 100 in flight for a claim or an application: on DynamoDB Local a transaction of 100 updates costs
+ * about what 10 single updates do, so claims and applications go 100 to a transaction.
+ */
 const IN_FLIGHT = 4;
 
 /** A claim that some invoices refused: already numbered, held, claimed by another batch, or missing. */
@@ -63,14 +67,14 @@ export function numberingChunks(invoiceIds: readonly string[], maxIds: number = 
   return chunks;
 }
 
-/** The blocks the batch's chunks reserved so far, by chunk. */
-async function reservedBlocks(batchKey: string): Promise<NumberBlock[]> {
+/** The blocks the batch's chunks reserved so far, by chunk; those in `known` are not read again. */
+async function reservedBlocks(batchKey: string, known: Map<number, NumberBlock> = new Map()): Promise<NumberBlock[]> {
   const prefix = keys.numberReservationsPrefix(batchKey);
   const reservations = await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true });
-  if (reservations.length === 0) return [];
-  const blocks = (await batchGetAll(reservations.map((r) => keys.numberBlock(String(r.year), Number(r.first))), { consistentRead: true })).map((i) => recordOf<NumberBlock>(i));
-  if (blocks.length !== reservations.length) throw new NumberingInvariantError(`Batch ${batchKey}: a reservation without its block`);
-  return blocks.sort((a, b) => a.chunk - b.chunk);
+  const unread = reservations.filter((r) => !known.has(Number(r.chunk)));
+  const read = (await batchGetAll(unread.map((r) => keys.numberBlock(String(r.year), Number(r.first))), { consistentRead: true })).map((i) => recordOf<NumberBlock>(i));
+  if (read.length !== unread.length) throw new NumberingInvariantError(`Batch ${batchKey}: a reservation without its block`);
+  return [...known.values(), ...read].sort((a, b) => a.chunk - b.chunk);
 }
 
 export interface NumberingOutcome {
@@ -89,25 +93,54 @@ export interface NumberingOutcome {
  * @example await issueNumbers({ batchKey: 'invoicing-2027-01', invoiceIds, issueDate: '2027-02-01', dueDate: '2027-03-03' })
  */
 export async function issueNumbers(input: { batchKey: string; invoiceIds: readonly string[]; issueDate: string; dueDate?: string; maxIds?: number; maxChunks?: number; now?: Date }): Promise<NumberingOutcome> {
-  if (!BATCH_KEY.test(input.batchKey)) throw new Error(`Invalid numbering batch key: ${input.batchKey}`);
-  if (!isIsoDate(input.issueDate) || (input.dueDate !== undefined && !isIsoDate(input.dueDate))) throw new Error('Invalid issue or due date');
+  checkBatch(input);
   const now = (input.now ?? new Date()).toISOString();
   let made = 0;
+  // Blocks applied by this call: those of earlier attempts are applied once, first.
+  const applied = new Map<number, NumberBlock>();
   for (;;) {
-    const blocks = await reservedBlocks(input.batchKey);
-    for (const block of blocks) await applyNumberBlock(block, now);
-    const bound = new Set(blocks.flatMap((b) => b.invoiceIds));
-    const rest = input.invoiceIds.filter((id) => !bound.has(id));
+    const blocks = await reservedBlocks(input.batchKey, applied);
+    for (const block of blocks.filter((b) => !applied.has(b.chunk))) {
+      await applyNumberBlock(block, now);
+      applied.set(block.chunk, block);
+    }
+    const rest = unbound(input.invoiceIds, blocks);
     if (rest.length === 0 || (input.maxChunks !== undefined && made >= input.maxChunks)) return { blocks, remaining: rest.length };
-    const ids = numberingChunks(rest, input.maxIds)[0]!;
-    await claimForNumbering(input.batchKey, ids, now);
     // A concurrent attempt of the same batch may take this chunk first: the loop then reads its block and goes on.
-    const block = await reserveNumberBlock({ batchKey: input.batchKey, chunk: blocks.length, invoiceIds: ids, issueDate: input.issueDate, dueDate: input.dueDate, now });
+    const block = await reserveChunk(input.batchKey, blocks.length, numberingChunks(rest, input.maxIds)[0]!, input, now);
     if (block) {
       await applyNumberBlock(block, now);
+      applied.set(block.chunk, block);
       made += 1;
     }
   }
+}
+
+function checkBatch(input: { batchKey: string; issueDate: string; dueDate?: string }): void {
+  if (!BATCH_KEY.test(input.batchKey)) throw new Error(`Invalid numbering batch key: ${input.batchKey}`);
+  if (!isIsoDate(input.issueDate) || (input.dueDate !== undefined && !isIsoDate(input.dueDate))) throw new Error('Invalid issue or due date');
+}
+
+const unbound = (invoiceIds: readonly string[], blocks: NumberBlock[]) => {
+  const bound = new Set(blocks.flatMap((b) => b.invoiceIds));
+  return invoiceIds.filter((id) => !bound.has(id));
+};
+
+/**
+ * Steps 1 and 2 alone for the batch's next chunk (its ids not bound yet, at most `maxIds`): claimed and reserved,
+ * not applied. `issueNumbers` applies what this reserved; tests use it to stop where a crash would.
+ */
+export async function reserveNextChunk(input: { batchKey: string; invoiceIds: readonly string[]; issueDate: string; dueDate?: string; maxIds?: number; now?: Date }): Promise<NumberBlock | undefined> {
+  checkBatch(input);
+  const blocks = await reservedBlocks(input.batchKey);
+  const rest = unbound(input.invoiceIds, blocks);
+  if (rest.length === 0) return undefined;
+  return reserveChunk(input.batchKey, blocks.length, numberingChunks(rest, input.maxIds)[0]!, input, (input.now ?? new Date()).toISOString());
+}
+
+async function reserveChunk(batchKey: string, chunk: number, invoiceIds: string[], dates: { issueDate: string; dueDate?: string }, now: string): Promise<NumberBlock | undefined> {
+  await claimForNumbering(batchKey, invoiceIds, now);
+  return reserveNumberBlock({ batchKey, chunk, invoiceIds, issueDate: dates.issueDate, dueDate: dates.dueDate, now });
 }
 
 /** Marks each invoice as claimed by the batch: a draft not claimed by another one, or already claimed by this one. */
@@ -148,6 +181,11 @@ async function claimForNumbering(batchKey: string, invoiceIds: string[], now: st
   if (refused.length) throw new NumberingRefusedError(refused);
 }
 
+interface Counter {
+  next: number;
+  lastIssueDate?: string;
+}
+
 /**
  * Reserves the next numbers of the issue date's year for the chunk, in one transaction with its block and its
  * reservation. Undefined when the chunk was reserved meanwhile (a concurrent attempt of the same batch).
@@ -155,13 +193,16 @@ async function claimForNumbering(batchKey: string, invoiceIds: string[], now: st
 async function reserveNumberBlock(input: { batchKey: string; chunk: number; invoiceIds: string[]; issueDate: string; dueDate?: string; now: string }): Promise<NumberBlock | undefined> {
   const table = tableName();
   const year = numberingYear(input.issueDate);
+  const readCounter = async (): Promise<Counter | undefined> => {
+    const item = (await db().send(new GetCommand({ TableName: table, Key: keys.invoiceCounter(year), ConsistentRead: true }))).Item;
+    return item ? { next: item.next as number, lastIssueDate: item.lastIssueDate as string | undefined } : undefined;
+  };
+  let counter = await readCounter();
   for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
-    const counter = (await db().send(new GetCommand({ TableName: table, Key: keys.invoiceCounter(year), ConsistentRead: true }))).Item;
-    const lastIssueDate = counter?.lastIssueDate as string | undefined;
-    if (lastIssueDate !== undefined && lastIssueDate > input.issueDate) {
-      throw new ConflictError(`Des factures ont déjà été émises le ${lastIssueDate} : la numérotation suit l'ordre chronologique.`);
+    if (counter?.lastIssueDate !== undefined && counter.lastIssueDate > input.issueDate) {
+      throw new ConflictError(`Des factures ont déjà été émises le ${counter.lastIssueDate} : la numérotation suit l'ordre chronologique.`);
     }
-    const first = (counter?.next as number | undefined) ?? 1;
+    const first = counter?.next ?? 1;
     if (first + input.invoiceIds.length - 1 > MAX_SEQUENCE) throw new NumberingInvariantError(`The ${year} sequence is full`);
     const block: NumberBlock = { year, first, count: input.invoiceIds.length, invoiceIds: input.invoiceIds, batchKey: input.batchKey, chunk: input.chunk, issueDate: input.issueDate, ...(input.dueDate ? { dueDate: input.dueDate } : {}), reservedAt: input.now };
     try {
@@ -174,6 +215,8 @@ async function reserveNumberBlock(input: { batchKey: string; chunk: number; invo
             ConditionExpression: `${counter ? '#next = :first' : 'attribute_not_exists(pk)'} AND (attribute_not_exists(lastIssueDate) OR lastIssueDate <= :date)`,
             ExpressionAttributeNames: { '#type': 'type', '#next': 'next' },
             ExpressionAttributeValues: { ':type': 'invoice-counter', ':after': first + block.count, ':date': input.issueDate, ...(counter ? { ':first': first } : {}) },
+            // The counter another validation left: the next attempt starts from it without reading it again.
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
         { Put: { TableName: table, Item: { ...keys.numberBlock(year, first), type: 'number-block', ...block }, ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -188,8 +231,12 @@ async function reserveNumberBlock(input: { batchKey: string; chunk: number; invo
       return block;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      if (error.CancellationReasons?.[2]?.Code === 'ConditionalCheckFailed') return undefined;
+      const [onCounter, , onReservation] = error.CancellationReasons ?? [];
+      if (onReservation?.Code === 'ConditionalCheckFailed') return undefined;
+      // Errors are not unmarshalled by the document client: the item comes as attribute values.
+      const seen = onCounter?.Code === 'ConditionalCheckFailed' ? (onCounter.Item as Record<string, { N?: string; S?: string }> | undefined) : undefined;
       await jitter(attempt);
+      counter = seen?.next?.N ? { next: Number(seen.next.N), lastIssueDate: seen.lastIssueDate?.S } : await readCounter();
     }
   }
   throw new Error(`Invoice counter ${year}: no reservation after ${MAX_RESERVE_ATTEMPTS} attempts`);
