@@ -4,16 +4,11 @@
  * numbers them all in blocks (claim, reserve, apply: shared/data/invoicing/numbering.ts), then the continuity check
  * reads the year's blocks and every invoice back. Last, 20 concurrent validations of 25 invoices contend for the counter.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, startDynamoDbLocal } from '../infra/local/dynamodb.js';
-import { appTableDefinition } from '../infra/local-app/tables.js';
 import { invoiceItem } from '../shared/data/invoicing/invoices.js';
 import { MAX_BLOCK_IDS, checkNumberContinuity, issueNumbers } from '../shared/data/invoicing/numbering.js';
 import { invoiceIdFor, type InvoiceRecord } from '../shared/domain/invoicing/records.js';
+import { batchWriteAll, withBenchTable } from './local-table.js';
 
 const TABLE = 'parcours-bench-numbering';
 
@@ -38,37 +33,15 @@ function draft(activity: number, customer: number): InvoiceRecord {
   };
 }
 
-async function seed(doc: DynamoDBDocumentClient, invoices: InvoiceRecord[]): Promise<void> {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < invoices.length; i += 25) batches.push(invoices.slice(i, i + 25).map(invoiceItem));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < batches.length) {
-        let requests: Record<string, unknown>[] | undefined = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
-        while (requests && requests.length > 0) {
-          const result = await doc.send(new BatchWriteCommand({ RequestItems: { [TABLE]: requests as never } }));
-          requests = result.UnprocessedItems?.[TABLE] as typeof requests;
-        }
-      }
-    }),
-  );
-}
-
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** Lines of figures: numbers issued per second in blocks, the continuity check's time, the contended validations. */
 export async function numberingFigures(options: { invoices: number }): Promise<string[]> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parcours-bench-numbering-'));
-  const ddb = await startDynamoDbLocal({ dataDir });
   const lines = [`\ninvoice numbering: ${options.invoices.toLocaleString('en')} drafts numbered in blocks of ${MAX_BLOCK_IDS} (DynamoDB Local on disk)`];
-  try {
-    await ensureTables(ddb.client, [appTableDefinition(TABLE)]);
-    Object.assign(process.env, { TABLE_NAME: TABLE, AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint, AWS_REGION: 'eu-west-3', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
-    const doc = DynamoDBDocumentClient.from(ddb.client);
+  await withBenchTable(TABLE, async (doc) => {
     const invoices = Array.from({ length: options.invoices }, (_, i) => draft(Math.floor(i / 2), i % 2));
     const contended = Array.from({ length: 500 }, (_, i) => draft(900_000 + Math.floor(i / 25), i % 25));
-    await seed(doc, [...invoices, ...contended]);
+    await batchWriteAll(doc, TABLE, [...invoices, ...contended].map(invoiceItem));
 
     let started = performance.now();
     const outcome = await issueNumbers({ batchKey: 'bench-2030-01', invoiceIds: invoices.map((i) => i.invoiceId), issueDate: '2030-02-01', dueDate: '2030-03-03' });
@@ -91,10 +64,7 @@ export async function numberingFigures(options: { invoices: number }): Promise<s
     const contendedMs = performance.now() - started;
     const after = await checkNumberContinuity('2030', { invoices: true });
     lines.push(`  20 concurrent validations of 25 invoices: ${seconds(contendedMs)}, then ${verdict(after)}`);
-  } finally {
-    await ddb.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
   return lines;
 }
 
