@@ -89,6 +89,7 @@ describe('numbers at validation: one continuous sequence per year, no gap, no du
     const refused = issueNumbers({ batchKey: 'with-held', invoiceIds: ids, issueDate: '2034-02-01' });
     await expect(refused).rejects.toBeInstanceOf(NumberingRefusedError);
     await expect(refused).rejects.toMatchObject({ statusCode: 409, invoiceIds: [ids[1]] });
+    await expect(issueNumbers({ batchKey: 'twice', invoiceIds: [ids[0]!, ids[0]!], issueDate: '2034-02-01' })).rejects.toThrow('appears twice');
     expect(await counterNext('2034')).toBeUndefined();
 
     await issueNumbers({ batchKey: 'without-held', invoiceIds: [ids[0]!, ids[2]!], issueDate: '2034-02-01' });

@@ -116,8 +116,10 @@ export async function issueNumbers(input: { batchKey: string; invoiceIds: readon
   }
 }
 
-function checkBatch(input: { batchKey: string; issueDate: string; dueDate?: string }): void {
+function checkBatch(input: { batchKey: string; invoiceIds: readonly string[]; issueDate: string; dueDate?: string }): void {
   if (!BATCH_KEY.test(input.batchKey)) throw new Error(`Invalid numbering batch key: ${input.batchKey}`);
+  // An id twice in a block would bind two numbers to one invoice: one of them would stay a hole.
+  if (new Set(input.invoiceIds).size !== input.invoiceIds.length) throw new Error('An invoice appears twice in the numbering batch');
   if (!isIsoDate(input.issueDate) || (input.dueDate !== undefined && !isIsoDate(input.dueDate))) throw new Error('Invalid issue or due date');
 }
 
