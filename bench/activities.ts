@@ -5,16 +5,11 @@
  * invoicing reads them with: 16 shards queried in parallel, each paged to its end. Cold is the first call of the
  * process (client, connections, DynamoDB Local's first reads of the index); warm is the median of the next ones.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, startDynamoDbLocal } from '../infra/local/dynamodb.js';
-import { appTableDefinition } from '../infra/local-app/tables.js';
 import { allActiveActivities, newDraftActivity } from '../shared/data/activities.js';
 import { ACTIVE_ACTIVITY_SHARDS, keys } from '../shared/keys.js';
 import type { ActivityRecord } from '../shared/domain/activities.js';
+import { batchWriteAll, withBenchTable } from './local-table.js';
 
 const TABLE = 'parcours-bench-activities';
 const WARM_RUNS = 5;
@@ -50,29 +45,10 @@ function activeItem(i: number): Record<string, unknown> {
 
 /** Lines of figures: the seeding, then the listing cold and warm (time, pages read, items/s). */
 export async function activeActivityFigures(options: { activities: number }): Promise<string[]> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parcours-bench-activities-'));
-  const ddb = await startDynamoDbLocal({ dataDir });
   const lines = [`\nactive activities: allActiveActivities() over ${options.activities.toLocaleString('en')} active ones, ${ACTIVE_ACTIVITY_SHARDS} shards queried in parallel (DynamoDB Local on disk)`];
-  try {
-    await ensureTables(ddb.client, [appTableDefinition(TABLE)]);
-    // What a function of the local cloud is given.
-    Object.assign(process.env, { TABLE_NAME: TABLE, AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint, AWS_REGION: 'eu-west-3', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
-    const doc = DynamoDBDocumentClient.from(ddb.client);
+  await withBenchTable(TABLE, async (doc) => {
     const seedStart = performance.now();
-    const batches: Record<string, unknown>[][] = [];
-    for (let i = 0; i < options.activities; i += 25) batches.push(Array.from({ length: Math.min(25, options.activities - i) }, (_, j) => activeItem(i + j)));
-    let nextBatch = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (nextBatch < batches.length) {
-          let requests: Record<string, unknown>[] | undefined = batches[nextBatch++]!.map((Item) => ({ PutRequest: { Item } }));
-          while (requests && requests.length > 0) {
-            const result = await doc.send(new BatchWriteCommand({ RequestItems: { [TABLE]: requests as never } }));
-            requests = result.UnprocessedItems?.[TABLE] as typeof requests;
-          }
-        }
-      }),
-    );
+    await batchWriteAll(doc, TABLE, Array.from({ length: options.activities }, (_, i) => activeItem(i)));
     const seedSeconds = (performance.now() - seedStart) / 1000;
     lines.push(`  seeded with BatchWrite (25 a request, 8 in flight): ${seedSeconds.toFixed(1)} s, ${(options.activities / seedSeconds).toFixed(0)} items/s`);
 
@@ -91,10 +67,7 @@ export async function activeActivityFigures(options: { activities: number }): Pr
     for (let i = 0; i < WARM_RUNS; i++) warm.push(await listOnce());
     warm.sort((a, b) => a.ms - b.ms);
     lines.push(describe(`warm (median of ${WARM_RUNS}; fastest ${warm[0]!.ms.toFixed(0)} ms, slowest ${warm.at(-1)!.ms.toFixed(0)} ms)`, warm[Math.floor(WARM_RUNS / 2)]!));
-  } finally {
-    await ddb.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
   return lines;
 }
 

@@ -20,9 +20,10 @@
  *     share spent waiting for the asynchronous side;
  *  9. active activities: `allActiveActivities()` over 10,000 seeded ones, cold and warm, pages read, items/s (bench/activities.ts);
  * 10. a Distributed Map over 10,000 items in batches of 100 on the local engine: time, engine DynamoDB requests (bench/distributed-map.ts);
- * 11. invoice PDFs with their Factur-X XML rendered per second on one core, and per CPU second (bench/invoice-pdf.ts).
+ * 11. invoice PDFs with their Factur-X XML rendered per second on one core, and per CPU second (bench/invoice-pdf.ts);
+ * 12. invoice numbering: 10,000 drafts numbered in blocks, numbers/s, the continuity check's time, 20 contended validations (bench/numbering.ts).
  *
- * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding`, `activities`, `map` or `invoice-pdf`.
+ * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding`, `activities`, `map`, `invoice-pdf` or `numbering`.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,7 @@ import { onboardingPathFigures } from './onboarding-path.js';
 import { activeActivityFigures } from './activities.js';
 import { distributedMapFigures } from './distributed-map.js';
 import { invoicePdfFigures } from './invoice-pdf.js';
+import { numberingFigures } from './numbering.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -69,6 +71,7 @@ const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 40);
 const UPLOAD_CONCURRENCY = Number(process.env.BENCH_UPLOAD_CONCURRENCY ?? 8);
 const ACTIVITIES = Number(process.env.BENCH_ACTIVITIES ?? 10_000);
 const INVOICE_PDFS = Number(process.env.BENCH_INVOICE_PDFS ?? 500);
+const INVOICES = Number(process.env.BENCH_INVOICES ?? 10_000);
 // BENCH_BURST_ONLY=1 stops after the burst and its workflow figures (section 2), for before/after runs back to back.
 const BURST_ONLY = process.env.BENCH_BURST_ONLY === '1';
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
@@ -101,6 +104,7 @@ const STANDALONE: Record<string, () => Promise<string[]>> = {
   activities: () => activeActivityFigures({ activities: ACTIVITIES }),
   map: () => distributedMapFigures({ items: 10_000, batch: 100 }),
   'invoice-pdf': () => invoicePdfFigures({ invoices: INVOICE_PDFS }),
+  numbering: () => numberingFigures({ invoices: INVOICES }),
 };
 const only = process.env.BENCH_ONLY;
 if (only !== undefined) {
@@ -368,4 +372,6 @@ if (ACTIVITIES > 0) for (const line of await STANDALONE.activities!()) console.l
 for (const line of await STANDALONE.map!()) console.log(line);
 // 11. Invoice PDFs (BENCH_INVOICE_PDFS=0 skips it).
 if (INVOICE_PDFS > 0) for (const line of await STANDALONE['invoice-pdf']!()) console.log(line);
+// 12. Invoice numbering (BENCH_INVOICES=0 skips it).
+if (INVOICES > 0) for (const line of await STANDALONE.numbering!()) console.log(line);
 process.exit(0);

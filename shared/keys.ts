@@ -176,6 +176,35 @@ export const keys = {
   /** A person's cohort placement. */
   personCohortLink: (personId: string, cohortId: string) => ({ pk: `PERSON#${personId}`, sk: `COHORT#${cohortId}` }),
   personCohortsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'COHORT#' }),
+  // --- Invoicing (shared/data/invoicing/) ---
+  /** A customer of an activity, in the activity's partition (reused from month to month). */
+  invoicingCustomer: (activityId: string, customerId: string) => ({ pk: `ACTIVITY#${activityId}`, sk: `CUSTOMER#${customerId}` }),
+  invoicingCustomersPrefix: (activityId: string) => ({ pk: `ACTIVITY#${activityId}`, skPrefix: 'CUSTOMER#' }),
+  /** A declaration of services, by month: one query reads an activity's month. */
+  declaration: (activityId: string, month: string, declarationId: string) => ({ pk: `ACTIVITY#${activityId}`, sk: `DECLARATION#${month}#${declarationId}` }),
+  declarationsPrefix: (activityId: string, month: string) => ({ pk: `ACTIVITY#${activityId}`, skPrefix: `DECLARATION#${month}#` }),
+  /** An activity's month once drafting began: every change of a declaration is conditional on it. */
+  invoicingMonth: (activityId: string, month: string) => ({ pk: `ACTIVITY#${activityId}`, sk: `MONTH#${month}` }),
+  /** An invoice or a credit note; its payments sit in its partition. */
+  invoice: (invoiceId: string) => ({ pk: `INVOICE#${invoiceId}`, sk: 'INVOICE' }),
+  invoicePayment: (invoiceId: string, paymentId: string) => ({ pk: `INVOICE#${invoiceId}`, sk: `PAYMENT#${paymentId}` }),
+  invoicePaymentsPrefix: (invoiceId: string) => ({ pk: `INVOICE#${invoiceId}`, skPrefix: 'PAYMENT#' }),
+  /** A month's invoices (gsi3), sharded by activity like the active index: the run reads the shards in parallel. */
+  monthInvoiceEntry: (month: string, activityId: string, invoiceId: string) => ({ gsi3pk: `INVOICES#${month}#${activeActivityShard(activityId)}`, gsi3sk: `${activityId}#${invoiceId}` }),
+  monthInvoicesPartition: (month: string, shard: string) => `INVOICES#${month}#${shard}`,
+  /** An activity's invoices (gsi2), by month. */
+  activityInvoiceEntry: (activityId: string, month: string, invoiceId: string) => ({ gsi2pk: `INVOICES#ACTIVITY#${activityId}`, gsi2sk: `${month}#${invoiceId}` }),
+  activityInvoicesPartition: (activityId: string) => `INVOICES#ACTIVITY#${activityId}`,
+  /** An issued invoice not fully paid (gsi1), sharded, by due date: reminders and the late list are a range of it. */
+  unpaidInvoiceEntry: (activityId: string, dueDate: string, invoiceId: string) => ({ gsi1pk: `INVOICES#UNPAID#${activeActivityShard(activityId)}`, gsi1sk: `${dueDate}#${invoiceId}` }),
+  unpaidInvoicesPartition: (shard: string) => `INVOICES#UNPAID#${shard}`,
+  /** The year's invoice counter (`next`), its blocks of numbers and the reservations of numbering chunks, in one partition. */
+  invoiceCounter: (year: string) => ({ pk: 'SEQ#INVOICE', sk: `YEAR#${year}` }),
+  numberBlock: (year: string, first: number) => ({ pk: 'SEQ#INVOICE', sk: `BLOCK#${year}#${String(first).padStart(6, '0')}` }),
+  numberBlocksPrefix: (year: string) => ({ pk: 'SEQ#INVOICE', skPrefix: `BLOCK#${year}#` }),
+  /** A chunk of a numbering batch that reserved its block (chunks numbered 0000, 0001… within the batch). */
+  numberReservation: (batchKey: string, chunk: number) => ({ pk: 'SEQ#INVOICE', sk: `RESERVATION#${batchKey}#${String(chunk).padStart(4, '0')}` }),
+  numberReservationsPrefix: (batchKey: string) => ({ pk: 'SEQ#INVOICE', skPrefix: `RESERVATION#${batchKey}#` }),
 } as const;
 
 /** SES for e-mail, End User Messaging SMS for text messages. */
@@ -201,4 +230,7 @@ export const INDEX = {
   serviceKinds: 'gsi1',
   cohorts: 'gsi1',
   cohortCandidates: 'gsi1',
+  monthInvoices: 'gsi3',
+  activityInvoices: 'gsi2',
+  unpaidInvoices: 'gsi1',
 } as const;

@@ -1,0 +1,90 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import type { CustomerFields, CustomerRecord } from '../../domain/invoicing/records.js';
+import { keys } from '../../keys.js';
+import { db, queryPrefix, tableName } from '../client.js';
+import { isConditionFailure } from '../transactions.js';
+import { recordOf, transact } from './items.js';
+
+const NOT_FOUND = 'Client introuvable pour cette activité.';
+const STALE = 'Le client a été modifié entre-temps : rechargez la page et recommencez.';
+
+/** A customer of the activity, or undefined (another activity's customer is not found: the key holds the activity). */
+export async function getCustomer(activityId: string, customerId: string): Promise<CustomerRecord | undefined> {
+  const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.invoicingCustomer(activityId, customerId), ConsistentRead: true }));
+  return result.Item ? recordOf<CustomerRecord>(result.Item) : undefined;
+}
+
+/** A customer of the activity, or a 404. */
+export async function requireCustomer(activityId: string, customerId: string): Promise<CustomerRecord> {
+  const customer = await getCustomer(activityId, customerId);
+  if (!customer) throw new NotFoundError(NOT_FOUND);
+  return customer;
+}
+
+/** The activity's customers, by id. */
+export async function listCustomers(activityId: string): Promise<CustomerRecord[]> {
+  const prefix = keys.invoicingCustomersPrefix(activityId);
+  return (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => recordOf<CustomerRecord>(i));
+}
+
+/**
+ * Creates a customer of an existing activity (fields already validated by shared/domain/invoicing/customers.ts).
+ * Idempotent by id: a repeat returns the customer already there (`created: false`). A 404 when the activity does not exist.
+ */
+export async function createCustomer(input: { activityId: string; customerId: string; fields: CustomerFields; now?: Date }): Promise<{ customer: CustomerRecord; created: boolean }> {
+  const now = (input.now ?? new Date()).toISOString();
+  const customer: CustomerRecord = { activityId: input.activityId, customerId: input.customerId, ...input.fields, version: 1, createdAt: now, updatedAt: now };
+  const table = tableName();
+  try {
+    await transact([
+      { ConditionCheck: { TableName: table, Key: keys.activity(input.activityId), ConditionExpression: 'attribute_exists(pk)' } },
+      { Put: { TableName: table, Item: { ...keys.invoicingCustomer(input.activityId, input.customerId), type: 'invoicing-customer', ...customer }, ConditionExpression: 'attribute_not_exists(pk)' } },
+    ]);
+    return { customer, created: true };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    const [activity, customerReason] = error.CancellationReasons ?? [];
+    if (activity?.Code === 'ConditionalCheckFailed') throw new NotFoundError('Activité introuvable.');
+    if (customerReason?.Code !== 'ConditionalCheckFailed') throw error;
+    return { customer: await requireCustomer(input.activityId, input.customerId), created: false };
+  }
+}
+
+/** Replaces a customer's fields, conditional on the version read (a 409 when someone changed it since). */
+export async function updateCustomer(input: { activityId: string; customerId: string; expectedVersion: number; fields: CustomerFields; now?: Date }): Promise<CustomerRecord> {
+  const now = (input.now ?? new Date()).toISOString();
+  const { kind, name, address, email, siren, vatNumber } = input.fields;
+  const removed = [siren ? '' : 'siren', vatNumber ? '' : 'vatNumber'].filter(Boolean);
+  try {
+    const result = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.invoicingCustomer(input.activityId, input.customerId),
+        UpdateExpression:
+          `SET kind = :kind, #name = :name, address = :address, email = :email, #version = :next, updatedAt = :now${siren ? ', siren = :siren' : ''}${vatNumber ? ', vatNumber = :vat' : ''}` +
+          (removed.length ? ` REMOVE ${removed.join(', ')}` : ''),
+        ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
+        ExpressionAttributeNames: { '#name': 'name', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':kind': kind,
+          ':name': name,
+          ':address': address,
+          ':email': email,
+          ':next': input.expectedVersion + 1,
+          ':expected': input.expectedVersion,
+          ':now': now,
+          ...(siren ? { ':siren': siren } : {}),
+          ...(vatNumber ? { ':vat': vatNumber } : {}),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return recordOf<CustomerRecord>(result.Attributes!);
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    await requireCustomer(input.activityId, input.customerId);
+    throw new ConflictError(STALE);
+  }
+}

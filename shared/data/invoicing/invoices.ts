@@ -1,0 +1,321 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { invoiceIdFor, type ChaseStage, type InvoiceDraft, type InvoiceEvent, type InvoiceRecord, type MonthLockRecord } from '../../domain/invoicing/records.js';
+import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../../keys.js';
+import type { TransactItem } from '../approvals.js';
+import { batchGetAll, db, queryAll, tableName } from '../client.js';
+import { isConditionFailure } from '../transactions.js';
+import { MAX_TRANSACTION_ITEMS, recordOf, transact, type ByWhom } from './items.js';
+
+/** The shards of the month's invoices and of the unpaid ones: the active activities' (an activity's invoices sit in its shard). */
+export const INVOICE_SHARDS: readonly string[] = Array.from({ length: ACTIVE_ACTIVITY_SHARDS }, (_, i) => String(i).padStart(2, '0'));
+
+const NOT_FOUND = 'Facture introuvable.';
+const CHANGED = 'La facture a été modifiée entre-temps : rechargez la page et recommencez.';
+
+/** True while an invoice is neither numbered nor bound to a number: it may be held, released, redrafted. */
+export const isUnbound = (invoice: Pick<InvoiceRecord, 'status' | 'numberingKey'>) => (invoice.status === 'draft' || invoice.status === 'held') && !invoice.numberingKey;
+
+/** The stored item of an invoice with the index entries its state calls for. */
+export function invoiceItem(invoice: InvoiceRecord): Record<string, unknown> {
+  const unpaid = invoice.kind === 'invoice' && invoice.status === 'issued' && invoice.dueDate !== undefined && invoice.paidCents < invoice.totals.grossCents;
+  return {
+    ...keys.invoice(invoice.invoiceId),
+    ...keys.monthInvoiceEntry(invoice.month, invoice.activityId, invoice.invoiceId),
+    ...keys.activityInvoiceEntry(invoice.activityId, invoice.month, invoice.invoiceId),
+    ...(unpaid ? keys.unpaidInvoiceEntry(invoice.activityId, invoice.dueDate!, invoice.invoiceId) : {}),
+    type: 'invoice',
+    ...invoice,
+  };
+}
+
+export async function getInvoice(invoiceId: string): Promise<InvoiceRecord | undefined> {
+  const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.invoice(invoiceId), ConsistentRead: true }));
+  return result.Item ? recordOf<InvoiceRecord>(result.Item) : undefined;
+}
+
+export async function requireInvoice(invoiceId: string): Promise<InvoiceRecord> {
+  const invoice = await getInvoice(invoiceId);
+  if (!invoice) throw new NotFoundError(NOT_FOUND);
+  return invoice;
+}
+
+/** Invoices by id (consistent reads), in no particular order; ids not found are left out. */
+export async function getInvoices(invoiceIds: readonly string[]): Promise<InvoiceRecord[]> {
+  return (await batchGetAll(invoiceIds.map((id) => keys.invoice(id)), { consistentRead: true })).map((i) => recordOf<InvoiceRecord>(i));
+}
+
+/** The invoices and credit notes of an activity, by month (one month with `month`). */
+export async function listActivityInvoices(activityId: string, month?: string): Promise<InvoiceRecord[]> {
+  const items = await queryAll({
+    IndexName: INDEX.activityInvoices,
+    KeyConditionExpression: month ? 'gsi2pk = :pk AND begins_with(gsi2sk, :month)' : 'gsi2pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.activityInvoicesPartition(activityId), ...(month ? { ':month': `${month}#` } : {}) },
+  });
+  return items.map((i) => recordOf<InvoiceRecord>(i));
+}
+
+/** One shard of a month's invoices, by activity (the run's Distributed Map gives each iteration one). */
+export async function listMonthInvoicesOfShard(month: string, shard: string, onPage?: (items: number) => void): Promise<InvoiceRecord[]> {
+  const items = await queryAll({ IndexName: INDEX.monthInvoices, KeyConditionExpression: 'gsi3pk = :pk', ExpressionAttributeValues: { ':pk': keys.monthInvoicesPartition(month, shard) } }, onPage);
+  return items.map((i) => recordOf<InvoiceRecord>(i));
+}
+
+/** Every invoice of a month across activities: the shards read in parallel, never a scan. */
+export async function listMonthInvoices(month: string): Promise<InvoiceRecord[]> {
+  return (await Promise.all(INVOICE_SHARDS.map((shard) => listMonthInvoicesOfShard(month, shard)))).flat();
+}
+
+const lockUpdate = (table: string, activityId: string, month: string, now: string, condition?: string): TransactItem => ({
+  Update: {
+    ...(condition ? { ConditionExpression: condition } : {}),
+    TableName: table,
+    Key: keys.invoicingMonth(activityId, month),
+    UpdateExpression: 'SET #type = :type, activityId = :activity, #month = :month, #status = :drafted, lockedAt = if_not_exists(lockedAt, :now), updatedAt = :now',
+    ExpressionAttributeNames: { '#type': 'type', '#month': 'month', '#status': 'status' },
+    ExpressionAttributeValues: { ':type': 'invoicing-month', ':activity': activityId, ':month': month, ':drafted': 'drafted', ':now': now },
+  },
+});
+
+/** Items in transactions of at most 100, each one also locking the month (the lock comes with every write of drafts). */
+async function writeWithLock(table: string, activityId: string, month: string, now: string, items: TransactItem[]): Promise<void> {
+  const per = MAX_TRANSACTION_ITEMS - 1;
+  if (items.length === 0) {
+    await transact([lockUpdate(table, activityId, month, now)]);
+    return;
+  }
+  for (let i = 0; i < items.length; i += per) await transact([lockUpdate(table, activityId, month, now), ...items.slice(i, i + per)]);
+}
+
+export interface DraftOutcome {
+  /** The drafts written, in the order given. */
+  invoices: InvoiceRecord[];
+  /** Invoices of the month already numbered: kept as they are (an issued invoice is never replaced). */
+  kept: string[];
+  /** Drafts of the month for customers that no longer have declarations: deleted. */
+  removed: string[];
+}
+
+/**
+ * Drafts an activity's month: one invoice per customer (ids `inv-<activityId>-<month>-<customerId>`), the month
+ * locked in the same transactions so that no declaration changes between drafting and issuing. Idempotent: drafting
+ * again replaces the drafts not yet numbered, keeps held ones held (unless the month was reopened since), deletes
+ * drafts no longer wanted and keeps numbered invoices untouched. The caller computed each draft's lines and totals.
+ */
+export async function draftMonthInvoices(input: { activityId: string; month: string; drafts: InvoiceDraft[]; now?: Date }): Promise<DraftOutcome> {
+  const now = (input.now ?? new Date()).toISOString();
+  const table = tableName();
+  const { activityId, month } = input;
+  const fresh = input.drafts.map(
+    (draft): InvoiceRecord => ({
+      invoiceId: invoiceIdFor(activityId, month, draft.customer.customerId),
+      kind: 'invoice',
+      activityId,
+      month,
+      customer: draft.customer,
+      lines: draft.lines,
+      totals: draft.totals,
+      declarationIds: draft.declarationIds,
+      status: 'draft',
+      paidCents: 0,
+      history: [{ at: now, event: 'drafted' }],
+      createdAt: now,
+      updatedAt: now,
+    }),
+  );
+  if (new Set(fresh.map((f) => f.invoiceId)).size !== fresh.length) throw new Error('One draft per customer and month');
+  // The first drafting of a month (no lock yet, nothing to replace): one transaction per 99 drafts, no read.
+  try {
+    const firstTime = fresh.map((invoice): TransactItem => ({ Put: { TableName: table, Item: invoiceItem(invoice), ConditionExpression: 'attribute_not_exists(pk)' } }));
+    if (firstTime.length < MAX_TRANSACTION_ITEMS) {
+      await transact([lockUpdate(table, activityId, month, now, 'attribute_not_exists(pk)'), ...firstTime]);
+      return { invoices: fresh, kept: [], removed: [] };
+    }
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  return redraft(table, activityId, month, fresh, now);
+}
+
+async function redraft(table: string, activityId: string, month: string, fresh: InvoiceRecord[], now: string): Promise<DraftOutcome> {
+  const lock = (await db().send(new GetCommand({ TableName: table, Key: keys.invoicingMonth(activityId, month), ConsistentRead: true }))).Item as MonthLockRecord | undefined;
+  const indexed = await listActivityInvoices(activityId, month);
+  const current = new Map((await getInvoices([...new Set([...fresh.map((f) => f.invoiceId), ...indexed.filter((i) => i.kind === 'invoice').map((i) => i.invoiceId)])])).map((i) => [i.invoiceId, i]));
+  const wanted = new Set(fresh.map((f) => f.invoiceId));
+  // After a reopening, a new round: held invoices come back as drafts for the next validation.
+  const keepHolds = lock?.status === 'drafted';
+  const sameAsRead = (invoice: InvoiceRecord) => ({
+    ConditionExpression: 'updatedAt = :read AND attribute_not_exists(numberingKey)',
+    ExpressionAttributeValues: { ':read': invoice.updatedAt },
+  });
+  const outcome: DraftOutcome = { invoices: [], kept: [], removed: [] };
+  const items: TransactItem[] = [];
+  for (const draft of fresh) {
+    const existing = current.get(draft.invoiceId);
+    if (existing && !isUnbound(existing)) {
+      outcome.kept.push(draft.invoiceId);
+      continue;
+    }
+    const invoice: InvoiceRecord = existing
+      ? {
+          ...draft,
+          ...(keepHolds && existing.status === 'held' ? { status: 'held', holdReason: existing.holdReason } : {}),
+          history: [...existing.history, { at: now, event: 'redrafted' }],
+          createdAt: existing.createdAt,
+        }
+      : draft;
+    items.push({ Put: { TableName: table, Item: invoiceItem(invoice), ...(existing ? sameAsRead(existing) : { ConditionExpression: 'attribute_not_exists(pk)' }) } });
+    outcome.invoices.push(invoice);
+  }
+  for (const existing of current.values()) {
+    if (wanted.has(existing.invoiceId) || !isUnbound(existing)) continue;
+    items.push({ Delete: { TableName: table, Key: keys.invoice(existing.invoiceId), ...sameAsRead(existing) } });
+    outcome.removed.push(existing.invoiceId);
+  }
+  try {
+    await writeWithLock(table, activityId, month, now, items);
+  } catch (error) {
+    if (isConditionFailure(error)) throw new ConflictError(CHANGED);
+    throw error;
+  }
+  return outcome;
+}
+
+/** Appends to an invoice's history and sets fields, under a condition; a 404 or 409 (`refused`) when it fails. */
+async function changeInvoice(
+  invoiceId: string,
+  change: { set: string; names?: Record<string, string>; values?: Record<string, unknown>; remove?: string; condition: string; event: InvoiceEvent },
+  refused: string,
+): Promise<InvoiceRecord> {
+  try {
+    const result = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.invoice(invoiceId),
+        UpdateExpression: `SET ${change.set}, history = list_append(history, :event), updatedAt = :now${change.remove ? ` REMOVE ${change.remove}` : ''}`,
+        ConditionExpression: `attribute_exists(pk) AND ${change.condition}`,
+        ExpressionAttributeNames: { '#status': 'status', ...change.names },
+        ExpressionAttributeValues: { ':event': [change.event], ':now': change.event.at, ...change.values },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return recordOf<InvoiceRecord>(result.Attributes!);
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    await requireInvoice(invoiceId);
+    throw new ConflictError(refused);
+  }
+}
+
+/** Staff hold a draft at validation, with a reason that goes back to the members: it is not numbered with the batch. */
+export function holdInvoice(input: { invoiceId: string; reason: string; by: ByWhom; now?: Date }): Promise<InvoiceRecord> {
+  const at = (input.now ?? new Date()).toISOString();
+  return changeInvoice(
+    input.invoiceId,
+    { set: '#status = :held, holdReason = :reason', values: { ':held': 'held', ':draft': 'draft', ':reason': input.reason }, condition: '#status IN (:draft, :held) AND attribute_not_exists(numberingKey)', event: { at, event: 'held', by: input.by } },
+    'Seule une facture en brouillon peut être mise en attente.',
+  );
+}
+
+/** Staff release a held invoice: a draft again, to be numbered with the next validation. */
+export function releaseInvoice(input: { invoiceId: string; by: ByWhom; now?: Date }): Promise<InvoiceRecord> {
+  const at = (input.now ?? new Date()).toISOString();
+  return changeInvoice(
+    input.invoiceId,
+    { set: '#status = :draft', values: { ':held': 'held', ':draft': 'draft' }, remove: 'holdReason', condition: '#status = :held AND attribute_not_exists(numberingKey)', event: { at, event: 'released', by: input.by } },
+    "Cette facture n'est pas en attente.",
+  );
+}
+
+/**
+ * Reopens an activity's month after a hold, so that members can correct their declarations: the month's lock goes
+ * back to `open` and every invoice of the month not yet numbered is held (redrafting the month makes them drafts
+ * again). Declarations of customers whose invoice is numbered stay frozen (shared/data/invoicing/declarations.ts).
+ */
+export async function reopenMonth(input: { activityId: string; month: string; reason: string; by: ByWhom; now?: Date }): Promise<void> {
+  const at = (input.now ?? new Date()).toISOString();
+  const table = tableName();
+  const { activityId, month } = input;
+  const unbound = (await getInvoices((await listActivityInvoices(activityId, month)).filter((i) => i.kind === 'invoice').map((i) => i.invoiceId))).filter(isUnbound);
+  const event: InvoiceEvent = { at, event: 'held', by: input.by, detail: 'reopened' };
+  const holds = unbound.map(
+    (invoice): TransactItem => ({
+      Update: {
+        TableName: table,
+        Key: keys.invoice(invoice.invoiceId),
+        UpdateExpression: 'SET #status = :held, holdReason = :reason, history = list_append(history, :event), updatedAt = :now',
+        ConditionExpression: 'updatedAt = :read AND attribute_not_exists(numberingKey)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':held': 'held', ':reason': input.reason, ':event': [event], ':now': at, ':read': invoice.updatedAt },
+      },
+    }),
+  );
+  const reopen = (): TransactItem => ({
+    Update: {
+      TableName: table,
+      Key: keys.invoicingMonth(activityId, month),
+      UpdateExpression: 'SET #status = :open, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':open': 'open', ':now': at },
+    },
+  });
+  try {
+    const per = MAX_TRANSACTION_ITEMS - 1;
+    for (let i = 0; i === 0 || i < holds.length; i += per) await transact([reopen(), ...holds.slice(i, i + per)]);
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') throw new NotFoundError("Ce mois n'est pas en facturation.");
+    throw new ConflictError(CHANGED);
+  }
+}
+
+/** Adds an event to an invoice's history (`sent` when its e-mail left), whatever its state. */
+export function appendInvoiceEvent(invoiceId: string, event: InvoiceEvent): Promise<InvoiceRecord> {
+  return changeInvoice(invoiceId, { set: 'updatedAt = :now', condition: 'attribute_exists(pk)', event }, NOT_FOUND);
+}
+
+/**
+ * Records a stage of the chase of an unpaid invoice once: `true` when this call recorded it (send the reminder),
+ * `false` when it was already recorded or the invoice is no longer an unpaid issued one.
+ */
+export async function recordChaseStage(input: { invoiceId: string; stage: ChaseStage; now?: Date }): Promise<boolean> {
+  const at = (input.now ?? new Date()).toISOString();
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.invoice(input.invoiceId),
+        UpdateExpression: 'SET chase = list_append(if_not_exists(chase, :none), :stage), history = list_append(history, :event), updatedAt = :now',
+        ConditionExpression: '#status = :issued AND paidCents < totals.grossCents AND NOT contains(chase, :name)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':none': [], ':stage': [input.stage], ':name': input.stage, ':issued': 'issued', ':event': [{ at, event: input.stage }], ':now': at },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
+ * Issued invoices not fully paid whose due date is on or before `dueOnOrBefore`, oldest due first: those to remind
+ * (due + 7, + 30) and the late ones (due + 45). The shards are read in parallel.
+ */
+export async function listUnpaidInvoices(input: { dueOnOrBefore: string }): Promise<InvoiceRecord[]> {
+  const perShard = await Promise.all(
+    INVOICE_SHARDS.map((shard) =>
+      queryAll({
+        IndexName: INDEX.unpaidInvoices,
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :after',
+        ExpressionAttributeValues: { ':pk': keys.unpaidInvoicesPartition(shard), ':after': `${input.dueOnOrBefore}#\uffff` },
+      }),
+    ),
+  );
+  return perShard
+    .flat()
+    .map((i) => recordOf<InvoiceRecord>(i))
+    .sort((a, b) => a.dueDate!.localeCompare(b.dueDate!) || a.invoiceId.localeCompare(b.invoiceId));
+}

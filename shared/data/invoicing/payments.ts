@@ -1,0 +1,78 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
+import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../../domain/invoicing/records.js';
+import { formatEuros } from '../../domain/money.js';
+import { isIsoDate } from '../../domain/time.js';
+import { keys } from '../../keys.js';
+import { db, queryPrefix, tableName } from '../client.js';
+import { isConditionFailure } from '../transactions.js';
+import { getInvoice } from './invoices.js';
+import { jitter, recordOf, transact, type ByWhom } from './items.js';
+
+const PAYMENT_MEANS: readonly PaymentMeans[] = ['virement', 'cheque', 'especes', 'carte', 'prelevement'];
+const MAX_ATTEMPTS = 50;
+
+async function getPayment(invoiceId: string, paymentId: string): Promise<PaymentRecord | undefined> {
+  const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.invoicePayment(invoiceId, paymentId), ConsistentRead: true }));
+  return result.Item ? recordOf<PaymentRecord>(result.Item) : undefined;
+}
+
+/** The payments of an invoice, by id. */
+export async function listPayments(invoiceId: string): Promise<PaymentRecord[]> {
+  const prefix = keys.invoicePaymentsPrefix(invoiceId);
+  return (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => recordOf<PaymentRecord>(i));
+}
+
+/**
+ * Records a payment, full or partial, of an issued invoice: at most what is still due, checked by a condition on the
+ * invoice's paid total in the same transaction (concurrent payments never exceed the total: each retries on the
+ * total it did not expect). The invoice leaves the unpaid index once paid in full. Idempotent by `paymentId` (from
+ * the Idempotency-Key): a repeat returns the payment recorded (`created: false`); the same id for another payment is a 409.
+ */
+export async function recordPayment(input: { invoiceId: string; paymentId: string; amountCents: number; date: string; means: PaymentMeans; by: ByWhom; now?: Date }): Promise<{ payment: PaymentRecord; invoice: InvoiceRecord; created: boolean }> {
+  if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0) {
+    throw new InvalidInputError('Le montant du paiement est invalide.', [{ field: 'amountCents', message: 'Un montant positif, en centimes entiers.' }]);
+  }
+  if (!isIsoDate(input.date)) throw new InvalidInputError('La date du paiement est invalide.', [{ field: 'date', message: 'Date invalide (AAAA-MM-JJ).' }]);
+  if (!PAYMENT_MEANS.includes(input.means)) throw new InvalidInputError('Le moyen de paiement est inconnu.', [{ field: 'means', message: `Un de : ${PAYMENT_MEANS.join(', ')}.` }]);
+  const now = (input.now ?? new Date()).toISOString();
+  const payment: PaymentRecord = { invoiceId: input.invoiceId, paymentId: input.paymentId, amountCents: input.amountCents, date: input.date, means: input.means, recordedBy: input.by, recordedAt: now };
+  const table = tableName();
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const [invoice, existing] = await Promise.all([getInvoice(input.invoiceId), getPayment(input.invoiceId, input.paymentId)]);
+    if (!invoice) throw new NotFoundError('Facture introuvable.');
+    if (existing) {
+      if (existing.amountCents !== payment.amountCents || existing.date !== payment.date || existing.means !== payment.means) {
+        throw new ConflictError("Cette clé d'idempotence a déjà servi pour un autre paiement.");
+      }
+      return { payment: existing, invoice, created: false };
+    }
+    if (invoice.kind !== 'invoice' || invoice.status !== 'issued') throw new ConflictError('Seule une facture émise, non annulée, reçoit des paiements.');
+    const due = invoice.totals.grossCents - invoice.paidCents;
+    if (input.amountCents > due) {
+      throw new InvalidInputError(`Le montant dépasse le reste dû (${formatEuros(due)}).`, [{ field: 'amountCents', message: `Au plus ${formatEuros(due)}.` }]);
+    }
+    const paid = invoice.paidCents + input.amountCents;
+    const event: InvoiceEvent = { at: now, event: 'payment', by: input.by, detail: `${input.amountCents}` };
+    try {
+      await transact([
+        {
+          Update: {
+            TableName: table,
+            Key: keys.invoice(input.invoiceId),
+            UpdateExpression: `SET paidCents = :paid, history = list_append(history, :event), updatedAt = :now${paid === invoice.totals.grossCents ? ' REMOVE gsi1pk, gsi1sk' : ''}`,
+            ConditionExpression: '#status = :issued AND paidCents = :read',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':paid': paid, ':read': invoice.paidCents, ':issued': 'issued', ':event': [event], ':now': now },
+          },
+        },
+        { Put: { TableName: table, Item: { ...keys.invoicePayment(input.invoiceId, input.paymentId), type: 'invoice-payment', ...payment }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      ]);
+      return { payment, invoice: { ...invoice, paidCents: paid, history: [...invoice.history, event], updatedAt: now }, created: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      await jitter(attempt);
+    }
+  }
+  throw new ConflictError('Trop de paiements simultanés sur cette facture : recommencez.');
+}

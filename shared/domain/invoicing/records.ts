@@ -1,0 +1,203 @@
+/**
+ * What the monthly invoicing stores (shared/data/invoicing/): customers and declarations in the activity's
+ * partition, invoices and credit notes in their own, the numbering's blocks. Money in integer cents, rates in basis
+ * points (`null`: no VAT), quantities in hundredths, dates YYYY-MM-DD and months YYYY-MM in Europe/Paris.
+ */
+
+export type CustomerKind = 'individual' | 'business';
+
+export interface PostalAddress {
+  line1: string;
+  line2?: string;
+  postalCode: string;
+  city: string;
+  /** ISO 3166-1 alpha-2 (`FR`). */
+  countryCode: string;
+}
+
+/** A customer of one activity, reused from month to month. */
+export interface CustomerRecord {
+  activityId: string;
+  customerId: string;
+  kind: CustomerKind;
+  name: string;
+  address: PostalAddress;
+  email: string;
+  /** Businesses: 9 digits, Luhn-checked by shared/domain/invoicing/customers.ts before it is stored. */
+  siren?: string;
+  vatNumber?: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a customer is made of, as a form sends it. */
+export type CustomerFields = Pick<CustomerRecord, 'kind' | 'name' | 'address' | 'email' | 'siren' | 'vatNumber'>;
+
+/** One line of a declaration: from the price list in force on the service date (`priceLineId`), or a free price. */
+export interface DeclarationLine {
+  description: string;
+  /** 150 = 1,5. */
+  quantityHundredths: number;
+  unit: string;
+  /** Excluding VAT. */
+  unitPriceCents: number;
+  /** 2000 = 20 %; `null`: no VAT (franchise). */
+  vatRateBps: number | null;
+  priceLineId?: string;
+}
+
+/** Who declared: a member of the activity (their referral) or staff (their id), and the name shown. */
+export type DeclaredBy = { referralId: string; name: string } | { staffId: string; name: string };
+
+export type DeclarationStatus = 'open' | 'invoiced';
+
+/** Services delivered to one customer on one day, declared during the month. */
+export interface DeclarationRecord {
+  activityId: string;
+  declarationId: string;
+  /** The service date's month: the month it is invoiced with. */
+  month: string;
+  customerId: string;
+  serviceDate: string;
+  lines: DeclarationLine[];
+  declaredBy: DeclaredBy;
+  /** `invoiced` while its month is locked for invoicing (read from the month's lock): it can no longer be corrected. */
+  status: DeclarationStatus;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a declaration is made of, as a form sends it. */
+export type DeclarationFields = Pick<DeclarationRecord, 'customerId' | 'serviceDate' | 'lines'>;
+
+/**
+ * An activity's month for invoicing. `drafted`: drafting has begun, declarations are frozen until the month is
+ * issued (no declaration slips in between drafting and numbering); `open`: staff reopened it after a hold, so that
+ * members can correct their declarations before a new draft. No item: the month was never drafted.
+ */
+export type MonthLockStatus = 'open' | 'drafted';
+
+export interface MonthLockRecord {
+  activityId: string;
+  month: string;
+  status: MonthLockStatus;
+  lockedAt: string;
+  updatedAt: string;
+}
+
+/** A line as invoiced: the declaration's line, where it comes from, and its amount excluding VAT. */
+export interface InvoiceLine extends DeclarationLine {
+  declarationId: string;
+  serviceDate: string;
+  netCents: number;
+}
+
+/** One VAT group of an invoice (EN 16931 BG-23): the base and the VAT on it. `null` rate: no VAT (franchise). */
+export interface VatGroup {
+  vatRateBps: number | null;
+  baseCents: number;
+  vatCents: number;
+}
+
+export interface InvoiceTotals {
+  netCents: number;
+  vatCents: number;
+  grossCents: number;
+  perRate: VatGroup[];
+}
+
+export type InvoiceKind = 'invoice' | 'credit-note';
+
+/**
+ * `draft` until numbered, `held` by staff at validation (with a reason for the members), `issued` once numbered
+ * (immutable from then on), `cancelled` by a credit note.
+ */
+export type InvoiceStatus = 'draft' | 'held' | 'issued' | 'cancelled';
+
+/** Stages of the chase of an unpaid invoice: reminders at due + 7 and + 30 days, late at + 45. */
+export type ChaseStage = 'first-reminder' | 'second-reminder' | 'late';
+
+export type InvoiceEventKind = 'drafted' | 'redrafted' | 'held' | 'released' | 'issued' | 'cancelled' | 'payment' | 'sent' | ChaseStage;
+
+/** One line of an invoice's history (never personal data beyond the actor's name). */
+export interface InvoiceEvent {
+  at: string;
+  event: InvoiceEventKind;
+  by?: { id: string; name: string };
+  detail?: string;
+}
+
+/** An invoice or a credit note. */
+export interface InvoiceRecord {
+  invoiceId: string;
+  kind: InvoiceKind;
+  activityId: string;
+  /** Invoices: the month of the services. Credit notes: the month of their issue. */
+  month: string;
+  /** The customer as they were when drafted. */
+  customer: Omit<CustomerRecord, 'version' | 'createdAt' | 'updatedAt'>;
+  lines: InvoiceLine[];
+  totals: InvoiceTotals;
+  declarationIds: string[];
+  status: InvoiceStatus;
+  holdReason?: string;
+  /** `YYYY-NNNNNN`, given at issue (shared/domain/invoicing/numbers.ts). */
+  number?: string;
+  issueDate?: string;
+  /** Invoices only. */
+  dueDate?: string;
+  /** The credit note: the invoice it cancels. */
+  cancels?: { invoiceId: string; number: string; issueDate: string };
+  /** The cancelled invoice: its credit note. */
+  cancelledBy?: string;
+  /** The numbering batch that claimed this invoice: from then on it can be neither held nor redrafted, nor claimed by another batch. */
+  numberingKey?: string;
+  paidCents: number;
+  /** The stages of the chase already done. */
+  chase?: ChaseStage[];
+  history: InvoiceEvent[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the drafting is given for one invoice: the caller computed lines and totals (shared/domain/invoicing/amounts.ts). */
+export type InvoiceDraft = Pick<InvoiceRecord, 'customer' | 'lines' | 'totals' | 'declarationIds'>;
+
+export type PaymentMeans = 'virement' | 'cheque' | 'especes' | 'carte' | 'prelevement';
+
+export interface PaymentRecord {
+  invoiceId: string;
+  /** From the request's Idempotency-Key: a replayed request finds the same payment. */
+  paymentId: string;
+  amountCents: number;
+  /** The day the money was received. */
+  date: string;
+  means: PaymentMeans;
+  recordedBy: { id: string; name: string };
+  recordedAt: string;
+}
+
+/**
+ * Numbers bound to invoices, in order: `first` goes to `invoiceIds[0]`, `first + 1` to the next. Written in the
+ * same transaction as the year's counter, so the blocks of a year tile 1..n.
+ */
+export interface NumberBlock {
+  year: string;
+  first: number;
+  count: number;
+  invoiceIds: string[];
+  /** The numbering batch, and which of its chunks reserved the block: a retry of the batch finds it instead of taking new numbers. */
+  batchKey: string;
+  chunk: number;
+  issueDate: string;
+  dueDate?: string;
+  reservedAt: string;
+}
+
+/** One invoice per customer per activity per month: drafting it again finds the same one. */
+export const invoiceIdFor = (activityId: string, month: string, customerId: string) => `inv-${activityId}-${month}-${customerId}`;
+
+/** An invoice has at most one credit note. */
+export const creditNoteIdFor = (invoiceId: string) => `cn-${invoiceId}`;

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CustomerFields, CustomerRecord, DeclarationLine, InvoiceDraft, InvoiceLine, VatGroup } from '../../shared/domain/invoicing/records.js';
+import { keys } from '../../shared/keys.js';
+
+/** An activity item as the invoicing needs it to exist (customers are created only for an existing activity). */
+export async function seedActivity(doc: DynamoDBDocumentClient, table: string, activityId = `pa-${randomUUID()}`): Promise<string> {
+  await doc.send(new PutCommand({ TableName: table, Item: { ...keys.activity(activityId), type: 'activity', activityId, status: 'active', name: 'Activité de test' } }));
+  return activityId;
+}
+
+export const individual = (name = 'Jeanne Martin'): CustomerFields => ({
+  kind: 'individual',
+  name,
+  address: { line1: '3 rue des Écoles', postalCode: '62300', city: 'Lens', countryCode: 'FR' },
+  email: 'jeanne.martin@example.org',
+});
+
+export const business = (): CustomerFields => ({
+  kind: 'business',
+  name: 'Boulangerie Dupont SARL',
+  address: { line1: '12 place de la République', postalCode: '62300', city: 'Lens', countryCode: 'FR' },
+  email: 'compta@boulangerie-dupont.example',
+  siren: '732829320',
+  vatNumber: 'FR44732829320',
+});
+
+export const line = (extra: Partial<DeclarationLine> = {}): DeclarationLine => ({ description: 'Tonte de pelouse', quantityHundredths: 200, unit: 'heure', unitPriceCents: 1500, vatRateBps: null, ...extra });
+
+const halfUp = (numerator: number, denominator: number) => Math.floor((2 * numerator + denominator) / (2 * denominator));
+
+/** A draft for a customer from lines, its totals computed the way shared/domain/invoicing/amounts.ts does. */
+export function draftFor(customer: Pick<CustomerRecord, 'activityId' | 'customerId'> & CustomerFields, lines: DeclarationLine[] = [line()], declarationId = `d-${randomUUID()}`): InvoiceDraft {
+  const invoiced: InvoiceLine[] = lines.map((l) => ({ ...l, declarationId, serviceDate: '2031-01-15', netCents: halfUp(l.quantityHundredths * l.unitPriceCents, 100) }));
+  const groups = new Map<number | null, VatGroup>();
+  for (const l of invoiced) {
+    const group = groups.get(l.vatRateBps) ?? { vatRateBps: l.vatRateBps, baseCents: 0, vatCents: 0 };
+    group.baseCents += l.netCents;
+    groups.set(l.vatRateBps, group);
+  }
+  const perRate = [...groups.values()].map((g) => ({ ...g, vatCents: g.vatRateBps === null ? 0 : halfUp(g.baseCents * g.vatRateBps, 10_000) }));
+  const netCents = perRate.reduce((s, g) => s + g.baseCents, 0);
+  const vatCents = perRate.reduce((s, g) => s + g.vatCents, 0);
+  const { activityId, customerId, kind, name, address, email, siren, vatNumber } = customer;
+  return {
+    customer: { activityId, customerId, kind, name, address, email, ...(siren ? { siren } : {}), ...(vatNumber ? { vatNumber } : {}) },
+    lines: invoiced,
+    totals: { netCents, vatCents, grossCents: netCents + vatCents, perRate },
+    declarationIds: [declarationId],
+  };
+}
