@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -158,10 +158,11 @@ describe('LambdaRuntime', () => {
     const codeCacheDir = join(workDir, 'code-cache');
     const first = start([fn('alpha', cjsDir)], { codeCacheDir }).runtime;
     expect(await first.invoke('alpha', {})).toMatchObject({ ok: true, result: { invocation: 1 } });
-    // Written once the first invocation has answered.
+    // Written once the first invocation has answered (the folder too).
+    const cacheFiles = () => (existsSync(codeCacheDir) ? readdirSync(codeCacheDir).filter((name) => name.endsWith('.bin')) : []);
     const deadline = Date.now() + 5_000;
-    while (readdirSync(codeCacheDir, { withFileTypes: true }).filter((e) => e.name.endsWith('.bin')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const [cacheFile] = readdirSync(codeCacheDir).filter((name) => name.endsWith('.bin'));
+    while (cacheFiles().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const [cacheFile] = cacheFiles();
     expect(cacheFile).toBeDefined();
     await first.stop();
     // A new environment compiled from the cache still starts its module afresh.
