@@ -76,13 +76,7 @@ export function activityView(found: ActivityWithParts, catalogue: readonly Servi
   const staff = audience.kind === 'staff';
   const own = !staff && members.some((m) => m.referralId === audience.referralId && m.role === 'holder');
   return {
-    activityId: activity.activityId,
-    shape: activity.shape,
-    shapeLabel: ACTIVITY_SHAPE_LABELS[activity.shape],
-    programme: activity.programme,
-    programmeLabel: PROGRAMME_RULES[activity.programme].label,
-    name: activity.name,
-    tradeName: activity.tradeName,
+    ...activityIdentity(activity),
     description: activity.description,
     serviceKinds: activity.serviceKinds.map((code) => ({ code, label: kindLabel(catalogue, code) })),
     targetCustomers: activity.targetCustomers.map((code) => ({ code, label: TARGET_CUSTOMER_LABELS[code] })),
@@ -119,16 +113,21 @@ export type ActivityView = ReturnType<typeof activityView>;
 
 const committee = (role: ActivityWithParts['members'][number]['committeeRole']) => (role ? { committeeRole: role, committeeRoleLabel: COMMITTEE_ROLE_LABELS[role] } : {});
 
+/** What names an activity, first in its page and in its list item. */
+const activityIdentity = (activity: ActivityRecord) => ({
+  activityId: activity.activityId,
+  shape: activity.shape,
+  shapeLabel: ACTIVITY_SHAPE_LABELS[activity.shape],
+  programme: activity.programme,
+  programmeLabel: PROGRAMME_RULES[activity.programme].label,
+  name: activity.name,
+  tradeName: activity.tradeName,
+});
+
 /** One activity in the staff's list by status. */
 export function activityListItem(activity: ActivityRecord) {
   return {
-    activityId: activity.activityId,
-    shape: activity.shape,
-    shapeLabel: ACTIVITY_SHAPE_LABELS[activity.shape],
-    programme: activity.programme,
-    programmeLabel: PROGRAMME_RULES[activity.programme].label,
-    name: activity.name,
-    tradeName: activity.tradeName,
+    ...activityIdentity(activity),
     status: activity.status,
     statusLabel: ACTIVITY_STATUS_LABELS[activity.status],
     startDate: activity.startDate,

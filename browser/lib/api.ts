@@ -34,6 +34,11 @@ export async function api<T>(path: string, options: ApiOptions = {}): Promise<Ap
     forgetSession();
     return login();
   }
+  return readAnswer<T>(response);
+}
+
+/** An API answer as a result: its JSON body (null when empty or not JSON), as data on success or as the refusal. */
+export async function readAnswer<T>(response: Response): Promise<ApiResult<T>> {
   const text = await response.text();
   let data: unknown = null;
   try {

@@ -4,7 +4,7 @@
  * the address bar and the history, and sends it in the `x-parcours-link` header of each API call.
  */
 import type { LinkAudience } from '../../shared/domain/personal-links.js';
-import { NETWORK_MESSAGE, messageOf, type ApiErrorBody, type ApiResult } from './api.js';
+import { NETWORK_MESSAGE, messageOf, readAnswer, type ApiResult } from './api.js';
 import { el } from './dom.js';
 
 const STORAGE_KEY: Record<LinkAudience, string> = { 'young-person': 'parcours.link.young-person', guardian: 'parcours.link.guardian' };
@@ -32,15 +32,7 @@ export async function linkApi<T>(token: string, path: string, options: { method?
     headers['content-type'] = 'application/json';
     body = JSON.stringify(options.json);
   }
-  const response = await fetch(path, { method: options.method ?? 'GET', headers, body });
-  const text = await response.text();
-  let data: unknown = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  return response.ok ? { ok: true, status: response.status, data: data as T } : { ok: false, status: response.status, data: data as ApiErrorBody | null };
+  return readAnswer<T>(await fetch(path, { method: options.method ?? 'GET', headers, body }));
 }
 
 const MISSING_LINK = 'Pour ouvrir cette page, utilisez le lien personnel reçu par e-mail ou par SMS.';

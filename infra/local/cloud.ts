@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -56,6 +57,11 @@ export interface LocalCloudOptions {
   dynamodbPort?: number;
   /** Use this running DynamoDB (Local) instead of starting one; `dataDir`, `inMemory` and `dynamodbPort` then do not apply to it. */
   dynamodbEndpoint?: string;
+  /**
+   * Where the functions' compiled code is kept for the next cold starts, of this local cloud and of the others on the
+   * machine (default `<os temp folder>/local-cloud-code-cache`; see `LambdaRuntimeOptions.codeCacheDir`).
+   */
+  codeCacheDir?: string;
   /** Print the functions' log lines to the terminal (default: written to `<dataDir>/logs/functions.log`). */
   verboseLogs?: boolean;
   /** Deadline loop period of the Step Functions engine. */
@@ -279,6 +285,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         ...functionEndpoints,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
+      codeCacheDir: options.codeCacheDir ?? join(tmpdir(), 'local-cloud-code-cache'),
       onLog: options.verboseLogs
         ? (name, line) => process.stdout.write(`[${name}] ${line}\n`)
         : (name, line) => appendFileSync(logFile, `[${name}] ${line}\n`),

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
 import type { LocalFunction } from './template.js';
@@ -19,6 +21,12 @@ export interface LambdaRuntimeOptions {
    * (docs/profile-local-cloud.md).
    */
   maxConcurrency?: number;
+  /**
+   * Where compiled code is kept across environments and runtimes (V8 code cache, one file per bundle content):
+   * a cold start then skips most of its compilation. Module state is never shared, only compiled code.
+   * Without it, every environment compiles its bundle.
+   */
+  codeCacheDir?: string;
 }
 
 /**
@@ -26,14 +34,18 @@ export interface LambdaRuntimeOptions {
  * and no file next to this one. One invocation at a time, like a Lambda execution environment.
  */
 const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
-const { existsSync, readFileSync } = require('node:fs');
+const { parentPort, workerData, threadId } = require('node:worker_threads');
+const { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { dirname, join, resolve } = require('node:path');
+const { createHash } = require('node:crypto');
 const Module = require('node:module');
+const vm = require('node:vm');
 const { pathToFileURL } = require('node:url');
 const { performance } = require('node:perf_hooks');
-if (/--enable-source-maps/.test(process.env.NODE_OPTIONS || '')) process.setSourceMapsEnabled(true);
+const sourceMaps = /--enable-source-maps/.test(process.env.NODE_OPTIONS || '');
 let handlerFn;
+/** The compiled bundle and where its code cache goes, while this environment still has to write it. */
+let toCache;
 
 class RuntimeError extends Error {
   constructor(name, message) { super(message); this.name = name; }
@@ -45,19 +57,102 @@ function bundleType() {
   return existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')).type : undefined;
 }
 
-/** Compiles the file as CommonJS whatever package.json lies above it (cdk.out sits inside an ESM project). */
+/**
+ * Compiles the file as CommonJS whatever package.json lies above it (cdk.out sits inside an ESM project), with the
+ * code cache of the same source when there is one: V8 checks that it fits, and compiles afresh otherwise.
+ */
 async function loadCommonJs(file) {
+  const source = readFileSync(file, 'utf8');
+  const cacheFile = workerData.codeCacheDir
+    ? join(workerData.codeCacheDir, createHash('sha256').update(process.version).update(process.arch).update(source).digest('hex') + '.bin')
+    : undefined;
+  let cachedData;
+  try {
+    cachedData = cacheFile && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
+  } catch {
+    cachedData = undefined;
+  }
+  let script;
+  try {
+    script = new vm.Script(Module.wrap(source), {
+      filename: file,
+      cachedData,
+      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    });
+  } catch (error) {
+    // ES module syntax in a .js file: Node 22 detects it and loads it as ESM, and so does Lambda.
+    if (error instanceof SyntaxError && /import|export|module/.test(error.message)) return await loadEsm(file);
+    throw error;
+  }
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) toCache = { script, cacheFile };
+  if (sourceMaps) mapStackTraces(file, source);
   const mod = new Module(file, null);
   mod.filename = file;
   mod.paths = Module._nodeModulePaths(dirname(file));
-  try {
-    mod._compile(readFileSync(file, 'utf8'), file);
-  } catch (error) {
-    // ES module syntax in a .js file: Node 22 detects it and loads it as ESM, and so does Lambda.
-    if (error instanceof SyntaxError && /import|export|module/.test(error.message)) return await import(pathToFileURL(file).href);
-    throw error;
-  }
+  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, dirname(file));
+  mod.loaded = true;
   return mod.exports;
+}
+
+async function loadEsm(file) {
+  if (sourceMaps) process.setSourceMapsEnabled(true);
+  return await import(pathToFileURL(file).href);
+}
+
+/**
+ * Writes the code cache once the first invocation ran: it then holds the functions that invocation compiled too.
+ * Written aside and renamed, so that another environment reads a whole file or none.
+ */
+function writeCodeCache() {
+  const { script, cacheFile } = toCache;
+  toCache = undefined;
+  try {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    const aside = cacheFile + '.' + process.pid + '-' + threadId + '.tmp';
+    writeFileSync(aside, script.createCachedData());
+    renameSync(aside, cacheFile);
+  } catch {
+    // A cache that cannot be written only costs the next cold start its compilation.
+  }
+}
+
+/**
+ * Stack traces through the bundle's source map, as --enable-source-maps gives them for a file that Node's own
+ * loader compiled (Node 20 maps no code compiled by vm.Script). The map is read when a trace first needs it.
+ */
+function mapStackTraces(file, source) {
+  const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(source)?.[1];
+  if (!url || url.startsWith('data:')) return;
+  const mapFile = resolve(dirname(file), url);
+  let map;
+  const locate = (line, column) => {
+    if (map === undefined) {
+      try {
+        map = new Module.SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')));
+      } catch {
+        map = null;
+      }
+    }
+    const entry = map?.findEntry(line - 1, column - 1);
+    return entry?.originalSource ? resolve(dirname(mapFile), entry.originalSource) + ':' + (entry.originalLine + 1) + ':' + (entry.originalColumn + 1) : undefined;
+  };
+  Error.prepareStackTrace = (error, callSites) => {
+    let header;
+    try {
+      header = Error.prototype.toString.call(error);
+    } catch {
+      header = '<error>';
+    }
+    const frames = callSites.map((site) => {
+      const text = String(site);
+      const line = site.getLineNumber();
+      const column = site.getColumnNumber();
+      if (site.getFileName() !== file || !line || !column) return '    at ' + text;
+      const original = locate(line, column);
+      return '    at ' + (original ? text.replace(file + ':' + line + ':' + column, original) : text);
+    });
+    return [header, ...frames].join('\n');
+  };
 }
 
 async function loadHandler() {
@@ -66,9 +161,7 @@ async function loadHandler() {
   const modulePath = resolve(workerData.bundleDir, spec.slice(0, dot));
   const file = ['.js', '.mjs', '.cjs'].map((ext) => modulePath + ext).find((candidate) => existsSync(candidate));
   if (!file) throw new RuntimeError('Runtime.ImportModuleError', "Error: Cannot find module '" + spec.slice(0, dot) + "'");
-  const mod = file.endsWith('.mjs') || (file.endsWith('.js') && bundleType() === 'module')
-    ? await import(pathToFileURL(file).href)
-    : await loadCommonJs(file);
+  const mod = file.endsWith('.mjs') || (file.endsWith('.js') && bundleType() === 'module') ? await loadEsm(file) : await loadCommonJs(file);
   const fn = mod[spec.slice(dot + 1)];
   if (typeof fn !== 'function') throw new RuntimeError('Runtime.HandlerNotFound', spec + ' is undefined or not exported');
   return fn;
@@ -113,8 +206,30 @@ parentPort.on('message', async (message) => {
   } catch (error) {
     parentPort.postMessage({ type: 'result', ok: false, error: toError(error) });
   }
+  if (toCache) writeCodeCache();
 });
 `;
+
+/** Code caches older than this are removed when a runtime starts (their bundles have most likely changed since). */
+const CODE_CACHE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
+/** Removes the old files of a code cache folder: each bundle content has its own, so changed bundles leave theirs. */
+function pruneCodeCache(dir: string): void {
+  const now = Date.now();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    try {
+      if (now - statSync(join(dir, name)).mtimeMs > CODE_CACHE_MAX_AGE_MS) rmSync(join(dir, name), { force: true });
+    } catch {
+      // Removed meanwhile by another runtime.
+    }
+  }
+}
 
 /** Lambda's limit on a cold start's init phase. */
 const INIT_TIMEOUT_MS = 10_000;
@@ -143,6 +258,7 @@ interface FunctionState {
   waiting: Array<(environment: Environment | undefined) => void>;
   initMs?: number;
   invocations: number;
+  coldStarts: number;
 }
 
 const failure = (errorType: string, errorMessage: string, started: number, trace?: string[]): InvokeResult => ({
@@ -166,14 +282,17 @@ export class LambdaRuntime {
   private readonly baseEnv: Record<string, string>;
   private readonly onLog: (functionName: string, line: string) => void;
   private readonly maxConcurrency: number;
+  private readonly codeCacheDir: string | undefined;
   private stopped = false;
 
   constructor(options: LambdaRuntimeOptions) {
     this.baseEnv = options.baseEnv ?? {};
     this.onLog = options.onLog ?? ((name, line) => process.stdout.write(`[${name}] ${line}\n`));
     this.maxConcurrency = Math.max(1, options.maxConcurrency ?? 4);
+    this.codeCacheDir = options.codeCacheDir;
+    if (this.codeCacheDir) pruneCodeCache(this.codeCacheDir);
     for (const fn of options.functions) {
-      const state: FunctionState = { fn, idle: [], all: new Set(), waiting: [], invocations: 0 };
+      const state: FunctionState = { fn, idle: [], all: new Set(), waiting: [], invocations: 0, coldStarts: 0 };
       this.states.set(fn.functionName, state);
       for (const key of [fn.functionName, fn.arn, fn.logicalId]) this.byKey.set(key, state);
     }
@@ -230,12 +349,13 @@ export class LambdaRuntime {
     await Promise.all(all.map(([, environment]) => environment.worker.terminate()));
   }
 
-  /** Per function: the last cold start's init time and the number of invocations. */
-  stats(): Array<{ functionName: string; initMs?: number; invocations: number }> {
+  /** Per function: the last cold start's init time, the number of invocations and of cold starts (environments started). */
+  stats(): Array<{ functionName: string; initMs?: number; invocations: number; coldStarts: number }> {
     return [...this.states.values()].map((state) => ({
       functionName: state.fn.functionName,
       ...(state.initMs !== undefined ? { initMs: state.initMs } : {}),
       invocations: state.invocations,
+      coldStarts: state.coldStarts,
     }));
   }
 
@@ -246,10 +366,16 @@ export class LambdaRuntime {
     });
   }
 
-  /** Hands free (or new) environments to waiting invocations. */
+  /**
+   * Hands free (or new) environments to waiting invocations. One cold start at a time per function: while an
+   * environment loads its bundle, more invocations wait for it rather than start their own. Parallel cold starts on
+   * a few cores end no sooner, and a burst of quick invocations (a test's requests in parallel) is then served by one
+   * or two environments instead of the maximum, each costing a worker thread and its bundle's load.
+   */
   private dispatch(state: FunctionState): void {
     while (state.waiting.length > 0 && !this.stopped) {
-      const environment = state.idle.pop() ?? (state.all.size < this.maxConcurrency ? this.spawn(state) : undefined);
+      const starting = [...state.all].some((e) => !e.initialized && !state.idle.includes(e));
+      const environment = state.idle.pop() ?? (state.all.size < this.maxConcurrency && !starting ? this.spawn(state) : undefined);
       if (!environment) return;
       state.waiting.shift()!(environment);
     }
@@ -309,7 +435,7 @@ export class LambdaRuntime {
       execArgv: process.env.LOCAL_FUNCTIONS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOCAL_FUNCTIONS_CPU_PROF}`] : [],
       stdout: true,
       stderr: true,
-      workerData: { bundleDir: fn.bundleDir, handler: fn.handler, functionName: fn.functionName, memoryMb: fn.memoryMb, logGroupName, logStreamName },
+      workerData: { bundleDir: fn.bundleDir, handler: fn.handler, functionName: fn.functionName, memoryMb: fn.memoryMb, logGroupName, logStreamName, codeCacheDir: this.codeCacheDir },
     });
     const environment: Environment = { worker, initialized: false, dead: false };
     worker.unref();
@@ -323,6 +449,8 @@ export class LambdaRuntime {
           clearTimeout(environment.pending.timer);
           environment.pending.timer = environment.pending.rearm();
         }
+        // Invocations that waited for this cold start may now start the next one.
+        this.dispatch(state);
         return;
       }
       const pending = environment.pending;
@@ -342,6 +470,7 @@ export class LambdaRuntime {
       this.discard(state, environment, failure('Runtime.ExitError', `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`, started));
     });
     state.all.add(environment);
+    state.coldStarts++;
     return environment;
   }
 

@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mockClient } from 'aws-sdk-client-mock';
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
+import { acceptingProviders } from '../support/providers.js';
 import { errorOf } from '../support/refusals.js';
 import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { submitReferral } from '../../shared/data/referrals.js';
@@ -34,12 +33,9 @@ let doc: DynamoDBDocumentClient;
 let table: string;
 
 // The providers answer at once: the dispatcher's sends are what the reminder test looks at.
-const ses = mockClient(SESv2Client);
-const sms = mockClient(PinpointSMSVoiceV2Client);
+const { ses, sms } = acceptingProviders();
 
 beforeAll(async () => {
-  ses.on(SendEmailCommand).callsFake(() => ({ MessageId: randomUUID() }));
-  sms.on(SendTextMessageCommand).callsFake(() => ({ MessageId: randomUUID() }));
   ({ doc, tableName: table } = await useFreshAppTable({ SMS_WINDOW: 'off' }));
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startTestCloud } from '../support/cloud.js';
-import { adultSubmission } from '../support/fixtures.js';
+import { adultSubmission, launchFile } from '../support/fixtures.js';
 import {
   ORGANISATION_NAMES,
   ROLES,
@@ -85,17 +85,7 @@ const bothOf = (world: TwoOrganisations, target: Target) => {
 };
 
 /** A valid launch file (activities): the matrix is about who may send it, not about its content. */
-const launchFileBody = () => ({
-  name: 'Atelier vélo',
-  tradeName: 'Vélo Coop',
-  serviceKinds: ['jardinage'],
-  description: 'Réparation de vélos à Lens.',
-  targetCustomers: ['particuliers'],
-  monthlyGoalCents: 50_000,
-  startDate: futureParisDay(10),
-  endDate: futureParisDay(200),
-  priceLines: [{ label: 'Réparation', unit: 'forfait', unitPriceCents: 2500, serviceKind: 'jardinage', vatRateBps: null }],
-});
+const launchFileBody = () => launchFile(futureParisDay(10), { endDate: futureParisDay(200) });
 /** Activities belong to no organisation and the seeded world has none: staff get the 404 of a missing one, the others never reach it. */
 const activityRoute = (path: string, body?: unknown): RouteExpectation => ({
   targets: ['missing'],

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { startTestCloud } from '../support/cloud.js';
-import { adultSubmission } from '../support/fixtures.js';
+import { adultSubmission, launchFile } from '../support/fixtures.js';
 import { countItemsByType, seedTwoOrganisations, settled, splitRouteKey, templateRoutes, type Role, type TwoOrganisations } from '../support/routes.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 import { parisDate } from '../../shared/domain/time.js';
@@ -71,17 +71,7 @@ const pagedQueries = (cursors: string[], unknown = 'sort'): QueryCase[] => [
 ];
 
 /** A valid launch file of a collective Jeunes Majeurs activity (6 to 12 months). */
-const launchFileBody = () => ({
-  name: 'Atelier vélo',
-  tradeName: 'Vélo Coop',
-  serviceKinds: ['jardinage'],
-  description: 'Réparation de vélos à Lens.',
-  targetCustomers: ['particuliers'],
-  monthlyGoalCents: 50_000,
-  startDate: futureParisDay(10),
-  endDate: futureParisDay(200),
-  priceLines: [{ label: 'Réparation', unit: 'forfait', unitPriceCents: 2500, serviceKind: 'jardinage', vatRateBps: null }],
-});
+const launchFileBody = () => launchFile(futureParisDay(10), { endDate: futureParisDay(200) });
 const priceLine = (extra: Record<string, unknown>) => ({ ...launchFileBody().priceLines[0], ...extra });
 /** Bad amounts and codes of a launch file: each a 400 naming the field, before anything is looked up or written. */
 const LAUNCH_FILE_CASES: FieldCase[] = [

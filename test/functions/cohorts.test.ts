@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mockClient } from 'aws-sdk-client-mock';
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
+import { acceptingProviders } from '../support/providers.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { cjsSubmission, launchReadyReferral } from '../support/activities.js';
@@ -17,15 +16,12 @@ import { handler as setRole } from '../../functions/cohorts/member.js';
 import { handler as remove } from '../../functions/cohorts/remove.js';
 import type { ApiResult } from '../../shared/http/api.js';
 
-const ses = mockClient(SESv2Client);
-const sms = mockClient(PinpointSMSVoiceV2Client);
+const { ses } = acceptingProviders();
 let doc: DynamoDBDocumentClient;
 let table: string;
 
 beforeAll(async () => {
   ({ doc, tableName: table } = await useFreshAppTable({ SMS_WINDOW: 'off', APP_BASE_URL: 'http://app' }));
-  ses.on(SendEmailCommand).callsFake(() => ({ MessageId: randomUUID() }));
-  sms.on(SendTextMessageCommand).callsFake(() => ({ MessageId: randomUUID() }));
 });
 
 const ctx = lambdaContext();

@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mockClient } from 'aws-sdk-client-mock';
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
+import { acceptingProviders } from '../support/providers.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { handler as mySessions } from '../../functions/me/sessions.js';
@@ -18,15 +17,12 @@ import { parisDate } from '../../shared/domain/time.js';
 import type { ApiResult } from '../../shared/http/api.js';
 import { keys } from '../../shared/keys.js';
 
-const ses = mockClient(SESv2Client);
-const sms = mockClient(PinpointSMSVoiceV2Client);
+const { ses } = acceptingProviders();
 let doc: DynamoDBDocumentClient;
 let table: string;
 
 beforeAll(async () => {
   ({ doc, tableName: table } = await useFreshAppTable({ SMS_WINDOW: 'off', APP_BASE_URL: 'http://app' }));
-  ses.on(SendEmailCommand).callsFake(() => ({ MessageId: randomUUID() }));
-  sms.on(SendTextMessageCommand).callsFake(() => ({ MessageId: randomUUID() }));
 });
 
 const ctx = lambdaContext();

@@ -2,10 +2,9 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
+import { acceptingProviders } from '../support/providers.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { recordPersonalValues } from '../support/personal-data.js';
@@ -26,16 +25,13 @@ import { keys } from '../../shared/keys.js';
 import { logger } from '../../shared/observability.js';
 
 const sfn = mockClient(SFNClient);
-const ses = mockClient(SESv2Client);
-const sms = mockClient(PinpointSMSVoiceV2Client);
+acceptingProviders();
 let doc: DynamoDBDocumentClient;
 let table: string;
 
 beforeAll(async () => {
   ({ doc, tableName: table } = await useFreshAppTable({ SMS_WINDOW: 'off', APP_BASE_URL: 'http://app' }));
   sfn.on(SendTaskSuccessCommand).resolves({});
-  ses.on(SendEmailCommand).callsFake(() => ({ MessageId: randomUUID() }));
-  sms.on(SendTextMessageCommand).callsFake(() => ({ MessageId: randomUUID() }));
 });
 afterEach(() => vi.restoreAllMocks());
 

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ const fn = (name: string, bundleDir: string, extra: Partial<LocalFunction> = {})
   ...extra,
 });
 
-function start(functions: LocalFunction[], options: { baseEnv?: Record<string, string>; maxConcurrency?: number } = {}) {
+function start(functions: LocalFunction[], options: { baseEnv?: Record<string, string>; maxConcurrency?: number; codeCacheDir?: string } = {}) {
   const logs: Array<[string, string]> = [];
   runtime = new LambdaRuntime({ functions, ...options, onLog: (name, line) => logs.push([name, line]) });
   return { runtime, logs };
@@ -40,7 +40,8 @@ beforeAll(async () => {
   cjsDir = join(workDir, 'cjs');
   esmDir = join(workDir, 'esm');
   // The same shapes NodejsFunction produces: CommonJS index.js by default, index.mjs for ESM output.
-  await build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: join(cjsDir, 'index.js'), logLevel: 'silent' });
+  // With its source map, as the app's bundles have theirs.
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, outfile: join(cjsDir, 'index.js'), logLevel: 'silent' });
   await build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'esm', outfile: join(esmDir, 'index.mjs'), logLevel: 'silent' });
   // cdk.out inside this "type": "module" project: the CommonJS bundle must still load as CommonJS.
   underModuleDir = join(workDir, 'esm-project', 'cdk.out', 'asset.1');
@@ -143,6 +144,43 @@ describe('LambdaRuntime', () => {
     const { runtime } = start([fn('alpha', cjsDir)], { maxConcurrency: 1 });
     const outcomes = await Promise.all([runtime.invoke('alpha', { mode: 'sleep', ms: 20 }), runtime.invoke('alpha', { mode: 'sleep', ms: 20 })]);
     expect(outcomes.map((o) => o.ok && (o.result as Report).invocation).sort()).toEqual([1, 2]);
+  });
+
+  it('starts one environment at a time per function: a burst of quick invocations waits for the first cold start', async () => {
+    const { runtime } = start([fn('alpha', cjsDir)], { maxConcurrency: 4 });
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => runtime.invoke('alpha', { mode: 'sleep', ms: 0 })));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    // Started together, each would have had its own environment, up to the 4 allowed.
+    expect(runtime.stats()[0]!.coldStarts).toBeLessThan(4);
+  });
+
+  it('keeps the compiled code of a bundle for the next cold starts, never its module state', async () => {
+    const codeCacheDir = join(workDir, 'code-cache');
+    const first = start([fn('alpha', cjsDir)], { codeCacheDir }).runtime;
+    expect(await first.invoke('alpha', {})).toMatchObject({ ok: true, result: { invocation: 1 } });
+    // Written once the first invocation has answered (the folder too).
+    const cacheFiles = () => (existsSync(codeCacheDir) ? readdirSync(codeCacheDir).filter((name) => name.endsWith('.bin')) : []);
+    const deadline = Date.now() + 5_000;
+    while (cacheFiles().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const [cacheFile] = cacheFiles();
+    expect(cacheFile).toBeDefined();
+    await first.stop();
+    // A new environment compiled from the cache still starts its module afresh.
+    const second = start([fn('alpha', cjsDir)], { codeCacheDir }).runtime;
+    expect(await second.invoke('alpha', {})).toMatchObject({ ok: true, result: { invocation: 1 } });
+    await second.stop();
+    // A cache V8 refuses (another Node, a damaged file) is only a compilation more.
+    writeFileSync(join(codeCacheDir, cacheFile!), 'not a code cache');
+    const third = start([fn('alpha', cjsDir)], { codeCacheDir }).runtime;
+    expect(await third.invoke('alpha', {})).toMatchObject({ ok: true, result: { invocation: 1 } });
+  });
+
+  it('maps stack traces to the sources when the function asks for source maps, as Lambda does', async () => {
+    const { runtime } = start([fn('alpha', cjsDir, { environment: { NODE_OPTIONS: '--enable-source-maps' } }), fn('beta', cjsDir)]);
+    const mapped = await runtime.invoke('alpha', { mode: 'throw' });
+    expect(mapped.ok === false && mapped.trace?.[1]).toMatch(/hello-handler\.ts:\d+:\d+\)$/);
+    const plain = await runtime.invoke('beta', { mode: 'throw' });
+    expect(plain.ok === false && plain.trace?.[1]).toMatch(/index\.js:\d+:\d+\)$/);
   });
 
   it('sends log lines to onLog with the function name', async () => {

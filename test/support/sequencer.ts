@@ -7,14 +7,15 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const LONGEST_FIRST = [
   'test/e2e/fault-paths.test.ts',
   'test/e2e/crash-recovery.test.ts',
-  'test/cli/start.test.ts',
-  'test/e2e/activity-launch.test.ts',
   'test/e2e/bad-input.test.ts',
   'test/e2e/authorization.test.ts',
+  'test/cli/start.test.ts',
+  'test/e2e/activity-launch.test.ts',
+  'test/e2e/browser.test.ts',
+  'test/e2e/young-person-pages.test.ts',
+  'test/e2e/deadlines.test.ts',
   'test/e2e/concurrency.test.ts',
   'test/e2e/onboarding-staff-pages.test.ts',
-  'test/e2e/deadlines.test.ts',
-  'test/e2e/young-person-pages.test.ts',
 ];
 
 export class LongestFirstSequencer extends BaseSequencer {
