@@ -4,16 +4,9 @@
  * points (`null`: no VAT), quantities in hundredths, dates YYYY-MM-DD and months YYYY-MM in Europe/Paris.
  */
 
-export type CustomerKind = 'individual' | 'business';
+import type { CustomerKind, PostalAddress } from './customers.js';
 
-export interface PostalAddress {
-  line1: string;
-  line2?: string;
-  postalCode: string;
-  city: string;
-  /** ISO 3166-1 alpha-2 (`FR`). */
-  countryCode: string;
-}
+export type { CustomerKind, PostalAddress };
 
 /** A customer of one activity, reused from month to month. */
 export interface CustomerRecord {
