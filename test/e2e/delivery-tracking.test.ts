@@ -23,8 +23,11 @@ afterAll(async () => cloud?.stop());
 
 type Notification = { notificationId: string; role: string; channel: string; status: string };
 
-/** Submits a referral and waits until its three acknowledgements have a final delivery status. */
-async function acknowledgementsOf(youngPerson: Parameters<typeof adultSubmission>[0]) {
+/**
+ * Submits a referral and waits until its three acknowledgements have a final delivery status, and the young person's
+ * e-mail has `youngEmail` when given (a complaint follows the delivery: "delivered" is final until it comes).
+ */
+async function acknowledgementsOf(youngPerson: Parameters<typeof adultSubmission>[0], youngEmail?: string) {
   const submitted = await sarah('POST', '/api/referrals', adultSubmission(youngPerson), { 'idempotency-key': randomUUID() });
   expect(submitted.status).toBe(201);
   const { referralId } = submitted.body;
@@ -35,7 +38,9 @@ async function acknowledgementsOf(youngPerson: Parameters<typeof adultSubmission
     async () => {
       const timeline = await camille('GET', `/api/people/${personId}/timeline`);
       const mine = ((timeline.body?.notifications ?? []) as Notification[]).filter((n) => n.notificationId.startsWith(cause));
-      return mine.length === 3 && mine.every((n) => !['pending', 'sent'].includes(n.status)) ? mine : undefined;
+      const settled = mine.length === 3 && mine.every((n) => !['pending', 'sent'].includes(n.status));
+      const awaited = youngEmail === undefined || mine.some((n) => n.role === 'young' && n.channel === 'email' && n.status === youngEmail);
+      return settled && awaited ? mine : undefined;
     },
     20_000,
     'final delivery statuses',
@@ -67,7 +72,7 @@ describe('delivery tracking on the local cloud', () => {
   });
 
   it('records a complaint after the delivery of a message to a complaint address', async () => {
-    const { status } = await acknowledgementsOf({ email: `ines.${randomUUID()}@complaint.test` });
+    const { status } = await acknowledgementsOf({ email: `ines.${randomUUID()}@complaint.test` }, 'complained');
     expect(status('young', 'email')).toBe('complained');
   });
 });
