@@ -5,7 +5,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
-import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
+import { adultSubmission, launchFile as gardeningLaunchFile, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { pdfText } from '../support/pdf-text.js';
 import { createOnboarding, finishOnboarding } from '../../shared/data/onboarding.js';
 import { storeLink } from '../../shared/data/personal-links.js';
@@ -72,17 +72,8 @@ async function launchReady(submission: ReferralSubmission = adultSubmission(), r
   return { referral: accepted, token };
 }
 
-const launchFile = (extra: Record<string, unknown> = {}) => ({
-  name: 'Les jardins de Léa',
-  tradeName: 'Jardins Léa',
-  serviceKinds: ['jardinage'],
-  description: 'Entretien de jardins à Lens et alentours.',
-  targetCustomers: ['particuliers'],
-  monthlyGoalCents: 80_000,
-  startDate: inDays(10),
-  priceLines: [{ label: 'Tonte', unit: 'heure', unitPriceCents: 1500, serviceKind: 'jardinage', vatRateBps: null }],
-  ...extra,
-});
+/** The fixture's launch file starting in 10 days, with fields replaced or added (some deliberately wrong). */
+const launchFile = (extra: Record<string, unknown> = {}) => ({ ...gardeningLaunchFile(inDays(10)), ...extra });
 
 const itemCount = async () => (await doc.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true }))).Count;
 const partitionSize = async (pk: string) => (await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }))).Count;
