@@ -193,6 +193,17 @@ export interface PlacementResult {
 const draftOnly = (activity: ActivityRecord) =>
   new ConflictError(`L'activité collective de la cohorte est « ${ACTIVITY_STATUS_LABELS[activity.status].toLowerCase()} » : ses membres ne changent qu'en brouillon.`);
 
+/** The condition of every change to a cohort's members: its collective activity is still a draft (`draftOnly` otherwise). */
+const activityStillDraft = (table: string, activityId: string): TransactItem => ({
+  ConditionCheck: {
+    TableName: table,
+    Key: keys.activity(activityId),
+    ConditionExpression: '#status = :draft',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':draft': 'draft' },
+  },
+});
+
 /**
  * Places a launch-ready CJS young person in a cohort, in one transaction: a seat taken on the cohort only while
  * below its capacity, the cohort member (once), the member of the cohort's collective activity and the person's
@@ -228,15 +239,7 @@ export async function placeInCohort(input: { cohortId: string; referralId: strin
       takeSeat(table, { key: keys.cohort(cohortId) }),
       { Put: { TableName: table, Item: { ...keys.cohortMember(cohortId, referralId), type: 'cohort-member', ...member }, ConditionExpression: 'attribute_not_exists(pk)' } },
       ...activityMemberPuts(table, activity, activityMember),
-      {
-        ConditionCheck: {
-          TableName: table,
-          Key: keys.activity(activity.activityId),
-          ConditionExpression: '#status = :draft',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':draft': 'draft' },
-        },
-      },
+      activityStillDraft(table, activity.activityId),
       // One cohort per path, checked in the write: two placements in two cohorts at once cannot both land.
       {
         Update: {
@@ -345,15 +348,7 @@ export async function removeFromCohort(input: { cohortId: string; referralId: st
           { Delete: { TableName: table, Key: keys.activityMember(activityId, referralId) } },
           { Delete: { TableName: table, Key: keys.personActivityLink(member.personId, activityId) } },
           { Delete: { TableName: table, Key: keys.personCohortLink(member.personId, cohortId) } },
-          {
-            ConditionCheck: {
-              TableName: table,
-              Key: keys.activity(activityId),
-              ConditionExpression: '#status = :draft',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':draft': 'draft' },
-            },
-          },
+          activityStillDraft(table, activityId),
           {
             Update: {
               TableName: table,
