@@ -19,6 +19,8 @@ export interface CustomerRecord {
   /** Businesses: 9 digits, Luhn-checked by shared/domain/invoicing/customers.ts before it is stored. */
   siren?: string;
   vatNumber?: string;
+  /** The hash of the request that created it under an Idempotency-Key: the same key with another content is refused. */
+  payloadHash?: string;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -57,6 +59,8 @@ export interface DeclarationRecord {
   declaredBy: DeclaredBy;
   /** `invoiced` while its month is locked for invoicing (read from the month's lock): it can no longer be corrected. */
   status: DeclarationStatus;
+  /** The hash of the request that created it under an Idempotency-Key: the same key with another content is refused. */
+  payloadHash?: string;
   version: number;
   createdAt: string;
   updatedAt: string;
