@@ -198,3 +198,10 @@ export const invoiceIdFor = (activityId: string, month: string, customerId: stri
 
 /** An invoice has at most one credit note. */
 export const creditNoteIdFor = (invoiceId: string) => `cn-${invoiceId}`;
+
+/**
+ * Where the PDF of a numbered invoice or credit note is kept in the documents bucket, under the mail attachments'
+ * `invoices/` prefix: written once when it is issued, e-mailed from there, and read from there by the members' space.
+ * @example invoicePdfKey({ invoiceId: 'inv-a-2027-03-c', number: '2027-000123' }) // 'invoices/2027/inv-a-2027-03-c.pdf'
+ */
+export const invoicePdfKey = (invoice: { invoiceId: string; number: string }) => `invoices/${invoice.number.slice(0, 4)}/${invoice.invoiceId}.pdf`;
