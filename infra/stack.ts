@@ -21,6 +21,7 @@ import { DocumentsBucket } from './constructs/documents-bucket.js';
 import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
+import { MEMBER_INVOICING_ROUTES } from '../functions/invoicing/member-routes.js';
 import { dynamoDbGrant, ownCommands, s3Grant } from './sdk-grants.js';
 
 export interface ParcoursStackProps extends StackProps {
@@ -293,6 +294,8 @@ export class ParcoursStack extends Stack {
       .bindActivitySettings()
       .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
     const myActivityFlyer = fn('MyActivityFlyer', 'functions/me/activity-flyer.ts').bindActivitySettings();
+    // The members' invoicing (issue 11): customers, declarations, invoices and their PDFs, one function (decision 29).
+    const memberInvoicing = fn('MemberInvoicingApi', 'functions/invoicing/member-api.ts').bindActivitySettings();
     const listServiceKinds = fn('ListServiceKinds', 'functions/activities/service-kinds.ts');
     const putServiceKind = fn('PutServiceKind', 'functions/activities/service-kind.ts');
     const listActivities = fn('ListActivities', 'functions/activities/list.ts');
@@ -371,6 +374,7 @@ export class ParcoursStack extends Stack {
     this.api.addPublicRoute(HttpMethod.PUT, '/api/me/activity', myActivity, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/activity/submission', myActivitySubmission, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/activities/{activityId}/flyer', myActivityFlyer, linkWhy);
+    this.api.addPublicRoutes(MEMBER_INVOICING_ROUTES, memberInvoicing, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/guardian/consent', guardianConsent, linkWhy);
     this.api.addPublicRoute(
