@@ -12,7 +12,7 @@ interface EmailText {
   body: string;
 }
 
-export const INVOICING_MESSAGE_KINDS = ['invoice-issued', 'credit-note-issued', 'monthly-statement'] as const;
+export const INVOICING_MESSAGE_KINDS = ['invoice-issued', 'credit-note-issued', 'monthly-statement', 'invoice-held'] as const;
 
 /** What an invoice's e-mail names; amounts in cents, dates `YYYY-MM-DD` (Paris). */
 export interface InvoiceMessageVars {
@@ -51,6 +51,17 @@ export interface StatementMessageVars {
   leftCents: number;
 }
 
+/** An invoice staff held at the month's validation, as its activity's members hear of it. */
+export interface InvoiceHeldVars {
+  youngFirstName: string;
+  reference: string;
+  activityName: string;
+  customerName: string;
+  month: string;
+  /** What staff wrote: what to correct before the invoice goes. */
+  reason: string;
+}
+
 const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
 /** `2027-03` -> `mars 2027`. */
 const monthLabel = (month: string) => `${MONTHS[Number(month.slice(5, 7)) - 1] ?? month} ${month.slice(0, 4)}`;
@@ -77,6 +88,16 @@ export function invoicingTemplates(signature: string) {
         email: (v: CreditNoteMessageVars): EmailText => ({
           subject: `Avoir ${v.creditNoteNumber} - ${v.activityName}`,
           body: `Bonjour ${v.customerName},\n\nVeuillez trouver ci-joint l'avoir n° ${v.creditNoteNumber}, d'un montant de ${formatEuros(v.grossCents)}, qui annule la facture n° ${v.invoiceNumber} (« ${v.activityName} »).${signature}`,
+        }),
+      },
+    },
+    // The members hear why one of their month's invoices did not go, and what to do (their declarations).
+    'invoice-held': {
+      young: {
+        mandatory: false,
+        email: (v: InvoiceHeldVars): EmailText => ({
+          subject: `Facture de ${monthLabel(v.month)} mise en attente : ${v.activityName}`,
+          body: `Bonjour ${v.youngFirstName},\n\nLa facture de ${monthLabel(v.month)} de l'activité « ${v.activityName} » pour ${v.customerName} n'a pas été envoyée : l'équipe l'a mise en attente.\n\nPourquoi : ${v.reason}\n\nL'équipe vous dira quand la corriger ou l'envoyer. Les autres factures du mois sont parties normalement.\n\nRéférence : ${v.reference}${signature}`,
         }),
       },
     },
