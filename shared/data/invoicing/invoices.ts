@@ -185,7 +185,7 @@ async function redraft(table: string, activityId: string, month: string, fresh: 
 /** Appends to an invoice's history and sets fields, under a condition; a 404 or 409 (`refused`) when it fails. */
 async function changeInvoice(
   invoiceId: string,
-  change: { set: string; names?: Record<string, string>; values?: Record<string, unknown>; remove?: string; condition: string; event: InvoiceEvent },
+  change: { set?: string; names?: Record<string, string>; values?: Record<string, unknown>; remove?: string; condition: string; event: InvoiceEvent },
   refused: string,
 ): Promise<InvoiceRecord> {
   try {
@@ -193,7 +193,7 @@ async function changeInvoice(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.invoice(invoiceId),
-        UpdateExpression: `SET ${change.set}, history = list_append(history, :event), updatedAt = :now${change.remove ? ` REMOVE ${change.remove}` : ''}`,
+        UpdateExpression: `SET ${change.set ? `${change.set}, ` : ''}history = list_append(history, :event), updatedAt = :now${change.remove ? ` REMOVE ${change.remove}` : ''}`,
         ConditionExpression: `attribute_exists(pk) AND ${change.condition}`,
         ExpressionAttributeNames: { '#status': 'status', ...change.names },
         ExpressionAttributeValues: { ':event': [change.event], ':now': change.event.at, ...change.values },
@@ -271,9 +271,24 @@ export async function reopenMonth(input: { activityId: string; month: string; re
   }
 }
 
-/** Adds an event to an invoice's history (`sent` when its e-mail left), whatever its state. */
-export function appendInvoiceEvent(invoiceId: string, event: InvoiceEvent): Promise<InvoiceRecord> {
-  return changeInvoice(invoiceId, { set: 'updatedAt = :now', condition: 'attribute_exists(pk)', event }, NOT_FOUND);
+/**
+ * Adds an event to an invoice's history, whatever its state. With `once`, an event already recorded under that
+ * marker (the e-mail's notification id for `sent`) is not added again: a retried call records it once, and the
+ * answer is `undefined`. (`changeInvoice` sets `updatedAt` itself: setting it here too made DynamoDB refuse the
+ * update, two assignments to one path.)
+ */
+export async function appendInvoiceEvent(invoiceId: string, event: InvoiceEvent, options: { once?: string } = {}): Promise<InvoiceRecord | undefined> {
+  if (!options.once) return changeInvoice(invoiceId, { condition: 'attribute_exists(pk)', event }, NOT_FOUND);
+  try {
+    return await changeInvoice(
+      invoiceId,
+      { set: 'eventMarkers = list_append(if_not_exists(eventMarkers, :none), :marker)', values: { ':none': [], ':marker': [options.once], ':once': options.once }, condition: 'NOT contains(eventMarkers, :once)', event },
+      NOT_FOUND,
+    );
+  } catch (error) {
+    if (error instanceof ConflictError) return undefined;
+    throw error;
+  }
 }
 
 /**

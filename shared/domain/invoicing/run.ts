@@ -43,6 +43,8 @@ export interface InvoicingRunRecord {
   validatedAt?: string;
   validatedBy?: { id: string; name: string };
   held?: Array<{ invoiceId: string; reason: string }>;
+  /** The Paris day the month's invoices were numbered (their issue date), set by the first numbering step. */
+  issueDate?: string;
   finishedAt?: string;
   updatedAt: string;
 }
