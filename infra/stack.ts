@@ -23,6 +23,7 @@ import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
 import { MEMBER_INVOICING_ROUTES } from '../functions/invoicing/member-routes.js';
+import { YOUNG_PERSON_ROUTES } from '../functions/me/routes.js';
 import { dynamoDbGrant, ownCommands, s3Grant } from './sdk-grants.js';
 
 export interface ParcoursStackProps extends StackProps {
@@ -317,32 +318,23 @@ export class ParcoursStack extends Stack {
     );
 
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
-    const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
-    // The young person's documents: S3 grants come from each bundle's calls (presign for the PUT, read and move on completion).
-    const myDocuments = fn('MyDocuments', 'functions/me/documents.ts');
-    const startMyUpload = fn('StartMyUpload', 'functions/me/start-upload.ts');
-    const completeMyUpload = fn('CompleteMyUpload', 'functions/me/complete-upload.ts');
-    const myBankDetails = fn('MyBankDetails', 'functions/me/bank-details.ts');
+    // The young person's space, one function (decision 29): "Mon parcours", documents (S3 grants from the bundle's calls:
+    // presign for the PUT, read and move on completion), bank details, the session (the confirmation is sent at once),
+    // the contract's acceptance (wakes the onboarding), the launch file (its submission starts the launch workflow).
+    const youngPersonSpace = fn('YoungPersonSpaceApi', 'functions/me/api.ts')
+      .bindActivitySettings()
+      .bindMessaging(messaging, ['email', 'sms'])
+      .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn)
+      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
     const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
     // The contract: staff download it (the workflow's "Préparer le contrat" renders it, above).
     const staffOnboardingContract = fn('StaffOnboardingContract', 'functions/staff/onboarding-contract.ts');
     // The guardian's and the young person's answers wake the waiting workflow, as staff decisions do (DecideApproval).
     const guardianConsentPage = fn('GuardianConsentPage', 'functions/guardian/get.ts');
     const guardianConsent = fn('GuardianConsent', 'functions/guardian/consent.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
-    const youngPersonContract = fn('YoungPersonContract', 'functions/me/contract.ts');
-    const contractAcceptance = fn('ContractAcceptance', 'functions/me/contract-acceptance.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
-    // The young person picks their information session; the confirmation is sent at once.
-    const youngPersonSessions = fn('YoungPersonSessions', 'functions/me/sessions.ts');
-    const chooseSession = fn('ChooseSession', 'functions/me/session.ts').bindMessaging(messaging, ['email', 'sms']);
 
-    // Activities (issue 10): the launch file of the young person and of staff, the service catalogue, the flyer.
+    // Activities (issue 10): the launch file of staff, the service catalogue, the flyer.
     // Submitting starts the launch workflow; the rules read the contribution bounds and the cooperative's identity.
-    const myActivities = fn('MyActivities', 'functions/me/activities.ts');
-    const myActivity = fn('MyActivity', 'functions/me/activity.ts').bindActivitySettings();
-    const myActivitySubmission = fn('MyActivitySubmission', 'functions/me/activity-submission.ts')
-      .bindActivitySettings()
-      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
-    const myActivityFlyer = fn('MyActivityFlyer', 'functions/me/activity-flyer.ts').bindActivitySettings();
     // The members' invoicing (issue 11): customers, declarations, invoices and their PDFs, one function (decision 29).
     const memberInvoicing = fn('MemberInvoicingApi', 'functions/invoicing/member-api.ts').bindActivitySettings();
     const listServiceKinds = fn('ListServiceKinds', 'functions/activities/service-kinds.ts');
@@ -410,19 +402,7 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/status', changeActivityStatus);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/activities/{activityId}/flyer', activityFlyer);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me/documents', myDocuments, linkWhy);
-    this.api.addPublicRoute(HttpMethod.POST, '/api/me/documents/{docType}/uploads', startMyUpload, linkWhy);
-    this.api.addPublicRoute(HttpMethod.POST, '/api/me/uploads/{uploadId}/complete', completeMyUpload, linkWhy);
-    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/bank-details', myBankDetails, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me/sessions', youngPersonSessions, linkWhy);
-    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/session', chooseSession, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me/contract', youngPersonContract, linkWhy);
-    this.api.addPublicRoute(HttpMethod.POST, '/api/me/contract/acceptance', contractAcceptance, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me/activities', myActivities, linkWhy);
-    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/activity', myActivity, linkWhy);
-    this.api.addPublicRoute(HttpMethod.POST, '/api/me/activity/submission', myActivitySubmission, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me/activities/{activityId}/flyer', myActivityFlyer, linkWhy);
+    this.api.addPublicRoutes(YOUNG_PERSON_ROUTES, youngPersonSpace, linkWhy);
     this.api.addPublicRoutes(MEMBER_INVOICING_ROUTES, memberInvoicing, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/guardian/consent', guardianConsent, linkWhy);

@@ -476,7 +476,7 @@ describe('onboarding state machine', () => {
       .filter(([, fn]) => 'ONBOARDING_STATE_MACHINE_ARN' in (fn.Properties.Environment?.Variables ?? {}))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))
       .sort();
-    expect(withArn).toEqual(['ContractAcceptance', 'DecideApproval', 'DiagnosisInterview', 'GuardianConsent', 'Reconciler', 'RecordAttendance', 'ReviewDocument', 'StartOnboarding']);
+    expect(withArn).toEqual(['DecideApproval', 'DiagnosisInterview', 'GuardianConsent', 'Reconciler', 'RecordAttendance', 'ReviewDocument', 'StartOnboarding', 'YoungPersonSpaceApi']);
   });
 });
 
@@ -515,7 +515,7 @@ describe('activity launch state machine', () => {
     const withArn = ofType(dev.resources, 'AWS::Lambda::Function')
       .filter(([, fn]) => 'ACTIVITY_LAUNCH_STATE_MACHINE_ARN' in (fn.Properties.Environment?.Variables ?? {}))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
-    expect(withArn.sort()).toEqual(['DecideApproval', 'MyActivitySubmission', 'Reconciler', 'SubmitActivity']);
+    expect(withArn.sort()).toEqual(['DecideApproval', 'Reconciler', 'SubmitActivity', 'YoungPersonSpaceApi']);
     expect(withArn).not.toContain('ActivityStep');
   });
 });
@@ -581,9 +581,8 @@ describe('functions', () => {
         'OnboardingBoard',
         'OnboardingStep',
         'StartOnboarding',
-        'YoungPersonSpace',
-        'YoungPersonSessions',
-        'ChooseSession',
+        // The young person's space (every /api/me route but the invoicing's, decision 29).
+        'YoungPersonSpaceApi',
         'ResendPersonalLink',
         'PagesConfig',
         'Pages',
@@ -608,17 +607,11 @@ describe('functions', () => {
         'RecordAttendance',
         'DiagnosisInterview',
         'ReadDiagnosisInterview',
-        'MyDocuments',
-        'StartMyUpload',
-        'CompleteMyUpload',
-        'MyBankDetails',
         // The guardian's consent and the contract.
         'PrepareContract',
         'StaffOnboardingContract',
         'GuardianConsentPage',
         'GuardianConsent',
-        'YoungPersonContract',
-        'ContractAcceptance',
         // The activity's launch.
         'ActivityStep',
         // CJS cohorts.
@@ -629,11 +622,7 @@ describe('functions', () => {
         'PlaceInCohort',
         'SetCommitteeRole',
         'RemoveFromCohort',
-        // The activities' routes: the young person's and the staff's.
-        'MyActivities',
-        'MyActivity',
-        'MyActivitySubmission',
-        'MyActivityFlyer',
+        // The activities' routes: the staff's.
         'ListServiceKinds',
         'PutServiceKind',
         'ListActivities',
