@@ -476,7 +476,7 @@ describe('onboarding state machine', () => {
       .filter(([, fn]) => 'ONBOARDING_STATE_MACHINE_ARN' in (fn.Properties.Environment?.Variables ?? {}))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))
       .sort();
-    expect(withArn).toEqual(['DecideApproval', 'DiagnosisInterview', 'GuardianConsent', 'Reconciler', 'RecordAttendance', 'ReviewDocument', 'StartOnboarding', 'YoungPersonSpaceApi']);
+    expect(withArn).toEqual(['DecideApproval', 'GuardianApi', 'Reconciler', 'StaffOnboardingApi', 'StartOnboarding', 'YoungPersonSpaceApi']);
   });
 });
 
@@ -515,7 +515,7 @@ describe('activity launch state machine', () => {
     const withArn = ofType(dev.resources, 'AWS::Lambda::Function')
       .filter(([, fn]) => 'ACTIVITY_LAUNCH_STATE_MACHINE_ARN' in (fn.Properties.Environment?.Variables ?? {}))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
-    expect(withArn.sort()).toEqual(['DecideApproval', 'Reconciler', 'SubmitActivity', 'YoungPersonSpaceApi']);
+    expect(withArn.sort()).toEqual(['DecideApproval', 'Reconciler', 'StaffActivitiesApi', 'YoungPersonSpaceApi']);
     expect(withArn).not.toContain('ActivityStep');
   });
 });
@@ -574,11 +574,9 @@ describe('functions', () => {
         'SubmitReferral',
         'ListReferrals',
         'GetReferral',
-        'StaffInbox',
-        'GetApproval',
+        // Staff's desk: inbox, messages, possible duplicates, a decision to take, a person's timeline (reads only).
+        'StaffDeskApi',
         'DecideApproval',
-        'PersonTimeline',
-        'OnboardingBoard',
         'OnboardingStep',
         'StartOnboarding',
         // The young person's space (every /api/me route but the invoicing's, decision 29).
@@ -593,47 +591,25 @@ describe('functions', () => {
         'Reconciler',
         'DeliveryEvents',
         'InboundSms',
-        'StaffMessages',
         'FixContact',
-        'ListPossibleDuplicates',
         'DecidePossibleDuplicate',
-        'ListDocumentsToReview',
-        'ReviewDocument',
-        'DocumentFile',
         'DispatchDeferredMessages',
-        'ListSessions',
-        'CreateSession',
-        'GetSession',
-        'RecordAttendance',
-        'DiagnosisInterview',
-        'ReadDiagnosisInterview',
         // The guardian's consent and the contract.
         'PrepareContract',
-        'StaffOnboardingContract',
-        'GuardianConsentPage',
-        'GuardianConsent',
+        'GuardianApi',
         // The activity's launch.
         'ActivityStep',
-        // CJS cohorts.
-        'ListCohorts',
-        'CreateCohort',
-        'GetCohort',
-        'SetCohortCapacity',
-        'PlaceInCohort',
-        'SetCommitteeRole',
-        'RemoveFromCohort',
+        // The monthly invoicing: the run's steps, its schedule, the chase of unpaid invoices, the members' routes.
+        'InvoicingRunStep',
+        'InvoicingTrigger',
+        'ChaseUnpaidInvoices',
+        'MemberInvoicingApi',
+        // CJS cohorts (decision 29: one function per API area).
+        'CohortsApi',
         // The activities' routes: the staff's.
-        'ListServiceKinds',
-        'PutServiceKind',
-        'ListActivities',
-        'CreateActivity',
-        'GetActivity',
-        'UpdateActivity',
-        'SubmitActivity',
-        'SetActivityPrices',
-        'AddActivityMember',
-        'ChangeActivityStatus',
-        'ActivityFlyer',
+        'StaffActivitiesApi',
+        // Staff's side of the onboarding: board, sessions, documents to review, diagnosis, contract.
+        'StaffOnboardingApi',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
@@ -752,7 +728,7 @@ describe('delivery tracking', () => {
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']));
     expect(actions.filter((a) => a.startsWith('ses:') || a.startsWith('sms-voice:'))).toEqual([]);
     // The staff's list reads; only FixContact writes and sends.
-    expect(actionsOf('StaffMessages').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)|^ses:|^sms-voice:/.test(a))).toEqual([]);
+    expect(actionsOf('StaffDeskApi').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)|^ses:|^sms-voice:/.test(a))).toEqual([]);
     expect(actionsOf('FixContact')).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'ses:SendEmail', 'sms-voice:SendTextMessage']));
   });
 });
@@ -923,7 +899,7 @@ describe('least privilege: each function holds the calls its bundle makes, and n
   it('grants the reads where only reads are made (GET routes holding no write, pages holding no table)', () => {
     const byId = Object.fromEntries(perFunction().map((f) => [f.id, f]));
     const writes = (id: string) => dynamoActions(byId[id].actions).filter((a) => /Put|Update|Delete|BatchWrite|ConditionCheck/.test(a));
-    for (const id of ['GetReferral', 'ListReferrals', 'StaffInbox', 'GetApproval', 'StaffMessages', 'PersonTimeline']) expect(writes(id), id).toEqual([]);
+    for (const id of ['GetReferral', 'ListReferrals', 'StaffDeskApi']) expect(writes(id), id).toEqual([]);
     for (const id of ['Pages', 'PagesConfig']) expect(dynamoActions(byId[id].actions), id).toEqual([]);
     expect(byId.GetReferral.actions.has('dynamodb:Query')).toBe(false);
   });
