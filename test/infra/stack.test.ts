@@ -601,7 +601,6 @@ describe('functions', () => {
         'ActivityStep',
         // The monthly invoicing: the run's steps, its schedule, the chase of unpaid invoices, the members' routes.
         'InvoicingRunStep',
-        'InvoicingTrigger',
         'ChaseUnpaidInvoices',
         'MemberInvoicingApi',
         // CJS cohorts (decision 29: one function per API area).
