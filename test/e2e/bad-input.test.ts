@@ -537,7 +537,9 @@ let cloud: LocalCloud;
 let world: TwoOrganisations;
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ inMemory: true });
+  // One execution environment per function: the cases of a route go in parallel for their answers only, and each
+  // environment more would be one more bundle to load (the limits on concurrency are tested in concurrency.test.ts).
+  cloud = await startTestCloud({ inMemory: true, functionConcurrency: 1 });
   world = await seedTwoOrganisations(cloud);
   // The members' invoicing: a member with their link, written through the data layer into the cloud's table.
   Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb, AWS_ACCESS_KEY_ID: cloud.accessKeyId, AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'eu-west-3' });
