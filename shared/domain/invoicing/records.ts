@@ -5,6 +5,7 @@
  */
 
 import type { CustomerKind, PostalAddress } from './customers.js';
+import type { ChaseStep } from './terms.js';
 
 export type { CustomerKind, PostalAddress };
 
@@ -113,8 +114,8 @@ export type InvoiceKind = 'invoice' | 'credit-note';
  */
 export type InvoiceStatus = 'draft' | 'held' | 'issued' | 'cancelled';
 
-/** Stages of the chase of an unpaid invoice: reminders at due + 7 and + 30 days, late at + 45. */
-export type ChaseStage = 'first-reminder' | 'second-reminder' | 'late';
+/** Stages of the chase of an unpaid invoice: reminders at due + 7 and + 30 days, late at + 45 (terms.ts). */
+export type ChaseStage = ChaseStep;
 
 export type InvoiceEventKind = 'drafted' | 'redrafted' | 'held' | 'released' | 'issued' | 'cancelled' | 'payment' | 'sent' | ChaseStage;
 
@@ -152,8 +153,10 @@ export interface InvoiceRecord {
   /** The numbering batch that claimed this invoice: from then on it can be neither held nor redrafted, nor claimed by another batch. */
   numberingKey?: string;
   paidCents: number;
-  /** The stages of the chase already done. */
+  /** The stages of the chase already done (a first reminder skipped by a catch-up is not among them). */
   chase?: ChaseStage[];
+  /** When staff's late flag was set (the `late` stage): the invoice is then on the late list until paid or cancelled. */
+  lateSince?: string;
   history: InvoiceEvent[];
   createdAt: string;
   updatedAt: string;
@@ -205,3 +208,9 @@ export const creditNoteIdFor = (invoiceId: string) => `cn-${invoiceId}`;
  * @example invoicePdfKey({ invoiceId: 'inv-a-2027-03-c', number: '2027-000123' }) // 'invoices/2027/inv-a-2027-03-c.pdf'
  */
 export const invoicePdfKey = (invoice: { invoiceId: string; number: string }) => `invoices/${invoice.number.slice(0, 4)}/${invoice.invoiceId}.pdf`;
+
+/**
+ * The outbox files a customer's messages about an invoice (the invoice, its reminders) under the invoice's id in
+ * place of a person's: customers are not people of the path, and one invoice's messages are then read together.
+ */
+export const invoiceOutboxOwner = (invoiceId: string) => invoiceId;
