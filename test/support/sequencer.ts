@@ -12,6 +12,7 @@ const LONGEST_FIRST = [
   'test/e2e/authorization.test.ts',
   'test/cli/start.test.ts',
   'test/e2e/activity-launch.test.ts',
+  'test/e2e/member-invoicing-pages.test.ts',
   'test/e2e/browser.test.ts',
   'test/e2e/young-person-pages.test.ts',
   'test/e2e/deadlines.test.ts',
