@@ -34,7 +34,7 @@ async function unpaid(grossCents: number, dueDate: string, kind: 'individual' | 
   const email = `client.${randomUUID()}@example.org`;
   const customer = { ...(kind === 'business' ? business() : individual()), email };
   const { invoiceId } = await issueOneInvoice(messaging.doc, messaging.table, { grossCents, dueDate, issueDate: addDays(dueDate, -30), month: dueDate.slice(0, 7), customer });
-  await putObject(invoicePdfKey(invoiceId), PDF, 'application/pdf');
+  await putObject(invoicePdfKey({ invoiceId, number: (await getInvoice(invoiceId))!.number! }), PDF, 'application/pdf');
   return { invoiceId, email, invoice: async () => (await getInvoice(invoiceId))! };
 }
 

@@ -84,6 +84,9 @@ export async function seedActiveActivity(
     );
   }
   return activityId;
+}
+
+/**
  * One issued invoice of `grossCents` (one line, no VAT) for a new customer of `activityId` (a new activity when not
  * given), drafted for `month` and numbered on `issueDate`, due on `dueDate`.
  */
