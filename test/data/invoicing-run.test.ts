@@ -141,7 +141,7 @@ describe('the monthly run, step by step', () => {
     expect((await issueReleasedInvoice(jeanneInvoice.invoiceId, { id: staff.id, name: staff.name })).number).toBe(`${year}-000003`);
     expect(await mailsTo(jeanne.email)).toHaveLength(1);
     expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ problems: [] });
-  });
+  }, 120_000);
 });
 
 describe('the schedule', () => {
