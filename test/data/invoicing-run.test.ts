@@ -89,7 +89,7 @@ describe('the monthly run, step by step', () => {
 
     const bad = decide(invoicingBatches, { approvalId, decision: { outcome: 'approve', held: [{ invoiceId: 'inv-unknown', reason: 'Erreur' }] }, actor: staff });
     await expect(bad).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(bad).rejects.toMatchObject({ fields: [{ field: 'held.0.invoiceId', message: "Cette facture n'est pas une facture de ce mois." }] });
+    await expect(bad).rejects.toMatchObject({ errors: [{ field: 'held.0.invoiceId', message: "Cette facture n'est pas une facture de ce mois." }] });
     expect((await getApprovalRecord(approvalId))!.status).toBe('open');
 
     const reason = "L'adresse du client est incomplète : ajoutez le numéro de rue.";
@@ -113,7 +113,7 @@ describe('the monthly run, step by step', () => {
     const issued = (await listMonthInvoices(MONTH)).filter((i) => i.status === 'issued');
     const year = issued[0]!.number!.slice(0, 4);
     expect(issued.map((i) => i.number).sort()).toEqual([`${year}-000001`, `${year}-000002`]);
-    expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ ok: true });
+    expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ problems: [] });
 
     // Each sent once, with its PDF, and `sent` on its history once.
     const sending = await prepareSending(MONTH);
@@ -140,8 +140,8 @@ describe('the monthly run, step by step', () => {
     expect(later).toMatchObject({ status: 'issued', number: `${year}-000003` });
     expect((await issueReleasedInvoice(jeanneInvoice.invoiceId, { id: staff.id, name: staff.name })).number).toBe(`${year}-000003`);
     expect(await mailsTo(jeanne.email)).toHaveLength(1);
-    expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ ok: true });
-  });
+    expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ problems: [] });
+  }, 120_000);
 });
 
 describe('the schedule', () => {
@@ -150,9 +150,10 @@ describe('the schedule', () => {
 
   it('runs the previous month once, and catches up each missed month once after a gap', async () => {
     const at = (iso: string) => new Date(iso);
+    // The system invoices from March 2040 (the table holds an older month's run, which is not caught up from).
+    process.env.INVOICING_FIRST_MONTH = '2040-03';
     // 1 April 2040, 06:00 in Paris: March.
     expect(await fireInvoicingSchedule(at('2040-04-01T04:00:00Z'), start)).toEqual({ months: ['2040-03'], started: ['2040-03'] });
-    await claimInvoicingRun({ month: '2040-03', trigger: 'schedule' }).then(({ run }) => run);
     // Fired twice (a retried invocation): nothing started again.
     expect((await fireInvoicingSchedule(at('2040-04-01T04:05:00Z'), start)).started).toEqual([]);
     // Down for May and June: the July firing runs April, May and June, each once.
@@ -160,5 +161,6 @@ describe('the schedule', () => {
     expect((await fireInvoicingSchedule(at('2040-07-01T04:00:00Z'), start)).started).toEqual([]);
     expect((await getInvoicingRun('2040-04'))!.trigger).toBe('catch-up');
     expect((await getInvoicingRun('2040-06'))!.trigger).toBe('schedule');
+    delete process.env.INVOICING_FIRST_MONTH;
   });
 });
