@@ -9,6 +9,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { activityLaunchWorkflow } from '../workflows/activity-launch.js';
+import { monthlyInvoicingWorkflow } from '../workflows/monthly-invoicing.js';
 import { onboardingWorkflow } from '../workflows/onboarding.js';
 import { referralWorkflow } from '../workflows/referral.js';
 import { bundleFunctions, extraFunctionEntries, functionEntries, type BundleSet } from './bundles.js';
@@ -21,6 +22,7 @@ import { DocumentsBucket } from './constructs/documents-bucket.js';
 import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
+import { MEMBER_INVOICING_ROUTES } from '../functions/invoicing/member-routes.js';
 import { dynamoDbGrant, ownCommands, s3Grant } from './sdk-grants.js';
 
 export interface ParcoursStackProps extends StackProps {
@@ -45,7 +47,11 @@ export class ParcoursStack extends Stack {
   readonly onboardingStateMachine: sfn.StateMachine;
   /** The launch of an activity (workflows/activity-launch.ts): the submission routes start it (ENV.activityLaunchStateMachineArn). */
   readonly activityLaunchStateMachine: sfn.StateMachine;
+  /** The monthly invoicing run (workflows/monthly-invoicing.ts): the schedule's trigger and staff start it (ENV.invoicingStateMachineArn). */
+  readonly invoicingStateMachine: sfn.StateMachine;
   readonly functions: Record<string, ParcoursFunction> = {};
+  /** One role per function the schedules invoke, shared by its schedules. */
+  private readonly scheduleRoles = new Map<ParcoursFunction, iam.Role>();
 
   constructor(scope: Construct, id: string, props: ParcoursStackProps) {
     super(scope, id, props);
@@ -188,6 +194,34 @@ export class ParcoursStack extends Stack {
     });
     this.acknowledgeStateMachineRole(this.activityLaunchStateMachine, [activityStep, openApproval, approvalDeadline, takeDecision]);
 
+    // The monthly invoicing run (workflows/monthly-invoicing.ts): one function for all its steps (an `action` field),
+    // the same waiting-step functions, and its Distributed Maps reading their item lists from the documents bucket.
+    const invoicingRunStep = fn('InvoicingRunStep', 'functions/invoicing/run-step.ts', { timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS), memorySize: 1024 })
+      .bindActivitySettings()
+      .bindMessaging(messaging, ['email']);
+    const invoicingLogs = new logs.LogGroup(this, 'MonthlyInvoicingStateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/parcours-${config.stage}-monthly-invoicing`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      encryptionKey: key,
+      removalPolicy,
+    });
+    this.invoicingStateMachine = monthlyInvoicingWorkflow(this, {
+      fns: { runStep: invoicingRunStep.function, openApproval: openApproval.function, approvalDeadline: approvalDeadline.function, takeDecision: takeDecision.function },
+      lists: this.documents.bucket,
+      // Staff validate the month's batch on the launch's timings: reminded, then escalated, never expired.
+      config: config.launch,
+      logGroup: invoicingLogs,
+    });
+    // The maps' ItemReader reads the lists, encrypted with the project's key.
+    key.grantDecrypt(this.invoicingStateMachine.role);
+    this.acknowledgeStateMachineRole(this.invoicingStateMachine, [invoicingRunStep, openApproval, approvalDeadline, takeDecision]);
+    const invoicingMachineId = this.getLogicalId(this.invoicingStateMachine.node.defaultChild as CfnElement);
+    const invoicingExecutions = `arn:<AWS::Partition>:states:${config.region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${invoicingMachineId}"}]}]}`;
+    const acknowledgeRun = (id: string, reason: string) => Validations.of(this.invoicingStateMachine).acknowledge({ id: `AwsSolutions-IAM5[Resource::${id}]`, reason });
+    acknowledgeRun(`arn:<AWS::Partition>:s3:::<${this.getLogicalId(this.documents.bucket.node.defaultChild as CfnElement)}>/*`, 'Added by the Distributed Maps’ S3 item readers: the run’s item lists, whose keys depend on the month.');
+    acknowledgeRun(`${invoicingExecutions}:*`, 'Added by the Distributed Maps: the run manages its own map runs (child executions), named by Step Functions.');
+    acknowledgeRun(`${invoicingExecutions}/*:*`, 'Added by the Distributed Maps: the run manages its own map runs (child executions), named by Step Functions.');
+
     // API functions.
     const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts').bindStateMachine(this.referralStateMachine);
     const listReferrals = fn('ListReferrals', 'functions/referrals/list.ts');
@@ -253,18 +287,28 @@ export class ParcoursStack extends Stack {
     const reconciler = fn('Reconciler', 'functions/reconciler/reconcile.ts', {
       // It sends messages: shorter than the outbox's lease, like every sender.
       timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS),
-      environment: { RECONCILE_GRACE_SECONDS: String(config.reconcile.graceSeconds) },
+      environment: { RECONCILE_GRACE_SECONDS: String(config.reconcile.graceSeconds), ...(config.invoicingFirstMonth ? { INVOICING_FIRST_MONTH: config.invoicingFirstMonth } : {}) },
     })
       .bindMessaging(messaging, ['email', 'sms'])
       .bindStateMachine(this.referralStateMachine)
       .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn)
-      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
-    for (const machine of [this.referralStateMachine, this.onboardingStateMachine, this.activityLaunchStateMachine]) this.acknowledgeExecutionGrant(reconciler, machine);
+      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn)
+      .bindStateMachine(this.invoicingStateMachine, ENV.invoicingStateMachineArn);
+    for (const machine of [this.referralStateMachine, this.onboardingStateMachine, this.activityLaunchStateMachine, this.invoicingStateMachine]) this.acknowledgeExecutionGrant(reconciler, machine);
     this.acknowledgeExecutionGrant(startOnboarding, this.onboardingStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.onboardingStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.referralStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.activityLaunchStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
+    // The monthly invoicing's schedule (the 1st at 06:00 Paris time): the reconciler's own job, the previous month and
+    // the months missed (shared/invoicing/schedule.ts); one function and one schedule role fewer than a function of its own.
+    this.runEvery(
+      reconciler,
+      scheduler.ScheduleExpression.cron({ minute: '0', hour: '6', day: '1', month: '*', timeZone: TimeZone.EUROPE_PARIS }),
+      'Monthly invoicing: the previous month, and each month missed since the last run',
+      deadLetters,
+      { id: 'InvoicingSchedule', input: { job: 'invoicing-schedule' } },
+    );
 
     // The chase of unpaid invoices (decision 30): every morning at 09:00 in Paris, reminders to the customers at due
     // + 7 and + 30 days (the invoice attached again) and the late flag at + 45; each stage once.
@@ -304,6 +348,8 @@ export class ParcoursStack extends Stack {
       .bindActivitySettings()
       .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
     const myActivityFlyer = fn('MyActivityFlyer', 'functions/me/activity-flyer.ts').bindActivitySettings();
+    // The members' invoicing (issue 11): customers, declarations, invoices and their PDFs, one function (decision 29).
+    const memberInvoicing = fn('MemberInvoicingApi', 'functions/invoicing/member-api.ts').bindActivitySettings();
     const listServiceKinds = fn('ListServiceKinds', 'functions/activities/service-kinds.ts');
     const putServiceKind = fn('PutServiceKind', 'functions/activities/service-kind.ts');
     const listActivities = fn('ListActivities', 'functions/activities/list.ts');
@@ -382,6 +428,7 @@ export class ParcoursStack extends Stack {
     this.api.addPublicRoute(HttpMethod.PUT, '/api/me/activity', myActivity, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/activity/submission', myActivitySubmission, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/activities/{activityId}/flyer', myActivityFlyer, linkWhy);
+    this.api.addPublicRoutes(MEMBER_INVOICING_ROUTES, memberInvoicing, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/guardian/consent', guardianConsent, linkWhy);
     this.api.addPublicRoute(
@@ -403,6 +450,7 @@ export class ParcoursStack extends Stack {
     alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
     alarms.watchStateMachine('OnboardingStateMachine', this.onboardingStateMachine);
     alarms.watchStateMachine('ActivityLaunchStateMachine', this.activityLaunchStateMachine);
+    alarms.watchStateMachine('MonthlyInvoicingStateMachine', this.invoicingStateMachine);
     alarms.watchApi(this.api.api);
     alarms.watchSesReputation(messaging.emailConfigurationSet.configurationSetName);
     alarms.watchDeadLetters(deadLetters.queue);
@@ -420,6 +468,7 @@ export class ParcoursStack extends Stack {
     new CfnOutput(this, 'ReferralStateMachineArn', { value: this.referralStateMachine.stateMachineArn });
     new CfnOutput(this, 'OnboardingStateMachineArn', { value: this.onboardingStateMachine.stateMachineArn });
     new CfnOutput(this, 'ActivityLaunchStateMachineArn', { value: this.activityLaunchStateMachine.stateMachineArn });
+    new CfnOutput(this, 'MonthlyInvoicingStateMachineArn', { value: this.invoicingStateMachine.stateMachineArn });
     new CfnOutput(this, 'SmsInboundTopicArn', {
       value: messaging.smsInboundTopic.topicArn,
       description: "Two-way channel of the SMS number: set it with update-phone-number --two-way-channel-arn (README, deploy)",
@@ -431,16 +480,33 @@ export class ParcoursStack extends Stack {
    * time zone: a role that may invoke only that function, two retries, then the shared dead-letter queue; the
    * function's own asynchronous failures too.
    */
-  private runEvery(target: ParcoursFunction, schedule: Duration | scheduler.ScheduleExpression, description: string, deadLetters: ParcoursDeadLetters): void {
+  private runEvery(
+    target: ParcoursFunction,
+    rate: Duration | scheduler.ScheduleExpression,
+    description: string,
+    deadLetters: ParcoursDeadLetters,
+    /** A second schedule of the same function: its own id and the input it passes (the function's role is shared). */
+    extra?: { id: string; input: Record<string, unknown> },
+  ): void {
     const id = target.node.id;
-    const role = new iam.Role(this, `${id}ScheduleRole`, {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
-    });
-    new scheduler.Schedule(this, `${id}Schedule`, {
+    const known = this.scheduleRoles.get(target);
+    const role =
+      known ??
+      new iam.Role(this, `${id}ScheduleRole`, {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      });
+    this.scheduleRoles.set(target, role);
+    new scheduler.Schedule(this, extra ? extra.id : `${id}Schedule`, {
       description,
-      schedule: schedule instanceof Duration ? scheduler.ScheduleExpression.rate(schedule) : schedule,
-      target: new schedulerTargets.LambdaInvoke(target.function, { retryAttempts: 2, role, deadLetterQueue: deadLetters.queue }),
+      schedule: rate instanceof Duration ? scheduler.ScheduleExpression.rate(rate) : rate,
+      target: new schedulerTargets.LambdaInvoke(target.function, {
+        retryAttempts: 2,
+        role,
+        deadLetterQueue: deadLetters.queue,
+        ...(extra ? { input: scheduler.ScheduleTargetInput.fromObject(extra.input) } : {}),
+      }),
     });
+    if (known) return;
     deadLetters.grantScheduleRole(role);
     deadLetters.receiveAsyncFailuresOf(target.function);
     Validations.of(role).acknowledge({

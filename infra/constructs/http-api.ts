@@ -89,6 +89,15 @@ export class ParcoursHttpApi extends Construct {
     return routes;
   }
 
+  /** Every route of one area's function (decision 29), as 'METHOD /path' keys (the router's, see shared/http/router.ts). */
+  addProtectedRoutes(routeKeys: readonly string[], fn: ParcoursFunction): void {
+    for (const key of routeKeys) this.addProtectedRoute(...methodAndPath(key), fn);
+  }
+
+  addPublicRoutes(routeKeys: readonly string[], fn: ParcoursFunction, why: string): void {
+    for (const key of routeKeys) this.addPublicRoute(...methodAndPath(key), fn, why);
+  }
+
   /** The URL the pages are served from. */
   get url(): string {
     return this.api.apiEndpoint;
@@ -97,9 +106,17 @@ export class ParcoursHttpApi extends Construct {
   private integrationFor(fn: ParcoursFunction): HttpLambdaIntegration {
     let integration = this.integrations.get(fn);
     if (!integration) {
-      integration = new HttpLambdaIntegration(`${fn.node.id}Integration`, fn.function);
+      // One permission per function for the whole API, not one per route (decision 29): a function that serves
+      // the routes of an area costs two resources per route (route, nothing else) instead of three.
+      integration = new HttpLambdaIntegration(`${fn.node.id}Integration`, fn.function, { scopePermissionToRoute: false });
       this.integrations.set(fn, integration);
     }
     return integration;
   }
+}
+
+function methodAndPath(routeKey: string): [apigw.HttpMethod, string] {
+  const [method, path, ...rest] = routeKey.split(' ');
+  if (!method || !path || rest.length > 0 || !(Object.values(apigw.HttpMethod) as string[]).includes(method)) throw new Error(`not a route key: ${routeKey}`);
+  return [method as apigw.HttpMethod, path];
 }

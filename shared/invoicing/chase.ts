@@ -65,7 +65,7 @@ export function reminderDraft(invoice: InvoiceRecord, stage: ReminderStep, activ
     channel: 'email',
     to: invoice.customer.email,
     ...text,
-    attachments: [{ key: invoicePdfKey(invoice.invoiceId), fileName: documentFileName({ kind: 'invoice', number }), contentType: 'application/pdf' }],
+    attachments: [{ key: invoicePdfKey({ invoiceId: invoice.invoiceId, number }), fileName: documentFileName({ kind: 'invoice', number }), contentType: 'application/pdf' }],
   };
 }
 

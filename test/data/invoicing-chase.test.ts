@@ -23,7 +23,7 @@ async function unpaid(grossCents: number, dueDate: string, kind: 'individual' | 
   const email = `client.${randomUUID()}@example.org`;
   const customer = { ...(kind === 'business' ? business() : individual()), email };
   const { invoiceId } = await issueOneInvoice(local().doc, local().table, { grossCents, dueDate, issueDate: addDays(dueDate, -30), month: dueDate.slice(0, 7), customer });
-  await putObject(invoicePdfKey(invoiceId), PDF, 'application/pdf');
+  await putObject(invoicePdfKey({ invoiceId, number: (await getInvoice(invoiceId))!.number! }), PDF, 'application/pdf');
   return { invoiceId, email, invoice: async () => (await getInvoice(invoiceId))! };
 }
 

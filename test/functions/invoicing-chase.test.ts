@@ -19,7 +19,7 @@ describe('ChaseUnpaidInvoices, as the schedule invokes it', () => {
   it("reminds today's invoices whatever the event holds, once, and reports what it did", async () => {
     const email = `client.${randomUUID()}@example.org`;
     const { invoiceId } = await issueOneInvoice(local().doc, local().table, { grossCents: 7_500, dueDate: inDays(-7), issueDate: inDays(-37), customer: { ...individual(), email } });
-    await putObject(invoicePdfKey(invoiceId), Buffer.from('%PDF-1.7\n%%EOF\n'), 'application/pdf');
+    await putObject(invoicePdfKey({ invoiceId, number: (await getInvoice(invoiceId))!.number! }), Buffer.from('%PDF-1.7\n%%EOF\n'), 'application/pdf');
 
     // The scheduler's event (EventBridge Scheduler sends its input, here none) is not read: the day comes from the clock.
     const report = await invoke({ 'detail-type': 'Scheduled Event' });

@@ -59,6 +59,34 @@ export function draftFor(customer: Pick<CustomerRecord, 'activityId' | 'customer
 }
 
 /**
+ * An active activity as the launch leaves it, as far as the monthly run reads it: the item in the active index, and
+ * its members (each a referral's young person) in its partition.
+ */
+export async function seedActiveActivity(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  options: { activityId?: string; name?: string; members?: Array<{ personId: string; referralId: string; name: string }> } = {},
+): Promise<string> {
+  const activityId = options.activityId ?? `pa-${randomUUID()}`;
+  const name = options.name ?? 'Jardins de Lens';
+  await doc.send(
+    new PutCommand({
+      TableName: table,
+      Item: { ...keys.activity(activityId), ...keys.activeActivityEntry(activityId, '2030-01-01'), type: 'activity', activityId, status: 'active', name, tradeName: name, shape: 'personal', programme: 'accompagnement', startDate: '2030-01-01' },
+    }),
+  );
+  for (const m of options.members ?? []) {
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...keys.activityMember(activityId, m.referralId), type: 'activity-member', activityId, personId: m.personId, referralId: m.referralId, name: m.name, birthDate: '2001-04-12', role: 'holder', minorAtStart: false, joinedAt: '2030-01-01T08:00:00.000Z' },
+      }),
+    );
+  }
+  return activityId;
+}
+
+/**
  * One issued invoice of `grossCents` (one line, no VAT) for a new customer of `activityId` (a new activity when not
  * given), drafted for `month` and numbered on `issueDate`, due on `dueDate`.
  */

@@ -20,6 +20,8 @@ export interface CustomerRecord {
   /** Businesses: 9 digits, Luhn-checked by shared/domain/invoicing/customers.ts before it is stored. */
   siren?: string;
   vatNumber?: string;
+  /** The hash of the request that created it under an Idempotency-Key: the same key with another content is refused. */
+  payloadHash?: string;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -58,6 +60,8 @@ export interface DeclarationRecord {
   declaredBy: DeclaredBy;
   /** `invoiced` while its month is locked for invoicing (read from the month's lock): it can no longer be corrected. */
   status: DeclarationStatus;
+  /** The hash of the request that created it under an Idempotency-Key: the same key with another content is refused. */
+  payloadHash?: string;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -202,10 +206,11 @@ export const invoiceIdFor = (activityId: string, month: string, customerId: stri
 export const creditNoteIdFor = (invoiceId: string) => `cn-${invoiceId}`;
 
 /**
- * Where an issued invoice's (or credit note's) PDF is kept in the documents bucket: the run writes it there when it
- * issues the invoice, its e-mail and the chase's reminders attach it from there.
+ * Where the PDF of a numbered invoice or credit note is kept in the documents bucket, under the mail attachments'
+ * `invoices/` prefix: written once when it is issued, e-mailed from there, and read from there by the members' space.
+ * @example invoicePdfKey({ invoiceId: 'inv-a-2027-03-c', number: '2027-000123' }) // 'invoices/2027/inv-a-2027-03-c.pdf'
  */
-export const invoicePdfKey = (invoiceId: string) => `invoices/${invoiceId}.pdf`;
+export const invoicePdfKey = (invoice: { invoiceId: string; number: string }) => `invoices/${invoice.number.slice(0, 4)}/${invoice.invoiceId}.pdf`;
 
 /**
  * The outbox files a customer's messages about an invoice (the invoice, its reminders) under the invoice's id in
