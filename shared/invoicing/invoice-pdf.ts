@@ -118,6 +118,40 @@ export function formatQuantity(hundredths: number): string {
 /** "FR76 4255 9100 0008 0123 4567 812". */
 const groupedIban = (iban: string) => iban.replace(/(.{4})(?=.)/g, '$1 ');
 
+/** A column of a document's table: a width of 0 takes what the others leave. */
+export interface TableColumn {
+  title: string;
+  width: number;
+  align: 'left' | 'right';
+}
+
+/**
+ * A table of `columns` across `width` from `left`: `row` writes cells in 9 pt (a new page first when the row would not
+ * fit), `rule` a thin line under the header.
+ */
+export function tableLayout(pdf: PDFKit.PDFDocument, columns: readonly TableColumn[], left: number, width: number) {
+  const fixed = columns.reduce((sum, c) => sum + c.width, 0);
+  const widths = columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
+  const row = (cells: string[], font: 'Body' | 'Bold') => {
+    pdf.font(font).fontSize(9);
+    const height = Math.max(...cells.map((cell, i) => pdf.heightOfString(cell, { width: widths[i] })));
+    if (pdf.y + height > pdf.page.height - MARGIN - 20) pdf.addPage();
+    const y = pdf.y;
+    let x = left;
+    cells.forEach((cell, i) => {
+      pdf.text(cell, x, y, { width: widths[i], align: columns[i].align });
+      x += widths[i] + 6;
+    });
+    pdf.x = left;
+    pdf.y = y + height + 4;
+  };
+  const rule = () => {
+    pdf.moveTo(left, pdf.y - 2).lineTo(left + width, pdf.y - 2).lineWidth(0.5).strokeColor('#999999').stroke();
+    pdf.y += 2;
+  };
+  return { row, rule };
+}
+
 export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedInvoice> {
   const xml = facturXXml(doc);
   const issued = new Date(`${doc.issueDate}T00:00:00.000Z`);
@@ -189,8 +223,7 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
 
   // Lines.
   // The same columns with or without VAT, except that under the franchise no price says HT and no VAT column exists.
-  type Column = { title: string; width: number; align: 'left' | 'right' };
-  const columns: Column[] = [
+  const columns: TableColumn[] = [
     { title: 'Date', width: 58, align: 'left' },
     { title: 'Désignation', width: 0, align: 'left' },
     { title: 'Qté', width: 36, align: 'right' },
@@ -199,26 +232,7 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
     ...(franchise ? [] : [{ title: 'TVA', width: 40, align: 'right' } as const]),
     { title: franchise ? 'Montant' : 'Total HT', width: 72, align: 'right' },
   ];
-  const fixed = columns.reduce((sum, c) => sum + c.width, 0);
-  const widths = columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
-  const row = (cells: string[], font: 'Body' | 'Bold') => {
-    pdf.font(font).fontSize(9);
-    const heights = cells.map((cell, i) => pdf.heightOfString(cell, { width: widths[i] }));
-    const height = Math.max(...heights);
-    if (pdf.y + height > pdf.page.height - MARGIN - 20) pdf.addPage();
-    const y = pdf.y;
-    let x = left;
-    cells.forEach((cell, i) => {
-      pdf.text(cell, x, y, { width: widths[i], align: columns[i].align });
-      x += widths[i] + 6;
-    });
-    pdf.x = left;
-    pdf.y = y + height + 4;
-  };
-  const rule = () => {
-    pdf.moveTo(left, pdf.y - 2).lineTo(left + width, pdf.y - 2).lineWidth(0.5).strokeColor('#999999').stroke();
-    pdf.y += 2;
-  };
+  const { row, rule } = tableLayout(pdf, columns, left, width);
   row(columns.map((c) => c.title), 'Bold');
   rule();
   for (const line of doc.lines) {

@@ -2,7 +2,7 @@ import { formatBps } from '../domain/activities.js';
 import { monthLabel, type MonthlyStatement } from '../domain/invoicing/statement.js';
 import { formatEuros } from '../domain/money.js';
 import { formatFrenchDate } from '../domain/time.js';
-import { ACCENT, BLACK, GREY, MARGIN, newDocument } from './invoice-pdf.js';
+import { ACCENT, BLACK, GREY, MARGIN, newDocument, tableLayout, type TableColumn } from './invoice-pdf.js';
 
 /**
  * A young person's monthly statement for one activity as a PDF in French (decision 30): the month's invoices and
@@ -22,8 +22,6 @@ export interface StatementPdfInput {
   /** YYYY-MM-DD: the day the statement is issued. */
   issuedOn: string;
 }
-
-type Align = 'left' | 'right';
 
 export async function renderStatementPdf(input: StatementPdfInput): Promise<Buffer> {
   const { statement, member } = input;
@@ -48,27 +46,12 @@ export async function renderStatementPdf(input: StatementPdfInput): Promise<Buff
     pdf.font('Bold').fontSize(11).fillColor(ACCENT).text(text, left, pdf.y, { width });
     pdf.fillColor(BLACK).moveDown(0.3);
   };
-  /** A table: the widths given (0: what is left), a bold header row, then the rows. */
-  const table = (columns: Array<{ title: string; width: number; align: Align }>, rows: string[][]) => {
-    const fixed = columns.reduce((sum, c) => sum + c.width, 0);
-    const widths = columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
-    const line = (cells: string[], font: 'Body' | 'Bold') => {
-      pdf.font(font).fontSize(9);
-      const height = Math.max(...cells.map((cell, i) => pdf.heightOfString(cell, { width: widths[i] })));
-      if (pdf.y + height > pdf.page.height - MARGIN) pdf.addPage();
-      const y = pdf.y;
-      let x = left;
-      cells.forEach((cell, i) => {
-        pdf.text(cell, x, y, { width: widths[i], align: columns[i].align });
-        x += widths[i] + 6;
-      });
-      pdf.x = left;
-      pdf.y = y + height + 3;
-    };
-    line(columns.map((c) => c.title), 'Bold');
-    pdf.moveTo(left, pdf.y - 1).lineTo(left + width, pdf.y - 1).lineWidth(0.5).strokeColor('#999999').stroke();
-    pdf.y += 2;
-    for (const row of rows) line(row, 'Body');
+  /** A table with a bold header row, then the rows. */
+  const table = (columns: TableColumn[], rows: string[][]) => {
+    const { row, rule } = tableLayout(pdf, columns, left, width);
+    row(columns.map((c) => c.title), 'Bold');
+    rule();
+    for (const cells of rows) row(cells, 'Body');
     pdf.moveDown(0.8);
   };
   const note = (text: string) => {

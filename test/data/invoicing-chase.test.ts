@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
-import { startDocumentsS3, type DocumentsS3 } from '../support/documents-s3.js';
+import { useMessagingAndDocuments } from '../support/messaging.js';
 import { business, individual, issueOneInvoice } from '../support/invoicing.js';
 import { chaseUnpaidInvoices } from '../../shared/invoicing/chase.js';
 import { getInvoice, listLateInvoices, listUnpaidInvoices } from '../../shared/data/invoicing/invoices.js';
@@ -12,17 +11,7 @@ import { addDays } from '../../shared/domain/time.js';
 import { putObject } from '../../shared/storage/objects.js';
 
 /** DynamoDB Local, the local SES and the local S3 (the documents bucket as the stack declares it), by the real clients. */
-let messaging: LocalMessaging;
-let documents: DocumentsS3;
-
-beforeAll(async () => {
-  documents = await startDocumentsS3();
-  messaging = await useLocalMessaging();
-});
-afterAll(async () => {
-  await messaging?.stop();
-  await documents?.stop();
-});
+const local = useMessagingAndDocuments();
 
 const staff = { id: 'staff-camille', name: 'Camille' };
 const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.from(Array.from({ length: 4_000 }, (_, i) => (i * 31 + 7) % 256))]);
@@ -33,12 +22,12 @@ const on = (date: string) => new Date(`${date}T08:00:00Z`);
 async function unpaid(grossCents: number, dueDate: string, kind: 'individual' | 'business' = 'individual') {
   const email = `client.${randomUUID()}@example.org`;
   const customer = { ...(kind === 'business' ? business() : individual()), email };
-  const { invoiceId } = await issueOneInvoice(messaging.doc, messaging.table, { grossCents, dueDate, issueDate: addDays(dueDate, -30), month: dueDate.slice(0, 7), customer });
+  const { invoiceId } = await issueOneInvoice(local().doc, local().table, { grossCents, dueDate, issueDate: addDays(dueDate, -30), month: dueDate.slice(0, 7), customer });
   await putObject(invoicePdfKey({ invoiceId, number: (await getInvoice(invoiceId))!.number! }), PDF, 'application/pdf');
   return { invoiceId, email, invoice: async () => (await getInvoice(invoiceId))! };
 }
 
-const mailsTo = async (to: string) => (await messaging.ses.listEmails()).filter((mail) => mail.to.includes(to));
+const mailsTo = async (to: string) => (await local().ses.listEmails()).filter((mail) => mail.to.includes(to));
 const pay = (invoiceId: string, amountCents: number, date: string) => recordPayment({ invoiceId, paymentId: `p-${randomUUID()}`, amountCents, date, means: 'virement', by: staff });
 
 describe('the daily chase of unpaid invoices', () => {

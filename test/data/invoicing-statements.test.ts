@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
-import { startDocumentsS3, type DocumentsS3 } from '../support/documents-s3.js';
+import { useMessagingAndDocuments } from '../support/messaging.js';
 import { launchReadyReferral } from '../support/activities.js';
 import { adultSubmission, launchFile, staffCamille } from '../support/fixtures.js';
 import { business, individual, issueOneInvoice } from '../support/invoicing.js';
@@ -15,27 +14,18 @@ import { getStatement, issueMonthlyStatements, listStatementsOfActivity, listSta
 import type { ReferralRecord } from '../../shared/data/referrals.js';
 import { readObject } from '../../shared/storage/objects.js';
 
-let messaging: LocalMessaging;
-let documents: DocumentsS3;
-
-beforeAll(async () => {
-  documents = await startDocumentsS3();
-  messaging = await useLocalMessaging();
-});
-afterAll(async () => {
-  await messaging?.stop();
-  await documents?.stop();
-});
+/** DynamoDB Local, the local SES and the local S3 (the documents bucket as the stack declares it), by the real clients. */
+const local = useMessagingAndDocuments();
 
 const staff = { id: 'staff-camille', name: 'Camille' };
 const NOW = new Date('2031-04-01T08:00:00Z');
-const mailsTo = async (to: string) => (await messaging.ses.listEmails()).filter((mail) => mail.to.includes(to));
+const mailsTo = async (to: string) => (await local().ses.listEmails()).filter((mail) => mail.to.includes(to));
 const pay = (invoiceId: string, amountCents: number, date: string) => recordPayment({ invoiceId, paymentId: `p-${randomUUID()}`, amountCents, date, means: 'virement', by: staff });
 const pdfOf = async (key: string) => pdfText((await readObject(key))!);
 
 /** A launched-like personal activity of a young person (10 % contribution, the programme's default). */
 async function personalActivity(): Promise<{ activityId: string; referral: ReferralRecord }> {
-  const referral = await launchReadyReferral(messaging.doc, messaging.table, adultSubmission());
+  const referral = await launchReadyReferral(local().doc, local().table, adultSubmission());
   const { activity } = await createActivity({ shape: 'personal', referralId: referral.referralId, file: launchFile('2031-01-01'), actor: staffCamille });
   return { activityId: activity.activity.activityId, referral };
 }
@@ -45,11 +35,11 @@ describe('the monthly statement of a personal activity', () => {
     const { activityId, referral } = await personalActivity();
     const month = '2031-03';
     // Two invoices of March issued on 1 April, one of them cancelled by a credit note of March... issued the same day.
-    const a = await issueOneInvoice(messaging.doc, messaging.table, { activityId, grossCents: 40_000, month, issueDate: '2031-03-31', dueDate: '2031-04-30', customer: business() });
-    const b = await issueOneInvoice(messaging.doc, messaging.table, { activityId, grossCents: 12_345, month, issueDate: '2031-03-31', dueDate: '2031-04-30', customer: individual('Mme Durand') });
+    const a = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 40_000, month, issueDate: '2031-03-31', dueDate: '2031-04-30', customer: business() });
+    const b = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 12_345, month, issueDate: '2031-03-31', dueDate: '2031-04-30', customer: individual('Mme Durand') });
     await cancelInvoice({ invoiceId: b.invoiceId, issueDate: '2031-03-31', reason: 'Prestation annulée', by: staff });
     // A payment in March of an older invoice counts; one in April does not.
-    const older = await issueOneInvoice(messaging.doc, messaging.table, { activityId, grossCents: 8_000, month: '2031-02', issueDate: '2031-02-28', dueDate: '2031-03-30' });
+    const older = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 8_000, month: '2031-02', issueDate: '2031-02-28', dueDate: '2031-03-30' });
     await pay(older.invoiceId, 8_000, '2031-03-15');
     await pay(a.invoiceId, 10_000, '2031-04-02');
 
@@ -86,8 +76,8 @@ describe('the monthly statement of a personal activity', () => {
 
   it('is idempotent: a retry or a concurrent call writes and sends nothing twice', async () => {
     const { activityId, referral } = await personalActivity();
-    await issueOneInvoice(messaging.doc, messaging.table, { activityId, grossCents: 20_000, month: '2031-05', issueDate: '2031-05-31', dueDate: '2031-06-30' });
-    const statementsBefore = await countItemsOfType(messaging.doc, messaging.table, 'statement');
+    await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 20_000, month: '2031-05', issueDate: '2031-05-31', dueDate: '2031-06-30' });
+    const statementsBefore = await countItemsOfType(local().doc, local().table, 'statement');
     const results = await Promise.all([1, 2, 3].map(() => issueMonthlyStatements({ activityId, month: '2031-05', now: NOW })));
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const again = await issueMonthlyStatements({ activityId, month: '2031-05', now: new Date('2031-06-02T08:00:00Z') });
@@ -95,7 +85,7 @@ describe('the monthly statement of a personal activity', () => {
     // Every call answers the one statement written, whose PDF is the one it points at.
     const written = results.find((r) => r.created)!.statement;
     for (const r of [...results, again]) expect(r.statement).toEqual(written);
-    expect(await countItemsOfType(messaging.doc, messaging.table, 'statement')).toBe(statementsBefore + 1);
+    expect(await countItemsOfType(local().doc, local().table, 'statement')).toBe(statementsBefore + 1);
     expect(await listStatementsOfPerson(referral.personId)).toHaveLength(1);
     expect(await mailsTo(referral.youngPerson.email)).toHaveLength(1);
     expect(await pdfOf(written.members[0]!.pdfKey)).toContain('180,00');
@@ -107,12 +97,12 @@ describe('the monthly statement of a collective activity', () => {
     const { activity } = await createActivity({ shape: 'collective', programme: 'jeunes-majeurs', file: launchFile('2031-01-01', { name: 'Collectif du Louvre', tradeName: 'Louvre Services' }), actor: staffCamille });
     const activityId = activity.activity.activityId;
     const referrals = [];
-    for (const firstName of ['Aïcha', 'Bruno', 'Chloé']) referrals.push(await launchReadyReferral(messaging.doc, messaging.table, adultSubmission({ firstName }, 'jeunes-majeurs')));
+    for (const firstName of ['Aïcha', 'Bruno', 'Chloé']) referrals.push(await launchReadyReferral(local().doc, local().table, adultSubmission({ firstName }, 'jeunes-majeurs')));
     for (const [i, referral] of referrals.entries()) {
       const member = memberOf(activity.activity, referral, 'member', `2031-01-0${i + 1}T10:00:00.000Z`);
-      await messaging.doc.send(new TransactWriteCommand({ TransactItems: activityMemberPuts(messaging.table, activity.activity, member) }));
+      await local().doc.send(new TransactWriteCommand({ TransactItems: activityMemberPuts(local().table, activity.activity, member) }));
     }
-    await issueOneInvoice(messaging.doc, messaging.table, { activityId, grossCents: 100_001, month: '2031-03', issueDate: '2031-03-31', dueDate: '2031-04-30' });
+    await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 100_001, month: '2031-03', issueDate: '2031-03-31', dueDate: '2031-04-30' });
 
     const { statement } = await issueMonthlyStatements({ activityId, month: '2031-03', now: NOW });
     const rate = activity.activity.contributionRateBps;
