@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../../domain/errors.js';
 import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../../domain/invoicing/records.js';
 import { formatEuros } from '../../domain/money.js';
 import { isIsoDate } from '../../domain/time.js';
@@ -50,7 +50,8 @@ export async function recordPayment(input: { invoiceId: string; paymentId: strin
     if (invoice.kind !== 'invoice' || invoice.status !== 'issued') throw new ConflictError('Seule une facture émise, non annulée, reçoit des paiements.');
     const due = invoice.totals.grossCents - invoice.paidCents;
     if (input.amountCents > due) {
-      throw new InvalidInputError(`Le montant dépasse le reste dû (${formatEuros(due)}).`, [{ field: 'amountCents', message: `Au plus ${formatEuros(due)}.` }]);
+      // Well-formed, but more than this invoice can take: a 422, nothing written.
+      throw new UnprocessableError(`Le montant dépasse le reste à payer (${formatEuros(due)}).`, [{ field: 'amountCents', message: `Au plus ${formatEuros(due)}.` }]);
     }
     const paid = invoice.paidCents + input.amountCents;
     const event: InvoiceEvent = { at: now, event: 'payment', by: input.by, detail: `${input.amountCents}` };
