@@ -205,6 +205,9 @@ export const keys = {
   /** A chunk of a numbering batch that reserved its block (chunks numbered 0000, 0001… within the batch). */
   numberReservation: (batchKey: string, chunk: number) => ({ pk: 'SEQ#INVOICE', sk: `RESERVATION#${batchKey}#${String(chunk).padStart(4, '0')}` }),
   numberReservationsPrefix: (batchKey: string) => ({ pk: 'SEQ#INVOICE', skPrefix: `RESERVATION#${batchKey}#` }),
+  /** The monthly invoicing run of a month (its ledger item): every month's run in one partition, so one query lists them, newest first. */
+  invoicingRun: (month: string) => ({ pk: 'INVOICING_RUNS', sk: `INVOICING_RUN#${month}` }),
+  invoicingRunsPrefix: () => ({ pk: 'INVOICING_RUNS', skPrefix: 'INVOICING_RUN#' }),
 } as const;
 
 /** SES for e-mail, End User Messaging SMS for text messages. */
