@@ -8,6 +8,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { STAFF_INVOICING_ROUTES } from '../shared/invoicing/staff-routes.js';
 import { activityLaunchWorkflow } from '../workflows/activity-launch.js';
 import { onboardingWorkflow } from '../workflows/onboarding.js';
 import { referralWorkflow } from '../workflows/referral.js';
@@ -306,6 +307,8 @@ export class ParcoursStack extends Stack {
     const addActivityMember = fn('AddActivityMember', 'functions/activities/members.ts');
     const changeActivityStatus = fn('ChangeActivityStatus', 'functions/activities/status.ts');
     const activityFlyer = fn('ActivityFlyer', 'functions/activities/flyer.ts').bindActivitySettings();
+    // The staff's invoicing console: one function for its routes (decision 29); the cooperative's settings for the PDFs.
+    const staffInvoicing = fn('StaffInvoicing', 'functions/invoicing/staff-api.ts', { timeout: Duration.seconds(29) }).bindActivitySettings();
 
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
@@ -357,6 +360,7 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/members', addActivityMember);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/status', changeActivityStatus);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/activities/{activityId}/flyer', activityFlyer);
+    this.api.addProtectedRoutes(STAFF_INVOICING_ROUTES, staffInvoicing);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
     this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/documents', myDocuments, linkWhy);

@@ -513,10 +513,11 @@ export function launchProblems(input: {
 
 // --- Request bodies ---
 
-const isoDate = (label: string) => text({ max: 10 }).check(z.refine((value) => isIsoDate(value), `${label} invalide (format attendu : AAAA-MM-JJ).`));
+/** A Paris calendar date field (YYYY-MM-DD), its message naming the field. */
+export const isoDate = (label: string) => text({ max: 10 }).check(z.refine((value) => isIsoDate(value), `${label} invalide (format attendu : AAAA-MM-JJ).`));
 
 /** A whole number of cents: refuses fractions, negative amounts and anything that is not a number. */
-const cents = (options: { min: number; max: number; label: string }) =>
+export const cents = (options: { min: number; max: number; label: string }) =>
   z
     .number({ error: (issue) => (issue.input === undefined ? 'Ce champ est obligatoire.' : `${options.label} : un montant en centimes est attendu.`) })
     .check(

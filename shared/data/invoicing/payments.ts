@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../../domain/errors.js';
 import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../../domain/invoicing/records.js';
+import { PAYMENT_MEANS } from '../../domain/invoicing/staff-input.js';
 import { formatEuros } from '../../domain/money.js';
 import { isIsoDate } from '../../domain/time.js';
 import { keys } from '../../keys.js';
@@ -9,7 +10,6 @@ import { isConditionFailure } from '../transactions.js';
 import { getInvoice } from './invoices.js';
 import { jitter, recordOf, transact, type ByWhom } from './items.js';
 
-const PAYMENT_MEANS: readonly PaymentMeans[] = ['virement', 'cheque', 'especes', 'carte', 'prelevement'];
 const MAX_ATTEMPTS = 50;
 
 async function getPayment(invoiceId: string, paymentId: string): Promise<PaymentRecord | undefined> {
@@ -34,7 +34,7 @@ export async function recordPayment(input: { invoiceId: string; paymentId: strin
     throw new InvalidInputError('Le montant du paiement est invalide.', [{ field: 'amountCents', message: 'Un montant positif, en centimes entiers.' }]);
   }
   if (!isIsoDate(input.date)) throw new InvalidInputError('La date du paiement est invalide.', [{ field: 'date', message: 'Date invalide (AAAA-MM-JJ).' }]);
-  if (!PAYMENT_MEANS.includes(input.means)) throw new InvalidInputError('Le moyen de paiement est inconnu.', [{ field: 'means', message: `Un de : ${PAYMENT_MEANS.join(', ')}.` }]);
+  if (!(PAYMENT_MEANS as readonly PaymentMeans[]).includes(input.means)) throw new InvalidInputError('Le moyen de paiement est inconnu.', [{ field: 'means', message: `Un de : ${PAYMENT_MEANS.join(', ')}.` }]);
   const now = (input.now ?? new Date()).toISOString();
   const payment: PaymentRecord = { invoiceId: input.invoiceId, paymentId: input.paymentId, amountCents: input.amountCents, date: input.date, means: input.means, recordedBy: input.by, recordedAt: now };
   const table = tableName();

@@ -1,0 +1,20 @@
+import type { RouteKey } from '../http/router.js';
+
+/**
+ * The staff's invoicing routes (decision 29): one function, functions/invoicing/staff-api.ts, serves them all; the
+ * stack declares exactly these (`addProtectedRoutes`). Kept without runtime imports so that the stack can read it.
+ * (Not under functions/: every file there is a function's entry.)
+ */
+export const STAFF_INVOICING_ROUTES = [
+  'GET /api/staff/invoicing/months',
+  'GET /api/staff/invoicing/months/{month}',
+  'GET /api/staff/invoicing/months/{month}/export',
+  'GET /api/staff/invoicing/unpaid',
+  'GET /api/staff/invoicing/late',
+  'GET /api/staff/invoices/{invoiceId}',
+  'GET /api/staff/invoices/{invoiceId}/pdf',
+  'POST /api/staff/invoices/{invoiceId}/payments',
+  'POST /api/staff/invoices/{invoiceId}/cancellation',
+] as const satisfies readonly RouteKey[];
+
+export type StaffInvoicingRoute = (typeof STAFF_INVOICING_ROUTES)[number];
