@@ -1,4 +1,4 @@
-import { App, ArnFormat, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { App, ArnFormat, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { STAFF_INVOICING_ROUTES } from '../shared/invoicing/staff-routes.js';
 import { activityLaunchWorkflow } from '../workflows/activity-launch.js';
+import { monthlyInvoicingWorkflow } from '../workflows/monthly-invoicing.js';
 import { onboardingWorkflow } from '../workflows/onboarding.js';
 import { referralWorkflow } from '../workflows/referral.js';
 import { bundleFunctions, extraFunctionEntries, functionEntries, type BundleSet } from './bundles.js';
@@ -22,6 +23,7 @@ import { DocumentsBucket } from './constructs/documents-bucket.js';
 import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
+import { MEMBER_INVOICING_ROUTES } from '../functions/invoicing/member-routes.js';
 import { dynamoDbGrant, ownCommands, s3Grant } from './sdk-grants.js';
 
 export interface ParcoursStackProps extends StackProps {
@@ -46,6 +48,8 @@ export class ParcoursStack extends Stack {
   readonly onboardingStateMachine: sfn.StateMachine;
   /** The launch of an activity (workflows/activity-launch.ts): the submission routes start it (ENV.activityLaunchStateMachineArn). */
   readonly activityLaunchStateMachine: sfn.StateMachine;
+  /** The monthly invoicing run (workflows/monthly-invoicing.ts): the schedule's trigger and staff start it (ENV.invoicingStateMachineArn). */
+  readonly invoicingStateMachine: sfn.StateMachine;
   readonly functions: Record<string, ParcoursFunction> = {};
 
   constructor(scope: Construct, id: string, props: ParcoursStackProps) {
@@ -189,6 +193,35 @@ export class ParcoursStack extends Stack {
     });
     this.acknowledgeStateMachineRole(this.activityLaunchStateMachine, [activityStep, openApproval, approvalDeadline, takeDecision]);
 
+    // The monthly invoicing run (workflows/monthly-invoicing.ts): one function for all its steps (an `action` field),
+    // the same waiting-step functions, and its Distributed Maps reading their item lists from the documents bucket.
+    const invoicingRunStep = fn('InvoicingRunStep', 'functions/invoicing/run-step.ts', { timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS), memorySize: 1024 })
+      .bindActivitySettings()
+      .bindMessaging(messaging, ['email']);
+    const invoicingLogs = new logs.LogGroup(this, 'MonthlyInvoicingStateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/parcours-${config.stage}-monthly-invoicing`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      encryptionKey: key,
+      removalPolicy,
+    });
+    this.invoicingStateMachine = monthlyInvoicingWorkflow(this, {
+      fns: { runStep: invoicingRunStep.function, openApproval: openApproval.function, approvalDeadline: approvalDeadline.function, takeDecision: takeDecision.function },
+      lists: this.documents.bucket,
+      // Staff validate the month's batch on the launch's timings: reminded, then escalated, never expired.
+      config: config.launch,
+      logGroup: invoicingLogs,
+    });
+    // The maps' ItemReader reads the lists, encrypted with the project's key.
+    key.grantDecrypt(this.invoicingStateMachine.role);
+    this.acknowledgeStateMachineRole(this.invoicingStateMachine, [invoicingRunStep, openApproval, approvalDeadline, takeDecision]);
+    Validations.of(this.invoicingStateMachine.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.documents.bucket.node.defaultChild as CfnElement)}.Arn>/*]`,
+      reason: 'Added by the Distributed Maps’ S3 item readers: the run’s item lists, whose keys depend on the month.',
+    });
+    // The schedule: the 1st of each month at 06:00 Paris time, the previous month and the months missed.
+    const invoicingTrigger = fn('InvoicingTrigger', 'functions/invoicing/trigger.ts', { environment: config.invoicingFirstMonth ? { INVOICING_FIRST_MONTH: config.invoicingFirstMonth } : {} })
+      .bindStateMachine(this.invoicingStateMachine, ENV.invoicingStateMachineArn);
+
     // API functions.
     const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts').bindStateMachine(this.referralStateMachine);
     const listReferrals = fn('ListReferrals', 'functions/referrals/list.ts');
@@ -266,6 +299,23 @@ export class ParcoursStack extends Stack {
     this.acknowledgeExecutionGrant(decideApproval, this.referralStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.activityLaunchStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
+    this.runEvery(
+      invoicingTrigger,
+      scheduler.ScheduleExpression.cron({ minute: '0', hour: '6', day: '1', month: '*', timeZone: TimeZone.EUROPE_PARIS }),
+      'Monthly invoicing: the previous month, and each month missed since the last run',
+      deadLetters,
+    );
+
+    // The chase of unpaid invoices (decision 30): every morning at 09:00 in Paris, reminders to the customers at due
+    // + 7 and + 30 days (the invoice attached again) and the late flag at + 45; each stage once.
+    const chaseUnpaidInvoices = fn('ChaseUnpaidInvoices', 'functions/invoicing/chase.ts', { timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS) })
+      .bindMessaging(messaging, ['email', 'sms']);
+    this.runEvery(
+      chaseUnpaidInvoices,
+      scheduler.ScheduleExpression.cron({ minute: '0', hour: '9', timeZone: TimeZone.EUROPE_PARIS }),
+      'Reminds the customers of unpaid invoices (due + 7 and + 30 days) and flags them late (+ 45 days)',
+      deadLetters,
+    );
 
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
     const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
@@ -294,6 +344,8 @@ export class ParcoursStack extends Stack {
       .bindActivitySettings()
       .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
     const myActivityFlyer = fn('MyActivityFlyer', 'functions/me/activity-flyer.ts').bindActivitySettings();
+    // The members' invoicing (issue 11): customers, declarations, invoices and their PDFs, one function (decision 29).
+    const memberInvoicing = fn('MemberInvoicingApi', 'functions/invoicing/member-api.ts').bindActivitySettings();
     const listServiceKinds = fn('ListServiceKinds', 'functions/activities/service-kinds.ts');
     const putServiceKind = fn('PutServiceKind', 'functions/activities/service-kind.ts');
     const listActivities = fn('ListActivities', 'functions/activities/list.ts');
@@ -375,6 +427,7 @@ export class ParcoursStack extends Stack {
     this.api.addPublicRoute(HttpMethod.PUT, '/api/me/activity', myActivity, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/activity/submission', myActivitySubmission, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/activities/{activityId}/flyer', myActivityFlyer, linkWhy);
+    this.api.addPublicRoutes(MEMBER_INVOICING_ROUTES, memberInvoicing, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/guardian/consent', guardianConsent, linkWhy);
     this.api.addPublicRoute(
@@ -396,6 +449,7 @@ export class ParcoursStack extends Stack {
     alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
     alarms.watchStateMachine('OnboardingStateMachine', this.onboardingStateMachine);
     alarms.watchStateMachine('ActivityLaunchStateMachine', this.activityLaunchStateMachine);
+    alarms.watchStateMachine('MonthlyInvoicingStateMachine', this.invoicingStateMachine);
     alarms.watchApi(this.api.api);
     alarms.watchSesReputation(messaging.emailConfigurationSet.configurationSetName);
     alarms.watchDeadLetters(deadLetters.queue);
@@ -413,6 +467,7 @@ export class ParcoursStack extends Stack {
     new CfnOutput(this, 'ReferralStateMachineArn', { value: this.referralStateMachine.stateMachineArn });
     new CfnOutput(this, 'OnboardingStateMachineArn', { value: this.onboardingStateMachine.stateMachineArn });
     new CfnOutput(this, 'ActivityLaunchStateMachineArn', { value: this.activityLaunchStateMachine.stateMachineArn });
+    new CfnOutput(this, 'MonthlyInvoicingStateMachineArn', { value: this.invoicingStateMachine.stateMachineArn });
     new CfnOutput(this, 'SmsInboundTopicArn', {
       value: messaging.smsInboundTopic.topicArn,
       description: "Two-way channel of the SMS number: set it with update-phone-number --two-way-channel-arn (README, deploy)",
@@ -420,17 +475,18 @@ export class ParcoursStack extends Stack {
   }
 
   /**
-   * Runs a function on a schedule (EventBridge Scheduler, which the local cloud also runs): a role that may invoke
-   * only that function, two retries, then the shared dead-letter queue; the function's own asynchronous failures too.
+   * Runs a function on a schedule (EventBridge Scheduler, which the local cloud also runs), a rate or a cron in a
+   * time zone: a role that may invoke only that function, two retries, then the shared dead-letter queue; the
+   * function's own asynchronous failures too.
    */
-  private runEvery(target: ParcoursFunction, rate: Duration, description: string, deadLetters: ParcoursDeadLetters): void {
+  private runEvery(target: ParcoursFunction, schedule: Duration | scheduler.ScheduleExpression, description: string, deadLetters: ParcoursDeadLetters): void {
     const id = target.node.id;
     const role = new iam.Role(this, `${id}ScheduleRole`, {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
     });
     new scheduler.Schedule(this, `${id}Schedule`, {
       description,
-      schedule: scheduler.ScheduleExpression.rate(rate),
+      schedule: schedule instanceof Duration ? scheduler.ScheduleExpression.rate(schedule) : schedule,
       target: new schedulerTargets.LambdaInvoke(target.function, { retryAttempts: 2, role, deadLetterQueue: deadLetters.queue }),
     });
     deadLetters.grantScheduleRole(role);

@@ -528,7 +528,7 @@ export const cents = (options: { min: number; max: number; label: string }) =>
 
 const serviceKindCode = () => text({ max: 40 }).check(z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'Code de service invalide (minuscules, chiffres et tirets).'));
 
-const vatRate = () =>
+export const vatRate = () =>
   z.nullable(
     z
       .number({ error: (issue) => (issue.input === undefined ? 'Ce champ est obligatoire.' : 'Taux de TVA invalide.') })
