@@ -35,11 +35,7 @@ import type { Programme } from '../domain/programmes.js';
 import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-<<<<<<< HEAD
-import { db, queryAll, queryIndexPage, queryPrefix, shardedIndexPage, tableName, type Page } from './client.js';
-=======
-import { batchGetAll, db, queryAll, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
->>>>>>> main
+import { batchGetAll, db, queryAll, queryIndexPage, queryPrefix, shardedIndexPage, tableName, type Page } from './client.js';
 import { getOnboarding } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { listServiceKinds } from './service-kinds.js';
