@@ -360,7 +360,11 @@ export class ParcoursStack extends Stack {
     const changeActivityStatus = fn('ChangeActivityStatus', 'functions/activities/status.ts');
     const activityFlyer = fn('ActivityFlyer', 'functions/activities/flyer.ts').bindActivitySettings();
     // The staff's invoicing console: one function for its routes (decision 29); the cooperative's settings for the PDFs.
-    const staffInvoicing = fn('StaffInvoicing', 'functions/invoicing/staff-api.ts', { timeout: Duration.seconds(29) }).bindActivitySettings();
+    const staffInvoicing = fn('StaffInvoicing', 'functions/invoicing/staff-api.ts', { timeout: Duration.seconds(29) })
+      .bindActivitySettings()
+      // Staff start a month's run, and a released invoice is issued and e-mailed at once.
+      .bindStateMachine(this.invoicingStateMachine, ENV.invoicingStateMachineArn)
+      .bindMessaging(messaging, ['email']);
 
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,

@@ -5,7 +5,7 @@ import type { StaffInvoicingRoute } from '../../shared/invoicing/staff-routes.js
 import { getActivity } from '../../shared/data/activities.js';
 import { getInvoicingRun, listInvoicingRuns } from '../../shared/data/invoicing-runs.js';
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
-import { listMonthInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
+import { listLateInvoices, listMonthInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
 import { inParallel } from '../../shared/data/invoicing/items.js';
 import { listPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
 import type { Actor } from '../../shared/domain/actor.js';
@@ -15,14 +15,16 @@ import { idFromIdempotencyKey, idempotencyKeyOf } from '../../shared/domain/idem
 import { fecCsv, fecRows, type FecDocument, type FecPayment } from '../../shared/domain/invoicing/fec.js';
 import type { InvoiceRecord } from '../../shared/domain/invoicing/records.js';
 import { addToMonth, isMonth } from '../../shared/domain/invoicing/run.js';
-import { cancellationSchema, paymentSchema } from '../../shared/domain/invoicing/staff-input.js';
-import { CHASE_OFFSET_DAYS } from '../../shared/domain/invoicing/terms.js';
+import { cancellationSchema, paymentSchema, startRunSchema } from '../../shared/domain/invoicing/staff-input.js';
 import { cursorParam, limitParam, pageAfter, PAGE_LIMIT } from '../../shared/domain/paging.js';
-import { addDays, parisDate } from '../../shared/domain/time.js';
+import { formatParisDateTime, parisDate } from '../../shared/domain/time.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 import { documentFileName, documentOfRecord, recordTotals } from '../../shared/invoicing/document.js';
 import { renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
-import { invoiceDetail, invoiceListItem, monthLabel, PAYMENT_MEANS_LABELS, runView } from '../../shared/invoicing/staff-views.js';
+import { invoiceDetail, invoiceListItem, PAYMENT_MEANS_LABELS, runView } from '../../shared/invoicing/staff-views.js';
+import { issueReleasedInvoice } from '../../shared/invoicing/run-steps.js';
+import { monthLabel } from '../../shared/domain/invoicing/statement.js';
+import { startInvoicingRun } from '../../shared/workflows.js';
 import { logger } from '../../shared/observability.js';
 
 /*
@@ -56,11 +58,11 @@ async function detailOf(invoice: InvoiceRecord) {
   return invoiceDetail(invoice, invoice.kind === 'invoice' ? await listPayments(invoice.invoiceId) : [], parisDate());
 }
 
-/** Unpaid invoices due on or before a day, by due date, a page at a time (`after` the last one shown). */
-async function unpaidPage(event: ApiEvent, dueOnOrBefore: string) {
+/** Invoices by due date (then id), a page at a time (`after` the last one shown). */
+async function dueDatePage(event: ApiEvent, read: () => Promise<InvoiceRecord[]>) {
   const { cursor, limit } = query(pagedQuery, event);
   const today = parisDate();
-  const all = await listUnpaidInvoices({ dueOnOrBefore });
+  const all = (await read()).sort((a, b) => `${a.dueDate}#${a.invoiceId}`.localeCompare(`${b.dueDate}#${b.invoiceId}`));
   const page = pageAfter(all, (invoice) => `${invoice.dueDate}#${invoice.invoiceId}`, { cursor, limit: limit ?? PAGE_LIMIT.default });
   return { items: page.items.map((invoice) => invoiceListItem(invoice, today)), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
@@ -113,6 +115,21 @@ export const handler = apiRouter<StaffInvoicingRoute>({
     return json(200, { items: months.map((month) => ({ month, label: monthLabel(month), run: runs.has(month) ? runView(runs.get(month)!) : null })) });
   }),
 
+  'POST /api/staff/invoicing/runs': apiRoute(STAFF, async ({ event }) => {
+    const { month } = parseOrThrow(startRunSchema, readJsonBody(event), 'Le mois à facturer est invalide.');
+    const current = parisDate().slice(0, 7);
+    if (month >= current) {
+      throw new InvalidInputError(`Seul un mois terminé se facture : ${monthLabel(addToMonth(current, -1))} au plus tard.`, [{ field: 'month', message: 'Un mois passé, au format AAAA-MM.' }]);
+    }
+    const { started } = await startInvoicingRun({ month, trigger: 'staff' });
+    const run = await getInvoicingRun(month);
+    if (started === 'already') {
+      throw new ConflictError(`La facturation de ${monthLabel(month)} a déjà été lancée${run ? ` le ${formatParisDateTime(run.startedAt)} (${runView(run).statusLabel.toLowerCase()})` : ''} : elle ne se lance qu’une fois.`);
+    }
+    logger.info('invoicing run started by staff', { month });
+    return json(201, { month, label: monthLabel(month), run: run ? runView(run) : null });
+  }),
+
   'GET /api/staff/invoicing/months/{month}': apiRoute(STAFF, async ({ event }) => {
     const month = monthOf(event);
     const { cursor, limit } = query(pagedQuery, event);
@@ -129,12 +146,13 @@ export const handler = apiRouter<StaffInvoicingRoute>({
     return attachment('text/csv; charset=utf-8', `journal-ventes-${month}.csv`, csv, false);
   }),
 
-  'GET /api/staff/invoicing/unpaid': apiRoute(STAFF, async ({ event }) => json(200, await unpaidPage(event, parisDate()))),
+  // Every issued invoice not paid in full, late or not, by due date.
+  'GET /api/staff/invoicing/unpaid': apiRoute(STAFF, async ({ event }) =>
+    json(200, await dueDatePage(event, async () => (await Promise.all([listUnpaidInvoices({ dueOnOrBefore: '9999-12-31' }), listLateInvoices()])).flat())),
+  ),
 
-  // Late: unpaid 45 days after the due date, i.e. due on or before today - 45 days.
-  'GET /api/staff/invoicing/late': apiRoute(STAFF, async ({ event }) => {
-    return json(200, await unpaidPage(event, addDays(parisDate(), -CHASE_OFFSET_DAYS.late)));
-  }),
+  // Those the daily chase flagged late: unpaid 45 days after their due date.
+  'GET /api/staff/invoicing/late': apiRoute(STAFF, async ({ event }) => json(200, await dueDatePage(event, listLateInvoices))),
 
   'GET /api/staff/invoices/{invoiceId}': apiRoute(STAFF, async ({ event }) => json(200, await detailOf(await invoiceOf(event)))),
 
@@ -164,5 +182,17 @@ export const handler = apiRouter<StaffInvoicingRoute>({
     const { invoice, creditNote } = await cancelInvoice({ invoiceId, issueDate: parisDate(), reason: input.reason, by: byWhom(actor) });
     logger.info('invoice cancelled', { invoiceId, creditNoteId: creditNote.invoiceId, number: creditNote.number });
     return json(201, { creditNote: invoiceListItem(creditNote, parisDate()), invoice: await detailOf(invoice) });
+  }),
+
+  'POST /api/staff/invoices/{invoiceId}/release': apiRoute(STAFF, async ({ event, actor }) => {
+    const invoice = await invoiceOf(event);
+    // A held invoice, or one whose release was cut short before its number: issued on its own, then sent.
+    const released = invoice.kind === 'invoice' && (invoice.status === 'held' || (invoice.status === 'draft' && invoice.history.some((e) => e.event === 'released')));
+    if (!released) {
+      throw new ConflictError(invoice.status === 'issued' ? `Cette facture est déjà émise sous le numéro ${invoice.number}.` : "Seule une facture mise en attente se valide ainsi : les autres brouillons partent avec le lot du mois.");
+    }
+    const issued = await issueReleasedInvoice(invoice.invoiceId, byWhom(actor));
+    logger.info('held invoice issued', { invoiceId: issued.invoiceId, number: issued.number });
+    return json(200, await detailOf(issued));
   }),
 });

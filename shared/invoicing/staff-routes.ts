@@ -7,6 +7,7 @@ import type { RouteKey } from '../http/router.js';
  */
 export const STAFF_INVOICING_ROUTES = [
   'GET /api/staff/invoicing/months',
+  'POST /api/staff/invoicing/runs',
   'GET /api/staff/invoicing/months/{month}',
   'GET /api/staff/invoicing/months/{month}/export',
   'GET /api/staff/invoicing/unpaid',
@@ -15,6 +16,7 @@ export const STAFF_INVOICING_ROUTES = [
   'GET /api/staff/invoices/{invoiceId}/pdf',
   'POST /api/staff/invoices/{invoiceId}/payments',
   'POST /api/staff/invoices/{invoiceId}/cancellation',
+  'POST /api/staff/invoices/{invoiceId}/release',
 ] as const satisfies readonly RouteKey[];
 
 export type StaffInvoicingRoute = (typeof STAFF_INVOICING_ROUTES)[number];

@@ -112,14 +112,6 @@ export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[],
   };
 }
 
-const MONTH_NAMES = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
-
-/** "janvier 2027" from "2027-01". */
-export function monthLabel(month: string): string {
-  const [year, index] = month.split('-');
-  return `${MONTH_NAMES[Number(index) - 1] ?? index} ${year}`;
-}
-
 export const RUN_STATUS_LABELS: Record<InvoicingRunStatus, string> = {
   drafting: 'Brouillons en préparation',
   'awaiting-validation': 'Lot à valider',

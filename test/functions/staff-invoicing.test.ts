@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { countItemsOfType, useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
@@ -7,7 +9,7 @@ import { prescriberLens, staffCamille } from '../support/fixtures.js';
 import { business, draftFor, individual, line, seedActivity } from '../support/invoicing.js';
 import { pdfText } from '../support/pdf-text.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
-import { draftMonthInvoices, holdInvoice } from '../../shared/data/invoicing/invoices.js';
+import { draftMonthInvoices, holdInvoice, recordChaseStage } from '../../shared/data/invoicing/invoices.js';
 import { checkNumberContinuity, issueNumbers } from '../../shared/data/invoicing/numbering.js';
 import type { Actor } from '../../shared/domain/actor.js';
 import { FEC_COLUMNS } from '../../shared/domain/invoicing/fec.js';
@@ -20,8 +22,11 @@ import { handler } from '../../functions/invoicing/staff-api.js';
 let doc: DynamoDBDocumentClient;
 let table: string;
 
+const sfn = mockClient(SFNClient);
+
 beforeAll(async () => {
-  ({ doc, tableName: table } = await useFreshAppTable());
+  ({ doc, tableName: table } = await useFreshAppTable({ INVOICING_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-3:000000000000:stateMachine:invoicing' }));
+  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `arn:exec:${input.name}`, startDate: new Date() }));
 });
 
 const ctx = lambdaContext();
@@ -181,21 +186,23 @@ describe('staff invoicing API: months, lists, export', () => {
     expect((await call('GET /api/staff/invoicing/months/{month}', { path: { month: '2023-13' } })).status).toBe(404);
   });
 
-  it('lists the unpaid invoices and, among them, the late ones (45 days after the due date)', async () => {
+  it('lists the unpaid invoices and, among them, those the chase flagged late', async () => {
     const late = await issued(3_000, '2020-01-10');
-    const fresh = parisDate() >= '2020-12-01' ? await issued(2_000, addDays(parisDate(), -40)) : undefined;
+    const notLate = await issued(2_000, '2020-02-10');
+    expect(await recordChaseStage({ invoice: late, stage: 'late' })).toBe(true);
     const unpaid = await call('GET /api/staff/invoicing/unpaid', { query: { limit: '100' } });
     expect(unpaid.status).toBe(200);
     const unpaidIds = unpaid.body.items.map((i: { invoiceId: string }) => i.invoiceId);
-    expect(unpaidIds).toContain(late.invoiceId);
+    expect(unpaidIds).toEqual(expect.arrayContaining([late.invoiceId, notLate.invoiceId]));
     const lateList = await call('GET /api/staff/invoicing/late');
     const lateIds = lateList.body.items.map((i: { invoiceId: string }) => i.invoiceId);
     expect(lateIds).toContain(late.invoiceId);
+    expect(lateIds).not.toContain(notLate.invoiceId);
     expect(lateList.body.items.find((i: { invoiceId: string }) => i.invoiceId === late.invoiceId)).toMatchObject({ late: true, leftCents: 3_000 });
-    if (fresh) expect(lateIds).not.toContain(fresh.invoiceId);
     // Paid in full, it leaves both lists.
     await pay(late.invoiceId, { amountCents: 3_000, date: '2020-03-01', means: 'virement' });
     expect((await call('GET /api/staff/invoicing/late')).body.items.map((i: { invoiceId: string }) => i.invoiceId)).not.toContain(late.invoiceId);
+    expect((await call('GET /api/staff/invoicing/unpaid', { query: { limit: '100' } })).body.items.map((i: { invoiceId: string }) => i.invoiceId)).not.toContain(late.invoiceId);
     expect((await call('GET /api/staff/invoicing/late', { query: { cursor: 'abc' } })).status).toBe(400);
   });
 
@@ -223,10 +230,36 @@ describe('staff invoicing API: months, lists, export', () => {
     expect(b.month).toBe(month);
   });
 
-  it('lists the last twelve months with their run (none yet here)', async () => {
+  it("starts a past month's run once (201, then a 409 in French); never the current or a future month", async () => {
+    const month = '2018-06';
+    const started = await call('POST /api/staff/invoicing/runs', { body: { month } });
+    expect(started.status).toBe(201);
+    expect(started.body).toMatchObject({ month, label: 'juin 2018', run: { month, status: 'drafting', trigger: 'staff' } });
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toContain(`invoicing-${month}`);
+    const again = await call('POST /api/staff/invoicing/runs', { body: { month } });
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/^La facturation de juin 2018 a déjà été lancée le .* : elle ne se lance qu’une fois\.$/);
+    for (const bad of [parisDate().slice(0, 7), '2999-01']) {
+      const refused = await call('POST /api/staff/invoicing/runs', { body: { month: bad } });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([{ field: 'month', message: 'Un mois passé, au format AAAA-MM.' }]);
+    }
+    expect((await call('POST /api/staff/invoicing/runs', { body: { month: '2018-13' } })).body.errors.map((e: { field: string }) => e.field)).toEqual(['month']);
+    const months = await call('GET /api/staff/invoicing/months');
+    expect(months.body.items.find((m: { month: string }) => m.month === month)).toMatchObject({ label: 'juin 2018', run: { status: 'drafting' } });
+  });
+
+  it('issues a held invoice on its own only: another one is a 409', async () => {
+    const { invoiceId } = await issued(1_000, '2017-03-01');
+    const refused = await call('POST /api/staff/invoices/{invoiceId}/release', { path: { invoiceId } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toBe('Cette facture est déjà émise sous le numéro 2017-000001.');
+  });
+
+  it('lists the last twelve months with their run', async () => {
     const months = await call('GET /api/staff/invoicing/months');
     expect(months.status).toBe(200);
-    expect(months.body.items).toHaveLength(12);
+    expect(months.body.items.length).toBeGreaterThanOrEqual(12);
     expect(months.body.items[0]).toMatchObject({ run: null });
     expect(months.body.items[0].month < parisDate().slice(0, 7)).toBe(true);
     expect((await call('GET /api/staff/invoicing/months', { actor: prescriberLens })).status).toBe(403);

@@ -22,3 +22,9 @@ export const paymentSchema = z.strictObject(
 
 /** `POST /api/staff/invoices/{invoiceId}/cancellation`: why the invoice is cancelled (kept on its history and its credit note). */
 export const cancellationSchema = z.strictObject({ reason: text({ min: 5, max: 500 }) }, 'Le contenu doit être un objet JSON.');
+
+/** `POST /api/staff/invoicing/runs`: the month to invoice, YYYY-MM. */
+export const startRunSchema = z.strictObject(
+  { month: text({ max: 7 }).check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'Un mois au format AAAA-MM.')) },
+  'Le contenu doit être un objet JSON.',
+);
