@@ -18,7 +18,7 @@ import { addToMonth, isMonth } from '../../shared/domain/invoicing/run.js';
 import { cancellationSchema, paymentSchema, startRunSchema } from '../../shared/domain/invoicing/staff-input.js';
 import { cursorParam, limitParam, pageAfter, PAGE_LIMIT } from '../../shared/domain/paging.js';
 import { formatParisDateTime, parisDate } from '../../shared/domain/time.js';
-import { parseOrThrow } from '../../shared/domain/validation.js';
+import { choice, parseOrThrow } from '../../shared/domain/validation.js';
 import { documentFileName, documentOfRecord, recordTotals } from '../../shared/invoicing/document.js';
 import { renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
 import { invoiceDetail, invoiceListItem, PAYMENT_MEANS_LABELS, runView } from '../../shared/invoicing/staff-views.js';
@@ -38,6 +38,8 @@ const STAFF = { roles: ['staff' as const] };
 const MONTHS_SHOWN = 12;
 
 const pagedQuery = z.strictObject({ cursor: cursorParam, limit: limitParam }, 'Paramètre inconnu.');
+const monthQuery = z.strictObject({ cursor: cursorParam, limit: limitParam, format: z.optional(choice(['csv'], 'Seul le format csv (export comptable) existe.')) }, 'Paramètre inconnu.');
+const unpaidQuery = z.strictObject({ cursor: cursorParam, limit: limitParam, late: z.optional(choice(['true'], 'late=true pour les seules factures en retard.')) }, 'Paramètre inconnu.');
 const noQuery = z.strictObject({}, 'Paramètre inconnu.');
 
 const query = <T>(schema: z.ZodMiniType<T>, event: ApiEvent): T => parseOrThrow(schema, event.queryStringParameters ?? {}, 'Les paramètres de la liste sont invalides.');
@@ -60,7 +62,7 @@ async function detailOf(invoice: InvoiceRecord) {
 
 /** Invoices by due date (then id), a page at a time (`after` the last one shown). */
 async function dueDatePage(event: ApiEvent, read: () => Promise<InvoiceRecord[]>) {
-  const { cursor, limit } = query(pagedQuery, event);
+  const { cursor, limit } = query(unpaidQuery, event);
   const today = parisDate();
   const all = (await read()).sort((a, b) => `${a.dueDate}#${a.invoiceId}`.localeCompare(`${b.dueDate}#${b.invoiceId}`));
   const page = pageAfter(all, (invoice) => `${invoice.dueDate}#${invoice.invoiceId}`, { cursor, limit: limit ?? PAGE_LIMIT.default });
@@ -130,29 +132,26 @@ export const handler = apiRouter<StaffInvoicingRoute>({
     return json(201, { month, label: monthLabel(month), run: run ? runView(run) : null });
   }),
 
+  // A page of the month's invoices with its run; `?format=csv`: the month's accounting export instead.
   'GET /api/staff/invoicing/months/{month}': apiRoute(STAFF, async ({ event }) => {
     const month = monthOf(event);
-    const { cursor, limit } = query(pagedQuery, event);
+    const { cursor, limit, format } = query(monthQuery, event);
+    if (format === 'csv') {
+      const csv = await monthExport(month);
+      logger.info('invoicing export', { month, bytes: Buffer.byteLength(csv) });
+      return attachment('text/csv; charset=utf-8', `journal-ventes-${month}.csv`, csv, false);
+    }
     const [run, page] = await Promise.all([getInvoicingRun(month), listMonthInvoicesPage({ month, cursor, limit: limit ?? PAGE_LIMIT.default })]);
     const today = parisDate();
     return json(200, { month, label: monthLabel(month), run: run ? runView(run) : null, items: page.items.map((invoice) => invoiceListItem(invoice, today)), ...(page.cursor ? { cursor: page.cursor } : {}) });
   }),
 
-  'GET /api/staff/invoicing/months/{month}/export': apiRoute(STAFF, async ({ event }) => {
-    const month = monthOf(event);
-    query(noQuery, event);
-    const csv = await monthExport(month);
-    logger.info('invoicing export', { month, bytes: Buffer.byteLength(csv) });
-    return attachment('text/csv; charset=utf-8', `journal-ventes-${month}.csv`, csv, false);
+  // Every issued invoice not paid in full, late or not, by due date; `?late=true`: those the daily chase flagged late
+  // (unpaid 45 days after their due date).
+  'GET /api/staff/invoicing/unpaid': apiRoute(STAFF, async ({ event }) => {
+    if (query(unpaidQuery, event).late === 'true') return json(200, await dueDatePage(event, listLateInvoices));
+    return json(200, await dueDatePage(event, async () => (await Promise.all([listUnpaidInvoices({ dueOnOrBefore: '9999-12-31' }), listLateInvoices()])).flat()));
   }),
-
-  // Every issued invoice not paid in full, late or not, by due date.
-  'GET /api/staff/invoicing/unpaid': apiRoute(STAFF, async ({ event }) =>
-    json(200, await dueDatePage(event, async () => (await Promise.all([listUnpaidInvoices({ dueOnOrBefore: '9999-12-31' }), listLateInvoices()])).flat())),
-  ),
-
-  // Those the daily chase flagged late: unpaid 45 days after their due date.
-  'GET /api/staff/invoicing/late': apiRoute(STAFF, async ({ event }) => json(200, await dueDatePage(event, listLateInvoices))),
 
   'GET /api/staff/invoices/{invoiceId}': apiRoute(STAFF, async ({ event }) => json(200, await detailOf(await invoiceOf(event)))),
 

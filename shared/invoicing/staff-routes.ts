@@ -3,15 +3,14 @@ import type { RouteKey } from '../http/router.js';
 /**
  * The staff's invoicing routes (decision 29): one function, functions/invoicing/staff-api.ts, serves them all; the
  * stack declares exactly these (`addProtectedRoutes`). Kept without runtime imports so that the stack can read it.
- * (Not under functions/: every file there is a function's entry.)
+ * (Not under functions/: every file there is a function's entry.) The stack is at CloudFormation's 500 resources: the
+ * month's export is `?format=csv` on the month, the late list `?late=true` on the unpaid one, rather than routes.
  */
 export const STAFF_INVOICING_ROUTES = [
   'GET /api/staff/invoicing/months',
   'POST /api/staff/invoicing/runs',
   'GET /api/staff/invoicing/months/{month}',
-  'GET /api/staff/invoicing/months/{month}/export',
   'GET /api/staff/invoicing/unpaid',
-  'GET /api/staff/invoicing/late',
   'GET /api/staff/invoices/{invoiceId}',
   'GET /api/staff/invoices/{invoiceId}/pdf',
   'POST /api/staff/invoices/{invoiceId}/payments',

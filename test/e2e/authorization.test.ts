@@ -298,10 +298,12 @@ const MATRIX: Record<string, RouteExpectation> = {
   // the 404 of a missing one; the lists answer empty; a past month's run is started once, at the end.
   'GET /api/staff/invoicing/months': { targets: [NONE], requests: () => [{ path: '/api/staff/invoicing/months' }], status: staffOnly(200) },
   'POST /api/staff/invoicing/runs': { targets: [NONE], requests: () => [{ path: '/api/staff/invoicing/runs', body: { month: '2019-03' } }], status: staffOnly(201), writes: true },
-  'GET /api/staff/invoicing/months/{month}': { targets: [NONE], requests: () => [{ path: '/api/staff/invoicing/months/2019-04' }, { path: '/api/staff/invoicing/months/2019-04?limit=5' }], status: staffOnly(200) },
-  'GET /api/staff/invoicing/months/{month}/export': { targets: [NONE], requests: () => [{ path: '/api/staff/invoicing/months/2019-04/export' }], status: staffOnly(200) },
-  'GET /api/staff/invoicing/unpaid': { targets: [NONE], requests: () => [{ path: '/api/staff/invoicing/unpaid' }], status: staffOnly(200) },
-  'GET /api/staff/invoicing/late': { targets: [NONE], requests: () => [{ path: '/api/staff/invoicing/late' }], status: staffOnly(200) },
+  'GET /api/staff/invoicing/months/{month}': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/staff/invoicing/months/2019-04' }, { path: '/api/staff/invoicing/months/2019-04?limit=5' }, { path: '/api/staff/invoicing/months/2019-04?format=csv' }],
+    status: staffOnly(200),
+  },
+  'GET /api/staff/invoicing/unpaid': { targets: [NONE], requests: () => [{ path: '/api/staff/invoicing/unpaid' }, { path: '/api/staff/invoicing/unpaid?late=true' }], status: staffOnly(200) },
   ...Object.fromEntries(
     [
       ['GET /api/staff/invoices/{invoiceId}', '', undefined],

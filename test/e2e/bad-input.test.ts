@@ -504,10 +504,16 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'no month', body: () => ({}), fields: ['month'] },
     ],
   },
-  'GET /api/staff/invoicing/months/{month}': { as: 'staff', paths: (_world, id) => [`/api/staff/invoicing/months/${id ?? '2020-01'}`], queries: pagedQueries(['cursor']) },
-  'GET /api/staff/invoicing/months/{month}/export': { as: 'staff', paths: (_world, id) => [`/api/staff/invoicing/months/${id ?? '2020-01'}/export`] },
-  'GET /api/staff/invoicing/unpaid': { as: 'staff', paths: () => ['/api/staff/invoicing/unpaid'], queries: pagedQueries(['cursor']) },
-  'GET /api/staff/invoicing/late': { as: 'staff', paths: () => ['/api/staff/invoicing/late'], queries: pagedQueries(['cursor']) },
+  'GET /api/staff/invoicing/months/{month}': {
+    as: 'staff',
+    paths: (_world, id) => [`/api/staff/invoicing/months/${id ?? '2020-01'}`],
+    queries: [...pagedQueries(['cursor']), { label: 'an unknown format', query: 'format=xlsx', fields: ['format'] }],
+  },
+  'GET /api/staff/invoicing/unpaid': {
+    as: 'staff',
+    paths: () => ['/api/staff/invoicing/unpaid'],
+    queries: [...pagedQueries(['cursor']), { label: 'late that is no flag', query: 'late=oui', fields: ['late'] }],
+  },
   'GET /api/staff/invoices/{invoiceId}': { as: 'staff', paths: (_world, id) => [`/api/staff/invoices/${id ?? staffInvoice.invoiceId}`] },
   'GET /api/staff/invoices/{invoiceId}/pdf': { as: 'staff', paths: (_world, id) => [`/api/staff/invoices/${id ?? staffInvoice.invoiceId}/pdf`] },
   'POST /api/staff/invoices/{invoiceId}/payments': {

@@ -194,16 +194,16 @@ describe('staff invoicing API: months, lists, export', () => {
     expect(unpaid.status).toBe(200);
     const unpaidIds = unpaid.body.items.map((i: { invoiceId: string }) => i.invoiceId);
     expect(unpaidIds).toEqual(expect.arrayContaining([late.invoiceId, notLate.invoiceId]));
-    const lateList = await call('GET /api/staff/invoicing/late');
+    const lateList = await call('GET /api/staff/invoicing/unpaid', { query: { late: 'true' } });
     const lateIds = lateList.body.items.map((i: { invoiceId: string }) => i.invoiceId);
     expect(lateIds).toContain(late.invoiceId);
     expect(lateIds).not.toContain(notLate.invoiceId);
     expect(lateList.body.items.find((i: { invoiceId: string }) => i.invoiceId === late.invoiceId)).toMatchObject({ late: true, leftCents: 3_000 });
     // Paid in full, it leaves both lists.
     await pay(late.invoiceId, { amountCents: 3_000, date: '2020-03-01', means: 'virement' });
-    expect((await call('GET /api/staff/invoicing/late')).body.items.map((i: { invoiceId: string }) => i.invoiceId)).not.toContain(late.invoiceId);
+    expect((await call('GET /api/staff/invoicing/unpaid', { query: { late: 'true' } })).body.items.map((i: { invoiceId: string }) => i.invoiceId)).not.toContain(late.invoiceId);
     expect((await call('GET /api/staff/invoicing/unpaid', { query: { limit: '100' } })).body.items.map((i: { invoiceId: string }) => i.invoiceId)).not.toContain(late.invoiceId);
-    expect((await call('GET /api/staff/invoicing/late', { query: { cursor: 'abc' } })).status).toBe(400);
+    expect((await call('GET /api/staff/invoicing/unpaid', { query: { late: 'true', cursor: 'abc' } })).status).toBe(400);
   });
 
   it("exports a month's journal as a CSV: its invoices, credit notes and payments, every entry balanced", async () => {
@@ -211,7 +211,7 @@ describe('staff invoicing API: months, lists, export', () => {
     const a = await issued(10_000, '2019-01-20', { month });
     const b = await issued(2_500, '2019-01-25', { month });
     await pay(a.invoiceId, { amountCents: 4_000, date: '2019-01-28', means: 'virement' });
-    const exported = await call('GET /api/staff/invoicing/months/{month}/export', { path: { month } });
+    const exported = await call('GET /api/staff/invoicing/months/{month}', { path: { month }, query: { format: 'csv' } });
     expect(exported.status).toBe(200);
     expect(exported.headers).toMatchObject({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="journal-ventes-2019-01.csv"' });
     const [header, ...rows] = String(exported.raw.body).trimEnd().split('\r\n');
