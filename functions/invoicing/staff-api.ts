@@ -37,7 +37,6 @@ const STAFF = { roles: ['staff' as const] };
 /** How many months back the months' page offers, the last one included. */
 const MONTHS_SHOWN = 12;
 
-const pagedQuery = z.strictObject({ cursor: cursorParam, limit: limitParam }, 'Paramètre inconnu.');
 const monthQuery = z.strictObject({ cursor: cursorParam, limit: limitParam, format: z.optional(choice(['csv'], 'Seul le format csv (export comptable) existe.')) }, 'Paramètre inconnu.');
 const unpaidQuery = z.strictObject({ cursor: cursorParam, limit: limitParam, late: z.optional(choice(['true'], 'late=true pour les seules factures en retard.')) }, 'Paramètre inconnu.');
 const noQuery = z.strictObject({}, 'Paramètre inconnu.');
