@@ -51,6 +51,8 @@ export class ParcoursStack extends Stack {
   /** The monthly invoicing run (workflows/monthly-invoicing.ts): the schedule's trigger and staff start it (ENV.invoicingStateMachineArn). */
   readonly invoicingStateMachine: sfn.StateMachine;
   readonly functions: Record<string, ParcoursFunction> = {};
+  /** One role per function the schedules invoke, shared by its schedules. */
+  private readonly scheduleRoles = new Map<ParcoursFunction, iam.Role>();
 
   constructor(scope: Construct, id: string, props: ParcoursStackProps) {
     super(scope, id, props);
@@ -214,13 +216,12 @@ export class ParcoursStack extends Stack {
     // The maps' ItemReader reads the lists, encrypted with the project's key.
     key.grantDecrypt(this.invoicingStateMachine.role);
     this.acknowledgeStateMachineRole(this.invoicingStateMachine, [invoicingRunStep, openApproval, approvalDeadline, takeDecision]);
-    Validations.of(this.invoicingStateMachine.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.documents.bucket.node.defaultChild as CfnElement)}.Arn>/*]`,
-      reason: 'Added by the Distributed Maps’ S3 item readers: the run’s item lists, whose keys depend on the month.',
-    });
-    // The schedule: the 1st of each month at 06:00 Paris time, the previous month and the months missed.
-    const invoicingTrigger = fn('InvoicingTrigger', 'functions/invoicing/trigger.ts', { environment: config.invoicingFirstMonth ? { INVOICING_FIRST_MONTH: config.invoicingFirstMonth } : {} })
-      .bindStateMachine(this.invoicingStateMachine, ENV.invoicingStateMachineArn);
+    const invoicingMachineId = this.getLogicalId(this.invoicingStateMachine.node.defaultChild as CfnElement);
+    const invoicingExecutions = `arn:<AWS::Partition>:states:${config.region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${invoicingMachineId}"}]}]}`;
+    const acknowledgeRun = (id: string, reason: string) => Validations.of(this.invoicingStateMachine).acknowledge({ id: `AwsSolutions-IAM5[Resource::${id}]`, reason });
+    acknowledgeRun(`arn:<AWS::Partition>:s3:::<${this.getLogicalId(this.documents.bucket.node.defaultChild as CfnElement)}>/*`, 'Added by the Distributed Maps’ S3 item readers: the run’s item lists, whose keys depend on the month.');
+    acknowledgeRun(`${invoicingExecutions}:*`, 'Added by the Distributed Maps: the run manages its own map runs (child executions), named by Step Functions.');
+    acknowledgeRun(`${invoicingExecutions}/*:*`, 'Added by the Distributed Maps: the run manages its own map runs (child executions), named by Step Functions.');
 
     // API functions.
     const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts').bindStateMachine(this.referralStateMachine);
@@ -287,23 +288,27 @@ export class ParcoursStack extends Stack {
     const reconciler = fn('Reconciler', 'functions/reconciler/reconcile.ts', {
       // It sends messages: shorter than the outbox's lease, like every sender.
       timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS),
-      environment: { RECONCILE_GRACE_SECONDS: String(config.reconcile.graceSeconds) },
+      environment: { RECONCILE_GRACE_SECONDS: String(config.reconcile.graceSeconds), ...(config.invoicingFirstMonth ? { INVOICING_FIRST_MONTH: config.invoicingFirstMonth } : {}) },
     })
       .bindMessaging(messaging, ['email', 'sms'])
       .bindStateMachine(this.referralStateMachine)
       .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn)
-      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
-    for (const machine of [this.referralStateMachine, this.onboardingStateMachine, this.activityLaunchStateMachine]) this.acknowledgeExecutionGrant(reconciler, machine);
+      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn)
+      .bindStateMachine(this.invoicingStateMachine, ENV.invoicingStateMachineArn);
+    for (const machine of [this.referralStateMachine, this.onboardingStateMachine, this.activityLaunchStateMachine, this.invoicingStateMachine]) this.acknowledgeExecutionGrant(reconciler, machine);
     this.acknowledgeExecutionGrant(startOnboarding, this.onboardingStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.onboardingStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.referralStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.activityLaunchStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
+    // The monthly invoicing's schedule (the 1st at 06:00 Paris time): the reconciler's own job, the previous month and
+    // the months missed (shared/invoicing/schedule.ts); one function and one schedule role fewer than a function of its own.
     this.runEvery(
-      invoicingTrigger,
+      reconciler,
       scheduler.ScheduleExpression.cron({ minute: '0', hour: '6', day: '1', month: '*', timeZone: TimeZone.EUROPE_PARIS }),
       'Monthly invoicing: the previous month, and each month missed since the last run',
       deadLetters,
+      { id: 'InvoicingSchedule', input: { job: 'invoicing-schedule' } },
     );
 
     // The chase of unpaid invoices (decision 30): every morning at 09:00 in Paris, reminders to the customers at due
@@ -483,16 +488,33 @@ export class ParcoursStack extends Stack {
    * time zone: a role that may invoke only that function, two retries, then the shared dead-letter queue; the
    * function's own asynchronous failures too.
    */
-  private runEvery(target: ParcoursFunction, schedule: Duration | scheduler.ScheduleExpression, description: string, deadLetters: ParcoursDeadLetters): void {
+  private runEvery(
+    target: ParcoursFunction,
+    rate: Duration | scheduler.ScheduleExpression,
+    description: string,
+    deadLetters: ParcoursDeadLetters,
+    /** A second schedule of the same function: its own id and the input it passes (the function's role is shared). */
+    extra?: { id: string; input: Record<string, unknown> },
+  ): void {
     const id = target.node.id;
-    const role = new iam.Role(this, `${id}ScheduleRole`, {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
-    });
-    new scheduler.Schedule(this, `${id}Schedule`, {
+    const known = this.scheduleRoles.get(target);
+    const role =
+      known ??
+      new iam.Role(this, `${id}ScheduleRole`, {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      });
+    this.scheduleRoles.set(target, role);
+    new scheduler.Schedule(this, extra ? extra.id : `${id}Schedule`, {
       description,
-      schedule: schedule instanceof Duration ? scheduler.ScheduleExpression.rate(schedule) : schedule,
-      target: new schedulerTargets.LambdaInvoke(target.function, { retryAttempts: 2, role, deadLetterQueue: deadLetters.queue }),
+      schedule: rate instanceof Duration ? scheduler.ScheduleExpression.rate(rate) : rate,
+      target: new schedulerTargets.LambdaInvoke(target.function, {
+        retryAttempts: 2,
+        role,
+        deadLetterQueue: deadLetters.queue,
+        ...(extra ? { input: scheduler.ScheduleTargetInput.fromObject(extra.input) } : {}),
+      }),
     });
+    if (known) return;
     deadLetters.grantScheduleRole(role);
     deadLetters.receiveAsyncFailuresOf(target.function);
     Validations.of(role).acknowledge({

@@ -1,82 +1,116 @@
 /*
- * The staff's monthly invoicing pages (issue 11): the months and their runs, a month's batch to validate and its
- * invoices, one invoice (payments, cancellation by a credit note), the late invoices. Each shell holds the page's
- * landmarks and forms; its module (browser/pages/<page>.ts) fills it from /api/staff/invoicing and /api/staff/invoices.
+ * The monthly invoicing's pages (issue 11). "Ma facturation" (`/ma-facturation`, personal link): on their phone the
+ * members of an active activity keep their customers, declare the services of the month, correct them until the
+ * month is invoiced, and read their invoices. The shell holds the landmarks and forms; browser/pages/ma-facturation.ts
+ * fills them from the API (functions/invoicing/member-api.ts).
  */
-import { PAYMENT_MEANS } from '../domain/invoicing/staff-input.js';
-import { PAYMENT_MEANS_LABELS } from '../invoicing/staff-views.js';
+import { PRICE_UNITS, PRICE_UNIT_LABELS, VAT_RATES_BPS, formatBps } from '../domain/activities.js';
 import { errorSummary, radioGroup, textField } from './form-fields.js';
-import { layout, loadingRegion } from './layout.js';
+import { escapeHtml, layout, loadingRegion } from './layout.js';
 
-/** "Facturation": the last months with their run, the one to launch, links to each month and to the late invoices. */
-export function invoicingPage(): string {
-  const body = `<h1>Facturation mensuelle</h1>
-<p class="lead">Chaque 1er du mois, la facturation du mois écoulé se lance d'elle-même. Vous pouvez aussi lancer un mois terminé qui ne l'a pas été ; un mois ne se facture qu'une fois.</p>
-<p><a href="/equipe/facturation/retards">Factures en retard</a></p>
-<div id="invoicing-status" role="status" aria-live="polite" tabindex="-1"></div>
-${loadingRegion('months', 'Chargement des mois…')}`;
-  return layout({ title: 'Facturation', page: 'invoicing', auth: 'required', body });
+const unitOptions = () => PRICE_UNITS.map((unit) => `<option value="${unit}">${escapeHtml(PRICE_UNIT_LABELS[unit])}</option>`).join('');
+const vatOptions = () => VAT_RATES_BPS.map((bps) => `<option value="${bps}">${escapeHtml(formatBps(bps))}</option>`).join('');
+
+/** One line of a declaration, cloned for each line: `N` in its ids becomes the line's index (`lines.2.unitPriceCents` → `f-lines-2-unitPriceCents`). */
+function lineTemplate(): string {
+  const id = (name: string) => `f-lines-N-${name}`;
+  const field = (name: string, label: string, control: string, extra = '') => `<div class="field"${extra}>
+<label for="${id(name)}">${escapeHtml(label)}</label>
+<p class="field-error" id="${id(name)}-error" hidden></p>
+${control}
+</div>`;
+  return `<template id="ligne-modele">
+<li class="card declaration-line">
+<fieldset class="group">
+<legend class="line-title">Ligne n° N</legend>
+${field('priceLineId', 'Prestation', `<select id="${id('priceLineId')}" name="priceLineId"></select>`)}
+${field('description', 'Description', `<input type="text" id="${id('description')}" name="description" maxlength="200" autocomplete="off">`)}
+${field('quantityHundredths', 'Quantité', `<input type="text" id="${id('quantityHundredths')}" name="quantityHundredths" inputmode="decimal" autocomplete="off" maxlength="10" value="1">`)}
+${field('unit', 'Unité', `<select id="${id('unit')}" name="unit">${unitOptions()}</select>`, ' data-free-only')}
+${field('unitPriceCents', 'Prix unitaire hors taxes, en euros', `<input type="text" id="${id('unitPriceCents')}" name="unitPriceCents" inputmode="decimal" autocomplete="off" maxlength="14">`, ' data-free-only')}
+${field('vatRateBps', 'Taux de TVA', `<select id="${id('vatRateBps')}" name="vatRateBps"><option value="">Choisir</option>${vatOptions()}</select>`, ' data-vat-only')}
+<p class="line-total" aria-live="polite"></p>
+<p><button type="button" class="button button-secondary remove-line">Retirer cette ligne</button></p>
+</fieldset>
+</li>
+</template>`;
 }
 
-/** One month: its run, the batch to validate (hold some with a reason), then its invoices; the accounting export. */
-export function invoicingMonthPage(month: string): string {
-  const body = `<p class="breadcrumb"><a href="/equipe/facturation">Facturation</a></p>
-<h1 id="month-title">Facturation du mois</h1>
-<div id="month-status" role="status" aria-live="polite" tabindex="-1"></div>
-${loadingRegion('month', 'Chargement du mois…')}
-<section class="section" id="batch-section" aria-labelledby="batch-title" hidden>
-<h2 id="batch-title">Lot à valider</h2>
-<p>Vérifiez les brouillons. Pour en garder un de côté, cochez « Mettre en attente » et donnez la raison : elle est envoyée aux membres de l'activité. Les autres sont numérotés et envoyés aux clients.</p>
-<form id="batch-form" class="stack-form" novalidate>
-${errorSummary()}
-<div id="batch-drafts"></div>
-<div class="actions"><button type="submit" class="button" id="batch-submit">Valider le lot</button></div>
+/** "Ma facturation": customers, the month's declarations and invoices of one of the young person's activities. */
+export function myInvoicingPage(): string {
+  const body = `<h1>Ma facturation</h1>
+<p class="breadcrumb"><a href="/mon-activite">Mon activité</a></p>
+<div id="facturation-statut" role="status" aria-live="polite"></div>
+${loadingRegion('facturation', 'Chargement de votre facturation…')}
+
+<div id="facturation-contenu" hidden>
+<div class="field">
+<label for="mois">Mois</label>
+<input type="month" id="mois" name="mois">
+</div>
+<div id="mois-etat"></div>
+
+<section class="section" id="section-declarer" aria-labelledby="declarer-titre">
+<h2 id="declarer-titre">Déclarer une prestation</h2>
+<form id="declaration-form" class="stack-form" novalidate>
+${errorSummary('declaration-')}
+<div class="field">
+<label for="f-customerId">Client <span class="required">(obligatoire)</span></label>
+<p class="field-error" id="f-customerId-error" hidden></p>
+<select id="f-customerId" name="customerId" required></select>
+</div>
+${textField({ name: 'serviceDate', label: 'Date de la prestation', required: true, type: 'date' })}
+<fieldset class="field group" id="f-lines">
+<legend>Ce que vous avez fait <span class="required">(obligatoire)</span></legend>
+<p class="hint">Choisissez une prestation de votre grille de prix, ou « Prix libre ».</p>
+<p class="field-error" id="f-lines-error" hidden></p>
+<ol class="declaration-lines" id="lignes"></ol>
+<p><button type="button" class="button button-secondary" id="ajouter-ligne">Ajouter une ligne</button></p>
+</fieldset>
+<div class="panel" id="totaux" aria-live="polite"></div>
+<div class="actions item-actions">
+<button type="submit" class="button" id="declarer">Enregistrer la prestation</button>
+<button type="button" class="button button-secondary" id="annuler-correction" hidden>Annuler la correction</button>
+</div>
+<p id="declaration-statut" role="status"></p>
+</form>
+${lineTemplate()}
+</section>
+
+<section class="section" id="section-declarations" aria-labelledby="declarations-titre">
+<h2 id="declarations-titre">Mes prestations du mois</h2>
+<div id="declarations"></div>
+</section>
+
+<section class="section" id="section-clients" aria-labelledby="clients-titre">
+<h2 id="clients-titre">Mes clients</h2>
+<div id="clients"></div>
+<form id="client-form" class="stack-form card" novalidate>
+<h3 id="client-form-titre">Ajouter un client</h3>
+${errorSummary('client-')}
+${radioGroup({ name: 'kind', legend: 'Type de client', required: true, choices: [{ value: 'individual', label: 'Particulier' }, { value: 'business', label: 'Entreprise' }] })}
+${textField({ name: 'name', label: 'Nom', required: true, maxlength: 200, autocomplete: 'off', hint: 'Nom et prénom, ou nom de l’entreprise.' })}
+${textField({ name: 'address.line1', label: 'Adresse', required: true, maxlength: 200, autocomplete: 'off' })}
+${textField({ name: 'address.line2', label: "Complément d'adresse", required: false, maxlength: 200, autocomplete: 'off' })}
+${textField({ name: 'address.postalCode', label: 'Code postal', required: true, inputmode: 'numeric', maxlength: 10, autocomplete: 'off' })}
+${textField({ name: 'address.city', label: 'Ville', required: true, maxlength: 100, autocomplete: 'off' })}
+${textField({ name: 'email', label: 'E-mail', required: true, type: 'email', maxlength: 254, autocomplete: 'off', hint: 'La facture lui est envoyée à cette adresse.' })}
+<div id="champs-entreprise" hidden>
+${textField({ name: 'siren', label: 'SIREN', required: true, inputmode: 'numeric', maxlength: 11, autocomplete: 'off', hint: '9 chiffres, sur le Kbis ou l’avis de situation.' })}
+${textField({ name: 'vatNumber', label: 'Numéro de TVA intracommunautaire', required: false, maxlength: 20, autocomplete: 'off', hint: 'Si l’entreprise en a un : FR suivi de 11 chiffres.' })}
+</div>
+<div class="actions item-actions">
+<button type="submit" class="button" id="enregistrer-client">Enregistrer le client</button>
+<button type="button" class="button button-secondary" id="annuler-client" hidden>Annuler</button>
+</div>
+<p id="client-statut" role="status"></p>
 </form>
 </section>
-<section class="section" aria-labelledby="invoices-title">
-<h2 id="invoices-title">Factures du mois</h2>
-<p><button type="button" class="button button-secondary" id="export-download">Télécharger l'export comptable (CSV)</button></p>
-<p id="export-status" role="status"></p>
-<div id="invoices"></div>
-</section>`;
-  return layout({ title: 'Facturation du mois', page: 'invoicing-month', auth: 'required', data: { month }, body });
-}
 
-const meansChoices = () => PAYMENT_MEANS.map((value) => ({ value, label: PAYMENT_MEANS_LABELS[value].replace(/^./, (c) => c.toUpperCase()) }));
-
-/** One invoice or credit note: detail, history, payments; record a payment, cancel by a credit note, the PDF. */
-export function invoicePage(invoiceId: string): string {
-  const body = `<p class="breadcrumb"><a href="/equipe/facturation">Facturation</a></p>
-<h1 id="invoice-title">Facture</h1>
-<div id="invoice-status" role="status" aria-live="polite" tabindex="-1"></div>
-${loadingRegion('invoice', 'Chargement de la facture…')}
-<section class="section" id="payment-section" aria-labelledby="payment-title" hidden>
-<h2 id="payment-title">Enregistrer un paiement</h2>
-<form id="payment-form" class="stack-form" novalidate>
-${errorSummary()}
-${textField({ name: 'amountCents', label: 'Montant reçu, en euros', required: true, inputmode: 'decimal', maxlength: 14, hint: 'Tout ou partie du reste à payer. Par exemple : 45,50' })}
-${textField({ name: 'date', label: 'Date du paiement', required: true, type: 'date', hint: "Le jour où l'argent a été reçu." })}
-${radioGroup({ name: 'means', legend: 'Moyen de paiement', required: true, choices: meansChoices() })}
-<div class="actions"><button type="submit" class="button" id="payment-submit">Enregistrer le paiement</button></div>
-</form>
+<section class="section" id="section-factures" aria-labelledby="factures-titre">
+<h2 id="factures-titre">Mes factures</h2>
+<div id="factures"></div>
 </section>
-<section class="section" id="cancel-section" aria-labelledby="cancel-title" hidden>
-<h2 id="cancel-title">Annuler la facture</h2>
-<p>Une facture émise ne se modifie pas : elle s'annule par un avoir, numéroté à la suite des factures, qui la rembourse en entier.</p>
-<form id="cancel-form" class="stack-form" novalidate>
-${errorSummary()}
-${textField({ name: 'reason', label: "Motif de l'annulation", required: true, multiline: true, maxlength: 500, hint: "Gardé dans l'historique de la facture." })}
-<div class="actions"><button type="submit" class="button button-secondary" id="cancel-submit">Annuler par un avoir</button></div>
-</form>
-</section>`;
-  return layout({ title: 'Facture', page: 'invoice', auth: 'required', data: { invoiceId }, body });
-}
-
-/** "En retard": invoices unpaid 45 days after their due date, oldest first. */
-export function lateInvoicesPage(): string {
-  const body = `<p class="breadcrumb"><a href="/equipe/facturation">Facturation</a></p>
-<h1>En retard</h1>
-<p class="lead">Les factures impayées 45 jours après leur échéance, malgré les deux relances. Les plus anciennes d'abord.</p>
-${loadingRegion('late', 'Chargement des factures en retard…')}`;
-  return layout({ title: 'Factures en retard', page: 'late-invoices', auth: 'required', body });
+</div>`;
+  return layout({ title: 'Ma facturation', page: 'ma-facturation', auth: 'optional', body });
 }

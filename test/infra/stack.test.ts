@@ -15,6 +15,7 @@ import { ParcoursFunction } from '../../infra/constructs/parcours-function.js';
 import { CHANNEL_COMMANDS, dynamoDbGrant, operationsOf, ownCommands, s3Grant } from '../../infra/sdk-grants.js';
 import { MAIL_ATTACHMENT_PREFIXES } from '../../shared/domain/messages/attachments.js';
 import { DocumentsBucket } from '../../infra/constructs/documents-bucket.js';
+import { MEMBER_INVOICING_ROUTES } from '../../functions/invoicing/member-routes.js';
 
 /** Template JSON, as JSON.parse types it. */
 type Json = ReturnType<typeof JSON.parse>;
@@ -229,6 +230,8 @@ describe('HTTP API', () => {
         'PUT /api/me/activity',
         'POST /api/me/activity/submission',
         'GET /api/me/activities/{activityId}/flyer',
+        // The members' invoicing (one function, functions/invoicing/member-routes.ts).
+        ...MEMBER_INVOICING_ROUTES,
         'GET /api/staff/service-kinds',
         'PUT /api/staff/service-kinds/{code}',
         'GET /api/staff/activities',
@@ -265,6 +268,7 @@ describe('HTTP API', () => {
     'PUT /api/me/activity',
     'POST /api/me/activity/submission',
     'GET /api/me/activities/{activityId}/flyer',
+    ...MEMBER_INVOICING_ROUTES,
   ];
 
   it('puts every other /api route behind the Cognito JWT authorizer', () => {
@@ -645,6 +649,8 @@ describe('functions', () => {
         'AddActivityMember',
         'ChangeActivityStatus',
         'ActivityFlyer',
+        // The members' invoicing: one function for its routes (decision 29).
+        'MemberInvoicingApi',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
