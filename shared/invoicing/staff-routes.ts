@@ -3,8 +3,7 @@ import type { RouteKey } from '../http/router.js';
 /**
  * The staff's invoicing routes (decision 29): one function, functions/invoicing/staff-api.ts, serves them all; the
  * stack declares exactly these (`addProtectedRoutes`). Kept without runtime imports so that the stack can read it.
- * (Not under functions/: every file there is a function's entry.) The stack is at CloudFormation's 500 resources: the
- * month's export is `?format=csv` on the month, the late list `?late=true` on the unpaid one, rather than routes.
+ * The month's export is `?format=csv` on the month, the late list `?late=true` on the unpaid one (decision 29).
  */
 export const STAFF_INVOICING_ROUTES = [
   'GET /api/staff/invoicing/months',
