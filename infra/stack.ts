@@ -8,6 +8,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { STAFF_INVOICING_ROUTES } from '../shared/invoicing/staff-routes.js';
 import { activityLaunchWorkflow } from '../workflows/activity-launch.js';
 import { monthlyInvoicingWorkflow } from '../workflows/monthly-invoicing.js';
 import { onboardingWorkflow } from '../workflows/onboarding.js';
@@ -333,6 +334,12 @@ export class ParcoursStack extends Stack {
     const staffActivities = fn('StaffActivitiesApi', 'functions/activities/api.ts')
       .bindActivitySettings()
       .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
+    // The staff's invoicing console: one function for its routes (decision 29); the cooperative's settings for the PDFs.
+    const staffInvoicing = fn('StaffInvoicing', 'functions/invoicing/staff-api.ts', { timeout: Duration.seconds(29) })
+      .bindActivitySettings()
+      // Staff start a month's run, and a released invoice is issued and e-mailed at once.
+      .bindStateMachine(this.invoicingStateMachine, ENV.invoicingStateMachineArn)
+      .bindMessaging(messaging, ['email']);
 
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
@@ -354,6 +361,7 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoutes(STAFF_ONBOARDING_ROUTES, staffOnboarding);
     this.api.addProtectedRoutes(COHORTS_ROUTES, cohorts);
     this.api.addProtectedRoutes(STAFF_ACTIVITIES_ROUTES, staffActivities);
+    this.api.addProtectedRoutes(STAFF_INVOICING_ROUTES, staffInvoicing);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
     this.api.addPublicRoutes(YOUNG_PERSON_ROUTES, youngPersonSpace, linkWhy);
     this.api.addPublicRoutes(MEMBER_INVOICING_ROUTES, memberInvoicing, linkWhy);

@@ -117,3 +117,27 @@ export type ServiceKindView = ReturnType<typeof serviceKindView>;
 export type CohortSummary = ReturnType<typeof cohortSummary>;
 /** GET /api/staff/cohorts/{cohortId}. */
 export type CohortView = ReturnType<typeof cohortView>;
+
+// --- Monthly invoicing (issue 11): the staff's console ---
+import type { invoiceDetail, invoiceListItem, runView } from '../../shared/invoicing/staff-views.js';
+export type InvoiceListItem = ReturnType<typeof invoiceListItem>;
+/** GET /api/staff/invoices/{invoiceId}, and the answer of a payment or a release. */
+export type InvoiceDetailView = ReturnType<typeof invoiceDetail>;
+export type InvoicingRunView = ReturnType<typeof runView>;
+/** GET /api/staff/invoicing/months. */
+export interface InvoicingMonthsView {
+  items: Array<{ month: string; label: string; run: InvoicingRunView | null }>;
+}
+/** GET /api/staff/invoicing/months/{month}: the run and a page of the month's invoices. */
+export interface InvoicingMonthView {
+  month: string;
+  label: string;
+  run: InvoicingRunView | null;
+  items: InvoiceListItem[];
+  cursor?: string;
+}
+/** POST /api/staff/invoices/{invoiceId}/cancellation. */
+export interface CancellationAnswer {
+  creditNote: InvoiceListItem;
+  invoice: InvoiceDetailView;
+}

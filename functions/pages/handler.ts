@@ -14,6 +14,7 @@ import {
 import { duplicatesPage, messagesPage } from '../../shared/pages/staff.js';
 import { documentsReviewPage, onboardingBoardPage, sessionPage, sessionsPage } from '../../shared/pages/onboarding-staff.js';
 import { guardianPage, myPathPage, newLinkPage } from '../../shared/pages/no-account.js';
+import { invoicePage, invoicingMonthPage, invoicingPage, lateInvoicesPage } from '../../shared/pages/staff-invoicing.js';
 import { activitiesPage, activityPage, cohortPage, cohortsPage, myActivityPage, serviceKindsPage } from '../../shared/pages/activities.js';
 import { myInvoicingPage } from '../../shared/pages/invoicing.js';
 // Opaque ids and approval tokens: anything else in these URLs is a 404, never echoed back.
@@ -35,6 +36,8 @@ const staticPages: Record<string, () => string> = {
   '/equipe/activites': activitiesPage,
   '/equipe/cohortes': cohortsPage,
   '/equipe/services': serviceKindsPage,
+  '/equipe/facturation': invoicingPage,
+  '/equipe/facturation/retards': lateInvoicesPage,
   '/auth/callback': authCallbackPage,
   // People without an account: their personal link is in the fragment, which never reaches this function.
   '/mon-parcours': myPathPage,
@@ -135,6 +138,10 @@ function route(event: APIGatewayProxyEventV2, path: string): Result {
   if (activity && isOpaqueId(activity[1])) return html(200, activityPage(activity[1]));
   const cohort = /^\/equipe\/cohortes\/([^/]+)$/.exec(path);
   if (cohort && isOpaqueId(cohort[1])) return html(200, cohortPage(cohort[1]));
+  const month = /^\/equipe\/facturation\/(\d{4}-(?:0[1-9]|1[0-2]))$/.exec(path);
+  if (month) return html(200, invoicingMonthPage(month[1]!));
+  const invoice = /^\/equipe\/factures\/([^/]+)$/.exec(path);
+  if (invoice && isOpaqueId(invoice[1])) return html(200, invoicePage(invoice[1]));
   return html(404, render('404', notFoundPage));
 }
 

@@ -29,13 +29,13 @@ import {
   type ServiceKind,
   type StaffLaunchFile,
 } from '../domain/activities.js';
-import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../domain/errors.js';
 import { idFromIdempotencyKey, payloadHash } from '../domain/idempotency.js';
 import type { Programme } from '../domain/programmes.js';
 import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-import { batchGetAll, db, queryAll, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
+import { batchGetAll, db, queryAll, queryIndexPage, queryPrefix, shardedIndexPage, tableName, type Page } from './client.js';
 import { getOnboarding } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { listServiceKinds } from './service-kinds.js';
@@ -626,8 +626,6 @@ export async function changeStatus(input: { activityId: string; to: ManualStatus
 /** The shards of the active index, '00' to '15'. */
 export const ACTIVE_SHARDS: readonly string[] = Array.from({ length: ACTIVE_ACTIVITY_SHARDS }, (_, i) => String(i).padStart(2, '0'));
 
-const SHARD_CURSOR = /^(\d{2})(?:\.([A-Za-z0-9_-]+))?$/;
-
 /**
  * One page of the active activities, by start date. With `shard`, that shard only (the invoicing's Distributed Map
  * gives each iteration one); without, the shards one after the other, the cursor saying where it stopped.
@@ -639,22 +637,8 @@ export async function listActiveActivities(options: { shard?: string; cursor?: s
     const page = await queryIndexPage(INDEX.activeActivities, keys.activeActivitiesPartition(options.shard), { limit, cursor: options.cursor });
     return { items: page.items.map((i) => stripKeys<ActivityRecord>(i)), cursor: page.cursor };
   }
-  const parsed = options.cursor === undefined ? undefined : SHARD_CURSOR.exec(options.cursor);
-  if (options.cursor !== undefined && (!parsed || !ACTIVE_SHARDS.includes(parsed[1]!))) {
-    throw new InvalidInputError('Le curseur de pagination est invalide : rechargez la liste depuis le début.', [{ field: 'cursor', message: 'Curseur inconnu ou modifié.' }]);
-  }
-  let shardIndex = parsed ? ACTIVE_SHARDS.indexOf(parsed[1]!) : 0;
-  let inner = parsed?.[2];
-  const items: ActivityRecord[] = [];
-  while (shardIndex < ACTIVE_SHARDS.length && items.length < limit) {
-    const shard = ACTIVE_SHARDS[shardIndex]!;
-    const page = await queryIndexPage(INDEX.activeActivities, keys.activeActivitiesPartition(shard), { limit: limit - items.length, cursor: inner });
-    items.push(...page.items.map((i) => stripKeys<ActivityRecord>(i)));
-    if (page.cursor) return { items, cursor: `${shard}.${page.cursor}` };
-    shardIndex += 1;
-    inner = undefined;
-  }
-  return shardIndex < ACTIVE_SHARDS.length ? { items, cursor: ACTIVE_SHARDS[shardIndex] } : { items };
+  const page = await shardedIndexPage(INDEX.activeActivities, ACTIVE_SHARDS, keys.activeActivitiesPartition, { limit, cursor: options.cursor });
+  return { items: page.items.map((i) => stripKeys<ActivityRecord>(i)), cursor: page.cursor };
 }
 
 /**

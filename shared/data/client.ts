@@ -169,3 +169,35 @@ export async function queryIndexPage(
   const last = items[limit - 1]!;
   return { items: items.slice(0, limit), cursor: encodeCursor({ pk: last.pk, sk: last.sk, [pkName]: last[pkName], [skName]: last[skName] }) };
 }
+
+const SHARD_CURSOR = /^(\d{2})(?:\.([A-Za-z0-9_-]+))?$/;
+
+/**
+ * One page of a sharded index (`shards` in their order, each read in its sort key order, one after the other): the
+ * cursor says in which shard the page stopped and where (`07.<the shard's cursor>`, or `08` to begin that shard).
+ * A cursor that is not one of these is a 400 naming `cursorField`.
+ */
+export async function shardedIndexPage(
+  indexName: string,
+  shards: readonly string[],
+  partitionOf: (shard: string) => string,
+  options: { cursor?: string; limit?: number; cursorField?: string } = {},
+): Promise<Page<Record<string, unknown>>> {
+  const limit = options.limit ?? PAGE_LIMIT.default;
+  const parsed = options.cursor === undefined ? undefined : SHARD_CURSOR.exec(options.cursor);
+  if (options.cursor !== undefined && (!parsed || !shards.includes(parsed[1]!))) {
+    throw new InvalidInputError('Le curseur de pagination est invalide : rechargez la liste depuis le début.', [{ field: options.cursorField ?? 'cursor', message: 'Curseur inconnu ou modifié.' }]);
+  }
+  let shardIndex = parsed ? shards.indexOf(parsed[1]!) : 0;
+  let inner = parsed?.[2];
+  const items: Record<string, unknown>[] = [];
+  while (shardIndex < shards.length && items.length < limit) {
+    const shard = shards[shardIndex]!;
+    const page = await queryIndexPage(indexName, partitionOf(shard), { limit: limit - items.length, cursor: inner, cursorField: options.cursorField });
+    items.push(...page.items);
+    if (page.cursor) return { items, cursor: `${shard}.${page.cursor}` };
+    shardIndex += 1;
+    inner = undefined;
+  }
+  return shardIndex < shards.length ? { items, cursor: shards[shardIndex] } : { items };
+}

@@ -513,6 +513,7 @@ export function launchProblems(input: {
 
 // --- Request bodies ---
 
+/** A Paris calendar date field (YYYY-MM-DD), its message naming the field. */
 export const isoDate = (label: string) => text({ max: 10 }).check(z.refine((value) => isIsoDate(value), `${label} invalide (format attendu : AAAA-MM-JJ).`));
 
 /** A whole number of cents: refuses fractions, negative amounts and anything that is not a number. */

@@ -1,4 +1,5 @@
 import type { CooperativeSettings } from '../../infra/config.js';
+import type { InvoiceRecord } from '../domain/invoicing/records.js';
 import type { PriceUnit } from '../domain/activities.js';
 import { invoiceTotals, type InvoiceTotals, type VatMode } from '../domain/invoicing/amounts.js';
 import type { CustomerDetails, PostalAddress } from '../domain/invoicing/customers.js';
@@ -129,4 +130,49 @@ export function creditNoteOf(invoice: InvoiceDocument, number: string, issueDate
 /** "facture-2027-000123.pdf", "avoir-2027-000124.pdf". */
 export function documentFileName(doc: Pick<InvoiceDocument, 'kind' | 'number'>, extension = 'pdf'): string {
   return `${doc.kind === 'credit-note' ? 'avoir' : 'facture'}-${doc.number}.${extension}`;
+}
+
+/**
+ * The totals of a stored invoice by the renderers' rules (EN 16931 categories per rate), computed again from its
+ * lines: they must equal the stored ones. A record whose lines carry no VAT rate was drafted under the franchise.
+ */
+export function recordTotals(record: Pick<InvoiceRecord, 'invoiceId' | 'lines' | 'totals'>): { vatMode: VatMode; totals: InvoiceTotals } {
+  const vatMode: VatMode = record.lines.every((line) => line.vatRateBps === null) ? 'franchise' : 'vat';
+  const totals = invoiceTotals(record.lines, vatMode);
+  if (totals.grossCents !== record.totals.grossCents) throw new RangeError(`invoice ${record.invoiceId}: totals differ from the stored ones`);
+  return { vatMode, totals };
+}
+
+/**
+ * The document of an invoice or credit note as stored (numbered): its lines and customer as they were drafted, its
+ * number and dates, the totals computed again by the same rules (they must equal the stored ones). A record whose
+ * lines carry no VAT rate was drafted under the franchise.
+ */
+export function documentOfRecord(record: InvoiceRecord, cooperative: CooperativeSettings, activity: { name: string; tradeName: string }): InvoiceDocument {
+  if (!record.number || !record.issueDate) throw new RangeError(`invoice ${record.invoiceId} is not numbered`);
+  const { vatMode, totals } = recordTotals(record);
+  const dates = record.lines.map((line) => line.serviceDate).sort();
+  const { customer } = record;
+  return {
+    kind: record.kind,
+    number: record.number,
+    issueDate: record.issueDate,
+    ...(record.kind === 'invoice' && record.dueDate ? { dueDate: record.dueDate } : {}),
+    paymentTermsDays: cooperative.paymentTermsDays,
+    servicePeriod: { start: dates[0]!, end: dates[dates.length - 1]! },
+    seller: sellerOf(cooperative, activity),
+    buyer: { kind: customer.kind, name: customer.name, address: customer.address, email: customer.email, ...(customer.siren ? { siren: customer.siren } : {}), ...(customer.vatNumber ? { vatNumber: customer.vatNumber } : {}) },
+    lines: record.lines.map((line, index) => ({
+      description: line.description,
+      serviceDate: line.serviceDate,
+      quantityHundredths: line.quantityHundredths,
+      unit: line.unit as PriceUnit,
+      unitPriceCents: line.unitPriceCents,
+      vatRateBps: vatMode === 'franchise' ? null : line.vatRateBps,
+      netCents: totals.lines[index]!.netCents,
+    })),
+    totals,
+    vatMode,
+    ...(record.cancels ? { cancels: { number: record.cancels.number, issueDate: record.cancels.issueDate } } : {}),
+  };
 }

@@ -58,6 +58,7 @@ ${preloads}<script type="module" src="${script.src}"></script>
 <li data-audience="staff"><a href="/equipe/activites">Activités</a></li>
 <li data-audience="staff"><a href="/equipe/cohortes">Cohortes CJS</a></li>
 <li data-audience="staff"><a href="/equipe/services">Services</a></li>
+<li data-audience="staff"><a href="/equipe/facturation">Facturation</a></li>
 <li data-audience="staff"><a href="/equipe/messages">Messages et contacts</a></li>
 <li data-audience="staff"><a href="/equipe/doublons">Doublons possibles</a></li>
 </ul>

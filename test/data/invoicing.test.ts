@@ -18,7 +18,7 @@ import {
 } from '../../shared/data/invoicing/invoices.js';
 import { issueNumbers } from '../../shared/data/invoicing/numbering.js';
 import { listPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../shared/domain/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../../shared/domain/errors.js';
 import type { CustomerRecord, DeclarationRecord } from '../../shared/domain/invoicing/records.js';
 
 let doc: DynamoDBDocumentClient;
@@ -168,7 +168,7 @@ describe('payments', () => {
     const invoiceId = await issuedInvoice(10_000);
     await pay(invoiceId, 4_000);
     const before = await countItemsOfType(doc, table, 'invoice-payment');
-    await expect(pay(invoiceId, 6_001)).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(pay(invoiceId, 6_001)).rejects.toBeInstanceOf(UnprocessableError);
     await expect(pay(invoiceId, 0)).rejects.toBeInstanceOf(InvalidInputError);
     await expect(pay(invoiceId, 10.5)).rejects.toBeInstanceOf(InvalidInputError);
     expect(await countItemsOfType(doc, table, 'invoice-payment')).toBe(before);
@@ -179,7 +179,7 @@ describe('payments', () => {
     const invoiceId = await issuedInvoice(10_000, '2029-03-04');
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => pay(invoiceId, 3_000)));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
-    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof InvalidInputError)).toBe(true);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof UnprocessableError)).toBe(true);
     expect((await getInvoice(invoiceId))!.paidCents).toBe(9_000);
     expect((await listPayments(invoiceId)).reduce((s, p) => s + p.amountCents, 0)).toBe(9_000);
 

@@ -106,7 +106,7 @@ const MATRIX: Record<string, RouteExpectation> = {
       const objects = objectsOf(world, target);
       const approvalId = objects?.adult.approvalId ?? missingId();
       const personId = objects?.minor.personId ?? missingId();
-      return ['/prescripteur/orienter', '/prescripteur/orientations', '/equipe', '/equipe/messages', `/equipe/decisions/${approvalId}`, `/equipe/personnes/${personId}`].map((path) => ({ path }));
+      return ['/prescripteur/orienter', '/prescripteur/orientations', '/equipe', '/equipe/messages', `/equipe/decisions/${approvalId}`, `/equipe/personnes/${personId}`, '/equipe/facturation', '/equipe/facturation/2019-04', `/equipe/factures/inv-${missingId()}`, '/equipe/facturation/retards'].map((path) => ({ path }));
     },
     status: publicRoute(200),
   },
@@ -294,6 +294,32 @@ const MATRIX: Record<string, RouteExpectation> = {
   'POST /api/staff/activities/{activityId}/members': activityRoute('/members', { referralId: missingId() }),
   'POST /api/staff/activities/{activityId}/status': activityRoute('/status', { status: 'paused', reason: 'Congés d’été' }),
   'GET /api/staff/activities/{activityId}/flyer': activityRoute('/flyer'),
+  // The staff's invoicing (functions/invoicing/staff-api.ts): staff only. The seeded world has no invoice: staff get
+  // the 404 of a missing one; the lists answer empty; a past month's run is started once, at the end.
+  'GET /api/staff/invoicing/months': { targets: [NONE], requests: () => [{ path: '/api/staff/invoicing/months' }], status: staffOnly(200) },
+  'POST /api/staff/invoicing/runs': { targets: [NONE], requests: () => [{ path: '/api/staff/invoicing/runs', body: { month: '2019-03' } }], status: staffOnly(201), writes: true },
+  'GET /api/staff/invoicing/months/{month}': {
+    targets: [NONE],
+    requests: () => [{ path: '/api/staff/invoicing/months/2019-04' }, { path: '/api/staff/invoicing/months/2019-04?limit=5' }, { path: '/api/staff/invoicing/months/2019-04?format=csv' }],
+    status: staffOnly(200),
+  },
+  'GET /api/staff/invoicing/unpaid': { targets: [NONE], requests: () => [{ path: '/api/staff/invoicing/unpaid' }, { path: '/api/staff/invoicing/unpaid?late=true' }], status: staffOnly(200) },
+  ...Object.fromEntries(
+    [
+      ['GET /api/staff/invoices/{invoiceId}', '', undefined],
+      ['GET /api/staff/invoices/{invoiceId}/pdf', '/pdf', undefined],
+      ['POST /api/staff/invoices/{invoiceId}/payments', '/payments', { amountCents: 1000, date: '2020-01-02', means: 'virement' }],
+      ['POST /api/staff/invoices/{invoiceId}/cancellation', '/cancellation', { reason: 'Facturé au mauvais client.' }],
+      ['POST /api/staff/invoices/{invoiceId}/release', '/release', undefined],
+    ].map(([key, suffix, body]) => [
+      key as string,
+      {
+        targets: ['missing'],
+        requests: () => [{ path: `/api/staff/invoices/inv-${missingId()}${suffix as string}`, body, headers: { 'idempotency-key': randomUUID() } }],
+        status: staffOnly(200),
+      } satisfies RouteExpectation,
+    ]),
+  ),
   'PUT /api/staff/onboarding/{referralId}/diagnosis': {
     targets: OBJECT_TARGETS,
     requests: (world, target) =>

@@ -7,7 +7,8 @@ import { countItemsByType, seedTwoOrganisations, settled, splitRouteKey, templat
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 import { parisDate } from '../../shared/domain/time.js';
 import { activeActivityWithMembers, monthStart } from '../support/activities.js';
-import { individual } from '../support/invoicing.js';
+import { draftFor, individual, line } from '../support/invoicing.js';
+import { issueNumbers } from '../../shared/data/invoicing/numbering.js';
 import { recordPersonalValues } from '../support/personal-data.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { draftMonthInvoices } from '../../shared/data/invoicing/invoices.js';
@@ -96,6 +97,8 @@ const activityPaths = (suffix: string) => (_world: TwoOrganisations, id?: string
  * activity's customer, and last month already invoiced (its lock taken).
  */
 const member = { token: '', activityId: '', customerId: '', otherCustomerId: '', invoicedMonth: '', otherToken: '' };
+/** An issued invoice of 100 € (seeded in beforeAll) for the staff's payment routes. */
+const staffInvoice = { invoiceId: '' };
 const memberHeaders = () => ({ 'x-parcours-link': member.token, 'idempotency-key': randomUUID() });
 /** The month routes' paths: `id` in place of the activity, then of the month. */
 const monthPaths = (id: string | undefined, suffix: string) => {
@@ -485,6 +488,65 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
     ],
   },
   'GET /api/staff/activities/{activityId}/flyer': { as: 'staff', paths: activityPaths('/flyer') },
+  // The staff's invoicing (functions/invoicing/staff-api.ts).
+  'GET /api/staff/invoicing/months': { as: 'staff', paths: () => ['/api/staff/invoicing/months'] },
+  'POST /api/staff/invoicing/runs': {
+    as: 'staff',
+    paths: () => ['/api/staff/invoicing/runs'],
+    body: () => ({ month: '2019-05' }),
+    oversize: (body) => ({ ...body, month: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'a month that is no month', body: () => ({ month: '2019-13' }), fields: ['month'] },
+      { label: 'the current month', body: () => ({ month: parisDate().slice(0, 7) }), fields: ['month'] },
+      { label: 'a month to come', body: () => ({ month: `${nextYear()}-01` }), fields: ['month'] },
+      { label: 'a month as a number', body: () => ({ month: 201905 }), fields: ['month'] },
+      { label: 'no month', body: () => ({}), fields: ['month'] },
+    ],
+  },
+  'GET /api/staff/invoicing/months/{month}': {
+    as: 'staff',
+    paths: (_world, id) => [`/api/staff/invoicing/months/${id ?? '2020-01'}`],
+    queries: [...pagedQueries(['cursor']), { label: 'an unknown format', query: 'format=xlsx', fields: ['format'] }],
+  },
+  'GET /api/staff/invoicing/unpaid': {
+    as: 'staff',
+    paths: () => ['/api/staff/invoicing/unpaid'],
+    queries: [...pagedQueries(['cursor']), { label: 'late that is no flag', query: 'late=oui', fields: ['late'] }],
+  },
+  'GET /api/staff/invoices/{invoiceId}': { as: 'staff', paths: (_world, id) => [`/api/staff/invoices/${id ?? staffInvoice.invoiceId}`] },
+  'GET /api/staff/invoices/{invoiceId}/pdf': { as: 'staff', paths: (_world, id) => [`/api/staff/invoices/${id ?? staffInvoice.invoiceId}/pdf`] },
+  'POST /api/staff/invoices/{invoiceId}/payments': {
+    as: 'staff',
+    paths: (_world, id) => [`/api/staff/invoices/${id ?? staffInvoice.invoiceId}/payments`],
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+    body: () => ({ amountCents: 1_000, date: '2020-02-10', means: 'virement' }),
+    oversize: (body) => ({ ...body, means: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'negative cents', body: (valid) => ({ ...valid, amountCents: -1_000 }), fields: ['amountCents'] },
+      { label: 'fractional cents', body: (valid) => ({ ...valid, amountCents: 10.5 }), fields: ['amountCents'] },
+      { label: 'cents as text', body: (valid) => ({ ...valid, amountCents: '10,00' }), fields: ['amountCents'] },
+      { label: 'no amount', body: (valid) => ({ ...valid, amountCents: 0 }), fields: ['amountCents'] },
+      { label: 'an unknown means and a wrong date', body: (valid) => ({ ...valid, means: 'bitcoin', date: '2020-02-30' }), fields: ['means', 'date'] },
+      { label: 'a date to come', body: (valid) => ({ ...valid, date: futureParisDay(3) }), fields: ['date'] },
+      { label: 'missing fields', body: () => ({}), fields: ['amountCents', 'date', 'means'] },
+    ],
+  },
+  'POST /api/staff/invoices/{invoiceId}/cancellation': {
+    as: 'staff',
+    paths: (_world, id) => [`/api/staff/invoices/${id ?? staffInvoice.invoiceId}/cancellation`],
+    body: () => ({ reason: 'Facturé au mauvais client.' }),
+    oversize: () => ({ reason: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'no reason', body: () => ({ reason: '   ' }), fields: ['reason'] },
+      { label: 'a reason over its limit', body: () => ({ reason: 'r'.repeat(501) }), fields: ['reason'] },
+      { label: 'a reason of the wrong type', body: () => ({ reason: ['erreur'] }), fields: ['reason'] },
+    ],
+  },
+  // Issued already: the bad input gets its 4xx, and the invoice stays as it is.
+  'POST /api/staff/invoices/{invoiceId}/release': { as: 'staff', paths: (_world, id) => [`/api/staff/invoices/${id ?? staffInvoice.invoiceId}/release`] },
   'PUT /api/staff/onboarding/{referralId}/diagnosis': {
     as: 'staff',
     paths: (world, id) => [`/api/staff/onboarding/${id ?? world.A.adult.referralId}/diagnosis`],
@@ -551,6 +613,10 @@ beforeAll(async () => {
   ]);
   const invoicedMonth = monthStart(-1).slice(0, 7);
   await draftMonthInvoices({ activityId: mine.activityId, month: invoicedMonth, drafts: [] });
+  // The staff's invoicing: an issued invoice of 100 €, numbered in a year of its own.
+  const { invoices } = await draftMonthInvoices({ activityId: mine.activityId, month: '2020-01', drafts: [draftFor(customer, [line({ quantityHundredths: 100, unitPriceCents: 10_000 })])] });
+  await issueNumbers({ batchKey: 'bad-input-staff', invoiceIds: [invoices[0]!.invoiceId], issueDate: '2020-02-01', dueDate: '2020-03-02' });
+  staffInvoice.invoiceId = invoices[0]!.invoiceId;
   Object.assign(member, { token: mine.members[0]!.token, activityId: mine.activityId, customerId: customer.customerId, otherCustomerId: theirs.customerId, invoicedMonth, otherToken: other.members[0]!.token });
   // The seeded referrals' acknowledgements wait in the outbox for the dispatcher (every 5 min): sent now, before
   // the tests count items.
@@ -817,5 +883,53 @@ describe("the members' invoicing beyond the body's fields", () => {
         expect(answer.text).not.toContain(individual().name);
       },
     ]);
+  });
+
+  describe('a payment staff record on an issued invoice', () => {
+    const path = () => `/api/staff/invoices/${staffInvoice.invoiceId}/payments`;
+    const payment = (amountCents: number) => JSON.stringify({ amountCents, date: '2020-02-10', means: 'cheque' });
+
+    it('refuses more than is left to pay with a 422 naming the amount, and writes nothing', async () => {
+      const first = await send('POST', path(), { as: 'staff', body: payment(6_000), headers: { 'idempotency-key': randomUUID() } });
+      expect(first.status, first.text).toBe(201);
+      await withoutWrites(
+        [4_001, 10_000, 9_999_999].map((amountCents) => async () => {
+          const answer = await send('POST', path(), { as: 'staff', body: payment(amountCents), headers: { 'idempotency-key': randomUUID() } });
+          expectClearRefusal(answer, `a payment of ${amountCents} cents`);
+          expect(answer.status).toBe(422);
+          expect(answer.json?.errors).toEqual([{ field: 'amountCents', message: 'Au plus 40,00\u00a0€.' }]);
+        }),
+      );
+    });
+
+    it('refuses a prescriber, no token and a young person\'s link, writing nothing', async () => {
+      await withoutWrites([
+        async () => expect((await send('POST', path(), { as: 'prescriberA', body: payment(100), headers: { 'idempotency-key': randomUUID() } })).status).toBe(403),
+        async () => expect((await send('POST', path(), { body: payment(100), headers: { 'idempotency-key': randomUUID() } })).status).toBe(401),
+        async () => expect((await send('POST', path(), { body: payment(100), headers: { 'idempotency-key': randomUUID(), 'x-parcours-link': member.token } })).status).toBe(401),
+        async () => expect((await send('GET', `/api/staff/invoices/${staffInvoice.invoiceId}`, { headers: { 'x-parcours-link': member.token } })).status).toBe(401),
+      ]);
+    });
+
+    it('needs an Idempotency-Key, and refuses one reused for another payment', async () => {
+      const key = randomUUID();
+      expect((await send('POST', path(), { as: 'staff', body: payment(100), headers: { 'idempotency-key': key } })).status).toBe(201);
+      await withoutWrites([
+        async () => {
+          const replay = await send('POST', path(), { as: 'staff', body: payment(100), headers: { 'idempotency-key': key } });
+          expect(replay.status).toBe(200);
+        },
+        async () => {
+          const reused = await send('POST', path(), { as: 'staff', body: payment(200), headers: { 'idempotency-key': key } });
+          expectClearRefusal(reused, 'a reused key');
+          expect(reused.status).toBe(409);
+        },
+        async () => {
+          const none = await send('POST', path(), { as: 'staff', body: payment(100), headers: { 'idempotency-key': '' } });
+          expect(none.status).toBe(400);
+          expect(none.json?.errors).toEqual([{ field: 'Idempotency-Key', message: expect.stringMatching(FRENCH) }]);
+        },
+      ]);
+    });
   });
 });

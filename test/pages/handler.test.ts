@@ -69,6 +69,10 @@ describe('pages handler', () => {
     ['/equipe/cohortes', 'cohorts', 'Cohortes CJS'],
     ['/equipe/cohortes/3f2c7e4a-0b1d-4c5e-9a8f-1b2c3d4e5f60', 'cohort', 'Cohorte CJS'],
     ['/equipe/services', 'service-kinds', 'Catalogue des services'],
+    ['/equipe/facturation', 'invoicing', 'Facturation'],
+    ['/equipe/facturation/2027-01', 'invoicing-month', 'Facturation du mois'],
+    ['/equipe/facturation/retards', 'late-invoices', 'Factures en retard'],
+    ['/equipe/factures/inv-pa-3f2c7e4a-2027-01-c1', 'invoice', 'Facture'],
   ])('serves %s as the %s page, with its own browser module', async (path, page, title) => {
     const result = await get(path);
     expect(result.statusCode).toBe(200);

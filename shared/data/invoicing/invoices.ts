@@ -5,7 +5,7 @@ import { invoiceIdFor, type ChaseStage, type InvoiceDraft, type InvoiceEvent, ty
 import { ACTIVE_ACTIVITY_SHARDS, activeActivityShard, INDEX, keys } from '../../keys.js';
 import { laterChaseSteps } from '../../domain/invoicing/terms.js';
 import type { TransactItem } from '../approvals.js';
-import { batchGetAll, db, queryAll, tableName } from '../client.js';
+import { batchGetAll, db, queryAll, shardedIndexPage, tableName, type Page } from '../client.js';
 import { isConditionFailure } from '../transactions.js';
 import { MAX_TRANSACTION_ITEMS, recordOf, transact, type ByWhom } from './items.js';
 
@@ -67,6 +67,12 @@ export async function listMonthInvoicesOfShard(month: string, shard: string, onP
 /** Every invoice of a month across activities: the shards read in parallel, never a scan. */
 export async function listMonthInvoices(month: string): Promise<InvoiceRecord[]> {
   return (await Promise.all(INVOICE_SHARDS.map((shard) => listMonthInvoicesOfShard(month, shard)))).flat();
+}
+
+/** One page of a month's invoices and credit notes, shard after shard (the staff's month page); the cursor is opaque. */
+export async function listMonthInvoicesPage(input: { month: string; cursor?: string; limit?: number }): Promise<Page<InvoiceRecord>> {
+  const page = await shardedIndexPage(INDEX.monthInvoices, INVOICE_SHARDS, (shard) => keys.monthInvoicesPartition(input.month, shard), { cursor: input.cursor, limit: input.limit });
+  return { items: page.items.map((i) => recordOf<InvoiceRecord>(i)), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
 const lockUpdate = (table: string, activityId: string, month: string, now: string, condition?: string): TransactItem => ({

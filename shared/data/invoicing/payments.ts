@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../../domain/errors.js';
 import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../../domain/invoicing/records.js';
+import { PAYMENT_MEANS } from '../../domain/invoicing/staff-input.js';
 import { formatEuros } from '../../domain/money.js';
 import { isIsoDate } from '../../domain/time.js';
 import { INDEX, keys } from '../../keys.js';
@@ -9,7 +10,6 @@ import { isConditionFailure } from '../transactions.js';
 import { getInvoice } from './invoices.js';
 import { jitter, recordOf, transact, type ByWhom } from './items.js';
 
-const PAYMENT_MEANS: readonly PaymentMeans[] = ['virement', 'cheque', 'especes', 'carte', 'prelevement'];
 const MAX_ATTEMPTS = 50;
 
 async function getPayment(invoiceId: string, paymentId: string): Promise<PaymentRecord | undefined> {
@@ -47,7 +47,7 @@ export async function recordPayment(input: { invoiceId: string; paymentId: strin
     throw new InvalidInputError('Le montant du paiement est invalide.', [{ field: 'amountCents', message: 'Un montant positif, en centimes entiers.' }]);
   }
   if (!isIsoDate(input.date)) throw new InvalidInputError('La date du paiement est invalide.', [{ field: 'date', message: 'Date invalide (AAAA-MM-JJ).' }]);
-  if (!PAYMENT_MEANS.includes(input.means)) throw new InvalidInputError('Le moyen de paiement est inconnu.', [{ field: 'means', message: `Un de : ${PAYMENT_MEANS.join(', ')}.` }]);
+  if (!(PAYMENT_MEANS as readonly PaymentMeans[]).includes(input.means)) throw new InvalidInputError('Le moyen de paiement est inconnu.', [{ field: 'means', message: `Un de : ${PAYMENT_MEANS.join(', ')}.` }]);
   const now = (input.now ?? new Date()).toISOString();
   const payment: PaymentRecord = { invoiceId: input.invoiceId, paymentId: input.paymentId, amountCents: input.amountCents, date: input.date, means: input.means, recordedBy: input.by, recordedAt: now };
   const table = tableName();
@@ -63,7 +63,8 @@ export async function recordPayment(input: { invoiceId: string; paymentId: strin
     if (invoice.kind !== 'invoice' || invoice.status !== 'issued') throw new ConflictError('Seule une facture émise, non annulée, reçoit des paiements.');
     const due = invoice.totals.grossCents - invoice.paidCents;
     if (input.amountCents > due) {
-      throw new InvalidInputError(`Le montant dépasse le reste dû (${formatEuros(due)}).`, [{ field: 'amountCents', message: `Au plus ${formatEuros(due)}.` }]);
+      // Well-formed, but more than this invoice can take: a 422, nothing written.
+      throw new UnprocessableError(`Le montant dépasse le reste à payer (${formatEuros(due)}).`, [{ field: 'amountCents', message: `Au plus ${formatEuros(due)}.` }]);
     }
     const paid = invoice.paidCents + input.amountCents;
     const event: InvoiceEvent = { at: now, event: 'payment', by: input.by, detail: `${input.amountCents}` };

@@ -1,0 +1,127 @@
+/*
+ * Staff: one invoice or credit note (GET /api/staff/invoices/{invoiceId}): customer, lines, totals per VAT rate,
+ * history, payments and what is left to pay; its PDF; record a payment (POST .../payments, Idempotency-Key, euros
+ * typed, cents sent); cancel it by a credit note with a reason (POST .../cancellation); issue a held one (POST .../release).
+ */
+import { NETWORK_MESSAGE, api, loadInto, messageOf } from '../lib/api.js';
+import { byId, el, facts, formatPlainDate, timeNode } from '../lib/dom.js';
+import { idempotencyKeyOf, radioValue, requiredErrors, sendForm, setBusy, textValue, type FormError } from '../lib/forms.js';
+import { downloadButton, formatEuros } from '../lib/invoicing.js';
+import { parseEuros } from '../lib/money.js';
+import { startPage } from '../lib/page.js';
+import { dataTable } from '../lib/paging.js';
+import type { CancellationAnswer, InvoiceDetailView } from '../lib/views.js';
+
+const invoiceId = () => document.body.dataset.invoiceId ?? '';
+const invoicePath = () => `/api/staff/invoices/${encodeURIComponent(invoiceId())}`;
+const paris = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+const say = (text: string) => {
+  const status = byId('invoice-status');
+  status.textContent = text;
+  status.focus();
+};
+
+function releaseButton(): HTMLElement {
+  const button = el('button', { type: 'button', class: 'button', id: 'release' }, 'Valider et émettre cette facture');
+  button.addEventListener('click', async () => {
+    if (button.disabled) return;
+    setBusy(button, true, 'Émission…');
+    try {
+      const result = await api<InvoiceDetailView>(`${invoicePath()}/release`, { method: 'POST' });
+      if (!result.ok) return say(messageOf(result, "La facture n'a pas pu être émise. Réessayez dans quelques instants."));
+      render(result.data);
+      say(`Facture émise sous le numéro ${result.data.number} et envoyée au client.`);
+    } catch {
+      say(NETWORK_MESSAGE);
+    } finally {
+      if (button.isConnected) setBusy(button, false);
+    }
+  });
+  return button;
+}
+
+function render(invoice: InvoiceDetailView): void {
+  const title = `${invoice.kind === 'credit-note' ? 'Avoir' : 'Facture'} ${invoice.number ?? '(brouillon)'}`;
+  byId('invoice-title').textContent = title;
+  document.title = `${title} - CoopConnexion Parcours`;
+  byId('invoice').replaceChildren(
+    facts([
+      ['Statut', `${invoice.statusLabel}${invoice.late ? ' · en retard' : ''}`],
+      ['Client', `${invoice.customer.name}${invoice.customer.siren ? ` (SIREN ${invoice.customer.siren})` : ''}`],
+      ['Mois', invoice.month],
+      ['Émise le', invoice.issueDate ? formatPlainDate(invoice.issueDate) : ''],
+      ['Échéance', invoice.dueDate ? formatPlainDate(invoice.dueDate) : ''],
+      ['Total HT', formatEuros(invoice.netCents)],
+      ['TVA', formatEuros(invoice.vatCents)],
+      ['Total TTC', formatEuros(invoice.grossCents)],
+      ['Payé', formatEuros(invoice.paidCents)],
+      ['Reste à payer', el('strong', { id: 'left-to-pay' }, formatEuros(invoice.leftCents))],
+      ['Mise en attente', invoice.holdReason ?? ''],
+      ['Annule la facture', invoice.cancels?.number ?? ''],
+    ]),
+    invoice.hasPdf
+      ? downloadButton({ id: 'pdf-download', label: 'Télécharger le PDF', busy: 'Préparation du PDF…', path: () => `${invoicePath()}/pdf`, fileName: () => `${invoice.kind === 'credit-note' ? 'avoir' : 'facture'}-${invoice.number}.pdf`, failure: "Le PDF n'a pas pu être préparé." })
+      : '',
+    invoice.canRelease ? releaseButton() : '',
+    el('h2', {}, 'Lignes'),
+    dataTable('invoice-lines', 'Prestations', ['Date', 'Description', 'Quantité', 'Prix unitaire HT', 'TVA', 'Montant HT'], invoice.lines.map((line) => ({
+      cells: [formatPlainDate(line.serviceDate), line.description, `${String(line.quantityHundredths / 100).replace('.', ',')} ${line.unit}`, formatEuros(line.unitPriceCents), line.vatRate ?? 'non applicable', formatEuros(line.netCents)],
+    }))),
+    el('h2', {}, 'Paiements'),
+    invoice.payments.length
+      ? dataTable('invoice-payments', 'Paiements reçus', ['Date', 'Montant', 'Moyen', 'Enregistré par'], invoice.payments.map((p) => ({ cells: [formatPlainDate(p.date), formatEuros(p.amountCents), p.meansLabel, p.recordedBy] })))
+      : el('p', { id: 'no-payment' }, 'Aucun paiement reçu.'),
+    el('h2', {}, 'Historique'),
+    el('ol', { class: 'timeline', id: 'invoice-history' }, invoice.history.map((event) =>
+      el('li', {}, timeNode(event.at), el('p', {}, event.label), event.reason ? el('p', {}, `Motif : ${event.reason}`) : null, event.by ? el('p', { class: 'hint' }, event.by) : null))),
+  );
+  byId('payment-section').hidden = !invoice.canPay;
+  byId('cancel-section').hidden = !invoice.canCancel;
+}
+
+function prepareForms(): void {
+  const payment = byId<HTMLFormElement>('payment-form');
+  const date = byId<HTMLInputElement>('f-date');
+  date.max = paris();
+  date.value = paris();
+  const key = idempotencyKeyOf(payment);
+  sendForm<InvoiceDetailView>(payment, byId<HTMLButtonElement>('payment-submit'), {
+    busy: 'Enregistrement…',
+    incomplete: 'Le paiement est incomplet.',
+    failure: "Le paiement n'a pas pu être enregistré.",
+    read: () => {
+      const errors: FormError[] = requiredErrors(payment, { amountCents: 'Indiquez le montant reçu.', date: 'Indiquez la date du paiement.', means: 'Choisissez le moyen de paiement.' });
+      const typed = textValue(payment, 'amountCents');
+      const amountCents = parseEuros(typed);
+      if (typed && amountCents === undefined) errors.push({ field: 'amountCents', message: 'Écrivez un montant en euros, par exemple 45,50.' });
+      return { body: { amountCents, date: textValue(payment, 'date'), means: radioValue(payment, 'means') }, errors };
+    },
+    send: (body) => api<InvoiceDetailView>(`${invoicePath()}/payments`, { method: 'POST', json: body, headers: { 'idempotency-key': key.key() } }),
+    done: (invoice) => {
+      key.renew();
+      payment.reset();
+      date.value = paris();
+      render(invoice);
+      say(`Paiement enregistré. Reste à payer : ${formatEuros(invoice.leftCents)}.`);
+    },
+  });
+  const cancel = byId<HTMLFormElement>('cancel-form');
+  sendForm<CancellationAnswer>(cancel, byId<HTMLButtonElement>('cancel-submit'), {
+    busy: 'Annulation…',
+    incomplete: "Le motif de l'annulation manque.",
+    failure: "La facture n'a pas pu être annulée.",
+    read: () => ({ body: { reason: textValue(cancel, 'reason') }, errors: requiredErrors(cancel, { reason: "Donnez le motif de l'annulation." }) }),
+    send: (body) => api<CancellationAnswer>(`${invoicePath()}/cancellation`, { method: 'POST', json: body }),
+    done: (answer) => {
+      cancel.reset();
+      render(answer.invoice);
+      say(`Facture annulée par l'avoir ${answer.creditNote.number}.`);
+    },
+  });
+}
+
+startPage(async () => {
+  prepareForms();
+  const invoice = await loadInto<InvoiceDetailView>(byId('invoice'), invoicePath());
+  if (invoice) render(invoice);
+});

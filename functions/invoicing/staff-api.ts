@@ -1,0 +1,196 @@
+import * as z from 'zod/mini';
+import { apiRoute, json, readJsonBody, type ApiEvent, type ApiResult } from '../../shared/http/api.js';
+import { apiRouter } from '../../shared/http/router.js';
+import type { StaffInvoicingRoute } from '../../shared/invoicing/staff-routes.js';
+import { getActivity } from '../../shared/data/activities.js';
+import { getInvoicingRun, listInvoicingRuns } from '../../shared/data/invoicing-runs.js';
+import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
+import { listLateInvoices, listMonthInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
+import { inParallel } from '../../shared/data/invoicing/items.js';
+import { listPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
+import type { Actor } from '../../shared/domain/actor.js';
+import { cooperativeFromEnv } from '../../shared/domain/activities.js';
+import { InvalidInputError, NotFoundError, ConflictError } from '../../shared/domain/errors.js';
+import { idFromIdempotencyKey, idempotencyKeyOf } from '../../shared/domain/idempotency.js';
+import { fecCsv, fecRows, type FecDocument, type FecPayment } from '../../shared/domain/invoicing/fec.js';
+import type { InvoiceRecord } from '../../shared/domain/invoicing/records.js';
+import { addToMonth, isMonth } from '../../shared/domain/invoicing/run.js';
+import { cancellationSchema, paymentSchema, startRunSchema } from '../../shared/domain/invoicing/staff-input.js';
+import { cursorParam, limitParam, pageAfter, PAGE_LIMIT } from '../../shared/domain/paging.js';
+import { formatParisDateTime, parisDate } from '../../shared/domain/time.js';
+import { choice, parseOrThrow } from '../../shared/domain/validation.js';
+import { documentFileName, documentOfRecord, recordTotals } from '../../shared/invoicing/document.js';
+import { renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
+import { invoiceDetail, invoiceListItem, PAYMENT_MEANS_LABELS, runView } from '../../shared/invoicing/staff-views.js';
+import { issueReleasedInvoice } from '../../shared/invoicing/run-steps.js';
+import { monthLabel } from '../../shared/domain/invoicing/statement.js';
+import { startInvoicingRun } from '../../shared/workflows.js';
+import { logger } from '../../shared/observability.js';
+
+/*
+ * The staff's invoicing console (decision 29: one function for the routes of shared/invoicing/staff-routes.ts): the
+ * months and their runs, a month's invoices, one invoice (detail, PDF), payments, cancellation by a credit note, the
+ * unpaid and late lists, the accounting export. Staff only; free text (reasons) never reaches a log line.
+ */
+
+const STAFF = { roles: ['staff' as const] };
+/** How many months back the months' page offers, the last one included. */
+const MONTHS_SHOWN = 12;
+
+const monthQuery = z.strictObject({ cursor: cursorParam, limit: limitParam, format: z.optional(choice(['csv'], 'Seul le format csv (export comptable) existe.')) }, 'Paramètre inconnu.');
+const unpaidQuery = z.strictObject({ cursor: cursorParam, limit: limitParam, late: z.optional(choice(['true'], 'late=true pour les seules factures en retard.')) }, 'Paramètre inconnu.');
+const noQuery = z.strictObject({}, 'Paramètre inconnu.');
+
+const query = <T>(schema: z.ZodMiniType<T>, event: ApiEvent): T => parseOrThrow(schema, event.queryStringParameters ?? {}, 'Les paramètres de la liste sont invalides.');
+
+/** The month of the path, a real one written YYYY-MM (else a 404 like any address that names nothing). */
+function monthOf(event: ApiEvent): string {
+  const month = event.pathParameters?.month ?? '';
+  if (!isMonth(month)) throw new NotFoundError('Mois introuvable : le mois s’écrit AAAA-MM.');
+  return month;
+}
+
+/** Who acted, as the invoice's history records it (staff only reach these routes). */
+const byWhom = (actor: Actor) => ({ id: 'id' in actor ? actor.id : 'system', name: actor.name ?? 'Équipe' });
+
+const invoiceOf = (event: ApiEvent) => requireInvoice(event.pathParameters?.invoiceId ?? '');
+
+async function detailOf(invoice: InvoiceRecord) {
+  return invoiceDetail(invoice, invoice.kind === 'invoice' ? await listPayments(invoice.invoiceId) : [], parisDate());
+}
+
+/** Invoices by due date (then id), a page at a time (`after` the last one shown). */
+async function dueDatePage(event: ApiEvent, read: () => Promise<InvoiceRecord[]>) {
+  const { cursor, limit } = query(unpaidQuery, event);
+  const today = parisDate();
+  const all = (await read()).sort((a, b) => `${a.dueDate}#${a.invoiceId}`.localeCompare(`${b.dueDate}#${b.invoiceId}`));
+  const page = pageAfter(all, (invoice) => `${invoice.dueDate}#${invoice.invoiceId}`, { cursor, limit: limit ?? PAGE_LIMIT.default });
+  return { items: page.items.map((invoice) => invoiceListItem(invoice, today)), ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+function attachment(contentType: string, fileName: string, body: string, base64: boolean): ApiResult {
+  return {
+    statusCode: 200,
+    headers: { 'content-type': contentType, 'content-disposition': `attachment; filename="${fileName}"`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+    body,
+    isBase64Encoded: base64,
+  };
+}
+
+/** The month's journal: its numbered invoices and credit notes, and the payments received for its invoices. */
+async function monthExport(month: string): Promise<string> {
+  const numbered = (await listMonthInvoices(month)).filter((invoice) => invoice.number !== undefined && invoice.issueDate !== undefined);
+  const documents: FecDocument[] = numbered.map((invoice) => ({
+    kind: invoice.kind,
+    number: invoice.number!,
+    issueDate: invoice.issueDate!,
+    customerAccount: invoice.customer.customerId,
+    customerName: invoice.customer.name,
+    totals: recordTotals(invoice).totals,
+  }));
+  const invoices = numbered.filter((invoice) => invoice.kind === 'invoice');
+  const payments: FecPayment[] = (
+    await inParallel(invoices, 8, async (invoice) =>
+      (await listPayments(invoice.invoiceId)).map((payment) => ({
+        paymentId: payment.paymentId,
+        invoiceNumber: invoice.number!,
+        date: payment.date,
+        amountCents: payment.amountCents,
+        customerAccount: invoice.customer.customerId,
+        customerName: invoice.customer.name,
+        meansLabel: PAYMENT_MEANS_LABELS[payment.means],
+      })),
+    )
+  ).flat();
+  return fecCsv(fecRows({ documents, payments }));
+}
+
+export const handler = apiRouter<StaffInvoicingRoute>({
+  'GET /api/staff/invoicing/months': apiRoute(STAFF, async ({ event }) => {
+    query(noQuery, event);
+    const last = addToMonth(parisDate().slice(0, 7), -1);
+    const runs = new Map((await listInvoicingRuns({ limit: 60 })).map((run) => [run.month, run]));
+    const months = Array.from({ length: MONTHS_SHOWN }, (_, i) => addToMonth(last, -i));
+    // Older months run before stay listed.
+    for (const month of runs.keys()) if (!months.includes(month)) months.push(month);
+    return json(200, { items: months.map((month) => ({ month, label: monthLabel(month), run: runs.has(month) ? runView(runs.get(month)!) : null })) });
+  }),
+
+  'POST /api/staff/invoicing/runs': apiRoute(STAFF, async ({ event }) => {
+    const { month } = parseOrThrow(startRunSchema, readJsonBody(event), 'Le mois à facturer est invalide.');
+    const current = parisDate().slice(0, 7);
+    if (month >= current) {
+      throw new InvalidInputError(`Seul un mois terminé se facture : ${monthLabel(addToMonth(current, -1))} au plus tard.`, [{ field: 'month', message: 'Un mois passé, au format AAAA-MM.' }]);
+    }
+    const { started } = await startInvoicingRun({ month, trigger: 'staff' });
+    const run = await getInvoicingRun(month);
+    if (started === 'already') {
+      throw new ConflictError(`La facturation de ${monthLabel(month)} a déjà été lancée${run ? ` le ${formatParisDateTime(run.startedAt)} (${runView(run).statusLabel.toLowerCase()})` : ''} : elle ne se lance qu’une fois.`);
+    }
+    logger.info('invoicing run started by staff', { month });
+    return json(201, { month, label: monthLabel(month), run: run ? runView(run) : null });
+  }),
+
+  // A page of the month's invoices with its run; `?format=csv`: the month's accounting export instead.
+  'GET /api/staff/invoicing/months/{month}': apiRoute(STAFF, async ({ event }) => {
+    const month = monthOf(event);
+    const { cursor, limit, format } = query(monthQuery, event);
+    if (format === 'csv') {
+      const csv = await monthExport(month);
+      logger.info('invoicing export', { month, bytes: Buffer.byteLength(csv) });
+      return attachment('text/csv; charset=utf-8', `journal-ventes-${month}.csv`, csv, false);
+    }
+    const [run, page] = await Promise.all([getInvoicingRun(month), listMonthInvoicesPage({ month, cursor, limit: limit ?? PAGE_LIMIT.default })]);
+    const today = parisDate();
+    return json(200, { month, label: monthLabel(month), run: run ? runView(run) : null, items: page.items.map((invoice) => invoiceListItem(invoice, today)), ...(page.cursor ? { cursor: page.cursor } : {}) });
+  }),
+
+  // Every issued invoice not paid in full, late or not, by due date; `?late=true`: those the daily chase flagged late
+  // (unpaid 45 days after their due date).
+  'GET /api/staff/invoicing/unpaid': apiRoute(STAFF, async ({ event }) => {
+    if (query(unpaidQuery, event).late === 'true') return json(200, await dueDatePage(event, listLateInvoices));
+    return json(200, await dueDatePage(event, async () => (await Promise.all([listUnpaidInvoices({ dueOnOrBefore: '9999-12-31' }), listLateInvoices()])).flat()));
+  }),
+
+  'GET /api/staff/invoices/{invoiceId}': apiRoute(STAFF, async ({ event }) => json(200, await detailOf(await invoiceOf(event)))),
+
+  'GET /api/staff/invoices/{invoiceId}/pdf': apiRoute(STAFF, async ({ event }) => {
+    const invoice = await invoiceOf(event);
+    if (!invoice.number) throw new ConflictError('Le PDF existe une fois la facture émise : celle-ci est encore un brouillon.');
+    const activity = await getActivity(invoice.activityId);
+    if (!activity) throw new NotFoundError('Activité introuvable.');
+    const doc = documentOfRecord(invoice, cooperativeFromEnv(), { name: activity.activity.name, tradeName: activity.activity.tradeName || activity.activity.name });
+    const { pdf } = await renderInvoicePdf(doc);
+    return attachment('application/pdf', documentFileName(doc), pdf.toString('base64'), true);
+  }),
+
+  'POST /api/staff/invoices/{invoiceId}/payments': apiRoute(STAFF, async ({ event, actor }) => {
+    const key = idempotencyKeyOf(event.headers ?? {});
+    const input = parseOrThrow(paymentSchema, readJsonBody(event), 'Le paiement contient des erreurs.');
+    if (input.date > parisDate()) throw new InvalidInputError('La date du paiement est dans le futur.', [{ field: 'date', message: 'Le jour où l’argent a été reçu : aujourd’hui au plus tard.' }]);
+    const invoiceId = event.pathParameters?.invoiceId ?? '';
+    const outcome = await recordPayment({ invoiceId, paymentId: idFromIdempotencyKey(`payment:${invoiceId}`, key), ...input, by: byWhom(actor) });
+    logger.info(outcome.created ? 'payment recorded' : 'payment replayed', { invoiceId, paymentId: outcome.payment.paymentId, amountCents: outcome.payment.amountCents });
+    return json(outcome.created ? 201 : 200, await detailOf(outcome.invoice));
+  }),
+
+  'POST /api/staff/invoices/{invoiceId}/cancellation': apiRoute(STAFF, async ({ event, actor }) => {
+    const input = parseOrThrow(cancellationSchema, readJsonBody(event), "L'annulation contient des erreurs.");
+    const invoiceId = event.pathParameters?.invoiceId ?? '';
+    const { invoice, creditNote } = await cancelInvoice({ invoiceId, issueDate: parisDate(), reason: input.reason, by: byWhom(actor) });
+    logger.info('invoice cancelled', { invoiceId, creditNoteId: creditNote.invoiceId, number: creditNote.number });
+    return json(201, { creditNote: invoiceListItem(creditNote, parisDate()), invoice: await detailOf(invoice) });
+  }),
+
+  'POST /api/staff/invoices/{invoiceId}/release': apiRoute(STAFF, async ({ event, actor }) => {
+    const invoice = await invoiceOf(event);
+    // A held invoice, or one whose release was cut short before its number: issued on its own, then sent.
+    const released = invoice.kind === 'invoice' && (invoice.status === 'held' || (invoice.status === 'draft' && invoice.history.some((e) => e.event === 'released')));
+    if (!released) {
+      throw new ConflictError(invoice.status === 'issued' ? `Cette facture est déjà émise sous le numéro ${invoice.number}.` : "Seule une facture mise en attente se valide ainsi : les autres brouillons partent avec le lot du mois.");
+    }
+    const issued = await issueReleasedInvoice(invoice.invoiceId, byWhom(actor));
+    logger.info('held invoice issued', { invoiceId: issued.invoiceId, number: issued.number });
+    return json(200, await detailOf(issued));
+  }),
+});

@@ -1,0 +1,135 @@
+import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../domain/invoicing/records.js';
+import type { InvoicingRunRecord, InvoicingRunStatus } from '../domain/invoicing/run.js';
+import { formatBps } from '../domain/activities.js';
+import { chaseDates } from '../domain/invoicing/terms.js';
+import { formatEuros } from '../domain/money.js';
+import { formatParisDateTime } from '../domain/time.js';
+
+/*
+ * What the staff's invoicing routes answer (functions/invoicing/staff-api.ts), read by the pages through
+ * browser/lib/views.ts. Amounts in integer cents; the labels are French.
+ */
+
+export const PAYMENT_MEANS_LABELS: Record<PaymentMeans, string> = {
+  virement: 'virement',
+  cheque: 'chèque',
+  especes: 'espèces',
+  carte: 'carte bancaire',
+  prelevement: 'prélèvement',
+};
+
+export const INVOICE_STATUS_LABELS: Record<InvoiceRecord['status'], string> = { draft: 'Brouillon', held: 'En attente', issued: 'Émise', cancelled: 'Annulée' };
+
+/** What is still to pay on an invoice (none on a draft, a credit note or a cancelled invoice). */
+export const leftToPay = (invoice: InvoiceRecord): number => (invoice.kind === 'invoice' && invoice.status === 'issued' ? invoice.totals.grossCents - invoice.paidCents : 0);
+
+/** Late on `today`: issued, not fully paid, 45 days or more after its due date. */
+export const isLateOn = (invoice: InvoiceRecord, today: string): boolean => leftToPay(invoice) > 0 && invoice.dueDate !== undefined && chaseDates(invoice.dueDate).late <= today;
+
+/** An invoice or credit note in a list. */
+export function invoiceListItem(invoice: InvoiceRecord, today: string) {
+  return {
+    invoiceId: invoice.invoiceId,
+    kind: invoice.kind,
+    number: invoice.number ?? null,
+    status: invoice.status,
+    statusLabel: invoice.kind === 'credit-note' ? (invoice.status === 'issued' ? 'Avoir émis' : 'Avoir en préparation') : INVOICE_STATUS_LABELS[invoice.status],
+    activityId: invoice.activityId,
+    month: invoice.month,
+    customer: { name: invoice.customer.name, kind: invoice.customer.kind },
+    issueDate: invoice.issueDate ?? null,
+    dueDate: invoice.dueDate ?? null,
+    netCents: invoice.totals.netCents,
+    vatCents: invoice.totals.vatCents,
+    grossCents: invoice.totals.grossCents,
+    paidCents: invoice.paidCents,
+    leftCents: leftToPay(invoice),
+    late: isLateOn(invoice, today),
+    holdReason: invoice.holdReason ?? null,
+  };
+}
+
+function eventLabel(event: InvoiceEvent): string {
+  const at = formatParisDateTime(event.at);
+  switch (event.event) {
+    case 'drafted':
+      return 'Brouillon préparé';
+    case 'redrafted':
+      return 'Brouillon refait à partir des déclarations';
+    case 'held':
+      return event.detail === 'reopened' ? 'Mise en attente : mois rouvert pour corriger les déclarations' : 'Mise en attente';
+    case 'released':
+      return 'Remise dans le lot à valider';
+    case 'issued':
+      return `Émise sous le numéro ${event.detail ?? ''}`.trim();
+    case 'sent':
+      return `Envoyée le ${at}`;
+    case 'payment':
+      return `Paiement enregistré : ${formatEuros(Number(event.detail ?? 0))}`;
+    case 'cancelled':
+      return 'Annulée par un avoir';
+    case 'late':
+      return 'En retard : impayée 45 jours après l’échéance';
+    default:
+      // The chase's reminders, whatever their stage's name.
+      return /remind/.test(event.event) ? 'Relance envoyée au client' : event.event;
+  }
+}
+
+/** One invoice or credit note with its lines, totals per rate, history and payments. */
+export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[], today: string) {
+  return {
+    ...invoiceListItem(invoice, today),
+    customer: {
+      name: invoice.customer.name,
+      kind: invoice.customer.kind,
+      email: invoice.customer.email,
+      address: invoice.customer.address,
+      siren: invoice.customer.siren ?? null,
+    },
+    lines: invoice.lines.map((line) => ({
+      description: line.description,
+      serviceDate: line.serviceDate,
+      quantityHundredths: line.quantityHundredths,
+      unit: line.unit,
+      unitPriceCents: line.unitPriceCents,
+      vatRate: line.vatRateBps === null ? null : formatBps(line.vatRateBps),
+      netCents: line.netCents,
+    })),
+    perRate: invoice.totals.perRate.map((group) => ({ vatRate: group.vatRateBps === null ? null : formatBps(group.vatRateBps), baseCents: group.baseCents, vatCents: group.vatCents })),
+    history: invoice.history.map((event) => ({ at: event.at, event: event.event, label: eventLabel(event), by: event.by?.name ?? null, reason: event.event === 'cancelled' || event.event === 'held' ? (event.detail === 'reopened' ? null : (event.detail ?? invoice.holdReason ?? null)) : null })),
+    payments: payments
+      .slice()
+      .sort((a, b) => a.date.localeCompare(b.date) || a.recordedAt.localeCompare(b.recordedAt))
+      .map((p) => ({ paymentId: p.paymentId, amountCents: p.amountCents, date: p.date, means: p.means, meansLabel: PAYMENT_MEANS_LABELS[p.means], recordedBy: p.recordedBy.name, recordedAt: p.recordedAt })),
+    cancels: invoice.cancels ?? null,
+    cancelledBy: invoice.cancelledBy ?? null,
+    /** What staff may do with it now. */
+    canPay: leftToPay(invoice) > 0,
+    canCancel: invoice.kind === 'invoice' && invoice.status === 'issued',
+    canRelease: invoice.status === 'held',
+    hasPdf: invoice.number !== undefined,
+  };
+}
+
+export const RUN_STATUS_LABELS: Record<InvoicingRunStatus, string> = {
+  drafting: 'Brouillons en préparation',
+  'awaiting-validation': 'Lot à valider',
+  numbering: 'Numérotation en cours',
+  sending: 'Envoi des factures',
+  done: 'Terminée',
+};
+
+/** A month's run as the console shows it: where it stands, its counts, the validation it waits for. */
+export function runView(run: InvoicingRunRecord) {
+  return {
+    month: run.month,
+    status: run.status,
+    statusLabel: RUN_STATUS_LABELS[run.status],
+    trigger: run.trigger,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt ?? null,
+    counts: run.counts,
+    approvalId: run.approvalId ?? null,
+  };
+}
