@@ -1,4 +1,4 @@
-import { App, ArnFormat, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { App, ArnFormat, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -21,6 +21,7 @@ import { DocumentsBucket } from './constructs/documents-bucket.js';
 import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
+import { MEMBER_INVOICING_ROUTES } from '../functions/invoicing/member-routes.js';
 import { dynamoDbGrant, ownCommands, s3Grant } from './sdk-grants.js';
 
 export interface ParcoursStackProps extends StackProps {
@@ -266,6 +267,17 @@ export class ParcoursStack extends Stack {
     this.acknowledgeExecutionGrant(decideApproval, this.activityLaunchStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
 
+    // The chase of unpaid invoices (decision 30): every morning at 09:00 in Paris, reminders to the customers at due
+    // + 7 and + 30 days (the invoice attached again) and the late flag at + 45; each stage once.
+    const chaseUnpaidInvoices = fn('ChaseUnpaidInvoices', 'functions/invoicing/chase.ts', { timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS) })
+      .bindMessaging(messaging, ['email', 'sms']);
+    this.runEvery(
+      chaseUnpaidInvoices,
+      scheduler.ScheduleExpression.cron({ minute: '0', hour: '9', timeZone: TimeZone.EUROPE_PARIS }),
+      'Reminds the customers of unpaid invoices (due + 7 and + 30 days) and flags them late (+ 45 days)',
+      deadLetters,
+    );
+
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
     const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
     // The young person's documents: S3 grants come from each bundle's calls (presign for the PUT, read and move on completion).
@@ -293,6 +305,8 @@ export class ParcoursStack extends Stack {
       .bindActivitySettings()
       .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
     const myActivityFlyer = fn('MyActivityFlyer', 'functions/me/activity-flyer.ts').bindActivitySettings();
+    // The members' invoicing (issue 11): customers, declarations, invoices and their PDFs, one function (decision 29).
+    const memberInvoicing = fn('MemberInvoicingApi', 'functions/invoicing/member-api.ts').bindActivitySettings();
     const listServiceKinds = fn('ListServiceKinds', 'functions/activities/service-kinds.ts');
     const putServiceKind = fn('PutServiceKind', 'functions/activities/service-kind.ts');
     const listActivities = fn('ListActivities', 'functions/activities/list.ts');
@@ -371,6 +385,7 @@ export class ParcoursStack extends Stack {
     this.api.addPublicRoute(HttpMethod.PUT, '/api/me/activity', myActivity, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/me/activity/submission', myActivitySubmission, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/me/activities/{activityId}/flyer', myActivityFlyer, linkWhy);
+    this.api.addPublicRoutes(MEMBER_INVOICING_ROUTES, memberInvoicing, linkWhy);
     this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);
     this.api.addPublicRoute(HttpMethod.POST, '/api/guardian/consent', guardianConsent, linkWhy);
     this.api.addPublicRoute(
@@ -416,17 +431,18 @@ export class ParcoursStack extends Stack {
   }
 
   /**
-   * Runs a function on a schedule (EventBridge Scheduler, which the local cloud also runs): a role that may invoke
-   * only that function, two retries, then the shared dead-letter queue; the function's own asynchronous failures too.
+   * Runs a function on a schedule (EventBridge Scheduler, which the local cloud also runs), a rate or a cron in a
+   * time zone: a role that may invoke only that function, two retries, then the shared dead-letter queue; the
+   * function's own asynchronous failures too.
    */
-  private runEvery(target: ParcoursFunction, rate: Duration, description: string, deadLetters: ParcoursDeadLetters): void {
+  private runEvery(target: ParcoursFunction, schedule: Duration | scheduler.ScheduleExpression, description: string, deadLetters: ParcoursDeadLetters): void {
     const id = target.node.id;
     const role = new iam.Role(this, `${id}ScheduleRole`, {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
     });
     new scheduler.Schedule(this, `${id}Schedule`, {
       description,
-      schedule: scheduler.ScheduleExpression.rate(rate),
+      schedule: schedule instanceof Duration ? scheduler.ScheduleExpression.rate(schedule) : schedule,
       target: new schedulerTargets.LambdaInvoke(target.function, { retryAttempts: 2, role, deadLetterQueue: deadLetters.queue }),
     });
     deadLetters.grantScheduleRole(role);

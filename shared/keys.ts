@@ -198,6 +198,21 @@ export const keys = {
   /** An issued invoice not fully paid (gsi1), sharded, by due date: reminders and the late list are a range of it. */
   unpaidInvoiceEntry: (activityId: string, dueDate: string, invoiceId: string) => ({ gsi1pk: `INVOICES#UNPAID#${activeActivityShard(activityId)}`, gsi1sk: `${dueDate}#${invoiceId}` }),
   unpaidInvoicesPartition: (shard: string) => `INVOICES#UNPAID#${shard}`,
+  /**
+   * An unpaid invoice flagged late (gsi1, in place of its unpaid entry, from due + 45 days until paid in full or
+   * cancelled): the staff console's late list, which the daily chase no longer reads.
+   */
+  lateInvoiceEntry: (activityId: string, dueDate: string, invoiceId: string) => ({ gsi1pk: `INVOICES#LATE#${activeActivityShard(activityId)}`, gsi1sk: `${dueDate}#${invoiceId}` }),
+  lateInvoicesPartition: (shard: string) => `INVOICES#LATE#${shard}`,
+  /** A payment of one of an activity's invoices (gsi2, on the payment item), by the day it was received: a month's payments are a range. */
+  activityPaymentEntry: (activityId: string, date: string, invoiceId: string, paymentId: string) => ({ gsi2pk: `PAYMENTS#ACTIVITY#${activityId}`, gsi2sk: `${date}#${invoiceId}#${paymentId}` }),
+  activityPaymentsPartition: (activityId: string) => `PAYMENTS#ACTIVITY#${activityId}`,
+  /** An activity's monthly statement (its figures and each member's PDF), one per month, in the activity's statements partition. */
+  statement: (activityId: string, month: string) => ({ pk: `STATEMENTS#${activityId}`, sk: `MONTH#${month}` }),
+  statementsPrefix: (activityId: string) => ({ pk: `STATEMENTS#${activityId}`, skPrefix: 'MONTH#' }),
+  /** A member's statement of one activity and month, on their person (their space lists them, newest month last). */
+  personStatement: (personId: string, month: string, activityId: string) => ({ pk: `PERSON#${personId}`, sk: `STATEMENT#${month}#${activityId}` }),
+  personStatementsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'STATEMENT#' }),
   /** The year's invoice counter (`next`), its blocks of numbers and the reservations of numbering chunks, in one partition. */
   invoiceCounter: (year: string) => ({ pk: 'SEQ#INVOICE', sk: `YEAR#${year}` }),
   numberBlock: (year: string, first: number) => ({ pk: 'SEQ#INVOICE', sk: `BLOCK#${year}#${String(first).padStart(6, '0')}` }),
@@ -205,6 +220,9 @@ export const keys = {
   /** A chunk of a numbering batch that reserved its block (chunks numbered 0000, 0001… within the batch). */
   numberReservation: (batchKey: string, chunk: number) => ({ pk: 'SEQ#INVOICE', sk: `RESERVATION#${batchKey}#${String(chunk).padStart(4, '0')}` }),
   numberReservationsPrefix: (batchKey: string) => ({ pk: 'SEQ#INVOICE', skPrefix: `RESERVATION#${batchKey}#` }),
+  /** The monthly invoicing run of a month (its ledger item): every month's run in one partition, so one query lists them, newest first. */
+  invoicingRun: (month: string) => ({ pk: 'INVOICING_RUNS', sk: `INVOICING_RUN#${month}` }),
+  invoicingRunsPrefix: () => ({ pk: 'INVOICING_RUNS', skPrefix: 'INVOICING_RUN#' }),
 } as const;
 
 /** SES for e-mail, End User Messaging SMS for text messages. */
@@ -233,4 +251,6 @@ export const INDEX = {
   monthInvoices: 'gsi3',
   activityInvoices: 'gsi2',
   unpaidInvoices: 'gsi1',
+  lateInvoices: 'gsi1',
+  activityPayments: 'gsi2',
 } as const;

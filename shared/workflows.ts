@@ -1,6 +1,8 @@
 import { DescribeExecutionCommand, SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { settleWaitingStep, type SettleResult, type WaitingStepHandler, type WaitingSubject } from './data/approvals.js';
 import { launchExecutionName } from './domain/activity-launch.js';
+import type { InvoicingRunTrigger } from './domain/invoicing/run.js';
+import { claimInvoicingRun } from './data/invoicing-runs.js';
 import { logger } from './observability.js';
 
 let sfn: SFNClient | undefined;
@@ -66,6 +68,29 @@ export async function startActivityLaunch(input: { activityId: string; submissio
     // The name holds the whole input: an execution with it is this launch, running or ended.
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
     return { executionArn: executionArnOf(stateMachineArn, name), started: 'already' };
+  }
+}
+
+/**
+ * Starts the monthly invoicing run of a month: claims the month in the runs' ledger (a conditional put), then starts
+ * the workflow under its deterministic name `invoicing-<YYYY-MM>` with the trigger the ledger holds. `already` when
+ * the month was claimed before (by the schedule, its catch-up or staff): the execution is started again only if a
+ * crash lost it between the claim and the start, and Step Functions answers a repeat with the same execution or
+ * ExecutionAlreadyExists, so a month is never run twice.
+ */
+export async function startInvoicingRun(input: { month: string; trigger: InvoicingRunTrigger }): Promise<{ executionArn: string; started: 'now' | 'already' }> {
+  const stateMachineArn = process.env.INVOICING_STATE_MACHINE_ARN;
+  if (!stateMachineArn) throw new Error('INVOICING_STATE_MACHINE_ARN is not set');
+  const { run, claimed } = await claimInvoicingRun(input);
+  const started = claimed ? 'now' : 'already';
+  // Past drafting, the run's execution exists (its steps moved the ledger on): nothing to start, whatever its age.
+  if (!claimed && run.status !== 'drafting') return { executionArn: executionArnOf(stateMachineArn, run.executionName), started };
+  try {
+    const result = await client().send(new StartExecutionCommand({ stateMachineArn, name: run.executionName, input: JSON.stringify({ month: run.month, trigger: run.trigger }) }));
+    return { executionArn: result.executionArn ?? executionArnOf(stateMachineArn, run.executionName), started };
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+    return { executionArn: executionArnOf(stateMachineArn, run.executionName), started: 'already' };
   }
 }
 

@@ -3,7 +3,7 @@ import { listServiceKinds } from '../data/service-kinds.js';
 import type { Actor } from '../domain/actor.js';
 import { cooperativeFromEnv } from '../domain/activities.js';
 import { NotFoundError, UnprocessableError } from '../domain/errors.js';
-import type { ApiResult } from '../http/api.js';
+import { pdfAnswer, type ApiResult } from '../http/api.js';
 import { startActivityLaunch } from '../workflows.js';
 import { flyerInput } from '../activity-views.js';
 import { renderFlyerPdf } from './flyer.js';
@@ -45,10 +45,5 @@ export async function submitLaunchFile(activityId: string, actor: Actor): Promis
 export async function flyerAnswer(found: ActivityWithParts, now: Date = new Date()): Promise<ApiResult> {
   const bytes = await renderFlyerPdf(flyerInput(found, await listServiceKinds(), cooperativeFromEnv(), now));
   const fileName = `plaquette-${found.activity.tradeName.normalize('NFD').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase() || 'activite'}.pdf`;
-  return {
-    statusCode: 200,
-    headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="${fileName}"`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
-    body: bytes.toString('base64'),
-    isBase64Encoded: true,
-  };
+  return pdfAnswer(bytes, fileName);
 }

@@ -35,7 +35,7 @@ import type { Programme } from '../domain/programmes.js';
 import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-import { db, queryAll, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
+import { batchGetAll, db, queryAll, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
 import { getOnboarding } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { listServiceKinds } from './service-kinds.js';
@@ -309,6 +309,22 @@ export async function getActivity(activityId: string): Promise<ActivityWithParts
       return version;
     }),
   };
+}
+
+/**
+ * Activity records by id (consistent reads), without their partitions' other items (declarations and customers grow
+ * month by month there): what the invoicing's reminders and statements need. Ids not found are left out.
+ */
+export async function getActivityRecords(activityIds: readonly string[]): Promise<Map<string, ActivityRecord>> {
+  const items = await batchGetAll([...new Set(activityIds)].map((id) => keys.activity(id)), { consistentRead: true });
+  return new Map(items.map((item) => stripKeys<ActivityRecord>(item)).map((activity) => [activity.activityId, activity]));
+}
+
+/** An activity's members, in the order they joined (then by referral): the order of a collective's even split. */
+export async function listActivityMembers(activityId: string): Promise<ActivityMember[]> {
+  const prefix = keys.activityMembersPrefix(activityId);
+  const members = (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => stripKeys<ActivityMember>(i));
+  return members.sort((a, b) => a.joinedAt.localeCompare(b.joinedAt) || a.referralId.localeCompare(b.referralId));
 }
 
 /** The activity or a 404. */

@@ -513,10 +513,10 @@ export function launchProblems(input: {
 
 // --- Request bodies ---
 
-const isoDate = (label: string) => text({ max: 10 }).check(z.refine((value) => isIsoDate(value), `${label} invalide (format attendu : AAAA-MM-JJ).`));
+export const isoDate = (label: string) => text({ max: 10 }).check(z.refine((value) => isIsoDate(value), `${label} invalide (format attendu : AAAA-MM-JJ).`));
 
 /** A whole number of cents: refuses fractions, negative amounts and anything that is not a number. */
-const cents = (options: { min: number; max: number; label: string }) =>
+export const cents = (options: { min: number; max: number; label: string }) =>
   z
     .number({ error: (issue) => (issue.input === undefined ? 'Ce champ est obligatoire.' : `${options.label} : un montant en centimes est attendu.`) })
     .check(
@@ -527,7 +527,7 @@ const cents = (options: { min: number; max: number; label: string }) =>
 
 const serviceKindCode = () => text({ max: 40 }).check(z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'Code de service invalide (minuscules, chiffres et tirets).'));
 
-const vatRate = () =>
+export const vatRate = () =>
   z.nullable(
     z
       .number({ error: (issue) => (issue.input === undefined ? 'Ce champ est obligatoire.' : 'Taux de TVA invalide.') })

@@ -37,6 +37,16 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/** A PDF the API answers itself (a flyer, an invoice), base64 for the gateway, saved by the browser as `fileName` (ASCII). */
+export function pdfAnswer(bytes: Uint8Array, fileName: string): ApiResult {
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="${fileName}"`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+    body: Buffer.from(bytes).toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
 /**
  * API Gateway passes JWT claims as strings; a list claim such as cognito:groups arrives as "[staff prescriber]".
  * @example parseListClaim('[staff prescriber]') // ['staff', 'prescriber']

@@ -191,12 +191,13 @@ describe('payments', () => {
 
     expect((await listUnpaidInvoices({ dueOnOrBefore: '2029-03-04' })).map((i) => i.invoiceId)).toContain(invoiceId);
     expect((await listUnpaidInvoices({ dueOnOrBefore: '2029-03-03' })).map((i) => i.invoiceId)).not.toContain(invoiceId);
-    expect(await recordChaseStage({ invoiceId, stage: 'first-reminder' })).toBe(true);
-    expect(await recordChaseStage({ invoiceId, stage: 'first-reminder' })).toBe(false);
+    const invoice = (await getInvoice(invoiceId))!;
+    expect(await recordChaseStage({ invoice, stage: 'first-reminder' })).toBe(true);
+    expect(await recordChaseStage({ invoice, stage: 'first-reminder' })).toBe(false);
 
     await pay(invoiceId, 1_000, 'p-last');
     expect((await listUnpaidInvoices({ dueOnOrBefore: '2029-12-31' })).map((i) => i.invoiceId)).not.toContain(invoiceId);
-    expect(await recordChaseStage({ invoiceId, stage: 'second-reminder' })).toBe(false);
+    expect(await recordChaseStage({ invoice, stage: 'second-reminder' })).toBe(false);
   });
 
   it('is idempotent by payment id: a replay returns the payment, another amount with the same id is a 409', async () => {

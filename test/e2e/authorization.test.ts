@@ -69,6 +69,10 @@ const organisationOrStaff = (ok: number) => (role: Role, target: Target) => {
 };
 const prescribersOnly = (ok: number) => (role: Role) => (role === 'none' ? 401 : role === 'staff' ? 403 : ok);
 
+/** The Paris month of today, and a customer and a declaration of it as the members' invoicing takes them. */
+const thisMonth = () => parisDate().slice(0, 7);
+const customerBody = () => ({ kind: 'individual', name: 'Jeanne Martin', email: 'jeanne.martin@example.org', address: { line1: '3 rue des Écoles', postalCode: '62300', city: 'Lens' } });
+const declarationBody = () => ({ customerId: missingId(), serviceDate: parisDate(), lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] });
 const OBJECT_TARGETS = ['A', 'B', 'missing'] as const;
 const missingId = () => randomUUID();
 /** A Paris calendar day `days` from now (sessions and interviews are in the future). */
@@ -211,6 +215,17 @@ const MATRIX: Record<string, RouteExpectation> = {
       ['PUT /api/me/activity', '/api/me/activity', launchFileBody()],
       ['POST /api/me/activity/submission', '/api/me/activity/submission', undefined],
       ['GET /api/me/activities/{activityId}/flyer', `/api/me/activities/pa-${missingId()}/flyer`, undefined],
+      // The members' invoicing (functions/invoicing/member-api.ts): a member's link, for their own activity only
+      // (another young person's link answers 404: test/functions/member-invoicing.test.ts and the bad-input suite).
+      ['GET /api/me/activities/{activityId}/customers', `/api/me/activities/pa-${missingId()}/customers`, undefined],
+      ['POST /api/me/activities/{activityId}/customers', `/api/me/activities/pa-${missingId()}/customers`, customerBody()],
+      ['PUT /api/me/activities/{activityId}/customers/{customerId}', `/api/me/activities/pa-${missingId()}/customers/${missingId()}`, { ...customerBody(), version: 1 }],
+      ['GET /api/me/activities/{activityId}/months/{month}/declarations', `/api/me/activities/pa-${missingId()}/months/${thisMonth()}/declarations`, undefined],
+      ['POST /api/me/activities/{activityId}/months/{month}/declarations', `/api/me/activities/pa-${missingId()}/months/${thisMonth()}/declarations`, declarationBody()],
+      ['PUT /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}', `/api/me/activities/pa-${missingId()}/months/${thisMonth()}/declarations/${missingId()}`, { ...declarationBody(), version: 1 }],
+      ['DELETE /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}', `/api/me/activities/pa-${missingId()}/months/${thisMonth()}/declarations/${missingId()}?version=1`, undefined],
+      ['GET /api/me/activities/{activityId}/months/{month}/invoices', `/api/me/activities/pa-${missingId()}/months/${thisMonth()}/invoices`, undefined],
+      ['GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf', `/api/me/activities/pa-${missingId()}/invoices/${missingId()}/pdf`, undefined],
       ['GET /api/guardian', '/api/guardian', undefined],
       ['POST /api/guardian/consent', '/api/guardian/consent', { outcome: 'refused', textSha256: 'a'.repeat(64), signerName: 'Nadia Haddad', relationship: 'Mère' }],
     ].map(([key, path, body]) => [

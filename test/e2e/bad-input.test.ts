@@ -6,6 +6,11 @@ import { adultSubmission, launchFile } from '../support/fixtures.js';
 import { countItemsByType, seedTwoOrganisations, settled, splitRouteKey, templateRoutes, type Role, type TwoOrganisations } from '../support/routes.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 import { parisDate } from '../../shared/domain/time.js';
+import { activeActivityWithMembers, monthStart } from '../support/activities.js';
+import { individual } from '../support/invoicing.js';
+import { recordPersonalValues } from '../support/personal-data.js';
+import { createCustomer } from '../../shared/data/invoicing/customers.js';
+import { draftMonthInvoices } from '../../shared/data/invoicing/invoices.js';
 
 /*
  * Bad input on every route of the template: malformed JSON, wrong types, unknown fields, oversize bodies, bad path
@@ -85,6 +90,38 @@ const LAUNCH_FILE_CASES: FieldCase[] = [
 ];
 /** A path of an activity route: a well-formed id of no activity, so that the handler reads the body first. */
 const activityPaths = (suffix: string) => (_world: TwoOrganisations, id?: string) => [`/api/staff/activities/${id ?? `ca-${randomUUID()}`}${suffix}`];
+
+/**
+ * A member of an active activity with their personal link (seeded in beforeAll): a customer of theirs, another
+ * activity's customer, and last month already invoiced (its lock taken).
+ */
+const member = { token: '', activityId: '', customerId: '', otherCustomerId: '', invoicedMonth: '', otherToken: '' };
+const memberHeaders = () => ({ 'x-parcours-link': member.token, 'idempotency-key': randomUUID() });
+/** The month routes' paths: `id` in place of the activity, then of the month. */
+const monthPaths = (id: string | undefined, suffix: string) => {
+  const month = parisDate().slice(0, 7);
+  return id === undefined ? [`/api/me/activities/${member.activityId}/months/${month}${suffix}`] : [`/api/me/activities/${id}/months/${month}${suffix}`, `/api/me/activities/${member.activityId}/months/${id}${suffix}`];
+};
+const customerBody = () => ({ kind: 'business', name: 'Boulangerie Dupont SARL', email: 'compta@boulangerie-dupont.example', address: { line1: '12 place de la République', postalCode: '62300', city: 'Lens' }, siren: '732829320' });
+const CUSTOMER_CASES: FieldCase[] = [
+  UNKNOWN_FIELD,
+  { label: 'an invalid SIREN (its Luhn key fails)', body: (valid) => ({ ...valid, siren: '732829321' }), fields: ['siren'] },
+  { label: "a VAT number that is not the SIREN's", body: (valid) => ({ ...valid, vatNumber: 'FR44404833048' }), fields: ['vatNumber'] },
+  { label: 'wrong types', body: (valid) => ({ ...valid, kind: 3, email: 'sans-arobase', address: { line1: 'rue', postalCode: 'Lens', city: 'Lens' } }), fields: ['kind', 'email', 'address.postalCode'] },
+  { label: 'missing fields', body: () => ({}), fields: ['kind', 'name', 'address.line1', 'address.postalCode', 'address.city', 'email'] },
+];
+const declarationBody = () => ({ customerId: member.customerId, serviceDate: parisDate(), lines: [{ priceLineId: 'L1', quantityHundredths: 150 }] });
+const freeLine = (extra: Record<string, unknown>) => ({ description: 'Taille de haie', unit: 'forfait', quantityHundredths: 100, unitPriceCents: 4000, ...extra });
+const DECLARATION_CASES: FieldCase[] = [
+  UNKNOWN_FIELD,
+  { label: 'negative cents', body: (valid) => ({ ...valid, lines: [freeLine({ unitPriceCents: -4000 })] }), fields: ['lines.0.unitPriceCents'] },
+  { label: 'fractional cents and quantities', body: (valid) => ({ ...valid, lines: [freeLine({ unitPriceCents: 4000.5 }), freeLine({ quantityHundredths: 1.5 })] }), fields: ['lines.0.unitPriceCents', 'lines.1.quantityHundredths'] },
+  { label: 'an unknown VAT rate', body: (valid) => ({ ...valid, lines: [freeLine({ vatRateBps: 1960 })] }), fields: ['lines.0.vatRateBps'] },
+  { label: "another activity's customer", body: (valid) => ({ ...valid, customerId: member.otherCustomerId }), fields: ['customerId'] },
+  { label: 'a date in another month', body: (valid) => ({ ...valid, serviceDate: `${member.invoicedMonth}-15` }), fields: ['serviceDate'] },
+  { label: 'a price that is not the list’s, and a free price without its unit', body: (valid) => ({ ...valid, lines: [{ priceLineId: 'L1', quantityHundredths: 100, unitPriceCents: 1 }, freeLine({ unit: undefined })] }), fields: ['lines.0.unitPriceCents', 'lines.1.unit'] },
+  { label: 'no line', body: (valid) => ({ ...valid, lines: [] }), fields: ['lines'] },
+];
 
 const BAD_INPUT: Record<string, BadInputRoute> = {
   'GET /': { as: 'none', paths: () => ['/'] },
@@ -199,6 +236,56 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
   'PUT /api/me/activity': { as: 'none', paths: () => ['/api/me/activity'] },
   'POST /api/me/activity/submission': { as: 'none', paths: () => ['/api/me/activity/submission'] },
   'GET /api/me/activities/{activityId}/flyer': { as: 'none', paths: (_world, id) => [`/api/me/activities/${id ?? `pa-${randomUUID()}`}/flyer`] },
+  // The members' invoicing: with a member's link (seeded below), so that bad input reaches the handler.
+  'GET /api/me/activities/{activityId}/customers': { as: 'none', headers: memberHeaders, paths: (_world, id) => [`/api/me/activities/${id ?? member.activityId}/customers`] },
+  'POST /api/me/activities/{activityId}/customers': {
+    as: 'none',
+    headers: memberHeaders,
+    paths: (_world, id) => [`/api/me/activities/${id ?? member.activityId}/customers`],
+    body: () => customerBody(),
+    oversize: (body) => ({ ...body, name: 'é'.repeat(40_000) }),
+    fields: CUSTOMER_CASES,
+  },
+  'PUT /api/me/activities/{activityId}/customers/{customerId}': {
+    as: 'none',
+    headers: memberHeaders,
+    paths: (_world, id) => (id === undefined ? [`/api/me/activities/${member.activityId}/customers/${member.customerId}`] : [`/api/me/activities/${id}/customers/${member.customerId}`, `/api/me/activities/${member.activityId}/customers/${id}`]),
+    body: () => ({ ...customerBody(), version: 1 }),
+    oversize: (body) => ({ ...body, name: 'é'.repeat(40_000) }),
+    fields: [...CUSTOMER_CASES.filter((c) => c.label !== 'missing fields'), { label: 'a version that is no version', body: (valid) => ({ ...valid, version: 0 }), fields: ['version'] }],
+  },
+  'GET /api/me/activities/{activityId}/months/{month}/declarations': { as: 'none', headers: memberHeaders, paths: (_world, id) => monthPaths(id, '/declarations') },
+  'POST /api/me/activities/{activityId}/months/{month}/declarations': {
+    as: 'none',
+    headers: memberHeaders,
+    paths: (_world, id) => monthPaths(id, '/declarations'),
+    body: () => declarationBody(),
+    oversize: (body) => ({ ...body, lines: [{ description: 'é'.repeat(40_000), unit: 'heure', quantityHundredths: 100, unitPriceCents: 1000 }] }),
+    fields: DECLARATION_CASES,
+  },
+  'PUT /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}': {
+    as: 'none',
+    headers: memberHeaders,
+    paths: (_world, id) => (id === undefined ? [`${monthPaths(undefined, '/declarations')[0]}/${randomUUID()}`] : monthPaths(id, '/declarations').map((path) => `${path}/${randomUUID()}`).concat(`${monthPaths(undefined, '/declarations')[0]}/${id}`)),
+    body: () => ({ ...declarationBody(), version: 1 }),
+    oversize: (body) => ({ ...body, lines: [{ description: 'é'.repeat(40_000), unit: 'heure', quantityHundredths: 100, unitPriceCents: 1000 }] }),
+    fields: [...DECLARATION_CASES, { label: 'a missing version', body: (valid) => ({ ...valid, version: undefined }), fields: ['version'] }],
+  },
+  'DELETE /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}': {
+    as: 'none',
+    headers: memberHeaders,
+    paths: (_world, id) => (id === undefined ? [`${monthPaths(undefined, '/declarations')[0]}/${randomUUID()}`] : monthPaths(id, '/declarations').map((path) => `${path}/${randomUUID()}`).concat(`${monthPaths(undefined, '/declarations')[0]}/${id}`)),
+    queries: [
+      { label: 'a version that is no number', query: 'version=deux', fields: ['version'] },
+      { label: 'a version of 0', query: 'version=0', fields: ['version'] },
+    ],
+  },
+  'GET /api/me/activities/{activityId}/months/{month}/invoices': { as: 'none', headers: memberHeaders, paths: (_world, id) => monthPaths(id, '/invoices') },
+  'GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf': {
+    as: 'none',
+    headers: memberHeaders,
+    paths: (_world, id) => (id === undefined ? [`/api/me/activities/${member.activityId}/invoices/${randomUUID()}/pdf`] : [`/api/me/activities/${id}/invoices/${randomUUID()}/pdf`, `/api/me/activities/${member.activityId}/invoices/${id}/pdf`]),
+  },
   'GET /api/guardian': { as: 'none', paths: () => ['/api/guardian'] },
   'POST /api/guardian/consent': { as: 'none', paths: () => ['/api/guardian/consent'] },
   'POST /api/links/resend': {
@@ -452,7 +539,23 @@ let world: TwoOrganisations;
 beforeAll(async () => {
   cloud = await startTestCloud({ inMemory: true });
   world = await seedTwoOrganisations(cloud);
-}, 120_000);
+  // The members' invoicing: a member with their link, written through the data layer into the cloud's table.
+  Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb, AWS_ACCESS_KEY_ID: cloud.accessKeyId, AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'eu-west-3' });
+  const mine = await activeActivityWithMembers(cloud.documentClient, cloud.tableName);
+  const other = await activeActivityWithMembers(cloud.documentClient, cloud.tableName);
+  const [{ customer }, { customer: theirs }] = await Promise.all([
+    createCustomer({ activityId: mine.activityId, customerId: randomUUID(), fields: individual() }),
+    createCustomer({ activityId: other.activityId, customerId: randomUUID(), fields: individual('Paul Durand') }),
+  ]);
+  const invoicedMonth = monthStart(-1).slice(0, 7);
+  await draftMonthInvoices({ activityId: mine.activityId, month: invoicedMonth, drafts: [] });
+  Object.assign(member, { token: mine.members[0]!.token, activityId: mine.activityId, customerId: customer.customerId, otherCustomerId: theirs.customerId, invoicedMonth, otherToken: other.members[0]!.token });
+  recordPersonalValues([
+    ...mine.members.flatMap((m): Array<['name' | 'e-mail' | 'link token', string]> => [['name', m.referral.youngPerson.lastName], ['e-mail', m.referral.youngPerson.email], ['link token', m.token]]),
+    ['name', individual().name],
+    ['e-mail', individual().email],
+  ]);
+}, 180_000);
 afterAll(async () => cloud?.stop());
 
 interface Answer {
@@ -682,5 +785,31 @@ describe('bad input on every route of the template', () => {
         },
       ]);
     });
+  });
+});
+
+describe("the members' invoicing beyond the body's fields", () => {
+  const declare = (month: string, body: unknown, token = member.token, activityId = member.activityId) =>
+    send('POST', `/api/me/activities/${activityId}/months/${month}/declarations`, { body: JSON.stringify(body), headers: { 'x-parcours-link': token, 'idempotency-key': randomUUID() } });
+
+  it('refuses a declaration for a month already invoiced (409), and another young person’s link (404), writing nothing', async () => {
+    await withoutWrites([
+      async () => {
+        const answer = await declare(member.invoicedMonth, { ...declarationBody(), serviceDate: `${member.invoicedMonth}-15` });
+        expectClearRefusal(answer, 'a month already invoiced');
+        expect(answer.status).toBe(409);
+        expect(answer.json?.message).toMatch(/déjà en facturation/);
+      },
+      async () => {
+        const answer = await declare(parisDate().slice(0, 7), declarationBody(), member.otherToken);
+        expectClearRefusal(answer, "another young person's link");
+        expect(answer.status).toBe(404);
+      },
+      async () => {
+        const answer = await send('GET', `/api/me/activities/${member.activityId}/customers`, { headers: { 'x-parcours-link': member.otherToken } });
+        expect(answer.status).toBe(404);
+        expect(answer.text).not.toContain(individual().name);
+      },
+    ]);
   });
 });

@@ -810,6 +810,25 @@ describe('messages held back for SMS quiet hours', () => {
   });
 });
 
+describe('the chase of unpaid invoices', () => {
+  it('runs every day at 09:00 Paris time, one schedule invoking only its function, which may send and read the invoices to attach', () => {
+    const [[chaseId, chase]] = ofType(dev.resources, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('ChaseUnpaidInvoices'));
+    const schedules = ofType(dev.resources, 'AWS::Scheduler::Schedule').filter(([, s]) => JSON.stringify(s.Properties.Target.Arn) === JSON.stringify({ 'Fn::GetAtt': [chaseId, 'Arn'] }));
+    expect(schedules).toHaveLength(1);
+    const [[, schedule]] = schedules;
+    expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'cron(0 9 * * ? *)', ScheduleExpressionTimezone: 'Europe/Paris' });
+    expect(chase.Properties.Timeout).toBe(60);
+    const roleId = chase.Properties.Role['Fn::GetAtt'][0];
+    const statements = ofType(dev.resources, 'AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: Json }>);
+    const actions = statements.flatMap((st) => [st.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['ses:SendEmail', 's3:GetObject', 'dynamodb:Query', 'dynamodb:TransactWriteItems']));
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(JSON.stringify(statements.filter((st) => [st.Action].flat().includes('s3:GetObject')).map((st) => st.Resource))).toMatch(/invoices\/\*/);
+  });
+});
+
 describe('alarms and outputs', () => {
   const alarms = () => Object.fromEntries(ofType(dev.resources, 'AWS::CloudWatch::Alarm').map(([id, a]) => [id.replace(/^Alarms/, '').replace(/[0-9A-F]{8}$/, ''), a.Properties]));
 
@@ -1121,8 +1140,8 @@ describe('dead letters', () => {
       ...ofType(dev.resources, 'AWS::Scheduler::Schedule').map(([, s]) => s.Properties.Target.RoleArn['Fn::GetAtt'][0]),
       ...ofType(dev.resources, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => dev.resources[c.Properties.FunctionName.Ref].Properties.Role['Fn::GetAtt'][0]),
     ];
-    // Two schedules (the dispatcher, the reconciler) and four asynchronously invoked functions.
-    expect(writers).toHaveLength(6);
+    // Three schedules (the dispatcher, the reconciler, the chase of unpaid invoices) and five asynchronously invoked functions.
+    expect(writers).toHaveLength(8);
     for (const roleId of writers) {
       const statements = roleStatements(roleId);
       expect(statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage')).map((s) => s.Resource), roleId).toEqual([queueArn()]);

@@ -70,6 +70,9 @@ function allVars(base: ReferralVars) {
     receivedCents: 90_000,
     contributionCents: 10_288,
     leftCents: 92_592,
+    paidCents: 23_456,
+    outstandingCents: 100_000,
+    business: true,
   };
 }
 
@@ -155,6 +158,8 @@ describe('the catalogue', () => {
         'invoice-issued customer email',
         'credit-note-issued customer email',
         'monthly-statement young email',
+        'invoice-first-reminder customer email',
+        'invoice-second-reminder customer email',
       ].sort(),
     );
   });
@@ -216,9 +221,30 @@ describe('the catalogue', () => {
     });
   }
 
-  it("lets only an invoice, a credit note and a member's statement carry files, by e-mail", () => {
+  it('reminds a customer of what is left to pay, the second time with the penalties a business owes', () => {
+    const base = { customerName: 'Mme Leroy', activityName: 'Couture Leroy', invoiceNumber: '2027-000042', issueDate: '2027-04-01', dueDate: '2027-05-01', grossCents: 10_000 };
+    expect(isMandatory('invoice-first-reminder', 'customer')).toBe(true);
+    const first = render('invoice-first-reminder', 'customer', 'email', { ...base, paidCents: 0, outstandingCents: 10_000, business: false });
+    expect(first.subject).toBe('Rappel : facture 2027-000042 - Couture Leroy');
+    expect(first.body).toContain('arrivée à échéance le 01/05/2027');
+    expect(first.body).toContain('son montant de 100,00\u00a0€ reste à régler');
+    const partly = render('invoice-first-reminder', 'customer', 'email', { ...base, paidCents: 4_000, outstandingCents: 6_000, business: false });
+    expect(partly.body).toContain('il reste 60,00\u00a0€ à régler sur 100,00\u00a0€ (40,00\u00a0€ déjà reçus)');
+    const second = render('invoice-second-reminder', 'customer', 'email', { ...base, paidCents: 0, outstandingCents: 10_000, business: true });
+    expect(second.subject).toBe('Second rappel : facture 2027-000042 - Couture Leroy');
+    expect(second.body).toContain('indemnité forfaitaire de 40\u00a0€'.replace('\u00a0', ' '));
+    expect(render('invoice-second-reminder', 'customer', 'email', { ...base, paidCents: 0, outstandingCents: 10_000, business: false }).body).not.toContain('40 €');
+  });
+
+  it("lets only an invoice, a credit note, their reminders and a member's statement carry files, by e-mail", () => {
     const withFiles = CATALOGUE_ENTRIES.filter((e) => mayCarryAttachments(e.kind, e.role)).map(entryName);
-    expect(withFiles.sort()).toEqual(['credit-note-issued customer email', 'invoice-issued customer email', 'monthly-statement young email']);
+    expect(withFiles.sort()).toEqual([
+      'credit-note-issued customer email',
+      'invoice-first-reminder customer email',
+      'invoice-issued customer email',
+      'invoice-second-reminder customer email',
+      'monthly-statement young email',
+    ]);
     // An invoice is owed to its customer: it goes to an address that complained, and is never held as a repeat.
     expect(isMandatory('invoice-issued', 'customer')).toBe(true);
     const invoice = render('invoice-issued', 'customer', 'email', { customerName: 'Mme Leroy', activityName: 'Couture Leroy', invoiceNumber: '2027-000042', issueDate: '2027-04-01', dueDate: '2027-05-01', grossCents: 4_500 });

@@ -34,11 +34,12 @@ export async function listCustomers(activityId: string): Promise<CustomerRecord[
 
 /**
  * Creates a customer of an existing activity (fields already validated by shared/domain/invoicing/customers.ts).
- * Idempotent by id: a repeat returns the customer already there (`created: false`). A 404 when the activity does not exist.
+ * Idempotent by id: a repeat returns the customer already there (`created: false`), with the `payloadHash` of the
+ * request that created it (an id derived from an Idempotency-Key: the caller compares). A 404 when the activity does not exist.
  */
-export async function createCustomer(input: { activityId: string; customerId: string; fields: CustomerFields; now?: Date }): Promise<{ customer: CustomerRecord; created: boolean }> {
+export async function createCustomer(input: { activityId: string; customerId: string; fields: CustomerFields; payloadHash?: string; now?: Date }): Promise<{ customer: CustomerRecord; created: boolean }> {
   const now = (input.now ?? new Date()).toISOString();
-  const customer: CustomerRecord = { activityId: input.activityId, customerId: input.customerId, ...input.fields, version: 1, createdAt: now, updatedAt: now };
+  const customer: CustomerRecord = { activityId: input.activityId, customerId: input.customerId, ...input.fields, ...(input.payloadHash ? { payloadHash: input.payloadHash } : {}), version: 1, createdAt: now, updatedAt: now };
   const table = tableName();
   try {
     await transact([

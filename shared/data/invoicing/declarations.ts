@@ -27,10 +27,10 @@ export function declarationProblems(fields: DeclarationFields): FieldError[] {
   if (!isIsoDate(fields.serviceDate)) problems.push({ field: 'serviceDate', message: 'Date invalide (AAAA-MM-JJ).' });
   if (fields.lines.length === 0) problems.push({ field: 'lines', message: 'Au moins une ligne.' });
   fields.lines.forEach((line, i) => {
-    if (!line.description.trim()) problems.push({ field: `lines[${i}].description`, message: 'Description obligatoire.' });
-    if (!Number.isSafeInteger(line.quantityHundredths) || line.quantityHundredths <= 0) problems.push({ field: `lines[${i}].quantityHundredths`, message: 'Quantité positive, en centièmes entiers.' });
-    if (!Number.isSafeInteger(line.unitPriceCents) || line.unitPriceCents < 0) problems.push({ field: `lines[${i}].unitPriceCents`, message: 'Prix en centimes entiers, positif ou nul.' });
-    if (line.vatRateBps !== null && !(VAT_RATES_BPS as readonly number[]).includes(line.vatRateBps)) problems.push({ field: `lines[${i}].vatRateBps`, message: 'Taux de TVA invalide : 20 %, 10 %, 5,5 %, 2,1 % ou sans TVA.' });
+    if (!line.description.trim()) problems.push({ field: `lines.${i}.description`, message: 'Description obligatoire.' });
+    if (!Number.isSafeInteger(line.quantityHundredths) || line.quantityHundredths <= 0) problems.push({ field: `lines.${i}.quantityHundredths`, message: 'Quantité positive, en centièmes entiers.' });
+    if (!Number.isSafeInteger(line.unitPriceCents) || line.unitPriceCents < 0) problems.push({ field: `lines.${i}.unitPriceCents`, message: 'Prix en centimes entiers, positif ou nul.' });
+    if (line.vatRateBps !== null && !(VAT_RATES_BPS as readonly number[]).includes(line.vatRateBps)) problems.push({ field: `lines.${i}.vatRateBps`, message: 'Taux de TVA invalide : 20 %, 10 %, 5,5 %, 2,1 % ou sans TVA.' });
   });
   return problems;
 }
@@ -117,14 +117,14 @@ class AlreadyThere extends Error {}
 /**
  * Records services delivered to a customer of the activity, in the month of the service date. Refused (409) once
  * that month is locked for invoicing, 404 for a customer the activity does not have. Idempotent by id: a repeat
- * returns the declaration already there (`created: false`).
+ * returns the declaration already there (`created: false`), with the `payloadHash` of the request that created it.
  */
-export async function createDeclaration(input: { activityId: string; declarationId: string; fields: DeclarationFields; declaredBy: DeclaredBy; now?: Date }): Promise<{ declaration: DeclarationRecord; created: boolean }> {
+export async function createDeclaration(input: { activityId: string; declarationId: string; fields: DeclarationFields; declaredBy: DeclaredBy; payloadHash?: string; now?: Date }): Promise<{ declaration: DeclarationRecord; created: boolean }> {
   assertDeclaration(input.fields);
   const now = (input.now ?? new Date()).toISOString();
   const month = input.fields.serviceDate.slice(0, 7);
   const { customerId, serviceDate, lines } = input.fields;
-  const declaration: StoredDeclaration = { activityId: input.activityId, declarationId: input.declarationId, month, customerId, serviceDate, lines, declaredBy: input.declaredBy, version: 1, createdAt: now, updatedAt: now };
+  const declaration: StoredDeclaration = { activityId: input.activityId, declarationId: input.declarationId, month, customerId, serviceDate, lines, declaredBy: input.declaredBy, ...(input.payloadHash ? { payloadHash: input.payloadHash } : {}), version: 1, createdAt: now, updatedAt: now };
   const table = tableName();
   try {
     await guarded(

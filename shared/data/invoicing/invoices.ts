@@ -2,7 +2,8 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { invoiceIdFor, type ChaseStage, type InvoiceDraft, type InvoiceEvent, type InvoiceRecord, type MonthLockRecord } from '../../domain/invoicing/records.js';
-import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../../keys.js';
+import { ACTIVE_ACTIVITY_SHARDS, activeActivityShard, INDEX, keys } from '../../keys.js';
+import { laterChaseSteps } from '../../domain/invoicing/terms.js';
 import type { TransactItem } from '../approvals.js';
 import { batchGetAll, db, queryAll, tableName } from '../client.js';
 import { isConditionFailure } from '../transactions.js';
@@ -20,11 +21,12 @@ export const isUnbound = (invoice: Pick<InvoiceRecord, 'status' | 'numberingKey'
 /** The stored item of an invoice with the index entries its state calls for. */
 export function invoiceItem(invoice: InvoiceRecord): Record<string, unknown> {
   const unpaid = invoice.kind === 'invoice' && invoice.status === 'issued' && invoice.dueDate !== undefined && invoice.paidCents < invoice.totals.grossCents;
+  const unpaidEntry = invoice.chase?.includes('late') ? keys.lateInvoiceEntry : keys.unpaidInvoiceEntry;
   return {
     ...keys.invoice(invoice.invoiceId),
     ...keys.monthInvoiceEntry(invoice.month, invoice.activityId, invoice.invoiceId),
     ...keys.activityInvoiceEntry(invoice.activityId, invoice.month, invoice.invoiceId),
-    ...(unpaid ? keys.unpaidInvoiceEntry(invoice.activityId, invoice.dueDate!, invoice.invoiceId) : {}),
+    ...(unpaid ? unpaidEntry(invoice.activityId, invoice.dueDate!, invoice.invoiceId) : {}),
     type: 'invoice',
     ...invoice,
   };
@@ -185,7 +187,7 @@ async function redraft(table: string, activityId: string, month: string, fresh: 
 /** Appends to an invoice's history and sets fields, under a condition; a 404 or 409 (`refused`) when it fails. */
 async function changeInvoice(
   invoiceId: string,
-  change: { set: string; names?: Record<string, string>; values?: Record<string, unknown>; remove?: string; condition: string; event: InvoiceEvent },
+  change: { set?: string; names?: Record<string, string>; values?: Record<string, unknown>; remove?: string; condition: string; event: InvoiceEvent },
   refused: string,
 ): Promise<InvoiceRecord> {
   try {
@@ -193,7 +195,7 @@ async function changeInvoice(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.invoice(invoiceId),
-        UpdateExpression: `SET ${change.set}, history = list_append(history, :event), updatedAt = :now${change.remove ? ` REMOVE ${change.remove}` : ''}`,
+        UpdateExpression: `SET ${change.set ? `${change.set}, ` : ''}history = list_append(history, :event), updatedAt = :now${change.remove ? ` REMOVE ${change.remove}` : ''}`,
         ConditionExpression: `attribute_exists(pk) AND ${change.condition}`,
         ExpressionAttributeNames: { '#status': 'status', ...change.names },
         ExpressionAttributeValues: { ':event': [change.event], ':now': change.event.at, ...change.values },
@@ -273,44 +275,57 @@ export async function reopenMonth(input: { activityId: string; month: string; re
 
 /** Adds an event to an invoice's history (`sent` when its e-mail left), whatever its state. */
 export function appendInvoiceEvent(invoiceId: string, event: InvoiceEvent): Promise<InvoiceRecord> {
-  return changeInvoice(invoiceId, { set: 'updatedAt = :now', condition: 'attribute_exists(pk)', event }, NOT_FOUND);
+  return changeInvoice(invoiceId, { condition: 'attribute_exists(pk)', event }, NOT_FOUND);
 }
 
 /**
- * Records a stage of the chase of an unpaid invoice once: `true` when this call recorded it (send the reminder),
- * `false` when it was already recorded or the invoice is no longer an unpaid issued one.
+ * Records a stage of the chase of an unpaid invoice once, with `items` (the reminder's outbox messages) in the same
+ * transaction: `true` when this call recorded it (the reminder is then in the outbox), `false` when it or a later
+ * stage was already recorded (a first reminder never comes after the second), or the invoice is no longer an unpaid
+ * issued one (paid in full, cancelled). The `late` stage also moves the invoice from the unpaid index to the late
+ * list (`listLateInvoices`), where it stays until paid in full or cancelled.
  */
-export async function recordChaseStage(input: { invoiceId: string; stage: ChaseStage; now?: Date }): Promise<boolean> {
+export async function recordChaseStage(input: { invoice: Pick<InvoiceRecord, 'invoiceId' | 'activityId'>; stage: ChaseStage; items?: TransactItem[]; now?: Date }): Promise<boolean> {
   const at = (input.now ?? new Date()).toISOString();
+  const { invoiceId, activityId } = input.invoice;
+  const stages = [input.stage, ...laterChaseSteps(input.stage)];
+  const notTaken = stages.map((_, i) => `NOT contains(chase, :stage${i})`).join(' AND ');
+  const late = input.stage === 'late';
+  const update: TransactItem = {
+    Update: {
+      TableName: tableName(),
+      Key: keys.invoice(invoiceId),
+      UpdateExpression: `SET chase = list_append(if_not_exists(chase, :none), :stage), history = list_append(history, :event), updatedAt = :now${late ? ', lateSince = :now, gsi1pk = :latePk' : ''}`,
+      ConditionExpression: `#status = :issued AND paidCents < totals.grossCents AND ${notTaken}${late ? ' AND attribute_exists(gsi1pk)' : ''}`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':none': [],
+        ':stage': [input.stage],
+        ...Object.fromEntries(stages.map((stage, i) => [`:stage${i}`, stage])),
+        ':issued': 'issued',
+        ':event': [{ at, event: input.stage }],
+        ':now': at,
+        ...(late ? { ':latePk': keys.lateInvoicesPartition(activeActivityShard(activityId)) } : {}),
+      },
+    },
+  };
   try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.invoice(input.invoiceId),
-        UpdateExpression: 'SET chase = list_append(if_not_exists(chase, :none), :stage), history = list_append(history, :event), updatedAt = :now',
-        ConditionExpression: '#status = :issued AND paidCents < totals.grossCents AND NOT contains(chase, :name)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':none': [], ':stage': [input.stage], ':name': input.stage, ':issued': 'issued', ':event': [{ at, event: input.stage }], ':now': at },
-      }),
-    );
+    await transact([update, ...(input.items ?? [])]);
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 }
 
-/**
- * Issued invoices not fully paid whose due date is on or before `dueOnOrBefore`, oldest due first: those to remind
- * (due + 7, + 30) and the late ones (due + 45). The shards are read in parallel.
- */
-export async function listUnpaidInvoices(input: { dueOnOrBefore: string }): Promise<InvoiceRecord[]> {
+/** Every shard of an index partition of invoices up to a due date, read in parallel, oldest due first. */
+async function invoicesDueBy(partition: (shard: string) => string, dueOnOrBefore: string): Promise<InvoiceRecord[]> {
   const perShard = await Promise.all(
     INVOICE_SHARDS.map((shard) =>
       queryAll({
         IndexName: INDEX.unpaidInvoices,
         KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :after',
-        ExpressionAttributeValues: { ':pk': keys.unpaidInvoicesPartition(shard), ':after': `${input.dueOnOrBefore}#\uffff` },
+        ExpressionAttributeValues: { ':pk': partition(shard), ':after': `${dueOnOrBefore}#\uffff` },
       }),
     ),
   );
@@ -318,4 +333,20 @@ export async function listUnpaidInvoices(input: { dueOnOrBefore: string }): Prom
     .flat()
     .map((i) => recordOf<InvoiceRecord>(i))
     .sort((a, b) => a.dueDate!.localeCompare(b.dueDate!) || a.invoiceId.localeCompare(b.invoiceId));
+}
+
+/**
+ * Issued invoices not fully paid and not flagged late yet whose due date is on or before `dueOnOrBefore`, oldest due
+ * first: those the daily chase reminds (due + 7, + 30) and flags late (due + 45). The shards are read in parallel.
+ */
+export function listUnpaidInvoices(input: { dueOnOrBefore: string }): Promise<InvoiceRecord[]> {
+  return invoicesDueBy(keys.unpaidInvoicesPartition, input.dueOnOrBefore);
+}
+
+/**
+ * The invoices flagged late (unpaid 45 days after their due date, `lateSince` set by the chase) and still not paid in
+ * full nor cancelled, oldest due first: the staff console's list. What is left to pay is `totals.grossCents - paidCents`.
+ */
+export function listLateInvoices(): Promise<InvoiceRecord[]> {
+  return invoicesDueBy(keys.lateInvoicesPartition, '9999-12-31');
 }

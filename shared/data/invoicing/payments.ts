@@ -3,8 +3,8 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/er
 import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../../domain/invoicing/records.js';
 import { formatEuros } from '../../domain/money.js';
 import { isIsoDate } from '../../domain/time.js';
-import { keys } from '../../keys.js';
-import { db, queryPrefix, tableName } from '../client.js';
+import { INDEX, keys } from '../../keys.js';
+import { db, queryAll, queryPrefix, tableName } from '../client.js';
 import { isConditionFailure } from '../transactions.js';
 import { getInvoice } from './invoices.js';
 import { jitter, recordOf, transact, type ByWhom } from './items.js';
@@ -21,6 +21,19 @@ async function getPayment(invoiceId: string, paymentId: string): Promise<Payment
 export async function listPayments(invoiceId: string): Promise<PaymentRecord[]> {
   const prefix = keys.invoicePaymentsPrefix(invoiceId);
   return (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => recordOf<PaymentRecord>(i));
+}
+
+/**
+ * The payments received during a month (by their date, `YYYY-MM`) for any invoice of an activity, whatever the month
+ * of the invoice: what its monthly statement shows. By date, then invoice.
+ */
+export async function listActivityPayments(activityId: string, month: string): Promise<PaymentRecord[]> {
+  const items = await queryAll({
+    IndexName: INDEX.activityPayments,
+    KeyConditionExpression: 'gsi2pk = :pk AND begins_with(gsi2sk, :month)',
+    ExpressionAttributeValues: { ':pk': keys.activityPaymentsPartition(activityId), ':month': `${month}-` },
+  });
+  return items.map((i) => recordOf<PaymentRecord>(i));
 }
 
 /**
@@ -66,7 +79,13 @@ export async function recordPayment(input: { invoiceId: string; paymentId: strin
             ExpressionAttributeValues: { ':paid': paid, ':read': invoice.paidCents, ':issued': 'issued', ':event': [event], ':now': now },
           },
         },
-        { Put: { TableName: table, Item: { ...keys.invoicePayment(input.invoiceId, input.paymentId), type: 'invoice-payment', ...payment }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: table,
+            Item: { ...keys.invoicePayment(input.invoiceId, input.paymentId), ...keys.activityPaymentEntry(invoice.activityId, input.date, input.invoiceId, input.paymentId), type: 'invoice-payment', ...payment },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
       ]);
       return { payment, invoice: { ...invoice, paidCents: paid, history: [...invoice.history, event], updatedAt: now }, created: true };
     } catch (error) {

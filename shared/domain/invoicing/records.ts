@@ -5,6 +5,7 @@
  */
 
 import type { CustomerKind, PostalAddress } from './customers.js';
+import type { ChaseStep } from './terms.js';
 
 export type { CustomerKind, PostalAddress };
 
@@ -19,6 +20,8 @@ export interface CustomerRecord {
   /** Businesses: 9 digits, Luhn-checked by shared/domain/invoicing/customers.ts before it is stored. */
   siren?: string;
   vatNumber?: string;
+  /** The hash of the request that created it under an Idempotency-Key: the same key with another content is refused. */
+  payloadHash?: string;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -57,6 +60,8 @@ export interface DeclarationRecord {
   declaredBy: DeclaredBy;
   /** `invoiced` while its month is locked for invoicing (read from the month's lock): it can no longer be corrected. */
   status: DeclarationStatus;
+  /** The hash of the request that created it under an Idempotency-Key: the same key with another content is refused. */
+  payloadHash?: string;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -109,8 +114,8 @@ export type InvoiceKind = 'invoice' | 'credit-note';
  */
 export type InvoiceStatus = 'draft' | 'held' | 'issued' | 'cancelled';
 
-/** Stages of the chase of an unpaid invoice: reminders at due + 7 and + 30 days, late at + 45. */
-export type ChaseStage = 'first-reminder' | 'second-reminder' | 'late';
+/** Stages of the chase of an unpaid invoice: reminders at due + 7 and + 30 days, late at + 45 (terms.ts). */
+export type ChaseStage = ChaseStep;
 
 export type InvoiceEventKind = 'drafted' | 'redrafted' | 'held' | 'released' | 'issued' | 'cancelled' | 'payment' | 'sent' | ChaseStage;
 
@@ -148,8 +153,10 @@ export interface InvoiceRecord {
   /** The numbering batch that claimed this invoice: from then on it can be neither held nor redrafted, nor claimed by another batch. */
   numberingKey?: string;
   paidCents: number;
-  /** The stages of the chase already done. */
+  /** The stages of the chase already done (a first reminder skipped by a catch-up is not among them). */
   chase?: ChaseStage[];
+  /** When staff's late flag was set (the `late` stage): the invoice is then on the late list until paid or cancelled. */
+  lateSince?: string;
   history: InvoiceEvent[];
   createdAt: string;
   updatedAt: string;
@@ -194,3 +201,16 @@ export const invoiceIdFor = (activityId: string, month: string, customerId: stri
 
 /** An invoice has at most one credit note. */
 export const creditNoteIdFor = (invoiceId: string) => `cn-${invoiceId}`;
+
+/**
+ * Where the PDF of a numbered invoice or credit note is kept in the documents bucket, under the mail attachments'
+ * `invoices/` prefix: written once when it is issued, e-mailed from there, and read from there by the members' space.
+ * @example invoicePdfKey({ invoiceId: 'inv-a-2027-03-c', number: '2027-000123' }) // 'invoices/2027/inv-a-2027-03-c.pdf'
+ */
+export const invoicePdfKey = (invoice: { invoiceId: string; number: string }) => `invoices/${invoice.number.slice(0, 4)}/${invoice.invoiceId}.pdf`;
+
+/**
+ * The outbox files a customer's messages about an invoice (the invoice, its reminders) under the invoice's id in
+ * place of a person's: customers are not people of the path, and one invoice's messages are then read together.
+ */
+export const invoiceOutboxOwner = (invoiceId: string) => invoiceId;

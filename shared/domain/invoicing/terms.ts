@@ -13,11 +13,15 @@ export const DEFAULT_PAYMENT_TERMS_DAYS = 30;
 export const MAX_PAYMENT_TERMS_DAYS = 60;
 
 /** The steps of the chase, in order: two reminders to the customer, then the late flag for staff. */
-export const CHASE_STEPS = ['reminder-7', 'reminder-30', 'late'] as const;
+export const CHASE_STEPS = ['first-reminder', 'second-reminder', 'late'] as const;
 export type ChaseStep = (typeof CHASE_STEPS)[number];
+/** The steps that e-mail the customer (the late flag is for staff only). */
+export type ReminderStep = Exclude<ChaseStep, 'late'>;
+
+export const isReminderStep = (step: ChaseStep): step is ReminderStep => step !== 'late';
 
 /** Days after the due date at which each step comes. */
-export const CHASE_OFFSET_DAYS: Record<ChaseStep, number> = { 'reminder-7': 7, 'reminder-30': 30, late: 45 };
+export const CHASE_OFFSET_DAYS: Record<ChaseStep, number> = { 'first-reminder': 7, 'second-reminder': 30, late: 45 };
 
 /** @example dueDate('2027-01-31', 30) // '2027-03-02' */
 export function dueDate(issueDate: string, paymentTermsDays: number = DEFAULT_PAYMENT_TERMS_DAYS): string {
@@ -29,17 +33,25 @@ export function dueDate(issueDate: string, paymentTermsDays: number = DEFAULT_PA
 
 /** The date of each chase step of an invoice due on `due`. */
 export function chaseDates(due: string): Record<ChaseStep, string> {
-  return { 'reminder-7': addDays(due, 7), 'reminder-30': addDays(due, 30), late: addDays(due, 45) };
+  return { 'first-reminder': addDays(due, CHASE_OFFSET_DAYS['first-reminder']), 'second-reminder': addDays(due, CHASE_OFFSET_DAYS['second-reminder']), late: addDays(due, CHASE_OFFSET_DAYS.late) };
 }
 
+/** The steps taken after `step` in the chase's order: once one of them is taken, `step` is no longer due. */
+export const laterChaseSteps = (step: ChaseStep): ChaseStep[] => CHASE_STEPS.slice(CHASE_STEPS.indexOf(step) + 1);
+
 /**
- * The steps whose date has come on `today` and that were not taken yet, in order; none once the invoice is paid.
- * A run that missed days takes every step due at once (the reminders are sent, the flag is set).
+ * The steps to take on `today`, in order; none once the invoice is paid. A step whose date has come is due unless it,
+ * or a later step, was taken. Catching up after days without a run (decision 30): of the reminders due at once only
+ * the latest goes (an invoice already past + 30 gets the second reminder, never the first and the second the same
+ * morning), and the late flag is set as soon as its date has come.
+ * @example dueChaseSteps('2027-03-02', '2027-04-20', 1000) // ['second-reminder', 'late']
  */
 export function dueChaseSteps(due: string, today: string, outstandingCents: number, taken: readonly ChaseStep[] = []): ChaseStep[] {
   if (outstandingCents <= 0) return [];
   const dates = chaseDates(due);
-  return CHASE_STEPS.filter((step) => dates[step] <= today && !taken.includes(step));
+  const pending = CHASE_STEPS.filter((step) => dates[step] <= today && !taken.includes(step) && !laterChaseSteps(step).some((later) => taken.includes(later)));
+  const latestReminder = pending.filter(isReminderStep).at(-1);
+  return pending.filter((step) => !isReminderStep(step) || step === latestReminder);
 }
 
 /** Late on the staff console: unpaid 45 days or more after its due date. */

@@ -1,5 +1,6 @@
 import { formatEuros } from '../money.js';
 import { formatFrenchDate } from '../time.js';
+import { monthLabel } from '../invoicing/statement.js';
 
 /**
  * The messages of the monthly invoicing (issue 11), merged into the catalogue: the invoice (and a credit note) to the
@@ -12,7 +13,7 @@ interface EmailText {
   body: string;
 }
 
-export const INVOICING_MESSAGE_KINDS = ['invoice-issued', 'credit-note-issued', 'monthly-statement'] as const;
+export const INVOICING_MESSAGE_KINDS = ['invoice-issued', 'credit-note-issued', 'monthly-statement', 'invoice-first-reminder', 'invoice-second-reminder'] as const;
 
 /** What an invoice's e-mail names; amounts in cents, dates `YYYY-MM-DD` (Paris). */
 export interface InvoiceMessageVars {
@@ -26,6 +27,14 @@ export interface InvoiceMessageVars {
   dueDate: string;
   /** Total to pay, VAT included. */
   grossCents: number;
+}
+
+/** A reminder of an unpaid invoice (due + 7, due + 30 days): what is left to pay after the payments received. */
+export interface ReminderMessageVars extends InvoiceMessageVars {
+  paidCents: number;
+  outstandingCents: number;
+  /** A business customer owes the late penalties and the 40 € recovery indemnity (C. com. L441-10, D441-5). */
+  business: boolean;
 }
 
 export interface CreditNoteMessageVars {
@@ -51,9 +60,11 @@ export interface StatementMessageVars {
   leftCents: number;
 }
 
-const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
-/** `2027-03` -> `mars 2027`. */
-const monthLabel = (month: string) => `${MONTHS[Number(month.slice(5, 7)) - 1] ?? month} ${month.slice(0, 4)}`;
+/** "il reste 80,00 € à régler (20,00 € déjà reçus)", or the whole amount when nothing was paid. */
+const leftToPay = (v: ReminderMessageVars) =>
+  v.paidCents > 0 ? `il reste ${formatEuros(v.outstandingCents)} à régler sur ${formatEuros(v.grossCents)} (${formatEuros(v.paidCents)} déjà reçus)` : `son montant de ${formatEuros(v.outstandingCents)} reste à régler`;
+const invoiceOf = (v: ReminderMessageVars) => `la facture n° ${v.invoiceNumber} du ${formatFrenchDate(v.issueDate)} (« ${v.activityName} »), arrivée à échéance le ${formatFrenchDate(v.dueDate)}`;
+const alreadyPaid = "Si vous l'avez réglée entre-temps, merci de ne pas tenir compte de ce message.";
 
 /** The templates, with the catalogue's signature. */
 export function invoicingTemplates(signature: string) {
@@ -77,6 +88,29 @@ export function invoicingTemplates(signature: string) {
         email: (v: CreditNoteMessageVars): EmailText => ({
           subject: `Avoir ${v.creditNoteNumber} - ${v.activityName}`,
           body: `Bonjour ${v.customerName},\n\nVeuillez trouver ci-joint l'avoir n° ${v.creditNoteNumber}, d'un montant de ${formatEuros(v.grossCents)}, qui annule la facture n° ${v.invoiceNumber} (« ${v.activityName} »).${signature}`,
+        }),
+      },
+    },
+    // Reminders of an unpaid invoice go like the invoice: mandatory (a debt is not marketing), its PDF attached again.
+    'invoice-first-reminder': {
+      customer: {
+        mandatory: true,
+        attachments: true,
+        email: (v: ReminderMessageVars): EmailText => ({
+          subject: `Rappel : facture ${v.invoiceNumber} - ${v.activityName}`,
+          body: `Bonjour ${v.customerName},\n\nSauf erreur de notre part, ${invoiceOf(v)} n'est pas encore réglée : ${leftToPay(v)}.\n\nVous la trouverez ci-jointe avec ses modalités de règlement. ${alreadyPaid}${signature}`,
+        }),
+      },
+    },
+    'invoice-second-reminder': {
+      customer: {
+        mandatory: true,
+        attachments: true,
+        email: (v: ReminderMessageVars): EmailText => ({
+          subject: `Second rappel : facture ${v.invoiceNumber} - ${v.activityName}`,
+          body: `Bonjour ${v.customerName},\n\nMalgré notre premier rappel, ${invoiceOf(v)} n'est toujours pas réglée : ${leftToPay(v)}.\n\nMerci de procéder au règlement dans les meilleurs délais, selon les modalités de la facture ci-jointe, ou de nous répondre si elle pose une question.${
+            v.business ? ' Conformément à l’article L441-10 du Code de commerce, des pénalités de retard et une indemnité forfaitaire de 40 € pour frais de recouvrement sont exigibles.' : ''
+          }\n\n${alreadyPaid}${signature}`,
         }),
       },
     },

@@ -7,19 +7,31 @@ describe('payment terms and the chase', () => {
     expect(dueDate('2027-01-31')).toBe('2027-03-02');
     expect(dueDate('2027-12-15', 45)).toBe('2028-01-29');
     expect(() => dueDate('2027-01-01', 61)).toThrow(RangeError);
-    expect(chaseDates('2027-03-02')).toEqual({ 'reminder-7': '2027-03-09', 'reminder-30': '2027-04-01', late: '2027-04-16' });
+    expect(chaseDates('2027-03-02')).toEqual({ 'first-reminder': '2027-03-09', 'second-reminder': '2027-04-01', late: '2027-04-16' });
   });
 
   it('reminds at due + 7 and + 30, then flags late at + 45 while unpaid', () => {
     const due = '2027-03-02';
     expect(dueChaseSteps(due, '2027-03-08', 1000)).toEqual([]);
-    expect(dueChaseSteps(due, '2027-03-09', 1000)).toEqual(['reminder-7']);
-    expect(dueChaseSteps(due, '2027-04-01', 1000, ['reminder-7'])).toEqual(['reminder-30']);
-    expect(dueChaseSteps(due, '2027-05-01', 1000)).toEqual(['reminder-7', 'reminder-30', 'late']);
+    expect(dueChaseSteps(due, '2027-03-09', 1000)).toEqual(['first-reminder']);
+    expect(dueChaseSteps(due, '2027-03-20', 1000, ['first-reminder'])).toEqual([]);
+    expect(dueChaseSteps(due, '2027-04-01', 1000, ['first-reminder'])).toEqual(['second-reminder']);
+    expect(dueChaseSteps(due, '2027-04-16', 1000, ['first-reminder', 'second-reminder'])).toEqual(['late']);
+    expect(dueChaseSteps(due, '2027-04-20', 1000, ['first-reminder', 'second-reminder', 'late'])).toEqual([]);
     expect(dueChaseSteps(due, '2027-05-01', 0)).toEqual([]);
     expect(isLate(due, '2027-04-15', 1)).toBe(false);
     expect(isLate(due, '2027-04-16', 1)).toBe(true);
     expect(isLate(due, '2027-04-16', 0)).toBe(false);
+  });
+
+  it('catches up once after days without a run: only the latest reminder goes, the late flag when due', () => {
+    const due = '2027-03-02';
+    expect(dueChaseSteps(due, '2027-04-05', 1000)).toEqual(['second-reminder']);
+    expect(dueChaseSteps(due, '2027-04-20', 1000)).toEqual(['second-reminder', 'late']);
+    expect(dueChaseSteps(due, '2027-04-20', 1000, ['first-reminder'])).toEqual(['second-reminder', 'late']);
+    // A first reminder skipped by the catch-up never comes later.
+    expect(dueChaseSteps(due, '2027-04-20', 1000, ['second-reminder'])).toEqual(['late']);
+    expect(dueChaseSteps(due, '2027-06-01', 1000, ['second-reminder', 'late'])).toEqual([]);
   });
 
   it('gives businesses the late penalties and the 40 € indemnity, not individuals', () => {

@@ -1,0 +1,135 @@
+import { apiRoute, json, pdfAnswer, readJsonBody, type ApiEvent } from '../../shared/http/api.js';
+import { apiRouter } from '../../shared/http/router.js';
+import { memberActivityOr404 } from '../../shared/activities/routes.js';
+import type { ActivityWithParts } from '../../shared/data/activities.js';
+import { listCustomers } from '../../shared/data/invoicing/customers.js';
+import { getMonthLock, listDeclarations } from '../../shared/data/invoicing/declarations.js';
+import { getInvoice, listActivityInvoices } from '../../shared/data/invoicing/invoices.js';
+import { cooperativeFromEnv } from '../../shared/domain/activities.js';
+import { InvalidInputError, NotFoundError } from '../../shared/domain/errors.js';
+import { idempotencyKeyOf } from '../../shared/domain/idempotency.js';
+import { isMonth } from '../../shared/domain/invoicing/inputs.js';
+import { invoicePdfKey, type DeclaredBy } from '../../shared/domain/invoicing/records.js';
+import { parisDate } from '../../shared/domain/time.js';
+import type { ResolvedLink } from '../../shared/data/personal-links.js';
+import {
+  correctDeclarationFromRequest,
+  createCustomerFromRequest,
+  createDeclarationFromRequest,
+  deleteDeclarationFromRequest,
+  updateCustomerFromRequest,
+} from '../../shared/invoicing/recording.js';
+import { documentFileName } from '../../shared/invoicing/document.js';
+import { customerView, declarationView, memberInvoiceView, monthDeclarationsView } from '../../shared/invoicing-views.js';
+import { logger } from '../../shared/observability.js';
+import { readObject } from '../../shared/storage/objects.js';
+import type { MemberInvoicingRoute } from './member-routes.js';
+
+/*
+ * The members' invoicing, in their space (personal link): their activity's customers, the month's declarations,
+ * their invoices and the PDF of an issued one. One function for these routes (decision 29). Every route first finds
+ * the activity among the link's own (another's answers 404, as one that does not exist); any member of a collective
+ * activity may declare, and is recorded as who declared.
+ */
+
+const path = (event: ApiEvent, name: string) => event.pathParameters?.[name] ?? '';
+
+/** The activity of the path when the link's young person is one of its members, or a 404. */
+const myActivity = (event: ApiEvent, link: ResolvedLink) => memberActivityOr404(path(event, 'activityId'), link.referralId);
+
+/** The month of the path (YYYY-MM), or a 400. */
+function monthOf(event: ApiEvent): string {
+  const month = path(event, 'month');
+  if (!isMonth(month)) throw new InvalidInputError('Mois invalide : AAAA-MM attendu, par exemple 2027-03.', [{ field: 'month', message: 'Mois invalide (AAAA-MM).' }]);
+  return month;
+}
+
+/** The member declaring: recorded on the declaration by their referral and their name in the activity. */
+function memberOf(found: ActivityWithParts, link: ResolvedLink): DeclaredBy {
+  const member = found.members.find((m) => m.referralId === link.referralId)!;
+  return { referralId: link.referralId, name: member.name };
+}
+
+const vatMode = () => cooperativeFromEnv().vatMode;
+
+async function customerNames(activityId: string): Promise<Map<string, string>> {
+  return new Map((await listCustomers(activityId)).map((c) => [c.customerId, c.name]));
+}
+
+export const handler = apiRouter<MemberInvoicingRoute>({
+  'GET /api/me/activities/{activityId}/customers': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const { activity } = await myActivity(event, link);
+    const customers = await listCustomers(activity.activityId);
+    return json(200, { activityId: activity.activityId, customers: customers.sort((a, b) => a.name.localeCompare(b.name, 'fr')).map(customerView) });
+  }),
+
+  'POST /api/me/activities/{activityId}/customers': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
+    const body = readJsonBody(event);
+    const { activity } = await myActivity(event, link);
+    const { customer, created } = await createCustomerFromRequest({ activityId: activity.activityId, idempotencyKey, body });
+    logger.info(created ? 'customer created' : 'customer creation replayed', { activityId: activity.activityId, customerId: customer.customerId });
+    return json(created ? 201 : 200, customerView(customer));
+  }),
+
+  'PUT /api/me/activities/{activityId}/customers/{customerId}': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const body = readJsonBody(event);
+    const { activity } = await myActivity(event, link);
+    const customer = await updateCustomerFromRequest({ activityId: activity.activityId, customerId: path(event, 'customerId'), body });
+    logger.info('customer updated', { activityId: activity.activityId, customerId: customer.customerId });
+    return json(200, customerView(customer));
+  }),
+
+  'GET /api/me/activities/{activityId}/months/{month}/declarations': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const found = await myActivity(event, link);
+    const month = monthOf(event);
+    const { activityId } = found.activity;
+    const [lock, declarations, customers] = await Promise.all([getMonthLock(activityId, month), listDeclarations(activityId, month), listCustomers(activityId)]);
+    return json(200, monthDeclarationsView({ activity: found.activity, month, lock, declarations, customers, prices: found.prices, vatMode: vatMode(), today: parisDate() }));
+  }),
+
+  'POST /api/me/activities/{activityId}/months/{month}/declarations': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
+    const body = readJsonBody(event);
+    const found = await myActivity(event, link);
+    const month = monthOf(event);
+    const { declaration, created } = await createDeclarationFromRequest({ found, month, idempotencyKey, body, declaredBy: memberOf(found, link) });
+    logger.info(created ? 'declaration created' : 'declaration creation replayed', { activityId: found.activity.activityId, declarationId: declaration.declarationId, month });
+    return json(created ? 201 : 200, declarationView(declaration, await customerNames(found.activity.activityId), vatMode()));
+  }),
+
+  'PUT /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const body = readJsonBody(event);
+    const found = await myActivity(event, link);
+    const month = monthOf(event);
+    const declaration = await correctDeclarationFromRequest({ found, month, declarationId: path(event, 'declarationId'), body });
+    logger.info('declaration corrected', { activityId: found.activity.activityId, declarationId: declaration.declarationId, month });
+    return json(200, declarationView(declaration, await customerNames(found.activity.activityId), vatMode()));
+  }),
+
+  'DELETE /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const { activity } = await myActivity(event, link);
+    const month = monthOf(event);
+    const declarationId = path(event, 'declarationId');
+    await deleteDeclarationFromRequest({ activityId: activity.activityId, month, declarationId, query: event.queryStringParameters });
+    logger.info('declaration deleted', { activityId: activity.activityId, declarationId, month });
+    return json(200, { deleted: true, declarationId });
+  }),
+
+  'GET /api/me/activities/{activityId}/months/{month}/invoices': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const { activity } = await myActivity(event, link);
+    const month = monthOf(event);
+    const invoices = await listActivityInvoices(activity.activityId, month);
+    return json(200, { activityId: activity.activityId, month, invoices: invoices.sort((a, b) => (a.number ?? '~').localeCompare(b.number ?? '~') || a.customer.name.localeCompare(b.customer.name, 'fr')).map(memberInvoiceView) });
+  }),
+
+  'GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const { activity } = await myActivity(event, link);
+    const invoice = await getInvoice(path(event, 'invoiceId'));
+    if (!invoice || invoice.activityId !== activity.activityId) throw new NotFoundError('Facture introuvable.');
+    if (!invoice.number || !memberInvoiceView(invoice).hasPdf) throw new NotFoundError("Cette facture n'est pas encore émise : son PDF est fait quand l'équipe la valide.");
+    const bytes = await readObject(invoicePdfKey({ invoiceId: invoice.invoiceId, number: invoice.number }));
+    if (!bytes) throw new NotFoundError('Le PDF de cette facture est en préparation : réessayez dans quelques minutes.');
+    return pdfAnswer(bytes, documentFileName({ kind: invoice.kind, number: invoice.number }));
+  }),
+});

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { PriceListVersion } from '../../../shared/domain/activities.js';
+import { ConflictError, InvalidInputError } from '../../../shared/domain/errors.js';
+import { declarationFieldsFrom, parseCustomerInput, parseCustomerUpdate, parseDeclarationInput, type DeclarationContext } from '../../../shared/domain/invoicing/inputs.js';
+
+const by = { id: 'staff-1', name: 'Camille' };
+const version = (n: number, effectiveFrom: string, unitPriceCents: number, vatRateBps: number | null = 2000): PriceListVersion => ({
+  version: n,
+  effectiveFrom,
+  lines: [{ lineId: 'L1', label: 'Tonte de pelouse', unit: 'heure', unitPriceCents, serviceKind: 'jardinage', vatRateBps }],
+  createdAt: `${effectiveFrom}T08:00:00.000Z`,
+  createdBy: by,
+});
+
+const context = (extra: Partial<DeclarationContext> = {}): DeclarationContext => ({
+  activity: { status: 'active', startDate: '2027-01-10' },
+  prices: [version(1, '2027-01-10', 1500), version(2, '2027-03-15', 1800)],
+  vatMode: 'franchise',
+  month: '2027-03',
+  today: '2027-03-20',
+  ...extra,
+});
+
+/** The field errors of what `run` throws. */
+function fieldErrors(run: () => unknown): Record<string, string> {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof InvalidInputError) return Object.fromEntries(error.errors.map((e) => [e.field, e.message]));
+    throw error;
+  }
+  throw new Error('no error thrown');
+}
+
+describe('a declaration from what is sent', () => {
+  it('takes a price-list line from the version in force on the service date, and its label when none is typed', () => {
+    const before = declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-14', lines: [{ priceLineId: 'L1', quantityHundredths: 150 }] }), context());
+    expect(before.lines).toEqual([{ description: 'Tonte de pelouse', quantityHundredths: 150, unit: 'heure', unitPriceCents: 1500, vatRateBps: null, priceLineId: 'L1' }]);
+    const after = declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-15', lines: [{ priceLineId: 'L1', quantityHundredths: 100, description: 'Tonte et ramassage' }] }), context());
+    expect(after.lines[0]).toMatchObject({ description: 'Tonte et ramassage', unitPriceCents: 1800 });
+  });
+
+  it("refuses a price that is not the list's that day, and a line the list does not have", () => {
+    const errors = fieldErrors(() =>
+      declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-14', lines: [{ priceLineId: 'L1', quantityHundredths: 100, unitPriceCents: 1800 }, { priceLineId: 'L9', quantityHundredths: 100 }] }), context()),
+    );
+    expect(errors['lines.0.unitPriceCents']).toMatch(/15,00/);
+    expect(errors['lines.1.priceLineId']).toMatch(/grille en vigueur/);
+  });
+
+  it('keeps a free price within bounds, with its VAT rate only when the cooperative charges VAT', () => {
+    const free = { description: 'Taille de haie', quantityHundredths: 100, unit: 'forfait', unitPriceCents: 9000, vatRateBps: 1000 };
+    expect(declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-02', lines: [free] }), context()).lines[0]).toMatchObject({ unitPriceCents: 9000, vatRateBps: null });
+    expect(declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-02', lines: [free] }), context({ vatMode: 'vat' })).lines[0]).toMatchObject({ vatRateBps: 1000 });
+    const errors = fieldErrors(() =>
+      declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-02', lines: [{ ...free, unitPriceCents: 600_000 }, { quantityHundredths: 100, unitPriceCents: 100 }, { ...free, vatRateBps: undefined }] }), context({ vatMode: 'vat' })),
+    );
+    expect(errors['lines.0.unitPriceCents']).toMatch(/prix libre/);
+    expect(errors['lines.1.description']).toBeDefined();
+    expect(errors['lines.1.unit']).toBeDefined();
+    expect(errors['lines.2.vatRateBps']).toMatch(/taux de TVA/);
+  });
+
+  it('refuses negative or fractional cents and quantities, and an unknown VAT rate, field by field', () => {
+    const errors = fieldErrors(() =>
+      parseDeclarationInput({
+        customerId: 'c1',
+        serviceDate: '2027-03-02',
+        lines: [
+          { description: 'a', unit: 'heure', quantityHundredths: 100, unitPriceCents: -100 },
+          { description: 'b', unit: 'heure', quantityHundredths: 100, unitPriceCents: 10.5 },
+          { description: 'c', unit: 'heure', quantityHundredths: 1.5, unitPriceCents: 100, vatRateBps: 1900 },
+        ],
+      }),
+    );
+    expect(errors['lines.0.unitPriceCents']).toMatch(/négatif/);
+    expect(errors['lines.1.unitPriceCents']).toMatch(/entier/);
+    expect(errors['lines.2.quantityHundredths']).toMatch(/entier/);
+    expect(errors['lines.2.vatRateBps']).toMatch(/Taux de TVA invalide/);
+  });
+
+  it('keeps the service date in the month, not after today nor before the activity starts', () => {
+    const at = (serviceDate: string) => fieldErrors(() => declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate, lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] }), context()));
+    expect(at('2027-04-01').serviceDate).toMatch(/mars 2027/);
+    expect(at('2027-03-21').serviceDate).toMatch(/après aujourd/);
+    expect(fieldErrors(() => declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-01-09', lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] }), context({ month: '2027-01' }))).serviceDate).toMatch(/commence le/);
+  });
+
+  it('takes no declaration for an activity that is not active (409)', () => {
+    const body = parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-02', lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] });
+    for (const status of ['paused', 'closed', 'draft'] as const) expect(() => declarationFieldsFrom(body, context({ activity: { status, startDate: '2027-01-10' } }))).toThrow(ConflictError);
+  });
+});
+
+describe('a customer from what is sent', () => {
+  const address = { line1: '12 place de la République', postalCode: '62300', city: 'Lens' };
+
+  it('cleans a business and refuses a SIREN whose Luhn key fails, and unknown fields', () => {
+    expect(parseCustomerInput({ kind: 'business', name: 'Boulangerie', address, email: 'compta@boulangerie.example', siren: '732 829 320', vatNumber: 'fr44732829320' })).toEqual({
+      kind: 'business',
+      name: 'Boulangerie',
+      address: { ...address, countryCode: 'FR' },
+      email: 'compta@boulangerie.example',
+      siren: '732829320',
+      vatNumber: 'FR44732829320',
+    });
+    const errors = fieldErrors(() => parseCustomerInput({ kind: 'business', name: 'Boulangerie', address, email: 'compta@boulangerie.example', siren: '732829321', colour: 'bleu' }));
+    expect(errors.siren).toMatch(/clé de contrôle/);
+    expect(errors.colour).toMatch(/inconnu/);
+  });
+
+  it('reads the version of an update with its fields', () => {
+    expect(parseCustomerUpdate({ version: 2, kind: 'individual', name: 'Awa Diallo', address, email: 'awa@example.fr' }).expectedVersion).toBe(2);
+    expect(Object.keys(fieldErrors(() => parseCustomerUpdate({ version: 0, kind: 'individual', name: 'Awa Diallo', address, email: 'awa@example.fr' })))).toEqual(['version']);
+  });
+});
