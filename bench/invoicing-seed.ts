@@ -11,6 +11,7 @@ import { customerItem } from '../shared/data/invoicing/customers.js';
 import { declarationItem, type StoredDeclaration } from '../shared/data/invoicing/declarations.js';
 import { personalActivityId, type ActivityMember, type ActivityRecord, type PriceListVersion } from '../shared/domain/activities.js';
 import { frenchVatNumber, luhnValid } from '../shared/domain/invoicing/customers.js';
+import { addToMonth } from '../shared/domain/invoicing/run.js';
 import type { CustomerFields, CustomerRecord } from '../shared/domain/invoicing/records.js';
 
 const pad = (i: number) => String(i).padStart(6, '0');
@@ -115,18 +116,12 @@ export function benchDeclarations(activity: ActivityRecord, prices: PriceListVer
   });
 }
 
-/** The month before `month` (YYYY-MM). */
-export const previousMonth = (month: string) => {
-  const [year, m] = month.split('-').map(Number) as [number, number];
-  return m === 1 ? `${year - 1}-12` : `${year}-${String(m - 1).padStart(2, '0')}`;
-};
-
 /**
  * Every item of activity `i` for a run of `month`: the activity (launched three months before) with its price list,
  * its holder's member item and link, its customer and `declarations` declarations of the month.
  */
 export function benchInvoicingItems(table: string, i: number, month: string, declarations: number): Record<string, unknown>[] {
-  const launchedAt = `${previousMonth(previousMonth(previousMonth(month)))}-0${1 + (i % 9)}T09:00:00.000Z`;
+  const launchedAt = `${addToMonth(month, -3)}-0${1 + (i % 9)}T09:00:00.000Z`;
   const { activity, prices, holder } = benchActivity(i, launchedAt);
   const customer = benchCustomer(activity.activityId, i, `${addDays(launchedAt.slice(0, 10), 5)}T10:00:00.000Z`);
   return [
