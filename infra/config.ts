@@ -167,8 +167,10 @@ export interface StageConfig {
   logLevel: LogLevel;
   referral: ReferralTimings;
   onboarding: OnboardingTimings;
-  /** The staff's approval of a launch file (workflows/activity-launch.ts). */
+  /** The staff's approval of a launch file (workflows/activity-launch.ts), and of a month's invoices (workflows/monthly-invoicing.ts). */
   launch: WaitTimings;
+  /** The first month the monthly invoicing runs for (YYYY-MM): its schedule never catches up a month before it. */
+  invoicingFirstMonth?: string;
   contributionRates: ContributionRates;
   cooperative: CooperativeSettings;
   /** The reconciler (functions/reconciler/): how often it runs, and how long a hand-over may be in flight before it steps in. */
@@ -216,6 +218,7 @@ export const ENV = {
   referralStateMachineArn: 'REFERRAL_STATE_MACHINE_ARN',
   onboardingStateMachineArn: 'ONBOARDING_STATE_MACHINE_ARN',
   activityLaunchStateMachineArn: 'ACTIVITY_LAUNCH_STATE_MACHINE_ARN',
+  invoicingStateMachineArn: 'INVOICING_STATE_MACHINE_ARN',
   emailFrom: 'EMAIL_FROM',
   sesConfigurationSet: 'SES_CONFIGURATION_SET',
   smsSenderId: 'SMS_SENDER_ID',

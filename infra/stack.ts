@@ -9,6 +9,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { activityLaunchWorkflow } from '../workflows/activity-launch.js';
+import { monthlyInvoicingWorkflow } from '../workflows/monthly-invoicing.js';
 import { onboardingWorkflow } from '../workflows/onboarding.js';
 import { referralWorkflow } from '../workflows/referral.js';
 import { bundleFunctions, extraFunctionEntries, functionEntries, type BundleSet } from './bundles.js';
@@ -46,6 +47,8 @@ export class ParcoursStack extends Stack {
   readonly onboardingStateMachine: sfn.StateMachine;
   /** The launch of an activity (workflows/activity-launch.ts): the submission routes start it (ENV.activityLaunchStateMachineArn). */
   readonly activityLaunchStateMachine: sfn.StateMachine;
+  /** The monthly invoicing run (workflows/monthly-invoicing.ts): the schedule's trigger and staff start it (ENV.invoicingStateMachineArn). */
+  readonly invoicingStateMachine: sfn.StateMachine;
   readonly functions: Record<string, ParcoursFunction> = {};
 
   constructor(scope: Construct, id: string, props: ParcoursStackProps) {
@@ -189,6 +192,35 @@ export class ParcoursStack extends Stack {
     });
     this.acknowledgeStateMachineRole(this.activityLaunchStateMachine, [activityStep, openApproval, approvalDeadline, takeDecision]);
 
+    // The monthly invoicing run (workflows/monthly-invoicing.ts): one function for all its steps (an `action` field),
+    // the same waiting-step functions, and its Distributed Maps reading their item lists from the documents bucket.
+    const invoicingRunStep = fn('InvoicingRunStep', 'functions/invoicing/run-step.ts', { timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS), memorySize: 1024 })
+      .bindActivitySettings()
+      .bindMessaging(messaging, ['email']);
+    const invoicingLogs = new logs.LogGroup(this, 'MonthlyInvoicingStateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/parcours-${config.stage}-monthly-invoicing`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      encryptionKey: key,
+      removalPolicy,
+    });
+    this.invoicingStateMachine = monthlyInvoicingWorkflow(this, {
+      fns: { runStep: invoicingRunStep.function, openApproval: openApproval.function, approvalDeadline: approvalDeadline.function, takeDecision: takeDecision.function },
+      lists: this.documents.bucket,
+      // Staff validate the month's batch on the launch's timings: reminded, then escalated, never expired.
+      config: config.launch,
+      logGroup: invoicingLogs,
+    });
+    // The maps' ItemReader reads the lists, encrypted with the project's key.
+    key.grantDecrypt(this.invoicingStateMachine.role);
+    this.acknowledgeStateMachineRole(this.invoicingStateMachine, [invoicingRunStep, openApproval, approvalDeadline, takeDecision]);
+    Validations.of(this.invoicingStateMachine.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.documents.bucket.node.defaultChild as CfnElement)}.Arn>/*]`,
+      reason: 'Added by the Distributed Maps’ S3 item readers: the run’s item lists, whose keys depend on the month.',
+    });
+    // The schedule: the 1st of each month at 06:00 Paris time, the previous month and the months missed.
+    const invoicingTrigger = fn('InvoicingTrigger', 'functions/invoicing/trigger.ts', { environment: config.invoicingFirstMonth ? { INVOICING_FIRST_MONTH: config.invoicingFirstMonth } : {} })
+      .bindStateMachine(this.invoicingStateMachine, ENV.invoicingStateMachineArn);
+
     // API functions.
     const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts').bindStateMachine(this.referralStateMachine);
     const listReferrals = fn('ListReferrals', 'functions/referrals/list.ts');
@@ -266,6 +298,12 @@ export class ParcoursStack extends Stack {
     this.acknowledgeExecutionGrant(decideApproval, this.referralStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.activityLaunchStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
+    this.runEvery(
+      invoicingTrigger,
+      scheduler.ScheduleExpression.cron({ minute: '0', hour: '6', day: '1', month: '*', timeZone: TimeZone.EUROPE_PARIS }),
+      'Monthly invoicing: the previous month, and each month missed since the last run',
+      deadLetters,
+    );
 
     // The chase of unpaid invoices (decision 30): every morning at 09:00 in Paris, reminders to the customers at due
     // + 7 and + 30 days (the invoice attached again) and the late flag at + 45; each stage once.
@@ -407,6 +445,7 @@ export class ParcoursStack extends Stack {
     alarms.watchStateMachine('ReferralStateMachine', this.referralStateMachine);
     alarms.watchStateMachine('OnboardingStateMachine', this.onboardingStateMachine);
     alarms.watchStateMachine('ActivityLaunchStateMachine', this.activityLaunchStateMachine);
+    alarms.watchStateMachine('MonthlyInvoicingStateMachine', this.invoicingStateMachine);
     alarms.watchApi(this.api.api);
     alarms.watchSesReputation(messaging.emailConfigurationSet.configurationSetName);
     alarms.watchDeadLetters(deadLetters.queue);
@@ -424,6 +463,7 @@ export class ParcoursStack extends Stack {
     new CfnOutput(this, 'ReferralStateMachineArn', { value: this.referralStateMachine.stateMachineArn });
     new CfnOutput(this, 'OnboardingStateMachineArn', { value: this.onboardingStateMachine.stateMachineArn });
     new CfnOutput(this, 'ActivityLaunchStateMachineArn', { value: this.activityLaunchStateMachine.stateMachineArn });
+    new CfnOutput(this, 'MonthlyInvoicingStateMachineArn', { value: this.invoicingStateMachine.stateMachineArn });
     new CfnOutput(this, 'SmsInboundTopicArn', {
       value: messaging.smsInboundTopic.topicArn,
       description: "Two-way channel of the SMS number: set it with update-phone-number --two-way-channel-arn (README, deploy)",

@@ -120,6 +120,7 @@ export function inboxItem(approval: ApprovalRecord, referralFound: ReferralRecor
     referralId: approval.referralId,
     personId: approval.personId,
     ...(approval.incident ? { incident: { step: approval.incident.step, explanation: approval.incident.explanation } } : {}),
+    ...(approval.invoicingRun ? { invoicingRun: approval.invoicingRun } : {}),
     ...(approval.activity
       ? {
           activity: { ...approval.activity, shapeLabel: ACTIVITY_SHAPE_LABELS[approval.activity.shape] },
@@ -213,7 +214,7 @@ export function referralSubmissionAnswer(referral: ReferralRecord) {
 }
 
 /** GET /api/approvals/{approvalId}: one waiting step as staff open it, with the outcomes still allowed (none once closed). */
-export function approvalView(approval: ApprovalRecord, referral: ReferralRecord, allowedOutcomes: readonly string[]) {
+export function approvalView(approval: ApprovalRecord, referral: ReferralRecord | undefined, allowedOutcomes: readonly string[]) {
   return {
     approvalId: approval.approvalId,
     kind: approval.kind,
@@ -228,7 +229,9 @@ export function approvalView(approval: ApprovalRecord, referral: ReferralRecord,
     ...(approval.incident ? { incident: { step: approval.incident.step, explanation: approval.incident.explanation } } : {}),
     // An activity's launch is decided on the activity's page: the decision page leads there.
     ...(approval.activity ? { activity: approval.activity } : {}),
-    referral: referralDetail(referral),
+    // A subject-only approval (a month's invoicing batch) names its run instead of a referral.
+    ...(referral ? { referral: referralDetail(referral) } : {}),
+    ...(approval.invoicingRun ? { invoicingRun: approval.invoicingRun } : {}),
     allowedOutcomes: [...allowedOutcomes],
     refusalReasons: refusalReasonsView(),
     // An onboarding's review: the step that is stuck, and the reasons staff may end the path with.

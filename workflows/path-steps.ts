@@ -173,8 +173,11 @@ export class PathSteps extends Construct {
     return wait;
   }
 
-  /** A step that still fails after its retries goes to "à traiter", remembering which step it was. */
-  private guard(name: string, state: tasks.LambdaInvoke): void {
+  /**
+   * A step that still fails after its retries goes to "à traiter", remembering which step it was. Public for states
+   * built outside `task` (a Distributed Map past its tolerated failures): staff relaunch it or close the path.
+   */
+  guard(name: string, state: tasks.LambdaInvoke | sfn.DistributedMap): void {
     const mark = new sfn.Pass(this, `${name} : en échec`, { result: sfn.Result.fromString(name), resultPath: '$.failedStep' });
     mark.next(this.incidentEntry);
     state.addCatch(mark, { errors: [sfn.Errors.ALL], resultPath: '$.error' });

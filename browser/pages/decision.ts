@@ -141,7 +141,7 @@ function prepareCountersign(form: HTMLFormElement, approval: ApprovalView): () =
     setBusy(download, true, 'Chargement…');
     status.textContent = '';
     try {
-      const result = await api<StaffContractView>(`/api/staff/onboarding/${encodeURIComponent(approval.referral.referralId)}/contract`);
+      const result = await api<StaffContractView>(`/api/staff/onboarding/${encodeURIComponent(approval.referral?.referralId ?? '')}/contract`);
       if (!result.ok) status.textContent = messageOf(result, "Le contrat n'a pas pu être chargé. Réessayez dans quelques instants.");
       else if ('downloadUrl' in result.data && result.data.downloadUrl) location.assign(result.data.downloadUrl);
       else status.textContent = `Contrat : ${result.data.statusLabel}.`;
@@ -207,6 +207,11 @@ startPage(async () => {
   byId('decision-title').textContent = title;
   document.title = `${title} - CoopConnexion Parcours`;
   const referral = approval.referral;
+  if (!referral) {
+    // A subject-only step (a month's invoices) is decided on its own page.
+    region.replaceChildren(el('p', { class: 'panel' }, approval.invoicingRun ? `Les factures de ${approval.invoicingRun.month} se valident depuis la page de facturation du mois.` : 'Cette demande se décide depuis sa propre page.'));
+    return;
+  }
   region.replaceChildren(...[incident ? incidentDetails(approval) : null, referralDetails(referral)].filter((node) => node !== null));
   if (approval.status !== 'open') {
     region.append(el('p', { class: 'panel panel-warning', id: 'approval-closed' }, closedApprovalText(approval)));

@@ -11,8 +11,9 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
   const approval = await getApprovalRecord(event.pathParameters?.approvalId ?? '');
   if (!approval) throw new NotFoundError('Demande introuvable : le lien est peut-être erroné.');
   const handler = waitingStepHandler(approval.kind);
-  const [subject, referral] = await Promise.all([handler.loadSubject(approval.subjectId), getReferralRecord(approval.referralId)]);
-  if (!subject || !referral) throw new NotFoundError('Le dossier de cette demande est introuvable.');
+  // A subject-only approval (a month's invoicing batch) has no referral.
+  const [subject, referral] = await Promise.all([handler.loadSubject(approval.subjectId), approval.referralId ? getReferralRecord(approval.referralId) : undefined]);
+  if (!subject || (approval.referralId && !referral)) throw new NotFoundError('Le dossier de cette demande est introuvable.');
   correlate({ personId: approval.personId, referralId: approval.referralId, approvalId: approval.approvalId });
   return json(200, approvalView(approval, referral, approval.status === 'open' ? handler.allowedOutcomes(subject) : []));
 });

@@ -25,7 +25,8 @@ const querySchema = z.strictObject(
 export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
   const query = parseOrThrow(querySchema, event.queryStringParameters ?? {}, 'Les filtres de la liste sont invalides.');
   const page = await listOpenApprovals({ kind: query.kind, programme: query.programme, cursor: query.cursor, limit: query.limit ?? PAGE_LIMIT.default });
-  const referrals = await getReferralsByIds([...new Set(page.items.map((a) => a.referralId))]);
+  // A subject-only approval (a month's invoicing batch) has no referral to read.
+  const referrals = await getReferralsByIds([...new Set(page.items.map((a) => a.referralId).filter(Boolean))]);
   const now = new Date();
   return json(200, {
     items: page.items.map((approval) => inboxItem(approval, referrals.get(approval.referralId), now)),

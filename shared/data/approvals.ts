@@ -36,7 +36,10 @@ export interface ApprovalRecord {
   kind: WaitingStepKind;
   /** What the step is about, as its kind names it (a referral id for a referral decision). */
   subjectId: string;
-  /** The referral the path belongs to (shown and linked in the inbox). */
+  /**
+   * The referral the path belongs to (shown and linked in the inbox), and its person. Both empty for a subject-only
+   * approval, whose subject is not a person's (a month's invoicing batch): the inbox names the subject instead.
+   */
   referralId: string;
   personId: string;
   programme?: Programme;
@@ -59,6 +62,8 @@ export interface ApprovalRecord {
   settledBeforeWait?: boolean;
   /** For an activity's launch: the activity the inbox names. */
   activity?: { activityId: string; name: string; shape: 'personal' | 'collective' };
+  /** For a month's invoicing batch (a subject-only approval: no person, no referral): the run the inbox names. */
+  invoicingRun?: { month: string; invoices: number; activities: number };
   /** For an incident: the step that failed, the error class and what staff read about it. */
   incident?: { step: string; error: string; explanation: string };
   /** Each deadline step, once recorded (remindAt, escalateAt, waitlistReview_YYYY-MM-DD...). */

@@ -65,7 +65,7 @@ export async function claimInvoicingRun(input: { month: string; trigger: Invoici
  */
 export async function recordRunProgress(
   month: string,
-  progress: { status?: InvoicingRunStatus; counts?: Partial<InvoicingRunCounts>; approvalId?: string; now?: Date },
+  progress: { status?: InvoicingRunStatus; counts?: Partial<InvoicingRunCounts>; approvalId?: string; issueDate?: string; now?: Date },
 ): Promise<InvoicingRunRecord> {
   const at = (progress.now ?? new Date()).toISOString();
   const sets = ['updatedAt = :now'];
@@ -80,12 +80,18 @@ export async function recordRunProgress(
     values[':status'] = progress.status;
     condition += ` AND #status IN (${earlier.map((_, i) => `:s${i}`).join(', ')})`;
     earlier.forEach((s, i) => (values[`:s${i}`] = s));
+    if (progress.status === 'awaiting-validation') sets.push('draftedAt = if_not_exists(draftedAt, :now)');
     if (progress.status === 'done') sets.push('finishedAt = if_not_exists(finishedAt, :now)');
   }
   for (const [name, value] of Object.entries(progress.counts ?? {})) {
     sets.push(`counts.#c_${name} = :c_${name}`);
     names[`#c_${name}`] = name;
     values[`:c_${name}`] = value;
+  }
+  // The month's issue date is set once: a numbering step retried after midnight keeps the first one.
+  if (progress.issueDate) {
+    sets.push('issueDate = if_not_exists(issueDate, :issueDate)');
+    values[':issueDate'] = progress.issueDate;
   }
   if (progress.approvalId) {
     sets.push('approvalId = :approval');

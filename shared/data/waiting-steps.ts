@@ -8,6 +8,7 @@ import { contractAcceptances } from './contract-acceptances.js';
 import { contractCountersigns } from './contract-countersigns.js';
 import { guardianConsents } from './guardian-consents.js';
 import { incidents } from './incidents.js';
+import { invoicingBatches } from './invoicing-batches.js';
 import { informationSessions } from './information-sessions.js';
 import { onboardingReviews } from './onboarding-review.js';
 import { referralDecisions } from './referral-decisions.js';
@@ -30,6 +31,7 @@ const HANDLERS: Partial<Record<WaitingStepKind, AnyHandler>> = {
   'contract-acceptance': contractAcceptances as unknown as AnyHandler,
   'contract-countersign': contractCountersigns as unknown as AnyHandler,
   'activity-launch': activityLaunches as unknown as AnyHandler,
+  'invoicing-batch': invoicingBatches as unknown as AnyHandler,
 };
 
 /** A kind named in WAITING_STEP_KINDS whose handler is not registered in this build. */

@@ -20,6 +20,7 @@ export const WAITING_STEP_KINDS = [
   'contract-countersign',
   'onboarding-review',
   'activity-launch',
+  'invoicing-batch',
 ] as const;
 export type WaitingStepKind = (typeof WAITING_STEP_KINDS)[number];
 
@@ -34,6 +35,7 @@ export const WAITING_STEP_KIND_LABELS: Record<WaitingStepKind, string> = {
   'contract-countersign': 'Contresignature du contrat',
   'onboarding-review': "Revue de l'accueil",
   'activity-launch': "Lancement d'une activité",
+  'invoicing-batch': 'Factures du mois à valider',
 };
 
 /** Who acts on a waiting step. Only the staff's steps are listed in their inbox; the others are found through their subject. */
@@ -51,10 +53,11 @@ export const WAITING_STEP_AUDIENCE: Record<WaitingStepKind, WaitingStepAudience>
   'contract-countersign': 'staff',
   'onboarding-review': 'staff',
   'activity-launch': 'staff',
+  'invoicing-batch': 'staff',
 };
 
 /** The kinds staff decide themselves (those whose audience is `staff`): the inbox's filter offers these. */
-export const STAFF_WAITING_STEP_KINDS = ['referral-decision', 'incident', 'diagnosis', 'contract-countersign', 'onboarding-review', 'activity-launch'] as const satisfies readonly WaitingStepKind[];
+export const STAFF_WAITING_STEP_KINDS = ['referral-decision', 'incident', 'diagnosis', 'contract-countersign', 'onboarding-review', 'activity-launch', 'invoicing-batch'] as const satisfies readonly WaitingStepKind[];
 
 /**
  * Which wait of the step asks: the first one, after a reminder, after an escalation, a waiting list's, an

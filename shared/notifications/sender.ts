@@ -16,6 +16,9 @@ import { isPermanentProviderError, outboxRetryFromEnv, retryDelaySeconds, type O
 import { timeLeftMs } from '../invocation.js';
 import { AttachmentFailure, readAttachments } from './attachments.js';
 import type { SentAttachment } from '../domain/messages/attachments.js';
+import { invoiceIdOfMailCause } from '../domain/invoicing/run.js';
+import { NotFoundError } from '../domain/errors.js';
+import { appendInvoiceEvent } from '../data/invoicing/invoices.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -252,8 +255,23 @@ async function attempt(personId: string, { leaseId, message }: Lease, now: Date,
     return await recordFailure(personId, message, leaseId, error, now, retry);
   }
   await markSent(personId, message, delivery);
+  await recordSentOnInvoice(message);
   metrics.addMetric(`notification_sent_${message.channel}`, MetricUnit.Count, 1);
   return 'sent';
+}
+
+/**
+ * An invoice's e-mail that went: `sent` on the invoice's history, once per message (its notification id marks it).
+ * Never fails the send, which is recorded already; the run's last step records what a crash here left out.
+ */
+async function recordSentOnInvoice(message: OutboxMessage): Promise<void> {
+  const invoiceId = invoiceIdOfMailCause(message.cause);
+  if (!invoiceId) return;
+  try {
+    await appendInvoiceEvent(invoiceId, { at: new Date().toISOString(), event: 'sent' }, { once: message.notificationId });
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) logger.warn('invoice sent, not yet on its history', { notificationId: message.notificationId, error: errorName(error) });
+  }
 }
 
 /**

@@ -273,9 +273,24 @@ export async function reopenMonth(input: { activityId: string; month: string; re
   }
 }
 
-/** Adds an event to an invoice's history (`sent` when its e-mail left), whatever its state. */
-export function appendInvoiceEvent(invoiceId: string, event: InvoiceEvent): Promise<InvoiceRecord> {
-  return changeInvoice(invoiceId, { condition: 'attribute_exists(pk)', event }, NOT_FOUND);
+/**
+ * Adds an event to an invoice's history, whatever its state. With `once`, an event already recorded under that
+ * marker (the e-mail's notification id for `sent`) is not added again: a retried call records it once, and the
+ * answer is `undefined`. (`changeInvoice` sets `updatedAt` itself: setting it here too made DynamoDB refuse the
+ * update, two assignments to one path.)
+ */
+export async function appendInvoiceEvent(invoiceId: string, event: InvoiceEvent, options: { once?: string } = {}): Promise<InvoiceRecord | undefined> {
+  if (!options.once) return changeInvoice(invoiceId, { condition: 'attribute_exists(pk)', event }, NOT_FOUND);
+  try {
+    return await changeInvoice(
+      invoiceId,
+      { set: 'eventMarkers = list_append(if_not_exists(eventMarkers, :none), :marker)', values: { ':none': [], ':marker': [options.once], ':once': options.once }, condition: 'NOT contains(eventMarkers, :once)', event },
+      NOT_FOUND,
+    );
+  } catch (error) {
+    if (error instanceof ConflictError) return undefined;
+    throw error;
+  }
 }
 
 /**

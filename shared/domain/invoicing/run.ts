@@ -4,7 +4,11 @@
  * Months are YYYY-MM in Europe/Paris.
  */
 
+import * as z from 'zod/mini';
 import { parisDate } from '../time.js';
+import { choice, text } from '../validation.js';
+import { invoiceTotals, type VatMode } from './amounts.js';
+import type { CustomerRecord, DeclarationRecord, InvoiceDraft } from './records.js';
 
 export const RUN_STATUSES = ['drafting', 'awaiting-validation', 'numbering', 'sending', 'done'] as const;
 export type InvoicingRunStatus = (typeof RUN_STATUSES)[number];
@@ -30,8 +34,17 @@ export interface InvoicingRunRecord {
   startedAt: string;
   executionName: string;
   counts: InvoicingRunCounts;
-  /** The staff validation of the month's batch, while and after it waits. */
+  /** The staff validation of the month's batch, while and after it waits (the waiting step's pointer: `currentApprovalId`). */
   approvalId?: string;
+  currentApprovalId?: string;
+  /** When drafting ended and the batch began to wait for staff: the inbox ages it from then. */
+  draftedAt?: string;
+  /** The validation: who, when, and the invoices held with their reasons (recorded with the decision). */
+  validatedAt?: string;
+  validatedBy?: { id: string; name: string };
+  held?: Array<{ invoiceId: string; reason: string }>;
+  /** The Paris day the month's invoices were numbered (their issue date), set by the first numbering step. */
+  issueDate?: string;
   finishedAt?: string;
   updatedAt: string;
 }
@@ -77,3 +90,96 @@ export function monthsToRun(input: { now: Date; lastRunMonth?: string; firstMont
 }
 
 export const emptyRunCounts = (): InvoicingRunCounts => ({ activities: 0, invoices: 0, held: 0, issued: 0, sent: 0, failedActivities: 0 });
+
+// --- The staff validation of a month's batch (waiting step `invoicing-batch`) ---
+
+export const BATCH_OUTCOMES = ['approve'] as const;
+export type BatchOutcome = (typeof BATCH_OUTCOMES)[number];
+export const BATCH_OUTCOME_LABELS: Record<BatchOutcome, string> = { approve: 'Factures du mois validées' };
+
+/** Invoices staff may hold in one validation: a batch is validated whole, a few kept back. */
+export const MAX_HELD = 500;
+
+/**
+ * `{ outcome: 'approve', held?: [{ invoiceId, reason }] }`: approve the month's drafts, except those held, each with
+ * the reason its members read.
+ */
+export const batchDecisionSchema = z
+  .strictObject(
+    {
+      outcome: choice(BATCH_OUTCOMES, 'Décision inconnue (seule la validation des factures du mois est possible).'),
+      held: z.optional(
+        z
+          .array(
+            z.strictObject(
+              {
+                invoiceId: text({ max: 200, requiredMessage: 'Indiquez la facture à mettre en attente.' }),
+                reason: text({ max: 1000, requiredMessage: 'Dites aux membres pourquoi la facture est mise en attente.' }),
+              },
+              'Chaque facture mise en attente est un objet { invoiceId, reason }.',
+            ),
+            'La liste des factures mises en attente doit être un tableau.',
+          )
+          .check(z.maxLength(MAX_HELD, `${MAX_HELD} factures au plus peuvent être mises en attente à la fois.`)),
+      ),
+    },
+    'Le contenu doit être un objet JSON.',
+  )
+  .check(
+    z.superRefine((value, ctx) => {
+      const seen = new Set<string>();
+      (value.held ?? []).forEach((h, i) => {
+        if (seen.has(h.invoiceId)) ctx.issues.push({ code: 'custom', input: undefined, path: ['held', i, 'invoiceId'], message: 'Cette facture est déjà dans la liste.' });
+        seen.add(h.invoiceId);
+      });
+    }),
+  );
+export type BatchDecision = z.infer<typeof batchDecisionSchema>;
+
+// --- Drafting an activity's month ---
+
+/**
+ * The month's drafts of one activity from its declarations: one invoice per customer, the lines in service-date
+ * order with the declaration they come from, the totals of shared/domain/invoicing/amounts.ts under the cooperative's
+ * VAT mode. Declarations of a customer no longer known are left out (`missingCustomers`).
+ */
+export function monthDrafts(declarations: readonly DeclarationRecord[], customers: readonly CustomerRecord[], vatMode: VatMode): { drafts: InvoiceDraft[]; missingCustomers: string[] } {
+  const byId = new Map(customers.map((c) => [c.customerId, c]));
+  const byCustomer = new Map<string, DeclarationRecord[]>();
+  for (const d of declarations) byCustomer.set(d.customerId, [...(byCustomer.get(d.customerId) ?? []), d]);
+  const drafts: InvoiceDraft[] = [];
+  const missingCustomers: string[] = [];
+  for (const [customerId, ofCustomer] of [...byCustomer.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const customer = byId.get(customerId);
+    if (!customer) {
+      missingCustomers.push(customerId);
+      continue;
+    }
+    const ordered = [...ofCustomer].sort((a, b) => a.serviceDate.localeCompare(b.serviceDate) || a.declarationId.localeCompare(b.declarationId));
+    const lines = ordered.flatMap((d) => d.lines.map((l) => ({ ...l, vatRateBps: vatMode === 'franchise' ? null : l.vatRateBps, declarationId: d.declarationId, serviceDate: d.serviceDate })));
+    if (lines.length === 0) continue;
+    const totals = invoiceTotals(lines, vatMode);
+    const { activityId, kind, name, address, email, siren, vatNumber } = customer;
+    drafts.push({
+      customer: { activityId, customerId, kind, name, address, email, ...(siren ? { siren } : {}), ...(vatNumber ? { vatNumber } : {}) },
+      lines: lines.map((l, i) => ({ ...l, netCents: totals.lines[i]!.netCents })),
+      totals: {
+        netCents: totals.netCents,
+        vatCents: totals.vatCents,
+        grossCents: totals.grossCents,
+        perRate: totals.perRate.map((g) => ({ vatRateBps: g.category === 'E' ? null : g.vatRateBps, baseCents: g.baseCents, vatCents: g.vatCents })),
+      },
+      declarationIds: ordered.map((d) => d.declarationId),
+    });
+  }
+  return { drafts, missingCustomers };
+}
+
+/** The numbering batch of a month's validated drafts, and of one invoice released later (its own batch). */
+export const monthBatchKey = (month: string) => `invoicing-${month}`;
+export const releasedBatchKey = (invoiceId: string, releasedAt: string) => `released-${invoiceId}-${releasedAt.replace(/[^0-9]/g, '').slice(0, 14)}`;
+
+/** The outbox partition and cause of an invoice's e-mail to its customer: the sender records `sent` on the invoice from it. */
+export const invoiceMailCause = (invoiceId: string) => `invoice-issued#${invoiceId}`;
+export const invoiceIdOfMailCause = (cause: string): string | undefined => (cause.startsWith('invoice-issued#') ? cause.slice('invoice-issued#'.length) : undefined);
+export const customerOutboxId = (activityId: string, customerId: string) => `customer-${activityId}-${customerId}`;

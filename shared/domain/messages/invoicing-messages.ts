@@ -13,7 +13,7 @@ interface EmailText {
   body: string;
 }
 
-export const INVOICING_MESSAGE_KINDS = ['invoice-issued', 'credit-note-issued', 'monthly-statement', 'invoice-first-reminder', 'invoice-second-reminder'] as const;
+export const INVOICING_MESSAGE_KINDS = ['invoice-issued', 'credit-note-issued', 'monthly-statement', 'invoice-first-reminder', 'invoice-second-reminder', 'invoice-held'] as const;
 
 /** What an invoice's e-mail names; amounts in cents, dates `YYYY-MM-DD` (Paris). */
 export interface InvoiceMessageVars {
@@ -65,6 +65,17 @@ const leftToPay = (v: ReminderMessageVars) =>
   v.paidCents > 0 ? `il reste ${formatEuros(v.outstandingCents)} à régler sur ${formatEuros(v.grossCents)} (${formatEuros(v.paidCents)} déjà reçus)` : `son montant de ${formatEuros(v.outstandingCents)} reste à régler`;
 const invoiceOf = (v: ReminderMessageVars) => `la facture n° ${v.invoiceNumber} du ${formatFrenchDate(v.issueDate)} (« ${v.activityName} »), arrivée à échéance le ${formatFrenchDate(v.dueDate)}`;
 const alreadyPaid = "Si vous l'avez réglée entre-temps, merci de ne pas tenir compte de ce message.";
+/** An invoice staff held at the month's validation, as its activity's members hear of it. */
+export interface InvoiceHeldVars {
+  youngFirstName: string;
+  reference: string;
+  activityName: string;
+  customerName: string;
+  month: string;
+  /** What staff wrote: what to correct before the invoice goes. */
+  reason: string;
+}
+
 
 /** The templates, with the catalogue's signature. */
 export function invoicingTemplates(signature: string) {
@@ -111,6 +122,16 @@ export function invoicingTemplates(signature: string) {
           body: `Bonjour ${v.customerName},\n\nMalgré notre premier rappel, ${invoiceOf(v)} n'est toujours pas réglée : ${leftToPay(v)}.\n\nMerci de procéder au règlement dans les meilleurs délais, selon les modalités de la facture ci-jointe, ou de nous répondre si elle pose une question.${
             v.business ? ' Conformément à l’article L441-10 du Code de commerce, des pénalités de retard et une indemnité forfaitaire de 40 € pour frais de recouvrement sont exigibles.' : ''
           }\n\n${alreadyPaid}${signature}`,
+        }),
+      },
+    },
+    // The members hear why one of their month's invoices did not go, and what to do (their declarations).
+    'invoice-held': {
+      young: {
+        mandatory: false,
+        email: (v: InvoiceHeldVars): EmailText => ({
+          subject: `Facture de ${monthLabel(v.month)} mise en attente : ${v.activityName}`,
+          body: `Bonjour ${v.youngFirstName},\n\nLa facture de ${monthLabel(v.month)} de l'activité « ${v.activityName} » pour ${v.customerName} n'a pas été envoyée : l'équipe l'a mise en attente.\n\nPourquoi : ${v.reason}\n\nL'équipe vous dira quand la corriger ou l'envoyer. Les autres factures du mois sont parties normalement.\n\nRéférence : ${v.reference}${signature}`,
         }),
       },
     },

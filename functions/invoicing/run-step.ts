@@ -1,0 +1,47 @@
+import * as z from 'zod/mini';
+import { workflowTask } from '../../shared/http/task.js';
+import { RUN_TRIGGERS } from '../../shared/domain/invoicing/run.js';
+import { applyHolds, draftBatch, finishDrafting, finishRun, numberMonth, prepareRun, prepareSending, sendInvoices } from '../../shared/invoicing/run-steps.js';
+import { logger } from '../../shared/observability.js';
+
+const input = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('prepare'), month: z.string(), trigger: z.enum(RUN_TRIGGERS) }),
+  // A batch of the drafting map (ItemBatcher): the month in BatchInput, the activities in Items.
+  z.object({ action: z.literal('draft'), BatchInput: z.object({ month: z.string() }), Items: z.array(z.object({ activityId: z.string() })) }),
+  z.object({ action: z.literal('drafted'), month: z.string(), results: z.array(z.record(z.string(), z.unknown())) }),
+  z.object({ action: z.literal('holds'), month: z.string() }),
+  z.object({ action: z.literal('number'), month: z.string() }),
+  z.object({ action: z.literal('prepare-sending'), month: z.string() }),
+  // A batch of the sending map: the issued invoices in Items.
+  z.object({ action: z.literal('send'), Items: z.array(z.object({ invoiceId: z.string() })) }),
+  z.object({ action: z.literal('finish'), month: z.string() }),
+]);
+
+/**
+ * Every step of the monthly invoicing run (workflows/monthly-invoicing.ts), by `action`: one function for the whole
+ * run. Each step is idempotent (shared/invoicing/run-steps.ts); logs hold the month and counts only.
+ */
+export const handler = workflowTask(input, async (event) => {
+  const result = await (async () => {
+    switch (event.action) {
+      case 'prepare':
+        return prepareRun(event.month, event.trigger);
+      case 'draft':
+        return draftBatch(event.BatchInput.month, event.Items.map((i) => i.activityId));
+      case 'drafted':
+        return finishDrafting(event.month, event.results as never);
+      case 'holds':
+        return applyHolds(event.month);
+      case 'number':
+        return numberMonth(event.month);
+      case 'prepare-sending':
+        return prepareSending(event.month);
+      case 'send':
+        return sendInvoices(event.Items.map((i) => i.invoiceId));
+      case 'finish':
+        return finishRun(event.month);
+    }
+  })();
+  logger.info('invoicing run step', { action: event.action, ...('month' in event ? { month: event.month } : {}), ...result });
+  return result;
+});

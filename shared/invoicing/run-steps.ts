@@ -1,0 +1,269 @@
+import { cooperativeFromEnv } from '../domain/activities.js';
+import { NotFoundError } from '../domain/errors.js';
+import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
+import {
+  customerOutboxId,
+  invoiceMailCause,
+  monthBatchKey,
+  monthDrafts,
+  releasedBatchKey,
+  type InvoicingRunTrigger,
+} from '../domain/invoicing/run.js';
+import { invoicePdfKey, type InvoiceRecord } from '../domain/invoicing/records.js';
+import { render } from '../domain/messages/catalogue.js';
+import { parisDate } from '../domain/time.js';
+import { keys } from '../keys.js';
+import { allActiveActivities, getActivity } from '../data/activities.js';
+import { batchGetAll, tableName } from '../data/client.js';
+import { claimInvoicingRun, getInvoicingRun, recordRunProgress } from '../data/invoicing-runs.js';
+import { listCustomers } from '../data/invoicing/customers.js';
+import { listDeclarations } from '../data/invoicing/declarations.js';
+import { appendInvoiceEvent, draftMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, releaseInvoice } from '../data/invoicing/invoices.js';
+import { inParallel, recordOf, transact, type ByWhom } from '../data/invoicing/items.js';
+import { issueNumbers } from '../data/invoicing/numbering.js';
+import { outboxPuts } from '../data/outbox.js';
+import { getReferralsByIds } from '../data/referrals.js';
+import { isConditionFailure } from '../data/transactions.js';
+import type { ActivityRecord } from '../domain/activities.js';
+import { sendPendingNotifications } from '../notifications/sender.js';
+import { documentsBucket, headObject, putObject } from '../storage/objects.js';
+import { buildInvoiceDocument, documentFileName } from './document.js';
+import { renderInvoicePdf } from './invoice-pdf.js';
+
+/**
+ * The steps of the monthly invoicing run (workflows/monthly-invoicing.ts, functions/invoicing/run-step.ts). Each is
+ * idempotent: a retry, or the workflow resumed after the local cloud was killed, finds what an earlier attempt did
+ * and goes on from there. Logs hold ids and counts only.
+ */
+
+/** Activities (and invoices) drafted or sent at once within one batch of the Distributed Map. */
+const PARALLEL = 8;
+/** New numbering chunks (of up to 1,000 invoices) per invocation of the numbering step: the workflow loops. */
+export const NUMBERING_CHUNKS_PER_STEP = 5;
+
+/** Where the run keeps the item lists its Distributed Maps read (documents bucket; the steps' role writes them). */
+export const runListKey = (month: string, list: 'activities' | 'issued') => `invoicing-runs/${month}/${list}.json`;
+
+/** Writes a list for an ItemReader once: a retried step (or a restart) keeps the first list, which a map may be reading. */
+async function writeListOnce(key: string, items: Array<Record<string, string>>): Promise<{ bucket: string; key: string; count: number }> {
+  const existing = await headObject(key);
+  if (!existing) await putObject(key, JSON.stringify(items), 'application/json');
+  return { bucket: documentsBucket(), key, count: existing ? -1 : items.length };
+}
+
+/**
+ * "Préparer le mois": the run's ledger item exists (claimed by whoever started it; claimed here otherwise), and the
+ * active activities (the sharded index, never a scan) are listed in S3 for the drafting map.
+ */
+export async function prepareRun(month: string, trigger: InvoicingRunTrigger): Promise<{ bucket: string; key: string; activities: number }> {
+  await claimInvoicingRun({ month, trigger });
+  const key = runListKey(month, 'activities');
+  const activityIds = (await allActiveActivities()).map((a) => a.activityId).sort();
+  const list = await writeListOnce(key, activityIds.map((activityId) => ({ activityId })));
+  const activities = list.count >= 0 ? list.count : ((await getInvoicingRun(month))?.counts.activities ?? activityIds.length);
+  await recordRunProgress(month, { counts: { activities } });
+  return { bucket: list.bucket, key, activities };
+}
+
+/**
+ * One batch of the drafting map: each activity's month drafted from its declarations (one invoice per customer,
+ * `draftMonthInvoices`, which locks the month). An activity that fails fails the batch: the map's tolerated
+ * failures count it, and the run's ledger says how many activities were not drafted.
+ */
+export async function draftBatch(month: string, activityIds: readonly string[]): Promise<{ activities: number; invoices: number }> {
+  const { vatMode } = cooperativeFromEnv();
+  const counts = await inParallel(activityIds, PARALLEL, async (activityId) => {
+    const [declarations, customers] = await Promise.all([listDeclarations(activityId, month), listCustomers(activityId)]);
+    const { drafts } = monthDrafts(declarations, customers, vatMode);
+    const outcome = await draftMonthInvoices({ activityId, month, drafts });
+    return outcome.invoices.length;
+  });
+  return { activities: activityIds.length, invoices: counts.reduce((a, b) => a + b, 0) };
+}
+
+type MapResult = { activities?: number; invoices?: number } | { Error: string };
+
+/** After the drafting map: the month's drafts counted, the activities not drafted, and the batch waits for staff. */
+export async function finishDrafting(month: string, results: readonly MapResult[]): Promise<{ invoices: number; failedActivities: number }> {
+  const run = await getInvoicingRun(month);
+  if (!run) throw new NotFoundError(`no invoicing run for ${month}`);
+  const drafted = results.reduce((sum, r) => sum + ('activities' in r && typeof r.activities === 'number' ? r.activities : 0), 0);
+  const invoices = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice' && (i.status === 'draft' || i.status === 'held')).length;
+  const failedActivities = Math.max(0, run.counts.activities - drafted);
+  await recordRunProgress(month, { status: 'awaiting-validation', counts: { invoices, failedActivities } });
+  return { invoices, failedActivities };
+}
+
+/**
+ * After the validation: the invoices staff held are held (with their reason), and each activity's members hear of
+ * it (`invoice-held`, once per invoice and member).
+ */
+export async function applyHolds(month: string): Promise<{ held: number; told: number }> {
+  const run = await getInvoicingRun(month);
+  if (!run) throw new NotFoundError(`no invoicing run for ${month}`);
+  const held = run.held ?? [];
+  const by: ByWhom = run.validatedBy ?? { id: 'system', name: 'Parcours automatique' };
+  let told = 0;
+  for (const { invoiceId, reason } of held) {
+    const invoice = await getInvoice(invoiceId);
+    if (!invoice) continue;
+    if (!(invoice.status === 'held' && invoice.holdReason === reason)) await holdInvoice({ invoiceId, reason, by });
+    told += await tellMembersOfHold(invoice, reason);
+  }
+  await recordRunProgress(month, { status: 'numbering', counts: { held: held.length } });
+  return { held: held.length, told };
+}
+
+async function tellMembersOfHold(invoice: InvoiceRecord, reason: string): Promise<number> {
+  const parts = await getActivity(invoice.activityId);
+  if (!parts) return 0;
+  const referrals = await getReferralsByIds(parts.members.map((m) => m.referralId));
+  const cause = `invoice-held#${invoice.invoiceId}`;
+  const now = new Date().toISOString();
+  let sent = 0;
+  for (const member of parts.members) {
+    const referral = referrals.get(member.referralId);
+    if (!referral) continue;
+    const vars = { youngFirstName: referral.youngPerson.firstName, reference: referral.reference, activityName: parts.activity.name, customerName: invoice.customer.name, month: invoice.month, reason };
+    const drafts = [{ kind: 'invoice-held', role: 'young' as const, channel: 'email' as const, to: referral.youngPerson.email, ...render('invoice-held', 'young', 'email', vars) }];
+    try {
+      await transact(outboxPuts(tableName(), member.personId, cause, drafts, now, { referralId: member.referralId }));
+    } catch (error) {
+      // Written by an earlier attempt: it is sent below if it is still pending.
+      if (!isConditionFailure(error)) throw error;
+    }
+    sent += (await sendPendingNotifications(member.personId, cause)).sent;
+  }
+  return sent;
+}
+
+/** The invoices the month's batch numbers: its drafts not held, in a stable order (activity, then invoice). */
+const toNumber = (invoices: readonly InvoiceRecord[], batchKey: string) =>
+  invoices
+    .filter((i) => i.kind === 'invoice' && i.status === 'draft' && (!i.numberingKey || i.numberingKey === batchKey))
+    .map((i) => i.invoiceId)
+    .sort();
+
+/** The issue date of the month's invoices: the first numbering step's Paris day, kept on the run (a retry after midnight keeps it). */
+async function runIssueDate(month: string): Promise<string> {
+  const run = await getInvoicingRun(month);
+  if (run?.issueDate) return run.issueDate;
+  return (await recordRunProgress(month, { issueDate: parisDate() })).issueDate!;
+}
+
+/**
+ * "Numéroter les factures": a bounded number of chunks of the month's batch (`issueNumbers`, which reserves blocks
+ * that survive a crash), then `remaining`: the workflow calls again until none is left.
+ */
+export async function numberMonth(month: string): Promise<{ remaining: number; issued: number }> {
+  const batchKey = monthBatchKey(month);
+  const issueDate = await runIssueDate(month);
+  const invoiceIds = toNumber(await listMonthInvoices(month), batchKey);
+  const { paymentTermsDays } = cooperativeFromEnv();
+  const outcome = invoiceIds.length === 0 ? { remaining: 0, blocks: [] } : await issueNumbers({ batchKey, invoiceIds, issueDate, dueDate: dueDateOf(issueDate, paymentTermsDays), maxChunks: NUMBERING_CHUNKS_PER_STEP });
+  const issued = outcome.blocks.reduce((sum, b) => sum + b.count, 0);
+  await recordRunProgress(month, { counts: { issued } });
+  return { remaining: outcome.remaining, issued };
+}
+
+/** "Préparer l'envoi": the month's issued invoices listed in S3 for the sending map. */
+export async function prepareSending(month: string): Promise<{ bucket: string; key: string; invoices: number }> {
+  const issued = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === monthBatchKey(month));
+  const list = await writeListOnce(runListKey(month, 'issued'), issued.map((i) => ({ invoiceId: i.invoiceId })).sort((a, b) => a.invoiceId.localeCompare(b.invoiceId)));
+  await recordRunProgress(month, { status: 'sending', counts: { issued: issued.length } });
+  return { bucket: list.bucket, key: list.key, invoices: issued.length };
+}
+
+/**
+ * One batch of the sending map (and one released invoice): each issued invoice's Factur-X PDF rendered and kept
+ * under `invoices/` (once: a retry keeps the file an e-mail may have carried), its e-mail to the customer queued in
+ * the outbox with the PDF attached (once per invoice), then sent. The sender records `sent` on the invoice.
+ */
+export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ invoices: number; sent: number }> {
+  const invoices = (await getInvoices(invoiceIds)).filter((i) => i.kind === 'invoice' && i.status !== 'draft' && i.status !== 'held' && i.number);
+  const activities = new Map(
+    (await batchGetAll([...new Set(invoices.map((i) => i.activityId))].map((id) => keys.activity(id)), { consistentRead: true })).map((item) => {
+      const activity = recordOf<ActivityRecord>(item);
+      return [activity.activityId, activity];
+    }),
+  );
+  const cooperative = cooperativeFromEnv();
+  const sent = await inParallel(invoices, PARALLEL, async (invoice) => {
+    const activity = activities.get(invoice.activityId);
+    if (!activity) throw new NotFoundError(`activity of invoice ${invoice.invoiceId} not found`);
+    const number = invoice.number!;
+    const key = invoicePdfKey({ invoiceId: invoice.invoiceId, number });
+    const doc = buildInvoiceDocument({
+      number,
+      issueDate: invoice.issueDate!,
+      cooperative,
+      activity: { name: activity.name, tradeName: activity.tradeName || activity.name },
+      customer: invoice.customer,
+      lines: invoice.lines.map((l) => ({ description: l.description, serviceDate: l.serviceDate, quantityHundredths: l.quantityHundredths, unit: l.unit as never, unitPriceCents: l.unitPriceCents, vatRateBps: l.vatRateBps })),
+    });
+    if (!(await headObject(key))) await putObject(key, (await renderInvoicePdf(doc)).pdf, 'application/pdf');
+    const personId = customerOutboxId(invoice.activityId, invoice.customer.customerId);
+    const cause = invoiceMailCause(invoice.invoiceId);
+    const text = render('invoice-issued', 'customer', 'email', {
+      customerName: invoice.customer.name,
+      activityName: activity.tradeName || activity.name,
+      invoiceNumber: number,
+      issueDate: invoice.issueDate!,
+      dueDate: invoice.dueDate ?? doc.dueDate!,
+      grossCents: invoice.totals.grossCents,
+    });
+    const draft = { kind: 'invoice-issued', role: 'customer' as const, channel: 'email' as const, to: invoice.customer.email, ...text, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
+    try {
+      await transact(outboxPuts(tableName(), personId, cause, [draft], new Date().toISOString()));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    return (await sendPendingNotifications(personId, cause)).sent;
+  });
+  return { invoices: invoices.length, sent: sent.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * `sent` on the history of the invoices whose e-mail went but whose record of it was lost (the sender died between
+ * the two writes): read from their outbox message.
+ */
+async function recordMissedSends(invoices: readonly InvoiceRecord[]): Promise<number> {
+  const unsent = invoices.filter((i) => !i.history.some((e) => e.event === 'sent'));
+  const notificationId = (i: InvoiceRecord) => `${invoiceMailCause(i.invoiceId)}#customer#email`;
+  const messages = await batchGetAll(unsent.map((i) => keys.notification(customerOutboxId(i.activityId, i.customer.customerId), notificationId(i))), { consistentRead: true });
+  const went = messages.filter((m) => m.sentAt !== undefined);
+  for (const message of went) {
+    const invoiceId = String(message.cause).slice('invoice-issued#'.length);
+    await appendInvoiceEvent(invoiceId, { at: String(message.sentAt), event: 'sent' }, { once: String(message.notificationId) });
+  }
+  return went.length;
+}
+
+/** "Clôturer le mois": the run's counts from what the month's invoices say, and the run done. */
+export async function finishRun(month: string): Promise<{ issued: number; sent: number; held: number }> {
+  const invoices = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice');
+  const issued = invoices.filter((i) => i.numberingKey === monthBatchKey(month) && i.number);
+  const sent = issued.filter((i) => i.history.some((e) => e.event === 'sent')).length + (await recordMissedSends(issued));
+  const held = invoices.filter((i) => i.status === 'held').length;
+  await recordRunProgress(month, { status: 'done', counts: { issued: issued.length, sent, held } });
+  return { issued: issued.length, sent, held };
+}
+
+/**
+ * Issues one invoice held at a month's validation, once staff release it ("validating a held invoice later"): a
+ * draft again, numbered on its own (its own numbering batch, from its release), rendered and sent like the month's.
+ * Idempotent: a repeat finds it released, numbered or sent and goes on from there.
+ */
+export async function issueReleasedInvoice(invoiceId: string, by: ByWhom, now: Date = new Date()): Promise<InvoiceRecord> {
+  let invoice = await getInvoice(invoiceId);
+  if (!invoice || invoice.kind !== 'invoice') throw new NotFoundError('Facture introuvable.');
+  if (invoice.status === 'held') invoice = await releaseInvoice({ invoiceId, by, now });
+  if (invoice.status === 'draft') {
+    const released = [...invoice.history].reverse().find((e) => e.event === 'released');
+    const batchKey = invoice.numberingKey ?? releasedBatchKey(invoiceId, released?.at ?? invoice.updatedAt);
+    const issueDate = parisDate(now);
+    await issueNumbers({ batchKey, invoiceIds: [invoiceId], issueDate, dueDate: dueDateOf(issueDate, cooperativeFromEnv().paymentTermsDays), now });
+  }
+  await sendInvoices([invoiceId]);
+  return (await getInvoice(invoiceId))!;
+}

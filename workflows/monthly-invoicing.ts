@@ -1,0 +1,118 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { WaitTimings } from '../infra/config.js';
+import { PathSteps, type WaitingStepFunctions } from './path-steps.js';
+
+export interface MonthlyInvoicingWorkflowProps {
+  fns: WaitingStepFunctions & { runStep: lambda.IFunction };
+  /** Where the run's steps write the item lists its Distributed Maps read. */
+  lists: s3.IBucket;
+  config: WaitTimings;
+  logGroup?: logs.ILogGroup;
+}
+
+/** Activities per drafting batch and invoices per sending batch: few state transitions per invoice (≤ 0.1). */
+export const DRAFT_BATCH_ITEMS = 100;
+export const SEND_BATCH_ITEMS = 50;
+/** Batches in flight at once: DynamoDB and the PDF rendering share the account's (or the machine's) capacity. */
+export const MAP_CONCURRENCY = 4;
+/** A run goes on past a few activities (or invoices) that fail after their retries; the ledger counts them. */
+export const TOLERATED_FAILURE_PERCENTAGE = 10;
+
+const RETRY = { errors: [sfn.Errors.ALL], maxAttempts: 4, interval: Duration.seconds(2), backoffRate: 2, jitterStrategy: sfn.JitterType.FULL };
+
+/**
+ * The monthly invoicing run of one month (input `{ month, trigger }`, execution `invoicing-<YYYY-MM>`): list the
+ * active activities, draft each one's month in batches (Distributed Map), wait for the one staff validation of the
+ * batch (`invoicing-batch`, reminded then escalated, never expiring), hold what staff held and tell the members,
+ * number the rest in bounded chunks (a loop), then render and send each invoice in batches (a second Distributed
+ * Map) and close the month in the ledger. Every step is idempotent; the same definition runs on AWS and locally.
+ */
+export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoicingWorkflowProps): sfn.StateMachine {
+  const { fns, config } = props;
+  const month = sfn.JsonPath.stringAt('$.month');
+  // A subject-only waiting step: no person, no referral (decision 28).
+  const steps = new PathSteps(scope, 'MonthlyInvoicingStates', { fns, ids: { month, referralId: '', personId: '' } });
+
+  const prepare = steps.task('Préparer le mois', fns.runStep, { action: 'prepare', trigger: sfn.JsonPath.stringAt('$.trigger') }, '$.activitiesList');
+  const draftBatch = new tasks.LambdaInvoke(scope, 'Rédiger les brouillons d’un lot', {
+    lambdaFunction: fns.runStep,
+    payloadResponseOnly: true,
+    payload: sfn.TaskInput.fromObject({ action: 'draft', BatchInput: sfn.JsonPath.objectAt('$.BatchInput'), Items: sfn.JsonPath.listAt('$.Items') }),
+    retryOnServiceExceptions: false,
+  });
+  draftBatch.addRetry(RETRY);
+  const draft = new sfn.DistributedMap(scope, 'Rédiger les brouillons', {
+    itemReader: new sfn.S3JsonItemReader({ bucket: props.lists, key: sfn.JsonPath.stringAt('$.activitiesList.key') }),
+    itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: DRAFT_BATCH_ITEMS, batchInput: { month } }),
+    maxConcurrency: MAP_CONCURRENCY,
+    toleratedFailurePercentage: TOLERATED_FAILURE_PERCENTAGE,
+    resultPath: '$.drafting',
+  });
+  draft.itemProcessor(draftBatch);
+  steps.guard('Rédiger les brouillons', draft);
+  const drafted = steps.task('Compter les brouillons', fns.runStep, { action: 'drafted', results: sfn.JsonPath.listAt('$.drafting') }, '$.drafted');
+
+  const holds = steps.task('Mettre de côté les factures retenues', fns.runStep, { action: 'holds' });
+  const numbering = steps.task('Numéroter les factures', fns.runStep, { action: 'number' }, '$.numbering');
+  const prepareSending = steps.task("Préparer l'envoi", fns.runStep, { action: 'prepare-sending' }, '$.issuedList');
+  const sendBatch = new tasks.LambdaInvoke(scope, 'Envoyer un lot de factures', {
+    lambdaFunction: fns.runStep,
+    payloadResponseOnly: true,
+    payload: sfn.TaskInput.fromObject({ action: 'send', Items: sfn.JsonPath.listAt('$.Items') }),
+    retryOnServiceExceptions: false,
+  });
+  sendBatch.addRetry(RETRY);
+  const send = new sfn.DistributedMap(scope, 'Envoyer les factures', {
+    itemReader: new sfn.S3JsonItemReader({ bucket: props.lists, key: sfn.JsonPath.stringAt('$.issuedList.key') }),
+    itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: SEND_BATCH_ITEMS }),
+    maxConcurrency: MAP_CONCURRENCY,
+    toleratedFailurePercentage: TOLERATED_FAILURE_PERCENTAGE,
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  send.itemProcessor(sendBatch);
+  steps.guard('Envoyer les factures', send);
+  const finish = steps.task('Clôturer le mois', fns.runStep, { action: 'finish' });
+  finish.next(new sfn.Succeed(steps, 'Mois facturé'));
+
+  const take = steps.takeDecision('Prendre la validation du mois', 'invoicing-batch', month);
+  take.next(holds);
+  const awaitValidation = steps.waitForPerson({
+    kind: 'invoicing-batch',
+    subjectId: month,
+    decided: take,
+    expireAfterSeconds: config.escalateAfterSeconds,
+    waits: [
+      { name: 'Attendre la validation des factures', phase: 'initial', seconds: config.remindAfterSeconds, deadline: { name: "Relancer l'équipe : factures", step: 'remind' } },
+      {
+        name: 'Attendre la validation des factures après relance',
+        phase: 'reminded',
+        seconds: config.escalateAfterSeconds - config.remindAfterSeconds,
+        deadline: { name: 'Escalader : factures', step: 'escalate' },
+      },
+    ],
+  });
+  holds.next(numbering);
+  numbering.next(new sfn.Choice(steps, 'Reste-t-il des factures à numéroter ?').when(sfn.Condition.numberGreaterThan('$.numbering.remaining', 0), numbering).otherwise(prepareSending));
+  prepareSending.next(send);
+  send.next(finish);
+  prepare.next(draft);
+  draft.next(drafted);
+  // A month with no invoice to validate has nothing to wait for.
+  drafted.next(new sfn.Choice(steps, 'Des factures à valider ?').when(sfn.Condition.numberGreaterThan('$.drafted.invoices', 0), awaitValidation).otherwise(finish));
+  steps.finish();
+
+  const logGroup = props.logGroup ?? new logs.LogGroup(scope, 'MonthlyInvoicingStateMachineLogs', { removalPolicy: RemovalPolicy.DESTROY });
+  return new sfn.StateMachine(scope, 'MonthlyInvoicingStateMachine', {
+    comment: 'Facturation mensuelle : brouillons par lots, validation par l’équipe, numérotation, envoi des factures',
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    definitionBody: sfn.DefinitionBody.fromChainable(prepare),
+    tracingEnabled: true,
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+  });
+}
