@@ -274,7 +274,8 @@ class MapRun {
       return { batch: batch.index, start, stop: this.core.now(), error: errorName, cause: message };
     } finally {
       this.aborts.delete(execution.abort);
-      if (this.active) await this.count(execution.eventLogs);
+      // In the background: a count never holds the map run up.
+      if (this.active) void this.count(execution.eventLogs);
     }
   }
 
