@@ -56,8 +56,9 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [
-          // The IBAN rule has no dependency: the bank details form checks an IBAN with the API's own code.
-          { group: ['**/shared/**/*.js', '!**/shared/domain/iban.js', '**/functions/**', '**/workflows/**', '**/infra/**'], allowTypeImports: true, message: 'Browser modules import only types from the server code (import type).' },
+          // The IBAN rule has no dependency: the bank details form checks an IBAN with the API's own code. The
+          // invoice amounts and their euros neither: the declaration form computes its totals as the invoice will.
+          { group: ['**/shared/**/*.js', '!**/shared/domain/iban.js', '!**/shared/domain/invoicing/amounts.js', '!**/shared/domain/money.js', '**/functions/**', '**/workflows/**', '**/infra/**'], allowTypeImports: true, message: 'Browser modules import only types from the server code (import type).' },
           { group: ['node:*', '@aws-sdk/*', '@middy/*', '@aws-lambda-powertools/*'], message: 'Not for the browser.' },
         ],
       }],

@@ -65,7 +65,7 @@ const MATCHING_SUBMISSIONS = Number(process.env.BENCH_MATCHING_SUBMISSIONS ?? 10
 // The end-to-end test's fault run (test/e2e/fault-paths.test.ts): 200 paths, 12 requests in flight, the same faults and seed.
 const FAULT_PATHS = Number(process.env.BENCH_FAULT_PATHS ?? 200);
 const FAULT_PATHS_CONCURRENCY = Number(process.env.BENCH_FAULT_CONCURRENCY ?? 12);
-const PATH_FAULTS = { dynamodb: 0.1, ses: 0.1, sms: 0.1, stepfunctions: 0.1, seed: 20261201, timeoutMs: 300 };
+const PATH_FAULTS = { dynamodb: 0.1, ses: 0.1, sms: 0.1, stepfunctions: 0.1, seed: 20262340, timeoutMs: 300 };
 // On 2 busy cores the outbox drained up to ~3 min after the last submission: 120 s left some pending.
 const NOTIFY_TIMEOUT_S = Number(process.env.BENCH_NOTIFY_TIMEOUT_S ?? 300);
 // The fault layer throttles this share of the functions' SES and SMS calls, as AWS does over a sending rate: the retry share then measures retries that happen.

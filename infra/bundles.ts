@@ -158,9 +158,17 @@ export interface BundleFunctionsOptions {
   cacheDir?: string;
 }
 
+/** The relative imports of a module (`import ... from './x.js'`, `import type` too), as paths from the root. */
+function relativeImports(root: string, file: string): string[] {
+  const source = readFileSync(join(root, file), 'utf8');
+  return [...source.matchAll(/\bfrom\s+'(\.\.?\/[^']+)\.js'/g)].map((m) => relative(root, join(root, dirname(file), `${m[1]}.ts`)).split(sep).join('/'));
+}
+
 /**
- * Every `.ts` file under `functions/`, relative to the root, sorted.
- * @example functionEntries() // ['functions/approvals/decide.ts', 'functions/approvals/get.ts', ...]
+ * The Lambda entry points: every `.ts` file under `functions/` that no other file there imports, relative to the
+ * root, sorted. A route's module imported by its area's router (decision 29), or an area's route keys, is part of
+ * that area's function, not a function of its own: it is not bundled alone.
+ * @example functionEntries() // ['functions/approvals/decide.ts', 'functions/cohorts/api.ts', ...]
  */
 export function functionEntries(root = REPO_ROOT): string[] {
   const found: string[] = [];
@@ -172,7 +180,8 @@ export function functionEntries(root = REPO_ROOT): string[] {
     }
   };
   walk(FUNCTIONS_DIR);
-  return found.sort();
+  const imported = new Set(found.flatMap((file) => relativeImports(root, file)));
+  return found.filter((file) => !imported.has(file)).sort();
 }
 
 /**

@@ -23,6 +23,12 @@ import { ParcoursHttpApi } from './constructs/http-api.js';
 import { ParcoursMessaging } from './constructs/messaging.js';
 import { ParcoursFunction, type ParcoursFunctionProps } from './constructs/parcours-function.js';
 import { MEMBER_INVOICING_ROUTES } from '../functions/invoicing/member-routes.js';
+import { YOUNG_PERSON_ROUTES } from '../functions/me/routes.js';
+import { STAFF_ACTIVITIES_ROUTES } from '../functions/activities/routes.js';
+import { COHORTS_ROUTES } from '../functions/cohorts/routes.js';
+import { STAFF_ONBOARDING_ROUTES } from '../functions/onboarding/staff-routes.js';
+import { STAFF_DESK_ROUTES } from '../functions/staff/desk-routes.js';
+import { GUARDIAN_ROUTES } from '../functions/guardian/routes.js';
 import { dynamoDbGrant, ownCommands, s3Grant } from './sdk-grants.js';
 
 export interface ParcoursStackProps extends StackProps {
@@ -50,6 +56,8 @@ export class ParcoursStack extends Stack {
   /** The monthly invoicing run (workflows/monthly-invoicing.ts): the schedule's trigger and staff start it (ENV.invoicingStateMachineArn). */
   readonly invoicingStateMachine: sfn.StateMachine;
   readonly functions: Record<string, ParcoursFunction> = {};
+  /** One role per function the schedules invoke, shared by its schedules. */
+  private readonly scheduleRoles = new Map<ParcoursFunction, iam.Role>();
 
   constructor(scope: Construct, id: string, props: ParcoursStackProps) {
     super(scope, id, props);
@@ -213,20 +221,20 @@ export class ParcoursStack extends Stack {
     // The maps' ItemReader reads the lists, encrypted with the project's key.
     key.grantDecrypt(this.invoicingStateMachine.role);
     this.acknowledgeStateMachineRole(this.invoicingStateMachine, [invoicingRunStep, openApproval, approvalDeadline, takeDecision]);
-    Validations.of(this.invoicingStateMachine.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.documents.bucket.node.defaultChild as CfnElement)}.Arn>/*]`,
-      reason: 'Added by the Distributed Maps’ S3 item readers: the run’s item lists, whose keys depend on the month.',
-    });
-    // The schedule: the 1st of each month at 06:00 Paris time, the previous month and the months missed.
-    const invoicingTrigger = fn('InvoicingTrigger', 'functions/invoicing/trigger.ts', { environment: config.invoicingFirstMonth ? { INVOICING_FIRST_MONTH: config.invoicingFirstMonth } : {} })
-      .bindStateMachine(this.invoicingStateMachine, ENV.invoicingStateMachineArn);
+    const invoicingMachineId = this.getLogicalId(this.invoicingStateMachine.node.defaultChild as CfnElement);
+    const invoicingExecutions = `arn:<AWS::Partition>:states:${config.region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${invoicingMachineId}"}]}]}`;
+    const acknowledgeRun = (id: string, reason: string) => Validations.of(this.invoicingStateMachine).acknowledge({ id: `AwsSolutions-IAM5[Resource::${id}]`, reason });
+    acknowledgeRun(`arn:<AWS::Partition>:s3:::<${this.getLogicalId(this.documents.bucket.node.defaultChild as CfnElement)}>/*`, 'Added by the Distributed Maps’ S3 item readers: the run’s item lists, whose keys depend on the month.');
+    acknowledgeRun(`${invoicingExecutions}:*`, 'Added by the Distributed Maps: the run manages its own map runs (child executions), named by Step Functions.');
+    acknowledgeRun(`${invoicingExecutions}/*:*`, 'Added by the Distributed Maps: the run manages its own map runs (child executions), named by Step Functions.');
 
     // API functions.
     const submitReferral = fn('SubmitReferral', 'functions/referrals/submit.ts').bindStateMachine(this.referralStateMachine);
     const listReferrals = fn('ListReferrals', 'functions/referrals/list.ts');
     const getReferral = fn('GetReferral', 'functions/referrals/get.ts');
-    const staffInbox = fn('StaffInbox', 'functions/staff/inbox.ts');
-    const getApproval = fn('GetApproval', 'functions/approvals/get.ts');
+    // Staff's desk, one function for its read-only routes (decision 29): the inbox, the messages sent, the possible
+    // duplicates ("Doublons possibles"), a decision to take, a person's timeline.
+    const staffDesk = fn('StaffDeskApi', 'functions/staff/desk-api.ts');
     // Hands a decision to whichever workflow waits for it: the referral's, the onboarding's or the launch's.
     // A launch approved runs the launch checks again: it reads the stage's contribution bounds.
     const decideApproval = fn('DecideApproval', 'functions/approvals/decide.ts')
@@ -234,8 +242,6 @@ export class ParcoursStack extends Stack {
       .bindStateMachine(this.referralStateMachine)
       .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn)
       .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
-    const onboardingBoard = fn('OnboardingBoard', 'functions/staff/onboarding.ts');
-    const personTimeline = fn('PersonTimeline', 'functions/people/timeline.ts');
 
     // Delivery tracking: SES and SMS delivery events set the status of the message they concern.
     // A hard bounce or a failed SMS also sends a word by the other channel: it sends, too.
@@ -248,34 +254,20 @@ export class ParcoursStack extends Stack {
     const inboundSms = fn('InboundSms', 'functions/notifications/inbound-sms.ts');
     messaging.routeInboundSms(inboundSms.function, deadLetters.queue);
     deadLetters.receiveAsyncFailuresOf(inboundSms.function);
-    const staffMessages = fn('StaffMessages', 'functions/staff/messages.ts');
     const fixContact = fn('FixContact', 'functions/people/fix-contact.ts').bindMessaging(messaging, ['email', 'sms']);
     // "Doublons possibles": people a referral matched weakly, for staff to confirm or keep apart.
-    const listPossibleDuplicates = fn('ListPossibleDuplicates', 'functions/staff/duplicates.ts');
     const decidePossibleDuplicate = fn('DecidePossibleDuplicate', 'functions/staff/decide-duplicate.ts');
-    // Onboarding's documents (shared/data/documents.ts): staff review them; a rejection is sent at once.
-    const listDocumentsToReview = fn('ListDocumentsToReview', 'functions/documents/staff-list.ts');
-    const reviewDocument = fn('ReviewDocument', 'functions/documents/staff-review.ts')
+    // Staff's side of the onboarding, one function (decision 29): the board, information sessions (staff create them and
+    // record who came), the documents to review (shared/data/documents.ts), the diagnosis interview and the contract
+    // (the workflow's "Préparer le contrat" renders it, above). Attendance, a review and the diagnosis settle onboarding
+    // steps and hand the decision to the waiting workflow, the way the generic decision route does (same state machine
+    // binding); a rejection, a re-invitation or a schedule is sent at once.
+    const staffOnboarding = fn('StaffOnboardingApi', 'functions/onboarding/staff-api.ts')
       .bindMessaging(messaging, ['email', 'sms'])
       .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
-    const documentFile = fn('DocumentFile', 'functions/documents/staff-file.ts');
-    // Information sessions: staff create them and record who came.
-    const listSessions = fn('ListSessions', 'functions/sessions/list.ts');
-    const createSession = fn('CreateSession', 'functions/sessions/create.ts');
-    const getSession = fn('GetSession', 'functions/sessions/get.ts');
-    // Attendance and the diagnosis interview settle onboarding steps and hand the decision to the waiting workflow,
-    // the way the generic decision route does (same state machine binding); a re-invitation or a schedule is sent at once.
-    const recordAttendance = fn('RecordAttendance', 'functions/sessions/attendance.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
-    const diagnosisInterview = fn('DiagnosisInterview', 'functions/onboarding/diagnosis.ts').bindMessaging(messaging, ['email', 'sms']).bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
-    const readDiagnosisInterview = fn('ReadDiagnosisInterview', 'functions/onboarding/get-diagnosis.ts');
     // CJS cohorts: staff create them (with their collective activity) and place launch-ready young people; a placement is told at once.
-    const listCohorts = fn('ListCohorts', 'functions/cohorts/list.ts');
-    const createCohort = fn('CreateCohort', 'functions/cohorts/create.ts').bindActivitySettings();
-    const getCohort = fn('GetCohort', 'functions/cohorts/get.ts');
-    const setCohortCapacity = fn('SetCohortCapacity', 'functions/cohorts/capacity.ts');
-    const placeInCohort = fn('PlaceInCohort', 'functions/cohorts/place.ts').bindMessaging(messaging, ['email', 'sms']);
-    const setCommitteeRole = fn('SetCommitteeRole', 'functions/cohorts/member.ts');
-    const removeFromCohort = fn('RemoveFromCohort', 'functions/cohorts/remove.ts');
+    // One function for these routes (decision 29).
+    const cohorts = fn('CohortsApi', 'functions/cohorts/api.ts').bindActivitySettings().bindMessaging(messaging, ['email', 'sms']);
 
     // Every outbox message due and not sent yet goes out from here: retries after a failure, an SMS held back
     // for quiet hours (20:00-08:00 Europe/Paris) once the morning comes, a message whose sender died.
@@ -286,23 +278,27 @@ export class ParcoursStack extends Stack {
     const reconciler = fn('Reconciler', 'functions/reconciler/reconcile.ts', {
       // It sends messages: shorter than the outbox's lease, like every sender.
       timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS),
-      environment: { RECONCILE_GRACE_SECONDS: String(config.reconcile.graceSeconds) },
+      environment: { RECONCILE_GRACE_SECONDS: String(config.reconcile.graceSeconds), ...(config.invoicingFirstMonth ? { INVOICING_FIRST_MONTH: config.invoicingFirstMonth } : {}) },
     })
       .bindMessaging(messaging, ['email', 'sms'])
       .bindStateMachine(this.referralStateMachine)
       .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn)
-      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
-    for (const machine of [this.referralStateMachine, this.onboardingStateMachine, this.activityLaunchStateMachine]) this.acknowledgeExecutionGrant(reconciler, machine);
+      .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn)
+      .bindStateMachine(this.invoicingStateMachine, ENV.invoicingStateMachineArn);
+    for (const machine of [this.referralStateMachine, this.onboardingStateMachine, this.activityLaunchStateMachine, this.invoicingStateMachine]) this.acknowledgeExecutionGrant(reconciler, machine);
     this.acknowledgeExecutionGrant(startOnboarding, this.onboardingStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.onboardingStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.referralStateMachine);
     this.acknowledgeExecutionGrant(decideApproval, this.activityLaunchStateMachine);
     this.runEvery(reconciler, Duration.minutes(config.reconcile.everyMinutes), 'Repairs lost hand-overs: decisions not taken by their workflow, workflows that never started', deadLetters);
+    // The monthly invoicing's schedule (the 1st at 06:00 Paris time): the reconciler's own job, the previous month and
+    // the months missed (shared/invoicing/schedule.ts); one function and one schedule role fewer than a function of its own.
     this.runEvery(
-      invoicingTrigger,
+      reconciler,
       scheduler.ScheduleExpression.cron({ minute: '0', hour: '6', day: '1', month: '*', timeZone: TimeZone.EUROPE_PARIS }),
       'Monthly invoicing: the previous month, and each month missed since the last run',
       deadLetters,
+      { id: 'InvoicingSchedule', input: { job: 'invoicing-schedule' } },
     );
 
     // The chase of unpaid invoices (decision 30): every morning at 09:00 in Paris, reminders to the customers at due
@@ -317,47 +313,26 @@ export class ParcoursStack extends Stack {
     );
 
     // Young people and guardians have no account: their routes are public at the gateway and check a personal link.
-    const youngPersonSpace = fn('YoungPersonSpace', 'functions/me/get.ts');
-    // The young person's documents: S3 grants come from each bundle's calls (presign for the PUT, read and move on completion).
-    const myDocuments = fn('MyDocuments', 'functions/me/documents.ts');
-    const startMyUpload = fn('StartMyUpload', 'functions/me/start-upload.ts');
-    const completeMyUpload = fn('CompleteMyUpload', 'functions/me/complete-upload.ts');
-    const myBankDetails = fn('MyBankDetails', 'functions/me/bank-details.ts');
-    const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
-    // The contract: staff download it (the workflow's "Préparer le contrat" renders it, above).
-    const staffOnboardingContract = fn('StaffOnboardingContract', 'functions/staff/onboarding-contract.ts');
-    // The guardian's and the young person's answers wake the waiting workflow, as staff decisions do (DecideApproval).
-    const guardianConsentPage = fn('GuardianConsentPage', 'functions/guardian/get.ts');
-    const guardianConsent = fn('GuardianConsent', 'functions/guardian/consent.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
-    const youngPersonContract = fn('YoungPersonContract', 'functions/me/contract.ts');
-    const contractAcceptance = fn('ContractAcceptance', 'functions/me/contract-acceptance.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
-    // The young person picks their information session; the confirmation is sent at once.
-    const youngPersonSessions = fn('YoungPersonSessions', 'functions/me/sessions.ts');
-    const chooseSession = fn('ChooseSession', 'functions/me/session.ts').bindMessaging(messaging, ['email', 'sms']);
-
-    // Activities (issue 10): the launch file of the young person and of staff, the service catalogue, the flyer.
-    // Submitting starts the launch workflow; the rules read the contribution bounds and the cooperative's identity.
-    const myActivities = fn('MyActivities', 'functions/me/activities.ts');
-    const myActivity = fn('MyActivity', 'functions/me/activity.ts').bindActivitySettings();
-    const myActivitySubmission = fn('MyActivitySubmission', 'functions/me/activity-submission.ts')
+    // The young person's space, one function (decision 29): "Mon parcours", documents (S3 grants from the bundle's calls:
+    // presign for the PUT, read and move on completion), bank details, the session (the confirmation is sent at once),
+    // the contract's acceptance (wakes the onboarding), the launch file (its submission starts the launch workflow).
+    const youngPersonSpace = fn('YoungPersonSpaceApi', 'functions/me/api.ts')
       .bindActivitySettings()
+      .bindMessaging(messaging, ['email', 'sms'])
+      .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn)
       .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
-    const myActivityFlyer = fn('MyActivityFlyer', 'functions/me/activity-flyer.ts').bindActivitySettings();
+    const resendLink = fn('ResendPersonalLink', 'functions/links/resend.ts').bindMessaging(messaging, ['email', 'sms']);
+    // The guardian's and the young person's answers wake the waiting workflow, as staff decisions do (DecideApproval).
+    const guardian = fn('GuardianApi', 'functions/guardian/api.ts').bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn);
+
+    // Activities (issue 10): the launch file of staff, the service catalogue, the flyer.
+    // Submitting starts the launch workflow; the rules read the contribution bounds and the cooperative's identity.
     // The members' invoicing (issue 11): customers, declarations, invoices and their PDFs, one function (decision 29).
     const memberInvoicing = fn('MemberInvoicingApi', 'functions/invoicing/member-api.ts').bindActivitySettings();
-    const listServiceKinds = fn('ListServiceKinds', 'functions/activities/service-kinds.ts');
-    const putServiceKind = fn('PutServiceKind', 'functions/activities/service-kind.ts');
-    const listActivities = fn('ListActivities', 'functions/activities/list.ts');
-    const createActivity = fn('CreateActivity', 'functions/activities/create.ts').bindActivitySettings();
-    const getActivity = fn('GetActivity', 'functions/activities/get.ts');
-    const updateActivity = fn('UpdateActivity', 'functions/activities/update.ts').bindActivitySettings();
-    const submitActivity = fn('SubmitActivity', 'functions/activities/submit.ts')
+    // One function for staff's activities and service kinds (decision 29).
+    const staffActivities = fn('StaffActivitiesApi', 'functions/activities/api.ts')
       .bindActivitySettings()
       .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
-    const setActivityPrices = fn('SetActivityPrices', 'functions/activities/prices.ts');
-    const addActivityMember = fn('AddActivityMember', 'functions/activities/members.ts');
-    const changeActivityStatus = fn('ChangeActivityStatus', 'functions/activities/status.ts');
-    const activityFlyer = fn('ActivityFlyer', 'functions/activities/flyer.ts').bindActivitySettings();
 
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,
@@ -372,60 +347,17 @@ export class ParcoursStack extends Stack {
     this.api.addProtectedRoute(HttpMethod.POST, '/api/referrals', submitReferral);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/referrals', listReferrals);
     this.api.addProtectedRoute(HttpMethod.GET, '/api/referrals/{referralId}', getReferral);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/inbox', staffInbox);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding', onboardingBoard);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/approvals/{approvalId}', getApproval);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/approvals/{approvalId}/decision', decideApproval);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/people/{personId}/timeline', personTimeline);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/messages', staffMessages);
+    this.api.addProtectedRoutes(STAFF_DESK_ROUTES, staffDesk);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/people/{personId}/contact-issues/{issueId}/fix', fixContact);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/duplicates', listPossibleDuplicates);
     this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/duplicates/{duplicateId}/decision', decidePossibleDuplicate);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/documents', listDocumentsToReview);
-    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/documents/{referralId}/{docType}/review', reviewDocument);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/documents/{referralId}/{docType}/file', documentFile);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/sessions', listSessions);
-    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/sessions', createSession);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/sessions/{sessionId}', getSession);
-    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/sessions/{sessionId}/attendance', recordAttendance);
-    this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/onboarding/{referralId}/diagnosis', diagnosisInterview);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/diagnosis', readDiagnosisInterview);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/onboarding/{referralId}/contract', staffOnboardingContract);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/cohorts', listCohorts);
-    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/cohorts', createCohort);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/cohorts/{cohortId}', getCohort);
-    this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/cohorts/{cohortId}', setCohortCapacity);
-    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/cohorts/{cohortId}/members', placeInCohort);
-    this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/cohorts/{cohortId}/members/{referralId}', setCommitteeRole);
-    this.api.addProtectedRoute(HttpMethod.DELETE, '/api/staff/cohorts/{cohortId}/members/{referralId}', removeFromCohort);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/service-kinds', listServiceKinds);
-    this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/service-kinds/{code}', putServiceKind);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/activities', listActivities);
-    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities', createActivity);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/activities/{activityId}', getActivity);
-    this.api.addProtectedRoute(HttpMethod.PUT, '/api/staff/activities/{activityId}', updateActivity);
-    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/submission', submitActivity);
-    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/prices', setActivityPrices);
-    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/members', addActivityMember);
-    this.api.addProtectedRoute(HttpMethod.POST, '/api/staff/activities/{activityId}/status', changeActivityStatus);
-    this.api.addProtectedRoute(HttpMethod.GET, '/api/staff/activities/{activityId}/flyer', activityFlyer);
+    this.api.addProtectedRoutes(STAFF_ONBOARDING_ROUTES, staffOnboarding);
+    this.api.addProtectedRoutes(COHORTS_ROUTES, cohorts);
+    this.api.addProtectedRoutes(STAFF_ACTIVITIES_ROUTES, staffActivities);
     const linkWhy = 'Public at the gateway by design: young people and guardians have no account; the handler accepts only a valid personal link (x-parcours-link header, checked by apiRoute({ link })) and answers 401/403/410 otherwise.';
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me', youngPersonSpace, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me/documents', myDocuments, linkWhy);
-    this.api.addPublicRoute(HttpMethod.POST, '/api/me/documents/{docType}/uploads', startMyUpload, linkWhy);
-    this.api.addPublicRoute(HttpMethod.POST, '/api/me/uploads/{uploadId}/complete', completeMyUpload, linkWhy);
-    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/bank-details', myBankDetails, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me/sessions', youngPersonSessions, linkWhy);
-    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/session', chooseSession, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me/contract', youngPersonContract, linkWhy);
-    this.api.addPublicRoute(HttpMethod.POST, '/api/me/contract/acceptance', contractAcceptance, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me/activities', myActivities, linkWhy);
-    this.api.addPublicRoute(HttpMethod.PUT, '/api/me/activity', myActivity, linkWhy);
-    this.api.addPublicRoute(HttpMethod.POST, '/api/me/activity/submission', myActivitySubmission, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/me/activities/{activityId}/flyer', myActivityFlyer, linkWhy);
+    this.api.addPublicRoutes(YOUNG_PERSON_ROUTES, youngPersonSpace, linkWhy);
     this.api.addPublicRoutes(MEMBER_INVOICING_ROUTES, memberInvoicing, linkWhy);
-    this.api.addPublicRoute(HttpMethod.GET, '/api/guardian', guardianConsentPage, linkWhy);
-    this.api.addPublicRoute(HttpMethod.POST, '/api/guardian/consent', guardianConsent, linkWhy);
+    this.api.addPublicRoutes(GUARDIAN_ROUTES, guardian, linkWhy);
     this.api.addPublicRoute(
       HttpMethod.POST,
       '/api/links/resend',
@@ -475,16 +407,33 @@ export class ParcoursStack extends Stack {
    * time zone: a role that may invoke only that function, two retries, then the shared dead-letter queue; the
    * function's own asynchronous failures too.
    */
-  private runEvery(target: ParcoursFunction, schedule: Duration | scheduler.ScheduleExpression, description: string, deadLetters: ParcoursDeadLetters): void {
+  private runEvery(
+    target: ParcoursFunction,
+    rate: Duration | scheduler.ScheduleExpression,
+    description: string,
+    deadLetters: ParcoursDeadLetters,
+    /** A second schedule of the same function: its own id and the input it passes (the function's role is shared). */
+    extra?: { id: string; input: Record<string, unknown> },
+  ): void {
     const id = target.node.id;
-    const role = new iam.Role(this, `${id}ScheduleRole`, {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
-    });
-    new scheduler.Schedule(this, `${id}Schedule`, {
+    const known = this.scheduleRoles.get(target);
+    const role =
+      known ??
+      new iam.Role(this, `${id}ScheduleRole`, {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      });
+    this.scheduleRoles.set(target, role);
+    new scheduler.Schedule(this, extra ? extra.id : `${id}Schedule`, {
       description,
-      schedule: schedule instanceof Duration ? scheduler.ScheduleExpression.rate(schedule) : schedule,
-      target: new schedulerTargets.LambdaInvoke(target.function, { retryAttempts: 2, role, deadLetterQueue: deadLetters.queue }),
+      schedule: rate instanceof Duration ? scheduler.ScheduleExpression.rate(rate) : rate,
+      target: new schedulerTargets.LambdaInvoke(target.function, {
+        retryAttempts: 2,
+        role,
+        deadLetterQueue: deadLetters.queue,
+        ...(extra ? { input: scheduler.ScheduleTargetInput.fromObject(extra.input) } : {}),
+      }),
     });
+    if (known) return;
     deadLetters.grantScheduleRole(role);
     deadLetters.receiveAsyncFailuresOf(target.function);
     Validations.of(role).acknowledge({

@@ -25,8 +25,8 @@ export function takeLink(audience: LinkAudience): string | undefined {
 export const isLinkRefusal = (result: { status: number }) => result.status === 401 || result.status === 403 || result.status === 410;
 
 /** Calls the API with the personal link; no login page, a refusal comes back as a result. */
-export async function linkApi<T>(token: string, path: string, options: { method?: string; json?: unknown } = {}): Promise<ApiResult<T>> {
-  const headers: Record<string, string> = { accept: 'application/json', 'x-parcours-link': token };
+export async function linkApi<T>(token: string, path: string, options: { method?: string; json?: unknown; headers?: Record<string, string> } = {}): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { accept: 'application/json', 'x-parcours-link': token, ...options.headers };
   let body: string | undefined;
   if (options.json !== undefined) {
     headers['content-type'] = 'application/json';

@@ -1,6 +1,6 @@
 // Staff: every waiting step, whatever its kind, oldest first, a page at a time; the filters live in the URL.
 import { loadInto } from '../lib/api.js';
-import { ageOn, byId, el, facts, formatDateTime, formatPlainDate, plural } from '../lib/dom.js';
+import { ageOn, byId, el, facts, formatDateTime, formatPlainDate, plural, type Child } from '../lib/dom.js';
 import { startPage } from '../lib/page.js';
 import { fetchListPage, loadMoreButton, type ListPage } from '../lib/paging.js';
 import { duplicateText, eligibilityNode, personName, prescriberText } from '../lib/people.js';
@@ -38,68 +38,83 @@ function historyLink(personId: string | undefined, name: string): HTMLElement | 
   return personId ? el('a', { href: `/equipe/personnes/${encodeURIComponent(personId)}` }, 'Historique', el('span', { class: 'visually-hidden' }, ` de ${name}`)) : null;
 }
 
+/**
+ * One card of the inbox, whatever its kind: the name as its heading, a line of badges and dates, the facts, and the
+ * links to act.
+ */
+function card(item: InboxItem, name: string, parts: { cardClass?: string; meta: Child[]; facts: Array<[string, Child]>; actions: Child[] }): HTMLLIElement {
+  return el('li', { class: parts.cardClass ?? 'card', 'data-approval-id': item.approvalId, 'data-kind': item.kind },
+    el('article', { 'aria-labelledby': `item-${item.approvalId}` },
+      el('h2', { id: `item-${item.approvalId}` }, name),
+      el('p', { class: 'meta' }, ...parts.meta),
+      facts(parts.facts),
+      el('p', { class: 'item-actions' }, ...parts.actions)));
+}
+
+/** The badges of a decision to take: its kind, its phase and how long it has waited. */
+function kindPhaseAndAge(item: InboxItem): Child[] {
+  return [
+    el('span', { class: 'badge badge-kind' }, item.kindLabel),
+    el('span', { class: `badge badge-${item.phase}` }, item.phaseLabel),
+    el('span', { class: 'age' }, item.ageLabel),
+  ];
+}
+
 function referralCard(item: InboxItem, today: Date): HTMLLIElement {
   const person = item.youngPerson;
   const name = person ? personName(person) : item.kindLabel;
-  return el('li', { class: 'card', 'data-approval-id': item.approvalId, 'data-kind': item.kind },
-    el('article', { 'aria-labelledby': `item-${item.approvalId}` },
-      el('h2', { id: `item-${item.approvalId}` }, name),
-      el('p', { class: 'meta' },
-        el('span', { class: 'badge badge-kind' }, item.kindLabel),
-        el('span', { class: `badge badge-${item.phase}` }, item.phaseLabel),
-        el('span', { class: 'age' }, item.ageLabel),
-        item.createdAt ? el('span', {}, 'Reçue le ', el('time', { datetime: item.createdAt }, formatDateTime(item.createdAt))) : null),
-      facts([
-        ['Programme', item.programmeLabel],
-        ['Naissance', person ? `${formatPlainDate(person.birthDate)} (${ageOn(person.birthDate, today)} ans)` : ''],
-        ['Commune', person ? person.town + (person.qpv ? ' · quartier prioritaire (QPV)' : '') : ''],
-        ['Prescripteur', prescriberText(item.prescriber)],
-        ['Éligibilité', item.eligibility ? eligibilityNode(item.eligibility) : ''],
-        ['Doublons', item.duplicate ? duplicateText(item.duplicate) : ''],
-      ]),
-      el('p', { class: 'item-actions' }, approvalLink(item, 'Examiner et décider', name), historyLink(item.personId, name))));
+  return card(item, name, {
+    meta: [...kindPhaseAndAge(item), item.createdAt ? el('span', {}, 'Reçue le ', el('time', { datetime: item.createdAt }, formatDateTime(item.createdAt))) : null],
+    facts: [
+      ['Programme', item.programmeLabel],
+      ['Naissance', person ? `${formatPlainDate(person.birthDate)} (${ageOn(person.birthDate, today)} ans)` : ''],
+      ['Commune', person ? person.town + (person.qpv ? ' · quartier prioritaire (QPV)' : '') : ''],
+      ['Prescripteur', prescriberText(item.prescriber)],
+      ['Éligibilité', item.eligibility ? eligibilityNode(item.eligibility) : ''],
+      ['Doublons', item.duplicate ? duplicateText(item.duplicate) : ''],
+    ],
+    actions: [approvalLink(item, 'Examiner et décider', name), historyLink(item.personId, name)],
+  });
 }
 
 /** A path stopped on a step that failed after its retries: what failed, why in French, and the way to act. */
 function incidentCard(item: InboxItem): HTMLLIElement {
   const person = item.youngPerson;
   const name = person ? personName(person) : "Parcours à l'arrêt";
-  return el('li', { class: 'card card-incident', 'data-approval-id': item.approvalId, 'data-kind': item.kind },
-    el('article', { 'aria-labelledby': `item-${item.approvalId}` },
-      el('h2', { id: `item-${item.approvalId}` }, name),
-      el('p', { class: 'meta' },
-        el('span', { class: 'badge badge-kind-incident' }, item.kindLabel),
-        el('span', { class: 'age' }, item.ageLabel),
-        el('span', {}, 'En échec depuis le ', el('time', { datetime: item.since }, formatDateTime(item.since)))),
-      facts([
-        ['Étape', item.incident?.step],
-        ["Ce qui s'est passé", item.incident?.explanation],
-        ['Programme', item.programmeLabel],
-        ['Orientation', item.reference],
-        ['Prescripteur', prescriberText(item.prescriber)],
-      ]),
-      el('p', { class: 'item-actions' }, approvalLink(item, 'Relancer ou clôturer', name), historyLink(item.personId, name))));
+  return card(item, name, {
+    cardClass: 'card card-incident',
+    meta: [
+      el('span', { class: 'badge badge-kind-incident' }, item.kindLabel),
+      el('span', { class: 'age' }, item.ageLabel),
+      el('span', {}, 'En échec depuis le ', el('time', { datetime: item.since }, formatDateTime(item.since))),
+    ],
+    facts: [
+      ['Étape', item.incident?.step],
+      ["Ce qui s'est passé", item.incident?.explanation],
+      ['Programme', item.programmeLabel],
+      ['Orientation', item.reference],
+      ['Prescripteur', prescriberText(item.prescriber)],
+    ],
+    actions: [approvalLink(item, 'Relancer ou clôturer', name), historyLink(item.personId, name)],
+  });
 }
 
 /** A launch file to approve: the activity's page shows the file and takes the decision. */
 function launchCard(item: InboxItem): HTMLLIElement {
   const activity = item.activity!;
   const name = activity.name;
-  return el('li', { class: 'card', 'data-approval-id': item.approvalId, 'data-kind': item.kind },
-    el('article', { 'aria-labelledby': `item-${item.approvalId}` },
-      el('h2', { id: `item-${item.approvalId}` }, name),
-      el('p', { class: 'meta' },
-        el('span', { class: 'badge badge-kind' }, item.kindLabel),
-        el('span', { class: `badge badge-${item.phase}` }, item.phaseLabel),
-        el('span', { class: 'age' }, item.ageLabel)),
-      facts([
-        ['Forme', activity.shapeLabel],
-        ['Programme', item.programmeLabel],
-        ['Titulaire', item.youngPerson ? personName(item.youngPerson) : ''],
-      ]),
-      el('p', { class: 'item-actions' },
-        el('a', { class: 'button', href: `/equipe/activites/${encodeURIComponent(activity.activityId)}` }, 'Examiner le dossier', el('span', { class: 'visually-hidden' }, ` : ${name}`)),
-        historyLink(item.youngPerson ? item.personId : undefined, name))));
+  return card(item, name, {
+    meta: kindPhaseAndAge(item),
+    facts: [
+      ['Forme', activity.shapeLabel],
+      ['Programme', item.programmeLabel],
+      ['Titulaire', item.youngPerson ? personName(item.youngPerson) : ''],
+    ],
+    actions: [
+      el('a', { class: 'button', href: `/equipe/activites/${encodeURIComponent(activity.activityId)}` }, 'Examiner le dossier', el('span', { class: 'visually-hidden' }, ` : ${name}`)),
+      historyLink(item.youngPerson ? item.personId : undefined, name),
+    ],
+  });
 }
 
 function inboxCard(item: InboxItem, today: Date): HTMLLIElement {

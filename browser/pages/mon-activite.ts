@@ -44,6 +44,11 @@ function flyerButton(activity: ActivityView): HTMLElement {
   return el('div', { class: 'flyer' }, button, status);
 }
 
+/** "Ma facturation" of an active activity: customers, the month's services, invoices. */
+function invoicingLink(activity: ActivityView): HTMLElement {
+  return el('p', {}, el('a', { class: 'button invoicing-link', href: `/ma-facturation?activite=${encodeURIComponent(activity.activityId)}` }, 'Mes clients, mes prestations et mes factures'));
+}
+
 // --- The launch file ---
 
 /** Where the personal activity stands, and what the young person can do now. */
@@ -57,7 +62,7 @@ function statusPanel(activity: ActivityView | undefined): HTMLElement[] {
       el('p', { class: 'hint' }, `${activity.sentBack.by}, le ${formatDateTime(activity.sentBack.at)}. Modifiez votre dossier puis envoyez-le de nouveau.`)));
   }
   if (activity.status === 'awaiting-approval') parts.push(el('p', { class: 'panel panel-info', id: 'dossier-envoye' }, "Votre dossier est envoyé : l'équipe le vérifie. Vous recevrez un message dès qu'elle aura répondu."));
-  if (activity.status === 'active') parts.push(el('p', { class: 'panel panel-success', id: 'activite-lancee' }, 'Votre activité est lancée : la coopérative facture vos clients pour vous.'));
+  if (activity.status === 'active') parts.push(el('p', { class: 'panel panel-success', id: 'activite-lancee' }, 'Votre activité est lancée : la coopérative facture vos clients pour vous.'), invoicingLink(activity));
   if (!activity.canEdit) parts.push(activityFacts(activity), el('div', {}, pricesInForceNode(activity)));
   parts.push(flyerButton(activity));
   return parts;
@@ -131,6 +136,7 @@ function collectiveCard(activity: ActivityView): HTMLElement {
     activityFacts(activity),
     pricesInForceNode(activity),
     membersTable(activity.members),
+    ...(activity.status === 'active' ? [invoicingLink(activity)] : []),
     flyerButton(activity));
 }
 

@@ -15,6 +15,7 @@ import { duplicatesPage, messagesPage } from '../../shared/pages/staff.js';
 import { documentsReviewPage, onboardingBoardPage, sessionPage, sessionsPage } from '../../shared/pages/onboarding-staff.js';
 import { guardianPage, myPathPage, newLinkPage } from '../../shared/pages/no-account.js';
 import { activitiesPage, activityPage, cohortPage, cohortsPage, myActivityPage, serviceKindsPage } from '../../shared/pages/activities.js';
+import { myInvoicingPage } from '../../shared/pages/invoicing.js';
 // Opaque ids and approval tokens: anything else in these URLs is a 404, never echoed back.
 import { isOpaqueId } from '../../shared/http/ids.js';
 
@@ -40,6 +41,7 @@ const staticPages: Record<string, () => string> = {
   '/tuteur': guardianPage,
   '/nouveau-lien': newLinkPage,
   '/mon-activite': myActivityPage,
+  '/ma-facturation': myInvoicingPage,
 };
 
 // Rendered once per container: the shells hold no data.

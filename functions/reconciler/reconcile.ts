@@ -17,6 +17,7 @@ import {
   startOnboardingWorkflow,
   startReferralWorkflow,
 } from '../../shared/workflows.js';
+import { fireInvoicingSchedule } from '../../shared/invoicing/schedule.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
@@ -204,7 +205,12 @@ async function repairHandover(approval: ApprovalRecord, report: ReconcileReport)
 }
 
 /** The scheduled entry point (EventBridge Scheduler, and the local cloud's scheduler). */
-export const handler = eventConsumer(z.unknown(), async (_event: unknown, context: Context) => {
+/** The monthly invoicing's schedule targets this function with this input (infra/stack.ts): its own job, not a repair. */
+const invoicingSchedule = z.object({ job: z.literal('invoicing-schedule') });
+
+export const handler = eventConsumer(z.unknown(), async (event: unknown, context: Context) => {
+  // The 1st of the month at 06:00 Paris: the previous month's run and the months missed (shared/invoicing/schedule.ts).
+  if (invoicingSchedule.safeParse(event).success) return fireInvoicingSchedule();
   const report = await reconcile(new Date(), () => (typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 60_000));
   for (const [name, value] of Object.entries(report)) if (value) metrics.addMetric(`reconcile_${name}`, MetricUnit.Count, value);
   logger.info('reconciled', { ...report });

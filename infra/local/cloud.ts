@@ -62,6 +62,12 @@ export interface LocalCloudOptions {
    * machine (default `<os temp folder>/local-cloud-code-cache`; see `LambdaRuntimeOptions.codeCacheDir`).
    */
   codeCacheDir?: string;
+  /**
+   * Execution environments per function (default 4, see `LambdaRuntimeOptions.maxConcurrency`); more concurrent
+   * invocations wait their turn. A test that sends many requests at once only for their answers may take 1: each
+   * environment it does not start is a bundle it does not load.
+   */
+  functionConcurrency?: number;
   /** Print the functions' log lines to the terminal (default: written to `<dataDir>/logs/functions.log`). */
   verboseLogs?: boolean;
   /** Deadline loop period of the Step Functions engine. */
@@ -286,6 +292,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       codeCacheDir: options.codeCacheDir ?? join(tmpdir(), 'local-cloud-code-cache'),
+      maxConcurrency: options.functionConcurrency,
       onLog: options.verboseLogs
         ? (name, line) => process.stdout.write(`[${name}] ${line}\n`)
         : (name, line) => appendFileSync(logFile, `[${name}] ${line}\n`),

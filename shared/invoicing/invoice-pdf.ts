@@ -69,7 +69,7 @@ const fonts: Record<'Body' | 'Bold', Buffer | FontkitFont | undefined> = { Body:
  * Each font is decoded from its base64 module (what the Lambda bundle holds) and parsed once per process: pdfkit
  * accepts the parsed font object (anything with `layout`) in place of the bytes. Each document embeds its own subset.
  */
-function useFont(pdf: PDFKit.PDFDocument, name: 'Body' | 'Bold'): void {
+export function useFont(pdf: PDFKit.PDFDocument, name: 'Body' | 'Bold'): void {
   const source = (fonts[name] ??= Buffer.from(name === 'Body' ? DEJAVU_SANS_REGULAR_BASE64 : DEJAVU_SANS_BOLD_BASE64, 'base64'));
   pdf.registerFont(name, source as Buffer);
   if (Buffer.isBuffer(source)) {
@@ -78,10 +78,35 @@ function useFont(pdf: PDFKit.PDFDocument, name: 'Body' | 'Bold'): void {
   }
 }
 
-const MARGIN = 42;
-const ACCENT = '#1f5c4a';
-const GREY = '#555555';
-const BLACK = '#000000';
+/** The page margin and colours of the cooperative's documents (invoices, statements). */
+export const MARGIN = 42;
+export const ACCENT = '#1f5c4a';
+export const GREY = '#555555';
+export const BLACK = '#000000';
+
+/**
+ * A new A4 document in French set in the embedded DejaVu Sans ('Body' and 'Bold' registered, 'Body' current), and its
+ * bytes once `pdf.end()` is called. No default font: pdfkit would load Helvetica's metrics, a standard font PDF/A
+ * does not allow anyway.
+ */
+export function newDocument(options: { title: string; date: Date; pdfA?: boolean }): { pdf: PDFKit.PDFDocument; bytes: Promise<Buffer> } {
+  const pdf = new PDFDocument({
+    size: 'A4',
+    margin: MARGIN,
+    pdfVersion: '1.7',
+    ...(options.pdfA ? { subset: 'PDF/A-3b' as const } : {}),
+    lang: 'fr-FR',
+    font: '',
+    info: { Title: options.title, CreationDate: options.date },
+  });
+  const chunks: Buffer[] = [];
+  pdf.on('data', (chunk: Uint8Array) => chunks.push(Buffer.from(chunk)));
+  const bytes = new Promise<Buffer>((resolve) => pdf.on('end', () => resolve(Buffer.concat(chunks))));
+  useFont(pdf, 'Bold');
+  useFont(pdf, 'Body');
+  pdf.font('Body');
+  return { pdf, bytes };
+}
 
 /** 150 -> "1,5", 200 -> "2", 125 -> "1,25". */
 export function formatQuantity(hundredths: number): string {
@@ -93,18 +118,45 @@ export function formatQuantity(hundredths: number): string {
 /** "FR76 4255 9100 0008 0123 4567 812". */
 const groupedIban = (iban: string) => iban.replace(/(.{4})(?=.)/g, '$1 ');
 
+/** A column of a document's table: a width of 0 takes what the others leave. */
+export interface TableColumn {
+  title: string;
+  width: number;
+  align: 'left' | 'right';
+}
+
+/**
+ * A table of `columns` across `width` from `left`: `row` writes cells in 9 pt (a new page first when the row would not
+ * fit), `rule` a thin line under the header.
+ */
+export function tableLayout(pdf: PDFKit.PDFDocument, columns: readonly TableColumn[], left: number, width: number) {
+  const fixed = columns.reduce((sum, c) => sum + c.width, 0);
+  const widths = columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
+  const row = (cells: string[], font: 'Body' | 'Bold') => {
+    pdf.font(font).fontSize(9);
+    const height = Math.max(...cells.map((cell, i) => pdf.heightOfString(cell, { width: widths[i] })));
+    if (pdf.y + height > pdf.page.height - MARGIN - 20) pdf.addPage();
+    const y = pdf.y;
+    let x = left;
+    cells.forEach((cell, i) => {
+      pdf.text(cell, x, y, { width: widths[i], align: columns[i].align });
+      x += widths[i] + 6;
+    });
+    pdf.x = left;
+    pdf.y = y + height + 4;
+  };
+  const rule = () => {
+    pdf.moveTo(left, pdf.y - 2).lineTo(left + width, pdf.y - 2).lineWidth(0.5).strokeColor('#999999').stroke();
+    pdf.y += 2;
+  };
+  return { row, rule };
+}
+
 export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedInvoice> {
   const xml = facturXXml(doc);
   const issued = new Date(`${doc.issueDate}T00:00:00.000Z`);
   const title = `${doc.kind === 'credit-note' ? 'Avoir' : 'Facture'} ${doc.number}`;
-  // No default font: pdfkit would load Helvetica's metrics, a standard font PDF/A does not allow anyway.
-  const pdf = new PDFDocument({ size: 'A4', margin: MARGIN, pdfVersion: '1.7', subset: 'PDF/A-3b', lang: 'fr-FR', font: '', info: { Title: title, CreationDate: issued } });
-  const chunks: Buffer[] = [];
-  pdf.on('data', (chunk: Uint8Array) => chunks.push(Buffer.from(chunk)));
-  const ended = new Promise<void>((resolve) => pdf.on('end', () => resolve()));
-  useFont(pdf, 'Bold');
-  useFont(pdf, 'Body');
-  pdf.font('Body');
+  const { pdf, bytes } = newDocument({ title, date: issued, pdfA: true });
 
   const franchise = doc.vatMode === 'franchise';
   const { seller, buyer } = doc;
@@ -171,8 +223,7 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
 
   // Lines.
   // The same columns with or without VAT, except that under the franchise no price says HT and no VAT column exists.
-  type Column = { title: string; width: number; align: 'left' | 'right' };
-  const columns: Column[] = [
+  const columns: TableColumn[] = [
     { title: 'Date', width: 58, align: 'left' },
     { title: 'Désignation', width: 0, align: 'left' },
     { title: 'Qté', width: 36, align: 'right' },
@@ -181,26 +232,7 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
     ...(franchise ? [] : [{ title: 'TVA', width: 40, align: 'right' } as const]),
     { title: franchise ? 'Montant' : 'Total HT', width: 72, align: 'right' },
   ];
-  const fixed = columns.reduce((sum, c) => sum + c.width, 0);
-  const widths = columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
-  const row = (cells: string[], font: 'Body' | 'Bold') => {
-    pdf.font(font).fontSize(9);
-    const heights = cells.map((cell, i) => pdf.heightOfString(cell, { width: widths[i] }));
-    const height = Math.max(...heights);
-    if (pdf.y + height > pdf.page.height - MARGIN - 20) pdf.addPage();
-    const y = pdf.y;
-    let x = left;
-    cells.forEach((cell, i) => {
-      pdf.text(cell, x, y, { width: widths[i], align: columns[i].align });
-      x += widths[i] + 6;
-    });
-    pdf.x = left;
-    pdf.y = y + height + 4;
-  };
-  const rule = () => {
-    pdf.moveTo(left, pdf.y - 2).lineTo(left + width, pdf.y - 2).lineWidth(0.5).strokeColor('#999999').stroke();
-    pdf.y += 2;
-  };
+  const { row, rule } = tableLayout(pdf, columns, left, width);
   row(columns.map((c) => c.title), 'Bold');
   rule();
   for (const line of doc.lines) {
@@ -271,6 +303,5 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
   pdf.file(Buffer.from(xml, 'utf8'), attachment);
   pdf.appendXML(facturXXmp());
   pdf.end();
-  await ended;
-  return { pdf: Buffer.concat(chunks), xml };
+  return { pdf: await bytes, xml };
 }

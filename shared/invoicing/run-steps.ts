@@ -158,9 +158,12 @@ async function runIssueDate(month: string): Promise<string> {
 export async function numberMonth(month: string): Promise<{ remaining: number; issued: number }> {
   const batchKey = monthBatchKey(month);
   const issueDate = await runIssueDate(month);
-  const invoiceIds = toNumber(await listMonthInvoices(month), batchKey);
+  const invoices = await listMonthInvoices(month);
+  const invoiceIds = toNumber(invoices, batchKey);
   const { paymentTermsDays } = cooperativeFromEnv();
-  const outcome = invoiceIds.length === 0 ? { remaining: 0, blocks: [] } : await issueNumbers({ batchKey, invoiceIds, issueDate, dueDate: dueDateOf(issueDate, paymentTermsDays), maxChunks: NUMBERING_CHUNKS_PER_STEP });
+  // Nothing left to number (a retry after the last chunk): the batch's invoices are counted as they are.
+  if (invoiceIds.length === 0) return { remaining: 0, issued: invoices.filter((i) => i.numberingKey === batchKey).length };
+  const outcome = await issueNumbers({ batchKey, invoiceIds, issueDate, dueDate: dueDateOf(issueDate, paymentTermsDays), maxChunks: NUMBERING_CHUNKS_PER_STEP });
   const issued = outcome.blocks.reduce((sum, b) => sum + b.count, 0);
   await recordRunProgress(month, { counts: { issued } });
   return { remaining: outcome.remaining, issued };

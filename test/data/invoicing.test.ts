@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { countItemsOfType, useFreshAppTable } from '../support/dynamodb.js';
-import { business, draftFor, individual, line, seedActivity } from '../support/invoicing.js';
+import { business, draftFor, individual, issueOneInvoice, line, seedActivity } from '../support/invoicing.js';
 import { createCustomer, getCustomer, listCustomers, requireCustomer, updateCustomer } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration, deleteDeclaration, getMonthLock, listDeclarations, updateDeclaration } from '../../shared/data/invoicing/declarations.js';
 import {
@@ -161,13 +161,7 @@ describe('drafts of a month', () => {
 });
 
 describe('payments', () => {
-  async function issuedInvoice(grossCents: number, dueDate = '2029-03-03') {
-    const activityId = await seedActivity(doc, table);
-    const customer = await customerOf(activityId);
-    const { invoices } = await draftMonthInvoices({ activityId, month: '2029-01', drafts: [draftFor(customer, [line({ quantityHundredths: 100, unitPriceCents: grossCents })])] });
-    await issueNumbers({ batchKey: `pay-${activityId}`, invoiceIds: [invoices[0]!.invoiceId], issueDate: '2029-02-01', dueDate });
-    return invoices[0]!.invoiceId;
-  }
+  const issuedInvoice = async (grossCents: number, dueDate = '2029-03-03') => (await issueOneInvoice(doc, table, { grossCents, dueDate })).invoiceId;
   const pay = (invoiceId: string, amountCents: number, paymentId = `p-${randomUUID()}`) => recordPayment({ invoiceId, paymentId, amountCents, date: '2029-02-10', means: 'virement', by: staff });
 
   it('refuses a payment above what is due, and writes nothing', async () => {

@@ -340,7 +340,9 @@ let clients: Record<Role, Client>;
 let world: TwoOrganisations;
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ inMemory: true });
+  // One execution environment per function: the cells of a route go in parallel for their answers only, and each
+  // environment more would be one more bundle to load (the limits on concurrency are tested in concurrency.test.ts).
+  cloud = await startTestCloud({ inMemory: true, functionConcurrency: 1 });
   clients = clientsFor(cloud);
   world = await seedTwoOrganisations(cloud);
 }, 120_000);

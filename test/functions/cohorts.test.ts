@@ -1,10 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useFreshAppTable } from '../support/dynamodb.js';
-import { acceptingProviders } from '../support/providers.js';
-import { apiEvent, lambdaContext } from '../support/events.js';
+import { apiEvent } from '../support/events.js';
+import { callHandler as call, handlerTestbed } from '../support/handlers.js';
 import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { cjsSubmission, launchReadyReferral } from '../support/activities.js';
 import { handler as listCohorts } from '../../functions/cohorts/list.js';
@@ -14,21 +12,9 @@ import { handler as setCapacity } from '../../functions/cohorts/capacity.js';
 import { handler as place } from '../../functions/cohorts/place.js';
 import { handler as setRole } from '../../functions/cohorts/member.js';
 import { handler as remove } from '../../functions/cohorts/remove.js';
-import type { ApiResult } from '../../shared/http/api.js';
 
-const { ses } = acceptingProviders();
-let doc: DynamoDBDocumentClient;
-let table: string;
-
-beforeAll(async () => {
-  ({ doc, tableName: table } = await useFreshAppTable({ SMS_WINDOW: 'off', APP_BASE_URL: 'http://app' }));
-});
-
-const ctx = lambdaContext();
-const call = async (h: (e: never, c: never) => Promise<ApiResult>, event: unknown) => {
-  const result = await h(event as never, ctx as never);
-  return { status: result.statusCode, body: JSON.parse(String(result.body)) };
-};
+const bed = handlerTestbed();
+const { ses } = bed;
 
 const year = new Date().getUTCFullYear() + 1;
 const cohortBody = (extra: Record<string, unknown> = {}) => ({ name: `CJS Lens-Liévin ${year}`, startDate: `${year}-07-06`, endDate: `${year}-08-28`, towns: ['Lens', 'Liévin', 'Avion'], ...extra });
@@ -58,7 +44,7 @@ describe('staff cohort routes', () => {
 
   it('place launch-ready CJS young people, tell them at once, and refuse one too many with the cohort full', async () => {
     const cohort = (await create(cohortBody({ capacity: 2 }))).body;
-    const [a, b, c] = await Promise.all([0, 1, 2].map(() => launchReadyReferral(doc, table, cjsSubmission())));
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => launchReadyReferral(bed.doc, bed.tableName, cjsSubmission())));
     const sentBefore = ses.commandCalls(SendEmailCommand).length;
     const first = await placeIn(cohort.cohortId, a!.referralId);
     expect(first).toMatchObject({ status: 201, body: { cohort: { seatsTaken: 1 }, member: { referralId: a!.referralId } } });
@@ -80,10 +66,10 @@ describe('staff cohort routes', () => {
   it('offer as candidates the launch-ready CJS young people not placed: not a path under way, another programme, nor one placed', async () => {
     const cohort = (await create(cohortBody({ capacity: 2 }))).body;
     const [ready, placed, early, adult] = await Promise.all([
-      launchReadyReferral(doc, table, cjsSubmission()),
-      launchReadyReferral(doc, table, cjsSubmission()),
-      launchReadyReferral(doc, table, cjsSubmission(), false),
-      launchReadyReferral(doc, table, adultSubmission({}, 'jeunes-majeurs')),
+      launchReadyReferral(bed.doc, bed.tableName, cjsSubmission()),
+      launchReadyReferral(bed.doc, bed.tableName, cjsSubmission()),
+      launchReadyReferral(bed.doc, bed.tableName, cjsSubmission(), false),
+      launchReadyReferral(bed.doc, bed.tableName, adultSubmission({}, 'jeunes-majeurs')),
     ]);
     const candidates = async () => ((await show(cohort.cohortId)).body.candidates as Array<{ referralId: string }>).map((c) => c.referralId);
     const before = (await show(cohort.cohortId)).body;
@@ -111,7 +97,7 @@ describe('staff cohort routes', () => {
 
   it('refuse a path not ready, with a 422 in French, and an unknown cohort with a 404', async () => {
     const cohort = (await create(cohortBody())).body;
-    const early = await launchReadyReferral(doc, table, cjsSubmission(), false);
+    const early = await launchReadyReferral(bed.doc, bed.tableName, cjsSubmission(), false);
     expect(await placeIn(cohort.cohortId, early.referralId)).toMatchObject({ status: 422, body: { message: expect.stringContaining("n'est pas prêt pour le lancement") } });
     expect((await placeIn(randomUUID(), early.referralId)).status).toBe(404);
     expect((await show(randomUUID())).status).toBe(404);
@@ -119,7 +105,7 @@ describe('staff cohort routes', () => {
 
   it('set a committee role, change the capacity but not below the seats taken, and take a member out', async () => {
     const cohort = (await create(cohortBody({ capacity: 3 }))).body;
-    const [a, b] = await Promise.all([0, 1].map(() => launchReadyReferral(doc, table, cjsSubmission())));
+    const [a, b] = await Promise.all([0, 1].map(() => launchReadyReferral(bed.doc, bed.tableName, cjsSubmission())));
     await placeIn(cohort.cohortId, a!.referralId);
     await placeIn(cohort.cohortId, b!.referralId);
     const role = (referralId: string, committeeRole: unknown) =>

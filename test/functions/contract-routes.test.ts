@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
-import { apiEvent, lambdaContext } from '../support/events.js';
+import { callWithLink as call } from '../support/handlers.js';
 import { adultSubmission, minorSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { decide, openApproval, takeDecision } from '../../shared/data/approvals.js';
 import { prepareContract } from '../../shared/data/contracts.js';
@@ -13,7 +13,6 @@ import { referralDecisions } from '../../shared/data/referral-decisions.js';
 import { getReferralRecord, submitReferral, type ReferralRecord } from '../../shared/data/referrals.js';
 import { requiredDocuments } from '../../shared/domain/documents.js';
 import type { ReferralSubmission } from '../../shared/domain/referral.js';
-import type { ApiResult } from '../../shared/http/api.js';
 import { keys } from '../../shared/keys.js';
 import { handler as guardianPage } from '../../functions/guardian/get.js';
 import { handler as guardianConsent } from '../../functions/guardian/consent.js';
@@ -27,11 +26,6 @@ beforeAll(async () => {
   ({ doc, tableName: table } = await useFreshAppTable({ STAFF_EMAIL: 'equipe@coopconnexion.local', APP_BASE_URL: 'https://parcours.example.org' }));
 });
 
-const ctx = lambdaContext();
-const call = async (h: (e: never, c: never) => Promise<ApiResult>, routeKey: string, token: string, body?: unknown) => {
-  const result = await h(apiEvent({ routeKey, body, headers: { 'x-parcours-link': token } }) as never, ctx as never);
-  return { status: result.statusCode, body: JSON.parse(String(result.body)) };
-};
 
 async function onboarded(submission: ReferralSubmission): Promise<ReferralRecord> {
   const { referral } = await submitReferral({ prescriber: prescriberLens, submission, idempotencyKey: randomUUID() });

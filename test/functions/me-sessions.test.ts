@@ -1,44 +1,18 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useFreshAppTable } from '../support/dynamodb.js';
-import { acceptingProviders } from '../support/providers.js';
-import { apiEvent, lambdaContext } from '../support/events.js';
-import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
+import { staffCamille } from '../support/fixtures.js';
+import { inDays } from '../support/activities.js';
+import { callWithLink as call, handlerTestbed, onboardingParty } from '../support/handlers.js';
 import { handler as mySessions } from '../../functions/me/sessions.js';
 import { handler as chooseSession } from '../../functions/me/session.js';
-import { createOnboarding } from '../../shared/data/onboarding.js';
 import { storeLink } from '../../shared/data/personal-links.js';
-import { submitReferral } from '../../shared/data/referrals.js';
-import { createSession, getBooking, getSession, loadOnboardingParty } from '../../shared/data/sessions.js';
+import { createSession, getBooking, getSession } from '../../shared/data/sessions.js';
 import { parseSessionInput } from '../../shared/domain/sessions.js';
-import { parisDate } from '../../shared/domain/time.js';
-import type { ApiResult } from '../../shared/http/api.js';
-import { keys } from '../../shared/keys.js';
 
-const { ses } = acceptingProviders();
-let doc: DynamoDBDocumentClient;
-let table: string;
-
-beforeAll(async () => {
-  ({ doc, tableName: table } = await useFreshAppTable({ SMS_WINDOW: 'off', APP_BASE_URL: 'http://app' }));
-});
-
-const ctx = lambdaContext();
-const call = async (h: (e: never, c: never) => Promise<ApiResult>, routeKey: string, token: string, body?: unknown) => {
-  const result = await h(apiEvent({ routeKey, body, headers: { 'x-parcours-link': token } }) as never, ctx as never);
-  return { status: result.statusCode, body: JSON.parse(String(result.body)) };
-};
-
-async function onboarding() {
-  const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission(), idempotencyKey: randomUUID() });
-  await doc.send(new UpdateCommand({ TableName: table, Key: keys.referral(referral.referralId), UpdateExpression: 'SET #s = :a', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':a': 'accepted' } }));
-  await createOnboarding({ referral: { ...referral, status: 'accepted' } });
-  return await loadOnboardingParty(referral.referralId);
-}
-
-const inDays = (days: number) => parisDate(new Date(Date.now() + days * 86_400_000));
+const bed = handlerTestbed();
+const { ses } = bed;
+const onboarding = () => onboardingParty(bed);
 
 describe("the young person's session routes", () => {
   it('list the sessions they may choose, book one with a confirmation sent at once, and refuse a full one', async () => {

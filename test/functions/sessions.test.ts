@@ -2,10 +2,10 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useFreshAppTable } from '../support/dynamodb.js';
-import { acceptingProviders } from '../support/providers.js';
-import { apiEvent, lambdaContext } from '../support/events.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { apiEvent } from '../support/events.js';
+import { inDays } from '../support/activities.js';
+import { callHandler as call, handlerTestbed, onboardingParty } from '../support/handlers.js';
 import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { recordPersonalValues } from '../support/personal-data.js';
 import { handler as createSession } from '../../functions/sessions/create.js';
@@ -16,39 +16,20 @@ import { handler as diagnosis } from '../../functions/onboarding/diagnosis.js';
 import { handler as readDiagnosis } from '../../functions/onboarding/get-diagnosis.js';
 import { getApprovalRecord, listOpenApprovals, openApproval } from '../../shared/data/approvals.js';
 import { getDiagnosis, diagnoses } from '../../shared/data/diagnoses.js';
-import { createOnboarding, loadStep } from '../../shared/data/onboarding.js';
+import { loadStep } from '../../shared/data/onboarding.js';
 import { submitReferral } from '../../shared/data/referrals.js';
-import { chooseSession, loadOnboardingParty } from '../../shared/data/sessions.js';
-import { parisDate } from '../../shared/domain/time.js';
-import type { ApiResult } from '../../shared/http/api.js';
+import { chooseSession } from '../../shared/data/sessions.js';
 import { keys } from '../../shared/keys.js';
 import { logger } from '../../shared/observability.js';
 
 const sfn = mockClient(SFNClient);
-acceptingProviders();
-let doc: DynamoDBDocumentClient;
-let table: string;
+const bed = handlerTestbed();
+const onboarding = () => onboardingParty(bed);
 
-beforeAll(async () => {
-  ({ doc, tableName: table } = await useFreshAppTable({ SMS_WINDOW: 'off', APP_BASE_URL: 'http://app' }));
+beforeAll(() => {
   sfn.on(SendTaskSuccessCommand).resolves({});
 });
 afterEach(() => vi.restoreAllMocks());
-
-const ctx = lambdaContext();
-const call = async (h: (e: never, c: never) => Promise<ApiResult>, event: unknown) => {
-  const result = await h(event as never, ctx as never);
-  return { status: result.statusCode, body: JSON.parse(String(result.body)) };
-};
-
-async function onboarding() {
-  const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission(), idempotencyKey: randomUUID() });
-  await doc.send(new UpdateCommand({ TableName: table, Key: keys.referral(referral.referralId), UpdateExpression: 'SET #s = :a', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':a': 'accepted' } }));
-  await createOnboarding({ referral: { ...referral, status: 'accepted' } });
-  return await loadOnboardingParty(referral.referralId);
-}
-
-const inDays = (days: number) => parisDate(new Date(Date.now() + days * 86_400_000));
 /** POST /api/staff/sessions as a page sends it: a fresh Idempotency-Key unless one is given. */
 const create = (body: unknown, options: { actor?: typeof staffCamille | typeof prescriberLens; key?: string } = {}) =>
   call(createSession, apiEvent({ routeKey: 'POST /api/staff/sessions', actor: options.actor ?? staffCamille, body, headers: { 'idempotency-key': options.key ?? randomUUID() } }));
@@ -111,7 +92,7 @@ describe('attendance on an open information-session wait', () => {
     const s = await create({ date: inDays(3), time: '09:00', place: 'Lens', capacity: 3, programmes: ['accompagnement'] });
     await chooseSession({ party, sessionId: s.body.sessionId, actor: { kind: 'young-person', id: party.personId, name: 'Inès' } });
     // The session took place.
-    await doc.send(new UpdateCommand({ TableName: table, Key: keys.session(s.body.sessionId), UpdateExpression: 'SET startsAt = :past', ExpressionAttributeValues: { ':past': new Date(Date.now() - 3_600_000).toISOString() } }));
+    await bed.doc.send(new UpdateCommand({ TableName: bed.tableName, Key: keys.session(s.body.sessionId), UpdateExpression: 'SET startsAt = :past', ExpressionAttributeValues: { ':past': new Date(Date.now() - 3_600_000).toISOString() } }));
     sfn.resetHistory();
     const recorded = await call(attendance, apiEvent({ routeKey: 'POST /api/staff/sessions/{sessionId}/attendance', actor: staffCamille, pathParameters: { sessionId: s.body.sessionId }, body: { referralId: party.referralId, attendance: 'present' } }));
     expect(recorded).toMatchObject({ status: 200, body: { settled: 'attended', bookingStatus: 'attended', attendee: { attendance: 'present' } } });

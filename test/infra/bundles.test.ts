@@ -167,10 +167,15 @@ describe('the browser build', () => {
 });
 
 describe('functionEntries', () => {
-  it('lists every .ts file under functions/, the entries the stack may declare', () => {
+  it('lists every .ts file under functions/ that no other file there imports, the entries the stack may declare', () => {
     const entries = functionEntries();
     expect(entries).toContain('functions/referrals/submit.ts');
     expect(entries).toContain('functions/pages/handler.ts');
+    // An area's router is an entry; its routes' modules and its route keys are parts of it (decision 29).
+    expect(entries).toContain('functions/me/api.ts');
+    expect(entries).not.toContain('functions/me/get.ts');
+    expect(entries).not.toContain('functions/me/routes.ts');
+    expect(entries).not.toContain('functions/sessions/attendance.ts');
     expect(entries.every((entry) => entry.startsWith('functions/') && entry.endsWith('.ts'))).toBe(true);
   });
 });

@@ -15,6 +15,7 @@ import { ParcoursFunction } from '../../infra/constructs/parcours-function.js';
 import { CHANNEL_COMMANDS, dynamoDbGrant, operationsOf, ownCommands, s3Grant } from '../../infra/sdk-grants.js';
 import { MAIL_ATTACHMENT_PREFIXES } from '../../shared/domain/messages/attachments.js';
 import { DocumentsBucket } from '../../infra/constructs/documents-bucket.js';
+import { MEMBER_INVOICING_ROUTES } from '../../functions/invoicing/member-routes.js';
 
 /** Template JSON, as JSON.parse types it. */
 type Json = ReturnType<typeof JSON.parse>;
@@ -229,6 +230,8 @@ describe('HTTP API', () => {
         'PUT /api/me/activity',
         'POST /api/me/activity/submission',
         'GET /api/me/activities/{activityId}/flyer',
+        // The members' invoicing (one function, functions/invoicing/member-routes.ts).
+        ...MEMBER_INVOICING_ROUTES,
         'GET /api/staff/service-kinds',
         'PUT /api/staff/service-kinds/{code}',
         'GET /api/staff/activities',
@@ -265,6 +268,7 @@ describe('HTTP API', () => {
     'PUT /api/me/activity',
     'POST /api/me/activity/submission',
     'GET /api/me/activities/{activityId}/flyer',
+    ...MEMBER_INVOICING_ROUTES,
   ];
 
   it('puts every other /api route behind the Cognito JWT authorizer', () => {
@@ -476,7 +480,7 @@ describe('onboarding state machine', () => {
       .filter(([, fn]) => 'ONBOARDING_STATE_MACHINE_ARN' in (fn.Properties.Environment?.Variables ?? {}))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))
       .sort();
-    expect(withArn).toEqual(['ContractAcceptance', 'DecideApproval', 'DiagnosisInterview', 'GuardianConsent', 'Reconciler', 'RecordAttendance', 'ReviewDocument', 'StartOnboarding']);
+    expect(withArn).toEqual(['DecideApproval', 'GuardianApi', 'Reconciler', 'StaffOnboardingApi', 'StartOnboarding', 'YoungPersonSpaceApi']);
   });
 });
 
@@ -515,7 +519,7 @@ describe('activity launch state machine', () => {
     const withArn = ofType(dev.resources, 'AWS::Lambda::Function')
       .filter(([, fn]) => 'ACTIVITY_LAUNCH_STATE_MACHINE_ARN' in (fn.Properties.Environment?.Variables ?? {}))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
-    expect(withArn.sort()).toEqual(['DecideApproval', 'MyActivitySubmission', 'Reconciler', 'SubmitActivity']);
+    expect(withArn.sort()).toEqual(['DecideApproval', 'Reconciler', 'StaffActivitiesApi', 'YoungPersonSpaceApi']);
     expect(withArn).not.toContain('ActivityStep');
   });
 });
@@ -574,16 +578,13 @@ describe('functions', () => {
         'SubmitReferral',
         'ListReferrals',
         'GetReferral',
-        'StaffInbox',
-        'GetApproval',
+        // Staff's desk: inbox, messages, possible duplicates, a decision to take, a person's timeline (reads only).
+        'StaffDeskApi',
         'DecideApproval',
-        'PersonTimeline',
-        'OnboardingBoard',
         'OnboardingStep',
         'StartOnboarding',
-        'YoungPersonSpace',
-        'YoungPersonSessions',
-        'ChooseSession',
+        // The young person's space (every /api/me route but the invoicing's, decision 29).
+        'YoungPersonSpaceApi',
         'ResendPersonalLink',
         'PagesConfig',
         'Pages',
@@ -594,57 +595,24 @@ describe('functions', () => {
         'Reconciler',
         'DeliveryEvents',
         'InboundSms',
-        'StaffMessages',
         'FixContact',
-        'ListPossibleDuplicates',
         'DecidePossibleDuplicate',
-        'ListDocumentsToReview',
-        'ReviewDocument',
-        'DocumentFile',
         'DispatchDeferredMessages',
-        'ListSessions',
-        'CreateSession',
-        'GetSession',
-        'RecordAttendance',
-        'DiagnosisInterview',
-        'ReadDiagnosisInterview',
-        'MyDocuments',
-        'StartMyUpload',
-        'CompleteMyUpload',
-        'MyBankDetails',
         // The guardian's consent and the contract.
         'PrepareContract',
-        'StaffOnboardingContract',
-        'GuardianConsentPage',
-        'GuardianConsent',
-        'YoungPersonContract',
-        'ContractAcceptance',
+        'GuardianApi',
         // The activity's launch.
         'ActivityStep',
-        // CJS cohorts.
-        'ListCohorts',
-        'CreateCohort',
-        'GetCohort',
-        'SetCohortCapacity',
-        'PlaceInCohort',
-        'SetCommitteeRole',
-        'RemoveFromCohort',
-        // The activities' routes: the young person's and the staff's.
-        'MyActivities',
-        'MyActivity',
-        'MyActivitySubmission',
-        'MyActivityFlyer',
-        'ListServiceKinds',
-        'PutServiceKind',
-        'ListActivities',
-        'CreateActivity',
-        'GetActivity',
-        'UpdateActivity',
-        'SubmitActivity',
-        'SetActivityPrices',
-        'AddActivityMember',
-        'ChangeActivityStatus',
-        'ActivityFlyer',
+        // The monthly invoicing: the run's steps, its schedule, the chase of unpaid invoices, the members' routes.
+        'InvoicingRunStep',
+        'ChaseUnpaidInvoices',
+        'MemberInvoicingApi',
+        // CJS cohorts (decision 29: one function per API area).
+        'CohortsApi',
+        // The activities' routes: the staff's.
+        'StaffActivitiesApi',
+        // Staff's side of the onboarding: board, sessions, documents to review, diagnosis, contract.
+        'StaffOnboardingApi',
       ].sort(),
     );
     for (const [id, fn] of Object.entries(all)) {
@@ -763,7 +731,7 @@ describe('delivery tracking', () => {
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']));
     expect(actions.filter((a) => a.startsWith('ses:') || a.startsWith('sms-voice:'))).toEqual([]);
     // The staff's list reads; only FixContact writes and sends.
-    expect(actionsOf('StaffMessages').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)|^ses:|^sms-voice:/.test(a))).toEqual([]);
+    expect(actionsOf('StaffDeskApi').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)|^ses:|^sms-voice:/.test(a))).toEqual([]);
     expect(actionsOf('FixContact')).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'ses:SendEmail', 'sms-voice:SendTextMessage']));
   });
 });
@@ -934,7 +902,7 @@ describe('least privilege: each function holds the calls its bundle makes, and n
   it('grants the reads where only reads are made (GET routes holding no write, pages holding no table)', () => {
     const byId = Object.fromEntries(perFunction().map((f) => [f.id, f]));
     const writes = (id: string) => dynamoActions(byId[id].actions).filter((a) => /Put|Update|Delete|BatchWrite|ConditionCheck/.test(a));
-    for (const id of ['GetReferral', 'ListReferrals', 'StaffInbox', 'GetApproval', 'StaffMessages', 'PersonTimeline']) expect(writes(id), id).toEqual([]);
+    for (const id of ['GetReferral', 'ListReferrals', 'StaffDeskApi']) expect(writes(id), id).toEqual([]);
     for (const id of ['Pages', 'PagesConfig']) expect(dynamoActions(byId[id].actions), id).toEqual([]);
     expect(byId.GetReferral.actions.has('dynamodb:Query')).toBe(false);
   });

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash, randomUUID } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
-import { startDocumentsS3, type DocumentsS3 } from '../support/documents-s3.js';
+import { useMessagingAndDocuments } from '../support/messaging.js';
 import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../../shared/data/outbox.js';
 import { sendPendingNotifications } from '../../shared/notifications/sender.js';
 import { readAttachments } from '../../shared/notifications/attachments.js';
@@ -14,17 +13,7 @@ import { putObject } from '../../shared/storage/objects.js';
 import { keys } from '../../shared/keys.js';
 
 /** The local SES and the local S3 (the documents bucket as the stack declares it), reached by the real SDK clients. */
-let messaging: LocalMessaging;
-let documents: DocumentsS3;
-
-beforeAll(async () => {
-  documents = await startDocumentsS3();
-  messaging = await useLocalMessaging();
-});
-afterAll(async () => {
-  await messaging?.stop();
-  await documents?.stop();
-});
+const local = useMessagingAndDocuments();
 
 const NOON = new Date('2027-04-01T10:00:00Z');
 /** Bytes of every value, as a PDF's are. */
@@ -48,13 +37,13 @@ async function enqueue(attachments: MailAttachment[]) {
   const personId = `customer-${randomUUID()}`;
   const cause = `invoice-issued#inv-${randomUUID()}`;
   const to = `compta.${randomUUID()}@example.org`;
-  await messaging.doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(messaging.table, personId, cause, [invoiceDraft(to, attachments)], NOON.toISOString()) }));
+  await local().doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(local().table, personId, cause, [invoiceDraft(to, attachments)], NOON.toISOString()) }));
   const read = async () =>
-    (await messaging.doc.send(new GetCommand({ TableName: messaging.table, Key: keys.notification(personId, `${cause}#customer#email`), ConsistentRead: true }))).Item as OutboxMessage;
+    (await local().doc.send(new GetCommand({ TableName: local().table, Key: keys.notification(personId, `${cause}#customer#email`), ConsistentRead: true }))).Item as OutboxMessage;
   return { personId, cause, to, read };
 }
 
-const mailsTo = async (to: string) => (await messaging.ses.listEmails()).filter((mail) => mail.to.includes(to));
+const mailsTo = async (to: string) => (await local().ses.listEmails()).filter((mail) => mail.to.includes(to));
 
 describe('an outbox e-mail with attachments', () => {
   it('goes once, with the bytes of the S3 objects under their names and types, and the message records which files went', async () => {

@@ -232,7 +232,7 @@ describe('the catalogue', () => {
     expect(partly.body).toContain('il reste 60,00\u00a0€ à régler sur 100,00\u00a0€ (40,00\u00a0€ déjà reçus)');
     const second = render('invoice-second-reminder', 'customer', 'email', { ...base, paidCents: 0, outstandingCents: 10_000, business: true });
     expect(second.subject).toBe('Second rappel : facture 2027-000042 - Couture Leroy');
-    expect(second.body).toContain('indemnité forfaitaire de 40\u00a0€'.replace('\u00a0', ' '));
+    expect(second.body).toContain('indemnité forfaitaire de 40 €');
     expect(render('invoice-second-reminder', 'customer', 'email', { ...base, paidCents: 0, outstandingCents: 10_000, business: false }).body).not.toContain('40 €');
   });
 

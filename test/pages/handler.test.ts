@@ -63,6 +63,7 @@ describe('pages handler', () => {
     ['/tuteur', 'tuteur', 'Accord du représentant légal'],
     ['/nouveau-lien', 'nouveau-lien', 'Recevoir un nouveau lien'],
     ['/mon-activite', 'mon-activite', 'Mon activité'],
+    ['/ma-facturation', 'ma-facturation', 'Ma facturation'],
     ['/equipe/activites', 'activities', 'Activités'],
     ['/equipe/activites/pa-REF-2025-000101', 'activity', 'Activité'],
     ['/equipe/cohortes', 'cohorts', 'Cohortes CJS'],

@@ -70,13 +70,17 @@ export function apiClient(cloud: LocalCloud, username?: string) {
   };
 }
 
-/** Polls until `probe` returns a value (not undefined/false), or fails after `timeoutMs`. */
+/**
+ * Polls until `probe` returns a value (not undefined/false), or fails after `timeoutMs`. The pause between probes
+ * starts at 100 ms and grows by half each time up to 750 ms: a quick condition is seen at once, and a long wait (a
+ * deadline, an outbox draining) does not spend the cores on probes, most of which call a function through the API.
+ */
 export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let pauseMs = 100; ; pauseMs = Math.min(750, pauseMs * 1.5)) {
     const value = await probe();
     if (value !== undefined && value !== false) return value as T;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, Math.min(pauseMs, Math.max(0, deadline - Date.now()))));
   }
 }

@@ -2,10 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CustomerFields, CustomerRecord, DeclarationLine, InvoiceDraft, InvoiceLine, VatGroup } from '../../shared/domain/invoicing/records.js';
 import { keys } from '../../shared/keys.js';
+import { createCustomer } from '../../shared/data/invoicing/customers.js';
+import { draftMonthInvoices } from '../../shared/data/invoicing/invoices.js';
+import { issueNumbers } from '../../shared/data/invoicing/numbering.js';
 
 /** An activity item as the invoicing needs it to exist (customers are created only for an existing activity). */
 export async function seedActivity(doc: DynamoDBDocumentClient, table: string, activityId = `pa-${randomUUID()}`): Promise<string> {
-  await doc.send(new PutCommand({ TableName: table, Item: { ...keys.activity(activityId), type: 'activity', activityId, status: 'active', name: 'Activité de test' } }));
+  await doc.send(
+    new PutCommand({
+      TableName: table,
+      Item: { ...keys.activity(activityId), type: 'activity', activityId, status: 'active', shape: 'personal', name: 'Activité de test', tradeName: 'Jardins de Test', contributionRateBps: 1000 },
+    }),
+  );
   return activityId;
 }
 
@@ -48,4 +56,50 @@ export function draftFor(customer: Pick<CustomerRecord, 'activityId' | 'customer
     totals: { netCents, vatCents, grossCents: netCents + vatCents, perRate },
     declarationIds: [declarationId],
   };
+}
+
+/**
+ * An active activity as the launch leaves it, as far as the monthly run reads it: the item in the active index, and
+ * its members (each a referral's young person) in its partition.
+ */
+export async function seedActiveActivity(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  options: { activityId?: string; name?: string; members?: Array<{ personId: string; referralId: string; name: string }> } = {},
+): Promise<string> {
+  const activityId = options.activityId ?? `pa-${randomUUID()}`;
+  const name = options.name ?? 'Jardins de Lens';
+  await doc.send(
+    new PutCommand({
+      TableName: table,
+      Item: { ...keys.activity(activityId), ...keys.activeActivityEntry(activityId, '2030-01-01'), type: 'activity', activityId, status: 'active', name, tradeName: name, shape: 'personal', programme: 'accompagnement', startDate: '2030-01-01' },
+    }),
+  );
+  for (const m of options.members ?? []) {
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...keys.activityMember(activityId, m.referralId), type: 'activity-member', activityId, personId: m.personId, referralId: m.referralId, name: m.name, birthDate: '2001-04-12', role: 'holder', minorAtStart: false, joinedAt: '2030-01-01T08:00:00.000Z' },
+      }),
+    );
+  }
+  return activityId;
+}
+
+/**
+ * One issued invoice of `grossCents` (one line, no VAT) for a new customer of `activityId` (a new activity when not
+ * given), drafted for `month` and numbered on `issueDate`, due on `dueDate`.
+ */
+export async function issueOneInvoice(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  options: { grossCents: number; dueDate: string; issueDate?: string; month?: string; activityId?: string; customer?: CustomerFields },
+): Promise<{ invoiceId: string; activityId: string; customer: CustomerRecord }> {
+  const activityId = options.activityId ?? (await seedActivity(doc, table));
+  const { customer } = await createCustomer({ activityId, customerId: `c-${randomUUID()}`, fields: options.customer ?? individual() });
+  const month = options.month ?? '2029-01';
+  const { invoices } = await draftMonthInvoices({ activityId, month, drafts: [draftFor(customer, [line({ quantityHundredths: 100, unitPriceCents: options.grossCents })])] });
+  const invoiceId = invoices[0]!.invoiceId;
+  await issueNumbers({ batchKey: `one-${invoiceId}`, invoiceIds: [invoiceId], issueDate: options.issueDate ?? '2029-02-01', dueDate: options.dueDate });
+  return { invoiceId, activityId, customer };
 }

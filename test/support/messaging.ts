@@ -1,4 +1,6 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startDocumentsS3, type DocumentsS3 } from './documents-s3.js';
 import { useFreshAppTable } from './dynamodb.js';
 import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
 import { LocalSms } from '../../infra/local/sms.js';
@@ -49,4 +51,22 @@ export async function useLocalMessaging(
       await smsEndpoint.close();
     },
   };
+}
+
+/**
+ * For a test file: `useLocalMessaging` and the documents bucket on the local S3 (`startDocumentsS3`), started before
+ * its tests and stopped after them. Call at the top of the file; the getter gives the messaging once started.
+ */
+export function useMessagingAndDocuments(): () => LocalMessaging {
+  let messaging: LocalMessaging | undefined;
+  let documents: DocumentsS3 | undefined;
+  beforeAll(async () => {
+    documents = await startDocumentsS3();
+    messaging = await useLocalMessaging();
+  });
+  afterAll(async () => {
+    await messaging?.stop();
+    await documents?.stop();
+  });
+  return () => messaging!;
 }

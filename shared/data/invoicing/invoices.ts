@@ -276,15 +276,16 @@ export async function reopenMonth(input: { activityId: string; month: string; re
 /**
  * Adds an event to an invoice's history, whatever its state. With `once`, an event already recorded under that
  * marker (the e-mail's notification id for `sent`) is not added again: a retried call records it once, and the
- * answer is `undefined`. (`changeInvoice` sets `updatedAt` itself: setting it here too made DynamoDB refuse the
- * update, two assignments to one path.)
+ * answer is `undefined`. (The earlier version set `updatedAt` a second time and left `#status` unused: DynamoDB
+ * refused every call with a ValidationException.)
  */
 export async function appendInvoiceEvent(invoiceId: string, event: InvoiceEvent, options: { once?: string } = {}): Promise<InvoiceRecord | undefined> {
-  if (!options.once) return changeInvoice(invoiceId, { condition: 'attribute_exists(pk)', event }, NOT_FOUND);
+  // `#status` is named on every change (changeInvoice): an update must use every name it is given.
+  if (!options.once) return changeInvoice(invoiceId, { condition: 'attribute_exists(#status)', event }, NOT_FOUND);
   try {
     return await changeInvoice(
       invoiceId,
-      { set: 'eventMarkers = list_append(if_not_exists(eventMarkers, :none), :marker)', values: { ':none': [], ':marker': [options.once], ':once': options.once }, condition: 'NOT contains(eventMarkers, :once)', event },
+      { set: 'eventMarkers = list_append(if_not_exists(eventMarkers, :none), :marker)', values: { ':none': [], ':marker': [options.once], ':once': options.once }, condition: 'attribute_exists(#status) AND NOT contains(eventMarkers, :once)', event },
       NOT_FOUND,
     );
   } catch (error) {

@@ -167,6 +167,9 @@ export type InvoiceDraft = Pick<InvoiceRecord, 'customer' | 'lines' | 'totals' |
 
 export type PaymentMeans = 'virement' | 'cheque' | 'especes' | 'carte' | 'prelevement';
 
+/** Each means of payment as a person reads it (statements, pages). */
+export const PAYMENT_MEANS_LABELS: Record<PaymentMeans, string> = { virement: 'virement', cheque: 'chèque', especes: 'espèces', carte: 'carte bancaire', prelevement: 'prélèvement' };
+
 export interface PaymentRecord {
   invoiceId: string;
   /** From the request's Idempotency-Key: a replayed request finds the same payment. */

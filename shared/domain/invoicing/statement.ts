@@ -85,6 +85,49 @@ export function monthlyStatement(input: StatementInput): MonthlyStatement {
   };
 }
 
+/** One member's copy of an activity's statement: what is left for them, and their PDF in the documents bucket. */
+export interface StatementMemberCopy {
+  personId: string;
+  referralId: string;
+  /** Display name. */
+  name: string;
+  /** What is left for them: the result of a personal activity, their even share of a collective one. */
+  leftCents: number;
+  /** `statements/<month>/<activityId>/<referralId>-<sha256 prefix>.pdf`: the file sent and shown in their space. */
+  pdfKey: string;
+  /** Hex SHA-256 of the PDF's bytes. */
+  sha256: string;
+}
+
+/** An activity's statement of a month, as stored once issued (shared/data/invoicing/statements.ts); never rewritten. */
+export interface StatementRecord {
+  activityId: string;
+  month: string;
+  /** The figures; for a collective activity `leftCents` is the whole result and `contribution.shares` the split. */
+  statement: MonthlyStatement;
+  /** In the order of the split (the order they joined). */
+  members: StatementMemberCopy[];
+  issuedAt: string;
+}
+
+/** A member's statement as their space lists it (on their person). */
+export interface PersonStatementLink {
+  personId: string;
+  referralId: string;
+  activityId: string;
+  month: string;
+  activityName: string;
+  revenueExclVatCents: number;
+  paymentsReceivedCents: number;
+  contributionCents: number;
+  leftCents: number;
+  pdfKey: string;
+  issuedAt: string;
+}
+
+/** "releve-2027-03.pdf": the name a member's statement is sent under. */
+export const statementFileName = (month: string) => `releve-${month}.pdf`;
+
 const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
 
 /** "juillet 2027" from "2027-07". */

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
+import { startDocumentsS3, type DocumentsS3 } from '../support/documents-s3.js';
+import { launchReadyReferral } from '../support/activities.js';
+import { business, individual, line, seedActiveActivity } from '../support/invoicing.js';
+import { decide, getApprovalRecord, openApproval, takeDecision } from '../../shared/data/approvals.js';
+import { invoicingBatches } from '../../shared/data/invoicing-batches.js';
+import { claimInvoicingRun, getInvoicingRun } from '../../shared/data/invoicing-runs.js';
+import { createCustomer } from '../../shared/data/invoicing/customers.js';
+import { createDeclaration } from '../../shared/data/invoicing/declarations.js';
+import { getInvoice, listMonthInvoices } from '../../shared/data/invoicing/invoices.js';
+import { checkNumberContinuity } from '../../shared/data/invoicing/numbering.js';
+import { InvalidInputError } from '../../shared/domain/errors.js';
+import { customerOutboxId, invoiceMailCause } from '../../shared/domain/invoicing/run.js';
+import type { CustomerFields } from '../../shared/domain/invoicing/records.js';
+import { applyHolds, draftBatch, finishDrafting, finishRun, issueReleasedInvoice, numberMonth, prepareRun, prepareSending, runListKey, sendInvoices } from '../../shared/invoicing/run-steps.js';
+import { fireInvoicingSchedule } from '../../shared/invoicing/schedule.js';
+import { keys } from '../../shared/keys.js';
+import { readObject } from '../../shared/storage/objects.js';
+
+/** A month's run step by step on DynamoDB Local, the local SES and the local S3: every step run twice, as a retry would. */
+let messaging: LocalMessaging;
+let documents: DocumentsS3;
+let doc: DynamoDBDocumentClient;
+let table: string;
+
+beforeAll(async () => {
+  documents = await startDocumentsS3();
+  messaging = await useLocalMessaging();
+  ({ doc, table } = messaging);
+});
+afterAll(async () => {
+  await messaging?.stop();
+  await documents?.stop();
+});
+
+const MONTH = '2031-03';
+const staff = { kind: 'staff' as const, id: 'staff-camille', name: 'Camille Martin' };
+
+async function customer(activityId: string, fields: CustomerFields) {
+  return (await createCustomer({ activityId, customerId: `c-${randomUUID().slice(0, 8)}`, fields: { ...fields, email: `client.${randomUUID()}@example.org` } })).customer;
+}
+const declare = (activityId: string, customerId: string, serviceDate: string) =>
+  createDeclaration({ activityId, declarationId: `d-${randomUUID()}`, fields: { customerId, serviceDate, lines: [line()] }, declaredBy: { referralId: 'r-x', name: 'Léa' } });
+
+const mailsTo = async (to: string) => (await messaging.ses.listEmails()).filter((m) => m.to.includes(to));
+
+describe('the monthly run, step by step', () => {
+  it('drafts, waits for one validation with a held invoice, numbers contiguously, sends the PDFs, and issues the held one later', async () => {
+    const referral = await launchReadyReferral(doc, table);
+    const first = await seedActiveActivity(doc, table, { members: [{ personId: referral.personId, referralId: referral.referralId, name: 'Inès' }] });
+    const second = await seedActiveActivity(doc, table, { name: 'Couture Leroy' });
+    const idle = await seedActiveActivity(doc, table, { name: 'Sans déclaration' });
+    const [jeanne, dupont, lucie] = [await customer(first, individual()), await customer(first, business()), await customer(second, individual('Lucie Leroy'))];
+    await declare(first, jeanne.customerId, '2031-03-04');
+    await declare(first, jeanne.customerId, '2031-03-18');
+    await declare(first, dupont.customerId, '2031-03-10');
+    await declare(second, lucie.customerId, '2031-03-21');
+    await claimInvoicingRun({ month: MONTH, trigger: 'staff' });
+
+    // The activities listed once for the map (a retry keeps the first list).
+    const prepared = await prepareRun(MONTH, 'staff');
+    expect(prepared.activities).toBe(3);
+    expect(await prepareRun(MONTH, 'staff')).toMatchObject({ key: runListKey(MONTH, 'activities'), activities: 3 });
+    const listed = JSON.parse(Buffer.from((await readObject(prepared.key))!).toString('utf8')) as Array<{ activityId: string }>;
+    expect(listed.map((i) => i.activityId).sort()).toEqual([first, second, idle].sort());
+
+    // One batch drafted twice: the same three invoices.
+    expect(await draftBatch(MONTH, [first, second, idle])).toEqual({ activities: 3, invoices: 3 });
+    expect(await draftBatch(MONTH, [first, second, idle])).toEqual({ activities: 3, invoices: 3 });
+    const drafts = await listMonthInvoices(MONTH);
+    expect(drafts.map((i) => i.status)).toEqual(['draft', 'draft', 'draft']);
+    const jeanneInvoice = drafts.find((i) => i.customer.customerId === jeanne.customerId)!;
+    expect(jeanneInvoice.lines.map((l) => l.serviceDate)).toEqual(['2031-03-04', '2031-03-18']);
+    expect(await finishDrafting(MONTH, [{ activities: 3, invoices: 3 }])).toEqual({ invoices: 3, failedActivities: 0 });
+    expect(await finishDrafting(MONTH, [{ activities: 2, invoices: 2 }, { Error: 'States.TaskFailed' }])).toEqual({ invoices: 3, failedActivities: 1 });
+    await finishDrafting(MONTH, [{ activities: 3, invoices: 3 }]);
+    expect(await getInvoicingRun(MONTH)).toMatchObject({ status: 'awaiting-validation', counts: { activities: 3, invoices: 3, failedActivities: 0 } });
+
+    // One staff validation of the batch: a subject-only approval (no person), in the inbox.
+    const opened = await openApproval(invoicingBatches, { subjectId: MONTH, phase: 'initial', taskToken: 'token-1', appBaseUrl: '' });
+    if (opened.state !== 'waiting') throw new Error('the batch should wait');
+    const approvalId = opened.approval.approvalId;
+    const stored = await doc.send(new GetCommand({ TableName: table, Key: keys.approval(approvalId) }));
+    expect(stored.Item).toMatchObject({ kind: 'invoicing-batch', personId: '', referralId: '', gsi1pk: 'INBOX#APPROVAL', invoicingRun: { month: MONTH, invoices: 3, activities: 3 } });
+    expect((await getInvoicingRun(MONTH))!.approvalId).toBe(approvalId);
+
+    const bad = decide(invoicingBatches, { approvalId, decision: { outcome: 'approve', held: [{ invoiceId: 'inv-unknown', reason: 'Erreur' }] }, actor: staff });
+    await expect(bad).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(bad).rejects.toMatchObject({ errors: [{ field: 'held.0.invoiceId', message: "Cette facture n'est pas une facture de ce mois." }] });
+    expect((await getApprovalRecord(approvalId))!.status).toBe('open');
+
+    const reason = "L'adresse du client est incomplète : ajoutez le numéro de rue.";
+    await decide(invoicingBatches, { approvalId, decision: { outcome: 'approve', held: [{ invoiceId: jeanneInvoice.invoiceId, reason }] }, actor: staff });
+    expect((await takeDecision(invoicingBatches, MONTH)).decision.outcome).toBe('approve');
+
+    // The held invoice held once, its member told once.
+    expect(await applyHolds(MONTH)).toEqual({ held: 1, told: 1 });
+    expect(await applyHolds(MONTH)).toEqual({ held: 1, told: 0 });
+    const held = (await getInvoice(jeanneInvoice.invoiceId))!;
+    expect(held).toMatchObject({ status: 'held', holdReason: reason });
+    expect(held.history.filter((e) => e.event === 'held')).toHaveLength(1);
+    const told = await mailsTo(referral.youngPerson.email);
+    expect(told).toHaveLength(1);
+    expect(told[0]!.subject).toBe('Facture de mars 2031 mise en attente : Jardins de Lens');
+    expect(told[0]!.text).toContain(reason);
+
+    // Numbered in one continuous sequence; a second call numbers nothing more.
+    expect(await numberMonth(MONTH)).toEqual({ remaining: 0, issued: 2 });
+    expect(await numberMonth(MONTH)).toEqual({ remaining: 0, issued: 2 });
+    const issued = (await listMonthInvoices(MONTH)).filter((i) => i.status === 'issued');
+    const year = issued[0]!.number!.slice(0, 4);
+    expect(issued.map((i) => i.number).sort()).toEqual([`${year}-000001`, `${year}-000002`]);
+    expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ problems: [] });
+
+    // Each sent once, with its PDF, and `sent` on its history once.
+    const sending = await prepareSending(MONTH);
+    expect(sending.invoices).toBe(2);
+    expect(await sendInvoices(issued.map((i) => i.invoiceId))).toEqual({ invoices: 2, sent: 2 });
+    expect(await sendInvoices(issued.map((i) => i.invoiceId))).toEqual({ invoices: 2, sent: 0 });
+    for (const invoice of issued) {
+      const mails = await mailsTo(invoice.customer.email);
+      expect(mails).toHaveLength(1);
+      expect(mails[0]!.subject).toBe(`Facture ${invoice.number} - ${invoice.activityId === first ? 'Jardins de Lens' : 'Couture Leroy'}`);
+      expect(mails[0]!.attachments?.map((a) => a.fileName)).toEqual([`facture-${invoice.number}.pdf`]);
+      const after = (await getInvoice(invoice.invoiceId))!;
+      expect(after.history.filter((e) => e.event === 'sent')).toHaveLength(1);
+      const message = await doc.send(
+        new GetCommand({ TableName: table, Key: keys.notification(customerOutboxId(invoice.activityId, invoice.customer.customerId), `${invoiceMailCause(invoice.invoiceId)}#customer#email`) }),
+      );
+      expect(message.Item).toMatchObject({ status: 'sent', sentAttachments: [expect.objectContaining({ contentType: 'application/pdf' })] });
+    }
+    expect(await finishRun(MONTH)).toEqual({ issued: 2, sent: 2, held: 1 });
+    expect(await getInvoicingRun(MONTH)).toMatchObject({ status: 'done', counts: { issued: 2, sent: 2, held: 1 }, finishedAt: expect.any(String) });
+
+    // The held invoice validated later: its own number, the next one, and its e-mail; a repeat changes nothing.
+    const later = await issueReleasedInvoice(jeanneInvoice.invoiceId, { id: staff.id, name: staff.name });
+    expect(later).toMatchObject({ status: 'issued', number: `${year}-000003` });
+    expect((await issueReleasedInvoice(jeanneInvoice.invoiceId, { id: staff.id, name: staff.name })).number).toBe(`${year}-000003`);
+    expect(await mailsTo(jeanne.email)).toHaveLength(1);
+    expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ problems: [] });
+  }, 120_000);
+});
+
+describe('the schedule', () => {
+  /** Starting a run as the trigger does, the execution aside: the ledger's claim decides. */
+  const start = async (input: { month: string; trigger: 'schedule' | 'catch-up' | 'staff' }) => ({ started: (await claimInvoicingRun(input)).claimed ? ('now' as const) : ('already' as const) });
+
+  it('runs the previous month once, and catches up each missed month once after a gap', async () => {
+    const at = (iso: string) => new Date(iso);
+    // The system invoices from March 2040 (the table holds an older month's run, which is not caught up from).
+    process.env.INVOICING_FIRST_MONTH = '2040-03';
+    // 1 April 2040, 06:00 in Paris: March.
+    expect(await fireInvoicingSchedule(at('2040-04-01T04:00:00Z'), start)).toEqual({ months: ['2040-03'], started: ['2040-03'] });
+    // Fired twice (a retried invocation): nothing started again.
+    expect((await fireInvoicingSchedule(at('2040-04-01T04:05:00Z'), start)).started).toEqual([]);
+    // Down for May and June: the July firing runs April, May and June, each once.
+    expect((await fireInvoicingSchedule(at('2040-07-01T04:00:00Z'), start)).started).toEqual(['2040-04', '2040-05', '2040-06']);
+    expect((await fireInvoicingSchedule(at('2040-07-01T04:00:00Z'), start)).started).toEqual([]);
+    expect((await getInvoicingRun('2040-04'))!.trigger).toBe('catch-up');
+    expect((await getInvoicingRun('2040-06'))!.trigger).toBe('schedule');
+    delete process.env.INVOICING_FIRST_MONTH;
+  });
+});

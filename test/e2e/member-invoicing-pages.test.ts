@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { apiClient, startTestCloud } from '../support/cloud.js';
+import { launchBrowser } from '../support/browser.js';
+import { activeActivityWithMembers } from '../support/activities.js';
+import { hasHorizontalScroll } from '../support/pages.js';
+import { recordPersonalValues } from '../support/personal-data.js';
+import { parisDate } from '../../shared/domain/time.js';
+import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
+
+/*
+ * "Ma facturation" on a 360-px phone, through the local cloud's API (one cloud for the file): a member of an active
+ * activity adds a customer (a SIREN whose key fails is refused by its field first), declares a service from the price
+ * list in force with a free-price line, sees the totals the server then stores, and corrects it.
+ */
+
+let cloud: LocalCloud;
+let browser: Browser;
+let phone: BrowserContext;
+
+beforeAll(async () => {
+  [cloud, browser] = await Promise.all([startTestCloud({ inMemory: true }), launchBrowser()]);
+  Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb, AWS_ACCESS_KEY_ID: cloud.accessKeyId, AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'eu-west-3' });
+  phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await cloud?.stop();
+});
+
+describe('Ma facturation on a phone', () => {
+  let page: Page;
+  let token: string;
+  let activityId: string;
+
+  beforeAll(async () => {
+    const seeded = await activeActivityWithMembers(cloud.documentClient, cloud.tableName);
+    ({ activityId } = seeded);
+    token = seeded.members[0]!.token;
+    const { youngPerson } = seeded.members[0]!.referral;
+    recordPersonalValues([['link token', token], ['name', youngPerson.lastName], ['e-mail', youngPerson.email], ['name', 'Boulangerie Dupont'], ['e-mail', 'compta@boulangerie-dupont.example']]);
+    page = await phone.newPage();
+  });
+
+  it('adds a business customer, refusing a SIREN whose key fails beside its field', async () => {
+    await page.goto(`${cloud.urls.app}mon-activite#${token}`);
+    await page.getByRole('link', { name: 'Mes clients, mes prestations et mes factures' }).click();
+    await expect.poll(() => page.locator('#facturation-contenu').isVisible(), { timeout: 15_000 }).toBe(true);
+    const form = page.locator('#client-form');
+    await form.getByLabel('Entreprise').check();
+    await form.getByLabel(/^Nom/).fill('Boulangerie Dupont');
+    await form.getByLabel(/^Adresse/).fill('12 place de la République');
+    await form.getByLabel(/^Code postal/).fill('62300');
+    await form.getByLabel(/^Ville/).fill('Lens');
+    await form.getByLabel(/^E-mail/).fill('compta@boulangerie-dupont.example');
+    await form.getByLabel(/^SIREN/).fill('732 829 321');
+    await form.getByRole('button', { name: 'Enregistrer le client' }).click();
+    await expect.poll(() => page.locator('#f-siren-error').textContent(), { timeout: 10_000 }).toMatch(/clé de contrôle/);
+    await form.getByLabel(/^SIREN/).fill('732 829 320');
+    await form.getByRole('button', { name: 'Enregistrer le client' }).click();
+    await expect.poll(() => page.locator('#client-statut').textContent(), { timeout: 10_000 }).toMatch(/Client enregistré : Boulangerie Dupont/);
+    expect(await page.locator('#clients .customer').count()).toBe(1);
+    expect(await hasHorizontalScroll(page)).toBe(false);
+  }, 60_000);
+
+  it('declares a service from the price list and a free price, with the totals the server stores, then corrects it', async () => {
+    const form = page.locator('#declaration-form');
+    await form.getByLabel(/^Client/).selectOption({ label: 'Boulangerie Dupont (entreprise)' });
+    await form.getByLabel(/^Date de la prestation/).fill(parisDate());
+    const first = page.locator('#lignes > li').nth(0);
+    await first.getByLabel('Prestation').selectOption({ label: 'Tonte : 15,00\u00a0€ HT / heure' });
+    await first.getByLabel('Quantité').fill('1,5');
+    await page.getByRole('button', { name: 'Ajouter une ligne' }).click();
+    const second = page.locator('#lignes > li').nth(1);
+    await second.getByLabel('Prestation').selectOption({ label: 'Prix libre (hors grille)' });
+    await second.getByLabel('Description').fill('Taille de haie');
+    await second.getByLabel('Unité').selectOption('forfait');
+    await second.getByLabel(/^Prix unitaire/).fill('40');
+    // 1,5 x 15,00 + 40,00 = 62,50, under the franchise no VAT.
+    await expect.poll(() => page.locator('#totaux').textContent()).toMatch(/Total à payer : 62,50/);
+    expect(await page.locator('#totaux').textContent()).toMatch(/TVA non applicable, article 293 B du CGI/);
+    expect(await hasHorizontalScroll(page)).toBe(false);
+    await page.getByRole('button', { name: 'Enregistrer la prestation' }).click();
+    await expect.poll(() => page.locator('#declaration-statut').textContent(), { timeout: 10_000 }).toMatch(/Prestation enregistrée : 62,50/);
+
+    const month = parisDate().slice(0, 7);
+    const stored = (await apiClient(cloud)('GET', `/api/me/activities/${activityId}/months/${month}/declarations`, undefined, { 'x-parcours-link': token })).body;
+    expect(stored.declarations).toHaveLength(1);
+    expect(stored.declarations[0]).toMatchObject({
+      customerName: 'Boulangerie Dupont',
+      lines: [
+        { description: 'Tonte', priceLineId: 'L1', quantityHundredths: 150, unitPriceCents: 1500, netCents: 2250 },
+        { description: 'Taille de haie', unit: 'forfait', quantityHundredths: 100, unitPriceCents: 4000, netCents: 4000 },
+      ],
+      totals: { grossCents: 6250 },
+    });
+
+    // Corrected: one hour of mowing less.
+    await page.locator('#declarations .declaration').getByRole('button', { name: 'Corriger' }).click();
+    await page.locator('#lignes > li').nth(0).getByLabel('Quantité').fill('0,5');
+    await expect.poll(() => page.locator('#totaux').textContent()).toMatch(/Total à payer : 47,50/);
+    await page.getByRole('button', { name: 'Enregistrer la correction' }).click();
+    await expect.poll(() => page.locator('#declaration-statut').textContent(), { timeout: 10_000 }).toMatch(/Correction enregistrée/);
+    expect(await page.locator('#declarations .declaration').textContent()).toMatch(/Total : 47,50/);
+  }, 90_000);
+});
