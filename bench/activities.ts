@@ -6,49 +6,21 @@
  * process (client, connections, DynamoDB Local's first reads of the index); warm is the median of the next ones.
  */
 import { pathToFileURL } from 'node:url';
-import { allActiveActivities, newDraftActivity } from '../shared/data/activities.js';
-import { ACTIVE_ACTIVITY_SHARDS, keys } from '../shared/keys.js';
-import type { ActivityRecord } from '../shared/domain/activities.js';
+import { activityItem, allActiveActivities } from '../shared/data/activities.js';
+import { ACTIVE_ACTIVITY_SHARDS } from '../shared/keys.js';
+import { benchActivity } from './invoicing-seed.js';
 import { batchWriteAll, withBenchTable } from './local-table.js';
 
 const TABLE = 'parcours-bench-activities';
 const WARM_RUNS = 5;
-
-/** An active activity as the launch leaves it: the item and the index entries it carries (about 1 KB). */
-function activeItem(i: number): Record<string, unknown> {
-  const { activity } = newDraftActivity({
-    activityId: `pa-bench-${String(i).padStart(6, '0')}`,
-    shape: 'personal',
-    programme: i % 3 === 0 ? 'jeunes-majeurs' : 'accompagnement',
-    now: '2026-06-01T08:00:00.000Z',
-    by: { id: 'bench', name: 'Bench' },
-    file: {
-      name: `Activité ${i}`,
-      tradeName: `Enseigne ${i}`,
-      serviceKinds: ['jardinage', 'petits-travaux'],
-      description: 'Entretien de jardins, petits travaux de peinture et de bricolage chez les particuliers du bassin minier. '.repeat(3),
-      targetCustomers: ['particuliers', 'entreprises'],
-      monthlyGoalCents: 120_000,
-      startDate: `2026-${String(1 + (i % 12)).padStart(2, '0')}-01`,
-      priceLines: [],
-    },
-  });
-  const active: ActivityRecord = { ...activity, status: 'active', submission: 1, insurance: { ...activity.insurance, included: true, includedAt: '2026-06-02T08:00:00.000Z' }, version: 3 };
-  return {
-    ...keys.activity(active.activityId),
-    ...keys.activityStatusEntry('active', active.createdAt, active.activityId),
-    ...keys.activeActivityEntry(active.activityId, active.startDate),
-    type: 'activity',
-    ...active,
-  };
-}
 
 /** Lines of figures: the seeding, then the listing cold and warm (time, pages read, items/s). */
 export async function activeActivityFigures(options: { activities: number }): Promise<string[]> {
   const lines = [`\nactive activities: allActiveActivities() over ${options.activities.toLocaleString('en')} active ones, ${ACTIVE_ACTIVITY_SHARDS} shards queried in parallel (DynamoDB Local on disk)`];
   await withBenchTable(TABLE, async (doc) => {
     const seedStart = performance.now();
-    await batchWriteAll(doc, TABLE, Array.from({ length: options.activities }, (_, i) => activeItem(i)));
+    // The activity items alone (about 1 KB each), as the launch leaves them (bench/invoicing-seed.ts).
+    await batchWriteAll(doc, TABLE, Array.from({ length: options.activities }, (_, i) => activityItem(benchActivity(i, `2026-${String(1 + (i % 12)).padStart(2, '0')}-01T08:00:00.000Z`).activity)));
     const seedSeconds = (performance.now() - seedStart) / 1000;
     lines.push(`  seeded with BatchWrite (25 a request, 8 in flight): ${seedSeconds.toFixed(1)} s, ${(options.activities / seedSeconds).toFixed(0)} items/s`);
 

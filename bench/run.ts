@@ -21,9 +21,11 @@
  *  9. active activities: `allActiveActivities()` over 10,000 seeded ones, cold and warm, pages read, items/s (bench/activities.ts);
  * 10. a Distributed Map over 10,000 items in batches of 100 on the local engine: time, engine DynamoDB requests (bench/distributed-map.ts);
  * 11. invoice PDFs with their Factur-X XML rendered per second on one core, and per CPU second (bench/invoice-pdf.ts);
- * 12. invoice numbering: 10,000 drafts numbered in blocks, numbers/s, the continuity check's time, 20 contended validations (bench/numbering.ts).
+ * 12. invoice numbering: 10,000 drafts numbered in blocks, numbers/s, the continuity check's time, 20 contended validations (bench/numbering.ts);
+ * 13. the monthly invoicing run over 10,000 active activities with 3 declarations each on a local cloud of the `test` stage: seeding apart,
+ *     total time and invoices/s, each phase, DynamoDB requests and state transitions per invoice, the numbering check (bench/invoicing-run.ts).
  *
- * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding`, `activities`, `map`, `invoice-pdf` or `numbering`.
+ * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding`, `activities`, `map`, `invoice-pdf`, `numbering` or `invoicing-run`.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -52,6 +54,7 @@ import { activeActivityFigures } from './activities.js';
 import { distributedMapFigures } from './distributed-map.js';
 import { invoicePdfFigures } from './invoice-pdf.js';
 import { numberingFigures } from './numbering.js';
+import { invoicingRunFigures } from './invoicing-run.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -72,6 +75,9 @@ const UPLOAD_CONCURRENCY = Number(process.env.BENCH_UPLOAD_CONCURRENCY ?? 8);
 const ACTIVITIES = Number(process.env.BENCH_ACTIVITIES ?? 10_000);
 const INVOICE_PDFS = Number(process.env.BENCH_INVOICE_PDFS ?? 500);
 const INVOICES = Number(process.env.BENCH_INVOICES ?? 10_000);
+// Section 13: BENCH_RUN_ACTIVITIES=500 for a quick try, 0 skips it.
+const RUN_ACTIVITIES = Number(process.env.BENCH_RUN_ACTIVITIES ?? 10_000);
+const RUN_DECLARATIONS = Number(process.env.BENCH_RUN_DECLARATIONS ?? 3);
 // BENCH_BURST_ONLY=1 stops after the burst and its workflow figures (section 2), for before/after runs back to back.
 const BURST_ONLY = process.env.BENCH_BURST_ONLY === '1';
 // The bench's own DynamoDB client (figure 3) would print the SDK's Node 20 notice otherwise; main.ts does the same.
@@ -105,6 +111,7 @@ const STANDALONE: Record<string, () => Promise<string[]>> = {
   map: () => distributedMapFigures({ items: 10_000, batch: 100 }),
   'invoice-pdf': () => invoicePdfFigures({ invoices: INVOICE_PDFS }),
   numbering: () => numberingFigures({ invoices: INVOICES }),
+  'invoicing-run': () => invoicingRunFigures({ activities: RUN_ACTIVITIES, declarations: RUN_DECLARATIONS }),
 };
 const only = process.env.BENCH_ONLY;
 if (only !== undefined) {
@@ -374,4 +381,6 @@ for (const line of await STANDALONE.map!()) console.log(line);
 if (INVOICE_PDFS > 0) for (const line of await STANDALONE['invoice-pdf']!()) console.log(line);
 // 12. Invoice numbering (BENCH_INVOICES=0 skips it).
 if (INVOICES > 0) for (const line of await STANDALONE.numbering!()) console.log(line);
+// 13. The monthly invoicing run (BENCH_RUN_ACTIVITIES=0 skips it).
+if (RUN_ACTIVITIES > 0) for (const line of await STANDALONE['invoicing-run']!()) console.log(line);
 process.exit(0);

@@ -61,7 +61,7 @@ const stripKeys = <T>(item: Record<string, unknown>): T => {
 const byWhom = (actor: Actor) => ({ id: actor.kind === 'system' ? 'system' : actor.id, name: actor.name ?? 'Parcours automatique' });
 
 /** The activity item with the index entries its status calls for (the awaited-launch entry is set apart, by its own updates). */
-function activityItem(activity: ActivityRecord): Record<string, unknown> {
+export function activityItem(activity: ActivityRecord): Record<string, unknown> {
   return {
     ...keys.activity(activity.activityId),
     ...keys.activityStatusEntry(activity.status, activity.createdAt, activity.activityId),
@@ -71,7 +71,8 @@ function activityItem(activity: ActivityRecord): Record<string, unknown> {
   };
 }
 
-const priceItem = (activityId: string, prices: PriceListVersion) => ({ ...keys.activityPrices(activityId, prices.effectiveFrom, prices.version), type: 'activity-prices', activityId, ...prices });
+/** The item of one version of an activity's price list, in the activity's partition. */
+export const priceItem = (activityId: string, prices: PriceListVersion) => ({ ...keys.activityPrices(activityId, prices.effectiveFrom, prices.version), type: 'activity-prices', activityId, ...prices });
 
 /**
  * The transaction items that add a member to an activity: the member item (once) and the person's link to the
@@ -85,8 +86,11 @@ export function activityMemberPuts(table: string, activity: Pick<ActivityRecord,
   ];
 }
 
+/** What a member is made of, from their referral. */
+export type MemberReferral = Pick<ReferralRecord, 'personId' | 'referralId'> & { youngPerson: Pick<ReferralRecord['youngPerson'], 'firstName' | 'lastName' | 'birthDate'> };
+
 /** A member as the activity records them, from their referral. */
-export function memberOf(activity: Pick<ActivityRecord, 'activityId' | 'startDate'>, referral: ReferralRecord, role: ActivityMember['role'], now: string, committeeRole?: CommitteeRole): ActivityMember {
+export function memberOf(activity: Pick<ActivityRecord, 'activityId' | 'startDate'>, referral: MemberReferral, role: ActivityMember['role'], now: string, committeeRole?: CommitteeRole): ActivityMember {
   const { firstName, lastName, birthDate } = referral.youngPerson;
   return {
     activityId: activity.activityId,
@@ -123,7 +127,7 @@ export function newDraftActivity(input: {
   file: LaunchFileInput;
   now: string;
   rates?: ContributionRates;
-  holder?: ReferralRecord;
+  holder?: Pick<ReferralRecord, 'personId' | 'referralId'>;
   cohortId?: string;
   by: { id: string; name: string };
 }): { activity: ActivityRecord; prices: PriceListVersion } {

@@ -89,6 +89,20 @@ describe('Distributed Map: items and batches', () => {
     expect(started.mapRunStartedEventDetails).toEqual({ mapRunArn: expect.stringMatching(/^arn:aws:states:eu-west-3:123456789012:mapRun:drafts\/Drafts:[0-9a-f-]{36}$/) });
   });
 
+  it('counts the children run and the states they entered (children keep no history)', async () => {
+    const invoker = new FakeInvoker({ work: () => 'done', after: () => 'after' });
+    const definition = mapMachine({ ItemsPath: '$.items', ItemBatcher: { MaxItemsPerBatch: 4 } });
+    const processor = definition.States.Map.ItemProcessor;
+    processor.StartAt = 'Prepare';
+    processor.States = { Prepare: { Type: 'Pass', Next: 'Decide' }, Decide: { Type: 'Choice', Choices: [{ Variable: '$.Items[0].id', StringEquals: 'a0', Next: 'Work' }], Default: 'Skip' }, Work: { Type: 'Task', Resource: fn('work'), End: true }, Skip: { Type: 'Succeed' } } as never;
+    const { engine } = await startEngine({ invoker, machines: [{ name: 'counted', definition }] });
+    expect(engine.mapChildStats()).toEqual({ children: 0, statesEntered: 0 });
+    expect((await run(engine, 'counted', { items: ids(10) })).status).toBe('SUCCEEDED');
+    // Three batches: the first goes Prepare, Decide, Work; the two others Prepare, Decide, Skip.
+    expect(engine.mapChildStats()).toEqual({ children: 3, statesEntered: 9 });
+    expect(invoker.count('work')).toBe(1);
+  });
+
   it('splits batches by MaxInputBytesPerBatch too', () => {
     const items = Array.from({ length: 10 }, (_, i) => ({ text: 'x'.repeat(90), i }));
     const batches = makeBatches(items, { batcher: true, maxItems: 4, maxBytes: 320 });

@@ -17,6 +17,8 @@ export class EngineCore {
   readonly runs = new Map<string, Run>();
   /** The map run of each execution this process is running a Distributed Map for. */
   readonly mapRuns = new Map<string, { stop(): void }>();
+  /** Distributed Map children this process ran to their end, and the states they entered (they have no history of their own). */
+  readonly mapChildren = { children: 0, statesEntered: 0 };
   started = false;
   stopped = false;
 

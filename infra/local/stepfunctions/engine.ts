@@ -139,6 +139,14 @@ export class LocalStepFunctions implements StepFunctionsApi {
     return redriveExecution(this.core, input);
   }
 
+  /**
+   * Distributed Map children run to their end by this engine since it was made, and the states they entered: a child
+   * keeps no history (README.md), so this is what tells its state transitions (the bench counts them per invoice).
+   */
+  mapChildStats(): { children: number; statesEntered: number } {
+    return { ...this.core.mapChildren };
+  }
+
   /** Test helper: polls until the execution's status satisfies `until` (default: not RUNNING). */
   async waitForStatus(
     executionArn: string,

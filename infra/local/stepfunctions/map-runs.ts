@@ -274,7 +274,17 @@ class MapRun {
       return { batch: batch.index, start, stop: this.core.now(), error: errorName, cause: message };
     } finally {
       this.aborts.delete(execution.abort);
+      // In the background: a count never holds the map run up.
+      if (this.active) void this.count(execution.eventLogs);
     }
+  }
+
+  /** Counts a finished child and the states it entered (its event log is closed once it succeeded or failed). */
+  private async count(events: AsyncGenerator<{ type: string }>): Promise<void> {
+    let entered = 0;
+    for await (const event of events) if (event.type === 'StateEntered') entered++;
+    this.core.mapChildren.children++;
+    this.core.mapChildren.statesEntered += entered;
   }
 
   /** Keeps a finished child; the records go out in the background, every child finished meanwhile in one write. */

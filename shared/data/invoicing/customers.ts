@@ -10,6 +10,9 @@ import { recordOf, transact } from './items.js';
 const NOT_FOUND = 'Client introuvable pour cette activité.';
 const STALE = 'Le client a été modifié entre-temps : rechargez la page et recommencez.';
 
+/** The stored item of a customer, in its activity's partition. */
+export const customerItem = (customer: CustomerRecord) => ({ ...keys.invoicingCustomer(customer.activityId, customer.customerId), type: 'invoicing-customer', ...customer });
+
 /** A customer of the activity, or undefined (another activity's customer is not found: the key holds the activity). */
 export async function getCustomer(activityId: string, customerId: string): Promise<CustomerRecord | undefined> {
   const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.invoicingCustomer(activityId, customerId), ConsistentRead: true }));
@@ -41,7 +44,7 @@ export async function createCustomer(input: { activityId: string; customerId: st
   try {
     await transact([
       { ConditionCheck: { TableName: table, Key: keys.activity(input.activityId), ConditionExpression: 'attribute_exists(pk)' } },
-      { Put: { TableName: table, Item: { ...keys.invoicingCustomer(input.activityId, input.customerId), type: 'invoicing-customer', ...customer }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName: table, Item: customerItem(customer), ConditionExpression: 'attribute_not_exists(pk)' } },
     ]);
     return { customer, created: true };
   } catch (error) {

@@ -9,7 +9,11 @@ import { db, queryPrefix, tableName } from '../client.js';
 import { isConditionFailure } from '../transactions.js';
 import { recordOf, transact } from './items.js';
 
-type StoredDeclaration = Omit<DeclarationRecord, 'status'>;
+/** A declaration as stored: its status is read from the month's lock. */
+export type StoredDeclaration = Omit<DeclarationRecord, 'status'>;
+
+/** The stored item of a declaration, in its activity's partition by month. */
+export const declarationItem = (declaration: StoredDeclaration) => ({ ...keys.declaration(declaration.activityId, declaration.month, declaration.declarationId), type: 'declaration', ...declaration });
 
 const monthInvoiced = (month: string) => new ConflictError(`Le mois ${month} est déjà en facturation : ses déclarations ne peuvent plus être modifiées.`);
 const STALE = 'La déclaration a été modifiée entre-temps : rechargez la page et recommencez.';
@@ -125,7 +129,7 @@ export async function createDeclaration(input: { activityId: string; declaration
   try {
     await guarded(
       guards(table, input.activityId, month, [customerId]),
-      { Put: { TableName: table, Item: { ...keys.declaration(input.activityId, month, input.declarationId), type: 'declaration', ...declaration }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName: table, Item: declarationItem(declaration), ConditionExpression: 'attribute_not_exists(pk)' } },
       async () => new AlreadyThere(),
     );
     return { declaration: { ...declaration, status: 'open' }, created: true };

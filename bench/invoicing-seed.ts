@@ -1,0 +1,134 @@
+/**
+ * A month of invoicing data for the bench, built from records through the data layer's own item builders, so that the
+ * items written by BatchWrite are the ones the app's writes leave (test/bench/invoicing-seed.test.ts compares them
+ * with records made through shared/data). Activity `i` is a personal activity `pa-bench-<i>` launched (active, in the
+ * sharded index) with a price list, its holder as member, one customer (every third one a business with a valid SIREN
+ * and VAT number, the others individuals) and `declarations` declarations of that customer in the month, each line
+ * from the price list in force. Deterministic: the same `i` gives the same items.
+ */
+import { activityItem, activityMemberPuts, memberOf, newDraftActivity, priceItem } from '../shared/data/activities.js';
+import { customerItem } from '../shared/data/invoicing/customers.js';
+import { declarationItem, type StoredDeclaration } from '../shared/data/invoicing/declarations.js';
+import { personalActivityId, type ActivityMember, type ActivityRecord, type PriceListVersion } from '../shared/domain/activities.js';
+import { frenchVatNumber, luhnValid } from '../shared/domain/invoicing/customers.js';
+import { addToMonth } from '../shared/domain/invoicing/run.js';
+import type { CustomerFields, CustomerRecord } from '../shared/domain/invoicing/records.js';
+
+const pad = (i: number) => String(i).padStart(6, '0');
+const FIRST_NAMES = ['Léa', 'Yanis', 'Inès', 'Mehdi', 'Chloé', 'Théo', 'Awa', 'Lucas', 'Sarah', 'Nolan'];
+const LAST_NAMES = ['Martin', 'Haddad', 'Lefebvre', 'Diallo', 'Dupont', 'Nowak', 'Benali', 'Leroy', 'Kaczmarek', 'Moreau'];
+const TOWNS = [
+  { postalCode: '62300', city: 'Lens' },
+  { postalCode: '62800', city: 'Liévin' },
+  { postalCode: '62400', city: 'Béthune' },
+  { postalCode: '59500', city: 'Douai' },
+];
+const BY = { id: 'bench', name: 'Mesure de performance' };
+
+/** The ISO date `days` days after `date` (YYYY-MM-DD). */
+const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+/** A SIREN built from `i`: 8 digits and the Luhn key that makes it valid. */
+export function benchSiren(i: number): string {
+  const body = String(10_000_000 + (i % 90_000_000)).slice(-8);
+  for (let key = 0; key <= 9; key++) if (luhnValid(`${body}${key}`)) return `${body}${key}`;
+  throw new Error('no Luhn key');
+}
+
+/** The holder of activity `i`, as their referral describes them (the member item takes its name and birth date). */
+const holderOf = (i: number) => ({
+  referralId: `bench-${pad(i)}`,
+  personId: `p-bench-${pad(i)}`,
+  youngPerson: { firstName: FIRST_NAMES[i % 10]!, lastName: LAST_NAMES[Math.floor(i / 10) % 10]!, birthDate: `${2000 + (i % 6)}-0${1 + (i % 9)}-1${i % 10}` },
+});
+
+/**
+ * Active activity `i` as its launch leaves it: created as a draft with its price list on `launchedAt`'s day, submitted
+ * once and activated (version 3, the insurance included from the launch), its holder as member.
+ */
+export function benchActivity(i: number, launchedAt: string): { activity: ActivityRecord; prices: PriceListVersion; holder: ActivityMember } {
+  const holder = holderOf(i);
+  const startDate = launchedAt.slice(0, 10);
+  const { activity, prices } = newDraftActivity({
+    activityId: personalActivityId(holder.referralId),
+    shape: 'personal',
+    programme: i % 3 === 0 ? 'jeunes-majeurs' : 'accompagnement',
+    now: launchedAt,
+    holder,
+    by: BY,
+    file: {
+      name: `Activité ${i}`,
+      tradeName: `Enseigne ${i}`,
+      serviceKinds: ['jardinage', 'petits-travaux'],
+      description: 'Entretien de jardins, petits travaux de peinture et de bricolage chez les particuliers du bassin minier. '.repeat(3),
+      targetCustomers: ['particuliers', 'entreprises'],
+      monthlyGoalCents: 120_000,
+      startDate,
+      priceLines: [
+        { label: 'Tonte de pelouse', unit: 'heure', unitPriceCents: 1500 + (i % 7) * 50, serviceKind: 'jardinage', vatRateBps: null },
+        { label: 'Taille de haies', unit: 'heure', unitPriceCents: 1800, serviceKind: 'jardinage', vatRateBps: null },
+        { label: 'Petits travaux de peinture', unit: 'forfait', unitPriceCents: 4500 + (i % 5) * 250, serviceKind: 'petits-travaux', vatRateBps: null },
+      ],
+    },
+  });
+  const active: ActivityRecord = { ...activity, status: 'active', submission: 1, insurance: { ...activity.insurance, included: true, includedAt: launchedAt }, updatedAt: launchedAt, version: 3 };
+  return { activity: active, prices, holder: memberOf(active, holder, 'holder', launchedAt) };
+}
+
+/** The customer of activity `i`: every third one a business (SIREN, VAT number), the others individuals. */
+export function benchCustomer(activityId: string, i: number, createdAt: string): CustomerRecord {
+  const town = TOWNS[i % TOWNS.length]!;
+  const address = { line1: `${1 + (i % 120)} rue Émile Zola`, postalCode: town.postalCode, city: town.city, countryCode: 'FR' };
+  const fields: CustomerFields =
+    i % 3 === 2
+      ? { kind: 'business', name: `Boulangerie ${LAST_NAMES[i % 10]} SARL`, address, email: `compta.${pad(i)}@example.org`, siren: benchSiren(i), vatNumber: frenchVatNumber(benchSiren(i)) }
+      : { kind: 'individual', name: `${FIRST_NAMES[(i + 3) % 10]} ${LAST_NAMES[(i + 7) % 10]}`, address, email: `client.${pad(i)}@example.org` };
+  return { activityId, customerId: `c-bench-${pad(i)}`, ...fields, version: 1, createdAt, updatedAt: createdAt };
+}
+
+/** `count` declarations of the customer in `month` (days 3, 12, 21, ...), each line from the price list, declared by the holder. */
+export function benchDeclarations(activity: ActivityRecord, prices: PriceListVersion, customer: CustomerRecord, holder: ActivityMember, month: string, count: number): StoredDeclaration[] {
+  return Array.from({ length: count }, (_, n) => {
+    const serviceDate = `${month}-${String(3 + ((9 * n) % 26)).padStart(2, '0')}`;
+    const createdAt = `${serviceDate}T17:30:00.000Z`;
+    const priceLine = prices.lines[n % prices.lines.length]!;
+    return {
+      activityId: activity.activityId,
+      declarationId: `d-bench-${activity.activityId.slice(3)}-${n}`,
+      month,
+      customerId: customer.customerId,
+      serviceDate,
+      lines: [
+        {
+          description: priceLine.label,
+          quantityHundredths: priceLine.unit === 'forfait' ? 100 : 150 + 50 * (n % 4),
+          unit: priceLine.unit,
+          unitPriceCents: priceLine.unitPriceCents,
+          vatRateBps: priceLine.vatRateBps,
+          priceLineId: priceLine.lineId,
+        },
+      ],
+      declaredBy: { referralId: holder.referralId, name: holder.name },
+      version: 1,
+      createdAt,
+      updatedAt: createdAt,
+    };
+  });
+}
+
+/**
+ * Every item of activity `i` for a run of `month`: the activity (launched three months before) with its price list,
+ * its holder's member item and link, its customer and `declarations` declarations of the month.
+ */
+export function benchInvoicingItems(table: string, i: number, month: string, declarations: number): Record<string, unknown>[] {
+  const launchedAt = `${addToMonth(month, -3)}-0${1 + (i % 9)}T09:00:00.000Z`;
+  const { activity, prices, holder } = benchActivity(i, launchedAt);
+  const customer = benchCustomer(activity.activityId, i, `${addDays(launchedAt.slice(0, 10), 5)}T10:00:00.000Z`);
+  return [
+    activityItem(activity),
+    priceItem(activity.activityId, prices),
+    ...activityMemberPuts(table, activity, holder).map((put) => put.Put!.Item as Record<string, unknown>),
+    customerItem(customer),
+    ...benchDeclarations(activity, prices, customer, holder, month, declarations).map(declarationItem),
+  ];
+}
