@@ -115,8 +115,8 @@ describe('the daily chase of unpaid invoices', () => {
   });
 
   it('catches up after days without a run: only the latest reminder, once, and the late flag when due', async () => {
-    const pastThirty = await unpaid(3_000, '2030-10-01');
     const pastFortyFive = await unpaid(3_000, '2030-09-20');
+    const pastThirty = await unpaid(3_000, '2030-10-01');
     await chaseUnpaidInvoices(on('2030-11-05'));
     const subjects = async (email: string) => (await mailsTo(email)).map((m) => m.subject.split(' : ')[0]);
     expect(await subjects(pastThirty.email)).toEqual(['Second rappel']);

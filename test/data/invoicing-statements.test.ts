@@ -35,11 +35,12 @@ describe('the monthly statement of a personal activity', () => {
     const { activityId, referral } = await personalActivity();
     const month = '2031-03';
     // Two invoices of March issued on 1 April, one of them cancelled by a credit note of March... issued the same day.
+    // Numbers follow the issue dates: the older invoice first.
+    const older = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 8_000, month: '2031-02', issueDate: '2031-02-28', dueDate: '2031-03-30' });
     const a = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 40_000, month, issueDate: '2031-03-31', dueDate: '2031-04-30', customer: business() });
     const b = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 12_345, month, issueDate: '2031-03-31', dueDate: '2031-04-30', customer: individual('Mme Durand') });
     await cancelInvoice({ invoiceId: b.invoiceId, issueDate: '2031-03-31', reason: 'Prestation annulée', by: staff });
     // A payment in March of an older invoice counts; one in April does not.
-    const older = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 8_000, month: '2031-02', issueDate: '2031-02-28', dueDate: '2031-03-30' });
     await pay(older.invoiceId, 8_000, '2031-03-15');
     await pay(a.invoiceId, 10_000, '2031-04-02');
 
@@ -102,9 +103,9 @@ describe('the monthly statement of a collective activity', () => {
       const member = memberOf(activity.activity, referral, 'member', `2031-01-0${i + 1}T10:00:00.000Z`);
       await local().doc.send(new TransactWriteCommand({ TransactItems: activityMemberPuts(local().table, activity.activity, member) }));
     }
-    await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 100_001, month: '2031-03', issueDate: '2031-03-31', dueDate: '2031-04-30' });
+    await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 100_001, month: '2031-06', issueDate: '2031-06-30', dueDate: '2031-07-30' });
 
-    const { statement } = await issueMonthlyStatements({ activityId, month: '2031-03', now: NOW });
+    const { statement } = await issueMonthlyStatements({ activityId, month: '2031-06', now: NOW });
     const rate = activity.activity.contributionRateBps;
     const contribution = Math.floor((2 * 100_001 * rate + 10_000) / 20_000);
     const result = 100_001 - contribution;
