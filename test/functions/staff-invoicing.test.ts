@@ -93,7 +93,7 @@ describe('staff invoicing API: payments', () => {
     const refused = await pay(invoiceId, { amountCents: 3_001, date: '2021-03-02', means: 'especes' });
     expect(refused.status).toBe(422);
     expect(refused.body.message).toBe('Le montant dépasse le reste à payer (30,00\u00a0€).');
-    expect(refused.body.errors).toEqual([{ field: 'amountCents', message: 'Au plus 30,00\u00a0€.' }]);
+    expect(refused.body.errors).toEqual([{ field: 'amountCents', message: 'Au plus 30,00\u00a0€ : le reste à payer.' }]);
     expect(await countItemsOfType(doc, table, 'invoice-payment')).toBe(before);
   });
 

@@ -64,7 +64,7 @@ export async function recordPayment(input: { invoiceId: string; paymentId: strin
     const due = invoice.totals.grossCents - invoice.paidCents;
     if (input.amountCents > due) {
       // Well-formed, but more than this invoice can take: a 422, nothing written.
-      throw new UnprocessableError(`Le montant dépasse le reste à payer (${formatEuros(due)}).`, [{ field: 'amountCents', message: `Au plus ${formatEuros(due)}.` }]);
+      throw new UnprocessableError(`Le montant dépasse le reste à payer (${formatEuros(due)}).`, [{ field: 'amountCents', message: `Au plus ${formatEuros(due)} : le reste à payer.` }]);
     }
     const paid = invoice.paidCents + input.amountCents;
     const event: InvoiceEvent = { at: now, event: 'payment', by: input.by, detail: `${input.amountCents}` };
