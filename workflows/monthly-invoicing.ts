@@ -49,7 +49,8 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
   draftBatch.addRetry(RETRY);
   const draft = new sfn.DistributedMap(scope, 'Rédiger les brouillons', {
     itemReader: new sfn.S3JsonItemReader({ bucket: props.lists, key: sfn.JsonPath.stringAt('$.activitiesList.key') }),
-    itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: DRAFT_BATCH_ITEMS, batchInput: { month } }),
+    // CDK passes BatchInput as it is (no JsonPath rendering): the `.$` key makes Step Functions read the month from the input.
+    itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: DRAFT_BATCH_ITEMS, batchInput: { 'month.$': '$.month' } }),
     maxConcurrency: MAP_CONCURRENCY,
     toleratedFailurePercentage: TOLERATED_FAILURE_PERCENTAGE,
     resultPath: '$.drafting',

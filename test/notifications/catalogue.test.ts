@@ -66,6 +66,8 @@ function allVars(base: ReferralVars) {
     dueDate: '2027-05-01',
     grossCents: 123_456,
     month: '2027-03',
+    // What staff wrote when they held an invoice at the month's validation.
+    reason: 'Le nombre d’heures déclaré pour ce client est à vérifier.',
     invoicedCents: 102_880,
     receivedCents: 90_000,
     contributionCents: 10_288,
@@ -160,6 +162,7 @@ describe('the catalogue', () => {
         'monthly-statement young email',
         'invoice-first-reminder customer email',
         'invoice-second-reminder customer email',
+        'invoice-held young email',
       ].sort(),
     );
   });
