@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
+import { launchReadyReferral } from '../support/activities.js';
+import { business, individual, line, seedActiveActivity } from '../support/invoicing.js';
+import { createCustomer } from '../../shared/data/invoicing/customers.js';
+import { createDeclaration } from '../../shared/data/invoicing/declarations.js';
+import { checkNumberContinuity } from '../../shared/data/invoicing/numbering.js';
+import { addToMonth } from '../../shared/domain/invoicing/run.js';
+import type { CustomerFields } from '../../shared/domain/invoicing/records.js';
+import { parisDate } from '../../shared/domain/time.js';
+import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
+
+/*
+ * The monthly run on ONE local cloud of the `test` stage, through the deployed state machine
+ * (workflows/monthly-invoicing.ts: its Distributed Maps on the local engine), the staff's invoicing routes and the
+ * generic decision route: staff start last month, the batch waits for its validation in the inbox, one invoice is held
+ * with a reason (its member is told), the others are numbered in one continuous sequence and e-mailed to their
+ * customers with their PDF, and the month cannot be run twice.
+ */
+
+let cloud: LocalCloud;
+let staff: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  cloud = await startTestCloud({ stage: 'test', inMemory: true });
+  Object.assign(process.env, {
+    TABLE_NAME: cloud.tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb,
+    AWS_ACCESS_KEY_ID: cloud.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'eu-west-3',
+  });
+  staff = apiClient(cloud, 'camille.martin');
+}, 180_000);
+
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+const MONTH = addToMonth(parisDate().slice(0, 7), -1);
+const mailsTo = async (address: string) => (await cloud.ses.listEmails()).filter((m) => m.to.includes(address));
+
+async function customer(activityId: string, fields: CustomerFields) {
+  return (await createCustomer({ activityId, customerId: `c-${randomUUID().slice(0, 8)}`, fields: { ...fields, email: `client.${randomUUID()}@example.org` } })).customer;
+}
+const declare = (activityId: string, customerId: string, day: string) =>
+  createDeclaration({ activityId, declarationId: `d-${randomUUID()}`, fields: { customerId, serviceDate: `${MONTH}-${day}`, lines: [line()] }, declaredBy: { referralId: 'r-e2e', name: 'Inès' } });
+
+describe('the monthly run on the local cloud', () => {
+  it('drafts every active activity, waits for one validation, holds one invoice, numbers and e-mails the others once', async () => {
+    const doc = cloud.documentClient;
+    const referral = await launchReadyReferral(doc, cloud.tableName);
+    const gardens = await seedActiveActivity(doc, cloud.tableName, { members: [{ personId: referral.personId, referralId: referral.referralId, name: 'Inès' }] });
+    const sewing = await seedActiveActivity(doc, cloud.tableName, { name: 'Couture Leroy' });
+    await seedActiveActivity(doc, cloud.tableName, { name: 'Sans déclaration' });
+    const [jeanne, dupont, lucie] = [await customer(gardens, individual()), await customer(gardens, business()), await customer(sewing, individual('Lucie Leroy'))];
+    await declare(gardens, jeanne.customerId, '04');
+    await declare(gardens, jeanne.customerId, '18');
+    await declare(gardens, dupont.customerId, '10');
+    await declare(sewing, lucie.customerId, '21');
+
+    // Staff start last month; the workflow drafts it and waits for the batch's validation.
+    const started = await staff('POST', '/api/staff/invoicing/runs', { month: MONTH });
+    expect(started.status).toBe(201);
+    const waiting = await eventually(
+      async () => {
+        const page = await staff('GET', `/api/staff/invoicing/months/${MONTH}`);
+        return page.body?.run?.status === 'awaiting-validation' && page.body.run.approvalId ? page.body : undefined;
+      },
+      120_000,
+      'the batch waiting for its validation',
+    );
+    expect(waiting.run.counts).toMatchObject({ activities: 3, invoices: 3 });
+    expect(waiting.items.map((i: { status: string }) => i.status)).toEqual(['draft', 'draft', 'draft']);
+    const inbox = await staff('GET', '/api/staff/inbox?kind=invoicing-batch');
+    expect(inbox.status).toBe(200);
+    expect(JSON.stringify(inbox.body)).toContain(waiting.run.approvalId);
+
+    // A second start of the same month is refused, whatever the run's state.
+    const again = await staff('POST', '/api/staff/invoicing/runs', { month: MONTH });
+    expect(again.status).toBe(409);
+    expect(again.body.message).toEqual(expect.any(String));
+
+    // One invoice held with a reason, the rest validated.
+    const heldInvoice = waiting.items.find((i: { customer: { name: string }; grossCents: number }) => i.customer.name === jeanne.name);
+    const reason = "L'adresse du client est incomplète : ajoutez le numéro de rue.";
+    const decided = await staff('POST', `/api/approvals/${waiting.run.approvalId}/decision`, { outcome: 'approve', held: [{ invoiceId: heldInvoice.invoiceId, reason }] });
+    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
+
+    const done = await eventually(
+      async () => {
+        const page = await staff('GET', `/api/staff/invoicing/months/${MONTH}`);
+        return page.body?.run?.status === 'done' ? page.body : undefined;
+      },
+      180_000,
+      'the run done',
+    );
+    expect(done.run.counts).toMatchObject({ issued: 2, held: 1 });
+    const issued = done.items.filter((i: { status: string }) => i.status === 'issued');
+    const year = parisDate().slice(0, 4);
+    expect(issued.map((i: { number: string }) => i.number).sort()).toEqual([`${year}-000001`, `${year}-000002`]);
+    expect(done.items.find((i: { invoiceId: string }) => i.invoiceId === heldInvoice.invoiceId).status).toBe('held');
+    expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ problems: [] });
+
+    // Each customer of an issued invoice gets one e-mail with its PDF, and the invoice's history says it went.
+    for (const invoice of issued) {
+      const detail = await staff('GET', `/api/staff/invoices/${invoice.invoiceId}`);
+      const address = [dupont, lucie].find((c) => c.name === invoice.customer.name)!.email;
+      const mails = await eventually(async () => {
+        const found = await mailsTo(address);
+        return found.length > 0 ? found : undefined;
+      }, 60_000, `the e-mail of ${invoice.number}`);
+      expect(mails).toHaveLength(1);
+      expect(mails[0]!.attachments?.map((a) => a.fileName)).toEqual([`facture-${invoice.number}.pdf`]);
+      await eventually(async () => (await staff('GET', `/api/staff/invoices/${invoice.invoiceId}`)).body.history.some((e: { event: string }) => e.event === 'sent'), 60_000, 'sent on the history');
+      expect(detail.status).toBe(200);
+      const pdf = await staff('GET', `/api/staff/invoices/${invoice.invoiceId}/pdf`);
+      expect(pdf.status).toBe(200);
+      expect(pdf.headers.get('content-type')).toContain('application/pdf');
+    }
+    // The held invoice's member is told why; its customer hears nothing.
+    const told = await eventually(async () => {
+      const found = await mailsTo(referral.youngPerson.email);
+      return found.length > 0 ? found : undefined;
+    }, 60_000, 'the member told of the held invoice');
+    expect(told).toHaveLength(1);
+    expect(told[0]!.text).toContain(reason);
+    expect(await mailsTo(jeanne.email)).toHaveLength(0);
+  }, 420_000);
+});
