@@ -205,7 +205,8 @@ export class ParcoursStack extends Stack {
     // the same waiting-step functions, and its Distributed Maps reading their item lists from the documents bucket.
     const invoicingRunStep = fn('InvoicingRunStep', 'functions/invoicing/run-step.ts', { timeout: Duration.seconds(LONGEST_SENDER_TIMEOUT_SECONDS), memorySize: 1024 })
       .bindActivitySettings()
-      .bindMessaging(messaging, ['email']);
+      // Its messages are e-mails, but its bundle holds the shared sender, which may text (decision 17: grants follow the code).
+      .bindMessaging(messaging, ['email', 'sms']);
     const invoicingLogs = new logs.LogGroup(this, 'MonthlyInvoicingStateMachineLogs', {
       logGroupName: `/aws/vendedlogs/states/parcours-${config.stage}-monthly-invoicing`,
       retention: config.logRetentionDays as logs.RetentionDays,
@@ -339,7 +340,7 @@ export class ParcoursStack extends Stack {
       .bindActivitySettings()
       // Staff start a month's run, and a released invoice is issued and e-mailed at once.
       .bindStateMachine(this.invoicingStateMachine, ENV.invoicingStateMachineArn)
-      .bindMessaging(messaging, ['email']);
+      .bindMessaging(messaging, ['email', 'sms']);
 
     const pagesEnvironment = {
       [ENV.authBaseUrl]: this.auth.authBaseUrl,

@@ -104,7 +104,7 @@ describe('staff pages', () => {
     await answerJson(page, '**/api/staff/inbox', inbox);
     await page.goto(`${server.url}/equipe`);
     await inboxCards(page).first().waitFor();
-    expect(await navLinks(page)).toEqual(['Suivi des orientations', 'Demandes à traiter', 'Accueil', 'Réunions', 'Pièces à vérifier', 'Activités', 'Cohortes CJS', 'Services', 'Messages et contacts', 'Doublons possibles']);
+    expect(await navLinks(page)).toEqual(['Suivi des orientations', 'Demandes à traiter', 'Accueil', 'Réunions', 'Pièces à vérifier', 'Activités', 'Cohortes CJS', 'Services', 'Facturation', 'Messages et contacts', 'Doublons possibles']);
 
     await resetSession(page, server.url, fakeIdToken({ groups: ['prescriber'] }));
     await answerJson(page, '**/api/referrals', { items: [] });
