@@ -2,7 +2,7 @@ import { PRICE_UNIT_LABELS, type PriceListVersion, type PriceUnit } from './doma
 import { invoiceTotals, type VatMode } from './domain/invoicing/amounts.js';
 import { CUSTOMER_KIND_LABELS } from './domain/invoicing/customers.js';
 import type { CustomerRecord, DeclarationRecord, InvoiceRecord, InvoiceStatus, MonthLockRecord } from './domain/invoicing/records.js';
-import { monthLabel } from './domain/invoicing/statement.js';
+import { monthLabel, type StatementMemberCopy, type StatementRecord } from './domain/invoicing/statement.js';
 
 /*
  * What the API answers about an activity's customers, declarations and invoices, to its members (their space) and
@@ -93,5 +93,26 @@ export function memberInvoiceView(invoice: InvoiceRecord) {
     /** What the customer still owes on an issued invoice (0 otherwise). */
     leftCents: Math.max(0, due - invoice.paidCents),
     hasPdf: numbered,
+  };
+}
+
+/** A member's monthly statement: the activity's figures, the contribution, and what is left for them. */
+export function memberStatementView(record: StatementRecord, copy: StatementMemberCopy) {
+  const { statement } = record;
+  return {
+    activityId: record.activityId,
+    month: record.month,
+    monthLabel: monthLabel(record.month),
+    revenueExclVatCents: statement.revenueExclVatCents,
+    vatCents: statement.vatCents,
+    paymentsReceivedCents: statement.paymentsReceivedCents,
+    contributionRateBps: statement.contribution.rateBps,
+    contributionCents: statement.contribution.contributionCents,
+    /** The result of the activity (a collective one's, before it is shared). */
+    resultCents: statement.contribution.resultCents,
+    leftCents: copy.leftCents,
+    collective: statement.activity.shape === 'collective',
+    documents: statement.documents.map((d) => ({ kind: d.kind, number: d.number, grossCents: d.grossCents })),
+    issuedAt: record.issuedAt,
   };
 }

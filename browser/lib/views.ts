@@ -28,13 +28,14 @@ import type { ContractView } from '../../shared/data/contracts.js';
 import type { GuardianConsentView } from '../../shared/domain/guardian-consent.js';
 import type { activityListItem, activityView, myActivitiesView, serviceKindView } from '../../shared/activity-views.js';
 import type { cohortSummary, cohortView } from '../../shared/views.js';
-import type { customerView, declarationView, memberInvoiceView, monthDeclarationsView } from '../../shared/invoicing-views.js';
+import type { customerView, declarationView, memberInvoiceView, memberStatementView, monthDeclarationsView } from '../../shared/invoicing-views.js';
 
 /** The members' invoicing (functions/invoicing/member-api.ts). */
 export type CustomerView = ReturnType<typeof customerView>;
 export type DeclarationView = ReturnType<typeof declarationView>;
 export type MonthDeclarationsView = ReturnType<typeof monthDeclarationsView>;
 export type MemberInvoiceView = ReturnType<typeof memberInvoiceView>;
+export type MemberStatementView = ReturnType<typeof memberStatementView>;
 
 export type { ChecklistView, YoungPersonSpaceView, BookingView, CompletedUpload, StartedUpload, ContractView, GuardianConsentView };
 /** PUT /api/me/bank-details (functions/me/bank-details.ts). */

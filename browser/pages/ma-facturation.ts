@@ -11,7 +11,7 @@ import { clearErrors, idempotencyKeyOf, radioValue, setBusy, showErrors, textVal
 import { isLinkRefusal, linkApi, linkRefusedPanel, loadWithLink, takeLink } from '../lib/link.js';
 import { centsToInput, parseEuros } from '../lib/money.js';
 import { startPage } from '../lib/page.js';
-import type { CustomerView, DeclarationView, MemberInvoiceView, MonthDeclarationsView, MyActivitiesView } from '../lib/views.js';
+import type { CustomerView, DeclarationView, MemberInvoiceView, MemberStatementView, MonthDeclarationsView, MyActivitiesView } from '../lib/views.js';
 import { invoiceTotals, FRANCHISE_MENTION, type AmountLine } from '../../shared/domain/invoicing/amounts.js';
 import { formatEuros } from '../../shared/domain/money.js';
 
@@ -281,6 +281,26 @@ function invoiceCard(i: MemberInvoiceView): HTMLElement {
   return el('article', { class: 'card invoice', 'data-invoice-id': i.invoiceId }, ...parts);
 }
 
+/** The month's statement once issued (after the invoices' validation), with its PDF. */
+function statementNode(statement: MemberStatementView | undefined): HTMLElement {
+  if (!statement) return el('p', {}, 'Le relevé du mois est envoyé une fois ses factures validées par l’équipe.');
+  const button = el('button', { type: 'button', class: 'button button-secondary statement-pdf' }, 'Télécharger mon relevé (PDF)');
+  const status = el('p', { role: 'status' });
+  button.addEventListener('click', async () => {
+    setBusy(button, true, 'Téléchargement…');
+    const result = await downloadFile(`${base()}/months/${month}/statement/pdf`, { 'x-parcours-link': token ?? '' }, `releve-${month}.pdf`);
+    if (!result.ok) status.textContent = messageOf(result, "Le relevé n'a pas pu être téléchargé. Réessayez dans quelques instants.");
+    setBusy(button, false);
+  });
+  return el('article', { class: 'card statement' },
+    el('p', {}, `Chiffre d'affaires hors taxes : ${formatEuros(statement.revenueExclVatCents)}`),
+    el('p', {}, `Paiements reçus : ${formatEuros(statement.paymentsReceivedCents)}`),
+    el('p', {}, `Contribution de la coopérative : ${formatEuros(statement.contributionCents)}`),
+    el('p', {}, el('strong', {}, `${statement.collective ? 'Votre part' : 'Ce qui vous revient'} : ${formatEuros(statement.leftCents)}`)),
+    el('div', { class: 'item-actions' }, button),
+    status);
+}
+
 function say(id: string, text: string, error = false): void {
   const status = byId(id);
   status.className = error ? 'message-error' : '';
@@ -341,10 +361,12 @@ function readCustomer(): { body: Record<string, unknown>; errors: FormError[] } 
 // --- Loading ---
 
 async function load(): Promise<void> {
-  const [monthView, customerList, invoices] = await Promise.all([
+  const [monthView, customerList, invoices, statement] = await Promise.all([
     call<MonthDeclarationsView>(`${base()}/months/${month}/declarations`),
     call<{ customers: CustomerView[] }>(`${base()}/customers`),
     call<{ invoices: MemberInvoiceView[] }>(`${base()}/months/${month}/invoices`),
+    // 404 until the month's statement is issued.
+    linkApi<MemberStatementView>(token ?? '', `${base()}/months/${month}/statement`),
   ]);
   if (!monthView.ok || !customerList.ok || !invoices.ok) {
     const failed = [monthView, customerList, invoices].find((r) => !r.ok)!;
@@ -373,6 +395,7 @@ async function load(): Promise<void> {
       : [el('p', {}, `Aucune prestation déclarée en ${view.monthLabel}.`)]),
   );
   byId('clients').replaceChildren(...(customers.length ? customers.map(customerCard) : [el('p', {}, 'Aucun client pour le moment.')]));
+  byId('releve').replaceChildren(statementNode(statement.ok ? statement.data : undefined));
   byId('factures').replaceChildren(...(invoices.data.invoices.length ? invoices.data.invoices.map(invoiceCard) : [el('p', {}, `Pas de facture pour ${view.monthLabel} : elles sont faites au début du mois suivant.`)]));
 }
 

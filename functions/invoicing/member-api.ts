@@ -5,6 +5,8 @@ import type { ActivityWithParts } from '../../shared/data/activities.js';
 import { listCustomers } from '../../shared/data/invoicing/customers.js';
 import { getMonthLock, listDeclarations } from '../../shared/data/invoicing/declarations.js';
 import { getInvoice, listActivityInvoices } from '../../shared/data/invoicing/invoices.js';
+import { getStatement } from '../../shared/data/invoicing/statements.js';
+import { statementFileName } from '../../shared/domain/invoicing/statement.js';
 import { cooperativeFromEnv } from '../../shared/domain/activities.js';
 import { InvalidInputError, NotFoundError } from '../../shared/domain/errors.js';
 import { idempotencyKeyOf } from '../../shared/domain/idempotency.js';
@@ -20,7 +22,7 @@ import {
   updateCustomerFromRequest,
 } from '../../shared/invoicing/recording.js';
 import { documentFileName } from '../../shared/invoicing/document.js';
-import { customerView, declarationView, memberInvoiceView, monthDeclarationsView } from '../../shared/invoicing-views.js';
+import { customerView, declarationView, memberInvoiceView, memberStatementView, monthDeclarationsView } from '../../shared/invoicing-views.js';
 import { logger } from '../../shared/observability.js';
 import { readObject } from '../../shared/storage/objects.js';
 import type { MemberInvoicingRoute } from './member-routes.js';
@@ -51,6 +53,14 @@ function memberOf(found: ActivityWithParts, link: ResolvedLink): DeclaredBy {
 }
 
 const vatMode = () => cooperativeFromEnv().vatMode;
+
+/** The month's statement of the activity and this member's copy, or a 404 before it is issued. */
+async function myStatement(activityId: string, month: string, link: ResolvedLink) {
+  const statement = await getStatement(activityId, month);
+  const copy = statement?.members.find((m) => m.referralId === link.referralId);
+  if (!statement || !copy) throw new NotFoundError("Le relevé de ce mois n'est pas encore fait : il est envoyé une fois les factures du mois validées.");
+  return { statement, copy };
+}
 
 async function customerNames(activityId: string): Promise<Map<string, string>> {
   return new Map((await listCustomers(activityId)).map((c) => [c.customerId, c.name]));
@@ -131,5 +141,20 @@ export const handler = apiRouter<MemberInvoicingRoute>({
     const bytes = await readObject(invoicePdfKey({ invoiceId: invoice.invoiceId, number: invoice.number }));
     if (!bytes) throw new NotFoundError('Le PDF de cette facture est en préparation : réessayez dans quelques minutes.');
     return pdfAnswer(bytes, documentFileName({ kind: invoice.kind, number: invoice.number }));
+  }),
+
+  'GET /api/me/activities/{activityId}/months/{month}/statement': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const { activity } = await myActivity(event, link);
+    const { statement, copy } = await myStatement(activity.activityId, monthOf(event), link);
+    return json(200, memberStatementView(statement, copy));
+  }),
+
+  'GET /api/me/activities/{activityId}/months/{month}/statement/pdf': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
+    const { activity } = await myActivity(event, link);
+    const month = monthOf(event);
+    const { copy } = await myStatement(activity.activityId, month, link);
+    const bytes = await readObject(copy.pdfKey);
+    if (!bytes) throw new NotFoundError('Le PDF de ce relevé est introuvable : contactez CoopConnexion.');
+    return pdfAnswer(bytes, statementFileName(month));
   }),
 });

@@ -13,6 +13,8 @@ export const MEMBER_INVOICING_ROUTES = [
   'DELETE /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}',
   'GET /api/me/activities/{activityId}/months/{month}/invoices',
   'GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf',
+  'GET /api/me/activities/{activityId}/months/{month}/statement',
+  'GET /api/me/activities/{activityId}/months/{month}/statement/pdf',
 ] as const;
 
 export type MemberInvoicingRoute = (typeof MEMBER_INVOICING_ROUTES)[number];

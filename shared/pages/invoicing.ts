@@ -111,6 +111,11 @@ ${textField({ name: 'vatNumber', label: 'Numéro de TVA intracommunautaire', req
 <h2 id="factures-titre">Mes factures</h2>
 <div id="factures"></div>
 </section>
+
+<section class="section" id="section-releve" aria-labelledby="releve-titre">
+<h2 id="releve-titre">Mon relevé du mois</h2>
+<div id="releve"></div>
+</section>
 </div>`;
   return layout({ title: 'Ma facturation', page: 'ma-facturation', auth: 'optional', body });
 }

@@ -226,6 +226,8 @@ const MATRIX: Record<string, RouteExpectation> = {
       ['DELETE /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}', `/api/me/activities/pa-${missingId()}/months/${thisMonth()}/declarations/${missingId()}?version=1`, undefined],
       ['GET /api/me/activities/{activityId}/months/{month}/invoices', `/api/me/activities/pa-${missingId()}/months/${thisMonth()}/invoices`, undefined],
       ['GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf', `/api/me/activities/pa-${missingId()}/invoices/${missingId()}/pdf`, undefined],
+      ['GET /api/me/activities/{activityId}/months/{month}/statement', `/api/me/activities/pa-${missingId()}/months/${thisMonth()}/statement`, undefined],
+      ['GET /api/me/activities/{activityId}/months/{month}/statement/pdf', `/api/me/activities/pa-${missingId()}/months/${thisMonth()}/statement/pdf`, undefined],
       ['GET /api/guardian', '/api/guardian', undefined],
       ['POST /api/guardian/consent', '/api/guardian/consent', { outcome: 'refused', textSha256: 'a'.repeat(64), signerName: 'Nadia Haddad', relationship: 'Mère' }],
     ].map(([key, path, body]) => [

@@ -284,6 +284,8 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
     ],
   },
   'GET /api/me/activities/{activityId}/months/{month}/invoices': { as: 'none', headers: memberHeaders, paths: (_world, id) => monthPaths(id, '/invoices') },
+  'GET /api/me/activities/{activityId}/months/{month}/statement': { as: 'none', headers: memberHeaders, paths: (_world, id) => monthPaths(id, '/statement') },
+  'GET /api/me/activities/{activityId}/months/{month}/statement/pdf': { as: 'none', headers: memberHeaders, paths: (_world, id) => monthPaths(id, '/statement/pdf') },
   'GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf': {
     as: 'none',
     headers: memberHeaders,

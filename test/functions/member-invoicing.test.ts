@@ -14,6 +14,8 @@ import { invoicePdfKey, type InvoiceRecord } from '../../shared/domain/invoicing
 import { parisDate } from '../../shared/domain/time.js';
 import type { ApiResult } from '../../shared/http/api.js';
 import { putObject } from '../../shared/storage/objects.js';
+import { keys } from '../../shared/keys.js';
+import type { StatementRecord } from '../../shared/domain/invoicing/statement.js';
 import { handler } from '../../functions/invoicing/member-api.js';
 import { MEMBER_INVOICING_ROUTES } from '../../functions/invoicing/member-routes.js';
 
@@ -49,7 +51,7 @@ const tonte = (quantityHundredths = 200) => ({ priceLineId: 'L1', quantityHundre
 
 describe("the members' invoicing routes", () => {
   it('declares every route it serves to the stack, and answers 404 for another', async () => {
-    expect(MEMBER_INVOICING_ROUTES.length).toBe(9);
+    expect(MEMBER_INVOICING_ROUTES.length).toBe(11);
     const result = (await handler(apiEvent({ routeKey: 'GET /api/me/activities/{activityId}/statements' }), ctx)) as ApiResult;
     expect(result.statusCode).toBe(404);
   });
@@ -193,5 +195,42 @@ describe("the members' invoicing routes", () => {
     // Another member's activity does not open this invoice, even by its id.
     const other = await activeActivityWithMembers(doc, table);
     expect((await call('GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf', { token: other.members[0]!.token, path: { activityId: other.activityId, invoiceId: issued.invoiceId } })).status).toBe(404);
+  });
+
+  it("answers a member's monthly statement and its PDF once issued, 404 before and for another member", async () => {
+    const { activityId, members } = await activeActivityWithMembers(doc, table, 'collective');
+    const [first, second] = members;
+    const path = { activityId, month: LAST_MONTH };
+    expect((await call('GET /api/me/activities/{activityId}/months/{month}/statement', { token: first!.token, path })).status).toBe(404);
+    const copy = (referralId: string, leftCents: number) => ({ personId: 'p', referralId, name: 'Membre', leftCents, pdfKey: `statements/${LAST_MONTH}/${activityId}/${referralId}-0123456789abcdef.pdf`, sha256: '0'.repeat(64) });
+    const record: StatementRecord = {
+      activityId,
+      month: LAST_MONTH,
+      statement: {
+        month: LAST_MONTH,
+        activity: { activityId, name: 'Jardins', tradeName: 'Jardins', shape: 'collective' },
+        documents: [],
+        payments: [],
+        invoicedNetCents: 10_000,
+        creditedNetCents: 0,
+        revenueExclVatCents: 10_000,
+        vatCents: 0,
+        paymentsReceivedCents: 4_000,
+        contribution: { revenueExclVatCents: 10_000, rateBps: 1000, contributionCents: 1_000, resultCents: 9_000, shares: [] },
+        leftCents: 9_000,
+      },
+      members: [copy(first!.referral.referralId, 4_500)],
+      issuedAt: new Date().toISOString(),
+    };
+    await doc.send(new PutCommand({ TableName: table, Item: { ...keys.statement(activityId, LAST_MONTH), type: 'statement', ...record } }));
+    const answer = await call('GET /api/me/activities/{activityId}/months/{month}/statement', { token: first!.token, path });
+    expect(answer).toMatchObject({ status: 200, body: { revenueExclVatCents: 10_000, contributionCents: 1_000, resultCents: 9_000, leftCents: 4_500, collective: true } });
+    // A member without a copy (joined later) is answered as before the statement.
+    expect((await call('GET /api/me/activities/{activityId}/months/{month}/statement', { token: second!.token, path })).status).toBe(404);
+    expect((await call('GET /api/me/activities/{activityId}/months/{month}/statement/pdf', { token: first!.token, path })).status).toBe(404);
+    await putObject(record.members[0]!.pdfKey, Buffer.from('%PDF-1.7 releve'), 'application/pdf');
+    const pdf = await call('GET /api/me/activities/{activityId}/months/{month}/statement/pdf', { token: first!.token, path });
+    expect(pdf.raw.headers).toMatchObject({ 'content-disposition': `attachment; filename="releve-${LAST_MONTH}.pdf"` });
+    expect(Buffer.from(String(pdf.raw.body), 'base64').toString()).toBe('%PDF-1.7 releve');
   });
 });
