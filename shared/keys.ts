@@ -207,6 +207,12 @@ export const keys = {
   /** A payment of one of an activity's invoices (gsi2, on the payment item), by the day it was received: a month's payments are a range. */
   activityPaymentEntry: (activityId: string, date: string, invoiceId: string, paymentId: string) => ({ gsi2pk: `PAYMENTS#ACTIVITY#${activityId}`, gsi2sk: `${date}#${invoiceId}#${paymentId}` }),
   activityPaymentsPartition: (activityId: string) => `PAYMENTS#ACTIVITY#${activityId}`,
+  /**
+   * A payment by the month it was received (gsi3, on the payment item), sharded by its activity like the month's
+   * invoices: the accounting export and the statements read a month's payments across activities, never by a scan.
+   */
+  monthPaymentEntry: (activityId: string, date: string, invoiceId: string, paymentId: string) => ({ gsi3pk: `PAYMENTS#${date.slice(0, 7)}#${activeActivityShard(activityId)}`, gsi3sk: `${date}#${invoiceId}#${paymentId}` }),
+  monthPaymentsPartition: (month: string, shard: string) => `PAYMENTS#${month}#${shard}`,
   /** An activity's monthly statement (its figures and each member's PDF), one per month, in the activity's statements partition. */
   statement: (activityId: string, month: string) => ({ pk: `STATEMENTS#${activityId}`, sk: `MONTH#${month}` }),
   statementsPrefix: (activityId: string) => ({ pk: `STATEMENTS#${activityId}`, skPrefix: 'MONTH#' }),
@@ -253,4 +259,5 @@ export const INDEX = {
   unpaidInvoices: 'gsi1',
   lateInvoices: 'gsi1',
   activityPayments: 'gsi2',
+  monthPayments: 'gsi3',
 } as const;

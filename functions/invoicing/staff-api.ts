@@ -5,9 +5,8 @@ import type { StaffInvoicingRoute } from '../../shared/invoicing/staff-routes.js
 import { getActivity } from '../../shared/data/activities.js';
 import { getInvoicingRun, listInvoicingRuns } from '../../shared/data/invoicing-runs.js';
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
-import { listLateInvoices, listMonthInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
-import { inParallel } from '../../shared/data/invoicing/items.js';
-import { listPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
+import { getInvoices, listLateInvoices, listMonthInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
+import { listMonthPayments, listPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
 import type { Actor } from '../../shared/domain/actor.js';
 import { cooperativeFromEnv } from '../../shared/domain/activities.js';
 import { InvalidInputError, NotFoundError, ConflictError } from '../../shared/domain/errors.js';
@@ -77,9 +76,13 @@ function attachment(contentType: string, fileName: string, body: string, base64:
   };
 }
 
-/** The month's journal: its numbered invoices and credit notes, and the payments received for its invoices. */
+/**
+ * The month's journal: its numbered invoices and credit notes, and the payments received during the month (a journal
+ * enters a payment on its date, whatever the month of its invoice), read from the month's payment index.
+ */
 async function monthExport(month: string): Promise<string> {
-  const numbered = (await listMonthInvoices(month)).filter((invoice) => invoice.number !== undefined && invoice.issueDate !== undefined);
+  const [listed, received] = await Promise.all([listMonthInvoices(month), listMonthPayments(month)]);
+  const numbered = listed.filter((invoice) => invoice.number !== undefined && invoice.issueDate !== undefined);
   const documents: FecDocument[] = numbered.map((invoice) => ({
     kind: invoice.kind,
     number: invoice.number!,
@@ -88,20 +91,19 @@ async function monthExport(month: string): Promise<string> {
     customerName: invoice.customer.name,
     totals: recordTotals(invoice).totals,
   }));
-  const invoices = numbered.filter((invoice) => invoice.kind === 'invoice');
-  const payments: FecPayment[] = (
-    await inParallel(invoices, 8, async (invoice) =>
-      (await listPayments(invoice.invoiceId)).map((payment) => ({
-        paymentId: payment.paymentId,
-        invoiceNumber: invoice.number!,
-        date: payment.date,
-        amountCents: payment.amountCents,
-        customerAccount: invoice.customer.customerId,
-        customerName: invoice.customer.name,
-        meansLabel: PAYMENT_MEANS_LABELS[payment.means],
-      })),
-    )
-  ).flat();
+  const paid = new Map((await getInvoices(received.map((payment) => payment.invoiceId))).map((invoice) => [invoice.invoiceId, invoice]));
+  const payments: FecPayment[] = received.map((payment) => {
+    const invoice = paid.get(payment.invoiceId)!;
+    return {
+      paymentId: payment.paymentId,
+      invoiceNumber: invoice.number!,
+      date: payment.date,
+      amountCents: payment.amountCents,
+      customerAccount: invoice.customer.customerId,
+      customerName: invoice.customer.name,
+      meansLabel: PAYMENT_MEANS_LABELS[payment.means],
+    };
+  });
   return fecCsv(fecRows({ documents, payments }));
 }
 

@@ -230,6 +230,24 @@ describe('staff invoicing API: months, lists, export', () => {
     expect(b.month).toBe(month);
   });
 
+  it("journals a payment in the month it was received: December's export has a December payment of a November invoice, November's does not", async () => {
+    const november = await issued(8_000, '2016-11-30', { month: '2016-11' });
+    await pay(november.invoiceId, { amountCents: 3_000, date: '2016-11-30', means: 'cheque' });
+    await pay(november.invoiceId, { amountCents: 5_000, date: '2016-12-02', means: 'virement' });
+    const bank = async (month: string) => {
+      const exported = await call('GET /api/staff/invoicing/months/{month}', { path: { month }, query: { format: 'csv' } });
+      expect(exported.status).toBe(200);
+      const rows = String(exported.raw.body).trimEnd().split('\r\n').slice(1).map((row) => Object.fromEntries(row.split(';').map((value, i) => [FEC_COLUMNS[i], value])));
+      return {
+        sales: rows.filter((c) => c.JournalCode === 'VT' && c.CompteNum === '411000').map((c) => c.PieceRef),
+        payments: rows.filter((c) => c.JournalCode === 'BQ' && c.CompteNum === '512000').map((c) => [c.EcritureDate, c.PieceRef, c.Debit]),
+      };
+    };
+    // The invoice is November's; its payments go to the months they were received in.
+    expect(await bank('2016-11')).toEqual({ sales: ['2016-000001'], payments: [['20161130', '2016-000001', '30,00']] });
+    expect(await bank('2016-12')).toEqual({ sales: [], payments: [['20161202', '2016-000001', '50,00']] });
+  });
+
   it("starts a past month's run once (201, then a 409 in French); never the current or a future month", async () => {
     const month = '2018-06';
     const started = await call('POST /api/staff/invoicing/runs', { body: { month } });

@@ -7,7 +7,7 @@ import { isIsoDate } from '../../domain/time.js';
 import { INDEX, keys } from '../../keys.js';
 import { db, queryAll, queryPrefix, tableName } from '../client.js';
 import { isConditionFailure } from '../transactions.js';
-import { getInvoice } from './invoices.js';
+import { getInvoice, INVOICE_SHARDS } from './invoices.js';
 import { jitter, recordOf, transact, type ByWhom } from './items.js';
 
 const MAX_ATTEMPTS = 50;
@@ -36,6 +36,31 @@ export async function listActivityPayments(activityId: string, month: string): P
   return items.map((i) => recordOf<PaymentRecord>(i));
 }
 
+/** One shard of the payments received in a month (by their date), by date. */
+async function listMonthPaymentsOfShard(month: string, shard: string): Promise<PaymentRecord[]> {
+  const items = await queryAll({ IndexName: INDEX.monthPayments, KeyConditionExpression: 'gsi3pk = :pk', ExpressionAttributeValues: { ':pk': keys.monthPaymentsPartition(month, shard) } });
+  return items.map((i) => recordOf<PaymentRecord>(i));
+}
+
+/**
+ * Every payment received during a month (its date, `YYYY-MM`), for invoices of any activity and any month: what the
+ * month's accounting export journals (a payment is entered on the day it was received). The shards are read in
+ * parallel, never a scan. By date, then invoice and payment.
+ */
+export async function listMonthPayments(month: string): Promise<PaymentRecord[]> {
+  const all = (await Promise.all(INVOICE_SHARDS.map((shard) => listMonthPaymentsOfShard(month, shard)))).flat();
+  return all.sort((a, b) => `${a.date}#${a.invoiceId}#${a.paymentId}`.localeCompare(`${b.date}#${b.invoiceId}#${b.paymentId}`));
+}
+
+/**
+ * The activities that received a payment during a month (of an invoice of that month or an earlier one), sorted: the
+ * monthly run issues a statement for each of them, as for those invoiced in the month, so that a month with payments
+ * but no invoice still gets its statement.
+ */
+export async function activitiesWithPaymentsIn(month: string): Promise<string[]> {
+  return [...new Set((await listMonthPayments(month)).map((p) => p.activityId))].sort();
+}
+
 /**
  * Records a payment, full or partial, of an issued invoice: at most what is still due, checked by a condition on the
  * invoice's paid total in the same transaction (concurrent payments never exceed the total: each retries on the
@@ -49,13 +74,12 @@ export async function recordPayment(input: { invoiceId: string; paymentId: strin
   if (!isIsoDate(input.date)) throw new InvalidInputError('La date du paiement est invalide.', [{ field: 'date', message: 'Date invalide (AAAA-MM-JJ).' }]);
   if (!(PAYMENT_MEANS as readonly PaymentMeans[]).includes(input.means)) throw new InvalidInputError('Le moyen de paiement est inconnu.', [{ field: 'means', message: `Un de : ${PAYMENT_MEANS.join(', ')}.` }]);
   const now = (input.now ?? new Date()).toISOString();
-  const payment: PaymentRecord = { invoiceId: input.invoiceId, paymentId: input.paymentId, amountCents: input.amountCents, date: input.date, means: input.means, recordedBy: input.by, recordedAt: now };
   const table = tableName();
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const [invoice, existing] = await Promise.all([getInvoice(input.invoiceId), getPayment(input.invoiceId, input.paymentId)]);
     if (!invoice) throw new NotFoundError('Facture introuvable.');
     if (existing) {
-      if (existing.amountCents !== payment.amountCents || existing.date !== payment.date || existing.means !== payment.means) {
+      if (existing.amountCents !== input.amountCents || existing.date !== input.date || existing.means !== input.means) {
         throw new ConflictError("Cette clé d'idempotence a déjà servi pour un autre paiement.");
       }
       return { payment: existing, invoice, created: false };
@@ -66,6 +90,7 @@ export async function recordPayment(input: { invoiceId: string; paymentId: strin
       // Well-formed, but more than this invoice can take: a 422, nothing written.
       throw new UnprocessableError(`Le montant dépasse le reste à payer (${formatEuros(due)}).`, [{ field: 'amountCents', message: `Au plus ${formatEuros(due)} : le reste à payer.` }]);
     }
+    const payment: PaymentRecord = { invoiceId: input.invoiceId, activityId: invoice.activityId, paymentId: input.paymentId, amountCents: input.amountCents, date: input.date, means: input.means, recordedBy: input.by, recordedAt: now };
     const paid = invoice.paidCents + input.amountCents;
     const event: InvoiceEvent = { at: now, event: 'payment', by: input.by, detail: `${input.amountCents}` };
     try {
@@ -83,7 +108,14 @@ export async function recordPayment(input: { invoiceId: string; paymentId: strin
         {
           Put: {
             TableName: table,
-            Item: { ...keys.invoicePayment(input.invoiceId, input.paymentId), ...keys.activityPaymentEntry(invoice.activityId, input.date, input.invoiceId, input.paymentId), type: 'invoice-payment', ...payment },
+            // Its index entries are on the item, so written with it: by activity (statements) and by month (the export).
+            Item: {
+              ...keys.invoicePayment(input.invoiceId, input.paymentId),
+              ...keys.activityPaymentEntry(invoice.activityId, input.date, input.invoiceId, input.paymentId),
+              ...keys.monthPaymentEntry(invoice.activityId, input.date, input.invoiceId, input.paymentId),
+              type: 'invoice-payment',
+              ...payment,
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },

@@ -172,6 +172,8 @@ export const PAYMENT_MEANS_LABELS: Record<PaymentMeans, string> = { virement: 'v
 
 export interface PaymentRecord {
   invoiceId: string;
+  /** The invoice's activity (its statements, the month's payments across activities). */
+  activityId: string;
   /** From the request's Idempotency-Key: a replayed request finds the same payment. */
   paymentId: string;
   amountCents: number;
