@@ -9,7 +9,8 @@ import { countItemsOfType } from '../support/dynamodb.js';
 import { pdfText } from '../support/pdf-text.js';
 import { activityMemberPuts, createActivity, memberOf } from '../../shared/data/activities.js';
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
-import { recordPayment } from '../../shared/data/invoicing/payments.js';
+import { getInvoice } from '../../shared/data/invoicing/invoices.js';
+import { activitiesWithPaymentsIn, recordPayment } from '../../shared/data/invoicing/payments.js';
 import { getStatement, issueMonthlyStatements, listStatementsOfActivity, listStatementsOfPerson } from '../../shared/data/invoicing/statements.js';
 import type { ReferralRecord } from '../../shared/data/referrals.js';
 import { readObject } from '../../shared/storage/objects.js';
@@ -73,6 +74,30 @@ describe('the monthly statement of a personal activity', () => {
     expect(await listStatementsOfPerson(referral.personId)).toEqual([
       expect.objectContaining({ activityId, month, activityName: 'Les jardins de Léa', leftCents: 36_000, contributionCents: 4_000, paymentsReceivedCents: 8_000, pdfKey: copy!.pdfKey }),
     ]);
+  });
+
+  it('is issued for a month with payments but no invoice: the payments received, no revenue, and what is left', async () => {
+    const { activityId, referral } = await personalActivity();
+    // Its own year of numbers (issue dates go forward within a year). A January invoice paid in part in January, then the rest in February; February has no invoice.
+    const january = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 30_000, month: '2032-01', issueDate: '2032-01-31', dueDate: '2032-03-02' });
+    const number = (await getInvoice(january.invoiceId))!.number!;
+    await pay(january.invoiceId, 10_000, '2032-01-31');
+    await pay(january.invoiceId, 12_500, '2032-02-10');
+    await pay(january.invoiceId, 2_500, '2032-03-01');
+    // The run finds it among the activities paid in February, though it has no February invoice.
+    expect(await activitiesWithPaymentsIn('2032-02')).toContain(activityId);
+    expect(await activitiesWithPaymentsIn('2032-04')).not.toContain(activityId);
+
+    const { statement, created } = await issueMonthlyStatements({ activityId, month: '2032-02', now: new Date('2032-03-01T07:00:00Z') });
+    expect(created).toBe(true);
+    // Only February's payment: not January's nor March's.
+    expect(statement.statement).toMatchObject({ documents: [], revenueExclVatCents: 0, paymentsReceivedCents: 12_500, leftCents: 0, contribution: { contributionCents: 0 } });
+    expect(statement.statement.payments).toEqual([{ invoiceNumber: number, date: '2032-02-10', amountCents: 12_500, meansLabel: 'virement' }]);
+    const text = await pdfOf(statement.members[0]!.pdfKey);
+    for (const expected of ['Mois : février 2032', 'Aucune facture ce mois-ci.', '10/02/2032', number, '125,00', 'Ce qui vous reste']) expect(text).toContain(expected);
+    const [mail] = await mailsTo(referral.youngPerson.email);
+    expect(mail!.subject).toBe('Votre relevé de février 2032 : Les jardins de Léa');
+    expect(await listStatementsOfPerson(referral.personId)).toEqual([expect.objectContaining({ month: '2032-02', paymentsReceivedCents: 12_500, revenueExclVatCents: 0, leftCents: 0 })]);
   });
 
   it('is idempotent: a retry or a concurrent call writes and sends nothing twice', async () => {
