@@ -1,7 +1,7 @@
 import { PRICE_UNIT_LABELS, type PriceListVersion, type PriceUnit } from './domain/activities.js';
 import { invoiceTotals, type VatMode } from './domain/invoicing/amounts.js';
 import { CUSTOMER_KIND_LABELS } from './domain/invoicing/customers.js';
-import type { CustomerRecord, DeclarationRecord, InvoiceRecord, InvoiceStatus, MonthLockRecord } from './domain/invoicing/records.js';
+import { declaredByLabel, type CustomerRecord, type DeclarationRecord, type InvoiceRecord, type InvoiceStatus, type MonthLockRecord } from './domain/invoicing/records.js';
 import { monthLabel, type StatementMemberCopy, type StatementRecord } from './domain/invoicing/statement.js';
 
 /*
@@ -27,7 +27,7 @@ export function declarationView(declaration: DeclarationRecord, customerNames: R
     serviceDate: declaration.serviceDate,
     lines: declaration.lines.map((line, i) => ({ ...line, unitLabel: unitLabel(line.unit), netCents: totals.lines[i].netCents })),
     totals: { netCents: totals.netCents, vatCents: totals.vatCents, grossCents: totals.grossCents },
-    declaredBy: declaration.declaredBy.name,
+    declaredBy: declaredByLabel(declaration.declaredBy),
     status: declaration.status,
     /** Corrected or deleted until its month is invoiced. */
     canChange: declaration.status === 'open',

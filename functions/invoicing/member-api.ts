@@ -2,27 +2,26 @@ import { apiRoute, json, pdfAnswer, readJsonBody, type ApiEvent } from '../../sh
 import { apiRouter } from '../../shared/http/router.js';
 import { memberActivityOr404 } from '../../shared/activities/routes.js';
 import type { ActivityWithParts } from '../../shared/data/activities.js';
-import { listCustomers } from '../../shared/data/invoicing/customers.js';
-import { getMonthLock, listDeclarations } from '../../shared/data/invoicing/declarations.js';
 import { getInvoice, listActivityInvoices } from '../../shared/data/invoicing/invoices.js';
 import { getStatement } from '../../shared/data/invoicing/statements.js';
 import { statementFileName } from '../../shared/domain/invoicing/statement.js';
-import { cooperativeFromEnv } from '../../shared/domain/activities.js';
-import { InvalidInputError, NotFoundError } from '../../shared/domain/errors.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
 import { idempotencyKeyOf } from '../../shared/domain/idempotency.js';
-import { isMonth } from '../../shared/domain/invoicing/inputs.js';
 import { invoicePdfKey, type DeclaredBy } from '../../shared/domain/invoicing/records.js';
-import { parisDate } from '../../shared/domain/time.js';
 import type { ResolvedLink } from '../../shared/data/personal-links.js';
 import {
+  activityCustomersAnswer,
   correctDeclarationFromRequest,
   createCustomerFromRequest,
   createDeclarationFromRequest,
+  declarationAnswer,
+  declarationMonth,
   deleteDeclarationFromRequest,
+  monthDeclarationsAnswer,
   updateCustomerFromRequest,
 } from '../../shared/invoicing/recording.js';
 import { documentFileName } from '../../shared/invoicing/document.js';
-import { customerView, declarationView, memberInvoiceView, memberStatementView, monthDeclarationsView } from '../../shared/invoicing-views.js';
+import { customerView, memberInvoiceView, memberStatementView } from '../../shared/invoicing-views.js';
 import { logger } from '../../shared/observability.js';
 import { readObject } from '../../shared/storage/objects.js';
 import type { MemberInvoicingRoute } from './member-routes.js';
@@ -40,19 +39,13 @@ const path = (event: ApiEvent, name: string) => event.pathParameters?.[name] ?? 
 const myActivity = (event: ApiEvent, link: ResolvedLink) => memberActivityOr404(path(event, 'activityId'), link.referralId);
 
 /** The month of the path (YYYY-MM), or a 400. */
-function monthOf(event: ApiEvent): string {
-  const month = path(event, 'month');
-  if (!isMonth(month)) throw new InvalidInputError('Mois invalide : AAAA-MM attendu, par exemple 2027-03.', [{ field: 'month', message: 'Mois invalide (AAAA-MM).' }]);
-  return month;
-}
+const monthOf = (event: ApiEvent) => declarationMonth(path(event, 'month'));
 
 /** The member declaring: recorded on the declaration by their referral and their name in the activity. */
 function memberOf(found: ActivityWithParts, link: ResolvedLink): DeclaredBy {
   const member = found.members.find((m) => m.referralId === link.referralId)!;
   return { referralId: link.referralId, name: member.name };
 }
-
-const vatMode = () => cooperativeFromEnv().vatMode;
 
 /** The month's statement of the activity and this member's copy, or a 404 before it is issued. */
 async function myStatement(activityId: string, month: string, link: ResolvedLink) {
@@ -62,15 +55,10 @@ async function myStatement(activityId: string, month: string, link: ResolvedLink
   return { statement, copy };
 }
 
-async function customerNames(activityId: string): Promise<Map<string, string>> {
-  return new Map((await listCustomers(activityId)).map((c) => [c.customerId, c.name]));
-}
-
 export const handler = apiRouter<MemberInvoicingRoute>({
   'GET /api/me/activities/{activityId}/customers': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
     const { activity } = await myActivity(event, link);
-    const customers = await listCustomers(activity.activityId);
-    return json(200, { activityId: activity.activityId, customers: customers.sort((a, b) => a.name.localeCompare(b.name, 'fr')).map(customerView) });
+    return json(200, await activityCustomersAnswer(activity.activityId));
   }),
 
   'POST /api/me/activities/{activityId}/customers': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
@@ -92,10 +80,7 @@ export const handler = apiRouter<MemberInvoicingRoute>({
 
   'GET /api/me/activities/{activityId}/months/{month}/declarations': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
     const found = await myActivity(event, link);
-    const month = monthOf(event);
-    const { activityId } = found.activity;
-    const [lock, declarations, customers] = await Promise.all([getMonthLock(activityId, month), listDeclarations(activityId, month), listCustomers(activityId)]);
-    return json(200, monthDeclarationsView({ activity: found.activity, month, lock, declarations, customers, prices: found.prices, vatMode: vatMode(), today: parisDate() }));
+    return json(200, await monthDeclarationsAnswer(found, monthOf(event)));
   }),
 
   'POST /api/me/activities/{activityId}/months/{month}/declarations': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
@@ -105,7 +90,7 @@ export const handler = apiRouter<MemberInvoicingRoute>({
     const month = monthOf(event);
     const { declaration, created } = await createDeclarationFromRequest({ found, month, idempotencyKey, body, declaredBy: memberOf(found, link) });
     logger.info(created ? 'declaration created' : 'declaration creation replayed', { activityId: found.activity.activityId, declarationId: declaration.declarationId, month });
-    return json(created ? 201 : 200, declarationView(declaration, await customerNames(found.activity.activityId), vatMode()));
+    return json(created ? 201 : 200, await declarationAnswer(declaration));
   }),
 
   'PUT /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
@@ -114,7 +99,7 @@ export const handler = apiRouter<MemberInvoicingRoute>({
     const month = monthOf(event);
     const declaration = await correctDeclarationFromRequest({ found, month, declarationId: path(event, 'declarationId'), body });
     logger.info('declaration corrected', { activityId: found.activity.activityId, declarationId: declaration.declarationId, month });
-    return json(200, declarationView(declaration, await customerNames(found.activity.activityId), vatMode()));
+    return json(200, await declarationAnswer(declaration));
   }),
 
   'DELETE /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}': apiRoute({ link: 'young-person' }, async ({ event, link }) => {

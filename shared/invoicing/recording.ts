@@ -1,11 +1,12 @@
 import type { ActivityWithParts } from '../data/activities.js';
-import { createCustomer, getCustomer, updateCustomer } from '../data/invoicing/customers.js';
-import { createDeclaration, deleteDeclaration, updateDeclaration } from '../data/invoicing/declarations.js';
+import { createCustomer, getCustomer, listCustomers, updateCustomer } from '../data/invoicing/customers.js';
+import { createDeclaration, deleteDeclaration, getMonthLock, listDeclarations, updateDeclaration } from '../data/invoicing/declarations.js';
 import { cooperativeFromEnv } from '../domain/activities.js';
 import { ConflictError, InvalidInputError } from '../domain/errors.js';
 import { idFromIdempotencyKey, payloadHash } from '../domain/idempotency.js';
 import {
   declarationFieldsFrom,
+  isMonth,
   parseCustomerInput,
   parseCustomerUpdate,
   parseDeclarationCorrection,
@@ -14,6 +15,7 @@ import {
 } from '../domain/invoicing/inputs.js';
 import type { CustomerRecord, DeclarationFields, DeclarationRecord, DeclaredBy } from '../domain/invoicing/records.js';
 import { parisDate } from '../domain/time.js';
+import { customerView, declarationView, monthDeclarationsView } from '../invoicing-views.js';
 
 /*
  * Recording an activity's customers and declarations from a request's body: what the members' routes
@@ -55,6 +57,29 @@ async function checkedFields(found: ActivityWithParts, month: string, body: Decl
 }
 
 /**
+ * Who a staff member's declaration is for: the activity's member named by `memberReferralId` in the body (required
+ * for a collective activity, where any member may declare; a personal activity's one member otherwise), recorded
+ * with the staff member as `declaredBy`, as a member's own declaration records them. A 400 on `memberReferralId`
+ * when it names no member. Answers the body without that field, for the members' rules.
+ */
+export function staffDeclarant(found: ActivityWithParts, staff: { id: string; name: string }, body: unknown): { declaredBy: DeclaredBy; body: unknown } {
+  const { memberReferralId, ...rest } = isRecord(body) ? body : { memberReferralId: undefined };
+  const refuse = (message: string) => new InvalidInputError('La déclaration contient des erreurs.', [{ field: 'memberReferralId', message }]);
+  const collective = found.activity.shape === 'collective';
+  let member = found.members.find((m) => m.referralId === memberReferralId);
+  if (memberReferralId === undefined || memberReferralId === '') {
+    if (collective) throw refuse('Choisissez le membre de l’activité pour qui vous déclarez.');
+    member = found.members[0];
+  } else if (!member) {
+    throw refuse("Ce membre n'est pas un membre de l'activité : choisissez-en un dans la liste.");
+  }
+  const declaredBy: DeclaredBy = { staffId: staff.id, name: staff.name, ...(member ? { forMember: { referralId: member.referralId, name: member.name } } : {}) };
+  return { declaredBy, body: isRecord(body) ? rest : body };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
  * Declares services of the activity for `month` from a request's body under its Idempotency-Key (the declaration's
  * id derives from the activity, the month and the key): a retry answers the same declaration, the same key with
  * another body is refused (409). `declaredBy` is recorded: the member (any member of a collective activity may
@@ -65,7 +90,9 @@ export async function createDeclarationFromRequest(input: { found: ActivityWithP
   const body = parseDeclarationInput(input.body);
   const fields = await checkedFields(input.found, input.month, body, now);
   const { activityId } = input.found.activity;
-  const hash = payloadHash({ month: input.month, ...body });
+  // Staff declaring for a member: the member is part of what the key stands for.
+  const forMember = 'staffId' in input.declaredBy ? input.declaredBy.forMember?.referralId : undefined;
+  const hash = payloadHash({ month: input.month, ...body, ...(forMember ? { forMember } : {}) });
   const result = await createDeclaration({ activityId, declarationId: idFromIdempotencyKey(`declaration\n${activityId}\n${input.month}`, input.idempotencyKey), fields, declaredBy: input.declaredBy, payloadHash: hash, now });
   if (!result.created && result.declaration.payloadHash !== hash) throw new ConflictError(DECLARATION_KEY_REUSED);
   return result;
@@ -89,4 +116,29 @@ export function versionFromQuery(query: Record<string, string | undefined> | und
 /** Deletes a declaration while its month is not invoiced, conditional on the version read (`?version=`). */
 export async function deleteDeclarationFromRequest(input: { activityId: string; month: string; declarationId: string; query: Record<string, string | undefined> | undefined }): Promise<void> {
   await deleteDeclaration({ activityId: input.activityId, month: input.month, declarationId: input.declarationId, expectedVersion: versionFromQuery(input.query) });
+}
+
+/** The month of a declarations route's path (YYYY-MM), or a 400. */
+export function declarationMonth(month: string | undefined): string {
+  if (!month || !isMonth(month)) throw new InvalidInputError('Mois invalide : AAAA-MM attendu, par exemple 2027-03.', [{ field: 'month', message: 'Mois invalide (AAAA-MM).' }]);
+  return month;
+}
+
+/** An activity's customers by name, as both APIs answer them. */
+export async function activityCustomersAnswer(activityId: string) {
+  const customers = await listCustomers(activityId);
+  return { activityId, customers: customers.sort((a, b) => a.name.localeCompare(b.name, 'fr')).map(customerView) };
+}
+
+/** An activity's month as the declaration forms read it (shared/invoicing-views.ts `monthDeclarationsView`). */
+export async function monthDeclarationsAnswer(found: ActivityWithParts, month: string, now: Date = new Date()) {
+  const { activityId } = found.activity;
+  const [lock, declarations, customers] = await Promise.all([getMonthLock(activityId, month), listDeclarations(activityId, month), listCustomers(activityId)]);
+  return monthDeclarationsView({ activity: found.activity, month, lock, declarations, customers, prices: found.prices, vatMode: cooperativeFromEnv().vatMode, today: parisDate(now) });
+}
+
+/** A declaration just written, as both APIs answer it (its customer's name, its amounts). */
+export async function declarationAnswer(declaration: DeclarationRecord) {
+  const names = new Map((await listCustomers(declaration.activityId)).map((c) => [c.customerId, c.name]));
+  return declarationView(declaration, names, cooperativeFromEnv().vatMode);
 }

@@ -15,6 +15,14 @@ export const STAFF_INVOICING_ROUTES = [
   'POST /api/staff/invoices/{invoiceId}/payments',
   'POST /api/staff/invoices/{invoiceId}/cancellation',
   'POST /api/staff/invoices/{invoiceId}/release',
+  // An activity's customers and a month's declarations, recorded by staff on a member's behalf (shared/invoicing/recording.ts, as the members' routes).
+  'GET /api/staff/activities/{activityId}/customers',
+  'POST /api/staff/activities/{activityId}/customers',
+  'PUT /api/staff/activities/{activityId}/customers/{customerId}',
+  'GET /api/staff/activities/{activityId}/months/{month}/declarations',
+  'POST /api/staff/activities/{activityId}/months/{month}/declarations',
+  'PUT /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}',
+  'DELETE /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}',
 ] as const satisfies readonly RouteKey[];
 
 export type StaffInvoicingRoute = (typeof STAFF_INVOICING_ROUTES)[number];

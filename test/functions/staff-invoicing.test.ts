@@ -7,6 +7,9 @@ import { countItemsOfType, useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { prescriberLens, staffCamille } from '../support/fixtures.js';
 import { business, draftFor, individual, line, seedActivity } from '../support/invoicing.js';
+import { activeActivityWithMembers, monthStart } from '../support/activities.js';
+import { getActivity } from '../../shared/data/activities.js';
+import { getDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { pdfText } from '../support/pdf-text.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { draftMonthInvoices, holdInvoice, recordChaseStage } from '../../shared/data/invoicing/invoices.js';
@@ -307,4 +310,120 @@ describe('staff invoicing API: cancellation', () => {
     expect(creditPdf.headers['content-disposition']).toBe(`attachment; filename="avoir-${next}.pdf"`);
   });
 
+});
+
+describe('staff invoicing API: customers and declarations on behalf of members', () => {
+  const TODAY = parisDate();
+  const MONTH = TODAY.slice(0, 7);
+  const LAST_MONTH = monthStart(-1).slice(0, 7);
+  const CUSTOMERS = 'POST /api/staff/activities/{activityId}/customers';
+  const DECLARE = 'POST /api/staff/activities/{activityId}/months/{month}/declarations';
+  const tonte = (quantityHundredths = 200) => ({ priceLineId: 'L1', quantityHundredths });
+  const fieldsOf = (body: { errors?: Array<{ field: string }> }) => (body.errors ?? []).map((e) => e.field).sort();
+  const allItems = () => countItemsOfType(doc, table, 'declaration').then(async (d) => [d, await countItemsOfType(doc, table, 'invoicing-customer')]);
+
+  it('creates a customer once per Idempotency-Key by the members\' rules, refuses a bad SIREN, edits by version; staff only', async () => {
+    const { activityId } = await activeActivityWithMembers(doc, table);
+    const path = { activityId };
+    const key = randomUUID();
+    const created = await call(CUSTOMERS, { path, body: business(), headers: { 'idempotency-key': key } });
+    expect(created).toMatchObject({ status: 201, body: { kind: 'business', siren: '732829320', version: 1 } });
+    expect((await call(CUSTOMERS, { path, body: business(), headers: { 'idempotency-key': key } })).status).toBe(200);
+    const before = await allItems();
+    expect((await call(CUSTOMERS, { path, body: individual(), headers: { 'idempotency-key': key } })).status).toBe(409);
+    const badSiren = await call(CUSTOMERS, { path, body: { ...business(), siren: '732829321', vatNumber: undefined }, headers: { 'idempotency-key': randomUUID() } });
+    expect(badSiren.status).toBe(400);
+    expect(fieldsOf(badSiren.body)).toEqual(['siren']);
+    expect((await call(CUSTOMERS, { path, body: individual() })).body.errors).toEqual([{ field: 'Idempotency-Key', message: expect.any(String) }]);
+    expect((await call(CUSTOMERS, { path, body: individual(), headers: { 'idempotency-key': randomUUID() }, actor: prescriberLens })).status).toBe(403);
+    expect((await call(CUSTOMERS, { path: { activityId: `pa-${randomUUID()}` }, body: individual(), headers: { 'idempotency-key': randomUUID() } })).status).toBe(404);
+    expect(await allItems()).toEqual(before);
+
+    const customerPath = { activityId, customerId: created.body.customerId };
+    const updated = await call('PUT /api/staff/activities/{activityId}/customers/{customerId}', { path: customerPath, body: { ...business(), name: 'Boulangerie Dupont', version: 1 } });
+    expect(updated).toMatchObject({ status: 200, body: { name: 'Boulangerie Dupont', version: 2 } });
+    const stale = await call('PUT /api/staff/activities/{activityId}/customers/{customerId}', { path: customerPath, body: { ...business(), version: 1 } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.message).toMatch(/modifié entre-temps/);
+    const list = await call('GET /api/staff/activities/{activityId}/customers', { path });
+    expect(list.body.customers.map((c: { name: string }) => c.name)).toEqual(['Boulangerie Dupont']);
+  });
+
+  it("declares for a personal activity's member, recorded with the staff member as who declared; corrects and deletes by version", async () => {
+    const { activityId, members } = await activeActivityWithMembers(doc, table);
+    const customerId = (await createCustomer({ activityId, customerId: randomUUID(), fields: individual() })).customer.customerId;
+    const path = { activityId, month: MONTH };
+    const key = randomUUID();
+    const body = { customerId, serviceDate: TODAY, lines: [tonte(150)] };
+    const created = await call(DECLARE, { path, body, headers: { 'idempotency-key': key } });
+    expect(created.status).toBe(201);
+    const member = (await getActivity(activityId))!.members[0]!;
+    expect(member.referralId).toBe(members[0]!.referral.referralId);
+    expect(created.body).toMatchObject({ customerId, totals: { netCents: 2250 }, status: 'open', canChange: true, version: 1, declaredBy: `Camille Martin (équipe) pour ${member.name}` });
+    expect((await getDeclaration(activityId, MONTH, created.body.declarationId))!.declaredBy).toEqual({ staffId: 'sub-camille', name: 'Camille Martin', forMember: { referralId: member.referralId, name: member.name } });
+    expect((await call(DECLARE, { path, body, headers: { 'idempotency-key': key } })).status).toBe(200);
+    expect((await call(DECLARE, { path, body: { ...body, lines: [tonte(300)] }, headers: { 'idempotency-key': key } })).status).toBe(409);
+
+    const month = await call('GET /api/staff/activities/{activityId}/months/{month}/declarations', { path });
+    expect(month.body).toMatchObject({ status: 'open', shape: 'personal', members: [{ referralId: member.referralId, name: member.name }], declarations: [{ declarationId: created.body.declarationId }] });
+    const declarationPath = { ...path, declarationId: created.body.declarationId };
+    const corrected = await call('PUT /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}', { path: declarationPath, body: { ...body, lines: [tonte(100)], version: 1 } });
+    expect(corrected).toMatchObject({ status: 200, body: { version: 2, totals: { netCents: 1500 } } });
+    const stale = await call('PUT /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}', { path: declarationPath, body: { ...body, version: 1 } });
+    expect(stale.status).toBe(409);
+    const DELETE = 'DELETE /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}';
+    expect((await call(DELETE, { path: declarationPath, query: { version: '1' } })).status).toBe(409);
+    expect((await call(DELETE, { path: declarationPath, query: { version: '2' } })).status).toBe(200);
+    expect((await call('GET /api/staff/activities/{activityId}/months/{month}/declarations', { path })).body.declarations).toEqual([]);
+  });
+
+  it('declares for the chosen member of a collective activity, and refuses none or a stranger by the field', async () => {
+    const { activityId, members } = await activeActivityWithMembers(doc, table, 'collective');
+    const other = await activeActivityWithMembers(doc, table);
+    const customerId = (await createCustomer({ activityId, customerId: randomUUID(), fields: individual() })).customer.customerId;
+    const path = { activityId, month: MONTH };
+    const body = { customerId, serviceDate: TODAY, lines: [tonte()] };
+    const before = await allItems();
+    for (const memberReferralId of [undefined, other.members[0]!.referral.referralId]) {
+      const refused = await call(DECLARE, { path, body: { ...body, memberReferralId }, headers: { 'idempotency-key': randomUUID() } });
+      expect(refused.status).toBe(400);
+      expect(fieldsOf(refused.body)).toEqual(['memberReferralId']);
+    }
+    expect(await allItems()).toEqual(before);
+    const second = members[1]!.referral.referralId;
+    const created = await call(DECLARE, { path, body: { ...body, memberReferralId: second }, headers: { 'idempotency-key': randomUUID() } });
+    expect(created.status).toBe(201);
+    const name = (await getActivity(activityId))!.members.find((m) => m.referralId === second)!.name;
+    expect((await getDeclaration(activityId, MONTH, created.body.declarationId))!.declaredBy).toEqual({ staffId: 'sub-camille', name: 'Camille Martin', forMember: { referralId: second, name } });
+  });
+
+  it("refuses a month already invoiced (409 in French), another activity's customer, bad cents and an unknown VAT rate, writing nothing", async () => {
+    const { activityId } = await activeActivityWithMembers(doc, table);
+    const other = await activeActivityWithMembers(doc, table);
+    const [{ customer }, { customer: theirs }] = await Promise.all([
+      createCustomer({ activityId, customerId: randomUUID(), fields: individual() }),
+      createCustomer({ activityId: other.activityId, customerId: randomUUID(), fields: individual('Paul Durand') }),
+    ]);
+    await draftMonthInvoices({ activityId, month: LAST_MONTH, drafts: [] });
+    const post = (month: string, body: unknown) => call(DECLARE, { path: { activityId, month }, body, headers: { 'idempotency-key': randomUUID() } });
+    const before = await allItems();
+    const invoiced = await post(LAST_MONTH, { customerId: customer.customerId, serviceDate: `${LAST_MONTH}-15`, lines: [tonte()] });
+    expect(invoiced.status).toBe(409);
+    expect(invoiced.body.message).toBe(`Le mois ${LAST_MONTH} est déjà en facturation : ses déclarations ne peuvent plus être modifiées.`);
+    expect((await call('GET /api/staff/activities/{activityId}/months/{month}/declarations', { path: { activityId, month: LAST_MONTH } })).body.status).toBe('invoiced');
+    expect(fieldsOf((await post(MONTH, { customerId: theirs.customerId, serviceDate: TODAY, lines: [tonte()] })).body)).toEqual(['customerId']);
+    const badCents = await post(MONTH, {
+      customerId: customer.customerId,
+      serviceDate: TODAY,
+      lines: [
+        { description: 'a', unit: 'heure', quantityHundredths: 100, unitPriceCents: -1500 },
+        { description: 'b', unit: 'heure', quantityHundredths: 100, unitPriceCents: 1500.5 },
+        { description: 'c', unit: 'heure', quantityHundredths: 100, unitPriceCents: 1500, vatRateBps: 1960 },
+      ],
+    });
+    expect(badCents.status).toBe(400);
+    expect(fieldsOf(badCents.body)).toEqual(['lines.0.unitPriceCents', 'lines.1.unitPriceCents', 'lines.2.vatRateBps']);
+    expect((await post('2027-13', { customerId: customer.customerId, serviceDate: TODAY, lines: [tonte()] })).status).toBe(400);
+    expect(await allItems()).toEqual(before);
+  });
 });

@@ -43,8 +43,17 @@ export interface DeclarationLine {
   priceLineId?: string;
 }
 
-/** Who declared: a member of the activity (their referral) or staff (their id), and the name shown. */
-export type DeclaredBy = { referralId: string; name: string } | { staffId: string; name: string };
+/**
+ * Who declared: a member of the activity (their referral) or staff (their id), and the name shown. Staff declare on
+ * a member's behalf: `forMember` is that member (the one member of a personal activity, the one chosen in a collective).
+ */
+export type DeclaredBy = { referralId: string; name: string } | { staffId: string; name: string; forMember?: { referralId: string; name: string } };
+
+/** Who declared as a page shows it: "Léa Martin", or "Camille Martin (équipe) pour Léa Martin". */
+export function declaredByLabel(declaredBy: DeclaredBy): string {
+  if (!('staffId' in declaredBy)) return declaredBy.name;
+  return `${declaredBy.name} (équipe)${declaredBy.forMember ? ` pour ${declaredBy.forMember.name}` : ''}`;
+}
 
 export type DeclarationStatus = 'open' | 'invoiced';
 
