@@ -14,7 +14,7 @@ import {
 import { duplicatesPage, messagesPage } from '../../shared/pages/staff.js';
 import { documentsReviewPage, onboardingBoardPage, sessionPage, sessionsPage } from '../../shared/pages/onboarding-staff.js';
 import { guardianPage, myPathPage, newLinkPage } from '../../shared/pages/no-account.js';
-import { invoicePage, invoicingMonthPage, invoicingPage, lateInvoicesPage } from '../../shared/pages/staff-invoicing.js';
+import { activityInvoicingPage, invoicePage, invoicingMonthPage, invoicingPage, lateInvoicesPage } from '../../shared/pages/staff-invoicing.js';
 import { activitiesPage, activityPage, cohortPage, cohortsPage, myActivityPage, serviceKindsPage } from '../../shared/pages/activities.js';
 import { myInvoicingPage } from '../../shared/pages/invoicing.js';
 // Opaque ids and approval tokens: anything else in these URLs is a 404, never echoed back.
@@ -136,6 +136,8 @@ function route(event: APIGatewayProxyEventV2, path: string): Result {
   if (session && isOpaqueId(session[1])) return html(200, sessionPage(session[1]));
   const activity = /^\/equipe\/activites\/([^/]+)$/.exec(path);
   if (activity && isOpaqueId(activity[1])) return html(200, activityPage(activity[1]));
+  const recording = /^\/equipe\/activites\/([^/]+)\/facturation$/.exec(path);
+  if (recording && isOpaqueId(recording[1])) return html(200, activityInvoicingPage(recording[1]));
   const cohort = /^\/equipe\/cohortes\/([^/]+)$/.exec(path);
   if (cohort && isOpaqueId(cohort[1])) return html(200, cohortPage(cohort[1]));
   const month = /^\/equipe\/facturation\/(\d{4}-(?:0[1-9]|1[0-2]))$/.exec(path);

@@ -36,33 +36,34 @@ ${field('vatRateBps', 'Taux de TVA', `<select id="${id('vatRateBps')}" name="vat
 </template>`;
 }
 
-/** "Ma facturation": customers, the month's declarations and invoices of one of the young person's activities. */
-export function myInvoicingPage(): string {
-  const body = `<h1>Ma facturation</h1>
-<p class="breadcrumb"><a href="/mon-activite">Mon activité</a></p>
-<div id="facturation-statut" role="status" aria-live="polite"></div>
-${loadingRegion('facturation', 'Chargement de votre facturation…')}
-
-<div id="facturation-contenu" hidden>
-<div class="field">
-<label for="mois">Mois</label>
-<input type="month" id="mois" name="mois">
+/**
+ * The declaration form (lines from the price list or a free price, live totals), the month's declarations and the
+ * customers with their form: the same in the members' space and on the staff's page (browser/lib/recording.ts fills
+ * them). `memberField`: staff choose the member of a collective activity the declaration is for.
+ */
+export function recordingSections(texts: { linesLegend: string; declarationsTitle: string; customersTitle: string; memberField?: boolean }): string {
+  const memberField = texts.memberField
+    ? `<div class="field" id="champ-membre" hidden>
+<label for="f-memberReferralId">Pour le membre <span class="required">(obligatoire)</span></label>
+<p class="hint" id="f-memberReferralId-hint">Dans une activité collective, la prestation est déclarée pour l'un des membres.</p>
+<p class="field-error" id="f-memberReferralId-error" hidden></p>
+<select id="f-memberReferralId" name="memberReferralId" aria-describedby="f-memberReferralId-hint"></select>
 </div>
-<div id="mois-etat"></div>
-
-<section class="section" id="section-declarer" aria-labelledby="declarer-titre">
+`
+    : '';
+  return `<section class="section" id="section-declarer" aria-labelledby="declarer-titre">
 <h2 id="declarer-titre">Déclarer une prestation</h2>
 <form id="declaration-form" class="stack-form" novalidate>
 ${errorSummary('declaration-')}
-<div class="field">
+${memberField}<div class="field">
 <label for="f-customerId">Client <span class="required">(obligatoire)</span></label>
 <p class="field-error" id="f-customerId-error" hidden></p>
 <select id="f-customerId" name="customerId" required></select>
 </div>
 ${textField({ name: 'serviceDate', label: 'Date de la prestation', required: true, type: 'date' })}
 <fieldset class="field group" id="f-lines">
-<legend>Ce que vous avez fait <span class="required">(obligatoire)</span></legend>
-<p class="hint">Choisissez une prestation de votre grille de prix, ou « Prix libre ».</p>
+<legend>${escapeHtml(texts.linesLegend)} <span class="required">(obligatoire)</span></legend>
+<p class="hint">Choisissez une prestation de la grille de prix, ou « Prix libre ».</p>
 <p class="field-error" id="f-lines-error" hidden></p>
 <ol class="declaration-lines" id="lignes"></ol>
 <p><button type="button" class="button button-secondary" id="ajouter-ligne">Ajouter une ligne</button></p>
@@ -78,12 +79,12 @@ ${lineTemplate()}
 </section>
 
 <section class="section" id="section-declarations" aria-labelledby="declarations-titre">
-<h2 id="declarations-titre">Mes prestations du mois</h2>
+<h2 id="declarations-titre">${escapeHtml(texts.declarationsTitle)}</h2>
 <div id="declarations"></div>
 </section>
 
 <section class="section" id="section-clients" aria-labelledby="clients-titre">
-<h2 id="clients-titre">Mes clients</h2>
+<h2 id="clients-titre">${escapeHtml(texts.customersTitle)}</h2>
 <div id="clients"></div>
 <form id="client-form" class="stack-form card" novalidate>
 <h3 id="client-form-titre">Ajouter un client</h3>
@@ -105,7 +106,24 @@ ${textField({ name: 'vatNumber', label: 'Numéro de TVA intracommunautaire', req
 </div>
 <p id="client-statut" role="status"></p>
 </form>
-</section>
+</section>`;
+}
+
+/** "Ma facturation": customers, the month's declarations and invoices of one of the young person's activities. */
+export function myInvoicingPage(): string {
+  const body = `<h1>Ma facturation</h1>
+<p class="breadcrumb"><a href="/mon-activite">Mon activité</a></p>
+<div id="facturation-statut" role="status" aria-live="polite"></div>
+${loadingRegion('facturation', 'Chargement de votre facturation…')}
+
+<div id="facturation-contenu" hidden>
+<div class="field">
+<label for="mois">Mois</label>
+<input type="month" id="mois" name="mois">
+</div>
+<div id="mois-etat"></div>
+
+${recordingSections({ linesLegend: 'Ce que vous avez fait', declarationsTitle: 'Mes prestations du mois', customersTitle: 'Mes clients' })}
 
 <section class="section" id="section-factures" aria-labelledby="factures-titre">
 <h2 id="factures-titre">Mes factures</h2>

@@ -6,6 +6,7 @@
 import { PAYMENT_MEANS } from '../domain/invoicing/staff-input.js';
 import { PAYMENT_MEANS_LABELS } from '../invoicing/staff-views.js';
 import { errorSummary, radioGroup, textField } from './form-fields.js';
+import { recordingSections } from './invoicing.js';
 import { layout, loadingRegion } from './layout.js';
 
 /** "Facturation": the last months with their run, the one to launch, links to each month and to the late invoices. */
@@ -79,4 +80,25 @@ export function lateInvoicesPage(): string {
 <p class="lead">Les factures impayées 45 jours après leur échéance, malgré les deux relances. Les plus anciennes d'abord.</p>
 ${loadingRegion('late', 'Chargement des factures en retard…')}`;
   return layout({ title: 'Factures en retard', page: 'late-invoices', auth: 'required', body });
+}
+
+/**
+ * An activity's customers and one month's declarations, recorded by staff on a member's behalf (the members' forms of
+ * "Ma facturation", shared/pages/invoicing.ts): `/equipe/activites/<id>/facturation?mois=YYYY-MM`.
+ */
+export function activityInvoicingPage(activityId: string): string {
+  const body = `<p class="breadcrumb"><a href="/equipe/activites/${encodeURIComponent(activityId)}">Activité</a> · <a href="/equipe/facturation">Facturation</a></p>
+<h1 id="recording-title">Clients et prestations</h1>
+<div id="facturation-statut" role="status" aria-live="polite" tabindex="-1"></div>
+${loadingRegion('facturation', 'Chargement des prestations…')}
+<div id="facturation-contenu" hidden>
+<p>Vous enregistrez pour les membres de l'activité : chaque prestation garde votre nom et celui du membre pour qui elle est déclarée.</p>
+<div class="field">
+<label for="mois">Mois</label>
+<input type="month" id="mois" name="mois">
+</div>
+<div id="mois-etat"></div>
+${recordingSections({ linesLegend: 'Prestations faites', declarationsTitle: 'Prestations du mois', customersTitle: "Clients de l'activité", memberField: true })}
+</div>`;
+  return layout({ title: "Clients et prestations d'une activité", page: 'activity-invoicing', auth: 'required', data: { 'activity-id': activityId }, body });
 }
