@@ -51,6 +51,8 @@ function render(activity: ActivityView): void {
     activity.statusReason ? el('p', {}, `Motif du dernier changement de statut : ${activity.statusReason}`) : '',
     activity.sentBack ? el('p', { class: 'panel panel-warning', id: 'sent-back' }, `Dossier renvoyé le ${formatDateTime(activity.sentBack.at)} par ${activity.sentBack.by} : ${activity.sentBack.comment}`) : '',
     flyerButton(activity),
+    // Invoicing on the members' behalf: their customers and the month's declarations.
+    activity.status === 'draft' ? '' : el('p', {}, el('a', { href: `/equipe/activites/${encodeURIComponent(activity.activityId)}/facturation`, id: 'recording-link' }, 'Clients et prestations déclarées (facturation)')),
     el('h2', {}, 'Membres'),
     membersTable(members, (i) => {
       const member = members[i];

@@ -106,7 +106,7 @@ const MATRIX: Record<string, RouteExpectation> = {
       const objects = objectsOf(world, target);
       const approvalId = objects?.adult.approvalId ?? missingId();
       const personId = objects?.minor.personId ?? missingId();
-      return ['/prescripteur/orienter', '/prescripteur/orientations', '/equipe', '/equipe/messages', `/equipe/decisions/${approvalId}`, `/equipe/personnes/${personId}`, '/equipe/facturation', '/equipe/facturation/2019-04', `/equipe/factures/inv-${missingId()}`, '/equipe/facturation/retards'].map((path) => ({ path }));
+      return ['/prescripteur/orienter', '/prescripteur/orientations', '/equipe', '/equipe/messages', `/equipe/decisions/${approvalId}`, `/equipe/personnes/${personId}`, '/equipe/facturation', '/equipe/facturation/2019-04', `/equipe/factures/inv-${missingId()}`, '/equipe/facturation/retards', `/equipe/activites/pa-${missingId()}/facturation`].map((path) => ({ path }));
     },
     status: publicRoute(200),
   },
@@ -318,6 +318,26 @@ const MATRIX: Record<string, RouteExpectation> = {
       {
         targets: ['missing'],
         requests: () => [{ path: `/api/staff/invoices/inv-${missingId()}${suffix as string}`, body, headers: { 'idempotency-key': randomUUID() } }],
+        status: staffOnly(200),
+      } satisfies RouteExpectation,
+    ]),
+  ),
+  // Staff recording an activity's customers and declarations on a member's behalf (the staff's invoicing function):
+  // staff only; the seeded world has no activity, so staff get the 404 of a missing one.
+  ...Object.fromEntries(
+    [
+      ['GET /api/staff/activities/{activityId}/customers', '/customers', undefined],
+      ['POST /api/staff/activities/{activityId}/customers', '/customers', customerBody()],
+      ['PUT /api/staff/activities/{activityId}/customers/{customerId}', `/customers/${missingId()}`, { ...customerBody(), version: 1 }],
+      ['GET /api/staff/activities/{activityId}/months/{month}/declarations', `/months/${thisMonth()}/declarations`, undefined],
+      ['POST /api/staff/activities/{activityId}/months/{month}/declarations', `/months/${thisMonth()}/declarations`, declarationBody()],
+      ['PUT /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}', `/months/${thisMonth()}/declarations/${missingId()}`, { ...declarationBody(), version: 1 }],
+      ['DELETE /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}', `/months/${thisMonth()}/declarations/${missingId()}?version=1`, undefined],
+    ].map(([key, suffix, body]) => [
+      key as string,
+      {
+        targets: ['missing'],
+        requests: () => [{ path: `/api/staff/activities/pa-${missingId()}${suffix as string}`, body, headers: { 'idempotency-key': randomUUID() } }],
         status: staffOnly(200),
       } satisfies RouteExpectation,
     ]),

@@ -105,6 +105,9 @@ const monthPaths = (id: string | undefined, suffix: string) => {
   const month = parisDate().slice(0, 7);
   return id === undefined ? [`/api/me/activities/${member.activityId}/months/${month}${suffix}`] : [`/api/me/activities/${id}/months/${month}${suffix}`, `/api/me/activities/${member.activityId}/months/${id}${suffix}`];
 };
+/** The same for the staff's routes on the member's activity (recording on a member's behalf). */
+const staffMonthPaths = (id: string | undefined, suffix: string) => monthPaths(id, suffix).map((path) => path.replace('/api/me/', '/api/staff/'));
+const staffIdempotency = () => ({ 'idempotency-key': randomUUID() });
 const customerBody = () => ({ kind: 'business', name: 'Boulangerie Dupont SARL', email: 'compta@boulangerie-dupont.example', address: { line1: '12 place de la République', postalCode: '62300', city: 'Lens' }, siren: '732829320' });
 const CUSTOMER_CASES: FieldCase[] = [
   UNKNOWN_FIELD,
@@ -544,6 +547,47 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       UNKNOWN_FIELD,
       { label: 'no reason', body: () => ({ reason: '   ' }), fields: ['reason'] },
       { label: 'a reason over its limit', body: () => ({ reason: 'r'.repeat(501) }), fields: ['reason'] },
+    ],
+  },
+  // Staff recording customers and declarations on a member's behalf: the members' rules (and cases), on the seeded member's activity.
+  'GET /api/staff/activities/{activityId}/customers': { as: 'staff', paths: (_world, id) => [`/api/staff/activities/${id ?? member.activityId}/customers`] },
+  'POST /api/staff/activities/{activityId}/customers': {
+    as: 'staff',
+    headers: staffIdempotency,
+    paths: (_world, id) => [`/api/staff/activities/${id ?? member.activityId}/customers`],
+    body: () => customerBody(),
+    oversize: (body) => ({ ...body, name: 'é'.repeat(40_000) }),
+    fields: CUSTOMER_CASES,
+  },
+  'PUT /api/staff/activities/{activityId}/customers/{customerId}': {
+    as: 'staff',
+    paths: (_world, id) => (id === undefined ? [`/api/staff/activities/${member.activityId}/customers/${member.customerId}`] : [`/api/staff/activities/${id}/customers/${member.customerId}`, `/api/staff/activities/${member.activityId}/customers/${id}`]),
+    body: () => ({ ...customerBody(), version: 1 }),
+    oversize: (body) => ({ ...body, name: 'é'.repeat(40_000) }),
+    fields: [...CUSTOMER_CASES.filter((c) => c.label !== 'missing fields'), { label: 'a version that is no version', body: (valid) => ({ ...valid, version: 0 }), fields: ['version'] }],
+  },
+  'GET /api/staff/activities/{activityId}/months/{month}/declarations': { as: 'staff', paths: (_world, id) => staffMonthPaths(id, '/declarations') },
+  'POST /api/staff/activities/{activityId}/months/{month}/declarations': {
+    as: 'staff',
+    headers: staffIdempotency,
+    paths: (_world, id) => staffMonthPaths(id, '/declarations'),
+    body: () => declarationBody(),
+    oversize: (body) => ({ ...body, lines: [{ description: 'é'.repeat(40_000), unit: 'heure', quantityHundredths: 100, unitPriceCents: 1000 }] }),
+    fields: [...DECLARATION_CASES, { label: 'a member who is not one of the activity', body: (valid) => ({ ...valid, memberReferralId: randomUUID() }), fields: ['memberReferralId'] }],
+  },
+  'PUT /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}': {
+    as: 'staff',
+    paths: (_world, id) => (id === undefined ? [`${staffMonthPaths(undefined, '/declarations')[0]}/${randomUUID()}`] : staffMonthPaths(id, '/declarations').map((path) => `${path}/${randomUUID()}`).concat(`${staffMonthPaths(undefined, '/declarations')[0]}/${id}`)),
+    body: () => ({ ...declarationBody(), version: 1 }),
+    oversize: (body) => ({ ...body, lines: [{ description: 'é'.repeat(40_000), unit: 'heure', quantityHundredths: 100, unitPriceCents: 1000 }] }),
+    fields: [...DECLARATION_CASES, { label: 'a missing version', body: (valid) => ({ ...valid, version: undefined }), fields: ['version'] }],
+  },
+  'DELETE /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}': {
+    as: 'staff',
+    paths: (_world, id) => (id === undefined ? [`${staffMonthPaths(undefined, '/declarations')[0]}/${randomUUID()}`] : staffMonthPaths(id, '/declarations').map((path) => `${path}/${randomUUID()}`).concat(`${staffMonthPaths(undefined, '/declarations')[0]}/${id}`)),
+    queries: [
+      { label: 'a version that is no number', query: 'version=deux', fields: ['version'] },
+      { label: 'a version of 0', query: 'version=0', fields: ['version'] },
     ],
   },
   // Issued already: the bad input gets its 4xx, and the invoice stays as it is.
