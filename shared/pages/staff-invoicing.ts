@@ -100,5 +100,5 @@ ${loadingRegion('facturation', 'Chargement des prestations…')}
 <div id="mois-etat"></div>
 ${recordingSections({ linesLegend: 'Prestations faites', declarationsTitle: 'Prestations du mois', customersTitle: "Clients de l'activité", memberField: true })}
 </div>`;
-  return layout({ title: "Clients et prestations d'une activité", page: 'activity-invoicing', auth: 'required', data: { 'activity-id': activityId }, body });
+  return layout({ title: 'Clients et prestations', page: 'activity-invoicing', auth: 'required', data: { 'activity-id': activityId }, body });
 }

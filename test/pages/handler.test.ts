@@ -73,7 +73,7 @@ describe('pages handler', () => {
     ['/equipe/facturation/2027-01', 'invoicing-month', 'Facturation du mois'],
     ['/equipe/facturation/retards', 'late-invoices', 'Factures en retard'],
     ['/equipe/factures/inv-pa-3f2c7e4a-2027-01-c1', 'invoice', 'Facture'],
-    ['/equipe/activites/pa-REF-2025-000101/facturation', 'activity-invoicing', "Clients et prestations d'une activité"],
+    ['/equipe/activites/pa-REF-2025-000101/facturation', 'activity-invoicing', 'Clients et prestations'],
   ])('serves %s as the %s page, with its own browser module', async (path, page, title) => {
     const result = await get(path);
     expect(result.statusCode).toBe(200);
