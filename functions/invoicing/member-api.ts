@@ -9,17 +9,7 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import { idempotencyKeyOf } from '../../shared/domain/idempotency.js';
 import { invoicePdfKey, type DeclaredBy } from '../../shared/domain/invoicing/records.js';
 import type { ResolvedLink } from '../../shared/data/personal-links.js';
-import {
-  activityCustomersAnswer,
-  correctDeclarationFromRequest,
-  createCustomerFromRequest,
-  createDeclarationFromRequest,
-  declarationAnswer,
-  declarationMonth,
-  deleteDeclarationFromRequest,
-  monthDeclarationsAnswer,
-  updateCustomerFromRequest,
-} from '../../shared/invoicing/recording.js';
+import * as recording from '../../shared/invoicing/recording.js';
 import { documentFileName } from '../../shared/invoicing/document.js';
 import { customerView, memberInvoiceView, memberStatementView } from '../../shared/invoicing-views.js';
 import { logger } from '../../shared/observability.js';
@@ -39,7 +29,7 @@ const path = (event: ApiEvent, name: string) => event.pathParameters?.[name] ?? 
 const myActivity = (event: ApiEvent, link: ResolvedLink) => memberActivityOr404(path(event, 'activityId'), link.referralId);
 
 /** The month of the path (YYYY-MM), or a 400. */
-const monthOf = (event: ApiEvent) => declarationMonth(path(event, 'month'));
+const monthOf = (event: ApiEvent) => recording.declarationMonth(path(event, 'month'));
 
 /** The member declaring: recorded on the declaration by their referral and their name in the activity. */
 function memberOf(found: ActivityWithParts, link: ResolvedLink): DeclaredBy {
@@ -58,14 +48,14 @@ async function myStatement(activityId: string, month: string, link: ResolvedLink
 export const handler = apiRouter<MemberInvoicingRoute>({
   'GET /api/me/activities/{activityId}/customers': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
     const { activity } = await myActivity(event, link);
-    return json(200, await activityCustomersAnswer(activity.activityId));
+    return json(200, await recording.activityCustomersAnswer(activity.activityId));
   }),
 
   'POST /api/me/activities/{activityId}/customers': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
     const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
     const body = readJsonBody(event);
     const { activity } = await myActivity(event, link);
-    const { customer, created } = await createCustomerFromRequest({ activityId: activity.activityId, idempotencyKey, body });
+    const { customer, created } = await recording.createCustomerFromRequest({ activityId: activity.activityId, idempotencyKey, body });
     logger.info(created ? 'customer created' : 'customer creation replayed', { activityId: activity.activityId, customerId: customer.customerId });
     return json(created ? 201 : 200, customerView(customer));
   }),
@@ -73,14 +63,14 @@ export const handler = apiRouter<MemberInvoicingRoute>({
   'PUT /api/me/activities/{activityId}/customers/{customerId}': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
     const body = readJsonBody(event);
     const { activity } = await myActivity(event, link);
-    const customer = await updateCustomerFromRequest({ activityId: activity.activityId, customerId: path(event, 'customerId'), body });
+    const customer = await recording.updateCustomerFromRequest({ activityId: activity.activityId, customerId: path(event, 'customerId'), body });
     logger.info('customer updated', { activityId: activity.activityId, customerId: customer.customerId });
     return json(200, customerView(customer));
   }),
 
   'GET /api/me/activities/{activityId}/months/{month}/declarations': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
     const found = await myActivity(event, link);
-    return json(200, await monthDeclarationsAnswer(found, monthOf(event)));
+    return json(200, await recording.monthDeclarationsAnswer(found, monthOf(event)));
   }),
 
   'POST /api/me/activities/{activityId}/months/{month}/declarations': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
@@ -88,25 +78,25 @@ export const handler = apiRouter<MemberInvoicingRoute>({
     const body = readJsonBody(event);
     const found = await myActivity(event, link);
     const month = monthOf(event);
-    const { declaration, created } = await createDeclarationFromRequest({ found, month, idempotencyKey, body, declaredBy: memberOf(found, link) });
+    const { declaration, created } = await recording.createDeclarationFromRequest({ found, month, idempotencyKey, body, declaredBy: memberOf(found, link) });
     logger.info(created ? 'declaration created' : 'declaration creation replayed', { activityId: found.activity.activityId, declarationId: declaration.declarationId, month });
-    return json(created ? 201 : 200, await declarationAnswer(declaration));
+    return json(created ? 201 : 200, await recording.declarationAnswer(declaration));
   }),
 
   'PUT /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
     const body = readJsonBody(event);
     const found = await myActivity(event, link);
     const month = monthOf(event);
-    const declaration = await correctDeclarationFromRequest({ found, month, declarationId: path(event, 'declarationId'), body });
+    const declaration = await recording.correctDeclarationFromRequest({ found, month, declarationId: path(event, 'declarationId'), body });
     logger.info('declaration corrected', { activityId: found.activity.activityId, declarationId: declaration.declarationId, month });
-    return json(200, await declarationAnswer(declaration));
+    return json(200, await recording.declarationAnswer(declaration));
   }),
 
   'DELETE /api/me/activities/{activityId}/months/{month}/declarations/{declarationId}': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
     const { activity } = await myActivity(event, link);
     const month = monthOf(event);
     const declarationId = path(event, 'declarationId');
-    await deleteDeclarationFromRequest({ activityId: activity.activityId, month, declarationId, query: event.queryStringParameters });
+    await recording.deleteDeclarationFromRequest({ activityId: activity.activityId, month, declarationId, query: event.queryStringParameters });
     logger.info('declaration deleted', { activityId: activity.activityId, declarationId, month });
     return json(200, { deleted: true, declarationId });
   }),

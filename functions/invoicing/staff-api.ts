@@ -25,18 +25,7 @@ import { issueReleasedInvoice } from '../../shared/invoicing/run-steps.js';
 import { monthLabel } from '../../shared/domain/invoicing/statement.js';
 import { startInvoicingRun } from '../../shared/workflows.js';
 import { customerView } from '../../shared/invoicing-views.js';
-import {
-  activityCustomersAnswer,
-  correctDeclarationFromRequest,
-  createCustomerFromRequest,
-  createDeclarationFromRequest,
-  declarationAnswer,
-  declarationMonth,
-  deleteDeclarationFromRequest,
-  monthDeclarationsAnswer,
-  staffDeclarant,
-  updateCustomerFromRequest,
-} from '../../shared/invoicing/recording.js';
+import * as recording from '../../shared/invoicing/recording.js';
 import { logger } from '../../shared/observability.js';
 
 /*
@@ -68,7 +57,7 @@ async function activityOf(event: ApiEvent) {
   if (!found) throw new NotFoundError('Activité introuvable.');
   return found;
 }
-const declarationMonthOf = (event: ApiEvent) => declarationMonth(event.pathParameters?.month);
+const declarationMonthOf = (event: ApiEvent) => recording.declarationMonth(event.pathParameters?.month);
 
 /** Who acted, as the invoice's history records it (staff only reach these routes). */
 const byWhom = (actor: Actor) => ({ id: 'id' in actor ? actor.id : 'system', name: actor.name ?? 'Équipe' });
@@ -221,14 +210,14 @@ export const handler = apiRouter<StaffInvoicingRoute>({
   // the month is invoiced (409). The staff member is recorded as who declared, with the member it is for.
   'GET /api/staff/activities/{activityId}/customers': apiRoute(STAFF, async ({ event }) => {
     const { activity } = await activityOf(event);
-    return json(200, await activityCustomersAnswer(activity.activityId));
+    return json(200, await recording.activityCustomersAnswer(activity.activityId));
   }),
 
   'POST /api/staff/activities/{activityId}/customers': apiRoute(STAFF, async ({ event }) => {
     const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
     const body = readJsonBody(event);
     const { activity } = await activityOf(event);
-    const { customer, created } = await createCustomerFromRequest({ activityId: activity.activityId, idempotencyKey, body });
+    const { customer, created } = await recording.createCustomerFromRequest({ activityId: activity.activityId, idempotencyKey, body });
     logger.info(created ? 'customer created by staff' : 'customer creation replayed', { activityId: activity.activityId, customerId: customer.customerId });
     return json(created ? 201 : 200, customerView(customer));
   }),
@@ -236,7 +225,7 @@ export const handler = apiRouter<StaffInvoicingRoute>({
   'PUT /api/staff/activities/{activityId}/customers/{customerId}': apiRoute(STAFF, async ({ event }) => {
     const body = readJsonBody(event);
     const { activity } = await activityOf(event);
-    const customer = await updateCustomerFromRequest({ activityId: activity.activityId, customerId: event.pathParameters?.customerId ?? '', body });
+    const customer = await recording.updateCustomerFromRequest({ activityId: activity.activityId, customerId: event.pathParameters?.customerId ?? '', body });
     logger.info('customer updated by staff', { activityId: activity.activityId, customerId: customer.customerId });
     return json(200, customerView(customer));
   }),
@@ -244,7 +233,7 @@ export const handler = apiRouter<StaffInvoicingRoute>({
   // The month's declarations, with the activity's members (a collective's declaration is for one of them).
   'GET /api/staff/activities/{activityId}/months/{month}/declarations': apiRoute(STAFF, async ({ event }) => {
     const found = await activityOf(event);
-    const view = await monthDeclarationsAnswer(found, declarationMonthOf(event));
+    const view = await recording.monthDeclarationsAnswer(found, declarationMonthOf(event));
     return json(200, { ...view, shape: found.activity.shape, members: found.members.map((m) => ({ referralId: m.referralId, name: m.name })) });
   }),
 
@@ -253,26 +242,26 @@ export const handler = apiRouter<StaffInvoicingRoute>({
     const raw = readJsonBody(event);
     const found = await activityOf(event);
     const month = declarationMonthOf(event);
-    const { declaredBy, body } = staffDeclarant(found, byWhom(actor), raw);
-    const { declaration, created } = await createDeclarationFromRequest({ found, month, idempotencyKey, body, declaredBy });
+    const { declaredBy, body } = recording.staffDeclarant(found, byWhom(actor), raw);
+    const { declaration, created } = await recording.createDeclarationFromRequest({ found, month, idempotencyKey, body, declaredBy });
     logger.info(created ? 'declaration created by staff' : 'declaration creation replayed', { activityId: found.activity.activityId, declarationId: declaration.declarationId, month });
-    return json(created ? 201 : 200, await declarationAnswer(declaration));
+    return json(created ? 201 : 200, await recording.declarationAnswer(declaration));
   }),
 
   'PUT /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}': apiRoute(STAFF, async ({ event }) => {
     const body = readJsonBody(event);
     const found = await activityOf(event);
     const month = declarationMonthOf(event);
-    const declaration = await correctDeclarationFromRequest({ found, month, declarationId: event.pathParameters?.declarationId ?? '', body });
+    const declaration = await recording.correctDeclarationFromRequest({ found, month, declarationId: event.pathParameters?.declarationId ?? '', body });
     logger.info('declaration corrected by staff', { activityId: found.activity.activityId, declarationId: declaration.declarationId, month });
-    return json(200, await declarationAnswer(declaration));
+    return json(200, await recording.declarationAnswer(declaration));
   }),
 
   'DELETE /api/staff/activities/{activityId}/months/{month}/declarations/{declarationId}': apiRoute(STAFF, async ({ event }) => {
     const { activity } = await activityOf(event);
     const month = declarationMonthOf(event);
     const declarationId = event.pathParameters?.declarationId ?? '';
-    await deleteDeclarationFromRequest({ activityId: activity.activityId, month, declarationId, query: event.queryStringParameters });
+    await recording.deleteDeclarationFromRequest({ activityId: activity.activityId, month, declarationId, query: event.queryStringParameters });
     logger.info('declaration deleted by staff', { activityId: activity.activityId, declarationId, month });
     return json(200, { deleted: true, declarationId });
   }),

@@ -5,7 +5,7 @@ import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { activeActivityWithMembers, monthStart } from '../support/activities.js';
 import { startDocumentsS3, type DocumentsS3 } from '../support/documents-s3.js';
-import { business, draftFor, individual } from '../support/invoicing.js';
+import { BAD_LINES, business, draftFor, individual } from '../support/invoicing.js';
 import { getActivity } from '../../shared/data/activities.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { getDeclaration } from '../../shared/data/invoicing/declarations.js';
@@ -152,11 +152,7 @@ describe("the members' invoicing routes", () => {
     const badCents = await post(MONTH, {
       customerId: customer.customerId,
       serviceDate: TODAY,
-      lines: [
-        { description: 'a', unit: 'heure', quantityHundredths: 100, unitPriceCents: -1500 },
-        { description: 'b', unit: 'heure', quantityHundredths: 100, unitPriceCents: 1500.5 },
-        { description: 'c', unit: 'heure', quantityHundredths: 100, unitPriceCents: 1500, vatRateBps: 1960 },
-      ],
+      lines: BAD_LINES,
     });
     expect(badCents.status).toBe(400);
     expect(fields(badCents.body)).toEqual(['lines.0.unitPriceCents', 'lines.1.unitPriceCents', 'lines.2.vatRateBps']);

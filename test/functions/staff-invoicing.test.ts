@@ -6,7 +6,7 @@ import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { countItemsOfType, useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { prescriberLens, staffCamille } from '../support/fixtures.js';
-import { business, draftFor, individual, line, seedActivity } from '../support/invoicing.js';
+import { BAD_LINES, business, draftFor, individual, line, seedActivity } from '../support/invoicing.js';
 import { activeActivityWithMembers, monthStart } from '../support/activities.js';
 import { getActivity } from '../../shared/data/activities.js';
 import { getDeclaration } from '../../shared/data/invoicing/declarations.js';
@@ -415,11 +415,7 @@ describe('staff invoicing API: customers and declarations on behalf of members',
     const badCents = await post(MONTH, {
       customerId: customer.customerId,
       serviceDate: TODAY,
-      lines: [
-        { description: 'a', unit: 'heure', quantityHundredths: 100, unitPriceCents: -1500 },
-        { description: 'b', unit: 'heure', quantityHundredths: 100, unitPriceCents: 1500.5 },
-        { description: 'c', unit: 'heure', quantityHundredths: 100, unitPriceCents: 1500, vatRateBps: 1960 },
-      ],
+      lines: BAD_LINES,
     });
     expect(badCents.status).toBe(400);
     expect(fieldsOf(badCents.body)).toEqual(['lines.0.unitPriceCents', 'lines.1.unitPriceCents', 'lines.2.vatRateBps']);

@@ -33,6 +33,13 @@ export const business = (): CustomerFields => ({
   vatNumber: 'FR44732829320',
 });
 
+/** Declaration lines the rules refuse, and the fields they name: lines.0.unitPriceCents (negative), lines.1.unitPriceCents (fractional), lines.2.vatRateBps (unknown rate). */
+export const BAD_LINES = [
+  { description: 'a', unit: 'heure', quantityHundredths: 100, unitPriceCents: -1500 },
+  { description: 'b', unit: 'heure', quantityHundredths: 100, unitPriceCents: 1500.5 },
+  { description: 'c', unit: 'heure', quantityHundredths: 100, unitPriceCents: 1500, vatRateBps: 1960 },
+];
+
 export const line = (extra: Partial<DeclarationLine> = {}): DeclarationLine => ({ description: 'Tonte de pelouse', quantityHundredths: 200, unit: 'heure', unitPriceCents: 1500, vatRateBps: null, ...extra });
 
 const halfUp = (numerator: number, denominator: number) => Math.floor((2 * numerator + denominator) / (2 * denominator));
