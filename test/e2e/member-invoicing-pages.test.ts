@@ -6,12 +6,15 @@ import { activeActivityWithMembers } from '../support/activities.js';
 import { hasHorizontalScroll } from '../support/pages.js';
 import { recordPersonalValues } from '../support/personal-data.js';
 import { parisDate } from '../../shared/domain/time.js';
+import { getActivity } from '../../shared/data/activities.js';
+import { getDeclaration } from '../../shared/data/invoicing/declarations.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 
 /*
  * "Ma facturation" on a 360-px phone, through the local cloud's API (one cloud for the file): a member of an active
  * activity adds a customer (a SIREN whose key fails is refused by its field first), declares a service from the price
- * list in force with a free-price line, sees the totals the server then stores, and corrects it.
+ * list in force with a free-price line, sees the totals the server then stores, and corrects it. Then staff, signed
+ * in on a phone, record a customer and a declaration on a collective activity's member's behalf with the same forms.
  */
 
 let cloud: LocalCloud;
@@ -82,7 +85,7 @@ describe('Ma facturation on a phone', () => {
     expect(await page.locator('#totaux').textContent()).toMatch(/TVA non applicable, article 293 B du CGI/);
     expect(await hasHorizontalScroll(page)).toBe(false);
     await page.getByRole('button', { name: 'Enregistrer la prestation' }).click();
-    await expect.poll(() => page.locator('#declaration-statut').textContent(), { timeout: 10_000 }).toMatch(/Prestation enregistrée : 62,50/);
+    await expect.poll(() => page.locator('#declaration-statut').textContent(), { timeout: 30_000 }).toMatch(/Prestation enregistrée : 62,50/);
 
     const month = parisDate().slice(0, 7);
     const stored = (await apiClient(cloud)('GET', `/api/me/activities/${activityId}/months/${month}/declarations`, undefined, { 'x-parcours-link': token })).body;
@@ -104,4 +107,48 @@ describe('Ma facturation on a phone', () => {
     await expect.poll(() => page.locator('#declaration-statut').textContent(), { timeout: 10_000 }).toMatch(/Correction enregistrée/);
     expect(await page.locator('#declarations .declaration').textContent()).toMatch(/Total : 47,50/);
   }, 90_000);
+});
+
+describe("staff record on a member's behalf, on a phone", () => {
+  it('adds a customer, asks for the member of a collective activity, then declares for the one chosen', async () => {
+    const { activityId, members } = await activeActivityWithMembers(cloud.documentClient, cloud.tableName, 'collective');
+    const chosen = (await getActivity(activityId))!.members.find((m) => m.referralId === members[1]!.referral.referralId)!;
+    recordPersonalValues([['name', chosen.name], ['name', 'Jeanne Lefebvre'], ['e-mail', 'jeanne.lefebvre@example.org']]);
+    const page = await phone.newPage();
+    const url = `${cloud.urls.app}equipe/activites/${activityId}/facturation`;
+    await page.goto(url);
+    await page.getByRole('button', { name: /Camille Martin/ }).click();
+    await page.waitForURL((u) => u.href.startsWith(url));
+    await expect.poll(() => page.locator('#facturation-contenu').isVisible(), { timeout: 60_000 }).toBe(true);
+
+    const customerForm = page.locator('#client-form');
+    await customerForm.getByLabel('Particulier').check();
+    await customerForm.getByLabel(/^Nom/).fill('Jeanne Lefebvre');
+    await customerForm.getByLabel(/^Adresse/).fill('3 rue des Écoles');
+    await customerForm.getByLabel(/^Code postal/).fill('62300');
+    await customerForm.getByLabel(/^Ville/).fill('Lens');
+    await customerForm.getByLabel(/^E-mail/).fill('jeanne.lefebvre@example.org');
+    await customerForm.getByRole('button', { name: 'Enregistrer le client' }).click();
+    await expect.poll(() => page.locator('#client-statut').textContent(), { timeout: 30_000 }).toMatch(/Client enregistré : Jeanne Lefebvre/);
+
+    const form = page.locator('#declaration-form');
+    await form.getByLabel(/^Client/).selectOption({ label: 'Jeanne Lefebvre (particulier)' });
+    await form.getByLabel(/^Date de la prestation/).fill(parisDate());
+    await page.locator('#lignes > li').nth(0).getByLabel('Quantité').fill('2');
+    // A collective activity's declaration names its member: asked beside the field before anything is sent.
+    await page.getByRole('button', { name: 'Enregistrer la prestation' }).click();
+    await expect.poll(() => page.locator('#f-memberReferralId-error').textContent()).toMatch(/Choisissez le membre/);
+    expect(await page.locator('#f-memberReferralId').getAttribute('aria-invalid')).toBe('true');
+    await form.getByLabel(/^Pour le membre/).selectOption({ label: chosen.name });
+    await page.getByRole('button', { name: 'Enregistrer la prestation' }).click();
+    await expect.poll(() => page.locator('#declaration-statut').textContent(), { timeout: 30_000 }).toMatch(/Prestation enregistrée : 30,00/);
+    expect(await page.locator('#declarations .declaration').textContent()).toContain(`Déclarée par Camille Martin (équipe) pour ${chosen.name}`);
+    expect(await hasHorizontalScroll(page)).toBe(false);
+
+    const month = parisDate().slice(0, 7);
+    const listed = (await apiClient(cloud, 'camille.martin')('GET', `/api/staff/activities/${activityId}/months/${month}/declarations`)).body;
+    expect(listed.declarations).toHaveLength(1);
+    const stored = await getDeclaration(activityId, month, listed.declarations[0].declarationId);
+    expect(stored!.declaredBy).toMatchObject({ name: 'Camille Martin', forMember: { referralId: chosen.referralId, name: chosen.name } });
+  }, 240_000);
 });
