@@ -7,8 +7,10 @@ import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
 
 /**
  * The invoice or credit note as its renderers take it (the PDF, the Factur-X XML): everything already decided and
- * computed, so both print the same figures. Built from the cooperative's settings, the activity and the customer by
- * `buildInvoiceDocument`; a credit note repeats the cancelled invoice's lines (positive amounts, type 381).
+ * computed, so both print the same figures. A stored invoice or credit note becomes one by `documentOfRecord`, the
+ * only mapping of a record (the run, the staff's download); `buildInvoiceDocument` builds one from the cooperative's
+ * settings, the activity and the customer (tests, benchmarks); a credit note repeats the cancelled invoice's lines
+ * (positive amounts, type 381).
  */
 
 export type InvoiceKind = 'invoice' | 'credit-note';
