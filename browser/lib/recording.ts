@@ -5,9 +5,9 @@
  * totals computed live by the invoice's own rules (shared/domain/invoicing/amounts.ts), corrections and deletions by
  * version until the month is invoiced, customers created under an Idempotency-Key and edited by version.
  */
-import { NETWORK_MESSAGE, apiErrors, messageOf, type ApiResult } from './api.js';
+import { messageOf, type ApiResult } from './api.js';
 import { byId, el, formatPlainDate, plural } from './dom.js';
-import { clearErrors, idempotencyKeyOf, radioValue, setBusy, showErrors, textValue, type FormError } from './forms.js';
+import { clearErrors, idempotencyKeyOf, radioValue, sendForm, setBusy, textValue, type FormError } from './forms.js';
 import { centsToInput, parseEuros } from './money.js';
 import type { CustomerView, DeclarationView, MonthDeclarationsView } from './views.js';
 import { invoiceTotals, FRANCHISE_MENTION, type AmountLine } from '../../shared/domain/invoicing/amounts.js';
@@ -351,24 +351,6 @@ export function forgetCorrection(): void {
   correcting = undefined;
 }
 
-/** Sends a form once at a time: the call, then on success `done`'s message; a refusal by the fields. */
-async function submit<T>(form: HTMLFormElement, button: HTMLButtonElement, spec: { errors: FormError[]; send: () => Promise<ApiResult<T>>; failure: string; done: (data: T) => Promise<void> }): Promise<void> {
-  if (spec.errors.length) return showErrors(form, `Corrigez ${plural(spec.errors.length, 'point', 'points')} :`, spec.errors);
-  setBusy(button, true, 'Enregistrement…');
-  try {
-    const result = await spec.send();
-    if (!result.ok) {
-      if (!shown(result)) showErrors(form, messageOf(result, spec.failure), apiErrors(result));
-      return;
-    }
-    await spec.done(result.data);
-  } catch {
-    showErrors(form, NETWORK_MESSAGE, []);
-  } finally {
-    setBusy(button, false);
-  }
-}
-
 /** Wires the forms of `recordingSections` once, for the page's API. */
 export function wireRecording(config: RecordingSetup): void {
   setup = config;
@@ -389,55 +371,55 @@ export function wireRecording(config: RecordingSetup): void {
     updateTotals();
   });
   byId('annuler-correction').addEventListener('click', resetDeclaration);
-  declarationForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const button = byId<HTMLButtonElement>('declarer');
-    if (button.disabled || !view) return;
-    clearErrors(declarationForm);
-    say('declaration-statut', '');
-    const { body, errors } = readDeclaration();
-    const extra = correcting ? undefined : config.extraDeclaration?.();
-    const month = view.month;
-    const was = correcting;
-    await submit<DeclarationView>(declarationForm, button, {
-      errors: [...(extra?.errors ?? []), ...errors],
-      send: () =>
-        was
-          ? config.call(`${config.base()}/months/${month}/declarations/${encodeURIComponent(was.declarationId)}`, { method: 'PUT', json: { ...body, version: was.version } })
-          : config.call(`${config.base()}/months/${month}/declarations`, { method: 'POST', json: { ...extra?.body, ...body }, headers: { 'idempotency-key': declarationKey.key() } }),
-      failure: "La prestation n'a pas pu être enregistrée.",
-      done: async (data) => {
-        declarationKey.renew();
-        correcting = undefined;
-        await config.reload();
-        say('declaration-statut', was ? 'Correction enregistrée.' : `Prestation enregistrée : ${formatEuros(data.totals.grossCents)} pour ${data.customerName}.`);
-      },
-    });
+  const toCorrect = (errors: FormError[]) => `Corrigez ${plural(errors.length, 'point', 'points')} :`;
+  // What the submitted declaration was (a correction, or new in its month), kept from its reading to its answer.
+  let sent: { correction: { declarationId: string; version: number } | undefined; month: string } = { correction: undefined, month: '' };
+  sendForm<DeclarationView>(declarationForm, byId<HTMLButtonElement>('declarer'), {
+    busy: 'Enregistrement…',
+    incomplete: toCorrect,
+    failure: "La prestation n'a pas pu être enregistrée.",
+    shownElsewhere: shown,
+    read: () => {
+      say('declaration-statut', '');
+      sent = { correction: correcting, month: view?.month ?? '' };
+      const { body, errors } = readDeclaration();
+      const extra = correcting ? undefined : config.extraDeclaration?.();
+      return { body: { ...extra?.body, ...body }, errors: [...(extra?.errors ?? []), ...errors] };
+    },
+    send: (body) =>
+      sent.correction
+        ? config.call(`${config.base()}/months/${sent.month}/declarations/${encodeURIComponent(sent.correction.declarationId)}`, { method: 'PUT', json: { ...(body as object), version: sent.correction.version } })
+        : config.call(`${config.base()}/months/${sent.month}/declarations`, { method: 'POST', json: body, headers: { 'idempotency-key': declarationKey.key() } }),
+    done: async (declaration) => {
+      declarationKey.renew();
+      correcting = undefined;
+      await config.reload();
+      say('declaration-statut', sent.correction ? 'Correction enregistrée.' : `Prestation enregistrée : ${formatEuros(declaration.totals.grossCents)} pour ${declaration.customerName}.`);
+    },
   });
 
   customerForm.addEventListener('change', showBusinessFields);
   byId('annuler-client').addEventListener('click', resetCustomer);
-  customerForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const button = byId<HTMLButtonElement>('enregistrer-client');
-    if (button.disabled) return;
-    clearErrors(customerForm);
-    say('client-statut', '');
-    const { body, errors } = readCustomer();
-    const editing = editingCustomer;
-    await submit<CustomerView>(customerForm, button, {
-      errors,
-      send: () =>
-        editing
-          ? config.call(`${config.base()}/customers/${encodeURIComponent(editing.customerId)}`, { method: 'PUT', json: { ...body, version: editing.version } })
-          : config.call(`${config.base()}/customers`, { method: 'POST', json: body, headers: { 'idempotency-key': customerKey.key() } }),
-      failure: "Le client n'a pas pu être enregistré.",
-      done: async (data) => {
-        customerKey.renew();
-        resetCustomer();
-        await config.reload();
-        say('client-statut', `Client enregistré : ${data.name}.`);
-      },
-    });
+  let editing: { customerId: string; version: number } | undefined;
+  sendForm<CustomerView>(customerForm, byId<HTMLButtonElement>('enregistrer-client'), {
+    busy: 'Enregistrement…',
+    incomplete: toCorrect,
+    failure: "Le client n'a pas pu être enregistré.",
+    shownElsewhere: shown,
+    read: () => {
+      say('client-statut', '');
+      editing = editingCustomer;
+      return readCustomer();
+    },
+    send: (body) =>
+      editing
+        ? config.call(`${config.base()}/customers/${encodeURIComponent(editing.customerId)}`, { method: 'PUT', json: { ...(body as object), version: editing.version } })
+        : config.call(`${config.base()}/customers`, { method: 'POST', json: body, headers: { 'idempotency-key': customerKey.key() } }),
+    done: async (customer) => {
+      customerKey.renew();
+      resetCustomer();
+      await config.reload();
+      say('client-statut', `Client enregistré : ${customer.name}.`);
+    },
   });
 }
