@@ -70,7 +70,7 @@ ${textField({ name: 'reason', label: "Motif de l'annulation", required: true, mu
 <div class="actions"><button type="submit" class="button button-secondary" id="cancel-submit">Annuler par un avoir</button></div>
 </form>
 </section>`;
-  return layout({ title: 'Facture', page: 'invoice', auth: 'required', data: { invoiceId }, body });
+  return layout({ title: 'Facture', page: 'invoice', auth: 'required', data: { 'invoice-id': invoiceId }, body });
 }
 
 /** "En retard": invoices unpaid 45 days after their due date, oldest first. */
