@@ -179,7 +179,7 @@ export async function smokeInvoicing(options: SmokeInvoicingOptions): Promise<vo
   // Numbered: this run's invoices issued, the month's batch one continuous run of numbers, the year's sequence whole.
   const invoices = await monthInvoices(staff, month);
   const mine = expected.map((e) => ({ expected: e, invoice: invoices.find((i) => i.activityId === e.activity.activityId && i.customer.name === e.customerName) }));
-  for (const { expected: e, invoice } of mine) {
+  for (const { expected: e, invoice } of [...mine].sort((a, b) => (a.invoice?.number ?? '').localeCompare(b.invoice?.number ?? ''))) {
     console.log(`       ${invoice?.number ?? '(none)'}  ${e.activity.name.padEnd(26)} ${e.customerName.padEnd(34)} ${formatEuros(invoice?.grossCents ?? 0)}`);
   }
   check(
