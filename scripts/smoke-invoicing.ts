@@ -253,7 +253,11 @@ export async function smokeInvoicing(options: SmokeInvoicingOptions): Promise<vo
     const statement = statements?.[i];
     if (!statement) continue;
     const netCents = mine.filter((m) => m.expected.activity === activity).reduce((sum, m) => sum + (m.invoice?.netCents ?? 0), 0);
-    check(statement.revenueExclVatCents === netCents, `${activity.label}: statement of ${label}: invoiced ${formatEuros(statement.revenueExclVatCents)} HT, contribution ${formatEuros(statement.contributionCents)}, left ${formatEuros(statement.leftCents)}`);
+    const pdf = await linkBytes(baseUrl, activity.member.link!, `/api/me/activities/${activity.activityId}/months/${month}/statement/pdf`);
+    check(
+      statement.revenueExclVatCents === netCents && isPdf(pdf),
+      `${activity.label}: statement of ${label} in the member's space: invoiced ${formatEuros(statement.revenueExclVatCents)} HT, contribution ${formatEuros(statement.contributionCents)}, left ${formatEuros(statement.leftCents)}, its PDF readable`,
+    );
   }
   if (statements) {
     const mails = await until(async () => {
