@@ -260,13 +260,13 @@ export async function smokeInvoicing(options: SmokeInvoicingOptions): Promise<vo
     );
   }
   if (statements) {
-    const mails = await until(async () => {
+    const statementMails = async () => {
       const all = await storedMails(sesUrl);
-      const found = activities.map((a) => all.filter((m) => m.destination.to.includes(a.member.email) && m.subject === `Votre relevé de ${label} : ${a.name}`));
-      return found.every((f) => f.length > 0) ? found : undefined;
-    }, `${label}: the statement e-mails`);
+      return activities.map((a) => all.filter((m) => m.destination.to.includes(a.member.email) && m.subject === `Votre relevé de ${label} : ${a.name}`));
+    };
+    const mails = (await until(async () => ((await statementMails()).every((f) => f.length > 0) ? statementMails() : undefined), `${label}: the statement e-mails`)) ?? (await statementMails());
     for (const [i, activity] of activities.entries()) {
-      const found = mails?.[i] ?? [];
+      const found = mails[i] ?? [];
       const index = found[0]?.attachments?.findIndex((a) => a.filename === statementFileName(month)) ?? -1;
       const pdf = index >= 0 ? await attachment(sesUrl, found[0]!.messageId, index) : undefined;
       check(found.length === 1 && isPdf(pdf), `${activity.label}: one statement e-mail to the member (${found.length}), ${statementFileName(month)} attached, a PDF`);
