@@ -26,7 +26,8 @@ import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
 import type { ActivityRecord } from '../domain/activities.js';
 import { sendPendingNotifications } from '../notifications/sender.js';
-import { documentsBucket, headObject, putObject } from '../storage/objects.js';
+import { issueMonthlyStatements } from '../data/invoicing/statements.js';
+import { documentsBucket, headObject, readObject, putObject } from '../storage/objects.js';
 import { buildInvoiceDocument, documentFileName } from './document.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
 
@@ -42,9 +43,22 @@ const PARALLEL = 8;
 export const NUMBERING_CHUNKS_PER_STEP = 5;
 
 /** Where the run keeps the item lists its Distributed Maps read (documents bucket; the steps' role writes them). */
-export const runListKey = (month: string, list: 'activities' | 'issued') => `invoicing-runs/${month}/${list}.json`;
+export const runListKey = (month: string, list: 'activities' | 'issued' | 'statements') => `invoicing-runs/${month}/${list}.json`;
 
 /** Writes a list for an ItemReader once: a retried step (or a restart) keeps the first list, which a map may be reading. */
+/** A list written by `writeListOnce` (none yet: empty). */
+async function listOf(key: string): Promise<Array<Record<string, string>>> {
+  const body = await readObject(key);
+  return body === undefined ? [] : (JSON.parse(Buffer.from(body).toString('utf8')) as Array<Record<string, string>>);
+}
+
+/** The month's statements issued, by the activities of its statements list (none listed: a month with no invoice to send). */
+async function countStatements(month: string): Promise<number> {
+  const listed = await listOf(runListKey(month, 'statements'));
+  const found = await batchGetAll(listed.map((item) => keys.statement(item.activityId!, month)));
+  return found.length;
+}
+
 async function writeListOnce(key: string, items: Array<Record<string, string>>): Promise<{ bucket: string; key: string; count: number }> {
   const existing = await headObject(key);
   if (!existing) await putObject(key, JSON.stringify(items), 'application/json');
@@ -227,6 +241,30 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
 }
 
 /**
+ * "Préparer les relevés": the activities whose members get the month's statement, listed in S3 for the statements
+ * map: the month's active activities (the run's first list, read again: the state after the validation no longer
+ * carries it), with every activity that has an invoice of the month (one closed since the list was made included).
+ */
+export async function prepareStatements(month: string): Promise<{ bucket: string; key: string; activities: number }> {
+  const listed = await listOf(runListKey(month, 'activities'));
+  const invoiced = (await listMonthInvoices(month)).map((i) => i.activityId);
+  const activityIds = [...new Set([...listed.map((item) => item.activityId!), ...invoiced])].filter(Boolean).sort();
+  const list = await writeListOnce(runListKey(month, 'statements'), activityIds.map((activityId) => ({ activityId })));
+  await recordRunProgress(month, { status: 'statements' });
+  return { bucket: list.bucket, key: list.key, activities: list.count >= 0 ? list.count : activityIds.length };
+}
+
+/**
+ * One batch of the statements map: each activity's statements of the month (`issueMonthlyStatements`: a PDF per
+ * member, their space, the e-mail once). An activity that fails fails the batch, and the map's tolerated failures
+ * count it; a retry finds the statements already issued and sends only what is pending.
+ */
+export async function statementsBatch(month: string, activityIds: readonly string[]): Promise<{ activities: number; sent: number }> {
+  const sent = await inParallel(activityIds, PARALLEL, async (activityId) => (await issueMonthlyStatements({ activityId, month })).sent);
+  return { activities: activityIds.length, sent: sent.reduce((a, b) => a + b, 0) };
+}
+
+/**
  * `sent` on the history of the invoices whose e-mail went but whose record of it was lost (the sender died between
  * the two writes): read from their outbox message.
  */
@@ -242,14 +280,15 @@ async function recordMissedSends(invoices: readonly InvoiceRecord[]): Promise<nu
   return went.length;
 }
 
-/** "Clôturer le mois": the run's counts from what the month's invoices say, and the run done. */
-export async function finishRun(month: string): Promise<{ issued: number; sent: number; held: number }> {
+/** "Clôturer le mois": the run's counts from what the month's invoices (and statements) say, and the run done. */
+export async function finishRun(month: string): Promise<{ issued: number; sent: number; held: number; statements: number }> {
   const invoices = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice');
   const issued = invoices.filter((i) => i.numberingKey === monthBatchKey(month) && i.number);
   const sent = issued.filter((i) => i.history.some((e) => e.event === 'sent')).length + (await recordMissedSends(issued));
   const held = invoices.filter((i) => i.status === 'held').length;
-  await recordRunProgress(month, { status: 'done', counts: { issued: issued.length, sent, held } });
-  return { issued: issued.length, sent, held };
+  const statements = await countStatements(month);
+  await recordRunProgress(month, { status: 'done', counts: { issued: issued.length, sent, held, statements } });
+  return { issued: issued.length, sent, held, statements };
 }
 
 /**
