@@ -2,14 +2,13 @@ import { cooperativeFromEnv } from '../domain/activities.js';
 import { NotFoundError } from '../domain/errors.js';
 import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
 import {
-  customerOutboxId,
   invoiceMailCause,
   monthBatchKey,
   monthDrafts,
   releasedBatchKey,
   type InvoicingRunTrigger,
 } from '../domain/invoicing/run.js';
-import { invoicePdfKey, type InvoiceRecord } from '../domain/invoicing/records.js';
+import { invoiceOutboxOwner, invoicePdfKey, type InvoiceRecord } from '../domain/invoicing/records.js';
 import { render } from '../domain/messages/catalogue.js';
 import { parisDate } from '../domain/time.js';
 import { keys } from '../keys.js';
@@ -27,8 +26,8 @@ import { isConditionFailure } from '../data/transactions.js';
 import type { ActivityRecord } from '../domain/activities.js';
 import { sendPendingNotifications } from '../notifications/sender.js';
 import { issueMonthlyStatements } from '../data/invoicing/statements.js';
-import { documentsBucket, headObject, readObject, putObject } from '../storage/objects.js';
-import { buildInvoiceDocument, documentFileName } from './document.js';
+import { documentsBucket, headObject, putObject, readObject } from '../storage/objects.js';
+import { documentFileName, documentOfRecord } from './document.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
 
 /**
@@ -210,23 +209,17 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
     if (!activity) throw new NotFoundError(`activity of invoice ${invoice.invoiceId} not found`);
     const number = invoice.number!;
     const key = invoicePdfKey({ invoiceId: invoice.invoiceId, number });
-    const doc = buildInvoiceDocument({
-      number,
-      issueDate: invoice.issueDate!,
-      cooperative,
-      activity: { name: activity.name, tradeName: activity.tradeName || activity.name },
-      customer: invoice.customer,
-      lines: invoice.lines.map((l) => ({ description: l.description, serviceDate: l.serviceDate, quantityHundredths: l.quantityHundredths, unit: l.unit as never, unitPriceCents: l.unitPriceCents, vatRateBps: l.vatRateBps })),
-    });
+    // The same mapping as the staff's download: the PDF and the e-mail say the stored due date and the trade name.
+    const doc = documentOfRecord(invoice, cooperative, activity);
     if (!(await headObject(key))) await putObject(key, (await renderInvoicePdf(doc)).pdf, 'application/pdf');
-    const personId = customerOutboxId(invoice.activityId, invoice.customer.customerId);
+    const personId = invoiceOutboxOwner(invoice.invoiceId);
     const cause = invoiceMailCause(invoice.invoiceId);
     const text = render('invoice-issued', 'customer', 'email', {
       customerName: invoice.customer.name,
-      activityName: activity.tradeName || activity.name,
+      activityName: doc.seller.tradeName,
       invoiceNumber: number,
-      issueDate: invoice.issueDate!,
-      dueDate: invoice.dueDate ?? doc.dueDate!,
+      issueDate: doc.issueDate,
+      dueDate: doc.dueDate!,
       grossCents: invoice.totals.grossCents,
     });
     const draft = { kind: 'invoice-issued', role: 'customer' as const, channel: 'email' as const, to: invoice.customer.email, ...text, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
@@ -271,7 +264,7 @@ export async function statementsBatch(month: string, activityIds: readonly strin
 async function recordMissedSends(invoices: readonly InvoiceRecord[]): Promise<number> {
   const unsent = invoices.filter((i) => !i.history.some((e) => e.event === 'sent'));
   const notificationId = (i: InvoiceRecord) => `${invoiceMailCause(i.invoiceId)}#customer#email`;
-  const messages = await batchGetAll(unsent.map((i) => keys.notification(customerOutboxId(i.activityId, i.customer.customerId), notificationId(i))), { consistentRead: true });
+  const messages = await batchGetAll(unsent.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), notificationId(i))), { consistentRead: true });
   const went = messages.filter((m) => m.sentAt !== undefined);
   for (const message of went) {
     const invoiceId = String(message.cause).slice('invoice-issued#'.length);

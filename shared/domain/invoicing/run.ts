@@ -181,7 +181,9 @@ export function monthDrafts(declarations: readonly DeclarationRecord[], customer
 export const monthBatchKey = (month: string) => `invoicing-${month}`;
 export const releasedBatchKey = (invoiceId: string, releasedAt: string) => `released-${invoiceId}-${releasedAt.replace(/[^0-9]/g, '').slice(0, 14)}`;
 
-/** The outbox partition and cause of an invoice's e-mail to its customer: the sender records `sent` on the invoice from it. */
+/**
+ * The outbox cause of an invoice's e-mail to its customer (filed under `invoiceOutboxOwner`, records.ts): the sender
+ * records `sent` on the invoice from it.
+ */
 export const invoiceMailCause = (invoiceId: string) => `invoice-issued#${invoiceId}`;
 export const invoiceIdOfMailCause = (cause: string): string | undefined => (cause.startsWith('invoice-issued#') ? cause.slice('invoice-issued#'.length) : undefined);
-export const customerOutboxId = (activityId: string, customerId: string) => `customer-${activityId}-${customerId}`;
