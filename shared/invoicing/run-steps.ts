@@ -25,6 +25,7 @@ import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
 import type { ActivityRecord } from '../domain/activities.js';
 import { sendPendingNotifications } from '../notifications/sender.js';
+import { activitiesWithPaymentsIn } from '../data/invoicing/payments.js';
 import { issueMonthlyStatements } from '../data/invoicing/statements.js';
 import { documentsBucket, headObject, putObject, readObject } from '../storage/objects.js';
 import { documentFileName, documentOfRecord } from './document.js';
@@ -236,10 +237,12 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
 /**
  * "Préparer les relevés": the activities whose members get the month's statement, listed in S3 for the statements
  * map, and the ledger at `statements`: the month's activities as the run listed them (every invoice of the month
- * was drafted from that list), in a list of its own that may grow (activities paid in the month but closed since).
+ * was drafted from that list), and every activity that received a payment in the month (one paused or closed too).
  */
 export async function prepareStatements(month: string): Promise<{ bucket: string; key: string; activities: number }> {
-  const activityIds = (await listOf(runListKey(month, 'activities'))).map((item) => item.activityId!);
+  const listed = (await listOf(runListKey(month, 'activities'))).map((item) => item.activityId!);
+  // A paused or closed activity paid in the month (an earlier invoice) has its statement too.
+  const activityIds = [...new Set([...listed, ...(await activitiesWithPaymentsIn(month))])].sort();
   const list = await writeListOnce(runListKey(month, 'statements'), activityIds.map((activityId) => ({ activityId })));
   await recordRunProgress(month, { status: 'statements' });
   return { bucket: list.bucket, key: list.key, activities: activityIds.length };

@@ -6,7 +6,7 @@ import { startDocumentsS3, type DocumentsS3 } from '../support/documents-s3.js';
 import { launchReadyReferral } from '../support/activities.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { staffCamille } from '../support/fixtures.js';
-import { business, draftFor, individual, line, seedActiveActivity } from '../support/invoicing.js';
+import { business, draftFor, individual, issueOneInvoice, line, seedActiveActivity } from '../support/invoicing.js';
 import { pdfText } from '../support/pdf-text.js';
 import { decide, getApprovalRecord, openApproval, takeDecision } from '../../shared/data/approvals.js';
 import { invoicingBatches } from '../../shared/data/invoicing-batches.js';
@@ -15,6 +15,7 @@ import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { draftMonthInvoices, getInvoice, listMonthInvoices } from '../../shared/data/invoicing/invoices.js';
 import { checkNumberContinuity, issueNumbers } from '../../shared/data/invoicing/numbering.js';
+import { recordPayment } from '../../shared/data/invoicing/payments.js';
 import { getStatement } from '../../shared/data/invoicing/statements.js';
 import { InvalidInputError } from '../../shared/domain/errors.js';
 import { invoiceMailCause } from '../../shared/domain/invoicing/run.js';
@@ -138,8 +139,13 @@ describe('the monthly run, step by step', () => {
       expect(message.Item).toMatchObject({ status: 'sent', sentAttachments: [expect.objectContaining({ contentType: 'application/pdf' })] });
     }
     // The statements: every listed activity (the idle one too), issued once; the member e-mailed once with the PDF.
+    // An activity no longer active, paid this month for an earlier invoice, gets its statement too.
+    const closed = await issueOneInvoice(doc, table, { grossCents: 5_000, month: '2031-01', issueDate: '2031-02-01', dueDate: '2031-03-03' });
+    await recordPayment({ invoiceId: closed.invoiceId, paymentId: `p-${randomUUID()}`, amountCents: 5_000, date: `${MONTH}-05`, means: 'virement', by: { id: staff.id, name: staff.name } });
     const statementsList = await prepareStatements(MONTH);
-    expect(statementsList).toMatchObject({ key: runListKey(MONTH, 'statements'), activities: 3 });
+    expect(statementsList).toMatchObject({ key: runListKey(MONTH, 'statements'), activities: 4 });
+    const statementIds = JSON.parse(Buffer.from((await readObject(statementsList.key))!).toString('utf8')) as Array<{ activityId: string }>;
+    expect(statementIds.map((i) => i.activityId).sort()).toEqual([first, second, idle, closed.activityId].sort());
     expect(await getInvoicingRun(MONTH)).toMatchObject({ status: 'statements' });
     expect(await statementsBatch(MONTH, [first, second, idle])).toEqual({ activities: 3, sent: 1 });
     expect(await statementsBatch(MONTH, [first, second, idle])).toEqual({ activities: 3, sent: 0 });
