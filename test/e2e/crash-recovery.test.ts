@@ -313,7 +313,7 @@ describe('a local cloud killed while decisions are pending and a month is being 
       return { ended, ms: Date.now() - approving };
     })();
     launched.catch(() => undefined);
-    // The month's run goes on alongside the paths: its numbering step re-run, then the sending.
+    // The month's run goes on alongside the paths: its numbering step re-run, then the sending and the statements.
     const invoicingDone = eventually(
       async () => {
         const run = await getInvoicingRun(month);
@@ -394,7 +394,7 @@ describe('a local cloud killed while decisions are pending and a month is being 
     // The month numbered across the kill: done, every invoice issued (none left a draft), one contiguous and unique
     // sequence 1..INVOICES in the blocks, the counter and on the invoices; the numbers given before the kill kept.
     const { run: invoiced, ms: invoicedMs } = await invoicingDone;
-    expect(invoiced.counts).toMatchObject({ activities: INVOICES, invoices: INVOICES, issued: INVOICES, sent: INVOICES, held: 0, failedActivities: 0 });
+    expect(invoiced.counts).toMatchObject({ activities: INVOICES, invoices: INVOICES, issued: INVOICES, sent: INVOICES, held: 0, failedActivities: 0, statements: INVOICES });
     const invoices = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice');
     expect(invoices.filter((i) => i.status !== 'issued').map((i) => i.status)).toEqual([]);
     const year = numberingYear(invoiced.issueDate!);
