@@ -73,7 +73,7 @@ afterAll(() => {
 });
 
 /** Invoices of the month run killed in its numbering: one per seeded activity (one customer, two declarations each). */
-const INVOICES = 30;
+const INVOICES = 24;
 
 describe('a local cloud killed while decisions are pending and a month is being numbered', () => {
   it('resumes the parked executions after a restart: each decision finishes its path exactly once, messages sent once, the month numbered in one sequence', async () => {
@@ -166,7 +166,7 @@ describe('a local cloud killed while decisions are pending and a month is being 
     // Before the kill, prepared alongside the paths too: last month's invoicing, its batch waiting for its validation.
     // INVOICES active activities, each with one customer and two declarations of the month (the bench's seed, written
     // with BatchWrite), the run started by staff. The `local` stage numbers in chunks of a few invoices, one chunk per
-    // step: the numbering loop goes round about ten times, long enough for the kill to land inside it.
+    // step: the numbering loop goes round eight times, long enough for the kill to land inside it.
     const month = previousParisMonth(new Date());
     const invoicingWaiting = (async () => {
       const preparing = Date.now();
