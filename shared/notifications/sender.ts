@@ -348,8 +348,12 @@ async function giveUp(personId: string, message: OutboxMessage, leaseId: string,
   return 'failed';
 }
 
-/** Reminders and escalations that a workflow schedules on purpose may repeat within 24 h; nothing else does. */
-const REPEATABLE_KINDS = new Set(['referral-reminder', 'referral-escalation', 'referral-waitlist-review', 'referral-decision-request']);
+/**
+ * Reminders and escalations that a workflow schedules on purpose may repeat within 24 h, and so may the monthly
+ * statement: one per activity and month (its outbox id says so), a member of two activities gets two the same day.
+ * Nothing else does.
+ */
+const REPEATABLE_KINDS = new Set(['referral-reminder', 'referral-escalation', 'referral-waitlist-review', 'referral-decision-request', 'monthly-statement']);
 const RATE_WINDOW_MS = 24 * 3600 * 1000;
 /** Cause prefix of the messages sent again to a corrected contact. */
 export const RESEND_PREFIX = 'resend#';
