@@ -148,6 +148,24 @@ export const DEFAULT_COOPERATIVE: CooperativeSettings = {
   insurance: { insurer: 'Assureur de la coopérative', policyNumber: 'RC-PRO-COOP-0001' },
 };
 
+/**
+ * How the monthly run numbers its invoices (shared/invoicing/run-steps.ts `numberMonth`, through `issueNumbers`): chunks
+ * of at most `chunkInvoices` invoices (one reserved block each), `chunksPerStep` of them per invocation of the numbering
+ * step, which the workflow calls again while invoices are left.
+ */
+export interface InvoicingNumbering {
+  /** Invoices per chunk, 1 to 1,000 (a block holds its ids: at 1,000 it stays far below DynamoDB's 400 KB item). */
+  chunkInvoices: number;
+  /** Chunks per invocation of the step: each one ends well within a Lambda's time. */
+  chunksPerStep: number;
+}
+
+/** The largest chunk a block may hold (MAX_BLOCK_IDS of shared/data/invoicing/numbering.ts). */
+export const MAX_NUMBERING_CHUNK = 1000;
+
+/** Production's numbering: 5,000 invoices a step at most, in blocks of 1,000. */
+export const DEFAULT_INVOICING_NUMBERING: InvoicingNumbering = { chunkInvoices: MAX_NUMBERING_CHUNK, chunksPerStep: 5 };
+
 /** Production's outbox retries: 30 s doubling over 8 attempts, about an hour in all. */
 export const DEFAULT_OUTBOX_RETRY: OutboxRetry = { maxAttempts: 8, retryBaseSeconds: 30, leaseSeconds: 120 };
 
@@ -171,6 +189,8 @@ export interface StageConfig {
   launch: WaitTimings;
   /** The first month the monthly invoicing runs for (YYYY-MM): its schedule never catches up a month before it. */
   invoicingFirstMonth?: string;
+  /** Chunks of the run's numbering loop. */
+  invoicingNumbering: InvoicingNumbering;
   contributionRates: ContributionRates;
   cooperative: CooperativeSettings;
   /** The reconciler (functions/reconciler/): how often it runs, and how long a hand-over may be in flight before it steps in. */
@@ -242,6 +262,9 @@ export const ENV = {
   contributionRates: 'CONTRIBUTION_RATES',
   /** CooperativeSettings as JSON. */
   cooperative: 'COOPERATIVE',
+  // Invoicing (issue 11), read by shared/invoicing/run-steps.ts.
+  /** InvoicingNumbering as JSON, on the run's step function. */
+  invoicingNumbering: 'INVOICING_NUMBERING',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -277,6 +300,7 @@ const BASE = {
   personalLinks: DEFAULT_PERSONAL_LINKS,
   contributionRates: DEFAULT_CONTRIBUTION_RATES,
   cooperative: DEFAULT_COOPERATIVE,
+  invoicingNumbering: DEFAULT_INVOICING_NUMBERING,
 } satisfies Partial<StageConfig>;
 
 type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 'logRetentionDays' | 'logLevel'> & {
@@ -286,13 +310,24 @@ type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 
   reconcile?: StageConfig['reconcile'];
   outbox?: OutboxRetry;
   personalLinks?: PersonalLinkSettings;
+  invoicingNumbering?: InvoicingNumbering;
 };
 
 const PER_STAGE: Record<StageName, StageDefaults> = {
   prod: { removalPolicy: 'retain', deletionProtection: true, logRetentionDays: 180, logLevel: 'INFO' },
   dev: { removalPolicy: 'destroy', deletionProtection: false, logRetentionDays: 30, logLevel: 'DEBUG' },
   // On one machine, a decision lost by a killed process is handed over again within the minute.
-  local: { removalPolicy: 'destroy', deletionProtection: false, logRetentionDays: 7, logLevel: 'DEBUG', reconcile: { everyMinutes: 1, graceSeconds: 10 } },
+  local: {
+    removalPolicy: 'destroy',
+    deletionProtection: false,
+    logRetentionDays: 7,
+    logLevel: 'DEBUG',
+    reconcile: { everyMinutes: 1, graceSeconds: 10 },
+    // A month of a few dozen invoices is numbered in several steps on one machine: the loop, and its resumption after
+    // a kill (test/e2e/crash-recovery.test.ts), are exercised without thousands of invoices. The bench's run at scale
+    // is on the `test` stage, with production's chunks.
+    invoicingNumbering: { chunkInvoices: 3, chunksPerStep: 1 },
+  },
   // Seconds instead of days, so an end-to-end test sees the reminder, the escalation and the expiry.
   test: {
     removalPolicy: 'destroy',
@@ -492,6 +527,9 @@ function validate(config: StageConfig): void {
   if (!email.test(fromAddress) || !fromAddress.toLowerCase().endsWith(`@${config.emailDomain.toLowerCase()}`)) {
     problems.push(`emailFrom "${config.emailFrom}" must be an address on emailDomain "${config.emailDomain}"`);
   }
+  const { chunkInvoices, chunksPerStep } = config.invoicingNumbering;
+  if (!Number.isInteger(chunkInvoices) || chunkInvoices < 1 || chunkInvoices > MAX_NUMBERING_CHUNK) problems.push(`invoicingNumbering chunkInvoices must be a whole number from 1 to ${MAX_NUMBERING_CHUNK}`);
+  if (!Number.isInteger(chunksPerStep) || chunksPerStep < 1) problems.push('invoicingNumbering chunksPerStep must be a positive whole number');
   if (!LOG_RETENTION_DAYS.includes(config.logRetentionDays)) problems.push(`logRetentionDays ${config.logRetentionDays} is not a CloudWatch Logs retention period`);
   if (problems.length > 0) throw new InvalidStageConfigError(`invalid configuration for stage ${config.stage}: ${problems.join('; ')}`);
 }

@@ -207,6 +207,8 @@ export class ParcoursStack extends Stack {
       .bindActivitySettings()
       // Its messages are e-mails, but its bundle holds the shared sender, which may text (decision 17: grants follow the code).
       .bindMessaging(messaging, ['email', 'sms']);
+    // The numbering loop's chunks (the `local` stage's are small: a month of a few dozen invoices loops).
+    invoicingRunStep.function.addEnvironment(ENV.invoicingNumbering, JSON.stringify(config.invoicingNumbering));
     const invoicingLogs = new logs.LogGroup(this, 'MonthlyInvoicingStateMachineLogs', {
       logGroupName: `/aws/vendedlogs/states/parcours-${config.stage}-monthly-invoicing`,
       retention: config.logRetentionDays as logs.RetentionDays,

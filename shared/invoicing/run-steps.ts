@@ -1,3 +1,4 @@
+import { DEFAULT_INVOICING_NUMBERING, ENV, type InvoicingNumbering } from '../../infra/config.js';
 import { cooperativeFromEnv } from '../domain/activities.js';
 import { NotFoundError } from '../domain/errors.js';
 import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
@@ -39,8 +40,14 @@ import { renderInvoicePdf } from './invoice-pdf.js';
 
 /** Activities (and invoices) drafted or sent at once within one batch of the Distributed Map. */
 const PARALLEL = 8;
-/** New numbering chunks (of up to 1,000 invoices) per invocation of the numbering step: the workflow loops. */
-export const NUMBERING_CHUNKS_PER_STEP = 5;
+/**
+ * The stage's numbering chunks, set by the stack on the run's function (`INVOICING_NUMBERING`): invoices per chunk and
+ * new chunks per invocation of the numbering step (the workflow loops). Production's without it.
+ */
+export function numberingFromEnv(env: NodeJS.ProcessEnv = process.env): InvoicingNumbering {
+  const raw = env[ENV.invoicingNumbering];
+  return raw ? { ...DEFAULT_INVOICING_NUMBERING, ...(JSON.parse(raw) as Partial<InvoicingNumbering>) } : DEFAULT_INVOICING_NUMBERING;
+}
 
 /** Where the run keeps the item lists its Distributed Maps read (documents bucket; the steps' role writes them). */
 export const runListKey = (month: string, list: 'activities' | 'issued' | 'statements') => `invoicing-runs/${month}/${list}.json`;
@@ -177,7 +184,8 @@ export async function numberMonth(month: string): Promise<{ remaining: number; i
   const { paymentTermsDays } = cooperativeFromEnv();
   // Nothing left to number (a retry after the last chunk): the batch's invoices are counted as they are.
   if (invoiceIds.length === 0) return { remaining: 0, issued: invoices.filter((i) => i.numberingKey === batchKey).length };
-  const outcome = await issueNumbers({ batchKey, invoiceIds, issueDate, dueDate: dueDateOf(issueDate, paymentTermsDays), maxChunks: NUMBERING_CHUNKS_PER_STEP });
+  const { chunkInvoices, chunksPerStep } = numberingFromEnv();
+  const outcome = await issueNumbers({ batchKey, invoiceIds, issueDate, dueDate: dueDateOf(issueDate, paymentTermsDays), maxIds: chunkInvoices, maxChunks: chunksPerStep });
   const issued = outcome.blocks.reduce((sum, b) => sum + b.count, 0);
   await recordRunProgress(month, { counts: { issued } });
   return { remaining: outcome.remaining, issued };

@@ -14,7 +14,7 @@ import { claimInvoicingRun, getInvoicingRun } from '../../shared/data/invoicing-
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { draftMonthInvoices, getInvoice, listMonthInvoices } from '../../shared/data/invoicing/invoices.js';
-import { checkNumberContinuity, issueNumbers } from '../../shared/data/invoicing/numbering.js';
+import { checkNumberContinuity, issueNumbers, readNumberBlocks } from '../../shared/data/invoicing/numbering.js';
 import { recordPayment } from '../../shared/data/invoicing/payments.js';
 import { getStatement } from '../../shared/data/invoicing/statements.js';
 import { InvalidInputError } from '../../shared/domain/errors.js';
@@ -113,13 +113,21 @@ describe('the monthly run, step by step', () => {
     expect(told[0]!.subject).toBe('Facture de mars 2031 mise en attente : Jardins de Lens');
     expect(told[0]!.text).toContain(reason);
 
-    // Numbered in one continuous sequence; a second call numbers nothing more.
-    expect(await numberMonth(MONTH)).toEqual({ remaining: 0, issued: 2 });
-    expect(await numberMonth(MONTH)).toEqual({ remaining: 0, issued: 2 });
+    // Numbered in one continuous sequence, one chunk of one invoice per step as the stage's setting says (the
+    // workflow calls again while some remain); a further call numbers nothing more.
+    process.env.INVOICING_NUMBERING = JSON.stringify({ chunkInvoices: 1, chunksPerStep: 1 });
+    try {
+      expect(await numberMonth(MONTH)).toEqual({ remaining: 1, issued: 1 });
+      expect(await numberMonth(MONTH)).toEqual({ remaining: 0, issued: 2 });
+      expect(await numberMonth(MONTH)).toEqual({ remaining: 0, issued: 2 });
+    } finally {
+      delete process.env.INVOICING_NUMBERING;
+    }
     const issued = (await listMonthInvoices(MONTH)).filter((i) => i.status === 'issued');
     const year = issued[0]!.number!.slice(0, 4);
     expect(issued.map((i) => i.number).sort()).toEqual([`${year}-000001`, `${year}-000002`]);
     expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ problems: [] });
+    expect((await readNumberBlocks(year)).map((b) => b.count)).toEqual([1, 1]);
 
     // Each sent once, with its PDF, and `sent` on its history once.
     const sending = await prepareSending(MONTH);

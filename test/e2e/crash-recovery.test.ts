@@ -23,6 +23,14 @@ import { recordPersonalValues, watchLogFile } from '../support/personal-data.js'
 import { driveOnboardingPath, type OnboardingPathCloud, type OnboardingPathReport } from '../../bench/onboarding-path.js';
 import { keys } from '../../shared/keys.js';
 import type { ReferralSubmission } from '../../shared/domain/referral.js';
+import { loadStageConfig } from '../../infra/config.js';
+import { benchInvoicingItems } from '../../bench/invoicing-seed.js';
+import { batchWriteAll } from '../../bench/local-table.js';
+import { getInvoicingRun } from '../../shared/data/invoicing-runs.js';
+import { listMonthInvoices } from '../../shared/data/invoicing/invoices.js';
+import { checkNumberContinuity } from '../../shared/data/invoicing/numbering.js';
+import { formatInvoiceNumber, numberingYear } from '../../shared/domain/invoicing/numbers.js';
+import { previousParisMonth } from '../../shared/domain/invoicing/run.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'parcours-crash-'));
 // The local cloud of this file runs in a child process: its log file is checked at the end of the run too.
@@ -64,8 +72,11 @@ afterAll(() => {
   endDynamoDbOf(dataDir);
 });
 
-describe('a local cloud killed while decisions are pending', () => {
-  it('resumes the parked executions after a restart: each decision finishes its path exactly once, messages sent once', async () => {
+/** Invoices of the month run killed in its numbering: one per seeded activity (one customer, two declarations each). */
+const INVOICES = 24;
+
+describe('a local cloud killed while decisions are pending and a month is being numbered', () => {
+  it('resumes the parked executions after a restart: each decision finishes its path exactly once, messages sent once, the month numbered in one sequence', async () => {
     const ports = { gateway: await freePort(), ses: await freePort(), aws: await freePort(), dynamodb: await freePort(), s3: await freePort() };
     const base = `http://127.0.0.1:${ports.gateway}`;
     const issuer = await LocalIssuer.create({ issuerUrl: `${base}/local-auth`, clientId: 'unused', dataDir, users: DEMO_USERS });
@@ -152,6 +163,32 @@ describe('a local cloud killed while decisions are pending', () => {
     // Awaited below, after the paths: a failure before then must not go unhandled.
     launchWaiting.catch(() => undefined);
 
+    // Before the kill, prepared alongside the paths too: last month's invoicing, its batch waiting for its validation.
+    // INVOICES active activities, each with one customer and two declarations of the month (the bench's seed, written
+    // with BatchWrite), the run started by staff. The `local` stage numbers in chunks of a few invoices, one chunk per
+    // step: the numbering loop goes round eight times, long enough for the kill to land inside it.
+    const month = previousParisMonth(new Date());
+    const invoicingWaiting = (async () => {
+      const preparing = Date.now();
+      const items = Array.from({ length: INVOICES }, (_, i) => benchInvoicingItems(process.env.TABLE_NAME!, i, month, 2)).flat();
+      // The customers' names and e-mail addresses must not reach a log line either.
+      recordPersonalValues(items.filter((item) => item.type === 'invoicing-customer').flatMap((c) => [['e-mail of a customer', String(c.email)] as const, ['name of a customer', String(c.name)] as const]));
+      await batchWriteAll(table, process.env.TABLE_NAME!, items);
+      const runStarted = await retried('the run started', () => staffCall('POST', '/api/staff/invoicing/runs', { month }));
+      // 409: a first attempt that answered 500 had started it.
+      expect([201, 409], JSON.stringify(runStarted.body)).toContain(runStarted.status);
+      const run = await eventually(
+        async () => {
+          const now = await getInvoicingRun(month);
+          return now?.status === 'awaiting-validation' && now.approvalId ? now : undefined;
+        },
+        120_000,
+        'the month waiting for its validation',
+      );
+      return { run, preparedMs: Date.now() - preparing };
+    })();
+    invoicingWaiting.catch(() => undefined);
+
     // Before the kill: a referral awaiting its decision, a second one about to be decided, and two young people in
     // onboarding: one whose documents are awaited (none sent yet), one whose contract, accepted, awaits staff's
     // countersignature (a minor: their guardian gets messages too). One path after the other: concurrent requests
@@ -211,6 +248,23 @@ describe('a local cloud killed while decisions are pending', () => {
     const beforeKill = await messagesTo([documentsPerson, countersignPerson, launchPerson]);
     expect(beforeKill).toContain(`${launch.referral.youngPerson.email} Votre dossier de lancement est envoyé`);
 
+    // The month's batch validated by staff; the kill waits for its numbering to have begun (numbers issued on the
+    // ledger, status `numbering`). A run already past it fails the test: the kill must land inside the loop.
+    const invoicing = await invoicingWaiting;
+    expect(invoicing.run.counts).toMatchObject({ activities: INVOICES, invoices: INVOICES, failedActivities: 0 });
+    const approving = Date.now();
+    // Retried on a 500 (a cold start overrunning its timeout): the same decision again is answered as the first.
+    const validated = await retried('the month validated', () => staffCall('POST', `/api/approvals/${invoicing.run.approvalId}/decision`, { outcome: 'approve' }));
+    expect(validated.status, JSON.stringify(validated.body)).toBe(200);
+    const numberingBegun = await (async () => {
+      for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+        const run = (await getInvoicingRun(month))!;
+        if (run.status === 'numbering' && run.counts.issued > 0) return run;
+        if (run.status !== 'awaiting-validation' && run.status !== 'numbering') throw new Error(`the kill came too late: the run is ${run.status} (${run.counts.issued} issued)`);
+      }
+      throw new Error('the numbering did not begin');
+    })();
+
     // The second referral is decided, and the local cloud is killed before the decision reaches its workflow:
     // the decision is committed exactly as DecideApproval commits it, and SendTaskSuccess never happens.
     await decide(referralDecisions, { approvalId: lostItem.approvalId, decision: { outcome: 'refused', reasonCode: 'other' }, actor: staffCamille });
@@ -218,8 +272,18 @@ describe('a local cloud killed while decisions are pending', () => {
     started.push(Date.now());
     child.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
+    // The month as the kill left it, read from its DynamoDB Local (a Java process the kill does not reach, ended by
+    // the restart): numbering begun and not ended, some invoices numbered, the others still drafts.
+    const killedRun = (await getInvoicingRun(month))!;
+    const atKill = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice');
+    const numberedAtKill = atKill.filter((i) => i.status === 'issued');
+    expect(killedRun.status, 'the run at the kill').toBe('numbering');
+    expect(numberedAtKill.length, 'invoices numbered at the kill').toBeGreaterThan(0);
+    expect(numberedAtKill.length, 'invoices numbered at the kill').toBeLessThan(INVOICES);
+    expect(atKill.filter((i) => i.status === 'draft').length).toBe(INVOICES - numberedAtKill.length);
     child = await startProcess(ports);
     started.push(Date.now());
+    const restarted = Date.now();
 
     // The contract's download link given before the kill works after it: same S3 address, the PDF kept on disk.
     const contract = countersignAwaited.answers.contract!;
@@ -249,6 +313,16 @@ describe('a local cloud killed while decisions are pending', () => {
       return { ended, ms: Date.now() - approving };
     })();
     launched.catch(() => undefined);
+    // The month's run goes on alongside the paths: its numbering step re-run, then the sending and the statements.
+    const invoicingDone = eventually(
+      async () => {
+        const run = await getInvoicingRun(month);
+        return run?.status === 'done' ? { run, ms: Date.now() - restarted } : undefined;
+      },
+      180_000,
+      'the month invoiced',
+    );
+    invoicingDone.catch(() => undefined);
     const countersigned = await drive(countersignPerson, { resume: countersignAwaited });
     const documentsDone = await drive(documentsPerson, { resume: documentsAwaited });
 
@@ -316,11 +390,41 @@ describe('a local cloud killed while decisions are pending', () => {
     expect(refusal).toHaveLength(1);
     const lostSms = (await smsList()).filter((m) => m.destination === lost.youngPerson.phone);
     expect(lostSms).toHaveLength(2);
+
+    // The month numbered across the kill: done, every invoice issued (none left a draft), one contiguous and unique
+    // sequence 1..INVOICES in the blocks, the counter and on the invoices; the numbers given before the kill kept.
+    const { run: invoiced, ms: invoicedMs } = await invoicingDone;
+    expect(invoiced.counts).toMatchObject({ activities: INVOICES, invoices: INVOICES, issued: INVOICES, sent: INVOICES, held: 0, failedActivities: 0, statements: INVOICES });
+    const invoices = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice');
+    expect(invoices.filter((i) => i.status !== 'issued').map((i) => i.status)).toEqual([]);
+    const year = numberingYear(invoiced.issueDate!);
+    const continuity = await checkNumberContinuity(year, { invoices: true });
+    expect(continuity).toMatchObject({ problems: [], numbers: INVOICES });
+    expect(invoices.map((i) => i.number).sort()).toEqual(Array.from({ length: INVOICES }, (_, k) => formatInvoiceNumber(year, k + 1)));
+    const numberOf = new Map(invoices.map((i) => [i.invoiceId, i.number]));
+    for (const before of numberedAtKill) expect(numberOf.get(before.invoiceId), before.invoiceId).toBe(before.number);
+    // One block per chunk: the chunks reserved before the kill kept, none reserved twice; the loop entered at least
+    // once per chunk (a step the kill interrupted is entered again after the restart); the month's execution succeeded.
+    const { chunkInvoices } = loadStageConfig('local').invoicingNumbering;
+    expect(continuity.blocks).toBe(Math.ceil(INVOICES / chunkInvoices));
+    const invoicingArn = executionArnOf('monthlyinvoicing', invoicing.run.executionName);
+    expect(await status(invoicingArn)).toBe('SUCCEEDED');
+    const numberingSteps = await entered(invoicingArn, 'Numéroter les factures');
+    expect(numberingSteps).toBeGreaterThanOrEqual(continuity.blocks);
+    // Every customer e-mailed once, with their invoice's number: none sent twice by the restart.
+    const mails = await emails();
+    for (const invoice of invoices) {
+      const toCustomer = mails.filter((m) => m.to.includes(invoice.customer.email));
+      expect(toCustomer.map((m) => m.subject), invoice.customer.customerId).toHaveLength(1);
+      expect(toCustomer[0]!.subject + (toCustomer[0]!.text ?? ''), invoice.customer.customerId).toContain(invoice.number!);
+    }
     const seconds = started.concat(Date.now()).map((t, i, all) => ((t - (all[i - 1] ?? t)) / 1000).toFixed(1)).slice(1);
     const steps = (path: OnboardingPathReport) => path.steps.map((s) => `${s.step} ${(s.ms / 1000).toFixed(1)} s`).join(', ');
     console.log(
       `crash recovery: start ${seconds[0]} s, paths driven to their waits ${seconds[1]} s, kill and restart ${seconds[2]} s, paths finished ${seconds[3]} s` +
-        ` (after the restart: ${steps(countersigned)}; ${steps(documentsDone)}; launch prepared alongside the paths in ${(launch.preparedMs / 1000).toFixed(1)} s, approved to active in ${(launchEnd.ms / 1000).toFixed(1)} s)`,
+        ` (after the restart: ${steps(countersigned)}; ${steps(documentsDone)}; launch prepared alongside the paths in ${(launch.preparedMs / 1000).toFixed(1)} s, approved to active in ${(launchEnd.ms / 1000).toFixed(1)} s;` +
+        ` invoicing of ${INVOICES} invoices prepared alongside in ${(invoicing.preparedMs / 1000).toFixed(1)} s, validation to the kill ${((started[2]! - approving) / 1000).toFixed(1)} s` +
+        ` with ${numberingBegun.counts.issued} on the ledger when seen and ${numberedAtKill.length} numbered at the kill, restart to done ${(invoicedMs / 1000).toFixed(1)} s, ${numberingSteps} numbering steps, ${continuity.blocks} blocks)`,
     );
   }, 480_000);
 });

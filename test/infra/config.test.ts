@@ -34,6 +34,11 @@ describe('stage settings', () => {
     expect(loadStageConfig('test').outbox).toEqual({ maxAttempts: 8, retryBaseSeconds: 1, leaseSeconds: 120 });
   });
 
+  it("numbers a month in steps of 5 chunks of 1,000 invoices, and of one chunk of 3 on the local stage (the loop runs on a few dozen)", () => {
+    for (const stage of ['prod', 'dev', 'test'] as const) expect(loadStageConfig(stage).invoicingNumbering).toEqual({ chunkInvoices: 1000, chunksPerStep: 5 });
+    expect(loadStageConfig('local').invoicingNumbering).toEqual({ chunkInvoices: 3, chunksPerStep: 1 });
+  });
+
   it('sends as CoopConnexion with an 11-character SMS sender id', () => {
     const config = loadStageConfig('dev');
     expect(config.emailFrom).toBe('CoopConnexion <ne-pas-repondre@coopconnexion.fr>');

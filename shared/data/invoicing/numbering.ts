@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { MAX_NUMBERING_CHUNK } from '../../../infra/config.js';
 import { ConflictError } from '../../domain/errors.js';
 import { MAX_SEQUENCE, formatInvoiceNumber, numberingYear } from '../../domain/invoicing/numbers.js';
 import type { InvoiceEvent, InvoiceRecord, NumberBlock } from '../../domain/invoicing/records.js';
@@ -22,7 +23,7 @@ import { MAX_TRANSACTION_ITEMS, inParallel, jitter, recordOf, transact } from '.
  */
 
 /** Ids a block holds at most: about 100 bytes each, a block item stays near 100 KB, far below DynamoDB's 400 KB. */
-export const MAX_BLOCK_IDS = 1000;
+export const MAX_BLOCK_IDS = MAX_NUMBERING_CHUNK;
 const MAX_BLOCK_ID_BYTES = 120_000;
 /** Concurrent validations contend for one counter: each failed attempt re-reads it after a jittered pause. */
 const MAX_RESERVE_ATTEMPTS = 200;
