@@ -115,7 +115,60 @@ export async function draftMonthInvoices(input: { activityId: string; month: str
   const now = (input.now ?? new Date()).toISOString();
   const table = tableName();
   const { activityId, month } = input;
-  const fresh = input.drafts.map(
+  const fresh = freshDrafts(activityId, month, input.drafts, now);
+  // The first drafting of a month (no lock yet, nothing to replace): one transaction per 99 drafts, no read.
+  try {
+    const firstTime = firstDrafting(table, activityId, month, fresh, now);
+    if (firstTime.length <= MAX_TRANSACTION_ITEMS) {
+      await transact(firstTime);
+      return { invoices: fresh, kept: [], removed: [] };
+    }
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  return redraft(table, activityId, month, fresh, now);
+}
+
+/**
+ * `draftMonthInvoices` for many activities' months at once (the run's drafting batch). The first drafting of each
+ * month goes in shared transactions of up to 100 items, an activity's lock and drafts always in the same one: each
+ * activity stays all-or-nothing, and a batch of 100 activities costs a few requests instead of 100. A transaction
+ * refused (a month already drafted by an earlier attempt, a declaration changed meanwhile) is done again activity by
+ * activity, through `draftMonthInvoices`, which redrafts what it finds. Outcomes in the order given.
+ */
+export async function draftManyMonthInvoices(inputs: ReadonlyArray<{ activityId: string; month: string; drafts: InvoiceDraft[] }>, now: Date = new Date()): Promise<DraftOutcome[]> {
+  const at = now.toISOString();
+  const table = tableName();
+  const outcomes: Array<DraftOutcome | undefined> = new Array(inputs.length);
+  const groups: Array<{ indexes: number[]; items: TransactItem[] }> = [];
+  let group: { indexes: number[]; items: TransactItem[] } | undefined;
+  inputs.forEach((input, index) => {
+    const fresh = freshDrafts(input.activityId, input.month, input.drafts, at);
+    const items = firstDrafting(table, input.activityId, input.month, fresh, at);
+    // Too many drafts for one transaction: on its own (draftMonthInvoices redrafts in several).
+    if (items.length > MAX_TRANSACTION_ITEMS) return;
+    if (!group || group.items.length + items.length > MAX_TRANSACTION_ITEMS) groups.push((group = { indexes: [], items: [] }));
+    group.indexes.push(index);
+    group.items.push(...items);
+    outcomes[index] = { invoices: fresh, kept: [], removed: [] };
+  });
+  await Promise.all(
+    groups.map(async ({ indexes, items }) => {
+      try {
+        await transact(items);
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        for (const index of indexes) outcomes[index] = undefined;
+      }
+    }),
+  );
+  for (const [index, input] of inputs.entries()) outcomes[index] ??= await draftMonthInvoices({ ...input, now });
+  return outcomes as DraftOutcome[];
+}
+
+/** The month's invoices as the drafts make them: one per customer, ids derived from activity, month and customer. */
+function freshDrafts(activityId: string, month: string, drafts: readonly InvoiceDraft[], now: string): InvoiceRecord[] {
+  const fresh = drafts.map(
     (draft): InvoiceRecord => ({
       invoiceId: invoiceIdFor(activityId, month, draft.customer.customerId),
       kind: 'invoice',
@@ -133,18 +186,14 @@ export async function draftMonthInvoices(input: { activityId: string; month: str
     }),
   );
   if (new Set(fresh.map((f) => f.invoiceId)).size !== fresh.length) throw new Error('One draft per customer and month');
-  // The first drafting of a month (no lock yet, nothing to replace): one transaction per 99 drafts, no read.
-  try {
-    const firstTime = fresh.map((invoice): TransactItem => ({ Put: { TableName: table, Item: invoiceItem(invoice), ConditionExpression: 'attribute_not_exists(pk)' } }));
-    if (firstTime.length < MAX_TRANSACTION_ITEMS) {
-      await transact([lockUpdate(table, activityId, month, now, 'attribute_not_exists(pk)'), ...firstTime]);
-      return { invoices: fresh, kept: [], removed: [] };
-    }
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
-  return redraft(table, activityId, month, fresh, now);
+  return fresh;
 }
+
+/** The writes of a month's first drafting: the lock taken (it must not exist yet) and each draft new. */
+const firstDrafting = (table: string, activityId: string, month: string, fresh: readonly InvoiceRecord[], now: string): TransactItem[] => [
+  lockUpdate(table, activityId, month, now, 'attribute_not_exists(pk)'),
+  ...fresh.map((invoice): TransactItem => ({ Put: { TableName: table, Item: invoiceItem(invoice), ConditionExpression: 'attribute_not_exists(pk)' } })),
+];
 
 async function redraft(table: string, activityId: string, month: string, fresh: InvoiceRecord[], now: string): Promise<DraftOutcome> {
   const lock = (await db().send(new GetCommand({ TableName: table, Key: keys.invoicingMonth(activityId, month), ConsistentRead: true }))).Item as MonthLockRecord | undefined;
