@@ -10,6 +10,7 @@ import type { OutboxMessage, ValidWhile } from '../data/outbox.js';
 import { nextSmsWindow, smsAllowedAt, smsWindowFromEnv } from './quiet-hours.js';
 import { isMandatory, type MessageKind } from '../domain/messages/catalogue.js';
 import { isOptedOut, optedOut } from './opt-outs.js';
+import { outboxTags } from './tracking.js';
 import { writeFallback } from './fallback.js';
 import { fillPersonalLink } from '../data/personal-links.js';
 import { isPermanentProviderError, outboxRetryFromEnv, retryDelaySeconds, type OutboxRetry, type SendFailureReason } from './retry-policy.js';
@@ -17,8 +18,7 @@ import { timeLeftMs } from '../invocation.js';
 import { AttachmentFailure, readAttachments } from './attachments.js';
 import type { SentAttachment } from '../domain/messages/attachments.js';
 import { invoiceIdOfMailCause } from '../domain/invoicing/run.js';
-import { NotFoundError } from '../domain/errors.js';
-import { appendInvoiceEvent } from '../data/invoicing/invoices.js';
+import { invoiceEventOnceItem } from '../data/invoicing/invoices.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -32,11 +32,11 @@ interface Delivery {
 }
 
 /**
- * Sends one message through its provider. An e-mail's files are read from the documents bucket first, and go as
+ * Sends one message through its provider. An e-mail carries its outbox item's key in its tags. Its files are read from the documents bucket first, and go as
  * SES v2 attachments (base64 in the MIME message SES builds; `RawContent` is base64 in the JSON request, which the
  * SDK does).
  */
-async function deliver(message: OutboxMessage): Promise<Delivery> {
+async function deliver(personId: string, message: OutboxMessage): Promise<Delivery> {
   if (message.channel === 'email') {
     const subject = message.subject ?? '';
     const files = message.attachments?.length ? await readAttachments(message.attachments, Buffer.byteLength(subject) + Buffer.byteLength(message.body)) : [];
@@ -64,7 +64,8 @@ async function deliver(message: OutboxMessage): Promise<Delivery> {
               : {}),
           },
         },
-        EmailTags: [{ Name: 'kind', Value: message.kind.replace(/[^A-Za-z0-9_-]/g, '-') }],
+        // The outbox item's key rides with the message: SES puts the tags on its delivery events (outboxTags).
+        EmailTags: [{ Name: 'kind', Value: message.kind.replace(/[^A-Za-z0-9_-]/g, '-') }, ...outboxTags(personId, message.notificationId)],
       }),
     );
     return {
@@ -250,28 +251,13 @@ async function attempt(personId: string, { leaseId, message }: Lease, now: Date,
   }
   let delivery: Delivery;
   try {
-    delivery = await deliver(outgoing);
+    delivery = await deliver(personId, outgoing);
   } catch (error) {
     return await recordFailure(personId, message, leaseId, error, now, retry);
   }
   await markSent(personId, message, delivery);
-  await recordSentOnInvoice(message);
   metrics.addMetric(`notification_sent_${message.channel}`, MetricUnit.Count, 1);
   return 'sent';
-}
-
-/**
- * An invoice's e-mail that went: `sent` on the invoice's history, once per message (its notification id marks it).
- * Never fails the send, which is recorded already; the run's last step records what a crash here left out.
- */
-async function recordSentOnInvoice(message: OutboxMessage): Promise<void> {
-  const invoiceId = invoiceIdOfMailCause(message.cause);
-  if (!invoiceId) return;
-  try {
-    await appendInvoiceEvent(invoiceId, { at: new Date().toISOString(), event: 'sent' }, { once: message.notificationId });
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) logger.warn('invoice sent, not yet on its history', { notificationId: message.notificationId, error: errorName(error) });
-  }
 }
 
 /**
@@ -583,19 +569,30 @@ async function markSent(personId: string, message: OutboxMessage, { providerMess
       },
     },
   };
+  // An invoice's e-mail: `sent` on the invoice's history in the same write, once per message (its notification id
+  // marks it). The run's last step still records what an invoice lacks (recordMissedSends).
+  const invoiceId = invoiceIdOfMailCause(message.cause);
+  let invoiceItem = invoiceId ? invoiceEventOnceItem(invoiceId, { at: now.toISOString(), event: 'sent' }, message.notificationId) : undefined;
   // The provider has the message: a mark lost now means a second send once the lease ends. So a conflict with
   // another sender's claim (which the SDK does not retry), and an error the SDK's own retries did not get past
   // (throttling, 5xx, timeouts: at 10 % faults, one message in a thousand), are tried again here.
   for (let attempt = 1; ; attempt++) {
     try {
       // A provider that answered without an id leaves nothing to look up.
-      await db().send(new TransactWriteCommand({ TransactItems: providerMessageId ? [markItem, lookupItem] : [markItem] }));
+      await db().send(new TransactWriteCommand({ TransactItems: [markItem, ...(providerMessageId ? [lookupItem] : []), ...(invoiceItem ? [invoiceItem] : [])] }));
       return;
     } catch (error) {
-      if (errorName(error) === 'TransactionCanceledException' && cancellationCodes(error)[0] === 'ConditionalCheckFailed') {
+      const codes = errorName(error) === 'TransactionCanceledException' ? cancellationCodes(error) : [];
+      if (codes[0] === 'ConditionalCheckFailed') {
         logger.error('notification sent twice: another sender recorded it first', { notificationId: message.notificationId, channel: message.channel });
         metrics.addMetric('notification_sent_twice', MetricUnit.Count, 1);
         return;
+      }
+      // The invoice has the event already (or is gone): the mark goes without it, at once.
+      if (invoiceItem && codes.at(-1) === 'ConditionalCheckFailed') {
+        invoiceItem = undefined;
+        attempt--;
+        continue;
       }
       if (attempt >= MARK_SENT_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random())));

@@ -6,7 +6,7 @@ import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js'
 import { keys } from '../../shared/keys.js';
 import { outboxPuts } from '../../shared/data/outbox.js';
 import { sendPendingNotifications } from '../../shared/notifications/sender.js';
-import { recordDelivery, sesReport, smsReport, UnknownProviderMessageError, SMS_TRACKED_EVENT_TYPES, type DeliveryReport } from '../../shared/notifications/tracking.js';
+import { outboxTags, recordDelivery, sesReport, smsReport, UnknownProviderMessageError, SMS_TRACKED_EVENT_TYPES, type DeliveryReport } from '../../shared/notifications/tracking.js';
 import { handler as deliveryEvents } from '../../functions/notifications/delivery-events.js';
 import { lambdaContext } from '../support/events.js';
 
@@ -98,6 +98,26 @@ describe('DeliveryEvents', () => {
     expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'delivered' });
   });
 
+  it('finds the message through the tags the sender gave the e-mail, with no lookup, also when the event comes before the send is recorded', async () => {
+    const personId = randomUUID();
+    const notificationId = `test#${randomUUID()}#young#email`;
+    const providerMessageId = randomUUID();
+    const tagged = { ...delivered(providerMessageId), detail: { ...delivered(providerMessageId).detail, mail: { messageId: providerMessageId, tags: Object.fromEntries(outboxTags(personId, notificationId).map((t) => [t.Name, [t.Value]])) } } };
+    const item = { ...keys.notification(personId, notificationId), type: 'notification', notificationId };
+    await doc.send(new PutCommand({ TableName: table, Item: { ...item, status: 'pending' } }));
+    // Marked sent (no provider lookup written) a moment after the event arrived.
+    const markLater = new Promise((resolve) => setTimeout(resolve, 700)).then(() => doc.send(new PutCommand({ TableName: table, Item: { ...item, status: 'sent', providerMessageId } })));
+    await expect(deliveryEvents(tagged, lambdaContext())).resolves.toEqual({ recorded: 1, dropped: 0 });
+    await markLater;
+    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'delivered' });
+    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.providerMessage('ses', providerMessageId) }))).Item).toBeUndefined();
+
+    // A report about another copy of the message (sent again under another id after a crash) changes nothing.
+    const other = { provider: 'ses' as const, providerMessageId: randomUUID(), outbox: { personId, notificationId }, status: 'bounced' as const, at: new Date().toISOString() };
+    await expect(recordDelivery(other)).rejects.toBeInstanceOf(UnknownProviderMessageError);
+    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'delivered' });
+  });
+
   it('drops a report for a message id nobody recorded instead of failing (a failure would page and be retried)', async () => {
     const started = Date.now();
     await expect(deliveryEvents(delivered(randomUUID()), lambdaContext())).resolves.toEqual({ recorded: 0, dropped: 1 });
@@ -140,6 +160,10 @@ describe('provider events to reports', () => {
     expect(sesReport(ses('Email Rejected'))).toMatchObject({ status: 'failed', reason: 'Rejected' });
     expect(sesReport(ses('Email Delivery Delayed'))).toBeUndefined();
     expect(sesReport(ses('Email Sent'))).toBeUndefined();
+    // The outbox item named by the e-mail's tags (SES gives each tag as a list), key parts with '#' included.
+    const tags = Object.fromEntries(outboxTags('customer-a1-c2', 'invoice-issued#inv-1#customer#email').map((t) => [t.Name, [t.Value]]));
+    expect(tags['outbox-message']![0]).toMatch(/^[A-Za-z0-9_-]{1,256}$/);
+    expect(sesReport({ ...ses('Email Delivered'), detail: { mail: { messageId: 'm-1', tags: { ...tags, kind: ['invoice-issued'] } } } })).toMatchObject({ providerMessageId: 'm-1', outbox: { personId: 'customer-a1-c2', notificationId: 'invoice-issued#inv-1#customer#email' } });
   });
 
   it('reads SMS receipts: DELIVERED, every tracked failure, and ignores intermediate ones', () => {

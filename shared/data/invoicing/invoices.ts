@@ -239,24 +239,22 @@ async function redraft(table: string, activityId: string, month: string, fresh: 
   return outcome;
 }
 
+type InvoiceChange = { set?: string; names?: Record<string, string>; values?: Record<string, unknown>; remove?: string; condition: string; event: InvoiceEvent };
+
+/** The update of an invoice that appends `change.event` to its history and sets fields, under a condition. */
+const invoiceUpdate = (invoiceId: string, change: InvoiceChange) => ({
+  TableName: tableName(),
+  Key: keys.invoice(invoiceId),
+  UpdateExpression: `SET ${change.set ? `${change.set}, ` : ''}history = list_append(history, :event), updatedAt = :now${change.remove ? ` REMOVE ${change.remove}` : ''}`,
+  ConditionExpression: `attribute_exists(pk) AND ${change.condition}`,
+  ExpressionAttributeNames: { '#status': 'status', ...change.names },
+  ExpressionAttributeValues: { ':event': [change.event], ':now': change.event.at, ...change.values },
+});
+
 /** Appends to an invoice's history and sets fields, under a condition; a 404 or 409 (`refused`) when it fails. */
-async function changeInvoice(
-  invoiceId: string,
-  change: { set?: string; names?: Record<string, string>; values?: Record<string, unknown>; remove?: string; condition: string; event: InvoiceEvent },
-  refused: string,
-): Promise<InvoiceRecord> {
+async function changeInvoice(invoiceId: string, change: InvoiceChange, refused: string): Promise<InvoiceRecord> {
   try {
-    const result = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.invoice(invoiceId),
-        UpdateExpression: `SET ${change.set ? `${change.set}, ` : ''}history = list_append(history, :event), updatedAt = :now${change.remove ? ` REMOVE ${change.remove}` : ''}`,
-        ConditionExpression: `attribute_exists(pk) AND ${change.condition}`,
-        ExpressionAttributeNames: { '#status': 'status', ...change.names },
-        ExpressionAttributeValues: { ':event': [change.event], ':now': change.event.at, ...change.values },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const result = await db().send(new UpdateCommand({ ...invoiceUpdate(invoiceId, change), ReturnValues: 'ALL_NEW' }));
     return recordOf<InvoiceRecord>(result.Attributes!);
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -338,16 +336,26 @@ export async function appendInvoiceEvent(invoiceId: string, event: InvoiceEvent,
   // `#status` is named on every change (changeInvoice): an update must use every name it is given.
   if (!options.once) return changeInvoice(invoiceId, { condition: 'attribute_exists(#status)', event }, NOT_FOUND);
   try {
-    return await changeInvoice(
-      invoiceId,
-      { set: 'eventMarkers = list_append(if_not_exists(eventMarkers, :none), :marker)', values: { ':none': [], ':marker': [options.once], ':once': options.once }, condition: 'attribute_exists(#status) AND NOT contains(eventMarkers, :once)', event },
-      NOT_FOUND,
-    );
+    return await changeInvoice(invoiceId, onceChange(event, options.once), NOT_FOUND);
   } catch (error) {
     if (error instanceof ConflictError) return undefined;
     throw error;
   }
 }
+
+const onceChange = (event: InvoiceEvent, once: string): InvoiceChange => ({
+  set: 'eventMarkers = list_append(if_not_exists(eventMarkers, :none), :marker)',
+  values: { ':none': [], ':marker': [once], ':once': once },
+  condition: 'attribute_exists(#status) AND NOT contains(eventMarkers, :once)',
+  event,
+});
+
+/**
+ * `appendInvoiceEvent(invoiceId, event, { once })` as an item of a transaction (the outbox records an invoice's
+ * e-mail `sent` in the transaction that marks the message sent). Its condition fails when the invoice is not there
+ * or already has the event: the caller then writes the rest without it.
+ */
+export const invoiceEventOnceItem = (invoiceId: string, event: InvoiceEvent, once: string): TransactItem => ({ Update: invoiceUpdate(invoiceId, onceChange(event, once)) });
 
 /**
  * Records a stage of the chase of an unpaid invoice once, with `items` (the reminder's outbox messages) in the same
