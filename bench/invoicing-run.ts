@@ -8,7 +8,7 @@
  * `POST /api/approvals/{approvalId}/decision` as staff once the ledger says it waits, followed to `done`.
  *
  * Printed: the seeding apart; the run's total time and invoices/s; each phase of the ledger (drafting, validation
- * hand-over, numbering, rendering and sending) with its wall time, the CPU of this process (engine, gateway and the
+ * hand-over, numbering, rendering and sending, statements) with its wall time, the CPU of this process (engine, gateway and the
  * functions' worker threads) and of DynamoDB Local, its DynamoDB requests, and the run-step invocations by action with
  * their summed duration; DynamoDB requests per invoice (app table; the engine's own table apart: on AWS it is
  * Step Functions' business); state transitions per invoice (the execution's history, and the Distributed Map
@@ -209,7 +209,8 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       'awaiting-validation': 'drafting (prepare, drafting map, count)',
       numbering: 'validation hand-over (approval, holds)',
       sending: 'numbering (blocks, loop)',
-      done: 'rendering + e-mails (sending map, finish)',
+      statements: 'rendering + e-mails (sending map)',
+      done: 'statements (PDF, e-mail; map, finish)',
     };
     for (let i = 1; i < marks.length; i++) {
       const [from, to] = [marks[i - 1]!, marks[i]!];
@@ -226,7 +227,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
         `  ${(PHASE_LABELS[to.status] ?? to.status).padEnd(44)} ${seconds(ms).padStart(8)} (${((100 * ms) / totalMs).toFixed(0).padStart(2)} %), CPU ${(to.cpu - from.cpu).toFixed(1)} s + ${(to.dynamodbCpu - from.dynamodbCpu).toFixed(1)} s DynamoDB Local, ${(to.requests - from.requests).toLocaleString('en')} DynamoDB requests; invocations (summed duration): ${actions.join(', ') || 'none'}`,
       );
     }
-    const sending = marks.find((m) => m.status === 'done');
+    const sending = marks.find((m) => m.status === 'statements');
     const beforeSending = marks[marks.indexOf(sending!) - 1];
     if (sending && beforeSending && count > 0) {
       const ms = sending.at - beforeSending.at;

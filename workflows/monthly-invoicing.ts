@@ -19,6 +19,8 @@ export interface MonthlyInvoicingWorkflowProps {
 /** Activities per drafting batch and invoices per sending batch: few state transitions per invoice (≤ 0.1). */
 export const DRAFT_BATCH_ITEMS = 100;
 export const SEND_BATCH_ITEMS = 50;
+/** Activities per statements batch: each member's statement PDF and e-mail. */
+export const STATEMENT_BATCH_ITEMS = 50;
 /** Batches in flight at once: DynamoDB and the PDF rendering share the account's (or the machine's) capacity. */
 export const MAP_CONCURRENCY = 4;
 /** A run goes on past a few activities (or invoices) that fail after their retries; the ledger counts them. */
@@ -78,6 +80,24 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
   });
   send.itemProcessor(sendBatch);
   steps.guard('Envoyer les factures', send);
+  // The month's statements, once the invoices are out: each active activity's members get theirs (PDF, e-mail, space).
+  const prepareStatements = steps.task('Préparer les relevés', fns.runStep, { action: 'prepare-statements' }, '$.statementsList');
+  const statementsBatch = new tasks.LambdaInvoke(scope, 'Émettre les relevés d’un lot', {
+    lambdaFunction: fns.runStep,
+    payloadResponseOnly: true,
+    payload: sfn.TaskInput.fromObject({ action: 'statements', BatchInput: sfn.JsonPath.objectAt('$.BatchInput'), Items: sfn.JsonPath.listAt('$.Items') }),
+    retryOnServiceExceptions: false,
+  });
+  statementsBatch.addRetry(RETRY);
+  const statements = new sfn.DistributedMap(scope, 'Émettre les relevés', {
+    itemReader: new sfn.S3JsonItemReader({ bucket: props.lists, key: sfn.JsonPath.stringAt('$.statementsList.key') }),
+    itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: STATEMENT_BATCH_ITEMS, batchInput: { 'month.$': '$.month' } }),
+    maxConcurrency: MAP_CONCURRENCY,
+    toleratedFailurePercentage: TOLERATED_FAILURE_PERCENTAGE,
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  statements.itemProcessor(statementsBatch);
+  steps.guard('Émettre les relevés', statements);
   const finish = steps.task('Clôturer le mois', fns.runStep, { action: 'finish' });
   finish.next(new sfn.Succeed(steps, 'Mois facturé'));
 
@@ -101,11 +121,13 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
   holds.next(numbering);
   numbering.next(new sfn.Choice(steps, 'Reste-t-il des factures à numéroter ?').when(sfn.Condition.numberGreaterThan('$.numbering.remaining', 0), numbering).otherwise(prepareSending));
   prepareSending.next(send);
-  send.next(finish);
+  send.next(prepareStatements);
+  prepareStatements.next(statements);
+  statements.next(finish);
   prepare.next(draft);
   draft.next(drafted);
   // A month with no invoice to validate has nothing to wait for.
-  drafted.next(new sfn.Choice(steps, 'Des factures à valider ?').when(sfn.Condition.numberGreaterThan('$.drafted.invoices', 0), awaitValidation).otherwise(finish));
+  drafted.next(new sfn.Choice(steps, 'Des factures à valider ?').when(sfn.Condition.numberGreaterThan('$.drafted.invoices', 0), awaitValidation).otherwise(prepareStatements));
   steps.finish();
 
   const logGroup = props.logGroup ?? new logs.LogGroup(scope, 'MonthlyInvoicingStateMachineLogs', { removalPolicy: RemovalPolicy.DESTROY });

@@ -163,22 +163,28 @@ export function idempotencyKeyOf(form: HTMLFormElement): { key: () => string; re
  */
 export function sendForm<T>(form: HTMLFormElement, button: HTMLButtonElement, spec: {
   busy: string;
-  incomplete: string;
+  /** The summary's line above the fields to correct: a fixed one, or one from the errors (their count). */
+  incomplete: string | ((errors: FormError[]) => string);
   failure: string;
   read: () => { body: unknown; errors: FormError[] };
   send: (body: unknown) => Promise<ApiResult<T>>;
   done: (data: T) => void | Promise<void>;
+  /** A refusal the page shows elsewhere (a personal link refused replaces the page): no summary on the form. */
+  shownElsewhere?: (result: ApiResult<T>) => boolean;
 }): void {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (button.disabled) return;
     clearErrors(form);
     const { body, errors } = spec.read();
-    if (errors.length) return showErrors(form, spec.incomplete, errors);
+    if (errors.length) return showErrors(form, typeof spec.incomplete === 'string' ? spec.incomplete : spec.incomplete(errors), errors);
     setBusy(button, true, spec.busy);
     try {
       const result = await spec.send(body);
-      if (!result.ok) return showErrors(form, messageOf(result, spec.failure), apiErrors(result));
+      if (!result.ok) {
+        if (!spec.shownElsewhere?.(result)) showErrors(form, messageOf(result, spec.failure), apiErrors(result));
+        return;
+      }
       await spec.done(result.data);
     } catch {
       showErrors(form, NETWORK_MESSAGE, []);

@@ -4,10 +4,10 @@
  * the totals as the invoice will compute them (shared/domain/invoicing/amounts.ts, the server's own code), corrects
  * or deletes a declaration until the month is invoiced, and downloads their issued invoices.
  */
-import { NETWORK_MESSAGE, apiErrors, messageOf, type ApiResult } from '../lib/api.js';
+import { messageOf, type ApiResult } from '../lib/api.js';
 import { byId, el, formatPlainDate, plural } from '../lib/dom.js';
 import { downloadFile } from '../lib/download.js';
-import { clearErrors, idempotencyKeyOf, radioValue, setBusy, showErrors, textValue, type FormError } from '../lib/forms.js';
+import { clearErrors, idempotencyKeyOf, radioValue, sendForm, setBusy, textValue, type FormError } from '../lib/forms.js';
 import { isLinkRefusal, linkApi, linkRefusedPanel, loadWithLink, takeLink } from '../lib/link.js';
 import { centsToInput, parseEuros } from '../lib/money.js';
 import { startPage } from '../lib/page.js';
@@ -433,68 +433,50 @@ startPage(async () => {
     updateTotals();
   });
   byId('annuler-correction').addEventListener('click', resetDeclaration);
-  let sending = false;
-  declarationForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (sending) return;
-    clearErrors(declarationForm);
-    say('declaration-statut', '');
-    const { body, errors } = readDeclaration();
-    if (errors.length) return showErrors(declarationForm, `Corrigez ${plural(errors.length, 'point', 'points')} :`, errors);
-    const button = byId<HTMLButtonElement>('declarer');
-    sending = true;
-    setBusy(button, true, 'Enregistrement…');
-    try {
-      const result = correcting
-        ? await call<DeclarationView>(`${base()}/months/${month}/declarations/${encodeURIComponent(correcting.declarationId)}`, { method: 'PUT', json: { ...body, version: correcting.version } })
-        : await call<DeclarationView>(`${base()}/months/${month}/declarations`, { method: 'POST', json: body, headers: { 'idempotency-key': declarationKey.key() } });
-      if (!result.ok) {
-        if (!isLinkRefusal(result)) showErrors(declarationForm, messageOf(result, "La prestation n'a pas pu être enregistrée."), apiErrors(result));
-        return;
-      }
-      const was = correcting ? 'Correction enregistrée.' : `Prestation enregistrée : ${formatEuros(result.data.totals.grossCents)} pour ${result.data.customerName}.`;
+  const toCorrect = (errors: FormError[]) => `Corrigez ${plural(errors.length, 'point', 'points')} :`;
+  sendForm<DeclarationView>(declarationForm, byId<HTMLButtonElement>('declarer'), {
+    busy: 'Enregistrement…',
+    incomplete: toCorrect,
+    failure: "La prestation n'a pas pu être enregistrée.",
+    shownElsewhere: isLinkRefusal,
+    read: () => {
+      say('declaration-statut', '');
+      return readDeclaration();
+    },
+    send: (body) =>
+      correcting
+        ? call<DeclarationView>(`${base()}/months/${month}/declarations/${encodeURIComponent(correcting.declarationId)}`, { method: 'PUT', json: { ...(body as object), version: correcting.version } })
+        : call<DeclarationView>(`${base()}/months/${month}/declarations`, { method: 'POST', json: body, headers: { 'idempotency-key': declarationKey.key() } }),
+    done: async (declaration) => {
+      const was = correcting ? 'Correction enregistrée.' : `Prestation enregistrée : ${formatEuros(declaration.totals.grossCents)} pour ${declaration.customerName}.`;
       declarationKey.renew();
       correcting = undefined;
       await load();
       say('declaration-statut', was);
-    } catch {
-      showErrors(declarationForm, NETWORK_MESSAGE, []);
-    } finally {
-      sending = false;
-      setBusy(button, false);
-    }
+    },
   });
 
   customerForm.addEventListener('change', showBusinessFields);
   byId('annuler-client').addEventListener('click', resetCustomer);
-  customerForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (sending) return;
-    clearErrors(customerForm);
-    say('client-statut', '');
-    const { body, errors } = readCustomer();
-    if (errors.length) return showErrors(customerForm, `Corrigez ${plural(errors.length, 'point', 'points')} :`, errors);
-    const button = byId<HTMLButtonElement>('enregistrer-client');
-    sending = true;
-    setBusy(button, true, 'Enregistrement…');
-    try {
-      const result = editingCustomer
-        ? await call<CustomerView>(`${base()}/customers/${encodeURIComponent(editingCustomer.customerId)}`, { method: 'PUT', json: { ...body, version: editingCustomer.version } })
-        : await call<CustomerView>(`${base()}/customers`, { method: 'POST', json: body, headers: { 'idempotency-key': customerKey.key() } });
-      if (!result.ok) {
-        if (!isLinkRefusal(result)) showErrors(customerForm, messageOf(result, "Le client n'a pas pu être enregistré."), apiErrors(result));
-        return;
-      }
+  sendForm<CustomerView>(customerForm, byId<HTMLButtonElement>('enregistrer-client'), {
+    busy: 'Enregistrement…',
+    incomplete: toCorrect,
+    failure: "Le client n'a pas pu être enregistré.",
+    shownElsewhere: isLinkRefusal,
+    read: () => {
+      say('client-statut', '');
+      return readCustomer();
+    },
+    send: (body) =>
+      editingCustomer
+        ? call<CustomerView>(`${base()}/customers/${encodeURIComponent(editingCustomer.customerId)}`, { method: 'PUT', json: { ...(body as object), version: editingCustomer.version } })
+        : call<CustomerView>(`${base()}/customers`, { method: 'POST', json: body, headers: { 'idempotency-key': customerKey.key() } }),
+    done: async (customer) => {
       customerKey.renew();
       resetCustomer();
       await load();
-      say('client-statut', `Client enregistré : ${result.data.name}.`);
-    } catch {
-      showErrors(customerForm, NETWORK_MESSAGE, []);
-    } finally {
-      sending = false;
-      setBusy(button, false);
-    }
+      say('client-statut', `Client enregistré : ${customer.name}.`);
+    },
   });
 
   const monthInput = byId<HTMLInputElement>('mois');

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { workflowTask } from '../../shared/http/task.js';
 import { RUN_TRIGGERS } from '../../shared/domain/invoicing/run.js';
-import { applyHolds, draftBatch, finishDrafting, finishRun, numberMonth, prepareRun, prepareSending, sendInvoices } from '../../shared/invoicing/run-steps.js';
+import { applyHolds, draftBatch, finishDrafting, finishRun, numberMonth, prepareRun, prepareSending, prepareStatements, sendInvoices, statementsBatch } from '../../shared/invoicing/run-steps.js';
 import { logger } from '../../shared/observability.js';
 
 const input = z.discriminatedUnion('action', [
@@ -14,6 +14,9 @@ const input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('prepare-sending'), month: z.string() }),
   // A batch of the sending map: the issued invoices in Items.
   z.object({ action: z.literal('send'), Items: z.array(z.object({ invoiceId: z.string() })) }),
+  z.object({ action: z.literal('prepare-statements'), month: z.string() }),
+  // A batch of the statements map: the month in BatchInput, the activities in Items.
+  z.object({ action: z.literal('statements'), BatchInput: z.object({ month: z.string() }), Items: z.array(z.object({ activityId: z.string() })) }),
   z.object({ action: z.literal('finish'), month: z.string() }),
 ]);
 
@@ -38,6 +41,10 @@ export const handler = workflowTask(input, async (event) => {
         return prepareSending(event.month);
       case 'send':
         return sendInvoices(event.Items.map((i) => i.invoiceId));
+      case 'prepare-statements':
+        return prepareStatements(event.month);
+      case 'statements':
+        return statementsBatch(event.BatchInput.month, event.Items.map((i) => i.activityId));
       case 'finish':
         return finishRun(event.month);
     }

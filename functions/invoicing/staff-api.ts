@@ -159,7 +159,7 @@ export const handler = apiRouter<StaffInvoicingRoute>({
     if (!invoice.number) throw new ConflictError('Le PDF existe une fois la facture émise : celle-ci est encore un brouillon.');
     const activity = await getActivity(invoice.activityId);
     if (!activity) throw new NotFoundError('Activité introuvable.');
-    const doc = documentOfRecord(invoice, cooperativeFromEnv(), { name: activity.activity.name, tradeName: activity.activity.tradeName || activity.activity.name });
+    const doc = documentOfRecord(invoice, cooperativeFromEnv(), activity.activity);
     const { pdf } = await renderInvoicePdf(doc);
     return attachment('application/pdf', documentFileName(doc), pdf.toString('base64'), true);
   }),

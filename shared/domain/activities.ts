@@ -358,6 +358,9 @@ export interface ActivityRecord {
   version: number;
 }
 
+/** The name an activity trades under with its customers (its "enseigne"): its trade name, its name when it has none. */
+export const tradeNameOf = (activity: Pick<ActivityRecord, 'name' | 'tradeName'>): string => activity.tradeName || activity.name;
+
 export interface ActivityMember {
   activityId: string;
   personId: string;

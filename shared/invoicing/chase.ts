@@ -3,7 +3,7 @@ import { tableName } from '../data/client.js';
 import { listUnpaidInvoices, recordChaseStage } from '../data/invoicing/invoices.js';
 import { inParallel } from '../data/invoicing/items.js';
 import { outboxPuts, type OutboxDraft } from '../data/outbox.js';
-import type { ActivityRecord } from '../domain/activities.js';
+import { tradeNameOf, type ActivityRecord } from '../domain/activities.js';
 import { invoiceOutboxOwner, invoicePdfKey, type InvoiceRecord } from '../domain/invoicing/records.js';
 import { CHASE_OFFSET_DAYS, dueChaseSteps, isReminderStep, type ChaseStep, type ReminderStep } from '../domain/invoicing/terms.js';
 import { render } from '../domain/messages/catalogue.js';
@@ -45,12 +45,12 @@ export interface ChaseReport {
 export const reminderCause = (invoiceId: string, stage: ReminderStep) => `invoice-${stage}#${invoiceId}`;
 
 /** The reminder of one stage to the invoice's customer, the invoice's PDF attached again, for what is left to pay. */
-export function reminderDraft(invoice: InvoiceRecord, stage: ReminderStep, activity: Pick<ActivityRecord, 'tradeName'>): OutboxDraft {
+export function reminderDraft(invoice: InvoiceRecord, stage: ReminderStep, activity: Pick<ActivityRecord, 'name' | 'tradeName'>): OutboxDraft {
   const kind = `invoice-${stage}` as const;
   const number = invoice.number!;
   const text = render(kind, 'customer', 'email', {
     customerName: invoice.customer.name,
-    activityName: activity.tradeName,
+    activityName: tradeNameOf(activity),
     invoiceNumber: number,
     issueDate: invoice.issueDate!,
     dueDate: invoice.dueDate!,

@@ -1,14 +1,16 @@
 import type { CooperativeSettings } from '../../infra/config.js';
 import type { InvoiceRecord } from '../domain/invoicing/records.js';
-import type { PriceUnit } from '../domain/activities.js';
+import { tradeNameOf, type ActivityRecord, type PriceUnit } from '../domain/activities.js';
 import { invoiceTotals, type InvoiceTotals, type VatMode } from '../domain/invoicing/amounts.js';
 import type { CustomerDetails, PostalAddress } from '../domain/invoicing/customers.js';
 import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
 
 /**
  * The invoice or credit note as its renderers take it (the PDF, the Factur-X XML): everything already decided and
- * computed, so both print the same figures. Built from the cooperative's settings, the activity and the customer by
- * `buildInvoiceDocument`; a credit note repeats the cancelled invoice's lines (positive amounts, type 381).
+ * computed, so both print the same figures. A stored invoice or credit note becomes one by `documentOfRecord`, the
+ * only mapping of a record (the run, the staff's download); `buildInvoiceDocument` builds one from the cooperative's
+ * settings, the activity and the customer (tests, benchmarks); a credit note repeats the cancelled invoice's lines
+ * (positive amounts, type 381).
  */
 
 export type InvoiceKind = 'invoice' | 'credit-note';
@@ -80,8 +82,8 @@ export interface BuildInvoiceInput {
   lines: readonly InvoiceLineInput[];
 }
 
-/** The cooperative and the activity as the seller of an invoice. */
-export function sellerOf(cooperative: CooperativeSettings, activity: { name: string; tradeName: string }): InvoiceSeller {
+/** The cooperative and the activity as the seller of an invoice: the activity's trade name, its name when it has none. */
+export function sellerOf(cooperative: CooperativeSettings, activity: Pick<ActivityRecord, 'name' | 'tradeName'>): InvoiceSeller {
   const seller: InvoiceSeller = {
     name: cooperative.name,
     legalForm: cooperative.legalForm,
@@ -91,7 +93,7 @@ export function sellerOf(cooperative: CooperativeSettings, activity: { name: str
     email: cooperative.email,
     phone: cooperative.phone,
     bank: cooperative.bank,
-    tradeName: activity.tradeName,
+    tradeName: tradeNameOf(activity),
     activityName: activity.name,
   };
   if (cooperative.vatNumber) seller.vatNumber = cooperative.vatNumber;
@@ -146,9 +148,12 @@ export function recordTotals(record: Pick<InvoiceRecord, 'invoiceId' | 'lines' |
 /**
  * The document of an invoice or credit note as stored (numbered): its lines and customer as they were drafted, its
  * number and dates, the totals computed again by the same rules (they must equal the stored ones). A record whose
- * lines carry no VAT rate was drafted under the franchise.
+ * lines carry no VAT rate was drafted under the franchise. The ONE mapping of a stored invoice to its document: the
+ * run's PDF (run-steps.ts `sendInvoices`), the staff's download and anything else rendering a stored invoice call
+ * it, so the due date (the stored one) and the seller's trade name (`tradeNameOf`) cannot differ between them.
+ * Pure and cheap (no read): the run calls it once per invoice with the activities of a batch read at once.
  */
-export function documentOfRecord(record: InvoiceRecord, cooperative: CooperativeSettings, activity: { name: string; tradeName: string }): InvoiceDocument {
+export function documentOfRecord(record: InvoiceRecord, cooperative: CooperativeSettings, activity: Pick<ActivityRecord, 'name' | 'tradeName'>): InvoiceDocument {
   if (!record.number || !record.issueDate) throw new RangeError(`invoice ${record.invoiceId} is not numbered`);
   const { vatMode, totals } = recordTotals(record);
   const dates = record.lines.map((line) => line.serviceDate).sort();
@@ -157,7 +162,8 @@ export function documentOfRecord(record: InvoiceRecord, cooperative: Cooperative
     kind: record.kind,
     number: record.number,
     issueDate: record.issueDate,
-    ...(record.kind === 'invoice' && record.dueDate ? { dueDate: record.dueDate } : {}),
+    // Set at numbering (issue date + the cooperative's terms); the same rule for a record numbered without one.
+    ...(record.kind === 'invoice' ? { dueDate: record.dueDate ?? dueDateOf(record.issueDate, cooperative.paymentTermsDays) } : {}),
     paymentTermsDays: cooperative.paymentTermsDays,
     servicePeriod: { start: dates[0]!, end: dates[dates.length - 1]! },
     seller: sellerOf(cooperative, activity),

@@ -2,14 +2,13 @@ import { cooperativeFromEnv } from '../domain/activities.js';
 import { NotFoundError } from '../domain/errors.js';
 import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
 import {
-  customerOutboxId,
   invoiceMailCause,
   monthBatchKey,
   monthDrafts,
   releasedBatchKey,
   type InvoicingRunTrigger,
 } from '../domain/invoicing/run.js';
-import { invoicePdfKey, type InvoiceRecord } from '../domain/invoicing/records.js';
+import { invoiceOutboxOwner, invoicePdfKey, type InvoiceRecord } from '../domain/invoicing/records.js';
 import { render } from '../domain/messages/catalogue.js';
 import { parisDate } from '../domain/time.js';
 import { keys } from '../keys.js';
@@ -26,8 +25,9 @@ import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
 import type { ActivityRecord } from '../domain/activities.js';
 import { sendPendingNotifications } from '../notifications/sender.js';
-import { documentsBucket, headObject, putObject } from '../storage/objects.js';
-import { buildInvoiceDocument, documentFileName } from './document.js';
+import { issueMonthlyStatements } from '../data/invoicing/statements.js';
+import { documentsBucket, headObject, putObject, readObject } from '../storage/objects.js';
+import { documentFileName, documentOfRecord } from './document.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
 
 /**
@@ -42,9 +42,22 @@ const PARALLEL = 8;
 export const NUMBERING_CHUNKS_PER_STEP = 5;
 
 /** Where the run keeps the item lists its Distributed Maps read (documents bucket; the steps' role writes them). */
-export const runListKey = (month: string, list: 'activities' | 'issued') => `invoicing-runs/${month}/${list}.json`;
+export const runListKey = (month: string, list: 'activities' | 'issued' | 'statements') => `invoicing-runs/${month}/${list}.json`;
 
 /** Writes a list for an ItemReader once: a retried step (or a restart) keeps the first list, which a map may be reading. */
+/** A list written by `writeListOnce` (none yet: empty). */
+async function listOf(key: string): Promise<Array<Record<string, string>>> {
+  const body = await readObject(key);
+  return body === undefined ? [] : (JSON.parse(Buffer.from(body).toString('utf8')) as Array<Record<string, string>>);
+}
+
+/** The month's statements issued, by the activities of its statements list (none listed: a month with no invoice to send). */
+async function countStatements(month: string): Promise<number> {
+  const listed = await listOf(runListKey(month, 'statements'));
+  const found = await batchGetAll(listed.map((item) => keys.statement(item.activityId!, month)));
+  return found.length;
+}
+
 async function writeListOnce(key: string, items: Array<Record<string, string>>): Promise<{ bucket: string; key: string; count: number }> {
   const existing = await headObject(key);
   if (!existing) await putObject(key, JSON.stringify(items), 'application/json');
@@ -195,23 +208,17 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
     if (!activity) throw new NotFoundError(`activity of invoice ${invoice.invoiceId} not found`);
     const number = invoice.number!;
     const key = invoicePdfKey({ invoiceId: invoice.invoiceId, number });
-    const doc = buildInvoiceDocument({
-      number,
-      issueDate: invoice.issueDate!,
-      cooperative,
-      activity: { name: activity.name, tradeName: activity.tradeName || activity.name },
-      customer: invoice.customer,
-      lines: invoice.lines.map((l) => ({ description: l.description, serviceDate: l.serviceDate, quantityHundredths: l.quantityHundredths, unit: l.unit as never, unitPriceCents: l.unitPriceCents, vatRateBps: l.vatRateBps })),
-    });
+    // The same mapping as the staff's download: the PDF and the e-mail say the stored due date and the trade name.
+    const doc = documentOfRecord(invoice, cooperative, activity);
     if (!(await headObject(key))) await putObject(key, (await renderInvoicePdf(doc)).pdf, 'application/pdf');
-    const personId = customerOutboxId(invoice.activityId, invoice.customer.customerId);
+    const personId = invoiceOutboxOwner(invoice.invoiceId);
     const cause = invoiceMailCause(invoice.invoiceId);
     const text = render('invoice-issued', 'customer', 'email', {
       customerName: invoice.customer.name,
-      activityName: activity.tradeName || activity.name,
+      activityName: doc.seller.tradeName,
       invoiceNumber: number,
-      issueDate: invoice.issueDate!,
-      dueDate: invoice.dueDate ?? doc.dueDate!,
+      issueDate: doc.issueDate,
+      dueDate: doc.dueDate!,
       grossCents: invoice.totals.grossCents,
     });
     const draft = { kind: 'invoice-issued', role: 'customer' as const, channel: 'email' as const, to: invoice.customer.email, ...text, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
@@ -226,13 +233,37 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
 }
 
 /**
+ * "Préparer les relevés": the activities whose members get the month's statement, listed in S3 for the statements
+ * map: the month's active activities (the run's first list, read again: the state after the validation no longer
+ * carries it), with every activity that has an invoice of the month (one closed since the list was made included).
+ */
+export async function prepareStatements(month: string): Promise<{ bucket: string; key: string; activities: number }> {
+  const listed = await listOf(runListKey(month, 'activities'));
+  const invoiced = (await listMonthInvoices(month)).map((i) => i.activityId);
+  const activityIds = [...new Set([...listed.map((item) => item.activityId!), ...invoiced])].filter(Boolean).sort();
+  const list = await writeListOnce(runListKey(month, 'statements'), activityIds.map((activityId) => ({ activityId })));
+  await recordRunProgress(month, { status: 'statements' });
+  return { bucket: list.bucket, key: list.key, activities: list.count >= 0 ? list.count : activityIds.length };
+}
+
+/**
+ * One batch of the statements map: each activity's statements of the month (`issueMonthlyStatements`: a PDF per
+ * member, their space, the e-mail once). An activity that fails fails the batch, and the map's tolerated failures
+ * count it; a retry finds the statements already issued and sends only what is pending.
+ */
+export async function statementsBatch(month: string, activityIds: readonly string[]): Promise<{ activities: number; sent: number }> {
+  const sent = await inParallel(activityIds, PARALLEL, async (activityId) => (await issueMonthlyStatements({ activityId, month })).sent);
+  return { activities: activityIds.length, sent: sent.reduce((a, b) => a + b, 0) };
+}
+
+/**
  * `sent` on the history of the invoices whose e-mail went but whose record of it was lost (the sender died between
  * the two writes): read from their outbox message.
  */
 async function recordMissedSends(invoices: readonly InvoiceRecord[]): Promise<number> {
   const unsent = invoices.filter((i) => !i.history.some((e) => e.event === 'sent'));
   const notificationId = (i: InvoiceRecord) => `${invoiceMailCause(i.invoiceId)}#customer#email`;
-  const messages = await batchGetAll(unsent.map((i) => keys.notification(customerOutboxId(i.activityId, i.customer.customerId), notificationId(i))), { consistentRead: true });
+  const messages = await batchGetAll(unsent.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), notificationId(i))), { consistentRead: true });
   const went = messages.filter((m) => m.sentAt !== undefined);
   for (const message of went) {
     const invoiceId = String(message.cause).slice('invoice-issued#'.length);
@@ -241,14 +272,15 @@ async function recordMissedSends(invoices: readonly InvoiceRecord[]): Promise<nu
   return went.length;
 }
 
-/** "Clôturer le mois": the run's counts from what the month's invoices say, and the run done. */
-export async function finishRun(month: string): Promise<{ issued: number; sent: number; held: number }> {
+/** "Clôturer le mois": the run's counts from what the month's invoices (and statements) say, and the run done. */
+export async function finishRun(month: string): Promise<{ issued: number; sent: number; held: number; statements: number }> {
   const invoices = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice');
   const issued = invoices.filter((i) => i.numberingKey === monthBatchKey(month) && i.number);
   const sent = issued.filter((i) => i.history.some((e) => e.event === 'sent')).length + (await recordMissedSends(issued));
   const held = invoices.filter((i) => i.status === 'held').length;
-  await recordRunProgress(month, { status: 'done', counts: { issued: issued.length, sent, held } });
-  return { issued: issued.length, sent, held };
+  const statements = await countStatements(month);
+  await recordRunProgress(month, { status: 'done', counts: { issued: issued.length, sent, held, statements } });
+  return { issued: issued.length, sent, held, statements };
 }
 
 /**

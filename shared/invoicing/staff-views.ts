@@ -117,6 +117,7 @@ export const RUN_STATUS_LABELS: Record<InvoicingRunStatus, string> = {
   'awaiting-validation': 'Lot à valider',
   numbering: 'Numérotation en cours',
   sending: 'Envoi des factures',
+  statements: 'Envoi des relevés',
   done: 'Terminée',
 };
 

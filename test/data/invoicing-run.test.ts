@@ -1,24 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
 import { startDocumentsS3, type DocumentsS3 } from '../support/documents-s3.js';
 import { launchReadyReferral } from '../support/activities.js';
-import { business, individual, line, seedActiveActivity } from '../support/invoicing.js';
+import { apiEvent, lambdaContext } from '../support/events.js';
+import { staffCamille } from '../support/fixtures.js';
+import { business, draftFor, individual, line, seedActiveActivity } from '../support/invoicing.js';
+import { pdfText } from '../support/pdf-text.js';
 import { decide, getApprovalRecord, openApproval, takeDecision } from '../../shared/data/approvals.js';
 import { invoicingBatches } from '../../shared/data/invoicing-batches.js';
 import { claimInvoicingRun, getInvoicingRun } from '../../shared/data/invoicing-runs.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration } from '../../shared/data/invoicing/declarations.js';
-import { getInvoice, listMonthInvoices } from '../../shared/data/invoicing/invoices.js';
-import { checkNumberContinuity } from '../../shared/data/invoicing/numbering.js';
+import { draftMonthInvoices, getInvoice, listMonthInvoices } from '../../shared/data/invoicing/invoices.js';
+import { checkNumberContinuity, issueNumbers } from '../../shared/data/invoicing/numbering.js';
 import { InvalidInputError } from '../../shared/domain/errors.js';
-import { customerOutboxId, invoiceMailCause } from '../../shared/domain/invoicing/run.js';
-import type { CustomerFields } from '../../shared/domain/invoicing/records.js';
+import { invoiceMailCause } from '../../shared/domain/invoicing/run.js';
+import { invoiceOutboxOwner, invoicePdfKey, type CustomerFields } from '../../shared/domain/invoicing/records.js';
 import { applyHolds, draftBatch, finishDrafting, finishRun, issueReleasedInvoice, numberMonth, prepareRun, prepareSending, runListKey, sendInvoices } from '../../shared/invoicing/run-steps.js';
 import { fireInvoicingSchedule } from '../../shared/invoicing/schedule.js';
 import { keys } from '../../shared/keys.js';
 import { readObject } from '../../shared/storage/objects.js';
+import { handler as staffInvoicingApi } from '../../functions/invoicing/staff-api.js';
 
 /** A month's run step by step on DynamoDB Local, the local SES and the local S3: every step run twice, as a retry would. */
 let messaging: LocalMessaging;
@@ -128,7 +132,7 @@ describe('the monthly run, step by step', () => {
       const after = (await getInvoice(invoice.invoiceId))!;
       expect(after.history.filter((e) => e.event === 'sent')).toHaveLength(1);
       const message = await doc.send(
-        new GetCommand({ TableName: table, Key: keys.notification(customerOutboxId(invoice.activityId, invoice.customer.customerId), `${invoiceMailCause(invoice.invoiceId)}#customer#email`) }),
+        new GetCommand({ TableName: table, Key: keys.notification(invoiceOutboxOwner(invoice.invoiceId), `${invoiceMailCause(invoice.invoiceId)}#customer#email`) }),
       );
       expect(message.Item).toMatchObject({ status: 'sent', sentAttachments: [expect.objectContaining({ contentType: 'application/pdf' })] });
     }
@@ -142,6 +146,35 @@ describe('the monthly run, step by step', () => {
     expect(await mailsTo(jeanne.email)).toHaveLength(1);
     expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ problems: [] });
   }, 120_000);
+});
+
+describe('one invoice, one document', () => {
+  it("renders the run's PDF and the staff's download alike: the due date the invoice was issued with, the activity's name without a trade name", async () => {
+    const activityId = await seedActiveActivity(doc, table, { name: 'Atelier Nour' });
+    await doc.send(new UpdateCommand({ TableName: table, Key: keys.activity(activityId), UpdateExpression: 'SET tradeName = :none', ExpressionAttributeValues: { ':none': '' } }));
+    const client = await customer(activityId, individual('Nour Haddad'));
+    const lines = [line({ description: 'Taille de haie' }), line({ quantityHundredths: 150, unitPriceCents: 1999 })];
+    const invoiceId = (await draftMonthInvoices({ activityId, month: '2039-04', drafts: [draftFor(client, lines)] })).invoices[0]!.invoiceId;
+    // Due 45 days after its issue while the cooperative's terms now say 30: the stored due date is the one printed.
+    await issueNumbers({ batchKey: `t-${randomUUID()}`, invoiceIds: [invoiceId], issueDate: '2039-05-02', dueDate: '2039-06-16' });
+
+    expect(await sendInvoices([invoiceId])).toEqual({ invoices: 1, sent: 1 });
+    const invoice = (await getInvoice(invoiceId))!;
+    const stored = await readObject(invoicePdfKey({ invoiceId, number: invoice.number! }));
+    const download = await staffInvoicingApi(apiEvent({ routeKey: 'GET /api/staff/invoices/{invoiceId}/pdf', actor: staffCamille, pathParameters: { invoiceId } }) as never, lambdaContext() as never);
+    expect(download.statusCode).toBe(200);
+    const downloaded = Buffer.from(String(download.body), 'base64');
+    expect(Buffer.from(stored!).equals(downloaded)).toBe(true);
+    const text = await pdfText(downloaded);
+    expect(text).toContain("Date d'échéance : 16/06/2039");
+    expect(text).toContain('Atelier Nour');
+
+    const mails = await mailsTo(client.email);
+    expect(mails.map((m) => m.subject)).toEqual([`Facture ${invoice.number} - Atelier Nour`]);
+    expect(mails[0]!.text).toContain('à régler avant le 16/06/2039');
+    const message = await doc.send(new GetCommand({ TableName: table, Key: keys.notification(invoiceOutboxOwner(invoiceId), `${invoiceMailCause(invoiceId)}#customer#email`) }));
+    expect(message.Item).toMatchObject({ status: 'sent' });
+  });
 });
 
 describe('the schedule', () => {

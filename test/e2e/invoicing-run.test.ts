@@ -5,6 +5,7 @@ import { launchReadyReferral } from '../support/activities.js';
 import { business, individual, line, seedActiveActivity } from '../support/invoicing.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration } from '../../shared/data/invoicing/declarations.js';
+import { getStatement } from '../../shared/data/invoicing/statements.js';
 import { checkNumberContinuity } from '../../shared/data/invoicing/numbering.js';
 import { addToMonth } from '../../shared/domain/invoicing/run.js';
 import type { CustomerFields } from '../../shared/domain/invoicing/records.js';
@@ -96,7 +97,8 @@ describe('the monthly run on the local cloud', () => {
       180_000,
       'the run done',
     );
-    expect(done.run.counts).toMatchObject({ issued: 2, held: 1 });
+    // Every active activity's month has its statements (one activity with no declaration too).
+    expect(done.run.counts).toMatchObject({ issued: 2, held: 1, statements: 3 });
     const issued = done.items.filter((i: { status: string }) => i.status === 'issued');
     const year = parisDate().slice(0, 4);
     expect(issued.map((i: { number: string }) => i.number).sort()).toEqual([`${year}-000001`, `${year}-000002`]);
@@ -120,12 +122,25 @@ describe('the monthly run on the local cloud', () => {
       expect(pdf.headers.get('content-type')).toContain('application/pdf');
     }
     // The held invoice's member is told why; its customer hears nothing.
+    const toMember = async (subject: string) => (await mailsTo(referral.youngPerson.email)).filter((m) => m.subject.includes(subject));
     const told = await eventually(async () => {
-      const found = await mailsTo(referral.youngPerson.email);
-      return found.length > 0 ? found : undefined;
+      const found = await toMember('');
+      return found.some((m) => m.text?.includes(reason)) ? found.filter((m) => m.text?.includes(reason)) : undefined;
     }, 60_000, 'the member told of the held invoice');
     expect(told).toHaveLength(1);
-    expect(told[0]!.text).toContain(reason);
     expect(await mailsTo(jeanne.email)).toHaveLength(0);
+
+    // The member's statement of the month: issued once, its PDF e-mailed; the held invoice is not in its revenue.
+    const statement = await getStatement(gardens, MONTH);
+    const dupontInvoice = issued.find((i: { customer: { name: string } }) => i.customer.name === dupont.name);
+    expect(statement?.statement.revenueExclVatCents).toBe(dupontInvoice.netCents);
+    expect(statement?.members.map((m) => m.referralId)).toEqual([referral.referralId]);
+    const statementMails = await eventually(async () => {
+      const found = await toMember('Votre relevé');
+      return found.length > 0 ? found : undefined;
+    }, 60_000, "the member's statement e-mail");
+    expect(statementMails).toHaveLength(1);
+    expect(statementMails[0]!.attachments?.map((a) => a.fileName)).toEqual([`releve-${MONTH}.pdf`]);
+    expect(await getStatement(sewing, MONTH)).toBeDefined();
   }, 420_000);
 });

@@ -72,7 +72,7 @@ export async function seedActiveActivity(
   await doc.send(
     new PutCommand({
       TableName: table,
-      Item: { ...keys.activity(activityId), ...keys.activeActivityEntry(activityId, '2030-01-01'), type: 'activity', activityId, status: 'active', name, tradeName: name, shape: 'personal', programme: 'accompagnement', startDate: '2030-01-01' },
+      Item: { ...keys.activity(activityId), ...keys.activeActivityEntry(activityId, '2030-01-01'), type: 'activity', activityId, status: 'active', name, tradeName: name, shape: 'personal', programme: 'accompagnement', startDate: '2030-01-01', contributionRateBps: 1000 },
     }),
   );
   for (const m of options.members ?? []) {

@@ -213,7 +213,8 @@ export const creditNoteIdFor = (invoiceId: string) => `cn-${invoiceId}`;
 export const invoicePdfKey = (invoice: { invoiceId: string; number: string }) => `invoices/${invoice.number.slice(0, 4)}/${invoice.invoiceId}.pdf`;
 
 /**
- * The outbox files a customer's messages about an invoice (the invoice, its reminders) under the invoice's id in
- * place of a person's: customers are not people of the path, and one invoice's messages are then read together.
+ * The outbox files a customer's messages about an invoice (the invoice's e-mail, its reminders) under the invoice's id
+ * in place of a person's: customers are not people of the path, and one invoice's messages are then read together.
+ * The one owner of every such message (docs/architecture.md says why).
  */
 export const invoiceOutboxOwner = (invoiceId: string) => invoiceId;

@@ -10,7 +10,7 @@ import { choice, text } from '../validation.js';
 import { invoiceTotals, type VatMode } from './amounts.js';
 import type { CustomerRecord, DeclarationRecord, InvoiceDraft } from './records.js';
 
-export const RUN_STATUSES = ['drafting', 'awaiting-validation', 'numbering', 'sending', 'done'] as const;
+export const RUN_STATUSES = ['drafting', 'awaiting-validation', 'numbering', 'sending', 'statements', 'done'] as const;
 export type InvoicingRunStatus = (typeof RUN_STATUSES)[number];
 
 /** What started a month's run: the monthly schedule, the schedule catching up a missed month, or staff. */
@@ -24,6 +24,8 @@ export interface InvoicingRunCounts {
   issued: number;
   sent: number;
   failedActivities: number;
+  /** Activities whose month has its statements (their members' PDFs and e-mails). */
+  statements: number;
 }
 
 /** The ledger item of a month's run: claimed once, never run again. */
@@ -89,7 +91,7 @@ export function monthsToRun(input: { now: Date; lastRunMonth?: string; firstMont
   return months;
 }
 
-export const emptyRunCounts = (): InvoicingRunCounts => ({ activities: 0, invoices: 0, held: 0, issued: 0, sent: 0, failedActivities: 0 });
+export const emptyRunCounts = (): InvoicingRunCounts => ({ activities: 0, invoices: 0, held: 0, issued: 0, sent: 0, failedActivities: 0, statements: 0 });
 
 // --- The staff validation of a month's batch (waiting step `invoicing-batch`) ---
 
@@ -179,7 +181,9 @@ export function monthDrafts(declarations: ReadonlyArray<Omit<DeclarationRecord, 
 export const monthBatchKey = (month: string) => `invoicing-${month}`;
 export const releasedBatchKey = (invoiceId: string, releasedAt: string) => `released-${invoiceId}-${releasedAt.replace(/[^0-9]/g, '').slice(0, 14)}`;
 
-/** The outbox partition and cause of an invoice's e-mail to its customer: the sender records `sent` on the invoice from it. */
+/**
+ * The outbox cause of an invoice's e-mail to its customer (filed under `invoiceOutboxOwner`, records.ts): the sender
+ * records `sent` on the invoice from it.
+ */
 export const invoiceMailCause = (invoiceId: string) => `invoice-issued#${invoiceId}`;
 export const invoiceIdOfMailCause = (cause: string): string | undefined => (cause.startsWith('invoice-issued#') ? cause.slice('invoice-issued#'.length) : undefined);
-export const customerOutboxId = (activityId: string, customerId: string) => `customer-${activityId}-${customerId}`;
