@@ -457,6 +457,8 @@ export class LambdaRuntime {
       if (!pending) return;
       clearTimeout(pending.timer);
       const durationMs = performance.now() - pending.started;
+      // The line Lambda's Node.js runtime writes when a handler throws (type and message; the stack stays out).
+      if (!message.ok) this.onLog(fn.functionName, `${new Date().toISOString()} ${pending.requestId} ERROR Invoke Error ${JSON.stringify({ errorType: message.error!.errorType, errorMessage: message.error!.errorMessage })}`);
       pending.settle(message.ok ? { ok: true, result: JSON.parse(message.payload!) as unknown, durationMs } : { ok: false, ...message.error!, durationMs });
       this.release(state, environment);
     });

@@ -15,10 +15,11 @@ import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { draftMonthInvoices, getInvoice, listMonthInvoices } from '../../shared/data/invoicing/invoices.js';
 import { checkNumberContinuity, issueNumbers } from '../../shared/data/invoicing/numbering.js';
+import { getStatement } from '../../shared/data/invoicing/statements.js';
 import { InvalidInputError } from '../../shared/domain/errors.js';
 import { invoiceMailCause } from '../../shared/domain/invoicing/run.js';
 import { invoiceOutboxOwner, invoicePdfKey, type CustomerFields } from '../../shared/domain/invoicing/records.js';
-import { applyHolds, draftBatch, finishDrafting, finishRun, issueReleasedInvoice, numberMonth, prepareRun, prepareSending, runListKey, sendInvoices } from '../../shared/invoicing/run-steps.js';
+import { applyHolds, draftBatch, finishDrafting, finishRun, issueReleasedInvoice, numberMonth, prepareRun, prepareSending, prepareStatements, runListKey, sendInvoices, statementsBatch } from '../../shared/invoicing/run-steps.js';
 import { fireInvoicingSchedule } from '../../shared/invoicing/schedule.js';
 import { keys } from '../../shared/keys.js';
 import { readObject } from '../../shared/storage/objects.js';
@@ -136,8 +137,21 @@ describe('the monthly run, step by step', () => {
       );
       expect(message.Item).toMatchObject({ status: 'sent', sentAttachments: [expect.objectContaining({ contentType: 'application/pdf' })] });
     }
-    expect(await finishRun(MONTH)).toEqual({ issued: 2, sent: 2, held: 1 });
-    expect(await getInvoicingRun(MONTH)).toMatchObject({ status: 'done', counts: { issued: 2, sent: 2, held: 1 }, finishedAt: expect.any(String) });
+    // The statements: every listed activity (the idle one too), issued once; the member e-mailed once with the PDF.
+    const statementsList = await prepareStatements(MONTH);
+    expect(statementsList).toMatchObject({ key: runListKey(MONTH, 'statements'), activities: 3 });
+    expect(await getInvoicingRun(MONTH)).toMatchObject({ status: 'statements' });
+    expect(await statementsBatch(MONTH, [first, second, idle])).toEqual({ activities: 3, sent: 1 });
+    expect(await statementsBatch(MONTH, [first, second, idle])).toEqual({ activities: 3, sent: 0 });
+    const statementMails = (await mailsTo(referral.youngPerson.email)).filter((m) => m.subject.startsWith('Votre relevé'));
+    expect(statementMails).toHaveLength(1);
+    expect(statementMails[0]!.attachments?.map((a) => a.fileName)).toEqual([`releve-${MONTH}.pdf`]);
+    const dupontInvoice = issued.find((i) => i.customer.customerId === dupont.customerId)!;
+    expect((await getStatement(first, MONTH))?.statement.revenueExclVatCents).toBe(dupontInvoice.totals.netCents);
+    expect((await getStatement(idle, MONTH))?.statement.revenueExclVatCents).toBe(0);
+
+    expect(await finishRun(MONTH)).toEqual({ issued: 2, sent: 2, held: 1, statements: 3 });
+    expect(await getInvoicingRun(MONTH)).toMatchObject({ status: 'done', counts: { issued: 2, sent: 2, held: 1, statements: 3 }, finishedAt: expect.any(String) });
 
     // The held invoice validated later: its own number, the next one, and its e-mail; a repeat changes nothing.
     const later = await issueReleasedInvoice(jeanneInvoice.invoiceId, { id: staff.id, name: staff.name });

@@ -115,11 +115,12 @@ describe('LambdaRuntime', () => {
     expect(stats!.initMs).toBeGreaterThan(0);
   });
 
-  it('returns a thrown error as a function error', async () => {
-    const { runtime } = start([fn('alpha', cjsDir)]);
+  it('returns a thrown error as a function error, and writes it to the function log as Lambda does', async () => {
+    const { runtime, logs } = start([fn('alpha', cjsDir)]);
     const outcome = await runtime.invoke('alpha', { mode: 'throw' });
     expect(outcome).toMatchObject({ ok: false, errorType: 'TypeError', errorMessage: 'bad input' });
     expect(outcome.ok === false && outcome.trace?.[0]).toBe('TypeError: bad input');
+    expect(logs.filter(([name, line]) => name === 'alpha' && / ERROR Invoke Error \{"errorType":"TypeError","errorMessage":"bad input"\}$/.test(line))).toHaveLength(1);
   });
 
   it('fails a timed out invocation and replaces its environment', async () => {
