@@ -24,9 +24,9 @@ import { outboxPuts } from '../data/outbox.js';
 import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
 import type { ActivityRecord } from '../domain/activities.js';
-import { sendPendingNotifications } from '../notifications/sender.js';
+import { sendPendingNotifications, writeAndSendNotifications, type OutboxWrite } from '../notifications/sender.js';
 import { issueMonthlyStatements } from '../data/invoicing/statements.js';
-import { documentsBucket, headObject, putObject, readObject } from '../storage/objects.js';
+import { documentsBucket, headObject, putObject, putObjectOnce, readObject } from '../storage/objects.js';
 import { documentFileName, documentOfRecord } from './document.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
 
@@ -203,14 +203,15 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
     }),
   );
   const cooperative = cooperativeFromEnv();
-  const sent = await inParallel(invoices, PARALLEL, async (invoice) => {
+  const writes = await inParallel(invoices, PARALLEL, async (invoice): Promise<OutboxWrite> => {
     const activity = activities.get(invoice.activityId);
     if (!activity) throw new NotFoundError(`activity of invoice ${invoice.invoiceId} not found`);
     const number = invoice.number!;
     const key = invoicePdfKey({ invoiceId: invoice.invoiceId, number });
     // The same mapping as the staff's download: the PDF and the e-mail say the stored due date and the trade name.
     const doc = documentOfRecord(invoice, cooperative, activity);
-    if (!(await headObject(key))) await putObject(key, (await renderInvoicePdf(doc)).pdf, 'application/pdf');
+    // Written once: a retry keeps the file an e-mail may have carried.
+    await putObjectOnce(key, (await renderInvoicePdf(doc)).pdf, 'application/pdf');
     const personId = invoiceOutboxOwner(invoice.invoiceId);
     const cause = invoiceMailCause(invoice.invoiceId);
     const text = render('invoice-issued', 'customer', 'email', {
@@ -222,14 +223,11 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
       grossCents: invoice.totals.grossCents,
     });
     const draft = { kind: 'invoice-issued', role: 'customer' as const, channel: 'email' as const, to: invoice.customer.email, ...text, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
-    try {
-      await transact(outboxPuts(tableName(), personId, cause, [draft], new Date().toISOString()));
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-    return (await sendPendingNotifications(personId, cause)).sent;
+    return { personId, cause, items: outboxPuts(tableName(), personId, cause, [draft], new Date().toISOString()) };
   });
-  return { invoices: invoices.length, sent: sent.reduce((a, b) => a + b, 0) };
+  // The e-mails written in a few transactions and sent (writeAndSendNotifications), not a write and a read each.
+  const counts = await writeAndSendNotifications(writes, PARALLEL);
+  return { invoices: invoices.length, sent: counts.reduce((sum, c) => sum + c.sent, 0) };
 }
 
 /**

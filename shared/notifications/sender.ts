@@ -19,6 +19,8 @@ import { AttachmentFailure, readAttachments } from './attachments.js';
 import type { SentAttachment } from '../domain/messages/attachments.js';
 import { invoiceIdOfMailCause } from '../domain/invoicing/run.js';
 import { invoiceEventOnceItem } from '../data/invoicing/invoices.js';
+import { MAX_TRANSACTION_ITEMS } from '../data/invoicing/items.js';
+import type { TransactItem } from '../data/approvals.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -139,6 +141,83 @@ export async function sendPendingNotifications(personId: string, cause: string, 
   return counts;
 }
 
+/** The messages of one cause for one person, as `outboxPuts` writes them (with any other items of theirs). */
+export interface OutboxWrite {
+  personId: string;
+  cause: string;
+  items: TransactItem[];
+}
+
+/**
+ * Writes the outbox messages of many causes and sends them (the invoicing run's e-mails, a batch at a time). The
+ * writes go in shared transactions of up to 100 items, a cause's items always in the same one: a transaction refused
+ * (a cause written by an earlier attempt) is done again cause by cause. A cause written by this call is sent as
+ * written, without reading it back (the claim's condition still checks it is pending and due); one already there is
+ * sent as `sendPendingNotifications` does. The opt-outs of the recipients are read at once. Counts per cause, in order.
+ */
+export async function writeAndSendNotifications(writes: readonly OutboxWrite[], concurrency: number, now: Date = new Date()): Promise<SendCounts[]> {
+  const written = new Array<boolean>(writes.length).fill(true);
+  const groups: number[][] = [];
+  let size = MAX_TRANSACTION_ITEMS;
+  for (const [i, write] of writes.entries()) {
+    if (size + write.items.length > MAX_TRANSACTION_ITEMS) {
+      groups.push([]);
+      size = 0;
+    }
+    groups.at(-1)!.push(i);
+    size += write.items.length;
+  }
+  await Promise.all(
+    groups.map(async (group) => {
+      try {
+        await db().send(new TransactWriteCommand({ TransactItems: group.flatMap((i) => writes[i]!.items) }));
+      } catch (error) {
+        if (errorName(error) !== 'TransactionCanceledException') throw error;
+        for (const i of group) {
+          try {
+            await db().send(new TransactWriteCommand({ TransactItems: writes[i]!.items }));
+          } catch (again) {
+            if (errorName(again) !== 'TransactionCanceledException') throw again;
+            written[i] = false;
+          }
+        }
+      }
+    }),
+  );
+  const fresh = writes.map((write, i) => (written[i] ? write.items.map((item) => item.Put?.Item).filter((item): item is OutboxMessage & Record<string, unknown> => item?.type === 'notification') : []));
+  const optOuts = await optedOut(fresh.flat().map((m) => ({ channel: m.channel, address: m.to })));
+  let next = 0;
+  const counts = new Array<SendCounts>(writes.length);
+  let failure: unknown;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, writes.length) }, async () => {
+      while (next < writes.length) {
+        const i = next++;
+        const { personId, cause } = writes[i]!;
+        try {
+          if (!written[i]) {
+            counts[i] = await sendPendingNotifications(personId, cause, now);
+            continue;
+          }
+          const own: SendCounts = (counts[i] = { sent: 0, alreadySent: 0, deferred: 0, failed: 0, retryLater: 0 });
+          for (const message of fresh[i]!) {
+            try {
+              const outcome = await sendOne(personId, message, now, optOuts);
+              if (outcome !== 'skipped') own[outcome] += 1;
+            } catch (error) {
+              failure ??= error;
+            }
+          }
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    }),
+  );
+  if (failure) throw failure;
+  return counts;
+}
+
 /**
  * Whether a message may be tried at `at`: its time in the due index has come, or nobody tried it yet and it is not
  * held back for the night. A first attempt does not wait for its index time, which is when it was written: the
@@ -153,7 +232,7 @@ const IS_DUE = '(attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now OR
 const SEND_TIME_MARGIN_MS = 4_000;
 
 /** Holds a due message back for quiet hours, or claims it and tries it; a message not due yet is left alone. */
-async function sendOne(personId: string, message: OutboxMessage, now: Date): Promise<Outcome> {
+async function sendOne(personId: string, message: OutboxMessage, now: Date, optOuts?: Set<string>): Promise<Outcome> {
   const at = now.toISOString();
   if (!isDue(message, at)) return message.notBefore && message.notBefore > at ? 'deferred' : 'retryLater';
   const smsWindow = smsWindowFromEnv();
@@ -165,7 +244,7 @@ async function sendOne(personId: string, message: OutboxMessage, now: Date): Pro
   if (timeLeftMs() < SEND_TIME_MARGIN_MS) return 'retryLater';
   const retry = outboxRetryFromEnv();
   const lease = await claim(personId, message.notificationId, now, retry);
-  return lease ? await attempt(personId, lease, now, retry) : 'retryLater';
+  return lease ? await attempt(personId, lease, now, retry, optOuts) : 'retryLater';
 }
 
 interface Lease {
@@ -222,7 +301,7 @@ const dueValues = (at: string, personId: string, notificationId: string) => {
 };
 
 /** One attempt by the lease holder: opt-out, 24-hour limit, then the provider; every outcome is written under the lease. */
-async function attempt(personId: string, { leaseId, message }: Lease, now: Date, retry: OutboxRetry): Promise<Outcome> {
+async function attempt(personId: string, { leaseId, message }: Lease, now: Date, retry: OutboxRetry, optOuts?: Set<string>): Promise<Outcome> {
   // A sender died holding the last attempt: the cap holds all the same.
   if (message.attempts > retry.maxAttempts) return await giveUp(personId, message, leaseId, 'attempts-exhausted', now);
   let outgoing: OutboxMessage;
@@ -233,7 +312,7 @@ async function attempt(personId: string, { leaseId, message }: Lease, now: Date,
       return 'skipped';
     }
     // Mandatory messages still go by e-mail to an address that complained; nothing goes by SMS to a number that said STOP.
-    const blocked = await optedOut([{ channel: message.channel, address: message.to }]);
+    const blocked = optOuts ?? (await optedOut([{ channel: message.channel, address: message.to }]));
     if (isOptedOut(blocked, message.channel, message.to) && !(message.channel === 'email' && isMandatory(message.kind as MessageKind, message.role))) {
       await skipOptedOut(personId, message, leaseId, now);
       return 'skipped';

@@ -5,7 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
 import { keys } from '../../shared/keys.js';
 import { outboxPuts } from '../../shared/data/outbox.js';
-import { sendPendingNotifications } from '../../shared/notifications/sender.js';
+import { sendPendingNotifications, writeAndSendNotifications } from '../../shared/notifications/sender.js';
 import { outboxTags, recordDelivery, sesReport, smsReport, UnknownProviderMessageError, SMS_TRACKED_EVENT_TYPES, type DeliveryReport } from '../../shared/notifications/tracking.js';
 import { handler as deliveryEvents } from '../../functions/notifications/delivery-events.js';
 import { lambdaContext } from '../support/events.js';
@@ -146,6 +146,36 @@ describe('sendPendingNotifications', () => {
     // A delivered message is not pending: a retried step leaves it alone.
     await recordDelivery({ provider: 'ses', providerMessageId: (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, `${cause}#young#email`) }))).Item!.providerMessageId, status: 'delivered', at: new Date().toISOString() });
     expect(await sendPendingNotifications(personId, cause, NOON)).toEqual({ sent: 0, alreadySent: 2, deferred: 0, failed: 0, retryLater: 0 });
+  });
+});
+
+describe('writeAndSendNotifications', () => {
+  it('writes many causes in shared transactions and sends each message once, a cause written before as it stands, an opted-out address skipped', async () => {
+    const personId = randomUUID();
+    const run = randomUUID();
+    const draft = (to: string) => ({ kind: 'test', role: 'young' as const, channel: 'email' as const, to, subject: 'Sujet', body: 'Bonjour' });
+    const write = (i: number, to = `client-${i}-${run}@example.org`) => ({ personId, cause: `batch#${run}#${i}`, items: outboxPuts(table, personId, `batch#${run}#${i}`, [draft(to)], new Date().toISOString()) });
+    // Cause 1 was written and sent by an earlier attempt; cause 2 goes to an address that complained.
+    for (const put of write(1).items) await doc.send(new PutCommand(put.Put));
+    expect((await sendPendingNotifications(personId, write(1).cause, NOON)).sent).toBe(1);
+    const complained = `plainte-${run}@example.org`;
+    await doc.send(new PutCommand({ TableName: table, Item: { ...keys.optOut('email', complained), type: 'opt-out', channel: 'email', address: complained, reason: 'complaint', at: NOON.toISOString() } }));
+    const before = (await messaging.ses.listEmails()).length;
+
+    const writes = [write(0), write(1), write(2, complained), ...Array.from({ length: 60 }, (_, k) => write(3 + k))];
+    const counts = await writeAndSendNotifications(writes, 4, NOON);
+    expect(counts[0]).toEqual({ sent: 1, alreadySent: 0, deferred: 0, failed: 0, retryLater: 0 });
+    expect(counts[1]).toEqual({ sent: 0, alreadySent: 1, deferred: 0, failed: 0, retryLater: 0 });
+    expect(counts[2]!.sent).toBe(0);
+    expect(counts.slice(3).every((c) => c.sent === 1)).toBe(true);
+    expect((await messaging.ses.listEmails()).length - before).toBe(61);
+    const status = async (i: number) => (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, `batch#${run}#${i}#young#email`) }))).Item!.status;
+    expect(await status(2)).toBe('opted-out');
+
+    // Again (a retried batch): everything is there, nothing goes twice.
+    const again = await writeAndSendNotifications(writes, 4, NOON);
+    expect(again.reduce((sum, c) => sum + c.sent, 0)).toBe(0);
+    expect((await messaging.ses.listEmails()).length - before).toBe(61);
   });
 });
 
