@@ -17,7 +17,7 @@ import { batchGetAll, tableName } from '../data/client.js';
 import { claimInvoicingRun, getInvoicingRun, recordRunProgress } from '../data/invoicing-runs.js';
 import { getCustomers } from '../data/invoicing/customers.js';
 import { listStoredDeclarations } from '../data/invoicing/declarations.js';
-import { appendInvoiceEvent, draftManyMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, releaseInvoice } from '../data/invoicing/invoices.js';
+import { appendInvoiceEvent, draftManyMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, listMonthInvoiceSummaries, releaseInvoice, type InvoiceSummary } from '../data/invoicing/invoices.js';
 import { inParallel, recordOf, transact, type ByWhom } from '../data/invoicing/items.js';
 import { issueNumbers } from '../data/invoicing/numbering.js';
 import { outboxPuts } from '../data/outbox.js';
@@ -100,7 +100,7 @@ export async function finishDrafting(month: string, results: readonly MapResult[
   const run = await getInvoicingRun(month);
   if (!run) throw new NotFoundError(`no invoicing run for ${month}`);
   const drafted = results.reduce((sum, r) => sum + ('activities' in r && typeof r.activities === 'number' ? r.activities : 0), 0);
-  const invoices = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice' && (i.status === 'draft' || i.status === 'held')).length;
+  const invoices = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice' && (i.status === 'draft' || i.status === 'held')).length;
   const failedActivities = Math.max(0, run.counts.activities - drafted);
   await recordRunProgress(month, { status: 'awaiting-validation', counts: { invoices, failedActivities } });
   return { invoices, failedActivities };
@@ -150,7 +150,7 @@ async function tellMembersOfHold(invoice: InvoiceRecord, reason: string): Promis
 }
 
 /** The invoices the month's batch numbers: its drafts not held, in a stable order (activity, then invoice). */
-const toNumber = (invoices: readonly InvoiceRecord[], batchKey: string) =>
+const toNumber = (invoices: readonly InvoiceSummary[], batchKey: string) =>
   invoices
     .filter((i) => i.kind === 'invoice' && i.status === 'draft' && (!i.numberingKey || i.numberingKey === batchKey))
     .map((i) => i.invoiceId)
@@ -170,7 +170,7 @@ async function runIssueDate(month: string): Promise<string> {
 export async function numberMonth(month: string): Promise<{ remaining: number; issued: number }> {
   const batchKey = monthBatchKey(month);
   const issueDate = await runIssueDate(month);
-  const invoices = await listMonthInvoices(month);
+  const invoices = await listMonthInvoiceSummaries(month);
   const invoiceIds = toNumber(invoices, batchKey);
   const { paymentTermsDays } = cooperativeFromEnv();
   // Nothing left to number (a retry after the last chunk): the batch's invoices are counted as they are.
@@ -183,7 +183,7 @@ export async function numberMonth(month: string): Promise<{ remaining: number; i
 
 /** "Préparer l'envoi": the month's issued invoices listed in S3 for the sending map. */
 export async function prepareSending(month: string): Promise<{ bucket: string; key: string; invoices: number }> {
-  const issued = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === monthBatchKey(month));
+  const issued = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === monthBatchKey(month));
   const list = await writeListOnce(runListKey(month, 'issued'), issued.map((i) => ({ invoiceId: i.invoiceId })).sort((a, b) => a.invoiceId.localeCompare(b.invoiceId)));
   await recordRunProgress(month, { status: 'sending', counts: { issued: issued.length } });
   return { bucket: list.bucket, key: list.key, invoices: issued.length };
@@ -237,7 +237,7 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
  */
 export async function prepareStatements(month: string): Promise<{ bucket: string; key: string; activities: number }> {
   const listed = await listOf(runListKey(month, 'activities'));
-  const invoiced = (await listMonthInvoices(month)).map((i) => i.activityId);
+  const invoiced = (await listMonthInvoiceSummaries(month)).map((i) => i.activityId);
   const activityIds = [...new Set([...listed.map((item) => item.activityId!), ...invoiced])].filter(Boolean).sort();
   const list = await writeListOnce(runListKey(month, 'statements'), activityIds.map((activityId) => ({ activityId })));
   await recordRunProgress(month, { status: 'statements' });

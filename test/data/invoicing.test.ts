@@ -12,6 +12,7 @@ import {
   holdInvoice,
   listActivityInvoices,
   listMonthInvoices,
+  listMonthInvoiceSummaries,
   listUnpaidInvoices,
   recordChaseStage,
   releaseInvoice,
@@ -188,6 +189,7 @@ describe('drafts of a month', () => {
     await expect(releaseInvoice({ invoiceId: invoiceA!.invoiceId, by: staff })).rejects.toBeInstanceOf(ConflictError);
     await expect(holdInvoice({ invoiceId: 'inv-unknown', reason: 'x', by: staff })).rejects.toBeInstanceOf(NotFoundError);
     expect((await listMonthInvoices('2029-11')).map((i) => i.invoiceId)).toEqual([invoiceA!.invoiceId]);
+    expect(await listMonthInvoiceSummaries('2029-11')).toEqual([{ invoiceId: invoiceA!.invoiceId, kind: 'invoice', activityId, status: 'draft' }]);
     expect((await listActivityInvoices(activityId)).map((i) => i.status)).toEqual(['draft']);
   });
 });
