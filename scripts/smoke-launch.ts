@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { allActiveActivities } from '../shared/data/activities.js';
 import { addMonths } from '../shared/domain/activities.js';
 import { parisDate } from '../shared/domain/time.js';
-import { linkApi, type Api, type SmokePerson } from './smoke-onboarding.js';
+import { linkApi, type Api, type SmokePerson, type Until } from './smoke-onboarding.js';
 
 export interface SmokeLaunchOptions {
   baseUrl: string;
@@ -20,11 +20,12 @@ export interface SmokeLaunchOptions {
   /** The young people the onboarding made launch-ready, one per programme. */
   people: SmokePerson[];
   check: (ok: boolean, what: string) => void;
-  until: <T>(probe: () => Promise<T | undefined>, what: string) => Promise<T | undefined>;
+  until: Until;
   api: Api;
 }
 
-interface Launched {
+/** An activity the launch submitted: the month's invoicing goes on with them (scripts/smoke-invoicing.ts). */
+export interface Launched {
   label: string;
   activityId: string;
   name: string;
@@ -51,7 +52,7 @@ const launchFile = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-export async function smokeLaunch(options: SmokeLaunchOptions): Promise<void> {
+export async function smokeLaunch(options: SmokeLaunchOptions): Promise<Launched[]> {
   const { baseUrl, sesUrl, staffToken, people, check, until, api } = options;
   const started = Date.now();
   const staff = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => api(staffToken, method, path, body, headers);
@@ -60,7 +61,7 @@ export async function smokeLaunch(options: SmokeLaunchOptions): Promise<void> {
   const [individual, majeur, cjs] = [byProgramme('accompagnement'), byProgramme('jeunes-majeurs'), byProgramme('cjs')];
   if (!individual || !majeur || !cjs) {
     check(false, 'launch: one launch-ready young person of each programme to launch with');
-    return;
+    return [];
   }
   const launched: Launched[] = [];
 
@@ -166,13 +167,20 @@ export async function smokeLaunch(options: SmokeLaunchOptions): Promise<void> {
     check(toGuardian.length === 1, `${cjs.label}: the guardian told once of the launch (${toGuardian.length})`);
   }
   console.log(`     launch of ${launched.length} activities: ${Math.round((Date.now() - started) / 1000)} s`);
+  return launched;
+}
+
+/** Every active activity, by the invoicing's query (shared/data/activities.ts `allActiveActivities`) against the local cloud's DynamoDB. */
+async function activeActivities(baseUrl: string) {
+  await useLocalDynamoDb(baseUrl);
+  return allActiveActivities();
 }
 
 /**
- * Every active activity, by the invoicing's query (shared/data/activities.ts `allActiveActivities`) against the local
- * cloud's DynamoDB: `/_local/health` gives its address, the access key id its clients use and the table.
+ * Points the data layer (shared/data/) of this process at the local cloud's DynamoDB: `/_local/health` gives its
+ * address, the access key id its clients use and the table.
  */
-async function activeActivities(baseUrl: string) {
+export async function useLocalDynamoDb(baseUrl: string): Promise<void> {
   const health = (await (await fetch(`${baseUrl}/_local/health`)).json()) as { dynamodb?: { endpoint: string; accessKeyId: string; tables: string[] } };
   if (!health.dynamodb) throw new Error(`${baseUrl}/_local/health does not give the local DynamoDB: restart npm start with this version`);
   Object.assign(process.env, {
@@ -185,5 +193,4 @@ async function activeActivities(baseUrl: string) {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
   });
   // The data layer's client is made on first use: it reads this environment then.
-  return allActiveActivities();
 }

@@ -11,6 +11,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Programme } from '../shared/domain/programmes.js';
 
 export type Api = (token: string, method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any }>;
+/** Polls a probe until it gives a value (the smoke's own timeout unless `timeoutMs`); a FAIL line and undefined otherwise. */
+export type Until = <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs?: number) => Promise<T | undefined>;
 
 export interface SmokeOnboardingOptions {
   baseUrl: string;
@@ -20,7 +22,7 @@ export interface SmokeOnboardingOptions {
   /** The accompagnement referral the smoke accepted already, and its young person's e-mail. */
   accepted: { referralId: string; email: string };
   check: (ok: boolean, what: string) => void;
-  until: <T>(probe: () => Promise<T | undefined>, what: string) => Promise<T | undefined>;
+  until: Until;
   api: Api;
 }
 
@@ -40,10 +42,10 @@ const IBAN = 'FR76 3000 6000 0112 3456 7890 189';
 
 /** Young people and guardians have no account: their routes take the personal link, no bearer token. */
 export function linkApi(baseUrl: string, link: string) {
-  return async (method: string, path: string, body?: unknown) => {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: { 'x-parcours-link': link, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { 'x-parcours-link': link, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body ? JSON.stringify(body) : undefined,
     });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as any };

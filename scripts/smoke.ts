@@ -5,12 +5,16 @@
  * guardian) goes through the whole onboarding over HTTP (scripts/smoke-onboarding.ts) to launch-ready, and launches
  * (scripts/smoke-launch.ts): the individual and the Jeunes Majeurs personal activities, the CJS cohort's collective
  * one with the minor, a Jeunes Majeurs collective one with the member, all four found by the invoicing's query.
- * Exits 0 only if all of that happened.
+ * Then one month of invoicing (scripts/smoke-invoicing.ts): the latest past month not run yet on this cloud, the
+ * members' customers and declarations, the run started and validated by staff, the numbered invoices e-mailed with
+ * their Factur-X PDFs, a partial payment, and the members' statements. Exits 0 only if all of that happened; the run
+ * again against the same cloud invoices the month before.
  *   BASE_URL (default http://127.0.0.1:3000), SES_URL (default http://127.0.0.1:8005)
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DEMO_USERS } from '../infra/local-app/demo-users.js';
 import { exitOnError, requireRunningCloud } from './running-cloud.js';
+import { smokeInvoicing } from './smoke-invoicing.js';
 import { smokeLaunch } from './smoke-launch.js';
 import { smokeOnboarding } from './smoke-onboarding.js';
 
@@ -29,14 +33,15 @@ function check(ok: boolean, what: string): void {
   if (!ok) failures += 1;
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T | undefined> {
-  const deadline = Date.now() + TIMEOUT_MS;
+/** Polls `probe` until it gives a value, `timeoutMs` at most (SMOKE_TIMEOUT_MS by default); a FAIL line otherwise. */
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = TIMEOUT_MS): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     await new Promise((r) => setTimeout(r, 300));
   }
-  check(false, `${what} (waited ${TIMEOUT_MS} ms)`);
+  check(false, `${what} (waited ${timeoutMs} ms)`);
   return undefined;
 }
 
@@ -138,7 +143,8 @@ check(messages.status === 200 && Array.isArray(messages.body?.toFix), `staff mes
 console.log(`     contacts to fix: ${messages.body?.toFix?.length ?? '?'}, opt-outs: ${messages.body?.optOuts?.length ?? '?'}, messages not delivered in 30 days: ${messages.body?.failed?.length ?? '?'}`);
 
 const launchReady = await smokeOnboarding({ baseUrl: BASE_URL, sesUrl: SES_URL, staffToken: camille, prescriberToken: sarah, accepted: { referralId, email }, check, until, api });
-await smokeLaunch({ baseUrl: BASE_URL, sesUrl: SES_URL, staffToken: camille, people: launchReady, check, until, api });
+const launched = await smokeLaunch({ baseUrl: BASE_URL, sesUrl: SES_URL, staffToken: camille, people: launchReady, check, until, api });
+await smokeInvoicing({ baseUrl: BASE_URL, sesUrl: SES_URL, staffToken: camille, people: launchReady, activities: launched, check, until, api });
 
 console.log(failures === 0 ? '\nsmoke: all checks passed' : `\nsmoke: ${failures} check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);

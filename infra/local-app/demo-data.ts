@@ -62,12 +62,14 @@ const DEMO_SESSIONS = [
 async function seedDemoSessions(cloud: LocalCloud, dataDir: string): Promise<void> {
   const marker = join(dataDir, 'demo-sessions.done');
   if (existsSync(marker)) return;
-  for (const demo of DEMO_SESSIONS) {
+  for (const [index, demo] of DEMO_SESSIONS.entries()) {
     const { inDays, ...body } = demo;
+    const date = parisDate(new Date(Date.now() + inDays * 86_400_000));
+    // The route takes an Idempotency-Key: one per session and date, so a start cut short and run again makes no second one.
     const response = await fetch(`${cloud.urls.app}api/staff/sessions`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${cloud.issuer.mintIdToken('camille.martin')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...body, date: parisDate(new Date(Date.now() + inDays * 86_400_000)) }),
+      headers: { authorization: `Bearer ${cloud.issuer.mintIdToken('camille.martin')}`, 'content-type': 'application/json', 'idempotency-key': `demo-session-${index + 1}-${date}` },
+      body: JSON.stringify({ ...body, date }),
     });
     if (response.status >= 300) throw new Error(`demo session refused: ${response.status} ${await response.text()}`);
   }

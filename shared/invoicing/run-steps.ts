@@ -232,16 +232,14 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
 
 /**
  * "Préparer les relevés": the activities whose members get the month's statement, listed in S3 for the statements
- * map: the month's active activities (the run's first list, read again: the state after the validation no longer
- * carries it), with every activity that has an invoice of the month (one closed since the list was made included).
+ * map, and the ledger at `statements`: the month's activities as the run listed them (every invoice of the month
+ * was drafted from that list), in a list of its own that may grow (activities paid in the month but closed since).
  */
 export async function prepareStatements(month: string): Promise<{ bucket: string; key: string; activities: number }> {
-  const listed = await listOf(runListKey(month, 'activities'));
-  const invoiced = (await listMonthInvoiceSummaries(month)).map((i) => i.activityId);
-  const activityIds = [...new Set([...listed.map((item) => item.activityId!), ...invoiced])].filter(Boolean).sort();
+  const activityIds = (await listOf(runListKey(month, 'activities'))).map((item) => item.activityId!);
   const list = await writeListOnce(runListKey(month, 'statements'), activityIds.map((activityId) => ({ activityId })));
   await recordRunProgress(month, { status: 'statements' });
-  return { bucket: list.bucket, key: list.key, activities: list.count >= 0 ? list.count : activityIds.length };
+  return { bucket: list.bucket, key: list.key, activities: activityIds.length };
 }
 
 /**

@@ -413,8 +413,13 @@ async function giveUp(personId: string, message: OutboxMessage, leaseId: string,
   return 'failed';
 }
 
-/** Reminders and escalations that a workflow schedules on purpose may repeat within 24 h; nothing else does. */
-const REPEATABLE_KINDS = new Set(['referral-reminder', 'referral-escalation', 'referral-waitlist-review', 'referral-decision-request']);
+/**
+ * Reminders and escalations that a workflow schedules on purpose may repeat within 24 h, and so may the monthly
+ * statement (one per activity and month: a member of two activities gets two the same day) and the notice of a held
+ * invoice (one per invoice: two invoices held at one validation are two reasons to fix). Their outbox ids already
+ * make each one once. Nothing else repeats.
+ */
+const REPEATABLE_KINDS = new Set(['referral-reminder', 'referral-escalation', 'referral-waitlist-review', 'referral-decision-request', 'monthly-statement', 'invoice-held']);
 const RATE_WINDOW_MS = 24 * 3600 * 1000;
 /** Cause prefix of the messages sent again to a corrected contact. */
 export const RESEND_PREFIX = 'resend#';

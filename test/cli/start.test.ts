@@ -241,6 +241,18 @@ describe('npm start on a data folder', { timeout: 120_000 }, () => {
   });
 });
 
+describe('npm start on a fresh data folder, with the demo data', { timeout: 120_000 }, () => {
+  it('seeds the demo referrals and sessions through the API on a first start, and marks the folder done', async () => {
+    const dataDir = dataFolder();
+    const r = start((await cloudArgs(dataDir)).filter((arg) => arg !== '--no-demo'));
+    await ready(r);
+    expect(r.output()).toContain('4 orientations de démonstration créées.');
+    expect(readdirSync(dataDir)).toEqual(expect.arrayContaining(['demo-data.done', 'demo-sessions.done']));
+    r.child.kill('SIGINT');
+    expect((await finished(r, 10_000)).code).toBe(0);
+  });
+});
+
 describe('npm run smoke with nothing running', () => {
   it('says which URL it tried and to run npm start first, in one line', async () => {
     const url = `http://127.0.0.1:${await freePort()}`;

@@ -131,3 +131,18 @@ describe('the monthly statement of a collective activity', () => {
     }
   });
 });
+
+describe('the monthly statements of a member of two activities', () => {
+  it('sends each activity its own e-mail the same day: a second statement is not a repeat of the first', async () => {
+    const { activityId: personalId, referral } = await personalActivity();
+    const { activity } = await createActivity({ shape: 'collective', programme: 'jeunes-majeurs', file: launchFile('2031-01-01', { name: 'Collectif des Deux', tradeName: 'Deux Services' }), actor: staffCamille });
+    const member = memberOf(activity.activity, referral, 'member', '2031-01-02T10:00:00.000Z');
+    await local().doc.send(new TransactWriteCommand({ TransactItems: activityMemberPuts(local().table, activity.activity, member) }));
+    for (const activityId of [personalId, activity.activity.activityId]) {
+      await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 5_000, month: '2031-09', issueDate: '2031-09-30', dueDate: '2031-10-30' });
+      expect((await issueMonthlyStatements({ activityId, month: '2031-09', now: NOW })).sent).toBe(1);
+    }
+    expect((await mailsTo(referral.youngPerson.email)).map((mail) => mail.subject).sort()).toEqual(['Votre relevé de septembre 2031 : Collectif des Deux', 'Votre relevé de septembre 2031 : Les jardins de Léa']);
+    expect(await listStatementsOfPerson(referral.personId)).toHaveLength(2);
+  });
+});

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { launchReadyReferral } from '../support/activities.js';
 import { business, individual, line, seedActiveActivity } from '../support/invoicing.js';
+import { monthRunAt, validateMonthBatch } from '../support/invoicing-run.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { getStatement } from '../../shared/data/invoicing/statements.js';
@@ -64,39 +65,24 @@ describe('the monthly run on the local cloud', () => {
     // Staff start last month; the workflow drafts it and waits for the batch's validation.
     const started = await staff('POST', '/api/staff/invoicing/runs', { month: MONTH });
     expect(started.status).toBe(201);
-    const waiting = await eventually(
-      async () => {
-        const page = await staff('GET', `/api/staff/invoicing/months/${MONTH}`);
-        return page.body?.run?.status === 'awaiting-validation' && page.body.run.approvalId ? page.body : undefined;
-      },
-      120_000,
-      'the batch waiting for its validation',
-    );
+    const waiting = await eventually(monthRunAt(staff, MONTH, 'awaiting-validation'), 120_000, 'the batch waiting for its validation');
     expect(waiting.run.counts).toMatchObject({ activities: 3, invoices: 3 });
     expect(waiting.items.map((i: { status: string }) => i.status)).toEqual(['draft', 'draft', 'draft']);
-    const inbox = await staff('GET', '/api/staff/inbox?kind=invoicing-batch');
-    expect(inbox.status).toBe(200);
-    expect(JSON.stringify(inbox.body)).toContain(waiting.run.approvalId);
 
     // A second start of the same month is refused, whatever the run's state.
     const again = await staff('POST', '/api/staff/invoicing/runs', { month: MONTH });
     expect(again.status).toBe(409);
     expect(again.body.message).toEqual(expect.any(String));
 
-    // One invoice held with a reason, the rest validated.
+    // From the inbox: one invoice held with a reason, the rest validated.
     const heldInvoice = waiting.items.find((i: { customer: { name: string }; grossCents: number }) => i.customer.name === jeanne.name);
     const reason = "L'adresse du client est incomplète : ajoutez le numéro de rue.";
-    const decided = await staff('POST', `/api/approvals/${waiting.run.approvalId}/decision`, { outcome: 'approve', held: [{ invoiceId: heldInvoice.invoiceId, reason }] });
-    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
+    const { inbox, inboxItem, decided } = await validateMonthBatch(staff, waiting.run.approvalId, [{ invoiceId: heldInvoice.invoiceId, reason }]);
+    expect(inbox.status).toBe(200);
+    expect(inboxItem).toBeDefined();
+    expect(decided?.status, JSON.stringify(decided?.body)).toBe(200);
 
-    const done = await eventually(
-      async () => {
-        const page = await staff('GET', `/api/staff/invoicing/months/${MONTH}`);
-        return page.body?.run?.status === 'done' ? page.body : undefined;
-      },
-      180_000,
-      'the run done',
-    );
+    const done = await eventually(monthRunAt(staff, MONTH, 'done'), 180_000, 'the run done');
     // Every active activity's month has its statements (one activity with no declaration too).
     expect(done.run.counts).toMatchObject({ issued: 2, held: 1, statements: 3 });
     const issued = done.items.filter((i: { status: string }) => i.status === 'issued');

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { getDocumentProxy } from 'unpdf';
 import { DEFAULT_COOPERATIVE, type CooperativeSettings } from '../../infra/config.js';
 import { FRANCHISE_MENTION } from '../../shared/domain/invoicing/amounts.js';
 import type { CustomerDetails } from '../../shared/domain/invoicing/customers.js';
@@ -9,7 +8,7 @@ import { checkEn16931 } from '../../shared/invoicing/en16931.js';
 import { FACTUR_X_FILE_NAME, FRANCHISE_EXEMPTION_CODE } from '../../shared/invoicing/factur-x.js';
 import { formatQuantity, renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
 import { at, childrenNamed, parseXml, textAt } from '../../shared/invoicing/xml.js';
-import { pdfPages, pdfText } from '../support/pdf-text.js';
+import { pdfAttachments, pdfPages, pdfText } from '../support/pdf-text.js';
 
 const cooperative = (vatMode: CooperativeSettings['vatMode']): CooperativeSettings => ({ ...DEFAULT_COOPERATIVE, vatMode });
 const activity = { name: 'Jardins de Lens', tradeName: 'Les Mains Vertes' };
@@ -27,9 +26,9 @@ const invoiceFor = (customer: CustomerDetails, vatMode: CooperativeSettings['vat
 
 /** The Factur-X attachment read back out of the PDF bytes, as a reader (pdf.js) finds it. */
 async function facturXOf(pdf: Uint8Array): Promise<string> {
-  const attachments = (await (await getDocumentProxy(new Uint8Array(pdf))).getAttachments()) as Record<string, { filename: string; content: Uint8Array }> | null;
-  expect(Object.keys(attachments ?? {})).toEqual([FACTUR_X_FILE_NAME]);
-  return new TextDecoder().decode(attachments![FACTUR_X_FILE_NAME].content);
+  const attachments = await pdfAttachments(pdf);
+  expect(Object.keys(attachments)).toEqual([FACTUR_X_FILE_NAME]);
+  return new TextDecoder().decode(attachments[FACTUR_X_FILE_NAME]);
 }
 
 /** Every mention the law asks of any invoice, as the PDF's text must show it. */

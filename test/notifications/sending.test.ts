@@ -185,6 +185,17 @@ describe('no more than one message of the same kind per person per 24 h', () => 
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(5);
   });
 
+  it('sends every held invoice its own notice: two invoices held the same day are two messages, not a repeat', async () => {
+    const personId = randomUUID();
+    const causes = [`invoice-held#inv-${randomUUID()}`, `invoice-held#inv-${randomUUID()}`];
+    for (const cause of causes) {
+      await recordKind(personId, cause, drafted('invoice-held'));
+      await sendPendingNotifications(personId, cause, noon);
+    }
+    for (const cause of causes) expect((await message(personId, `${cause}#young#email`)).status).toBe('sent');
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2);
+  });
+
   it('keeps its slot for the same message when its step is retried', async () => {
     const personId = randomUUID();
     const cause = `referral-received#${randomUUID()}`;

@@ -11,3 +11,9 @@ export async function pdfText(bytes: Uint8Array): Promise<string> {
 export async function pdfPages(bytes: Uint8Array): Promise<number> {
   return (await getDocumentProxy(new Uint8Array(bytes))).numPages;
 }
+
+/** The files embedded in a PDF (a Factur-X invoice carries `factur-x.xml`), by name, as a reader (pdf.js) finds them. */
+export async function pdfAttachments(bytes: Uint8Array): Promise<Record<string, Uint8Array>> {
+  const attachments = (await (await getDocumentProxy(new Uint8Array(bytes))).getAttachments()) as Record<string, { filename: string; content: Uint8Array }> | null;
+  return Object.fromEntries(Object.entries(attachments ?? {}).map(([name, file]) => [name, file.content]));
+}
