@@ -20,7 +20,7 @@ const sesEvent = z.object({
   'detail-type': z.string(),
   time: z.string(),
   detail: z.object({
-    mail: z.object({ messageId: z.string() }),
+    mail: z.object({ messageId: z.string(), tags: z.optional(z.record(z.string(), z.optional(z.array(z.string())))) }),
     delivery: z.optional(z.object({ timestamp })),
     bounce: z.optional(z.object({ bounceType: z.string(), bounceSubType: z.optional(z.string()), timestamp })),
     complaint: z.optional(z.object({ complaintFeedbackType: z.optional(z.string()), timestamp })),

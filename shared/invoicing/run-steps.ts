@@ -16,19 +16,19 @@ import { keys } from '../keys.js';
 import { allActiveActivities, getActivity } from '../data/activities.js';
 import { batchGetAll, tableName } from '../data/client.js';
 import { claimInvoicingRun, getInvoicingRun, recordRunProgress } from '../data/invoicing-runs.js';
-import { listCustomers } from '../data/invoicing/customers.js';
-import { listDeclarations } from '../data/invoicing/declarations.js';
-import { appendInvoiceEvent, draftMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, releaseInvoice } from '../data/invoicing/invoices.js';
+import { getCustomers } from '../data/invoicing/customers.js';
+import { listStoredDeclarations } from '../data/invoicing/declarations.js';
+import { appendInvoiceEvent, draftManyMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, listMonthInvoiceSummaries, releaseInvoice, type InvoiceSummary } from '../data/invoicing/invoices.js';
 import { inParallel, recordOf, transact, type ByWhom } from '../data/invoicing/items.js';
 import { issueNumbers } from '../data/invoicing/numbering.js';
 import { outboxPuts } from '../data/outbox.js';
 import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
 import type { ActivityRecord } from '../domain/activities.js';
-import { sendPendingNotifications } from '../notifications/sender.js';
+import { sendPendingNotifications, writeAndSendNotifications, type OutboxWrite } from '../notifications/sender.js';
 import { activitiesWithPaymentsIn } from '../data/invoicing/payments.js';
 import { issueMonthlyStatements } from '../data/invoicing/statements.js';
-import { documentsBucket, headObject, putObject, readObject } from '../storage/objects.js';
+import { documentsBucket, headObject, putObject, putObjectOnce, readObject } from '../storage/objects.js';
 import { documentFileName, documentOfRecord } from './document.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
 
@@ -93,13 +93,12 @@ export async function prepareRun(month: string, trigger: InvoicingRunTrigger): P
  */
 export async function draftBatch(month: string, activityIds: readonly string[]): Promise<{ activities: number; invoices: number }> {
   const { vatMode } = cooperativeFromEnv();
-  const counts = await inParallel(activityIds, PARALLEL, async (activityId) => {
-    const [declarations, customers] = await Promise.all([listDeclarations(activityId, month), listCustomers(activityId)]);
-    const { drafts } = monthDrafts(declarations, customers, vatMode);
-    const outcome = await draftMonthInvoices({ activityId, month, drafts });
-    return outcome.invoices.length;
-  });
-  return { activities: activityIds.length, invoices: counts.reduce((a, b) => a + b, 0) };
+  // A query per activity for its month's declarations, one read per 100 customers they name, and the first drafting of
+  // the batch in shared transactions (draftManyMonthInvoices): a few requests for the batch, not four per activity.
+  const declarations = await inParallel(activityIds, PARALLEL, (activityId) => listStoredDeclarations(activityId, month));
+  const customers = await getCustomers([...new Map(declarations.flat().map((d) => [`${d.activityId}#${d.customerId}`, d])).values()]);
+  const outcomes = await draftManyMonthInvoices(activityIds.map((activityId, i) => ({ activityId, month, drafts: monthDrafts(declarations[i]!, customers.filter((c) => c.activityId === activityId), vatMode).drafts })));
+  return { activities: activityIds.length, invoices: outcomes.reduce((sum, outcome) => sum + outcome.invoices.length, 0) };
 }
 
 type MapResult = { activities?: number; invoices?: number } | { Error: string };
@@ -109,7 +108,7 @@ export async function finishDrafting(month: string, results: readonly MapResult[
   const run = await getInvoicingRun(month);
   if (!run) throw new NotFoundError(`no invoicing run for ${month}`);
   const drafted = results.reduce((sum, r) => sum + ('activities' in r && typeof r.activities === 'number' ? r.activities : 0), 0);
-  const invoices = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice' && (i.status === 'draft' || i.status === 'held')).length;
+  const invoices = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice' && (i.status === 'draft' || i.status === 'held')).length;
   const failedActivities = Math.max(0, run.counts.activities - drafted);
   await recordRunProgress(month, { status: 'awaiting-validation', counts: { invoices, failedActivities } });
   return { invoices, failedActivities };
@@ -159,7 +158,7 @@ async function tellMembersOfHold(invoice: InvoiceRecord, reason: string): Promis
 }
 
 /** The invoices the month's batch numbers: its drafts not held, in a stable order (activity, then invoice). */
-const toNumber = (invoices: readonly InvoiceRecord[], batchKey: string) =>
+const toNumber = (invoices: readonly InvoiceSummary[], batchKey: string) =>
   invoices
     .filter((i) => i.kind === 'invoice' && i.status === 'draft' && (!i.numberingKey || i.numberingKey === batchKey))
     .map((i) => i.invoiceId)
@@ -179,7 +178,7 @@ async function runIssueDate(month: string): Promise<string> {
 export async function numberMonth(month: string): Promise<{ remaining: number; issued: number }> {
   const batchKey = monthBatchKey(month);
   const issueDate = await runIssueDate(month);
-  const invoices = await listMonthInvoices(month);
+  const invoices = await listMonthInvoiceSummaries(month);
   const invoiceIds = toNumber(invoices, batchKey);
   const { paymentTermsDays } = cooperativeFromEnv();
   // Nothing left to number (a retry after the last chunk): the batch's invoices are counted as they are.
@@ -193,7 +192,7 @@ export async function numberMonth(month: string): Promise<{ remaining: number; i
 
 /** "Préparer l'envoi": the month's issued invoices listed in S3 for the sending map. */
 export async function prepareSending(month: string): Promise<{ bucket: string; key: string; invoices: number }> {
-  const issued = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === monthBatchKey(month));
+  const issued = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === monthBatchKey(month));
   const list = await writeListOnce(runListKey(month, 'issued'), issued.map((i) => ({ invoiceId: i.invoiceId })).sort((a, b) => a.invoiceId.localeCompare(b.invoiceId)));
   await recordRunProgress(month, { status: 'sending', counts: { issued: issued.length } });
   return { bucket: list.bucket, key: list.key, invoices: issued.length };
@@ -213,14 +212,15 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
     }),
   );
   const cooperative = cooperativeFromEnv();
-  const sent = await inParallel(invoices, PARALLEL, async (invoice) => {
+  const writes = await inParallel(invoices, PARALLEL, async (invoice): Promise<OutboxWrite> => {
     const activity = activities.get(invoice.activityId);
     if (!activity) throw new NotFoundError(`activity of invoice ${invoice.invoiceId} not found`);
     const number = invoice.number!;
     const key = invoicePdfKey({ invoiceId: invoice.invoiceId, number });
     // The same mapping as the staff's download: the PDF and the e-mail say the stored due date and the trade name.
     const doc = documentOfRecord(invoice, cooperative, activity);
-    if (!(await headObject(key))) await putObject(key, (await renderInvoicePdf(doc)).pdf, 'application/pdf');
+    // Written once: a retry keeps the file an e-mail may have carried.
+    await putObjectOnce(key, (await renderInvoicePdf(doc)).pdf, 'application/pdf');
     const personId = invoiceOutboxOwner(invoice.invoiceId);
     const cause = invoiceMailCause(invoice.invoiceId);
     const text = render('invoice-issued', 'customer', 'email', {
@@ -232,14 +232,11 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
       grossCents: invoice.totals.grossCents,
     });
     const draft = { kind: 'invoice-issued', role: 'customer' as const, channel: 'email' as const, to: invoice.customer.email, ...text, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
-    try {
-      await transact(outboxPuts(tableName(), personId, cause, [draft], new Date().toISOString()));
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-    return (await sendPendingNotifications(personId, cause)).sent;
+    return { personId, cause, items: outboxPuts(tableName(), personId, cause, [draft], new Date().toISOString()) };
   });
-  return { invoices: invoices.length, sent: sent.reduce((a, b) => a + b, 0) };
+  // The e-mails written in a few transactions and sent (writeAndSendNotifications), not a write and a read each.
+  const counts = await writeAndSendNotifications(writes, PARALLEL);
+  return { invoices: invoices.length, sent: counts.reduce((sum, c) => sum + c.sent, 0) };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { OutboxMessage, ValidWhile } from '../data/outbox.js';
 import { nextSmsWindow, smsAllowedAt, smsWindowFromEnv } from './quiet-hours.js';
 import { isMandatory, type MessageKind } from '../domain/messages/catalogue.js';
 import { isOptedOut, optedOut } from './opt-outs.js';
+import { outboxTags } from './tracking.js';
 import { writeFallback } from './fallback.js';
 import { fillPersonalLink } from '../data/personal-links.js';
 import { isPermanentProviderError, outboxRetryFromEnv, retryDelaySeconds, type OutboxRetry, type SendFailureReason } from './retry-policy.js';
@@ -17,8 +18,9 @@ import { timeLeftMs } from '../invocation.js';
 import { AttachmentFailure, readAttachments } from './attachments.js';
 import type { SentAttachment } from '../domain/messages/attachments.js';
 import { invoiceIdOfMailCause } from '../domain/invoicing/run.js';
-import { NotFoundError } from '../domain/errors.js';
-import { appendInvoiceEvent } from '../data/invoicing/invoices.js';
+import { invoiceEventOnceItem } from '../data/invoicing/invoices.js';
+import { MAX_TRANSACTION_ITEMS } from '../data/invoicing/items.js';
+import type { TransactItem } from '../data/approvals.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -32,11 +34,11 @@ interface Delivery {
 }
 
 /**
- * Sends one message through its provider. An e-mail's files are read from the documents bucket first, and go as
+ * Sends one message through its provider. An e-mail carries its outbox item's key in its tags. Its files are read from the documents bucket first, and go as
  * SES v2 attachments (base64 in the MIME message SES builds; `RawContent` is base64 in the JSON request, which the
  * SDK does).
  */
-async function deliver(message: OutboxMessage): Promise<Delivery> {
+async function deliver(personId: string, message: OutboxMessage): Promise<Delivery> {
   if (message.channel === 'email') {
     const subject = message.subject ?? '';
     const files = message.attachments?.length ? await readAttachments(message.attachments, Buffer.byteLength(subject) + Buffer.byteLength(message.body)) : [];
@@ -64,7 +66,8 @@ async function deliver(message: OutboxMessage): Promise<Delivery> {
               : {}),
           },
         },
-        EmailTags: [{ Name: 'kind', Value: message.kind.replace(/[^A-Za-z0-9_-]/g, '-') }],
+        // The outbox item's key rides with the message: SES puts the tags on its delivery events (outboxTags).
+        EmailTags: [{ Name: 'kind', Value: message.kind.replace(/[^A-Za-z0-9_-]/g, '-') }, ...outboxTags(personId, message.notificationId)],
       }),
     );
     return {
@@ -138,6 +141,83 @@ export async function sendPendingNotifications(personId: string, cause: string, 
   return counts;
 }
 
+/** The messages of one cause for one person, as `outboxPuts` writes them (with any other items of theirs). */
+export interface OutboxWrite {
+  personId: string;
+  cause: string;
+  items: TransactItem[];
+}
+
+/**
+ * Writes the outbox messages of many causes and sends them (the invoicing run's e-mails, a batch at a time). The
+ * writes go in shared transactions of up to 100 items, a cause's items always in the same one: a transaction refused
+ * (a cause written by an earlier attempt) is done again cause by cause. A cause written by this call is sent as
+ * written, without reading it back (the claim's condition still checks it is pending and due); one already there is
+ * sent as `sendPendingNotifications` does. The opt-outs of the recipients are read at once. Counts per cause, in order.
+ */
+export async function writeAndSendNotifications(writes: readonly OutboxWrite[], concurrency: number, now: Date = new Date()): Promise<SendCounts[]> {
+  const written = new Array<boolean>(writes.length).fill(true);
+  const groups: number[][] = [];
+  let size = MAX_TRANSACTION_ITEMS;
+  for (const [i, write] of writes.entries()) {
+    if (size + write.items.length > MAX_TRANSACTION_ITEMS) {
+      groups.push([]);
+      size = 0;
+    }
+    groups.at(-1)!.push(i);
+    size += write.items.length;
+  }
+  await Promise.all(
+    groups.map(async (group) => {
+      try {
+        await db().send(new TransactWriteCommand({ TransactItems: group.flatMap((i) => writes[i]!.items) }));
+      } catch (error) {
+        if (errorName(error) !== 'TransactionCanceledException') throw error;
+        for (const i of group) {
+          try {
+            await db().send(new TransactWriteCommand({ TransactItems: writes[i]!.items }));
+          } catch (again) {
+            if (errorName(again) !== 'TransactionCanceledException') throw again;
+            written[i] = false;
+          }
+        }
+      }
+    }),
+  );
+  const fresh = writes.map((write, i) => (written[i] ? write.items.map((item) => item.Put?.Item).filter((item): item is OutboxMessage & Record<string, unknown> => item?.type === 'notification') : []));
+  const optOuts = await optedOut(fresh.flat().map((m) => ({ channel: m.channel, address: m.to })));
+  let next = 0;
+  const counts = new Array<SendCounts>(writes.length);
+  let failure: unknown;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, writes.length) }, async () => {
+      while (next < writes.length) {
+        const i = next++;
+        const { personId, cause } = writes[i]!;
+        try {
+          if (!written[i]) {
+            counts[i] = await sendPendingNotifications(personId, cause, now);
+            continue;
+          }
+          const own: SendCounts = (counts[i] = { sent: 0, alreadySent: 0, deferred: 0, failed: 0, retryLater: 0 });
+          for (const message of fresh[i]!) {
+            try {
+              const outcome = await sendOne(personId, message, now, optOuts);
+              if (outcome !== 'skipped') own[outcome] += 1;
+            } catch (error) {
+              failure ??= error;
+            }
+          }
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    }),
+  );
+  if (failure) throw failure;
+  return counts;
+}
+
 /**
  * Whether a message may be tried at `at`: its time in the due index has come, or nobody tried it yet and it is not
  * held back for the night. A first attempt does not wait for its index time, which is when it was written: the
@@ -152,7 +232,7 @@ const IS_DUE = '(attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now OR
 const SEND_TIME_MARGIN_MS = 4_000;
 
 /** Holds a due message back for quiet hours, or claims it and tries it; a message not due yet is left alone. */
-async function sendOne(personId: string, message: OutboxMessage, now: Date): Promise<Outcome> {
+async function sendOne(personId: string, message: OutboxMessage, now: Date, optOuts?: Set<string>): Promise<Outcome> {
   const at = now.toISOString();
   if (!isDue(message, at)) return message.notBefore && message.notBefore > at ? 'deferred' : 'retryLater';
   const smsWindow = smsWindowFromEnv();
@@ -164,7 +244,7 @@ async function sendOne(personId: string, message: OutboxMessage, now: Date): Pro
   if (timeLeftMs() < SEND_TIME_MARGIN_MS) return 'retryLater';
   const retry = outboxRetryFromEnv();
   const lease = await claim(personId, message.notificationId, now, retry);
-  return lease ? await attempt(personId, lease, now, retry) : 'retryLater';
+  return lease ? await attempt(personId, lease, now, retry, optOuts) : 'retryLater';
 }
 
 interface Lease {
@@ -221,7 +301,7 @@ const dueValues = (at: string, personId: string, notificationId: string) => {
 };
 
 /** One attempt by the lease holder: opt-out, 24-hour limit, then the provider; every outcome is written under the lease. */
-async function attempt(personId: string, { leaseId, message }: Lease, now: Date, retry: OutboxRetry): Promise<Outcome> {
+async function attempt(personId: string, { leaseId, message }: Lease, now: Date, retry: OutboxRetry, optOuts?: Set<string>): Promise<Outcome> {
   // A sender died holding the last attempt: the cap holds all the same.
   if (message.attempts > retry.maxAttempts) return await giveUp(personId, message, leaseId, 'attempts-exhausted', now);
   let outgoing: OutboxMessage;
@@ -232,7 +312,7 @@ async function attempt(personId: string, { leaseId, message }: Lease, now: Date,
       return 'skipped';
     }
     // Mandatory messages still go by e-mail to an address that complained; nothing goes by SMS to a number that said STOP.
-    const blocked = await optedOut([{ channel: message.channel, address: message.to }]);
+    const blocked = optOuts ?? (await optedOut([{ channel: message.channel, address: message.to }]));
     if (isOptedOut(blocked, message.channel, message.to) && !(message.channel === 'email' && isMandatory(message.kind as MessageKind, message.role))) {
       await skipOptedOut(personId, message, leaseId, now);
       return 'skipped';
@@ -250,28 +330,13 @@ async function attempt(personId: string, { leaseId, message }: Lease, now: Date,
   }
   let delivery: Delivery;
   try {
-    delivery = await deliver(outgoing);
+    delivery = await deliver(personId, outgoing);
   } catch (error) {
     return await recordFailure(personId, message, leaseId, error, now, retry);
   }
   await markSent(personId, message, delivery);
-  await recordSentOnInvoice(message);
   metrics.addMetric(`notification_sent_${message.channel}`, MetricUnit.Count, 1);
   return 'sent';
-}
-
-/**
- * An invoice's e-mail that went: `sent` on the invoice's history, once per message (its notification id marks it).
- * Never fails the send, which is recorded already; the run's last step records what a crash here left out.
- */
-async function recordSentOnInvoice(message: OutboxMessage): Promise<void> {
-  const invoiceId = invoiceIdOfMailCause(message.cause);
-  if (!invoiceId) return;
-  try {
-    await appendInvoiceEvent(invoiceId, { at: new Date().toISOString(), event: 'sent' }, { once: message.notificationId });
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) logger.warn('invoice sent, not yet on its history', { notificationId: message.notificationId, error: errorName(error) });
-  }
 }
 
 /**
@@ -588,19 +653,30 @@ async function markSent(personId: string, message: OutboxMessage, { providerMess
       },
     },
   };
+  // An invoice's e-mail: `sent` on the invoice's history in the same write, once per message (its notification id
+  // marks it). The run's last step still records what an invoice lacks (recordMissedSends).
+  const invoiceId = invoiceIdOfMailCause(message.cause);
+  let invoiceItem = invoiceId ? invoiceEventOnceItem(invoiceId, { at: now.toISOString(), event: 'sent' }, message.notificationId) : undefined;
   // The provider has the message: a mark lost now means a second send once the lease ends. So a conflict with
   // another sender's claim (which the SDK does not retry), and an error the SDK's own retries did not get past
   // (throttling, 5xx, timeouts: at 10 % faults, one message in a thousand), are tried again here.
   for (let attempt = 1; ; attempt++) {
     try {
       // A provider that answered without an id leaves nothing to look up.
-      await db().send(new TransactWriteCommand({ TransactItems: providerMessageId ? [markItem, lookupItem] : [markItem] }));
+      await db().send(new TransactWriteCommand({ TransactItems: [markItem, ...(providerMessageId ? [lookupItem] : []), ...(invoiceItem ? [invoiceItem] : [])] }));
       return;
     } catch (error) {
-      if (errorName(error) === 'TransactionCanceledException' && cancellationCodes(error)[0] === 'ConditionalCheckFailed') {
+      const codes = errorName(error) === 'TransactionCanceledException' ? cancellationCodes(error) : [];
+      if (codes[0] === 'ConditionalCheckFailed') {
         logger.error('notification sent twice: another sender recorded it first', { notificationId: message.notificationId, channel: message.channel });
         metrics.addMetric('notification_sent_twice', MetricUnit.Count, 1);
         return;
+      }
+      // The invoice has the event already (or is gone): the mark goes without it, at once.
+      if (invoiceItem && codes.at(-1) === 'ConditionalCheckFailed') {
+        invoiceItem = undefined;
+        attempt--;
+        continue;
       }
       if (attempt >= MARK_SENT_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random())));

@@ -10,6 +10,8 @@ export type DeliveryStatus = Extract<NotificationStatus, 'delivered' | 'bounced'
 export interface DeliveryReport {
   provider: MessageProvider;
   providerMessageId: string;
+  /** The outbox item the message came from, when the event says it (an e-mail's tags): no lookup then. */
+  outbox?: { personId: string; notificationId: string };
   status: DeliveryStatus;
   /** When the provider saw it happen (ISO 8601). */
   at: string;
@@ -44,14 +46,9 @@ const REPLACES: Record<DeliveryStatus, NotificationStatus[]> = {
  * write: a report seen twice, or one that would undo a later one, changes nothing.
  */
 export async function recordDelivery(report: DeliveryReport): Promise<DeliveryOutcome> {
-  const lookup = await db().send(
-    new GetCommand({ TableName: tableName(), Key: keys.providerMessage(report.provider, report.providerMessageId), ConsistentRead: true }),
-  );
-  if (!lookup.Item) throw new UnknownProviderMessageError(report.provider);
-  const personId = String(lookup.Item.personId);
-  const notificationId = String(lookup.Item.notificationId);
+  const { personId, notificationId } = report.outbox ?? (await lookUp(report));
   const replaces = REPLACES[report.status];
-  const values: Record<string, unknown> = { ':status': report.status, ':at': report.at };
+  const values: Record<string, unknown> = { ':status': report.status, ':at': report.at, ':id': report.providerMessageId };
   replaces.forEach((status, i) => (values[`:from${i}`] = status));
   if (report.reason) values[':reason'] = report.reason;
   // Messages that did not arrive are listed for staff (30-day view), by the time of the report.
@@ -67,16 +64,47 @@ export async function recordDelivery(report: DeliveryReport): Promise<DeliveryOu
         TableName: tableName(),
         Key: keys.notification(personId, notificationId),
         UpdateExpression: `SET #status = :status, statusAt = :at${report.reason ? ', statusReason = :reason' : ''}${undelivered ? ', gsi3pk = :failedPk, gsi3sk = :failedSk' : ''}`,
-        ConditionExpression: `#status IN (${replaces.map((_s, i) => `:from${i}`).join(', ')})`,
+        // The report is about the copy of the message that went under this id (a message sent again after a crash has another).
+        ConditionExpression: `#status IN (${replaces.map((_s, i) => `:from${i}`).join(', ')}) AND providerMessageId = :id`,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: values,
       }),
     );
     return { result: 'updated', personId, notificationId };
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return { result: 'unchanged', personId, notificationId };
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
   }
+  // Found through the tags, the message may not be recorded as sent yet (the event came first), or be recorded under
+  // another id: as with the lookup, its id is then unknown for now. (Through the lookup, both are settled already.)
+  if (report.outbox) {
+    const { Item } = await db().send(new GetCommand({ TableName: tableName(), Key: keys.notification(personId, notificationId), ConsistentRead: true }));
+    if (Item?.providerMessageId !== report.providerMessageId) throw new UnknownProviderMessageError(report.provider);
+  }
+  return { result: 'unchanged', personId, notificationId };
+}
+
+/** The outbox item of a provider's message id, from the lookup written with the mark `sent`. */
+async function lookUp(report: DeliveryReport): Promise<{ personId: string; notificationId: string }> {
+  const lookup = await db().send(new GetCommand({ TableName: tableName(), Key: keys.providerMessage(report.provider, report.providerMessageId), ConsistentRead: true }));
+  if (!lookup.Item) throw new UnknownProviderMessageError(report.provider);
+  return { personId: String(lookup.Item.personId), notificationId: String(lookup.Item.notificationId) };
+}
+
+/** SES message tags allow letters, digits, `_` and `-` only (256 at most): the key's parts go in base64url. */
+const OUTBOX_TAGS = { person: 'outbox-person', message: 'outbox-message' } as const;
+
+/** The tags an e-mail carries so that its delivery events name its outbox item. */
+export const outboxTags = (personId: string, notificationId: string) => [
+  { Name: OUTBOX_TAGS.person, Value: Buffer.from(personId).toString('base64url') },
+  { Name: OUTBOX_TAGS.message, Value: Buffer.from(notificationId).toString('base64url') },
+];
+
+/** The outbox item an SES event's tags name (`mail.tags`, each a list), if they do. */
+function outboxOfTags(tags: Record<string, string[] | undefined> | undefined): DeliveryReport['outbox'] {
+  const person = tags?.[OUTBOX_TAGS.person]?.[0];
+  const message = tags?.[OUTBOX_TAGS.message]?.[0];
+  if (!person || !message) return undefined;
+  return { personId: Buffer.from(person, 'base64url').toString('utf8'), notificationId: Buffer.from(message, 'base64url').toString('utf8') };
 }
 
 /** What the function reads of an SES event on EventBridge (the rest names the recipient and is not kept). */
@@ -84,7 +112,7 @@ export interface SesEvent {
   'detail-type': string;
   time: string;
   detail: {
-    mail: { messageId: string };
+    mail: { messageId: string; tags?: Record<string, string[] | undefined> };
     delivery?: { timestamp?: string };
     bounce?: { bounceType: string; bounceSubType?: string; timestamp?: string };
     complaint?: { complaintFeedbackType?: string; timestamp?: string };
@@ -94,7 +122,8 @@ export interface SesEvent {
 /** The report an SES event gives, or undefined for events that say nothing final (sent, delayed, opened...). */
 export function sesReport(event: SesEvent): DeliveryReport | undefined {
   const { detail } = event;
-  const base = { provider: 'ses' as const, providerMessageId: detail.mail.messageId };
+  const outbox = outboxOfTags(detail.mail.tags);
+  const base = { provider: 'ses' as const, providerMessageId: detail.mail.messageId, ...(outbox ? { outbox } : {}) };
   switch (event['detail-type']) {
     case 'Email Delivered':
       return { ...base, status: 'delivered', at: detail.delivery?.timestamp ?? event.time };

@@ -216,6 +216,22 @@ export async function putObject(key: string, body: Uint8Array | string, contentT
 }
 
 /**
+ * Writes the object unless the key holds one already (`If-None-Match: *`, S3's conditional write): false when it
+ * did, and the object there is left as it is. One request where a HEAD and a PUT made two.
+ */
+export async function putObjectOnce(key: string, body: Uint8Array | string, contentType: string): Promise<boolean> {
+  try {
+    await s3().send(new PutObjectCommand({ Bucket: documentsBucket(), Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*', ...encryption() }));
+    return true;
+  } catch (error) {
+    // 412 when the object exists; 409 when another conditional write to the key is in flight (it writes the same bytes).
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 412 || status === 409) return false;
+    throw error;
+  }
+}
+
+/**
  * Copies the object within the bucket, encrypted with the project's key, keeping its type (an upload accepted out of
  * `incoming/`, whose objects the bucket deletes after a day); an existing object at `targetKey` is replaced.
  */

@@ -5,8 +5,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
 import { keys } from '../../shared/keys.js';
 import { outboxPuts } from '../../shared/data/outbox.js';
-import { sendPendingNotifications } from '../../shared/notifications/sender.js';
-import { recordDelivery, sesReport, smsReport, UnknownProviderMessageError, SMS_TRACKED_EVENT_TYPES, type DeliveryReport } from '../../shared/notifications/tracking.js';
+import { sendPendingNotifications, writeAndSendNotifications } from '../../shared/notifications/sender.js';
+import { outboxTags, recordDelivery, sesReport, smsReport, UnknownProviderMessageError, SMS_TRACKED_EVENT_TYPES, type DeliveryReport } from '../../shared/notifications/tracking.js';
 import { handler as deliveryEvents } from '../../functions/notifications/delivery-events.js';
 import { lambdaContext } from '../support/events.js';
 
@@ -98,6 +98,26 @@ describe('DeliveryEvents', () => {
     expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'delivered' });
   });
 
+  it('finds the message through the tags the sender gave the e-mail, with no lookup, also when the event comes before the send is recorded', async () => {
+    const personId = randomUUID();
+    const notificationId = `test#${randomUUID()}#young#email`;
+    const providerMessageId = randomUUID();
+    const tagged = { ...delivered(providerMessageId), detail: { ...delivered(providerMessageId).detail, mail: { messageId: providerMessageId, tags: Object.fromEntries(outboxTags(personId, notificationId).map((t) => [t.Name, [t.Value]])) } } };
+    const item = { ...keys.notification(personId, notificationId), type: 'notification', notificationId };
+    await doc.send(new PutCommand({ TableName: table, Item: { ...item, status: 'pending' } }));
+    // Marked sent (no provider lookup written) a moment after the event arrived.
+    const markLater = new Promise((resolve) => setTimeout(resolve, 700)).then(() => doc.send(new PutCommand({ TableName: table, Item: { ...item, status: 'sent', providerMessageId } })));
+    await expect(deliveryEvents(tagged, lambdaContext())).resolves.toEqual({ recorded: 1, dropped: 0 });
+    await markLater;
+    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'delivered' });
+    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.providerMessage('ses', providerMessageId) }))).Item).toBeUndefined();
+
+    // A report about another copy of the message (sent again under another id after a crash) changes nothing.
+    const other = { provider: 'ses' as const, providerMessageId: randomUUID(), outbox: { personId, notificationId }, status: 'bounced' as const, at: new Date().toISOString() };
+    await expect(recordDelivery(other)).rejects.toBeInstanceOf(UnknownProviderMessageError);
+    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'delivered' });
+  });
+
   it('drops a report for a message id nobody recorded instead of failing (a failure would page and be retried)', async () => {
     const started = Date.now();
     await expect(deliveryEvents(delivered(randomUUID()), lambdaContext())).resolves.toEqual({ recorded: 0, dropped: 1 });
@@ -129,6 +149,36 @@ describe('sendPendingNotifications', () => {
   });
 });
 
+describe('writeAndSendNotifications', () => {
+  it('writes many causes in shared transactions and sends each message once, a cause written before as it stands, an opted-out address skipped', async () => {
+    const personId = randomUUID();
+    const run = randomUUID();
+    const draft = (to: string) => ({ kind: 'test', role: 'young' as const, channel: 'email' as const, to, subject: 'Sujet', body: 'Bonjour' });
+    const write = (i: number, to = `client-${i}-${run}@example.org`) => ({ personId, cause: `batch#${run}#${i}`, items: outboxPuts(table, personId, `batch#${run}#${i}`, [draft(to)], new Date().toISOString()) });
+    // Cause 1 was written and sent by an earlier attempt; cause 2 goes to an address that complained.
+    for (const put of write(1).items) await doc.send(new PutCommand(put.Put));
+    expect((await sendPendingNotifications(personId, write(1).cause, NOON)).sent).toBe(1);
+    const complained = `plainte-${run}@example.org`;
+    await doc.send(new PutCommand({ TableName: table, Item: { ...keys.optOut('email', complained), type: 'opt-out', channel: 'email', address: complained, reason: 'complaint', at: NOON.toISOString() } }));
+    const before = (await messaging.ses.listEmails()).length;
+
+    const writes = [write(0), write(1), write(2, complained), ...Array.from({ length: 60 }, (_, k) => write(3 + k))];
+    const counts = await writeAndSendNotifications(writes, 4, NOON);
+    expect(counts[0]).toEqual({ sent: 1, alreadySent: 0, deferred: 0, failed: 0, retryLater: 0 });
+    expect(counts[1]).toEqual({ sent: 0, alreadySent: 1, deferred: 0, failed: 0, retryLater: 0 });
+    expect(counts[2]!.sent).toBe(0);
+    expect(counts.slice(3).every((c) => c.sent === 1)).toBe(true);
+    expect((await messaging.ses.listEmails()).length - before).toBe(61);
+    const status = async (i: number) => (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, `batch#${run}#${i}#young#email`) }))).Item!.status;
+    expect(await status(2)).toBe('opted-out');
+
+    // Again (a retried batch): everything is there, nothing goes twice.
+    const again = await writeAndSendNotifications(writes, 4, NOON);
+    expect(again.reduce((sum, c) => sum + c.sent, 0)).toBe(0);
+    expect((await messaging.ses.listEmails()).length - before).toBe(61);
+  });
+});
+
 describe('provider events to reports', () => {
   const ses = (detailType: string, detail: Record<string, unknown> = {}) => ({ 'detail-type': detailType, time: '2026-03-02T10:00:00Z', detail: { mail: { messageId: 'm-1' }, ...detail } });
 
@@ -140,6 +190,10 @@ describe('provider events to reports', () => {
     expect(sesReport(ses('Email Rejected'))).toMatchObject({ status: 'failed', reason: 'Rejected' });
     expect(sesReport(ses('Email Delivery Delayed'))).toBeUndefined();
     expect(sesReport(ses('Email Sent'))).toBeUndefined();
+    // The outbox item named by the e-mail's tags (SES gives each tag as a list), key parts with '#' included.
+    const tags = Object.fromEntries(outboxTags('customer-a1-c2', 'invoice-issued#inv-1#customer#email').map((t) => [t.Name, [t.Value]]));
+    expect(tags['outbox-message']![0]).toMatch(/^[A-Za-z0-9_-]{1,256}$/);
+    expect(sesReport({ ...ses('Email Delivered'), detail: { mail: { messageId: 'm-1', tags: { ...tags, kind: ['invoice-issued'] } } } })).toMatchObject({ providerMessageId: 'm-1', outbox: { personId: 'customer-a1-c2', notificationId: 'invoice-issued#inv-1#customer#email' } });
   });
 
   it('reads SMS receipts: DELIVERED, every tracked failure, and ignores intermediate ones', () => {

@@ -6,11 +6,13 @@ import { business, draftFor, individual, issueOneInvoice, line, seedActivity } f
 import { createCustomer, getCustomer, listCustomers, requireCustomer, updateCustomer } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration, deleteDeclaration, getMonthLock, listDeclarations, updateDeclaration } from '../../shared/data/invoicing/declarations.js';
 import {
+  draftManyMonthInvoices,
   draftMonthInvoices,
   getInvoice,
   holdInvoice,
   listActivityInvoices,
   listMonthInvoices,
+  listMonthInvoiceSummaries,
   listUnpaidInvoices,
   recordChaseStage,
   releaseInvoice,
@@ -137,6 +139,37 @@ describe('declarations can be corrected until their month is invoiced', () => {
 });
 
 describe('drafts of a month', () => {
+  it('are drafted for many activities in shared transactions, each activity all or nothing, and a month drafted before is redrafted on its own', async () => {
+    const month = '2029-07';
+    const activities = await Promise.all(Array.from({ length: 4 }, () => seedActivity(doc, table)));
+    const customers = await Promise.all(activities.map((activityId) => customerOf(activityId)));
+    // The second activity's month was drafted before (an earlier attempt), and one of its drafts held since.
+    const earlier = await draftMonthInvoices({ activityId: activities[1]!, month, drafts: [draftFor(customers[1]!)] });
+    await holdInvoice({ invoiceId: earlier.invoices[0]!.invoiceId, reason: 'Prix à vérifier', by: staff });
+
+    const inputs = activities.map((activityId, i) => ({ activityId, month, drafts: i === 3 ? [] : [draftFor(customers[i]!, [line({ quantityHundredths: 200 })])] }));
+    const outcomes = await draftManyMonthInvoices(inputs);
+    expect(outcomes.map((o) => o.invoices.map((i) => i.invoiceId))).toEqual([
+      [`inv-${activities[0]}-${month}-${customers[0]!.customerId}`],
+      [`inv-${activities[1]}-${month}-${customers[1]!.customerId}`],
+      [`inv-${activities[2]}-${month}-${customers[2]!.customerId}`],
+      [],
+    ]);
+    for (const [i, activityId] of activities.entries()) {
+      expect(await getMonthLock(activityId, month)).toMatchObject({ status: 'drafted' });
+      expect((await listActivityInvoices(activityId, month)).map((invoice) => invoice.totals.grossCents)).toEqual(i === 3 ? [] : [3000]);
+    }
+    // Redrafted through the month drafted before: its hold kept, its history says so.
+    expect((await getInvoice(earlier.invoices[0]!.invoiceId))!.history.map((e) => e.event)).toEqual(['drafted', 'held', 'redrafted']);
+    expect((await getInvoice(outcomes[0]!.invoices[0]!.invoiceId))!.history.map((e) => e.event)).toEqual(['drafted']);
+
+    // Again (a retried batch): every month is redrafted, nothing is written twice.
+    const again = await draftManyMonthInvoices(inputs);
+    expect(again.map((o) => o.invoices.length)).toEqual([1, 1, 1, 0]);
+    expect((await getInvoice(outcomes[0]!.invoices[0]!.invoiceId))!.history.map((e) => e.event)).toEqual(['drafted', 'redrafted']);
+    expect((await listMonthInvoices(month)).length).toBe(3);
+  });
+
   it('are replaced by drafting again, keep a hold, lose customers without services, and are listed across the shards', async () => {
     const activityId = await seedActivity(doc, table);
     const [a, b] = [await customerOf(activityId), await customerOf(activityId)];
@@ -156,6 +189,7 @@ describe('drafts of a month', () => {
     await expect(releaseInvoice({ invoiceId: invoiceA!.invoiceId, by: staff })).rejects.toBeInstanceOf(ConflictError);
     await expect(holdInvoice({ invoiceId: 'inv-unknown', reason: 'x', by: staff })).rejects.toBeInstanceOf(NotFoundError);
     expect((await listMonthInvoices('2029-11')).map((i) => i.invoiceId)).toEqual([invoiceA!.invoiceId]);
+    expect(await listMonthInvoiceSummaries('2029-11')).toEqual([{ invoiceId: invoiceA!.invoiceId, kind: 'invoice', activityId, status: 'draft' }]);
     expect((await listActivityInvoices(activityId)).map((i) => i.status)).toEqual(['draft']);
   });
 });

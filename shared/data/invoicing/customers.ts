@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { CustomerFields, CustomerRecord } from '../../domain/invoicing/records.js';
 import { keys } from '../../keys.js';
-import { db, queryPrefix, tableName } from '../client.js';
+import { batchGetAll, db, queryPrefix, tableName } from '../client.js';
 import { isConditionFailure } from '../transactions.js';
 import { recordOf, transact } from './items.js';
 
@@ -24,6 +24,11 @@ export async function requireCustomer(activityId: string, customerId: string): P
   const customer = await getCustomer(activityId, customerId);
   if (!customer) throw new NotFoundError(NOT_FOUND);
   return customer;
+}
+
+/** Customers by activity and id, in one read per 100 (consistent); those not found are left out. */
+export async function getCustomers(ids: ReadonlyArray<{ activityId: string; customerId: string }>): Promise<CustomerRecord[]> {
+  return (await batchGetAll(ids.map((id) => keys.invoicingCustomer(id.activityId, id.customerId)), { consistentRead: true })).map((i) => recordOf<CustomerRecord>(i));
 }
 
 /** The activity's customers, by id. */

@@ -107,9 +107,14 @@ export async function getDeclaration(activityId: string, month: string, declarat
 
 /** The activity's declarations of a month (services of that month), by id. */
 export async function listDeclarations(activityId: string, month: string): Promise<DeclarationRecord[]> {
+  const [stored, lock] = await Promise.all([listStoredDeclarations(activityId, month), getMonthLock(activityId, month)]);
+  return stored.map((d) => withStatus(d, lock));
+}
+
+/** The same without their status (no read of the month's lock): what drafting needs. */
+export async function listStoredDeclarations(activityId: string, month: string): Promise<StoredDeclaration[]> {
   const prefix = keys.declarationsPrefix(activityId, month);
-  const [items, lock] = await Promise.all([queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true }), getMonthLock(activityId, month)]);
-  return items.map((i) => withStatus(recordOf<StoredDeclaration>(i), lock));
+  return (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => recordOf<StoredDeclaration>(i));
 }
 
 class AlreadyThere extends Error {}

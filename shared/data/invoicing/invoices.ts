@@ -69,6 +69,25 @@ export async function listMonthInvoices(month: string): Promise<InvoiceRecord[]>
   return (await Promise.all(INVOICE_SHARDS.map((shard) => listMonthInvoicesOfShard(month, shard)))).flat();
 }
 
+/** What the run's steps count and list of a month's invoices: `listMonthInvoices` without lines, customer and history. */
+export type InvoiceSummary = Pick<InvoiceRecord, 'invoiceId' | 'kind' | 'activityId' | 'status' | 'numberingKey' | 'number'>;
+
+/** `listMonthInvoices` projected on `InvoiceSummary`: a tenth of the bytes to read back at every step of the run. */
+export async function listMonthInvoiceSummaries(month: string): Promise<InvoiceSummary[]> {
+  const pages = await Promise.all(
+    INVOICE_SHARDS.map((shard) =>
+      queryAll({
+        IndexName: INDEX.monthInvoices,
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ProjectionExpression: 'invoiceId, kind, activityId, #status, numberingKey, #number',
+        ExpressionAttributeNames: { '#status': 'status', '#number': 'number' },
+        ExpressionAttributeValues: { ':pk': keys.monthInvoicesPartition(month, shard) },
+      }),
+    ),
+  );
+  return pages.flat() as unknown as InvoiceSummary[];
+}
+
 /** One page of a month's invoices and credit notes, shard after shard (the staff's month page); the cursor is opaque. */
 export async function listMonthInvoicesPage(input: { month: string; cursor?: string; limit?: number }): Promise<Page<InvoiceRecord>> {
   const page = await shardedIndexPage(INDEX.monthInvoices, INVOICE_SHARDS, (shard) => keys.monthInvoicesPartition(input.month, shard), { cursor: input.cursor, limit: input.limit });
@@ -115,7 +134,60 @@ export async function draftMonthInvoices(input: { activityId: string; month: str
   const now = (input.now ?? new Date()).toISOString();
   const table = tableName();
   const { activityId, month } = input;
-  const fresh = input.drafts.map(
+  const fresh = freshDrafts(activityId, month, input.drafts, now);
+  // The first drafting of a month (no lock yet, nothing to replace): one transaction per 99 drafts, no read.
+  try {
+    const firstTime = firstDrafting(table, activityId, month, fresh, now);
+    if (firstTime.length <= MAX_TRANSACTION_ITEMS) {
+      await transact(firstTime);
+      return { invoices: fresh, kept: [], removed: [] };
+    }
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  return redraft(table, activityId, month, fresh, now);
+}
+
+/**
+ * `draftMonthInvoices` for many activities' months at once (the run's drafting batch). The first drafting of each
+ * month goes in shared transactions of up to 100 items, an activity's lock and drafts always in the same one: each
+ * activity stays all-or-nothing, and a batch of 100 activities costs a few requests instead of 100. A transaction
+ * refused (a month already drafted by an earlier attempt, a declaration changed meanwhile) is done again activity by
+ * activity, through `draftMonthInvoices`, which redrafts what it finds. Outcomes in the order given.
+ */
+export async function draftManyMonthInvoices(inputs: ReadonlyArray<{ activityId: string; month: string; drafts: InvoiceDraft[] }>, now: Date = new Date()): Promise<DraftOutcome[]> {
+  const at = now.toISOString();
+  const table = tableName();
+  const outcomes: Array<DraftOutcome | undefined> = new Array(inputs.length);
+  const groups: Array<{ indexes: number[]; items: TransactItem[] }> = [];
+  let group: { indexes: number[]; items: TransactItem[] } | undefined;
+  inputs.forEach((input, index) => {
+    const fresh = freshDrafts(input.activityId, input.month, input.drafts, at);
+    const items = firstDrafting(table, input.activityId, input.month, fresh, at);
+    // Too many drafts for one transaction: on its own (draftMonthInvoices redrafts in several).
+    if (items.length > MAX_TRANSACTION_ITEMS) return;
+    if (!group || group.items.length + items.length > MAX_TRANSACTION_ITEMS) groups.push((group = { indexes: [], items: [] }));
+    group.indexes.push(index);
+    group.items.push(...items);
+    outcomes[index] = { invoices: fresh, kept: [], removed: [] };
+  });
+  await Promise.all(
+    groups.map(async ({ indexes, items }) => {
+      try {
+        await transact(items);
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        for (const index of indexes) outcomes[index] = undefined;
+      }
+    }),
+  );
+  for (const [index, input] of inputs.entries()) outcomes[index] ??= await draftMonthInvoices({ ...input, now });
+  return outcomes as DraftOutcome[];
+}
+
+/** The month's invoices as the drafts make them: one per customer, ids derived from activity, month and customer. */
+function freshDrafts(activityId: string, month: string, drafts: readonly InvoiceDraft[], now: string): InvoiceRecord[] {
+  const fresh = drafts.map(
     (draft): InvoiceRecord => ({
       invoiceId: invoiceIdFor(activityId, month, draft.customer.customerId),
       kind: 'invoice',
@@ -133,18 +205,14 @@ export async function draftMonthInvoices(input: { activityId: string; month: str
     }),
   );
   if (new Set(fresh.map((f) => f.invoiceId)).size !== fresh.length) throw new Error('One draft per customer and month');
-  // The first drafting of a month (no lock yet, nothing to replace): one transaction per 99 drafts, no read.
-  try {
-    const firstTime = fresh.map((invoice): TransactItem => ({ Put: { TableName: table, Item: invoiceItem(invoice), ConditionExpression: 'attribute_not_exists(pk)' } }));
-    if (firstTime.length < MAX_TRANSACTION_ITEMS) {
-      await transact([lockUpdate(table, activityId, month, now, 'attribute_not_exists(pk)'), ...firstTime]);
-      return { invoices: fresh, kept: [], removed: [] };
-    }
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
-  return redraft(table, activityId, month, fresh, now);
+  return fresh;
 }
+
+/** The writes of a month's first drafting: the lock taken (it must not exist yet) and each draft new. */
+const firstDrafting = (table: string, activityId: string, month: string, fresh: readonly InvoiceRecord[], now: string): TransactItem[] => [
+  lockUpdate(table, activityId, month, now, 'attribute_not_exists(pk)'),
+  ...fresh.map((invoice): TransactItem => ({ Put: { TableName: table, Item: invoiceItem(invoice), ConditionExpression: 'attribute_not_exists(pk)' } })),
+];
 
 async function redraft(table: string, activityId: string, month: string, fresh: InvoiceRecord[], now: string): Promise<DraftOutcome> {
   const lock = (await db().send(new GetCommand({ TableName: table, Key: keys.invoicingMonth(activityId, month), ConsistentRead: true }))).Item as MonthLockRecord | undefined;
@@ -190,24 +258,22 @@ async function redraft(table: string, activityId: string, month: string, fresh: 
   return outcome;
 }
 
+type InvoiceChange = { set?: string; names?: Record<string, string>; values?: Record<string, unknown>; remove?: string; condition: string; event: InvoiceEvent };
+
+/** The update of an invoice that appends `change.event` to its history and sets fields, under a condition. */
+const invoiceUpdate = (invoiceId: string, change: InvoiceChange) => ({
+  TableName: tableName(),
+  Key: keys.invoice(invoiceId),
+  UpdateExpression: `SET ${change.set ? `${change.set}, ` : ''}history = list_append(history, :event), updatedAt = :now${change.remove ? ` REMOVE ${change.remove}` : ''}`,
+  ConditionExpression: `attribute_exists(pk) AND ${change.condition}`,
+  ExpressionAttributeNames: { '#status': 'status', ...change.names },
+  ExpressionAttributeValues: { ':event': [change.event], ':now': change.event.at, ...change.values },
+});
+
 /** Appends to an invoice's history and sets fields, under a condition; a 404 or 409 (`refused`) when it fails. */
-async function changeInvoice(
-  invoiceId: string,
-  change: { set?: string; names?: Record<string, string>; values?: Record<string, unknown>; remove?: string; condition: string; event: InvoiceEvent },
-  refused: string,
-): Promise<InvoiceRecord> {
+async function changeInvoice(invoiceId: string, change: InvoiceChange, refused: string): Promise<InvoiceRecord> {
   try {
-    const result = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.invoice(invoiceId),
-        UpdateExpression: `SET ${change.set ? `${change.set}, ` : ''}history = list_append(history, :event), updatedAt = :now${change.remove ? ` REMOVE ${change.remove}` : ''}`,
-        ConditionExpression: `attribute_exists(pk) AND ${change.condition}`,
-        ExpressionAttributeNames: { '#status': 'status', ...change.names },
-        ExpressionAttributeValues: { ':event': [change.event], ':now': change.event.at, ...change.values },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const result = await db().send(new UpdateCommand({ ...invoiceUpdate(invoiceId, change), ReturnValues: 'ALL_NEW' }));
     return recordOf<InvoiceRecord>(result.Attributes!);
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -289,16 +355,26 @@ export async function appendInvoiceEvent(invoiceId: string, event: InvoiceEvent,
   // `#status` is named on every change (changeInvoice): an update must use every name it is given.
   if (!options.once) return changeInvoice(invoiceId, { condition: 'attribute_exists(#status)', event }, NOT_FOUND);
   try {
-    return await changeInvoice(
-      invoiceId,
-      { set: 'eventMarkers = list_append(if_not_exists(eventMarkers, :none), :marker)', values: { ':none': [], ':marker': [options.once], ':once': options.once }, condition: 'attribute_exists(#status) AND NOT contains(eventMarkers, :once)', event },
-      NOT_FOUND,
-    );
+    return await changeInvoice(invoiceId, onceChange(event, options.once), NOT_FOUND);
   } catch (error) {
     if (error instanceof ConflictError) return undefined;
     throw error;
   }
 }
+
+const onceChange = (event: InvoiceEvent, once: string): InvoiceChange => ({
+  set: 'eventMarkers = list_append(if_not_exists(eventMarkers, :none), :marker)',
+  values: { ':none': [], ':marker': [once], ':once': once },
+  condition: 'attribute_exists(#status) AND NOT contains(eventMarkers, :once)',
+  event,
+});
+
+/**
+ * `appendInvoiceEvent(invoiceId, event, { once })` as an item of a transaction (the outbox records an invoice's
+ * e-mail `sent` in the transaction that marks the message sent). Its condition fails when the invoice is not there
+ * or already has the event: the caller then writes the rest without it.
+ */
+export const invoiceEventOnceItem = (invoiceId: string, event: InvoiceEvent, once: string): TransactItem => ({ Update: invoiceUpdate(invoiceId, onceChange(event, once)) });
 
 /**
  * Records a stage of the chase of an unpaid invoice once, with `items` (the reminder's outbox messages) in the same

@@ -145,9 +145,9 @@ export type BatchDecision = z.infer<typeof batchDecisionSchema>;
  * order with the declaration they come from, the totals of shared/domain/invoicing/amounts.ts under the cooperative's
  * VAT mode. Declarations of a customer no longer known are left out (`missingCustomers`).
  */
-export function monthDrafts(declarations: readonly DeclarationRecord[], customers: readonly CustomerRecord[], vatMode: VatMode): { drafts: InvoiceDraft[]; missingCustomers: string[] } {
+export function monthDrafts(declarations: ReadonlyArray<Omit<DeclarationRecord, 'status'>>, customers: readonly CustomerRecord[], vatMode: VatMode): { drafts: InvoiceDraft[]; missingCustomers: string[] } {
   const byId = new Map(customers.map((c) => [c.customerId, c]));
-  const byCustomer = new Map<string, DeclarationRecord[]>();
+  const byCustomer = new Map<string, Array<Omit<DeclarationRecord, 'status'>>>();
   for (const d of declarations) byCustomer.set(d.customerId, [...(byCustomer.get(d.customerId) ?? []), d]);
   const drafts: InvoiceDraft[] = [];
   const missingCustomers: string[] = [];
