@@ -41,63 +41,39 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
   // A subject-only waiting step: no person, no referral (decision 28).
   const steps = new PathSteps(scope, 'MonthlyInvoicingStates', { fns, ids: { month, referralId: '', personId: '' } });
 
+  /** A Distributed Map over a list the previous step wrote to S3, its batches handed to one action of the run step. */
+  const batchMap = (map: { name: string; batchName: string; action: string; listKey: string; maxItemsPerBatch: number; withMonth: boolean; resultPath: string }) => {
+    const batch = new tasks.LambdaInvoke(scope, map.batchName, {
+      lambdaFunction: fns.runStep,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({ action: map.action, ...(map.withMonth ? { BatchInput: sfn.JsonPath.objectAt('$.BatchInput') } : {}), Items: sfn.JsonPath.listAt('$.Items') }),
+      retryOnServiceExceptions: false,
+    });
+    batch.addRetry(RETRY);
+    const distributed = new sfn.DistributedMap(scope, map.name, {
+      itemReader: new sfn.S3JsonItemReader({ bucket: props.lists, key: sfn.JsonPath.stringAt(map.listKey) }),
+      // CDK passes BatchInput as it is (no JsonPath rendering): the `.$` key makes Step Functions read the month from the input.
+      itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: map.maxItemsPerBatch, ...(map.withMonth ? { batchInput: { 'month.$': '$.month' } } : {}) }),
+      maxConcurrency: MAP_CONCURRENCY,
+      toleratedFailurePercentage: TOLERATED_FAILURE_PERCENTAGE,
+      resultPath: map.resultPath,
+    });
+    distributed.itemProcessor(batch);
+    steps.guard(map.name, distributed);
+    return distributed;
+  };
+
   const prepare = steps.task('Préparer le mois', fns.runStep, { action: 'prepare', trigger: sfn.JsonPath.stringAt('$.trigger') }, '$.activitiesList');
-  const draftBatch = new tasks.LambdaInvoke(scope, 'Rédiger les brouillons d’un lot', {
-    lambdaFunction: fns.runStep,
-    payloadResponseOnly: true,
-    payload: sfn.TaskInput.fromObject({ action: 'draft', BatchInput: sfn.JsonPath.objectAt('$.BatchInput'), Items: sfn.JsonPath.listAt('$.Items') }),
-    retryOnServiceExceptions: false,
-  });
-  draftBatch.addRetry(RETRY);
-  const draft = new sfn.DistributedMap(scope, 'Rédiger les brouillons', {
-    itemReader: new sfn.S3JsonItemReader({ bucket: props.lists, key: sfn.JsonPath.stringAt('$.activitiesList.key') }),
-    // CDK passes BatchInput as it is (no JsonPath rendering): the `.$` key makes Step Functions read the month from the input.
-    itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: DRAFT_BATCH_ITEMS, batchInput: { 'month.$': '$.month' } }),
-    maxConcurrency: MAP_CONCURRENCY,
-    toleratedFailurePercentage: TOLERATED_FAILURE_PERCENTAGE,
-    resultPath: '$.drafting',
-  });
-  draft.itemProcessor(draftBatch);
-  steps.guard('Rédiger les brouillons', draft);
+  const draft = batchMap({ name: 'Rédiger les brouillons', batchName: 'Rédiger les brouillons d’un lot', action: 'draft', listKey: '$.activitiesList.key', maxItemsPerBatch: DRAFT_BATCH_ITEMS, withMonth: true, resultPath: '$.drafting' });
   const drafted = steps.task('Compter les brouillons', fns.runStep, { action: 'drafted', results: sfn.JsonPath.listAt('$.drafting') }, '$.drafted');
 
   const holds = steps.task('Mettre de côté les factures retenues', fns.runStep, { action: 'holds' });
   const numbering = steps.task('Numéroter les factures', fns.runStep, { action: 'number' }, '$.numbering');
   const prepareSending = steps.task("Préparer l'envoi", fns.runStep, { action: 'prepare-sending' }, '$.issuedList');
-  const sendBatch = new tasks.LambdaInvoke(scope, 'Envoyer un lot de factures', {
-    lambdaFunction: fns.runStep,
-    payloadResponseOnly: true,
-    payload: sfn.TaskInput.fromObject({ action: 'send', Items: sfn.JsonPath.listAt('$.Items') }),
-    retryOnServiceExceptions: false,
-  });
-  sendBatch.addRetry(RETRY);
-  const send = new sfn.DistributedMap(scope, 'Envoyer les factures', {
-    itemReader: new sfn.S3JsonItemReader({ bucket: props.lists, key: sfn.JsonPath.stringAt('$.issuedList.key') }),
-    itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: SEND_BATCH_ITEMS }),
-    maxConcurrency: MAP_CONCURRENCY,
-    toleratedFailurePercentage: TOLERATED_FAILURE_PERCENTAGE,
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  send.itemProcessor(sendBatch);
-  steps.guard('Envoyer les factures', send);
+  const send = batchMap({ name: 'Envoyer les factures', batchName: 'Envoyer un lot de factures', action: 'send', listKey: '$.issuedList.key', maxItemsPerBatch: SEND_BATCH_ITEMS, withMonth: false, resultPath: sfn.JsonPath.DISCARD });
   // The month's statements, once the invoices are out: each active activity's members get theirs (PDF, e-mail, space).
   const prepareStatements = steps.task('Préparer les relevés', fns.runStep, { action: 'prepare-statements' }, '$.statementsList');
-  const statementsBatch = new tasks.LambdaInvoke(scope, 'Émettre les relevés d’un lot', {
-    lambdaFunction: fns.runStep,
-    payloadResponseOnly: true,
-    payload: sfn.TaskInput.fromObject({ action: 'statements', BatchInput: sfn.JsonPath.objectAt('$.BatchInput'), Items: sfn.JsonPath.listAt('$.Items') }),
-    retryOnServiceExceptions: false,
-  });
-  statementsBatch.addRetry(RETRY);
-  const statements = new sfn.DistributedMap(scope, 'Émettre les relevés', {
-    itemReader: new sfn.S3JsonItemReader({ bucket: props.lists, key: sfn.JsonPath.stringAt('$.statementsList.key') }),
-    itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: STATEMENT_BATCH_ITEMS, batchInput: { 'month.$': '$.month' } }),
-    maxConcurrency: MAP_CONCURRENCY,
-    toleratedFailurePercentage: TOLERATED_FAILURE_PERCENTAGE,
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  statements.itemProcessor(statementsBatch);
-  steps.guard('Émettre les relevés', statements);
+  const statements = batchMap({ name: 'Émettre les relevés', batchName: 'Émettre les relevés d’un lot', action: 'statements', listKey: '$.statementsList.key', maxItemsPerBatch: STATEMENT_BATCH_ITEMS, withMonth: true, resultPath: sfn.JsonPath.DISCARD });
   const finish = steps.task('Clôturer le mois', fns.runStep, { action: 'finish' });
   finish.next(new sfn.Succeed(steps, 'Mois facturé'));
 
