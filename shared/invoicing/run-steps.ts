@@ -3,6 +3,7 @@ import { cooperativeFromEnv } from '../domain/activities.js';
 import { NotFoundError } from '../domain/errors.js';
 import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
 import {
+  invoiceIdOfMailCause,
   invoiceMailCause,
   monthBatchKey,
   monthDrafts,
@@ -13,18 +14,17 @@ import { invoiceOutboxOwner, invoicePdfKey, type InvoiceRecord } from '../domain
 import { render } from '../domain/messages/catalogue.js';
 import { parisDate } from '../domain/time.js';
 import { keys } from '../keys.js';
-import { allActiveActivities, getActivity } from '../data/activities.js';
+import { allActiveActivities, getActivity, getActivityRecords } from '../data/activities.js';
 import { batchGetAll, tableName } from '../data/client.js';
 import { claimInvoicingRun, getInvoicingRun, recordRunProgress } from '../data/invoicing-runs.js';
 import { getCustomers } from '../data/invoicing/customers.js';
 import { listStoredDeclarations } from '../data/invoicing/declarations.js';
 import { appendInvoiceEvent, draftManyMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, listMonthInvoiceSummaries, releaseInvoice, type InvoiceSummary } from '../data/invoicing/invoices.js';
-import { inParallel, recordOf, transact, type ByWhom } from '../data/invoicing/items.js';
+import { inParallel, transact, type ByWhom } from '../data/invoicing/items.js';
 import { issueNumbers } from '../data/invoicing/numbering.js';
 import { outboxPuts } from '../data/outbox.js';
 import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
-import type { ActivityRecord } from '../domain/activities.js';
 import { sendPendingNotifications, writeAndSendNotifications, type OutboxWrite } from '../notifications/sender.js';
 import { activitiesWithPaymentsIn } from '../data/invoicing/payments.js';
 import { issueMonthlyStatements } from '../data/invoicing/statements.js';
@@ -205,12 +205,7 @@ export async function prepareSending(month: string): Promise<{ bucket: string; k
  */
 export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ invoices: number; sent: number }> {
   const invoices = (await getInvoices(invoiceIds)).filter((i) => i.kind === 'invoice' && i.status !== 'draft' && i.status !== 'held' && i.number);
-  const activities = new Map(
-    (await batchGetAll([...new Set(invoices.map((i) => i.activityId))].map((id) => keys.activity(id)), { consistentRead: true })).map((item) => {
-      const activity = recordOf<ActivityRecord>(item);
-      return [activity.activityId, activity];
-    }),
-  );
+  const activities = await getActivityRecords(invoices.map((i) => i.activityId));
   const cooperative = cooperativeFromEnv();
   const writes = await inParallel(invoices, PARALLEL, async (invoice): Promise<OutboxWrite> => {
     const activity = activities.get(invoice.activityId);
@@ -273,7 +268,7 @@ async function recordMissedSends(invoices: readonly InvoiceRecord[]): Promise<nu
   const messages = await batchGetAll(unsent.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), notificationId(i))), { consistentRead: true });
   const went = messages.filter((m) => m.sentAt !== undefined);
   for (const message of went) {
-    const invoiceId = String(message.cause).slice('invoice-issued#'.length);
+    const invoiceId = invoiceIdOfMailCause(String(message.cause))!;
     await appendInvoiceEvent(invoiceId, { at: String(message.sentAt), event: 'sent' }, { once: String(message.notificationId) });
   }
   return went.length;
