@@ -36,6 +36,7 @@ import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
 import { batchGetAll, db, queryAll, queryIndexPage, queryPrefix, recordOf, shardedIndexPage, tableName, type Page } from './client.js';
+import { inParallel } from './invoicing/items.js';
 import { getOnboarding } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { listServiceKinds } from './service-kinds.js';
@@ -320,6 +321,29 @@ export async function listActivityMembers(activityId: string): Promise<ActivityM
   const prefix = keys.activityMembersPrefix(activityId);
   const members = (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => recordOf<ActivityMember>(i));
   return members.sort((a, b) => a.joinedAt.localeCompare(b.joinedAt) || a.referralId.localeCompare(b.referralId));
+}
+
+/**
+ * Many activities' records and members at once (the month's statements): the records and the holders of the personal
+ * ones in consistent batch reads, the members of the others by `listActivityMembers`, `concurrency` queries at a
+ * time. A personal activity has its holder for only member (written with it; `addMember` refuses it any other), and
+ * its id names them (`pa-<referralId>`): that member's item is read by key with the records, not queried. Found
+ * otherwise (no holder on the record, or not that member), its members are queried as any. Ids not found are left out.
+ */
+export async function getActivitiesWithMembers(activityIds: readonly string[], concurrency: number): Promise<Map<string, { activity: ActivityRecord; members: ActivityMember[] }>> {
+  const ids = [...new Set(activityIds)];
+  const prefix = personalActivityId('');
+  const holderKeys = ids.filter((id) => id.startsWith(prefix)).map((id) => keys.activityMember(id, id.slice(prefix.length)));
+  const items = await batchGetAll([...ids.map((id) => keys.activity(id)), ...holderKeys], { consistentRead: true });
+  const holders = new Map(items.filter((i) => i.type === 'activity-member').map((i) => recordOf<ActivityMember>(i)).map((m) => [m.activityId, m]));
+  const found = items.filter((i) => i.type === 'activity').map((i) => recordOf<ActivityRecord>(i));
+  const holderOf = (activity: ActivityRecord) => {
+    const holder = holders.get(activity.activityId);
+    return activity.shape === 'personal' && activity.holderReferralId !== undefined && holder?.referralId === activity.holderReferralId ? holder : undefined;
+  };
+  const queried = found.filter((activity) => !holderOf(activity));
+  const members = new Map(await inParallel(queried, concurrency, async ({ activityId }) => [activityId, await listActivityMembers(activityId)] as const));
+  return new Map(found.map((activity) => [activity.activityId, { activity, members: members.get(activity.activityId) ?? [holderOf(activity)!] }]));
 }
 
 /** The activity or a 404. */

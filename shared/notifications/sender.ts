@@ -141,9 +141,11 @@ export async function sendPendingNotifications(personId: string, cause: string, 
   return counts;
 }
 
-/** The messages of one cause for one person, as `outboxPuts` writes them (with any other items of theirs). */
+/**
+ * The messages of one cause, as `outboxPuts` writes them (with any other items of theirs): one unit, written whole or
+ * not at all. Each message names its person: a unit may hold several (an activity's members).
+ */
 export interface OutboxWrite {
-  personId: string;
   cause: string;
   items: TransactItem[];
 }
@@ -153,9 +155,15 @@ export interface OutboxWrite {
  * writes go in shared transactions of up to 100 items, a cause's items always in the same one: a transaction refused
  * (a cause written by an earlier attempt) is done again cause by cause. A cause written by this call is sent as
  * written, without reading it back (the claim's condition still checks it is pending and due); one already there is
- * sent as `sendPendingNotifications` does. The opt-outs of the recipients are read at once. Counts per cause, in order.
+ * sent as `sendPendingNotifications` does, for each person of its messages. The opt-outs of the recipients are read
+ * at once. `onRefused` hears of each cause this call did not write, with the refusal. Counts per cause, in order.
  */
-export async function writeAndSendNotifications(writes: readonly OutboxWrite[], concurrency: number, now: Date = new Date()): Promise<SendCounts[]> {
+export async function writeAndSendNotifications(
+  writes: readonly OutboxWrite[],
+  concurrency: number,
+  now: Date = new Date(),
+  onRefused?: (index: number, error: unknown) => void,
+): Promise<SendCounts[]> {
   const written = new Array<boolean>(writes.length).fill(true);
   const groups: number[][] = [];
   let size = MAX_TRANSACTION_ITEMS;
@@ -179,12 +187,14 @@ export async function writeAndSendNotifications(writes: readonly OutboxWrite[], 
           } catch (again) {
             if (errorName(again) !== 'TransactionCanceledException') throw again;
             written[i] = false;
+            onRefused?.(i, again);
           }
         }
       }
     }),
   );
-  const fresh = writes.map((write, i) => (written[i] ? write.items.map((item) => item.Put?.Item).filter((item): item is OutboxMessage & Record<string, unknown> => item?.type === 'notification') : []));
+  const messagesOf = (write: OutboxWrite) => write.items.map((item) => item.Put?.Item).filter((item): item is OutboxMessage & { personId: string } & Record<string, unknown> => item?.type === 'notification');
+  const fresh = writes.map((write, i) => (written[i] ? messagesOf(write) : []));
   const optOuts = await optedOut(fresh.flat().map((m) => ({ channel: m.channel, address: m.to })));
   let next = 0;
   const counts = new Array<SendCounts>(writes.length);
@@ -193,16 +203,23 @@ export async function writeAndSendNotifications(writes: readonly OutboxWrite[], 
     Array.from({ length: Math.min(concurrency, writes.length) }, async () => {
       while (next < writes.length) {
         const i = next++;
-        const { personId, cause } = writes[i]!;
+        const { cause } = writes[i]!;
+        const own: SendCounts = (counts[i] = { sent: 0, alreadySent: 0, deferred: 0, failed: 0, retryLater: 0 });
         try {
           if (!written[i]) {
-            counts[i] = await sendPendingNotifications(personId, cause, now);
+            for (const personId of new Set(messagesOf(writes[i]!).map((m) => m.personId))) {
+              try {
+                const pending = await sendPendingNotifications(personId, cause, now);
+                for (const key of Object.keys(own) as Array<keyof SendCounts>) own[key] += pending[key];
+              } catch (error) {
+                failure ??= error;
+              }
+            }
             continue;
           }
-          const own: SendCounts = (counts[i] = { sent: 0, alreadySent: 0, deferred: 0, failed: 0, retryLater: 0 });
           for (const message of fresh[i]!) {
             try {
-              const outcome = await sendOne(personId, message, now, optOuts);
+              const outcome = await sendOne(message.personId, message, now, optOuts);
               if (outcome !== 'skipped') own[outcome] += 1;
             } catch (error) {
               failure ??= error;
