@@ -138,7 +138,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       items += chunk.length;
     }
     const seedMs = performance.now() - seedStart;
-    lines.push(`  seeding (not in the run's time): ${items.toLocaleString('en')} items (activity, price list, holder and link, customer, declarations) by BatchWrite in ${seconds(seedMs)}, ${(items / (seedMs / 1000)).toFixed(0)} items/s`);
+    lines.push(`  seeding (not in the run's time): ${items.toLocaleString('en')} items (activity, price list, holder and link, referral, customer, declarations) by BatchWrite in ${seconds(seedMs)}, ${(items / (seedMs / 1000)).toFixed(0)} items/s`);
 
     const log = new InvocationLog();
     log.attach(cloud);
@@ -205,6 +205,8 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       `  run: ${seconds(totalMs)} from startInvoicingRun to done (execution ${executionStatus}), ${count.toLocaleString('en')} invoices issued, ${(count / (totalMs / 1000)).toFixed(1)} invoices/s; ` +
         `CPU ${(end.cpu - start.cpu).toFixed(1)} s in this process (engine, gateway, functions' threads) + ${(end.dynamodbCpu - start.dynamodbCpu).toFixed(1)} s DynamoDB Local; load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after`,
     );
+    // What the ledger counted at the close: the invoices' e-mails sent, and the statements issued (each e-mailed to its young person).
+    lines.push(`  ledger at the close: ${run.counts.sent ?? 0} invoice e-mails sent, ${run.counts.statements ?? 0} statements issued (PDF and e-mail each), ${run.counts.held ?? 0} held`);
     const PHASE_LABELS: Record<string, string> = {
       'awaiting-validation': 'drafting (prepare, drafting map, count)',
       numbering: 'validation hand-over (approval, holds)',

@@ -4,12 +4,17 @@
  * with records made through shared/data). Activity `i` is a personal activity `pa-bench-<i>` launched (active, in the
  * sharded index) with a price list, its holder as member, one customer (every third one a business with a valid SIREN
  * and VAT number, the others individuals) and `declarations` declarations of that customer in the month, each line
- * from the price list in force. Deterministic: the same `i` gives the same items.
+ * from the price list in force. The holder's referral is there too (accepted, as a launched activity's is): the
+ * statements at the end of the run e-mail the young person, as a real month's do. Deterministic: the same `i` gives
+ * the same items.
  */
 import { activityItem, activityMemberPuts, memberOf, newDraftActivity, priceItem } from '../shared/data/activities.js';
 import { customerItem } from '../shared/data/invoicing/customers.js';
 import { declarationItem, type StoredDeclaration } from '../shared/data/invoicing/declarations.js';
 import { personalActivityId, type ActivityMember, type ActivityRecord, type PriceListVersion } from '../shared/domain/activities.js';
+import { checkEligibility } from '../shared/domain/eligibility.js';
+import { keys } from '../shared/keys.js';
+import { referenceOf, type ReferralRecord } from '../shared/data/referrals.js';
 import { frenchVatNumber, luhnValid } from '../shared/domain/invoicing/customers.js';
 import { addToMonth } from '../shared/domain/invoicing/run.js';
 import type { CustomerFields, CustomerRecord } from '../shared/domain/invoicing/records.js';
@@ -40,6 +45,55 @@ const holderOf = (i: number) => ({
   referralId: `bench-${pad(i)}`,
   personId: `p-bench-${pad(i)}`,
   youngPerson: { firstName: FIRST_NAMES[i % 10]!, lastName: LAST_NAMES[Math.floor(i / 10) % 10]!, birthDate: `${2000 + (i % 6)}-0${1 + (i % 9)}-1${i % 10}` },
+});
+
+const PRESCRIBER = { id: 'prescriber-bench', name: 'Conseillère Mission locale', email: 'conseillere.bench@example.org', organisationId: 'ml-lens-bench', organisationName: 'Mission locale de Lens' };
+
+/**
+ * The holder's referral, as `submitReferral` writes it, then accepted (its workflow started: no awaited-workflow
+ * entry). The statements read the young person's first name and e-mail address and the reference from it.
+ */
+export function benchReferral(i: number, submittedAt: string): ReferralRecord {
+  const holder = holderOf(i);
+  const youngPerson = {
+    ...holder.youngPerson,
+    email: `jeune.${pad(i)}@example.org`,
+    phone: `+3361${pad(i)}00`.slice(0, 12),
+    postalCode: TOWNS[i % TOWNS.length]!.postalCode,
+    town: TOWNS[i % TOWNS.length]!.city,
+    qpv: i % 2 === 0,
+    situation: 'demandeur-emploi' as const,
+  };
+  const eligibility = checkEligibility({ programme: 'accompagnement', birthDate: youngPerson.birthDate, postalCode: youngPerson.postalCode, qpv: youngPerson.qpv, situation: youngPerson.situation, hasGuardian: false, referredOn: submittedAt.slice(0, 10) });
+  return {
+    referralId: holder.referralId,
+    reference: referenceOf(holder.referralId),
+    personId: holder.personId,
+    organisationId: PRESCRIBER.organisationId,
+    organisationName: PRESCRIBER.organisationName,
+    prescriber: { id: PRESCRIBER.id, name: PRESCRIBER.name, email: PRESCRIBER.email },
+    programme: 'accompagnement',
+    programmeStartDate: eligibility.programmeStartDate,
+    youngPerson,
+    projectIdea: 'Entretien de jardins et petits travaux',
+    consent: { dataProcessing: true, recordedAt: submittedAt, recordedBy: PRESCRIBER.id },
+    status: 'accepted',
+    eligibility,
+    duplicate: { linked: false, matchedBy: [], previousReferrals: 0, possibleDuplicateOf: [] },
+    createdAt: submittedAt,
+    updatedAt: submittedAt,
+    decisions: [],
+    payloadHash: `bench-${pad(i)}`,
+  };
+}
+
+/** The referral's item: its key and listing entries (the prescriber's organisation, every referral). */
+export const benchReferralItem = (referral: ReferralRecord): Record<string, unknown> => ({
+  ...keys.referral(referral.referralId),
+  ...keys.organisationEntry(referral.organisationId, referral.createdAt, referral.referralId),
+  ...keys.allReferralsEntry(referral.createdAt, referral.referralId),
+  type: 'referral',
+  ...referral,
 });
 
 /**
@@ -118,7 +172,7 @@ export function benchDeclarations(activity: ActivityRecord, prices: PriceListVer
 
 /**
  * Every item of activity `i` for a run of `month`: the activity (launched three months before) with its price list,
- * its holder's member item and link, its customer and `declarations` declarations of the month.
+ * its holder's member item and link, its customer, the holder's referral and `declarations` declarations of the month.
  */
 export function benchInvoicingItems(table: string, i: number, month: string, declarations: number): Record<string, unknown>[] {
   const launchedAt = `${addToMonth(month, -3)}-0${1 + (i % 9)}T09:00:00.000Z`;
@@ -129,6 +183,7 @@ export function benchInvoicingItems(table: string, i: number, month: string, dec
     priceItem(activity.activityId, prices),
     ...activityMemberPuts(table, activity, holder).map((put) => put.Put!.Item as Record<string, unknown>),
     customerItem(customer),
+    benchReferralItem(benchReferral(i, `${addToMonth(month, -5)}-1${i % 10}T08:30:00.000Z`)),
     ...benchDeclarations(activity, prices, customer, holder, month, declarations).map(declarationItem),
   ];
 }

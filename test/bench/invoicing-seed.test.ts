@@ -81,7 +81,7 @@ describe('the bench seeding of an invoicing month', () => {
     const seeded = [0, 1, 2].flatMap((i) => benchInvoicingItems(table, i, month, 3));
     const seededOne = seeded.filter((i) => String(i.pk).includes('bench-000002') || String(i.pk).includes('p-bench-000002'));
     const seededOf = (type: string, where: (item: Item) => boolean = () => true) => seededOne.find((i) => i.type === type && where(i))!;
-    expect(seededOne.map((i) => i.type).sort()).toEqual(['activity', 'activity-member', 'activity-prices', 'declaration', 'declaration', 'declaration', 'invoicing-customer', 'person-activity']);
+    expect(seededOne.map((i) => i.type).sort()).toEqual(['activity', 'activity-member', 'activity-prices', 'declaration', 'declaration', 'declaration', 'invoicing-customer', 'person-activity', 'referral']);
     const realIds = [activity.activityId, referral.referralId, referral.personId, 'c-real-1', 'c-real-2', 'd-real-1'];
     const seededCustomer = seededOf('invoicing-customer');
     const seededIds = [String(seededOf('activity').activityId), String(seededOf('activity-member').referralId), String(seededOf('activity-member').personId), String(seededCustomer.customerId), ...seededOne.filter((i) => i.type === 'declaration').map((i) => String(i.declarationId))];
@@ -100,6 +100,12 @@ describe('the bench seeding of an invoicing month', () => {
         expect(keyPattern(item, seededIds), type).toEqual(keyPattern(expected, realIds));
       }
     }
+    // The holder's referral (the statements e-mail the young person): the item submitReferral wrote, once accepted.
+    const realReferral = (await partition(keys.referral(referral.referralId).pk)).find((i) => i.type === 'referral')!;
+    const seededReferral = seededOf('referral');
+    expect(shape(seededReferral)).toEqual(shape(realReferral));
+    expect(keyPattern(seededReferral, [...seededIds, String(seededReferral.organisationId)])).toEqual(keyPattern(realReferral, [...realIds, String(realReferral.organisationId)]));
+    expect(seededReferral.referralId).toBe(seededOf('activity-member').referralId);
     // Activity 2's customer is a business; activity 0's an individual, shaped as the app's.
     expect(isValidSiren(String(seededCustomer.siren)) && isValidFrenchVatNumber(String(seededCustomer.vatNumber))).toBe(true);
     const individualSeeded = seeded.find((i) => i.type === 'invoicing-customer' && i.kind === 'individual')!;
