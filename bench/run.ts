@@ -23,9 +23,10 @@
  * 11. invoice PDFs with their Factur-X XML rendered per second on one core, and per CPU second (bench/invoice-pdf.ts);
  * 12. invoice numbering: 10,000 drafts numbered in blocks, numbers/s, the continuity check's time, 20 contended validations (bench/numbering.ts);
  * 13. the monthly invoicing run over 10,000 active activities with 3 declarations each on a local cloud of the `test` stage: seeding apart,
- *     total time and invoices/s, each phase, DynamoDB requests and state transitions per invoice, the numbering check (bench/invoicing-run.ts).
+ *     total time and invoices/s, each phase, DynamoDB requests and state transitions per invoice, the numbering check (bench/invoicing-run.ts);
+ * 14. DynamoDB Local's CPU per request and per item for each kind of request the run makes, JVM and client apart (bench/dynamodb-cost.ts).
  *
- * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding`, `activities`, `map`, `invoice-pdf`, `numbering` or `invoicing-run`.
+ * BENCH_ONLY=<section> runs one section that stands alone: `uploads`, `onboarding`, `activities`, `map`, `invoice-pdf`, `numbering`, `invoicing-run` or `dynamodb-cost`.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,7 @@ import { distributedMapFigures } from './distributed-map.js';
 import { invoicePdfFigures } from './invoice-pdf.js';
 import { numberingFigures } from './numbering.js';
 import { invoicingRunFigures } from './invoicing-run.js';
+import { dynamoDbCostFigures } from './dynamodb-cost.js';
 
 /** The local cloud's Step Functions table (infra/local/cloud.ts). */
 const ENGINE_TABLE = 'local-stepfunctions';
@@ -112,6 +114,7 @@ const STANDALONE: Record<string, () => Promise<string[]>> = {
   'invoice-pdf': () => invoicePdfFigures({ invoices: INVOICE_PDFS }),
   numbering: () => numberingFigures({ invoices: INVOICES }),
   'invoicing-run': () => invoicingRunFigures({ activities: RUN_ACTIVITIES, declarations: RUN_DECLARATIONS }),
+  'dynamodb-cost': () => dynamoDbCostFigures(),
 };
 const only = process.env.BENCH_ONLY;
 if (only !== undefined) {
@@ -383,4 +386,6 @@ if (INVOICE_PDFS > 0) for (const line of await STANDALONE['invoice-pdf']!()) con
 if (INVOICES > 0) for (const line of await STANDALONE.numbering!()) console.log(line);
 // 13. The monthly invoicing run (BENCH_RUN_ACTIVITIES=0 skips it).
 if (RUN_ACTIVITIES > 0) for (const line of await STANDALONE['invoicing-run']!()) console.log(line);
+// 14. DynamoDB Local's cost per request and per item.
+for (const line of await STANDALONE['dynamodb-cost']!()) console.log(line);
 process.exit(0);
