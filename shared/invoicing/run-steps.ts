@@ -201,7 +201,8 @@ export async function prepareSending(month: string): Promise<{ bucket: string; k
 /**
  * One batch of the sending map (and one released invoice): each issued invoice's Factur-X PDF rendered and kept
  * under `invoices/` (once: a retry keeps the file an e-mail may have carried), its e-mail to the customer queued in
- * the outbox with the PDF attached (once per invoice), then sent. The sender records `sent` on the invoice.
+ * the outbox with the PDF attached (once per invoice), then sent, with the PDF's bytes when this call stored them
+ * (not read back from S3). The sender records `sent` on the invoice.
  */
 export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ invoices: number; sent: number }> {
   const invoices = (await getInvoices(invoiceIds)).filter((i) => i.kind === 'invoice' && i.status !== 'draft' && i.status !== 'held' && i.number);

@@ -361,6 +361,8 @@ async function attemptDelivery(personId: string, { leaseId, message }: Lease, no
       await suppress(personId, message, leaseId, now);
       return { outcome: 'skipped' };
     }
+    // Claimed with its group, it waited for its turn: its provider call and mark must still fit in the invocation
+    // and in the lease (a lease run out lets another sender send it too). Otherwise it is due again at once.
     if (claimedAt !== undefined && (timeLeftMs() < SEND_TIME_MARGIN_MS || performance.now() - claimedAt > retry.leaseSeconds * 1000 - SEND_TIME_MARGIN_MS)) {
       await release(personId, message.notificationId, leaseId, now);
       return { outcome: 'retryLater' };
@@ -961,7 +963,7 @@ class FreshSends {
     });
     void (async () => {
       const claims = await claimMany(group, this.now, this.retry).catch((error: unknown) => group.map((): GroupClaim => ({ error })));
-      await forEachBounded([...group.keys()], this.concurrency, async (i) => {
+      await forEachBounded([...group.keys()], Math.max(1, this.concurrency), async (i) => {
         try {
           await this.tryOne(group[i]!, claims[i]!, settle[i]!);
         } catch (error) {
