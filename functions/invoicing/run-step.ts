@@ -15,8 +15,12 @@ const input = z.discriminatedUnion('action', [
   // A batch of the sending map: the issued invoices in Items.
   z.object({ action: z.literal('send'), Items: z.array(z.object({ invoiceId: z.string() })) }),
   z.object({ action: z.literal('prepare-statements'), month: z.string() }),
-  // A batch of the statements map: the month in BatchInput, the activities in Items.
-  z.object({ action: z.literal('statements'), BatchInput: z.object({ month: z.string() }), Items: z.array(z.object({ activityId: z.string() })) }),
+  // A batch of the statements map: the month in BatchInput, the activities in Items (with what the list knows of their month, if it does).
+  z.object({
+    action: z.literal('statements'),
+    BatchInput: z.object({ month: z.string() }),
+    Items: z.array(z.object({ activityId: z.string(), invoiceIds: z.optional(z.array(z.string())), paid: z.optional(z.boolean()) })),
+  }),
   z.object({ action: z.literal('finish'), month: z.string() }),
 ]);
 
@@ -44,7 +48,7 @@ export const handler = workflowTask(input, async (event) => {
       case 'prepare-statements':
         return prepareStatements(event.month);
       case 'statements':
-        return statementsBatch(event.BatchInput.month, event.Items.map((i) => i.activityId));
+        return statementsBatch(event.BatchInput.month, event.Items);
       case 'finish':
         return finishRun(event.month);
     }

@@ -107,7 +107,8 @@ export async function startLocalSes(
   store.emails.sort((a, b) => a.at - b.at);
   const persist = async (messageId: string) => {
     owned.add(messageId);
-    const email = store.emails.find((candidate) => candidate.messageId === messageId);
+    // The mail just accepted is the store's last: searched from the end, not through every mail of the session.
+    const email = store.emails.findLast((candidate) => candidate.messageId === messageId);
     if (email) await mailFile?.append(email);
   };
   const forget = () => {

@@ -35,7 +35,8 @@ import type { Programme } from '../domain/programmes.js';
 import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-import { batchGetAll, db, queryAll, queryIndexPage, queryPrefix, shardedIndexPage, tableName, type Page } from './client.js';
+import { batchGetAll, db, queryAll, queryIndexPage, queryPrefix, recordOf, shardedIndexPage, tableName, type Page } from './client.js';
+import { inParallel } from './invoicing/items.js';
 import { getOnboarding } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { listServiceKinds } from './service-kinds.js';
@@ -52,11 +53,6 @@ export interface ActivityWithParts {
 export type LaunchFileInput = LaunchFile | StaffLaunchFile;
 
 const STALE = 'Le dossier a été modifié entre-temps : rechargez la page et recommencez.';
-
-const stripKeys = <T>(item: Record<string, unknown>): T => {
-  const { pk: _pk, sk: _sk, gsi1pk: _1, gsi1sk: _2, gsi2pk: _3, gsi2sk: _4, gsi3pk: _5, gsi3sk: _6, type: _t, ...rest } = item;
-  return rest as T;
-};
 
 const byWhom = (actor: Actor) => ({ id: actor.kind === 'system' ? 'system' : actor.id, name: actor.name ?? 'Parcours automatique' });
 
@@ -301,11 +297,11 @@ export async function getActivity(activityId: string): Promise<ActivityWithParts
   const record = items.find((i) => i.type === 'activity');
   if (!record) return undefined;
   return {
-    activity: stripKeys<ActivityRecord>(record),
-    members: items.filter((i) => i.type === 'activity-member').map((i) => stripKeys<ActivityMember>(i)),
+    activity: recordOf<ActivityRecord>(record),
+    members: items.filter((i) => i.type === 'activity-member').map((i) => recordOf<ActivityMember>(i)),
     // Sort keys order the versions by effective date, then version: the order they take effect in.
     prices: items.filter((i) => i.type === 'activity-prices').map((i) => {
-      const { activityId: _a, ...version } = stripKeys<PriceListVersion & { activityId: string }>(i);
+      const { activityId: _a, ...version } = recordOf<PriceListVersion & { activityId: string }>(i);
       return version;
     }),
   };
@@ -317,14 +313,37 @@ export async function getActivity(activityId: string): Promise<ActivityWithParts
  */
 export async function getActivityRecords(activityIds: readonly string[]): Promise<Map<string, ActivityRecord>> {
   const items = await batchGetAll([...new Set(activityIds)].map((id) => keys.activity(id)), { consistentRead: true });
-  return new Map(items.map((item) => stripKeys<ActivityRecord>(item)).map((activity) => [activity.activityId, activity]));
+  return new Map(items.map((item) => recordOf<ActivityRecord>(item)).map((activity) => [activity.activityId, activity]));
 }
 
 /** An activity's members, in the order they joined (then by referral): the order of a collective's even split. */
 export async function listActivityMembers(activityId: string): Promise<ActivityMember[]> {
   const prefix = keys.activityMembersPrefix(activityId);
-  const members = (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => stripKeys<ActivityMember>(i));
+  const members = (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => recordOf<ActivityMember>(i));
   return members.sort((a, b) => a.joinedAt.localeCompare(b.joinedAt) || a.referralId.localeCompare(b.referralId));
+}
+
+/**
+ * Many activities' records and members at once (the month's statements): the records and the holders of the personal
+ * ones in consistent batch reads, the members of the others by `listActivityMembers`, `concurrency` queries at a
+ * time. A personal activity has its holder for only member (written with it; `addMember` refuses it any other), and
+ * its id names them (`pa-<referralId>`): that member's item is read by key with the records, not queried. Found
+ * otherwise (no holder on the record, or not that member), its members are queried as any. Ids not found are left out.
+ */
+export async function getActivitiesWithMembers(activityIds: readonly string[], concurrency: number): Promise<Map<string, { activity: ActivityRecord; members: ActivityMember[] }>> {
+  const ids = [...new Set(activityIds)];
+  const prefix = personalActivityId('');
+  const holderKeys = ids.filter((id) => id.startsWith(prefix)).map((id) => keys.activityMember(id, id.slice(prefix.length)));
+  const items = await batchGetAll([...ids.map((id) => keys.activity(id)), ...holderKeys], { consistentRead: true });
+  const holders = new Map(items.filter((i) => i.type === 'activity-member').map((i) => recordOf<ActivityMember>(i)).map((m) => [m.activityId, m]));
+  const found = items.filter((i) => i.type === 'activity').map((i) => recordOf<ActivityRecord>(i));
+  const holderOf = (activity: ActivityRecord) => {
+    const holder = holders.get(activity.activityId);
+    return activity.shape === 'personal' && activity.holderReferralId !== undefined && holder?.referralId === activity.holderReferralId ? holder : undefined;
+  };
+  const queried = found.filter((activity) => !holderOf(activity));
+  const members = new Map(await inParallel(queried, concurrency, async ({ activityId }) => [activityId, await listActivityMembers(activityId)] as const));
+  return new Map(found.map((activity) => [activity.activityId, { activity, members: members.get(activity.activityId) ?? [holderOf(activity)!] }]));
 }
 
 /** The activity or a 404. */
@@ -551,7 +570,7 @@ export function awaitedLaunchRemoval(table: string, activityId: string): Transac
 /** Activities submitted before `before` whose approval has not opened (the reconciler's list). */
 export async function listAwaitedLaunches(before: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<ActivityRecord>> {
   const page = await queryIndexPage(INDEX.awaitedLaunches, keys.awaitedLaunchPartition(), { ...options, below: before });
-  return { items: page.items.map((i) => stripKeys<ActivityRecord>(i)), cursor: page.cursor };
+  return { items: page.items.map((i) => recordOf<ActivityRecord>(i)), cursor: page.cursor };
 }
 
 /**
@@ -639,10 +658,10 @@ export async function listActiveActivities(options: { shard?: string; cursor?: s
   if (options.shard !== undefined) {
     if (!ACTIVE_SHARDS.includes(options.shard)) throw new NotFoundError('Partition inconnue.');
     const page = await queryIndexPage(INDEX.activeActivities, keys.activeActivitiesPartition(options.shard), { limit, cursor: options.cursor });
-    return { items: page.items.map((i) => stripKeys<ActivityRecord>(i)), cursor: page.cursor };
+    return { items: page.items.map((i) => recordOf<ActivityRecord>(i)), cursor: page.cursor };
   }
   const page = await shardedIndexPage(INDEX.activeActivities, ACTIVE_SHARDS, keys.activeActivitiesPartition, { limit, cursor: options.cursor });
-  return { items: page.items.map((i) => stripKeys<ActivityRecord>(i)), cursor: page.cursor };
+  return { items: page.items.map((i) => recordOf<ActivityRecord>(i)), cursor: page.cursor };
 }
 
 /**
@@ -656,7 +675,7 @@ export async function allActiveActivities(options: { pageLimit?: number; onPage?
         { IndexName: INDEX.activeActivities, KeyConditionExpression: 'gsi3pk = :pk', ExpressionAttributeValues: { ':pk': keys.activeActivitiesPartition(shard) }, Limit: options.pageLimit },
         (count) => options.onPage?.(shard, count),
       );
-      return items.map((i) => stripKeys<ActivityRecord>(i));
+      return items.map((i) => recordOf<ActivityRecord>(i));
     }),
   );
   return perShard.flat();
@@ -666,13 +685,13 @@ export async function allActiveActivities(options: { pageLimit?: number; onPage?
 export async function listActivitiesOfPerson(personId: string): Promise<PersonActivityLink[]> {
   const prefix = keys.personActivitiesPrefix(personId);
   const items = await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true });
-  return items.map((i) => stripKeys<PersonActivityLink>(i));
+  return items.map((i) => recordOf<PersonActivityLink>(i));
 }
 
 /** Activities of one status, newest first, one page at a time (the staff's list). */
 export async function listActivities(options: { status: ActivityStatus; cursor?: string; cursorField?: string; limit?: number }): Promise<Page<ActivityRecord>> {
   const page = await queryIndexPage(INDEX.activitiesByStatus, keys.activityStatusPartition(options.status), { limit: options.limit, cursor: options.cursor, cursorField: options.cursorField, newestFirst: true });
-  return { items: page.items.map((i) => stripKeys<ActivityRecord>(i)), cursor: page.cursor };
+  return { items: page.items.map((i) => recordOf<ActivityRecord>(i)), cursor: page.cursor };
 }
 
 /** The prices in force today of an activity (the flyer, the young person's space). */

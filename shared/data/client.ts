@@ -19,6 +19,12 @@ export function tableName(): string {
 
 type Key = Record<string, unknown>;
 
+/** A stored item without its keys, index entries and type: the record it holds. */
+export const recordOf = <T>(item: Record<string, unknown>): T => {
+  const { pk: _pk, sk: _sk, gsi1pk: _1, gsi1sk: _2, gsi2pk: _3, gsi2sk: _4, gsi3pk: _5, gsi3sk: _6, type: _t, ...rest } = item;
+  return rest as T;
+};
+
 /**
  * Reads items by key, 100 to a request, until DynamoDB has returned every one it holds
  * (it may leave some unprocessed under load). Duplicate keys are read once.

@@ -17,7 +17,7 @@ import { idFromIdempotencyKey } from '../domain/idempotency.js';
 import { INDEX, keys } from '../keys.js';
 import { activityCreatePuts, activityMemberPuts, getActivity, memberOf, newDraftActivity } from './activities.js';
 import type { TransactItem } from './approvals.js';
-import { batchGetAll, db, queryAll, queryIndexPage, tableName, type Page } from './client.js';
+import { batchGetAll, db, queryAll, queryIndexPage, recordOf, tableName, type Page } from './client.js';
 import { getOnboarding, type OnboardingRecord } from './onboarding.js';
 import { outboxPuts } from './outbox.js';
 import { timelinePut } from './people.js';
@@ -41,11 +41,6 @@ const MAX_ATTEMPTS = 12;
 
 /** Placements at once all write the cohort item: under load, one may be tried several times. */
 const FULL = (capacity: number) => `La cohorte est complète (${capacity} places).`;
-
-const stripKeys = <T>(item: Record<string, unknown>): T => {
-  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, type: _t, ...rest } = item;
-  return rest as T;
-};
 
 /** The collective activity of a cohort: one per cohort, named after it. */
 export const cohortActivityId = (cohortId: string) => `ca-${cohortId}`;
@@ -126,7 +121,7 @@ export async function createCohort(input: { input: CohortCreate; staff: Staff; i
 
 async function getCohortRecord(cohortId: string): Promise<StoredCohort | undefined> {
   const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.cohort(cohortId), ConsistentRead: true }));
-  return result.Item ? stripKeys<StoredCohort>(result.Item) : undefined;
+  return result.Item ? recordOf<StoredCohort>(result.Item) : undefined;
 }
 
 /** A cohort and the young people placed in it: one consistent query of its partition. */
@@ -134,15 +129,15 @@ export async function getCohort(cohortId: string): Promise<CohortWithMembers | u
   const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.cohortPartition(cohortId) }, ConsistentRead: true });
   const cohort = items.find((i) => i.type === 'cohort');
   if (!cohort) return undefined;
-  const members = items.filter((i) => i.type === 'cohort-member').map((i) => stripKeys<CohortMember>(i));
+  const members = items.filter((i) => i.type === 'cohort-member').map((i) => recordOf<CohortMember>(i));
   members.sort((a, b) => a.name.localeCompare(b.name, 'fr'));
-  return { cohort: stripKeys<StoredCohort>(cohort), members };
+  return { cohort: recordOf<StoredCohort>(cohort), members };
 }
 
 /** Cohorts by start date, the latest first, one page at a time. */
 export async function listCohorts(options: { cursor?: string; limit?: number } = {}): Promise<Page<StoredCohort>> {
   const page = await queryIndexPage(INDEX.cohorts, keys.cohortsPartition(), { ...options, newestFirst: true });
-  return { items: page.items.map((i) => stripKeys<StoredCohort>(i)), cursor: page.cursor };
+  return { items: page.items.map((i) => recordOf<StoredCohort>(i)), cursor: page.cursor };
 }
 
 /** A launch-ready CJS young person not placed in a cohort yet, as the cohort page offers them. */

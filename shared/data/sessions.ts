@@ -18,7 +18,7 @@ import {
 } from '../domain/sessions.js';
 import { INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-import { db, queryIndexPage, queryPrefix, tableName, type Page } from './client.js';
+import { db, queryIndexPage, recordOf, queryPrefix, tableName, type Page } from './client.js';
 import { outboxPuts, outboxPutsOfCauses } from './outbox.js';
 import { freeSeat, takeSeat } from './seats.js';
 import { timelinePut } from './people.js';
@@ -149,14 +149,9 @@ export async function createSession(
   return { ...existing, replayed: true };
 }
 
-const stripKeys = <T>(item: Record<string, unknown>): T => {
-  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, type: _t, ...rest } = item;
-  return rest as T;
-};
-
 export async function getSession(sessionId: string): Promise<SessionRecord | undefined> {
   const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.session(sessionId), ConsistentRead: true }));
-  return result.Item ? stripKeys<SessionRecord>(result.Item) : undefined;
+  return result.Item ? recordOf<SessionRecord>(result.Item) : undefined;
 }
 
 /** A session and the people holding a seat at it (consistent: the page staff record attendance from). */
@@ -164,15 +159,15 @@ export async function getSessionWithAttendees(sessionId: string): Promise<{ sess
   const items = await queryPrefix(keys.sessionPartition(sessionId), '', { consistentRead: true });
   const session = items.find((i) => i.type === 'session');
   if (!session) return undefined;
-  const attendees = items.filter((i) => i.type === 'session-attendee').map((i) => stripKeys<AttendeeRecord>(i));
+  const attendees = items.filter((i) => i.type === 'session-attendee').map((i) => recordOf<AttendeeRecord>(i));
   attendees.sort((a, b) => a.lastName.localeCompare(b.lastName, 'fr') || a.firstName.localeCompare(b.firstName, 'fr'));
-  return { session: stripKeys<SessionRecord>(session), attendees };
+  return { session: recordOf<SessionRecord>(session), attendees };
 }
 
 /** Sessions starting from `from` (an instant), earliest first, one page at a time. */
 export async function listSessions(options: { from: string; limit?: number; cursor?: string }): Promise<Page<SessionRecord>> {
   const page = await queryIndexPage(INDEX.sessions, keys.sessionCalendarPartition(), { from: options.from, limit: options.limit, cursor: options.cursor });
-  return { items: page.items.map((i) => stripKeys<SessionRecord>(i)), cursor: page.cursor };
+  return { items: page.items.map((i) => recordOf<SessionRecord>(i)), cursor: page.cursor };
 }
 
 /** The sessions a young person of `programme` may choose now: theirs, to come, with a seat left (at most `max`). */
@@ -187,7 +182,7 @@ export async function listChoosableSessions(programme: Programme, now: Date, max
       limit: 100,
       filter: { expression: 'contains(programmes, :programme) AND seatsTaken < #capacity', names: { '#capacity': 'capacity' }, values: { ':programme': programme } },
     });
-    found.push(...result.items.map((i) => stripKeys<SessionRecord>(i)));
+    found.push(...result.items.map((i) => recordOf<SessionRecord>(i)));
     cursor = result.cursor;
     if (!cursor) break;
   }
@@ -198,7 +193,7 @@ export async function listChoosableSessions(programme: Programme, now: Date, max
 
 export async function getBooking(referralId: string): Promise<BookingRecord | undefined> {
   const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.sessionBooking(referralId), ConsistentRead: true }));
-  return result.Item ? stripKeys<BookingRecord>(result.Item) : undefined;
+  return result.Item ? recordOf<BookingRecord>(result.Item) : undefined;
 }
 
 export interface ChoiceResult {

@@ -27,7 +27,7 @@ import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
 import { sendPendingNotifications, writeAndSendNotifications, type OutboxWrite } from '../notifications/sender.js';
 import { activitiesWithPaymentsIn } from '../data/invoicing/payments.js';
-import { issueMonthlyStatements } from '../data/invoicing/statements.js';
+import { issueManyMonthlyStatements, type StatementTarget } from '../data/invoicing/statements.js';
 import { documentsBucket, headObject, putObject, putObjectOnce, readObject } from '../storage/objects.js';
 import { documentFileName, documentOfRecord } from './document.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
@@ -54,19 +54,19 @@ export const runListKey = (month: string, list: 'activities' | 'issued' | 'state
 
 /** Writes a list for an ItemReader once: a retried step (or a restart) keeps the first list, which a map may be reading. */
 /** A list written by `writeListOnce` (none yet: empty). */
-async function listOf(key: string): Promise<Array<Record<string, string>>> {
+async function listOf<T extends object = Record<string, string>>(key: string): Promise<T[]> {
   const body = await readObject(key);
-  return body === undefined ? [] : (JSON.parse(Buffer.from(body).toString('utf8')) as Array<Record<string, string>>);
+  return body === undefined ? [] : (JSON.parse(Buffer.from(body).toString('utf8')) as T[]);
 }
 
 /** The month's statements issued, by the activities of its statements list (none listed: a month with no invoice to send). */
 async function countStatements(month: string): Promise<number> {
-  const listed = await listOf(runListKey(month, 'statements'));
-  const found = await batchGetAll(listed.map((item) => keys.statement(item.activityId!, month)));
+  const listed = await listOf<StatementTarget>(runListKey(month, 'statements'));
+  const found = await batchGetAll(listed.map((item) => keys.statement(item.activityId, month)));
   return found.length;
 }
 
-async function writeListOnce(key: string, items: Array<Record<string, string>>): Promise<{ bucket: string; key: string; count: number }> {
+async function writeListOnce(key: string, items: readonly object[]): Promise<{ bucket: string; key: string; count: number }> {
   const existing = await headObject(key);
   if (!existing) await putObject(key, JSON.stringify(items), 'application/json');
   return { bucket: documentsBucket(), key, count: existing ? -1 : items.length };
@@ -230,7 +230,7 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
       grossCents: invoice.totals.grossCents,
     });
     const draft = { kind: 'invoice-issued', role: 'customer' as const, channel: 'email' as const, to: invoice.customer.email, ...text, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
-    return { personId, cause, items: outboxPuts(tableName(), personId, cause, [draft], new Date().toISOString()), ...(stored ? { attachmentBytes: new Map([[key, pdf]]) } : {}) };
+    return { cause, items: outboxPuts(tableName(), personId, cause, [draft], new Date().toISOString()), ...(stored ? { attachmentBytes: new Map([[key, pdf]]) } : {}) };
   });
   // The e-mails written in a few transactions and sent (writeAndSendNotifications), not a write and a read each.
   const counts = await writeAndSendNotifications(writes, PARALLEL);
@@ -238,27 +238,48 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
 }
 
 /**
+ * Month's invoice ids an item of the statements list carries at most: a batch's input stays far below Step
+ * Functions' 256 KB (50 activities of about 100-byte ids). An activity with more has its invoices queried.
+ */
+const MAX_LISTED_INVOICES = 20;
+
+/**
  * "Préparer les relevés": the activities whose members get the month's statement, listed in S3 for the statements
  * map, and the ledger at `statements`: the month's activities as the run listed them (every invoice of the month
  * was drafted from that list), and every activity that received a payment in the month (one paused or closed too).
+ * Each item says what this step reads of the month anyway: the ids of the activity's invoices and credit notes of the
+ * month, and whether it was paid in the month, so that a batch reads its invoices by id and queries payments only
+ * where there are some (`issueManyMonthlyStatements`).
  */
 export async function prepareStatements(month: string): Promise<{ bucket: string; key: string; activities: number }> {
   const listed = (await listOf(runListKey(month, 'activities'))).map((item) => item.activityId!);
+  const [paid, invoices] = await Promise.all([activitiesWithPaymentsIn(month), listMonthInvoiceSummaries(month)]);
   // A paused or closed activity paid in the month (an earlier invoice) has its statement too.
-  const activityIds = [...new Set([...listed, ...(await activitiesWithPaymentsIn(month))])].sort();
-  const list = await writeListOnce(runListKey(month, 'statements'), activityIds.map((activityId) => ({ activityId })));
+  const activityIds = [...new Set([...listed, ...paid])].sort();
+  const invoiceIds = new Map<string, string[]>();
+  for (const { activityId, invoiceId } of invoices) {
+    if (!invoiceIds.has(activityId)) invoiceIds.set(activityId, []);
+    invoiceIds.get(activityId)!.push(invoiceId);
+  }
+  const paidIds = new Set(paid);
+  const items = activityIds.map((activityId): StatementTarget => {
+    const ids = (invoiceIds.get(activityId) ?? []).sort();
+    return { activityId, ...(ids.length <= MAX_LISTED_INVOICES ? { invoiceIds: ids } : {}), paid: paidIds.has(activityId) };
+  });
+  const list = await writeListOnce(runListKey(month, 'statements'), items);
   await recordRunProgress(month, { status: 'statements' });
   return { bucket: list.bucket, key: list.key, activities: activityIds.length };
 }
 
 /**
- * One batch of the statements map: each activity's statements of the month (`issueMonthlyStatements`: a PDF per
- * member, their space, the e-mail once). An activity that fails fails the batch, and the map's tolerated failures
- * count it; a retry finds the statements already issued and sends only what is pending.
+ * One batch of the statements map: each activity's statements of the month (`issueManyMonthlyStatements`: a PDF per
+ * member, their space, the e-mail once), from the items of the list (an id alone, as an older list has it: its month
+ * is queried). An activity that fails fails the batch, and the map's tolerated failures count it; a retry finds the
+ * statements already issued and sends only what is pending.
  */
-export async function statementsBatch(month: string, activityIds: readonly string[]): Promise<{ activities: number; sent: number }> {
-  const sent = await inParallel(activityIds, PARALLEL, async (activityId) => (await issueMonthlyStatements({ activityId, month })).sent);
-  return { activities: activityIds.length, sent: sent.reduce((a, b) => a + b, 0) };
+export async function statementsBatch(month: string, activities: ReadonlyArray<string | StatementTarget>): Promise<{ activities: number; sent: number }> {
+  const issued = await issueManyMonthlyStatements({ month, activities: activities.map((item) => (typeof item === 'string' ? { activityId: item } : item)) });
+  return { activities: activities.length, sent: issued.reduce((sum, r) => sum + r.sent, 0) };
 }
 
 /**

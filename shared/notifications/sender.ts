@@ -141,9 +141,11 @@ export async function sendPendingNotifications(personId: string, cause: string, 
   return counts;
 }
 
-/** The messages of one cause for one person, as `outboxPuts` writes them (with any other items of theirs). */
+/**
+ * The messages of one cause, as `outboxPuts` writes them (with any other items of theirs): one unit, written whole or
+ * not at all. Each message names its person: a unit may hold several (an activity's members).
+ */
 export interface OutboxWrite {
-  personId: string;
   cause: string;
   items: TransactItem[];
   /**
@@ -158,11 +160,17 @@ export interface OutboxWrite {
  * writes go in shared transactions of up to 100 items, a cause's items always in the same one: a transaction refused
  * (a cause written by an earlier attempt) is done again cause by cause. A cause written by this call is sent as
  * written, without reading it back (the claim's condition still checks it is pending and due); one already there is
- * sent as `sendPendingNotifications` does. The opt-outs of the recipients are read at once, the messages written by
- * this call are claimed and marked sent in shared transactions too (`FreshSends`), and their files go with the bytes
- * the caller handed in (`attachmentBytes`). Counts per cause, in order.
+ * sent as `sendPendingNotifications` does, for each person of its messages. The opt-outs of the recipients are read
+ * at once, the messages written by this call are claimed and marked sent in shared transactions too (`FreshSends`),
+ * and their files go with the bytes the caller handed in (`attachmentBytes`). `onRefused` hears of each cause this
+ * call did not write, with the refusal. Counts per cause, in order.
  */
-export async function writeAndSendNotifications(writes: readonly OutboxWrite[], concurrency: number, now: Date = new Date()): Promise<SendCounts[]> {
+export async function writeAndSendNotifications(
+  writes: readonly OutboxWrite[],
+  concurrency: number,
+  now: Date = new Date(),
+  onRefused?: (index: number, error: unknown) => void,
+): Promise<SendCounts[]> {
   const written = new Array<boolean>(writes.length).fill(true);
   const groups = transactionGroups(writes.map((write) => write.items.length));
   await Promise.all(
@@ -177,15 +185,17 @@ export async function writeAndSendNotifications(writes: readonly OutboxWrite[], 
           } catch (again) {
             if (errorName(again) !== 'TransactionCanceledException') throw again;
             written[i] = false;
+            onRefused?.(i, again);
           }
         }
       }
     }),
   );
-  const fresh = writes.map((write, i) => (written[i] ? write.items.map((item) => item.Put?.Item).filter((item): item is OutboxMessage & Record<string, unknown> => item?.type === 'notification') : []));
+  const messagesOf = (write: OutboxWrite) => write.items.map((item) => item.Put?.Item).filter((item): item is OutboxMessage & { personId: string } & Record<string, unknown> => item?.type === 'notification');
+  const fresh = writes.map((write, i) => (written[i] ? messagesOf(write) : []));
   const optOuts = await optedOut(fresh.flat().map((m) => ({ channel: m.channel, address: m.to })));
   const sends = new FreshSends(
-    writes.flatMap((write, i) => fresh[i]!.map((message) => ({ personId: typeof message.personId === 'string' ? message.personId : write.personId, message, files: write.attachmentBytes }))),
+    writes.flatMap((write, i) => fresh[i]!.map((message) => ({ personId: message.personId, message, files: write.attachmentBytes }))),
     now,
     concurrency,
     optOuts,
@@ -197,16 +207,23 @@ export async function writeAndSendNotifications(writes: readonly OutboxWrite[], 
     Array.from({ length: Math.min(concurrency, writes.length) }, async () => {
       while (next < writes.length) {
         const i = next++;
-        const { personId, cause } = writes[i]!;
+        const { cause } = writes[i]!;
+        const own: SendCounts = (counts[i] = { sent: 0, alreadySent: 0, deferred: 0, failed: 0, retryLater: 0 });
         try {
           if (!written[i]) {
-            counts[i] = await sendPendingNotifications(personId, cause, now);
+            for (const personId of new Set(messagesOf(writes[i]!).map((m) => m.personId))) {
+              try {
+                const pending = await sendPendingNotifications(personId, cause, now);
+                for (const key of Object.keys(own) as Array<keyof SendCounts>) own[key] += pending[key];
+              } catch (error) {
+                failure ??= error;
+              }
+            }
             continue;
           }
-          const own: SendCounts = (counts[i] = { sent: 0, alreadySent: 0, deferred: 0, failed: 0, retryLater: 0 });
           for (const message of fresh[i]!) {
             try {
-              const outcome = await sends.send(personId, message);
+              const outcome = await sends.send(message.personId, message);
               if (outcome !== 'skipped') own[outcome] += 1;
             } catch (error) {
               failure ??= error;

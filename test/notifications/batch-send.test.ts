@@ -75,7 +75,7 @@ function batch(n: number) {
     const cause = `batch#${run}#${i}`;
     const to = `client-${i}-${run}@example.org`;
     const items = outboxPuts(local().table, personId, cause, [{ kind: 'test', role: 'young', channel: 'email', to, subject: 'Sujet', body: 'Bonjour' }], NOON.toISOString());
-    return { write: { personId, cause, items } as OutboxWrite, to, notificationId: `${cause}#young#email` };
+    return { write: { cause, items } as OutboxWrite, personId, to, notificationId: `${cause}#young#email` };
   });
 }
 
@@ -101,11 +101,11 @@ describe('a batch of fresh messages', () => {
       NOON,
     );
     expect(counts.every((c) => c.sent === 1)).toBe(true);
-    for (const { to, write, notificationId } of messages) {
+    for (const { to, personId, notificationId } of messages) {
       const [mail, ...others] = await mailsTo(to);
       expect(others).toEqual([]);
-      expect(await read(write.personId, notificationId)).toMatchObject({ status: 'sent', providerMessageId: mail!.messageId, attempts: 1 });
-      expect(await read(write.personId, notificationId)).not.toHaveProperty('leaseId');
+      expect(await read(personId, notificationId)).toMatchObject({ status: 'sent', providerMessageId: mail!.messageId, attempts: 1 });
+      expect(await read(personId, notificationId)).not.toHaveProperty('leaseId');
     }
     const claims = tap.count('shared claim') + tap.count('claim');
     const marks = tap.count('shared mark') + tap.count('mark');
@@ -114,7 +114,7 @@ describe('a batch of fresh messages', () => {
     expect(tap.count('claim')).toBe(0);
     // Each message in one mark request (a group of one, which the timer may flush, looks like a mark of its own).
     const markedIn = (sk: string) => tap.seen.filter((r) => kindOf(r).endsWith('mark') && r.input.TransactItems!.some((item) => item.Update?.Key?.sk === sk)).length;
-    expect(messages.map((m) => markedIn(keys.notification(m.write.personId, m.notificationId).sk))).toEqual(messages.map(() => 1));
+    expect(messages.map((m) => markedIn(keys.notification(m.personId, m.notificationId).sk))).toEqual(messages.map(() => 1));
     // A mark each 25 deliveries at most, or when no delivery is under way, or 100 ms after the first waiting one (how
     // many deliveries that is depends on the machine's speed: 4 to 7 marks here), against 100 requests before.
     expect(marks).toBeGreaterThanOrEqual(2);
@@ -129,7 +129,7 @@ describe('a batch of fresh messages', () => {
     const tap = tapDb(async (request) => {
       if (otherSender || kindOf(request) !== 'shared claim') return;
       // The dispatcher, or the step's retry, claims and sends one of them between the write and the shared claim.
-      otherSender = sendPendingNotifications(taken.write.personId, taken.write.cause, NOON);
+      otherSender = sendPendingNotifications(taken.personId, taken.write.cause, NOON);
       expect(await otherSender).toMatchObject({ sent: 1 });
     });
     const counts = await writeAndSendNotifications(
@@ -140,10 +140,10 @@ describe('a batch of fresh messages', () => {
     expect(otherSender).toBeDefined();
     expect(counts[7]).toEqual({ sent: 0, alreadySent: 0, deferred: 0, failed: 0, retryLater: 1 });
     expect(counts.filter((_, i) => i !== 7).every((c) => c.sent === 1)).toBe(true);
-    for (const { to, write, notificationId } of messages) {
+    for (const { to, personId, notificationId } of messages) {
       const [mail, ...others] = await mailsTo(to);
       expect(others).toEqual([]);
-      expect(await read(write.personId, notificationId)).toMatchObject({ status: 'sent', providerMessageId: mail!.messageId, attempts: 1 });
+      expect(await read(personId, notificationId)).toMatchObject({ status: 'sent', providerMessageId: mail!.messageId, attempts: 1 });
     }
     // The shared claim was refused whole; each message then claimed on its own (the other sender's claim too).
     expect(tap.count('shared claim')).toBe(1);
@@ -168,9 +168,9 @@ describe('a batch of fresh messages', () => {
     // Each single claim found the message held by the lease the shared one wrote, and read it back.
     expect(tap.count('claim')).toBe(10);
     expect(tap.count('GetItem')).toBe(10);
-    for (const { to, write, notificationId } of messages) {
+    for (const { to, personId, notificationId } of messages) {
       expect(await mailsTo(to)).toHaveLength(1);
-      expect(await read(write.personId, notificationId)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(await read(personId, notificationId)).toMatchObject({ status: 'sent', attempts: 1 });
     }
   });
 
@@ -191,14 +191,14 @@ describe('a batch of fresh messages', () => {
     } finally {
       invocationTime().after();
     }
-    for (const { to, write, notificationId } of messages) {
+    for (const { to, personId, notificationId } of messages) {
       expect(await mailsTo(to)).toEqual([]);
-      const message = (await read(write.personId, notificationId))!;
+      const message = (await read(personId, notificationId))!;
       expect(message).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: NOON.toISOString() });
       expect(message).not.toHaveProperty('leaseId');
     }
     // The dispatcher sends them.
-    expect(await sendPendingNotifications(messages[0]!.write.personId, messages[0]!.write.cause, NOON)).toMatchObject({ sent: 1 });
+    expect(await sendPendingNotifications(messages[0]!.personId, messages[0]!.write.cause, NOON)).toMatchObject({ sent: 1 });
   });
 
   it('marks each delivered message once when the shared mark is refused (one lease lost, its message marked by the sender that took it over)', async () => {
@@ -250,19 +250,19 @@ describe('the bytes of the files a caller hands in', () => {
     const handedBytes = Buffer.from(`%PDF-1.7\nhanded ${randomUUID()}`);
     const storedBytes = Buffer.from(`%PDF-1.7\nstored ${randomUUID()}`);
     await putObject(storedKey, storedBytes, 'application/pdf');
-    const withFile = ({ write, to }: ReturnType<typeof batch>[number], key: string) => {
+    const withFile = ({ write, personId, to }: ReturnType<typeof batch>[number], key: string) => {
       const draft = { kind: 'invoice-issued', role: 'customer' as const, channel: 'email' as const, to, subject: 'Facture', body: 'Bonjour', attachments: [{ key, fileName: 'facture.pdf', contentType: 'application/pdf' }] };
-      return { ...write, items: outboxPuts(local().table, write.personId, write.cause, [draft], NOON.toISOString()) };
+      return { ...write, items: outboxPuts(local().table, personId, write.cause, [draft], NOON.toISOString()) };
     };
     const reads = vi.spyOn(S3Client.prototype, 'send');
     const counts = await writeAndSendNotifications([{ ...withFile(handed!, handedKey), attachmentBytes: new Map([[handedKey, handedBytes]]) }, withFile(stored!, storedKey)], 8, NOON);
     expect(counts.map((c) => c.sent)).toEqual([1, 1]);
     const getObjects = reads.mock.calls.filter(([command]) => command instanceof GetObjectCommand).map(([command]) => (command as GetObjectCommand).input.Key);
     expect(getObjects).toEqual([storedKey]);
-    for (const [{ to, write }, bytes] of [[handed!, handedBytes], [stored!, storedBytes]] as const) {
+    for (const [{ to, write, personId }, bytes] of [[handed!, handedBytes], [stored!, storedBytes]] as const) {
       const [mail] = await mailsTo(to);
       expect(mail!.attachments[0]!.content.equals(bytes)).toBe(true);
-      expect((await read(write.personId, `${write.cause}#customer#email`))!.sentAttachments).toEqual([expect.objectContaining({ size: bytes.length, sha256: sha256(bytes) })]);
+      expect((await read(personId, `${write.cause}#customer#email`))!.sentAttachments).toEqual([expect.objectContaining({ size: bytes.length, sha256: sha256(bytes) })]);
     }
   });
 

@@ -2,11 +2,7 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactItem } from '../approvals.js';
 import { db } from '../client.js';
 
-/** A stored item without its keys and type: the record it holds. */
-export const recordOf = <T>(item: Record<string, unknown>): T => {
-  const { pk: _pk, sk: _sk, gsi1pk: _1, gsi1sk: _2, gsi2pk: _3, gsi2sk: _4, gsi3pk: _5, gsi3sk: _6, type: _t, ...rest } = item;
-  return rest as T;
-};
+export { recordOf } from '../client.js';
 
 /** Who did something, as the history records it. */
 export interface ByWhom {
