@@ -201,7 +201,8 @@ export async function prepareSending(month: string): Promise<{ bucket: string; k
 /**
  * One batch of the sending map (and one released invoice): each issued invoice's Factur-X PDF rendered and kept
  * under `invoices/` (once: a retry keeps the file an e-mail may have carried), its e-mail to the customer queued in
- * the outbox with the PDF attached (once per invoice), then sent. The sender records `sent` on the invoice.
+ * the outbox with the PDF attached (once per invoice), then sent, with the PDF's bytes when this call stored them
+ * (not read back from S3). The sender records `sent` on the invoice.
  */
 export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ invoices: number; sent: number }> {
   const invoices = (await getInvoices(invoiceIds)).filter((i) => i.kind === 'invoice' && i.status !== 'draft' && i.status !== 'held' && i.number);
@@ -214,8 +215,10 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
     const key = invoicePdfKey({ invoiceId: invoice.invoiceId, number });
     // The same mapping as the staff's download: the PDF and the e-mail say the stored due date and the trade name.
     const doc = documentOfRecord(invoice, cooperative, activity);
-    // Written once: a retry keeps the file an e-mail may have carried.
-    await putObjectOnce(key, (await renderInvoicePdf(doc)).pdf, 'application/pdf');
+    // Written once: a retry keeps the file an e-mail may have carried. The bytes go with the e-mail only when this
+    // call wrote them; a file already there is the one to send, read from S3.
+    const { pdf } = await renderInvoicePdf(doc);
+    const stored = await putObjectOnce(key, pdf, 'application/pdf');
     const personId = invoiceOutboxOwner(invoice.invoiceId);
     const cause = invoiceMailCause(invoice.invoiceId);
     const text = render('invoice-issued', 'customer', 'email', {
@@ -227,7 +230,7 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
       grossCents: invoice.totals.grossCents,
     });
     const draft = { kind: 'invoice-issued', role: 'customer' as const, channel: 'email' as const, to: invoice.customer.email, ...text, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
-    return { cause, items: outboxPuts(tableName(), personId, cause, [draft], new Date().toISOString()) };
+    return { cause, items: outboxPuts(tableName(), personId, cause, [draft], new Date().toISOString()), ...(stored ? { attachmentBytes: new Map([[key, pdf]]) } : {}) };
   });
   // The e-mails written in a few transactions and sent (writeAndSendNotifications), not a write and a read each.
   const counts = await writeAndSendNotifications(writes, PARALLEL);

@@ -30,21 +30,25 @@ export interface LoadedAttachment extends SentAttachment {
  * A missing object is an `AttachmentFailure`: S3 answers NoSuchKey to a reader allowed to list the bucket, and
  * AccessDenied to one that is not, as the senders are (they may read `invoices/` and `statements/` objects but
  * not list keys, which may hold person ids). Any other S3 error (throttling, 5xx) is thrown as is: a later
- * attempt may pass.
+ * attempt may pass. `known` holds bytes the caller has just stored, by key (the PDF it rendered and wrote): those
+ * files are taken from it, with the same size checks, and not read back.
  */
-export async function readAttachments(attachments: readonly MailAttachment[], textBytes: number): Promise<LoadedAttachment[]> {
+export async function readAttachments(attachments: readonly MailAttachment[], textBytes: number, known?: ReadonlyMap<string, Uint8Array>): Promise<LoadedAttachment[]> {
   const loaded: LoadedAttachment[] = [];
   for (const attachment of attachments) {
     const sizes = loaded.map((file) => file.size);
     // An object of n bytes takes at least 4n/3 once base64-encoded: anything over this cannot fit.
     const maxBytes = Math.max(0, Math.floor(((SES_MAX_MESSAGE_BYTES - estimatedMessageBytes(sizes, textBytes)) * 3) / 4));
-    let bytes: Uint8Array | undefined;
-    try {
-      bytes = await readObject(attachment.key, { maxBytes });
-    } catch (error) {
-      if (error instanceof ObjectTooLargeError) throw tooLarge(attachment, error.size);
-      if (error instanceof Error && error.name === 'AccessDenied') throw new AttachmentFailure('attachment-missing', `${attachment.fileName}: AccessDenied (no object at ${attachment.key}, or not readable)`);
-      throw error;
+    let bytes = known?.get(attachment.key);
+    if (bytes && bytes.byteLength > maxBytes) throw tooLarge(attachment, bytes.byteLength);
+    if (!bytes) {
+      try {
+        bytes = await readObject(attachment.key, { maxBytes });
+      } catch (error) {
+        if (error instanceof ObjectTooLargeError) throw tooLarge(attachment, error.size);
+        if (error instanceof Error && error.name === 'AccessDenied') throw new AttachmentFailure('attachment-missing', `${attachment.fileName}: AccessDenied (no object at ${attachment.key}, or not readable)`);
+        throw error;
+      }
     }
     if (!bytes) throw new AttachmentFailure('attachment-missing', `${attachment.fileName}: no object at ${attachment.key}`);
     loaded.push({ ...attachment, size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), bytes });

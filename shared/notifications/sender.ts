@@ -29,19 +29,19 @@ let sms: PinpointSMSVoiceV2Client | undefined;
 interface Delivery {
   providerMessageId: string;
   providerAttempts: number;
-  /** The files the e-mail carried, as read from S3 just before the call. */
+  /** The files the e-mail carried, as read from S3 just before the call (or as their caller had just stored them). */
   sentAttachments?: SentAttachment[];
 }
 
 /**
- * Sends one message through its provider. An e-mail carries its outbox item's key in its tags. Its files are read from the documents bucket first, and go as
- * SES v2 attachments (base64 in the MIME message SES builds; `RawContent` is base64 in the JSON request, which the
- * SDK does).
+ * Sends one message through its provider. An e-mail carries its outbox item's key in its tags. Its files are read from the documents bucket first
+ * (those whose bytes the caller handed in, `known`, are not), and go as SES v2 attachments (base64 in the MIME
+ * message SES builds; `RawContent` is base64 in the JSON request, which the SDK does).
  */
-async function deliver(personId: string, message: OutboxMessage): Promise<Delivery> {
+async function deliver(personId: string, message: OutboxMessage, known?: ReadonlyMap<string, Uint8Array>): Promise<Delivery> {
   if (message.channel === 'email') {
     const subject = message.subject ?? '';
-    const files = message.attachments?.length ? await readAttachments(message.attachments, Buffer.byteLength(subject) + Buffer.byteLength(message.body)) : [];
+    const files = message.attachments?.length ? await readAttachments(message.attachments, Buffer.byteLength(subject) + Buffer.byteLength(message.body), known) : [];
     ses ??= new SESv2Client({});
     const result = await ses.send(
       new SendEmailCommand({
@@ -148,6 +148,11 @@ export async function sendPendingNotifications(personId: string, cause: string, 
 export interface OutboxWrite {
   cause: string;
   items: TransactItem[];
+  /**
+   * Bytes of files the caller has just stored, by object key (the PDF it rendered and wrote): its e-mails written by
+   * this call carry them as they are instead of reading them back from S3. Only bytes known to be the stored ones.
+   */
+  attachmentBytes?: ReadonlyMap<string, Uint8Array>;
 }
 
 /**
@@ -156,7 +161,9 @@ export interface OutboxWrite {
  * (a cause written by an earlier attempt) is done again cause by cause. A cause written by this call is sent as
  * written, without reading it back (the claim's condition still checks it is pending and due); one already there is
  * sent as `sendPendingNotifications` does, for each person of its messages. The opt-outs of the recipients are read
- * at once. `onRefused` hears of each cause this call did not write, with the refusal. Counts per cause, in order.
+ * at once, the messages written by this call are claimed and marked sent in shared transactions too (`FreshSends`),
+ * and their files go with the bytes the caller handed in (`attachmentBytes`). `onRefused` hears of each cause this
+ * call did not write, with the refusal. Counts per cause, in order.
  */
 export async function writeAndSendNotifications(
   writes: readonly OutboxWrite[],
@@ -165,16 +172,7 @@ export async function writeAndSendNotifications(
   onRefused?: (index: number, error: unknown) => void,
 ): Promise<SendCounts[]> {
   const written = new Array<boolean>(writes.length).fill(true);
-  const groups: number[][] = [];
-  let size = MAX_TRANSACTION_ITEMS;
-  for (const [i, write] of writes.entries()) {
-    if (size + write.items.length > MAX_TRANSACTION_ITEMS) {
-      groups.push([]);
-      size = 0;
-    }
-    groups.at(-1)!.push(i);
-    size += write.items.length;
-  }
+  const groups = transactionGroups(writes.map((write) => write.items.length));
   await Promise.all(
     groups.map(async (group) => {
       try {
@@ -196,6 +194,12 @@ export async function writeAndSendNotifications(
   const messagesOf = (write: OutboxWrite) => write.items.map((item) => item.Put?.Item).filter((item): item is OutboxMessage & { personId: string } & Record<string, unknown> => item?.type === 'notification');
   const fresh = writes.map((write, i) => (written[i] ? messagesOf(write) : []));
   const optOuts = await optedOut(fresh.flat().map((m) => ({ channel: m.channel, address: m.to })));
+  const sends = new FreshSends(
+    writes.flatMap((write, i) => fresh[i]!.map((message) => ({ personId: message.personId, message, files: write.attachmentBytes }))),
+    now,
+    concurrency,
+    optOuts,
+  );
   let next = 0;
   const counts = new Array<SendCounts>(writes.length);
   let failure: unknown;
@@ -219,7 +223,7 @@ export async function writeAndSendNotifications(
           }
           for (const message of fresh[i]!) {
             try {
-              const outcome = await sendOne(message.personId, message, now, optOuts);
+              const outcome = await sends.send(message.personId, message);
               if (outcome !== 'skipped') own[outcome] += 1;
             } catch (error) {
               failure ??= error;
@@ -250,6 +254,15 @@ const SEND_TIME_MARGIN_MS = 4_000;
 
 /** Holds a due message back for quiet hours, or claims it and tries it; a message not due yet is left alone. */
 async function sendOne(personId: string, message: OutboxMessage, now: Date, optOuts?: Set<string>): Promise<Outcome> {
+  const held = await beforeClaim(personId, message, now);
+  if (held) return held;
+  const retry = outboxRetryFromEnv();
+  const lease = await claim(personId, message.notificationId, now, retry);
+  return lease ? await attempt(personId, lease, now, retry, { optOuts }) : 'retryLater';
+}
+
+/** Why a message is not claimed now (not due, held back for quiet hours, too little time left), or undefined. */
+async function beforeClaim(personId: string, message: OutboxMessage, now: Date): Promise<Outcome | undefined> {
   const at = now.toISOString();
   if (!isDue(message, at)) return message.notBefore && message.notBefore > at ? 'deferred' : 'retryLater';
   const smsWindow = smsWindowFromEnv();
@@ -259,9 +272,7 @@ async function sendOne(personId: string, message: OutboxMessage, now: Date, optO
   // Too little time left to hand the message to the provider and record it: cut in between, it would go twice.
   // It stays due, and the dispatcher sends it.
   if (timeLeftMs() < SEND_TIME_MARGIN_MS) return 'retryLater';
-  const retry = outboxRetryFromEnv();
-  const lease = await claim(personId, message.notificationId, now, retry);
-  return lease ? await attempt(personId, lease, now, retry, optOuts) : 'retryLater';
+  return undefined;
 }
 
 interface Lease {
@@ -276,29 +287,9 @@ interface Lease {
  * in the due index to the end of the lease, so the dispatcher looks at it again only if its holder dies.
  * Two senders racing (the dispatcher and a step, two dispatchers): one gets it, the other gets undefined.
  */
-async function claim(personId: string, notificationId: string, now: Date, retry: OutboxRetry): Promise<Lease | undefined> {
-  const leaseId = randomUUID();
-  const until = new Date(now.getTime() + retry.leaseSeconds * 1000).toISOString();
+async function claim(personId: string, notificationId: string, now: Date, retry: OutboxRetry, leaseId: string = randomUUID()): Promise<Lease | undefined> {
   try {
-    const result = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.notification(personId, notificationId),
-        UpdateExpression: 'SET leaseId = :lease, leaseUntil = :until, nextAttemptAt = :until, gsi3pk = :duePk, gsi3sk = :dueSk, attempts = if_not_exists(attempts, :zero) + :one',
-        ConditionExpression: `#status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now) AND ${IS_DUE}`,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':lease': leaseId,
-          ':until': until,
-          ':pending': 'pending',
-          ':now': now.toISOString(),
-          ':zero': 0,
-          ':one': 1,
-          ...dueValues(until, personId, notificationId),
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const result = await db().send(new UpdateCommand({ ...claimUpdate(personId, notificationId, leaseId, leaseEnd(now, retry), now), ReturnValues: 'ALL_NEW' }));
     return { leaseId, message: result.Attributes as OutboxMessage };
   } catch (error) {
     // A conflict: its holder is marking it sent at this moment.
@@ -312,31 +303,86 @@ async function claim(personId: string, notificationId: string, now: Date, retry:
   return Item?.leaseId === leaseId && Item.status === 'pending' ? { leaseId, message: Item as OutboxMessage } : undefined;
 }
 
+const leaseEnd = (now: Date, retry: OutboxRetry) => new Date(now.getTime() + retry.leaseSeconds * 1000).toISOString();
+
+/** The claim's conditional update (`claim`, and `claimMany` in a transaction). */
+function claimUpdate(personId: string, notificationId: string, leaseId: string, until: string, now: Date) {
+  return {
+    TableName: tableName(),
+    Key: keys.notification(personId, notificationId),
+    UpdateExpression: 'SET leaseId = :lease, leaseUntil = :until, nextAttemptAt = :until, gsi3pk = :duePk, gsi3sk = :dueSk, attempts = if_not_exists(attempts, :zero) + :one',
+    ConditionExpression: `#status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now) AND ${IS_DUE}`,
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: {
+      ':lease': leaseId,
+      ':until': until,
+      ':pending': 'pending',
+      ':now': now.toISOString(),
+      ':zero': 0,
+      ':one': 1,
+      ...dueValues(until, personId, notificationId),
+    } as Record<string, unknown>,
+  };
+}
+
 const dueValues = (at: string, personId: string, notificationId: string) => {
   const entry = keys.dueMessageEntry(at, personId, notificationId);
   return { ':duePk': entry.gsi3pk, ':dueSk': entry.gsi3sk };
 };
 
+/** What an attempt brings to the provider call: the opt-outs read for its batch, the files its caller handed in, when its lease was claimed. */
+interface AttemptOptions {
+  optOuts?: Set<string>;
+  files?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * `performance.now()` when a lease claimed with its group was taken (`FreshSends`): it may have waited for its
+   * turn, so the provider call and its mark must still fit in it and in the invocation, or it is handed back.
+   */
+  claimedAt?: number;
+}
+
 /** One attempt by the lease holder: opt-out, 24-hour limit, then the provider; every outcome is written under the lease. */
-async function attempt(personId: string, { leaseId, message }: Lease, now: Date, retry: OutboxRetry, optOuts?: Set<string>): Promise<Outcome> {
+async function attempt(personId: string, lease: Lease, now: Date, retry: OutboxRetry, options: AttemptOptions = {}): Promise<Outcome> {
+  const result = await attemptDelivery(personId, lease, now, retry, options);
+  if ('outcome' in result) return result.outcome;
+  await markSent(personId, lease.message, result.delivery);
+  return countSent(lease.message);
+}
+
+const countSent = (message: OutboxMessage): Outcome => {
+  metrics.addMetric(`notification_sent_${message.channel}`, MetricUnit.Count, 1);
+  return 'sent';
+};
+
+/**
+ * An attempt up to the provider's answer: the outcome when it ends there (skipped, refused, failed, handed back), or
+ * the delivery, which its caller marks sent (`markSent`, or a shared mark).
+ */
+async function attemptDelivery(personId: string, { leaseId, message }: Lease, now: Date, retry: OutboxRetry, { optOuts, files, claimedAt }: AttemptOptions): Promise<{ outcome: Outcome } | { delivery: Delivery }> {
   // A sender died holding the last attempt: the cap holds all the same.
-  if (message.attempts > retry.maxAttempts) return await giveUp(personId, message, leaseId, 'attempts-exhausted', now);
+  if (message.attempts > retry.maxAttempts) return { outcome: await giveUp(personId, message, leaseId, 'attempts-exhausted', now) };
   let outgoing: OutboxMessage;
   try {
     // Written ahead of its time, about a state that changed since (a seat left, an onboarding ended): it goes nowhere.
     if (message.validWhile?.length && !(await stillValid(message.validWhile))) {
       await cancelOutdated(personId, message, leaseId, now);
-      return 'skipped';
+      return { outcome: 'skipped' };
     }
     // Mandatory messages still go by e-mail to an address that complained; nothing goes by SMS to a number that said STOP.
     const blocked = optOuts ?? (await optedOut([{ channel: message.channel, address: message.to }]));
     if (isOptedOut(blocked, message.channel, message.to) && !(message.channel === 'email' && isMandatory(message.kind as MessageKind, message.role))) {
       await skipOptedOut(personId, message, leaseId, now);
-      return 'skipped';
+      return { outcome: 'skipped' };
     }
     if (!(await claimRateSlot(personId, message, now))) {
       await suppress(personId, message, leaseId, now);
-      return 'skipped';
+      return { outcome: 'skipped' };
+    }
+    // Claimed with its group, it waited for its turn: its provider call and mark must still fit in the invocation
+    // and in the lease (a lease run out lets another sender send it too). Otherwise it is due again at once.
+    if (claimedAt !== undefined && (timeLeftMs() < SEND_TIME_MARGIN_MS || performance.now() - claimedAt > retry.leaseSeconds * 1000 - SEND_TIME_MARGIN_MS)) {
+      await release(personId, message.notificationId, leaseId, now);
+      return { outcome: 'retryLater' };
     }
     // A personal link is issued for this send only and lives in this copy alone: the outbox keeps its placeholder.
     outgoing = await fillPersonalLink(personId, message, now);
@@ -345,15 +391,11 @@ async function attempt(personId: string, { leaseId, message }: Lease, now: Date,
     await release(personId, message.notificationId, leaseId, now);
     throw error;
   }
-  let delivery: Delivery;
   try {
-    delivery = await deliver(personId, outgoing);
+    return { delivery: await deliver(personId, outgoing, files) };
   } catch (error) {
-    return await recordFailure(personId, message, leaseId, error, now, retry);
+    return { outcome: await recordFailure(personId, message, leaseId, error, now, retry) };
   }
-  await markSent(personId, message, delivery);
-  metrics.addMetric(`notification_sent_${message.channel}`, MetricUnit.Count, 1);
-  return 'sent';
 }
 
 /**
@@ -636,8 +678,42 @@ const PROVIDER_LOOKUP_DAYS = 90;
  * conditional on the message still pending: it fails only if the lease ran out during the provider call and
  * another sender sent the message too, which is then logged.
  */
-async function markSent(personId: string, message: OutboxMessage, { providerMessageId, providerAttempts, sentAttachments }: Delivery): Promise<void> {
-  const now = new Date();
+async function markSent(personId: string, message: OutboxMessage, delivery: Delivery): Promise<void> {
+  const items = markItems(personId, message, delivery, new Date());
+  const { markItem, lookupItem } = items;
+  let { invoiceItem } = items;
+  // The provider has the message: a mark lost now means a second send once the lease ends. So a conflict with
+  // another sender's claim (which the SDK does not retry), and an error the SDK's own retries did not get past
+  // (throttling, 5xx, timeouts: at 10 % faults, one message in a thousand), are tried again here.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db().send(new TransactWriteCommand({ TransactItems: [markItem, ...(lookupItem ? [lookupItem] : []), ...(invoiceItem ? [invoiceItem] : [])] }));
+      return;
+    } catch (error) {
+      const codes = errorName(error) === 'TransactionCanceledException' ? cancellationCodes(error) : [];
+      if (codes[0] === 'ConditionalCheckFailed') {
+        logger.error('notification sent twice: another sender recorded it first', { notificationId: message.notificationId, channel: message.channel });
+        metrics.addMetric('notification_sent_twice', MetricUnit.Count, 1);
+        return;
+      }
+      // The invoice has the event already (or is gone): the mark goes without it, at once.
+      if (invoiceItem && codes.at(-1) === 'ConditionalCheckFailed') {
+        invoiceItem = undefined;
+        attempt--;
+        continue;
+      }
+      if (attempt >= MARK_SENT_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random())));
+    }
+  }
+}
+
+/**
+ * The items of a message's mark: the message sent (on condition that it is still pending), the provider's id →
+ * outbox item lookup (none when the provider answered without an id: nothing to look up), and for an invoice's
+ * e-mail `sent` on the invoice's history, once per message.
+ */
+function markItems(personId: string, message: OutboxMessage, { providerMessageId, providerAttempts, sentAttachments }: Delivery, now: Date): { markItem: TransactItem; lookupItem?: TransactItem; invoiceItem?: TransactItem } {
   const provider: MessageProvider = message.channel === 'email' ? 'ses' : 'sms';
   const markItem = {
     Update: {
@@ -673,33 +749,271 @@ async function markSent(personId: string, message: OutboxMessage, { providerMess
   // An invoice's e-mail: `sent` on the invoice's history in the same write, once per message (its notification id
   // marks it). The run's last step still records what an invoice lacks (recordMissedSends).
   const invoiceId = invoiceIdOfMailCause(message.cause);
-  let invoiceItem = invoiceId ? invoiceEventOnceItem(invoiceId, { at: now.toISOString(), event: 'sent' }, message.notificationId) : undefined;
-  // The provider has the message: a mark lost now means a second send once the lease ends. So a conflict with
-  // another sender's claim (which the SDK does not retry), and an error the SDK's own retries did not get past
-  // (throttling, 5xx, timeouts: at 10 % faults, one message in a thousand), are tried again here.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // A provider that answered without an id leaves nothing to look up.
-      await db().send(new TransactWriteCommand({ TransactItems: [markItem, ...(providerMessageId ? [lookupItem] : []), ...(invoiceItem ? [invoiceItem] : [])] }));
-      return;
-    } catch (error) {
-      const codes = errorName(error) === 'TransactionCanceledException' ? cancellationCodes(error) : [];
-      if (codes[0] === 'ConditionalCheckFailed') {
-        logger.error('notification sent twice: another sender recorded it first', { notificationId: message.notificationId, channel: message.channel });
-        metrics.addMetric('notification_sent_twice', MetricUnit.Count, 1);
-        return;
-      }
-      // The invoice has the event already (or is gone): the mark goes without it, at once.
-      if (invoiceItem && codes.at(-1) === 'ConditionalCheckFailed') {
-        invoiceItem = undefined;
-        attempt--;
-        continue;
-      }
-      if (attempt >= MARK_SENT_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random())));
-    }
-  }
+  return {
+    markItem,
+    ...(providerMessageId ? { lookupItem } : {}),
+    ...(invoiceId ? { invoiceItem: invoiceEventOnceItem(invoiceId, { at: now.toISOString(), event: 'sent' }, message.notificationId) } : {}),
+  };
 }
 
 /** Tries of the write that marks a message sent (each one retried by the SDK too), about 1.5 s in all. */
 const MARK_SENT_ATTEMPTS = 6;
+
+/**
+ * Indexes of consecutive entries of `sizes` items each, grouped into transactions of at most 100 items (an entry's
+ * items always in the same one).
+ */
+function transactionGroups(sizes: readonly number[]): number[][] {
+  const groups: number[][] = [];
+  let size = MAX_TRANSACTION_ITEMS;
+  for (const [i, items] of sizes.entries()) {
+    if (size + items > MAX_TRANSACTION_ITEMS) {
+      groups.push([]);
+      size = 0;
+    }
+    groups.at(-1)!.push(i);
+    size += items;
+  }
+  return groups;
+}
+
+/** A message written by this call of `writeAndSendNotifications`: its person, and the bytes of its files the caller has. */
+interface FreshMessage {
+  personId: string;
+  message: OutboxMessage;
+  files?: ReadonlyMap<string, Uint8Array>;
+}
+
+/**
+ * What `claimMany` made of one message: held back before any claim (`beforeClaim`), or an error doing so; claimed
+ * with its group (the lease, and when); or left to a claim of its own (`claim`) under the lease id the shared claim
+ * tried, so that a shared claim that went through with its answer lost is still taken for ours.
+ */
+type GroupClaim = { outcome: Outcome } | { error: unknown } | { lease: Lease; claimedAt: number } | { leaseId: string };
+
+/**
+ * Claims messages written by this very call in one transaction of up to 100 updates (one request, where `claim`
+ * makes one each). Each update has the condition of `claim`, and one more: the message still has the attempts it
+ * was written with, so nobody claimed it since and the claimed message is the one written with the claim's changes
+ * (a transaction returns no item). The checks that come before a claim (`beforeClaim`) are made for each message
+ * first. A transaction refused (a message another sender claimed meanwhile, a conflict) or failed leaves each of its
+ * messages to `claim`, at its turn.
+ */
+async function claimMany(messages: readonly FreshMessage[], now: Date, retry: OutboxRetry): Promise<GroupClaim[]> {
+  const claims: GroupClaim[] = [];
+  for (const { personId, message } of messages) {
+    try {
+      const held = await beforeClaim(personId, message, now);
+      claims.push(held ? { outcome: held } : { leaseId: randomUUID() });
+    } catch (error) {
+      claims.push({ error });
+    }
+  }
+  const tried = messages.flatMap((fresh, i) => {
+    const claimed = claims[i]!;
+    return 'leaseId' in claimed ? [{ ...fresh, i, leaseId: claimed.leaseId }] : [];
+  });
+  if (tried.length === 0) return claims;
+  const until = leaseEnd(now, retry);
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: tried.map(({ personId, message, leaseId }) => {
+          const update = claimUpdate(personId, message.notificationId, leaseId, until, now);
+          return { Update: { ...update, ConditionExpression: `${update.ConditionExpression} AND attempts = :written`, ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':written': message.attempts } } };
+        }),
+      }),
+    );
+  } catch (error) {
+    logger.info('shared claim not made: each message claimed on its own', { messages: tried.length, error: errorName(error) });
+    return claims;
+  }
+  const claimedAt = performance.now();
+  for (const { personId, message, leaseId, i } of tried) {
+    const claimed = { ...message, attempts: message.attempts + 1, leaseId, leaseUntil: until, nextAttemptAt: until, ...keys.dueMessageEntry(until, personId, message.notificationId) };
+    claims[i] = { lease: { leaseId, message: claimed }, claimedAt };
+  }
+  return claims;
+}
+
+/** A delivery waiting for its mark, and the outcome of its message to settle once it is written. */
+interface PendingMark {
+  personId: string;
+  message: OutboxMessage;
+  delivery: Delivery;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Writes the marks of delivered messages in shared transactions (`markItems`: a message's mark, its provider lookup
+ * and its invoice's event, always in the same one). A transaction refused (a message another sender marked first,
+ * an invoice with its event already, a conflict) or failed is done again message by message by `markSent`, with its
+ * own retries and its account of a message sent twice. Settles each mark; never throws.
+ */
+async function markMany(marks: readonly PendingMark[]): Promise<void> {
+  const now = new Date();
+  const items = marks.map(({ personId, message, delivery }) => {
+    const { markItem, lookupItem, invoiceItem } = markItems(personId, message, delivery, now);
+    return [markItem, ...(lookupItem ? [lookupItem] : []), ...(invoiceItem ? [invoiceItem] : [])];
+  });
+  await Promise.all(
+    transactionGroups(items.map((its) => its.length)).map(async (group) => {
+      try {
+        await db().send(new TransactWriteCommand({ TransactItems: group.flatMap((i) => items[i]!) }));
+        for (const i of group) marks[i]!.resolve();
+        return;
+      } catch (error) {
+        logger.info('shared mark not written: each message marked on its own', { messages: group.length, error: errorName(error) });
+      }
+      await Promise.all(
+        group.map(async (i) => {
+          const mark = marks[i]!;
+          try {
+            await markSent(mark.personId, mark.message, mark.delivery);
+            mark.resolve();
+          } catch (error) {
+            mark.reject(error);
+          }
+        }),
+      );
+    }),
+  );
+}
+
+/** Deliveries marked together at most: 75 items with their lookups and invoice events, one transaction. */
+const MARK_GROUP = 25;
+/** The longest a delivery waits for others to be marked with it. */
+const MARK_WAIT_MS = 100;
+
+/**
+ * Marks deliveries sent a few at a time (`markMany`). A mark lost (the function dies between the provider call and
+ * it) means a second e-mail once the lease ends, so deliveries do not wait for the end of a batch: their marks go as
+ * soon as MARK_GROUP deliveries wait, or no other attempt is under way, or MARK_WAIT_MS after the first waiting one.
+ * The window stays about one provider call and one write long, as with a mark each, for a write per ~10-25 messages.
+ */
+class MarkGroups {
+  private waiting: PendingMark[] = [];
+  /** Attempts between their claim and their delivery, whose marks may join the waiting ones. */
+  private attempting = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  begin(): void {
+    this.attempting += 1;
+  }
+
+  /** An attempt ended without a delivery to mark. */
+  end(): void {
+    this.attempting -= 1;
+    this.schedule();
+  }
+
+  /** An attempt ended with a delivery: settled once its mark is written. */
+  add(personId: string, message: OutboxMessage, delivery: Delivery): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.attempting -= 1;
+      this.waiting.push({ personId, message, delivery, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.waiting.length === 0) return;
+    if (this.waiting.length >= MARK_GROUP || this.attempting === 0) return this.flush();
+    this.timer ??= setTimeout(() => this.flush(), MARK_WAIT_MS);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const marks = this.waiting.splice(0);
+    void markMany(marks).catch((error: unknown) => marks.forEach((mark) => mark.reject(error)));
+  }
+}
+
+/**
+ * Sends the messages written by one `writeAndSendNotifications` call, in groups of up to 100 started when the call
+ * first asks for one of their messages: claimed together (`claimMany`), tried `concurrency` at a time (opt-out,
+ * 24-hour limit, `validWhile` and the provider call per message, as `attempt` does), and marked sent a few together
+ * (`MarkGroups`). A message's outcome settles once its mark is written; a try does not wait for it to start the next.
+ */
+class FreshSends {
+  private readonly groups: FreshMessage[][] = [];
+  private readonly groupOf = new Map<OutboxMessage, number>();
+  private readonly outcomes = new Map<OutboxMessage, Promise<Outcome>>();
+  private readonly marks = new MarkGroups();
+  private readonly retry = outboxRetryFromEnv();
+
+  constructor(
+    messages: readonly FreshMessage[],
+    private readonly now: Date,
+    private readonly concurrency: number,
+    private readonly optOuts: Set<string>,
+  ) {
+    for (const [i, fresh] of messages.entries()) {
+      if (i % MAX_TRANSACTION_ITEMS === 0) this.groups.push([]);
+      this.groups.at(-1)!.push(fresh);
+      this.groupOf.set(fresh.message, this.groups.length - 1);
+    }
+  }
+
+  /** What became of a message the call wrote (one it did not write is sent on its own, as `personId`'s). */
+  send(personId: string, message: OutboxMessage): Promise<Outcome> {
+    const group = this.groupOf.get(message);
+    if (group === undefined) return sendOne(personId, message, this.now, this.optOuts);
+    if (!this.outcomes.has(message)) this.start(this.groups[group]!);
+    return this.outcomes.get(message)!;
+  }
+
+  private start(group: readonly FreshMessage[]): void {
+    const settle = group.map((fresh) => {
+      let resolve!: (outcome: Outcome) => void;
+      let reject!: (error: unknown) => void;
+      const outcome = new Promise<Outcome>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // The call awaits it when it comes to the message: no unhandled rejection before then.
+      outcome.catch(() => undefined);
+      this.outcomes.set(fresh.message, outcome);
+      return { resolve, reject };
+    });
+    void (async () => {
+      const claims = await claimMany(group, this.now, this.retry).catch((error: unknown) => group.map((): GroupClaim => ({ error })));
+      await forEachBounded([...group.keys()], Math.max(1, this.concurrency), async (i) => {
+        try {
+          await this.tryOne(group[i]!, claims[i]!, settle[i]!);
+        } catch (error) {
+          settle[i]!.reject(error);
+        }
+      });
+    })();
+  }
+
+  private async tryOne({ personId, message, files }: FreshMessage, claimed: GroupClaim, settle: { resolve: (outcome: Outcome) => void; reject: (error: unknown) => void }): Promise<void> {
+    if ('outcome' in claimed) return settle.resolve(claimed.outcome);
+    if ('error' in claimed) return settle.reject(claimed.error);
+    let lease: Lease | undefined;
+    let claimedAt: number;
+    if ('lease' in claimed) ({ lease, claimedAt } = claimed);
+    else {
+      lease = await claim(personId, message.notificationId, this.now, this.retry, claimed.leaseId);
+      claimedAt = performance.now();
+    }
+    if (!lease) return settle.resolve('retryLater');
+    const held = lease;
+    this.marks.begin();
+    let result: Awaited<ReturnType<typeof attemptDelivery>>;
+    try {
+      result = await attemptDelivery(personId, held, this.now, this.retry, { optOuts: this.optOuts, files, claimedAt });
+    } catch (error) {
+      this.marks.end();
+      throw error;
+    }
+    if ('outcome' in result) {
+      this.marks.end();
+      return settle.resolve(result.outcome);
+    }
+    this.marks.add(personId, held.message, result.delivery).then(() => settle.resolve(countSent(held.message)), settle.reject);
+  }
+}

@@ -131,6 +131,26 @@ describe('reading attachments from S3', () => {
     expect(estimatedMessageBytes([29_000_000], 5_000)).toBeLessThan(SES_MAX_MESSAGE_BYTES);
     expect(estimatedMessageBytes([30_000_000], 5_000)).toBeGreaterThan(SES_MAX_MESSAGE_BYTES);
   });
+
+  it('takes the bytes a caller handed in for their key, under the same size limits, and reads only the other files', async () => {
+    const s3 = mockClient(S3Client);
+    try {
+      const other = { ...file, key: 'invoices/2027/inv-2.pdf', fileName: 'annexe.pdf' };
+      const handed = pdfBytes(1_000);
+      s3.on(GetObjectCommand, { Key: other.key }).resolves({ ContentLength: 3, Body: { transformToByteArray: async () => new Uint8Array([1, 2, 3]) } as never });
+      const loaded = await readAttachments([file, other], 100, new Map([[file.key, handed]]));
+      expect(loaded.map((f) => [f.key, f.size, f.sha256])).toEqual([
+        [file.key, handed.length, sha256(handed)],
+        [other.key, 3, sha256(new Uint8Array([1, 2, 3]))],
+      ]);
+      expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key)).toEqual([other.key]);
+      // Too large handed in is too large all the same.
+      await expect(readAttachments([file], 100, new Map([[file.key, new Uint8Array(31_000_000)]]))).rejects.toMatchObject({ reason: 'attachments-too-large' });
+      expect(s3.commandCalls(GetObjectCommand)).toHaveLength(1);
+    } finally {
+      s3.restore();
+    }
+  });
 });
 
 describe('writing attachments in the outbox', () => {

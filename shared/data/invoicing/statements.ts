@@ -78,8 +78,18 @@ async function sendToMembers(record: StatementRecord, now: Date): Promise<number
   return counts.reduce((sum, c) => sum + c.sent, 0);
 }
 
-/** One member's statement: the figures as they read them, their PDF stored, its key and hash. */
-async function memberCopy(input: { statement: MonthlyStatement; member: ActivityMember; members: readonly ActivityMember[]; cooperativeName: string; issuedOn: string }): Promise<StatementMemberCopy> {
+/**
+ * One member's statement: the figures as they read them, their PDF stored, its key and hash. `stored` gets the PDF's
+ * bytes by key: the key holds their hash, so they are the object's whoever wrote it.
+ */
+async function memberCopy(input: {
+  statement: MonthlyStatement;
+  member: ActivityMember;
+  members: readonly ActivityMember[];
+  cooperativeName: string;
+  issuedOn: string;
+  stored?: Map<string, Uint8Array>;
+}): Promise<StatementMemberCopy> {
   const { statement, member, members } = input;
   const pdf = await renderStatementPdf({
     statement,
@@ -91,6 +101,7 @@ async function memberCopy(input: { statement: MonthlyStatement; member: Activity
   const sha256 = createHash('sha256').update(pdf).digest('hex');
   const pdfKey = statementPdfKey(statement.month, statement.activity.activityId, member.referralId, sha256);
   await putObject(pdfKey, pdf, 'application/pdf');
+  input.stored?.set(pdfKey, pdf);
   return { personId: member.personId, referralId: member.referralId, name: member.name, leftCents: statement.leftCents, pdfKey, sha256 };
 }
 
@@ -209,11 +220,12 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
   // Each member's PDF, a few at a time across the batch; an activity with one not stored is not issued.
   const copies = units.map(({ members }) => new Array<StatementMemberCopy>(members.length));
   const broken = new Set<number>();
+  const pdfs = new Map<string, Uint8Array>();
   const jobs = units.flatMap(({ members }, u) => members.map((member, m) => ({ u, m, member, members })));
   await inParallel(jobs, PARALLEL, async ({ u, m, member, members }) => {
     if (broken.has(u)) return;
     try {
-      copies[u]![m] = await memberCopy({ statement: monthlyStatement({ ...bases[u]!, memberId: member.referralId }), member, members, cooperativeName, issuedOn });
+      copies[u]![m] = await memberCopy({ statement: monthlyStatement({ ...bases[u]!, memberId: member.referralId }), member, members, cooperativeName, issuedOn, stored: pdfs });
     } catch (error) {
       broken.add(u);
       fail(error);
@@ -259,7 +271,8 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
       const attachments = [{ key: copy.pdfKey, fileName: statementFileName(month), contentType: 'application/pdf' }];
       items.push(...outboxPuts(table, copy.personId, cause, [{ kind: 'monthly-statement', role: 'young', channel: 'email', to: referral.youngPerson.email, ...text, attachments }], iso, { referralId: copy.referralId }));
     }
-    writes.push({ cause, items, record });
+    // The e-mails carry the PDFs just stored as they are, not read back from S3.
+    writes.push({ cause, items, record, attachmentBytes: new Map(record.members.map((copy) => [copy.pdfKey, pdfs.get(copy.pdfKey)!])) });
   }
   // Each activity's unit written (many to a transaction) and its e-mails sent as written. A unit refused was issued
   // meanwhile by a concurrent call: that one is the statement (its PDFs are the ones it points at), and what it left
