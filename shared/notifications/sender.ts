@@ -155,6 +155,44 @@ export interface OutboxWrite {
   attachmentBytes?: ReadonlyMap<string, Uint8Array>;
 }
 
+/** The retries of a unit's own transaction that met another write on the same item (not a refusal). */
+const UNIT_CONFLICT_RETRIES = 4;
+
+/**
+ * Writes one unit in its own transaction. A transaction cancelled by a conflict with another write (not by its
+ * conditions) is tried again: taken for a refusal, its messages would be left unwritten and unsent.
+ */
+async function writeUnit(items: TransactItem[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db().send(new TransactWriteCommand({ TransactItems: items }));
+      return;
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      const conflictOnly = codes.includes('TransactionConflict') && !codes.includes('ConditionalCheckFailed');
+      if (!(isTransactionConflict(error) && conflictOnly) || attempt >= UNIT_CONFLICT_RETRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt + Math.random() * 20));
+    }
+  }
+}
+
+/**
+ * An outbox message's Put as written by `writeAndSendNotifications`: an e-mail due now, with enough of the invocation
+ * left to send it, is written already claimed by this call (attempt 1, its lease, next attempt at the lease's end in
+ * the due index), as `claim` would leave it a moment later. If this sender dies, the dispatcher takes it once the
+ * lease ends, as it would a claimed message. An SMS (quiet hours) or a message held for later is written as given.
+ */
+function writtenClaimed(item: TransactItem, now: Date, leases: Map<string, Lease>): TransactItem {
+  const message = item.Put?.Item as (OutboxMessage & { personId: string } & Record<string, unknown>) | undefined;
+  if (!message || message.type !== 'notification' || message.channel !== 'email' || message.status !== 'pending' || message.attempts !== 0) return item;
+  if (message.notBefore || !isDue(message, now.toISOString()) || timeLeftMs() < SEND_TIME_MARGIN_MS) return item;
+  const leaseId = randomUUID();
+  const until = leaseEnd(now, outboxRetryFromEnv());
+  const claimed = { ...message, attempts: 1, leaseId, leaseUntil: until, nextAttemptAt: until, ...keys.dueMessageEntry(until, message.personId, message.notificationId) };
+  leases.set(`${message.personId}\u0000${message.notificationId}`, { leaseId, message: claimed });
+  return { Put: { ...item.Put!, Item: claimed } };
+}
+
 /**
  * Writes the outbox messages of many causes and sends them (the invoicing run's e-mails, a batch at a time). The
  * writes go in shared transactions of up to 100 items, a cause's items always in the same one: a transaction refused
@@ -171,17 +209,21 @@ export async function writeAndSendNotifications(
   now: Date = new Date(),
   onRefused?: (index: number, error: unknown) => void,
 ): Promise<SendCounts[]> {
+  // E-mails due now are written already claimed by this call: the claim costs no write of its own.
+  const claimedAt = performance.now();
+  const preclaimed = new Map<string, Lease>();
+  const prepared = writes.map((write) => ({ ...write, items: write.items.map((item) => writtenClaimed(item, now, preclaimed)) }));
   const written = new Array<boolean>(writes.length).fill(true);
-  const groups = transactionGroups(writes.map((write) => write.items.length));
+  const groups = transactionGroups(prepared.map((write) => write.items.length));
   await Promise.all(
     groups.map(async (group) => {
       try {
-        await db().send(new TransactWriteCommand({ TransactItems: group.flatMap((i) => writes[i]!.items) }));
+        await db().send(new TransactWriteCommand({ TransactItems: group.flatMap((i) => prepared[i]!.items) }));
       } catch (error) {
         if (errorName(error) !== 'TransactionCanceledException') throw error;
         for (const i of group) {
           try {
-            await db().send(new TransactWriteCommand({ TransactItems: writes[i]!.items }));
+            await writeUnit(prepared[i]!.items);
           } catch (again) {
             if (errorName(again) !== 'TransactionCanceledException') throw again;
             written[i] = false;
@@ -192,13 +234,14 @@ export async function writeAndSendNotifications(
     }),
   );
   const messagesOf = (write: OutboxWrite) => write.items.map((item) => item.Put?.Item).filter((item): item is OutboxMessage & { personId: string } & Record<string, unknown> => item?.type === 'notification');
-  const fresh = writes.map((write, i) => (written[i] ? messagesOf(write) : []));
+  const fresh = prepared.map((write, i) => (written[i] ? messagesOf(write) : []));
   const optOuts = await optedOut(fresh.flat().map((m) => ({ channel: m.channel, address: m.to })));
   const sends = new FreshSends(
     writes.flatMap((write, i) => fresh[i]!.map((message) => ({ personId: message.personId, message, files: write.attachmentBytes }))),
     now,
     concurrency,
     optOuts,
+    { leases: preclaimed, claimedAt },
   );
   let next = 0;
   const counts = new Array<SendCounts>(writes.length);
@@ -751,7 +794,8 @@ function markItems(personId: string, message: OutboxMessage, { providerMessageId
   const invoiceId = invoiceIdOfMailCause(message.cause);
   return {
     markItem,
-    ...(providerMessageId ? { lookupItem } : {}),
+    // An e-mail's events name its outbox item by its tags (outboxTags): only an SMS's report needs the lookup.
+    ...(providerMessageId && provider === 'sms' ? { lookupItem } : {}),
     ...(invoiceId ? { invoiceItem: invoiceEventOnceItem(invoiceId, { at: now.toISOString(), event: 'sent' }, message.notificationId) } : {}),
   };
 }
@@ -949,6 +993,8 @@ class FreshSends {
     private readonly now: Date,
     private readonly concurrency: number,
     private readonly optOuts: Set<string>,
+    /** The messages written already claimed by this call (`writtenClaimed`), by person and id, and when. */
+    private readonly preclaimed: { leases: ReadonlyMap<string, Lease>; claimedAt: number } = { leases: new Map(), claimedAt: 0 },
   ) {
     for (const [i, fresh] of messages.entries()) {
       if (i % MAX_TRANSACTION_ITEMS === 0) this.groups.push([]);
@@ -979,7 +1025,13 @@ class FreshSends {
       return { resolve, reject };
     });
     void (async () => {
-      const claims = await claimMany(group, this.now, this.retry).catch((error: unknown) => group.map((): GroupClaim => ({ error })));
+      const leaseOf = (fresh: FreshMessage) => this.preclaimed.leases.get(`${fresh.personId}\u0000${fresh.message.notificationId}`);
+      const toClaim = group.filter((fresh) => !leaseOf(fresh));
+      const claimed = await claimMany(toClaim, this.now, this.retry).catch((error: unknown) => toClaim.map((): GroupClaim => ({ error })));
+      const claims = group.map((fresh): GroupClaim => {
+        const lease = leaseOf(fresh);
+        return lease ? { lease, claimedAt: this.preclaimed.claimedAt } : claimed[toClaim.indexOf(fresh)]!;
+      });
       await forEachBounded([...group.keys()], Math.max(1, this.concurrency), async (i) => {
         try {
           await this.tryOne(group[i]!, claims[i]!, settle[i]!);
