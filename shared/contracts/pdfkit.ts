@@ -15,10 +15,11 @@ export const PDFDocument: typeof PDFKitDocument = browserBuild;
 /**
  * The last streams compressed, by length (one per length, the most recently used last): the streams that repeat from
  * one document to the next (the embedded fonts' programs and ToUnicode maps, the PDF/A colour profile) are then
- * compressed once per process. The same bytes give the same output either way.
+ * compressed once per process. The same bytes give the same output either way. Larger streams (an image) are not kept.
  */
 const recent = new Map<number, { raw: Uint8Array; deflated: Uint8Array }>();
 const RECENT_MAX = 32;
+const RECENT_MAX_BYTES = 256 * 1024;
 
 /**
  * The browser build compresses every stream with `fflate.zlibSync`, pure JavaScript: a fifth of an invoice's CPU.
@@ -31,7 +32,7 @@ const RECENT_MAX = 32;
 function nativeZlibSync(data: Uint8Array, options?: Parameters<typeof fflate.zlibSync>[1]): Uint8Array {
   if (options?.dictionary || options?.mem !== undefined) return fflateZlibSync(data, options);
   const level = options?.level ?? 6;
-  if (level !== 6) return asUint8Array(deflateSync(data, { level }));
+  if (level !== 6 || data.length > RECENT_MAX_BYTES) return asUint8Array(deflateSync(data, { level }));
   let entry = recent.get(data.length);
   if (entry) recent.delete(data.length);
   if (!entry || !Buffer.from(entry.raw.buffer, entry.raw.byteOffset, entry.raw.length).equals(data)) {
@@ -47,6 +48,3 @@ const asUint8Array = (buffer: Buffer) => new Uint8Array(buffer.buffer, buffer.by
 
 const fflateZlibSync = fflate.zlibSync;
 (fflate as { zlibSync: typeof nativeZlibSync }).zlibSync = nativeZlibSync;
-
-/** True when pdfkit compresses with Node's zlib (this module replaced fflate's `zlibSync`). */
-export const compressesNatively = () => fflate.zlibSync === nativeZlibSync;
