@@ -5,20 +5,20 @@ import { DEJAVU_SANS_REGULAR_BASE64 } from './fonts/dejavu-sans-regular.js';
  * The embedded fonts of the cooperative's documents (invoices, statements): DejaVu Sans, 'Body' and 'Bold'. PDF/A
  * forbids fonts that are not embedded, and pdfkit's way costs most of a document's rendering: it parses the font,
  * shapes each word with its OpenType tables, and writes a subset of the glyphs the document used (fontkit decodes and
- * re-encodes each glyph), which it compresses. Here, per process:
+ * re-encodes each glyph), which it compresses. Here, per process (decision 31):
  * - each font is parsed once (from the base64 module the Lambda bundle holds);
  * - a word is shaped once, its glyphs and scaled positions kept for every later document (pdfkit keeps them per
  *   document only, and never changes them);
  * - every document embeds the same subset: the glyphs of the characters French documents use (`SHARED_CHARACTERS`),
- *   always in the same order, so that its font program is encoded once (and compressed once: contracts/pdfkit.ts). A document that needs another
- *   glyph (a Polish or Vietnamese name) gets those glyphs after the shared ones, in a program of its own (kept too,
- *   by its list of glyphs, for the next document with the same ones).
- * The subset is larger than a document's own would be (all of Latin-1 in both fonts: about 30 KB more per PDF), and
+ *   always in the same order, so that its font program is encoded once (and compressed once: contracts/pdfkit.ts).
+ *   A document that needs another glyph (a Polish or Vietnamese name) gets those glyphs after the shared ones, in a
+ *   program of its own (kept too, by its list of glyphs, for the next document with the same ones).
+ * The subset is larger than a document's own would be (all of Latin-1 in both fonts: about 31 KiB more per PDF), and
  * its widths and ToUnicode map list every shared glyph. The bytes depend only on the document: never on what the
  * process rendered before.
  */
 
-export type FontName = 'Body' | 'Bold';
+type FontName = 'Body' | 'Bold';
 
 /** Registration order: their pdfkit ids (F1, F2, which name the subsets) are the same in every document. */
 const FONT_NAMES: readonly FontName[] = ['Body', 'Bold'];
