@@ -6,15 +6,14 @@ import { paymentMentions, paymentTermsText } from '../domain/invoicing/terms.js'
 import { formatEuros } from '../domain/money.js';
 import { formatFrenchDate } from '../domain/time.js';
 import type { InvoiceDocument } from './document.js';
+import { useDocumentFonts } from './document-fonts.js';
 import { FACTUR_X_FILE_NAME, facturXXml, facturXXmp } from './factur-x.js';
-import { DEJAVU_SANS_BOLD_BASE64 } from './fonts/dejavu-sans-bold.js';
-import { DEJAVU_SANS_REGULAR_BASE64 } from './fonts/dejavu-sans-regular.js';
 
 /**
  * The invoice (or credit note) as a Factur-X PDF in French: a PDF/A-3b with every mention French law requires
  * (CGI annexe II art. 242 nonies A, C. com. L441-9), carrying its CII XML as `factur-x.xml`. PDF/A forbids fonts
- * that are not embedded, so the text is set in DejaVu Sans (embedded, subset), never in the 14 standard fonts; pdfkit
- * adds the sRGB output intent and the PDF/A identification to the XMP, and we add the Factur-X extension schema.
+ * that are not embedded, so the text is set in DejaVu Sans (embedded, subset: document-fonts.ts), never in the 14
+ * standard fonts; pdfkit adds the sRGB output intent and the PDF/A identification to the XMP, and we add the Factur-X extension schema.
  * The same document gives the same bytes (every date inside is the issue date).
  */
 
@@ -22,60 +21,6 @@ export interface RenderedInvoice {
   pdf: Buffer;
   /** The embedded Factur-X XML, also kept on its own. */
   xml: string;
-}
-
-/** The part of a fontkit font this module touches: its text layout (glyphs and their positions). */
-interface FontkitFont {
-  layout(text: string, features?: unknown): { glyphs: unknown[]; positions: Array<Record<string, number>> };
-}
-type Run = ReturnType<FontkitFont['layout']>;
-
-/** Words laid out, per font, kept across documents (a bounded cache: cleared when full). */
-const LAYOUT_CACHE_MAX = 20_000;
-
-/**
- * The parsed font with its layout memoised across documents. pdfkit lays out text word by word and caches the
- * words only within one document; shaping with DejaVu's OpenType tables is most of an invoice's rendering time, and
- * invoices repeat the same words. pdfkit scales the positions it gets in place, so each call gets fresh copies.
- */
-function withLayoutCache(font: FontkitFont): FontkitFont {
-  const cache = new Map<string, Run>();
-  const layout = font.layout.bind(font);
-  const cached: FontkitFont = Object.create(font) as FontkitFont;
-  cached.layout = (text, features) => {
-    if (features) return layout(text, features);
-    let run = cache.get(text);
-    if (!run) {
-      const fresh = layout(text);
-      run = { glyphs: fresh.glyphs, positions: fresh.positions.map((position) => ({ ...position })) };
-      if (cache.size >= LAYOUT_CACHE_MAX) cache.clear();
-      cache.set(text, run);
-    }
-    const positions = run.positions.map((position) => ({ ...position }));
-    return {
-      glyphs: run.glyphs,
-      positions,
-      get advanceWidth() {
-        return positions.reduce((sum, position) => sum + position.xAdvance, 0);
-      },
-    };
-  };
-  return cached;
-}
-
-const fonts: Record<'Body' | 'Bold', Buffer | FontkitFont | undefined> = { Body: undefined, Bold: undefined };
-
-/**
- * Each font is decoded from its base64 module (what the Lambda bundle holds) and parsed once per process: pdfkit
- * accepts the parsed font object (anything with `layout`) in place of the bytes. Each document embeds its own subset.
- */
-export function useFont(pdf: PDFKit.PDFDocument, name: 'Body' | 'Bold'): void {
-  const source = (fonts[name] ??= Buffer.from(name === 'Body' ? DEJAVU_SANS_REGULAR_BASE64 : DEJAVU_SANS_BOLD_BASE64, 'base64'));
-  pdf.registerFont(name, source as Buffer);
-  if (Buffer.isBuffer(source)) {
-    pdf.font(name);
-    fonts[name] = withLayoutCache((pdf as unknown as { _font: { font: FontkitFont } })._font.font);
-  }
 }
 
 /** The page margin and colours of the cooperative's documents (invoices, statements). */
@@ -99,11 +44,11 @@ export function newDocument(options: { title: string; date: Date; pdfA?: boolean
     font: '',
     info: { Title: options.title, CreationDate: options.date },
   });
-  const chunks: Buffer[] = [];
-  pdf.on('data', (chunk: Uint8Array) => chunks.push(Buffer.from(chunk)));
+  // pdfkit writes each chunk once, into an array of its own: kept as is, copied once by `Buffer.concat`.
+  const chunks: Uint8Array[] = [];
+  pdf.on('data', (chunk: Uint8Array) => chunks.push(chunk));
   const bytes = new Promise<Buffer>((resolve) => pdf.on('end', () => resolve(Buffer.concat(chunks))));
-  useFont(pdf, 'Bold');
-  useFont(pdf, 'Body');
+  useDocumentFonts(pdf);
   pdf.font('Body');
   return { pdf, bytes };
 }

@@ -3,15 +3,29 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleFunctions, REPO_ROOT } from '../../infra/bundles.js';
+import { DEFAULT_COOPERATIVE } from '../../infra/config.js';
+import { buildInvoiceDocument, type BuildInvoiceInput } from '../../shared/invoicing/document.js';
 import { checkEn16931 } from '../../shared/invoicing/en16931.js';
+import { renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
+import { pdfStreams } from '../support/pdf-objects.js';
 
 /*
  * The invoice renderer as a Lambda bundle holds it: built by the functions' esbuild settings, then run by a plain
  * node from a folder with no node_modules, so the fonts and the ICC profile of the PDF/A output intent must come from
- * the bundle itself.
+ * the bundle itself. Its first invoice is the invoice this process renders, byte for byte: the bundle compresses with
+ * Node's zlib too, and a process's first document is no different from the next ones.
  */
+const input: Omit<BuildInvoiceInput, 'cooperative'> = {
+  number: '2027-000001',
+  issueDate: '2027-08-01',
+  activity: { name: 'Jardins de Lens', tradeName: 'Les Mains Vertes' },
+  customer: { kind: 'individual', name: 'Awa Diallo', email: 'awa@example.fr', address: { line1: '3 rue Basly', postalCode: '62300', city: 'Lens', countryCode: 'FR' } },
+  lines: [{ description: 'Tonte', serviceDate: '2027-07-03', quantityHundredths: 150, unit: 'heure', unitPriceCents: 1999, vatRateBps: null }],
+};
+
 const roots: string[] = [];
 afterAll(() => {
   for (const root of roots) rmSync(root, { recursive: true, force: true });
@@ -30,11 +44,7 @@ describe('the invoice renderer in a Lambda bundle', () => {
 import { buildInvoiceDocument } from ${shared('shared/invoicing/document.ts')};
 import { renderInvoicePdf } from ${shared('shared/invoicing/invoice-pdf.ts')};
 export const handler = async () => {
-  const doc = buildInvoiceDocument({
-    number: '2027-000001', issueDate: '2027-08-01', cooperative: DEFAULT_COOPERATIVE, activity: { name: 'Jardins de Lens', tradeName: 'Les Mains Vertes' },
-    customer: { kind: 'individual', name: 'Awa Diallo', email: 'awa@example.fr', address: { line1: '3 rue Basly', postalCode: '62300', city: 'Lens', countryCode: 'FR' } },
-    lines: [{ description: 'Tonte', serviceDate: '2027-07-03', quantityHundredths: 150, unit: 'heure', unitPriceCents: 1999, vatRateBps: null }],
-  });
+  const doc = buildInvoiceDocument({ ...${JSON.stringify(input)}, cooperative: DEFAULT_COOPERATIVE });
   const { pdf, xml } = await renderInvoicePdf(doc);
   return { pdf: pdf.toString('base64'), xml };
 };
@@ -53,5 +63,13 @@ export const handler = async () => {
     expect(raw).toMatch(/\/DestOutputProfile \d+ 0 R/);
     expect(raw).toContain('/AFRelationship /Alternative');
     expect(checkEn16931(xml)).toEqual([]);
+
+    const bundled = Buffer.from(pdf, 'base64');
+    const streams = pdfStreams(bundled).filter((stream) => stream.dictionary.includes('/FlateDecode'));
+    expect(streams.length).toBeGreaterThanOrEqual(6);
+    for (const stream of streams) expect(deflateSync(stream.data).equals(stream.stored)).toBe(true);
+    // This process has rendered other documents (or none): the same bytes either way.
+    await renderInvoicePdf(buildInvoiceDocument({ ...input, number: '2027-000002', customer: { ...input.customer, name: 'Łukasz Wójcik' }, cooperative: DEFAULT_COOPERATIVE }));
+    expect((await renderInvoicePdf(buildInvoiceDocument({ ...input, cooperative: DEFAULT_COOPERATIVE }))).pdf.equals(bundled)).toBe(true);
   });
 });

@@ -1,0 +1,176 @@
+import { DEJAVU_SANS_BOLD_BASE64 } from './fonts/dejavu-sans-bold.js';
+import { DEJAVU_SANS_REGULAR_BASE64 } from './fonts/dejavu-sans-regular.js';
+
+/**
+ * The embedded fonts of the cooperative's documents (invoices, statements): DejaVu Sans, 'Body' and 'Bold'. PDF/A
+ * forbids fonts that are not embedded, and pdfkit's way costs most of a document's rendering: it parses the font,
+ * shapes each word with its OpenType tables, and writes a subset of the glyphs the document used (fontkit decodes and
+ * re-encodes each glyph), which it compresses. Here, per process (decision 31):
+ * - each font is parsed once (from the base64 module the Lambda bundle holds);
+ * - a word is shaped once, its glyphs and scaled positions kept for every later document (pdfkit keeps them per
+ *   document only, and never changes them);
+ * - every document embeds the same subset: the glyphs of the characters French documents use (`SHARED_CHARACTERS`),
+ *   always in the same order, so that its font program is encoded once (and compressed once: contracts/pdfkit.ts).
+ *   A document that needs another glyph (a Polish or Vietnamese name) gets those glyphs after the shared ones, in a
+ *   program of its own (kept too, by its list of glyphs, for the next document with the same ones).
+ * The subset is larger than a document's own would be (all of Latin-1 in both fonts: about 31 KiB more per PDF), and
+ * its widths and ToUnicode map list every shared glyph. The bytes depend only on the document: never on what the
+ * process rendered before.
+ */
+
+type FontName = 'Body' | 'Bold';
+
+/** Registration order: their pdfkit ids (F1, F2, which name the subsets) are the same in every document. */
+const FONT_NAMES: readonly FontName[] = ['Body', 'Bold'];
+
+const SOURCES: Record<FontName, string> = { Body: DEJAVU_SANS_REGULAR_BASE64, Bold: DEJAVU_SANS_BOLD_BASE64 };
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String.fromCodePoint(from + i)).join('');
+
+/**
+ * The characters every subset holds, in this order: ASCII and Latin-1 (the French letters, other Western European
+ * names, the no-break space of amounts, «», °), then Œ œ Ÿ, €, quotes and apostrophes, dashes, the narrow no-break
+ * and thin spaces, the ellipsis and the bullet. The ligatures the fonts' layout makes of ff, fi, fl, ffi and ffl
+ * follow.
+ */
+export const SHARED_CHARACTERS = `${range(0x20, 0x7e)}${range(0xa0, 0xff)}ŒœŸ€‘’‚“”„‹›‐‑–—\u202f\u2009…•`;
+const LIGATURES = ['ff', 'fi', 'fl', 'ffi', 'ffl'];
+
+/** The parts of fontkit's objects used here. */
+interface Glyph {
+  id: number;
+  advanceWidth: number;
+  codePoints: number[];
+}
+interface Run {
+  glyphs: Glyph[];
+  positions: Array<Record<string, number>>;
+  advanceWidth: number;
+}
+interface FontkitFont {
+  layout(text: string): Run;
+  glyphForCodePoint(codePoint: number): Glyph;
+  createSubset(): { includeGlyph(glyphId: number): number; encode(): Uint8Array };
+}
+
+/**
+ * The parts of pdfkit's EmbeddedFont (pdfkit.browser.js, one per font and document) that this module sets: its
+ * subset, the widths and code points of the subset's glyphs (indexed by glyph id in the subset, as pdfkit fills them
+ * when it writes text), and the cache of laid-out words (`layoutCached`, which `layoutRun` fills).
+ */
+interface EmbeddedFont {
+  font: FontkitFont;
+  scale: number;
+  subset: SharedSubset;
+  widths: number[];
+  unicode: number[][];
+  layoutRun(text: string): Run;
+  layoutCached(text: string): Run;
+}
+
+/** Words laid out per font, kept across documents (bounded: cleared when full). */
+const RUNS_MAX = 20_000;
+/** Font programs per font: the shared one and those with a few more glyphs (bounded: cleared when full). */
+const PROGRAMS_MAX = 32;
+
+/** One font, for the process: parsed, its shared glyphs, its words laid out, its font programs. */
+class SharedFont {
+  readonly font: FontkitFont;
+  /** Glyph ids of the shared subset, in order; their id in the subset is their index + 1 (0 is .notdef). */
+  readonly glyphIds: number[];
+  readonly subsetIdOf = new Map<number, number>();
+  private readonly widths: number[];
+  private readonly codePoints: number[][];
+  private readonly runs = new Map<string, Run>();
+  private readonly programs = new Map<string, Uint8Array>();
+
+  constructor(first: EmbeddedFont) {
+    this.font = first.font;
+    const glyphs: Glyph[] = [];
+    const add = (glyph: Glyph) => {
+      if (glyph.id === 0 || this.subsetIdOf.has(glyph.id)) return;
+      glyphs.push(glyph);
+      this.subsetIdOf.set(glyph.id, glyphs.length);
+    };
+    for (const character of SHARED_CHARACTERS) add(this.font.glyphForCodePoint(character.codePointAt(0)!));
+    for (const ligature of LIGATURES) this.font.layout(ligature).glyphs.forEach(add);
+    this.glyphIds = glyphs.map((glyph) => glyph.id);
+    // As pdfkit's `encode` fills them for a glyph it meets.
+    this.widths = glyphs.map((glyph) => glyph.advanceWidth * first.scale);
+    this.codePoints = glyphs.map((glyph) => glyph.codePoints);
+  }
+
+  /** Makes a document's font use the shared subset and the shared words. */
+  adopt(embedded: EmbeddedFont): void {
+    embedded.subset = new SharedSubset(this);
+    embedded.widths.push(...this.widths);
+    embedded.unicode.push(...this.codePoints);
+    embedded.layoutCached = (text) => {
+      let run = this.runs.get(text);
+      if (!run) {
+        const laidOut = embedded.layoutRun(text);
+        // fontkit's run sums its positions each time it is asked its width.
+        run = { glyphs: laidOut.glyphs, positions: laidOut.positions, advanceWidth: laidOut.advanceWidth };
+        if (this.runs.size >= RUNS_MAX) this.runs.clear();
+        this.runs.set(text, run);
+      }
+      return run;
+    };
+  }
+
+  /** The font program of the shared glyphs followed by `extra` (glyph ids), encoded by fontkit once per list. */
+  program(extra: number[]): Uint8Array {
+    const key = extra.join(',');
+    let program = this.programs.get(key);
+    if (!program) {
+      const subset = this.font.createSubset();
+      [...this.glyphIds, ...extra].forEach((glyphId, index) => {
+        // fontkit numbers the glyphs in the order they are included, after .notdef: the ids the document's text uses.
+        if (subset.includeGlyph(glyphId) !== index + 1) throw new Error(`font subset: glyph ${glyphId} would not be at ${index + 1}`);
+      });
+      program = subset.encode();
+      if (this.programs.size >= PROGRAMS_MAX) this.programs.clear();
+      this.programs.set(key, program);
+    }
+    return program;
+  }
+}
+
+/**
+ * What pdfkit calls a subset (fontkit's `Subset`: `includeGlyph` gives the glyph's id in the subset as the document's
+ * text meets it, `encode` the font program): the shared glyphs first, whether the document uses them or not, then
+ * the others it meets, in that order.
+ */
+class SharedSubset {
+  private readonly extra = new Map<number, number>();
+
+  constructor(private readonly shared: SharedFont) {}
+
+  includeGlyph(glyphId: number): number {
+    if (glyphId === 0) return 0;
+    const id = this.shared.subsetIdOf.get(glyphId) ?? this.extra.get(glyphId);
+    if (id !== undefined) return id;
+    const added = this.shared.glyphIds.length + 1 + this.extra.size;
+    this.extra.set(glyphId, added);
+    return added;
+  }
+
+  encode(): Uint8Array {
+    return this.shared.program([...this.extra.keys()]);
+  }
+}
+
+const shared: Partial<Record<FontName, SharedFont>> = {};
+
+/**
+ * Registers 'Body' and 'Bold' in a new document, in that order, with the shared subsets and words; 'Bold' is then
+ * the current font. Each font is parsed by the first document that uses it.
+ */
+export function useDocumentFonts(pdf: PDFKit.PDFDocument): void {
+  for (const name of FONT_NAMES) {
+    pdf.registerFont(name, (shared[name]?.font ?? Buffer.from(SOURCES[name], 'base64')) as Buffer);
+    pdf.font(name);
+    const embedded = (pdf as unknown as { _font: EmbeddedFont })._font;
+    (shared[name] ??= new SharedFont(embedded)).adopt(embedded);
+  }
+}
