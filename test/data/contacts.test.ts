@@ -69,7 +69,9 @@ async function sendThenReport(personId: string, cause: string, draft: OutboxDraf
   await sendPendingNotifications(personId, cause, NOON);
   const notificationId = `${cause}#${draft.role}#${draft.channel}`;
   const sent = await message(personId, notificationId);
-  const report: DeliveryReport = { provider: draft.channel === 'email' ? 'ses' : 'sms', providerMessageId: sent.providerMessageId!, status, at: new Date(NOON.getTime() + 60_000).toISOString(), reason };
+  // An e-mail's events name its outbox item in their tags; an SMS report is found through the lookup.
+  const outbox = draft.channel === 'email' ? { personId, notificationId } : undefined;
+  const report: DeliveryReport = { provider: draft.channel === 'email' ? 'ses' : 'sms', providerMessageId: sent.providerMessageId!, outbox, status, at: new Date(NOON.getTime() + 60_000).toISOString(), reason };
   await recordDelivery(report);
   return { notificationId, report };
 }
@@ -180,7 +182,7 @@ describe('after a hard bounce', () => {
     await write(zoe.personId, cause, [ackEmail(zoe.email)]);
     await sendPendingNotifications(zoe.personId, cause, night);
     const sent = await message(zoe.personId, `${cause}#young#email`);
-    const report: DeliveryReport = { provider: 'ses', providerMessageId: sent.providerMessageId!, status: 'bounced', at: night.toISOString(), reason: 'Permanent/General' };
+    const report: DeliveryReport = { provider: 'ses', providerMessageId: sent.providerMessageId!, outbox: { personId: zoe.personId, notificationId: sent.notificationId }, status: 'bounced', at: night.toISOString(), reason: 'Permanent/General' };
     await recordDelivery(report);
     await afterDeliveryReport(report, zoe.personId, sent.notificationId, night);
     expect(await message(zoe.personId, `fallback#${cause}#young#email#young#sms`)).toMatchObject({ status: 'pending', notBefore: '2026-11-27T07:00:00.000Z' });
@@ -212,7 +214,7 @@ describe("a fallback goes to the contacts of the referral the message is about",
     await doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(table, personId, cause, [accepted({ email: first.youngPerson.email, phone: newPhone })[0]], NOON.toISOString(), { referralId: b.referral.referralId }) }));
     await sendPendingNotifications(personId, cause, NOON);
     const sent = await message(personId, `${cause}#young#email`);
-    const report: DeliveryReport = { provider: 'ses', providerMessageId: sent.providerMessageId!, status: 'bounced', at: NOON.toISOString(), reason: 'Permanent/General' };
+    const report: DeliveryReport = { provider: 'ses', providerMessageId: sent.providerMessageId!, outbox: { personId, notificationId: sent.notificationId }, status: 'bounced', at: NOON.toISOString(), reason: 'Permanent/General' };
     await recordDelivery(report);
     await afterDeliveryReport(report, personId, sent.notificationId, NOON);
     expect(smsTo(newPhone)).toHaveLength(1);
