@@ -2,7 +2,8 @@
  * Staff: one month's invoicing (GET /api/staff/invoicing/months/{month}). While the batch waits for the team, every
  * draft with its total, each with "Mettre en attente" and a reason; "Valider le lot" posts the invoicing-batch
  * decision (POST /api/approvals/{approvalId}/decision, { outcome: 'approve', held }). Then the month's invoices with
- * their numbers and statuses, a page at a time, and the accounting export (CSV).
+ * their numbers and statuses, a page at a time, and the month's accounting journal (CSV: pieces issued and payments
+ * received in the month, whatever month they bill).
  */
 import { NETWORK_MESSAGE, api, apiErrors, loadInto, messageOf } from '../lib/api.js';
 import { byId, el } from '../lib/dom.js';
@@ -130,10 +131,10 @@ async function load(): Promise<void> {
 
 startPage(async () => {
   wireDownload(byId<HTMLButtonElement>('export-download'), byId('export-status'), {
-    busy: "Préparation de l'export…",
+    busy: 'Préparation du journal…',
     path: () => `${monthPath()}?format=csv`,
-    fileName: () => `journal-ventes-${month()}.csv`,
-    failure: "L'export n'a pas pu être préparé. Réessayez dans quelques instants.",
+    fileName: () => `journal-${month()}.csv`,
+    failure: "Le journal n'a pas pu être préparé. Réessayez dans quelques instants.",
   });
   await load();
 });

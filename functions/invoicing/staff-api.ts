@@ -5,7 +5,8 @@ import type { StaffInvoicingRoute } from '../../shared/invoicing/staff-routes.js
 import { getActivity } from '../../shared/data/activities.js';
 import { getInvoicingRun, listInvoicingRuns } from '../../shared/data/invoicing-runs.js';
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
-import { getInvoices, listLateInvoices, listMonthInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
+import { listInvoicesIssuedIn } from '../../shared/data/invoicing/numbering.js';
+import { getInvoices, listLateInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
 import { listMonthPayments, listPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
 import type { Actor } from '../../shared/domain/actor.js';
 import { cooperativeFromEnv } from '../../shared/domain/activities.js';
@@ -87,13 +88,13 @@ function attachment(contentType: string, fileName: string, body: string, base64:
 }
 
 /**
- * The month's journal: its numbered invoices and credit notes, and the payments received during the month (a journal
- * enters a payment on its date, whatever the month of its invoice), read from the month's payment index.
+ * The month's accounting journal, by accounting date: the invoices and credit notes ISSUED in the month (read from the
+ * numbering's blocks, whatever month they bill: October's invoices, issued on 1 November, are November's), and the
+ * payments RECEIVED in the month (the month's payment index).
  */
 async function monthExport(month: string): Promise<string> {
-  const [listed, received] = await Promise.all([listMonthInvoices(month), listMonthPayments(month)]);
-  const numbered = listed.filter((invoice) => invoice.number !== undefined && invoice.issueDate !== undefined);
-  const documents: FecDocument[] = numbered.map((invoice) => ({
+  const [issued, received] = await Promise.all([listInvoicesIssuedIn(month), listMonthPayments(month)]);
+  const documents: FecDocument[] = issued.map((invoice) => ({
     kind: invoice.kind,
     number: invoice.number!,
     issueDate: invoice.issueDate!,
@@ -143,14 +144,15 @@ export const handler = apiRouter<StaffInvoicingRoute>({
     return json(201, { month, label: monthLabel(month), run: run ? runView(run) : null });
   }),
 
-  // A page of the month's invoices with its run; `?format=csv`: the month's accounting export instead.
+  // A page of the month's invoices with its run; `?format=csv`: the accounting journal of the month instead (pieces
+  // issued and payments received in it, not the invoices billing it).
   'GET /api/staff/invoicing/months/{month}': apiRoute(STAFF, async ({ event }) => {
     const month = monthOf(event);
     const { cursor, limit, format } = query(monthQuery, event);
     if (format === 'csv') {
       const csv = await monthExport(month);
       logger.info('invoicing export', { month, bytes: Buffer.byteLength(csv) });
-      return attachment('text/csv; charset=utf-8', `journal-ventes-${month}.csv`, csv, false);
+      return attachment('text/csv; charset=utf-8', `journal-${month}.csv`, csv, false);
     }
     const [run, page] = await Promise.all([getInvoicingRun(month), listMonthInvoicesPage({ month, cursor, limit: limit ?? PAGE_LIMIT.default })]);
     const today = parisDate();

@@ -4,6 +4,7 @@
  * landmarks and forms; its module (browser/pages/<page>.ts) fills it from /api/staff/invoicing and /api/staff/invoices.
  */
 import { PAYMENT_MEANS } from '../domain/invoicing/staff-input.js';
+import { monthLabel } from '../domain/invoicing/statement.js';
 import { PAYMENT_MEANS_LABELS } from '../invoicing/staff-views.js';
 import { errorSummary, radioGroup, textField } from './form-fields.js';
 import { recordingSections } from './invoicing.js';
@@ -19,7 +20,10 @@ ${loadingRegion('months', 'Chargement des mois…')}`;
   return layout({ title: 'Facturation', page: 'invoicing', auth: 'required', body });
 }
 
-/** One month: its run, the batch to validate (hold some with a reason), then its invoices; the accounting export. */
+/**
+ * One service month: its run, the batch to validate (hold some with a reason), then its invoices; and the month's
+ * accounting journal, which is by issue date (pieces issued and payments received in the month), not by service month.
+ */
 export function invoicingMonthPage(month: string): string {
   const body = `<p class="breadcrumb"><a href="/equipe/facturation">Facturation</a></p>
 <h1 id="month-title">Facturation du mois</h1>
@@ -36,7 +40,9 @@ ${errorSummary()}
 </section>
 <section class="section" aria-labelledby="invoices-title">
 <h2 id="invoices-title">Factures du mois</h2>
-<p><button type="button" class="button button-secondary" id="export-download">Télécharger l'export comptable (CSV)</button></p>
+<p>Les factures des prestations de ${monthLabel(month)}, émises à partir du 1er du mois suivant.</p>
+<p><button type="button" class="button button-secondary" id="export-download" aria-describedby="export-hint">Télécharger le journal comptable de ${monthLabel(month)} (CSV)</button></p>
+<p class="hint" id="export-hint">Pour la comptabilité : les pièces émises et les paiements reçus en ${monthLabel(month)}, quel que soit le mois des prestations.</p>
 <p id="export-status" role="status"></p>
 <div id="invoices"></div>
 </section>`;

@@ -4,7 +4,7 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { draftFor, individual } from '../support/invoicing.js';
 import { draftMonthInvoices, getInvoice, getInvoices, holdInvoice, releaseInvoice } from '../../shared/data/invoicing/invoices.js';
-import { NumberingRefusedError, checkNumberContinuity, issueNumbers, readNumberBlocks, reserveNextChunk } from '../../shared/data/invoicing/numbering.js';
+import { NumberingRefusedError, checkNumberContinuity, issueNumbers, listInvoicesIssuedIn, readNumberBlocks, reserveNextChunk } from '../../shared/data/invoicing/numbering.js';
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { ConflictError } from '../../shared/domain/errors.js';
 import { formatInvoiceNumber } from '../../shared/domain/invoicing/numbers.js';
@@ -136,5 +136,29 @@ describe('a credit note cancels an issued invoice, once, with the next number', 
     const [id] = await draftedActivity(1);
     await expect(cancelInvoice({ invoiceId: id!, issueDate: '2037-02-10', reason: 'Erreur', by: staff })).rejects.toBeInstanceOf(ConflictError);
     expect(await getInvoice(`cn-${id}`)).toBeUndefined();
+  });
+});
+
+describe('the pieces issued in a month, read from the numbering', () => {
+  it('lists the invoices and credit notes dated in the month, every chunk of a batch, none reserved but not applied', async () => {
+    const january = await draftedActivity(2, '2038-01');
+    await issueNumbers({ batchKey: 'issued-2038-01', invoiceIds: january, issueDate: '2038-01-31', dueDate: '2038-03-02' });
+    // February's run, numbered in three chunks (three blocks of the same date), issued on 1 March.
+    const february = await draftedActivity(5, '2038-02');
+    await issueNumbers({ batchKey: 'issued-2038-02', invoiceIds: february, issueDate: '2038-03-01', dueDate: '2038-03-31', maxIds: 2 });
+    const { creditNote } = await cancelInvoice({ invoiceId: january[0]!, issueDate: '2038-03-15', reason: 'Erreur de client', by: staff });
+    // A validation that died after its reservation: its numbers are bound, the invoices not numbered yet.
+    const crashed = await draftedActivity(2, '2038-03');
+    await reserveNextChunk({ batchKey: 'issued-crashed', invoiceIds: crashed, issueDate: '2038-03-31' });
+    // The same month of another year.
+    const other = await draftedActivity(1, '2039-02');
+    await issueNumbers({ batchKey: 'issued-2039-03', invoiceIds: other, issueDate: '2039-03-01' });
+
+    const march = await listInvoicesIssuedIn('2038-03');
+    expect(march.map((i) => i.number)).toEqual(['2038-000003', '2038-000004', '2038-000005', '2038-000006', '2038-000007', '2038-000008']);
+    expect(march.map((i) => i.invoiceId)).toEqual([...february, creditNote.invoiceId]);
+    expect(march.at(-1)).toMatchObject({ kind: 'credit-note', issueDate: '2038-03-15' });
+    expect((await listInvoicesIssuedIn('2038-01')).map((i) => i.invoiceId)).toEqual(january);
+    expect(await listInvoicesIssuedIn('2038-02')).toEqual([]);
   });
 });

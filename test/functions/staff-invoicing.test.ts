@@ -12,6 +12,7 @@ import { getActivity } from '../../shared/data/activities.js';
 import { getDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { pdfText } from '../support/pdf-text.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
+import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { draftMonthInvoices, holdInvoice, recordChaseStage } from '../../shared/data/invoicing/invoices.js';
 import { checkNumberContinuity, issueNumbers } from '../../shared/data/invoicing/numbering.js';
 import type { Actor } from '../../shared/domain/actor.js';
@@ -209,14 +210,14 @@ describe('staff invoicing API: months, lists, export', () => {
     expect((await call('GET /api/staff/invoicing/unpaid', { query: { late: 'true', cursor: 'abc' } })).status).toBe(400);
   });
 
-  it("exports a month's journal as a CSV: its invoices, credit notes and payments, every entry balanced", async () => {
+  it("exports a month's journal as a CSV: the invoices issued and the payments received in it, every entry balanced", async () => {
     const month = '2019-01';
     const a = await issued(10_000, '2019-01-20', { month });
     const b = await issued(2_500, '2019-01-25', { month });
     await pay(a.invoiceId, { amountCents: 4_000, date: '2019-01-28', means: 'virement' });
     const exported = await call('GET /api/staff/invoicing/months/{month}', { path: { month }, query: { format: 'csv' } });
     expect(exported.status).toBe(200);
-    expect(exported.headers).toMatchObject({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="journal-ventes-2019-01.csv"' });
+    expect(exported.headers).toMatchObject({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="journal-2019-01.csv"' });
     const [header, ...rows] = String(exported.raw.body).trimEnd().split('\r\n');
     expect(header).toBe(FEC_COLUMNS.join(';'));
     const cells = rows.map((row) => Object.fromEntries(row.split(';').map((value, i) => [FEC_COLUMNS[i], value])));
@@ -249,6 +250,44 @@ describe('staff invoicing API: months, lists, export', () => {
     // The invoice is November's; its payments go to the months they were received in.
     expect(await bank('2016-11')).toEqual({ sales: ['2016-000001'], payments: [['20161130', '2016-000001', '30,00']] });
     expect(await bank('2016-12')).toEqual({ sales: [], payments: [['20161202', '2016-000001', '50,00']] });
+  });
+
+  it("journals pieces by issue date: October's invoices issued on 1 November are November's, their December credit note December's", async () => {
+    // Two invoices for October's services, numbered in one batch on 1 November (one block, one issue date); one of
+    // September's, issued on 1 October.
+    const drafted = async (grossCents: number, month: string) => {
+      const activityId = await seedActivity(doc, table);
+      const customer = (await createCustomer({ activityId, customerId: `c-${randomUUID()}`, fields: individual() })).customer;
+      const { invoices } = await draftMonthInvoices({ activityId, month, drafts: [draftFor(customer, [line({ quantityHundredths: 100, unitPriceCents: grossCents })])] });
+      return invoices[0]!.invoiceId;
+    };
+    const september = await drafted(1_500, '2015-09');
+    await issueNumbers({ batchKey: `t-${randomUUID()}`, invoiceIds: [september], issueDate: '2015-10-01', dueDate: '2015-10-31' });
+    const [paid, cancelled] = [await drafted(7_000, '2015-10'), await drafted(2_000, '2015-10')];
+    await issueNumbers({ batchKey: `t-${randomUUID()}`, invoiceIds: [paid!, cancelled!], issueDate: '2015-11-01', dueDate: '2015-12-01' });
+    expect((await pay(paid!, { amountCents: 7_000, date: '2015-11-20', means: 'virement' })).status).toBe(201);
+    await cancelInvoice({ invoiceId: cancelled!, issueDate: '2015-12-10', reason: 'Erreur de client', by: { id: staffCamille.id, name: staffCamille.name } });
+    const journal = async (month: string) => {
+      const exported = await call('GET /api/staff/invoicing/months/{month}', { path: { month }, query: { format: 'csv' } });
+      expect(exported.status).toBe(200);
+      expect(exported.headers['content-disposition']).toBe(`attachment; filename="journal-${month}.csv"`);
+      const rows = String(exported.raw.body).trimEnd().split('\r\n').slice(1).map((row) => Object.fromEntries(row.split(';').map((value, i) => [FEC_COLUMNS[i], value])));
+      return {
+        sales: rows.filter((c) => c.JournalCode === 'VT' && c.CompteNum === '411000').map((c) => [c.EcritureDate, c.PieceRef, c.Debit, c.Credit]),
+        payments: rows.filter((c) => c.JournalCode === 'BQ' && c.CompteNum === '512000').map((c) => [c.EcritureDate, c.PieceRef, c.Debit]),
+      };
+    };
+    // Numbers: 000001 September's (1 October), 000002 and 000003 October's (1 November), 000004 the credit note.
+    expect(await journal('2015-10')).toEqual({ sales: [['20151001', '2015-000001', '15,00', '0,00']], payments: [] });
+    expect(await journal('2015-11')).toEqual({
+      sales: [
+        ['20151101', '2015-000002', '70,00', '0,00'],
+        ['20151101', '2015-000003', '20,00', '0,00'],
+      ],
+      payments: [['20151120', '2015-000002', '70,00']],
+    });
+    expect(await journal('2015-12')).toEqual({ sales: [['20151210', '2015-000004', '0,00', '20,00']], payments: [] });
+    expect(await journal('2015-09')).toEqual({ sales: [], payments: [] });
   });
 
   it("starts a past month's run once (201, then a 409 in French); never the current or a future month", async () => {

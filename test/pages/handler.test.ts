@@ -85,6 +85,13 @@ describe('pages handler', () => {
     expect(scriptOf(String(result.body))).toMatch(new RegExp(`^/assets/${page}-[A-Z0-9]+\\.js$`));
   });
 
+  it("labels a service month's export as that month's accounting journal: pieces issued and payments received in it", async () => {
+    const body = String((await get('/equipe/facturation/2027-01')).body);
+    expect(body).toContain('Télécharger le journal comptable de janvier 2027 (CSV)');
+    expect(body).toContain('les pièces émises et les paiements reçus en janvier 2027, quel que soit le mois des prestations');
+    expect(body).toContain('Les factures des prestations de janvier 2027');
+  });
+
   it('sends the security headers, with the Cognito origin allowed for the token call only', async () => {
     const { headers } = await get('/prescripteur/orienter');
     const csp = headers['content-security-policy'];

@@ -6,7 +6,7 @@ import type { InvoiceEvent, InvoiceRecord, NumberBlock } from '../../domain/invo
 import { isIsoDate } from '../../domain/time.js';
 import { keys } from '../../keys.js';
 import type { TransactItem } from '../approvals.js';
-import { batchGetAll, db, queryPrefix, tableName } from '../client.js';
+import { batchGetAll, db, queryAll, queryPrefix, tableName } from '../client.js';
 import { isConditionFailure } from '../transactions.js';
 import { getInvoices, invoiceItem } from './invoices.js';
 import { MAX_TRANSACTION_ITEMS, inParallel, jitter, recordOf, transact } from './items.js';
@@ -307,6 +307,26 @@ function issuedPut(table: string, invoice: InvoiceRecord, number: string, block:
 export async function readNumberBlocks(year: string): Promise<NumberBlock[]> {
   const prefix = keys.numberBlocksPrefix(year);
   return (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => recordOf<NumberBlock>(i));
+}
+
+/**
+ * The invoices and credit notes issued in `month` (YYYY-MM), whatever month they bill, in the order of their numbers:
+ * the accounting journal is by issue date. Read from the numbering, without a scan or an index: a block binds its ids
+ * to ONE issue date, credit notes take their numbers in the same yearly sequence, and a year's blocks are one range of
+ * one partition (filtered on the month, so the other blocks' ids are not sent back). Then the documents in consistent
+ * batch reads. Ids of a block reserved but not applied yet (a numbering under way) carry no number: left out.
+ */
+export async function listInvoicesIssuedIn(month: string): Promise<InvoiceRecord[]> {
+  const prefix = keys.numberBlocksPrefix(numberingYear(month));
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+    FilterExpression: 'begins_with(issueDate, :month)',
+    ExpressionAttributeValues: { ':pk': prefix.pk, ':sk': prefix.skPrefix, ':month': `${month}-` },
+    ConsistentRead: true,
+  });
+  const blocks = items.map((i) => recordOf<NumberBlock>(i));
+  const invoices = await getInvoices(blocks.flatMap((b) => b.invoiceIds));
+  return invoices.filter((i) => i.number !== undefined && i.issueDate?.startsWith(`${month}-`)).sort((a, b) => a.number!.localeCompare(b.number!));
 }
 
 export interface ContinuityReport {
