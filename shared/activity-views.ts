@@ -6,6 +6,7 @@ import {
   TARGET_CUSTOMER_LABELS,
   choosableServiceKinds,
   formatBps,
+  inInvoicingIndex,
   priceListInForce,
   type ActivityRecord,
   type PriceLine,
@@ -13,6 +14,7 @@ import {
   type ServiceKind,
 } from './domain/activities.js';
 import { PROGRAMME_RULES } from './domain/programmes.js';
+import { monthLabel } from './domain/invoicing/statement.js';
 import { formatEuros } from './domain/money.js';
 import { parisDate } from './domain/time.js';
 import type { ActivityWithParts } from './data/activities.js';
@@ -93,6 +95,7 @@ export function activityView(found: ActivityWithParts, catalogue: readonly Servi
     submission: activity.submission,
     ...(activity.sentBack ? { sentBack: { comment: activity.sentBack.comment, at: activity.sentBack.at, by: activity.sentBack.by.name } } : {}),
     ...(staff && activity.statusReason ? { statusReason: activity.statusReason } : {}),
+    ...(staff ? lastInvoicing(activity) : {}),
     createdAt: activity.createdAt,
     updatedAt: activity.updatedAt,
     version: activity.version,
@@ -110,6 +113,13 @@ export function activityView(found: ActivityWithParts, catalogue: readonly Servi
   };
 }
 export type ActivityView = ReturnType<typeof activityView>;
+
+/** A paused or closed activity whose last month the monthly run has not drafted yet: staff are told it will be (decision 32). */
+function lastInvoicing(activity: ActivityRecord): { lastInvoicingLabel?: string } {
+  if (activity.status === 'active' || !inInvoicingIndex(activity)) return {};
+  const until = activity.status === 'closed' ? 'sa fermeture' : 'sa mise en pause';
+  return { lastInvoicingLabel: `Ses dernières prestations, déclarées jusqu'à ${until}, seront facturées au prochain passage de la facturation mensuelle (mois de ${monthLabel(activity.invoiceThrough!)}).` };
+}
 
 const committee = (role: ActivityWithParts['members'][number]['committeeRole']) => (role ? { committeeRole: role, committeeRoleLabel: COMMITTEE_ROLE_LABELS[role] } : {});
 

@@ -49,6 +49,7 @@ function render(activity: ActivityView): void {
   byId('activity').replaceChildren(
     activityFacts(activity),
     activity.statusReason ? el('p', {}, `Motif du dernier changement de statut : ${activity.statusReason}`) : '',
+    'lastInvoicingLabel' in activity && activity.lastInvoicingLabel ? el('p', { id: 'last-invoicing' }, activity.lastInvoicingLabel) : '',
     activity.sentBack ? el('p', { class: 'panel panel-warning', id: 'sent-back' }, `Dossier renvoyé le ${formatDateTime(activity.sentBack.at)} par ${activity.sentBack.by} : ${activity.sentBack.comment}`) : '',
     flyerButton(activity),
     // Invoicing on the members' behalf: their customers and the month's declarations.

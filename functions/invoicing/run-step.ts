@@ -6,8 +6,9 @@ import { logger } from '../../shared/observability.js';
 
 const input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('prepare'), month: z.string(), trigger: z.enum(RUN_TRIGGERS) }),
-  // A batch of the drafting map (ItemBatcher): the month in BatchInput, the activities in Items.
-  z.object({ action: z.literal('draft'), BatchInput: z.object({ month: z.string() }), Items: z.array(z.object({ activityId: z.string() })) }),
+  // A batch of the drafting map (ItemBatcher): the month in BatchInput, the activities in Items (a paused or closed one
+  // with its last month to invoice, after which it leaves the index).
+  z.object({ action: z.literal('draft'), BatchInput: z.object({ month: z.string() }), Items: z.array(z.object({ activityId: z.string(), invoiceThrough: z.optional(z.string()) })) }),
   z.object({ action: z.literal('drafted'), month: z.string(), results: z.array(z.record(z.string(), z.unknown())) }),
   z.object({ action: z.literal('holds'), month: z.string() }),
   z.object({ action: z.literal('number'), month: z.string() }),
@@ -34,7 +35,7 @@ export const handler = workflowTask(input, async (event) => {
       case 'prepare':
         return prepareRun(event.month, event.trigger);
       case 'draft':
-        return draftBatch(event.BatchInput.month, event.Items.map((i) => i.activityId));
+        return draftBatch(event.BatchInput.month, event.Items);
       case 'drafted':
         return finishDrafting(event.month, event.results as never);
       case 'holds':

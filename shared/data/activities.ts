@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from '../domain/actor.js';
 import {
   ACTIVITY_RULES_BY_PROGRAMME,
@@ -8,6 +9,7 @@ import {
   choosableServiceKinds,
   contributionRatesFromEnv,
   cooperativeFromEnv,
+  inInvoicingIndex,
   isMinorFor,
   latestPriceList,
   launchProblems,
@@ -61,7 +63,7 @@ export function activityItem(activity: ActivityRecord): Record<string, unknown> 
   return {
     ...keys.activity(activity.activityId),
     ...keys.activityStatusEntry(activity.status, activity.createdAt, activity.activityId),
-    ...(activity.status === 'active' ? keys.activeActivityEntry(activity.activityId, activity.startDate) : {}),
+    ...(inInvoicingIndex(activity) ? keys.activeActivityEntry(activity.activityId, activity.startDate) : {}),
     type: 'activity',
     ...activity,
   };
@@ -590,14 +592,19 @@ async function move(input: {
   if (!input.from.includes(activity.status) || !canMoveActivity(activity.status, input.to)) {
     throw new ConflictError(`L'activité est « ${ACTIVITY_STATUS_LABELS[activity.status].toLowerCase()} » : elle ne peut pas passer à « ${ACTIVITY_STATUS_LABELS[input.to].toLowerCase()} ».`);
   }
-  const extra = input.set?.(activity) ?? {};
+  // Leaving `active` keeps the invoicing's index entry, marked with the month it left: the run of that month still
+  // drafts what was declared until then, then takes the entry off (decision 32). Back to `active`, the mark goes. From
+  // paused to closed the entry stays as it is: nothing could be declared during the pause.
+  const leavesActive = activity.status === 'active' && input.to !== 'active';
+  const extra: Partial<ActivityRecord> = { ...input.set?.(activity), ...(leavesActive ? { invoiceThrough: parisDate(new Date(input.now)).slice(0, 7) } : {}) };
   const next: ActivityRecord = { ...activity, ...extra, status: input.to, updatedAt: input.now, version: activity.version + 1 };
+  if (input.to === 'active') delete next.invoiceThrough;
   const indexes = {
     ...keys.activityStatusEntry(input.to, activity.createdAt, activity.activityId),
-    ...(input.to === 'active' ? keys.activeActivityEntry(activity.activityId, activity.startDate) : {}),
+    ...(input.to === 'active' || leavesActive ? keys.activeActivityEntry(activity.activityId, activity.startDate) : {}),
   };
-  // Leaving `active` leaves the active index; leaving `awaiting-approval` leaves the awaited launches.
-  const remove = [...(input.to === 'active' ? [] : ['gsi3pk', 'gsi3sk']), ...(activity.status === 'awaiting-approval' ? ['gsi1pk', 'gsi1sk'] : [])];
+  // Leaving `awaiting-approval` leaves the awaited launches.
+  const remove = [...(input.to === 'active' ? ['invoiceThrough'] : []), ...(activity.status === 'awaiting-approval' ? ['gsi1pk', 'gsi1sk'] : [])];
   const meanwhile = await write(
     [
       versionedUpdate(tableName(), activity, { ...extra, status: input.to, updatedAt: input.now, ...indexes }, { remove, condition: '#status = :from', values: { ':from': activity.status } }),
@@ -635,22 +642,62 @@ export async function sendBack(input: { activityId: string; comment: string; by:
 }
 
 /**
- * Staff pause, resume or close a launched activity, with their reason. Leaving `active` takes it out of the
- * active index (the invoicing no longer finds it); resuming puts it back. Idempotent for the same status.
+ * Staff pause, resume or close a launched activity, with their reason. Leaving `active`, it stays in the invoicing's
+ * index until the run of the month it left has drafted what was declared until then (`invoiceThrough`, decision 32);
+ * resuming keeps it there unmarked. A pause is recorded (from today, until the resumption): no service may date from
+ * within it. Idempotent for the same status.
  */
 export async function changeStatus(input: { activityId: string; to: ManualStatusTarget; reason: string; actor: Actor; now?: Date; extraItems?: (activity: ActivityRecord) => TransactItem[] }): Promise<{ activity: ActivityRecord; changed: boolean }> {
-  const now = (input.now ?? new Date()).toISOString();
+  const nowDate = input.now ?? new Date();
+  const today = parisDate(nowDate);
   const from: readonly ActivityStatus[] = input.to === 'paused' ? ['active'] : input.to === 'active' ? ['paused'] : ['active', 'paused'];
-  return move({ activityId: input.activityId, to: input.to, from, now, set: () => ({ statusReason: input.reason }), extraItems: input.extraItems });
+  const pauses = (activity: ActivityRecord): Partial<ActivityRecord> => {
+    const past = activity.pauses ?? [];
+    if (input.to === 'paused') return { pauses: [...past, { from: today }] };
+    // Resumed: the open pause ends today (an activity paused before pauses were recorded has none to end).
+    if (input.to === 'active' && past.at(-1) && past.at(-1)!.until === undefined) return { pauses: [...past.slice(0, -1), { ...past.at(-1)!, until: today }] };
+    return {};
+  };
+  return move({ activityId: input.activityId, to: input.to, from, now: nowDate.toISOString(), set: (activity) => ({ statusReason: input.reason, ...pauses(activity) }), extraItems: input.extraItems });
+}
+
+/**
+ * Takes a paused or closed activity off the invoicing's index once the run of `month` has drafted its month, when that
+ * month is its last one to invoice (`invoiceThrough` as the run read it, on or before `month`). Conditional on the
+ * activity still being paused or closed with that same mark: resumed meanwhile (or paused again later), it stays. Not
+ * versioned: it touches only the index entry and the mark, which no staff edit sets from what it read. Idempotent:
+ * `false` when there was nothing to take off.
+ */
+export async function leaveInvoicingIndex(input: { activityId: string; invoiceThrough: string; month: string }): Promise<boolean> {
+  if (input.invoiceThrough > input.month) return false;
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.activity(input.activityId),
+        UpdateExpression: 'REMOVE gsi3pk, gsi3sk, invoiceThrough',
+        ConditionExpression: 'attribute_exists(gsi3pk) AND #status IN (:paused, :closed) AND invoiceThrough = :through',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':paused': 'paused', ':closed': 'closed', ':through': input.invoiceThrough },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 // --- Listings ---
 
-/** The shards of the active index, '00' to '15'. */
+/**
+ * The shards of the active index, '00' to '15'. The index is the invoicing's: the active activities, and the paused
+ * or closed ones whose last month the run has not drafted yet (`invoiceThrough`, decision 32).
+ */
 export const ACTIVE_SHARDS: readonly string[] = Array.from({ length: ACTIVE_ACTIVITY_SHARDS }, (_, i) => String(i).padStart(2, '0'));
 
 /**
- * One page of the active activities, by start date. With `shard`, that shard only (the invoicing's Distributed Map
+ * One page of the active activities (and of the paused or closed ones still to invoice), by start date. With `shard`, that shard only (the invoicing's Distributed Map
  * gives each iteration one); without, the shards one after the other, the cursor saying where it stopped.
  */
 export async function listActiveActivities(options: { shard?: string; cursor?: string; limit?: number } = {}): Promise<Page<ActivityRecord>> {
@@ -665,7 +712,8 @@ export async function listActiveActivities(options: { shard?: string; cursor?: s
 }
 
 /**
- * Every active activity: the shards queried in parallel, each paged to its end (`pageLimit` items a page, else
+ * Every active activity, and every paused or closed one whose last month is still to invoice (the monthly run's
+ * list; `inInvoicingIndex` tells which is which): the shards queried in parallel, each paged to its end (`pageLimit` items a page, else
  * DynamoDB's 1 MB pages). Never a scan. `onPage` hears of each page read (the bench counts them).
  */
 export async function allActiveActivities(options: { pageLimit?: number; onPage?: (shard: string, items: number) => void } = {}): Promise<ActivityRecord[]> {

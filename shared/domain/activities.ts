@@ -353,9 +353,38 @@ export interface ActivityRecord {
   sentBack?: { comment: string; by: { id: string; name: string }; at: string };
   /** Why staff last paused, resumed or closed it. */
   statusReason?: string;
+  /**
+   * While paused or closed and still in the invoicing's index: the last month whose services the monthly run must
+   * still draft (the Paris month it left `active`). The run of that month takes the activity off the index and
+   * removes it (decision 32).
+   */
+  invoiceThrough?: string;
+  /** Its pauses, as Paris dates (`until` once resumed): a service may not date from within one. */
+  pauses?: ActivityPause[];
   createdAt: string;
   updatedAt: string;
   version: number;
+}
+
+export interface ActivityPause {
+  from: string;
+  until?: string;
+}
+
+/**
+ * Whether the activity sits in the invoicing's index (the sharded `ACTIVITIES#ACTIVE#<shard>` entries the monthly run
+ * lists): while active, and once paused or closed until the run of its last month (`invoiceThrough`) has drafted it.
+ */
+export function inInvoicingIndex(activity: Pick<ActivityRecord, 'status' | 'invoiceThrough'>): boolean {
+  return activity.status === 'active' || ((activity.status === 'paused' || activity.status === 'closed') && activity.invoiceThrough !== undefined);
+}
+
+/**
+ * The pause a service date falls in, or undefined. The first day of a pause and the day of the resumption stay open
+ * (the service may have come before the pause or after the resumption that day); the days between are not.
+ */
+export function pauseCovering(pauses: readonly ActivityPause[] | undefined, serviceDate: string): ActivityPause | undefined {
+  return pauses?.find((pause) => pause.from < serviceDate && (pause.until === undefined || serviceDate < pause.until));
 }
 
 /** The name an activity trades under with its customers (its "enseigne"): its trade name, its name when it has none. */

@@ -14,9 +14,9 @@ import { invoiceOutboxOwner, invoicePdfKey, type InvoiceRecord } from '../domain
 import { render } from '../domain/messages/catalogue.js';
 import { parisDate } from '../domain/time.js';
 import { keys } from '../keys.js';
-import { allActiveActivities, getActivity, getActivityRecords } from '../data/activities.js';
+import { allActiveActivities, getActivity, getActivityRecords, leaveInvoicingIndex } from '../data/activities.js';
 import { batchGetAll, tableName } from '../data/client.js';
-import { claimInvoicingRun, getInvoicingRun, recordRunProgress } from '../data/invoicing-runs.js';
+import { claimInvoicingRun, getInvoicingRun, listInvoicingRuns, recordRunProgress } from '../data/invoicing-runs.js';
 import { getCustomers } from '../data/invoicing/customers.js';
 import { listStoredDeclarations } from '../data/invoicing/declarations.js';
 import { appendInvoiceEvent, draftManyMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, listMonthInvoiceSummaries, releaseInvoice, type InvoiceSummary } from '../data/invoicing/invoices.js';
@@ -73,15 +73,27 @@ async function writeListOnce(key: string, items: readonly object[]): Promise<{ b
 }
 
 /**
+ * An item of the drafting map's list: the activity, and for a paused or closed one whose last month to invoice is this
+ * month or before (`invoiceThrough`, as read when listed), that mark: once drafted, it leaves the index.
+ */
+export interface DraftTarget {
+  activityId: string;
+  invoiceThrough?: string;
+}
+
+/**
  * "Préparer le mois": the run's ledger item exists (claimed by whoever started it; claimed here otherwise), and the
- * active activities (the sharded index, never a scan) are listed in S3 for the drafting map.
+ * activities of the invoicing's index (the sharded index, never a scan: the active ones, and the paused or closed ones
+ * whose last month is still to invoice) are listed in S3 for the drafting map.
  */
 export async function prepareRun(month: string, trigger: InvoicingRunTrigger): Promise<{ bucket: string; key: string; activities: number }> {
   await claimInvoicingRun({ month, trigger });
   const key = runListKey(month, 'activities');
-  const activityIds = (await allActiveActivities()).map((a) => a.activityId).sort();
-  const list = await writeListOnce(key, activityIds.map((activityId) => ({ activityId })));
-  const activities = list.count >= 0 ? list.count : ((await getInvoicingRun(month))?.counts.activities ?? activityIds.length);
+  const targets = (await allActiveActivities())
+    .map((a): DraftTarget => ({ activityId: a.activityId, ...(a.status !== 'active' && a.invoiceThrough !== undefined && a.invoiceThrough <= month ? { invoiceThrough: a.invoiceThrough } : {}) }))
+    .sort((a, b) => a.activityId.localeCompare(b.activityId));
+  const list = await writeListOnce(key, targets);
+  const activities = list.count >= 0 ? list.count : ((await getInvoicingRun(month))?.counts.activities ?? targets.length);
   await recordRunProgress(month, { counts: { activities } });
   return { bucket: list.bucket, key, activities };
 }
@@ -89,16 +101,36 @@ export async function prepareRun(month: string, trigger: InvoicingRunTrigger): P
 /**
  * One batch of the drafting map: each activity's month drafted from its declarations (one invoice per customer,
  * `draftMonthInvoices`, which locks the month). An activity that fails fails the batch: the map's tolerated
- * failures count it, and the run's ledger says how many activities were not drafted.
+ * failures count it, and the run's ledger says how many activities were not drafted. Then the paused or closed
+ * activities whose last month this was leave the index (`leaveAfterLastMonth`): only once their month is drafted, so a
+ * crash before loses nothing, and a retried batch finds them gone.
  */
-export async function draftBatch(month: string, activityIds: readonly string[]): Promise<{ activities: number; invoices: number }> {
+export async function draftBatch(month: string, activities: ReadonlyArray<string | DraftTarget>): Promise<{ activities: number; invoices: number; left?: number }> {
+  const targets = activities.map((item) => (typeof item === 'string' ? { activityId: item } : item));
+  const activityIds = targets.map((t) => t.activityId);
   const { vatMode } = cooperativeFromEnv();
   // A query per activity for its month's declarations, one read per 100 customers they name, and the first drafting of
   // the batch in shared transactions (draftManyMonthInvoices): a few requests for the batch, not four per activity.
   const declarations = await inParallel(activityIds, PARALLEL, (activityId) => listStoredDeclarations(activityId, month));
   const customers = await getCustomers([...new Map(declarations.flat().map((d) => [`${d.activityId}#${d.customerId}`, d])).values()]);
   const outcomes = await draftManyMonthInvoices(activityIds.map((activityId, i) => ({ activityId, month, drafts: monthDrafts(declarations[i]!, customers.filter((c) => c.activityId === activityId), vatMode).drafts })));
-  return { activities: activityIds.length, invoices: outcomes.reduce((sum, outcome) => sum + outcome.invoices.length, 0) };
+  const left = await leaveAfterLastMonth(month, targets);
+  return { activities: activityIds.length, invoices: outcomes.reduce((sum, outcome) => sum + outcome.invoices.length, 0), ...(left > 0 ? { left } : {}) };
+}
+
+/**
+ * The batch's paused or closed activities whose last month to invoice is `month` or before, now drafted, taken off the
+ * invoicing's index (decision 32). Not while a run of a month up to their last one is claimed but still drafting (a
+ * run restarted after its start was lost, or started out of order): it may not have listed them yet, so they stay for
+ * a later run. Nothing is read for a batch without such an activity: a month without closings costs what it did.
+ */
+async function leaveAfterLastMonth(month: string, targets: readonly DraftTarget[]): Promise<number> {
+  const leaving = targets.filter((t) => t.invoiceThrough !== undefined && t.invoiceThrough <= month);
+  if (leaving.length === 0) return 0;
+  const unlisted = (await listInvoicingRuns()).filter((run) => run.status === 'drafting' && run.month !== month).map((run) => run.month);
+  const free = leaving.filter((t) => !unlisted.some((other) => other <= t.invoiceThrough!));
+  const left = await inParallel(free, PARALLEL, (t) => leaveInvoicingIndex({ activityId: t.activityId, invoiceThrough: t.invoiceThrough!, month }));
+  return left.filter(Boolean).length;
 }
 
 type MapResult = { activities?: number; invoices?: number } | { Error: string };

@@ -12,6 +12,7 @@ import {
   changeStatus,
   createActivity,
   getActivity,
+  leaveInvoicingIndex,
   listActiveActivities,
   listActivities,
   listActivitiesOfPerson,
@@ -114,7 +115,7 @@ describe('the launch of an activity', () => {
     expect((await listAwaitedLaunches(new Date(Date.now() + 60_000).toISOString())).items.map((a) => a.activityId)).not.toContain(activity.activityId);
   });
 
-  it('submits, activates into the sharded index, pauses out of it and resumes', async () => {
+  it('submits, activates into the sharded index, stays there paused or closed until its last month is drafted', async () => {
     const referral = await launchReady();
     const { activity } = (await createActivity({ shape: 'personal', referralId: referral.referralId, file: file(), actor: young(referral) })).activity;
     const submitted = await submitForLaunch({ activityId: activity.activityId, actor: young(referral) });
@@ -137,14 +138,31 @@ describe('the launch of an activity', () => {
     expect(await allIds()).toContain(activity.activityId);
     expect(await pagedIds()).toContain(activity.activityId);
 
-    await changeStatus({ activityId: activity.activityId, to: 'paused', reason: 'Congé maladie', actor: staffCamille });
-    expect((await activityItem(activity.activityId)).gsi3pk).toBeUndefined();
-    expect(await allIds()).not.toContain(activity.activityId);
-    expect((await changeStatus({ activityId: activity.activityId, to: 'paused', reason: 'Congé maladie', actor: staffCamille })).changed).toBe(false);
-    await changeStatus({ activityId: activity.activityId, to: 'active', reason: 'Reprise', actor: staffCamille });
+    // Paused, it stays in the invoicing's index, marked with this month: the run of this month still drafts it.
+    const month = TODAY.slice(0, 7);
+    const paused = await changeStatus({ activityId: activity.activityId, to: 'paused', reason: 'Congé maladie', actor: staffCamille });
+    expect(paused.activity).toMatchObject({ status: 'paused', invoiceThrough: month, pauses: [{ from: TODAY }] });
+    expect(await activityItem(activity.activityId)).toMatchObject({ gsi3pk: `ACTIVITIES#ACTIVE#${shard}`, invoiceThrough: month, gsi2pk: 'ACTIVITIES#paused' });
     expect(await allIds()).toContain(activity.activityId);
+    expect((await changeStatus({ activityId: activity.activityId, to: 'paused', reason: 'Congé maladie', actor: staffCamille })).changed).toBe(false);
+    // Resumed: still there, the mark gone, the pause ended today.
+    const resumed = await changeStatus({ activityId: activity.activityId, to: 'active', reason: 'Reprise', actor: staffCamille });
+    expect(resumed.activity.invoiceThrough).toBeUndefined();
+    expect(resumed.activity.pauses).toEqual([{ from: TODAY, until: TODAY }]);
+    expect((await activityItem(activity.activityId)).invoiceThrough).toBeUndefined();
+    expect(await allIds()).toContain(activity.activityId);
+    // Closed: marked again; only the run of its last month takes it off (not an earlier month's).
     await changeStatus({ activityId: activity.activityId, to: 'closed', reason: 'Fin du parcours', actor: staffCamille });
+    expect(await allIds()).toContain(activity.activityId);
+    const earlier = `${Number(month.slice(0, 4)) - 1}${month.slice(4)}`;
+    expect(await leaveInvoicingIndex({ activityId: activity.activityId, invoiceThrough: month, month: earlier })).toBe(false);
+    expect(await leaveInvoicingIndex({ activityId: activity.activityId, invoiceThrough: earlier, month })).toBe(false);
+    expect(await allIds()).toContain(activity.activityId);
+    expect(await leaveInvoicingIndex({ activityId: activity.activityId, invoiceThrough: month, month })).toBe(true);
+    expect(await leaveInvoicingIndex({ activityId: activity.activityId, invoiceThrough: month, month })).toBe(false);
     expect(await allIds()).not.toContain(activity.activityId);
+    expect(await activityItem(activity.activityId)).toMatchObject({ status: 'closed', gsi2pk: 'ACTIVITIES#closed' });
+    expect((await activityItem(activity.activityId)).invoiceThrough).toBeUndefined();
     await expect(changeStatus({ activityId: activity.activityId, to: 'active', reason: 'Reprise', actor: staffCamille })).rejects.toBeInstanceOf(ConflictError);
   });
 

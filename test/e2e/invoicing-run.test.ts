@@ -4,6 +4,7 @@ import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { launchReadyReferral } from '../support/activities.js';
 import { business, individual, line, seedActiveActivity } from '../support/invoicing.js';
 import { monthRunAt, validateMonthBatch } from '../support/invoicing-run.js';
+import { allActiveActivities, changeStatus } from '../../shared/data/activities.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { getStatement } from '../../shared/data/invoicing/statements.js';
@@ -18,7 +19,8 @@ import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/pro
  * (workflows/monthly-invoicing.ts: its Distributed Maps on the local engine), the staff's invoicing routes and the
  * generic decision route: staff start last month, the batch waits for its validation in the inbox, one invoice is held
  * with a reason (its member is told), the others are numbered in one continuous sequence and e-mailed to their
- * customers with their PDF, and the month cannot be run twice.
+ * customers with their PDF, and the month cannot be run twice. An activity closed during the month is invoiced for
+ * what was declared before, has its statement, and leaves the run's index (decision 32).
  */
 
 let cloud: LocalCloud;
@@ -56,18 +58,24 @@ describe('the monthly run on the local cloud', () => {
     const gardens = await seedActiveActivity(doc, cloud.tableName, { members: [{ personId: referral.personId, referralId: referral.referralId, name: 'Inès' }] });
     const sewing = await seedActiveActivity(doc, cloud.tableName, { name: 'Couture Leroy' });
     await seedActiveActivity(doc, cloud.tableName, { name: 'Sans déclaration' });
-    const [jeanne, dupont, lucie] = [await customer(gardens, individual()), await customer(gardens, business()), await customer(sewing, individual('Lucie Leroy'))];
+    const closed = await seedActiveActivity(doc, cloud.tableName, { name: 'Vélos fermés' });
+    const [jeanne, dupont, lucie, paul] = [await customer(gardens, individual()), await customer(gardens, business()), await customer(sewing, individual('Lucie Leroy')), await customer(closed, individual('Paul Durand'))];
     await declare(gardens, jeanne.customerId, '04');
     await declare(gardens, jeanne.customerId, '18');
     await declare(gardens, dupont.customerId, '10');
     await declare(sewing, lucie.customerId, '21');
+    // Closed on the 20th, after a service on the 12th: it stays in the run's index for this month only.
+    await declare(closed, paul.customerId, '12');
+    await changeStatus({ activityId: closed, to: 'closed', reason: 'Fin du parcours.', actor: { kind: 'staff', id: 'staff-e2e', name: 'Camille Martin' }, now: new Date(`${MONTH}-20T09:00:00Z`) });
 
     // Staff start last month; the workflow drafts it and waits for the batch's validation.
     const started = await staff('POST', '/api/staff/invoicing/runs', { month: MONTH });
     expect(started.status).toBe(201);
     const waiting = await eventually(monthRunAt(staff, MONTH, 'awaiting-validation'), 120_000, 'the batch waiting for its validation');
-    expect(waiting.run.counts).toMatchObject({ activities: 3, invoices: 3 });
-    expect(waiting.items.map((i: { status: string }) => i.status)).toEqual(['draft', 'draft', 'draft']);
+    expect(waiting.run.counts).toMatchObject({ activities: 4, invoices: 4 });
+    expect(waiting.items.map((i: { status: string }) => i.status)).toEqual(['draft', 'draft', 'draft', 'draft']);
+    // Drafted, the closed activity has left the index: the next month's run will not list it.
+    expect((await allActiveActivities()).map((a) => a.activityId)).not.toContain(closed);
 
     // A second start of the same month is refused, whatever the run's state.
     const again = await staff('POST', '/api/staff/invoicing/runs', { month: MONTH });
@@ -83,18 +91,19 @@ describe('the monthly run on the local cloud', () => {
     expect(decided?.status, JSON.stringify(decided?.body)).toBe(200);
 
     const done = await eventually(monthRunAt(staff, MONTH, 'done'), 180_000, 'the run done');
-    // Every active activity's month has its statements (one activity with no declaration too).
-    expect(done.run.counts).toMatchObject({ issued: 2, held: 1, statements: 3 });
+    // Every listed activity's month has its statements (one activity with no declaration, and the closed one, too).
+    expect(done.run.counts).toMatchObject({ issued: 3, held: 1, statements: 4 });
     const issued = done.items.filter((i: { status: string }) => i.status === 'issued');
     const year = parisDate().slice(0, 4);
-    expect(issued.map((i: { number: string }) => i.number).sort()).toEqual([`${year}-000001`, `${year}-000002`]);
+    expect(issued.map((i: { number: string }) => i.number).sort()).toEqual([`${year}-000001`, `${year}-000002`, `${year}-000003`]);
+    expect(issued.filter((i: { customer: { name: string } }) => i.customer.name === paul.name)).toHaveLength(1);
     expect(done.items.find((i: { invoiceId: string }) => i.invoiceId === heldInvoice.invoiceId).status).toBe('held');
     expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ problems: [] });
 
     // Each customer of an issued invoice gets one e-mail with its PDF, and the invoice's history says it went.
     for (const invoice of issued) {
       const detail = await staff('GET', `/api/staff/invoices/${invoice.invoiceId}`);
-      const address = [dupont, lucie].find((c) => c.name === invoice.customer.name)!.email;
+      const address = [dupont, lucie, paul].find((c) => c.name === invoice.customer.name)!.email;
       const mails = await eventually(async () => {
         const found = await mailsTo(address);
         return found.length > 0 ? found : undefined;
@@ -128,5 +137,6 @@ describe('the monthly run on the local cloud', () => {
     expect(statementMails).toHaveLength(1);
     expect(statementMails[0]!.attachments?.map((a) => a.fileName)).toEqual([`releve-${MONTH}.pdf`]);
     expect(await getStatement(sewing, MONTH)).toBeDefined();
+    expect(await getStatement(closed, MONTH)).toBeDefined();
   }, 420_000);
 });

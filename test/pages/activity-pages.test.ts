@@ -248,6 +248,27 @@ describe('the staff\'s launch decision on the activity page', () => {
   });
 });
 
+describe('a closed activity on the staff page', () => {
+  it('says its last services will be invoiced at the next run, until the run has drafted its last month', async () => {
+    const closed = activityWithParts({ referral: adult, activity: { status: 'closed', submission: 1, statusReason: 'La titulaire a trouvé un emploi.', invoiceThrough: '2025-03' } });
+    let current = staffActivityAnswer(closed);
+    await page.unrouteAll();
+    await resetSession(page, server.url, fakeIdToken({ name: 'Camille Martin', groups: ['staff'] }));
+    await page.route('**/api/staff/activities/*', (route) => json(route, current));
+    await page.goto(`${server.url}/equipe/activites/${closed.activity.activityId}`);
+    await expect.poll(() => page.locator('#activity .badge-activity').getAttribute('data-status'), { timeout: 10_000 }).toBe('closed');
+    expect(await page.locator('#last-invoicing').textContent()).toBe(
+      "Ses dernières prestations, déclarées jusqu'à sa fermeture, seront facturées au prochain passage de la facturation mensuelle (mois de mars 2025).",
+    );
+    // The run of March drafted it and took it off the index: nothing more to say.
+    const { invoiceThrough: _drafted, ...invoiced } = closed.activity;
+    current = staffActivityAnswer({ ...closed, activity: invoiced });
+    await page.reload();
+    await expect.poll(() => page.locator('#activity .badge-activity').getAttribute('data-status'), { timeout: 10_000 }).toBe('closed');
+    expect(await page.locator('#last-invoicing').count()).toBe(0);
+  });
+});
+
 describe('a launch approval opened from its decision link', () => {
   it('leads to the activity\'s page, where the launch is decided', async () => {
     const found = activityWithParts({ referral: adult, activity: { status: 'awaiting-approval', submission: 1 } });

@@ -66,8 +66,8 @@ export function draftFor(customer: Pick<CustomerRecord, 'activityId' | 'customer
 }
 
 /**
- * An active activity as the launch leaves it, as far as the monthly run reads it: the item in the active index, and
- * its members (each a referral's young person) in its partition.
+ * An active activity as the launch leaves it, as far as the monthly run reads it: the item in the active index (with
+ * the version and dates staff's status changes read), and its members (each a referral's young person) in its partition.
  */
 export async function seedActiveActivity(
   doc: DynamoDBDocumentClient,
@@ -79,7 +79,22 @@ export async function seedActiveActivity(
   await doc.send(
     new PutCommand({
       TableName: table,
-      Item: { ...keys.activity(activityId), ...keys.activeActivityEntry(activityId, '2030-01-01'), type: 'activity', activityId, status: 'active', name, tradeName: name, shape: 'personal', programme: 'accompagnement', startDate: '2030-01-01', contributionRateBps: 1000 },
+      Item: {
+        ...keys.activity(activityId),
+        ...keys.activeActivityEntry(activityId, '2030-01-01'),
+        type: 'activity',
+        activityId,
+        status: 'active',
+        name,
+        tradeName: name,
+        shape: 'personal',
+        programme: 'accompagnement',
+        startDate: '2030-01-01',
+        contributionRateBps: 1000,
+        createdAt: '2029-12-01T08:00:00.000Z',
+        updatedAt: '2029-12-01T08:00:00.000Z',
+        version: 1,
+      },
     }),
   );
   for (const m of options.members ?? []) {

@@ -5,6 +5,7 @@ import {
   PRICE_UNIT_LABELS,
   cents,
   isoDate,
+  pauseCovering,
   priceListInForce,
   vatRate,
   type ActivityRecord,
@@ -120,7 +121,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 
 /** What the rules of a declaration need to know: the activity, its price versions, the cooperative's VAT mode, today. */
 export interface DeclarationContext {
-  activity: Pick<ActivityRecord, 'status' | 'startDate' | 'endDate'>;
+  activity: Pick<ActivityRecord, 'status' | 'startDate' | 'endDate' | 'pauses'>;
   prices: readonly PriceListVersion[];
   vatMode: VatMode;
   /** The month the declaration belongs to (its service date's). */
@@ -142,7 +143,7 @@ export function declarationRefusal(activity: Pick<ActivityRecord, 'status'>): st
 
 /**
  * The declaration to store from what was sent: the service date within the month, not in the future nor before the
- * activity's start; each line from the price list in force that day (its label, unit, price and rate; a price sent
+ * activity's start, nor within one of its pauses; each line from the price list in force that day (its label, unit, price and rate; a price sent
  * that differs is refused) or a free price within bounds; the VAT rate when the cooperative charges VAT (none under
  * the franchise). A 409 when the activity takes no declaration, a 400 naming each field otherwise.
  */
@@ -155,6 +156,12 @@ export function declarationFieldsFrom(input: DeclarationInput, context: Declarat
   else if (serviceDate > context.today) errors.push({ field: 'serviceDate', message: 'Une prestation se déclare une fois faite : la date ne peut pas être après aujourd’hui.' });
   else if (serviceDate < context.activity.startDate) errors.push({ field: 'serviceDate', message: `L'activité commence le ${formatFrenchDate(context.activity.startDate)} : la prestation ne peut pas être antérieure.` });
   else if (context.activity.endDate && serviceDate > context.activity.endDate) errors.push({ field: 'serviceDate', message: `L'activité se termine le ${formatFrenchDate(context.activity.endDate)} : la prestation ne peut pas être postérieure.` });
+  else {
+    // The monthly run may have skipped the activity while it was paused: a service dated then might never be invoiced.
+    const pause = pauseCovering(context.activity.pauses, serviceDate);
+    const until = pause?.until ? ` au ${formatFrenchDate(pause.until)}` : '';
+    if (pause) errors.push({ field: 'serviceDate', message: `L'activité était en pause du ${formatFrenchDate(pause.from)}${until} : la prestation ne peut pas dater de cette période.` });
+  }
   const dateProblem = errors.length > 0;
   const inForce = priceListInForce(context.prices, serviceDate);
   const lines = input.lines.map((line, i) => resolveLine(line, `lines.${i}`, { inForce, serviceDate, dateProblem, vatMode: context.vatMode }, errors));

@@ -86,6 +86,19 @@ describe('a declaration from what is sent', () => {
     expect(fieldErrors(() => declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-01-09', lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] }), context({ month: '2027-01' }))).serviceDate).toMatch(/commence le/);
   });
 
+  it('refuses a service dated within a pause, once resumed: the runs of the pause may not have listed the activity', () => {
+    const resumed = context({ activity: { status: 'active', startDate: '2027-01-10', pauses: [{ from: '2027-02-20', until: '2027-03-10' }] } });
+    const at = (serviceDate: string) => declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate, lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] }), resumed);
+    // Its first day and the day it resumed stay open: the service may have come before the pause or after the resumption.
+    expect(at('2027-03-10').serviceDate).toBe('2027-03-10');
+    expect(at('2027-03-11').serviceDate).toBe('2027-03-11');
+    expect(fieldErrors(() => at('2027-03-09'))).toEqual({ serviceDate: "L'activité était en pause du 20/02/2027 au 10/03/2027 : la prestation ne peut pas dater de cette période." });
+    expect(fieldErrors(() => at('2027-03-01')).serviceDate).toMatch(/en pause/);
+    const february = { ...resumed, month: '2027-02' };
+    expect(declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-02-20', lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] }), february).serviceDate).toBe('2027-02-20');
+    expect(fieldErrors(() => declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-02-21', lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] }), february)).serviceDate).toMatch(/en pause/);
+  });
+
   it('takes no declaration for an activity that is not active (409)', () => {
     const body = parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-02', lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] });
     for (const status of ['paused', 'closed', 'draft'] as const) expect(() => declarationFieldsFrom(body, context({ activity: { status, startDate: '2027-01-10' } }))).toThrow(ConflictError);
