@@ -205,6 +205,7 @@ export function customerOwner(input: { activity: ActivityRecord; customer: Parti
     name: 'Boulangerie Martin',
     address: { line1: '12 place de la République', postalCode: '62300', city: 'Lens', countryCode: 'FR' },
     email: 'compta@boulangerie-martin.example',
+    siren: '732829320',
     version: 1,
     createdAt: '2025-02-01T09:00:00Z',
     updatedAt: '2025-02-01T09:00:00Z',
