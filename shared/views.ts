@@ -1,5 +1,5 @@
 import { PROGRAMME_RULES } from './domain/programmes.js';
-import { ACTIVITY_SHAPE_LABELS } from './domain/activities.js';
+import { ACTIVITY_SHAPE_LABELS, tradeNameOf } from './domain/activities.js';
 import { REFERRAL_STATUS_LABELS } from './domain/referral.js';
 import { REFUSAL_REASONS, refusalReason } from './domain/refusal-reasons.js';
 import { ageLabel, ageOn, daysBetween } from './domain/time.js';
@@ -14,6 +14,7 @@ import type { Timeline } from './data/timeline.js';
 import { OPT_OUT_REASON_LABELS, type OptOut } from './notifications/opt-outs.js';
 import { CHANNEL_LABELS, ROLE_LABELS, failureLabel, type ContactIssue, type FixResult } from './notifications/contacts.js';
 import type { NotificationStatus, OutboxMessage } from './data/outbox.js';
+import type { OutboxOwner } from './data/outbox-owners.js';
 import type { SendFailureReason } from './notifications/retry-policy.js';
 
 /*
@@ -302,8 +303,40 @@ function messageStatusLabel(message: OutboxMessage): string {
   return MESSAGE_STATUS_LABELS[message.status] ?? message.status;
 }
 
+/** The name of a message's owner that no record holds any more (nor ever did: a forged or purged id). */
+export const UNKNOWN_OWNER_NAME = 'Personne inconnue';
+
+/**
+ * Who a message of staff's lists was for (shared/data/outbox-owners.ts): `personName` in words, and in `owner` what the
+ * page links to. A young person by their name (their timeline); a customer by their name and the activity's trade name,
+ * with the ids of the activity's customers page, where their e-mail is corrected, and of the invoice the message was about.
+ * @example outboxOwnerView(owner).personName // 'Client : Boulangerie Martin — activité « Les Jardins de Léa »'
+ */
+export function outboxOwnerView(owner: OutboxOwner | undefined) {
+  if (owner?.kind === 'person') return { personName: `${owner.person.firstName} ${owner.person.lastName}`, owner: { kind: 'person' as const } };
+  if (owner?.kind !== 'customer') return { personName: UNKNOWN_OWNER_NAME, owner: { kind: 'unknown' as const } };
+  const { invoice } = owner;
+  // The customer as they are now (a renamed customer is found by their new name); the invoice's copy if they are gone.
+  const customerName = owner.customer?.name ?? invoice.customer.name;
+  const activityName = owner.activity ? tradeNameOf(owner.activity) : undefined;
+  const document = invoice.kind === 'credit-note' ? 'Avoir' : 'Facture';
+  return {
+    personName: `Client : ${customerName}${activityName ? ` — activité « ${activityName} »` : ''}`,
+    owner: {
+      kind: 'customer' as const,
+      customerName,
+      ...(activityName ? { activityName } : {}),
+      activityId: invoice.activityId,
+      customerId: invoice.customer.customerId,
+      invoiceId: invoice.invoiceId,
+      invoiceLabel: invoice.number ? `${document} ${invoice.number}` : document,
+    },
+  };
+}
+export type OutboxOwnerView = ReturnType<typeof outboxOwnerView>;
+
 /** A contact to fix in GET /api/staff/messages (`toFix`). */
-export function contactIssueItem(issue: ContactIssue, personName: string) {
+export function contactIssueItem(issue: ContactIssue, owner: OutboxOwnerView) {
   return {
     personId: issue.personId,
     issueId: issue.issueId,
@@ -312,7 +345,7 @@ export function contactIssueItem(issue: ContactIssue, personName: string) {
     channel: issue.channel,
     channelLabel: CHANNEL_LABELS[issue.channel],
     address: issue.address,
-    personName,
+    ...owner,
     reason: issue.reason,
     reasonLabel: failureLabel(issue.reason),
     firstFailedAt: issue.firstFailedAt,
@@ -321,8 +354,9 @@ export function contactIssueItem(issue: ContactIssue, personName: string) {
   };
 }
 
-/** An opt-out in GET /api/staff/messages (`optOuts`); the person when the address is known to belong to one. */
-export function optOutItem(optOut: OptOut, personName: string | undefined) {
+/** An opt-out in GET /api/staff/messages (`optOuts`); whom the address's last message was for, when known. */
+export function optOutItem(optOut: OptOut, owner: OutboxOwnerView | undefined) {
+  const known = optOut.personId !== undefined && owner !== undefined;
   return {
     channel: optOut.channel,
     channelLabel: CHANNEL_LABELS[optOut.channel],
@@ -330,15 +364,18 @@ export function optOutItem(optOut: OptOut, personName: string | undefined) {
     reason: optOut.reason,
     reasonLabel: OPT_OUT_REASON_LABELS[optOut.reason],
     at: optOut.at,
-    ...(optOut.personId && personName !== undefined ? { personId: optOut.personId, personName } : {}),
+    // Left out of the JSON (undefined) for an address nobody the system knows.
+    personId: known ? optOut.personId : undefined,
+    personName: known ? owner.personName : undefined,
+    owner: known ? owner.owner : undefined,
   };
 }
 
 /** A message not delivered in GET /api/staff/messages (`failed`). */
-export function undeliveredMessageItem(message: OutboxMessage & { personId: string }, personName: string) {
+export function undeliveredMessageItem(message: OutboxMessage & { personId: string }, owner: OutboxOwnerView) {
   return {
     personId: message.personId,
-    personName,
+    ...owner,
     notificationId: message.notificationId,
     kind: message.kind,
     role: message.role,

@@ -57,4 +57,11 @@ export const MESSAGE_KIND_LABELS: Record<string, string> = {
   'referral-waitlisted': "Mise sur liste d'attente",
   'email-undelivered': 'Avertissement : e-mail non remis',
   'sms-undelivered': 'Avertissement : SMS non remis',
+  // The invoicing's messages, most of them to an activity's customers.
+  'invoice-issued': 'Envoi de la facture',
+  'credit-note-issued': "Envoi de l'avoir",
+  'invoice-first-reminder': 'Rappel de facture',
+  'invoice-second-reminder': 'Second rappel de facture',
+  'invoice-held': 'Facture mise en attente',
+  'monthly-statement': 'Relevé mensuel',
 };

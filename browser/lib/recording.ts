@@ -276,7 +276,8 @@ function showBusinessFields(): void {
   byId('champs-entreprise').hidden = radioValue(byId<HTMLFormElement>('client-form'), 'kind') !== 'business';
 }
 
-function editCustomer(c: CustomerView): void {
+/** Opens the customer form on this customer (its "Modifier" button, or a link that names the customer). */
+export function editCustomer(c: CustomerView): void {
   const form = byId<HTMLFormElement>('client-form');
   clearErrors(form);
   editingCustomer = { customerId: c.customerId, version: c.version };

@@ -8,7 +8,7 @@ import { api, loadFailureMessage, type ApiResult } from '../lib/api.js';
 import { byId, el } from '../lib/dom.js';
 import { textValue, type FormError } from '../lib/forms.js';
 import { startPage } from '../lib/page.js';
-import { forgetCorrection, say, showMonth, wireRecording } from '../lib/recording.js';
+import { editCustomer, forgetCorrection, say, showMonth, wireRecording } from '../lib/recording.js';
 import type { CustomerView, MonthDeclarationsView } from '../lib/views.js';
 
 type StaffMonthView = MonthDeclarationsView & { shape: 'personal' | 'collective'; members: Array<{ referralId: string; name: string }> };
@@ -17,6 +17,11 @@ const activityId = () => document.body.dataset.activityId ?? '';
 const base = () => `/api/staff/activities/${encodeURIComponent(activityId())}`;
 let month = '';
 let collective = false;
+/**
+ * The customer `?client=` names ("Messages et contacts" links here to correct a customer's e-mail): their form is
+ * opened on the first load, the e-mail field focused.
+ */
+let customerToEdit = new URLSearchParams(location.search).get('client') ?? '';
 
 /** Today's month in Paris, as YYYY-MM. */
 const parisMonth = () => new Intl.DateTimeFormat('fr-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
@@ -48,6 +53,12 @@ async function load(): Promise<void> {
   byId('facturation-contenu').hidden = false;
   showMembers(view);
   showMonth(view, customerList.data.customers);
+  const asked = customerList.data.customers.find((c) => c.customerId === customerToEdit);
+  customerToEdit = '';
+  if (asked) {
+    editCustomer(asked);
+    (byId<HTMLFormElement>('client-form').elements.namedItem('email') as HTMLInputElement).focus();
+  }
 }
 
 /** A new declaration of a collective activity names the member it is for. */

@@ -8,7 +8,7 @@ import { setBusy, setDescribedBy } from '../lib/forms.js';
 import { startPage } from '../lib/page.js';
 import { moreText, pagedTable } from '../lib/paging.js';
 import { MESSAGE_KIND_LABELS, MESSAGE_ROLE_LABELS, MESSAGE_STATUS_LABELS, channelText, personLink } from '../lib/people.js';
-import type { ContactFixAnswer, ContactIssueItem, MessagesView } from '../lib/views.js';
+import type { ContactFixAnswer, ContactIssueItem, MessagesView, UndeliveredMessageItem } from '../lib/views.js';
 
 const MESSAGES_PATH = '/api/staff/messages';
 
@@ -30,6 +30,24 @@ function setMessagesStatus(message: string | null, tone: Tone = 'success', focus
   status.replaceChildren(node);
   if (focus) node.focus();
   return node;
+}
+
+/**
+ * Who a row's message was for: a young person, linked to their timeline; a customer (the invoice's), named with the
+ * activity, with a link to the activity's customers where their e-mail is corrected and one to the invoice; an owner
+ * no record holds, named without a link (there is no page to go to).
+ */
+function ownerCell(item: { personId?: string; personName?: string; owner?: UndeliveredMessageItem['owner'] }): Child {
+  const owner = item.owner;
+  if (owner?.kind === 'unknown') return item.personName || '—';
+  if (owner?.kind !== 'customer') return personLink(item.personId, item.personName);
+  const fixHref = `/equipe/activites/${encodeURIComponent(owner.activityId)}/facturation?client=${encodeURIComponent(owner.customerId)}`;
+  return el('div', { class: 'message-owner' },
+    el('p', {}, item.personName || `Client : ${owner.customerName}`),
+    el('p', { class: 'hint' },
+      el('a', { href: fixHref }, "Corriger l'e-mail du client", el('span', { class: 'visually-hidden' }, ` ${owner.customerName}`)),
+      ' · ',
+      el('a', { href: `/equipe/factures/${encodeURIComponent(owner.invoiceId)}` }, owner.invoiceLabel)));
 }
 
 function fixForm(issue: ContactIssueItem, onFixed: OnFixed): HTMLFormElement {
@@ -122,7 +140,7 @@ function contactsToFix(data: MessagesView, onFixed: OnFixed): Child {
       attributes: { 'data-issue-id': issue.issueId },
       classes: [null, null, null, 'provider-id', null],
       cells: [
-        personLink(issue.personId, issue.personName),
+        ownerCell(issue),
         issue.roleLabel || MESSAGE_ROLE_LABELS[issue.role] || issue.role,
         channelText(issue),
         issue.address,
@@ -145,12 +163,12 @@ function optOutsTable(data: MessagesView): Child {
   if (!items.length) return el('p', {}, 'Aucune désinscription.');
   return pagedTable({
     className: 'table-wide opt-outs',
-    headers: ['Canal', 'Adresse ou numéro', 'Personne', 'Motif', 'Date'],
+    headers: ['Canal', 'Adresse ou numéro', 'Personne ou client', 'Motif', 'Date'],
     caption: (count, more) => `${plural(count, 'désinscription', 'désinscriptions')}, de la plus récente à la plus ancienne${moreText(more)}`,
     toRow: (item) => ({
       attributes: {},
       classes: [null, 'provider-id'],
-      cells: [channelText(item), item.address, personLink(item.personId, item.personName), item.reasonLabel || item.reason, timeNode(item.at)],
+      cells: [channelText(item), item.address, ownerCell(item), item.reasonLabel || item.reason, timeNode(item.at)],
     }),
     items,
     cursor: data.optOutsCursor,
@@ -165,14 +183,14 @@ function failedMessagesTable(data: MessagesView): Child {
   if (!items.length) return el('p', {}, 'Aucun message non remis ces 30 derniers jours.');
   return pagedTable({
     className: 'table-wide failed-messages',
-    headers: ['Date', 'Personne', 'Message', 'Destinataire', 'Canal', 'Adresse ou numéro', 'Statut', 'Motif'],
+    headers: ['Date', 'Personne ou client', 'Message', 'Destinataire', 'Canal', 'Adresse ou numéro', 'Statut', 'Motif'],
     caption: (count, more) => `${plural(count, 'message non remis', 'messages non remis')}, du plus récent au plus ancien${moreText(more)}`,
     toRow: (m) => ({
       attributes: { 'data-notification-id': m.notificationId, 'data-status': m.status },
       classes: [null, null, null, null, null, 'provider-id', null, null],
       cells: [
         timeNode(m.statusAt),
-        personLink(m.personId, m.personName),
+        ownerCell(m),
         MESSAGE_KIND_LABELS[m.kind] || m.kind,
         m.roleLabel || MESSAGE_ROLE_LABELS[m.role] || m.role,
         channelText(m),

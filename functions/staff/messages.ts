@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { apiRoute, json } from '../../shared/http/api.js';
 import { listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
-import { getPeople } from '../../shared/data/people.js';
+import { getOutboxOwners, type OutboxOwnerRef } from '../../shared/data/outbox-owners.js';
 import { listOptOuts } from '../../shared/notifications/opt-outs.js';
-import { contactIssueItem, optOutItem, undeliveredMessageItem } from '../../shared/views.js';
+import { contactIssueItem, optOutItem, outboxOwnerView, undeliveredMessageItem } from '../../shared/views.js';
 import { cursorParam, limitParam } from '../../shared/domain/paging.js';
 import { parseOrThrow } from '../../shared/domain/validation.js';
 
@@ -35,18 +35,20 @@ export const handler = apiRoute({ roles: ['staff'] }, async ({ event }) => {
     wanted('failed') ? listUndeliveredMessages(since, pageOf('failed')) : none,
   ]);
   const [issues, optOuts, failed] = [issuesPage.items, optOutsPage.items, failedPage.items];
-  const people = await getPeople([...issues.map((i) => i.personId), ...optOuts.flatMap((o) => (o.personId ? [o.personId] : [])), ...failed.map((m) => m.personId)]);
-  const nameOf = (personId: string) => {
-    const person = people.get(personId);
-    return person ? `${person.firstName} ${person.lastName}` : 'Personne inconnue';
-  };
+  // Each row names who the message was for: a young person, or a customer (the invoice's customer and activity).
+  const ownerOf = await getOutboxOwners([
+    ...issues.map((i): OutboxOwnerRef => ({ ownerId: i.personId, role: i.role })),
+    ...optOuts.flatMap((o): OutboxOwnerRef[] => (o.personId ? [{ ownerId: o.personId, role: o.role }] : [])),
+    ...failed.map((m): OutboxOwnerRef => ({ ownerId: m.personId, role: m.role })),
+  ]);
+  const ownerView = (ownerId: string, role: OutboxOwnerRef['role']) => outboxOwnerView(ownerOf({ ownerId, role }));
   // A list not asked for is left out, and each list asked for says where it goes on.
   const list = <T>(name: List, items: T[], cursor: string | undefined) =>
     wanted(name) ? { [name]: items, ...(cursor ? { [cursorName(name)]: cursor } : {}) } : {};
   return json(200, {
     since: since.toISOString(),
-    ...list('toFix', issues.map((issue) => contactIssueItem(issue, nameOf(issue.personId))), issuesPage.cursor),
-    ...list('optOuts', optOuts.map((optOut) => optOutItem(optOut, optOut.personId ? nameOf(optOut.personId) : undefined)), optOutsPage.cursor),
-    ...list('failed', failed.map((message) => undeliveredMessageItem(message, nameOf(message.personId))), failedPage.cursor),
+    ...list('toFix', issues.map((issue) => contactIssueItem(issue, ownerView(issue.personId, issue.role))), issuesPage.cursor),
+    ...list('optOuts', optOuts.map((optOut) => optOutItem(optOut, optOut.personId ? ownerView(optOut.personId, optOut.role) : undefined)), optOutsPage.cursor),
+    ...list('failed', failed.map((message) => undeliveredMessageItem(message, ownerView(message.personId, message.role))), failedPage.cursor),
   });
 });

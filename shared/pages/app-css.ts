@@ -146,6 +146,8 @@ th, td { text-align: left; vertical-align: top; padding: 0.6rem; border-bottom: 
 body[data-page="messages"] .wrap { max-width: 75rem; }
 .fix-form .field { margin: 0 0 0.5rem; }
 .fix-form .button { font-size: 1rem; padding: 0.55rem 0.9rem; }
+.message-owner p { margin: 0; }
+.message-owner .hint { margin-top: 0.35rem; }
 @media (max-width: 64rem) {
   .table-wide, .table-wide caption, .table-wide thead, .table-wide tbody, .table-wide tr, .table-wide th, .table-wide td { display: block; }
   .table-wide thead tr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }

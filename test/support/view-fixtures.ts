@@ -10,6 +10,8 @@ import { launchFile } from './fixtures.js';
 import { DEFAULT_CONTRIBUTION_RATES } from '../../infra/config.js';
 import { activityView, myActivitiesView } from '../../shared/activity-views.js';
 import type { OutboxMessage } from '../../shared/data/outbox.js';
+import type { OutboxOwner } from '../../shared/data/outbox-owners.js';
+import type { CustomerRecord, InvoiceRecord } from '../../shared/domain/invoicing/records.js';
 import type { PersonRecord, TimelineEvent } from '../../shared/data/people.js';
 import type { PossibleDuplicate } from '../../shared/data/possible-duplicates.js';
 import type { ReferralRecord } from '../../shared/data/referrals.js';
@@ -26,6 +28,7 @@ import {
   contactIssueItem,
   decisionAnswer,
   optOutItem,
+  outboxOwnerView,
   possibleDuplicateItem,
   referralSummary,
   timelineView,
@@ -171,12 +174,65 @@ export function contactIssue(overrides: Partial<ContactIssue> = {}): ContactIssu
   };
 }
 
-/** The items of GET /api/staff/messages (functions/staff/messages.ts), each with the person's name. */
-export const messagesItems = {
-  toFix: (issue: ContactIssue, personName: string) => contactIssueItem(issue, personName),
-  optOut: (optOut: OptOut, personName?: string) => optOutItem(optOut, personName),
-  failed: (message: OutboxMessage & { personId: string }, personName: string) => undeliveredMessageItem(message, personName),
+/**
+ * Whom a message of GET /api/staff/messages was for, as the data layer reads it (shared/data/outbox-owners.ts): a
+ * young person given by their name ("Lina Haddad"), an owner read (a customer: `customerOwner`), or none (unknown).
+ */
+type Who = string | OutboxOwner | undefined;
+const ownerOf = (who: Who) => {
+  if (typeof who !== 'string') return outboxOwnerView(who);
+  const [firstName = '', ...last] = who.split(' ');
+  return outboxOwnerView({ kind: 'person', person: personRecord({ firstName, lastName: last.join(' ') }) });
 };
+
+/** The items of GET /api/staff/messages (functions/staff/messages.ts), each with whom it was for. */
+export const messagesItems = {
+  toFix: (issue: ContactIssue, who: Who) => contactIssueItem(issue, ownerOf(who)),
+  /** No `who`: the address is nobody's the system knows. */
+  optOut: (optOut: OptOut, who?: Who) => optOutItem(optOut, who === undefined ? undefined : ownerOf(who)),
+  failed: (message: OutboxMessage & { personId: string }, who: Who) => undeliveredMessageItem(message, ownerOf(who)),
+};
+
+/**
+ * A customer of an activity as the owner of the messages about one of their invoices (filed under the invoice's id):
+ * the issued invoice, the customer as they are now, and the activity.
+ */
+export function customerOwner(input: { activity: ActivityRecord; customer: Partial<CustomerRecord>; invoice?: Partial<InvoiceRecord> }): OutboxOwner & { kind: 'customer' } {
+  const customer: CustomerRecord = {
+    activityId: input.activity.activityId,
+    customerId: 'c-boulangerie',
+    kind: 'business',
+    name: 'Boulangerie Martin',
+    address: { line1: '12 place de la République', postalCode: '62300', city: 'Lens', countryCode: 'FR' },
+    email: 'compta@boulangerie-martin.example',
+    siren: '732829320',
+    version: 1,
+    createdAt: '2025-02-01T09:00:00Z',
+    updatedAt: '2025-02-01T09:00:00Z',
+    ...input.customer,
+  };
+  const { version: _version, createdAt: _createdAt, updatedAt: _updatedAt, ...invoiced } = customer;
+  const invoice: InvoiceRecord = {
+    invoiceId: `inv-${customer.activityId}-2025-02-${customer.customerId}`,
+    kind: 'invoice',
+    activityId: customer.activityId,
+    month: '2025-02',
+    customer: invoiced,
+    lines: [],
+    totals: { netCents: 4_500, vatCents: 0, grossCents: 4_500, perRate: [{ vatRateBps: null, baseCents: 4_500, vatCents: 0 }] },
+    declarationIds: [],
+    status: 'issued',
+    number: '2025-000042',
+    issueDate: '2025-03-01',
+    dueDate: '2025-03-31',
+    paidCents: 0,
+    history: [],
+    createdAt: '2025-03-01T06:00:00Z',
+    updatedAt: '2025-03-01T06:00:00Z',
+    ...input.invoice,
+  };
+  return { kind: 'customer', invoice, customer, activity: input.activity };
+}
 
 /** GET /api/staff/duplicates's item (functions/staff/duplicates.ts). */
 export function duplicateItem(flag: PossibleDuplicate, people: PersonRecord[], referral?: ReferralRecord) {
