@@ -308,7 +308,8 @@ function withoutAttachmentBytes(request: SendEmailRequest): SendEmailRequest {
 
 /** Puts the bytes (and SES's type from the extension when none was given) into the mail the package stored. */
 function putAttachmentBytes(emails: PackageEmail[], messageId: string, files: AttachmentRequest[]): void {
-  const email = emails.find((candidate) => candidate.messageId === messageId);
+  // The mail just accepted is the store's last: searched from the end (a month's run keeps 20,000 mails).
+  const email = emails.findLast((candidate) => candidate.messageId === messageId);
   if (!email) return;
   email.attachments = files.map((file, i) => {
     const stored = email.attachments[i]!;
