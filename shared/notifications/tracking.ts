@@ -1,6 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName } from '../data/client.js';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, db, tableName } from '../data/client.js';
+import { inParallel, MAX_TRANSACTION_ITEMS } from '../data/invoicing/items.js';
+import { isConditionFailure } from '../data/transactions.js';
+import { logger } from '../observability.js';
 import { keys, type MessageProvider } from '../keys.js';
 import type { NotificationStatus } from '../data/outbox.js';
 
@@ -30,6 +33,19 @@ export class UnknownProviderMessageError extends Error {
 }
 
 /**
+ * Deliveries of a report's message by the delivery queue before the queue moves it to the dead letters (its redrive
+ * policy, infra/constructs/messaging.ts): a report that fails this often pages someone.
+ */
+export const DELIVERY_QUEUE_MAX_RECEIVES = 5;
+
+/**
+ * The delivery at which a report whose provider id is still unknown is dropped (DeliveryEvents) rather than handed
+ * back: below DELIVERY_QUEUE_MAX_RECEIVES, so that it never reaches the dead letters. Each earlier delivery waited
+ * for the queue's visibility timeout.
+ */
+export const UNKNOWN_REPORT_RECEIVES = 3;
+
+/**
  * The statuses a report may replace. Events arrive out of order and more than once: a delivery only
  * moves a message on from `sent`; a bounce, complaint or failure also overrides `delivered` (a bounce
  * or a complaint can follow a delivery) but never another of its kind, so the first final word stays.
@@ -47,29 +63,8 @@ const REPLACES: Record<DeliveryStatus, NotificationStatus[]> = {
  */
 export async function recordDelivery(report: DeliveryReport): Promise<DeliveryOutcome> {
   const { personId, notificationId } = report.outbox ?? (await lookUp(report));
-  const replaces = REPLACES[report.status];
-  const values: Record<string, unknown> = { ':status': report.status, ':at': report.at, ':id': report.providerMessageId };
-  replaces.forEach((status, i) => (values[`:from${i}`] = status));
-  if (report.reason) values[':reason'] = report.reason;
-  // Messages that did not arrive are listed for staff (30-day view), by the time of the report.
-  const undelivered = report.status === 'bounced' || report.status === 'failed';
-  if (undelivered) {
-    const entry = keys.failedMessageEntry(report.at, personId, notificationId);
-    values[':failedPk'] = entry.gsi3pk;
-    values[':failedSk'] = entry.gsi3sk;
-  }
   try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.notification(personId, notificationId),
-        UpdateExpression: `SET #status = :status, statusAt = :at${report.reason ? ', statusReason = :reason' : ''}${undelivered ? ', gsi3pk = :failedPk, gsi3sk = :failedSk' : ''}`,
-        // The report is about the copy of the message that went under this id (a message sent again after a crash has another).
-        ConditionExpression: `#status IN (${replaces.map((_s, i) => `:from${i}`).join(', ')}) AND providerMessageId = :id`,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-      }),
-    );
+    await db().send(new UpdateCommand(deliveryUpdate(report, personId, notificationId)));
     return { result: 'updated', personId, notificationId };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
@@ -81,6 +76,146 @@ export async function recordDelivery(report: DeliveryReport): Promise<DeliveryOu
     if (Item?.providerMessageId !== report.providerMessageId) throw new UnknownProviderMessageError(report.provider);
   }
   return { result: 'unchanged', personId, notificationId };
+}
+
+/** The conditional update a report makes to its outbox item (alone, or in a transaction of many). */
+function deliveryUpdate(report: DeliveryReport, personId: string, notificationId: string) {
+  const replaces = REPLACES[report.status];
+  const values: Record<string, unknown> = { ':status': report.status, ':at': report.at, ':id': report.providerMessageId };
+  replaces.forEach((status, i) => (values[`:from${i}`] = status));
+  if (report.reason) values[':reason'] = report.reason;
+  // Messages that did not arrive are listed for staff (30-day view), by the time of the report.
+  const undelivered = report.status === 'bounced' || report.status === 'failed';
+  if (undelivered) {
+    const entry = keys.failedMessageEntry(report.at, personId, notificationId);
+    values[':failedPk'] = entry.gsi3pk;
+    values[':failedSk'] = entry.gsi3sk;
+  }
+  return {
+    TableName: tableName(),
+    Key: keys.notification(personId, notificationId),
+    UpdateExpression: `SET #status = :status, statusAt = :at${report.reason ? ', statusReason = :reason' : ''}${undelivered ? ', gsi3pk = :failedPk, gsi3sk = :failedSk' : ''}`,
+    // The report is about the copy of the message that went under this id (a message sent again after a crash has another).
+    ConditionExpression: `#status IN (${replaces.map((_s, i) => `:from${i}`).join(', ')}) AND providerMessageId = :id`,
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** Transactions of a batch before the reports left go one by one: each cancelled round settles at least the reports whose condition failed. */
+const TRANSACTION_ROUNDS = 3;
+/** Reports written one by one at once, when a batch comes to that. */
+const ALONE_CONCURRENCY = 8;
+
+/**
+ * `recordDelivery` for a batch of reports (DeliveryEvents' queue hands up to 100 at once), each settled on its own,
+ * in the reports' order. The same conditional updates, many to a transaction: one request where each report made one
+ * (decision 32). A transaction is all or nothing, and some of its conditions fail in the normal course (a report seen
+ * again, a late delivery after a bounce): a cancelled one is settled from its reasons, without reading anything again.
+ * A report whose condition failed is unchanged, or unknown when found through the tags and the item holds another id
+ * (DynamoDB returns the item); the others were not written and go in the next round. A message's second report in the
+ * batch waits for the next round too (a transaction touches an item once). What is left after a few rounds, and the
+ * reports of a transaction that failed otherwise, go one by one through `recordDelivery`, a message's in order.
+ */
+export async function recordDeliveries(reports: readonly DeliveryReport[]): Promise<Array<PromiseSettledResult<DeliveryOutcome>>> {
+  const results = new Array<PromiseSettledResult<DeliveryOutcome>>(reports.length);
+  const settle = (i: number, result: DeliveryOutcome['result'], { personId, notificationId }: OutboxItem) =>
+    (results[i] = { status: 'fulfilled', value: { result, personId, notificationId } });
+  const targets = await outboxItemsOf(reports);
+  const itemKey = (i: number) => JSON.stringify(targets[i]);
+  let pending: number[] = [];
+  targets.forEach((target, i) => (target instanceof Error ? (results[i] = { status: 'rejected', reason: target }) : pending.push(i)));
+  const alone: number[] = [];
+
+  for (let round = 0; round < TRANSACTION_ROUNDS && pending.length > 1; round++) {
+    const now: number[] = [];
+    const later: number[] = [];
+    const seen = new Set<string>();
+    for (const i of pending) {
+      (seen.has(itemKey(i)) ? later : now).push(i);
+      seen.add(itemKey(i));
+    }
+    if (now.length < 2) break;
+    const groups: number[][] = [];
+    for (let start = 0; start < now.length; start += MAX_TRANSACTION_ITEMS) groups.push(now.slice(start, start + MAX_TRANSACTION_ITEMS));
+    const retry = await Promise.all(
+      groups.map(async (group): Promise<number[]> => {
+        const items = group.map((i) => targets[i] as OutboxItem);
+        try {
+          await db().send(
+            new TransactWriteCommand({
+              TransactItems: group.map((i, k) => ({ Update: { ...deliveryUpdate(reports[i]!, items[k]!.personId, items[k]!.notificationId), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } })),
+            }),
+          );
+          group.forEach((i, k) => settle(i, 'updated', items[k]!));
+          return [];
+        } catch (error) {
+          if (!isConditionFailure(error)) {
+            logger.info('delivery reports not written together: each written on its own', { reports: group.length, error: (error as Error).name });
+            alone.push(...group);
+            return [];
+          }
+          const reasons = error.CancellationReasons ?? [];
+          return group.filter((i, k) => {
+            const reason = reasons[k];
+            if (reason?.Code !== 'ConditionalCheckFailed') return true;
+            // Found through the tags: a message not recorded as sent yet, or recorded under another id, has this id unknown for now.
+            const known = !reports[i]!.outbox || providerIdOf(reason.Item) === reports[i]!.providerMessageId;
+            if (known) settle(i, 'unchanged', items[k]!);
+            else results[i] = { status: 'rejected', reason: new UnknownProviderMessageError(reports[i]!.provider) };
+            return false;
+          });
+        }
+      }),
+    );
+    pending = [...retry.flat(), ...later].sort((a, b) => a - b);
+  }
+
+  // The rest one by one; a message's reports in the batch's order.
+  const byItem = new Map<string, number[]>();
+  for (const i of [...pending, ...alone].sort((a, b) => a - b)) byItem.set(itemKey(i), [...(byItem.get(itemKey(i)) ?? []), i]);
+  await inParallel([...byItem.values()], ALONE_CONCURRENCY, async (indexes) => {
+    for (const i of indexes) {
+      try {
+        results[i] = { status: 'fulfilled', value: await recordDelivery(reports[i]!) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  });
+  return results;
+}
+
+type OutboxItem = { personId: string; notificationId: string };
+
+/**
+ * The outbox item of each report: named by its tags, or read from the provider lookups, all in one consistent batch
+ * read. An error for a report whose lookup is missing (UnknownProviderMessageError) or could not be read.
+ */
+async function outboxItemsOf(reports: readonly DeliveryReport[]): Promise<Array<OutboxItem | Error>> {
+  const untagged = reports.filter((report) => !report.outbox);
+  const found = new Map<string, OutboxItem>();
+  let readError: Error | undefined;
+  if (untagged.length) {
+    try {
+      const lookups = await batchGetAll(untagged.map((report) => keys.providerMessage(report.provider, report.providerMessageId)), { consistentRead: true });
+      for (const lookup of lookups) found.set(`${String(lookup.pk)}\u0000${String(lookup.sk)}`, { personId: String(lookup.personId), notificationId: String(lookup.notificationId) });
+    } catch (error) {
+      readError = error as Error;
+    }
+  }
+  return reports.map((report) => {
+    if (report.outbox) return report.outbox;
+    if (readError) return readError;
+    const key = keys.providerMessage(report.provider, report.providerMessageId);
+    return found.get(`${key.pk}\u0000${key.sk}`) ?? new UnknownProviderMessageError(report.provider);
+  });
+}
+
+/** The provider id of the item a cancelled transaction returns (as DynamoDB's attribute value, or plain). */
+function providerIdOf(item: Record<string, unknown> | undefined): unknown {
+  const value = item?.providerMessageId;
+  return value && typeof value === 'object' && 'S' in value ? (value as { S: unknown }).S : value;
 }
 
 /** The outbox item of a provider's message id, from the lookup written with the mark `sent`. */
