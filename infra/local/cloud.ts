@@ -23,6 +23,8 @@ import { LocalScheduler } from './scheduler.js';
 import { createLocalConsole, type LocalConsole } from './console/index.js';
 import { FaultLayer, startFaultProxy, type FaultService, type FaultSettings } from './faults.js';
 import { startLocalS3, type LocalS3 } from './s3.js';
+import { LocalSqs } from './sqs.js';
+import { LocalEventSources } from './event-sources.js';
 
 export const LOCAL_REGION = 'eu-west-3';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -33,7 +35,7 @@ const ENGINE_TABLE = 'local-stepfunctions';
 export interface LocalCloudOptions {
   /** Where data is kept across restarts (default `.local/data`). */
   dataDir?: string;
-  /** Keep DynamoDB in memory (tests); nothing survives a restart then. */
+  /** Keep DynamoDB and the SQS queues in memory (tests); they do not survive a restart then. */
   inMemory?: boolean;
   /** Wipe the data folder first. */
   reset?: boolean;
@@ -139,6 +141,10 @@ export interface LocalCloud {
   scheduler: LocalScheduler;
   events: LocalEventBridge;
   sns: LocalSns;
+  /** The template's SQS queues (kept in the data folder unless `inMemory`); also served at `urls.awsEndpoint` (AmazonSQS.*). */
+  sqs: LocalSqs;
+  /** The SQS event source mappings of the functions: `stats()` counts their batches. */
+  eventSources: LocalEventSources;
   /** The fault layer: `set` changes shares, kinds or seed at run time, `stats` counts the calls and injected faults. */
   faults: FaultLayer;
   /** The `AWS_ENDPOINT_URL_*` variables every function gets: through the fault layer for the services it covers. */
@@ -244,12 +250,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const clientId = app.userPoolClientIds[0] ?? 'local-client';
     const issuer = await LocalIssuer.create({ issuerUrl, clientId, dataDir, users: options.users });
 
+    // Messages in queues are the app's data, as the table's items are: on disk unless DynamoDB is in memory.
+    const sqs = new LocalSqs({ queues: app.queues, dataDir: options.inMemory ? undefined : dataDir });
+    stopStack.push(() => sqs.close());
+
     const engineRef: { engine?: LocalStepFunctions } = {};
     const awsEndpoint = await startAwsJsonEndpoint({
       port: options.awsPort,
       services: {
         AWSStepFunctions: (operation, body) => handleSfnJson(engineRef.engine!, operation, body),
         PinpointSMSVoiceV2: (operation, body) => sms.handleJson(operation, body),
+        AmazonSQS: (operation, body) => sqs.handleJson(operation, body),
       },
     });
     stopStack.push(() => awsEndpoint.close());
@@ -270,6 +281,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       // Presigned URLs point where the functions' client does, through the fault layer too when S3 has a share: the
       // browser's uploads then meet the same faults.
       AWS_ENDPOINT_URL_S3: await forFunctions('s3', s3.endpoint),
+      AWS_ENDPOINT_URL_SQS: awsEndpoint.url,
     };
 
     const logsDir = join(dataDir, 'logs');
@@ -300,8 +312,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stopStack.push(() => lambda.stop());
 
     const invokeAsync = (arn: string, payload: unknown) => lambda.invoke(arn, payload);
-    const events = new LocalEventBridge({ rules: app.eventRules, invoke: invokeAsync, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT });
-    const sns = new LocalSns({ subscriptions: app.topicSubscriptions, invoke: invokeAsync });
+    const sendToQueue = (queueArn: string, body: string) => sqs.sendMessage(queueArn, body);
+    const events = new LocalEventBridge({ rules: app.eventRules, invoke: invokeAsync, sendToQueue, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT });
+    const sns = new LocalSns({ subscriptions: app.topicSubscriptions, invoke: invokeAsync, sendToQueue });
+    // Stopped before the functions: the batches being invoked finish and delete what succeeded.
+    const eventSources = new LocalEventSources({
+      mappings: app.eventSourceMappings,
+      sqs,
+      invoke: (arn, event) => lambda.invoke(arn, event),
+      region: LOCAL_REGION,
+      log: (line) => appendFileSync(logFile, `${line}\n`),
+    });
+    eventSources.start();
+    stopStack.push(() => eventSources.stop());
     const pendingDeliveries = new Set<Promise<unknown>>();
     const later = (what: string, publish: () => Promise<{ failed: number }>) => {
       const delivery = new Promise((resolve) => setTimeout(resolve, options.deliveryEventDelayMs ?? 300))
@@ -429,6 +452,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       scheduler,
       events,
       sns,
+      sqs,
+      eventSources,
       faults,
       functionEndpoints,
       timings: { synthMs, readyMs },

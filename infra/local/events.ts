@@ -16,6 +16,8 @@ export interface BusEvent {
 }
 
 export type Invoke = (functionArn: string, payload: unknown) => Promise<InvokeResult>;
+/** Sends a message to a queue of the template (the local SQS); rejects when it cannot. */
+export type SendToQueue = (queueArn: string, body: string) => Promise<unknown>;
 
 /** Waits between attempts of an asynchronous delivery: shorter than AWS's, so a local test sees a retry succeed. */
 export const RETRY_DELAYS_MS = [250, 1_000, 3_000];
@@ -25,10 +27,19 @@ export const RETRY_DELAYS_MS = [250, 1_000, 3_000];
  * each delay, then given up. Returns whether an attempt succeeded.
  */
 export async function deliverWithRetry(invoke: Invoke, arn: string, payload: unknown, delaysMs: readonly number[] = RETRY_DELAYS_MS): Promise<boolean> {
-  for (let attempt = 0; ; attempt++) {
-    const outcome = await invoke(arn, payload);
-    if (outcome.ok) return true;
-    const delay = delaysMs[attempt];
+  return retried(async () => (await invoke(arn, payload)).ok, delaysMs);
+}
+
+/** Sends to a queue the way EventBridge and SNS do: a refused send is tried again after each delay, then given up. */
+export async function sendWithRetry(send: SendToQueue | undefined, queueArn: string, body: string, delaysMs: readonly number[] = RETRY_DELAYS_MS): Promise<boolean> {
+  if (!send) return false;
+  return retried(() => send(queueArn, body).then(() => true, () => false), delaysMs);
+}
+
+async function retried(attempt: () => Promise<boolean>, delaysMs: readonly number[]): Promise<boolean> {
+  for (let tries = 0; ; tries++) {
+    if (await attempt()) return true;
+    const delay = delaysMs[tries];
     if (delay === undefined) return false;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
@@ -77,23 +88,25 @@ export function matchesPattern(pattern: Record<string, unknown>, event: unknown)
 }
 
 /**
- * A local EventBridge: the template's rules with event patterns and Lambda targets. putEvents invokes
- * each matching rule's targets with the whole event (or the target's constant Input), retrying failures.
+ * A local EventBridge: the template's rules with event patterns, and their Lambda and SQS targets. putEvents invokes
+ * each matching rule's functions, or sends to its queues, the whole event (or the target's constant Input), retrying failures.
  */
 export class LocalEventBridge {
   private readonly rules: LocalEventRule[];
   private readonly invoke: Invoke;
+  private readonly sendToQueue: SendToQueue | undefined;
   private readonly context: { region: string; accountId: string };
   private readonly retryDelaysMs: readonly number[];
 
-  constructor(options: { rules: LocalEventRule[]; invoke: Invoke; region: string; accountId: string; retryDelaysMs?: readonly number[] }) {
+  constructor(options: { rules: LocalEventRule[]; invoke: Invoke; sendToQueue?: SendToQueue; region: string; accountId: string; retryDelaysMs?: readonly number[] }) {
     this.rules = options.rules;
     this.invoke = options.invoke;
+    this.sendToQueue = options.sendToQueue;
     this.context = { region: options.region, accountId: options.accountId };
     this.retryDelaysMs = options.retryDelaysMs ?? RETRY_DELAYS_MS;
   }
 
-  /** Puts events on a bus and resolves once every matching target has had them (or given up): the count of failed deliveries. */
+  /** Puts events on a bus and resolves once every matching target has had them (a function ran, a queue took them) or given up: the count of failed deliveries. */
   async putEvents(events: BusEvent[], eventBusName = 'default'): Promise<{ deliveries: number; failed: number }> {
     const deliveries: Array<Promise<boolean>> = [];
     for (const partial of events) {
@@ -109,7 +122,8 @@ export class LocalEventBridge {
       for (const rule of this.rules) {
         if (rule.eventBusName !== eventBusName || !matchesPattern(rule.pattern, event)) continue;
         for (const target of rule.targets) {
-          deliveries.push(deliverWithRetry(this.invoke, target.arn, target.input !== undefined ? JSON.parse(target.input) : event, this.retryDelaysMs));
+          if (target.type === 'sqs') deliveries.push(sendWithRetry(this.sendToQueue, target.arn, target.input ?? JSON.stringify(event), this.retryDelaysMs));
+          else deliveries.push(deliverWithRetry(this.invoke, target.arn, target.input !== undefined ? JSON.parse(target.input) : event, this.retryDelaysMs));
         }
       }
     }

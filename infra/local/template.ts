@@ -84,15 +84,55 @@ export interface LocalEventRule {
   name: string;
   eventBusName: string;
   pattern: Record<string, unknown>;
-  /** Lambda targets only; `input` replaces the event when the target has a constant Input. */
-  targets: Array<{ arn: string; input?: string }>;
+  /**
+   * Lambda functions and SQS queues of the template (`type` `sqs`; other target types have no local runner);
+   * `input` replaces the event when the target has a constant Input.
+   */
+  targets: Array<{ arn: string; input?: string; type?: 'lambda' | 'sqs' }>;
 }
 
 export interface LocalTopicSubscription {
   subscriptionArn: string;
   topicArn: string;
-  /** The subscribed function's ARN (Protocol lambda). */
+  /** The subscribed function's ARN (Protocol lambda) or queue's ARN (Protocol sqs). */
   endpoint: string;
+  /** Default `lambda`. */
+  protocol?: 'lambda' | 'sqs';
+  /** An SQS subscription that gets the message itself rather than SNS's JSON envelope. */
+  rawMessageDelivery?: boolean;
+}
+
+/** A standard SQS queue of the template (AWS::SQS::Queue), with its settings or SQS's defaults. */
+export interface LocalQueue {
+  logicalId: string;
+  name: string;
+  arn: string;
+  /** The queue's URL as `Ref` gives it (the local SQS also accepts any URL that ends with its name). */
+  url: string;
+  visibilityTimeoutSeconds: number;
+  retentionSeconds: number;
+  delaySeconds: number;
+  receiveWaitSeconds: number;
+  maxMessageBytes: number;
+  /** Where a message goes after `maxReceiveCount` receives (RedrivePolicy). */
+  redrive?: { deadLetterTargetArn: string; maxReceiveCount: number };
+  /** SSE-SQS, as declared: the local SQS keeps messages in the clear either way. */
+  sqsManagedSse: boolean;
+}
+
+/** An SQS event source mapping of a function (AWS::Lambda::EventSourceMapping whose source is a queue of the template). */
+export interface LocalEventSourceMapping {
+  logicalId: string;
+  functionArn: string;
+  queueArn: string;
+  /** Messages per invocation (1 to 10,000; default 10). */
+  batchSize: number;
+  /** How long a batch gathers messages before the function is invoked (0 to 300 s). */
+  maximumBatchingWindowSeconds: number;
+  /** FunctionResponseTypes holds ReportBatchItemFailures: the function's `batchItemFailures` name the messages to keep. */
+  reportBatchItemFailures: boolean;
+  /** ScalingConfig.MaximumConcurrency: invocations at once, if set. */
+  maximumConcurrency?: number;
 }
 
 /** A CORS rule of a bucket (the template's CorsConfiguration.CorsRules). */
@@ -124,6 +164,8 @@ export interface LocalApp {
   eventRules: LocalEventRule[];
   topicSubscriptions: LocalTopicSubscription[];
   smsEventDestinations: LocalSmsEventDestination[];
+  queues: LocalQueue[];
+  eventSourceMappings: LocalEventSourceMapping[];
   /** Client ids of the template's Cognito user pool clients (the local issuer accepts the first as audience). */
   userPoolClientIds: string[];
   outputs: Record<string, string>;
@@ -626,17 +668,20 @@ function describeSchedules(template: Template, active: Array<[string, TemplateRe
   return schedules;
 }
 
-/** Rules with an event pattern, with their Lambda targets (other target types have no local runner). */
-function describeEventRules(template: Template, functions: LocalFunction[], active: Array<[string, TemplateResource]>, ctx: LocalContext): LocalEventRule[] {
+/** Rules with an event pattern, with their Lambda and SQS targets (other target types have no local runner). */
+function describeEventRules(template: Template, functions: LocalFunction[], queues: LocalQueue[], active: Array<[string, TemplateResource]>, ctx: LocalContext): LocalEventRule[] {
   const rules: LocalEventRule[] = [];
   for (const [logicalId, resource] of active) {
     if (resource.Type !== 'AWS::Events::Rule' || !resource.Properties?.EventPattern) continue;
     const props = resolveValue(resource.Properties, template, ctx) as Record<string, any>;
     if (props.State === 'DISABLED') continue;
     const busName = String(props.EventBusName ?? 'default').replace(/^arn:.*:event-bus\//, '');
-    const targets = (props.Targets ?? [])
-      .filter((target: Record<string, unknown>) => functions.some((fn) => fn.arn === target.Arn))
-      .map((target: Record<string, unknown>) => ({ arn: String(target.Arn), ...(target.Input !== undefined ? { input: str(target.Input) } : {}) }));
+    const targets = (props.Targets ?? []).flatMap((target: Record<string, unknown>) => {
+      const input = target.Input !== undefined ? { input: str(target.Input) } : {};
+      if (functions.some((fn) => fn.arn === target.Arn)) return [{ arn: String(target.Arn), ...input }];
+      if (queues.some((queue) => queue.arn === target.Arn)) return [{ arn: String(target.Arn), ...input, type: 'sqs' as const }];
+      return [];
+    });
     const pattern = typeof props.EventPattern === 'string' ? JSON.parse(props.EventPattern) : props.EventPattern;
     rules.push({ logicalId, name: String(refOf(logicalId, template, ctx)), eventBusName: busName, pattern, targets });
   }
@@ -645,12 +690,60 @@ function describeEventRules(template: Template, functions: LocalFunction[], acti
 
 function describeTopicSubscriptions(template: Template, active: Array<[string, TemplateResource]>, ctx: LocalContext): LocalTopicSubscription[] {
   return active
-    .filter(([, r]) => r.Type === 'AWS::SNS::Subscription' && r.Properties?.Protocol === 'lambda')
+    .filter(([, r]) => r.Type === 'AWS::SNS::Subscription' && (r.Properties?.Protocol === 'lambda' || r.Properties?.Protocol === 'sqs'))
     .map(([logicalId, resource]) => {
       const props = resolveValue(resource.Properties, template, ctx) as Record<string, any>;
       const topicArn = String(props.TopicArn);
-      return { subscriptionArn: `${topicArn}:${idsFor(logicalId, resource, ctx).hash(36, LOWER_ALNUM)}`, topicArn, endpoint: String(props.Endpoint) };
+      const subscription: LocalTopicSubscription = { subscriptionArn: `${topicArn}:${idsFor(logicalId, resource, ctx).hash(36, LOWER_ALNUM)}`, topicArn, endpoint: String(props.Endpoint) };
+      if (props.Protocol === 'sqs') Object.assign(subscription, { protocol: 'sqs', rawMessageDelivery: String(props.RawMessageDelivery) === 'true' });
+      return subscription;
     });
+}
+
+function describeQueues(template: Template, active: Array<[string, TemplateResource]>, ctx: LocalContext): LocalQueue[] {
+  return active
+    .filter(([, r]) => r.Type === 'AWS::SQS::Queue')
+    .map(([logicalId, resource]) => {
+      const props = resolveValue(resource.Properties ?? {}, template, ctx) as Record<string, any>;
+      if (String(props.FifoQueue) === 'true') throw new UnresolvableError(`Queue ${logicalId}: FIFO queues are not supported locally`);
+      const redrive = typeof props.RedrivePolicy === 'string' ? JSON.parse(props.RedrivePolicy) : props.RedrivePolicy;
+      return {
+        logicalId,
+        name: getAtt(logicalId, 'QueueName', template, ctx),
+        arn: getAtt(logicalId, 'Arn', template, ctx),
+        url: String(refOf(logicalId, template, ctx)),
+        visibilityTimeoutSeconds: Number(props.VisibilityTimeout ?? 30),
+        retentionSeconds: Number(props.MessageRetentionPeriod ?? 345_600),
+        delaySeconds: Number(props.DelaySeconds ?? 0),
+        receiveWaitSeconds: Number(props.ReceiveMessageWaitTimeSeconds ?? 0),
+        maxMessageBytes: Number(props.MaximumMessageSize ?? 262_144),
+        ...(redrive?.deadLetterTargetArn ? { redrive: { deadLetterTargetArn: String(redrive.deadLetterTargetArn), maxReceiveCount: Number(redrive.maxReceiveCount) } } : {}),
+        // SQS encrypts new queues with SSE-SQS unless told otherwise, or given a KMS key.
+        sqsManagedSse: props.KmsMasterKeyId === undefined && String(props.SqsManagedSseEnabled ?? true) === 'true',
+      };
+    });
+}
+
+/** The event source mappings that read a queue of the template into one of its functions (named by name or ARN). */
+function describeEventSourceMappings(template: Template, functions: LocalFunction[], queues: LocalQueue[], active: Array<[string, TemplateResource]>, ctx: LocalContext): LocalEventSourceMapping[] {
+  const mappings: LocalEventSourceMapping[] = [];
+  for (const [logicalId, resource] of active.filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping')) {
+    const props = resolveValue(resource.Properties ?? {}, template, ctx) as Record<string, any>;
+    if (String(props.Enabled ?? true) === 'false') continue;
+    const queue = queues.find((q) => q.arn === props.EventSourceArn);
+    const fn = functions.find((f) => f.functionName === props.FunctionName || f.arn === props.FunctionName);
+    if (!queue || !fn) continue;
+    mappings.push({
+      logicalId,
+      functionArn: fn.arn,
+      queueArn: queue.arn,
+      batchSize: Number(props.BatchSize ?? 10),
+      maximumBatchingWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
+      reportBatchItemFailures: (props.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
+      ...(props.ScalingConfig?.MaximumConcurrency !== undefined ? { maximumConcurrency: Number(props.ScalingConfig.MaximumConcurrency) } : {}),
+    });
+  }
+  return mappings;
 }
 
 function describeSmsEventDestinations(template: Template, active: Array<[string, TemplateResource]>, ctx: LocalContext): LocalSmsEventDestination[] {
@@ -672,7 +765,7 @@ function describeSmsEventDestinations(template: Template, active: Array<[string,
 /**
  * Lists what the local cloud runs from a synthesized template: tables, buckets, functions (with their bundle
  * directory in `assemblyDir` and resolved environment), state machines, HTTP API routes, schedules, event rules,
- * SNS Lambda subscriptions, SMS event destinations, outputs.
+ * SNS Lambda and SQS subscriptions, SMS event destinations, SQS queues and the event source mappings that read them, outputs.
  * Resources whose Condition is false are left out; outputs that have no local value are left out.
  * @example const app = describeTemplate(JSON.parse(readFileSync('cdk.out/App.template.json', 'utf8')), 'cdk.out', { region: 'eu-west-3', accountId: '000000000000', stackName: 'App' });
  */
@@ -680,6 +773,7 @@ export function describeTemplate(template: Template, assemblyDir: string, ctx: L
   const active = Object.entries(template.Resources).filter(([, r]) => !r.Condition || evaluateCondition(r.Condition, template, ctx));
   const ofType = (...types: string[]) => active.filter(([, r]) => types.includes(r.Type));
   const functions = ofType('AWS::Lambda::Function').map(([id, r]) => describeFunction(id, r, template, assemblyDir, ctx));
+  const queues = describeQueues(template, active, ctx);
   const outputs: Record<string, string> = {};
   for (const [key, output] of Object.entries(template.Outputs ?? {})) {
     if (output.Condition && !evaluateCondition(output.Condition, template, ctx)) continue;
@@ -696,9 +790,11 @@ export function describeTemplate(template: Template, assemblyDir: string, ctx: L
     stateMachines: ofType('AWS::StepFunctions::StateMachine').map(([id, r]) => describeStateMachine(id, r, template, assemblyDir, ctx)),
     routes: describeRoutes(template, functions, active, ctx),
     schedules: describeSchedules(template, active, ctx),
-    eventRules: describeEventRules(template, functions, active, ctx),
+    eventRules: describeEventRules(template, functions, queues, active, ctx),
     topicSubscriptions: describeTopicSubscriptions(template, active, ctx),
     smsEventDestinations: describeSmsEventDestinations(template, active, ctx),
+    queues,
+    eventSourceMappings: describeEventSourceMappings(template, functions, queues, active, ctx),
     userPoolClientIds: ofType('AWS::Cognito::UserPoolClient').map(([id]) => String(refOf(id, template, ctx))),
     outputs,
   };

@@ -18,6 +18,10 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { describeTemplate, resolveValue, UnresolvableError, type LocalApp, type LocalContext, type Template } from '../../infra/local/template.js';
 
@@ -84,9 +88,20 @@ function synthesize(): void {
     removalPolicy: RemovalPolicy.DESTROY,
   });
   worker.addEnvironment('BUCKET', bucket.bucketName);
+  // A queue between a rule (and a topic) and a function, with its dead letters.
+  const deadLetters = new sqs.Queue(stack, 'DeadLetters', { retentionPeriod: Duration.days(14) });
+  const reports = new sqs.Queue(stack, 'Reports', {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    visibilityTimeout: Duration.seconds(45),
+    retentionPeriod: Duration.days(4),
+    deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
+  });
+  new events.Rule(stack, 'Reported', { eventPattern: { source: ['probe'] }, targets: [new eventsTargets.SqsQueue(reports), new eventsTargets.LambdaFunction(api)] });
+  new sns.Topic(stack, 'Topic').addSubscription(new snsSubscriptions.SqsSubscription(reports, { rawMessageDelivery: true }));
+  worker.addEventSource(new SqsEventSource(reports, { batchSize: 100, maxBatchingWindow: Duration.seconds(2), reportBatchItemFailures: true, maxConcurrency: 3 }));
   new CfnOutput(stack, 'ApiUrl', { value: http.apiEndpoint });
   new CfnOutput(stack, 'TableArn', { value: table.tableArn });
-  for (const [name, construct] of Object.entries({ table, worker, machine, api, pool, client, http, key, bucket })) {
+  for (const [name, construct] of Object.entries({ table, worker, machine, api, pool, client, http, key, bucket, reports, deadLetters })) {
     ids[name] = stack.getLogicalId(construct.node.defaultChild as any);
   }
   app.synth();
@@ -222,6 +237,35 @@ describe('describeTemplate on a synthesized stack', () => {
     expect(monthly.name).toBe(`Probe-${monthly.logicalId}`);
     const tick = local.schedules.find((s) => s.logicalId.startsWith('Tick'))!;
     expect(tick).toMatchObject({ expression: 'rate(5 minutes)', target: { arn: `arn:aws:lambda:eu-west-3:123456789012:function:Probe-${ids.worker}` } });
+  });
+
+  it('describes the queues with their settings and redrive, the rule and topic that feed one, and the mapping that reads it', () => {
+    const name = (id: string) => `Probe-${id}`;
+    const arnOf = (id: string) => `arn:aws:sqs:eu-west-3:123456789012:${name(id)}`;
+    expect(local.queues.find((q) => q.logicalId === ids.reports)).toEqual({
+      logicalId: ids.reports,
+      name: name(ids.reports!),
+      arn: arnOf(ids.reports!),
+      url: `https://sqs.eu-west-3.amazonaws.com/123456789012/${name(ids.reports!)}`,
+      visibilityTimeoutSeconds: 45,
+      retentionSeconds: 4 * 86_400,
+      delaySeconds: 0,
+      receiveWaitSeconds: 0,
+      maxMessageBytes: 262_144,
+      redrive: { deadLetterTargetArn: arnOf(ids.deadLetters!), maxReceiveCount: 5 },
+      sqsManagedSse: true,
+    });
+    const deadLetters = local.queues.find((q) => q.logicalId === ids.deadLetters)!;
+    expect(deadLetters).toMatchObject({ visibilityTimeoutSeconds: 30, retentionSeconds: 14 * 86_400 });
+    expect(deadLetters.redrive).toBeUndefined();
+    const rule = local.eventRules.find((r) => r.logicalId.startsWith('Reported'))!;
+    const worker = local.functions.find((f) => f.logicalId === ids.worker)!;
+    const api = local.functions.find((f) => f.logicalId === ids.api)!;
+    expect(rule.targets).toEqual([{ arn: arnOf(ids.reports!), type: 'sqs' }, { arn: api.arn }]);
+    expect(local.topicSubscriptions).toEqual([expect.objectContaining({ endpoint: arnOf(ids.reports!), protocol: 'sqs', rawMessageDelivery: true })]);
+    expect(local.eventSourceMappings).toEqual([
+      expect.objectContaining({ functionArn: worker.arn, queueArn: arnOf(ids.reports!), batchSize: 100, maximumBatchingWindowSeconds: 2, reportBatchItemFailures: true, maximumConcurrency: 3 }),
+    ]);
   });
 
   it('resolves outputs, with attribute overrides winning', () => {
