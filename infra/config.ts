@@ -169,6 +169,24 @@ export const DEFAULT_INVOICING_NUMBERING: InvoicingNumbering = { chunkInvoices: 
 /** Production's outbox retries: 30 s doubling over 8 attempts, about an hour in all. */
 export const DEFAULT_OUTBOX_RETRY: OutboxRetry = { maxAttempts: 8, retryBaseSeconds: 30, leaseSeconds: 120 };
 
+/**
+ * The queue that hands the providers' delivery events to DeliveryEvents (decision 32): up to `batchSize` reports an
+ * invocation, gathered for up to `batchingWindowSeconds`; a report handed back (a failure, an id unknown yet) comes
+ * again after `visibilityTimeoutSeconds`, which must be at least DeliveryEvents' timeout.
+ */
+export interface DeliveryReportsQueue {
+  /** 1 to 10,000; above 10, Lambda needs a batching window of a second at least. */
+  batchSize: number;
+  batchingWindowSeconds: number;
+  visibilityTimeoutSeconds: number;
+}
+
+/** Production's: batches of 100 over 5 s; a report handed back comes again after 3 minutes (6 times the function's timeout, as AWS advises). */
+export const DEFAULT_DELIVERY_REPORTS: DeliveryReportsQueue = { batchSize: 100, batchingWindowSeconds: 5, visibilityTimeoutSeconds: 180 };
+
+/** DeliveryEvents' timeout: the delivery queue's visibility timeout may not be shorter. */
+export const DELIVERY_EVENTS_TIMEOUT_SECONDS = 30;
+
 /** The longest timeout of a function that sends messages (the dispatcher's): a sender's lease must outlast it. */
 export const LONGEST_SENDER_TIMEOUT_SECONDS = 60;
 
@@ -196,6 +214,8 @@ export interface StageConfig {
   /** The reconciler (functions/reconciler/): how often it runs, and how long a hand-over may be in flight before it steps in. */
   reconcile: { everyMinutes: number; graceSeconds: number };
   outbox: OutboxRetry;
+  /** The queue in front of DeliveryEvents. */
+  deliveryReports: DeliveryReportsQueue;
   personalLinks: PersonalLinkSettings;
   /** From header of every email, on the verified domain `emailDomain`. */
   emailFrom: string;
@@ -297,6 +317,7 @@ const BASE = {
   launch: { remindAfterSeconds: 2 * DAY, escalateAfterSeconds: 5 * DAY },
   reconcile: { everyMinutes: 5, graceSeconds: 120 },
   outbox: DEFAULT_OUTBOX_RETRY,
+  deliveryReports: DEFAULT_DELIVERY_REPORTS,
   personalLinks: DEFAULT_PERSONAL_LINKS,
   contributionRates: DEFAULT_CONTRIBUTION_RATES,
   cooperative: DEFAULT_COOPERATIVE,
@@ -309,9 +330,16 @@ type StageDefaults = Pick<StageConfig, 'removalPolicy' | 'deletionProtection' | 
   launch?: WaitTimings;
   reconcile?: StageConfig['reconcile'];
   outbox?: OutboxRetry;
+  deliveryReports?: DeliveryReportsQueue;
   personalLinks?: PersonalLinkSettings;
   invoicingNumbering?: InvoicingNumbering;
 };
+
+/**
+ * On one machine: a status within a second or two of its event, as a person watching the console or a test expects; a
+ * report handed back comes again after the function's timeout, the shortest Lambda allows.
+ */
+const ONE_MACHINE_DELIVERY_REPORTS: DeliveryReportsQueue = { batchSize: 100, batchingWindowSeconds: 1, visibilityTimeoutSeconds: DELIVERY_EVENTS_TIMEOUT_SECONDS };
 
 const PER_STAGE: Record<StageName, StageDefaults> = {
   prod: { removalPolicy: 'retain', deletionProtection: true, logRetentionDays: 180, logLevel: 'INFO' },
@@ -327,6 +355,7 @@ const PER_STAGE: Record<StageName, StageDefaults> = {
     // a kill (test/e2e/crash-recovery.test.ts), are exercised without thousands of invoices. The bench's run at scale
     // is on the `test` stage, with production's chunks.
     invoicingNumbering: { chunkInvoices: 3, chunksPerStep: 1 },
+    deliveryReports: ONE_MACHINE_DELIVERY_REPORTS,
   },
   // Seconds instead of days, so an end-to-end test sees the reminder, the escalation and the expiry.
   test: {
@@ -352,6 +381,7 @@ const PER_STAGE: Record<StageName, StageDefaults> = {
     outbox: { ...DEFAULT_OUTBOX_RETRY, retryBaseSeconds: 1 },
     // The end-to-end tests ask for many links from one machine; the per-address limit stays the production one.
     personalLinks: { ...DEFAULT_PERSONAL_LINKS, resendOverall: { max: 1000, windowSeconds: 3600 } },
+    deliveryReports: ONE_MACHINE_DELIVERY_REPORTS,
   },
 };
 
@@ -507,6 +537,13 @@ function validate(config: StageConfig): void {
   const { maxAttempts, retryBaseSeconds, leaseSeconds } = config.outbox;
   if (![maxAttempts, retryBaseSeconds, leaseSeconds].every((n) => Number.isInteger(n) && n > 0)) problems.push('outbox retry settings must be positive whole numbers');
   if (leaseSeconds <= LONGEST_SENDER_TIMEOUT_SECONDS) problems.push(`outbox leaseSeconds must be more than ${LONGEST_SENDER_TIMEOUT_SECONDS} (the longest timeout of a function that sends)`);
+  const reports = config.deliveryReports;
+  if (!Number.isInteger(reports.batchSize) || reports.batchSize < 1 || reports.batchSize > 10_000) problems.push('deliveryReports batchSize must be 1 to 10000');
+  if (!Number.isInteger(reports.batchingWindowSeconds) || reports.batchingWindowSeconds < 0 || reports.batchingWindowSeconds > 300) problems.push('deliveryReports batchingWindowSeconds must be 0 to 300');
+  else if (reports.batchSize > 10 && reports.batchingWindowSeconds < 1) problems.push('deliveryReports batchingWindowSeconds must be 1 or more for batches of more than 10');
+  if (!Number.isInteger(reports.visibilityTimeoutSeconds) || reports.visibilityTimeoutSeconds < DELIVERY_EVENTS_TIMEOUT_SECONDS || reports.visibilityTimeoutSeconds > 43_200) {
+    problems.push(`deliveryReports visibilityTimeoutSeconds must be ${DELIVERY_EVENTS_TIMEOUT_SECONDS} (DeliveryEvents' timeout) to 43200`);
+  }
   const links = config.personalLinks;
   const linkNumbers = [links.validForSeconds, links.resendAnswerMs, links.resendPerContact.max, links.resendPerContact.windowSeconds, links.resendOverall.max, links.resendOverall.windowSeconds];
   if (!linkNumbers.every((n) => Number.isInteger(n) && n > 0)) problems.push('personal link settings must be positive whole numbers');

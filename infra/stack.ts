@@ -14,7 +14,7 @@ import { monthlyInvoicingWorkflow } from '../workflows/monthly-invoicing.js';
 import { onboardingWorkflow } from '../workflows/onboarding.js';
 import { referralWorkflow } from '../workflows/referral.js';
 import { bundleFunctions, extraFunctionEntries, functionEntries, type BundleSet } from './bundles.js';
-import { ENV, LONGEST_SENDER_TIMEOUT_SECONDS, loadStageConfig, resolveStageName, stageOverrides, type StageConfig } from './config.js';
+import { DELIVERY_EVENTS_TIMEOUT_SECONDS, ENV, LONGEST_SENDER_TIMEOUT_SECONDS, loadStageConfig, resolveStageName, stageOverrides, type StageConfig } from './config.js';
 import { ParcoursAlarms } from './constructs/alarms.js';
 import { AppTable } from './constructs/app-table.js';
 import { ParcoursAuth } from './constructs/auth.js';
@@ -247,13 +247,12 @@ export class ParcoursStack extends Stack {
       .bindStateMachine(this.onboardingStateMachine, ENV.onboardingStateMachineArn)
       .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
 
-    // Delivery tracking: SES and SMS delivery events set the status of the message they concern.
-    // A hard bounce or a failed SMS also sends a word by the other channel: it sends, too.
-    // 30 s: a report for a send not recorded yet is looked up again for a few seconds.
-    const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts', { timeout: Duration.seconds(30) })
+    // Delivery tracking: SES and SMS delivery events set the status of the message they concern, in batches from a
+    // queue (decision 32). A hard bounce or a failed SMS also sends a word by the other channel: it sends, too.
+    // 30 s: a batch of 100 reports, and their follow-ups; the queue hands a report back no sooner.
+    const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts', { timeout: Duration.seconds(DELIVERY_EVENTS_TIMEOUT_SECONDS) })
       .bindMessaging(messaging, ['email', 'sms']);
-    messaging.routeDeliveryEvents(deliveryEvents.function, deadLetters.queue);
-    deadLetters.receiveAsyncFailuresOf(deliveryEvents.function);
+    messaging.routeDeliveryEvents(deliveryEvents.function, deadLetters, config.deliveryReports);
     // SMS replies: STOP opts the number out, START lifts it.
     const inboundSms = fn('InboundSms', 'functions/notifications/inbound-sms.ts');
     messaging.routeInboundSms(inboundSms.function, deadLetters.queue);

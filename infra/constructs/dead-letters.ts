@@ -15,9 +15,10 @@ export interface ParcoursDeadLettersProps {
 
 /**
  * ONE dead-letter queue for every asynchronous source of the stack: EventBridge rule targets, SNS
- * subscriptions, EventBridge Scheduler targets, and the on-failure destination of functions invoked
- * asynchronously. One queue and one alarm on its depth (decision 19): an operator reads the message to
- * learn which source it came from (each source writes its own attributes).
+ * subscriptions, EventBridge Scheduler targets, the on-failure destination of functions invoked
+ * asynchronously, and the queues functions consume (their redrive policy). One queue and one alarm on its depth
+ * (decision 19): an operator reads the message to learn which source it came from (each source writes its own
+ * attributes; a message of a consumed queue carries `DeadLetterQueueSourceArn`).
  */
 export class ParcoursDeadLetters extends Construct {
   readonly queue: sqs.Queue;
@@ -57,6 +58,15 @@ export class ParcoursDeadLetters extends Construct {
    */
   grantScheduleRole(role: iam.IGrantable): void {
     this.key.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+  }
+
+  /**
+   * The redrive policy of a queue a function consumes: a message received `maxReceiveCount` times comes here. SQS
+   * moves it during a receive, with the receiver's rights, so the consumer's role may use the key (the exact actions).
+   */
+  deadLetterQueueFor(consumer: iam.IGrantable, maxReceiveCount: number): sqs.DeadLetterQueue {
+    this.key.grant(consumer, 'kms:GenerateDataKey', 'kms:Decrypt');
+    return { queue: this.queue, maxReceiveCount };
   }
 
   /**

@@ -4,16 +4,18 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as smsvoice from 'aws-cdk-lib/aws-smsvoice';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { SES_TRACKED_DETAIL_TYPES, SMS_TRACKED_EVENT_TYPES } from '../../shared/notifications/tracking.js';
+import { DELIVERY_QUEUE_MAX_RECEIVES, SES_TRACKED_DETAIL_TYPES, SMS_TRACKED_EVENT_TYPES } from '../../shared/notifications/tracking.js';
 import { MAIL_ATTACHMENT_PREFIXES } from '../../shared/domain/messages/attachments.js';
-import { ENV, type StageConfig } from '../config.js';
+import { ENV, type DeliveryReportsQueue, type StageConfig } from '../config.js';
 import type { DocumentsBucket } from './documents-bucket.js';
+import type { ParcoursDeadLetters } from './dead-letters.js';
 
 export type MessagingChannel = 'email' | 'sms';
 
@@ -125,13 +127,24 @@ export class ParcoursMessaging extends Construct {
   }
 
   /**
-   * Routes the final delivery events of both channels to `consumer`: an EventBridge rule on the default
-   * bus for our SES configuration set's events, and a subscription to the SMS events topic. An event that
-   * cannot be delivered goes to `deadLetters`.
+   * Routes the final delivery events of both channels to `consumer` through one queue, which hands them over in
+   * batches (decision 32): an EventBridge rule on the default bus for our SES configuration set's events, and a
+   * subscription of the queue to the SMS events topic (the raw event, no SNS envelope). The queue is encrypted by SQS
+   * (no key policy to open to EventBridge and SNS, no KMS request per batch); a report that failed
+   * DELIVERY_QUEUE_MAX_RECEIVES times goes to the dead letters, as does an event EventBridge or SNS could not put on
+   * the queue. Only the failed reports of a batch come back (`batchItemFailures`).
    */
-  routeDeliveryEvents(consumer: lambda.IFunction, deadLetters: sqs.IQueue): void {
+  routeDeliveryEvents(consumer: lambda.Function, deadLetters: ParcoursDeadLetters, settings: DeliveryReportsQueue): sqs.Queue {
+    const queue = new sqs.Queue(this, 'DeliveryEventsQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Long enough to outlast a long weekend without the consumer; the dead letters keep theirs 14 days.
+      retentionPeriod: Duration.days(4),
+      visibilityTimeout: Duration.seconds(settings.visibilityTimeoutSeconds),
+      deadLetterQueue: deadLetters.deadLetterQueueFor(consumer, DELIVERY_QUEUE_MAX_RECEIVES),
+    });
     new events.Rule(this, 'EmailDeliveryEventsRule', {
-      description: 'Final delivery events of the SES configuration set, to the delivery-tracking function',
+      description: 'Final delivery events of the SES configuration set, to the delivery-tracking queue',
       eventPattern: {
         source: ['aws.ses'],
         detailType: SES_TRACKED_DETAIL_TYPES,
@@ -139,9 +152,19 @@ export class ParcoursMessaging extends Construct {
         detail: { mail: { tags: { 'ses:configuration-set': [this.emailConfigurationSet.configurationSetName] } } },
       },
       // EventBridge retries for up to a day before giving up.
-      targets: [new targets.LambdaFunction(consumer, { deadLetterQueue: deadLetters, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
+      targets: [new targets.SqsQueue(queue, { deadLetterQueue: deadLetters.queue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
     });
-    this.smsEventsTopic.addSubscription(new subscriptions.LambdaSubscription(consumer, { deadLetterQueue: deadLetters }));
+    this.smsEventsTopic.addSubscription(new subscriptions.SqsSubscription(queue, { rawMessageDelivery: true, deadLetterQueue: deadLetters.queue }));
+    consumer.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: settings.batchSize,
+        maxBatchingWindow: Duration.seconds(settings.batchingWindowSeconds),
+        reportBatchItemFailures: true,
+        // Two batches at once at most: a burst of reports (the month's invoices) waits in the queue, not on the table.
+        maxConcurrency: 2,
+      }),
+    );
+    return queue;
   }
 
   /** Routes the SMS replies to our number (STOP, START) to `consumer`; an undeliverable one goes to `deadLetters`. */

@@ -675,10 +675,15 @@ describe('functions', () => {
 describe('delivery tracking', () => {
   const deliveryFunctionId = () => ofType(dev.resources, 'AWS::Lambda::Function').find(([id]) => id.startsWith('DeliveryEvents'))![0];
 
-  it('routes the final SES events of our configuration set only, from the default bus, to DeliveryEvents', () => {
+  const deliveryQueue = () => {
+    const [[queueId, queue]] = ofType(dev.resources, 'AWS::SQS::Queue').filter(([id]) => id.startsWith('MessagingDeliveryEventsQueue'));
+    return { queueId, queue, arn: { 'Fn::GetAtt': [queueId, 'Arn'] } };
+  };
+
+  it('routes the final SES events of our configuration set only, from the default bus, to the delivery queue', () => {
     const rules = ofType(dev.resources, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern);
     expect(rules).toHaveLength(1);
-    const [[, rule]] = rules;
+    const [[ruleId, rule]] = rules;
     expect(rule.Properties.EventBusName).toBeUndefined();
     const [[configurationSetId]] = ofType(dev.resources, 'AWS::SES::ConfigurationSet');
     expect(rule.Properties.EventPattern).toEqual({
@@ -686,13 +691,50 @@ describe('delivery tracking', () => {
       'detail-type': ['Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Rejected', 'Email Rendering Failed'],
       detail: { mail: { tags: { 'ses:configuration-set': [{ Ref: configurationSetId }] } } },
     });
-    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [deliveryFunctionId(), 'Arn'] } })]);
+    const { queueId, arn } = deliveryQueue();
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: arn, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 } })]);
+    // Nothing invokes DeliveryEvents but its queue's event source mapping.
     const permissions = ofType(dev.resources, 'AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes(deliveryFunctionId()));
-    expect(permissions.map(([, p]) => p.Properties.Principal).sort()).toEqual(['events.amazonaws.com', 'sns.amazonaws.com']);
-    for (const [, permission] of permissions) expect(permission.Properties.SourceArn).toBeDefined();
+    expect(permissions).toEqual([]);
+    // Only our rule and the SMS events topic may send to the queue, over TLS.
+    const [[, policy]] = ofType(dev.resources, 'AWS::SQS::QueuePolicy').filter(([, p]) => JSON.stringify(p.Properties.Queues).includes(queueId));
+    const statements = policy.Properties.PolicyDocument.Statement as Array<{ Effect: string; Principal: { Service?: string }; Action: string | string[]; Condition: Json }>;
+    const [[topicId]] = ofType(dev.resources, 'AWS::SNS::Topic').filter(([id]) => id.startsWith('MessagingSmsEventsTopic'));
+    expect(statements.filter((st) => st.Effect === 'Allow').map((st) => [st.Principal.Service, [st.Action].flat().filter((a) => a !== 'sqs:GetQueueAttributes' && a !== 'sqs:GetQueueUrl'), st.Condition])).toEqual([
+      ['events.amazonaws.com', ['sqs:SendMessage'], { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } }],
+      ['sns.amazonaws.com', ['sqs:SendMessage'], { ArnEquals: { 'aws:SourceArn': { Ref: topicId } } }],
+    ]);
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
   });
 
-  it('publishes the SMS delivery events to a topic encrypted with the project key, subscribed by DeliveryEvents', () => {
+  it('hands the reports to DeliveryEvents in batches: SSE-SQS, redrive to the dead letters after 5 receives, partial batch failures', () => {
+    const { queueId, queue } = deliveryQueue();
+    const [[deadLettersId]] = ofType(dev.resources, 'AWS::SQS::Queue').filter(([id]) => id.startsWith('DeadLetters'));
+    expect(queue.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 4 * 24 * 3600,
+      VisibilityTimeout: 180,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [deadLettersId, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    expect(queue.Properties.KmsMasterKeyId).toBeUndefined();
+    const mappings = ofType(dev.resources, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toMatchObject({
+      FunctionName: { Ref: deliveryFunctionId() },
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    // The queue hands a report back no sooner than the function may still be working on it.
+    const timeout = dev.resources[deliveryFunctionId()]!.Properties.Timeout;
+    expect(timeout).toBeLessThanOrEqual(queue.Properties.VisibilityTimeout);
+    // The end-to-end stage gathers for a second, and hands a report back after the function's timeout.
+    expect(loadStageConfig('test').deliveryReports).toEqual({ batchSize: 100, batchingWindowSeconds: 1, visibilityTimeoutSeconds: timeout });
+  });
+
+  it('publishes the SMS delivery events to a topic encrypted with the project key, the delivery queue subscribed for the raw events', () => {
     const [[, configurationSet]] = ofType(dev.resources, 'AWS::SMSVOICE::ConfigurationSet');
     const [destination] = configurationSet.Properties.EventDestinations;
     expect(destination).toMatchObject({ Enabled: true, MatchingEventTypes: expect.arrayContaining(['TEXT_DELIVERED', 'TEXT_UNREACHABLE', 'TEXT_BLOCKED']) });
@@ -701,7 +743,7 @@ describe('delivery tracking', () => {
     expect(dev.resources[topicId]!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     const subscriptions = ofType(dev.resources, 'AWS::SNS::Subscription').map(([, s]) => s.Properties);
     expect(subscriptions.filter((s) => s.TopicArn.Ref === topicId)).toEqual([
-      expect.objectContaining({ Protocol: 'lambda', TopicArn: { Ref: topicId }, Endpoint: { 'Fn::GetAtt': [deliveryFunctionId(), 'Arn'] } }),
+      expect.objectContaining({ Protocol: 'sqs', TopicArn: { Ref: topicId }, Endpoint: deliveryQueue().arn, RawMessageDelivery: true }),
     ]);
 
     // Only End User Messaging SMS of this account may publish, over TLS, and use the key for it.
@@ -718,10 +760,20 @@ describe('delivery tracking', () => {
       .filter(([id]) => id.startsWith(prefix))
       .flatMap(([, p]) => (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((s) => [s.Action].flat()));
 
-  it('gives DeliveryEvents the table and sending (the fallback by the other channel), and nothing else', () => {
+  it('gives DeliveryEvents the table and sending (the fallback by the other channel), its queue, and nothing else', () => {
     const actions = actionsOf('DeliveryEvents');
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ses:SendEmail', 'sms-voice:SendTextMessage']));
+    // A batch's reports in transactions, their lookups in one batch read.
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'ses:SendEmail', 'sms-voice:SendTextMessage']));
     expect(actions.filter((a) => a.startsWith('sns:') || a.startsWith('states:'))).toEqual([]);
+    // Its queue's consumer, and the dead letters' key, which SQS uses with its rights when it moves a report there.
+    const statements = ofType(dev.resources, 'AWS::IAM::Policy')
+      .filter(([id]) => id.startsWith('DeliveryEvents'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: Json }>);
+    const sqsStatement = statements.find((st) => [st.Action].flat().includes('sqs:ReceiveMessage'))!;
+    expect(sqsStatement.Resource).toEqual(deliveryQueue().arn);
+    expect([sqsStatement.Action].flat().every((a) => ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].includes(a))).toBe(true);
+    const [[keyId]] = ofType(dev.resources, 'AWS::KMS::Key');
+    expect(statements).toContainEqual(expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } }));
   });
 
   it('routes the SMS replies of the two-way topic to InboundSms, which cannot send, and outputs the topic for the number', () => {
@@ -819,7 +871,7 @@ describe('alarms and outputs', () => {
     const ourSet = [{ Name: 'ses:configuration-set', Value: { Ref: configurationSetId } }];
     expect(all.SesBounceRate).toMatchObject({ Namespace: 'AWS/SES', MetricName: 'Reputation.BounceRate', Statistic: 'Maximum', Threshold: 0.05, Dimensions: ourSet });
     expect(all.SesComplaintRate).toMatchObject({ Namespace: 'AWS/SES', MetricName: 'Reputation.ComplaintRate', Statistic: 'Maximum', Threshold: 0.001, Dimensions: ourSet });
-    const [[queueId]] = ofType(dev.resources, 'AWS::SQS::Queue');
+    const [[queueId]] = ofType(dev.resources, 'AWS::SQS::Queue').filter(([id]) => id.startsWith('DeadLetters'));
     expect(all.DeadLetters).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Threshold: 1 });
     expect(all.DeadLetters.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }]);
     expect(all.NotificationOverdue).toMatchObject({ Namespace: 'CoopConnexionParcours', MetricName: 'notification_overdue', Statistic: 'Sum', Period: 300, Threshold: 1 });
@@ -1051,7 +1103,7 @@ describe('ParcoursFunction grants', () => {
 
 describe('dead letters', () => {
   const queue = () => {
-    const queues = ofType(dev.resources, 'AWS::SQS::Queue');
+    const queues = ofType(dev.resources, 'AWS::SQS::Queue').filter(([id]) => id.startsWith('DeadLetters'));
     expect(queues).toHaveLength(1);
     return queues[0];
   };
@@ -1065,21 +1117,27 @@ describe('dead letters', () => {
     expect(policy.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
   });
 
-  it('receive from every asynchronous source: rule targets, SNS subscriptions, schedules and asynchronously invoked functions', () => {
+  it('receive from every asynchronous source: rule targets, SNS subscriptions, schedules, asynchronously invoked functions and consumed queues', () => {
     const asyncFunctions = new Set<string>();
+    const isFunction = (arn: Json) => dev.resources[arn['Fn::GetAtt']?.[0]]?.Type === 'AWS::Lambda::Function';
     const rules = ofType(dev.resources, 'AWS::Events::Rule');
     expect(rules.length).toBeGreaterThan(0);
     for (const [id, rule] of rules) {
       for (const target of rule.Properties.Targets) {
         expect(target.DeadLetterConfig, id).toEqual({ Arn: queueArn() });
-        asyncFunctions.add(target.Arn['Fn::GetAtt'][0]);
+        if (isFunction(target.Arn)) asyncFunctions.add(target.Arn['Fn::GetAtt'][0]);
       }
     }
-    const subscriptions = ofType(dev.resources, 'AWS::SNS::Subscription').filter(([, s]) => s.Properties.Protocol === 'lambda');
-    expect(subscriptions.length).toBe(2);
+    // InboundSms's (a function) and the delivery queue's.
+    const subscriptions = ofType(dev.resources, 'AWS::SNS::Subscription');
+    expect(subscriptions.map(([, s]) => s.Properties.Protocol).sort()).toEqual(['lambda', 'sqs']);
     for (const [id, subscription] of subscriptions) {
       expect(subscription.Properties.RedrivePolicy, id).toEqual({ deadLetterTargetArn: queueArn() });
-      asyncFunctions.add(subscription.Properties.Endpoint['Fn::GetAtt'][0]);
+      if (isFunction(subscription.Properties.Endpoint)) asyncFunctions.add(subscription.Properties.Endpoint['Fn::GetAtt'][0]);
+    }
+    // Every other queue gives up to the dead letters.
+    for (const [id, consumed] of ofType(dev.resources, 'AWS::SQS::Queue').filter(([id]) => id !== queue()[0])) {
+      expect(consumed.Properties.RedrivePolicy, id).toEqual({ deadLetterTargetArn: queueArn(), maxReceiveCount: 5 });
     }
     const schedules = ofType(dev.resources, 'AWS::Scheduler::Schedule');
     expect(schedules.length).toBeGreaterThan(0);
@@ -1099,7 +1157,7 @@ describe('dead letters', () => {
     for (const [ruleId] of ofType(dev.resources, 'AWS::Events::Rule')) {
       expect(allows).toContainEqual(expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } } }));
     }
-    for (const [, subscription] of ofType(dev.resources, 'AWS::SNS::Subscription').filter(([, s]) => s.Properties.Protocol === 'lambda')) {
+    for (const [, subscription] of ofType(dev.resources, 'AWS::SNS::Subscription')) {
       expect(allows).toContainEqual(expect.objectContaining({ Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': subscription.Properties.TopicArn } } }));
     }
     const [[, key]] = ofType(dev.resources, 'AWS::KMS::Key');
@@ -1116,8 +1174,8 @@ describe('dead letters', () => {
       ...ofType(dev.resources, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => dev.resources[c.Properties.FunctionName.Ref].Properties.Role['Fn::GetAtt'][0]),
     ];
     // Four schedules (the dispatcher, the reconciler's two: repairs and the monthly invoicing, on one role; the chase of
-    // unpaid invoices) and five asynchronously invoked functions.
-    expect(writers).toHaveLength(9);
+    // unpaid invoices) and four asynchronously invoked functions (DeliveryEvents is not: its queue is).
+    expect(writers).toHaveLength(8);
     for (const roleId of writers) {
       const statements = roleStatements(roleId);
       expect(statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage')).map((s) => s.Resource), roleId).toEqual([queueArn()]);

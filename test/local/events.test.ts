@@ -123,12 +123,16 @@ describe('delivery events of the local SES and SMS', () => {
     expect(UNREACHABLE_TEST_NUMBERS.test('+33699998123')).toBe(false);
   });
 
-  it("match the template's delivery rule and SMS destination, which lead to the delivery function", () => {
+  it("match the template's delivery rule and SMS destination, which lead through the delivery queue to the delivery function", () => {
     const synthesized = loadAssembly(inject('assemblyDir'));
     const app = describeTemplate(synthesized.template, synthesized.assemblyDir, { region: 'eu-west-3', accountId: '000000000000', stackName: synthesized.stackName });
     const consumer = app.functions.find((fn) => fn.logicalId.startsWith('DeliveryEvents'))!;
+    const [mapping] = app.eventSourceMappings;
+    expect(mapping).toMatchObject({ functionArn: consumer.arn, batchSize: 100, maximumBatchingWindowSeconds: 1, reportBatchItemFailures: true });
+    const queue = app.queues.find((q) => q.arn === mapping!.queueArn)!;
+    expect(queue.redrive?.deadLetterTargetArn).toBe(app.queues.find((q) => q.logicalId.startsWith('DeadLetters'))!.arn);
     const [rule] = app.eventRules;
-    expect(rule!.targets).toEqual([{ arn: consumer.arn }]);
+    expect(rule!.targets).toEqual([{ arn: queue.arn, type: 'sqs' }]);
     const configurationSetName = app.functions.find((fn) => fn.environment.SES_CONFIGURATION_SET)!.environment.SES_CONFIGURATION_SET!;
     const events = sesDeliveryEvents({ ...email(['a@example.org', 'b@bounce.test']), configurationSetName });
     expect(events.every((e) => matchesPattern(rule!.pattern, e))).toBe(true);
@@ -137,6 +141,6 @@ describe('delivery events of the local SES and SMS', () => {
     const smsConfigurationSet = app.functions.find((fn) => fn.environment.SMS_CONFIGURATION_SET)!.environment.SMS_CONFIGURATION_SET;
     const [destination] = app.smsEventDestinations;
     expect(destination).toMatchObject({ configurationSetName: smsConfigurationSet, matchingEventTypes: expect.arrayContaining(['TEXT_DELIVERED', 'TEXT_UNREACHABLE']) });
-    expect(app.topicSubscriptions.filter((s) => s.topicArn === destination!.topicArn).map((s) => s.endpoint)).toEqual([consumer.arn]);
+    expect(app.topicSubscriptions.filter((s) => s.topicArn === destination!.topicArn)).toEqual([expect.objectContaining({ endpoint: queue.arn, protocol: 'sqs', rawMessageDelivery: true })]);
   });
 });
