@@ -15,8 +15,9 @@ export function workflowTask<TInput, TOutput>(schema: z.ZodMiniType<TInput>, fn:
 }
 
 /**
- * Wraps the consumer of an asynchronous event source (EventBridge, SNS): the same checks, and an error
- * makes the source retry the event, so a handler throws only for what a later attempt can fix.
+ * Wraps the consumer of an asynchronous event source (EventBridge, SNS, an SQS queue): the same checks, and an error
+ * makes the source retry the event (the whole batch, for a queue), so a handler throws only for what a later attempt
+ * can fix; a queue's consumer names the messages to retry in `batchItemFailures` instead.
  */
 export function eventConsumer<TInput, TOutput>(schema: z.ZodMiniType<TInput>, fn: (input: TInput, context: Context) => Promise<TOutput>) {
   return checkedHandler(schema, 'invalid event', fn);

@@ -24,7 +24,7 @@ export interface DeliveryReport {
 
 export type DeliveryOutcome = { result: 'updated' | 'unchanged'; personId: string; notificationId: string };
 
-/** Raised when no sent message has this provider id (yet): DeliveryEvents looks again a few times, then drops the report. */
+/** Raised when no sent message has this provider id (yet): DeliveryEvents looks again (through its queue), then drops the report. */
 export class UnknownProviderMessageError extends Error {
   constructor(provider: MessageProvider) {
     super(`No sent message has this ${provider} message id`);

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { outboxPuts, type OutboxMessage } from '../../shared/data/outbox.js';
 import { render } from '../../shared/domain/messages/catalogue.js';
 import { keys } from '../../shared/keys.js';
+import { outboxTags } from '../../shared/notifications/tracking.js';
 import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
 import { adultSubmission } from '../support/fixtures.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
@@ -74,6 +75,43 @@ describe('delivery tracking on the local cloud', () => {
   it('records a complaint after the delivery of a message to a complaint address', async () => {
     const { status } = await acknowledgementsOf({ email: `ines.${randomUUID()}@complaint.test` }, 'complained');
     expect(status('young', 'email')).toBe('complained');
+  });
+});
+
+describe('the delivery queue, on the local cloud', () => {
+  it('hands a burst of SES events to DeliveryEvents in a few large batches, and every report is recorded', async () => {
+    const consumer = cloud.app.functions.find((fn) => fn.logicalId.startsWith('DeliveryEvents'))!;
+    const mapping = cloud.app.eventSourceMappings.find((m) => m.functionArn === consumer.arn)!;
+    const configurationSet = cloud.app.functions.find((fn) => fn.environment.SES_CONFIGURATION_SET)!.environment.SES_CONFIGURATION_SET!;
+    const personId = `customer-${randomUUID()}`;
+    const sent = Array.from({ length: 40 }, (_, i) => ({ notificationId: `burst#${i}#customer#email`, providerMessageId: randomUUID() }));
+    await Promise.all(
+      sent.map(({ notificationId, providerMessageId }) =>
+        cloud.documentClient.send(new PutCommand({ TableName: cloud.tableName, Item: { ...keys.notification(personId, notificationId), type: 'notification', notificationId, status: 'sent', providerMessageId } })),
+      ),
+    );
+    const stats = () => cloud.eventSources.stats().find((s) => s.logicalId === mapping.logicalId)!;
+    const before = stats();
+    const put = await cloud.events.putEvents(
+      sent.map(({ notificationId, providerMessageId }) => ({
+        source: 'aws.ses',
+        'detail-type': 'Email Delivered',
+        detail: {
+          mail: { messageId: providerMessageId, tags: { 'ses:configuration-set': [configurationSet], ...Object.fromEntries(outboxTags(personId, notificationId).map((t) => [t.Name, [t.Value]])) } },
+          delivery: { timestamp: new Date().toISOString() },
+        },
+      })),
+    );
+    expect(put).toEqual({ deliveries: 40, failed: 0 });
+    const status = async (notificationId: string) =>
+      (await cloud.documentClient.send(new GetCommand({ TableName: cloud.tableName, Key: keys.notification(personId, notificationId), ConsistentRead: true }))).Item?.status;
+    await eventually(async () => (await Promise.all(sent.map((s) => status(s.notificationId)))).every((st) => st === 'delivered'), 20_000, 'every report recorded');
+    const after = stats();
+    expect(after.messages - before.messages).toBeGreaterThanOrEqual(40);
+    // One invocation per batch, not per report: the burst came in the batching window.
+    expect(after.batches - before.batches).toBeLessThanOrEqual(4);
+    expect(after.largestBatch).toBeGreaterThanOrEqual(20);
+    expect(cloud.sqs.attributes(mapping.queueArn)).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
   });
 });
 
