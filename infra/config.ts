@@ -170,7 +170,7 @@ export const DEFAULT_INVOICING_NUMBERING: InvoicingNumbering = { chunkInvoices: 
 export const DEFAULT_OUTBOX_RETRY: OutboxRetry = { maxAttempts: 8, retryBaseSeconds: 30, leaseSeconds: 120 };
 
 /**
- * The queue that hands the providers' delivery events to DeliveryEvents (decision 32): up to `batchSize` reports an
+ * The queue that hands the providers' delivery events to DeliveryEvents (decision 33): up to `batchSize` reports an
  * invocation, gathered for up to `batchingWindowSeconds`; a report handed back (a failure, an id unknown yet) comes
  * again after `visibilityTimeoutSeconds`, which must be at least DeliveryEvents' timeout.
  */

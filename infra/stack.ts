@@ -248,7 +248,7 @@ export class ParcoursStack extends Stack {
       .bindStateMachine(this.activityLaunchStateMachine, ENV.activityLaunchStateMachineArn);
 
     // Delivery tracking: SES and SMS delivery events set the status of the message they concern, in batches from a
-    // queue (decision 32). A hard bounce or a failed SMS also sends a word by the other channel: it sends, too.
+    // queue (decision 33). A hard bounce or a failed SMS also sends a word by the other channel: it sends, too.
     // 30 s: a batch of 100 reports, and their follow-ups; the queue hands a report back no sooner.
     const deliveryEvents = fn('DeliveryEvents', 'functions/notifications/delivery-events.ts', { timeout: Duration.seconds(DELIVERY_EVENTS_TIMEOUT_SECONDS) })
       .bindMessaging(messaging, ['email', 'sms']);

@@ -123,7 +123,7 @@ function received(event: z.infer<typeof input>): Received[] {
 
 /**
  * Delivery reports from SES (EventBridge rule) and End User Messaging SMS (SNS topic of its configuration set), through
- * one SQS queue that hands them over in batches (decision 32): each sets the status of the message it concerns, the
+ * one SQS queue that hands them over in batches (decision 33): each sets the status of the message it concerns, the
  * batch's writes together. A hard bounce or a failed SMS then lists the contact to fix and sends the other channel; a
  * complaint opts the address out of e-mail.
  * Only the queue messages that failed come back (`batchItemFailures`); the others are done, and a message seen again

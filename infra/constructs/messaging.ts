@@ -128,7 +128,7 @@ export class ParcoursMessaging extends Construct {
 
   /**
    * Routes the final delivery events of both channels to `consumer` through one queue, which hands them over in
-   * batches (decision 32): an EventBridge rule on the default bus for our SES configuration set's events, and a
+   * batches (decision 33): an EventBridge rule on the default bus for our SES configuration set's events, and a
    * subscription of the queue to the SMS events topic (the raw event, no SNS envelope). The queue is encrypted by SQS
    * (no key policy to open to EventBridge and SNS, no KMS request per batch); a report that failed
    * DELIVERY_QUEUE_MAX_RECEIVES times goes to the dead letters, as does an event EventBridge or SNS could not put on

@@ -110,7 +110,7 @@ const ALONE_CONCURRENCY = 8;
 /**
  * `recordDelivery` for a batch of reports (DeliveryEvents' queue hands up to 100 at once), each settled on its own,
  * in the reports' order. The same conditional updates, many to a transaction: one request where each report made one
- * (decision 32). A transaction is all or nothing, and some of its conditions fail in the normal course (a report seen
+ * (decision 33). A transaction is all or nothing, and some of its conditions fail in the normal course (a report seen
  * again, a late delivery after a bounce): a cancelled one is settled from its reasons, without reading anything again.
  * A report whose condition failed is unchanged, or unknown when found through the tags and the item holds another id
  * (DynamoDB returns the item); the others were not written and go in the next round. A message's second report in the
