@@ -1,6 +1,5 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, startPagesServer, type PagesServer } from '../support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { pagesInBrowser } from '../support/browser.js';
 import { fakeIdToken, hasHorizontalScroll, resetSession } from '../support/pages.js';
 import { activityWithParts, customerOwner, messagesItems, outboxMessage, referralRecord } from '../support/view-fixtures.js';
 import { customerView, monthDeclarationsView } from '../../shared/invoicing-views.js';
@@ -12,21 +11,7 @@ import { customerView, monthDeclarationsView } from '../../shared/invoicing-view
  * owner no record holds says "Personne inconnue".
  */
 
-let browser: Browser;
-let server: PagesServer;
-let page: Page;
-
-beforeAll(async () => {
-  process.env.AUTH_BASE_URL = 'https://auth.coopconnexion.test';
-  process.env.USER_POOL_CLIENT_ID = 'pages-client-test';
-  [browser, server] = await Promise.all([launchBrowser(), startPagesServer()]);
-  page = await (await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris' })).newPage();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const ui = pagesInBrowser();
 
 const json = (body: unknown) => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
 
@@ -44,14 +29,14 @@ const complaint = messagesItems.optOut({ channel: 'email', address: 'compta@boul
 
 describe('"Messages et contacts" names whom each message was for', () => {
   it('lists a bounced invoice e-mail with the customer and the activity, and leads to the customer\'s e-mail to correct', async () => {
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await resetSession(page, server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
-    await page.route((url) => url.pathname === '/api/staff/messages', (route) => route.fulfill(json({ since: '2025-02-10T10:00:00Z', toFix: [], optOuts: [complaint], failed: [invoiceMail, youngMail, nobodysMail] })));
-    await page.goto(`${server.url}/equipe/messages`);
-    const rows = page.locator('#failed-messages tbody tr');
+    await ui.page.setViewportSize({ width: 1280, height: 900 });
+    await resetSession(ui.page, ui.server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
+    await ui.page.route((url) => url.pathname === '/api/staff/messages', (route) => route.fulfill(json({ since: '2025-02-10T10:00:00Z', toFix: [], optOuts: [complaint], failed: [invoiceMail, youngMail, nobodysMail] })));
+    await ui.page.goto(`${ui.server.url}/equipe/messages`);
+    const rows = ui.page.locator('#failed-messages tbody tr');
     await rows.first().waitFor();
 
-    const customerRow = page.locator('#failed-messages tr[data-notification-id="invoice-issued#inv#customer#email"]');
+    const customerRow = ui.page.locator('#failed-messages tr[data-notification-id="invoice-issued#inv#customer#email"]');
     const customerCell = customerRow.locator('td').nth(1);
     expect(await customerCell.textContent()).toContain('Client : Boulangerie Martin — activité « Les Jardins de Léa »');
     const fix = customerCell.getByRole('link', { name: "Corriger l'e-mail du client Boulangerie Martin" });
@@ -59,23 +44,23 @@ describe('"Messages et contacts" names whom each message was for', () => {
     expect(await customerCell.locator('p').first().textContent()).toBe('Client : Boulangerie Martin — activité « Les Jardins de Léa »');
     expect(await customerRow.textContent()).toContain('Envoi de la facture');
     expect(await customerRow.textContent()).not.toContain('Personne inconnue');
-    expect(await page.locator('#failed-messages th').allTextContents()).toEqual(['Date', 'Personne ou client', 'Message', 'Destinataire', 'Canal', 'Adresse ou numéro', 'Statut', 'Motif']);
+    expect(await ui.page.locator('#failed-messages th').allTextContents()).toEqual(['Date', 'Personne ou client', 'Message', 'Destinataire', 'Canal', 'Adresse ou numéro', 'Statut', 'Motif']);
     expect(await fix.getAttribute('href')).toBe(`/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie`);
     expect(await customerCell.getByRole('link', { name: 'Facture 2025-000042' }).getAttribute('href')).toBe(`/equipe/factures/${encodeURIComponent(boulangerie.invoice.invoiceId)}`);
 
     // The customer's complaint names them too; a young person links to their timeline; only the owner nobody holds is unknown.
-    expect(await page.locator('#opt-outs tbody tr').first().textContent()).toContain('Client : Boulangerie Martin — activité « Les Jardins de Léa »');
-    const youngCell = page.locator('#failed-messages tr[data-notification-id="n-young"] td').nth(1);
+    expect(await ui.page.locator('#opt-outs tbody tr').first().textContent()).toContain('Client : Boulangerie Martin — activité « Les Jardins de Léa »');
+    const youngCell = ui.page.locator('#failed-messages tr[data-notification-id="n-young"] td').nth(1);
     expect(await youngCell.getByRole('link', { name: 'Lina Haddad' }).getAttribute('href')).toBe('/equipe/personnes/per_01');
-    const nobodyCell = page.locator('#failed-messages tr[data-notification-id="n-nobody"] td').nth(1);
+    const nobodyCell = ui.page.locator('#failed-messages tr[data-notification-id="n-nobody"] td').nth(1);
     expect(await nobodyCell.textContent()).toBe('Personne inconnue');
     expect(await nobodyCell.locator('a').count()).toBe(0);
-    expect(await page.getByText('Personne inconnue').count()).toBe(1);
+    expect(await ui.page.getByText('Personne inconnue').count()).toBe(1);
 
     // The link opens the activity's customers page on that customer's form, the e-mail ready to correct.
     const customers = { activityId: found.activity.activityId, customers: [customerView(boulangerie.customer!)] };
-    await page.route((url) => url.pathname === `/api/staff/activities/${found.activity.activityId}/customers`, (route) => route.fulfill(json(customers)));
-    await page.route(
+    await ui.page.route((url) => url.pathname === `/api/staff/activities/${found.activity.activityId}/customers`, (route) => route.fulfill(json(customers)));
+    await ui.page.route(
       (url) => url.pathname.startsWith(`/api/staff/activities/${found.activity.activityId}/months/`),
       (route) => {
         const month = new URL(route.request().url()).pathname.split('/')[6]!;
@@ -84,20 +69,20 @@ describe('"Messages et contacts" names whom each message was for', () => {
       },
     );
     await fix.click();
-    await page.waitForURL(`**/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie`);
-    await expect.poll(() => page.locator('#client-form-titre').textContent()).toBe('Modifier le client Boulangerie Martin');
-    const email = page.locator('#client-form').getByLabel(/^E-mail/);
+    await ui.page.waitForURL(`**/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie`);
+    await expect.poll(() => ui.page.locator('#client-form-titre').textContent()).toBe('Modifier le client Boulangerie Martin');
+    const email = ui.page.locator('#client-form').getByLabel(/^E-mail/);
     await expect.poll(() => email.evaluate((input) => input === document.activeElement)).toBe(true);
     expect(await email.inputValue()).toBe('compta@boulangerie-martin.example');
   });
 
   it('keeps the customer\'s row readable on a phone', async () => {
-    await page.setViewportSize({ width: 360, height: 740 });
-    await resetSession(page, server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
-    await page.route((url) => url.pathname === '/api/staff/messages', (route) => route.fulfill(json({ since: '2025-02-10T10:00:00Z', toFix: [], optOuts: [complaint], failed: [invoiceMail] })));
-    await page.goto(`${server.url}/equipe/messages`);
-    await page.locator('#failed-messages tbody tr').first().waitFor();
-    expect(await page.locator('#failed-messages').getByRole('link', { name: "Corriger l'e-mail du client Boulangerie Martin" }).isVisible()).toBe(true);
-    expect(await hasHorizontalScroll(page)).toBe(false);
+    await ui.page.setViewportSize({ width: 360, height: 740 });
+    await resetSession(ui.page, ui.server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
+    await ui.page.route((url) => url.pathname === '/api/staff/messages', (route) => route.fulfill(json({ since: '2025-02-10T10:00:00Z', toFix: [], optOuts: [complaint], failed: [invoiceMail] })));
+    await ui.page.goto(`${ui.server.url}/equipe/messages`);
+    await ui.page.locator('#failed-messages tbody tr').first().waitFor();
+    expect(await ui.page.locator('#failed-messages').getByRole('link', { name: "Corriger l'e-mail du client Boulangerie Martin" }).isVisible()).toBe(true);
+    expect(await hasHorizontalScroll(ui.page)).toBe(false);
   });
 });

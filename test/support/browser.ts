@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { bundledHandler } from './bundles.js';
 
 /** Headless Chromium from the Debian package (playwright's own download is not available here). */
@@ -115,4 +116,33 @@ export async function startPagesServer(): Promise<PagesServer> {
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** What `pagesInBrowser` opens for a test file, set once its `beforeAll` has run. */
+export interface PagesInBrowser {
+  browser: Browser;
+  server: PagesServer;
+  context: BrowserContext;
+  page: Page;
+}
+
+/**
+ * The pages server and a Chromium page for the whole test file (French locale, Paris time, the sign-in settings the
+ * pages read), opened before its tests and closed after them. `context` adds to the context's options (a phone's
+ * viewport, downloads...).
+ */
+export function pagesInBrowser(context: BrowserContextOptions = {}): PagesInBrowser {
+  const opened = {} as PagesInBrowser;
+  beforeAll(async () => {
+    process.env.AUTH_BASE_URL = 'https://auth.coopconnexion.test';
+    process.env.USER_POOL_CLIENT_ID = 'pages-client-test';
+    [opened.browser, opened.server] = await Promise.all([launchBrowser(), startPagesServer()]);
+    opened.context = await opened.browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', ...context });
+    opened.page = await opened.context.newPage();
+  });
+  afterAll(async () => {
+    await opened.browser?.close();
+    await opened.server?.close();
+  });
+  return opened;
 }
