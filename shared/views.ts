@@ -389,6 +389,8 @@ export function undeliveredMessageItem(message: OutboxMessage & { personId: stri
     attempts: message.attempts,
     statusAt: message.statusAt,
     sentAt: message.sentAt,
+    // A customer's e-mail whose invoice staff sent again to the corrected address (shared/invoicing/resend.ts).
+    ...(message.resentAt ? { resentAt: message.resentAt, resentTo: message.resentTo } : {}),
   };
 }
 

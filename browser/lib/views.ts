@@ -137,6 +137,12 @@ export interface InvoicingMonthView {
   items: InvoiceListItem[];
   cursor?: string;
 }
+/** POST /api/staff/invoices/{invoiceId}/resend: where the invoice went again, and the invoice as it stands. */
+export interface ResendAnswer {
+  resentTo: string;
+  notificationId: string;
+  invoice: InvoiceDetailView;
+}
 /** POST /api/staff/invoices/{invoiceId}/cancellation. */
 export interface CancellationAnswer {
   creditNote: InvoiceListItem;

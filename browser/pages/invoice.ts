@@ -1,7 +1,8 @@
 /*
  * Staff: one invoice or credit note (GET /api/staff/invoices/{invoiceId}): customer, lines, totals per VAT rate,
  * history, payments and what is left to pay; its PDF; record a payment (POST .../payments, Idempotency-Key, euros
- * typed, cents sent); cancel it by a credit note with a reason (POST .../cancellation); issue a held one (POST .../release).
+ * typed, cents sent); cancel it by a credit note with a reason (POST .../cancellation); issue a held one (POST .../release);
+ * its e-mail to the customer, and "Renvoyer la facture" when it did not arrive (POST .../resend, Idempotency-Key).
  */
 import { NETWORK_MESSAGE, api, loadInto, messageOf } from '../lib/api.js';
 import { byId, el, facts, formatPlainDate, timeNode } from '../lib/dom.js';
@@ -10,7 +11,7 @@ import { downloadButton, formatEuros } from '../lib/invoicing.js';
 import { parseEuros } from '../lib/money.js';
 import { startPage } from '../lib/page.js';
 import { dataTable } from '../lib/paging.js';
-import type { CancellationAnswer, InvoiceDetailView } from '../lib/views.js';
+import type { CancellationAnswer, InvoiceDetailView, ResendAnswer } from '../lib/views.js';
 
 const invoiceId = () => document.body.dataset.invoiceId ?? '';
 const invoicePath = () => `/api/staff/invoices/${encodeURIComponent(invoiceId())}`;
@@ -40,6 +41,44 @@ function releaseButton(): HTMLElement {
   return button;
 }
 
+/**
+ * The invoice's e-mail to its customer: how the last one went, and when it did not arrive, "Renvoyer la facture" to the
+ * customer's e-mail as it is now, or the link to correct it first. One request key per invoice shown: a double click
+ * or a retry sends once.
+ */
+function mailSection(invoice: InvoiceDetailView): HTMLElement | '' {
+  const mail = invoice.mail;
+  if (!mail) return '';
+  const last = mail.last;
+  const lines: HTMLElement[] = [
+    last
+      ? el('p', { id: 'mail-last' }, `Dernier e-mail : ${last.statusLabel.toLowerCase()}, à ${last.to}${last.reasonLabel ? ` (${last.reasonLabel})` : ''}, `, timeNode(last.at), '.')
+      : el('p', { id: 'mail-last' }, "Aucun e-mail au client n'est encore parti pour cette facture."),
+  ];
+  if (mail.canResend) {
+    const key = crypto.randomUUID();
+    const button = el('button', { type: 'button', class: 'button', id: 'resend' }, `Renvoyer la facture à ${mail.customerEmail}`);
+    button.addEventListener('click', async () => {
+      if (button.disabled) return;
+      setBusy(button, true, 'Envoi…');
+      try {
+        const result = await api<ResendAnswer>(`${invoicePath()}/resend`, { method: 'POST', json: { email: mail.customerEmail }, headers: { 'idempotency-key': key } });
+        if (!result.ok) return say(messageOf(result, "La facture n'a pas pu être renvoyée. Réessayez dans quelques instants."));
+        render(result.data.invoice);
+        say(`Facture renvoyée à ${result.data.resentTo}.`);
+      } catch {
+        say(NETWORK_MESSAGE);
+      } finally {
+        if (button.isConnected) setBusy(button, false);
+      }
+    });
+    lines.push(el('p', { class: 'hint' }, "Le PDF envoyé est celui de la facture émise : il n'est pas modifié."), button);
+  } else if (mail.fixAddress) {
+    lines.push(el('p', { id: 'mail-refusal' }, mail.resendRefusal ?? ''), el('a', { href: mail.customerHref, id: 'mail-fix' }, "Corriger l'e-mail du client"));
+  }
+  return el('section', { class: 'section', id: 'mail-section', 'aria-labelledby': 'mail-title' }, el('h2', { id: 'mail-title' }, 'E-mail au client'), ...lines);
+}
+
 function render(invoice: InvoiceDetailView): void {
   const title = `${invoice.kind === 'credit-note' ? 'Avoir' : 'Facture'} ${invoice.number ?? '(brouillon)'}`;
   byId('invoice-title').textContent = title;
@@ -63,6 +102,7 @@ function render(invoice: InvoiceDetailView): void {
       ? downloadButton({ id: 'pdf-download', label: 'Télécharger le PDF', busy: 'Préparation du PDF…', path: () => `${invoicePath()}/pdf`, fileName: () => `${invoice.kind === 'credit-note' ? 'avoir' : 'facture'}-${invoice.number}.pdf`, failure: "Le PDF n'a pas pu être préparé." })
       : '',
     invoice.canRelease ? releaseButton() : '',
+    mailSection(invoice),
     el('h2', {}, 'Lignes'),
     dataTable('invoice-lines', 'Prestations', ['Date', 'Description', 'Quantité', 'Prix unitaire HT', 'TVA', 'Montant HT'], invoice.lines.map((line) => ({
       cells: [formatPlainDate(line.serviceDate), line.description, `${String(line.quantityHundredths / 100).replace('.', ',')} ${line.unit}`, formatEuros(line.unitPriceCents), line.vatRate ?? 'non applicable', formatEuros(line.netCents)],

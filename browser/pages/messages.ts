@@ -50,6 +50,19 @@ function ownerCell(item: { personId?: string; personName?: string; owner?: Undel
       el('a', { href: `/equipe/factures/${encodeURIComponent(owner.invoiceId)}` }, owner.invoiceLabel)));
 }
 
+/**
+ * A customer's address is corrected on the customer's form (the owner cell links there), then the invoice is sent again
+ * from its page ("Renvoyer la facture"), which takes the row off this list.
+ */
+function customerFix(issue: ContactIssueItem): Child {
+  const owner = issue.owner;
+  if (owner?.kind !== 'customer') return '—';
+  const href = `/equipe/factures/${encodeURIComponent(owner.invoiceId)}`;
+  // Only an invoice is sent again so; a credit note's row leads to it.
+  if (!owner.invoiceLabel.startsWith('Facture')) return el('a', { href }, owner.invoiceLabel);
+  return el('p', { class: 'hint' }, "Corrigez l'e-mail du client, puis renvoyez la facture : ", el('a', { href }, `Renvoyer la ${owner.invoiceLabel.replace(/^Facture/, 'facture')}`));
+}
+
 function fixForm(issue: ContactIssueItem, onFixed: OnFixed): HTMLFormElement {
   const inputId = `fix-${issue.issueId}`;
   const errorId = `${inputId}-error`;
@@ -147,7 +160,7 @@ function contactsToFix(data: MessagesView, onFixed: OnFixed): Child {
         issue.reasonLabel || issue.reason || '—',
         timeNode(issue.lastFailedAt),
         String(issue.failedMessages),
-        fixForm(issue, onFixed),
+        issue.role === 'customer' ? customerFix(issue) : fixForm(issue, onFixed),
       ],
     }),
     items,
@@ -195,7 +208,9 @@ function failedMessagesTable(data: MessagesView): Child {
         m.roleLabel || MESSAGE_ROLE_LABELS[m.role] || m.role,
         channelText(m),
         m.to,
-        m.statusLabel || MESSAGE_STATUS_LABELS[m.status] || m.status,
+        m.resentAt
+          ? el('span', {}, m.statusLabel || MESSAGE_STATUS_LABELS[m.status] || m.status, el('span', { class: 'hint message-resent' }, ` · facture renvoyée à ${m.resentTo ?? ''} le `, timeNode(m.resentAt)))
+          : m.statusLabel || MESSAGE_STATUS_LABELS[m.status] || m.status,
         m.statusReasonLabel || m.statusReason || '—',
       ],
     }),

@@ -15,7 +15,7 @@ import { idFromIdempotencyKey, idempotencyKeyOf } from '../../shared/domain/idem
 import { fecCsv, fecRows, type FecDocument, type FecPayment } from '../../shared/domain/invoicing/fec.js';
 import type { InvoiceRecord } from '../../shared/domain/invoicing/records.js';
 import { addToMonth, isMonth } from '../../shared/domain/invoicing/run.js';
-import { cancellationSchema, paymentSchema, startRunSchema } from '../../shared/domain/invoicing/staff-input.js';
+import { cancellationSchema, paymentSchema, resendSchema, startRunSchema } from '../../shared/domain/invoicing/staff-input.js';
 import { cursorParam, limitParam, pageAfter, PAGE_LIMIT } from '../../shared/domain/paging.js';
 import { formatParisDateTime, parisDate } from '../../shared/domain/time.js';
 import { choice, parseOrThrow } from '../../shared/domain/validation.js';
@@ -23,6 +23,8 @@ import { documentFileName, documentOfRecord, recordTotals } from '../../shared/i
 import { renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
 import { invoiceDetail, invoiceListItem, PAYMENT_MEANS_LABELS, runView } from '../../shared/invoicing/staff-views.js';
 import { issueReleasedInvoice } from '../../shared/invoicing/run-steps.js';
+import { invoiceMails, resendInvoice } from '../../shared/invoicing/resend.js';
+import { getCustomer } from '../../shared/data/invoicing/customers.js';
 import { monthLabel } from '../../shared/domain/invoicing/statement.js';
 import { startInvoicingRun } from '../../shared/workflows.js';
 import { customerView } from '../../shared/invoicing-views.js';
@@ -32,7 +34,7 @@ import { logger } from '../../shared/observability.js';
 /*
  * The staff's invoicing console (decision 29: one function for the routes of shared/invoicing/staff-routes.ts): the
  * months and their runs, a month's invoices, one invoice (detail, PDF), payments, cancellation by a credit note, the
- * unpaid and late lists, the accounting export. Staff only; free text (reasons) never reaches a log line.
+ * unpaid and late lists, the accounting export, an invoice sent again to its customer's corrected e-mail. Staff only; free text (reasons) never reaches a log line.
  */
 
 const STAFF = { roles: ['staff' as const] };
@@ -66,7 +68,14 @@ const byWhom = (actor: Actor) => ({ id: 'id' in actor ? actor.id : 'system', nam
 const invoiceOf = (event: ApiEvent) => requireInvoice(event.pathParameters?.invoiceId ?? '');
 
 async function detailOf(invoice: InvoiceRecord) {
-  return invoiceDetail(invoice, invoice.kind === 'invoice' ? await listPayments(invoice.invoiceId) : [], parisDate());
+  if (invoice.kind !== 'invoice') return invoiceDetail(invoice, [], parisDate());
+  // An invoice's e-mails to its customer and the customer's e-mail now: the page offers to send it again when it did not arrive.
+  const [payments, mails, customer] = await Promise.all([
+    listPayments(invoice.invoiceId),
+    invoice.number ? invoiceMails(invoice.invoiceId) : [],
+    invoice.number ? getCustomer(invoice.activityId, invoice.customer.customerId) : undefined,
+  ]);
+  return invoiceDetail(invoice, payments, parisDate(), { mails, customerEmail: customer?.email ?? invoice.customer.email });
 }
 
 /** Invoices by due date (then id), a page at a time (`after` the last one shown). */
@@ -207,6 +216,15 @@ export const handler = apiRouter<StaffInvoicingRoute>({
     logger.info('held invoice issued', { invoiceId: issued.invoiceId, number: issued.number });
     return json(200, await detailOf(issued));
   }),
+  // "Renvoyer la facture": to the customer's e-mail as it is now (`email`: the address the page showed), once per
+  // Idempotency-Key; only an issued invoice whose last e-mail did not arrive, and not to the address that bounced (409).
+  'POST /api/staff/invoices/{invoiceId}/resend': apiRoute(STAFF, async ({ event, actor }) => {
+    const requestKey = idempotencyKeyOf(event.headers ?? {});
+    const { email } = parseOrThrow(resendSchema, readJsonBody(event), 'Le renvoi contient des erreurs.');
+    const outcome = await resendInvoice({ invoiceId: event.pathParameters?.invoiceId ?? '', email, requestKey, by: byWhom(actor) });
+    return json(outcome.replayed ? 200 : 201, { resentTo: outcome.to, notificationId: outcome.notificationId, invoice: await detailOf(outcome.invoice) });
+  }),
+
   // An activity's customers and declarations, recorded on a member's behalf by the members' own rules and writes
   // (shared/invoicing/recording.ts): a creation under its Idempotency-Key, an edit by the version read, nothing once
   // the month is invoiced (409). The staff member is recorded as who declared, with the member it is for.

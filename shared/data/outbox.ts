@@ -77,6 +77,12 @@ export interface OutboxMessage extends OutboxDraft {
   validWhile?: ValidWhile[];
   /** Once sent: the files that went with it, as read from S3 (size, SHA-256), in the order of `attachments`. */
   sentAttachments?: SentAttachment[];
+  /**
+   * A customer's e-mail that did not arrive: when staff sent its invoice again to the corrected address, and that
+   * address (shared/invoicing/resend.ts); the re-send is a message of its own.
+   */
+  resentAt?: string;
+  resentTo?: string;
 }
 
 export interface OutboxOptions {

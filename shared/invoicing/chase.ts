@@ -1,5 +1,6 @@
 import { getActivityRecords } from '../data/activities.js';
 import { tableName } from '../data/client.js';
+import { getCustomers } from '../data/invoicing/customers.js';
 import { listUnpaidInvoices, recordChaseStage } from '../data/invoicing/invoices.js';
 import { inParallel } from '../data/invoicing/items.js';
 import { outboxPuts, type OutboxDraft } from '../data/outbox.js';
@@ -44,8 +45,11 @@ export interface ChaseReport {
 /** The outbox cause of a reminder: one per invoice and stage. */
 export const reminderCause = (invoiceId: string, stage: ReminderStep) => `invoice-${stage}#${invoiceId}`;
 
-/** The reminder of one stage to the invoice's customer, the invoice's PDF attached again, for what is left to pay. */
-export function reminderDraft(invoice: InvoiceRecord, stage: ReminderStep, activity: Pick<ActivityRecord, 'name' | 'tradeName'>): OutboxDraft {
+/**
+ * The reminder of one stage to the invoice's customer, the invoice's PDF attached again, for what is left to pay: to
+ * `to`, the customer's e-mail as it is now (corrected since the invoice went, perhaps), else the invoice's copy.
+ */
+export function reminderDraft(invoice: InvoiceRecord, stage: ReminderStep, activity: Pick<ActivityRecord, 'name' | 'tradeName'>, to: string = invoice.customer.email): OutboxDraft {
   const kind = `invoice-${stage}` as const;
   const number = invoice.number!;
   const text = render(kind, 'customer', 'email', {
@@ -63,16 +67,16 @@ export function reminderDraft(invoice: InvoiceRecord, stage: ReminderStep, activ
     kind,
     role: 'customer',
     channel: 'email',
-    to: invoice.customer.email,
+    to,
     ...text,
     attachments: [{ key: invoicePdfKey({ invoiceId: invoice.invoiceId, number }), fileName: documentFileName({ kind: 'invoice', number }), contentType: 'application/pdf' }],
   };
 }
 
 /** Takes one stage of one invoice: `true` when this call recorded it (and queued its reminder). */
-async function takeStage(invoice: InvoiceRecord, stage: ChaseStep, activity: ActivityRecord, now: Date): Promise<boolean> {
+async function takeStage(invoice: InvoiceRecord, stage: ChaseStep, activity: ActivityRecord, to: string, now: Date): Promise<boolean> {
   const items = isReminderStep(stage)
-    ? outboxPuts(tableName(), invoiceOutboxOwner(invoice.invoiceId), reminderCause(invoice.invoiceId, stage), [reminderDraft(invoice, stage, activity)], now.toISOString())
+    ? outboxPuts(tableName(), invoiceOutboxOwner(invoice.invoiceId), reminderCause(invoice.invoiceId, stage), [reminderDraft(invoice, stage, activity, to)], now.toISOString())
     : [];
   return recordChaseStage({ invoice, stage, items, now });
 }
@@ -84,7 +88,12 @@ async function takeStage(invoice: InvoiceRecord, stage: ChaseStep, activity: Act
 export async function chaseUnpaidInvoices(now: Date = new Date()): Promise<ChaseReport> {
   const today = parisDate(now);
   const invoices = await listUnpaidInvoices({ dueOnOrBefore: addDays(today, -CHASE_OFFSET_DAYS['first-reminder']) });
-  const activities = await getActivityRecords(invoices.map((i) => i.activityId));
+  const [activities, customers] = await Promise.all([
+    getActivityRecords(invoices.map((i) => i.activityId)),
+    // A reminder goes to the customer's e-mail as it is now: staff may have corrected one that bounced.
+    getCustomers(invoices.map((i) => ({ activityId: i.activityId, customerId: i.customer.customerId }))),
+  ]);
+  const emailOf = new Map(customers.map((c) => [`${c.activityId}\u0000${c.customerId}`, c.email]));
   const report: ChaseReport = { today, invoices: invoices.length, reminders: 0, late: 0, alreadyTaken: 0, sent: 0, failed: 0, complete: true };
   await inParallel(invoices, CONCURRENCY, async (invoice) => {
     if (timeLeftMs() < SAFETY_MS) {
@@ -96,7 +105,8 @@ export async function chaseUnpaidInvoices(now: Date = new Date()): Promise<Chase
       if (!activity) throw new Error('activity of the invoice not found');
       const steps = dueChaseSteps(invoice.dueDate!, today, invoice.totals.grossCents - invoice.paidCents, invoice.chase ?? []);
       for (const stage of steps) {
-        if (!(await takeStage(invoice, stage, activity, now))) {
+        const to = emailOf.get(`${invoice.activityId}\u0000${invoice.customer.customerId}`) ?? invoice.customer.email;
+        if (!(await takeStage(invoice, stage, activity, to, now))) {
           report.alreadyTaken += 1;
           continue;
         }

@@ -1,5 +1,5 @@
 import { DEFAULT_INVOICING_NUMBERING, ENV, type InvoicingNumbering } from '../../infra/config.js';
-import { cooperativeFromEnv } from '../domain/activities.js';
+import { cooperativeFromEnv, type ActivityRecord, type CooperativeSettings } from '../domain/activities.js';
 import { NotFoundError } from '../domain/errors.js';
 import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
 import {
@@ -22,7 +22,7 @@ import { listStoredDeclarations } from '../data/invoicing/declarations.js';
 import { appendInvoiceEvent, draftManyMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, listMonthInvoiceSummaries, releaseInvoice, type InvoiceSummary } from '../data/invoicing/invoices.js';
 import { inParallel, transact, type ByWhom } from '../data/invoicing/items.js';
 import { issueNumbers } from '../data/invoicing/numbering.js';
-import { outboxPuts } from '../data/outbox.js';
+import { outboxPuts, type OutboxDraft } from '../data/outbox.js';
 import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
 import { sendPendingNotifications, writeAndSendNotifications, type OutboxWrite } from '../notifications/sender.js';
@@ -243,30 +243,45 @@ export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ inv
   const writes = await inParallel(invoices, PARALLEL, async (invoice): Promise<OutboxWrite> => {
     const activity = activities.get(invoice.activityId);
     if (!activity) throw new NotFoundError(`activity of invoice ${invoice.invoiceId} not found`);
-    const number = invoice.number!;
-    const key = invoicePdfKey({ invoiceId: invoice.invoiceId, number });
-    // The same mapping as the staff's download: the PDF and the e-mail say the stored due date and the trade name.
-    const doc = documentOfRecord(invoice, cooperative, activity);
-    // Written once: a retry keeps the file an e-mail may have carried. The bytes go with the e-mail only when this
-    // call wrote them; a file already there is the one to send, read from S3.
-    const { pdf } = await renderInvoicePdf(doc);
-    const stored = await putObjectOnce(key, pdf, 'application/pdf');
-    const personId = invoiceOutboxOwner(invoice.invoiceId);
+    const { draft, attachmentBytes } = await invoiceMail(invoice, activity, cooperative);
     const cause = invoiceMailCause(invoice.invoiceId);
-    const text = render('invoice-issued', 'customer', 'email', {
-      customerName: invoice.customer.name,
-      activityName: doc.seller.tradeName,
-      invoiceNumber: number,
-      issueDate: doc.issueDate,
-      dueDate: doc.dueDate!,
-      grossCents: invoice.totals.grossCents,
-    });
-    const draft = { kind: 'invoice-issued', role: 'customer' as const, channel: 'email' as const, to: invoice.customer.email, ...text, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
-    return { cause, items: outboxPuts(tableName(), personId, cause, [draft], new Date().toISOString()), ...(stored ? { attachmentBytes: new Map([[key, pdf]]) } : {}) };
+    return { cause, items: outboxPuts(tableName(), invoiceOutboxOwner(invoice.invoiceId), cause, [draft], new Date().toISOString()), ...(attachmentBytes ? { attachmentBytes } : {}) };
   });
   // The e-mails written in a few transactions and sent (writeAndSendNotifications), not a write and a read each.
   const counts = await writeAndSendNotifications(writes, PARALLEL);
   return { invoices: invoices.length, sent: counts.reduce((sum, c) => sum + c.sent, 0) };
+}
+
+/**
+ * An issued invoice's e-mail to its customer, its Factur-X PDF attached: to the address at issue, or to `to` (the
+ * customer's corrected e-mail, when staff send it again: shared/invoicing/resend.ts). The PDF is rendered and kept
+ * under `invoices/` once: a file already there (the one the first e-mail carried) is the one that goes, read from S3
+ * when sent, and the invoice's content never changes. `attachmentBytes`: the PDF's bytes when this call stored them.
+ */
+export async function invoiceMail(
+  invoice: InvoiceRecord,
+  activity: ActivityRecord,
+  cooperative: CooperativeSettings,
+  to: string = invoice.customer.email,
+): Promise<{ draft: OutboxDraft; attachmentBytes?: Map<string, Uint8Array> }> {
+  const number = invoice.number!;
+  const key = invoicePdfKey({ invoiceId: invoice.invoiceId, number });
+  // The same mapping as the staff's download: the PDF and the e-mail say the stored due date and the trade name.
+  const doc = documentOfRecord(invoice, cooperative, activity);
+  // Written once: a retry keeps the file an e-mail may have carried. The bytes go with the e-mail only when this
+  // call wrote them; a file already there is the one to send, read from S3.
+  const { pdf } = await renderInvoicePdf(doc);
+  const stored = await putObjectOnce(key, pdf, 'application/pdf');
+  const text = render('invoice-issued', 'customer', 'email', {
+    customerName: invoice.customer.name,
+    activityName: doc.seller.tradeName,
+    invoiceNumber: number,
+    issueDate: doc.issueDate,
+    dueDate: doc.dueDate!,
+    grossCents: invoice.totals.grossCents,
+  });
+  const draft: OutboxDraft = { kind: 'invoice-issued', role: 'customer', channel: 'email', to, ...text, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
+  return { draft, ...(stored ? { attachmentBytes: new Map([[key, pdf]]) } : {}) };
 }
 
 /**

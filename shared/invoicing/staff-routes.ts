@@ -15,6 +15,8 @@ export const STAFF_INVOICING_ROUTES = [
   'POST /api/staff/invoices/{invoiceId}/payments',
   'POST /api/staff/invoices/{invoiceId}/cancellation',
   'POST /api/staff/invoices/{invoiceId}/release',
+  // "Renvoyer la facture": its e-mail again, to the customer's corrected address (shared/invoicing/resend.ts).
+  'POST /api/staff/invoices/{invoiceId}/resend',
   // An activity's customers and a month's declarations, recorded by staff on a member's behalf (shared/invoicing/recording.ts, as the members' routes).
   'GET /api/staff/activities/{activityId}/customers',
   'POST /api/staff/activities/{activityId}/customers',

@@ -4,6 +4,9 @@ import { formatBps } from '../domain/activities.js';
 import { chaseDates } from '../domain/invoicing/terms.js';
 import { formatEuros } from '../domain/money.js';
 import { formatParisDateTime } from '../domain/time.js';
+import type { OutboxMessage } from '../data/outbox.js';
+import { checkResend } from '../domain/invoicing/resend-check.js';
+import { failureLabel } from '../domain/messages/failure-labels.js';
 
 /*
  * What the staff's invoicing routes answer (functions/invoicing/staff-api.ts), read by the pages through
@@ -70,14 +73,67 @@ function eventLabel(event: InvoiceEvent): string {
       return 'Annulée par un avoir';
     case 'late':
       return 'En retard : impayée 45 jours après l’échéance';
+    case 'undelivered':
+      return `E-mail au client non remis à ${event.detail ?? 'son adresse'} : adresse à corriger`;
+    case 'complained':
+      return `Le client a signalé un e-mail comme indésirable (${event.detail ?? 'son adresse'}) : seuls les e-mails obligatoires lui parviennent encore (factures, relances)`;
+    case 'resent':
+      return `Facture renvoyée à ${event.detail ?? 'l’adresse du client'}`;
     default:
       // The chase's reminders, whatever their stage's name.
       return /remind/.test(event.event) ? 'Relance envoyée au client' : event.event;
   }
 }
 
-/** One invoice or credit note with its lines, totals per rate, history and payments. */
-export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[], today: string) {
+const MAIL_STATUS_LABELS: Record<OutboxMessage['status'], string> = {
+  pending: 'En cours d’envoi',
+  sent: 'Envoyé',
+  delivered: 'Remis',
+  bounced: 'Rejeté (adresse invalide)',
+  complained: 'Signalé comme indésirable',
+  failed: 'Non remis',
+  suppressed: 'Non envoyé',
+  'opted-out': 'Non envoyé (désinscription)',
+  cancelled: 'Annulé',
+};
+
+/** What the invoice's page reads of its e-mails to the customer: the last one, and whether staff may send it again. */
+export interface InvoiceMailing {
+  /** The invoice's e-mails to its customer, oldest first (shared/invoicing/resend.ts, `invoiceMails`). */
+  mails: OutboxMessage[];
+  /** The customer's e-mail as it is now (their form), where a re-send goes. */
+  customerEmail: string;
+}
+
+/**
+ * The e-mail side of an invoice: where and how its last e-mail to the customer went, where a re-send would go, and
+ * whether staff may send it again ("Renvoyer la facture"), else why; `fixAddress` when the address must be corrected
+ * first, on the customer's form (`customerHref`).
+ */
+export function invoiceMailView(invoice: InvoiceRecord, { mails, customerEmail }: InvoiceMailing) {
+  const check = checkResend(invoice, mails, customerEmail);
+  const last = check.last;
+  return {
+    last: last
+      ? {
+          to: last.to,
+          kind: last.kind,
+          status: last.status,
+          statusLabel: MAIL_STATUS_LABELS[last.status] ?? last.status,
+          reasonLabel: last.status === 'bounced' || last.status === 'failed' ? (failureLabel(last.statusReason) ?? null) : null,
+          at: last.statusAt ?? last.sentAt ?? last.createdAt,
+        }
+      : null,
+    customerEmail,
+    canResend: check.refusal === undefined,
+    resendRefusal: check.refusal ?? null,
+    fixAddress: check.fixAddress === true,
+    customerHref: `/equipe/activites/${encodeURIComponent(invoice.activityId)}/facturation?client=${encodeURIComponent(invoice.customer.customerId)}`,
+  };
+}
+
+/** One invoice or credit note with its lines, totals per rate, history and payments (and, for an invoice, its e-mails). */
+export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[], today: string, mailing?: InvoiceMailing) {
   return {
     ...invoiceListItem(invoice, today),
     customer: {
@@ -109,6 +165,7 @@ export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[],
     canCancel: invoice.kind === 'invoice' && invoice.status === 'issued',
     canRelease: invoice.status === 'held',
     hasPdf: invoice.number !== undefined,
+    mail: mailing && invoice.kind === 'invoice' && invoice.number !== undefined ? invoiceMailView(invoice, mailing) : null,
   };
 }
 

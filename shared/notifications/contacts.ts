@@ -6,6 +6,8 @@ import { getReferralsByIds } from '../data/referrals.js';
 import { timelinePut, type PersonRecord } from '../data/people.js';
 import type { Staff } from '../domain/actor.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { appendInvoiceEvent } from '../data/invoicing/invoices.js';
+import type { InvoiceEvent } from '../domain/invoicing/records.js';
 import { normalizeEmail } from '../domain/identity.js';
 import { matchingKeys } from '../domain/person-matching.js';
 import { normalizeFrenchMobile } from '../domain/phone.js';
@@ -32,37 +34,18 @@ export const ROLE_LABELS: Record<RecipientRole, string> = {
 };
 export const CHANNEL_LABELS: Record<Channel, string> = { email: 'E-mail', sms: 'SMS' };
 
-const SMS_FAILURE_LABELS: Record<string, string> = {
-  UNREACHABLE: 'Numéro injoignable',
-  CARRIER_UNREACHABLE: "Réseau de l'opérateur injoignable",
-  INVALID: 'Numéro invalide',
-  INVALID_MESSAGE: 'Message refusé par le réseau',
-  BLOCKED: 'Bloqué',
-  CARRIER_BLOCKED: "Bloqué par l'opérateur",
-  SPAM: 'Considéré comme indésirable',
-  TTL_EXPIRED: 'Téléphone éteint ou hors réseau trop longtemps',
-  UNKNOWN: 'Échec sans précision',
-};
+// In words for staff, where pages that read no table can have it too.
+export { failureLabel } from '../domain/messages/failure-labels.js';
 
 /**
- * A provider's failure code in words for staff.
- * @example failureLabel('Permanent/General') // 'Adresse rejetée définitivement'
+ * An address that bounced (e-mail) or failed (SMS), waiting for staff to correct it. A customer's (role `customer`) is
+ * filed under the invoice its messages are about (`invoiceOutboxOwner`): staff correct the e-mail on the customer's
+ * form and send the invoice again (shared/invoicing/resend.ts), which closes it.
  */
-export function failureLabel(reason: string | undefined): string | undefined {
-  if (!reason) return undefined;
-  if (reason === 'Permanent/NoEmail') return 'Adresse inexistante';
-  if (reason === 'Permanent/Suppressed') return "Adresse sur la liste d'exclusion d'Amazon SES (rejets passés)";
-  if (reason.startsWith('Permanent')) return 'Adresse rejetée définitivement';
-  if (reason.startsWith('Transient')) return 'Échec temporaire (boîte pleine, serveur indisponible…)';
-  if (reason === 'Rejected') return 'Refusé par Amazon SES';
-  return SMS_FAILURE_LABELS[reason] ?? reason;
-}
-
-/** An address that bounced (e-mail) or failed (SMS), waiting for staff to correct it. */
 export interface ContactIssue {
   issueId: string;
   personId: string;
-  role: ContactRole;
+  role: ContactRole | 'customer';
   channel: Channel;
   address: string;
   /** The provider's last failure code (`Permanent/General`, `UNREACHABLE`...). */
@@ -105,6 +88,8 @@ export async function afterDeliveryReport(report: DeliveryReport, personId: stri
   const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.notification(personId, notificationId), ConsistentRead: true }));
   const message = result.Item as OutboxMessage | undefined;
   if (!message || message.status !== report.status) return; // a later report won (e.g. a complaint after a bounce)
+  // A customer's messages are filed under the invoice they are about, not under a person: their own path.
+  if (message.role === 'customer') return afterCustomerReport(report, personId, message);
   if (report.status === 'complained') {
     const created = await recordOptOut({ channel: 'email', address: message.to, reason: 'complaint', at: report.at, personId, role: message.role });
     if (created) {
@@ -120,12 +105,63 @@ export async function afterDeliveryReport(report: DeliveryReport, personId: stri
     metrics.addMetric('staff_message_undelivered', MetricUnit.Count, 1);
     return;
   }
-  await openContactIssue(personId, message, report);
+  if (await openContactIssue(personId, message, report)) {
+    await addTimelineEvent(
+      personId,
+      `contact-undelivered#${message.notificationId}`,
+      report.at,
+      'contact-undelivered',
+      `${message.channel === 'email' ? 'E-mail' : 'SMS'} non remis (${ROLE_LABELS[message.role]}) : contact à corriger`,
+    );
+    metrics.addMetric(`contact_to_fix_${message.channel}`, MetricUnit.Count, 1);
+    logger.info('contact to fix', { issueId: contactIssueId(message.role, message.channel, message.to), notificationId: message.notificationId, reason: report.reason });
+  }
   const fallback = await writeFallback(personId, message, 'failed', now);
   if (fallback) await sendPendingNotifications(personId, fallback.cause, now);
 }
 
-async function openContactIssue(personId: string, message: OutboxMessage, report: DeliveryReport): Promise<void> {
+/**
+ * A report on an e-mail to an activity's customer (the invoice, a reminder, a re-send), filed under the invoice
+ * (`invoiceId`). A mistyped address is the customer's, not a fault of ours: no staff alarm, a count of its own
+ * (`customer_message_undelivered`, which no alarm watches), the e-mail on the invoice's history and the address on the
+ * "to fix" list under the invoice, until staff correct the customer's e-mail and send the invoice again. There is no
+ * other channel to fall back on: a customer has only an e-mail. A complaint opts the address out of e-mails that are not
+ * mandatory (every message to a customer is, today: the invoice and its reminders, decision 30) and goes on the
+ * invoice's history; no person's timeline, which an invoice id is not.
+ */
+async function afterCustomerReport(report: DeliveryReport, invoiceId: string, message: OutboxMessage): Promise<void> {
+  const onInvoice = (event: InvoiceEvent['event'], marker: string) => invoiceEventOnce(invoiceId, { at: report.at, event, detail: message.to }, `${marker}#${message.notificationId}`);
+  if (report.status === 'complained') {
+    const created = await recordOptOut({ channel: 'email', address: message.to, reason: 'complaint', at: report.at, personId: invoiceId, role: 'customer' });
+    await onInvoice('complained', 'complained');
+    if (created) metrics.addMetric('contact_opted_out_email', MetricUnit.Count, 1);
+    return;
+  }
+  if (report.status !== 'bounced') return; // a transient failure (mailbox full...) says nothing of the address
+  const recorded = await onInvoice('undelivered', 'undelivered');
+  const listed = await openContactIssue(invoiceId, message, report);
+  if (recorded || listed) {
+    metrics.addMetric('customer_message_undelivered', MetricUnit.Count, 1);
+    logger.info('customer e-mail did not arrive', { invoiceId, notificationId: message.notificationId, reason: report.reason });
+  }
+}
+
+/** Adds an event to an invoice's history once per marker: true when this call added it. An invoice gone adds nothing. */
+async function invoiceEventOnce(invoiceId: string, event: InvoiceEvent, marker: string): Promise<boolean> {
+  try {
+    return (await appendInvoiceEvent(invoiceId, event, { once: marker })) !== undefined;
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    logger.warn('delivery report about an invoice not found', { invoiceId, notificationId: marker });
+    return false;
+  }
+}
+
+/**
+ * Puts a message's address on the "to fix" list (or the message on its open issue): true when this report listed the
+ * message. A message is listed once, and a fixed issue reopens only for a message sent after the fix.
+ */
+async function openContactIssue(personId: string, message: OutboxMessage, report: DeliveryReport): Promise<boolean> {
   const issueId = contactIssueId(message.role, message.channel, message.to);
   try {
     await db().send(
@@ -159,18 +195,10 @@ async function openContactIssue(personId: string, message: OutboxMessage, report
       }),
     );
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return;
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
     throw error;
   }
-  await addTimelineEvent(
-    personId,
-    `contact-undelivered#${message.notificationId}`,
-    report.at,
-    'contact-undelivered',
-    `${message.channel === 'email' ? 'E-mail' : 'SMS'} non remis (${ROLE_LABELS[message.role]}) : contact à corriger`,
-  );
-  metrics.addMetric(`contact_to_fix_${message.channel}`, MetricUnit.Count, 1);
-  logger.info('contact to fix', { issueId, notificationId: message.notificationId, reason: report.reason });
+  return true;
 }
 
 const prefixedGsi1 = (entry: { gsi1pk: string; gsi1sk: string }) => ({ ':gsi1pk': entry.gsi1pk, ':gsi1sk': entry.gsi1sk });
@@ -220,7 +248,8 @@ export async function fixContact(input: { personId: string; issueId: string; val
   const table = tableName();
   const issueResult = await db().send(new GetCommand({ TableName: table, Key: keys.contactIssue(input.personId, input.issueId), ConsistentRead: true }));
   const issue = issueResult.Item as ContactIssue | undefined;
-  if (!issue) throw new NotFoundError('Contact à corriger introuvable.');
+  // A customer's e-mail is corrected on the customer's form, and the invoice sent again from there (shared/invoicing/resend.ts).
+  if (!issue || issue.role === 'customer') throw new NotFoundError('Contact à corriger introuvable.');
   const same = (a?: string) => (a !== undefined && issue.channel === 'email' ? normalizeEmail(a) === normalizeEmail(input.value) : a === input.value);
   if (issue.status === 'fixed') {
     if (same(issue.fixedValue)) return { resent: issue.resent ?? 0, alreadyFixed: true };
@@ -238,17 +267,8 @@ export async function fixContact(input: { personId: string; issueId: string; val
     });
   });
   const items: TransactItem[] = [
-    {
-      Update: {
-        TableName: table,
-        Key: keys.contactIssue(input.personId, input.issueId),
-        UpdateExpression: 'SET #status = :fixed, fixedAt = :now, fixedBy = :by, fixedValue = :value, resent = :resent REMOVE gsi1pk, gsi1sk',
-        ConditionExpression: '#status = :open',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':fixed': 'fixed', ':open': 'open', ':now': now, ':by': input.staff.id, ':value': input.value, ':resent': resends.length },
-      },
-    },
-    ...(await contactUpdates(issue, input.value, now)),
+    closeIssueItem(input.personId, input.issueId, { at: now, by: input.staff.id, value: input.value, resent: resends.length }),
+    ...(await contactUpdates({ ...issue, role: issue.role }, input.value, now)),
     ...timelinePut(table, input.personId, {
       at: now,
       eventId: `contact-fixed#${input.issueId}#${now}`,
@@ -290,6 +310,39 @@ export async function fixContact(input: { personId: string; issueId: string; val
   return { resent: resends.length, alreadyFixed: false };
 }
 
+/** How an issue was closed: when, by which staff member, the address its messages went to since, how many. */
+interface IssueFix {
+  at: string;
+  by: string;
+  value: string;
+  resent: number;
+}
+
+/** The update that closes an open issue (off the "to fix" list); it fails if the issue is no longer open. */
+function closeIssueItem(ownerId: string, issueId: string, fix: IssueFix): TransactItem {
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: keys.contactIssue(ownerId, issueId),
+      UpdateExpression: 'SET #status = :fixed, fixedAt = :now, fixedBy = :by, fixedValue = :value, resent = :resent REMOVE gsi1pk, gsi1sk',
+      ConditionExpression: '#status = :open',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':fixed': 'fixed', ':open': 'open', ':now': fix.at, ':by': fix.by, ':value': fix.value, ':resent': fix.resent },
+    },
+  };
+}
+
+/**
+ * The updates that close every open issue of an owner once its messages went again to another address, as a fix does:
+ * a customer's, filed under the invoice, when staff send the invoice to the corrected e-mail. Each fails the
+ * transaction if another closed it meanwhile.
+ */
+export async function closeOpenIssuesItems(ownerId: string, fix: IssueFix): Promise<TransactItem[]> {
+  const prefix = keys.contactIssue(ownerId, '');
+  const issues = (await queryPrefix(prefix.pk, prefix.sk, { consistentRead: true })) as unknown as ContactIssue[];
+  return issues.filter((issue) => issue.status === 'open').map((issue) => closeIssueItem(ownerId, issue.issueId, fix));
+}
+
 async function getMessages(personId: string, notificationIds: string[]): Promise<OutboxMessage[]> {
   const items = (await batchGetAll(notificationIds.map((id) => keys.notification(personId, id)), { consistentRead: true })) as unknown as OutboxMessage[];
   const byId = new Map(items.map((item) => [item.notificationId, item]));
@@ -301,7 +354,7 @@ async function getMessages(personId: string, notificationIds: string[]): Promise
  * uniqueness claim) and copied on each referral; a guardian's or a prescriber's only on the referrals.
  * Each copy changes only if it still holds the failed address.
  */
-async function contactUpdates(issue: ContactIssue, value: string, now: string): Promise<TransactItem[]> {
+async function contactUpdates(issue: ContactIssue & { role: ContactRole }, value: string, now: string): Promise<TransactItem[]> {
   const table = tableName();
   const field = issue.channel === 'email' ? 'email' : 'phone';
   const matches = (current: unknown) =>

@@ -549,6 +549,19 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'a reason over its limit', body: () => ({ reason: 'r'.repeat(501) }), fields: ['reason'] },
     ],
   },
+  // Its e-mail never went (no outbox message): only bad input reaches it here, refused before anything is written.
+  'POST /api/staff/invoices/{invoiceId}/resend': {
+    as: 'staff',
+    paths: (_world, id) => [`/api/staff/invoices/${id ?? staffInvoice.invoiceId}/resend`],
+    headers: staffIdempotency,
+    body: () => ({ email: individual().email }),
+    oversize: () => ({ email: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'no address', body: () => ({ email: '   ' }), fields: ['email'] },
+      { label: 'an address over its limit', body: () => ({ email: `${'a'.repeat(250)}@x.fr` }), fields: ['email'] },
+    ],
+  },
   // Staff recording customers and declarations on a member's behalf: the members' rules (and cases), on the seeded member's activity.
   'GET /api/staff/activities/{activityId}/customers': { as: 'staff', paths: (_world, id) => [`/api/staff/activities/${id ?? member.activityId}/customers`] },
   'POST /api/staff/activities/{activityId}/customers': {

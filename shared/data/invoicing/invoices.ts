@@ -376,6 +376,12 @@ const onceChange = (event: InvoiceEvent, once: string): InvoiceChange => ({
  */
 export const invoiceEventOnceItem = (invoiceId: string, event: InvoiceEvent, once: string): TransactItem => ({ Update: invoiceUpdate(invoiceId, onceChange(event, once)) });
 
+/** The same for an issued invoice only: the condition fails too once it is cancelled (the re-send of its e-mail). */
+export const issuedInvoiceEventOnceItem = (invoiceId: string, event: InvoiceEvent, once: string): TransactItem => {
+  const change = onceChange(event, once);
+  return { Update: invoiceUpdate(invoiceId, { ...change, values: { ...change.values, ':issued': 'issued' }, condition: `#status = :issued AND ${change.condition}` }) };
+};
+
 /**
  * Records a stage of the chase of an unpaid invoice once, with `items` (the reminder's outbox messages) in the same
  * transaction: `true` when this call recorded it (the reminder is then in the outbox), `false` when it or a later

@@ -126,9 +126,17 @@ export type InvoiceStatus = 'draft' | 'held' | 'issued' | 'cancelled';
 /** Stages of the chase of an unpaid invoice: reminders at due + 7 and + 30 days, late at + 45 (terms.ts). */
 export type ChaseStage = ChaseStep;
 
-export type InvoiceEventKind = 'drafted' | 'redrafted' | 'held' | 'released' | 'issued' | 'cancelled' | 'payment' | 'sent' | ChaseStage;
+/**
+ * What happens to an invoice, its e-mails to the customer included: `undelivered` (an e-mail to the customer bounced),
+ * `complained` (the customer reported one as spam), `resent` (staff sent it again to the customer's corrected address).
+ */
+export type InvoiceEventKind = 'drafted' | 'redrafted' | 'held' | 'released' | 'issued' | 'cancelled' | 'payment' | 'sent' | 'undelivered' | 'complained' | 'resent' | ChaseStage;
 
-/** One line of an invoice's history (never personal data beyond the actor's name). */
+/**
+ * One line of an invoice's history: no personal data beyond the actor's name, except the customer's e-mail address in
+ * `detail` of the e-mail events (`undelivered`, `complained`, `resent`), which staff need to tell one address from
+ * another; the invoice holds the customer's address already, and logs never see it.
+ */
 export interface InvoiceEvent {
   at: string;
   event: InvoiceEventKind;

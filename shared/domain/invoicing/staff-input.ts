@@ -28,3 +28,9 @@ export const startRunSchema = z.strictObject(
   { month: text({ max: 7 }).check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'Un mois au format AAAA-MM.')) },
   'Le contenu doit être un objet JSON.',
 );
+
+/**
+ * `POST /api/staff/invoices/{invoiceId}/resend`: the address the page showed staff, which must still be the customer's
+ * (the invoice goes to the customer's e-mail as it is now, never to an address typed here).
+ */
+export const resendSchema = z.strictObject({ email: text({ min: 3, max: 254 }) }, 'Le contenu doit être un objet JSON.');
