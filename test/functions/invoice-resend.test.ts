@@ -1,0 +1,257 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { useMessagingAndDocuments } from '../support/messaging.js';
+import { apiEvent, lambdaContext } from '../support/events.js';
+import { prescriberLens, staffCamille } from '../support/fixtures.js';
+import { business, draftFor, issueOneInvoice, line } from '../support/invoicing.js';
+import { handler as staffMessages } from '../../functions/staff/messages.js';
+import { handler as staffInvoicing } from '../../functions/invoicing/staff-api.js';
+import { handler as deliveryEvents } from '../../functions/notifications/delivery-events.js';
+import type { Actor } from '../../shared/domain/actor.js';
+import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
+import { createCustomer, getCustomer, updateCustomer } from '../../shared/data/invoicing/customers.js';
+import { draftMonthInvoices } from '../../shared/data/invoicing/invoices.js';
+import { invoiceMailCause } from '../../shared/domain/invoicing/run.js';
+import { creditNoteIdFor, invoiceOutboxOwner, type InvoiceRecord } from '../../shared/domain/invoicing/records.js';
+import { keys } from '../../shared/keys.js';
+import { logger, metrics } from '../../shared/observability.js';
+import { sendInvoices } from '../../shared/invoicing/run-steps.js';
+import { outboxTags } from '../../shared/notifications/tracking.js';
+
+/*
+ * A customer's e-mail that did not arrive, end to end on DynamoDB Local, the local SES and the local S3: the invoice
+ * sent by the run's own step, bounced (or complained about) by the SES event the delivery function reads, then
+ * corrected on the customer's form and sent again by staff through the invoicing console's function. A customer's
+ * mistyped address is not the staff's configuration: no StaffMessageUndelivered alarm, the invoice's history instead.
+ */
+
+const local = useMessagingAndDocuments();
+afterEach(() => vi.restoreAllMocks());
+
+const RESEND = 'POST /api/staff/invoices/{invoiceId}/resend';
+
+/** An activity whose trade name is not its name. */
+async function activity(tradeName: string): Promise<string> {
+  const activityId = `pa-${randomUUID()}`;
+  await local().doc.send(
+    new PutCommand({
+      TableName: local().table,
+      Item: { ...keys.activity(activityId), type: 'activity', activityId, status: 'active', shape: 'personal', name: `Activité ${activityId.slice(3, 9)}`, tradeName, contributionRateBps: 1000 },
+    }),
+  );
+  return activityId;
+}
+
+/** An issued invoice to a business customer, its e-mail sent by the run's step. */
+async function invoiceMailed(customerName = 'Boulangerie Martin') {
+  const activityId = await activity('Les Jardins de Léa');
+  const email = `compta.${randomUUID()}@example.org`;
+  const { invoiceId, customer } = await issueOneInvoice(local().doc, local().table, { grossCents: 4_500, dueDate: '2031-03-31', issueDate: '2031-03-01', month: '2031-02', activityId, customer: { ...business(), name: customerName, email } });
+  expect(await sendInvoices([invoiceId])).toEqual({ invoices: 1, sent: 1 });
+  return { activityId, invoiceId, customer, email, owner: invoiceOutboxOwner(invoiceId), notificationId: `${invoiceMailCause(invoiceId)}#customer#email` };
+}
+
+async function item(key: { pk: string; sk: string }) {
+  return (await local().doc.send(new GetCommand({ TableName: local().table, Key: key, ConsistentRead: true }))).Item;
+}
+const invoice = async (invoiceId: string) => (await item(keys.invoice(invoiceId))) as unknown as InvoiceRecord & { eventMarkers?: string[] };
+
+/** What SES publishes about a message it sent (its outbox key in the tags), through the delivery function. */
+async function sesEvent(ownerId: string, notificationId: string, detailType: 'Email Bounced' | 'Email Complaint Received') {
+  const message = (await item(keys.notification(ownerId, notificationId)))!;
+  const at = new Date().toISOString();
+  const event = {
+    source: 'aws.ses',
+    'detail-type': detailType,
+    time: at,
+    detail: {
+      mail: { messageId: String(message.providerMessageId), tags: Object.fromEntries(outboxTags(ownerId, notificationId).map((tag) => [tag.Name, [tag.Value]])) },
+      ...(detailType === 'Email Bounced' ? { bounce: { bounceType: 'Permanent', bounceSubType: 'General', timestamp: at } } : { complaint: { complaintFeedbackType: 'abuse', timestamp: at } }),
+    },
+  };
+  expect(await deliveryEvents(event as never, lambdaContext() as never)).toEqual({ recorded: 1, dropped: 0 });
+}
+
+async function listed() {
+  const response = await staffMessages(apiEvent({ routeKey: 'GET /api/staff/messages', actor: staffCamille }) as never, lambdaContext() as never);
+  expect(response.statusCode).toBe(200);
+  return JSON.parse(String(response.body)) as { failed: Array<Record<string, unknown>>; optOuts: Array<Record<string, unknown>>; toFix: Array<Record<string, unknown>> };
+}
+
+async function call(routeKey: string, options: { invoiceId: string; body?: unknown; key?: string | null; actor?: Actor }) {
+  const headers: Record<string, string> = options.key === null ? {} : { 'idempotency-key': options.key ?? randomUUID() };
+  const event = apiEvent({ routeKey, actor: options.actor ?? staffCamille, body: options.body, headers, pathParameters: { invoiceId: options.invoiceId } });
+  const result = await staffInvoicing(event as never, lambdaContext() as never);
+  return { status: result.statusCode, body: JSON.parse(String(result.body)) as Record<string, any> };
+}
+const detail = async (invoiceId: string) => (await call('GET /api/staff/invoices/{invoiceId}', { invoiceId })).body;
+const resend = (invoiceId: string, email: string, key?: string | null, actor?: Actor) => call(RESEND, { invoiceId, body: { email }, key, actor });
+
+/** Every item of the table, by key: what a refused request must leave as it was. */
+async function everything(): Promise<Map<string, string>> {
+  const all = new Map<string, string>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await local().doc.send(new ScanCommand({ TableName: local().table, ConsistentRead: true, ExclusiveStartKey: start }));
+    for (const i of page.Items ?? []) all.set(`${String(i.pk)}\u0000${String(i.sk)}`, JSON.stringify(i));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return all;
+}
+
+const emailsTo = async (address: string) => (await local().ses.listEmails()).filter((mail) => mail.to.includes(address));
+
+describe("a customer's e-mail that did not arrive", () => {
+  it('a hard bounce raises no staff alarm: it goes on the invoice\'s history and on the "to fix" list, once', async () => {
+    const mailed = await invoiceMailed();
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const errors = vi.spyOn(logger, 'error');
+    const infos = vi.spyOn(logger, 'info');
+    await sesEvent(mailed.owner, mailed.notificationId, 'Email Bounced');
+    // The same report again (SES and EventBridge deliver at least once).
+    await sesEvent(mailed.owner, mailed.notificationId, 'Email Bounced');
+
+    const counted = (name: string) => addMetric.mock.calls.filter(([metric]) => metric === name).length;
+    expect(counted('staff_message_undelivered')).toBe(0);
+    expect(counted('customer_message_undelivered')).toBe(1);
+    expect(errors.mock.calls.map(([message]) => message)).not.toContain('staff message did not arrive');
+    // Ids only in the log line: never the address.
+    const line = infos.mock.calls.find(([message]) => message === 'customer e-mail did not arrive');
+    expect(line?.[1]).toEqual({ invoiceId: mailed.invoiceId, notificationId: mailed.notificationId, reason: 'Permanent/General' });
+    expect(JSON.stringify(infos.mock.calls)).not.toContain(mailed.email);
+
+    const history = (await invoice(mailed.invoiceId)).history.filter((e) => e.event === 'undelivered');
+    expect(history).toEqual([expect.objectContaining({ event: 'undelivered', detail: mailed.email })]);
+    const shown = await detail(mailed.invoiceId);
+    expect(shown.history.map((e: { label: string }) => e.label)).toContain(`E-mail au client non remis à ${mailed.email} : adresse à corriger`);
+    // No person's timeline under the invoice's id.
+    const timeline = [...(await everything()).keys()].filter((key) => key.startsWith(`PERSON#${mailed.owner}\u0000TIMELINE#`));
+    expect(timeline).toEqual([]);
+
+    const toFix = (await listed()).toFix.filter((row) => row.personId === mailed.invoiceId);
+    expect(toFix).toEqual([expect.objectContaining({ role: 'customer', roleLabel: 'Client', address: mailed.email, personName: 'Client : Boulangerie Martin — activité « Les Jardins de Léa »', owner: expect.objectContaining({ kind: 'customer', invoiceId: mailed.invoiceId }) })]);
+
+    // Not corrected yet: the page says to correct the address first, and the route refuses to send it there again.
+    expect(shown.mail).toMatchObject({ last: { status: 'bounced', to: mailed.email }, canResend: false, fixAddress: true, customerEmail: mailed.email });
+    const before = await everything();
+    const refused = await resend(mailed.invoiceId, mailed.email);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain("corrigez-la d'abord sur la fiche du client");
+    expect(await everything()).toEqual(before);
+  });
+
+  it("a complaint opts the customer's address out and goes on the invoice's history, not on a person's timeline", async () => {
+    const mailed = await invoiceMailed('Mme Lucie Leroy');
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    await sesEvent(mailed.owner, mailed.notificationId, 'Email Complaint Received');
+
+    expect(addMetric.mock.calls.filter(([metric]) => metric === 'staff_message_undelivered')).toEqual([]);
+    const optOut = await item(keys.optOut('email', mailed.email.toLowerCase()));
+    expect(optOut).toMatchObject({ reason: 'complaint', personId: mailed.invoiceId, role: 'customer' });
+    expect((await invoice(mailed.invoiceId)).history.filter((e) => e.event === 'complained')).toEqual([expect.objectContaining({ detail: mailed.email })]);
+    const keysNow = [...(await everything()).keys()];
+    expect(keysNow.filter((key) => key.startsWith(`PERSON#${mailed.owner}\u0000TIMELINE#`))).toEqual([]);
+    // It arrived: nothing to send again.
+    expect((await detail(mailed.invoiceId)).mail).toMatchObject({ last: { status: 'complained' }, canResend: false });
+  });
+
+  it('staff correct the e-mail and send the invoice again: the same PDF to the new address, once, the invoice unchanged', async () => {
+    const mailed = await invoiceMailed();
+    await sesEvent(mailed.owner, mailed.notificationId, 'Email Bounced');
+    const [first] = await emailsTo(mailed.email);
+    const issued = await invoice(mailed.invoiceId);
+
+    const corrected = `comptabilite.${randomUUID()}@example.org`;
+    const customer = (await getCustomer(mailed.activityId, mailed.customer.customerId))!;
+    await updateCustomer({ activityId: mailed.activityId, customerId: customer.customerId, expectedVersion: customer.version, fields: { ...business(), name: customer.name, email: corrected } });
+    expect((await detail(mailed.invoiceId)).mail).toMatchObject({ canResend: true, customerEmail: corrected, resendRefusal: null });
+
+    const key = randomUUID();
+    const answer = await resend(mailed.invoiceId, corrected, key);
+    expect(answer.status).toBe(201);
+    expect(answer.body).toMatchObject({ resentTo: corrected, invoice: { mail: { last: { to: corrected, status: 'sent' }, canResend: false } } });
+    // The request again (a retry, a double click with the same key): 200, nothing more sent.
+    const again = await resend(mailed.invoiceId, corrected, key);
+    expect(again.status).toBe(200);
+    expect(again.body.notificationId).toBe(answer.body.notificationId);
+
+    const sent = await emailsTo(corrected);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.subject).toBe(first!.subject);
+    expect(sent[0]!.attachments.map((a) => a.fileName)).toEqual(first!.attachments.map((a) => a.fileName));
+    expect(Buffer.compare(sent[0]!.attachments[0]!.content, first!.attachments[0]!.content)).toBe(0);
+    expect(await emailsTo(mailed.email)).toHaveLength(1);
+
+    // On the invoice's history once, by the staff member; the invoice itself as it was issued (its customer's address too).
+    const now = await invoice(mailed.invoiceId);
+    expect(now.history.filter((e) => e.event === 'resent')).toEqual([expect.objectContaining({ detail: corrected, by: { id: staffCamille.id, name: staffCamille.name } })]);
+    expect(now.customer).toEqual(issued.customer);
+    expect({ number: now.number, lines: now.lines, totals: now.totals, status: now.status, issueDate: now.issueDate, dueDate: now.dueDate }).toEqual({
+      number: issued.number,
+      lines: issued.lines,
+      totals: issued.totals,
+      status: 'issued',
+      issueDate: issued.issueDate,
+      dueDate: issued.dueDate,
+    });
+    expect((await detail(mailed.invoiceId)).history.map((e: { label: string }) => e.label)).toContain(`Facture renvoyée à ${corrected}`);
+
+    // Off the "to fix" list; the undelivered message says it was sent again, and where.
+    const lists = await listed();
+    expect(lists.toFix.filter((row) => row.personId === mailed.invoiceId)).toEqual([]);
+    expect(lists.failed.find((row) => row.notificationId === mailed.notificationId)).toMatchObject({ status: 'bounced', resentTo: corrected, resentAt: expect.any(String) });
+
+    // Another request once it went: nothing to send again.
+    const before = await everything();
+    const twice = await resend(mailed.invoiceId, corrected);
+    expect(twice.status).toBe(409);
+    expect(twice.body.message).toContain('rien à renvoyer');
+    expect(await everything()).toEqual(before);
+    expect(await emailsTo(corrected)).toHaveLength(1);
+
+    // The new address bounces too: back on the "to fix" list, as a young person's contact fixed and failing again.
+    await sesEvent(mailed.owner, String(answer.body.notificationId), 'Email Bounced');
+    expect((await listed()).toFix.filter((row) => row.personId === mailed.invoiceId)).toEqual([expect.objectContaining({ address: corrected })]);
+  });
+
+  it('refuses bad input with a 4xx in French and writes nothing', async () => {
+    const mailed = await invoiceMailed();
+    await sesEvent(mailed.owner, mailed.notificationId, 'Email Bounced');
+    const corrected = `nouvelle.${randomUUID()}@example.org`;
+    const customer = (await getCustomer(mailed.activityId, mailed.customer.customerId))!;
+    await updateCustomer({ activityId: mailed.activityId, customerId: customer.customerId, expectedVersion: customer.version, fields: { ...business(), name: customer.name, email: corrected } });
+
+    // A draft of the same activity, and an issued invoice cancelled by its credit note.
+    const other = (await createCustomer({ activityId: mailed.activityId, customerId: `c-${randomUUID()}`, fields: { ...business(), email: corrected } })).customer;
+    const draft = (await draftMonthInvoices({ activityId: mailed.activityId, month: '2031-03', drafts: [draftFor(other, [line()])] })).invoices[0]!;
+    const cancelled = await invoiceMailed('Client annulé');
+    await cancelInvoice({ invoiceId: cancelled.invoiceId, issueDate: '2031-03-02', reason: 'Facturé au mauvais client.', by: { id: staffCamille.id, name: staffCamille.name } });
+    const cancelledEmail = (await getCustomer(cancelled.activityId, cancelled.customer.customerId))!.email;
+
+    const before = await everything();
+    const emails = (await local().ses.listEmails()).length;
+    const cases: Array<[string, () => ReturnType<typeof resend>, number, RegExp]> = [
+      ['an unknown invoice', () => resend(`inv-${randomUUID()}`, corrected), 404, /Facture introuvable/],
+      ['a prescriber', () => resend(mailed.invoiceId, corrected, undefined, prescriberLens), 403, /./],
+      ['a draft', () => resend(draft.invoiceId, corrected), 409, /pas encore émise/],
+      ['a cancelled invoice', () => resend(cancelled.invoiceId, cancelledEmail), 409, /annulée par un avoir/],
+      ['a credit note', () => resend(creditNoteIdFor(cancelled.invoiceId), cancelledEmail), 409, /Seule une facture/],
+      ['an address that is not the customer\'s now', () => resend(mailed.invoiceId, `autre.${randomUUID()}@example.org`), 409, /a changé/],
+      ['no Idempotency-Key', () => resend(mailed.invoiceId, corrected, null), 400, /Idempotency-Key/],
+      ['no address', () => call(RESEND, { invoiceId: mailed.invoiceId, body: {} }), 400, /erreurs/],
+      ['an unknown field', () => call(RESEND, { invoiceId: mailed.invoiceId, body: { email: corrected, to: 'x@example.org' } }), 400, /erreurs|inconnu/],
+    ];
+    for (const [label, send, status, message] of cases) {
+      const answer = await send();
+      expect(answer.status, label).toBe(status);
+      expect(String(answer.body.message), label).toMatch(message);
+      expect(String(answer.body.message), label).toMatch(/[éèàçêùôî]|[A-Z][a-z]+ /);
+    }
+    expect(await everything()).toEqual(before);
+    expect((await local().ses.listEmails()).length).toBe(emails);
+
+    // The right request still goes afterwards: nothing above consumed it.
+    expect((await resend(mailed.invoiceId, corrected)).status).toBe(201);
+  });
+});
