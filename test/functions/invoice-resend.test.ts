@@ -83,7 +83,9 @@ async function call(routeKey: string, options: { invoiceId: string; body?: unkno
   const headers: Record<string, string> = options.key === null ? {} : { 'idempotency-key': options.key ?? randomUUID() };
   const event = apiEvent({ routeKey, actor: options.actor ?? staffCamille, body: options.body, headers, pathParameters: { invoiceId: options.invoiceId } });
   const result = await staffInvoicing(event as never, lambdaContext() as never);
-  return { status: result.statusCode, body: JSON.parse(String(result.body)) as Record<string, any> };
+  // The answer as JSON (an invoice, or an error with its message).
+  const body = JSON.parse(String(result.body));
+  return { status: result.statusCode, body };
 }
 const detail = async (invoiceId: string) => (await call('GET /api/staff/invoices/{invoiceId}', { invoiceId })).body;
 const resend = (invoiceId: string, email: string, key?: string | null, actor?: Actor) => call(RESEND, { invoiceId, body: { email }, key, actor });
