@@ -5,6 +5,7 @@ import { business, individual, issueOneInvoice } from '../support/invoicing.js';
 import { chaseUnpaidInvoices } from '../../shared/invoicing/chase.js';
 import { getInvoice, listLateInvoices, listUnpaidInvoices } from '../../shared/data/invoicing/invoices.js';
 import { recordPayment } from '../../shared/data/invoicing/payments.js';
+import { getCustomer, updateCustomer } from '../../shared/data/invoicing/customers.js';
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { invoicePdfKey } from '../../shared/domain/invoicing/records.js';
 import { addDays } from '../../shared/domain/time.js';
@@ -54,6 +55,19 @@ describe('the daily chase of unpaid invoices', () => {
     const chased = await invoice();
     expect(chased.chase).toEqual(['first-reminder']);
     expect(chased.history.filter((e) => e.event === 'first-reminder')).toHaveLength(1);
+  });
+
+  it("reminds the customer at their e-mail as it is now, corrected since the invoice went; the invoice keeps its copy", async () => {
+    const { invoiceId, email, invoice } = await unpaid(7_000, '2029-06-01');
+    const issued = await invoice();
+    const customer = (await getCustomer(issued.activityId, issued.customer.customerId))!;
+    const corrected = `corrige.${randomUUID()}@example.org`;
+    await updateCustomer({ activityId: customer.activityId, customerId: customer.customerId, expectedVersion: customer.version, fields: { ...individual(), email: corrected } });
+    // A year of its own: each year's numbers follow their issue dates.
+    await chaseUnpaidInvoices(on('2029-06-08'));
+    expect(await mailsTo(email)).toEqual([]);
+    expect((await mailsTo(corrected)).map((mail) => mail.subject)).toEqual([`Rappel : facture ${issued.number} - Jardins de Test`]);
+    expect((await getInvoice(invoiceId))!.customer.email).toBe(email);
   });
 
   it('records and sends a stage once when two runs take it at the same time', async () => {
