@@ -29,6 +29,8 @@ export interface RecordingSetup {
   openText: (monthLabel: string) => string;
   /** Staff: more fields of a new declaration (the member it is for), and what to correct first. */
   extraDeclaration?: () => { body: Record<string, unknown>; errors: FormError[] };
+  /** Staff: what follows a customer saved (the invoice to send again once their e-mail is corrected). */
+  customerSaved?: (customer: CustomerView) => void;
 }
 
 let setup: RecordingSetup;
@@ -421,6 +423,7 @@ export function wireRecording(config: RecordingSetup): void {
       resetCustomer();
       await config.reload();
       say('client-statut', `Client enregistré : ${customer.name}.`);
+      config.customerSaved?.(customer);
     },
   });
 }

@@ -2,7 +2,8 @@
  * Staff: an activity's customers and one month's declarations, recorded on a member's behalf
  * (/equipe/activites/<id>/facturation?mois=YYYY-MM): the members' own forms (browser/lib/recording.ts) on the staff's
  * routes (/api/staff/activities/<id>/customers, …/months/<month>/declarations). Each declaration records the staff
- * member and, for a collective activity, the member chosen.
+ * member and, for a collective activity, the member chosen. Opened from an invoice whose e-mail did not arrive
+ * (`?client=<id>&facture=<id>`), it leads back to that invoice once the customer is saved, to send it again.
  */
 import { api, loadFailureMessage, type ApiResult } from '../lib/api.js';
 import { byId, el } from '../lib/dom.js';
@@ -22,6 +23,11 @@ let collective = false;
  * opened on the first load, the e-mail field focused.
  */
 let customerToEdit = new URLSearchParams(location.search).get('client') ?? '';
+/**
+ * The invoice whose e-mail to that customer did not arrive (`?facture=`, from the invoice's page or "Messages et
+ * contacts"): once the customer is saved, the page leads back to it to send it again.
+ */
+const invoiceToResend = { customerId: customerToEdit, invoiceId: new URLSearchParams(location.search).get('facture') ?? '' };
 
 /** Today's month in Paris, as YYYY-MM. */
 const parisMonth = () => new Intl.DateTimeFormat('fr-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
@@ -77,6 +83,10 @@ startPage(async () => {
     reload: load,
     openText: (label) => `Prestations de ${label} : elles peuvent être corrigées jusqu'à la facturation du mois.`,
     extraDeclaration: memberChoice,
+    customerSaved: (customer) => {
+      if (!invoiceToResend.invoiceId || customer.customerId !== invoiceToResend.customerId) return;
+      byId('client-statut').append(' ', el('a', { href: `/equipe/factures/${encodeURIComponent(invoiceToResend.invoiceId)}`, id: 'facture-a-renvoyer' }, 'Renvoyer la facture à la nouvelle adresse'));
+    },
   });
   const wanted = new URLSearchParams(location.search).get('mois') ?? '';
   month = /^\d{4}-(0[1-9]|1[0-2])$/.test(wanted) && wanted <= parisMonth() ? wanted : parisMonth();

@@ -41,7 +41,8 @@ function ownerCell(item: { personId?: string; personName?: string; owner?: Undel
   const owner = item.owner;
   if (owner?.kind === 'unknown') return item.personName || '—';
   if (owner?.kind !== 'customer') return personLink(item.personId, item.personName);
-  const fixHref = `/equipe/activites/${encodeURIComponent(owner.activityId)}/facturation?client=${encodeURIComponent(owner.customerId)}`;
+  // The customer's form, which leads back to the invoice to send it again once saved.
+  const fixHref = `/equipe/activites/${encodeURIComponent(owner.activityId)}/facturation?client=${encodeURIComponent(owner.customerId)}&facture=${encodeURIComponent(owner.invoiceId)}`;
   return el('div', { class: 'message-owner' },
     el('p', {}, item.personName || `Client : ${owner.customerName}`),
     el('p', { class: 'hint' },

@@ -128,7 +128,7 @@ export function invoiceMailView(invoice: InvoiceRecord, { mails, customerEmail }
     canResend: check.refusal === undefined,
     resendRefusal: check.refusal ?? null,
     fixAddress: check.fixAddress === true,
-    customerHref: `/equipe/activites/${encodeURIComponent(invoice.activityId)}/facturation?client=${encodeURIComponent(invoice.customer.customerId)}`,
+    customerHref: `/equipe/activites/${encodeURIComponent(invoice.activityId)}/facturation?client=${encodeURIComponent(invoice.customer.customerId)}&facture=${encodeURIComponent(invoice.invoiceId)}`,
   };
 }
 

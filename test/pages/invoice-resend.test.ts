@@ -4,6 +4,7 @@ import { launchBrowser, startPagesServer, type PagesServer } from '../support/br
 import { fakeIdToken, hasHorizontalScroll, resetSession } from '../support/pages.js';
 import { activityWithParts, contactIssue, customerOwner, messagesItems, outboxMessage, referralRecord } from '../support/view-fixtures.js';
 import { invoiceDetail } from '../../shared/invoicing/staff-views.js';
+import { customerView, monthDeclarationsView } from '../../shared/invoicing-views.js';
 import type { OutboxMessage } from '../../shared/data/outbox.js';
 import type { InvoiceRecord } from '../../shared/domain/invoicing/records.js';
 import { contactIssueId } from '../../shared/notifications/contacts.js';
@@ -70,9 +71,34 @@ describe('"Renvoyer la facture" on the invoice\'s page', () => {
     expect(await section.getByRole('heading').textContent()).toBe('E-mail au client');
     expect(await page.locator('#mail-last').textContent()).toContain(`rejeté (adresse invalide), à ${OLD} (Adresse rejetée définitivement)`);
     expect(await page.locator('#mail-refusal').textContent()).toContain("corrigez-la d'abord sur la fiche du client");
-    expect(await section.getByRole('link', { name: "Corriger l'e-mail du client" }).getAttribute('href')).toBe(`/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie`);
+    const fix = section.getByRole('link', { name: "Corriger l'e-mail du client" });
+    expect(await fix.getAttribute('href')).toBe(`/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie&facture=${encodeURIComponent(invoice.invoiceId)}`);
     expect(await page.locator('#resend').count()).toBe(0);
     expect(await page.locator('#invoice-history').textContent()).toContain(`E-mail au client non remis à ${OLD} : adresse à corriger`);
+
+    // The customer's form, the e-mail corrected and saved: the page leads back to the invoice to send it again.
+    const base = `/api/staff/activities/${found.activity.activityId}`;
+    const saved: unknown[] = [];
+    await page.route((url) => url.pathname === `${base}/customers`, (route) => route.fulfill(json({ activityId: found.activity.activityId, customers: [customerView(owner.customer!)] })));
+    await page.route((url) => url.pathname === `${base}/customers/c-boulangerie`, (route) => {
+      saved.push(route.request().postDataJSON());
+      return route.fulfill(json(customerView({ ...owner.customer!, email: NEW, version: 2 })));
+    });
+    await page.route((url) => url.pathname.startsWith(`${base}/months/`), (route) => {
+      const month = new URL(route.request().url()).pathname.split('/')[6]!;
+      const view = monthDeclarationsView({ activity: found.activity, month, lock: undefined, declarations: [], customers: [owner.customer!], prices: found.prices, vatMode: 'franchise', today: `${month}-12` });
+      return route.fulfill(json({ ...view, shape: 'personal', members: [{ referralId: found.members[0]!.referralId, name: found.members[0]!.name }] }));
+    });
+    await fix.click();
+    const email = page.locator('#client-form').getByLabel(/^E-mail/);
+    await expect.poll(() => email.evaluate((input) => input === document.activeElement)).toBe(true);
+    await email.fill(NEW);
+    await page.locator('#enregistrer-client').click();
+    const back = page.getByRole('link', { name: 'Renvoyer la facture à la nouvelle adresse' });
+    await back.waitFor();
+    expect(saved).toEqual([expect.objectContaining({ email: NEW, version: 1 })]);
+    expect(await page.locator('#client-statut').textContent()).toContain('Client enregistré : Boulangerie Martin.');
+    expect(await back.getAttribute('href')).toBe(`/equipe/factures/${encodeURIComponent(invoice.invoiceId)}`);
   });
 
   it('sends it to the corrected e-mail in one click, once, and says so', async () => {

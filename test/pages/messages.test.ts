@@ -45,7 +45,7 @@ describe('"Messages et contacts" names whom each message was for', () => {
     expect(await customerRow.textContent()).toContain('Envoi de la facture');
     expect(await customerRow.textContent()).not.toContain('Personne inconnue');
     expect(await ui.page.locator('#failed-messages th').allTextContents()).toEqual(['Date', 'Personne ou client', 'Message', 'Destinataire', 'Canal', 'Adresse ou numéro', 'Statut', 'Motif']);
-    expect(await fix.getAttribute('href')).toBe(`/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie`);
+    expect(await fix.getAttribute('href')).toBe(`/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie&facture=${encodeURIComponent(boulangerie.invoice.invoiceId)}`);
     expect(await customerCell.getByRole('link', { name: 'Facture 2025-000042' }).getAttribute('href')).toBe(`/equipe/factures/${encodeURIComponent(boulangerie.invoice.invoiceId)}`);
 
     // The customer's complaint names them too; a young person links to their timeline; only the owner nobody holds is unknown.
@@ -69,7 +69,7 @@ describe('"Messages et contacts" names whom each message was for', () => {
       },
     );
     await fix.click();
-    await ui.page.waitForURL(`**/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie`);
+    await ui.page.waitForURL(`**/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie&facture=*`);
     await expect.poll(() => ui.page.locator('#client-form-titre').textContent()).toBe('Modifier le client Boulangerie Martin');
     const email = ui.page.locator('#client-form').getByLabel(/^E-mail/);
     await expect.poll(() => email.evaluate((input) => input === document.activeElement)).toBe(true);
