@@ -1,6 +1,5 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, startPagesServer, type PagesServer } from '../support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { pagesInBrowser } from '../support/browser.js';
 import { fakeIdToken, hasHorizontalScroll, resetSession } from '../support/pages.js';
 import { activityWithParts, contactIssue, customerOwner, messagesItems, outboxMessage, referralRecord } from '../support/view-fixtures.js';
 import { invoiceDetail } from '../../shared/invoicing/staff-views.js';
@@ -17,21 +16,7 @@ import { contactIssueId } from '../../shared/notifications/contacts.js';
  * contact to fix to the invoice.
  */
 
-let browser: Browser;
-let server: PagesServer;
-let page: Page;
-
-beforeAll(async () => {
-  process.env.AUTH_BASE_URL = 'https://auth.coopconnexion.test';
-  process.env.USER_POOL_CLIENT_ID = 'pages-client-test';
-  [browser, server] = await Promise.all([launchBrowser(), startPagesServer()]);
-  page = await (await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris' })).newPage();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const ui = pagesInBrowser();
 
 const json = (body: unknown, status = 200) => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
 
@@ -56,48 +41,48 @@ const invoiceMail: OutboxMessage = outboxMessage({
 const detailWith = (customerEmail: string, record: InvoiceRecord = invoice, mails: OutboxMessage[] = [invoiceMail]) => invoiceDetail(record, [], '2025-03-12', { mails, customerEmail });
 
 async function openInvoice(answer: unknown): Promise<void> {
-  await resetSession(page, server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
-  await page.unrouteAll();
-  await page.route((url) => url.pathname === `/api/staff/invoices/${invoice.invoiceId}`, (route) => route.fulfill(json(answer)));
-  await page.goto(`${server.url}/equipe/factures/${encodeURIComponent(invoice.invoiceId)}`);
-  await page.locator('#invoice-history li').first().waitFor();
+  await resetSession(ui.page, ui.server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
+  await ui.page.unrouteAll();
+  await ui.page.route((url) => url.pathname === `/api/staff/invoices/${invoice.invoiceId}`, (route) => route.fulfill(json(answer)));
+  await ui.page.goto(`${ui.server.url}/equipe/factures/${encodeURIComponent(invoice.invoiceId)}`);
+  await ui.page.locator('#invoice-history li').first().waitFor();
 }
 
 describe('"Renvoyer la facture" on the invoice\'s page', () => {
   it('leads to the customer\'s form while their e-mail is the one that bounced', async () => {
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await ui.page.setViewportSize({ width: 1280, height: 900 });
     await openInvoice(detailWith(OLD));
-    const section = page.locator('#mail-section');
+    const section = ui.page.locator('#mail-section');
     expect(await section.getByRole('heading').textContent()).toBe('E-mail au client');
-    expect(await page.locator('#mail-last').textContent()).toContain(`rejeté (adresse invalide), à ${OLD} (Adresse rejetée définitivement)`);
-    expect(await page.locator('#mail-refusal').textContent()).toContain("corrigez-la d'abord sur la fiche du client");
+    expect(await ui.page.locator('#mail-last').textContent()).toContain(`rejeté (adresse invalide), à ${OLD} (Adresse rejetée définitivement)`);
+    expect(await ui.page.locator('#mail-refusal').textContent()).toContain("corrigez-la d'abord sur la fiche du client");
     const fix = section.getByRole('link', { name: "Corriger l'e-mail du client" });
     expect(await fix.getAttribute('href')).toBe(`/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie&facture=${encodeURIComponent(invoice.invoiceId)}`);
-    expect(await page.locator('#resend').count()).toBe(0);
-    expect(await page.locator('#invoice-history').textContent()).toContain(`E-mail au client non remis à ${OLD} : adresse à corriger`);
+    expect(await ui.page.locator('#resend').count()).toBe(0);
+    expect(await ui.page.locator('#invoice-history').textContent()).toContain(`E-mail au client non remis à ${OLD} : adresse à corriger`);
 
     // The customer's form, the e-mail corrected and saved: the page leads back to the invoice to send it again.
     const base = `/api/staff/activities/${found.activity.activityId}`;
     const saved: unknown[] = [];
-    await page.route((url) => url.pathname === `${base}/customers`, (route) => route.fulfill(json({ activityId: found.activity.activityId, customers: [customerView(owner.customer!)] })));
-    await page.route((url) => url.pathname === `${base}/customers/c-boulangerie`, (route) => {
+    await ui.page.route((url) => url.pathname === `${base}/customers`, (route) => route.fulfill(json({ activityId: found.activity.activityId, customers: [customerView(owner.customer!)] })));
+    await ui.page.route((url) => url.pathname === `${base}/customers/c-boulangerie`, (route) => {
       saved.push(route.request().postDataJSON());
       return route.fulfill(json(customerView({ ...owner.customer!, email: NEW, version: 2 })));
     });
-    await page.route((url) => url.pathname.startsWith(`${base}/months/`), (route) => {
+    await ui.page.route((url) => url.pathname.startsWith(`${base}/months/`), (route) => {
       const month = new URL(route.request().url()).pathname.split('/')[6]!;
       const view = monthDeclarationsView({ activity: found.activity, month, lock: undefined, declarations: [], customers: [owner.customer!], prices: found.prices, vatMode: 'franchise', today: `${month}-12` });
       return route.fulfill(json({ ...view, shape: 'personal', members: [{ referralId: found.members[0]!.referralId, name: found.members[0]!.name }] }));
     });
     await fix.click();
-    const email = page.locator('#client-form').getByLabel(/^E-mail/);
+    const email = ui.page.locator('#client-form').getByLabel(/^E-mail/);
     await expect.poll(() => email.evaluate((input) => input === document.activeElement)).toBe(true);
     await email.fill(NEW);
-    await page.locator('#enregistrer-client').click();
-    const back = page.getByRole('link', { name: 'Renvoyer la facture à la nouvelle adresse' });
+    await ui.page.locator('#enregistrer-client').click();
+    const back = ui.page.getByRole('link', { name: 'Renvoyer la facture à la nouvelle adresse' });
     await back.waitFor();
     expect(saved).toEqual([expect.objectContaining({ email: NEW, version: 1 })]);
-    expect(await page.locator('#client-statut').textContent()).toContain('Client enregistré : Boulangerie Martin.');
+    expect(await ui.page.locator('#client-statut').textContent()).toContain('Client enregistré : Boulangerie Martin.');
     expect(await back.getAttribute('href')).toBe(`/equipe/factures/${encodeURIComponent(invoice.invoiceId)}`);
   });
 
@@ -106,7 +91,7 @@ describe('"Renvoyer la facture" on the invoice\'s page', () => {
     const requests: Array<{ body: unknown; key: string | undefined }> = [];
     const resentRecord: InvoiceRecord = { ...invoice, history: [...invoice.history, { at: '2025-03-12T10:00:00Z', event: 'resent', by: { id: 'sub-claire', name: 'Claire Dubois' }, detail: NEW }] };
     const resentMail = outboxMessage({ notificationId: 'resend#invoice#r1#customer#email', cause: 'resend#invoice#r1', kind: 'invoice-issued', role: 'customer', to: NEW, status: 'sent', sentAt: '2025-03-12T10:00:01Z', createdAt: '2025-03-12T10:00:00Z' });
-    await page.route(
+    await ui.page.route(
       (url) => url.pathname === `/api/staff/invoices/${invoice.invoiceId}/resend`,
       async (route) => {
         requests.push({ body: route.request().postDataJSON(), key: route.request().headers()['idempotency-key'] });
@@ -115,55 +100,55 @@ describe('"Renvoyer la facture" on the invoice\'s page', () => {
         return route.fulfill(json({ resentTo: NEW, notificationId: resentMail.notificationId, invoice: detailWith(NEW, resentRecord, [{ ...invoiceMail, resentAt: '2025-03-12T10:00:00Z', resentTo: NEW }, resentMail]) }, 201));
       },
     );
-    const button = page.getByRole('button', { name: `Renvoyer la facture à ${NEW}` });
-    expect(await page.locator('#mail-section').textContent()).toContain("Le PDF envoyé est celui de la facture émise : il n'est pas modifié.");
+    const button = ui.page.getByRole('button', { name: `Renvoyer la facture à ${NEW}` });
+    expect(await ui.page.locator('#mail-section').textContent()).toContain("Le PDF envoyé est celui de la facture émise : il n'est pas modifié.");
     await button.click();
-    await expect.poll(() => page.locator('#invoice-status').textContent()).not.toBe('');
+    await expect.poll(() => ui.page.locator('#invoice-status').textContent()).not.toBe('');
     await button.click();
-    await expect.poll(() => page.locator('#invoice-status').textContent()).toBe(`Facture renvoyée à ${NEW}.`);
+    await expect.poll(() => ui.page.locator('#invoice-status').textContent()).toBe(`Facture renvoyée à ${NEW}.`);
 
     expect(requests).toHaveLength(2);
     expect(requests.map((r) => r.body)).toEqual([{ email: NEW }, { email: NEW }]);
     expect(requests[0]!.key).toMatch(/^[0-9a-f-]{36}$/);
     expect(requests[1]!.key).toBe(requests[0]!.key);
     // The page now shows the e-mail that went, the history's line, and no button to send it once more.
-    expect(await page.locator('#mail-last').textContent()).toContain(`envoyé, à ${NEW}`);
-    expect(await page.locator('#invoice-history').textContent()).toContain(`Facture renvoyée à ${NEW}`);
-    expect(await page.locator('#resend').count()).toBe(0);
+    expect(await ui.page.locator('#mail-last').textContent()).toContain(`envoyé, à ${NEW}`);
+    expect(await ui.page.locator('#invoice-history').textContent()).toContain(`Facture renvoyée à ${NEW}`);
+    expect(await ui.page.locator('#resend').count()).toBe(0);
   });
 
   it('shows a refusal in French and keeps the page readable on a phone', async () => {
-    await page.setViewportSize({ width: 360, height: 740 });
+    await ui.page.setViewportSize({ width: 360, height: 740 });
     await openInvoice(detailWith(NEW));
-    await page.route((url) => url.pathname === `/api/staff/invoices/${invoice.invoiceId}/resend`, (route) =>
+    await ui.page.route((url) => url.pathname === `/api/staff/invoices/${invoice.invoiceId}/resend`, (route) =>
       route.fulfill(json({ message: "L'e-mail du client a changé depuis l'affichage de la page : rechargez-la et vérifiez l'adresse." }, 409)));
-    expect(await hasHorizontalScroll(page)).toBe(false);
-    await page.getByRole('button', { name: `Renvoyer la facture à ${NEW}` }).click();
-    await expect.poll(() => page.locator('#invoice-status').textContent()).toBe("L'e-mail du client a changé depuis l'affichage de la page : rechargez-la et vérifiez l'adresse.");
+    expect(await hasHorizontalScroll(ui.page)).toBe(false);
+    await ui.page.getByRole('button', { name: `Renvoyer la facture à ${NEW}` }).click();
+    await expect.poll(() => ui.page.locator('#invoice-status').textContent()).toBe("L'e-mail du client a changé depuis l'affichage de la page : rechargez-la et vérifiez l'adresse.");
   });
 });
 
 describe('"Messages et contacts" leads a customer\'s contact to fix to the invoice', () => {
   it('offers no form of its own, but the customer\'s form and the invoice to send again; the message shows it went again', async () => {
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await resetSession(page, server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
-    await page.unrouteAll();
+    await ui.page.setViewportSize({ width: 1280, height: 900 });
+    await resetSession(ui.page, ui.server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
+    await ui.page.unrouteAll();
     const issue = messagesItems.toFix(
       contactIssue({ issueId: contactIssueId('customer', 'email', OLD), personId: invoice.invoiceId, role: 'customer', address: OLD, notificationIds: [invoiceMail.notificationId] }),
       owner,
     );
     const young = messagesItems.toFix(contactIssue(), 'Lina Haddad');
     const failed = messagesItems.failed({ ...invoiceMail, resentAt: '2025-03-12T10:00:00Z', resentTo: NEW, personId: invoice.invoiceId }, owner);
-    await page.route((url) => url.pathname === '/api/staff/messages', (route) => route.fulfill(json({ since: '2025-02-10T10:00:00Z', toFix: [issue, young], optOuts: [], failed: [failed] })));
-    await page.goto(`${server.url}/equipe/messages`);
-    await page.locator('#contacts-to-fix tbody tr').first().waitFor();
+    await ui.page.route((url) => url.pathname === '/api/staff/messages', (route) => route.fulfill(json({ since: '2025-02-10T10:00:00Z', toFix: [issue, young], optOuts: [], failed: [failed] })));
+    await ui.page.goto(`${ui.server.url}/equipe/messages`);
+    await ui.page.locator('#contacts-to-fix tbody tr').first().waitFor();
 
-    const customerRow = page.locator(`#contacts-to-fix tr[data-issue-id="${issue.issueId}"]`);
+    const customerRow = ui.page.locator(`#contacts-to-fix tr[data-issue-id="${issue.issueId}"]`);
     expect(await customerRow.locator('form').count()).toBe(0);
     expect(await customerRow.getByRole('link', { name: 'Renvoyer la facture 2025-000042' }).getAttribute('href')).toBe(`/equipe/factures/${encodeURIComponent(invoice.invoiceId)}`);
     expect(await customerRow.getByRole('link', { name: "Corriger l'e-mail du client Boulangerie Martin" }).count()).toBe(1);
     // A young person's row keeps its form.
-    expect(await page.locator(`#contacts-to-fix tr[data-issue-id="${young.issueId}"] form`).count()).toBe(1);
-    expect(await page.locator(`#failed-messages tr[data-notification-id="${invoiceMail.notificationId}"]`).textContent()).toContain(`facture renvoyée à ${NEW} le`);
+    expect(await ui.page.locator(`#contacts-to-fix tr[data-issue-id="${young.issueId}"] form`).count()).toBe(1);
+    expect(await ui.page.locator(`#failed-messages tr[data-notification-id="${invoiceMail.notificationId}"]`).textContent()).toContain(`facture renvoyée à ${NEW} le`);
   });
 });
