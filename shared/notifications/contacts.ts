@@ -268,6 +268,7 @@ export async function fixContact(input: { personId: string; issueId: string; val
   });
   const items: TransactItem[] = [
     closeIssueItem(input.personId, input.issueId, { at: now, by: input.staff.id, value: input.value, resent: resends.length }),
+    // A contact role here (a customer's issue was refused above): where the contact lives.
     ...(await contactUpdates({ ...issue, role: issue.role }, input.value, now)),
     ...timelinePut(table, input.personId, {
       at: now,
