@@ -1,7 +1,7 @@
 import { keys } from '../keys.js';
 import { mayCarryAttachments, type Channel, type RecipientRole } from '../domain/messages/catalogue.js';
 import { attachmentProblem, type MailAttachment, type SentAttachment } from '../domain/messages/attachments.js';
-import { LINK_AUDIENCE_OF_ROLE, LINK_OTHER_PAGES, placeholdersIn, type LinkAudience } from '../domain/personal-links.js';
+import { LINK_AUDIENCE_OF_ROLE, isOtherLinkPage, placeholdersIn, type LinkAudience } from '../domain/personal-links.js';
 import { linkContactPut } from './personal-links.js';
 
 /** A message as a state change writes it: to whom, by which channel, what. */
@@ -17,7 +17,10 @@ export interface OutboxDraft {
    * link when it sends and puts it there, so the outbox never holds one. Needs the message's referral.
    */
   personalLink?: LinkAudience;
-  /** The page the link opens when not the audience's own (`LINK_OTHER_PAGES`): `/mon-activite` for a launch file. */
+  /**
+   * The page the link opens when not the audience's own (`LINK_OTHER_PAGES`, a query allowed): `/mon-activite` for a
+   * launch file, `/ma-facturation?activite=…&mois=…` for a monthly statement.
+   */
   linkPage?: string;
   /**
    * Files the e-mail carries, by reference to the documents bucket (`invoices/…`, `statements/…`), never their bytes
@@ -176,6 +179,6 @@ function withPersonalLink(draft: OutboxDraft, options: OutboxOptions): OutboxDra
   if (!personalLink) return draft;
   if (LINK_AUDIENCE_OF_ROLE[draft.role] !== personalLink) throw new Error(`${draft.kind}: a ${personalLink} link cannot go to the ${draft.role} recipient`);
   if (!options.referralId) throw new Error(`${draft.kind}: a personal link needs the referral the message is about`);
-  if (draft.linkPage !== undefined && !LINK_OTHER_PAGES[personalLink].includes(draft.linkPage)) throw new Error(`${draft.kind}: a ${personalLink} link cannot open ${draft.linkPage}`);
+  if (draft.linkPage !== undefined && !isOtherLinkPage(personalLink, draft.linkPage)) throw new Error(`${draft.kind}: a ${personalLink} link cannot open ${draft.linkPage}`);
   return { ...draft, personalLink };
 }

@@ -135,7 +135,25 @@ export async function fillPersonalLink(personId: string, message: OutboxMessage,
   if (!audience) return message;
   if (!message.referralId) throw new Error(`message ${message.notificationId} declares a personal link without a referral`);
   const { url } = await storeLink({ personId, referralId: message.referralId, audience, now, page: message.linkPage });
+  return withLinkUrl(message, url);
+}
+
+/** The message with `url`, a link issued for it and stored already, in place of its placeholder (the provider's copy). */
+export function withLinkUrl(message: OutboxMessage, url: string): OutboxMessage {
+  const audience = message.personalLink;
+  if (!audience) return message;
   return { ...message, subject: message.subject && fillLinkPlaceholder(message.subject, audience, url), body: fillLinkPlaceholder(message.body, audience, url) };
+}
+
+/**
+ * The link a message written by a batch will carry, issued with the message (`writeAndSendNotifications`): its items go
+ * in the message's own transaction, and the URL stays with the writer, which sends the message a moment later. If it
+ * does not (it dies, its lease runs out), whoever sends the message issues a link of its own; this one, known to
+ * nobody, expires unused.
+ */
+export function issueLinkFor(personId: string, message: OutboxMessage, now: Date): ReturnType<typeof issueLink> | undefined {
+  if (!message.personalLink || !message.referralId) return undefined;
+  return issueLink({ personId, referralId: message.referralId, audience: message.personalLink, now, page: message.linkPage });
 }
 
 const refuse = (reason: LinkRefusal) => new LinkRefusedError(reason, LINK_REFUSAL_MESSAGES[reason], NEW_LINK_PAGE);

@@ -17,8 +17,14 @@ export const LINK_HEADER = 'x-parcours-link';
 
 /** The page each audience's link opens, and the page that sends a new link. */
 export const LINK_PAGES: Record<LinkAudience, string> = { 'young-person': '/mon-parcours', guardian: '/tuteur' };
-/** The other pages an audience's link may open, for a message about them (a launch file opens `/mon-activite`). */
-export const LINK_OTHER_PAGES: Record<LinkAudience, readonly string[]> = { 'young-person': ['/mon-activite'], guardian: [] };
+/**
+ * The other pages an audience's link may open, for a message about them (a launch file opens `/mon-activite`, a
+ * monthly statement `/ma-facturation`, with the activity and month as a query). Paths only: a query may follow.
+ */
+export const LINK_OTHER_PAGES: Record<LinkAudience, readonly string[]> = { 'young-person': ['/mon-activite', '/ma-facturation'], guardian: [] };
+
+/** Whether `page` (a path, maybe with a query) is one of the audience's other pages. */
+export const isOtherLinkPage = (audience: LinkAudience, page: string): boolean => LINK_OTHER_PAGES[audience].includes(page.split('?')[0]!);
 export const NEW_LINK_PAGE = '/nouveau-lien';
 
 /** What a message's text carries where its link goes: the sender puts the link there when it sends, never before. */
@@ -39,6 +45,7 @@ export const LINK_URL_BUDGET = 120;
 /**
  * @example linkUrl('https://parcours.example.org/', 'guardian', token) // 'https://parcours.example.org/tuteur#<token>'
  * @example linkUrl('https://parcours.example.org', 'young-person', token, '/mon-activite') // 'https://parcours.example.org/mon-activite#<token>'
+ * @example linkUrl('https://parcours.example.org', 'young-person', token, '/ma-facturation?activite=pa-1&mois=2027-03') // '…/ma-facturation?activite=pa-1&mois=2027-03#<token>'
  */
 export function linkUrl(appBaseUrl: string, audience: LinkAudience, token: string, page: string = LINK_PAGES[audience]): string {
   return `${appBaseUrl.replace(/\/+$/, '')}${page}#${token}`;

@@ -261,8 +261,9 @@ export async function fixContact(input: { personId: string; issueId: string; val
   const resends = failed.flatMap((message) => {
     const cause = `${RESEND_PREFIX}${message.notificationId}`;
     resendCauses.push(cause);
-    const { kind, role, channel, subject, body, personalLink, attachments } = message;
-    return outboxPuts(table, input.personId, cause, [{ kind, role, channel, to: input.value, subject, body, personalLink, ...(attachments ? { attachments } : {}) }], now, {
+    const { kind, role, channel, subject, body, personalLink, linkPage, attachments } = message;
+    // The same page as the first: a statement's link opens that month's statement, a launch file's the launch file.
+    return outboxPuts(table, input.personId, cause, [{ kind, role, channel, to: input.value, subject, body, personalLink, ...(linkPage ? { linkPage } : {}), ...(attachments ? { attachments } : {}) }], now, {
       referralId: message.referralId,
     });
   });

@@ -12,7 +12,7 @@ import { isMandatory, type MessageKind } from '../domain/messages/catalogue.js';
 import { isOptedOut, optedOut } from './opt-outs.js';
 import { outboxTags } from './tracking.js';
 import { writeFallback } from './fallback.js';
-import { fillPersonalLink } from '../data/personal-links.js';
+import { fillPersonalLink, issueLinkFor, withLinkUrl } from '../data/personal-links.js';
 import { isPermanentProviderError, outboxRetryFromEnv, retryDelaySeconds, type OutboxRetry, type SendFailureReason } from './retry-policy.js';
 import { timeLeftMs } from '../invocation.js';
 import { AttachmentFailure, readAttachments } from './attachments.js';
@@ -189,8 +189,28 @@ function writtenClaimed(item: TransactItem, now: Date, leases: Map<string, Lease
   const leaseId = randomUUID();
   const until = leaseEnd(now, outboxRetryFromEnv());
   const claimed = { ...message, attempts: 1, leaseId, leaseUntil: until, nextAttemptAt: until, ...keys.dueMessageEntry(until, message.personId, message.notificationId) };
-  leases.set(`${message.personId}\u0000${message.notificationId}`, { leaseId, message: claimed });
+  leases.set(leaseKey(message.personId, message.notificationId), { leaseId, message: claimed });
   return { Put: { ...item.Put!, Item: claimed } };
+}
+
+const leaseKey = (personId: string, notificationId: string) => `${personId}\u0000${notificationId}`;
+
+/**
+ * A unit's items with the personal links of its messages written claimed (`writtenClaimed`), issued in the unit's own
+ * transaction (`issueLinkFor`): the send that follows fills each link in without a write of its own (`links`, by person
+ * and id). Only while the unit stays within one transaction; otherwise each send issues its link, one write each.
+ */
+function withIssuedLinks(items: TransactItem[], leases: ReadonlyMap<string, Lease>, links: Map<string, string>, now: Date): TransactItem[] {
+  const issued = items.flatMap((item) => {
+    const message = item.Put?.Item as (OutboxMessage & { personId: string }) | undefined;
+    if (!message?.personalLink || leases.get(leaseKey(message.personId, message.notificationId))?.message !== message) return [];
+    const link = issueLinkFor(message.personId, message, now);
+    return link ? [{ key: leaseKey(message.personId, message.notificationId), link }] : [];
+  });
+  const linkItems = issued.flatMap(({ link }) => link.items);
+  if (issued.length === 0 || items.length + linkItems.length > MAX_TRANSACTION_ITEMS) return items;
+  for (const { key, link } of issued) links.set(key, link.url);
+  return [...items, ...linkItems];
 }
 
 /**
@@ -200,7 +220,8 @@ function writtenClaimed(item: TransactItem, now: Date, leases: Map<string, Lease
  * written, without reading it back (the claim's condition still checks it is pending and due); one already there is
  * sent as `sendPendingNotifications` does, for each person of its messages. The opt-outs of the recipients are read
  * at once, the messages written by this call are claimed and marked sent in shared transactions too (`FreshSends`),
- * and their files go with the bytes the caller handed in (`attachmentBytes`). `onRefused` hears of each cause this
+ * their personal links are issued in their own transaction (`withIssuedLinks`), and their files go with the bytes the
+ * caller handed in (`attachmentBytes`). `onRefused` hears of each cause this
  * call did not write, with the refusal. Counts per cause, in order.
  */
 export async function writeAndSendNotifications(
@@ -212,7 +233,9 @@ export async function writeAndSendNotifications(
   // E-mails due now are written already claimed by this call: the claim costs no write of its own.
   const claimedAt = performance.now();
   const preclaimed = new Map<string, Lease>();
-  const prepared = writes.map((write) => ({ ...write, items: write.items.map((item) => writtenClaimed(item, now, preclaimed)) }));
+  // Their personal links too, in the same transaction: the link costs no write of its own either.
+  const links = new Map<string, string>();
+  const prepared = writes.map((write) => ({ ...write, items: withIssuedLinks(write.items.map((item) => writtenClaimed(item, now, preclaimed)), preclaimed, links, now) }));
   const written = new Array<boolean>(writes.length).fill(true);
   const groups = transactionGroups(prepared.map((write) => write.items.length));
   await Promise.all(
@@ -241,7 +264,7 @@ export async function writeAndSendNotifications(
     now,
     concurrency,
     optOuts,
-    { leases: preclaimed, claimedAt },
+    { leases: preclaimed, claimedAt, links },
   );
   let next = 0;
   const counts = new Array<SendCounts>(writes.length);
@@ -373,10 +396,15 @@ const dueValues = (at: string, personId: string, notificationId: string) => {
   return { ':duePk': entry.gsi3pk, ':dueSk': entry.gsi3sk };
 };
 
-/** What an attempt brings to the provider call: the opt-outs read for its batch, the files its caller handed in, when its lease was claimed. */
+/**
+ * What an attempt brings to the provider call: the opt-outs read for its batch, the files its caller handed in, the
+ * personal link issued with the message, when its lease was claimed.
+ */
 interface AttemptOptions {
   optOuts?: Set<string>;
   files?: ReadonlyMap<string, Uint8Array>;
+  /** The URL of a personal link issued and stored with the message (`withIssuedLinks`): no link is issued at the send. */
+  linkUrl?: string;
   /**
    * `performance.now()` when a lease claimed with its group was taken (`FreshSends`): it may have waited for its
    * turn, so the provider call and its mark must still fit in it and in the invocation, or it is handed back.
@@ -401,7 +429,7 @@ const countSent = (message: OutboxMessage): Outcome => {
  * An attempt up to the provider's answer: the outcome when it ends there (skipped, refused, failed, handed back), or
  * the delivery, which its caller marks sent (`markSent`, or a shared mark).
  */
-async function attemptDelivery(personId: string, { leaseId, message }: Lease, now: Date, retry: OutboxRetry, { optOuts, files, claimedAt }: AttemptOptions): Promise<{ outcome: Outcome } | { delivery: Delivery }> {
+async function attemptDelivery(personId: string, { leaseId, message }: Lease, now: Date, retry: OutboxRetry, { optOuts, files, claimedAt, linkUrl }: AttemptOptions): Promise<{ outcome: Outcome } | { delivery: Delivery }> {
   // A sender died holding the last attempt: the cap holds all the same.
   if (message.attempts > retry.maxAttempts) return { outcome: await giveUp(personId, message, leaseId, 'attempts-exhausted', now) };
   let outgoing: OutboxMessage;
@@ -428,7 +456,7 @@ async function attemptDelivery(personId: string, { leaseId, message }: Lease, no
       return { outcome: 'retryLater' };
     }
     // A personal link is issued for this send only and lives in this copy alone: the outbox keeps its placeholder.
-    outgoing = await fillPersonalLink(personId, message, now);
+    outgoing = linkUrl ? withLinkUrl(message, linkUrl) : await fillPersonalLink(personId, message, now);
   } catch (error) {
     // Nothing went to the provider: let the next sender have it at once rather than after the lease.
     await release(personId, message.notificationId, leaseId, now);
@@ -993,8 +1021,11 @@ class FreshSends {
     private readonly now: Date,
     private readonly concurrency: number,
     private readonly optOuts: Set<string>,
-    /** The messages written already claimed by this call (`writtenClaimed`), by person and id, and when. */
-    private readonly preclaimed: { leases: ReadonlyMap<string, Lease>; claimedAt: number } = { leases: new Map(), claimedAt: 0 },
+    /**
+     * The messages written already claimed by this call (`writtenClaimed`), by person and id, and when; the personal
+     * links issued with them (`withIssuedLinks`), by person and id.
+     */
+    private readonly preclaimed: { leases: ReadonlyMap<string, Lease>; claimedAt: number; links?: ReadonlyMap<string, string> } = { leases: new Map(), claimedAt: 0 },
   ) {
     for (const [i, fresh] of messages.entries()) {
       if (i % MAX_TRANSACTION_ITEMS === 0) this.groups.push([]);
@@ -1025,7 +1056,7 @@ class FreshSends {
       return { resolve, reject };
     });
     void (async () => {
-      const leaseOf = (fresh: FreshMessage) => this.preclaimed.leases.get(`${fresh.personId}\u0000${fresh.message.notificationId}`);
+      const leaseOf = (fresh: FreshMessage) => this.preclaimed.leases.get(leaseKey(fresh.personId, fresh.message.notificationId));
       const toClaim = group.filter((fresh) => !leaseOf(fresh));
       const claimed = await claimMany(toClaim, this.now, this.retry).catch((error: unknown) => toClaim.map((): GroupClaim => ({ error })));
       const claims = group.map((fresh): GroupClaim => {
@@ -1057,7 +1088,8 @@ class FreshSends {
     this.marks.begin();
     let result: Awaited<ReturnType<typeof attemptDelivery>>;
     try {
-      result = await attemptDelivery(personId, held, this.now, this.retry, { optOuts: this.optOuts, files, claimedAt });
+      const linkUrl = this.preclaimed.links?.get(leaseKey(personId, message.notificationId));
+      result = await attemptDelivery(personId, held, this.now, this.retry, { optOuts: this.optOuts, files, claimedAt, linkUrl });
     } catch (error) {
       this.marks.end();
       throw error;
