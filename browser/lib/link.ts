@@ -15,8 +15,9 @@ export function takeLink(audience: LinkAudience): string | undefined {
   const fragment = location.hash.replace(/^#/, '');
   if (fragment) {
     if (TOKEN.test(fragment)) sessionStorage.setItem(STORAGE_KEY[audience], fragment);
-    // The token leaves the address bar and the history: a shared screenshot or a copied URL no longer carries it.
-    history.replaceState(null, '', location.pathname);
+    // The token leaves the address bar and the history: a shared screenshot or a copied URL no longer carries it. The
+    // query stays: a statement's link names the activity and month to open (/ma-facturation?activite=…&mois=…).
+    history.replaceState(null, '', location.pathname + location.search);
   }
   return sessionStorage.getItem(STORAGE_KEY[audience]) ?? undefined;
 }

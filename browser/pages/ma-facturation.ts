@@ -1,7 +1,8 @@
 /**
- * "Ma facturation" (/ma-facturation?activite=<id>#<token>): a member of an active activity, on their phone, keeps
- * their customers, declares the month's services and corrects them until the month is invoiced (browser/lib/recording.ts,
- * the same forms as staff's), and downloads their issued invoices and their monthly statement.
+ * "Ma facturation" (/ma-facturation?activite=<id>&mois=<YYYY-MM>#<token>): a member of an active activity, on their
+ * phone, keeps their customers, declares the month's services and corrects them until the month is invoiced
+ * (browser/lib/recording.ts, the same forms as staff's), and downloads their issued invoices and their monthly
+ * statement. The statement's e-mail links here with its activity and month.
  */
 import { messageOf, type ApiResult } from '../lib/api.js';
 import { byId, el, formatPlainDate } from '../lib/dom.js';
@@ -96,13 +97,16 @@ async function load(): Promise<void> {
   byId('factures').replaceChildren(...(invoices.data.invoices.length ? invoices.data.invoices.map(invoiceCard) : [el('p', {}, `Pas de facture pour ${view.monthLabel} : elles sont faites au début du mois suivant.`)]));
 }
 
-/** The activity: the one named in the address, else the young person's first active one. */
+/**
+ * The activity: the one named in the address (a statement's link may name one paused or closed since: its last month
+ * is invoiced all the same), else the young person's first active one.
+ */
 async function chooseActivity(): Promise<boolean> {
   const mine = await loadWithLink<MyActivitiesView>(byId('facturation'), token, '/api/me/activities');
   if (!mine) return false;
   const wanted = new URLSearchParams(location.search).get('activite');
-  const active = mine.activities.filter((a) => a.status === 'active');
-  const found = active.find((a) => a.activityId === wanted) ?? active[0];
+  const launched = mine.activities.filter((a) => a.status === 'active' || a.status === 'paused' || a.status === 'closed');
+  const found = launched.find((a) => a.activityId === wanted) ?? launched.find((a) => a.status === 'active');
   if (!found) {
     byId('facturation').replaceChildren(el('p', { class: 'panel panel-info' }, 'Votre activité n’est pas encore lancée : vous pourrez déclarer vos prestations une fois son lancement validé.'));
     return false;
@@ -130,8 +134,11 @@ startPage(async () => {
   });
 
   if (!(await chooseActivity())) return;
-  month = parisMonth();
+  // The month named in the address (a statement's), else this one.
+  const current = parisMonth();
+  const wanted = new URLSearchParams(location.search).get('mois') ?? '';
+  month = /^\d{4}-(0[1-9]|1[0-2])$/.test(wanted) && wanted <= current ? wanted : current;
   monthInput.value = month;
-  monthInput.max = month;
+  monthInput.max = current;
   await load();
 });

@@ -3,7 +3,7 @@ import { apiRouter } from '../../shared/http/router.js';
 import { memberActivityOr404 } from '../../shared/activities/routes.js';
 import type { ActivityWithParts } from '../../shared/data/activities.js';
 import { getInvoice, listActivityInvoices } from '../../shared/data/invoicing/invoices.js';
-import { getStatement } from '../../shared/data/invoicing/statements.js';
+import { getStatement, statementPdf } from '../../shared/data/invoicing/statements.js';
 import { statementFileName } from '../../shared/domain/invoicing/statement.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { idempotencyKeyOf } from '../../shared/domain/idempotency.js';
@@ -18,7 +18,8 @@ import type { MemberInvoicingRoute } from './member-routes.js';
 
 /*
  * The members' invoicing, in their space (personal link): their activity's customers, the month's declarations,
- * their invoices and the PDF of an issued one. One function for these routes (decision 29). Every route first finds
+ * their invoices and the PDF of an issued one, their monthly statement and its PDF (rendered when first opened,
+ * decision 34). One function for these routes (decision 29). Every route first finds
  * the activity among the link's own (another's answers 404, as one that does not exist); any member of a collective
  * activity may declare, and is recorded as who declared.
  */
@@ -127,9 +128,11 @@ export const handler = apiRouter<MemberInvoicingRoute>({
   'GET /api/me/activities/{activityId}/months/{month}/statement/pdf': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
     const { activity } = await myActivity(event, link);
     const month = monthOf(event);
-    const { copy } = await myStatement(activity.activityId, month, link);
-    const bytes = await readObject(copy.pdfKey);
-    if (!bytes) throw new NotFoundError('Le PDF de ce relevé est introuvable : contactez CoopConnexion.');
-    return pdfAnswer(bytes, statementFileName(month));
+    const { statement, copy } = await myStatement(activity.activityId, month, link);
+    // Rendered from the record and stored by its first reader, read from S3 after that (decision 34).
+    const pdf = await statementPdf(statement, copy);
+    if (!pdf) throw new NotFoundError('Le PDF de ce relevé est introuvable : contactez CoopConnexion.');
+    if (pdf.rendered) logger.info('statement PDF rendered on first open', { activityId: activity.activityId, month });
+    return pdfAnswer(pdf.bytes, statementFileName(month));
   }),
 });

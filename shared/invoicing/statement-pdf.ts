@@ -1,7 +1,7 @@
 import { formatBps } from '../domain/activities.js';
-import { monthLabel, type MonthlyStatement } from '../domain/invoicing/statement.js';
+import { memberStatement, monthLabel, type MonthlyStatement, type StatementMemberCopy, type StatementRecord } from '../domain/invoicing/statement.js';
 import { formatEuros } from '../domain/money.js';
-import { formatFrenchDate } from '../domain/time.js';
+import { formatFrenchDate, parisDate } from '../domain/time.js';
 import { ACCENT, BLACK, GREY, MARGIN, newDocument, tableLayout, type TableColumn } from './invoice-pdf.js';
 
 /**
@@ -9,6 +9,7 @@ import { ACCENT, BLACK, GREY, MARGIN, newDocument, tableLayout, type TableColumn
  * credit notes, the payments received during the month, the cooperative's contribution and what is left for them;
  * for a collective activity the collective's result and its even split among the members, theirs marked. Set in the
  * invoices' embedded fonts and colours (invoice-pdf.ts). The same input gives the same bytes (dated `issuedOn`).
+ * Rendered from the statement's record when its member first opens it (decision 34): `renderMemberStatementPdf`.
  */
 
 export interface StatementPdfInput {
@@ -21,6 +22,22 @@ export interface StatementPdfInput {
   cooperativeName: string;
   /** YYYY-MM-DD: the day the statement is issued. */
   issuedOn: string;
+}
+
+/**
+ * A member's statement PDF from the activity's record: the same bytes for the same record, whenever and wherever it is
+ * rendered (decision 31), since the record holds everything the PDF shows (figures, names, the cooperative, the issue
+ * date). A record issued with its PDF (before decision 34) has no cooperative name: its PDF is the one stored.
+ */
+export function renderMemberStatementPdf(record: StatementRecord, copy: StatementMemberCopy): Promise<Buffer> {
+  if (record.cooperativeName === undefined) throw new Error('a statement issued with its PDF is not rendered again');
+  return renderStatementPdf({
+    statement: memberStatement(record, copy),
+    member: { memberId: copy.referralId, name: copy.name },
+    memberNames: Object.fromEntries(record.members.map((m) => [m.referralId, m.name])),
+    cooperativeName: record.cooperativeName,
+    issuedOn: parisDate(new Date(record.issuedAt)),
+  });
 }
 
 export async function renderStatementPdf(input: StatementPdfInput): Promise<Buffer> {

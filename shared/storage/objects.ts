@@ -187,9 +187,11 @@ export class ObjectTooLargeError extends Error {
 
 /**
  * The whole object (a contract PDF, to check its SHA-256 again); undefined when there is no object at `key`. With
- * `maxBytes`, a larger object throws `ObjectTooLargeError` without being read into memory.
+ * `maxBytes`, a larger object throws `ObjectTooLargeError` without being read into memory. S3 answers a missing key
+ * with AccessDenied to a reader not allowed to list the bucket: `deniedMeansMissing` reads that as no object, for a
+ * caller that expects keys not written yet (a statement PDF rendered when first opened).
  */
-export async function readObject(key: string, options: { maxBytes?: number } = {}): Promise<Uint8Array | undefined> {
+export async function readObject(key: string, options: { maxBytes?: number; deniedMeansMissing?: boolean } = {}): Promise<Uint8Array | undefined> {
   try {
     const object = await s3().send(new GetObjectCommand({ Bucket: documentsBucket(), Key: key }));
     const size = object.ContentLength ?? 0;
@@ -199,7 +201,7 @@ export async function readObject(key: string, options: { maxBytes?: number } = {
     }
     return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
   } catch (error) {
-    if (isMissing(error)) return undefined;
+    if (isMissing(error) || (options.deniedMeansMissing && error instanceof Error && error.name === 'AccessDenied')) return undefined;
     throw error;
   }
 }

@@ -19,6 +19,7 @@ import { recordPayment } from '../../shared/data/invoicing/payments.js';
 import { getStatement } from '../../shared/data/invoicing/statements.js';
 import { InvalidInputError } from '../../shared/domain/errors.js';
 import { invoiceMailCause } from '../../shared/domain/invoicing/run.js';
+import { statementPdfKey } from '../../shared/domain/invoicing/statement.js';
 import { invoiceOutboxOwner, invoicePdfKey, type CustomerFields } from '../../shared/domain/invoicing/records.js';
 import { applyHolds, draftBatch, finishDrafting, finishRun, issueReleasedInvoice, numberMonth, prepareRun, prepareSending, prepareStatements, runListKey, sendInvoices, statementsBatch } from '../../shared/invoicing/run-steps.js';
 import { fireInvoicingSchedule } from '../../shared/invoicing/schedule.js';
@@ -146,7 +147,8 @@ describe('the monthly run, step by step', () => {
       );
       expect(message.Item).toMatchObject({ status: 'sent', sentAttachments: [expect.objectContaining({ contentType: 'application/pdf' })] });
     }
-    // The statements: every listed activity (the idle one too), issued once; the member e-mailed once with the PDF.
+    // The statements: every listed activity (the idle one too), issued once; the member e-mailed once, with the month's
+    // figures and their link to it, no PDF (rendered when first opened: nothing under statements/ yet).
     // An activity no longer active, paid this month for an earlier invoice, gets its statement too.
     const closed = await issueOneInvoice(doc, table, { grossCents: 5_000, month: '2031-01', issueDate: '2031-02-01', dueDate: '2031-03-03' });
     await recordPayment({ invoiceId: closed.invoiceId, paymentId: `p-${randomUUID()}`, amountCents: 5_000, date: `${MONTH}-05`, means: 'virement', by: { id: staff.id, name: staff.name } });
@@ -159,7 +161,9 @@ describe('the monthly run, step by step', () => {
     expect(await statementsBatch(MONTH, [first, second, idle])).toEqual({ activities: 3, sent: 0 });
     const statementMails = (await mailsTo(referral.youngPerson.email)).filter((m) => m.subject.startsWith('Votre relevé'));
     expect(statementMails).toHaveLength(1);
-    expect(statementMails[0]!.attachments?.map((a) => a.fileName)).toEqual([`releve-${MONTH}.pdf`]);
+    expect(statementMails[0]!.attachments).toEqual([]);
+    expect(statementMails[0]!.text).toMatch(new RegExp(`/ma-facturation\\?activite=${first}&mois=${MONTH}#[A-Za-z0-9_-]{43}`));
+    expect(await readObject(statementPdfKey(MONTH, first, referral.referralId))).toBeUndefined();
     const dupontInvoice = issued.find((i) => i.customer.customerId === dupont.customerId)!;
     expect((await getStatement(first, MONTH))?.statement.revenueExclVatCents).toBe(dupontInvoice.totals.netCents);
     expect((await getStatement(idle, MONTH))?.statement.revenueExclVatCents).toBe(0);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { useMessagingAndDocuments } from '../support/messaging.js';
 import { launchReadyReferral } from '../support/activities.js';
 import { adultSubmission, launchFile, staffCamille } from '../support/fixtures.js';
@@ -11,9 +12,14 @@ import { activityMemberPuts, createActivity, memberOf } from '../../shared/data/
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { getInvoice } from '../../shared/data/invoicing/invoices.js';
 import { activitiesWithPaymentsIn, recordPayment } from '../../shared/data/invoicing/payments.js';
-import { getStatement, issueMonthlyStatements, listStatementsOfActivity, listStatementsOfPerson } from '../../shared/data/invoicing/statements.js';
+import { getStatement, issueMonthlyStatements, listStatementsOfActivity, listStatementsOfPerson, statementCause, statementPdf, type StatementRecord } from '../../shared/data/invoicing/statements.js';
+import { keys } from '../../shared/keys.js';
+import { resolveLink } from '../../shared/data/personal-links.js';
 import type { ReferralRecord } from '../../shared/data/referrals.js';
-import { readObject } from '../../shared/storage/objects.js';
+import { memberStatement, statementKeyFigures, statementPdfKey } from '../../shared/domain/invoicing/statement.js';
+import { formatEuros } from '../../shared/domain/money.js';
+import { DOCUMENTS_BUCKET } from '../support/documents-s3.js';
+import { putObject, readObject } from '../../shared/storage/objects.js';
 
 /** DynamoDB Local, the local SES and the local S3 (the documents bucket as the stack declares it), by the real clients. */
 const local = useMessagingAndDocuments();
@@ -22,7 +28,20 @@ const staff = { id: 'staff-camille', name: 'Camille' };
 const NOW = new Date('2031-04-01T08:00:00Z');
 const mailsTo = async (to: string) => (await local().ses.listEmails()).filter((mail) => mail.to.includes(to));
 const pay = (invoiceId: string, amountCents: number, date: string) => recordPayment({ invoiceId, paymentId: `p-${randomUUID()}`, amountCents, date, means: 'virement', by: staff });
-const pdfOf = async (key: string) => pdfText((await readObject(key))!);
+/** A member's statement PDF as their space serves it (rendered and stored when first opened), as text. */
+const pdfOf = async (record: StatementRecord, member = 0) => pdfText((await statementPdf(record, record.members[member]!))!.bytes);
+/** The keys the documents bucket holds under a prefix (a test client: the functions may not list it). */
+async function keysUnder(prefix: string): Promise<string[]> {
+  const s3 = new S3Client({ forcePathStyle: true, endpoint: process.env.AWS_ENDPOINT_URL_S3, region: 'eu-west-3', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: DOCUMENTS_BUCKET, Prefix: prefix }));
+  return (listed.Contents ?? []).map((o) => o.Key!);
+}
+/** The personal link's token a statement e-mail carries, and the page it opens. */
+function linkIn(text: string | undefined): { page: string; token: string } {
+  const found = /(\/ma-facturation\?[^\s#]+)#([A-Za-z0-9_-]{43})/.exec(text ?? '');
+  expect(found, 'a personal link to the statement').not.toBeNull();
+  return { page: found![1]!, token: found![2]! };
+}
 
 /** A launched-like personal activity of a young person (10 % contribution, the programme's default). */
 async function personalActivity(): Promise<{ activityId: string; referral: ReferralRecord }> {
@@ -32,7 +51,7 @@ async function personalActivity(): Promise<{ activityId: string; referral: Refer
 }
 
 describe('the monthly statement of a personal activity', () => {
-  it("shows the month's invoices and credit notes, the payments received, the contribution and what is left, in the PDF and the e-mail", async () => {
+  it("shows the month's invoices and credit notes, the payments received, the contribution and what is left: the key figures and a link by e-mail, the whole in the PDF", async () => {
     const { activityId, referral } = await personalActivity();
     const month = '2031-03';
     // Two invoices of March issued on 1 April, one of them cancelled by a credit note of March... issued the same day.
@@ -52,28 +71,105 @@ describe('the monthly statement of a personal activity', () => {
     expect(statement.statement).toMatchObject({ revenueExclVatCents: 40_000, invoicedNetCents: 52_345, creditedNetCents: 12_345, paymentsReceivedCents: 8_000, leftCents: 36_000, contribution: { rateBps: 1000, contributionCents: 4_000 } });
     expect(statement.statement.documents.map((d) => d.kind).sort()).toEqual(['credit-note', 'invoice', 'invoice']);
     const [copy] = statement.members;
-    expect(copy).toMatchObject({ personId: referral.personId, referralId: referral.referralId, leftCents: 36_000 });
-    expect(copy!.pdfKey).toMatch(new RegExp(`^statements/${month}/${activityId}/${referral.referralId}-[0-9a-f]{16}\\.pdf$`));
-
-    const text = await pdfOf(copy!.pdfKey);
-    for (const expected of ['RELEVÉ MENSUEL', 'Mois : mars 2031', 'Jardins Léa', 'Boulangerie Dupont SARL', 'Mme Durand', 'Avoir', '400,00', '-123,45', '80,00', 'Contribution de la coopérative (10 %', '40,00', 'Ce qui vous reste', '360,00']) {
-      expect(text).toContain(expected);
-    }
-    expect(text).not.toContain('100,00');
+    // The record holds what its PDF shows, the cooperative's name as it was included; no PDF is made at issue.
+    expect(copy).toEqual({ personId: referral.personId, referralId: referral.referralId, name: expect.any(String), leftCents: 36_000 });
+    expect(statement.cooperativeName).toBe('CoopConnexion');
+    expect(await keysUnder(`statements/${month}/${activityId}/`)).toEqual([]);
 
     const [mail, ...others] = await mailsTo(referral.youngPerson.email);
     expect(others).toEqual([]);
     expect(mail!.subject).toBe('Votre relevé de mars 2031 : Les jardins de Léa');
+    expect(mail!.text).toContain('est disponible dans votre espace');
     expect(mail!.text).toContain('- ce qui vous reste : 360,00\u00a0€');
-    expect(mail!.attachments.map((f) => [f.fileName, f.contentType])).toEqual([['releve-2031-03.pdf', 'application/pdf']]);
-    expect(mail!.attachments[0]!.content.equals(Buffer.from((await readObject(copy!.pdfKey))!))).toBe(true);
+    expect(mail!.attachments).toEqual([]);
+
+    // The PDF, rendered when first opened, holds the whole statement.
+    const text = await pdfOf(statement);
+    for (const expected of ['RELEVÉ MENSUEL', 'Mois : mars 2031', 'Jardins Léa', 'CoopConnexion', 'Édité le 01/04/2031', 'Boulangerie Dupont SARL', 'Mme Durand', 'Avoir', '400,00', '-123,45', '80,00', 'Contribution de la coopérative (10 %', '40,00', 'Ce qui vous reste', '360,00']) {
+      expect(text).toContain(expected);
+    }
+    expect(text).not.toContain('100,00');
 
     // Readable later: by the activity and month, in the activity's list, in the person's space.
     expect(await getStatement(activityId, month)).toEqual(statement);
     expect((await listStatementsOfActivity(activityId)).map((s) => s.month)).toEqual([month]);
-    expect(await listStatementsOfPerson(referral.personId)).toEqual([
-      expect.objectContaining({ activityId, month, activityName: 'Les jardins de Léa', leftCents: 36_000, contributionCents: 4_000, paymentsReceivedCents: 8_000, pdfKey: copy!.pdfKey }),
-    ]);
+    const [listed] = await listStatementsOfPerson(referral.personId);
+    expect(listed).toMatchObject({ activityId, month, activityName: 'Les jardins de Léa', leftCents: 36_000, contributionCents: 4_000, paymentsReceivedCents: 8_000 });
+    expect(listed!.pdfKey).toBeUndefined();
+  });
+
+  it("e-mails the record's figures and the member's personal link to the month's statement in their space", async () => {
+    const { activityId, referral } = await personalActivity();
+    const month = '2033-07';
+    const invoice = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 23_456, month, issueDate: '2033-07-31', dueDate: '2033-08-30' });
+    await pay(invoice.invoiceId, 10_001, '2033-07-31');
+    const { statement } = await issueMonthlyStatements({ activityId, month, now: new Date('2033-08-01T08:00:00Z') });
+
+    // The record's figures, as stored: the e-mail gives exactly these.
+    const { revenueExclVatCents, vatCents, paymentsReceivedCents, contribution } = statement.statement;
+    expect([revenueExclVatCents, paymentsReceivedCents]).toEqual([23_456, 10_001]);
+    const [mail] = await mailsTo(referral.youngPerson.email);
+    expect(mail!.text).toContain(
+      [
+        `- facturé à vos clients (avoirs déduits) : ${formatEuros(revenueExclVatCents)} HT, ${formatEuros(revenueExclVatCents + vatCents)} TTC`,
+        `- paiements reçus : ${formatEuros(paymentsReceivedCents)}`,
+        `- contribution de la coopérative : ${formatEuros(contribution.contributionCents)}`,
+        `- ce qui vous reste : ${formatEuros(statement.members[0]!.leftCents)}`,
+      ].join('\n'),
+    );
+    expect(statementKeyFigures(memberStatement(statement, statement.members[0]!))).toEqual({
+      invoicedExclVatCents: revenueExclVatCents,
+      invoicedInclVatCents: revenueExclVatCents + vatCents,
+      receivedCents: paymentsReceivedCents,
+      contributionCents: contribution.contributionCents,
+      leftCents: statement.members[0]!.leftCents,
+    });
+    // The link opens "Ma facturation" on this activity and month, for this young person, for the stage's 14 days
+    // (its own year of numbers: issue dates go forward within a year).
+    const { page, token } = linkIn(mail!.text);
+    expect(page).toBe(`/ma-facturation?activite=${activityId}&mois=${month}`);
+    expect(mail!.text).toContain('Il est valable 14 jours');
+    const opened = await resolveLink(token, 'young-person');
+    expect(opened).toMatchObject({ personId: referral.personId, referralId: referral.referralId });
+    await expect(resolveLink(token, 'young-person', new Date('2033-08-14T08:00:00Z'))).resolves.toBeDefined();
+    await expect(resolveLink(token, 'young-person', new Date('2033-08-15T08:00:01Z'))).rejects.toMatchObject({ reason: 'expired' });
+    // The outbox keeps the placeholder, never the link; the message goes with no file.
+    const { Item: message } = await local().doc.send(new GetCommand({ TableName: local().table, Key: keys.notification(referral.personId, `${statementCause(activityId, month)}#young#email`) }));
+    expect(message).toMatchObject({ status: 'sent', personalLink: 'young-person', linkPage: `/ma-facturation?activite=${activityId}&mois=${month}` });
+    expect(message!.body).toContain('{{lien-personnel}}');
+    expect(JSON.stringify(message)).not.toContain(token);
+    expect(message!.attachments).toBeUndefined();
+  });
+
+  it('renders a PDF on its first opening only: stored then, served from S3 after, one object for concurrent first openings', async () => {
+    const { activityId, referral } = await personalActivity();
+    const month = '2033-08';
+    await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 15_000, month, issueDate: '2033-08-31', dueDate: '2033-09-30' });
+    const { statement } = await issueMonthlyStatements({ activityId, month, now: new Date('2033-09-01T08:00:00Z') });
+    const [copy] = statement.members;
+    const key = statementPdfKey(month, activityId, referral.referralId);
+    expect(await readObject(key)).toBeUndefined();
+
+    const first = (await statementPdf(statement, copy!))!;
+    expect(first.rendered).toBe(true);
+    expect(Buffer.from((await readObject(key))!).equals(Buffer.from(first.bytes))).toBe(true);
+    const text = await pdfText(first.bytes);
+    for (const expected of ['Mois : août 2033', '150,00', '15,00', '135,00']) expect(text).toContain(expected);
+    // The second opening serves what S3 holds, whatever it holds: nothing is rendered again.
+    const second = (await statementPdf(statement, copy!))!;
+    expect(second.rendered).toBe(false);
+    expect(Buffer.from(second.bytes).equals(Buffer.from(first.bytes))).toBe(true);
+    await putObject(key, Buffer.from('%PDF-1.7 stored'), 'application/pdf');
+    expect(Buffer.from((await statementPdf(statement, copy!))!.bytes).toString()).toBe('%PDF-1.7 stored');
+
+    // Another month, opened three times at once before any PDF is stored: the same bytes for all, one object.
+    const { statement: next } = await issueMonthlyStatements({ activityId, month: '2033-09', now: new Date('2033-10-01T08:00:00Z') });
+    const together = await Promise.all([1, 2, 3].map(() => statementPdf(next, next.members[0]!)));
+    expect(await keysUnder(`statements/2033-09/${activityId}/`)).toEqual([statementPdfKey('2033-09', activityId, referral.referralId)]);
+    const stored = Buffer.from((await readObject(statementPdfKey('2033-09', activityId, referral.referralId)))!);
+    for (const answer of together) expect(Buffer.from(answer!.bytes).equals(stored)).toBe(true);
+    // The record stays as issued.
+    expect(await getStatement(activityId, month)).toEqual(statement);
   });
 
   it('is issued for a month with payments but no invoice: the payments received, no revenue, and what is left', async () => {
@@ -93,7 +189,7 @@ describe('the monthly statement of a personal activity', () => {
     // Only February's payment: not January's nor March's.
     expect(statement.statement).toMatchObject({ documents: [], revenueExclVatCents: 0, paymentsReceivedCents: 12_500, leftCents: 0, contribution: { contributionCents: 0 } });
     expect(statement.statement.payments).toEqual([{ invoiceNumber: number, date: '2032-02-10', amountCents: 12_500, meansLabel: 'virement' }]);
-    const text = await pdfOf(statement.members[0]!.pdfKey);
+    const text = await pdfOf(statement);
     for (const expected of ['Mois : février 2032', 'Aucune facture ce mois-ci.', '10/02/2032', number, '125,00', 'Ce qui vous reste']) expect(text).toContain(expected);
     const [mail] = await mailsTo(referral.youngPerson.email);
     expect(mail!.subject).toBe('Votre relevé de février 2032 : Les jardins de Léa');
@@ -108,13 +204,13 @@ describe('the monthly statement of a personal activity', () => {
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const again = await issueMonthlyStatements({ activityId, month: '2031-05', now: new Date('2031-06-02T08:00:00Z') });
     expect(again).toMatchObject({ created: false, sent: 0 });
-    // Every call answers the one statement written, whose PDF is the one it points at.
+    // Every call answers the one statement written.
     const written = results.find((r) => r.created)!.statement;
     for (const r of [...results, again]) expect(r.statement).toEqual(written);
     expect(await countItemsOfType(local().doc, local().table, 'statement')).toBe(statementsBefore + 1);
     expect(await listStatementsOfPerson(referral.personId)).toHaveLength(1);
     expect(await mailsTo(referral.youngPerson.email)).toHaveLength(1);
-    expect(await pdfOf(written.members[0]!.pdfKey)).toContain('180,00');
+    expect(await pdfOf(written)).toContain('180,00');
   });
 });
 
@@ -142,8 +238,7 @@ describe('the monthly statement of a collective activity', () => {
 
     const euros = (cents: number) => `${Math.floor(cents / 100)},${String(cents % 100).padStart(2, '0')}`;
     for (const [i, referral] of referrals.entries()) {
-      const copy = statement.members[i]!;
-      const text = await pdfOf(copy.pdfKey);
+      const text = await pdfOf(statement, i);
       expect(text).toContain("Résultat de l'entreprise collective");
       expect(text).toContain('Partage du résultat entre les 3 membres');
       expect(text).toContain(`${referral.youngPerson.firstName} ${referral.youngPerson.lastName} (vous)`);
@@ -151,7 +246,8 @@ describe('the monthly statement of a collective activity', () => {
       expect(text).toContain(euros(expectedShares[i]!));
       const [mail, ...others] = await mailsTo(referral.youngPerson.email);
       expect(others).toEqual([]);
-      expect(mail!.text).toContain(`- ce qui vous reste : ${euros(expectedShares[i]!)}\u00a0€`);
+      expect(mail!.text).toContain(`- votre part du résultat (partage égal, indicatif) : ${euros(expectedShares[i]!)}\u00a0€`);
+      expect(linkIn(mail!.text).page).toBe(`/ma-facturation?activite=${activityId}&mois=2031-06`);
       expect((await listStatementsOfPerson(referral.personId)).map((s) => s.leftCents)).toEqual([expectedShares[i]]);
     }
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { activeActivityWithMembers, monthStart } from '../support/activities.js';
@@ -13,9 +13,10 @@ import { draftMonthInvoices, invoiceItem } from '../../shared/data/invoicing/inv
 import { invoicePdfKey, type InvoiceRecord } from '../../shared/domain/invoicing/records.js';
 import { parisDate } from '../../shared/domain/time.js';
 import type { ApiResult } from '../../shared/http/api.js';
-import { putObject } from '../../shared/storage/objects.js';
+import { putObject, readObject } from '../../shared/storage/objects.js';
+import { pdfText } from '../support/pdf-text.js';
 import { keys } from '../../shared/keys.js';
-import type { StatementRecord } from '../../shared/domain/invoicing/statement.js';
+import { statementPdfKey, type StatementRecord } from '../../shared/domain/invoicing/statement.js';
 import { handler } from '../../functions/invoicing/member-api.js';
 import { MEMBER_INVOICING_ROUTES } from '../../functions/invoicing/member-routes.js';
 
@@ -193,7 +194,7 @@ describe("the members' invoicing routes", () => {
     expect((await call('GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf', { token: other.members[0]!.token, path: { activityId: other.activityId, invoiceId: issued.invoiceId } })).status).toBe(404);
   });
 
-  it("answers a member's monthly statement and its PDF once issued, 404 before and for another member", async () => {
+  it("answers a member's monthly statement issued with its PDF (before decision 34), and that PDF; 404 before and for another member", async () => {
     const { activityId, members } = await activeActivityWithMembers(doc, table, 'collective');
     const [first, second] = members;
     const path = { activityId, month: LAST_MONTH };
@@ -224,9 +225,66 @@ describe("the members' invoicing routes", () => {
     // A member without a copy (joined later) is answered as before the statement.
     expect((await call('GET /api/me/activities/{activityId}/months/{month}/statement', { token: second!.token, path })).status).toBe(404);
     expect((await call('GET /api/me/activities/{activityId}/months/{month}/statement/pdf', { token: first!.token, path })).status).toBe(404);
-    await putObject(record.members[0]!.pdfKey, Buffer.from('%PDF-1.7 releve'), 'application/pdf');
+    await putObject(record.members[0]!.pdfKey!, Buffer.from('%PDF-1.7 releve'), 'application/pdf');
     const pdf = await call('GET /api/me/activities/{activityId}/months/{month}/statement/pdf', { token: first!.token, path });
     expect(pdf.raw.headers).toMatchObject({ 'content-disposition': `attachment; filename="releve-${LAST_MONTH}.pdf"` });
     expect(Buffer.from(String(pdf.raw.body), 'base64').toString()).toBe('%PDF-1.7 releve');
+  });
+
+  it("renders a member's statement PDF from the record when first opened, serves the stored one after, and refuses another's", async () => {
+    const { activityId, members } = await activeActivityWithMembers(doc, table, 'collective');
+    const [first, second] = members;
+    const month = monthStart(-2).slice(0, 7);
+    const path = { activityId, month };
+    const name = (m: typeof first) => `${m!.referral.youngPerson.firstName} ${m!.referral.youngPerson.lastName}`;
+    const copy = (m: typeof first, leftCents: number) => ({ personId: m!.referral.personId, referralId: m!.referral.referralId, name: name(m), leftCents });
+    const record: StatementRecord = {
+      activityId,
+      month,
+      statement: {
+        month,
+        activity: { activityId, name: 'Jardins partagés', tradeName: 'Les Mains Vertes', shape: 'collective' },
+        documents: [{ invoiceId: 'i1', number: '2031-000007', kind: 'invoice', issueDate: `${month}-28`, customerName: 'Boulangerie Dupont', netCents: 12_345, vatCents: 2_469, grossCents: 14_814 }],
+        payments: [],
+        invoicedNetCents: 12_345,
+        creditedNetCents: 0,
+        revenueExclVatCents: 12_345,
+        vatCents: 2_469,
+        paymentsReceivedCents: 0,
+        contribution: { revenueExclVatCents: 12_345, rateBps: 1000, contributionCents: 1_235, resultCents: 11_110, shares: [{ memberId: first!.referral.referralId, cents: 5_555 }, { memberId: second!.referral.referralId, cents: 5_555 }] },
+        leftCents: 11_110,
+      },
+      members: [copy(first, 5_555), copy(second, 5_555)],
+      issuedAt: '2031-04-01T08:00:00.000Z',
+      cooperativeName: 'Coopérative des Collines',
+    };
+    await doc.send(new PutCommand({ TableName: table, Item: { ...keys.statement(activityId, month), type: 'statement', ...record } }));
+    const key = statementPdfKey(month, activityId, first!.referral.referralId);
+    expect(await readObject(key)).toBeUndefined();
+
+    const opened = await call('GET /api/me/activities/{activityId}/months/{month}/statement/pdf', { token: first!.token, path });
+    expect(opened).toMatchObject({ status: 200, raw: { headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="releve-${month}.pdf"` } } });
+    const bytes = Buffer.from(String(opened.raw.body), 'base64');
+    expect(Buffer.from((await readObject(key))!).equals(bytes)).toBe(true);
+    const text = await pdfText(bytes);
+    for (const expected of ['RELEVÉ MENSUEL', 'Les Mains Vertes', 'Coopérative des Collines', `Pour : ${name(first)}`, 'Édité le 01/04/2031', 'Boulangerie Dupont', '123,45', '148,14', '12,35', '111,10', '55,55', `${name(first)} (vous)`]) {
+      expect(text).toContain(expected);
+    }
+    // Opened again: the stored file, whatever it holds (nothing rendered).
+    await putObject(key, Buffer.from('%PDF-1.7 déjà là'), 'application/pdf');
+    const again = await call('GET /api/me/activities/{activityId}/months/{month}/statement/pdf', { token: first!.token, path });
+    expect(Buffer.from(String(again.raw.body), 'base64').toString()).toBe('%PDF-1.7 déjà là');
+    // The other member gets their own copy, under their own key.
+    const theirs = await call('GET /api/me/activities/{activityId}/months/{month}/statement/pdf', { token: second!.token, path });
+    expect(await pdfText(Buffer.from(String(theirs.raw.body), 'base64'))).toContain(`${name(second)} (vous)`);
+    expect(await readObject(statementPdfKey(month, activityId, second!.referral.referralId))).toBeDefined();
+
+    // Another young person's link: 404, as an activity that does not exist, and nothing rendered for them.
+    const stranger = await activeActivityWithMembers(doc, table);
+    const refused = await call('GET /api/me/activities/{activityId}/months/{month}/statement/pdf', { token: stranger.members[0]!.token, path });
+    expect(refused.status).toBe(404);
+    expect(await readObject(statementPdfKey(month, activityId, stranger.members[0]!.referral.referralId))).toBeUndefined();
+    // The record is as issued.
+    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.statement(activityId, month), ConsistentRead: true }))).Item).toMatchObject(record);
   });
 });

@@ -68,7 +68,9 @@ function allVars(base: ReferralVars) {
     month: '2027-03',
     // What staff wrote when they held an invoice at the month's validation.
     reason: 'Le nombre d’heures déclaré pour ce client est à vérifier.',
-    invoicedCents: 102_880,
+    invoicedExclVatCents: 102_880,
+    invoicedInclVatCents: 123_456,
+    collective: false,
     receivedCents: 90_000,
     contributionCents: 10_288,
     leftCents: 92_592,
@@ -239,7 +241,7 @@ describe('the catalogue', () => {
     expect(render('invoice-second-reminder', 'customer', 'email', { ...base, paidCents: 0, outstandingCents: 10_000, business: false }).body).not.toContain('40 €');
   });
 
-  it("lets only an invoice, a credit note, their reminders and a member's statement carry files, by e-mail", () => {
+  it("lets only an invoice, a credit note, their reminders (and the statements e-mailed with their PDF before decision 34) carry files, by e-mail", () => {
     const withFiles = CATALOGUE_ENTRIES.filter((e) => mayCarryAttachments(e.kind, e.role)).map(entryName);
     expect(withFiles.sort()).toEqual([
       'credit-note-issued customer email',
@@ -253,9 +255,23 @@ describe('the catalogue', () => {
     const invoice = render('invoice-issued', 'customer', 'email', { customerName: 'Mme Leroy', activityName: 'Couture Leroy', invoiceNumber: '2027-000042', issueDate: '2027-04-01', dueDate: '2027-05-01', grossCents: 4_500 });
     expect(invoice.subject).toBe('Facture 2027-000042 - Couture Leroy');
     expect(invoice.body).toContain("la facture n° 2027-000042 du 01/04/2027 pour les prestations de « Couture Leroy », d'un montant de 45,00\u00a0€, à régler avant le 01/05/2027");
-    const statement = render('monthly-statement', 'young', 'email', { youngFirstName: 'Zoé', reference: 'ORI-1A2B3C4D', activityName: 'Couture Leroy', month: '2027-03', invoicedCents: 100_000, receivedCents: 80_000, contributionCents: 10_000, leftCents: 70_000 });
+  });
+
+  it("gives a member's statement as its key figures and their personal link to their space, not as a file", () => {
+    const figures = { invoicedExclVatCents: 100_000, invoicedInclVatCents: 120_000, receivedCents: 80_000, contributionCents: 10_000, leftCents: 90_000 };
+    const vars = { youngFirstName: 'Zoé', reference: 'ORI-1A2B3C4D', activityName: 'Couture Leroy', month: '2027-03', ...figures, collective: false, validDays: 14 };
+    const statement = render('monthly-statement', 'young', 'email', vars);
     expect(statement.subject).toBe('Votre relevé de mars 2027 : Couture Leroy');
-    expect(statement.body).toContain('- contribution à la coopérative : 100,00\u00a0€\n- ce qui vous reste : 700,00\u00a0€');
+    expect(statement.body).toContain('est disponible dans votre espace');
+    expect(statement.body).toContain(
+      '- facturé à vos clients (avoirs déduits) : 1\u00a0000,00\u00a0€ HT, 1\u00a0200,00\u00a0€ TTC\n- paiements reçus : 800,00\u00a0€\n- contribution de la coopérative : 100,00\u00a0€\n- ce qui vous reste : 900,00\u00a0€',
+    );
+    expect(statement.body).toContain(`avec votre lien personnel :\n${LINK_PLACEHOLDERS['young-person']}\n`);
+    expect(statement.body).toContain('Il est valable 14 jours');
+    expect(statement.body).not.toMatch(/joint|pièce jointe/);
+    const share = render('monthly-statement', 'young', 'email', { ...vars, collective: true, leftCents: 30_000 });
+    expect(share.body).toContain('- votre part du résultat (partage égal, indicatif) : 300,00\u00a0€');
+    expect(isMandatory('monthly-statement', 'young')).toBe(false);
   });
 
   it('keeps the SMS of a usual referral in one segment where it can', () => {

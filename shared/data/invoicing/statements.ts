@@ -1,23 +1,24 @@
-import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { cooperativeFromEnv, type ActivityMember, type ActivityRecord } from '../../domain/activities.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { PAYMENT_MEANS_LABELS, type InvoiceRecord, type PaymentRecord } from '../../domain/invoicing/records.js';
 import {
+  memberStatement,
   monthlyStatement,
-  statementFileName,
-  type MonthlyStatement,
+  statementKeyFigures,
+  statementPage,
+  statementPdfKey,
   type PersonStatementLink,
   type StatementDocument,
   type StatementMemberCopy,
   type StatementRecord,
 } from '../../domain/invoicing/statement.js';
 import { render } from '../../domain/messages/catalogue.js';
-import { parisDate } from '../../domain/time.js';
-import { renderStatementPdf } from '../../invoicing/statement-pdf.js';
+import { personalLinkSettingsFromEnv } from '../../domain/personal-links.js';
+import { renderMemberStatementPdf } from '../../invoicing/statement-pdf.js';
 import { keys } from '../../keys.js';
 import { sendPendingNotifications, writeAndSendNotifications, type OutboxWrite } from '../../notifications/sender.js';
-import { putObject } from '../../storage/objects.js';
+import { putObjectOnce, readObject } from '../../storage/objects.js';
 import { getActivitiesWithMembers } from '../activities.js';
 import type { TransactItem } from '../approvals.js';
 import { batchGetAll, db, queryPrefix, tableName } from '../client.js';
@@ -28,10 +29,11 @@ import { inParallel, MAX_TRANSACTION_ITEMS, recordOf } from './items.js';
 import { listActivityPayments } from './payments.js';
 
 /**
- * The monthly statement of each young person of an activity (decision 30), issued once per activity and month at the
- * end of the monthly run: computed by `monthlyStatement` (shared/domain/invoicing/statement.ts), one PDF per member
- * in the documents bucket under `statements/`, one record for the activity and one link per member (their space),
- * and the `monthly-statement` e-mail to each member with their PDF, all written in one transaction.
+ * The monthly statement of each young person of an activity (decisions 30 and 34), issued once per activity and month
+ * at the end of the monthly run: computed by `monthlyStatement` (shared/domain/invoicing/statement.ts), one record for
+ * the activity (holding everything its PDFs show), one link per member (their space), and the `monthly-statement`
+ * e-mail to each member (the month's key figures and their personal link to the statement), all written in one
+ * transaction. A member's PDF is rendered from the record the first time it is opened (`statementPdf`), not at issue.
  */
 
 export type { PersonStatementLink, StatementRecord };
@@ -39,8 +41,6 @@ export type { PersonStatementLink, StatementRecord };
 /** The outbox cause of an activity's statements of a month: one message per member. */
 export const statementCause = (activityId: string, month: string) => `monthly-statement#${activityId}#${month}`;
 
-/** Each PDF's key holds the start of its SHA-256: a record points at exactly the bytes it was written with. */
-const statementPdfKey = (month: string, activityId: string, referralId: string, sha256: string) => `statements/${month}/${activityId}/${referralId}-${sha256.slice(0, 16)}.pdf`;
 
 export async function getStatement(activityId: string, month: string): Promise<StatementRecord | undefined> {
   const { Item } = await db().send(new GetCommand({ TableName: tableName(), Key: keys.statement(activityId, month), ConsistentRead: true }));
@@ -78,31 +78,29 @@ async function sendToMembers(record: StatementRecord, now: Date): Promise<number
   return counts.reduce((sum, c) => sum + c.sent, 0);
 }
 
+/** A member's copy of the record: what is left for them (their share, for a collective activity). */
+const memberCopy = (member: ActivityMember, leftCents: number): StatementMemberCopy => ({ personId: member.personId, referralId: member.referralId, name: member.name, leftCents });
+
 /**
- * One member's statement: the figures as they read them, their PDF stored, its key and hash. `stored` gets the PDF's
- * bytes by key: the key holds their hash, so they are the object's whoever wrote it.
+ * A member's statement PDF as their space serves it (decision 34): the one stored under `statementPdfKey` once its
+ * first reader rendered it, or else rendered from the record now and stored by a conditional put (`If-None-Match`).
+ * Two first readers at once render the same bytes; the put that lands first is what every later reader gets, and the
+ * other serves what it finds stored. A record issued before decision 34 names the PDF stored at issue: that one, or
+ * undefined when it is not there. `rendered` says whether this call rendered it.
  */
-async function memberCopy(input: {
-  statement: MonthlyStatement;
-  member: ActivityMember;
-  members: readonly ActivityMember[];
-  cooperativeName: string;
-  issuedOn: string;
-  stored?: Map<string, Uint8Array>;
-}): Promise<StatementMemberCopy> {
-  const { statement, member, members } = input;
-  const pdf = await renderStatementPdf({
-    statement,
-    member: { memberId: member.referralId, name: member.name },
-    memberNames: Object.fromEntries(members.map((m) => [m.referralId, m.name])),
-    cooperativeName: input.cooperativeName,
-    issuedOn: input.issuedOn,
-  });
-  const sha256 = createHash('sha256').update(pdf).digest('hex');
-  const pdfKey = statementPdfKey(statement.month, statement.activity.activityId, member.referralId, sha256);
-  await putObject(pdfKey, pdf, 'application/pdf');
-  input.stored?.set(pdfKey, pdf);
-  return { personId: member.personId, referralId: member.referralId, name: member.name, leftCents: statement.leftCents, pdfKey, sha256 };
+export async function statementPdf(record: StatementRecord, copy: StatementMemberCopy): Promise<{ bytes: Uint8Array; rendered: boolean } | undefined> {
+  if (copy.pdfKey) {
+    const bytes = await readObject(copy.pdfKey);
+    return bytes && { bytes, rendered: false };
+  }
+  const key = statementPdfKey(record.month, record.activityId, copy.referralId);
+  // A reader not allowed to list the bucket (the members' API) gets AccessDenied for a key that holds nothing yet.
+  const stored = await readObject(key, { deniedMeansMissing: true });
+  if (stored) return { bytes: stored, rendered: false };
+  const pdf = await renderMemberStatementPdf(record, copy);
+  if (await putObjectOnce(key, pdf, 'application/pdf')) return { bytes: pdf, rendered: true };
+  // Another first reader stored it meanwhile (or is storing it: the same bytes).
+  return { bytes: (await readObject(key, { deniedMeansMissing: true })) ?? pdf, rendered: true };
 }
 
 /** An activity whose month's statement a batch issues, with what the run's list knows of its month (`prepareStatements`). */
@@ -123,15 +121,16 @@ export interface IssuedStatement {
   sent: number;
 }
 
-/** PDFs rendered, queries and activities sent at once in a batch. */
+/** Queries and activities sent at once in a batch. */
 const PARALLEL = 8;
 
 /**
  * Issues the statements of an activity's month: for each member, what the month brought (invoices and credit notes
  * of the month, payments received in it, the contribution at the activity's rate, what is left; for a collective
- * activity the collective's result and the even split, their share marked), a PDF, a link in their space, and the
- * `monthly-statement` e-mail with the PDF attached. Idempotent: once the activity's month has its statement, a repeat
- * (a retried step, a concurrent call) writes nothing and sends only what is still pending (`created: false`).
+ * activity the collective's result and the even split, their share marked), a link in their space, and the
+ * `monthly-statement` e-mail with the month's key figures and their personal link to it (no PDF: rendered when first
+ * opened). Idempotent: once the activity's month has its statement, a repeat (a retried step, a concurrent call)
+ * writes nothing and sends only what is still pending (`created: false`).
  */
 export async function issueMonthlyStatements(input: { activityId: string; month: string; now?: Date; cooperativeName?: string }): Promise<IssuedStatement> {
   const { activityId, ...rest } = input;
@@ -144,8 +143,9 @@ export async function issueMonthlyStatements(input: { activityId: string; month:
  * invoices and the referrals are read in batches; an activity's payments are queried only when it has some, its
  * invoices only when the run did not list them. Each activity's record, links and messages are still one unit
  * written whole or not at all (conditional on no statement yet), many units to a transaction, and the e-mails go as
- * written (`writeAndSendNotifications`). An activity that fails (not found, a PDF not stored, a unit refused with no
- * statement there) does not stop the others: the first failure is thrown once they are done. Results in input order.
+ * written (`writeAndSendNotifications`, which issues their personal links in the same transaction). Nothing is
+ * rendered nor stored in S3. An activity that fails (not found, a unit refused with no statement there) does not stop
+ * the others: the first failure is thrown once they are done. Results in input order.
  */
 export async function issueManyMonthlyStatements(input: { month: string; activities: readonly StatementTarget[]; now?: Date; cooperativeName?: string }): Promise<IssuedStatement[]> {
   const now = input.now ?? new Date();
@@ -191,8 +191,8 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
   for (const id of toIssue) {
     const parts = found.get(id);
     if (!parts) fail(new NotFoundError('Activité introuvable.'));
-    // The record, one link and one message per member in one transaction.
-    else if (1 + 2 * parts.members.length > MAX_TRANSACTION_ITEMS) fail(new Error('too many members for one statement transaction'));
+    // The record, and per member their space's link, the message and its address filed for new links, in one transaction.
+    else if (1 + 3 * parts.members.length > MAX_TRANSACTION_ITEMS) fail(new Error('too many members for one statement transaction'));
     else units.push(parts);
   }
   // Every invoice read at once, consistently: the month's documents and the invoices the payments were for.
@@ -202,8 +202,8 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
   ]);
   const invoicesById = new Map(invoices.map((i) => [i.invoiceId, i]));
 
+  // Its PDFs, rendered when first opened, are dated the Paris day of `issuedAt`.
   const iso = now.toISOString();
-  const issuedOn = parisDate(now);
   const cooperativeName = input.cooperativeName ?? cooperativeFromEnv().name;
   const bases = units.map(({ activity, members }) => {
     const { activityId } = activity;
@@ -217,28 +217,15 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
       collectiveMemberIds: members.map((m) => m.referralId),
     };
   });
-  // Each member's PDF, a few at a time across the batch; an activity with one not stored is not issued.
-  const copies = units.map(({ members }) => new Array<StatementMemberCopy>(members.length));
-  const broken = new Set<number>();
-  const pdfs = new Map<string, Uint8Array>();
-  const jobs = units.flatMap(({ members }, u) => members.map((member, m) => ({ u, m, member, members })));
-  await inParallel(jobs, PARALLEL, async ({ u, m, member, members }) => {
-    if (broken.has(u)) return;
-    try {
-      copies[u]![m] = await memberCopy({ statement: monthlyStatement({ ...bases[u]!, memberId: member.referralId }), member, members, cooperativeName, issuedOn, stored: pdfs });
-    } catch (error) {
-      broken.add(u);
-      fail(error);
-    }
-  });
-
   const table = tableName();
+  const validDays = Math.max(1, Math.round(personalLinkSettingsFromEnv().validForSeconds / 86_400));
   const writes: Array<OutboxWrite & { record: StatementRecord }> = [];
-  for (const [u, { activity }] of units.entries()) {
-    if (broken.has(u)) continue;
+  for (const [u, { activity, members }] of units.entries()) {
     const { activityId } = activity;
     const statement = monthlyStatement(bases[u]!);
-    const record: StatementRecord = { activityId, month, statement, members: copies[u]!, issuedAt: iso };
+    // Each member's copy: what is left for them (a collective's even share, theirs).
+    const copies = members.map((member) => memberCopy(member, monthlyStatement({ ...bases[u]!, memberId: member.referralId }).leftCents));
+    const record: StatementRecord = { activityId, month, statement, members: copies, issuedAt: iso, cooperativeName };
     const cause = statementCause(activityId, month);
     const items: TransactItem[] = [{ Put: { TableName: table, Item: { ...keys.statement(activityId, month), type: 'statement', ...record }, ConditionExpression: 'attribute_not_exists(pk)' } }];
     for (const copy of record.members) {
@@ -252,31 +239,29 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
         paymentsReceivedCents: statement.paymentsReceivedCents,
         contributionCents: statement.contribution.contributionCents,
         leftCents: copy.leftCents,
-        pdfKey: copy.pdfKey,
         issuedAt: iso,
       };
       items.push({ Put: { TableName: table, Item: { ...keys.personStatement(copy.personId, month, activityId), type: 'person-statement', ...link } } });
       const referral = referrals.get(copy.referralId);
       if (!referral) continue;
+      // The figures the member's statement gives, and their personal link to the page that shows it.
       const text = render('monthly-statement', 'young', 'email', {
         youngFirstName: referral.youngPerson.firstName,
         reference: referral.reference,
         activityName: activity.name,
         month,
-        invoicedCents: statement.revenueExclVatCents,
-        receivedCents: statement.paymentsReceivedCents,
-        contributionCents: statement.contribution.contributionCents,
-        leftCents: copy.leftCents,
+        ...statementKeyFigures(memberStatement(record, copy)),
+        collective: activity.shape === 'collective',
+        validDays,
       });
-      const attachments = [{ key: copy.pdfKey, fileName: statementFileName(month), contentType: 'application/pdf' }];
-      items.push(...outboxPuts(table, copy.personId, cause, [{ kind: 'monthly-statement', role: 'young', channel: 'email', to: referral.youngPerson.email, ...text, attachments }], iso, { referralId: copy.referralId }));
+      const draft = { kind: 'monthly-statement', role: 'young', channel: 'email', to: referral.youngPerson.email, ...text, personalLink: 'young-person', linkPage: statementPage(activityId, month) } as const;
+      items.push(...outboxPuts(table, copy.personId, cause, [draft], iso, { referralId: copy.referralId }));
     }
-    // The e-mails carry the PDFs just stored as they are, not read back from S3.
-    writes.push({ cause, items, record, attachmentBytes: new Map(record.members.map((copy) => [copy.pdfKey, pdfs.get(copy.pdfKey)!])) });
+    writes.push({ cause, items, record });
   }
   // Each activity's unit written (many to a transaction) and its e-mails sent as written. A unit refused was issued
-  // meanwhile by a concurrent call: that one is the statement (its PDFs are the ones it points at), and what it left
-  // pending was sent to its members (the unit's persons: members are never removed).
+  // meanwhile by a concurrent call: that one is the statement, and what it left pending was sent to its members (the
+  // unit's persons: members are never removed).
   const refusals = new Map<number, unknown>();
   const counts = await writeAndSendNotifications(writes, PARALLEL, now, (i, error) => refusals.set(i, error));
   const issued = new Map(

@@ -7,7 +7,7 @@ import { monthContribution, revenueExclVatCents, type ContributionResult } from 
  * A young person's monthly statement for one activity: the month's invoices and credit notes, the payments received
  * during the month, the cooperative's contribution, and what is left for them (the revenue excluding VAT less the
  * contribution; for a collective activity, their even share of the collective result). VAT is collected for the
- * State and never counts as theirs. Sent by e-mail and shown in their space.
+ * State and never counts as theirs. Its key figures are e-mailed; the whole statement and its PDF are in their space.
  */
 
 export interface StatementDocument {
@@ -85,21 +85,27 @@ export function monthlyStatement(input: StatementInput): MonthlyStatement {
   };
 }
 
-/** One member's copy of an activity's statement: what is left for them, and their PDF in the documents bucket. */
+/**
+ * One member's copy of an activity's statement: what is left for them. Its PDF is rendered from the record the first
+ * time it is opened (decision 34), under `statementPdfKey`; a record issued before that names the PDF stored at issue.
+ */
 export interface StatementMemberCopy {
   personId: string;
   referralId: string;
-  /** Display name. */
+  /** Display name, as printed on the PDF (theirs, and the split's list for a collective activity). */
   name: string;
   /** What is left for them: the result of a personal activity, their even share of a collective one. */
   leftCents: number;
-  /** `statements/<month>/<activityId>/<referralId>-<sha256 prefix>.pdf`: the file sent and shown in their space. */
-  pdfKey: string;
-  /** Hex SHA-256 of the PDF's bytes. */
-  sha256: string;
+  /** Records issued before decision 34 only: `statements/<month>/<activityId>/<referralId>-<sha256 prefix>.pdf`, the file sent. */
+  pdfKey?: string;
+  /** Records issued before decision 34 only: hex SHA-256 of that PDF's bytes. */
+  sha256?: string;
 }
 
-/** An activity's statement of a month, as stored once issued (shared/data/invoicing/statements.ts); never rewritten. */
+/**
+ * An activity's statement of a month, as stored once issued (shared/data/invoicing/statements.ts); never rewritten. It
+ * holds everything its PDFs show, so that a PDF rendered months later shows what was issued.
+ */
 export interface StatementRecord {
   activityId: string;
   month: string;
@@ -108,6 +114,11 @@ export interface StatementRecord {
   /** In the order of the split (the order they joined). */
   members: StatementMemberCopy[];
   issuedAt: string;
+  /**
+   * The cooperative that carries the activity, as named on the PDF at issue (a stage setting that may change later).
+   * Absent from records issued before decision 34, whose PDFs were stored at issue.
+   */
+  cooperativeName?: string;
 }
 
 /** A member's statement as their space lists it (on their person). */
@@ -121,8 +132,47 @@ export interface PersonStatementLink {
   paymentsReceivedCents: number;
   contributionCents: number;
   leftCents: number;
-  pdfKey: string;
+  /** Records issued before decision 34 only (the PDF stored at issue). */
+  pdfKey?: string;
   issuedAt: string;
+}
+
+/**
+ * Where a member's statement PDF is kept once first opened: one key per activity, month and member, known from the
+ * record alone, so that the first reader's conditional put decides which bytes every later reader gets.
+ */
+export const statementPdfKey = (month: string, activityId: string, referralId: string) => `statements/${month}/${activityId}/${referralId}.pdf`;
+
+/**
+ * The page of the member's space that shows an activity's month and its statement: "Ma facturation" opened on that
+ * activity and month (the personal link's token goes after it, in the fragment).
+ */
+export const statementPage = (activityId: string, month: string) => `/ma-facturation?activite=${encodeURIComponent(activityId)}&mois=${month}`;
+
+/** The statement as one member reads it: the activity's figures, and what is left for them (their share, for a collective). */
+export function memberStatement(record: Pick<StatementRecord, 'statement'>, copy: Pick<StatementMemberCopy, 'leftCents'>): MonthlyStatement {
+  return { ...record.statement, leftCents: copy.leftCents };
+}
+
+/** The month's key figures as the e-mail gives them, from a member's statement. */
+export interface StatementKeyFigures {
+  /** Invoiced less credited, excluding VAT: the statement's revenue. */
+  invoicedExclVatCents: number;
+  /** The same with the VAT invoiced less the VAT credited (equal under the franchise). */
+  invoicedInclVatCents: number;
+  receivedCents: number;
+  contributionCents: number;
+  leftCents: number;
+}
+
+export function statementKeyFigures(statement: MonthlyStatement): StatementKeyFigures {
+  return {
+    invoicedExclVatCents: statement.revenueExclVatCents,
+    invoicedInclVatCents: statement.revenueExclVatCents + statement.vatCents,
+    receivedCents: statement.paymentsReceivedCents,
+    contributionCents: statement.contribution.contributionCents,
+    leftCents: statement.leftCents,
+  };
 }
 
 /** "releve-2027-03.pdf": the name a member's statement is sent under. */

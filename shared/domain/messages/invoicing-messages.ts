@@ -1,11 +1,12 @@
 import { formatEuros } from '../money.js';
 import { formatFrenchDate } from '../time.js';
-import { monthLabel } from '../invoicing/statement.js';
+import { monthLabel, type StatementKeyFigures } from '../invoicing/statement.js';
+import { LINK_PLACEHOLDERS } from '../personal-links.js';
 
 /**
  * The messages of the monthly invoicing (issue 11), merged into the catalogue: the invoice (and a credit note) to the
- * activity's customer with its PDF attached, and the member's monthly statement. They are the ones whose role
- * template says `attachments: true`: the outbox refuses files on any other message.
+ * activity's customer with its PDF attached, and the member's monthly statement (its key figures and their link to it).
+ * They are the ones whose role template says `attachments: true`: the outbox refuses files on any other message.
  */
 
 interface EmailText {
@@ -46,18 +47,20 @@ export interface CreditNoteMessageVars {
   grossCents: number;
 }
 
-/** A member's month: amounts in cents, the month `YYYY-MM`. */
-export interface StatementMessageVars {
+/**
+ * A member's month: its key figures in cents (`statementKeyFigures`, shared/domain/invoicing/statement.ts), the month
+ * `YYYY-MM`. The statement itself, and its PDF, are in their space: the e-mail carries their personal link to it.
+ */
+export interface StatementMessageVars extends StatementKeyFigures {
   youngFirstName: string;
   /** The member's referral reference, as every message to the young person quotes it. */
   reference: string;
   activityName: string;
   month: string;
-  invoicedCents: number;
-  receivedCents: number;
-  contributionCents: number;
-  /** What is left to the member once the contribution is counted. */
-  leftCents: number;
+  /** A collective activity: what is left is their even share of the result, shown for information. */
+  collective: boolean;
+  /** How long the personal link opens their space (the stage's setting). */
+  validDays: number;
 }
 
 /** "il reste 80,00 € à régler (20,00 € déjà reçus)", or the whole amount when nothing was paid. */
@@ -135,13 +138,19 @@ export function invoicingTemplates(signature: string) {
         }),
       },
     },
+    // The statement is in the member's space, as a bank's or a public service's ("votre relevé est disponible dans
+    // votre espace"): the e-mail gives the month's key figures and the personal link, never the PDF (decision 34).
+    // `attachments: true` is kept for the e-mails written before, with their PDF: a re-send after a contact fix copies
+    // their files.
     'monthly-statement': {
       young: {
         mandatory: false,
         attachments: true,
         email: (v: StatementMessageVars): EmailText => ({
           subject: `Votre relevé de ${monthLabel(v.month)} : ${v.activityName}`,
-          body: `Bonjour ${v.youngFirstName},\n\nVoici le relevé de ${monthLabel(v.month)} de l'activité « ${v.activityName} » :\n- facturé à vos clients (HT) : ${formatEuros(v.invoicedCents)}\n- paiements reçus : ${formatEuros(v.receivedCents)}\n- contribution à la coopérative : ${formatEuros(v.contributionCents)}\n- ce qui vous reste : ${formatEuros(v.leftCents)}\n\nLe détail est joint à ce message, et dans votre espace.\n\nRéférence : ${v.reference}${signature}`,
+          body: `Bonjour ${v.youngFirstName},\n\nVotre relevé de ${monthLabel(v.month)} pour l'activité « ${v.activityName} » est disponible dans votre espace.\n\nLes chiffres du mois :\n- facturé à vos clients (avoirs déduits) : ${formatEuros(v.invoicedExclVatCents)} HT, ${formatEuros(v.invoicedInclVatCents)} TTC\n- paiements reçus : ${formatEuros(v.receivedCents)}\n- contribution de la coopérative : ${formatEuros(v.contributionCents)}\n- ${
+            v.collective ? 'votre part du résultat (partage égal, indicatif)' : 'ce qui vous reste'
+          } : ${formatEuros(v.leftCents)}\n\nLe détail (factures, avoirs, paiements) et le relevé en PDF sont dans votre espace, avec votre lien personnel :\n${LINK_PLACEHOLDERS['young-person']}\n\nCe lien est personnel : ne le transmettez à personne. Il est valable ${v.validDays} jour${v.validDays > 1 ? 's' : ''} ; ensuite, la page vous proposera d'en recevoir un nouveau.\n\nRéférence : ${v.reference}${signature}`,
         }),
       },
     },
