@@ -56,6 +56,7 @@ interface Mail {
   messageId: string;
   subject: string;
   destination: { to: string[] };
+  body?: { text?: string };
   attachments?: Array<{ filename?: string; contentType: string }>;
 }
 
@@ -244,7 +245,8 @@ export async function smokeInvoicing(options: SmokeInvoicingOptions): Promise<vo
   const late = await activities[0]!.me('POST', `/api/me/activities/${activities[0]!.activityId}/months/${month}/declarations`, { customerId: expected[0]?.customerId, serviceDate: `${month}-20`, lines: [{ description: 'Oubli', quantityHundredths: 100, unit: 'forfait', unitPriceCents: 1000 }] }, { 'idempotency-key': randomUUID() });
   check(late.status === 409, `${activities[0]!.label}: a declaration for ${label}, now invoiced, is refused (${late.status})`);
 
-  // The statement of the month: issued at the end of the run, in each member's space and e-mailed with its PDF.
+  // The statement of the month: issued at the end of the run, in each member's space; e-mailed with its key figures
+  // and the member's personal link to it, no PDF. Its PDF is made when first opened, through the member's route.
   const statements = await until(async () => {
     const read = await Promise.all(activities.map((a) => a.me('GET', `/api/me/activities/${a.activityId}/months/${month}/statement`)));
     return read.every((r) => r.status === 200) ? read.map((r) => r.body) : undefined;
@@ -267,9 +269,17 @@ export async function smokeInvoicing(options: SmokeInvoicingOptions): Promise<vo
     const mails = (await until(async () => ((await statementMails()).every((f) => f.length > 0) ? statementMails() : undefined), `${label}: the statement e-mails`)) ?? (await statementMails());
     for (const [i, activity] of activities.entries()) {
       const found = mails[i] ?? [];
-      const index = found[0]?.attachments?.findIndex((a) => a.filename === statementFileName(month)) ?? -1;
-      const pdf = index >= 0 ? await attachment(sesUrl, found[0]!.messageId, index) : undefined;
-      check(found.length === 1 && isPdf(pdf), `${activity.label}: one statement e-mail to the member (${found.length}), ${statementFileName(month)} attached, a PDF`);
+      const text = found[0]?.body?.text ?? '';
+      const figures = statements?.[i] ? `- ce qui vous reste : ${formatEuros(statements[i].leftCents)}` : '(no statement)';
+      const link = /\/ma-facturation\?activite=([^&\s]+)&mois=(\d{4}-\d{2})#([A-Za-z0-9_-]{43})/.exec(text);
+      check(
+        found.length === 1 && (found[0]?.attachments ?? []).length === 0 && text.includes(figures) && link?.[1] === activity.activityId && link?.[2] === month,
+        `${activity.label}: one statement e-mail to the member (${found.length}), no file, its figures and a personal link to Ma facturation on ${label}`,
+      );
+      // The e-mail's own link opens the statement's PDF through the member's route: the file the space serves.
+      const pdf = link ? await linkBytes(baseUrl, link[3]!, `/api/me/activities/${activity.activityId}/months/${month}/statement/pdf`) : undefined;
+      const inSpace = await linkBytes(baseUrl, activity.member.link!, `/api/me/activities/${activity.activityId}/months/${month}/statement/pdf`);
+      check(isPdf(pdf) && pdf!.equals(inSpace ?? Buffer.alloc(0)), `${activity.label}: the e-mail's link opens ${statementFileName(month)}, the same PDF as in the space`);
     }
   }
   console.log(`     invoicing of ${label}: ${Math.round((Date.now() - started) / 1000)} s`);

@@ -11,7 +11,9 @@ import { getStatement } from '../../shared/data/invoicing/statements.js';
 import { checkNumberContinuity } from '../../shared/data/invoicing/numbering.js';
 import { addToMonth } from '../../shared/domain/invoicing/run.js';
 import type { CustomerFields } from '../../shared/domain/invoicing/records.js';
+import { formatEuros } from '../../shared/domain/money.js';
 import { parisDate } from '../../shared/domain/time.js';
+import { pdfText } from '../support/pdf-text.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 
 /*
@@ -19,7 +21,8 @@ import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/pro
  * (workflows/monthly-invoicing.ts: its Distributed Maps on the local engine), the staff's invoicing routes and the
  * generic decision route: staff start last month, the batch waits for its validation in the inbox, one invoice is held
  * with a reason (its member is told), the others are numbered in one continuous sequence and e-mailed to their
- * customers with their PDF, and the month cannot be run twice. An activity closed during the month is invoiced for
+ * customers with their PDF, the member's statement is e-mailed with a link and its PDF made when first opened, and the
+ * month cannot be run twice. An activity closed during the month is invoiced for
  * what was declared before, has its statement, and leaves the run's index (decision 32).
  */
 
@@ -125,7 +128,8 @@ describe('the monthly run on the local cloud', () => {
     expect(told).toHaveLength(1);
     expect(await mailsTo(jeanne.email)).toHaveLength(0);
 
-    // The member's statement of the month: issued once, its PDF e-mailed; the held invoice is not in its revenue.
+    // The member's statement of the month: issued once, e-mailed with its key figures and the member's personal link to
+    // it, without the PDF; the held invoice is not in its revenue.
     const statement = await getStatement(gardens, MONTH);
     const dupontInvoice = issued.find((i: { customer: { name: string } }) => i.customer.name === dupont.name);
     expect(statement?.statement.revenueExclVatCents).toBe(dupontInvoice.netCents);
@@ -135,7 +139,28 @@ describe('the monthly run on the local cloud', () => {
       return found.length > 0 ? found : undefined;
     }, 60_000, "the member's statement e-mail");
     expect(statementMails).toHaveLength(1);
-    expect(statementMails[0]!.attachments?.map((a) => a.fileName)).toEqual([`releve-${MONTH}.pdf`]);
+    const mail = statementMails[0]!;
+    expect(mail.attachments ?? []).toEqual([]);
+    const { revenueExclVatCents, vatCents, paymentsReceivedCents, contribution } = statement!.statement;
+    const leftCents = statement!.members[0]!.leftCents;
+    expect(mail.text).toContain(`- facturé à vos clients (avoirs déduits) : ${formatEuros(revenueExclVatCents)} HT, ${formatEuros(revenueExclVatCents + vatCents)} TTC`);
+    expect(mail.text).toContain(`- paiements reçus : ${formatEuros(paymentsReceivedCents)}\n- contribution de la coopérative : ${formatEuros(contribution.contributionCents)}\n- ce qui vous reste : ${formatEuros(leftCents)}`);
+    const link = /\/ma-facturation\?activite=([^&\s]+)&mois=(\d{4}-\d{2})#([A-Za-z0-9_-]{43})/.exec(mail.text ?? '');
+    expect(link?.slice(1, 3)).toEqual([gardens, MONTH]);
+    // Opened with that link through the member's route: rendered when first opened (the function stores it in S3),
+    // the same bytes the second time; another activity's statement is refused as one that does not exist.
+    const open = async (activityId: string) => {
+      const response = await fetch(new URL(`/api/me/activities/${activityId}/months/${MONTH}/statement/pdf`, cloud.urls.app), { headers: { 'x-parcours-link': link![3]! } });
+      return { status: response.status, type: response.headers.get('content-type'), bytes: Buffer.from(await response.arrayBuffer()) };
+    };
+    const first = await open(gardens);
+    expect(first).toMatchObject({ status: 200, type: expect.stringContaining('application/pdf') });
+    const second = await open(gardens);
+    expect(second.status).toBe(200);
+    expect(second.bytes.equals(first.bytes)).toBe(true);
+    const text = await pdfText(first.bytes);
+    for (const cents of [revenueExclVatCents, contribution.contributionCents, leftCents]) expect(text).toContain(formatEuros(cents).replace(/\s+/g, ' '));
+    expect((await open(sewing)).status).toBe(404);
     expect(await getStatement(sewing, MONTH)).toBeDefined();
     expect(await getStatement(closed, MONTH)).toBeDefined();
   }, 420_000);
