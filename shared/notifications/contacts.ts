@@ -257,6 +257,7 @@ export async function fixContact(input: { personId: string; issueId: string; val
   }
 
   const failed = await getMessages(input.personId, issue.notificationIds.slice(-MAX_RESEND));
+  // One cause per message re-sent (what is counted); a message with a personal link also files its new address.
   const resendCauses: string[] = [];
   const resends = failed.flatMap((message) => {
     const cause = `${RESEND_PREFIX}${message.notificationId}`;
@@ -268,14 +269,14 @@ export async function fixContact(input: { personId: string; issueId: string; val
     });
   });
   const items: TransactItem[] = [
-    closeIssueItem(input.personId, input.issueId, { at: now, by: input.staff.id, value: input.value, resent: resends.length }),
+    closeIssueItem(input.personId, input.issueId, { at: now, by: input.staff.id, value: input.value, resent: resendCauses.length }),
     // A contact role here (a customer's issue was refused above): where the contact lives.
     ...(await contactUpdates({ ...issue, role: issue.role }, input.value, now)),
     ...timelinePut(table, input.personId, {
       at: now,
       eventId: `contact-fixed#${input.issueId}#${now}`,
       type: 'contact-fixed',
-      label: `${issue.channel === 'email' ? 'E-mail' : 'Mobile'} corrigé (${ROLE_LABELS[issue.role]}) : ${resends.length} message${resends.length > 1 ? 's' : ''} renvoyé${resends.length > 1 ? 's' : ''}`,
+      label: `${issue.channel === 'email' ? 'E-mail' : 'Mobile'} corrigé (${ROLE_LABELS[issue.role]}) : ${resendCauses.length} message${resendCauses.length > 1 ? 's' : ''} renvoyé${resendCauses.length > 1 ? 's' : ''}`,
       actor: input.staff,
     }),
     ...resends,
@@ -299,7 +300,7 @@ export async function fixContact(input: { personId: string; issueId: string; val
     if (current?.status === 'fixed' && same(current.fixedValue)) return { resent: current.resent ?? 0, alreadyFixed: true };
     throw new ConflictError("Ce contact a changé pendant la correction. Rechargez la liste et recommencez.");
   }
-  logger.info('contact fixed', { issueId: input.issueId, resent: resends.length });
+  logger.info('contact fixed', { issueId: input.issueId, resent: resendCauses.length });
   metrics.addMetric('contact_fixed', MetricUnit.Count, 1);
   for (const cause of resendCauses) {
     try {
@@ -309,7 +310,7 @@ export async function fixContact(input: { personId: string; issueId: string; val
       logger.warn('re-send deferred to the dispatcher', { error: (error as Error).name });
     }
   }
-  return { resent: resends.length, alreadyFixed: false };
+  return { resent: resendCauses.length, alreadyFixed: false };
 }
 
 /** How an issue was closed: when, by which staff member, the address its messages went to since, how many. */

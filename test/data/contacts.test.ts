@@ -263,6 +263,24 @@ describe('fixing a contact', () => {
     expect((filed.Items ?? []).map((i) => i.personId).sort()).toEqual([zoe.personId, brother.personId].sort());
   });
 
+  it('re-sends a message with a personal link to the page the first one opened (a statement: its month in Ma facturation)', async () => {
+    const zoe = await person();
+    const cause = `statement#${randomUUID()}`;
+    const page = '/ma-facturation?activite=pa-1&mois=2026-10';
+    const draft: OutboxDraft = { kind: 'monthly-statement', role: 'young', channel: 'email', to: zoe.email, subject: 'Votre relevé', body: 'Votre relevé : {{lien-personnel}}', personalLink: 'young-person', linkPage: page };
+    await doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(table, zoe.personId, cause, [draft], NOON.toISOString(), { referralId: `r-${randomUUID()}` }) }));
+    await sendPendingNotifications(zoe.personId, cause, NOON);
+    const notificationId = `${cause}#young#email`;
+    const sent = await message(zoe.personId, notificationId);
+    const report: DeliveryReport = { provider: 'ses', providerMessageId: sent.providerMessageId!, outbox: { personId: zoe.personId, notificationId }, status: 'bounced', at: new Date(NOON.getTime() + 60_000).toISOString(), reason: 'Permanent/General' };
+    await recordDelivery(report);
+    await afterDeliveryReport(report, zoe.personId, notificationId, NOON);
+    const corrected = `zoe.${randomUUID()}@example.org`;
+    expect(await fixContact({ personId: zoe.personId, issueId: contactIssueId('young', 'email', zoe.email), value: corrected, staff: staffCamille })).toEqual({ resent: 1, alreadyFixed: false });
+    const [resent] = await emailsTo(corrected);
+    expect(resent!.text).toMatch(new RegExp(`${page.replace('?', '\\?')}#[A-Za-z0-9_-]{43}`));
+  });
+
   it('leaves a re-send that could not go at once to the dispatcher', async () => {
     const zoe = await bounced();
     const corrected = `zoe.${randomUUID()}@example.org`;
