@@ -205,6 +205,11 @@ describe('a message with a personal link', () => {
     expect(write({ personalLink: 'guardian', role: 'guardian' }, 'r')).toThrow(/placeholders/);
     expect(write({ role: 'guardian' }, 'r')).toThrow(/cannot go to the guardian/);
     expect(write({ body: 'Sans lien', personalLink: undefined }, 'r')).not.toThrow();
+    // Another of its audience's pages, with a query (a statement's month), but never another audience's or a staff page.
+    expect(write({ linkPage: '/ma-facturation?activite=pa-1&mois=2027-03' }, 'r')).not.toThrow();
+    expect(write({ linkPage: '/mon-activite' }, 'r')).not.toThrow();
+    expect(write({ linkPage: '/equipe/activites?x=1' }, 'r')).toThrow(/cannot open/);
+    expect(write({ linkPage: '/tuteur' }, 'r')).toThrow(/cannot open/);
   });
 
   it('fills nothing in a message without a link', async () => {

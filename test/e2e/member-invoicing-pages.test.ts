@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { apiClient, startTestCloud } from '../support/cloud.js';
 import { launchBrowser } from '../support/browser.js';
-import { activeActivityWithMembers } from '../support/activities.js';
+import { activeActivityWithMembers, monthStart } from '../support/activities.js';
 import { hasHorizontalScroll } from '../support/pages.js';
 import { recordPersonalValues } from '../support/personal-data.js';
 import { parisDate } from '../../shared/domain/time.js';
+import type { StatementRecord } from '../../shared/domain/invoicing/statement.js';
+import { keys } from '../../shared/keys.js';
+import { pdfText } from '../support/pdf-text.js';
 import { getActivity } from '../../shared/data/activities.js';
 import { getDeclaration } from '../../shared/data/invoicing/declarations.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
@@ -106,6 +111,49 @@ describe('Ma facturation on a phone', () => {
     await page.getByRole('button', { name: 'Enregistrer la correction' }).click();
     await expect.poll(() => page.locator('#declaration-statut').textContent(), { timeout: 10_000 }).toMatch(/Correction enregistrée/);
     expect(await page.locator('#declarations .declaration').textContent()).toMatch(/Total : 47,50/);
+  }, 90_000);
+
+  it("opens on a statement's activity and month from its e-mail's link, keeps them in the address, and downloads its PDF made on first demand", async () => {
+    const seeded = await activeActivityWithMembers(cloud.documentClient, cloud.tableName);
+    const member = seeded.members[0]!;
+    recordPersonalValues([['link token', member.token], ['name', member.referral.youngPerson.lastName], ['e-mail', member.referral.youngPerson.email]]);
+    const month = monthStart(-1).slice(0, 7);
+    const record: StatementRecord = {
+      activityId: seeded.activityId,
+      month,
+      statement: {
+        month,
+        activity: { activityId: seeded.activityId, name: 'Jardins', tradeName: 'Les Mains Vertes', shape: 'personal' },
+        documents: [],
+        payments: [],
+        invoicedNetCents: 0,
+        creditedNetCents: 0,
+        revenueExclVatCents: 0,
+        vatCents: 0,
+        paymentsReceivedCents: 12_345,
+        contribution: { revenueExclVatCents: 0, rateBps: 1000, contributionCents: 0, resultCents: 0 },
+        leftCents: 0,
+      },
+      members: [{ personId: member.referral.personId, referralId: member.referral.referralId, name: 'Membre', leftCents: 0 }],
+      issuedAt: new Date().toISOString(),
+      cooperativeName: 'CoopConnexion',
+    };
+    await cloud.documentClient.send(new PutCommand({ TableName: cloud.tableName, Item: { ...keys.statement(seeded.activityId, month), type: 'statement', ...record } }));
+
+    const linked = await phone.newPage();
+    const address = `${cloud.urls.app}ma-facturation?activite=${seeded.activityId}&mois=${month}`;
+    await linked.goto(`${address}#${member.token}`);
+    await expect.poll(() => linked.locator('#releve .statement').isVisible(), { timeout: 15_000 }).toBe(true);
+    // The token left the address; the activity and month stayed.
+    expect(linked.url()).toBe(address);
+    expect(await linked.locator('#mois').inputValue()).toBe(month);
+    expect(await linked.locator('#releve .statement').textContent()).toMatch(/Paiements reçus : 123,45/);
+    const [download] = await Promise.all([linked.waitForEvent('download'), linked.getByRole('button', { name: 'Télécharger mon relevé (PDF)' }).click()]);
+    expect(download.suggestedFilename()).toBe(`releve-${month}.pdf`);
+    const bytes = await readFile((await download.path())!);
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(await pdfText(bytes)).toContain('123,45');
+    await linked.close();
   }, 90_000);
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { invoiceTotals } from '../../../shared/domain/invoicing/amounts.js';
 import { fecAmount, fecCsv, fecRows, FEC_COLUMNS, type FecDocument } from '../../../shared/domain/invoicing/fec.js';
-import { monthlyStatement, statementLines, type StatementDocument } from '../../../shared/domain/invoicing/statement.js';
+import { memberStatement, monthlyStatement, statementKeyFigures, statementLines, type StatementDocument } from '../../../shared/domain/invoicing/statement.js';
 
 const doc = (number: string, kind: StatementDocument['kind'], netCents: number, vatCents = 0): StatementDocument => ({
   invoiceId: `inv-${number}`, number, kind, issueDate: '2027-08-01', customerName: 'Awa Diallo', netCents, vatCents, grossCents: netCents + vatCents,
@@ -33,6 +33,28 @@ describe('the monthly statement', () => {
     expect(monthlyStatement({ ...input, memberId: 'm1' }).leftCents).toBe(50_01);
     expect(monthlyStatement({ ...input, memberId: 'm2' }).leftCents).toBe(50_00);
     expect(statementLines(monthlyStatement({ ...input, memberId: 'm2' })).join('\n')).toContain('soit 50,00\u00a0€ pour vous en partage égal entre 2 membres');
+  });
+
+  it("gives the e-mail's key figures of a member's copy: invoiced less credited, without and with VAT, and what is left for them", () => {
+    const input = {
+      month: '2027-07',
+      activity: { ...activity, shape: 'collective' as const },
+      documents: [doc('2027-000012', 'invoice', 250_00, 50_00), doc('2027-000013', 'credit-note', 100_00, 20_00)],
+      payments: [{ invoiceNumber: '2027-000012', date: '2027-07-20', amountCents: 99_99, meansLabel: 'virement' }],
+      rateBps: 1000,
+      collectiveMemberIds: ['m1', 'm2'],
+    };
+    // The record keeps the activity's statement (the whole result) and each member's share on their copy.
+    const record = { statement: monthlyStatement(input) };
+    const share = monthlyStatement({ ...input, memberId: 'm2' }).leftCents;
+    expect(memberStatement(record, { leftCents: share })).toEqual(monthlyStatement({ ...input, memberId: 'm2' }));
+    expect(statementKeyFigures(memberStatement(record, { leftCents: share }))).toEqual({
+      invoicedExclVatCents: 150_00,
+      invoicedInclVatCents: 180_00,
+      receivedCents: 99_99,
+      contributionCents: 15_00,
+      leftCents: 67_50,
+    });
   });
 });
 
