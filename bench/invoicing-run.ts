@@ -206,13 +206,13 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
         `CPU ${(end.cpu - start.cpu).toFixed(1)} s in this process (engine, gateway, functions' threads) + ${(end.dynamodbCpu - start.dynamodbCpu).toFixed(1)} s DynamoDB Local; load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after`,
     );
     // What the ledger counted at the close: the invoices' e-mails sent, and the statements issued (each e-mailed to its young person).
-    lines.push(`  ledger at the close: ${run.counts.sent ?? 0} invoice e-mails sent, ${run.counts.statements ?? 0} statements issued (PDF and e-mail each), ${run.counts.held ?? 0} held`);
+    lines.push(`  ledger at the close: ${run.counts.sent ?? 0} invoice e-mails sent, ${run.counts.statements ?? 0} statements issued (record and e-mail each), ${run.counts.held ?? 0} held`);
     const PHASE_LABELS: Record<string, string> = {
       'awaiting-validation': 'drafting (prepare, drafting map, count)',
       numbering: 'validation hand-over (approval, holds)',
       sending: 'numbering (blocks, loop)',
       statements: 'rendering + e-mails (sending map)',
-      done: 'statements (PDF, e-mail; map, finish)',
+      done: 'statements (records, e-mails; map, finish)',
     };
     for (let i = 1; i < marks.length; i++) {
       const [from, to] = [marks[i - 1]!, marks[i]!];

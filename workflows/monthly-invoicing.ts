@@ -19,7 +19,7 @@ export interface MonthlyInvoicingWorkflowProps {
 /** Activities per drafting batch and invoices per sending batch: few state transitions per invoice (≤ 0.1). */
 export const DRAFT_BATCH_ITEMS = 100;
 export const SEND_BATCH_ITEMS = 50;
-/** Activities per statements batch: each member's statement PDF and e-mail. */
+/** Activities per statements batch: each activity's record, and each member's space link and e-mail (no PDF, decision 34). */
 export const STATEMENT_BATCH_ITEMS = 50;
 /** Batches in flight at once: DynamoDB and the PDF rendering share the account's (or the machine's) capacity. */
 export const MAP_CONCURRENCY = 4;
@@ -71,7 +71,7 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
   const numbering = steps.task('Numéroter les factures', fns.runStep, { action: 'number' }, '$.numbering');
   const prepareSending = steps.task("Préparer l'envoi", fns.runStep, { action: 'prepare-sending' }, '$.issuedList');
   const send = batchMap({ name: 'Envoyer les factures', batchName: 'Envoyer un lot de factures', action: 'send', listKey: '$.issuedList.key', maxItemsPerBatch: SEND_BATCH_ITEMS, withMonth: false, resultPath: sfn.JsonPath.DISCARD });
-  // The month's statements, once the invoices are out: each active activity's members get theirs (PDF, e-mail, space).
+  // The month's statements, once the invoices are out: each active activity's members get theirs (space, e-mail with a link).
   const prepareStatements = steps.task('Préparer les relevés', fns.runStep, { action: 'prepare-statements' }, '$.statementsList');
   const statements = batchMap({ name: 'Émettre les relevés', batchName: 'Émettre les relevés d’un lot', action: 'statements', listKey: '$.statementsList.key', maxItemsPerBatch: STATEMENT_BATCH_ITEMS, withMonth: true, resultPath: sfn.JsonPath.DISCARD });
   const finish = steps.task('Clôturer le mois', fns.runStep, { action: 'finish' });

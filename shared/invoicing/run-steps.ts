@@ -319,8 +319,8 @@ export async function prepareStatements(month: string): Promise<{ bucket: string
 }
 
 /**
- * One batch of the statements map: each activity's statements of the month (`issueManyMonthlyStatements`: a PDF per
- * member, their space, the e-mail once), from the items of the list (an id alone, as an older list has it: its month
+ * One batch of the statements map: each activity's statements of the month (`issueManyMonthlyStatements`: the record,
+ * each member's space and e-mail once; their PDF is made when first opened), from the items of the list (an id alone, as an older list has it: its month
  * is queried). An activity that fails fails the batch, and the map's tolerated failures count it; a retry finds the
  * statements already issued and sends only what is pending.
  */

@@ -41,7 +41,7 @@ export const MESSAGE_KINDS = [
   ...ACTIVITY_MESSAGE_KINDS,
   // A CJS cohort (cohort-messages.ts).
   ...COHORT_MESSAGE_KINDS,
-  // The monthly invoicing: invoices and statements, with their PDFs (invoicing-messages.ts).
+  // The monthly invoicing: invoices with their PDFs, statements with their figures and link (invoicing-messages.ts).
   ...INVOICING_MESSAGE_KINDS,
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
@@ -520,7 +520,7 @@ export function isMandatory(kind: MessageKind, role: RecipientRole): boolean {
   return (catalogue[kind] as Partial<Record<RecipientRole, RoleTemplates>> | undefined)?.[role]?.mandatory ?? false;
 }
 
-/** Whether an e-mail of this kind to this role may carry attachments (an invoice, a statement). */
+/** Whether an e-mail of this kind to this role may carry attachments (an invoice; a statement written before decision 34). */
 export function mayCarryAttachments(kind: string, role: RecipientRole): boolean {
   return (catalogue[kind as MessageKind] as Partial<Record<RecipientRole, RoleTemplates>> | undefined)?.[role]?.attachments === true;
 }
