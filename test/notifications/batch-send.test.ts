@@ -6,6 +6,7 @@ import { useMessagingAndDocuments } from '../support/messaging.js';
 import { individual, issueOneInvoice, seedActivity } from '../support/invoicing.js';
 import { db } from '../../shared/data/client.js';
 import { outboxPuts, type OutboxMessage } from '../../shared/data/outbox.js';
+import { hashToken } from '../../shared/data/personal-links.js';
 import { appendInvoiceEvent, getInvoice } from '../../shared/data/invoicing/invoices.js';
 import { invoiceMailCause } from '../../shared/domain/invoicing/run.js';
 import { invoiceOutboxOwner, invoicePdfKey } from '../../shared/domain/invoicing/records.js';
@@ -330,5 +331,44 @@ describe('the bytes of the files a caller hands in', () => {
     console.info(`sendInvoices of 4 invoices: ${requests.length} DynamoDB requests (${requests.join(', ')})`);
     // Written claimed: no claim request; one shared mark.
     expect(requests.filter((kind) => kind.includes('claim') || kind.includes('mark'))).toEqual(['shared mark']);
+  });
+});
+
+describe('the personal links of a batch', () => {
+  /** `n` causes of one e-mail each carrying the young person's link to a statement's month (as `issueManyMonthlyStatements` writes them). */
+  function linked(n: number, filler = 0) {
+    return batch(n).map(({ write, personId, to, notificationId }) => {
+      const draft = { kind: 'test', role: 'young' as const, channel: 'email' as const, to, subject: 'Relevé', body: 'Votre relevé : {{lien-personnel}}', personalLink: 'young-person' as const, linkPage: '/ma-facturation?activite=pa-1&mois=2027-03' };
+      const items = outboxPuts(local().table, personId, write.cause, [draft], NOON.toISOString(), { referralId: `r-${personId}` });
+      const padding = Array.from({ length: filler }, (_, i) => ({ Put: { TableName: local().table, Item: { pk: `TEST#${write.cause}`, sk: `filler#${i}` } } }));
+      return { write: { cause: write.cause, items: [...items, ...padding] } as OutboxWrite, personId, to, notificationId };
+    });
+  }
+  const tokenIn = async (to: string) => /\/ma-facturation\?activite=pa-1&mois=2027-03#([A-Za-z0-9_-]{43})/.exec((await mailsTo(to))[0]?.text ?? '')?.[1];
+  const linkWrites = (seen: Seen[]) => seen.filter((r) => r.operation === 'TransactWriteItems' && (r.input.TransactItems as Array<{ Put?: { Item?: { pk?: string } } }>).every((item) => item.Put?.Item?.pk?.startsWith('LINK#')));
+
+  it("are issued in the write's own transaction: no request per link, each e-mail's link stored and opening its page", async () => {
+    const messages = linked(10);
+    const tap = tapDb();
+    expect((await writeAndSendNotifications(messages.map((m) => m.write), 8, NOON)).every((c) => c.sent === 1)).toBe(true);
+    expect(linkWrites(tap.seen)).toEqual([]);
+    const written = tap.seen.find((r) => r.operation === 'TransactWriteItems' && (r.input.TransactItems as Array<{ Put?: { Item?: { pk?: string } } }>).some((item) => item.Put?.Item?.pk?.startsWith('LINK#')));
+    expect((written!.input.TransactItems as Array<{ Put?: { Item?: { type?: string } } }>).filter((item) => item.Put?.Item?.type === 'personal-link')).toHaveLength(10);
+    for (const { to, personId } of messages) {
+      const token = await tokenIn(to);
+      const { Item: link } = await local().doc.send(new GetCommand({ TableName: local().table, Key: keys.personalLink(hashToken(token!)), ConsistentRead: true }));
+      expect(link).toMatchObject({ personId, referralId: `r-${personId}`, audience: 'young-person' });
+      // The outbox keeps the placeholder.
+      expect((await read(personId, messages.find((m) => m.personId === personId)!.notificationId))!.body).toBe('Votre relevé : {{lien-personnel}}');
+    }
+  });
+
+  it('are issued at the send, one write each, when a unit has no room for them in its transaction', async () => {
+    // The message, its address filed for new links and 98 other items: 100, no room for the link.
+    const messages = linked(2, 98);
+    const tap = tapDb();
+    expect((await writeAndSendNotifications(messages.map((m) => m.write), 8, NOON)).every((c) => c.sent === 1)).toBe(true);
+    expect(linkWrites(tap.seen)).toHaveLength(2);
+    for (const { to } of messages) expect(await tokenIn(to)).toBeDefined();
   });
 });
