@@ -270,7 +270,8 @@ export async function smokeInvoicing(options: SmokeInvoicingOptions): Promise<vo
     for (const [i, activity] of activities.entries()) {
       const found = mails[i] ?? [];
       const text = found[0]?.body?.text ?? '';
-      const figures = statements?.[i] ? `- ce qui vous reste : ${formatEuros(statements[i].leftCents)}` : '(no statement)';
+      const statement = statements?.[i];
+      const figures = statement ? `- ${statement.collective ? 'votre part du résultat (partage égal, indicatif)' : 'ce qui vous reste'} : ${formatEuros(statement.leftCents)}` : '(no statement)';
       const link = /\/ma-facturation\?activite=([^&\s]+)&mois=(\d{4}-\d{2})#([A-Za-z0-9_-]{43})/.exec(text);
       check(
         found.length === 1 && (found[0]?.attachments ?? []).length === 0 && text.includes(figures) && link?.[1] === activity.activityId && link?.[2] === month,
