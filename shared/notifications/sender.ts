@@ -237,7 +237,7 @@ export async function writeAndSendNotifications(
   const links = new Map<string, string>();
   const prepared = writes.map((write) => ({ ...write, items: withIssuedLinks(write.items.map((item) => writtenClaimed(item, now, preclaimed)), preclaimed, links, now) }));
   const written = new Array<boolean>(writes.length).fill(true);
-  const groups = transactionGroups(prepared.map((write) => write.items.length));
+  const groups = transactionGroups(prepared.map((write) => write.items));
   await Promise.all(
     groups.map(async (group) => {
       try {
@@ -832,21 +832,34 @@ function markItems(personId: string, message: OutboxMessage, { providerMessageId
 const MARK_SENT_ATTEMPTS = 6;
 
 /**
- * Indexes of consecutive entries of `sizes` items each, grouped into transactions of at most 100 items (an entry's
- * items always in the same one).
+ * Indexes of consecutive entries of items, grouped into transactions of at most 100 items (an entry's items always in
+ * the same one). DynamoDB refuses a transaction that touches an item twice: an entry that touches an item the group
+ * already does starts the next group (two statements of one young person in a batch each file their address for new
+ * links, the same item).
  */
-function transactionGroups(sizes: readonly number[]): number[][] {
+function transactionGroups(entries: ReadonlyArray<readonly TransactItem[]>): number[][] {
   const groups: number[][] = [];
   let size = MAX_TRANSACTION_ITEMS;
-  for (const [i, items] of sizes.entries()) {
-    if (size + items > MAX_TRANSACTION_ITEMS) {
+  let touched = new Set<string>();
+  for (const [i, items] of entries.entries()) {
+    const keys = items.map(itemKey);
+    if (size + items.length > MAX_TRANSACTION_ITEMS || keys.some((key) => touched.has(key))) {
       groups.push([]);
       size = 0;
+      touched = new Set();
     }
     groups.at(-1)!.push(i);
-    size += items;
+    size += items.length;
+    for (const key of keys) touched.add(key);
   }
   return groups;
+}
+
+/** The table and key of the item a transaction's operation touches. */
+function itemKey(item: TransactItem): string {
+  const operation = item.Put ?? item.Update ?? item.Delete ?? item.ConditionCheck;
+  const key = (item.Put ? item.Put.Item : (operation as { Key?: Record<string, unknown> } | undefined)?.Key) ?? {};
+  return `${operation?.TableName ?? ''}\u0000${String(key.pk)}\u0000${String(key.sk)}`;
 }
 
 /** A message written by this call of `writeAndSendNotifications`: its person, and the bytes of its files the caller has. */
@@ -930,7 +943,7 @@ async function markMany(marks: readonly PendingMark[]): Promise<void> {
     return [markItem, ...(lookupItem ? [lookupItem] : []), ...(invoiceItem ? [invoiceItem] : [])];
   });
   await Promise.all(
-    transactionGroups(items.map((its) => its.length)).map(async (group) => {
+    transactionGroups(items).map(async (group) => {
       try {
         await db().send(new TransactWriteCommand({ TransactItems: group.flatMap((i) => items[i]!) }));
         for (const i of group) marks[i]!.resolve();
