@@ -19,7 +19,7 @@ export interface MonthlyInvoicingWorkflowProps {
 /** Activities per drafting batch and invoices per sending batch: few state transitions per invoice (≤ 0.1). */
 export const DRAFT_BATCH_ITEMS = 100;
 export const SEND_BATCH_ITEMS = 50;
-/** Activities per statements batch: each activity's record, and each member's space link and e-mail (no PDF, decision 34). */
+/** Activities per statements batch: each activity's record, and each member's space link and e-mail (no PDF, decision 35). */
 export const STATEMENT_BATCH_ITEMS = 50;
 /** Batches in flight at once: DynamoDB and the PDF rendering share the account's (or the machine's) capacity. */
 export const MAP_CONCURRENCY = 4;

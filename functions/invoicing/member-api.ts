@@ -19,7 +19,7 @@ import type { MemberInvoicingRoute } from './member-routes.js';
 /*
  * The members' invoicing, in their space (personal link): their activity's customers, the month's declarations,
  * their invoices and the PDF of an issued one, their monthly statement and its PDF (rendered when first opened,
- * decision 34). One function for these routes (decision 29). Every route first finds
+ * decision 35). One function for these routes (decision 29). Every route first finds
  * the activity among the link's own (another's answers 404, as one that does not exist); any member of a collective
  * activity may declare, and is recorded as who declared.
  */
@@ -129,7 +129,7 @@ export const handler = apiRouter<MemberInvoicingRoute>({
     const { activity } = await myActivity(event, link);
     const month = monthOf(event);
     const { statement, copy } = await myStatement(activity.activityId, month, link);
-    // Rendered from the record and stored by its first reader, read from S3 after that (decision 34).
+    // Rendered from the record and stored by its first reader, read from S3 after that (decision 35).
     const pdf = await statementPdf(statement, copy);
     if (!pdf) throw new NotFoundError('Le PDF de ce relevé est introuvable : contactez CoopConnexion.');
     if (pdf.rendered) logger.info('statement PDF rendered on first open', { activityId: activity.activityId, month });

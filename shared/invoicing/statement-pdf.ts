@@ -9,7 +9,7 @@ import { ACCENT, BLACK, GREY, MARGIN, newDocument, tableLayout, type TableColumn
  * credit notes, the payments received during the month, the cooperative's contribution and what is left for them;
  * for a collective activity the collective's result and its even split among the members, theirs marked. Set in the
  * invoices' embedded fonts and colours (invoice-pdf.ts). The same input gives the same bytes (dated `issuedOn`).
- * Rendered from the statement's record when its member first opens it (decision 34): `renderMemberStatementPdf`.
+ * Rendered from the statement's record when its member first opens it (decision 35): `renderMemberStatementPdf`.
  */
 
 export interface StatementPdfInput {
@@ -27,7 +27,7 @@ export interface StatementPdfInput {
 /**
  * A member's statement PDF from the activity's record: the same bytes for the same record, whenever and wherever it is
  * rendered (decision 31), since the record holds everything the PDF shows (figures, names, the cooperative, the issue
- * date). A record issued with its PDF (before decision 34) has no cooperative name: its PDF is the one stored.
+ * date). A record issued with its PDF (before decision 35) has no cooperative name: its PDF is the one stored.
  */
 export function renderMemberStatementPdf(record: StatementRecord, copy: StatementMemberCopy): Promise<Buffer> {
   if (record.cooperativeName === undefined) throw new Error('a statement issued with its PDF is not rendered again');

@@ -182,7 +182,7 @@ describe('a batch of monthly statements', () => {
     }
     const s3 = vi.spyOn(S3Client.prototype, 'send');
     const { result, requests, total } = await counted(() => issueManyMonthlyStatements({ month: '2031-12', activities: targets, now: new Date('2032-01-01T08:00:00Z') }));
-    // No PDF: none rendered, stored nor read (decision 34). The e-mails carry their figures and a link.
+    // No PDF: none rendered, stored nor read (decision 35). The e-mails carry their figures and a link.
     expect(s3.mock.calls.map(([command]) => command.constructor.name)).toEqual([]);
     s3.mockRestore();
     expect(result.every((r) => r.created && r.sent === 1)).toBe(true);

@@ -194,7 +194,7 @@ describe("the members' invoicing routes", () => {
     expect((await call('GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf', { token: other.members[0]!.token, path: { activityId: other.activityId, invoiceId: issued.invoiceId } })).status).toBe(404);
   });
 
-  it("answers a member's monthly statement issued with its PDF (before decision 34), and that PDF; 404 before and for another member", async () => {
+  it("answers a member's monthly statement issued with its PDF (before decision 35), and that PDF; 404 before and for another member", async () => {
     const { activityId, members } = await activeActivityWithMembers(doc, table, 'collective');
     const [first, second] = members;
     const path = { activityId, month: LAST_MONTH };

@@ -10,7 +10,7 @@ import { renderMemberStatementPdf, renderStatementPdf } from '../../shared/invoi
 import { pdfText } from '../support/pdf-text.js';
 
 /*
- * A member's statement PDF is rendered from its record when first opened (decision 34), possibly months after the
+ * A member's statement PDF is rendered from its record when first opened (decision 35), possibly months after the
  * statement was issued and in whichever Lambda environment serves the request. The first reader's bytes are the ones
  * kept, so the same record must give the same bytes in a fresh process (a cold start: no font subset, layout or
  * compression cached yet) as in one that rendered other documents before (decision 31).

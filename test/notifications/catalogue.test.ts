@@ -241,7 +241,7 @@ describe('the catalogue', () => {
     expect(render('invoice-second-reminder', 'customer', 'email', { ...base, paidCents: 0, outstandingCents: 10_000, business: false }).body).not.toContain('40 €');
   });
 
-  it("lets only an invoice, a credit note, their reminders (and the statements e-mailed with their PDF before decision 34) carry files, by e-mail", () => {
+  it("lets only an invoice, a credit note, their reminders (and the statements e-mailed with their PDF before decision 35) carry files, by e-mail", () => {
     const withFiles = CATALOGUE_ENTRIES.filter((e) => mayCarryAttachments(e.kind, e.role)).map(entryName);
     expect(withFiles.sort()).toEqual([
       'credit-note-issued customer email',

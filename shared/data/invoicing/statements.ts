@@ -29,7 +29,7 @@ import { inParallel, MAX_TRANSACTION_ITEMS, recordOf } from './items.js';
 import { listActivityPayments } from './payments.js';
 
 /**
- * The monthly statement of each young person of an activity (decisions 30 and 34), issued once per activity and month
+ * The monthly statement of each young person of an activity (decisions 30 and 35), issued once per activity and month
  * at the end of the monthly run: computed by `monthlyStatement` (shared/domain/invoicing/statement.ts), one record for
  * the activity (holding everything its PDFs show), one link per member (their space), and the `monthly-statement`
  * e-mail to each member (the month's key figures and their personal link to the statement), all written in one
@@ -82,10 +82,10 @@ async function sendToMembers(record: StatementRecord, now: Date): Promise<number
 const memberCopy = (member: ActivityMember, leftCents: number): StatementMemberCopy => ({ personId: member.personId, referralId: member.referralId, name: member.name, leftCents });
 
 /**
- * A member's statement PDF as their space serves it (decision 34): the one stored under `statementPdfKey` once its
+ * A member's statement PDF as their space serves it (decision 35): the one stored under `statementPdfKey` once its
  * first reader rendered it, or else rendered from the record now and stored by a conditional put (`If-None-Match`).
  * Two first readers at once render the same bytes; the put that lands first is what every later reader gets, and the
- * other serves what it finds stored. A record issued before decision 34 names the PDF stored at issue: that one, or
+ * other serves what it finds stored. A record issued before decision 35 names the PDF stored at issue: that one, or
  * undefined when it is not there. `rendered` says whether this call rendered it.
  */
 export async function statementPdf(record: StatementRecord, copy: StatementMemberCopy): Promise<{ bytes: Uint8Array; rendered: boolean } | undefined> {

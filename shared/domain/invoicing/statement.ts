@@ -87,7 +87,7 @@ export function monthlyStatement(input: StatementInput): MonthlyStatement {
 
 /**
  * One member's copy of an activity's statement: what is left for them. Its PDF is rendered from the record the first
- * time it is opened (decision 34), under `statementPdfKey`; a record issued before that names the PDF stored at issue.
+ * time it is opened (decision 35), under `statementPdfKey`; a record issued before that names the PDF stored at issue.
  */
 export interface StatementMemberCopy {
   personId: string;
@@ -96,9 +96,9 @@ export interface StatementMemberCopy {
   name: string;
   /** What is left for them: the result of a personal activity, their even share of a collective one. */
   leftCents: number;
-  /** Records issued before decision 34 only: `statements/<month>/<activityId>/<referralId>-<sha256 prefix>.pdf`, the file sent. */
+  /** Records issued before decision 35 only: `statements/<month>/<activityId>/<referralId>-<sha256 prefix>.pdf`, the file sent. */
   pdfKey?: string;
-  /** Records issued before decision 34 only: hex SHA-256 of that PDF's bytes. */
+  /** Records issued before decision 35 only: hex SHA-256 of that PDF's bytes. */
   sha256?: string;
 }
 
@@ -116,7 +116,7 @@ export interface StatementRecord {
   issuedAt: string;
   /**
    * The cooperative that carries the activity, as named on the PDF at issue (a stage setting that may change later).
-   * Absent from records issued before decision 34, whose PDFs were stored at issue.
+   * Absent from records issued before decision 35, whose PDFs were stored at issue.
    */
   cooperativeName?: string;
 }
@@ -132,7 +132,7 @@ export interface PersonStatementLink {
   paymentsReceivedCents: number;
   contributionCents: number;
   leftCents: number;
-  /** Records issued before decision 34 only (the PDF stored at issue). */
+  /** Records issued before decision 35 only (the PDF stored at issue). */
   pdfKey?: string;
   issuedAt: string;
 }

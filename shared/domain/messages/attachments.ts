@@ -1,5 +1,5 @@
 /**
- * Files an e-mail of the outbox carries (an invoice's PDF; a monthly statement's, until decision 34). The outbox holds references only:
+ * Files an e-mail of the outbox carries (an invoice's PDF; a monthly statement's, until decision 35). The outbox holds references only:
  * the object's key in the documents bucket, the name the recipient sees and its type. The bytes stay in S3 (a
  * DynamoDB item holds 400 KB at most) and the sender reads them when it sends, into SES v2
  * `Content.Simple.Attachments`. What went is recorded on the message as `SentAttachment`s (size and SHA-256).

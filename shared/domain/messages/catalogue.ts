@@ -520,7 +520,7 @@ export function isMandatory(kind: MessageKind, role: RecipientRole): boolean {
   return (catalogue[kind] as Partial<Record<RecipientRole, RoleTemplates>> | undefined)?.[role]?.mandatory ?? false;
 }
 
-/** Whether an e-mail of this kind to this role may carry attachments (an invoice; a statement written before decision 34). */
+/** Whether an e-mail of this kind to this role may carry attachments (an invoice; a statement written before decision 35). */
 export function mayCarryAttachments(kind: string, role: RecipientRole): boolean {
   return (catalogue[kind as MessageKind] as Partial<Record<RecipientRole, RoleTemplates>> | undefined)?.[role]?.attachments === true;
 }

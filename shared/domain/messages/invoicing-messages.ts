@@ -139,7 +139,7 @@ export function invoicingTemplates(signature: string) {
       },
     },
     // The statement is in the member's space, as a bank's or a public service's ("votre relevé est disponible dans
-    // votre espace"): the e-mail gives the month's key figures and the personal link, never the PDF (decision 34).
+    // votre espace"): the e-mail gives the month's key figures and the personal link, never the PDF (decision 35).
     // `attachments: true` is kept for the e-mails written before, with their PDF: a re-send after a contact fix copies
     // their files.
     'monthly-statement': {
