@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { useMessagingAndDocuments } from '../support/messaging.js';
+import { sesEventAbout, useMessagingAndDocuments } from '../support/messaging.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { prescriberLens, staffCamille } from '../support/fixtures.js';
 import { business, draftFor, issueOneInvoice, line } from '../support/invoicing.js';
@@ -17,7 +17,6 @@ import { creditNoteIdFor, invoiceOutboxOwner, type InvoiceRecord } from '../../s
 import { keys } from '../../shared/keys.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { sendInvoices } from '../../shared/invoicing/run-steps.js';
-import { outboxTags } from '../../shared/notifications/tracking.js';
 
 /*
  * A customer's e-mail that did not arrive, end to end on DynamoDB Local, the local SES and the local S3: the invoice
@@ -60,16 +59,7 @@ const invoice = async (invoiceId: string) => (await item(keys.invoice(invoiceId)
 /** What SES publishes about a message it sent (its outbox key in the tags), through the delivery function. */
 async function sesEvent(ownerId: string, notificationId: string, detailType: 'Email Bounced' | 'Email Complaint Received') {
   const message = (await item(keys.notification(ownerId, notificationId)))!;
-  const at = new Date().toISOString();
-  const event = {
-    source: 'aws.ses',
-    'detail-type': detailType,
-    time: at,
-    detail: {
-      mail: { messageId: String(message.providerMessageId), tags: Object.fromEntries(outboxTags(ownerId, notificationId).map((tag) => [tag.Name, [tag.Value]])) },
-      ...(detailType === 'Email Bounced' ? { bounce: { bounceType: 'Permanent', bounceSubType: 'General', timestamp: at } } : { complaint: { complaintFeedbackType: 'abuse', timestamp: at } }),
-    },
-  };
+  const event = sesEventAbout(message, ownerId, notificationId, detailType);
   expect(await deliveryEvents(event as never, lambdaContext() as never)).toEqual({ recorded: 1, dropped: 0 });
 }
 

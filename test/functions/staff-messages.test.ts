@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { useMessagingAndDocuments } from '../support/messaging.js';
+import { sesEventAbout, useMessagingAndDocuments } from '../support/messaging.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
 import { business, issueOneInvoice } from '../support/invoicing.js';
@@ -16,7 +16,6 @@ import { invoiceOutboxOwner } from '../../shared/domain/invoicing/records.js';
 import { keys } from '../../shared/keys.js';
 import { sendInvoices } from '../../shared/invoicing/run-steps.js';
 import { sendPendingNotifications } from '../../shared/notifications/sender.js';
-import { outboxTags } from '../../shared/notifications/tracking.js';
 
 /*
  * GET /api/staff/messages names whom each message was for. An invoice's e-mail goes to a customer of an activity and
@@ -57,16 +56,7 @@ async function invoiceMailed(tradeName: string, customerName: string) {
 async function sesEvent(ownerId: string, notificationId: string, detailType: 'Email Bounced' | 'Email Complaint Received') {
   const message = (await local().doc.send(new GetCommand({ TableName: local().table, Key: keys.notification(ownerId, notificationId), ConsistentRead: true }))).Item!;
   expect(message.status).toBe('sent');
-  const at = new Date().toISOString();
-  const event = {
-    source: 'aws.ses',
-    'detail-type': detailType,
-    time: at,
-    detail: {
-      mail: { messageId: String(message.providerMessageId), tags: Object.fromEntries(outboxTags(ownerId, notificationId).map((tag) => [tag.Name, [tag.Value]])) },
-      ...(detailType === 'Email Bounced' ? { bounce: { bounceType: 'Permanent', bounceSubType: 'General', timestamp: at } } : { complaint: { complaintFeedbackType: 'abuse', timestamp: at } }),
-    },
-  };
+  const event = sesEventAbout(message, ownerId, notificationId, detailType);
   expect(await deliveryEvents(event as never, lambdaContext() as never)).toEqual({ recorded: 1, dropped: 0 });
 }
 

@@ -6,6 +6,7 @@ import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
 import { LocalSms } from '../../infra/local/sms.js';
 import { startAwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
 import { FaultLayer, startFaultProxy } from '../../infra/local/faults.js';
+import { outboxTags } from '../../shared/notifications/tracking.js';
 
 export interface LocalMessaging {
   doc: DynamoDBDocumentClient;
@@ -69,4 +70,21 @@ export function useMessagingAndDocuments(): () => LocalMessaging {
     await documents?.stop();
   });
   return () => messaging!;
+}
+
+/**
+ * What SES publishes on EventBridge about an e-mail the sender sent (its outbox key in the tags the sender gave it):
+ * a permanent bounce or a complaint, for the delivery function.
+ */
+export function sesEventAbout(sent: { providerMessageId?: unknown }, ownerId: string, notificationId: string, detailType: 'Email Bounced' | 'Email Complaint Received') {
+  const at = new Date().toISOString();
+  return {
+    source: 'aws.ses',
+    'detail-type': detailType,
+    time: at,
+    detail: {
+      mail: { messageId: String(sent.providerMessageId), tags: Object.fromEntries(outboxTags(ownerId, notificationId).map((tag) => [tag.Name, [tag.Value]])) },
+      ...(detailType === 'Email Bounced' ? { bounce: { bounceType: 'Permanent', bounceSubType: 'General', timestamp: at } } : { complaint: { complaintFeedbackType: 'abuse', timestamp: at } }),
+    },
+  };
 }
