@@ -114,7 +114,8 @@ export const handler = apiRouter<MemberInvoicingRoute>({
     const invoice = await getInvoice(path(event, 'invoiceId'));
     if (!invoice || invoice.activityId !== activity.activityId) throw new NotFoundError('Facture introuvable.');
     if (!invoice.number || !memberInvoiceView(invoice).hasPdf) throw new NotFoundError("Cette facture n'est pas encore émise : son PDF est fait quand l'équipe la valide.");
-    const bytes = await readObject(invoicePdfKey({ invoiceId: invoice.invoiceId, number: invoice.number }));
+    // This function may not list the bucket: on AWS a PDF not stored yet answers AccessDenied, not NoSuchKey.
+    const bytes = await readObject(invoicePdfKey({ invoiceId: invoice.invoiceId, number: invoice.number }), { deniedMeansMissing: true });
     if (!bytes) throw new NotFoundError('Le PDF de cette facture est en préparation : réessayez dans quelques minutes.');
     return pdfAnswer(bytes, documentFileName({ kind: invoice.kind, number: invoice.number }));
   }),

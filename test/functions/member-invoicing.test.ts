@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { activeActivityWithMembers, monthStart } from '../support/activities.js';
@@ -181,6 +183,15 @@ describe("the members' invoicing routes", () => {
     await doc.send(new PutCommand({ TableName: table, Item: invoiceItem(issued) }));
     const pdfPath = { activityId, invoiceId: issued.invoiceId };
     expect((await call('GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf', { token, path: pdfPath })).body.message).toMatch(/en préparation/);
+    // On AWS the members' function may not list the bucket: S3 then answers a missing key with AccessDenied, not
+    // NoSuchKey (the local S3 answers NoSuchKey). The member is told the same, not a 500.
+    const s3 = mockClient(S3Client);
+    try {
+      s3.on(GetObjectCommand).rejectsOnce(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+      expect(await call('GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf', { token, path: pdfPath })).toMatchObject({ status: 404, body: { message: expect.stringMatching(/en préparation/) } });
+    } finally {
+      s3.restore();
+    }
     await putObject(invoicePdfKey({ invoiceId: issued.invoiceId, number: issued.number! }), Buffer.from('%PDF-1.7 facture'), 'application/pdf');
     const pdf = await call('GET /api/me/activities/{activityId}/invoices/{invoiceId}/pdf', { token, path: pdfPath });
     expect(pdf.status).toBe(200);

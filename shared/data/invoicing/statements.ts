@@ -90,7 +90,7 @@ const memberCopy = (member: ActivityMember, leftCents: number): StatementMemberC
  */
 export async function statementPdf(record: StatementRecord, copy: StatementMemberCopy): Promise<{ bytes: Uint8Array; rendered: boolean } | undefined> {
   if (copy.pdfKey) {
-    const bytes = await readObject(copy.pdfKey);
+    const bytes = await readObject(copy.pdfKey, { deniedMeansMissing: true });
     return bytes && { bytes, rendered: false };
   }
   const key = statementPdfKey(record.month, record.activityId, copy.referralId);
