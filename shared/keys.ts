@@ -180,9 +180,15 @@ export const keys = {
   /** A customer of an activity, in the activity's partition (reused from month to month). */
   invoicingCustomer: (activityId: string, customerId: string) => ({ pk: `ACTIVITY#${activityId}`, sk: `CUSTOMER#${customerId}` }),
   invoicingCustomersPrefix: (activityId: string) => ({ pk: `ACTIVITY#${activityId}`, skPrefix: 'CUSTOMER#' }),
-  /** A declaration of services, by month: one query reads an activity's month. */
-  declaration: (activityId: string, month: string, declarationId: string) => ({ pk: `ACTIVITY#${activityId}`, sk: `DECLARATION#${month}#${declarationId}` }),
-  declarationsPrefix: (activityId: string, month: string) => ({ pk: `ACTIVITY#${activityId}`, skPrefix: `DECLARATION#${month}#` }),
+  /**
+   * A declaration of services, in its month's partition by activity (decision 36): one query reads an activity's
+   * month (a prefix), and one query a drafting batch's activities (a range of activity ids), not one per activity.
+   */
+  declaration: (activityId: string, month: string, declarationId: string) => ({ pk: `DECLARATIONS#${month}`, sk: `${activityId}#${declarationId}` }),
+  declarationsPrefix: (activityId: string, month: string) => ({ pk: `DECLARATIONS#${month}`, skPrefix: `${activityId}#` }),
+  monthDeclarationsPartition: (month: string) => `DECLARATIONS#${month}`,
+  /** The sort keys of the declarations of every activity from `first` to `last` (ids in key order): '$' is the byte after '#'. */
+  declarationsRange: (month: string, first: string, last: string) => ({ pk: `DECLARATIONS#${month}`, from: `${first}#`, through: `${last}$` }),
   /** An activity's month once drafting began: every change of a declaration is conditional on it. */
   invoicingMonth: (activityId: string, month: string) => ({ pk: `ACTIVITY#${activityId}`, sk: `MONTH#${month}` }),
   /** An invoice or a credit note; its payments sit in its partition. */

@@ -729,6 +729,28 @@ export async function allActiveActivities(options: { pageLimit?: number; onPage?
   return perShard.flat();
 }
 
+/** What the monthly run lists of each activity of the invoicing's index (`prepareRun`). */
+export type InvoicingIndexEntry = Pick<ActivityRecord, 'activityId' | 'status' | 'invoiceThrough'>;
+
+/**
+ * `allActiveActivities` reduced to `InvoicingIndexEntry`: the same queries, a small part of the bytes (an activity
+ * item carries its launch file) for DynamoDB to send and the run's step to parse.
+ */
+export async function invoicingIndexEntries(): Promise<InvoicingIndexEntry[]> {
+  const perShard = await Promise.all(
+    ACTIVE_SHARDS.map((shard) =>
+      queryAll({
+        IndexName: INDEX.activeActivities,
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ProjectionExpression: 'activityId, #status, invoiceThrough',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': keys.activeActivitiesPartition(shard) },
+      }),
+    ),
+  );
+  return perShard.flat() as unknown as InvoicingIndexEntry[];
+}
+
 /** A person's activities (personal and collective), as their space lists them. */
 export async function listActivitiesOfPerson(personId: string): Promise<PersonActivityLink[]> {
   const prefix = keys.personActivitiesPrefix(personId);

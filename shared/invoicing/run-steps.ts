@@ -14,11 +14,11 @@ import { invoiceOutboxOwner, invoicePdfKey, type InvoiceRecord } from '../domain
 import { render } from '../domain/messages/catalogue.js';
 import { parisDate } from '../domain/time.js';
 import { keys } from '../keys.js';
-import { allActiveActivities, getActivity, getActivityRecords, leaveInvoicingIndex } from '../data/activities.js';
+import { getActivity, getActivityRecords, invoicingIndexEntries, leaveInvoicingIndex } from '../data/activities.js';
 import { batchGetAll, tableName } from '../data/client.js';
 import { claimInvoicingRun, getInvoicingRun, listInvoicingRuns, recordRunProgress } from '../data/invoicing-runs.js';
 import { getCustomers } from '../data/invoicing/customers.js';
-import { listStoredDeclarations } from '../data/invoicing/declarations.js';
+import { byKeyOrder, listBatchDeclarations } from '../data/invoicing/declarations.js';
 import { appendInvoiceEvent, draftManyMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, listMonthInvoiceSummaries, releaseInvoice, type InvoiceSummary } from '../data/invoicing/invoices.js';
 import { inParallel, transact, type ByWhom } from '../data/invoicing/items.js';
 import { issueNumbers } from '../data/invoicing/numbering.js';
@@ -89,9 +89,10 @@ export interface DraftTarget {
 export async function prepareRun(month: string, trigger: InvoicingRunTrigger): Promise<{ bucket: string; key: string; activities: number }> {
   await claimInvoicingRun({ month, trigger });
   const key = runListKey(month, 'activities');
-  const targets = (await allActiveActivities())
+  // In the order of DynamoDB's keys: a batch's declarations are then one range of the month's (listBatchDeclarations).
+  const targets = (await invoicingIndexEntries())
     .map((a): DraftTarget => ({ activityId: a.activityId, ...(a.status !== 'active' && a.invoiceThrough !== undefined && a.invoiceThrough <= month ? { invoiceThrough: a.invoiceThrough } : {}) }))
-    .sort((a, b) => a.activityId.localeCompare(b.activityId));
+    .sort((a, b) => byKeyOrder(a.activityId, b.activityId));
   const list = await writeListOnce(key, targets);
   const activities = list.count >= 0 ? list.count : ((await getInvoicingRun(month))?.counts.activities ?? targets.length);
   await recordRunProgress(month, { counts: { activities } });
@@ -109,9 +110,10 @@ export async function draftBatch(month: string, activities: ReadonlyArray<string
   const targets = activities.map((item) => (typeof item === 'string' ? { activityId: item } : item));
   const activityIds = targets.map((t) => t.activityId);
   const { vatMode } = cooperativeFromEnv();
-  // A query per activity for its month's declarations, one read per 100 customers they name, and the first drafting of
-  // the batch in shared transactions (draftManyMonthInvoices): a few requests for the batch, not four per activity.
-  const declarations = await inParallel(activityIds, PARALLEL, (activityId) => listStoredDeclarations(activityId, month));
+  // One query for the batch's declarations (a range of the month's partition, decision 36), one read per 100 customers
+  // they name, and the first drafting of the batch in shared transactions (draftManyMonthInvoices): a few requests
+  // for the batch, not one or more per activity.
+  const declarations = await listBatchDeclarations(activityIds, month);
   const customers = await getCustomers([...new Map(declarations.flat().map((d) => [`${d.activityId}#${d.customerId}`, d])).values()]);
   const outcomes = await draftManyMonthInvoices(activityIds.map((activityId, i) => ({ activityId, month, drafts: monthDrafts(declarations[i]!, customers.filter((c) => c.activityId === activityId), vatMode).drafts })));
   const left = await leaveAfterLastMonth(month, targets);

@@ -65,8 +65,12 @@ describe('the bench seeding of an invoicing month', () => {
       declaredBy: { referralId: referral.referralId, name: parts.members[0]!.name },
     });
 
-    // The stored items, by type (the person's link sits in the person's partition).
-    const stored = [...(await partition(keys.activity(activity.activityId).pk)), ...(await partition(keys.personActivityLink(referral.personId, activity.activityId).pk)).filter((i) => i.type === 'person-activity')];
+    // The stored items, by type (the person's link sits in the person's partition, the declarations in the month's).
+    const stored = [
+      ...(await partition(keys.activity(activity.activityId).pk)),
+      ...(await partition(keys.personActivityLink(referral.personId, activity.activityId).pk)).filter((i) => i.type === 'person-activity'),
+      ...(await partition(keys.monthDeclarationsPartition(month))).filter((i) => i.activityId === activity.activityId),
+    ];
     const real = (type: string, where: (item: Item) => boolean = () => true) => stored.find((i) => i.type === type && where(i))!;
     expect(stored.map((i) => i.type).sort()).toEqual(['activity', 'activity-member', 'activity-prices', 'declaration', 'invoicing-customer', 'invoicing-customer', 'person-activity']);
 
@@ -79,7 +83,7 @@ describe('the bench seeding of an invoicing month', () => {
 
     // The seeded items: the same keys and index entries, the same attributes of the same types.
     const seeded = [0, 1, 2].flatMap((i) => benchInvoicingItems(table, i, month, 3));
-    const seededOne = seeded.filter((i) => String(i.pk).includes('bench-000002') || String(i.pk).includes('p-bench-000002'));
+    const seededOne = seeded.filter((i) => String(i.pk).includes('bench-000002') || (i.type === 'declaration' && i.activityId === 'pa-bench-000002'));
     const seededOf = (type: string, where: (item: Item) => boolean = () => true) => seededOne.find((i) => i.type === type && where(i))!;
     expect(seededOne.map((i) => i.type).sort()).toEqual(['activity', 'activity-member', 'activity-prices', 'declaration', 'declaration', 'declaration', 'invoicing-customer', 'person-activity', 'referral']);
     const realIds = [activity.activityId, referral.referralId, referral.personId, 'c-real-1', 'c-real-2', 'd-real-1'];
