@@ -19,7 +19,7 @@ import { batchGetAll, tableName } from '../data/client.js';
 import { claimInvoicingRun, getInvoicingRun, listInvoicingRuns, recordRunProgress } from '../data/invoicing-runs.js';
 import { getCustomers } from '../data/invoicing/customers.js';
 import { byKeyOrder, listBatchDeclarations } from '../data/invoicing/declarations.js';
-import { appendInvoiceEvent, draftManyMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, listMonthInvoiceSummaries, releaseInvoice, type InvoiceSummary } from '../data/invoicing/invoices.js';
+import { appendInvoiceEvent, countMonthDrafts, draftManyMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, listMonthInvoiceSummaries, releaseInvoice, type InvoiceSummary } from '../data/invoicing/invoices.js';
 import { inParallel, transact, type ByWhom } from '../data/invoicing/items.js';
 import { issueNumbers } from '../data/invoicing/numbering.js';
 import { outboxPuts, type OutboxDraft } from '../data/outbox.js';
@@ -142,7 +142,7 @@ export async function finishDrafting(month: string, results: readonly MapResult[
   const run = await getInvoicingRun(month);
   if (!run) throw new NotFoundError(`no invoicing run for ${month}`);
   const drafted = results.reduce((sum, r) => sum + ('activities' in r && typeof r.activities === 'number' ? r.activities : 0), 0);
-  const invoices = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice' && (i.status === 'draft' || i.status === 'held')).length;
+  const invoices = await countMonthDrafts(month);
   const failedActivities = Math.max(0, run.counts.activities - drafted);
   await recordRunProgress(month, { status: 'awaiting-validation', counts: { invoices, failedActivities } });
   return { invoices, failedActivities };

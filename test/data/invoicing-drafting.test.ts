@@ -4,10 +4,11 @@ import { useMessagingAndDocuments } from '../support/messaging.js';
 import { individual, line, seedActiveActivity } from '../support/invoicing.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { byKeyOrder, createDeclaration, listBatchDeclarations, listDeclarations, updateDeclaration } from '../../shared/data/invoicing/declarations.js';
-import { getInvoice, listActivityInvoices } from '../../shared/data/invoicing/invoices.js';
+import { getInvoice, holdInvoice, listActivityInvoices } from '../../shared/data/invoicing/invoices.js';
+import { claimInvoicingRun } from '../../shared/data/invoicing-runs.js';
 import { ConflictError } from '../../shared/domain/errors.js';
 import { invoiceIdFor } from '../../shared/domain/invoicing/records.js';
-import { draftBatch, prepareRun, runListKey, type DraftTarget } from '../../shared/invoicing/run-steps.js';
+import { draftBatch, finishDrafting, prepareRun, runListKey, type DraftTarget } from '../../shared/invoicing/run-steps.js';
 import { readObject } from '../../shared/storage/objects.js';
 
 /*
@@ -69,6 +70,11 @@ describe('a drafting batch', () => {
     // Its own batch drafts the one between, with its four declarations.
     expect(await draftBatch(month, [ten.activityId])).toEqual({ activities: 1, invoices: 1 });
     expect((await invoiceOf(ten)).declarationIds).toHaveLength(4);
+
+    // The count for the validation: the month's drafts, a held one included.
+    await holdInvoice({ invoiceId: first.invoiceId, reason: 'Vérifier les heures', by: { id: 'staff', name: 'Camille' } });
+    await claimInvoicingRun({ month, trigger: 'staff' });
+    expect(await finishDrafting(month, [{ activities: 2, invoices: 2 }, { activities: 1, invoices: 1 }])).toEqual({ invoices: 3, failedActivities: 0 });
   });
 
   it("is a range of the run's list, which is in the order of DynamoDB's keys (not the locale's)", async () => {
