@@ -27,7 +27,7 @@ import { listMonthInvoices } from '../shared/data/invoicing/invoices.js';
 import { checkNumberContinuity } from '../shared/data/invoicing/numbering.js';
 import { previousParisMonth, RUN_STATUSES, type InvoicingRunRecord, type InvoicingRunStatus } from '../shared/domain/invoicing/run.js';
 import { startInvoicingRun } from '../shared/workflows.js';
-import { countByKind, DynamoDbTap } from './dynamodb-tap.js';
+import { countByKind, DynamoDbTap, type TappedRequest } from './dynamodb-tap.js';
 import { benchInvoicingItems } from './invoicing-seed.js';
 import { batchWriteAll } from './local-table.js';
 import { cpuSeconds } from './workflows.js';
@@ -229,6 +229,14 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
         `  ${(PHASE_LABELS[to.status] ?? to.status).padEnd(44)} ${seconds(ms).padStart(8)} (${((100 * ms) / totalMs).toFixed(0).padStart(2)} %), CPU ${(to.cpu - from.cpu).toFixed(1)} s + ${(to.dynamodbCpu - from.dynamodbCpu).toFixed(1)} s DynamoDB Local, ${(to.requests - from.requests).toLocaleString('en')} DynamoDB requests; invocations (summed duration): ${actions.join(', ') || 'none'}`,
       );
     }
+    // BENCH_RUN_KINDS=1: each phase's app-table requests by kind and the items they wrote.
+    if (process.env.BENCH_RUN_KINDS === '1') {
+      for (let i = 1; i < marks.length; i++) {
+        const phase = tap.requests.slice(marks[i - 1]!.requests, marks[i]!.requests).filter((r) => r.table === cloud!.tableName);
+        const kinds = [...countByKind(phase)].map(([kind, n]) => `${kind.replace(/^\S+ /, '')} ${n}`).join(', ');
+        lines.push(`    ${marks[i]!.status}: ${phase.length} app-table requests (${kinds}), ${itemsWritten(phase)} items written`);
+      }
+    }
     const sending = marks.find((m) => m.status === 'statements');
     const beforeSending = marks[marks.indexOf(sending!) - 1];
     if (sending && beforeSending && count > 0) {
@@ -284,6 +292,17 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
     else rmSync(workDir, { recursive: true, force: true });
   }
   return lines;
+}
+
+/** Items written by these requests (a transaction's condition checks left out). */
+function itemsWritten(requests: readonly TappedRequest[]): number {
+  let n = 0;
+  for (const r of requests) {
+    if (r.operation === 'PutItem' || r.operation === 'UpdateItem' || r.operation === 'DeleteItem') n += 1;
+    else if (r.operation === 'TransactWriteItems') n += (JSON.parse(r.body.toString('utf8')) as { TransactItems: Array<Record<string, unknown>> }).TransactItems.filter((t) => !t.ConditionCheck).length;
+    else if (r.operation === 'BatchWriteItem') n += Object.values((JSON.parse(r.body.toString('utf8')) as { RequestItems: Record<string, unknown[]> }).RequestItems).reduce((sum, list) => sum + list.length, 0);
+  }
+  return n;
 }
 
 /** The ExecutionType of each Distributed Map of a definition. */
