@@ -182,10 +182,9 @@ export const keys = {
   invoicingCustomersPrefix: (activityId: string) => ({ pk: `ACTIVITY#${activityId}`, skPrefix: 'CUSTOMER#' }),
   /**
    * A declaration of services, in its month's partition by activity (decision 36): one query reads an activity's
-   * month (a prefix), and one query a drafting batch's activities (a range of activity ids), not one per activity.
+   * month, and one query a drafting batch's activities (a range of activity ids), not one per activity.
    */
   declaration: (activityId: string, month: string, declarationId: string) => ({ pk: `DECLARATIONS#${month}`, sk: `${activityId}#${declarationId}` }),
-  declarationsPrefix: (activityId: string, month: string) => ({ pk: `DECLARATIONS#${month}`, skPrefix: `${activityId}#` }),
   monthDeclarationsPartition: (month: string) => `DECLARATIONS#${month}`,
   /** The sort keys of the declarations of every activity from `first` to `last` (ids in key order): '$' is the byte after '#'. */
   declarationsRange: (month: string, first: string, last: string) => ({ pk: `DECLARATIONS#${month}`, from: `${first}#`, through: `${last}$` }),

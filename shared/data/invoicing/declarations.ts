@@ -5,7 +5,7 @@ import { invoiceIdFor, type DeclarationFields, type DeclarationRecord, type Decl
 import { isIsoDate } from '../../domain/time.js';
 import { keys } from '../../keys.js';
 import type { TransactItem } from '../approvals.js';
-import { db, queryAll, queryPrefix, tableName } from '../client.js';
+import { db, queryAll, tableName } from '../client.js';
 import { isConditionFailure } from '../transactions.js';
 import { recordOf, transact } from './items.js';
 
@@ -113,8 +113,7 @@ export async function listDeclarations(activityId: string, month: string): Promi
 
 /** The same without their status (no read of the month's lock). */
 export async function listStoredDeclarations(activityId: string, month: string): Promise<StoredDeclaration[]> {
-  const prefix = keys.declarationsPrefix(activityId, month);
-  return (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => recordOf<StoredDeclaration>(i)).filter((d) => d.activityId === activityId);
+  return (await listBatchDeclarations([activityId], month))[0]!;
 }
 
 /**
@@ -128,6 +127,8 @@ export async function listBatchDeclarations(activityIds: readonly string[], mont
   if (activityIds.length === 0) return [];
   const sorted = [...byActivity.keys()].sort(byKeyOrder);
   const range = keys.declarationsRange(month, sorted[0]!, sorted.at(-1)!);
+  // A range, not begins_with: DynamoDB Local reads the whole partition for begins_with (6.7 ms of its CPU in a
+  // partition of 12,000 items, against 2.0 ms for the same three items by range).
   const items = await queryAll({
     KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :through',
     ExpressionAttributeValues: { ':pk': range.pk, ':from': range.from, ':through': range.through },
