@@ -1,5 +1,6 @@
 import { DEJAVU_SANS_BOLD_BASE64 } from './fonts/dejavu-sans-bold.js';
 import { DEJAVU_SANS_REGULAR_BASE64 } from './fonts/dejavu-sans-regular.js';
+import { withoutHinting } from './truetype-hinting.js';
 
 /**
  * The embedded fonts of the cooperative's documents (invoices, statements): DejaVu Sans, 'Body' and 'Bold'. PDF/A
@@ -13,9 +14,10 @@ import { DEJAVU_SANS_REGULAR_BASE64 } from './fonts/dejavu-sans-regular.js';
  *   always in the same order, so that its font program is encoded once (and compressed once: contracts/pdfkit.ts).
  *   A document that needs another glyph (a Polish or Vietnamese name) gets those glyphs after the shared ones, in a
  *   program of its own (kept too, by its list of glyphs, for the next document with the same ones).
- * The subset is larger than a document's own would be (all of Latin-1 in both fonts: about 31 KiB more per PDF), and
- * its widths and ToUnicode map list every shared glyph. The bytes depend only on the document: never on what the
- * process rendered before.
+ * The subset is larger than a document's own would be (all of Latin-1 in both fonts), and its widths and ToUnicode map
+ * list every shared glyph. Its programs carry no hinting (truetype-hinting.ts, decision 38): half of DejaVu's glyph
+ * data, which no PDF viewer needs; an invoice is about 40 KiB instead of 65. The bytes depend only on the document:
+ * never on what the process rendered before.
  */
 
 type FontName = 'Body' | 'Bold';
@@ -118,7 +120,7 @@ class SharedFont {
     };
   }
 
-  /** The font program of the shared glyphs followed by `extra` (glyph ids), encoded by fontkit once per list. */
+  /** The font program of the shared glyphs followed by `extra` (glyph ids), encoded by fontkit once per list, without hinting. */
   program(extra: number[]): Uint8Array {
     const key = extra.join(',');
     let program = this.programs.get(key);
@@ -128,7 +130,7 @@ class SharedFont {
         // fontkit numbers the glyphs in the order they are included, after .notdef: the ids the document's text uses.
         if (subset.includeGlyph(glyphId) !== index + 1) throw new Error(`font subset: glyph ${glyphId} would not be at ${index + 1}`);
       });
-      program = subset.encode();
+      program = withoutHinting(subset.encode());
       if (this.programs.size >= PROGRAMS_MAX) this.programs.clear();
       this.programs.set(key, program);
     }

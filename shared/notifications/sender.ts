@@ -42,7 +42,8 @@ async function deliver(personId: string, message: OutboxMessage, known?: Readonl
   if (message.channel === 'email') {
     const subject = message.subject ?? '';
     const files = message.attachments?.length ? await readAttachments(message.attachments, Buffer.byteLength(subject) + Buffer.byteLength(message.body), known) : [];
-    ses ??= new SESv2Client({});
+    // The middleware stack resolved once per command rather than at every call (one SendEmail per e-mail of a run).
+    ses ??= new SESv2Client({ cacheMiddleware: true });
     const result = await ses.send(
       new SendEmailCommand({
         FromEmailAddress: process.env.EMAIL_FROM,

@@ -50,6 +50,8 @@ let client: S3Client | undefined;
 function s3(): S3Client {
   client ??= new S3Client({
     forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3),
+    // The middleware stack resolved once per command rather than at every call (a PUT per invoice in a run).
+    cacheMiddleware: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
