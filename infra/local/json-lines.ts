@@ -28,6 +28,8 @@ export function readJsonLines<T>(file: string, accept: (value: unknown) => value
   return values;
 }
 
+const NEWLINE = Buffer.from('\n');
+
 /** An append handle unused this long is closed (a busy run keeps it; an idle local cloud holds no descriptor). */
 const IDLE_CLOSE_MS = 2_000;
 
@@ -52,6 +54,14 @@ export class JsonLinesAppender {
     return this.queue(async () => {
       const handle = await this.open();
       await handle.write(`${JSON.stringify(value)}\n`);
+    });
+  }
+
+  /** Appends a value serialized by the caller (JSON of one line, without its newline), as `append` does. */
+  appendSerialized(json: Buffer): Promise<void> {
+    return this.queue(async () => {
+      const handle = await this.open();
+      await handle.write(Buffer.concat([json, NEWLINE]));
     });
   }
 

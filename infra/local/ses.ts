@@ -78,6 +78,29 @@ const MAIL_FILE = 'ses-mail.jsonl';
 
 type PackageEmail = sesStore.Email;
 
+/** Stands for an attachment's content in the JSON of a mail line while it is made (`mailLine`). */
+const CONTENT_MARK = `${randomUUID()}:`;
+const BASE64_ONLY = /^[A-Za-z0-9+/=]*$/;
+
+/**
+ * A mail's line for the mail file, the same JSON as JSON.stringify gives, with each attachment's base64 copied in as
+ * bytes: encoding a 90 KB string to UTF-8 (an accented body makes V8 take its slow path) cost a tenth of the proxy's time.
+ */
+function mailLine(email: PackageEmail): Buffer {
+  const contents = email.attachments.map((file) => file.content);
+  if (contents.length === 0 || !contents.every((content) => typeof content === 'string' && BASE64_ONLY.test(content))) return Buffer.from(JSON.stringify(email));
+  const text = JSON.stringify({ ...email, attachments: email.attachments.map((file, i) => ({ ...file, content: `${CONTENT_MARK}${i}` })) });
+  const parts: Buffer[] = [];
+  let at = 0;
+  contents.forEach((content, i) => {
+    const mark = text.indexOf(`"${CONTENT_MARK}${i}"`, at);
+    parts.push(Buffer.from(text.slice(at, mark + 1)), Buffer.from(content, 'latin1'));
+    at = mark + 1 + CONTENT_MARK.length + String(i).length;
+  });
+  parts.push(Buffer.from(text.slice(at)));
+  return Buffer.concat(parts);
+}
+
 /** Reads the mail file (a torn last line is skipped). */
 function loadMail(file: string): PackageEmail[] {
   return readJsonLines(file, (value): value is PackageEmail => typeof (value as PackageEmail)?.messageId === 'string' && typeof (value as PackageEmail)?.at === 'number');
@@ -109,7 +132,7 @@ export async function startLocalSes(
     owned.add(messageId);
     // The mail just accepted is the store's last: searched from the end, not through every mail of the session.
     const email = store.emails.findLast((candidate) => candidate.messageId === messageId);
-    if (email) await mailFile?.append(email);
+    if (email) await mailFile?.appendSerialized(mailLine(email));
   };
   const forget = () => {
     for (let i = store.emails.length - 1; i >= 0; i--) if (owned.has(store.emails[i]!.messageId)) store.emails.splice(i, 1);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESv2Client, SendEmailCommand, type Attachment } from '@aws-sdk/client-sesv2';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
@@ -174,5 +174,43 @@ describe('local SES with a data folder', () => {
     const third = await startLocalSes({ dataDir });
     expect(await third.listEmails()).toEqual([]);
     await third.stop();
+  });
+
+  it('keeps a mail with attachments on disk as the JSON of the stored mail, byte for byte, and gives the same bytes back after a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ses-test-'));
+    const first = await startLocalSes({ dataDir });
+    const client = new SESv2Client({ region: 'eu-west-3', endpoint: first.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const pdf = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
+    const sent = await client.send(
+      new SendEmailCommand({
+        FromEmailAddress: 'factures@coopconnexion.local',
+        Destination: { ToAddresses: ['hélène@example.org'] },
+        Content: {
+          Simple: {
+            Subject: { Data: 'Votre facture « novembre »' },
+            Body: { Text: { Data: 'Échéance : 30 jours.\n"Cordialement"\t\\ — La coopérative' } },
+            Attachments: [
+              { FileName: 'facture-é.pdf', ContentType: 'application/pdf', ContentDisposition: 'ATTACHMENT', RawContent: pdf },
+              { FileName: 'detail.csv', RawContent: Buffer.from('a;b\n1;2\n') },
+            ],
+          },
+        },
+      }),
+    );
+    client.destroy();
+    const stored = (await first.listEmails()).find((email) => email.messageId === sent.MessageId)!;
+    const line = readFileSync(join(dataDir, 'ses-mail.jsonl'), 'utf8').trimEnd();
+    expect(JSON.parse(line)).toMatchObject({ messageId: sent.MessageId, subject: 'Votre facture « novembre »', body: { text: 'Échéance : 30 jours.\n"Cordialement"\t\\ — La coopérative' } });
+    expect(line).toBe(JSON.stringify(JSON.parse(line)));
+    await first.stop();
+    const second = await startLocalSes({ dataDir });
+    const [again] = await second.listEmails();
+    expect(again).toEqual(stored);
+    expect(again!.attachments.map((file) => [file.fileName, file.contentType, file.content.equals(file.fileName === 'detail.csv' ? Buffer.from('a;b\n1;2\n') : pdf)])).toEqual([
+      ['facture-é.pdf', 'application/pdf', true],
+      ['detail.csv', 'text/csv', true],
+    ]);
+    await second.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });
