@@ -1,5 +1,6 @@
 import { Agent, createServer, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import sesPackage from 'aws-ses-v2-local';
@@ -289,13 +290,29 @@ const TYPE_OF_EXTENSION: Record<string, string> = {
   zip: 'application/zip',
 };
 
+/**
+ * The request's JSON. Decoded as UTF-8, a 90 KB body with one accented letter becomes a two-byte string, slow to make
+ * and to parse: it is parsed from its latin1 view instead (JSON's syntax is ASCII; other bytes only occur inside
+ * strings), and the strings holding such bytes are decoded as UTF-8 afterwards. A body with `\u` escapes (which would
+ * give the same characters as those bytes) is decoded as UTF-8 first, as before.
+ */
 const parseJson = (body: Buffer): SendEmailRequest | undefined => {
   try {
-    return JSON.parse(body.toString('utf8')) as SendEmailRequest;
+    if (isAscii(body) || body.indexOf('\\u') >= 0) return JSON.parse(body.toString(isAscii(body) ? 'latin1' : 'utf8')) as SendEmailRequest;
+    return utf8Strings(JSON.parse(body.toString('latin1'))) as SendEmailRequest;
   } catch {
     return undefined;
   }
 };
+
+const NOT_ASCII = /[\x80-\xff]/;
+/** The value parsed from a latin1 view, with each string (and key) holding non-ASCII bytes decoded as UTF-8. */
+function utf8Strings(value: unknown): unknown {
+  if (typeof value === 'string') return NOT_ASCII.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+  if (Array.isArray(value)) return value.map(utf8Strings);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [utf8Strings(key) as string, utf8Strings(item)]));
+  return value;
+}
 
 const attachmentsOf = (request: SendEmailRequest): AttachmentRequest[] | undefined => request.Content?.Simple?.Attachments ?? request.Content?.Template?.Attachments;
 

@@ -176,6 +176,30 @@ describe('local SES with a data folder', () => {
     await third.stop();
   });
 
+  it('reads accented text the same whether raw UTF-8, \\u escapes or both, with or without an attachment', async () => {
+    const ses = await startLocalSes();
+    const send = async (json: string) => {
+      const response = await fetch(new URL('/v2/email/outbound-emails', ses.endpoint), { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 Credential=x/20261203/eu-west-3/ses/aws4_request, SignedHeaders=host, Signature=x' }, body: Buffer.from(json, 'utf8') });
+      return ((await response.json()) as { MessageId: string }).MessageId;
+    };
+    const request = (subject: string, text: string, attachments = '') =>
+      `{"FromEmailAddress":"a@coopconnexion.local","Destination":{"ToAddresses":["b@example.org"]},"Content":{"Simple":{"Subject":{"Data":"${subject}"},"Body":{"Text":{"Data":"${text}"}}${attachments}}}}`;
+    const file = `,"Attachments":[{"FileName":"f\u00e9.pdf","RawContent":"${Buffer.from('%PDF-1.7 é').toString('base64')}"}]`;
+    const ids = [
+      await send(request('Échéance « écoulée »', 'Hélène — 30 €')),
+      await send(request('\\u00c9ch\\u00e9ance « écoulée »', 'H\\u00e9l\\u00e8ne — 30 €')),
+      await send(request('Échéance « écoulée »', 'Hélène — 30 €', file)),
+      await send(request('Échéance « écoulée »', 'Hélène — 30 €', file.replace('f\\u00e9.pdf', 'fé.pdf'))),
+    ];
+    const emails = (await ses.listEmails()).filter((email) => ids.includes(email.messageId));
+    expect(emails.map((email) => [email.subject, email.text])).toEqual(ids.map(() => ['Échéance « écoulée »', 'Hélène — 30 €']));
+    expect(emails.slice(2).map((email) => [email.attachments[0]!.fileName, email.attachments[0]!.content.toString('utf8')])).toEqual([
+      ['fé.pdf', '%PDF-1.7 é'],
+      ['fé.pdf', '%PDF-1.7 é'],
+    ]);
+    await ses.stop();
+  });
+
   it('keeps a mail with attachments on disk as the JSON of the stored mail, byte for byte, and gives the same bytes back after a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ses-test-'));
     const first = await startLocalSes({ dataDir });
