@@ -46,7 +46,11 @@ export class DynamoDbTap {
     const upstream = connect(this.upstreamPort, '127.0.0.1');
     client.setNoDelay(true);
     upstream.setNoDelay(true);
-    let pending: Buffer = Buffer.alloc(0);
+    // The bytes received since the last whole request, joined once the next one is whole (not at every chunk: a
+    // transaction of 100 items comes in many), and the length that request will have once its head is known.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let needed: number | undefined;
     // HTTP/1.1 without pipelining: the next bytes upstream answer the last request sent on this connection.
     let waiting: { request: TappedRequest; at: number } | undefined;
     upstream.on('data', (chunk: Buffer) => {
@@ -59,12 +63,24 @@ export class DynamoDbTap {
     client.on('data', (chunk: Buffer) => {
       upstream.write(chunk);
       if (!this.recording) {
-        pending = Buffer.alloc(0);
+        pending = [];
+        pendingBytes = 0;
+        needed = undefined;
         return;
       }
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (needed === undefined) {
+        // The head is short: it is looked for while the first chunks come.
+        if (pending.length > 1) pending = [Buffer.concat(pending, pendingBytes)];
+        needed = wholeLength(pending[0]!);
+      }
+      if (needed === undefined || pendingBytes < needed) return;
       const before = this.requests.length;
-      pending = this.parse(pending);
+      const rest = this.parse(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
+      pending = rest.length ? [rest] : [];
+      pendingBytes = rest.length;
+      needed = rest.length ? wholeLength(rest) : undefined;
       if (this.requests.length > before) waiting = { request: this.requests[this.requests.length - 1]!, at: performance.now() };
     });
     const end = () => {
@@ -90,11 +106,20 @@ export class DynamoDbTap {
       if (buffer.length < headEnd + 4 + length) return buffer;
       const body = Buffer.from(buffer.subarray(headEnd + 4, headEnd + 4 + length));
       const operation = (headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
-      const match = TABLE.exec(body.toString('utf8'));
+      // latin1: table names are ASCII, and a body with accented names would otherwise decode to a two-byte string.
+      const match = TABLE.exec(body.toString('latin1'));
       this.requests.push({ operation, table: match?.[1] ?? match?.[2] ?? '?', headers, body });
       buffer = buffer.subarray(headEnd + 4 + length);
     }
   }
+}
+
+/** The length of the request that starts `buffer` (head and body), once its head has come; undefined before. */
+function wholeLength(buffer: Buffer): number | undefined {
+  const headEnd = buffer.indexOf('\r\n\r\n');
+  if (headEnd < 0) return undefined;
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(buffer.subarray(0, headEnd).toString('latin1'))?.[1];
+  return headEnd + 4 + Number(length ?? 0);
 }
 
 /** Counts requests by `table operation`. */

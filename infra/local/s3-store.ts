@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What the local S3 keeps of one object besides its bytes. */
@@ -24,6 +24,9 @@ export interface ObjectMeta {
  * object changes, so a killed process leaves the old object or the new one, never half of one. Bodies no metadata
  * points at (a write cut short, an object replaced just before a kill) are removed when the store opens.
  * Writes to one key are serialised, so a condition (`If-None-Match: *`) is checked and applied as one step.
+ * The metadata file and small bodies are written synchronously: a few hundred bytes or kilobytes to the page cache
+ * cost less than the thread-pool round trips of an asynchronous open, write and close (a month's run stores 10,000
+ * PDFs), and the order that makes a write atomic (body, metadata aside, rename) is the same.
  */
 export class BucketStore {
   private readonly index = new Map<string, ObjectMeta>();
@@ -68,6 +71,13 @@ export class BucketStore {
     return { name, path: join(this.dataDir, name) };
   }
 
+  /** Writes a whole (small) body to a new body file at once: then `commit` it (or `discard` it). */
+  writeBody(bytes: Uint8Array): { name: string; path: string } {
+    const body = this.newBodyFile();
+    writeFileSync(body.path, bytes);
+    return body;
+  }
+
   bodyPath(meta: ObjectMeta): string {
     return join(this.dataDir, meta.dataFile);
   }
@@ -89,7 +99,7 @@ export class BucketStore {
         throw error;
       }
       const previous = this.index.get(meta.key);
-      await this.writeMeta(meta);
+      this.writeMeta(meta);
       this.index.set(meta.key, meta);
       if (previous && previous.dataFile !== meta.dataFile) await this.discard(previous.dataFile);
       return meta;
@@ -118,11 +128,11 @@ export class BucketStore {
     return join(this.metaDir, `${createHash('sha256').update(key).digest('hex')}.json`);
   }
 
-  private async writeMeta(meta: ObjectMeta): Promise<void> {
+  private writeMeta(meta: ObjectMeta): void {
     const final = this.metaPath(meta.key);
     const temporary = `${final}.${randomUUID()}.tmp`;
-    await writeFile(temporary, JSON.stringify(meta));
-    await rename(temporary, final);
+    writeFileSync(temporary, JSON.stringify(meta));
+    renameSync(temporary, final);
   }
 
   private async serialised<T>(key: string, work: () => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -46,6 +46,8 @@ export interface LocalS3 {
 
 /** S3's largest single PUT. */
 const MAX_OBJECT_BYTES = 5 * 1024 ** 3;
+/** A body declared this small is gathered in memory and written at once; a larger one is streamed to its file. */
+const SMALL_BODY_BYTES = 1024 * 1024;
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 /** Stored with the object and answered with it. */
 const STORED_HEADERS = ['content-disposition', 'content-encoding', 'content-language', 'cache-control', 'expires'];
@@ -129,9 +131,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     },
     putObject: async (bucket, key, body, contentType) => {
       const { store, bucket: definition } = bucketOf(bucket);
-      const file = store.newBodyFile();
       const bytes = Buffer.from(body);
-      await writeFile(file.path, bytes);
+      const file = store.writeBody(bytes);
       await store.commit({
         key,
         size: bytes.length,
@@ -455,8 +456,11 @@ async function putObject(req: IncomingMessage, res: ServerResponse, target: Targ
   const trailers: Record<string, string> = {};
   const checksumName = Object.keys(CHECKSUMS).find((name) => header(req, name) !== undefined) ?? header(req, 'x-amz-trailer')?.toLowerCase();
   const checksum = checksumName && CHECKSUMS[checksumName] ? { name: checksumName, ...CHECKSUMS[checksumName]!, running: CHECKSUMS[checksumName]!.start() } : undefined;
-  const body = store.newBodyFile();
-  const out = createWriteStream(body.path);
+  // A small body (a PDF, a photo) is kept in memory and written once its checks pass: one write instead of a stream.
+  const small = (chunked ? limit : Number(declared ?? Infinity)) <= SMALL_BODY_BYTES;
+  const gathered: Buffer[] = [];
+  let body = small ? undefined : store.newBodyFile();
+  const out = body ? createWriteStream(body.path) : undefined;
   let size = 0;
   try {
     const source = chunked ? dechunk(req, trailers) : (req as AsyncIterable<Buffer>);
@@ -466,9 +470,10 @@ async function putObject(req: IncomingMessage, res: ServerResponse, target: Targ
       md5.update(chunk);
       sha256?.update(chunk);
       checksum?.running.update(chunk);
-      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      if (!out) gathered.push(chunk);
+      else if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
-    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    if (out) await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
     if (!req.complete) throw new S3Error(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
     if (chunked && decodedText !== undefined && size !== limit) throw new S3Error(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header.');
     if (sha256 && sha256.digest('hex') !== payload) throw new S3Error(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
@@ -479,6 +484,7 @@ async function putObject(req: IncomingMessage, res: ServerResponse, target: Targ
     if (checksum && expected !== undefined && expected !== checksum.running.digest()) {
       throw new S3Error(400, 'BadDigest', `The ${checksum.label} you specified did not match the calculated checksum.`);
     }
+    body ??= store.writeBody(gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered));
     const meta = await store.commit(
       {
         key,
@@ -493,8 +499,8 @@ async function putObject(req: IncomingMessage, res: ServerResponse, target: Targ
     );
     send(res, 200, { ...cors, etag: meta.etag, ...encryption, 'content-length': 0 });
   } catch (error) {
-    out.destroy();
-    await store.discard(body.name);
+    out?.destroy();
+    if (body) await store.discard(body.name);
     throw error;
   }
 }

@@ -499,8 +499,12 @@ class Journal {
     this.pending = [];
     this.waiting = [];
     try {
-      await mkdir(dirname(this.file), { recursive: true });
-      await appendFile(this.file, `${lines.join('\n')}\n`, { mode: 0o600 });
+      // The folder exists since the rewrite at the start; made again only if a write found it gone.
+      await appendFile(this.file, `${lines.join('\n')}\n`, { mode: 0o600 }).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        await mkdir(dirname(this.file), { recursive: true });
+        await appendFile(this.file, `${lines.join('\n')}\n`, { mode: 0o600 });
+      });
       this.lines += lines.length;
       for (const w of waiting) w.resolve();
     } catch (error) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -335,6 +336,27 @@ describe('local S3', () => {
     expect(Buffer.from((await readObject('contracts/c1.pdf'))!).equals(PDF)).toBe(true);
     expect(readdirSync(join(bucketDir, 'data'))).not.toContain('orphan-body');
     expect(readdirSync(join(bucketDir, 'meta')).some((name) => name.endsWith('.tmp'))).toBe(false);
+  });
+
+  it('stores a small body (written at once) and a large one (streamed) byte for byte, across a restart; a refused body leaves no file', async () => {
+    const small = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.from(Array.from({ length: 65 * 1024 }, (_, i) => (i * 7919) % 256))]);
+    const large = Buffer.concat([small, Buffer.alloc(2 * 1024 * 1024, 0xe9), small]);
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sizes/small.pdf', Body: small, IfNoneMatch: '*' }));
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sizes/large.bin', Body: large }));
+    const bucketDir = join(dataDir, 's3', BUCKET);
+    const bodies = readdirSync(join(bucketDir, 'data')).length;
+    // A body whose declared hash is wrong, and a second conditional write of an existing key: refused, no file left.
+    expect(await send(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sizes/small.pdf', Body: small, IfNoneMatch: '*' })))).toEqual({ failed: 'PreconditionFailed', status: 412 });
+    expect(await send(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sizes/bad.pdf', Body: small, ContentMD5: 'AAAAAAAAAAAAAAAAAAAAAA==' })))).toEqual({ failed: 'BadDigest', status: 400 });
+    expect(readdirSync(join(bucketDir, 'data'))).toHaveLength(bodies);
+    const port = s3.port;
+    await s3.close();
+    await start(port);
+    for (const [key, bytes] of [['sizes/small.pdf', small], ['sizes/large.bin', large]] as const) {
+      const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      expect(got.ETag).toBe(`"${createHash('md5').update(bytes).digest('hex')}"`);
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(bytes)).toBe(true);
+    }
   });
 
   it('expires objects under incoming/ after a day, as the bucket lifecycle rule says, and keeps the others', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESv2Client, SendEmailCommand, type Attachment } from '@aws-sdk/client-sesv2';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
@@ -174,5 +174,67 @@ describe('local SES with a data folder', () => {
     const third = await startLocalSes({ dataDir });
     expect(await third.listEmails()).toEqual([]);
     await third.stop();
+  });
+
+  it('reads accented text the same whether raw UTF-8, \\u escapes or both, with or without an attachment', async () => {
+    const ses = await startLocalSes();
+    const send = async (json: string) => {
+      const response = await fetch(new URL('/v2/email/outbound-emails', ses.endpoint), { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 Credential=x/20261203/eu-west-3/ses/aws4_request, SignedHeaders=host, Signature=x' }, body: Buffer.from(json, 'utf8') });
+      return ((await response.json()) as { MessageId: string }).MessageId;
+    };
+    const request = (subject: string, text: string, attachments = '') =>
+      `{"FromEmailAddress":"a@coopconnexion.local","Destination":{"ToAddresses":["b@example.org"]},"Content":{"Simple":{"Subject":{"Data":"${subject}"},"Body":{"Text":{"Data":"${text}"}}${attachments}}}}`;
+    const file = `,"Attachments":[{"FileName":"f\u00e9.pdf","RawContent":"${Buffer.from('%PDF-1.7 é').toString('base64')}"}]`;
+    const ids = [
+      await send(request('Échéance « écoulée »', 'Hélène — 30 €')),
+      await send(request('\\u00c9ch\\u00e9ance « écoulée »', 'H\\u00e9l\\u00e8ne — 30 €')),
+      await send(request('Échéance « écoulée »', 'Hélène — 30 €', file)),
+      await send(request('Échéance « écoulée »', 'Hélène — 30 €', file.replace('f\\u00e9.pdf', 'fé.pdf'))),
+    ];
+    const emails = (await ses.listEmails()).filter((email) => ids.includes(email.messageId));
+    expect(emails.map((email) => [email.subject, email.text])).toEqual(ids.map(() => ['Échéance « écoulée »', 'Hélène — 30 €']));
+    expect(emails.slice(2).map((email) => [email.attachments[0]!.fileName, email.attachments[0]!.content.toString('utf8')])).toEqual([
+      ['fé.pdf', '%PDF-1.7 é'],
+      ['fé.pdf', '%PDF-1.7 é'],
+    ]);
+    await ses.stop();
+  });
+
+  it('keeps a mail with attachments on disk as the JSON of the stored mail, byte for byte, and gives the same bytes back after a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ses-test-'));
+    const first = await startLocalSes({ dataDir });
+    const client = new SESv2Client({ region: 'eu-west-3', endpoint: first.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const pdf = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
+    const sent = await client.send(
+      new SendEmailCommand({
+        FromEmailAddress: 'factures@coopconnexion.local',
+        Destination: { ToAddresses: ['hélène@example.org'] },
+        Content: {
+          Simple: {
+            Subject: { Data: 'Votre facture « novembre »' },
+            Body: { Text: { Data: 'Échéance : 30 jours.\n"Cordialement"\t\\ — La coopérative' } },
+            Attachments: [
+              { FileName: 'facture-é.pdf', ContentType: 'application/pdf', ContentDisposition: 'ATTACHMENT', RawContent: pdf },
+              { FileName: 'detail.csv', RawContent: Buffer.from('a;b\n1;2\n') },
+            ],
+          },
+        },
+      }),
+    );
+    client.destroy();
+    const stored = (await first.listEmails()).find((email) => email.messageId === sent.MessageId)!;
+    const line = readFileSync(join(dataDir, 'ses-mail.jsonl'), 'utf8').trimEnd();
+    expect(JSON.parse(line)).toMatchObject({ messageId: sent.MessageId, subject: 'Votre facture « novembre »', body: { text: 'Échéance : 30 jours.\n"Cordialement"\t\\ — La coopérative' } });
+    expect(line).toBe(JSON.stringify(JSON.parse(line)));
+    await first.stop();
+    const second = await startLocalSes({ dataDir });
+    const [again] = await second.listEmails();
+    expect(again).toEqual(stored);
+    expect(again!.attachments.map((file) => [file.fileName, file.contentType, file.content.equals(file.fileName === 'detail.csv' ? Buffer.from('a;b\n1;2\n') : pdf)])).toEqual([
+      ['facture-é.pdf', 'application/pdf', true],
+      ['detail.csv', 'text/csv', true],
+    ]);
+    await second.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });
