@@ -138,7 +138,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       items += chunk.length;
     }
     const seedMs = performance.now() - seedStart;
-    lines.push(`  seeding (not in the run's time): ${items.toLocaleString('en')} items (activity, price list, holder and link, referral, customer, declarations) by BatchWrite in ${seconds(seedMs)}, ${(items / (seedMs / 1000)).toFixed(0)} items/s`);
+    lines.push(`  seeding (not in the run's time): ${items.toLocaleString('en')} items (activity, price list, holder and link, referral and its address filed for new links, customer, declarations) by BatchWrite in ${seconds(seedMs)}, ${(items / (seedMs / 1000)).toFixed(0)} items/s`);
 
     const log = new InvocationLog();
     log.attach(cloud);

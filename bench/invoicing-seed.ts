@@ -14,6 +14,7 @@ import { declarationItem, type StoredDeclaration } from '../shared/data/invoicin
 import { personalActivityId, type ActivityMember, type ActivityRecord, type PriceListVersion } from '../shared/domain/activities.js';
 import { checkEligibility } from '../shared/domain/eligibility.js';
 import { keys } from '../shared/keys.js';
+import { linkContactPut } from '../shared/data/personal-links.js';
 import { referenceOf, type ReferralRecord } from '../shared/data/referrals.js';
 import { frenchVatNumber, luhnValid } from '../shared/domain/invoicing/customers.js';
 import { addToMonth } from '../shared/domain/invoicing/run.js';
@@ -171,19 +172,29 @@ export function benchDeclarations(activity: ActivityRecord, prices: PriceListVer
 }
 
 /**
+ * The holder's e-mail address filed for new links (`linkContactPut`), as the launch's e-mail, which carried their
+ * personal link, left it: every launched holder's address is filed before their first statement.
+ */
+export const benchLinkContactItem = (table: string, referral: ReferralRecord, at: string): Record<string, unknown> =>
+  linkContactPut(table, { personId: referral.personId, referralId: referral.referralId, audience: 'young-person', contact: { channel: 'email', address: referral.youngPerson.email! }, now: at }).Put.Item;
+
+/**
  * Every item of activity `i` for a run of `month`: the activity (launched three months before) with its price list,
- * its holder's member item and link, its customer, the holder's referral and `declarations` declarations of the month.
+ * its holder's member item and link, its customer, the holder's referral and their address filed for new links, and
+ * `declarations` declarations of the month.
  */
 export function benchInvoicingItems(table: string, i: number, month: string, declarations: number): Record<string, unknown>[] {
   const launchedAt = `${addToMonth(month, -3)}-0${1 + (i % 9)}T09:00:00.000Z`;
   const { activity, prices, holder } = benchActivity(i, launchedAt);
   const customer = benchCustomer(activity.activityId, i, `${addDays(launchedAt.slice(0, 10), 5)}T10:00:00.000Z`);
+  const referral = benchReferral(i, `${addToMonth(month, -5)}-1${i % 10}T08:30:00.000Z`);
   return [
     activityItem(activity),
     priceItem(activity.activityId, prices),
     ...activityMemberPuts(table, activity, holder).map((put) => put.Put!.Item as Record<string, unknown>),
     customerItem(customer),
-    benchReferralItem(benchReferral(i, `${addToMonth(month, -5)}-1${i % 10}T08:30:00.000Z`)),
+    benchReferralItem(referral),
+    benchLinkContactItem(table, referral, launchedAt),
     ...benchDeclarations(activity, prices, customer, holder, month, declarations).map(declarationItem),
   ];
 }

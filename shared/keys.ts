@@ -221,9 +221,8 @@ export const keys = {
   /** An activity's monthly statement (its figures and each member's PDF), one per month, in the activity's statements partition. */
   statement: (activityId: string, month: string) => ({ pk: `STATEMENTS#${activityId}`, sk: `MONTH#${month}` }),
   statementsPrefix: (activityId: string) => ({ pk: `STATEMENTS#${activityId}`, skPrefix: 'MONTH#' }),
-  /** A member's statement of one activity and month, on their person (their space lists them, newest month last). */
-  personStatement: (personId: string, month: string, activityId: string) => ({ pk: `PERSON#${personId}`, sk: `STATEMENT#${month}#${activityId}` }),
-  personStatementsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'STATEMENT#' }),
+  // `PERSON#<personId>` / `STATEMENT#<month>#<activityId>`: a member's copy of a statement, written until decision 39
+  // and read by nothing since (their space reads the activity's records); items left in place, never written again.
   /** The year's invoice counter (`next`), its blocks of numbers and the reservations of numbering chunks, in one partition. */
   invoiceCounter: (year: string) => ({ pk: 'SEQ#INVOICE', sk: `YEAR#${year}` }),
   numberBlock: (year: string, first: number) => ({ pk: 'SEQ#INVOICE', sk: `BLOCK#${year}#${String(first).padStart(6, '0')}` }),

@@ -118,6 +118,21 @@ export function linkContactPut(
   };
 }
 
+/**
+ * Units of transaction items less their address filings (`linkContactPut`) that the table holds already, read in one
+ * batch: writing one again changes nothing that is read (its key names the address, the referral and the audience,
+ * the referral its person; none is ever deleted), and costs an item in the unit's transaction. A filing missing (a
+ * first link to that address, an address changed since) stays in its unit.
+ */
+export async function withoutFiledContacts(units: ReadonlyArray<readonly TransactItem[]>): Promise<TransactItem[][]> {
+  const isFiling = (item: TransactItem) => item.Put?.Item?.type === 'link-contact';
+  const keyOf = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${String(item.sk)}`;
+  const filings = units.flatMap((items) => items.filter(isFiling).map((item) => item.Put!.Item!));
+  if (filings.length === 0) return units.map((items) => [...items]);
+  const found = new Set((await batchGetAll(filings.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })))).map(keyOf));
+  return units.map((items) => items.filter((item) => !isFiling(item) || !found.has(keyOf(item.Put!.Item!))));
+}
+
 /** Issues a link and stores it; returns its URL (and token) for the message being sent. */
 export async function storeLink(input: Parameters<typeof issueLink>[0]): Promise<{ token: string; url: string }> {
   const { token, url, items } = issueLink(input);

@@ -12,6 +12,8 @@ import { recordOf } from '../../shared/data/invoicing/items.js';
 import { isValidFrenchVatNumber, isValidSiren } from '../../shared/domain/invoicing/customers.js';
 import type { CustomerRecord } from '../../shared/domain/invoicing/records.js';
 import { keys } from '../../shared/keys.js';
+import { outboxPuts } from '../../shared/data/outbox.js';
+import type { ReferralRecord } from '../../shared/data/referrals.js';
 
 /**
  * The bench seeds its invoicing month with BatchWrite (bench/invoicing-seed.ts): its items must be the ones the app's
@@ -83,9 +85,11 @@ describe('the bench seeding of an invoicing month', () => {
 
     // The seeded items: the same keys and index entries, the same attributes of the same types.
     const seeded = [0, 1, 2].flatMap((i) => benchInvoicingItems(table, i, month, 3));
-    const seededOne = seeded.filter((i) => String(i.pk).includes('bench-000002') || (i.type === 'declaration' && i.activityId === 'pa-bench-000002'));
+    // Activity 2's items: in its partitions, its declarations in the month's partition, or (the address filed for new
+    // links) naming its referral in their sort key.
+    const seededOne = seeded.filter((i) => String(i.pk).includes('bench-000002') || (i.type === 'declaration' && i.activityId === 'pa-bench-000002') || String(i.sk).startsWith('bench-000002#'));
     const seededOf = (type: string, where: (item: Item) => boolean = () => true) => seededOne.find((i) => i.type === type && where(i))!;
-    expect(seededOne.map((i) => i.type).sort()).toEqual(['activity', 'activity-member', 'activity-prices', 'declaration', 'declaration', 'declaration', 'invoicing-customer', 'person-activity', 'referral']);
+    expect(seededOne.map((i) => i.type).sort()).toEqual(['activity', 'activity-member', 'activity-prices', 'declaration', 'declaration', 'declaration', 'invoicing-customer', 'link-contact', 'person-activity', 'referral']);
     const realIds = [activity.activityId, referral.referralId, referral.personId, 'c-real-1', 'c-real-2', 'd-real-1'];
     const seededCustomer = seededOf('invoicing-customer');
     const seededIds = [String(seededOf('activity').activityId), String(seededOf('activity-member').referralId), String(seededOf('activity-member').personId), String(seededCustomer.customerId), ...seededOne.filter((i) => i.type === 'declaration').map((i) => String(i.declarationId))];
@@ -110,6 +114,11 @@ describe('the bench seeding of an invoicing month', () => {
     expect(shape(seededReferral)).toEqual(shape(realReferral));
     expect(keyPattern(seededReferral, [...seededIds, String(seededReferral.organisationId)])).toEqual(keyPattern(realReferral, [...realIds, String(realReferral.organisationId)]));
     expect(seededReferral.referralId).toBe(seededOf('activity-member').referralId);
+    // The holder's address filed for new links: the item a message carrying their personal link files with it.
+    const filed = seededOf('link-contact');
+    const linkMessage = { kind: 'activity-launched', role: 'young', channel: 'email', to: (seededReferral as unknown as ReferralRecord).youngPerson.email!, subject: 'Activité lancée', body: 'Votre espace : {{lien-personnel}}', personalLink: 'young-person' } as const;
+    const written = outboxPuts(table, String(seededReferral.personId), 'launch-check', [linkMessage], String(filed.updatedAt), { referralId: String(seededReferral.referralId) });
+    expect(filed).toEqual(written.find((put) => put.Put.Item.type === 'link-contact')!.Put.Item);
     // Activity 2's customer is a business; activity 0's an individual, shaped as the app's.
     expect(isValidSiren(String(seededCustomer.siren)) && isValidFrenchVatNumber(String(seededCustomer.vatNumber))).toBe(true);
     const individualSeeded = seeded.find((i) => i.type === 'invoicing-customer' && i.kind === 'individual')!;

@@ -1,8 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createHash, randomUUID } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
-import { BatchWriteCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { useMessagingAndDocuments } from '../support/messaging.js';
 import { launchReadyReferral } from '../support/activities.js';
 import { adultSubmission, launchFile, staffCamille } from '../support/fixtures.js';
@@ -12,7 +14,8 @@ import { activityMemberPuts, createActivity, memberOf } from '../../shared/data/
 import { db } from '../../shared/data/client.js';
 import { claimInvoicingRun } from '../../shared/data/invoicing-runs.js';
 import { recordPayment } from '../../shared/data/invoicing/payments.js';
-import { issueManyMonthlyStatements, issueMonthlyStatements, type StatementTarget } from '../../shared/data/invoicing/statements.js';
+import { issueManyMonthlyStatements, issueMonthlyStatements, listStatementsOfPerson, type StatementTarget } from '../../shared/data/invoicing/statements.js';
+import { findLinkRecipients, linkContactPut } from '../../shared/data/personal-links.js';
 import type { ReferralRecord } from '../../shared/data/referrals.js';
 import { invocationTime } from '../../shared/invocation.js';
 import { prepareStatements, runListKey, statementsBatch } from '../../shared/invoicing/run-steps.js';
@@ -79,6 +82,28 @@ async function counted<T>(fn: () => Promise<T>): Promise<{ result: T; requests: 
   try {
     const result = await fn();
     return { result, requests, total: Object.values(requests).reduce((a, b) => a + b, 0) };
+  } finally {
+    db().middlewareStack.remove(name);
+  }
+}
+
+/** The items of the transactions `fn` writes through the app's client: a Put's item, an Update's key. */
+async function transactionItems<T>(fn: () => Promise<T>): Promise<{ result: T; items: Array<Record<string, unknown>> }> {
+  const items: Array<Record<string, unknown>> = [];
+  const name = `transactions-${randomUUID()}`;
+  db().middlewareStack.add(
+    (next, context) => async (args) => {
+      // Past the document client's marshalling: DynamoDB's own attribute values.
+      if (context.commandName === 'TransactWriteItemsCommand') {
+        const input = args.input as { TransactItems?: Array<{ Put?: { Item: Record<string, AttributeValue> }; Update?: { Key: Record<string, AttributeValue> } }> };
+        for (const item of input.TransactItems ?? []) items.push(item.Put ? unmarshall(item.Put.Item) : { ...unmarshall(item.Update!.Key), update: true });
+      }
+      return next(args);
+    },
+    { step: 'serialize', name },
+  );
+  try {
+    return { result: await fn(), items };
   } finally {
     db().middlewareStack.remove(name);
   }
@@ -153,13 +178,13 @@ describe('a batch of monthly statements', () => {
       expect(batch.result).toEqual(oneByOne);
       expect(await statementItems(second.doc, second.tableName)).toEqual(await statementItems(doc, table));
       // Reads: a batch read of the statements, one of the activities with their holders, one of the invoices, one of
-      // the referrals, one of the opt-outs of the new e-mails; a query of the collective's members, of the paid one's
-      // payments, and the pending one's messages (and their opt-outs, as the sender reads them one by one). Then the
-      // four units in one transaction, the new e-mails' claim in one and their marks in a few, and the pending one's
-      // claim and mark.
-      expect(batch.requests).toMatchObject({ BatchGetItem: 6, Query: 3 });
+      // the referrals, one of the members' addresses filed for new links, one of the opt-outs of the new e-mails; a
+      // query of the collective's members, of the paid one's payments, and the pending one's messages (and their
+      // opt-outs, as the sender reads them one by one). Then the four units in one transaction, the new e-mails' claim
+      // in one and their marks in a few, and the pending one's claim and mark.
+      expect(batch.requests).toMatchObject({ BatchGetItem: 7, Query: 3 });
       expect(batch.requests.GetItem).toBeUndefined();
-      expect(batch.total - 6 - 3).toBeLessThanOrEqual(1 + 2 * 7);
+      expect(batch.total - 7 - 3).toBeLessThanOrEqual(1 + 2 * 7);
 
       // Again (a retried batch, through the run's step): nothing written, nothing sent.
       const before = await allItems(second.doc, second.tableName);
@@ -169,6 +194,37 @@ describe('a batch of monthly statements', () => {
       expect(await mailsSince(mails)).toEqual([]);
     } finally {
       process.env.TABLE_NAME = first;
+    }
+  });
+
+  it('writes the record, the e-mail and its link per statement, files an address for new links only once, and nothing on the person', async () => {
+    const { doc, table } = local();
+    const activities: Array<Awaited<ReturnType<typeof personalActivity>>> = [];
+    for (let i = 0; i < 4; i++) activities.push(await personalActivity(`Adresse ${i}`));
+    // The first two got a personal link before (their launch's e-mail): their addresses are filed already.
+    const before = '2031-12-01T09:00:00.000Z';
+    const filing = ({ referral }: { referral: ReferralRecord }, now: string) =>
+      linkContactPut(table, { personId: referral.personId, referralId: referral.referralId, audience: 'young-person', contact: { channel: 'email', address: referral.youngPerson.email }, now }).Put.Item;
+    for (const activity of activities.slice(0, 2)) await doc.send(new PutCommand({ TableName: table, Item: filing(activity, before) }));
+
+    const { result, items } = await transactionItems(() => issueManyMonthlyStatements({ month: '2032-01', activities: activities.map(({ activityId }) => ({ activityId, invoiceIds: [], paid: false })), now: new Date('2032-02-01T08:00:00Z') }));
+    expect(result.every((r) => r.created && r.sent === 1)).toBe(true);
+    const written = (type: string) => items.filter((item) => item.type === type);
+    // Per statement: the record, the e-mail written claimed and its personal link; then the e-mail's mark.
+    expect(written('statement')).toHaveLength(4);
+    expect(written('notification')).toHaveLength(4);
+    expect(written('personal-link')).toHaveLength(4);
+    expect(items.filter((item) => item.update)).toHaveLength(4);
+    // The addresses filed only for the two not filed yet; nothing on the person (their space reads the records).
+    expect(written('link-contact').map((item) => item.referralId).sort()).toEqual(activities.slice(2).map((a) => a.referral.referralId).sort());
+    expect(items).toHaveLength(4 * 4 + 2);
+    for (const activity of activities) {
+      const stored = (await doc.send(new GetCommand({ TableName: table, Key: { pk: filing(activity, before).pk, sk: filing(activity, before).sk }, ConsistentRead: true }))).Item;
+      expect(stored?.updatedAt).toBe(activities.indexOf(activity) < 2 ? before : '2032-02-01T08:00:00.000Z');
+      // Each member may ask for a new link to that address once their statement's has expired.
+      const recipients = await findLinkRecipients({ channel: 'email', address: activity.referral.youngPerson.email });
+      expect(recipients.map((r) => r.referral.referralId)).toEqual([activity.referral.referralId]);
+      expect((await listStatementsOfPerson(activity.referral.personId)).map((s) => [s.activityId, s.month])).toEqual([[activity.activityId, '2032-01']]);
     }
   });
 
@@ -189,10 +245,10 @@ describe('a batch of monthly statements', () => {
     // No read per activity: no query, no single-item read. The old path made about 9 requests per activity.
     expect(requests.Query ?? 0).toBe(0);
     expect(requests.GetItem ?? 0).toBe(0);
-    // Batch reads of the statements, the activities and holders, the invoices, the referrals and the opt-outs, one
-    // transaction for the 20 units (each with its e-mail written claimed and its personal link: no write per link);
-    // then the e-mails' marks in a few transactions (none alone).
-    expect(requests.BatchGetItem).toBeLessThanOrEqual(5);
+    // Batch reads of the statements, the activities and holders, the invoices, the referrals, the addresses filed for
+    // new links and the opt-outs, one transaction for the 20 units (each with its e-mail written claimed and its
+    // personal link: no write per link); then the e-mails' marks in a few transactions (none alone).
+    expect(requests.BatchGetItem).toBeLessThanOrEqual(6);
     expect(requests.UpdateItem ?? 0).toBe(0);
     expect(total).toBeLessThan(6 + 20);
   });

@@ -19,9 +19,10 @@ import { renderMemberStatementPdf } from '../../invoicing/statement-pdf.js';
 import { keys } from '../../keys.js';
 import { sendPendingNotifications, writeAndSendNotifications, type OutboxWrite } from '../../notifications/sender.js';
 import { putObjectOnce, readObject } from '../../storage/objects.js';
-import { getActivitiesWithMembers } from '../activities.js';
+import { getActivitiesWithMembers, listActivitiesOfPerson } from '../activities.js';
 import type { TransactItem } from '../approvals.js';
 import { batchGetAll, db, queryPrefix, tableName } from '../client.js';
+import { withoutFiledContacts } from '../personal-links.js';
 import { outboxPuts } from '../outbox.js';
 import { getReferralsByIds } from '../referrals.js';
 import { getInvoices, listActivityInvoices } from './invoices.js';
@@ -31,9 +32,9 @@ import { listActivityPayments } from './payments.js';
 /**
  * The monthly statement of each young person of an activity (decisions 30 and 35), issued once per activity and month
  * at the end of the monthly run: computed by `monthlyStatement` (shared/domain/invoicing/statement.ts), one record for
- * the activity (holding everything its PDFs show), one link per member (their space), and the `monthly-statement`
- * e-mail to each member (the month's key figures and their personal link to the statement), all written in one
- * transaction. A member's PDF is rendered from the record the first time it is opened (`statementPdf`), not at issue.
+ * the activity (holding everything its PDFs show and each member's copy, which their space reads), and the
+ * `monthly-statement` e-mail to each member (the month's key figures and their personal link to the statement), all
+ * written in one transaction (decision 39: nothing more per member). A member's PDF is rendered from the record the first time it is opened (`statementPdf`), not at issue.
  */
 
 export type { PersonStatementLink, StatementRecord };
@@ -53,10 +54,36 @@ export async function listStatementsOfActivity(activityId: string): Promise<Stat
   return (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => recordOf<StatementRecord>(i));
 }
 
-/** A young person's statements of every activity they are a member of, oldest month first (their space). */
+/**
+ * A young person's statements of every activity they are a member of, oldest month first: read from the activities
+ * their person links to (`listActivitiesOfPerson`, what their space lists) and each activity's records, their copy
+ * in each. Nothing is written on the person at issue for this (decision 39): a read here, rare, costs less than an
+ * item per member every month. Records issued before decision 35 give their copy's `pdfKey`.
+ */
 export async function listStatementsOfPerson(personId: string): Promise<PersonStatementLink[]> {
-  const prefix = keys.personStatementsPrefix(personId);
-  return (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })).map((i) => recordOf<PersonStatementLink>(i));
+  const activities = await listActivitiesOfPerson(personId);
+  const records = (await inParallel(activities, PARALLEL, ({ activityId }) => listStatementsOfActivity(activityId))).flat();
+  return records
+    .flatMap((record) => record.members.filter((copy) => copy.personId === personId).map((copy) => personStatementLink(record, copy)))
+    .sort((a, b) => a.month.localeCompare(b.month) || a.activityId.localeCompare(b.activityId));
+}
+
+/** A member's statement as their space lists it, from the record and their copy. */
+function personStatementLink(record: StatementRecord, copy: StatementMemberCopy): PersonStatementLink {
+  const { statement } = record;
+  return {
+    personId: copy.personId,
+    referralId: copy.referralId,
+    activityId: record.activityId,
+    month: record.month,
+    activityName: statement.activity.name,
+    revenueExclVatCents: statement.revenueExclVatCents,
+    paymentsReceivedCents: statement.paymentsReceivedCents,
+    contributionCents: statement.contribution.contributionCents,
+    leftCents: copy.leftCents,
+    ...(copy.pdfKey ? { pdfKey: copy.pdfKey } : {}),
+    issuedAt: record.issuedAt,
+  };
 }
 
 /** The month's numbered invoices and credit notes (drafts and held ones are not invoiced yet). */
@@ -127,8 +154,8 @@ const PARALLEL = 8;
 /**
  * Issues the statements of an activity's month: for each member, what the month brought (invoices and credit notes
  * of the month, payments received in it, the contribution at the activity's rate, what is left; for a collective
- * activity the collective's result and the even split, their share marked), a link in their space, and the
- * `monthly-statement` e-mail with the month's key figures and their personal link to it (no PDF: rendered when first
+ * activity the collective's result and the even split, their share marked), their copy on the record (their space), and
+ * the `monthly-statement` e-mail with the month's key figures and their personal link to it (no PDF: rendered when first
  * opened). Idempotent: once the activity's month has its statement, a repeat (a retried step, a concurrent call)
  * writes nothing and sends only what is still pending (`created: false`).
  */
@@ -140,8 +167,9 @@ export async function issueMonthlyStatements(input: { activityId: string; month:
 /**
  * `issueMonthlyStatements` for many activities of a month (a batch of the run's statements map), in a few requests
  * for the batch rather than ten per activity: the statements already issued, the activities and their members, the
- * invoices and the referrals are read in batches; an activity's payments are queried only when it has some, its
- * invoices only when the run did not list them. Each activity's record, links and messages are still one unit
+ * invoices, the referrals and their addresses filed for new links are read in batches; an activity's payments are
+ * queried only when it has some, its invoices only when the run did not list them. Each activity's record and messages
+ * (with the filing of an address not filed yet) are still one unit
  * written whole or not at all (conditional on no statement yet), many units to a transaction, and the e-mails go as
  * written (`writeAndSendNotifications`, which issues their personal links in the same transaction). Nothing is
  * rendered nor stored in S3. An activity that fails (not found, a unit refused with no statement there) does not stop
@@ -191,8 +219,8 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
   for (const id of toIssue) {
     const parts = found.get(id);
     if (!parts) fail(new NotFoundError('Activité introuvable.'));
-    // The record, and per member their space's link, the message and its address filed for new links, in one transaction.
-    else if (1 + 3 * parts.members.length > MAX_TRANSACTION_ITEMS) fail(new Error('too many members for one statement transaction'));
+    // The record, and per member the message and its address filed for new links, in one transaction.
+    else if (1 + 2 * parts.members.length > MAX_TRANSACTION_ITEMS) fail(new Error('too many members for one statement transaction'));
     else units.push(parts);
   }
   // Every invoice read at once, consistently: the month's documents and the invoices the payments were for.
@@ -229,19 +257,6 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
     const cause = statementCause(activityId, month);
     const items: TransactItem[] = [{ Put: { TableName: table, Item: { ...keys.statement(activityId, month), type: 'statement', ...record }, ConditionExpression: 'attribute_not_exists(pk)' } }];
     for (const copy of record.members) {
-      const link: PersonStatementLink = {
-        personId: copy.personId,
-        referralId: copy.referralId,
-        activityId,
-        month,
-        activityName: activity.name,
-        revenueExclVatCents: statement.revenueExclVatCents,
-        paymentsReceivedCents: statement.paymentsReceivedCents,
-        contributionCents: statement.contribution.contributionCents,
-        leftCents: copy.leftCents,
-        issuedAt: iso,
-      };
-      items.push({ Put: { TableName: table, Item: { ...keys.personStatement(copy.personId, month, activityId), type: 'person-statement', ...link } } });
       const referral = referrals.get(copy.referralId);
       if (!referral) continue;
       // The figures the member's statement gives, and their personal link to the page that shows it.
@@ -259,6 +274,9 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
     }
     writes.push({ cause, items, record });
   }
+  // An address filed for new links by an earlier message (the launch's, last month's statement) is not written again.
+  const unfiled = await withoutFiledContacts(writes.map((write) => write.items));
+  for (const [i, write] of writes.entries()) write.items = unfiled[i]!;
   // Each activity's unit written (many to a transaction) and its e-mails sent as written. A unit refused was issued
   // meanwhile by a concurrent call: that one is the statement, and what it left pending was sent to its members (the
   // unit's persons: members are never removed).

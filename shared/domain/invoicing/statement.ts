@@ -121,7 +121,7 @@ export interface StatementRecord {
   cooperativeName?: string;
 }
 
-/** A member's statement as their space lists it (on their person). */
+/** A member's statement as their space lists it: their copy of an activity's record (`listStatementsOfPerson`). */
 export interface PersonStatementLink {
   personId: string;
   referralId: string;
