@@ -47,8 +47,9 @@ describe('numbers at validation: one continuous sequence per year, no gap, no du
       expect([...own].sort()).toEqual(own);
     }
     expect(await counterNext('2031')).toBe(501);
-    // 20 contenders for one counter: each failed attempt is a transaction, slow on a busy DynamoDB Local.
-  }, 90_000);
+    // 20 contenders for one counter: each failed attempt is a transaction with its 25 invoices' conditions (decision
+    // 37), slow on a busy DynamoDB Local (77 s seen at a load average of 29).
+  }, 150_000);
 
   it('numbers each chunk in one transaction: a validation that dies after a chunk leaves it whole, and its retry goes on after it', async () => {
     const crashed = await draftedActivity(12);
