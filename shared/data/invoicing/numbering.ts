@@ -167,9 +167,9 @@ async function numberChunk(batchKey: string, chunk: number, invoiceIds: string[]
     if (refused.length) throw new NumberingRefusedError(refused);
     return found as Map<string, InvoiceRecord>;
   };
-  const [invoices, first] = await Promise.all([readInvoices(invoiceIds), readCounter()]);
+  const [invoices, read] = await Promise.all([readInvoices(invoiceIds), readCounter()]);
   if (!invoices) return undefined;
-  let counter = first;
+  let counter = read;
   for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
     if (counter?.lastIssueDate !== undefined && counter.lastIssueDate > dates.issueDate) {
       throw new ConflictError(`Des factures ont déjà été émises le ${counter.lastIssueDate} : la numérotation suit l'ordre chronologique.`);
