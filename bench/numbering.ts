@@ -1,7 +1,7 @@
 /**
  * Gapless invoice numbering (`BENCH_ONLY=numbering npm run bench`, or `npx tsx bench/numbering.ts`): `invoices`
  * drafts written with BatchWrite straight into a fresh app table of a DynamoDB Local on disk, then one validation
- * numbers them all in blocks (claim, reserve, apply: shared/data/invoicing/numbering.ts), then the continuity check
+ * numbers them all in chunks (one transaction each: shared/data/invoicing/numbering.ts), then the continuity check
  * reads the year's blocks and every invoice back. Last, 20 concurrent validations of 25 invoices contend for the counter.
  */
 import { pathToFileURL } from 'node:url';
@@ -46,7 +46,7 @@ export async function numberingFigures(options: { invoices: number }): Promise<s
     let started = performance.now();
     const outcome = await issueNumbers({ batchKey: 'bench-2030-01', invoiceIds: invoices.map((i) => i.invoiceId), issueDate: '2030-02-01', dueDate: '2030-03-03' });
     const issueMs = performance.now() - started;
-    lines.push(`  one validation: ${seconds(issueMs)} for ${outcome.blocks.length} blocks, ${(options.invoices / (issueMs / 1000)).toFixed(0)} numbers/s (claim, reserve, apply)`);
+    lines.push(`  one validation: ${seconds(issueMs)} for ${outcome.blocks.length} blocks, ${(options.invoices / (issueMs / 1000)).toFixed(0)} numbers/s (one transaction a chunk)`);
 
     started = performance.now();
     const blocksOnly = await checkNumberContinuity('2030');

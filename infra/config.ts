@@ -150,21 +150,21 @@ export const DEFAULT_COOPERATIVE: CooperativeSettings = {
 
 /**
  * How the monthly run numbers its invoices (shared/invoicing/run-steps.ts `numberMonth`, through `issueNumbers`): chunks
- * of at most `chunkInvoices` invoices (one reserved block each), `chunksPerStep` of them per invocation of the numbering
- * step, which the workflow calls again while invoices are left.
+ * of at most `chunkInvoices` invoices (one block each, numbered in one transaction: decision 37), `chunksPerStep` of
+ * them per invocation of the numbering step, which the workflow calls again while invoices are left.
  */
 export interface InvoicingNumbering {
-  /** Invoices per chunk, 1 to 1,000 (a block holds its ids: at 1,000 it stays far below DynamoDB's 400 KB item). */
+  /** Invoices per chunk, 1 to 97: a chunk's transaction holds its invoices, the counter, the block and the reservation (100 items). */
   chunkInvoices: number;
   /** Chunks per invocation of the step: each one ends well within a Lambda's time. */
   chunksPerStep: number;
 }
 
-/** The largest chunk a block may hold (MAX_BLOCK_IDS of shared/data/invoicing/numbering.ts). */
-export const MAX_NUMBERING_CHUNK = 1000;
+/** The largest chunk (MAX_BLOCK_IDS of shared/data/invoicing/numbering.ts): DynamoDB's 100 items a transaction, less 3. */
+export const MAX_NUMBERING_CHUNK = 97;
 
-/** Production's numbering: 5,000 invoices a step at most, in blocks of 1,000. */
-export const DEFAULT_INVOICING_NUMBERING: InvoicingNumbering = { chunkInvoices: MAX_NUMBERING_CHUNK, chunksPerStep: 5 };
+/** Production's numbering: 5,044 invoices a step at most (about the 5,000 of decision 28), in chunks of 97. */
+export const DEFAULT_INVOICING_NUMBERING: InvoicingNumbering = { chunkInvoices: MAX_NUMBERING_CHUNK, chunksPerStep: 52 };
 
 /** Production's outbox retries: 30 s doubling over 8 attempts, about an hour in all. */
 export const DEFAULT_OUTBOX_RETRY: OutboxRetry = { maxAttempts: 8, retryBaseSeconds: 30, leaseSeconds: 120 };

@@ -34,8 +34,8 @@ describe('stage settings', () => {
     expect(loadStageConfig('test').outbox).toEqual({ maxAttempts: 8, retryBaseSeconds: 1, leaseSeconds: 120 });
   });
 
-  it("numbers a month in steps of 5 chunks of 1,000 invoices, and of one chunk of 3 on the local stage (the loop runs on a few dozen)", () => {
-    for (const stage of ['prod', 'dev', 'test'] as const) expect(loadStageConfig(stage).invoicingNumbering).toEqual({ chunkInvoices: 1000, chunksPerStep: 5 });
+  it("numbers a month in steps of 52 chunks of 97 invoices (one transaction each), and of one chunk of 3 on the local stage (the loop runs on a few dozen)", () => {
+    for (const stage of ['prod', 'dev', 'test'] as const) expect(loadStageConfig(stage).invoicingNumbering).toEqual({ chunkInvoices: 97, chunksPerStep: 52 });
     expect(loadStageConfig('local').invoicingNumbering).toEqual({ chunkInvoices: 3, chunksPerStep: 1 });
   });
 

@@ -12,26 +12,26 @@ import { getInvoices, invoiceItem } from './invoices.js';
 import { MAX_TRANSACTION_ITEMS, inParallel, jitter, recordOf, transact } from './items.js';
 
 /**
- * Gapless numbering (one sequence per year, credit notes included). A batch of invoices is numbered chunk by chunk:
- *  1. claim: each invoice of the chunk is marked with the batch key (only a draft not claimed by another batch), so
- *     that it can no longer be held, redrafted or numbered twice;
- *  2. reserve: ONE transaction raises the year's counter by the chunk's size (conditional on the value read), puts
- *     the block that binds those numbers to the ordered invoice ids, and puts the chunk's reservation (conditional on
- *     its absence). The counter never moves without its block, so the blocks tile 1..n;
- *  3. apply: the invoices get their numbers from the block (status issued, issue and due dates). Replayable: a retry
- *     of the batch first re-applies the blocks its chunks reserved, so a crash after 2 leaves no hole.
+ * Gapless numbering (one sequence per year, credit notes included, decision 37). A batch of invoices is numbered chunk
+ * by chunk, each chunk in ONE transaction: the year's counter raised by the chunk's size (conditional on the value
+ * read and on the issue date not going back), the block that binds those numbers to the ordered invoice ids, the
+ * chunk's reservation (conditional on its absence: a concurrent attempt of the same batch cannot take it twice), and
+ * each invoice issued with its number (conditional on being the draft read, not numbered, not bound to another
+ * batch). All or nothing: the counter never moves without its block and its invoices numbered, so the blocks tile
+ * 1..n and a crash leaves no hole to fill; a retry of the batch finds its reservations and goes on after them.
+ * A chunk is at most MAX_TRANSACTION_ITEMS - 3 invoices; each invoice is written once.
+ *
+ * Blocks written before decision 37 (no `applied`) were reserved first and applied after, their invoices claimed by
+ * the batch (`numberingKey`) in between: a retry of such a batch applies them first (`applyNumberBlock`).
  */
 
-/** Ids a block holds at most: about 100 bytes each, a block item stays near 100 KB, far below DynamoDB's 400 KB. */
-export const MAX_BLOCK_IDS = MAX_NUMBERING_CHUNK;
+/** Invoices a chunk numbers at most: its transaction holds them with the counter, the block and the reservation. */
+export const MAX_BLOCK_IDS = Math.min(MAX_NUMBERING_CHUNK, MAX_TRANSACTION_ITEMS - 3);
 const MAX_BLOCK_ID_BYTES = 120_000;
 /** Concurrent validations contend for one counter: each failed attempt re-reads it after a jittered pause. */
 const MAX_RESERVE_ATTEMPTS = 200;
 const BATCH_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
-/**
- * Transactions of 100 in flight for a claim or an application: on DynamoDB Local a transaction of 100 updates costs
- * about what 10 single updates do, so claims and applications go 100 to a transaction.
- */
+/** Transactions of 100 in flight when a block of before decision 37 is applied. */
 const IN_FLIGHT = 4;
 
 /** A claim that some invoices refused: already numbered, held, claimed by another batch, or missing. */
@@ -69,13 +69,14 @@ export function numberingChunks(invoiceIds: readonly string[], maxIds: number = 
 }
 
 /** The blocks the batch's chunks reserved so far, by chunk; those in `known` are not read again. */
-async function reservedBlocks(batchKey: string, known: Map<number, NumberBlock> = new Map()): Promise<NumberBlock[]> {
+async function reservedBlocks(batchKey: string, known: readonly NumberBlock[] = []): Promise<NumberBlock[]> {
   const prefix = keys.numberReservationsPrefix(batchKey);
   const reservations = await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true });
-  const unread = reservations.filter((r) => !known.has(Number(r.chunk)));
+  const have = new Set(known.map((b) => b.chunk));
+  const unread = reservations.filter((r) => !have.has(Number(r.chunk)));
   const read = (await batchGetAll(unread.map((r) => keys.numberBlock(String(r.year), Number(r.first))), { consistentRead: true })).map((i) => recordOf<NumberBlock>(i));
   if (read.length !== unread.length) throw new NumberingInvariantError(`Batch ${batchKey}: a reservation without its block`);
-  return [...known.values(), ...read].sort((a, b) => a.chunk - b.chunk);
+  return [...known, ...read].sort((a, b) => a.chunk - b.chunk);
 }
 
 export interface NumberingOutcome {
@@ -86,35 +87,41 @@ export interface NumberingOutcome {
 }
 
 /**
- * Numbers the invoices of a batch in the order given: ids not yet bound by one of the batch's blocks are claimed,
- * reserved and applied chunk by chunk; the blocks of earlier attempts are applied again first (idempotent). With
- * `maxChunks`, stops after that many new chunks (a workflow's resumable loop calls again while `remaining` > 0).
+ * Numbers the invoices of a batch in the order given: ids not yet bound by one of the batch's blocks are numbered
+ * chunk by chunk, one transaction each (a block of before decision 37 is applied again first). With `maxChunks`,
+ * stops after that many new chunks (a workflow's resumable loop calls again while `remaining` > 0).
  * `issueDate` gives the year's sequence and must not go back in time; `dueDate` (invoices) puts them in the unpaid index.
- * A 409 `NumberingRefusedError` when some ids cannot be claimed (nothing is numbered in that chunk).
+ * A 409 `NumberingRefusedError` when some ids cannot be numbered (nothing is numbered in that chunk).
  * @example await issueNumbers({ batchKey: 'invoicing-2027-01', invoiceIds, issueDate: '2027-02-01', dueDate: '2027-03-03' })
  */
 export async function issueNumbers(input: { batchKey: string; invoiceIds: readonly string[]; issueDate: string; dueDate?: string; maxIds?: number; maxChunks?: number; now?: Date }): Promise<NumberingOutcome> {
   checkBatch(input);
   const now = (input.now ?? new Date()).toISOString();
+  const maxIds = Math.min(input.maxIds ?? MAX_BLOCK_IDS, MAX_BLOCK_IDS);
+  let blocks = await batchBlocks(input.batchKey, [], now);
   let made = 0;
-  // Blocks applied by this call: those of earlier attempts are applied once, first.
-  const applied = new Map<number, NumberBlock>();
   for (;;) {
-    const blocks = await reservedBlocks(input.batchKey, applied);
-    for (const block of blocks.filter((b) => !applied.has(b.chunk))) {
-      await applyNumberBlock(block, now);
-      applied.set(block.chunk, block);
-    }
     const rest = unbound(input.invoiceIds, blocks);
     if (rest.length === 0 || (input.maxChunks !== undefined && made >= input.maxChunks)) return { blocks, remaining: rest.length };
-    // A concurrent attempt of the same batch may take this chunk first: the loop then reads its block and goes on.
-    const block = await reserveChunk(input.batchKey, blocks.length, numberingChunks(rest, input.maxIds)[0]!, input, now);
+    const block = await numberChunk(input.batchKey, blocks.length, numberingChunks(rest, maxIds)[0]!, input, now);
     if (block) {
-      await applyNumberBlock(block, now);
-      applied.set(block.chunk, block);
+      blocks = [...blocks, block];
       made += 1;
+    } else {
+      // A concurrent attempt of the same batch took this chunk first: its block is read, and the loop goes on.
+      const before = blocks.length;
+      blocks = await batchBlocks(input.batchKey, blocks, now);
+      if (blocks.length === before) throw new NumberingInvariantError(`Batch ${input.batchKey}: invoices numbered by the batch outside its blocks`);
     }
   }
+}
+
+/** The batch's blocks (`known` not read again), a block of before decision 37 applied again (idempotent). */
+async function batchBlocks(batchKey: string, known: readonly NumberBlock[], now: string): Promise<NumberBlock[]> {
+  const blocks = await reservedBlocks(batchKey, known);
+  const have = new Set(known.map((b) => b.chunk));
+  for (const block of blocks) if (!block.applied && !have.has(block.chunk)) await applyNumberBlock(block, now);
+  return blocks;
 }
 
 function checkBatch(input: { batchKey: string; invoiceIds: readonly string[]; issueDate: string; dueDate?: string }): void {
@@ -129,60 +136,9 @@ const unbound = (invoiceIds: readonly string[], blocks: NumberBlock[]) => {
   return invoiceIds.filter((id) => !bound.has(id));
 };
 
-/**
- * Steps 1 and 2 alone for the batch's next chunk (its ids not bound yet, at most `maxIds`): claimed and reserved,
- * not applied. `issueNumbers` applies what this reserved; tests use it to stop where a crash would.
- */
-export async function reserveNextChunk(input: { batchKey: string; invoiceIds: readonly string[]; issueDate: string; dueDate?: string; maxIds?: number; now?: Date }): Promise<NumberBlock | undefined> {
-  checkBatch(input);
-  const blocks = await reservedBlocks(input.batchKey);
-  const rest = unbound(input.invoiceIds, blocks);
-  if (rest.length === 0) return undefined;
-  return reserveChunk(input.batchKey, blocks.length, numberingChunks(rest, input.maxIds)[0]!, input, (input.now ?? new Date()).toISOString());
-}
-
-async function reserveChunk(batchKey: string, chunk: number, invoiceIds: string[], dates: { issueDate: string; dueDate?: string }, now: string): Promise<NumberBlock | undefined> {
-  await claimForNumbering(batchKey, invoiceIds, now);
-  return reserveNumberBlock({ batchKey, chunk, invoiceIds, issueDate: dates.issueDate, dueDate: dates.dueDate, now });
-}
-
-/** Marks each invoice as claimed by the batch: a draft not claimed by another one, or already claimed by this one. */
-async function claimForNumbering(batchKey: string, invoiceIds: string[], now: string): Promise<void> {
-  const table = tableName();
-  const groups: string[][] = [];
-  for (let i = 0; i < invoiceIds.length; i += MAX_TRANSACTION_ITEMS) groups.push(invoiceIds.slice(i, i + MAX_TRANSACTION_ITEMS));
-  const refused: string[] = [];
-  await inParallel(groups, IN_FLIGHT, async (group) => {
-    const items = group.map(
-      (invoiceId): TransactItem => ({
-        Update: {
-          TableName: table,
-          Key: keys.invoice(invoiceId),
-          UpdateExpression: 'SET numberingKey = :batch, updatedAt = :now',
-          ConditionExpression: '(attribute_exists(pk) AND attribute_not_exists(numberingKey) AND #status = :draft) OR numberingKey = :batch',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':batch': batchKey, ':draft': 'draft', ':now': now },
-        },
-      }),
-    );
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await transact(items);
-        return;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const failed = group.filter((_, i) => error.CancellationReasons?.[i]?.Code === 'ConditionalCheckFailed');
-        if (failed.length) {
-          refused.push(...failed);
-          return;
-        }
-        if (attempt >= 5) throw error;
-        await jitter(attempt);
-      }
-    }
-  });
-  if (refused.length) throw new NumberingRefusedError(refused);
-}
+/** A draft this batch may number: not held, not numbered, not bound to another batch (a claim of before decision 37). */
+const numberable = (invoice: InvoiceRecord | undefined, batchKey: string): invoice is InvoiceRecord =>
+  invoice !== undefined && invoice.status === 'draft' && invoice.number === undefined && (invoice.numberingKey === undefined || invoice.numberingKey === batchKey);
 
 interface Counter {
   next: number;
@@ -190,24 +146,37 @@ interface Counter {
 }
 
 /**
- * Reserves the next numbers of the issue date's year for the chunk, in one transaction with its block and its
- * reservation. Undefined when the chunk was reserved meanwhile (a concurrent attempt of the same batch).
+ * Numbers one chunk: its invoices read, then ONE transaction raises the issue date's year's counter by the chunk's
+ * size (conditional on the value read), puts the block and the chunk's reservation (conditional on their absence) and
+ * issues each invoice (conditional on being the draft read). Undefined when a concurrent attempt of the same batch
+ * reserved the chunk or numbered some of its invoices meanwhile; NumberingRefusedError when some invoices cannot be
+ * numbered (nothing written).
  */
-async function reserveNumberBlock(input: { batchKey: string; chunk: number; invoiceIds: string[]; issueDate: string; dueDate?: string; now: string }): Promise<NumberBlock | undefined> {
+async function numberChunk(batchKey: string, chunk: number, invoiceIds: string[], dates: { issueDate: string; dueDate?: string }, now: string): Promise<NumberBlock | undefined> {
   const table = tableName();
-  const year = numberingYear(input.issueDate);
+  const year = numberingYear(dates.issueDate);
   const readCounter = async (): Promise<Counter | undefined> => {
     const item = (await db().send(new GetCommand({ TableName: table, Key: keys.invoiceCounter(year), ConsistentRead: true }))).Item;
     return item ? { next: item.next as number, lastIssueDate: item.lastIssueDate as string | undefined } : undefined;
   };
-  let counter = await readCounter();
+  /** The invoices as read; undefined when a concurrent attempt of the batch numbered some (its block is to be read). */
+  const readInvoices = async (ids: readonly string[]) => {
+    const found = new Map((await getInvoices(ids)).map((i) => [i.invoiceId, i]));
+    if (ids.some((id) => found.get(id)?.number !== undefined && found.get(id)?.numberingKey === batchKey)) return undefined;
+    const refused = ids.filter((id) => !numberable(found.get(id), batchKey));
+    if (refused.length) throw new NumberingRefusedError(refused);
+    return found as Map<string, InvoiceRecord>;
+  };
+  const [invoices, read] = await Promise.all([readInvoices(invoiceIds), readCounter()]);
+  if (!invoices) return undefined;
+  let counter = read;
   for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
-    if (counter?.lastIssueDate !== undefined && counter.lastIssueDate > input.issueDate) {
+    if (counter?.lastIssueDate !== undefined && counter.lastIssueDate > dates.issueDate) {
       throw new ConflictError(`Des factures ont déjà été émises le ${counter.lastIssueDate} : la numérotation suit l'ordre chronologique.`);
     }
     const first = counter?.next ?? 1;
-    if (first + input.invoiceIds.length - 1 > MAX_SEQUENCE) throw new NumberingInvariantError(`The ${year} sequence is full`);
-    const block: NumberBlock = { year, first, count: input.invoiceIds.length, invoiceIds: input.invoiceIds, batchKey: input.batchKey, chunk: input.chunk, issueDate: input.issueDate, ...(input.dueDate ? { dueDate: input.dueDate } : {}), reservedAt: input.now };
+    if (first + invoiceIds.length - 1 > MAX_SEQUENCE) throw new NumberingInvariantError(`The ${year} sequence is full`);
+    const block: NumberBlock = { year, first, count: invoiceIds.length, invoiceIds, batchKey, chunk, issueDate: dates.issueDate, ...(dates.dueDate ? { dueDate: dates.dueDate } : {}), reservedAt: now, applied: true };
     try {
       await transact([
         {
@@ -217,7 +186,7 @@ async function reserveNumberBlock(input: { batchKey: string; chunk: number; invo
             UpdateExpression: 'SET #type = :type, #next = :after, lastIssueDate = :date',
             ConditionExpression: `${counter ? '#next = :first' : 'attribute_not_exists(pk)'} AND (attribute_not_exists(lastIssueDate) OR lastIssueDate <= :date)`,
             ExpressionAttributeNames: { '#type': 'type', '#next': 'next' },
-            ExpressionAttributeValues: { ':type': 'invoice-counter', ':after': first + block.count, ':date': input.issueDate, ...(counter ? { ':first': first } : {}) },
+            ExpressionAttributeValues: { ':type': 'invoice-counter', ':after': first + block.count, ':date': dates.issueDate, ...(counter ? { ':first': first } : {}) },
             // The counter another validation left: the next attempt starts from it without reading it again.
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
@@ -226,29 +195,90 @@ async function reserveNumberBlock(input: { batchKey: string; chunk: number; invo
         {
           Put: {
             TableName: table,
-            Item: { ...keys.numberReservation(input.batchKey, input.chunk), type: 'number-reservation', batchKey: input.batchKey, chunk: input.chunk, year, first },
+            Item: { ...keys.numberReservation(batchKey, chunk), type: 'number-reservation', batchKey, chunk, year, first },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
+        ...invoiceIds.map((id, i) => issuedUpdate(table, invoices.get(id)!, formatInvoiceNumber(year, first + i), block, now)),
       ]);
       return block;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const [onCounter, , onReservation] = error.CancellationReasons ?? [];
-      if (onReservation?.Code === 'ConditionalCheckFailed') return undefined;
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons[2]?.Code === 'ConditionalCheckFailed') return undefined;
+      // An invoice changed since it was read (held, redrafted, numbered): read again; refused if it can no longer be numbered.
+      const changed = invoiceIds.filter((_, i) => reasons[3 + i]?.Code === 'ConditionalCheckFailed');
+      if (changed.length) {
+        const again = await readInvoices(changed);
+        if (!again) return undefined;
+        for (const [id, invoice] of again) invoices.set(id, invoice);
+      }
       // Errors are not unmarshalled by the document client: the item comes as attribute values.
-      const seen = onCounter?.Code === 'ConditionalCheckFailed' ? (onCounter.Item as Record<string, { N?: string; S?: string }> | undefined) : undefined;
+      const seen = reasons[0]?.Code === 'ConditionalCheckFailed' ? (reasons[0].Item as Record<string, { N?: string; S?: string }> | undefined) : undefined;
       await jitter(attempt);
-      counter = seen?.next?.N ? { next: Number(seen.next.N), lastIssueDate: seen.lastIssueDate?.S } : await readCounter();
+      if (seen?.next?.N) counter = { next: Number(seen.next.N), lastIssueDate: seen.lastIssueDate?.S };
+      else if (!changed.length) counter = await readCounter();
     }
   }
   throw new Error(`Invoice counter ${year}: no reservation after ${MAX_RESERVE_ATTEMPTS} attempts`);
 }
 
 /**
- * Gives the block's numbers to its invoices (status issued, number, dates, history), those already numbered left as
- * they are: replaying a block changes nothing. Every invoice of a block was claimed by its batch before the block
- * existed, so none can have gone elsewhere; if one has, NumberingInvariantError, and nothing of that group is written.
+ * The invoice as issued by the block: an update of what differs from the draft read (status, number, dates, batch,
+ * history, the unpaid index entry), conditional on the stored item being that draft still and not numbered.
+ */
+function issuedUpdate(table: string, invoice: InvoiceRecord, number: string, block: NumberBlock, now: string): TransactItem {
+  const before = invoiceItem(invoice);
+  const after = invoiceItem(issuedRecord(invoice, number, block, now));
+  const names: Record<string, string> = { '#status': 'status', '#number': 'number', '#numberingKey': 'numberingKey', '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':draft': 'draft', ':batch': block.batchKey, ':read': invoice.updatedAt };
+  const set: string[] = [];
+  const remove: string[] = [];
+  let n = 0;
+  for (const [name, value] of Object.entries(after)) {
+    if (JSON.stringify(value) === JSON.stringify(before[name])) continue;
+    names[`#a${n}`] = name;
+    values[`:a${n}`] = value;
+    set.push(`#a${n} = :a${n}`);
+    n++;
+  }
+  for (const name of Object.keys(before).filter((k) => !(k in after))) {
+    names[`#a${n}`] = name;
+    remove.push(`#a${n}`);
+    n++;
+  }
+  return {
+    Update: {
+      TableName: table,
+      Key: keys.invoice(invoice.invoiceId),
+      UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+      ConditionExpression: '#updatedAt = :read AND #status = :draft AND attribute_not_exists(#number) AND (attribute_not_exists(#numberingKey) OR #numberingKey = :batch)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+/** What an invoice becomes when the block numbers it. */
+function issuedRecord(invoice: InvoiceRecord, number: string, block: NumberBlock, now: string): InvoiceRecord {
+  const event: InvoiceEvent = { at: now, event: 'issued', detail: number };
+  return {
+    ...invoice,
+    status: 'issued',
+    number,
+    numberingKey: block.batchKey,
+    issueDate: block.issueDate,
+    ...(block.dueDate && invoice.kind === 'invoice' ? { dueDate: block.dueDate } : {}),
+    history: [...invoice.history, event],
+    updatedAt: now,
+  };
+}
+
+/**
+ * Gives the numbers of a block of before decision 37 (reserved first, applied after) to its invoices (status issued,
+ * number, dates, history), those already numbered left as they are: replaying a block changes nothing. Every invoice
+ * of such a block was claimed by its batch before the block existed, so none can have gone elsewhere; if one has,
+ * NumberingInvariantError, and nothing of that group is written.
  */
 export async function applyNumberBlock(block: NumberBlock, now: string = new Date().toISOString()): Promise<void> {
   const table = tableName();
@@ -282,20 +312,10 @@ export async function applyNumberBlock(block: NumberBlock, now: string = new Dat
 
 /** The invoice as issued, put over the claimed draft (conditional on it being that draft still). */
 function issuedPut(table: string, invoice: InvoiceRecord, number: string, block: NumberBlock, now: string): TransactItem {
-  const event: InvoiceEvent = { at: now, event: 'issued', detail: number };
-  const issued: InvoiceRecord = {
-    ...invoice,
-    status: 'issued',
-    number,
-    issueDate: block.issueDate,
-    ...(block.dueDate && invoice.kind === 'invoice' ? { dueDate: block.dueDate } : {}),
-    history: [...invoice.history, event],
-    updatedAt: now,
-  };
   return {
     Put: {
       TableName: table,
-      Item: invoiceItem(issued),
+      Item: invoiceItem(issuedRecord(invoice, number, block, now)),
       ConditionExpression: 'numberingKey = :batch AND attribute_not_exists(#number) AND updatedAt = :read',
       ExpressionAttributeNames: { '#number': 'number' },
       ExpressionAttributeValues: { ':batch': block.batchKey, ':read': invoice.updatedAt },

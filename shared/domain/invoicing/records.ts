@@ -216,6 +216,8 @@ export interface NumberBlock {
   issueDate: string;
   dueDate?: string;
   reservedAt: string;
+  /** Its invoices were issued in the block's own transaction (decision 37); a block without it is applied after. */
+  applied?: boolean;
 }
 
 /** One invoice per customer per activity per month: drafting it again finds the same one. */
