@@ -37,7 +37,7 @@ import type { Programme } from '../domain/programmes.js';
 import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
-import { batchGetAll, db, queryAll, queryIndexPage, queryPrefix, recordOf, shardedIndexPage, tableName, type Page } from './client.js';
+import { batchGetAll, db, queryAll, queryIndexPage, queryIndexShards, queryPrefix, recordOf, shardedIndexPage, tableName, type Page } from './client.js';
 import { inParallel } from './invoicing/items.js';
 import { getOnboarding } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
@@ -737,18 +737,8 @@ export type InvoicingIndexEntry = Pick<ActivityRecord, 'activityId' | 'status' |
  * item carries its launch file) for DynamoDB to send and the run's step to parse.
  */
 export async function invoicingIndexEntries(): Promise<InvoicingIndexEntry[]> {
-  const perShard = await Promise.all(
-    ACTIVE_SHARDS.map((shard) =>
-      queryAll({
-        IndexName: INDEX.activeActivities,
-        KeyConditionExpression: 'gsi3pk = :pk',
-        ProjectionExpression: 'activityId, #status, invoiceThrough',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pk': keys.activeActivitiesPartition(shard) },
-      }),
-    ),
-  );
-  return perShard.flat() as unknown as InvoicingIndexEntry[];
+  const partitions = ACTIVE_SHARDS.map((shard) => keys.activeActivitiesPartition(shard));
+  return (await queryIndexShards(INDEX.activeActivities, partitions, ['activityId', 'status', 'invoiceThrough'])) as unknown as InvoicingIndexEntry[];
 }
 
 /** A person's activities (personal and collective), as their space lists them. */

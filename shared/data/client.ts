@@ -70,6 +70,28 @@ export async function queryAll(
 }
 
 /**
+ * These attributes of every item of an index's partitions (the shards of a sharded index), read in parallel, each
+ * to its last page: a small part of the bytes when the items are large.
+ * @example await queryIndexShards(INDEX.monthInvoices, ['MONTH#2026-11#0', 'MONTH#2026-11#1'], ['invoiceId', 'status'])
+ */
+export async function queryIndexShards(indexName: string, partitions: readonly string[], attributes: readonly string[]): Promise<Record<string, unknown>[]> {
+  const names = Object.fromEntries(attributes.map((attribute, i) => [`#a${i}`, attribute]));
+  const pages = await Promise.all(
+    partitions.map((pk) =>
+      queryAll({
+        IndexName: indexName,
+        // The table's indexes are named after their key attributes: index `gsi3` is keyed by `gsi3pk`.
+        KeyConditionExpression: `${indexName}pk = :pk`,
+        ProjectionExpression: Object.keys(names).join(', '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':pk': pk },
+      }),
+    ),
+  );
+  return pages.flat();
+}
+
+/**
  * Every item of partition `pk` whose sort key begins with `skPrefix` (the whole partition for ''), read page by page
  * to the end, in sort key order (`newestFirst`: backwards). `limit` stops once that many items are read.
  */

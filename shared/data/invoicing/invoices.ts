@@ -5,7 +5,7 @@ import { invoiceIdFor, type ChaseStage, type InvoiceDraft, type InvoiceEvent, ty
 import { ACTIVE_ACTIVITY_SHARDS, activeActivityShard, INDEX, keys } from '../../keys.js';
 import { laterChaseSteps } from '../../domain/invoicing/terms.js';
 import type { TransactItem } from '../approvals.js';
-import { batchGetAll, db, queryAll, shardedIndexPage, tableName, type Page } from '../client.js';
+import { batchGetAll, db, queryAll, queryIndexShards, shardedIndexPage, tableName, type Page } from '../client.js';
 import { isConditionFailure } from '../transactions.js';
 import { MAX_TRANSACTION_ITEMS, recordOf, transact, type ByWhom } from './items.js';
 
@@ -74,18 +74,8 @@ export type InvoiceSummary = Pick<InvoiceRecord, 'invoiceId' | 'kind' | 'activit
 
 /** `listMonthInvoices` projected on `InvoiceSummary`: a tenth of the bytes to read back at every step of the run. */
 export async function listMonthInvoiceSummaries(month: string): Promise<InvoiceSummary[]> {
-  const pages = await Promise.all(
-    INVOICE_SHARDS.map((shard) =>
-      queryAll({
-        IndexName: INDEX.monthInvoices,
-        KeyConditionExpression: 'gsi3pk = :pk',
-        ProjectionExpression: 'invoiceId, kind, activityId, #status, numberingKey, #number',
-        ExpressionAttributeNames: { '#status': 'status', '#number': 'number' },
-        ExpressionAttributeValues: { ':pk': keys.monthInvoicesPartition(month, shard) },
-      }),
-    ),
-  );
-  return pages.flat() as unknown as InvoiceSummary[];
+  const partitions = INVOICE_SHARDS.map((shard) => keys.monthInvoicesPartition(month, shard));
+  return (await queryIndexShards(INDEX.monthInvoices, partitions, ['invoiceId', 'kind', 'activityId', 'status', 'numberingKey', 'number'])) as unknown as InvoiceSummary[];
 }
 
 /**
