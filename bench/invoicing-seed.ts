@@ -10,7 +10,7 @@
  */
 import { activityItem, activityMemberPuts, memberOf, newDraftActivity, priceItem } from '../shared/data/activities.js';
 import { customerItem } from '../shared/data/invoicing/customers.js';
-import { declarationItem, type StoredDeclaration } from '../shared/data/invoicing/declarations.js';
+import { declarationItem, monthChangesItem, type StoredDeclaration } from '../shared/data/invoicing/declarations.js';
 import { personalActivityId, type ActivityMember, type ActivityRecord, type PriceListVersion } from '../shared/domain/activities.js';
 import { checkEligibility } from '../shared/domain/eligibility.js';
 import { keys } from '../shared/keys.js';
@@ -181,7 +181,7 @@ export const benchLinkContactItem = (table: string, referral: ReferralRecord, at
 /**
  * Every item of activity `i` for a run of `month`: the activity (launched three months before) with its price list,
  * its holder's member item and link, its customer, the holder's referral and their address filed for new links, and
- * `declarations` declarations of the month.
+ * `declarations` declarations of the month, with the month's item that counts them (as `createDeclaration` leaves it).
  */
 export function benchInvoicingItems(table: string, i: number, month: string, declarations: number): Record<string, unknown>[] {
   const launchedAt = `${addToMonth(month, -3)}-0${1 + (i % 9)}T09:00:00.000Z`;
@@ -196,5 +196,6 @@ export function benchInvoicingItems(table: string, i: number, month: string, dec
     benchReferralItem(referral),
     benchLinkContactItem(table, referral, launchedAt),
     ...benchDeclarations(activity, prices, customer, holder, month, declarations).map(declarationItem),
+    ...(declarations > 0 ? [monthChangesItem(activity.activityId, month, declarations)] : []),
   ];
 }

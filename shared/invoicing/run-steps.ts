@@ -1,6 +1,6 @@
 import { DEFAULT_INVOICING_NUMBERING, ENV, type InvoicingNumbering } from '../../infra/config.js';
 import { cooperativeFromEnv, type ActivityRecord, type CooperativeSettings } from '../domain/activities.js';
-import { NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
 import {
   invoiceIdOfMailCause,
@@ -19,7 +19,20 @@ import { batchGetAll, tableName } from '../data/client.js';
 import { claimInvoicingRun, getInvoicingRun, listInvoicingRuns, recordRunProgress } from '../data/invoicing-runs.js';
 import { getCustomers } from '../data/invoicing/customers.js';
 import { byKeyOrder, listBatchDeclarations } from '../data/invoicing/declarations.js';
-import { appendInvoiceEvent, countMonthDrafts, draftManyMonthInvoices, getInvoice, getInvoices, holdInvoice, listMonthInvoices, listMonthInvoiceSummaries, releaseInvoice, type InvoiceSummary } from '../data/invoicing/invoices.js';
+import {
+  appendInvoiceEvent,
+  countMonthDrafts,
+  draftManyMonthInvoices,
+  getInvoice,
+  getInvoices,
+  holdInvoice,
+  listMonthInvoices,
+  listMonthInvoiceSummaries,
+  readMonthLocks,
+  releaseInvoice,
+  type DraftOutcome,
+  type InvoiceSummary,
+} from '../data/invoicing/invoices.js';
 import { inParallel, transact, type ByWhom } from '../data/invoicing/items.js';
 import { issueNumbers } from '../data/invoicing/numbering.js';
 import { outboxPuts, type OutboxDraft } from '../data/outbox.js';
@@ -99,23 +112,37 @@ export async function prepareRun(month: string, trigger: InvoicingRunTrigger): P
   return { bucket: list.bucket, key, activities };
 }
 
+/** Reads of a drafting batch's months that found them changed before drafting gives up (the batch fails, retried later). */
+const DRAFT_ROUNDS = 3;
+
 /**
  * One batch of the drafting map: each activity's month drafted from its declarations (one invoice per customer,
- * `draftMonthInvoices`, which locks the month). An activity that fails fails the batch: the map's tolerated
+ * `draftManyMonthInvoices`, which locks the month). An activity that fails fails the batch: the map's tolerated
  * failures count it, and the run's ledger says how many activities were not drafted. Then the paused or closed
  * activities whose last month this was leave the index (`leaveAfterLastMonth`): only once their month is drafted, so a
- * crash before loses nothing, and a retried batch finds them gone.
+ * crash before loses nothing, and a retried batch finds them gone. `afterRead` (tests) runs between the batch's reads
+ * and its writes: a declaration written there is drafted, never locked out.
  */
-export async function draftBatch(month: string, activities: ReadonlyArray<string | DraftTarget>): Promise<{ activities: number; invoices: number; left?: number }> {
+export async function draftBatch(month: string, activities: ReadonlyArray<string | DraftTarget>, options: { afterRead?: () => Promise<void> } = {}): Promise<{ activities: number; invoices: number; left?: number }> {
   const targets = activities.map((item) => (typeof item === 'string' ? { activityId: item } : item));
   const activityIds = targets.map((t) => t.activityId);
   const { vatMode } = cooperativeFromEnv();
-  // One query for the batch's declarations (a range of the month's partition, decision 36), one read per 100 customers
-  // they name, and the first drafting of the batch in shared transactions (draftManyMonthInvoices): a few requests
-  // for the batch, not one or more per activity.
-  const declarations = await listBatchDeclarations(activityIds, month);
-  const customers = await getCustomers([...new Map(declarations.flat().map((d) => [`${d.activityId}#${d.customerId}`, d])).values()]);
-  const outcomes = await draftManyMonthInvoices(activityIds.map((activityId, i) => ({ activityId, month, drafts: monthDrafts(declarations[i]!, customers.filter((c) => c.activityId === activityId), vatMode).drafts })));
+  const outcomes: DraftOutcome[] = [];
+  let pending = activityIds;
+  for (let round = 1; pending.length > 0; round++) {
+    if (round > DRAFT_ROUNDS) throw new ConflictError(`Les déclarations de ${pending.length} activité(s) changent pendant la préparation du mois ${month} : le lot sera repris.`);
+    // The months' locks first, then one query for the batch's declarations (a range of the month's partition, decision
+    // 36), one read per 100 customers they name, and the first drafting of the batch in shared transactions
+    // (draftManyMonthInvoices), each lock on the count of changes read: a declaration written after the locks were
+    // read makes its activity come back `changed`, to read and draft again (alone, or the few of them).
+    const locks = await readMonthLocks(pending, month);
+    const declarations = await listBatchDeclarations(pending, month);
+    const customers = await getCustomers([...new Map(declarations.flat().map((d) => [`${d.activityId}#${d.customerId}`, d])).values()]);
+    await options.afterRead?.();
+    const results = await draftManyMonthInvoices(pending.map((activityId, i) => ({ activityId, month, lock: locks[i]!, drafts: monthDrafts(declarations[i]!, customers.filter((c) => c.activityId === activityId), vatMode).drafts })));
+    for (const result of results) if (result !== 'changed') outcomes.push(result);
+    pending = pending.filter((_, i) => results[i] === 'changed');
+  }
   const left = await leaveAfterLastMonth(month, targets);
   return { activities: activityIds.length, invoices: outcomes.reduce((sum, outcome) => sum + outcome.invoices.length, 0), ...(left > 0 ? { left } : {}) };
 }

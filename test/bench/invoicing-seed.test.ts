@@ -7,7 +7,7 @@ import { business, individual } from '../support/invoicing.js';
 import { benchInvoicingItems } from '../../bench/invoicing-seed.js';
 import { activate, activityItem, activityMemberPuts, createActivity, getActivity, priceItem, submitForLaunch } from '../../shared/data/activities.js';
 import { createCustomer, customerItem } from '../../shared/data/invoicing/customers.js';
-import { createDeclaration, declarationItem, type StoredDeclaration } from '../../shared/data/invoicing/declarations.js';
+import { createDeclaration, declarationItem, monthChangesItem, type StoredDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { recordOf } from '../../shared/data/invoicing/items.js';
 import { isValidFrenchVatNumber, isValidSiren } from '../../shared/domain/invoicing/customers.js';
 import type { CustomerRecord } from '../../shared/domain/invoicing/records.js';
@@ -74,7 +74,7 @@ describe('the bench seeding of an invoicing month', () => {
       ...(await partition(keys.monthDeclarationsPartition(month))).filter((i) => i.activityId === activity.activityId),
     ];
     const real = (type: string, where: (item: Item) => boolean = () => true) => stored.find((i) => i.type === type && where(i))!;
-    expect(stored.map((i) => i.type).sort()).toEqual(['activity', 'activity-member', 'activity-prices', 'declaration', 'invoicing-customer', 'invoicing-customer', 'person-activity']);
+    expect(stored.map((i) => i.type).sort()).toEqual(['activity', 'activity-member', 'activity-prices', 'declaration', 'invoicing-customer', 'invoicing-customer', 'invoicing-month', 'person-activity']);
 
     // The builders give the stored items back from their records.
     expect(activityItem(parts.activity)).toEqual(real('activity'));
@@ -82,6 +82,7 @@ describe('the bench seeding of an invoicing month', () => {
     expect(activityMemberPuts(table, parts.activity, parts.members[0]!).map((put) => put.Put!.Item)).toEqual([real('activity-member'), real('person-activity')]);
     for (const customer of customers) expect(customerItem(customer)).toEqual(real('invoicing-customer', (i) => i.customerId === customer.customerId));
     expect(declarationItem(recordOf<StoredDeclaration>(real('declaration')))).toEqual(real('declaration'));
+    expect(monthChangesItem(activity.activityId, month, 1)).toEqual(real('invoicing-month'));
 
     // The seeded items: the same keys and index entries, the same attributes of the same types.
     const seeded = [0, 1, 2].flatMap((i) => benchInvoicingItems(table, i, month, 3));
@@ -89,7 +90,7 @@ describe('the bench seeding of an invoicing month', () => {
     // links) naming its referral in their sort key.
     const seededOne = seeded.filter((i) => String(i.pk).includes('bench-000002') || (i.type === 'declaration' && i.activityId === 'pa-bench-000002') || String(i.sk).startsWith('bench-000002#'));
     const seededOf = (type: string, where: (item: Item) => boolean = () => true) => seededOne.find((i) => i.type === type && where(i))!;
-    expect(seededOne.map((i) => i.type).sort()).toEqual(['activity', 'activity-member', 'activity-prices', 'declaration', 'declaration', 'declaration', 'invoicing-customer', 'link-contact', 'person-activity', 'referral']);
+    expect(seededOne.map((i) => i.type).sort()).toEqual(['activity', 'activity-member', 'activity-prices', 'declaration', 'declaration', 'declaration', 'invoicing-customer', 'invoicing-month', 'link-contact', 'person-activity', 'referral']);
     const realIds = [activity.activityId, referral.referralId, referral.personId, 'c-real-1', 'c-real-2', 'd-real-1'];
     const seededCustomer = seededOf('invoicing-customer');
     const seededIds = [String(seededOf('activity').activityId), String(seededOf('activity-member').referralId), String(seededOf('activity-member').personId), String(seededCustomer.customerId), ...seededOne.filter((i) => i.type === 'declaration').map((i) => String(i.declarationId))];
@@ -100,6 +101,7 @@ describe('the bench seeding of an invoicing month', () => {
       ['person-activity'],
       ['invoicing-customer', (i: Item) => i.kind === 'business'],
       ['declaration'],
+      ['invoicing-month'],
     ] as Array<[string, ((i: Item) => boolean)?]>) {
       const expected = real(type, where);
       const actual = type === 'declaration' ? seededOne.filter((i) => i.type === 'declaration') : [seededOf(type, where)];

@@ -9,6 +9,7 @@ import {
   draftManyMonthInvoices,
   draftMonthInvoices,
   getInvoice,
+  readMonthLocks,
   holdInvoice,
   listActivityInvoices,
   listMonthInvoices,
@@ -147,8 +148,12 @@ describe('drafts of a month', () => {
     const earlier = await draftMonthInvoices({ activityId: activities[1]!, month, drafts: [draftFor(customers[1]!)] });
     await holdInvoice({ invoiceId: earlier.invoices[0]!.invoiceId, reason: 'Prix à vérifier', by: staff });
 
-    const inputs = activities.map((activityId, i) => ({ activityId, month, drafts: i === 3 ? [] : [draftFor(customers[i]!, [line({ quantityHundredths: 200 })])] }));
-    const outcomes = await draftManyMonthInvoices(inputs);
+    const inputs = async () => {
+      const locks = await readMonthLocks(activities, month);
+      return activities.map((activityId, i) => ({ activityId, month, lock: locks[i]!, drafts: i === 3 ? [] : [draftFor(customers[i]!, [line({ quantityHundredths: 200 })])] }));
+    };
+    const drafted = async () => (await draftManyMonthInvoices(await inputs())).map((result) => (result === 'changed' ? expect.fail('no month changed') : result));
+    const outcomes = await drafted();
     expect(outcomes.map((o) => o.invoices.map((i) => i.invoiceId))).toEqual([
       [`inv-${activities[0]}-${month}-${customers[0]!.customerId}`],
       [`inv-${activities[1]}-${month}-${customers[1]!.customerId}`],
@@ -164,7 +169,7 @@ describe('drafts of a month', () => {
     expect((await getInvoice(outcomes[0]!.invoices[0]!.invoiceId))!.history.map((e) => e.event)).toEqual(['drafted']);
 
     // Again (a retried batch): every month is redrafted, nothing is written twice.
-    const again = await draftManyMonthInvoices(inputs);
+    const again = await drafted();
     expect(again.map((o) => o.invoices.length)).toEqual([1, 1, 1, 0]);
     expect((await getInvoice(outcomes[0]!.invoices[0]!.invoiceId))!.history.map((e) => e.event)).toEqual(['drafted', 'redrafted']);
     expect((await listMonthInvoices(month)).length).toBe(3);

@@ -40,11 +40,17 @@ function assertDeclaration(fields: DeclarationFields): void {
   if (problems.length) throw new InvalidInputError('La déclaration est incomplète ou invalide.', problems);
 }
 
-/** The month's lock, or undefined while drafting has not begun. */
+/** The month's lock, or undefined while drafting has not begun (no item, or only the count of its changes). */
 export async function getMonthLock(activityId: string, month: string): Promise<MonthLockRecord | undefined> {
   const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.invoicingMonth(activityId, month), ConsistentRead: true }));
-  return result.Item ? recordOf<MonthLockRecord>(result.Item) : undefined;
+  return result.Item?.status ? recordOf<MonthLockRecord>(result.Item) : undefined;
 }
+
+/**
+ * The month's item as declarations leave it before any drafting: the count of their writes alone (`changes`, decision
+ * 36). What `guards` writes on a first declaration; the bench seeds it with the declarations.
+ */
+export const monthChangesItem = (activityId: string, month: string, changes: number) => ({ ...keys.invoicingMonth(activityId, month), type: 'invoicing-month', activityId, month, changes });
 
 const withStatus = (declaration: StoredDeclaration, lock: MonthLockRecord | undefined): DeclarationRecord => ({ ...declaration, status: lock?.status === 'drafted' ? 'invoiced' : 'open' });
 
@@ -53,18 +59,21 @@ type Guard = { item: TransactItem; refusal: () => Error };
 /**
  * What every change of a declaration checks in its transaction: its month is not locked (drafting not begun, or
  * reopened), each customer it concerns is the activity's, and that customer's invoice of the month is not numbered
- * (once issued, what it invoiced is frozen even in a reopened month).
+ * (once issued, what it invoiced is frozen even in a reopened month). The month's item counts the change
+ * (`changes`, created with the first declaration): a drafting that read the declarations before it sees its lock's
+ * count moved, and drafts again from a fresh read instead of locking the month without it (decision 36).
  */
 function guards(table: string, activityId: string, month: string, customerIds: string[]): Guard[] {
   const list: Guard[] = [
     {
       item: {
-        ConditionCheck: {
+        Update: {
           TableName: table,
           Key: keys.invoicingMonth(activityId, month),
-          ConditionExpression: 'attribute_not_exists(pk) OR #status = :open',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':open': 'open' },
+          UpdateExpression: 'SET #type = :type, activityId = :activity, #month = :month, #changes = if_not_exists(#changes, :zero) + :one',
+          ConditionExpression: 'attribute_not_exists(#status) OR #status = :open',
+          ExpressionAttributeNames: { '#status': 'status', '#type': 'type', '#month': 'month', '#changes': 'changes' },
+          ExpressionAttributeValues: { ':open': 'open', ':type': 'invoicing-month', ':activity': activityId, ':month': month, ':zero': 0, ':one': 1 },
         },
       },
       refusal: () => monthInvoiced(month),

@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import { invoiceIdFor, type ChaseStage, type InvoiceDraft, type InvoiceEvent, type InvoiceRecord, type MonthLockRecord } from '../../domain/invoicing/records.js';
+import { invoiceIdFor, type ChaseStage, type InvoiceDraft, type InvoiceEvent, type InvoiceRecord, type MonthLockRecord, type MonthLockStatus } from '../../domain/invoicing/records.js';
 import { ACTIVE_ACTIVITY_SHARDS, activeActivityShard, INDEX, keys } from '../../keys.js';
 import { laterChaseSteps } from '../../domain/invoicing/terms.js';
 import type { TransactItem } from '../approvals.js';
@@ -115,25 +115,69 @@ export async function listMonthInvoicesPage(input: { month: string; cursor?: str
   return { items: page.items.map((i) => recordOf<InvoiceRecord>(i)), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
-const lockUpdate = (table: string, activityId: string, month: string, now: string, condition?: string): TransactItem => ({
+/**
+ * What drafting read of an activity's month before reading its declarations (`readMonthLocks`): the drafts made from
+ * them are written only while the month's count of changes is still the one read (decision 36). `exists: false`: no
+ * item (no declaration written through the app, never drafted).
+ */
+export interface SeenLock {
+  exists: boolean;
+  changes?: number;
+  status?: MonthLockStatus;
+  lockedAt?: string;
+}
+
+/**
+ * The months of a drafting batch's activities as they are now, in the order given: one consistent BatchGet per 100
+ * (about 0.1 ms of DynamoDB Local's JVM an item), read before the declarations.
+ */
+export async function readMonthLocks(activityIds: readonly string[], month: string): Promise<SeenLock[]> {
+  const found = new Map((await batchGetAll(activityIds.map((id) => keys.invoicingMonth(id, month)), { consistentRead: true })).map((item) => [String(item.pk), item]));
+  return activityIds.map((id): SeenLock => {
+    const item = found.get(keys.invoicingMonth(id, month).pk) as Partial<MonthLockRecord> | undefined;
+    return item ? { exists: true, changes: item.changes, status: item.status, lockedAt: item.lockedAt } : { exists: false };
+  });
+}
+
+/** The month changed (a declaration written, a reopening) since drafting read it: its drafts may miss what changed. */
+export class MonthChangedError extends ConflictError {
+  constructor() {
+    super('Les déclarations du mois ont changé pendant sa préparation : recommencez.');
+  }
+}
+
+type Condition = { expression: string; names: Record<string, string>; values: Record<string, unknown> };
+
+/** The month's count of changes is still the one read (none yet: drafting does not count, and an old lock has none). */
+const unchangedSince = (lock: SeenLock): Condition =>
+  lock.changes === undefined
+    ? { expression: 'attribute_not_exists(#changes)', names: { '#changes': 'changes' }, values: {} }
+    : { expression: '#changes = :seen', names: { '#changes': 'changes' }, values: { ':seen': lock.changes } };
+
+/** The month locked (`drafted`), under `condition`. It leaves `changes` alone: a drafting's later chunks and its retries still find the count it read. */
+const lockUpdate = (table: string, activityId: string, month: string, now: string, condition: Condition): TransactItem => ({
   Update: {
-    ...(condition ? { ConditionExpression: condition } : {}),
+    ConditionExpression: condition.expression,
     TableName: table,
     Key: keys.invoicingMonth(activityId, month),
     UpdateExpression: 'SET #type = :type, activityId = :activity, #month = :month, #status = :drafted, lockedAt = if_not_exists(lockedAt, :now), updatedAt = :now',
-    ExpressionAttributeNames: { '#type': 'type', '#month': 'month', '#status': 'status' },
-    ExpressionAttributeValues: { ':type': 'invoicing-month', ':activity': activityId, ':month': month, ':drafted': 'drafted', ':now': now },
+    ExpressionAttributeNames: { '#type': 'type', '#month': 'month', '#status': 'status', ...condition.names },
+    ExpressionAttributeValues: { ':type': 'invoicing-month', ':activity': activityId, ':month': month, ':drafted': 'drafted', ':now': now, ...condition.values },
   },
 });
 
-/** Items in transactions of at most 100, each one also locking the month (the lock comes with every write of drafts). */
-async function writeWithLock(table: string, activityId: string, month: string, now: string, items: TransactItem[]): Promise<void> {
+/** A transaction refused by its item `index`'s condition (the month's lock is each drafting transaction's first). */
+const refusedAt = (error: unknown, index: number) => isConditionFailure(error) && error.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
+
+/** Items in transactions of at most 100, each one also locking the month, on the count of changes read (the lock comes with every write of drafts). */
+async function writeWithLock(table: string, activityId: string, month: string, now: string, items: TransactItem[], lock: SeenLock): Promise<void> {
   const per = MAX_TRANSACTION_ITEMS - 1;
+  const condition = unchangedSince(lock);
   if (items.length === 0) {
-    await transact([lockUpdate(table, activityId, month, now)]);
+    await transact([lockUpdate(table, activityId, month, now, condition)]);
     return;
   }
-  for (let i = 0; i < items.length; i += per) await transact([lockUpdate(table, activityId, month, now), ...items.slice(i, i + per)]);
+  for (let i = 0; i < items.length; i += per) await transact([lockUpdate(table, activityId, month, now, condition), ...items.slice(i, i + per)]);
 }
 
 export interface DraftOutcome {
@@ -149,61 +193,81 @@ export interface DraftOutcome {
  * Drafts an activity's month: one invoice per customer (ids `inv-<activityId>-<month>-<customerId>`), the month
  * locked in the same transactions so that no declaration changes between drafting and issuing. Idempotent: drafting
  * again replaces the drafts not yet numbered, keeps held ones held (unless the month was reopened since), deletes
- * drafts no longer wanted and keeps numbered invoices untouched. The caller computed each draft's lines and totals.
+ * drafts no longer wanted and keeps numbered invoices untouched. The caller computed each draft's lines and totals
+ * from the declarations it read after `lock` (`readMonthLocks`; read here without it): a `MonthChangedError` when a
+ * declaration was written (or the month reopened) since, and nothing is written.
  */
-export async function draftMonthInvoices(input: { activityId: string; month: string; drafts: InvoiceDraft[]; now?: Date }): Promise<DraftOutcome> {
+export async function draftMonthInvoices(input: { activityId: string; month: string; drafts: InvoiceDraft[]; lock?: SeenLock; now?: Date }): Promise<DraftOutcome> {
   const now = (input.now ?? new Date()).toISOString();
   const table = tableName();
   const { activityId, month } = input;
+  const lock = input.lock ?? (await readMonthLocks([activityId], month))[0]!;
   const fresh = freshDrafts(activityId, month, input.drafts, now);
-  // The first drafting of a month (no lock yet, nothing to replace): one transaction per 99 drafts, no read.
-  try {
-    const firstTime = firstDrafting(table, activityId, month, fresh, now);
-    if (firstTime.length <= MAX_TRANSACTION_ITEMS) {
+  // The first drafting of a month (never locked, nothing to replace): one transaction, no read.
+  const firstTime = lock.lockedAt ? [] : firstDrafting(table, activityId, month, fresh, now, lock);
+  if (firstTime.length > 0 && firstTime.length <= MAX_TRANSACTION_ITEMS) {
+    try {
       await transact(firstTime);
       return { invoices: fresh, kept: [], removed: [] };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      if (refusedAt(error, 0)) throw new MonthChangedError();
     }
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
   }
-  return redraft(table, activityId, month, fresh, now);
+  return redraft(table, activityId, month, fresh, now, lock);
 }
 
+/** What `draftManyMonthInvoices` did of an activity's month: drafted, or `changed` since its lock was read (nothing written: read it again and redo). */
+export type DraftResult = DraftOutcome | 'changed';
+
 /**
- * `draftMonthInvoices` for many activities' months at once (the run's drafting batch). The first drafting of each
- * month goes in shared transactions of up to 100 items, an activity's lock and drafts always in the same one: each
- * activity stays all-or-nothing, and a batch of 100 activities costs a few requests instead of 100. A transaction
- * refused (a month already drafted by an earlier attempt, a declaration changed meanwhile) is done again activity by
- * activity, through `draftMonthInvoices`, which redrafts what it finds. Outcomes in the order given.
+ * `draftMonthInvoices` for many activities' months at once (the run's drafting batch), each with the lock read before
+ * its declarations. The first drafting of each month goes in shared transactions of up to 100 items, an activity's
+ * lock and drafts always in the same one: each activity stays all-or-nothing, and a batch of 100 activities costs a
+ * few requests instead of 100. An activity whose lock refused (its month changed since it was read) comes back
+ * `changed`; the others of a refused transaction (a month already drafted by an earlier attempt) are done again
+ * activity by activity, through `draftMonthInvoices`, which redrafts what it finds. Results in the order given.
  */
-export async function draftManyMonthInvoices(inputs: ReadonlyArray<{ activityId: string; month: string; drafts: InvoiceDraft[] }>, now: Date = new Date()): Promise<DraftOutcome[]> {
+export async function draftManyMonthInvoices(inputs: ReadonlyArray<{ activityId: string; month: string; drafts: InvoiceDraft[]; lock: SeenLock }>, now: Date = new Date()): Promise<DraftResult[]> {
   const at = now.toISOString();
   const table = tableName();
-  const outcomes: Array<DraftOutcome | undefined> = new Array(inputs.length);
-  const groups: Array<{ indexes: number[]; items: TransactItem[] }> = [];
-  let group: { indexes: number[]; items: TransactItem[] } | undefined;
+  const results: Array<DraftResult | undefined> = new Array(inputs.length);
+  type Group = { indexes: number[]; locksAt: number[]; items: TransactItem[] };
+  const groups: Group[] = [];
+  let group: Group | undefined;
   inputs.forEach((input, index) => {
+    // Drafted before (an earlier attempt, a reopened month): redrafted on its own, below.
+    if (input.lock.lockedAt) return;
     const fresh = freshDrafts(input.activityId, input.month, input.drafts, at);
-    const items = firstDrafting(table, input.activityId, input.month, fresh, at);
+    const items = firstDrafting(table, input.activityId, input.month, fresh, at, input.lock);
     // Too many drafts for one transaction: on its own (draftMonthInvoices redrafts in several).
     if (items.length > MAX_TRANSACTION_ITEMS) return;
-    if (!group || group.items.length + items.length > MAX_TRANSACTION_ITEMS) groups.push((group = { indexes: [], items: [] }));
+    if (!group || group.items.length + items.length > MAX_TRANSACTION_ITEMS) groups.push((group = { indexes: [], locksAt: [], items: [] }));
     group.indexes.push(index);
+    group.locksAt.push(group.items.length);
     group.items.push(...items);
-    outcomes[index] = { invoices: fresh, kept: [], removed: [] };
+    results[index] = { invoices: fresh, kept: [], removed: [] };
   });
   await Promise.all(
-    groups.map(async ({ indexes, items }) => {
+    groups.map(async ({ indexes, locksAt, items }) => {
       try {
         await transact(items);
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        for (const index of indexes) outcomes[index] = undefined;
+        indexes.forEach((index, k) => (results[index] = refusedAt(error, locksAt[k]!) ? 'changed' : undefined));
       }
     }),
   );
-  for (const [index, input] of inputs.entries()) outcomes[index] ??= await draftMonthInvoices({ ...input, now });
-  return outcomes as DraftOutcome[];
+  for (const [index, input] of inputs.entries()) {
+    if (results[index]) continue;
+    try {
+      results[index] = await draftMonthInvoices({ ...input, now });
+    } catch (error) {
+      if (!(error instanceof MonthChangedError)) throw error;
+      results[index] = 'changed';
+    }
+  }
+  return results as DraftResult[];
 }
 
 /** The month's invoices as the drafts make them: one per customer, ids derived from activity, month and customer. */
@@ -229,19 +293,21 @@ function freshDrafts(activityId: string, month: string, drafts: readonly Invoice
   return fresh;
 }
 
-/** The writes of a month's first drafting: the lock taken (it must not exist yet) and each draft new. */
-const firstDrafting = (table: string, activityId: string, month: string, fresh: readonly InvoiceRecord[], now: string): TransactItem[] => [
-  lockUpdate(table, activityId, month, now, 'attribute_not_exists(pk)'),
-  ...fresh.map((invoice): TransactItem => ({ Put: { TableName: table, Item: invoiceItem(invoice), ConditionExpression: 'attribute_not_exists(pk)' } })),
-];
+/** The writes of a month's first drafting: the lock taken (never taken before, no change since `lock` was read) and each draft new. */
+function firstDrafting(table: string, activityId: string, month: string, fresh: readonly InvoiceRecord[], now: string, lock: SeenLock): TransactItem[] {
+  const unchanged = unchangedSince(lock);
+  return [
+    lockUpdate(table, activityId, month, now, { ...unchanged, expression: `${unchanged.expression} AND attribute_not_exists(lockedAt)` }),
+    ...fresh.map((invoice): TransactItem => ({ Put: { TableName: table, Item: invoiceItem(invoice), ConditionExpression: 'attribute_not_exists(pk)' } })),
+  ];
+}
 
-async function redraft(table: string, activityId: string, month: string, fresh: InvoiceRecord[], now: string): Promise<DraftOutcome> {
-  const lock = (await db().send(new GetCommand({ TableName: table, Key: keys.invoicingMonth(activityId, month), ConsistentRead: true }))).Item as MonthLockRecord | undefined;
+async function redraft(table: string, activityId: string, month: string, fresh: InvoiceRecord[], now: string, lock: SeenLock): Promise<DraftOutcome> {
   const indexed = await listActivityInvoices(activityId, month);
   const current = new Map((await getInvoices([...new Set([...fresh.map((f) => f.invoiceId), ...indexed.filter((i) => i.kind === 'invoice').map((i) => i.invoiceId)])])).map((i) => [i.invoiceId, i]));
   const wanted = new Set(fresh.map((f) => f.invoiceId));
   // After a reopening, a new round: held invoices come back as drafts for the next validation.
-  const keepHolds = lock?.status === 'drafted';
+  const keepHolds = lock.status === 'drafted';
   const sameAsRead = (invoice: InvoiceRecord) => ({
     ConditionExpression: 'updatedAt = :read AND attribute_not_exists(numberingKey)',
     ExpressionAttributeValues: { ':read': invoice.updatedAt },
@@ -271,8 +337,9 @@ async function redraft(table: string, activityId: string, month: string, fresh: 
     outcome.removed.push(existing.invoiceId);
   }
   try {
-    await writeWithLock(table, activityId, month, now, items);
+    await writeWithLock(table, activityId, month, now, items, lock);
   } catch (error) {
+    if (refusedAt(error, 0)) throw new MonthChangedError();
     if (isConditionFailure(error)) throw new ConflictError(CHANGED);
     throw error;
   }
@@ -346,14 +413,15 @@ export async function reopenMonth(input: { activityId: string; month: string; re
       },
     }),
   );
+  // Counted as a change (decision 36): a drafting that read the month still locked does not lock it again unseen.
   const reopen = (): TransactItem => ({
     Update: {
       TableName: table,
       Key: keys.invoicingMonth(activityId, month),
-      UpdateExpression: 'SET #status = :open, updatedAt = :now',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':open': 'open', ':now': at },
+      UpdateExpression: 'SET #status = :open, updatedAt = :now, #changes = if_not_exists(#changes, :zero) + :one',
+      ConditionExpression: 'attribute_exists(lockedAt)',
+      ExpressionAttributeNames: { '#status': 'status', '#changes': 'changes' },
+      ExpressionAttributeValues: { ':open': 'open', ':now': at, ':zero': 0, ':one': 1 },
     },
   });
   try {

@@ -82,7 +82,8 @@ export type DeclarationFields = Pick<DeclarationRecord, 'customerId' | 'serviceD
 /**
  * An activity's month for invoicing. `drafted`: drafting has begun, declarations are frozen until the month is
  * issued (no declaration slips in between drafting and numbering); `open`: staff reopened it after a hold, so that
- * members can correct their declarations before a new draft. No item: the month was never drafted.
+ * members can correct their declarations before a new draft. No item, or an item without a status (only `changes`):
+ * the month was never drafted.
  */
 export type MonthLockStatus = 'open' | 'drafted';
 
@@ -92,6 +93,11 @@ export interface MonthLockRecord {
   status: MonthLockStatus;
   lockedAt: string;
   updatedAt: string;
+  /**
+   * How many times the month changed for drafting: each write of one of its declarations, each reopening (decision
+   * 36). Drafting reads it before the declarations and writes only if it is still the same.
+   */
+  changes?: number;
 }
 
 /** A line as invoiced: the declaration's line, where it comes from, and its amount excluding VAT. */
