@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { sesEventAbout, useMessagingAndDocuments } from '../support/messaging.js';
+import { useMessagingAndDocuments } from '../support/messaging.js';
+import { deliverSesEvent, listStaffMessages } from '../support/staff-messages.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { prescriberLens, staffCamille } from '../support/fixtures.js';
 import { business, draftFor, issueOneInvoice, line } from '../support/invoicing.js';
-import { handler as staffMessages } from '../../functions/staff/messages.js';
 import { handler as staffInvoicing } from '../../functions/invoicing/staff-api.js';
-import { handler as deliveryEvents } from '../../functions/notifications/delivery-events.js';
 import type { Actor } from '../../shared/domain/actor.js';
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { createCustomer, getCustomer, updateCustomer } from '../../shared/data/invoicing/customers.js';
@@ -56,19 +55,6 @@ async function item(key: { pk: string; sk: string }) {
 }
 const invoice = async (invoiceId: string) => (await item(keys.invoice(invoiceId))) as unknown as InvoiceRecord & { eventMarkers?: string[] };
 
-/** What SES publishes about a message it sent (its outbox key in the tags), through the delivery function. */
-async function sesEvent(ownerId: string, notificationId: string, detailType: 'Email Bounced' | 'Email Complaint Received') {
-  const message = (await item(keys.notification(ownerId, notificationId)))!;
-  const event = sesEventAbout(message, ownerId, notificationId, detailType);
-  expect(await deliveryEvents(event as never, lambdaContext() as never)).toEqual({ recorded: 1, dropped: 0 });
-}
-
-async function listed() {
-  const response = await staffMessages(apiEvent({ routeKey: 'GET /api/staff/messages', actor: staffCamille }) as never, lambdaContext() as never);
-  expect(response.statusCode).toBe(200);
-  return JSON.parse(String(response.body)) as { failed: Array<Record<string, unknown>>; optOuts: Array<Record<string, unknown>>; toFix: Array<Record<string, unknown>> };
-}
-
 async function call(routeKey: string, options: { invoiceId: string; body?: unknown; key?: string | null; actor?: Actor }) {
   const headers: Record<string, string> = options.key === null ? {} : { 'idempotency-key': options.key ?? randomUUID() };
   const event = apiEvent({ routeKey, actor: options.actor ?? staffCamille, body: options.body, headers, pathParameters: { invoiceId: options.invoiceId } });
@@ -100,9 +86,9 @@ describe("a customer's e-mail that did not arrive", () => {
     const addMetric = vi.spyOn(metrics, 'addMetric');
     const errors = vi.spyOn(logger, 'error');
     const infos = vi.spyOn(logger, 'info');
-    await sesEvent(mailed.owner, mailed.notificationId, 'Email Bounced');
+    await deliverSesEvent(local(), mailed.owner, mailed.notificationId, 'Email Bounced');
     // The same report again (SES and EventBridge deliver at least once).
-    await sesEvent(mailed.owner, mailed.notificationId, 'Email Bounced');
+    await deliverSesEvent(local(), mailed.owner, mailed.notificationId, 'Email Bounced');
 
     const counted = (name: string) => addMetric.mock.calls.filter(([metric]) => metric === name).length;
     expect(counted('staff_message_undelivered')).toBe(0);
@@ -121,7 +107,7 @@ describe("a customer's e-mail that did not arrive", () => {
     const timeline = [...(await everything()).keys()].filter((key) => key.startsWith(`PERSON#${mailed.owner}\u0000TIMELINE#`));
     expect(timeline).toEqual([]);
 
-    const toFix = (await listed()).toFix.filter((row) => row.personId === mailed.invoiceId);
+    const toFix = (await listStaffMessages()).toFix.filter((row) => row.personId === mailed.invoiceId);
     expect(toFix).toEqual([expect.objectContaining({ role: 'customer', roleLabel: 'Client', address: mailed.email, personName: 'Client : Boulangerie Martin — activité « Les Jardins de Léa »', owner: expect.objectContaining({ kind: 'customer', invoiceId: mailed.invoiceId }) })]);
 
     // Not corrected yet: the page says to correct the address first, and the route refuses to send it there again.
@@ -136,7 +122,7 @@ describe("a customer's e-mail that did not arrive", () => {
   it("a complaint opts the customer's address out and goes on the invoice's history, not on a person's timeline", async () => {
     const mailed = await invoiceMailed('Mme Lucie Leroy');
     const addMetric = vi.spyOn(metrics, 'addMetric');
-    await sesEvent(mailed.owner, mailed.notificationId, 'Email Complaint Received');
+    await deliverSesEvent(local(), mailed.owner, mailed.notificationId, 'Email Complaint Received');
 
     expect(addMetric.mock.calls.filter(([metric]) => metric === 'staff_message_undelivered')).toEqual([]);
     const optOut = await item(keys.optOut('email', mailed.email.toLowerCase()));
@@ -150,7 +136,7 @@ describe("a customer's e-mail that did not arrive", () => {
 
   it('staff correct the e-mail and send the invoice again: the same PDF to the new address, once, the invoice unchanged', async () => {
     const mailed = await invoiceMailed();
-    await sesEvent(mailed.owner, mailed.notificationId, 'Email Bounced');
+    await deliverSesEvent(local(), mailed.owner, mailed.notificationId, 'Email Bounced');
     const [first] = await emailsTo(mailed.email);
     const issued = await invoice(mailed.invoiceId);
 
@@ -190,7 +176,7 @@ describe("a customer's e-mail that did not arrive", () => {
     expect((await detail(mailed.invoiceId)).history.map((e: { label: string }) => e.label)).toContain(`Facture renvoyée à ${corrected}`);
 
     // Off the "to fix" list; the undelivered message says it was sent again, and where.
-    const lists = await listed();
+    const lists = await listStaffMessages();
     expect(lists.toFix.filter((row) => row.personId === mailed.invoiceId)).toEqual([]);
     expect(lists.failed.find((row) => row.notificationId === mailed.notificationId)).toMatchObject({ status: 'bounced', resentTo: corrected, resentAt: expect.any(String) });
 
@@ -203,13 +189,13 @@ describe("a customer's e-mail that did not arrive", () => {
     expect(await emailsTo(corrected)).toHaveLength(1);
 
     // The new address bounces too: back on the "to fix" list, as a young person's contact fixed and failing again.
-    await sesEvent(mailed.owner, String(answer.body.notificationId), 'Email Bounced');
-    expect((await listed()).toFix.filter((row) => row.personId === mailed.invoiceId)).toEqual([expect.objectContaining({ address: corrected })]);
+    await deliverSesEvent(local(), mailed.owner, String(answer.body.notificationId), 'Email Bounced');
+    expect((await listStaffMessages()).toFix.filter((row) => row.personId === mailed.invoiceId)).toEqual([expect.objectContaining({ address: corrected })]);
   });
 
   it('refuses bad input with a 4xx in French and writes nothing', async () => {
     const mailed = await invoiceMailed();
-    await sesEvent(mailed.owner, mailed.notificationId, 'Email Bounced');
+    await deliverSesEvent(local(), mailed.owner, mailed.notificationId, 'Email Bounced');
     const corrected = `nouvelle.${randomUUID()}@example.org`;
     const customer = (await getCustomer(mailed.activityId, mailed.customer.customerId))!;
     await updateCustomer({ activityId: mailed.activityId, customerId: customer.customerId, expectedVersion: customer.version, fields: { ...business(), name: customer.name, email: corrected } });

@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { sesEventAbout, useMessagingAndDocuments } from '../support/messaging.js';
-import { apiEvent, lambdaContext } from '../support/events.js';
-import { adultSubmission, prescriberLens, staffCamille } from '../support/fixtures.js';
+import { useMessagingAndDocuments } from '../support/messaging.js';
+import { deliverSesEvent, listStaffMessages } from '../support/staff-messages.js';
+import { adultSubmission, prescriberLens } from '../support/fixtures.js';
 import { business, issueOneInvoice } from '../support/invoicing.js';
-import { handler as staffMessages } from '../../functions/staff/messages.js';
-import { handler as deliveryEvents } from '../../functions/notifications/delivery-events.js';
 import { db } from '../../shared/data/client.js';
 import { updateCustomer } from '../../shared/data/invoicing/customers.js';
 import { submitReferral } from '../../shared/data/referrals.js';
@@ -52,26 +50,12 @@ async function invoiceMailed(tradeName: string, customerName: string) {
   return { activityId, invoiceId, customer, number, owner, notificationId };
 }
 
-/** What SES publishes about a message it sent (its outbox key in the tags the sender gave it), through the delivery function. */
-async function sesEvent(ownerId: string, notificationId: string, detailType: 'Email Bounced' | 'Email Complaint Received') {
-  const message = (await local().doc.send(new GetCommand({ TableName: local().table, Key: keys.notification(ownerId, notificationId), ConsistentRead: true }))).Item!;
-  expect(message.status).toBe('sent');
-  const event = sesEventAbout(message, ownerId, notificationId, detailType);
-  expect(await deliveryEvents(event as never, lambdaContext() as never)).toEqual({ recorded: 1, dropped: 0 });
-}
-
-async function listed() {
-  const response = await staffMessages(apiEvent({ routeKey: 'GET /api/staff/messages', actor: staffCamille }) as never, lambdaContext() as never);
-  expect(response.statusCode).toBe(200);
-  return JSON.parse(String(response.body)) as { failed: Array<Record<string, unknown>>; optOuts: Array<Record<string, unknown>>; toFix: Array<Record<string, unknown>> };
-}
-
 describe('GET /api/staff/messages names whom each message was for', () => {
   it('a bounced invoice e-mail by its customer and the activity, with the ids of where to correct the address', async () => {
     const mailed = await invoiceMailed('Les Jardins de Léa', 'Boulangerie Martin');
-    await sesEvent(mailed.owner, mailed.notificationId, 'Email Bounced');
+    await deliverSesEvent(local(), mailed.owner, mailed.notificationId, 'Email Bounced', { expectStatus: 'sent' });
 
-    const row = (await listed()).failed.find((m) => m.notificationId === mailed.notificationId);
+    const row = (await listStaffMessages()).failed.find((m) => m.notificationId === mailed.notificationId);
     expect(row).toMatchObject({
       personId: mailed.invoiceId,
       personName: 'Client : Boulangerie Martin — activité « Les Jardins de Léa »',
@@ -92,18 +76,18 @@ describe('GET /api/staff/messages names whom each message was for', () => {
 
     // Renamed since (a typo fixed with the address): staff find the customer by the name the activity's page shows.
     await updateCustomer({ activityId: mailed.activityId, customerId: mailed.customer.customerId, expectedVersion: mailed.customer.version, fields: { ...business(), name: 'Boulangerie Martin et Fils', email: `compta.${randomUUID()}@example.org` } });
-    const renamed = (await listed()).failed.find((m) => m.notificationId === mailed.notificationId);
+    const renamed = (await listStaffMessages()).failed.find((m) => m.notificationId === mailed.notificationId);
     expect(renamed).toMatchObject({ personName: 'Client : Boulangerie Martin et Fils — activité « Les Jardins de Léa »', owner: { customerName: 'Boulangerie Martin et Fils' } });
   });
 
   it("a customer's complaint on the opt-outs, a young person's bounce by their name, and only an owner no record holds as unknown", async () => {
     const complained = await invoiceMailed('Couture Leroy', 'Mme Lucie Leroy');
-    await sesEvent(complained.owner, complained.notificationId, 'Email Complaint Received');
+    await deliverSesEvent(local(), complained.owner, complained.notificationId, 'Email Complaint Received', { expectStatus: 'sent' });
 
     const { referral } = await submitReferral({ prescriber: prescriberLens, submission: adultSubmission(), idempotencyKey: randomUUID() });
     const cause = `referral-received#${referral.referralId}`;
     await sendPendingNotifications(referral.personId, cause);
-    await sesEvent(referral.personId, `${cause}#young#email`, 'Email Bounced');
+    await deliverSesEvent(local(), referral.personId, `${cause}#young#email`, 'Email Bounced', { expectStatus: 'sent' });
 
     // A message whose owner is nowhere (a record purged since): sent and bounced like the others.
     const [nobody, nobodysCause] = [randomUUID(), `test#${randomUUID()}`];
@@ -111,9 +95,9 @@ describe('GET /api/staff/messages names whom each message was for', () => {
       await local().doc.send(new PutCommand(put.Put));
     }
     await sendPendingNotifications(nobody, nobodysCause);
-    await sesEvent(nobody, `${nobodysCause}#young#email`, 'Email Bounced');
+    await deliverSesEvent(local(), nobody, `${nobodysCause}#young#email`, 'Email Bounced', { expectStatus: 'sent' });
 
-    const answer = await listed();
+    const answer = await listStaffMessages();
     expect(answer.optOuts.find((o) => o.personId === complained.invoiceId)).toMatchObject({
       reason: 'complaint',
       personName: 'Client : Mme Lucie Leroy — activité « Couture Leroy »',
@@ -129,10 +113,10 @@ describe('GET /api/staff/messages names whom each message was for', () => {
   it('reads the owners in batch: as many reads for many customers as for one', async () => {
     for (const n of [1, 2, 3]) {
       const mailed = await invoiceMailed(`Atelier ${n}`, `Client ${n}`);
-      await sesEvent(mailed.owner, mailed.notificationId, 'Email Bounced');
+      await deliverSesEvent(local(), mailed.owner, mailed.notificationId, 'Email Bounced', { expectStatus: 'sent' });
     }
     const send = vi.spyOn(db(), 'send');
-    const answer = await listed();
+    const answer = await listStaffMessages();
     expect(answer.failed.filter((m) => m.role === 'customer').length).toBeGreaterThanOrEqual(3);
     expect(answer.failed.some((m) => m.personName === 'Personne inconnue' && m.role === 'customer')).toBe(false);
     const commands = send.mock.calls.map(([command]) => command.constructor.name);
