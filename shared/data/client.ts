@@ -49,7 +49,8 @@ export async function batchGetAll(itemKeys: Key[], options: { consistentRead?: b
 /**
 /**
  * Every item a query finds, page after page until DynamoDB has no more (a partition read whole, an index partition
- * to its end; `Limit` is a page's size), or until `limit` items are read. `onPage` hears of each page and the number of items it held.
+ * to its end; `Limit` is a page's size), or until `limit` items are read. `onPage` hears of each page and the number of items it held
+ * (DynamoDB's `Count`: what a `Select: 'COUNT'` query counts, with no item returned).
  */
 export async function queryAll(
   input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
@@ -62,7 +63,7 @@ export async function queryAll(
     const page = await db().send(
       new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: startKey, Limit: limit === undefined ? input.Limit : Math.min(input.Limit ?? limit, limit - items.length) }),
     );
-    onPage?.(page.Items?.length ?? 0);
+    onPage?.(page.Count ?? page.Items?.length ?? 0);
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey && (limit === undefined || items.length < limit));

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { invoiceIdFor, type ChaseStage, type InvoiceDraft, type InvoiceEvent, type InvoiceRecord, type MonthLockRecord, type MonthLockStatus } from '../../domain/invoicing/records.js';
@@ -83,30 +83,23 @@ export async function listMonthInvoiceSummaries(month: string): Promise<InvoiceS
  * parallel, DynamoDB filtering and counting (`Select: COUNT`), so no item comes back to be parsed.
  */
 export async function countMonthDrafts(month: string): Promise<number> {
-  const perShard = await Promise.all(
-    INVOICE_SHARDS.map(async (shard) => {
-      let count = 0;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await db().send(
-          new QueryCommand({
-            TableName: tableName(),
-            IndexName: INDEX.monthInvoices,
-            KeyConditionExpression: 'gsi3pk = :pk',
-            FilterExpression: '#kind = :invoice AND #status IN (:draft, :held)',
-            ExpressionAttributeNames: { '#kind': 'kind', '#status': 'status' },
-            ExpressionAttributeValues: { ':pk': keys.monthInvoicesPartition(month, shard), ':invoice': 'invoice', ':draft': 'draft', ':held': 'held' },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        count += page.Count ?? 0;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return count;
-    }),
+  let count = 0;
+  await Promise.all(
+    INVOICE_SHARDS.map((shard) =>
+      queryAll(
+        {
+          IndexName: INDEX.monthInvoices,
+          KeyConditionExpression: 'gsi3pk = :pk',
+          FilterExpression: '#kind = :invoice AND #status IN (:draft, :held)',
+          ExpressionAttributeNames: { '#kind': 'kind', '#status': 'status' },
+          ExpressionAttributeValues: { ':pk': keys.monthInvoicesPartition(month, shard), ':invoice': 'invoice', ':draft': 'draft', ':held': 'held' },
+          Select: 'COUNT',
+        },
+        (pageCount) => (count += pageCount),
+      ),
+    ),
   );
-  return perShard.reduce((sum, n) => sum + n, 0);
+  return count;
 }
 
 /** One page of a month's invoices and credit notes, shard after shard (the staff's month page); the cursor is opaque. */
