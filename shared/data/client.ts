@@ -29,13 +29,18 @@ export const recordOf = <T>(item: Record<string, unknown>): T => {
  * Reads items by key, 100 to a request, until DynamoDB has returned every one it holds
  * (it may leave some unprocessed under load). Duplicate keys are read once.
  */
-export async function batchGetAll(itemKeys: Key[], options: { consistentRead?: boolean } = {}): Promise<Record<string, unknown>[]> {
+export async function batchGetAll(itemKeys: Key[], options: { consistentRead?: boolean; projection?: readonly string[] } = {}): Promise<Record<string, unknown>[]> {
   const table = tableName();
   const unique = [...new Map(itemKeys.map((key) => [`${String(key.pk)}\u0000${String(key.sk)}`, key])).values()];
   const items: Record<string, unknown>[] = [];
+  // Only these attributes (and the key, to tell the items apart) when a projection is given.
+  const projection = options.projection && {
+    ProjectionExpression: ['pk', 'sk', ...options.projection].map((_, i) => `#p${i}`).join(', '),
+    ExpressionAttributeNames: Object.fromEntries(['pk', 'sk', ...options.projection].map((name, i) => [`#p${i}`, name])),
+  };
   for (let i = 0; i < unique.length; i += 100) {
-    let request: Record<string, { Keys: Key[]; ConsistentRead?: boolean }> | undefined = {
-      [table]: { Keys: unique.slice(i, i + 100), ConsistentRead: options.consistentRead },
+    let request: Record<string, { Keys: Key[]; ConsistentRead?: boolean; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }> | undefined = {
+      [table]: { Keys: unique.slice(i, i + 100), ConsistentRead: options.consistentRead, ...projection },
     };
     while (request && Object.keys(request).length > 0) {
       const result = await db().send(new BatchGetCommand({ RequestItems: request }));

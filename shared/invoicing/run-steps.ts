@@ -3,8 +3,8 @@ import { cooperativeFromEnv, type ActivityRecord, type CooperativeSettings } fro
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { dueDate as dueDateOf } from '../domain/invoicing/terms.js';
 import {
-  invoiceIdOfMailCause,
   invoiceMailCause,
+  invoiceMailId,
   monthBatchKey,
   monthDrafts,
   releasedBatchKey,
@@ -20,13 +20,11 @@ import { claimInvoicingRun, getInvoicingRun, listInvoicingRuns, recordRunProgres
 import { getCustomers } from '../data/invoicing/customers.js';
 import { byKeyOrder, listBatchDeclarations } from '../data/invoicing/declarations.js';
 import {
-  appendInvoiceEvent,
   countMonthDrafts,
   draftManyMonthInvoices,
   getInvoice,
   getInvoices,
   holdInvoice,
-  listMonthInvoices,
   listMonthInvoiceSummaries,
   readMonthLocks,
   releaseInvoice,
@@ -263,7 +261,7 @@ export async function prepareSending(month: string): Promise<{ bucket: string; k
  * One batch of the sending map (and one released invoice): each issued invoice's Factur-X PDF rendered and kept
  * under `invoices/` (once: a retry keeps the file an e-mail may have carried), its e-mail to the customer queued in
  * the outbox with the PDF attached (once per invoice), then sent, with the PDF's bytes when this call stored them
- * (not read back from S3). The sender records `sent` on the invoice.
+ * (not read back from S3). The invoice's history reads `sent` from its e-mail's mark (`invoiceHistory`).
  */
 export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ invoices: number; sent: number }> {
   const invoices = (await getInvoices(invoiceIds)).filter((i) => i.kind === 'invoice' && i.status !== 'draft' && i.status !== 'held' && i.number);
@@ -359,26 +357,17 @@ export async function statementsBatch(month: string, activities: ReadonlyArray<s
 }
 
 /**
- * `sent` on the history of the invoices whose e-mail went but whose record of it was lost (the sender died between
- * the two writes): read from their outbox message.
+ * "Clôturer le mois": the run's counts from what the month's invoices (and statements) say, and the run done. An
+ * invoice was sent when its e-mail's outbox message was marked sent (decision 42), read in batches: only `sentAt`.
  */
-async function recordMissedSends(invoices: readonly InvoiceRecord[]): Promise<number> {
-  const unsent = invoices.filter((i) => !i.history.some((e) => e.event === 'sent'));
-  const notificationId = (i: InvoiceRecord) => `${invoiceMailCause(i.invoiceId)}#customer#email`;
-  const messages = await batchGetAll(unsent.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), notificationId(i))), { consistentRead: true });
-  const went = messages.filter((m) => m.sentAt !== undefined);
-  for (const message of went) {
-    const invoiceId = invoiceIdOfMailCause(String(message.cause))!;
-    await appendInvoiceEvent(invoiceId, { at: String(message.sentAt), event: 'sent' }, { once: String(message.notificationId) });
-  }
-  return went.length;
-}
-
-/** "Clôturer le mois": the run's counts from what the month's invoices (and statements) say, and the run done. */
 export async function finishRun(month: string): Promise<{ issued: number; sent: number; held: number; statements: number }> {
-  const invoices = (await listMonthInvoices(month)).filter((i) => i.kind === 'invoice');
+  const invoices = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice');
   const issued = invoices.filter((i) => i.numberingKey === monthBatchKey(month) && i.number);
-  const sent = issued.filter((i) => i.history.some((e) => e.event === 'sent')).length + (await recordMissedSends(issued));
+  const mails = await batchGetAll(
+    issued.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), invoiceMailId(i.invoiceId))),
+    { consistentRead: true, projection: ['sentAt'] },
+  );
+  const sent = mails.filter((mail) => mail.sentAt !== undefined).length;
   const held = invoices.filter((i) => i.status === 'held').length;
   const statements = await countStatements(month);
   await recordRunProgress(month, { status: 'done', counts: { issued: issued.length, sent, held, statements } });

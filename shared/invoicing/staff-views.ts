@@ -1,5 +1,5 @@
 import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../domain/invoicing/records.js';
-import type { InvoicingRunRecord, InvoicingRunStatus } from '../domain/invoicing/run.js';
+import { invoiceHistory, type InvoicingRunRecord, type InvoicingRunStatus } from '../domain/invoicing/run.js';
 import { formatBps } from '../domain/activities.js';
 import { chaseDates } from '../domain/invoicing/terms.js';
 import { formatEuros } from '../domain/money.js';
@@ -153,7 +153,8 @@ export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[],
       netCents: line.netCents,
     })),
     perRate: invoice.totals.perRate.map((group) => ({ vatRate: group.vatRateBps === null ? null : formatBps(group.vatRateBps), baseCents: group.baseCents, vatCents: group.vatCents })),
-    history: invoice.history.map((event) => ({ at: event.at, event: event.event, label: eventLabel(event), by: event.by?.name ?? null, reason: event.event === 'cancelled' || event.event === 'held' ? (event.detail === 'reopened' ? null : (event.detail ?? invoice.holdReason ?? null)) : null })),
+    // `sent` read from the e-mail's mark (decision 42): the invoice's own events, and when its e-mail went.
+    history: invoiceHistory(invoice, mailing?.mails ?? []).map((event) => ({ at: event.at, event: event.event, label: eventLabel(event), by: event.by?.name ?? null, reason: event.event === 'cancelled' || event.event === 'held' ? (event.detail === 'reopened' ? null : (event.detail ?? invoice.holdReason ?? null)) : null })),
     payments: payments
       .slice()
       .sort((a, b) => a.date.localeCompare(b.date) || a.recordedAt.localeCompare(b.recordedAt))

@@ -17,8 +17,6 @@ import { isPermanentProviderError, outboxRetryFromEnv, retryDelaySeconds, type O
 import { timeLeftMs } from '../invocation.js';
 import { AttachmentFailure, readAttachments } from './attachments.js';
 import type { SentAttachment } from '../domain/messages/attachments.js';
-import { invoiceIdOfMailCause } from '../domain/invoicing/run.js';
-import { invoiceEventOnceItem } from '../data/invoicing/invoices.js';
 import { MAX_TRANSACTION_ITEMS } from '../data/invoicing/items.js';
 import type { TransactItem } from '../data/approvals.js';
 
@@ -751,15 +749,13 @@ const PROVIDER_LOOKUP_DAYS = 90;
  * another sender sent the message too, which is then logged.
  */
 async function markSent(personId: string, message: OutboxMessage, delivery: Delivery): Promise<void> {
-  const items = markItems(personId, message, delivery, new Date());
-  const { markItem, lookupItem } = items;
-  let { invoiceItem } = items;
+  const { markItem, lookupItem } = markItems(personId, message, delivery, new Date());
   // The provider has the message: a mark lost now means a second send once the lease ends. So a conflict with
   // another sender's claim (which the SDK does not retry), and an error the SDK's own retries did not get past
   // (throttling, 5xx, timeouts: at 10 % faults, one message in a thousand), are tried again here.
   for (let attempt = 1; ; attempt++) {
     try {
-      await db().send(new TransactWriteCommand({ TransactItems: [markItem, ...(lookupItem ? [lookupItem] : []), ...(invoiceItem ? [invoiceItem] : [])] }));
+      await db().send(new TransactWriteCommand({ TransactItems: [markItem, ...(lookupItem ? [lookupItem] : [])] }));
       return;
     } catch (error) {
       const codes = errorName(error) === 'TransactionCanceledException' ? cancellationCodes(error) : [];
@@ -768,12 +764,6 @@ async function markSent(personId: string, message: OutboxMessage, delivery: Deli
         metrics.addMetric('notification_sent_twice', MetricUnit.Count, 1);
         return;
       }
-      // The invoice has the event already (or is gone): the mark goes without it, at once.
-      if (invoiceItem && codes.at(-1) === 'ConditionalCheckFailed') {
-        invoiceItem = undefined;
-        attempt--;
-        continue;
-      }
       if (attempt >= MARK_SENT_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random())));
     }
@@ -781,11 +771,11 @@ async function markSent(personId: string, message: OutboxMessage, delivery: Deli
 }
 
 /**
- * The items of a message's mark: the message sent (on condition that it is still pending), the provider's id →
- * outbox item lookup (none when the provider answered without an id: nothing to look up), and for an invoice's
- * e-mail `sent` on the invoice's history, once per message.
+ * The items of a message's mark: the message sent (on condition that it is still pending), and the provider's id →
+ * outbox item lookup (none when the provider answered without an id: nothing to look up). An invoice's e-mail writes
+ * nothing on the invoice: its history reads `sent` from this mark (`invoiceHistory`, decision 42).
  */
-function markItems(personId: string, message: OutboxMessage, { providerMessageId, providerAttempts, sentAttachments }: Delivery, now: Date): { markItem: TransactItem; lookupItem?: TransactItem; invoiceItem?: TransactItem } {
+function markItems(personId: string, message: OutboxMessage, { providerMessageId, providerAttempts, sentAttachments }: Delivery, now: Date): { markItem: TransactItem; lookupItem?: TransactItem } {
   const provider: MessageProvider = message.channel === 'email' ? 'ses' : 'sms';
   const markItem = {
     Update: {
@@ -818,15 +808,8 @@ function markItems(personId: string, message: OutboxMessage, { providerMessageId
       },
     },
   };
-  // An invoice's e-mail: `sent` on the invoice's history in the same write, once per message (its notification id
-  // marks it). The run's last step still records what an invoice lacks (recordMissedSends).
-  const invoiceId = invoiceIdOfMailCause(message.cause);
-  return {
-    markItem,
-    // An e-mail's events name its outbox item by its tags (outboxTags): only an SMS's report needs the lookup.
-    ...(providerMessageId && provider === 'sms' ? { lookupItem } : {}),
-    ...(invoiceId ? { invoiceItem: invoiceEventOnceItem(invoiceId, { at: now.toISOString(), event: 'sent' }, message.notificationId) } : {}),
-  };
+  // An e-mail's events name its outbox item by its tags (outboxTags): only an SMS's report needs the lookup.
+  return { markItem, ...(providerMessageId && provider === 'sms' ? { lookupItem } : {}) };
 }
 
 /** Tries of the write that marks a message sent (each one retried by the SDK too), about 1.5 s in all. */
@@ -932,16 +915,16 @@ interface PendingMark {
 }
 
 /**
- * Writes the marks of delivered messages in shared transactions (`markItems`: a message's mark, its provider lookup
- * and its invoice's event, always in the same one). A transaction refused (a message another sender marked first,
- * an invoice with its event already, a conflict) or failed is done again message by message by `markSent`, with its
+ * Writes the marks of delivered messages in shared transactions (`markItems`: a message's mark and its provider
+ * lookup, always in the same one). A transaction refused (a message another sender marked first, a conflict) or
+ * failed is done again message by message by `markSent`, with its
  * own retries and its account of a message sent twice. Settles each mark; never throws.
  */
 async function markMany(marks: readonly PendingMark[]): Promise<void> {
   const now = new Date();
   const items = marks.map(({ personId, message, delivery }) => {
-    const { markItem, lookupItem, invoiceItem } = markItems(personId, message, delivery, now);
-    return [markItem, ...(lookupItem ? [lookupItem] : []), ...(invoiceItem ? [invoiceItem] : [])];
+    const { markItem, lookupItem } = markItems(personId, message, delivery, now);
+    return [markItem, ...(lookupItem ? [lookupItem] : [])];
   });
   await Promise.all(
     transactionGroups(items).map(async (group) => {
@@ -967,7 +950,7 @@ async function markMany(marks: readonly PendingMark[]): Promise<void> {
   );
 }
 
-/** Deliveries marked together at most: 75 items with their lookups and invoice events, one transaction. */
+/** Deliveries marked together at most: 50 items with an SMS's lookups, one transaction. */
 const MARK_GROUP = 25;
 /** The longest a delivery waits for others to be marked with it. */
 const MARK_WAIT_MS = 100;

@@ -18,7 +18,8 @@ import { checkNumberContinuity, issueNumbers, readNumberBlocks } from '../../sha
 import { recordPayment } from '../../shared/data/invoicing/payments.js';
 import { getStatement } from '../../shared/data/invoicing/statements.js';
 import { InvalidInputError } from '../../shared/domain/errors.js';
-import { invoiceMailCause } from '../../shared/domain/invoicing/run.js';
+import { invoiceHistory, invoiceMailCause } from '../../shared/domain/invoicing/run.js';
+import { invoiceMails } from '../../shared/invoicing/resend.js';
 import { statementPdfKey } from '../../shared/domain/invoicing/statement.js';
 import { invoiceOutboxOwner, invoicePdfKey, type CustomerFields } from '../../shared/domain/invoicing/records.js';
 import { applyHolds, draftBatch, finishDrafting, finishRun, issueReleasedInvoice, numberMonth, prepareRun, prepareSending, prepareStatements, runListKey, sendInvoices, statementsBatch } from '../../shared/invoicing/run-steps.js';
@@ -140,12 +141,14 @@ describe('the monthly run, step by step', () => {
       expect(mails).toHaveLength(1);
       expect(mails[0]!.subject).toBe(`Facture ${invoice.number} - ${invoice.activityId === first ? 'Jardins de Lens' : 'Couture Leroy'}`);
       expect(mails[0]!.attachments?.map((a) => a.fileName)).toEqual([`facture-${invoice.number}.pdf`]);
+      // `sent` read from the e-mail's mark: the issued invoice itself is not written again (decision 42).
       const after = (await getInvoice(invoice.invoiceId))!;
-      expect(after.history.filter((e) => e.event === 'sent')).toHaveLength(1);
+      expect(after).toEqual(invoice);
       const message = await doc.send(
         new GetCommand({ TableName: table, Key: keys.notification(invoiceOutboxOwner(invoice.invoiceId), `${invoiceMailCause(invoice.invoiceId)}#customer#email`) }),
       );
       expect(message.Item).toMatchObject({ status: 'sent', sentAttachments: [expect.objectContaining({ contentType: 'application/pdf' })] });
+      expect(invoiceHistory(after, await invoiceMails(invoice.invoiceId)).filter((e) => e.event === 'sent')).toEqual([{ at: message.Item!.sentAt, event: 'sent' }]);
     }
     // The statements: every listed activity (the idle one too), issued once; the member e-mailed once, with the month's
     // figures and their link to it, no PDF (rendered when first opened: nothing under statements/ yet).

@@ -14,6 +14,7 @@ import { draftMonthInvoices } from '../../shared/data/invoicing/invoices.js';
 import { invoiceMailCause } from '../../shared/domain/invoicing/run.js';
 import { creditNoteIdFor, invoiceOutboxOwner, type InvoiceRecord } from '../../shared/domain/invoicing/records.js';
 import { keys } from '../../shared/keys.js';
+import { formatParisDateTime } from '../../shared/domain/time.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { sendInvoices } from '../../shared/invoicing/run-steps.js';
 
@@ -79,6 +80,21 @@ async function everything(): Promise<Map<string, string>> {
 }
 
 const emailsTo = async (address: string) => (await local().ses.listEmails()).filter((mail) => mail.to.includes(address));
+
+describe("an invoice's e-mail that went", () => {
+  it("is on the invoice's history, read from its mark: sending writes nothing on the issued invoice", async () => {
+    const activityId = await activity('Les Jardins de Léa');
+    const { invoiceId } = await issueOneInvoice(local().doc, local().table, { grossCents: 4_500, dueDate: '2031-03-31', issueDate: '2031-03-01', month: '2031-02', activityId, customer: { ...business(), email: `compta.${randomUUID()}@example.org` } });
+    const issued = await invoice(invoiceId);
+    expect((await detail(invoiceId)).history.map((e: { event: string }) => e.event)).not.toContain('sent');
+    expect(await sendInvoices([invoiceId])).toEqual({ invoices: 1, sent: 1 });
+    expect(await invoice(invoiceId)).toEqual(issued);
+    const message = (await item(keys.notification(invoiceOutboxOwner(invoiceId), `${invoiceMailCause(invoiceId)}#customer#email`)))!;
+    const shown = (await detail(invoiceId)).history as Array<{ event: string; at: string; label: string }>;
+    expect(shown.map((e) => e.event)).toEqual([...issued.history.map((e) => e.event), 'sent']);
+    expect(shown.at(-1)).toMatchObject({ at: message.sentAt, label: `Envoyée le ${formatParisDateTime(String(message.sentAt))}` });
+  });
+});
 
 describe("a customer's e-mail that did not arrive", () => {
   it('a hard bounce raises no staff alarm: it goes on the invoice\'s history and on the "to fix" list, once', async () => {

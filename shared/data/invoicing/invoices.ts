@@ -429,8 +429,8 @@ export async function reopenMonth(input: { activityId: string; month: string; re
 
 /**
  * Adds an event to an invoice's history, whatever its state. With `once`, an event already recorded under that
- * marker (the e-mail's notification id for `sent`) is not added again: a retried call records it once, and the
- * answer is `undefined`. (The earlier version set `updatedAt` a second time and left `#status` unused: DynamoDB
+ * marker (a message's report: `undelivered`, `complained`) is not added again: a retried call records it once, and
+ * the answer is `undefined`. (The earlier version set `updatedAt` a second time and left `#status` unused: DynamoDB
  * refused every call with a ValidationException.)
  */
 export async function appendInvoiceEvent(invoiceId: string, event: InvoiceEvent, options: { once?: string } = {}): Promise<InvoiceRecord | undefined> {
@@ -452,13 +452,9 @@ const onceChange = (event: InvoiceEvent, once: string): InvoiceChange => ({
 });
 
 /**
- * `appendInvoiceEvent(invoiceId, event, { once })` as an item of a transaction (the outbox records an invoice's
- * e-mail `sent` in the transaction that marks the message sent). Its condition fails when the invoice is not there
- * or already has the event: the caller then writes the rest without it.
+ * `appendInvoiceEvent(invoiceId, event, { once })` as an item of a transaction, for an issued invoice only: its
+ * condition fails when the invoice is not there, is cancelled, or has the event already (the re-send of its e-mail).
  */
-export const invoiceEventOnceItem = (invoiceId: string, event: InvoiceEvent, once: string): TransactItem => ({ Update: invoiceUpdate(invoiceId, onceChange(event, once)) });
-
-/** The same for an issued invoice only: the condition fails too once it is cancelled (the re-send of its e-mail). */
 export const issuedInvoiceEventOnceItem = (invoiceId: string, event: InvoiceEvent, once: string): TransactItem => {
   const change = onceChange(event, once);
   return { Update: invoiceUpdate(invoiceId, { ...change, values: { ...change.values, ':issued': 'issued' }, condition: `#status = :issued AND ${change.condition}` }) };

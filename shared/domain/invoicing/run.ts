@@ -8,7 +8,7 @@ import * as z from 'zod/mini';
 import { parisDate } from '../time.js';
 import { choice, text } from '../validation.js';
 import { invoiceTotals, type VatMode } from './amounts.js';
-import type { CustomerRecord, DeclarationRecord, InvoiceDraft } from './records.js';
+import type { CustomerRecord, DeclarationRecord, InvoiceDraft, InvoiceEvent, InvoiceRecord } from './records.js';
 
 export const RUN_STATUSES = ['drafting', 'awaiting-validation', 'numbering', 'sending', 'statements', 'done'] as const;
 export type InvoicingRunStatus = (typeof RUN_STATUSES)[number];
@@ -182,8 +182,23 @@ export const monthBatchKey = (month: string) => `invoicing-${month}`;
 export const releasedBatchKey = (invoiceId: string, releasedAt: string) => `released-${invoiceId}-${releasedAt.replace(/[^0-9]/g, '').slice(0, 14)}`;
 
 /**
- * The outbox cause of an invoice's e-mail to its customer (filed under `invoiceOutboxOwner`, records.ts): the sender
- * records `sent` on the invoice from it.
+ * The outbox cause of an invoice's e-mail to its customer (filed under `invoiceOutboxOwner`, records.ts), and that
+ * message's id: its mark says when the invoice was sent (`invoiceHistory`).
  */
 export const invoiceMailCause = (invoiceId: string) => `invoice-issued#${invoiceId}`;
-export const invoiceIdOfMailCause = (cause: string): string | undefined => (cause.startsWith('invoice-issued#') ? cause.slice('invoice-issued#'.length) : undefined);
+export const invoiceMailId = (invoiceId: string) => `${invoiceMailCause(invoiceId)}#customer#email`;
+
+/**
+ * An invoice's history as its readers show it: the events stored on it, and `sent` at the time its e-mail's outbox
+ * message was marked sent (decision 42: the mark is the record, no event is written on the invoice for it). `mails`:
+ * the invoice's messages (`invoiceMails`), of which only its own e-mail counts (a re-send has its `resent` event). An
+ * invoice sent before decision 42 has `sent` stored already: it is not added twice.
+ */
+export function invoiceHistory(invoice: Pick<InvoiceRecord, 'invoiceId' | 'history'>, mails: ReadonlyArray<{ notificationId: string; sentAt?: string }>): InvoiceEvent[] {
+  const sentAt = mails.find((mail) => mail.notificationId === invoiceMailId(invoice.invoiceId))?.sentAt;
+  if (!sentAt || invoice.history.some((event) => event.event === 'sent')) return invoice.history;
+  // In time order, after the events of the same instant (`issued` comes before the e-mail that carries the invoice).
+  const at = invoice.history.findIndex((event) => event.at > sentAt);
+  const sent: InvoiceEvent = { at: sentAt, event: 'sent' };
+  return at < 0 ? [...invoice.history, sent] : [...invoice.history.slice(0, at), sent, ...invoice.history.slice(at)];
+}

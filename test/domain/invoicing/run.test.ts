@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addToMonth, CATCH_UP_MONTHS, isMonth, monthsToRun, previousParisMonth } from '../../../shared/domain/invoicing/run.js';
+import { addToMonth, CATCH_UP_MONTHS, invoiceHistory, invoiceMailId, isMonth, monthsToRun, previousParisMonth } from '../../../shared/domain/invoicing/run.js';
+import type { InvoiceEvent } from '../../../shared/domain/invoicing/records.js';
 
 describe('invoicing run months', () => {
   it('adds months across years', () => {
@@ -25,5 +26,32 @@ describe('invoicing run months', () => {
     expect(monthsToRun({ now, lastRunMonth: '2020-01' })).toHaveLength(CATCH_UP_MONTHS);
     expect(monthsToRun({ now, lastRunMonth: '2020-01', firstMonth: '2027-01' })).toEqual(['2027-01', '2027-02', '2027-03']);
     expect(monthsToRun({ now, firstMonth: '2027-05' })).toEqual([]);
+  });
+});
+
+describe("an invoice's history as its readers show it", () => {
+  const issued: InvoiceEvent[] = [
+    { at: '2027-03-01T05:00:00.000Z', event: 'drafted' },
+    { at: '2027-03-02T08:00:00.000Z', event: 'issued', detail: '2027-000001' },
+    { at: '2027-03-09T10:00:00.000Z', event: 'payment', detail: '1000' },
+  ];
+  const invoice = { invoiceId: 'inv-1', history: issued };
+
+  it('says `sent` when its e-mail was marked sent, in time order, from that message only', () => {
+    const mails = [
+      { notificationId: 'resend#invoice#x#customer#email', sentAt: '2027-03-05T10:00:00.000Z' },
+      { notificationId: invoiceMailId('inv-1'), sentAt: '2027-03-02T08:00:00.000Z' },
+    ];
+    expect(invoiceHistory(invoice, mails).map((e) => e.event)).toEqual(['drafted', 'issued', 'sent', 'payment']);
+    expect(invoiceHistory(invoice, mails)[2]).toEqual({ at: '2027-03-02T08:00:00.000Z', event: 'sent' });
+    // The latest event: last.
+    expect(invoiceHistory(invoice, [{ notificationId: invoiceMailId('inv-1'), sentAt: '2027-03-10T00:00:00.000Z' }]).at(-1)!.event).toBe('sent');
+  });
+
+  it('says nothing of an e-mail not sent yet, nor of a re-send, and keeps a `sent` stored before decision 42 once', () => {
+    expect(invoiceHistory(invoice, [{ notificationId: invoiceMailId('inv-1') }])).toEqual(issued);
+    expect(invoiceHistory(invoice, [{ notificationId: 'resend#invoice#x#customer#email', sentAt: '2027-03-05T10:00:00.000Z' }])).toEqual(issued);
+    const stored = { invoiceId: 'inv-1', history: [...issued, { at: '2027-03-02T08:00:01.000Z', event: 'sent' as const }] };
+    expect(invoiceHistory(stored, [{ notificationId: invoiceMailId('inv-1'), sentAt: '2027-03-02T08:00:01.000Z' }]).filter((e) => e.event === 'sent')).toHaveLength(1);
   });
 });
