@@ -272,7 +272,7 @@ export async function smokeInvoicing(options: SmokeInvoicingOptions): Promise<vo
       const text = found[0]?.body?.text ?? '';
       const statement = statements?.[i];
       const figures = statement ? `- ${statement.collective ? 'votre part du résultat (partage égal, indicatif)' : 'ce qui vous reste'} : ${formatEuros(statement.leftCents)}` : '(no statement)';
-      const link = /\/ma-facturation\?activite=([^&\s]+)&mois=(\d{4}-\d{2})#([A-Za-z0-9_-]{43})/.exec(text);
+      const link = /\/ma-facturation\?activite=([^&\s]+)&mois=(\d{4}-\d{2})#([A-Za-z0-9_.-]+)/.exec(text);
       check(
         found.length === 1 && (found[0]?.attachments ?? []).length === 0 && text.includes(figures) && link?.[1] === activity.activityId && link?.[2] === month,
         `${activity.label}: one statement e-mail to the member (${found.length}), no file, its figures and a personal link to Ma facturation on ${label}`,

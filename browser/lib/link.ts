@@ -4,17 +4,17 @@
  * the address bar and the history, and sends it in the `x-parcours-link` header of each API call.
  */
 import type { LinkAudience } from '../../shared/domain/personal-links.js';
+import { isLinkToken } from '../../shared/domain/link-token.js';
 import { NETWORK_MESSAGE, messageOf, readAnswer, type ApiResult } from './api.js';
 import { el } from './dom.js';
 
 const STORAGE_KEY: Record<LinkAudience, string> = { 'young-person': 'parcours.link.young-person', guardian: 'parcours.link.guardian' };
-const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /** The link of this page: taken from the fragment when there is one (a new link replaces the kept one), else the kept one. */
 export function takeLink(audience: LinkAudience): string | undefined {
   const fragment = location.hash.replace(/^#/, '');
   if (fragment) {
-    if (TOKEN.test(fragment)) sessionStorage.setItem(STORAGE_KEY[audience], fragment);
+    if (isLinkToken(fragment)) sessionStorage.setItem(STORAGE_KEY[audience], fragment);
     // The token leaves the address bar and the history: a shared screenshot or a copied URL no longer carries it. The
     // query stays: a statement's link names the activity and month to open (/ma-facturation?activite=…&mois=…).
     history.replaceState(null, '', location.pathname + location.search);

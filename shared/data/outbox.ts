@@ -2,7 +2,7 @@ import { keys } from '../keys.js';
 import { mayCarryAttachments, type Channel, type RecipientRole } from '../domain/messages/catalogue.js';
 import { attachmentProblem, type MailAttachment, type SentAttachment } from '../domain/messages/attachments.js';
 import { LINK_AUDIENCE_OF_ROLE, isOtherLinkPage, placeholdersIn, type LinkAudience } from '../domain/personal-links.js';
-import { linkContactPut } from './personal-links.js';
+import { linkContactPut, type MessageLink } from './personal-links.js';
 
 /** A message as a state change writes it: to whom, by which channel, what. */
 export interface OutboxDraft {
@@ -86,6 +86,11 @@ export interface OutboxMessage extends OutboxDraft {
    */
   resentAt?: string;
   resentTo?: string;
+  /**
+   * The personal link a batch issued with the message (its hash and validity, never the token: decision 42). A link
+   * issued at a later send has an item of its own, as any other.
+   */
+  link?: MessageLink;
 }
 
 export interface OutboxOptions {

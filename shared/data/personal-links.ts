@@ -11,6 +11,7 @@ import type { RateWindow } from '../../infra/config.js';
 import {
   LINK_REFUSAL_MESSAGES,
   LINK_TOKEN_PATTERN,
+  MESSAGE_LINK_TOKEN_PATTERN,
   NEW_LINK_PAGE,
   fillLinkPlaceholder,
   linkUrl,
@@ -25,6 +26,7 @@ import {
  *
  * - A link goes out with a message: the outbox stores a placeholder, and the sender issues a link when it sends
  *   (`fillPersonalLink`), so no token is ever in the table or in a log. A retried send issues another link; both are valid.
+ *   An e-mail a batch writes gets its link with its write, kept on the message itself (`issueMessageLink`, decision 42).
  * - A link is refused (LinkRefusedError) when unknown or malformed (401), expired or revoked (410), or used on the other
  *   audience's page (403). Refusing writes nothing.
  * - `revokeLinks` ends every link of a person and audience issued until then (staff, or the person who lost a phone).
@@ -161,14 +163,63 @@ export function withLinkUrl(message: OutboxMessage, url: string): OutboxMessage 
 }
 
 /**
- * The link a message written by a batch will carry, issued with the message (`writeAndSendNotifications`): its items go
- * in the message's own transaction, and the URL stays with the writer, which sends the message a moment later. If it
- * does not (it dies, its lease runs out), whoever sends the message issues a link of its own; this one, known to
- * nobody, expires unused.
+ * A link kept on the message that carries it (decision 42): its hash and validity, where a link of its own has a
+ * `LINK#<hash>` item. The message gives the rest: its person (the key), referral and audience (`personalLink`).
  */
-export function issueLinkFor(personId: string, message: OutboxMessage, now: Date): ReturnType<typeof issueLink> | undefined {
-  if (!message.personalLink || !message.referralId) return undefined;
-  return issueLink({ personId, referralId: message.referralId, audience: message.personalLink, now, page: message.linkPage });
+export interface MessageLink {
+  hash: string;
+  issuedAt: string;
+  validUntil: string;
+}
+
+/** The message a token of a link kept on its message names (`MESSAGE_LINK_TOKEN_PATTERN`), or undefined. */
+function messageOfToken(token: string): { personId: string; notificationId: string } | undefined {
+  const parts = MESSAGE_LINK_TOKEN_PATTERN.exec(token);
+  if (!parts) return undefined;
+  return { personId: Buffer.from(parts[2]!, 'base64url').toString('utf8'), notificationId: Buffer.from(parts[3]!, 'base64url').toString('utf8') };
+}
+
+/**
+ * The link an e-mail written by a batch will carry, issued with the message (`writeAndSendNotifications`): no item of
+ * its own, its hash and validity go on the message (`link`), which its token names, so that the message's own write
+ * stores it. The URL stays with the writer, which sends the message a moment later. If it does not (it dies, its lease
+ * runs out), whoever sends the message issues a link of its own (`fillPersonalLink`); this one, known to nobody,
+ * expires unused. An SMS gets none: its segments are counted with a link of `LINK_URL_BUDGET` characters.
+ */
+export function issueMessageLink(personId: string, message: OutboxMessage, now: Date): { url: string; link: MessageLink } | undefined {
+  if (!message.personalLink || !message.referralId || message.channel !== 'email') return undefined;
+  const ref = (value: string) => Buffer.from(value, 'utf8').toString('base64url');
+  const token = `${randomBytes(32).toString('base64url')}.${ref(personId)}.${ref(message.notificationId)}`;
+  const validUntil = new Date(now.getTime() + personalLinkSettingsFromEnv().validForSeconds * 1000);
+  return {
+    url: linkUrl(process.env.APP_BASE_URL ?? '', message.personalLink, token, message.linkPage),
+    link: { hash: hashToken(token), issuedAt: now.toISOString(), validUntil: validUntil.toISOString() },
+  };
+}
+
+/** What `resolveLink` checks of a link, from its item or from the message that keeps it. */
+type StoredLink = Pick<PersonalLinkRecord, 'personId' | 'referralId' | 'audience' | 'issuedAt' | 'validUntil'>;
+
+/** The stored link a token opens, by its hash: its own item, or the message its token names (only while it holds that hash). */
+async function storedLink(token: string): Promise<StoredLink | undefined> {
+  const hash = hashToken(token);
+  const carrier = messageOfToken(token);
+  if (!carrier) {
+    const { Item } = await db().send(new GetCommand({ TableName: tableName(), Key: keys.personalLink(hash), ConsistentRead: true }));
+    return Item as PersonalLinkRecord | undefined;
+  }
+  const { Item } = await db().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: keys.notification(carrier.personId, carrier.notificationId),
+      ConsistentRead: true,
+      ProjectionExpression: '#link, personalLink, referralId',
+      ExpressionAttributeNames: { '#link': 'link' },
+    }),
+  );
+  const message = Item as (Pick<OutboxMessage, 'personalLink' | 'referralId'> & { link?: MessageLink }) | undefined;
+  if (!message?.link || message.link.hash !== hash || !message.personalLink || !message.referralId) return undefined;
+  return { personId: carrier.personId, referralId: message.referralId, audience: message.personalLink, issuedAt: message.link.issuedAt, validUntil: message.link.validUntil };
 }
 
 const refuse = (reason: LinkRefusal) => new LinkRefusedError(reason, LINK_REFUSAL_MESSAGES[reason], NEW_LINK_PAGE);
@@ -180,9 +231,8 @@ const refuse = (reason: LinkRefusal) => new LinkRefusedError(reason, LINK_REFUSA
 export async function resolveLink(token: string | undefined, audience: LinkAudience, now: Date = new Date()): Promise<ResolvedLink> {
   if (token === undefined || token.trim() === '') throw refuse('missing');
   // A value of another shape was never issued: no read for it.
-  if (!LINK_TOKEN_PATTERN.test(token)) throw refuse('unknown');
-  const { Item } = await db().send(new GetCommand({ TableName: tableName(), Key: keys.personalLink(hashToken(token)), ConsistentRead: true }));
-  const link = Item as PersonalLinkRecord | undefined;
+  if (!LINK_TOKEN_PATTERN.test(token) && !MESSAGE_LINK_TOKEN_PATTERN.test(token)) throw refuse('unknown');
+  const link = await storedLink(token);
   if (!link) throw refuse('unknown');
   if (link.audience !== audience) throw refuse('other-audience');
   if (link.validUntil <= now.toISOString()) throw refuse('expired');

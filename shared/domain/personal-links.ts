@@ -33,8 +33,7 @@ export const LINK_PLACEHOLDERS: Record<LinkAudience, string> = { 'young-person':
 /** Which recipient of a message each audience is. */
 export const LINK_AUDIENCE_OF_ROLE: Partial<Record<RecipientRole, LinkAudience>> = { young: 'young-person', guardian: 'guardian' };
 
-/** 32 random bytes in base64url, without padding. */
-export const LINK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+export { LINK_TOKEN_PATTERN, MESSAGE_LINK_TOKEN_PATTERN, isLinkToken } from './link-token.js';
 
 /**
  * The longest link URL a message is written for: an API Gateway address (~55 characters), the page and the token.

@@ -12,7 +12,7 @@ import { isMandatory, type MessageKind } from '../domain/messages/catalogue.js';
 import { isOptedOut, optedOut } from './opt-outs.js';
 import { outboxTags } from './tracking.js';
 import { writeFallback } from './fallback.js';
-import { fillPersonalLink, issueLinkFor, withLinkUrl } from '../data/personal-links.js';
+import { fillPersonalLink, issueMessageLink, withLinkUrl } from '../data/personal-links.js';
 import { isPermanentProviderError, outboxRetryFromEnv, retryDelaySeconds, type OutboxRetry, type SendFailureReason } from './retry-policy.js';
 import { timeLeftMs } from '../invocation.js';
 import { AttachmentFailure, readAttachments } from './attachments.js';
@@ -195,21 +195,23 @@ function writtenClaimed(item: TransactItem, now: Date, leases: Map<string, Lease
 const leaseKey = (personId: string, notificationId: string) => `${personId}\u0000${notificationId}`;
 
 /**
- * A unit's items with the personal links of its messages written claimed (`writtenClaimed`), issued in the unit's own
- * transaction (`issueLinkFor`): the send that follows fills each link in without a write of its own (`links`, by person
- * and id). Only while the unit stays within one transaction; otherwise each send issues its link, one write each.
+ * A unit's items with the personal links of its e-mails written claimed (`writtenClaimed`), each kept on its message
+ * (`issueMessageLink`, decision 42): the message's own write stores it, and the send that follows fills the link in
+ * without a write of its own (`links`, by person and id). The lease holds the message as written, link included.
  */
-function withIssuedLinks(items: TransactItem[], leases: ReadonlyMap<string, Lease>, links: Map<string, string>, now: Date): TransactItem[] {
-  const issued = items.flatMap((item) => {
+function withIssuedLinks(items: TransactItem[], leases: Map<string, Lease>, links: Map<string, string>, now: Date): TransactItem[] {
+  return items.map((item) => {
     const message = item.Put?.Item as (OutboxMessage & { personId: string }) | undefined;
-    if (!message?.personalLink || leases.get(leaseKey(message.personId, message.notificationId))?.message !== message) return [];
-    const link = issueLinkFor(message.personId, message, now);
-    return link ? [{ key: leaseKey(message.personId, message.notificationId), link }] : [];
+    const key = message && leaseKey(message.personId, message.notificationId);
+    const lease = key === undefined ? undefined : leases.get(key);
+    if (!message?.personalLink || lease?.message !== message) return item;
+    const issued = issueMessageLink(message.personId, message, now);
+    if (!issued) return item;
+    const withLink = { ...message, link: issued.link };
+    leases.set(key!, { ...lease, message: withLink });
+    links.set(key!, issued.url);
+    return { Put: { ...item.Put!, Item: withLink } };
   });
-  const linkItems = issued.flatMap(({ link }) => link.items);
-  if (issued.length === 0 || items.length + linkItems.length > MAX_TRANSACTION_ITEMS) return items;
-  for (const { key, link } of issued) links.set(key, link.url);
-  return [...items, ...linkItems];
 }
 
 /**
@@ -219,7 +221,7 @@ function withIssuedLinks(items: TransactItem[], leases: ReadonlyMap<string, Leas
  * written, without reading it back (the claim's condition still checks it is pending and due); one already there is
  * sent as `sendPendingNotifications` does, for each person of its messages. The opt-outs of the recipients are read
  * at once, the messages written by this call are claimed and marked sent in shared transactions too (`FreshSends`),
- * their personal links are issued in their own transaction (`withIssuedLinks`), and their files go with the bytes the
+ * their personal links are kept on the messages written (`withIssuedLinks`), and their files go with the bytes the
  * caller handed in (`attachmentBytes`). `onRefused` hears of each cause this
  * call did not write, with the refusal. Counts per cause, in order.
  */
@@ -232,7 +234,7 @@ export async function writeAndSendNotifications(
   // E-mails due now are written already claimed by this call: the claim costs no write of its own.
   const claimedAt = performance.now();
   const preclaimed = new Map<string, Lease>();
-  // Their personal links too, in the same transaction: the link costs no write of its own either.
+  // Their personal links too, on the messages themselves: a link costs no write of its own either.
   const links = new Map<string, string>();
   const prepared = writes.map((write) => ({ ...write, items: withIssuedLinks(write.items.map((item) => writtenClaimed(item, now, preclaimed)), preclaimed, links, now) }));
   const written = new Array<boolean>(writes.length).fill(true);

@@ -5,11 +5,11 @@ import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js'
 import { keys } from '../../shared/keys.js';
 import { outboxPuts, type OutboxDraft } from '../../shared/data/outbox.js';
 import { countRequest, fillPersonalLink, findLinkRecipients, hashToken, issueLink, resolveLink, revokeLinks, storeLink } from '../../shared/data/personal-links.js';
-import { sendPendingNotifications } from '../../shared/notifications/sender.js';
+import { sendPendingNotifications, writeAndSendNotifications } from '../../shared/notifications/sender.js';
 import { render } from '../../shared/domain/messages/catalogue.js';
 import { smsSegments } from '../../shared/domain/messages/sms-text.js';
 import { LinkRefusedError, TooManyRequestsError } from '../../shared/domain/errors.js';
-import type { LinkAudience } from '../../shared/domain/personal-links.js';
+import { MESSAGE_LINK_TOKEN_PATTERN, type LinkAudience } from '../../shared/domain/personal-links.js';
 
 const NOON = new Date('2026-11-26T11:00:00Z');
 const DAY = 24 * 3600 * 1000;
@@ -131,6 +131,79 @@ describe('a personal link', () => {
   });
 });
 
+describe('a personal link kept on its message (decision 42)', () => {
+  /** A young person's e-mail and SMS and their guardian's e-mail, with links, written and sent by a batch as the run's statements are. */
+  async function batchLinks(o: Awaited<ReturnType<typeof onboarding>>) {
+    const vars = { youngFirstName: 'Zoé', validDays: 14, reference: 'ORI-1A2B3C4D' };
+    const drafts: OutboxDraft[] = [
+      { kind: 'personal-link', role: 'young', channel: 'email', to: o.youngPerson.email, ...render('personal-link', 'young', 'email', vars), personalLink: 'young-person' },
+      { kind: 'personal-link', role: 'young', channel: 'sms', to: o.youngPerson.phone, body: render('personal-link', 'young', 'sms', vars).body, personalLink: 'young-person' },
+      { kind: 'personal-link', role: 'guardian', channel: 'email', to: o.guardian.email, ...render('personal-link', 'guardian', 'email', { ...vars, guardianName: 'Nadia Lefèvre' }), personalLink: 'guardian' },
+    ];
+    const cause = `personal-link#${o.referralId}#${randomUUID()}`;
+    const items = outboxPuts(messaging.table, o.personId, cause, drafts, NOON.toISOString(), { referralId: o.referralId });
+    expect(await writeAndSendNotifications([{ cause, items }], 4, NOON)).toEqual([expect.objectContaining({ sent: 3 })]);
+    const emails = await messaging.ses.listEmails();
+    const tokenTo = (to: string, page: string) => new RegExp(`${APP}${page}#([A-Za-z0-9_.-]+)`).exec(emails.find((e) => e.to.includes(to))!.text ?? '')![1]!;
+    const sms = messaging.sms.list().find((m) => m.destination === o.youngPerson.phone)!;
+    return { cause, young: tokenTo(o.youngPerson.email, '/mon-parcours'), guardian: tokenTo(o.guardian.email, '/tuteur'), sms: new RegExp(`${APP}/mon-parcours#(\\S+)$`).exec(sms.body)![1]! };
+  }
+
+  it("opens its audience's page as its person, with no item of its own; an SMS of the same write gets a link of its own, as short as before", async () => {
+    const o = await onboarding();
+    const before = await wholeTable();
+    const { cause, young, guardian, sms } = await batchLinks(o);
+    expect([young, guardian]).toEqual([expect.stringMatching(MESSAGE_LINK_TOKEN_PATTERN), expect.stringMatching(MESSAGE_LINK_TOKEN_PATTERN)]);
+    expect(sms).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await resolveLink(young, 'young-person', new Date(NOON.getTime() + 13 * DAY))).toMatchObject({ personId: o.personId, referralId: o.referralId, actor: { kind: 'young-person', id: o.personId, name: 'Zoé Lefèvre' } });
+    expect((await resolveLink(guardian, 'guardian', NOON)).actor).toEqual({ kind: 'guardian', id: `guardian-${o.referralId}`, name: 'Nadia Lefèvre' });
+    expect((await resolveLink(sms, 'young-person', NOON)).personId).toBe(o.personId);
+    // One link item (the SMS's); the e-mails' hashes on their messages, their tokens nowhere. (The local SMS lists the newest first.)
+    const stored = (JSON.parse(await wholeTable()) as Array<Record<string, unknown>>).filter((item) => !before.includes(JSON.stringify(item)));
+    expect(stored.filter((item) => item.type === 'personal-link').map((item) => item.tokenHash)).toEqual([hashToken(sms)]);
+    const messages = stored.filter((item) => item.cause === cause);
+    expect(messages.map((m) => [m.channel, (m.link as { hash?: string } | undefined)?.hash])).toEqual(
+      expect.arrayContaining([
+        ['email', hashToken(young)],
+        ['email', hashToken(guardian)],
+        ['sms', undefined],
+      ]),
+    );
+    for (const token of [young, guardian]) expect(JSON.stringify(stored)).not.toContain(token.slice(0, 43));
+  });
+
+  it('is refused as any link, with nothing written: tampered, naming another message, expired, revoked or for the other audience', async () => {
+    const o = await onboarding();
+    const other = await onboarding();
+    const { young, guardian } = await batchLinks(o);
+    const otherLinks = await batchLinks(other);
+    const [secret, person, message] = young.split('.');
+    const flip = (text: string, at: number) => `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`;
+    const before = await itemCount();
+    const cases: Array<[string, () => Promise<unknown>, number, string]> = [
+      ['its secret tampered', () => resolveLink(`${flip(secret!, 10)}.${person}.${message}`, 'young-person', NOON), 401, 'unknown'],
+      ["the guardian's message named", () => resolveLink(`${secret}.${guardian.split('.')[1]}.${guardian.split('.')[2]}`, 'young-person', NOON), 401, 'unknown'],
+      ["another person's message named", () => resolveLink(`${secret}.${otherLinks.young.split('.')[1]}.${otherLinks.young.split('.')[2]}`, 'young-person', NOON), 401, 'unknown'],
+      ['a message that is not there', () => resolveLink(`${secret}.${person}.${Buffer.from('nope#young#email').toString('base64url')}`, 'young-person', NOON), 401, 'unknown'],
+      ['cut short', () => resolveLink(young.slice(0, -1), 'young-person', NOON), 401, 'unknown'],
+      ['of another shape', () => resolveLink(`${young}.x`, 'young-person', NOON), 401, 'unknown'],
+      ['expired', () => resolveLink(young, 'young-person', new Date(NOON.getTime() + 14 * DAY)), 410, 'expired'],
+      ['for the guardian page', () => resolveLink(young, 'guardian', NOON), 403, 'other-audience'],
+    ];
+    for (const [label, attempt, status, reason] of cases) {
+      const error = await refusal(attempt());
+      expect({ label, status: error.statusCode, reason: error.reason }).toEqual({ label, status, reason });
+    }
+    expect(await itemCount()).toBe(before);
+    // Revoked with the person's other links of that audience; the guardian's still opens, and a later one opens again.
+    await revokeLinks(o.personId, 'young-person', new Date(NOON.getTime() + 1000));
+    expect((await refusal(resolveLink(young, 'young-person', new Date(NOON.getTime() + 2000)))).reason).toBe('revoked');
+    expect((await resolveLink(guardian, 'guardian', new Date(NOON.getTime() + 2000))).personId).toBe(o.personId);
+    const later = await storeLink({ personId: o.personId, referralId: o.referralId, audience: 'young-person', now: new Date(NOON.getTime() + 3000) });
+    expect((await resolveLink(later.token, 'young-person', new Date(NOON.getTime() + 4000))).personId).toBe(o.personId);
+  });
+});
+
 describe('a message with a personal link', () => {
   const linkIn = (text: string, audience: LinkAudience) => new RegExp(`${APP}${audience === 'guardian' ? '/tuteur' : '/mon-parcours'}#([A-Za-z0-9_-]{43})`).exec(text)?.[1];
 
@@ -146,7 +219,7 @@ describe('a message with a personal link', () => {
     expect(await sendPendingNotifications(o.personId, cause, NOON)).toMatchObject({ sent: 3 });
     const emails = await messaging.ses.listEmails();
     const email = (to: string) => emails.find((e) => e.to.includes(to))!;
-    const sms = messaging.sms.list().filter((m) => m.destination === o.youngPerson.phone).at(-1)!;
+    const sms = messaging.sms.list().find((m) => m.destination === o.youngPerson.phone)!;
     return { cause, young: email(o.youngPerson.email), guardian: email(o.guardian.email), sms };
   }
 

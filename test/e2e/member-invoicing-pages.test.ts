@@ -8,7 +8,11 @@ import { activeActivityWithMembers, monthStart } from '../support/activities.js'
 import { hasHorizontalScroll } from '../support/pages.js';
 import { recordPersonalValues } from '../support/personal-data.js';
 import { parisDate } from '../../shared/domain/time.js';
-import type { StatementRecord } from '../../shared/domain/invoicing/statement.js';
+import { statementPage, type StatementRecord } from '../../shared/domain/invoicing/statement.js';
+import { statementCause } from '../../shared/data/invoicing/statements.js';
+import { outboxPuts, type OutboxMessage } from '../../shared/data/outbox.js';
+import { issueMessageLink } from '../../shared/data/personal-links.js';
+import { MESSAGE_LINK_TOKEN_PATTERN } from '../../shared/domain/personal-links.js';
 import { keys } from '../../shared/keys.js';
 import { pdfText } from '../support/pdf-text.js';
 import { getActivity } from '../../shared/data/activities.js';
@@ -116,8 +120,16 @@ describe('Ma facturation on a phone', () => {
   it("opens on a statement's activity and month from its e-mail's link, keeps them in the address, and downloads its PDF made on first demand", async () => {
     const seeded = await activeActivityWithMembers(cloud.documentClient, cloud.tableName);
     const member = seeded.members[0]!;
-    recordPersonalValues([['link token', member.token], ['name', member.referral.youngPerson.lastName], ['e-mail', member.referral.youngPerson.email]]);
     const month = monthStart(-1).slice(0, 7);
+    // The statement's e-mail as the run's batch writes it: its link kept on the message, the token naming it (decision 42).
+    const { personId, referralId } = member.referral;
+    const [written] = outboxPuts(cloud.tableName, personId, statementCause(seeded.activityId, month), [{ kind: 'monthly-statement', role: 'young', channel: 'email', to: member.referral.youngPerson.email, subject: 'Votre relevé', body: 'Votre relevé : {{lien-personnel}}', personalLink: 'young-person', linkPage: statementPage(seeded.activityId, month) }], new Date().toISOString(), { referralId });
+    const message = written!.Put.Item as OutboxMessage & Record<string, unknown>;
+    const issued = issueMessageLink(personId, message, new Date())!;
+    await cloud.documentClient.send(new PutCommand({ TableName: cloud.tableName, Item: { ...message, status: 'sent', link: issued.link } }));
+    const token = issued.url.split('#')[1]!;
+    expect(token).toMatch(MESSAGE_LINK_TOKEN_PATTERN);
+    recordPersonalValues([['link token', token], ['name', member.referral.youngPerson.lastName], ['e-mail', member.referral.youngPerson.email]]);
     const record: StatementRecord = {
       activityId: seeded.activityId,
       month,
@@ -142,7 +154,7 @@ describe('Ma facturation on a phone', () => {
 
     const linked = await phone.newPage();
     const address = `${cloud.urls.app}ma-facturation?activite=${seeded.activityId}&mois=${month}`;
-    await linked.goto(`${address}#${member.token}`);
+    await linked.goto(`${address}#${token}`);
     await expect.poll(() => linked.locator('#releve .statement').isVisible(), { timeout: 15_000 }).toBe(true);
     // The token left the address; the activity and month stayed.
     expect(linked.url()).toBe(address);

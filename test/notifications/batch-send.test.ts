@@ -7,6 +7,7 @@ import { individual, issueOneInvoice, seedActivity } from '../support/invoicing.
 import { db } from '../../shared/data/client.js';
 import { outboxPuts, type OutboxMessage } from '../../shared/data/outbox.js';
 import { hashToken } from '../../shared/data/personal-links.js';
+import { MESSAGE_LINK_TOKEN_PATTERN } from '../../shared/domain/personal-links.js';
 import { getInvoice } from '../../shared/data/invoicing/invoices.js';
 import { invoiceHistory, invoiceMailCause } from '../../shared/domain/invoicing/run.js';
 import { invoiceOutboxOwner, invoicePdfKey } from '../../shared/domain/invoicing/records.js';
@@ -347,31 +348,34 @@ describe('the personal links of a batch', () => {
       return { write: { cause: write.cause, items: [...items, ...padding] } as OutboxWrite, personId, to, notificationId };
     });
   }
-  const tokenIn = async (to: string) => /\/ma-facturation\?activite=pa-1&mois=2027-03#([A-Za-z0-9_-]{43})/.exec((await mailsTo(to))[0]?.text ?? '')?.[1];
-  const linkWrites = (seen: Seen[]) => seen.filter((r) => r.operation === 'TransactWriteItems' && (r.input.TransactItems as Array<{ Put?: { Item?: { pk?: string } } }>).every((item) => item.Put?.Item?.pk?.startsWith('LINK#')));
+  const tokenIn = async (to: string) => /\/ma-facturation\?activite=pa-1&mois=2027-03#([A-Za-z0-9_.-]+)/.exec((await mailsTo(to))[0]?.text ?? '')?.[1];
+  const linkItems = (seen: Seen[]) =>
+    seen.filter((r) => r.operation === 'TransactWriteItems' && (r.input.TransactItems as Array<{ Put?: { Item?: { pk?: string } } }>).some((item) => item.Put?.Item?.pk?.startsWith('LINK#')));
 
-  it("are issued in the write's own transaction: no request per link, each e-mail's link stored and opening its page", async () => {
+  it('are kept on their message, written with it: no item nor request per link', async () => {
     const messages = linked(10);
     const tap = tapDb();
     expect((await writeAndSendNotifications(messages.map((m) => m.write), 8, NOON)).every((c) => c.sent === 1)).toBe(true);
-    expect(linkWrites(tap.seen)).toEqual([]);
-    const written = tap.seen.find((r) => r.operation === 'TransactWriteItems' && (r.input.TransactItems as Array<{ Put?: { Item?: { pk?: string } } }>).some((item) => item.Put?.Item?.pk?.startsWith('LINK#')));
-    expect((written!.input.TransactItems as Array<{ Put?: { Item?: { type?: string } } }>).filter((item) => item.Put?.Item?.type === 'personal-link')).toHaveLength(10);
-    for (const { to, personId } of messages) {
-      const token = await tokenIn(to);
-      const { Item: link } = await local().doc.send(new GetCommand({ TableName: local().table, Key: keys.personalLink(hashToken(token!)), ConsistentRead: true }));
-      expect(link).toMatchObject({ personId, referralId: `r-${personId}`, audience: 'young-person' });
-      // The outbox keeps the placeholder.
-      expect((await read(personId, messages.find((m) => m.personId === personId)!.notificationId))!.body).toBe('Votre relevé : {{lien-personnel}}');
+    expect(linkItems(tap.seen)).toEqual([]);
+    for (const { to, personId, notificationId } of messages) {
+      const token = (await tokenIn(to))!;
+      expect(token).toMatch(MESSAGE_LINK_TOKEN_PATTERN);
+      // No item of its own: its hash and validity are on the message, which keeps the placeholder and never the token.
+      const { Item: own } = await local().doc.send(new GetCommand({ TableName: local().table, Key: keys.personalLink(hashToken(token)), ConsistentRead: true }));
+      expect(own).toBeUndefined();
+      const message = (await read(personId, notificationId))!;
+      expect(message.link).toMatchObject({ hash: hashToken(token), issuedAt: NOON.toISOString() });
+      expect(message.body).toBe('Votre relevé : {{lien-personnel}}');
+      expect(JSON.stringify(message)).not.toContain(token.slice(0, 43));
     }
   });
 
-  it('are issued at the send, one write each, when a unit has no room for them in its transaction', async () => {
-    // The message, its address filed for new links and 98 other items: 100, no room for the link.
+  it('are kept on their message whatever the size of the unit: no write of their own at the send either', async () => {
+    // The message, its address filed for new links and 98 other items: 100, the link adds none.
     const messages = linked(2, 98);
     const tap = tapDb();
     expect((await writeAndSendNotifications(messages.map((m) => m.write), 8, NOON)).every((c) => c.sent === 1)).toBe(true);
-    expect(linkWrites(tap.seen)).toHaveLength(2);
-    for (const { to } of messages) expect(await tokenIn(to)).toBeDefined();
+    expect(linkItems(tap.seen)).toEqual([]);
+    for (const { to, personId, notificationId } of messages) expect((await read(personId, notificationId))!.link?.hash).toBe(hashToken((await tokenIn(to))!));
   });
 });
