@@ -29,6 +29,12 @@ export const keys = {
   incidentSubject: (subjectId: string) => ({ pk: `INCIDENT#${subjectId}`, sk: 'INCIDENT' }),
   notification: (personId: string, notificationId: string) => ({ pk: `PERSON#${personId}`, sk: `NOTIFICATION#${notificationId}` }),
   notificationsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'NOTIFICATION#' }),
+  /**
+   * A provider's word that a copy of a message (its provider id) was delivered, beside the message (decision 42):
+   * written once per copy whatever the reports' order, read with the message (`withDeliveries`, shared/data/outbox.ts).
+   */
+  deliveryReceipt: (personId: string, notificationId: string, providerMessageId: string) => ({ pk: `PERSON#${personId}`, sk: `DELIVERED#${notificationId}#${providerMessageId}` }),
+  deliveryReceiptsPrefix: (personId: string) => ({ pk: `PERSON#${personId}`, skPrefix: 'DELIVERED#' }),
   /** The last message of a kind to one recipient about a person: at most one per 24 h. */
   messageRateLimit: (personId: string, kind: string, channel: string, to: string) => ({ pk: `PERSON#${personId}`, sk: `RATE#${kind}#${channel}#${to}` }),
   /** Leads a provider's delivery event (which knows only its own message id) to the outbox item it concerns. */

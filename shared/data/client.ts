@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvalidInputError } from '../domain/errors.js';
 import { PAGE_LIMIT } from '../domain/paging.js';
-import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
@@ -52,6 +52,22 @@ export async function batchGetAll(itemKeys: Key[], options: { consistentRead?: b
 }
 
 /**
+ * Puts items by BatchWriteItem, 25 to a request, until DynamoDB has written every one (it may leave some unprocessed
+ * under load: those go again after a short wait). No condition and no all-or-nothing: only for items a repeat puts
+ * alike (deterministic keys and content) and that no other write changes.
+ */
+export async function batchPutAll(items: readonly Record<string, unknown>[]): Promise<void> {
+  const table = tableName();
+  for (let i = 0; i < items.length; i += 25) {
+    let request: Record<string, Array<{ PutRequest?: { Item: Record<string, unknown> } }>> | undefined = { [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) };
+    for (let attempt = 0; request && (request[table]?.length ?? 0) > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      const result = await db().send(new BatchWriteCommand({ RequestItems: request as never }));
+      request = result.UnprocessedItems as typeof request;
+    }
+  }
+}
+
 /**
  * Every item a query finds, page after page until DynamoDB has no more (a partition read whole, an index partition
  * to its end; `Limit` is a page's size), or until `limit` items are read. `onPage` hears of each page and the number of items it held

@@ -93,6 +93,39 @@ export interface OutboxMessage extends OutboxDraft {
   link?: MessageLink;
 }
 
+/**
+ * A provider's report that a copy of a message was delivered, stored beside the message (`keys.deliveryReceipt`,
+ * decision 42) rather than written on it: a put that needs no condition, so the reports of a batch go by BatchWrite.
+ */
+export interface DeliveryReceipt {
+  type: 'delivery-receipt';
+  personId: string;
+  notificationId: string;
+  providerMessageId: string;
+  /** When the provider saw it delivered. */
+  at: string;
+}
+
+/**
+ * Items of a person's partition with their messages as readers show them: a message still `sent` whose copy (its
+ * provider id) has a delivery receipt is `delivered` at the receipt's time, and the receipts themselves are left out.
+ * A bounce, a complaint or a failure, written on the message, stays what it says whatever the order the reports came
+ * in: a delivery only moves a message on from `sent`, as when it was written on the message (decision 11). Messages
+ * delivered before decision 42 say so themselves.
+ */
+export function withDeliveries(items: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  const key = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${String(item.notificationId)}\u0000${String(item.providerMessageId)}`;
+  const delivered = new Map<string, string>();
+  for (const item of items) if (item.type === 'delivery-receipt') delivered.set(key(item), String(item.at));
+  if (delivered.size === 0) return [...items];
+  return items
+    .filter((item) => item.type !== 'delivery-receipt')
+    .map((item) => {
+      const at = item.type === 'notification' && item.status === 'sent' && item.providerMessageId ? delivered.get(key(item)) : undefined;
+      return at ? { ...item, status: 'delivered', statusAt: at } : item;
+    });
+}
+
 export interface OutboxOptions {
   /** The referral the messages are about. */
   referralId?: string;

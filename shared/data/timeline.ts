@@ -1,4 +1,5 @@
 import { queryPrefix } from './client.js';
+import { withDeliveries } from './outbox.js';
 import { keys } from '../keys.js';
 import { NotFoundError } from '../domain/errors.js';
 import { derivePathStatus } from '../domain/path-status.js';
@@ -31,7 +32,8 @@ export async function getTimeline(personId: string): Promise<Timeline> {
   const person = first.find((i) => i.type === 'person') as PersonRecord | undefined;
   if (!person) throw new NotFoundError('Personne introuvable.');
   const joinedPersonIds = [...(person.alsoKnownAs ?? [])].filter((id) => id !== canonicalId).sort();
-  const items = [...first, ...(await Promise.all(joinedPersonIds.map(personPartition))).flat()];
+  // Messages with their delivery receipts applied (decision 42): the partitions hold both.
+  const items = withDeliveries([...first, ...(await Promise.all(joinedPersonIds.map(personPartition))).flat()]);
   const referralIds = items.filter((i) => i.type === 'person-referral').map((i) => String(i.referralId));
   const referrals = [...(await getReferralsByIds(referralIds)).values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   // The referral items are the source; the copies on the profiles count for referrals not read here.

@@ -4,7 +4,7 @@ import { db, queryPrefix, tableName } from '../data/client.js';
 import { getCustomer } from '../data/invoicing/customers.js';
 import { issuedInvoiceEventOnceItem, requireInvoice } from '../data/invoicing/invoices.js';
 import type { ByWhom } from '../data/invoicing/items.js';
-import { outboxPuts, type OutboxMessage } from '../data/outbox.js';
+import { outboxPuts, withDeliveries, type OutboxMessage } from '../data/outbox.js';
 import { cooperativeFromEnv } from '../domain/activities.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { normalizeEmail } from '../domain/identity.js';
@@ -31,10 +31,12 @@ import { invoiceMail } from './run-steps.js';
 /** The undelivered e-mails of an invoice marked as sent again, at most (a transaction holds 100 items). */
 const MAX_MARKED = 10;
 
-/** The e-mails of an invoice to its customer (its e-mail, its reminders, their re-sends), oldest first. */
+/** The e-mails of an invoice to its customer (its e-mail, its reminders, their re-sends), oldest first, their deliveries applied. */
 export async function invoiceMails(invoiceId: string): Promise<OutboxMessage[]> {
   const prefix = keys.notificationsPrefix(invoiceOutboxOwner(invoiceId));
-  const items = (await queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true })) as unknown as OutboxMessage[];
+  const receipts = keys.deliveryReceiptsPrefix(invoiceOutboxOwner(invoiceId));
+  const [stored, delivered] = await Promise.all([queryPrefix(prefix.pk, prefix.skPrefix, { consistentRead: true }), queryPrefix(receipts.pk, receipts.skPrefix, { consistentRead: true })]);
+  const items = withDeliveries([...stored, ...delivered]) as unknown as OutboxMessage[];
   return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.notificationId.localeCompare(b.notificationId));
 }
 

@@ -1,11 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll, db, tableName } from '../data/client.js';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, batchPutAll, db, tableName } from '../data/client.js';
 import { inParallel, MAX_TRANSACTION_ITEMS } from '../data/invoicing/items.js';
 import { isConditionFailure } from '../data/transactions.js';
 import { logger } from '../observability.js';
 import { keys, type MessageProvider } from '../keys.js';
-import type { NotificationStatus } from '../data/outbox.js';
+import type { DeliveryReceipt, NotificationStatus } from '../data/outbox.js';
 
 /** The statuses a provider's delivery report can give a sent message. */
 export type DeliveryStatus = Extract<NotificationStatus, 'delivered' | 'bounced' | 'complained' | 'failed'>;
@@ -49,6 +49,8 @@ export const UNKNOWN_REPORT_RECEIVES = 3;
  * The statuses a report may replace. Events arrive out of order and more than once: a delivery only
  * moves a message on from `sent`; a bounce, complaint or failure also overrides `delivered` (a bounce
  * or a complaint can follow a delivery) but never another of its kind, so the first final word stays.
+ * Since decision 42 a delivery is a receipt beside the message (`deliveryReceipt`), which readers apply by the same
+ * rule (`withDeliveries`); `delivered` stays here for the messages delivered before.
  */
 const REPLACES: Record<DeliveryStatus, NotificationStatus[]> = {
   delivered: ['sent'],
@@ -63,6 +65,10 @@ const REPLACES: Record<DeliveryStatus, NotificationStatus[]> = {
  */
 export async function recordDelivery(report: DeliveryReport): Promise<DeliveryOutcome> {
   const { personId, notificationId } = report.outbox ?? (await lookUp(report));
+  if (report.status === 'delivered') {
+    await db().send(new PutCommand({ TableName: tableName(), Item: deliveryReceipt(report, personId, notificationId) }));
+    return { result: 'updated', personId, notificationId };
+  }
   try {
     await db().send(new UpdateCommand(deliveryUpdate(report, personId, notificationId)));
     return { result: 'updated', personId, notificationId };
@@ -76,6 +82,17 @@ export async function recordDelivery(report: DeliveryReport): Promise<DeliveryOu
     if (Item?.providerMessageId !== report.providerMessageId) throw new UnknownProviderMessageError(report.provider);
   }
   return { result: 'unchanged', personId, notificationId };
+}
+
+/**
+ * A delivery's receipt, beside the message it reports on (decision 42): its key names the copy (the provider's id), so
+ * a report seen again puts the same item, and a report about another copy (a message sent again after a crash) is one
+ * that no reader applies. No condition: it changes nothing written, and a delivery reported before the send was
+ * recorded is applied once the mark names that copy, instead of being looked for again.
+ */
+function deliveryReceipt(report: DeliveryReport, personId: string, notificationId: string): Record<string, unknown> {
+  const receipt: DeliveryReceipt = { type: 'delivery-receipt', personId, notificationId, providerMessageId: report.providerMessageId, at: report.at };
+  return { ...keys.deliveryReceipt(personId, notificationId, report.providerMessageId), ...receipt };
 }
 
 /** The conditional update a report makes to its outbox item (alone, or in a transaction of many). */
@@ -109,7 +126,8 @@ const ALONE_CONCURRENCY = 8;
 
 /**
  * `recordDelivery` for a batch of reports (DeliveryEvents' queue hands up to 100 at once), each settled on its own,
- * in the reports' order. The same conditional updates, many to a transaction: one request where each report made one
+ * in the reports' order. Deliveries, the common case, are receipts put by BatchWrite (decision 42: about a third of a
+ * transaction's item on DynamoDB Local). The others make the same conditional updates, many to a transaction: one request where each report made one
  * (decision 33). A transaction is all or nothing, and some of its conditions fail in the normal course (a report seen
  * again, a late delivery after a bounce): a cancelled one is settled from its reasons, without reading anything again.
  * A report whose condition failed is unchanged, or unknown when found through the tags and the item holds another id
@@ -126,6 +144,19 @@ export async function recordDeliveries(reports: readonly DeliveryReport[]): Prom
   let pending: number[] = [];
   targets.forEach((target, i) => (target instanceof Error ? (results[i] = { status: 'rejected', reason: target }) : pending.push(i)));
   const alone: number[] = [];
+
+  // Deliveries, nearly every report: their receipts by BatchWrite, a few requests for the batch, no condition to fail.
+  const delivered = pending.filter((i) => reports[i]!.status === 'delivered');
+  if (delivered.length > 0) {
+    pending = pending.filter((i) => reports[i]!.status !== 'delivered');
+    try {
+      await batchPutAll(delivered.map((i) => deliveryReceipt(reports[i]!, (targets[i] as OutboxItem).personId, (targets[i] as OutboxItem).notificationId)));
+      for (const i of delivered) settle(i, 'updated', targets[i] as OutboxItem);
+    } catch (error) {
+      logger.info('delivery receipts not written together: each written on its own', { reports: delivered.length, error: (error as Error).name });
+      alone.push(...delivered);
+    }
+  }
 
   for (let round = 0; round < TRANSACTION_ROUNDS && pending.length > 1; round++) {
     const now: number[] = [];

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalMessaging, type LocalMessaging } from '../support/messaging.js';
 import { keys } from '../../shared/keys.js';
-import { outboxPuts } from '../../shared/data/outbox.js';
+import { outboxPuts, withDeliveries } from '../../shared/data/outbox.js';
+import { db } from '../../shared/data/client.js';
 import { sendPendingNotifications, writeAndSendNotifications } from '../../shared/notifications/sender.js';
 import { outboxTags, recordDeliveries, recordDelivery, sesReport, smsReport, UnknownProviderMessageError, SMS_TRACKED_EVENT_TYPES, type DeliveryReport } from '../../shared/notifications/tracking.js';
 import { handler as deliveryEvents } from '../../functions/notifications/delivery-events.js';
@@ -23,6 +24,20 @@ beforeAll(async () => {
 });
 afterAll(async () => messaging?.stop());
 
+/** The items of a person's partition. */
+async function partition(personId: string) {
+  return (await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `PERSON#${personId}` }, ConsistentRead: true }))).Items ?? [];
+}
+/** A message as its readers show it: its delivery receipts applied (decision 42). */
+async function shown(personId: string, notificationId: string) {
+  return withDeliveries(await partition(personId)).find((item) => item.type === 'notification' && item.notificationId === notificationId)!;
+}
+/** The message's item as stored, and its delivery receipts. */
+async function stored(personId: string, notificationId: string) {
+  const items = await partition(personId);
+  return { message: items.find((item) => item.type === 'notification' && item.notificationId === notificationId)!, receipts: items.filter((item) => item.type === 'delivery-receipt') };
+}
+
 /** A message of the outbox, sent, with its provider lookup: what the sender leaves behind. */
 async function sentMessage(provider: 'ses' | 'sms' = 'ses') {
   const personId = randomUUID();
@@ -30,27 +45,37 @@ async function sentMessage(provider: 'ses' | 'sms' = 'ses') {
   const providerMessageId = randomUUID();
   await doc.send(new PutCommand({ TableName: table, Item: { ...keys.notification(personId, notificationId), type: 'notification', notificationId, status: 'sent', providerMessageId } }));
   await doc.send(new PutCommand({ TableName: table, Item: { ...keys.providerMessage(provider, providerMessageId), personId, notificationId } }));
-  const read = async () => (await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item!;
+  const read = () => shown(personId, notificationId);
   const report = (status: DeliveryReport['status'], at = new Date().toISOString(), reason?: string): DeliveryReport => ({ provider, providerMessageId, status, at, reason });
   return { read, report, provider, personId, notificationId, providerMessageId };
 }
 
 describe('recordDelivery', () => {
-  it('moves a sent message to delivered, with the time, once', async () => {
-    const { read, report } = await sentMessage();
+  it('moves a sent message to delivered, with the time, by a receipt beside it: the same report again puts the same receipt', async () => {
+    const { read, report, personId, notificationId, providerMessageId } = await sentMessage();
     const delivered = report('delivered', '2026-03-02T10:00:00.000Z');
     expect((await recordDelivery(delivered)).result).toBe('updated');
     expect(await read()).toMatchObject({ status: 'delivered', statusAt: '2026-03-02T10:00:00.000Z' });
-    expect((await recordDelivery(delivered)).result).toBe('unchanged');
+    expect((await recordDelivery(delivered)).result).toBe('updated');
     expect(await read()).toMatchObject({ status: 'delivered', statusAt: '2026-03-02T10:00:00.000Z' });
+    // Nothing written on the message; one receipt, keyed by the copy it reports on (decision 42).
+    const { message, receipts } = await stored(personId, notificationId);
+    expect(message).toMatchObject({ status: 'sent' });
+    expect(message).not.toHaveProperty('statusAt');
+    expect(receipts).toEqual([{ ...keys.deliveryReceipt(personId, notificationId, providerMessageId), type: 'delivery-receipt', personId, notificationId, providerMessageId, at: '2026-03-02T10:00:00.000Z' }]);
   });
 
   it('lets a bounce or a complaint override a delivery, and never a late delivery override a bounce', async () => {
     const bounced = await sentMessage();
     await recordDelivery(bounced.report('delivered'));
     expect((await recordDelivery(bounced.report('bounced', '2026-03-02T10:01:00.000Z', 'Permanent/General'))).result).toBe('updated');
-    expect((await recordDelivery(bounced.report('delivered'))).result).toBe('unchanged');
+    await recordDelivery(bounced.report('delivered'));
     expect(await bounced.read()).toMatchObject({ status: 'bounced', statusReason: 'Permanent/General', statusAt: '2026-03-02T10:01:00.000Z' });
+    // A delivery reported after the bounce does not undo it either.
+    const late = await sentMessage();
+    await recordDelivery(late.report('bounced', '2026-03-02T10:01:00.000Z', 'Permanent/General'));
+    await recordDelivery(late.report('delivered', '2026-03-02T10:02:00.000Z'));
+    expect(await late.read()).toMatchObject({ status: 'bounced', statusAt: '2026-03-02T10:01:00.000Z' });
 
     const complained = await sentMessage();
     await recordDelivery(complained.report('delivered'));
@@ -98,10 +123,10 @@ describe('DeliveryEvents, invoked directly by EventBridge (before the queue)', (
     );
     await expect(deliveryEvents(delivered(providerMessageId), lambdaContext())).resolves.toEqual({ recorded: 1, dropped: 0 });
     await recordLater;
-    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'delivered' });
+    expect(await shown(personId, notificationId)).toMatchObject({ status: 'delivered' });
   });
 
-  it('finds the message through the tags the sender gave the e-mail, with no lookup, also when the event comes before the send is recorded', async () => {
+  it('finds the message through the tags the sender gave the e-mail, with no lookup, also when the event comes before the send is recorded (its receipt applies once the mark names its copy)', async () => {
     const personId = randomUUID();
     const notificationId = `test#${randomUUID()}#young#email`;
     const providerMessageId = randomUUID();
@@ -112,13 +137,19 @@ describe('DeliveryEvents, invoked directly by EventBridge (before the queue)', (
     const markLater = new Promise((resolve) => setTimeout(resolve, 700)).then(() => doc.send(new PutCommand({ TableName: table, Item: { ...item, status: 'sent', providerMessageId } })));
     await expect(deliveryEvents(tagged, lambdaContext())).resolves.toEqual({ recorded: 1, dropped: 0 });
     await markLater;
-    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'delivered' });
+    expect(await shown(personId, notificationId)).toMatchObject({ status: 'delivered' });
     expect((await doc.send(new GetCommand({ TableName: table, Key: keys.providerMessage('ses', providerMessageId) }))).Item).toBeUndefined();
 
-    // A report about another copy of the message (sent again under another id after a crash) changes nothing.
+    // A report about another copy of the message (sent again under another id after a crash) changes nothing: a
+    // bounce is unknown, a delivery's receipt names that copy and no reader applies it.
     const other = { provider: 'ses' as const, providerMessageId: randomUUID(), outbox: { personId, notificationId }, status: 'bounced' as const, at: new Date().toISOString() };
     await expect(recordDelivery(other)).rejects.toBeInstanceOf(UnknownProviderMessageError);
-    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'delivered' });
+    expect(await shown(personId, notificationId)).toMatchObject({ status: 'delivered' });
+    const again = randomUUID();
+    await doc.send(new PutCommand({ TableName: table, Item: { ...item, status: 'sent', providerMessageId: again } }));
+    expect(await shown(personId, notificationId)).toMatchObject({ status: 'sent' });
+    await recordDelivery({ ...other, providerMessageId: again, status: 'delivered' });
+    expect(await shown(personId, notificationId)).toMatchObject({ status: 'delivered' });
   });
 
   it('drops a report for a message id nobody recorded instead of failing, when invoked directly (no queue to hand it back to)', async () => {
@@ -204,7 +235,7 @@ describe('DeliveryEvents, from the delivery queue', () => {
     const bounce = sesEvent('Email Bounced', providerMessageId, { personId, notificationId }, { bounce: { bounceType: 'Permanent', bounceSubType: 'General' } });
     const records = [...others.map((o) => sqsRecord(sesEvent('Email Delivered', o.providerMessageId, o))), sqsRecord(bounce)];
     expect(await deliveryEvents({ Records: records }, lambdaContext())).toEqual({ batchItemFailures: [] });
-    expect((await doc.send(new GetCommand({ TableName: table, Key: keys.notification(personId, notificationId) }))).Item).toMatchObject({ status: 'bounced', statusReason: 'Permanent/General' });
+    expect(await shown(personId, notificationId)).toMatchObject({ status: 'bounced', statusReason: 'Permanent/General' });
     const issue = (await doc.send(new GetCommand({ TableName: table, Key: keys.contactIssue(personId, contactIssueId('young', 'email', to)) }))).Item;
     expect(issue).toMatchObject({ status: 'open', notificationIds: [notificationId] });
     for (const other of others) expect(await other.read()).toMatchObject({ status: 'delivered' });
@@ -212,10 +243,10 @@ describe('DeliveryEvents, from the delivery queue', () => {
 });
 
 describe('recordDeliveries', () => {
-  it('writes a batch together and settles each report as recordDelivery does: updated, unchanged, unknown; a message reported twice in order', async () => {
+  it('writes a batch together and settles each report as recordDelivery does: deliveries by BatchWrite, the rest in transactions (updated, unchanged, unknown); a message reported twice in order', async () => {
     const messages = await Promise.all(Array.from({ length: 150 }, (_, i) => sentMessage(i % 3 === 0 ? 'sms' : 'ses')));
     const tagged = (m: (typeof messages)[number], report: DeliveryReport): DeliveryReport => (m.provider === 'ses' ? { ...report, outbox: { personId: m.personId, notificationId: m.notificationId } } : report);
-    // Already delivered before the batch: unchanged.
+    // Already delivered before the batch: its receipt put again, alike.
     await recordDelivery(messages[1]!.report('delivered'));
     const otherCopy = { ...messages[2]!.report('delivered'), providerMessageId: randomUUID(), outbox: { personId: messages[2]!.personId, notificationId: messages[2]!.notificationId } };
     const reports: DeliveryReport[] = [
@@ -225,24 +256,45 @@ describe('recordDeliveries', () => {
       otherCopy,
       { provider: 'sms', providerMessageId: randomUUID(), status: 'delivered', at: new Date().toISOString() },
     ];
-    const results = await recordDeliveries(reports);
+    const requests: string[] = [];
+    const name = `count-${randomUUID()}`;
+    db().middlewareStack.add(
+      (next, context) => async (args) => {
+        requests.push(String(context.commandName).replace(/Command$/, ''));
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    let results: Awaited<ReturnType<typeof recordDeliveries>>;
+    try {
+      results = await recordDeliveries(reports);
+    } finally {
+      db().middlewareStack.remove(name);
+    }
     expect(results).toHaveLength(reports.length);
     const value = (i: number) => (results[i]!.status === 'fulfilled' ? results[i]!.value.result : (results[i]! as PromiseRejectedResult).reason);
     expect(value(0)).toBe('updated');
-    expect(value(1)).toBe('unchanged');
+    expect(value(1)).toBe('updated');
     expect(value(149)).toBe('updated');
     expect(value(150)).toBe('updated');
-    expect(value(151)).toBeInstanceOf(UnknownProviderMessageError);
+    // A delivery of another copy: a receipt no reader applies. An SMS id without its lookup: unknown.
+    expect(value(151)).toBe('updated');
     expect(value(152)).toBeInstanceOf(UnknownProviderMessageError);
     expect(results.slice(0, 150).every((r) => r.status === 'fulfilled')).toBe(true);
     expect(results[0]).toMatchObject({ value: { personId: messages[0]!.personId, notificationId: messages[0]!.notificationId } });
+    // The lookups in one read; the 151 receipts in 7 BatchWrites of 25; the bounce alone in its transaction.
+    expect(requests.filter((r) => r === 'BatchWriteItem')).toHaveLength(Math.ceil(151 / 25));
+    expect(requests.filter((r) => r === 'TransactWriteItems' || r === 'UpdateItem' || r === 'PutItem')).toHaveLength(1);
     expect(await messages[4]!.read()).toMatchObject({ status: 'bounced', statusAt: '2026-03-02T10:05:00.000Z', gsi3pk: expect.any(String) });
     expect(await messages[149]!.read()).toMatchObject({ status: 'delivered', statusAt: '2026-03-02T10:00:00.000Z' });
+    expect(await messages[2]!.read()).toMatchObject({ status: 'delivered' });
+    expect((await stored(messages[2]!.personId, messages[2]!.notificationId)).receipts).toHaveLength(2);
 
-    // The same batch again: every report unchanged (the bounce stays), the unknown still unknown.
+    // The same batch again: the same receipts (none more), the bounce unchanged and standing, the unknown still unknown.
     const again = await recordDeliveries(reports);
-    expect(again.slice(0, 151).map((r) => (r.status === 'fulfilled' ? r.value.result : 'rejected'))).toEqual(new Array(151).fill('unchanged'));
+    expect(again.slice(0, 152).map((r) => (r.status === 'fulfilled' ? r.value.result : 'rejected'))).toEqual([...new Array(150).fill('updated'), 'unchanged', 'updated']);
     expect(await messages[4]!.read()).toMatchObject({ status: 'bounced' });
+    expect((await stored(messages[149]!.personId, messages[149]!.notificationId)).receipts).toHaveLength(1);
   });
 });
 

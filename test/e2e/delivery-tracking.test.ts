@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { outboxPuts, type OutboxMessage } from '../../shared/data/outbox.js';
+import { outboxPuts, withDeliveries, type OutboxMessage } from '../../shared/data/outbox.js';
 import { render } from '../../shared/domain/messages/catalogue.js';
 import { keys } from '../../shared/keys.js';
 import { outboxTags } from '../../shared/notifications/tracking.js';
@@ -50,6 +50,12 @@ async function acknowledgementsOf(youngPerson: Parameters<typeof adultSubmission
   const stored = async (role: string, channel: string) =>
     (await cloud.documentClient.send(new GetCommand({ TableName: cloud.tableName, Key: { pk: `PERSON#${personId}`, sk: `NOTIFICATION#${cause}${role}#${channel}` } }))).Item;
   return { referralId, status, stored };
+}
+
+/** A message as its readers show it, its delivery receipts applied (decision 42). */
+async function shown(personId: string, notificationId: string) {
+  const items = (await cloud.documentClient.send(new QueryCommand({ TableName: cloud.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `PERSON#${personId}` }, ConsistentRead: true }))).Items ?? [];
+  return withDeliveries(items).find((item) => item.type === 'notification' && item.notificationId === notificationId);
 }
 
 describe('delivery tracking on the local cloud', () => {
@@ -103,8 +109,7 @@ describe('the delivery queue, on the local cloud', () => {
       })),
     );
     expect(put).toEqual({ deliveries: 40, failed: 0 });
-    const status = async (notificationId: string) =>
-      (await cloud.documentClient.send(new GetCommand({ TableName: cloud.tableName, Key: keys.notification(personId, notificationId), ConsistentRead: true }))).Item?.status;
+    const status = async (notificationId: string) => (await shown(personId, notificationId))?.status;
     await eventually(async () => (await Promise.all(sent.map((s) => status(s.notificationId)))).every((st) => st === 'delivered'), 20_000, 'every report recorded');
     const after = stats();
     expect(after.messages - before.messages).toBeGreaterThanOrEqual(40);
@@ -142,8 +147,7 @@ describe('an e-mail with a PDF attached, on the local cloud', () => {
     // The dispatcher sends every due message, as its schedule does every 5 minutes.
     expect(await cloud.lambda.invoke(dispatcher.logicalId, {})).toMatchObject({ ok: true });
 
-    const stored = async (cause: string) =>
-      (await cloud.documentClient.send(new GetCommand({ TableName: cloud.tableName, Key: keys.notification(customerId, `${cause}#customer#email`), ConsistentRead: true }))).Item as OutboxMessage;
+    const stored = async (cause: string) => (await shown(customerId, `${cause}#customer#email`)) as unknown as OutboxMessage;
     const delivered = await eventually(async () => ((await stored(sent.cause)).status === 'delivered' ? stored(sent.cause) : undefined), 20_000, 'the invoice e-mail delivered');
     expect(delivered.sentAttachments).toEqual([{ key, fileName: 'facture-2027-000042.pdf', contentType: 'application/pdf', size: pdf.length, sha256: createHash('sha256').update(pdf).digest('hex') }]);
     expect(await stored(missing.cause)).toMatchObject({ status: 'failed', statusReason: 'attachment-missing', lastError: expect.stringContaining('facture-2027-000043.pdf') });

@@ -93,6 +93,14 @@ describe("an invoice's e-mail that went", () => {
     const shown = (await detail(invoiceId)).history as Array<{ event: string; at: string; label: string }>;
     expect(shown.map((e) => e.event)).toEqual([...issued.history.map((e) => e.event), 'sent']);
     expect(shown.at(-1)).toMatchObject({ at: message.sentAt, label: `Envoyée le ${formatParisDateTime(String(message.sentAt))}` });
+    expect((await detail(invoiceId)).mail.last).toMatchObject({ status: 'sent', statusLabel: 'Envoyé' });
+
+    // Delivered: the page says so, from the receipt beside the message (decision 42); the message and the invoice as they were.
+    await deliverSesEvent(local(), invoiceOutboxOwner(invoiceId), `${invoiceMailCause(invoiceId)}#customer#email`, 'Email Delivered');
+    expect((await detail(invoiceId)).mail.last).toMatchObject({ status: 'delivered', statusLabel: 'Remis', at: expect.any(String) });
+    expect(await item(keys.notification(invoiceOutboxOwner(invoiceId), `${invoiceMailCause(invoiceId)}#customer#email`))).toEqual(message);
+    expect(await invoice(invoiceId)).toEqual(issued);
+    expect((await detail(invoiceId)).history.map((e: { event: string }) => e.event)).toEqual([...issued.history.map((e) => e.event), 'sent']);
   });
 });
 

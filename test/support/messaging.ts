@@ -76,7 +76,7 @@ export function useMessagingAndDocuments(): () => LocalMessaging {
  * What SES publishes on EventBridge about an e-mail the sender sent (its outbox key in the tags the sender gave it):
  * a permanent bounce or a complaint, for the delivery function.
  */
-export function sesEventAbout(sent: { providerMessageId?: unknown }, ownerId: string, notificationId: string, detailType: 'Email Bounced' | 'Email Complaint Received') {
+export function sesEventAbout(sent: { providerMessageId?: unknown }, ownerId: string, notificationId: string, detailType: 'Email Delivered' | 'Email Bounced' | 'Email Complaint Received') {
   const at = new Date().toISOString();
   return {
     source: 'aws.ses',
@@ -84,7 +84,11 @@ export function sesEventAbout(sent: { providerMessageId?: unknown }, ownerId: st
     time: at,
     detail: {
       mail: { messageId: String(sent.providerMessageId), tags: Object.fromEntries(outboxTags(ownerId, notificationId).map((tag) => [tag.Name, [tag.Value]])) },
-      ...(detailType === 'Email Bounced' ? { bounce: { bounceType: 'Permanent', bounceSubType: 'General', timestamp: at } } : { complaint: { complaintFeedbackType: 'abuse', timestamp: at } }),
+      ...(detailType === 'Email Delivered'
+        ? { delivery: { timestamp: at } }
+        : detailType === 'Email Bounced'
+          ? { bounce: { bounceType: 'Permanent', bounceSubType: 'General', timestamp: at } }
+          : { complaint: { complaintFeedbackType: 'abuse', timestamp: at } }),
     },
   };
 }

@@ -15,7 +15,7 @@ export async function deliverSesEvent(
   local: LocalMessaging,
   ownerId: string,
   notificationId: string,
-  detailType: 'Email Bounced' | 'Email Complaint Received',
+  detailType: 'Email Delivered' | 'Email Bounced' | 'Email Complaint Received',
   options: { expectStatus?: string } = {},
 ): Promise<void> {
   const stored = (await local.doc.send(new GetCommand({ TableName: local.table, Key: keys.notification(ownerId, notificationId), ConsistentRead: true }))).Item!;
