@@ -30,6 +30,7 @@ import { startInvoicingRun } from '../shared/workflows.js';
 import { countByKind, DynamoDbTap, type TappedRequest } from './dynamodb-tap.js';
 import { benchInvoicingItems } from './invoicing-seed.js';
 import { batchWriteAll } from './local-table.js';
+import { threadCpuLine, ThreadCpuSampler, type ThreadCpu } from './threads.js';
 import { cpuSeconds } from './workflows.js';
 
 export interface InvoicingRunOptions {
@@ -80,6 +81,8 @@ interface Mark {
   status: InvoicingRunStatus | 'started';
   at: number;
   cpu: number;
+  /** The process's CPU by kind of thread (bench/threads.ts). */
+  threads: ThreadCpu;
   dynamodbCpu: number;
   requests: number;
   invocations: Map<string, { count: number; ms: number; failed: number }>;
@@ -91,6 +94,8 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
   const lines = [
     `\ninvoicing run: ${options.activities.toLocaleString('en')} active activities, 1 customer and ${options.declarations} declarations each, month ${month}, on a local cloud of the \`test\` stage in this process (DynamoDB Local in memory behind the recording proxy)`,
   ];
+  // Before the local cloud starts its functions' threads: the threads alive now are Node's own.
+  const threads = new ThreadCpuSampler();
   const workDir = mkdtempSync(join(tmpdir(), 'parcours-bench-run-'));
   const ddb = await startDynamoDbLocal({});
   const tap = new DynamoDbTap(ddb.port);
@@ -148,7 +153,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       return (usage.user + usage.system) / 1e6;
     };
     const marks: Mark[] = [];
-    const mark = (status: Mark['status']) => marks.push({ status, at: performance.now(), cpu: cpuNow(), dynamodbCpu: cpuSeconds(ddb.pid), requests: tap.requests.length, invocations: log.snapshot() });
+    const mark = (status: Mark['status']) => marks.push({ status, at: performance.now(), cpu: cpuNow(), threads: threads.sample(), dynamodbCpu: cpuSeconds(ddb.pid), requests: tap.requests.length, invocations: log.snapshot() });
     const engineChildrenBefore = cloud.engine.mapChildStats();
     const loadBefore = (await import('node:os')).loadavg();
 
@@ -205,6 +210,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       `  run: ${seconds(totalMs)} from startInvoicingRun to done (execution ${executionStatus}), ${count.toLocaleString('en')} invoices issued, ${(count / (totalMs / 1000)).toFixed(1)} invoices/s; ` +
         `CPU ${(end.cpu - start.cpu).toFixed(1)} s in this process (engine, gateway, functions' threads) + ${(end.dynamodbCpu - start.dynamodbCpu).toFixed(1)} s DynamoDB Local; load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after`,
     );
+    lines.push(`  this process's CPU by thread: ${threadCpuLine(start.threads, end.threads)}`);
     // What the ledger counted at the close: the invoices' e-mails sent, and the statements issued (each e-mailed to its young person).
     lines.push(`  ledger at the close: ${run.counts.sent ?? 0} invoice e-mails sent, ${run.counts.statements ?? 0} statements issued (record and e-mail each), ${run.counts.held ?? 0} held`);
     const PHASE_LABELS: Record<string, string> = {
@@ -228,6 +234,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       lines.push(
         `  ${(PHASE_LABELS[to.status] ?? to.status).padEnd(44)} ${seconds(ms).padStart(8)} (${((100 * ms) / totalMs).toFixed(0).padStart(2)} %), CPU ${(to.cpu - from.cpu).toFixed(1)} s + ${(to.dynamodbCpu - from.dynamodbCpu).toFixed(1)} s DynamoDB Local, ${(to.requests - from.requests).toLocaleString('en')} DynamoDB requests; invocations (summed duration): ${actions.join(', ') || 'none'}`,
       );
+      lines.push(`    ${threadCpuLine(from.threads, to.threads)}`);
     }
     // BENCH_RUN_KINDS=1: each phase's app-table requests by kind and the items they wrote.
     if (process.env.BENCH_RUN_KINDS === '1') {
