@@ -30,6 +30,7 @@ import { startInvoicingRun } from '../shared/workflows.js';
 import { countByKind, DynamoDbTap, type TappedRequest } from './dynamodb-tap.js';
 import { benchInvoicingItems } from './invoicing-seed.js';
 import { batchWriteAll } from './local-table.js';
+import { threadCpuLine, ThreadCpuSampler, type ThreadCpu } from './threads.js';
 import { cpuSeconds } from './workflows.js';
 
 export interface InvoicingRunOptions {
@@ -45,6 +46,8 @@ export interface InvoicingRunOptions {
 /** Activities seeded per BatchWrite round: their items are built as they go, not all at once. */
 const SEED_CHUNK = 1000;
 const POLL_MS = 200;
+/** The execution's status is read at every this many polls of the ledger. */
+const EXECUTION_POLL_EVERY = 5;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const perInvoice = (count: number, invoices: number) => (invoices > 0 ? (count / invoices).toFixed(2) : 'n/a');
@@ -80,6 +83,8 @@ interface Mark {
   status: InvoicingRunStatus | 'started';
   at: number;
   cpu: number;
+  /** The process's CPU by kind of thread (bench/threads.ts). */
+  threads: ThreadCpu;
   dynamodbCpu: number;
   requests: number;
   invocations: Map<string, { count: number; ms: number; failed: number }>;
@@ -91,6 +96,8 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
   const lines = [
     `\ninvoicing run: ${options.activities.toLocaleString('en')} active activities, 1 customer and ${options.declarations} declarations each, month ${month}, on a local cloud of the \`test\` stage in this process (DynamoDB Local in memory behind the recording proxy)`,
   ];
+  // Before the local cloud starts its functions' threads: the threads alive now are Node's own.
+  const threads = new ThreadCpuSampler();
   const workDir = mkdtempSync(join(tmpdir(), 'parcours-bench-run-'));
   const ddb = await startDynamoDbLocal({});
   const tap = new DynamoDbTap(ddb.port);
@@ -148,7 +155,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       return (usage.user + usage.system) / 1e6;
     };
     const marks: Mark[] = [];
-    const mark = (status: Mark['status']) => marks.push({ status, at: performance.now(), cpu: cpuNow(), dynamodbCpu: cpuSeconds(ddb.pid), requests: tap.requests.length, invocations: log.snapshot() });
+    const mark = (status: Mark['status']) => marks.push({ status, at: performance.now(), cpu: cpuNow(), threads: threads.sample(), dynamodbCpu: cpuSeconds(ddb.pid), requests: tap.requests.length, invocations: log.snapshot() });
     const engineChildrenBefore = cloud.engine.mapChildStats();
     const loadBefore = (await import('node:os')).loadavg();
 
@@ -158,6 +165,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
     const { executionArn } = await startInvoicingRun({ month, trigger: 'staff' });
     let decided: { status: number; body: string } | undefined;
     let run: InvoicingRunRecord | undefined;
+    let polls = 0;
     const deadline = Date.now() + (options.timeoutMs ?? 1_800_000);
     for (;;) {
       run = await getInvoicingRun(month);
@@ -177,7 +185,9 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
         }
         if (run.status === 'done') break;
       }
-      const { status } = await cloud.engine.describeExecution({ executionArn });
+      // The execution is read once a second, not at every poll: it only tells a run that failed, and each read is a
+      // request of the engine to DynamoDB Local counted with the run's (most of its 748 GetItem at 10,000 activities).
+      const { status } = ++polls % EXECUTION_POLL_EVERY === 0 ? await cloud.engine.describeExecution({ executionArn }) : { status: 'RUNNING' };
       if (status !== 'RUNNING' && run?.status !== 'done') {
         const described = await cloud.engine.describeExecution({ executionArn });
         throw new Error(`the run's execution ended ${status} with the ledger at ${run?.status ?? 'nothing'}: ${described.error ?? ''} ${described.cause?.slice(0, 500) ?? ''}`);
@@ -205,6 +215,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       `  run: ${seconds(totalMs)} from startInvoicingRun to done (execution ${executionStatus}), ${count.toLocaleString('en')} invoices issued, ${(count / (totalMs / 1000)).toFixed(1)} invoices/s; ` +
         `CPU ${(end.cpu - start.cpu).toFixed(1)} s in this process (engine, gateway, functions' threads) + ${(end.dynamodbCpu - start.dynamodbCpu).toFixed(1)} s DynamoDB Local; load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after`,
     );
+    lines.push(`  this process's CPU by thread: ${threadCpuLine(start.threads, end.threads)}`);
     // What the ledger counted at the close: the invoices' e-mails sent, and the statements issued (each e-mailed to its young person).
     lines.push(`  ledger at the close: ${run.counts.sent ?? 0} invoice e-mails sent, ${run.counts.statements ?? 0} statements issued (record and e-mail each), ${run.counts.held ?? 0} held`);
     const PHASE_LABELS: Record<string, string> = {
@@ -228,6 +239,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       lines.push(
         `  ${(PHASE_LABELS[to.status] ?? to.status).padEnd(44)} ${seconds(ms).padStart(8)} (${((100 * ms) / totalMs).toFixed(0).padStart(2)} %), CPU ${(to.cpu - from.cpu).toFixed(1)} s + ${(to.dynamodbCpu - from.dynamodbCpu).toFixed(1)} s DynamoDB Local, ${(to.requests - from.requests).toLocaleString('en')} DynamoDB requests; invocations (summed duration): ${actions.join(', ') || 'none'}`,
       );
+      lines.push(`    ${threadCpuLine(from.threads, to.threads)}`);
     }
     // BENCH_RUN_KINDS=1: each phase's app-table requests by kind and the items they wrote.
     if (process.env.BENCH_RUN_KINDS === '1') {

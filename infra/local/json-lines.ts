@@ -28,6 +28,36 @@ export function readJsonLines<T>(file: string, accept: (value: unknown) => value
   return values;
 }
 
+/**
+ * As `readJsonLines`, with where each value's line is in the file (its first byte and its length, newline left
+ * out), for a reader that reads one line back later.
+ */
+export function readJsonLinesAt<T>(file: string, accept: (value: unknown) => value is T): Array<{ value: T; offset: number; length: number }> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const values: Array<{ value: T; offset: number; length: number }> = [];
+  for (let offset = 0; offset < bytes.length; ) {
+    const newline = bytes.indexOf(10, offset);
+    const end = newline < 0 ? bytes.length : newline;
+    const line = bytes.toString('utf8', offset, end);
+    if (line.trim()) {
+      try {
+        const value: unknown = JSON.parse(line);
+        if (accept(value)) values.push({ value, offset, length: end - offset });
+      } catch {
+        // A torn line.
+      }
+    }
+    offset = end + 1;
+  }
+  return values;
+}
+
 const NEWLINE = Buffer.from('\n');
 
 /** An append handle unused this long is closed (a busy run keeps it; an idle local cloud holds no descriptor). */
@@ -46,6 +76,8 @@ export class JsonLinesAppender {
   /** The folder is made once: a mkdir per line cost the main thread ~1 % of its time under load. */
   private folder: Promise<unknown> | undefined;
   private handle: FileHandle | undefined;
+  /** The file's length while it is open (append mode: the next line starts there). */
+  private size = 0;
   private idle: NodeJS.Timeout | undefined;
 
   constructor(readonly file: string) {}
@@ -53,16 +85,25 @@ export class JsonLinesAppender {
   append(value: unknown): Promise<void> {
     return this.queue(async () => {
       const handle = await this.open();
-      await handle.write(`${JSON.stringify(value)}\n`);
+      this.size += (await handle.write(`${JSON.stringify(value)}\n`)).bytesWritten;
     });
   }
 
-  /** Appends a value serialized by the caller (JSON of one line, without its newline), as `append` does. */
-  appendSerialized(json: Buffer): Promise<void> {
+  /**
+   * Appends one line given in parts (JSON without its newline) by one writev(2), and tells where it went: the offset
+   * of its first byte and its length, newline left out.
+   */
+  appendParts(parts: Buffer[]): Promise<{ offset: number; length: number }> {
+    let at: { offset: number; length: number } | undefined;
     return this.queue(async () => {
       const handle = await this.open();
-      await handle.write(Buffer.concat([json, NEWLINE]));
-    });
+      const length = parts.reduce((sum, part) => sum + part.length, 0);
+      const offset = this.size;
+      const { bytesWritten } = await handle.writev([...parts, NEWLINE]);
+      this.size += bytesWritten;
+      if (bytesWritten !== length + 1) throw new Error(`${this.file}: a line was written in part (${bytesWritten} of ${length + 1} bytes)`);
+      at = { offset, length };
+    }).then(() => at!);
   }
 
   /** Empties the file, after the writes already queued. */
@@ -90,8 +131,10 @@ export class JsonLinesAppender {
       throw error;
     });
     await this.folder;
-    this.handle = await open(this.file, 'a', 0o600);
-    return this.handle;
+    const handle = await open(this.file, 'a', 0o600);
+    this.size = (await handle.stat()).size;
+    this.handle = handle;
+    return handle;
   }
 
   private async closeHandle(): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -123,7 +123,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       const meta = store.get(key);
       if (!meta) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
       try {
-        return await readFile(store.bodyPath(meta));
+        return store.read(meta);
       } catch {
         // Replaced or deleted in between.
         throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
@@ -132,20 +132,23 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     putObject: async (bucket, key, body, contentType) => {
       const { store, bucket: definition } = bucketOf(bucket);
       const bytes = Buffer.from(body);
-      const file = store.writeBody(bytes);
-      await store.commit({
-        key,
-        size: bytes.length,
-        etag: `"${createHash('md5').update(bytes).digest('hex')}"`,
-        lastModified: now().toISOString(),
-        contentType,
-        headers: storedHeaders(noHeaders, encryptionOf(noHeaders, definition, context)),
-        dataFile: file.name,
-      });
+      await store.commit(
+        {
+          key,
+          size: bytes.length,
+          etag: `"${createHash('md5').update(bytes).digest('hex')}"`,
+          lastModified: now().toISOString(),
+          contentType,
+          headers: storedHeaders(noHeaders, encryptionOf(noHeaders, definition, context)),
+        },
+        undefined,
+        bytes,
+      );
     },
     close: async () => {
       clearInterval(sweeper);
       await listening.close();
+      for (const { store } of buckets.values()) store.close();
     },
   };
 }
@@ -456,10 +459,11 @@ async function putObject(req: IncomingMessage, res: ServerResponse, target: Targ
   const trailers: Record<string, string> = {};
   const checksumName = Object.keys(CHECKSUMS).find((name) => header(req, name) !== undefined) ?? header(req, 'x-amz-trailer')?.toLowerCase();
   const checksum = checksumName && CHECKSUMS[checksumName] ? { name: checksumName, ...CHECKSUMS[checksumName]!, running: CHECKSUMS[checksumName]!.start() } : undefined;
-  // A small body (a PDF, a photo) is kept in memory and written once its checks pass: one write instead of a stream.
+  // A small body (a PDF, a photo) is kept in memory and goes in the store's log once its checks pass; a large one is
+  // streamed to a file of its own.
   const small = (chunked ? limit : Number(declared ?? Infinity)) <= SMALL_BODY_BYTES;
   const gathered: Buffer[] = [];
-  let body = small ? undefined : store.newBodyFile();
+  const body = small ? undefined : store.newBodyFile();
   const out = body ? createWriteStream(body.path) : undefined;
   let size = 0;
   try {
@@ -484,7 +488,6 @@ async function putObject(req: IncomingMessage, res: ServerResponse, target: Targ
     if (checksum && expected !== undefined && expected !== checksum.running.digest()) {
       throw new S3Error(400, 'BadDigest', `The ${checksum.label} you specified did not match the calculated checksum.`);
     }
-    body ??= store.writeBody(gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered));
     const meta = await store.commit(
       {
         key,
@@ -493,9 +496,10 @@ async function putObject(req: IncomingMessage, res: ServerResponse, target: Targ
         lastModified: context.now().toISOString(),
         contentType: header(req, 'content-type') ?? 'binary/octet-stream',
         headers: storedHeaders(req, encryption),
-        dataFile: body.name,
+        ...(body ? { dataFile: body.name } : {}),
       },
       condition,
+      body ? undefined : gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered),
     );
     send(res, 200, { ...cors, etag: meta.etag, ...encryption, 'content-length': 0 });
   } catch (error) {
@@ -579,15 +583,17 @@ async function getObject(req: IncomingMessage, res: ServerResponse, target: Targ
   if (range) headers['content-range'] = `bytes ${start}-${end}/${meta.size}`;
   const status = range ? 206 : 200;
   if (req.method === 'HEAD' || meta.size === 0) return send(res, status, headers);
-  // Opened before answering: a concurrent overwrite removes the old body file, which an open descriptor still reads.
+  // Opened before answering: a concurrent overwrite removes the old body file, which an open descriptor still reads
+  // (a body in the store's log stays where it is until the log is rewritten at a later start).
+  const body = target.store.bodyOf(meta);
   let file;
   try {
-    file = await open(target.store.bodyPath(meta));
+    file = await open(body.path);
   } catch {
     throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
   }
   res.writeHead(status, headers);
-  const stream = file.createReadStream({ start, end });
+  const stream = file.createReadStream({ start: body.start + start, end: body.start + end });
   stream.on('error', () => res.destroy());
   stream.pipe(res);
 }

@@ -1,13 +1,16 @@
-import { Agent, createServer, request, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import sesPackage from 'aws-ses-v2-local';
+import { createEmlContent } from 'aws-ses-v2-local/dist/emlFile.js';
 import * as sesStore from 'aws-ses-v2-local/dist/store.js';
+import * as sendEmailModule from 'aws-ses-v2-local/dist/v2/sendEmail.js';
 import type { BusEvent } from './events.js';
 import { freePort, PortInUseError } from './net.js';
-import { JsonLinesAppender, readJsonLines } from './json-lines.js';
+import { JsonLinesAppender, readJsonLinesAt } from './json-lines.js';
 
 export interface LocalEmail {
   messageId: string;
@@ -68,28 +71,46 @@ interface StoredEmail {
   at: number;
 }
 
+/** The package's SES v2 SendEmail route handler (an Express handler), called in process by the proxy. */
+type PackageHandler = (req: { body: unknown }, res: { status(code: number): unknown; send(body: unknown): unknown }, next: (error?: unknown) => void) => void;
+const sendEmailHandler: PackageHandler =
+  typeof sendEmailModule.default === 'function' ? (sendEmailModule.default as unknown as PackageHandler) : (sendEmailModule.default as unknown as { default: PackageHandler }).default;
+
 /** The SES v2 SendEmail route; the v1 query API is passed through untracked (the functions use v2 only). */
 const SEND_EMAIL_PATH = '/v2/email/outbound-emails';
 /** The viewer's "clear" button. */
 const CLEAR_PATH = '/clear-store';
+/** The viewer's "download .eml" button. */
+const EML_PATH = '/get-emlContent';
 /** `GET /attachments/<messageId>/<index>`: one attachment of a stored mail, as a download (the viewer links there). */
 const ATTACHMENT_PATH = /^\/attachments\/([^/]+)\/(\d+)$/;
 /** Accepted mails, one JSON line each, as the package stores them, so the viewer shows them again after a restart. */
 const MAIL_FILE = 'ses-mail.jsonl';
+/** The package's JSON body parser refuses larger bodies (413): a SendEmail this large still goes to it. */
+const PACKAGE_BODY_LIMIT = 25 * 1024 * 1024;
 
 type PackageEmail = sesStore.Email;
 
+/**
+ * Where the attachments of each mail in the package's store are, by message id, shared by the instances of a process
+ * as the store is: the mail's line in a mail file (read back when the viewer, a download or `listEmails` asks), or the
+ * bytes in memory without one. The store keeps each file's name, type and size with an empty content: a month's run
+ * sends 10,000 invoices, whose PDFs kept as base64 strings made 870 MB of the main thread's heap for the garbage
+ * collector to carry.
+ */
+const attachmentBytes = new Map<string, { file: string; offset: number; length: number } | Buffer[]>();
+
 /** Stands for an attachment's content in the JSON of a mail line while it is made (`mailLine`). */
 const CONTENT_MARK = `${randomUUID()}:`;
-const BASE64_ONLY = /^[A-Za-z0-9+/=]*$/;
 
 /**
- * A mail's line for the mail file, the same JSON as JSON.stringify gives, with each attachment's base64 copied in as
- * bytes: encoding a 90 KB string to UTF-8 (an accented body makes V8 take its slow path) cost a tenth of the proxy's time.
+ * A mail's line for the mail file (the JSON of the stored mail with its attachments' base64, as JSON.stringify gives it),
+ * in parts for one writev: each attachment's base64 copied in as bytes, since encoding a 90 KB string to UTF-8 (an
+ * accented body makes V8 take its slow path) cost a tenth of the proxy's time. The contents are base64, checked by
+ * `attachmentRefusal` or made by Buffer's encoder: nothing in them needs escaping in JSON.
  */
-function mailLine(email: PackageEmail): Buffer {
-  const contents = email.attachments.map((file) => file.content);
-  if (contents.length === 0 || !contents.every((content) => typeof content === 'string' && BASE64_ONLY.test(content))) return Buffer.from(JSON.stringify(email));
+function mailLine(email: PackageEmail, contents: string[]): Buffer[] {
+  if (contents.length === 0) return [Buffer.from(JSON.stringify(email))];
   const text = JSON.stringify({ ...email, attachments: email.attachments.map((file, i) => ({ ...file, content: `${CONTENT_MARK}${i}` })) });
   const parts: Buffer[] = [];
   let at = 0;
@@ -99,22 +120,52 @@ function mailLine(email: PackageEmail): Buffer {
     at = mark + 1 + CONTENT_MARK.length + String(i).length;
   });
   parts.push(Buffer.from(text.slice(at)));
-  return Buffer.concat(parts);
+  return parts;
 }
 
-/** Reads the mail file (a torn last line is skipped). */
-function loadMail(file: string): PackageEmail[] {
-  return readJsonLines(file, (value): value is PackageEmail => typeof (value as PackageEmail)?.messageId === 'string' && typeof (value as PackageEmail)?.at === 'number');
+const isMail = (value: unknown): value is PackageEmail => typeof (value as PackageEmail)?.messageId === 'string' && typeof (value as PackageEmail)?.at === 'number';
+
+/**
+ * The attachments' bytes of a mail in the store (from the record itself when the proxy did not keep it: a mail the
+ * package stored alone). `wholeFile`, when given, reads a mail file at once for the many mails listed from it.
+ */
+function bytesOf(email: PackageEmail, wholeFile?: (file: string) => Buffer): Buffer[] {
+  const where = attachmentBytes.get(email.messageId);
+  if (!where) return email.attachments.map((file) => Buffer.from(file.content ?? '', 'base64'));
+  if (Array.isArray(where)) return where;
+  let line: Buffer;
+  if (wholeFile) line = wholeFile(where.file).subarray(where.offset, where.offset + where.length);
+  else {
+    line = Buffer.alloc(where.length);
+    const fd = openSync(where.file, 'r');
+    try {
+      readSync(fd, line, 0, where.length, where.offset);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const kept = JSON.parse(line.toString('utf8')) as PackageEmail;
+  if (kept.messageId !== email.messageId) throw new Error(`local SES: the mail file no longer holds ${email.messageId} where it was written`);
+  return kept.attachments.map((file) => Buffer.from(file.content, 'base64'));
+}
+
+/** The stored mail with its attachments' bytes put back, for nodemailer (the viewer's .eml download). */
+function withBytes(email: PackageEmail): PackageEmail {
+  const bytes = bytesOf(email);
+  return { ...email, attachments: email.attachments.map((file, i) => ({ ...file, content: bytes[i] as unknown as string })) };
 }
 
 /**
- * Starts `aws-ses-v2-local` (SES v1 and v2 APIs, and a mail viewer at its root) on 127.0.0.1, behind a small
- * pass-through proxy that reports each accepted SendEmail to `onAccepted` with the id the call returned.
+ * Starts `aws-ses-v2-local` (SES v1 and v2 APIs, and a mail viewer at its root) on 127.0.0.1, behind a small proxy
+ * that reports each accepted SendEmail to `onAccepted` with the id the call returned.
  * A proxy rather than polling the package's store: the store keeps neither the configuration set nor the
  * tags, which the delivery events carry, and polling would add a delay and a loop to stop.
- * Its store is in memory and shared by every instance in one process; with `dataDir`, accepted mails are also
- * appended to `<dataDir>/ses-mail.jsonl` and put back in the viewer at the next start. An instance's mails leave
- * the store when it stops.
+ * SES v2 SendEmail is handed to the package's own route handler in this process (its validation, its record in its
+ * store) rather than over HTTP: a hop, Express, its body parser and a second JSON parse per mail were most of the
+ * proxy's CPU in a month's run. The other routes (the viewer, SES v1, templates) go to the package over HTTP.
+ * Its store is in memory and shared by every instance in one process, attachments aside (`attachmentBytes`); with
+ * `dataDir`, accepted mails are also appended to `<dataDir>/ses-mail.jsonl` and put back in the viewer at the next
+ * start. An instance's mails leave the store when it stops.
  * @example const ses = await startLocalSes(); process.env.AWS_ENDPOINT_URL_SESV2 = ses.endpoint;
  */
 export async function startLocalSes(
@@ -124,20 +175,52 @@ export async function startLocalSes(
   const store = sesStore.getStoreReadonly();
   const mailFile = options.dataDir ? new JsonLinesAppender(join(options.dataDir, MAIL_FILE)) : undefined;
   const owned = new Set<string>();
-  for (const email of mailFile ? loadMail(mailFile.file) : []) {
+  const known = new Set(store.emails.map((email) => email.messageId));
+  for (const { value: email, offset, length } of mailFile ? readJsonLinesAt(mailFile.file, isMail) : []) {
     owned.add(email.messageId);
-    if (!store.emails.some((known) => known.messageId === email.messageId)) store.emails.push(email);
+    if (known.has(email.messageId)) continue;
+    known.add(email.messageId);
+    if (email.attachments.length > 0) {
+      attachmentBytes.set(email.messageId, { file: mailFile!.file, offset, length });
+      email.attachments = email.attachments.map((file) => ({ ...file, content: '' }));
+    }
+    store.emails.push(email);
   }
   store.emails.sort((a, b) => a.at - b.at);
-  const persist = async (messageId: string) => {
-    owned.add(messageId);
-    // The mail just accepted is the store's last: searched from the end, not through every mail of the session.
-    const email = store.emails.findLast((candidate) => candidate.messageId === messageId);
-    if (email) await mailFile?.appendSerialized(mailLine(email));
-  };
   const forget = () => {
     for (let i = store.emails.length - 1; i >= 0; i--) if (owned.has(store.emails[i]!.messageId)) store.emails.splice(i, 1);
+    for (const messageId of owned) attachmentBytes.delete(messageId);
     owned.clear();
+  };
+
+  /**
+   * Keeps a mail the package just stored: its attachments' bytes leave the store for the mail file (or memory), and
+   * its line goes to the file before the caller hears it was sent, as the SMS outbox does.
+   */
+  const keep = async (email: PackageEmail, files: AttachmentRequest[] | undefined) => {
+    owned.add(email.messageId);
+    // The package stored the request without the attachments' bytes (the proxy checked them): the name, SES's type
+    // (from the extension when none was given) and the size go in the record, the base64 in the file's line.
+    const contents = files
+      ? files.map((file) => file.RawContent as string)
+      : email.attachments.map((file) => (typeof file.content === 'string' ? file.content : Buffer.from(file.content as Uint8Array).toString('base64')));
+    email.attachments = email.attachments.map((stored, i) => {
+      if (!files) return { ...stored, content: '' };
+      const file = files[i]!;
+      const extension = /\.([A-Za-z0-9]+)$/.exec(file.FileName as string)?.[1]?.toLowerCase() ?? '';
+      const contentType = typeof file.ContentType === 'string' ? file.ContentType : (TYPE_OF_EXTENSION[extension] ?? 'application/octet-stream');
+      return { ...stored, contentType, content: '', size: Buffer.byteLength(contents[i]!, 'base64') };
+    });
+    const inMemory = () => contents.length > 0 && attachmentBytes.set(email.messageId, contents.map((content) => Buffer.from(content, 'base64')));
+    if (!mailFile) return void inMemory();
+    try {
+      const { offset, length } = await mailFile.appendParts(mailLine(email, contents));
+      if (contents.length > 0) attachmentBytes.set(email.messageId, { file: mailFile.file, offset, length });
+    } catch (error) {
+      // Not on disk: the caller hears of it, and the viewer still has the files of the mail the package stored.
+      inMemory();
+      throw error;
+    }
   };
 
   const upstreamPort = await freePort();
@@ -146,8 +229,8 @@ export async function startLocalSes(
   if (!upstreamServer.listening) {
     throw new Error(`aws-ses-v2-local could not listen on 127.0.0.1:${upstreamPort}`);
   }
-  // node:http with kept-alive connections rather than fetch: each mail costs one hop, and undici's fetch (web streams,
-  // a Request and a Response per call) was a tenth of the proxy's CPU in a month's run.
+  // node:http with kept-alive connections rather than fetch: undici's fetch (web streams, a Request and a Response per
+  // call) was a tenth of the proxy's CPU in a month's run.
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   const forward = (method: string, path: string, headers: Record<string, string>, body: Buffer | undefined) =>
     new Promise<{ status: number; contentType: string; body: Buffer }>((resolve, reject) => {
@@ -164,36 +247,49 @@ export async function startLocalSes(
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      let body = Buffer.concat(chunks);
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const headers = Object.fromEntries(Object.entries(req.headers).filter(([name, value]) => typeof value === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding'].includes(name))) as Record<string, string>;
       const method = req.method ?? 'GET';
       const path = req.url?.split('?')[0] ?? '/';
       const download = method === 'GET' ? ATTACHMENT_PATH.exec(path) : null;
       if (download) return sendAttachment(res, store.emails, decodeURIComponent(download[1]!), Number(download[2]));
-      const sendEmail = method === 'POST' && path === SEND_EMAIL_PATH ? parseJson(body) : undefined;
+      if (method === 'GET' && path === EML_PATH) return await sendEml(res, store.emails, new URL(req.url ?? '/', 'http://local').searchParams.get('messageId'));
+      const sendEmail = method === 'POST' && path === SEND_EMAIL_PATH && /json/.test(req.headers['content-type'] ?? '') ? parseJson(body) : undefined;
       // The package takes attachments but checks neither their fields nor their base64, and its JSON parser stops at
       // 25 MB: the proxy checks them as SES does, and hands the package the request without their bytes.
       const files = sendEmail ? attachmentsOf(sendEmail) : undefined;
       if (files) {
         const refusal = attachmentRefusal(files, sendEmail!);
         if (refusal) return awsError(res, refusal);
-        body = Buffer.from(JSON.stringify(withoutAttachmentBytes(sendEmail!)));
+      }
+      if (sendEmail && typeof sendEmail === 'object' && (files || body.length <= PACKAGE_BODY_LIMIT)) {
+        const unauthenticated = authenticationRefusal(req.headers);
+        if (unauthenticated) return answerJson(res, unauthenticated.status, unauthenticated.body);
+        const answer = await packageSendEmail(files ? withoutAttachmentBytes(sendEmail) : sendEmail);
+        const messageId = answer.status === 200 ? (answer.body as { MessageId?: string }).MessageId : undefined;
+        const email = messageId ? store.emails.findLast((candidate) => candidate.messageId === messageId) : undefined;
+        if (email) await keep(email, files);
+        answerJson(res, answer.status, answer.body);
+        if (email) options.onAccepted?.(acceptedEmail(sendEmail, email.messageId));
+        return;
       }
       const answer = await forward(method, req.url ?? '/', headers, method === 'GET' || method === 'HEAD' ? undefined : body);
       const ok = answer.status >= 200 && answer.status < 300;
       let text = answer.body;
       if (method === 'GET' && path === '/' && ok) text = Buffer.from(withDownloadLinks(text.toString('utf8')));
-      const accepted = sendEmail && ok ? acceptedEmail(sendEmail, JSON.parse(text.toString('utf8'))) : undefined;
-      if (accepted && files) putAttachmentBytes(store.emails, accepted.messageId, files);
-      // Kept on disk before the caller hears it was sent, as the SMS outbox does.
-      if (accepted) await persist(accepted.messageId);
+      // A SendEmail the package took over HTTP (not JSON, or a raw message over its parser's limit, which it refuses).
+      const taken = sendEmail && ok ? (JSON.parse(text.toString('utf8')) as { MessageId?: string }).MessageId : undefined;
+      const email = taken ? store.emails.findLast((candidate) => candidate.messageId === taken) : undefined;
+      if (email) await keep(email, undefined);
       if (method === 'POST' && path === CLEAR_PATH && ok) {
+        // The package emptied its store, every instance's mails with it.
+        attachmentBytes.clear();
         owned.clear();
         await mailFile?.clear().catch(() => undefined);
       }
       res.writeHead(answer.status, { 'content-type': answer.contentType });
       res.end(text);
-      if (accepted) options.onAccepted?.(accepted);
+      if (email) options.onAccepted?.(acceptedEmail(sendEmail!, email.messageId));
     } catch (error) {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`local SES proxy: ${(error as Error).message}`);
@@ -222,24 +318,34 @@ export async function startLocalSes(
   return {
     endpoint,
     viewerUrl: `${endpoint}/`,
-    // Read in process: the package's GET /store would serialize every attachment of every mail as JSON.
+    // Read in process: the package's GET /store would serialize every mail as JSON.
     async listEmails() {
-      return (store.emails as readonly StoredEmail[]).map((email) => ({
-        messageId: email.messageId,
-        from: email.from,
-        to: email.destination.to,
-        subject: email.subject,
-        text: email.body.text,
-        html: email.body.html,
-        attachments: (email.attachments ?? []).map((file) => ({
-          fileName: file.filename ?? '',
-          contentType: file.contentType,
-          ...(file.contentDisposition ? { disposition: file.contentDisposition.toLowerCase() } : {}),
-          size: file.size,
-          content: Buffer.from(file.content, 'base64'),
-        })),
-        at: new Date(email.at * 1000).toISOString(),
-      }));
+      await mailFile?.settled();
+      // A mail file is read once for all its mails, not once per mail.
+      const files = new Map<string, Buffer>();
+      const wholeFile = (file: string) => {
+        if (!files.has(file)) files.set(file, readFileSync(file));
+        return files.get(file)!;
+      };
+      return (store.emails as readonly StoredEmail[]).map((email) => {
+        const bytes = email.attachments?.length ? bytesOf(email as unknown as PackageEmail, wholeFile) : [];
+        return {
+          messageId: email.messageId,
+          from: email.from,
+          to: email.destination.to,
+          subject: email.subject,
+          text: email.body.text,
+          html: email.body.html,
+          attachments: (email.attachments ?? []).map((file, i) => ({
+            fileName: file.filename ?? '',
+            contentType: file.contentType,
+            ...(file.contentDisposition ? { disposition: file.contentDisposition.toLowerCase() } : {}),
+            size: file.size,
+            content: bytes[i]!,
+          })),
+          at: new Date(email.at * 1000).toISOString(),
+        };
+      });
     },
     stop: async () => {
       await close(proxy);
@@ -249,6 +355,43 @@ export async function startLocalSes(
       forget();
     },
   };
+}
+
+/** The package's answer to a request its auth middleware refuses (it wants an AWS authorization header), or undefined. */
+function authenticationRefusal(headers: IncomingHttpHeaders): { status: number; body: unknown } | undefined {
+  const authorization = headers.authorization;
+  if (!authorization) return { status: 403, body: { message: 'Missing Authentication Token', detail: 'aws-ses-v2-local: Must provide some type of authentication, even if only a mock access key' } };
+  if (!authorization.startsWith('AWS')) return { status: 400, body: { message: 'Not Authorized', detail: 'aws-ses-v2-local: Authorization type must be AWS' } };
+  return undefined;
+}
+
+/** Runs the package's SendEmail route on a parsed request, as Express would with its JSON body. */
+function packageSendEmail(body: SendEmailRequest): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    let status = 200;
+    const res = {
+      status(code: number) {
+        status = code;
+        return res;
+      },
+      send(answer: unknown) {
+        resolve({ status, body: answer });
+        return res;
+      },
+    };
+    try {
+      sendEmailHandler({ body }, res, (error?: unknown) => reject(error ?? new Error('the package passed a SendEmail on')));
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+/** JSON as Express's `res.send(object)` answers it. */
+function answerJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
 }
 
 interface SendEmailRequest {
@@ -275,8 +418,15 @@ interface AttachmentRequest {
 
 /** SES v2's limit on a message, attachments included, once base64-encoded (its quotas page: 40 MB). */
 const MAX_MESSAGE_BYTES = 40_000_000;
-/** Standard base64 with its padding; tested without a repeated group, which would backtrack over 40 MB. */
-const isBase64 = (text: string) => text.length % 4 === 0 && !/[^A-Za-z0-9+/=]/.test(text) && !/=[^=]|={3}/.test(text);
+/**
+ * Standard base64 with its padding: one scan for the alphabet (a repeated group would backtrack over 40 MB), then
+ * `=` only in the last two places.
+ */
+const isBase64 = (text: string) => {
+  if (text.length % 4 !== 0 || /[^A-Za-z0-9+/=]/.test(text)) return false;
+  const pad = text.indexOf('=');
+  return pad < 0 || (pad >= text.length - 2 && (pad === text.length - 1 || text[text.length - 1] === '='));
+};
 /** What SES puts as the type of a file sent without one, from its extension. */
 const TYPE_OF_EXTENSION: Record<string, string> = {
   pdf: 'application/pdf',
@@ -362,19 +512,6 @@ function withoutAttachmentBytes(request: SendEmailRequest): SendEmailRequest {
   };
 }
 
-/** Puts the bytes (and SES's type from the extension when none was given) into the mail the package stored. */
-function putAttachmentBytes(emails: PackageEmail[], messageId: string, files: AttachmentRequest[]): void {
-  // The mail just accepted is the store's last: searched from the end (a month's run keeps 20,000 mails).
-  const email = emails.findLast((candidate) => candidate.messageId === messageId);
-  if (!email) return;
-  email.attachments = files.map((file, i) => {
-    const stored = email.attachments[i]!;
-    const extension = /\.([A-Za-z0-9]+)$/.exec(file.FileName as string)?.[1]?.toLowerCase() ?? '';
-    const contentType = typeof file.ContentType === 'string' ? file.ContentType : (TYPE_OF_EXTENSION[extension] ?? 'application/octet-stream');
-    return { ...stored, contentType, content: file.RawContent as string, size: Buffer.byteLength(file.RawContent as string, 'base64') };
-  });
-}
-
 /** An error as SES v2's REST-JSON protocol answers it: the SDK reads its name from `x-amzn-errortype`. */
 function awsError(res: ServerResponse, { status, type, message }: AwsErrorAnswer): void {
   res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
@@ -383,13 +520,14 @@ function awsError(res: ServerResponse, { status, type, message }: AwsErrorAnswer
 
 /** One attachment of a stored mail, with the headers that make a browser save it under its name. */
 function sendAttachment(res: ServerResponse, emails: readonly PackageEmail[], messageId: string, index: number): void {
-  const file = emails.find((email) => email.messageId === messageId)?.attachments[index];
+  const email = emails.find((candidate) => candidate.messageId === messageId);
+  const file = email?.attachments[index];
   if (!file) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
     res.end('Pièce jointe introuvable');
     return;
   }
-  const bytes = Buffer.from(file.content, 'base64');
+  const bytes = bytesOf(email!)[index]!;
   const name = file.filename ?? `piece-jointe-${index + 1}`;
   // RFC 6266: an ASCII fallback, and the exact name in UTF-8.
   const ascii = name
@@ -404,16 +542,31 @@ function sendAttachment(res: ServerResponse, emails: readonly PackageEmail[], me
   res.end(bytes);
 }
 
+/**
+ * The viewer's .eml of a stored mail, as the package's route makes it, with the attachments' bytes put back (the
+ * package's own route gave nodemailer their base64 as text).
+ */
+async function sendEml(res: ServerResponse, emails: readonly PackageEmail[], messageId: string | null): Promise<void> {
+  if (!messageId) return answerJson(res, 400, { message: 'Bad since query param, expected single value' });
+  const email = emails.find((candidate) => candidate.messageId === messageId);
+  if (!email) return answerJson(res, 400, { message: 'Email not found within the store' });
+  try {
+    answerJson(res, 200, await createEmlContent(withBytes(email)));
+  } catch (error) {
+    answerJson(res, 400, { message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
 /** The package's viewer link to a file opens a nameless blob: it goes to the download route instead, same look. */
 const VIEWER_ATTACHMENT_LINK = `e.attachments.map(a => '<a href="' + makeBlob(a.contentType, a.content) + '">'`;
 function withDownloadLinks(html: string): string {
   return html.replace(VIEWER_ATTACHMENT_LINK, `e.attachments.map((a, i) => '<a download href="/attachments/' + encodeURIComponent(e.messageId) + '/' + i + '">'`);
 }
 
-function acceptedEmail(request: SendEmailRequest, response: { MessageId?: string }): AcceptedEmail {
+function acceptedEmail(request: SendEmailRequest, messageId: string): AcceptedEmail {
   const destination = request.Destination ?? {};
   return {
-    messageId: response.MessageId ?? '',
+    messageId,
     from: request.FromEmailAddress ?? '',
     to: [...(destination.ToAddresses ?? []), ...(destination.CcAddresses ?? []), ...(destination.BccAddresses ?? [])],
     ...(request.ConfigurationSetName ? { configurationSetName: request.ConfigurationSetName } : {}),

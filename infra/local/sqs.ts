@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readJsonLines } from './json-lines.js';
 import type { LocalQueue } from './template.js';
@@ -69,6 +69,8 @@ const JOURNAL_FILE = join('sqs', 'messages.jsonl');
 /** ReceiveMessage's longest long poll and largest batch, as on AWS. */
 const MAX_WAIT_SECONDS = 20;
 const MAX_RECEIVE = 10;
+/** The journal's file is closed after this long without a write. */
+const JOURNAL_IDLE_CLOSE_MS = 2_000;
 /** The journal is rewritten with the live messages when it holds this many lines more than them (and 4 times as many). */
 const COMPACT_AFTER_LINES = 10_000;
 
@@ -235,10 +237,11 @@ export class LocalSqs {
     await this.journal?.settled();
   }
 
-  /** Wakes every long poll (they answer what they have) and writes what is pending. */
+  /** Wakes every long poll (they answer what they have), writes what is pending and closes the journal. */
   async close(): Promise<void> {
     for (const queue of this.queues.values()) wake(queue);
     await this.flush();
+    await this.journal?.close();
   }
 
   /** The AWS JSON protocol (`AmazonSQS.<Operation>`): the operations the SDK's client needs to send, receive and delete. */
@@ -463,6 +466,8 @@ class Journal {
   private scheduled = false;
   private lines = 0;
   private live = 0;
+  private handle: FileHandle | undefined;
+  private idle: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly file: string,
@@ -499,24 +504,62 @@ class Journal {
     this.pending = [];
     this.waiting = [];
     try {
-      // The folder exists since the rewrite at the start; made again only if a write found it gone.
-      await appendFile(this.file, `${lines.join('\n')}\n`, { mode: 0o600 }).catch(async (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-        await mkdir(dirname(this.file), { recursive: true });
-        await appendFile(this.file, `${lines.join('\n')}\n`, { mode: 0o600 });
-      });
+      const handle = await this.open();
+      await handle.write(`${lines.join('\n')}\n`);
       this.lines += lines.length;
       for (const w of waiting) w.resolve();
     } catch (error) {
       for (const w of waiting) w.reject(error);
     }
     if (this.lines > COMPACT_AFTER_LINES + this.live && this.lines > 4 * this.live) await this.compact().catch(() => undefined);
+    this.closeWhenIdle();
+  }
+
+  /**
+   * The journal open for appending, kept open while writes keep coming (an open and a close per write were most of the
+   * journal's cost in a month's run). The folder exists since the rewrite at the start; made again only if an open
+   * finds it gone.
+   */
+  private async open(): Promise<FileHandle> {
+    if (this.handle) return this.handle;
+    this.handle = await open(this.file, 'a', 0o600).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(dirname(this.file), { recursive: true });
+      return await open(this.file, 'a', 0o600);
+    });
+    return this.handle;
+  }
+
+  /** Closes the file once writes are done (a later one opens it again). */
+  async close(): Promise<void> {
+    await this.writes;
+    await this.closeHandle();
+  }
+
+  private async closeHandle(): Promise<void> {
+    clearTimeout(this.idle);
+    this.idle = undefined;
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+  }
+
+  /** A journal left unwritten this long is closed: an idle local cloud holds no descriptor, and a removed folder is made again. */
+  private closeWhenIdle(): void {
+    if (!this.handle) return;
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      this.writes = this.writes.then(() => this.closeHandle()).catch(() => undefined);
+    }, JOURNAL_IDLE_CLOSE_MS);
+    this.idle.unref();
   }
 
   private async compact(): Promise<void> {
     const records = this.snapshot();
     await writeFile(`${this.file}.tmp`, records.map((r) => `${JSON.stringify(r)}\n`).join(''), { mode: 0o600 });
     await rename(`${this.file}.tmp`, this.file);
+    // The open handle is the replaced file's.
+    await this.closeHandle();
     this.lines = this.live = records.length;
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -324,18 +324,70 @@ describe('local S3', () => {
     virtual.destroy();
   });
 
-  it('keeps objects across a restart, and drops a body a killed write left without its metadata', async () => {
+  it('keeps objects across a restart, and drops what a killed write left: a torn last record, a large body without its record', async () => {
     await putObject('contracts/c1.pdf', PDF, 'application/pdf');
+    await putObject('contracts/c2.pdf', PDF, 'application/pdf');
+    await deleteObject('contracts/c2.pdf');
     const port = s3.port;
     await s3.close();
-    // What a write killed after its body and before its metadata rename leaves behind.
+    // What a write killed midway leaves: a record whose body was cut short, and a streamed body never committed.
     const bucketDir = join(dataDir, 's3', BUCKET);
+    const log = join(bucketDir, 'objects.log');
+    const before = statSync(log).size;
+    appendFileSync(log, Buffer.concat([Buffer.from(`${JSON.stringify({ key: 'contracts/torn.pdf', size: 5000, etag: '"x"', lastModified: new Date().toISOString(), contentType: 'application/pdf', headers: {} })}\n`), PDF.subarray(0, 100)]));
     writeFileSync(join(bucketDir, 'data', 'orphan-body'), 'half');
-    writeFileSync(join(bucketDir, 'meta', 'x.json.123.tmp'), '{"key":');
     await start(port);
     expect(Buffer.from((await readObject('contracts/c1.pdf'))!).equals(PDF)).toBe(true);
+    expect(await headObject('contracts/c2.pdf')).toBeUndefined();
+    expect(await headObject('contracts/torn.pdf')).toBeUndefined();
     expect(readdirSync(join(bucketDir, 'data'))).not.toContain('orphan-body');
-    expect(readdirSync(join(bucketDir, 'meta')).some((name) => name.endsWith('.tmp'))).toBe(false);
+    // The torn record is cut off: a write after it is read back after the next restart.
+    expect(statSync(log).size).toBe(before);
+    await putObject('contracts/c3.pdf', PNG, 'image/png');
+    await s3.close();
+    await start(port);
+    expect(Buffer.from((await readObject('contracts/c3.pdf'))!).equals(PNG)).toBe(true);
+    expect(Buffer.from((await readObject('contracts/c1.pdf'))!).equals(PDF)).toBe(true);
+  });
+
+  it('creates no file per small object: a PUT appends to the bucket log, and an overwrite leaves the first bytes until a start rewrites the log', async () => {
+    const bucketDir = join(dataDir, 's3', BUCKET);
+    const files = () => readdirSync(bucketDir, { recursive: true }).length;
+    const count = files();
+    const body = (n: number) => Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * n) % 256));
+    for (let n = 1; n <= 60; n++) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'log/same.bin', Body: body(n) }));
+    expect(files()).toBe(count);
+    const grown = statSync(join(bucketDir, 'objects.log')).size;
+    expect(grown).toBeGreaterThan(60 * 300_000);
+    const port = s3.port;
+    await s3.close();
+    // 18 MB of replaced bodies, over the 16 MB threshold and more than the live ones: the start rewrites the log.
+    await start(port);
+    expect(statSync(join(bucketDir, 'objects.log')).size).toBeLessThan(grown - 59 * 300_000);
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'log/same.bin', Range: 'bytes=10-19' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body(60).subarray(10, 20))).toBe(true);
+    expect(Buffer.from((await readObject('contracts/c1.pdf'))!).equals(PDF)).toBe(true);
+  });
+
+  it('moves a bucket kept in the layout before the log (a metadata file per object) into the log, bodies in place', async () => {
+    const legacyDir = mkdtempSync(join(tmpdir(), 'local-s3-legacy-'));
+    const bucketDir = join(legacyDir, 's3', BUCKET);
+    mkdirSync(join(bucketDir, 'data'), { recursive: true });
+    mkdirSync(join(bucketDir, 'meta'), { recursive: true });
+    writeFileSync(join(bucketDir, 'data', 'body-1'), PDF);
+    const meta = { key: 'contracts/old.pdf', size: PDF.length, etag: `"${createHash('md5').update(PDF).digest('hex')}"`, lastModified: new Date().toISOString(), contentType: 'application/pdf', headers: {}, dataFile: 'body-1' };
+    writeFileSync(join(bucketDir, 'meta', `${createHash('sha256').update(meta.key).digest('hex')}.json`), JSON.stringify(meta));
+    const legacy = await startLocalS3({ dataDir: legacyDir, buckets: BUCKETS, region: 'eu-west-3', accountId: '000000000000', secretFor: () => 'local' });
+    try {
+      expect((await legacy.getObject(BUCKET, 'contracts/old.pdf')).equals(PDF)).toBe(true);
+      expect(readdirSync(bucketDir).sort()).toEqual(['data', 'objects.log']);
+    } finally {
+      await legacy.close();
+    }
+    const again = await startLocalS3({ dataDir: legacyDir, buckets: BUCKETS, region: 'eu-west-3', accountId: '000000000000', secretFor: () => 'local' });
+    expect((await again.getObject(BUCKET, 'contracts/old.pdf')).equals(PDF)).toBe(true);
+    await again.close();
+    rmSync(legacyDir, { recursive: true, force: true });
   });
 
   it('stores a small body (written at once) and a large one (streamed) byte for byte, across a restart; a refused body leaves no file', async () => {

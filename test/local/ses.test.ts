@@ -99,6 +99,41 @@ describe('local SES (aws-ses-v2-local)', () => {
       expect((await fetch(new URL(`/attachments/${sent.MessageId}/2`, ses.endpoint))).status).toBe(404);
     });
 
+    it("keeps the bytes out of the package's store (what the viewer reads), and still gives them to listEmails, a download and the .eml", async () => {
+      const sesClient = client();
+      const sent = await sesClient.send(simple([{ FileName: 'facture-2027-000124.pdf', ContentType: 'application/pdf', RawContent: pdf }]));
+      sesClient.destroy();
+      const viewer = (await (await fetch(new URL('/store', ses.endpoint))).json()) as { emails: Array<{ messageId: string; attachments: Array<{ filename: string; size: number; content: string }> }> };
+      const record = viewer.emails.find((email) => email.messageId === sent.MessageId)!;
+      expect(record.attachments).toEqual([expect.objectContaining({ filename: 'facture-2027-000124.pdf', size: pdf.length, content: '' })]);
+      expect((await ses.listEmails()).find((email) => email.messageId === sent.MessageId)!.attachments[0]!.content.equals(pdf)).toBe(true);
+      const download = await fetch(new URL(`/attachments/${sent.MessageId}/0`, ses.endpoint));
+      expect(Buffer.from(await download.arrayBuffer()).equals(pdf)).toBe(true);
+      // The viewer's .eml: the file in base64 in the MIME message (the package's own route gave its base64 as text).
+      const eml = (await (await fetch(new URL(`/get-emlContent?messageId=${sent.MessageId}`, ses.endpoint))).json()) as { fileName: string; body: { data: number[] } };
+      const mime = Buffer.from(eml.body.data).toString('latin1');
+      expect(eml.fileName).toBe('Facture');
+      expect(mime.replace(/\r\n/g, '')).toContain(pdf.toString('base64'));
+    });
+
+    it('answers SendEmail as the package does: its checks, its authentication, and base64 padding only at the end', async () => {
+      const post = (body: unknown, authorization?: string) =>
+        fetch(new URL('/v2/email/outbound-emails', ses.endpoint), { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: JSON.stringify(body) });
+      const auth = 'AWS4-HMAC-SHA256 Credential=x/20261203/eu-west-3/ses/aws4_request, SignedHeaders=host, Signature=x';
+      const request = { FromEmailAddress: 'a@coopconnexion.local', Destination: { ToAddresses: ['b@example.org'] }, Content: { Simple: { Subject: { Data: 'Sujet' }, Body: { Text: { Data: 'x' } } } } };
+      const before = (await ses.listEmails()).length;
+      expect((await post(request)).status).toBe(403);
+      expect((await post(request, 'Bearer x')).status).toBe(400);
+      const noSubject = await post({ ...request, Content: { Simple: { Body: { Text: { Data: 'x' } } } } }, auth);
+      expect([noSubject.status, ((await noSubject.json()) as { message: string }).message]).toEqual([400, 'Bad Request Exception']);
+      const noBody = await post({ ...request, Content: { Simple: { Subject: { Data: 'Sujet' }, Body: {} } } }, auth);
+      expect(((await noBody.json()) as { detail: string }).detail).toMatch(/either a HTML or Text body/);
+      const withFile = (RawContent: string) => ({ ...request, Content: { Simple: { ...request.Content.Simple, Attachments: [{ FileName: 'a.pdf', RawContent }] } } });
+      expect((await post(withFile('QQ==QUFB'), auth)).status).toBe(400);
+      expect((await post(withFile('QUF='), auth)).status).toBe(200);
+      expect((await ses.listEmails()).length).toBe(before + 1);
+    });
+
     it('refuses what SES refuses, with the error the SDK names: no file name, a bad disposition, a message over 40 MB', async () => {
       const sesClient = client();
       const before = (await ses.listEmails()).length;
@@ -174,6 +209,33 @@ describe('local SES with a data folder', () => {
     const third = await startLocalSes({ dataDir });
     expect(await third.listEmails()).toEqual([]);
     await third.stop();
+  });
+
+  it("reads each mail's files back from its own line of the mail file, after a clear and after a restart", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ses-test-'));
+    const file = (n: number) => Buffer.from(Array.from({ length: 3_000 + n }, (_, i) => (i * n) % 256));
+    const sendWith = async (target: LocalSes, n: number) => {
+      const client = new SESv2Client({ region: 'eu-west-3', endpoint: target.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      const sent = await client.send(
+        new SendEmailCommand({ FromEmailAddress: 'a@coopconnexion.local', Destination: { ToAddresses: ['b@example.org'] }, Content: { Simple: { Subject: { Data: `n° ${n}` }, Body: { Text: { Data: 'é' } }, Attachments: [{ FileName: `f${n}.pdf`, RawContent: file(n) }] } } }),
+      );
+      client.destroy();
+      return sent.MessageId!;
+    };
+    const bytes = async (target: LocalSes) => (await target.listEmails()).map((email) => [email.subject, email.attachments[0]!.content.toString('base64')]);
+    const first = await startLocalSes({ dataDir });
+    await sendWith(first, 1);
+    expect((await fetch(new URL('/clear-store', first.endpoint), { method: 'POST' })).status).toBe(200);
+    const ids = [await sendWith(first, 2), await sendWith(first, 3)];
+    expect(await bytes(first)).toEqual([2, 3].map((n) => [`n° ${n}`, file(n).toString('base64')]));
+    await first.stop();
+    const second = await startLocalSes({ dataDir });
+    ids.push(await sendWith(second, 4));
+    expect(await bytes(second)).toEqual([2, 3, 4].map((n) => [`n° ${n}`, file(n).toString('base64')]));
+    const download = await fetch(new URL(`/attachments/${ids[1]}/0`, second.endpoint));
+    expect(Buffer.from(await download.arrayBuffer()).equals(file(3))).toBe(true);
+    await second.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('reads accented text the same whether raw UTF-8, \\u escapes or both, with or without an attachment', async () => {

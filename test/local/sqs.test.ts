@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,33 @@ describe('LocalSqs', () => {
     expect(new LocalSqs({ queues: [reports, deadLetters], dataDir, now: time.now }).attributes(reports.arn).ApproximateNumberOfMessagesNotVisible).toBe('1');
     // Without a data folder, nothing is written.
     expect(new LocalSqs({ queues: [reports, deadLetters] }).attributes(reports.arn).ApproximateNumberOfMessagesNotVisible).toBe('0');
+  });
+});
+
+describe('the local SQS journal', () => {
+  /** The descriptors of this process open on `file`. */
+  const openOn = (file: string) => readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === file;
+    } catch {
+      return false;
+    }
+  }).length;
+
+  it('keeps its file open across writes rather than opening it for each, closes it at close, and makes its folder again if it went', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'local-sqs-'));
+    folders.push(dataDir);
+    const file = join(dataDir, 'sqs', 'messages.jsonl');
+    const sqs = new LocalSqs({ queues: [reports, deadLetters], dataDir });
+    for (let i = 0; i < 20; i++) await sqs.sendMessage(reports.arn, `message ${i}`);
+    expect(openOn(file)).toBe(1);
+    await sqs.close();
+    expect(openOn(file)).toBe(0);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(20);
+    rmSync(join(dataDir, 'sqs'), { recursive: true, force: true });
+    await sqs.sendMessage(reports.arn, 'after');
+    await sqs.close();
+    expect(readFileSync(file, 'utf8')).toContain('"body":"after"');
   });
 });
 

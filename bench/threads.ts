@@ -1,0 +1,61 @@
+/**
+ * This process's CPU by kind of thread, from /proc (Linux), for the bench's figures: the main thread (the local
+ * cloud's engine, gateway, local S3, SES and SQS, the bench's DynamoDB tap), the threads Node started with it (V8's
+ * platform threads, which run the garbage collector's parallel and concurrent work and the optimizing compiler for
+ * every isolate, and libuv's pool), and the rest: the functions' worker threads, counted as the process's total less
+ * the other two, since a thread's CPU leaves /proc with it when it ends.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ThreadCpu {
+  /** The whole process (every thread, ended ones included). */
+  process: number;
+  main: number;
+  /** The threads alive when the sampler was made, the main thread left out: V8's platform threads and libuv's pool. */
+  helpers: number;
+  /** The rest: the threads started since (the functions' execution environments). */
+  workers: number;
+}
+
+/** CPU seconds of one thread of this process, or 0 once it has ended. */
+function threadSeconds(tid: number): number {
+  try {
+    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Make it before the first worker thread starts (at the top of a bench section): the threads alive then are Node's own.
+ * Without /proc every figure is NaN.
+ */
+export class ThreadCpuSampler {
+  private readonly helperIds: number[];
+
+  constructor() {
+    let tids: number[] = [];
+    try {
+      tids = readdirSync('/proc/self/task').map(Number);
+    } catch {
+      // Not Linux.
+    }
+    this.helperIds = tids.filter((tid) => tid !== process.pid);
+  }
+
+  sample(): ThreadCpu {
+    const usage = process.cpuUsage();
+    const total = (usage.user + usage.system) / 1e6;
+    if (this.helperIds.length === 0) return { process: total, main: NaN, helpers: NaN, workers: NaN };
+    const main = threadSeconds(process.pid);
+    const helpers = this.helperIds.reduce((sum, tid) => sum + threadSeconds(tid), 0);
+    return { process: total, main, helpers, workers: Math.max(0, total - main - helpers) };
+  }
+}
+
+/** `main 1.2 s, V8 and libuv threads 0.4 s, functions' threads 3.1 s` between two samples. */
+export function threadCpuLine(from: ThreadCpu, to: ThreadCpu): string {
+  const d = (key: keyof ThreadCpu) => (to[key] - from[key]).toFixed(1);
+  return `main thread ${d('main')} s, V8 and libuv threads ${d('helpers')} s, functions' threads ${d('workers')} s`;
+}
