@@ -760,9 +760,18 @@ function expectClearRefusal(answer: Answer, label: string, echoed?: string): voi
 
 /** Runs `cases` (in parallel) and checks that no item of any type was written meanwhile. */
 async function withoutWrites(cases: Array<() => Promise<void>>): Promise<void> {
-  const before = await countItemsByType(cloud);
+  const before = withoutReceipts(await countItemsByType(cloud));
   await Promise.all(cases.map((run) => run()));
-  expect(await countItemsByType(cloud), 'no item written by bad input').toEqual(before);
+  expect(withoutReceipts(await countItemsByType(cloud)), 'no item written by bad input').toEqual(before);
+}
+
+/**
+ * The counts without delivery receipts: the provider's reports of earlier requests' messages come through a queue in
+ * their own time, and each one is an item of its own (decision 42); no request writes one.
+ */
+function withoutReceipts(counts: Record<string, number>): Record<string, number> {
+  const { ['delivery-receipt']: _receipts, ...rest } = counts;
+  return rest;
 }
 
 describe('bad input on every route of the template', () => {
