@@ -120,6 +120,8 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       port: 0,
       tickMs: 200,
       functionEnv: { SMS_WINDOW: 'off' },
+      // BENCH_RUN_ENVIRONMENTS=<n>: n execution environments for every function (the app's local profile otherwise).
+      ...(process.env.BENCH_RUN_ENVIRONMENTS ? { functionConcurrency: Number(process.env.BENCH_RUN_ENVIRONMENTS) } : {}),
       dynamodbEndpoint: tapEndpoint,
     });
     const machine = cloud.app.stateMachines.find((m) => /invoicing/i.test(m.logicalId));

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { smsSegments } from '../../shared/domain/messages/sms-text.js';
 import { ENV } from '../config.js';
 import { synthApp } from '../synth.js';
@@ -14,6 +15,14 @@ export const PARCOURS_PAGES = {
 } as const;
 
 export type ParcoursPage = keyof typeof PARCOURS_PAGES;
+
+/**
+ * Execution environments of the monthly run's step function: one per core, 2 to 4. Its batches (the invoices' PDFs,
+ * the SDK's requests) keep a core busy each. On AWS each environment has its own share of a CPU; here they share the
+ * machine's, and environments beyond its cores only add isolates to load, JIT and collect (decision 44). The map's
+ * MaxConcurrency is the same (4): its other batches wait for an environment.
+ */
+export const RUN_STEP_ENVIRONMENTS = Math.min(4, Math.max(2, availableParallelism()));
 
 /**
  * What the generic local cloud (`infra/local/`) needs to know of this app: its demo accounts, its pages, how its
@@ -35,6 +44,7 @@ export const PARCOURS_LOCAL_PROFILE = {
     ...(fn.environment[ENV.authBaseUrl] !== undefined ? { [ENV.authBaseUrl]: local.issuerUrl } : {}),
     ...(fn.environment[ENV.userPoolClientId] !== undefined ? { [ENV.userPoolClientId]: local.clientId } : {}),
   }),
+  functionConcurrency: (fn) => (/^InvoicingRunStep[0-9A-F]{8}$/.test(fn.logicalId) ? RUN_STEP_ENVIRONMENTS : undefined),
   // The two-way SMS topic is exported as this output (End User Messaging sends replies there on AWS).
   smsInboundTopicArn: (app) => app.outputs.SmsInboundTopicArn,
 } satisfies Partial<LocalCloudOptions>;

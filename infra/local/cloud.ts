@@ -65,11 +65,11 @@ export interface LocalCloudOptions {
    */
   codeCacheDir?: string;
   /**
-   * Execution environments per function (default 4, see `LambdaRuntimeOptions.maxConcurrency`); more concurrent
-   * invocations wait their turn. A test that sends many requests at once only for their answers may take 1: each
-   * environment it does not start is a bundle it does not load.
+   * Execution environments per function (default 4, see `LambdaRuntimeOptions.maxConcurrency`), or each function's
+   * (undefined: the default); more concurrent invocations wait their turn. A test that sends many requests at once
+   * only for their answers may take 1: each environment it does not start is a bundle it does not load.
    */
-  functionConcurrency?: number;
+  functionConcurrency?: number | ((fn: LocalFunction) => number | undefined);
   /** Print the functions' log lines to the terminal (default: written to `<dataDir>/logs/functions.log`). */
   verboseLogs?: boolean;
   /** Deadline loop period of the Step Functions engine. */

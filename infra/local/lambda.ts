@@ -18,9 +18,9 @@ export interface LambdaRuntimeOptions {
   /**
    * Execution environments (worker threads) per function, default 4; more concurrent invocations wait their turn.
    * More does not raise throughput while DynamoDB Local is the limit, and each one is an isolate to load and JIT
-   * (docs/profile-local-cloud.md).
+   * (docs/profile-local-cloud.md). A function of the template gives each function its own (undefined: the default).
    */
-  maxConcurrency?: number;
+  maxConcurrency?: number | ((fn: LocalFunction) => number | undefined);
   /**
    * Where compiled code is kept across environments and runtimes (V8 code cache, one file per bundle content):
    * a cold start then skips most of its compilation. Module state is never shared, only compiled code.
@@ -252,6 +252,8 @@ interface Environment {
 
 interface FunctionState {
   fn: LocalFunction;
+  /** Environments it may have at once. */
+  maxEnvironments: number;
   idle: Environment[];
   all: Set<Environment>;
   /** invocations waiting for an environment; called with undefined when the runtime stops */
@@ -281,18 +283,17 @@ export class LambdaRuntime {
   private readonly byKey = new Map<string, FunctionState>();
   private readonly baseEnv: Record<string, string>;
   private readonly onLog: (functionName: string, line: string) => void;
-  private readonly maxConcurrency: number;
   private readonly codeCacheDir: string | undefined;
   private stopped = false;
 
   constructor(options: LambdaRuntimeOptions) {
     this.baseEnv = options.baseEnv ?? {};
     this.onLog = options.onLog ?? ((name, line) => process.stdout.write(`[${name}] ${line}\n`));
-    this.maxConcurrency = Math.max(1, options.maxConcurrency ?? 4);
+    const environmentsOf = (fn: LocalFunction) => Math.max(1, (typeof options.maxConcurrency === 'function' ? options.maxConcurrency(fn) : options.maxConcurrency) ?? 4);
     this.codeCacheDir = options.codeCacheDir;
     if (this.codeCacheDir) pruneCodeCache(this.codeCacheDir);
     for (const fn of options.functions) {
-      const state: FunctionState = { fn, idle: [], all: new Set(), waiting: [], invocations: 0, coldStarts: 0 };
+      const state: FunctionState = { fn, maxEnvironments: environmentsOf(fn), idle: [], all: new Set(), waiting: [], invocations: 0, coldStarts: 0 };
       this.states.set(fn.functionName, state);
       for (const key of [fn.functionName, fn.arn, fn.logicalId]) this.byKey.set(key, state);
     }
@@ -375,7 +376,7 @@ export class LambdaRuntime {
   private dispatch(state: FunctionState): void {
     while (state.waiting.length > 0 && !this.stopped) {
       const starting = [...state.all].some((e) => !e.initialized && !state.idle.includes(e));
-      const environment = state.idle.pop() ?? (state.all.size < this.maxConcurrency && !starting ? this.spawn(state) : undefined);
+      const environment = state.idle.pop() ?? (state.all.size < state.maxEnvironments && !starting ? this.spawn(state) : undefined);
       if (!environment) return;
       state.waiting.shift()!(environment);
     }

@@ -134,12 +134,7 @@ describe('a personal link', () => {
 describe('a personal link kept on its message (decision 42)', () => {
   /** A young person's e-mail and SMS and their guardian's e-mail, with links, written and sent by a batch as the run's statements are. */
   async function batchLinks(o: Awaited<ReturnType<typeof onboarding>>) {
-    const vars = { youngFirstName: 'Zoé', validDays: 14, reference: 'ORI-1A2B3C4D' };
-    const drafts: OutboxDraft[] = [
-      { kind: 'personal-link', role: 'young', channel: 'email', to: o.youngPerson.email, ...render('personal-link', 'young', 'email', vars), personalLink: 'young-person' },
-      { kind: 'personal-link', role: 'young', channel: 'sms', to: o.youngPerson.phone, body: render('personal-link', 'young', 'sms', vars).body, personalLink: 'young-person' },
-      { kind: 'personal-link', role: 'guardian', channel: 'email', to: o.guardian.email, ...render('personal-link', 'guardian', 'email', { ...vars, guardianName: 'Nadia Lefèvre' }), personalLink: 'guardian' },
-    ];
+    const drafts = personalLinkDrafts(o);
     const cause = `personal-link#${o.referralId}#${randomUUID()}`;
     const items = outboxPuts(messaging.table, o.personId, cause, drafts, NOON.toISOString(), { referralId: o.referralId });
     expect(await writeAndSendNotifications([{ cause, items }], 4, NOON)).toEqual([expect.objectContaining({ sent: 3 })]);
@@ -204,16 +199,21 @@ describe('a personal link kept on its message (decision 42)', () => {
   });
 });
 
+/** A young person's e-mail and SMS and their guardian's e-mail, each with a personal link. */
+function personalLinkDrafts(o: { youngPerson: { email: string; phone: string }; guardian: { email: string } }): OutboxDraft[] {
+  const vars = { youngFirstName: 'Zoé', validDays: 14, reference: 'ORI-1A2B3C4D' };
+  return [
+    { kind: 'personal-link', role: 'young', channel: 'email', to: o.youngPerson.email, ...render('personal-link', 'young', 'email', vars), personalLink: 'young-person' },
+    { kind: 'personal-link', role: 'young', channel: 'sms', to: o.youngPerson.phone, body: render('personal-link', 'young', 'sms', vars).body, personalLink: 'young-person' },
+    { kind: 'personal-link', role: 'guardian', channel: 'email', to: o.guardian.email, ...render('personal-link', 'guardian', 'email', { ...vars, guardianName: 'Nadia Lefèvre' }), personalLink: 'guardian' },
+  ];
+}
+
 describe('a message with a personal link', () => {
   const linkIn = (text: string, audience: LinkAudience) => new RegExp(`${APP}${audience === 'guardian' ? '/tuteur' : '/mon-parcours'}#([A-Za-z0-9_-]{43})`).exec(text)?.[1];
 
   async function sendLinks(o: Awaited<ReturnType<typeof onboarding>>) {
-    const vars = { youngFirstName: 'Zoé', validDays: 14, reference: 'ORI-1A2B3C4D' };
-    const drafts: OutboxDraft[] = [
-      { kind: 'personal-link', role: 'young', channel: 'email', to: o.youngPerson.email, ...render('personal-link', 'young', 'email', vars), personalLink: 'young-person' },
-      { kind: 'personal-link', role: 'young', channel: 'sms', to: o.youngPerson.phone, body: render('personal-link', 'young', 'sms', vars).body, personalLink: 'young-person' },
-      { kind: 'personal-link', role: 'guardian', channel: 'email', to: o.guardian.email, ...render('personal-link', 'guardian', 'email', { ...vars, guardianName: 'Nadia Lefèvre' }), personalLink: 'guardian' },
-    ];
+    const drafts = personalLinkDrafts(o);
     const cause = `personal-link#${o.referralId}#${randomUUID()}`;
     await messaging.doc.send(new TransactWriteCommand({ TransactItems: outboxPuts(messaging.table, o.personId, cause, drafts, NOON.toISOString(), { referralId: o.referralId }) }));
     expect(await sendPendingNotifications(o.personId, cause, NOON)).toMatchObject({ sent: 3 });

@@ -6,7 +6,7 @@ import {
   ORGANISATION_NAMES,
   ROLES,
   clientsFor,
-  countItemsByType,
+  countRequestItemsByType,
   idsOf,
   personalValuesOf,
   seedTwoOrganisations,
@@ -440,7 +440,7 @@ describe('the authorisation matrix of the HTTP API, from the template routes', (
       const expectation = MATRIX[routeKey];
       expect(expectation, `${routeKey} is not in MATRIX: declare who may do what on it`).toBeDefined();
       const { method } = splitRouteKey(routeKey);
-      const before = await countItemsByType(cloud);
+      const before = await countRequestItemsByType(cloud);
       const cells = ROLES.flatMap((role) =>
         expectation!.targets.flatMap((target) => {
           const status = expectation!.status(role, target);
@@ -473,7 +473,7 @@ describe('the authorisation matrix of the HTTP API, from the template routes', (
           }
         }
       }
-      expect(await countItemsByType(cloud), 'no item written by a refused or read-only request').toEqual(before);
+      expect(await countRequestItemsByType(cloud), 'no item written by a refused or read-only request').toEqual(before);
     });
   });
 

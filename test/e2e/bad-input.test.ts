@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { startTestCloud } from '../support/cloud.js';
 import { adultSubmission, launchFile } from '../support/fixtures.js';
-import { countItemsByType, seedTwoOrganisations, settled, splitRouteKey, templateRoutes, type Role, type TwoOrganisations } from '../support/routes.js';
+import { countRequestItemsByType, seedTwoOrganisations, settled, splitRouteKey, templateRoutes, type Role, type TwoOrganisations } from '../support/routes.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
 import { parisDate } from '../../shared/domain/time.js';
 import { activeActivityWithMembers, monthStart } from '../support/activities.js';
@@ -760,9 +760,9 @@ function expectClearRefusal(answer: Answer, label: string, echoed?: string): voi
 
 /** Runs `cases` (in parallel) and checks that no item of any type was written meanwhile. */
 async function withoutWrites(cases: Array<() => Promise<void>>): Promise<void> {
-  const before = await countItemsByType(cloud);
+  const before = await countRequestItemsByType(cloud);
   await Promise.all(cases.map((run) => run()));
-  expect(await countItemsByType(cloud), 'no item written by bad input').toEqual(before);
+  expect(await countRequestItemsByType(cloud), 'no item written by bad input').toEqual(before);
 }
 
 describe('bad input on every route of the template', () => {

@@ -27,7 +27,7 @@ const fn = (name: string, bundleDir: string, extra: Partial<LocalFunction> = {})
   ...extra,
 });
 
-function start(functions: LocalFunction[], options: { baseEnv?: Record<string, string>; maxConcurrency?: number; codeCacheDir?: string } = {}) {
+function start(functions: LocalFunction[], options: { baseEnv?: Record<string, string>; maxConcurrency?: number | ((fn: LocalFunction) => number | undefined); codeCacheDir?: string } = {}) {
   const logs: Array<[string, string]> = [];
   runtime = new LambdaRuntime({ functions, ...options, onLog: (name, line) => logs.push([name, line]) });
   return { runtime, logs };
@@ -153,6 +153,18 @@ describe('LambdaRuntime', () => {
     expect(outcomes.every((o) => o.ok)).toBe(true);
     // Started together, each would have had its own environment, up to the 4 allowed.
     expect(runtime.stats()[0]!.coldStarts).toBeLessThan(4);
+  });
+
+  it("gives each function its own cap when maxConcurrency is a function of it, the default for the others", async () => {
+    const { runtime } = start([fn('alpha', cjsDir), fn('beta', cjsDir)], { maxConcurrency: (f) => (f.functionName === 'alpha' ? 1 : undefined) });
+    const burst = (name: string) => Array.from({ length: 3 }, () => runtime.invoke(name, { mode: 'sleep', ms: 1_500 }));
+    const outcomes = await Promise.all([...burst('alpha'), ...burst('beta')]);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    const coldStarts = Object.fromEntries(runtime.stats().map((s) => [s.functionName, s.coldStarts]));
+    // alpha's three ran one after the other in its one environment; beta's waited for no one but its cold starts.
+    expect(coldStarts.alpha).toBe(1);
+    expect(coldStarts.beta).toBeGreaterThan(1);
+    expect(outcomes.slice(0, 3).map((o) => o.ok && (o.result as Report).invocation).sort()).toEqual([1, 2, 3]);
   });
 
   it('keeps the compiled code of a bundle for the next cold starts, never its module state', async () => {
