@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureTables, startDynamoDbLocal } from '../infra/local/dynamodb.js';
 import { appTableDefinition } from '../infra/local-app/tables.js';
+import { jvmThreadCpu } from './threads.js';
 
 const TABLE = 'parcours-bench-dynamodb-cost';
 const TICK_MS = 10;
@@ -83,6 +84,7 @@ export async function dynamoDbCostFigures(options: { items?: number } = {}): Pro
         const items = kind.perRequest === 1 ? total / 4 : total;
         const requests = Math.ceil(items / kind.perRequest);
         const jvmBefore = processCpuMs(ddb.pid);
+        const sqliteBefore = jvmThreadCpu(ddb.pid).sqlite;
         const ownBefore = ownCpuMs();
         const start = performance.now();
         let next = 0;
@@ -96,10 +98,11 @@ export async function dynamoDbCostFigures(options: { items?: number } = {}): Pro
         );
         const wall = performance.now() - start;
         const jvm = processCpuMs(ddb.pid) - jvmBefore;
+        const sqlite = (jvmThreadCpu(ddb.pid).sqlite - sqliteBefore) * 1000;
         const own = ownCpuMs() - ownBefore;
         if (round === 0) continue;
         lines.push(
-          `  ${kind.name.padEnd(42)} ${(items / (wall / 1000)).toFixed(0).padStart(6)} items/s; JVM ${(jvm / items).toFixed(2)} ms per item (${(jvm / requests).toFixed(1)} per request), client ${(own / items).toFixed(2)} ms per item (${(own / requests).toFixed(1)} per request)`,
+          `  ${kind.name.padEnd(42)} ${(items / (wall / 1000)).toFixed(0).padStart(6)} items/s; JVM ${(jvm / items).toFixed(2)} ms per item (${(jvm / requests).toFixed(1)} per request; its SQLite queue ${(sqlite / items).toFixed(2)} per item), client ${(own / items).toFixed(2)} ms per item (${(own / requests).toFixed(1)} per request)`,
         );
       }
     }

@@ -30,7 +30,7 @@ import { startInvoicingRun } from '../shared/workflows.js';
 import { countByKind, DynamoDbTap, type TappedRequest } from './dynamodb-tap.js';
 import { benchInvoicingItems } from './invoicing-seed.js';
 import { batchWriteAll } from './local-table.js';
-import { threadCpuLine, ThreadCpuSampler, type ThreadCpu } from './threads.js';
+import { jvmThreadCpu, jvmThreadCpuLine, threadCpuLine, ThreadCpuSampler, type JvmThreadCpu, type ThreadCpu } from './threads.js';
 import { cpuSeconds } from './workflows.js';
 
 export interface InvoicingRunOptions {
@@ -86,6 +86,8 @@ interface Mark {
   /** The process's CPU by kind of thread (bench/threads.ts). */
   threads: ThreadCpu;
   dynamodbCpu: number;
+  /** DynamoDB Local's CPU by kind of thread (bench/threads.ts). */
+  jvmThreads: JvmThreadCpu;
   requests: number;
   invocations: Map<string, { count: number; ms: number; failed: number }>;
 }
@@ -157,7 +159,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       return (usage.user + usage.system) / 1e6;
     };
     const marks: Mark[] = [];
-    const mark = (status: Mark['status']) => marks.push({ status, at: performance.now(), cpu: cpuNow(), threads: threads.sample(), dynamodbCpu: cpuSeconds(ddb.pid), requests: tap.requests.length, invocations: log.snapshot() });
+    const mark = (status: Mark['status']) => marks.push({ status, at: performance.now(), cpu: cpuNow(), threads: threads.sample(), dynamodbCpu: cpuSeconds(ddb.pid), jvmThreads: jvmThreadCpu(ddb.pid), requests: tap.requests.length, invocations: log.snapshot() });
     const engineChildrenBefore = cloud.engine.mapChildStats();
     const loadBefore = (await import('node:os')).loadavg();
 
@@ -218,6 +220,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
         `CPU ${(end.cpu - start.cpu).toFixed(1)} s in this process (engine, gateway, functions' threads) + ${(end.dynamodbCpu - start.dynamodbCpu).toFixed(1)} s DynamoDB Local; load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after`,
     );
     lines.push(`  this process's CPU by thread: ${threadCpuLine(start.threads, end.threads)}`);
+    lines.push(`  DynamoDB Local's CPU by thread: ${jvmThreadCpuLine(start.jvmThreads, end.jvmThreads)}`);
     // What the ledger counted at the close: the invoices' e-mails sent, and the statements issued (each e-mailed to its young person).
     lines.push(`  ledger at the close: ${run.counts.sent ?? 0} invoice e-mails sent, ${run.counts.statements ?? 0} statements issued (record and e-mail each), ${run.counts.held ?? 0} held`);
     const PHASE_LABELS: Record<string, string> = {
@@ -241,14 +244,31 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       lines.push(
         `  ${(PHASE_LABELS[to.status] ?? to.status).padEnd(44)} ${seconds(ms).padStart(8)} (${((100 * ms) / totalMs).toFixed(0).padStart(2)} %), CPU ${(to.cpu - from.cpu).toFixed(1)} s + ${(to.dynamodbCpu - from.dynamodbCpu).toFixed(1)} s DynamoDB Local, ${(to.requests - from.requests).toLocaleString('en')} DynamoDB requests; invocations (summed duration): ${actions.join(', ') || 'none'}`,
       );
-      lines.push(`    ${threadCpuLine(from.threads, to.threads)}`);
+      lines.push(`    ${threadCpuLine(from.threads, to.threads)}; DynamoDB Local: ${jvmThreadCpuLine(from.jvmThreads, to.jvmThreads)}`);
     }
     // BENCH_RUN_KINDS=1: each phase's app-table requests by kind and the items they wrote.
     if (process.env.BENCH_RUN_KINDS === '1') {
       for (let i = 1; i < marks.length; i++) {
         const phase = tap.requests.slice(marks[i - 1]!.requests, marks[i]!.requests).filter((r) => r.table === cloud!.tableName);
         const kinds = [...countByKind(phase)].map(([kind, n]) => `${kind.replace(/^\S+ /, '')} ${n}`).join(', ');
-        lines.push(`    ${marks[i]!.status}: ${phase.length} app-table requests (${kinds}), ${itemsWritten(phase)} items written`);
+        lines.push(`    ${marks[i]!.status}: ${phase.length} app-table requests (${kinds}), ${itemsWritten(phase)} items written, ${keysRead(phase)} read by key`);
+        // BENCH_RUN_SHAPES=1 too: the items each phase reads and writes, by kind of key and by operation.
+        if (process.env.BENCH_RUN_SHAPES === '1') {
+          const shapes = new Map<string, number>();
+          // A key's kind: its pk's and sk's first segments (up to '#'), digits and what follows them left out.
+          const kindOf = (value = '') => value.split('#')[0]!.replace(/[-_]?\d.*$/, '');
+          const shape = (k: { pk?: { S?: string }; sk?: { S?: string } }) => `${kindOf(k.pk?.S)}/${kindOf(k.sk?.S)}`;
+          for (const r of phase) {
+            const body = JSON.parse(r.body.toString('utf8')) as Record<string, any>;
+            const add = (what: string) => shapes.set(what, (shapes.get(what) ?? 0) + 1);
+            if (r.operation === 'BatchGetItem') for (const t of Object.values(body.RequestItems as Record<string, { Keys: any[] }>)) for (const k of t.Keys) add(`get ${shape(k)}`);
+            else if (r.operation === 'GetItem') add(`get1 ${shape(body.Key)}`);
+            else if (r.operation === 'TransactWriteItems') for (const t of body.TransactItems as any[]) { const [op, v] = Object.entries(t)[0] as [string, any]; add(`${op} ${shape(v.Item ?? v.Key)}`); }
+            else if (r.operation === 'BatchWriteItem') for (const t of Object.values(body.RequestItems as Record<string, any[]>)) for (const w of t) add(`bw ${shape(w.PutRequest?.Item ?? w.DeleteRequest?.Key)}`);
+            else if (r.operation === 'Query') add(`query ${body.IndexName ?? 'table'} ${String(Object.values(body.ExpressionAttributeValues ?? {})[0] && (Object.values(body.ExpressionAttributeValues)[0] as any).S).split('#')[0]}`);
+          }
+          lines.push(`      ${[...shapes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+        }
       }
     }
     const sending = marks.find((m) => m.status === 'statements');
@@ -272,6 +292,8 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
     }
     const writtenTotal = written.alone + written.transactions + written.batches;
     lines.push(`  items written by the run (app table): ${writtenTotal.toLocaleString('en')}, ${perInvoice(writtenTotal, count)} per invoice (${written.transactions.toLocaleString('en')} in transactions, ${written.alone.toLocaleString('en')} alone, ${written.batches.toLocaleString('en')} in batches)`);
+    const read = keysRead(requests);
+    lines.push(`  items read by key by the run (app table; BatchGetItem, GetItem and condition checks, queries left out): ${read.toLocaleString('en')}, ${perInvoice(read, count)} per invoice`);
     lines.push(`  local engine's own DynamoDB requests (Step Functions' state on AWS): ${engineRequests.length.toLocaleString('en')}, ${perInvoice(engineRequests.length, count)} per invoice (${kinds(engineRequests)})`);
 
     const history = [];
@@ -315,6 +337,17 @@ function itemsWritten(requests: readonly TappedRequest[]): number {
     if (r.operation === 'PutItem' || r.operation === 'UpdateItem' || r.operation === 'DeleteItem') n += 1;
     else if (r.operation === 'TransactWriteItems') n += (JSON.parse(r.body.toString('utf8')) as { TransactItems: Array<Record<string, unknown>> }).TransactItems.filter((t) => !t.ConditionCheck).length;
     else if (r.operation === 'BatchWriteItem') n += Object.values((JSON.parse(r.body.toString('utf8')) as { RequestItems: Record<string, unknown[]> }).RequestItems).reduce((sum, list) => sum + list.length, 0);
+  }
+  return n;
+}
+
+/** Items these requests read by key: a BatchGetItem's keys, a GetItem, a transaction's condition checks (a query's items are not in the request). */
+function keysRead(requests: readonly TappedRequest[]): number {
+  let n = 0;
+  for (const r of requests) {
+    if (r.operation === 'GetItem') n += 1;
+    else if (r.operation === 'TransactWriteItems') n += (JSON.parse(r.body.toString('utf8')) as { TransactItems: Array<Record<string, unknown>> }).TransactItems.filter((t) => t.ConditionCheck).length;
+    else if (r.operation === 'BatchGetItem') n += Object.values((JSON.parse(r.body.toString('utf8')) as { RequestItems: Record<string, { Keys: unknown[] }> }).RequestItems).reduce((sum, t) => sum + t.Keys.length, 0);
   }
   return n;
 }

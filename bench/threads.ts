@@ -59,3 +59,55 @@ export function threadCpuLine(from: ThreadCpu, to: ThreadCpu): string {
   const d = (key: keyof ThreadCpu) => (to[key] - from[key]).toFixed(1);
   return `main thread ${d('main')} s, V8 and libuv threads ${d('helpers')} s, functions' threads ${d('workers')} s`;
 }
+
+/**
+ * DynamoDB Local's CPU by kind of thread, from /proc/<pid>/task (Linux): its SQLite queue (one thread: every SQLite
+ * statement of every request runs on it, in turn, so its CPU bounds the JVM's throughput from below), Jetty's request
+ * threads (parsing, validation, expressions, responses), the JIT compilers, the VM thread (the serial collector's
+ * pauses) and the rest (the process's total less those; an ended thread's CPU counts there).
+ */
+export interface JvmThreadCpu {
+  total: number;
+  sqlite: number;
+  requests: number;
+  compilers: number;
+  vm: number;
+  other: number;
+}
+
+/** Clock ticks of 10 ms as seconds: user + system of a /proc stat line. */
+const statSeconds = (stat: string) => {
+  const fields = stat.replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+export function jvmThreadCpu(pid: number): JvmThreadCpu {
+  const cpu: JvmThreadCpu = { total: NaN, sqlite: 0, requests: 0, compilers: 0, vm: 0, other: 0 };
+  try {
+    cpu.total = statSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let name: string;
+      let seconds: number;
+      try {
+        name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        seconds = statSeconds(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      } catch {
+        continue; // ended meanwhile
+      }
+      if (name.startsWith('SQLiteQueue')) cpu.sqlite += seconds;
+      else if (name.startsWith('qtp')) cpu.requests += seconds;
+      else if (/Compiler ?Thre/.test(name)) cpu.compilers += seconds;
+      else if (name === 'VM Thread') cpu.vm += seconds;
+    }
+    cpu.other = Math.max(0, cpu.total - cpu.sqlite - cpu.requests - cpu.compilers - cpu.vm);
+  } catch {
+    // Not Linux, or the JVM has ended.
+  }
+  return cpu;
+}
+
+/** `SQLite queue 49.4 s, Jetty request threads 32.3 s, …` between two samples of `jvmThreadCpu`. */
+export function jvmThreadCpuLine(from: JvmThreadCpu, to: JvmThreadCpu): string {
+  const d = (key: keyof JvmThreadCpu) => (to[key] - from[key]).toFixed(1);
+  return `SQLite queue ${d('sqlite')} s (one thread), Jetty request threads ${d('requests')} s, JIT compilers ${d('compilers')} s, VM thread (collector) ${d('vm')} s, other ${d('other')} s`;
+}
