@@ -83,9 +83,14 @@ export class JsonLinesAppender {
   constructor(readonly file: string) {}
 
   append(value: unknown): Promise<void> {
+    return this.appendLines([JSON.stringify(value)]);
+  }
+
+  /** Appends lines already serialized (JSON, no newline inside) by one write(2). */
+  appendLines(lines: readonly string[]): Promise<void> {
     return this.queue(async () => {
       const handle = await this.open();
-      this.size += (await handle.write(`${JSON.stringify(value)}\n`)).bytesWritten;
+      this.size += (await handle.write(`${lines.join('\n')}\n`)).bytesWritten;
     });
   }
 
@@ -131,7 +136,12 @@ export class JsonLinesAppender {
       throw error;
     });
     await this.folder;
-    const handle = await open(this.file, 'a', 0o600);
+    // A folder removed since (a reset of the local data) is made again.
+    const handle = await open(this.file, 'a', 0o600).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(dirname(this.file), { recursive: true });
+      return await open(this.file, 'a', 0o600);
+    });
     this.size = (await handle.stat()).size;
     this.handle = handle;
     return handle;

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, open, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { readJsonLines } from './json-lines.js';
+import { JsonLinesAppender, readJsonLines } from './json-lines.js';
 import type { LocalQueue } from './template.js';
 
 /** A message attribute as SendMessage takes it (a binary value as bytes, base64 in the JSON protocol). */
@@ -69,8 +69,6 @@ const JOURNAL_FILE = join('sqs', 'messages.jsonl');
 /** ReceiveMessage's longest long poll and largest batch, as on AWS. */
 const MAX_WAIT_SECONDS = 20;
 const MAX_RECEIVE = 10;
-/** The journal's file is closed after this long without a write. */
-const JOURNAL_IDLE_CLOSE_MS = 2_000;
 /** The journal is rewritten with the live messages when it holds this many lines more than them (and 4 times as many). */
 const COMPACT_AFTER_LINES = 10_000;
 
@@ -456,8 +454,10 @@ function isJournalRecord(value: unknown): value is JournalRecord {
 
 /**
  * The journal on disk: records appended in call order, those made while a write is under way in the next single
- * write (a batch of receives is one append, not one per message). Rewritten with the live messages when it has grown
- * far past them, in the same order of writes: a record appended after a rewrite replays on top of it harmlessly.
+ * write (a batch of receives is one append, not one per message), through a `JsonLinesAppender` (the file kept open
+ * while writes keep coming, closed when idle, its folder made again if it went). Rewritten with the live messages
+ * when it has grown far past them, in the same order of writes: a record appended after a rewrite replays on top of
+ * it harmlessly.
  */
 class Journal {
   private pending: string[] = [];
@@ -466,13 +466,14 @@ class Journal {
   private scheduled = false;
   private lines = 0;
   private live = 0;
-  private handle: FileHandle | undefined;
-  private idle: NodeJS.Timeout | undefined;
+  private readonly appender: JsonLinesAppender;
 
   constructor(
     private readonly file: string,
     private readonly snapshot: () => JournalRecord[],
-  ) {}
+  ) {
+    this.appender = new JsonLinesAppender(file);
+  }
 
   append(records: JournalRecord[]): Promise<void> {
     for (const record of records) this.pending.push(JSON.stringify(record));
@@ -504,54 +505,19 @@ class Journal {
     this.pending = [];
     this.waiting = [];
     try {
-      const handle = await this.open();
-      await handle.write(`${lines.join('\n')}\n`);
+      await this.appender.appendLines(lines);
       this.lines += lines.length;
       for (const w of waiting) w.resolve();
     } catch (error) {
       for (const w of waiting) w.reject(error);
     }
     if (this.lines > COMPACT_AFTER_LINES + this.live && this.lines > 4 * this.live) await this.compact().catch(() => undefined);
-    this.closeWhenIdle();
-  }
-
-  /**
-   * The journal open for appending, kept open while writes keep coming (an open and a close per write were most of the
-   * journal's cost in a month's run). The folder exists since the rewrite at the start; made again only if an open
-   * finds it gone.
-   */
-  private async open(): Promise<FileHandle> {
-    if (this.handle) return this.handle;
-    this.handle = await open(this.file, 'a', 0o600).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-      await mkdir(dirname(this.file), { recursive: true });
-      return await open(this.file, 'a', 0o600);
-    });
-    return this.handle;
   }
 
   /** Closes the file once writes are done (a later one opens it again). */
   async close(): Promise<void> {
     await this.writes;
-    await this.closeHandle();
-  }
-
-  private async closeHandle(): Promise<void> {
-    clearTimeout(this.idle);
-    this.idle = undefined;
-    const handle = this.handle;
-    this.handle = undefined;
-    await handle?.close();
-  }
-
-  /** A journal left unwritten this long is closed: an idle local cloud holds no descriptor, and a removed folder is made again. */
-  private closeWhenIdle(): void {
-    if (!this.handle) return;
-    clearTimeout(this.idle);
-    this.idle = setTimeout(() => {
-      this.writes = this.writes.then(() => this.closeHandle()).catch(() => undefined);
-    }, JOURNAL_IDLE_CLOSE_MS);
-    this.idle.unref();
+    await this.appender.close();
   }
 
   private async compact(): Promise<void> {
@@ -559,7 +525,7 @@ class Journal {
     await writeFile(`${this.file}.tmp`, records.map((r) => `${JSON.stringify(r)}\n`).join(''), { mode: 0o600 });
     await rename(`${this.file}.tmp`, this.file);
     // The open handle is the replaced file's.
-    await this.closeHandle();
+    await this.appender.close();
     this.lines = this.live = records.length;
   }
 }

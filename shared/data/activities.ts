@@ -38,6 +38,7 @@ import { parisDate } from '../domain/time.js';
 import { ACTIVE_ACTIVITY_SHARDS, INDEX, keys } from '../keys.js';
 import type { TransactItem } from './approvals.js';
 import { batchGetAll, db, queryAll, queryIndexPage, queryIndexShards, queryPrefix, recordOf, shardedIndexPage, tableName, type Page } from './client.js';
+import { setAndRemove } from './update-expression.js';
 import { inParallel } from './invoicing/items.js';
 import { getOnboarding } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
@@ -357,23 +358,16 @@ async function mustGet(activityId: string): Promise<ActivityWithParts> {
 
 /** The update of the activity item from the version read: every change goes through it, so concurrent ones never both land. */
 function versionedUpdate(table: string, activity: ActivityRecord, set: Record<string, unknown>, options: { remove?: string[]; condition?: string; values?: Record<string, unknown> } = {}): TransactItem {
+  const update = setAndRemove({ version: activity.version + 1, ...set }, options.remove, 's');
   // `status` is a reserved word: a condition names it `#status`.
-  const names: Record<string, string> = { '#version': 'version', ...(options.condition?.includes('#status') ? { '#status': 'status' } : {}) };
-  const values: Record<string, unknown> = { ':version': activity.version, ':next': activity.version + 1, ...options.values };
-  const sets = ['#version = :next'];
-  Object.entries(set).forEach(([name, value], i) => {
-    names[`#s${i}`] = name;
-    values[`:s${i}`] = value;
-    sets.push(`#s${i} = :s${i}`);
-  });
   return {
     Update: {
       TableName: table,
       Key: keys.activity(activity.activityId),
-      UpdateExpression: `SET ${sets.join(', ')}${options.remove?.length ? ` REMOVE ${options.remove.join(', ')}` : ''}`,
+      UpdateExpression: update.UpdateExpression,
       ConditionExpression: `#version = :version${options.condition ? ` AND ${options.condition}` : ''}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#version': 'version', ...(options.condition?.includes('#status') ? { '#status': 'status' } : {}) },
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':version': activity.version, ...options.values },
     },
   };
 }

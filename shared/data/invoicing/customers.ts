@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { CustomerFields, CustomerRecord } from '../../domain/invoicing/records.js';
 import { keys } from '../../keys.js';
 import { batchGetAll, db, queryPrefix, tableName } from '../client.js';
+import { setAndRemove } from '../update-expression.js';
 import { isConditionFailure } from '../transactions.js';
 import { recordOf, transact } from './items.js';
 
@@ -65,28 +66,19 @@ export async function createCustomer(input: { activityId: string; customerId: st
 export async function updateCustomer(input: { activityId: string; customerId: string; expectedVersion: number; fields: CustomerFields; now?: Date }): Promise<CustomerRecord> {
   const now = (input.now ?? new Date()).toISOString();
   const { kind, name, address, email, siren, vatNumber } = input.fields;
-  const removed = [siren ? '' : 'siren', vatNumber ? '' : 'vatNumber'].filter(Boolean);
+  const update = setAndRemove(
+    { kind, name, address, email, version: input.expectedVersion + 1, updatedAt: now, ...(siren ? { siren } : {}), ...(vatNumber ? { vatNumber } : {}) },
+    [...(siren ? [] : ['siren']), ...(vatNumber ? [] : ['vatNumber'])],
+  );
   try {
     const result = await db().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.invoicingCustomer(input.activityId, input.customerId),
-        UpdateExpression:
-          `SET kind = :kind, #name = :name, address = :address, email = :email, #version = :next, updatedAt = :now${siren ? ', siren = :siren' : ''}${vatNumber ? ', vatNumber = :vat' : ''}` +
-          (removed.length ? ` REMOVE ${removed.join(', ')}` : ''),
+        UpdateExpression: update.UpdateExpression,
         ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
-        ExpressionAttributeNames: { '#name': 'name', '#version': 'version' },
-        ExpressionAttributeValues: {
-          ':kind': kind,
-          ':name': name,
-          ':address': address,
-          ':email': email,
-          ':next': input.expectedVersion + 1,
-          ':expected': input.expectedVersion,
-          ':now': now,
-          ...(siren ? { ':siren': siren } : {}),
-          ...(vatNumber ? { ':vat': vatNumber } : {}),
-        },
+        ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#version': 'version' },
+        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':expected': input.expectedVersion },
         ReturnValues: 'ALL_NEW',
       }),
     );

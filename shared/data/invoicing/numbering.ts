@@ -7,6 +7,7 @@ import { isIsoDate } from '../../domain/time.js';
 import { keys } from '../../keys.js';
 import type { TransactItem } from '../approvals.js';
 import { batchGetAll, db, queryAll, queryPrefix, tableName } from '../client.js';
+import { setAndRemove } from '../update-expression.js';
 import { isConditionFailure } from '../transactions.js';
 import { getInvoices, invoiceItem } from './invoices.js';
 import { MAX_TRANSACTION_ITEMS, inParallel, jitter, recordOf, transact } from './items.js';
@@ -230,31 +231,16 @@ async function numberChunk(batchKey: string, chunk: number, invoiceIds: string[]
 function issuedUpdate(table: string, invoice: InvoiceRecord, number: string, block: NumberBlock, now: string): TransactItem {
   const before = invoiceItem(invoice);
   const after = invoiceItem(issuedRecord(invoice, number, block, now));
-  const names: Record<string, string> = { '#status': 'status', '#number': 'number', '#numberingKey': 'numberingKey', '#updatedAt': 'updatedAt' };
-  const values: Record<string, unknown> = { ':draft': 'draft', ':batch': block.batchKey, ':read': invoice.updatedAt };
-  const set: string[] = [];
-  const remove: string[] = [];
-  let n = 0;
-  for (const [name, value] of Object.entries(after)) {
-    if (JSON.stringify(value) === JSON.stringify(before[name])) continue;
-    names[`#a${n}`] = name;
-    values[`:a${n}`] = value;
-    set.push(`#a${n} = :a${n}`);
-    n++;
-  }
-  for (const name of Object.keys(before).filter((k) => !(k in after))) {
-    names[`#a${n}`] = name;
-    remove.push(`#a${n}`);
-    n++;
-  }
+  const changed = Object.fromEntries(Object.entries(after).filter(([name, value]) => JSON.stringify(value) !== JSON.stringify(before[name])));
+  const update = setAndRemove(changed, Object.keys(before).filter((k) => !(k in after)), 'a');
   return {
     Update: {
       TableName: table,
       Key: keys.invoice(invoice.invoiceId),
-      UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+      UpdateExpression: update.UpdateExpression,
       ConditionExpression: '#updatedAt = :read AND #status = :draft AND attribute_not_exists(#number) AND (attribute_not_exists(#numberingKey) OR #numberingKey = :batch)',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#status': 'status', '#number': 'number', '#numberingKey': 'numberingKey', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':draft': 'draft', ':batch': block.batchKey, ':read': invoice.updatedAt },
     },
   };
 }
