@@ -33,6 +33,9 @@ import { batchWriteAll } from './local-table.js';
 import { jvmThreadCpu, jvmThreadCpuLine, threadCpuLine, ThreadCpuSampler, type JvmThreadCpu, type ThreadCpu } from './threads.js';
 import { cpuSeconds } from './workflows.js';
 
+/** The ledger's statuses a run goes through since decision 45 (`statements` was a phase of its own before). */
+const FLOW: readonly InvoicingRunStatus[] = RUN_STATUSES.filter((status) => status !== 'statements');
+
 export interface InvoicingRunOptions {
   activities: number;
   /** Declarations per activity (one customer: one invoice per activity). */
@@ -175,8 +178,8 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       run = await getInvoicingRun(month);
       if (run) {
         // Every status the ledger went through since the last poll (a quick phase may pass between two polls).
-        const reached = RUN_STATUSES.indexOf(run.status);
-        for (const status of RUN_STATUSES.slice(1, reached + 1)) if (!marks.some((m) => m.status === status)) mark(status);
+        const reached = FLOW.indexOf(run.status);
+        for (const status of FLOW.slice(1, reached + 1)) if (!marks.some((m) => m.status === status)) mark(status);
         const approvalId = run.currentApprovalId ?? run.approvalId;
         if (run.status === 'awaiting-validation' && approvalId && !decided) {
           const response = await fetch(new URL(`/api/approvals/${encodeURIComponent(approvalId)}/decision`, cloud.urls.app), {
@@ -227,8 +230,7 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
       'awaiting-validation': 'drafting (prepare, drafting map, count)',
       numbering: 'validation hand-over (approval, holds)',
       sending: 'numbering (blocks, loop)',
-      statements: 'rendering + e-mails (sending map)',
-      done: 'statements (records, e-mails; map, finish)',
+      done: 'delivery (invoices, statements; map, finish)',
     };
     for (let i = 1; i < marks.length; i++) {
       const [from, to] = [marks[i - 1]!, marks[i]!];
@@ -271,12 +273,12 @@ export async function invoicingRunFigures(options: InvoicingRunOptions): Promise
         }
       }
     }
-    const sending = marks.find((m) => m.status === 'statements');
-    const beforeSending = marks[marks.indexOf(sending!) - 1];
-    if (sending && beforeSending && count > 0) {
-      const ms = sending.at - beforeSending.at;
-      const cpu = sending.cpu - beforeSending.cpu;
-      lines.push(`  rendering + e-mails: ${(count / (ms / 1000)).toFixed(1)} invoices/s of wall time, ${(count / cpu).toFixed(1)} per CPU second of this process (render, S3, outbox and SES included: not the renderer alone, see section 11)`);
+    const delivered = marks.find((m) => m.status === 'done');
+    const beforeDelivery = marks[marks.indexOf(delivered!) - 1];
+    if (delivered && beforeDelivery && count > 0) {
+      const ms = delivered.at - beforeDelivery.at;
+      const cpu = delivered.cpu - beforeDelivery.cpu;
+      lines.push(`  delivery: ${(count / (ms / 1000)).toFixed(1)} invoices/s of wall time, ${(count / cpu).toFixed(1)} per CPU second of this process (render, S3, outbox, SES and the activities' statements included: not the renderer alone, see section 11)`);
     }
 
     const requests = tap.requests.filter((r) => r.table === cloud!.tableName);

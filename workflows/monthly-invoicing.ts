@@ -16,11 +16,13 @@ export interface MonthlyInvoicingWorkflowProps {
   logGroup?: logs.ILogGroup;
 }
 
-/** Activities per drafting batch and invoices per sending batch: few state transitions per invoice (≤ 0.1). */
+/** Activities per drafting batch: few state transitions per invoice (≤ 0.1). */
 export const DRAFT_BATCH_ITEMS = 100;
-export const SEND_BATCH_ITEMS = 50;
-/** Activities per statements batch: each activity's record, and each member's space link and e-mail (no PDF, decision 35). */
-export const STATEMENT_BATCH_ITEMS = 50;
+/**
+ * Activities per delivery batch (decision 45): their invoices rendered and e-mailed (one or a few each), then each
+ * activity's statement record and each member's space link and e-mail (no PDF, decision 35).
+ */
+export const DELIVERY_BATCH_ITEMS = 50;
 /** Batches in flight at once: DynamoDB and the PDF rendering share the account's (or the machine's) capacity. */
 export const MAP_CONCURRENCY = 4;
 /** A run goes on past a few activities (or invoices) that fail after their retries; the ledger counts them. */
@@ -69,11 +71,18 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
 
   const holds = steps.task('Mettre de côté les factures retenues', fns.runStep, { action: 'holds' });
   const numbering = steps.task('Numéroter les factures', fns.runStep, { action: 'number' }, '$.numbering');
-  const prepareSending = steps.task("Préparer l'envoi", fns.runStep, { action: 'prepare-sending' }, '$.issuedList');
-  const send = batchMap({ name: 'Envoyer les factures', batchName: 'Envoyer un lot de factures', action: 'send', listKey: '$.issuedList.key', maxItemsPerBatch: SEND_BATCH_ITEMS, withMonth: false, resultPath: sfn.JsonPath.DISCARD });
-  // The month's statements, once the invoices are out: each active activity's members get theirs (space, e-mail with a link).
-  const prepareStatements = steps.task('Préparer les relevés', fns.runStep, { action: 'prepare-statements' }, '$.statementsList');
-  const statements = batchMap({ name: 'Émettre les relevés', batchName: 'Émettre les relevés d’un lot', action: 'statements', listKey: '$.statementsList.key', maxItemsPerBatch: STATEMENT_BATCH_ITEMS, withMonth: true, resultPath: sfn.JsonPath.DISCARD });
+  // One map by activity (decision 45): a batch e-mails its activities' invoices, then issues their members' statements
+  // (space, e-mail with a link). Rendering (CPU) and statements (mostly storage) overlap across batches.
+  const prepareDelivery = steps.task("Préparer l'envoi", fns.runStep, { action: 'prepare-delivery' }, '$.deliveryList');
+  const deliver = batchMap({
+    name: 'Envoyer les factures et les relevés',
+    batchName: 'Envoyer les factures et les relevés d’un lot',
+    action: 'deliver',
+    listKey: '$.deliveryList.key',
+    maxItemsPerBatch: DELIVERY_BATCH_ITEMS,
+    withMonth: true,
+    resultPath: sfn.JsonPath.DISCARD,
+  });
   const finish = steps.task('Clôturer le mois', fns.runStep, { action: 'finish' });
   finish.next(new sfn.Succeed(steps, 'Mois facturé'));
 
@@ -95,15 +104,14 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
     ],
   });
   holds.next(numbering);
-  numbering.next(new sfn.Choice(steps, 'Reste-t-il des factures à numéroter ?').when(sfn.Condition.numberGreaterThan('$.numbering.remaining', 0), numbering).otherwise(prepareSending));
-  prepareSending.next(send);
-  send.next(prepareStatements);
-  prepareStatements.next(statements);
-  statements.next(finish);
+  numbering.next(new sfn.Choice(steps, 'Reste-t-il des factures à numéroter ?').when(sfn.Condition.numberGreaterThan('$.numbering.remaining', 0), numbering).otherwise(prepareDelivery));
+  prepareDelivery.next(deliver);
+  deliver.next(finish);
   prepare.next(draft);
   draft.next(drafted);
   // A month with no invoice to validate has nothing to wait for.
-  drafted.next(new sfn.Choice(steps, 'Des factures à valider ?').when(sfn.Condition.numberGreaterThan('$.drafted.invoices', 0), awaitValidation).otherwise(prepareStatements));
+  // A month with no invoice to validate has nothing to wait for: its statements (payments received) still go.
+  drafted.next(new sfn.Choice(steps, 'Des factures à valider ?').when(sfn.Condition.numberGreaterThan('$.drafted.invoices', 0), awaitValidation).otherwise(prepareDelivery));
   steps.finish();
 
   const logGroup = props.logGroup ?? new logs.LogGroup(scope, 'MonthlyInvoicingStateMachineLogs', { removalPolicy: RemovalPolicy.DESTROY });

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { workflowTask } from '../../shared/http/task.js';
 import { RUN_TRIGGERS } from '../../shared/domain/invoicing/run.js';
-import { applyHolds, draftBatch, finishDrafting, finishRun, numberMonth, prepareRun, prepareSending, prepareStatements, sendInvoices, statementsBatch } from '../../shared/invoicing/run-steps.js';
+import { applyHolds, deliveryBatch, draftBatch, finishDrafting, finishRun, numberMonth, prepareDelivery, prepareRun, prepareSending, prepareStatements, sendInvoices, statementsBatch } from '../../shared/invoicing/run-steps.js';
 import { logger } from '../../shared/observability.js';
 
 const input = z.discriminatedUnion('action', [
@@ -12,6 +12,16 @@ const input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('drafted'), month: z.string(), results: z.array(z.record(z.string(), z.unknown())) }),
   z.object({ action: z.literal('holds'), month: z.string() }),
   z.object({ action: z.literal('number'), month: z.string() }),
+  z.object({ action: z.literal('prepare-delivery'), month: z.string() }),
+  // A batch of the delivery map (decision 45): the month in BatchInput, the activities in Items, each with its invoices
+  // to send and what the list knows of its month.
+  z.object({
+    action: z.literal('deliver'),
+    BatchInput: z.object({ month: z.string() }),
+    Items: z.array(z.object({ activityId: z.string(), send: z.optional(z.array(z.string())), invoiceIds: z.optional(z.array(z.string())), paid: z.optional(z.boolean()) })),
+  }),
+  // The three actions below serve the executions started before decision 45 (a sending map, then a statements map):
+  // an execution keeps the definition it started with, on AWS as in the local engine.
   z.object({ action: z.literal('prepare-sending'), month: z.string() }),
   // A batch of the sending map: the issued invoices in Items.
   z.object({ action: z.literal('send'), Items: z.array(z.object({ invoiceId: z.string() })) }),
@@ -42,6 +52,10 @@ export const handler = workflowTask(input, async (event) => {
         return applyHolds(event.month);
       case 'number':
         return numberMonth(event.month);
+      case 'prepare-delivery':
+        return prepareDelivery(event.month);
+      case 'deliver':
+        return deliveryBatch(event.BatchInput.month, event.Items);
       case 'prepare-sending':
         return prepareSending(event.month);
       case 'send':

@@ -25,6 +25,7 @@ import {
   getInvoice,
   getInvoices,
   holdInvoice,
+  listActivityInvoices,
   listMonthInvoiceSummaries,
   readMonthLocks,
   releaseInvoice,
@@ -61,7 +62,7 @@ export function numberingFromEnv(env: NodeJS.ProcessEnv = process.env): Invoicin
 }
 
 /** Where the run keeps the item lists its Distributed Maps read (documents bucket; the steps' role writes them). */
-export const runListKey = (month: string, list: 'activities' | 'issued' | 'statements') => `invoicing-runs/${month}/${list}.json`;
+export const runListKey = (month: string, list: 'activities' | 'issued' | 'statements' | 'delivery') => `invoicing-runs/${month}/${list}.json`;
 
 /** Writes a list for an ItemReader once: a retried step (or a restart) keeps the first list, which a map may be reading. */
 /** A list written by `writeListOnce` (none yet: empty). */
@@ -70,9 +71,10 @@ async function listOf<T extends object = Record<string, string>>(key: string): P
   return body === undefined ? [] : (JSON.parse(Buffer.from(body).toString('utf8')) as T[]);
 }
 
-/** The month's statements issued, by the activities of its statements list (none listed: a month with no invoice to send). */
+/** The month's statements issued, by the activities of its delivery list (or, for a run of before decision 45, of its statements list). */
 async function countStatements(month: string): Promise<number> {
-  const listed = await listOf<StatementTarget>(runListKey(month, 'statements'));
+  const delivery = await listOf<StatementTarget>(runListKey(month, 'delivery'));
+  const listed = delivery.length > 0 ? delivery : await listOf<StatementTarget>(runListKey(month, 'statements'));
   const found = await batchGetAll(listed.map((item) => keys.statement(item.activityId, month)));
   return found.length;
 }
@@ -249,7 +251,7 @@ export async function numberMonth(month: string): Promise<{ remaining: number; i
   return { remaining: outcome.remaining, issued };
 }
 
-/** "Préparer l'envoi": the month's issued invoices listed in S3 for the sending map. */
+/** The month's issued invoices listed in S3 for the sending map of an execution started before decision 45 (`prepareDelivery` since). */
 export async function prepareSending(month: string): Promise<{ bucket: string; key: string; invoices: number }> {
   const issued = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === monthBatchKey(month));
   const list = await writeListOnce(runListKey(month, 'issued'), issued.map((i) => ({ invoiceId: i.invoiceId })).sort((a, b) => a.invoiceId.localeCompare(b.invoiceId)));
@@ -318,14 +320,26 @@ export async function invoiceMail(
 const MAX_LISTED_INVOICES = 20;
 
 /**
- * "Préparer les relevés": the activities whose members get the month's statement, listed in S3 for the statements
- * map, and the ledger at `statements`: the month's activities as the run listed them (every invoice of the month
- * was drafted from that list), and every activity that received a payment in the month (one paused or closed too).
- * Each item says what this step reads of the month anyway: the ids of the activity's invoices and credit notes of the
- * month, and whether it was paid in the month, so that a batch reads its invoices by id and queries payments only
+ * "Préparer les relevés", for an execution started before decision 45 (the workflow's definition then had a sending
+ * map and a statements map; an execution keeps the definition it started with): the activities whose members get the
+ * month's statement (`monthTargets`), listed in S3 for the statements map, and the ledger at `statements`. Each item
+ * says what this step reads of the month anyway, so that a batch reads its invoices by id and queries payments only
  * where there are some (`issueManyMonthlyStatements`).
  */
 export async function prepareStatements(month: string): Promise<{ bucket: string; key: string; activities: number }> {
+  const { targets } = await monthTargets(month);
+  const list = await writeListOnce(runListKey(month, 'statements'), targets);
+  await recordRunProgress(month, { status: 'statements' });
+  return { bucket: list.bucket, key: list.key, activities: targets.length };
+}
+
+/**
+ * What the month's statements read of the month, per activity (`prepareStatements`, `prepareDelivery`): the month's
+ * activities as the run listed them (every invoice of the month was drafted from that list), and every activity that
+ * received a payment in the month (one paused or closed too), each with the ids of its invoices and credit notes of the
+ * month (up to MAX_LISTED_INVOICES) and whether it was paid in the month. Also the month's invoices as summaries.
+ */
+async function monthTargets(month: string): Promise<{ targets: StatementTarget[]; invoices: InvoiceSummary[] }> {
   const listed = (await listOf(runListKey(month, 'activities'))).map((item) => item.activityId!);
   const [paid, invoices] = await Promise.all([activitiesWithPaymentsIn(month), listMonthInvoiceSummaries(month)]);
   // A paused or closed activity paid in the month (an earlier invoice) has its statement too.
@@ -336,13 +350,62 @@ export async function prepareStatements(month: string): Promise<{ bucket: string
     invoiceIds.get(activityId)!.push(invoiceId);
   }
   const paidIds = new Set(paid);
-  const items = activityIds.map((activityId): StatementTarget => {
+  const targets = activityIds.map((activityId): StatementTarget => {
     const ids = (invoiceIds.get(activityId) ?? []).sort();
     return { activityId, ...(ids.length <= MAX_LISTED_INVOICES ? { invoiceIds: ids } : {}), paid: paidIds.has(activityId) };
   });
-  const list = await writeListOnce(runListKey(month, 'statements'), items);
-  await recordRunProgress(month, { status: 'statements' });
-  return { bucket: list.bucket, key: list.key, activities: activityIds.length };
+  return { targets, invoices };
+}
+
+/**
+ * An item of the delivery map's list (decision 45): an activity's statement target, and the ids of its invoices the
+ * month's batch issued, to send (`send`: none to send, an empty list; more than MAX_LISTED_INVOICES, absent: the
+ * batch queries them).
+ */
+export interface DeliveryTarget extends StatementTarget {
+  send?: readonly string[];
+}
+
+/**
+ * "Préparer l'envoi" (decision 45): one list for the delivery map, by activity, in S3: each activity of the month's
+ * statements (`monthTargets`), with its invoices the month's batch issued. The ledger goes to `sending`, which covers
+ * the invoices' e-mails and the statements: a batch sends its activities' invoices, then issues their statements.
+ */
+export async function prepareDelivery(month: string): Promise<{ bucket: string; key: string; activities: number; invoices: number }> {
+  const { targets, invoices } = await monthTargets(month);
+  const batchKey = monthBatchKey(month);
+  const toSend = new Map<string, string[]>();
+  for (const i of invoices) {
+    if (!(i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === batchKey)) continue;
+    if (!toSend.has(i.activityId)) toSend.set(i.activityId, []);
+    toSend.get(i.activityId)!.push(i.invoiceId);
+  }
+  const issued = [...toSend.values()].reduce((sum, ids) => sum + ids.length, 0);
+  const items = targets.map((target): DeliveryTarget => {
+    const send = (toSend.get(target.activityId) ?? []).sort();
+    return { ...target, ...(send.length <= MAX_LISTED_INVOICES ? { send } : {}) };
+  });
+  const list = await writeListOnce(runListKey(month, 'delivery'), items);
+  await recordRunProgress(month, { status: 'sending', counts: { issued } });
+  return { bucket: list.bucket, key: list.key, activities: items.length, invoices: issued };
+}
+
+/**
+ * One batch of the delivery map (decision 45): its activities' invoices issued by the month's batch rendered and
+ * e-mailed (`sendInvoices`), then their statements issued (`statementsBatch`). The statements do not wait for the
+ * e-mails: they list the issued invoices, not whether their e-mails went. Idempotent as both are: a retry sends and
+ * issues only what is still pending. An activity whose invoices are not listed has them queried.
+ */
+export async function deliveryBatch(month: string, activities: readonly DeliveryTarget[]): Promise<{ activities: number; invoices: number; sent: number; statementsSent: number }> {
+  const batchKey = monthBatchKey(month);
+  const unlisted = activities.filter((a) => a.send === undefined);
+  const queried = await inParallel(unlisted, PARALLEL, async (a) =>
+    (await listActivityInvoices(a.activityId, month)).filter((i) => i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === batchKey).map((i) => i.invoiceId),
+  );
+  const invoiceIds = [...activities.flatMap((a) => a.send ?? []), ...queried.flat()];
+  const sending = invoiceIds.length > 0 ? await sendInvoices(invoiceIds) : { invoices: 0, sent: 0 };
+  const statements = await statementsBatch(month, activities.map(({ send: _send, ...target }) => target));
+  return { activities: activities.length, invoices: sending.invoices, sent: sending.sent, statementsSent: statements.sent };
 }
 
 /**

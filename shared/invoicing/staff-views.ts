@@ -174,7 +174,7 @@ export const RUN_STATUS_LABELS: Record<InvoicingRunStatus, string> = {
   drafting: 'Brouillons en préparation',
   'awaiting-validation': 'Lot à valider',
   numbering: 'Numérotation en cours',
-  sending: 'Envoi des factures',
+  sending: 'Envoi des factures et des relevés',
   statements: 'Envoi des relevés',
   done: 'Terminée',
 };

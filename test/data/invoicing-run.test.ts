@@ -22,7 +22,7 @@ import { invoiceHistory, invoiceMailCause } from '../../shared/domain/invoicing/
 import { invoiceMails } from '../../shared/invoicing/resend.js';
 import { statementPdfKey } from '../../shared/domain/invoicing/statement.js';
 import { invoiceOutboxOwner, invoicePdfKey, type CustomerFields } from '../../shared/domain/invoicing/records.js';
-import { applyHolds, draftBatch, finishDrafting, finishRun, issueReleasedInvoice, numberMonth, prepareRun, prepareSending, prepareStatements, runListKey, sendInvoices, statementsBatch } from '../../shared/invoicing/run-steps.js';
+import { applyHolds, deliveryBatch, draftBatch, finishDrafting, finishRun, issueReleasedInvoice, numberMonth, prepareDelivery, prepareRun, runListKey, sendInvoices, type DeliveryTarget } from '../../shared/invoicing/run-steps.js';
 import { fireInvoicingSchedule } from '../../shared/invoicing/schedule.js';
 import { keys } from '../../shared/keys.js';
 import { readObject } from '../../shared/storage/objects.js';
@@ -131,11 +131,26 @@ describe('the monthly run, step by step', () => {
     expect(await checkNumberContinuity(year, { invoices: true })).toMatchObject({ problems: [] });
     expect((await readNumberBlocks(year)).map((b) => b.count)).toEqual([1, 1]);
 
-    // Each sent once, with its PDF, and `sent` on its history once.
-    const sending = await prepareSending(MONTH);
-    expect(sending.invoices).toBe(2);
-    expect(await sendInvoices(issued.map((i) => i.invoiceId))).toEqual({ invoices: 2, sent: 2 });
-    expect(await sendInvoices(issued.map((i) => i.invoiceId))).toEqual({ invoices: 2, sent: 0 });
+    // The delivery (decision 45): one list by activity, each with its invoices the month's batch issued (not the held
+    // one) and what its statement reads. An activity no longer active, paid this month for an earlier invoice, is
+    // listed for its statement, with nothing to send.
+    const closed = await issueOneInvoice(doc, table, { grossCents: 5_000, month: '2031-01', issueDate: '2031-02-01', dueDate: '2031-03-03' });
+    await recordPayment({ invoiceId: closed.invoiceId, paymentId: `p-${randomUUID()}`, amountCents: 5_000, date: `${MONTH}-05`, means: 'virement', by: { id: staff.id, name: staff.name } });
+    const delivery = await prepareDelivery(MONTH);
+    expect(delivery).toMatchObject({ key: runListKey(MONTH, 'delivery'), activities: 4, invoices: 2 });
+    const items = JSON.parse(Buffer.from((await readObject(delivery.key))!).toString('utf8')) as DeliveryTarget[];
+    expect(items.map((i) => i.activityId).sort()).toEqual([first, second, idle, closed.activityId].sort());
+    expect(items.flatMap((i) => i.send ?? []).sort()).toEqual(issued.map((i) => i.invoiceId).sort());
+    expect(items.find((i) => i.activityId === closed.activityId)).toMatchObject({ send: [], paid: true });
+    expect(items.find((i) => i.activityId === idle)).toMatchObject({ send: [], invoiceIds: [], paid: false });
+    expect(await getInvoicingRun(MONTH)).toMatchObject({ status: 'sending', counts: { issued: 2 } });
+    // A batch (the closed activity's left for later) sends each invoice once, with its PDF, and issues the statements
+    // once; a repeat sends and issues nothing. An activity without its list of invoices to send has them queried.
+    const batch = items.filter((i) => i.activityId !== closed.activityId);
+    expect(await deliveryBatch(MONTH, batch)).toEqual({ activities: 3, invoices: 2, sent: 2, statementsSent: 1 });
+    expect(await deliveryBatch(MONTH, batch)).toEqual({ activities: 3, invoices: 2, sent: 0, statementsSent: 0 });
+    const { send: _send, ...secondUnlisted } = items.find((i) => i.activityId === second)!;
+    expect(await deliveryBatch(MONTH, [secondUnlisted])).toEqual({ activities: 1, invoices: 1, sent: 0, statementsSent: 0 });
     for (const invoice of issued) {
       const mails = await mailsTo(invoice.customer.email);
       expect(mails).toHaveLength(1);
@@ -150,18 +165,8 @@ describe('the monthly run, step by step', () => {
       expect(message.Item).toMatchObject({ status: 'sent', sentAttachments: [expect.objectContaining({ contentType: 'application/pdf' })] });
       expect(invoiceHistory(after, await invoiceMails(invoice.invoiceId)).filter((e) => e.event === 'sent')).toEqual([{ at: message.Item!.sentAt, event: 'sent' }]);
     }
-    // The statements: every listed activity (the idle one too), issued once; the member e-mailed once, with the month's
-    // figures and their link to it, no PDF (rendered when first opened: nothing under statements/ yet).
-    // An activity no longer active, paid this month for an earlier invoice, gets its statement too.
-    const closed = await issueOneInvoice(doc, table, { grossCents: 5_000, month: '2031-01', issueDate: '2031-02-01', dueDate: '2031-03-03' });
-    await recordPayment({ invoiceId: closed.invoiceId, paymentId: `p-${randomUUID()}`, amountCents: 5_000, date: `${MONTH}-05`, means: 'virement', by: { id: staff.id, name: staff.name } });
-    const statementsList = await prepareStatements(MONTH);
-    expect(statementsList).toMatchObject({ key: runListKey(MONTH, 'statements'), activities: 4 });
-    const statementIds = JSON.parse(Buffer.from((await readObject(statementsList.key))!).toString('utf8')) as Array<{ activityId: string }>;
-    expect(statementIds.map((i) => i.activityId).sort()).toEqual([first, second, idle, closed.activityId].sort());
-    expect(await getInvoicingRun(MONTH)).toMatchObject({ status: 'statements' });
-    expect(await statementsBatch(MONTH, [first, second, idle])).toEqual({ activities: 3, sent: 1 });
-    expect(await statementsBatch(MONTH, [first, second, idle])).toEqual({ activities: 3, sent: 0 });
+    // The statements: every listed activity of the batch (the idle one too), issued once; the member e-mailed once,
+    // with the month's figures and their link to it, no PDF (rendered when first opened: nothing under statements/ yet).
     const statementMails = (await mailsTo(referral.youngPerson.email)).filter((m) => m.subject.startsWith('Votre relevé'));
     expect(statementMails).toHaveLength(1);
     expect(statementMails[0]!.attachments).toEqual([]);
