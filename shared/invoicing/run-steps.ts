@@ -426,13 +426,15 @@ export async function statementsBatch(month: string, activities: ReadonlyArray<s
 export async function finishRun(month: string): Promise<{ issued: number; sent: number; held: number; statements: number }> {
   const invoices = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice');
   const issued = invoices.filter((i) => i.numberingKey === monthBatchKey(month) && i.number);
-  const mails = await batchGetAll(
-    issued.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), invoiceMailId(i.invoiceId))),
-    { consistentRead: true, projection: ['sentAt'] },
-  );
+  const [mails, statements] = await Promise.all([
+    batchGetAll(
+      issued.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), invoiceMailId(i.invoiceId))),
+      { consistentRead: true, projection: ['sentAt'] },
+    ),
+    countStatements(month),
+  ]);
   const sent = mails.filter((mail) => mail.sentAt !== undefined).length;
   const held = invoices.filter((i) => i.status === 'held').length;
-  const statements = await countStatements(month);
   await recordRunProgress(month, { status: 'done', counts: { issued: issued.length, sent, held, statements } });
   return { issued: issued.length, sent, held, statements };
 }
