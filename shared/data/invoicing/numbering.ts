@@ -101,10 +101,19 @@ export async function issueNumbers(input: { batchKey: string; invoiceIds: readon
   const maxIds = Math.min(input.maxIds ?? MAX_BLOCK_IDS, MAX_BLOCK_IDS);
   let blocks = await batchBlocks(input.batchKey, [], now);
   let made = 0;
+  // The next chunk's invoices, read while this chunk's transaction runs, and the counter as this chunk leaves it: a
+  // read gone stale meanwhile (another validation, an invoice held) fails its condition and is read again.
+  let ahead: { ids: string[]; invoices: Promise<ChunkRead> } | undefined;
+  let counter: Counter | undefined;
   for (;;) {
     const rest = unbound(input.invoiceIds, blocks);
     if (rest.length === 0 || (input.maxChunks !== undefined && made >= input.maxChunks)) return { blocks, remaining: rest.length };
-    const block = await numberChunk(input.batchKey, blocks.length, numberingChunks(rest, maxIds)[0]!, input, now);
+    const [ids, next] = numberingChunks(rest, maxIds);
+    const read = ahead && sameIds(ahead.ids, ids!) ? ahead.invoices : undefined;
+    const more = next && (input.maxChunks === undefined || made + 1 < input.maxChunks);
+    ahead = more ? { ids: next, invoices: readChunk(input.batchKey, next) } : undefined;
+    const block = await numberChunk(input.batchKey, blocks.length, ids!, input, now, { invoices: read, counter });
+    counter = block ? { next: block.first + block.count, lastIssueDate: block.issueDate } : undefined;
     if (block) {
       blocks = [...blocks, block];
       made += 1;
@@ -146,6 +155,32 @@ interface Counter {
   lastIssueDate?: string;
 }
 
+/** A chunk's invoices as read (`readChunk`): never a rejected promise, so that one read ahead and not awaited is no unhandled rejection. */
+type ChunkRead = { invoices: Map<string, InvoiceRecord> | undefined } | { error: unknown };
+
+/**
+ * Reads a chunk's invoices: undefined when a concurrent attempt of the batch numbered some (its block is to be read),
+ * a NumberingRefusedError when some cannot be numbered (held, gone, another batch's).
+ */
+async function readChunk(batchKey: string, ids: readonly string[]): Promise<ChunkRead> {
+  try {
+    const found = new Map((await getInvoices(ids)).map((i) => [i.invoiceId, i]));
+    if (ids.some((id) => found.get(id)?.number !== undefined && found.get(id)?.numberingKey === batchKey)) return { invoices: undefined };
+    const refused = ids.filter((id) => !numberable(found.get(id), batchKey));
+    if (refused.length) throw new NumberingRefusedError(refused);
+    return { invoices: found as Map<string, InvoiceRecord> };
+  } catch (error) {
+    return { error };
+  }
+}
+
+const chunkInvoices = (read: ChunkRead): Map<string, InvoiceRecord> | undefined => {
+  if ('error' in read) throw read.error;
+  return read.invoices;
+};
+
+const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((id, i) => id === b[i]);
+
 /**
  * Numbers one chunk: its invoices read, then ONE transaction raises the issue date's year's counter by the chunk's
  * size (conditional on the value read), puts the block and the chunk's reservation (conditional on their absence) and
@@ -153,22 +188,22 @@ interface Counter {
  * reserved the chunk or numbered some of its invoices meanwhile; NumberingRefusedError when some invoices cannot be
  * numbered (nothing written).
  */
-async function numberChunk(batchKey: string, chunk: number, invoiceIds: string[], dates: { issueDate: string; dueDate?: string }, now: string): Promise<NumberBlock | undefined> {
+async function numberChunk(
+  batchKey: string,
+  chunk: number,
+  invoiceIds: string[],
+  dates: { issueDate: string; dueDate?: string },
+  now: string,
+  known: { invoices?: Promise<ChunkRead>; counter?: Counter } = {},
+): Promise<NumberBlock | undefined> {
   const table = tableName();
   const year = numberingYear(dates.issueDate);
   const readCounter = async (): Promise<Counter | undefined> => {
     const item = (await db().send(new GetCommand({ TableName: table, Key: keys.invoiceCounter(year), ConsistentRead: true }))).Item;
     return item ? { next: item.next as number, lastIssueDate: item.lastIssueDate as string | undefined } : undefined;
   };
-  /** The invoices as read; undefined when a concurrent attempt of the batch numbered some (its block is to be read). */
-  const readInvoices = async (ids: readonly string[]) => {
-    const found = new Map((await getInvoices(ids)).map((i) => [i.invoiceId, i]));
-    if (ids.some((id) => found.get(id)?.number !== undefined && found.get(id)?.numberingKey === batchKey)) return undefined;
-    const refused = ids.filter((id) => !numberable(found.get(id), batchKey));
-    if (refused.length) throw new NumberingRefusedError(refused);
-    return found as Map<string, InvoiceRecord>;
-  };
-  const [invoices, read] = await Promise.all([readInvoices(invoiceIds), readCounter()]);
+  const readInvoices = async (ids: readonly string[]) => chunkInvoices(await readChunk(batchKey, ids));
+  const [invoices, read] = await Promise.all([known.invoices ? known.invoices.then(chunkInvoices) : readInvoices(invoiceIds), known.counter ?? readCounter()]);
   if (!invoices) return undefined;
   let counter = read;
   for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
