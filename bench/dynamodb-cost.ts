@@ -5,21 +5,16 @@
  * and the CPU of the JVM (from /proc) and of this process's SDK client is divided by the requests and by the items.
  * It says what no client can save: the JVM's CPU per item written, which bounds the run's time from below.
  */
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureTables, startDynamoDbLocal } from '../infra/local/dynamodb.js';
 import { appTableDefinition } from '../infra/local-app/tables.js';
-import { jvmThreadCpu } from './threads.js';
+import { cpuSeconds, jvmThreadCpu } from './threads.js';
 
 const TABLE = 'parcours-bench-dynamodb-cost';
-const TICK_MS = 10;
 
 /** User + system CPU of a process in ms, from /proc (clock ticks of 10 ms). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
+const processCpuMs = (pid: number) => cpuSeconds(pid) * 1000;
 const ownCpuMs = () => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;

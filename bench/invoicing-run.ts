@@ -30,8 +30,7 @@ import { startInvoicingRun } from '../shared/workflows.js';
 import { countByKind, DynamoDbTap, type TappedRequest } from './dynamodb-tap.js';
 import { benchInvoicingItems } from './invoicing-seed.js';
 import { batchWriteAll } from './local-table.js';
-import { jvmThreadCpu, jvmThreadCpuLine, threadCpuLine, ThreadCpuSampler, type JvmThreadCpu, type ThreadCpu } from './threads.js';
-import { cpuSeconds } from './workflows.js';
+import { cpuSeconds, jvmThreadCpu, jvmThreadCpuLine, threadCpuLine, ThreadCpuSampler, type JvmThreadCpu, type ThreadCpu } from './threads.js';
 
 /** The ledger's statuses a run goes through since decision 45 (`statements` was a phase of its own before). */
 const FLOW: readonly InvoicingRunStatus[] = RUN_STATUSES.filter((status) => status !== 'statements');

@@ -17,15 +17,18 @@ export interface ThreadCpu {
   workers: number;
 }
 
-/** CPU seconds of one thread of this process, or 0 once it has ended. */
-function threadSeconds(tid: number): number {
+/** CPU seconds a process (all its threads, or only `thread`) has used so far, from /proc (Linux); NaN once it has ended. */
+export function cpuSeconds(pid: number, thread?: number): number {
   try {
-    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
-    return 0;
+    return NaN;
   }
 }
+
+/** CPU seconds of one thread of this process, or 0 once it has ended. */
+const threadSeconds = (tid: number) => cpuSeconds(process.pid, tid) || 0;
 
 /**
  * Make it before the first worker thread starts (at the top of a bench section): the threads alive then are Node's own.
@@ -75,25 +78,19 @@ export interface JvmThreadCpu {
   other: number;
 }
 
-/** Clock ticks of 10 ms as seconds: user + system of a /proc stat line. */
-const statSeconds = (stat: string) => {
-  const fields = stat.replace(/^.*\) /s, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
-
 export function jvmThreadCpu(pid: number): JvmThreadCpu {
   const cpu: JvmThreadCpu = { total: NaN, sqlite: 0, requests: 0, compilers: 0, vm: 0, other: 0 };
   try {
-    cpu.total = statSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    cpu.total = cpuSeconds(pid);
+    for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
       let name: string;
-      let seconds: number;
       try {
         name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-        seconds = statSeconds(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
       } catch {
         continue; // ended meanwhile
       }
+      const seconds = cpuSeconds(pid, tid);
+      if (Number.isNaN(seconds)) continue; // ended meanwhile
       if (name.startsWith('SQLiteQueue')) cpu.sqlite += seconds;
       else if (name.startsWith('qtp')) cpu.requests += seconds;
       else if (/Compiler ?Thre/.test(name)) cpu.compilers += seconds;

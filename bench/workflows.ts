@@ -5,18 +5,10 @@
  */
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { countByKind, isWrite, replayWrites, type DynamoDbTap } from './dynamodb-tap.js';
+import { cpuSeconds } from './threads.js';
 
-/** CPU seconds a process (all its threads) has used so far, from /proc (Linux). */
-export function cpuSeconds(pid: number, thread?: number): number {
-  try {
-    const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 /** Executions still running whose cursor is parked at a callback task (infra/local/stepfunctions/store.ts). */
 export async function parkedExecutions(doc: DynamoDBDocumentClient, engineTable: string): Promise<{ running: number; parked: number }> {
