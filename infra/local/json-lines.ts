@@ -8,24 +8,7 @@ import { dirname } from 'node:path';
  * @example const records = readJsonLines(file, (r): r is SmsRecord => typeof (r as SmsRecord).messageId === 'string');
  */
 export function readJsonLines<T>(file: string, accept: (value: unknown) => value is T): T[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const values: T[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const value: unknown = JSON.parse(line);
-      if (accept(value)) values.push(value);
-    } catch {
-      continue;
-    }
-  }
-  return values;
+  return readJsonLinesAt(file, accept).map(({ value }) => value);
 }
 
 /**
@@ -73,8 +56,6 @@ const IDLE_CLOSE_MS = 2_000;
  */
 export class JsonLinesAppender {
   private writes: Promise<void> = Promise.resolve();
-  /** The folder is made once: a mkdir per line cost the main thread ~1 % of its time under load. */
-  private folder: Promise<unknown> | undefined;
   private handle: FileHandle | undefined;
   /** The file's length while it is open (append mode: the next line starts there). */
   private size = 0;
@@ -131,12 +112,8 @@ export class JsonLinesAppender {
 
   private async open(): Promise<FileHandle> {
     if (this.handle) return this.handle;
-    this.folder ??= mkdir(dirname(this.file), { recursive: true }).catch((error: unknown) => {
-      this.folder = undefined;
-      throw error;
-    });
-    await this.folder;
-    // A folder removed since (a reset of the local data) is made again.
+    // The folder is made only when the open finds it missing (the first line, or after a reset of the local data): a
+    // mkdir per line cost the main thread ~1 % of its time under load.
     const handle = await open(this.file, 'a', 0o600).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
       await mkdir(dirname(this.file), { recursive: true });
