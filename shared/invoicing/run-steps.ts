@@ -64,7 +64,6 @@ export function numberingFromEnv(env: NodeJS.ProcessEnv = process.env): Invoicin
 /** Where the run keeps the item lists its Distributed Maps read (documents bucket; the steps' role writes them). */
 export const runListKey = (month: string, list: 'activities' | 'issued' | 'statements' | 'delivery') => `invoicing-runs/${month}/${list}.json`;
 
-/** Writes a list for an ItemReader once: a retried step (or a restart) keeps the first list, which a map may be reading. */
 /** A list written by `writeListOnce` (none yet: empty). */
 async function listOf<T extends object = Record<string, string>>(key: string): Promise<T[]> {
   const body = await readObject(key);
@@ -79,6 +78,7 @@ async function countStatements(month: string): Promise<number> {
   return found.length;
 }
 
+/** Writes a list for an ItemReader once: a retried step (or a restart) keeps the first list, which a map may be reading. */
 async function writeListOnce(key: string, items: readonly object[]): Promise<{ bucket: string; key: string; count: number }> {
   const existing = await headObject(key);
   if (!existing) await putObject(key, JSON.stringify(items), 'application/json');
@@ -225,6 +225,9 @@ const toNumber = (invoices: readonly InvoiceSummary[], batchKey: string) =>
     .map((i) => i.invoiceId)
     .sort();
 
+/** An invoice the month's batch issued (`batchKey`: `monthBatchKey(month)`): the ones the run sends. */
+const issuedBy = (batchKey: string) => (i: Pick<InvoiceSummary, 'kind' | 'status' | 'numberingKey'>) => i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === batchKey;
+
 /** The issue date of the month's invoices: the first numbering step's Paris day, kept on the run (a retry after midnight keeps it). */
 async function runIssueDate(month: string): Promise<string> {
   const run = await getInvoicingRun(month);
@@ -253,7 +256,7 @@ export async function numberMonth(month: string): Promise<{ remaining: number; i
 
 /** The month's issued invoices listed in S3 for the sending map of an execution started before decision 45 (`prepareDelivery` since). */
 export async function prepareSending(month: string): Promise<{ bucket: string; key: string; invoices: number }> {
-  const issued = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === monthBatchKey(month));
+  const issued = (await listMonthInvoiceSummaries(month)).filter(issuedBy(monthBatchKey(month)));
   const list = await writeListOnce(runListKey(month, 'issued'), issued.map((i) => ({ invoiceId: i.invoiceId })).sort((a, b) => a.invoiceId.localeCompare(b.invoiceId)));
   await recordRunProgress(month, { status: 'sending', counts: { issued: issued.length } });
   return { bucket: list.bucket, key: list.key, invoices: issued.length };
@@ -373,10 +376,8 @@ export interface DeliveryTarget extends StatementTarget {
  */
 export async function prepareDelivery(month: string): Promise<{ bucket: string; key: string; activities: number; invoices: number }> {
   const { targets, invoices } = await monthTargets(month);
-  const batchKey = monthBatchKey(month);
   const toSend = new Map<string, string[]>();
-  for (const i of invoices) {
-    if (!(i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === batchKey)) continue;
+  for (const i of invoices.filter(issuedBy(monthBatchKey(month)))) {
     if (!toSend.has(i.activityId)) toSend.set(i.activityId, []);
     toSend.get(i.activityId)!.push(i.invoiceId);
   }
@@ -397,11 +398,8 @@ export async function prepareDelivery(month: string): Promise<{ bucket: string; 
  * issues only what is still pending. An activity whose invoices are not listed has them queried.
  */
 export async function deliveryBatch(month: string, activities: readonly DeliveryTarget[]): Promise<{ activities: number; invoices: number; sent: number; statementsSent: number }> {
-  const batchKey = monthBatchKey(month);
   const unlisted = activities.filter((a) => a.send === undefined);
-  const queried = await inParallel(unlisted, PARALLEL, async (a) =>
-    (await listActivityInvoices(a.activityId, month)).filter((i) => i.kind === 'invoice' && i.status === 'issued' && i.numberingKey === batchKey).map((i) => i.invoiceId),
-  );
+  const queried = await inParallel(unlisted, PARALLEL, async (a) => (await listActivityInvoices(a.activityId, month)).filter(issuedBy(monthBatchKey(month))).map((i) => i.invoiceId));
   const invoiceIds = [...activities.flatMap((a) => a.send ?? []), ...queried.flat()];
   const sending = invoiceIds.length > 0 ? await sendInvoices(invoiceIds) : { invoices: 0, sent: 0 };
   const statements = await statementsBatch(month, activities.map(({ send: _send, ...target }) => target));
