@@ -163,15 +163,15 @@ type ChunkRead = { invoices: Map<string, InvoiceRecord> | undefined } | { error:
  * a NumberingRefusedError when some cannot be numbered (held, gone, another batch's).
  */
 async function readChunk(batchKey: string, ids: readonly string[]): Promise<ChunkRead> {
+  let found: Map<string, InvoiceRecord>;
   try {
-    const found = new Map((await getInvoices(ids)).map((i) => [i.invoiceId, i]));
-    if (ids.some((id) => found.get(id)?.number !== undefined && found.get(id)?.numberingKey === batchKey)) return { invoices: undefined };
-    const refused = ids.filter((id) => !numberable(found.get(id), batchKey));
-    if (refused.length) throw new NumberingRefusedError(refused);
-    return { invoices: found as Map<string, InvoiceRecord> };
+    found = new Map((await getInvoices(ids)).map((i) => [i.invoiceId, i]));
   } catch (error) {
     return { error };
   }
+  if (ids.some((id) => found.get(id)?.number !== undefined && found.get(id)?.numberingKey === batchKey)) return { invoices: undefined };
+  const refused = ids.filter((id) => !numberable(found.get(id), batchKey));
+  return refused.length ? { error: new NumberingRefusedError(refused) } : { invoices: found };
 }
 
 const chunkInvoices = (read: ChunkRead): Map<string, InvoiceRecord> | undefined => {
@@ -203,7 +203,7 @@ async function numberChunk(
     return item ? { next: item.next as number, lastIssueDate: item.lastIssueDate as string | undefined } : undefined;
   };
   const readInvoices = async (ids: readonly string[]) => chunkInvoices(await readChunk(batchKey, ids));
-  const [invoices, read] = await Promise.all([known.invoices ? known.invoices.then(chunkInvoices) : readInvoices(invoiceIds), known.counter ?? readCounter()]);
+  const [invoices, read] = await Promise.all([(known.invoices ?? readChunk(batchKey, invoiceIds)).then(chunkInvoices), known.counter ?? readCounter()]);
   if (!invoices) return undefined;
   let counter = read;
   for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
