@@ -43,19 +43,22 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
   // A subject-only waiting step: no person, no referral (decision 28).
   const steps = new PathSteps(scope, 'MonthlyInvoicingStates', { fns, ids: { month, referralId: '', personId: '' } });
 
-  /** A Distributed Map over a list the previous step wrote to S3, its batches handed to one action of the run step. */
-  const batchMap = (map: { name: string; batchName: string; action: string; listKey: string; maxItemsPerBatch: number; withMonth: boolean; resultPath: string }) => {
+  /**
+   * A Distributed Map over a list the previous step wrote to S3, its batches (with the month as their BatchInput)
+   * handed to one action of the run step.
+   */
+  const batchMap = (map: { name: string; batchName: string; action: string; listKey: string; maxItemsPerBatch: number; resultPath: string }) => {
     const batch = new tasks.LambdaInvoke(scope, map.batchName, {
       lambdaFunction: fns.runStep,
       payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject({ action: map.action, ...(map.withMonth ? { BatchInput: sfn.JsonPath.objectAt('$.BatchInput') } : {}), Items: sfn.JsonPath.listAt('$.Items') }),
+      payload: sfn.TaskInput.fromObject({ action: map.action, BatchInput: sfn.JsonPath.objectAt('$.BatchInput'), Items: sfn.JsonPath.listAt('$.Items') }),
       retryOnServiceExceptions: false,
     });
     batch.addRetry(RETRY);
     const distributed = new sfn.DistributedMap(scope, map.name, {
       itemReader: new sfn.S3JsonItemReader({ bucket: props.lists, key: sfn.JsonPath.stringAt(map.listKey) }),
       // CDK passes BatchInput as it is (no JsonPath rendering): the `.$` key makes Step Functions read the month from the input.
-      itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: map.maxItemsPerBatch, ...(map.withMonth ? { batchInput: { 'month.$': '$.month' } } : {}) }),
+      itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: map.maxItemsPerBatch, batchInput: { 'month.$': '$.month' } }),
       maxConcurrency: MAP_CONCURRENCY,
       toleratedFailurePercentage: TOLERATED_FAILURE_PERCENTAGE,
       resultPath: map.resultPath,
@@ -66,7 +69,7 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
   };
 
   const prepare = steps.task('Préparer le mois', fns.runStep, { action: 'prepare', trigger: sfn.JsonPath.stringAt('$.trigger') }, '$.activitiesList');
-  const draft = batchMap({ name: 'Rédiger les brouillons', batchName: 'Rédiger les brouillons d’un lot', action: 'draft', listKey: '$.activitiesList.key', maxItemsPerBatch: DRAFT_BATCH_ITEMS, withMonth: true, resultPath: '$.drafting' });
+  const draft = batchMap({ name: 'Rédiger les brouillons', batchName: 'Rédiger les brouillons d’un lot', action: 'draft', listKey: '$.activitiesList.key', maxItemsPerBatch: DRAFT_BATCH_ITEMS, resultPath: '$.drafting' });
   const drafted = steps.task('Compter les brouillons', fns.runStep, { action: 'drafted', results: sfn.JsonPath.listAt('$.drafting') }, '$.drafted');
 
   const holds = steps.task('Mettre de côté les factures retenues', fns.runStep, { action: 'holds' });
@@ -80,7 +83,6 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
     action: 'deliver',
     listKey: '$.deliveryList.key',
     maxItemsPerBatch: DELIVERY_BATCH_ITEMS,
-    withMonth: true,
     resultPath: sfn.JsonPath.DISCARD,
   });
   const finish = steps.task('Clôturer le mois', fns.runStep, { action: 'finish' });
@@ -109,7 +111,6 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
   deliver.next(finish);
   prepare.next(draft);
   draft.next(drafted);
-  // A month with no invoice to validate has nothing to wait for.
   // A month with no invoice to validate has nothing to wait for: its statements (payments received) still go.
   drafted.next(new sfn.Choice(steps, 'Des factures à valider ?').when(sfn.Condition.numberGreaterThan('$.drafted.invoices', 0), awaitValidation).otherwise(prepareDelivery));
   steps.finish();
