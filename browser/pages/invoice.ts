@@ -42,7 +42,7 @@ function releaseButton(): HTMLElement {
 }
 
 /**
- * The invoice's e-mail to its customer: how the last one went, and when it did not arrive, "Renvoyer la facture" to the
+ * The invoice's (or credit note's) e-mail to its customer: how the last one went, and when it did not arrive, "Renvoyer la facture" to the
  * customer's e-mail as it is now, or the link to correct it first. One request key per invoice shown: a double click
  * or a retry sends once.
  */
@@ -50,29 +50,30 @@ function mailSection(invoice: InvoiceDetailView): HTMLElement | '' {
   const mail = invoice.mail;
   if (!mail) return '';
   const last = mail.last;
+  const creditNote = invoice.kind === 'credit-note';
   const lines: HTMLElement[] = [
     last
       ? el('p', { id: 'mail-last' }, `Dernier e-mail : ${last.statusLabel.toLowerCase()}, à ${last.to}${last.reasonLabel ? ` (${last.reasonLabel})` : ''}, `, timeNode(last.at), '.')
-      : el('p', { id: 'mail-last' }, "Aucun e-mail au client n'est encore parti pour cette facture."),
+      : el('p', { id: 'mail-last' }, `Aucun e-mail au client n'est encore parti pour ${creditNote ? 'cet avoir' : 'cette facture'}.`),
   ];
   if (mail.canResend) {
     const key = crypto.randomUUID();
-    const button = el('button', { type: 'button', class: 'button', id: 'resend' }, `Renvoyer la facture à ${mail.customerEmail}`);
+    const button = el('button', { type: 'button', class: 'button', id: 'resend' }, `Renvoyer ${creditNote ? "l'avoir" : 'la facture'} à ${mail.customerEmail}`);
     button.addEventListener('click', async () => {
       if (button.disabled) return;
       setBusy(button, true, 'Envoi…');
       try {
         const result = await api<ResendAnswer>(`${invoicePath()}/resend`, { method: 'POST', json: { email: mail.customerEmail }, headers: { 'idempotency-key': key } });
-        if (!result.ok) return say(messageOf(result, "La facture n'a pas pu être renvoyée. Réessayez dans quelques instants."));
+        if (!result.ok) return say(messageOf(result, `${creditNote ? "L'avoir n'a pas pu être renvoyé" : "La facture n'a pas pu être renvoyée"}. Réessayez dans quelques instants.`));
         render(result.data.invoice);
-        say(`Facture renvoyée à ${result.data.resentTo}.`);
+        say(`${creditNote ? 'Avoir renvoyé' : 'Facture renvoyée'} à ${result.data.resentTo}.`);
       } catch {
         say(NETWORK_MESSAGE);
       } finally {
         if (button.isConnected) setBusy(button, false);
       }
     });
-    lines.push(el('p', { class: 'hint' }, "Le PDF envoyé est celui de la facture émise : il n'est pas modifié."), button);
+    lines.push(el('p', { class: 'hint' }, `Le PDF envoyé est celui ${creditNote ? "de l'avoir émis" : 'de la facture émise'} : il n'est pas modifié.`), button);
   } else if (mail.fixAddress) {
     lines.push(el('p', { id: 'mail-refusal' }, mail.resendRefusal ?? ''), el('a', { href: mail.customerHref, id: 'mail-fix' }, "Corriger l'e-mail du client"));
   }

@@ -4,7 +4,6 @@ import { apiRouter } from '../../shared/http/router.js';
 import type { StaffInvoicingRoute } from '../../shared/invoicing/staff-routes.js';
 import { getActivity } from '../../shared/data/activities.js';
 import { getInvoicingRun, listInvoicingRuns } from '../../shared/data/invoicing-runs.js';
-import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { listInvoicesIssuedIn } from '../../shared/data/invoicing/numbering.js';
 import { getInvoices, listLateInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
 import { listMonthPayments, listPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
@@ -22,7 +21,7 @@ import { choice, parseOrThrow } from '../../shared/domain/validation.js';
 import { documentFileName, documentOfRecord, recordTotals } from '../../shared/invoicing/document.js';
 import { renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
 import { invoiceDetail, invoiceListItem, PAYMENT_MEANS_LABELS, runView } from '../../shared/invoicing/staff-views.js';
-import { issueReleasedInvoice } from '../../shared/invoicing/run-steps.js';
+import { cancelInvoiceByCreditNote, issueReleasedInvoice } from '../../shared/invoicing/run-steps.js';
 import { invoiceMails, resendInvoice } from '../../shared/invoicing/resend.js';
 import { getCustomer } from '../../shared/data/invoicing/customers.js';
 import { monthLabel } from '../../shared/domain/invoicing/statement.js';
@@ -68,10 +67,10 @@ const byWhom = (actor: Actor) => ({ id: 'id' in actor ? actor.id : 'system', nam
 const invoiceOf = (event: ApiEvent) => requireInvoice(event.pathParameters?.invoiceId ?? '');
 
 async function detailOf(invoice: InvoiceRecord) {
-  if (invoice.kind !== 'invoice') return invoiceDetail(invoice, [], parisDate());
-  // An invoice's e-mails to its customer and the customer's e-mail now: the page offers to send it again when it did not arrive.
+  // An invoice's (or credit note's) e-mails to its customer and the customer's e-mail now: the page offers to send it
+  // again when it did not arrive. A credit note has no payments.
   const [payments, mails, customer] = await Promise.all([
-    listPayments(invoice.invoiceId),
+    invoice.kind === 'invoice' ? listPayments(invoice.invoiceId) : [],
     invoice.number ? invoiceMails(invoice.invoiceId) : [],
     invoice.number ? getCustomer(invoice.activityId, invoice.customer.customerId) : undefined,
   ]);
@@ -200,7 +199,7 @@ export const handler = apiRouter<StaffInvoicingRoute>({
   'POST /api/staff/invoices/{invoiceId}/cancellation': apiRoute(STAFF, async ({ event, actor }) => {
     const input = parseOrThrow(cancellationSchema, readJsonBody(event), "L'annulation contient des erreurs.");
     const invoiceId = event.pathParameters?.invoiceId ?? '';
-    const { invoice, creditNote } = await cancelInvoice({ invoiceId, issueDate: parisDate(), reason: input.reason, by: byWhom(actor) });
+    const { invoice, creditNote } = await cancelInvoiceByCreditNote({ invoiceId, issueDate: parisDate(), reason: input.reason, by: byWhom(actor) });
     logger.info('invoice cancelled', { invoiceId, creditNoteId: creditNote.invoiceId, number: creditNote.number });
     return json(201, { creditNote: invoiceListItem(creditNote, parisDate()), invoice: await detailOf(invoice) });
   }),

@@ -10,7 +10,7 @@ import {
   releasedBatchKey,
   type InvoicingRunTrigger,
 } from '../domain/invoicing/run.js';
-import { invoiceOutboxOwner, invoicePdfKey, type InvoiceRecord } from '../domain/invoicing/records.js';
+import { creditNoteIdFor, invoiceOutboxOwner, invoicePdfKey, type InvoiceRecord } from '../domain/invoicing/records.js';
 import { render } from '../domain/messages/catalogue.js';
 import { parisDate } from '../domain/time.js';
 import { keys } from '../keys.js';
@@ -25,6 +25,7 @@ import {
   getInvoice,
   getInvoices,
   holdInvoice,
+  requireInvoice,
   listActivityInvoices,
   listMonthInvoiceSummaries,
   readMonthLocks,
@@ -34,6 +35,7 @@ import {
 } from '../data/invoicing/invoices.js';
 import { inParallel, transact, type ByWhom } from '../data/invoicing/items.js';
 import { issueNumbers } from '../data/invoicing/numbering.js';
+import { cancelInvoice } from '../data/invoicing/credit-notes.js';
 import { outboxPuts, type OutboxDraft } from '../data/outbox.js';
 import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
@@ -269,7 +271,7 @@ export async function prepareSending(month: string): Promise<{ bucket: string; k
  * (not read back from S3). The invoice's history reads `sent` from its e-mail's mark (`invoiceHistory`).
  */
 export async function sendInvoices(invoiceIds: readonly string[]): Promise<{ invoices: number; sent: number }> {
-  const invoices = (await getInvoices(invoiceIds)).filter((i) => i.kind === 'invoice' && i.status !== 'draft' && i.status !== 'held' && i.number);
+  const invoices = (await getInvoices(invoiceIds)).filter((i) => (i.kind === 'invoice' ? i.status !== 'draft' && i.status !== 'held' : i.status === 'issued') && i.number);
   const activities = await getActivityRecords(invoices.map((i) => i.activityId));
   const cooperative = cooperativeFromEnv();
   const writes = await inParallel(invoices, PARALLEL, async (invoice): Promise<OutboxWrite> => {
@@ -304,15 +306,37 @@ export async function invoiceMail(
   // call wrote them; a file already there is the one to send, read from S3.
   const { pdf } = await renderInvoicePdf(doc);
   const stored = await putObjectOnce(key, pdf, 'application/pdf');
-  const text = render('invoice-issued', 'customer', 'email', {
-    customerName: invoice.customer.name,
-    activityName: doc.seller.tradeName,
-    invoiceNumber: number,
-    issueDate: doc.issueDate,
-    dueDate: doc.dueDate!,
-    grossCents: invoice.totals.grossCents,
-  });
-  const draft: OutboxDraft = { kind: 'invoice-issued', role: 'customer', channel: 'email', to, ...text, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
+  const attachments = [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }];
+  const draft: OutboxDraft = invoice.cancels
+    ? {
+        kind: 'credit-note-issued',
+        role: 'customer',
+        channel: 'email',
+        to,
+        ...render('credit-note-issued', 'customer', 'email', {
+          customerName: invoice.customer.name,
+          activityName: doc.seller.tradeName,
+          creditNoteNumber: number,
+          invoiceNumber: invoice.cancels.number,
+          grossCents: invoice.totals.grossCents,
+        }),
+        attachments,
+      }
+    : {
+        kind: 'invoice-issued',
+        role: 'customer',
+        channel: 'email',
+        to,
+        ...render('invoice-issued', 'customer', 'email', {
+          customerName: invoice.customer.name,
+          activityName: doc.seller.tradeName,
+          invoiceNumber: number,
+          issueDate: doc.issueDate,
+          dueDate: doc.dueDate!,
+          grossCents: invoice.totals.grossCents,
+        }),
+        attachments,
+      };
   return { draft, ...(stored ? { attachmentBytes: new Map([[key, pdf]]) } : {}) };
 }
 
@@ -454,4 +478,31 @@ export async function issueReleasedInvoice(invoiceId: string, by: ByWhom, now: D
   }
   await sendInvoices([invoiceId]);
   return (await getInvoice(invoiceId))!;
+}
+
+/**
+ * "Annuler par un avoir": an issued invoice cancelled by a credit note numbered in the same sequence
+ * (`cancelInvoice`), then the credit note e-mailed to the customer with its Factur-X PDF, as an invoice is
+ * (`sendInvoices`: its PDF kept under `invoices/`, its e-mail written to the outbox once and sent, the dispatcher's if
+ * the send fails). A call cut short after the credit note's number and before its e-mail was written is finished by
+ * the next one, which sends it; once the e-mail is written, cancelling again is refused (409) as before.
+ */
+export async function cancelInvoiceByCreditNote(input: Parameters<typeof cancelInvoice>[0]): Promise<{ invoice: InvoiceRecord; creditNote: InvoiceRecord }> {
+  let outcome: { invoice: InvoiceRecord; creditNote: InvoiceRecord };
+  try {
+    outcome = await cancelInvoice(input);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const creditNote = await getInvoice(creditNoteIdFor(input.invoiceId));
+    if (creditNote?.status !== 'issued' || (await mailWritten(creditNote.invoiceId))) throw error;
+    outcome = { invoice: await requireInvoice(input.invoiceId), creditNote };
+  }
+  await sendInvoices([outcome.creditNote.invoiceId]);
+  return outcome;
+}
+
+/** Whether the e-mail of an issued invoice or credit note is in the outbox (sent or not). */
+async function mailWritten(invoiceId: string): Promise<boolean> {
+  const [mail] = await batchGetAll([keys.notification(invoiceOutboxOwner(invoiceId), invoiceMailId(invoiceId))], { consistentRead: true, projection: ['sentAt'] });
+  return mail !== undefined;
 }

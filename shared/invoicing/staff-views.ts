@@ -132,7 +132,7 @@ export function invoiceMailView(invoice: InvoiceRecord, { mails, customerEmail }
   };
 }
 
-/** One invoice or credit note with its lines, totals per rate, history and payments (and, for an invoice, its e-mails). */
+/** One invoice or credit note with its lines, totals per rate, history and payments, and its e-mails to the customer. */
 export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[], today: string, mailing?: InvoiceMailing) {
   return {
     ...invoiceListItem(invoice, today),
@@ -166,7 +166,7 @@ export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[],
     canCancel: invoice.kind === 'invoice' && invoice.status === 'issued',
     canRelease: invoice.status === 'held',
     hasPdf: invoice.number !== undefined,
-    mail: mailing && invoice.kind === 'invoice' && invoice.number !== undefined ? invoiceMailView(invoice, mailing) : null,
+    mail: mailing && invoice.number !== undefined ? invoiceMailView(invoice, mailing) : null,
   };
 }
 

@@ -11,12 +11,16 @@ import type { Actor } from '../../shared/domain/actor.js';
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { createCustomer, getCustomer, updateCustomer } from '../../shared/data/invoicing/customers.js';
 import { draftMonthInvoices } from '../../shared/data/invoicing/invoices.js';
-import { invoiceMailCause } from '../../shared/domain/invoicing/run.js';
 import { creditNoteIdFor, invoiceOutboxOwner, type InvoiceRecord } from '../../shared/domain/invoicing/records.js';
 import { keys } from '../../shared/keys.js';
-import { formatParisDateTime } from '../../shared/domain/time.js';
+import { addDays, formatParisDateTime, parisDate } from '../../shared/domain/time.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { sendInvoices } from '../../shared/invoicing/run-steps.js';
+import { FACTUR_X_FILE_NAME } from '../../shared/invoicing/factur-x.js';
+import { parseXml, textAt } from '../../shared/invoicing/xml.js';
+import { checkNumberContinuity } from '../../shared/data/invoicing/numbering.js';
+import { addToMonth, invoiceMailCause } from '../../shared/domain/invoicing/run.js';
+import { pdfAttachments, pdfText } from '../support/pdf-text.js';
 
 /*
  * A customer's e-mail that did not arrive, end to end on DynamoDB Local, the local SES and the local S3: the invoice
@@ -43,10 +47,10 @@ async function activity(tradeName: string): Promise<string> {
 }
 
 /** An issued invoice to a business customer, its e-mail sent by the run's step. */
-async function invoiceMailed(customerName = 'Boulangerie Martin') {
+async function invoiceMailed(customerName = 'Boulangerie Martin', issueDate = '2031-03-01') {
   const activityId = await activity('Les Jardins de Léa');
   const email = `compta.${randomUUID()}@example.org`;
-  const { invoiceId, customer } = await issueOneInvoice(local().doc, local().table, { grossCents: 4_500, dueDate: '2031-03-31', issueDate: '2031-03-01', month: '2031-02', activityId, customer: { ...business(), name: customerName, email } });
+  const { invoiceId, customer } = await issueOneInvoice(local().doc, local().table, { grossCents: 4_500, dueDate: addDays(issueDate, 30), issueDate, month: addToMonth(issueDate.slice(0, 7), -1), activityId, customer: { ...business(), name: customerName, email } });
   expect(await sendInvoices([invoiceId])).toEqual({ invoices: 1, sent: 1 });
   return { activityId, invoiceId, customer, email, owner: invoiceOutboxOwner(invoiceId), notificationId: `${invoiceMailCause(invoiceId)}#customer#email` };
 }
@@ -238,7 +242,6 @@ describe("a customer's e-mail that did not arrive", () => {
       ['a prescriber', () => resend(mailed.invoiceId, corrected, undefined, prescriberLens), 403, /./],
       ['a draft', () => resend(draft.invoiceId, corrected), 409, /pas encore émise/],
       ['a cancelled invoice', () => resend(cancelled.invoiceId, cancelledEmail), 409, /annulée par un avoir/],
-      ['a credit note', () => resend(creditNoteIdFor(cancelled.invoiceId), cancelledEmail), 409, /Seule une facture/],
       ['an address that is not the customer\'s now', () => resend(mailed.invoiceId, `autre.${randomUUID()}@example.org`), 409, /a changé/],
       ['no Idempotency-Key', () => resend(mailed.invoiceId, corrected, null), 400, /Idempotency-Key/],
       ['no address', () => call(RESEND, { invoiceId: mailed.invoiceId, body: {} }), 400, /erreurs/],
@@ -255,5 +258,87 @@ describe("a customer's e-mail that did not arrive", () => {
 
     // The right request still goes afterwards: nothing above consumed it.
     expect((await resend(mailed.invoiceId, corrected)).status).toBe(201);
+  });
+});
+
+describe("a credit note's e-mail", () => {
+  // Invoices of an earlier year than the credit notes, which staff issue today: each sequence stays chronological.
+  const EARLIER = '2025-06-02';
+  const CANCEL = 'POST /api/staff/invoices/{invoiceId}/cancellation';
+  const cancel = (invoiceId: string) => call(CANCEL, { invoiceId, body: { reason: 'Facturé au mauvais client.' } });
+  const creditMailId = (invoiceId: string) => `${invoiceMailCause(creditNoteIdFor(invoiceId))}#customer#email`;
+
+  it('goes to the customer when staff cancel an invoice: the credit note\'s Factur-X PDF attached, once, "sent" on its history', async () => {
+    // Issued today, as its credit note is: the credit note takes the next number of the same sequence (first test of
+    // this year's sequence in this file; the other credit notes follow it).
+    const mailed = await invoiceMailed('Client à rembourser', parisDate());
+    const invoiceNumber = String((await invoice(mailed.invoiceId)).number);
+    const number = `${invoiceNumber.slice(0, 5)}${String(Number(invoiceNumber.slice(5)) + 1).padStart(6, '0')}`;
+    const empty = await call(CANCEL, { invoiceId: mailed.invoiceId, body: { reason: '' } });
+    expect(empty.status).toBe(400);
+    expect(empty.body.errors.map((e: { field: string }) => e.field)).toEqual(['reason']);
+    const cancelled = await cancel(mailed.invoiceId);
+    expect(cancelled.status).toBe(201);
+    expect(cancelled.body.creditNote).toMatchObject({ kind: 'credit-note', number, statusLabel: 'Avoir émis', grossCents: 4_500 });
+    expect(cancelled.body.invoice).toMatchObject({ status: 'cancelled', statusLabel: 'Annulée', canCancel: false, canPay: false, leftCents: 0, cancelledBy: creditNoteIdFor(mailed.invoiceId) });
+    expect(cancelled.body.invoice.history.at(-1)).toMatchObject({ label: 'Annulée par un avoir', reason: 'Facturé au mauvais client.', by: 'Camille Martin' });
+
+    const mails = await emailsTo(mailed.email);
+    expect(mails.map((mail) => mail.subject)).toEqual([`Facture ${invoiceNumber} - Les Jardins de Léa`, `Avoir ${number} - Les Jardins de Léa`]);
+    const creditMail = mails[1]!;
+    expect(creditMail.text).toContain(`qui annule la facture n° ${invoiceNumber}`);
+    expect(creditMail.attachments.map((a) => a.fileName)).toEqual([`avoir-${number}.pdf`]);
+    const pdf = creditMail.attachments[0]!.content;
+    const text = await pdfText(pdf);
+    expect(text).toContain('AVOIR');
+    expect(text).toContain(invoiceNumber);
+    const xml = parseXml(new TextDecoder().decode((await pdfAttachments(pdf))[FACTUR_X_FILE_NAME]));
+    expect(textAt(xml, 'rsm:ExchangedDocument', 'ram:TypeCode')).toBe('381');
+    expect(textAt(xml, 'rsm:ExchangedDocument', 'ram:ID')).toBe(number);
+
+    const creditNote = await detail(creditNoteIdFor(mailed.invoiceId));
+    expect(creditNote.history.map((e: { event: string }) => e.event)).toEqual(['drafted', 'issued', 'sent']);
+    expect(creditNote.mail).toMatchObject({ last: { to: mailed.email, status: 'sent' }, canResend: false });
+    // Cancelling again: refused, and nothing more goes.
+    const again = await cancel(mailed.invoiceId);
+    expect(again.status).toBe(409);
+    expect(again.body.message).toBe(`Cette facture est déjà annulée par l'avoir ${number}.`);
+    expect(await emailsTo(mailed.email)).toHaveLength(2);
+    expect((await checkNumberContinuity(parisDate().slice(0, 4))).problems).toEqual([]);
+  });
+
+  it('a cancellation cut short after its credit note was numbered is finished by the next call, which sends it once', async () => {
+    const mailed = await invoiceMailed(undefined, EARLIER);
+    // What a call that died after the number and before the e-mail leaves: the credit note issued, no e-mail.
+    const { creditNote } = await cancelInvoice({ invoiceId: mailed.invoiceId, issueDate: parisDate(), reason: 'Facturé au mauvais client.', by: { id: staffCamille.id, name: staffCamille.name } });
+    expect(await item(keys.notification(invoiceOutboxOwner(creditNote.invoiceId), creditMailId(mailed.invoiceId)))).toBeUndefined();
+    expect(await emailsTo(mailed.email)).toHaveLength(1);
+
+    const finished = await cancel(mailed.invoiceId);
+    expect(finished.status).toBe(201);
+    expect(finished.body.creditNote).toMatchObject({ number: creditNote.number, kind: 'credit-note' });
+    expect((await emailsTo(mailed.email)).map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Facture /), expect.stringMatching(`^Avoir ${creditNote.number} `)]);
+    expect((await cancel(mailed.invoiceId)).status).toBe(409);
+    expect(await emailsTo(mailed.email)).toHaveLength(2);
+  });
+
+  it('bounced, it is sent again to the corrected address, as an invoice is', async () => {
+    const mailed = await invoiceMailed(undefined, EARLIER);
+    expect((await cancel(mailed.invoiceId)).status).toBe(201);
+    const creditNoteId = creditNoteIdFor(mailed.invoiceId);
+    await deliverSesEvent(local(), invoiceOutboxOwner(creditNoteId), creditMailId(mailed.invoiceId), 'Email Bounced');
+    const refused = await resend(creditNoteId, mailed.email);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toMatch(/toujours celle qui a été rejetée/);
+
+    const corrected = `avoirs.${randomUUID()}@example.org`;
+    const customer = (await getCustomer(mailed.activityId, mailed.customer.customerId))!;
+    await updateCustomer({ activityId: mailed.activityId, customerId: customer.customerId, expectedVersion: customer.version, fields: { ...business(), name: customer.name, email: corrected } });
+    expect((await detail(creditNoteId)).mail).toMatchObject({ canResend: true, customerEmail: corrected });
+    const answer = await resend(creditNoteId, corrected);
+    expect(answer.status).toBe(201);
+    const sent = await emailsTo(corrected);
+    expect(sent.map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Avoir /)]);
+    expect(sent[0]!.attachments.map((a) => a.fileName)).toEqual([expect.stringMatching(/^avoir-/)]);
   });
 });
