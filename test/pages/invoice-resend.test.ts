@@ -117,6 +117,18 @@ describe('"Renvoyer la facture" on the invoice\'s page', () => {
     expect(await ui.page.locator('#resend').count()).toBe(0);
   });
 
+  it('offers a credit note whose e-mail bounced in its own words: "Renvoyer l\'avoir"', async () => {
+    const creditNote: InvoiceRecord = { ...invoice, invoiceId: `cn-${invoice.invoiceId}`, kind: 'credit-note', number: '2025-000043', cancels: { invoiceId: invoice.invoiceId, number: '2025-000042', issueDate: '2025-03-01' } };
+    const creditMail = { ...invoiceMail, notificationId: `invoice-issued#${creditNote.invoiceId}#customer#email`, kind: 'credit-note-issued' };
+    await resetSession(ui.page, ui.server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
+    await ui.page.unrouteAll();
+    await ui.page.route((url) => url.pathname === `/api/staff/invoices/${creditNote.invoiceId}`, (route) => route.fulfill(json(detailWith(NEW, creditNote, [creditMail]))));
+    await ui.page.goto(`${ui.server.url}/equipe/factures/${encodeURIComponent(creditNote.invoiceId)}`);
+    await ui.page.locator('#invoice-history li').first().waitFor();
+    expect(await ui.page.getByRole('button', { name: `Renvoyer l'avoir à ${NEW}` }).count()).toBe(1);
+    expect(await ui.page.locator('#mail-section').textContent()).toContain("Le PDF envoyé est celui de l'avoir émis : il n'est pas modifié.");
+  });
+
   it('shows a refusal in French and keeps the page readable on a phone', async () => {
     await ui.page.setViewportSize({ width: 360, height: 740 });
     await openInvoice(detailWith(NEW));
