@@ -72,8 +72,14 @@ const declarationFields = {
     .check(z.minLength(1, 'Ajoutez au moins une ligne.'), z.maxLength(MAX_DECLARATION_LINES, `${MAX_DECLARATION_LINES} lignes au maximum.`)),
 };
 
+/**
+ * The highest version an editor can have read (nine digits, as `?version=` of a deletion): a record's next version is
+ * this one plus 1, and a number past Number.MAX_SAFE_INTEGER cannot be stored (the SDK refuses it: a 500).
+ */
+export const MAX_VERSION = 999_999_999;
+
 const version = () =>
-  z.number({ error: () => 'Version invalide : rechargez la page.' }).check(z.refine((n) => Number.isSafeInteger(n) && n >= 1, 'Version invalide : rechargez la page.'));
+  z.number({ error: () => 'Version invalide : rechargez la page.' }).check(z.refine((n) => Number.isInteger(n) && n >= 1 && n <= MAX_VERSION, 'Version invalide : rechargez la page.'));
 
 /** A new declaration (POST, with an Idempotency-Key). */
 export const declarationInputSchema = z.strictObject(declarationFields, 'Le contenu doit être un objet JSON.');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PriceListVersion } from '../../../shared/domain/activities.js';
 import { ConflictError, InvalidInputError } from '../../../shared/domain/errors.js';
-import { declarationFieldsFrom, parseCustomerInput, parseCustomerUpdate, parseDeclarationInput, type DeclarationContext } from '../../../shared/domain/invoicing/inputs.js';
+import { declarationFieldsFrom, parseCustomerInput, parseCustomerUpdate, parseDeclarationCorrection, parseDeclarationInput, type DeclarationContext } from '../../../shared/domain/invoicing/inputs.js';
 
 const by = { id: 'staff-1', name: 'Camille' };
 const version = (n: number, effectiveFrom: string, unitPriceCents: number, vatRateBps: number | null = 2000): PriceListVersion => ({
@@ -125,5 +125,14 @@ describe('a customer from what is sent', () => {
   it('reads the version of an update with its fields', () => {
     expect(parseCustomerUpdate({ version: 2, kind: 'individual', name: 'Awa Diallo', address, email: 'awa@example.fr' }).expectedVersion).toBe(2);
     expect(Object.keys(fieldErrors(() => parseCustomerUpdate({ version: 0, kind: 'individual', name: 'Awa Diallo', address, email: 'awa@example.fr' })))).toEqual(['version']);
+  });
+
+  it('refuses a version no record reaches (the next one would not be stored: the SDK refuses unsafe integers)', () => {
+    const body = { kind: 'individual', name: 'Awa Diallo', address, email: 'awa@example.fr' };
+    expect(parseCustomerUpdate({ ...body, version: 999_999_999 }).expectedVersion).toBe(999_999_999);
+    for (const version of [Number.MAX_SAFE_INTEGER, 2 ** 40, 1_000_000_000]) {
+      expect(fieldErrors(() => parseCustomerUpdate({ ...body, version }))).toEqual({ version: 'Version invalide : rechargez la page.' });
+      expect(fieldErrors(() => parseDeclarationCorrection({ customerId: 'c1', serviceDate: '2027-03-14', lines: [{ priceLineId: 'L1', quantityHundredths: 150 }], version }))).toEqual({ version: 'Version invalide : rechargez la page.' });
+    }
   });
 });
