@@ -105,6 +105,31 @@ describe('a declaration from what is sent', () => {
   });
 });
 
+describe('the characters a text may carry', () => {
+  // An invoice's Factur-X XML cannot hold a NUL or another control character (XML 1.0), nor a lone surrogate: such a
+  // text, accepted, made an issued invoice whose XML no receiver can read.
+  const BAD = ['Jea\u0000nne', 'Tonte\u0007', 'a\u001b[31mb', 'x\u007fy', 'c\u0085d', 'Je\ud800anne', 'e\udc00f', 'g\uffffh'];
+  const address = { line1: '12 place de la République', postalCode: '62300', city: 'Lens' };
+
+  it("refuses them in a customer's name, address and e-mail, field by field", () => {
+    for (const bad of BAD) {
+      const errors = fieldErrors(() => parseCustomerInput({ kind: 'individual', name: bad, address: { line1: bad, line2: bad, postalCode: '62300', city: bad }, email: `a${bad}@example.fr` }));
+      expect(Object.keys(errors).sort(), JSON.stringify(bad)).toEqual(['address.city', 'address.line1', 'address.line2', 'email', 'name']);
+      expect(errors.name).toBe('Ce texte contient des caractères invisibles ou non valides : retapez-le.');
+    }
+  });
+
+  it("refuses them in a declaration's description (a free text of the shared rules), keeping tabs, line breaks and any letter", () => {
+    for (const bad of BAD) {
+      const errors = fieldErrors(() => parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-14', lines: [{ description: bad, unit: 'heure', quantityHundredths: 100, unitPriceCents: 1000 }] }));
+      expect(errors, JSON.stringify(bad)).toEqual({ 'lines.0.description': 'Ce texte contient des caractères invisibles ou non valides : retapez-le.' });
+    }
+    const fine = 'Taille de haie\t(2 h)\r\nÉlagage — 漢字 😀 Ж';
+    expect(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-14', lines: [{ description: fine, unit: 'heure', quantityHundredths: 100, unitPriceCents: 1000 }] }).lines[0]!.description).toBe(fine);
+    expect(parseCustomerInput({ kind: 'individual', name: 'Zoé 漢字 😀', address, email: 'zoe@example.fr' }).name).toBe('Zoé 漢字 😀');
+  });
+});
+
 describe('a customer from what is sent', () => {
   const address = { line1: '12 place de la République', postalCode: '62300', city: 'Lens' };
 
