@@ -51,8 +51,12 @@ export function parseOrThrow<T>(schema: z.ZodMiniType<T>, input: unknown, messag
 
 export function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   const errors: FieldError[] = [];
+  // A value of the wrong type gets its type's message only: zod still runs the checks of the type it should have had
+  // when the value has what they read (a text's length against a list's "30 lignes au maximum.").
+  const mistyped = new Set(issues.filter((issue) => issue.code === 'invalid_type').map((issue) => issue.path.map(String).join('.')));
   for (const issue of issues) {
     const base = issue.path.map(String).join('.');
+    if (issue.code !== 'invalid_type' && mistyped.has(base)) continue;
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) errors.push({ field: base ? `${base}.${key}` : key, message: `Champ inconnu : « ${key} ».` });
     } else if (issue.code === 'invalid_type' && issue.expected === 'object' && !base) {

@@ -105,6 +105,19 @@ describe('a declaration from what is sent', () => {
   });
 });
 
+describe('a value of the wrong type', () => {
+  it('gets one error, its type, not also the checks of the type it should have had', () => {
+    // A text of 31 characters where the lines are expected: the list's 30-line limit said "30 lignes au maximum." too.
+    try {
+      parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-14', lines: 'x'.repeat(31) });
+      throw new Error('no error thrown');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).errors).toEqual([{ field: 'lines', message: 'Les lignes doivent être une liste.' }]);
+    }
+  });
+});
+
 describe('the characters a text may carry', () => {
   // An invoice's Factur-X XML cannot hold a NUL or another control character (XML 1.0), nor a lone surrogate: such a
   // text, accepted, made an issued invoice whose XML no receiver can read.
