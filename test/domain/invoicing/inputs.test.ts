@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { PriceListVersion } from '../../../shared/domain/activities.js';
 import { ConflictError, InvalidInputError } from '../../../shared/domain/errors.js';
-import { declarationFieldsFrom, parseCustomerInput, parseCustomerUpdate, parseDeclarationCorrection, parseDeclarationInput, type DeclarationContext } from '../../../shared/domain/invoicing/inputs.js';
+import { MAX_UNIT_PRICE_CENTS } from '../../../shared/domain/activities.js';
+import { invoiceTotals } from '../../../shared/domain/invoicing/amounts.js';
+import { MAX_DECLARATION_LINES, MAX_QUANTITY_HUNDREDTHS, declarationFieldsFrom, parseCustomerInput, parseCustomerUpdate, parseDeclarationCorrection, parseDeclarationInput, type DeclarationContext } from '../../../shared/domain/invoicing/inputs.js';
 
 const by = { id: 'staff-1', name: 'Camille' };
 const version = (n: number, effectiveFrom: string, unitPriceCents: number, vatRateBps: number | null = 2000): PriceListVersion => ({
@@ -59,6 +61,18 @@ describe('a declaration from what is sent', () => {
     expect(errors['lines.1.description']).toBeDefined();
     expect(errors['lines.1.unit']).toBeDefined();
     expect(errors['lines.2.vatRateBps']).toMatch(/taux de TVA/);
+  });
+
+  it('refuses a declaration above 100 000 € excluding VAT, whose VAT could not be computed in safe integers', () => {
+    // 30 lines of 10 000 hours at a listed 100 000 € an hour: its VAT at 20 % threw a RangeError (a 500, after the
+    // declaration was written) when the cooperative charges VAT.
+    const dear = context({ vatMode: 'vat', prices: [{ ...version(1, '2027-01-10', MAX_UNIT_PRICE_CENTS), lines: [{ lineId: 'L1', label: 'Tonte', unit: 'heure', unitPriceCents: MAX_UNIT_PRICE_CENTS, serviceKind: 'jardinage', vatRateBps: 2000 }] }] });
+    const lines = Array.from({ length: MAX_DECLARATION_LINES }, () => ({ priceLineId: 'L1', quantityHundredths: MAX_QUANTITY_HUNDREDTHS }));
+    expect(fieldErrors(() => declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-02', lines }), dear))).toEqual({
+      lines: 'Une déclaration ne peut pas dépasser 100\u00a0000,00\u00a0€ hors taxes : vérifiez les quantités et les prix.',
+    });
+    const atLimit = declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-02', lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] }), dear);
+    expect(invoiceTotals(Array.from({ length: 100 }, () => atLimit.lines[0]!), 'vat').grossCents).toBe(1_200_000_000);
   });
 
   it('refuses negative or fractional cents and quantities, and an unknown VAT rate, field by field', () => {
