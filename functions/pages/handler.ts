@@ -120,7 +120,20 @@ function serveAsset(event: APIGatewayProxyEventV2, name: string): Result | undef
   return { statusCode: 200, headers, body: asset.body };
 }
 
+/**
+ * An API address no route serves: the gateway sends every GET it has no route for here ('GET /{proxy+}'), a GET of a
+ * POST-only API route or a mistyped one too. An API client reads JSON, as the API's own 404s answer it.
+ */
+function apiNotFound(): Result {
+  return {
+    statusCode: 404,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+    body: JSON.stringify({ message: "Cette adresse n'existe pas." }),
+  };
+}
+
 function route(event: APIGatewayProxyEventV2, path: string): Result {
+  if (path === '/api' || path.startsWith('/api/')) return apiNotFound();
   const page = staticPages[path];
   if (page) return html(200, render(path, page));
   const assetMatch = /^\/assets\/([^/]+)$/.exec(path);

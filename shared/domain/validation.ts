@@ -3,6 +3,17 @@ import { InvalidInputError, type FieldError } from './errors.js';
 
 const REQUIRED = 'Ce champ est obligatoire.';
 
+/**
+ * What no text of the app may carry: control characters other than tab and line breaks (C0, DEL, C1), lone
+ * surrogates and the non-characters U+FFFE and U+FFFF. An invoice's Factur-X XML cannot hold them (XML 1.0), nor
+ * can an e-mail header; they are never typed, only sent.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern is for.
+const FORBIDDEN_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const FORBIDDEN_CHARACTERS_MESSAGE = 'Ce texte contient des caractères invisibles ou non valides : retapez-le.';
+export const hasForbiddenCharacters = (value: string): boolean => FORBIDDEN_CHARACTERS.test(value);
+const allowedCharacters = () => z.refine<string>((value) => !hasForbiddenCharacters(value), FORBIDDEN_CHARACTERS_MESSAGE);
+
 /** A trimmed text field with French messages. */
 export function text(options: { min?: number; max: number; requiredMessage?: string }) {
   const required = options.requiredMessage ?? REQUIRED;
@@ -12,11 +23,12 @@ export function text(options: { min?: number; max: number; requiredMessage?: str
       z.trim(),
       z.minLength(options.min ?? 1, options.min && options.min > 1 ? `Au moins ${options.min} caractères.` : required),
       z.maxLength(options.max, `${options.max} caractères au maximum.`),
+      allowedCharacters(),
     );
 }
 
 export function optionalText(max: number) {
-  return z.optional(z.string('Ce champ doit être un texte.').check(z.trim(), z.maxLength(max, `${max} caractères au maximum.`)));
+  return z.optional(z.string('Ce champ doit être un texte.').check(z.trim(), z.maxLength(max, `${max} caractères au maximum.`), allowedCharacters()));
 }
 
 export function choice<const T extends readonly [string, ...string[]]>(values: T, message: string) {
@@ -39,8 +51,12 @@ export function parseOrThrow<T>(schema: z.ZodMiniType<T>, input: unknown, messag
 
 export function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   const errors: FieldError[] = [];
+  // A value of the wrong type gets its type's message only: zod still runs the checks of the type it should have had
+  // when the value has what they read (a text's length against a list's "30 lignes au maximum.").
+  const mistyped = new Set(issues.filter((issue) => issue.code === 'invalid_type').map((issue) => issue.path.map(String).join('.')));
   for (const issue of issues) {
     const base = issue.path.map(String).join('.');
+    if (issue.code !== 'invalid_type' && mistyped.has(base)) continue;
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) errors.push({ field: base ? `${base}.${key}` : key, message: `Champ inconnu : « ${key} ».` });
     } else if (issue.code === 'invalid_type' && issue.expected === 'object' && !base) {

@@ -143,6 +143,18 @@ describe('pages handler', () => {
     }
   });
 
+  it('answers a GET of an API address no route serves (a POST-only route, a typo) with a JSON 404 in French, not a page', async () => {
+    // The gateway sends every GET it has no route for to this function ('GET /{proxy+}'), /api/ addresses included.
+    for (const path of ['/api/staff/invoicing/runs', '/api/me/activity', '/api/nowhere', '/api', '/api/', '/api/staff/invoices/x/payments']) {
+      const result = await get(path);
+      expect(result.statusCode, path).toBe(404);
+      expect(result.headers['content-type'], path).toBe('application/json; charset=utf-8');
+      expect(JSON.parse(String(result.body)), path).toEqual({ message: "Cette adresse n'existe pas." });
+    }
+    expect((await get('/api/nowhere', { method: 'HEAD' })).body).toBe('');
+    expect((await get('/apiculture')).headers['content-type']).toBe('text/html; charset=utf-8');
+  });
+
   it('refuses other methods and answers HEAD without a body', async () => {
     const post = await get('/prescripteur/orienter', { method: 'POST' });
     expect(post.statusCode).toBe(405);

@@ -1,4 +1,5 @@
 import type { FieldError } from '../errors.js';
+import { FORBIDDEN_CHARACTERS_MESSAGE, hasForbiddenCharacters } from '../validation.js';
 
 /**
  * The customers an activity invoices: private individuals, and businesses identified by their SIREN. The checks are
@@ -125,12 +126,13 @@ export function validateCustomer(input: unknown): CustomerCheck {
   const name = stringOf(body.name);
   if (!name) fail('name', kind === 'business' ? "Indiquez le nom de l'entreprise." : 'Indiquez le nom et le prénom du client.');
   else if (name.length > NAME_MAX) fail('name', `Le nom ne doit pas dépasser ${NAME_MAX} caractères.`);
+  else if (hasForbiddenCharacters(name)) fail('name', FORBIDDEN_CHARACTERS_MESSAGE);
 
   const address = checkAddress(isRecord(body.address) ? body.address : {}, fail);
 
   const email = stringOf(body.email);
   if (!email) fail('email', "Indiquez l'adresse e-mail du client : la facture lui est envoyée.");
-  else if (!EMAIL.test(email) || email.length > 254) fail('email', "L'adresse e-mail n'est pas valide (exemple : nom@domaine.fr).");
+  else if (!EMAIL.test(email) || email.length > 254 || hasForbiddenCharacters(email)) fail('email', "L'adresse e-mail n'est pas valide (exemple : nom@domaine.fr).");
 
   let siren: string | undefined;
   const sirenInput = compactDigits(stringOf(body.siren));
@@ -185,7 +187,9 @@ function checkAddress(raw: Record<string, unknown>, fail: (field: string, messag
   const postalCode = stringOf(raw.postalCode).replace(/\s+/g, countryCode === 'FR' ? '' : ' ');
   if (!line1) failAddress('line1', "Indiquez l'adresse (numéro et rue).");
   else if (line1.length > LINE_MAX) failAddress('line1', `L'adresse ne doit pas dépasser ${LINE_MAX} caractères.`);
+  else if (hasForbiddenCharacters(line1)) failAddress('line1', FORBIDDEN_CHARACTERS_MESSAGE);
   if (line2.length > LINE_MAX) failAddress('line2', `Le complément d'adresse ne doit pas dépasser ${LINE_MAX} caractères.`);
+  else if (hasForbiddenCharacters(line2)) failAddress('line2', FORBIDDEN_CHARACTERS_MESSAGE);
   if (!/^[A-Z]{2}$/.test(countryCode)) failAddress('countryCode', 'Le pays est un code de deux lettres (FR pour la France).');
   if (!postalCode) failAddress('postalCode', 'Indiquez le code postal.');
   else if (countryCode === 'FR' ? !/^\d{5}$/.test(postalCode) : !/^[A-Z0-9][A-Z0-9 -]{1,9}$/i.test(postalCode)) {
@@ -193,6 +197,7 @@ function checkAddress(raw: Record<string, unknown>, fail: (field: string, messag
   }
   if (!city) failAddress('city', 'Indiquez la ville.');
   else if (city.length > 100) failAddress('city', 'La ville ne doit pas dépasser 100 caractères.');
+  else if (hasForbiddenCharacters(city)) failAddress('city', FORBIDDEN_CHARACTERS_MESSAGE);
   if (before.failed) return undefined;
   return line2 ? { line1, line2, postalCode, city, countryCode } : { line1, postalCode, city, countryCode };
 }

@@ -16,7 +16,7 @@ import { ConflictError, InvalidInputError, type FieldError } from '../errors.js'
 import { formatEuros } from '../money.js';
 import { formatFrenchDate } from '../time.js';
 import { choice, optionalText, parseOrThrow, text } from '../validation.js';
-import type { VatMode } from './amounts.js';
+import { lineNetCents, type VatMode } from './amounts.js';
 import { validateCustomer } from './customers.js';
 import type { CustomerFields, DeclarationFields, DeclarationLine } from './records.js';
 import { monthLabel } from './statement.js';
@@ -36,6 +36,11 @@ export const FREE_UNIT_PRICE_CENTS = { min: 1, max: 5_000_00 } as const;
 /** At most 10 000 units on a line (quantities in hundredths). */
 export const MAX_QUANTITY_HUNDREDTHS = 1_000_000;
 export const MAX_DECLARATION_LINES = 30;
+/**
+ * The most a declaration may total excluding VAT (100 000 €, as a single payment at most: far above an activity's
+ * month). Its lines' bounds alone allowed 30 x 10 000 units x 100 000 €, whose VAT no longer fits a safe integer.
+ */
+export const MAX_DECLARATION_NET_CENTS = 10_000_000;
 
 /** A calendar month written YYYY-MM. */
 export const isMonth = (value: string) => /^\d{4}-(0[1-9]|1[0-2])$/.test(value);
@@ -72,8 +77,14 @@ const declarationFields = {
     .check(z.minLength(1, 'Ajoutez au moins une ligne.'), z.maxLength(MAX_DECLARATION_LINES, `${MAX_DECLARATION_LINES} lignes au maximum.`)),
 };
 
+/**
+ * The highest version an editor can have read (nine digits, as `?version=` of a deletion): a record's next version is
+ * this one plus 1, and a number past Number.MAX_SAFE_INTEGER cannot be stored (the SDK refuses it: a 500).
+ */
+export const MAX_VERSION = 999_999_999;
+
 const version = () =>
-  z.number({ error: () => 'Version invalide : rechargez la page.' }).check(z.refine((n) => Number.isSafeInteger(n) && n >= 1, 'Version invalide : rechargez la page.'));
+  z.number({ error: () => 'Version invalide : rechargez la page.' }).check(z.refine((n) => Number.isInteger(n) && n >= 1 && n <= MAX_VERSION, 'Version invalide : rechargez la page.'));
 
 /** A new declaration (POST, with an Idempotency-Key). */
 export const declarationInputSchema = z.strictObject(declarationFields, 'Le contenu doit être un objet JSON.');
@@ -165,6 +176,12 @@ export function declarationFieldsFrom(input: DeclarationInput, context: Declarat
   const dateProblem = errors.length > 0;
   const inForce = priceListInForce(context.prices, serviceDate);
   const lines = input.lines.map((line, i) => resolveLine(line, `lines.${i}`, { inForce, serviceDate, dateProblem, vatMode: context.vatMode }, errors));
+  if (errors.length === 0) {
+    const netCents = (lines as DeclarationLine[]).reduce((sum, line) => sum + lineNetCents(line.quantityHundredths, line.unitPriceCents), 0);
+    if (netCents > MAX_DECLARATION_NET_CENTS) {
+      errors.push({ field: 'lines', message: `Une déclaration ne peut pas dépasser ${formatEuros(MAX_DECLARATION_NET_CENTS)} hors taxes : vérifiez les quantités et les prix.` });
+    }
+  }
   if (errors.length > 0) throw new InvalidInputError(INVALID_DECLARATION, errors);
   return { customerId: input.customerId, serviceDate, lines: lines as DeclarationLine[] };
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { PriceListVersion } from '../../../shared/domain/activities.js';
 import { ConflictError, InvalidInputError } from '../../../shared/domain/errors.js';
-import { declarationFieldsFrom, parseCustomerInput, parseCustomerUpdate, parseDeclarationInput, type DeclarationContext } from '../../../shared/domain/invoicing/inputs.js';
+import { MAX_UNIT_PRICE_CENTS } from '../../../shared/domain/activities.js';
+import { invoiceTotals } from '../../../shared/domain/invoicing/amounts.js';
+import { MAX_DECLARATION_LINES, MAX_QUANTITY_HUNDREDTHS, declarationFieldsFrom, parseCustomerInput, parseCustomerUpdate, parseDeclarationCorrection, parseDeclarationInput, type DeclarationContext } from '../../../shared/domain/invoicing/inputs.js';
 
 const by = { id: 'staff-1', name: 'Camille' };
 const version = (n: number, effectiveFrom: string, unitPriceCents: number, vatRateBps: number | null = 2000): PriceListVersion => ({
@@ -61,6 +63,18 @@ describe('a declaration from what is sent', () => {
     expect(errors['lines.2.vatRateBps']).toMatch(/taux de TVA/);
   });
 
+  it('refuses a declaration above 100 000 € excluding VAT, whose VAT could not be computed in safe integers', () => {
+    // 30 lines of 10 000 hours at a listed 100 000 € an hour: its VAT at 20 % threw a RangeError (a 500, after the
+    // declaration was written) when the cooperative charges VAT.
+    const dear = context({ vatMode: 'vat', prices: [{ ...version(1, '2027-01-10', MAX_UNIT_PRICE_CENTS), lines: [{ lineId: 'L1', label: 'Tonte', unit: 'heure', unitPriceCents: MAX_UNIT_PRICE_CENTS, serviceKind: 'jardinage', vatRateBps: 2000 }] }] });
+    const lines = Array.from({ length: MAX_DECLARATION_LINES }, () => ({ priceLineId: 'L1', quantityHundredths: MAX_QUANTITY_HUNDREDTHS }));
+    expect(fieldErrors(() => declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-02', lines }), dear))).toEqual({
+      lines: 'Une déclaration ne peut pas dépasser 100\u00a0000,00\u00a0€ hors taxes : vérifiez les quantités et les prix.',
+    });
+    const atLimit = declarationFieldsFrom(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-02', lines: [{ priceLineId: 'L1', quantityHundredths: 100 }] }), dear);
+    expect(invoiceTotals(Array.from({ length: 100 }, () => atLimit.lines[0]!), 'vat').grossCents).toBe(1_200_000_000);
+  });
+
   it('refuses negative or fractional cents and quantities, and an unknown VAT rate, field by field', () => {
     const errors = fieldErrors(() =>
       parseDeclarationInput({
@@ -105,6 +119,44 @@ describe('a declaration from what is sent', () => {
   });
 });
 
+describe('a value of the wrong type', () => {
+  it('gets one error, its type, not also the checks of the type it should have had', () => {
+    // A text of 31 characters where the lines are expected: the list's 30-line limit said "30 lignes au maximum." too.
+    try {
+      parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-14', lines: 'x'.repeat(31) });
+      throw new Error('no error thrown');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).errors).toEqual([{ field: 'lines', message: 'Les lignes doivent être une liste.' }]);
+    }
+  });
+});
+
+describe('the characters a text may carry', () => {
+  // An invoice's Factur-X XML cannot hold a NUL or another control character (XML 1.0), nor a lone surrogate: such a
+  // text, accepted, made an issued invoice whose XML no receiver can read.
+  const BAD = ['Jea\u0000nne', 'Tonte\u0007', 'a\u001b[31mb', 'x\u007fy', 'c\u0085d', 'Je\ud800anne', 'e\udc00f', 'g\uffffh'];
+  const address = { line1: '12 place de la République', postalCode: '62300', city: 'Lens' };
+
+  it("refuses them in a customer's name, address and e-mail, field by field", () => {
+    for (const bad of BAD) {
+      const errors = fieldErrors(() => parseCustomerInput({ kind: 'individual', name: bad, address: { line1: bad, line2: bad, postalCode: '62300', city: bad }, email: `a${bad}@example.fr` }));
+      expect(Object.keys(errors).sort(), JSON.stringify(bad)).toEqual(['address.city', 'address.line1', 'address.line2', 'email', 'name']);
+      expect(errors.name).toBe('Ce texte contient des caractères invisibles ou non valides : retapez-le.');
+    }
+  });
+
+  it("refuses them in a declaration's description (a free text of the shared rules), keeping tabs, line breaks and any letter", () => {
+    for (const bad of BAD) {
+      const errors = fieldErrors(() => parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-14', lines: [{ description: bad, unit: 'heure', quantityHundredths: 100, unitPriceCents: 1000 }] }));
+      expect(errors, JSON.stringify(bad)).toEqual({ 'lines.0.description': 'Ce texte contient des caractères invisibles ou non valides : retapez-le.' });
+    }
+    const fine = 'Taille de haie\t(2 h)\r\nÉlagage — 漢字 😀 Ж';
+    expect(parseDeclarationInput({ customerId: 'c1', serviceDate: '2027-03-14', lines: [{ description: fine, unit: 'heure', quantityHundredths: 100, unitPriceCents: 1000 }] }).lines[0]!.description).toBe(fine);
+    expect(parseCustomerInput({ kind: 'individual', name: 'Zoé 漢字 😀', address, email: 'zoe@example.fr' }).name).toBe('Zoé 漢字 😀');
+  });
+});
+
 describe('a customer from what is sent', () => {
   const address = { line1: '12 place de la République', postalCode: '62300', city: 'Lens' };
 
@@ -125,5 +177,14 @@ describe('a customer from what is sent', () => {
   it('reads the version of an update with its fields', () => {
     expect(parseCustomerUpdate({ version: 2, kind: 'individual', name: 'Awa Diallo', address, email: 'awa@example.fr' }).expectedVersion).toBe(2);
     expect(Object.keys(fieldErrors(() => parseCustomerUpdate({ version: 0, kind: 'individual', name: 'Awa Diallo', address, email: 'awa@example.fr' })))).toEqual(['version']);
+  });
+
+  it('refuses a version no record reaches (the next one would not be stored: the SDK refuses unsafe integers)', () => {
+    const body = { kind: 'individual', name: 'Awa Diallo', address, email: 'awa@example.fr' };
+    expect(parseCustomerUpdate({ ...body, version: 999_999_999 }).expectedVersion).toBe(999_999_999);
+    for (const version of [Number.MAX_SAFE_INTEGER, 2 ** 40, 1_000_000_000]) {
+      expect(fieldErrors(() => parseCustomerUpdate({ ...body, version }))).toEqual({ version: 'Version invalide : rechargez la page.' });
+      expect(fieldErrors(() => parseDeclarationCorrection({ customerId: 'c1', serviceDate: '2027-03-14', lines: [{ priceLineId: 'L1', quantityHundredths: 150 }], version }))).toEqual({ version: 'Version invalide : rechargez la page.' });
+    }
   });
 });
