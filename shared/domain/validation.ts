@@ -5,11 +5,12 @@ const REQUIRED = 'Ce champ est obligatoire.';
 
 /**
  * What no text of the app may carry: control characters other than tab and line breaks (C0, DEL, C1), lone
- * surrogates and the non-characters U+FFFE and U+FFFF. An invoice's Factur-X XML cannot hold them (XML 1.0), nor
+ * surrogates, the non-characters U+FFFE and U+FFFF, and the bidirectional embeddings, overrides and isolates
+ * (U+202A-U+202E, U+2066-U+2069: a name that reads backwards in the console, the e-mail and the accountant's file). An invoice's Factur-X XML cannot hold them (XML 1.0), nor
  * can an e-mail header; they are never typed, only sent.
  */
 // eslint-disable-next-line no-control-regex -- control characters are what this pattern is for.
-const FORBIDDEN_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const FORBIDDEN_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 export const FORBIDDEN_CHARACTERS_MESSAGE = 'Ce texte contient des caractères invisibles ou non valides : retapez-le.';
 export const hasForbiddenCharacters = (value: string): boolean => FORBIDDEN_CHARACTERS.test(value);
 const allowedCharacters = () => z.refine<string>((value) => !hasForbiddenCharacters(value), FORBIDDEN_CHARACTERS_MESSAGE);

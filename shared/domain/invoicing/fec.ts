@@ -56,8 +56,15 @@ export function fecAmount(cents: number): string {
 /** YYYY-MM-DD -> YYYYMMDD. */
 const fecDate = (isoDate: string) => isoDate.replaceAll('-', '');
 
-/** The separator and line breaks cannot appear inside a field: replaced by spaces. */
-const field = (value: string) => value.replace(/[;\r\n\t]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+/**
+ * The separator and line breaks cannot appear inside a field: replaced by spaces. A text a spreadsheet would take for
+ * a formula (starting with =, +, -, @) is given a leading apostrophe, as OWASP advises for CSV files: the accountant
+ * opens this file in a spreadsheet, and a customer's name is typed by the public.
+ */
+const field = (value: string) => {
+  const text = value.replace(/[;\r\n\t]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  return /^[=+\-@]/.test(text) ? `'${text}` : text;
+};
 
 /**
  * The journal lines of the month: sales entries in the order of their numbers, then payments by date; entries are

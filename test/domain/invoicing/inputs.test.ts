@@ -135,7 +135,7 @@ describe('a value of the wrong type', () => {
 describe('the characters a text may carry', () => {
   // An invoice's Factur-X XML cannot hold a NUL or another control character (XML 1.0), nor a lone surrogate: such a
   // text, accepted, made an issued invoice whose XML no receiver can read.
-  const BAD = ['Jea\u0000nne', 'Tonte\u0007', 'a\u001b[31mb', 'x\u007fy', 'c\u0085d', 'Je\ud800anne', 'e\udc00f', 'g\uffffh'];
+  const BAD = ['Jea\u0000nne', 'Tonte\u0007', 'a\u001b[31mb', 'x\u007fy', 'c\u0085d', 'Je\ud800anne', 'e\udc00f', 'g\uffffh', '\u202eennaeJ', 'a\u2066b\u2069'];
   const address = { line1: '12 place de la République', postalCode: '62300', city: 'Lens' };
 
   it("refuses them in a customer's name, address and e-mail, field by field", () => {

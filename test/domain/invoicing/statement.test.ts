@@ -96,6 +96,18 @@ describe('the accounting export', () => {
     expect(fecAmount(-5)).toBe('-0,05');
   });
 
+  it('neutralises a name a spreadsheet would take for a formula, keeping amounts as they are', () => {
+    const rows = fecRows({
+      documents: [{ ...invoice, customerName: '=HYPERLINK("http://example.org","x")' }],
+      payments: [{ paymentId: 'p1', invoiceNumber: '2027-000010', date: '2027-08-15', amountCents: 50_00, customerAccount: 'C-cus1', customerName: '@SUM(1+1)', meansLabel: 'virement' }],
+    });
+    expect(rows[0]!.CompAuxLib).toBe(`'=HYPERLINK("http://example.org","x")`);
+    expect(rows.find((r) => r.JournalCode === 'BQ' && r.CompAuxLib)!.CompAuxLib).toBe("'@SUM(1+1)");
+    for (const name of ['+33 Services', '-Lensoise']) expect(fecRows({ documents: [{ ...invoice, customerName: name }], payments: [] })[0]!.CompAuxLib).toBe(`'${name}`);
+    const credit = fecRows({ documents: [{ ...invoice, kind: 'credit-note' }], payments: [] });
+    expect(credit.every((r) => !r.Debit.startsWith("'") && !r.Credit.startsWith("'"))).toBe(true);
+  });
+
   it('writes no VAT line under the franchise', () => {
     const rows = fecRows({ documents: [{ ...invoice, totals: invoiceTotals([{ quantityHundredths: 100, unitPriceCents: 100_00, vatRateBps: null }], 'franchise') }], payments: [] });
     expect(rows.map((r) => r.CompteNum)).toEqual(['411000', '706000']);
