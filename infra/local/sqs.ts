@@ -293,7 +293,29 @@ export class LocalSqs {
         }
         case 'ListQueues': {
           const prefix = typeof body.QueueNamePrefix === 'string' ? body.QueueNamePrefix : '';
-          return ok({ QueueUrls: [...this.queues.values()].filter((q) => q.definition.name.startsWith(prefix)).map((q) => q.definition.url) });
+          const names = [...this.queues.keys()].filter((name) => name.startsWith(prefix)).sort();
+          const max = field.integer(body, 'MaxResults');
+          if (max !== undefined && (max < 1 || max > 1000)) throw new SqsError('InvalidParameterValue', `Value ${max} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.`);
+          // Pages only with MaxResults, as SQS: the token is the last name given, tied to the prefix.
+          let after: string | undefined;
+          if (body.NextToken !== undefined && body.NextToken !== null) {
+            const token = (() => {
+              try {
+                return JSON.parse(Buffer.from(String(body.NextToken), 'base64url').toString('utf8')) as { p?: unknown; a?: unknown };
+              } catch {
+                return undefined;
+              }
+            })();
+            if (typeof token?.a !== 'string' || token.p !== prefix) throw new SqsError('InvalidParameterValue', 'Invalid NextToken value.');
+            after = token.a;
+          }
+          const rest = after === undefined ? names : names.filter((name) => name > after);
+          const page = max === undefined ? rest : rest.slice(0, max);
+          const more = max !== undefined && rest.length > page.length;
+          return ok({
+            ...(page.length ? { QueueUrls: page.map((name) => this.queues.get(name)!.definition.url) } : {}),
+            ...(more ? { NextToken: Buffer.from(JSON.stringify({ p: prefix, a: page.at(-1) })).toString('base64url') } : {}),
+          });
         }
         case 'GetQueueAttributes': {
           const names = field.strings(body, 'AttributeNames');

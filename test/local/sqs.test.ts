@@ -9,6 +9,7 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   InvalidMessageContents,
+  ListQueuesCommand,
   MessageNotInflight,
   QueueDoesNotExist,
   ReceiveMessageCommand,
@@ -217,6 +218,19 @@ describe('the local SQS behind the AWS JSON endpoint, with the real @aws-sdk/cli
     expect(Date.now() - started).toBeLessThan(2000);
     const empty = await client.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 0 }));
     expect(empty.Messages).toBeUndefined();
+  });
+
+  it('lists queues a page of MaxResults at a time with a NextToken, as SQS does, and all of them without MaxResults', async () => {
+    const first = await client.send(new ListQueuesCommand({ MaxResults: 1 }));
+    expect(first.QueueUrls).toHaveLength(1);
+    expect(first.NextToken).toEqual(expect.any(String));
+    const second = await client.send(new ListQueuesCommand({ MaxResults: 1, NextToken: first.NextToken }));
+    expect(second.NextToken).toBeUndefined();
+    expect([...first.QueueUrls!, ...second.QueueUrls!].sort()).toEqual([deadLetters.url, reports.url].sort());
+    expect((await client.send(new ListQueuesCommand({}))).QueueUrls).toHaveLength(2);
+    expect((await client.send(new ListQueuesCommand({ QueueNamePrefix: 'nothing' }))).QueueUrls).toBeUndefined();
+    expect(await client.send(new ListQueuesCommand({ MaxResults: 1, NextToken: 'garbage' })).catch((e: unknown) => e)).toMatchObject({ name: 'InvalidParameterValue' });
+    expect(await client.send(new ListQueuesCommand({ MaxResults: 1001 })).catch((e: unknown) => e)).toMatchObject({ name: 'InvalidParameterValue' });
   });
 
   it('answers malformed fields (a string for a list, a number for an attribute) with a 400, not a 500', async () => {
