@@ -267,6 +267,8 @@ export async function startLocalSes(
       // The package takes attachments but checks neither their fields nor their base64, and its JSON parser stops at
       // 25 MB: the proxy checks them as SES does, and hands the package the request without their bytes.
       const files = sendEmail ? attachmentsOf(sendEmail) : undefined;
+      const badAddress = sendEmail && typeof sendEmail === 'object' ? addressRefusal(sendEmail) : undefined;
+      if (badAddress) return awsError(res, badAddress);
       if (files) {
         const refusal = attachmentRefusal(files, sendEmail!);
         if (refusal) return awsError(res, refusal);
@@ -411,6 +413,7 @@ function answerJson(res: ServerResponse, status: number, body: unknown): void {
 interface SendEmailRequest {
   FromEmailAddress?: string;
   Destination?: { ToAddresses?: string[]; CcAddresses?: string[]; BccAddresses?: string[] };
+  ReplyToAddresses?: string[];
   ConfigurationSetName?: string;
   EmailTags?: Array<{ Name: string; Value: string }>;
   Content?: {
@@ -484,6 +487,30 @@ interface AwsErrorAnswer {
   status: number;
   type: string;
   message: string;
+}
+
+/**
+ * Whether SES would take this as an address: `local@domain`, or `Display Name <local@domain>`, with a local part and a
+ * domain that are not empty and hold no spaces or control characters (SES v2 answers BadRequestException otherwise).
+ */
+function isAddress(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const angle = /<([^<>]*)>\s*$/.exec(value);
+  const address = (angle ? angle[1]! : value).trim();
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  const plain = (text: string) => text !== '' && !/\s/.test(text) && ![...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  return at > 0 && plain(local) && plain(domain) && !/[@<>()[\]\\,;:"]/.test(domain) && !domain.startsWith('.') && !domain.endsWith('.') && !domain.includes('..');
+}
+
+/** The first address of a SendEmail (sender, recipients, reply-to) that SES would refuse, as SES v2 refuses it. */
+function addressRefusal(request: SendEmailRequest): AwsErrorAnswer | undefined {
+  const destination = request.Destination && typeof request.Destination === 'object' ? request.Destination : {};
+  const lists = [destination.ToAddresses, destination.CcAddresses, destination.BccAddresses, request.ReplyToAddresses];
+  const addresses = [...(request.FromEmailAddress !== undefined ? [request.FromEmailAddress] : []), ...lists.flatMap((list) => (Array.isArray(list) ? list : []))];
+  const bad = addresses.find((address) => !isAddress(address));
+  return bad === undefined ? undefined : { status: 400, type: 'BadRequestException', message: `Invalid email address ${typeof bad === 'string' ? bad : ''}.` };
 }
 
 /** Why SES v2 would refuse these attachments (the `Attachment` shape of its API reference), or undefined. */

@@ -203,6 +203,23 @@ describe('local SES (aws-ses-v2-local)', () => {
       sesClient.destroy();
     });
 
+    it('refuses a sender or recipient that is not an address with BadRequestException, as SES v2 does, and takes display names', async () => {
+      const sesClient = client();
+      const send = (from: string, to: string[], replyTo?: string[]) =>
+        sesClient.send(new SendEmailCommand({ FromEmailAddress: from, Destination: { ToAddresses: to }, ReplyToAddresses: replyTo, Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 't' } } } } }));
+      for (const [from, to, replyTo] of [
+        ['a@example.org', ['not an address']],
+        ['a@example.org', ['']],
+        ['nobody', ['b@example.org']],
+        ['a@example.org', ['b@example.org', 'c@']],
+        ['a@example.org', ['b@example.org'], ['@example.org']],
+      ] as const) {
+        expect(await failure(send(from, [...to], replyTo ? [...replyTo] : undefined))).toBeInstanceOf(BadRequestException);
+      }
+      expect((await send('CoopConnexion <ne-pas-repondre@coopconnexion.local>', ['"Benali, Sarah" <sarah.benali@example.org>'])).MessageId).toBeTruthy();
+      sesClient.destroy();
+    });
+
     it('answers an operation it does not serve with UnknownOperationException, not an XML fragment the SDK cannot parse', async () => {
       const sesClient = client();
       const error = await failure(sesClient.send(new ListEmailIdentitiesCommand({})));
