@@ -195,7 +195,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
     const { path, query } = splitUrl(req.url ?? '/');
     if (path === '/' || path === '') throw new S3Error(501, 'NotImplemented', 'The local S3 serves the buckets of the template only (no ListBuckets).');
     const target = targetOf(req, path, context);
-    if ('missing' in target) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: target.missing });
+    if ('missing' in target) {
+      // CreateBucket (a PUT on a bucket that is not there) is a bucket operation the local S3 does not implement.
+      const slash = path.indexOf('/', 1);
+      if (req.method === 'PUT' && (slash < 0 || slash === path.length - 1)) {
+        throw new S3Error(501, 'NotImplemented', 'The local S3 serves the buckets of the template only: it does not create buckets.');
+      }
+      throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: target.missing });
+    }
     const origin = header(req, 'origin');
     if (req.method === 'OPTIONS') {
       preflight(req, res, target.bucket.cors, origin);

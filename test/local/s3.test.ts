@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CopyObjectCommand,
+  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -198,6 +199,9 @@ describe('local S3', () => {
     expect(anonymous.status).toBe(403);
     expect(await errorCode(anonymous)).toBe('AccessDenied');
     expect(await send(client.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'x' })))).toEqual({ failed: 'NoSuchBucket', status: 404 });
+    // Creating a bucket is not implemented (501), rather than answered with a NoSuchBucket that reads as a client error.
+    expect(await send(client.send(new CreateBucketCommand({ Bucket: 'no-such-bucket' })))).toEqual({ failed: 'NotImplemented', status: 501 });
+    expect(await send(client.send(new PutObjectCommand({ Bucket: 'no-such-bucket', Key: 'x', Body: 'x' })))).toEqual({ failed: 'NoSuchBucket', status: 404 });
   });
 
   it('takes a presigned upload once, with exactly the signed size, type and encryption, and serves it back', async () => {
