@@ -463,4 +463,13 @@ describe('errors through the SDK', () => {
     expect(await failure(client.send(new StartExecutionCommand({ stateMachineArn, name: 'n'.repeat(80), input: '{not json' })))).toBeInstanceOf(InvalidExecutionInput);
     expect(await failure(client.send(new SendTaskFailureCommand({ taskToken: 'x', error: 'e'.repeat(256) })))).toBeInstanceOf(InvalidToken);
   });
+
+  it("refuses ListExecutions by mapRunArn (map run children are not executions here), rather than listing the machine's executions", async () => {
+    const { engine } = await startEngine({ invoker: choiceInvoker(), machines: [{ name: 'runs', definition: choiceMachine }] });
+    const client = await serve(engine);
+    const stateMachineArn = machineArn('runs');
+    const mapRunArn = `arn:aws:states:${REGION}:${ACCOUNT}:mapRun:runs/Map:1`;
+    expect(await failure(client.send(new ListExecutionsCommand({ stateMachineArn, mapRunArn })))).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/not both/) });
+    expect(await failure(client.send(new ListExecutionsCommand({ mapRunArn })))).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/mapRunArn/) });
+  });
 });

@@ -135,6 +135,15 @@ export async function handleSfnJson(engine: StepFunctionsApi, operation: string,
         return ok({ events: result.events.map(historyEvent), nextToken: result.nextToken });
       }
       case 'ListExecutions': {
+        // A map run's child executions are not executions of their own here (no history, no description).
+        if (body.mapRunArn !== undefined && body.mapRunArn !== null) {
+          throw new SfnError(
+            'ValidationException',
+            body.stateMachineArn !== undefined && body.stateMachineArn !== null
+              ? 'Specify either stateMachineArn or mapRunArn, not both'
+              : "The local Step Functions does not list a map run's child executions (mapRunArn)",
+          );
+        }
         const result = await engine.listExecutions({
           stateMachineArn: required(body, 'stateMachineArn'),
           statusFilter: optional(body, 'statusFilter'),
