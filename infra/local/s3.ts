@@ -195,7 +195,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
     const { path, query } = splitUrl(req.url ?? '/');
     if (path === '/' || path === '') throw new S3Error(501, 'NotImplemented', 'The local S3 serves the buckets of the template only (no ListBuckets).');
     const target = targetOf(req, path, context);
-    if ('missing' in target) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: target.missing });
+    if ('missing' in target) {
+      // CreateBucket (a PUT on a bucket that is not there) is a bucket operation the local S3 does not implement.
+      const slash = path.indexOf('/', 1);
+      if (req.method === 'PUT' && (slash < 0 || slash === path.length - 1)) {
+        throw new S3Error(501, 'NotImplemented', 'The local S3 serves the buckets of the template only: it does not create buckets.');
+      }
+      throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: target.missing });
+    }
     const origin = header(req, 'origin');
     if (req.method === 'OPTIONS') {
       preflight(req, res, target.bucket.cors, origin);
@@ -562,6 +569,16 @@ async function getObject(req: IncomingMessage, res: ServerResponse, target: Targ
   if (!meta) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
   const match = header(req, 'if-match');
   if (match !== undefined && !etagMatches(match, meta.etag)) throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+  // The date conditions, at HTTP dates' whole seconds; each gives way to its ETag counterpart when that one is sent.
+  const modified = Math.floor(Date.parse(meta.lastModified) / 1000);
+  const since = (name: string) => {
+    const date = Date.parse(header(req, name) ?? '');
+    return Number.isNaN(date) ? undefined : Math.floor(date / 1000);
+  };
+  const unmodifiedSince = match === undefined ? since('if-unmodified-since') : undefined;
+  if (unmodifiedSince !== undefined && modified > unmodifiedSince) {
+    throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Unmodified-Since' });
+  }
   const headers: Record<string, string | number> = {
     ...cors,
     'content-type': meta.contentType,
@@ -571,7 +588,9 @@ async function getObject(req: IncomingMessage, res: ServerResponse, target: Targ
     ...meta.headers,
   };
   const noneMatch = header(req, 'if-none-match');
-  if (noneMatch !== undefined && etagMatches(noneMatch, meta.etag)) return send(res, 304, { ...cors, etag: meta.etag, 'last-modified': headers['last-modified']! });
+  const modifiedSince = noneMatch === undefined ? since('if-modified-since') : undefined;
+  const notModified = noneMatch !== undefined ? etagMatches(noneMatch, meta.etag) : modifiedSince !== undefined && modified <= modifiedSince;
+  if (notModified) return send(res, 304, { ...cors, etag: meta.etag, 'last-modified': headers['last-modified']! });
   for (const [parameter, name] of Object.entries(RESPONSE_OVERRIDES)) {
     const value = query[parameter];
     if (typeof value === 'string') headers[name] = value;

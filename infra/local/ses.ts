@@ -78,6 +78,10 @@ const sendEmailHandler: PackageHandler =
 
 /** The SES v2 SendEmail route; the v1 query API is passed through untracked (the functions use v2 only). */
 const SEND_EMAIL_PATH = '/v2/email/outbound-emails';
+/** The SES v2 API's paths; the others are the viewer's. */
+const V2_PATH = '/v2/';
+/** The SES v1 (query API) actions the package serves at `POST /`. */
+const V1_ACTIONS = ['SendEmail', 'SendRawEmail'];
 /** The viewer's "clear" button. */
 const CLEAR_PATH = '/clear-store';
 /** The viewer's "download .eml" button. */
@@ -254,21 +258,29 @@ export async function startLocalSes(
       const download = method === 'GET' ? ATTACHMENT_PATH.exec(path) : null;
       if (download) return sendAttachment(res, store.emails, decodeURIComponent(download[1]!), Number(download[2]));
       if (method === 'GET' && path === EML_PATH) return await sendEml(res, store.emails, new URL(req.url ?? '/', 'http://local').searchParams.get('messageId'));
+      // The package's v1 route answers SendEmail and SendRawEmail only, and leaves any other request hanging.
+      const v1Action = method === 'POST' && path === '/' ? new URLSearchParams(body.toString('utf8')).get('Action') : undefined;
+      if (v1Action !== undefined && !V1_ACTIONS.includes(v1Action ?? '')) {
+        return queryError(res, { status: 400, type: 'InvalidAction', message: `The local SES does not support ${v1Action ? `the action ${v1Action}` : 'a request without an Action'} (SES v1 API)` });
+      }
       const sendEmail = method === 'POST' && path === SEND_EMAIL_PATH && /json/.test(req.headers['content-type'] ?? '') ? parseJson(body) : undefined;
       // The package takes attachments but checks neither their fields nor their base64, and its JSON parser stops at
       // 25 MB: the proxy checks them as SES does, and hands the package the request without their bytes.
       const files = sendEmail ? attachmentsOf(sendEmail) : undefined;
+      const badAddress = sendEmail && typeof sendEmail === 'object' ? addressRefusal(sendEmail) : undefined;
+      if (badAddress) return awsError(res, badAddress);
       if (files) {
         const refusal = attachmentRefusal(files, sendEmail!);
         if (refusal) return awsError(res, refusal);
       }
       if (sendEmail && typeof sendEmail === 'object' && (files || body.length <= PACKAGE_BODY_LIMIT)) {
         const unauthenticated = authenticationRefusal(req.headers);
-        if (unauthenticated) return answerJson(res, unauthenticated.status, unauthenticated.body);
+        if (unauthenticated) return awsError(res, packageError(unauthenticated.status, unauthenticated.body));
         const answer = await packageSendEmail(files ? withoutAttachmentBytes(sendEmail) : sendEmail);
         const messageId = answer.status === 200 ? (answer.body as { MessageId?: string }).MessageId : undefined;
         const email = messageId ? store.emails.findLast((candidate) => candidate.messageId === messageId) : undefined;
         if (email) await keep(email, files);
+        if (answer.status >= 400) return awsError(res, packageError(answer.status, answer.body));
         answerJson(res, answer.status, answer.body);
         if (email) options.onAccepted?.(acceptedEmail(sendEmail, email.messageId));
         return;
@@ -287,6 +299,10 @@ export async function startLocalSes(
         owned.clear();
         await mailFile?.clear().catch(() => undefined);
       }
+      // The package's errors carry their type in the body (or nowhere), and an unknown route gets an XML fragment: the
+      // SDK reads neither, so they are answered as SES answers them (v2: `x-amzn-errortype`; v1: an XML ErrorResponse).
+      if (!ok && path.startsWith(V2_PATH)) return awsError(res, packageError(answer.status, parseJson(text) ?? text.toString('utf8')));
+      if (!ok && v1Action !== undefined) return queryError(res, packageError(answer.status, parseJson(text) ?? text.toString('utf8'), 'InvalidParameterValue'));
       res.writeHead(answer.status, { 'content-type': answer.contentType });
       res.end(text);
       if (email) options.onAccepted?.(acceptedEmail(sendEmail!, email.messageId));
@@ -397,6 +413,7 @@ function answerJson(res: ServerResponse, status: number, body: unknown): void {
 interface SendEmailRequest {
   FromEmailAddress?: string;
   Destination?: { ToAddresses?: string[]; CcAddresses?: string[]; BccAddresses?: string[] };
+  ReplyToAddresses?: string[];
   ConfigurationSetName?: string;
   EmailTags?: Array<{ Name: string; Value: string }>;
   Content?: {
@@ -472,6 +489,30 @@ interface AwsErrorAnswer {
   message: string;
 }
 
+/**
+ * Whether SES would take this as an address: `local@domain`, or `Display Name <local@domain>`, with a local part and a
+ * domain that are not empty and hold no spaces or control characters (SES v2 answers BadRequestException otherwise).
+ */
+function isAddress(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const angle = /<([^<>]*)>\s*$/.exec(value);
+  const address = (angle ? angle[1]! : value).trim();
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  const plain = (text: string) => text !== '' && !/\s/.test(text) && ![...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  return at > 0 && plain(local) && plain(domain) && !/[@<>()[\]\\,;:"]/.test(domain) && !domain.startsWith('.') && !domain.endsWith('.') && !domain.includes('..');
+}
+
+/** The first address of a SendEmail (sender, recipients, reply-to) that SES would refuse, as SES v2 refuses it. */
+function addressRefusal(request: SendEmailRequest): AwsErrorAnswer | undefined {
+  const destination = request.Destination && typeof request.Destination === 'object' ? request.Destination : {};
+  const lists = [destination.ToAddresses, destination.CcAddresses, destination.BccAddresses, request.ReplyToAddresses];
+  const addresses = [...(request.FromEmailAddress !== undefined ? [request.FromEmailAddress] : []), ...lists.flatMap((list) => (Array.isArray(list) ? list : []))];
+  const bad = addresses.find((address) => !isAddress(address));
+  return bad === undefined ? undefined : { status: 400, type: 'BadRequestException', message: `Invalid email address ${typeof bad === 'string' ? bad : ''}.` };
+}
+
 /** Why SES v2 would refuse these attachments (the `Attachment` shape of its API reference), or undefined. */
 function attachmentRefusal(files: AttachmentRequest[], request: SendEmailRequest): AwsErrorAnswer | undefined {
   const bad = (message: string): AwsErrorAnswer => ({ status: 400, type: 'BadRequestException', message });
@@ -510,6 +551,31 @@ function withoutAttachmentBytes(request: SendEmailRequest): SendEmailRequest {
       ...(content.Template ? { Template: { ...content.Template, Attachments: strip(content.Template.Attachments) } } : {}),
     },
   };
+}
+
+/**
+ * An error answer of the package as SES names it: its `type` when it gave one, else by status (its 404 route for
+ * unknown operations answers `<UnknownOperationException/>`, as text); the message is its `detail`, else its `message`.
+ */
+function packageError(status: number, body: unknown, badRequest = 'BadRequestException'): AwsErrorAnswer {
+  if (typeof body === 'string') {
+    return /UnknownOperation/.test(body)
+      ? { status: 404, type: 'UnknownOperationException', message: 'The local SES does not support this operation' }
+      : { status, type: status === 404 ? 'NotFoundException' : badRequest, message: body.slice(0, 200) };
+  }
+  const fields = (body && typeof body === 'object' ? body : {}) as { type?: unknown; message?: unknown; detail?: unknown };
+  const byStatus = status === 403 ? 'MissingAuthenticationTokenException' : status === 404 ? 'NotFoundException' : status >= 500 ? 'InternalServiceErrorException' : badRequest;
+  const type = typeof fields.type === 'string' && badRequest === 'BadRequestException' ? fields.type : byStatus;
+  const text = typeof fields.detail === 'string' ? fields.detail.replace(/^aws-ses-v2-local: /, '') : fields.message;
+  return { status, type, message: typeof text === 'string' ? text : type };
+}
+
+/** An error as SES v1's query protocol answers it (an XML ErrorResponse, which the SDK and the AWS CLI read). */
+function queryError(res: ServerResponse, { status, type, message }: AwsErrorAnswer): void {
+  const escape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const xml = `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>${escape(type)}</Code><Message>${escape(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+  res.writeHead(status, { 'content-type': 'text/xml', 'content-length': String(Buffer.byteLength(xml)) });
+  res.end(xml);
 }
 
 /** An error as SES v2's REST-JSON protocol answers it: the SDK reads its name from `x-amzn-errortype`. */

@@ -257,6 +257,10 @@ function validateSendTextMessage(input: Record<string, unknown>): ReturnType<typ
       return validationError(field, 'Member must have length between 1 and 256');
     }
   }
+  const ttl = input.TimeToLive;
+  if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 5 || ttl > 259_200)) {
+    return validationError('TimeToLive', 'Member must have value between 5 and 259200');
+  }
   const context = input.Context;
   if (context !== undefined && (!context || typeof context !== 'object' || Object.values(context).some((v) => typeof v !== 'string') || Object.keys(context).length > 5)) {
     return validationError('Context', 'Member must be a map of at most 5 string values');

@@ -72,6 +72,41 @@ const MAX_RECEIVE = 10;
 /** The journal is rewritten with the live messages when it holds this many lines more than them (and 4 times as many). */
 const COMPACT_AFTER_LINES = 10_000;
 
+/** What SQS refuses in a message: characters outside #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF (lone surrogates too). */
+const INVALID_CHARACTER = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** A request field of the JSON protocol, checked for its type: what the SDK never sends malformed, a CLI or curl may. */
+const field = {
+  integer(body: Record<string, unknown>, name: string): number | undefined {
+    const value = body[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw new SqsError('InvalidParameterValue', `Value ${JSON.stringify(value)} for parameter ${name} is invalid. Reason: must be an integer.`);
+    return value;
+  },
+  strings(body: Record<string, unknown>, name: string): string[] {
+    const value = body[name];
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw new SqsError('InvalidParameterValue', `Value for parameter ${name} is invalid. Reason: must be a list of strings.`);
+    return value as string[];
+  },
+  attributes(body: Record<string, unknown>): Record<string, MessageAttribute> | undefined {
+    const value = body.MessageAttributes;
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'object' || Array.isArray(value)) throw new SqsError('InvalidParameterValue', 'Value for parameter MessageAttributes is invalid. Reason: must be a map of attributes.');
+    for (const [name, attribute] of Object.entries(value as Record<string, unknown>)) {
+      const { DataType, StringValue, BinaryValue } = (attribute && typeof attribute === 'object' ? attribute : {}) as Record<string, unknown>;
+      if (typeof DataType !== 'string' || DataType === '') throw new SqsError('InvalidParameterValue', `The message attribute '${name}' must contain non-empty message attribute type.`);
+      const kind = DataType.split('.')[0];
+      const given = kind === 'Binary' ? BinaryValue : StringValue;
+      if (typeof given !== 'string' || given === '' || (StringValue !== undefined && typeof StringValue !== 'string') || (BinaryValue !== undefined && typeof BinaryValue !== 'string')) {
+        throw new SqsError('InvalidParameterValue', `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${DataType}'.`);
+      }
+      if (!['String', 'Number', 'Binary'].includes(kind!)) throw new SqsError('InvalidParameterValue', `The type of message attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`);
+    }
+    return value as Record<string, MessageAttribute>;
+  },
+};
+
 const md5 = (value: string | Buffer) => createHash('md5').update(value).digest('hex');
 
 /**
@@ -146,6 +181,10 @@ export class LocalSqs {
   ): Promise<{ messageId: string; md5OfBody: string; md5OfMessageAttributes?: string }> {
     const queue = this.get(queueRef);
     if (body.length === 0) throw new SqsError('InvalidParameterValue', 'The message body must not be empty');
+    const invalid = INVALID_CHARACTER.exec(body);
+    if (invalid) {
+      throw new SqsError('InvalidMessageContents', `Invalid binary character '#x${invalid[0].codePointAt(0)!.toString(16).toUpperCase()}' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`);
+    }
     const size = Buffer.byteLength(body) + attributesSize(options.messageAttributes);
     if (size > queue.definition.maxMessageBytes) throw new SqsError('InvalidParameterValue', `The message is ${size} bytes, more than the queue's ${queue.definition.maxMessageBytes}`);
     const delay = options.delaySeconds ?? queue.definition.delaySeconds;
@@ -254,29 +293,57 @@ export class LocalSqs {
         }
         case 'ListQueues': {
           const prefix = typeof body.QueueNamePrefix === 'string' ? body.QueueNamePrefix : '';
-          return ok({ QueueUrls: [...this.queues.values()].filter((q) => q.definition.name.startsWith(prefix)).map((q) => q.definition.url) });
+          const names = [...this.queues.keys()].filter((name) => name.startsWith(prefix)).sort();
+          const max = field.integer(body, 'MaxResults');
+          if (max !== undefined && (max < 1 || max > 1000)) throw new SqsError('InvalidParameterValue', `Value ${max} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.`);
+          // Pages only with MaxResults, as SQS: the token is the last name given, tied to the prefix.
+          let after: string | undefined;
+          if (body.NextToken !== undefined && body.NextToken !== null) {
+            const token = (() => {
+              try {
+                return JSON.parse(Buffer.from(String(body.NextToken), 'base64url').toString('utf8')) as { p?: unknown; a?: unknown };
+              } catch {
+                return undefined;
+              }
+            })();
+            if (typeof token?.a !== 'string' || token.p !== prefix) throw new SqsError('InvalidParameterValue', 'Invalid NextToken value.');
+            after = token.a;
+          }
+          const rest = after === undefined ? names : names.filter((name) => name > after);
+          const page = max === undefined ? rest : rest.slice(0, max);
+          const more = max !== undefined && rest.length > page.length;
+          return ok({
+            ...(page.length ? { QueueUrls: page.map((name) => this.queues.get(name)!.definition.url) } : {}),
+            ...(more ? { NextToken: Buffer.from(JSON.stringify({ p: prefix, a: page.at(-1) })).toString('base64url') } : {}),
+          });
         }
         case 'GetQueueAttributes': {
+          const names = field.strings(body, 'AttributeNames');
           const all = this.attributes(String(body.QueueUrl));
-          const names: string[] = Array.isArray(body.AttributeNames) ? body.AttributeNames.map(String) : [];
           return ok({ Attributes: names.includes('All') ? all : Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name))) });
         }
         case 'SendMessage': {
           if (typeof body.MessageBody !== 'string') throw new SqsError('MissingParameter', 'MessageBody is required');
           const sent = await this.sendMessage(String(body.QueueUrl), body.MessageBody, {
-            delaySeconds: body.DelaySeconds === undefined ? undefined : Number(body.DelaySeconds),
-            messageAttributes: body.MessageAttributes,
+            delaySeconds: field.integer(body, 'DelaySeconds'),
+            messageAttributes: field.attributes(body),
           });
           return ok({ MessageId: sent.messageId, MD5OfMessageBody: sent.md5OfBody, ...(sent.md5OfMessageAttributes ? { MD5OfMessageAttributes: sent.md5OfMessageAttributes } : {}) });
         }
         case 'ReceiveMessage': {
-          const wanted: string[] = [...(body.MessageSystemAttributeNames ?? []), ...(body.AttributeNames ?? [])].map(String);
-          const attributeNames: string[] = (body.MessageAttributeNames ?? []).map(String);
+          const wanted = [...field.strings(body, 'MessageSystemAttributeNames'), ...field.strings(body, 'AttributeNames')];
+          const attributeNames = field.strings(body, 'MessageAttributeNames');
+          const wait = field.integer(body, 'WaitTimeSeconds');
+          if (wait !== undefined && (wait < 0 || wait > MAX_WAIT_SECONDS)) {
+            throw new SqsError('InvalidParameterValue', `Value ${wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= ${MAX_WAIT_SECONDS}, if provided.`);
+          }
           const received = await this.receiveMessage(String(body.QueueUrl), {
-            maxMessages: body.MaxNumberOfMessages === undefined ? 1 : Number(body.MaxNumberOfMessages),
-            visibilityTimeoutSeconds: body.VisibilityTimeout === undefined ? undefined : Number(body.VisibilityTimeout),
-            waitMs: body.WaitTimeSeconds === undefined ? undefined : Number(body.WaitTimeSeconds) * 1000,
+            maxMessages: field.integer(body, 'MaxNumberOfMessages') ?? 1,
+            visibilityTimeoutSeconds: field.integer(body, 'VisibilityTimeout'),
+            waitMs: wait === undefined ? undefined : wait * 1000,
           });
+          // SQS leaves Messages out when there are none.
+          if (received.length === 0) return ok({});
           return ok({
             Messages: received.map((message) => {
               const attributes = Object.fromEntries(Object.entries(message.attributes).filter(([name]) => wanted.includes('All') || wanted.includes(name)));
@@ -298,7 +365,7 @@ export class LocalSqs {
           this.deleteMessage(String(body.QueueUrl), String(body.ReceiptHandle ?? ''));
           return ok({});
         case 'ChangeMessageVisibility':
-          this.changeMessageVisibility(String(body.QueueUrl), String(body.ReceiptHandle ?? ''), Number(body.VisibilityTimeout));
+          this.changeMessageVisibility(String(body.QueueUrl), String(body.ReceiptHandle ?? ''), field.integer(body, 'VisibilityTimeout') ?? Number.NaN);
           return ok({});
         default:
           throw new SqsError('UnsupportedOperation', `The local SQS does not support ${operation}`);

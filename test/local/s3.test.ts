@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CopyObjectCommand,
+  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -147,6 +148,27 @@ describe('local S3', () => {
     expect((await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'sdk/a b/é.pdf' }))).$metadata.httpStatusCode).toBe(204);
   });
 
+  it('answers If-Modified-Since with 304 and If-Unmodified-Since with 412 as S3 does, the ETag conditions taking precedence', async () => {
+    const put = await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'dates/a.txt', Body: 'a' }));
+    // LastModified as S3 gives it in headers: whole seconds.
+    const { LastModified } = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'dates/a.txt' }));
+    const get = (conditions: Partial<{ IfModifiedSince: Date; IfUnmodifiedSince: Date; IfMatch: string; IfNoneMatch: string }>) =>
+      send(client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'dates/a.txt', ...conditions })).then((r) => ({ status: r.$metadata.httpStatusCode })));
+    const before = new Date(LastModified!.getTime() - 3_600_000);
+    const same = LastModified!;
+    const after = new Date(LastModified!.getTime() + 3_600_000);
+    expect(await get({ IfModifiedSince: before })).toEqual({ status: 200 });
+    // HTTP dates have whole seconds: the object's time within the same second is not modified since.
+    expect(await get({ IfModifiedSince: same })).toMatchObject({ status: 304 });
+    expect(await get({ IfModifiedSince: after })).toMatchObject({ status: 304 });
+    expect(await get({ IfUnmodifiedSince: after })).toEqual({ status: 200 });
+    expect(await get({ IfUnmodifiedSince: before })).toEqual({ failed: 'PreconditionFailed', status: 412 });
+    expect(await send(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'dates/a.txt', IfUnmodifiedSince: before })))).toMatchObject({ status: 412 });
+    // If-Match true wins over If-Unmodified-Since false; If-None-Match false wins over If-Modified-Since true.
+    expect(await get({ IfMatch: put.ETag, IfUnmodifiedSince: before })).toEqual({ status: 200 });
+    expect(await get({ IfNoneMatch: '"other"', IfModifiedSince: after })).toEqual({ status: 200 });
+  });
+
   it('reads and writes objects in process (the Step Functions engine), as the SDK sees them', async () => {
     await s3.putObject(BUCKET, 'maps/run/manifest.json', '{"ok":true}', 'application/json');
     const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'maps/run/manifest.json' }));
@@ -177,6 +199,9 @@ describe('local S3', () => {
     expect(anonymous.status).toBe(403);
     expect(await errorCode(anonymous)).toBe('AccessDenied');
     expect(await send(client.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'x' })))).toEqual({ failed: 'NoSuchBucket', status: 404 });
+    // Creating a bucket is not implemented (501), rather than answered with a NoSuchBucket that reads as a client error.
+    expect(await send(client.send(new CreateBucketCommand({ Bucket: 'no-such-bucket' })))).toEqual({ failed: 'NotImplemented', status: 501 });
+    expect(await send(client.send(new PutObjectCommand({ Bucket: 'no-such-bucket', Key: 'x', Body: 'x' })))).toEqual({ failed: 'NoSuchBucket', status: 404 });
   });
 
   it('takes a presigned upload once, with exactly the signed size, type and encryption, and serves it back', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SESv2Client, SendEmailCommand, type Attachment } from '@aws-sdk/client-sesv2';
+import { BadRequestException, ListEmailIdentitiesCommand, NotFoundException, SESv2Client, SendEmailCommand, type Attachment } from '@aws-sdk/client-sesv2';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,9 +125,10 @@ describe('local SES (aws-ses-v2-local)', () => {
       expect((await post(request)).status).toBe(403);
       expect((await post(request, 'Bearer x')).status).toBe(400);
       const noSubject = await post({ ...request, Content: { Simple: { Body: { Text: { Data: 'x' } } } } }, auth);
-      expect([noSubject.status, ((await noSubject.json()) as { message: string }).message]).toEqual([400, 'Bad Request Exception']);
+      // The package's refusals, named as SES names them (the SDK reads x-amzn-errortype), with the package's reason.
+      expect([noSubject.status, noSubject.headers.get('x-amzn-errortype'), ((await noSubject.json()) as { message: string }).message]).toEqual([400, 'BadRequestException', 'Schema validation failed']);
       const noBody = await post({ ...request, Content: { Simple: { Subject: { Data: 'Sujet' }, Body: {} } } }, auth);
-      expect(((await noBody.json()) as { detail: string }).detail).toMatch(/either a HTML or Text body/);
+      expect(((await noBody.json()) as { message: string }).message).toMatch(/either a HTML or Text body/);
       const withFile = (RawContent: string) => ({ ...request, Content: { Simple: { ...request.Content.Simple, Attachments: [{ FileName: 'a.pdf', RawContent }] } } });
       expect((await post(withFile('QQ==QUFB'), auth)).status).toBe(400);
       expect((await post(withFile('QUF='), auth)).status).toBe(200);
@@ -182,6 +183,59 @@ describe('local SES (aws-ses-v2-local)', () => {
       expect(email).toMatchObject({ subject: 'Brut', text: 'Corps' });
       expect(email.attachments.map((file) => [file.fileName, file.contentType, file.size])).toEqual([['brut.pdf', 'application/pdf', pdf.length]]);
       expect(email.attachments[0]!.content.equals(pdf)).toBe(true);
+    });
+  });
+
+  describe('errors as SES answers them', () => {
+    const client = () => new SESv2Client({ endpoint: ses.endpoint, region: 'eu-west-3', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as Error & { $metadata?: { httpStatusCode?: number } });
+
+    it("names the package's refusals with SES v2's error types, which the SDK turns into its exception classes", async () => {
+      const sesClient = client();
+      const noSubject = await failure(
+        sesClient.send(new SendEmailCommand({ FromEmailAddress: 'a@example.org', Destination: { ToAddresses: ['b@example.org'] }, Content: { Simple: { Body: { Text: { Data: 'x' } } } as never } })),
+      );
+      expect(noSubject).toBeInstanceOf(BadRequestException);
+      const noTemplate = await failure(
+        sesClient.send(new SendEmailCommand({ FromEmailAddress: 'a@example.org', Destination: { ToAddresses: ['b@example.org'] }, Content: { Template: { TemplateName: 'absent', TemplateData: '{}' } } })),
+      );
+      expect(noTemplate).toBeInstanceOf(NotFoundException);
+      sesClient.destroy();
+    });
+
+    it('refuses a sender or recipient that is not an address with BadRequestException, as SES v2 does, and takes display names', async () => {
+      const sesClient = client();
+      const send = (from: string, to: string[], replyTo?: string[]) =>
+        sesClient.send(new SendEmailCommand({ FromEmailAddress: from, Destination: { ToAddresses: to }, ReplyToAddresses: replyTo, Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 't' } } } } }));
+      for (const [from, to, replyTo] of [
+        ['a@example.org', ['not an address']],
+        ['a@example.org', ['']],
+        ['nobody', ['b@example.org']],
+        ['a@example.org', ['b@example.org', 'c@']],
+        ['a@example.org', ['b@example.org'], ['@example.org']],
+      ] as const) {
+        expect(await failure(send(from, [...to], replyTo ? [...replyTo] : undefined))).toBeInstanceOf(BadRequestException);
+      }
+      expect((await send('CoopConnexion <ne-pas-repondre@coopconnexion.local>', ['"Benali, Sarah" <sarah.benali@example.org>'])).MessageId).toBeTruthy();
+      sesClient.destroy();
+    });
+
+    it('answers an operation it does not serve with UnknownOperationException, not an XML fragment the SDK cannot parse', async () => {
+      const sesClient = client();
+      const error = await failure(sesClient.send(new ListEmailIdentitiesCommand({})));
+      sesClient.destroy();
+      expect(error).toMatchObject({ name: 'UnknownOperationException', $metadata: { httpStatusCode: 404 } });
+    });
+
+    it('answers an SES v1 action other than SendEmail and SendRawEmail at once, with InvalidAction in an XML ErrorResponse', async () => {
+      const response = await fetch(ses.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Credential=x/20260101/eu-west-3/ses/aws4_request' },
+        body: 'Action=GetSendQuota&Version=2010-12-01',
+        signal: AbortSignal.timeout(5000),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toMatch(/<Code>InvalidAction<\/Code>/);
     });
   });
 

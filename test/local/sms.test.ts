@@ -84,7 +84,12 @@ describe('LocalSms', () => {
     expect((await sms.handleJson('SendTextMessage', { DestinationPhoneNumber: '+33612345678' })).body).toMatchObject({ Fields: [{ Name: 'MessageBody' }] });
     expect((await sms.handleJson('SendTextMessage', { DestinationPhoneNumber: '+33612345678', MessageBody: 'x', MessageType: 'OTHER' })).status).toBe(400);
     expect((await sms.handleJson('SendVoiceMessage', {})).body).toMatchObject({ __type: 'UnknownOperationException' });
+    // TimeToLive: 5 to 259,200 seconds (the API reference's range).
+    for (const TimeToLive of [1, 4, 259_201, 5.5, '60']) {
+      expect((await sms.handleJson('SendTextMessage', { DestinationPhoneNumber: '+33612345678', MessageBody: 'x', TimeToLive })).body).toMatchObject({ __type: 'ValidationException', Fields: [{ Name: 'TimeToLive' }] });
+    }
     expect(sms.list()).toEqual([]);
+    expect((await sms.handleJson('SendTextMessage', { DestinationPhoneNumber: '+33612345678', MessageBody: 'x', TimeToLive: 5 })).status).toBe(200);
   });
 
   it('does not record a DryRun', async () => {

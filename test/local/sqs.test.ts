@@ -8,6 +8,8 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  InvalidMessageContents,
+  ListQueuesCommand,
   MessageNotInflight,
   QueueDoesNotExist,
   ReceiveMessageCommand,
@@ -204,6 +206,47 @@ describe('the local SQS behind the AWS JSON endpoint, with the real @aws-sdk/cli
     expect((await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }))).Attributes).toEqual({ ApproximateNumberOfMessagesNotVisible: '0' });
     expect(await client.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: handle, VisibilityTimeout: 0 })).catch((e: unknown) => e)).toBeInstanceOf(MessageNotInflight);
     expect(await client.send(new GetQueueUrlCommand({ QueueName: 'nowhere' })).catch((e: unknown) => e)).toBeInstanceOf(QueueDoesNotExist);
+  });
+
+  it('refuses what SQS refuses: characters outside its set, a wait over 20 s, an attribute without a type; and leaves Messages out of an empty receive', async () => {
+    const QueueUrl = deadLetters.url;
+    const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+    expect(await failure(client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a\u0000b' })))).toBeInstanceOf(InvalidMessageContents);
+    expect(await failure(client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x', MessageAttributes: { kind: { StringValue: 'x' } as never } })))).toMatchObject({ name: 'InvalidParameterValue' });
+    const started = Date.now();
+    expect(await failure(client.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 21 })))).toMatchObject({ name: 'InvalidParameterValue', message: expect.stringMatching(/WaitTimeSeconds/) });
+    expect(Date.now() - started).toBeLessThan(2000);
+    const empty = await client.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 0 }));
+    expect(empty.Messages).toBeUndefined();
+  });
+
+  it('lists queues a page of MaxResults at a time with a NextToken, as SQS does, and all of them without MaxResults', async () => {
+    const first = await client.send(new ListQueuesCommand({ MaxResults: 1 }));
+    expect(first.QueueUrls).toHaveLength(1);
+    expect(first.NextToken).toEqual(expect.any(String));
+    const second = await client.send(new ListQueuesCommand({ MaxResults: 1, NextToken: first.NextToken }));
+    expect(second.NextToken).toBeUndefined();
+    expect([...first.QueueUrls!, ...second.QueueUrls!].sort()).toEqual([deadLetters.url, reports.url].sort());
+    expect((await client.send(new ListQueuesCommand({}))).QueueUrls).toHaveLength(2);
+    expect((await client.send(new ListQueuesCommand({ QueueNamePrefix: 'nothing' }))).QueueUrls).toBeUndefined();
+    expect(await client.send(new ListQueuesCommand({ MaxResults: 1, NextToken: 'garbage' })).catch((e: unknown) => e)).toMatchObject({ name: 'InvalidParameterValue' });
+    expect(await client.send(new ListQueuesCommand({ MaxResults: 1001 })).catch((e: unknown) => e)).toMatchObject({ name: 'InvalidParameterValue' });
+  });
+
+  it('answers malformed fields (a string for a list, a number for an attribute) with a 400, not a 500', async () => {
+    const post = (operation: string, body: unknown) =>
+      fetch(endpoint.url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${operation}` }, body: JSON.stringify(body) });
+    for (const [operation, body] of [
+      ['ReceiveMessage', { QueueUrl: deadLetters.url, MessageAttributeNames: 'All', WaitTimeSeconds: 0 }],
+      ['ReceiveMessage', { QueueUrl: deadLetters.url, AttributeNames: { a: 1 }, WaitTimeSeconds: 0 }],
+      ['ReceiveMessage', { QueueUrl: deadLetters.url, MaxNumberOfMessages: '5', WaitTimeSeconds: 0 }],
+      ['SendMessage', { QueueUrl: deadLetters.url, MessageBody: 'x', MessageAttributes: { a: 5 } }],
+      ['SendMessage', { QueueUrl: deadLetters.url, MessageBody: 'x', MessageAttributes: [1] }],
+      ['GetQueueAttributes', { QueueUrl: deadLetters.url, AttributeNames: 'All' }],
+    ] as const) {
+      const response = await post(operation, body);
+      expect([operation, response.status, response.headers.get('x-amzn-errortype')]).toEqual([operation, 400, 'com.amazonaws.sqs#InvalidParameterValue']);
+    }
   });
 });
 

@@ -8,11 +8,13 @@ import {
   ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
   InvalidArn,
+  InvalidExecutionInput,
   InvalidToken,
   ListExecutionsCommand,
   ListStateMachinesCommand,
   RedriveExecutionCommand,
   SFNClient,
+  SendTaskFailureCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
   StateMachineDoesNotExist,
@@ -431,5 +433,43 @@ describe('errors through the SDK', () => {
     expect(await failure(client.send(new RedriveExecutionCommand({ executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:same` })))).toBeInstanceOf(
       ExecutionNotRedrivable,
     );
+  });
+
+  it("checks the model's length constraints first, with ValidationException as AWS does: names over 80, data over 256 KiB, long errors and tokens", async () => {
+    const { engine } = await startEngine({ invoker: choiceInvoker(), machines: [{ name: 'runs', definition: choiceMachine }] });
+    const client = await serve(engine);
+    const stateMachineArn = machineArn('runs');
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:any`;
+    // 262,144 bytes of UTF-8 in 131,075 characters: the limit counts bytes.
+    const tooBig = JSON.stringify({ text: 'é'.repeat(131_072) });
+    for (const command of [
+      new StartExecutionCommand({ stateMachineArn, name: 'n'.repeat(81) }),
+      new StartExecutionCommand({ stateMachineArn, name: '' }),
+      new StartExecutionCommand({ stateMachineArn, input: tooBig }),
+      new SendTaskSuccessCommand({ taskToken: 'x', output: tooBig }),
+      new SendTaskSuccessCommand({ taskToken: 't'.repeat(2049), output: '{}' }),
+      new SendTaskFailureCommand({ taskToken: 'x', error: 'e'.repeat(257) }),
+      new SendTaskFailureCommand({ taskToken: 'x', cause: 'c'.repeat(32_769) }),
+      new StopExecutionCommand({ executionArn, error: 'e'.repeat(257) }),
+      new RedriveExecutionCommand({ executionArn, clientToken: 'c'.repeat(65) }),
+    ]) {
+      const error = await failure(client.send(command as never));
+      expect(error).toBeInstanceOf(ValidationException);
+      expect((error as ValidationException).message).toMatch(/^1 validation error detected: Value.* at '\w+' failed to satisfy constraint: Member must have length/);
+    }
+    // The data itself is not quoted back.
+    expect((await failure(client.send(new StartExecutionCommand({ stateMachineArn, input: tooBig })))) as Error).toHaveProperty('message', expect.not.stringContaining('é'));
+    // Within the limits, the engine's own checks still answer.
+    expect(await failure(client.send(new StartExecutionCommand({ stateMachineArn, name: 'n'.repeat(80), input: '{not json' })))).toBeInstanceOf(InvalidExecutionInput);
+    expect(await failure(client.send(new SendTaskFailureCommand({ taskToken: 'x', error: 'e'.repeat(256) })))).toBeInstanceOf(InvalidToken);
+  });
+
+  it("refuses ListExecutions by mapRunArn (map run children are not executions here), rather than listing the machine's executions", async () => {
+    const { engine } = await startEngine({ invoker: choiceInvoker(), machines: [{ name: 'runs', definition: choiceMachine }] });
+    const client = await serve(engine);
+    const stateMachineArn = machineArn('runs');
+    const mapRunArn = `arn:aws:states:${REGION}:${ACCOUNT}:mapRun:runs/Map:1`;
+    expect(await failure(client.send(new ListExecutionsCommand({ stateMachineArn, mapRunArn })))).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/not both/) });
+    expect(await failure(client.send(new ListExecutionsCommand({ mapRunArn })))).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/mapRunArn/) });
   });
 });

@@ -22,6 +22,50 @@ function optional(body: Body, key: string): string | undefined {
   return value;
 }
 
+/**
+ * The length constraints of the API's model, which AWS checks before the operation runs (ValidationException, the
+ * value left out of the message for the sensitive members). Data members (input, output) count UTF-8 bytes.
+ */
+function withinLength(body: Body, key: string, min: number, max: number, options: { sensitive?: boolean; bytes?: boolean } = {}): void {
+  const value = body[key];
+  if (typeof value !== 'string') return;
+  const length = options.bytes ? Buffer.byteLength(value) : value.length;
+  if (length >= min && length <= max) return;
+  const shown = options.sensitive ? 'Value' : `Value '${value.length > 100 ? `${value.slice(0, 100)}...` : value}'`;
+  const rule = length < min ? `greater than or equal to ${min}` : `less than or equal to ${max}`;
+  throw new SfnError('ValidationException', `1 validation error detected: ${shown} at '${key}' failed to satisfy constraint: Member must have length ${rule}`);
+}
+
+/** The constraints of each operation's members (the Step Functions API reference), checked before the engine sees the request. */
+function checkLengths(operation: string, body: Body): void {
+  const data = { sensitive: true, bytes: true };
+  switch (operation) {
+    case 'StartExecution':
+      withinLength(body, 'name', 1, 80);
+      withinLength(body, 'input', 0, MAX_DATA_BYTES, data);
+      break;
+    case 'SendTaskSuccess':
+      withinLength(body, 'taskToken', 1, 2048);
+      withinLength(body, 'output', 0, MAX_DATA_BYTES, data);
+      break;
+    case 'SendTaskFailure':
+    case 'StopExecution':
+      withinLength(body, 'taskToken', 1, 2048);
+      withinLength(body, 'error', 0, 256, { sensitive: true });
+      withinLength(body, 'cause', 0, 32_768, { sensitive: true });
+      break;
+    case 'SendTaskHeartbeat':
+      withinLength(body, 'taskToken', 1, 2048);
+      break;
+    case 'RedriveExecution':
+      withinLength(body, 'clientToken', 1, 64);
+      break;
+  }
+}
+
+/** Step Functions' largest input or output: 256 KiB of UTF-8. */
+const MAX_DATA_BYTES = 262_144;
+
 /** maxResults as sent: a number (its range is the engine's check), else the error AWS gives for a wrong type. */
 function maxResults(body: Body): number | undefined {
   const value = body.maxResults;
@@ -50,6 +94,7 @@ export async function handleSfnJson(engine: StepFunctionsApi, operation: string,
   try {
     const body = (rawBody ?? {}) as Body;
     if (typeof body !== 'object' || Array.isArray(body)) throw new SfnError('ValidationException', 'Request body must be a JSON object');
+    checkLengths(operation, body);
     switch (operation) {
       case 'StartExecution': {
         const result = await engine.startExecution({
@@ -90,6 +135,15 @@ export async function handleSfnJson(engine: StepFunctionsApi, operation: string,
         return ok({ events: result.events.map(historyEvent), nextToken: result.nextToken });
       }
       case 'ListExecutions': {
+        // A map run's child executions are not executions of their own here (no history, no description).
+        if (body.mapRunArn !== undefined && body.mapRunArn !== null) {
+          throw new SfnError(
+            'ValidationException',
+            body.stateMachineArn !== undefined && body.stateMachineArn !== null
+              ? 'Specify either stateMachineArn or mapRunArn, not both'
+              : "The local Step Functions does not list a map run's child executions (mapRunArn)",
+          );
+        }
         const result = await engine.listExecutions({
           stateMachineArn: required(body, 'stateMachineArn'),
           statusFilter: optional(body, 'statusFilter'),
