@@ -67,12 +67,14 @@ fieldset { margin: 0; min-width: 0; }
 .field.group > legend, .field > label { display: block; font-weight: 600; margin-bottom: 0.25rem; padding: 0; }
 .required, .optional { font-weight: 400; color: #4a4a4a; }
 .hint { color: #4a4a4a; margin: 0 0 0.35rem; font-size: 0.95rem; }
-input[type="text"], input[type="email"], input[type="tel"], input[type="date"], select, textarea {
+/* Every typed-in control, the untyped <input> and time/month included: 16 px at least, or iOS zooms in on focus. */
+input:not([type]), input[type="text"], input[type="email"], input[type="tel"], input[type="date"], input[type="time"], input[type="month"],
+input[type="search"], input[type="url"], input[type="password"], select, textarea {
   display: block; width: 100%; max-width: 100%; font: inherit; font-size: 1rem; color: inherit;
   padding: 0.55rem 0.65rem; border: 2px solid #5c5c5c; border-radius: 0.3rem; background: #fff;
   min-height: 2.75rem;
 }
-input[type="date"] { max-width: 14rem; }
+input[type="date"], input[type="time"], input[type="month"] { max-width: 14rem; }
 input[name$="postalCode"] { max-width: 8rem; }
 textarea { resize: vertical; }
 .choice { display: grid; grid-template-columns: 1.5rem 1fr; gap: 0 0.6rem; align-items: start; margin: 0.5rem 0; }

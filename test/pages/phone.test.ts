@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { pagesInBrowser } from '../support/browser.js';
+import { fakeIdToken, resetSession } from '../support/pages.js';
+
+/*
+ * The page shells on the smallest phone we support (320 x 568, touch, French), with the shared style sheet: what iOS
+ * and a thumb need whatever the page's data. The API is not answered here (404): the shells' own markup is checked.
+ */
+
+const ui = pagesInBrowser({ viewport: { width: 320, height: 568 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+
+describe('on a 320-px phone', () => {
+  it('sizes every typed-in control, time and month included, at 16 px or more (iOS zooms in below) and 44 px high', async () => {
+    await resetSession(ui.page, ui.server.url, fakeIdToken({ groups: ['staff'] }));
+    await ui.page.goto(`${ui.server.url}/equipe/reunions`);
+    // The controls the pages make, some only once their data is loaded: one of each kind in the page's form.
+    const sizes = await ui.page.evaluate(() => {
+      const form = document.querySelector('form')!;
+      const kinds = ['text', 'email', 'tel', 'date', 'time', 'month', 'number', 'search', ''];
+      const made = kinds.map((type) => {
+        const input = document.createElement('input');
+        if (type) input.type = type;
+        return input;
+      });
+      form.append(...made, document.createElement('select'), document.createElement('textarea'));
+      return [...form.querySelectorAll('input:not([type=radio]):not([type=checkbox]):not([type=hidden]), select, textarea')].map((control) => ({
+        control: `${control.tagName.toLowerCase()}[type=${control.getAttribute('type') ?? ''}]`,
+        fontSize: parseFloat(getComputedStyle(control).fontSize),
+        height: control.getBoundingClientRect().height,
+      }));
+    });
+    expect(sizes.length).toBeGreaterThan(11);
+    expect(sizes.filter((size) => size.fontSize < 16 || size.height < 44)).toEqual([]);
+  });
+});
