@@ -23,7 +23,30 @@ export interface LayoutOptions {
   data?: Record<string, string>;
   /** Trusted HTML of the <main> element content. */
   body: string;
+  /**
+   * `false` for the pages of people without an account (reached by a personal link): the staff's and prescribers'
+   * links mean nothing to them, and on a phone they filled the whole first screen above the page's title.
+   */
+  navigation?: boolean;
 }
+
+const NAVIGATION = `<nav aria-label="Navigation principale">
+<ul class="nav-list">
+<li data-audience="prescriber"><a href="/prescripteur/orienter">Orienter un jeune</a></li>
+<li data-audience="prescriber staff"><a href="/prescripteur/orientations">Suivi des orientations</a></li>
+<li data-audience="staff"><a href="/equipe">Demandes à traiter</a></li>
+<li data-audience="staff"><a href="/equipe/accueil">Accueil</a></li>
+<li data-audience="staff"><a href="/equipe/reunions">Réunions</a></li>
+<li data-audience="staff"><a href="/equipe/documents">Pièces à vérifier</a></li>
+<li data-audience="staff"><a href="/equipe/activites">Activités</a></li>
+<li data-audience="staff"><a href="/equipe/cohortes">Cohortes CJS</a></li>
+<li data-audience="staff"><a href="/equipe/services">Services</a></li>
+<li data-audience="staff"><a href="/equipe/facturation">Facturation</a></li>
+<li data-audience="staff"><a href="/equipe/messages">Messages et contacts</a></li>
+<li data-audience="staff"><a href="/equipe/doublons">Doublons possibles</a></li>
+</ul>
+</nav>
+`;
 
 /** The shell shared by every page: skip link, header with session slot, main, footer. */
 export function layout(options: LayoutOptions): string {
@@ -47,23 +70,7 @@ ${preloads}<script type="module" src="${script.src}"></script>
 <header class="site-header">
 <div class="wrap header-inner">
 <a class="brand" href="/">CoopConnexion <span>Parcours</span></a>
-<nav aria-label="Navigation principale">
-<ul class="nav-list">
-<li data-audience="prescriber"><a href="/prescripteur/orienter">Orienter un jeune</a></li>
-<li data-audience="prescriber staff"><a href="/prescripteur/orientations">Suivi des orientations</a></li>
-<li data-audience="staff"><a href="/equipe">Demandes à traiter</a></li>
-<li data-audience="staff"><a href="/equipe/accueil">Accueil</a></li>
-<li data-audience="staff"><a href="/equipe/reunions">Réunions</a></li>
-<li data-audience="staff"><a href="/equipe/documents">Pièces à vérifier</a></li>
-<li data-audience="staff"><a href="/equipe/activites">Activités</a></li>
-<li data-audience="staff"><a href="/equipe/cohortes">Cohortes CJS</a></li>
-<li data-audience="staff"><a href="/equipe/services">Services</a></li>
-<li data-audience="staff"><a href="/equipe/facturation">Facturation</a></li>
-<li data-audience="staff"><a href="/equipe/messages">Messages et contacts</a></li>
-<li data-audience="staff"><a href="/equipe/doublons">Doublons possibles</a></li>
-</ul>
-</nav>
-<div class="session" id="session" hidden>
+${options.navigation === false ? '' : NAVIGATION}<div class="session" id="session" hidden>
 <span class="session-name" id="session-name"></span>
 <a class="session-logout" id="session-logout" href="/">Se déconnecter</a>
 </div>

@@ -32,4 +32,15 @@ describe('on a 320-px phone', () => {
     expect(sizes.length).toBeGreaterThan(11);
     expect(sizes.filter((size) => size.fontSize < 16 || size.height < 44)).toEqual([]);
   });
+
+  it.each(['/mon-parcours', '/tuteur', '/nouveau-lien', '/mon-activite', '/ma-facturation'])(
+    'opens %s, a page reached by a personal link, on its title: no staff or prescriber links above it',
+    async (path) => {
+      await resetSession(ui.page, ui.server.url);
+      await ui.page.goto(`${ui.server.url}${path}`);
+      expect(await ui.page.locator('a[href^="/equipe"], a[href^="/prescripteur"]').count()).toBe(0);
+      const title = await ui.page.locator('h1').boundingBox();
+      expect(title!.y).toBeLessThan(120);
+    },
+  );
 });
