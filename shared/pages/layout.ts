@@ -48,6 +48,17 @@ const NAVIGATION = `<nav aria-label="Navigation principale">
 </nav>
 `;
 
+/**
+ * The page's forms send their data with fetch from its module. One without a method would, before the module runs
+ * (JavaScript off, slow or failed), reload the page with every field in the URL's query string (names, e-mails,
+ * phones in the history and the access logs) and lose what was typed. `method="dialog"` outside a <dialog> still fires
+ * the submit event the module handles, and submits nothing by itself. Forms that say their method (the lists' GET
+ * filters, meant to work without JavaScript) keep it.
+ */
+function withoutNativeSubmit(body: string): string {
+  return body.replace(/<form\b(?![^>]*\smethod=)/g, '<form method="dialog"');
+}
+
 /** The shell shared by every page: skip link, header with session slot, main, footer. */
 export function layout(options: LayoutOptions): string {
   const script = pageScript(options.script ?? options.page);
@@ -77,7 +88,8 @@ ${options.navigation === false ? '' : NAVIGATION}<div class="session" id="sessio
 </div>
 </header>
 <main id="contenu" class="wrap" tabindex="-1">
-${options.body}
+<noscript><p class="panel panel-warning">Cette page a besoin de JavaScript : activez-le dans les réglages de votre navigateur, puis rechargez la page.</p></noscript>
+${withoutNativeSubmit(options.body)}
 </main>
 <footer class="site-footer">
 <div class="wrap">

@@ -33,6 +33,40 @@ describe('on a 320-px phone', () => {
     expect(sizes.filter((size) => size.fontSize < 16 || size.height < 44)).toEqual([]);
   });
 
+  it.each([
+    ['JavaScript off', { javaScriptEnabled: false }, false],
+    ['its module not loaded yet', {}, true],
+  ] as const)('keeps what was typed out of the URL when a form is sent with %s, and says what to do without JavaScript', async (_, options, blockModule) => {
+    const context = await ui.browser.newContext({ viewport: { width: 320, height: 568 }, isMobile: true, hasTouch: true, locale: 'fr-FR', ...options });
+    try {
+      const page = await context.newPage();
+      // The module never arrives: the page is as a slow network leaves it before its script runs.
+      if (blockModule) await page.route('**/assets/*.js', () => undefined);
+      const navigations: string[] = [];
+      page.on('request', (request) => {
+        if (request.isNavigationRequest()) navigations.push(request.url());
+      });
+      for (const [path, field] of [['/nouveau-lien', '#f-contact'], ['/prescripteur/orienter', '#f-youngPerson-email']] as const) {
+        navigations.length = 0;
+        await page.goto(`${ui.server.url}${path}`, { waitUntil: 'commit' });
+        await page.locator(field).fill('lea.martin@example.org');
+        await page.locator(field).press('Enter');
+        await page.locator('form button[type="submit"]').first().click();
+        await page.waitForTimeout(300);
+        expect(navigations.filter((url) => url.includes('example.org') || url.includes('?')), path).toEqual([]);
+        expect(page.url()).toBe(`${ui.server.url}${path}`);
+        if (!blockModule) {
+          // Playwright's text search skips <noscript>: its paragraph is found by its place.
+          const notice = page.locator('main > noscript > p');
+          expect(await notice.isVisible()).toBe(true);
+          expect(await notice.textContent()).toMatch(/besoin de JavaScript : activez-le/);
+        }
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
   it.each(['/mon-parcours', '/tuteur', '/nouveau-lien', '/mon-activite', '/ma-facturation'])(
     'opens %s, a page reached by a personal link, on its title: no staff or prescriber links above it',
     async (path) => {
