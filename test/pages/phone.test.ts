@@ -33,6 +33,25 @@ describe('on a 320-px phone', () => {
     expect(sizes.filter((size) => size.fontSize < 16 || size.height < 44)).toEqual([]);
   });
 
+  it('gives the links among actions and "Se déconnecter" a 44 x 44 px target, as the buttons, and the header\'s links 24 px at least', async () => {
+    await resetSession(ui.page, ui.server.url, fakeIdToken({ groups: ['staff'] }));
+    await ui.page.goto(`${ui.server.url}/equipe`);
+    await expect.poll(() => ui.page.locator('#session-logout').isVisible()).toBe(true);
+    // The inbox's cards come from the API: one card's actions as the page makes them ("Historique", "PDF"...).
+    const sizes = await ui.page.evaluate(() => {
+      const actions = document.createElement('p');
+      actions.className = 'item-actions';
+      actions.innerHTML = '<a href="/equipe/personnes/p">Historique</a> <a href="/x.pdf">PDF</a>';
+      document.getElementById('contenu')!.append(actions);
+      return [...document.querySelectorAll<HTMLElement>('.nav-list a, #session-logout, .item-actions a')]
+        .filter((link) => link.getClientRects().length > 0)
+        .map((link) => ({ link: link.textContent, nav: link.matches('.nav-list a'), width: link.getBoundingClientRect().width, height: link.getBoundingClientRect().height }));
+    });
+    expect(sizes.filter((size) => size.nav).length).toBeGreaterThan(9);
+    expect(sizes.filter((size) => !size.nav).length).toBe(3);
+    expect(sizes.filter((size) => (size.nav ? size.height < 24 : size.width < 44 || size.height < 44))).toEqual([]);
+  });
+
   it.each([
     ['JavaScript off', { javaScriptEnabled: false }, false],
     ['its module not loaded yet', {}, true],
