@@ -25,7 +25,7 @@ const SETTLED_TEXT: Record<string, string> = {
 
 startPage(async () => {
   const sessionId = document.body.dataset.sessionId ?? '';
-  const region = byId('session');
+  const region = byId('reunion-detail');
   const status = byId('attendance-status');
   const data = await loadInto<SessionDetailView>(region, `/api/staff/sessions/${encodeURIComponent(sessionId)}`);
   if (!data) return;

@@ -115,7 +115,7 @@ ${launchFileFields(true)}
 <h2 id="collectives-titre">Mes activités collectives</h2>
 <div id="collectives"></div>
 </section>`;
-  return layout({ title: 'Mon activité', page: 'mon-activite', auth: 'optional', body });
+  return layout({ title: 'Mon activité', page: 'mon-activite', auth: 'optional', navigation: false, body });
 }
 
 /** What each move of a launched activity says to staff. */

@@ -36,9 +36,17 @@ main.wrap { padding-bottom: 3rem; }
 .site-header a { color: #fff; }
 .brand { font-weight: 700; font-size: 1.15rem; text-decoration: none; margin-right: auto; }
 .brand span { font-weight: 400; }
-.nav-list { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; list-style: none; margin: 0; padding: 0; }
+.nav-list { display: flex; flex-wrap: wrap; gap: 0 1rem; list-style: none; margin: 0; padding: 0; }
 .nav-list a[aria-current="page"] { font-weight: 700; text-decoration-thickness: 3px; }
 .session { display: flex; flex-wrap: wrap; gap: 0.25rem 0.75rem; font-size: 0.95rem; width: 100%; }
+/*
+ * Links a thumb taps among a card's or a form's actions, and "Se déconnecter": 44 x 44 px at least, as the buttons. The
+ * header's links get 28 px rows (WCAG's 24 px minimum): at 44 px the staff's twelve would fill a small phone's screen.
+ */
+.session-logout, .item-actions a:not(.button), .actions a:not(.button), .load-more a:not(.button) {
+  display: inline-flex; align-items: center; min-height: 2.75rem; min-width: 2.75rem;
+}
+.nav-list a { display: inline-flex; align-items: center; min-height: 1.75rem; }
 .site-footer { border-top: 1px solid #d0d0c8; color: #4a4a4a; font-size: 0.9rem; padding: 1rem 0 2rem; }
 
 .cards { display: grid; gap: 1rem; }
@@ -67,12 +75,14 @@ fieldset { margin: 0; min-width: 0; }
 .field.group > legend, .field > label { display: block; font-weight: 600; margin-bottom: 0.25rem; padding: 0; }
 .required, .optional { font-weight: 400; color: #4a4a4a; }
 .hint { color: #4a4a4a; margin: 0 0 0.35rem; font-size: 0.95rem; }
-input[type="text"], input[type="email"], input[type="tel"], input[type="date"], select, textarea {
+/* Every typed-in control, the untyped <input> and time/month included: 16 px at least, or iOS zooms in on focus. */
+input:not([type]), input[type="text"], input[type="email"], input[type="tel"], input[type="date"], input[type="time"], input[type="month"],
+input[type="search"], input[type="url"], input[type="password"], select, textarea {
   display: block; width: 100%; max-width: 100%; font: inherit; font-size: 1rem; color: inherit;
   padding: 0.55rem 0.65rem; border: 2px solid #5c5c5c; border-radius: 0.3rem; background: #fff;
   min-height: 2.75rem;
 }
-input[type="date"] { max-width: 14rem; }
+input[type="date"], input[type="time"], input[type="month"] { max-width: 14rem; }
 input[name$="postalCode"] { max-width: 8rem; }
 textarea { resize: vertical; }
 .choice { display: grid; grid-template-columns: 1.5rem 1fr; gap: 0 0.6rem; align-items: start; margin: 0.5rem 0; }

@@ -135,5 +135,5 @@ ${recordingSections({ linesLegend: 'Ce que vous avez fait', declarationsTitle: '
 <div id="releve"></div>
 </section>
 </div>`;
-  return layout({ title: 'Ma facturation', page: 'ma-facturation', auth: 'optional', body });
+  return layout({ title: 'Ma facturation', page: 'ma-facturation', auth: 'optional', navigation: false, body });
 }

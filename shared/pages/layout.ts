@@ -23,6 +23,40 @@ export interface LayoutOptions {
   data?: Record<string, string>;
   /** Trusted HTML of the <main> element content. */
   body: string;
+  /**
+   * `false` for the pages of people without an account (reached by a personal link): the staff's and prescribers'
+   * links mean nothing to them, and on a phone they filled the whole first screen above the page's title.
+   */
+  navigation?: boolean;
+}
+
+const NAVIGATION = `<nav aria-label="Navigation principale">
+<ul class="nav-list">
+<li data-audience="prescriber"><a href="/prescripteur/orienter">Orienter un jeune</a></li>
+<li data-audience="prescriber staff"><a href="/prescripteur/orientations">Suivi des orientations</a></li>
+<li data-audience="staff"><a href="/equipe">Demandes à traiter</a></li>
+<li data-audience="staff"><a href="/equipe/accueil">Accueil</a></li>
+<li data-audience="staff"><a href="/equipe/reunions">Réunions</a></li>
+<li data-audience="staff"><a href="/equipe/documents">Pièces à vérifier</a></li>
+<li data-audience="staff"><a href="/equipe/activites">Activités</a></li>
+<li data-audience="staff"><a href="/equipe/cohortes">Cohortes CJS</a></li>
+<li data-audience="staff"><a href="/equipe/services">Services</a></li>
+<li data-audience="staff"><a href="/equipe/facturation">Facturation</a></li>
+<li data-audience="staff"><a href="/equipe/messages">Messages et contacts</a></li>
+<li data-audience="staff"><a href="/equipe/doublons">Doublons possibles</a></li>
+</ul>
+</nav>
+`;
+
+/**
+ * The page's forms send their data with fetch from its module. One without a method would, before the module runs
+ * (JavaScript off, slow or failed), reload the page with every field in the URL's query string (names, e-mails,
+ * phones in the history and the access logs) and lose what was typed. `method="dialog"` outside a <dialog> still fires
+ * the submit event the module handles, and submits nothing by itself. Forms that say their method (the lists' GET
+ * filters, meant to work without JavaScript) keep it.
+ */
+function withoutNativeSubmit(body: string): string {
+  return body.replace(/<form\b(?![^>]*\smethod=)/g, '<form method="dialog"');
 }
 
 /** The shell shared by every page: skip link, header with session slot, main, footer. */
@@ -47,30 +81,15 @@ ${preloads}<script type="module" src="${script.src}"></script>
 <header class="site-header">
 <div class="wrap header-inner">
 <a class="brand" href="/">CoopConnexion <span>Parcours</span></a>
-<nav aria-label="Navigation principale">
-<ul class="nav-list">
-<li data-audience="prescriber"><a href="/prescripteur/orienter">Orienter un jeune</a></li>
-<li data-audience="prescriber staff"><a href="/prescripteur/orientations">Suivi des orientations</a></li>
-<li data-audience="staff"><a href="/equipe">Demandes à traiter</a></li>
-<li data-audience="staff"><a href="/equipe/accueil">Accueil</a></li>
-<li data-audience="staff"><a href="/equipe/reunions">Réunions</a></li>
-<li data-audience="staff"><a href="/equipe/documents">Pièces à vérifier</a></li>
-<li data-audience="staff"><a href="/equipe/activites">Activités</a></li>
-<li data-audience="staff"><a href="/equipe/cohortes">Cohortes CJS</a></li>
-<li data-audience="staff"><a href="/equipe/services">Services</a></li>
-<li data-audience="staff"><a href="/equipe/facturation">Facturation</a></li>
-<li data-audience="staff"><a href="/equipe/messages">Messages et contacts</a></li>
-<li data-audience="staff"><a href="/equipe/doublons">Doublons possibles</a></li>
-</ul>
-</nav>
-<div class="session" id="session" hidden>
+${options.navigation === false ? '' : NAVIGATION}<div class="session" id="session" hidden>
 <span class="session-name" id="session-name"></span>
 <a class="session-logout" id="session-logout" href="/">Se déconnecter</a>
 </div>
 </div>
 </header>
 <main id="contenu" class="wrap" tabindex="-1">
-${options.body}
+<noscript><p class="panel panel-warning">Cette page a besoin de JavaScript : activez-le dans les réglages de votre navigateur, puis rechargez la page.</p></noscript>
+${withoutNativeSubmit(options.body)}
 </main>
 <footer class="site-footer">
 <div class="wrap">

@@ -40,7 +40,7 @@ ${textField({ name: 'holder', label: 'Titulaire du compte', required: true, auto
 <h2 id="messages-titre">Messages reçus</h2>
 <div id="messages"></div>
 </section>`;
-  return layout({ title: 'Mon parcours', page: 'mon-parcours', auth: 'optional', body });
+  return layout({ title: 'Mon parcours', page: 'mon-parcours', auth: 'optional', navigation: false, body });
 }
 
 /** The guardian's page: what they are asked to consent to, and their answer. */
@@ -71,7 +71,7 @@ ${textField({ name: 'comment', label: 'Commentaire pour l’équipe', required: 
 <h2 id="accord-confirmation-titre">Votre réponse est enregistrée</h2>
 <p id="accord-confirmation-texte"></p>
 </section>`;
-  return layout({ title: 'Accord du représentant légal', page: 'tuteur', auth: 'optional', body });
+  return layout({ title: 'Accord du représentant légal', page: 'tuteur', auth: 'optional', navigation: false, body });
 }
 
 /** "Recevoir un nouveau lien": the same confirmation whatever the address. */
@@ -87,5 +87,5 @@ ${textField({ name: 'contact', label: 'Adresse e-mail ou numéro de mobile', req
 <h2 id="nouveau-lien-confirmation-titre">Demande enregistrée</h2>
 <p>Si cette adresse ou ce numéro est celui de votre dossier, vous allez recevoir un nouveau lien dans quelques minutes. Pensez à regarder dans vos courriers indésirables.</p>
 </section>`;
-  return layout({ title: 'Recevoir un nouveau lien', page: 'nouveau-lien', auth: 'optional', body });
+  return layout({ title: 'Recevoir un nouveau lien', page: 'nouveau-lien', auth: 'optional', navigation: false, body });
 }

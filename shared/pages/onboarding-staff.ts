@@ -58,7 +58,7 @@ export function sessionPage(sessionId: string): string {
   const body = `<p class="breadcrumb"><a href="/equipe/reunions">Réunions d'information</a></p>
 <h1 id="session-title">Réunion d'information</h1>
 <div id="attendance-status" role="status" aria-live="polite"></div>
-${loadingRegion('session', 'Chargement de la réunion…')}`;
+${loadingRegion('reunion-detail', 'Chargement de la réunion…')}`;
   return layout({ title: "Réunion d'information", page: 'session', auth: 'required', data: { 'session-id': sessionId }, body });
 }
 

@@ -71,7 +71,7 @@ ${radioGroup({ name: 'means', legend: 'Moyen de paiement', required: true, choic
 <h2 id="cancel-title">Annuler la facture</h2>
 <p>Une facture émise ne se modifie pas : elle s'annule par un avoir, numéroté à la suite des factures, qui la rembourse en entier.</p>
 <form id="cancel-form" class="stack-form" novalidate>
-${errorSummary()}
+${errorSummary('cancel-')}
 ${textField({ name: 'reason', label: "Motif de l'annulation", required: true, multiline: true, maxlength: 500, hint: "Gardé dans l'historique de la facture." })}
 <div class="actions"><button type="submit" class="button button-secondary" id="cancel-submit">Annuler par un avoir</button></div>
 </form>

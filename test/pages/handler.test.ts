@@ -124,6 +124,20 @@ describe('pages handler', () => {
     }
   });
 
+  it("never repeats an id, the shell's ones included: a page region named like the header's slot would be filled in the header", async () => {
+    for (const path of [...PAGE_PATHS, '/mon-activite', '/ma-facturation', '/equipe/activites', '/equipe/activites/a', '/equipe/activites/a/facturation', '/equipe/cohortes', '/equipe/cohortes/c', '/equipe/services', '/equipe/facturation', '/equipe/facturation/2027-01', '/equipe/facturation/retards', '/equipe/factures/f']) {
+      const ids = [...String((await get(path)).body).matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+      expect(ids.filter((id, index) => ids.indexOf(id) !== index), path).toEqual([]);
+    }
+  });
+
+  it('lets no form submit by itself: its module sends it (method="dialog"), or it is a GET filter with its action', async () => {
+    for (const path of [...PAGE_PATHS, '/mon-activite', '/ma-facturation', '/equipe/activites', '/equipe/activites/a', '/equipe/cohortes', '/equipe/cohortes/c', '/equipe/services', '/equipe/activites/a/facturation', '/equipe/facturation/2027-01', '/equipe/factures/f']) {
+      const forms = String((await get(path)).body).match(/<form\b[^>]*>/g) ?? [];
+      for (const form of forms) expect(form, path).toMatch(/^<form method="dialog"|\smethod="get" action="\/[^"]*"/);
+    }
+  });
+
   it('gives every form control a label', async () => {
     for (const [path, controls] of [['/prescripteur/orienter', 4], ['/equipe/decisions/a', 4], ['/equipe', 2], ['/mon-parcours', 2], ['/tuteur', 7], ['/nouveau-lien', 1]] as const) {
       const body = String((await get(path)).body);
