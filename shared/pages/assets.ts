@@ -26,6 +26,9 @@ function browserBundles(): BrowserBundles {
 
 const JS = 'text/javascript; charset=utf-8';
 
+/** The tab's icon: a "C" on the header's green (a browser asks for /favicon.ico, a 404, when a page names none). */
+const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#123d2f"/><text x="16" y="23" font-family="Arial, sans-serif" font-size="20" font-weight="700" text-anchor="middle" fill="#fff">C</text></svg>';
+
 function asset(body: string, contentType: string, hashedName: boolean): Asset {
   return { body, contentType, version: createHash('sha256').update(body).digest('hex').slice(0, 16), hashedName };
 }
@@ -35,7 +38,7 @@ let loaded: Record<string, Asset> | undefined;
 /** The static assets, by file name under /assets/: the style sheet and every browser module. */
 export function assets(): Record<string, Asset> {
   if (!loaded) {
-    loaded = { 'app.css': asset(appCss, 'text/css; charset=utf-8', false) };
+    loaded = { 'app.css': asset(appCss, 'text/css; charset=utf-8', false), 'favicon.svg': asset(FAVICON, 'image/svg+xml', false) };
     for (const [name, body] of Object.entries(browserBundles().files)) loaded[name] = asset(body, JS, true);
   }
   return loaded;

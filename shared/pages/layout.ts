@@ -25,7 +25,8 @@ export interface LayoutOptions {
   body: string;
   /**
    * `false` for the pages of people without an account (reached by a personal link): the staff's and prescribers'
-   * links mean nothing to them, and on a phone they filled the whole first screen above the page's title.
+   * links mean nothing to them, and on a phone they filled the whole first screen above the page's title. Nor does
+   * the brand lead them to the home page (the staff's and prescribers' sign-in): it is not a link there.
    */
   navigation?: boolean;
 }
@@ -73,6 +74,7 @@ export function layout(options: LayoutOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(options.title)} - CoopConnexion Parcours</title>
+<link rel="icon" type="image/svg+xml" href="${assetUrl('favicon.svg')}">
 <link rel="stylesheet" href="${assetUrl('app.css')}">
 ${preloads}<script type="module" src="${script.src}"></script>
 </head>
@@ -80,8 +82,7 @@ ${preloads}<script type="module" src="${script.src}"></script>
 <a class="skip-link" href="#contenu">Aller au contenu</a>
 <header class="site-header">
 <div class="wrap header-inner">
-<a class="brand" href="/">CoopConnexion <span>Parcours</span></a>
-${options.navigation === false ? '' : NAVIGATION}<div class="session" id="session" hidden>
+${options.navigation === false ? '<span class="brand">CoopConnexion <span>Parcours</span></span>' : `<a class="brand" href="/">CoopConnexion <span>Parcours</span></a>\n${NAVIGATION}`}<div class="session" id="session" hidden>
 <span class="session-name" id="session-name"></span>
 <a class="session-logout" id="session-logout" href="/">Se déconnecter</a>
 </div>

@@ -178,6 +178,26 @@ describe('pages handler', () => {
     expect(head.body).toBe('');
   });
 
+  it('names its icon on every page (no request for /favicon.ico), and serves it as SVG', async () => {
+    for (const path of ['/', '/equipe', '/mon-parcours', '/ma-facturation']) {
+      const icon = /<link rel="icon" type="image\/svg\+xml" href="([^"]+)">/.exec(String((await get(path)).body));
+      expect(icon?.[1], path).toMatch(/^\/assets\/favicon\.svg\?v=[0-9a-f]{16}$/);
+    }
+    const svg = await get('/assets/favicon.svg');
+    expect(svg.statusCode).toBe(200);
+    expect(svg.headers['content-type']).toBe('image/svg+xml');
+    expect(String(svg.body)).toMatch(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  });
+
+  it("gives people without an account a brand that leads nowhere (the home page is the staff's and prescribers' sign-in)", async () => {
+    for (const path of ['/mon-parcours', '/tuteur', '/nouveau-lien', '/mon-activite', '/ma-facturation']) {
+      const body = String((await get(path)).body);
+      expect(body, path).toContain('<span class="brand">CoopConnexion <span>Parcours</span></span>');
+      expect(body, path).not.toContain('class="brand" href=');
+    }
+    expect(String((await get('/equipe')).body)).toContain('<a class="brand" href="/">');
+  });
+
   it('serves the browser modules under their content hash with long caching, the style sheet by version', async () => {
     const files = await browserFiles(['/equipe']);
     expect(files.size).toBeGreaterThanOrEqual(2);
