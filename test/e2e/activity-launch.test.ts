@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
+import { apiClient, eventually, startTestCloud, useCloudTable } from '../support/cloud.js';
 import { launchBrowser } from '../support/browser.js';
 import { cjsSubmission, inDays, launchReadyReferral } from '../support/activities.js';
 import { adultSubmission, launchFile } from '../support/fixtures.js';
@@ -37,16 +37,7 @@ let staffPage: Page;
 beforeAll(async () => {
   [cloud, browser] = await Promise.all([startTestCloud({ stage: 'test', inMemory: true }), launchBrowser()]);
   const launchMachine = cloud.app.stateMachines.find((m) => m.logicalId.startsWith('ActivityLaunchStateMachine'))!;
-  Object.assign(process.env, {
-    TABLE_NAME: cloud.tableName,
-    AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb,
-    AWS_ENDPOINT_URL_SFN: cloud.urls.awsEndpoint,
-    AWS_ACCESS_KEY_ID: cloud.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'eu-west-3',
-    ACTIVITY_LAUNCH_STATE_MACHINE_ARN: launchMachine.arn,
-    APP_BASE_URL: cloud.urls.app,
-  });
+  useCloudTable(cloud, { AWS_ENDPOINT_URL_SFN: cloud.urls.awsEndpoint, ACTIVITY_LAUNCH_STATE_MACHINE_ARN: launchMachine.arn, APP_BASE_URL: cloud.urls.app });
   phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
   // A staff session in the tab, as the login leaves it (the login page has its own tests).
   staffPage = await browser.newPage({ viewport: { width: 1100, height: 900 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });

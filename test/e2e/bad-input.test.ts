@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { startTestCloud } from '../support/cloud.js';
+import { startTestCloud, useCloudTable } from '../support/cloud.js';
 import { adultSubmission, launchFile } from '../support/fixtures.js';
 import { countRequestItemsByType, seedTwoOrganisations, settled, splitRouteKey, templateRoutes, type Role, type TwoOrganisations } from '../support/routes.js';
 import type { ParcoursLocalCloud as LocalCloud } from '../../infra/local-app/profile.js';
@@ -665,7 +665,7 @@ beforeAll(async () => {
   await cloud.scheduler.stop();
   world = await seedTwoOrganisations(cloud);
   // The members' invoicing: a member with their link, written through the data layer into the cloud's table.
-  Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb, AWS_ACCESS_KEY_ID: cloud.accessKeyId, AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'eu-west-3' });
+  useCloudTable(cloud);
   const mine = await activeActivityWithMembers(cloud.documentClient, cloud.tableName);
   const other = await activeActivityWithMembers(cloud.documentClient, cloud.tableName);
   const [{ customer }, { customer: theirs }] = await Promise.all([

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
+import { apiClient, eventually, startTestCloud, useCloudTable } from '../support/cloud.js';
 import { individual, line, seedActiveActivity } from '../support/invoicing.js';
 import { monthInvoices, monthRunAt, validateMonthBatch, type StaffCall } from '../support/invoicing-run.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
@@ -26,13 +26,7 @@ let staff: StaffCall;
 
 beforeAll(async () => {
   cloud = await startTestCloud({ stage: 'test', inMemory: true, faults: FAULTS });
-  Object.assign(process.env, {
-    TABLE_NAME: cloud.tableName,
-    AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb,
-    AWS_ACCESS_KEY_ID: cloud.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'eu-west-3',
-  });
+  useCloudTable(cloud);
   const call = apiClient(cloud, 'camille.martin');
   // A person answered with a 5xx tries again (the same request: the routes used here are idempotent).
   staff = async (method, path, body) => {

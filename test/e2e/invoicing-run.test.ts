@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { apiClient, eventually, startTestCloud } from '../support/cloud.js';
+import { apiClient, eventually, startTestCloud, useCloudTable } from '../support/cloud.js';
 import { launchReadyReferral } from '../support/activities.js';
 import { business, individual, line, seedActiveActivity } from '../support/invoicing.js';
 import { monthRunAt, validateMonthBatch } from '../support/invoicing-run.js';
@@ -31,13 +31,7 @@ let staff: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
   cloud = await startTestCloud({ stage: 'test', inMemory: true });
-  Object.assign(process.env, {
-    TABLE_NAME: cloud.tableName,
-    AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb,
-    AWS_ACCESS_KEY_ID: cloud.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'eu-west-3',
-  });
+  useCloudTable(cloud);
   staff = apiClient(cloud, 'camille.martin');
 }, 180_000);
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { apiClient, startTestCloud } from '../support/cloud.js';
+import { apiClient, startTestCloud, useCloudTable } from '../support/cloud.js';
 import { launchBrowser } from '../support/browser.js';
 import { activeActivityWithMembers, monthStart } from '../support/activities.js';
 import { hasHorizontalScroll } from '../support/pages.js';
@@ -32,7 +32,7 @@ let phone: BrowserContext;
 
 beforeAll(async () => {
   [cloud, browser] = await Promise.all([startTestCloud({ inMemory: true }), launchBrowser()]);
-  Object.assign(process.env, { TABLE_NAME: cloud.tableName, AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb, AWS_ACCESS_KEY_ID: cloud.accessKeyId, AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'eu-west-3' });
+  useCloudTable(cloud);
   phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
 }, 180_000);
 

@@ -39,6 +39,21 @@ export async function startTestCloud(options: LocalCloudOptions = {}): Promise<P
   return cloud;
 }
 
+/**
+ * Points this process's data access (shared/data, through TABLE_NAME and the DynamoDB endpoint) at the cloud's table,
+ * for a test that reads and seeds what the cloud's functions write.
+ */
+export function useCloudTable(cloud: ParcoursLocalCloud, extra: Record<string, string> = {}): void {
+  Object.assign(process.env, {
+    TABLE_NAME: cloud.tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: cloud.urls.dynamodb,
+    AWS_ACCESS_KEY_ID: cloud.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'eu-west-3',
+    ...extra,
+  });
+}
+
 /** The run's synthesized assembly for the `local` and `test` stages (global setup); any other stage is synthesized here. */
 function assemblyFor(stage: string | undefined): Pick<LocalCloudOptions, 'assemblyDir' | 'outDir'> {
   if (!stage || stage === 'local') return { assemblyDir: inject('assemblyDir') };
