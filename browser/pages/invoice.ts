@@ -42,8 +42,8 @@ function releaseButton(): HTMLElement {
 }
 
 /**
- * The invoice's (or credit note's) e-mail to its customer: how the last one went, and when it did not arrive, "Renvoyer la facture" to the
- * customer's e-mail as it is now, or the link to correct it first. One request key per invoice shown: a double click
+ * The invoice's (or credit note's) e-mail to its customer: how the last one went, and when it did not arrive,
+ * "Renvoyer la facture" ("l'avoir") to the customer's e-mail as it is now, or the link to correct it first. One request key per invoice shown: a double click
  * or a retry sends once.
  */
 function mailSection(invoice: InvoiceDetailView): HTMLElement | '' {

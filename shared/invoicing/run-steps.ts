@@ -25,11 +25,11 @@ import {
   getInvoice,
   getInvoices,
   holdInvoice,
-  requireInvoice,
   listActivityInvoices,
   listMonthInvoiceSummaries,
   readMonthLocks,
   releaseInvoice,
+  requireInvoice,
   type DraftOutcome,
   type InvoiceSummary,
 } from '../data/invoicing/invoices.js';
@@ -306,37 +306,12 @@ export async function invoiceMail(
   // call wrote them; a file already there is the one to send, read from S3.
   const { pdf } = await renderInvoicePdf(doc);
   const stored = await putObjectOnce(key, pdf, 'application/pdf');
-  const attachments = [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }];
+  // The same e-mail for both, but for its message: a credit note names the invoice it cancels, and has no due date.
+  const mail = { role: 'customer' as const, channel: 'email' as const, to, attachments: [{ key, fileName: documentFileName(doc), contentType: 'application/pdf' }] };
+  const vars = { customerName: invoice.customer.name, activityName: doc.seller.tradeName, grossCents: invoice.totals.grossCents };
   const draft: OutboxDraft = invoice.cancels
-    ? {
-        kind: 'credit-note-issued',
-        role: 'customer',
-        channel: 'email',
-        to,
-        ...render('credit-note-issued', 'customer', 'email', {
-          customerName: invoice.customer.name,
-          activityName: doc.seller.tradeName,
-          creditNoteNumber: number,
-          invoiceNumber: invoice.cancels.number,
-          grossCents: invoice.totals.grossCents,
-        }),
-        attachments,
-      }
-    : {
-        kind: 'invoice-issued',
-        role: 'customer',
-        channel: 'email',
-        to,
-        ...render('invoice-issued', 'customer', 'email', {
-          customerName: invoice.customer.name,
-          activityName: doc.seller.tradeName,
-          invoiceNumber: number,
-          issueDate: doc.issueDate,
-          dueDate: doc.dueDate!,
-          grossCents: invoice.totals.grossCents,
-        }),
-        attachments,
-      };
+    ? { kind: 'credit-note-issued', ...mail, ...render('credit-note-issued', 'customer', 'email', { ...vars, creditNoteNumber: number, invoiceNumber: invoice.cancels.number }) }
+    : { kind: 'invoice-issued', ...mail, ...render('invoice-issued', 'customer', 'email', { ...vars, invoiceNumber: number, issueDate: doc.issueDate, dueDate: doc.dueDate! }) };
   return { draft, ...(stored ? { attachmentBytes: new Map([[key, pdf]]) } : {}) };
 }
 

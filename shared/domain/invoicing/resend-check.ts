@@ -4,8 +4,8 @@ import { formatParisDateTime } from '../time.js';
 import type { InvoiceRecord } from './records.js';
 
 /*
- * When staff may send an issued invoice's (or credit note's) e-mail again to its customer (shared/invoicing/resend.ts), as the route
- * refuses it and the invoice's page offers it.
+ * When staff may send an issued invoice's (or credit note's) e-mail again to its customer (shared/invoicing/resend.ts),
+ * as the route refuses it and the invoice's page offers it.
  */
 
 /** Whether the invoice may be sent again to `to` (the customer's e-mail now), and if not why, in French for staff. */
