@@ -1,6 +1,8 @@
 import { deflateSync } from 'node:zlib';
 import type PDFKitDocument from 'pdfkit';
 import fflate from '../../node_modules/fflate/lib/node.cjs';
+// @ts-expect-error fontkit ships no declarations: document-fonts.ts types the parts it uses.
+import fontkitBuild from '../../node_modules/fontkit/dist/main.cjs';
 // @ts-expect-error pdfkit's browser build ships no declarations: it is typed below with @types/pdfkit.
 import browserBuild from '../../node_modules/pdfkit/js/pdfkit.browser.js';
 
@@ -11,6 +13,12 @@ import browserBuild from '../../node_modules/pdfkit/js/pdfkit.browser.js';
  * and functions thus render with the same code.
  */
 export const PDFDocument: typeof PDFKitDocument = browserBuild;
+
+/**
+ * The fontkit pdfkit's build uses (`require('fontkit')` resolves to this file in Node as in esbuild's bundle: one
+ * module), for the fonts parsed without a pdfkit document (document-fonts.ts): a font parsed once serves both.
+ */
+export const fontkit = fontkitBuild as { create(data: Uint8Array): unknown };
 
 /**
  * The last streams compressed, by length (one per length, the most recently used last): the streams that repeat from

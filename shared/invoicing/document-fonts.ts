@@ -1,3 +1,4 @@
+import { fontkit } from '../contracts/pdfkit.js';
 import { DEJAVU_SANS_BOLD_BASE64 } from './fonts/dejavu-sans-bold.js';
 import { DEJAVU_SANS_REGULAR_BASE64 } from './fonts/dejavu-sans-regular.js';
 import { withoutHinting } from './truetype-hinting.js';
@@ -20,7 +21,7 @@ import { withoutHinting } from './truetype-hinting.js';
  * never on what the process rendered before.
  */
 
-type FontName = 'Body' | 'Bold';
+export type FontName = 'Body' | 'Bold';
 
 /** Registration order: their pdfkit ids (F1, F2, which name the subsets) are the same in every document. */
 const FONT_NAMES: readonly FontName[] = ['Body', 'Bold'];
@@ -39,19 +40,41 @@ export const SHARED_CHARACTERS = `${range(0x20, 0x7e)}${range(0xa0, 0xff)}ŒœŸ
 const LIGATURES = ['ff', 'fi', 'fl', 'ffi', 'ffl'];
 
 /** The parts of fontkit's objects used here. */
-interface Glyph {
+export interface Glyph {
   id: number;
   advanceWidth: number;
   codePoints: number[];
 }
-interface Run {
+/** A glyph's placement, in thousandths of the em once scaled (`advanceWidth` added, as pdfkit's `layoutRun` does). */
+export interface GlyphPosition {
+  xAdvance: number;
+  yAdvance: number;
+  xOffset: number;
+  yOffset: number;
+  advanceWidth: number;
+}
+export interface Run {
   glyphs: Glyph[];
-  positions: Array<Record<string, number>>;
+  positions: GlyphPosition[];
+  /** In thousandths of the em. */
   advanceWidth: number;
 }
 interface FontkitFont {
-  layout(text: string): Run;
+  postscriptName: string;
+  unitsPerEm: number;
+  ascent: number;
+  descent: number;
+  lineGap: number;
+  capHeight: number;
+  xHeight: number;
+  italicAngle: number;
+  bbox: { minX: number; minY: number; maxX: number; maxY: number };
+  post: { isFixedPitch: number | boolean };
+  head: { macStyle: { italic: boolean } };
+  'OS/2'?: { sFamilyClass: number };
+  layout(text: string): { glyphs: Glyph[]; positions: Array<Record<keyof GlyphPosition, number>> };
   glyphForCodePoint(codePoint: number): Glyph;
+  getGlyph(glyphId: number): Glyph;
   createSubset(): { includeGlyph(glyphId: number): number; encode(): Uint8Array };
 }
 
@@ -61,12 +84,9 @@ interface FontkitFont {
  * when it writes text), and the cache of laid-out words (`layoutCached`, which `layoutRun` fills).
  */
 interface EmbeddedFont {
-  font: FontkitFont;
-  scale: number;
   subset: SharedSubset;
   widths: number[];
   unicode: number[][];
-  layoutRun(text: string): Run;
   layoutCached(text: string): Run;
 }
 
@@ -76,30 +96,123 @@ const RUNS_MAX = 20_000;
 const PROGRAMS_MAX = 32;
 
 /** One font, for the process: parsed, its shared glyphs, its words laid out, its font programs. */
-class SharedFont {
-  readonly font: FontkitFont;
+export class SharedFont {
+  /** fontkit's units to thousandths of the em, as pdfkit scales them. */
+  readonly scale: number;
   /** Glyph ids of the shared subset, in order; their id in the subset is their index + 1 (0 is .notdef). */
   readonly glyphIds: number[];
   readonly subsetIdOf = new Map<number, number>();
-  private readonly widths: number[];
-  private readonly codePoints: number[][];
+  /** Advance widths (thousandths of the em) and code points of the shared glyphs, in subset order. */
+  readonly widths: number[];
+  readonly codePoints: number[][];
   private readonly runs = new Map<string, Run>();
+  /** The shared characters a word can be laid out from without fontkit's shaping (`plainRun`), and their glyphs. */
+  private readonly plainGlyphs = new Map<string, Glyph>();
+  /** Kerning of pairs of shared characters: at most the square of their count. */
+  private readonly kerning = new Map<string, number>();
   private readonly programs = new Map<string, Uint8Array>();
 
-  constructor(first: EmbeddedFont) {
-    this.font = first.font;
+  constructor(
+    readonly name: FontName,
+    readonly font: FontkitFont,
+  ) {
+    this.scale = 1000 / font.unitsPerEm;
     const glyphs: Glyph[] = [];
     const add = (glyph: Glyph) => {
       if (glyph.id === 0 || this.subsetIdOf.has(glyph.id)) return;
       glyphs.push(glyph);
       this.subsetIdOf.set(glyph.id, glyphs.length);
     };
-    for (const character of SHARED_CHARACTERS) add(this.font.glyphForCodePoint(character.codePointAt(0)!));
+    for (const character of SHARED_CHARACTERS) {
+      const glyph = this.font.glyphForCodePoint(character.codePointAt(0)!);
+      add(glyph);
+      if (character !== '\u00ad' && glyph.id !== 0) this.plainGlyphs.set(character, glyph);
+    }
     for (const ligature of LIGATURES) this.font.layout(ligature).glyphs.forEach(add);
     this.glyphIds = glyphs.map((glyph) => glyph.id);
     // As pdfkit's `encode` fills them for a glyph it meets.
-    this.widths = glyphs.map((glyph) => glyph.advanceWidth * first.scale);
+    this.widths = glyphs.map((glyph) => glyph.advanceWidth * this.scale);
     this.codePoints = glyphs.map((glyph) => glyph.codePoints);
+  }
+
+  /**
+   * `text` laid out (a word, with its trailing space: pdfkit lays text out word by word, and so does the invoice
+   * writer), kept for every later document; positions scaled as pdfkit's `layoutRun` scales them.
+   */
+  run(text: string): Run {
+    let run = this.runs.get(text);
+    if (!run) {
+      run = this.plainRun(text) ?? this.shapedRun(text);
+      if (this.runs.size >= RUNS_MAX) this.runs.clear();
+      this.runs.set(text, run);
+    }
+    return run;
+  }
+
+  /** `text` shaped by fontkit (its OpenType substitutions and positioning): about 30 µs a word. */
+  shapedRun(text: string): Run {
+    const laidOut = this.font.layout(text);
+    let advanceWidth = 0;
+    const positions = laidOut.positions.map((position, i) => {
+      const scaled: GlyphPosition = {
+        xAdvance: position.xAdvance * this.scale,
+        yAdvance: position.yAdvance * this.scale,
+        xOffset: position.xOffset * this.scale,
+        yOffset: position.yOffset * this.scale,
+        advanceWidth: laidOut.glyphs[i].advanceWidth * this.scale,
+      };
+      advanceWidth += scaled.xAdvance;
+      return scaled;
+    });
+    // fontkit's run sums its positions each time it is asked its width: summed once here.
+    return { glyphs: laidOut.glyphs, positions, advanceWidth };
+  }
+
+  /**
+   * `text` laid out without fontkit's shaping when it can be: every character one of the shared ones but the soft
+   * hyphen (which the layout makes invisible), and no ff, fi or fl (the only ligatures the fonts make of them). Then
+   * fontkit's result is each character's glyph, advanced by its width and the kerning of the pair it starts (DejaVu
+   * kerns pairs only, on their first glyph: test/invoicing/document-fonts.test.ts compares the two on many words). Most
+   * words of a run are seen once (amounts, numbers, names, e-mail addresses): shaping each cost a fifth of an invoice.
+   */
+  private plainRun(text: string): Run | undefined {
+    if (text.includes('ff') || text.includes('fi') || text.includes('fl')) return undefined;
+    const characters = [...text];
+    const glyphs: Glyph[] = [];
+    for (const character of characters) {
+      const glyph = this.plainGlyphs.get(character);
+      if (!glyph) return undefined;
+      glyphs.push(glyph);
+    }
+    let advanceWidth = 0;
+    const positions: GlyphPosition[] = [];
+    for (let i = 0; i < glyphs.length; i++) {
+      const kerning = i + 1 < glyphs.length ? this.pairKerning(characters[i], characters[i + 1]) : 0;
+      // A pair that the layout changes otherwise (none known): the whole word is shaped.
+      if (Number.isNaN(kerning)) return undefined;
+      // In the font's units, then scaled: the very numbers fontkit's layout and `shapedRun` give.
+      const xAdvance = (glyphs[i].advanceWidth + kerning) * this.scale;
+      advanceWidth += xAdvance;
+      positions.push({ xAdvance, yAdvance: 0, xOffset: 0, yOffset: 0, advanceWidth: glyphs[i].advanceWidth * this.scale });
+    }
+    return { glyphs, positions, advanceWidth };
+  }
+
+  /**
+   * The kerning of a pair of shared characters (in the font's units), from fontkit's layout of the pair, kept; NaN
+   * when the layout does more to the pair than kern its first glyph.
+   */
+  private pairKerning(first: string, second: string): number {
+    const key = first + second;
+    let kerning = this.kerning.get(key);
+    if (kerning === undefined) {
+      const pair = this.font.layout(key);
+      const [a, b] = pair.positions;
+      const kernedOnly = pair.glyphs.length === 2 && !a.xOffset && !a.yOffset && !a.yAdvance && !b.xOffset && !b.yOffset && !b.yAdvance && b.xAdvance === pair.glyphs[1].advanceWidth;
+      kerning = kernedOnly ? a.xAdvance - pair.glyphs[0].advanceWidth : NaN;
+      this.kerning.set(key, kerning);
+    }
+    return kerning;
   }
 
   /** Makes a document's font use the shared subset and the shared words. */
@@ -107,17 +220,7 @@ class SharedFont {
     embedded.subset = new SharedSubset(this);
     embedded.widths.push(...this.widths);
     embedded.unicode.push(...this.codePoints);
-    embedded.layoutCached = (text) => {
-      let run = this.runs.get(text);
-      if (!run) {
-        const laidOut = embedded.layoutRun(text);
-        // fontkit's run sums its positions each time it is asked its width.
-        run = { glyphs: laidOut.glyphs, positions: laidOut.positions, advanceWidth: laidOut.advanceWidth };
-        if (this.runs.size >= RUNS_MAX) this.runs.clear();
-        this.runs.set(text, run);
-      }
-      return run;
-    };
+    embedded.layoutCached = (text) => this.run(text);
   }
 
   /** The font program of the shared glyphs followed by `extra` (glyph ids), encoded by fontkit once per list, without hinting. */
@@ -164,15 +267,21 @@ class SharedSubset {
 
 const shared: Partial<Record<FontName, SharedFont>> = {};
 
+/** The process's font, parsed by the first document that uses it (with pdfkit's own fontkit: contracts/pdfkit.ts). */
+export function sharedFont(name: FontName): SharedFont {
+  return (shared[name] ??= new SharedFont(name, fontkit.create(Buffer.from(SOURCES[name], 'base64')) as FontkitFont));
+}
+
 /**
- * Registers 'Body' and 'Bold' in a new document, in that order, with the shared subsets and words; 'Bold' is then
- * the current font. Each font is parsed by the first document that uses it.
+ * Registers 'Body' and 'Bold' in a new pdfkit document, in that order, with the shared subsets and words; 'Bold' is
+ * then the current font.
  */
 export function useDocumentFonts(pdf: PDFKit.PDFDocument): void {
   for (const name of FONT_NAMES) {
-    pdf.registerFont(name, (shared[name]?.font ?? Buffer.from(SOURCES[name], 'base64')) as Buffer);
+    const font = sharedFont(name);
+    // pdfkit takes an already parsed fontkit font as it takes the file's bytes.
+    pdf.registerFont(name, font.font as unknown as Buffer);
     pdf.font(name);
-    const embedded = (pdf as unknown as { _font: EmbeddedFont })._font;
-    (shared[name] ??= new SharedFont(embedded)).adopt(embedded);
+    font.adopt((pdf as unknown as { _font: EmbeddedFont })._font);
   }
 }

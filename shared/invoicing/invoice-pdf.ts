@@ -8,6 +8,7 @@ import { formatFrenchDate } from '../domain/time.js';
 import type { InvoiceDocument } from './document.js';
 import { useDocumentFonts } from './document-fonts.js';
 import { FACTUR_X_FILE_NAME, facturXXml, facturXXmp } from './factur-x.js';
+import { PAGE_HEIGHT, PAGE_WIDTH, PdfPages, writePdfA } from './pdf-writer.js';
 
 /**
  * The invoice (or credit note) as a Factur-X PDF in French: a PDF/A-3b with every mention French law requires
@@ -101,22 +102,24 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
   const xml = facturXXml(doc);
   const issued = new Date(`${doc.issueDate}T00:00:00.000Z`);
   const title = `${doc.kind === 'credit-note' ? 'Avoir' : 'Facture'} ${doc.number}`;
-  const { pdf, bytes } = newDocument({ title, date: issued, pdfA: true });
+  // Written by the fixed-layout writer, not pdfkit (decision 48): the same layout as the statements' pdfkit code
+  // above (margins, fonts, sizes, colours, the table's columns), at a third of the CPU.
+  const page = new PdfPages(MARGIN);
 
   const franchise = doc.vatMode === 'franchise';
   const { seller, buyer } = doc;
-  const width = pdf.page.width - 2 * MARGIN;
+  const width = PAGE_WIDTH - 2 * MARGIN;
   const left = MARGIN;
   const half = width / 2 - 10;
   const right = MARGIN + width / 2 + 10;
 
   // Header: the activity's trade name, and the document's identity.
-  const top = pdf.y;
-  pdf.font('Bold').fontSize(18).fillColor(ACCENT).text(seller.tradeName, left, top, { width: half });
-  pdf.font('Body').fontSize(9).fillColor(GREY).text(`Activité « ${seller.activityName} » portée par ${seller.name}`, { width: half });
-  const afterBrand = pdf.y;
-  pdf.font('Bold').fontSize(18).fillColor(BLACK).text(doc.kind === 'credit-note' ? 'AVOIR' : 'FACTURE', right, top, { width: half, align: 'right' });
-  pdf.font('Body').fontSize(10);
+  const top = page.y;
+  page.setFont('Bold', 18).setFill(ACCENT).text(seller.tradeName, left, top, half);
+  page.setFont('Body', 9).setFill(GREY).text(`Activité « ${seller.activityName} » portée par ${seller.name}`, left, undefined, half);
+  const afterBrand = page.y;
+  page.setFont('Bold', 18).setFill(BLACK).text(doc.kind === 'credit-note' ? 'AVOIR' : 'FACTURE', right, top, half, 'right');
+  page.setFont('Body', 10);
   const facts = [`N° ${doc.number}`, `Date d'émission : ${formatFrenchDate(doc.issueDate)}`];
   facts.push(
     doc.servicePeriod.start === doc.servicePeriod.end
@@ -124,17 +127,17 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
       : `Prestations du ${formatFrenchDate(doc.servicePeriod.start)} au ${formatFrenchDate(doc.servicePeriod.end)}`,
   );
   if (doc.dueDate) facts.push(`Date d'échéance : ${formatFrenchDate(doc.dueDate)}`);
-  for (const fact of facts) pdf.text(fact, right, pdf.y, { width: half, align: 'right' });
-  pdf.y = Math.max(afterBrand, pdf.y) + 16;
+  for (const fact of facts) page.text(fact, right, undefined, half, 'right');
+  page.y = Math.max(afterBrand, page.y) + 16;
 
   // Parties.
-  const partiesTop = pdf.y;
+  const partiesTop = page.y;
   const block = (x: number, heading: string, name: string, lines: string[]) => {
-    pdf.font('Bold').fontSize(8).fillColor(GREY).text(heading.toUpperCase(), x, partiesTop, { width: half });
-    pdf.font('Bold').fontSize(10).fillColor(BLACK).text(name, x, pdf.y + 2, { width: half });
-    pdf.font('Body').fontSize(9);
-    for (const line of lines) pdf.text(line, x, pdf.y, { width: half });
-    return pdf.y;
+    page.setFont('Bold', 8).setFill(GREY).text(heading.toUpperCase(), x, partiesTop, half);
+    page.setFont('Bold', 10).setFill(BLACK).text(name, x, page.y + 2, half);
+    page.setFont('Body', 9);
+    for (const line of lines) page.text(line, x, undefined, half);
+    return page.y;
   };
   const sellerLines = [
     seller.legalForm,
@@ -158,12 +161,11 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
   ];
   const sellerBottom = block(left, 'Vendeur', seller.name, sellerLines);
   const buyerBottom = block(right, 'Client', buyer.name, buyerLines);
-  pdf.x = left;
-  pdf.y = Math.max(sellerBottom, buyerBottom) + 14;
+  page.y = Math.max(sellerBottom, buyerBottom) + 14;
 
   if (doc.cancels) {
-    pdf.font('Bold').fontSize(10).fillColor(ACCENT).text(`Avoir annulant la facture n° ${doc.cancels.number} du ${formatFrenchDate(doc.cancels.issueDate)}.`, left, pdf.y, { width });
-    pdf.fillColor(BLACK).moveDown(0.6);
+    page.setFont('Bold', 10).setFill(ACCENT).text(`Avoir annulant la facture n° ${doc.cancels.number} du ${formatFrenchDate(doc.cancels.issueDate)}.`, left, undefined, width);
+    page.setFill(BLACK).moveDown(0.6);
   }
 
   // Lines.
@@ -177,7 +179,26 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
     ...(franchise ? [] : [{ title: 'TVA', width: 40, align: 'right' } as const]),
     { title: franchise ? 'Montant' : 'Total HT', width: 72, align: 'right' },
   ];
-  const { row, rule } = tableLayout(pdf, columns, left, width);
+  const fixed = columns.reduce((sum, c) => sum + c.width, 0);
+  const widths = columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
+  // As `tableLayout`: 9 pt cells, a new page first when the row would not fit, a thin rule under the header.
+  const row = (cells: string[], font: 'Body' | 'Bold') => {
+    page.setFont(font, 9);
+    const wrapped = cells.map((cell, i) => page.wrap(cell, widths[i]));
+    const height = Math.max(...wrapped.map((lines) => lines.length)) * page.lineHeight();
+    if (page.y + height > PAGE_HEIGHT - MARGIN - 20) page.addPage();
+    const y = page.y;
+    let x = left;
+    wrapped.forEach((lines, i) => {
+      page.lines(lines, x, y, widths[i], columns[i].align);
+      x += widths[i] + 6;
+    });
+    page.y = y + height + 4;
+  };
+  const rule = () => {
+    page.rule(left, left + width, page.y - 2, 0.5, '#999999');
+    page.y += 2;
+  };
   row(columns.map((c) => c.title), 'Bold');
   rule();
   for (const line of doc.lines) {
@@ -202,20 +223,19 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
     totalLines.push(['Total HT', formatEuros(totals.netCents), false], ['Total TVA', formatEuros(totals.vatCents), false], ['Total TTC', formatEuros(totals.grossCents), false]);
   }
   totalLines.push([doc.kind === 'credit-note' ? "Montant de l'avoir" : 'Net à payer', formatEuros(totals.grossCents), true]);
-  if (pdf.y + totalLines.length * 14 > pdf.page.height - MARGIN) pdf.addPage();
+  if (page.y + totalLines.length * 14 > PAGE_HEIGHT - MARGIN) page.addPage();
   const labelWidth = 200;
   const amountWidth = 90;
   const labelX = left + width - labelWidth - amountWidth;
   for (const [label, value, strong] of totalLines) {
-    const y = pdf.y;
-    pdf.font(strong ? 'Bold' : 'Body').fontSize(strong ? 11 : 9.5);
-    pdf.text(label, labelX, y, { width: labelWidth, align: 'right' });
-    pdf.text(value, labelX + labelWidth, y, { width: amountWidth, align: 'right' });
-    pdf.y = y + (strong ? 16 : 13);
+    const y = page.y;
+    page.setFont(strong ? 'Bold' : 'Body', strong ? 11 : 9.5);
+    page.text(label, labelX, y, labelWidth, 'right');
+    page.text(value, labelX + labelWidth, y, amountWidth, 'right');
+    page.y = y + (strong ? 16 : 13);
   }
-  pdf.x = left;
-  if (franchise) pdf.font('Bold').fontSize(9.5).text(FRANCHISE_MENTION, left, pdf.y + 2, { width, align: 'right' });
-  pdf.moveDown(1);
+  if (franchise) page.setFont('Bold', 9.5).text(FRANCHISE_MENTION, left, page.y + 2, width, 'right');
+  page.moveDown(1);
 
   // Payment.
   const paymentText =
@@ -226,27 +246,29 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
           ...paymentMentions(buyer.kind),
         ]
       : ['Cet avoir est remboursé ou imputé sur une prochaine facture.'];
-  pdf.font('Bold').fontSize(10).fillColor(ACCENT).text(doc.kind === 'invoice' ? 'Conditions de paiement' : 'Règlement', left, pdf.y, { width });
-  pdf.font('Body').fontSize(8.5).fillColor(BLACK);
-  for (const text of paymentText) pdf.text(text, left, pdf.y + 1, { width });
-  pdf.moveDown(0.8);
-  pdf.font('Body').fontSize(7.5).fillColor(GREY);
-  pdf.text(`Nature de l'opération : prestations de services. ${seller.name}, ${seller.legalForm}, ${addressOneLine(seller.address)}, SIREN ${formatSiren(seller.siren)} - ${seller.rcs}.`, left, pdf.y, { width });
-  pdf.text(`Les données de ce document sont jointes au format Factur-X (${FACTUR_X_FILE_NAME}, profil EN 16931).`, { width });
+  page.setFont('Bold', 10).setFill(ACCENT).text(doc.kind === 'invoice' ? 'Conditions de paiement' : 'Règlement', left, undefined, width);
+  page.setFont('Body', 8.5).setFill(BLACK);
+  for (const text of paymentText) page.text(text, left, page.y + 1, width);
+  page.moveDown(0.8);
+  page.setFont('Body', 7.5).setFill(GREY);
+  page.text(`Nature de l'opération : prestations de services. ${seller.name}, ${seller.legalForm}, ${addressOneLine(seller.address)}, SIREN ${formatSiren(seller.siren)} - ${seller.rcs}.`, left, undefined, width);
+  page.text(`Les données de ce document sont jointes au format Factur-X (${FACTUR_X_FILE_NAME}, profil EN 16931).`, left, undefined, width);
 
   // Factur-X: the XML as the PDF/A-3 associated file, declared in the XMP.
-  // pdfkit writes `relationship` as the file specification's /AFRelationship; @types/pdfkit does not declare it yet.
-  const attachment: PDFKit.Mixins.PDFAttachmentOptions & { relationship: string } = {
-    name: FACTUR_X_FILE_NAME,
-    type: 'text/xml',
-    // EN 16931 holds the whole invoice: the XML is an equivalent form of it (MINIMUM and BASIC WL would be Data).
-    relationship: 'Alternative',
-    description: 'Factur-X',
-    creationDate: issued,
-    modifiedDate: issued,
-  };
-  pdf.file(Buffer.from(xml, 'utf8'), attachment);
-  pdf.appendXML(facturXXmp());
-  pdf.end();
-  return { pdf: await bytes, xml };
+  const pdf = writePdfA({
+    title,
+    date: issued,
+    lang: 'fr-FR',
+    pages: page,
+    attachment: {
+      name: FACTUR_X_FILE_NAME,
+      data: Buffer.from(xml, 'utf8'),
+      mimeType: 'text/xml',
+      // EN 16931 holds the whole invoice: the XML is an equivalent form of it (MINIMUM and BASIC WL would be Data).
+      relationship: 'Alternative',
+      description: 'Factur-X',
+    },
+    xmp: facturXXmp(),
+  });
+  return { pdf, xml };
 }
