@@ -107,7 +107,7 @@ export class SharedFont {
   readonly codePoints: number[][];
   private readonly runs = new Map<string, Run>();
   /** The shared characters a word can be laid out from without fontkit's shaping (`plainRun`), and their glyphs. */
-  private readonly plainGlyphs = new Map<string, Glyph>();
+  readonly plainGlyphs = new Map<string, Glyph>();
   /** Kerning of pairs of shared characters: at most the square of their count. */
   private readonly kerning = new Map<string, number>();
   private readonly programs = new Map<string, Uint8Array>();
@@ -202,7 +202,7 @@ export class SharedFont {
    * The kerning of a pair of shared characters (in the font's units), from fontkit's layout of the pair, kept; NaN
    * when the layout does more to the pair than kern its first glyph.
    */
-  private pairKerning(first: string, second: string): number {
+  pairKerning(first: string, second: string): number {
     const key = first + second;
     let kerning = this.kerning.get(key);
     if (kerning === undefined) {

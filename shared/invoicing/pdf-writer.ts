@@ -53,9 +53,17 @@ export function rgb(hex: string): string {
 
 // --- Fonts -----------------------------------------------------------------------------------------------------------
 
-/** A word's `TJ` piece when every glyph is in the shared subset and sits on its pen position (almost every word). */
-const WORD_PIECES_MAX = 20_000;
-const wordPieces: Record<FontName, Map<string, string | null>> = { Body: new Map(), Bold: new Map() };
+/**
+ * A word as the writer uses it, per font and for the process: its width (thousandths of the em) and its piece of a
+ * `TJ` array, or null when it needs glyphs outside the shared subset or placed off their pen position (encoded for
+ * each document then: `DocumentFont.encode`).
+ */
+interface Word {
+  width: number;
+  piece: string | null;
+}
+const WORDS_MAX = 20_000;
+const words: Record<FontName, Map<string, Word>> = { Body: new Map(), Bold: new Map() };
 
 /**
  * One font as a document uses it: the shared subset, then the glyphs outside it in the order the document meets them
@@ -82,31 +90,74 @@ class DocumentFont {
     return added.id;
   }
 
+  /** A word (pdfkit's unit of layout: up to and with a space), kept for the process. */
+  word(text: string): Word {
+    const cache = words[this.name];
+    let word = cache.get(text);
+    if (!word) {
+      word = this.plainWord(text) ?? this.shapedWord(text);
+      if (cache.size >= WORDS_MAX) cache.clear();
+      cache.set(text, word);
+    }
+    return word;
+  }
+
   /**
-   * A word's piece of a `TJ` array at `size`: its glyphs as 2-byte codes (Identity-H), and after a glyph whose advance
-   * differs from its width (kerning) the difference, as pdfkit writes it. A glyph placed off its pen position (a mark)
-   * is moved there and back around it, with a text rise when it is raised or lowered.
+   * A word of plain shared characters (document-fonts.ts, `plainRun`): each character's glyph, and the pair kerning
+   * after it, straight into the piece, without a run's glyph and position objects (most words of a run are seen once:
+   * amounts, numbers, names).
    */
-  piece(word: string, size: number): string {
-    const cache = wordPieces[this.name];
-    const cached = cache.get(word);
-    if (cached) return cached;
-    const run = this.shared.run(word);
+  private plainWord(text: string): Word | undefined {
+    const { shared } = this;
+    if (text.includes('ff') || text.includes('fi') || text.includes('fl')) return undefined;
+    let width = 0;
+    let piece = '<';
+    for (let i = 0; i < text.length; i++) {
+      const glyph = shared.plainGlyphs.get(text[i]);
+      if (!glyph) return undefined;
+      const kerning = i + 1 < text.length ? shared.pairKerning(text[i], text[i + 1]) : 0;
+      if (Number.isNaN(kerning)) return undefined;
+      const advance = glyph.advanceWidth * shared.scale;
+      const xAdvance = (glyph.advanceWidth + kerning) * shared.scale;
+      width += xAdvance;
+      piece += hex4(shared.subsetIdOf.get(glyph.id)!);
+      if (kerning !== 0) piece += `> ${coordinate(-(xAdvance - advance))} <`;
+    }
+    return { width, piece: piece.endsWith(' <') ? piece.slice(0, -2) : `${piece}>` };
+  }
+
+  /** A word shaped by fontkit: its piece kept when all its glyphs are shared and on their pen positions. */
+  private shapedWord(text: string): Word {
+    const run = this.shared.run(text);
+    const plain = run.glyphs.every((glyph, i) => (glyph.id === 0 || this.shared.subsetIdOf.has(glyph.id)) && !run.positions[i].xOffset && !run.positions[i].yOffset);
+    return { width: run.advanceWidth, piece: plain ? this.encode(text, 0) : null };
+  }
+
+  /** A word's piece of a `TJ` array at `size`, in this document's subset. */
+  piece(text: string, size: number): string {
+    return this.word(text).piece ?? this.encode(text, size);
+  }
+
+  /**
+   * A word's glyphs as 2-byte codes (Identity-H), and after a glyph whose advance differs from its width (kerning)
+   * the difference, as pdfkit writes it. A glyph placed off its pen position (a mark) is moved there and back around
+   * it, with a text rise (at `size`) when it is raised or lowered.
+   */
+  encode(text: string, size: number): string {
+    const run = this.shared.run(text);
     let out = '';
     let open = false;
-    let shareable = true;
     for (let i = 0; i < run.glyphs.length; i++) {
       const position = run.positions[i];
-      const glyph = run.glyphs[i];
-      if (glyph.id !== 0 && !this.shared.subsetIdOf.has(glyph.id)) shareable = false;
-      const code = hex4(this.idOf(glyph));
+      const code = hex4(this.idOf(run.glyphs[i]));
       const kerning = position.xAdvance - position.advanceWidth;
       if (position.xOffset || position.yOffset) {
-        shareable = false;
         if (open) out += '>';
         open = false;
         const rise = position.yOffset ? ` ${coordinate((position.yOffset * size) / 1000)} Ts ` : '';
-        out += ` ${coordinate(-position.xOffset)}${rise ? `] TJ${rise}[` : ' '}<${code}> ${coordinate(-(kerning + position.xOffset))}${rise ? '] TJ 0 Ts [' : ' '}`;
+        // Moved by its offset (a number n in the array moves the next glyph by -n thousandths), drawn, then to where
+        // the layout puts the next glyph: its advance from the pen position, less the offset and the width drawn.
+        out += ` ${coordinate(-position.xOffset)}${rise ? `] TJ${rise}[` : ' '}<${code}> ${coordinate(position.xOffset - kerning)}${rise ? '] TJ 0 Ts [' : ' '}`;
         continue;
       }
       out += open ? code : `<${code}`;
@@ -117,14 +168,6 @@ class DocumentFont {
       }
     }
     if (open) out += '>';
-    if (shareable) {
-      if (cache.size >= WORD_PIECES_MAX) cache.clear();
-      cache.set(word, out);
-    } else if (cache.get(word) === undefined) {
-      // Known not to be shareable: encoded per document, and its extra glyphs numbered in this document's order.
-      if (cache.size >= WORD_PIECES_MAX) cache.clear();
-      cache.set(word, null);
-    }
     return out;
   }
 
@@ -170,9 +213,10 @@ interface SharedBlock {
 const BLOCKS_MAX = 16;
 const blocks = new Map<string, SharedBlock>();
 
-/** Serializes objects, keeping their offsets. */
+/** Serializes objects, keeping their offsets; the bytes are copied once, into one buffer, at the end. */
 class ObjectWriter {
-  private readonly chunks: Buffer[] = [];
+  /** Text (all of it ASCII or Latin-1: written as Latin-1) and binary parts, in order. */
+  private readonly parts: Array<string | Uint8Array> = [];
   private length = 0;
   readonly offsets: number[] = [];
 
@@ -182,10 +226,9 @@ class ObjectWriter {
     return this.length;
   }
 
-  raw(bytes: Buffer | string): void {
-    const buffer = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
-    this.chunks.push(buffer);
-    this.length += buffer.length;
+  raw(part: string | Uint8Array): void {
+    this.parts.push(part);
+    this.length += part.length;
   }
 
   object(id: number, body: string): void {
@@ -194,7 +237,7 @@ class ObjectWriter {
   }
 
   /** A stream; `deflate` compresses it with Node's zlib (the PDF's FlateDecode), its raw length given as `/Length1` when asked. */
-  stream(id: number, entries: string, data: Buffer, options: { deflate: boolean; length1?: boolean }): void {
+  stream(id: number, entries: string, data: Uint8Array, options: { deflate: boolean; length1?: boolean }): void {
     const stored = options.deflate ? deflateSync(data) : data;
     this.offsets[id - this.first] = this.length;
     const filter = options.deflate ? '\n/Filter /FlateDecode' : '';
@@ -204,8 +247,20 @@ class ObjectWriter {
     this.raw('\nendstream\nendobj\n');
   }
 
-  bytes(): Buffer {
-    return Buffer.concat(this.chunks, this.length);
+  /** The bytes, after `prefix`. */
+  bytes(prefix?: Uint8Array): Buffer {
+    const out = Buffer.allocUnsafe((prefix?.length ?? 0) + this.length);
+    let at = 0;
+    if (prefix) {
+      out.set(prefix);
+      at = prefix.length;
+    }
+    for (const part of this.parts) {
+      if (typeof part === 'string') out.write(part, at, 'latin1');
+      else out.set(part, at);
+      at += part.length;
+    }
+    return out;
   }
 }
 
@@ -274,7 +329,7 @@ function writeFont(out: ObjectWriter, font: DocumentFont, first: number): void {
     first + 2,
     `<<\n/Type /FontDescriptor\n/FontName /${name}\n/Flags ${flags}\n/FontBBox [${[bbox.minX, bbox.minY, bbox.maxX, bbox.maxY].map(scaled).join(' ')}]\n/ItalicAngle ${pdfNumber(f.italicAngle)}\n/Ascent ${scaled(f.ascent)}\n/Descent ${scaled(f.descent)}\n/CapHeight ${scaled(f.capHeight || f.ascent)}\n/XHeight ${scaled(f.xHeight || 0)}\n/StemV 0\n/FontFile2 ${first + 3} 0 R\n>>`,
   );
-  out.stream(first + 3, '', Buffer.from(shared.program(font.extraGlyphIds())), { deflate: true, length1: true });
+  out.stream(first + 3, '', shared.program(font.extraGlyphIds()), { deflate: true, length1: true });
   out.stream(first + 4, '', Buffer.from(toUnicodeMap(codePoints), 'latin1'), { deflate: true });
 }
 
@@ -354,7 +409,7 @@ export class PdfPages {
   /** `text`'s width in the current font and size, as pdfkit measures it (word by word). */
   widthOf(text: string): number {
     let width = 0;
-    for (const word of layoutWords(text)) width += this.font.shared.run(word).advanceWidth;
+    for (const word of layoutWords(text)) width += this.font.word(word).width;
     return (width * this.size) / 1000;
   }
 
@@ -588,5 +643,5 @@ export function writePdfA(file: PdfAFile): Buffer {
   out.raw(
     `xref\n0 ${count}\n0000000000 65535 f \n${offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('')}trailer\n<<\n/Size ${count}\n/Root ${catalog} 0 R\n/Info ${info} 0 R\n/ID [<${id}> <${id}>]\n>>\nstartxref\n${xref}\n%%EOF\n`,
   );
-  return Buffer.concat([block.bytes, out.bytes()]);
+  return out.bytes(block.bytes);
 }

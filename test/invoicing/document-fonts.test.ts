@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_COOPERATIVE } from '../../infra/config.js';
 import type { CustomerDetails } from '../../shared/domain/invoicing/customers.js';
 import { monthlyStatement } from '../../shared/domain/invoicing/statement.js';
-import { SHARED_CHARACTERS } from '../../shared/invoicing/document-fonts.js';
+import { SHARED_CHARACTERS, sharedFont } from '../../shared/invoicing/document-fonts.js';
 import { buildInvoiceDocument, type InvoiceLineInput } from '../../shared/invoicing/document.js';
 import { renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
 import { renderStatementPdf } from '../../shared/invoicing/statement-pdf.js';
@@ -124,6 +124,20 @@ describe('the fonts of invoices and statements', () => {
     // The same document gives the same bytes again, and the next ordinary one the shared programs.
     expect((await renderInvoicePdf(doc)).pdf.equals(pdf)).toBe(true);
     expect(programsOf((await renderInvoicePdf(invoice('2027-000006', business))).pdf)).toEqual(shared);
+  });
+
+  it('lays out words of shared characters from their glyphs and pair kerning exactly as fontkit shapes them', () => {
+    // A fixed pseudo-random sequence (the same words at every run): words of 1 to 12 shared characters, and the words
+    // of an invoice's amounts, dates and names.
+    let seed = 42;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const characters = [...SHARED_CHARACTERS];
+    const words = ['29,99\u202f€ ', '01/08/2027', 'Lefèvre-Œuvray ', 'AVOIR', 'Wagner ', 'Tonte ', 'VAT, ', 'offre ', 'affiche '];
+    for (let i = 0; i < 4000; i++) words.push(Array.from({ length: 1 + Math.floor(next() * 12) }, () => characters[Math.floor(next() * characters.length)]).join(''));
+    for (const name of ['Body', 'Bold'] as const) {
+      const font = sharedFont(name);
+      for (const word of words) expect(font.run(word), `${name} ${JSON.stringify(word)}`).toEqual(font.shapedRun(word));
+    }
   });
 
   it('gives the same bytes for the same statement', async () => {

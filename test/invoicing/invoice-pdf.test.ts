@@ -6,8 +6,11 @@ import { formatEuros } from '../../shared/domain/money.js';
 import { buildInvoiceDocument, creditNoteOf, documentFileName, type InvoiceDocument, type InvoiceLineInput } from '../../shared/invoicing/document.js';
 import { checkEn16931 } from '../../shared/invoicing/en16931.js';
 import { FACTUR_X_FILE_NAME, FRANCHISE_EXEMPTION_CODE } from '../../shared/invoicing/factur-x.js';
-import { formatQuantity, renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
+import { createHash } from 'node:crypto';
+import { formatQuantity, MARGIN, renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
+import { PAGE_WIDTH, PdfPages } from '../../shared/invoicing/pdf-writer.js';
 import { at, childrenNamed, parseXml, textAt } from '../../shared/invoicing/xml.js';
+import { pdfStreams } from '../support/pdf-objects.js';
 import { pdfAttachments, pdfPages, pdfText } from '../support/pdf-text.js';
 
 const cooperative = (vatMode: CooperativeSettings['vatMode']): CooperativeSettings => ({ ...DEFAULT_COOPERATIVE, vatMode });
@@ -193,6 +196,113 @@ describe('the invoice PDF', () => {
     expect(checkEn16931(xml)).toEqual([]);
     expect(formatQuantity(125)).toBe('1,25');
     expect(formatQuantity(10)).toBe('0,1');
+  });
+});
+
+describe('the invoice writer (decision 48)', () => {
+  it('wraps a long description inside its column, cuts a word wider than the column, and every word reads back', async () => {
+    const long = `Entretien complet du jardin partagé de la résidence Jean-Baptiste-Lebas : tonte, taille des haies, désherbage manuel des massifs et évacuation des déchets verts en déchetterie ${'Anticonstitutionnellement'.repeat(3)} fin.`;
+    const doc = buildInvoiceDocument({ number: '2027-000125', issueDate: '2027-08-01', cooperative: cooperative('vat'), activity, customer: business, lines: [{ ...lines[0], description: long }, lines[1]] });
+    const { pdf } = await renderInvoicePdf(doc);
+    const text = await pdfText(pdf);
+    for (const word of long.split(/[\s-]+/)) if (word.length < 20) expect(text).toContain(word);
+    // The word cut over three lines reads back whole once the line breaks are taken out.
+    expect(text.replace(/\s/g, '')).toContain(`${'Anticonstitutionnellement'.repeat(3)}fin.`);
+    expect(text).toMatch(/Peinture du portail 1 forfait 185,05\s€ 10 % 185,05\s€/);
+
+    // The description's column (VAT columns: 595.28 - 2 × 42 wide, less the others and their gaps).
+    const column = PAGE_WIDTH - 2 * MARGIN - (58 + 36 + 44 + 68 + 40 + 72) - 6 * 6;
+    const page = new PdfPages(MARGIN).setFont('Body', 9);
+    const wrapped = page.wrap(long, column);
+    expect(wrapped.length).toBeGreaterThan(4);
+    expect(wrapped.join('')).toBe(long);
+    for (const line of wrapped) expect(page.widthOf(line.trimEnd())).toBeLessThanOrEqual(column);
+    // Cut at spaces and after hyphens, and the long word where the column ends.
+    expect(wrapped.some((line) => line.endsWith('Jean-') || line.endsWith('Jean-Baptiste-'))).toBe(true);
+    expect(wrapped.slice(0, -1).filter((line) => /\p{L}$/u.test(line)).length).toBeGreaterThanOrEqual(2);
+
+    // Those lines are set at the description column's left edge (42 + 58 + 6), one under the other.
+    const content = pdfStreams(pdf).map((stream) => stream.data.toString('latin1')).find((data) => data.startsWith('BT'))!;
+    const tops = [...content.matchAll(/1 0 0 1 106 ([\d.]+) Tm/g)].map((match) => Number(match[1]));
+    expect(tops.length).toBe(1 + wrapped.length + 1);
+    for (let i = 1; i < tops.length; i++) expect(tops[i]).toBeLessThan(tops[i - 1]);
+  });
+
+  it('sets a name with combining accents and glyphs outside the shared subset, and reads it back', async () => {
+    const decomposed: CustomerDetails = { ...individual, name: 'Nguye\u0302\u0303n Thi\u0323 Zoe\u0301 Łukasz' };
+    const { pdf } = await renderInvoicePdf(invoiceFor(decomposed, 'vat'));
+    const text = (await pdfText(pdf)).normalize('NFC');
+    expect(text).toContain('Nguyễn Thị Zoé Łukasz');
+  });
+
+  it('writes the structures of a PDF/A-3b: cross-reference table, file identifier, info matching the XMP, the associated file', async () => {
+    const doc = invoiceFor(business, 'vat');
+    const { pdf, xml } = await renderInvoicePdf(doc);
+    const raw = pdf.toString('latin1');
+    expect(raw.startsWith('%PDF-1.7\n%\xff\xff\xff\xff\n')).toBe(true);
+    expect(raw.endsWith('%%EOF\n')).toBe(true);
+
+    // Every object where the cross-reference table says, and the table where `startxref` says.
+    const startxref = Number(/startxref\n(\d+)\n%%EOF\n$/.exec(raw)![1]);
+    expect(raw.slice(startxref, startxref + 5)).toBe('xref\n');
+    const [, first, count] = /^xref\n(\d+) (\d+)\n/.exec(raw.slice(startxref))!;
+    expect(Number(first)).toBe(0);
+    const entries = raw.slice(startxref).split('\n').slice(2, 2 + Number(count));
+    expect(entries[0]).toBe('0000000000 65535 f ');
+    entries.slice(1).forEach((entry, i) => {
+      expect(entry).toMatch(/^\d{10} 00000 n $/);
+      expect(raw.slice(Number(entry.slice(0, 10))).startsWith(`${i + 1} 0 obj\n`), `object ${i + 1}`).toBe(true);
+    });
+    expect((raw.match(/\d+ 0 obj\n/g) ?? []).length).toBe(Number(count) - 1);
+    const trailer = raw.slice(raw.lastIndexOf('trailer'));
+    expect(trailer).toContain(`/Size ${count}`);
+    expect(trailer).toMatch(/\/ID \[<([0-9a-f]{32})> <\1>\]/);
+    expect(raw).not.toContain('/Encrypt');
+    expect(raw).not.toContain('LZW');
+
+    // The info dictionary and the XMP say the same.
+    const objectOf = (id: number) => raw.slice(raw.indexOf(`\n${id} 0 obj\n`) + 1, raw.indexOf('endobj', raw.indexOf(`\n${id} 0 obj\n`)));
+    const info = objectOf(Number(/\/Info (\d+) 0 R/.exec(trailer)![1]));
+    expect(info).toContain('/Title (Facture 2027-000123)');
+    expect(info).toContain('/CreationDate (D:20270801000000Z)');
+    const producer = /\/Producer \(([^)]*)\)/.exec(info)![1];
+    expect(/\/Creator \(([^)]*)\)/.exec(info)![1]).toBe(producer);
+    const metadata = pdfStreams(pdf).find((stream) => stream.dictionary.includes('/Type /Metadata'))!;
+    expect(metadata.dictionary).not.toContain('/Filter');
+    const xmp = metadata.data.toString('utf8');
+    expect(xmp).toContain('<rdf:li xml:lang="x-default">Facture 2027-000123</rdf:li>');
+    expect(xmp).toContain('<xmp:CreateDate>2027-08-01T00:00:00Z</xmp:CreateDate>');
+    expect(xmp).toContain(`<xmp:CreatorTool>${producer}</xmp:CreatorTool>`);
+    expect(xmp).toContain(`<pdf:Producer>${producer}</pdf:Producer>`);
+    expect(xmp).toContain('<pdfaid:part>3</pdfaid:part>');
+    expect(xmp).toContain('<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>');
+
+    // The catalog: language, output intent, metadata, the associated file; the file's specification and its stream.
+    const catalog = objectOf(Number(/\/Root (\d+) 0 R/.exec(trailer)![1]));
+    expect(catalog).toContain('/Lang (fr-FR)');
+    const filespecId = Number(/\/AF \[(\d+) 0 R\]/.exec(catalog)![1]);
+    const filespec = objectOf(filespecId);
+    expect(filespec).toContain('/Type /Filespec');
+    expect(filespec).toContain('/F (factur-x.xml)');
+    expect(filespec).toContain('/UF (factur-x.xml)');
+    expect(filespec).toContain('/AFRelationship /Alternative');
+    expect(objectOf(Number(/\/Names (\d+) 0 R/.exec(catalog)![1]))).toContain(`/Names [(factur-x.xml) ${filespecId} 0 R]`);
+    const embedded = pdfStreams(pdf).find((stream) => stream.id === Number(/\/EF <<\n\/F (\d+) 0 R/.exec(filespec)![1]))!;
+    const bytes = Buffer.from(xml, 'utf8');
+    expect(embedded.data.equals(bytes)).toBe(true);
+    expect(embedded.dictionary).toContain('/Subtype /text#2Fxml');
+    expect(embedded.dictionary).toContain('/CreationDate (D:20270801000000Z)\n/ModDate (D:20270801000000Z)');
+    expect(embedded.dictionary).toContain(`/CheckSum <${createHash('md5').update(bytes).digest('hex')}>`);
+    expect(embedded.dictionary).toContain(`/Size ${bytes.length}`);
+
+    // The fonts: TrueType programs with their length, Identity-H with a ToUnicode map, named in the pages' resources.
+    for (const program of pdfStreams(pdf).filter((stream) => /\/Length1 \d+/.test(stream.dictionary))) {
+      expect(Number(/\/Length1 (\d+)/.exec(program.dictionary)![1])).toBe(program.data.length);
+    }
+    expect((raw.match(/\/FontFile2 \d+ 0 R/g) ?? []).length).toBe(2);
+    expect((raw.match(/\/Encoding \/Identity-H\n\/DescendantFonts \[\d+ 0 R\]\n\/ToUnicode \d+ 0 R/g) ?? []).length).toBe(2);
+    expect(raw).toMatch(/\/Type \/Page\n[^]*?\/Resources (\d+) 0 R/);
+    expect(objectOf(Number(/\/Type \/Page\n[^]*?\/Resources (\d+) 0 R/.exec(raw)![1]))).toMatch(/\/Font <<\n\/F1 \d+ 0 R\n\/F2 \d+ 0 R\n>>/);
   });
 });
 
