@@ -14,8 +14,10 @@ import { PAGE_HEIGHT, PAGE_WIDTH, PdfPages, writePdfA } from './pdf-writer.js';
  * The invoice (or credit note) as a Factur-X PDF in French: a PDF/A-3b with every mention French law requires
  * (CGI annexe II art. 242 nonies A, C. com. L441-9), carrying its CII XML as `factur-x.xml`. PDF/A forbids fonts
  * that are not embedded, so the text is set in DejaVu Sans (embedded, subset: document-fonts.ts), never in the 14
- * standard fonts; pdfkit adds the sRGB output intent and the PDF/A identification to the XMP, and we add the Factur-X extension schema.
- * The same document gives the same bytes (every date inside is the issue date).
+ * standard fonts. It is written by the fixed-layout writer (pdf-writer.ts, decision 48: the sRGB output intent, the
+ * PDF/A identification and the Factur-X extension schema in the XMP); the statements (statement-pdf.ts) keep pdfkit,
+ * through `newDocument` and `tableLayout` below, in the same layout. The same document gives the same bytes (every
+ * date inside is the issue date).
  */
 
 export interface RenderedInvoice {

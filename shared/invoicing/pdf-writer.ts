@@ -39,7 +39,10 @@ const hex4 = (id: number) => HEX4[id] ?? id.toString(16).padStart(4, '0');
 /** A PDF text string: literal when ASCII, else UTF-16BE with its byte order mark, as PDF wants other text. */
 function pdfString(text: string): string {
   if (/^[\x20-\x7e]*$/.test(text)) return `(${text.replace(/[()\\]/g, (c) => `\\${c}`)})`;
-  return `<feff${Array.from(text, (c) => c.charCodeAt(0).toString(16).padStart(4, '0')).join('')}>`;
+  let hex = 'feff';
+  // UTF-16 code units: a character outside the BMP is its two surrogates, as UTF-16BE wants.
+  for (let i = 0; i < text.length; i++) hex += hex4(text.charCodeAt(i));
+  return `<${hex}>`;
 }
 
 /** D:YYYYMMDDHHmmSSZ, as pdfkit writes dates. */
