@@ -50,9 +50,15 @@ const pdfDate = (date: Date) => `(D:${date.toISOString().slice(0, 19).replace(/[
 
 /** The colours the documents use, as `r g b` in 0..1. */
 export function rgb(hex: string): string {
-  const value = parseInt(hex.slice(1), 16);
-  return [(value >> 16) & 255, (value >> 8) & 255, value & 255].map((c) => pdfNumber(c / 255)).join(' ');
+  let colour = colours.get(hex);
+  if (!colour) {
+    const value = parseInt(hex.slice(1), 16);
+    colour = [(value >> 16) & 255, (value >> 8) & 255, value & 255].map((c) => pdfNumber(c / 255)).join(' ');
+    colours.set(hex, colour);
+  }
+  return colour;
 }
+const colours = new Map<string, string>();
 
 // --- Fonts -----------------------------------------------------------------------------------------------------------
 
@@ -411,6 +417,9 @@ export class PdfPages {
 
   /** `text`'s width in the current font and size, as pdfkit measures it (word by word). */
   widthOf(text: string): number {
+    // Most often a single word (a token of `wrap`, a cell): no list of words to make.
+    const space = text.indexOf(' ');
+    if ((space < 0 || space === text.length - 1) && !text.includes('\t')) return (this.font.word(text).width * this.size) / 1000;
     let width = 0;
     for (const word of layoutWords(text)) width += this.font.word(word).width;
     return (width * this.size) / 1000;
