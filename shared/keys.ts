@@ -198,6 +198,11 @@ export const keys = {
   invoicingMonth: (activityId: string, month: string) => ({ pk: `ACTIVITY#${activityId}`, sk: `MONTH#${month}` }),
   /** An invoice or a credit note; its payments sit in its partition. */
   invoice: (invoiceId: string) => ({ pk: `INVOICE#${invoiceId}`, sk: 'INVOICE' }),
+  /**
+   * Who finishes the cancellation of an invoice by its credit note (decision 49), in the credit note's partition: the
+   * call that drafted it, or the one that took over once its lease ran out; `done` once it answered.
+   */
+  cancellationClaim: (creditNoteId: string) => ({ pk: `INVOICE#${creditNoteId}`, sk: 'CANCELLATION' }),
   invoicePayment: (invoiceId: string, paymentId: string) => ({ pk: `INVOICE#${invoiceId}`, sk: `PAYMENT#${paymentId}` }),
   invoicePaymentsPrefix: (invoiceId: string) => ({ pk: `INVOICE#${invoiceId}`, skPrefix: 'PAYMENT#' }),
   /** A month's invoices (gsi3), sharded by activity like the active index: the run reads the shards in parallel. */

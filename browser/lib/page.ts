@@ -9,6 +9,18 @@ function markCurrentNavigation(): void {
 }
 
 /**
+ * On a phone the header's links are one row that scrolls sideways (shared/pages/app-css.ts): the current page's link
+ * is brought into the row's view, the row scrolled and not the page.
+ */
+function showCurrentNavigation(): void {
+  const link = document.querySelector<HTMLElement>('.nav-list a[aria-current="page"]');
+  const list = link?.closest<HTMLElement>('.nav-list');
+  if (!link || !list || list.scrollWidth <= list.clientWidth || link.getClientRects().length === 0) return;
+  const offset = link.getBoundingClientRect().left - list.getBoundingClientRect().left;
+  list.scrollLeft += offset - (list.clientWidth - link.offsetWidth) / 2;
+}
+
+/**
  * Starts a page: its module (browser/pages/<page>.ts) calls this once with what the page does once the session is
  * known. A page whose shell says `data-auth="required"` goes to the login first when nobody is signed in.
  */
@@ -19,6 +31,7 @@ export function startPage(init?: () => void | Promise<void>, options: { session?
     if (options.session === false) return init?.();
     const session = currentSession();
     if (session) renderSession(session.claims);
+    showCurrentNavigation();
     if (document.body.dataset.auth === 'required' && !session) return login();
     if (init) await init();
   };

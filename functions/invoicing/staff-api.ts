@@ -13,7 +13,7 @@ import { InvalidInputError, NotFoundError, ConflictError } from '../../shared/do
 import { idFromIdempotencyKey, idempotencyKeyOf } from '../../shared/domain/idempotency.js';
 import { fecCsv, fecRows, type FecDocument, type FecPayment } from '../../shared/domain/invoicing/fec.js';
 import type { InvoiceRecord } from '../../shared/domain/invoicing/records.js';
-import { addToMonth, isMonth } from '../../shared/domain/invoicing/run.js';
+import { addToMonth, invoicingMonthRefusal, isMonth } from '../../shared/domain/invoicing/run.js';
 import { cancellationSchema, paymentSchema, resendSchema, startRunSchema } from '../../shared/domain/invoicing/staff-input.js';
 import { cursorParam, limitParam, pageAfter, PAGE_LIMIT } from '../../shared/domain/paging.js';
 import { formatParisDateTime, parisDate } from '../../shared/domain/time.js';
@@ -139,10 +139,9 @@ export const handler = apiRouter<StaffInvoicingRoute>({
 
   'POST /api/staff/invoicing/runs': apiRoute(STAFF, async ({ event }) => {
     const { month } = parseOrThrow(startRunSchema, readJsonBody(event), 'Le mois à facturer est invalide.');
-    const current = parisDate().slice(0, 7);
-    if (month >= current) {
-      throw new InvalidInputError(`Seul un mois terminé se facture : ${monthLabel(addToMonth(current, -1))} au plus tard.`, [{ field: 'month', message: 'Un mois passé, au format AAAA-MM.' }]);
-    }
+    // From January 2000 to the last month over in Paris.
+    const refusal = invoicingMonthRefusal(month, new Date());
+    if (refusal) throw new InvalidInputError(refusal.message, [{ field: 'month', message: refusal.field }]);
     const { started } = await startInvoicingRun({ month, trigger: 'staff' });
     const run = await getInvoicingRun(month);
     if (started === 'already') {

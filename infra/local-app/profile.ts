@@ -3,6 +3,7 @@ import { smsSegments } from '../../shared/domain/messages/sms-text.js';
 import { ENV } from '../config.js';
 import { synthApp } from '../synth.js';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../local/cloud.js';
+import { parcoursClientError } from './client-errors.js';
 import { DEMO_USERS } from './demo-users.js';
 
 /** The pages of CoopConnexion Parcours a person opens first; the start-up banner and the local console list them. */
@@ -26,7 +27,8 @@ export const RUN_STEP_ENVIRONMENTS = Math.min(4, Math.max(2, availableParallelis
 
 /**
  * What the generic local cloud (`infra/local/`) needs to know of this app: its demo accounts, its pages, how its
- * SMS are counted, where SMS replies go, and which function variables point at Cognito's hosted UI.
+ * SMS are counted, where SMS replies go, which function variables point at Cognito's hosted UI, and what the gateway
+ * answers a request it could not read.
  */
 export const PARCOURS_LOCAL_PROFILE = {
   // The app's synthesis, reused while nothing it reads changed (infra/synth.ts).
@@ -45,6 +47,8 @@ export const PARCOURS_LOCAL_PROFILE = {
     ...(fn.environment[ENV.userPoolClientId] !== undefined ? { [ENV.userPoolClientId]: local.clientId } : {}),
   }),
   functionConcurrency: (fn) => (/^InvoicingRunStep[0-9A-F]{8}$/.test(fn.logicalId) ? RUN_STEP_ENVIRONMENTS : undefined),
+  // A request the gateway could not read (headers too large, a malformed request line): answered in French.
+  clientError: parcoursClientError,
   // The two-way SMS topic is exported as this output (End User Messaging sends replies there on AWS).
   smsInboundTopicArn: (app) => app.outputs.SmsInboundTopicArn,
 } satisfies Partial<LocalCloudOptions>;

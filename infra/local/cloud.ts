@@ -15,7 +15,7 @@ import { LocalSms, smsDeliveryEvent, type InboundSmsPayload, type SmsRecord, typ
 import { LocalEventBridge } from './events.js';
 import { LocalSns } from './sns.js';
 import { LocalIssuer, type DemoUser } from './auth.js';
-import { jwtVerifierFor, startGateway } from './gateway.js';
+import { jwtVerifierFor, startGateway, type ClientErrorAnswer } from './gateway.js';
 import { assertPortFree, freePort } from './net.js';
 import { DATA_LOCK_FILE, lockDataFolder } from './data-lock.js';
 import { DYNAMODB_PID_FILE, endDynamoDbOf } from './dynamodb-process.js';
@@ -105,6 +105,8 @@ export interface LocalCloudOptions {
    * must point at the local issuer); the result is merged over the function's own variables.
    */
   functionEnvironment?: (fn: LocalFunction, local: { gatewayUrl: string; issuerUrl: string; clientId: string }) => Record<string, string>;
+  /** What the gateway answers a request it could not read (headers too large, a malformed request line): see `GatewayOptions.clientError`. */
+  clientError?: ClientErrorAnswer;
   /** The SNS topic that receives simulated SMS replies (End User Messaging two-way channel), if the app has one. */
   smsInboundTopicArn?: (app: LocalApp) => string | undefined;
 }
@@ -387,6 +389,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       })),
       invoke: (arn, event) => lambda.invoke(arn, event),
       verifyJwt: verify,
+      ...(options.clientError ? { clientError: options.clientError } : {}),
       before: async (req: IncomingMessage, res: ServerResponse) => {
         if (await issuer.handle(req, res)) return true;
         if (await sms.handle(req, res, '/_local/sms')) return true;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DEFAULT_INVOICING_NUMBERING, ENV, type InvoicingNumbering } from '../../infra/config.js';
 import { cooperativeFromEnv, type ActivityRecord, type CooperativeSettings } from '../domain/activities.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
@@ -35,7 +36,7 @@ import {
 } from '../data/invoicing/invoices.js';
 import { inParallel, transact, type ByWhom } from '../data/invoicing/items.js';
 import { issueNumbers } from '../data/invoicing/numbering.js';
-import { cancelInvoice } from '../data/invoicing/credit-notes.js';
+import { CANCELLATION_IN_PROGRESS, cancelInvoice, claimCancellation, completeCancellation } from '../data/invoicing/credit-notes.js';
 import { outboxPuts, type OutboxDraft } from '../data/outbox.js';
 import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
@@ -459,20 +460,27 @@ export async function issueReleasedInvoice(invoiceId: string, by: ByWhom, now: D
  * "Annuler par un avoir": an issued invoice cancelled by a credit note numbered in the same sequence
  * (`cancelInvoice`), then the credit note e-mailed to the customer with its Factur-X PDF, as an invoice is
  * (`sendInvoices`: its PDF kept under `invoices/`, its e-mail written to the outbox once and sent, the dispatcher's if
- * the send fails). A call cut short after the credit note's number and before its e-mail was written is finished by
- * the next one, which sends it; once the e-mail is written, cancelling again is refused (409) as before.
+ * the send fails). One call answers that it cancelled (decision 49): the one that drafted the credit note, or the one
+ * that took over a call cut short (after its lease, before the credit note's e-mail was written), which sends it; it
+ * marks the cancellation done. Every other call is a 409 that writes nothing: another call is finishing it
+ * (`CANCELLATION_IN_PROGRESS`), or it is done ("déjà annulée").
  */
-export async function cancelInvoiceByCreditNote(input: Parameters<typeof cancelInvoice>[0]): Promise<{ invoice: InvoiceRecord; creditNote: InvoiceRecord }> {
+export async function cancelInvoiceByCreditNote(input: Omit<Parameters<typeof cancelInvoice>[0], 'claim'>): Promise<{ invoice: InvoiceRecord; creditNote: InvoiceRecord }> {
+  const claim = randomUUID();
+  const creditNoteId = creditNoteIdFor(input.invoiceId);
   let outcome: { invoice: InvoiceRecord; creditNote: InvoiceRecord };
   try {
-    outcome = await cancelInvoice(input);
+    outcome = await cancelInvoice({ ...input, claim });
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
-    const creditNote = await getInvoice(creditNoteIdFor(input.invoiceId));
+    const creditNote = await getInvoice(creditNoteId);
     if (creditNote?.status !== 'issued' || (await mailWritten(creditNote.invoiceId))) throw error;
+    if (!(await claimCancellation(creditNoteId, claim, input.now))) throw new ConflictError(CANCELLATION_IN_PROGRESS);
     outcome = { invoice: await requireInvoice(input.invoiceId), creditNote };
   }
-  await sendInvoices([outcome.creditNote.invoiceId]);
+  await sendInvoices([creditNoteId]);
+  // Overtaken after its lease: the call that took over answers; this one says it is done.
+  if (!(await completeCancellation(creditNoteId, claim))) throw new ConflictError(`Cette facture est déjà annulée par l'avoir ${outcome.creditNote.number}.`);
   return outcome;
 }
 

@@ -38,15 +38,36 @@ main.wrap { padding-bottom: 3rem; }
 .brand span { font-weight: 400; }
 .nav-list { display: flex; flex-wrap: wrap; gap: 0 1rem; list-style: none; margin: 0; padding: 0; }
 .nav-list a[aria-current="page"] { font-weight: 700; text-decoration-thickness: 3px; }
-.session { display: flex; flex-wrap: wrap; gap: 0.25rem 0.75rem; font-size: 0.95rem; width: 100%; }
+.session { display: flex; flex-wrap: wrap; align-items: center; gap: 0.25rem 0.75rem; font-size: 0.95rem; width: 100%; }
 /*
- * Links a thumb taps among a card's or a form's actions, and "Se déconnecter": 44 x 44 px at least, as the buttons. The
- * header's links get 28 px rows (WCAG's 24 px minimum): at 44 px the staff's twelve would fill a small phone's screen.
+ * Links a thumb taps among a card's or a form's actions, and "Se déconnecter": 44 x 44 px at least, as the buttons.
+ * The header's links too on a phone or a touch screen; with a mouse on a wide screen they keep 28 px rows (WCAG's
+ * 24 px minimum), the header staying as it was.
  */
 .session-logout, .item-actions a:not(.button), .actions a:not(.button), .load-more a:not(.button) {
   display: inline-flex; align-items: center; min-height: 2.75rem; min-width: 2.75rem;
 }
 .nav-list a { display: inline-flex; align-items: center; min-height: 1.75rem; }
+@media (max-width: 40rem), (pointer: coarse) { .nav-list a { min-height: 2.75rem; min-width: 2.75rem; } }
+/*
+ * On a phone the header's links are one row that scrolls sideways (the staff's twelve wrapped in rows took half of a
+ * 320-px phone's first screen at 28 px, and would take more at 44): the brand, that row and the session stay under a
+ * third of the screen. No JavaScript.
+ */
+@media (max-width: 40rem) {
+  .header-inner { gap: 0.25rem 1rem; padding-top: 0.5rem; padding-bottom: 0.5rem; }
+  .site-header nav { margin: 0 -1rem; width: calc(100% + 2rem); }
+  .nav-list {
+    flex-wrap: nowrap; gap: 0 1rem; overflow-x: auto; overscroll-behavior-x: contain; scrollbar-width: thin;
+    padding: 0 1rem; scroll-padding-inline: 1rem;
+  }
+  .nav-list li { flex: none; }
+  .nav-list a { white-space: nowrap; }
+  /* The account on one row beside "Se déconnecter": a long name ends in an ellipsis (screen readers read it whole). */
+  .session { flex-wrap: nowrap; align-items: center; font-size: 0.9rem; }
+  .session-name { flex: 1 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  .session-logout { flex: none; }
+}
 .site-footer { border-top: 1px solid #d0d0c8; color: #4a4a4a; font-size: 0.9rem; padding: 1rem 0 2rem; }
 
 .cards { display: grid; gap: 1rem; }

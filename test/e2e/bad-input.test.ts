@@ -505,6 +505,7 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'a month that is no month', body: () => ({ month: '2019-13' }), fields: ['month'] },
       { label: 'the current month', body: () => ({ month: parisDate().slice(0, 7) }), fields: ['month'] },
       { label: 'a month to come', body: () => ({ month: `${nextYear()}-01` }), fields: ['month'] },
+      { label: 'a month before January 2000', body: () => ({ month: '0001-01' }), fields: ['month'] },
       { label: 'a month as a number', body: () => ({ month: 201905 }), fields: ['month'] },
       { label: 'no month', body: () => ({}), fields: ['month'] },
     ],

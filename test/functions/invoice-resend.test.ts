@@ -8,7 +8,7 @@ import { prescriberLens, staffCamille } from '../support/fixtures.js';
 import { business, draftFor, issueOneInvoice, line } from '../support/invoicing.js';
 import { handler as staffInvoicing } from '../../functions/invoicing/staff-api.js';
 import type { Actor } from '../../shared/domain/actor.js';
-import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
+import { CANCELLATION_IN_PROGRESS, CANCELLATION_LEASE_SECONDS, cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { createCustomer, getCustomer, updateCustomer } from '../../shared/data/invoicing/customers.js';
 import { draftMonthInvoices } from '../../shared/data/invoicing/invoices.js';
 import { creditNoteIdFor, invoiceOutboxOwner, type InvoiceRecord } from '../../shared/domain/invoicing/records.js';
@@ -266,6 +266,8 @@ describe("a credit note's e-mail", () => {
   const EARLIER = '2025-06-02';
   const CANCEL = 'POST /api/staff/invoices/{invoiceId}/cancellation';
   const cancel = (invoiceId: string) => call(CANCEL, { invoiceId, body: { reason: 'Facturé au mauvais client.' } });
+  /** A moment long enough ago that a call made then has lost its hold on the cancellation. */
+  const leaseAgo = () => new Date(Date.now() - 2 * CANCELLATION_LEASE_SECONDS * 1000);
   const creditMailId = (invoiceId: string) => `${invoiceMailCause(creditNoteIdFor(invoiceId))}#customer#email`;
 
   it('goes to the customer when staff cancel an invoice: the credit note\'s Factur-X PDF attached, once, "sent" on its history', async () => {
@@ -309,8 +311,9 @@ describe("a credit note's e-mail", () => {
 
   it('a cancellation cut short after its credit note was numbered is finished by the next call, which sends it once', async () => {
     const mailed = await invoiceMailed(undefined, EARLIER);
-    // What a call that died after the number and before the e-mail leaves: the credit note issued, no e-mail.
-    const { creditNote } = await cancelInvoice({ invoiceId: mailed.invoiceId, issueDate: parisDate(), reason: 'Facturé au mauvais client.', by: { id: staffCamille.id, name: staffCamille.name } });
+    // What a call that died after the number and before the e-mail leaves: the credit note issued, no e-mail; that
+    // call's lease has run out (decision 49).
+    const { creditNote } = await cancelInvoice({ invoiceId: mailed.invoiceId, issueDate: parisDate(), reason: 'Facturé au mauvais client.', by: { id: staffCamille.id, name: staffCamille.name }, now: leaseAgo() });
     expect(await item(keys.notification(invoiceOutboxOwner(creditNote.invoiceId), creditMailId(mailed.invoiceId)))).toBeUndefined();
     expect(await emailsTo(mailed.email)).toHaveLength(1);
 
@@ -320,6 +323,50 @@ describe("a credit note's e-mail", () => {
     expect((await emailsTo(mailed.email)).map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Facture /), expect.stringMatching(`^Avoir ${creditNote.number} `)]);
     expect((await cancel(mailed.invoiceId)).status).toBe(409);
     expect(await emailsTo(mailed.email)).toHaveLength(2);
+  });
+
+  it('a call cut short a moment ago may still be running: the next call within its lease is a 409 that writes and sends nothing', async () => {
+    const mailed = await invoiceMailed(undefined, EARLIER);
+    await cancelInvoice({ invoiceId: mailed.invoiceId, issueDate: parisDate(), reason: 'Facturé au mauvais client.', by: { id: staffCamille.id, name: staffCamille.name } });
+    const before = await everything();
+    const refused = await cancel(mailed.invoiceId);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toBe(CANCELLATION_IN_PROGRESS);
+    expect(await everything()).toEqual(before);
+    expect(await emailsTo(mailed.email)).toHaveLength(1);
+  });
+
+  /** The statuses of the answers, in order, and the one 201 if there is one. */
+  const race = async (invoiceId: string, calls = 6) => {
+    const answers = await Promise.all(Array.from({ length: calls }, () => cancel(invoiceId)));
+    return { statuses: answers.map((a) => a.status).sort(), created: answers.find((a) => a.status === 201), refused: answers.filter((a) => a.status !== 201) };
+  };
+
+  it('cancelled by several requests at once: one 201, the others a 409 in French; one credit note, numbered once, e-mailed once', async () => {
+    const mailed = await invoiceMailed(undefined, EARLIER);
+    const { statuses, created, refused } = await race(mailed.invoiceId);
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);
+    for (const answer of refused) expect(answer.body.message).toMatch(/^(L'annulation de cette facture est déjà en cours|Cette facture est déjà annulée par l'avoir \d{4}-\d{6}\.$)/);
+    const creditNote = await invoice(creditNoteIdFor(mailed.invoiceId));
+    expect(created!.body.creditNote).toMatchObject({ kind: 'credit-note', number: creditNote.number });
+    expect(creditNote.history.map((e) => e.event)).toEqual(['drafted', 'issued']);
+    expect((await invoice(mailed.invoiceId)).history.filter((e) => e.event === 'cancelled')).toHaveLength(1);
+    expect((await emailsTo(mailed.email)).map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Facture /), expect.stringMatching(`^Avoir ${creditNote.number} `)]);
+    expect(await item(keys.cancellationClaim(creditNote.invoiceId))).toMatchObject({ done: true });
+    expect((await checkNumberContinuity(parisDate().slice(0, 4))).problems).toEqual([]);
+    // And once done, another request is refused as before.
+    expect((await cancel(mailed.invoiceId)).body.message).toBe(`Cette facture est déjà annulée par l'avoir ${creditNote.number}.`);
+  });
+
+  it('a cancellation cut short, finished by several requests at once: one of them sends it and answers 201', async () => {
+    const mailed = await invoiceMailed(undefined, EARLIER);
+    const { creditNote } = await cancelInvoice({ invoiceId: mailed.invoiceId, issueDate: parisDate(), reason: 'Facturé au mauvais client.', by: { id: staffCamille.id, name: staffCamille.name }, now: leaseAgo() });
+    const { statuses, created, refused } = await race(mailed.invoiceId);
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);
+    expect(created!.body.creditNote).toMatchObject({ number: creditNote.number });
+    for (const answer of refused) expect(answer.body.message).toMatch(/^(L'annulation de cette facture est déjà en cours|Cette facture est déjà annulée par l'avoir)/);
+    expect((await emailsTo(mailed.email)).map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Facture /), expect.stringMatching(`^Avoir ${creditNote.number} `)]);
+    expect((await invoice(creditNote.invoiceId)).number).toBe(creditNote.number);
   });
 
   it('bounced, it is sent again to the corrected address, as an invoice is', async () => {

@@ -9,6 +9,7 @@ import { prescriberLens, staffCamille } from '../support/fixtures.js';
 import { BAD_LINES, business, draftFor, individual, line, seedActivity } from '../support/invoicing.js';
 import { activeActivityWithMembers, monthStart } from '../support/activities.js';
 import { getActivity } from '../../shared/data/activities.js';
+import { getInvoicingRun } from '../../shared/data/invoicing-runs.js';
 import { getDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { pdfText } from '../support/pdf-text.js';
 import { createCustomer } from '../../shared/data/invoicing/customers.js';
@@ -305,6 +306,17 @@ describe('staff invoicing API: months, lists, export', () => {
       expect(refused.body.errors).toEqual([{ field: 'month', message: 'Un mois passé, au format AAAA-MM.' }]);
     }
     expect((await call('POST /api/staff/invoicing/runs', { body: { month: '2018-13' } })).body.errors.map((e: { field: string }) => e.field)).toEqual(['month']);
+    // Before January 2000: a typing mistake, refused with the month field's message, nothing started.
+    const executions = sfn.commandCalls(StartExecutionCommand).length;
+    for (const old of ['0001-01', '1999-12']) {
+      const refused = await call('POST /api/staff/invoicing/runs', { body: { month: old } });
+      expect(refused.status).toBe(400);
+      expect(refused.body.message).toMatch(/^Ce mois est trop ancien : la facturation se lance pour un mois de janvier 2000 à /);
+      expect(refused.body.errors).toEqual([{ field: 'month', message: 'Un mois depuis janvier 2000, au format AAAA-MM.' }]);
+    }
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(executions);
+    expect(await getInvoicingRun('0001-01')).toBeUndefined();
+    expect((await call('POST /api/staff/invoicing/runs', { body: { month: '2000-01' } })).status).toBe(201);
     const months = await call('GET /api/staff/invoicing/months');
     expect(months.body.items.find((m: { month: string }) => m.month === month)).toMatchObject({ label: 'juin 2018', run: { status: 'drafting' } });
   });

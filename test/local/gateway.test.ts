@@ -1,8 +1,10 @@
 import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flattenClaim, jwtVerifierFor, startGateway, type Gateway, type GatewayInvoke } from '../../infra/local/gateway.js';
 import type { LocalRoute } from '../../infra/local/template.js';
+import { parcoursClientError } from '../../infra/local-app/client-errors.js';
 
 const ISSUER = 'http://127.0.0.1:4000/local-pool';
 const CLIENT_ID = 'localclient';
@@ -349,3 +351,79 @@ describe('request size', () => {
     expect(atLimit.status).toBe(200);
   });
 });
+
+/** Sends `bytes` on a raw connection and reads the whole answer until the gateway closes it. */
+function rawExchange(target: Gateway, bytes: string | Buffer): Promise<{ status: number; head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(target.port, '127.0.0.1', () => socket.end(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // The gateway may close before it read everything: the answer is what came back.
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const [head = '', body = ''] = text.split('\r\n\r\n', 2);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1] ?? 0), head, body });
+    });
+  });
+}
+
+const oversized = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: session=${'a'.repeat(20 * 1024)}\r\n\r\n`;
+
+describe('requests Node cannot read', () => {
+  it('answers a 20 KB header with a 431 and a JSON body, not a bare status line, and keeps serving', async () => {
+    const reply = await rawExchange(gateway, oversized('/api/referrals/r-1'));
+    expect(reply.status).toBe(431);
+    expect(reply.head).toMatch(/\r\ncontent-type: application\/json\r\n/);
+    expect(reply.head).toMatch(/\r\nconnection: close(\r\n|$)/);
+    expect(JSON.parse(reply.body)).toEqual({ message: 'Request Header Fields Too Large' });
+    expect(invocations).toHaveLength(0);
+    expect((await call(gateway, 'GET', '/api/referrals/export')).status).toBe(200);
+  });
+
+  it('answers a malformed request line or header with a 400, and a connection closed early with nothing', async () => {
+    for (const bytes of ['NOT A REQUEST\r\n\r\n', 'GET /api/x HTTP/1.1\r\nBad Header\r\n\r\n', 'GET /\x01 HTTP/1.1\r\n\r\n']) {
+      const reply = await rawExchange(gateway, bytes);
+      expect([JSON.stringify(bytes), reply.status]).toEqual([JSON.stringify(bytes), 400]);
+      expect(JSON.parse(reply.body)).toEqual({ message: 'Bad Request' });
+    }
+    // Half a request, then gone: nothing to answer, nothing thrown.
+    await new Promise<void>((resolve) => {
+      const socket = connect(gateway.port, '127.0.0.1', () => {
+        socket.write(`GET /api/x HTTP/1.1\r\nCookie: ${'b'.repeat(4096)}`);
+        socket.destroy();
+        resolve();
+      });
+    });
+    expect((await call(gateway, 'GET', '/api/referrals/export')).status).toBe(200);
+  });
+
+  it("answers with the app's words: the API's JSON error under /api/, a French page elsewhere (the app's answer, infra/local-app)", async () => {
+    const french = await startGateway({ routes, invoke: async () => nextResult, verifyJwt: jwtVerifierFor(() => ({ keys: [signingKey.jwk] })), log: () => undefined, clientError: parcoursClientError });
+    try {
+      const api = await rawExchange(french, oversized('/api/referrals/r-1'));
+      expect(api.status).toBe(431);
+      expect(api.head).toMatch(/\r\ncontent-type: application\/json; charset=utf-8\r\n/);
+      expect(Object.keys(JSON.parse(api.body))).toEqual(['message']);
+      expect(JSON.parse(api.body).message).toMatch(/^La demande est trop volumineuse .*Effacez les cookies de ce site/);
+
+      const page = await rawExchange(french, oversized('/equipe/facturation'));
+      expect(page.status).toBe(431);
+      expect(page.head).toMatch(/\r\ncontent-type: text\/html; charset=utf-8\r\n/);
+      expect(page.body).toContain('<html lang="fr">');
+      expect(page.body).toContain('Demande refusée');
+      expect(page.body).toContain('trop volumineuse');
+      expect(page.head).toMatch(new RegExp(`\r\ncontent-length: ${Buffer.byteLength(page.body)}\r\n`));
+
+      const malformed = await rawExchange(french, 'NOT A REQUEST\r\n\r\n');
+      expect(malformed.status).toBe(400);
+      expect(malformed.body).toContain("La demande est mal formée et n'a pas pu être lue");
+      const badApiHeader = await rawExchange(french, 'GET /api/referrals HTTP/1.1\r\nBad Header\r\n\r\n');
+      expect(badApiHeader.status).toBe(400);
+      expect(JSON.parse(badApiHeader.body)).toEqual({ message: "La demande est mal formée et n'a pas pu être lue. Réessayez depuis une page du site." });
+    } finally {
+      await french.close();
+    }
+  });
+});
+

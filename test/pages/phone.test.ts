@@ -33,7 +33,7 @@ describe('on a 320-px phone', () => {
     expect(sizes.filter((size) => size.fontSize < 16 || size.height < 44)).toEqual([]);
   });
 
-  it('gives the links among actions and "Se déconnecter" a 44 x 44 px target, as the buttons, and the header\'s links 24 px at least', async () => {
+  it('gives the links among actions, the header\'s links and "Se déconnecter" a 44 x 44 px target, as the buttons', async () => {
     await resetSession(ui.page, ui.server.url, fakeIdToken({ groups: ['staff'] }));
     await ui.page.goto(`${ui.server.url}/equipe`);
     await expect.poll(() => ui.page.locator('#session-logout').isVisible()).toBe(true);
@@ -49,7 +49,69 @@ describe('on a 320-px phone', () => {
     });
     expect(sizes.filter((size) => size.nav).length).toBeGreaterThan(9);
     expect(sizes.filter((size) => !size.nav).length).toBe(3);
-    expect(sizes.filter((size) => (size.nav ? size.height < 24 : size.width < 44 || size.height < 44))).toEqual([]);
+    expect(sizes.filter((size) => size.width < 44 || size.height < 44)).toEqual([]);
+  });
+
+  it("keeps the staff's header under a third of the first screen: its links in one row that scrolls sideways, each 44 px high", async () => {
+    await resetSession(ui.page, ui.server.url, fakeIdToken({ groups: ['staff'] }));
+    await ui.page.goto(`${ui.server.url}/equipe/facturation`);
+    await expect.poll(() => ui.page.locator('#session-logout').isVisible()).toBe(true);
+    const header = await ui.page.evaluate(() => {
+      const links = [...document.querySelectorAll<HTMLElement>('.site-header .nav-list a')].filter((link) => link.getClientRects().length > 0);
+      const list = document.querySelector<HTMLElement>('.nav-list')!;
+      // The current page's link ("Facturation", far down the row) is in view on arrival.
+      const current = document.querySelector<HTMLElement>('.nav-list a[aria-current="page"]')!;
+      const currentInView = current.getBoundingClientRect().left >= list.getBoundingClientRect().left && current.getBoundingClientRect().right <= list.getBoundingClientRect().right;
+      const last = links.at(-1)!;
+      last.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      return {
+        height: document.querySelector('.site-header')!.getBoundingClientRect().height,
+        viewport: window.innerHeight,
+        current: current.textContent,
+        currentInView,
+        pageScrolled: window.scrollX !== 0 || window.scrollY !== 0,
+        links: links.length,
+        shortLinks: links.filter((link) => link.getBoundingClientRect().height < 44).map((link) => link.textContent),
+        rows: new Set(links.map((link) => Math.round(link.getBoundingClientRect().top))).size,
+        // The last link is reached by scrolling the row, not the page.
+        pageScrollsSideways: document.documentElement.scrollWidth > window.innerWidth,
+        lastInView: last.getBoundingClientRect().right <= list.getBoundingClientRect().right + 1 && list.scrollLeft > 0,
+      };
+    });
+    expect(header.links).toBeGreaterThan(9);
+    expect(header.shortLinks).toEqual([]);
+    expect(header.height).toBeLessThan(header.viewport / 3);
+    expect(header.rows).toBe(1);
+    expect(header.pageScrollsSideways).toBe(false);
+    expect(header).toMatchObject({ current: 'Facturation', currentInView: true, pageScrolled: false });
+    expect(header.lastInView).toBe(true);
+  });
+
+  it('leaves the header of a wide screen with a mouse as it was: its links wrap in rows, none hidden in a scrolling row', async () => {
+    const context = await ui.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'fr-FR' });
+    try {
+      const page = await context.newPage();
+      await resetSession(page, ui.server.url, fakeIdToken({ groups: ['staff'] }));
+      await page.goto(`${ui.server.url}/equipe/facturation`);
+      await expect.poll(() => page.locator('#session-logout').isVisible()).toBe(true);
+      const header = await page.evaluate(() => {
+        const list = document.querySelector<HTMLElement>('.nav-list')!;
+        const links = [...list.querySelectorAll<HTMLElement>('a')].filter((link) => link.getClientRects().length > 0);
+        return {
+          links: links.length,
+          scrolls: list.scrollWidth > list.clientWidth,
+          outside: links.filter((link) => link.getBoundingClientRect().right > list.getBoundingClientRect().right + 1).length,
+          heights: [...new Set(links.map((link) => Math.round(link.getBoundingClientRect().height)))],
+          height: document.querySelector('.site-header')!.getBoundingClientRect().height,
+        };
+      });
+      expect(header.links).toBeGreaterThan(9);
+      expect(header).toMatchObject({ scrolls: false, outside: 0 });
+      expect(Math.min(...header.heights)).toBeGreaterThanOrEqual(24);
+      expect(header.height).toBeLessThan(800 / 4);
+    } finally {
+      await context.close();
+    }
   });
 
   it.each([

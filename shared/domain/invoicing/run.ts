@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { parisDate } from '../time.js';
 import { choice, text } from '../validation.js';
 import { invoiceTotals, type VatMode } from './amounts.js';
+import { monthLabel } from './statement.js';
 import type { CustomerRecord, DeclarationRecord, InvoiceDraft, InvoiceEvent, InvoiceRecord } from './records.js';
 
 export const RUN_STATUSES = ['drafting', 'awaiting-validation', 'numbering', 'sending', 'statements', 'done'] as const;
@@ -71,6 +72,26 @@ export function addToMonth(month: string, count: number): string {
 
 /** The month before the one of `instant` in Paris: what a firing of the schedule invoices. */
 export const previousParisMonth = (instant: Date): string => addToMonth(parisDate(instant).slice(0, 7), -1);
+
+/**
+ * The first month a run may invoice: the cooperative invoiced nothing before, and a month such as
+ * `0001-01` is a typing mistake. Months the schedule starts (the previous Paris month, the missed ones) are later.
+ */
+export const EARLIEST_INVOICING_MONTH = '2000-01';
+
+/**
+ * Why staff may not start `month`'s run at `now`, or undefined: a month before
+ * `EARLIEST_INVOICING_MONTH`, or one not over yet in Paris (the current month, the months to come). The previous Paris
+ * month, which the schedule invoices on the 1st, is always allowed. `message` says what is allowed; `field` is the
+ * month field's own message.
+ */
+export function invoicingMonthRefusal(month: string, now: Date): { message: string; field: string } | undefined {
+  const last = previousParisMonth(now);
+  const range = `de ${monthLabel(EARLIEST_INVOICING_MONTH)} à ${monthLabel(last)}`;
+  if (month < EARLIEST_INVOICING_MONTH) return { message: `Ce mois est trop ancien : la facturation se lance pour un mois ${range}.`, field: `Un mois depuis ${monthLabel(EARLIEST_INVOICING_MONTH)}, au format AAAA-MM.` };
+  if (month > last) return { message: `Seul un mois terminé se facture : ${monthLabel(last)} au plus tard.`, field: 'Un mois passé, au format AAAA-MM.' };
+  return undefined;
+}
 
 /** The execution name of a month's run: deterministic, so a month is one execution whoever starts it. */
 export const invoicingExecutionName = (month: string) => `invoicing-${month}`;

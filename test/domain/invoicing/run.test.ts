@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addToMonth, CATCH_UP_MONTHS, invoiceHistory, invoiceMailId, isMonth, monthsToRun, previousParisMonth } from '../../../shared/domain/invoicing/run.js';
+import { addToMonth, CATCH_UP_MONTHS, EARLIEST_INVOICING_MONTH, invoiceHistory, invoiceMailId, invoicingMonthRefusal, isMonth, monthsToRun, previousParisMonth } from '../../../shared/domain/invoicing/run.js';
 import type { InvoiceEvent } from '../../../shared/domain/invoicing/records.js';
 
 describe('invoicing run months', () => {
@@ -26,6 +26,24 @@ describe('invoicing run months', () => {
     expect(monthsToRun({ now, lastRunMonth: '2020-01' })).toHaveLength(CATCH_UP_MONTHS);
     expect(monthsToRun({ now, lastRunMonth: '2020-01', firstMonth: '2027-01' })).toEqual(['2027-01', '2027-02', '2027-03']);
     expect(monthsToRun({ now, firstMonth: '2027-05' })).toEqual([]);
+  });
+
+  it('lets staff start a month from January 2000 to the last month over in Paris, and every month the schedule starts', () => {
+    // 1 March 00:30 in Paris (28 February in UTC): February is over.
+    const now = new Date('2027-02-28T23:30:00Z');
+    expect(EARLIEST_INVOICING_MONTH).toBe('2000-01');
+    for (const month of ['2000-01', '2015-06', '2026-11', '2027-01', '2027-02']) expect([month, invoicingMonthRefusal(month, now)]).toEqual([month, undefined]);
+    for (const month of ['0001-01', '1000-05', '1999-12']) {
+      expect([month, invoicingMonthRefusal(month, now)]).toEqual([month, { message: 'Ce mois est trop ancien : la facturation se lance pour un mois de janvier 2000 à février 2027.', field: 'Un mois depuis janvier 2000, au format AAAA-MM.' }]);
+    }
+    for (const month of ['2027-03', '2027-04', '9999-12']) {
+      expect([month, invoicingMonthRefusal(month, now)]).toEqual([month, { message: 'Seul un mois terminé se facture : février 2027 au plus tard.', field: 'Un mois passé, au format AAAA-MM.' }]);
+    }
+    // Whatever the schedule's firing starts (the previous month, the missed ones) is allowed at that moment.
+    for (const at of ['2027-04-01T04:00:00Z', '2030-01-01T05:00:00Z', '2026-12-01T05:00:00Z']) {
+      const firing = new Date(at);
+      for (const month of monthsToRun({ now: firing, lastRunMonth: '2020-01' })) expect([at, month, invoicingMonthRefusal(month, firing)]).toEqual([at, month, undefined]);
+    }
   });
 });
 
