@@ -404,13 +404,15 @@ describe('a local cloud killed while decisions are pending and a month is being 
     const numberOf = new Map(invoices.map((i) => [i.invoiceId, i.number]));
     for (const before of numberedAtKill) expect(numberOf.get(before.invoiceId), before.invoiceId).toBe(before.number);
     // One block per chunk: the chunks reserved before the kill kept, none reserved twice; the loop entered at least
-    // once per chunk (a step the kill interrupted is entered again after the restart); the month's execution succeeded.
+    // once per chunk but one: a step makes one new block (`chunksPerStep` 1), but the step the kill cut short after its
+    // block was written finds that block taken on its re-run and goes on to the next chunk (`issueNumbers`), so two
+    // chunks may come of one entry (seen once in a clean CI run: 7 entries, 8 blocks). The month's execution succeeded.
     const { chunkInvoices } = loadStageConfig('local').invoicingNumbering;
     expect(continuity.blocks).toBe(Math.ceil(INVOICES / chunkInvoices));
     const invoicingArn = executionArnOf('monthlyinvoicing', invoicing.run.executionName);
     expect(await status(invoicingArn)).toBe('SUCCEEDED');
     const numberingSteps = await entered(invoicingArn, 'Numéroter les factures');
-    expect(numberingSteps).toBeGreaterThanOrEqual(continuity.blocks);
+    expect(numberingSteps).toBeGreaterThanOrEqual(continuity.blocks - 1);
     // Every customer e-mailed once, with their invoice's number: none sent twice by the restart.
     const mails = await emails();
     for (const invoice of invoices) {
