@@ -73,13 +73,18 @@ export interface TableColumn {
   align: 'left' | 'right';
 }
 
+/** The widths of a table's `columns` across `width`, a column of width 0 taking what the others and the 6-pt gaps leave. */
+export function columnWidths(columns: readonly TableColumn[], width: number): number[] {
+  const fixed = columns.reduce((sum, c) => sum + c.width, 0);
+  return columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
+}
+
 /**
  * A table of `columns` across `width` from `left`: `row` writes cells in 9 pt (a new page first when the row would not
  * fit), `rule` a thin line under the header.
  */
 export function tableLayout(pdf: PDFKit.PDFDocument, columns: readonly TableColumn[], left: number, width: number) {
-  const fixed = columns.reduce((sum, c) => sum + c.width, 0);
-  const widths = columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
+  const widths = columnWidths(columns, width);
   const row = (cells: string[], font: 'Body' | 'Bold') => {
     pdf.font(font).fontSize(9);
     const height = Math.max(...cells.map((cell, i) => pdf.heightOfString(cell, { width: widths[i] })));
@@ -181,8 +186,7 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
     ...(franchise ? [] : [{ title: 'TVA', width: 40, align: 'right' } as const]),
     { title: franchise ? 'Montant' : 'Total HT', width: 72, align: 'right' },
   ];
-  const fixed = columns.reduce((sum, c) => sum + c.width, 0);
-  const widths = columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
+  const widths = columnWidths(columns, width);
   // As `tableLayout`: 9 pt cells, a new page first when the row would not fit, a thin rule under the header.
   const row = (cells: string[], font: 'Body' | 'Bold') => {
     page.setFont(font, 9);

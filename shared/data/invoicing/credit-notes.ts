@@ -25,9 +25,9 @@ export const CANCELLATION_IN_PROGRESS = "L'annulation de cette facture est d√©j√
  * written (`claim`: its token; a lease, decision 49), in one transaction; the credit note is then numbered (issue date
  * given). Once: cancelling again is a 409. A cancel cut short before the credit note's number is finished by the next
  * call once the lease ran out (it takes the claim over, `claimCancellation`); before that, and for every call that
- * raced the one that drafted it, a 409 (`CANCELLATION_IN_PROGRESS`) that writes nothing. `created`: this call drafted it.
+ * raced the one that drafted it, a 409 (`CANCELLATION_IN_PROGRESS`) that writes nothing.
  */
-export async function cancelInvoice(input: { invoiceId: string; issueDate: string; reason: string; by: ByWhom; now?: Date; claim?: string }): Promise<{ invoice: InvoiceRecord; creditNote: InvoiceRecord; created: boolean }> {
+export async function cancelInvoice(input: { invoiceId: string; issueDate: string; reason: string; by: ByWhom; now?: Date; claim?: string }): Promise<{ invoice: InvoiceRecord; creditNote: InvoiceRecord }> {
   const at = input.now ?? new Date();
   const now = at.toISOString();
   const token = input.claim ?? randomUUID();
@@ -87,7 +87,7 @@ export async function cancelInvoice(input: { invoiceId: string; issueDate: strin
   // Drafted by another call: numbered here only by the call that takes its cancellation over.
   if (!created && !(await claimCancellation(creditNoteId, token, at))) throw new ConflictError(CANCELLATION_IN_PROGRESS);
   await issueNumbers({ batchKey: creditNoteId, invoiceIds: [creditNoteId], issueDate: input.issueDate, now: at });
-  return { invoice, creditNote: await requireInvoice(creditNoteId), created };
+  return { invoice, creditNote: await requireInvoice(creditNoteId) };
 }
 
 function claimItem(creditNoteId: string, token: string, at: Date): Record<string, unknown> {
