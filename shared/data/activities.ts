@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from '../domain/actor.js';
 import {
@@ -43,7 +42,7 @@ import { inParallel } from './invoicing/items.js';
 import { getOnboarding } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
 import { listServiceKinds } from './service-kinds.js';
-import { isConditionFailure } from './transactions.js';
+import { isConditionFailure, isConditionalCheckFailed } from './transactions.js';
 
 /** An activity with what its partition holds: its members and every version of its price list (oldest first). */
 export interface ActivityWithParts {
@@ -677,7 +676,7 @@ export async function leaveInvoicingIndex(input: { activityId: string; invoiceTh
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
 }

@@ -14,7 +14,7 @@ import {
   type WaitingStepKind,
   type WaitingStepStatus,
 } from '../domain/waiting-steps.js';
-import { isConditionFailure } from './transactions.js';
+import { isConditionFailure, isConditionalCheckFailed } from './transactions.js';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -225,7 +225,7 @@ export async function openApproval<S extends WaitingSubject>(
         );
         return { state: 'waiting', approval: { ...current, taskToken: input.taskToken, phase: input.phase }, created: false };
       } catch (error) {
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
         continue; // decided meanwhile: read again
       }
     }
@@ -626,7 +626,7 @@ export async function completeHandover(approvalId: string, now = new Date()): Pr
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
   }
 }
 

@@ -24,7 +24,7 @@ import { getGuardianConsent, type GuardianConsentRecord } from './guardian-conse
 import { getOnboarding, type OnboardingRecord } from './onboarding.js';
 import { timelinePut } from './people.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
-import { isConditionFailure } from './transactions.js';
+import { isConditionFailure, isConditionalCheckFailed } from './transactions.js';
 
 /**
  * The contract of an onboarding: each version prepared from the stored data, its PDF kept in the documents bucket
@@ -205,7 +205,7 @@ export async function finalizeContract(input: { referralId: string; storage?: Co
     );
     return { ...contract, final };
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
     return getCurrentContract(input.referralId);
   }
 }

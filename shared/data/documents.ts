@@ -30,7 +30,7 @@ import { outboxPuts } from './outbox.js';
 import { timelinePut } from './people.js';
 import { getOnboarding, type OnboardingRecord } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
-import { isConditionFailure } from './transactions.js';
+import { isConditionFailure, isConditionalCheckFailed } from './transactions.js';
 import * as objects from '../storage/objects.js';
 import type { TransactItem } from './approvals.js';
 
@@ -296,7 +296,7 @@ export async function completeUpload(input: { personId: string; referralId: stri
         }),
       );
     } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
       // A concurrent completion settled it first: its answer is the answer.
       const latest = await getUpload(input.referralId, input.uploadId);
       if (latest) settledAnswer(latest);

@@ -9,6 +9,7 @@ import { INCIDENT_OUTCOME_LABELS, incidentExplanation, type IncidentDecision, ty
 import { getApprovalRecord, type ApprovalRecord, type TransactItem, type WaitingStepHandler, type WaitingStepWrites, type WaitingSubject } from './approvals.js';
 import { personReferralStatusUpdate, timelinePut } from './people.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
+import { isConditionalCheckFailed } from './transactions.js';
 
 /** A step of one execution that failed after its retries: what staff are asked to retry or close. */
 interface IncidentSubjectItem {
@@ -62,7 +63,7 @@ export async function recordIncidentSubject(input: {
   try {
     await db().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
   }
   return subjectId;
 }

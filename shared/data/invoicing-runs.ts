@@ -1,5 +1,4 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   emptyRunCounts,
   invoicingExecutionName,
@@ -12,6 +11,7 @@ import {
 import { keys } from '../keys.js';
 import { db, queryPrefix, tableName } from './client.js';
 import { recordOf } from './invoicing/items.js';
+import { isConditionalCheckFailed } from './transactions.js';
 
 /**
  * The monthly invoicing runs' ledger: one item per month (`INVOICING_RUN#<YYYY-MM>`), all in one partition. A month
@@ -51,7 +51,7 @@ export async function claimInvoicingRun(input: { month: string; trigger: Invoici
     );
     return { run, claimed: true };
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
     const existing = await getInvoicingRun(input.month);
     if (!existing) throw error;
     return { run: existing, claimed: false };
@@ -111,7 +111,7 @@ export async function recordRunProgress(
     );
     return recordOf<InvoicingRunRecord>(result.Attributes!);
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
     const run = await getInvoicingRun(month);
     if (!run) throw new Error(`no invoicing run for ${month}`);
     // Already further on: the status stays; the rest is recorded without it.

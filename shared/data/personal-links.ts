@@ -19,6 +19,7 @@ import {
   type ContactAddress,
   type LinkAudience,
 } from '../domain/personal-links.js';
+import { isConditionalCheckFailed } from './transactions.js';
 
 /**
  * Personal links: an opaque token (32 random bytes, base64url) of which only the SHA-256 is stored, scoped to one
@@ -316,7 +317,7 @@ export async function countRequest(scope: string, limit: RateWindow, message: st
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
     throw new TooManyRequestsError(message, Math.max(1, Math.ceil((end - now.getTime()) / 1000)));
   }
 }

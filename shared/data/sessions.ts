@@ -24,7 +24,7 @@ import { freeSeat, takeSeat } from './seats.js';
 import { timelinePut } from './people.js';
 import { getOnboarding, loadStep } from './onboarding.js';
 import { getReferralRecord, type ReferralRecord } from './referrals.js';
-import { isConditionFailure, isRetryableConflict, pause } from './transactions.js';
+import { isConditionFailure, isRetryableConflict, pause, isConditionalCheckFailed } from './transactions.js';
 
 /** An information session, created by staff: its start in UTC (shown in Paris time), place, seats, programmes. */
 export interface SessionRecord {
@@ -142,7 +142,7 @@ export async function createSession(
     return { ...session, replayed: false };
   } catch (error) {
     // Only a key's replay finds its session already there.
-    if (!idempotencyKey || (error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!idempotencyKey || !isConditionalCheckFailed(error)) throw error;
   }
   const existing = await getSession(session.sessionId);
   if (!existing || existing.payloadHash !== session.payloadHash) throw new ConflictError(KEY_REUSED);

@@ -20,6 +20,7 @@ import { outboxPuts, type OutboxMessage } from '../data/outbox.js';
 import { recordOptOut, removeOptOut, smsKeyword } from './opt-outs.js';
 import { RESEND_PREFIX, sendPendingNotifications } from './sender.js';
 import type { DeliveryReport } from './tracking.js';
+import { isConditionalCheckFailed } from '../data/transactions.js';
 
 /** Recipients whose contact the cooperative holds and can correct: the young person, the guardian, the prescriber. */
 export type ContactRole = Extract<RecipientRole, 'young' | 'guardian' | 'prescriber'>;
@@ -195,7 +196,7 @@ async function openContactIssue(personId: string, message: OutboxMessage, report
       }),
     );
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
   return true;
@@ -208,7 +209,7 @@ async function addTimelineEvent(personId: string, eventId: string, at: string, t
   try {
     await db().send(new PutCommand(timelinePut(tableName(), personId, { at, eventId, type, label, actor: { kind: 'system' } })[0].Put));
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
   }
 }
 

@@ -4,6 +4,7 @@ import { getReferralRecord } from '../data/referrals.js';
 import { keys } from '../keys.js';
 import { render, type Channel } from '../domain/messages/catalogue.js';
 import { outboxPuts, type OutboxDraft, type OutboxMessage } from '../data/outbox.js';
+import { isConditionalCheckFailed } from '../data/transactions.js';
 
 /** Why a message goes by the other channel: it did not arrive, or the person stopped SMS and the message is mandatory. */
 export type FallbackWhy = 'failed' | 'opted-out';
@@ -66,7 +67,7 @@ export async function writeFallback(personId: string, message: OutboxMessage, wh
     try {
       await db().send(new PutCommand(put.Put));
     } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
   return { cause };

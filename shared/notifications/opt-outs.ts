@@ -3,6 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/li
 import { batchGetAll, db, decodeCursor, encodeCursor, queryIndexPage, tableName, type Page } from '../data/client.js';
 import { INDEX, keys } from '../keys.js';
 import type { Channel, RecipientRole } from '../domain/messages/catalogue.js';
+import { isConditionalCheckFailed } from '../data/transactions.js';
 
 /** Why an address gets no more messages on a channel. */
 export type OptOutReason = 'stop' | 'complaint';
@@ -43,7 +44,7 @@ export async function recordOptOut(optOut: OptOut): Promise<boolean> {
     );
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
 }

@@ -19,6 +19,7 @@ import { AttachmentFailure, readAttachments } from './attachments.js';
 import type { SentAttachment } from '../domain/messages/attachments.js';
 import { MAX_TRANSACTION_ITEMS } from '../data/invoicing/items.js';
 import type { TransactItem } from '../data/approvals.js';
+import { isConditionalCheckFailed } from '../data/transactions.js';
 
 let ses: SESv2Client | undefined;
 let sms: PinpointSMSVoiceV2Client | undefined;
@@ -107,7 +108,6 @@ export interface SendCounts {
 type Outcome = 'sent' | 'deferred' | 'failed' | 'retryLater' | 'skipped';
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
-const isConditionFailure = (error: unknown) => errorName(error) === 'ConditionalCheckFailedException';
 const cancellationCodes = (error: unknown) => ((error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).map((r) => r.Code);
 /**
  * DynamoDB refuses a write that meets a transaction on the same item, and cancels a transaction that meets another
@@ -361,7 +361,7 @@ async function claim(personId: string, notificationId: string, now: Date, retry:
   } catch (error) {
     // A conflict: its holder is marking it sent at this moment.
     if (isTransactionConflict(error)) return undefined;
-    if (!isConditionFailure(error)) throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
   }
   // Refused: another sender holds the message, or this claim went through and only its answer was lost (a 500
   // after the write, which the SDK retried against its own lease). The lease is then ours: without this read,
@@ -488,7 +488,7 @@ async function underLease(personId: string, notificationId: string, leaseId: str
     );
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
 }
@@ -581,7 +581,7 @@ async function claimRateSlot(personId: string, message: OutboxMessage, now: Date
     );
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
 }
@@ -653,7 +653,7 @@ async function defer(personId: string, message: OutboxMessage, until: Date, now:
       }),
     );
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
   logger.info('notification held back for quiet hours', { notificationId: message.notificationId, notBefore });

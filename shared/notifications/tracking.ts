@@ -1,8 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, batchPutAll, db, tableName } from '../data/client.js';
 import { inParallel, MAX_TRANSACTION_ITEMS } from '../data/invoicing/items.js';
-import { isConditionFailure } from '../data/transactions.js';
+import { isConditionFailure, isConditionalCheckFailed } from '../data/transactions.js';
 import { logger } from '../observability.js';
 import { keys, type MessageProvider } from '../keys.js';
 import type { DeliveryReceipt, NotificationStatus } from '../data/outbox.js';
@@ -73,7 +72,7 @@ export async function recordDelivery(report: DeliveryReport): Promise<DeliveryOu
     await db().send(new UpdateCommand(deliveryUpdate(report, personId, notificationId)));
     return { result: 'updated', personId, notificationId };
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
   }
   // Found through the tags, the message may not be recorded as sent yet (the event came first), or be recorded under
   // another id: as with the lookup, its id is then unknown for now. (Through the lookup, both are settled already.)

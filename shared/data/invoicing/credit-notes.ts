@@ -4,7 +4,7 @@ import { ConflictError } from '../../domain/errors.js';
 import { creditNoteIdFor, type InvoiceRecord } from '../../domain/invoicing/records.js';
 import { keys } from '../../keys.js';
 import { db, tableName } from '../client.js';
-import { isConditionFailure, pause } from '../transactions.js';
+import { isConditionFailure, pause, isConditionalCheckFailed } from '../transactions.js';
 import { getInvoice, invoiceItem, requireInvoice } from './invoices.js';
 import { transact, type ByWhom } from './items.js';
 import { issueNumbers } from './numbering.js';
@@ -112,7 +112,7 @@ export async function claimCancellation(creditNoteId: string, token: string, at:
     );
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
 }
@@ -135,7 +135,7 @@ export async function completeCancellation(creditNoteId: string, token: string, 
     );
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
 }

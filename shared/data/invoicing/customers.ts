@@ -1,11 +1,10 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { CustomerFields, CustomerRecord } from '../../domain/invoicing/records.js';
 import { keys } from '../../keys.js';
 import { batchGetAll, db, queryPrefix, tableName } from '../client.js';
 import { setAndRemove } from '../update-expression.js';
-import { isConditionFailure } from '../transactions.js';
+import { isConditionFailure, isConditionalCheckFailed } from '../transactions.js';
 import { recordOf, transact } from './items.js';
 
 const NOT_FOUND = 'Client introuvable pour cette activité.';
@@ -84,7 +83,7 @@ export async function updateCustomer(input: { activityId: string; customerId: st
     );
     return recordOf<CustomerRecord>(result.Attributes!);
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
     await requireCustomer(input.activityId, input.customerId);
     throw new ConflictError(STALE);
   }

@@ -1,12 +1,11 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { invoiceIdFor, type ChaseStage, type InvoiceDraft, type InvoiceEvent, type InvoiceRecord, type MonthLockRecord, type MonthLockStatus } from '../../domain/invoicing/records.js';
 import { ACTIVE_ACTIVITY_SHARDS, activeActivityShard, INDEX, keys } from '../../keys.js';
 import { laterChaseSteps } from '../../domain/invoicing/terms.js';
 import type { TransactItem } from '../approvals.js';
 import { batchGetAll, db, queryAll, queryIndexShards, shardedIndexPage, tableName, type Page } from '../client.js';
-import { isConditionFailure } from '../transactions.js';
+import { isConditionFailure, isConditionalCheckFailed } from '../transactions.js';
 import { MAX_TRANSACTION_ITEMS, recordOf, transact, type ByWhom } from './items.js';
 
 /** The shards of the month's invoices and of the unpaid ones: the active activities' (an activity's invoices sit in its shard). */
@@ -357,7 +356,7 @@ async function changeInvoice(invoiceId: string, change: InvoiceChange, refused: 
     const result = await db().send(new UpdateCommand({ ...invoiceUpdate(invoiceId, change), ReturnValues: 'ALL_NEW' }));
     return recordOf<InvoiceRecord>(result.Attributes!);
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
     await requireInvoice(invoiceId);
     throw new ConflictError(refused);
   }
