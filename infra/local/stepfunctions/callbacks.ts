@@ -68,7 +68,7 @@ export class Callbacks {
           runId: execution.runId,
           events: [event],
           set: { runId, cursor },
-          extra: [this.core.store.completeTokenItem(stored.token, outcome)],
+          extra: this.core.store.completeTokenItems(stored.token, stored.executionArn, outcome),
         });
         if (takeOver) resume = updated;
       } catch (error) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Callbacks } from './callbacks.js';
 import type { EngineCore } from './core.js';
-import { timerKey, type ExecutionItem, type TimerItem, type TokenItem } from './store.js';
+import { timerKey, type DueToken, type ExecutionItem, type TimerItem } from './store.js';
 
 /**
  * The deadline loop: every `tickMs` it reads the due items of the store (callback timeouts and
@@ -47,7 +47,7 @@ export class Deadlines {
   }
 
   /** Acts on a due token deadline, Wait wake-up or execution timeout (each checked again under the lock). */
-  async fire(item: TokenItem | TimerItem): Promise<void> {
+  async fire(item: DueToken | TimerItem): Promise<void> {
     if (this.core.stopped) return;
     if (item.kind === 'token') {
       await this.callbacks.complete(item.token, { kind: 'timeout' }, { deadline: true });

@@ -3,7 +3,7 @@ import type { MachineModel } from './definition.js';
 import { SfnError } from './errors.js';
 import { decodeToken, encodeToken, isCount, pageSize } from './paging.js';
 import { redrivability } from './redrive.js';
-import type { ExecutionItem, ExecutionStatus } from './store.js';
+import type { ExecutionHeader, ExecutionStatus } from './store.js';
 import type {
   ExecutionDescription,
   ExecutionListItem,
@@ -164,7 +164,7 @@ export class Queries {
 }
 
 /** What DescribeExecution and ListExecutions both say of an execution. */
-function executionSummary(item: ExecutionItem): ExecutionSummary {
+function executionSummary(item: ExecutionHeader): ExecutionSummary {
   return {
     executionArn: item.executionArn,
     stateMachineArn: item.stateMachineArn,

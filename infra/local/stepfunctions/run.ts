@@ -12,6 +12,24 @@ export interface AppendOp {
 
 const itemsOf = (op: AppendOp) => op.events.length + (op.extra?.length ?? 0);
 
+/**
+ * Most data (inputs and outputs, in UTF-16 code units: at most 3 bytes of UTF-8 each) in the ops of one commit. A
+ * transaction holds at most 4 MB, and a burst of Pass states passing 256 KiB along would go over it.
+ */
+const COMMIT_DATA = 1_000_000;
+
+/** The inputs and outputs an op writes: its events' data and its checkpoint's input (no scan of the texts). */
+function dataOf(op: AppendOp): number {
+  let size = op.cursor?.input.length ?? 0;
+  for (const event of op.events) {
+    for (const details of Object.values(event.details ?? {})) {
+      if (!details || typeof details !== 'object') continue;
+      for (const value of Object.values(details as Record<string, unknown>)) if (typeof value === 'string') size += value.length;
+    }
+  }
+  return size;
+}
+
 /** One in-memory run of an execution, from a start state until it ends, parks or is abandoned. */
 export class Run {
   active = true;
@@ -82,11 +100,19 @@ export class Run {
   }
 
   private async commitOps(ops: AppendOp[]): Promise<void> {
-    // Transactions hold at most 100 items; a long burst of Pass states is split in order.
+    // Transactions hold at most 100 items and 4 MB; a long burst of Pass states is split in order.
     for (let start = 0; start < ops.length; ) {
       let end = start;
       let size = 1;
-      while (end < ops.length && (end === start || size + itemsOf(ops[end]!) <= 90)) size += itemsOf(ops[end++]!);
+      let data = 0;
+      while (end < ops.length) {
+        const items = itemsOf(ops[end]!);
+        const opData = dataOf(ops[end]!);
+        if (end > start && (size + items > 90 || data + opData > COMMIT_DATA)) break;
+        size += items;
+        data += opData;
+        end++;
+      }
       const chunk = ops.slice(start, end);
       const cursor = chunk.findLast((op) => op.cursor)?.cursor;
       await this.store.commit(this.arn, {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -107,6 +107,12 @@ export interface TokenItem {
   dueSk?: string;
 }
 
+/** What the deadline loop reads of a token from the due index (its input may be a blob reference there). */
+export type DueToken = Pick<TokenItem, 'kind' | 'token' | 'executionArn'>;
+
+/** What ListExecutions reads of an execution from the machine index (its inputs and outputs may be blob references there). */
+export type ExecutionHeader = Omit<ExecutionItem, 'input' | 'output' | 'cursor' | 'redriveFrom'>;
+
 export interface TimerItem {
   pk: string;
   sk: string;
@@ -158,6 +164,22 @@ export const eventSk = (id: number) => `EVT#${String(id).padStart(10, '0')}`;
 const LAST_EVENT_ID = 9_999_999_999;
 /** Room left under DynamoDB's 400 KB item limit for the keys and attribute names of an events item. */
 const EVENTS_ITEM_BYTES = 350_000;
+/**
+ * Inputs and outputs (up to 256 KiB of UTF-8 each on AWS) of more bytes than this are kept in blob items: an execution
+ * item then holds at most five of 32 KiB (a token item two), well under DynamoDB's 400 KB item limit. The app's are a
+ * few KB: they stay on their item, with no other write or read.
+ */
+const BLOB_BYTES = 32 * 1024;
+/** A blob item: one input or output, in the execution's partition, keyed by the SHA-256 of its text (never deleted). */
+const blobSk = (hash: string) => `BLOB#${hash}`;
+/** What a field kept in a blob item holds on its item instead of its text. */
+interface BlobRef {
+  blob: string;
+}
+type PayloadPath = readonly string[];
+/** The fields of an execution item, and of a token item, that hold inputs and outputs. */
+const EXECUTION_PAYLOADS: PayloadPath[] = [['input'], ['output'], ['cursor', 'input'], ['cursor', 'outcome', 'output'], ['redriveFrom', 'input']];
+const TOKEN_PAYLOADS: PayloadPath[] = [['input'], ['outcome', 'output']];
 /** Sort keys of due times: fixed width so string order is time order. */
 export const dueSk = (epochMs: number) => String(Math.max(0, Math.floor(epochMs))).padStart(16, '0');
 export const dueAttributes = (epochMs: number) => ({ duePk: DUE, dueSk: dueSk(epochMs) });
@@ -226,8 +248,9 @@ export class EngineStore {
 
   async getExecution(executionArn: string): Promise<ExecutionItem | undefined> {
     const result = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: executionKey(executionArn), ConsistentRead: true }));
-    const item = result.Item as ExecutionItem | undefined;
-    if (item) this.remember(item);
+    if (!result.Item) return undefined;
+    const item = await this.withBlobs(executionArn, result.Item as ExecutionItem, EXECUTION_PAYLOADS);
+    this.remember(item);
     return item;
   }
 
@@ -239,19 +262,23 @@ export class EngineStore {
 
   async getToken(token: string): Promise<TokenItem | undefined> {
     const result = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: tokenKey(token), ConsistentRead: true }));
-    return result.Item as TokenItem | undefined;
+    const item = result.Item as TokenItem | undefined;
+    return item && (await this.withBlobs(item.executionArn, item, TOKEN_PAYLOADS));
   }
 
   /** Creates the execution with its first event; false if an execution with that ARN exists. */
   async createExecution(item: ExecutionItem, event: NewEvent, extra: TransactItem[]): Promise<boolean> {
     try {
+      const blobs: TransactItem[] = [];
+      const stored = this.withoutBlobs(item.executionArn, clean(item), EXECUTION_PAYLOADS, blobs);
       await this.doc.send(
         new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.tableName, Item: clean(item), ConditionExpression: 'attribute_not_exists(pk)' } },
+          TransactItems: onceEach([
+            { Put: { TableName: this.tableName, Item: stored, ConditionExpression: 'attribute_not_exists(pk)' } },
             ...this.eventsItems(item.executionArn, 1, [event]).map((events) => ({ Put: { TableName: this.tableName, Item: clean(events) } })),
             ...extra,
-          ],
+            ...blobs,
+          ]),
         }),
       );
       this.remember(item);
@@ -281,7 +308,8 @@ export class EngineStore {
         ':eventCount': current.eventCount + events.length,
       };
       const sets = ['#version = :nextVersion', '#eventCount = :eventCount'];
-      Object.entries(clean(spec.set ?? {})).forEach(([key, value], i) => {
+      const blobs: TransactItem[] = [];
+      Object.entries(this.withoutBlobs(executionArn, clean(spec.set ?? {}), EXECUTION_PAYLOADS, blobs)).forEach(([key, value], i) => {
         names[`#s${i}`] = key;
         values[`:s${i}`] = value;
         sets.push(`#s${i} = :s${i}`);
@@ -303,9 +331,10 @@ export class EngineStore {
         },
         ...this.eventsItems(executionArn, current.eventCount + 1, events).map((item) => ({ Put: { TableName: this.tableName, Item: clean(item) } })),
         ...(spec.extra ?? []),
+        ...blobs,
       ];
       try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        await this.doc.send(new TransactWriteCommand({ TransactItems: onceEach(items) }));
         const updated: ExecutionItem = { ...current, ...spec.set, version: current.version + 1, eventCount: current.eventCount + events.length };
         for (const key of spec.remove ?? []) delete updated[key];
         this.remember(updated);
@@ -357,18 +386,30 @@ export class EngineStore {
     }
   }
 
-  /** A transaction item that marks a parked token done with its outcome, only if it is still parked. */
-  completeTokenItem(token: string, outcome: Outcome): TransactItem {
-    return {
-      Update: {
-        TableName: this.tableName,
-        Key: tokenKey(token),
-        UpdateExpression: 'SET #status = :done, #outcome = :outcome REMOVE duePk, dueSk',
-        ConditionExpression: '#status = :parked',
-        ExpressionAttributeNames: { '#status': 'status', '#outcome': 'outcome' },
-        ExpressionAttributeValues: { ':done': 'DONE', ':parked': 'PARKED', ':outcome': clean(outcome) },
+  /** Transaction items that store a new callback token (a large input in a blob item), only if no token has its key. */
+  putTokenItems(item: TokenItem): TransactItem[] {
+    const blobs: TransactItem[] = [];
+    const stored = this.withoutBlobs(item.executionArn, clean(item), TOKEN_PAYLOADS, blobs);
+    return [{ Put: { TableName: this.tableName, Item: stored, ConditionExpression: 'attribute_not_exists(pk)' } }, ...blobs];
+  }
+
+  /** Transaction items that mark a parked token done with its outcome (a large output in a blob item), only if it is still parked. */
+  completeTokenItems(token: string, executionArn: string, outcome: Outcome): TransactItem[] {
+    const blobs: TransactItem[] = [];
+    const stored = this.withoutBlobs(executionArn, { outcome: clean(outcome) }, TOKEN_PAYLOADS, blobs);
+    return [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: tokenKey(token),
+          UpdateExpression: 'SET #status = :done, #outcome = :outcome REMOVE duePk, dueSk',
+          ConditionExpression: '#status = :parked',
+          ExpressionAttributeNames: { '#status': 'status', '#outcome': 'outcome' },
+          ExpressionAttributeValues: { ':done': 'DONE', ':parked': 'PARKED', ':outcome': stored.outcome },
+        },
       },
-    };
+      ...blobs,
+    ];
   }
 
   putItem(item: object, condition?: string): TransactItem {
@@ -481,7 +522,7 @@ export class EngineStore {
   async executionsPage(
     stateMachineArn: string,
     page: { limit: number; after?: { executionArn: string; machineSk: string }; status?: ExecutionStatus; redriven?: boolean },
-  ): Promise<{ items: ExecutionItem[]; more: boolean }> {
+  ): Promise<{ items: ExecutionHeader[]; more: boolean }> {
     const filters: string[] = [];
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':machine': stateMachineArn };
@@ -494,7 +535,7 @@ export class EngineStore {
       filters.push(page.redriven ? 'redriveCount > :zero' : '(attribute_not_exists(redriveCount) OR redriveCount = :zero)');
       values[':zero'] = 0;
     }
-    const items: ExecutionItem[] = [];
+    const items: ExecutionHeader[] = [];
     let startKey: Record<string, unknown> | undefined = page.after
       ? { ...executionKey(page.after.executionArn), machinePk: stateMachineArn, machineSk: page.after.machineSk }
       : undefined;
@@ -513,7 +554,7 @@ export class EngineStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      items.push(...((result.Items ?? []) as ExecutionItem[]));
+      items.push(...((result.Items ?? []) as ExecutionHeader[]));
       startKey = result.LastEvaluatedKey;
     } while (startKey && items.length <= page.limit);
     return { items: items.slice(0, page.limit), more: items.length > page.limit || startKey !== undefined };
@@ -542,14 +583,54 @@ export class EngineStore {
     }
   }
 
-  async dueItems(): Promise<Array<TokenItem | TimerItem>> {
+  async dueItems(): Promise<Array<DueToken | TimerItem>> {
     const items = await this.queryAll({
       TableName: this.tableName,
       IndexName: INDEXES.due,
       KeyConditionExpression: 'duePk = :due AND dueSk <= :now',
       ExpressionAttributeValues: { ':due': DUE, ':now': dueSk(this.now()) },
     });
-    return items as unknown as Array<TokenItem | TimerItem>;
+    return items as unknown as Array<DueToken | TimerItem>;
+  }
+
+  /**
+   * The item to store in place of `value`: each field at `paths` whose text is larger than BLOB_BYTES becomes a
+   * reference to a blob item in the execution's partition, whose write is added to `blobs` (for the same transaction).
+   * Blobs are keyed by their content: writing one again writes the same item. Small fields stay as they are.
+   */
+  private withoutBlobs<T extends object>(executionArn: string, value: T, paths: PayloadPath[], blobs: TransactItem[]): T {
+    let stored = value;
+    for (const path of paths) {
+      const text = valueAt(stored, path);
+      if (typeof text !== 'string' || !isLarge(text)) continue;
+      const hash = createHash('sha256').update(text).digest('hex');
+      const ref: BlobRef = { blob: hash };
+      blobs.push({ Put: { TableName: this.tableName, Item: { pk: executionKey(executionArn).pk, sk: blobSk(hash), kind: 'blob', text } } });
+      stored = withValueAt(stored, path, ref);
+    }
+    return stored;
+  }
+
+  /** The item as the engine works with it: blob references replaced by their texts (no read when there are none). */
+  private async withBlobs<T extends object>(executionArn: string, item: T, paths: PayloadPath[]): Promise<T> {
+    const refs = paths.flatMap((path) => {
+      const value = valueAt(item, path);
+      return isBlobRef(value) ? [{ path, hash: value.blob }] : [];
+    });
+    if (!refs.length) return item;
+    const texts = new Map<string, Promise<string>>();
+    for (const { hash } of refs) if (!texts.has(hash)) texts.set(hash, this.blobText(executionArn, hash));
+    let resolved = item;
+    for (const { path, hash } of refs) resolved = withValueAt(resolved, path, await texts.get(hash));
+    return resolved;
+  }
+
+  private async blobText(executionArn: string, hash: string): Promise<string> {
+    const key = { pk: executionKey(executionArn).pk, sk: blobSk(hash) };
+    const result = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    const text = result.Item?.text;
+    if (typeof text !== 'string') throw new Error(`stepfunctions: the blob item ${key.sk} of ${executionArn} is missing`);
+    return text;
   }
 
   /**
@@ -602,6 +683,48 @@ function eventsOf(item: Record<string, unknown>): StoredEvent[] {
     type: event.type,
     details: event.details,
   }));
+}
+
+function isLarge(text: string): boolean {
+  // A UTF-16 code unit takes 1 to 3 bytes of UTF-8: most texts are told apart by their length alone.
+  if (text.length > BLOB_BYTES) return true;
+  return text.length * 3 > BLOB_BYTES && Buffer.byteLength(text) > BLOB_BYTES;
+}
+
+function isBlobRef(value: unknown): value is BlobRef {
+  return !!value && typeof value === 'object' && typeof (value as { blob?: unknown }).blob === 'string';
+}
+
+function valueAt(value: unknown, path: PayloadPath): unknown {
+  let current = value;
+  for (const key of path) {
+    if (!current || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/** A copy of `target` with `value` at `path` (the objects along the path copied, the caller's left as they are). */
+function withValueAt<T>(target: T, path: PayloadPath, value: unknown): T {
+  const [key, ...rest] = path;
+  const record = target as Record<string, unknown>;
+  return { ...record, [key!]: rest.length ? withValueAt(record[key!], rest, value) : value } as T;
+}
+
+/**
+ * The transaction's items without a second write of the same blob (DynamoDB refuses two operations on one item): a
+ * token's input is its state's input, which the execution's cursor references in the same commit.
+ */
+function onceEach(items: TransactItem[]): TransactItem[] {
+  const blobs = new Set<string>();
+  return items.filter((item) => {
+    const put = item.Put?.Item;
+    if (put?.kind !== 'blob') return true;
+    const key = `${String(put.pk)}\n${String(put.sk)}`;
+    if (blobs.has(key)) return false;
+    blobs.add(key);
+    return true;
+  });
 }
 
 /** Drops undefined values: the caller's document client may not be set to remove them. */

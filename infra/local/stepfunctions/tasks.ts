@@ -176,7 +176,7 @@ export class TaskRunner {
         { type: 'TaskStarted', details: { taskStartedEventDetails: CALLBACK_RESOURCE } },
       ],
       cursor: { mode: 'enter', stateName: name, input: rawInput, token },
-      extra: existing ? [] : [this.core.store.putItem(item, 'attribute_not_exists(pk)')],
+      extra: existing ? [] : this.core.store.putTokenItems(item),
     });
     const { functionName, payload } = this.target('lambda-callback', state, input);
     const result = await this.invoke(functionName, payload);
@@ -196,7 +196,7 @@ export class TaskRunner {
             await this.core.store.commit(run.arn, {
               runId: run.id,
               events: [{ type: 'TaskFailed', details: { taskFailedEventDetails: { ...CALLBACK_RESOURCE, error: failure.error, cause: failure.cause } } }],
-              extra: [this.core.store.completeTokenItem(token, failure)],
+              extra: this.core.store.completeTokenItems(token, run.arn, failure),
             });
             outcome = failure;
             return;
