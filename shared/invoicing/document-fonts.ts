@@ -12,7 +12,7 @@ import { withoutHinting } from './truetype-hinting.js';
  * - a word is shaped once, its glyphs and scaled positions kept for every later document (pdfkit keeps them per
  *   document only, and never changes them);
  * - every document embeds the same subset: the glyphs of the characters French documents use (`SHARED_CHARACTERS`),
- *   always in the same order, so that its font program is encoded once (and compressed once: contracts/pdfkit.ts).
+ *   always in the same order, so that its font program is encoded once (and written once: pdf-writer.ts).
  *   A document that needs another glyph (a Polish or Vietnamese name) gets those glyphs after the shared ones, in a
  *   program of its own (kept too, by its list of glyphs, for the next document with the same ones).
  * The subset is larger than a document's own would be (all of Latin-1 in both fonts), and its widths and ToUnicode map
@@ -22,9 +22,6 @@ import { withoutHinting } from './truetype-hinting.js';
  */
 
 export type FontName = 'Body' | 'Bold';
-
-/** Registration order: their pdfkit ids (F1, F2, which name the subsets) are the same in every document. */
-const FONT_NAMES: readonly FontName[] = ['Body', 'Bold'];
 
 const SOURCES: Record<FontName, string> = { Body: DEJAVU_SANS_REGULAR_BASE64, Bold: DEJAVU_SANS_BOLD_BASE64 };
 
@@ -76,18 +73,6 @@ interface FontkitFont {
   glyphForCodePoint(codePoint: number): Glyph;
   getGlyph(glyphId: number): Glyph;
   createSubset(): { includeGlyph(glyphId: number): number; encode(): Uint8Array };
-}
-
-/**
- * The parts of pdfkit's EmbeddedFont (pdfkit.browser.js, one per font and document) that this module sets: its
- * subset, the widths and code points of the subset's glyphs (indexed by glyph id in the subset, as pdfkit fills them
- * when it writes text), and the cache of laid-out words (`layoutCached`, which `layoutRun` fills).
- */
-interface EmbeddedFont {
-  subset: SharedSubset;
-  widths: number[];
-  unicode: number[][];
-  layoutCached(text: string): Run;
 }
 
 /** Words laid out per font, kept across documents (bounded: cleared when full). */
@@ -215,14 +200,6 @@ export class SharedFont {
     return kerning;
   }
 
-  /** Makes a document's font use the shared subset and the shared words. */
-  adopt(embedded: EmbeddedFont): void {
-    embedded.subset = new SharedSubset(this);
-    embedded.widths.push(...this.widths);
-    embedded.unicode.push(...this.codePoints);
-    embedded.layoutCached = (text) => this.run(text);
-  }
-
   /** The font program of the shared glyphs followed by `extra` (glyph ids), encoded by fontkit once per list, without hinting. */
   program(extra: number[]): Uint8Array {
     const key = extra.join(',');
@@ -241,47 +218,9 @@ export class SharedFont {
   }
 }
 
-/**
- * What pdfkit calls a subset (fontkit's `Subset`: `includeGlyph` gives the glyph's id in the subset as the document's
- * text meets it, `encode` the font program): the shared glyphs first, whether the document uses them or not, then
- * the others it meets, in that order.
- */
-class SharedSubset {
-  private readonly extra = new Map<number, number>();
-
-  constructor(private readonly shared: SharedFont) {}
-
-  includeGlyph(glyphId: number): number {
-    if (glyphId === 0) return 0;
-    const id = this.shared.subsetIdOf.get(glyphId) ?? this.extra.get(glyphId);
-    if (id !== undefined) return id;
-    const added = this.shared.glyphIds.length + 1 + this.extra.size;
-    this.extra.set(glyphId, added);
-    return added;
-  }
-
-  encode(): Uint8Array {
-    return this.shared.program([...this.extra.keys()]);
-  }
-}
-
 const shared: Partial<Record<FontName, SharedFont>> = {};
 
 /** The process's font, parsed by the first document that uses it (with pdfkit's own fontkit: contracts/pdfkit.ts). */
 export function sharedFont(name: FontName): SharedFont {
   return (shared[name] ??= new SharedFont(name, fontkit.create(Buffer.from(SOURCES[name], 'base64')) as FontkitFont));
-}
-
-/**
- * Registers 'Body' and 'Bold' in a new pdfkit document, in that order, with the shared subsets and words; 'Bold' is
- * then the current font.
- */
-export function useDocumentFonts(pdf: PDFKit.PDFDocument): void {
-  for (const name of FONT_NAMES) {
-    const font = sharedFont(name);
-    // pdfkit takes an already parsed fontkit font as it takes the file's bytes.
-    pdf.registerFont(name, font.font as unknown as Buffer);
-    pdf.font(name);
-    font.adopt((pdf as unknown as { _font: EmbeddedFont })._font);
-  }
 }

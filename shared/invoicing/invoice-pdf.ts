@@ -1,4 +1,3 @@
-import { PDFDocument } from '../contracts/pdfkit.js';
 import { formatBps, PRICE_UNIT_LABELS } from '../domain/activities.js';
 import { FRANCHISE_MENTION } from '../domain/invoicing/amounts.js';
 import { addressOneLine, CUSTOMER_KIND_LABELS, formatSiren } from '../domain/invoicing/customers.js';
@@ -6,18 +5,16 @@ import { paymentMentions, paymentTermsText } from '../domain/invoicing/terms.js'
 import { formatEuros } from '../domain/money.js';
 import { formatFrenchDate } from '../domain/time.js';
 import type { InvoiceDocument } from './document.js';
-import { useDocumentFonts } from './document-fonts.js';
 import { FACTUR_X_FILE_NAME, facturXXml, facturXXmp } from './factur-x.js';
-import { PAGE_HEIGHT, PAGE_WIDTH, PdfPages, writePdfA } from './pdf-writer.js';
+import { PAGE_HEIGHT, PAGE_WIDTH, PdfPages, writePdfA, type Align } from './pdf-writer.js';
 
 /**
  * The invoice (or credit note) as a Factur-X PDF in French: a PDF/A-3b with every mention French law requires
  * (CGI annexe II art. 242 nonies A, C. com. L441-9), carrying its CII XML as `factur-x.xml`. PDF/A forbids fonts
  * that are not embedded, so the text is set in DejaVu Sans (embedded, subset: document-fonts.ts), never in the 14
  * standard fonts. It is written by the fixed-layout writer (pdf-writer.ts, decision 48: the sRGB output intent, the
- * PDF/A identification and the Factur-X extension schema in the XMP); the statements (statement-pdf.ts) keep pdfkit,
- * through `newDocument` and `tableLayout` below, in the same layout. The same document gives the same bytes (every
- * date inside is the issue date).
+ * PDF/A identification and the Factur-X extension schema in the XMP), as the statements are (statement-pdf.ts, with
+ * the same table: `writeTable` below). The same document gives the same bytes (every date inside is the issue date).
  */
 
 export interface RenderedInvoice {
@@ -31,30 +28,6 @@ export const MARGIN = 42;
 export const ACCENT = '#1f5c4a';
 export const GREY = '#555555';
 export const BLACK = '#000000';
-
-/**
- * A new A4 document in French set in the embedded DejaVu Sans ('Body' and 'Bold' registered, 'Body' current), and its
- * bytes once `pdf.end()` is called. No default font: pdfkit would load Helvetica's metrics, a standard font PDF/A
- * does not allow anyway.
- */
-export function newDocument(options: { title: string; date: Date; pdfA?: boolean }): { pdf: PDFKit.PDFDocument; bytes: Promise<Buffer> } {
-  const pdf = new PDFDocument({
-    size: 'A4',
-    margin: MARGIN,
-    pdfVersion: '1.7',
-    ...(options.pdfA ? { subset: 'PDF/A-3b' as const } : {}),
-    lang: 'fr-FR',
-    font: '',
-    info: { Title: options.title, CreationDate: options.date },
-  });
-  // pdfkit writes each chunk once, into an array of its own: kept as is, copied once by `Buffer.concat`.
-  const chunks: Uint8Array[] = [];
-  pdf.on('data', (chunk: Uint8Array) => chunks.push(chunk));
-  const bytes = new Promise<Buffer>((resolve) => pdf.on('end', () => resolve(Buffer.concat(chunks))));
-  useDocumentFonts(pdf);
-  pdf.font('Body');
-  return { pdf, bytes };
-}
 
 /** 150 -> "1,5", 200 -> "2", 125 -> "1,25". */
 export function formatQuantity(hundredths: number): string {
@@ -70,7 +43,7 @@ const groupedIban = (iban: string) => iban.replace(/(.{4})(?=.)/g, '$1 ');
 export interface TableColumn {
   title: string;
   width: number;
-  align: 'left' | 'right';
+  align: Align;
 }
 
 /** The widths of a table's `columns` across `width`, a column of width 0 taking what the others and the 6-pt gaps leave. */
@@ -79,38 +52,64 @@ export function columnWidths(columns: readonly TableColumn[], width: number): nu
   return columns.map((c) => (c.width === 0 ? width - fixed - 6 * (columns.length - 1) : c.width));
 }
 
+/** The gap kept free above the bottom margin by a table's rows. */
+const TABLE_FOOT = 20;
+
+/** A row's cells wrapped in their columns, in 9 pt of `font` (then the current font), and its height. */
+function tableRow(page: PdfPages, cells: readonly string[], widths: readonly number[], font: 'Body' | 'Bold'): { wrapped: string[][]; height: number } {
+  page.setFont(font, 9);
+  const wrapped = cells.map((cell, i) => page.wrap(cell, widths[i]));
+  return { wrapped, height: Math.max(...wrapped.map((lines) => lines.length)) * page.lineHeight() };
+}
+
 /**
- * A table of `columns` across `width` from `left`: `row` writes cells in 9 pt (a new page first when the row would not
- * fit), `rule` a thin line under the header.
+ * A table of the cooperative's documents (an invoice's lines, a statement's documents, payments and shares) across
+ * `width` from `left`: the columns' titles in bold, a thin grey rule, then `rows`, all in 9 pt black, each cell wrapped
+ * inside its column and aligned left or right, 6 pt between columns and 4 pt under each row. A row that would not fit
+ * 20 pt above the bottom margin starts a new page (the header is not repeated). Then `y` is under the last row, and
+ * the font is 9 pt (Body once there are rows).
  */
-export function tableLayout(pdf: PDFKit.PDFDocument, columns: readonly TableColumn[], left: number, width: number) {
+export function writeTable(page: PdfPages, columns: readonly TableColumn[], rows: Iterable<readonly string[]>, left: number, width: number): void {
   const widths = columnWidths(columns, width);
-  const row = (cells: string[], font: 'Body' | 'Bold') => {
-    pdf.font(font).fontSize(9);
-    const height = Math.max(...cells.map((cell, i) => pdf.heightOfString(cell, { width: widths[i] })));
-    if (pdf.y + height > pdf.page.height - MARGIN - 20) pdf.addPage();
-    const y = pdf.y;
+  const row = (cells: readonly string[], font: 'Body' | 'Bold') => {
+    const { wrapped, height } = tableRow(page, cells, widths, font);
+    if (page.y + height > PAGE_HEIGHT - MARGIN - TABLE_FOOT) page.addPage();
+    const y = page.y;
     let x = left;
-    cells.forEach((cell, i) => {
-      pdf.text(cell, x, y, { width: widths[i], align: columns[i].align });
+    wrapped.forEach((lines, i) => {
+      page.lines(lines, x, y, widths[i], columns[i].align);
       x += widths[i] + 6;
     });
-    pdf.x = left;
-    pdf.y = y + height + 4;
+    page.y = y + height + 4;
   };
-  const rule = () => {
-    pdf.moveTo(left, pdf.y - 2).lineTo(left + width, pdf.y - 2).lineWidth(0.5).strokeColor('#999999').stroke();
-    pdf.y += 2;
-  };
-  return { row, rule };
+  row(columns.map((c) => c.title), 'Bold');
+  tableRule(page, left, width);
+  for (const cells of rows) row(cells, 'Body');
+}
+
+/** The thin grey rule under a table's header (and under an invoice's lines), 2 pt above `y`; `y` then 2 pt lower. */
+export function tableRule(page: PdfPages, left: number, width: number): void {
+  page.rule(left, left + width, page.y - 2, 0.5, '#999999');
+  page.y += 2;
+}
+
+/**
+ * The height a table's start needs from `y` on its page: its header, its rule and its first row, and the gap its rows
+ * keep above the bottom margin (what a heading keeps on its page with it). Sets the font as the table does.
+ */
+export function tableStartHeight(page: PdfPages, columns: readonly TableColumn[], firstRow: readonly string[] | undefined, width: number): number {
+  const widths = columnWidths(columns, width);
+  const header = tableRow(page, columns.map((c) => c.title), widths, 'Bold').height;
+  const first = firstRow ? tableRow(page, firstRow, widths, 'Body').height : 0;
+  return header + 4 + 2 + first + TABLE_FOOT;
 }
 
 export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedInvoice> {
   const xml = facturXXml(doc);
   const issued = new Date(`${doc.issueDate}T00:00:00.000Z`);
   const title = `${doc.kind === 'credit-note' ? 'Avoir' : 'Facture'} ${doc.number}`;
-  // Written by the fixed-layout writer, not pdfkit (decision 48): the same layout as the statements' pdfkit code
-  // above (margins, fonts, sizes, colours, the table's columns), at a third of the CPU.
+  // Written by the fixed-layout writer, not pdfkit (decision 48): the layout pdfkit's code had (margins, fonts, sizes,
+  // colours, the table's columns), at a third of the CPU.
   const page = new PdfPages(MARGIN);
 
   const franchise = doc.vatMode === 'franchise';
@@ -186,34 +185,19 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
     ...(franchise ? [] : [{ title: 'TVA', width: 40, align: 'right' } as const]),
     { title: franchise ? 'Montant' : 'Total HT', width: 72, align: 'right' },
   ];
-  const widths = columnWidths(columns, width);
-  // As `tableLayout`: 9 pt cells, a new page first when the row would not fit, a thin rule under the header.
-  const row = (cells: string[], font: 'Body' | 'Bold') => {
-    page.setFont(font, 9);
-    const wrapped = cells.map((cell, i) => page.wrap(cell, widths[i]));
-    const height = Math.max(...wrapped.map((lines) => lines.length)) * page.lineHeight();
-    if (page.y + height > PAGE_HEIGHT - MARGIN - 20) page.addPage();
-    const y = page.y;
-    let x = left;
-    wrapped.forEach((lines, i) => {
-      page.lines(lines, x, y, widths[i], columns[i].align);
-      x += widths[i] + 6;
-    });
-    page.y = y + height + 4;
-  };
-  const rule = () => {
-    page.rule(left, left + width, page.y - 2, 0.5, '#999999');
-    page.y += 2;
-  };
-  row(columns.map((c) => c.title), 'Bold');
-  rule();
-  for (const line of doc.lines) {
-    const cells = [formatFrenchDate(line.serviceDate), line.description, formatQuantity(line.quantityHundredths), PRICE_UNIT_LABELS[line.unit], formatEuros(line.unitPriceCents)];
-    if (!franchise) cells.push(line.vatRateBps === null ? '-' : formatBps(line.vatRateBps));
-    cells.push(formatEuros(line.netCents));
-    row(cells, 'Body');
-  }
-  rule();
+  writeTable(
+    page,
+    columns,
+    doc.lines.map((line) => {
+      const cells = [formatFrenchDate(line.serviceDate), line.description, formatQuantity(line.quantityHundredths), PRICE_UNIT_LABELS[line.unit], formatEuros(line.unitPriceCents)];
+      if (!franchise) cells.push(line.vatRateBps === null ? '-' : formatBps(line.vatRateBps));
+      cells.push(formatEuros(line.netCents));
+      return cells;
+    }),
+    left,
+    width,
+  );
+  tableRule(page, left, width);
 
   // Totals.
   const totalLines: Array<[string, string, boolean]> = [];

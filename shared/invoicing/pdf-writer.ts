@@ -5,23 +5,23 @@ import { SRGB_PROFILE_BASE64 } from './srgb-profile.js';
 import { escapeXml } from './xml.js';
 
 /**
- * A small PDF/A-3b writer for documents of a fixed layout (invoices and credit notes, decision 48): A4 pages of text
- * in DejaVu Sans and Bold and thin rules, and one associated file. pdfkit did this at about 3.5 ms per invoice, most
- * of it its general text engine (line breaking by Unicode rules, fragments, glyph encoding per call) and the objects it
- * rebuilt for every document although they never change. Here:
+ * A small PDF/A-3b writer for documents of a fixed layout (invoices and credit notes, decision 48; the members'
+ * statements, decision 51): A4 pages of text in DejaVu Sans and Bold and thin rules, and an associated file or none.
+ * pdfkit did this at about 3.5 ms per invoice, most of it its general text engine (line breaking by Unicode rules,
+ * fragments, glyph encoding per call) and the objects it rebuilt for every document although they never change. Here:
  * - the text is laid out with the process's shaped words (document-fonts.ts): a word's width and its glyphs in the
  *   shared subset (whose ids are fixed for the process) are computed once, and a word's piece of a `TJ` array too;
  * - the objects that are the same in every document (the two fonts' programs, widths, ToUnicode maps and descriptors,
  *   the sRGB output intent, the page resources) are serialized and compressed once per process, as one block of
  *   bytes at the start of the file, with fixed object numbers; a document whose text needs glyphs outside the shared
  *   subset (a Polish or Vietnamese name) gets a block of its own, kept by its list of glyphs like its font programs;
- * - per document: the pages' content streams, the XMP, the embedded file and its specification, the catalog, the
- *   info dictionary, the cross-reference table and the trailer.
+ * - per document: the pages' content streams, the XMP, the embedded file and its specification (when it has one), the
+ *   catalog, the info dictionary, the cross-reference table and the trailer.
  * It keeps everything PDF/A-3b asks of what pdfkit wrote: embedded fonts only (TrueType, Identity-H, a ToUnicode map
  * so that text can be extracted), widths equal to the programs' advances, the sRGB output intent, XMP metadata with the
  * PDF/A identification matching the info dictionary, the file identifier in the trailer, the associated file with
- * /AF, /AFRelationship, its MIME type as /Subtype and /Params with its dates, size and MD5, no encryption, FlateDecode
- * only. The bytes depend only on the document.
+ * /AF, /AFRelationship, its MIME type as /Subtype and /Params with its dates, size and MD5 (a statement has none:
+ * PDF/A-3 does not ask for one), no encryption, FlateDecode only. The bytes depend only on the document.
  */
 
 /** A4 in points, as pdfkit's 'A4'. */
@@ -572,10 +572,13 @@ export interface PdfAFile {
   /** The document's language (`/Lang`). */
   lang: string;
   pages: PdfPages;
-  /** The associated file (PDF/A-3), its MIME type, its relationship to the document, its description. */
-  attachment: { name: string; data: Buffer; mimeType: string; relationship: string; description: string };
-  /** More `rdf:Description` elements for the XMP (the Factur-X extension schema and its properties). */
-  xmp: string;
+  /**
+   * The associated file (PDF/A-3), its MIME type, its relationship to the document, its description; none for a
+   * statement (PDF/A-3 allows a file without any).
+   */
+  attachment?: { name: string; data: Buffer; mimeType: string; relationship: string; description: string };
+  /** More `rdf:Description` elements for the XMP (the Factur-X extension schema and its properties), if any. */
+  xmp?: string;
 }
 
 /** What the info dictionary and the XMP name as the producer and creator of the file. */
@@ -587,8 +590,7 @@ function xmpPacket(file: PdfAFile): string {
   return `<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-${file.xmp.trim()}
-<rdf:Description xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" rdf:about="">
+${file.xmp ? `${file.xmp.trim()}\n` : ''}<rdf:Description xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" rdf:about="">
 <pdfaid:part>3</pdfaid:part>
 <pdfaid:conformance>B</pdfaid:conformance>
 </rdf:Description>
@@ -607,39 +609,47 @@ ${file.xmp.trim()}
 <?xpacket end="w"?>`;
 }
 
-/** The PDF/A-3b file of `file`'s pages and attachment. */
+/** The PDF/A-3b file of `file`'s pages and attachment, if any. */
 export function writePdfA(file: PdfAFile): Buffer {
   const contents = file.pages.finish();
   const block = sharedBlock(file.pages.fonts);
   const out = new ObjectWriter(FIRST_DOCUMENT_OBJECT);
-  const [catalog, pages, names, info, metadata, filespec, embedded] = [0, 1, 2, 3, 4, 5, 6].map((i) => FIRST_DOCUMENT_OBJECT + i);
-  const firstPage = embedded + 1;
-  const pageIds = contents.map((_, i) => firstPage + 2 * i);
-  const date = pdfDate(file.date);
   const { attachment } = file;
-  const md5 = createHash('md5').update(attachment.data).digest('hex');
+  // The document's objects in order, numbered from FIRST_DOCUMENT_OBJECT: the attachment's three only when there is one.
+  let next = FIRST_DOCUMENT_OBJECT;
+  const catalog = next++;
+  const pages = next++;
+  const names = attachment ? next++ : 0;
+  const info = next++;
+  const metadata = next++;
+  const filespec = attachment ? next++ : 0;
+  const embedded = attachment ? next++ : 0;
+  const pageIds = contents.map((_, i) => next + 2 * i);
+  const date = pdfDate(file.date);
 
-  out.object(
-    catalog,
-    `<<\n/Type /Catalog\n/Pages ${pages} 0 R\n/Names ${names} 0 R\n/Lang ${pdfString(file.lang)}\n/AF [${filespec} 0 R]\n/OutputIntents [${OUTPUT_INTENT} 0 R]\n/Metadata ${metadata} 0 R\n>>`,
-  );
+  const associated = attachment ? `\n/Names ${names} 0 R` : '';
+  const af = attachment ? `\n/AF [${filespec} 0 R]` : '';
+  out.object(catalog, `<<\n/Type /Catalog\n/Pages ${pages} 0 R${associated}\n/Lang ${pdfString(file.lang)}${af}\n/OutputIntents [${OUTPUT_INTENT} 0 R]\n/Metadata ${metadata} 0 R\n>>`);
   out.object(pages, `<<\n/Type /Pages\n/Count ${contents.length}\n/Kids [${pageIds.map((id) => `${id} 0 R`).join(' ')}]\n>>`);
-  out.object(names, `<<\n/EmbeddedFiles <<\n/Names [${pdfString(attachment.name)} ${filespec} 0 R]\n>>\n>>`);
+  if (attachment) out.object(names, `<<\n/EmbeddedFiles <<\n/Names [${pdfString(attachment.name)} ${filespec} 0 R]\n>>\n>>`);
   out.object(info, `<<\n/Producer ${pdfString(PRODUCER)}\n/Creator ${pdfString(PRODUCER)}\n/CreationDate ${date}\n/Title ${pdfString(file.title)}\n>>`);
   // Not compressed: PDF/A readers and archives read the XMP without decoding the file.
   out.stream(metadata, '/Type /Metadata\n/Subtype /XML', Buffer.from(xmpPacket(file), 'utf8'), { deflate: false });
-  out.object(
-    filespec,
-    `<<\n/Type /Filespec\n/F ${pdfString(attachment.name)}\n/UF ${pdfString(attachment.name)}\n/AFRelationship /${attachment.relationship}\n/Desc ${pdfString(attachment.description)}\n/EF <<\n/F ${embedded} 0 R\n/UF ${embedded} 0 R\n>>\n>>`,
-  );
-  // The MIME type as a name: its slash written #2F.
-  const subtype = attachment.mimeType.replaceAll('/', '#2F');
-  out.stream(
-    embedded,
-    `/Type /EmbeddedFile\n/Subtype /${subtype}\n/Params <<\n/CreationDate ${date}\n/ModDate ${date}\n/CheckSum <${md5}>\n/Size ${attachment.data.length}\n>>`,
-    attachment.data,
-    { deflate: true },
-  );
+  if (attachment) {
+    const md5 = createHash('md5').update(attachment.data).digest('hex');
+    out.object(
+      filespec,
+      `<<\n/Type /Filespec\n/F ${pdfString(attachment.name)}\n/UF ${pdfString(attachment.name)}\n/AFRelationship /${attachment.relationship}\n/Desc ${pdfString(attachment.description)}\n/EF <<\n/F ${embedded} 0 R\n/UF ${embedded} 0 R\n>>\n>>`,
+    );
+    // The MIME type as a name: its slash written #2F.
+    const subtype = attachment.mimeType.replaceAll('/', '#2F');
+    out.stream(
+      embedded,
+      `/Type /EmbeddedFile\n/Subtype /${subtype}\n/Params <<\n/CreationDate ${date}\n/ModDate ${date}\n/CheckSum <${md5}>\n/Size ${attachment.data.length}\n>>`,
+      attachment.data,
+      { deflate: true },
+    );
+  }
   contents.forEach((content, i) => {
     const page = pageIds[i];
     out.object(page, `<<\n/Type /Page\n/Parent ${pages} 0 R\n/MediaBox [0 0 ${PAGE_WIDTH} ${PAGE_HEIGHT}]\n/Contents ${page + 1} 0 R\n/Resources ${RESOURCES} 0 R\n>>`);
@@ -650,8 +660,12 @@ export function writePdfA(file: PdfAFile): Buffer {
   const start = block.bytes.length;
   const offsets = [...block.offsets, ...out.offsets.map((offset) => start + offset)];
   const xref = start + out.size;
-  // The file identifier: the document's title and attached data, so the same document gets the same one.
-  const id = createHash('md5').update(file.title).update(attachment.data).digest('hex');
+  // The file identifier: the document's title and attached data (else its pages' content), so the same document gets
+  // the same one and two members' statements of one activity and month (the same title) do not.
+  const hash = createHash('md5').update(file.title);
+  if (attachment) hash.update(attachment.data);
+  else for (const content of contents) hash.update(content, 'latin1');
+  const id = hash.digest('hex');
   out.raw(
     `xref\n0 ${count}\n0000000000 65535 f \n${offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('')}trailer\n<<\n/Size ${count}\n/Root ${catalog} 0 R\n/Info ${info} 0 R\n/ID [<${id}> <${id}>]\n>>\nstartxref\n${xref}\n%%EOF\n`,
   );

@@ -2,14 +2,17 @@ import { formatBps } from '../domain/activities.js';
 import { memberStatement, monthLabel, type MonthlyStatement, type StatementMemberCopy, type StatementRecord } from '../domain/invoicing/statement.js';
 import { formatEuros } from '../domain/money.js';
 import { formatFrenchDate, parisDate } from '../domain/time.js';
-import { ACCENT, BLACK, GREY, MARGIN, newDocument, tableLayout, type TableColumn } from './invoice-pdf.js';
+import { ACCENT, BLACK, GREY, MARGIN, tableStartHeight, writeTable, type TableColumn } from './invoice-pdf.js';
+import { PAGE_HEIGHT, PAGE_WIDTH, PdfPages, writePdfA } from './pdf-writer.js';
 
 /**
  * A young person's monthly statement for one activity as a PDF in French (decision 30): the month's invoices and
  * credit notes, the payments received during the month, the cooperative's contribution and what is left for them;
- * for a collective activity the collective's result and its even split among the members, theirs marked. Set in the
- * invoices' embedded fonts and colours (invoice-pdf.ts). The same input gives the same bytes (dated `issuedOn`).
- * Rendered from the statement's record when its member first opens it (decision 35): `renderMemberStatementPdf`.
+ * for a collective activity the collective's result and its even split among the members, theirs marked. Written by
+ * the invoices' fixed-layout writer (pdf-writer.ts, decision 51) in their embedded fonts and colours, with their table
+ * (invoice-pdf.ts, `writeTable`): a PDF/A-3b with no associated file, onto as many pages as its tables need. The same
+ * input gives the same bytes (dated `issuedOn`). Rendered from the statement's record when its member first opens it
+ * (decision 35): `renderMemberStatementPdf`.
  */
 
 export interface StatementPdfInput {
@@ -43,43 +46,55 @@ export function renderMemberStatementPdf(record: StatementRecord, copy: Statemen
 export async function renderStatementPdf(input: StatementPdfInput): Promise<Buffer> {
   const { statement, member } = input;
   const month = monthLabel(statement.month);
-  const { pdf, bytes } = newDocument({ title: `Relevé de ${month} - ${statement.activity.tradeName}`, date: new Date(`${input.issuedOn}T00:00:00.000Z`) });
-  const width = pdf.page.width - 2 * MARGIN;
+  // The layout pdfkit's code had until decision 51 (margins, fonts, sizes, colours, columns, spacing), in the writer.
+  const page = new PdfPages(MARGIN);
+  const width = PAGE_WIDTH - 2 * MARGIN;
   const left = MARGIN;
   const half = width / 2 - 10;
   const right = MARGIN + width / 2 + 10;
+  const bottom = PAGE_HEIGHT - MARGIN;
 
-  const top = pdf.y;
-  pdf.font('Bold').fontSize(18).fillColor(ACCENT).text(statement.activity.tradeName, left, top, { width: half });
-  pdf.font('Body').fontSize(9).fillColor(GREY).text(`Activité « ${statement.activity.name} » portée par ${input.cooperativeName}`, { width: half });
-  const afterBrand = pdf.y;
-  pdf.font('Bold').fontSize(16).fillColor(BLACK).text('RELEVÉ MENSUEL', right, top, { width: half, align: 'right' });
-  pdf.font('Body').fontSize(10);
-  for (const fact of [`Mois : ${month}`, `Pour : ${member.name}`, `Édité le ${formatFrenchDate(input.issuedOn)}`]) pdf.text(fact, right, pdf.y, { width: half, align: 'right' });
-  pdf.y = Math.max(afterBrand, pdf.y) + 18;
+  const top = page.y;
+  page.setFont('Bold', 18).setFill(ACCENT).text(statement.activity.tradeName, left, top, half);
+  page.setFont('Body', 9).setFill(GREY).text(`Activité « ${statement.activity.name} » portée par ${input.cooperativeName}`, left, undefined, half);
+  const afterBrand = page.y;
+  page.setFont('Bold', 16).setFill(BLACK).text('RELEVÉ MENSUEL', right, top, half, 'right');
+  page.setFont('Body', 10);
+  for (const fact of [`Mois : ${month}`, `Pour : ${member.name}`, `Édité le ${formatFrenchDate(input.issuedOn)}`]) page.text(fact, right, undefined, half, 'right');
+  page.y = Math.max(afterBrand, page.y) + 18;
 
-  const heading = (text: string) => {
-    if (pdf.y > pdf.page.height - MARGIN - 80) pdf.addPage();
-    pdf.font('Bold').fontSize(11).fillColor(ACCENT).text(text, left, pdf.y, { width });
-    pdf.fillColor(BLACK).moveDown(0.3);
+  /**
+   * A section's heading, on a new page when under 80 pt are left (as pdfkit's code did) or when what must follow it
+   * on its page (`keep`: a table's header and first row, the whole block of figures, a note) would not fit under it.
+   */
+  const heading = (text: string, keep: number) => {
+    page.setFont('Bold', 11);
+    const lines = page.wrap(text, width);
+    const height = (lines.length + 0.3) * page.lineHeight();
+    if (page.y > bottom - 80 || page.y + height + keep > bottom) page.addPage();
+    page.setFill(ACCENT).lines(lines, left, page.y, width);
+    page.setFill(BLACK).moveDown(0.3);
   };
-  /** A table with a bold header row, then the rows. */
-  const table = (columns: TableColumn[], rows: string[][]) => {
-    const { row, rule } = tableLayout(pdf, columns, left, width);
-    row(columns.map((c) => c.title), 'Bold');
-    rule();
-    for (const cells of rows) row(cells, 'Body');
-    pdf.moveDown(0.8);
+  /** A table with a bold header row, then the rows, and its heading kept with its start. */
+  const table = (title: string, columns: TableColumn[], rows: string[][]) => {
+    heading(title, tableStartHeight(page, columns, rows[0], width));
+    writeTable(page, columns, rows, left, width);
+    page.moveDown(0.8);
   };
+  const noteHeight = (text: string) => page.setFont('Body', 9).wrap(text, width).length * page.lineHeight();
   const note = (text: string) => {
-    pdf.font('Body').fontSize(9).fillColor(GREY).text(text, left, pdf.y, { width });
-    pdf.fillColor(BLACK).moveDown(0.8);
+    page.setFont('Body', 9).setFill(GREY).text(text, left, page.y, width);
+    page.setFill(BLACK).moveDown(0.8);
   };
 
-  heading('Factures et avoirs du mois');
-  if (statement.documents.length === 0) note('Aucune facture ce mois-ci.');
-  else {
+  const documentsTitle = 'Factures et avoirs du mois';
+  if (statement.documents.length === 0) {
+    const text = 'Aucune facture ce mois-ci.';
+    heading(documentsTitle, noteHeight(text));
+    note(text);
+  } else {
     table(
+      documentsTitle,
       [
         { title: 'Pièce', width: 110, align: 'left' },
         { title: 'Date', width: 58, align: 'left' },
@@ -94,10 +109,14 @@ export async function renderStatementPdf(input: StatementPdfInput): Promise<Buff
     );
   }
 
-  heading('Paiements reçus ce mois-ci');
-  if (statement.payments.length === 0) note('Aucun paiement reçu ce mois-ci.');
-  else {
+  const paymentsTitle = 'Paiements reçus ce mois-ci';
+  if (statement.payments.length === 0) {
+    const text = 'Aucun paiement reçu ce mois-ci.';
+    heading(paymentsTitle, noteHeight(text));
+    note(text);
+  } else {
     table(
+      paymentsTitle,
       [
         { title: 'Date', width: 58, align: 'left' },
         { title: 'Facture', width: 110, align: 'left' },
@@ -109,7 +128,6 @@ export async function renderStatementPdf(input: StatementPdfInput): Promise<Buff
   }
 
   const { contribution } = statement;
-  heading('Le mois en chiffres');
   const figures: Array<[string, string, boolean]> = [
     ["Chiffre d'affaires hors taxes", formatEuros(statement.revenueExclVatCents), false],
     ...(statement.vatCents !== 0 ? [["TVA collectée (reversée à l'État)", formatEuros(statement.vatCents), false] as [string, string, boolean]] : []),
@@ -118,19 +136,22 @@ export async function renderStatementPdf(input: StatementPdfInput): Promise<Buff
   ];
   if (contribution.shares) figures.push(["Résultat de l'entreprise collective", formatEuros(contribution.resultCents), false], ['Votre part (partage égal, indicatif)', formatEuros(statement.leftCents), true]);
   else figures.push(['Ce qui vous reste', formatEuros(statement.leftCents), true]);
+  // Each figure's line: 14 pt, 17 for the last one (in bold): the whole block stays on its heading's page.
+  const figureHeight = (strong: boolean) => (strong ? 17 : 14);
+  heading('Le mois en chiffres', figures.reduce((sum, [, , strong]) => sum + figureHeight(strong), 0));
   const labelWidth = width - 110;
   for (const [label, value, strong] of figures) {
-    const y = pdf.y;
-    pdf.font(strong ? 'Bold' : 'Body').fontSize(strong ? 11 : 9.5);
-    pdf.text(label, left, y, { width: labelWidth });
-    pdf.text(value, left + labelWidth, y, { width: 110, align: 'right' });
-    pdf.y = y + (strong ? 17 : 14);
+    const y = page.y;
+    page.setFont(strong ? 'Bold' : 'Body', strong ? 11 : 9.5);
+    page.text(label, left, y, labelWidth);
+    page.text(value, left + labelWidth, y, 110, 'right');
+    page.y = y + figureHeight(strong);
   }
-  pdf.moveDown(0.8);
+  page.moveDown(0.8);
 
   if (contribution.shares) {
-    heading(`Partage du résultat entre les ${contribution.shares.length} membres`);
     table(
+      `Partage du résultat entre les ${contribution.shares.length} membres`,
       [
         { title: 'Membre', width: 0, align: 'left' },
         { title: 'Part', width: 90, align: 'right' },
@@ -141,6 +162,6 @@ export async function renderStatementPdf(input: StatementPdfInput): Promise<Buff
   }
   note('La TVA facturée est collectée pour le compte de l’État et ne fait pas partie de ce qui vous revient. Les factures et les paiements sont ceux enregistrés par la coopérative à la date du relevé.');
 
-  pdf.end();
-  return bytes;
+  // A PDF/A-3b as the invoices (the same fonts, output intent and XMP), with no associated file.
+  return writePdfA({ title: `Relevé de ${month} - ${statement.activity.tradeName}`, date: new Date(`${input.issuedOn}T00:00:00.000Z`), lang: 'fr-FR', pages: page });
 }

@@ -13,7 +13,7 @@ import { pdfText } from '../support/pdf-text.js';
 
 /*
  * The invoices and statements embed one subset of each font for every document (shared/invoicing/document-fonts.ts),
- * and pdfkit compresses with Node's zlib (shared/contracts/pdfkit.ts): what a reader gets must not change.
+ * and the writer compresses with Node's zlib (shared/invoicing/pdf-writer.ts): what a reader gets must not change.
  */
 
 const address = { line1: '3 rue Émile Basly', postalCode: '62300', city: 'Lens', countryCode: 'FR' };

@@ -1,4 +1,5 @@
 import { inflateSync } from 'node:zlib';
+import { expect } from 'vitest';
 
 /** A stream object of a PDF as pdfkit writes it: its number, its dictionary as text, its bytes as stored and decoded. */
 export interface PdfStream {
@@ -89,4 +90,78 @@ export function trueTypeGlyphs(program: Buffer): { count: number; hasOutline(gly
     hasOutline: (glyphId) => glyphId < count && offset(glyphId + 1) > offset(glyphId),
     advanceWidth: (glyphId) => (program.readUInt16BE(hmtx + 4 * Math.min(glyphId, metrics - 1)) * 1000) / unitsPerEm,
   };
+}
+
+/**
+ * Checks what every PDF of the documents' writer (shared/invoicing/pdf-writer.ts: invoices, credit notes, statements)
+ * must hold as a PDF/A-3b: the header and its binary comment, every object where the cross-reference table says and
+ * the table where `startxref` says, the trailer's size and file identifier, no encryption; the info dictionary's
+ * title and date and the XMP saying the same, with the PDF/A-3b identification; the catalog's language, output intent
+ * and metadata; embedded TrueType fonts (Identity-H with a ToUnicode map, `/Length1` their programs' length) named in
+ * the pages' resources. Gives the trailer, the catalog and a way to read an object, for the checks of each kind.
+ */
+export function expectPdfAStructure(pdf: Buffer, expected: { title: string; date: string }): { raw: string; trailer: string; catalog: string; objectOf(id: number): string } {
+  const raw = pdf.toString('latin1');
+  expect(raw.startsWith('%PDF-1.7\n%\xff\xff\xff\xff\n')).toBe(true);
+  expect(raw.endsWith('%%EOF\n')).toBe(true);
+
+  // Every object where the cross-reference table says, and the table where `startxref` says.
+  const startxref = Number(/startxref\n(\d+)\n%%EOF\n$/.exec(raw)![1]);
+  expect(raw.slice(startxref, startxref + 5)).toBe('xref\n');
+  const [, first, count] = /^xref\n(\d+) (\d+)\n/.exec(raw.slice(startxref))!;
+  expect(Number(first)).toBe(0);
+  const entries = raw.slice(startxref).split('\n').slice(2, 2 + Number(count));
+  expect(entries[0]).toBe('0000000000 65535 f ');
+  entries.slice(1).forEach((entry, i) => {
+    expect(entry).toMatch(/^\d{10} 00000 n $/);
+    expect(raw.slice(Number(entry.slice(0, 10))).startsWith(`${i + 1} 0 obj\n`), `object ${i + 1}`).toBe(true);
+  });
+  expect((raw.match(/\d+ 0 obj\n/g) ?? []).length).toBe(Number(count) - 1);
+  const trailer = raw.slice(raw.lastIndexOf('trailer'));
+  expect(trailer).toContain(`/Size ${count}`);
+  expect(trailer).toMatch(/\/ID \[<([0-9a-f]{32})> <\1>\]/);
+  expect(raw).not.toContain('/Encrypt');
+  expect(raw).not.toContain('LZW');
+
+  // The info dictionary and the XMP say the same.
+  const objectOf = (id: number) => raw.slice(raw.indexOf(`\n${id} 0 obj\n`) + 1, raw.indexOf('endobj', raw.indexOf(`\n${id} 0 obj\n`)));
+  const info = objectOf(Number(/\/Info (\d+) 0 R/.exec(trailer)![1]));
+  expect(info).toContain(`/Title ${pdfTextString(expected.title)}`);
+  expect(info).toContain(`/CreationDate (D:${expected.date.replace(/-/g, '')}000000Z)`);
+  const producer = /\/Producer \(([^)]*)\)/.exec(info)![1];
+  expect(/\/Creator \(([^)]*)\)/.exec(info)![1]).toBe(producer);
+  const metadata = pdfStreams(pdf).find((stream) => stream.dictionary.includes('/Type /Metadata'))!;
+  expect(metadata.dictionary).not.toContain('/Filter');
+  const xmp = metadata.data.toString('utf8');
+  expect(xmp).toContain(`<rdf:li xml:lang="x-default">${expected.title}</rdf:li>`);
+  expect(xmp).toContain(`<xmp:CreateDate>${expected.date}T00:00:00Z</xmp:CreateDate>`);
+  expect(xmp).toContain(`<xmp:CreatorTool>${producer}</xmp:CreatorTool>`);
+  expect(xmp).toContain(`<pdf:Producer>${producer}</pdf:Producer>`);
+  expect(xmp).toContain('<pdfaid:part>3</pdfaid:part>');
+  expect(xmp).toContain('<pdfaid:conformance>B</pdfaid:conformance>');
+
+  // The catalog: language, output intent, metadata.
+  const catalog = objectOf(Number(/\/Root (\d+) 0 R/.exec(trailer)![1]));
+  expect(catalog).toContain('/Lang (fr-FR)');
+  expect(catalog).toContain(`/Metadata ${metadata.id} 0 R`);
+  const intent = objectOf(Number(/\/OutputIntents \[(\d+) 0 R\]/.exec(catalog)![1]));
+  expect(intent).toContain('/S /GTS_PDFA1');
+  expect(intent).toMatch(/\/DestOutputProfile \d+ 0 R/);
+
+  // The fonts: TrueType programs with their length, Identity-H with a ToUnicode map, named in the pages' resources.
+  expect(raw).not.toMatch(/\/Subtype \/Type1/);
+  for (const program of pdfStreams(pdf).filter((stream) => /\/Length1 \d+/.test(stream.dictionary))) {
+    expect(Number(/\/Length1 (\d+)/.exec(program.dictionary)![1])).toBe(program.data.length);
+  }
+  expect((raw.match(/\/FontFile2 \d+ 0 R/g) ?? []).length).toBe(2);
+  expect((raw.match(/\/Encoding \/Identity-H\n\/DescendantFonts \[\d+ 0 R\]\n\/ToUnicode \d+ 0 R/g) ?? []).length).toBe(2);
+  expect(raw).toMatch(/\/Type \/Page\n[^]*?\/Resources (\d+) 0 R/);
+  expect(objectOf(Number(/\/Type \/Page\n[^]*?\/Resources (\d+) 0 R/.exec(raw)![1]))).toMatch(/\/Font <<\n\/F1 \d+ 0 R\n\/F2 \d+ 0 R\n>>/);
+  return { raw, trailer, catalog, objectOf };
+}
+
+/** A PDF text string as the writer writes it: literal when ASCII, else UTF-16BE with its byte order mark, in hex. */
+function pdfTextString(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return `(${text.replace(/[()\\]/g, (c) => `\\${c}`)})`;
+  return `<feff${Buffer.from(text, 'utf16le').swap16().toString('hex')}>`;
 }

@@ -7,6 +7,13 @@ export async function pdfText(bytes: Uint8Array): Promise<string> {
   return text.replace(/\s+/g, ' ');
 }
 
+/** The text of each page of a PDF, as `pdfText` gives a whole one. */
+export async function pdfPageTexts(bytes: Uint8Array): Promise<string[]> {
+  const pdf = await getDocumentProxy(new Uint8Array(bytes));
+  const { text } = await extractText(pdf, { mergePages: false });
+  return text.map((page) => page.replace(/\s+/g, ' '));
+}
+
 /** How many pages a PDF has. */
 export async function pdfPages(bytes: Uint8Array): Promise<number> {
   return (await getDocumentProxy(new Uint8Array(bytes))).numPages;
