@@ -31,6 +31,12 @@ const invoker = new FakeInvoker({
   prepare: () => JSON.parse(prepared),
   request: () => null,
   echo: (input: unknown) => input,
+  // A function whose error message is far larger than a cause holds.
+  fail: () => {
+    const error = new Error(`Échec : ${'x'.repeat(1_000_000)}`);
+    error.name = 'HugeFailure';
+    throw error;
+  },
   // Holds its first call until the test releases it (the engine stops meanwhile), then echoes.
   slow: async (input: unknown) => {
     if (invoker.count('slow') === 1) await held.promise;
@@ -73,7 +79,10 @@ const slow = { StartAt: 'Keep', States: { Keep: { Type: 'Pass', Next: 'Slow' }, 
 
 const small = { StartAt: 'Keep', States: { Keep: { Type: 'Pass', Next: 'Echo' }, Echo: { Type: 'Task', Resource: fn('echo'), End: true } } };
 
+const failing = { StartAt: 'Fail', States: { Fail: { Type: 'Task', Resource: fn('fail'), End: true } } };
+
 const machines = [
+  { name: 'failing', definition: failing },
   { name: 'chain', definition: chain },
   { name: 'callback', definition: callback },
   { name: 'slow', definition: slow },
@@ -195,6 +204,20 @@ describe('inputs and outputs of 256 KiB', () => {
     const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('small'), input: JSON.stringify({ text: 'é'.repeat(1000) }) });
     expect(await engine.waitForStatus(executionArn, SLOW)).toBe('SUCCEEDED');
     expect((await storedItems(executionArn)).blobs).toEqual([]);
+  });
+
+  it("cuts a function error's message so that its cause fits Step Functions' 32,768 characters, and stays JSON", async () => {
+    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('failing'), input: '{}' });
+    expect(await engine.waitForStatus(executionArn, SLOW)).toBe('FAILED');
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+    expect(described.error).toBe('HugeFailure');
+    expect(described.cause!.length).toBeLessThanOrEqual(32_768);
+    expect(described.cause!.length).toBeGreaterThan(32_000);
+    const cause = JSON.parse(described.cause!) as { errorType: string; errorMessage: string };
+    expect(cause.errorType).toBe('HugeFailure');
+    expect(cause.errorMessage.startsWith('Échec : xxx')).toBe(true);
+    const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+    expect(events!.find((event) => event.type === 'LambdaFunctionFailed')?.lambdaFunctionFailedEventDetails?.cause).toBe(described.cause);
   });
 
   it('still refuses an input or an output of 256 KiB and one byte', async () => {

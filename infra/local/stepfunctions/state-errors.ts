@@ -38,7 +38,22 @@ export function stateError(error: string, cause: string, options: { catchable?: 
   return result;
 }
 
-export const lambdaCause = (errorType: string, errorMessage: string) => JSON.stringify({ errorType, errorMessage });
+/** A cause's largest length in Step Functions' API and history (`cause`: 32,768 characters). */
+export const MAX_CAUSE_LENGTH = 32_768;
+
+/**
+ * The cause of a Lambda function's error, as Step Functions gives it: its type and message as JSON, the message cut
+ * so that the whole stays within a cause's 32,768 characters (a function may throw a message of any size; the
+ * execution item and its events must still be written). The cut JSON is still JSON.
+ */
+export function lambdaCause(errorType: string, errorMessage: string): string {
+  let cause = JSON.stringify({ errorType, errorMessage });
+  for (let keep = errorMessage.length; cause.length > MAX_CAUSE_LENGTH && keep > 0; ) {
+    keep = Math.max(0, keep - (cause.length - MAX_CAUSE_LENGTH));
+    cause = JSON.stringify({ errorType, errorMessage: errorMessage.slice(0, keep) });
+  }
+  return cause.length > MAX_CAUSE_LENGTH ? JSON.stringify({ errorType: errorType.slice(0, 256), errorMessage: '' }) : cause;
+}
 
 /** What a resumed state returns, or throws, in place of running its task again. */
 export async function replayOutcome(outcome: Outcome): Promise<unknown> {
