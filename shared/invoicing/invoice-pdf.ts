@@ -66,14 +66,12 @@ function tableRow(page: PdfPages, cells: readonly string[], widths: readonly num
  * A table of the cooperative's documents (an invoice's lines, a statement's documents, payments and shares) across
  * `width` from `left`: the columns' titles in bold, a thin grey rule, then `rows`, all in 9 pt black, each cell wrapped
  * inside its column and aligned left or right, 6 pt between columns and 4 pt under each row. A row that would not fit
- * 20 pt above the bottom margin starts a new page (the header is not repeated). Then `y` is under the last row, and
+ * 20 pt above the bottom margin starts a new page, under the columns' titles and rule again. Then `y` is under the last row, and
  * the font is 9 pt (Body once there are rows).
  */
 export function writeTable(page: PdfPages, columns: readonly TableColumn[], rows: Iterable<readonly string[]>, left: number, width: number): void {
   const widths = columnWidths(columns, width);
-  const row = (cells: readonly string[], font: 'Body' | 'Bold') => {
-    const { wrapped, height } = tableRow(page, cells, widths, font);
-    if (page.y + height > PAGE_HEIGHT - MARGIN - TABLE_FOOT) page.addPage();
+  const place = (wrapped: string[][], height: number) => {
     const y = page.y;
     let x = left;
     wrapped.forEach((lines, i) => {
@@ -82,9 +80,23 @@ export function writeTable(page: PdfPages, columns: readonly TableColumn[], rows
     });
     page.y = y + height + 4;
   };
-  row(columns.map((c) => c.title), 'Bold');
-  tableRule(page, left, width);
-  for (const cells of rows) row(cells, 'Body');
+  const header = () => {
+    const { wrapped, height } = tableRow(page, columns.map((c) => c.title), widths, 'Bold');
+    if (page.y + height > PAGE_HEIGHT - MARGIN - TABLE_FOOT) page.addPage();
+    place(wrapped, height);
+    tableRule(page, left, width);
+  };
+  header();
+  for (const cells of rows) {
+    const { wrapped, height } = tableRow(page, cells, widths, 'Body');
+    if (page.y + height > PAGE_HEIGHT - MARGIN - TABLE_FOOT) {
+      // The columns' titles again at the top of the new page, so that its rows read on their own.
+      page.addPage();
+      header();
+      page.setFont('Body', 9);
+    }
+    place(wrapped, height);
+  }
 }
 
 /** The thin grey rule under a table's header (and under an invoice's lines), 2 pt above `y`; `y` then 2 pt lower. */

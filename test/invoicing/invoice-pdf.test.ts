@@ -11,7 +11,7 @@ import { formatQuantity, MARGIN, renderInvoicePdf } from '../../shared/invoicing
 import { PAGE_WIDTH, PdfPages } from '../../shared/invoicing/pdf-writer.js';
 import { at, childrenNamed, parseXml, textAt } from '../../shared/invoicing/xml.js';
 import { expectPdfAStructure, pdfStreams } from '../support/pdf-objects.js';
-import { pdfAttachments, pdfPages, pdfText } from '../support/pdf-text.js';
+import { pdfAttachments, pdfPages, pdfPageTexts, pdfText } from '../support/pdf-text.js';
 
 const cooperative = (vatMode: CooperativeSettings['vatMode']): CooperativeSettings => ({ ...DEFAULT_COOPERATIVE, vatMode });
 const activity = { name: 'Jardins de Lens', tradeName: 'Les Mains Vertes' };
@@ -190,6 +190,12 @@ describe('the invoice PDF', () => {
     });
     const { pdf, xml } = await renderInvoicePdf(many);
     expect(await pdfPages(pdf)).toBeGreaterThan(1);
+    // Each page the lines run onto starts its part of the table under the columns' titles again.
+    const pages = await pdfPageTexts(pdf);
+    const withLines = pages.filter((page) => page.includes('Intervention numéro'));
+    expect(withLines.length).toBeGreaterThan(1);
+    for (const text of withLines) expect(text.indexOf('Désignation')).toBeGreaterThanOrEqual(0);
+    for (const text of withLines) expect(text.indexOf('Désignation')).toBeLessThan(text.indexOf('Intervention numéro'));
     const text = await pdfText(pdf);
     expect(text).toContain('Intervention numéro 70');
     expect(text).toContain('indemnité forfaitaire');
