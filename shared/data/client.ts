@@ -160,7 +160,8 @@ export function encodeCursor(lastKey: Record<string, unknown> | undefined): stri
 /**
  * Reads a cursor back; a cursor that is not one of ours is refused, never passed to DynamoDB as is.
  * `expected` pins key values the cursor must hold (its partition: another list's cursor, or another organisation's,
- * is refused the same way). `field` names the query parameter in the error.
+ * is refused the same way). `field` names the query parameter in the error. Every value is a non-empty string: no key
+ * attribute of ours is empty, and DynamoDB refuses an empty one in a start key (a ValidationException, a 500).
  */
 export function decodeCursor(
   cursor: string | undefined,
@@ -172,7 +173,7 @@ export function decodeCursor(
     if (cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('shape');
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     const names = Object.keys(key).sort();
-    if (names.join() !== [...keyNames].sort().join() || names.some((n) => typeof key[n] !== 'string')) throw new Error('keys');
+    if (names.join() !== [...keyNames].sort().join() || names.some((n) => typeof key[n] !== 'string' || key[n] === '')) throw new Error('keys');
     if (Object.entries(options.expected ?? {}).some(([name, value]) => key[name] !== value)) throw new Error('partition');
     return key as Record<string, string>;
   } catch {

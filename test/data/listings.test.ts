@@ -7,6 +7,7 @@ import { walkPages } from '../support/paging.js';
 import { adultSubmission, prescriberLens, prescriberLievin, staffCamille } from '../support/fixtures.js';
 import { encodeCursor, queryIndexPage } from '../../shared/data/client.js';
 import { listReferralsFor, submitReferral } from '../../shared/data/referrals.js';
+import { listMonthInvoicesPage } from '../../shared/data/invoicing/invoices.js';
 import { listOpenPossibleDuplicates, possibleDuplicatePut } from '../../shared/data/possible-duplicates.js';
 import { listContactIssues, listUndeliveredMessages } from '../../shared/notifications/contacts.js';
 import { listOptOuts, recordOptOut, removeOptOut } from '../../shared/notifications/opt-outs.js';
@@ -66,6 +67,15 @@ describe('the referrals list', () => {
     const forged = encodeCursor({ pk: 'REFERRAL#x', sk: 'REFERRAL', gsi3pk: 'REFERRALS', gsi3sk: 1 });
     await expect(listReferralsFor(staffCamille, { cursor: forged })).rejects.toMatchObject(refused);
     await expect(listReferralsFor(staffCamille, { cursor: 'not+base64/url' })).rejects.toMatchObject(refused);
+  });
+
+  it('refuses a cursor of the right names and partition whose other values are empty, which DynamoDB would refuse as a start key', async () => {
+    const refused = { statusCode: 400, errors: [{ field: 'cursor', message: 'Curseur inconnu ou modifié.' }] };
+    await expect(listReferralsFor(staffCamille, { cursor: encodeCursor({ pk: '', sk: '', gsi3pk: 'REFERRALS', gsi3sk: '' }) })).rejects.toMatchObject(refused);
+    // The month's invoices (the staff console's month page): the shard, then such a key.
+    const month = '2020-01';
+    const forged = `00.${encodeCursor({ pk: 'x', sk: '', gsi3pk: keys.monthInvoicesPartition(month, '00'), gsi3sk: ' ' })}`;
+    await expect(listMonthInvoicesPage({ month, cursor: forged })).rejects.toMatchObject(refused);
   });
 });
 
