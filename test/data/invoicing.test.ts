@@ -243,6 +243,18 @@ describe('payments', () => {
     await expect(pay('inv-unknown', 100)).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('refuses a payment dated before the month the invoice bills, and writes nothing', async () => {
+    const invoiceId = await issuedInvoice(5_000);
+    const before = await countItemsOfType(doc, table, 'invoice-payment');
+    const early = recordPayment({ invoiceId, paymentId: `p-${randomUUID()}`, amountCents: 1_000, date: '2028-12-31', means: 'cheque', by: staff });
+    await expect(early).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(early).rejects.toMatchObject({ errors: [{ field: 'date', message: expect.stringContaining('01/01/2029') }] });
+    expect(await countItemsOfType(doc, table, 'invoice-payment')).toBe(before);
+    // From the first day of the month billed (an advance for its services).
+    expect((await recordPayment({ invoiceId, paymentId: `p-${randomUUID()}`, amountCents: 1_000, date: '2029-01-01', means: 'cheque', by: staff })).created).toBe(true);
+    expect((await getInvoice(invoiceId))!.paidCents).toBe(1_000);
+  });
+
   it('refuses a payment on a draft', async () => {
     const activityId = await seedActivity(doc, table);
     const { invoices } = await draftMonthInvoices({ activityId, month: '2029-01', drafts: [draftFor(await customerOf(activityId))] });

@@ -3,7 +3,7 @@ import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } f
 import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../../domain/invoicing/records.js';
 import { PAYMENT_MEANS } from '../../domain/invoicing/staff-input.js';
 import { formatEuros } from '../../domain/money.js';
-import { isIsoDate } from '../../domain/time.js';
+import { formatFrenchDate, isIsoDate } from '../../domain/time.js';
 import { INDEX, keys } from '../../keys.js';
 import { db, queryAll, queryPrefix, tableName } from '../client.js';
 import { isConditionFailure } from '../transactions.js';
@@ -85,6 +85,12 @@ export async function recordPayment(input: { invoiceId: string; paymentId: strin
       return { payment: existing, invoice, created: false };
     }
     if (invoice.kind !== 'invoice' || invoice.status !== 'issued') throw new ConflictError('Seule une facture émise, non annulée, reçoit des paiements.');
+    // Money for a month's services is received from that month on (an advance at the earliest): a date before it is a
+    // typing slip, and would put the payment in a month's journal already closed.
+    const earliest = `${invoice.month}-01`;
+    if (input.date < earliest) {
+      throw new InvalidInputError('La date du paiement précède le mois facturé.', [{ field: 'date', message: `Le ${formatFrenchDate(earliest)} au plus tôt : le premier jour du mois facturé.` }]);
+    }
     const due = invoice.totals.grossCents - invoice.paidCents;
     if (input.amountCents > due) {
       // Well-formed, but more than this invoice can take: a 422, nothing written.
