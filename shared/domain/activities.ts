@@ -9,6 +9,7 @@ import {
 } from '../../infra/config.js';
 import type { FieldError } from './errors.js';
 import { AGE_OF_MAJORITY, type Programme } from './programmes.js';
+import { formatEuros } from './money.js';
 import { ageOn, isIsoDate } from './time.js';
 import { choice, optionalText, text } from './validation.js';
 
@@ -555,7 +556,7 @@ export const cents = (options: { min: number; max: number; label: string }) =>
     .check(
       z.refine((n) => Number.isInteger(n), `${options.label} : un nombre entier de centimes est attendu (pas de fraction).`),
       z.refine((n) => n >= options.min, options.min > 0 ? `${options.label} : le montant doit être positif.` : `${options.label} : le montant ne peut pas être négatif.`),
-      z.refine((n) => n <= options.max, `${options.label} : ${options.max / 100} € au maximum.`),
+      z.refine((n) => n <= options.max, `${options.label} : ${formatEuros(options.max)} au maximum.`),
     );
 
 const serviceKindCode = () => text({ max: 40 }).check(z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'Code de service invalide (minuscules, chiffres et tirets).'));

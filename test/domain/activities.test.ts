@@ -241,7 +241,7 @@ describe('request bodies', () => {
     expect(priced(-100)).toEqual([{ field: 'priceLines.0.unitPriceCents', message: 'Prix unitaire : le montant doit être positif.' }]);
     expect(priced(0)).toEqual([{ field: 'priceLines.0.unitPriceCents', message: 'Prix unitaire : le montant doit être positif.' }]);
     expect(priced('15')).toEqual([{ field: 'priceLines.0.unitPriceCents', message: 'Prix unitaire : un montant en centimes est attendu.' }]);
-    expect(priced(100_000_01)[0]!.message).toBe('Prix unitaire : 100000 € au maximum.');
+    expect(priced(100_000_01)[0]!.message).toBe('Prix unitaire : 100\u00a0000,00\u00a0€ au maximum.');
     expect(errors(launchFileSchema, { ...file, monthlyGoalCents: -5 })).toEqual([{ field: 'monthlyGoalCents', message: 'Objectif mensuel : le montant ne peut pas être négatif.' }]);
     expect(errors(launchFileSchema, { ...file, monthlyGoalCents: 0 })).toEqual([]);
   });
