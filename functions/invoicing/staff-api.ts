@@ -13,7 +13,7 @@ import { InvalidInputError, NotFoundError, ConflictError } from '../../shared/do
 import { idFromIdempotencyKey, idempotencyKeyOf } from '../../shared/domain/idempotency.js';
 import { fecCsv, fecRows, type FecDocument, type FecPayment } from '../../shared/domain/invoicing/fec.js';
 import type { InvoiceRecord } from '../../shared/domain/invoicing/records.js';
-import { addToMonth, invoicingMonthRefusal, isMonth } from '../../shared/domain/invoicing/run.js';
+import { addToMonth, EARLIEST_INVOICING_MONTH, invoicingMonthRefusal, isMonth } from '../../shared/domain/invoicing/run.js';
 import { cancellationSchema, paymentSchema, resendSchema, startRunSchema } from '../../shared/domain/invoicing/staff-input.js';
 import { cursorParam, limitParam, pageAfter, PAGE_LIMIT } from '../../shared/domain/paging.js';
 import { formatParisDateTime, parisDate } from '../../shared/domain/time.js';
@@ -50,6 +50,9 @@ const query = <T>(schema: z.ZodMiniType<T>, event: ApiEvent): T => parseOrThrow(
 function monthOf(event: ApiEvent): string {
   const month = event.pathParameters?.month ?? '';
   if (!isMonth(month)) throw new NotFoundError('Mois introuvable : le mois s’écrit AAAA-MM.');
+  // A month of the system's range, up to the current one (its journal so far): not an empty page for 9999-12.
+  const current = parisDate().slice(0, 7);
+  if (month < EARLIEST_INVOICING_MONTH || month > current) throw new NotFoundError(`Mois introuvable : de ${monthLabel(EARLIEST_INVOICING_MONTH)} à ${monthLabel(current)}.`);
   return month;
 }
 

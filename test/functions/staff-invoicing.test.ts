@@ -20,6 +20,7 @@ import type { Actor } from '../../shared/domain/actor.js';
 import { FEC_COLUMNS } from '../../shared/domain/invoicing/fec.js';
 import type { CustomerFields } from '../../shared/domain/invoicing/records.js';
 import { addDays, parisDate } from '../../shared/domain/time.js';
+import { addToMonth } from '../../shared/domain/invoicing/run.js';
 import type { ApiResult } from '../../shared/http/api.js';
 import { keys } from '../../shared/keys.js';
 import { handler } from '../../functions/invoicing/staff-api.js';
@@ -189,6 +190,13 @@ describe('staff invoicing API: months, lists, export', () => {
     const forged = await call('GET /api/staff/invoicing/months/{month}', { path: { month }, query: { cursor: 'eyJwayI6IngifQ' } });
     expect(forged.status).toBe(400);
     expect((await call('GET /api/staff/invoicing/months/{month}', { path: { month: '2023-13' } })).status).toBe(404);
+    // Outside the system's months (January 2000 to the current one): a 404 that says which, not an empty month.
+    for (const outside of ['0000-01', '1999-12', '9999-12', addToMonth(parisDate().slice(0, 7), 1)]) {
+      const answer = await call('GET /api/staff/invoicing/months/{month}', { path: { month: outside } });
+      expect(answer.status).toBe(404);
+      expect(answer.body.message).toMatch(/^Mois introuvable : de janvier 2000 à /);
+    }
+    expect((await call('GET /api/staff/invoicing/months/{month}', { path: { month: parisDate().slice(0, 7) } })).status).toBe(200);
   });
 
   it('lists the unpaid invoices and, among them, those the chase flagged late', async () => {
