@@ -2,7 +2,7 @@ import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { flattenClaim, jwtVerifierFor, startGateway, type Gateway, type GatewayInvoke } from '../../infra/local/gateway.js';
+import { flattenClaim, jwtVerifierFor, MAX_REQUEST_HEAD_BYTES, startGateway, type Gateway, type GatewayInvoke } from '../../infra/local/gateway.js';
 import type { LocalRoute } from '../../infra/local/template.js';
 import { parcoursClientError } from '../../infra/local-app/client-errors.js';
 
@@ -379,6 +379,20 @@ describe('requests Node cannot read', () => {
     expect(JSON.parse(reply.body)).toEqual({ message: 'Request Header Fields Too Large' });
     expect(invocations).toHaveLength(0);
     expect((await call(gateway, 'GET', '/api/referrals/export')).status).toBe(200);
+  });
+
+  it("refuses, as API Gateway's quota does, more than 10,240 bytes of request line and header values that Node would read", async () => {
+    const withCookie = (bytes: number) => `GET /api/referrals/export HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${'c'.repeat(bytes)}\r\n\r\n`;
+    const before = invocations.length;
+    const refused = await rawExchange(gateway, withCookie(12 * 1024));
+    expect(refused.status).toBe(431);
+    expect(refused.head).toMatch(/\r\nconnection: close(\r\n|$)/);
+    expect(JSON.parse(refused.body)).toEqual({ message: 'Request Header Fields Too Large' });
+    expect(invocations).toHaveLength(before);
+    // Just under the quota (the request line and the host count too): served.
+    const line = 'GET /api/referrals/export HTTP/1.1'.length + '127.0.0.1'.length;
+    expect((await rawExchange(gateway, withCookie(MAX_REQUEST_HEAD_BYTES - line))).status).toBe(200);
+    expect((await rawExchange(gateway, withCookie(MAX_REQUEST_HEAD_BYTES - line + 1))).status).toBe(431);
   });
 
   it('answers a malformed request line or header with a 400, and a connection closed early with nothing', async () => {
