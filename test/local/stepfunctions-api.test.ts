@@ -15,6 +15,7 @@ import {
   RedriveExecutionCommand,
   SFNClient,
   SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
   StateMachineDoesNotExist,
@@ -201,6 +202,12 @@ describe('executions through the SDK', () => {
     // A token belongs to its request: another filter or an altered token is refused.
     expect(await failure(client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'FAILED', nextToken: first.nextToken })))).toBeInstanceOf(InvalidToken);
     expect(await failure(client.send(new ListExecutionsCommand({ stateMachineArn, nextToken: 'garbage' })))).toBeInstanceOf(InvalidToken);
+    // A token made up in the right scope, naming no execution of this machine (empty, another machine's), is no position
+    // either: InvalidToken, not a query DynamoDB refuses (a 500).
+    const madeUp = (position: unknown) => Buffer.from(JSON.stringify({ s: `ListExecutions|${stateMachineArn}||`, p: position })).toString('base64url');
+    for (const position of [{ a: '', t: '' }, { a: 'x', t: '0000000000000000#e1' }, { a: `arn:aws:states:${REGION}:${ACCOUNT}:execution:other:e1`, t: '0000000000000000#e1' }]) {
+      expect(await failure(client.send(new ListExecutionsCommand({ stateMachineArn, nextToken: madeUp(position) })))).toBeInstanceOf(InvalidToken);
+    }
     expect(await failure(client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1001 })))).toBeInstanceOf(ValidationException);
     expect(await failure(client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'DONE' as ExecutionStatus })))).toBeInstanceOf(ValidationException);
     expect(await failure(client.send(new ListExecutionsCommand({ stateMachineArn: machineArn('nope') })))).toBeInstanceOf(StateMachineDoesNotExist);
@@ -462,6 +469,13 @@ describe('errors through the SDK', () => {
     // Within the limits, the engine's own checks still answer.
     expect(await failure(client.send(new StartExecutionCommand({ stateMachineArn, name: 'n'.repeat(80), input: '{not json' })))).toBeInstanceOf(InvalidExecutionInput);
     expect(await failure(client.send(new SendTaskFailureCommand({ taskToken: 'x', error: 'e'.repeat(256) })))).toBeInstanceOf(InvalidToken);
+    // 2,048 characters are within the model, but not a token the engine hands out: InvalidToken, even when their key would
+    // be past DynamoDB's 2,048 bytes (which would refuse the read).
+    for (const taskToken of ['t'.repeat(2048), 'é'.repeat(2048)]) {
+      expect(await failure(client.send(new SendTaskSuccessCommand({ taskToken, output: '{}' })))).toBeInstanceOf(InvalidToken);
+      expect(await failure(client.send(new SendTaskFailureCommand({ taskToken })))).toBeInstanceOf(InvalidToken);
+      expect(await failure(client.send(new SendTaskHeartbeatCommand({ taskToken })))).toBeInstanceOf(InvalidToken);
+    }
   });
 
   it("refuses ListExecutions by mapRunArn (map run children are not executions here), rather than listing the machine's executions", async () => {

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EngineCore } from './core.js';
 import { CommitConflictError, FencedError, SfnError } from './errors.js';
-import { dueAttributes, type Cursor, type ExecutionItem, type NewEvent, type Outcome, type TokenItem } from './store.js';
+import { dueAttributes, tokenKey, type Cursor, type ExecutionItem, type NewEvent, type Outcome, type TokenItem } from './store.js';
 import { CALLBACK_RESOURCE } from './tasks.js';
 import { parseJson } from './validation.js';
+
+/** DynamoDB's largest partition key value, in UTF-8 bytes. */
+const MAX_PARTITION_KEY_BYTES = 2048;
 
 /** SendTaskSuccess/Failure/Heartbeat and callback deadlines: a token's outcome is recorded once, then its execution resumes. */
 export class Callbacks {
@@ -86,6 +89,8 @@ export class Callbacks {
 
   private async requireToken(taskToken: unknown): Promise<TokenItem> {
     if (typeof taskToken !== 'string' || taskToken.length < 1 || taskToken.length > 2048) throw new SfnError('InvalidToken', 'Invalid Token');
+    // No token the engine hands out is this long: the key would be past DynamoDB's 2048 bytes, which refuses the read.
+    if (Buffer.byteLength(tokenKey(taskToken).pk) > MAX_PARTITION_KEY_BYTES) throw new SfnError('InvalidToken', 'Invalid Token');
     const token = await this.core.store.getToken(taskToken);
     if (!token) throw new SfnError('InvalidToken', 'Invalid Token');
     return token;

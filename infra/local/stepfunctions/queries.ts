@@ -133,7 +133,8 @@ export class Queries {
   /** One page of a machine's executions, newest first, read from the store's machine index. */
   async listExecutions(input: ExecutionsQuery): Promise<{ executions: ExecutionListItem[]; nextToken?: string }> {
     this.core.requireStarted();
-    const machineArn = this.core.machines.require(input.stateMachineArn).model.arn;
+    const { model } = this.core.machines.require(input.stateMachineArn);
+    const machineArn = model.arn;
     const size = pageSize(input.maxResults);
     const enumValue = (field: string, value: string | undefined, allowed: string[]) => {
       if (value !== undefined && !allowed.includes(value)) {
@@ -143,7 +144,14 @@ export class Queries {
     enumValue('statusFilter', input.statusFilter, STATUS_FILTERS);
     enumValue('redriveFilter', input.redriveFilter, REDRIVE_FILTERS);
     const scope = `ListExecutions|${machineArn}|${input.statusFilter ?? ''}|${input.redriveFilter ?? ''}`;
-    const after = decodeToken(input.nextToken, scope, isExecutionPosition);
+    // The position is the start key of a query: only one of this machine's executions, as a token of ours names it (an
+    // empty or made-up key would have DynamoDB refuse the query).
+    const isPosition = (value: unknown): value is { a: string; t: string } => {
+      if (!isExecutionPosition(value)) return false;
+      const name = /^\d{16}#(.+)$/s.exec(value.t)?.[1];
+      return name !== undefined && value.a === this.core.machines.executionArn(machineArn, model.name, name);
+    };
+    const after = decodeToken(input.nextToken, scope, isPosition);
     if (input.statusFilter === 'PENDING_REDRIVE') return { executions: [] };
     const page = await this.core.store.executionsPage(machineArn, {
       limit: size,
