@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { S3Error, splitUrl, verifySignature, type SignedRequest } from './s3-auth.js';
 import { BucketStore, type ObjectMeta } from './s3-store.js';
@@ -80,12 +81,15 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
 
   const server = createServer((req, res) => {
     handle(req, res, context).catch((error: unknown) => {
+      // A client gone mid-request (its upload cut short) hears nothing more.
+      if (req.destroyed && !req.complete) return void res.destroy();
       // Never the request's text: keys and file names may be personal data.
       console.error(`local s3: unhandled ${error instanceof Error ? error.name : typeof error}`);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/xml' });
-      res.end();
+      if (res.headersSent) return void res.destroy();
+      send(res, 500, { 'content-type': 'application/xml' }, req.method === 'HEAD' ? undefined : errorXml('InternalError', 'We encountered an internal error. Please try again.', {}, String(res.getHeader('x-amz-request-id'))));
     });
   });
+  server.on('clientError', answerUnreadable);
   const listening = await listenLocally(server, options.port ?? 0, '127.0.0.1', 's3');
 
   const expireObjects = async () => {
@@ -179,6 +183,8 @@ function targetOf(req: IncomingMessage, path: string, context: Context): Target 
   for (const [name, entry] of context.buckets) {
     if (host.startsWith(`${name}.`)) return { ...entry, key: decode(path.slice(1)) };
   }
+  // The service itself, not a bucket: ListBuckets.
+  if (path === '/' || path === '') throw new S3Error(501, 'NotImplemented', 'The local S3 serves the buckets of the template only (no ListBuckets).');
   const slash = path.indexOf('/', 1);
   const name = decode(slash < 0 ? path.slice(1) : path.slice(1, slash));
   const entry = context.buckets.get(name);
@@ -193,7 +199,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
   let cors: Record<string, string> = {};
   try {
     const { path, query } = splitUrl(req.url ?? '/');
-    if (path === '/' || path === '') throw new S3Error(501, 'NotImplemented', 'The local S3 serves the buckets of the template only (no ListBuckets).');
     const target = targetOf(req, path, context);
     if ('missing' in target) {
       // CreateBucket (a PUT on a bucket that is not there) is a bucket operation the local S3 does not implement.
@@ -234,10 +239,31 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
     if (!(error instanceof S3Error)) throw error;
     // The body of a refused upload is read and dropped, so the client sees the answer rather than a reset.
     req.resume();
-    const details = Object.entries(error.details).map(([name, value]) => element(name, value)).join('');
-    const body = req.method === 'HEAD' ? undefined : `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${element('Code', error.code)}${element('Message', error.message)}${details}${element('RequestId', requestId)}</Error>`;
-    send(res, error.status, { ...cors, 'content-type': 'application/xml' }, body);
+    send(res, error.status, { ...cors, 'content-type': 'application/xml' }, req.method === 'HEAD' ? undefined : errorXml(error.code, error.message, error.details, requestId));
   }
+}
+
+/** S3's XML error body. */
+function errorXml(code: string, message: string, details: Record<string, string>, requestId: string): string {
+  const more = Object.entries(details).map(([name, value]) => element(name, value)).join('');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${element('Code', code)}${element('Message', message)}${more}${element('RequestId', requestId)}</Error>`;
+}
+
+/**
+ * A request Node's HTTP parser refused (a malformed request line or header, headers too large, too slow), answered as
+ * S3 answers it, with its XML error, rather than Node's bare status line; then the connection is closed.
+ */
+function answerUnreadable(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? ['RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['RequestTimeout', 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.']
+        : ['BadRequest', 'An error occurred when parsing the HTTP request.'];
+  const body = Buffer.from(errorXml(code, message, {}, randomBytes(8).toString('hex').toUpperCase()));
+  const head = `HTTP/1.1 400 Bad Request\r\ncontent-type: application/xml\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -9,6 +9,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -346,7 +347,30 @@ describe('local S3', () => {
     });
     await virtual.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'virtual/host.txt', Body: 'hôte' }));
     expect(await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'virtual/host.txt' }))).Body!.transformToString()).toBe('hôte');
+    // The bucket's own operations go to `/` of its host: HeadBucket and ListObjectsV2, not ListBuckets (501).
+    expect((await virtual.send(new HeadBucketCommand({ Bucket: BUCKET }))).$metadata.httpStatusCode).toBe(200);
+    expect((await virtual.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'virtual/' }))).Contents?.map((c) => c.Key)).toEqual(['virtual/host.txt']);
     virtual.destroy();
+  });
+
+  it('answers a request Node cannot parse with S3\'s XML error, then closes the connection', async () => {
+    const { connect } = await import('node:net');
+    const exchange = (bytes: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(s3.port, '127.0.0.1');
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk) => chunks.push(chunk));
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        socket.write(bytes);
+      });
+    // A NUL in the path, and a header section over Node's 16 KB.
+    const malformed = await exchange(`GET /${BUCKET}/\u0000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    expect(malformed).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(malformed).toContain('content-type: application/xml');
+    expect(malformed).toMatch(/<Error><Code>BadRequest<\/Code><Message>An error occurred when parsing the HTTP request\.<\/Message><RequestId>[0-9A-F]+<\/RequestId><\/Error>$/);
+    const huge = await exchange(`GET /${BUCKET}/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(huge).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(huge).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
   });
 
   it('keeps objects across a restart, and drops what a killed write left: a torn last record, a large body without its record', async () => {
