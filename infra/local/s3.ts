@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
+import { pipeline, type Duplex } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { S3Error, splitUrl, verifySignature, type SignedRequest } from './s3-auth.js';
 import { BucketStore, type ObjectMeta } from './s3-store.js';
@@ -61,6 +61,8 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-cache-control': 'cache-control',
   'response-expires': 'expires',
 };
+/** A header value Node writes: tab, printable ASCII and the rest of ISO-8859-1. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const SSE = 'x-amz-server-side-encryption';
 const SSE_KEY = 'x-amz-server-side-encryption-aws-kms-key-id';
 const SSE_BUCKET_KEY = 'x-amz-server-side-encryption-bucket-key-enabled';
@@ -619,7 +621,10 @@ async function getObject(req: IncomingMessage, res: ServerResponse, target: Targ
   if (notModified) return send(res, 304, { ...cors, etag: meta.etag, 'last-modified': headers['last-modified']! });
   for (const [parameter, name] of Object.entries(RESPONSE_OVERRIDES)) {
     const value = query[parameter];
-    if (typeof value === 'string') headers[name] = value;
+    if (typeof value !== 'string') continue;
+    // What cannot go in a header (a control character, a character past U+00FF) is refused as S3 refuses it.
+    if (!HEADER_VALUE.test(value)) throw new S3Error(400, 'InvalidArgument', 'Header value cannot be represented using ISO-8859-1.', { ArgumentName: parameter });
+    headers[name] = value;
   }
   const range = rangeOf(header(req, 'range'), meta.size);
   const start = range?.start ?? 0;
@@ -637,10 +642,14 @@ async function getObject(req: IncomingMessage, res: ServerResponse, target: Targ
   } catch {
     throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
   }
-  res.writeHead(status, headers);
-  const stream = file.createReadStream({ start: body.start + start, end: body.start + end });
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
+  try {
+    res.writeHead(status, headers);
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+  // pipeline, not pipe: a client gone before the end destroys the stream, which closes the file.
+  pipeline(file.createReadStream({ start: body.start + start, end: body.start + end }), res, () => undefined);
 }
 
 function listObjectsV2(res: ServerResponse, target: Target, one: (name: string) => string | undefined, cors: Record<string, string>): void {

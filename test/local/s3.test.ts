@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -351,6 +351,36 @@ describe('local S3', () => {
     expect((await virtual.send(new HeadBucketCommand({ Bucket: BUCKET }))).$metadata.httpStatusCode).toBe(200);
     expect((await virtual.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'virtual/' }))).Contents?.map((c) => c.Key)).toEqual(['virtual/host.txt']);
     virtual.destroy();
+  });
+
+  it('refuses a response-* override that cannot be a header value, and closes the file of a download the client left', async () => {
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'downloads/small.txt', Body: 'small' }));
+    for (const ResponseContentDisposition of ['attachment; filename="\u0000.pdf"', 'attachment; filename="€.pdf"']) {
+      expect(await send(client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'downloads/small.txt', ResponseContentDisposition })))).toEqual({ failed: 'InvalidArgument', status: 400 });
+    }
+    const latin1 = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'downloads/small.txt', ResponseContentDisposition: 'attachment; filename="é.pdf"' }));
+    expect(latin1.ContentDisposition).toBe('attachment; filename="é.pdf"');
+    expect(await latin1.Body!.transformToString()).toBe('small');
+
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'downloads/big.bin', Body: Buffer.alloc(8 * 1024 * 1024, 0x61) }));
+
+    // The object's body file, open while a download streams it: a client leaving after its first bytes closes it too.
+    const dataFiles = join(dataDir, 's3', BUCKET, 'data');
+    const openBodies = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dataFiles);
+        } catch {
+          return false;
+        }
+      }).length;
+    const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'downloads/big.bin' }));
+    const stream = object.Body as NodeJS.ReadableStream & { destroy(): void };
+    await new Promise((resolve) => stream.once('data', resolve));
+    expect(openBodies()).toBe(1);
+    stream.destroy();
+    for (let i = 0; i < 50 && openBodies() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(openBodies()).toBe(0);
   });
 
   it('answers a request Node cannot parse with S3\'s XML error, then closes the connection', async () => {
