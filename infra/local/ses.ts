@@ -1,8 +1,9 @@
-import { Agent, createServer, request, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, STATUS_CODES, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import sesPackage from 'aws-ses-v2-local';
 import { createEmlContent } from 'aws-ses-v2-local/dist/emlFile.js';
@@ -51,6 +52,14 @@ export interface LocalSes {
   listEmails(): Promise<LocalEmail[]>;
   stop(): Promise<void>;
 }
+
+/** An Express error-handling middleware (four parameters), as the package's app takes one. */
+type ExpressErrorHandler = (
+  error: { status?: number; expose?: boolean; message?: unknown } | undefined,
+  req: unknown,
+  res: { status(code: number): { json(body: unknown): void } },
+  next: unknown,
+) => void;
 
 type StartSesServer = (config?: Partial<{ host: string; port: number }>) => Promise<Server>;
 
@@ -233,6 +242,15 @@ export async function startLocalSes(
   if (!upstreamServer.listening) {
     throw new Error(`aws-ses-v2-local could not listen on 127.0.0.1:${upstreamPort}`);
   }
+  // Its Express app (the server's request listener) answers a body it cannot read (malformed JSON, a charset it does not
+  // know) through Express's final handler: a page with the error's stack trace, paths included, and the stack logged
+  // (which quotes the body). An error handler of ours, last in its stack, answers `{ message }` instead, which the proxy
+  // turns into SES's error.
+  (upstreamServer.listeners('request')[0] as { use?: (handler: ExpressErrorHandler) => void } | undefined)?.use?.((error, _req, res, _next) => {
+    const given = error?.status;
+    const status = typeof given === 'number' && Number.isInteger(given) && given >= 400 && given < 600 ? given : 500;
+    res.status(status).json({ message: error?.expose && typeof error.message === 'string' ? error.message : (STATUS_CODES[status] ?? 'Error') });
+  });
   // node:http with kept-alive connections rather than fetch: undici's fetch (web streams, a Request and a Response per
   // call) was a tenth of the proxy's CPU in a month's run.
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -256,12 +274,17 @@ export async function startLocalSes(
       const method = req.method ?? 'GET';
       const path = req.url?.split('?')[0] ?? '/';
       const download = method === 'GET' ? ATTACHMENT_PATH.exec(path) : null;
-      if (download) return sendAttachment(res, store.emails, decodeURIComponent(download[1]!), Number(download[2]));
-      if (method === 'GET' && path === EML_PATH) return await sendEml(res, store.emails, new URL(req.url ?? '/', 'http://local').searchParams.get('messageId'));
+      if (download) return sendAttachment(res, store.emails, decodedOrNot(download[1]!), Number(download[2]));
+      // HEAD too: the package's GET route would take it, and answer twice an id it does not know (an unhandled rejection).
+      if ((method === 'GET' || method === 'HEAD') && path === EML_PATH) return await sendEml(res, store.emails, new URL(req.url ?? '/', 'http://local').searchParams.get('messageId'));
       // The package's v1 route answers SendEmail and SendRawEmail only, and leaves any other request hanging.
       const v1Action = method === 'POST' && path === '/' ? new URLSearchParams(body.toString('utf8')).get('Action') : undefined;
       if (v1Action !== undefined && !V1_ACTIONS.includes(v1Action ?? '')) {
         return queryError(res, { status: 400, type: 'InvalidAction', message: `The local SES does not support ${v1Action ? `the action ${v1Action}` : 'a request without an Action'} (SES v1 API)` });
+      }
+      if (v1Action === 'SendRawEmail' && !authenticationRefusal(req.headers)) {
+        const unreadable = await rawMessageRefusal(new URLSearchParams(body.toString('utf8')).get('RawMessage.Data'));
+        if (unreadable) return queryError(res, unreadable);
       }
       const sendEmail = method === 'POST' && path === SEND_EMAIL_PATH && /json/.test(req.headers['content-type'] ?? '') ? parseJson(body) : undefined;
       // The package takes attachments but checks neither their fields nor their base64, and its JSON parser stops at
@@ -276,6 +299,8 @@ export async function startLocalSes(
       if (sendEmail && typeof sendEmail === 'object' && (files || body.length <= PACKAGE_BODY_LIMIT)) {
         const unauthenticated = authenticationRefusal(req.headers);
         if (unauthenticated) return awsError(res, packageError(unauthenticated.status, unauthenticated.body));
+        const unreadable = sendEmail.Content?.Simple ? undefined : await rawMessageRefusal(sendEmail.Content?.Raw?.Data);
+        if (unreadable) return awsError(res, unreadable);
         const answer = await packageSendEmail(files ? withoutAttachmentBytes(sendEmail) : sendEmail);
         const messageId = answer.status === 200 ? (answer.body as { MessageId?: string }).MessageId : undefined;
         const email = messageId ? store.emails.findLast((candidate) => candidate.messageId === messageId) : undefined;
@@ -373,6 +398,25 @@ export async function startLocalSes(
   };
 }
 
+/** The package's MIME parser (mailparser, as the package resolves it), which reads raw messages. */
+const parseMime = (createRequire(createRequire(import.meta.url).resolve('aws-ses-v2-local'))('mailparser') as { simpleParser(source: Buffer): Promise<unknown> }).simpleParser;
+
+/**
+ * Why a raw message (base64) cannot be read, as SES refuses it (MessageRejected), or undefined. The package's raw
+ * handlers do not catch their parser's failure (a message of over 1,000 MIME parts, a MIME header over 1 MB): a
+ * rejection nothing handles, which ends the process, and a request never answered. The proxy parses it first with the
+ * same parser; what is not a string is left to the package's own checks.
+ */
+async function rawMessageRefusal(data: unknown): Promise<AwsErrorAnswer | undefined> {
+  if (typeof data !== 'string') return undefined;
+  try {
+    await parseMime(Buffer.from(data, 'base64'));
+    return undefined;
+  } catch (error) {
+    return { status: 400, type: 'MessageRejected', message: `The raw message could not be parsed: ${error instanceof Error ? error.message : 'unreadable MIME'}` };
+  }
+}
+
 /** The package's answer to a request its auth middleware refuses (it wants an AWS authorization header), or undefined. */
 function authenticationRefusal(headers: IncomingHttpHeaders): { status: number; body: unknown } | undefined {
   const authorization = headers.authorization;
@@ -418,6 +462,7 @@ interface SendEmailRequest {
   EmailTags?: Array<{ Name: string; Value: string }>;
   Content?: {
     Simple?: { Subject?: { Data?: string }; Body?: { Text?: { Data?: string }; Html?: { Data?: string } }; Attachments?: AttachmentRequest[] };
+    Raw?: { Data?: unknown };
     Template?: { Attachments?: AttachmentRequest[] };
   };
 }
@@ -559,9 +604,11 @@ function withoutAttachmentBytes(request: SendEmailRequest): SendEmailRequest {
  */
 function packageError(status: number, body: unknown, badRequest = 'BadRequestException'): AwsErrorAnswer {
   if (typeof body === 'string') {
+    // Express's error page (a body it could not read) says what went wrong in its <pre>.
+    const page = /<pre>([^<]*)<\/pre>/.exec(body)?.[1];
     return /UnknownOperation/.test(body)
       ? { status: 404, type: 'UnknownOperationException', message: 'The local SES does not support this operation' }
-      : { status, type: status === 404 ? 'NotFoundException' : badRequest, message: body.slice(0, 200) };
+      : { status, type: status === 404 ? 'NotFoundException' : badRequest, message: (page ?? body).slice(0, 200) };
   }
   const fields = (body && typeof body === 'object' ? body : {}) as { type?: unknown; message?: unknown; detail?: unknown };
   const byStatus = status === 403 ? 'MissingAuthenticationTokenException' : status === 404 ? 'NotFoundException' : status >= 500 ? 'InternalServiceErrorException' : badRequest;
@@ -582,6 +629,15 @@ function queryError(res: ServerResponse, { status, type, message }: AwsErrorAnsw
 function awsError(res: ServerResponse, { status, type, message }: AwsErrorAnswer): void {
   res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
   res.end(JSON.stringify({ message }));
+}
+
+/** A path segment decoded, or as it is when it is not valid percent-encoding (then it names nothing). */
+function decodedOrNot(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** One attachment of a stored mail, with the headers that make a browser save it under its name. */

@@ -237,6 +237,56 @@ describe('local SES (aws-ses-v2-local)', () => {
       expect(response.status).toBe(400);
       expect(await response.text()).toMatch(/<Code>InvalidAction<\/Code>/);
     });
+
+    describe('requests the package itself would mishandle', () => {
+      const unhandled: unknown[] = [];
+      const onRejection = (reason: unknown) => unhandled.push(reason);
+      beforeAll(() => void process.on('unhandledRejection', onRejection));
+      afterAll(() => void process.off('unhandledRejection', onRejection));
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+      const authorization = 'AWS4-HMAC-SHA256 Credential=x/20260101/eu-west-3/ses/aws4_request, SignedHeaders=host, Signature=x';
+      /** A raw message of more MIME parts than the package's parser takes (1,000). */
+      const tooManyParts = Buffer.from(
+        ['From: a@example.org', 'To: b@example.org', 'Subject: parts', 'Content-Type: multipart/mixed; boundary="b"', '', ...Array.from({ length: 1100 }, () => '--b\r\nContent-Type: text/plain\r\n\r\nx'), '--b--', ''].join('\r\n'),
+      );
+
+      it('refuses a raw message its parser cannot read with MessageRejected (v2 and v1), instead of a rejection nothing handles and no answer', async () => {
+        const sesClient = client();
+        const error = await failure(sesClient.send(new SendEmailCommand({ Content: { Raw: { Data: tooManyParts } } })));
+        sesClient.destroy();
+        expect(error).toMatchObject({ name: 'MessageRejected', $metadata: { httpStatusCode: 400 } });
+        const v1 = await fetch(ses.endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+          body: new URLSearchParams({ Action: 'SendRawEmail', 'RawMessage.Data': tooManyParts.toString('base64') }).toString(),
+          signal: AbortSignal.timeout(5000),
+        });
+        expect(v1.status).toBe(400);
+        expect(await v1.text()).toMatch(/<Code>MessageRejected<\/Code>/);
+        await settle();
+        expect(unhandled).toEqual([]);
+      });
+
+      it("answers HEAD on the viewer's .eml route itself (the package's GET route answers an unknown id twice), and a download path that is not percent-encoding with 404", async () => {
+        const head = await fetch(new URL('/get-emlContent?messageId=unknown', ses.endpoint), { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+        expect(head.status).toBe(400);
+        expect((await fetch(new URL('/attachments/%zz/0', ses.endpoint))).status).toBe(404);
+        await settle();
+        expect(unhandled).toEqual([]);
+      });
+
+      it('answers a body the package cannot read without its stack trace, as SES names the error', async () => {
+        const post = (path: string, contentType: string, body: string) =>
+          fetch(new URL(path, ses.endpoint), { method: 'POST', headers: { 'content-type': contentType, authorization }, body, signal: AbortSignal.timeout(5000) });
+        const charset = await post('/v2/email/templates', 'application/json; charset=latin1', '{}');
+        expect(charset.status).toBe(415);
+        expect(charset.headers.get('x-amzn-errortype')).toBe('BadRequestException');
+        expect(await charset.json()).toEqual({ message: 'unsupported charset "LATIN1"' });
+        const viewer = await fetch(new URL('/', ses.endpoint), { method: 'OPTIONS', headers: { 'content-type': 'application/json' }, body: '{not json' });
+        expect(viewer.status).toBe(400);
+        expect(await viewer.text()).toMatch(/^{"message":"Expected property name/);
+      });
+    });
   });
 
   it('refuses a port that is already taken with a PortInUseError naming it', async () => {
