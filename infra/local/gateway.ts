@@ -279,12 +279,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? ((line: string) => console.error(line));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A request target no URL can be read from (an absolute form such as `http://[::1/`, which Node's parser lets
+    // through) is a malformed request line: answered as the requests Node refuses, before anything reads it as a URL.
+    if (!URL.canParse(req.url ?? '/', 'http://localhost')) {
+      req.resume();
+      const { contentType, body } = (options.clientError ?? defaultClientErrorAnswer)({ status: 400 });
+      send(res, 400, body, { 'content-type': contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'close' });
+      return;
+    }
     if (requestHeadBytes(req) > MAX_REQUEST_HEAD_BYTES) {
       // What Node's parser reads (16 KB) but API Gateway refuses: answered as the parser's own refusals are.
-      const { contentType, body } = (options.clientError ?? defaultClientErrorAnswer)({ status: 431, path: (req.url ?? '/').split('?')[0] });
       req.resume();
-      res.writeHead(431, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'close' });
-      res.end(body);
+      const { contentType, body } = (options.clientError ?? defaultClientErrorAnswer)({ status: 431, path: (req.url ?? '/').split('?')[0] });
+      send(res, 431, body, { 'content-type': contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'close' });
       return;
     }
     if (options.before && (await options.before(req, res))) return;
@@ -401,6 +408,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      // A client gone mid-request (its body cut short, which a `before` hook reading it meets) hears nothing more.
+      if (req.destroyed && !req.complete) return void res.destroy();
       log(`gateway: ${(error as Error).stack ?? String(error)}`);
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
       else res.destroy();

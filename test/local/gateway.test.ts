@@ -412,6 +412,45 @@ describe('requests Node cannot read', () => {
     expect((await call(gateway, 'GET', '/api/referrals/export')).status).toBe(200);
   });
 
+  it('answers a request target no URL can be read from with a 400 before any hook reads it, and logs nothing for a client gone mid-body', async () => {
+    const seen: string[] = [];
+    const hooked = await startGateway({
+      routes,
+      invoke: async () => nextResult,
+      verifyJwt: jwtVerifierFor(() => ({ keys: [signingKey.jwk] })),
+      log: (line) => logs.push(line),
+      // As the local cloud's hooks do (the issuer, the SMS outbox, the console): the URL read, the body read.
+      before: async (req) => {
+        seen.push(new URL(req.url ?? '/', 'http://localhost').pathname);
+        for await (const _chunk of req) void _chunk;
+        return false;
+      },
+    });
+    try {
+      // Node's parser lets an absolute form through whatever its host says.
+      const reply = await rawExchange(hooked, 'GET http://[::1/_local/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      expect(reply.status).toBe(400);
+      expect(reply.head).toMatch(/\r\nconnection: close(\r\n|$)/);
+      expect(JSON.parse(reply.body)).toEqual({ message: 'Bad Request' });
+      expect(seen).toEqual([]);
+
+      await new Promise<void>((resolve) => {
+        const socket = connect(hooked.port, '127.0.0.1', () => {
+          socket.write('POST /_local/sms/inbound HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"from":');
+          setTimeout(() => socket.destroy(), 50);
+        });
+        socket.on('close', () => resolve());
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(seen).toEqual(['/_local/sms/inbound']);
+      // At most the parser's one line for the connection; no 'aborted' stack as if the gateway had failed.
+      expect(logs.filter((line) => /aborted|\n\s+at /.test(line))).toEqual([]);
+      expect((await call(hooked, 'GET', '/api/referrals/export')).status).toBe(200);
+    } finally {
+      await hooked.close();
+    }
+  });
+
   it("answers with the app's words: the API's JSON error under /api/, a French page elsewhere (the app's answer, infra/local-app)", async () => {
     const french = await startGateway({ routes, invoke: async () => nextResult, verifyJwt: jwtVerifierFor(() => ({ keys: [signingKey.jwk] })), log: () => undefined, clientError: parcoursClientError });
     try {
