@@ -158,6 +158,8 @@ describe('the local console over HTTP', () => {
 
     const refused = await get(`/_local/schedules/${schedule!.logicalId}/run`, { method: 'POST', headers: { origin: 'https://evil.example' } });
     expect(refused.status).toBe(403);
+    // An Origin that is not a URL is no page of the console either: refused, not a 500.
+    for (const origin of ['://', 'garbage']) expect((await get(`/_local/schedules/${schedule!.logicalId}/run`, { method: 'POST', headers: { origin } })).status).toBe(403);
     expect((await get('/_local/schedules/Nope/run', { method: 'POST' })).status).toBe(404);
     const ran = await get(`/_local/schedules/${schedule!.logicalId}/run`, { method: 'POST' });
     expect(ran.status).toBe(303);

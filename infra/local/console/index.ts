@@ -257,8 +257,9 @@ ${schedules.length === 0 ? html`<p>Aucune planification dans ce template.</p>` :
 
   async function runSchedule(req: IncomingMessage, res: ServerResponse, logicalId: string): Promise<void> {
     // A page of another site must not fire schedules through the developer's browser.
+    // An origin that is not a URL (`://`, `garbage`) is no page of this console either.
     const origin = req.headers.origin;
-    if (origin && origin !== 'null' && new URL(origin).host !== req.headers.host) throw new HttpError(403, 'Requête d’une autre origine refusée.');
+    if (origin && origin !== 'null' && (!URL.canParse(origin) || new URL(origin).host !== req.headers.host)) throw new HttpError(403, 'Requête d’une autre origine refusée.');
     if (!options.scheduler.upcoming().some((schedule) => schedule.logicalId === logicalId)) throw new HttpError(404, 'Planification inconnue.');
     // The form has no fields: the body is drained so the connection can be reused.
     req.resume();
