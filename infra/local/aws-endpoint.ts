@@ -50,6 +50,8 @@ export async function startAwsJsonEndpoint(options: {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     route(req, res, options.services, options.fallback).catch((error: unknown) => {
+      // A client gone mid-request (its body cut short) hears nothing more.
+      if (req.destroyed && !req.complete) return void res.destroy();
       // The error text may quote request data, so only its class is logged.
       console.error(`aws-endpoint: unhandled ${error instanceof Error ? error.name : typeof error}`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });

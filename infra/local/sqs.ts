@@ -107,6 +107,13 @@ const field = {
   },
 };
 
+/** The operations of the SQS API (its AWS JSON protocol's targets). */
+const SQS_OPERATIONS = [
+  'AddPermission', 'CancelMessageMoveTask', 'ChangeMessageVisibility', 'ChangeMessageVisibilityBatch', 'CreateQueue', 'DeleteMessage', 'DeleteMessageBatch', 'DeleteQueue',
+  'GetQueueAttributes', 'GetQueueUrl', 'ListDeadLetterSourceQueues', 'ListMessageMoveTasks', 'ListQueueTags', 'ListQueues', 'PurgeQueue', 'ReceiveMessage', 'RemovePermission',
+  'SendMessage', 'SendMessageBatch', 'SetQueueAttributes', 'StartMessageMoveTask', 'TagQueue', 'UntagQueue',
+];
+
 const md5 = (value: string | Buffer) => createHash('md5').update(value).digest('hex');
 
 /**
@@ -368,6 +375,9 @@ export class LocalSqs {
           this.changeMessageVisibility(String(body.QueueUrl), String(body.ReceiptHandle ?? ''), field.integer(body, 'VisibilityTimeout') ?? Number.NaN);
           return ok({});
         default:
+          // An operation of SQS's API that is not served here, as SQS names an action it does not allow; a name that
+          // is none of its operations, as the AWS JSON protocol answers it.
+          if (!SQS_OPERATIONS.includes(operation)) return { status: 400, body: { __type: 'UnknownOperationException', message: `Unknown operation ${operation}` } };
           throw new SqsError('UnsupportedOperation', `The local SQS does not support ${operation}`);
       }
     } catch (error) {

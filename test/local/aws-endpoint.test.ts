@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand, ValidationException } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
@@ -109,6 +110,24 @@ describe('AWS JSON endpoint', () => {
 
     const tooLarge = await post('AWSStepFunctions.StartExecution', JSON.stringify({ input: 'x'.repeat(1024 * 1024) }));
     expect(tooLarge.status).toBe(413);
+  });
+
+  it('says nothing of a client gone mid-body: no answer to give, and no failure of its own', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      await new Promise<void>((resolve) => {
+        const socket = connect(endpoint.port, '127.0.0.1', () => {
+          socket.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AWSStepFunctions.StartExecution\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n{"name":');
+          setTimeout(() => socket.destroy(), 50);
+        });
+        socket.on('close', () => resolve());
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(errors).not.toHaveBeenCalled();
+      expect((await fetch(`${endpoint.url}/sms/messages.json`)).status).toBe(200);
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it('sends other requests to the fallback, else 404', async () => {

@@ -248,6 +248,21 @@ describe('the local SQS behind the AWS JSON endpoint, with the real @aws-sdk/cli
       expect([operation, response.status, response.headers.get('x-amzn-errortype')]).toEqual([operation, 400, 'com.amazonaws.sqs#InvalidParameterValue']);
     }
   });
+
+  it('answers an SQS operation it does not serve with UnsupportedOperation, and a name that is no SQS operation with UnknownOperationException', async () => {
+    const post = (operation: string) =>
+      fetch(endpoint.url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${operation}` }, body: '{}' });
+    for (const [operation, type] of [
+      ['PurgeQueue', 'com.amazonaws.sqs#UnsupportedOperation'],
+      ['SendMessageBatch', 'com.amazonaws.sqs#UnsupportedOperation'],
+      ['toString', 'UnknownOperationException'],
+      ['NoSuchThing', 'UnknownOperationException'],
+      ['', 'UnknownOperationException'],
+    ] as const) {
+      const response = await post(operation);
+      expect([operation, response.status, response.headers.get('x-amzn-errortype')]).toEqual([operation, 400, type]);
+    }
+  });
 });
 
 describe('SQS event source mappings', () => {
