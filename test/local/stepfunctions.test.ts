@@ -289,6 +289,16 @@ describe('executions', () => {
     expect((await engine.listExecutions({ stateMachineArn, statusFilter: 'RUNNING' })).executions).toEqual([]);
   });
 
+  it('fails an execution whose input the library cannot process (nested 50,000 deep), rather than leaving it RUNNING', async () => {
+    const { engine } = await startEngine({ invoker: new FakeInvoker({}), machines: [{ name: 'pass', definition: { StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } } }] });
+    // 100 KB, within the 256 KiB of an input; the library overflows its stack on it, and did not end its event log.
+    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('pass'), input: `${'['.repeat(50_000)}${']'.repeat(50_000)}` });
+    expect(await engine.waitForStatus(executionArn, { timeoutMs: 10_000 })).toBe('FAILED');
+    expect(await engine.describeExecution({ executionArn })).toMatchObject({ status: 'FAILED', error: 'RangeError' });
+    const { executionArn: shallow } = await engine.startExecution({ stateMachineArn: machineArn('pass'), input: '[[1]]' });
+    expect(await engine.waitForStatus(shallow, { timeoutMs: 10_000 })).toBe('SUCCEEDED');
+  });
+
   it('runs a Wait state from a stored wake-up time and an execution TimeoutSeconds', async () => {
     const clock = new FakeClock();
     const invoker = new FakeInvoker({ request: () => null, after: () => 'after' });

@@ -54,6 +54,10 @@ export class Runner {
     } catch (error) {
       const cause = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : (error as Error);
       outcome = { status: 'FAILED', error: cause.name, cause: cause.message };
+      // The library ends its event log when a state fails (ExecutionError), but not when it fails itself before its
+      // first state (a RangeError cloning an input nested thousands of levels deep): the consumer would wait for ever,
+      // the execution RUNNING. Aborting ends the log.
+      if (!(error instanceof ExecutionError)) library.abort();
     }
     await consumed;
     await run.idle();
