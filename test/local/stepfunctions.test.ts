@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handleSfnJson } from '../../infra/local/stepfunctions/index.js';
 import {
   FakeClock,
@@ -297,6 +297,24 @@ describe('executions', () => {
     expect(await engine.describeExecution({ executionArn })).toMatchObject({ status: 'FAILED', error: 'RangeError' });
     const { executionArn: shallow } = await engine.startExecution({ stateMachineArn: machineArn('pass'), input: '[[1]]' });
     expect(await engine.waitForStatus(shallow, { timeoutMs: 10_000 })).toBe('SUCCEEDED');
+  });
+
+  it("fails an execution whose state input cannot be written as JSON by the runner, rather than leaving it RUNNING", async () => {
+    // JSON.stringify overflows its stack on an input nested some 3,000 deep that the library could still clone, or not,
+    // depending on how deep the stack already is: stood in for here by a JSON.stringify that refuses one marked value.
+    const stringify = JSON.stringify;
+    const spy = vi.spyOn(JSON, 'stringify').mockImplementation(((value: unknown, ...rest: never[]) => {
+      if ((value as { unwritable?: unknown } | null)?.unwritable === true) throw new RangeError('Maximum call stack size exceeded');
+      return stringify(value, ...rest);
+    }) as typeof JSON.stringify);
+    try {
+      const { engine } = await startEngine({ invoker: new FakeInvoker({}), machines: [{ name: 'pass', definition: { StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } } }] });
+      const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('pass'), input: '{"unwritable":true}' });
+      expect(await engine.waitForStatus(executionArn, { timeoutMs: 10_000 })).toBe('FAILED');
+      expect(await engine.describeExecution({ executionArn })).toMatchObject({ status: 'FAILED', error: 'RangeError' });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('runs a Wait state from a stored wake-up time and an execution TimeoutSeconds', async () => {

@@ -47,7 +47,16 @@ export class Runner {
     });
     run.abortLibrary = library.abort;
     if (!run.active) library.abort();
-    const consumed = this.consume(run, library.eventLogs);
+    // A state's input or output that cannot be written as JSON (JSON.stringify overflowing its stack on data nested
+    // thousands deep, which the library itself could still clone) cannot be checkpointed: the library is stopped and
+    // the execution fails, rather than the run ending with the execution RUNNING.
+    const consumed = this.consume(run, library.eventLogs).then(
+      () => undefined,
+      (error: unknown) => {
+        library.abort();
+        return error instanceof Error ? error : new Error(String(error));
+      },
+    );
     let outcome: { status: 'SUCCEEDED'; output: string } | { status: 'FAILED'; error: string; cause: string };
     try {
       outcome = { status: 'SUCCEEDED', output: JSON.stringify((await library.result) ?? null) };
@@ -59,7 +68,8 @@ export class Runner {
       // the execution RUNNING. Aborting ends the log.
       if (!(error instanceof ExecutionError)) library.abort();
     }
-    await consumed;
+    const unrecorded = await consumed;
+    if (unrecorded) outcome = { status: 'FAILED', error: unrecorded.name, cause: unrecorded.message };
     await run.idle();
     if (!run.active) return;
     await run
