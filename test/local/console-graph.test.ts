@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aslToSvg, choiceLabel } from '../../infra/local/console/graph.js';
+import { prettyJson } from '../../infra/local/console/html.js';
 
 /** The boxes and arrows of an SVG drawn by aslToSvg, read back from its data attributes. */
 function parse(svg: string) {
@@ -161,5 +162,22 @@ describe('choiceLabel', () => {
     expect(choiceLabel({ Variable: '$.a', StringEqualsPath: '$.b' })).toBe('a StringEqualsPath "$.b"');
     expect(choiceLabel({ Or: [] })).toBe('condition composée');
     expect(choiceLabel({ Condition: '{% $x = 1 %}' })).toBe('{% $x = 1 %}');
+  });
+});
+
+describe('prettyJson (the inputs and outputs of an execution page)', () => {
+  it('indents JSON, and shows as it came what is not JSON or nests too deep to indent', () => {
+    expect(prettyJson('{"a":[1,{"b":"]}"}]}')).toBe('{\n  "a": [\n    1,\n    {\n      "b": "]}"\n    }\n  ]\n}');
+    expect(prettyJson('{not json')).toBe('{not json');
+    expect(prettyJson(undefined)).toBe('');
+    // 3,000 nested arrays (6 KB) indented would be 36 MB of spaces, seconds of the main thread.
+    const deep = `${'['.repeat(3000)}${']'.repeat(3000)}`;
+    const started = performance.now();
+    expect(prettyJson(deep)).toBe(deep);
+    expect(performance.now() - started).toBeLessThan(100);
+    const sixtyFour = `${'['.repeat(64)}${']'.repeat(64)}`;
+    expect(prettyJson(sixtyFour)).toBe(JSON.stringify(JSON.parse(sixtyFour), null, 2));
+    // Brackets inside strings do not count.
+    expect(prettyJson(JSON.stringify({ text: '['.repeat(100) }))).toBe(JSON.stringify({ text: '['.repeat(100) }, null, 2));
   });
 });

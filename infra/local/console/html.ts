@@ -45,11 +45,34 @@ export function time(value: Date | string | number | undefined | null): Raw {
 /** JSON text pretty-printed when it parses, as is otherwise. */
 export function prettyJson(text: string | undefined): string {
   if (text === undefined) return '';
+  // Each level indents every line below it: 3,000 nested arrays (6 KB) would print as 36 MB, in seconds during which
+  // the local cloud answers nothing. Data nested this deep is shown as it came.
+  if (nestingDepth(text) > MAX_PRETTY_DEPTH) return text;
   try {
     return JSON.stringify(JSON.parse(text), null, 2);
   } catch {
     return text;
   }
+}
+
+/** The deepest JSON the console indents. */
+const MAX_PRETTY_DEPTH = 64;
+
+/** How deep the arrays and objects of a JSON text nest (its strings skipped); one pass, no parse. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c) i++;
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x5b || code === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (code === 0x5d || code === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 const STYLE = `
