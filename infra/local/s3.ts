@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -500,6 +501,10 @@ async function putObject(req: IncomingMessage, res: ServerResponse, target: Targ
   const gathered: Buffer[] = [];
   const body = small ? undefined : store.newBodyFile();
   const out = body ? createWriteStream(body.path) : undefined;
+  // Destroyed with a write under way (the upload refused or its client gone between two pieces), a file stream emits
+  // ERR_STREAM_DESTROYED once the write is done: unheard, an uncaught exception. Its errors are read where it is used:
+  // the wait for 'drain' (which `once` ends on 'error') and `end`'s callback.
+  out?.on('error', () => undefined);
   let size = 0;
   try {
     const source = chunked ? dechunk(req, trailers) : (req as AsyncIterable<Buffer>);
@@ -510,7 +515,7 @@ async function putObject(req: IncomingMessage, res: ServerResponse, target: Targ
       sha256?.update(chunk);
       checksum?.running.update(chunk);
       if (!out) gathered.push(chunk);
-      else if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      else if (!out.write(chunk)) await once(out, 'drain');
     }
     if (out) await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
     if (!req.complete) throw new S3Error(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');

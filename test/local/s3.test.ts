@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3 } from '../../infra/local/s3.js';
+import { signS3Request } from '../support/s3-signing.js';
 import type { LocalBucket } from '../../infra/local/template.js';
 import {
   SNIFF_BYTES,
@@ -381,6 +383,52 @@ describe('local S3', () => {
     stream.destroy();
     for (let i = 0; i < 50 && openBodies() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(openBodies()).toBe(0);
+  });
+
+  it('refuses a large upload whose file write is still under way without an uncaught error, and keeps none of its bytes', async () => {
+    // A body over 1 MB is streamed to a file of its own. Refusing it while a write to that file was under way (here a
+    // body past its decoded length, the refusal coming between two 4 KB pieces; also a client leaving mid-upload)
+    // destroyed the file stream with the write pending, and Node then emits ERR_STREAM_DESTROYED as an 'error' event:
+    // with no listener, an uncaught exception that ended the local cloud.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    const bodies = join(dataDir, 's3', BUCKET, 'data');
+    const before = readdirSync(bodies).length;
+    try {
+      const piece = Buffer.alloc(4096, 0x62);
+      const chunked = Buffer.concat([...Array.from({ length: 400 }, () => [Buffer.from('1000\r\n'), piece, Buffer.from('\r\n')]).flat(), Buffer.from('0\r\n\r\n')]);
+      // Past it at the 302nd piece: the 301st is then being written (four pieces fill the file stream, whose drain is awaited).
+      const declared = 301 * 4096 + 1;
+      for (let i = 0; i < 5; i++) {
+        const request = {
+          method: 'PUT',
+          target: `/${BUCKET}/incoming/too-long-${i}`,
+          headers: [
+            ['Content-Encoding', 'aws-chunked'],
+            ['X-Amz-Decoded-Content-Length', String(declared)],
+          ] as Array<[string, string]>,
+        };
+        request.headers.push(...(await signS3Request(request, { host: `127.0.0.1:${s3.port}`, payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' }))!);
+        const answer = await new Promise<string>((resolve) => {
+          const socket = connect(s3.port, '127.0.0.1');
+          const chunks: Buffer[] = [];
+          socket.on('data', (chunk) => chunks.push(chunk));
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+          const head = [`PUT ${request.target} HTTP/1.1`, `Host: 127.0.0.1:${s3.port}`, 'Connection: close', `Content-Length: ${chunked.length}`, ...request.headers.map(([name, value]) => `${name}: ${value}`)];
+          socket.write(`${head.join('\r\n')}\r\n\r\n`);
+          socket.write(chunked);
+        });
+        expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+        expect(answer).toContain('<Code>EntityTooLarge</Code>');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(uncaught).toEqual([]);
+      expect(readdirSync(bodies).length).toBe(before);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
   });
 
   it('answers a request Node cannot parse with S3\'s XML error, then closes the connection', async () => {
