@@ -1,12 +1,10 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -22,7 +20,7 @@ import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClien
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.js';
-import { splitUrl } from '../../infra/local/s3-auth.js';
+import { signS3Request } from '../support/s3-signing.js';
 
 /**
  * Hostile and odd clients against every endpoint a local cloud serves (the AWS JSON endpoint: Step Functions, SQS,
@@ -239,43 +237,9 @@ const malformedJson = fc.constantFrom('{', '{"a":}', '[1,]', 'nul', '"unterminat
 const percentEncode = (text: string, keepSlash = true) =>
   [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte)) || (keepSlash && byte === 0x2f) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
 
-/** The hash SignatureV4 needs, from node:crypto. */
-class Sha256 implements Checksum {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as Uint8Array));
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-  reset(): void {}
-}
-
-/**
- * Signs a raw S3 request as an SDK would (SigV4 over the path as sent, its query, `host` and the request's headers),
- * with `secret`; undefined when the target cannot be signed (a query S3 cannot decode).
- */
-async function signS3(request: RawRequest, port: number, secret: string, payloadHash: string, signingDate = new Date()): Promise<Array<[string, string]> | undefined> {
-  let parts;
-  try {
-    parts = splitUrl(request.target);
-  } catch {
-    return undefined;
-  }
-  const host = request.headers.find(([name]) => name.toLowerCase() === 'host')?.[1] ?? `127.0.0.1:${port}`;
-  const headers: Record<string, string> = { host, 'x-amz-content-sha256': payloadHash };
-  for (const [name, value] of request.headers) headers[name.toLowerCase()] = value;
-  const signer = new SignatureV4({ credentials: { accessKeyId: 'local', secretAccessKey: secret }, region: REGION, service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: false });
-  const signed = await signer.sign({ method: request.method, protocol: 'http:', hostname: host.replace(/:\d+$/, ''), path: parts.path, query: parts.query, headers }, { signingDate });
-  return [
-    ['Authorization', String(signed.headers.authorization)],
-    ['X-Amz-Date', String(signed.headers['x-amz-date'])],
-    ...(request.headers.some(([name]) => name.toLowerCase() === 'x-amz-content-sha256') ? [] : [['X-Amz-Content-Sha256', payloadHash] as [string, string]]),
-  ];
-}
+/** Signs a raw request to the local S3, as the local credentials (or another `secret`). */
+const signS3 = (request: RawRequest, port: number, secret: string, payloadHash: string, signingDate = new Date()) =>
+  signS3Request(request, { host: `127.0.0.1:${port}`, secret, payloadHash, region: REGION, signingDate });
 
 /** Email addresses, good and not. */
 const address = fc.oneof(
