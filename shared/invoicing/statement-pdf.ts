@@ -86,46 +86,40 @@ export async function renderStatementPdf(input: StatementPdfInput): Promise<Buff
     page.setFont('Body', 9).setFill(GREY).text(text, left, page.y, width);
     page.setFill(BLACK).moveDown(0.8);
   };
+  /** A section listing `rows` in a table, or saying `none` under its heading when there are none. */
+  const listing = (title: string, none: string, columns: TableColumn[], rows: string[][]) => {
+    if (rows.length > 0) return table(title, columns, rows);
+    heading(title, noteHeight(none));
+    note(none);
+  };
 
-  const documentsTitle = 'Factures et avoirs du mois';
-  if (statement.documents.length === 0) {
-    const text = 'Aucune facture ce mois-ci.';
-    heading(documentsTitle, noteHeight(text));
-    note(text);
-  } else {
-    table(
-      documentsTitle,
-      [
-        { title: 'Pièce', width: 110, align: 'left' },
-        { title: 'Date', width: 58, align: 'left' },
-        { title: 'Client', width: 0, align: 'left' },
-        { title: 'HT', width: 70, align: 'right' },
-        { title: 'TTC', width: 70, align: 'right' },
-      ],
-      statement.documents.map((doc) => {
-        const sign = doc.kind === 'credit-note' ? -1 : 1;
-        return [`${doc.kind === 'credit-note' ? 'Avoir' : 'Facture'} ${doc.number}`, formatFrenchDate(doc.issueDate), doc.customerName, formatEuros(sign * doc.netCents), formatEuros(sign * doc.grossCents)];
-      }),
-    );
-  }
+  listing(
+    'Factures et avoirs du mois',
+    'Aucune facture ce mois-ci.',
+    [
+      { title: 'Pièce', width: 110, align: 'left' },
+      { title: 'Date', width: 58, align: 'left' },
+      { title: 'Client', width: 0, align: 'left' },
+      { title: 'HT', width: 70, align: 'right' },
+      { title: 'TTC', width: 70, align: 'right' },
+    ],
+    statement.documents.map((doc) => {
+      const sign = doc.kind === 'credit-note' ? -1 : 1;
+      return [`${doc.kind === 'credit-note' ? 'Avoir' : 'Facture'} ${doc.number}`, formatFrenchDate(doc.issueDate), doc.customerName, formatEuros(sign * doc.netCents), formatEuros(sign * doc.grossCents)];
+    }),
+  );
 
-  const paymentsTitle = 'Paiements reçus ce mois-ci';
-  if (statement.payments.length === 0) {
-    const text = 'Aucun paiement reçu ce mois-ci.';
-    heading(paymentsTitle, noteHeight(text));
-    note(text);
-  } else {
-    table(
-      paymentsTitle,
-      [
-        { title: 'Date', width: 58, align: 'left' },
-        { title: 'Facture', width: 110, align: 'left' },
-        { title: 'Moyen', width: 0, align: 'left' },
-        { title: 'Montant', width: 80, align: 'right' },
-      ],
-      statement.payments.map((p) => [formatFrenchDate(p.date), p.invoiceNumber, p.meansLabel, formatEuros(p.amountCents)]),
-    );
-  }
+  listing(
+    'Paiements reçus ce mois-ci',
+    'Aucun paiement reçu ce mois-ci.',
+    [
+      { title: 'Date', width: 58, align: 'left' },
+      { title: 'Facture', width: 110, align: 'left' },
+      { title: 'Moyen', width: 0, align: 'left' },
+      { title: 'Montant', width: 80, align: 'right' },
+    ],
+    statement.payments.map((p) => [formatFrenchDate(p.date), p.invoiceNumber, p.meansLabel, formatEuros(p.amountCents)]),
+  );
 
   const { contribution } = statement;
   const figures: Array<[string, string, boolean]> = [
