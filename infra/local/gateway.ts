@@ -281,19 +281,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // A request target no URL can be read from (an absolute form such as `http://[::1/`, which Node's parser lets
     // through) is a malformed request line: answered as the requests Node refuses, before anything reads it as a URL.
-    if (!URL.canParse(req.url ?? '/', 'http://localhost')) {
+    const refuse = (request: { status: number; path?: string }) => {
       req.resume();
-      const { contentType, body } = (options.clientError ?? defaultClientErrorAnswer)({ status: 400 });
-      send(res, 400, body, { 'content-type': contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'close' });
-      return;
-    }
-    if (requestHeadBytes(req) > MAX_REQUEST_HEAD_BYTES) {
-      // What Node's parser reads (16 KB) but API Gateway refuses: answered as the parser's own refusals are.
-      req.resume();
-      const { contentType, body } = (options.clientError ?? defaultClientErrorAnswer)({ status: 431, path: (req.url ?? '/').split('?')[0] });
-      send(res, 431, body, { 'content-type': contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'close' });
-      return;
-    }
+      const { contentType, body } = (options.clientError ?? defaultClientErrorAnswer)(request);
+      send(res, request.status, body, { 'content-type': contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'close' });
+    };
+    if (!URL.canParse(req.url ?? '/', 'http://localhost')) return refuse({ status: 400 });
+    // What Node's parser reads (16 KB) but API Gateway refuses: answered as the parser's own refusals are.
+    if (requestHeadBytes(req) > MAX_REQUEST_HEAD_BYTES) return refuse({ status: 431, path: (req.url ?? '/').split('?')[0] });
     if (options.before && (await options.before(req, res))) return;
     const now = new Date();
     const requestId = randomBytes(11).toString('base64');
