@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenLocally } from './net.js';
 
-/** One AWS JSON-protocol service: gets the operation name (after the target prefix) and the parsed body. */
-export type JsonService = (operation: string, body: unknown) => Promise<{ status: number; body: unknown }>;
+/**
+ * One AWS JSON-protocol service: gets the operation name (after the target prefix), the parsed body, and a signal
+ * aborted when the client goes before its answer (a long poll then stops waiting for it).
+ */
+export type JsonService = (operation: string, body: unknown, signal: AbortSignal) => Promise<{ status: number; body: unknown }>;
 
 export interface AwsJsonEndpoint {
   url: string;
@@ -21,8 +24,8 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** Reads a request body as UTF-8, rejecting with BodyTooLargeError past `limit` bytes. */
-export async function readRequestBody(req: IncomingMessage, limit: number): Promise<string> {
+/** Reads a request body, rejecting with BodyTooLargeError past `limit` bytes (declared, or as it comes). */
+export async function readRequestBytes(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
   const chunks: Buffer[] = [];
@@ -32,7 +35,12 @@ export async function readRequestBody(req: IncomingMessage, limit: number): Prom
     if (size > limit) throw new BodyTooLargeError(limit);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/** Reads a request body as UTF-8, rejecting with BodyTooLargeError past `limit` bytes. */
+export async function readRequestBody(req: IncomingMessage, limit: number): Promise<string> {
+  return (await readRequestBytes(req, limit)).toString('utf8');
 }
 
 /**
@@ -73,15 +81,20 @@ async function route(
     return;
   }
   if (fallback && (await fallback(req, res))) return;
+  if (req.method === 'POST') {
+    // An AWS JSON client that lost its target: answered as the services answer it, in JSON an SDK reads.
+    req.resume();
+    jsonReplier(req, res)(400, { __type: 'UnknownOperationException', message: 'A request to this endpoint names its operation in the X-Amz-Target header' });
+    return;
+  }
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
   res.end('Not found');
 }
 
-async function dispatch(req: IncomingMessage, res: ServerResponse, target: string, services: Record<string, JsonService>): Promise<void> {
-  const contentType = req.headers['content-type'] ?? '';
-  // Answer in the JSON protocol version the client spoke (1.0 for SFN and SMS v2, 1.1 for older services).
-  const version = /application\/x-amz-json-1\.1/i.test(contentType) ? '1.1' : '1.0';
-  const reply = (status: number, body: unknown, extraHeaders: Record<string, string> = {}): void => {
+/** Answers in the JSON protocol version the client spoke (1.0 for SFN and SMS v2, 1.1 for older services), an error's type in `x-amzn-errortype`. */
+function jsonReplier(req: IncomingMessage, res: ServerResponse) {
+  const version = /application\/x-amz-json-1\.1/i.test(req.headers['content-type'] ?? '') ? '1.1' : '1.0';
+  return (status: number, body: unknown, extraHeaders: Record<string, string> = {}): void => {
     const headers: Record<string, string> = {
       'content-type': `application/x-amz-json-${version}`,
       'x-amzn-requestid': randomUUID(),
@@ -92,6 +105,11 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, target: strin
     res.writeHead(status, headers);
     res.end(JSON.stringify(body ?? {}));
   };
+}
+
+async function dispatch(req: IncomingMessage, res: ServerResponse, target: string, services: Record<string, JsonService>): Promise<void> {
+  const contentType = req.headers['content-type'] ?? '';
+  const reply = jsonReplier(req, res);
 
   if (!/application\/x-amz-json-1\.[01]/i.test(contentType)) {
     reply(400, { __type: 'SerializationException', message: 'Expected content-type application/x-amz-json-1.0' });
@@ -123,7 +141,9 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, target: strin
   }
   const operation = target.slice(dot + 1);
   try {
-    const result = await service(operation, body);
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    const result = await service(operation, body, gone.signal);
     reply(result.status, result.body);
   } catch (error) {
     console.error(`aws-endpoint: ${target} failed with ${error instanceof Error ? error.name : typeof error}`);

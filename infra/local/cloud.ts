@@ -262,7 +262,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       services: {
         AWSStepFunctions: (operation, body) => handleSfnJson(engineRef.engine!, operation, body),
         PinpointSMSVoiceV2: (operation, body) => sms.handleJson(operation, body),
-        AmazonSQS: (operation, body) => sqs.handleJson(operation, body),
+        AmazonSQS: (operation, body, signal) => sqs.handleJson(operation, body, signal),
       },
     });
     stopStack.push(() => awsEndpoint.close());

@@ -9,6 +9,7 @@ import sesPackage from 'aws-ses-v2-local';
 import { createEmlContent } from 'aws-ses-v2-local/dist/emlFile.js';
 import * as sesStore from 'aws-ses-v2-local/dist/store.js';
 import * as sendEmailModule from 'aws-ses-v2-local/dist/v2/sendEmail.js';
+import { BodyTooLargeError, readRequestBytes } from './aws-endpoint.js';
 import type { BusEvent } from './events.js';
 import { freePort, PortInUseError } from './net.js';
 import { JsonLinesAppender, readJsonLinesAt } from './json-lines.js';
@@ -267,9 +268,16 @@ export async function startLocalSes(
     });
   const proxy = createServer(async (req, res) => {
     try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      let body: Buffer;
+      try {
+        body = await readRequestBytes(req, MAX_REQUEST_BYTES);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        // Read no further: the connection closes with the answer. No message SES takes comes near this size.
+        const answer = { status: 413, type: 'MessageRejected', message: `Request body is larger than ${MAX_REQUEST_BYTES} bytes; a message may be ${MAX_MESSAGE_BYTES} bytes at most` };
+        res.setHeader('connection', 'close');
+        return req.headers['content-type']?.includes('x-www-form-urlencoded') ? queryError(res, answer) : awsError(res, answer);
+      }
       const headers = Object.fromEntries(Object.entries(req.headers).filter(([name, value]) => typeof value === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding'].includes(name))) as Record<string, string>;
       const method = req.method ?? 'GET';
       const path = req.url?.split('?')[0] ?? '/';
@@ -480,6 +488,11 @@ interface AttachmentRequest {
 
 /** SES v2's limit on a message, attachments included, once base64-encoded (its quotas page: 40 MB). */
 const MAX_MESSAGE_BYTES = 40_000_000;
+/**
+ * The proxy reads a request body up to this size, then answers 413 and closes: a message at SES's limit fits with
+ * room for its JSON or its form encoding (`+` and `/` of a v1 raw message become three characters each).
+ */
+const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 /**
  * Standard base64 with its padding: one scan for the alphabet (a repeated group would backtrack over 40 MB), then
  * `=` only in the last two places.

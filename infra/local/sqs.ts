@@ -219,8 +219,9 @@ export class LocalSqs {
     if (!Number.isInteger(visibility) || visibility < 0 || visibility > 43_200) throw new SqsError('InvalidParameterValue', 'VisibilityTimeout must be 0 to 43200');
     const deadline = this.now() + Math.min(options.waitMs ?? queue.definition.receiveWaitSeconds * 1000, MAX_WAIT_SECONDS * 1000);
     for (;;) {
+      if (options.signal?.aborted) return [];
       const taken = this.take(queue, max, visibility);
-      if (taken.length || this.now() >= deadline || options.signal?.aborted) return taken;
+      if (taken.length || this.now() >= deadline) return taken;
       await this.change(queue, deadline, options.signal);
     }
   }
@@ -289,7 +290,7 @@ export class LocalSqs {
   }
 
   /** The AWS JSON protocol (`AmazonSQS.<Operation>`): the operations the SDK's client needs to send, receive and delete. */
-  async handleJson(operation: string, input: unknown): Promise<{ status: number; body: unknown }> {
+  async handleJson(operation: string, input: unknown, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
     const body = (input && typeof input === 'object' ? input : {}) as Record<string, any>;
     try {
       switch (operation) {
@@ -348,6 +349,8 @@ export class LocalSqs {
             maxMessages: field.integer(body, 'MaxNumberOfMessages') ?? 1,
             visibilityTimeoutSeconds: field.integer(body, 'VisibilityTimeout'),
             waitMs: wait === undefined ? undefined : wait * 1000,
+            // A client gone before the answer takes nothing: no message hidden for a receive nobody reads.
+            signal,
           });
           // SQS leaves Messages out when there are none.
           if (received.length === 0) return ok({});

@@ -134,4 +134,12 @@ describe('AWS JSON endpoint', () => {
     expect((await fetch(`${endpoint.url}/sms/messages.json`)).status).toBe(200);
     expect((await fetch(`${endpoint.url}/nothing-here`)).status).toBe(404);
   });
+
+  it('answers a POST without X-Amz-Target as the AWS JSON services do, in JSON with its type', async () => {
+    const lost = await fetch(endpoint.url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1' }, body: '{}' });
+    expect(lost.status).toBe(400);
+    expect(lost.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
+    expect(lost.headers.get('content-type')).toBe('application/x-amz-json-1.1');
+    expect(await lost.json()).toMatchObject({ __type: 'UnknownOperationException', message: expect.stringContaining('X-Amz-Target') });
+  });
 });

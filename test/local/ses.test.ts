@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestException, ListEmailIdentitiesCommand, NotFoundException, SESv2Client, SendEmailCommand, type Attachment } from '@aws-sdk/client-sesv2';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
 
@@ -271,6 +272,50 @@ describe('local SES (aws-ses-v2-local)', () => {
         const head = await fetch(new URL('/get-emlContent?messageId=unknown', ses.endpoint), { method: 'HEAD', signal: AbortSignal.timeout(5000) });
         expect(head.status).toBe(400);
         expect((await fetch(new URL('/attachments/%zz/0', ses.endpoint))).status).toBe(404);
+        await settle();
+        expect(unhandled).toEqual([]);
+      });
+
+      it('reads no request body past 64 MiB: a 413 that names the limit, declared or streamed, and the proxy still serves', async () => {
+        const limit = 64 * 1024 * 1024;
+        const declared = await new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
+          const req = httpRequest(new URL('/v2/email/outbound-emails', ses.endpoint), { method: 'POST', headers: { 'content-type': 'application/json', authorization, 'content-length': String(limit + 1) } }, (res) => {
+            res.resume();
+            resolve({ status: res.statusCode!, type: res.headers['x-amzn-errortype'] as string | undefined });
+            req.destroy();
+          });
+          req.on('error', reject);
+          req.flushHeaders();
+        });
+        expect(declared).toEqual({ status: 413, type: 'MessageRejected' });
+        // Streamed without a length, in 1 MiB pieces: the answer comes once the limit is passed, and nothing more is read.
+        const streamed = await new Promise<{ status: number; body: string; sent: number }>((resolve, reject) => {
+          let sent = 0;
+          let answered = false;
+          const piece = Buffer.alloc(1024 * 1024, 97);
+          const req = httpRequest(ses.endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization, 'transfer-encoding': 'chunked' } }, (res) => {
+            answered = true;
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), sent }));
+          });
+          req.on('error', (error: NodeJS.ErrnoException) => (['ECONNRESET', 'EPIPE'].includes(error.code ?? '') ? undefined : reject(error)));
+          const write = () => {
+            while (!answered && sent < 2 * limit) {
+              sent += piece.length;
+              if (!req.write(piece)) return void req.once('drain', write);
+            }
+            req.end();
+          };
+          write();
+        });
+        expect(streamed.status).toBe(413);
+        expect(streamed.body).toMatch(/<Code>MessageRejected<\/Code><Message>Request body is larger than 67108864 bytes/);
+        expect(streamed.sent).toBeLessThan(2 * limit);
+        const sesClient = client();
+        const after = await sesClient.send(new SendEmailCommand({ FromEmailAddress: 'a@example.org', Destination: { ToAddresses: ['b@example.org'] }, Content: { Simple: { Subject: { Data: 'after' }, Body: { Text: { Data: 'x' } } } } }));
+        expect(after.MessageId).toBeTruthy();
+        sesClient.destroy();
         await settle();
         expect(unhandled).toEqual([]);
       });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,7 +180,7 @@ describe('the local SQS behind the AWS JSON endpoint, with the real @aws-sdk/cli
   let client: SQSClient;
 
   beforeAll(async () => {
-    endpoint = await startAwsJsonEndpoint({ services: { AmazonSQS: (operation, body) => sqs.handleJson(operation, body) } });
+    endpoint = await startAwsJsonEndpoint({ services: { AmazonSQS: (operation, body, signal) => sqs.handleJson(operation, body, signal) } });
     client = new SQSClient({ endpoint: endpoint.url, region: 'eu-west-3', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
   });
   afterAll(async () => {
@@ -206,6 +207,25 @@ describe('the local SQS behind the AWS JSON endpoint, with the real @aws-sdk/cli
     expect((await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }))).Attributes).toEqual({ ApproximateNumberOfMessagesNotVisible: '0' });
     expect(await client.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: handle, VisibilityTimeout: 0 })).catch((e: unknown) => e)).toBeInstanceOf(MessageNotInflight);
     expect(await client.send(new GetQueueUrlCommand({ QueueName: 'nowhere' })).catch((e: unknown) => e)).toBeInstanceOf(QueueDoesNotExist);
+  });
+
+  it('ends a long poll whose client went: a message sent after is not taken (and hidden) by a receive nobody reads', async () => {
+    const QueueUrl = deadLetters.url;
+    const body = JSON.stringify({ QueueUrl, WaitTimeSeconds: 20, MaxNumberOfMessages: 10 });
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(endpoint.port, '127.0.0.1', () => {
+        socket.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AmazonSQS.ReceiveMessage\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        // The poll is waiting (the queue is empty): the client goes.
+        setTimeout(() => socket.destroy(), 200);
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sent = await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'after the poll left' }));
+    const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 0 }));
+    expect(Messages?.map((m) => m.MessageId)).toEqual([sent.MessageId]);
+    await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: Messages![0]!.ReceiptHandle! }));
   });
 
   it('refuses what SQS refuses: characters outside its set, a wait over 20 s, an attribute without a type; and leaves Messages out of an empty receive', async () => {
