@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SfnError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { MachineRegistry } from './machines.js';
+import { finishedMapRunItems, mapRunState, type LiveMapRun } from './map-run-status.js';
 import type { Run } from './run.js';
 import { timerKey, type EngineStore, type ExecutionItem, type ExecutionStatus, type NewEvent } from './store.js';
 import { requireArn } from './validation.js';
@@ -16,7 +17,7 @@ export class EngineCore {
   /** The in-memory run of each execution this process is running. */
   readonly runs = new Map<string, Run>();
   /** The map run of each execution this process is running a Distributed Map for. */
-  readonly mapRuns = new Map<string, { stop(): void }>();
+  readonly mapRuns = new Map<string, LiveMapRun>();
   /** Distributed Map children this process ran to their end, and the states they entered (they have no history of their own). */
   readonly mapChildren = { children: 0, statesEntered: 0 };
   started = false;
@@ -47,7 +48,11 @@ export class EngineCore {
     if (this.runs.get(run.arn) === run) this.runs.delete(run.arn);
   }
 
-  /** Ends an execution (caller holds its lock): status, event, no more cursor, timers removed, local run stopped. */
+  /**
+   * Ends an execution (caller holds its lock): status, event, no more cursor, timers removed, local run stopped. An
+   * execution parked at a Distributed Map ends its map run too: ABORTED, its children in flight aborted, recorded in
+   * the same commit.
+   */
   async close(
     execution: ExecutionItem,
     status: Exclude<ExecutionStatus, 'RUNNING'>,
@@ -57,12 +62,21 @@ export class EngineCore {
     // A redrive restarts at the state the execution was in (its last checkpoint, or the state that could not start).
     const from = change.redriveFrom ?? execution.cursor;
     const redriveFrom = status !== 'SUCCEEDED' && from ? { stateName: from.stateName, input: from.input } : undefined;
-    await this.store.commit(execution.executionArn, {
+    const arn = execution.executionArn;
+    const extra = [this.store.deleteItemOp(timerKey(arn, 'wait')), this.store.deleteItemOp(timerKey(arn, 'executionTimeout'))];
+    const cursor = execution.cursor;
+    if (cursor?.mode === 'mapping') {
+      const spec = this.machines.model(execution.stateMachineArn)?.distributedMaps.get(cursor.stateName);
+      const state = await mapRunState(this.store, arn, cursor.mapRun, { live: this.mapRuns.get(arn), spec, stopped: true });
+      extra.push(...finishedMapRunItems(this.store, arn, cursor.mapRun, { status: 'ABORTED', stopDate, state }));
+    }
+    await this.store.commit(arn, {
       runId: execution.runId,
       events: [change.event],
       set: { ...change.set, status, stopDate, runId: randomUUID(), redriveFrom },
       remove: ['cursor', 'runningPk', 'runningSk'],
-      extra: [this.store.deleteItemOp(timerKey(execution.executionArn, 'wait')), this.store.deleteItemOp(timerKey(execution.executionArn, 'executionTimeout'))],
+      extra,
+      timestamp: stopDate,
     });
     const run = this.runs.get(execution.executionArn);
     if (run) {

@@ -6,6 +6,7 @@ import type { EngineCore } from './core.js';
 import type { MachineModel } from './definition.js';
 import { itemsDigest, makeBatches, parseItems, runSettings, selectItems, type Batch, type DistributedMapSpec, type JSONValue, type MapParameters, type MapRunSettings } from './distributed-map.js';
 import { FencedError, RunAbandonedError } from './errors.js';
+import { finishedMapRunItems, limitsOf, mapRunRef, mapRunState, type LiveMapRun, type MapRunProgress } from './map-run-status.js';
 import type { Run } from './run.js';
 import { replayOutcome, stateError } from './state-errors.js';
 import type { ChildResult, ExecutionItem, MapRunCursor, Outcome } from './store.js';
@@ -101,12 +102,18 @@ export class MapRuns {
       startDate: this.core.now(),
       parameters: JSON.stringify(settings),
       digest: prepared.digest,
+      items: prepared.totalItems,
+      children: prepared.batches.length,
+      limits: limitsOf(prepared.settings),
     };
     const parked = await run.write(async () => {
       const updated = await this.core.store.commit(run.arn, {
         runId: run.id,
         events: [{ type: 'MapRunStarted', details: { mapRunStartedEventDetails: { mapRunArn: cursor.arn } } }],
         set: { cursor: { mode: 'mapping', stateName: name, input: run.currentInput, mapRun: cursor } },
+        // DescribeMapRun finds the execution from the map run's ARN; the start date is the event's.
+        extra: [this.core.store.putItem(mapRunRef(run.arn, cursor.arn))],
+        timestamp: cursor.startDate,
       });
       run.stop();
       this.core.forget(run);
@@ -165,10 +172,14 @@ export class MapRuns {
 }
 
 /** One map run in this process: its children, the records of the finished ones, and the outcome it resumes the execution with. */
-class MapRun {
+class MapRun implements LiveMapRun {
+  readonly mapRunId: string;
   private active = true;
   private readonly runId: string;
   private readonly results = new Map<number, ChildResult>();
+  /** The batches, once the items are read (a resumed run reads them again first). */
+  private prepared: PreparedMap | undefined;
+  private readonly inFlight = new Map<number, Batch>();
   private readonly pending: ChildResult[] = [];
   private flushing: Promise<void> | undefined;
   private readonly aborts = new Set<() => void>();
@@ -186,9 +197,22 @@ class MapRun {
     private readonly cursor: MapRunCursor,
   ) {
     this.runId = execution.runId;
+    this.mapRunId = cursor.id;
     this.handlers = tasks.childHandlers(model, () => this.active);
     core.mapRuns.get(execution.executionArn)?.stop();
     core.mapRuns.set(execution.executionArn, this);
+  }
+
+  /** What DescribeMapRun reads of a map run still running: its finished children (once its batches are known) and those in flight. */
+  progress(): MapRunProgress {
+    const prepared = this.prepared;
+    return {
+      finished: prepared && this.results,
+      running: [...this.inFlight.values()],
+      children: prepared?.batches.length,
+      items: prepared?.totalItems,
+      itemsOf: (batch) => prepared?.batches[batch]?.count,
+    };
   }
 
   stop(): void {
@@ -201,6 +225,7 @@ class MapRun {
   async run(prepared: PreparedMap, finished: Map<number, ChildResult>, limit: number): Promise<void> {
     const { batches, settings, totalItems } = prepared;
     for (const [index, result] of finished) this.results.set(index, result);
+    this.prepared = prepared;
     let failedItems = 0;
     for (const result of finished.values()) if (result.error !== undefined) failedItems += batches[result.batch]?.count ?? 0;
     const { toleratedFailureCount: count, toleratedFailurePercentage: percentage } = settings;
@@ -216,7 +241,10 @@ class MapRun {
         while (this.active && !exceeded() && inFlight < limit && next < todo.length) {
           const batch = todo[next++]!;
           inFlight++;
+          this.inFlight.set(batch.index, batch);
           void this.child(batch).then((result) => {
+            // Out of flight and among the results in one turn: DescribeMapRun never misses it.
+            this.inFlight.delete(batch.index);
             inFlight--;
             if (!this.active) return resolve();
             if (result.error !== undefined) failedItems += batch.count;
@@ -234,7 +262,10 @@ class MapRun {
     await this.complete(outcome);
   }
 
-  /** Records the map run's outcome as the state's and resumes the execution there (once: fenced by the run id). */
+  /**
+   * Records the map run's outcome as the state's and resumes the execution there (once: fenced by the run id). The
+   * map run's record (its status and counts) goes in the same commit.
+   */
   async complete(outcome: Outcome): Promise<void> {
     const arn = this.execution.executionArn;
     let resumed: ExecutionItem | undefined;
@@ -243,10 +274,15 @@ class MapRun {
         const execution = await this.core.store.getExecution(arn);
         const cursor = execution?.cursor;
         if (!this.active || execution?.runId !== this.runId || cursor?.mode !== 'mapping' || cursor.mapRun.id !== this.cursor.id) return;
+        const succeeded = outcome.kind === 'success';
+        const state = await mapRunState(this.core.store, arn, cursor.mapRun, { live: this, spec: this.spec, written: succeeded && this.spec.writer.s3 });
+        const stopDate = this.core.now();
         resumed = await this.core.store.commit(arn, {
           runId: this.runId,
           events: [outcome.kind === 'failure' ? { type: 'MapRunFailed', details: { mapRunFailedEventDetails: { error: outcome.error, cause: outcome.cause } } } : { type: 'MapRunSucceeded' }],
           set: { runId: randomUUID(), cursor: { mode: 'resume', stateName: this.stateName, input: this.input, outcome } },
+          extra: finishedMapRunItems(this.core.store, arn, cursor.mapRun, { status: succeeded ? 'SUCCEEDED' : 'FAILED', stopDate, state }),
+          timestamp: stopDate,
         });
       });
     } catch (error) {
@@ -268,10 +304,10 @@ class MapRun {
     this.aborts.add(execution.abort);
     try {
       const output = await execution.result;
-      return { batch: batch.index, start, stop: this.core.now(), output: JSON.stringify(output ?? null) };
+      return { batch: batch.index, start, stop: this.core.now(), items: batch.count, output: JSON.stringify(output ?? null) };
     } catch (error) {
       const { name: errorName, message } = errorOf(error);
-      return { batch: batch.index, start, stop: this.core.now(), error: errorName, cause: message };
+      return { batch: batch.index, start, stop: this.core.now(), items: batch.count, error: errorName, cause: message };
     } finally {
       this.aborts.delete(execution.abort);
       // In the background: a count never holds the map run up.

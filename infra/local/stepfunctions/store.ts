@@ -45,6 +45,59 @@ export interface MapRunCursor {
   parameters: string;
   /** Of the items (itemsDigest): a resumed run checks that the item reader still gives the same items. */
   digest: string;
+  /** Items and children (batches) of the map run, and the settings DescribeMapRun shows; absent from the cursors of engines before DescribeMapRun. */
+  items?: number;
+  children?: number;
+  limits?: MapRunLimits;
+}
+
+/** The settings of a map run that DescribeMapRun shows, as evaluated when it started. */
+export interface MapRunLimits {
+  /** 0: no limit but the engine's (as AWS says it). */
+  maxConcurrency: number;
+  toleratedFailureCount?: number;
+  toleratedFailurePercentage?: number;
+}
+
+/** A map run's items, or its children, by status: AWS's MapRunItemCounts and MapRunExecutionCounts. */
+export interface MapRunCounts {
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+  total: number;
+  resultsWritten: number;
+}
+
+export type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+
+/**
+ * A finished map run, in its execution's partition: written in the commit that ends it (MapRunSucceeded or MapRunFailed,
+ * or the execution's end while the map ran), so that DescribeMapRun says the same after any restart.
+ */
+export interface MapRunRecord {
+  pk: string;
+  sk: string;
+  kind: 'mapRun';
+  mapRunArn: string;
+  executionArn: string;
+  status: Exclude<MapRunStatus, 'RUNNING'>;
+  startDate: number;
+  stopDate: number;
+  limits: MapRunLimits;
+  itemCounts: MapRunCounts;
+  executionCounts: MapRunCounts;
+}
+
+/** Where DescribeMapRun finds a map run's execution from its ARN alone (AWS's map run ARNs do not name the execution). */
+export interface MapRunRefItem {
+  pk: string;
+  sk: 'MAPRUN';
+  kind: 'mapRunRef';
+  mapRunArn: string;
+  executionArn: string;
 }
 
 /** The result of one finished child run (a batch, or one item without a batcher). */
@@ -52,6 +105,8 @@ export interface ChildResult {
   batch: number;
   start: number;
   stop: number;
+  /** Items of the child (absent from the records of engines before DescribeMapRun). */
+  items?: number;
   /** JSON output of a child that succeeded. */
   output?: string;
   error?: string;
@@ -159,6 +214,10 @@ export const machineKey = (stateMachineArn: string) => ({ pk: `MACHINE#${stateMa
 export const timerKey = (executionArn: string, kind: TimerItem['kind']) => ({ pk: `EXEC#${executionArn}`, sk: `TIMER#${kind}` });
 /** Items holding finished children of a map run, in the execution's partition (one item per write). */
 export const mapResultsSk = (mapRunId: string) => `MAPRUN#${mapRunId}#`;
+/** A finished map run's record (MapRunRecord), in the execution's partition. */
+export const mapRunRecordKey = (executionArn: string, mapRunId: string) => ({ pk: `EXEC#${executionArn}`, sk: `MAPRUNEND#${mapRunId}` });
+/** The reference from a map run's ARN to its execution (MapRunRefItem). */
+export const mapRunRefKey = (mapRunArn: string) => ({ pk: `MAPRUN#${mapRunArn}`, sk: 'MAPRUN' as const });
 export const eventSk = (id: number) => `EVT#${String(id).padStart(10, '0')}`;
 /** Above any event id (event sort keys have 10 digits). */
 const LAST_EVENT_ID = 9_999_999_999;
@@ -229,6 +288,8 @@ export interface CommitSpec {
   set?: Partial<ExecutionItem>;
   remove?: Array<keyof ExecutionItem>;
   extra?: TransactItem[];
+  /** Time of the events (default: now), so that an event and the date a record keeps of it are the same. */
+  timestamp?: number;
 }
 
 /** DynamoDB access of the engine; each commit is one transaction guarded by the execution's version. */
@@ -329,7 +390,7 @@ export class EngineStore {
             ExpressionAttributeValues: values,
           },
         },
-        ...this.eventsItems(executionArn, current.eventCount + 1, events).map((item) => ({ Put: { TableName: this.tableName, Item: clean(item) } })),
+        ...this.eventsItems(executionArn, current.eventCount + 1, events, spec.timestamp).map((item) => ({ Put: { TableName: this.tableName, Item: clean(item) } })),
         ...(spec.extra ?? []),
         ...blobs,
       ];
@@ -502,6 +563,30 @@ export class EngineStore {
     return results;
   }
 
+  /** The execution a map run's ARN belongs to, from its reference item (map runs started since DescribeMapRun have one). */
+  async mapRunExecution(mapRunArn: string): Promise<string | undefined> {
+    const result = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: mapRunRefKey(mapRunArn), ConsistentRead: true }));
+    return (result.Item as MapRunRefItem | undefined)?.executionArn;
+  }
+
+  async getMapRunRecord(executionArn: string, mapRunId: string): Promise<MapRunRecord | undefined> {
+    const result = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: mapRunRecordKey(executionArn, mapRunId), ConsistentRead: true }));
+    return result.Item as MapRunRecord | undefined;
+  }
+
+  /** The running execution parked at the map run `mapRunArn`, from the running index (for map runs without a reference item). */
+  async runningMapRunExecution(mapRunArn: string): Promise<string | undefined> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: INDEXES.running,
+      KeyConditionExpression: 'runningPk = :running',
+      FilterExpression: '#cursor.#mapRun.#arn = :arn',
+      ExpressionAttributeNames: { '#cursor': 'cursor', '#mapRun': 'mapRun', '#arn': 'arn' },
+      ExpressionAttributeValues: { ':running': RUNNING, ':arn': mapRunArn },
+    });
+    return items[0]?.executionArn as string | undefined;
+  }
+
   async runningExecutions(): Promise<ExecutionItem[]> {
     const keys = await this.queryAll({
       TableName: this.tableName,
@@ -637,7 +722,7 @@ export class EngineStore {
    * The events of one commit as one item, one write instead of one per event (the engine's heaviest writes), split
    * where they would pass DynamoDB's 400 KB item limit (an event alone may hold 256 KB of data).
    */
-  private eventsItems(executionArn: string, firstId: number, events: NewEvent[]) {
+  private eventsItems(executionArn: string, firstId: number, events: NewEvent[], timestamp = this.now()) {
     const groups: NewEvent[][] = [];
     let size = Infinity;
     for (const event of events) {
@@ -649,7 +734,6 @@ export class EngineStore {
       groups.at(-1)!.push(event);
       size += bytes;
     }
-    const timestamp = this.now();
     let id = firstId;
     return groups.map((group) => {
       const item = { pk: executionKey(executionArn).pk, sk: eventSk(id), kind: 'events', firstId: id, timestamp, events: group.map(({ type, details }) => ({ type, details })) };
