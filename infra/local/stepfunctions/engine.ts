@@ -18,6 +18,8 @@ import type {
   HistoryEvent,
   HistoryQuery,
   LocalStepFunctionsOptions,
+  MapRunDescription,
+  MapRunListItem,
   StateMachineDescription,
   StateMachineForExecution,
   StateMachineListItem,
@@ -137,6 +139,16 @@ export class LocalStepFunctions implements StepFunctionsApi {
   /** Restarts a FAILED, TIMED_OUT or ABORTED execution at the state it closed in; idempotent by clientToken. */
   redriveExecution(input: { executionArn: string; clientToken?: string }): Promise<{ redriveDate: Date }> {
     return redriveExecution(this.core, input);
+  }
+
+  /** One page of the map runs the execution started (default 100), in the order they started. */
+  listMapRuns(input: { executionArn: string; maxResults?: number; nextToken?: string }): Promise<{ mapRuns: MapRunListItem[]; nextToken?: string }> {
+    return this.queries.listMapRuns(input);
+  }
+
+  /** A map run's status, settings, and counts of its items and children. */
+  describeMapRun(input: { mapRunArn: string }): Promise<MapRunDescription> {
+    return this.queries.describeMapRun(input);
   }
 
   /**

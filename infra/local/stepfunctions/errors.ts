@@ -8,6 +8,7 @@ export type SfnErrorType =
   | 'InvalidName'
   | 'InvalidOutput'
   | 'InvalidToken'
+  | 'ResourceNotFound'
   | 'StateMachineDoesNotExist'
   | 'TaskDoesNotExist'
   | 'TaskTimedOut'

@@ -60,6 +60,9 @@ function checkLengths(operation: string, body: Body): void {
     case 'RedriveExecution':
       withinLength(body, 'clientToken', 1, 64);
       break;
+    case 'DescribeMapRun':
+      withinLength(body, 'mapRunArn', 1, 2000);
+      break;
   }
 }
 
@@ -174,6 +177,17 @@ export async function handleSfnJson(engine: StepFunctionsApi, operation: string,
       case 'RedriveExecution': {
         const result = await engine.redriveExecution({ executionArn: required(body, 'executionArn'), clientToken: optional(body, 'clientToken') });
         return ok({ redriveDate: seconds(result.redriveDate) });
+      }
+      case 'ListMapRuns': {
+        const result = await engine.listMapRuns({ executionArn: required(body, 'executionArn'), maxResults: maxResults(body), nextToken: optional(body, 'nextToken') });
+        return ok({
+          mapRuns: result.mapRuns.map((mapRun) => ({ ...mapRun, startDate: seconds(mapRun.startDate), stopDate: seconds(mapRun.stopDate) })),
+          nextToken: result.nextToken,
+        });
+      }
+      case 'DescribeMapRun': {
+        const mapRun = await engine.describeMapRun({ mapRunArn: required(body, 'mapRunArn') });
+        return ok({ ...mapRun, startDate: seconds(mapRun.startDate), stopDate: seconds(mapRun.stopDate) });
       }
       case 'StopExecution': {
         const result = await engine.stopExecution({ executionArn: required(body, 'executionArn'), error: optional(body, 'error'), cause: optional(body, 'cause') });

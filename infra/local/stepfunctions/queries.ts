@@ -1,9 +1,11 @@
 import type { EngineCore } from './core.js';
 import type { MachineModel } from './definition.js';
 import { SfnError } from './errors.js';
+import { countMapRun, mapRunState, type MapRunState } from './map-run-status.js';
 import { decodeToken, encodeToken, isCount, pageSize } from './paging.js';
 import { redrivability } from './redrive.js';
-import type { ExecutionHeader, ExecutionStatus } from './store.js';
+import { requireArn } from './validation.js';
+import { mapRunRefKey, type ExecutionHeader, type ExecutionStatus, type MapRunCounts, type MapRunStatus } from './store.js';
 import type {
   ExecutionDescription,
   ExecutionListItem,
@@ -11,6 +13,9 @@ import type {
   ExecutionsQuery,
   HistoryEvent,
   HistoryQuery,
+  MapRunCountsDescription,
+  MapRunDescription,
+  MapRunListItem,
   StateMachineDescription,
   StateMachineForExecution,
   StateMachineListItem,
@@ -27,6 +32,30 @@ const withoutExecutionData = (details: Record<string, unknown>) =>
       return [key, rest];
     }),
   );
+
+/** The events that end a map run: its own, or the execution's end while it ran (its map run is aborted then). */
+const MAP_RUN_ENDS: Record<string, Exclude<MapRunStatus, 'RUNNING'>> = {
+  MapRunSucceeded: 'SUCCEEDED',
+  MapRunFailed: 'FAILED',
+  MapRunAborted: 'ABORTED',
+  ExecutionAborted: 'ABORTED',
+  ExecutionTimedOut: 'ABORTED',
+  ExecutionFailed: 'ABORTED',
+  ExecutionSucceeded: 'ABORTED',
+};
+/** Events read per query when the history is searched for map runs. */
+const HISTORY_PAGE = 1000;
+/** DynamoDB refuses to read a partition key of more bytes (a map run ARN may have 2,000 characters, of up to 3 bytes each). */
+const MAX_PARTITION_KEY_BYTES = 2048;
+
+/** A map run as the history tells it: its MapRunStarted event and the event that ended it, if any. */
+interface MapRunSpan {
+  eventId: number;
+  mapRunArn: string;
+  startDate: number;
+  stopDate?: number;
+  status: MapRunStatus;
+}
 
 const isExecutionPosition = (value: unknown): value is { a: string; t: string } =>
   !!value && typeof value === 'object' && typeof (value as { a?: unknown }).a === 'string' && typeof (value as { t?: unknown }).t === 'string';
@@ -169,6 +198,113 @@ export class Queries {
       ...(page.more && last ? { nextToken: encodeToken(scope, { a: last.executionArn, t: last.machineSk }) } : {}),
     };
   }
+
+  /**
+   * One page of the map runs an execution started, in the order they started, read from its history (a MapRunStarted
+   * event each; the event that ended one gives its stop date). The token is the last listed MapRunStarted event's id.
+   */
+  async listMapRuns(input: { executionArn: string; maxResults?: number; nextToken?: string }): Promise<{ mapRuns: MapRunListItem[]; nextToken?: string }> {
+    this.core.requireStarted();
+    const size = pageSize(input.maxResults);
+    const execution = await this.core.requireExecution(input.executionArn);
+    const scope = `ListMapRuns|${execution.executionArn}`;
+    const afterId = decodeToken(input.nextToken, scope, isCount);
+    const spans = await this.mapRunSpans(execution.executionArn, { afterId, limit: size + 1 });
+    const page = spans.slice(0, size);
+    return {
+      mapRuns: page.map((span) => ({
+        executionArn: execution.executionArn,
+        mapRunArn: span.mapRunArn,
+        stateMachineArn: execution.stateMachineArn,
+        startDate: new Date(span.startDate),
+        ...(span.stopDate !== undefined ? { stopDate: new Date(span.stopDate) } : {}),
+      })),
+      ...(spans.length > size ? { nextToken: encodeToken(scope, page.at(-1)!.eventId) } : {}),
+    };
+  }
+
+  /**
+   * A map run's status, settings and counts: while it runs, from its execution's cursor and the live map run of this
+   * process (else the children the store recorded); once it ended, from the record kept in the commit that ended it.
+   */
+  async describeMapRun(input: { mapRunArn: string }): Promise<MapRunDescription> {
+    this.core.requireStarted();
+    const mapRunArn = requireArn(input.mapRunArn, 'mapRun');
+    const notFound = () => new SfnError('ResourceNotFound', `Resource Not Found: '${mapRunArn}'`);
+    if (Buffer.byteLength(mapRunRefKey(mapRunArn).pk) > MAX_PARTITION_KEY_BYTES) throw notFound();
+    const { store } = this.core;
+    // A map run started by an engine before DescribeMapRun has no reference item: found while it runs (its cursor).
+    const executionArn = (await store.mapRunExecution(mapRunArn)) ?? (await store.runningMapRunExecution(mapRunArn));
+    const execution = executionArn === undefined ? undefined : await store.getExecution(executionArn);
+    if (!execution) throw notFound();
+    const run = { mapRunArn, executionArn: execution.executionArn };
+    const cursor = execution.cursor;
+    if (cursor?.mode === 'mapping' && cursor.mapRun.arn === mapRunArn) {
+      const spec = this.core.machines.model(execution.stateMachineArn)?.distributedMaps.get(cursor.stateName);
+      const state = await mapRunState(store, execution.executionArn, cursor.mapRun, { live: this.core.mapRuns.get(execution.executionArn), spec });
+      return mapRunDescription({ ...run, status: 'RUNNING', startDate: cursor.mapRun.startDate }, state);
+    }
+    const mapRunId = mapRunArn.split(':').at(-1)!;
+    const record = await store.getMapRunRecord(execution.executionArn, mapRunId);
+    if (record?.mapRunArn === mapRunArn) return mapRunDescription({ ...run, ...record, status: record.status }, record);
+    // Ended without a record (by an engine before DescribeMapRun): what its history and its recorded children tell.
+    const span = (await this.mapRunSpans(execution.executionArn, {})).find((candidate) => candidate.mapRunArn === mapRunArn);
+    if (!span) throw notFound();
+    const finished = await store.mapResults(execution.executionArn, mapRunId);
+    const counts = countMapRun({ finished: finished.values(), running: [], itemsOf: (result) => result.items ?? 1 });
+    const status = span.status === 'RUNNING' ? 'ABORTED' : span.status;
+    return mapRunDescription({ ...run, status, startDate: span.startDate, stopDate: span.stopDate }, { limits: { maxConcurrency: 0 }, ...counts });
+  }
+
+  /** The map runs of an execution's history after the event `afterId`, in order, `limit` at most. */
+  private async mapRunSpans(executionArn: string, options: { afterId?: number; limit?: number }): Promise<MapRunSpan[]> {
+    const spans: MapRunSpan[] = [];
+    let open: MapRunSpan | undefined;
+    let afterId = options.afterId;
+    for (;;) {
+      const page = await this.core.store.eventsPage(executionArn, { limit: HISTORY_PAGE, reverse: false, afterId });
+      for (const event of page.events) {
+        if (event.type === 'MapRunStarted') {
+          const arn = (event.details?.mapRunStartedEventDetails as { mapRunArn?: unknown } | undefined)?.mapRunArn;
+          if (typeof arn !== 'string') continue;
+          open = { eventId: event.id, mapRunArn: arn, startDate: event.timestamp, status: 'RUNNING' };
+          spans.push(open);
+          // Map runs follow one another: the ones before this one have ended.
+          if (spans.length === options.limit) return spans;
+        } else if (open && Object.hasOwn(MAP_RUN_ENDS, event.type)) {
+          open.stopDate = event.timestamp;
+          open.status = MAP_RUN_ENDS[event.type]!;
+          open = undefined;
+        }
+      }
+      if (!page.more || page.events.length === 0) return spans;
+      afterId = page.events.at(-1)!.id;
+    }
+  }
+}
+
+function mapRunCounts(counts: MapRunCounts): MapRunCountsDescription {
+  const { pending, running, succeeded, failed, timedOut, aborted, total, resultsWritten } = counts;
+  return { pending, running, succeeded, failed, timedOut, aborted, total, resultsWritten, failuresNotRedrivable: 0, pendingRedrive: 0 };
+}
+
+function mapRunDescription(
+  run: { mapRunArn: string; executionArn: string; status: MapRunStatus; startDate: number; stopDate?: number },
+  state: MapRunState,
+): MapRunDescription {
+  return {
+    mapRunArn: run.mapRunArn,
+    executionArn: run.executionArn,
+    status: run.status,
+    startDate: new Date(run.startDate),
+    ...(run.stopDate !== undefined ? { stopDate: new Date(run.stopDate) } : {}),
+    maxConcurrency: state.limits.maxConcurrency,
+    toleratedFailurePercentage: state.limits.toleratedFailurePercentage ?? 0,
+    toleratedFailureCount: state.limits.toleratedFailureCount ?? 0,
+    itemCounts: mapRunCounts(state.itemCounts),
+    executionCounts: mapRunCounts(state.executionCounts),
+    redriveCount: 0,
+  };
 }
 
 /** What DescribeExecution and ListExecutions both say of an execution. */

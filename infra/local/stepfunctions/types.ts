@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ExecutionStatus } from './store.js';
+import type { ExecutionStatus, MapRunStatus } from './store.js';
 
-export type { ExecutionStatus } from './store.js';
+export type { ExecutionStatus, MapRunStatus } from './store.js';
 
 export type InvokeResult = { ok: true; result: unknown } | { ok: false; errorType: string; errorMessage: string };
 
@@ -122,6 +122,46 @@ export interface ExecutionListItem extends ExecutionSummary {
   redriveDate?: Date;
 }
 
+export interface MapRunListItem {
+  executionArn: string;
+  mapRunArn: string;
+  /** The state machine of the execution that started the map run. */
+  stateMachineArn: string;
+  startDate: Date;
+  stopDate?: Date;
+}
+
+/** A map run's items, or its children (executions), by status, as AWS counts them (MapRunItemCounts, MapRunExecutionCounts). */
+export interface MapRunCountsDescription {
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+  total: number;
+  resultsWritten: number;
+  /** The engine does not redrive children: always 0. */
+  failuresNotRedrivable: number;
+  pendingRedrive: number;
+}
+
+export interface MapRunDescription {
+  mapRunArn: string;
+  executionArn: string;
+  status: MapRunStatus;
+  startDate: Date;
+  stopDate?: Date;
+  /** 0: no limit but the engine's. */
+  maxConcurrency: number;
+  toleratedFailurePercentage: number;
+  toleratedFailureCount: number;
+  itemCounts: MapRunCountsDescription;
+  executionCounts: MapRunCountsDescription;
+  /** The engine does not redrive map runs: always 0. */
+  redriveCount: number;
+}
+
 /**
  * The Step Functions operations the engine serves, with AWS's names in camelCase and dates as Date
  * (json-protocol.ts turns them into the AWS JSON 1.0 wire format).
@@ -139,6 +179,8 @@ export interface StepFunctionsApi {
   listExecutions(input: ExecutionsQuery): Promise<{ executions: ExecutionListItem[]; nextToken?: string }>;
   stopExecution(input: { executionArn: string; error?: string; cause?: string }): Promise<{ stopDate: Date }>;
   redriveExecution(input: { executionArn: string; clientToken?: string }): Promise<{ redriveDate: Date }>;
+  listMapRuns(input: { executionArn: string; maxResults?: number; nextToken?: string }): Promise<{ mapRuns: MapRunListItem[]; nextToken?: string }>;
+  describeMapRun(input: { mapRunArn: string }): Promise<MapRunDescription>;
 }
 
 export interface HistoryQuery {

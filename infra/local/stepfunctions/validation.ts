@@ -16,9 +16,13 @@ export function parseJson(text: string, type: 'InvalidExecutionInput' | 'Invalid
   }
 }
 
-/** A Step Functions ARN of the given resource type (`arn:<partition>:states:<region>:<account>:<type>:...`), else InvalidArn as AWS. */
-export function requireArn(value: unknown, type: 'stateMachine' | 'execution'): string {
-  if (typeof value !== 'string' || value.length < 1 || value.length > 256) throw new SfnError('InvalidArn', `Invalid Arn: '${String(value)}'`);
+/**
+ * A Step Functions ARN of the given resource type (`arn:<partition>:states:<region>:<account>:<type>:...`), else InvalidArn
+ * as AWS. Map run ARNs (`mapRun:<machine>/<label>:<id>`) may have 2,000 characters, the others 256.
+ */
+export function requireArn(value: unknown, type: 'stateMachine' | 'execution' | 'mapRun'): string {
+  const maxLength = type === 'mapRun' ? 2000 : 256;
+  if (typeof value !== 'string' || value.length < 1 || value.length > maxLength) throw new SfnError('InvalidArn', `Invalid Arn: '${String(value)}'`);
   const parts = value.split(':');
   if (parts[0] !== 'arn' || parts[2] !== 'states' || parts.length < 7 || parts.some((part, i) => i !== 3 && i !== 4 && part === '')) {
     throw new SfnError('InvalidArn', `Invalid Arn: '${value}'`);
