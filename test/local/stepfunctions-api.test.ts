@@ -13,7 +13,6 @@ import {
   ListExecutionsCommand,
   ListStateMachinesCommand,
   RedriveExecutionCommand,
-  SFNClient,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
@@ -26,8 +25,6 @@ import {
   paginateListStateMachines,
   type ExecutionStatus,
 } from '@aws-sdk/client-sfn';
-import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
-import { handleSfnJson, type LocalStepFunctions } from '../../infra/local/stepfunctions/index.js';
 import {
   ACCOUNT,
   FakeClock,
@@ -40,30 +37,14 @@ import {
   machineArn,
   sleep,
   startEngine,
+  failure,
+  serve,
   stopEngines,
   tokenOf,
   waitForEvent,
 } from './stepfunctions-support.js';
 
-const endpoints: AwsJsonEndpoint[] = [];
-const clients: SFNClient[] = [];
-
-/** The engine behind a local AWS JSON endpoint, and the real SDK client pointed at it. */
-async function serve(engine: LocalStepFunctions): Promise<SFNClient> {
-  const endpoint = await startAwsJsonEndpoint({ services: { AWSStepFunctions: (operation, body) => handleSfnJson(engine, operation, body) } });
-  endpoints.push(endpoint);
-  const client = new SFNClient({ endpoint: endpoint.url, region: REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-  clients.push(client);
-  return client;
-}
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(endpoints.splice(0).map((endpoint) => endpoint.close()));
-  await stopEngines();
-});
-
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+afterEach(stopEngines);
 
 const oneTask = { StartAt: 'Only', States: { Only: { Type: 'Task', Resource: fn('ok'), End: true } } };
 

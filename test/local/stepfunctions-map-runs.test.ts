@@ -15,29 +15,10 @@ import {
   type DescribeMapRunOutput,
 } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
-import { handleSfnJson, type LocalStepFunctions, type ObjectStore } from '../../infra/local/stepfunctions/index.js';
-import { ACCOUNT, FakeInvoker, FunctionError, REGION, documentClient, fn, machineArn, startEngine, stopEngines } from './stepfunctions-support.js';
+import type { ObjectStore } from '../../infra/local/stepfunctions/index.js';
+import { ACCOUNT, FakeInvoker, FunctionError, REGION, documentClient, fn, machineArn, serve, startEngine, stopEngines, failure } from './stepfunctions-support.js';
 
-const endpoints: AwsJsonEndpoint[] = [];
-const clients: SFNClient[] = [];
-
-/** The engine behind a local AWS JSON endpoint, and the real SDK client pointed at it. */
-async function serve(engine: LocalStepFunctions): Promise<SFNClient> {
-  const endpoint = await startAwsJsonEndpoint({ services: { AWSStepFunctions: (operation, body) => handleSfnJson(engine, operation, body) } });
-  endpoints.push(endpoint);
-  const client = new SFNClient({ endpoint: endpoint.url, region: REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-  clients.push(client);
-  return client;
-}
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(endpoints.splice(0).map((endpoint) => endpoint.close()));
-  await stopEngines();
-});
-
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+afterEach(stopEngines);
 
 /** Children wait here until the test lets them through, a given number at a time or all. */
 function turnstile() {

@@ -2,8 +2,10 @@ import { inject } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
 import { LOCAL_AWS } from '../../infra/local/dynamodb.js';
-import { LocalStepFunctions, type InvokeResult, type LambdaInvoker, type ObjectStore } from '../../infra/local/stepfunctions/index.js';
+import { handleSfnJson, LocalStepFunctions, type InvokeResult, type LambdaInvoker, type ObjectStore } from '../../infra/local/stepfunctions/index.js';
 
 export const REGION = 'eu-west-3';
 export const ACCOUNT = '123456789012';
@@ -93,9 +95,27 @@ export async function startEngine(options: {
   return { engine, tableName };
 }
 
+const endpoints: AwsJsonEndpoint[] = [];
+const clients: SFNClient[] = [];
+
+/** The engine behind a local AWS JSON endpoint, and the real SDK client pointed at it (both ended by `stopEngines`). */
+export async function serve(engine: LocalStepFunctions): Promise<SFNClient> {
+  const endpoint = await startAwsJsonEndpoint({ services: { AWSStepFunctions: (operation, body) => handleSfnJson(engine, operation, body) } });
+  endpoints.push(endpoint);
+  const client = new SFNClient({ endpoint: endpoint.url, region: REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  clients.push(client);
+  return client;
+}
+
+/** Ends the SDK clients and endpoints `serve` started, then the engines `startEngine` started. */
 export async function stopEngines(): Promise<void> {
+  for (const client of clients.splice(0)) client.destroy();
+  await Promise.all(endpoints.splice(0).map((endpoint) => endpoint.close()));
   await Promise.all(engines.splice(0).map((engine) => engine.stop()));
 }
+
+/** The error a promise rejects with, or undefined when it resolves. */
+export const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
 
 /** Polls the history until an event of `type` appears (e.g. TaskSubmitted: the callback is parked). */
 export async function waitForEvent(engine: LocalStepFunctions, executionArn: string, type: string, count = 1, timeoutMs = 10_000): Promise<void> {

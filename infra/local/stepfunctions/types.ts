@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ExecutionStatus, MapRunStatus } from './store.js';
+import type { ExecutionStatus, MapRunCounts, MapRunStatus } from './store.js';
 
 export type { ExecutionStatus, MapRunStatus } from './store.js';
 
@@ -132,15 +132,7 @@ export interface MapRunListItem {
 }
 
 /** A map run's items, or its children (executions), by status, as AWS counts them (MapRunItemCounts, MapRunExecutionCounts). */
-export interface MapRunCountsDescription {
-  pending: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  aborted: number;
-  total: number;
-  resultsWritten: number;
+export interface MapRunCountsDescription extends MapRunCounts {
   /** The engine does not redrive children: always 0. */
   failuresNotRedrivable: number;
   pendingRedrive: number;
