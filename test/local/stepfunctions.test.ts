@@ -289,12 +289,12 @@ describe('executions', () => {
     expect((await engine.listExecutions({ stateMachineArn, statusFilter: 'RUNNING' })).executions).toEqual([]);
   });
 
-  it('fails an execution whose input the library cannot process (nested 50,000 deep), rather than leaving it RUNNING', async () => {
+  it('fails an execution whose input the library cannot process (nested 50,000 deep) with States.Runtime, rather than leaving it RUNNING', async () => {
     const { engine } = await startEngine({ invoker: new FakeInvoker({}), machines: [{ name: 'pass', definition: { StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } } }] });
     // 100 KB, within the 256 KiB of an input; the library overflows its stack on it, and did not end its event log.
     const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('pass'), input: `${'['.repeat(50_000)}${']'.repeat(50_000)}` });
     expect(await engine.waitForStatus(executionArn, { timeoutMs: 10_000 })).toBe('FAILED');
-    expect(await engine.describeExecution({ executionArn })).toMatchObject({ status: 'FAILED', error: 'RangeError' });
+    expect(await engine.describeExecution({ executionArn })).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: expect.stringContaining('RangeError') });
     const { executionArn: shallow } = await engine.startExecution({ stateMachineArn: machineArn('pass'), input: '[[1]]' });
     expect(await engine.waitForStatus(shallow, { timeoutMs: 10_000 })).toBe('SUCCEEDED');
   });
@@ -311,7 +311,7 @@ describe('executions', () => {
       const { engine } = await startEngine({ invoker: new FakeInvoker({}), machines: [{ name: 'pass', definition: { StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } } }] });
       const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('pass'), input: '{"unwritable":true}' });
       expect(await engine.waitForStatus(executionArn, { timeoutMs: 10_000 })).toBe('FAILED');
-      expect(await engine.describeExecution({ executionArn })).toMatchObject({ status: 'FAILED', error: 'RangeError' });
+      expect(await engine.describeExecution({ executionArn })).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: "The execution's data could not be processed (RangeError: Maximum call stack size exceeded)" });
     } finally {
       spy.mockRestore();
     }

@@ -61,15 +61,19 @@ export class Runner {
     try {
       outcome = { status: 'SUCCEEDED', output: JSON.stringify((await library.result) ?? null) };
     } catch (error) {
-      const cause = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : (error as Error);
-      outcome = { status: 'FAILED', error: cause.name, cause: cause.message };
-      // The library ends its event log when a state fails (ExecutionError), but not when it fails itself before its
-      // first state (a RangeError cloning an input nested thousands of levels deep): the consumer would wait for ever,
-      // the execution RUNNING. Aborting ends the log.
-      if (!(error instanceof ExecutionError)) library.abort();
+      if (error instanceof ExecutionError) {
+        const cause = error.cause instanceof Error ? error.cause : error;
+        outcome = { status: 'FAILED', error: cause.name, cause: cause.message };
+      } else {
+        // The library failed itself, outside any state (a RangeError cloning an input nested thousands of levels
+        // deep): an engine failure, which Step Functions names States.Runtime. The library ends its event log when a
+        // state fails, but not then: the consumer would wait for ever, the execution RUNNING. Aborting ends the log.
+        outcome = { status: 'FAILED', ...runtimeFailure(error) };
+        library.abort();
+      }
     }
     const unrecorded = await consumed;
-    if (unrecorded) outcome = { status: 'FAILED', error: unrecorded.name, cause: unrecorded.message };
+    if (unrecorded) outcome = { status: 'FAILED', ...runtimeFailure(unrecorded) };
     await run.idle();
     if (!run.active) return;
     await run
@@ -138,4 +142,10 @@ export class Runner {
       },
     };
   }
+}
+
+/** An engine failure outside the states' own errors, as Step Functions names it: States.Runtime, with what went wrong. */
+function runtimeFailure(error: unknown): { error: string; cause: string } {
+  const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+  return { error: 'States.Runtime', cause: `The execution's data could not be processed (${name}: ${message})` };
 }
