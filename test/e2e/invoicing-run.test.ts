@@ -157,5 +157,20 @@ describe('the monthly run on the local cloud', () => {
     expect((await open(sewing)).status).toBe(404);
     expect(await getStatement(sewing, MONTH)).toBeDefined();
     expect(await getStatement(closed, MONTH)).toBeDefined();
+
+    // The local console's page of the month's execution shows its two Distributed Maps (drafting, then delivery),
+    // each succeeded with every batch and item counted, as DescribeMapRun tells them.
+    const machine = cloud.app.stateMachines.find((m) => m.logicalId.startsWith('MonthlyInvoicingStateMachine'))!;
+    const runArn = `arn:aws:states:eu-west-3:000000000000:execution:${machine.name}:invoicing-${MONTH}`;
+    const consolePage = await (await fetch(new URL(`/_local/executions/${encodeURIComponent(runArn)}`, cloud.urls.console))).text();
+    const mapRows = [...consolePage.matchAll(/<tr data-map-run="([^"]+)">(.*?)<\/tr>/g)];
+    expect(mapRows).toHaveLength(2);
+    for (const [, mapRunArn, row] of mapRows) {
+      expect(row).toContain('Réussie');
+      const cells = [...row!.matchAll(/(\d+) réussi\(s\) sur (\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+      expect(cells, mapRunArn).toHaveLength(2);
+      for (const [succeeded, total] of cells) expect(succeeded, mapRunArn).toBe(total);
+      expect((await cloud.engine.describeMapRun({ mapRunArn: mapRunArn!.replace(/&#39;/g, "'") })).status).toBe('SUCCEEDED');
+    }
   }, 420_000);
 });

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LocalStepFunctions } from '../stepfunctions/index.js';
+import type { LocalStepFunctions, MapRunDescription, MapRunListItem } from '../stepfunctions/index.js';
 import type { ScheduleInfo } from '../scheduler.js';
 import { aslToSvg } from './graph.js';
 import { html, layout, prettyJson, raw, time, type NavLink, type Raw } from './html.js';
 
 /** What the console reads of the Step Functions engine: its public API, as the AWS SDK sees it. */
-export type ConsoleEngine = Pick<LocalStepFunctions, 'listStateMachines' | 'describeStateMachine' | 'listExecutions' | 'describeExecution' | 'getExecutionHistory'>;
+export type ConsoleEngine = Pick<LocalStepFunctions, 'listStateMachines' | 'describeStateMachine' | 'listExecutions' | 'describeExecution' | 'getExecutionHistory' | 'listMapRuns' | 'describeMapRun'>;
 
 /** What the console reads of the scheduler, and its "run now". */
 export interface ConsoleScheduler {
@@ -41,6 +41,10 @@ const STATUS_LABELS: Record<string, string> = {
   PENDING_REDRIVE: 'Relance en attente',
 };
 const STATUS_FILTERS = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+/** A map run as the execution page shows it: described, or only listed (ended under an engine without DescribeMapRun). */
+type MapRunView = MapRunDescription | MapRunListItem;
+/** The most map runs an execution page describes. */
+const MAX_MAP_RUNS = 100;
 /** The most history events an execution page reads (a page of the AWS API holds at most 1,000). */
 const MAX_HISTORY_EVENTS = 5000;
 
@@ -204,6 +208,7 @@ ${listed.executions.length === 0
     const failed = ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(execution.status);
     const svg = aslToSvg(parseDefinition(machine.definition), { visited: path.visited, current: stopped ? [] : path.open, failed: failed ? path.open : [] });
     const started = events[0]?.timestamp.getTime() ?? execution.startDate.getTime();
+    const mapRuns = events.some((event) => event.type === 'MapRunStarted') ? await mapRunsOf(arn) : [];
     return page(
       execution.name,
       `${base}/machines`,
@@ -220,6 +225,7 @@ ${execution.cause ? html`<dt>Cause</dt><dd><pre>${prettyJson(execution.cause)}</
 </dl>
 <details><summary>Entrée de l’exécution</summary><pre>${prettyJson(execution.input)}</pre></details>
 ${execution.output !== undefined ? html`<details><summary>Sortie de l’exécution</summary><pre>${prettyJson(execution.output)}</pre></details>` : ''}
+${mapRuns.length > 0 ? mapRunsSection(mapRuns) : ''}
 <h2 id="h-graph">Graphe</h2>
 <p>En bleu, les états déjà passés${stopped ? '' : ' ; en orange, l’état actuel'}${failed ? ' ; en rouge, l’état où elle s’est arrêtée' : ''}.</p>
 <figure class="graph" aria-labelledby="h-graph">${raw(svg)}</figure>
@@ -227,6 +233,48 @@ ${execution.output !== undefined ? html`<details><summary>Sortie de l’exécuti
 <ol class="history" aria-labelledby="h-history">${events.map((event) => historyItem(event, started))}</ol>`,
       stopped ? undefined : 10,
     );
+  }
+
+  /**
+   * The Distributed Map runs of an execution, in the order they started, each as DescribeMapRun tells it; one that ended
+   * under an engine older than DescribeMapRun cannot be described (ResourceNotFound): listed with its dates alone.
+   */
+  async function mapRunsOf(executionArn: string): Promise<MapRunView[]> {
+    const listed: MapRunListItem[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await options.engine.listMapRuns({ executionArn, maxResults: 100, nextToken });
+      listed.push(...page.mapRuns);
+      nextToken = page.nextToken;
+    } while (nextToken && listed.length < MAX_MAP_RUNS);
+    return await Promise.all(
+      listed.map(async (item): Promise<MapRunView> => {
+        try {
+          return await options.engine.describeMapRun({ mapRunArn: item.mapRunArn });
+        } catch (error) {
+          if ((error as { name?: string }).name !== 'ResourceNotFound') throw error;
+          return item;
+        }
+      }),
+    );
+  }
+
+  function mapRunsSection(mapRuns: readonly MapRunView[]): Raw {
+    // The map run's ARN names it `<machine>/<label>:<id>`: the label (the state's, or its Label field) tells which map.
+    const label = (arn: string) => /:mapRun:[^/]+\/(.+):[^:]+$/.exec(arn)?.[1] ?? arn;
+    const counts = (c: MapRunDescription['itemCounts']) =>
+      html`${c.succeeded} réussi(s)${c.failed ? html`, <span class="error-text">${c.failed} en échec</span>` : ''}${c.running ? `, ${c.running} en cours` : ''}${c.pending ? `, ${c.pending} en attente` : ''}${c.aborted ? `, ${c.aborted} arrêté(s)` : ''} sur ${c.total}`;
+    return html`<h2 id="h-maps">Cartes distribuées</h2>
+<div class="table-scroll"><table class="stack" aria-labelledby="h-maps"><caption>${mapRuns.length} exécution(s) de carte</caption>
+<thead><tr><th scope="col">Carte</th><th scope="col">Statut</th><th scope="col">Lots (exécutions enfants)</th><th scope="col">Éléments</th><th scope="col">Début</th><th scope="col">Fin</th></tr></thead>
+<tbody>${mapRuns.map(
+      (run) =>
+        html`<tr data-map-run="${run.mapRunArn}"><td data-label="Carte" class="wrap">${label(run.mapRunArn)}</td>${
+          'status' in run
+            ? html`<td data-label="Statut">${status(run.status)}</td><td data-label="Lots">${counts(run.executionCounts)}</td><td data-label="Éléments">${counts(run.itemCounts)}</td>`
+            : html`<td data-label="Statut">${run.stopDate ? 'Terminée' : 'En cours'}</td><td data-label="Lots" colspan="2">Comptes non conservés : carte terminée avant que le cloud local ne les garde</td>`
+        }<td data-label="Début">${time(run.startDate)}</td><td data-label="Fin">${time(run.stopDate)}</td></tr>`,
+    )}</tbody></table></div>`;
   }
 
   function schedulesPage(query: URLSearchParams): string {
