@@ -18,7 +18,7 @@ import { activityView } from '../../shared/activity-views.js';
  * making another; the same key with another content is refused (409), writing nothing.
  */
 export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) => {
-  const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
+  const idempotencyKey = idempotencyKeyOf(event.headers);
   const input = parseOrThrow(createActivitySchema, readJsonBody(event), 'Le dossier de lancement contient des erreurs.');
   const [catalogue, rates] = [await listServiceKinds(), contributionRatesFromEnv()];
   if (input.shape === 'personal') {

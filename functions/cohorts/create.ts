@@ -12,7 +12,7 @@ import { cohortSummary } from '../../shared/views.js';
  * 20 at most) and, with it, its collective activity as a draft. A replay answers the same cohort with a 200.
  */
 export const handler = apiRoute({ roles: ['staff'] }, async ({ event, actor }) => {
-  const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
+  const idempotencyKey = idempotencyKeyOf(event.headers);
   const input = parseOrThrow(cohortCreateSchema, readJsonBody(event), 'La cohorte contient des erreurs.');
   const { cohort, created } = await createCohort({ input, staff: actor as Staff, idempotencyKey });
   logger.info(created ? 'cohort created' : 'cohort replayed', { cohortId: cohort.cohortId, capacity: cohort.capacity });

@@ -53,7 +53,7 @@ export const handler = apiRouter<MemberInvoicingRoute>({
   }),
 
   'POST /api/me/activities/{activityId}/customers': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
-    const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
+    const idempotencyKey = idempotencyKeyOf(event.headers);
     const body = readJsonBody(event);
     const { activity } = await myActivity(event, link);
     const { customer, created } = await recording.createCustomerFromRequest({ activityId: activity.activityId, idempotencyKey, body });
@@ -75,7 +75,7 @@ export const handler = apiRouter<MemberInvoicingRoute>({
   }),
 
   'POST /api/me/activities/{activityId}/months/{month}/declarations': apiRoute({ link: 'young-person' }, async ({ event, link }) => {
-    const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
+    const idempotencyKey = idempotencyKeyOf(event.headers);
     const body = readJsonBody(event);
     const found = await myActivity(event, link);
     const month = monthOf(event);

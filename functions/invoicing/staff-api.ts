@@ -189,7 +189,7 @@ export const handler = apiRouter<StaffInvoicingRoute>({
   }),
 
   'POST /api/staff/invoices/{invoiceId}/payments': apiRoute(STAFF, async ({ event, actor }) => {
-    const key = idempotencyKeyOf(event.headers ?? {});
+    const key = idempotencyKeyOf(event.headers);
     const input = parseOrThrow(paymentSchema, readJsonBody(event), 'Le paiement contient des erreurs.');
     if (input.date > parisDate()) throw new InvalidInputError('La date du paiement est dans le futur.', [{ field: 'date', message: 'Le jour où l’argent a été reçu : aujourd’hui au plus tard.' }]);
     const invoiceId = event.pathParameters?.invoiceId ?? '';
@@ -220,7 +220,7 @@ export const handler = apiRouter<StaffInvoicingRoute>({
   // "Renvoyer la facture": to the customer's e-mail as it is now (`email`: the address the page showed), once per
   // Idempotency-Key; only an issued invoice whose last e-mail did not arrive, and not to the address that bounced (409).
   'POST /api/staff/invoices/{invoiceId}/resend': apiRoute(STAFF, async ({ event, actor }) => {
-    const requestKey = idempotencyKeyOf(event.headers ?? {});
+    const requestKey = idempotencyKeyOf(event.headers);
     const { email } = parseOrThrow(resendSchema, readJsonBody(event), 'Le renvoi contient des erreurs.');
     const outcome = await resendInvoice({ invoiceId: event.pathParameters?.invoiceId ?? '', email, requestKey, by: byWhom(actor) });
     return json(outcome.replayed ? 200 : 201, { resentTo: outcome.to, notificationId: outcome.notificationId, invoice: await detailOf(outcome.invoice) });
@@ -235,7 +235,7 @@ export const handler = apiRouter<StaffInvoicingRoute>({
   }),
 
   'POST /api/staff/activities/{activityId}/customers': apiRoute(STAFF, async ({ event }) => {
-    const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
+    const idempotencyKey = idempotencyKeyOf(event.headers);
     const body = readJsonBody(event);
     const { activity } = await activityOf(event);
     const { customer, created } = await recording.createCustomerFromRequest({ activityId: activity.activityId, idempotencyKey, body });
@@ -259,7 +259,7 @@ export const handler = apiRouter<StaffInvoicingRoute>({
   }),
 
   'POST /api/staff/activities/{activityId}/months/{month}/declarations': apiRoute(STAFF, async ({ event, actor }) => {
-    const idempotencyKey = idempotencyKeyOf(event.headers ?? {});
+    const idempotencyKey = idempotencyKeyOf(event.headers);
     const raw = readJsonBody(event);
     const found = await activityOf(event);
     const month = declarationMonthOf(event);

@@ -9,9 +9,9 @@ import { InvalidInputError } from './errors.js';
  */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,128}$/;
 
-/** The request's Idempotency-Key header, or a 400 that names it. */
-export function idempotencyKeyOf(headers: Record<string, string | undefined>): string {
-  const key = headers['idempotency-key'];
+/** The request's Idempotency-Key header, or a 400 that names it (also when the event has no headers at all). */
+export function idempotencyKeyOf(headers: Record<string, string | undefined> | undefined): string {
+  const key = headers?.['idempotency-key'];
   if (!key || !IDEMPOTENCY_KEY.test(key)) {
     throw new InvalidInputError("L'en-tête Idempotency-Key est obligatoire (8 à 128 caractères : lettres, chiffres, - ou _).", [
       { field: 'Idempotency-Key', message: 'En-tête manquant ou invalide.' },

@@ -88,6 +88,13 @@ describe('POST /api/referrals', () => {
       expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
     });
 
+    it('an event without any headers (a 400 naming the Idempotency-Key, not a 500)', async () => {
+      const before = await itemCount();
+      const res = await call(submit, { ...submitEvent(adultSubmission()), headers: undefined });
+      expect(res).toMatchObject({ status: 400, body: { errors: [{ field: 'Idempotency-Key' }] } });
+      expect(await itemCount()).toBe(before);
+    });
+
     it('wrong types and unknown fields, field by field', async () => {
       const before = await itemCount();
       const body = { ...adultSubmission(), programme: 42, surprise: true, youngPerson: { ...adultSubmission().youngPerson, qpv: 'oui', phone: '01 23 45 67 89' } };

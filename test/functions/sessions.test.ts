@@ -77,6 +77,9 @@ describe('staff session routes', () => {
     // Without the header: refused, field by field.
     const missing = await call(createSession, apiEvent({ routeKey: 'POST /api/staff/sessions', actor: staffCamille, body }));
     expect(missing).toMatchObject({ status: 400, body: { errors: [{ field: 'Idempotency-Key' }] } });
+    // An event without any headers (none the gateway makes, but a direct invocation may): the same 400, not a 500.
+    const noHeaders = await call(createSession, { ...apiEvent({ routeKey: 'POST /api/staff/sessions', actor: staffCamille, body }), headers: undefined });
+    expect(noHeaders).toMatchObject({ status: 400, body: { errors: [{ field: 'Idempotency-Key' }] } });
   });
 });
 
