@@ -182,6 +182,8 @@ function problemsOf(answer: Answer): string[] {
   const problems: string[] = [];
   if (answer.status >= 500 || answer.status < 200) problems.push(`status ${answer.status}`);
   if (answer.contentType.includes('pdf') || answer.contentType.includes('csv')) return problems;
+  // A page of the app (`GET /`): HTML, not an API answer.
+  if (answer.status < 400 && answer.contentType.includes('text/html')) return problems;
   if (GATEWAY_ANSWERS.includes(`${answer.status} ${answer.text}`)) return problems;
   let parsed: { message?: unknown; errors?: Array<{ field?: unknown; message?: unknown }> } | undefined;
   try {
@@ -466,14 +468,18 @@ export function apiFuzzer<W extends FuzzWorld>(options: FuzzOptions<W>) {
     return [...keys].filter((key) => before.get(key) !== after.get(key)).map((key) => `${before.has(key) ? (after.has(key) ? 'changed' : 'removed') : 'added'} ${key}`);
   }
 
-  /** The table once two reads 300 ms apart find it the same (what a 2xx started has settled). */
+  /**
+   * The table once it stayed the same for 1.5 s (what a 2xx started has settled: a workflow's next steps, a message
+   * sent and its bounce coming back through the provider's events).
+   */
   async function quietTableState(): Promise<Map<string, string>> {
     let last = await tableState();
+    let since = Date.now();
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 250));
       const now = await tableState();
-      if (changesBetween(last, now).length === 0) return now;
-      last = now;
+      if (changesBetween(last, now).length) [last, since] = [now, Date.now()];
+      else if (Date.now() - since >= 1_500) return now;
     }
     throw new Error('the table never settled after a 2xx');
   }
