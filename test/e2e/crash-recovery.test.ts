@@ -16,7 +16,7 @@ import { describeTemplate } from '../../infra/local/template.js';
 import { adultSubmission, launchFile, minorSubmission, staffCamille } from '../support/fixtures.js';
 import { inDays, launchReadyReferral } from '../support/activities.js';
 import { allActiveActivities, getActivity } from '../../shared/data/activities.js';
-import { decide } from '../../shared/data/approvals.js';
+import { decide, getApprovalRecord } from '../../shared/data/approvals.js';
 import { referralDecisions } from '../../shared/data/referral-decisions.js';
 import { eventually } from '../support/cloud.js';
 import { recordPersonalValues, watchLogFile } from '../support/personal-data.js';
@@ -291,11 +291,30 @@ describe('a local cloud killed while decisions are pending and a month is being 
     expect(createHash('sha256').update(pdf).digest('hex')).toBe(contract.view.sha256);
 
     // One run of the reconciler (its schedule fired from the console, as "lancer maintenant") hands the lost
-    // decision over (checked below: the workflow takes it, and its messages go once).
-    const reconciler = app().schedules.find((schedule) => schedule.logicalId.startsWith('ReconcilerSchedule'))!;
-    const fired = await fetch(`${base}/_local/schedules/${encodeURIComponent(reconciler.logicalId)}/run`, { method: 'POST', redirect: 'manual' });
-    expect(fired.status).toBe(303);
-    expect(fired.headers.get('location')).not.toContain('error');
+    // decision over (checked below: the workflow takes it, and its messages go once). The reconciler leaves alone a
+    // decision younger than its grace (`decidedAt` before its start less RECONCILE_GRACE_SECONDS, the stage's
+    // `reconcile.graceSeconds`: 10 s on `local`), which a DecideApproval may still be handing over. Fired as soon as
+    // the restarted cloud answered, the run found nothing whenever the kill and restart took less than the grace (13
+    // to 17 s measured on a loaded machine, less on a quiet one), and the decision waited for the next scheduled run
+    // (every minute, on the minute grid): the file then took up to a minute longer. So the run is fired once the
+    // decision is past its grace, alongside the paths, and the wait's callback must be in the execution's history when
+    // it answers: handed over by that run (or by a scheduled run before it, past the grace too), not left to a later one.
+    const lostArn = executionArnOf('referral', lostSubmitted.body.referralId);
+    const lostHandedOver = (async () => {
+      const { decidedAt } = (await getApprovalRecord(lostItem.approvalId))!;
+      // The reconciler's cut-off is strict: a millisecond past it.
+      const pastGraceMs = Date.parse(decidedAt!) + loadStageConfig('local').reconcile.graceSeconds * 1000 + 1 - Date.now();
+      if (pastGraceMs > 0) await new Promise((r) => setTimeout(r, pastGraceMs));
+      const reconciler = app().schedules.find((schedule) => schedule.logicalId.startsWith('ReconcilerSchedule'))!;
+      const fired = await fetch(`${base}/_local/schedules/${encodeURIComponent(reconciler.logicalId)}/run`, { method: 'POST', redirect: 'manual' });
+      expect(fired.status).toBe(303);
+      expect(fired.headers.get('location')).not.toContain('error');
+      const callbacks = ((await sfn.send(new GetExecutionHistoryCommand({ executionArn: lostArn }))).events ?? []).filter(
+        (e) => e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.resource === 'invoke.waitForTaskToken',
+      );
+      expect(callbacks, 'the lost decision handed over by a reconciler run past its grace').toHaveLength(1);
+    })();
+    lostHandedOver.catch(() => undefined);
 
     // The pending referral decided; both onboardings go on where they stopped (one after the other, as before the
     // kill): the countersignature given; the documents sent, the contract accepted and countersigned.
@@ -381,7 +400,7 @@ describe('a local cloud killed while decisions are pending and a month is being 
     expect(sentTwice(referralMessages), 'messages sent twice').toEqual([]);
 
     // The lost decision, handed over by the reconciler.
-    const lostArn = executionArnOf('referral', lostSubmitted.body.referralId);
+    await lostHandedOver;
     await eventually(async () => (await status(lostArn)) === 'SUCCEEDED', 60_000, 'lost decision taken');
     const lostOutput = JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: lostArn }))).output!);
     expect(lostOutput.decision.outcome).toBe('refused');
