@@ -344,7 +344,8 @@ const ONE_MACHINE_DELIVERY_REPORTS: DeliveryReportsQueue = { batchSize: 100, bat
 const PER_STAGE: Record<StageName, StageDefaults> = {
   prod: { removalPolicy: 'retain', deletionProtection: true, logRetentionDays: 180, logLevel: 'INFO' },
   dev: { removalPolicy: 'destroy', deletionProtection: false, logRetentionDays: 30, logLevel: 'DEBUG' },
-  // On one machine, a decision lost by a killed process is handed over again within the minute.
+  // On one machine, a decision lost by a killed process is handed over again by the first reconciler run past its
+  // 10 s grace: the runs are on the minute, so within about 70 s of the decision.
   local: {
     removalPolicy: 'destroy',
     deletionProtection: false,
