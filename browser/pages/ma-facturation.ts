@@ -93,6 +93,11 @@ async function load(): Promise<void> {
   byId('facturation').replaceChildren(el('p', { class: 'lead' }, `${view.tradeName} · ${view.monthLabel}`));
   byId('facturation-contenu').hidden = false;
   showMonth(view, customerList.data.customers);
+  // A month invoiced, or whose statement is out (its e-mail links here): the statement and invoices first, what the
+  // member comes for, not under the forms; an open month: the declaration form first.
+  const statementFirst = view.status !== 'open' || statement.ok;
+  if (statementFirst) byId('mois-etat').after(byId('section-releve'), byId('section-factures'));
+  else byId('facturation-contenu').append(byId('section-factures'), byId('section-releve'));
   byId('releve').replaceChildren(statementNode(statement.ok ? statement.data : undefined));
   byId('factures').replaceChildren(...(invoices.data.invoices.length ? invoices.data.invoices.map(invoiceCard) : [el('p', {}, `Pas de facture pour ${view.monthLabel} : elles sont faites au début du mois suivant.`)]));
 }

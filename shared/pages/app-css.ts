@@ -213,6 +213,12 @@ body[data-page="messages"] .wrap { max-width: 75rem; }
 .price-lines { list-style: none; padding: 0; margin: 0.5rem 0; display: grid; gap: 0.75rem; }
 .price-line fieldset { border: 0; padding: 0; }
 .price-line-title { font-weight: 700; }
+/* A declaration's lines on a phone: no list number, card and fieldset border nested in the card of the form, each of
+   which took width from the line's fields (its price-list choice was cut after a few words at 360 px). */
+.declaration-lines { list-style: none; padding: 0; margin: 0.5rem 0; display: grid; gap: 0.75rem; }
+.declaration-lines > .card { padding: 0.75rem; }
+.declaration-line fieldset { border: 0; padding: 0; }
+.declaration-line .line-title { font-weight: 700; padding: 0; }
 .badge-activity-draft { background: #e4e9f2; color: #1e2f4d; }
 .badge-activity-awaiting-approval { background: #fff0d6; color: #5c3b00; }
 .badge-activity-active { background: #dcefe2; color: #14532b; }

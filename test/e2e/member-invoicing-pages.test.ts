@@ -93,6 +93,9 @@ describe('Ma facturation on a phone', () => {
     await expect.poll(() => page.locator('#totaux').textContent()).toMatch(/Total à payer : 62,50/);
     expect(await page.locator('#totaux').textContent()).toMatch(/TVA non applicable, article 293 B du CGI/);
     expect(await hasHorizontalScroll(page)).toBe(false);
+    // A line's fields take the form's width, as the customer's choice does: its price-list choice is read, not cut short.
+    const formWidth = (await form.getByLabel(/^Client/).boundingBox())!.width;
+    for (const line of [first, second]) expect((await line.getByLabel('Prestation').boundingBox())!.width).toBeGreaterThanOrEqual(formWidth - 30);
     await page.getByRole('button', { name: 'Enregistrer la prestation' }).click();
     await expect.poll(() => page.locator('#declaration-statut').textContent(), { timeout: 30_000 }).toMatch(/Prestation enregistrée : 62,50/);
 
@@ -160,6 +163,10 @@ describe('Ma facturation on a phone', () => {
     expect(linked.url()).toBe(address);
     expect(await linked.locator('#mois').inputValue()).toBe(month);
     expect(await linked.locator('#releve .statement').textContent()).toMatch(/Paiements reçus : 123,45/);
+    // Its figures on the first screen of the phone, above the month's forms: no scrolling past them to find it.
+    const shown = (await linked.locator('#releve .statement p', { hasText: 'Paiements reçus' }).boundingBox())!;
+    expect(shown.y + shown.height).toBeLessThanOrEqual(740);
+    expect(await linked.evaluate(() => window.scrollY)).toBe(0);
     const [download] = await Promise.all([linked.waitForEvent('download'), linked.getByRole('button', { name: 'Télécharger mon relevé (PDF)' }).click()]);
     expect(download.suggestedFilename()).toBe(`releve-${month}.pdf`);
     const bytes = await readFile((await download.path())!);
