@@ -106,10 +106,11 @@ input[type="search"], input[type="url"], input[type="password"], select, textare
 input[type="date"], input[type="time"], input[type="month"] { max-width: 14rem; }
 input[name$="postalCode"] { max-width: 8rem; }
 textarea { resize: vertical; }
-.choice { display: grid; grid-template-columns: 1.5rem 1fr; gap: 0 0.6rem; align-items: start; margin: 0.5rem 0; }
-.choice input { width: 1.35rem; height: 1.35rem; margin: 0.1rem 0 0; accent-color: #123d2f; }
-.choice label { cursor: pointer; }
-.choice-hint { grid-column: 2; }
+/* A radio or checkbox is tapped through its label: 44 px high with its padding (the rows were 32 px apart, the labels 24 px high). */
+.choice { display: grid; grid-template-columns: 1.5rem 1fr; gap: 0 0.6rem; align-items: start; margin: 0; }
+.choice input { width: 1.35rem; height: 1.35rem; margin: 0.725rem 0 0; accent-color: #123d2f; }
+.choice label { cursor: pointer; padding: 0.625rem 0; min-height: 2.75rem; }
+.choice-hint { grid-column: 2; margin-top: -0.35rem; }
 [aria-invalid="true"] { border-color: #b3261e !important; }
 .choice input[aria-invalid="true"] { outline: 2px solid #b3261e; outline-offset: 1px; }
 .field-error { color: #b3261e; font-weight: 600; margin: 0 0 0.35rem; }

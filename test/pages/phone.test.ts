@@ -33,6 +33,18 @@ describe('on a 320-px phone', () => {
     expect(sizes.filter((size) => size.fontSize < 16 || size.height < 44)).toEqual([]);
   });
 
+  it('gives each radio button and checkbox a label 44 px high to tap, as the buttons', async () => {
+    await resetSession(ui.page, ui.server.url, fakeIdToken());
+    await ui.page.goto(`${ui.server.url}/prescripteur/orienter`);
+    const labels = await ui.page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('.choice label')]
+        .filter((label) => label.getClientRects().length > 0)
+        .map((label) => ({ label: label.textContent, height: label.getBoundingClientRect().height })),
+    );
+    expect(labels.length).toBeGreaterThan(5);
+    expect(labels.filter((label) => label.height < 44)).toEqual([]);
+  });
+
   it('gives the links among actions, the header\'s links and "Se déconnecter" a 44 x 44 px target, as the buttons', async () => {
     await resetSession(ui.page, ui.server.url, fakeIdToken({ groups: ['staff'] }));
     await ui.page.goto(`${ui.server.url}/equipe`);
