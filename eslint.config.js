@@ -58,8 +58,9 @@ export default tseslint.config(
         patterns: [
           // The IBAN rule has no dependency: the bank details form checks an IBAN with the API's own code. The
           // invoice amounts and their euros neither: the declaration form computes its totals as the invoice will. Nor
-          // the shapes of a link's token: the pages keep a token of the shapes the API checks.
-          { group: ['**/shared/**/*.js', '!**/shared/domain/iban.js', '!**/shared/domain/invoicing/amounts.js', '!**/shared/domain/money.js', '!**/shared/domain/link-token.js', '**/functions/**', '**/workflows/**', '**/infra/**'], allowTypeImports: true, message: 'Browser modules import only types from the server code (import type).' },
+          // the shapes of a link's token: the pages keep a token of the shapes the API checks. Nor the months' French
+          // names: the pages name a month as the API's messages do.
+          { group: ['**/shared/**/*.js', '!**/shared/domain/iban.js', '!**/shared/domain/invoicing/amounts.js', '!**/shared/domain/invoicing/month-names.js', '!**/shared/domain/money.js', '!**/shared/domain/link-token.js', '**/functions/**', '**/workflows/**', '**/infra/**'], allowTypeImports: true, message: 'Browser modules import only types from the server code (import type).' },
           { group: ['node:*', '@aws-sdk/*', '@middy/*', '@aws-lambda-powertools/*'], message: 'Not for the browser.' },
         ],
       }],

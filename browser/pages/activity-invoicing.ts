@@ -11,6 +11,7 @@ import { textValue, type FormError } from '../lib/forms.js';
 import { startPage } from '../lib/page.js';
 import { editCustomer, forgetCorrection, say, showMonth, wireRecording } from '../lib/recording.js';
 import type { CustomerView, MonthDeclarationsView } from '../lib/views.js';
+import { ofMonth } from '../../shared/domain/invoicing/month-names.js';
 
 type StaffMonthView = MonthDeclarationsView & { shape: 'personal' | 'collective'; members: Array<{ referralId: string; name: string }> };
 
@@ -81,7 +82,7 @@ startPage(async () => {
     base,
     call: api,
     reload: load,
-    openText: (label) => `Prestations de ${label} : elles peuvent être corrigées jusqu'à la facturation du mois.`,
+    openText: (label) => `Prestations ${ofMonth(label)} : elles peuvent être corrigées jusqu'à la facturation du mois.`,
     extraDeclaration: memberChoice,
     customerSaved: (customer) => {
       if (!invoiceToResend.invoiceId || customer.customerId !== invoiceToResend.customerId) return;

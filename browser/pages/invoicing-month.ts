@@ -12,6 +12,7 @@ import { INVOICE_HEADERS, formatEuros, invoiceRow, wireDownload } from '../lib/i
 import { startPage } from '../lib/page.js';
 import { fetchListPage, moreText, pagedTable } from '../lib/paging.js';
 import type { InvoiceListItem, InvoicingMonthView } from '../lib/views.js';
+import { ofMonth } from '../../shared/domain/invoicing/month-names.js';
 
 const month = () => document.body.dataset.month ?? '';
 const monthPath = () => `/api/staff/invoicing/months/${encodeURIComponent(month())}`;
@@ -93,7 +94,10 @@ function prepareBatch(data: InvoicingMonthView, drafts: InvoiceListItem[]): void
       const result = await api(`/api/approvals/${encodeURIComponent(run.approvalId!)}/decision`, { method: 'POST', json: { outcome: 'approve', ...(held.length ? { held } : {}) } });
       if (!result.ok) return showErrors(form, messageOf(result, "Le lot n'a pas pu être validé. Réessayez dans quelques instants."), apiErrors(result));
       section.hidden = true;
+      // The run takes the decision from here: until it moves on, the month no longer reads "Lot à valider".
+      byId('run-summary').textContent = 'Lot validé · numérotation et envoi en cours…';
       say(held.length ? `Lot validé : ${drafts.length - held.length} facture(s) vont être numérotées et envoyées, ${held.length} mise(s) en attente.` : `Lot validé : ${drafts.length} facture(s) vont être numérotées et envoyées.`);
+      void followRun();
     } catch {
       showErrors(form, NETWORK_MESSAGE, []);
     } finally {
@@ -102,12 +106,34 @@ function prepareBatch(data: InvoicingMonthView, drafts: InvoiceListItem[]): void
   };
 }
 
+/**
+ * After the batch's validation, the month read again every few seconds while its run numbers and sends the invoices,
+ * shown once it has moved past the validation and again when it is over: the invoices with their numbers and statuses.
+ */
+async function followRun(): Promise<void> {
+  let shown: string | undefined;
+  for (let round = 0; round < 60; round++) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1000 + round * 500, 5000)));
+    const result = await api<InvoicingMonthView>(`${monthPath()}?limit=100`).catch(() => undefined);
+    const status = result?.ok ? result.data.run?.status : undefined;
+    if (!result?.ok || !status || status === 'awaiting-validation') continue;
+    if (status !== shown) {
+      shown = status;
+      await render(result.data);
+    }
+    if (status === 'done') return;
+  }
+}
+
 async function load(): Promise<void> {
+  const data = await loadInto<InvoicingMonthView>(byId('month'), `${monthPath()}?limit=100`);
+  if (data) await render(data);
+}
+
+async function render(data: InvoicingMonthView): Promise<void> {
   const region = byId('month');
-  const data = await loadInto<InvoicingMonthView>(region, `${monthPath()}?limit=100`);
-  if (!data) return;
-  byId('month-title').textContent = `Facturation de ${data.label}`;
-  document.title = `Facturation de ${data.label} - CoopConnexion Parcours`;
+  byId('month-title').textContent = `Facturation ${ofMonth(data.label)}`;
+  document.title = `Facturation ${ofMonth(data.label)} - CoopConnexion Parcours`;
   const run = data.run;
   region.replaceChildren(
     run

@@ -9,6 +9,7 @@ import { setBusy } from '../lib/forms.js';
 import { startPage } from '../lib/page.js';
 import { dataTable } from '../lib/paging.js';
 import type { InvoicingMonthsView } from '../lib/views.js';
+import { ofMonth } from '../../shared/domain/invoicing/month-names.js';
 
 const say = (text: string) => {
   const status = byId('invoicing-status');
@@ -17,7 +18,7 @@ const say = (text: string) => {
 };
 
 function launchButton(month: string, label: string): HTMLElement {
-  const button = el('button', { type: 'button', class: 'button button-secondary', 'data-month': month }, `Lancer la facturation de ${label}`);
+  const button = el('button', { type: 'button', class: 'button button-secondary', 'data-month': month }, `Lancer la facturation ${ofMonth(label)}`);
   let confirming = false;
   button.addEventListener('click', async () => {
     if (button.disabled) return;
@@ -25,7 +26,7 @@ function launchButton(month: string, label: string): HTMLElement {
     if (!confirming) {
       confirming = true;
       button.textContent = `Confirmer : facturer ${label} maintenant`;
-      say(`Les brouillons de ${label} vont être préparés, puis le lot vous sera soumis avant toute émission. Cliquez de nouveau pour confirmer.`);
+      say(`Les brouillons ${ofMonth(label)} vont être préparés, puis le lot vous sera soumis avant toute émission. Cliquez de nouveau pour confirmer.`);
       return;
     }
     setBusy(button, true, 'Lancement…');
@@ -35,7 +36,7 @@ function launchButton(month: string, label: string): HTMLElement {
         say(messageOf(result, "La facturation n'a pas pu être lancée. Réessayez dans quelques instants."));
         return;
       }
-      say(`La facturation de ${label} est lancée : les brouillons sont en préparation.`);
+      say(`La facturation ${ofMonth(label)} est lancée : les brouillons sont en préparation.`);
       await load();
     } catch {
       say(NETWORK_MESSAGE);

@@ -13,6 +13,7 @@ import { startPage } from '../lib/page.js';
 import { forgetCorrection, say, showMonth, wireRecording } from '../lib/recording.js';
 import type { CustomerView, MemberInvoiceView, MemberStatementView, MonthDeclarationsView, MyActivitiesView } from '../lib/views.js';
 import { formatEuros } from '../../shared/domain/money.js';
+import { ofMonth } from '../../shared/domain/invoicing/month-names.js';
 
 let token: string | undefined;
 let activityId = '';
@@ -127,7 +128,7 @@ startPage(async () => {
     call,
     shown: isLinkRefusal,
     reload: load,
-    openText: (label) => `Déclarez vos prestations de ${label} : vous pouvez les corriger jusqu'à la facturation du mois.`,
+    openText: (label) => `Déclarez vos prestations ${ofMonth(label)} : vous pouvez les corriger jusqu'à la facturation du mois.`,
   });
 
   const monthInput = byId<HTMLInputElement>('mois');

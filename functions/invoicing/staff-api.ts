@@ -24,7 +24,7 @@ import { invoiceDetail, invoiceListItem, PAYMENT_MEANS_LABELS, runView } from '.
 import { cancelInvoiceByCreditNote, issueReleasedInvoice } from '../../shared/invoicing/run-steps.js';
 import { invoiceMails, resendInvoice } from '../../shared/invoicing/resend.js';
 import { getCustomer } from '../../shared/data/invoicing/customers.js';
-import { monthLabel } from '../../shared/domain/invoicing/statement.js';
+import { monthLabel, ofMonth } from '../../shared/domain/invoicing/statement.js';
 import { startInvoicingRun } from '../../shared/workflows.js';
 import { customerView } from '../../shared/invoicing-views.js';
 import * as recording from '../../shared/invoicing/recording.js';
@@ -148,7 +148,7 @@ export const handler = apiRouter<StaffInvoicingRoute>({
     const { started } = await startInvoicingRun({ month, trigger: 'staff' });
     const run = await getInvoicingRun(month);
     if (started === 'already') {
-      throw new ConflictError(`La facturation de ${monthLabel(month)} a déjà été lancée${run ? ` le ${formatParisDateTime(run.startedAt)} (${runView(run).statusLabel.toLowerCase()})` : ''} : elle ne se lance qu’une fois.`);
+      throw new ConflictError(`La facturation ${ofMonth(monthLabel(month))} a déjà été lancée${run ? ` le ${formatParisDateTime(run.startedAt)} (${runView(run).statusLabel.toLowerCase()})` : ''} : elle ne se lance qu’une fois.`);
     }
     logger.info('invoicing run started by staff', { month });
     return json(201, { month, label: monthLabel(month), run: run ? runView(run) : null });

@@ -4,7 +4,7 @@
  * landmarks and forms; its module (browser/pages/<page>.ts) fills it from /api/staff/invoicing and /api/staff/invoices.
  */
 import { PAYMENT_MEANS } from '../domain/invoicing/staff-input.js';
-import { monthLabel } from '../domain/invoicing/statement.js';
+import { monthLabel, ofMonth } from '../domain/invoicing/statement.js';
 import { PAYMENT_MEANS_LABELS } from '../invoicing/staff-views.js';
 import { errorSummary, radioGroup, textField } from './form-fields.js';
 import { recordingSections } from './invoicing.js';
@@ -40,8 +40,8 @@ ${errorSummary()}
 </section>
 <section class="section" aria-labelledby="invoices-title">
 <h2 id="invoices-title">Factures du mois</h2>
-<p>Les factures des prestations de ${monthLabel(month)}, émises à partir du 1er du mois suivant.</p>
-<p><button type="button" class="button button-secondary" id="export-download" aria-describedby="export-hint">Télécharger le journal comptable de ${monthLabel(month)} (CSV)</button></p>
+<p>Les factures des prestations ${ofMonth(monthLabel(month))}, émises à partir du 1er du mois suivant.</p>
+<p><button type="button" class="button button-secondary" id="export-download" aria-describedby="export-hint">Télécharger le journal comptable ${ofMonth(monthLabel(month))} (CSV)</button></p>
 <p class="hint" id="export-hint">Pour la comptabilité : les pièces émises et les paiements reçus en ${monthLabel(month)}, quel que soit le mois des prestations.</p>
 <p id="export-status" role="status"></p>
 <div id="invoices"></div>

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { pagesInBrowser } from '../support/browser.js';
 import { fakeIdToken, hasHorizontalScroll, resetSession } from '../support/pages.js';
 import { activityWithParts, contactIssue, customerOwner, messagesItems, outboxMessage, referralRecord } from '../support/view-fixtures.js';
-import { invoiceDetail } from '../../shared/invoicing/staff-views.js';
+import { invoiceDetail, invoiceListItem, runView } from '../../shared/invoicing/staff-views.js';
+import type { InvoicingRunStatus } from '../../shared/domain/invoicing/run.js';
 import { customerView, monthDeclarationsView } from '../../shared/invoicing-views.js';
 import type { OutboxMessage } from '../../shared/data/outbox.js';
 import type { InvoiceRecord } from '../../shared/domain/invoicing/records.js';
@@ -162,5 +163,47 @@ describe('"Messages et contacts" leads a customer\'s contact to fix to the invoi
     // A young person's row keeps its form.
     expect(await ui.page.locator(`#contacts-to-fix tr[data-issue-id="${young.issueId}"] form`).count()).toBe(1);
     expect(await ui.page.locator(`#failed-messages tr[data-notification-id="${invoiceMail.notificationId}"]`).textContent()).toContain(`facture renvoyée à ${NEW} le`);
+  });
+});
+
+describe("a month's batch on its page", () => {
+  it("validates it with a hold, then follows the run to the numbered invoices instead of still reading \"Lot à valider\"; an October is « d'octobre »", async () => {
+    await ui.page.setViewportSize({ width: 1280, height: 800 });
+    await resetSession(ui.page, ui.server.url, fakeIdToken({ name: 'Claire Dubois', groups: ['staff'] }));
+    await ui.page.unrouteAll();
+    const month = '2024-10';
+    const counts = { activities: 1, invoices: 2, held: 0, issued: 0, sent: 0, failedActivities: 0, statements: 0 };
+    const run = (status: InvoicingRunStatus, more: Partial<typeof counts> = {}) =>
+      runView({ month, status, trigger: 'staff', startedAt: '2024-11-02T08:00:00Z', executionName: `invoicing-${month}`, counts: { ...counts, ...more }, approvalId: 'ap-batch', updatedAt: '2024-11-02T08:01:00Z' });
+    const draft = (invoiceId: string, name: string): InvoiceRecord => ({ ...invoice, invoiceId, month, status: 'draft', number: undefined, issueDate: undefined, dueDate: undefined, customer: { ...invoice.customer, name } });
+    const [first, second] = [draft('inv-a', 'Boulangerie Martin'), draft('inv-b', 'Jeanne Lefebvre')];
+    const reason = 'Les heures du 12 sont à vérifier.';
+    let decision: unknown;
+    await ui.page.route((url) => url.pathname === `/api/staff/invoicing/months/${month}`, (route) =>
+      route.fulfill(json(decision
+        ? { month, label: 'octobre 2024', run: run('done', { held: 1, issued: 1, sent: 1 }), items: [invoiceListItem({ ...first, status: 'issued', number: '2024-000042', issueDate: '2024-11-02', dueDate: '2024-12-02' }, '2024-11-02'), invoiceListItem({ ...second, status: 'held', holdReason: reason }, '2024-11-02')] }
+        : { month, label: 'octobre 2024', run: run('awaiting-validation'), items: [first, second].map((d) => invoiceListItem(d, '2024-11-02')) })));
+    await ui.page.route((url) => url.pathname === '/api/approvals/ap-batch/decision', (route) => {
+      decision = route.request().postDataJSON();
+      return route.fulfill(json({ outcome: 'approve' }));
+    });
+    await ui.page.goto(`${ui.server.url}/equipe/facturation/${month}`);
+    await ui.page.locator('#batch-list > li').nth(1).waitFor();
+    expect(await ui.page.locator('h1').textContent()).toBe("Facturation d'octobre 2024");
+    expect(await ui.page.title()).toBe("Facturation d'octobre 2024 - CoopConnexion Parcours");
+    expect(await ui.page.locator('#export-download').textContent()).toBe("Télécharger le journal comptable d'octobre 2024 (CSV)");
+
+    const held = ui.page.locator('#batch-list > li').nth(1);
+    await held.getByLabel('Mettre en attente').check();
+    await held.getByLabel('Raison, pour les membres').fill(reason);
+    await ui.page.getByRole('button', { name: 'Valider le lot' }).click();
+    await expect.poll(() => ui.page.locator('#month-status').textContent()).toMatch(/^Lot validé : 1 facture\(s\) vont être numérotées et envoyées, 1 mise\(s\) en attente\./);
+    expect(decision).toEqual({ outcome: 'approve', held: [{ invoiceId: 'inv-b', reason }] });
+    expect(await ui.page.locator('#run-summary').textContent()).not.toMatch(/Lot à valider/);
+    // The run went on: the month read again shows where it ended and the invoices as they are now.
+    await expect.poll(() => ui.page.locator('#run-summary').textContent(), { timeout: 10_000 }).toMatch(/^Terminée · 1 activité\(s\), 2 facture\(s\), 1 en attente, 1 émise\(s\)/);
+    const rows = await ui.page.locator('#invoices tbody tr').allTextContents();
+    expect(rows).toEqual([expect.stringContaining('2024-000042'), expect.stringContaining(`En attente`)]);
+    expect(await ui.page.locator('#batch-section').isHidden()).toBe(true);
   });
 });

@@ -19,7 +19,7 @@ import { choice, optionalText, parseOrThrow, text } from '../validation.js';
 import { lineNetCents, type VatMode } from './amounts.js';
 import { validateCustomer } from './customers.js';
 import type { CustomerFields, DeclarationFields, DeclarationLine } from './records.js';
-import { monthLabel } from './statement.js';
+import { monthLabel, ofMonth } from './statement.js';
 
 /**
  * What a member (in their space) or staff (on a member's behalf) send to record customers and declarations, and the
@@ -163,7 +163,7 @@ export function declarationFieldsFrom(input: DeclarationInput, context: Declarat
   if (refusal) throw new ConflictError(refusal);
   const errors: FieldError[] = [];
   const { serviceDate } = input;
-  if (serviceDate.slice(0, 7) !== context.month) errors.push({ field: 'serviceDate', message: `La prestation doit dater de ${monthLabel(context.month)}.` });
+  if (serviceDate.slice(0, 7) !== context.month) errors.push({ field: 'serviceDate', message: `La prestation doit dater ${ofMonth(monthLabel(context.month))}.` });
   else if (serviceDate > context.today) errors.push({ field: 'serviceDate', message: 'Une prestation se déclare une fois faite : la date ne peut pas être après aujourd’hui.' });
   else if (serviceDate < context.activity.startDate) errors.push({ field: 'serviceDate', message: `L'activité commence le ${formatFrenchDate(context.activity.startDate)} : la prestation ne peut pas être antérieure.` });
   else if (context.activity.endDate && serviceDate > context.activity.endDate) errors.push({ field: 'serviceDate', message: `L'activité se termine le ${formatFrenchDate(context.activity.endDate)} : la prestation ne peut pas être postérieure.` });

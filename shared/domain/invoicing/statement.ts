@@ -2,6 +2,9 @@ import { formatEuros } from '../money.js';
 import { formatFrenchDate } from '../time.js';
 import { formatBps } from '../activities.js';
 import { monthContribution, revenueExclVatCents, type ContributionResult } from './contribution.js';
+import { monthLabel } from './month-names.js';
+
+export { monthLabel, ofMonth } from './month-names.js';
 
 /**
  * A young person's monthly statement for one activity: the month's invoices and credit notes, the payments received
@@ -177,14 +180,6 @@ export function statementKeyFigures(statement: MonthlyStatement): StatementKeyFi
 
 /** "releve-2027-03.pdf": the name a member's statement is sent under. */
 export const statementFileName = (month: string) => `releve-${month}.pdf`;
-
-const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
-
-/** "juillet 2027" from "2027-07". */
-export function monthLabel(month: string): string {
-  const [year, m] = month.split('-').map(Number);
-  return `${MONTHS[m - 1]} ${year}`;
-}
 
 /** The statement as lines of French text, for the e-mail and the page. */
 export function statementLines(statement: MonthlyStatement): string[] {

@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { invoiceTotals } from '../../../shared/domain/invoicing/amounts.js';
 import { fecAmount, fecCsv, fecRows, FEC_COLUMNS, type FecDocument } from '../../../shared/domain/invoicing/fec.js';
-import { memberStatement, monthlyStatement, statementKeyFigures, statementLines, type StatementDocument } from '../../../shared/domain/invoicing/statement.js';
+import { memberStatement, monthLabel, monthlyStatement, ofMonth, statementKeyFigures, statementLines, type StatementDocument } from '../../../shared/domain/invoicing/statement.js';
 
 const doc = (number: string, kind: StatementDocument['kind'], netCents: number, vatCents = 0): StatementDocument => ({
   invoiceId: `inv-${number}`, number, kind, issueDate: '2027-08-01', customerName: 'Awa Diallo', netCents, vatCents, grossCents: netCents + vatCents,
 });
 const activity = { activityId: 'a1', name: 'Jardins de Lens', tradeName: 'Les Mains Vertes', shape: 'personal' as const };
+
+describe('a month named in French', () => {
+  it('says "de" before a consonant and "d\'" before a vowel', () => {
+    expect(['2027-01', '2027-04', '2027-08', '2027-10', '2027-12'].map((month) => ofMonth(monthLabel(month)))).toEqual(["de janvier 2027", "d'avril 2027", "d'août 2027", "d'octobre 2027", 'de décembre 2027']);
+  });
+});
 
 describe('the monthly statement', () => {
   it('adds the invoices, takes off the credit notes and the contribution, and shows the payments', () => {
