@@ -37,7 +37,8 @@ function invoiceCard(i: MemberInvoiceView): HTMLElement {
   const parts: HTMLElement[] = [
     el('h3', {}, `${i.kindLabel} ${i.number ?? ''} · ${i.customerName}`.replace('  ', ' ')),
     el('p', {}, el('span', { class: 'badge' }, i.statusLabel), i.issueDate ? ` émise le ${formatPlainDate(i.issueDate)}` : '', i.dueDate ? `, à payer avant le ${formatPlainDate(i.dueDate)}` : ''),
-    el('p', {}, `Total : ${formatEuros(i.totals.grossCents)} · payé : ${formatEuros(i.paidCents)} · reste à payer : ${formatEuros(i.leftCents)}`),
+    // Paid and left only once issued: a draft or held invoice is owed by no one yet, not "0,00 € left to pay".
+    el('p', {}, i.number ? `Total : ${formatEuros(i.totals.grossCents)} · payé : ${formatEuros(i.paidCents)} · reste à payer : ${formatEuros(i.leftCents)}` : `Total : ${formatEuros(i.totals.grossCents)} · pas encore envoyée au client`),
   ];
   if (i.holdReason) parts.push(el('p', { class: 'panel panel-warning' }, `L'équipe a mis cette facture en attente : ${i.holdReason}`));
   if (i.hasPdf && i.number) {

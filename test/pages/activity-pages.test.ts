@@ -11,6 +11,7 @@ import type { CohortMember } from '../../shared/domain/activities.js';
 import {
   activityWithParts,
   approvalRecord,
+  customerOwner,
   decisionAnswerOf,
   launchRefusal,
   myActivitiesAnswer,
@@ -19,6 +20,8 @@ import {
   staffActivityAnswer,
 } from '../support/view-fixtures.js';
 import { launchDecisionSchema } from '../../shared/domain/activity-launch.js';
+import { customerView, memberInvoiceView, monthDeclarationsView } from '../../shared/invoicing-views.js';
+import type { MonthLockRecord } from '../../shared/domain/invoicing/records.js';
 
 /*
  * The activity launch's pages against the API's answers (page.route): the launch file on a phone (euros typed, cents
@@ -213,6 +216,37 @@ describe('"Mon activité" on a phone', () => {
     expect(await card.locator('input, select, textarea').count()).toBe(0);
     const rows = await card.locator('.members-table tbody tr').allTextContents();
     expect(rows).toEqual([expect.stringMatching(/Lina Haddad \(vous\).*Membre.*Comité finances/), expect.stringMatching(/Yanis Benali.*Comité marketing/)]);
+  });
+});
+
+describe('"Ma facturation" on a phone, a month invoiced', () => {
+  it('shows its invoices above the forms, and a held invoice as not sent yet, not as "0,00 €" left to pay', async () => {
+    const found = activityWithParts({ referral: adult, activity: { status: 'active' } });
+    const { activityId } = found.activity;
+    const owner = customerOwner({ activity: found.activity, customer: {} });
+    const held = memberInvoiceView({ ...owner.invoice, invoiceId: 'inv-held', status: 'held', holdReason: 'Les heures du 12 sont à vérifier.', number: undefined, issueDate: undefined, dueDate: undefined });
+    const issued = memberInvoiceView(owner.invoice);
+    const month = monthDeclarationsView({ activity: found.activity, month: '2025-02', lock: { status: 'drafted' } as MonthLockRecord, declarations: [], customers: [owner.customer!], prices: found.prices, vatMode: 'franchise', today: '2025-03-12' });
+    await page.unrouteAll();
+    await page.route('**/api/me/**', (route) => {
+      const path = new URL(route.request().url()).pathname;
+      if (path === '/api/me/activities') return json(route, myActivitiesAnswer(adult, [found]));
+      if (path.endsWith('/months/2025-02/declarations')) return json(route, month);
+      if (path.endsWith('/customers')) return json(route, { activityId, customers: [customerView(owner.customer!)] });
+      if (path.endsWith('/months/2025-02/invoices')) return json(route, { invoices: [held, issued] });
+      return json(route, { message: 'Pas encore de relevé pour ce mois.' }, 404);
+    });
+    await page.goto('about:blank');
+    await page.goto(`${server.url}/ma-facturation?activite=${activityId}&mois=2025-02#${TOKEN}`);
+    const cards = page.locator('#factures .invoice');
+    await cards.nth(1).waitFor();
+    expect(await cards.nth(0).textContent()).toContain('Total : 45,00\u00a0€ · pas encore envoyée au client');
+    expect(await cards.nth(0).textContent()).not.toContain('reste à payer');
+    expect(await cards.nth(1).textContent()).toContain('reste à payer : 45,00\u00a0€');
+    // The month's invoices come before its declarations and the customers' form.
+    const order = await page.evaluate(() => ['section-releve', 'section-factures', 'section-declarations', 'section-clients'].map((id) => document.getElementById(id)!.getBoundingClientRect().top));
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(await hasHorizontalScroll(page)).toBe(false);
   });
 });
 
