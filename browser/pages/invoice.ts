@@ -12,6 +12,7 @@ import { parseEuros } from '../lib/money.js';
 import { startPage } from '../lib/page.js';
 import { dataTable } from '../lib/paging.js';
 import type { CancellationAnswer, InvoiceDetailView, ResendAnswer } from '../lib/views.js';
+import { monthLabel } from '../../shared/domain/invoicing/month-names.js';
 
 const invoiceId = () => document.body.dataset.invoiceId ?? '';
 const invoicePath = () => `/api/staff/invoices/${encodeURIComponent(invoiceId())}`;
@@ -88,7 +89,7 @@ function render(invoice: InvoiceDetailView): void {
     facts([
       ['Statut', `${invoice.statusLabel}${invoice.late ? ' · en retard' : ''}`],
       ['Client', `${invoice.customer.name}${invoice.customer.siren ? ` (SIREN ${invoice.customer.siren})` : ''}`],
-      ['Mois', invoice.month],
+      ['Mois des prestations', monthLabel(invoice.month)],
       ['Émise le', invoice.issueDate ? formatPlainDate(invoice.issueDate) : ''],
       ['Échéance', invoice.dueDate ? formatPlainDate(invoice.dueDate) : ''],
       ['Total HT', formatEuros(invoice.netCents)],

@@ -61,6 +61,8 @@ describe('"Renvoyer la facture" on the invoice\'s page', () => {
     expect(await fix.getAttribute('href')).toBe(`/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie&facture=${encodeURIComponent(invoice.invoiceId)}`);
     expect(await ui.page.locator('#resend').count()).toBe(0);
     expect(await ui.page.locator('#invoice-history').textContent()).toContain(`E-mail au client non remis à ${OLD} : adresse à corriger`);
+    // Its month in words, as its dates.
+    expect(await ui.page.evaluate(() => [...document.querySelectorAll('dt')].find((dt) => dt.textContent === 'Mois des prestations')?.nextElementSibling?.textContent)).toBe('février 2025');
 
     // The customer's form, the e-mail corrected and saved: the page leads back to the invoice to send it again.
     const base = `/api/staff/activities/${found.activity.activityId}`;
