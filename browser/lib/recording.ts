@@ -333,7 +333,7 @@ export function showMonth(monthView: MonthDeclarationsView, customers: CustomerV
   byId('mois-etat').replaceChildren(
     open
       ? el('p', { class: 'panel panel-info' }, setup.openText(view.monthLabel))
-      : el('p', { class: 'panel panel-warning', id: 'mois-facture' }, `${view.monthLabel} est en facturation : ses prestations ne peuvent plus être modifiées.`),
+      : el('p', { class: 'panel panel-warning', id: 'mois-facture' }, `${view.monthLabel.replace(/^./, (c) => c.toUpperCase())} est en facturation : ses prestations ne peuvent plus être modifiées.`),
   );
   byId('section-declarer').hidden = !open;
   const select = byId<HTMLSelectElement>('f-customerId');

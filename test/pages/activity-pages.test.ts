@@ -243,6 +243,7 @@ describe('"Ma facturation" on a phone, a month invoiced', () => {
     expect(await cards.nth(0).textContent()).toContain('Total : 45,00\u00a0€ · pas encore envoyée au client');
     expect(await cards.nth(0).textContent()).not.toContain('reste à payer');
     expect(await cards.nth(1).textContent()).toContain('reste à payer : 45,00\u00a0€');
+    expect(await page.locator('#mois-facture').textContent()).toBe('Février 2025 est en facturation : ses prestations ne peuvent plus être modifiées.');
     // The month's invoices come before its declarations and the customers' form.
     const order = await page.evaluate(() => ['section-releve', 'section-factures', 'section-declarations', 'section-clients'].map((id) => document.getElementById(id)!.getBoundingClientRect().top));
     expect([...order].sort((a, b) => a - b)).toEqual(order);
