@@ -165,6 +165,17 @@ function readDeclaration(): { body: Record<string, unknown>; errors: FormError[]
   return { body: { customerId, serviceDate, lines: lines.map((l) => l.body) }, errors, amounts: lines.map((l) => l.amount) };
 }
 
+/** A quantity as it reads: "1,5", "2", "0,25" (hundredths, without a trailing zero). */
+const quantityText = (hundredths: number) => centsToInput(hundredths).replace(/,(\d)0$/, ',$1');
+
+/** A line's unit as it reads ("heure"): the price list's, or the one chosen for a free price. */
+function unitOf(li: HTMLElement): string {
+  const priceLineId = lineControl<HTMLSelectElement>(li, 'priceLineId').value;
+  if (priceLineId !== FREE) return pricesOn(textValue(byId<HTMLFormElement>('declaration-form'), 'serviceDate')).find((p) => p.lineId === priceLineId)?.unitLabel ?? '';
+  const unit = lineControl<HTMLSelectElement>(li, 'unit');
+  return unit.selectedOptions[0]?.textContent ?? '';
+}
+
 /** Each line's amount and the totals, computed in cents with the invoice's rules; under the franchise no VAT. */
 function updateTotals(): void {
   const { amounts } = readDeclaration();
@@ -172,7 +183,10 @@ function updateTotals(): void {
   const complete = amounts.every((a) => a !== undefined && (mode === 'franchise' || a.vatRateBps !== null));
   lineItems().forEach((li, i) => {
     const amount = amounts[i];
-    li.querySelector('.line-total')!.textContent = amount && (mode === 'franchise' || amount.vatRateBps !== null) ? `Montant de la ligne : ${formatEuros(invoiceTotals([amount], mode).netCents)} HT` : '';
+    // The price is spelled out: on a phone the chosen line of the price list is cut short in its select.
+    li.querySelector('.line-total')!.textContent = amount && (mode === 'franchise' || amount.vatRateBps !== null)
+      ? `Montant de la ligne : ${quantityText(amount.quantityHundredths)} ${unitOf(li)} × ${formatEuros(amount.unitPriceCents)} = ${formatEuros(invoiceTotals([amount], mode).netCents)} HT`
+      : '';
   });
   const panel = byId('totaux');
   if (!complete || amounts.length === 0) {
@@ -256,7 +270,7 @@ function declarationCard(d: DeclarationView): HTMLElement {
   }
   return el('article', { class: 'card declaration', 'data-declaration-id': d.declarationId },
     el('h3', {}, `${formatPlainDate(d.serviceDate)} · ${d.customerName}`),
-    el('ul', {}, ...d.lines.map((l) => el('li', {}, `${l.description} : ${centsToInput(l.quantityHundredths)} ${l.unitLabel} × ${formatEuros(l.unitPriceCents)} = ${formatEuros(l.netCents)} HT`))),
+    el('ul', {}, ...d.lines.map((l) => el('li', {}, `${l.description} : ${quantityText(l.quantityHundredths)} ${l.unitLabel} × ${formatEuros(l.unitPriceCents)} = ${formatEuros(l.netCents)} HT`))),
     el('p', {}, el('strong', {}, `Total : ${formatEuros(d.totals.grossCents)}`), vatCharged() ? ` (dont TVA ${formatEuros(d.totals.vatCents)})` : ''),
     el('p', { class: 'hint' }, `Déclarée par ${d.declaredBy}${d.canChange ? '' : ' · en facturation, ne peut plus être modifiée'}`),
     ...(actions.length ? [el('div', { class: 'item-actions' }, ...actions)] : []));

@@ -92,6 +92,9 @@ describe('Ma facturation on a phone', () => {
     // 1,5 x 15,00 + 40,00 = 62,50, under the franchise no VAT.
     await expect.poll(() => page.locator('#totaux').textContent()).toMatch(/Total à payer : 62,50/);
     expect(await page.locator('#totaux').textContent()).toMatch(/TVA non applicable, article 293 B du CGI/);
+    // Each line spells out its price, which its select cuts short on a phone.
+    expect(await first.locator('.line-total').textContent()).toBe('Montant de la ligne : 1,5 heure × 15,00\u00a0€ = 22,50\u00a0€ HT');
+    expect(await second.locator('.line-total').textContent()).toBe('Montant de la ligne : 1 forfait × 40,00\u00a0€ = 40,00\u00a0€ HT');
     expect(await hasHorizontalScroll(page)).toBe(false);
     // A line's fields take the form's width, as the customer's choice does: its price-list choice is read, not cut short.
     const formWidth = (await form.getByLabel(/^Client/).boundingBox())!.width;
