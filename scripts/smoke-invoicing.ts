@@ -20,7 +20,7 @@ import { tableName } from '../shared/data/client.js';
 import { transact } from '../shared/data/invoicing/items.js';
 import { checkNumberContinuity } from '../shared/data/invoicing/numbering.js';
 import { addToMonth } from '../shared/domain/invoicing/run.js';
-import { monthLabel, statementFileName } from '../shared/domain/invoicing/statement.js';
+import { monthLabel, ofMonth, statementFileName } from '../shared/domain/invoicing/statement.js';
 import { formatEuros } from '../shared/domain/money.js';
 import { parisDate } from '../shared/domain/time.js';
 import { centsOf, checkEn16931 } from '../shared/invoicing/en16931.js';
@@ -264,7 +264,7 @@ export async function smokeInvoicing(options: SmokeInvoicingOptions): Promise<vo
   if (statements) {
     const statementMails = async () => {
       const all = await storedMails(sesUrl);
-      return activities.map((a) => all.filter((m) => m.destination.to.includes(a.member.email) && m.subject === `Votre relevé de ${label} : ${a.name}`));
+      return activities.map((a) => all.filter((m) => m.destination.to.includes(a.member.email) && m.subject === `Votre relevé ${ofMonth(label)} : ${a.name}`));
     };
     const mails = (await until(async () => ((await statementMails()).every((f) => f.length > 0) ? statementMails() : undefined), `${label}: the statement e-mails`)) ?? (await statementMails());
     for (const [i, activity] of activities.entries()) {

@@ -14,7 +14,7 @@ import {
   type ServiceKind,
 } from './domain/activities.js';
 import { PROGRAMME_RULES } from './domain/programmes.js';
-import { monthLabel } from './domain/invoicing/statement.js';
+import { monthLabel, ofMonth } from './domain/invoicing/statement.js';
 import { formatEuros } from './domain/money.js';
 import { parisDate } from './domain/time.js';
 import type { ActivityWithParts } from './data/activities.js';
@@ -118,7 +118,7 @@ export type ActivityView = ReturnType<typeof activityView>;
 function lastInvoicing(activity: ActivityRecord): { lastInvoicingLabel?: string } {
   if (activity.status === 'active' || !inInvoicingIndex(activity)) return {};
   const until = activity.status === 'closed' ? 'sa fermeture' : 'sa mise en pause';
-  return { lastInvoicingLabel: `Ses dernières prestations, déclarées jusqu'à ${until}, seront facturées au prochain passage de la facturation mensuelle (mois de ${monthLabel(activity.invoiceThrough!)}).` };
+  return { lastInvoicingLabel: `Ses dernières prestations, déclarées jusqu'à ${until}, seront facturées au prochain passage de la facturation mensuelle (mois ${ofMonth(monthLabel(activity.invoiceThrough!))}).` };
 }
 
 const committee = (role: ActivityWithParts['members'][number]['committeeRole']) => (role ? { committeeRole: role, committeeRoleLabel: COMMITTEE_ROLE_LABELS[role] } : {});

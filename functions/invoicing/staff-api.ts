@@ -52,7 +52,7 @@ function monthOf(event: ApiEvent): string {
   if (!isMonth(month)) throw new NotFoundError('Mois introuvable : le mois s’écrit AAAA-MM.');
   // A month of the system's range, up to the current one (its journal so far): not an empty page for 9999-12.
   const current = parisDate().slice(0, 7);
-  if (month < EARLIEST_INVOICING_MONTH || month > current) throw new NotFoundError(`Mois introuvable : de ${monthLabel(EARLIEST_INVOICING_MONTH)} à ${monthLabel(current)}.`);
+  if (month < EARLIEST_INVOICING_MONTH || month > current) throw new NotFoundError(`Mois introuvable : ${ofMonth(monthLabel(EARLIEST_INVOICING_MONTH))} à ${monthLabel(current)}.`);
   return month;
 }
 

@@ -1,5 +1,5 @@
 import { formatBps } from '../domain/activities.js';
-import { memberStatement, monthLabel, type MonthlyStatement, type StatementMemberCopy, type StatementRecord } from '../domain/invoicing/statement.js';
+import { memberStatement, monthLabel, ofMonth, type MonthlyStatement, type StatementMemberCopy, type StatementRecord } from '../domain/invoicing/statement.js';
 import { formatEuros } from '../domain/money.js';
 import { formatFrenchDate, parisDate } from '../domain/time.js';
 import { ACCENT, BLACK, GREY, MARGIN, tableStartHeight, writeTable, type TableColumn } from './invoice-pdf.js';
@@ -157,5 +157,5 @@ export async function renderStatementPdf(input: StatementPdfInput): Promise<Buff
   note('La TVA facturée est collectée pour le compte de l’État et ne fait pas partie de ce qui vous revient. Les factures et les paiements sont ceux enregistrés par la coopérative à la date du relevé.');
 
   // A PDF/A-3b as the invoices (the same fonts, output intent and XMP), with no associated file.
-  return writePdfA({ title: `Relevé de ${month} - ${statement.activity.tradeName}`, date: new Date(`${input.issuedOn}T00:00:00.000Z`), lang: 'fr-FR', pages: page });
+  return writePdfA({ title: `Relevé ${ofMonth(month)} - ${statement.activity.tradeName}`, date: new Date(`${input.issuedOn}T00:00:00.000Z`), lang: 'fr-FR', pages: page });
 }

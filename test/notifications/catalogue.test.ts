@@ -272,6 +272,17 @@ describe('the catalogue', () => {
     const share = render('monthly-statement', 'young', 'email', { ...vars, collective: true, leftCents: 30_000 });
     expect(share.body).toContain('- votre part du résultat (partage égal, indicatif) : 300,00\u00a0€');
     expect(isMandatory('monthly-statement', 'young')).toBe(false);
+    // "de" is elided before a month that starts with a vowel.
+    const october = render('monthly-statement', 'young', 'email', { ...vars, month: '2027-10' });
+    expect(october.subject).toBe("Votre relevé d'octobre 2027 : Couture Leroy");
+    expect(october.body).toContain("Votre relevé d'octobre 2027 pour l'activité");
+  });
+
+  it("names the month of a held invoice in correct French, elided before a vowel", () => {
+    const vars = { youngFirstName: 'Zoé', reference: 'ORI-1A2B3C4D', activityName: 'Couture Leroy', customerName: 'Mme Leroy', reason: 'Le prix est à revoir.' };
+    expect(render('invoice-held', 'young', 'email', { ...vars, month: '2027-04' }).subject).toBe("Facture d'avril 2027 mise en attente : Couture Leroy");
+    expect(render('invoice-held', 'young', 'email', { ...vars, month: '2027-08' }).body).toContain("La facture d'août 2027 de l'activité « Couture Leroy »");
+    expect(render('invoice-held', 'young', 'email', { ...vars, month: '2027-03' }).subject).toBe('Facture de mars 2027 mise en attente : Couture Leroy');
   });
 
   it('keeps the SMS of a usual referral in one segment where it can', () => {

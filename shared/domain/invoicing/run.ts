@@ -8,7 +8,7 @@ import * as z from 'zod/mini';
 import { parisDate } from '../time.js';
 import { choice, text } from '../validation.js';
 import { invoiceTotals, type VatMode } from './amounts.js';
-import { monthLabel } from './statement.js';
+import { monthLabel, ofMonth } from './statement.js';
 import type { CustomerRecord, DeclarationRecord, InvoiceDraft, InvoiceEvent, InvoiceRecord } from './records.js';
 
 export const RUN_STATUSES = ['drafting', 'awaiting-validation', 'numbering', 'sending', 'statements', 'done'] as const;
@@ -87,7 +87,7 @@ export const EARLIEST_INVOICING_MONTH = '2000-01';
  */
 export function invoicingMonthRefusal(month: string, now: Date): { message: string; field: string } | undefined {
   const last = previousParisMonth(now);
-  const range = `de ${monthLabel(EARLIEST_INVOICING_MONTH)} à ${monthLabel(last)}`;
+  const range = `${ofMonth(monthLabel(EARLIEST_INVOICING_MONTH))} à ${monthLabel(last)}`;
   if (month < EARLIEST_INVOICING_MONTH) return { message: `Ce mois est trop ancien : la facturation se lance pour un mois ${range}.`, field: `Un mois depuis ${monthLabel(EARLIEST_INVOICING_MONTH)}, au format AAAA-MM.` };
   if (month > last) return { message: `Seul un mois terminé se facture : ${monthLabel(last)} au plus tard.`, field: 'Un mois passé, au format AAAA-MM.' };
   return undefined;

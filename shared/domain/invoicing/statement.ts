@@ -2,7 +2,7 @@ import { formatEuros } from '../money.js';
 import { formatFrenchDate } from '../time.js';
 import { formatBps } from '../activities.js';
 import { monthContribution, revenueExclVatCents, type ContributionResult } from './contribution.js';
-import { monthLabel } from './month-names.js';
+import { monthLabel, ofMonth } from './month-names.js';
 
 export { monthLabel, ofMonth } from './month-names.js';
 
@@ -183,7 +183,7 @@ export const statementFileName = (month: string) => `releve-${month}.pdf`;
 
 /** The statement as lines of French text, for the e-mail and the page. */
 export function statementLines(statement: MonthlyStatement): string[] {
-  const lines = [`Relevé de ${monthLabel(statement.month)} - ${statement.activity.tradeName} (${statement.activity.name})`, ''];
+  const lines = [`Relevé ${ofMonth(monthLabel(statement.month))} - ${statement.activity.tradeName} (${statement.activity.name})`, ''];
   lines.push(statement.documents.length === 0 ? 'Aucune facture ce mois-ci.' : 'Factures et avoirs du mois :');
   for (const doc of statement.documents) {
     const label = doc.kind === 'credit-note' ? 'Avoir' : 'Facture';

@@ -1,6 +1,6 @@
 import { formatEuros } from '../money.js';
 import { formatFrenchDate } from '../time.js';
-import { monthLabel, type StatementKeyFigures } from '../invoicing/statement.js';
+import { monthLabel, ofMonth, type StatementKeyFigures } from '../invoicing/statement.js';
 import { LINK_PLACEHOLDERS } from '../personal-links.js';
 
 /**
@@ -133,8 +133,8 @@ export function invoicingTemplates(signature: string) {
       young: {
         mandatory: false,
         email: (v: InvoiceHeldVars): EmailText => ({
-          subject: `Facture de ${monthLabel(v.month)} mise en attente : ${v.activityName}`,
-          body: `Bonjour ${v.youngFirstName},\n\nLa facture de ${monthLabel(v.month)} de l'activité « ${v.activityName} » pour ${v.customerName} n'a pas été envoyée : l'équipe l'a mise en attente.\n\nPourquoi : ${v.reason}\n\nL'équipe vous dira quand la corriger ou l'envoyer. Les autres factures du mois sont parties normalement.\n\nRéférence : ${v.reference}${signature}`,
+          subject: `Facture ${ofMonth(monthLabel(v.month))} mise en attente : ${v.activityName}`,
+          body: `Bonjour ${v.youngFirstName},\n\nLa facture ${ofMonth(monthLabel(v.month))} de l'activité « ${v.activityName} » pour ${v.customerName} n'a pas été envoyée : l'équipe l'a mise en attente.\n\nPourquoi : ${v.reason}\n\nL'équipe vous dira quand la corriger ou l'envoyer. Les autres factures du mois sont parties normalement.\n\nRéférence : ${v.reference}${signature}`,
         }),
       },
     },
@@ -147,8 +147,8 @@ export function invoicingTemplates(signature: string) {
         mandatory: false,
         attachments: true,
         email: (v: StatementMessageVars): EmailText => ({
-          subject: `Votre relevé de ${monthLabel(v.month)} : ${v.activityName}`,
-          body: `Bonjour ${v.youngFirstName},\n\nVotre relevé de ${monthLabel(v.month)} pour l'activité « ${v.activityName} » est disponible dans votre espace.\n\nLes chiffres du mois :\n- facturé à vos clients (avoirs déduits) : ${formatEuros(v.invoicedExclVatCents)} HT, ${formatEuros(v.invoicedInclVatCents)} TTC\n- paiements reçus : ${formatEuros(v.receivedCents)}\n- contribution de la coopérative : ${formatEuros(v.contributionCents)}\n- ${
+          subject: `Votre relevé ${ofMonth(monthLabel(v.month))} : ${v.activityName}`,
+          body: `Bonjour ${v.youngFirstName},\n\nVotre relevé ${ofMonth(monthLabel(v.month))} pour l'activité « ${v.activityName} » est disponible dans votre espace.\n\nLes chiffres du mois :\n- facturé à vos clients (avoirs déduits) : ${formatEuros(v.invoicedExclVatCents)} HT, ${formatEuros(v.invoicedInclVatCents)} TTC\n- paiements reçus : ${formatEuros(v.receivedCents)}\n- contribution de la coopérative : ${formatEuros(v.contributionCents)}\n- ${
             v.collective ? 'votre part du résultat (partage égal, indicatif)' : 'ce qui vous reste'
           } : ${formatEuros(v.leftCents)}\n\nLe détail (factures, avoirs, paiements) et le relevé en PDF sont dans votre espace, avec votre lien personnel :\n${LINK_PLACEHOLDERS['young-person']}\n\nCe lien est personnel : ne le transmettez à personne. Il est valable ${v.validDays} jour${v.validDays > 1 ? 's' : ''} ; ensuite, la page vous proposera d'en recevoir un nouveau.\n\nRéférence : ${v.reference}${signature}`,
         }),

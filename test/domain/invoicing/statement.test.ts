@@ -31,7 +31,8 @@ describe('the monthly statement', () => {
     expect(text).toContain('Avoir n° 2027-000013 du 01/08/2027, Awa Diallo : -100,00\u00a0€ HT');
     expect(text).toContain("Chiffre d'affaires hors taxes : 250,00\u00a0€");
     expect(text).toContain('Contribution de la coopérative (10 %) : 25,00\u00a0€');
-    expect(text).toContain('Ce qui vous reste : 225,00\u00a0€');
+    expect(text).toContain('Ce qui vous reste : 225,00\u00a0€');    const october = statementLines(monthlyStatement({ month: '2027-10', activity, documents: [], payments: [], rateBps: 1000 })).join('\n');
+    expect(october).toContain("Relevé d'octobre 2027 - Les Mains Vertes (Jardins de Lens)");
   });
 
   it('for a collective activity, leaves each member their share of the result', () => {
