@@ -1,4 +1,4 @@
-import { PRICE_UNIT_LABELS, type PriceListVersion, type PriceUnit } from './domain/activities.js';
+import { priceUnitLabel, type PriceListVersion } from './domain/activities.js';
 import { invoiceTotals, type VatMode } from './domain/invoicing/amounts.js';
 import { CUSTOMER_KIND_LABELS } from './domain/invoicing/customers.js';
 import { declaredByLabel, type CustomerRecord, type DeclarationRecord, type InvoiceRecord, type InvoiceStatus, type MonthLockRecord } from './domain/invoicing/records.js';
@@ -14,7 +14,6 @@ export function customerView(customer: CustomerRecord) {
   return { customerId, kind, kindLabel: CUSTOMER_KIND_LABELS[kind], name, address, email, ...(siren ? { siren } : {}), ...(vatNumber ? { vatNumber } : {}), version, updatedAt };
 }
 
-const unitLabel = (unit: string) => PRICE_UNIT_LABELS[unit as PriceUnit] ?? unit;
 
 /** A declaration with its lines' amounts and totals computed as the invoice will (shared/domain/invoicing/amounts.ts). */
 export function declarationView(declaration: DeclarationRecord, customerNames: ReadonlyMap<string, string>, vatMode: VatMode) {
@@ -25,7 +24,7 @@ export function declarationView(declaration: DeclarationRecord, customerNames: R
     customerId: declaration.customerId,
     customerName: customerNames.get(declaration.customerId) ?? 'Client supprimé',
     serviceDate: declaration.serviceDate,
-    lines: declaration.lines.map((line, i) => ({ ...line, unitLabel: unitLabel(line.unit), netCents: totals.lines[i].netCents })),
+    lines: declaration.lines.map((line, i) => ({ ...line, unitLabel: priceUnitLabel(line.unit), netCents: totals.lines[i].netCents })),
     totals: { netCents: totals.netCents, vatCents: totals.vatCents, grossCents: totals.grossCents },
     declaredBy: declaredByLabel(declaration.declaredBy),
     status: declaration.status,
@@ -63,7 +62,7 @@ export function monthDeclarationsView(input: {
     status: invoiced ? ('invoiced' as const) : ('open' as const),
     vatMode: input.vatMode,
     today: input.today,
-    priceVersions: input.prices.map((v) => ({ version: v.version, effectiveFrom: v.effectiveFrom, lines: v.lines.map((l) => ({ ...l, unitLabel: unitLabel(l.unit) })) })),
+    priceVersions: input.prices.map((v) => ({ version: v.version, effectiveFrom: v.effectiveFrom, lines: v.lines.map((l) => ({ ...l, unitLabel: priceUnitLabel(l.unit) })) })),
     customers: input.customers.map((c) => ({ customerId: c.customerId, name: c.name, kindLabel: CUSTOMER_KIND_LABELS[c.kind] })),
     declarations: [...input.declarations].sort((a, b) => a.serviceDate.localeCompare(b.serviceDate) || a.createdAt.localeCompare(b.createdAt)).map((d) => declarationView(d, names, input.vatMode)),
   };

@@ -10,7 +10,7 @@ import { byId, el, formatPlainDate, plural } from './dom.js';
 import { clearErrors, idempotencyKeyOf, radioValue, sendForm, setBusy, textValue, type FormError } from './forms.js';
 import { centsToInput, parseEuros } from './money.js';
 import type { CustomerView, DeclarationView, MonthDeclarationsView } from './views.js';
-import { invoiceTotals, FRANCHISE_MENTION, type AmountLine } from '../../shared/domain/invoicing/amounts.js';
+import { invoiceTotals, quantityWithUnit, FRANCHISE_MENTION, type AmountLine } from '../../shared/domain/invoicing/amounts.js';
 import { formatEuros } from '../../shared/domain/money.js';
 
 type PriceVersion = MonthDeclarationsView['priceVersions'][number];
@@ -165,9 +165,6 @@ function readDeclaration(): { body: Record<string, unknown>; errors: FormError[]
   return { body: { customerId, serviceDate, lines: lines.map((l) => l.body) }, errors, amounts: lines.map((l) => l.amount) };
 }
 
-/** A quantity as it reads: "1,5", "2", "0,25" (hundredths, without a trailing zero). */
-const quantityText = (hundredths: number) => centsToInput(hundredths).replace(/,(\d)0$/, ',$1');
-
 /** A line's unit as it reads ("heure"): the price list's, or the one chosen for a free price. */
 function unitOf(li: HTMLElement): string {
   const priceLineId = lineControl<HTMLSelectElement>(li, 'priceLineId').value;
@@ -185,7 +182,7 @@ function updateTotals(): void {
     const amount = amounts[i];
     // The price is spelled out: on a phone the chosen line of the price list is cut short in its select.
     li.querySelector('.line-total')!.textContent = amount && (mode === 'franchise' || amount.vatRateBps !== null)
-      ? `Montant de la ligne : ${quantityText(amount.quantityHundredths)} ${unitOf(li)} × ${formatEuros(amount.unitPriceCents)} = ${formatEuros(invoiceTotals([amount], mode).netCents)} HT`
+      ? `Montant de la ligne : ${quantityWithUnit(amount.quantityHundredths, unitOf(li))} × ${formatEuros(amount.unitPriceCents)} = ${formatEuros(invoiceTotals([amount], mode).netCents)} HT`
       : '';
   });
   const panel = byId('totaux');
@@ -270,7 +267,7 @@ function declarationCard(d: DeclarationView): HTMLElement {
   }
   return el('article', { class: 'card declaration', 'data-declaration-id': d.declarationId },
     el('h3', {}, `${formatPlainDate(d.serviceDate)} · ${d.customerName}`),
-    el('ul', {}, ...d.lines.map((l) => el('li', {}, `${l.description} : ${quantityText(l.quantityHundredths)} ${l.unitLabel} × ${formatEuros(l.unitPriceCents)} = ${formatEuros(l.netCents)} HT`))),
+    el('ul', {}, ...d.lines.map((l) => el('li', {}, `${l.description} : ${quantityWithUnit(l.quantityHundredths, l.unitLabel)} × ${formatEuros(l.unitPriceCents)} = ${formatEuros(l.netCents)} HT`))),
     el('p', {}, el('strong', {}, `Total : ${formatEuros(d.totals.grossCents)}`), vatCharged() ? ` (dont TVA ${formatEuros(d.totals.vatCents)})` : ''),
     el('p', { class: 'hint' }, `Déclarée par ${d.declaredBy}${d.canChange ? '' : ' · en facturation, ne peut plus être modifiée'}`),
     ...(actions.length ? [el('div', { class: 'item-actions' }, ...actions)] : []));

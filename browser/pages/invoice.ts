@@ -13,6 +13,7 @@ import { startPage } from '../lib/page.js';
 import { dataTable } from '../lib/paging.js';
 import type { CancellationAnswer, InvoiceDetailView, ResendAnswer } from '../lib/views.js';
 import { monthLabel } from '../../shared/domain/invoicing/month-names.js';
+import { quantityWithUnit } from '../../shared/domain/invoicing/amounts.js';
 
 const invoiceId = () => document.body.dataset.invoiceId ?? '';
 const invoicePath = () => `/api/staff/invoices/${encodeURIComponent(invoiceId())}`;
@@ -107,7 +108,7 @@ function render(invoice: InvoiceDetailView): void {
     mailSection(invoice),
     el('h2', {}, 'Lignes'),
     dataTable('invoice-lines', 'Prestations', ['Date', 'Description', 'Quantité', 'Prix unitaire HT', 'TVA', 'Montant HT'], invoice.lines.map((line) => ({
-      cells: [formatPlainDate(line.serviceDate), line.description, `${String(line.quantityHundredths / 100).replace('.', ',')} ${line.unit}`, formatEuros(line.unitPriceCents), line.vatRate ?? 'non applicable', formatEuros(line.netCents)],
+      cells: [formatPlainDate(line.serviceDate), line.description, quantityWithUnit(line.quantityHundredths, line.unitLabel), formatEuros(line.unitPriceCents), line.vatRate ?? 'non applicable', formatEuros(line.netCents)],
     }))),
     el('h2', {}, 'Paiements'),
     invoice.payments.length

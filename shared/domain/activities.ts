@@ -224,6 +224,9 @@ export const PRICE_UNITS = ['heure', 'forfait', 'unite', 'm2', 'km', 'jour'] as 
 export type PriceUnit = (typeof PRICE_UNITS)[number];
 export const PRICE_UNIT_LABELS: Record<PriceUnit, string> = { heure: 'heure', forfait: 'forfait', unite: 'unité', m2: 'm²', km: 'km', jour: 'jour' };
 
+/** A stored unit's label ("m2" -> "m²"); a unit no longer listed reads as stored. */
+export const priceUnitLabel = (unit: string): string => PRICE_UNIT_LABELS[unit as PriceUnit] ?? unit;
+
 /** Highest unit price of a line: 100 000,00 €. */
 export const MAX_UNIT_PRICE_CENTS = 100_000_00;
 export const MAX_PRICE_LINES = 50;

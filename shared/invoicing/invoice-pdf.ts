@@ -1,5 +1,5 @@
 import { formatBps, PRICE_UNIT_LABELS } from '../domain/activities.js';
-import { FRANCHISE_MENTION } from '../domain/invoicing/amounts.js';
+import { formatQuantity, FRANCHISE_MENTION } from '../domain/invoicing/amounts.js';
 import { addressOneLine, CUSTOMER_KIND_LABELS, formatSiren } from '../domain/invoicing/customers.js';
 import { paymentMentions, paymentTermsText } from '../domain/invoicing/terms.js';
 import { formatEuros } from '../domain/money.js';
@@ -29,12 +29,6 @@ export const ACCENT = '#1f5c4a';
 export const GREY = '#555555';
 export const BLACK = '#000000';
 
-/** 150 -> "1,5", 200 -> "2", 125 -> "1,25". */
-export function formatQuantity(hundredths: number): string {
-  const whole = Math.trunc(hundredths / 100);
-  const fraction = Math.abs(hundredths % 100);
-  return fraction === 0 ? String(whole) : `${whole},${String(fraction).padStart(2, '0').replace(/0$/, '')}`;
-}
 
 /** "FR76 4255 9100 0008 0123 4567 812". */
 const groupedIban = (iban: string) => iban.replace(/(.{4})(?=.)/g, '$1 ');

@@ -1,6 +1,6 @@
 import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../domain/invoicing/records.js';
 import { invoiceHistory, type InvoicingRunRecord, type InvoicingRunStatus } from '../domain/invoicing/run.js';
-import { formatBps } from '../domain/activities.js';
+import { formatBps, priceUnitLabel } from '../domain/activities.js';
 import { chaseDates } from '../domain/invoicing/terms.js';
 import { formatEuros } from '../domain/money.js';
 import { formatParisDateTime } from '../domain/time.js';
@@ -148,6 +148,7 @@ export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[],
       serviceDate: line.serviceDate,
       quantityHundredths: line.quantityHundredths,
       unit: line.unit,
+      unitLabel: priceUnitLabel(line.unit),
       unitPriceCents: line.unitPriceCents,
       vatRate: line.vatRateBps === null ? null : formatBps(line.vatRateBps),
       netCents: line.netCents,

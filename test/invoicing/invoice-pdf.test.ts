@@ -7,7 +7,8 @@ import { buildInvoiceDocument, creditNoteOf, documentFileName, type InvoiceDocum
 import { checkEn16931 } from '../../shared/invoicing/en16931.js';
 import { FACTUR_X_FILE_NAME, FRANCHISE_EXEMPTION_CODE } from '../../shared/invoicing/factur-x.js';
 import { createHash } from 'node:crypto';
-import { formatQuantity, MARGIN, renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
+import { MARGIN, renderInvoicePdf } from '../../shared/invoicing/invoice-pdf.js';
+import { formatQuantity } from '../../shared/domain/invoicing/amounts.js';
 import { PAGE_WIDTH, PdfPages } from '../../shared/invoicing/pdf-writer.js';
 import { at, childrenNamed, parseXml, textAt } from '../../shared/invoicing/xml.js';
 import { expectPdfAStructure, pdfStreams } from '../support/pdf-objects.js';

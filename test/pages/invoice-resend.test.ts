@@ -25,7 +25,11 @@ const found = activityWithParts({ referral: referralRecord(), activity: { name: 
 const OLD = 'compta@boulangerie-martn.example';
 const NEW = 'compta@boulangerie-martin.example';
 const bounced = { at: '2025-03-01T06:01:30Z', event: 'undelivered' as const, detail: OLD };
-const owner = customerOwner({ activity: found.activity, customer: { email: OLD }, invoice: { history: [{ at: '2025-03-01T06:00:00Z', event: 'issued', detail: '2025-000042' }, { at: '2025-03-01T06:01:00Z', event: 'sent' }, bounced] } });
+const lines: InvoiceRecord['lines'] = [
+  { declarationId: 'd-1', serviceDate: '2025-02-10', description: 'Taille de haies', quantityHundredths: 1_100, unit: 'heure', unitPriceCents: 2_50, vatRateBps: null, netCents: 27_50 },
+  { declarationId: 'd-1', serviceDate: '2025-02-10', description: 'Désherbage', quantityHundredths: 6_000, unit: 'm2', unitPriceCents: 29, vatRateBps: null, netCents: 17_40 },
+];
+const owner = customerOwner({ activity: found.activity, customer: { email: OLD }, invoice: { lines, history: [{ at: '2025-03-01T06:00:00Z', event: 'issued', detail: '2025-000042' }, { at: '2025-03-01T06:01:00Z', event: 'sent' }, bounced] } });
 const invoice: InvoiceRecord = owner.invoice;
 const invoiceMail: OutboxMessage = outboxMessage({
   notificationId: `invoice-issued#${invoice.invoiceId}#customer#email`,
@@ -61,7 +65,8 @@ describe('"Renvoyer la facture" on the invoice\'s page', () => {
     expect(await fix.getAttribute('href')).toBe(`/equipe/activites/${found.activity.activityId}/facturation?client=c-boulangerie&facture=${encodeURIComponent(invoice.invoiceId)}`);
     expect(await ui.page.locator('#resend').count()).toBe(0);
     expect(await ui.page.locator('#invoice-history').textContent()).toContain(`E-mail au client non remis à ${OLD} : adresse à corriger`);
-    // Its month in words, as its dates.
+    // Its month in words, as its dates; its quantities with their units as French counts them.
+    expect(await ui.page.locator('table.invoice-lines tbody td[data-label="Quantité"]').allTextContents()).toEqual(['11 heures', '60 m²']);
     expect(await ui.page.evaluate(() => [...document.querySelectorAll('dt')].find((dt) => dt.textContent === 'Mois des prestations')?.nextElementSibling?.textContent)).toBe('février 2025');
 
     // The customer's form, the e-mail corrected and saved: the page leads back to the invoice to send it again.

@@ -100,3 +100,19 @@ function lineCategory(line: AmountLine, vatMode: VatMode): { category: VatCatego
   }
   return rate === 0 ? { category: 'Z', rate: 0 } : { category: 'S', rate };
 }
+
+/** A line's quantity as it reads, from hundredths: 150 -> "1,5", 200 -> "2", 125 -> "1,25". */
+export function formatQuantity(hundredths: number): string {
+  const whole = Math.trunc(hundredths / 100);
+  const fraction = Math.abs(hundredths % 100);
+  return fraction === 0 ? String(whole) : `${whole},${String(fraction).padStart(2, '0').replace(/0$/, '')}`;
+}
+
+/**
+ * A quantity with its unit's label as French counts it: the plural from 2 on ("1,5 heure", "2 heures", "3 unités"), a
+ * symbol never ("12 m²", "40 km").
+ */
+export function quantityWithUnit(hundredths: number, unitLabel: string): string {
+  const plural = Math.abs(hundredths) >= 200 && /[a-zàâçéèêëîïôûùüÿ]$/i.test(unitLabel) && !/(s|x|z|km)$/i.test(unitLabel);
+  return `${formatQuantity(hundredths)} ${plural ? `${unitLabel}s` : unitLabel}`;
+}

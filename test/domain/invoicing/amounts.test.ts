@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { divideRoundHalfUp, invoiceTotals, lineNetCents, vatCents } from '../../../shared/domain/invoicing/amounts.js';
+import { divideRoundHalfUp, formatQuantity, invoiceTotals, lineNetCents, quantityWithUnit, vatCents } from '../../../shared/domain/invoicing/amounts.js';
+import { PRICE_UNIT_LABELS } from '../../../shared/domain/activities.js';
 
 describe('line amounts', () => {
   it('rounds each line half up to the cent, in integers', () => {
@@ -92,5 +93,22 @@ describe('totals per VAT rate', () => {
         for (const g of totals.perRate) expect(g.vatCents).toBe(vatCents(g.baseCents, g.vatRateBps));
       }),
     );
+  });
+});
+
+describe('quantities as they read', () => {
+  it('writes hundredths without trailing zeros, and counts the unit in French: plural from 2, symbols never', () => {
+    expect([formatQuantity(150), formatQuantity(200), formatQuantity(125), formatQuantity(10)]).toEqual(['1,5', '2', '1,25', '0,1']);
+    const { heure, forfait, unite, jour, m2, km } = PRICE_UNIT_LABELS;
+    expect(quantityWithUnit(150, heure)).toBe('1,5 heure');
+    expect(quantityWithUnit(199, heure)).toBe('1,99 heure');
+    expect(quantityWithUnit(200, heure)).toBe('2 heures');
+    expect(quantityWithUnit(1_100, heure)).toBe('11 heures');
+    expect(quantityWithUnit(300, unite)).toBe('3 unités');
+    expect(quantityWithUnit(250, jour)).toBe('2,5 jours');
+    expect(quantityWithUnit(200, forfait)).toBe('2 forfaits');
+    expect(quantityWithUnit(100, forfait)).toBe('1 forfait');
+    expect(quantityWithUnit(1_250, m2)).toBe('12,5 m²');
+    expect(quantityWithUnit(4_000, km)).toBe('40 km');
   });
 });
