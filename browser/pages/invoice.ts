@@ -13,7 +13,7 @@ import { startPage } from '../lib/page.js';
 import { dataTable } from '../lib/paging.js';
 import type { CancellationAnswer, InvoiceDetailView, ResendAnswer } from '../lib/views.js';
 import { monthLabel } from '../../shared/domain/invoicing/month-names.js';
-import { quantityWithUnit } from '../../shared/domain/invoicing/amounts.js';
+import { FRANCHISE_MENTION, quantityWithUnit } from '../../shared/domain/invoicing/amounts.js';
 
 const invoiceId = () => document.body.dataset.invoiceId ?? '';
 const invoicePath = () => `/api/staff/invoices/${encodeURIComponent(invoiceId())}`;
@@ -93,9 +93,9 @@ function render(invoice: InvoiceDetailView): void {
       ['Mois des prestations', monthLabel(invoice.month)],
       ['Émise le', invoice.issueDate ? formatPlainDate(invoice.issueDate) : ''],
       ['Échéance', invoice.dueDate ? formatPlainDate(invoice.dueDate) : ''],
-      ['Total HT', formatEuros(invoice.netCents)],
-      ['TVA', formatEuros(invoice.vatCents)],
-      ['Total TTC', formatEuros(invoice.grossCents)],
+      ...(invoice.franchise
+        ? [['Total', formatEuros(invoice.grossCents)], ['TVA', FRANCHISE_MENTION]] as Array<[string, string]>
+        : [['Total HT', formatEuros(invoice.netCents)], ['TVA', formatEuros(invoice.vatCents)], ['Total TTC', formatEuros(invoice.grossCents)]] as Array<[string, string]>),
       ['Payé', formatEuros(invoice.paidCents)],
       ['Reste à payer', el('strong', { id: 'left-to-pay' }, formatEuros(invoice.leftCents))],
       ['Mise en attente', invoice.holdReason ?? ''],

@@ -50,7 +50,7 @@ function draftCard(invoice: InvoiceListItem, index: number): HTMLElement {
     if (hold.checked) reason.focus();
   });
   return el('li', { class: 'card', 'data-invoice-id': invoice.invoiceId },
-    el('p', {}, el('a', { href: `/equipe/factures/${encodeURIComponent(invoice.invoiceId)}` }, invoice.customer.name), ` · ${formatEuros(invoice.grossCents)} TTC (${formatEuros(invoice.netCents)} HT)`),
+    el('p', {}, el('a', { href: `/equipe/factures/${encodeURIComponent(invoice.invoiceId)}` }, invoice.customer.name), ` · ${invoice.franchise ? `${formatEuros(invoice.grossCents)} (TVA non applicable)` : `${formatEuros(invoice.grossCents)} TTC (${formatEuros(invoice.netCents)} HT)`}`),
     invoice.status === 'held' && invoice.holdReason ? el('p', { class: 'hint' }, `Déjà en attente : ${invoice.holdReason}`) : '',
     el('div', { class: 'choice' }, hold, el('label', { for: holdId }, 'Mettre en attente')),
     reasonField);
@@ -65,7 +65,7 @@ function prepareBatch(data: InvoicingMonthView, drafts: InvoiceListItem[]): void
   }
   const list = el('ol', { class: 'cards', id: 'batch-list' }, drafts.map(draftCard));
   const total = drafts.reduce((sum, invoice) => sum + invoice.grossCents, 0);
-  byId('batch-drafts').replaceChildren(el('p', { id: 'batch-total' }, `${drafts.length} brouillon(s), ${formatEuros(total)} TTC en tout.`), list);
+  byId('batch-drafts').replaceChildren(el('p', { id: 'batch-total' }, `${drafts.length} brouillon(s), ${formatEuros(total)}${drafts.every((invoice) => invoice.franchise) ? '' : ' TTC'} en tout.`), list);
   section.hidden = false;
   const form = byId<HTMLFormElement>('batch-form');
   const button = byId<HTMLButtonElement>('batch-submit');

@@ -45,6 +45,8 @@ export function invoiceListItem(invoice: InvoiceRecord, today: string) {
     netCents: invoice.totals.netCents,
     vatCents: invoice.totals.vatCents,
     grossCents: invoice.totals.grossCents,
+    /** Issued under the VAT franchise (article 293 B du CGI): no VAT at all, its amounts are neither HT nor TTC. */
+    franchise: invoice.totals.perRate.every((group) => group.vatRateBps === null),
     paidCents: invoice.paidCents,
     leftCents: leftToPay(invoice),
     late: isLateOn(invoice, today),

@@ -67,6 +67,10 @@ describe('"Renvoyer la facture" on the invoice\'s page', () => {
     expect(await ui.page.locator('#invoice-history').textContent()).toContain(`E-mail au client non remis à ${OLD} : adresse à corriger`);
     // Its month in words, as its dates; its quantities with their units as French counts them.
     expect(await ui.page.locator('table.invoice-lines tbody td[data-label="Quantité"]').allTextContents()).toEqual(['11 heures', '60 m²']);
+    // Under the VAT franchise: no HT, TVA nor TTC.
+    const facts = await ui.page.locator('#invoice dl.facts').evaluate((dl) => Object.fromEntries([...dl.querySelectorAll('dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])));
+    expect(facts).toMatchObject({ Total: '45,00\u00a0€', TVA: 'TVA non applicable, article 293 B du CGI' });
+    expect(Object.keys(facts)).not.toContain('Total TTC');
     expect(await ui.page.evaluate(() => [...document.querySelectorAll('dt')].find((dt) => dt.textContent === 'Mois des prestations')?.nextElementSibling?.textContent)).toBe('février 2025');
 
     // The customer's form, the e-mail corrected and saved: the page leads back to the invoice to send it again.
@@ -183,7 +187,8 @@ describe("a month's batch on its page", () => {
     const run = (status: InvoicingRunStatus, more: Partial<typeof counts> = {}) =>
       runView({ month, status, trigger: 'staff', startedAt: '2024-11-02T08:00:00Z', executionName: `invoicing-${month}`, counts: { ...counts, ...more }, approvalId: 'ap-batch', updatedAt: '2024-11-02T08:01:00Z' });
     const draft = (invoiceId: string, name: string): InvoiceRecord => ({ ...invoice, invoiceId, month, status: 'draft', number: undefined, issueDate: undefined, dueDate: undefined, customer: { ...invoice.customer, name } });
-    const [first, second] = [draft('inv-a', 'Boulangerie Martin'), draft('inv-b', 'Jeanne Lefebvre')];
+    // The first under the VAT franchise (the fixture's), the second with VAT at 20 %.
+    const [first, second] = [draft('inv-a', 'Boulangerie Martin'), { ...draft('inv-b', 'Jeanne Lefebvre'), totals: { netCents: 45_00, vatCents: 9_00, grossCents: 54_00, perRate: [{ vatRateBps: 2000, baseCents: 45_00, vatCents: 9_00 }] } }];
     const reason = 'Les heures du 12 sont à vérifier.';
     let decision: unknown;
     await ui.page.route((url) => url.pathname === `/api/staff/invoicing/months/${month}`, (route) =>
@@ -199,6 +204,9 @@ describe("a month's batch on its page", () => {
     expect(await ui.page.locator('h1').textContent()).toBe("Facturation d'octobre 2024");
     expect(await ui.page.title()).toBe("Facturation d'octobre 2024 - CoopConnexion Parcours");
     expect(await ui.page.locator('#export-download').textContent()).toBe("Télécharger le journal comptable d'octobre 2024 (CSV)");
+    // A draft under the franchise has no HT nor TTC.
+    expect(await ui.page.locator('#batch-list > li > p:first-child').allTextContents()).toEqual(['Boulangerie Martin · 45,00\u00a0€ (TVA non applicable)', 'Jeanne Lefebvre · 54,00\u00a0€ TTC (45,00\u00a0€ HT)']);
+    expect(await ui.page.locator('#batch-total').textContent()).toBe('2 brouillon(s), 99,00\u00a0€ TTC en tout.');
 
     const held = ui.page.locator('#batch-list > li').nth(1);
     await held.getByLabel('Mettre en attente').check();
