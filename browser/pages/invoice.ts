@@ -98,6 +98,10 @@ function render(invoice: InvoiceDetailView): void {
         : [['Total HT', formatEuros(invoice.netCents)], ['TVA', formatEuros(invoice.vatCents)], ['Total TTC', formatEuros(invoice.grossCents)]] as Array<[string, string]>),
       ['Payé', formatEuros(invoice.paidCents)],
       ['Reste à payer', el('strong', { id: 'left-to-pay' }, formatEuros(invoice.leftCents))],
+      // Cancelled by a credit note after payments: the customer is owed what they paid.
+      ['À rembourser', invoice.kind === 'invoice' && invoice.status === 'cancelled' && invoice.paidCents > 0
+        ? el('strong', { id: 'to-refund' }, `${formatEuros(invoice.paidCents)} reçus avant l'annulation : à rembourser au client (ou à déduire d'une autre de ses factures)`)
+        : ''],
       ['Mise en attente', invoice.holdReason ?? ''],
       ['Annule la facture', invoice.cancels?.number ?? ''],
     ]),

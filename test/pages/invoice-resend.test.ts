@@ -141,6 +141,16 @@ describe('"Renvoyer la facture" on the invoice\'s page', () => {
     expect(await ui.page.locator('#mail-section').textContent()).toContain("Le PDF envoyé est celui de l'avoir émis : il n'est pas modifié.");
   });
 
+  it('tells what a cancelled invoice\'s customer had paid is to be refunded', async () => {
+    await ui.page.setViewportSize({ width: 1280, height: 900 });
+    const cancelled: InvoiceRecord = { ...invoice, status: 'cancelled', paidCents: 100_50, cancelledBy: `cn-${invoice.invoiceId}` };
+    await openInvoice(detailWith(NEW, cancelled));
+    expect(await ui.page.locator('#left-to-pay').textContent()).toBe('0,00\u00a0€');
+    expect(await ui.page.locator('#to-refund').textContent()).toBe("100,50\u00a0€ reçus avant l'annulation : à rembourser au client (ou à déduire d'une autre de ses factures)");
+    await openInvoice(detailWith(NEW, { ...cancelled, paidCents: 0 }));
+    expect(await ui.page.locator('#to-refund').count()).toBe(0);
+  });
+
   it('shows a refusal in French and keeps the page readable on a phone', async () => {
     await ui.page.setViewportSize({ width: 360, height: 740 });
     await openInvoice(detailWith(NEW));
