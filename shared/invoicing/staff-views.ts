@@ -29,6 +29,13 @@ export const leftToPay = (invoice: InvoiceRecord): number => (invoice.kind === '
 /** Late on `today`: issued, not fully paid, 45 days or more after its due date. */
 export const isLateOn = (invoice: InvoiceRecord, today: string): boolean => leftToPay(invoice) > 0 && invoice.dueDate !== undefined && chaseDates(invoice.dueDate).late <= today;
 
+/** An invoice's status as staff read it: an issued invoice says whether it is paid, in full or in part. */
+function statusLabel(invoice: InvoiceRecord): string {
+  if (invoice.kind === 'credit-note') return invoice.status === 'issued' ? 'Avoir émis' : 'Avoir en préparation';
+  if (invoice.status === 'issued' && invoice.paidCents > 0) return invoice.paidCents >= invoice.totals.grossCents ? 'Payée' : 'Émise, payée en partie';
+  return INVOICE_STATUS_LABELS[invoice.status];
+}
+
 /** An invoice or credit note in a list. */
 export function invoiceListItem(invoice: InvoiceRecord, today: string) {
   return {
@@ -36,7 +43,7 @@ export function invoiceListItem(invoice: InvoiceRecord, today: string) {
     kind: invoice.kind,
     number: invoice.number ?? null,
     status: invoice.status,
-    statusLabel: invoice.kind === 'credit-note' ? (invoice.status === 'issued' ? 'Avoir émis' : 'Avoir en préparation') : INVOICE_STATUS_LABELS[invoice.status],
+    statusLabel: statusLabel(invoice),
     activityId: invoice.activityId,
     month: invoice.month,
     customer: { name: invoice.customer.name, kind: invoice.customer.kind },

@@ -76,7 +76,7 @@ describe('staff invoicing API: payments', () => {
     const key = randomUUID();
     const first = await pay(invoiceId, { amountCents: 4_000, date: '2021-02-10', means: 'cheque' }, key);
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ invoiceId, paidCents: 4_000, leftCents: 6_000, canPay: true });
+    expect(first.body).toMatchObject({ invoiceId, paidCents: 4_000, leftCents: 6_000, canPay: true, statusLabel: 'Émise, payée en partie' });
     expect(first.body.payments).toEqual([expect.objectContaining({ amountCents: 4_000, meansLabel: 'chèque', recordedBy: 'Camille Martin' })]);
     // The same request again (a double click, a retry): the same payment, nothing more.
     const again = await pay(invoiceId, { amountCents: 4_000, date: '2021-02-10', means: 'cheque' }, key);
@@ -85,7 +85,7 @@ describe('staff invoicing API: payments', () => {
     // The same key for another payment: a 409.
     expect((await pay(invoiceId, { amountCents: 5_000, date: '2021-02-10', means: 'cheque' }, key)).status).toBe(409);
     const rest = await pay(invoiceId, { amountCents: 6_000, date: '2021-02-11', means: 'virement' });
-    expect(rest.body).toMatchObject({ paidCents: 10_000, leftCents: 0, canPay: false });
+    expect(rest.body).toMatchObject({ paidCents: 10_000, leftCents: 0, canPay: false, statusLabel: 'Payée' });
     expect(rest.body.history.filter((e: { event: string }) => e.event === 'payment').map((e: { label: string }) => e.label)).toEqual([
       'Paiement enregistré : 40,00\u00a0€',
       'Paiement enregistré : 60,00\u00a0€',
