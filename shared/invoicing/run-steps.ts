@@ -417,24 +417,47 @@ export async function statementsBatch(month: string, activities: ReadonlyArray<s
   return { activities: activities.length, sent: issued.reduce((sum, r) => sum + r.sent, 0) };
 }
 
+/** Invoice e-mails a close tries to send itself, at most, when it finds some still pending (the rest: the dispatcher). */
+const CLOSE_SENDS = 50;
+
 /**
  * "Clôturer le mois": the run's counts from what the month's invoices (and statements) say, and the run done. An
- * invoice was sent when its e-mail's outbox message was marked sent (decision 42), read in batches: only `sentAt`.
+ * invoice was sent when its e-mail's outbox message was marked sent (decision 42), read in batches: only `sentAt` and
+ * the status. `waitForMails` (the definition that loops on `pending`): while an invoice's e-mail is still pending (a
+ * batch killed between its claim and its mark leaves it claimed until its lease ends; a provider's error leaves it due
+ * later), the ledger is not closed: up to CLOSE_SENDS of them whose turn has come are sent here, as the dispatcher
+ * would, and `pending` says how many are left, for the workflow to come back. Closed with them pending, the ledger
+ * would count as unsent for good e-mails that go minutes later. Without it (an execution started before), the month
+ * is closed as it stands.
  */
-export async function finishRun(month: string): Promise<{ issued: number; sent: number; held: number; statements: number }> {
+export async function finishRun(month: string, options: { waitForMails?: boolean } = {}): Promise<{ issued: number; sent: number; held: number; statements: number; pending: number }> {
   const invoices = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice');
   const issued = invoices.filter((i) => i.numberingKey === monthBatchKey(month) && i.number);
-  const [mails, statements] = await Promise.all([
+  const readMails = () =>
     batchGetAll(
       issued.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), invoiceMailId(i.invoiceId))),
-      { consistentRead: true, projection: ['sentAt'] },
-    ),
-    countStatements(month),
-  ]);
-  const sent = mails.filter((mail) => mail.sentAt !== undefined).length;
+      { consistentRead: true, projection: ['sentAt', 'status'] },
+    );
+  const [read, statements] = await Promise.all([readMails(), countStatements(month)]);
+  let mails = read;
   const held = invoices.filter((i) => i.status === 'held').length;
+  if (options.waitForMails) {
+    const pendingIds = new Set(mails.filter((mail) => mail.status === 'pending').map((mail) => `${String(mail.pk)}\u0000${String(mail.sk)}`));
+    const waiting = issued.filter((i) => {
+      const key = keys.notification(invoiceOutboxOwner(i.invoiceId), invoiceMailId(i.invoiceId));
+      return pendingIds.has(`${String(key.pk)}\u0000${String(key.sk)}`);
+    });
+    if (waiting.length > 0) {
+      // Only those due and held by nobody are claimed (sendPendingNotifications skips the others).
+      await inParallel(waiting.slice(0, CLOSE_SENDS), PARALLEL, (i) => sendPendingNotifications(invoiceOutboxOwner(i.invoiceId), invoiceMailCause(i.invoiceId)));
+      mails = await readMails();
+      const pending = mails.filter((mail) => mail.status === 'pending').length;
+      if (pending > 0) return { issued: issued.length, sent: mails.filter((mail) => mail.sentAt !== undefined).length, held, statements, pending };
+    }
+  }
+  const sent = mails.filter((mail) => mail.sentAt !== undefined).length;
   await recordRunProgress(month, { status: 'done', counts: { issued: issued.length, sent, held, statements } });
-  return { issued: issued.length, sent, held, statements };
+  return { issued: issued.length, sent, held, statements, pending: 0 };
 }
 
 /**

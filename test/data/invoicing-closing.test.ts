@@ -115,7 +115,7 @@ describe('an activity paused or closed mid-month', () => {
     expect(closedItem.invoiceThrough).toBeUndefined();
 
     expect(await finishDrafting(MONTH, [{ activities: 3, invoices: 3 }])).toEqual({ invoices: 3, failedActivities: 0 });
-    expect(await issueAndClose(MONTH)).toEqual({ issued: 3, sent: 3, held: 0, statements: 3 });
+    expect(await issueAndClose(MONTH)).toEqual({ issued: 3, sent: 3, held: 0, statements: 3, pending: 0 });
 
     // Every service declared before the closing or the pause is on an issued invoice, e-mailed once.
     const [closedInvoices, pausedInvoices] = [await listActivityInvoices(closed), await listActivityInvoices(paused)];
@@ -135,7 +135,7 @@ describe('an activity paused or closed mid-month', () => {
     expect(await listed(NEXT)).toEqual([{ activityId: active }]);
     expect(await draftBatch(NEXT, await listed(NEXT))).toEqual({ activities: 1, invoices: 0 });
     expect(await finishDrafting(NEXT, [{ activities: 1, invoices: 0 }])).toEqual({ invoices: 0, failedActivities: 0 });
-    expect(await issueAndClose(NEXT)).toEqual({ issued: 0, sent: 0, held: 0, statements: 1 });
+    expect(await issueAndClose(NEXT)).toEqual({ issued: 0, sent: 0, held: 0, statements: 1, pending: 0 });
     expect(await getStatement(closed, NEXT)).toBeUndefined();
     expect((await listActivityInvoices(closed)).map((i) => i.month)).toEqual([MONTH]);
     expect((await listActivityInvoices(paused)).map((i) => i.month)).toEqual([MONTH]);

@@ -176,7 +176,7 @@ describe('the monthly run, step by step', () => {
     expect((await getStatement(first, MONTH))?.statement.revenueExclVatCents).toBe(dupontInvoice.totals.netCents);
     expect((await getStatement(idle, MONTH))?.statement.revenueExclVatCents).toBe(0);
 
-    expect(await finishRun(MONTH)).toEqual({ issued: 2, sent: 2, held: 1, statements: 3 });
+    expect(await finishRun(MONTH)).toEqual({ issued: 2, sent: 2, held: 1, statements: 3, pending: 0 });
     expect(await getInvoicingRun(MONTH)).toMatchObject({ status: 'done', counts: { issued: 2, sent: 2, held: 1, statements: 3 }, finishedAt: expect.any(String) });
 
     // The held invoice validated later: its own number, the next one, and its e-mail; a repeat changes nothing.
