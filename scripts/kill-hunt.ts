@@ -320,7 +320,7 @@ async function huntSeed(seed: number): Promise<SeedReport> {
         }
       };
       await until(reached, 600_000, `the moment aimed at (${target})`, 60);
-      const delay = { drafting: 4000, 'awaiting-validation': 2000, approved: 0, numbering: 3000, 'delivery-invoices': 1500, 'delivery-statements': 1500, closing: 150 }[target];
+      const delay = { drafting: 1200, 'awaiting-validation': 2000, approved: 0, numbering: 3000, 'delivery-invoices': 1500, 'delivery-statements': 1500, closing: 150 }[target];
       await sleep(fraction * delay);
       await kill(target);
     }
