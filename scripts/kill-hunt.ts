@@ -25,7 +25,8 @@
  * KILL_HUNT_PHASES=numbering,delivery-invoices (the moments to draw from; default all),
  * KILL_HUNT_KEEP=1 keeps the data folders. Exits 1 if any seed broke an invariant.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startCloudProcess } from '../test/support/cloud-process.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -109,43 +110,9 @@ interface Cloud {
   output: string[];
 }
 
-async function startCloud(dataDir: string, outputs: string[]): Promise<Cloud> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--import', 'tsx', 'infra/local-app/main.ts',
-      '--assembly', assembly.assemblyDir,
-      '--data-dir', dataDir,
-      '--port', String(ports.gateway),
-      '--ses-port', String(ports.ses),
-      '--aws-port', String(ports.aws),
-      '--dynamodb-port', String(ports.dynamodb),
-      '--s3-port', String(ports.s3),
-      '--no-demo',
-      '--sms-window', 'off',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
-  );
-  const output: string[] = [];
-  const take = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) output.push(line);
-  };
-  proc.stdout!.on('data', take);
-  proc.stderr!.on('data', take);
-  await until(async () => {
-    if (proc.exitCode !== null) throw new Error(`local cloud exited: ${output.join('\n')}`);
-    return output.some((line) => line.includes('prêt'));
-  }, 180_000, 'local cloud ready', 200);
-  outputs.push(...output.splice(0));
-  proc.stdout!.off('data', take);
-  proc.stderr!.off('data', take);
-  const later = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) outputs.push(line);
-  };
-  proc.stdout!.on('data', later);
-  proc.stderr!.on('data', later);
-  return { proc, output: outputs };
-}
+/** The cloud on its data folder, its output added to `outputs` (read for 5xx and personal data at the end). */
+const startCloud = (dataDir: string, outputs: string[]): Promise<Cloud> =>
+  startCloudProcess({ assemblyDir: assembly.assemblyDir, dataDir, ports, readyWithinMs: 180_000, output: outputs });
 
 /** SIGKILL to the cloud and to its DynamoDB Local at the same moment, as a machine losing power would. */
 async function killCloud(cloud: Cloud, dataDir: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { LocalIssuer } from '../../infra/local/auth.js';
 import { DEMO_USERS } from '../../infra/local-app/demo-users.js';
 import { endDynamoDbOf } from '../../infra/local/dynamodb-process.js';
+import { startCloudProcess, type CloudProcessPorts } from '../support/cloud-process.js';
 import { freePort } from '../../infra/local/net.js';
 import { loadAssembly } from '../../infra/local/assembly.js';
 import { describeTemplate } from '../../infra/local/template.js';
@@ -38,33 +39,8 @@ watchLogFile(join(dataDir, 'logs', 'functions.log'));
 let child: ChildProcess | undefined;
 
 /** Starts `npm start`'s entry point as its own process, on fixed ports so the restarted one answers at the same addresses. */
-async function startProcess(ports: { gateway: number; ses: number; aws: number; dynamodb: number; s3: number }): Promise<ChildProcess> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--import', 'tsx', 'infra/local-app/main.ts',
-      '--assembly', inject('assemblyDir'),
-      '--data-dir', dataDir,
-      '--port', String(ports.gateway),
-      '--ses-port', String(ports.ses),
-      '--aws-port', String(ports.aws),
-      '--dynamodb-port', String(ports.dynamodb),
-      // S3 too: a presigned URL given before the kill is used after it, and the objects stay in the data folder.
-      '--s3-port', String(ports.s3),
-      '--no-demo',
-      '--sms-window', 'off',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
-  );
-  let output = '';
-  proc.stdout!.on('data', (chunk) => (output += chunk));
-  proc.stderr!.on('data', (chunk) => (output += chunk));
-  await eventually(async () => {
-    if (proc.exitCode !== null) throw new Error(`local cloud exited: ${output}`);
-    return output.includes('prêt');
-  }, 120_000, 'local cloud ready');
-  return proc;
-}
+const startProcess = async (ports: CloudProcessPorts): Promise<ChildProcess> =>
+  (await startCloudProcess({ assemblyDir: inject('assemblyDir'), dataDir, ports, readyWithinMs: 120_000 })).proc;
 
 afterAll(() => {
   child?.kill('SIGTERM');

@@ -8,10 +8,10 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const LONGEST_FIRST = [
   'test/e2e/crash-recovery.test.ts',
   'test/e2e/bad-input.test.ts',
-  'test/e2e/api-fuzz.test.ts',
   'test/e2e/fault-paths.test.ts',
   'test/e2e/authorization.test.ts',
   'test/cli/start.test.ts',
+  'test/e2e/api-fuzz.test.ts',
   'test/e2e/activity-launch.test.ts',
   'test/e2e/member-invoicing-pages.test.ts',
   'test/e2e/browser.test.ts',
