@@ -26,14 +26,13 @@
  * KILL_HUNT_KEEP=1 keeps the data folders. Exits 1 if any seed broke an invariant.
  */
 import type { ChildProcess } from 'node:child_process';
-import { startCloudProcess } from '../test/support/cloud-process.js';
+import { cloudProcessClients, startCloudProcess } from '../test/support/cloud-process.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DescribeExecutionCommand, DescribeMapRunCommand, ListMapRunsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand, DescribeMapRunCommand, ListMapRunsCommand } from '@aws-sdk/client-sfn';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -95,15 +94,7 @@ const dispatcherId = dispatcherSchedule.logicalId;
 // One set of ports for every seed: the data layer's client keeps the endpoint it was first given.
 const ports = { gateway: await freePort(), ses: await freePort(), aws: await freePort(), dynamodb: await freePort(), s3: await freePort() };
 const base = `http://127.0.0.1:${ports.gateway}`;
-Object.assign(process.env, {
-  TABLE_NAME: tableName,
-  AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ports.dynamodb}`,
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_REGION: 'eu-west-3',
-});
-const table = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB, region: 'eu-west-3', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
-const sfn = new SFNClient({ endpoint: `http://127.0.0.1:${ports.aws}`, region: 'eu-west-3', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+const { table, sfn } = cloudProcessClients(ports, tableName);
 
 interface Cloud {
   proc: ChildProcess;

@@ -4,13 +4,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
-import { SFNClient, DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalIssuer } from '../../infra/local/auth.js';
 import { DEMO_USERS } from '../../infra/local-app/demo-users.js';
 import { endDynamoDbOf } from '../../infra/local/dynamodb-process.js';
-import { startCloudProcess, type CloudProcessPorts } from '../support/cloud-process.js';
+import { cloudProcessClients, startCloudProcess, type CloudProcessPorts } from '../support/cloud-process.js';
 import { freePort } from '../../infra/local/net.js';
 import { loadAssembly } from '../../infra/local/assembly.js';
 import { describeTemplate } from '../../infra/local/template.js';
@@ -71,15 +70,7 @@ describe('a local cloud killed while decisions are pending and a month is being 
       });
       return { status: res.status, body: await res.json() };
     };
-    Object.assign(process.env, {
-      TABLE_NAME: app().tables[0].tableName,
-      AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ports.dynamodb}`,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_REGION: 'eu-west-3',
-    });
-    const table = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB, region: 'eu-west-3', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
-    const sfn = new SFNClient({ endpoint: `http://127.0.0.1:${ports.aws}`, region: 'eu-west-3', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const { table, sfn } = cloudProcessClients(ports, app().tables[0].tableName);
     const executionArnOf = (machine: string, name: string) => `arn:aws:states:eu-west-3:000000000000:execution:${machineName(machine)}:${name}`;
     const status = async (executionArn: string) => (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
     const emails = async () =>

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** The fixed ports of a local cloud run as a process of its own: the one restarted on its data answers at the same addresses. */
 export interface CloudProcessPorts {
@@ -58,4 +61,23 @@ export async function startCloudProcess(input: { assemblyDir: string; dataDir: s
     await sleep(200);
   }
   return { proc, output };
+}
+
+/**
+ * Points this process's data layer (shared/data) at the cloud process's DynamoDB Local and table, and gives a document
+ * client on that table and a Step Functions client on its AWS endpoint: the same after a restart on the same ports.
+ */
+export function cloudProcessClients(ports: CloudProcessPorts, tableName: string): { table: DynamoDBDocumentClient; sfn: SFNClient } {
+  Object.assign(process.env, {
+    TABLE_NAME: tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ports.dynamodb}`,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'eu-west-3',
+  });
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  return {
+    table: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: `http://127.0.0.1:${ports.dynamodb}`, region: 'eu-west-3', credentials })),
+    sfn: new SFNClient({ endpoint: `http://127.0.0.1:${ports.aws}`, region: 'eu-west-3', credentials }),
+  };
 }
