@@ -1,6 +1,6 @@
 import { priceUnitLabel, type PriceListVersion } from './domain/activities.js';
 import { invoiceTotals, type VatMode } from './domain/invoicing/amounts.js';
-import { CUSTOMER_KIND_LABELS } from './domain/invoicing/customers.js';
+import { CUSTOMER_KIND_LABELS, formatSiren } from './domain/invoicing/customers.js';
 import { declaredByLabel, type CustomerRecord, type DeclarationRecord, type InvoiceRecord, type InvoiceStatus, type MonthLockRecord } from './domain/invoicing/records.js';
 import { monthLabel, type StatementMemberCopy, type StatementRecord } from './domain/invoicing/statement.js';
 
@@ -11,7 +11,7 @@ import { monthLabel, type StatementMemberCopy, type StatementRecord } from './do
 
 export function customerView(customer: CustomerRecord) {
   const { customerId, kind, name, address, email, siren, vatNumber, version, updatedAt } = customer;
-  return { customerId, kind, kindLabel: CUSTOMER_KIND_LABELS[kind], name, address, email, ...(siren ? { siren } : {}), ...(vatNumber ? { vatNumber } : {}), version, updatedAt };
+  return { customerId, kind, kindLabel: CUSTOMER_KIND_LABELS[kind], name, address, email, ...(siren ? { siren, sirenLabel: formatSiren(siren) } : {}), ...(vatNumber ? { vatNumber } : {}), version, updatedAt };
 }
 
 

@@ -278,7 +278,7 @@ function customerCard(c: CustomerView): HTMLElement {
   edit.addEventListener('click', () => editCustomer(c));
   return el('article', { class: 'card customer', 'data-customer-id': c.customerId },
     el('h3', {}, c.name),
-    el('p', {}, `${c.kindLabel}${c.siren ? ` · SIREN ${c.siren}` : ''}`),
+    el('p', {}, `${c.kindLabel}${c.sirenLabel ? ` · SIREN ${c.sirenLabel}` : ''}`),
     el('p', { class: 'hint' }, `${c.address.line1}, ${c.address.postalCode} ${c.address.city} · ${c.email}`),
     el('div', { class: 'item-actions' }, edit));
 }

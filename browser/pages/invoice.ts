@@ -89,7 +89,7 @@ function render(invoice: InvoiceDetailView): void {
   byId('invoice').replaceChildren(
     facts([
       ['Statut', `${invoice.statusLabel}${invoice.late ? ' · en retard' : ''}`],
-      ['Client', `${invoice.customer.name}${invoice.customer.siren ? ` (SIREN ${invoice.customer.siren})` : ''}`],
+      ['Client', `${invoice.customer.name}${invoice.customer.sirenLabel ? ` (SIREN ${invoice.customer.sirenLabel})` : ''}`],
       ['Mois des prestations', monthLabel(invoice.month)],
       ['Émise le', invoice.issueDate ? formatPlainDate(invoice.issueDate) : ''],
       ['Échéance', invoice.dueDate ? formatPlainDate(invoice.dueDate) : ''],

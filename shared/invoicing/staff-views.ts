@@ -1,6 +1,7 @@
 import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../domain/invoicing/records.js';
 import { invoiceHistory, type InvoicingRunRecord, type InvoicingRunStatus } from '../domain/invoicing/run.js';
 import { formatBps, priceUnitLabel } from '../domain/activities.js';
+import { formatSiren } from '../domain/invoicing/customers.js';
 import { chaseDates } from '../domain/invoicing/terms.js';
 import { formatEuros } from '../domain/money.js';
 import { formatParisDateTime } from '../domain/time.js';
@@ -151,6 +152,7 @@ export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[],
       email: invoice.customer.email,
       address: invoice.customer.address,
       siren: invoice.customer.siren ?? null,
+      sirenLabel: invoice.customer.siren ? formatSiren(invoice.customer.siren) : null,
     },
     lines: invoice.lines.map((line) => ({
       description: line.description,

@@ -247,6 +247,8 @@ describe('"Ma facturation" on a phone, a month invoiced', () => {
     // The month's invoices come before its declarations and the customers' form.
     const order = await page.evaluate(() => ['section-releve', 'section-factures', 'section-declarations', 'section-clients'].map((id) => document.getElementById(id)!.getBoundingClientRect().top));
     expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // A business customer's SIREN grouped as it is written.
+    expect(await page.locator('#section-clients').textContent()).toContain('Entreprise · SIREN 732 829 320');
     expect(await hasHorizontalScroll(page)).toBe(false);
   });
 });

@@ -69,7 +69,7 @@ describe('"Renvoyer la facture" on the invoice\'s page', () => {
     expect(await ui.page.locator('table.invoice-lines tbody td[data-label="Quantité"]').allTextContents()).toEqual(['11 heures', '60 m²']);
     // Under the VAT franchise: no HT, TVA nor TTC.
     const facts = await ui.page.locator('#invoice dl.facts').evaluate((dl) => Object.fromEntries([...dl.querySelectorAll('dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])));
-    expect(facts).toMatchObject({ Total: '45,00\u00a0€', TVA: 'TVA non applicable, article 293 B du CGI' });
+    expect(facts).toMatchObject({ Client: 'Boulangerie Martin (SIREN 732 829 320)', Total: '45,00\u00a0€', TVA: 'TVA non applicable, article 293 B du CGI' });
     expect(Object.keys(facts)).not.toContain('Total TTC');
     expect(await ui.page.evaluate(() => [...document.querySelectorAll('dt')].find((dt) => dt.textContent === 'Mois des prestations')?.nextElementSibling?.textContent)).toBe('février 2025');
 
