@@ -52,7 +52,17 @@ const ids = (count: number) => Array.from({ length: count }, (_, i) => ({ id: `a
 
 async function run(engine: LocalStepFunctions, name: string, input: unknown) {
   const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn(name), input: JSON.stringify(input) });
-  const status = await engine.waitForStatus(executionArn, { timeoutMs: 20_000 });
+  const status = await engine.waitForStatus(executionArn, { timeoutMs: 20_000 }).catch(async (error: unknown) => {
+    // Once seen in CI (an execution still RUNNING after 20 s, no engine error logged, never reproduced in 300 runs):
+    // say where it stood, its history and its map runs' counts, for the next one to read.
+    const events = (await engine.getExecutionHistory({ executionArn, maxResults: 1000 })).events.map((event) => event.type);
+    const { mapRuns } = await engine.listMapRuns({ executionArn });
+    const described = await Promise.all(mapRuns.map(async (mapRun) => {
+      const { status: mapStatus, executionCounts } = await engine.describeMapRun({ mapRunArn: mapRun.mapRunArn });
+      return { mapStatus, executionCounts };
+    }));
+    throw new Error(`${(error as Error).message}; history ${events.join(', ')}; map runs ${JSON.stringify(described)}`);
+  });
   const description = await engine.describeExecution({ executionArn });
   const history = (await engine.getExecutionHistory({ executionArn, maxResults: 1000 })).events;
   return { executionArn, status, output: description.output ? (JSON.parse(description.output) as Record<string, unknown>) : undefined, description, history };
