@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { LocalCloud, LocalCloudOptions } from '../../infra/local/cloud.js';
+import { PortInUseError } from '../../infra/local/net.js';
 import { startParcoursCloud, type ParcoursLocalCloud } from '../../infra/local-app/profile.js';
 import { recordStoredPersonalData, watchLogFile } from './personal-data.js';
 
@@ -15,18 +16,29 @@ import { recordStoredPersonalData, watchLogFile } from './personal-data.js';
  * holds when it stops (see personal-data.ts).
  */
 export async function startTestCloud(options: LocalCloudOptions = {}): Promise<ParcoursLocalCloud> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parcours-cloud-'));
-  const cloud = await startParcoursCloud({
-    ...assemblyFor(options.stage),
-    port: 0,
-    tickMs: 200,
-    // Tests must not depend on the hour they run at: no SMS quiet hours (tested on their own with a controlled clock).
-    functionEnv: { SMS_WINDOW: 'off' },
-    dynamodbEndpoint: inject('dynamodbEndpoint'),
-    accessKeyId: `cloud${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16)}`,
-    ...options,
-    dataDir,
-  });
+  let cloud: ParcoursLocalCloud | undefined;
+  // The gateway's free port is chosen before the cloud starts (its URL is in the functions' settings) and bound a few
+  // seconds later: meanwhile an outgoing connection of another test may take it (once in CI: PortInUseError). The
+  // cloud then starts again on other ports, in a data folder (and database) of its own.
+  for (let attempt = 1; !cloud; attempt++) {
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parcours-cloud-'));
+    try {
+      cloud = await startParcoursCloud({
+        ...assemblyFor(options.stage),
+        port: 0,
+        tickMs: 200,
+        // Tests must not depend on the hour they run at: no SMS quiet hours (tested on their own with a controlled clock).
+        functionEnv: { SMS_WINDOW: 'off' },
+        dynamodbEndpoint: inject('dynamodbEndpoint'),
+        accessKeyId: `cloud${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16)}`,
+        ...options,
+        dataDir,
+      });
+    } catch (error) {
+      const portTaken = (error as Error | undefined)?.name === 'PortInUseError' || error instanceof PortInUseError;
+      if (!portTaken || (options.port ?? 0) !== 0 || attempt >= 3) throw error;
+    }
+  }
   watchLogFile(cloud.functionLogFile);
   const stop = cloud.stop.bind(cloud);
   cloud.stop = async () => {
