@@ -433,20 +433,15 @@ const CLOSE_SENDS = 50;
 export async function finishRun(month: string, options: { waitForMails?: boolean } = {}): Promise<{ issued: number; sent: number; held: number; statements: number; pending: number }> {
   const invoices = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice');
   const issued = invoices.filter((i) => i.numberingKey === monthBatchKey(month) && i.number);
-  const readMails = () =>
-    batchGetAll(
-      issued.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), invoiceMailId(i.invoiceId))),
-      { consistentRead: true, projection: ['sentAt', 'status'] },
-    );
+  const mailKeys = issued.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), invoiceMailId(i.invoiceId)));
+  const keyId = (key: { pk?: unknown; sk?: unknown }) => `${String(key.pk)}\u0000${String(key.sk)}`;
+  const readMails = () => batchGetAll(mailKeys, { consistentRead: true, projection: ['sentAt', 'status'] });
   const [read, statements] = await Promise.all([readMails(), countStatements(month)]);
   let mails = read;
   const held = invoices.filter((i) => i.status === 'held').length;
   if (options.waitForMails) {
-    const pendingIds = new Set(mails.filter((mail) => mail.status === 'pending').map((mail) => `${String(mail.pk)}\u0000${String(mail.sk)}`));
-    const waiting = issued.filter((i) => {
-      const key = keys.notification(invoiceOutboxOwner(i.invoiceId), invoiceMailId(i.invoiceId));
-      return pendingIds.has(`${String(key.pk)}\u0000${String(key.sk)}`);
-    });
+    const pendingIds = new Set(mails.filter((mail) => mail.status === 'pending').map(keyId));
+    const waiting = issued.filter((_, index) => pendingIds.has(keyId(mailKeys[index]!)));
     if (waiting.length > 0) {
       // Only those due and held by nobody are claimed (sendPendingNotifications skips the others).
       await inParallel(waiting.slice(0, CLOSE_SENDS), PARALLEL, (i) => sendPendingNotifications(invoiceOutboxOwner(i.invoiceId), invoiceMailCause(i.invoiceId)));
