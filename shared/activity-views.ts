@@ -2,12 +2,12 @@ import {
   ACTIVITY_SHAPE_LABELS,
   ACTIVITY_STATUS_LABELS,
   COMMITTEE_ROLE_LABELS,
-  PRICE_UNIT_LABELS,
   TARGET_CUSTOMER_LABELS,
   choosableServiceKinds,
   formatBps,
   inInvoicingIndex,
   priceListInForce,
+  priceUnitLabel,
   type ActivityRecord,
   type PriceLine,
   type PriceListVersion,
@@ -34,7 +34,7 @@ const kindLabel = (catalogue: readonly ServiceKind[], code: string) => catalogue
 function priceLineView(line: PriceLine, catalogue: readonly ServiceKind[]) {
   return {
     ...line,
-    unitLabel: PRICE_UNIT_LABELS[line.unit],
+    unitLabel: priceUnitLabel(line.unit),
     serviceKindLabel: kindLabel(catalogue, line.serviceKind),
     unitPriceLabel: formatEuros(line.unitPriceCents),
     vatLabel: line.vatRateBps === null ? 'Sans TVA' : `TVA ${formatBps(line.vatRateBps)}`,
@@ -181,7 +181,7 @@ export function flyerInput(found: ActivityWithParts, catalogue: readonly Service
     description: activity.description,
     services: activity.serviceKinds.map((code) => kindLabel(catalogue, code)),
     targetCustomers: activity.targetCustomers.map((code) => TARGET_CUSTOMER_LABELS[code]),
-    prices: (inForce?.lines ?? []).map((line) => ({ label: line.label, unitLabel: PRICE_UNIT_LABELS[line.unit], unitPriceCents: line.unitPriceCents, vatRateBps: line.vatRateBps })),
+    prices: (inForce?.lines ?? []).map((line) => ({ label: line.label, unitLabel: priceUnitLabel(line.unit), unitPriceCents: line.unitPriceCents, vatRateBps: line.vatRateBps })),
     pricesOn: inForce && inForce.effectiveFrom > today ? inForce.effectiveFrom : today,
     cooperative,
   };

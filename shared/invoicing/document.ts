@@ -18,6 +18,12 @@ export type InvoiceKind = 'invoice' | 'credit-note';
 /** UN/ECE Recommendation 20 code of each price unit (EN 16931 BT-130). */
 export const UNIT_CODES: Record<PriceUnit, string> = { heure: 'HUR', forfait: 'LS', unite: 'C62', m2: 'MTK', km: 'KMT', jour: 'DAY' };
 
+/**
+ * A line's unit code (BT-130): its unit's, or "one" (C62) for a unit the price lists no longer have, which a stored
+ * invoice keeps as it was drafted; its name is on the PDF's line (decision 56).
+ */
+export const unitCode = (unit: string): string => UNIT_CODES[unit as PriceUnit] ?? 'C62';
+
 export interface InvoiceSeller {
   /** The cooperative, the legal seller. */
   name: string;
@@ -42,7 +48,8 @@ export interface InvoiceLineInput {
   /** YYYY-MM-DD: the day the service was delivered. */
   serviceDate: string;
   quantityHundredths: number;
-  unit: PriceUnit;
+  /** A price unit (`PRICE_UNITS`), or one a stored invoice kept after the lists stopped offering it. */
+  unit: string;
   /** Excluding VAT. */
   unitPriceCents: number;
   /** Null under the franchise. */
@@ -172,7 +179,7 @@ export function documentOfRecord(record: InvoiceRecord, cooperative: Cooperative
       description: line.description,
       serviceDate: line.serviceDate,
       quantityHundredths: line.quantityHundredths,
-      unit: line.unit as PriceUnit,
+      unit: line.unit,
       unitPriceCents: line.unitPriceCents,
       vatRateBps: vatMode === 'franchise' ? null : line.vatRateBps,
       netCents: totals.lines[index]!.netCents,

@@ -1,7 +1,7 @@
 import { FRANCHISE_MENTION } from '../domain/invoicing/amounts.js';
 import type { PostalAddress } from '../domain/invoicing/customers.js';
 import { LATE_PENALTY_MENTION, NO_DISCOUNT_MENTION, paymentTermsText, RECOVERY_INDEMNITY_MENTION } from '../domain/invoicing/terms.js';
-import { UNIT_CODES, type InvoiceDocument } from './document.js';
+import { unitCode, type InvoiceDocument } from './document.js';
 import { escapeXml } from './xml.js';
 
 /**
@@ -80,7 +80,7 @@ export function facturXXml(doc: InvoiceDocument): string {
         el('ram:AssociatedDocumentLineDocument', group(el('ram:LineID', String(index + 1)))),
         el('ram:SpecifiedTradeProduct', group(el('ram:Name', line.description))),
         el('ram:SpecifiedLineTradeAgreement', group(el('ram:NetPriceProductTradePrice', group(el('ram:ChargeAmount', decimal(line.unitPriceCents)))))),
-        el('ram:SpecifiedLineTradeDelivery', group(el('ram:BilledQuantity', decimal(line.quantityHundredths), { unitCode: UNIT_CODES[line.unit] }))),
+        el('ram:SpecifiedLineTradeDelivery', group(el('ram:BilledQuantity', decimal(line.quantityHundredths), { unitCode: unitCode(line.unit) }))),
         el(
           'ram:SpecifiedLineTradeSettlement',
           group(

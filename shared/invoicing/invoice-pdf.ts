@@ -1,4 +1,4 @@
-import { formatBps, PRICE_UNIT_LABELS } from '../domain/activities.js';
+import { formatBps, priceUnitLabel } from '../domain/activities.js';
 import { formatQuantity, FRANCHISE_MENTION } from '../domain/invoicing/amounts.js';
 import { addressOneLine, CUSTOMER_KIND_LABELS, formatSiren } from '../domain/invoicing/customers.js';
 import { paymentMentions, paymentTermsText } from '../domain/invoicing/terms.js';
@@ -195,7 +195,7 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<RenderedIn
     page,
     columns,
     doc.lines.map((line) => {
-      const cells = [formatFrenchDate(line.serviceDate), line.description, formatQuantity(line.quantityHundredths), PRICE_UNIT_LABELS[line.unit], formatEuros(line.unitPriceCents)];
+      const cells = [formatFrenchDate(line.serviceDate), line.description, formatQuantity(line.quantityHundredths), priceUnitLabel(line.unit), formatEuros(line.unitPriceCents)];
       if (!franchise) cells.push(line.vatRateBps === null ? '-' : formatBps(line.vatRateBps));
       cells.push(formatEuros(line.netCents));
       return cells;

@@ -11,11 +11,11 @@ import {
   COMMITTEE_ROLE_LABELS,
   MANUAL_STATUS_TARGETS,
   PRICE_UNITS,
-  PRICE_UNIT_LABELS,
   TARGET_CUSTOMERS,
   TARGET_CUSTOMER_LABELS,
   VAT_RATES_BPS,
   formatBps,
+  priceUnitLabel,
 } from '../domain/activities.js';
 import { LAUNCH_OUTCOME_LABELS } from '../domain/activity-launch.js';
 import { checkboxField, errorSummary, fieldId, radioGroup, textField } from './form-fields.js';
@@ -35,7 +35,7 @@ ${spec.containerId ? `<div id="${spec.containerId}"></div>` : choices}
 </fieldset>`;
 }
 
-const unitOptions = () => PRICE_UNITS.map((unit) => `<option value="${unit}">${escapeHtml(PRICE_UNIT_LABELS[unit])}</option>`).join('');
+const unitOptions = () => PRICE_UNITS.map((unit) => `<option value="${unit}">${escapeHtml(priceUnitLabel(unit))}</option>`).join('');
 
 /**
  * One price line, cloned by the page for each line: `N` in its ids becomes the line's index, so an error on

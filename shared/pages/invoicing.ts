@@ -4,11 +4,11 @@
  * month is invoiced, and read their invoices. The shell holds the landmarks and forms; browser/pages/ma-facturation.ts
  * fills them from the API (functions/invoicing/member-api.ts).
  */
-import { PRICE_UNITS, PRICE_UNIT_LABELS, VAT_RATES_BPS, formatBps } from '../domain/activities.js';
+import { PRICE_UNITS, VAT_RATES_BPS, formatBps, priceUnitLabel } from '../domain/activities.js';
 import { errorSummary, radioGroup, textField } from './form-fields.js';
 import { escapeHtml, layout, loadingRegion } from './layout.js';
 
-const unitOptions = () => PRICE_UNITS.map((unit) => `<option value="${unit}">${escapeHtml(PRICE_UNIT_LABELS[unit])}</option>`).join('');
+const unitOptions = () => PRICE_UNITS.map((unit) => `<option value="${unit}">${escapeHtml(priceUnitLabel(unit))}</option>`).join('');
 const vatOptions = () => VAT_RATES_BPS.map((bps) => `<option value="${bps}">${escapeHtml(formatBps(bps))}</option>`).join('');
 
 /** One line of a declaration, cloned for each line: `N` in its ids becomes the line's index (`lines.2.unitPriceCents` → `f-lines-2-unitPriceCents`). */

@@ -3,7 +3,8 @@ import { DEFAULT_COOPERATIVE, type CooperativeSettings } from '../../infra/confi
 import { FRANCHISE_MENTION } from '../../shared/domain/invoicing/amounts.js';
 import type { CustomerDetails } from '../../shared/domain/invoicing/customers.js';
 import { formatEuros } from '../../shared/domain/money.js';
-import { buildInvoiceDocument, creditNoteOf, documentFileName, type InvoiceDocument, type InvoiceLineInput } from '../../shared/invoicing/document.js';
+import { buildInvoiceDocument, creditNoteOf, documentFileName, documentOfRecord, type InvoiceDocument, type InvoiceLineInput } from '../../shared/invoicing/document.js';
+import type { InvoiceRecord } from '../../shared/domain/invoicing/records.js';
 import { checkEn16931 } from '../../shared/invoicing/en16931.js';
 import { FACTUR_X_FILE_NAME, FRANCHISE_EXEMPTION_CODE } from '../../shared/invoicing/factur-x.js';
 import { createHash } from 'node:crypto';
@@ -203,6 +204,45 @@ describe('the invoice PDF', () => {
     expect(checkEn16931(xml)).toEqual([]);
     expect(formatQuantity(125)).toBe('1,25');
     expect(formatQuantity(10)).toBe('0,1');
+  });
+});
+
+describe('a stored invoice whose line has a unit no longer listed', () => {
+  // Issued when "semaine" was a unit of the price lists (a record keeps its line's unit as it was drafted): the PDF
+  // reads it as stored, as the pages do (priceUnitLabel), and its Factur-X still gives a unit code (EN 16931 BR-23).
+  const record: InvoiceRecord = {
+    invoiceId: 'inv-semaine',
+    kind: 'invoice',
+    activityId: 'act-jardins',
+    month: '2027-07',
+    customer: { ...individual, activityId: 'act-jardins', customerId: 'c-awa' },
+    lines: [
+      { declarationId: 'd-1', serviceDate: '2027-07-05', description: 'Arrosage du potager', quantityHundredths: 200, unit: 'semaine', unitPriceCents: 3000, vatRateBps: null, netCents: 6000 },
+      { declarationId: 'd-1', serviceDate: '2027-07-12', description: 'Plantation de massifs', quantityHundredths: 1250, unit: 'm2', unitPriceCents: 400, vatRateBps: null, netCents: 5000 },
+    ],
+    totals: { netCents: 11_000, vatCents: 0, grossCents: 11_000, perRate: [{ vatRateBps: null, baseCents: 11_000, vatCents: 0 }] },
+    declarationIds: ['d-1'],
+    status: 'issued',
+    number: '2027-000124',
+    issueDate: '2027-08-01',
+    dueDate: '2027-08-31',
+    paidCents: 0,
+    history: [],
+    createdAt: '2027-08-01T04:00:00Z',
+    updatedAt: '2027-08-01T04:00:00Z',
+  };
+
+  it('reads the unit as stored on the PDF, beside the listed ones read by their label, and keeps EN 16931', async () => {
+    const doc = documentOfRecord(record, cooperative('franchise'), activity);
+    const { pdf, xml } = await renderInvoicePdf(doc);
+    const text = await pdfText(pdf);
+    expect(text).toMatch(/Arrosage du potager 2 semaine 30,00\s€ 60,00\s€/);
+    expect(text).toMatch(/Plantation de massifs 12,5 m² 4,00\s€ 50,00\s€/);
+    expect(text).not.toContain('undefined');
+    expect(checkEn16931(await facturXOf(pdf))).toEqual([]);
+    const quantities = childrenNamed(at(parseXml(xml), 'rsm:SupplyChainTradeTransaction'), 'ram:IncludedSupplyChainTradeLineItem').map((line) => at(line, 'ram:SpecifiedLineTradeDelivery', 'ram:BilledQuantity')?.attributes.unitCode);
+    // "One" (C62) for a unit the list no longer names, the unit's own code for the others.
+    expect(quantities).toEqual(['C62', 'MTK']);
   });
 });
 

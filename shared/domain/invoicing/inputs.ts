@@ -2,11 +2,11 @@ import * as z from 'zod/mini';
 import {
   MAX_UNIT_PRICE_CENTS,
   PRICE_UNITS,
-  PRICE_UNIT_LABELS,
   cents,
   isoDate,
   pauseCovering,
   priceListInForce,
+  priceUnitLabel,
   vatRate,
   type ActivityRecord,
   type PriceLine,
@@ -205,7 +205,7 @@ function resolveLine(
     if (line.unitPriceCents !== undefined && line.unitPriceCents !== listed.unitPriceCents) {
       fail('unitPriceCents', `Le ${formatFrenchDate(context.serviceDate)}, « ${listed.label} » coûte ${formatEuros(listed.unitPriceCents)} hors taxes (grille en vigueur) : choisissez un prix libre pour un autre prix.`);
     }
-    if (line.unit !== undefined && line.unit !== listed.unit) fail('unit', `« ${listed.label} » se compte par ${PRICE_UNIT_LABELS[listed.unit]} (grille en vigueur).`);
+    if (line.unit !== undefined && line.unit !== listed.unit) fail('unit', `« ${listed.label} » se compte par ${priceUnitLabel(listed.unit)} (grille en vigueur).`);
     const vatRateBps = lineVatRate(listed.vatRateBps ?? line.vatRateBps ?? null, context.vatMode, fail);
     if (errors.length > before) return undefined;
     return { description: line.description || listed.label, quantityHundredths: line.quantityHundredths, unit: listed.unit, unitPriceCents: listed.unitPriceCents, vatRateBps, priceLineId: listed.lineId };
