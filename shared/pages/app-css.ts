@@ -106,10 +106,15 @@ input[type="search"], input[type="url"], input[type="password"], select, textare
 input[type="date"], input[type="time"], input[type="month"] { max-width: 14rem; }
 input[name$="postalCode"] { max-width: 8rem; }
 textarea { resize: vertical; }
-/* A radio or checkbox is tapped through its label: 44 px high with its padding (the rows were 32 px apart, the labels 24 px high). */
+/*
+ * A radio or checkbox is tapped through its label: 44 px high with its padding (the rows were 32 px apart, the labels
+ * 24 px high). The box itself is 24 x 24 px (WCAG 2.2's minimum target; it was 22), centred on the label's first line,
+ * and the label's box reaches back over the gap and the box's column, so that a tap anywhere on the row ticks it.
+ */
 .choice { display: grid; grid-template-columns: 1.5rem 1fr; gap: 0 0.6rem; align-items: start; margin: 0; }
-.choice input { width: 1.35rem; height: 1.35rem; margin: 0.725rem 0 0; accent-color: #123d2f; }
-.choice label { cursor: pointer; padding: 0.625rem 0; min-height: 2.75rem; }
+.choice input { width: 1.5rem; height: 1.5rem; margin: 0.625rem 0 0; accent-color: #123d2f; position: relative; z-index: 1; }
+.choice label { cursor: pointer; padding: 0.625rem 0; min-height: 2.75rem; position: relative; }
+.choice label::before { content: ""; position: absolute; top: 0; bottom: 0; left: -2.1rem; right: 0; }
 .choice-hint { grid-column: 2; margin-top: -0.35rem; }
 [aria-invalid="true"] { border-color: #b3261e !important; }
 .choice input[aria-invalid="true"] { outline: 2px solid #b3261e; outline-offset: 1px; }

@@ -1,6 +1,9 @@
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { pagesInBrowser } from '../support/browser.js';
 import { fakeIdToken, resetSession } from '../support/pages.js';
+import { activityWithParts, customerOwner, referralRecord } from '../support/view-fixtures.js';
+import { invoiceListItem, runView } from '../../shared/invoicing/staff-views.js';
 
 /*
  * The page shells on the smallest phone we support (320 x 568, touch, French), with the shared style sheet: what iOS
@@ -43,6 +46,53 @@ describe('on a 320-px phone', () => {
     );
     expect(labels.length).toBeGreaterThan(5);
     expect(labels.filter((label) => label.height < 44)).toEqual([]);
+  });
+
+  it('makes each radio button and checkbox itself a 24 x 24 px target at 360 x 740, ticked by a tap anywhere on its row: the referral form, a month\'s batch', async () => {
+    const context = await ui.browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+    try {
+      const page = await context.newPage();
+      await resetSession(page, ui.server.url, fakeIdToken());
+      await page.goto(`${ui.server.url}/prescripteur/orienter`);
+      const form = await choiceTargets(page);
+      expect(form.boxes.length).toBeGreaterThan(5);
+      expect(form.boxes.filter((box) => box.width < 24 || box.height < 24)).toEqual([]);
+      // Every point of each row (the box's column and the gap included, the label's height) is the box or its label.
+      expect(form.boxes.filter((box) => box.missed > 0)).toEqual([]);
+      expect(form.pageScrollsSideways).toBe(false);
+      // A thumb on the gap left of a label, level with its second line, or under the box: the choice is made.
+      for (const id of ['f-programme-cjs', 'f-youngPerson-qpv']) {
+        await page.locator(`label[for="${id}"]`).scrollIntoViewIfNeeded();
+        const row = (await page.locator(`label[for="${id}"]`).boundingBox())!;
+        const box = (await page.locator(`#${id}`).boundingBox())!;
+        await page.touchscreen.tap(box.x + box.width + 4, row.y + row.height - 4);
+        expect(await page.locator(`#${id}`).isChecked(), id).toBe(true);
+      }
+
+      // A month's batch: its drafts' "Mettre en attente", made by the page in each draft's card.
+      const found = activityWithParts({ referral: referralRecord(), activity: { name: 'Jardinage Léa Haddad' } });
+      const { invoice } = customerOwner({ activity: found.activity, customer: {} });
+      const drafts = ['Boulangerie Martin', 'Jeanne Lefebvre'].map((name, i) => ({ ...invoice, invoiceId: `inv-${i}`, month: '2024-10', status: 'draft' as const, number: undefined, issueDate: undefined, dueDate: undefined, customer: { ...invoice.customer, name } }));
+      const run = runView({ month: '2024-10', status: 'awaiting-validation', trigger: 'staff', startedAt: '2024-11-02T08:00:00Z', executionName: 'invoicing-2024-10', counts: { activities: 1, invoices: 2, held: 0, issued: 0, sent: 0, failedActivities: 0, statements: 0 }, approvalId: 'ap-batch', updatedAt: '2024-11-02T08:01:00Z' });
+      await resetSession(page, ui.server.url, fakeIdToken({ groups: ['staff'] }));
+      await page.route((url) => url.pathname === '/api/staff/invoicing/months/2024-10', (route) =>
+        route.fulfill({ contentType: 'application/json', body: JSON.stringify({ month: '2024-10', label: 'octobre 2024', run, items: drafts.map((draft) => invoiceListItem(draft, '2024-11-02')) }) }));
+      await page.goto(`${ui.server.url}/equipe/facturation/2024-10`);
+      await page.locator('#batch-list > li').nth(1).waitFor();
+      const batch = await choiceTargets(page);
+      expect(batch.boxes.map((box) => box.label)).toEqual(['Mettre en attente', 'Mettre en attente']);
+      expect(batch.boxes.filter((box) => box.width < 24 || box.height < 24 || box.missed > 0)).toEqual([]);
+      expect(batch.pageScrollsSideways).toBe(false);
+      const hold = page.locator('#batch-list > li').nth(1).getByLabel('Mettre en attente');
+      await hold.scrollIntoViewIfNeeded();
+      const box = (await hold.boundingBox())!;
+      // Under the box, in its column: the thumb missed it by 8 px.
+      await page.touchscreen.tap(box.x + box.width / 2, box.y + box.height + 8);
+      expect(await hold.isChecked()).toBe(true);
+      expect(await page.locator('#batch-list > li').nth(1).getByLabel('Raison, pour les membres').isVisible()).toBe(true);
+    } finally {
+      await context.close();
+    }
   });
 
   it('gives the links among actions, the header\'s links and "Se déconnecter" a 44 x 44 px target, as the buttons', async () => {
@@ -171,3 +221,30 @@ describe('on a 320-px phone', () => {
     },
   );
 });
+
+/**
+ * The radio buttons and checkboxes shown on the page: each one's size, and how many points of its row (from its
+ * column's left edge to the row's right edge, the label's height) are neither the box nor its label, each row scrolled
+ * into view to be probed.
+ */
+async function choiceTargets(page: Page) {
+  return await page.evaluate(() => {
+    const inputs = [...document.querySelectorAll<HTMLInputElement>('input[type=radio], input[type=checkbox]')].filter((input) => input.getClientRects().length > 0);
+    const boxes = inputs.map((input) => {
+      const label = document.querySelector<HTMLLabelElement>(`label[for="${input.id}"]`)!;
+      label.scrollIntoView({ block: 'center' });
+      const { width, height, left } = input.getBoundingClientRect();
+      const row = label.getBoundingClientRect();
+      let missed = 0;
+      for (let y = Math.ceil(row.top) + 1; y < row.bottom - 1; y += 3) {
+        for (let x = Math.ceil(left) + 1; x < row.right - 1; x += 3) {
+          const hit = document.elementFromPoint(x, y);
+          if (hit !== input && !label.contains(hit)) missed++;
+        }
+      }
+      return { label: label.textContent, width, height, missed };
+    });
+    window.scrollTo(0, 0);
+    return { boxes, pageScrollsSideways: document.documentElement.scrollWidth > window.innerWidth };
+  });
+}
