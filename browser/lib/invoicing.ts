@@ -1,7 +1,7 @@
 /** What the staff's invoicing pages share: an invoice's row in a table, and the download of a file of the API. */
 import { formatEuros } from '../../shared/domain/money.js';
 import { messageOf } from './api.js';
-import { el, formatPlainDate } from './dom.js';
+import { el, formatPlainDate, plural } from './dom.js';
 import { downloadFile } from './download.js';
 import { setBusy } from './forms.js';
 import type { Row } from './paging.js';
@@ -26,6 +26,15 @@ export function invoiceRow(invoice: InvoiceListItem): Row {
       invoice.dueDate ? formatPlainDate(invoice.dueDate) : '—',
     ],
   };
+}
+
+/** The late list's columns: an invoice's, and how many days after its due date it still waits for its money. */
+export const LATE_INVOICE_HEADERS = [...INVOICE_HEADERS, 'Retard'];
+
+/** A late invoice in a list: its row, and "52 jours" after its due date. */
+export function lateInvoiceRow(invoice: InvoiceListItem): Row {
+  const row = invoiceRow(invoice);
+  return { ...row, cells: [...row.cells, invoice.daysLate === null ? '—' : plural(invoice.daysLate, 'jour', 'jours')] };
 }
 
 /** A button that downloads a file the API answers (with the ID token), and says why when it cannot. */

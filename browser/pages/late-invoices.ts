@@ -1,7 +1,7 @@
 /* Staff: the invoices the chase flagged late (GET /api/staff/invoicing/unpaid?late=true), oldest due first, a page at a time. */
 import { loadInto } from '../lib/api.js';
 import { byId, el } from '../lib/dom.js';
-import { INVOICE_HEADERS, invoiceRow } from '../lib/invoicing.js';
+import { LATE_INVOICE_HEADERS, lateInvoiceRow } from '../lib/invoicing.js';
 import { startPage } from '../lib/page.js';
 import { moreText, pagedTable, type ListPage } from '../lib/paging.js';
 import type { InvoiceListItem } from '../lib/views.js';
@@ -16,9 +16,9 @@ startPage(async () => {
   }
   const [table, more] = pagedTable({
     className: 'invoices',
-    headers: INVOICE_HEADERS,
+    headers: LATE_INVOICE_HEADERS,
     caption: (count, next) => `${count} facture(s) en retard${moreText(next)}`,
-    toRow: invoiceRow,
+    toRow: lateInvoiceRow,
     items: data.items,
     cursor: data.cursor,
     path: '/api/staff/invoicing/unpaid?late=true',

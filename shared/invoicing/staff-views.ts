@@ -30,6 +30,12 @@ export const leftToPay = (invoice: InvoiceRecord): number => (invoice.kind === '
 /** Late on `today`: issued, not fully paid, 45 days or more after its due date. */
 export const isLateOn = (invoice: InvoiceRecord, today: string): boolean => leftToPay(invoice) > 0 && invoice.dueDate !== undefined && chaseDates(invoice.dueDate).late <= today;
 
+/** Whole days from its due date to `today` while something is left to pay after it (Paris calendar dates); else null. */
+export function daysLateOn(invoice: InvoiceRecord, today: string): number | null {
+  if (leftToPay(invoice) <= 0 || invoice.dueDate === undefined || invoice.dueDate >= today) return null;
+  return Math.round((Date.parse(today) - Date.parse(invoice.dueDate)) / 86_400_000);
+}
+
 /** An invoice's status as staff read it: an issued invoice says whether it is paid, in full or in part. */
 function statusLabel(invoice: InvoiceRecord): string {
   if (invoice.kind === 'credit-note') return invoice.status === 'issued' ? 'Avoir émis' : 'Avoir en préparation';
@@ -58,6 +64,8 @@ export function invoiceListItem(invoice: InvoiceRecord, today: string) {
     paidCents: invoice.paidCents,
     leftCents: leftToPay(invoice),
     late: isLateOn(invoice, today),
+    /** Days past its due date with something left to pay (the late list's "Retard"); null when none is. */
+    daysLate: daysLateOn(invoice, today),
     holdReason: invoice.holdReason ?? null,
   };
 }

@@ -171,12 +171,16 @@ table { width: 100%; border-collapse: collapse; background: #fff; margin: 1rem 0
 caption { text-align: left; font-weight: 600; padding: 0.5rem 0; }
 th, td { text-align: left; vertical-align: top; padding: 0.6rem; border-bottom: 1px solid #d0d0c8; }
 .provider-id { overflow-wrap: anywhere; font-size: 0.9em; }
+/* On a phone a table's rows are cards, and its caption one line above them (a caption left in the table layout was a
+   column of a few words a line beside the cards' width). */
 @media (max-width: 40rem) {
-  table, thead, tbody, tr, th, td { display: block; }
+  table, caption, thead, tbody, tr, th, td { display: block; }
   thead tr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
   tr { border: 1px solid #d0d0c8; border-radius: 0.5rem; margin-bottom: 0.75rem; padding: 0.25rem 0; background: #fff; }
   td { border: 0; padding: 0.3rem 0.75rem; }
   td::before { content: attr(data-label); display: block; font-weight: 600; font-size: 0.9rem; color: #3a3a3a; }
+  /* A cell that is a link (an invoice's number, a person's name): the card's way in, 44 px high as the other links. */
+  td > a:only-child { display: inline-flex; align-items: center; min-height: 2.75rem; }
 }
 
 /* Messages et contacts: wide tables, stacked below 64rem; one correction form per row. */
