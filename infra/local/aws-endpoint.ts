@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenLocally } from './net.js';
+import { answerUnreadableRequests, type UnreadableAnswer, type UnreadableRequest } from './unreadable.js';
 
 /**
  * One AWS JSON-protocol service: gets the operation name (after the target prefix), the parsed body, and a signal
@@ -66,7 +67,25 @@ export async function startAwsJsonEndpoint(options: {
       res.end();
     });
   });
+  answerUnreadableRequests(server, unreadableJsonAnswer, { name: 'aws-endpoint' });
   return await listenLocally(server, options.port ?? 0, host, 'aws');
+}
+
+/**
+ * The error types of a request Node's parser refused, by status (no AWS JSON service documents one for these: the names
+ * are the local endpoint's, `RequestEntityTooLargeException` as it answers a body too large).
+ */
+const UNREADABLE_TYPES: Record<UnreadableRequest['status'], [string, string]> = {
+  400: ['SerializationException', 'The request could not be read as HTTP: a malformed request line, header or chunked body'],
+  408: ['RequestTimeoutException', 'The request did not arrive in time'],
+  413: ['RequestEntityTooLargeException', 'The request body chunks carry too many extensions'],
+  431: ['RequestHeaderFieldsTooLargeException', 'The request headers are too large'],
+};
+
+/** A request Node's parser refused, answered as the AWS JSON protocols answer an error: `__type`, `x-amzn-errortype` and a message. */
+function unreadableJsonAnswer({ status }: UnreadableRequest): UnreadableAnswer {
+  const [type, message] = UNREADABLE_TYPES[status];
+  return { headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID(), 'x-amzn-errortype': type }, body: JSON.stringify({ __type: type, message }) };
 }
 
 async function route(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { listenLocally } from './net.js';
+import { answerUnreadableRequests } from './unreadable.js';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { JwtExpiredError, KidNotFoundInJwksError } from 'aws-jwt-verify/error';
 import type { JwkWithKid, Jwks, JwksCache } from 'aws-jwt-verify/jwk';
@@ -33,9 +33,10 @@ export interface GatewayOptions {
   /** where errors go; default console.error */
   log?: (line: string) => void;
   /**
-   * What to answer a request Node could not read (headers too large: 431; a malformed request line or header: 400;
-   * too slow: 408), by its status and its path when the request line could be read; default `{ message }` in JSON,
-   * as the gateway's own errors (`defaultClientErrorAnswer`).
+   * What to answer a request Node could not read (headers too large: 431; a malformed request line, header or chunked
+   * body: 400; too slow: 408; chunk extensions too large: 413), by its status and its path when its request line could
+   * be read; default `{ message }` in JSON, as the gateway's own errors (`defaultClientErrorAnswer`). Written only
+   * where Node would write (`answerUnreadableRequests`).
    */
   clientError?: ClientErrorAnswer;
 }
@@ -45,44 +46,6 @@ export type ClientErrorAnswer = (request: { status: number; path?: string }) => 
 
 /** The gateway's own errors' shape: `{ "message": "Request Header Fields Too Large" }`. */
 export const defaultClientErrorAnswer: ClientErrorAnswer = ({ status }) => ({ contentType: 'application/json', body: JSON.stringify({ message: STATUS_CODES[status] ?? 'Bad Request' }) });
-
-/** The status of a request Node's parser refused, from its error's code. */
-function clientErrorStatus(code: string | undefined): number {
-  if (code === 'HPE_HEADER_OVERFLOW') return 431;
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
-  return 400;
-}
-
-/** The path of the request line at the start of `raw` (the bytes the parser refused), if it reads as one. */
-function requestLinePath(raw: Buffer | undefined): string | undefined {
-  const line = raw?.subarray(0, 8192).toString('latin1').split('\r\n', 1)[0] ?? '';
-  const path = /^[A-Z]+ (\/[^\s?#]*)/.exec(line)?.[1];
-  // Printable ASCII only: anything else is no path to route on.
-  return path && /^[!-~]+$/.test(path) ? path : undefined;
-}
-
-/**
- * Answers a request Node's HTTP parser refused, instead of Node's bare status line, and closes the connection; never
- * throws (a connection already gone is destroyed). Node hands the socket over only when a `clientError` listener is set.
- */
-function answerClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex, answer: ClientErrorAnswer, log: (line: string) => void): void {
-  try {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status = clientErrorStatus(error.code);
-    const path = requestLinePath(error.rawPacket);
-    const { contentType, body } = answer({ status, ...(path ? { path } : {}) });
-    const bytes = Buffer.from(body, 'utf8');
-    const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}`, `content-type: ${contentType}`, `content-length: ${bytes.length}`, 'cache-control: no-store', 'x-content-type-options: nosniff', 'connection: close', '', ''].join('\r\n');
-    socket.end(Buffer.concat([Buffer.from(head, 'latin1'), bytes]));
-    log(`gateway: request refused with ${status} (${error.code ?? error.message})`);
-  } catch (failure) {
-    log(`gateway: could not answer a refused request: ${(failure as Error).message}`);
-    socket.destroy();
-  }
-}
 
 export interface Gateway {
   url: string;
@@ -410,7 +373,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       else res.destroy();
     });
   });
-  server.on('clientError', (error: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => answerClientError(error, socket, options.clientError ?? defaultClientErrorAnswer, log));
+  const clientError = options.clientError ?? defaultClientErrorAnswer;
+  answerUnreadableRequests(
+    server,
+    ({ status, path }) => {
+      const { contentType, body } = clientError({ status, ...(path ? { path } : {}) });
+      return { headers: { 'content-type': contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }, body };
+    },
+    { name: 'gateway', log },
+  );
   const host = options.host ?? '127.0.0.1';
   return await listenLocally(server, options.port ?? 0, host, 'gateway');
 }

@@ -4,11 +4,12 @@ import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { pipeline, type Duplex } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { S3Error, splitUrl, verifySignature, type SignedRequest } from './s3-auth.js';
 import { BucketStore, type ObjectMeta } from './s3-store.js';
 import { listenLocally } from './net.js';
+import { answerUnreadableRequests, type UnreadableAnswer, type UnreadableRequest } from './unreadable.js';
 import type { LocalBucket, LocalCorsRule } from './template.js';
 
 /**
@@ -92,7 +93,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       send(res, 500, { 'content-type': 'application/xml' }, req.method === 'HEAD' ? undefined : errorXml('InternalError', 'We encountered an internal error. Please try again.', {}, String(res.getHeader('x-amz-request-id'))));
     });
   });
-  server.on('clientError', answerUnreadable);
+  answerUnreadableRequests(server, unreadableAnswer, { name: 'local s3' });
   const listening = await listenLocally(server, options.port ?? 0, '127.0.0.1', 's3');
 
   const expireObjects = async () => {
@@ -252,21 +253,15 @@ function errorXml(code: string, message: string, details: Record<string, string>
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${element('Code', code)}${element('Message', message)}${more}${element('RequestId', requestId)}</Error>`;
 }
 
-/**
- * A request Node's HTTP parser refused (a malformed request line or header, headers too large, too slow), answered as
- * S3 answers it, with its XML error, rather than Node's bare status line; then the connection is closed.
- */
-function answerUnreadable(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+/** S3's XML error for a request Node's parser refused: all 400, as S3 answers them, named by S3's codes. */
+function unreadableAnswer({ status }: UnreadableRequest): UnreadableAnswer {
   const [code, message] =
-    error.code === 'HPE_HEADER_OVERFLOW'
+    status === 431
       ? ['RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.']
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      : status === 408
         ? ['RequestTimeout', 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.']
         : ['BadRequest', 'An error occurred when parsing the HTTP request.'];
-  const body = Buffer.from(errorXml(code, message, {}, randomBytes(8).toString('hex').toUpperCase()));
-  const head = `HTTP/1.1 400 Bad Request\r\ncontent-type: application/xml\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`;
-  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+  return { status: 400, headers: { 'content-type': 'application/xml' }, body: errorXml(code, message, {}, randomBytes(8).toString('hex').toUpperCase()) };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -13,6 +13,7 @@ import { BodyTooLargeError, readRequestBytes } from './aws-endpoint.js';
 import type { BusEvent } from './events.js';
 import { freePort, PortInUseError } from './net.js';
 import { JsonLinesAppender, readJsonLinesAt } from './json-lines.js';
+import { answerUnreadableRequests, type UnreadableAnswer, type UnreadableRequest } from './unreadable.js';
 
 export interface LocalEmail {
   messageId: string;
@@ -344,6 +345,7 @@ export async function startLocalSes(
       res.end(`local SES proxy: ${(error as Error).message}`);
     }
   });
+  answerUnreadableRequests(proxy, unreadableSesAnswer, { name: 'ses' });
   try {
     await new Promise<void>((resolve, reject) => {
       proxy.once('error', reject);
@@ -631,11 +633,33 @@ function packageError(status: number, body: unknown, badRequest = 'BadRequestExc
 }
 
 /** An error as SES v1's query protocol answers it (an XML ErrorResponse, which the SDK and the AWS CLI read). */
-function queryError(res: ServerResponse, { status, type, message }: AwsErrorAnswer): void {
-  const escape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const xml = `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>${escape(type)}</Code><Message>${escape(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
-  res.writeHead(status, { 'content-type': 'text/xml', 'content-length': String(Buffer.byteLength(xml)) });
+function queryError(res: ServerResponse, answer: AwsErrorAnswer): void {
+  const xml = queryErrorXml(answer);
+  res.writeHead(answer.status, { 'content-type': 'text/xml', 'content-length': String(Buffer.byteLength(xml)) });
   res.end(xml);
+}
+
+function queryErrorXml({ type, message }: Pick<AwsErrorAnswer, 'type' | 'message'>): string {
+  const escape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>${escape(type)}</Code><Message>${escape(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+}
+
+const UNREADABLE_MESSAGES: Record<UnreadableRequest['status'], string> = {
+  400: 'The request could not be read as HTTP: a malformed request line, header or chunked body',
+  408: 'The request did not arrive in time',
+  413: 'The request body chunks carry too many extensions',
+  431: 'The request headers are too large',
+};
+
+/**
+ * A request Node's parser refused, answered in the shape of the API it was for when its request line could be read:
+ * SES v1's XML `ErrorResponse` for a POST to `/` (`InvalidParameterValue`, as the proxy names the package's refusals
+ * there), else SES v2's (`BadRequestException` in `x-amzn-errortype`, `{ message }`), the mail viewer's requests included.
+ */
+function unreadableSesAnswer({ status, method, path }: UnreadableRequest): UnreadableAnswer {
+  const message = UNREADABLE_MESSAGES[status];
+  if (method === 'POST' && path === '/') return { headers: { 'content-type': 'text/xml' }, body: queryErrorXml({ type: 'InvalidParameterValue', message }) };
+  return { headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'BadRequestException' }, body: JSON.stringify({ message }) };
 }
 
 /** An error as SES v2's REST-JSON protocol answers it: the SDK reads its name from `x-amzn-errortype`. */

@@ -4,6 +4,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand, ValidationException } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
 import { LocalSms } from '../../infra/local/sms.js';
+import { MALFORMED_REQUESTS, rawHttp, type RawAnswer } from '../support/raw-http.js';
 
 const clientConfig = { region: 'eu-west-3', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 };
 
@@ -141,5 +142,21 @@ describe('AWS JSON endpoint', () => {
     expect(lost.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
     expect(lost.headers.get('content-type')).toBe('application/x-amz-json-1.1');
     expect(await lost.json()).toMatchObject({ __type: 'UnknownOperationException', message: expect.stringContaining('X-Amz-Target') });
+  });
+
+  it('answers bytes Node cannot parse as the AWS JSON protocols answer an error: its type in x-amzn-errortype and __type, a message', async () => {
+    const expectJsonError = (answer: RawAnswer, what: string, status: number, type: string) => {
+      expect([what, answer.status, answer.headers['content-type'], answer.headers['x-amzn-errortype'], answer.headers.connection]).toEqual([what, status, 'application/x-amz-json-1.0', type, 'close']);
+      expect(JSON.parse(answer.body), what).toEqual({ __type: type, message: expect.any(String) });
+      expect(answer.raw.match(/HTTP\/1\.1 \d{3}/g), what).toHaveLength(1);
+    };
+    for (const [what, bytes] of Object.entries(MALFORMED_REQUESTS)) expectJsonError(await rawHttp(endpoint.port, bytes), what, 400, 'SerializationException');
+    const target = 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AWSStepFunctions.StartExecution\r\nContent-Type: application/x-amz-json-1.0\r\n';
+    // A chunked body the endpoint was reading, whose second chunk's size is no number.
+    const before = received.length;
+    expectJsonError(await rawHttp(endpoint.port, [`${target}Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n`, 'zz\r\n{}\r\n0\r\n\r\n'], { pauseMs: 30 }), 'a malformed chunk', 400, 'SerializationException');
+    expect(received).toHaveLength(before);
+    expectJsonError(await rawHttp(endpoint.port, `${target}X-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`), 'headers over 16 KB', 431, 'RequestHeaderFieldsTooLargeException');
+    expect((await fetch(`${endpoint.url}/sms/messages.json`)).status).toBe(200);
   });
 });

@@ -20,6 +20,7 @@ import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClien
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.js';
+import { MALFORMED_REQUESTS, rawHttp } from '../support/raw-http.js';
 import { signS3Request } from '../support/s3-signing.js';
 
 /**
@@ -280,6 +281,29 @@ describe('the local endpoints under hostile and odd clients', { timeout: Math.ma
     await allAlive();
   });
 
+  it("answers bytes Node's parser refuses at each endpoint in the endpoint's error format, with one status line, then serves on", async () => {
+    const endpoints = {
+      gateway: { url: cloud.urls.app, type: 'application/json', body: /^\{"message":"Bad Request"\}$/ },
+      aws: { url: cloud.urls.awsEndpoint, type: 'application/x-amz-json-1.0', body: /^\{"__type":"SerializationException","message":"[^"]+"\}$/ },
+      s3: { url: cloud.urls.s3, type: 'application/xml', body: /<Error><Code>BadRequest<\/Code>/ },
+      ses: { url: cloud.ses.endpoint, type: 'application/json', body: /^\{"message":"[^"]+"\}$/ },
+    };
+    for (const [name, endpoint] of Object.entries(endpoints)) {
+      for (const [what, bytes] of Object.entries({ ...MALFORMED_REQUESTS, 'a malformed chunk': ['POST /_local/x HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n', 'zz\r\nabc\r\n0\r\n\r\n'] })) {
+        const answer = await rawHttp(portOf(endpoint.url), bytes, { pauseMs: 20 });
+        const where = `${name}, ${what}: ${answer.raw.slice(0, 300)}`;
+        expect(answer.raw.match(/HTTP\/1\.1 \d{3}/g), where).toHaveLength(1);
+        expect(STACK_TRACE.test(answer.raw), where).toBe(false);
+        // The chunked POST is answered before its body is read (a 404, S3's 403, an AWS JSON request without its
+        // target): that answer is the only one.
+        if (what === 'a malformed chunk') continue;
+        expect([answer.status, answer.headers['content-type']], where).toEqual([400, endpoint.type]);
+        expect(answer.body, where).toMatch(endpoint.body);
+      }
+    }
+    await allAlive();
+  });
+
   describe('the AWS JSON endpoint (Step Functions, SQS, SMS)', () => {
     const arnLike = () =>
       fc.oneof(
@@ -399,7 +423,7 @@ describe('the local endpoints under hostile and odd clients', { timeout: Math.ma
     const checkJsonAnswer = (sent: RawRequest, answer: Answer) => {
       const checked = checkAnswer(sent, answer);
       if (!checked) return;
-      // A request cut short was never whole: Node's parser answers it (a bare 400) if the connection still can.
+      // A request cut short was never whole: refused as a request Node's parser could not read, if the connection still can.
       const targeted = sent.method === 'POST' && sent.headers.some(([name]) => name === 'X-Amz-Target') && sent.length !== 'cut';
       if (!targeted || checked.status < 400) return void count(`aws ${targeted ? sent.headers.find(([name]) => name === 'X-Amz-Target')?.[1] : sent.method} ${checked.status}`);
       const what = describeRequest(sent);

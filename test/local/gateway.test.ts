@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flattenClaim, jwtVerifierFor, MAX_REQUEST_HEAD_BYTES, startGateway, type Gateway, type GatewayInvoke } from '../../infra/local/gateway.js';
 import type { LocalRoute } from '../../infra/local/template.js';
 import { parcoursClientError } from '../../infra/local-app/client-errors.js';
+import { rawHttp } from '../support/raw-http.js';
 
 const ISSUER = 'http://127.0.0.1:4000/local-pool';
 const CLIENT_ID = 'localclient';
@@ -448,6 +449,31 @@ describe('requests Node cannot read', () => {
       expect((await call(hooked, 'GET', '/api/referrals/export')).status).toBe(200);
     } finally {
       await hooked.close();
+    }
+  });
+
+  it("answers a malformed chunked body or a header with invalid characters with the API's French refusal, and nothing after an answer already given", async () => {
+    const french = await startGateway({ routes, invoke: async (functionArn, event) => (invocations.push({ functionArn, event }), nextResult), verifyJwt: jwtVerifierFor(() => ({ keys: [signingKey.jwk] })), log: () => undefined, clientError: parcoursClientError });
+    const refusal = { message: "La demande est mal formée et n'a pas pu être lue. Réessayez depuis une page du site." };
+    try {
+      // Its head read, the gateway reads its body: the chunk size "zz" is no number.
+      const chunked = await rawHttp(french.port, ['PUT /api/referrals/r-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n', 'zz\r\n{}\r\n0\r\n\r\n'], { pauseMs: 30 });
+      expect([chunked.status, chunked.headers['content-type'], chunked.headers.connection]).toEqual([400, 'application/json; charset=utf-8', 'close']);
+      expect(JSON.parse(chunked.body)).toEqual(refusal);
+      expect(chunked.raw.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 400']);
+      for (const bytes of ['GET /api/referrals/r-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Note: a\x00b\r\n\r\n', 'GET /api/referrals/r-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Not\u00e9: 1\r\n\r\n']) {
+        const header = await rawHttp(french.port, bytes);
+        expect([JSON.stringify(bytes), header.status, JSON.parse(header.body)]).toEqual([JSON.stringify(bytes), 400, refusal]);
+      }
+      expect(invocations).toHaveLength(0);
+      // Refused for its missing token before its body was read: that 401 is its answer, and a refusal after it would
+      // be read as the answer to a request the client never sent.
+      const unauthorised = await rawHttp(french.port, ['POST /api/referrals HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n', 'zz\r\n{}\r\n0\r\n\r\n'], { pauseMs: 30 });
+      expect(unauthorised.status).toBe(401);
+      expect(unauthorised.raw.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 401']);
+      expect((await call(french, 'GET', '/api/referrals/export')).status).toBe(200);
+    } finally {
+      await french.close();
     }
   });
 

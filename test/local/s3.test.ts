@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import { MALFORMED_REQUESTS, rawHttp } from '../support/raw-http.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -449,6 +450,24 @@ describe('local S3', () => {
     const huge = await exchange(`GET /${BUCKET}/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(huge).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(huge).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+    for (const [what, bytes] of Object.entries(MALFORMED_REQUESTS)) {
+      const answer = await rawHttp(s3.port, bytes);
+      expect([what, answer.status, answer.headers['content-type'], answer.headers.connection]).toEqual([what, 400, 'application/xml', 'close']);
+      expect(answer.body, what).toContain('<Code>BadRequest</Code>');
+      expect(answer.raw.match(/HTTP\/1\.1 \d{3}/g), what).toHaveLength(1);
+    }
+    // A signed upload whose chunked body turns out malformed while S3 reads it: S3's error, and no object.
+    const request = { method: 'PUT', target: `/${BUCKET}/incoming/bad-chunks`, headers: [['Transfer-Encoding', 'chunked']] as Array<[string, string]> };
+    request.headers.push(...(await signS3Request(request, { host: `127.0.0.1:${s3.port}`, payloadHash: 'UNSIGNED-PAYLOAD' }))!);
+    const head = [`PUT ${request.target} HTTP/1.1`, `Host: 127.0.0.1:${s3.port}`, ...request.headers.map(([name, value]) => `${name}: ${value}`)].join('\r\n');
+    const upload = await rawHttp(s3.port, [`${head}\r\n\r\n4\r\nabcd\r\n`, 'zz\r\nefgh\r\n0\r\n\r\n'], { pauseMs: 30 });
+    expect([upload.status, upload.headers['content-type']]).toEqual([400, 'application/xml']);
+    expect(upload.body).toContain('<Code>BadRequest</Code>');
+    expect(upload.raw.match(/HTTP\/1\.1 \d{3}/g)).toHaveLength(1);
+    expect(await send(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'incoming/bad-chunks' })))).toEqual({ failed: 'NotFound', status: 404 });
+    // Refused unsigned before its body was read: that 403 is its answer, nothing after it.
+    const unsigned = await rawHttp(s3.port, [`PUT /${BUCKET}/incoming/unsigned HTTP/1.1\r\nHost: 127.0.0.1:${s3.port}\r\nTransfer-Encoding: chunked\r\n\r\n`, 'zz\r\nefgh\r\n0\r\n\r\n'], { pauseMs: 30 });
+    expect(unsigned.raw.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 403']);
   });
 
   it('keeps objects across a restart, and drops what a killed write left: a torn last record, a large body without its record', async () => {

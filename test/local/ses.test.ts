@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { startLocalSes, type LocalSes } from '../../infra/local/ses.js';
+import { MALFORMED_REQUESTS, rawHttp, type RawAnswer } from '../support/raw-http.js';
 
 describe('local SES (aws-ses-v2-local)', () => {
   let ses: LocalSes;
@@ -332,6 +333,24 @@ describe('local SES (aws-ses-v2-local)', () => {
         expect(await viewer.text()).toMatch(/^{"message":"Expected property name/);
       });
     });
+  });
+
+  it("answers bytes Node cannot parse in the shape of SES's API they were for: v1's XML ErrorResponse for a POST to /, else v2's JSON", async () => {
+    const port = Number(new URL(ses.endpoint).port);
+    const expectV2 = (answer: RawAnswer, what: string, status: number) => {
+      expect([what, answer.status, answer.headers['content-type'], answer.headers['x-amzn-errortype'], answer.headers.connection]).toEqual([what, status, 'application/json', 'BadRequestException', 'close']);
+      expect(Object.keys(JSON.parse(answer.body)), what).toEqual(['message']);
+      expect(answer.raw.match(/HTTP\/1\.1 \d{3}/g), what).toHaveLength(1);
+    };
+    for (const [what, bytes] of Object.entries(MALFORMED_REQUESTS)) expectV2(await rawHttp(port, bytes), what, 400);
+    const sendEmail = 'POST /v2/email/outbound-emails HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n';
+    expectV2(await rawHttp(port, [sendEmail, 'zz\r\n{}\r\n0\r\n\r\n'], { pauseMs: 30 }), 'a malformed chunk of a SendEmail', 400);
+    expectV2(await rawHttp(port, `GET /v2/email/identities HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`), 'headers over 16 KB', 431);
+    // SES v1's query API: a form posted to /.
+    const v1 = await rawHttp(port, ['POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n', 'zz\r\nAction=SendEmail\r\n0\r\n\r\n'], { pauseMs: 30 });
+    expect([v1.status, v1.headers['content-type']]).toEqual([400, 'text/xml']);
+    expect(v1.body).toMatch(/^<ErrorResponse xmlns="http:\/\/ses\.amazonaws\.com\/doc\/2010-12-01\/"><Error><Type>Sender<\/Type><Code>InvalidParameterValue<\/Code><Message>The request could not be read as HTTP[^<]*<\/Message><\/Error><RequestId>[0-9a-f-]+<\/RequestId><\/ErrorResponse>$/);
+    expect((await fetch(ses.viewerUrl)).status).toBe(200);
   });
 
   it('refuses a port that is already taken with a PortInUseError naming it', async () => {
