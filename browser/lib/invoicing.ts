@@ -10,7 +10,8 @@ import type { InvoiceListItem } from './views.js';
 
 export { formatEuros };
 
-export const INVOICE_HEADERS = ['Numéro', 'Client', 'Statut', 'Total TTC', 'Reste à payer', 'Échéance'];
+// "Total": what the customer owes, VAT included or under the franchise ("TTC" would be wrong there).
+export const INVOICE_HEADERS = ['Numéro', 'Client', 'Statut', 'Total', 'Reste à payer', 'Échéance'];
 
 /** An invoice in a list: its number (or "Brouillon") linking to its page, and its amounts. */
 export function invoiceRow(invoice: InvoiceListItem): Row {

@@ -48,6 +48,8 @@ describe('"En retard" on a phone, with rows', () => {
     await ui.page.goto(`${ui.server.url}/equipe/facturation/retards`);
     await ui.page.locator('#late tbody tr').nth(2).waitFor();
     expect(asked).toEqual(['?late=true']);
+    // "Total", not "Total TTC": under the VAT franchise there is no TTC.
+    expect(await ui.page.locator('#late thead th').allTextContents()).toEqual(['Numéro', 'Client', 'Statut', 'Total', 'Reste à payer', 'Échéance', 'Retard']);
 
     expect(await rowsOf()).toEqual([
       { Numéro: '2025-000042', Client: 'Boulangerie Martin', 'Reste à payer': '45,00\u00a0€', Retard: '81 jours', Échéance: '31 mars 2025', href: '/equipe/factures/inv-a' },
