@@ -315,8 +315,14 @@ export class EngineStore {
     return item;
   }
 
-  /** Only running executions are cached: they are the ones written again. */
+  /**
+   * Only running executions are cached: they are the ones written again. A read answered after a commit of this process
+   * (one made outside the execution's lock, as DescribeExecution's, whose answer came back late) holds an older version:
+   * it must not take the commit's place, or the next commit would be checked against the fence that commit replaced.
+   */
   private remember(item: ExecutionItem): void {
+    const cached = this.cache.get(item.executionArn);
+    if (cached && cached.version > item.version) return;
     if (item.status === 'RUNNING') this.cache.set(item.executionArn, item);
     else this.cache.delete(item.executionArn);
   }
@@ -357,7 +363,9 @@ export class EngineStore {
   async commit(executionArn: string, spec: CommitSpec): Promise<ExecutionItem> {
     for (let attempt = 0; ; attempt++) {
       // Writes of this process keep the cache exact; another writer shows up as a failed version check.
-      const current = (attempt === 0 ? this.cache.get(executionArn) : undefined) ?? (await this.getExecution(executionArn));
+      // Only the table fences a write: a cached item that would refuse it is read again first.
+      const cached = attempt === 0 ? this.cache.get(executionArn) : undefined;
+      const current = cached && (spec.runId === undefined || cached.runId === spec.runId) ? cached : await this.getExecution(executionArn);
       if (!current) throw new FencedError('Execution does not exist');
       if (spec.runId !== undefined && current.runId !== spec.runId) throw new FencedError();
       if (!spec.allowClosed && current.status !== 'RUNNING') throw new FencedError('Execution is closed');
