@@ -1,14 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LocalStepFunctions } from '../../infra/local/stepfunctions/index.js';
 import { FakeInvoker, approvalMachine, documentClient, fn, gate, machineArn, startEngine, stopEngines, tokenOf, waitForEvent } from './stepfunctions-support.js';
 
 /*
- * The engine when its DynamoDB calls come back late (decision 55). Each fault is injected into one chosen call, so each
- * test is deterministic: a wrapper of the engine's client that holds the answer of that call.
+ * The engine when its DynamoDB calls come back late or fail (decision 55). Each fault is injected into one chosen call,
+ * so each test is deterministic: a wrapper of the engine's client that holds, drops or loses the answer of that call.
  */
 
-afterEach(stopEngines);
+afterEach(async () => {
+  await stopEngines();
+  vi.restoreAllMocks();
+});
 
 type Send = (command: object) => Promise<unknown>;
 type Hook = (command: object, send: () => Promise<unknown>) => Promise<unknown>;
@@ -21,6 +24,14 @@ function hookedClient(): { doc: DynamoDBDocumentClient; hook: (hook: Hook | unde
   (doc as unknown as { send: Send }).send = (command) => (current ? current(command, () => send(command)) : send(command));
   return { doc, hook: (hook) => (current = hook) };
 }
+
+/** What the SDK throws once its attempts at a request that got no answer are spent. */
+const timeoutError = () =>
+  Object.assign(new Error('@smithy/node-http-handler - [ERROR] a request has exceeded the configured 60000 ms requestTimeout.'), {
+    name: 'TimeoutError',
+    code: 'ETIMEDOUT',
+    $metadata: { attempts: 8, totalRetryDelay: 7000 },
+  });
 
 /** A commit of the engine that records an event of this type. */
 const commitOf = (command: object, eventType: string) => command instanceof TransactWriteCommand && JSON.stringify(command.input).includes(`"type":"${eventType}"`);
@@ -122,5 +133,96 @@ describe('reads answered late', () => {
     await held;
     await vi.waitFor(() => expect(invoker.count('after')).toBe(1), { timeout: 5000, interval: 20 });
     expect(await settled(engine, executionArn, 5000)).toBe('SUCCEEDED');
+  });
+});
+
+describe('calls that fail after the SDK gave up: the execution is taken up again in this process', () => {
+  it('a map run whose progress could not be stored runs its unrecorded children again, then resumes the execution', async () => {
+    const { doc, hook } = hookedClient();
+    let dropped = 0;
+    hook(async (command, send) => {
+      if (dropped === 0 && command instanceof PutCommand && command.input.Item?.kind === 'mapResults') {
+        dropped++;
+        throw timeoutError();
+      }
+      return await send();
+    });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const warnings = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const invoker = new FakeInvoker({ work: (item: { id: string }) => item.id, after: () => 'after' });
+    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'progress', definition: mapMachine() }] });
+    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('progress'), input: JSON.stringify({ items: items(3) }) });
+    expect(await settled(engine, executionArn, 8000)).toBe('SUCCEEDED');
+    expect(dropped).toBe(1);
+    // The three children finished together, so their records went in the write that failed: all three ran again.
+    expect(invoker.count('work')).toBe(6);
+    expect(invoker.count('after')).toBe(1);
+    const types = await historyOf(engine, executionArn);
+    expect(types.filter((type) => type === 'MapRunStarted')).toHaveLength(1);
+    expect(types.filter((type) => type === 'MapRunSucceeded')).toHaveLength(1);
+    expect(JSON.parse((await engine.describeExecution({ executionArn })).output!).results).toEqual(['a0', 'a1', 'a2']);
+    expect(errors.mock.calls.flat().join('\n')).toContain('its progress not stored: TimeoutError');
+    expect(warnings.mock.calls.flat().join('\n')).toContain(`${executionArn} taken up again from its last checkpoint`);
+  });
+
+  it("a map run's end applied but answered with an error resumes the execution once", async () => {
+    const { doc, hook } = hookedClient();
+    let lost = 0;
+    hook(async (command, send) => {
+      const answer = await send();
+      if (lost === 0 && commitOf(command, 'MapRunSucceeded')) {
+        lost++;
+        throw timeoutError();
+      }
+      return answer;
+    });
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const invoker = new FakeInvoker({ work: (item: { id: string }) => item.id, after: () => 'after' });
+    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'lost-end', definition: mapMachine() }] });
+    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('lost-end'), input: JSON.stringify({ items: items(2) }) });
+    expect(await settled(engine, executionArn, 8000)).toBe('SUCCEEDED');
+    expect(lost).toBe(1);
+    expect(invoker.count('work')).toBe(2);
+    expect(invoker.count('after')).toBe(1);
+    const types = await historyOf(engine, executionArn);
+    for (const type of ['MapRunSucceeded', 'MapStateExited', 'ExecutionSucceeded']) expect(types.filter((t) => t === type)).toHaveLength(1);
+  });
+
+  it('a run whose checkpoint could not be written runs again from its last checkpoint, the function not invoked before', async () => {
+    const { doc, hook } = hookedClient();
+    let failed = 0;
+    hook(async (command, send) => {
+      if (failed === 0 && commitOf(command, 'LambdaFunctionScheduled')) {
+        failed++;
+        throw timeoutError();
+      }
+      return await send();
+    });
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const invoker = new FakeInvoker({ work: (item: { id: string }) => item.id, after: () => 'after' });
+    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'checkpoint', definition: mapMachine() }] });
+    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('checkpoint'), input: JSON.stringify({ items: items(1) }) });
+    expect(await settled(engine, executionArn, 8000)).toBe('SUCCEEDED');
+    expect(failed).toBe(1);
+    expect(invoker.count('after')).toBe(1);
+  });
+
+  it('an error that would come again (a refused request) is not retried: the execution waits for the next start()', async () => {
+    const { doc, hook } = hookedClient();
+    hook(async (command, send) => {
+      if (commitOf(command, 'LambdaFunctionScheduled')) {
+        throw Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      }
+      return await send();
+    });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const invoker = new FakeInvoker({ work: (item: { id: string }) => item.id, after: () => 'after' });
+    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'refused', definition: mapMachine() }] });
+    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('refused'), input: JSON.stringify({ items: items(1) }) });
+    await vi.waitFor(() => expect(errors.mock.calls.flat().join('\n')).toContain('abandoned after ValidationException'));
+    expect(await settled(engine, executionArn, 1500)).toBe('RUNNING');
+    expect(invoker.count('after')).toBe(0);
   });
 });

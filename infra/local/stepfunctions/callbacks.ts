@@ -76,6 +76,8 @@ export class Callbacks {
         if (takeOver) resume = updated;
       } catch (error) {
         if (error instanceof CommitConflictError || error instanceof FencedError) throw new SfnError('TaskTimedOut', 'Task Timed Out');
+        // Applied with its answer lost, the token is done: no callback or deadline would resume the execution again.
+        if (takeOver) this.core.relaunch(execution.executionArn, [runId], error);
         throw error;
       }
     });

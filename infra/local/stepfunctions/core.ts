@@ -9,8 +9,9 @@ import { requireArn } from './validation.js';
 
 /**
  * What the parts of the engine share: the store, the per-execution lock, the clock, the registered
- * machines and the runs of this process. `launch` starts a run and `launchMap` a map run; the engine supplies
- * them (runner.ts, map-runs.ts), so that the modules which resume executions do not import those.
+ * machines and the runs of this process. `launch` starts a run, `launchMap` a map run and `relaunch` takes up an
+ * execution a failed call dropped; the engine supplies them (runner.ts, map-runs.ts, recovery.ts), so that the modules
+ * which resume executions do not import those.
  */
 export class EngineCore {
   readonly locks = new KeyedLock();
@@ -30,6 +31,11 @@ export class EngineCore {
     readonly launch: (execution: ExecutionItem) => void,
     /** Runs the map run of an execution parked at a Distributed Map (map-runs.ts), after a restart. */
     readonly launchMap: (execution: ExecutionItem) => void,
+    /**
+     * After a failed DynamoDB call left an execution without a run of this process: takes it up again later if the
+     * error may pass and it is still RUNNING under one of `runIds` (recovery.ts, `Relaunches`).
+     */
+    readonly relaunch: (executionArn: string, runIds: readonly string[], error: unknown) => void,
   ) {}
 
   requireStarted(): void {

@@ -76,11 +76,18 @@ export class Deadlines {
         return;
       }
       if (cursor.wakeAt > this.core.now()) return;
-      resume = await this.core.store.commit(execution.executionArn, {
-        runId: execution.runId,
-        set: { runId: randomUUID(), cursor: { mode: 'resume', stateName: cursor.stateName, input: cursor.input, outcome: { kind: 'wait' } } },
-        extra: [this.core.store.deleteItemOp(key)],
-      });
+      const runId = randomUUID();
+      try {
+        resume = await this.core.store.commit(execution.executionArn, {
+          runId: execution.runId,
+          set: { runId, cursor: { mode: 'resume', stateName: cursor.stateName, input: cursor.input, outcome: { kind: 'wait' } } },
+          extra: [this.core.store.deleteItemOp(key)],
+        });
+      } catch (error) {
+        // Applied with its answer lost, the timer is gone with it: nothing would fire it again.
+        this.core.relaunch(execution.executionArn, [runId], error);
+        throw error;
+      }
     });
     if (resume) this.core.launch(resume);
   }

@@ -5,7 +5,7 @@ import { startExecution, stopExecution } from './executions.js';
 import { MachineRegistry } from './machines.js';
 import { MapRuns } from './map-runs.js';
 import { Queries } from './queries.js';
-import { recoverRunning } from './recovery.js';
+import { Relaunches, recoverRunning } from './recovery.js';
 import { redriveExecution } from './redrive.js';
 import { Runner } from './runner.js';
 import { statesTimeoutError } from './state-errors.js';
@@ -39,6 +39,7 @@ export class LocalStepFunctions implements StepFunctionsApi {
   private readonly deadlines: Deadlines;
   private readonly queries: Queries;
   private readonly runner: Runner;
+  private readonly relaunches: Relaunches;
 
   constructor(options: LocalStepFunctionsOptions) {
     const now = options.now ?? Date.now;
@@ -52,7 +53,9 @@ export class LocalStepFunctions implements StepFunctionsApi {
       now,
       (execution) => this.runner.launch(execution),
       (execution) => maps.resume(execution),
+      (executionArn, runIds, error) => this.relaunches.schedule(executionArn, runIds, error),
     );
+    this.relaunches = new Relaunches(this.core);
     this.callbacks = new Callbacks(this.core);
     this.deadlines = new Deadlines(this.core, this.callbacks, options.tickMs ?? 1000);
     this.queries = new Queries(this.core);
@@ -82,6 +85,7 @@ export class LocalStepFunctions implements StepFunctionsApi {
     this.core.stopped = true;
     this.core.started = false;
     const stopping = this.deadlines.stop();
+    this.relaunches.stop();
     for (const run of this.core.runs.values()) run.stop();
     this.core.runs.clear();
     for (const mapRun of [...this.core.mapRuns.values()]) mapRun.stop();

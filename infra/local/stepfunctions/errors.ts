@@ -54,3 +54,32 @@ export class CommitConflictError extends Error {
     this.name = 'CommitConflictError';
   }
 }
+
+/** DynamoDB's answers that mean "not now" rather than "never": the same call may succeed later. */
+const TRANSIENT_ERRORS = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'TransactionInProgressException',
+]);
+
+/**
+ * A failed call of the engine's DynamoDB client that may pass: no answer (a request timeout, a reset or aborted
+ * connection, DynamoDB Local paused or restarting), a server error, throttling, a transaction conflict. The SDK has
+ * retried it already; the engine takes the execution up again later (recovery.ts). A refusal of the request itself (a
+ * validation error) or an error of the engine's own would fail the same way again: not these.
+ */
+export function isTransientStoreError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { $metadata, $fault, CancellationReasons } = error as Error & {
+    $metadata?: { httpStatusCode?: number };
+    $fault?: string;
+    CancellationReasons?: Array<{ Code?: string }>;
+  };
+  // Every error the SDK's client throws carries $metadata, those without an answer too.
+  if (!$metadata) return false;
+  if ($metadata.httpStatusCode === undefined || $metadata.httpStatusCode >= 500 || $fault === 'server') return true;
+  if (TRANSIENT_ERRORS.has(error.name)) return true;
+  return error.name === 'TransactionCanceledException' && (CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError');
+}

@@ -82,6 +82,7 @@ export class MapRuns {
     })().catch((error: unknown) => {
       console.error(`stepfunctions: map run of ${execution.executionArn} failed: ${error instanceof Error ? error.name : typeof error}`);
       mapRun.stop();
+      this.core.relaunch(execution.executionArn, [execution.runId], error);
     });
   }
 
@@ -123,6 +124,7 @@ export class MapRuns {
     mapRun.run(prepared, new Map(), Math.min(prepared.settings.maxConcurrency || Infinity, this.concurrencyCap)).catch((error: unknown) => {
       console.error(`stepfunctions: map run of ${run.arn} failed: ${error instanceof Error ? error.name : typeof error}`);
       mapRun.stop();
+      this.core.relaunch(run.arn, [parked.runId], error);
     });
     throw new RunAbandonedError();
   }
@@ -264,10 +266,12 @@ class MapRun implements LiveMapRun {
 
   /**
    * Records the map run's outcome as the state's and resumes the execution there (once: fenced by the run id). The
-   * map run's record (its status and counts) goes in the same commit.
+   * map run's record (its status and counts) goes in the same commit. A commit that failed may still have been applied
+   * (its answer lost): the execution is taken up again later under either run id.
    */
   async complete(outcome: Outcome): Promise<void> {
     const arn = this.execution.executionArn;
+    const nextRunId = randomUUID();
     let resumed: ExecutionItem | undefined;
     try {
       await this.core.locks.run(arn, async () => {
@@ -280,13 +284,18 @@ class MapRun implements LiveMapRun {
         resumed = await this.core.store.commit(arn, {
           runId: this.runId,
           events: [outcome.kind === 'failure' ? { type: 'MapRunFailed', details: { mapRunFailedEventDetails: { error: outcome.error, cause: outcome.cause } } } : { type: 'MapRunSucceeded' }],
-          set: { runId: randomUUID(), cursor: { mode: 'resume', stateName: this.stateName, input: this.input, outcome } },
+          set: { runId: nextRunId, cursor: { mode: 'resume', stateName: this.stateName, input: this.input, outcome } },
           extra: finishedMapRunItems(this.core.store, arn, cursor.mapRun, { status: succeeded ? 'SUCCEEDED' : 'FAILED', stopDate, state }),
           timestamp: stopDate,
         });
       });
     } catch (error) {
-      if (!(error instanceof FencedError)) console.error(`stepfunctions: map run of ${arn} not completed: ${error instanceof Error ? error.name : typeof error}`);
+      if (!(error instanceof FencedError)) {
+        console.error(`stepfunctions: map run of ${arn} not completed: ${error instanceof Error ? error.name : typeof error}`);
+        this.stop();
+        this.core.relaunch(arn, [this.runId, nextRunId], error);
+        return;
+      }
     }
     this.stop();
     if (resumed) this.core.launch(resumed);
@@ -310,8 +319,8 @@ class MapRun implements LiveMapRun {
       return { batch: batch.index, start, stop: this.core.now(), items: batch.count, error: errorName, cause: message };
     } finally {
       this.aborts.delete(execution.abort);
-      // In the background: a count never holds the map run up.
-      if (this.active) void this.count(execution.eventLogs);
+      // In the background: a count never holds the map run up (nor fails it).
+      if (this.active) this.count(execution.eventLogs).catch(() => undefined);
     }
   }
 
@@ -341,9 +350,10 @@ class MapRun implements LiveMapRun {
         this.pending.splice(0, count);
       }
     } catch (error) {
-      // The execution stays parked at the map; the next start() runs the children not recorded.
+      // The execution stays parked at the map; taken up again (or at the next start()), it runs the children not recorded.
       console.error(`stepfunctions: map run of ${this.execution.executionArn} stopped, its progress not stored: ${error instanceof Error ? error.name : typeof error}`);
       this.stop();
+      this.core.relaunch(this.execution.executionArn, [this.runId], error);
     } finally {
       this.flushing = undefined;
     }

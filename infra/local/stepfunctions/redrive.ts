@@ -49,6 +49,7 @@ export async function redriveExecution(core: EngineCore, input: { executionArn: 
       const timer: TimerItem = { ...timerKey(arn, 'executionTimeout'), kind: 'executionTimeout', executionArn: arn, due, ...dueAttributes(due) };
       extra.push(core.store.putItem(timer));
     }
+    const runId = randomUUID();
     const redriveTokens = clientToken === undefined ? execution.redriveTokens : [...(execution.redriveTokens ?? []), { token: clientToken, date: now }].slice(-REDRIVE_TOKENS_KEPT);
     try {
       redriven = await core.store.commit(arn, {
@@ -57,7 +58,7 @@ export async function redriveExecution(core: EngineCore, input: { executionArn: 
         events: [{ type: 'ExecutionRedriven', details: { executionRedrivenEventDetails: { redriveCount } } }],
         set: {
           status: 'RUNNING',
-          runId: randomUUID(),
+          runId,
           cursor: { mode: 'enter', stateName: execution.redriveFrom.stateName, input: execution.redriveFrom.input, fresh: true },
           redriveCount,
           redriveDate: now,
@@ -70,6 +71,8 @@ export async function redriveExecution(core: EngineCore, input: { executionArn: 
     } catch (error) {
       // Another process redrove (or changed) it in between.
       if (error instanceof FencedError) throw new SfnError('ExecutionNotRedrivable', 'Execution Not Redrivable: Execution is RUNNING and cannot be redriven');
+      // Applied with its answer lost, the execution is RUNNING again: a repeat with the same clientToken would not launch it.
+      core.relaunch(arn, [runId], error);
       throw error;
     }
     return now;

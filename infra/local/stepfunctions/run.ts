@@ -40,6 +40,8 @@ export class Run {
   recoveredToken: string | undefined;
   /** Raw input of the top-level state being run (JSON), known once the event consumer has seen it enter. */
   currentInput = 'null';
+  /** Hears of the error that abandoned the run, other than a fence: the execution stays RUNNING at its last checkpoint. */
+  onFailure: (error: unknown) => void = () => undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private batch: { ops: AppendOp[]; done: Promise<void> } | undefined;
 
@@ -144,10 +146,10 @@ export class Run {
   }
 
   private abandon(error: unknown): void {
-    if (!(error instanceof RunAbandonedError) && !(error instanceof FencedError)) {
-      // Only the class: messages may quote execution data.
-      console.error(`stepfunctions: run of ${this.arn} abandoned after ${error instanceof Error ? error.name : typeof error}`);
-    }
+    const failed = !(error instanceof RunAbandonedError) && !(error instanceof FencedError);
+    // Only the class: messages may quote execution data.
+    if (failed) console.error(`stepfunctions: run of ${this.arn} abandoned after ${error instanceof Error ? error.name : typeof error}`);
     this.stop();
+    if (failed) this.onFailure(error);
   }
 }

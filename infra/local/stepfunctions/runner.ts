@@ -31,11 +31,15 @@ export class Runner {
     // A callback task entered before a crash keeps its token: the function may already have handed it out
     // (a staff member can decide with it at any moment), as it stays valid on AWS.
     if (cursor.mode === 'enter' && cursor.token) run.pendingToken = run.recoveredToken = cursor.token;
+    // A write that failed for a reason that may pass (DynamoDB paused, a lost answer) leaves the execution at its last
+    // checkpoint: taken up again later rather than RUNNING until the next start().
+    run.onFailure = (error) => this.core.relaunch(run.arn, [run.id], error);
     this.core.runs.get(execution.executionArn)?.stop();
     this.core.runs.set(execution.executionArn, run);
     this.drive(run).catch((error: unknown) => {
       console.error(`stepfunctions: run of ${run.arn} failed: ${error instanceof Error ? error.name : typeof error}`);
       run.stop();
+      this.core.relaunch(run.arn, [run.id], error);
     });
   }
 
