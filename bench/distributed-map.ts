@@ -8,9 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { LOCAL_AWS, startDynamoDbLocal } from '../infra/local/dynamodb.js';
+import { localDynamoDbClient, startDynamoDbLocal } from '../infra/local/dynamodb.js';
 import { LocalStepFunctions } from '../infra/local/stepfunctions/index.js';
 import { countByKind, DynamoDbTap } from './dynamodb-tap.js';
 
@@ -23,7 +22,7 @@ export async function distributedMapFigures(options: { items: number; batch: num
   const lines = [`\ndistributed map: ${options.items.toLocaleString('en')} items from an S3 manifest in batches of ${options.batch}, a trivial function per batch (local engine, DynamoDB Local on disk)`];
   try {
     const endpoint = await tap.listen();
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, ...LOCAL_AWS }));
+    const doc = DynamoDBDocumentClient.from(localDynamoDbClient(endpoint));
     const manifest = JSON.stringify(Array.from({ length: options.items }, (_, i) => ({ activityId: `pa-${String(i).padStart(6, '0')}`, shard: i % 16 })));
     const engine = new LocalStepFunctions({
       documentClient: doc,

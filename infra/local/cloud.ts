@@ -2,11 +2,10 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadAssembly, type SynthesizedApp } from './assembly.js';
 import { describeTemplate, type LocalApp, type LocalFunction } from './template.js';
-import { LOCAL_AWS, ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb.js';
+import { ensureTables, localDynamoDbClient, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb.js';
 import { LambdaRuntime } from './lambda.js';
 import { LocalStepFunctions, handleSfnJson } from './stepfunctions/index.js';
 import { startAwsJsonEndpoint } from './aws-endpoint.js';
@@ -492,7 +491,7 @@ async function startOwnDynamoDb(options: LocalCloudOptions, dataDir: string): Pr
 
 /** A DynamoDB someone else runs (the bench's recording proxy, a shared test instance): used, never stopped. */
 function externalDynamoDb(endpoint: string, accessKeyId: string): Pick<DynamoDbLocal, 'client' | 'endpoint' | 'stop'> {
-  const client = new DynamoDBClient({ endpoint, region: LOCAL_AWS.region, credentials: { accessKeyId, secretAccessKey: 'local' }, maxAttempts: 8 });
+  const client = localDynamoDbClient(endpoint, { accessKeyId });
   return { client, endpoint, stop: async () => client.destroy() };
 }
 

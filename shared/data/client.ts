@@ -5,9 +5,28 @@ import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryComman
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
+/**
+ * How long a request to DynamoDB may wait before the SDK gives it up and tries again (decision 55). Without a limit a
+ * request that is never answered (a connection lost without a reset) holds the function until its own timeout, which
+ * then fails the whole invocation. On AWS the table answers in milliseconds (a 100-item transaction, a 1 MB page: well
+ * under a second): 5 s is far above that and leaves an API function (10 s) time for a second attempt. An endpoint of
+ * its own (`AWS_ENDPOINT_URL_DYNAMODB`) is DynamoDB Local on a developer's or the CI's machine, where a loaded machine
+ * takes seconds (up to 24 s seen on 2 cores at a load average of 20): the local cloud's own limits, 60 s.
+ *
+ * A request given up may have been applied. The SDK retries it as it retries a 500: a transaction goes again with the
+ * same ClientRequestToken (applied once, on AWS as on DynamoDB Local); a conditional write meets its own earlier write
+ * and fails its condition, which the callers read again, as they do after the fault layer's `after` faults.
+ */
+export function dynamoDbTimeouts(env: NodeJS.ProcessEnv = process.env): { connectionTimeout: number; requestTimeout: number } {
+  return env.AWS_ENDPOINT_URL_DYNAMODB ? { connectionTimeout: 5_000, requestTimeout: 60_000 } : { connectionTimeout: 3_000, requestTimeout: 5_000 };
+}
+
 /** The table's document client, created on first use (the SDK reads AWS_ENDPOINT_URL_DYNAMODB locally). */
 export function db(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  // throwOnRequestTimeout: without it the SDK only logs a warning when `requestTimeout` passes, and goes on waiting.
+  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: { ...dynamoDbTimeouts(), throwOnRequestTimeout: true } }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   return documentClient;
 }
 

@@ -1,15 +1,23 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ensureTables, localDynamoDbClient } from '../../infra/local/dynamodb.js';
+import { isTransientStoreError } from '../../infra/local/stepfunctions/errors.js';
 import type { LocalStepFunctions } from '../../infra/local/stepfunctions/index.js';
-import { FakeInvoker, approvalMachine, documentClient, fn, gate, machineArn, startEngine, stopEngines, tokenOf, waitForEvent } from './stepfunctions-support.js';
+import { FakeInvoker, approvalMachine, documentClient, fn, freshTableName, gate, machineArn, startEngine, stopEngines, tokenOf, waitForEvent } from './stepfunctions-support.js';
 
 /*
- * The engine when its DynamoDB calls come back late or fail (decision 55). Each fault is injected into one chosen call,
- * so each test is deterministic: a wrapper of the engine's client that holds, drops or loses the answer of that call.
+ * The engine when its DynamoDB calls come back late, fail, or are never answered (decision 55). Each fault is injected
+ * into one chosen call, so each test is deterministic: a wrapper of the engine's client that holds, drops or loses the
+ * answer of that call, or a proxy in front of DynamoDB Local that stops forwarding, as a paused DynamoDB Local would.
  */
 
+const closers: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   await stopEngines();
+  for (const close of closers.splice(0).reverse()) await close();
   vi.restoreAllMocks();
 });
 
@@ -224,5 +232,153 @@ describe('calls that fail after the SDK gave up: the execution is taken up again
     await vi.waitFor(() => expect(errors.mock.calls.flat().join('\n')).toContain('abandoned after ValidationException'));
     expect(await settled(engine, executionArn, 1500)).toBe('RUNNING');
     expect(invoker.count('after')).toBe(0);
+  });
+});
+
+/**
+ * A TCP proxy in front of DynamoDB Local that can stop forwarding (the requests sent meanwhile wait in it, as in the
+ * socket buffers of a paused DynamoDB Local) and forward again.
+ */
+async function pausableProxy(target: string): Promise<{ endpoint: string; pause: () => void; resume: () => void }> {
+  const { hostname, port } = new URL(target);
+  let paused = false;
+  const waiting: Array<() => void> = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk) => {
+      if (paused) waiting.push(() => upstream.write(chunk));
+      else upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => client.write(chunk));
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => b.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const address = server.address() as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    pause: () => (paused = true),
+    resume: () => {
+      paused = false;
+      for (const write of waiting.splice(0)) write();
+    },
+  };
+}
+
+describe('DynamoDB Local paused for longer than the client waits', () => {
+  it('the map run gives up its write after the timeouts, and its execution goes on once DynamoDB answers again', async () => {
+    const proxy = await pausableProxy(inject('dynamodbEndpoint'));
+    // The local cloud's client, its limits cut to keep the test short: two attempts of 300 ms each.
+    const doc = DynamoDBDocumentClient.from(localDynamoDbClient(proxy.endpoint, { timeouts: { requestTimeout: 300 }, maxAttempts: 2 }));
+    closers.push(() => doc.destroy());
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const blocked = gate();
+    const invoker = new FakeInvoker({
+      work: async (item: { id: string }) => {
+        await blocked.promise;
+        return item.id;
+      },
+      after: () => 'after',
+    });
+    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'paused', definition: mapMachine() }] });
+    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('paused'), input: JSON.stringify({ items: items(2) }) });
+    await vi.waitFor(() => expect(invoker.count('work')).toBe(2));
+    proxy.pause();
+    blocked.open();
+    // Longer than both attempts (and their backoff): the write of the children's records fails.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    proxy.resume();
+    expect(await settled(engine, executionArn, 10_000)).toBe('SUCCEEDED');
+    expect(invoker.count('after')).toBe(1);
+  });
+});
+
+describe('which failed calls may pass (isTransientStoreError), with the SDK\'s own errors', () => {
+  it('no answer, a refused connection and a 5xx may pass; refusals of the request and the engine\'s own errors do not', async () => {
+    // A server that accepts and never answers.
+    const accepted = new Set<Socket>();
+    const silent = createServer((socket) => accepted.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    closers.push(() => {
+      for (const socket of accepted) socket.destroy();
+      return new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const silentPort = (silent.address() as { port: number }).port;
+    // One that answers 500 as DynamoDB does.
+    const failing: HttpServer = createHttpServer((_, response) => {
+      response.writeHead(500, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'InternalServerError' });
+      response.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error' }));
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => failing.close(() => resolve())));
+    // A port nothing listens on: the silent server's, once closed, would do; a fresh one is simpler to get this way.
+    const refused = createServer();
+    await new Promise<void>((resolve) => refused.listen(0, '127.0.0.1', resolve));
+    const refusedPort = (refused.address() as { port: number }).port;
+    await new Promise<void>((resolve) => refused.close(() => resolve()));
+
+    const failure = (promise: Promise<unknown>) => promise.then(() => new Error('answered'), (error: unknown) => error);
+    const get = new GetItemCommand({ TableName: 'table', Key: { pk: { S: 'a' } } });
+    const client = (endpoint: string) => {
+      const created = localDynamoDbClient(endpoint, { timeouts: { requestTimeout: 200 }, maxAttempts: 2 });
+      closers.push(() => created.destroy());
+      return created;
+    };
+
+    const started = Date.now();
+    const timedOut = await failure(client(`http://127.0.0.1:${silentPort}`).send(get));
+    // throwOnRequestTimeout: without it the SDK's requestTimeout only logs a warning, and this request waited for ever.
+    expect(timedOut).toMatchObject({ name: 'TimeoutError', $metadata: { attempts: 2 } });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(isTransientStoreError(timedOut)).toBe(true);
+    const refusedError = await failure(client(`http://127.0.0.1:${refusedPort}`).send(get));
+    expect(refusedError).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(isTransientStoreError(refusedError)).toBe(true);
+    const serverError = await failure(client(`http://127.0.0.1:${(failing.address() as { port: number }).port}`).send(get));
+    expect(serverError).toMatchObject({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+    expect(isTransientStoreError(serverError)).toBe(true);
+
+    // DynamoDB Local's own refusals: a missing table, a failed condition, a cancelled transaction.
+    const local = client(inject('dynamodbEndpoint'));
+    const missing = await failure(local.send(get));
+    expect(missing).toMatchObject({ name: 'ResourceNotFoundException' });
+    expect(isTransientStoreError(missing)).toBe(false);
+    const tableName = freshTableName();
+    await ensureTables(local, [{ input: { TableName: tableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] } }]);
+    const put = () => new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'a' } }, ConditionExpression: 'attribute_not_exists(pk)' });
+    await local.send(put());
+    const condition = await failure(local.send(put()));
+    expect(condition).toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(isTransientStoreError(condition)).toBe(false);
+    const cancelled = await failure(local.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put().input as never }] })));
+    expect(cancelled).toMatchObject({ name: 'TransactionCanceledException' });
+    expect(isTransientStoreError(cancelled)).toBe(false);
+    expect(isTransientStoreError(new Error('the blob item is missing'))).toBe(false);
+  });
+
+  it('DynamoDB Local applies a transaction sent again with its ClientRequestToken once (the SDK retries a timed-out commit so)', async () => {
+    const local = localDynamoDbClient(inject('dynamodbEndpoint'));
+    closers.push(() => local.destroy());
+    const tableName = freshTableName();
+    await ensureTables(local, [{ input: { TableName: tableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] } }]);
+    const bump = (token: string) =>
+      new TransactWriteItemsCommand({
+        ClientRequestToken: token,
+        TransactItems: [{ Update: { TableName: tableName, Key: { pk: { S: 'n' } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } } }],
+      });
+    await local.send(bump('first'));
+    await local.send(bump('first'));
+    await local.send(bump('second'));
+    const { Item } = await local.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'n' } }, ConsistentRead: true }));
+    expect(Item?.n).toEqual({ N: '2' });
   });
 });

@@ -1,10 +1,9 @@
 import { inject } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../infra/local/aws-endpoint.js';
-import { LOCAL_AWS } from '../../infra/local/dynamodb.js';
+import { localDynamoDbClient } from '../../infra/local/dynamodb.js';
 import { handleSfnJson, LocalStepFunctions, type InvokeResult, type LambdaInvoker, type ObjectStore } from '../../infra/local/stepfunctions/index.js';
 
 export const REGION = 'eu-west-3';
@@ -61,7 +60,7 @@ export class FakeClock {
 const engines: LocalStepFunctions[] = [];
 
 export function documentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: inject('dynamodbEndpoint'), ...LOCAL_AWS }));
+  return DynamoDBDocumentClient.from(localDynamoDbClient(inject('dynamodbEndpoint')));
 }
 
 export const freshTableName = () => `sfn-${randomUUID()}`;
