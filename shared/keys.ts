@@ -205,6 +205,13 @@ export const keys = {
   cancellationClaim: (creditNoteId: string) => ({ pk: `INVOICE#${creditNoteId}`, sk: 'CANCELLATION' }),
   invoicePayment: (invoiceId: string, paymentId: string) => ({ pk: `INVOICE#${invoiceId}`, sk: `PAYMENT#${paymentId}` }),
   invoicePaymentsPrefix: (invoiceId: string) => ({ pk: `INVOICE#${invoiceId}`, skPrefix: 'PAYMENT#' }),
+  /**
+   * A refund of a cancelled invoice's payments (decision 54), in the invoice's partition. Its index entries are the
+   * payments' (`activityPaymentEntry`, `monthPaymentEntry`, with the refund's id in place of a payment's): one query
+   * reads a month's money in and out, told apart by `type`.
+   */
+  invoiceRefund: (invoiceId: string, refundId: string) => ({ pk: `INVOICE#${invoiceId}`, sk: `REFUND#${refundId}` }),
+  invoiceRefundsPrefix: (invoiceId: string) => ({ pk: `INVOICE#${invoiceId}`, skPrefix: 'REFUND#' }),
   /** A month's invoices (gsi3), sharded by activity like the active index: the run reads the shards in parallel. */
   monthInvoiceEntry: (month: string, activityId: string, invoiceId: string) => ({ gsi3pk: `INVOICES#${month}#${activeActivityShard(activityId)}`, gsi3sk: `${activityId}#${invoiceId}` }),
   monthInvoicesPartition: (month: string, shard: string) => `INVOICES#${month}#${shard}`,

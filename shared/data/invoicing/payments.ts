@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../../domain/errors.js';
-import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../../domain/invoicing/records.js';
+import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord, RefundRecord } from '../../domain/invoicing/records.js';
 import { PAYMENT_MEANS } from '../../domain/invoicing/staff-input.js';
 import { formatEuros } from '../../domain/money.js';
 import { formatFrenchDate, isIsoDate } from '../../domain/time.js';
@@ -24,41 +24,73 @@ export async function listPayments(invoiceId: string): Promise<PaymentRecord[]> 
 }
 
 /**
- * The payments received during a month (by their date, `YYYY-MM`) for any invoice of an activity, whatever the month
- * of the invoice: what its monthly statement shows. By date, then invoice.
+ * A month's money of one activity or of all: the payments received and the refunds given back (decision 54). Both sit
+ * in the payments' index partitions, told apart by their item's `type`: one query reads them together.
  */
-export async function listActivityPayments(activityId: string, month: string): Promise<PaymentRecord[]> {
+export interface MonthMoney {
+  payments: PaymentRecord[];
+  refunds: RefundRecord[];
+}
+
+/** Index items split by their type: a refund's (`invoice-refund`), or a payment's. */
+function moneyOf(items: readonly Record<string, unknown>[]): MonthMoney {
+  const money: MonthMoney = { payments: [], refunds: [] };
+  for (const item of items) {
+    if (item.type === 'invoice-refund') money.refunds.push(recordOf<RefundRecord>(item));
+    else money.payments.push(recordOf<PaymentRecord>(item));
+  }
+  return money;
+}
+
+/**
+ * The payments received and the refunds given back during a month (by their date, `YYYY-MM`) for any invoice of an
+ * activity, whatever the month of the invoice: what its monthly statement shows. By date, then invoice.
+ */
+export async function listActivityMoney(activityId: string, month: string): Promise<MonthMoney> {
   const items = await queryAll({
     IndexName: INDEX.activityPayments,
     KeyConditionExpression: 'gsi2pk = :pk AND begins_with(gsi2sk, :month)',
     ExpressionAttributeValues: { ':pk': keys.activityPaymentsPartition(activityId), ':month': `${month}-` },
   });
-  return items.map((i) => recordOf<PaymentRecord>(i));
+  return moneyOf(items);
 }
 
-/** One shard of the payments received in a month (by their date), by date. */
-async function listMonthPaymentsOfShard(month: string, shard: string): Promise<PaymentRecord[]> {
-  const items = await queryAll({ IndexName: INDEX.monthPayments, KeyConditionExpression: 'gsi3pk = :pk', ExpressionAttributeValues: { ':pk': keys.monthPaymentsPartition(month, shard) } });
-  return items.map((i) => recordOf<PaymentRecord>(i));
+/** The payments received during a month for any invoice of an activity (`listActivityMoney` without the refunds). */
+export async function listActivityPayments(activityId: string, month: string): Promise<PaymentRecord[]> {
+  return (await listActivityMoney(activityId, month)).payments;
+}
+
+/** One shard of the payments and refunds of a month (by their date), by date. */
+async function listMonthMoneyOfShard(month: string, shard: string): Promise<Record<string, unknown>[]> {
+  return queryAll({ IndexName: INDEX.monthPayments, KeyConditionExpression: 'gsi3pk = :pk', ExpressionAttributeValues: { ':pk': keys.monthPaymentsPartition(month, shard) } });
 }
 
 /**
- * Every payment received during a month (its date, `YYYY-MM`), for invoices of any activity and any month: what the
- * month's accounting export journals (a payment is entered on the day it was received). The shards are read in
- * parallel, never a scan. By date, then invoice and payment.
+ * Every payment received and every refund given back during a month (its date, `YYYY-MM`), for invoices of any
+ * activity and any month: what the month's accounting export journals (money is entered on the day it moved). The
+ * shards are read in parallel, never a scan. Each list by date, then invoice and id.
  */
+export async function listMonthMoney(month: string): Promise<MonthMoney> {
+  const { payments, refunds } = moneyOf((await Promise.all(INVOICE_SHARDS.map((shard) => listMonthMoneyOfShard(month, shard)))).flat());
+  return {
+    payments: payments.sort((a, b) => `${a.date}#${a.invoiceId}#${a.paymentId}`.localeCompare(`${b.date}#${b.invoiceId}#${b.paymentId}`)),
+    refunds: refunds.sort((a, b) => `${a.date}#${a.invoiceId}#${a.refundId}`.localeCompare(`${b.date}#${b.invoiceId}#${b.refundId}`)),
+  };
+}
+
+/** Every payment received during a month (`listMonthMoney` without the refunds). By date, then invoice and payment. */
 export async function listMonthPayments(month: string): Promise<PaymentRecord[]> {
-  const all = (await Promise.all(INVOICE_SHARDS.map((shard) => listMonthPaymentsOfShard(month, shard)))).flat();
-  return all.sort((a, b) => `${a.date}#${a.invoiceId}#${a.paymentId}`.localeCompare(`${b.date}#${b.invoiceId}#${b.paymentId}`));
+  return (await listMonthMoney(month)).payments;
 }
 
 /**
- * The activities that received a payment during a month (of an invoice of that month or an earlier one), sorted: the
- * monthly run issues a statement for each of them, as for those invoiced in the month, so that a month with payments
- * but no invoice still gets its statement.
+ * The activities that received a payment or gave a refund during a month (of an invoice of that month or an earlier
+ * one), sorted: the monthly run issues a statement for each of them, as for those invoiced in the month, so that a month
+ * with money moved but no invoice still gets its statement.
  */
 export async function activitiesWithPaymentsIn(month: string): Promise<string[]> {
-  return [...new Set((await listMonthPayments(month)).map((p) => p.activityId))].sort();
+  const { payments, refunds } = await listMonthMoney(month);
+  return [...new Set([...payments, ...refunds].map((p) => p.activityId))].sort();
 }
 
 /**

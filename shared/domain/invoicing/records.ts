@@ -136,7 +136,7 @@ export type ChaseStage = ChaseStep;
  * What happens to an invoice, its e-mails to the customer included: `undelivered` (an e-mail to the customer bounced),
  * `complained` (the customer reported one as spam), `resent` (staff sent it again to the customer's corrected address).
  */
-export type InvoiceEventKind = 'drafted' | 'redrafted' | 'held' | 'released' | 'issued' | 'cancelled' | 'payment' | 'sent' | 'undelivered' | 'complained' | 'resent' | ChaseStage;
+export type InvoiceEventKind = 'drafted' | 'redrafted' | 'held' | 'released' | 'issued' | 'cancelled' | 'payment' | 'refund' | 'sent' | 'undelivered' | 'complained' | 'resent' | ChaseStage;
 
 /**
  * One line of an invoice's history: no personal data beyond the actor's name, except the customer's e-mail address in
@@ -176,6 +176,11 @@ export interface InvoiceRecord {
   /** The numbering batch that claimed this invoice: from then on it can be neither held nor redrafted, nor claimed by another batch. */
   numberingKey?: string;
   paidCents: number;
+  /**
+   * A cancelled invoice: what was given back to the customer of what they had paid (refunds, decision 54), never above
+   * `paidCents`. Absent until the first refund.
+   */
+  refundedCents?: number;
   /** The stages of the chase already done (a first reminder skipped by a catch-up is not among them). */
   chase?: ChaseStage[];
   /** When staff's late flag was set (the `late` stage): the invoice is then on the late list until paid or cancelled. */
@@ -203,6 +208,29 @@ export interface PaymentRecord {
   /** The day the money was received. */
   date: string;
   means: PaymentMeans;
+  recordedBy: { id: string; name: string };
+  recordedAt: string;
+}
+
+/**
+ * Money given back to the customer of a cancelled invoice, out of what they had paid (decision 54): in the invoice's
+ * partition beside its payments, and in the same activity and month indexes as the payments (the statements and the
+ * accounting export read both in one query), told apart by the item's `type` (`invoice-refund`).
+ */
+export interface RefundRecord {
+  invoiceId: string;
+  activityId: string;
+  /** From the request's Idempotency-Key: a replayed request finds the same refund. */
+  refundId: string;
+  /** The cancelled invoice's number and its credit note's (the piece the refund settles), as the export and statements print them. */
+  invoiceNumber: string;
+  creditNoteNumber: string;
+  amountCents: number;
+  /** The day the money went back to the customer (Paris), not before the credit note's issue date. */
+  date: string;
+  means: PaymentMeans;
+  /** Staff's own words (a cheque number, a transfer reference): shown on the invoice's page only, never logged. */
+  note?: string;
   recordedBy: { id: string; name: string };
   recordedAt: string;
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { cents, isoDate } from '../activities.js';
-import { choice, text } from '../validation.js';
+import { choice, optionalText, text } from '../validation.js';
 import type { PaymentMeans } from './records.js';
 
 /** What staff send to the invoicing routes (functions/invoicing/staff-api.ts); messages in French, field by field. */
@@ -16,6 +16,23 @@ export const paymentSchema = z.strictObject(
     amountCents: cents({ min: 1, max: MAX_PAYMENT_CENTS, label: 'Montant' }),
     date: isoDate('Date du paiement'),
     means: choice(PAYMENT_MEANS, 'Moyen de paiement inconnu : virement, chèque, espèces, carte ou prélèvement.'),
+  },
+  'Le contenu doit être un objet JSON.',
+);
+
+/** The longest note staff may keep on a refund (a cheque number, a transfer reference). */
+export const MAX_REFUND_NOTE = 500;
+
+/**
+ * `POST /api/staff/invoices/{invoiceId}/refunds`: money given back to the customer of a cancelled invoice (decision 54),
+ * with the means of payments and an optional note.
+ */
+export const refundSchema = z.strictObject(
+  {
+    amountCents: cents({ min: 1, max: MAX_PAYMENT_CENTS, label: 'Montant' }),
+    date: isoDate('Date du remboursement'),
+    means: choice(PAYMENT_MEANS, 'Moyen de remboursement inconnu : virement, chèque, espèces, carte ou prélèvement.'),
+    note: optionalText(MAX_REFUND_NOTE),
   },
   'Le contenu doit être un objet JSON.',
 );
