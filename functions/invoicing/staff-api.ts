@@ -5,8 +5,9 @@ import type { StaffInvoicingRoute } from '../../shared/invoicing/staff-routes.js
 import { getActivity } from '../../shared/data/activities.js';
 import { getInvoicingRun, listInvoicingRuns } from '../../shared/data/invoicing-runs.js';
 import { listInvoicesIssuedIn } from '../../shared/data/invoicing/numbering.js';
-import { getInvoices, listLateInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
+import { getInvoice, getInvoices, listLateInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
 import { listMonthPayments, listPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
+import { listRefunds, recordRefund } from '../../shared/data/invoicing/refunds.js';
 import type { Actor } from '../../shared/domain/actor.js';
 import { cooperativeFromEnv } from '../../shared/domain/activities.js';
 import { InvalidInputError, NotFoundError, ConflictError } from '../../shared/domain/errors.js';
@@ -14,7 +15,7 @@ import { idFromIdempotencyKey, idempotencyKeyOf } from '../../shared/domain/idem
 import { fecCsv, fecRows, type FecDocument, type FecPayment } from '../../shared/domain/invoicing/fec.js';
 import type { InvoiceRecord } from '../../shared/domain/invoicing/records.js';
 import { addToMonth, EARLIEST_INVOICING_MONTH, invoicingMonthRefusal, isMonth } from '../../shared/domain/invoicing/run.js';
-import { cancellationSchema, paymentSchema, resendSchema, startRunSchema } from '../../shared/domain/invoicing/staff-input.js';
+import { cancellationSchema, paymentSchema, refundSchema, resendSchema, startRunSchema } from '../../shared/domain/invoicing/staff-input.js';
 import { cursorParam, limitParam, pageAfter, PAGE_LIMIT } from '../../shared/domain/paging.js';
 import { formatParisDateTime, parisDate } from '../../shared/domain/time.js';
 import { choice, parseOrThrow } from '../../shared/domain/validation.js';
@@ -32,7 +33,7 @@ import { logger } from '../../shared/observability.js';
 
 /*
  * The staff's invoicing console (decision 29: one function for the routes of shared/invoicing/staff-routes.ts): the
- * months and their runs, a month's invoices, one invoice (detail, PDF), payments, cancellation by a credit note, the
+ * months and their runs, a month's invoices, one invoice (detail, PDF), payments, cancellation by a credit note, refunds, the
  * unpaid and late lists, the accounting export, an invoice sent again to its customer's corrected e-mail. Staff only; free text (reasons) never reaches a log line.
  */
 
@@ -71,13 +72,17 @@ const invoiceOf = (event: ApiEvent) => requireInvoice(event.pathParameters?.invo
 
 async function detailOf(invoice: InvoiceRecord) {
   // An invoice's (or credit note's) e-mails to its customer and the customer's e-mail now: the page offers to send it
-  // again when it did not arrive. A credit note has no payments.
-  const [payments, mails, customer] = await Promise.all([
+  // again when it did not arrive. A credit note has no payments. A cancelled invoice: its refunds, and its credit note,
+  // from whose issue date they are dated (decision 54).
+  const cancelled = invoice.kind === 'invoice' && invoice.status === 'cancelled';
+  const [payments, mails, customer, refunds, creditNote] = await Promise.all([
     invoice.kind === 'invoice' ? listPayments(invoice.invoiceId) : [],
     invoice.number ? invoiceMails(invoice.invoiceId) : [],
     invoice.number ? getCustomer(invoice.activityId, invoice.customer.customerId) : undefined,
+    cancelled && invoice.paidCents > 0 ? listRefunds(invoice.invoiceId) : [],
+    cancelled && invoice.cancelledBy ? getInvoice(invoice.cancelledBy) : undefined,
   ]);
-  return invoiceDetail(invoice, payments, parisDate(), { mails, customerEmail: customer?.email ?? invoice.customer.email });
+  return invoiceDetail(invoice, payments, parisDate(), { mails, customerEmail: customer?.email ?? invoice.customer.email }, { refunds, creditNote });
 }
 
 /** Invoices by due date (then id), a page at a time (`after` the last one shown). */
@@ -195,6 +200,19 @@ export const handler = apiRouter<StaffInvoicingRoute>({
     const invoiceId = event.pathParameters?.invoiceId ?? '';
     const outcome = await recordPayment({ invoiceId, paymentId: idFromIdempotencyKey(`payment:${invoiceId}`, key), ...input, by: byWhom(actor) });
     logger.info(outcome.created ? 'payment recorded' : 'payment replayed', { invoiceId, paymentId: outcome.payment.paymentId, amountCents: outcome.payment.amountCents });
+    return json(outcome.created ? 201 : 200, await detailOf(outcome.invoice));
+  }),
+
+  // Money given back to the customer of a cancelled invoice they had paid (decision 54): as a payment is recorded, under
+  // an Idempotency-Key; at most what they paid less what was refunded (422), dated from the credit note to today.
+  'POST /api/staff/invoices/{invoiceId}/refunds': apiRoute(STAFF, async ({ event, actor }) => {
+    const key = idempotencyKeyOf(event.headers);
+    const input = parseOrThrow(refundSchema, readJsonBody(event), 'Le remboursement contient des erreurs.');
+    if (input.date > parisDate()) throw new InvalidInputError('La date du remboursement est dans le futur.', [{ field: 'date', message: 'Le jour où l’argent a été rendu : aujourd’hui au plus tard.' }]);
+    const invoiceId = event.pathParameters?.invoiceId ?? '';
+    const outcome = await recordRefund({ invoiceId, refundId: idFromIdempotencyKey(`refund:${invoiceId}`, key), ...input, by: byWhom(actor) });
+    // The amount and ids only: the note is staff's free text.
+    logger.info(outcome.created ? 'refund recorded' : 'refund replayed', { invoiceId, refundId: outcome.refund.refundId, amountCents: outcome.refund.amountCents });
     return json(outcome.created ? 201 : 200, await detailOf(outcome.invoice));
   }),
 

@@ -14,6 +14,8 @@ export const STAFF_INVOICING_ROUTES = [
   'GET /api/staff/invoices/{invoiceId}/pdf',
   'POST /api/staff/invoices/{invoiceId}/payments',
   'POST /api/staff/invoices/{invoiceId}/cancellation',
+  // Money given back to the customer of a cancelled invoice they had paid (decision 54).
+  'POST /api/staff/invoices/{invoiceId}/refunds',
   'POST /api/staff/invoices/{invoiceId}/release',
   // "Renvoyer la facture": its e-mail again, to the customer's corrected address (shared/invoicing/resend.ts).
   'POST /api/staff/invoices/{invoiceId}/resend',

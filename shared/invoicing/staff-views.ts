@@ -1,4 +1,4 @@
-import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord } from '../domain/invoicing/records.js';
+import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord, RefundRecord } from '../domain/invoicing/records.js';
 import { invoiceHistory, type InvoicingRunRecord, type InvoicingRunStatus } from '../domain/invoicing/run.js';
 import { formatBps, priceUnitLabel } from '../domain/activities.js';
 import { formatSiren } from '../domain/invoicing/customers.js';
@@ -27,6 +27,12 @@ export const INVOICE_STATUS_LABELS: Record<InvoiceRecord['status'], string> = { 
 /** What is still to pay on an invoice (none on a draft, a credit note or a cancelled invoice). */
 export const leftToPay = (invoice: InvoiceRecord): number => (invoice.kind === 'invoice' && invoice.status === 'issued' ? invoice.totals.grossCents - invoice.paidCents : 0);
 
+/**
+ * What is still owed back to the customer of a cancelled invoice: what they had paid less what was refunded (decision
+ * 54; 0 on any other invoice).
+ */
+export const leftToRefundOf = (invoice: InvoiceRecord): number => (invoice.kind === 'invoice' && invoice.status === 'cancelled' ? invoice.paidCents - (invoice.refundedCents ?? 0) : 0);
+
 /** Late on `today`: issued, not fully paid, 45 days or more after its due date. */
 export const isLateOn = (invoice: InvoiceRecord, today: string): boolean => leftToPay(invoice) > 0 && invoice.dueDate !== undefined && chaseDates(invoice.dueDate).late <= today;
 
@@ -40,6 +46,8 @@ export function daysLateOn(invoice: InvoiceRecord, today: string): number | null
 function statusLabel(invoice: InvoiceRecord): string {
   if (invoice.kind === 'credit-note') return invoice.status === 'issued' ? 'Avoir émis' : 'Avoir en préparation';
   if (invoice.status === 'issued' && invoice.paidCents > 0) return invoice.paidCents >= invoice.totals.grossCents ? 'Payée' : 'Émise, payée en partie';
+  // Cancelled after the customer paid: they are owed it back until it is refunded.
+  if (invoice.status === 'cancelled' && invoice.paidCents > 0) return leftToRefundOf(invoice) > 0 ? 'Annulée, à rembourser' : 'Annulée, remboursée';
   return INVOICE_STATUS_LABELS[invoice.status];
 }
 
@@ -63,6 +71,9 @@ export function invoiceListItem(invoice: InvoiceRecord, today: string) {
     franchise: invoice.totals.perRate.every((group) => group.vatRateBps === null),
     paidCents: invoice.paidCents,
     leftCents: leftToPay(invoice),
+    /** A cancelled invoice: what went back to the customer of what they paid, and what is still owed back to them. */
+    refundedCents: invoice.refundedCents ?? 0,
+    leftToRefundCents: leftToRefundOf(invoice),
     late: isLateOn(invoice, today),
     /** Days past its due date with something left to pay (the late list's "Retard"); null when none is. */
     daysLate: daysLateOn(invoice, today),
@@ -87,6 +98,8 @@ function eventLabel(event: InvoiceEvent): string {
       return `Envoyée le ${at}`;
     case 'payment':
       return `Paiement enregistré : ${formatEuros(Number(event.detail ?? 0))}`;
+    case 'refund':
+      return `Remboursement enregistré : ${formatEuros(Number(event.detail ?? 0))} rendus au client`;
     case 'cancelled':
       return 'Annulée par un avoir';
     case 'late':
@@ -150,8 +163,20 @@ export function invoiceMailView(invoice: InvoiceRecord, { mails, customerEmail }
   };
 }
 
-/** One invoice or credit note with its lines, totals per rate, history and payments, and its e-mails to the customer. */
-export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[], today: string, mailing?: InvoiceMailing) {
+/** What the invoice's page reads of a cancelled invoice's refunds: those recorded, and its credit note (its issue date). */
+export interface InvoiceRefunding {
+  refunds?: RefundRecord[];
+  creditNote?: Pick<InvoiceRecord, 'number' | 'issueDate'>;
+}
+
+/**
+ * One invoice or credit note with its lines, totals per rate, history, payments and refunds, and its e-mails to the
+ * customer.
+ */
+export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[], today: string, mailing?: InvoiceMailing, refunding: InvoiceRefunding = {}) {
+  const refunds = refunding.refunds ?? [];
+  // Refunds are dated from the credit note's issue date; none before it is issued (a cancellation under way).
+  const refundFrom = refunding.creditNote?.number !== undefined ? refunding.creditNote.issueDate : undefined;
   return {
     ...invoiceListItem(invoice, today),
     customer: {
@@ -179,10 +204,18 @@ export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[],
       .slice()
       .sort((a, b) => a.date.localeCompare(b.date) || a.recordedAt.localeCompare(b.recordedAt))
       .map((p) => ({ paymentId: p.paymentId, amountCents: p.amountCents, date: p.date, means: p.means, meansLabel: PAYMENT_MEANS_LABELS[p.means], recordedBy: p.recordedBy.name, recordedAt: p.recordedAt })),
+    /** Money given back to the customer after the cancellation (decision 54), in the order it went. */
+    refunds: refunds
+      .slice()
+      .sort((a, b) => a.date.localeCompare(b.date) || a.recordedAt.localeCompare(b.recordedAt))
+      .map((r) => ({ refundId: r.refundId, amountCents: r.amountCents, date: r.date, means: r.means, meansLabel: PAYMENT_MEANS_LABELS[r.means], note: r.note ?? null, recordedBy: r.recordedBy.name, recordedAt: r.recordedAt })),
+    /** The credit note's issue date: a refund is dated from it (a cancelled invoice whose credit note is issued). */
+    refundFrom: refundFrom ?? null,
     cancels: invoice.cancels ?? null,
     cancelledBy: invoice.cancelledBy ?? null,
     /** What staff may do with it now. */
     canPay: leftToPay(invoice) > 0,
+    canRefund: leftToRefundOf(invoice) > 0 && refundFrom !== undefined,
     canCancel: invoice.kind === 'invoice' && invoice.status === 'issued',
     canRelease: invoice.status === 'held',
     hasPdf: invoice.number !== undefined,

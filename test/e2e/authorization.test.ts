@@ -312,6 +312,7 @@ const MATRIX: Record<string, RouteExpectation> = {
       ['GET /api/staff/invoices/{invoiceId}/pdf', '/pdf', undefined],
       ['POST /api/staff/invoices/{invoiceId}/payments', '/payments', { amountCents: 1000, date: '2020-01-02', means: 'virement' }],
       ['POST /api/staff/invoices/{invoiceId}/cancellation', '/cancellation', { reason: 'Facturé au mauvais client.' }],
+      ['POST /api/staff/invoices/{invoiceId}/refunds', '/refunds', { amountCents: 1000, date: '2020-01-02', means: 'virement' }],
       ['POST /api/staff/invoices/{invoiceId}/release', '/release', undefined],
       ['POST /api/staff/invoices/{invoiceId}/resend', '/resend', { email: 'compta@example.org' }],
     ].map(([key, suffix, body]) => [

@@ -539,6 +539,25 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
       { label: 'missing fields', body: () => ({}), fields: ['amountCents', 'date', 'means'] },
     ],
   },
+  // A refund (decision 54) of the issued invoice, which is not cancelled: bad input is refused before that 409.
+  'POST /api/staff/invoices/{invoiceId}/refunds': {
+    as: 'staff',
+    paths: (_world, id) => [`/api/staff/invoices/${id ?? staffInvoice.invoiceId}/refunds`],
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+    body: () => ({ amountCents: 1_000, date: '2020-03-10', means: 'virement', note: 'Virement n° 4471' }),
+    oversize: (body) => ({ ...body, note: 'é'.repeat(40_000) }),
+    fields: [
+      UNKNOWN_FIELD,
+      { label: 'negative cents', body: (valid) => ({ ...valid, amountCents: -1_000 }), fields: ['amountCents'] },
+      { label: 'fractional cents', body: (valid) => ({ ...valid, amountCents: 10.5 }), fields: ['amountCents'] },
+      { label: 'cents as text', body: (valid) => ({ ...valid, amountCents: '10,00' }), fields: ['amountCents'] },
+      { label: 'no amount', body: (valid) => ({ ...valid, amountCents: 0 }), fields: ['amountCents'] },
+      { label: 'an unknown means and a wrong date', body: (valid) => ({ ...valid, means: 'bitcoin', date: '2020-02-30' }), fields: ['means', 'date'] },
+      { label: 'a date to come', body: (valid) => ({ ...valid, date: futureParisDay(3) }), fields: ['date'] },
+      { label: 'a note over its limit', body: (valid) => ({ ...valid, note: 'n'.repeat(501) }), fields: ['note'] },
+      { label: 'missing fields', body: () => ({}), fields: ['amountCents', 'date', 'means'] },
+    ],
+  },
   'POST /api/staff/invoices/{invoiceId}/cancellation': {
     as: 'staff',
     paths: (_world, id) => [`/api/staff/invoices/${id ?? staffInvoice.invoiceId}/cancellation`],

@@ -13,6 +13,8 @@ import { createCustomer } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { draftMonthInvoices } from '../../shared/data/invoicing/invoices.js';
 import { issueNumbers } from '../../shared/data/invoicing/numbering.js';
+import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
+import { recordPayment } from '../../shared/data/invoicing/payments.js';
 import { parisDate } from '../../shared/domain/time.js';
 import { MEMBER_INVOICING_ROUTES } from '../../functions/invoicing/member-routes.js';
 import { STAFF_INVOICING_ROUTES } from '../../shared/invoicing/staff-routes.js';
@@ -53,6 +55,7 @@ const world: FuzzWorld = {
   declarationId: '',
   invoicedMonth: '',
   issuedInvoiceId: '',
+  cancelledInvoiceId: '',
   draftInvoiceId: '',
   approvalId: '',
 };
@@ -98,6 +101,13 @@ const ROUTES: Record<string, FuzzRoute> = {
   'GET /api/staff/invoices/{invoiceId}/pdf': { side: 'staff', params: () => ({ invoiceId: world.issuedInvoiceId }) },
   // More than is due: a 422 unless a mutation makes it a payment the invoice can take.
   'POST /api/staff/invoices/{invoiceId}/payments': { side: 'staff', params: () => ({ invoiceId: world.issuedInvoiceId }), body: () => ({ amountCents: 20_000, date: '2020-02-10', means: 'cheque' }), idempotent: true },
+  // More than the customer paid (50 €) before the cancellation: a 422 unless a mutation makes it a refund it can take.
+  'POST /api/staff/invoices/{invoiceId}/refunds': {
+    side: 'staff',
+    params: () => ({ invoiceId: world.cancelledInvoiceId }),
+    body: () => ({ amountCents: 20_000, date: '2020-03-10', means: 'virement', note: 'Virement n° 4471' }),
+    idempotent: true,
+  },
   // A draft: a 409 once the body is read, unless a mutation names the issued invoice.
   'POST /api/staff/invoices/{invoiceId}/cancellation': { side: 'staff', params: () => ({ invoiceId: world.draftInvoiceId }), body: () => ({ reason: 'Facturé au mauvais client.' }) },
   'POST /api/staff/invoices/{invoiceId}/release': { side: 'staff', params: () => ({ invoiceId: world.draftInvoiceId }) },
@@ -134,15 +144,23 @@ beforeAll(async () => {
   // Last month invoiced already (its lock taken): declarations of it are refused.
   const invoicedMonth = monthStart(-1).slice(0, 7);
   await draftMonthInvoices({ activityId: mine.activityId, month: invoicedMonth, drafts: [] });
-  // An issued invoice of 100 € on the member's activity, and a draft of another customer that stays one.
+  // An issued invoice of 100 € on the member's activity, a draft of another customer that stays one, and a third
+  // customer's invoice paid 50 € then cancelled by a credit note of 1 March (refunds, decision 54).
   const { customer: second } = await createCustomer({ activityId: mine.activityId, customerId: randomUUID(), fields: individual('Paul Durand') });
+  const { customer: third } = await createCustomer({ activityId: mine.activityId, customerId: randomUUID(), fields: individual('Inès Morel') });
   const { invoices } = await draftMonthInvoices({
     activityId: mine.activityId,
     month: STAFF_MONTH,
-    drafts: [draftFor(customer, [line({ quantityHundredths: 100, unitPriceCents: 10_000 })]), draftFor(second, [line({ quantityHundredths: 100, unitPriceCents: 5_000 })])],
+    drafts: [
+      draftFor(customer, [line({ quantityHundredths: 100, unitPriceCents: 10_000 })]),
+      draftFor(second, [line({ quantityHundredths: 100, unitPriceCents: 5_000 })]),
+      draftFor(third, [line({ quantityHundredths: 100, unitPriceCents: 8_000 })]),
+    ],
   });
-  const [issued, draft] = [invoices.find((i) => i.customer.customerId === customer.customerId)!, invoices.find((i) => i.customer.customerId === second.customerId)!];
-  await issueNumbers({ batchKey: 'fuzz-staff', invoiceIds: [issued.invoiceId], issueDate: '2020-02-01', dueDate: '2020-03-02' });
+  const [issued, draft, cancelled] = [customer, second, third].map((c) => invoices.find((i) => i.customer.customerId === c.customerId)!) as [(typeof invoices)[number], (typeof invoices)[number], (typeof invoices)[number]];
+  await issueNumbers({ batchKey: 'fuzz-staff', invoiceIds: [issued.invoiceId, cancelled.invoiceId], issueDate: '2020-02-01', dueDate: '2020-03-02' });
+  await recordPayment({ invoiceId: cancelled.invoiceId, paymentId: randomUUID(), amountCents: 5_000, date: '2020-02-10', means: 'cheque', by: { id: 'fuzz-staff', name: 'Camille Martin' } });
+  await cancelInvoice({ invoiceId: cancelled.invoiceId, issueDate: '2020-03-01', reason: 'Facturé au mauvais client.', by: { id: 'fuzz-staff', name: 'Camille Martin' } });
   // A month's batch waiting for staff's validation (its task token names no execution: a decision is not handed over).
   await claimInvoicingRun({ month: BATCH_MONTH, trigger: 'staff' });
   await recordRunProgress(BATCH_MONTH, { status: 'awaiting-validation' });
@@ -157,12 +175,14 @@ beforeAll(async () => {
     declarationId: declaration.declarationId,
     invoicedMonth,
     issuedInvoiceId: issued.invoiceId,
+    cancelledInvoiceId: cancelled.invoiceId,
     draftInvoiceId: draft.invoiceId,
     approvalId: opened.approval.approvalId,
   });
   recordPersonalValues([
     ...[...mine.members, ...other.members].flatMap((m): Array<['name' | 'e-mail' | 'link token', string]> => [['name', m.referral.youngPerson.lastName], ['e-mail', m.referral.youngPerson.email], ['link token', m.token]]),
     ['name', individual().name],
+    ['name', 'Inès Morel'],
     ['e-mail', individual().email],
   ]);
   await fuzz.ready();
