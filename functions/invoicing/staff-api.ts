@@ -6,13 +6,13 @@ import { getActivity } from '../../shared/data/activities.js';
 import { getInvoicingRun, listInvoicingRuns } from '../../shared/data/invoicing-runs.js';
 import { listInvoicesIssuedIn } from '../../shared/data/invoicing/numbering.js';
 import { getInvoice, getInvoices, listLateInvoices, listMonthInvoicesPage, listUnpaidInvoices, requireInvoice } from '../../shared/data/invoicing/invoices.js';
-import { listMonthPayments, listPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
+import { listMonthMoney, listPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
 import { listRefunds, recordRefund } from '../../shared/data/invoicing/refunds.js';
 import type { Actor } from '../../shared/domain/actor.js';
 import { cooperativeFromEnv } from '../../shared/domain/activities.js';
 import { InvalidInputError, NotFoundError, ConflictError } from '../../shared/domain/errors.js';
 import { idFromIdempotencyKey, idempotencyKeyOf } from '../../shared/domain/idempotency.js';
-import { fecCsv, fecRows, type FecDocument, type FecPayment } from '../../shared/domain/invoicing/fec.js';
+import { fecCsv, fecRows, type FecDocument, type FecPayment, type FecRefund } from '../../shared/domain/invoicing/fec.js';
 import type { InvoiceRecord } from '../../shared/domain/invoicing/records.js';
 import { addToMonth, EARLIEST_INVOICING_MONTH, invoicingMonthRefusal, isMonth } from '../../shared/domain/invoicing/run.js';
 import { cancellationSchema, paymentSchema, refundSchema, resendSchema, startRunSchema } from '../../shared/domain/invoicing/staff-input.js';
@@ -106,10 +106,10 @@ function attachment(contentType: string, fileName: string, body: string, base64:
 /**
  * The month's accounting journal, by accounting date: the invoices and credit notes ISSUED in the month (read from the
  * numbering's blocks, whatever month they bill: October's invoices, issued on 1 November, are November's), and the
- * payments RECEIVED in the month (the month's payment index).
+ * payments RECEIVED and refunds GIVEN in the month (the month's payment index, which holds both: decision 54).
  */
 async function monthExport(month: string): Promise<string> {
-  const [issued, received] = await Promise.all([listInvoicesIssuedIn(month), listMonthPayments(month)]);
+  const [issued, { payments: received, refunds: given }] = await Promise.all([listInvoicesIssuedIn(month), listMonthMoney(month)]);
   const documents: FecDocument[] = issued.map((invoice) => ({
     kind: invoice.kind,
     number: invoice.number!,
@@ -118,9 +118,9 @@ async function monthExport(month: string): Promise<string> {
     customerName: invoice.customer.name,
     totals: recordTotals(invoice).totals,
   }));
-  const paid = new Map((await getInvoices(received.map((payment) => payment.invoiceId))).map((invoice) => [invoice.invoiceId, invoice]));
+  const invoices = new Map((await getInvoices([...received, ...given].map((money) => money.invoiceId))).map((invoice) => [invoice.invoiceId, invoice]));
   const payments: FecPayment[] = received.map((payment) => {
-    const invoice = paid.get(payment.invoiceId)!;
+    const invoice = invoices.get(payment.invoiceId)!;
     return {
       paymentId: payment.paymentId,
       invoiceNumber: invoice.number!,
@@ -131,7 +131,20 @@ async function monthExport(month: string): Promise<string> {
       meansLabel: PAYMENT_MEANS_LABELS[payment.means],
     };
   });
-  return fecCsv(fecRows({ documents, payments }));
+  const refunds: FecRefund[] = given.map((refund) => {
+    const invoice = invoices.get(refund.invoiceId)!;
+    return {
+      refundId: refund.refundId,
+      creditNoteNumber: refund.creditNoteNumber,
+      invoiceNumber: refund.invoiceNumber,
+      date: refund.date,
+      amountCents: refund.amountCents,
+      customerAccount: invoice.customer.customerId,
+      customerName: invoice.customer.name,
+      meansLabel: PAYMENT_MEANS_LABELS[refund.means],
+    };
+  });
+  return fecCsv(fecRows({ documents, payments, refunds }));
 }
 
 export const handler = apiRouter<StaffInvoicingRoute>({

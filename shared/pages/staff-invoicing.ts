@@ -22,7 +22,8 @@ ${loadingRegion('months', 'Chargement des mois…')}`;
 
 /**
  * One service month: its run, the batch to validate (hold some with a reason), then its invoices; and the month's
- * accounting journal, which is by issue date (pieces issued and payments received in the month), not by service month.
+ * accounting journal, which is by issue date (pieces issued, payments received and refunds given in the month), not by
+ * service month.
  */
 export function invoicingMonthPage(month: string): string {
   const body = `<p class="breadcrumb"><a href="/equipe/facturation">Facturation</a></p>
@@ -42,7 +43,7 @@ ${errorSummary()}
 <h2 id="invoices-title">Factures du mois</h2>
 <p>Les factures des prestations ${ofMonth(monthLabel(month))}, émises à partir du 1er du mois suivant.</p>
 <p><button type="button" class="button button-secondary" id="export-download" aria-describedby="export-hint">Télécharger le journal comptable ${ofMonth(monthLabel(month))} (CSV)</button></p>
-<p class="hint" id="export-hint">Pour la comptabilité : les pièces émises et les paiements reçus en ${monthLabel(month)}, quel que soit le mois des prestations.</p>
+<p class="hint" id="export-hint">Pour la comptabilité : les pièces émises, les paiements reçus et les remboursements faits en ${monthLabel(month)}, quel que soit le mois des prestations.</p>
 <p id="export-status" role="status"></p>
 <div id="invoices"></div>
 </section>`;

@@ -9,6 +9,7 @@ import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { recordPayment } from '../../shared/data/invoicing/payments.js';
 import type { Actor } from '../../shared/domain/actor.js';
 import { addDays, parisDate } from '../../shared/domain/time.js';
+import { FEC_COLUMNS } from '../../shared/domain/invoicing/fec.js';
 import type { ApiResult } from '../../shared/http/api.js';
 import { handler } from '../../functions/invoicing/staff-api.js';
 
@@ -141,5 +142,46 @@ describe('staff invoicing API: refunds of a cancelled invoice', () => {
     expect(prescriber.body.message).toMatch(/accès|équipe/);
     expect((await refund(paid, body, undefined, null)).status).toBe(401);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("journals a refund in the month it was given: a month with a payment, a cancellation and a refund balances, the customer's account back to zero", async () => {
+    // Issued on 2 May for May, paid in full on the 10th, cancelled by a credit note on the 20th; 40 € given back on the
+    // 25th, the other 60 € on 3 June.
+    const { invoiceId } = await issueOneInvoice(doc, table, { grossCents: 10_000, month: '2016-05', issueDate: '2016-05-02', dueDate: '2016-06-01' });
+    await recordPayment({ invoiceId, paymentId: `p-${randomUUID()}`, amountCents: 10_000, date: '2016-05-10', means: 'virement', by: staff });
+    await cancelInvoice({ invoiceId, issueDate: '2016-05-20', reason: 'Facturé au mauvais client.', by: staff });
+    expect((await refund(invoiceId, { amountCents: 4_000, date: '2016-05-25', means: 'cheque' })).status).toBe(201);
+    expect((await refund(invoiceId, { amountCents: 6_000, date: '2016-06-03', means: 'virement' })).status).toBe(201);
+    const journal = async (month: string) => {
+      const event = apiEvent({ routeKey: 'GET /api/staff/invoicing/months/{month}', actor: staffCamille, pathParameters: { month } });
+      event.queryStringParameters = { format: 'csv' };
+      const result: ApiResult = await handler(event as never, ctx as never);
+      expect(result.statusCode).toBe(200);
+      return String(result.body).trimEnd().split('\r\n').slice(1).map((row) => Object.fromEntries(row.split(';').map((value, i) => [FEC_COLUMNS[i], value])) as Record<string, string>);
+    };
+    const cents = (value: string) => Number(value.replace(',', ''));
+    const balance = (rows: Array<Record<string, string>>) => rows.reduce((s, r) => s + cents(r.Debit!) - cents(r.Credit!), 0);
+
+    const may = await journal('2016-05');
+    for (const entry of new Set(may.map((r) => r.EcritureNum))) expect(balance(may.filter((r) => r.EcritureNum === entry)), entry).toBe(0);
+    expect(may.reduce((s, r) => s + cents(r.Debit!), 0)).toBe(may.reduce((s, r) => s + cents(r.Credit!), 0));
+    expect(may.filter((r) => r.JournalCode === 'VT' && r.CompteNum === '411000').map((r) => [r.PieceRef, r.Debit, r.Credit])).toEqual([
+      ['2016-000001', '100,00', '0,00'],
+      ['2016-000002', '0,00', '100,00'],
+    ]);
+    expect(may.filter((r) => r.JournalCode === 'BQ').map((r) => [r.EcritureDate, r.PieceRef, r.CompteNum, r.Debit, r.Credit])).toEqual([
+      ['20160510', '2016-000001', '512000', '100,00', '0,00'],
+      ['20160510', '2016-000001', '411000', '0,00', '100,00'],
+      ['20160525', '2016-000002', '512000', '0,00', '40,00'],
+      ['20160525', '2016-000002', '411000', '40,00', '0,00'],
+    ]);
+    // At the end of May the customer is still owed 60 € (a credit balance); June's refund brings their account to zero.
+    expect(balance(may.filter((r) => r.CompteNum === '411000'))).toBe(-6_000);
+    const june = await journal('2016-06');
+    expect(june.map((r) => [r.JournalCode, r.EcritureDate, r.PieceRef, r.CompteNum, r.Debit, r.Credit])).toEqual([
+      ['BQ', '20160603', '2016-000002', '512000', '0,00', '60,00'],
+      ['BQ', '20160603', '2016-000002', '411000', '60,00', '0,00'],
+    ]);
+    expect(balance([...may, ...june].filter((r) => r.CompteNum === '411000'))).toBe(0);
   });
 });

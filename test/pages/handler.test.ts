@@ -88,7 +88,7 @@ describe('pages handler', () => {
   it("labels a service month's export as that month's accounting journal: pieces issued and payments received in it", async () => {
     const body = String((await get('/equipe/facturation/2027-01')).body);
     expect(body).toContain('Télécharger le journal comptable de janvier 2027 (CSV)');
-    expect(body).toContain('les pièces émises et les paiements reçus en janvier 2027, quel que soit le mois des prestations');
+    expect(body).toContain('les pièces émises, les paiements reçus et les remboursements faits en janvier 2027, quel que soit le mois des prestations');
     expect(body).toContain('Les factures des prestations de janvier 2027');
   });
 

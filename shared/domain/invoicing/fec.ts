@@ -6,7 +6,9 @@ import type { InvoiceTotals } from './amounts.js';
  * entries in the columns of the French FEC (Fichier des écritures comptables, LPF A47 A-1), `;`-separated, amounts
  * with a decimal comma. Sales go to the `VT` journal (customer 411 debited incl. VAT, sales 706 credited excl. VAT,
  * collected VAT 44571 credited per rate); a credit note is the same entry reversed; payments go to the `BQ` journal
- * (bank 512 debited, customer 411 credited). Every entry balances.
+ * (bank 512 debited, customer 411 credited), and a refund of a cancelled invoice's payments is a payment reversed in
+ * the same journal (customer 411 debited, bank 512 credited: the credit note left the customer owed that money, the
+ * refund settles it; decision 54). Every entry balances.
  */
 
 export const FEC_COLUMNS = [
@@ -47,6 +49,19 @@ export interface FecPayment {
   meansLabel: string;
 }
 
+/** Money given back to the customer of a cancelled invoice (decision 54). */
+export interface FecRefund {
+  refundId: string;
+  /** The credit note the refund settles (its piece), and the invoice it cancelled. */
+  creditNoteNumber: string;
+  invoiceNumber: string;
+  date: string;
+  amountCents: number;
+  customerAccount: string;
+  customerName: string;
+  meansLabel: string;
+}
+
 /** 12345 -> "123,45"; FEC amounts carry a decimal comma and no thousands separator. */
 export function fecAmount(cents: number): string {
   const abs = Math.abs(cents);
@@ -67,10 +82,11 @@ const field = (value: string) => {
 };
 
 /**
- * The journal lines of the month: sales entries in the order of their numbers, then payments by date; entries are
- * numbered in one continuous sequence per journal (VT000001, BQ000001...).
+ * The journal lines of the month: sales entries in the order of their numbers, then the bank's by date (payments and
+ * refunds together, in the order the money moved); entries are numbered in one continuous sequence per journal
+ * (VT000001, BQ000001...).
  */
-export function fecRows(input: { documents: readonly FecDocument[]; payments: readonly FecPayment[] }): FecRow[] {
+export function fecRows(input: { documents: readonly FecDocument[]; payments: readonly FecPayment[]; refunds?: readonly FecRefund[] }): FecRow[] {
   const rows: FecRow[] = [];
   const documents = [...input.documents].sort((a, b) => a.number.localeCompare(b.number));
   documents.forEach((doc, index) => {
@@ -85,12 +101,16 @@ export function fecRows(input: { documents: readonly FecDocument[]; payments: re
       if (group.vatCents !== 0) rows.push(entry({ account: FEC_ACCOUNTS.vat, label: label + rateLabel, ...side(group.vatCents, false) }));
     }
   });
-  const payments = [...input.payments].sort((a, b) => a.date.localeCompare(b.date) || a.invoiceNumber.localeCompare(b.invoiceNumber) || a.paymentId.localeCompare(b.paymentId));
-  payments.forEach((payment, index) => {
-    const entry = entryOf('BQ', index + 1, payment.date, payment.invoiceNumber, payment.date);
-    const label = `Règlement ${payment.meansLabel} facture ${payment.invoiceNumber} ${payment.customerName}`;
-    rows.push(entry({ account: FEC_ACCOUNTS.bank, label, debit: payment.amountCents, credit: 0 }));
-    rows.push(entry({ account: FEC_ACCOUNTS.customers, aux: payment, label, debit: 0, credit: payment.amountCents }));
+  // A payment: the bank debited, the customer credited; a refund: the same lines on the other side. Its piece is the
+  // credit note it settles, as a payment's is the invoice.
+  const bank = [
+    ...input.payments.map((p) => ({ id: p.paymentId, piece: p.invoiceNumber, date: p.date, cents: p.amountCents, aux: p, refund: false, label: `Règlement ${p.meansLabel} facture ${p.invoiceNumber} ${p.customerName}` })),
+    ...(input.refunds ?? []).map((r) => ({ id: r.refundId, piece: r.creditNoteNumber, date: r.date, cents: r.amountCents, aux: r, refund: true, label: `Remboursement ${r.meansLabel} avoir ${r.creditNoteNumber} (facture ${r.invoiceNumber}) ${r.customerName}` })),
+  ].sort((a, b) => a.date.localeCompare(b.date) || a.piece.localeCompare(b.piece) || a.id.localeCompare(b.id));
+  bank.forEach((move, index) => {
+    const entry = entryOf('BQ', index + 1, move.date, move.piece, move.date);
+    rows.push(entry({ account: FEC_ACCOUNTS.bank, label: move.label, debit: move.refund ? 0 : move.cents, credit: move.refund ? move.cents : 0 }));
+    rows.push(entry({ account: FEC_ACCOUNTS.customers, aux: move.aux, label: move.label, debit: move.refund ? move.cents : 0, credit: move.refund ? 0 : move.cents }));
   });
   return rows;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { invoiceTotals } from '../../../shared/domain/invoicing/amounts.js';
-import { fecAmount, fecCsv, fecRows, FEC_COLUMNS, type FecDocument } from '../../../shared/domain/invoicing/fec.js';
+import { fecAmount, fecCsv, fecRows, FEC_COLUMNS, type FecDocument, type FecRow } from '../../../shared/domain/invoicing/fec.js';
 import { memberStatement, monthLabel, monthlyStatement, ofMonth, statementKeyFigures, statementLines, type StatementDocument } from '../../../shared/domain/invoicing/statement.js';
 
 const doc = (number: string, kind: StatementDocument['kind'], netCents: number, vatCents = 0): StatementDocument => ({
@@ -101,6 +101,38 @@ describe('the accounting export', () => {
     expect(csv[0]).toBe(FEC_COLUMNS.join(';'));
     expect(csv.slice(1, -1).every((line) => line.split(';').length === FEC_COLUMNS.length)).toBe(true);
     expect(fecAmount(-5)).toBe('-0,05');
+  });
+
+  it("journals a refund as a payment reversed in the bank journal, and balances a month with a payment, a cancellation and a refund", () => {
+    // Invoiced 130,55 € on 1 August, paid in full on the 10th, cancelled by a credit note on the 20th, 100 € given back
+    // on the 25th and the rest on the 28th (decision 54).
+    const customer = { customerAccount: 'C-cus1', customerName: 'Boulangerie Lensoise' };
+    const rows = fecRows({
+      documents: [invoice, { ...invoice, kind: 'credit-note', number: '2027-000011', issueDate: '2027-08-20' }],
+      payments: [{ paymentId: 'p1', invoiceNumber: '2027-000010', date: '2027-08-10', amountCents: 130_55, meansLabel: 'virement', ...customer }],
+      refunds: [
+        { refundId: 'r2', creditNoteNumber: '2027-000011', invoiceNumber: '2027-000010', date: '2027-08-28', amountCents: 30_55, meansLabel: 'chèque', ...customer },
+        { refundId: 'r1', creditNoteNumber: '2027-000011', invoiceNumber: '2027-000010', date: '2027-08-25', amountCents: 100_00, meansLabel: 'virement', ...customer },
+      ],
+    });
+    const cents = (s: string) => Number(s.replace(',', ''));
+    const balance = (lines: FecRow[]) => lines.reduce((s, r) => s + cents(r.Debit) - cents(r.Credit), 0);
+    // Every entry balances, and so the month; the customer owes nothing and is owed nothing at the end, nor the bank.
+    for (const entry of new Set(rows.map((r) => r.EcritureNum))) expect(balance(rows.filter((r) => r.EcritureNum === entry)), entry).toBe(0);
+    expect(rows.reduce((s, r) => s + cents(r.Debit), 0)).toBe(rows.reduce((s, r) => s + cents(r.Credit), 0));
+    expect(balance(rows.filter((r) => r.CompteNum === '411000' && r.CompAuxNum === 'C-cus1'))).toBe(0);
+    expect(balance(rows.filter((r) => r.CompteNum === '512000'))).toBe(0);
+    // The bank journal in the order the money moved: the payment, then each refund with the customer debited and the
+    // bank credited, its piece the credit note it settles.
+    expect(rows.filter((r) => r.JournalCode === 'BQ').map((r) => [r.EcritureNum, r.EcritureDate, r.PieceRef, r.CompteNum, r.CompAuxNum, r.Debit, r.Credit])).toEqual([
+      ['BQ000001', '20270810', '2027-000010', '512000', '', '130,55', '0,00'],
+      ['BQ000001', '20270810', '2027-000010', '411000', 'C-cus1', '0,00', '130,55'],
+      ['BQ000002', '20270825', '2027-000011', '512000', '', '0,00', '100,00'],
+      ['BQ000002', '20270825', '2027-000011', '411000', 'C-cus1', '100,00', '0,00'],
+      ['BQ000003', '20270828', '2027-000011', '512000', '', '0,00', '30,55'],
+      ['BQ000003', '20270828', '2027-000011', '411000', 'C-cus1', '30,55', '0,00'],
+    ]);
+    expect(rows.find((r) => r.EcritureNum === 'BQ000003')!.EcritureLib).toBe('Remboursement chèque avoir 2027-000011 (facture 2027-000010) Boulangerie Lensoise');
   });
 
   it('neutralises a name a spreadsheet would take for a formula, keeping amounts as they are', () => {
