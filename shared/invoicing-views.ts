@@ -105,6 +105,8 @@ export function memberStatementView(record: StatementRecord, copy: StatementMemb
     revenueExclVatCents: statement.revenueExclVatCents,
     vatCents: statement.vatCents,
     paymentsReceivedCents: statement.paymentsReceivedCents,
+    /** Given back to customers in the month (decision 54; 0 on a statement issued before). */
+    refundedCents: statement.refundedCents ?? 0,
     contributionRateBps: statement.contribution.rateBps,
     contributionCents: statement.contribution.contributionCents,
     /** The result of the activity (a collective one's, before it is shared). */

@@ -70,6 +70,7 @@ function statementNode(statement: MemberStatementView | undefined): HTMLElement 
   return el('article', { class: 'card statement' },
     el('p', {}, `Chiffre d'affaires hors taxes : ${formatEuros(statement.revenueExclVatCents)}`),
     el('p', {}, `Paiements reçus : ${formatEuros(statement.paymentsReceivedCents)}`),
+    statement.refundedCents > 0 ? el('p', {}, `Remboursé à vos clients : ${formatEuros(statement.refundedCents)}`) : '',
     el('p', {}, `Contribution de la coopérative : ${formatEuros(statement.contributionCents)}`),
     el('p', {}, el('strong', {}, `${statement.collective ? 'Votre part' : 'Ce qui vous revient'} : ${formatEuros(statement.leftCents)}`)),
     el('div', { class: 'item-actions' }, button),

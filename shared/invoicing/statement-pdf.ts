@@ -7,8 +7,9 @@ import { PAGE_HEIGHT, PAGE_WIDTH, PdfPages, writePdfA } from './pdf-writer.js';
 
 /**
  * A young person's monthly statement for one activity as a PDF in French (decision 30): the month's invoices and
- * credit notes, the payments received during the month, the cooperative's contribution and what is left for them;
- * for a collective activity the collective's result and its even split among the members, theirs marked. Written by
+ * credit notes, the payments received during the month (and the refunds given back, decision 54), the cooperative's
+ * contribution and what is left for them; for a collective activity the collective's result and its even split among
+ * the members, theirs marked. Written by
  * the invoices' fixed-layout writer (pdf-writer.ts, decision 51) in their embedded fonts and colours, with their table
  * (invoice-pdf.ts, `writeTable`): a PDF/A-3b with no associated file, onto as many pages as its tables need. The same
  * input gives the same bytes (dated `issuedOn`). Rendered from the statement's record when its member first opens it
@@ -120,12 +121,33 @@ export async function renderStatementPdf(input: StatementPdfInput): Promise<Buff
     ],
     statement.payments.map((p) => [formatFrenchDate(p.date), p.invoiceNumber, p.meansLabel, formatEuros(p.amountCents)]),
   );
+  // Refunds (decision 54): only on a statement of a month that had some, so that the others keep their bytes.
+  const refunds = statement.refunds ?? [];
+  if (refunds.length > 0) {
+    table(
+      'Remboursés à vos clients ce mois-ci',
+      [
+        { title: 'Date', width: 58, align: 'left' },
+        { title: 'Avoir', width: 110, align: 'left' },
+        { title: 'Facture annulée', width: 110, align: 'left' },
+        { title: 'Moyen', width: 0, align: 'left' },
+        { title: 'Montant', width: 80, align: 'right' },
+      ],
+      refunds.map((r) => [formatFrenchDate(r.date), r.creditNoteNumber, r.invoiceNumber, r.meansLabel, formatEuros(r.amountCents)]),
+    );
+  }
 
   const { contribution } = statement;
   const figures: Array<[string, string, boolean]> = [
     ["Chiffre d'affaires hors taxes", formatEuros(statement.revenueExclVatCents), false],
     ...(statement.vatCents !== 0 ? [["TVA collectée (reversée à l'État)", formatEuros(statement.vatCents), false] as [string, string, boolean]] : []),
     ['Paiements reçus ce mois-ci', formatEuros(statement.paymentsReceivedCents), false],
+    ...(refunds.length > 0
+      ? ([
+          ['Remboursés à vos clients ce mois-ci', formatEuros(statement.refundedCents ?? 0), false],
+          ['Encaissé net ce mois-ci', formatEuros(statement.paymentsReceivedCents - (statement.refundedCents ?? 0)), false],
+        ] as Array<[string, string, boolean]>)
+      : []),
     [`Contribution de la coopérative (${formatBps(contribution.rateBps)} du chiffre d'affaires HT)`, formatEuros(contribution.contributionCents), false],
   ];
   if (contribution.shares) figures.push(["Résultat de l'entreprise collective", formatEuros(contribution.resultCents), false], ['Votre part (partage égal, indicatif)', formatEuros(statement.leftCents), true]);

@@ -12,6 +12,7 @@ import { activityMemberPuts, createActivity, memberOf } from '../../shared/data/
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { getInvoice } from '../../shared/data/invoicing/invoices.js';
 import { activitiesWithPaymentsIn, recordPayment } from '../../shared/data/invoicing/payments.js';
+import { recordRefund } from '../../shared/data/invoicing/refunds.js';
 import { getStatement, issueManyMonthlyStatements, issueMonthlyStatements, listStatementsOfActivity, listStatementsOfPerson, statementCause, statementPdf, type StatementRecord } from '../../shared/data/invoicing/statements.js';
 import { keys } from '../../shared/keys.js';
 import { resolveLink } from '../../shared/data/personal-links.js';
@@ -121,6 +122,7 @@ describe('the monthly statement of a personal activity', () => {
       invoicedExclVatCents: revenueExclVatCents,
       invoicedInclVatCents: revenueExclVatCents + vatCents,
       receivedCents: paymentsReceivedCents,
+      refundedCents: 0,
       contributionCents: contribution.contributionCents,
       leftCents: statement.members[0]!.leftCents,
     });
@@ -195,6 +197,37 @@ describe('the monthly statement of a personal activity', () => {
     const [mail] = await mailsTo(referral.youngPerson.email);
     expect(mail!.subject).toBe('Votre relevé de février 2032 : Les jardins de Léa');
     expect(await listStatementsOfPerson(referral.personId)).toEqual([expect.objectContaining({ month: '2032-02', paymentsReceivedCents: 12_500, revenueExclVatCents: 0, leftCents: 0 })]);
+  });
+
+  it('shows the refunds given back to customers beside the payments, the money received net of them, and leaves the revenue, contribution and what is left to the credit note', async () => {
+    const { activityId, referral } = await personalActivity();
+    // Its own year of numbers. Two February invoices (300 € and 200 €); the first paid in full, cancelled by a credit
+    // note on the 15th, 100 € given back on the 20th and the other 200 € on 3 March; the second paid 50 €.
+    const cancelled = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 30_000, month: '2034-02', issueDate: '2034-02-10', dueDate: '2034-03-12' });
+    const kept = await issueOneInvoice(local().doc, local().table, { activityId, grossCents: 20_000, month: '2034-02', issueDate: '2034-02-10', dueDate: '2034-03-12' });
+    await pay(cancelled.invoiceId, 30_000, '2034-02-12');
+    await pay(kept.invoiceId, 5_000, '2034-02-25');
+    const { creditNote } = await cancelInvoice({ invoiceId: cancelled.invoiceId, issueDate: '2034-02-15', reason: 'Erreur de client', by: staff });
+    const giveBack = (amountCents: number, date: string) => recordRefund({ invoiceId: cancelled.invoiceId, refundId: `r-${randomUUID()}`, amountCents, date, means: 'cheque', by: staff });
+    await giveBack(10_000, '2034-02-20');
+    await giveBack(20_000, '2034-03-03');
+    const number = (await getInvoice(cancelled.invoiceId))!.number!;
+
+    const { statement: february } = await issueMonthlyStatements({ activityId, month: '2034-02', now: new Date('2034-03-01T07:00:00Z') });
+    // Invoiced 500 €, credited 300 €: the revenue is 200 €, its contribution 20 €, 180 € left, as without any refund
+    // (the credit note took the cancelled invoice off); the money: 350 € received, 100 € given back, 250 € net.
+    expect(february.statement).toMatchObject({ invoicedNetCents: 50_000, creditedNetCents: 30_000, revenueExclVatCents: 20_000, paymentsReceivedCents: 35_000, refundedCents: 10_000, leftCents: 18_000, contribution: { contributionCents: 2_000 } });
+    expect(february.statement.refunds).toEqual([{ creditNoteNumber: creditNote.number, invoiceNumber: number, date: '2034-02-20', amountCents: 10_000, meansLabel: 'chèque' }]);
+    const [mail] = await mailsTo(referral.youngPerson.email);
+    expect(mail!.text).toContain('- paiements reçus : 350,00\u00a0€\n- remboursé à vos clients : 100,00\u00a0€\n- contribution de la coopérative : 20,00\u00a0€\n- ce qui vous reste : 180,00\u00a0€');
+    const text = await pdfOf(february);
+    for (const expected of ['Remboursés à vos clients ce mois-ci', creditNote.number!, '20/02/2034', '100,00', 'Encaissé net ce mois-ci', '250,00', '180,00']) expect(text).toContain(expected);
+
+    // March: no invoice, no payment, the rest given back: its statement is issued all the same, and says only that.
+    expect(await activitiesWithPaymentsIn('2034-03')).toContain(activityId);
+    const { statement: march } = await issueMonthlyStatements({ activityId, month: '2034-03', now: new Date('2034-04-01T07:00:00Z') });
+    expect(march.statement).toMatchObject({ documents: [], payments: [], revenueExclVatCents: 0, paymentsReceivedCents: 0, refundedCents: 20_000, leftCents: 0 });
+    expect(statementKeyFigures(memberStatement(march, march.members[0]!))).toMatchObject({ receivedCents: 0, refundedCents: 20_000, leftCents: 0 });
   });
 
   it('is idempotent: a retry or a concurrent call writes and sends nothing twice', async () => {

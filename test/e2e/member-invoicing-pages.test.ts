@@ -149,6 +149,9 @@ describe('Ma facturation on a phone', () => {
         revenueExclVatCents: 0,
         vatCents: 0,
         paymentsReceivedCents: 12_345,
+        // 20 € given back to a customer whose invoice a credit note cancelled (decision 54).
+        refunds: [{ creditNoteNumber: '2030-000002', invoiceNumber: '2030-000001', date: `${month}-05`, amountCents: 2_000, meansLabel: 'chèque' }],
+        refundedCents: 2_000,
         contribution: { revenueExclVatCents: 0, rateBps: 1000, contributionCents: 0, resultCents: 0 },
         leftCents: 0,
       },
@@ -165,7 +168,7 @@ describe('Ma facturation on a phone', () => {
     // The token left the address; the activity and month stayed.
     expect(linked.url()).toBe(address);
     expect(await linked.locator('#mois').inputValue()).toBe(month);
-    expect(await linked.locator('#releve .statement').textContent()).toMatch(/Paiements reçus : 123,45/);
+    expect(await linked.locator('#releve .statement').textContent()).toMatch(/Paiements reçus : 123,45\u00a0€Remboursé à vos clients : 20,00\u00a0€/);
     // Its figures on the first screen of the phone, above the month's forms: no scrolling past them to find it.
     const shown = (await linked.locator('#releve .statement p', { hasText: 'Paiements reçus' }).boundingBox())!;
     expect(shown.y + shown.height).toBeLessThanOrEqual(740);
@@ -175,6 +178,7 @@ describe('Ma facturation on a phone', () => {
     const bytes = await readFile((await download.path())!);
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(await pdfText(bytes)).toContain('123,45');
+    expect(await pdfText(bytes)).toMatch(/Remboursés à vos clients ce mois-ci[\s\S]*2030-000002[\s\S]*Encaissé net ce mois-ci/);
     await linked.close();
   }, 90_000);
 });

@@ -269,6 +269,9 @@ describe('the catalogue', () => {
     expect(statement.body).toContain(`avec votre lien personnel :\n${LINK_PLACEHOLDERS['young-person']}\n`);
     expect(statement.body).toContain('Il est valable 14 jours');
     expect(statement.body).not.toMatch(/joint|pièce jointe/);
+    // Money given back to customers in the month (decision 54): said after the payments, and only then.
+    expect(statement.body).not.toContain('remboursé');
+    expect(render('monthly-statement', 'young', 'email', { ...vars, refundedCents: 25_000 }).body).toContain('- paiements reçus : 800,00\u00a0€\n- remboursé à vos clients : 250,00\u00a0€\n- contribution de la coopérative : 100,00\u00a0€');
     const share = render('monthly-statement', 'young', 'email', { ...vars, collective: true, leftCents: 30_000 });
     expect(share.body).toContain('- votre part du résultat (partage égal, indicatif) : 300,00\u00a0€');
     expect(isMandatory('monthly-statement', 'young')).toBe(false);

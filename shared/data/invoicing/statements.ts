@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { cooperativeFromEnv, type ActivityMember, type ActivityRecord } from '../../domain/activities.js';
 import { NotFoundError } from '../../domain/errors.js';
-import { PAYMENT_MEANS_LABELS, type InvoiceRecord, type PaymentRecord } from '../../domain/invoicing/records.js';
+import { PAYMENT_MEANS_LABELS, type InvoiceRecord, type PaymentRecord, type RefundRecord } from '../../domain/invoicing/records.js';
 import {
   memberStatement,
   monthlyStatement,
@@ -27,7 +27,7 @@ import { outboxPuts } from '../outbox.js';
 import { getReferralsByIds } from '../referrals.js';
 import { getInvoices, listActivityInvoices } from './invoices.js';
 import { inParallel, MAX_TRANSACTION_ITEMS, recordOf } from './items.js';
-import { listActivityPayments } from './payments.js';
+import { listActivityMoney, type MonthMoney } from './payments.js';
 
 /**
  * The monthly statement of each young person of an activity (decisions 30 and 35), issued once per activity and month
@@ -98,6 +98,11 @@ function statementPayments(payments: readonly PaymentRecord[], invoices: Readonl
   return payments.map((p) => ({ invoiceNumber: invoices.get(p.invoiceId)?.number ?? '', date: p.date, amountCents: p.amountCents, meansLabel: PAYMENT_MEANS_LABELS[p.means] }));
 }
 
+/** The refunds given back during the month (decision 54): they carry their invoice's and credit note's numbers. */
+function statementRefunds(refunds: readonly RefundRecord[]) {
+  return refunds.map((r) => ({ creditNoteNumber: r.creditNoteNumber, invoiceNumber: r.invoiceNumber, date: r.date, amountCents: r.amountCents, meansLabel: PAYMENT_MEANS_LABELS[r.means] }));
+}
+
 /** Sends what the statement left in each member's outbox (a retry sends only what is still pending). */
 async function sendToMembers(record: StatementRecord, now: Date): Promise<number> {
   const cause = statementCause(record.activityId, record.month);
@@ -138,7 +143,10 @@ export interface StatementTarget {
    * listed by a query of the activity's invoices. None given: they are queried.
    */
   invoiceIds?: readonly string[];
-  /** Whether it received a payment in the month, as the run found: its payments are queried only if so (or not said). */
+  /**
+   * Whether it received a payment or gave a refund in the month, as the run found (`activitiesWithPaymentsIn`): its
+   * payments and refunds are queried only if so (or not said).
+   */
   paid?: boolean;
 }
 
@@ -210,11 +218,12 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
     inParallel(
       toIssue.filter((id) => targets.get(id)!.paid !== false),
       PARALLEL,
-      async (id) => [id, await listActivityPayments(id, month)] as const,
+      // Payments and refunds, in one query of the payments' index (decision 54).
+      async (id) => [id, await listActivityMoney(id, month)] as const,
     ),
   ]);
   const invoiceIds = new Map<string, readonly string[]>([...toIssue.filter((id) => hinted(id)).map((id) => [id, hinted(id)!] as const), ...listed]);
-  const paymentsOf = new Map(payments);
+  const moneyOf = new Map<string, MonthMoney>(payments);
   const units: Array<{ activity: ActivityRecord; members: ActivityMember[] }> = [];
   for (const id of toIssue) {
     const parts = found.get(id);
@@ -225,7 +234,7 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
   }
   // Every invoice read at once, consistently: the month's documents and the invoices the payments were for.
   const [invoices, referrals] = await Promise.all([
-    getInvoices([...units.flatMap(({ activity }) => invoiceIds.get(activity.activityId) ?? []), ...[...paymentsOf.values()].flat().map((p) => p.invoiceId)]),
+    getInvoices([...units.flatMap(({ activity }) => invoiceIds.get(activity.activityId) ?? []), ...[...moneyOf.values()].flatMap((money) => money.payments).map((p) => p.invoiceId)]),
     getReferralsByIds(units.flatMap(({ members }) => members.map((m) => m.referralId))),
   ]);
   const invoicesById = new Map(invoices.map((i) => [i.invoiceId, i]));
@@ -240,7 +249,8 @@ export async function issueManyMonthlyStatements(input: { month: string; activit
       month,
       activity: { activityId, name: activity.name, tradeName: activity.tradeName, shape: activity.shape },
       documents: statementDocuments(monthInvoices),
-      payments: statementPayments(paymentsOf.get(activityId) ?? [], invoicesById),
+      payments: statementPayments(moneyOf.get(activityId)?.payments ?? [], invoicesById),
+      refunds: statementRefunds(moneyOf.get(activityId)?.refunds ?? []),
       rateBps: activity.contributionRateBps,
       collectiveMemberIds: members.map((m) => m.referralId),
     };

@@ -8,9 +8,15 @@ export { monthLabel, ofMonth } from './month-names.js';
 
 /**
  * A young person's monthly statement for one activity: the month's invoices and credit notes, the payments received
- * during the month, the cooperative's contribution, and what is left for them (the revenue excluding VAT less the
- * contribution; for a collective activity, their even share of the collective result). VAT is collected for the
- * State and never counts as theirs. Its key figures are e-mailed; the whole statement and its PDF are in their space.
+ * during the month and the refunds given back to customers in it, the cooperative's contribution, and what is left for
+ * them (the revenue excluding VAT less the contribution; for a collective activity, their even share of the collective
+ * result). VAT is collected for the State and never counts as theirs. Its key figures are e-mailed; the whole statement
+ * and its PDF are in their space.
+ *
+ * A refund (decision 54) is money going back to a customer after a credit note cancelled their invoice: shown beside
+ * the payments, and taken off them in what the activity received net. It changes neither the revenue, nor the
+ * contribution, nor what is left: those are counted on what is invoiced (invoices less credit notes), and the credit
+ * note already took the cancelled invoice off in its own month; the refund only settles what the credit note made owed.
  */
 
 export interface StatementDocument {
@@ -34,6 +40,17 @@ export interface StatementPayment {
   meansLabel: string;
 }
 
+/** Money given back to a customer whose invoice a credit note cancelled (decision 54). */
+export interface StatementRefund {
+  /** The credit note it settles, and the invoice that credit note cancelled. */
+  creditNoteNumber: string;
+  invoiceNumber: string;
+  /** YYYY-MM-DD. */
+  date: string;
+  amountCents: number;
+  meansLabel: string;
+}
+
 export interface StatementInput {
   /** YYYY-MM. */
   month: string;
@@ -41,6 +58,8 @@ export interface StatementInput {
   documents: readonly StatementDocument[];
   /** Payments received during the month, whatever the month of their invoice. */
   payments: readonly StatementPayment[];
+  /** Refunds given back during the month, whatever the month of their invoice. */
+  refunds?: readonly StatementRefund[];
   rateBps: number;
   /** Collective activities: the members in their order (the remainder cents of the split go to the first ones). */
   collectiveMemberIds?: readonly string[];
@@ -60,14 +79,24 @@ export interface MonthlyStatement {
   /** VAT invoiced less VAT credited (0 under the franchise). */
   vatCents: number;
   paymentsReceivedCents: number;
+  /**
+   * The refunds of the month and their total: what went back to customers, out of what they had paid (decision 54).
+   * Absent from statements issued before it (none then).
+   */
+  refunds?: StatementRefund[];
+  refundedCents?: number;
   contribution: ContributionResult;
-  /** What is left for this young person after the contribution (their share for a collective activity). */
+  /**
+   * What is left for this young person after the contribution (their share for a collective activity): counted on what
+   * was invoiced, so a refund, which settles a credit note already counted, leaves it as it is.
+   */
   leftCents: number;
 }
 
 export function monthlyStatement(input: StatementInput): MonthlyStatement {
   const documents = [...input.documents].sort((a, b) => a.number.localeCompare(b.number));
   const payments = [...input.payments].sort((a, b) => a.date.localeCompare(b.date) || a.invoiceNumber.localeCompare(b.invoiceNumber));
+  const refunds = [...(input.refunds ?? [])].sort((a, b) => a.date.localeCompare(b.date) || a.creditNoteNumber.localeCompare(b.creditNoteNumber));
   const sum = (kind: StatementDocument['kind'], pick: (doc: StatementDocument) => number) => documents.filter((doc) => doc.kind === kind).reduce((total, doc) => total + pick(doc), 0);
   const revenue = revenueExclVatCents(documents);
   const collective = input.activity.shape === 'collective';
@@ -83,6 +112,8 @@ export function monthlyStatement(input: StatementInput): MonthlyStatement {
     revenueExclVatCents: revenue,
     vatCents: sum('invoice', (doc) => doc.vatCents) - sum('credit-note', (doc) => doc.vatCents),
     paymentsReceivedCents: payments.reduce((total, p) => total + p.amountCents, 0),
+    refunds,
+    refundedCents: refunds.reduce((total, r) => total + r.amountCents, 0),
     contribution,
     leftCents: collective && input.memberId !== undefined ? (share?.cents ?? 0) : contribution.resultCents,
   };
@@ -164,6 +195,8 @@ export interface StatementKeyFigures {
   /** The same with the VAT invoiced less the VAT credited (equal under the franchise). */
   invoicedInclVatCents: number;
   receivedCents: number;
+  /** Given back to customers in the month (decision 54); 0 or absent: none, and the e-mail says nothing of refunds. */
+  refundedCents?: number;
   contributionCents: number;
   leftCents: number;
 }
@@ -173,6 +206,7 @@ export function statementKeyFigures(statement: MonthlyStatement): StatementKeyFi
     invoicedExclVatCents: statement.revenueExclVatCents,
     invoicedInclVatCents: statement.revenueExclVatCents + statement.vatCents,
     receivedCents: statement.paymentsReceivedCents,
+    refundedCents: statement.refundedCents ?? 0,
     contributionCents: statement.contribution.contributionCents,
     leftCents: statement.leftCents,
   };
@@ -194,6 +228,12 @@ export function statementLines(statement: MonthlyStatement): string[] {
   if (statement.vatCents !== 0) lines.push(`TVA collectée (reversée à l'État) : ${formatEuros(statement.vatCents)}`);
   lines.push(`Paiements reçus ce mois-ci : ${formatEuros(statement.paymentsReceivedCents)}`);
   for (const p of statement.payments) lines.push(`- ${formatFrenchDate(p.date)}, facture n° ${p.invoiceNumber}, ${p.meansLabel} : ${formatEuros(p.amountCents)}`);
+  const refunded = statement.refundedCents ?? 0;
+  if (refunded > 0) {
+    lines.push(`Remboursé à vos clients ce mois-ci : ${formatEuros(refunded)}`);
+    for (const r of statement.refunds ?? []) lines.push(`- ${formatFrenchDate(r.date)}, avoir n° ${r.creditNoteNumber} (facture n° ${r.invoiceNumber}), ${r.meansLabel} : ${formatEuros(r.amountCents)}`);
+    lines.push(`Encaissé net ce mois-ci : ${formatEuros(statement.paymentsReceivedCents - refunded)}`);
+  }
   const { contribution } = statement;
   lines.push(`Contribution de la coopérative (${formatBps(contribution.rateBps)}) : ${formatEuros(contribution.contributionCents)}`);
   if (contribution.shares) {

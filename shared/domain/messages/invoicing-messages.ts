@@ -148,7 +148,7 @@ export function invoicingTemplates(signature: string) {
         attachments: true,
         email: (v: StatementMessageVars): EmailText => ({
           subject: `Votre relevé ${ofMonth(monthLabel(v.month))} : ${v.activityName}`,
-          body: `Bonjour ${v.youngFirstName},\n\nVotre relevé ${ofMonth(monthLabel(v.month))} pour l'activité « ${v.activityName} » est disponible dans votre espace.\n\nLes chiffres du mois :\n- facturé à vos clients (avoirs déduits) : ${formatEuros(v.invoicedExclVatCents)} HT, ${formatEuros(v.invoicedInclVatCents)} TTC\n- paiements reçus : ${formatEuros(v.receivedCents)}\n- contribution de la coopérative : ${formatEuros(v.contributionCents)}\n- ${
+          body: `Bonjour ${v.youngFirstName},\n\nVotre relevé ${ofMonth(monthLabel(v.month))} pour l'activité « ${v.activityName} » est disponible dans votre espace.\n\nLes chiffres du mois :\n- facturé à vos clients (avoirs déduits) : ${formatEuros(v.invoicedExclVatCents)} HT, ${formatEuros(v.invoicedInclVatCents)} TTC\n- paiements reçus : ${formatEuros(v.receivedCents)}\n${(v.refundedCents ?? 0) > 0 ? `- remboursé à vos clients : ${formatEuros(v.refundedCents!)}\n` : ''}- contribution de la coopérative : ${formatEuros(v.contributionCents)}\n- ${
             v.collective ? 'votre part du résultat (partage égal, indicatif)' : 'ce qui vous reste'
           } : ${formatEuros(v.leftCents)}\n\nLe détail (factures, avoirs, paiements) et le relevé en PDF sont dans votre espace, avec votre lien personnel :\n${LINK_PLACEHOLDERS['young-person']}\n\nCe lien est personnel : ne le transmettez à personne. Il est valable ${v.validDays} jour${v.validDays > 1 ? 's' : ''} ; ensuite, la page vous proposera d'en recevoir un nouveau.\n\nRéférence : ${v.reference}${signature}`,
         }),

@@ -35,6 +35,30 @@ describe('the monthly statement', () => {
     expect(october).toContain("Relevé d'octobre 2027 - Les Mains Vertes (Jardins de Lens)");
   });
 
+  it('shows the refunds of the month beside the payments and what came in net, and leaves the revenue, contribution and what is left as they were', () => {
+    const input = {
+      month: '2027-07',
+      activity,
+      documents: [doc('2027-000012', 'invoice', 250_00), doc('2027-000010', 'invoice', 100_00), doc('2027-000013', 'credit-note', 100_00)],
+      payments: [{ invoiceNumber: '2027-000012', date: '2027-07-20', amountCents: 120_00, meansLabel: 'virement' }],
+      rateBps: 1000,
+    };
+    const refunds = [
+      { creditNoteNumber: '2027-000013', invoiceNumber: '2027-000010', date: '2027-07-28', amountCents: 60_00, meansLabel: 'chèque' },
+      { creditNoteNumber: '2027-000013', invoiceNumber: '2027-000010', date: '2027-07-22', amountCents: 40_00, meansLabel: 'virement' },
+    ];
+    const without = monthlyStatement(input);
+    const statement = monthlyStatement({ ...input, refunds });
+    expect(statement).toMatchObject({ paymentsReceivedCents: 120_00, refundedCents: 100_00, revenueExclVatCents: without.revenueExclVatCents, leftCents: without.leftCents, contribution: without.contribution });
+    expect(statement.refunds!.map((r) => r.date)).toEqual(['2027-07-22', '2027-07-28']);
+    expect(without).toMatchObject({ refunds: [], refundedCents: 0 });
+    const text = statementLines(statement).join('\n');
+    expect(text).toContain('Paiements reçus ce mois-ci : 120,00\u00a0€\n- 20/07/2027, facture n° 2027-000012, virement : 120,00\u00a0€\nRemboursé à vos clients ce mois-ci : 100,00\u00a0€\n- 22/07/2027, avoir n° 2027-000013 (facture n° 2027-000010), virement : 40,00\u00a0€');
+    expect(text).toContain('Encaissé net ce mois-ci : 20,00\u00a0€');
+    expect(statementLines(without).join('\n')).not.toMatch(/Rembours|Encaissé/);
+    expect(statementKeyFigures(statement)).toMatchObject({ receivedCents: 120_00, refundedCents: 100_00, leftCents: without.leftCents });
+  });
+
   it('for a collective activity, leaves each member their share of the result', () => {
     const input = { month: '2027-07', activity: { ...activity, shape: 'collective' as const }, documents: [doc('2027-000001', 'invoice', 100_01)], payments: [], rateBps: 0, collectiveMemberIds: ['m1', 'm2'] };
     expect(monthlyStatement({ ...input, memberId: 'm1' }).leftCents).toBe(50_01);
@@ -59,6 +83,7 @@ describe('the monthly statement', () => {
       invoicedExclVatCents: 150_00,
       invoicedInclVatCents: 180_00,
       receivedCents: 99_99,
+      refundedCents: 0,
       contributionCents: 15_00,
       leftCents: 67_50,
     });
