@@ -171,6 +171,11 @@ export function sendForm<T>(form: HTMLFormElement, button: HTMLButtonElement, sp
   done: (data: T) => void | Promise<void>;
   /** A refusal the page shows elsewhere (a personal link refused replaces the page): no summary on the form. */
   shownElsewhere?: (result: ApiResult<T>) => boolean;
+  /**
+   * The form's name of a field the API names (`amountCents`): for a form whose fields are named apart from another
+   * form's of the same page, ids being unique on a page (`refundAmountCents`). Unchanged without it.
+   */
+  fieldOf?: (apiField: string) => string;
 }): void {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -182,7 +187,8 @@ export function sendForm<T>(form: HTMLFormElement, button: HTMLButtonElement, sp
     try {
       const result = await spec.send(body);
       if (!result.ok) {
-        if (!spec.shownElsewhere?.(result)) showErrors(form, messageOf(result, spec.failure), apiErrors(result));
+        const errors = apiErrors(result).map((error) => (spec.fieldOf ? { ...error, field: spec.fieldOf(error.field) } : error));
+        if (!spec.shownElsewhere?.(result)) showErrors(form, messageOf(result, spec.failure), errors);
         return;
       }
       await spec.done(result.data);

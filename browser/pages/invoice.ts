@@ -1,12 +1,14 @@
 /*
  * Staff: one invoice or credit note (GET /api/staff/invoices/{invoiceId}): customer, lines, totals per VAT rate,
- * history, payments and what is left to pay; its PDF; record a payment (POST .../payments, Idempotency-Key, euros
- * typed, cents sent); cancel it by a credit note with a reason (POST .../cancellation); issue a held one (POST .../release);
- * its e-mail to the customer, and "Renvoyer la facture" when it did not arrive (POST .../resend, Idempotency-Key).
+ * history, payments and refunds, what is left to pay; its PDF; record a payment (POST .../payments, Idempotency-Key,
+ * euros typed, cents sent); cancel it by a credit note with a reason (POST .../cancellation); on a cancelled invoice the
+ * customer had paid, what is owed back to them and a refund to record (POST .../refunds, Idempotency-Key, decision 54);
+ * issue a held one (POST .../release); its e-mail to the customer, and "Renvoyer la facture" when it did not arrive
+ * (POST .../resend, Idempotency-Key).
  */
 import { NETWORK_MESSAGE, api, loadInto, messageOf } from '../lib/api.js';
 import { byId, el, facts, formatPlainDate, timeNode } from '../lib/dom.js';
-import { idempotencyKeyOf, radioValue, requiredErrors, sendForm, setBusy, textValue, type FormError } from '../lib/forms.js';
+import { idempotencyKeyOf, radioValue, requiredErrors, sendForm, setBusy, setOptional, textValue, type FormError } from '../lib/forms.js';
 import { downloadButton, formatEuros } from '../lib/invoicing.js';
 import { parseEuros } from '../lib/money.js';
 import { startPage } from '../lib/page.js';
@@ -98,9 +100,12 @@ function render(invoice: InvoiceDetailView): void {
         : [['Total HT', formatEuros(invoice.netCents)], ['TVA', formatEuros(invoice.vatCents)], ['Total TTC', formatEuros(invoice.grossCents)]] as Array<[string, string]>),
       ['Payé', formatEuros(invoice.paidCents)],
       ['Reste à payer', el('strong', { id: 'left-to-pay' }, formatEuros(invoice.leftCents))],
-      // Cancelled by a credit note after payments: the customer is owed what they paid.
-      ['À rembourser', invoice.kind === 'invoice' && invoice.status === 'cancelled' && invoice.paidCents > 0
-        ? el('strong', { id: 'to-refund' }, `${formatEuros(invoice.paidCents)} reçus avant l'annulation : à rembourser au client (ou à déduire d'une autre de ses factures)`)
+      // Cancelled by a credit note after payments: the customer is owed what they paid, until it is refunded.
+      ['À rembourser', invoice.leftToRefundCents > 0
+        ? el('strong', { id: 'to-refund' }, `${formatEuros(invoice.leftToRefundCents)} à rendre au client, sur ${formatEuros(invoice.paidCents)} reçus avant l'annulation${invoice.refundedCents > 0 ? ` (${formatEuros(invoice.refundedCents)} déjà remboursés)` : ''}`)
+        : ''],
+      ['Remboursée', invoice.status === 'cancelled' && invoice.paidCents > 0 && invoice.leftToRefundCents === 0
+        ? el('strong', { id: 'refunded' }, `${formatEuros(invoice.refundedCents)} rendus au client : tout ce qu'il avait payé`)
         : ''],
       ['Mise en attente', invoice.holdReason ?? ''],
       ['Annule la facture', invoice.cancels?.number ?? ''],
@@ -114,16 +119,35 @@ function render(invoice: InvoiceDetailView): void {
     dataTable('invoice-lines', 'Prestations', ['Date', 'Description', 'Quantité', 'Prix unitaire HT', 'TVA', 'Montant HT'], invoice.lines.map((line) => ({
       cells: [formatPlainDate(line.serviceDate), line.description, quantityWithUnit(line.quantityHundredths, line.unitLabel), formatEuros(line.unitPriceCents), line.vatRate ?? 'non applicable', formatEuros(line.netCents)],
     }))),
-    el('h2', {}, 'Paiements'),
-    invoice.payments.length
-      ? dataTable('invoice-payments', 'Paiements reçus', ['Date', 'Montant', 'Moyen', 'Enregistré par'], invoice.payments.map((p) => ({ cells: [formatPlainDate(p.date), formatEuros(p.amountCents), p.meansLabel, p.recordedBy] })))
-      : el('p', { id: 'no-payment' }, 'Aucun paiement reçu.'),
+    el('h2', {}, invoice.refunds.length ? 'Paiements et remboursements' : 'Paiements'),
+    invoice.payments.length || invoice.refunds.length ? moneyTable(invoice) : el('p', { id: 'no-payment' }, 'Aucun paiement reçu.'),
     el('h2', {}, 'Historique'),
     el('ol', { class: 'timeline', id: 'invoice-history' }, invoice.history.map((event) =>
       el('li', {}, timeNode(event.at), el('p', {}, event.label), event.reason ? el('p', {}, `Motif : ${event.reason}`) : null, event.by ? el('p', { class: 'hint' }, event.by) : null))),
   );
   byId('payment-section').hidden = !invoice.canPay;
   byId('cancel-section').hidden = !invoice.canCancel;
+  byId('refund-section').hidden = !invoice.canRefund;
+  if (invoice.canRefund) {
+    byId('refund-left').textContent = `La facture est annulée par un avoir : il reste ${formatEuros(invoice.leftToRefundCents)} à rendre au client.`;
+    // From the credit note's day (the customer is owed it from then) to today.
+    byId<HTMLInputElement>('f-refundDate').min = invoice.refundFrom ?? '';
+  }
+}
+
+/**
+ * The money of the invoice in the order it moved: each payment received, then (once cancelled) each refund given back,
+ * as a negative amount, with staff's note.
+ */
+function moneyTable(invoice: InvoiceDetailView): HTMLTableElement {
+  const moves = [
+    ...invoice.payments.map((p) => ({ date: p.date, at: p.recordedAt, cells: [formatPlainDate(p.date), 'Paiement reçu', formatEuros(p.amountCents), p.meansLabel, p.recordedBy, ''] })),
+    ...invoice.refunds.map((r) => ({ date: r.date, at: r.recordedAt, cells: [formatPlainDate(r.date), 'Remboursement au client', formatEuros(-r.amountCents), r.meansLabel, r.recordedBy, r.note ?? ''] })),
+  ].sort((a, b) => a.date.localeCompare(b.date) || a.at.localeCompare(b.at));
+  // The notes' column only when a refund has one.
+  const notes = invoice.refunds.some((r) => r.note) ? 6 : 5;
+  const headers = ['Date', 'Opération', 'Montant', 'Moyen', 'Enregistré par', 'Note'].slice(0, notes);
+  return dataTable('invoice-payments', invoice.refunds.length ? 'Paiements reçus et remboursements' : 'Paiements reçus', headers, moves.map((move) => ({ cells: move.cells.slice(0, notes) })));
 }
 
 function prepareForms(): void {
@@ -150,6 +174,39 @@ function prepareForms(): void {
       date.value = paris();
       render(invoice);
       say(`Paiement enregistré. Reste à payer : ${formatEuros(invoice.leftCents)}.`);
+    },
+  });
+  // A refund of a cancelled invoice's payments: its fields are named apart from the payment's (one id per page), the
+  // API names them as the payment's.
+  const refund = byId<HTMLFormElement>('refund-form');
+  const refundDate = byId<HTMLInputElement>('f-refundDate');
+  refundDate.max = paris();
+  refundDate.value = paris();
+  const refundKey = idempotencyKeyOf(refund);
+  const REFUND_FIELDS: Record<string, string> = { amountCents: 'refundAmountCents', date: 'refundDate', means: 'refundMeans', note: 'refundNote' };
+  sendForm<InvoiceDetailView>(refund, byId<HTMLButtonElement>('refund-submit'), {
+    busy: 'Enregistrement…',
+    incomplete: 'Le remboursement est incomplet.',
+    failure: "Le remboursement n'a pas pu être enregistré.",
+    fieldOf: (field) => REFUND_FIELDS[field] ?? field,
+    read: () => {
+      const errors: FormError[] = requiredErrors(refund, { refundAmountCents: 'Indiquez le montant remboursé.', refundDate: 'Indiquez la date du remboursement.', refundMeans: 'Choisissez le moyen de remboursement.' });
+      const typed = textValue(refund, 'refundAmountCents');
+      const amountCents = parseEuros(typed);
+      if (typed && amountCents === undefined) errors.push({ field: 'refundAmountCents', message: 'Écrivez un montant en euros, par exemple 45,50.' });
+      const body: { amountCents: number | undefined; date: string; means: string; note?: string } = { amountCents, date: textValue(refund, 'refundDate'), means: radioValue(refund, 'refundMeans') };
+      setOptional(body, 'note', textValue(refund, 'refundNote'));
+      return { body, errors };
+    },
+    send: (body) => api<InvoiceDetailView>(`${invoicePath()}/refunds`, { method: 'POST', json: body, headers: { 'idempotency-key': refundKey.key() } }),
+    done: (invoice) => {
+      refundKey.renew();
+      refund.reset();
+      refundDate.value = paris();
+      render(invoice);
+      say(invoice.leftToRefundCents > 0
+        ? `Remboursement enregistré. Reste à rembourser : ${formatEuros(invoice.leftToRefundCents)}.`
+        : `Remboursement enregistré. Le client a été remboursé de tout ce qu'il avait payé (${formatEuros(invoice.refundedCents)}).`);
     },
   });
   const cancel = byId<HTMLFormElement>('cancel-form');

@@ -1,6 +1,6 @@
 /*
  * The staff's monthly invoicing pages (issue 11): the months and their runs, a month's batch to validate and its
- * invoices, one invoice (payments, cancellation by a credit note), the late invoices. Each shell holds the page's
+ * invoices, one invoice (payments, cancellation by a credit note, refunds), the late invoices. Each shell holds the page's
  * landmarks and forms; its module (browser/pages/<page>.ts) fills it from /api/staff/invoicing and /api/staff/invoices.
  */
 import { PAYMENT_MEANS } from '../domain/invoicing/staff-input.js';
@@ -52,7 +52,10 @@ ${errorSummary()}
 
 const meansChoices = () => PAYMENT_MEANS.map((value) => ({ value, label: PAYMENT_MEANS_LABELS[value].replace(/^./, (c) => c.toUpperCase()) }));
 
-/** One invoice or credit note: detail, history, payments; record a payment, cancel by a credit note, the PDF. */
+/**
+ * One invoice or credit note: detail, history, payments and refunds; record a payment, cancel by a credit note, record
+ * a refund of a cancelled invoice's payments (decision 54), the PDF.
+ */
 export function invoicePage(invoiceId: string): string {
   const body = `<p class="breadcrumb"><a href="/equipe/facturation">Facturation</a></p>
 <h1 id="invoice-title">Facture</h1>
@@ -66,6 +69,18 @@ ${textField({ name: 'amountCents', label: 'Montant reçu, en euros', required: t
 ${textField({ name: 'date', label: 'Date du paiement', required: true, type: 'date', hint: "Le jour où l'argent a été reçu." })}
 ${radioGroup({ name: 'means', legend: 'Moyen de paiement', required: true, choices: meansChoices() })}
 <div class="actions"><button type="submit" class="button" id="payment-submit">Enregistrer le paiement</button></div>
+</form>
+</section>
+<section class="section" id="refund-section" aria-labelledby="refund-title" hidden>
+<h2 id="refund-title">Enregistrer un remboursement</h2>
+<p id="refund-left">La facture est annulée : ce que le client avait payé lui est dû.</p>
+<form id="refund-form" class="stack-form" novalidate>
+${errorSummary('refund-')}
+${textField({ name: 'refundAmountCents', label: 'Montant remboursé, en euros', required: true, inputmode: 'decimal', maxlength: 14, hint: 'Tout ou partie de ce qui reste à rembourser. Par exemple : 45,50' })}
+${textField({ name: 'refundDate', label: 'Date du remboursement', required: true, type: 'date', hint: "Le jour où l'argent a été rendu au client, à partir de la date de l'avoir." })}
+${radioGroup({ name: 'refundMeans', legend: 'Moyen de remboursement', required: true, choices: meansChoices() })}
+${textField({ name: 'refundNote', label: 'Note', required: false, maxlength: 500, hint: "Par exemple le numéro du chèque ou la référence du virement. Visible de l'équipe seulement." })}
+<div class="actions"><button type="submit" class="button" id="refund-submit">Enregistrer le remboursement</button></div>
 </form>
 </section>
 <section class="section" id="cancel-section" aria-labelledby="cancel-title" hidden>

@@ -146,7 +146,7 @@ describe('"Renvoyer la facture" on the invoice\'s page', () => {
     const cancelled: InvoiceRecord = { ...invoice, status: 'cancelled', paidCents: 100_50, cancelledBy: `cn-${invoice.invoiceId}` };
     await openInvoice(detailWith(NEW, cancelled));
     expect(await ui.page.locator('#left-to-pay').textContent()).toBe('0,00\u00a0€');
-    expect(await ui.page.locator('#to-refund').textContent()).toBe("100,50\u00a0€ reçus avant l'annulation : à rembourser au client (ou à déduire d'une autre de ses factures)");
+    expect(await ui.page.locator('#to-refund').textContent()).toBe("100,50\u00a0€ à rendre au client, sur 100,50\u00a0€ reçus avant l'annulation");
     await openInvoice(detailWith(NEW, { ...cancelled, paidCents: 0 }));
     expect(await ui.page.locator('#to-refund').count()).toBe(0);
   });
