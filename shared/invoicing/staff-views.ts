@@ -1,4 +1,4 @@
-import type { InvoiceEvent, InvoiceRecord, PaymentMeans, PaymentRecord, RefundRecord } from '../domain/invoicing/records.js';
+import { leftToRefund, type InvoiceEvent, type InvoiceRecord, type PaymentMeans, type PaymentRecord, type RefundRecord } from '../domain/invoicing/records.js';
 import { invoiceHistory, type InvoicingRunRecord, type InvoicingRunStatus } from '../domain/invoicing/run.js';
 import { formatBps, priceUnitLabel } from '../domain/activities.js';
 import { formatSiren } from '../domain/invoicing/customers.js';
@@ -27,12 +27,6 @@ export const INVOICE_STATUS_LABELS: Record<InvoiceRecord['status'], string> = { 
 /** What is still to pay on an invoice (none on a draft, a credit note or a cancelled invoice). */
 export const leftToPay = (invoice: InvoiceRecord): number => (invoice.kind === 'invoice' && invoice.status === 'issued' ? invoice.totals.grossCents - invoice.paidCents : 0);
 
-/**
- * What is still owed back to the customer of a cancelled invoice: what they had paid less what was refunded (decision
- * 54; 0 on any other invoice).
- */
-export const leftToRefundOf = (invoice: InvoiceRecord): number => (invoice.kind === 'invoice' && invoice.status === 'cancelled' ? invoice.paidCents - (invoice.refundedCents ?? 0) : 0);
-
 /** Late on `today`: issued, not fully paid, 45 days or more after its due date. */
 export const isLateOn = (invoice: InvoiceRecord, today: string): boolean => leftToPay(invoice) > 0 && invoice.dueDate !== undefined && chaseDates(invoice.dueDate).late <= today;
 
@@ -47,7 +41,7 @@ function statusLabel(invoice: InvoiceRecord): string {
   if (invoice.kind === 'credit-note') return invoice.status === 'issued' ? 'Avoir émis' : 'Avoir en préparation';
   if (invoice.status === 'issued' && invoice.paidCents > 0) return invoice.paidCents >= invoice.totals.grossCents ? 'Payée' : 'Émise, payée en partie';
   // Cancelled after the customer paid: they are owed it back until it is refunded.
-  if (invoice.status === 'cancelled' && invoice.paidCents > 0) return leftToRefundOf(invoice) > 0 ? 'Annulée, à rembourser' : 'Annulée, remboursée';
+  if (invoice.status === 'cancelled' && invoice.paidCents > 0) return leftToRefund(invoice) > 0 ? 'Annulée, à rembourser' : 'Annulée, remboursée';
   return INVOICE_STATUS_LABELS[invoice.status];
 }
 
@@ -73,7 +67,7 @@ export function invoiceListItem(invoice: InvoiceRecord, today: string) {
     leftCents: leftToPay(invoice),
     /** A cancelled invoice: what went back to the customer of what they paid, and what is still owed back to them. */
     refundedCents: invoice.refundedCents ?? 0,
-    leftToRefundCents: leftToRefundOf(invoice),
+    leftToRefundCents: leftToRefund(invoice),
     late: isLateOn(invoice, today),
     /** Days past its due date with something left to pay (the late list's "Retard"); null when none is. */
     daysLate: daysLateOn(invoice, today),
@@ -215,7 +209,7 @@ export function invoiceDetail(invoice: InvoiceRecord, payments: PaymentRecord[],
     cancelledBy: invoice.cancelledBy ?? null,
     /** What staff may do with it now. */
     canPay: leftToPay(invoice) > 0,
-    canRefund: leftToRefundOf(invoice) > 0 && refundFrom !== undefined,
+    canRefund: leftToRefund(invoice) > 0 && refundFrom !== undefined,
     canCancel: invoice.kind === 'invoice' && invoice.status === 'issued',
     canRelease: invoice.status === 'held',
     hasPdf: invoice.number !== undefined,

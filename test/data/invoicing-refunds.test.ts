@@ -6,9 +6,9 @@ import { issueOneInvoice } from '../support/invoicing.js';
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { getInvoice } from '../../shared/data/invoicing/invoices.js';
 import { activitiesWithPaymentsIn, listActivityMoney, listActivityPayments, listMonthMoney, listMonthPayments, recordPayment } from '../../shared/data/invoicing/payments.js';
-import { leftToRefund, listRefunds, recordRefund } from '../../shared/data/invoicing/refunds.js';
+import { listRefunds, recordRefund } from '../../shared/data/invoicing/refunds.js';
 import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../../shared/domain/errors.js';
-import type { PaymentMeans } from '../../shared/domain/invoicing/records.js';
+import { leftToRefund, type PaymentMeans } from '../../shared/domain/invoicing/records.js';
 
 /*
  * Refunds of a cancelled invoice's payments on DynamoDB Local (decision 54): at most what the customer paid less what

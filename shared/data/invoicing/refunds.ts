@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../../domain/errors.js';
-import type { InvoiceEvent, InvoiceRecord, PaymentMeans, RefundRecord } from '../../domain/invoicing/records.js';
+import { leftToRefund, type InvoiceEvent, type InvoiceRecord, type PaymentMeans, type RefundRecord } from '../../domain/invoicing/records.js';
 import { MAX_REFUND_NOTE, PAYMENT_MEANS } from '../../domain/invoicing/staff-input.js';
 import { formatEuros } from '../../domain/money.js';
 import { formatFrenchDate, isIsoDate } from '../../domain/time.js';
@@ -18,10 +18,6 @@ import { jitter, recordOf, transact, type ByWhom } from './items.js';
  */
 
 const MAX_ATTEMPTS = 50;
-
-/** What is still owed back to the customer of a cancelled invoice: what they paid less what was refunded. */
-export const leftToRefund = (invoice: Pick<InvoiceRecord, 'kind' | 'status' | 'paidCents' | 'refundedCents'>): number =>
-  invoice.kind === 'invoice' && invoice.status === 'cancelled' ? invoice.paidCents - (invoice.refundedCents ?? 0) : 0;
 
 async function getRefund(invoiceId: string, refundId: string): Promise<RefundRecord | undefined> {
   const result = await db().send(new GetCommand({ TableName: tableName(), Key: keys.invoiceRefund(invoiceId, refundId), ConsistentRead: true }));
@@ -89,7 +85,7 @@ export async function recordRefund(input: {
       ]);
     }
     const refunded = invoice.refundedCents ?? 0;
-    const left = invoice.paidCents - refunded;
+    const left = leftToRefund(invoice);
     if (left <= 0) {
       throw new ConflictError(
         invoice.paidCents === 0

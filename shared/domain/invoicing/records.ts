@@ -236,6 +236,13 @@ export interface RefundRecord {
 }
 
 /**
+ * What is still owed back to the customer of a cancelled invoice: what they paid less what was refunded (decision 54;
+ * 0 on any other invoice or credit note).
+ */
+export const leftToRefund = (invoice: Pick<InvoiceRecord, 'kind' | 'status' | 'paidCents' | 'refundedCents'>): number =>
+  invoice.kind === 'invoice' && invoice.status === 'cancelled' ? invoice.paidCents - (invoice.refundedCents ?? 0) : 0;
+
+/**
  * Numbers bound to invoices, in order: `first` goes to `invoiceIds[0]`, `first + 1` to the next. Written in the
  * same transaction as the year's counter, so the blocks of a year tile 1..n.
  */
