@@ -4,25 +4,30 @@
  *
  * For each seed: a local cloud of the `local` stage started as a child process (`npm start`'s entry point, fixed ports,
  * a data folder of its own), N activities seeded with BatchWrite (bench/invoicing-seed.ts: one customer each, every
- * third a business; a few without any declaration), the previous month's run started by staff, then 1 to 3 kills, each
+ * third a business; a few without any declaration; in the collective world, the default, about one in five a CJS or
+ * Jeunes Majeurs collective activity of 2 to 4 members declaring in turn, and about one in four with two customers),
+ * the previous month's run started by staff, then 1 to 3 kills, each
  * at a moment drawn by a generator seeded with the seed: in the drafting map, while the batch waits for its validation,
  * right after the validation, in the numbering loop, in the delivery map (invoices, then statements), around the close.
  * A kill ends the cloud and its DynamoDB Local (a Java process of its own) at once, with SIGKILL; the cloud is started
  * again on the same folder. Then the run is driven to its end (the batch approved when it waits), the outbox given the
  * time its leases take (the dispatcher's schedule fired from the console, as every 5 minutes), and checked:
  * - the execution SUCCEEDED, the ledger `done`, its counts equal to what the table holds;
- * - one issued invoice per activity with declarations, none for the others, numbers 1..n contiguous and unique
- *   (`checkNumberContinuity`);
+ * - one issued invoice per customer with declarations, none for the others, each declaration on one of them, numbers
+ *   1..n contiguous and unique (`checkNumberContinuity`);
+ * - one statement per activity, a copy per member in the order they joined, the collective's result split evenly
+ *   (shares adding up to it, one cent apart at most), and one statement e-mail per member giving their share;
  * - the outbox's guarantee (decision 6): every invoice's e-mail and every statement's e-mail marked sent and in the
  *   local mail store at least once; a second copy only of a message whose lease was taken again (attempts > 1) and only
  *   in a run killed while it delivered (at least once, not exactly once: the provider takes no idempotency key);
- * - nothing stuck: no outbox message of the month pending, no map run still running, no approval open or decided and
- *   not handed over;
+ * - nothing stuck: no outbox message of the month pending once the month is `done` (decisions 53 and 57), no map run
+ *   still running, no approval open or decided and not handed over;
  * - no 5xx answered to the probe, no function error in the gateway's lines, no error-level function log line, and no
- *   customer's or young person's name or e-mail address in a log line.
+ *   customer's, young person's or guardian's name, e-mail address or phone number in a log line.
  *
  * KILL_HUNT_SEEDS=1,2,3 (default 1..8), KILL_HUNT_ACTIVITIES=120 (default: drawn from 60..200 by the seed),
- * KILL_HUNT_PHASES=numbering,delivery-invoices (the moments to draw from; default all),
+ * KILL_HUNT_PHASES=numbering,delivery-invoices (the moments to draw from; default all), KILL_HUNT_WORLD=personal (the
+ * world of the hunts before collective activities: personal ones only, one customer each; default `collective`),
  * KILL_HUNT_KEEP=1 keeps the data folders. Exits 1 if any seed broke an invariant.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -33,6 +38,9 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, DescribeMapRunCommand, ListMapRunsCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { BenchShape } from '../bench/invoicing-seed.js';
+import type { ActivityMember } from '../shared/domain/activities.js';
+import type { StatementRecord } from '../shared/domain/invoicing/statement.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -44,6 +52,8 @@ const { DEMO_USERS } = await import('../infra/local-app/demo-users.js');
 const { DYNAMODB_PID_FILE, endDynamoDbOf } = await import('../infra/local/dynamodb-process.js');
 const { freePort } = await import('../infra/local/net.js');
 const { benchInvoicingItems } = await import('../bench/invoicing-seed.js');
+const { statementCause } = await import('../shared/data/invoicing/statements.js');
+const { formatEuros } = await import('../shared/domain/money.js');
 const { batchWriteAll } = await import('../bench/local-table.js');
 const { getInvoicingRun } = await import('../shared/data/invoicing-runs.js');
 const { listMonthInvoices } = await import('../shared/data/invoicing/invoices.js');
@@ -124,7 +134,10 @@ async function killCloud(cloud: Cloud, dataDir: string): Promise<void> {
 
 /** An outbox message as stored, the fields the checks read. */
 interface StoredMessage {
+  pk: string;
   sk: string;
+  personId: string;
+  cause: string;
   kind: string;
   status: string;
   to: string;
@@ -147,6 +160,8 @@ interface SeedReport {
   problems: string[];
   notes: string[];
   ms: number;
+  collective: number;
+  members: number;
 }
 
 async function huntSeed(seed: number): Promise<SeedReport> {
@@ -164,13 +179,26 @@ async function huntSeed(seed: number): Promise<SeedReport> {
     .sort((a, b) => PHASES.indexOf(a) - PHASES.indexOf(b));
   const delays = aimed.map(() => random());
   const declarationsOf = Array.from({ length: activities }, () => (random() < 0.08 ? 0 : 1 + Math.floor(random() * 3)));
+  // Drawn after everything the personal world draws, so that a seed aims its kills where it did before.
+  const world = process.env.KILL_HUNT_WORLD ?? 'collective';
+  const shapes: BenchShape[] = declarationsOf.map(() => {
+    if (world === 'personal') return {};
+    const collective = random() < 0.2 ? { programme: random() < 0.5 ? ('cjs' as const) : ('jeunes-majeurs' as const), members: 2 + Math.floor(random() * 3) } : undefined;
+    const customers = random() < 0.25 ? 2 : 1;
+    return { ...(collective ? { collective } : {}), customers };
+  });
+  // Collective activities declare a little more (several members): 0 to 5 declarations.
+  shapes.forEach((shape, i) => {
+    if (shape.collective && declarationsOf[i]! > 0) declarationsOf[i] = declarationsOf[i]! + Math.floor(random() * 3);
+  });
   const problems: string[] = [];
   const notes: string[] = [];
   const kills: KillRecord[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), `parcours-kill-hunt-${seed}-`));
   const outputs: string[] = [];
   const log = (line: string) => console.log(`[seed ${seed}] ${line}`);
-  log(`${activities} activities, kills aimed at: ${aimed.join(', ')}; data in ${dataDir}`);
+  const collectiveCount = shapes.filter((s) => s.collective).length;
+  log(`${activities} activities (${collectiveCount} collective, ${shapes.filter((s) => s.customers === 2).length} with two customers), kills aimed at: ${aimed.join(', ')}; data in ${dataDir}`);
   let cloud = await startCloud(dataDir, outputs);
   try {
     const clientId = (await (await fetch(`${base}/api/config`)).json()).clientId as string;
@@ -197,17 +225,31 @@ async function huntSeed(seed: number): Promise<SeedReport> {
 
     // The month's data.
     const month = previousParisMonth(new Date());
-    const items = declarationsOf.flatMap((declarations, i) => benchInvoicingItems(tableName, i, month, declarations));
+    const items = declarationsOf.flatMap((declarations, i) => benchInvoicingItems(tableName, i, month, declarations, shapes[i]));
     const personal = new Set<string>();
     for (const item of items) {
       if (item.type === 'invoicing-customer') for (const v of [item.email, item.name]) personal.add(String(v));
       if (item.type === 'referral') {
-        const young = (item as { youngPerson: { email: string; firstName: string; lastName: string; phone: string } }).youngPerson;
+        const { youngPerson: young, guardian } = item as { youngPerson: { email: string; firstName: string; lastName: string; phone: string }; guardian?: { email: string; firstName: string; lastName: string; phone: string } };
         for (const v of [young.email, `${young.firstName} ${young.lastName}`, young.phone]) personal.add(v);
+        if (guardian) for (const v of [guardian.email, `${guardian.firstName} ${guardian.lastName}`, guardian.phone]) personal.add(v);
       }
     }
     await batchWriteAll(table, tableName, items);
-    const invoiced = declarationsOf.filter((d) => d > 0).length;
+    // What the month must give, from the items seeded: the activities in order, their members in the order they
+    // joined, and each customer's declarations (one invoice per customer with some).
+    const activityIds = items.filter((i) => i.type === 'activity').map((i) => String(i.activityId));
+    const membersOf = new Map<string, ActivityMember[]>(activityIds.map((id) => [id, []]));
+    for (const item of items) if (item.type === 'activity-member') membersOf.get(String(item.activityId))!.push(item as unknown as ActivityMember);
+    for (const members of membersOf.values()) members.sort((a, b) => a.joinedAt.localeCompare(b.joinedAt) || a.referralId.localeCompare(b.referralId));
+    const declared = new Map<string, string[]>();
+    for (const item of items.filter((i) => i.type === 'declaration')) {
+      const key = `${String(item.activityId)}\u0000${String(item.customerId)}`;
+      declared.set(key, [...(declared.get(key) ?? []), String(item.declarationId)]);
+    }
+    const invoiced = declared.size;
+    const memberCount = [...membersOf.values()].reduce((sum, m) => sum + m.length, 0);
+    const shapeOf = new Map(activityIds.map((id, i) => [id, shapes[i]!]));
 
     const started = await staff('POST', '/api/staff/invoicing/runs', { month });
     if (started.status !== 201 && started.status !== 409) throw new Error(`the run's start answered ${started.status}: ${JSON.stringify(started.body)}`);
@@ -217,7 +259,7 @@ async function huntSeed(seed: number): Promise<SeedReport> {
       if (decided.status !== 200) problems.push(`the validation answered ${decided.status}: ${JSON.stringify(decided.body).slice(0, 200)}`);
       approved = true;
     };
-    const statementKeys = declarationsOf.map((_, i) => keys.statement(`pa-bench-${String(i).padStart(6, '0')}`, month));
+    const statementKeys = activityIds.map((id) => keys.statement(id, month));
     const statementsIssued = async () => (await batchGetAll(statementKeys, { projection: ['activityId'] })).length;
     /** Where the run is, as the ledger and the statements say. */
     const where = async (): Promise<{ phase: string; detail: string }> => {
@@ -314,11 +356,20 @@ async function huntSeed(seed: number): Promise<SeedReport> {
       } while (start);
       return found.filter((m) => m.kind === 'invoice-issued' || m.kind === 'monthly-statement');
     };
+    // Decisions 53 and 57: the month is `done` once no invoice or statement e-mail of it is pending.
+    const atClose = await monthMessages();
+    const pendingAtClose = atClose.filter((m) => m.status === 'pending');
+    if (pendingAtClose.length > 0) {
+      const kinds = new Map<string, number>();
+      for (const m of pendingAtClose) kinds.set(m.kind, (kinds.get(m.kind) ?? 0) + 1);
+      problems.push(`e-mails pending when the month was done: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')} (attempts ${[...new Set(pendingAtClose.map((m) => m.attempts))].join('/')})`);
+    }
+    if (atClose.length < invoiced + memberCount) problems.push(`${atClose.length} invoice and statement e-mails written when the month was done, expected ${invoiced + memberCount}`);
     const drainStart = Date.now();
     let fired = 0;
     const drained = await until(async () => {
       const messages = await monthMessages();
-      if (messages.length >= invoiced + activities && messages.every((m) => m.status !== 'pending')) return messages;
+      if (messages.length >= invoiced + memberCount && messages.every((m) => m.status !== 'pending')) return messages;
       if (Date.now() - drainStart > 20_000 * (fired + 1)) {
         fired++;
         await fetch(`${base}/_local/schedules/${encodeURIComponent(dispatcherId)}/run`, { method: 'POST', redirect: 'manual' });
@@ -326,7 +377,7 @@ async function huntSeed(seed: number): Promise<SeedReport> {
       return false;
     }, 330_000, 'the outbox drained', 2000).catch(async (error: Error) => {
       const messages = await monthMessages();
-      problems.push(`${error.message}: ${messages.filter((m) => m.status === 'pending').length} pending of ${messages.length} (${invoiced + activities} expected)`);
+      problems.push(`${error.message}: ${messages.filter((m) => m.status === 'pending').length} pending of ${messages.length} (${invoiced + memberCount} expected)`);
       return messages;
     });
     const drainMs = Date.now() - drainStart;
@@ -349,14 +400,18 @@ async function huntSeed(seed: number): Promise<SeedReport> {
     if (run.counts.sent !== sentInvoiceMails) problems.push(`ledger sent ${run.counts.sent}, but ${sentInvoiceMails} invoice e-mails marked sent once the outbox drained`);
     if (statementsStored !== activities) problems.push(`${statementsStored} statements stored, expected ${activities}`);
 
-    // One issued invoice per activity with declarations; numbering.
-    const perActivity = new Map<string, number>();
-    for (const invoice of issued) perActivity.set(invoice.activityId, (perActivity.get(invoice.activityId) ?? 0) + 1);
-    declarationsOf.forEach((d, i) => {
-      const id = `pa-bench-${String(i).padStart(6, '0')}`;
-      const n = perActivity.get(id) ?? 0;
-      if (n !== (d > 0 ? 1 : 0)) problems.push(`activity ${id} (${d} declarations) has ${n} issued invoices`);
-    });
+    // One issued invoice per customer with declarations, holding each of them once; numbering.
+    const perCustomer = new Map<string, typeof issued>();
+    for (const invoice of issued) {
+      const key = `${invoice.activityId}\u0000${invoice.customer.customerId}`;
+      perCustomer.set(key, [...(perCustomer.get(key) ?? []), invoice]);
+    }
+    for (const [key, ofCustomer] of perCustomer) if (!declared.has(key)) problems.push(`customer ${key.replace('\u0000', '/')} has ${ofCustomer.length} issued invoices and no declaration`);
+    for (const [key, declarationIds] of declared) {
+      const ofCustomer = perCustomer.get(key) ?? [];
+      if (ofCustomer.length !== 1) problems.push(`customer ${key.replace('\u0000', '/')} (${declarationIds.length} declarations) has ${ofCustomer.length} issued invoices`);
+      else if ([...ofCustomer[0]!.declarationIds].sort().join() !== [...declarationIds].sort().join()) problems.push(`invoice ${ofCustomer[0]!.invoiceId} holds declarations ${ofCustomer[0]!.declarationIds.join(', ')}, expected ${declarationIds.join(', ')}`);
+    }
     if (invoices.length !== issued.length) problems.push(`${invoices.length - issued.length} invoices not issued: ${invoices.filter((i) => i.status !== 'issued').map((i) => i.status).join(', ')}`);
     const continuity = await checkNumberContinuity(numberingYear(run.issueDate!), { invoices: true });
     if (continuity.problems.length > 0 || continuity.numbers !== invoiced) problems.push(`numbering: ${continuity.numbers} numbers, ${continuity.problems.slice(0, 5).join('; ')}`);
@@ -382,7 +437,47 @@ async function huntSeed(seed: number): Promise<SeedReport> {
       if (!mail) problems.push(`invoice ${invoice.invoiceId} (${invoice.number}): no e-mail with its number to its customer`);
     }
     if (invoiceMails.length !== invoiced) problems.push(`${invoiceMails.length} invoice e-mails in the outbox, expected ${invoiced}`);
-    if (statementMails.length !== activities) problems.push(`${statementMails.length} statement e-mails in the outbox, expected ${activities}`);
+    if (statementMails.length !== memberCount) problems.push(`${statementMails.length} statement e-mails in the outbox, expected ${memberCount} (one per member)`);
+
+    // The statements: one per activity, a copy per member in the order they joined, the collective's result split
+    // evenly; one e-mail per member, giving their share.
+    const records = new Map((await batchGetAll(statementKeys, { consistentRead: true })).map((item) => [String(item.activityId), item as unknown as StatementRecord]));
+    const netOf = new Map<string, number>();
+    for (const invoice of issued) netOf.set(invoice.activityId, (netOf.get(invoice.activityId) ?? 0) + invoice.totals.netCents);
+    for (const activityId of activityIds) {
+      const record = records.get(activityId);
+      const members = membersOf.get(activityId)!;
+      const collective = shapeOf.get(activityId)!.collective !== undefined;
+      if (!record) continue; // counted above
+      const { statement } = record;
+      const wrong = (what: string) => problems.push(`statement ${activityId}: ${what}`);
+      if (record.members.map((m) => m.personId).join() !== members.map((m) => m.personId).join()) wrong(`copies ${record.members.map((m) => m.referralId).join(', ')}, members ${members.map((m) => m.referralId).join(', ')}`);
+      if (statement.revenueExclVatCents !== (netOf.get(activityId) ?? 0)) wrong(`revenue ${statement.revenueExclVatCents}, issued invoices ${netOf.get(activityId) ?? 0}`);
+      const { contribution } = statement;
+      if (contribution.resultCents !== contribution.revenueExclVatCents - contribution.contributionCents) wrong(`result ${contribution.resultCents} ≠ revenue less contribution`);
+      if (collective) {
+        const shares = contribution.shares ?? [];
+        if (shares.map((s) => s.memberId).join() !== members.map((m) => m.referralId).join()) wrong(`shares of ${shares.map((s) => s.memberId).join(', ')}`);
+        if (shares.reduce((sum, s) => sum + s.cents, 0) !== contribution.resultCents) wrong(`shares add up to ${shares.reduce((sum, s) => sum + s.cents, 0)}, result ${contribution.resultCents}`);
+        if (shares.length && Math.max(...shares.map((s) => s.cents)) - Math.min(...shares.map((s) => s.cents)) > 1) wrong(`shares ${shares.map((s) => s.cents).join(', ')} not even`);
+        record.members.forEach((copy, k) => {
+          if (copy.leftCents !== shares[k]?.cents) wrong(`${copy.referralId} is left ${copy.leftCents}, their share ${shares[k]?.cents}`);
+        });
+      } else {
+        if (contribution.shares !== undefined) wrong('a personal activity with shares');
+        if (record.members[0]?.leftCents !== contribution.resultCents) wrong(`its holder is left ${record.members[0]?.leftCents}, the result ${contribution.resultCents}`);
+      }
+      for (const copy of record.members) {
+        const mails = statementMails.filter((m) => m.personId === copy.personId && m.cause === statementCause(activityId, month));
+        if (mails.length !== 1) {
+          wrong(`${mails.length} statement e-mails for member ${copy.referralId}`);
+          continue;
+        }
+        const sentMail = store.emails.find((m) => m.destination.to.includes(mails[0]!.to) && m.subject === mails[0]!.subject);
+        const figure = `${collective ? 'votre part du résultat (partage égal, indicatif)' : 'ce qui vous reste'} : ${formatEuros(copy.leftCents)}`;
+        if (sentMail && !(sentMail.body.text ?? '').includes(figure)) wrong(`the e-mail to ${copy.referralId} does not say "${figure}"`);
+      }
+    }
 
     // Nothing stuck.
     const mapRuns = (await sfn.send(new ListMapRunsCommand({ executionArn }))).mapRuns ?? [];
@@ -416,12 +511,12 @@ async function huntSeed(seed: number): Promise<SeedReport> {
       const found = values.find((v) => line.includes(v));
       if (found) problems.push(`personal value in a log line: ${line.slice(0, 200)}`);
     }
-    return { seed, activities, invoices: invoiced, kills, problems, notes, ms: Date.now() - began };
+    return { seed, activities, invoices: invoiced, kills, problems, notes, ms: Date.now() - began, collective: collectiveCount, members: memberCount };
   } catch (error) {
     problems.push(`aborted: ${(error as Error).stack ?? String(error)}`);
     const tail = outputs.slice(-30).join('\n');
     notes.push(`last lines of the cloud:\n${tail}`);
-    return { seed, activities, invoices: declarationsOf.filter((d) => d > 0).length, kills, problems, notes, ms: Date.now() - began };
+    return { seed, activities, invoices: declarationsOf.filter((d) => d > 0).length, kills, problems, notes, ms: Date.now() - began, collective: collectiveCount, members: 0 };
   } finally {
     cloud.proc.kill('SIGTERM');
     if (cloud.proc.exitCode === null) await Promise.race([new Promise((r) => cloud.proc.once('exit', r)), sleep(20_000)]);
@@ -436,7 +531,7 @@ const reports: SeedReport[] = [];
 for (const seed of seeds) {
   const report = await huntSeed(seed);
   reports.push(report);
-  console.log(`[seed ${seed}] ${report.activities} activities, ${report.invoices} invoices, ${seconds(report.ms)}; kills: ${report.kills.map((k) => `${k.aimed} → ${k.hit}`).join(', ')}`);
+  console.log(`[seed ${seed}] ${report.activities} activities (${report.collective} collective, ${report.members} members), ${report.invoices} invoices, ${seconds(report.ms)}; kills: ${report.kills.map((k) => `${k.aimed} → ${k.hit}`).join(', ')}`);
   for (const note of report.notes) console.log(`[seed ${seed}]   note: ${note}`);
   for (const problem of report.problems) console.log(`[seed ${seed}]   PROBLEM: ${problem}`);
 }

@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useFreshAppTable } from '../support/dynamodb.js';
-import { launchFile } from '../support/fixtures.js';
+import { adultSubmission, launchFile, minorSubmission } from '../support/fixtures.js';
 import { inDays, launchReadyReferral } from '../support/activities.js';
+import { addMonths } from '../../shared/domain/activities.js';
 import { business, individual } from '../support/invoicing.js';
 import { benchInvoicingItems } from '../../bench/invoicing-seed.js';
-import { activate, activityItem, activityMemberPuts, createActivity, getActivity, priceItem, submitForLaunch } from '../../shared/data/activities.js';
+import { activate, activityItem, activityMemberPuts, addMember, createActivity, getActivity, priceItem, submitForLaunch } from '../../shared/data/activities.js';
 import { createCustomer, customerItem } from '../../shared/data/invoicing/customers.js';
 import { createDeclaration, declarationItem, monthChangesItem, type StoredDeclaration } from '../../shared/data/invoicing/declarations.js';
 import { recordOf } from '../../shared/data/invoicing/items.js';
@@ -126,5 +127,99 @@ describe('the bench seeding of an invoicing month', () => {
     const individualSeeded = seeded.find((i) => i.type === 'invoicing-customer' && i.kind === 'individual')!;
     expect(shape(individualSeeded)).toEqual(shape(real('invoicing-customer', (i) => i.kind === 'individual')));
     expect(seeded.filter((i) => i.type === 'declaration').every((d) => String(d.serviceDate).startsWith(month))).toBe(true);
+  });
+
+  it('writes a collective activity, its members and their declarations as the data layer writes them (the option)', async () => {
+    // A Jeunes Majeurs collective activity of two members (no holder), made through the data layer, with two customers
+    // and a declaration by its second member; a CJS minor's referral, which names a guardian.
+    const staffActor = { kind: 'staff' as const, id: 'staff-test', name: 'Camille Martin' };
+    const startDate = inDays(10);
+    const created = await createActivity({ shape: 'collective', programme: 'jeunes-majeurs', file: launchFile(startDate, { endDate: addMonths(startDate, 6) }), actor: staffActor });
+    const activityId = created.activity.activity.activityId;
+    const members = [];
+    for (let k = 0; k < 2; k++) {
+      const referral = await launchReadyReferral(doc, table, adultSubmission({}, 'jeunes-majeurs'));
+      await addMember({ activityId, referralId: referral.referralId, actor: staffActor });
+      members.push({ referral });
+    }
+    expect(await submitForLaunch({ activityId, actor: staffActor })).toMatchObject({ submitted: true });
+    await activate({ activityId });
+    const parts = (await getActivity(activityId))!;
+    const month = inDays(12).slice(0, 7);
+    for (const [customerId, fields] of [['c-real-1', individual()], ['c-real-2', business()]] as const) await createCustomer({ activityId, customerId, fields });
+    const priceLine = parts.prices[0]!.lines[0]!;
+    const second = parts.members[1]!;
+    await createDeclaration({
+      activityId,
+      declarationId: 'd-real-1',
+      fields: { customerId: 'c-real-2', serviceDate: inDays(12), lines: [{ description: priceLine.label, quantityHundredths: 150, unit: priceLine.unit, unitPriceCents: priceLine.unitPriceCents, vatRateBps: priceLine.vatRateBps, priceLineId: priceLine.lineId }] },
+      declaredBy: { referralId: second.referralId, name: second.name },
+    });
+    const minor = await launchReadyReferral(doc, table, { ...minorSubmission(), programme: 'cjs' });
+    const stored = [
+      ...(await partition(keys.activity(activityId).pk)),
+      ...(await partition(keys.personActivityLink(second.personId, activityId).pk)).filter((i) => i.type === 'person-activity' && i.activityId === activityId),
+      ...(await partition(keys.monthDeclarationsPartition(month))).filter((i) => i.activityId === activityId),
+    ];
+    const real = (type: string, where: (item: Item) => boolean = () => true) => stored.find((i) => i.type === type && where(i))!;
+
+    for (const programme of ['jeunes-majeurs', 'cjs'] as const) {
+      const seeded = benchInvoicingItems(table, 7, month, 5, { collective: { programme, members: 3 }, customers: 2 });
+      const seededOf = (type: string, where: (item: Item) => boolean = () => true) => seeded.find((i) => i.type === type && where(i))!;
+      // The activity, its three members (each linked, with their referral and address filed), two customers, five
+      // declarations and the month's count.
+      expect(seeded.map((i) => i.type).sort()).toEqual(
+        ['activity', 'activity-prices', 'invoicing-month', ...Array(3).fill(['activity-member', 'person-activity', 'referral', 'link-contact']).flat(), 'invoicing-customer', 'invoicing-customer', ...Array(5).fill('declaration')].sort(),
+      );
+      const seededActivity = seededOf('activity');
+      expect(seededActivity).toMatchObject({ activityId: 'ca-bench-000007', shape: 'collective', programme, status: 'active', ...(programme === 'cjs' ? { cohortId: 'bench-000007' } : {}) });
+      expect(seededActivity.holderReferralId).toBeUndefined();
+      // Every member a member (no holder), joined one after the other; the declarations made by each in turn, for
+      // each customer in turn.
+      const seededMembers = seeded.filter((i) => i.type === 'activity-member');
+      expect(seededMembers.map((m) => m.role)).toEqual(['member', 'member', 'member']);
+      expect(seededMembers.map((m) => String(m.joinedAt))).toEqual(seededMembers.map((m) => String(m.joinedAt)).sort());
+      const declarations = seeded.filter((i) => i.type === 'declaration');
+      expect(declarations.map((d) => (d.declaredBy as { referralId: string }).referralId)).toEqual([0, 1, 2, 0, 1].map((k) => `bench-000007-${k}`));
+      expect(declarations.map((d) => d.customerId)).toEqual(['c-bench-000007', 'c-bench-000007-2', 'c-bench-000007', 'c-bench-000007-2', 'c-bench-000007']);
+      const customers = seeded.filter((i) => i.type === 'invoicing-customer');
+      expect(customers.map((c) => c.kind).sort()).toEqual(['business', 'individual']);
+      const business = customers.find((c) => c.kind === 'business')!;
+      expect(isValidSiren(String(business.siren)) && isValidFrenchVatNumber(String(business.vatNumber))).toBe(true);
+
+      // The same keys and attributes of the same types as the data layer's (the activity's own fields aside: a
+      // cohort's names its cohort, a Jeunes Majeurs one its end date).
+      const realIds = [activityId, ...members.map((m) => m.referral.referralId), ...members.map((m) => m.referral.personId), 'c-real-1', 'c-real-2', 'd-real-1'];
+      const seededIds = [String(seededActivity.activityId), ...seededMembers.map((m) => String(m.referralId)), ...seededMembers.map((m) => String(m.personId)), ...customers.map((c) => String(c.customerId)), ...declarations.map((d) => String(d.declarationId))];
+      for (const [type, where] of [
+        ['activity-prices'],
+        ['activity-member'],
+        ['person-activity'],
+        ['invoicing-customer', (i: Item) => i.kind === 'business'],
+        ['invoicing-customer', (i: Item) => i.kind === 'individual'],
+        ['declaration'],
+        ['invoicing-month'],
+      ] as Array<[string, ((i: Item) => boolean)?]>) {
+        const expected = real(type, where);
+        const actual = type === 'declaration' ? declarations : [seededOf(type, where)];
+        for (const item of actual) {
+          expect(shape(item), type).toEqual(shape(expected));
+          expect(keyPattern(item, seededIds), type).toEqual(keyPattern(expected, realIds));
+        }
+      }
+      const { cohortId: _cohortId, ...seededShape } = shape(seededActivity) as Record<string, unknown>;
+      expect(seededShape).toEqual(shape(real('activity')));
+      expect(keyPattern(seededActivity, seededIds)).toEqual(keyPattern(real('activity'), realIds));
+      // Each member's referral: a Jeunes Majeurs adult's as submitReferral wrote it once accepted, a CJS minor's with
+      // their guardian.
+      const realReferral = (await partition(keys.referral((programme === 'cjs' ? minor : members[0]!.referral).referralId).pk)).find((i) => i.type === 'referral')!;
+      for (const referral of seeded.filter((i) => i.type === 'referral')) {
+        expect(shape(referral)).toEqual(shape(realReferral));
+        expect(referral.programme).toBe(programme);
+        expect((referral.eligibility as { eligible: boolean }).eligible).toBe(true);
+      }
+    }
+    // The default world is untouched by the option: one customer, a personal activity.
+    expect(benchInvoicingItems(table, 7, month, 3)).toEqual(benchInvoicingItems(table, 7, month, 3, { customers: 1 }));
   });
 });
