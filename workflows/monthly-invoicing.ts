@@ -27,7 +27,7 @@ export const DELIVERY_BATCH_ITEMS = 50;
 export const MAP_CONCURRENCY = 4;
 /** A run goes on past a few activities (or invoices) that fail after their retries; the ledger counts them. */
 export const TOLERATED_FAILURE_PERCENTAGE = 10;
-/** Between two attempts at closing the month while invoice e-mails are pending (a lease of a killed sender lasts 2 min). */
+/** Between two attempts at closing the month while invoice or statement e-mails are pending (a lease of a killed sender lasts 2 min). */
 export const CLOSE_WAIT_SECONDS = 30;
 
 const RETRY = { errors: [sfn.Errors.ALL], maxAttempts: 4, interval: Duration.seconds(2), backoffRate: 2, jitterStrategy: sfn.JitterType.FULL };
@@ -87,12 +87,13 @@ export function monthlyInvoicingWorkflow(scope: Construct, props: MonthlyInvoici
     maxItemsPerBatch: DELIVERY_BATCH_ITEMS,
     resultPath: sfn.JsonPath.DISCARD,
   });
-  // The month is closed once no invoice e-mail is pending: a batch killed mid-way leaves some claimed until their
-  // lease ends; the close comes back until they are sent (or given up), so the ledger counts them.
-  const finish = steps.task('Clôturer le mois', fns.runStep, { action: 'finish', waitForMails: true }, '$.closing');
+  // The month is closed once no invoice or statement e-mail is pending: a batch killed mid-way leaves some claimed
+  // until their lease ends; the close comes back until they are sent (or given up), so the ledger counts them and
+  // `done` means delivered (decisions 53 and 57).
+  const finish = steps.task('Clôturer le mois', fns.runStep, { action: 'finish', waitForMails: true, waitForStatementMails: true }, '$.closing');
   const waitForMails = new sfn.Wait(steps, 'Attendre les e-mails en cours', { time: sfn.WaitTime.duration(Duration.seconds(CLOSE_WAIT_SECONDS)) });
   waitForMails.next(finish);
-  finish.next(new sfn.Choice(steps, 'Des e-mails de factures en cours ?').when(sfn.Condition.numberGreaterThan('$.closing.pending', 0), waitForMails).otherwise(new sfn.Succeed(steps, 'Mois facturé')));
+  finish.next(new sfn.Choice(steps, 'Des e-mails du mois en cours ?').when(sfn.Condition.numberGreaterThan('$.closing.pending', 0), waitForMails).otherwise(new sfn.Succeed(steps, 'Mois facturé')));
 
   const take = steps.takeDecision('Prendre la validation du mois', 'invoicing-batch', month);
   take.next(holds);

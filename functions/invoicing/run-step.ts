@@ -32,8 +32,9 @@ const input = z.discriminatedUnion('action', [
     BatchInput: z.object({ month: z.string() }),
     Items: z.array(z.object({ activityId: z.string(), invoiceIds: z.optional(z.array(z.string())), paid: z.optional(z.boolean()) })),
   }),
-  // `waitForMails`: the definition that comes back while invoice e-mails are pending (an execution started before has no flag).
-  z.object({ action: z.literal('finish'), month: z.string(), waitForMails: z.optional(z.boolean()) }),
+  // `waitForMails`: the definition that comes back while invoice e-mails are pending (decision 53), and
+  // `waitForStatementMails` while statement e-mails are (decision 57); an execution started before has neither, or the first.
+  z.object({ action: z.literal('finish'), month: z.string(), waitForMails: z.optional(z.boolean()), waitForStatementMails: z.optional(z.boolean()) }),
 ]);
 
 /**
@@ -66,7 +67,7 @@ export const handler = workflowTask(input, async (event) => {
       case 'statements':
         return statementsBatch(event.BatchInput.month, event.Items);
       case 'finish':
-        return finishRun(event.month, { waitForMails: event.waitForMails === true });
+        return finishRun(event.month, { waitForMails: event.waitForMails === true, waitForStatementMails: event.waitForStatementMails === true });
     }
   })();
   logger.info('invoicing run step', { action: event.action, ...('month' in event ? { month: event.month } : {}), ...result });

@@ -42,7 +42,7 @@ import { getReferralsByIds } from '../data/referrals.js';
 import { isConditionFailure } from '../data/transactions.js';
 import { sendPendingNotifications, writeAndSendNotifications, type OutboxWrite } from '../notifications/sender.js';
 import { activitiesWithPaymentsIn } from '../data/invoicing/payments.js';
-import { issueManyMonthlyStatements, type StatementTarget } from '../data/invoicing/statements.js';
+import { issueManyMonthlyStatements, sendPendingStatementMails, type StatementTarget } from '../data/invoicing/statements.js';
 import { documentsBucket, headObject, putObject, putObjectOnce, readObject } from '../storage/objects.js';
 import { documentFileName, documentOfRecord } from './document.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
@@ -417,7 +417,7 @@ export async function statementsBatch(month: string, activities: ReadonlyArray<s
   return { activities: activities.length, sent: issued.reduce((sum, r) => sum + r.sent, 0) };
 }
 
-/** Invoice e-mails a close tries to send itself, at most, when it finds some still pending (the rest: the dispatcher). */
+/** E-mails of each kind (invoices, statements) a close tries to send itself, at most, when it finds some still pending (the rest: the dispatcher). */
 const CLOSE_SENDS = 50;
 
 /**
@@ -427,10 +427,16 @@ const CLOSE_SENDS = 50;
  * batch killed between its claim and its mark leaves it claimed until its lease ends; a provider's error leaves it due
  * later), the ledger is not closed: up to CLOSE_SENDS of them whose turn has come are sent here, as the dispatcher
  * would, and `pending` says how many are left, for the workflow to come back. Closed with them pending, the ledger
- * would count as unsent for good e-mails that go minutes later. Without it (an execution started before), the month
- * is closed as it stands.
+ * would count as unsent for good e-mails that go minutes later. `waitForStatementMails` (decision 57) does the same for
+ * the members' statement e-mails, found in the outbox's due index (`sendPendingStatementMails`): the month is `done`
+ * once its invoices and statements are all delivered or given up; `pending` then counts both, `statementMailsPending`
+ * the second. Without them (executions started before), the month is closed as it stands, or once the invoice
+ * e-mails are out.
  */
-export async function finishRun(month: string, options: { waitForMails?: boolean } = {}): Promise<{ issued: number; sent: number; held: number; statements: number; pending: number }> {
+export async function finishRun(
+  month: string,
+  options: { waitForMails?: boolean; waitForStatementMails?: boolean } = {},
+): Promise<{ issued: number; sent: number; held: number; statements: number; pending: number; statementMailsPending?: number }> {
   const invoices = (await listMonthInvoiceSummaries(month)).filter((i) => i.kind === 'invoice');
   const issued = invoices.filter((i) => i.numberingKey === monthBatchKey(month) && i.number);
   const mailKeys = issued.map((i) => keys.notification(invoiceOutboxOwner(i.invoiceId), invoiceMailId(i.invoiceId)));
@@ -439,6 +445,7 @@ export async function finishRun(month: string, options: { waitForMails?: boolean
   const [read, statements] = await Promise.all([readMails(), countStatements(month)]);
   let mails = read;
   const held = invoices.filter((i) => i.status === 'held').length;
+  let pending = 0;
   if (options.waitForMails) {
     const pendingIds = new Set(mails.filter((mail) => mail.status === 'pending').map(keyId));
     const waiting = issued.filter((_, index) => pendingIds.has(keyId(mailKeys[index]!)));
@@ -446,13 +453,16 @@ export async function finishRun(month: string, options: { waitForMails?: boolean
       // Only those due and held by nobody are claimed (sendPendingNotifications skips the others).
       await inParallel(waiting.slice(0, CLOSE_SENDS), PARALLEL, (i) => sendPendingNotifications(invoiceOutboxOwner(i.invoiceId), invoiceMailCause(i.invoiceId)));
       mails = await readMails();
-      const pending = mails.filter((mail) => mail.status === 'pending').length;
-      if (pending > 0) return { issued: issued.length, sent: mails.filter((mail) => mail.sentAt !== undefined).length, held, statements, pending };
+      pending = mails.filter((mail) => mail.status === 'pending').length;
     }
   }
+  const statementMails = options.waitForStatementMails ? await sendPendingStatementMails(month, CLOSE_SENDS) : undefined;
   const sent = mails.filter((mail) => mail.sentAt !== undefined).length;
-  await recordRunProgress(month, { status: 'done', counts: { issued: issued.length, sent, held, statements } });
-  return { issued: issued.length, sent, held, statements, pending: 0 };
+  const counts = { issued: issued.length, sent, held, statements };
+  const waited = statementMails ? { statementMailsPending: statementMails.pending } : {};
+  if (pending + (statementMails?.pending ?? 0) > 0) return { ...counts, pending: pending + (statementMails?.pending ?? 0), ...waited };
+  await recordRunProgress(month, { status: 'done', counts });
+  return { ...counts, pending: 0, ...waited };
 }
 
 /**

@@ -3,7 +3,7 @@ import { DEFAULT_OUTBOX_RETRY, ENV, type OutboxRetry } from '../../infra/config.
 export type { OutboxRetry };
 
 /** No retry waits longer than this, whatever the attempt. */
-const MAX_RETRY_DELAY_SECONDS = 3600;
+export const MAX_RETRY_DELAY_SECONDS = 3600;
 
 /** The policy the stack set on the function (`OUTBOX_*`), each value falling back to production's. */
 export function outboxRetryFromEnv(env: NodeJS.ProcessEnv = process.env): OutboxRetry {

@@ -16,12 +16,13 @@ import {
 import { render } from '../../domain/messages/catalogue.js';
 import { personalLinkSettingsFromEnv } from '../../domain/personal-links.js';
 import { renderMemberStatementPdf } from '../../invoicing/statement-pdf.js';
-import { keys } from '../../keys.js';
+import { INDEX, keys } from '../../keys.js';
+import { MAX_RETRY_DELAY_SECONDS, outboxRetryFromEnv } from '../../notifications/retry-policy.js';
 import { sendPendingNotifications, writeAndSendNotifications, type OutboxWrite } from '../../notifications/sender.js';
 import { putObjectOnce, readObject } from '../../storage/objects.js';
 import { getActivitiesWithMembers, listActivitiesOfPerson } from '../activities.js';
 import type { TransactItem } from '../approvals.js';
-import { batchGetAll, db, queryPrefix, tableName } from '../client.js';
+import { batchGetAll, db, queryAll, queryPrefix, tableName } from '../client.js';
 import { withoutFiledContacts } from '../personal-links.js';
 import { outboxPuts } from '../outbox.js';
 import { getReferralsByIds } from '../referrals.js';
@@ -41,6 +42,55 @@ export type { PersonStatementLink, StatementRecord };
 
 /** The outbox cause of an activity's statements of a month: one message per member. */
 export const statementCause = (activityId: string, month: string) => `monthly-statement#${activityId}#${month}`;
+
+/** A statement e-mail of the month still pending, as the outbox's due index lists it. */
+export interface PendingStatementMail {
+  personId: string;
+  notificationId: string;
+  cause: string;
+}
+
+/**
+ * The month's statement e-mails still pending (decision 57), found in the outbox's due index rather than read one by
+ * one: every pending message is there under its next attempt's time (its sender's lease's end, its backoff's, never
+ * more than a lease or the longest backoff ahead), and at the close of a month there are nearly always none, so one
+ * query of the index's near end answers. The index lags a moment behind the table: a caller reads again by key what
+ * it acts on (`statementMailStatuses`).
+ */
+export async function pendingStatementMails(month: string, now: Date = new Date()): Promise<PendingStatementMail[]> {
+  const { leaseSeconds } = outboxRetryFromEnv();
+  const until = new Date(now.getTime() + (Math.max(leaseSeconds, MAX_RETRY_DELAY_SECONDS) + 60) * 1000).toISOString();
+  const items = await queryAll({
+    IndexName: INDEX.dueMessages,
+    KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :until',
+    FilterExpression: '#kind = :kind AND #status = :pending',
+    ProjectionExpression: 'personId, notificationId, #cause',
+    ExpressionAttributeNames: { '#kind': 'kind', '#status': 'status', '#cause': 'cause' },
+    ExpressionAttributeValues: { ':pk': keys.dueMessagesPartition(), ':until': `${until}~`, ':kind': 'monthly-statement', ':pending': 'pending' },
+  });
+  return (items as unknown as PendingStatementMail[]).filter((m) => m.cause.startsWith('monthly-statement#') && m.cause.endsWith(`#${month}`));
+}
+
+/** The statuses of these statement e-mails, read by key (consistently), in their order: undefined for one not found. */
+export async function statementMailStatuses(mails: readonly PendingStatementMail[]): Promise<Array<string | undefined>> {
+  const found = await batchGetAll(mails.map((m) => keys.notification(m.personId, m.notificationId)), { consistentRead: true, projection: ['personId', 'notificationId', 'status'] });
+  const byId = new Map(found.map((item) => [`${String(item.personId)}\u0000${String(item.notificationId)}`, String(item.status)]));
+  return mails.map((m) => byId.get(`${m.personId}\u0000${m.notificationId}`));
+}
+
+/**
+ * Sends the month's statement e-mails found pending whose turn has come, up to `max` (decision 57), as the dispatcher
+ * would (`sendPendingNotifications`: one under a live lease, or waiting for its backoff, is left), then says how many
+ * are still pending, read again by key.
+ */
+export async function sendPendingStatementMails(month: string, max: number, now: Date = new Date()): Promise<{ found: number; pending: number }> {
+  const found = await pendingStatementMails(month, now);
+  if (found.length === 0) return { found: 0, pending: 0 };
+  const causes = [...new Map(found.map((m) => [`${m.personId}\u0000${m.cause}`, m])).values()];
+  await inParallel(causes.slice(0, max), PARALLEL, (m) => sendPendingNotifications(m.personId, m.cause, now));
+  const statuses = await statementMailStatuses(found);
+  return { found: found.length, pending: statuses.filter((status) => status === 'pending').length };
+}
 
 
 export async function getStatement(activityId: string, month: string): Promise<StatementRecord | undefined> {
