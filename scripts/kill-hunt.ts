@@ -36,7 +36,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DescribeExecutionCommand, DescribeMapRunCommand, ListMapRunsCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeMapRunCommand, GetExecutionHistoryCommand, ListMapRunsCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { BenchShape } from '../bench/invoicing-seed.js';
 import type { ActivityMember } from '../shared/domain/activities.js';
@@ -341,6 +341,19 @@ async function huntSeed(seed: number): Promise<SeedReport> {
       return described.status !== 'RUNNING' && described;
     }, 60_000, 'the execution ended');
     if (execution.status !== 'SUCCEEDED') problems.push(`execution ${execution.status}: ${execution.error} ${execution.cause?.slice(0, 300)}`);
+    // How often the close came back, and for what (decisions 53 and 57: e-mails of the month still pending).
+    const history: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+      history.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const closes = history
+      .filter((e) => e.stateExitedEventDetails?.name === 'Clôturer le mois')
+      .map((e) => (JSON.parse(e.stateExitedEventDetails!.output ?? '{}') as { closing?: { pending?: number; statementMailsPending?: number } }).closing);
+    const entered = history.filter((e) => e.stateEnteredEventDetails?.name === 'Clôturer le mois').length;
+    if (entered > 1) notes.push(`the close came back ${entered - 1} times (e-mails pending / statement e-mails among them, at each: ${closes.map((c) => `${c?.pending ?? '?'}/${c?.statementMailsPending ?? '-'}`).join(', ')})`);
     const closed = (await getInvoicingRun(month))!;
     log(`done in ${seconds(Date.now() - began)}; ledger at the close: ${JSON.stringify(closed.counts)}`);
 
