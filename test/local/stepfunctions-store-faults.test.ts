@@ -64,6 +64,21 @@ const mapMachine = (map: Record<string, unknown> = {}) => ({
 
 const items = (count: number) => Array.from({ length: count }, (_, i) => ({ id: `a${i}` }));
 
+/** An engine on `doc` running the map machine over `count` items; with `gated`, each item's work waits for `blocked`. */
+async function startMapExecution(doc: DynamoDBDocumentClient, name: string, count: number, options: { gated?: boolean } = {}) {
+  const blocked = gate();
+  const invoker = new FakeInvoker({
+    work: async (item: { id: string }) => {
+      if (options.gated) await blocked.promise;
+      return item.id;
+    },
+    after: () => 'after',
+  });
+  const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name, definition: mapMachine() }] });
+  const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn(name), input: JSON.stringify({ items: items(count) }) });
+  return { blocked, invoker, engine, executionArn };
+}
+
 async function historyOf(engine: LocalStepFunctions, executionArn: string): Promise<string[]> {
   return (await engine.getExecutionHistory({ executionArn, maxResults: 1000 })).events.map((event) => event.type);
 }
@@ -106,16 +121,7 @@ describe('reads answered late', () => {
   // silently, with nothing left to resume it.
   it('a DescribeExecution answered after a map run ended does not fence the run that resumes the execution', async () => {
     const { doc, hook } = hookedClient();
-    const blocked = gate();
-    const invoker = new FakeInvoker({
-      work: async (item: { id: string }) => {
-        await blocked.promise;
-        return item.id;
-      },
-      after: () => 'after',
-    });
-    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'late-read', definition: mapMachine() }] });
-    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('late-read'), input: JSON.stringify({ items: items(2) }) });
+    const { blocked, invoker, engine, executionArn } = await startMapExecution(doc, 'late-read', 2, { gated: true });
     await vi.waitFor(() => expect(invoker.count('work')).toBe(2));
     const { held } = holdNextReadUntil(hook, 'MapRunSucceeded');
     const reading = engine.describeExecution({ executionArn });
@@ -157,9 +163,7 @@ describe('calls that fail after the SDK gave up: the execution is taken up again
     });
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const warnings = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const invoker = new FakeInvoker({ work: (item: { id: string }) => item.id, after: () => 'after' });
-    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'progress', definition: mapMachine() }] });
-    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('progress'), input: JSON.stringify({ items: items(3) }) });
+    const { invoker, engine, executionArn } = await startMapExecution(doc, 'progress', 3);
     expect(await settled(engine, executionArn, 8000)).toBe('SUCCEEDED');
     expect(dropped).toBe(1);
     // The three children finished together, so their records went in the write that failed: all three ran again.
@@ -186,9 +190,7 @@ describe('calls that fail after the SDK gave up: the execution is taken up again
     });
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const invoker = new FakeInvoker({ work: (item: { id: string }) => item.id, after: () => 'after' });
-    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'lost-end', definition: mapMachine() }] });
-    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('lost-end'), input: JSON.stringify({ items: items(2) }) });
+    const { invoker, engine, executionArn } = await startMapExecution(doc, 'lost-end', 2);
     expect(await settled(engine, executionArn, 8000)).toBe('SUCCEEDED');
     expect(lost).toBe(1);
     expect(invoker.count('work')).toBe(2);
@@ -209,9 +211,7 @@ describe('calls that fail after the SDK gave up: the execution is taken up again
     });
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const invoker = new FakeInvoker({ work: (item: { id: string }) => item.id, after: () => 'after' });
-    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'checkpoint', definition: mapMachine() }] });
-    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('checkpoint'), input: JSON.stringify({ items: items(1) }) });
+    const { invoker, engine, executionArn } = await startMapExecution(doc, 'checkpoint', 1);
     expect(await settled(engine, executionArn, 8000)).toBe('SUCCEEDED');
     expect(failed).toBe(1);
     expect(invoker.count('after')).toBe(1);
@@ -226,9 +226,7 @@ describe('calls that fail after the SDK gave up: the execution is taken up again
       return await send();
     });
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const invoker = new FakeInvoker({ work: (item: { id: string }) => item.id, after: () => 'after' });
-    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'refused', definition: mapMachine() }] });
-    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('refused'), input: JSON.stringify({ items: items(1) }) });
+    const { invoker, engine, executionArn } = await startMapExecution(doc, 'refused', 1);
     await vi.waitFor(() => expect(errors.mock.calls.flat().join('\n')).toContain('abandoned after ValidationException'));
     expect(await settled(engine, executionArn, 1500)).toBe('RUNNING');
     expect(invoker.count('after')).toBe(0);
@@ -281,16 +279,7 @@ describe('DynamoDB Local paused for longer than the client waits', () => {
     closers.push(() => doc.destroy());
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const blocked = gate();
-    const invoker = new FakeInvoker({
-      work: async (item: { id: string }) => {
-        await blocked.promise;
-        return item.id;
-      },
-      after: () => 'after',
-    });
-    const { engine } = await startEngine({ invoker, documentClient: doc, machines: [{ name: 'paused', definition: mapMachine() }] });
-    const { executionArn } = await engine.startExecution({ stateMachineArn: machineArn('paused'), input: JSON.stringify({ items: items(2) }) });
+    const { blocked, invoker, engine, executionArn } = await startMapExecution(doc, 'paused', 2, { gated: true });
     await vi.waitFor(() => expect(invoker.count('work')).toBe(2));
     proxy.pause();
     blocked.open();

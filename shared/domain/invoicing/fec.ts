@@ -50,16 +50,10 @@ export interface FecPayment {
 }
 
 /** Money given back to the customer of a cancelled invoice (decision 54). */
-export interface FecRefund {
+export interface FecRefund extends Omit<FecPayment, 'paymentId'> {
   refundId: string;
-  /** The credit note the refund settles (its piece), and the invoice it cancelled. */
+  /** The credit note the refund settles (its piece); `invoiceNumber` is the invoice it cancelled. */
   creditNoteNumber: string;
-  invoiceNumber: string;
-  date: string;
-  amountCents: number;
-  customerAccount: string;
-  customerName: string;
-  meansLabel: string;
 }
 
 /** 12345 -> "123,45"; FEC amounts carry a decimal comma and no thousands separator. */
