@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useFreshAppTable } from '../support/dynamodb.js';
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableSnapshot, useFreshAppTable } from '../support/dynamodb.js';
 import { errorOf } from '../support/refusals.js';
 import { adultSubmission, minorSubmission, staffCamille } from '../support/fixtures.js';
 import { cjsSubmission, launchReadyReferral } from '../support/activities.js';
@@ -33,17 +33,7 @@ const cohortInput = (overrides: Partial<CohortCreate> = {}): CohortCreate => ({
 const newCohort = async (overrides: Partial<CohortCreate> = {}) => (await createCohort({ input: cohortInput(overrides), staff: staffCamille, idempotencyKey: randomUUID() })).cohort;
 const place = (cohortId: string, referralId: string) => placeInCohort({ cohortId, referralId, staff: staffCamille });
 
-/** Every item of the table (tests only): what a refused request must leave untouched. */
-async function snapshot(): Promise<string[]> {
-  const items: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }));
-    items.push(...(page.Items ?? []).map((i) => JSON.stringify(i)));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items.sort();
-}
+const snapshot = () => tableSnapshot(doc, table);
 
 async function messagesOf(personId: string) {
   const r = await doc.send(

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useFreshAppTable } from '../support/dynamodb.js';
+import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableSnapshot, useFreshAppTable } from '../support/dynamodb.js';
 import { issueOneInvoice } from '../support/invoicing.js';
 import { cancelInvoice } from '../../shared/data/invoicing/credit-notes.js';
 import { getInvoice } from '../../shared/data/invoicing/invoices.js';
@@ -24,17 +24,7 @@ beforeAll(async () => {
 
 const staff = { id: 'staff-camille', name: 'Camille' };
 
-/** Every item of the table (tests only): what a refused refund must leave untouched. */
-async function snapshot(): Promise<string[]> {
-  const items: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }));
-    items.push(...(page.Items ?? []).map((i) => JSON.stringify(i, Object.keys(i).sort())));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items.sort();
-}
+const snapshot = () => tableSnapshot(doc, table);
 
 /**
  * An invoice of `grossCents` issued on the 1st of February of `year` (for January), paid `paid` (each a payment on the

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useFreshAppTable } from '../support/dynamodb.js';
+import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableSnapshot, useFreshAppTable } from '../support/dynamodb.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { prescriberLens, staffCamille } from '../support/fixtures.js';
 import { issueOneInvoice } from '../support/invoicing.js';
@@ -39,16 +39,7 @@ async function call(routeKey: string, options: { invoiceId: string; body?: unkno
 }
 const refund = (invoiceId: string, body: unknown, key?: string | null, actor?: Actor | null) => call(REFUND, { invoiceId, body, key, actor });
 
-async function snapshot(): Promise<string[]> {
-  const items: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }));
-    items.push(...(page.Items ?? []).map((i) => JSON.stringify(i, Object.keys(i).sort())));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items.sort();
-}
+const snapshot = () => tableSnapshot(doc, table);
 
 /** An invoice of `year` (issued 1 February) paid `paid` on 10 February, cancelled by a credit note of 1 March. */
 async function cancelledAfterPayment(year: number, grossCents: number, paid: number) {

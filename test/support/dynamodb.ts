@@ -41,3 +41,15 @@ export async function countItemsOfType(doc: DynamoDBDocumentClient, tableName: s
   } while (start);
   return count;
 }
+
+/** Every item of the table, each as JSON with its attributes sorted, the list sorted: what a refused write must leave as it was. */
+export async function tableSnapshot(doc: DynamoDBDocumentClient, tableName: string): Promise<string[]> {
+  const items: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []).map((item) => JSON.stringify(item, Object.keys(item).sort())));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items.sort();
+}
