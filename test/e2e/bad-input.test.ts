@@ -109,6 +109,16 @@ const monthPaths = (id: string | undefined, suffix: string) => {
 const staffMonthPaths = (id: string | undefined, suffix: string) => monthPaths(id, suffix).map((path) => path.replace('/api/me/', '/api/staff/'));
 const staffIdempotency = () => ({ 'idempotency-key': randomUUID() });
 const customerBody = () => ({ kind: 'business', name: 'Boulangerie Dupont SARL', email: 'compta@boulangerie-dupont.example', address: { line1: '12 place de la République', postalCode: '62300', city: 'Lens' }, siren: '732829320' });
+/** What a payment and a refund refuse alike: their amount in cents, their means and their date. */
+const MONEY_MOVEMENT_CASES: FieldCase[] = [
+  { label: 'negative cents', body: (valid) => ({ ...valid, amountCents: -1_000 }), fields: ['amountCents'] },
+  { label: 'fractional cents', body: (valid) => ({ ...valid, amountCents: 10.5 }), fields: ['amountCents'] },
+  { label: 'cents as text', body: (valid) => ({ ...valid, amountCents: '10,00' }), fields: ['amountCents'] },
+  { label: 'no amount', body: (valid) => ({ ...valid, amountCents: 0 }), fields: ['amountCents'] },
+  { label: 'an unknown means and a wrong date', body: (valid) => ({ ...valid, means: 'bitcoin', date: '2020-02-30' }), fields: ['means', 'date'] },
+  { label: 'a date to come', body: (valid) => ({ ...valid, date: futureParisDay(3) }), fields: ['date'] },
+];
+
 const CUSTOMER_CASES: FieldCase[] = [
   UNKNOWN_FIELD,
   { label: 'an invalid SIREN (its Luhn key fails)', body: (valid) => ({ ...valid, siren: '732829321' }), fields: ['siren'] },
@@ -530,12 +540,7 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
     oversize: (body) => ({ ...body, means: 'é'.repeat(40_000) }),
     fields: [
       UNKNOWN_FIELD,
-      { label: 'negative cents', body: (valid) => ({ ...valid, amountCents: -1_000 }), fields: ['amountCents'] },
-      { label: 'fractional cents', body: (valid) => ({ ...valid, amountCents: 10.5 }), fields: ['amountCents'] },
-      { label: 'cents as text', body: (valid) => ({ ...valid, amountCents: '10,00' }), fields: ['amountCents'] },
-      { label: 'no amount', body: (valid) => ({ ...valid, amountCents: 0 }), fields: ['amountCents'] },
-      { label: 'an unknown means and a wrong date', body: (valid) => ({ ...valid, means: 'bitcoin', date: '2020-02-30' }), fields: ['means', 'date'] },
-      { label: 'a date to come', body: (valid) => ({ ...valid, date: futureParisDay(3) }), fields: ['date'] },
+      ...MONEY_MOVEMENT_CASES,
       { label: 'missing fields', body: () => ({}), fields: ['amountCents', 'date', 'means'] },
     ],
   },
@@ -548,12 +553,7 @@ const BAD_INPUT: Record<string, BadInputRoute> = {
     oversize: (body) => ({ ...body, note: 'é'.repeat(40_000) }),
     fields: [
       UNKNOWN_FIELD,
-      { label: 'negative cents', body: (valid) => ({ ...valid, amountCents: -1_000 }), fields: ['amountCents'] },
-      { label: 'fractional cents', body: (valid) => ({ ...valid, amountCents: 10.5 }), fields: ['amountCents'] },
-      { label: 'cents as text', body: (valid) => ({ ...valid, amountCents: '10,00' }), fields: ['amountCents'] },
-      { label: 'no amount', body: (valid) => ({ ...valid, amountCents: 0 }), fields: ['amountCents'] },
-      { label: 'an unknown means and a wrong date', body: (valid) => ({ ...valid, means: 'bitcoin', date: '2020-02-30' }), fields: ['means', 'date'] },
-      { label: 'a date to come', body: (valid) => ({ ...valid, date: futureParisDay(3) }), fields: ['date'] },
+      ...MONEY_MOVEMENT_CASES,
       { label: 'a note over its limit', body: (valid) => ({ ...valid, note: 'n'.repeat(501) }), fields: ['note'] },
       { label: 'missing fields', body: () => ({}), fields: ['amountCents', 'date', 'means'] },
     ],
